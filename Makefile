@@ -1,0 +1,102 @@
+# connreq: connreqd (the daemon), connreq (the client) and libconnreq.
+#
+#   make run     install what is missing, build, start the daemon
+#   make check   install what is missing, build, run the whole suite twice:
+#                as built, and under AddressSanitizer + UBSan
+#   make deps    install the Debian packages that are missing
+
+BUILD   ?= build
+SAN     ?=
+CC      ?= cc
+PREFIX  ?= /usr/local
+
+PKGS      = libevent msgpack lmdb
+DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+          -Wstrict-prototypes -Wpointer-arith -Wvla
+CFLAGS  ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+          -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+
+COMMON_SRC = common/util.c proto/proto.c
+DAEMON_LIB_SRC = daemon/rules.c daemon/store.c daemon/invite.c \
+                 daemon/timers.c daemon/methods.c daemon/server.c
+DAEMON_SRC = daemon/main.c
+CLIENT_LIB_SRC = client/libconnreq.c client/json.c
+CLIENT_SRC = client/cli.c
+TEST_SRC = $(wildcard tests/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BIN_DAEMON = $(BUILD)/bin/connreqd
+BIN_CLIENT = $(BUILD)/bin/connreq
+LIB_CLIENT = $(BUILD)/lib/libconnreq.a
+LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
+TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
+
+.PHONY: all deps run check test clean
+all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_CORE): $(call obj,$(COMMON_SRC) $(DAEMON_LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(LIB_CLIENT): $(call obj,$(COMMON_SRC) $(CLIENT_LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN_DAEMON): $(call obj,$(DAEMON_SRC)) $(LIB_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN_CLIENT): $(call obj,$(CLIENT_SRC)) $(LIB_CLIENT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests link the daemon's core; end-to-end tests link the client
+# library and start the daemon binary.
+$(BUILD)/tests/%.t: $(BUILD)/obj/tests/%.o $(LIB_CORE) $(LIB_CLIENT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB_CORE) $(LIB_CLIENT) $(PKG_LIBS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: all $(TESTS)
+	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh
+
+check: deps
+	$(MAKE) test
+	$(MAKE) BUILD=build/san SAN=1 test
+
+run: deps
+	$(MAKE) all
+	@echo "connreqd: starting in the foreground (Ctrl-C stops it)."
+	@echo "          In another terminal: $(BUILD)/bin/connreq info"
+	@echo "          or: $(BUILD)/bin/connreq help"
+	$(BIN_DAEMON)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

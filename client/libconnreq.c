@@ -1,0 +1,366 @@
+/* client/libconnreq.c: see connreq.h. Reads with msgpack-c's streaming
+ * unpacker: reserve, read into it, take messages until it needs more. */
+#include "connreq.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "../proto/proto.h"
+
+#define CR_READ_CHUNK 65536
+#define CR_MAX_MESSAGE (16u << 20)
+
+struct cr_event {
+	msgpack_unpacked msg;
+	struct cr_event *next;
+};
+
+struct cr_client {
+	int fd;
+	uint32_t next_msgid;
+	msgpack_sbuffer req;
+	msgpack_packer pk;
+	bool started;
+	size_t args_at;		/* where the argument map starts */
+	msgpack_unpacker up;
+	struct cr_event *events, **events_tail;
+	char err[256];
+};
+
+static int
+cr_fail(struct cr_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+cr_fail(struct cr_client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+char *
+cr_default_socket(void)
+{
+	const char *env = getenv("CONNREQ_SOCKET");
+
+	if (env != NULL && env[0] != '\0')
+		return xstrndup(env, strlen(env));
+	return path_default_socket();
+}
+
+struct cr_client *
+cr_connect(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct cr_client *c;
+	char *def = NULL;
+	int fd;
+
+	if (path == NULL)
+		path = def = cr_default_socket();
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		free(def);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		snprintf(err, errlen, "cannot connect to %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(def);
+		return NULL;
+	}
+	free(def);
+	c = xcalloc(1, sizeof *c);
+	c->fd = fd;
+	c->next_msgid = 1;
+	msgpack_sbuffer_init(&c->req);
+	msgpack_packer_init(&c->pk, &c->req, msgpack_sbuffer_write);
+	if (!msgpack_unpacker_init(&c->up, CR_READ_CHUNK))
+		fatal("out of memory");
+	c->events_tail = &c->events;
+	return c;
+}
+
+void
+cr_close(struct cr_client *c)
+{
+	struct cr_event *e, *next;
+
+	if (c == NULL)
+		return;
+	for (e = c->events; e != NULL; e = next) {
+		next = e->next;
+		msgpack_unpacked_destroy(&e->msg);
+		free(e);
+	}
+	msgpack_unpacker_destroy(&c->up);
+	msgpack_sbuffer_destroy(&c->req);
+	close(c->fd);
+	free(c);
+}
+
+int
+cr_fd(const struct cr_client *c)
+{
+	return c->fd;
+}
+
+const char *
+cr_strerror(const struct cr_client *c)
+{
+	return c->err;
+}
+
+msgpack_packer *
+cr_request(struct cr_client *c, const char *method)
+{
+	msgpack_sbuffer_clear(&c->req);
+	msgpack_pack_array(&c->pk, 4);
+	msgpack_pack_uint8(&c->pk, PROTO_REQUEST);
+	msgpack_pack_uint32(&c->pk, c->next_msgid);
+	pk_str(&c->pk, method);
+	c->started = true;
+	/* The params array; its map follows, packed by the caller. */
+	msgpack_pack_array(&c->pk, 1);
+	c->args_at = c->req.size;
+	return &c->pk;
+}
+
+int
+cr_send_raw(struct cr_client *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return cr_fail(c, "send: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int64_t
+cr_send(struct cr_client *c)
+{
+	uint32_t id = c->next_msgid;
+
+	if (!c->started)
+		return cr_fail(c, "no request started");
+	c->started = false;
+	/* No argument map packed: send an empty one. */
+	if (c->req.size == c->args_at)
+		msgpack_pack_map(&c->pk, 0);
+	if (cr_send_raw(c, c->req.data, c->req.size) == -1)
+		return -1;
+	c->next_msgid++;
+	return id;
+}
+
+/* Reads more bytes into the unpacker; 1 on timeout, -1 on failure. */
+static int
+cr_fill(struct cr_client *c, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+	int rc;
+
+	do
+		rc = poll(&pfd, 1, timeout_ms);
+	while (rc == -1 && errno == EINTR);
+	if (rc == -1)
+		return cr_fail(c, "poll: %s", strerror(errno));
+	if (rc == 0)
+		return 1;
+	if (msgpack_unpacker_buffer_capacity(&c->up) < CR_READ_CHUNK &&
+	    !msgpack_unpacker_reserve_buffer(&c->up, CR_READ_CHUNK))
+		return cr_fail(c, "out of memory");
+	do
+		n = read(c->fd, msgpack_unpacker_buffer(&c->up),
+		    msgpack_unpacker_buffer_capacity(&c->up));
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return cr_fail(c, "read: %s", strerror(errno));
+	if (n == 0)
+		return cr_fail(c, "connreqd closed the connection");
+	msgpack_unpacker_buffer_consumed(&c->up, (size_t)n);
+	return 0;
+}
+
+int
+cr_read_message(struct cr_client *c, msgpack_unpacked *out, int timeout_ms)
+{
+	msgpack_unpack_return ur;
+	int rc;
+
+	for (;;) {
+		ur = msgpack_unpacker_next(&c->up, out);
+		if (ur == MSGPACK_UNPACK_SUCCESS)
+			return 0;
+		if (ur != MSGPACK_UNPACK_CONTINUE)
+			return cr_fail(c, "malformed message from connreqd");
+		if (msgpack_unpacker_message_size(&c->up) > CR_MAX_MESSAGE)
+			return cr_fail(c, "message from connreqd too large");
+		if ((rc = cr_fill(c, timeout_ms)) != 0)
+			return rc;
+	}
+}
+
+static void
+reply_fill(struct cr_reply *r)
+{
+	const msgpack_object *a = r->msg.data.via.array.ptr, *o;
+	size_t n;
+
+	r->code[0] = r->message[0] = '\0';
+	r->retry_at = 0;
+	r->error = a[2].type == MSGPACK_OBJECT_NIL ? NULL : &a[2];
+	r->result = &a[3];
+	if (r->error == NULL)
+		return;
+	if ((o = cr_get(r->error, "code")) != NULL &&
+	    o->type == MSGPACK_OBJECT_STR) {
+		n = o->via.str.size < sizeof r->code - 1 ? o->via.str.size :
+		    sizeof r->code - 1;
+		memcpy(r->code, o->via.str.ptr, n);
+		r->code[n] = '\0';
+	}
+	if ((o = cr_get(r->error, "message")) != NULL &&
+	    o->type == MSGPACK_OBJECT_STR) {
+		n = o->via.str.size < sizeof r->message - 1 ?
+		    o->via.str.size : sizeof r->message - 1;
+		memcpy(r->message, o->via.str.ptr, n);
+		r->message[n] = '\0';
+	}
+	if ((o = cr_get(r->error, "retry_at")) != NULL &&
+	    o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		r->retry_at = (int64_t)o->via.u64;
+}
+
+int
+cr_wait(struct cr_client *c, uint32_t msgid, struct cr_reply *r)
+{
+	const msgpack_object *o;
+	struct cr_event *ev;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	for (;;) {
+		msgpack_unpacked_init(&r->msg);
+		if ((rc = cr_read_message(c, &r->msg, -1)) != 0) {
+			msgpack_unpacked_destroy(&r->msg);
+			return -1;
+		}
+		o = &r->msg.data;
+		if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
+		    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    o->via.array.ptr[0].via.u64 == PROTO_NOTIFY) {
+			ev = xcalloc(1, sizeof *ev);
+			ev->msg = r->msg;
+			*c->events_tail = ev;
+			c->events_tail = &ev->next;
+			continue;
+		}
+		if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4 ||
+		    o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    o->via.array.ptr[0].via.u64 != PROTO_RESPONSE ||
+		    o->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			msgpack_unpacked_destroy(&r->msg);
+			return cr_fail(c, "unexpected message from connreqd");
+		}
+		if (o->via.array.ptr[1].via.u64 != msgid) {
+			/* An answer to an earlier request nobody waits for. */
+			msgpack_unpacked_destroy(&r->msg);
+			continue;
+		}
+		reply_fill(r);
+		return 0;
+	}
+}
+
+int
+cr_finish(struct cr_client *c, struct cr_reply *r)
+{
+	int64_t id = cr_send(c);
+
+	memset(r, 0, sizeof *r);
+	msgpack_unpacked_init(&r->msg);
+	if (id < 0)
+		return -1;
+	msgpack_unpacked_destroy(&r->msg);
+	return cr_wait(c, (uint32_t)id, r);
+}
+
+void
+cr_reply_free(struct cr_reply *r)
+{
+	msgpack_unpacked_destroy(&r->msg);
+	memset(r, 0, sizeof *r);
+}
+
+int
+cr_next_event(struct cr_client *c, struct cr_reply *r, int timeout_ms)
+{
+	struct cr_event *ev = c->events;
+	const msgpack_object *o, *params;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	for (;;) {
+		if (ev != NULL) {
+			c->events = ev->next;
+			if (c->events == NULL)
+				c->events_tail = &c->events;
+			r->msg = ev->msg;
+			free(ev);
+		} else {
+			msgpack_unpacked_init(&r->msg);
+			rc = cr_read_message(c, &r->msg, timeout_ms);
+			if (rc != 0) {
+				msgpack_unpacked_destroy(&r->msg);
+				return rc;
+			}
+		}
+		o = &r->msg.data;
+		if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 3 &&
+		    o->via.array.ptr[0].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    o->via.array.ptr[0].via.u64 == PROTO_NOTIFY) {
+			params = &o->via.array.ptr[2];
+			r->result = params->type == MSGPACK_OBJECT_ARRAY &&
+			    params->via.array.size > 0 ?
+			    &params->via.array.ptr[0] : params;
+			return 0;
+		}
+		/* A stray response: drop it. */
+		msgpack_unpacked_destroy(&r->msg);
+		ev = NULL;
+	}
+}
+
+const msgpack_object *
+cr_get(const msgpack_object *map, const char *key)
+{
+	return proto_map_get(map, key);
+}

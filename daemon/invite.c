@@ -1,0 +1,309 @@
+/* daemon/invite.c: see invite.h. */
+#include "invite.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+
+static bool
+str_eq(struct str a, const char *b, size_t blen)
+{
+	return a.n == blen && memcmp(a.p, b, blen) == 0;
+}
+
+int
+invite_store_error(struct stx *t, struct proto_error *e)
+{
+	if (store_error(t) == STORE_MAP_FULL)
+		return proto_fail(e, PE_STORE_FULL, "the store is full");
+	return proto_fail(e, PE_INTERNAL, "store error");
+}
+
+enum role
+invite_role(const struct inv *inv, struct str actor)
+{
+	if (actor.p == NULL)
+		return ROLE_SENDER;
+	if (str_eq(actor, inv->from, inv->from_len))
+		return ROLE_SENDER;
+	if (str_eq(actor, inv->to, inv->to_len))
+		return ROLE_RECIPIENT;
+	return ROLE_OTHER;
+}
+
+int
+invite_load(struct stx *t, uint64_t id, struct str actor, struct inv *out,
+    enum role *role, struct proto_error *e)
+{
+	int rc = store_inv_get(t, id, out);
+
+	if (rc == STORE_NOTFOUND)
+		return proto_fail(e, PE_NOT_FOUND, "no invitation %llu",
+		    (unsigned long long)id);
+	if (rc != STORE_OK)
+		return invite_store_error(t, e);
+	*role = invite_role(out, actor);
+	if (*role == ROLE_OTHER && actor.p != NULL)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the sender and the recipient may see invitation %llu",
+		    (unsigned long long)id);
+	if (!rules_visible(out->state, *role))
+		return proto_fail(e, PE_NOT_FOUND, "no invitation %llu",
+		    (unsigned long long)id);
+	return 0;
+}
+
+/* The deadlines of an open invitation. */
+static void
+due_open_rows(const struct inv *inv, struct due *expire, struct due *stale)
+{
+	expire->at = inv->expires_at;
+	expire->kind = DUE_EXPIRE;
+	expire->id = inv->id;
+	stale->at = inv->stale_at;
+	stale->kind = DUE_STALE;
+	stale->id = inv->id;
+}
+
+/* Closes an open invitation: new state, deadlines dropped, pair freed. */
+static void
+close_open(struct stx *t, struct inv *inv, enum inv_state to, int64_t at)
+{
+	struct due ex, st;
+	struct pair pr;
+	int old = inv->state;
+
+	due_open_rows(inv, &ex, &st);
+	store_due_del(t, &ex);
+	if (inv->reminded_at == 0)
+		store_due_del(t, &st);
+	inv->state = (uint8_t)to;
+	inv->updated_at = at;
+	store_inv_put(t, inv, old);
+	store_pair_get(t, inv->from, inv->from_len, inv->to, inv->to_len, &pr);
+	if (pr.open_id == inv->id) {
+		pr.open_id = 0;
+		store_pair_put(t, inv->from, inv->from_len, inv->to,
+		    inv->to_len, &pr);
+	}
+}
+
+int
+invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
+    struct inv *out, bool *connected, struct proto_error *e)
+{
+	struct send_facts f;
+	struct pair ft, rt;
+	struct inv other;
+	struct due ex, st;
+	enum send_outcome outcome;
+	int64_t now = daemon_now(d);
+
+	*connected = false;
+	memset(&f, 0, sizeof f);
+	f.self = r->from.n == r->to.n && memcmp(r->from.p, r->to.p, r->to.n) == 0;
+	f.connected = store_conn_get(t, r->from.p, r->from.n, r->to.p,
+	    r->to.n) != 0;
+	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
+	store_pair_get(t, r->to.p, r->to.n, r->from.p, r->from.n, &rt);
+	f.pending = ft.open_id != 0;
+	f.reverse_pending = rt.open_id != 0;
+	f.cooldown_until = ft.cooldown_until;
+	f.note_chars = r->note.p ? utf8_chars(r->note.p, r->note.n) : 0;
+	f.now = now;
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	if (rules_send(&d->policy, &f, &outcome, e) == -1)
+		return -1;
+	if (r->note.n > NOTE_MAX_BYTES)
+		return proto_fail(e, PE_NOTE_TOO_LONG, "the note is too long");
+
+	memset(out, 0, sizeof *out);
+	out->id = store_next_id(t);
+	out->state = ST_PENDING;
+	out->priority = (uint8_t)r->priority;
+	out->attempt = ft.attempts + 1;
+	out->created_at = out->updated_at = now;
+	out->expires_at = now + (int64_t)d->policy.expire_after;
+	out->stale_at = now + (int64_t)d->policy.stale_after;
+	out->resend_of = r->resend_of;
+	memcpy(out->from, r->from.p, r->from.n);
+	out->from_len = r->from.n;
+	memcpy(out->to, r->to.p, r->to.n);
+	out->to_len = r->to.n;
+	if (r->note.p != NULL)
+		memcpy(out->note, r->note.p, r->note.n);
+	out->note_len = r->note.p ? r->note.n : 0;
+	ft.attempts++;
+
+	if (outcome == SEND_MUTUAL) {
+		/* Both want it: the earlier invitation is accepted, this one
+		 * is born accepted, and they are connected. */
+		if (store_inv_get(t, rt.open_id, &other) != STORE_OK)
+			return invite_store_error(t, e);
+		close_open(t, &other, ST_ACCEPTED, now);
+		out->state = ST_ACCEPTED;
+		store_inv_put(t, out, ST_COUNT);
+		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
+		*connected = true;
+	} else {
+		store_inv_put(t, out, ST_COUNT);
+		due_open_rows(out, &ex, &st);
+		store_due_add(t, &ex);
+		store_due_add(t, &st);
+		ft.open_id = out->id;
+	}
+	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
+}
+
+/* Loads id for actor and checks that actor may do act to it. */
+static int
+load_for(struct stx *t, uint64_t id, struct str actor, enum inv_action act,
+    struct inv *inv, struct proto_error *e)
+{
+	enum role role;
+
+	if (invite_load(t, id, actor, inv, &role, e) == -1)
+		return -1;
+	return rules_act(act, role, inv->state, e);
+}
+
+int
+invite_accept(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
+    struct inv *out, struct proto_error *e)
+{
+	int64_t now = daemon_now(d);
+
+	if (load_for(t, id, actor, ACT_ACCEPT, out, e) == -1)
+		return -1;
+	close_open(t, out, ST_ACCEPTED, now);
+	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
+}
+
+int
+invite_ignore(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
+    struct inv *out, struct proto_error *e)
+{
+	(void)d;
+	if (load_for(t, id, actor, ACT_IGNORE, out, e) == -1)
+		return -1;
+	/* Nothing the sender can see changes: updated_at, the deadlines and
+	 * the pair's open invitation stay as they were. */
+	out->state = ST_IGNORED;
+	store_inv_put(t, out, ST_PENDING);
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
+}
+
+int
+invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, struct inv *out, int64_t *cooldown_until,
+    struct proto_error *e)
+{
+	int64_t now = daemon_now(d);
+	struct pair pr;
+	struct due cd;
+
+	if (load_for(t, id, actor, ACT_WITHDRAW, out, e) == -1)
+		return -1;
+	close_open(t, out, ST_WITHDRAWN, now);
+	store_pair_get(t, out->from, out->from_len, out->to, out->to_len, &pr);
+	pr.withdrawals++;
+	pr.cooldown_until = rules_cooldown_until(&d->policy, now);
+	store_pair_put(t, out->from, out->from_len, out->to, out->to_len, &pr);
+	cd.at = pr.cooldown_until;
+	cd.kind = DUE_COOLDOWN;
+	cd.id = out->id;
+	store_due_add(t, &cd);
+	*cooldown_until = pr.cooldown_until;
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
+}
+
+int
+invite_resend(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
+    struct str note, struct inv *out, bool *connected, struct proto_error *e)
+{
+	struct inv old;
+	struct send_req r;
+
+	if (load_for(t, id, actor, ACT_RESEND, &old, e) == -1)
+		return -1;
+	r.from.p = old.from;
+	r.from.n = old.from_len;
+	r.to.p = old.to;
+	r.to.n = old.to_len;
+	if (note.p != NULL)
+		r.note = note;
+	else {
+		r.note.p = old.note;
+		r.note.n = old.note_len;
+	}
+	r.priority = old.priority;
+	r.resend_of = old.id;
+	return invite_send(d, t, &r, out, connected, e);
+}
+
+int
+connection_remove(struct daemon *d, struct stx *t, struct str actor,
+    struct str other, int64_t *since, struct proto_error *e)
+{
+	(void)d;
+	*since = store_conn_get(t, actor.p, actor.n, other.p, other.n);
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	if (*since == 0)
+		return proto_fail(e, PE_NOT_FOUND, "you are not connected");
+	store_conn_del(t, actor.p, actor.n, other.p, other.n);
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
+}
+
+void
+invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
+{
+	struct inv inv;
+	struct pair pr;
+
+	(void)d;
+	store_due_del(t, due);
+	if (store_inv_get(t, due->id, &inv) != STORE_OK)
+		return;
+	switch (due->kind) {
+	case DUE_EXPIRE:
+		if (rules_open(inv.state) && inv.expires_at == due->at) {
+			log_debug("invitation %llu expired",
+			    (unsigned long long)inv.id);
+			close_open(t, &inv, ST_EXPIRED, due->at);
+		}
+		break;
+	case DUE_STALE:
+		if (rules_open(inv.state) && inv.reminded_at == 0) {
+			log_debug("invitation %llu is stale",
+			    (unsigned long long)inv.id);
+			inv.reminded_at = due->at;
+			store_inv_put(t, &inv, inv.state);
+		}
+		break;
+	case DUE_COOLDOWN:
+		store_pair_get(t, inv.from, inv.from_len, inv.to, inv.to_len,
+		    &pr);
+		if (pr.cooldown_until == due->at) {
+			log_debug("cooldown of invitation %llu ended",
+			    (unsigned long long)inv.id);
+			pr.cooldown_until = 0;
+			store_pair_put(t, inv.from, inv.from_len, inv.to,
+			    inv.to_len, &pr);
+		}
+		break;
+	}
+}

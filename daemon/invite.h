@@ -1,0 +1,52 @@
+/* daemon/invite.h: the operations on invitations and connections. Each
+ * gathers facts from the store, asks rules.c, and writes the outcome with
+ * its indexes and deadlines, in the caller's transaction. Each returns 0, or
+ * -1 with e filled; on -1 the caller discards the transaction. */
+#ifndef CONNREQ_INVITE_H
+#define CONNREQ_INVITE_H
+
+#include "daemon.h"
+#include "store.h"
+
+struct str {
+	const char *p;
+	size_t n;
+};
+
+struct send_req {
+	struct str from, to;
+	struct str note;		/* p NULL: none */
+	int priority;			/* enum priority */
+	uint64_t resend_of;		/* 0: a fresh send */
+};
+
+/* *connected is set when the send connected both at once (mutual). */
+int invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
+    struct inv *out, bool *connected, struct proto_error *e);
+int invite_accept(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, struct inv *out, struct proto_error *e);
+int invite_ignore(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, struct inv *out, struct proto_error *e);
+int invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, struct inv *out, int64_t *cooldown_until,
+    struct proto_error *e);
+int invite_resend(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, struct str note, struct inv *out, bool *connected,
+    struct proto_error *e);
+
+/* Loads invitation id as actor sees it (actor.p NULL: as its sender sees
+ * it); *role is actor's part in it. */
+int invite_load(struct stx *t, uint64_t id, struct str actor, struct inv *out,
+    enum role *role, struct proto_error *e);
+enum role invite_role(const struct inv *inv, struct str actor);
+
+int connection_remove(struct daemon *d, struct stx *t, struct str actor,
+    struct str other, int64_t *since, struct proto_error *e);
+
+/* Acts on one deadline that fell due (and deletes its row). */
+void invite_on_due(struct daemon *d, struct stx *t, const struct due *due);
+
+/* Maps a store failure to an error for the client. */
+int invite_store_error(struct stx *t, struct proto_error *e);
+
+#endif

@@ -1,0 +1,227 @@
+/* daemon/main.c: connreqd, the connection-request daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "../common/util.h"
+#include "../proto/proto.h"
+#include "daemon.h"
+#include "server.h"
+#include "store.h"
+
+static const char usage_text[] =
+"usage: connreqd [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
+"                [--map-size-max SIZE] [-v]\n"
+"\n"
+"The connection-request daemon: owns the invitation store and its timers\n"
+"and serves msgpack-rpc on a Unix socket. Runs in the foreground.\n"
+"\n"
+"  -s, --socket SOCKET   listen here (default $XDG_RUNTIME_DIR/connreq/connreqd.sock,\n"
+"                        or /tmp/connreq-UID/connreqd.sock)\n"
+"  -d, --store DIR       the LMDB store (default $XDG_DATA_HOME/connreq,\n"
+"                        or ~/.local/share/connreq)\n"
+"      --virtual-clock[=T]\n"
+"                        run on a clock that moves only by clock.advance,\n"
+"                        starting at T (default: where it last stood, or now)\n"
+"      --map-size-max SIZE\n"
+"                        the largest the store may grow to, in bytes, or with\n"
+"                        K, M or G (default 64G)\n"
+"  -v, --verbose         log debug lines\n"
+"  -h, --help            this text\n"
+"  -V, --version         the version\n"
+"\n"
+"Signals: SIGINT and SIGTERM stop it after answering what is in flight.\n"
+"docs/protocol.md describes the protocol.\n";
+
+int64_t
+daemon_now(const struct daemon *d)
+{
+	return d->virtual_clock ? d->vnow : (int64_t)time(NULL);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval grace = { 5, 0 };
+
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	server_shutdown(d);
+	event_base_loopexit(d->base, &grace);
+}
+
+/* Keeps descriptors 0-2 open, so no stray write lands in the store. */
+static void
+keep_std_fds(void)
+{
+	int fd;
+
+	for (;;) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd == -1 || fd > 2) {
+			if (fd > 2)
+				close(fd);
+			return;
+		}
+	}
+}
+
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	}
+	if (*end != '\0' || v < (1 << 16))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "store", required_argument, NULL, 'd' },
+		{ "virtual-clock", optional_argument, NULL, 'C' },
+		{ "map-size-max", required_argument, NULL, 'M' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon d;
+	struct event *sigint, *sigterm;
+	struct stx *t;
+	char why[512];
+	const char *vclock_arg = NULL;
+	char *end;
+	int ch;
+
+	log_prog = "connreqd";
+	keep_std_fds();
+	memset(&d, 0, sizeof d);
+	policy_defaults(&d.policy);
+	d.max_message_bytes = PROTO_MAX_MESSAGE_DEFAULT;
+	d.max_clients = 1024;
+	d.map_size_max = 64ULL << 30;
+	while ((ch = getopt_long(argc, argv, "s:d:vhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			free(d.socket_path);
+			d.socket_path = xstrndup(optarg, strlen(optarg));
+			break;
+		case 'd':
+			free(d.store_path);
+			d.store_path = xstrndup(optarg, strlen(optarg));
+			break;
+		case 'C':
+			d.virtual_clock = true;
+			vclock_arg = optarg;
+			break;
+		case 'M':
+			if (parse_size(optarg, &d.map_size_max) == -1) {
+				fprintf(stderr, "connreqd: --map-size-max: not a size of at least 64K: %s\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'v':
+			log_verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("connreqd %s (protocol %d)\n", CONNREQ_VERSION,
+			    PROTO_VERSION);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (d.socket_path == NULL)
+		d.socket_path = path_default_socket();
+	if (d.store_path == NULL)
+		d.store_path = path_default_store();
+	signal(SIGPIPE, SIG_IGN);
+
+	d.store = store_open(d.store_path, d.map_size_max, why, sizeof why);
+	if (d.store == NULL) {
+		log_warn("%s", why);
+		return 1;
+	}
+	if (d.virtual_clock) {
+		if (vclock_arg != NULL) {
+			errno = 0;
+			d.vnow = (int64_t)strtoll(vclock_arg, &end, 10);
+			if (errno != 0 || *end != '\0' || d.vnow <= 0) {
+				log_warn("--virtual-clock: not a Unix time: %s",
+				    vclock_arg);
+				return 2;
+			}
+		} else {
+			t = store_begin(d.store, NULL);
+			d.vnow = store_get_vclock(t);
+			store_abort(t);
+			if (d.vnow == 0)
+				d.vnow = (int64_t)time(NULL);
+		}
+	}
+	d.started_at = daemon_now(&d);
+
+	d.base = event_base_new();
+	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
+		fatal("libevent: cannot create the event base");
+	if (server_run_due(&d) == -1)
+		return 1;
+	if (server_listen(&d, d.socket_path, why, sizeof why) == -1) {
+		log_warn("%s", why);
+		server_free(&d);
+		store_close(d.store);
+		return 1;
+	}
+	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	evsignal_add(sigint, NULL);
+	evsignal_add(sigterm, NULL);
+	log_info("connreqd %s: store %s, socket %s%s", CONNREQ_VERSION,
+	    d.store_path, d.socket_path,
+	    d.virtual_clock ? ", virtual clock" : "");
+
+	event_base_dispatch(d.base);
+
+	server_free(&d);
+	event_free(sigint);
+	event_free(sigterm);
+	event_base_free(d.base);
+	store_close(d.store);
+	free(d.store_path);
+	free(d.socket_path);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,531 @@
+/* daemon/methods.c: one table of methods. Each exec function reads its
+ * arguments (args_done refuses unknown ones), calls the operation in
+ * invite.c, and packs the result. Results are maps, documented in
+ * docs/protocol.md. */
+#include "methods.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+#include "invite.h"
+#include "timers.h"
+
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 1000
+#define LIST_SCAN_MAX 10000
+
+static bool
+arg_member(struct call *c, const char *key, bool required, struct str *s)
+{
+	s->p = NULL;
+	s->n = 0;
+	return args_member(&c->args, key, required, &s->p, &s->n);
+}
+
+static void
+pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
+{
+	enum inv_state st = rules_view((enum inv_state)inv->state, role);
+
+	msgpack_pack_map(pk, 12);
+	pk_kuint(pk, "id", inv->id);
+	pk_kstrn(pk, "from", inv->from, inv->from_len);
+	pk_kstrn(pk, "to", inv->to, inv->to_len);
+	pk_kstrn(pk, "note", inv->note, inv->note_len);
+	pk_kstr(pk, "priority", priority_names[inv->priority]);
+	pk_kstr(pk, "state", state_names[st]);
+	pk_kint(pk, "created_at", inv->created_at);
+	pk_kint(pk, "updated_at", inv->updated_at);
+	pk_kint(pk, "expires_at", inv->expires_at);
+	if (inv->resend_of)
+		pk_kuint(pk, "resend_of", inv->resend_of);
+	else
+		pk_knil(pk, "resend_of");
+	pk_kuint(pk, "attempt", inv->attempt);
+	if (inv->reminded_at)
+		pk_kint(pk, "reminded_at", inv->reminded_at);
+	else
+		pk_knil(pk, "reminded_at");
+}
+
+static void
+pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
+    size_t blen, int64_t since)
+{
+	msgpack_pack_map(pk, 3);
+	pk_kstrn(pk, "a", a, alen);
+	pk_kstrn(pk, "b", b, blen);
+	pk_kint(pk, "since", since);
+}
+
+/* {invitation} or {invitation, connection} */
+static void
+pack_inv_result(struct call *c, const struct inv *inv, enum role role,
+    bool connection)
+{
+	msgpack_pack_map(c->pk, connection ? 2 : 1);
+	pk_key(c->pk, "invitation");
+	pack_inv(c->pk, inv, role);
+	if (connection) {
+		pk_key(c->pk, "connection");
+		pack_conn(c->pk, inv->from, inv->from_len, inv->to,
+		    inv->to_len, inv->updated_at);
+	}
+}
+
+static int
+m_hello(struct call *c)
+{
+	if (args_done(&c->args) == -1)
+		return -1;
+	msgpack_pack_map(c->pk, 3);
+	pk_kuint(c->pk, "protocol", PROTO_VERSION);
+	pk_kstr(c->pk, "version", CONNREQ_VERSION);
+	pk_kstr(c->pk, "server", PROTO_SERVER_NAME);
+	return 0;
+}
+
+static int
+m_invite_send(struct call *c)
+{
+	struct send_req r;
+	struct inv inv;
+	bool connected;
+
+	memset(&r, 0, sizeof r);
+	r.priority = PRIO_MEDIUM;
+	arg_member(c, "from", true, &r.from);
+	arg_member(c, "to", true, &r.to);
+	args_str(&c->args, "note", false, &r.note.p, &r.note.n);
+	args_enum(&c->args, "priority", false, priority_names, &r.priority);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (invite_send(c->d, c->t, &r, &inv, &connected, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_SENDER, connected);
+	return 0;
+}
+
+/* The shape shared by accept and ignore: {actor, id} -> {invitation}. */
+static int
+actor_id_args(struct call *c, struct str *actor, uint64_t *id)
+{
+	arg_member(c, "actor", true, actor);
+	args_uint(&c->args, "id", true, id);
+	return args_done(&c->args);
+}
+
+static int
+m_invite_accept(struct call *c)
+{
+	struct str actor;
+	struct inv inv;
+	uint64_t id;
+
+	if (actor_id_args(c, &actor, &id) == -1 ||
+	    invite_accept(c->d, c->t, actor, id, &inv, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_RECIPIENT, true);
+	return 0;
+}
+
+static int
+m_invite_ignore(struct call *c)
+{
+	struct str actor;
+	struct inv inv;
+	uint64_t id;
+
+	if (actor_id_args(c, &actor, &id) == -1 ||
+	    invite_ignore(c->d, c->t, actor, id, &inv, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
+	return 0;
+}
+
+static int
+m_invite_withdraw(struct call *c)
+{
+	struct str actor;
+	struct inv inv;
+	uint64_t id;
+	int64_t until;
+
+	if (actor_id_args(c, &actor, &id) == -1 ||
+	    invite_withdraw(c->d, c->t, actor, id, &inv, &until, c->err) == -1)
+		return -1;
+	msgpack_pack_map(c->pk, 2);
+	pk_key(c->pk, "invitation");
+	pack_inv(c->pk, &inv, ROLE_SENDER);
+	pk_kint(c->pk, "cooldown_until", until);
+	return 0;
+}
+
+static int
+m_invite_resend(struct call *c)
+{
+	struct str actor, note = { NULL, 0 };
+	struct inv inv;
+	uint64_t id;
+	bool connected;
+
+	arg_member(c, "actor", true, &actor);
+	args_uint(&c->args, "id", true, &id);
+	args_str(&c->args, "note", false, &note.p, &note.n);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (invite_resend(c->d, c->t, actor, id, note, &inv, &connected,
+	    c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_SENDER, connected);
+	return 0;
+}
+
+static int
+m_invite_get(struct call *c)
+{
+	struct str actor = { NULL, 0 };
+	struct inv inv;
+	enum role role;
+	uint64_t id;
+
+	arg_member(c, "actor", false, &actor);
+	args_uint(&c->args, "id", true, &id);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (invite_load(c->t, id, actor, &inv, &role, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, role, false);
+	return 0;
+}
+
+/* invite.list: a page of one member's box, newest first. */
+struct list_ctx {
+	struct call *c;
+	enum store_box box;
+	int state;		/* -1: any */
+	int priority;		/* -1: any */
+	int64_t created_before;	/* older_than: created at or before */
+	uint64_t limit;
+	uint64_t count;
+	uint64_t scanned;
+	uint64_t last;		/* the last id looked at */
+	bool more;
+	msgpack_sbuffer items;
+	msgpack_packer ipk;
+};
+
+static bool
+list_one(void *ctx, uint64_t id)
+{
+	struct list_ctx *l = ctx;
+	enum role role = l->box == BOX_SENT ? ROLE_SENDER : ROLE_RECIPIENT;
+	struct inv inv;
+	enum inv_state st;
+
+	if (l->count == l->limit || l->scanned == LIST_SCAN_MAX) {
+		l->more = true;
+		return false;
+	}
+	l->scanned++;
+	l->last = id;
+	if (store_inv_get(l->c->t, id, &inv) != STORE_OK)
+		return false;
+	if (l->box == BOX_RECEIVED && !rules_in_received_box(inv.state))
+		return true;
+	st = rules_view((enum inv_state)inv.state, role);
+	if (l->state >= 0 && (int)st != l->state)
+		return true;
+	if (l->priority >= 0 && inv.priority != l->priority)
+		return true;
+	if (l->created_before && inv.created_at > l->created_before)
+		return true;
+	pack_inv(&l->ipk, &inv, role);
+	l->count++;
+	return true;
+}
+
+static int
+m_invite_list(struct call *c)
+{
+	static const char *const boxes[] = { "sent", "received", NULL };
+	struct list_ctx l;
+	struct str member;
+	uint64_t older = 0, after = 0;
+	int box = 0;
+
+	memset(&l, 0, sizeof l);
+	l.c = c;
+	l.state = l.priority = -1;
+	l.limit = LIST_LIMIT_DEFAULT;
+	arg_member(c, "member", true, &member);
+	args_enum(&c->args, "box", true, boxes, &box);
+	args_enum(&c->args, "state", false, state_names, &l.state);
+	args_uint(&c->args, "older_than", false, &older);
+	args_enum(&c->args, "priority", false, priority_names, &l.priority);
+	args_uint(&c->args, "limit", false, &l.limit);
+	args_uint(&c->args, "after", false, &after);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
+	if (older > 0)
+		l.created_before = daemon_now(c->d) - (int64_t)older;
+	msgpack_sbuffer_init(&l.items);
+	msgpack_packer_init(&l.ipk, &l.items, msgpack_sbuffer_write);
+	store_scan_box(c->t, l.box, member.p, member.n, after, list_one, &l);
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&l.items);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 2);
+	pk_key(c->pk, "items");
+	msgpack_pack_array(c->pk, (size_t)l.count);
+	msgpack_sbuffer_write(c->pk->data, l.items.data, l.items.size);
+	msgpack_sbuffer_destroy(&l.items);
+	if (l.more)
+		pk_kuint(c->pk, "next", l.last);
+	else
+		pk_knil(c->pk, "next");
+	return 0;
+}
+
+/* invite.history: every invitation between a and b, oldest first, as a
+ * sees them. */
+struct hist_ctx {
+	struct call *c;
+	struct str a;
+	uint32_t count;
+	msgpack_sbuffer items;
+	msgpack_packer ipk;
+};
+
+static bool
+hist_one(void *ctx, uint64_t id)
+{
+	struct hist_ctx *h = ctx;
+	struct inv inv;
+	enum role role;
+
+	if (store_inv_get(h->c->t, id, &inv) != STORE_OK)
+		return false;
+	role = invite_role(&inv, h->a);
+	if (!rules_visible(inv.state, role))
+		return true;
+	pack_inv(&h->ipk, &inv, role);
+	h->count++;
+	return true;
+}
+
+static int
+m_invite_history(struct call *c)
+{
+	struct hist_ctx h;
+	struct str b;
+
+	memset(&h, 0, sizeof h);
+	h.c = c;
+	arg_member(c, "a", true, &h.a);
+	arg_member(c, "b", true, &b);
+	if (args_done(&c->args) == -1)
+		return -1;
+	msgpack_sbuffer_init(&h.items);
+	msgpack_packer_init(&h.ipk, &h.items, msgpack_sbuffer_write);
+	store_scan_history(c->t, h.a.p, h.a.n, b.p, b.n, hist_one, &h);
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&h.items);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "items");
+	msgpack_pack_array(c->pk, h.count);
+	msgpack_sbuffer_write(c->pk->data, h.items.data, h.items.size);
+	msgpack_sbuffer_destroy(&h.items);
+	return 0;
+}
+
+/* connection.list: a member's connections in order of the other's id. */
+struct conn_ctx {
+	struct str member;
+	uint64_t limit, count;
+	bool more;
+	char last[MEMBER_MAX_BYTES];
+	size_t last_len;
+	msgpack_sbuffer items;
+	msgpack_packer ipk;
+};
+
+static bool
+conn_one(void *ctx, const char *other, size_t len, int64_t since)
+{
+	struct conn_ctx *l = ctx;
+
+	if (l->count == l->limit) {
+		l->more = true;
+		return false;
+	}
+	pack_conn(&l->ipk, l->member.p, l->member.n, other, len, since);
+	l->count++;
+	memcpy(l->last, other, len);
+	l->last_len = len;
+	return true;
+}
+
+static int
+m_connection_list(struct call *c)
+{
+	struct conn_ctx l;
+	struct str after = { NULL, 0 };
+
+	memset(&l, 0, sizeof l);
+	l.limit = LIST_LIMIT_DEFAULT;
+	arg_member(c, "member", true, &l.member);
+	args_uint(&c->args, "limit", false, &l.limit);
+	arg_member(c, "after", false, &after);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	msgpack_sbuffer_init(&l.items);
+	msgpack_packer_init(&l.ipk, &l.items, msgpack_sbuffer_write);
+	store_scan_conns(c->t, l.member.p, l.member.n, after.p, after.n,
+	    conn_one, &l);
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&l.items);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 2);
+	pk_key(c->pk, "items");
+	msgpack_pack_array(c->pk, (size_t)l.count);
+	msgpack_sbuffer_write(c->pk->data, l.items.data, l.items.size);
+	msgpack_sbuffer_destroy(&l.items);
+	if (l.more)
+		pk_kstrn(c->pk, "next", l.last, l.last_len);
+	else
+		pk_knil(c->pk, "next");
+	return 0;
+}
+
+static int
+m_connection_remove(struct call *c)
+{
+	struct str actor, other;
+	int64_t since;
+
+	arg_member(c, "actor", true, &actor);
+	arg_member(c, "other", true, &other);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (connection_remove(c->d, c->t, actor, other, &since, c->err) == -1)
+		return -1;
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "removed");
+	pack_conn(c->pk, actor.p, actor.n, other.p, other.n, since);
+	return 0;
+}
+
+static int
+m_server_info(struct call *c)
+{
+	struct daemon *d = c->d;
+	struct store_counts n;
+	msgpack_packer *pk = c->pk;
+	int i;
+
+	if (args_done(&c->args) == -1)
+		return -1;
+	store_counts(c->t, &n);
+	if (store_error(c->t) != STORE_OK)
+		return invite_store_error(c->t, c->err);
+	msgpack_pack_map(pk, 9);
+	pk_kstr(pk, "version", CONNREQ_VERSION);
+	pk_kuint(pk, "protocol", PROTO_VERSION);
+	pk_kint(pk, "now", daemon_now(d));
+	pk_kint(pk, "started_at", d->started_at);
+	pk_kbool(pk, "virtual_clock", d->virtual_clock);
+	pk_key(pk, "counts");
+	msgpack_pack_map(pk, ST_COUNT + 1);
+	for (i = 0; i < ST_COUNT; i++)
+		pk_kuint(pk, state_names[i], n.state[i]);
+	pk_kuint(pk, "connections", n.connections);
+	pk_key(pk, "deadlines");
+	msgpack_pack_map(pk, 2);
+	pk_kuint(pk, "count", n.deadlines);
+	if (d->next_due)
+		pk_kint(pk, "next", d->next_due);
+	else
+		pk_knil(pk, "next");
+	pk_key(pk, "store");
+	msgpack_pack_map(pk, 3);
+	pk_kstr(pk, "path", d->store_path);
+	pk_kuint(pk, "map_size", store_map_size(d->store));
+	pk_kuint(pk, "map_size_max", d->map_size_max);
+	pk_key(pk, "policy");
+	msgpack_pack_map(pk, 8);
+	pk_kuint(pk, "expire_after", d->policy.expire_after);
+	pk_kuint(pk, "resend_cooldown", d->policy.resend_cooldown);
+	pk_kuint(pk, "stale_after", d->policy.stale_after);
+	pk_kuint(pk, "note_max_chars", d->policy.note_max_chars);
+	pk_kbool(pk, "notify_recipient_on_withdraw",
+	    d->policy.notify_recipient_on_withdraw);
+	pk_kbool(pk, "mutual_invite_connects", d->policy.mutual_invite_connects);
+	pk_kuint(pk, "max_message_bytes", d->max_message_bytes);
+	pk_kuint(pk, "max_clients", d->max_clients);
+	return 0;
+}
+
+static int
+m_clock_advance(struct call *c)
+{
+	struct daemon *d = c->d;
+	uint64_t secs;
+
+	args_uint(&c->args, "seconds", true, &secs);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (!d->virtual_clock)
+		return proto_fail(c->err, PE_NOT_PERMITTED,
+		    "the clock moves only when connreqd runs with --virtual-clock");
+	if (secs > 100ULL * 365 * 86400)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "seconds must be at most 100 years");
+	d->vnow += (int64_t)secs;
+	store_set_vclock(c->t, d->vnow);
+	timers_run(d, c->t, d->vnow);
+	if (store_error(c->t) != STORE_OK)
+		return invite_store_error(c->t, c->err);
+	msgpack_pack_map(c->pk, 1);
+	pk_kint(c->pk, "now", d->vnow);
+	return 0;
+}
+
+static const struct method methods[] = {
+	{ "hello", m_hello, 0 },
+	{ "invite.send", m_invite_send, M_WRITE },
+	{ "invite.accept", m_invite_accept, M_WRITE },
+	{ "invite.ignore", m_invite_ignore, M_WRITE },
+	{ "invite.withdraw", m_invite_withdraw, M_WRITE },
+	{ "invite.resend", m_invite_resend, M_WRITE },
+	{ "invite.get", m_invite_get, 0 },
+	{ "invite.list", m_invite_list, 0 },
+	{ "invite.history", m_invite_history, 0 },
+	{ "connection.list", m_connection_list, 0 },
+	{ "connection.remove", m_connection_remove, M_WRITE },
+	{ "server.info", m_server_info, 0 },
+	{ "clock.advance", m_clock_advance, M_WRITE },
+};
+
+const struct method *
+method_find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strlen(methods[i].name) == len &&
+		    memcmp(methods[i].name, name, len) == 0)
+			return &methods[i];
+	return NULL;
+}

@@ -1,0 +1,689 @@
+/* daemon/server.c: see server.h.
+ *
+ * Each client reads whole messages (proto_scan bounds them before
+ * msgpack-c unpacks them) into the pending batch and stops reading until the
+ * batch has run. The batch event has a lower priority than I/O, so it runs
+ * once a pass of the loop has read what was ready: every request in it
+ * shares one write transaction and one sync, each in a child transaction of
+ * its own so a failing request undoes only itself. Answers are written only
+ * after the commit, in request order. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "../common/util.h"
+#include "../proto/proto.h"
+#include "methods.h"
+#include "store.h"
+#include "timers.h"
+
+#define OUT_HIGH (1u << 20)	/* stop reading a client past this output */
+
+struct client {
+	struct server *srv;
+	struct bufferevent *bev;
+	uint64_t id;
+	unsigned queued;	/* its entries in the pending batch */
+	bool closing;		/* close once the output is written */
+	struct client *prev, *next;
+};
+
+/* One message in a batch. */
+struct entry {
+	struct client *c;	/* NULL once the client is gone */
+	char *bytes;
+	msgpack_unpacked msg;
+	struct proto_request req;
+	bool have_msgid;
+	bool failed;		/* err is the answer, do not execute */
+	bool store_full;	/* answer STORE_FULL, do not execute */
+	bool close_after;
+	struct proto_error err;
+	msgpack_sbuffer out;
+	struct entry *next;
+};
+
+struct server {
+	struct daemon *d;
+	struct evconnlistener *listener;
+	struct event *batch_ev;
+	struct event *timer_ev;
+	struct client *clients;
+	unsigned nclients;
+	uint64_t next_client_id;
+	struct entry *head, **tail;
+	bool stopping;
+	char *path;
+};
+
+static void client_free(struct client *c);
+static void batch_schedule(struct server *srv);
+
+unsigned
+server_clients(const struct daemon *d)
+{
+	return d->server ? d->server->nclients : 0;
+}
+
+static void
+server_maybe_exit(struct server *srv)
+{
+	if (srv->stopping && srv->nclients == 0 && srv->head == NULL)
+		event_base_loopexit(srv->d->base, NULL);
+}
+
+static void
+entry_free(struct entry *e)
+{
+	msgpack_unpacked_destroy(&e->msg);
+	msgpack_sbuffer_destroy(&e->out);
+	free(e->bytes);
+	free(e);
+}
+
+static struct entry *
+entry_new(struct client *c)
+{
+	struct entry *e = xcalloc(1, sizeof *e);
+	struct server *srv = c->srv;
+
+	e->c = c;
+	msgpack_unpacked_init(&e->msg);
+	msgpack_sbuffer_init(&e->out);
+	*srv->tail = e;
+	srv->tail = &e->next;
+	c->queued++;
+	return e;
+}
+
+/* Takes one whole message of len bytes from the client's input. */
+static void
+client_take(struct client *c, struct evbuffer *in, size_t len)
+{
+	struct entry *e = entry_new(c);
+	size_t off = 0;
+	msgpack_unpack_return ur;
+
+	e->bytes = xmalloc(len);
+	evbuffer_remove(in, e->bytes, len);
+	ur = msgpack_unpack_next(&e->msg, e->bytes, len, &off);
+	if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {
+		e->have_msgid = proto_peek_msgid(e->bytes, len, &e->req.msgid);
+		e->failed = e->close_after = true;
+		proto_fail(&e->err, PE_MALFORMED, "malformed message");
+		return;
+	}
+	if (proto_parse_request(&e->msg.data, &e->req, &e->have_msgid,
+	    &e->err) == -1) {
+		e->failed = true;
+		/* A message that is not even a request closes the client. */
+		e->close_after = e->err.code == PE_MALFORMED;
+	}
+}
+
+/* A message that cannot be taken: answer where a msgid can be read, close. */
+static void
+client_reject(struct client *c, struct evbuffer *in, enum proto_code code,
+    const char *why)
+{
+	struct entry *e = entry_new(c);
+	unsigned char *p;
+	size_t n = evbuffer_get_length(in);
+
+	p = evbuffer_pullup(in, n < 16 ? (ssize_t)n : 16);
+	e->have_msgid = proto_peek_msgid((const char *)p, n < 16 ? n : 16,
+	    &e->req.msgid);
+	e->failed = e->close_after = true;
+	proto_fail(&e->err, code, "%s", why);
+	log_warn("client %llu: %s; closing it", (unsigned long long)c->id, why);
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(in, n);
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t max = c->srv->d->max_message_bytes, len, n, msglen;
+	const char *why;
+	unsigned char *p;
+
+	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+		n = len < max + 16 ? len : max + 16;
+		p = evbuffer_pullup(in, (ssize_t)n);
+		switch (proto_scan((const char *)p, n, max, &msglen, &why)) {
+		case PROTO_SCAN_OK:
+			client_take(c, in, msglen);
+			continue;
+		case PROTO_SCAN_MORE:
+			break;
+		case PROTO_SCAN_BAD:
+			client_reject(c, in, PE_MALFORMED, why);
+			break;
+		case PROTO_SCAN_TOO_LARGE:
+			client_reject(c, in, PE_TOO_LARGE, why);
+			break;
+		}
+		break;
+	}
+	if (c->queued > 0) {
+		bufferevent_disable(bev, EV_READ);
+		batch_schedule(c->srv);
+	}
+}
+
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+		    c->queued == 0)
+			client_free(c);
+		return;
+	}
+	if (c->queued == 0) {
+		bufferevent_enable(bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			client_read(bev, c);
+	}
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR)) {
+		/* The peer is done sending: answer what it asked, then close. */
+		log_debug("client %llu: end of input", (unsigned long long)c->id);
+		c->closing = true;
+		bufferevent_disable(bev, EV_READ);
+		if (c->queued > 0 ||
+		    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+			return;
+	} else
+		log_debug("client %llu: %s", (unsigned long long)c->id,
+		    strerror(errno));
+	client_free(c);
+}
+
+static void
+client_free(struct client *c)
+{
+	struct server *srv = c->srv;
+	struct entry *e;
+
+	for (e = srv->head; e != NULL; e = e->next)
+		if (e->c == c)
+			e->c = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+	server_maybe_exit(srv);
+}
+
+static void
+server_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c;
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != geteuid()) {
+		log_warn("refused a client of uid %ld: only uid %ld may connect",
+		    (long)cred.uid, (long)geteuid());
+		close(fd);
+		return;
+	}
+	if (srv->stopping || srv->nclients >= srv->d->max_clients) {
+		log_warn("refused a client: %s", srv->stopping ?
+		    "shutting down" : "max_clients reached");
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->srv = srv;
+	c->id = ++srv->next_client_id;
+	c->bev = bufferevent_socket_new(srv->d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_priority_set(c->bev, 0);
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    2 * (size_t)srv->d->max_message_bytes + 64);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = srv->clients;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->clients = c;
+	srv->nclients++;
+	log_debug("client %llu: connected", (unsigned long long)c->id);
+}
+
+/* Packs the answer to e: result holds the packed result on success. */
+static void
+entry_answer(struct entry *e, const msgpack_sbuffer *result)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_clear(&e->out);
+	if (!e->have_msgid)
+		return;
+	msgpack_packer_init(&pk, &e->out, msgpack_sbuffer_write);
+	if (result == NULL) {
+		proto_pack_error_response(&pk, e->req.msgid, &e->err);
+		return;
+	}
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, PROTO_RESPONSE);
+	msgpack_pack_uint32(&pk, e->req.msgid);
+	msgpack_pack_nil(&pk);
+	msgpack_sbuffer_write(&e->out, result->data, result->size);
+}
+
+enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_FAILED };
+
+/* Runs one request in a child of t. Returns BATCH_MAP_FULL when the store
+ * ran out of room (the whole batch is then retried). */
+static enum batch_rc
+entry_exec(struct server *srv, struct entry *e, struct stx *t)
+{
+	const struct method *m;
+	msgpack_sbuffer res;
+	msgpack_packer pk;
+	struct call call;
+	struct stx *child;
+	int rc, src;
+
+	if (e->failed) {
+		entry_answer(e, NULL);
+		return BATCH_OK;
+	}
+	if (e->store_full) {
+		proto_fail(&e->err, PE_STORE_FULL,
+		    "the store is full (map_size_max reached)");
+		entry_answer(e, NULL);
+		return BATCH_OK;
+	}
+	m = method_find(e->req.method, e->req.method_len);
+	if (m == NULL) {
+		proto_fail(&e->err, PE_UNKNOWN_METHOD, "unknown method '%.*s'",
+		    (int)(e->req.method_len > 64 ? 64 : e->req.method_len),
+		    e->req.method);
+		entry_answer(e, NULL);
+		return BATCH_OK;
+	}
+	msgpack_sbuffer_init(&res);
+	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
+	child = store_begin(srv->d->store, t);
+	memset(&call, 0, sizeof call);
+	call.d = srv->d;
+	call.t = child;
+	call.pk = &pk;
+	call.err = &e->err;
+	args_init(&call.args, e->req.args, &e->err);
+	rc = call.args.failed ? -1 : m->exec(&call);
+	src = store_error(child);
+	if (rc == 0) {
+		src = store_commit(child);
+		if (src == STORE_OK)
+			entry_answer(e, &res);
+	} else
+		store_abort(child);
+	msgpack_sbuffer_destroy(&res);
+	if (src == STORE_MAP_FULL)
+		return BATCH_MAP_FULL;
+	if (src != STORE_OK) {
+		log_warn("%.*s: %s", (int)e->req.method_len, e->req.method,
+		    store_strerror(srv->d->store));
+		if (rc == 0)
+			return BATCH_FAILED;
+		proto_fail(&e->err, PE_INTERNAL, "store error");
+	}
+	if (rc != 0)
+		entry_answer(e, NULL);
+	return BATCH_OK;
+}
+
+/* One try at the batch. On BATCH_MAP_FULL, *culprit is the entry that ran
+ * out of room (NULL: the deadlines or the commit). */
+static enum batch_rc
+batch_try(struct server *srv, struct entry *list, bool timers,
+    struct entry **culprit)
+{
+	struct daemon *d = srv->d;
+	struct stx *t = store_begin(d->store, NULL);
+	struct entry *e;
+	enum batch_rc brc;
+	int rc;
+
+	*culprit = NULL;
+	if (store_error(t) != STORE_OK) {
+		log_warn("store: %s", store_strerror(d->store));
+		store_abort(t);
+		return BATCH_FAILED;
+	}
+	if (timers) {
+		timers_run(d, t, daemon_now(d));
+		if (store_error(t) != STORE_OK) {
+			rc = store_error(t);
+			store_abort(t);
+			return rc == STORE_MAP_FULL ? BATCH_MAP_FULL :
+			    BATCH_FAILED;
+		}
+	}
+	for (e = list; e != NULL; e = e->next) {
+		brc = entry_exec(srv, e, t);
+		if (brc != BATCH_OK) {
+			*culprit = e;
+			store_abort(t);
+			return brc;
+		}
+	}
+	rc = store_commit(t);
+	if (rc == STORE_MAP_FULL)
+		return BATCH_MAP_FULL;
+	if (rc != STORE_OK) {
+		/* Never acknowledge a write that is not on disk. */
+		fatal("store commit failed: %s; exiting without answering",
+		    store_strerror(d->store));
+	}
+	return BATCH_OK;
+}
+
+static void
+timer_arm(struct server *srv)
+{
+	struct daemon *d = srv->d;
+	struct timeval tv;
+	int64_t wait;
+
+	if (d->virtual_clock || srv->timer_ev == NULL)
+		return;
+	evtimer_del(srv->timer_ev);
+	if (d->next_due == 0)
+		return;
+	wait = d->next_due - daemon_now(d);
+	tv.tv_sec = wait > 0 ? (time_t)wait : 0;
+	tv.tv_usec = 0;
+	evtimer_add(srv->timer_ev, &tv);
+}
+
+/* Runs the pending batch: deadlines, then every request, one commit. */
+static void
+batch_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct daemon *d = srv->d;
+	struct entry *list = srv->head, *e, *culprit, *next;
+	bool timers = true;
+	int64_t vnow = d->vnow;
+	enum batch_rc brc;
+
+	(void)fd;
+	(void)what;
+	srv->head = NULL;
+	srv->tail = &srv->head;
+	for (;;) {
+		brc = batch_try(srv, list, timers, &culprit);
+		if (brc == BATCH_OK)
+			break;
+		if (brc == BATCH_FAILED)
+			fatal("store: %s", store_strerror(d->store));
+		d->vnow = vnow;
+		if (store_grow(d->store) == 0)
+			continue;
+		if (culprit != NULL)
+			culprit->store_full = true;
+		else if (timers)
+			timers = false;
+		else {
+			for (e = list; e != NULL; e = e->next)
+				if (!e->failed && !e->store_full) {
+					e->store_full = true;
+					break;
+				}
+		}
+		log_warn("store: full at map_size_max (%llu bytes)",
+		    (unsigned long long)d->map_size_max);
+	}
+	timer_arm(srv);
+	for (e = list; e != NULL; e = next) {
+		next = e->next;
+		if (e->c != NULL) {
+			e->c->queued--;
+			if (e->out.size > 0)
+				bufferevent_write(e->c->bev, e->out.data,
+				    e->out.size);
+			if (e->close_after) {
+				e->c->closing = true;
+				bufferevent_disable(e->c->bev, EV_READ);
+			}
+			if (e->c->queued == 0) {
+				if (e->c->closing || srv->stopping) {
+					e->c->closing = true;
+					/* queued is 0: no entry, here or in
+					 * the next batch, points to it. */
+					if (evbuffer_get_length(
+					    bufferevent_get_output(e->c->bev))
+					    == 0)
+						client_free(e->c);
+				} else if (evbuffer_get_length(
+				    bufferevent_get_output(e->c->bev)) < OUT_HIGH) {
+					bufferevent_enable(e->c->bev, EV_READ);
+					/* Data may already wait in the input. */
+					if (evbuffer_get_length(
+					    bufferevent_get_input(e->c->bev)) > 0)
+						client_read(e->c->bev, e->c);
+				}
+			}
+		}
+		entry_free(e);
+	}
+	server_maybe_exit(srv);
+}
+
+static void
+batch_schedule(struct server *srv)
+{
+	event_active(srv->batch_ev, EV_TIMEOUT, 0);
+}
+
+static void
+timer_fire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	batch_schedule(arg);
+}
+
+int
+server_run_due(struct daemon *d)
+{
+	struct stx *t;
+	size_t n;
+	int rc;
+
+	for (;;) {
+		t = store_begin(d->store, NULL);
+		n = timers_run(d, t, daemon_now(d));
+		rc = store_commit(t);
+		if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
+			continue;
+		break;
+	}
+	if (rc != STORE_OK) {
+		log_warn("deadlines at start: %s", store_strerror(d->store));
+		return -1;
+	}
+	if (n > 0)
+		log_info("handled %zu deadlines that fell due while connreqd was down",
+		    n);
+	return 0;
+}
+
+/* Makes the socket's directory ours and private. */
+static int
+socket_dir(const char *path, char *why, size_t whylen)
+{
+	char *dir = xstrndup(path, strlen(path)), *slash = strrchr(dir, '/');
+	struct stat st;
+	int rc = 0;
+
+	if (slash == NULL || slash == dir) {
+		free(dir);
+		return 0;
+	}
+	*slash = '\0';
+	if (path_mkdir_p(dir, 0700) == -1 || stat(dir, &st) == -1) {
+		snprintf(why, whylen, "cannot create %s: %s", dir,
+		    strerror(errno));
+		rc = -1;
+	} else if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s belongs to another user", dir);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+int
+server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
+{
+	struct server *srv = xcalloc(1, sizeof *srv);
+	struct sockaddr_un sun;
+	int fd;
+
+	srv->d = d;
+	srv->tail = &srv->head;
+	d->server = srv;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(why, whylen, "socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (socket_dir(path, why, whylen) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(fd);
+		snprintf(why, whylen,
+		    "another connreqd is already listening on %s", path);
+		return -1;
+	}
+	unlink(path);		/* a stale socket */
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    chmod(path, 0600) == -1 || listen(fd, 128) == -1) {
+		snprintf(why, whylen, "cannot listen on %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	srv->path = xstrndup(path, strlen(path));
+	srv->listener = evconnlistener_new(d->base, server_accept, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	srv->batch_ev = event_new(d->base, -1, 0, batch_run, srv);
+	event_priority_set(srv->batch_ev, 1);
+	srv->timer_ev = evtimer_new(d->base, timer_fire, srv);
+	if (srv->listener == NULL || srv->batch_ev == NULL ||
+	    srv->timer_ev == NULL) {
+		snprintf(why, whylen, "libevent: cannot set up the listener");
+		return -1;
+	}
+	timer_arm(srv);
+	return 0;
+}
+
+void
+server_shutdown(struct daemon *d)
+{
+	struct server *srv = d->server;
+	struct client *c, *next;
+
+	if (srv == NULL || srv->stopping)
+		return;
+	srv->stopping = true;
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		srv->listener = NULL;
+		unlink(srv->path);
+	}
+	for (c = srv->clients; c != NULL; c = next) {
+		next = c->next;
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+		if (c->queued == 0 && evbuffer_get_length(
+		    bufferevent_get_output(c->bev)) == 0)
+			client_free(c);
+	}
+	server_maybe_exit(srv);
+}
+
+void
+server_free(struct daemon *d)
+{
+	struct server *srv = d->server;
+	struct entry *e, *next;
+
+	if (srv == NULL)
+		return;
+	while (srv->clients != NULL)
+		client_free(srv->clients);
+	for (e = srv->head; e != NULL; e = next) {
+		next = e->next;
+		entry_free(e);
+	}
+	if (srv->listener != NULL) {
+		evconnlistener_free(srv->listener);
+		unlink(srv->path);
+	}
+	if (srv->batch_ev != NULL)
+		event_free(srv->batch_ev);
+	if (srv->timer_ev != NULL)
+		event_free(srv->timer_ev);
+	free(srv->path);
+	free(srv);
+	d->server = NULL;
+}

@@ -1,0 +1,18 @@
+/* daemon/server.h: the listener, the clients and the batches of requests
+ * that share one write transaction (group commit). */
+#ifndef CONNREQ_SERVER_H
+#define CONNREQ_SERVER_H
+
+#include "daemon.h"
+
+/* Binds path (removing a stale socket, refusing a live one) and starts
+ * accepting. -1 with *why set. */
+int server_listen(struct daemon *d, const char *path, char *why, size_t whylen);
+/* Stops accepting, answers what is in flight, then ends the loop. */
+void server_shutdown(struct daemon *d);
+void server_free(struct daemon *d);
+/* Handles deadlines that are due now in one transaction (start-up). */
+int server_run_due(struct daemon *d);
+unsigned server_clients(const struct daemon *d);
+
+#endif

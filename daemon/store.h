@@ -1,0 +1,140 @@
+/* daemon/store.h: the LMDB store. This module alone knows LMDB; the rest of
+ * the daemon sees invitations, pairs, connections and deadlines.
+ *
+ * A transaction carries a sticky error: after the first failure every call
+ * is a no-op, and store_txn_commit() reports it once. */
+#ifndef CONNREQ_STORE_H
+#define CONNREQ_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/util.h"
+#include "rules.h"
+
+#define STORE_SCHEMA 1
+#define NOTE_MAX_BYTES 4096
+
+struct store;
+struct stx;
+
+/* Errors a caller must tell apart. */
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,
+	STORE_MAP_FULL,		/* grow the map and retry */
+	STORE_FAILED		/* anything else: see store_strerror */
+};
+
+struct inv {
+	uint64_t id;
+	uint8_t state;		/* enum inv_state */
+	uint8_t priority;	/* enum priority */
+	uint32_t attempt;
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t expires_at;
+	int64_t stale_at;	/* when the stale reminder is due */
+	int64_t reminded_at;	/* when it was handled, 0 before */
+	uint64_t resend_of;	/* 0: none */
+	size_t from_len, to_len, note_len;
+	char from[MEMBER_MAX_BYTES + 1];
+	char to[MEMBER_MAX_BYTES + 1];
+	char note[NOTE_MAX_BYTES + 1];
+};
+
+/* What the store keeps about one direction of a pair of members. */
+struct pair {
+	uint64_t open_id;	/* the pending (or ignored) invitation, 0: none */
+	int64_t cooldown_until;	/* 0: none */
+	uint32_t withdrawals;
+	uint32_t attempts;	/* invitations ever sent in this direction */
+};
+
+enum due_kind {
+	DUE_EXPIRE = 1,
+	DUE_STALE = 2,
+	DUE_COOLDOWN = 3	/* id: the withdrawn invitation */
+};
+
+struct due {
+	int64_t at;
+	uint8_t kind;
+	uint64_t id;
+};
+
+/* Counters kept with every change, for server.info. */
+struct store_counts {
+	uint64_t state[ST_COUNT];
+	uint64_t connections;
+	uint64_t deadlines;
+};
+
+/* Opens (creating) the store in dir. map_max: the largest the map may grow
+ * to. Returns NULL with *why set. */
+struct store *store_open(const char *dir, uint64_t map_max, char *why,
+    size_t whylen);
+void store_close(struct store *s);
+const char *store_strerror(struct store *s);
+/* Doubles the map up to its maximum; -1 when it is there already. No
+ * transaction may be open. */
+int store_grow(struct store *s);
+uint64_t store_map_size(struct store *s);
+
+/* Transactions: one write transaction at a time; children nest. */
+struct stx *store_begin(struct store *s, struct stx *parent);
+/* Commits (a top-level commit is synced to disk). Returns enum store_rc. */
+int store_commit(struct stx *t);
+void store_abort(struct stx *t);
+/* The sticky error so far. */
+int store_error(const struct stx *t);
+
+/* Meta values. */
+uint64_t store_next_id(struct stx *t);
+int64_t store_get_vclock(struct stx *t);	/* 0: none saved */
+void store_set_vclock(struct stx *t, int64_t now);
+void store_counts(struct stx *t, struct store_counts *c);
+
+/* Invitations. store_inv_put keeps the indexes and counters: old_state is
+ * the state before (ST_COUNT for a new invitation). */
+int store_inv_get(struct stx *t, uint64_t id, struct inv *out);
+void store_inv_put(struct stx *t, const struct inv *inv, int old_state);
+
+/* Members' boxes, newest first: calls fn for ids below before (0: from
+ * the newest) until fn returns false. */
+enum store_box { BOX_SENT, BOX_RECEIVED };
+typedef bool (*store_id_fn)(void *ctx, uint64_t id);
+void store_scan_box(struct stx *t, enum store_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx);
+/* Every invitation between a and b, either way, oldest first. */
+void store_scan_history(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen, store_id_fn fn, void *ctx);
+
+/* Pairs (one direction). A missing pair reads as all zero. */
+void store_pair_get(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen, struct pair *out);
+void store_pair_put(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen, const struct pair *p);
+
+/* Connections (symmetric). since is 0 when not connected. */
+int64_t store_conn_get(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen);
+void store_conn_put(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen, int64_t since);
+void store_conn_del(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen);
+/* member's connections in order of the other's id, from the first after
+ * `after` (NULL: the start), until fn returns false. */
+typedef bool (*store_conn_fn)(void *ctx, const char *other, size_t len,
+    int64_t since);
+void store_scan_conns(struct stx *t, const char *member, size_t len,
+    const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+
+/* Deadlines, keyed [at][kind][id] big-endian. */
+void store_due_add(struct stx *t, const struct due *d);
+void store_due_del(struct stx *t, const struct due *d);
+/* The earliest deadline; false when there is none. */
+bool store_due_first(struct stx *t, struct due *out);
+
+#endif
