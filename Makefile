@@ -42,6 +42,7 @@ LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
 TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 
 .PHONY: all deps run check test clean
+.SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
 $(BUILD)/obj/%.o: %.c

@@ -1,0 +1,484 @@
+/* End to end: connreqd on a temporary socket and store with a virtual
+ * clock, driven through the client library. Every rule and error code of
+ * the engine. */
+#include "harness.h"
+
+static struct cr_client *c;
+static struct cr_reply r;
+
+/* Sends from -> to; returns the new id, or 0 (r keeps the error). */
+static uint64_t
+send_inv(const char *from, const char *to)
+{
+	cr_reply_free(&r);
+	if (call(c, &r, "invite.send", "from:s to:s", from, to) != 0)
+		return 0;
+	return (uint64_t)rnum(&r, "invitation.id");
+}
+
+static int
+act(const char *method, const char *actor, uint64_t id)
+{
+	cr_reply_free(&r);
+	return call(c, &r, method, "actor:s id:u", actor, id);
+}
+
+static int64_t
+advance(int64_t secs)
+{
+	cr_reply_free(&r);
+	if (call(c, &r, "clock.advance", "seconds:u", (uint64_t)secs) != 0)
+		return -1;
+	return rnum(&r, "now");
+}
+
+static int
+refused(const char *code)
+{
+	return r.error != NULL && strcmp(r.code, code) == 0;
+}
+
+static void
+test_send_and_views(void)
+{
+	uint64_t id;
+	int64_t now = T0;
+
+	cr_reply_free(&r);
+	ok(call(c, &r, "hello", "") == 0 && rnum(&r, "protocol") == 1 &&
+	    strcmp(rstr(&r, "server"), "connreqd") == 0, "hello");
+
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s note:s priority:s", "alice",
+	    "bob", "We met at the meetup", "high") == 0, "alice invites bob");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	is_str(rstr(&r, "invitation.state"), "pending", "it is pending");
+	is_str(rstr(&r, "invitation.note"), "We met at the meetup", "with the note");
+	is_str(rstr(&r, "invitation.priority"), "high", "and the priority");
+	is_int(rnum(&r, "invitation.created_at"), now, "created now");
+	is_int(rnum(&r, "invitation.expires_at"), now + 180 * DAY,
+	    "expires in 180 days");
+	is_int(rnum(&r, "invitation.attempt"), 1, "attempt 1");
+	is_str(rstr(&r, "invitation.resend_of"), "nil", "resend_of nil");
+
+	send_inv("alice", "bob");
+	ok(refused("ALREADY_PENDING"), "a second invitation: ALREADY_PENDING");
+	send_inv("alice", "alice");
+	ok(refused("SELF_INVITE"), "inviting yourself: SELF_INVITE");
+	ok(act("invite.accept", "alice", id) == 1 && refused("NOT_PERMITTED"),
+	    "the sender cannot accept: NOT_PERMITTED (%s)", r.message);
+	ok(act("invite.withdraw", "bob", id) == 1 && refused("NOT_PERMITTED"),
+	    "the recipient cannot withdraw: NOT_PERMITTED");
+	ok(act("invite.resend", "bob", id) == 1 && refused("NOT_PERMITTED"),
+	    "the recipient cannot resend: NOT_PERMITTED");
+	ok(act("invite.accept", "mallory", id) == 1 && refused("NOT_PERMITTED"),
+	    "a stranger cannot accept: NOT_PERMITTED");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.get", "id:u actor:s", id, "mallory") == 1 &&
+	    refused("NOT_PERMITTED"), "nor see it");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.get", "id:u", (uint64_t)999) == 1 &&
+	    refused("NOT_FOUND"), "an unknown id: NOT_FOUND");
+	ok(act("invite.accept", "bob", 999) == 1 && refused("NOT_FOUND"),
+	    "accepting an unknown id: NOT_FOUND");
+
+	/* Ignoring is silent: the sender keeps seeing pending. */
+	ok(act("invite.ignore", "bob", id) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "ignored") == 0,
+	    "bob ignores it");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "alice");
+	is_str(rstr(&r, "invitation.state"), "pending",
+	    "alice still sees it pending");
+	is_int(rnum(&r, "invitation.updated_at"), now,
+	    "with updated_at unchanged");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", id);
+	is_str(rstr(&r, "invitation.state"), "pending",
+	    "without an actor it shows the sender's view");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "bob");
+	is_str(rstr(&r, "invitation.state"), "ignored", "bob sees ignored");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "alice", "sent");
+	ok(rnum(&r, "items") == 1 &&
+	    strcmp(rstr(&r, "items.0.state"), "pending") == 0,
+	    "alice's sent box shows it pending");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s state:s", "alice", "sent",
+	    "pending");
+	is_int(rnum(&r, "items"), 1, "filtering alice's box on pending finds it");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s state:s", "alice", "sent",
+	    "ignored");
+	is_int(rnum(&r, "items"), 0, "filtering on ignored finds nothing");
+	cr_reply_free(&r);
+	call(c, &r, "invite.history", "a:s b:s", "alice", "bob");
+	is_str(rstr(&r, "items.0.state"), "pending",
+	    "alice's history shows it pending");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "bob", "received");
+	is_int(rnum(&r, "items"), 0, "bob's received box leaves it out");
+	send_inv("alice", "bob");
+	ok(refused("ALREADY_PENDING"),
+	    "alice sending again gets ALREADY_PENDING, as if pending");
+	ok(act("invite.resend", "alice", id) == 1 && refused("INVALID_STATE") &&
+	    strstr(r.message, "pending") != NULL,
+	    "resending says it is pending: %s", r.message);
+	ok(act("invite.accept", "bob", id) == 1 && refused("INVALID_STATE"),
+	    "an ignored invitation cannot be accepted: INVALID_STATE");
+
+	/* Withdrawal: gone for bob, cooldown for alice. */
+	ok(act("invite.withdraw", "alice", id) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "withdrawn") == 0 &&
+	    rnum(&r, "cooldown_until") == now + 21 * DAY,
+	    "alice withdraws it; cooldown until day 21");
+	ok(act("invite.withdraw", "alice", id) == 1 && refused("INVALID_STATE"),
+	    "withdrawing twice: INVALID_STATE");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.get", "id:u actor:s", id, "bob") == 1 &&
+	    refused("NOT_FOUND"), "bob no longer sees it");
+	cr_reply_free(&r);
+	call(c, &r, "invite.history", "a:s b:s", "bob", "alice");
+	is_int(rnum(&r, "items"), 0, "nor in his history");
+
+	now = advance(20 * DAY);
+	send_inv("alice", "bob");
+	ok(refused("COOLDOWN") && r.retry_at == T0 + 21 * DAY,
+	    "day 20: send refused with COOLDOWN, retry_at day 21 (%s)",
+	    r.message);
+	ok(act("invite.resend", "alice", id) == 1 && refused("COOLDOWN") &&
+	    r.retry_at == T0 + 21 * DAY, "day 20: resend refused too");
+	now = advance(DAY);
+	is_int(now, T0 + 21 * DAY, "the clock stands at day 21");
+	ok(act("invite.resend", "alice", id) == 0, "day 21: resend allowed");
+	is_int(rnum(&r, "invitation.resend_of"), id, "resend_of the old one");
+	is_int(rnum(&r, "invitation.attempt"), 2, "attempt 2");
+	is_str(rstr(&r, "invitation.note"), "We met at the meetup",
+	    "the old note is kept when none is given");
+	is_str(rstr(&r, "invitation.priority"), "high", "and the priority");
+}
+
+static void
+test_expiry_and_stale(void)
+{
+	uint64_t id, id2;
+	int64_t start;
+
+	start = advance(0);
+	id = send_inv("carol", "dave");
+	ok(id > 0, "carol invites dave");
+	advance(14 * DAY - 1);
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", id);
+	is_str(rstr(&r, "invitation.reminded_at"), "nil",
+	    "no stale reminder before day 14");
+	advance(1);
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", id);
+	is_int(rnum(&r, "invitation.reminded_at"), start + 14 * DAY,
+	    "the stale reminder is handled at day 14");
+	is_str(rstr(&r, "invitation.state"), "pending", "still pending");
+	act("invite.ignore", "dave", id);
+	advance(166 * DAY - 1);
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "dave");
+	is_str(rstr(&r, "invitation.state"), "ignored",
+	    "one second before 180 days it is not expired");
+	advance(1);
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "carol");
+	is_str(rstr(&r, "invitation.state"), "expired",
+	    "at 180 days it expires (ignored ones too)");
+	is_int(rnum(&r, "invitation.updated_at"), start + 180 * DAY,
+	    "at its deadline");
+	ok(act("invite.resend", "carol", id) == 0,
+	    "an expired invitation can be resent at once (no cooldown)");
+	id2 = (uint64_t)rnum(&r, "invitation.id");
+	is_int(rnum(&r, "invitation.attempt"), 2, "attempt 2");
+	ok(act("invite.withdraw", "carol", id2) == 0, "withdrawn again");
+	send_inv("carol", "dave");
+	ok(refused("COOLDOWN"), "and the cooldown applies again");
+}
+
+static void
+test_mutual_and_connections(void)
+{
+	uint64_t a, b;
+
+	a = send_inv("erin", "frank");
+	b = send_inv("frank", "erin");
+	ok(a > 0 && b > 0, "frank invites erin back");
+	is_str(rstr(&r, "invitation.state"), "accepted",
+	    "mutual interest: the result is accepted");
+	ok(strcmp(rstr(&r, "connection.a"), "frank") == 0 &&
+	    strcmp(rstr(&r, "connection.b"), "erin") == 0,
+	    "and carries the connection");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", a);
+	is_str(rstr(&r, "invitation.state"), "accepted",
+	    "erin's invitation is accepted too");
+	send_inv("erin", "frank");
+	ok(refused("ALREADY_CONNECTED"), "inviting a connection: ALREADY_CONNECTED");
+
+	a = send_inv("gina", "erin");
+	ok(act("invite.accept", "erin", a) == 0, "erin accepts gina");
+	ok(strcmp(rstr(&r, "invitation.state"), "accepted") == 0 &&
+	    strcmp(rstr(&r, "connection.a"), "gina") == 0 &&
+	    rnum(&r, "connection.since") > 0, "with the connection");
+	ok(act("invite.accept", "erin", a) == 1 && refused("INVALID_STATE"),
+	    "accepting twice: INVALID_STATE");
+	cr_reply_free(&r);
+	call(c, &r, "connection.list", "member:s", "erin");
+	ok(rnum(&r, "items") == 2 &&
+	    strcmp(rstr(&r, "items.0.b"), "frank") == 0 &&
+	    strcmp(rstr(&r, "items.1.b"), "gina") == 0,
+	    "erin has two connections, in order");
+	cr_reply_free(&r);
+	call(c, &r, "connection.list", "member:s limit:u", "erin", (uint64_t)1);
+	ok(rnum(&r, "items") == 1 && strcmp(rstr(&r, "next"), "frank") == 0,
+	    "a page of one says where to go on");
+	cr_reply_free(&r);
+	call(c, &r, "connection.list", "member:s after:s", "erin", "frank");
+	ok(rnum(&r, "items") == 1 && strcmp(rstr(&r, "items.0.b"), "gina") == 0 &&
+	    strcmp(rstr(&r, "next"), "nil") == 0, "the next page ends it");
+	cr_reply_free(&r);
+	ok(call(c, &r, "connection.remove", "actor:s other:s", "gina",
+	    "erin") == 0 && strcmp(rstr(&r, "removed.b"), "erin") == 0,
+	    "gina removes erin");
+	cr_reply_free(&r);
+	ok(call(c, &r, "connection.remove", "actor:s other:s", "gina",
+	    "erin") == 1 && refused("NOT_FOUND"), "twice: NOT_FOUND");
+	ok(send_inv("gina", "erin") > 0,
+	    "after removal they may invite each other again");
+}
+
+static void
+test_lists_and_notes(void)
+{
+	char note[700];
+	uint64_t ids[7];
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		char to[16];
+
+		snprintf(to, sizeof to, "m%d", i);
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s priority:s", "hank",
+		    to, i % 2 ? "low" : "high");
+		ids[i] = (uint64_t)rnum(&r, "invitation.id");
+		advance(DAY);
+	}
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s limit:u", "hank", "sent",
+	    (uint64_t)3);
+	ok(rnum(&r, "items") == 3 && (uint64_t)rnum(&r, "items.0.id") == ids[6] &&
+	    (uint64_t)rnum(&r, "next") == ids[4], "newest first, three a page");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s limit:u after:u", "hank",
+	    "sent", (uint64_t)3, ids[4]);
+	ok(rnum(&r, "items") == 3 && (uint64_t)rnum(&r, "items.0.id") == ids[3],
+	    "the cursor continues");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s after:u", "hank", "sent",
+	    ids[1]);
+	ok(rnum(&r, "items") == 1 && rnum(&r, "next") == -1,
+	    "the last page has next nil");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s priority:s", "hank", "sent",
+	    "low");
+	is_int(rnum(&r, "items"), 3, "three low-priority ones");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s older_than:u", "hank",
+	    "sent", (uint64_t)(5 * DAY));
+	is_int(rnum(&r, "items"), 3, "three older than 5 days");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.list", "member:s box:s limit:u", "hank", "sent",
+	    (uint64_t)0) == 1 && refused("INVALID_ARGUMENT"),
+	    "limit 0: INVALID_ARGUMENT");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.list", "member:s box:s", "hank", "outbox") == 1 &&
+	    refused("INVALID_ARGUMENT"), "an unknown box: INVALID_ARGUMENT (%s)",
+	    r.message);
+
+	/* Notes count code points: 300 two-byte characters pass. */
+	for (i = 0; i < 300; i++)
+		memcpy(note + 2 * i, "\xc3\xa9", 2);
+	note[600] = '\0';
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "judy",
+	    note) == 0, "a note of 300 characters (600 bytes) passes");
+	memcpy(note + 600, "!", 2);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "kim",
+	    note) == 1 && refused("NOTE_TOO_LONG"), "301: NOTE_TOO_LONG (%s)",
+	    r.message);
+
+	/* Bad arguments. */
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "to:s", "bob") == 1 &&
+	    refused("INVALID_ARGUMENT") && strstr(r.message, "from"),
+	    "a missing argument: %s", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:u", "bob", (uint64_t)5) == 1 &&
+	    refused("INVALID_ARGUMENT"), "a number as member: %s", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s", "bob", "a\tb") == 1 &&
+	    refused("INVALID_ARGUMENT"), "a control character: %s", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s priority:s", "bob", "x",
+	    "urgent") == 1 && refused("INVALID_ARGUMENT"),
+	    "an unknown priority: %s", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s colour:s", "bob", "x",
+	    "red") == 1 && refused("INVALID_ARGUMENT") &&
+	    strstr(r.message, "colour"), "an unknown argument: %s", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.get", "id:i", (int64_t)-1) == 1 &&
+	    refused("INVALID_ARGUMENT"), "a negative id: %s", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.fly", "") == 1 && refused("UNKNOWN_METHOD"),
+	    "an unknown method: UNKNOWN_METHOD");
+}
+
+static void
+test_pipeline(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+	const msgpack_object *a;
+	int i, inorder = 1, okcount = 0;
+
+	/* Fifty requests in one write: fifty answers, in request order. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < 50; i++) {
+		char to[16];
+
+		snprintf(to, sizeof to, "p%d", i);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, 1000 + (uint32_t)i);
+		pk_str(&pk, "invite.send");
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, 2);
+		pk_kstr(&pk, "from", "pipe");
+		pk_kstr(&pk, "to", i == 25 ? "pipe" : to);
+	}
+	cr_send_raw(c, sb.data, sb.size);
+	msgpack_unpacked_init(&up);
+	for (i = 0; i < 50; i++) {
+		if (cr_read_message(c, &up, 5000) != 0)
+			break;
+		a = up.data.via.array.ptr;
+		if (a[1].via.u64 != 1000 + (uint64_t)i)
+			inorder = 0;
+		if (a[2].type == MSGPACK_OBJECT_NIL)
+			okcount++;
+	}
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+	ok(i == 50 && inorder, "50 pipelined requests answered in order");
+	is_int(okcount, 49, "the one that broke a rule failed alone");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s limit:u", "pipe", "sent",
+	    (uint64_t)100);
+	is_int(rnum(&r, "items"), 49, "the other 49 were stored");
+}
+
+static void
+test_info(void)
+{
+	cr_reply_free(&r);
+	ok(call(c, &r, "server.info", "") == 0, "server.info");
+	ok(rnum(&r, "virtual_clock") == 1 && rnum(&r, "started_at") == T0 &&
+	    rnum(&r, "now") > T0, "reports the virtual clock");
+	ok(rnum(&r, "counts.pending") > 0 && rnum(&r, "counts.accepted") >= 3 &&
+	    rnum(&r, "counts.withdrawn") >= 2 && rnum(&r, "counts.expired") == 1 &&
+	    rnum(&r, "counts.connections") == 1, "and the counts");
+	is_int(rnum(&r, "policy.expire_after"), 180 * DAY, "and the policy");
+	is_int(rnum(&r, "policy.resend_cooldown"), 21 * DAY, "cooldown 21d");
+	ok(rnum(&r, "deadlines.count") > 0 && rnum(&r, "deadlines.next") > 0,
+	    "and the deadlines");
+}
+
+static void
+test_real_clock(void)
+{
+	struct dproc p;
+	struct cr_client *rc;
+
+	dproc_init(&p);
+	ok(dproc_start(&p, 0, NULL) == 0, "a daemon on the real clock starts");
+	rc = dconnect(&p);
+	cr_reply_free(&r);
+	ok(rc != NULL && call(rc, &r, "clock.advance", "seconds:u",
+	    (uint64_t)5) == 1 && refused("NOT_PERMITTED"),
+	    "clock.advance without --virtual-clock: NOT_PERMITTED");
+	cr_reply_free(&r);
+	call(rc, &r, "server.info", "");
+	ok(rnum(&r, "virtual_clock") == 0 &&
+	    llabs(rnum(&r, "now") - (int64_t)time(NULL)) < 5,
+	    "it tells the real time");
+	cr_close(rc);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+}
+
+static void
+test_store_full(void)
+{
+	static const char *const extra[] = { "--map-size-max", "128K", NULL };
+	struct dproc p;
+	struct cr_client *fc;
+	char note[1200], to[32];
+	int i, rc = 0;
+
+	dproc_init(&p);
+	ok(dproc_start(&p, T0, extra) == 0, "a daemon with a 128K store");
+	fc = dconnect(&p);
+	memset(note, 'x', 299);
+	note[299] = '\0';
+	for (i = 0; i < 5000 && fc != NULL; i++) {
+		snprintf(to, sizeof to, "member-%d", i);
+		cr_reply_free(&r);
+		rc = call(fc, &r, "invite.send", "from:s to:s note:s", "filler",
+		    to, note);
+		if (rc != 0)
+			break;
+	}
+	ok(rc == 1 && refused("STORE_FULL"), "it fills: STORE_FULL after %d", i);
+	cr_reply_free(&r);
+	ok(call(fc, &r, "invite.list", "member:s box:s limit:u", "filler",
+	    "sent", (uint64_t)5) == 0 && rnum(&r, "items") == 5,
+	    "reads are still served");
+	ok(dproc_alive(&p), "the daemon keeps running");
+	cr_close(fc);
+	dproc_cleanup(&p);
+}
+
+int
+main(void)
+{
+	struct dproc p;
+
+	dproc_init(&p);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return done_testing();
+	c = dconnect(&p);
+	test_send_and_views();
+	test_expiry_and_stale();
+	test_mutual_and_connections();
+	test_lists_and_notes();
+	test_pipeline();
+	test_info();
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+	test_real_clock();
+	test_store_full();
+	return done_testing();
+}
