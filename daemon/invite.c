@@ -196,6 +196,7 @@ invite_ignore(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	/* Nothing the sender can see changes: updated_at, the deadlines and
 	 * the pair's open invitation stay as they were. */
 	out->state = ST_IGNORED;
+	out->ignored = true;
 	store_inv_put(t, out, ST_PENDING);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);

@@ -170,26 +170,32 @@ main(int argc, char **argv)
 		d.store_path = path_default_store();
 	signal(SIGPIPE, SIG_IGN);
 
+	if (vclock_arg != NULL) {
+		errno = 0;
+		d.vnow = (int64_t)strtoll(vclock_arg, &end, 10);
+		if (errno != 0 || *end != '\0' || d.vnow <= 0) {
+			log_warn("--virtual-clock: not a Unix time: %s",
+			    vclock_arg);
+			return 2;
+		}
+	}
 	d.store = store_open(d.store_path, d.map_size_max, why, sizeof why);
 	if (d.store == NULL) {
 		log_warn("%s", why);
 		return 1;
 	}
 	if (d.virtual_clock) {
-		if (vclock_arg != NULL) {
-			errno = 0;
-			d.vnow = (int64_t)strtoll(vclock_arg, &end, 10);
-			if (errno != 0 || *end != '\0' || d.vnow <= 0) {
-				log_warn("--virtual-clock: not a Unix time: %s",
-				    vclock_arg);
-				return 2;
-			}
-		} else {
-			t = store_begin(d.store, NULL);
+		/* Where the clock last stood, unless told; saved at once so a
+		 * restart without a value resumes here. */
+		t = store_begin(d.store, NULL);
+		if (d.vnow == 0)
 			d.vnow = store_get_vclock(t);
-			store_abort(t);
-			if (d.vnow == 0)
-				d.vnow = (int64_t)time(NULL);
+		if (d.vnow == 0)
+			d.vnow = (int64_t)time(NULL);
+		store_set_vclock(t, d.vnow);
+		if (store_commit(t) != STORE_OK) {
+			log_warn("store: %s", store_strerror(d.store));
+			return 1;
 		}
 	}
 	d.started_at = daemon_now(&d);

@@ -25,7 +25,8 @@ arg_member(struct call *c, const char *key, bool required, struct str *s)
 static void
 pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 {
-	enum inv_state st = rules_view((enum inv_state)inv->state, role);
+	enum inv_state st = rules_view((enum inv_state)inv->state,
+	    inv->ignored, role);
 
 	msgpack_pack_map(pk, 12);
 	pk_kuint(pk, "id", inv->id);
@@ -231,9 +232,10 @@ list_one(void *ctx, uint64_t id)
 	l->last = id;
 	if (store_inv_get(l->c->t, id, &inv) != STORE_OK)
 		return false;
-	if (l->box == BOX_RECEIVED && !rules_in_received_box(inv.state))
+	if (l->box == BOX_RECEIVED &&
+	    !rules_in_received_box(inv.state, inv.ignored))
 		return true;
-	st = rules_view((enum inv_state)inv.state, role);
+	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
 	if (l->state >= 0 && (int)st != l->state)
 		return true;
 	if (l->priority >= 0 && inv.priority != l->priority)
@@ -432,12 +434,15 @@ m_server_info(struct call *c)
 {
 	struct daemon *d = c->d;
 	struct store_counts n;
+	struct due next;
+	bool have_next;
 	msgpack_packer *pk = c->pk;
 	int i;
 
 	if (args_done(&c->args) == -1)
 		return -1;
 	store_counts(c->t, &n);
+	have_next = store_due_first(c->t, &next);
 	if (store_error(c->t) != STORE_OK)
 		return invite_store_error(c->t, c->err);
 	msgpack_pack_map(pk, 9);
@@ -454,8 +459,8 @@ m_server_info(struct call *c)
 	pk_key(pk, "deadlines");
 	msgpack_pack_map(pk, 2);
 	pk_kuint(pk, "count", n.deadlines);
-	if (d->next_due)
-		pk_kint(pk, "next", d->next_due);
+	if (have_next)
+		pk_kint(pk, "next", next.at);
 	else
 		pk_knil(pk, "next");
 	pk_key(pk, "store");
@@ -495,8 +500,10 @@ m_clock_advance(struct call *c)
 	d->vnow += (int64_t)secs;
 	store_set_vclock(c->t, d->vnow);
 	timers_run(d, c->t, d->vnow);
-	if (store_error(c->t) != STORE_OK)
+	if (store_error(c->t) != STORE_OK) {
+		d->vnow -= (int64_t)secs;
 		return invite_store_error(c->t, c->err);
+	}
 	msgpack_pack_map(c->pk, 1);
 	pk_kint(c->pk, "now", d->vnow);
 	return 0;

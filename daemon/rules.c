@@ -64,9 +64,12 @@ rules_act(enum inv_action act, enum role role, enum inv_state st,
 	};
 	enum role need = (act == ACT_ACCEPT || act == ACT_IGNORE) ?
 	    ROLE_RECIPIENT : ROLE_SENDER;
-	enum inv_state seen = rules_view(st, role);
+	enum inv_state seen = rules_view(st, st == ST_IGNORED, role);
 
-	if (role == ROLE_OTHER || !rules_visible(st, role))
+	if (role == ROLE_OTHER)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the sender and the recipient may act on an invitation");
+	if (!rules_visible(st, role))
 		return proto_fail(e, PE_NOT_FOUND, "no such invitation");
 	if (role != need)
 		return proto_fail(e, PE_NOT_PERMITTED,
@@ -94,11 +97,11 @@ rules_act(enum inv_action act, enum role role, enum inv_state st,
 }
 
 enum inv_state
-rules_view(enum inv_state st, enum role role)
+rules_view(enum inv_state st, bool ignored, enum role role)
 {
-	if (st == ST_IGNORED && role != ROLE_RECIPIENT)
-		return ST_PENDING;
-	return st;
+	if (role == ROLE_RECIPIENT)
+		return ignored && st != ST_WITHDRAWN ? ST_IGNORED : st;
+	return st == ST_IGNORED ? ST_PENDING : st;
 }
 
 bool
@@ -112,9 +115,9 @@ rules_visible(enum inv_state st, enum role role)
 }
 
 bool
-rules_in_received_box(enum inv_state st)
+rules_in_received_box(enum inv_state st, bool ignored)
 {
-	return st != ST_IGNORED && st != ST_WITHDRAWN;
+	return !ignored && st != ST_IGNORED && st != ST_WITHDRAWN;
 }
 
 bool

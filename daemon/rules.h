@@ -79,14 +79,16 @@ int rules_send(const struct policy *p, const struct send_facts *f,
 int rules_act(enum inv_action act, enum role role, enum inv_state st,
     struct proto_error *e);
 
-/* The state role sees: an ignored invitation looks pending to its sender. */
-enum inv_state rules_view(enum inv_state st, enum role role);
+/* The state role sees. An ignored invitation looks pending to its sender;
+ * to its recipient it stays ignored, even once it has expired (ignored:
+ * the recipient ignored it at some point). */
+enum inv_state rules_view(enum inv_state st, bool ignored, enum role role);
 /* Whether role sees the invitation at all: a withdrawn one is gone from its
  * recipient's views; outsiders see nothing. */
 bool rules_visible(enum inv_state st, enum role role);
-/* Whether an invitation in the received box is listed (not ignored, not
- * withdrawn). */
-bool rules_in_received_box(enum inv_state st);
+/* Whether an invitation in the received box is listed: not one the
+ * recipient ignored, not a withdrawn one. */
+bool rules_in_received_box(enum inv_state st, bool ignored);
 
 /* Whether a due deadline still applies to an invitation in state st. */
 bool rules_open(enum inv_state st);

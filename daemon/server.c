@@ -131,6 +131,14 @@ client_take(struct client *c, struct evbuffer *in, size_t len)
 		/* A message that is not even a request closes the client. */
 		e->close_after = e->err.code == PE_MALFORMED;
 	}
+	if (e->close_after) {
+		/* Nothing after it is read or run. */
+		log_warn("client %llu: %s; closing it",
+		    (unsigned long long)c->id, e->err.message);
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
 }
 
 /* A message that cannot be taken: answer where a msgid can be read, close. */
@@ -250,7 +258,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct server *srv = arg;
 	struct client *c;
-	struct ucred cred;
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t len = sizeof cred;
 
 	(void)l;
@@ -339,9 +347,11 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	}
 	m = method_find(e->req.method, e->req.method_len);
 	if (m == NULL) {
-		proto_fail(&e->err, PE_UNKNOWN_METHOD, "unknown method '%.*s'",
-		    (int)(e->req.method_len > 64 ? 64 : e->req.method_len),
-		    e->req.method);
+		char name[72];
+
+		proto_echo(name, sizeof name, e->req.method, e->req.method_len);
+		proto_fail(&e->err, PE_UNKNOWN_METHOD, "unknown method '%s'",
+		    name);
 		entry_answer(e, NULL);
 		return BATCH_OK;
 	}
@@ -412,6 +422,9 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return brc;
 		}
 	}
+	/* The batch may have added or removed deadlines: arm for the
+	 * earliest as it will be committed. */
+	timers_next(d, t);
 	rc = store_commit(t);
 	if (rc == STORE_MAP_FULL)
 		return BATCH_MAP_FULL;
@@ -439,6 +452,26 @@ timer_arm(struct server *srv)
 	tv.tv_sec = wait > 0 ? (time_t)wait : 0;
 	tv.tv_usec = 0;
 	evtimer_add(srv->timer_ev, &tv);
+}
+
+/* Marks the first write request not yet refused STORE_FULL; false when
+ * there is none. */
+static bool
+batch_refuse_write(struct entry *list)
+{
+	const struct method *m;
+	struct entry *e;
+
+	for (e = list; e != NULL; e = e->next) {
+		if (e->failed || e->store_full)
+			continue;
+		m = method_find(e->req.method, e->req.method_len);
+		if (m != NULL && (m->flags & M_WRITE)) {
+			e->store_full = true;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Runs the pending batch: deadlines, then every request, one commit. */
@@ -469,12 +502,10 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 			culprit->store_full = true;
 		else if (timers)
 			timers = false;
-		else {
+		else if (!batch_refuse_write(list)) {
+			/* Only reads are left: nothing can grow now. */
 			for (e = list; e != NULL; e = e->next)
-				if (!e->failed && !e->store_full) {
-					e->store_full = true;
-					break;
-				}
+				e->store_full = true;
 		}
 		log_warn("store: full at map_size_max (%llu bytes)",
 		    (unsigned long long)d->map_size_max);

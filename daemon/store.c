@@ -431,7 +431,7 @@ inv_encode(const struct inv *inv, unsigned char *b)
 	*p++ = inv->priority;
 	*p++ = (unsigned char)inv->from_len;
 	*p++ = (unsigned char)inv->to_len;
-	*p++ = 0;
+	*p++ = inv->ignored ? 1 : 0;	/* flags */
 	*p++ = (unsigned char)(inv->note_len >> 8);
 	*p++ = (unsigned char)inv->note_len;
 	be32_put(p, inv->attempt); p += 4;
@@ -460,6 +460,7 @@ inv_decode(const unsigned char *b, size_t n, struct inv *inv)
 	inv->priority = b[2];
 	inv->from_len = b[3];
 	inv->to_len = b[4];
+	inv->ignored = (b[5] & 1) != 0;
 	inv->note_len = (size_t)b[6] << 8 | b[7];
 	if (inv->state >= ST_COUNT || inv->priority >= PRIO_COUNT ||
 	    inv->from_len > MEMBER_MAX_BYTES || inv->to_len > MEMBER_MAX_BYTES ||
@@ -674,12 +675,15 @@ store_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 	unsigned char v[8];
 	struct key k;
 
+	bool existed = store_conn_get(t, a, alen, b, blen) != 0;
+
 	be64_put(v, (uint64_t)since);
 	pair_key(&k, a, alen, b, blen);
 	put(t, t->s->conn, &k, v, 8, "connection");
 	pair_key(&k, b, blen, a, alen);
 	put(t, t->s->conn, &k, v, 8, "connection");
-	meta_add(t, "count.connections", 1);
+	if (!existed)
+		meta_add(t, "count.connections", 1);
 }
 
 void

@@ -36,7 +36,8 @@ struct inv {
 	int64_t updated_at;
 	int64_t expires_at;
 	int64_t stale_at;	/* when the stale reminder is due */
-	int64_t reminded_at;	/* when it was handled, 0 before */
+	int64_t reminded_at;	/* the stale deadline it was handled for, 0: not yet */
+	bool ignored;		/* the recipient ignored it (kept after expiry) */
 	uint64_t resend_of;	/* 0: none */
 	size_t from_len, to_len, note_len;
 	char from[MEMBER_MAX_BYTES + 1];

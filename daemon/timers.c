@@ -7,7 +7,6 @@ size_t
 timers_run(struct daemon *d, struct stx *t, int64_t now)
 {
 	struct due due;
-	struct store_counts c;
 	size_t n = 0;
 
 	while (store_due_first(t, &due) && due.at <= now) {
@@ -16,8 +15,17 @@ timers_run(struct daemon *d, struct stx *t, int64_t now)
 			break;
 		n++;
 	}
+	timers_next(d, t);
+	return n;
+}
+
+void
+timers_next(struct daemon *d, struct stx *t)
+{
+	struct due due;
+	struct store_counts c;
+
 	d->next_due = store_due_first(t, &due) ? due.at : 0;
 	store_counts(t, &c);
 	d->due_count = c.deadlines;
-	return n;
 }

@@ -10,4 +10,7 @@
  * records the next one in d->next_due. Returns how many were handled. */
 size_t timers_run(struct daemon *d, struct stx *t, int64_t now);
 
+/* Reads the earliest deadline in t into d->next_due and d->due_count. */
+void timers_next(struct daemon *d, struct stx *t);
+
 #endif

@@ -176,7 +176,7 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 				return PROTO_SCAN_BAD;
 			}
 			if (h.count > 0) {
-				if (depth + 1 >= PROTO_MAX_DEPTH) {
+				if (depth + 1 > PROTO_MAX_DEPTH) {
 					*why = "nested too deeply";
 					return PROTO_SCAN_BAD;
 				}
@@ -243,6 +243,11 @@ proto_peek_msgid(const char *buf, size_t len, uint32_t *msgid)
 			return false;
 		*msgid = (uint32_t)be_read(p + pos + 1, 4);
 		return true;
+	case 0xcf:
+		if (pos + 9 > len || be_read(p + pos + 1, 8) > UINT32_MAX)
+			return false;
+		*msgid = (uint32_t)be_read(p + pos + 1, 8);
+		return true;
 	}
 	return false;
 }
@@ -284,6 +289,29 @@ proto_parse_request(const msgpack_object *o, struct proto_request *r,
 	else
 		r->args = &params->via.array.ptr[0];
 	return 0;
+}
+
+void
+proto_echo(char *buf, size_t n, const char *s, size_t len)
+{
+	size_t keep = len, i;
+
+	if (n < 8) {
+		buf[0] = '\0';
+		return;
+	}
+	if (keep > n - 4)
+		keep = n - 4;
+	/* Back off to a character boundary, then to valid text. */
+	while (keep > 0 && keep < len && ((unsigned char)s[keep] & 0xc0) == 0x80)
+		keep--;
+	while (keep > 0 && !utf8_valid(s, keep))
+		keep--;
+	for (i = 0; i < keep; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	if (keep < len)
+		memcpy(buf + keep, "...", 3), keep += 3;
+	buf[keep] = '\0';
 }
 
 bool
@@ -438,6 +466,7 @@ args_done(struct args *a)
 {
 	uint32_t i;
 	const msgpack_object *k;
+	char name[72];
 
 	if (a->failed)
 		return -1;
@@ -445,12 +474,12 @@ args_done(struct args *a)
 		if (a->used & (UINT64_C(1) << i))
 			continue;
 		k = &a->map->ptr[i].key;
-		if (k->type == MSGPACK_OBJECT_STR)
+		if (k->type == MSGPACK_OBJECT_STR) {
+			proto_echo(name, sizeof name, k->via.str.ptr,
+			    k->via.str.size);
 			proto_fail(a->err, PE_INVALID_ARGUMENT,
-			    "unknown or repeated argument '%.*s'",
-			    (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
-			    k->via.str.ptr);
-		else
+			    "unknown or repeated argument '%s'", name);
+		} else
 			proto_fail(a->err, PE_INVALID_ARGUMENT,
 			    "argument names must be strings");
 		a->failed = true;

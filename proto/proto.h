@@ -131,6 +131,10 @@ void proto_pack_error_response(msgpack_packer *pk, uint32_t msgid,
 /* The error map alone. */
 void proto_pack_error(msgpack_packer *pk, const struct proto_error *e);
 
+/* A client's string made safe to quote in a message: valid UTF-8, at most
+ * n - 1 bytes, cut at a character boundary, "..." when cut. */
+void proto_echo(char *buf, size_t n, const char *s, size_t len);
+
 /* Reading objects. */
 const msgpack_object *proto_map_get(const msgpack_object *map, const char *key);
 bool proto_obj_is_str(const msgpack_object *o, const char *s);

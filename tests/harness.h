@@ -59,9 +59,11 @@ dproc_can_connect(const char *path)
 }
 
 /* Starts connreqd with the virtual clock at vclock (0: none); extra is a
- * NULL-terminated list of more arguments. */
-__attribute__((unused)) static int
-dproc_start(struct dproc *p, int64_t vclock, const char *const *extra)
+ * NULL-terminated list of more arguments. With wait_exit, waits for it to
+ * exit instead and stores the status there. */
+static int
+dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
+    int *wait_exit)
 {
 	const char *bin = getenv("CONNREQ_BIN");
 	char path[512], clockarg[64];
@@ -86,9 +88,16 @@ dproc_start(struct dproc *p, int64_t vclock, const char *const *extra)
 	p->pid = fork();
 	if (p->pid == 0) {
 		fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
 		dup2(fd, 2);
 		execv(path, (char *const *)argv);
 		_exit(127);
+	}
+	if (wait_exit != NULL) {
+		/* The caller expects it to give up: wait for its exit. */
+		waitpid(p->pid, wait_exit, 0);
+		p->pid = 0;
+		return -1;
 	}
 	for (i = 0; i < 1000; i++) {
 		if (dproc_can_connect(p->sock))
@@ -100,6 +109,22 @@ dproc_start(struct dproc *p, int64_t vclock, const char *const *extra)
 		nanosleep(&ts, NULL);
 	}
 	return -1;
+}
+
+__attribute__((unused)) static int
+dproc_start(struct dproc *p, int64_t vclock, const char *const *extra)
+{
+	return dproc_spawn(p, vclock, extra, NULL);
+}
+
+/* Runs connreqd expecting it to refuse to start; its exit status. */
+__attribute__((unused)) static int
+dproc_refused(struct dproc *p, int64_t vclock, const char *const *extra)
+{
+	int status = -1;
+
+	dproc_spawn(p, vclock, extra, &status);
+	return status;
 }
 
 /* SIGTERM (or sig) and wait; returns the exit status. */

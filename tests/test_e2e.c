@@ -192,6 +192,13 @@ test_expiry_and_stale(void)
 	    "at 180 days it expires (ignored ones too)");
 	is_int(rnum(&r, "invitation.updated_at"), start + 180 * DAY,
 	    "at its deadline");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "dave");
+	is_str(rstr(&r, "invitation.state"), "ignored",
+	    "to dave, who ignored it, it stays ignored");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "dave", "received");
+	is_int(rnum(&r, "items"), 0, "and out of his received box");
 	ok(act("invite.resend", "carol", id) == 0,
 	    "an expired invitation can be resent at once (no cooldown)");
 	id2 = (uint64_t)rnum(&r, "invitation.id");
@@ -391,6 +398,45 @@ test_pipeline(void)
 static void
 test_info(void)
 {
+	struct dproc p;
+	struct cr_client *ic;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+	const msgpack_object *next;
+
+	/* A send and server.info in one batch: info sees the new deadline. */
+	dproc_init(&p);
+	dproc_start(&p, T0, NULL);
+	ic = dconnect(&p);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, 0);
+	msgpack_pack_uint8(&pk, 1);
+	pk_str(&pk, "invite.send");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 2);
+	pk_kstr(&pk, "from", "x");
+	pk_kstr(&pk, "to", "y");
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, 0);
+	msgpack_pack_uint8(&pk, 2);
+	pk_str(&pk, "server.info");
+	msgpack_pack_array(&pk, 0);
+	cr_send_raw(ic, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_unpacked_init(&up);
+	cr_read_message(ic, &up, 5000);
+	cr_read_message(ic, &up, 5000);
+	next = cr_get(cr_get(&up.data.via.array.ptr[3], "deadlines"), "next");
+	ok(next != NULL && next->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    next->via.u64 == T0 + 14 * DAY,
+	    "server.info right after a send names its stale deadline next");
+	msgpack_unpacked_destroy(&up);
+	cr_close(ic);
+	dproc_cleanup(&p);
+
 	cr_reply_free(&r);
 	ok(call(c, &r, "server.info", "") == 0, "server.info");
 	ok(rnum(&r, "virtual_clock") == 1 && rnum(&r, "started_at") == T0 &&

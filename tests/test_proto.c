@@ -73,6 +73,20 @@ main(void)
 	    "the msgid can be peeked");
 	ok(proto_peek_msgid(sb.data, 3, &msgid) && msgid == 7,
 	    "even from the first bytes alone");
+	ok(proto_peek_msgid("\x94\x00\xcf\0\0\0\0\0\0\x01\x02", 11, &msgid) &&
+	    msgid == 258, "a msgid packed as uint64 can be peeked");
+	ok(!proto_peek_msgid("\x94\x00\xcf\0\0\0\x01\0\0\0\0", 11, &msgid),
+	    "but not one past 32 bits");
+	{
+		char echo[16];
+
+		proto_echo(echo, sizeof echo, "abcdefghij\xc3\xa9\xc3\xa9\xc3\xa9", 16);
+		ok(utf8_valid(echo, strlen(echo)) && strstr(echo, "...") != NULL,
+		    "a quoted string is cut at a character boundary: %s", echo);
+		proto_echo(echo, sizeof echo, "a\nb\xff", 4);
+		ok(utf8_valid(echo, strlen(echo)) && strchr(echo, '\n') == NULL,
+		    "and holds no control or invalid bytes: %s", echo);
+	}
 
 	/* Two messages back to back: the first is framed alone. */
 	msgpack_sbuffer_write(&sb, sb.data, sb.size);
@@ -94,10 +108,14 @@ main(void)
 	memset(deep, 0x91, sizeof deep);
 	ok(scan(deep, sizeof deep, &len) == PROTO_SCAN_BAD,
 	    "64 nested arrays are too deep");
-	memset(deep, 0x91, PROTO_MAX_DEPTH - 1);
-	deep[PROTO_MAX_DEPTH - 1] = 0x01;
-	ok(scan(deep, PROTO_MAX_DEPTH, &len) == PROTO_SCAN_OK,
-	    "%d levels pass", PROTO_MAX_DEPTH - 1);
+	memset(deep, 0x91, PROTO_MAX_DEPTH);
+	deep[PROTO_MAX_DEPTH] = 0x01;
+	ok(scan(deep, PROTO_MAX_DEPTH + 1, &len) == PROTO_SCAN_OK,
+	    "%d levels pass", PROTO_MAX_DEPTH);
+	memset(deep, 0x91, PROTO_MAX_DEPTH + 1);
+	deep[PROTO_MAX_DEPTH + 1] = 0x01;
+	ok(scan(deep, PROTO_MAX_DEPTH + 2, &len) == PROTO_SCAN_BAD,
+	    "%d levels do not", PROTO_MAX_DEPTH + 1);
 	memset(big, 0xc0, sizeof big);
 	big[0] = (char)0xdc;
 	big[1] = (char)0xff;

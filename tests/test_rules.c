@@ -73,7 +73,8 @@ main(void)
 		for (role = ROLE_SENDER; role <= ROLE_OTHER; role++)
 			for (act = ACT_ACCEPT; act <= ACT_RESEND; act++) {
 				int want_ok, rc = rules_act(act, role, st, &e);
-				enum inv_state seen = rules_view(st, role);
+				enum inv_state seen = rules_view(st,
+				    st == ST_IGNORED, role);
 
 				if (role == ROLE_OTHER ||
 				    (role == ROLE_RECIPIENT && st == ST_WITHDRAWN))
@@ -105,21 +106,30 @@ main(void)
 	ok(rules_act(ACT_WITHDRAW, ROLE_SENDER, ST_IGNORED, &e) == 0,
 	    "the sender may withdraw an ignored one (it looks pending)");
 	ok(rules_act(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
-	    e.code == PE_NOT_FOUND, "an outsider does not see it");
+	    e.code == PE_NOT_PERMITTED, "an outsider: NOT_PERMITTED (%s)",
+	    e.message);
 
 	/* Views. */
-	is_str(state_names[rules_view(ST_IGNORED, ROLE_SENDER)], "pending",
-	    "ignored looks pending to the sender");
-	is_str(state_names[rules_view(ST_IGNORED, ROLE_RECIPIENT)], "ignored",
-	    "and ignored to the recipient");
+	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_SENDER)],
+	    "pending", "ignored looks pending to the sender");
+	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_RECIPIENT)],
+	    "ignored", "and ignored to the recipient");
+	is_str(state_names[rules_view(ST_EXPIRED, true, ROLE_SENDER)],
+	    "expired", "an ignored one that expired is expired to the sender");
+	is_str(state_names[rules_view(ST_EXPIRED, true, ROLE_RECIPIENT)],
+	    "ignored", "and stays ignored to the recipient");
+	is_str(state_names[rules_view(ST_EXPIRED, false, ROLE_RECIPIENT)],
+	    "expired", "one not ignored is expired to both");
 	ok(!rules_visible(ST_WITHDRAWN, ROLE_RECIPIENT),
 	    "withdrawn is gone for the recipient");
 	ok(rules_visible(ST_WITHDRAWN, ROLE_SENDER), "but not for the sender");
-	ok(!rules_in_received_box(ST_IGNORED) &&
-	    !rules_in_received_box(ST_WITHDRAWN) &&
-	    rules_in_received_box(ST_PENDING) &&
-	    rules_in_received_box(ST_ACCEPTED),
-	    "the received box leaves out ignored and withdrawn");
+	ok(!rules_in_received_box(ST_IGNORED, true) &&
+	    !rules_in_received_box(ST_EXPIRED, true) &&
+	    !rules_in_received_box(ST_WITHDRAWN, false) &&
+	    rules_in_received_box(ST_PENDING, false) &&
+	    rules_in_received_box(ST_EXPIRED, false) &&
+	    rules_in_received_box(ST_ACCEPTED, false),
+	    "the received box leaves out ignored (even expired) and withdrawn");
 	ok(rules_open(ST_PENDING) && rules_open(ST_IGNORED) &&
 	    !rules_open(ST_ACCEPTED) && !rules_open(ST_EXPIRED),
 	    "deadlines apply to pending and ignored");

@@ -1,0 +1,271 @@
+/* Bad input: every malformed, hostile or vanishing client gets its error
+ * (where a msgid can be read) and is dropped; the daemon stays up and a
+ * well-behaved client is served throughout. */
+#include "harness.h"
+#include "../common/util.h"
+
+static struct dproc p;
+static struct cr_client *good;
+static int served;
+
+/* The well-behaved client still gets answers, and writes still land. */
+static int
+good_served(void)
+{
+	struct cr_reply r;
+	char to[32];
+	int rc;
+
+	snprintf(to, sizeof to, "friend-%d", ++served);
+	rc = call(good, &r, "invite.send", "from:s to:s", "goodie", to);
+	cr_reply_free(&r);
+	return rc == 0 && dproc_alive(&p);
+}
+
+/* Sends bytes on a fresh connection; reads one message (or EOF). Returns
+ * the error code of the answer, "" for none, and whether the connection was
+ * closed after. */
+static const char *
+attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
+{
+	static char code[64];
+	struct cr_client *c = dconnect(&p);
+	msgpack_unpacked up;
+	const msgpack_object *e, *o;
+
+	code[0] = '\0';
+	*closed = 0;
+	if (c == NULL)
+		return "(no connection)";
+	cr_send_raw(c, bytes, len);
+	msgpack_unpacked_init(&up);
+	if (cr_read_message(c, &up, 5000) == 0) {
+		o = &up.data;
+		if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4) {
+			*msgid = (uint32_t)o->via.array.ptr[1].via.u64;
+			e = cr_get(&o->via.array.ptr[2], "code");
+			if (e != NULL && e->type == MSGPACK_OBJECT_STR)
+				snprintf(code, sizeof code, "%.*s",
+				    (int)e->via.str.size, e->via.str.ptr);
+			else
+				snprintf(code, sizeof code, "(no error)");
+		}
+		*closed = cr_read_message(c, &up, 5000) == -1;
+	} else
+		*closed = 1;
+	msgpack_unpacked_destroy(&up);
+	cr_close(c);
+	return code;
+}
+
+static void
+check(const char *what, const void *bytes, size_t len, const char *want,
+    uint32_t want_msgid, int want_closed)
+{
+	uint32_t msgid = 0;
+	int closed;
+	const char *code = attack(bytes, len, &msgid, &closed);
+
+	if (!ok(strcmp(code, want) == 0 && (want[0] == '\0' ||
+	    msgid == want_msgid) && closed == want_closed,
+	    "%s: %s%s", what, want[0] ? want : "no answer",
+	    want_closed ? ", closed" : ", kept open"))
+		diag("got code '%s' msgid %u closed %d", code, msgid, closed);
+	ok(good_served(), "  and the daemon serves others");
+}
+
+int
+main(void)
+{
+	static char big[80000];
+	char deep[200];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct cr_client *c;
+	struct cr_reply r;
+	int i;
+
+	dproc_init(&p);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return done_testing();
+	good = dconnect(&p);
+	ok(good != NULL && good_served(), "a good client is served");
+
+	check("garbage bytes", "\xc1\xc1\xc1\xc1garbage", 11, "", 0, 1);
+	check("a string, not a request", "\xa5hello", 6, "", 0, 1);
+	check("dd ff 00 00 00 alone", "\xdd\xff\x00\x00\x00", 5, "", 0, 1);
+	check("dd ff 00 00 00 inside a request",
+	    "\x94\x00\x09\xa1x\xdd\xff\x00\x00\x00", 10, "MALFORMED", 9, 1);
+	check("a map claiming 4 billion pairs",
+	    "\x94\x00\x0a\xa1x\x91\xdf\xff\xff\xff\xff", 11, "MALFORMED", 10, 1);
+	memcpy(deep, "\x94\x00\x0b\xa1x", 5);
+	memset(deep + 5, 0x91, sizeof deep - 6);
+	deep[sizeof deep - 1] = 0x01;
+	check("nesting 194 deep", deep, sizeof deep, "MALFORMED", 11, 1);
+	check("a response sent to the daemon", "\x94\x01\x0c\xc0\xc0", 5, "", 0, 1);
+	check("an array of 3", "\x93\x00\x0d\xa1x", 5, "", 0, 1);
+	check("a numeric method", "\x94\x00\x0e\x07\x90", 5, "MALFORMED", 14, 1);
+
+	/* Oversized: a 70000-byte note. */
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, 0);
+	msgpack_pack_uint32(&pk, 15);
+	pk_str(&pk, "invite.send");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 3);
+	pk_kstr(&pk, "from", "a");
+	pk_kstr(&pk, "to", "b");
+	memset(big, 'x', sizeof big);
+	pk_kstrn(&pk, "note", big, 70000);
+	check("a message of 70 KB", sb.data, sb.size, "TOO_LARGE", 15, 1);
+	/* The same in small pieces: refused as soon as the header says so. */
+	check("an oversized header alone", sb.data, 40, "TOO_LARGE", 15, 1);
+	msgpack_sbuffer_destroy(&sb);
+
+	/* Wrong types and unknown methods are answered; the client stays. */
+	check("a number where a member belongs",
+	    "\x94\x00\x10\xabinvite.send\x91\x82\xa4" "from\x05\xa2to\xa1y", 28,
+	    "INVALID_ARGUMENT", 16, 0);
+	check("an unknown method", "\x94\x00\x11\xa3zap\x90", 8,
+	    "UNKNOWN_METHOD", 17, 0);
+	check("params that are not an array", "\x94\x00\x12\xa5hello\x80", 10,
+	    "INVALID_ARGUMENT", 18, 0);
+
+	/* A message that closes its client stops what follows it. */
+	{
+		uint32_t id;
+		int closed;
+		const char *code;
+		char buf[128];
+		size_t n = 0;
+
+		memcpy(buf + n, "\x94\x00\x15\x07\x90", 5);	/* numeric method */
+		n += 5;
+		memcpy(buf + n, "\x94\x00\x16\xabinvite.send\x91\x82\xa4" "from"
+		    "\xa6" "after1\xa2to\xa6" "after2", 38);
+		n += 38;
+		code = attack(buf, n, &id, &closed);
+		ok(strcmp(code, "MALFORMED") == 0 && id == 21 && closed,
+		    "a bad message followed by a good one: MALFORMED, closed");
+		call(good, &r, "invite.list", "member:s box:s", "after1", "sent");
+		is_int(rnum(&r, "items"), 0, "and the request after it was not run");
+		cr_reply_free(&r);
+	}
+	/* Invalid UTF-8 cut into an error message stays valid. */
+	{
+		char m[80];
+		uint32_t id;
+		int closed;
+		const char *code;
+		struct cr_client *u = dconnect(&p);
+
+		memcpy(m, "\x94\x00\x17\xd9\x41", 5);
+		memset(m + 5, 'a', 63);
+		memcpy(m + 68, "\xc3\xa9\x90", 3);
+		cr_send_raw(u, m, 71);
+		{
+			msgpack_unpacked up;
+			const msgpack_object *msg;
+
+			msgpack_unpacked_init(&up);
+			ok(cr_read_message(u, &up, 5000) == 0 &&
+			    (msg = cr_get(&up.data.via.array.ptr[2], "message")) != NULL &&
+			    utf8_valid(msg->via.str.ptr, msg->via.str.size),
+			    "an unknown method's name is quoted as valid UTF-8");
+			msgpack_unpacked_destroy(&up);
+		}
+		cr_close(u);
+		(void)id; (void)closed; (void)code;
+	}
+
+	/* A truncated message, then the client vanishes. */
+	c = dconnect(&p);
+	cr_send_raw(c, "\x94\x00\x13\xabinvite.se", 14);
+	cr_close(c);
+	ok(good_served(), "a client that vanishes mid-message: others served");
+
+	/* A whole write, then the client vanishes before its answer: the
+	 * write is still committed. */
+	c = dconnect(&p);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, 0);
+	msgpack_pack_uint32(&pk, 20);
+	pk_str(&pk, "invite.send");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 2);
+	pk_kstr(&pk, "from", "ghost");
+	pk_kstr(&pk, "to", "host");
+	cr_send_raw(c, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	cr_close(c);
+	ok(good_served(), "a client that vanishes after a request: others served");
+	call(good, &r, "invite.list", "member:s box:s", "ghost", "sent");
+	is_int(rnum(&r, "items"), 1, "and its request was carried out");
+	cr_reply_free(&r);
+
+	/* A client that writes without reading: its output is bounded, the
+	 * others are served meanwhile. */
+	c = dconnect(&p);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < 20000; i++) {
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, (uint32_t)i);
+		pk_str(&pk, "server.info");
+		msgpack_pack_array(&pk, 0);
+	}
+	{
+		int fl = fcntl(cr_fd(c), F_GETFL);
+		size_t off = 0;
+		ssize_t n;
+
+		fcntl(cr_fd(c), F_SETFL, fl | O_NONBLOCK);
+		while (off < sb.size) {
+			n = write(cr_fd(c), sb.data + off, sb.size - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		diag("a reader that never reads got %zu of %zu bytes in",
+		    off, sb.size);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	ok(good_served(), "a client that never reads: others served");
+	cr_close(c);
+	ok(good_served(), "and after it leaves");
+
+	/* Another uid is refused. */
+	if (geteuid() == 0) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			struct cr_client *x;
+			char err[256];
+
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(3);
+			x = cr_connect(p.sock, err, sizeof err);
+			if (x == NULL)
+				_exit(0);
+			if (call(x, &r, "hello", "") == -1)
+				_exit(0);
+			_exit(1);
+		}
+		waitpid(pid, &status, 0);
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "a client of another uid is refused");
+	} else
+		ok(1, "a client of another uid is refused (needs root to try; the socket is 0600)");
+
+	ok(dproc_logged(&p, "closing it"), "the daemon logged why it dropped clients");
+	cr_close(good);
+	is_int(dproc_stop(&p, SIGTERM), 0, "the daemon stops cleanly: exit 0");
+	dproc_cleanup(&p);
+	return done_testing();
+}
