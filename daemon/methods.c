@@ -97,7 +97,7 @@ m_invite_send(struct call *c)
 	r.priority = PRIO_MEDIUM;
 	arg_member(c, "from", true, &r.from);
 	arg_member(c, "to", true, &r.to);
-	args_str(&c->args, "note", false, &r.note.p, &r.note.n);
+	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
 	args_enum(&c->args, "priority", false, priority_names, &r.priority);
 	if (args_done(&c->args) == -1)
 		return -1;
@@ -172,7 +172,7 @@ m_invite_resend(struct call *c)
 
 	arg_member(c, "actor", true, &actor);
 	args_uint(&c->args, "id", true, &id);
-	args_str(&c->args, "note", false, &note.p, &note.n);
+	args_text(&c->args, "note", false, &note.p, &note.n);
 	if (args_done(&c->args) == -1)
 		return -1;
 	if (invite_resend(c->d, c->t, actor, id, note, &inv, &connected,
@@ -210,7 +210,7 @@ struct list_ctx {
 	uint64_t limit;
 	uint64_t count;
 	uint64_t scanned;
-	uint64_t last;		/* the last id looked at */
+	uint64_t next;		/* where the next page starts below */
 	bool more;
 	msgpack_sbuffer items;
 	msgpack_packer ipk;
@@ -224,26 +224,33 @@ list_one(void *ctx, uint64_t id)
 	struct inv inv;
 	enum inv_state st;
 
-	if (l->count == l->limit || l->scanned == LIST_SCAN_MAX) {
+	if (l->scanned == LIST_SCAN_MAX) {
+		/* Enough work for one call: the page ends short, and next
+		 * goes on below the last id looked at. */
 		l->more = true;
 		return false;
 	}
 	l->scanned++;
-	l->last = id;
 	if (store_inv_get(l->c->t, id, &inv) != STORE_OK)
 		return false;
-	if (l->box == BOX_RECEIVED &&
-	    !rules_in_received_box(inv.state, inv.ignored))
-		return true;
 	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
-	if (l->state >= 0 && (int)st != l->state)
+	if ((l->box == BOX_RECEIVED &&
+	    !rules_in_received_box(inv.state, inv.ignored)) ||
+	    (l->state >= 0 && (int)st != l->state) ||
+	    (l->priority >= 0 && inv.priority != l->priority) ||
+	    (l->created_before && inv.created_at > l->created_before)) {
+		if (l->count < l->limit)
+			l->next = id;
 		return true;
-	if (l->priority >= 0 && inv.priority != l->priority)
-		return true;
-	if (l->created_before && inv.created_at > l->created_before)
-		return true;
+	}
+	if (l->count == l->limit) {
+		/* One more matches: there is a next page. */
+		l->more = true;
+		return false;
+	}
 	pack_inv(&l->ipk, &inv, role);
 	l->count++;
+	l->next = id;
 	return true;
 }
 
@@ -288,7 +295,7 @@ m_invite_list(struct call *c)
 	msgpack_sbuffer_write(c->pk->data, l.items.data, l.items.size);
 	msgpack_sbuffer_destroy(&l.items);
 	if (l.more)
-		pk_kuint(c->pk, "next", l.last);
+		pk_kuint(c->pk, "next", l.next);
 	else
 		pk_knil(c->pk, "next");
 	return 0;

@@ -46,7 +46,7 @@ rules_send(const struct policy *p, const struct send_facts *f,
 	if (f->cooldown_until > f->now) {
 		time_format(f->cooldown_until, when, sizeof when);
 		proto_fail(e, PE_COOLDOWN,
-		    "cooldown: after a withdrawal you may invite this member again from %s UTC",
+		    "after a withdrawal you may invite this member again from %s UTC",
 		    when);
 		e->retry_at = f->cooldown_until;
 		return -1;

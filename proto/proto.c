@@ -413,6 +413,24 @@ args_member(struct args *a, const char *key, bool required, const char **s,
 }
 
 bool
+args_text(struct args *a, const char *key, bool required, const char **s,
+    size_t *len)
+{
+	size_t i;
+	unsigned char ch;
+
+	if (!args_str(a, key, required, s, len))
+		return false;
+	for (i = 0; i < *len; i++) {
+		ch = (unsigned char)(*s)[i];
+		if ((ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f)
+			return args_bad(a, key,
+			    "text without control characters (tab and newline allowed)");
+	}
+	return true;
+}
+
+bool
 args_uint(struct args *a, const char *key, bool required, uint64_t *v)
 {
 	const msgpack_object *o = args_get(a, key, required);

@@ -106,6 +106,10 @@ bool args_str(struct args *a, const char *key, bool required,
     const char **s, size_t *len);
 bool args_member(struct args *a, const char *key, bool required,
     const char **s, size_t *len);
+/* Free text (a note): valid UTF-8 with no control characters but tab and
+ * newline. */
+bool args_text(struct args *a, const char *key, bool required,
+    const char **s, size_t *len);
 bool args_uint(struct args *a, const char *key, bool required, uint64_t *v);
 bool args_bool(struct args *a, const char *key, bool required, bool *v);
 /* One of a NULL-terminated list of words; *index is its position. */

@@ -7,7 +7,7 @@
 
 struct answered {
 	uint64_t id;
-	char from[16];
+	char from[24];
 	char to[24];
 };
 
@@ -26,7 +26,7 @@ writer(struct dproc *p, int w, int fd)
 	for (i = 0; i < 100000; i++) {
 		memset(&a, 0, sizeof a);
 		snprintf(a.from, sizeof a.from, "writer%d", w);
-		snprintf(a.to, sizeof a.to, "target%d", i);
+		snprintf(a.to, sizeof a.to, "target%d", i % 1000000);
 		if (call(c, &r, "invite.send", "from:s to:s", a.from, a.to) != 0)
 			break;
 		a.id = (uint64_t)rnum(&r, "invitation.id");

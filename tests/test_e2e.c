@@ -297,6 +297,21 @@ test_lists_and_notes(void)
 	    "low");
 	is_int(rnum(&r, "items"), 3, "three low-priority ones");
 	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s priority:s limit:u", "hank",
+	    "sent", "low", (uint64_t)3);
+	ok(rnum(&r, "items") == 3 && rnum(&r, "next") == -1,
+	    "a full page with no further match has next nil");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s priority:s limit:u", "hank",
+	    "sent", "high", (uint64_t)2);
+	ok(rnum(&r, "items") == 2 && (uint64_t)rnum(&r, "next") == ids[4],
+	    "with a filter, next is the last item returned");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s priority:s limit:u after:u",
+	    "hank", "sent", "high", (uint64_t)2, ids[4]);
+	ok(rnum(&r, "items") == 2 && (uint64_t)rnum(&r, "items.0.id") == ids[2] &&
+	    rnum(&r, "next") == -1, "and the next page holds the rest");
+	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s older_than:u", "hank",
 	    "sent", (uint64_t)(5 * DAY));
 	is_int(rnum(&r, "items"), 3, "three older than 5 days");
@@ -321,6 +336,14 @@ test_lists_and_notes(void)
 	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "kim",
 	    note) == 1 && refused("NOTE_TOO_LONG"), "301: NOTE_TOO_LONG (%s)",
 	    r.message);
+
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "lee",
+	    "Hello\n\tLee") == 0, "a note may hold newlines and tabs");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "max",
+	    "\x1b[31mred") == 1 && refused("INVALID_ARGUMENT"),
+	    "but no other control characters: %s", r.message);
 
 	/* Bad arguments. */
 	cr_reply_free(&r);

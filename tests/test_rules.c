@@ -61,7 +61,7 @@ main(void)
 	f.cooldown_until = f.now + 1;
 	ok(rules_send(&p, &f, &out, &e) == -1 && e.code == PE_COOLDOWN &&
 	    e.retry_at == f.now + 1, "a cooldown refuses with retry_at");
-	ok(strstr(e.message, "cooldown") != NULL, "and says which rule: %s",
+	ok(strstr(e.message, "withdrawal") != NULL, "and says which rule: %s",
 	    e.message);
 	f.cooldown_until = f.now;
 	ok(rules_send(&p, &f, &out, &e) == 0, "a cooldown ends at its time");

@@ -1,0 +1,338 @@
+#!/bin/sh
+# tests/cli.sh: connreq, the command-line client, end to end against a real
+# connreqd on a virtual clock. TAP; run by prove (make test), which sets
+# CONNREQ_BIN to the directory holding connreq and connreqd.
+#
+# Rule timing is driven by `connreq clock advance`, never by sleeping.
+
+BIN=${CONNREQ_BIN:-$(cd "$(dirname "$0")/../build/bin" && pwd)}
+CLI=$BIN/connreq
+PY=/usr/bin/python3
+T0=1767225600			# 2026-01-01 00:00 UTC
+
+tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
+dpid=
+cleanup() {
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null
+		wait "$dpid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+"$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" --virtual-clock=$T0 \
+    >"$tmp/daemon.log" 2>&1 &
+dpid=$!
+i=0
+while [ ! -S "$tmp/s.sock" ] && [ $i -lt 100 ]; do
+	kill -0 "$dpid" 2>/dev/null || break
+	sleep 0.05
+	i=$((i + 1))
+done
+if [ ! -S "$tmp/s.sock" ]; then
+	echo "Bail out! connreqd did not start:"
+	sed 's/^/# /' "$tmp/daemon.log"
+	exit 1
+fi
+CONNREQ_SOCKET=$tmp/s.sock
+export CONNREQ_SOCKET
+
+# ---- helpers ----
+n=0
+rc=
+run() {
+	"$CLI" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+# t DESCRIPTION CONDITION: CONDITION is shell code about the last run,
+# which must also be free of sanitizer reports (a leak exits 1, as a
+# refusal does).
+sanitized() { ! grep -qE "Sanitizer|runtime error:" "$1"; }
+t() {
+	n=$((n + 1))
+	if eval "$2" && sanitized "$tmp/err"; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		echo "#   failed: $2"
+		echo "#   exit status: $rc"
+		sed 's/^/#   out: /' "$tmp/out"
+		sed 's/^/#   err: /' "$tmp/err"
+	fi
+}
+out_has() { grep -qF -- "$1" "$tmp/out"; }
+err_has() { grep -qF -- "$1" "$tmp/err"; }
+out_re() { grep -qE -- "$1" "$tmp/out"; }
+out_lacks() { ! grep -qE -- "$1" "$tmp/out"; }
+out_empty() { [ ! -s "$tmp/out" ]; }
+out_lines() { [ "$(wc -l <"$tmp/out")" -eq "$1" ]; }
+# The stdout of the last run is one JSON document; optional Python
+# assertions about it as d.
+json() {
+	$PY -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2] if len(sys.argv) > 2 else "")' "$tmp/out" "$@" 2>>"$tmp/err"
+}
+# A row of a list: its columns, split on blanks.
+row() { grep -E "^$1 " "$tmp/out" | tr -s ' '; }
+
+# ---- send ----
+run send alice bob --note "Hi Bob, we met at the meetup"
+t "send: prints the new invitation" \
+  '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, pending, medium priority, sent just now, expires in 6mo"'
+t "send: prints the note" 'out_has "  note: \"Hi Bob, we met at the meetup\""'
+
+run --json send alice carol --priority high
+t "send --json: one JSON object, the invitation" \
+  '[ $rc -eq 0 ] && out_lines 1 && json "i = d[\"invitation\"]; assert i[\"id\"] == 2 and i[\"priority\"] == \"high\" and i[\"state\"] == \"pending\" and i[\"created_at\"] == $T0 and \"connection\" not in d"'
+
+run send carol alice
+t "send: mutual invitations connect at once" \
+  '[ $rc -eq 0 ] && out_has "carol and alice are now connected (both invited each other)" && out_has "invitation 3: carol -> alice, accepted"'
+
+run send --priority low dave bob
+t "send: options may come before the arguments" \
+  '[ $rc -eq 0 ] && out_has "invitation 4: dave -> bob, pending, low priority"'
+
+run send alice bob
+t "send: a second pending invitation is refused" \
+  '[ $rc -eq 1 ] && out_empty && err_has "connreq: ALREADY_PENDING: "'
+
+run send alice alice
+t "send: inviting yourself is refused" '[ $rc -eq 1 ] && err_has "SELF_INVITE"'
+
+# ---- accept, ignore ----
+run accept bob 4
+t "accept: the two are connected" \
+  '[ $rc -eq 0 ] && out_has "invitation 4: dave -> bob, accepted just now" && out_has "bob and dave are now connected"'
+
+run accept alice 4
+t "accept: outsiders are refused" \
+  '[ $rc -eq 1 ] && err_has "connreq: NOT_PERMITTED: "'
+run accept bob 4
+t "accept: only a pending invitation can be accepted" \
+  '[ $rc -eq 1 ] && err_has "connreq: INVALID_STATE: "'
+
+
+run accept alice 2
+t "accept: refused with the rule named" '[ $rc -eq 1 ] && err_has "connreq: NOT_PERMITTED: only the recipient"'
+
+run ignore bob 1
+t "ignore: silent" \
+  '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, ignored" && out_has "bob ignored it silently: alice is not told"'
+
+run sent alice
+t "ignore: the sender's sent list still shows it pending" \
+  '[ $rc -eq 0 ] && out_re "^ID +FROM +TO +STATE +PRIORITY +AGE +EXPIRES +NOTE$" && [ "$(row 1)" = "1 alice bob pending medium just now in 6mo Hi Bob, we met at the meetup" ]'
+
+run received bob
+t "ignore: the recipient's received list leaves it out" \
+  '[ $rc -eq 0 ] && out_lacks "^1 " && [ "$(row 4)" = "4 dave bob accepted low just now -" ]'
+
+run show 1
+t "show: as its sender sees it (pending)" '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, pending"'
+run show 1 --as bob
+t "show --as: as its recipient sees it (ignored)" '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, ignored"'
+run show 1 --as zed
+t "show --as: outsiders may not look" '[ $rc -eq 1 ] && err_has "NOT_PERMITTED"'
+run show 999
+t "show: an unknown id" '[ $rc -eq 1 ] && err_has "connreq: NOT_FOUND: no invitation 999"'
+run --json show 1
+t "show --json: parses" '[ $rc -eq 0 ] && json "assert d[\"invitation\"][\"state\"] == \"pending\""'
+
+# ---- withdraw and the cooldown ----
+run send alice erin
+t "send: alice invites erin (5)" '[ $rc -eq 0 ] && out_has "invitation 5: alice -> erin"'
+run withdraw alice 5
+t "withdraw: says when alice may invite erin again" \
+  '[ $rc -eq 0 ] && out_has "invitation 5: alice -> erin, withdrawn just now" && out_has "alice may invite erin again in 3w (2026-01-22 00:00 UTC)"'
+run received erin
+t "withdraw: gone from the recipient's list at once" '[ $rc -eq 0 ] && out_has "no received invitations for erin"'
+run show 5 --as erin
+t "withdraw: gone for the recipient" '[ $rc -eq 1 ] && err_has "NOT_FOUND"'
+
+run send alice erin
+t "cooldown: sending again is refused, and says when it will be allowed" \
+  '[ $rc -eq 1 ] && out_empty && err_has "connreq: COOLDOWN: " && err_has "connreq: you may try again in 3w (2026-01-22 00:00 UTC)"'
+run --json send alice erin
+t "cooldown --json: the error map on stdout" \
+  '[ $rc -eq 1 ] && out_lines 1 && json "assert d[\"code\"] == \"COOLDOWN\" and d[\"retry_at\"] == $T0 + 21 * 86400" && err_has "COOLDOWN"'
+
+run clock advance 20d
+t "clock advance 20d" '[ $rc -eq 0 ] && out_has "the clock is now 2026-01-21 00:00 UTC"'
+run send alice erin
+t "cooldown: still refused a day before its end" \
+  '[ $rc -eq 1 ] && err_has "COOLDOWN" && err_has "you may try again in 1d"'
+run clock advance 1d
+run send alice erin
+t "cooldown: allowed once it ended" '[ $rc -eq 0 ] && out_has "invitation 6: alice -> erin, pending"'
+
+# ---- resend ----
+run resend alice 5
+t "resend: refused while another is pending" '[ $rc -eq 1 ] && err_has "ALREADY_PENDING"'
+run withdraw alice 6
+run resend alice 6 --note "second try"
+t "resend: the cooldown applies" '[ $rc -eq 1 ] && err_has "COOLDOWN"'
+run clock advance 3w
+run resend alice 6 --note "second try"
+t "resend: a new invitation linked to the old one" \
+  '[ $rc -eq 0 ] && out_has "invitation 7: alice -> erin, pending" && out_has "note: \"second try\"" && out_has "attempt 3, resending invitation 6"'
+run resend bob 1
+t "resend: only the sender resends" '[ $rc -eq 1 ] && err_has "NOT_PERMITTED"'
+
+# ---- history ----
+run history alice erin
+t "history: every invitation between the two, oldest first" \
+  '[ $rc -eq 0 ] && [ "$(grep -E "^[0-9]" "$tmp/out" | awk "{print \$1 \$4}" | tr "\n" " ")" = "5withdrawn 6withdrawn 7pending " ]'
+run history erin alice
+t "history: as the first member sees them (no withdrawn ones for erin)" \
+  '[ $rc -eq 0 ] && [ "$(grep -cE "^[0-9]" "$tmp/out")" -eq 1 ] && [ "$(row 7 | cut -d" " -f4)" = pending ]'
+run history alice zed
+t "history: none" '[ $rc -eq 0 ] && out_has "no invitations between alice and zed"'
+run --json history alice erin
+t "history --json: parses" '[ $rc -eq 0 ] && json "assert [i[\"id\"] for i in d[\"items\"]] == [5, 6, 7]"'
+
+# ---- list filters and pages ----
+run sent alice --state withdrawn
+t "sent --state" \
+  '[ $rc -eq 0 ] && [ "$(grep -E "^[0-9]" "$tmp/out" | cut -d" " -f1 | tr "\n" " ")" = "6 5 " ]'
+run sent alice --older-than 3w
+t "sent --older-than" '[ $rc -eq 0 ] && out_re "^6 " && out_re "^1 " && out_lacks "^7 "'
+run sent alice --priority high
+t "sent --priority" '[ $rc -eq 0 ] && [ "$(grep -cE "^[0-9]" "$tmp/out")" -eq 1 ] && out_re "^2 +alice +carol +accepted +high"'
+run sent alice --state withdrawn --limit 1
+t "sent --limit: the last line says how to see more" \
+  '[ $rc -eq 0 ] && [ "$(grep -cE "^[0-9]" "$tmp/out")" -eq 1 ] && out_re "^6 " && [ "$(tail -n 1 "$tmp/out")" = "more: connreq sent alice --state withdrawn --limit 1 --after 6" ]'
+more=$(tail -n 1 "$tmp/out" | sed 's/^more: connreq //')
+eval "run $more"
+t "sent --after: the command it gave shows the next page" \
+  '[ $rc -eq 0 ] && [ "$(grep -cE "^[0-9]" "$tmp/out")" -eq 1 ] && out_re "^5 "'
+run --json sent alice --limit 1
+t "sent --json: {items, next}" \
+  '[ $rc -eq 0 ] && json "assert len(d[\"items\"]) == 1 and d[\"next\"] == 7"'
+run sent nobody
+t "sent: an empty list says so" '[ $rc -eq 0 ] && out_has "no sent invitations for nobody"'
+
+# ---- connections, disconnect ----
+run send frank alice
+run accept alice 8
+run connections alice
+t "connections: the other members, in order" \
+  '[ $rc -eq 0 ] && out_re "^MEMBER +SINCE +DATE$" && [ "$(awk "NR > 1 {print \$1}" "$tmp/out" | tr "\n" " ")" = "carol frank " ]'
+run connections alice --limit 1
+t "connections --limit: the last line says how to see more" \
+  '[ $rc -eq 0 ] && out_re "^carol +6w ago +2026-01-01 00:00 UTC$" && [ "$(tail -n 1 "$tmp/out")" = "more: connreq connections alice --limit 1 --after carol" ]'
+run connections alice --limit 1 --after carol
+t "connections --after" '[ $rc -eq 0 ] && out_re "^frank " && out_lacks "^carol"'
+run --json connections alice
+t "connections --json: parses" \
+  '[ $rc -eq 0 ] && json "assert [c[\"b\"] for c in d[\"items\"]] == [\"carol\", \"frank\"] and d[\"next\"] is None"'
+run disconnect bob dave
+t "disconnect" '[ $rc -eq 0 ] && out_has "bob and dave are no longer connected (connected 6w ago, 2026-01-01 00:00 UTC)"'
+run connections bob
+t "disconnect: the connection is gone" '[ $rc -eq 0 ] && out_has "no connections for bob"'
+run disconnect bob dave
+t "disconnect: twice is refused" '[ $rc -eq 1 ] && err_has "NOT_FOUND"'
+
+# ---- info, clock ----
+run info
+t "info: version, clock, counts" \
+  '[ $rc -eq 0 ] && out_re "^version +connreqd [0-9]" && out_re "^now +2026-02-12 00:00 UTC$" && out_re "^virtual clock +yes$" && out_re "^invitations +[0-9]+ pending, " && out_re "^connections +2$"'
+t "info: deadlines and store" \
+  '[ $rc -eq 0 ] && out_re "^deadlines +[0-9]+, next in " && out_has "$tmp/db"'
+t "info: the policy, durations as days" \
+  '[ $rc -eq 0 ] && out_re "expire after +180d$" && out_re "resend cooldown +21d$" && out_re "stale after +14d$"'
+run --json info
+t "info --json" '[ $rc -eq 0 ] && json "assert d[\"virtual_clock\"] is True and d[\"now\"] == $T0 + 42 * 86400"'
+
+run clock advance 180d
+run show 1
+t "clock advance: an invitation expires" '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, expired"'
+run clock advance 3x
+t "clock advance: a bad duration is a usage error" '[ $rc -eq 2 ] && err_has "usage: connreq clock advance DURATION"'
+run clock back 1d
+t "clock: only advance" '[ $rc -eq 2 ] && err_has "usage: connreq clock advance"'
+run --json clock advance 1h
+t "clock --json" '[ $rc -eq 0 ] && json "assert d[\"now\"] == $T0 + 222 * 86400 + 3600"'
+
+# ---- notes are shown safely ----
+run send alice gina --note "$(printf 'red\033[31mtext')"
+t "send: the daemon refuses escape sequences in a note" \
+  '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT" && ! grep -q "$(printf "\033")" "$tmp/err"'
+run send alice gina --note "$(printf 'two\tcolumns\nand lines')"
+t "send: tabs and newlines in a note are shown on one line" \
+  '[ $rc -eq 0 ] && out_has "note: \"two columns and lines\""'
+run sent alice
+t "sent: a note with a newline keeps the table whole" \
+  '[ $rc -eq 0 ] && out_re "two columns and lines$"'
+
+# ---- help ----
+run help
+t "help: lists every command" \
+  '[ $rc -eq 0 ] && (for c in send accept ignore withdraw resend show sent received history connections disconnect info clock help; do out_re "^  $c( |\$)" || exit 1; done)'
+run --help
+t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
+run help withdraw
+t "help COMMAND: usage and explanation" \
+  '[ $rc -eq 0 ] && out_has "usage: connreq withdraw ACTOR ID" && out_has "cooldown"'
+run sent --help
+t "COMMAND --help" '[ $rc -eq 0 ] && out_has "usage: connreq sent MEMBER" && out_has "--older-than"'
+run send -h
+t "COMMAND -h" '[ $rc -eq 0 ] && out_has "usage: connreq send FROM TO"'
+run -s "$tmp/none.sock" help
+t "help needs no daemon" '[ $rc -eq 0 ] && out_has "Commands:"'
+run help nonsense
+t "help: an unknown command" '[ $rc -eq 2 ] && err_has "unknown command: nonsense"'
+
+# ---- usage errors, exit 2 ----
+run send alice
+t "usage: too few arguments" '[ $rc -eq 2 ] && out_empty && err_has "usage: connreq send FROM TO"'
+run accept bob 1 2
+t "usage: too many arguments" '[ $rc -eq 2 ] && err_has "usage: connreq accept ACTOR ID"'
+run accept bob 1x
+t "usage: a bad id" '[ $rc -eq 2 ] && err_has "not an invitation id: 1x"'
+run accept bob 99999999999999999999999
+t "usage: an id out of range" '[ $rc -eq 2 ] && err_has "not an invitation id"'
+run send alice bob --colour red
+t "usage: an unknown option" '[ $rc -eq 2 ] && err_has "unknown option: --colour"'
+run show 1 --note hi
+t "usage: an option of another command" '[ $rc -eq 2 ] && err_has "unknown option: --note"'
+run send alice bob --priority urgent
+t "usage: a bad priority" '[ $rc -eq 2 ] && err_has "--priority"'
+run sent alice --older-than soon
+t "usage: a bad duration" '[ $rc -eq 2 ] && err_has "--older-than"'
+run sent alice --limit 5x
+t "usage: a bad number" '[ $rc -eq 2 ] && err_has "--limit: not a number: 5x"'
+run sent alice --limit
+t "usage: an option without its value" '[ $rc -eq 2 ] && err_has "--limit needs a value"'
+run frobnicate
+t "usage: an unknown command" '[ $rc -eq 2 ] && err_has "unknown command: frobnicate"'
+run
+t "usage: no command" '[ $rc -eq 2 ] && err_has "Commands:"'
+run --bogus info
+t "usage: an unknown global option" '[ $rc -eq 2 ] && err_has "unknown option: --bogus"'
+
+# ---- the daemon cannot be reached, exit 3 ----
+run -s "$tmp/none.sock" info
+t "unreachable (-s): exit 3, names the socket and how to start connreqd" \
+  '[ $rc -eq 3 ] && out_empty && err_has "$tmp/none.sock" && err_has "start it with \`connreqd -s $tmp/none.sock\`"'
+CONNREQ_SOCKET=$tmp/none.sock "$CLI" sent alice >"$tmp/out" 2>"$tmp/err"
+rc=$?
+t "unreachable (\$CONNREQ_SOCKET): exit 3" \
+  '[ $rc -eq 3 ] && err_has "$tmp/none.sock" && err_has "CONNREQ_SOCKET"'
+
+# The daemon still answers after all that, and stops cleanly.
+run info
+t "the daemon is still up" '[ $rc -eq 0 ]'
+kill "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+cp "$tmp/daemon.log" "$tmp/err"
+: >"$tmp/out"
+t "connreqd stops cleanly on SIGTERM, with nothing from the sanitizers" \
+  '[ $rc -eq 0 ] && err_has "stopped"'
+
+echo "1..$n"
