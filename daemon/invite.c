@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "events.h"
 
 static bool
 str_eq(struct str a, const char *b, size_t blen)
@@ -63,6 +64,16 @@ due_open_rows(const struct inv *inv, struct due *expire, struct due *stale)
 	stale->at = inv->stale_at;
 	stale->kind = DUE_STALE;
 	stale->id = inv->id;
+}
+
+/* Both members are told of their new connection. */
+static void
+connected_events(struct stx *t, const struct inv *inv, int64_t now)
+{
+	events_conn(t, EV_CONN_CREATED, now, inv->from, inv->from_len, inv->to,
+	    inv->to_len, now, true);
+	events_conn(t, EV_CONN_CREATED, now, inv->to, inv->to_len, inv->from,
+	    inv->from_len, now, true);
 }
 
 /* Closes an open invitation: new state, deadlines dropped, pair freed. */
@@ -146,12 +157,15 @@ invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
 		store_inv_put(t, out, ST_COUNT);
 		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
 		*connected = true;
+		events_inv(t, EV_ACCEPTED, now, &other, ROLE_SENDER, true, true);
+		connected_events(t, out, now);
 	} else {
 		store_inv_put(t, out, ST_COUNT);
 		due_open_rows(out, &ex, &st);
 		store_due_add(t, &ex);
 		store_due_add(t, &st);
 		ft.open_id = out->id;
+		events_inv(t, EV_RECEIVED, now, out, ROLE_RECIPIENT, true, false);
 	}
 	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
 	if (store_error(t) != STORE_OK)
@@ -181,6 +195,8 @@ invite_accept(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 		return -1;
 	close_open(t, out, ST_ACCEPTED, now);
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
+	events_inv(t, EV_ACCEPTED, now, out, ROLE_SENDER, true, true);
+	connected_events(t, out, now);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -190,7 +206,6 @@ int
 invite_ignore(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
     struct inv *out, struct proto_error *e)
 {
-	(void)d;
 	if (load_for(t, id, actor, ACT_IGNORE, out, e) == -1)
 		return -1;
 	/* Nothing the sender can see changes: updated_at, the deadlines and
@@ -198,6 +213,9 @@ invite_ignore(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	out->state = ST_IGNORED;
 	out->ignored = true;
 	store_inv_put(t, out, ST_PENDING);
+	/* Told to nobody: only the trusted `all` feed carries it. */
+	events_inv(t, EV_IGNORED, daemon_now(d), out, ROLE_RECIPIENT, false,
+	    false);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -224,6 +242,8 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 	cd.id = out->id;
 	store_due_add(t, &cd);
 	*cooldown_until = pr.cooldown_until;
+	events_inv(t, EV_WITHDRAWN, now, out, ROLE_RECIPIENT,
+	    d->policy.notify_recipient_on_withdraw, false);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -257,13 +277,15 @@ int
 connection_remove(struct daemon *d, struct stx *t, struct str actor,
     struct str other, int64_t *since, struct proto_error *e)
 {
-	(void)d;
 	*since = store_conn_get(t, actor.p, actor.n, other.p, other.n);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	if (*since == 0)
 		return proto_fail(e, PE_NOT_FOUND, "you are not connected");
 	store_conn_del(t, actor.p, actor.n, other.p, other.n);
+	/* Removal is quiet, as on LinkedIn: only the `all` feed has it. */
+	events_conn(t, EV_CONN_REMOVED, daemon_now(d), actor.p, actor.n,
+	    other.p, other.n, *since, false);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -285,6 +307,8 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			log_debug("invitation %llu expired",
 			    (unsigned long long)inv.id);
 			close_open(t, &inv, ST_EXPIRED, due->at);
+			events_inv(t, EV_EXPIRED, due->at, &inv, ROLE_SENDER,
+			    true, false);
 		}
 		break;
 	case DUE_STALE:
@@ -293,6 +317,8 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			    (unsigned long long)inv.id);
 			inv.reminded_at = due->at;
 			store_inv_put(t, &inv, inv.state);
+			events_inv(t, EV_STALE, due->at, &inv, ROLE_SENDER,
+			    true, false);
 		}
 		break;
 	case DUE_COOLDOWN:
@@ -304,6 +330,8 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			pr.cooldown_until = 0;
 			store_pair_put(t, inv.from, inv.from_len, inv.to,
 			    inv.to_len, &pr);
+			events_inv(t, EV_COOLDOWN_ENDED, due->at, &inv,
+			    ROLE_SENDER, true, false);
 		}
 		break;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "events.h"
 #include "invite.h"
 #include "timers.h"
 
@@ -20,43 +21,6 @@ arg_member(struct call *c, const char *key, bool required, struct str *s)
 	s->p = NULL;
 	s->n = 0;
 	return args_member(&c->args, key, required, &s->p, &s->n);
-}
-
-static void
-pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
-{
-	enum inv_state st = rules_view((enum inv_state)inv->state,
-	    inv->ignored, role);
-
-	msgpack_pack_map(pk, 12);
-	pk_kuint(pk, "id", inv->id);
-	pk_kstrn(pk, "from", inv->from, inv->from_len);
-	pk_kstrn(pk, "to", inv->to, inv->to_len);
-	pk_kstrn(pk, "note", inv->note, inv->note_len);
-	pk_kstr(pk, "priority", priority_names[inv->priority]);
-	pk_kstr(pk, "state", state_names[st]);
-	pk_kint(pk, "created_at", inv->created_at);
-	pk_kint(pk, "updated_at", inv->updated_at);
-	pk_kint(pk, "expires_at", inv->expires_at);
-	if (inv->resend_of)
-		pk_kuint(pk, "resend_of", inv->resend_of);
-	else
-		pk_knil(pk, "resend_of");
-	pk_kuint(pk, "attempt", inv->attempt);
-	if (inv->reminded_at)
-		pk_kint(pk, "reminded_at", inv->reminded_at);
-	else
-		pk_knil(pk, "reminded_at");
-}
-
-static void
-pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
-    size_t blen, int64_t since)
-{
-	msgpack_pack_map(pk, 3);
-	pk_kstrn(pk, "a", a, alen);
-	pk_kstrn(pk, "b", b, blen);
-	pk_kint(pk, "since", since);
 }
 
 /* {invitation} or {invitation, connection} */

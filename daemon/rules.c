@@ -100,7 +100,8 @@ enum inv_state
 rules_view(enum inv_state st, bool ignored, enum role role)
 {
 	if (role == ROLE_RECIPIENT)
-		return ignored && st != ST_WITHDRAWN ? ST_IGNORED : st;
+		return ignored && (st == ST_IGNORED || st == ST_EXPIRED) ?
+		    ST_IGNORED : st;
 	return st == ST_IGNORED ? ST_PENDING : st;
 }
 
@@ -117,7 +118,8 @@ rules_visible(enum inv_state st, enum role role)
 bool
 rules_in_received_box(enum inv_state st, bool ignored)
 {
-	return !ignored && st != ST_IGNORED && st != ST_WITHDRAWN;
+	return rules_view(st, ignored, ROLE_RECIPIENT) != ST_IGNORED &&
+	    st != ST_WITHDRAWN;
 }
 
 bool

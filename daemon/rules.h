@@ -81,7 +81,8 @@ int rules_act(enum inv_action act, enum role role, enum inv_state st,
 
 /* The state role sees. An ignored invitation looks pending to its sender;
  * to its recipient it stays ignored, even once it has expired (ignored:
- * the recipient ignored it at some point). */
+ * the recipient ignored it at some point), unless a mutual invitation
+ * accepted it. */
 enum inv_state rules_view(enum inv_state st, bool ignored, enum role role);
 /* Whether role sees the invitation at all: a withdrawn one is gone from its
  * recipient's views; outsiders see nothing. */

@@ -20,7 +20,7 @@ struct store {
 	MDB_env *env;
 	int lockfd;
 	uint64_t map_max;
-	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due;
+	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
 	char err[256];
 };
 
@@ -267,6 +267,8 @@ store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 	OPEN_DB(pair, "pairs");
 	OPEN_DB(conn, "connections");
 	OPEN_DB(due, "deadlines");
+	OPEN_DB(ev, "events");
+	OPEN_DB(mev, "member_events");
 #undef OPEN_DB
 	t.s = s;
 	t.txn = txn;
@@ -349,6 +351,21 @@ store_begin(struct store *s, struct stx *parent)
 
 	t->s = s;
 	mrc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, 0, &t->txn);
+	if (mrc != 0) {
+		t->txn = NULL;
+		stx_check(t, mrc, "begin");
+	}
+	return t;
+}
+
+struct stx *
+store_begin_read(struct store *s)
+{
+	struct stx *t = xcalloc(1, sizeof *t);
+	int mrc;
+
+	t->s = s;
+	mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
 	if (mrc != 0) {
 		t->txn = NULL;
 		stx_check(t, mrc, "begin");
@@ -794,4 +811,156 @@ store_due_first(struct stx *t, struct due *out)
 		stx_check(t, mrc, "deadlines");
 	mdb_cursor_close(c);
 	return found;
+}
+
+/* Event records: [notify u8][member len u8][at be64][member][data]. */
+#define EV_HEAD 10
+
+uint64_t
+store_event_head(struct stx *t)
+{
+	return meta_get_u64(t, "event.head");
+}
+
+uint64_t
+store_event_pruned(struct stx *t)
+{
+	return meta_get_u64(t, "event.pruned");
+}
+
+void
+store_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
+    size_t mlen, bool notify, const char *data, size_t len)
+{
+	unsigned char *b = xmalloc(EV_HEAD + mlen + len);
+	struct key k = { .n = 0 };
+
+	b[0] = notify ? 1 : 0;
+	b[1] = (unsigned char)mlen;
+	be64_put(b + 2, (uint64_t)at);
+	memcpy(b + EV_HEAD, member, mlen);
+	memcpy(b + EV_HEAD + mlen, data, len);
+	key_u64(&k, seq);
+	put(t, t->s->ev, &k, b, EV_HEAD + mlen + len, "event");
+	free(b);
+	if (notify) {
+		k.n = 0;
+		key_member(&k, member, mlen);
+		key_u64(&k, seq);
+		put(t, t->s->mev, &k, "", 0, "event index");
+	}
+	meta_put_u64(t, "event.head", seq);
+}
+
+static bool
+event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
+{
+	const unsigned char *b = dv->mv_data;
+
+	if (kv->mv_size != 8 || dv->mv_size < EV_HEAD ||
+	    dv->mv_size < EV_HEAD + (size_t)b[1])
+		return false;
+	e->seq = be64_get(kv->mv_data);
+	e->notify = b[0] & 1;
+	e->member_len = b[1];
+	e->at = (int64_t)be64_get(b + 2);
+	e->member = (const char *)b + EV_HEAD;
+	e->data = (const char *)b + EV_HEAD + e->member_len;
+	e->len = dv->mv_size - EV_HEAD - e->member_len;
+	return true;
+}
+
+void
+store_event_scan(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx)
+{
+	struct key prefix = { .n = 0 }, k = { .n = 0 };
+	struct event_rec e;
+	MDB_cursor *c, *ec = NULL;
+	MDB_val kv, dv, ekv, edv;
+	int mrc;
+
+	if (t->rc != STORE_OK || after == UINT64_MAX)
+		return;
+	if (member == NULL) {
+		if (stx_check(t, mdb_cursor_open(t->txn, t->s->ev, &c), "cursor"))
+			return;
+		key_u64(&k, after + 1);
+		kv = key_val(&k);
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
+		while (mrc == 0) {
+			if (!event_decode(&kv, &dv, &e)) {
+				stx_check(t, MDB_CORRUPTED, "event");
+				break;
+			}
+			if (!fn(ctx, &e))
+				break;
+			mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
+		}
+	} else {
+		if (stx_check(t, mdb_cursor_open(t->txn, t->s->mev, &c), "cursor"))
+			return;
+		if (stx_check(t, mdb_cursor_open(t->txn, t->s->ev, &ec),
+		    "cursor")) {
+			mdb_cursor_close(c);
+			return;
+		}
+		key_member(&prefix, member, mlen);
+		k = prefix;
+		key_u64(&k, after + 1);
+		kv = key_val(&k);
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
+		while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
+			ekv.mv_size = 8;
+			ekv.mv_data = (unsigned char *)kv.mv_data + prefix.n;
+			if (mdb_cursor_get(ec, &ekv, &edv, MDB_SET_KEY) == 0) {
+				if (!event_decode(&ekv, &edv, &e)) {
+					stx_check(t, MDB_CORRUPTED, "event");
+					break;
+				}
+				if (!fn(ctx, &e))
+					break;
+			}
+			mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
+		}
+		mdb_cursor_close(ec);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		stx_check(t, mrc, "events");
+	mdb_cursor_close(c);
+}
+
+size_t
+store_event_prune(struct stx *t, int64_t before, size_t max)
+{
+	struct event_rec e;
+	struct key k;
+	MDB_cursor *c;
+	MDB_val kv, dv;
+	uint64_t last = 0;
+	size_t n = 0;
+	int mrc;
+
+	if (t->rc != STORE_OK)
+		return 0;
+	if (stx_check(t, mdb_cursor_open(t->txn, t->s->ev, &c), "cursor"))
+		return 0;
+	while (n < max && (mrc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST)) == 0) {
+		if (!event_decode(&kv, &dv, &e) || e.at > before)
+			break;
+		if (e.notify) {
+			k.n = 0;
+			key_member(&k, e.member, e.member_len);
+			key_u64(&k, e.seq);
+			del(t, t->s->mev, &k, "event index");
+		}
+		last = e.seq;
+		if (stx_check(t, mdb_cursor_del(c, 0), "prune"))
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (last > 0)
+		meta_put_u64(t, "event.pruned", last);
+	return n;
 }

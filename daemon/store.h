@@ -85,6 +85,8 @@ uint64_t store_map_size(struct store *s);
 
 /* Transactions: one write transaction at a time; children nest. */
 struct stx *store_begin(struct store *s, struct stx *parent);
+/* A read-only snapshot; end it with store_abort(). */
+struct stx *store_begin_read(struct store *s);
 /* Commits (a top-level commit is synced to disk). Returns enum store_rc. */
 int store_commit(struct stx *t);
 void store_abort(struct stx *t);
@@ -131,6 +133,35 @@ typedef bool (*store_conn_fn)(void *ctx, const char *other, size_t len,
     int64_t since);
 void store_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+
+/* The event log, keyed [seq] big-endian. Each event is whose notification
+ * it is (member), whether it is told to that member (notify; otherwise it
+ * is only in the `all` feed), when, and its packed msgpack map. A member's
+ * notifications are also indexed [member][seq]. */
+struct event_rec {
+	uint64_t seq;
+	int64_t at;
+	bool notify;
+	const char *member;
+	size_t member_len;
+	const char *data;	/* the packed event map */
+	size_t len;
+};
+/* Appends event seq, which must be store_event_head() + 1. */
+void store_event_add(struct stx *t, uint64_t seq, int64_t at,
+    const char *member, size_t mlen, bool notify, const char *data,
+    size_t len);
+/* The last seq given (0: none yet) and the last one pruned (0: none). */
+uint64_t store_event_head(struct stx *t);
+uint64_t store_event_pruned(struct stx *t);
+/* Events after seq `after`, in order: every one (member NULL) or member's
+ * notifications, until fn returns false. */
+typedef bool (*store_event_fn)(void *ctx, const struct event_rec *e);
+void store_event_scan(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx);
+/* Deletes events at or before `before` (at most max of them); returns how
+ * many. */
+size_t store_event_prune(struct stx *t, int64_t before, size_t max);
 
 /* Deadlines, keyed [at][kind][id] big-endian. */
 void store_due_add(struct stx *t, const struct due *d);

@@ -120,6 +120,10 @@ main(void)
 	    "ignored", "and stays ignored to the recipient");
 	is_str(state_names[rules_view(ST_EXPIRED, false, ROLE_RECIPIENT)],
 	    "expired", "one not ignored is expired to both");
+	is_str(state_names[rules_view(ST_ACCEPTED, true, ROLE_RECIPIENT)],
+	    "accepted", "one ignored, then accepted by a mutual invitation, is accepted");
+	ok(rules_in_received_box(ST_ACCEPTED, true),
+	    "and back in the received box");
 	ok(!rules_visible(ST_WITHDRAWN, ROLE_RECIPIENT),
 	    "withdrawn is gone for the recipient");
 	ok(rules_visible(ST_WITHDRAWN, ROLE_SENDER), "but not for the sender");

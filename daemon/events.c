@@ -1,0 +1,105 @@
+/* daemon/events.c: see events.h. Events are stored packed, as the map a
+ * subscriber receives, so pushing one is a copy. */
+#include "events.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+
+void
+pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
+{
+	enum inv_state st = rules_view((enum inv_state)inv->state,
+	    inv->ignored, role);
+
+	msgpack_pack_map(pk, 12);
+	pk_kuint(pk, "id", inv->id);
+	pk_kstrn(pk, "from", inv->from, inv->from_len);
+	pk_kstrn(pk, "to", inv->to, inv->to_len);
+	pk_kstrn(pk, "note", inv->note, inv->note_len);
+	pk_kstr(pk, "priority", priority_names[inv->priority]);
+	pk_kstr(pk, "state", state_names[st]);
+	pk_kint(pk, "created_at", inv->created_at);
+	pk_kint(pk, "updated_at", inv->updated_at);
+	pk_kint(pk, "expires_at", inv->expires_at);
+	if (inv->resend_of)
+		pk_kuint(pk, "resend_of", inv->resend_of);
+	else
+		pk_knil(pk, "resend_of");
+	pk_kuint(pk, "attempt", inv->attempt);
+	if (inv->reminded_at)
+		pk_kint(pk, "reminded_at", inv->reminded_at);
+	else
+		pk_knil(pk, "reminded_at");
+}
+
+void
+pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
+    size_t blen, int64_t since)
+{
+	msgpack_pack_map(pk, 3);
+	pk_kstrn(pk, "a", a, alen);
+	pk_kstrn(pk, "b", b, blen);
+	pk_kint(pk, "since", since);
+}
+
+/* Packs the common head {seq, type, at, member, ...} with n more pairs. */
+static uint64_t
+event_head(struct stx *t, msgpack_packer *pk, size_t more, const char *type,
+    int64_t at, const char *member, size_t mlen)
+{
+	uint64_t seq = store_event_head(t) + 1;
+
+	msgpack_pack_map(pk, 4 + more);
+	pk_kuint(pk, "seq", seq);
+	pk_kstr(pk, "type", type);
+	pk_kint(pk, "at", at);
+	pk_kstrn(pk, "member", member, mlen);
+	return seq;
+}
+
+void
+events_inv(struct stx *t, const char *type, int64_t at, const struct inv *inv,
+    enum role member_role, bool notify, bool with_conn)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const char *member = member_role == ROLE_SENDER ? inv->from : inv->to;
+	size_t mlen = member_role == ROLE_SENDER ? inv->from_len : inv->to_len;
+	uint64_t seq;
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, with_conn ? 2 : 1, type, at, member, mlen);
+	pk_key(&pk, "invitation");
+	pack_inv(&pk, inv, member_role);
+	if (with_conn) {
+		pk_key(&pk, "connection");
+		pack_conn(&pk, inv->from, inv->from_len, inv->to, inv->to_len,
+		    inv->updated_at);
+	}
+	store_event_add(t, seq, at, member, mlen, notify, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+void
+events_conn(struct stx *t, const char *type, int64_t at, const char *member,
+    size_t mlen, const char *other, size_t olen, int64_t since, bool notify)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t seq;
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, 2, type, at, member, mlen);
+	pk_kstrn(&pk, "other", other, olen);
+	pk_key(&pk, "connection");
+	pack_conn(&pk, member, mlen, other, olen, since);
+	store_event_add(t, seq, at, member, mlen, notify, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}

@@ -1,0 +1,40 @@
+/* daemon/events.h: the event log. Every change someone should hear of
+ * appends an event in the same transaction as the change, so an event
+ * exists if and only if its change was committed. Also how invitations and
+ * connections are packed, for results and events alike. */
+#ifndef CONNREQ_EVENTS_H
+#define CONNREQ_EVENTS_H
+
+#include <msgpack.h>
+
+#include "daemon.h"
+#include "store.h"
+
+/* Who is told of each type is decided where the event is made; the table
+ * is in docs/protocol.md. */
+#define EV_RECEIVED "invitation.received"
+#define EV_ACCEPTED "invitation.accepted"
+#define EV_IGNORED "invitation.ignored"
+#define EV_WITHDRAWN "invitation.withdrawn"
+#define EV_EXPIRED "invitation.expired"
+#define EV_STALE "invitation.stale"
+#define EV_COOLDOWN_ENDED "cooldown.ended"
+#define EV_CONN_CREATED "connection.created"
+#define EV_CONN_REMOVED "connection.removed"
+
+void pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role);
+void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
+    size_t blen, int64_t since);
+
+/* An event about inv for its sender or recipient (member_role), shown as
+ * that member sees it; with_conn adds the connection inv made. notify:
+ * told to that member; otherwise only in the `all` feed. */
+void events_inv(struct stx *t, const char *type, int64_t at,
+    const struct inv *inv, enum role member_role, bool notify,
+    bool with_conn);
+/* An event about the connection between member and other. */
+void events_conn(struct stx *t, const char *type, int64_t at,
+    const char *member, size_t mlen, const char *other, size_t olen,
+    int64_t since, bool notify);
+
+#endif
