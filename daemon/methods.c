@@ -9,6 +9,7 @@
 #include "../common/util.h"
 #include "events.h"
 #include "invite.h"
+#include "server.h"
 #include "timers.h"
 
 #define LIST_LIMIT_DEFAULT 50
@@ -416,7 +417,7 @@ m_server_info(struct call *c)
 	have_next = store_due_first(c->t, &next);
 	if (store_error(c->t) != STORE_OK)
 		return invite_store_error(c->t, c->err);
-	msgpack_pack_map(pk, 9);
+	msgpack_pack_map(pk, 10);
 	pk_kstr(pk, "version", CONNREQ_VERSION);
 	pk_kuint(pk, "protocol", PROTO_VERSION);
 	pk_kint(pk, "now", daemon_now(d));
@@ -434,13 +435,17 @@ m_server_info(struct call *c)
 		pk_kint(pk, "next", next.at);
 	else
 		pk_knil(pk, "next");
+	pk_key(pk, "events");
+	msgpack_pack_map(pk, 2);
+	pk_kuint(pk, "head", store_event_head(c->t));
+	pk_kuint(pk, "oldest", store_event_pruned(c->t) + 1);
 	pk_key(pk, "store");
 	msgpack_pack_map(pk, 3);
 	pk_kstr(pk, "path", d->store_path);
 	pk_kuint(pk, "map_size", store_map_size(d->store));
 	pk_kuint(pk, "map_size_max", d->map_size_max);
 	pk_key(pk, "policy");
-	msgpack_pack_map(pk, 8);
+	msgpack_pack_map(pk, 9);
 	pk_kuint(pk, "expire_after", d->policy.expire_after);
 	pk_kuint(pk, "resend_cooldown", d->policy.resend_cooldown);
 	pk_kuint(pk, "stale_after", d->policy.stale_after);
@@ -450,6 +455,7 @@ m_server_info(struct call *c)
 	pk_kbool(pk, "mutual_invite_connects", d->policy.mutual_invite_connects);
 	pk_kuint(pk, "max_message_bytes", d->max_message_bytes);
 	pk_kuint(pk, "max_clients", d->max_clients);
+	pk_kuint(pk, "events_retention", d->policy.events_retention);
 	return 0;
 }
 
@@ -480,6 +486,126 @@ m_clock_advance(struct call *c)
 	return 0;
 }
 
+/* The feed a subscribe or read names: {member} or {all: true}, and a
+ * cursor that must not point before what is kept. */
+static void
+feed_args(struct call *c, struct str *member, bool *all, uint64_t *after,
+    bool after_required)
+{
+	*all = false;
+	arg_member(c, "member", false, member);
+	args_bool(&c->args, "all", false, all);
+	if (!args_uint(&c->args, "after", after_required, after))
+		*after = UINT64_MAX;	/* the head */
+}
+
+static int
+feed_check(struct call *c, struct str member, bool all, uint64_t *after,
+    uint64_t *head)
+{
+	uint64_t pruned;
+
+	if ((member.p != NULL) == all)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "name one feed: member, or all: true");
+	*head = store_event_head(c->t);
+	pruned = store_event_pruned(c->t);
+	if (*after == UINT64_MAX)
+		*after = *head;
+	if (*after > *head)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "after is %llu, past the last event (%llu)",
+		    (unsigned long long)*after, (unsigned long long)*head);
+	if (*after < pruned) {
+		proto_fail(c->err, PE_CURSOR_EXPIRED,
+		    "events after %llu are no longer kept; the oldest is %llu",
+		    (unsigned long long)*after,
+		    (unsigned long long)(pruned + 1));
+		c->err->oldest = pruned + 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+m_events_subscribe(struct call *c)
+{
+	struct str member;
+	bool all;
+	uint64_t after, head;
+
+	feed_args(c, &member, &all, &after, false);
+	if (args_done(&c->args) == -1 ||
+	    feed_check(c, member, all, &after, &head) == -1)
+		return -1;
+	server_subscribe(c->client, all ? NULL : member.p, member.n, after);
+	msgpack_pack_map(c->pk, 1);
+	pk_kuint(c->pk, "head", head);
+	return 0;
+}
+
+static int
+m_events_unsubscribe(struct call *c)
+{
+	if (args_done(&c->args) == -1)
+		return -1;
+	server_unsubscribe(c->client);
+	msgpack_pack_map(c->pk, 0);
+	return 0;
+}
+
+struct read_ctx {
+	uint64_t limit, count, last;
+	msgpack_sbuffer items;
+};
+
+static bool
+read_one(void *ctx, const struct event_rec *e)
+{
+	struct read_ctx *r = ctx;
+
+	msgpack_sbuffer_write(&r->items, e->data, e->len);
+	r->last = e->seq;
+	return ++r->count < r->limit;
+}
+
+static int
+m_events_read(struct call *c)
+{
+	struct read_ctx r;
+	struct str member;
+	bool all;
+	uint64_t after, head;
+
+	memset(&r, 0, sizeof r);
+	r.limit = 100;
+	feed_args(c, &member, &all, &after, true);
+	args_uint(&c->args, "limit", false, &r.limit);
+	if (args_done(&c->args) == -1 ||
+	    feed_check(c, member, all, &after, &head) == -1)
+		return -1;
+	if (r.limit == 0 || r.limit > LIST_LIMIT_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	r.last = after;
+	msgpack_sbuffer_init(&r.items);
+	store_event_scan(c->t, after, all ? NULL : member.p, member.n,
+	    read_one, &r);
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&r.items);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 3);
+	pk_key(c->pk, "events");
+	msgpack_pack_array(c->pk, (size_t)r.count);
+	msgpack_sbuffer_write(c->pk->data, r.items.data, r.items.size);
+	msgpack_sbuffer_destroy(&r.items);
+	/* A member's feed skips others' events: next may pass them too. */
+	pk_kuint(c->pk, "next", r.count < r.limit ? head : r.last);
+	pk_kuint(c->pk, "head", head);
+	return 0;
+}
+
 static const struct method methods[] = {
 	{ "hello", m_hello, 0 },
 	{ "invite.send", m_invite_send, M_WRITE },
@@ -494,6 +620,9 @@ static const struct method methods[] = {
 	{ "connection.remove", m_connection_remove, M_WRITE },
 	{ "server.info", m_server_info, 0 },
 	{ "clock.advance", m_clock_advance, M_WRITE },
+	{ "events.subscribe", m_events_subscribe, 0 },
+	{ "events.unsubscribe", m_events_unsubscribe, 0 },
+	{ "events.read", m_events_read, 0 },
 };
 
 const struct method *

@@ -9,8 +9,11 @@
 
 /* One call of a method: its arguments, the transaction it runs in, where
  * its result goes and where its error goes. */
+struct client;
+
 struct call {
 	struct daemon *d;
+	struct client *client;	/* NULL when it went away */
 	struct stx *t;
 	struct args args;
 	msgpack_packer *pk;

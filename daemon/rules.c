@@ -18,6 +18,7 @@ policy_defaults(struct policy *p)
 	p->note_max_chars = 300;
 	p->notify_recipient_on_withdraw = false;
 	p->mutual_invite_connects = true;
+	p->events_retention = 30 * 86400ULL;
 }
 
 int

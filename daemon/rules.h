@@ -47,6 +47,7 @@ struct policy {
 	uint32_t note_max_chars;	/* 300 */
 	bool notify_recipient_on_withdraw;
 	bool mutual_invite_connects;
+	uint64_t events_retention;	/* 30 days */
 };
 
 void policy_defaults(struct policy *p);

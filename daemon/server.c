@@ -30,6 +30,8 @@
 #include "timers.h"
 
 #define OUT_HIGH (1u << 20)	/* stop reading a client past this output */
+#define PUMP_HIGH (256u << 10)	/* push events while the output is below */
+#define PUMP_MAX 4096		/* events pushed in one go */
 
 struct client {
 	struct server *srv;
@@ -37,6 +39,13 @@ struct client {
 	uint64_t id;
 	unsigned queued;	/* its entries in the pending batch */
 	bool closing;		/* close once the output is written */
+	/* A subscriber is a cursor over the event log, not a queue. */
+	bool sub;
+	bool sub_all;
+	char sub_member[MEMBER_MAX_BYTES];
+	size_t sub_mlen;
+	uint64_t sub_cursor;	/* the last seq pushed, or passed over */
+	unsigned queued_events;	/* pushed in the current pump */
 	struct client *prev, *next;
 };
 
@@ -70,6 +79,7 @@ struct server {
 
 static void client_free(struct client *c);
 static void batch_schedule(struct server *srv);
+static void client_pump(struct client *c);
 
 unsigned
 server_clients(const struct daemon *d)
@@ -210,6 +220,7 @@ client_write(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 			client_read(bev, c);
 	}
+	client_pump(c);
 }
 
 static void
@@ -360,6 +371,7 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	child = store_begin(srv->d->store, t);
 	memset(&call, 0, sizeof call);
 	call.d = srv->d;
+	call.client = e->c;
 	call.t = child;
 	call.pk = &pk;
 	call.err = &e->err;
@@ -433,6 +445,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		fatal("store commit failed: %s; exiting without answering",
 		    store_strerror(d->store));
 	}
+	d->event_head = d->event_head_next;
 	return BATCH_OK;
 }
 
@@ -481,6 +494,7 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 	struct daemon *d = srv->d;
 	struct entry *list = srv->head, *e, *culprit, *next;
+	struct client *c, *cnext;
 	bool timers = true;
 	int64_t vnow = d->vnow;
 	enum batch_rc brc;
@@ -543,7 +557,93 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		}
 		entry_free(e);
 	}
+	/* Answers first, then the events they may have made. */
+	for (c = srv->clients; c != NULL; c = cnext) {
+		cnext = c->next;
+		client_pump(c);
+	}
+	if (d->prune_more)
+		batch_schedule(srv);
 	server_maybe_exit(srv);
+}
+
+/* Pushes one event as [2, "event", [event]]. */
+static bool
+pump_one(void *ctx, const struct event_rec *ev)
+{
+	static const char head[] = "\x93\x02\xa5" "event" "\x91";
+	struct client *c = ctx;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add(out, head, sizeof head - 1);
+	evbuffer_add(out, ev->data, ev->len);
+	c->sub_cursor = ev->seq;
+	return evbuffer_get_length(out) < PUMP_HIGH && ++c->queued_events <
+	    PUMP_MAX;
+}
+
+/* Pushes a subscriber the events it has not had, while its socket takes
+ * them: memory stays bounded by PUMP_HIGH whatever the reader does, and the
+ * log, not the daemon, holds what it has not read yet. */
+static void
+client_pump(struct client *c)
+{
+	struct daemon *d = c->srv->d;
+	struct evbuffer *out;
+	struct stx *t;
+	uint64_t head;
+
+	if (!c->sub || c->closing || c->sub_cursor >= d->event_head)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) >= PUMP_HIGH)
+		return;		/* the write callback calls again */
+	t = store_begin_read(d->store);
+	head = store_event_head(t);
+	if (c->sub_cursor < store_event_pruned(t)) {
+		/* It fell behind what is kept: it must learn that it missed
+		 * events. Resubscribing says CURSOR_EXPIRED. */
+		log_warn("client %llu: subscriber fell behind the retention; closing it",
+		    (unsigned long long)c->id);
+		store_abort(t);
+		c->sub = false;
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(out) == 0 && c->queued == 0)
+			client_free(c);
+		return;
+	}
+	c->queued_events = 0;
+	store_event_scan(t, c->sub_cursor, c->sub_all ? NULL : c->sub_member,
+	    c->sub_mlen, pump_one, c);
+	/* Scanned to the end: nothing up to head is due to this client. */
+	if (store_error(t) == STORE_OK && evbuffer_get_length(out) < PUMP_HIGH &&
+	    c->queued_events < PUMP_MAX && c->sub_cursor < head)
+		c->sub_cursor = head;
+	if (store_error(t) != STORE_OK)
+		log_warn("events: %s", store_strerror(d->store));
+	store_abort(t);
+}
+
+void
+server_subscribe(struct client *c, const char *member, size_t mlen,
+    uint64_t after)
+{
+	if (c == NULL)
+		return;
+	c->sub = true;
+	c->sub_all = member == NULL;
+	c->sub_mlen = member ? mlen : 0;
+	if (member != NULL)
+		memcpy(c->sub_member, member, mlen);
+	c->sub_cursor = after;
+}
+
+void
+server_unsubscribe(struct client *c)
+{
+	if (c != NULL)
+		c->sub = false;
 }
 
 static void
@@ -579,6 +679,7 @@ server_run_due(struct daemon *d)
 		log_warn("deadlines at start: %s", store_strerror(d->store));
 		return -1;
 	}
+	d->event_head = d->event_head_next;
 	if (n > 0)
 		log_info("handled %zu deadlines that fell due while connreqd was down",
 		    n);

@@ -15,4 +15,11 @@ void server_free(struct daemon *d);
 int server_run_due(struct daemon *d);
 unsigned server_clients(const struct daemon *d);
 
+/* Makes c a subscriber: the events after `after`, then live ones, of
+ * member's notifications (member NULL: every event). */
+struct client;
+void server_subscribe(struct client *c, const char *member, size_t mlen,
+    uint64_t after);
+void server_unsubscribe(struct client *c);
+
 #endif

@@ -3,6 +3,8 @@
 
 #include "invite.h"
 
+#define PRUNE_PER_BATCH 10000
+
 size_t
 timers_run(struct daemon *d, struct stx *t, int64_t now)
 {
@@ -15,6 +17,14 @@ timers_run(struct daemon *d, struct stx *t, int64_t now)
 			break;
 		n++;
 	}
+	/* Old events go a bounded share per batch; the server runs another
+	 * batch at once while some remain. */
+	d->prune_more = false;
+	if (d->policy.events_retention > 0 &&
+	    now > (int64_t)d->policy.events_retention)
+		d->prune_more = store_event_prune(t,
+		    now - (int64_t)d->policy.events_retention,
+		    PRUNE_PER_BATCH) == PRUNE_PER_BATCH;
 	timers_next(d, t);
 	return n;
 }
@@ -28,4 +38,5 @@ timers_next(struct daemon *d, struct stx *t)
 	d->next_due = store_due_first(t, &due) ? due.at : 0;
 	store_counts(t, &c);
 	d->due_count = c.deadlines;
+	d->event_head_next = store_event_head(t);
 }

@@ -10,7 +10,8 @@
  * records the next one in d->next_due. Returns how many were handled. */
 size_t timers_run(struct daemon *d, struct stx *t, int64_t now);
 
-/* Reads the earliest deadline in t into d->next_due and d->due_count. */
+/* Reads the earliest deadline in t into d->next_due and d->due_count, and
+ * the head of the event log into d->event_head_next. */
 void timers_next(struct daemon *d, struct stx *t);
 
 #endif

@@ -42,6 +42,7 @@ proto_fail(struct proto_error *e, enum proto_code code, const char *fmt, ...)
 
 	e->code = code;
 	e->retry_at = 0;
+	e->oldest = 0;
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 	va_end(ap);
@@ -573,11 +574,15 @@ pk_knil(msgpack_packer *pk, const char *key)
 void
 proto_pack_error(msgpack_packer *pk, const struct proto_error *e)
 {
-	msgpack_pack_map(pk, e->retry_at ? 3 : 2);
+	bool oldest = e->code == PE_CURSOR_EXPIRED;
+
+	msgpack_pack_map(pk, 2 + (e->retry_at ? 1 : 0) + (oldest ? 1 : 0));
 	pk_kstr(pk, "code", proto_code_name(e->code));
 	pk_kstr(pk, "message", e->message);
 	if (e->retry_at)
 		pk_kint(pk, "retry_at", e->retry_at);
+	if (oldest)
+		pk_kuint(pk, "oldest", e->oldest);
 }
 
 void

@@ -41,6 +41,7 @@
 	X(TOO_LARGE, "TOO_LARGE") \
 	X(MALFORMED, "MALFORMED") \
 	X(STORE_FULL, "STORE_FULL") \
+	X(CURSOR_EXPIRED, "CURSOR_EXPIRED") \
 	X(INTERNAL, "INTERNAL")
 
 enum proto_code {
@@ -58,6 +59,7 @@ enum proto_code proto_code_from(const char *s, size_t len);
 struct proto_error {
 	enum proto_code code;
 	int64_t retry_at;
+	uint64_t oldest;	/* CURSOR_EXPIRED: the oldest seq kept */
 	char message[256];
 };
 

@@ -1,0 +1,447 @@
+/* Notifications: the event log, privacy, timers, resumable subscriptions,
+ * restarts, a subscriber that does not read, retention. */
+#include "harness.h"
+
+static struct dproc p;
+static struct cr_client *c;
+static struct cr_reply r;
+
+/* The types of member's feed after seq, as "a,b,c" (member NULL: all). */
+static const char *
+feed(const char *member, uint64_t after)
+{
+	static char buf[4096];
+	const msgpack_object *evs, *ty;
+	size_t off = 0;
+	uint32_t i;
+
+	buf[0] = '\0';
+	cr_reply_free(&r);
+	if (member != NULL)
+		call(c, &r, "events.read", "member:s after:u limit:u", member,
+		    after, (uint64_t)1000);
+	else
+		call(c, &r, "events.read", "all:b after:u limit:u", 1, after,
+		    (uint64_t)1000);
+	if (r.error != NULL) {
+		snprintf(buf, sizeof buf, "error %s", r.code);
+		return buf;
+	}
+	evs = cr_get(r.result, "events");
+	for (i = 0; evs != NULL && i < evs->via.array.size; i++) {
+		ty = cr_get(&evs->via.array.ptr[i], "type");
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%.*s",
+		    i ? "," : "", (int)ty->via.str.size, ty->via.str.ptr);
+	}
+	return buf;
+}
+
+static uint64_t
+head(void)
+{
+	cr_reply_free(&r);
+	call(c, &r, "server.info", "");
+	return (uint64_t)rnum(&r, "events.head");
+}
+
+static void
+advance(int64_t secs)
+{
+	cr_reply_free(&r);
+	call(c, &r, "clock.advance", "seconds:u", (uint64_t)secs);
+}
+
+static uint64_t
+sendi(const char *from, const char *to)
+{
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s", from, to);
+	return (uint64_t)rnum(&r, "invitation.id");
+}
+
+static void
+test_types_and_privacy(void)
+{
+	uint64_t h0 = head(), id, at;
+
+	id = sendi("alice", "bob");
+	is_str(feed("bob", h0), "invitation.received", "bob is told he was invited");
+	is_str(feed("alice", h0), "", "alice is told nothing of her own send");
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "bob", h0);
+	is_str(rstr(&r, "events.0.invitation.from"), "alice",
+	    "the event carries the invitation");
+	is_int(rnum(&r, "events.0.at"), T0, "and when");
+	is_str(rstr(&r, "events.0.member"), "bob", "and whose notification it is");
+
+	cr_reply_free(&r);
+	call(c, &r, "invite.ignore", "actor:s id:u", "bob", id);
+	is_str(feed("alice", h0), "", "alice is never told of the ignore");
+	is_str(feed("bob", h0), "invitation.received",
+	    "nor is bob's own feed (nobody is told)");
+	ok(strstr(feed(NULL, h0), "invitation.ignored") != NULL,
+	    "the all feed carries it");
+
+	advance(14 * DAY - 1);
+	is_str(feed("alice", h0), "", "day 14 minus a second: no stale reminder");
+	advance(1);
+	is_str(feed("alice", h0), "invitation.stale",
+	    "day 14: alice is reminded (it looks pending to her)");
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "alice", h0);
+	at = (uint64_t)rnum(&r, "events.0.at");
+	is_int(at, T0 + 14 * DAY, "at the deadline");
+	is_str(rstr(&r, "events.0.invitation.state"), "pending",
+	    "and the invitation in it looks pending to her");
+
+	h0 = head();
+	cr_reply_free(&r);
+	call(c, &r, "invite.withdraw", "actor:s id:u", "alice", id);
+	is_str(feed("bob", h0), "",
+	    "bob is not told of the withdrawal (the policy's default)");
+	ok(strstr(feed(NULL, h0), "invitation.withdrawn") != NULL,
+	    "the all feed carries it");
+	advance(21 * DAY - 1);
+	is_str(feed("alice", h0), "", "day 20 of the cooldown: no clean slate yet");
+	advance(1);
+	is_str(feed("alice", h0), "cooldown.ended",
+	    "day 21: alice may invite bob again");
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "alice", h0);
+	is_str(rstr(&r, "events.0.invitation.to"), "bob", "it names bob");
+	is_int(rnum(&r, "events.0.at"), T0 + 35 * DAY, "at its deadline");
+
+	h0 = head();
+	id = sendi("carol", "dave");
+	cr_reply_free(&r);
+	call(c, &r, "invite.accept", "actor:s id:u", "dave", id);
+	is_str(feed("carol", h0), "invitation.accepted,connection.created",
+	    "carol is told of the acceptance and the connection");
+	is_str(feed("dave", h0), "invitation.received,connection.created",
+	    "dave of the invitation and the connection");
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "carol", h0);
+	is_str(rstr(&r, "events.0.connection.b"), "dave",
+	    "the acceptance carries the connection");
+	is_str(rstr(&r, "events.1.other"), "dave", "connection.created names the other");
+	h0 = head();
+	cr_reply_free(&r);
+	call(c, &r, "connection.remove", "actor:s other:s", "dave", "carol");
+	is_str(feed("carol", h0), "", "removing a connection is quiet");
+	is_str(feed(NULL, h0), "connection.removed", "but in the all feed");
+
+	h0 = head();
+	sendi("erin", "frank");
+	sendi("frank", "erin");
+	is_str(feed("erin", h0), "invitation.accepted,connection.created",
+	    "a mutual send tells the first sender it was accepted");
+	is_str(feed("frank", h0), "invitation.received,connection.created",
+	    "and the second of the invitation and the connection");
+
+	sendi("gina", "hank");
+	advance(180 * DAY - 1);
+	h0 = head();
+	advance(1);
+	is_str(feed("gina", h0), "invitation.expired",
+	    "at 180 days gina is told her invitation expired");
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "gina", h0);
+	is_int(rnum(&r, "events.0.at"), T0 + 35 * DAY + 180 * DAY,
+	    "at its deadline");
+	cr_reply_free(&r);
+	call(c, &r, "server.info", "");
+	ok(rnum(&r, "events.oldest") > 1 &&
+	    rnum(&r, "policy.events_retention") == 30 * DAY,
+	    "events older than 30 days were pruned (oldest kept: %lld)",
+	    (long long)rnum(&r, "events.oldest"));
+}
+
+/* Reads pushed events from s until count of them or a timeout; stores
+ * their seqs. */
+static size_t
+collect(struct cr_client *s, uint64_t *seqs, size_t max, size_t count)
+{
+	struct cr_reply ev;
+	size_t n = 0;
+
+	while (n < count && n < max && cr_next_event(s, &ev, 5000) == 0) {
+		seqs[n++] = (uint64_t)rnum(&ev, "seq");
+		cr_reply_free(&ev);
+	}
+	return n;
+}
+
+static int
+in_order(const uint64_t *seqs, size_t n, uint64_t first)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (seqs[i] != first + i)
+			return 0;
+	return 1;
+}
+
+static void
+test_resume(void)
+{
+	struct cr_client *s;
+	uint64_t seqs[64], h0 = head(), last;
+	size_t n;
+	int i;
+	char to[16];
+
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "all:b", 1) == 0 &&
+	    (uint64_t)rnum(&r, "head") == h0, "subscribe to all at the head");
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		sendi("ivy", to);
+	}
+	n = collect(s, seqs, 64, 5);
+	ok(n == 5 && in_order(seqs, n, h0 + 1), "five live events, in order");
+	last = seqs[n - 1];
+	cr_close(s);
+	for (i = 5; i < 10; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		sendi("ivy", to);
+	}
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "all:b after:u", 1, last);
+	for (i = 10; i < 13; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		sendi("ivy", to);
+	}
+	n = collect(s, seqs, 64, 8);
+	ok(n == 8 && in_order(seqs, n, last + 1),
+	    "resumed from its cursor: the 5 missed, then 3 live, each once");
+	ok(cr_next_event(s, &r, 200) == 1, "and nothing more");
+	cr_reply_free(&r);
+	cr_close(s);
+
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "member:s after:u", "r3", h0);
+	n = collect(s, seqs, 64, 1);
+	ok(n == 1 && cr_next_event(s, &r, 200) == 1,
+	    "a member's feed replays only that member's");
+	cr_reply_free(&r);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.unsubscribe", "") == 0, "unsubscribe");
+	sendi("jack", "r3");
+	ok(cr_next_event(s, &r, 200) == 1, "then nothing is pushed");
+	cr_reply_free(&r);
+	cr_close(s);
+}
+
+static void
+test_restart(void)
+{
+	struct cr_client *s;
+	uint64_t seqs[256], h0 = head(), all[256];
+	size_t n, total = 0, i;
+	int k, dup = 0;
+	char to[16];
+	static const char *const resume[] = { "--virtual-clock", NULL };
+
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "all:b", 1);
+	for (k = 0; k < 10; k++) {
+		snprintf(to, sizeof to, "k%d", k);
+		sendi("kate", to);
+	}
+	n = collect(s, seqs, 256, 10);
+	memcpy(all, seqs, n * sizeof *seqs);
+	total = n;
+	cr_close(s);
+	cr_close(c);
+	dproc_stop(&p, SIGKILL);
+	ok(dproc_start(&p, 0, resume) == 0, "connreqd restarts after kill -9");
+	c = dconnect(&p);
+	for (k = 10; k < 20; k++) {
+		snprintf(to, sizeof to, "k%d", k);
+		sendi("kate", to);
+	}
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "all:b after:u", 1, all[total - 1]);
+	for (k = 20; k < 25; k++) {
+		snprintf(to, sizeof to, "k%d", k);
+		sendi("kate", to);
+	}
+	n = collect(s, seqs, 256, 15);
+	memcpy(all + total, seqs, n * sizeof *seqs);
+	total += n;
+	for (i = 1; i < total; i++)
+		if (all[i] <= all[i - 1])
+			dup++;
+	ok(total == 25 && dup == 0 && in_order(all, total, h0 + 1),
+	    "across kill -9: every event exactly once, in order (%zu)", total);
+	cr_close(s);
+}
+
+static long
+rss_anon_kb(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long kb = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "RssAnon: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void
+test_slow_subscriber(void)
+{
+	const int total = 100000, chunk = 1000;
+	struct cr_client *s;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+	uint64_t h0 = head(), expect;
+	long before, peak = 0, now;
+	int i, j, got = 0, bad = 0;
+	char to[24];
+
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "all:b", 1);
+	before = rss_anon_kb(p.pid);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_unpacked_init(&up);
+	for (i = 0; i < total; i += chunk) {
+		msgpack_sbuffer_clear(&sb);
+		for (j = i; j < i + chunk; j++) {
+			snprintf(to, sizeof to, "slow%d", j);
+			msgpack_pack_array(&pk, 4);
+			msgpack_pack_uint8(&pk, 0);
+			msgpack_pack_uint32(&pk, (uint32_t)j);
+			pk_str(&pk, "invite.send");
+			msgpack_pack_array(&pk, 1);
+			msgpack_pack_map(&pk, 2);
+			pk_kstr(&pk, "from", "flood");
+			pk_kstr(&pk, "to", to);
+		}
+		cr_send_raw(c, sb.data, sb.size);
+		for (j = 0; j < chunk; j++)
+			if (cr_read_message(c, &up, 30000) != 0 ||
+			    up.data.via.array.ptr[2].type != MSGPACK_OBJECT_NIL)
+				bad++;
+		now = rss_anon_kb(p.pid);
+		if (now > peak)
+			peak = now;
+	}
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+	is_int(bad, 0, "%d invitations sent while the subscriber reads nothing",
+	    total);
+	diag("daemon RssAnon: %ld kB before, %ld kB at most while writing",
+	    before, peak);
+	ok(before > 0 && peak - before < 16 * 1024,
+	    "daemon memory stays bounded (grew %ld kB)", peak - before);
+	expect = h0 + 1;
+	for (i = 0; i < total; i++) {
+		struct cr_reply ev;
+
+		if (cr_next_event(s, &ev, 30000) != 0)
+			break;
+		if ((uint64_t)rnum(&ev, "seq") != expect++)
+			bad++;
+		got++;
+		cr_reply_free(&ev);
+	}
+	ok(got == total && bad == 0,
+	    "then it reads all %d events, in order (%d)", total, got);
+	cr_close(s);
+}
+
+static void
+test_retention(void)
+{
+	struct cr_client *s;
+	uint64_t h;
+
+	struct cr_client *live;
+	int i;
+
+	h = head();
+	live = dconnect(&p);
+	cr_reply_free(&r);
+	call(live, &r, "events.subscribe", "all:b after:u", 1, h - 50000);
+	cr_reply_free(&r);
+	ok(cr_next_event(live, &r, 5000) == 0 &&
+	    (uint64_t)rnum(&r, "seq") == h - 49999,
+	    "a subscriber 50000 events behind gets the first of them, then stops reading");
+	advance(31 * DAY);
+	for (i = 0; i < 30; i++) {
+		cr_reply_free(&r);
+		call(c, &r, "server.info", "");
+		if ((uint64_t)rnum(&r, "events.oldest") == h + 1)
+			break;
+	}
+	is_int(rnum(&r, "events.oldest"), h + 1,
+	    "31 days on, every older event is pruned, in bounded batches");
+	cr_reply_free(&r);
+	ok(call(c, &r, "events.read", "all:b after:u", 1, (uint64_t)0) == 1 &&
+	    strcmp(r.code, "CURSOR_EXPIRED") == 0,
+	    "after 31 days, reading from 0: CURSOR_EXPIRED");
+	{
+		const msgpack_object *o = cr_get(r.error, "oldest");
+
+		ok(o != NULL && o->via.u64 == h + 1,
+		    "the oldest kept is the one after what was pruned (%llu)",
+		    o ? (unsigned long long)o->via.u64 : 0ULL);
+	}
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "member:s after:u", "bob",
+	    (uint64_t)1) == 1 && strcmp(r.code, "CURSOR_EXPIRED") == 0,
+	    "subscribing from an expired cursor: CURSOR_EXPIRED");
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "all:b after:u", 1, h) == 0,
+	    "from the oldest kept it works");
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "all:b after:u", 1, h + 1000000) == 1 &&
+	    strcmp(r.code, "INVALID_ARGUMENT") == 0, "a cursor past the head is refused");
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "all:b member:s", 1, "bob") == 1 &&
+	    strcmp(r.code, "INVALID_ARGUMENT") == 0, "member and all together are refused");
+	cr_close(s);
+	cr_reply_free(&r);
+	for (i = 0; i < 50000 && cr_next_event(live, &r, 5000) == 0; i++)
+		cr_reply_free(&r);
+	ok(i < 49999 && cr_next_event(live, &r, 2000) == -1,
+	    "when it reads on, it gets what was in flight (%d), then is disconnected: "
+	    "it fell behind the retention", i);
+	cr_close(live);
+}
+
+int
+main(void)
+{
+	dproc_init(&p);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return done_testing();
+	c = dconnect(&p);
+	test_types_and_privacy();
+	test_resume();
+	test_restart();
+	test_slow_subscriber();
+	test_retention();
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+	return done_testing();
+}
