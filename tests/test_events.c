@@ -217,6 +217,7 @@ test_resume(void)
 	n = collect(s, seqs, 64, 8);
 	ok(n == 8 && in_order(seqs, n, last + 1),
 	    "resumed from its cursor: the 5 missed, then 3 live, each once");
+	cr_reply_free(&r);
 	ok(cr_next_event(s, &r, 200) == 1, "and nothing more");
 	cr_reply_free(&r);
 	cr_close(s);
@@ -225,12 +226,14 @@ test_resume(void)
 	cr_reply_free(&r);
 	call(s, &r, "events.subscribe", "member:s after:u", "r3", h0);
 	n = collect(s, seqs, 64, 1);
+	cr_reply_free(&r);
 	ok(n == 1 && cr_next_event(s, &r, 200) == 1,
 	    "a member's feed replays only that member's");
 	cr_reply_free(&r);
 	cr_reply_free(&r);
 	ok(call(s, &r, "events.unsubscribe", "") == 0, "unsubscribe");
 	sendi("jack", "r3");
+	cr_reply_free(&r);
 	ok(cr_next_event(s, &r, 200) == 1, "then nothing is pushed");
 	cr_reply_free(&r);
 	cr_close(s);
@@ -380,6 +383,7 @@ test_retention(void)
 	cr_reply_free(&r);
 	call(live, &r, "events.subscribe", "all:b after:u", 1, h - 50000);
 	cr_reply_free(&r);
+	cr_reply_free(&r);
 	ok(cr_next_event(live, &r, 5000) == 0 &&
 	    (uint64_t)rnum(&r, "seq") == h - 49999,
 	    "a subscriber 50000 events behind gets the first of them, then stops reading");
@@ -421,6 +425,7 @@ test_retention(void)
 	cr_reply_free(&r);
 	for (i = 0; i < 50000 && cr_next_event(live, &r, 5000) == 0; i++)
 		cr_reply_free(&r);
+	cr_reply_free(&r);
 	ok(i < 49999 && cr_next_event(live, &r, 2000) == -1,
 	    "when it reads on, it gets what was in flight (%d), then is disconnected: "
 	    "it fell behind the retention", i);
