@@ -59,8 +59,8 @@ event_head(struct stx *t, msgpack_packer *pk, size_t more, const char *type,
 }
 
 void
-events_inv(struct stx *t, const char *type, int64_t at, const struct inv *inv,
-    enum role member_role, bool notify, bool with_conn)
+events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
+    const struct inv *inv, enum role member_role, bool notify, bool with_conn)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -80,7 +80,7 @@ events_inv(struct stx *t, const char *type, int64_t at, const struct inv *inv,
 		pack_conn(&pk, inv->from, inv->from_len, inv->to, inv->to_len,
 		    inv->updated_at);
 	}
-	store_event_add(t, seq, at, member, mlen, notify, sb.data, sb.size);
+	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
 

@@ -29,10 +29,12 @@ void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
 /* An event about inv for its sender or recipient (member_role), shown as
  * that member sees it; with_conn adds the connection inv made. notify:
  * told to that member; otherwise only in the `all` feed. */
-void events_inv(struct stx *t, const char *type, int64_t at,
+/* at: when it happened (a deadline's own time for timer events); now: when
+ * it is written, from which retention counts. */
+void events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
     const struct inv *inv, enum role member_role, bool notify,
     bool with_conn);
-/* An event about the connection between member and other. */
+/* An event about the connection between member and other, happening now. */
 void events_conn(struct stx *t, const char *type, int64_t at,
     const char *member, size_t mlen, const char *other, size_t olen,
     int64_t since, bool notify);

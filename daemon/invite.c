@@ -157,7 +157,7 @@ invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
 		store_inv_put(t, out, ST_COUNT);
 		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
 		*connected = true;
-		events_inv(t, EV_ACCEPTED, now, &other, ROLE_SENDER, true, true);
+		events_inv(t, EV_ACCEPTED, now, now, &other, ROLE_SENDER, true, true);
 		connected_events(t, out, now);
 	} else {
 		store_inv_put(t, out, ST_COUNT);
@@ -165,7 +165,7 @@ invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
 		store_due_add(t, &ex);
 		store_due_add(t, &st);
 		ft.open_id = out->id;
-		events_inv(t, EV_RECEIVED, now, out, ROLE_RECIPIENT, true, false);
+		events_inv(t, EV_RECEIVED, now, now, out, ROLE_RECIPIENT, true, false);
 	}
 	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
 	if (store_error(t) != STORE_OK)
@@ -195,7 +195,7 @@ invite_accept(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 		return -1;
 	close_open(t, out, ST_ACCEPTED, now);
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
-	events_inv(t, EV_ACCEPTED, now, out, ROLE_SENDER, true, true);
+	events_inv(t, EV_ACCEPTED, now, now, out, ROLE_SENDER, true, true);
 	connected_events(t, out, now);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
@@ -214,7 +214,7 @@ invite_ignore(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	out->ignored = true;
 	store_inv_put(t, out, ST_PENDING);
 	/* Told to nobody: only the trusted `all` feed carries it. */
-	events_inv(t, EV_IGNORED, daemon_now(d), out, ROLE_RECIPIENT, false,
+	events_inv(t, EV_IGNORED, daemon_now(d), daemon_now(d), out, ROLE_RECIPIENT, false,
 	    false);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
@@ -242,7 +242,7 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 	cd.id = out->id;
 	store_due_add(t, &cd);
 	*cooldown_until = pr.cooldown_until;
-	events_inv(t, EV_WITHDRAWN, now, out, ROLE_RECIPIENT,
+	events_inv(t, EV_WITHDRAWN, now, now, out, ROLE_RECIPIENT,
 	    d->policy.notify_recipient_on_withdraw, false);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
@@ -297,7 +297,6 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 	struct inv inv;
 	struct pair pr;
 
-	(void)d;
 	store_due_del(t, due);
 	if (store_inv_get(t, due->id, &inv) != STORE_OK)
 		return;
@@ -307,7 +306,7 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			log_debug("invitation %llu expired",
 			    (unsigned long long)inv.id);
 			close_open(t, &inv, ST_EXPIRED, due->at);
-			events_inv(t, EV_EXPIRED, due->at, &inv, ROLE_SENDER,
+			events_inv(t, EV_EXPIRED, due->at, daemon_now(d), &inv, ROLE_SENDER,
 			    true, false);
 		}
 		break;
@@ -317,7 +316,7 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			    (unsigned long long)inv.id);
 			inv.reminded_at = due->at;
 			store_inv_put(t, &inv, inv.state);
-			events_inv(t, EV_STALE, due->at, &inv, ROLE_SENDER,
+			events_inv(t, EV_STALE, due->at, daemon_now(d), &inv, ROLE_SENDER,
 			    true, false);
 		}
 		break;
@@ -330,7 +329,8 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			pr.cooldown_until = 0;
 			store_pair_put(t, inv.from, inv.from_len, inv.to,
 			    inv.to_len, &pr);
-			events_inv(t, EV_COOLDOWN_ENDED, due->at, &inv,
+			events_inv(t, EV_COOLDOWN_ENDED, due->at,
+			    daemon_now(d), &inv,
 			    ROLE_SENDER, true, false);
 		}
 		break;

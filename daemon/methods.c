@@ -438,7 +438,7 @@ m_server_info(struct call *c)
 	pk_key(pk, "events");
 	msgpack_pack_map(pk, 2);
 	pk_kuint(pk, "head", store_event_head(c->t));
-	pk_kuint(pk, "oldest", store_event_pruned(c->t) + 1);
+	pk_kuint(pk, "oldest", store_event_pruned(c->t, NULL, 0) + 1);
 	pk_key(pk, "store");
 	msgpack_pack_map(pk, 3);
 	pk_kstr(pk, "path", d->store_path);
@@ -509,7 +509,8 @@ feed_check(struct call *c, struct str member, bool all, uint64_t *after,
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "name one feed: member, or all: true");
 	*head = store_event_head(c->t);
-	pruned = store_event_pruned(c->t);
+	/* A member's cursor expires only when one of its own events went. */
+	pruned = store_event_pruned(c->t, all ? NULL : member.p, member.n);
 	if (*after == UINT64_MAX)
 		*after = *head;
 	if (*after > *head)

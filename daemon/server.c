@@ -600,7 +600,8 @@ client_pump(struct client *c)
 		return;		/* the write callback calls again */
 	t = store_begin_read(d->store);
 	head = store_event_head(t);
-	if (c->sub_cursor < store_event_pruned(t)) {
+	if (c->sub_cursor < store_event_pruned(t, c->sub_all ? NULL :
+	    c->sub_member, c->sub_mlen)) {
 		/* It fell behind what is kept: it must learn that it missed
 		 * events. Resubscribing says CURSOR_EXPIRED. */
 		log_warn("client %llu: subscriber fell behind the retention; closing it",

@@ -20,7 +20,7 @@ struct store {
 	MDB_env *env;
 	int lockfd;
 	uint64_t map_max;
-	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
+	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev, mpruned;
 	char err[256];
 };
 
@@ -269,6 +269,7 @@ store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 	OPEN_DB(due, "deadlines");
 	OPEN_DB(ev, "events");
 	OPEN_DB(mev, "member_events");
+	OPEN_DB(mpruned, "member_pruned");
 #undef OPEN_DB
 	t.s = s;
 	t.txn = txn;
@@ -823,9 +824,17 @@ store_event_head(struct stx *t)
 }
 
 uint64_t
-store_event_pruned(struct stx *t)
+store_event_pruned(struct stx *t, const char *member, size_t mlen)
 {
-	return meta_get_u64(t, "event.pruned");
+	struct key k = { .n = 0 };
+	MDB_val v;
+
+	if (member == NULL)
+		return meta_get_u64(t, "event.pruned");
+	key_member(&k, member, mlen);
+	if (!get(t, t->s->mpruned, &k, &v, "pruned") || v.mv_size != 8)
+		return 0;
+	return be64_get(v.mv_data);
 }
 
 void
@@ -949,8 +958,13 @@ store_event_prune(struct stx *t, int64_t before, size_t max)
 		if (!event_decode(&kv, &dv, &e) || e.at > before)
 			break;
 		if (e.notify) {
+			unsigned char seqb[8];
+
 			k.n = 0;
 			key_member(&k, e.member, e.member_len);
+			be64_put(seqb, e.seq);
+			/* The member's cursors before this one expire. */
+			put(t, t->s->mpruned, &k, seqb, 8, "pruned");
 			key_u64(&k, e.seq);
 			del(t, t->s->mev, &k, "event index");
 		}

@@ -140,7 +140,7 @@ void store_scan_conns(struct stx *t, const char *member, size_t len,
  * notifications are also indexed [member][seq]. */
 struct event_rec {
 	uint64_t seq;
-	int64_t at;
+	int64_t at;		/* when it was written: retention counts from it */
 	bool notify;
 	const char *member;
 	size_t member_len;
@@ -151,16 +151,17 @@ struct event_rec {
 void store_event_add(struct stx *t, uint64_t seq, int64_t at,
     const char *member, size_t mlen, bool notify, const char *data,
     size_t len);
-/* The last seq given (0: none yet) and the last one pruned (0: none). */
+/* The last seq given (0: none yet), and the last one pruned (0: none) of
+ * every event (member NULL) or of member's notifications. */
 uint64_t store_event_head(struct stx *t);
-uint64_t store_event_pruned(struct stx *t);
+uint64_t store_event_pruned(struct stx *t, const char *member, size_t mlen);
 /* Events after seq `after`, in order: every one (member NULL) or member's
  * notifications, until fn returns false. */
 typedef bool (*store_event_fn)(void *ctx, const struct event_rec *e);
 void store_event_scan(struct stx *t, uint64_t after, const char *member,
     size_t mlen, store_event_fn fn, void *ctx);
-/* Deletes events at or before `before` (at most max of them); returns how
- * many. */
+/* Deletes events written at or before `before` (at most max of them);
+ * returns how many. */
 size_t store_event_prune(struct stx *t, int64_t before, size_t max);
 
 /* Deadlines, keyed [at][kind][id] big-endian. */

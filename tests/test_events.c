@@ -410,8 +410,8 @@ test_retention(void)
 	s = dconnect(&p);
 	cr_reply_free(&r);
 	ok(call(s, &r, "events.subscribe", "member:s after:u", "bob",
-	    (uint64_t)1) == 1 && strcmp(r.code, "CURSOR_EXPIRED") == 0,
-	    "subscribing from an expired cursor: CURSOR_EXPIRED");
+	    (uint64_t)0) == 1 && strcmp(r.code, "CURSOR_EXPIRED") == 0,
+	    "subscribing to bob's feed from before his pruned events: CURSOR_EXPIRED");
 	cr_reply_free(&r);
 	ok(call(s, &r, "events.subscribe", "all:b after:u", 1, h) == 0,
 	    "from the oldest kept it works");
@@ -430,6 +430,35 @@ test_retention(void)
 	    "when it reads on, it gets what was in flight (%d), then is disconnected: "
 	    "it fell behind the retention", i);
 	cr_close(live);
+
+	/* Deadlines caught up after a long jump make events that are kept:
+	 * retention counts from when an event is written. */
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "member:s", "quiet");
+	h = (uint64_t)rnum(&r, "head");
+	live = dconnect(&p);
+	cr_reply_free(&r);
+	call(live, &r, "events.subscribe", "member:s", "lena");
+	sendi("lena", "mike");
+	advance(60 * DAY);
+	cr_reply_free(&r);
+	ok(cr_next_event(live, &r, 5000) == 0 &&
+	    strcmp(rstr(&r, "type"), "invitation.stale") == 0 &&
+	    rnum(&r, "at") == (int64_t)(T0 + 35 * DAY + 180 * DAY + 31 * DAY + 14 * DAY),
+	    "a subscriber sees the day-14 reminder made by a 60-day jump, dated day 14");
+	cr_reply_free(&r);
+	ok(cr_next_event(live, &r, 500) == 1,
+	    "and stays connected (its cursor did not fall behind)");
+	cr_close(live);
+	cr_close(s);
+	/* A member whose own events were not pruned keeps a valid cursor. */
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "member:s after:u", "quiet", h) == 0,
+	    "a quiet member's old cursor is still valid after others' events were pruned");
+	cr_reply_free(&r);
+	cr_close(s);
 }
 
 int
