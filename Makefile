@@ -10,8 +10,9 @@ SAN     ?=
 CC      ?= cc
 PREFIX  ?= /usr/local
 
-PKGS      = libevent msgpack lmdb
-DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev
+PKGS      = libevent msgpack lmdb inih
+DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
+            libinih-dev
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
           -Wstrict-prototypes -Wpointer-arith -Wvla
@@ -26,7 +27,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 
 COMMON_SRC = common/util.c proto/proto.c
-DAEMON_LIB_SRC = daemon/rules.c daemon/store.c daemon/events.c daemon/invite.c \
+DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/events.c \
+                 daemon/invite.c \
                  daemon/timers.c daemon/methods.c daemon/server.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c

@@ -1421,12 +1421,14 @@ static void
 info_policy(const msgpack_object *policy)
 {
 	static const char *const durations[] = {
-		"expire_after", "resend_cooldown", "stale_after", NULL
+		"expire_after", "resend_cooldown", "stale_after",
+		"events_retention", NULL
 	};
 	const msgpack_object_kv *kv;
-	char label[64], value[32];
-	size_t i, n;
-	uint32_t k;
+	const msgpack_object *el;
+	char label[64], value[128];
+	size_t i, n, off;
+	uint32_t k, j;
 
 	if (policy == NULL || policy->type != MSGPACK_OBJECT_MAP)
 		return;
@@ -1445,7 +1447,21 @@ info_policy(const msgpack_object *policy)
 		if (kv->val.type == MSGPACK_OBJECT_BOOLEAN)
 			snprintf(value, sizeof value, "%s",
 			    kv->val.via.boolean ? "yes" : "no");
-		else if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		else if (kv->val.type == MSGPACK_OBJECT_ARRAY) {
+			/* A list of durations: "21d, 90d". */
+			value[0] = '\0';
+			for (j = 0, off = 0; j < kv->val.via.array.size &&
+			    off + 24 < sizeof value; j++) {
+				el = &kv->val.via.array.ptr[j];
+				if (j > 0)
+					off += (size_t)snprintf(value + off,
+					    sizeof value - off, ", ");
+				if (el->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+					time_put_duration(el->via.u64,
+					    value + off, sizeof value - off);
+				off = strlen(value);
+			}
+		} else if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			snprintf(value, sizeof value, "?");
 		else if (info_key_is(&kv->key, durations))
 			time_put_duration(kv->val.via.u64, value, sizeof value);

@@ -234,8 +234,9 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 		return -1;
 	close_open(t, out, ST_WITHDRAWN, now);
 	store_pair_get(t, out->from, out->from_len, out->to, out->to_len, &pr);
+	pr.cooldown_until = rules_cooldown_until(&d->policy, now,
+	    pr.withdrawals);
 	pr.withdrawals++;
-	pr.cooldown_until = rules_cooldown_until(&d->policy, now);
 	store_pair_put(t, out->from, out->from_len, out->to, out->to_len, &pr);
 	cd.at = pr.cooldown_until;
 	cd.kind = DUE_COOLDOWN;

@@ -13,17 +13,21 @@
 
 #include "../common/util.h"
 #include "../proto/proto.h"
+#include "config.h"
 #include "daemon.h"
 #include "server.h"
 #include "store.h"
 
 static const char usage_text[] =
-"usage: connreqd [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
+"usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
 "                [--map-size-max SIZE] [-v]\n"
 "\n"
 "The connection-request daemon: owns the invitation store and its timers\n"
 "and serves msgpack-rpc on a Unix socket. Runs in the foreground.\n"
 "\n"
+"  -c, --config FILE     the configuration (default $XDG_CONFIG_HOME/connreq/\n"
+"                        connreqd.conf, or ~/.config/..., when it exists);\n"
+"                        docs/configuration.md lists every key\n"
 "  -s, --socket SOCKET   listen here (default $XDG_RUNTIME_DIR/connreq/connreqd.sock,\n"
 "                        or /tmp/connreq-UID/connreqd.sock)\n"
 "  -d, --store DIR       the LMDB store (default $XDG_DATA_HOME/connreq,\n"
@@ -38,13 +42,46 @@ static const char usage_text[] =
 "  -h, --help            this text\n"
 "  -V, --version         the version\n"
 "\n"
-"Signals: SIGINT and SIGTERM stop it after answering what is in flight.\n"
+"Signals: SIGINT and SIGTERM stop it after answering what is in flight;\n"
+"SIGHUP reloads the configuration (a bad file keeps the running one).\n"
+"Options given here override the file.\n"
 "docs/protocol.md describes the protocol.\n";
 
 int64_t
 daemon_now(const struct daemon *d)
 {
 	return d->virtual_clock ? d->vnow : (int64_t)time(NULL);
+}
+
+static char *config_path;	/* NULL: none */
+
+/* SIGHUP: the new policy and limits, or, when the file is bad, the old. */
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config c;
+	char why[512];
+
+	(void)sig;
+	(void)what;
+	if (config_path == NULL) {
+		log_info("SIGHUP: no configuration file to reload");
+		return;
+	}
+	config_defaults(&c);
+	if (config_load(config_path, &c, why, sizeof why) == -1) {
+		log_warn("SIGHUP: %s; keeping the running configuration", why);
+		return;
+	}
+	d->policy = c.policy;
+	d->max_clients = c.max_clients;
+	d->max_message_bytes = c.max_message_bytes;
+	if ((c.socket && strcmp(c.socket, d->socket_path) != 0) ||
+	    (c.store_path && strcmp(c.store_path, d->store_path) != 0))
+		log_info("SIGHUP: the socket and the store path change at the next start");
+	config_free(&c);
+	log_info("SIGHUP: reloaded %s", config_path);
 }
 
 static void
@@ -100,6 +137,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "store", required_argument, NULL, 'd' },
 		{ "virtual-clock", optional_argument, NULL, 'C' },
@@ -110,7 +148,9 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon d;
-	struct event *sigint, *sigterm;
+	struct config conf;
+	struct event *sigint, *sigterm, *sighup;
+	bool map_given = false;
 	struct stx *t;
 	char why[512];
 	const char *vclock_arg = NULL;
@@ -120,12 +160,12 @@ main(int argc, char **argv)
 	log_prog = "connreqd";
 	keep_std_fds();
 	memset(&d, 0, sizeof d);
-	policy_defaults(&d.policy);
-	d.max_message_bytes = PROTO_MAX_MESSAGE_DEFAULT;
-	d.max_clients = 1024;
-	d.map_size_max = 64ULL << 30;
-	while ((ch = getopt_long(argc, argv, "s:d:vhV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:s:d:vhV", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			free(config_path);
+			config_path = xstrndup(optarg, strlen(optarg));
+			break;
 		case 's':
 			free(d.socket_path);
 			d.socket_path = xstrndup(optarg, strlen(optarg));
@@ -139,6 +179,7 @@ main(int argc, char **argv)
 			vclock_arg = optarg;
 			break;
 		case 'M':
+			map_given = true;
 			if (parse_size(optarg, &d.map_size_max) == -1) {
 				fprintf(stderr, "connreqd: --map-size-max: not a size of at least 64K: %s\n",
 				    optarg);
@@ -164,6 +205,30 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
+	/* The file, then what the command line says over it. */
+	config_defaults(&conf);
+	if (config_path == NULL) {
+		config_path = config_default_path();
+		if (access(config_path, F_OK) == -1) {
+			free(config_path);
+			config_path = NULL;
+		}
+	}
+	if (config_path != NULL &&
+	    config_load(config_path, &conf, why, sizeof why) == -1) {
+		log_warn("%s", why);
+		return 2;
+	}
+	d.policy = conf.policy;
+	d.max_clients = conf.max_clients;
+	d.max_message_bytes = conf.max_message_bytes;
+	if (!map_given)
+		d.map_size_max = conf.map_size_max;
+	if (d.socket_path == NULL && conf.socket != NULL)
+		d.socket_path = xstrndup(conf.socket, strlen(conf.socket));
+	if (d.store_path == NULL && conf.store_path != NULL)
+		d.store_path = xstrndup(conf.store_path, strlen(conf.store_path));
+	config_free(&conf);
 	if (d.socket_path == NULL)
 		d.socket_path = path_default_socket();
 	if (d.store_path == NULL)
@@ -213,17 +278,22 @@ main(int argc, char **argv)
 	}
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	sighup = evsignal_new(d.base, SIGHUP, on_reload, &d);
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
-	log_info("connreqd %s: store %s, socket %s%s", CONNREQ_VERSION,
+	evsignal_add(sighup, NULL);
+	log_info("connreqd %s: store %s, socket %s%s%s%s", CONNREQ_VERSION,
 	    d.store_path, d.socket_path,
-	    d.virtual_clock ? ", virtual clock" : "");
+	    d.virtual_clock ? ", virtual clock" : "",
+	    config_path ? ", configuration " : "", config_path ? config_path : "");
 
 	event_base_dispatch(d.base);
 
 	server_free(&d);
 	event_free(sigint);
 	event_free(sigterm);
+	event_free(sighup);
+	free(config_path);
 	event_base_free(d.base);
 	store_close(d.store);
 	free(d.store_path);

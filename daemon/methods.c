@@ -447,7 +447,10 @@ m_server_info(struct call *c)
 	pk_key(pk, "policy");
 	msgpack_pack_map(pk, 9);
 	pk_kuint(pk, "expire_after", d->policy.expire_after);
-	pk_kuint(pk, "resend_cooldown", d->policy.resend_cooldown);
+	pk_key(pk, "resend_cooldown");
+	msgpack_pack_array(pk, d->policy.resend_cooldowns);
+	for (i = 0; i < (int)d->policy.resend_cooldowns; i++)
+		msgpack_pack_uint64(pk, d->policy.resend_cooldown[i]);
 	pk_kuint(pk, "stale_after", d->policy.stale_after);
 	pk_kuint(pk, "note_max_chars", d->policy.note_max_chars);
 	pk_kbool(pk, "notify_recipient_on_withdraw",

@@ -13,7 +13,8 @@ void
 policy_defaults(struct policy *p)
 {
 	p->expire_after = 180 * 86400ULL;
-	p->resend_cooldown = 21 * 86400ULL;
+	p->resend_cooldown[0] = 21 * 86400ULL;
+	p->resend_cooldowns = 1;
 	p->stale_after = 14 * 86400ULL;
 	p->note_max_chars = 300;
 	p->notify_recipient_on_withdraw = false;
@@ -130,7 +131,10 @@ rules_open(enum inv_state st)
 }
 
 int64_t
-rules_cooldown_until(const struct policy *p, int64_t now)
+rules_cooldown_until(const struct policy *p, int64_t now, uint32_t before)
 {
-	return now + (int64_t)p->resend_cooldown;
+	unsigned n = before < p->resend_cooldowns ? before :
+	    p->resend_cooldowns - 1;
+
+	return now + (int64_t)p->resend_cooldown[n];
 }

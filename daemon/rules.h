@@ -39,10 +39,15 @@ enum inv_action {
 	ACT_RESEND
 };
 
+#define POLICY_COOLDOWNS_MAX 8
+
 /* The policy in force (shared/domain.md gives the defaults and sources). */
 struct policy {
 	uint64_t expire_after;		/* 180 days */
-	uint64_t resend_cooldown;	/* 21 days */
+	/* The n-th withdrawal to the same person starts the n-th cooldown,
+	 * the last one repeating: 21 days by default. */
+	uint64_t resend_cooldown[POLICY_COOLDOWNS_MAX];
+	unsigned resend_cooldowns;
 	uint64_t stale_after;		/* 14 days */
 	uint32_t note_max_chars;	/* 300 */
 	bool notify_recipient_on_withdraw;
@@ -95,7 +100,9 @@ bool rules_in_received_box(enum inv_state st, bool ignored);
 /* Whether a due deadline still applies to an invitation in state st. */
 bool rules_open(enum inv_state st);
 
-/* When a cooldown that starts now ends. */
-int64_t rules_cooldown_until(const struct policy *p, int64_t now);
+/* When the cooldown that starts now ends, after a withdrawal that follows
+ * `before` earlier withdrawals from the same sender to the same person. */
+int64_t rules_cooldown_until(const struct policy *p, int64_t now,
+    uint32_t before);
 
 #endif

@@ -22,7 +22,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-"$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" --virtual-clock=$T0 \
+XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" --virtual-clock=$T0 \
     >"$tmp/daemon.log" 2>&1 &
 dpid=$!
 i=0

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -87,6 +88,8 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 	argv[argc] = NULL;
 	p->pid = fork();
 	if (p->pid == 0) {
+		/* No configuration of the user's applies to the tests. */
+		setenv("XDG_CONFIG_HOME", p->dir, 1);
 		fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		dup2(fd, 1);
 		dup2(fd, 2);

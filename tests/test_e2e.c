@@ -488,7 +488,7 @@ test_info(void)
 	    (long long)rnum(&r, "counts.ignored"),
 	    (long long)rnum(&r, "counts.connections"));
 	is_int(rnum(&r, "policy.expire_after"), 180 * DAY, "and the policy");
-	is_int(rnum(&r, "policy.resend_cooldown"), 21 * DAY, "cooldown 21d");
+	is_int(rnum(&r, "policy.resend_cooldown.0"), 21 * DAY, "cooldown 21d");
 	ok(rnum(&r, "deadlines.count") > 0 && rnum(&r, "deadlines.next") > 0,
 	    "and the deadlines");
 }

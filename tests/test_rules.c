@@ -23,7 +23,8 @@ main(void)
 
 	policy_defaults(&p);
 	is_int(p.expire_after, 180 * 86400, "invitations expire after 180 days");
-	is_int(p.resend_cooldown, 21 * 86400, "the cooldown is 21 days");
+	ok(p.resend_cooldowns == 1 && p.resend_cooldown[0] == 21 * 86400,
+	    "the cooldown is 21 days");
 	is_int(p.stale_after, 14 * 86400, "stale after 14 days");
 	is_int(p.note_max_chars, 300, "notes hold 300 characters");
 	ok(!p.notify_recipient_on_withdraw, "withdrawal is quiet by default");
@@ -65,8 +66,17 @@ main(void)
 	    e.message);
 	f.cooldown_until = f.now;
 	ok(rules_send(&p, &f, &out, &e) == 0, "a cooldown ends at its time");
-	is_int(rules_cooldown_until(&p, 100), 100 + 21 * 86400,
+	is_int(rules_cooldown_until(&p, 100, 0), 100 + 21 * 86400,
 	    "cooldown_until is now + 21 days");
+	is_int(rules_cooldown_until(&p, 100, 5), 100 + 21 * 86400,
+	    "for every withdrawal, with one cooldown");
+	p.resend_cooldown[1] = 90 * 86400;
+	p.resend_cooldowns = 2;
+	ok(rules_cooldown_until(&p, 0, 0) == 21 * 86400 &&
+	    rules_cooldown_until(&p, 0, 1) == 90 * 86400 &&
+	    rules_cooldown_until(&p, 0, 7) == 90 * 86400,
+	    "21d, 90d: the second withdrawal and later ones wait 90 days");
+	policy_defaults(&p);
 
 	/* Who may do what, in which state. */
 	for (st = 0; st < ST_COUNT; st++)

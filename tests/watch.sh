@@ -41,7 +41,7 @@ export CONNREQ_SOCKET
 # start_daemon [CONNREQD OPTIONS]: starts connreqd on $tmp/db and waits
 # until it answers (after a kill -9 the old socket file is still there).
 start_daemon() {
-	"$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" "$@" \
+	XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" "$@" \
 	    >>"$tmp/daemon.log" 2>&1 &
 	dpid=$!
 	i=0

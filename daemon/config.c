@@ -1,0 +1,295 @@
+/* daemon/config.c: see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "../common/util.h"
+
+enum key_type { K_STRING, K_UINT, K_SIZE, K_BOOL, K_DURATION, K_DURATIONS };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	uint64_t min, max;
+};
+
+#define OFF(field) offsetof(struct config, field)
+#define POL(field) (offsetof(struct config, policy) + \
+	offsetof(struct policy, field))
+#define DAYS(n) ((uint64_t)(n) * 86400)
+
+static const struct key keys[] = {
+	{ "server", "socket", K_STRING, OFF(socket), 0, 0 },
+	{ "server", "max_clients", K_UINT, OFF(max_clients), 1, 100000 },
+	{ "server", "max_message_bytes", K_UINT, OFF(max_message_bytes),
+	    1024, 16u << 20 },
+	{ "store", "path", K_STRING, OFF(store_path), 0, 0 },
+	{ "store", "map_size_max", K_SIZE, OFF(map_size_max), 1u << 20,
+	    UINT64_C(1) << 44 },
+	{ "policy", "expire_after", K_DURATION, POL(expire_after), 60,
+	    DAYS(3650) },
+	{ "policy", "resend_cooldown", K_DURATIONS, POL(resend_cooldown), 0,
+	    DAYS(3650) },
+	{ "policy", "stale_after", K_DURATION, POL(stale_after), 60,
+	    DAYS(3650) },
+	{ "policy", "notify_recipient_on_withdraw", K_BOOL,
+	    POL(notify_recipient_on_withdraw), 0, 1 },
+	{ "policy", "note_max_chars", K_UINT, POL(note_max_chars), 0, 1000 },
+	{ "policy", "mutual_invite_connects", K_BOOL,
+	    POL(mutual_invite_connects), 0, 1 },
+	{ "events", "retention", K_DURATION, POL(events_retention), 3600,
+	    DAYS(3650) },
+};
+
+struct load {
+	struct config *c;
+	char why[256];
+	bool seen[sizeof keys / sizeof keys[0]];
+};
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->max_clients = 1024;
+	c->max_message_bytes = 65536;
+	c->map_size_max = UINT64_C(64) << 30;
+	policy_defaults(&c->policy);
+}
+
+void
+config_free(struct config *c)
+{
+	free(c->socket);
+	free(c->store_path);
+	c->socket = c->store_path = NULL;
+}
+
+char *
+config_default_path(void)
+{
+	const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char buf[4096];
+
+	if (x != NULL && x[0] == '/')
+		snprintf(buf, sizeof buf, "%s/connreq/connreqd.conf", x);
+	else
+		snprintf(buf, sizeof buf, "%s/.config/connreq/connreqd.conf",
+		    home != NULL && home[0] == '/' ? home : "/nonexistent");
+	return xstrndup(buf, strlen(buf));
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+parse_size(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+	unsigned shift = 0;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	}
+	if (*end != '\0' || n > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
+/* A duration with a unit (s, m, h, d, w): months and years are ambiguous
+ * and refused, and so is a bare number. */
+static int
+parse_duration(const char *v, uint64_t *out)
+{
+	size_t n = strlen(v);
+
+	if (n < 2 || strchr("smhdw", v[n - 1]) == NULL)
+		return -1;
+	return duration_parse(v, out);
+}
+
+static int
+load_fail(struct load *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+load_fail(struct load *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->why[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(l->why, sizeof l->why, fmt, ap);
+		va_end(ap);
+	}
+	return 0;	/* inih: an error on this line */
+}
+
+static int
+load_durations(struct load *l, const struct key *k, const char *value,
+    struct policy *p)
+{
+	char buf[256], *tok, *save = NULL;
+	uint64_t d;
+	unsigned n = 0;
+
+	snprintf(buf, sizeof buf, "%s", value);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if (n == POLICY_COOLDOWNS_MAX)
+			return load_fail(l, "%s: at most %d durations", k->name,
+			    POLICY_COOLDOWNS_MAX);
+		if (parse_duration(tok, &d) == -1 || d > k->max)
+			return load_fail(l, "%s: not a duration like 21d or 3w: %s",
+			    k->name, tok);
+		if (n > 0 && d < p->resend_cooldown[n - 1])
+			return load_fail(l, "%s: cooldowns may only grow: %s",
+			    k->name, value);
+		p->resend_cooldown[n++] = d;
+	}
+	if (n == 0)
+		return load_fail(l, "%s: give one or more durations", k->name);
+	p->resend_cooldowns = n;
+	return 1;
+}
+
+static int
+load_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct load *l = user;
+	const struct key *k = NULL;
+	char *base = (char *)l->c;
+	uint64_t v = 0;
+	bool b;
+	size_t i;
+
+	if (l->why[0] != '\0')
+		return 1;	/* report the first error only */
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0) {
+			k = &keys[i];
+			break;
+		}
+	if (k == NULL) {
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (strcmp(keys[i].section, section) == 0)
+				return load_fail(l, "unknown key '%s' in [%s]",
+				    name, section);
+		return load_fail(l, "unknown section [%s]", section);
+	}
+	if (l->seen[i])
+		return load_fail(l, "%s is set twice", name);
+	l->seen[i] = true;
+	switch (k->type) {
+	case K_STRING:
+		if (value[0] != '/')
+			return load_fail(l, "%s: give an absolute path", name);
+		free(*(char **)(base + k->offset));
+		*(char **)(base + k->offset) = xstrndup(value, strlen(value));
+		return 1;
+	case K_BOOL:
+		if (parse_bool(value, &b) == -1)
+			return load_fail(l, "%s: true or false, not '%s'", name,
+			    value);
+		*(bool *)(base + k->offset) = b;
+		return 1;
+	case K_DURATIONS:
+		return load_durations(l, k, value, &l->c->policy);
+	case K_UINT:
+		if (parse_size(value, &v) == -1 || strpbrk(value, "KMGT"))
+			return load_fail(l, "%s: not a whole number: '%s'", name,
+			    value);
+		break;
+	case K_SIZE:
+		if (parse_size(value, &v) == -1)
+			return load_fail(l, "%s: not a size like 64G: '%s'", name,
+			    value);
+		break;
+	case K_DURATION:
+		if (parse_duration(value, &v) == -1)
+			return load_fail(l,
+			    "%s: not a duration like 90s, 12h, 21d or 3w: '%s'",
+			    name, value);
+		break;
+	}
+	if (v < k->min || v > k->max)
+		return load_fail(l, "%s: %s is out of range", name, value);
+	if (k->type == K_UINT)
+		*(uint32_t *)(base + k->offset) = (uint32_t)v;
+	else
+		*(uint64_t *)(base + k->offset) = v;
+	return 1;
+}
+
+int
+config_load(const char *path, struct config *c, char *why, size_t whylen)
+{
+	struct load l;
+	struct config next = *c;
+	int line;
+
+	memset(&l, 0, sizeof l);
+	next.socket = c->socket ? xstrndup(c->socket, strlen(c->socket)) : NULL;
+	next.store_path = c->store_path ?
+	    xstrndup(c->store_path, strlen(c->store_path)) : NULL;
+	l.c = &next;
+	line = ini_parse(path, load_key, &l);
+	if (line == -1) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		config_free(&next);
+		return -1;
+	}
+	if (line != 0) {
+		snprintf(why, whylen, "%s:%d: %s", path, line,
+		    l.why[0] ? l.why : "not a line of an INI file");
+		config_free(&next);
+		return -1;
+	}
+	if (next.policy.stale_after >= next.policy.expire_after) {
+		snprintf(why, whylen,
+		    "%s: stale_after must be shorter than expire_after", path);
+		config_free(&next);
+		return -1;
+	}
+	config_free(c);
+	*c = next;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* daemon/config.h: connreqd.conf, an INI file read with libinih. Every key
+ * is in one table in config.c, with its type and bounds. */
+#ifndef CONNREQ_CONFIG_H
+#define CONNREQ_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+
+struct config {
+	char *socket;		/* NULL: the default */
+	char *store_path;	/* NULL: the default */
+	uint32_t max_clients;
+	uint32_t max_message_bytes;
+	uint64_t map_size_max;
+	struct policy policy;
+};
+
+void config_defaults(struct config *c);
+/* Reads path over c (which holds the defaults). 0, or -1 with why set to
+ * "FILE:LINE: reason"; c is then unchanged. */
+int config_load(const char *path, struct config *c, char *why, size_t whylen);
+void config_free(struct config *c);
+/* $XDG_CONFIG_HOME/connreq/connreqd.conf (or ~/.config/...), malloc'd. */
+char *config_default_path(void);
+
+#endif
