@@ -491,20 +491,20 @@ m_clock_advance(struct call *c)
 
 /* The feed a subscribe or read names: {member} or {all: true}, and a
  * cursor that must not point before what is kept. */
+/* *has_after is false when no cursor was given: the head. */
 static void
 feed_args(struct call *c, struct str *member, bool *all, uint64_t *after,
-    bool after_required)
+    bool *has_after, bool after_required)
 {
 	*all = false;
 	arg_member(c, "member", false, member);
 	args_bool(&c->args, "all", false, all);
-	if (!args_uint(&c->args, "after", after_required, after))
-		*after = UINT64_MAX;	/* the head */
+	*has_after = args_uint(&c->args, "after", after_required, after);
 }
 
 static int
 feed_check(struct call *c, struct str member, bool all, uint64_t *after,
-    uint64_t *head)
+    bool has_after, uint64_t *head)
 {
 	uint64_t pruned;
 
@@ -514,7 +514,7 @@ feed_check(struct call *c, struct str member, bool all, uint64_t *after,
 	*head = store_event_head(c->t);
 	/* A member's cursor expires only when one of its own events went. */
 	pruned = store_event_pruned(c->t, all ? NULL : member.p, member.n);
-	if (*after == UINT64_MAX)
+	if (!has_after)
 		*after = *head;
 	if (*after > *head)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
@@ -522,9 +522,8 @@ feed_check(struct call *c, struct str member, bool all, uint64_t *after,
 		    (unsigned long long)*after, (unsigned long long)*head);
 	if (*after < pruned) {
 		proto_fail(c->err, PE_CURSOR_EXPIRED,
-		    "events after %llu are no longer kept; the oldest is %llu",
-		    (unsigned long long)*after,
-		    (unsigned long long)(pruned + 1));
+		    "events of this feed after %llu are no longer kept; resume with after %llu or later",
+		    (unsigned long long)*after, (unsigned long long)pruned);
 		c->err->oldest = pruned + 1;
 		return -1;
 	}
@@ -535,12 +534,12 @@ static int
 m_events_subscribe(struct call *c)
 {
 	struct str member;
-	bool all;
+	bool all, has_after;
 	uint64_t after, head;
 
-	feed_args(c, &member, &all, &after, false);
+	feed_args(c, &member, &all, &after, &has_after, false);
 	if (args_done(&c->args) == -1 ||
-	    feed_check(c, member, all, &after, &head) == -1)
+	    feed_check(c, member, all, &after, has_after, &head) == -1)
 		return -1;
 	server_subscribe(c->client, all ? NULL : member.p, member.n, after);
 	msgpack_pack_map(c->pk, 1);
@@ -578,19 +577,20 @@ m_events_read(struct call *c)
 {
 	struct read_ctx r;
 	struct str member;
-	bool all;
+	bool all, has_after;
 	uint64_t after, head;
 
 	memset(&r, 0, sizeof r);
 	r.limit = 100;
-	feed_args(c, &member, &all, &after, true);
+	feed_args(c, &member, &all, &after, &has_after, true);
 	args_uint(&c->args, "limit", false, &r.limit);
-	if (args_done(&c->args) == -1 ||
-	    feed_check(c, member, all, &after, &head) == -1)
+	if (args_done(&c->args) == -1)
 		return -1;
 	if (r.limit == 0 || r.limit > LIST_LIMIT_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	if (feed_check(c, member, all, &after, has_after, &head) == -1)
+		return -1;
 	r.last = after;
 	msgpack_sbuffer_init(&r.items);
 	store_event_scan(c->t, after, all ? NULL : member.p, member.n,

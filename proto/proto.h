@@ -59,7 +59,7 @@ enum proto_code proto_code_from(const char *s, size_t len);
 struct proto_error {
 	enum proto_code code;
 	int64_t retry_at;
-	uint64_t oldest;	/* CURSOR_EXPIRED: the oldest seq kept */
+	uint64_t oldest;	/* CURSOR_EXPIRED: the smallest cursor accepted + 1 */
 	char message[256];
 };
 

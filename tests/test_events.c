@@ -419,6 +419,9 @@ test_retention(void)
 	ok(call(s, &r, "events.subscribe", "all:b after:u", 1, h + 1000000) == 1 &&
 	    strcmp(r.code, "INVALID_ARGUMENT") == 0, "a cursor past the head is refused");
 	cr_reply_free(&r);
+	ok(call(s, &r, "events.read", "all:b after:u", 1, UINT64_MAX) == 1 &&
+	    strcmp(r.code, "INVALID_ARGUMENT") == 0, "so is 2^64-1");
+	cr_reply_free(&r);
 	ok(call(s, &r, "events.subscribe", "all:b member:s", 1, "bob") == 1 &&
 	    strcmp(r.code, "INVALID_ARGUMENT") == 0, "member and all together are refused");
 	cr_close(s);
