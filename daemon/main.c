@@ -133,6 +133,20 @@ parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Frees what main() holds, for its error exits. */
+static int
+main_exit(struct daemon *d, int rc)
+{
+	server_free(d);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	store_close(d->store);
+	free(d->store_path);
+	free(d->socket_path);
+	free(config_path);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -183,7 +197,7 @@ main(int argc, char **argv)
 			if (parse_size(optarg, &d.map_size_max) == -1) {
 				fprintf(stderr, "connreqd: --map-size-max: not a size of at least 64K: %s\n",
 				    optarg);
-				return 2;
+				return main_exit(&d, 2);
 			}
 			break;
 		case 'v':
@@ -198,12 +212,12 @@ main(int argc, char **argv)
 			return 0;
 		default:
 			fputs(usage_text, stderr);
-			return 2;
+			return main_exit(&d, 2);
 		}
 	}
 	if (optind != argc) {
 		fputs(usage_text, stderr);
-		return 2;
+		return main_exit(&d, 2);
 	}
 	/* The file, then what the command line says over it. */
 	config_defaults(&conf);
@@ -217,7 +231,7 @@ main(int argc, char **argv)
 	if (config_path != NULL &&
 	    config_load(config_path, &conf, why, sizeof why) == -1) {
 		log_warn("%s", why);
-		return 2;
+		return main_exit(&d, 2);
 	}
 	d.policy = conf.policy;
 	d.max_clients = conf.max_clients;
@@ -241,13 +255,13 @@ main(int argc, char **argv)
 		if (errno != 0 || *end != '\0' || d.vnow <= 0) {
 			log_warn("--virtual-clock: not a Unix time: %s",
 			    vclock_arg);
-			return 2;
+			return main_exit(&d, 2);
 		}
 	}
 	d.store = store_open(d.store_path, d.map_size_max, why, sizeof why);
 	if (d.store == NULL) {
 		log_warn("%s", why);
-		return 1;
+		return main_exit(&d, 1);
 	}
 	if (d.virtual_clock) {
 		/* Where the clock last stood, unless told; saved at once so a
@@ -260,7 +274,7 @@ main(int argc, char **argv)
 		store_set_vclock(t, d.vnow);
 		if (store_commit(t) != STORE_OK) {
 			log_warn("store: %s", store_strerror(d.store));
-			return 1;
+			return main_exit(&d, 1);
 		}
 	}
 	d.started_at = daemon_now(&d);
@@ -269,12 +283,10 @@ main(int argc, char **argv)
 	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
 		fatal("libevent: cannot create the event base");
 	if (server_run_due(&d) == -1)
-		return 1;
+		return main_exit(&d, 1);
 	if (server_listen(&d, d.socket_path, why, sizeof why) == -1) {
 		log_warn("%s", why);
-		server_free(&d);
-		store_close(d.store);
-		return 1;
+		return main_exit(&d, 1);
 	}
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
