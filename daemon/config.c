@@ -12,7 +12,9 @@
 
 #include "../common/util.h"
 
-enum key_type { K_STRING, K_UINT, K_SIZE, K_BOOL, K_DURATION, K_DURATIONS };
+enum key_type {
+	K_STRING, K_UINT, K_SIZE, K_BOOL, K_DURATION, K_DURATIONS, K_RATE
+};
 
 struct key {
 	const char *section;
@@ -46,6 +48,30 @@ static const struct key keys[] = {
 	{ "policy", "note_max_chars", K_UINT, POL(note_max_chars), 0, 1000 },
 	{ "policy", "mutual_invite_connects", K_BOOL,
 	    POL(mutual_invite_connects), 0, 1 },
+	{ "policy", "max_expire_after", K_DURATION, POL(max_expire_after), 60,
+	    DAYS(3650) },
+	{ "limits", "sends_per_week", K_UINT, POL(sends_per_week), 0, UINT32_MAX },
+	{ "limits", "sends_per_day", K_UINT, POL(sends_per_day), 0, UINT32_MAX },
+	{ "limits", "pending_warn", K_UINT, POL(pending_warn), 0, UINT32_MAX },
+	{ "limits", "pending_max", K_UINT, POL(pending_max), 0, UINT32_MAX },
+	{ "limits", "invites_per_pair", K_UINT, POL(invites_per_pair), 0,
+	    UINT32_MAX },
+	{ "limits", "pair_window", K_DURATION, POL(pair_window), 60, DAYS(3650) },
+	{ "limits", "withdrawals_per_day", K_UINT, POL(withdrawals_per_day), 0,
+	    UINT32_MAX },
+	{ "limits", "duplicate_note_warn", K_UINT, POL(duplicate_note_warn), 0,
+	    UINT32_MAX },
+	{ "health", "healthy_rate", K_RATE, POL(healthy_rate), 0, 1 },
+	{ "health", "restrict_below_rate", K_RATE, POL(restrict_below_rate), 0,
+	    1 },
+	{ "health", "restrict_min_decided", K_UINT, POL(restrict_min_decided),
+	    1, 100000 },
+	{ "health", "reports_to_restrict", K_UINT, POL(reports_to_restrict), 0,
+	    UINT32_MAX },
+	{ "health", "reports_window", K_DURATION, POL(reports_window), 60,
+	    DAYS(3650) },
+	{ "health", "restrict_for", K_DURATION, POL(restrict_for), 60,
+	    DAYS(3650) },
 	{ "events", "retention", K_DURATION, POL(events_retention), 3600,
 	    DAYS(3650) },
 };
@@ -233,6 +259,24 @@ load_key(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	case K_DURATIONS:
 		return load_durations(l, k, value, &l->c->policy);
+	case K_RATE: {
+		char *end;
+		double r;
+
+		errno = 0;
+		r = strtod(value, &end);
+		if (end != value && *end == '%' && end[1] == '\0') {
+			r /= 100;
+			end++;
+		}
+		if (errno != 0 || end == value || *end != '\0' || !(r >= 0) ||
+		    r > 1)
+			return load_fail(l,
+			    "%s: a rate from 0 to 1 (0.30) or a percentage (30%%), not '%s'",
+			    name, value);
+		*(double *)(base + k->offset) = r;
+		return 1;
+	}
 	case K_UINT:
 		if (parse_size(value, &v) == -1 || strpbrk(value, "KMGT"))
 			return load_fail(l, "%s: not a whole number: '%s'", name,
@@ -259,9 +303,27 @@ load_key(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
+/* Values that cannot hold together; *why says which. */
+static bool
+config_contradiction(const struct policy *p, const char **why)
+{
+	if (p->stale_after >= p->expire_after)
+		*why = "stale_after must be shorter than expire_after";
+	else if (p->expire_after > p->max_expire_after)
+		*why = "expire_after may not exceed max_expire_after";
+	else if (p->pending_max > 0 && p->pending_warn > p->pending_max)
+		*why = "pending_warn may not exceed pending_max";
+	else if (p->restrict_below_rate > p->healthy_rate)
+		*why = "restrict_below_rate may not exceed healthy_rate";
+	else
+		return false;
+	return true;
+}
+
 int
 config_load(const char *path, struct config *c, char *why, size_t whylen)
 {
+	const char *why_c;
 	struct load l;
 	struct config next = *c;
 	int line;
@@ -283,9 +345,8 @@ config_load(const char *path, struct config *c, char *why, size_t whylen)
 		config_free(&next);
 		return -1;
 	}
-	if (next.policy.stale_after >= next.policy.expire_after) {
-		snprintf(why, whylen,
-		    "%s: stale_after must be shorter than expire_after", path);
+	if (config_contradiction(&next.policy, &why_c)) {
+		snprintf(why, whylen, "%s: %s", path, why_c);
 		config_free(&next);
 		return -1;
 	}

@@ -103,3 +103,33 @@ events_conn(struct stx *t, const char *type, int64_t at, const char *member,
 	store_event_add(t, seq, at, member, mlen, notify, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
+
+void
+events_notice(struct stx *t, const char *type, int64_t at, int64_t now,
+    const char *member, size_t mlen, const struct notice *n)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t seq;
+	size_t more = (n->code != NULL) + (n->message != NULL) +
+	    (n->until != 0) + (n->plan != 0 ? 3 : 0);
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, more, type, at, member, mlen);
+	if (n->code != NULL)
+		pk_kstr(&pk, "code", n->code);
+	if (n->message != NULL)
+		pk_kstr(&pk, "message", n->message);
+	if (n->until != 0)
+		pk_kint(&pk, "until", n->until);
+	if (n->plan != 0) {
+		pk_kuint(&pk, "plan", n->plan);
+		pk_kuint(&pk, "done", n->done);
+		pk_kuint(&pk, "total", n->total);
+	}
+	store_event_add(t, seq, now, member, mlen, true, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}

@@ -21,6 +21,11 @@
 #define EV_COOLDOWN_ENDED "cooldown.ended"
 #define EV_CONN_CREATED "connection.created"
 #define EV_CONN_REMOVED "connection.removed"
+#define EV_LIMIT_WARNING "limit.warning"
+#define EV_RESTRICTION_STARTED "restriction.started"
+#define EV_RESTRICTION_ENDED "restriction.ended"
+#define EV_PLAN_PROGRESS "plan.progress"
+#define EV_PLAN_DONE "plan.done"
 
 void pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role);
 void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
@@ -38,5 +43,17 @@ void events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 void events_conn(struct stx *t, const char *type, int64_t at,
     const char *member, size_t mlen, const char *other, size_t olen,
     int64_t since, bool notify);
+
+/* A notice to member: {seq, type, at, member} and, where given, code,
+ * message, until and plan. Told to the member. */
+struct notice {
+	const char *code;	/* NULL: none */
+	const char *message;	/* NULL: none */
+	int64_t until;		/* 0: none */
+	uint64_t plan;		/* 0: none */
+	uint64_t done, total;	/* plan progress, with plan */
+};
+void events_notice(struct stx *t, const char *type, int64_t at, int64_t now,
+    const char *member, size_t mlen, const struct notice *n);
 
 #endif

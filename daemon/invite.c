@@ -2,6 +2,7 @@
 #include "invite.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "../common/util.h"
 #include "events.h"
@@ -99,33 +100,167 @@ close_open(struct stx *t, struct inv *inv, enum inv_state to, int64_t at)
 	}
 }
 
+/* The key identical notes share in the notes log: the sender, then a hash
+ * of the note trimmed and with ASCII case folded. */
+static size_t
+note_key(const struct send_req *r, char *buf, size_t cap)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	size_t a = 0, b = r->note.n, i;
+	unsigned char ch;
+
+	while (a < b && (r->note.p[a] == ' ' || r->note.p[a] == '\t' ||
+	    r->note.p[a] == '\n'))
+		a++;
+	while (b > a && (r->note.p[b - 1] == ' ' || r->note.p[b - 1] == '\t' ||
+	    r->note.p[b - 1] == '\n'))
+		b--;
+	for (i = a; i < b; i++) {
+		ch = (unsigned char)r->note.p[i];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (unsigned char)(ch - 'A' + 'a');
+		h = (h ^ ch) * UINT64_C(1099511628211);
+	}
+	return (size_t)snprintf(buf, cap, "%.*s:%016llx", (int)r->from.n,
+	    r->from.p, (unsigned long long)h);
+}
+
+/* The invitations from -> to created after since; *oldest the first. */
+struct pair_count {
+	struct str from;
+	int64_t since;
+	uint64_t n;
+	int64_t oldest;
+	struct stx *t;
+};
+
+static bool
+pair_count_one(void *ctx, uint64_t id)
+{
+	struct pair_count *pc = ctx;
+	struct inv inv;
+
+	if (store_inv_get(pc->t, id, &inv) != STORE_OK)
+		return false;
+	if (inv.from_len == pc->from.n &&
+	    memcmp(inv.from, pc->from.p, pc->from.n) == 0 &&
+	    inv.created_at > pc->since) {
+		if (pc->n++ == 0)
+			pc->oldest = inv.created_at;
+	}
+	return true;
+}
+
+/* How far to count toward a limit: to the limit, which is all the rules
+ * need, or further when reporting a quota. */
+static uint64_t
+count_to(uint32_t limit, bool quota)
+{
+	return quota ? QUOTA_COUNT_MAX : limit;
+}
+
+void
+invite_send_facts(struct daemon *d, struct stx *t, const struct send_req *r,
+    bool quota, struct send_facts *f)
+{
+	const struct policy *p = &d->policy;
+	struct member_rec to, from;
+	struct pair ft, rt;
+	struct pair_count pc;
+	char nk[MEMBER_MAX_BYTES + 24];
+	size_t nklen;
+	int64_t now = daemon_now(d);
+
+	memset(f, 0, sizeof *f);
+	f->now = now;
+	f->self = r->from.n == r->to.n &&
+	    memcmp(r->from.p, r->to.p, r->to.n) == 0;
+	f->connected = store_conn_get(t, r->from.p, r->from.n, r->to.p,
+	    r->to.n) != 0;
+	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
+	store_pair_get(t, r->to.p, r->to.n, r->from.p, r->from.n, &rt);
+	f->pending = ft.open_id != 0;
+	f->reverse_pending = rt.open_id != 0;
+	f->cooldown_until = ft.cooldown_until;
+	f->note_chars = r->note.p ? utf8_chars(r->note.p, r->note.n) : 0;
+	f->expires_in = r->expires_in;
+	f->blocked = store_flag_get(t, FLAG_BLOCK, r->from.p, r->from.n,
+	    r->to.p, r->to.n) || store_flag_get(t, FLAG_BLOCK, r->to.p,
+	    r->to.n, r->from.p, r->from.n);
+	f->nogo = store_flag_get(t, FLAG_NOGO, r->from.p, r->from.n, r->to.p,
+	    r->to.n);
+	store_member_get(t, r->to.p, r->to.n, &to);
+	f->recipient_from = to.invitations_from;
+	f->email_matches = r->email.p != NULL && to.email_len == r->email.n &&
+	    strncasecmp(r->email.p, to.email, to.email_len) == 0;
+	store_member_get(t, r->from.p, r->from.n, &from);
+	f->restricted_until = from.restricted_until;
+	f->pending_sent = from.open_sent;
+	f->week_used = store_log_count(t, LOG_SENDS, r->from.p, r->from.n,
+	    now - WEEK, count_to(p->sends_per_week, quota), &f->week_oldest);
+	f->day_used = store_log_count(t, LOG_SENDS, r->from.p, r->from.n,
+	    now - DAY_SECS, count_to(p->sends_per_day, quota), &f->day_oldest);
+	memset(&pc, 0, sizeof pc);
+	pc.from = r->from;
+	pc.since = now - (int64_t)p->pair_window;
+	pc.t = t;
+	store_scan_history(t, r->from.p, r->from.n, r->to.p, r->to.n,
+	    pair_count_one, &pc);
+	f->pair_used = pc.n;
+	f->pair_oldest = pc.oldest;
+	if (f->note_chars > 0) {
+		int64_t oldest;
+
+		nklen = note_key(r, nk, sizeof nk);
+		f->same_note = store_log_count(t, LOG_NOTES, nk, nklen,
+		    now - WEEK, p->duplicate_note_warn, &oldest);
+	}
+}
+
+/* Tells the sender of each warning its send carried. */
+static void
+warning_events(struct stx *t, const struct send_req *r, unsigned warnings,
+    int64_t now)
+{
+	struct notice n;
+
+	memset(&n, 0, sizeof n);
+	if (warnings & WARN_PENDING) {
+		n.code = "PENDING_WARN";
+		n.message = "many of your invitations are pending: withdraw stale ones";
+		events_notice(t, EV_LIMIT_WARNING, now, now, r->from.p,
+		    r->from.n, &n);
+	}
+	if (warnings & WARN_DUPLICATE_NOTE) {
+		n.code = "DUPLICATE_NOTE";
+		n.message = "you sent the same note to many people this week: personalise it";
+		events_notice(t, EV_LIMIT_WARNING, now, now, r->from.p,
+		    r->from.n, &n);
+	}
+}
+
 int
 invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
-    struct inv *out, bool *connected, struct proto_error *e)
+    struct inv *out, bool *connected, unsigned *warnings,
+    struct proto_error *e)
 {
 	struct send_facts f;
 	struct pair ft, rt;
 	struct inv other;
 	struct due ex, st;
 	enum send_outcome outcome;
+	char nk[MEMBER_MAX_BYTES + 24];
 	int64_t now = daemon_now(d);
 
 	*connected = false;
-	memset(&f, 0, sizeof f);
-	f.self = r->from.n == r->to.n && memcmp(r->from.p, r->to.p, r->to.n) == 0;
-	f.connected = store_conn_get(t, r->from.p, r->from.n, r->to.p,
-	    r->to.n) != 0;
-	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
-	store_pair_get(t, r->to.p, r->to.n, r->from.p, r->from.n, &rt);
-	f.pending = ft.open_id != 0;
-	f.reverse_pending = rt.open_id != 0;
-	f.cooldown_until = ft.cooldown_until;
-	f.note_chars = r->note.p ? utf8_chars(r->note.p, r->note.n) : 0;
-	f.now = now;
+	*warnings = 0;
+	invite_send_facts(d, t, r, false, &f);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
-	if (rules_send(&d->policy, &f, &outcome, e) == -1)
+	if (rules_send(&d->policy, &f, &outcome, warnings, e) == -1)
 		return -1;
+	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
+	store_pair_get(t, r->to.p, r->to.n, r->from.p, r->from.n, &rt);
 	if (r->note.n > NOTE_MAX_BYTES)
 		return proto_fail(e, PE_NOTE_TOO_LONG, "the note is too long");
 
@@ -135,8 +270,11 @@ invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
 	out->priority = (uint8_t)r->priority;
 	out->attempt = ft.attempts + 1;
 	out->created_at = out->updated_at = now;
-	out->expires_at = now + (int64_t)d->policy.expire_after;
+	out->expires_at = now + (int64_t)(r->expires_in ? r->expires_in :
+	    d->policy.expire_after);
 	out->stale_at = now + (int64_t)d->policy.stale_after;
+	if (out->stale_at >= out->expires_at)
+		out->stale_at = out->expires_at;	/* it expires first */
 	out->resend_of = r->resend_of;
 	memcpy(out->from, r->from.p, r->from.n);
 	out->from_len = r->from.n;
@@ -168,6 +306,14 @@ invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
 		events_inv(t, EV_RECEIVED, now, now, out, ROLE_RECIPIENT, true, false);
 	}
 	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
+	/* What the limits count: sends (resends too) and notes. */
+	store_log_add(t, LOG_SENDS, r->from.p, r->from.n, now, out->id, 0);
+	if (f.note_chars > 0)
+		store_log_add(t, LOG_NOTES, nk, note_key(r, nk, sizeof nk), now,
+		    out->id, 0);
+	if (outcome == SEND_MUTUAL)
+		*warnings = 0;
+	warning_events(t, r, *warnings, now);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -252,11 +398,13 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 
 int
 invite_resend(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
-    struct str note, struct inv *out, bool *connected, struct proto_error *e)
+    struct str note, struct inv *out, bool *connected, unsigned *warnings,
+    struct proto_error *e)
 {
 	struct inv old;
 	struct send_req r;
 
+	memset(&r, 0, sizeof r);
 	if (load_for(t, id, actor, ACT_RESEND, &old, e) == -1)
 		return -1;
 	r.from.p = old.from;
@@ -271,7 +419,7 @@ invite_resend(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	}
 	r.priority = old.priority;
 	r.resend_of = old.id;
-	return invite_send(d, t, &r, out, connected, e);
+	return invite_send(d, t, &r, out, connected, warnings, e);
 }
 
 int

@@ -16,13 +16,24 @@ struct str {
 struct send_req {
 	struct str from, to;
 	struct str note;		/* p NULL: none */
+	struct str email;		/* p NULL: none given */
 	int priority;			/* enum priority */
+	uint64_t expires_in;		/* 0: the policy's */
 	uint64_t resend_of;		/* 0: a fresh send */
 };
 
-/* *connected is set when the send connected both at once (mutual). */
+/* Gathers what the rules need to judge a send (can_send shares it). */
+/* Counts stop where the limits stop; quota counts up to QUOTA_COUNT_MAX
+ * even past a limit that is off, for reporting. */
+#define QUOTA_COUNT_MAX 10000
+void invite_send_facts(struct daemon *d, struct stx *t,
+    const struct send_req *r, bool quota, struct send_facts *f);
+
+/* *connected is set when the send connected both at once (mutual);
+ * *warnings holds WARN_* for a send that passed with a warning. */
 int invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
-    struct inv *out, bool *connected, struct proto_error *e);
+    struct inv *out, bool *connected, unsigned *warnings,
+    struct proto_error *e);
 int invite_accept(struct daemon *d, struct stx *t, struct str actor,
     uint64_t id, struct inv *out, struct proto_error *e);
 int invite_ignore(struct daemon *d, struct stx *t, struct str actor,
@@ -32,7 +43,7 @@ int invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
     struct proto_error *e);
 int invite_resend(struct daemon *d, struct stx *t, struct str actor,
     uint64_t id, struct str note, struct inv *out, bool *connected,
-    struct proto_error *e);
+    unsigned *warnings, struct proto_error *e);
 
 /* Loads invitation id as actor sees it (actor.p NULL: as its sender sees
  * it); *role is actor's part in it. */

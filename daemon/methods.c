@@ -24,6 +24,45 @@ arg_member(struct call *c, const char *key, bool required, struct str *s)
 	return args_member(&c->args, key, required, &s->p, &s->n);
 }
 
+/* The warnings a send passed with: [{code, message}]. */
+static void
+pack_warnings(msgpack_packer *pk, unsigned warnings)
+{
+	msgpack_pack_array(pk, (size_t)((warnings & WARN_PENDING ? 1 : 0) +
+	    (warnings & WARN_DUPLICATE_NOTE ? 1 : 0)));
+	if (warnings & WARN_PENDING) {
+		msgpack_pack_map(pk, 2);
+		pk_kstr(pk, "code", "PENDING_WARN");
+		pk_kstr(pk, "message",
+		    "many of your invitations are pending: withdraw stale ones");
+	}
+	if (warnings & WARN_DUPLICATE_NOTE) {
+		msgpack_pack_map(pk, 2);
+		pk_kstr(pk, "code", "DUPLICATE_NOTE");
+		pk_kstr(pk, "message",
+		    "you sent the same note to many people this week: personalise it");
+	}
+}
+
+/* {invitation, connection?, warnings?} of a send or resend. */
+static void
+pack_send_result(struct call *c, const struct inv *inv, bool connection,
+    unsigned warnings)
+{
+	msgpack_pack_map(c->pk, 1 + (connection ? 1 : 0) + (warnings ? 1 : 0));
+	pk_key(c->pk, "invitation");
+	pack_inv(c->pk, inv, ROLE_SENDER);
+	if (connection) {
+		pk_key(c->pk, "connection");
+		pack_conn(c->pk, inv->from, inv->from_len, inv->to,
+		    inv->to_len, inv->updated_at);
+	}
+	if (warnings) {
+		pk_key(c->pk, "warnings");
+		pack_warnings(c->pk, warnings);
+	}
+}
+
 /* {invitation} or {invitation, connection} */
 static void
 pack_inv_result(struct call *c, const struct inv *inv, enum role role,
@@ -57,6 +96,7 @@ m_invite_send(struct call *c)
 	struct send_req r;
 	struct inv inv;
 	bool connected;
+	unsigned warnings;
 
 	memset(&r, 0, sizeof r);
 	r.priority = PRIO_MEDIUM;
@@ -64,11 +104,62 @@ m_invite_send(struct call *c)
 	arg_member(c, "to", true, &r.to);
 	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
 	args_enum(&c->args, "priority", false, priority_names, &r.priority);
+	args_str(&c->args, "email", false, &r.email.p, &r.email.n);
+	if (args_uint(&c->args, "expires_in", false, &r.expires_in) &&
+	    r.expires_in == 0)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "expires_in must be at least 1 second");
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (invite_send(c->d, c->t, &r, &inv, &connected, c->err) == -1)
+	if (invite_send(c->d, c->t, &r, &inv, &connected, &warnings,
+	    c->err) == -1)
 		return -1;
-	pack_inv_result(c, &inv, ROLE_SENDER, connected);
+	pack_send_result(c, &inv, connected, warnings);
+	return 0;
+}
+
+/* invite.can_send: what a send would meet, without sending. */
+static int
+m_invite_can_send(struct call *c)
+{
+	const struct policy *p = &c->d->policy;
+	struct send_req r;
+	struct send_facts f;
+	struct proto_error e;
+	enum send_outcome outcome;
+	msgpack_packer *pk = c->pk;
+	unsigned warnings;
+	bool allowed;
+
+	memset(&r, 0, sizeof r);
+	arg_member(c, "from", true, &r.from);
+	arg_member(c, "to", true, &r.to);
+	args_str(&c->args, "email", false, &r.email.p, &r.email.n);
+	if (args_done(&c->args) == -1)
+		return -1;
+	invite_send_facts(c->d, c->t, &r, true, &f);
+	if (store_error(c->t) != STORE_OK)
+		return invite_store_error(c->t, c->err);
+	allowed = rules_send(p, &f, &outcome, &warnings, &e) == 0;
+	msgpack_pack_map(pk, allowed ? 2 : (e.retry_at ? 5 : 4));
+	pk_kbool(pk, "allowed", allowed);
+	if (!allowed) {
+		pk_kstr(pk, "code", proto_code_name(e.code));
+		pk_kstr(pk, "message", e.message);
+		if (e.retry_at)
+			pk_kint(pk, "retry_at", e.retry_at);
+	}
+	pk_key(pk, "quota");
+	msgpack_pack_map(pk, 9);
+	pk_kuint(pk, "week_used", f.week_used);
+	pk_kuint(pk, "week_limit", p->sends_per_week);
+	pk_kuint(pk, "day_used", f.day_used);
+	pk_kuint(pk, "day_limit", p->sends_per_day);
+	pk_kuint(pk, "pending", f.pending_sent);
+	pk_kuint(pk, "pending_warn", p->pending_warn);
+	pk_kuint(pk, "pending_max", p->pending_max);
+	pk_kuint(pk, "pair_used", f.pair_used);
+	pk_kuint(pk, "pair_limit", p->invites_per_pair);
 	return 0;
 }
 
@@ -134,6 +225,7 @@ m_invite_resend(struct call *c)
 	struct inv inv;
 	uint64_t id;
 	bool connected;
+	unsigned warnings;
 
 	arg_member(c, "actor", true, &actor);
 	args_uint(&c->args, "id", true, &id);
@@ -141,9 +233,9 @@ m_invite_resend(struct call *c)
 	if (args_done(&c->args) == -1)
 		return -1;
 	if (invite_resend(c->d, c->t, actor, id, note, &inv, &connected,
-	    c->err) == -1)
+	    &warnings, c->err) == -1)
 		return -1;
-	pack_inv_result(c, &inv, ROLE_SENDER, connected);
+	pack_send_result(c, &inv, connected, warnings);
 	return 0;
 }
 
@@ -617,6 +709,7 @@ static const struct method methods[] = {
 	{ "invite.ignore", m_invite_ignore, M_WRITE },
 	{ "invite.withdraw", m_invite_withdraw, M_WRITE },
 	{ "invite.resend", m_invite_resend, M_WRITE },
+	{ "invite.can_send", m_invite_can_send, 0 },
 	{ "invite.get", m_invite_get, 0 },
 	{ "invite.list", m_invite_list, 0 },
 	{ "invite.history", m_invite_history, 0 },

@@ -9,6 +9,14 @@ const char *const state_names[] = {
 
 const char *const priority_names[] = { "high", "medium", "low", NULL };
 
+const char *const invite_from_names[] = {
+	"everyone", "email", "nobody", NULL
+};
+
+const char *const health_names[] = {
+	"healthy", "low", "insufficient_data", NULL
+};
+
 void
 policy_defaults(struct policy *p)
 {
@@ -20,17 +28,54 @@ policy_defaults(struct policy *p)
 	p->notify_recipient_on_withdraw = false;
 	p->mutual_invite_connects = true;
 	p->events_retention = 30 * 86400ULL;
+	p->max_expire_after = 180 * 86400ULL;
+	p->sends_per_week = 100;
+	p->sends_per_day = 0;
+	p->pending_warn = 100;
+	p->pending_max = 200;
+	p->invites_per_pair = 3;
+	p->pair_window = 365 * 86400ULL;
+	p->withdrawals_per_day = 50;
+	p->duplicate_note_warn = 5;
+	p->healthy_rate = 0.30;
+	p->restrict_below_rate = 0.20;
+	p->restrict_min_decided = 20;
+	p->reports_to_restrict = 5;
+	p->reports_window = 30 * 86400ULL;
+	p->restrict_for = 7 * 86400ULL;
+}
+
+/* Refuses with code until retry_at, naming it in the message. */
+static int
+refuse_until(struct proto_error *e, enum proto_code code, int64_t retry_at,
+    const char *what)
+{
+	char when[32];
+
+	time_format(retry_at, when, sizeof when);
+	proto_fail(e, code, "%s; allowed again from %s UTC", what, when);
+	e->retry_at = retry_at;
+	return -1;
 }
 
 int
 rules_send(const struct policy *p, const struct send_facts *f,
-    enum send_outcome *out, struct proto_error *e)
+    enum send_outcome *out, unsigned *warnings, struct proto_error *e)
 {
-	char when[32];
+	char what[128];
 
+	*warnings = 0;
 	if (f->self)
 		return proto_fail(e, PE_SELF_INVITE,
 		    "you cannot invite yourself");
+	/* One message for a block, a "don't know" report and a closed door:
+	 * nothing tells the sender which. */
+	if (f->blocked || f->nogo || f->recipient_from == FROM_NOBODY)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "this member does not accept invitations from you");
+	if (f->recipient_from == FROM_EMAIL && !f->email_matches)
+		return proto_fail(e, PE_EMAIL_REQUIRED,
+		    "this member accepts invitations only from people who know their email address");
 	if (f->connected)
 		return proto_fail(e, PE_ALREADY_CONNECTED,
 		    "you are already connected");
@@ -41,20 +86,92 @@ rules_send(const struct policy *p, const struct send_facts *f,
 		return proto_fail(e, PE_NOTE_TOO_LONG,
 		    "the note has %zu characters; at most %u are allowed",
 		    f->note_chars, p->note_max_chars);
+	if (f->expires_in > p->max_expire_after)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "expires_in may be at most %llu seconds (max_expire_after)",
+		    (unsigned long long)p->max_expire_after);
+	if (f->restricted_until > f->now)
+		return refuse_until(e, PE_RESTRICTED, f->restricted_until,
+		    "your invitations are restricted: too few were accepted, or too many were reported");
 	if (f->reverse_pending && p->mutual_invite_connects) {
 		*out = SEND_MUTUAL;
 		return 0;
 	}
-	if (f->cooldown_until > f->now) {
-		time_format(f->cooldown_until, when, sizeof when);
-		proto_fail(e, PE_COOLDOWN,
-		    "after a withdrawal you may invite this member again from %s UTC",
-		    when);
-		e->retry_at = f->cooldown_until;
-		return -1;
+	if (f->cooldown_until > f->now)
+		return refuse_until(e, PE_COOLDOWN, f->cooldown_until,
+		    "you withdrew an invitation to this member");
+	if (p->invites_per_pair > 0 && f->pair_used >= p->invites_per_pair) {
+		snprintf(what, sizeof what,
+		    "you have invited this member %llu times within %llu days",
+		    (unsigned long long)f->pair_used,
+		    (unsigned long long)(p->pair_window / DAY_SECS));
+		return refuse_until(e, PE_PAIR_LIMIT,
+		    f->pair_oldest + (int64_t)p->pair_window, what);
 	}
+	if (p->sends_per_week > 0 && f->week_used >= p->sends_per_week) {
+		snprintf(what, sizeof what,
+		    "you sent %llu invitations in the last 7 days (the weekly limit)",
+		    (unsigned long long)f->week_used);
+		return refuse_until(e, PE_RATE_LIMITED, f->week_oldest + WEEK,
+		    what);
+	}
+	if (p->sends_per_day > 0 && f->day_used >= p->sends_per_day) {
+		snprintf(what, sizeof what,
+		    "you sent %llu invitations in the last 24 hours (the daily limit)",
+		    (unsigned long long)f->day_used);
+		return refuse_until(e, PE_RATE_LIMITED, f->day_oldest + DAY_SECS,
+		    what);
+	}
+	if (p->pending_max > 0 && f->pending_sent >= p->pending_max)
+		return proto_fail(e, PE_PENDING_CAP,
+		    "you have %llu pending invitations, the most allowed; withdraw some or wait for answers",
+		    (unsigned long long)f->pending_sent);
+	if (p->pending_warn > 0 && f->pending_sent + 1 >= p->pending_warn)
+		*warnings |= WARN_PENDING;
+	if (p->duplicate_note_warn > 0 && f->note_chars > 0 &&
+	    f->same_note + 1 >= p->duplicate_note_warn)
+		*warnings |= WARN_DUPLICATE_NOTE;
 	*out = SEND_CREATE;
 	return 0;
+}
+
+int
+rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
+    struct proto_error *e)
+{
+	char what[96];
+
+	if (p->withdrawals_per_day == 0 || used < p->withdrawals_per_day)
+		return 0;
+	snprintf(what, sizeof what,
+	    "you withdrew %llu invitations in the last 24 hours (spread them over days)",
+	    (unsigned long long)used);
+	return refuse_until(e, PE_RATE_LIMITED, oldest + DAY_SECS, what);
+}
+
+enum health
+rules_health(const struct policy *p, uint64_t accepted, uint64_t decided)
+{
+	if (decided == 0 || decided < p->restrict_min_decided)
+		return HEALTH_INSUFFICIENT;
+	return (double)accepted / (double)decided >= p->healthy_rate ?
+	    HEALTH_HEALTHY : HEALTH_LOW;
+}
+
+bool
+rules_restrict(const struct policy *p, uint64_t accepted, uint64_t decided,
+    uint64_t reports, const char **why)
+{
+	if (p->reports_to_restrict > 0 && reports >= p->reports_to_restrict) {
+		*why = "reports";
+		return true;
+	}
+	if (p->restrict_min_decided > 0 && decided >= p->restrict_min_decided &&
+	    (double)accepted < p->restrict_below_rate * (double)decided) {
+		*why = "acceptance_rate";
+		return true;
+	}
+	return false;
 }
 
 int

@@ -53,7 +53,38 @@ struct policy {
 	bool notify_recipient_on_withdraw;
 	bool mutual_invite_connects;
 	uint64_t events_retention;	/* 30 days */
+	uint64_t max_expire_after;	/* 180 days: the most expires_in */
+
+	/* Limits ([limits]); 0 turns a limit off where noted. */
+	uint32_t sends_per_week;	/* 100 (0: off), rolling 7 days */
+	uint32_t sends_per_day;		/* 0 (off), rolling 24 hours */
+	uint32_t pending_warn;		/* 100 (0: off) */
+	uint32_t pending_max;		/* 200 (0: off) */
+	uint32_t invites_per_pair;	/* 3 within pair_window (0: off) */
+	uint64_t pair_window;		/* 365 days */
+	uint32_t withdrawals_per_day;	/* 50 (0: off) */
+	uint32_t duplicate_note_warn;	/* 5 identical notes in 7 days */
+
+	/* Health ([health]). */
+	double healthy_rate;		/* 0.30 */
+	double restrict_below_rate;	/* 0.20 */
+	uint32_t restrict_min_decided;	/* 20 */
+	uint32_t reports_to_restrict;	/* 5 within reports_window */
+	uint64_t reports_window;	/* 30 days */
+	uint64_t restrict_for;		/* 7 days */
 };
+
+#define WEEK (7 * 86400)
+#define DAY_SECS 86400
+
+/* Who may invite a member. */
+enum invite_from {
+	FROM_EVERYONE,
+	FROM_EMAIL,	/* only people who give the member's email */
+	FROM_NOBODY,
+	FROM_COUNT
+};
+extern const char *const invite_from_names[];	/* NULL-terminated */
 
 void policy_defaults(struct policy *p);
 
@@ -69,16 +100,45 @@ struct send_facts {
 	int64_t cooldown_until;	/* from -> to, 0 when none */
 	size_t note_chars;	/* code points in the note */
 	int64_t now;
+	bool blocked;		/* either has blocked the other */
+	bool nogo;		/* to said it does not know from */
+	int recipient_from;	/* enum invite_from of to */
+	bool email_matches;	/* the email given is to's */
+	int64_t restricted_until; /* from's restriction, 0: none */
+	uint64_t expires_in;	/* asked for; 0: the policy's */
+	uint64_t week_used, day_used, pair_used, pending_sent;
+	int64_t week_oldest, day_oldest, pair_oldest; /* oldest counted */
+	uint64_t same_note;	/* identical notes from `from` in 7 days */
 };
+
+/* Warnings a send that passes may carry. */
+#define WARN_PENDING 0x1	/* pending_warn reached */
+#define WARN_DUPLICATE_NOTE 0x2	/* the same note to many people */
 
 enum send_outcome {
 	SEND_CREATE,		/* a new pending invitation */
 	SEND_MUTUAL		/* both invited each other: connect at once */
 };
 
-/* 0 with *out set, or -1 with e filled (code, message, retry_at). */
+/* 0 with *out and *warnings set, or -1 with e filled (code, message,
+ * retry_at). The order of the checks is the order of the refusals. */
 int rules_send(const struct policy *p, const struct send_facts *f,
-    enum send_outcome *out, struct proto_error *e);
+    enum send_outcome *out, unsigned *warnings, struct proto_error *e);
+/* May a sender withdraw, having withdrawn `used` in the last 24 hours, the
+ * oldest at `oldest`? */
+int rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
+    struct proto_error *e);
+
+/* Health: the acceptance rate over decided invitations. */
+enum health { HEALTH_HEALTHY, HEALTH_LOW, HEALTH_INSUFFICIENT };
+extern const char *const health_names[];
+enum health rules_health(const struct policy *p, uint64_t accepted,
+    uint64_t decided);
+/* Whether a sender is to be restricted: over its last decided invitations
+ * (`accepted` of `decided`, at most restrict_min_decided of them), or by
+ * `reports` within reports_window. *why names the rule. */
+bool rules_restrict(const struct policy *p, uint64_t accepted,
+    uint64_t decided, uint64_t reports, const char **why);
 
 /* May role do act on an invitation in state st (the true state)?
  * 0 or -1 with e filled. */

@@ -21,6 +21,7 @@ struct store {
 	int lockfd;
 	uint64_t map_max;
 	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev, mpruned;
+	MDB_dbi logs[LOG_COUNT], flags[2], member, plan, mplan;
 	char err[256];
 };
 
@@ -237,7 +238,7 @@ store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 		goto fail;
 	}
 	if ((mrc = mdb_env_create(&s->env)) != 0 ||
-	    (mrc = mdb_env_set_maxdbs(s->env, 16)) != 0 ||
+	    (mrc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
 	    (mrc = mdb_env_set_mapsize(s->env,
 	    map_max < STORE_MAP_INITIAL ? map_max : STORE_MAP_INITIAL)) != 0 ||
 	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
@@ -270,6 +271,16 @@ store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 	OPEN_DB(ev, "events");
 	OPEN_DB(mev, "member_events");
 	OPEN_DB(mpruned, "member_pruned");
+	OPEN_DB(logs[LOG_SENDS], "log_sends");
+	OPEN_DB(logs[LOG_WITHDRAWALS], "log_withdrawals");
+	OPEN_DB(logs[LOG_DECISIONS], "log_decisions");
+	OPEN_DB(logs[LOG_REPORTS], "log_reports");
+	OPEN_DB(logs[LOG_NOTES], "log_notes");
+	OPEN_DB(flags[FLAG_BLOCK], "blocks");
+	OPEN_DB(flags[FLAG_NOGO], "nogo");
+	OPEN_DB(member, "members");
+	OPEN_DB(plan, "plans");
+	OPEN_DB(mplan, "member_plans");
 #undef OPEN_DB
 	t.s = s;
 	t.txn = txn;
@@ -545,6 +556,17 @@ store_inv_put(struct stx *t, const struct inv *inv, int old_state)
 
 	key_u64(&k, inv->id);
 	put(t, t->s->inv, &k, b, n, "invitation");
+	if ((old_state != ST_COUNT && rules_open(old_state)) !=
+	    rules_open(inv->state)) {
+		struct member_rec m;
+
+		store_member_get(t, inv->from, inv->from_len, &m);
+		if (rules_open(inv->state))
+			m.open_sent++;
+		else if (m.open_sent > 0)
+			m.open_sent--;
+		store_member_put(t, inv->from, inv->from_len, &m);
+	}
 	if (old_state == ST_COUNT) {
 		k.n = 0;
 		key_member(&k, inv->from, inv->from_len);
@@ -977,4 +999,223 @@ store_event_prune(struct stx *t, int64_t before, size_t max)
 	if (last > 0)
 		meta_put_u64(t, "event.pruned", last);
 	return n;
+}
+
+void
+store_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
+    int64_t at, uint64_t id, uint8_t value)
+{
+	struct key k = { .n = 0 };
+
+	key_member(&k, key, klen);
+	key_u64(&k, (uint64_t)at);
+	key_u64(&k, id);
+	put(t, t->s->logs[log], &k, &value, 1, "log");
+}
+
+uint64_t
+store_log_count(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t since, uint64_t max, int64_t *oldest)
+{
+	struct key prefix = { .n = 0 }, k;
+	MDB_cursor *c;
+	MDB_val kv, dv;
+	uint64_t n = 0;
+	int mrc;
+
+	*oldest = 0;
+	if (t->rc != STORE_OK)
+		return 0;
+	if (stx_check(t, mdb_cursor_open(t->txn, t->s->logs[log], &c), "cursor"))
+		return 0;
+	key_member(&prefix, key, klen);
+	k = prefix;
+	key_u64(&k, since < 0 ? 0 : (uint64_t)since + 1);
+	kv = key_val(&k);
+	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
+	while (n < max && mrc == 0 && has_prefix(&kv, &prefix, 16)) {
+		if (n++ == 0)
+			*oldest = (int64_t)be64_get((unsigned char *)kv.mv_data +
+			    prefix.n);
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		stx_check(t, mrc, "log");
+	mdb_cursor_close(c);
+	return n;
+}
+
+void
+store_log_scan_back(struct stx *t, enum store_log log, const char *key,
+    size_t klen, store_log_fn fn, void *ctx)
+{
+	struct key prefix = { .n = 0 }, k;
+	MDB_cursor *c;
+	MDB_val kv, dv;
+	const unsigned char *p;
+	int mrc;
+
+	if (t->rc != STORE_OK)
+		return;
+	if (stx_check(t, mdb_cursor_open(t->txn, t->s->logs[log], &c), "cursor"))
+		return;
+	key_member(&prefix, key, klen);
+	k = prefix;
+	key_u64(&k, UINT64_MAX);
+	kv = key_val(&k);
+	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
+	if (mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
+	else if (mrc == 0)
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
+	while (mrc == 0 && has_prefix(&kv, &prefix, 16)) {
+		p = (unsigned char *)kv.mv_data + prefix.n;
+		if (!fn(ctx, (int64_t)be64_get(p), be64_get(p + 8),
+		    dv.mv_size > 0 ? *(unsigned char *)dv.mv_data : 0))
+			break;
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		stx_check(t, mrc, "log");
+	mdb_cursor_close(c);
+}
+
+bool
+store_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct key k;
+	MDB_val v;
+
+	pair_key(&k, a, alen, b, blen);
+	return get(t, t->s->flags[f], &k, &v, "flag");
+}
+
+void
+store_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *b, size_t blen, bool on)
+{
+	struct key k;
+
+	pair_key(&k, a, alen, b, blen);
+	if (on)
+		put(t, t->s->flags[f], &k, "", 0, "flag");
+	else
+		del(t, t->s->flags[f], &k, "flag");
+}
+
+/* Member records: [from u8][email len u8][restricted_until be64]
+ * [open_sent be64][email]. */
+#define MEMBER_HEAD 18
+
+void
+store_member_get(struct stx *t, const char *m, size_t mlen,
+    struct member_rec *out)
+{
+	struct key k = { .n = 0 };
+	const unsigned char *p;
+	MDB_val v;
+
+	memset(out, 0, sizeof *out);
+	key_member(&k, m, mlen);
+	if (!get(t, t->s->member, &k, &v, "member") || v.mv_size < MEMBER_HEAD)
+		return;
+	p = v.mv_data;
+	out->invitations_from = p[0];
+	out->email_len = p[1];
+	if (v.mv_size != MEMBER_HEAD + out->email_len) {
+		memset(out, 0, sizeof *out);
+		return;
+	}
+	out->restricted_until = (int64_t)be64_get(p + 2);
+	out->open_sent = be64_get(p + 10);
+	memcpy(out->email, p + MEMBER_HEAD, out->email_len);
+	out->email[out->email_len] = '\0';
+}
+
+void
+store_member_put(struct stx *t, const char *m, size_t mlen,
+    const struct member_rec *r)
+{
+	unsigned char b[MEMBER_HEAD + EMAIL_MAX_BYTES];
+	struct key k = { .n = 0 };
+
+	b[0] = r->invitations_from;
+	b[1] = (unsigned char)r->email_len;
+	be64_put(b + 2, (uint64_t)r->restricted_until);
+	be64_put(b + 10, r->open_sent);
+	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
+	key_member(&k, m, mlen);
+	put(t, t->s->member, &k, b, MEMBER_HEAD + r->email_len, "member");
+}
+
+int
+store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
+{
+	struct key k = { .n = 0 };
+	MDB_val v;
+
+	key_u64(&k, id);
+	if (!get(t, t->s->plan, &k, &v, "plan"))
+		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
+	if (v.mv_size > cap) {
+		t->rc = STORE_FAILED;
+		snprintf(t->s->err, sizeof t->s->err, "plan %llu: corrupt record",
+		    (unsigned long long)id);
+		return STORE_FAILED;
+	}
+	memcpy(buf, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return STORE_OK;
+}
+
+void
+store_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len)
+{
+	struct key k = { .n = 0 };
+
+	key_u64(&k, id);
+	put(t, t->s->plan, &k, buf, len, "plan");
+}
+
+void
+store_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	struct key k = { .n = 0 };
+
+	key_member(&k, m, mlen);
+	key_u64(&k, id);
+	put(t, t->s->mplan, &k, "", 0, "plan index");
+}
+
+void
+store_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
+    void *ctx)
+{
+	struct key prefix = { .n = 0 }, k;
+	MDB_cursor *c;
+	MDB_val kv, dv;
+	int mrc;
+
+	if (t->rc != STORE_OK)
+		return;
+	if (stx_check(t, mdb_cursor_open(t->txn, t->s->mplan, &c), "cursor"))
+		return;
+	key_member(&prefix, m, mlen);
+	k = prefix;
+	key_u64(&k, UINT64_MAX);
+	kv = key_val(&k);
+	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
+	if (mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
+	else if (mrc == 0)
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
+	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
+		if (!fn(ctx, be64_get((unsigned char *)kv.mv_data + prefix.n)))
+			break;
+		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		stx_check(t, mrc, "plans");
+	mdb_cursor_close(c);
 }

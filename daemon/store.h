@@ -56,7 +56,9 @@ struct pair {
 enum due_kind {
 	DUE_EXPIRE = 1,
 	DUE_STALE = 2,
-	DUE_COOLDOWN = 3	/* id: the withdrawn invitation */
+	DUE_COOLDOWN = 3,	/* id: the withdrawn invitation */
+	DUE_RESTRICTION = 4,	/* id: an invitation of the restricted sender */
+	DUE_PLAN = 5		/* id: the plan */
 };
 
 struct due {
@@ -133,6 +135,61 @@ typedef bool (*store_conn_fn)(void *ctx, const char *other, size_t len,
     int64_t since);
 void store_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+
+/* Time-keyed logs, [key][at][id] -> value: what a member did when. */
+enum store_log {
+	LOG_SENDS,		/* key: sender */
+	LOG_WITHDRAWALS,	/* key: sender */
+	LOG_DECISIONS,		/* key: sender; value: the state decided */
+	LOG_REPORTS,		/* key: the reported sender; value: reason */
+	LOG_NOTES,		/* key: sender NUL note-hash */
+	LOG_COUNT
+};
+void store_log_add(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t at, uint64_t id, uint8_t value);
+/* How many entries of key are dated after `since`, counting no further
+ * than max; *oldest: the earliest of them (0 when none). */
+uint64_t store_log_count(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t since, uint64_t max, int64_t *oldest);
+/* key's entries, newest first, until fn returns false. */
+typedef bool (*store_log_fn)(void *ctx, int64_t at, uint64_t id,
+    uint8_t value);
+void store_log_scan_back(struct stx *t, enum store_log log, const char *key,
+    size_t klen, store_log_fn fn, void *ctx);
+
+/* Flags on a direction of a pair of members. */
+enum store_flag {
+	FLAG_BLOCK,		/* a blocked b */
+	FLAG_NOGO		/* b reported a as someone b does not know */
+};
+bool store_flag_get(struct stx *t, enum store_flag f, const char *a,
+    size_t alen, const char *b, size_t blen);
+void store_flag_set(struct stx *t, enum store_flag f, const char *a,
+    size_t alen, const char *b, size_t blen, bool on);
+
+/* What the store keeps about one member. A missing one reads as zero. */
+#define EMAIL_MAX_BYTES 254
+struct member_rec {
+	uint8_t invitations_from;	/* 0 everyone, 1 email, 2 nobody */
+	size_t email_len;
+	char email[EMAIL_MAX_BYTES + 1];
+	int64_t restricted_until;	/* 0: not restricted */
+	uint64_t open_sent;	/* invitations it sent that are open */
+};
+void store_member_get(struct stx *t, const char *m, size_t mlen,
+    struct member_rec *out);
+void store_member_put(struct stx *t, const char *m, size_t mlen,
+    const struct member_rec *r);
+
+/* Plans: an opaque record per id (daemon/plan.c knows its shape). */
+int store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap,
+    size_t *len);
+void store_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len);
+/* A member's plans, newest first. */
+void store_scan_plans(struct stx *t, const char *m, size_t mlen,
+    store_id_fn fn, void *ctx);
+void store_plan_index(struct stx *t, const char *m, size_t mlen,
+    uint64_t id);
 
 /* The event log, keyed [seq] big-endian. Each event is whose notification
  * it is (member), whether it is told to that member (notify; otherwise it

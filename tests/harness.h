@@ -45,6 +45,29 @@ dproc_init(struct dproc *p)
 	snprintf(p->log, sizeof p->log, "%s/log", p->dir);
 }
 
+/* Writes the daemon's default configuration file (XDG_CONFIG_HOME is the
+ * test's directory) with text. */
+__attribute__((unused)) static void
+dproc_config(struct dproc *p, const char *text)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/connreq", p->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/connreq/connreqd.conf", p->dir);
+	f = fopen(path, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* Turns off the sending limits, for tests that write in bulk. */
+#define NO_LIMITS "[limits]\nsends_per_week = 0\npending_warn = 0\n" \
+	"pending_max = 0\ninvites_per_pair = 0\nwithdrawals_per_day = 0\n" \
+	"duplicate_note_warn = 0\n"
+
 static int
 dproc_can_connect(const char *path)
 {

@@ -67,7 +67,9 @@ test_parse(void)
 	config_free(&c);
 
 	bad("[server]\nmax_clients = 5\nfoo = 1\n", 3, "unknown key 'foo' in [server]");
-	bad("[limits]\nsends_per_week = 100\n", 2, "unknown section [limits]");
+	bad("[colour]\nscheme = dark\n", 2, "unknown section [colour]");
+	bad("[limits]\nsends_per_month = 400\n", 2, "unknown key 'sends_per_month' in [limits]");
+	bad("[health]\nhealthy_rate = 1.5\n", 2, "a rate from 0 to 1");
 	bad("\n\n[policy]\nexpire_after = 6mo\n", 4, "not a duration");
 	bad("[policy]\nexpire_after = 180\n", 2, "not a duration");
 	bad("[policy]\nexpire_after = 1y\n", 2, "not a duration");
@@ -84,6 +86,35 @@ test_parse(void)
 	ok(load("[policy]\nexpire_after = 10d\nstale_after = 14d\n", &c, why,
 	    sizeof why) == -1 && strstr(why, "stale_after must be shorter"),
 	    "a contradiction is refused: %s", why);
+	ok(load("[limits]\npending_warn = 300\npending_max = 200\n", &c, why,
+	    sizeof why) == -1 && strstr(why, "pending_warn may not exceed"),
+	    "so is a warning above its maximum: %s", why);
+	ok(load("[policy]\nexpire_after = 200d\n", &c, why, sizeof why) == -1 &&
+	    strstr(why, "max_expire_after"), "and an expiry above its maximum: %s",
+	    why);
+	ok(load("[limits]\nsends_per_week = 0\nsends_per_day = 20\n"
+	    "pending_warn = 10\npending_max = 20\ninvites_per_pair = 2\n"
+	    "pair_window = 30d\nwithdrawals_per_day = 5\n"
+	    "duplicate_note_warn = 3\n[health]\nhealthy_rate = 40%\n"
+	    "restrict_below_rate = 0.1\nrestrict_min_decided = 10\n"
+	    "reports_to_restrict = 2\nreports_window = 2w\nrestrict_for = 3d\n"
+	    "[policy]\nmax_expire_after = 90d\nexpire_after = 60d\n",
+	    &c, why, sizeof why) == 0, "every [limits] and [health] key parses (%s)",
+	    why);
+	ok(c.policy.sends_per_week == 0 && c.policy.sends_per_day == 20 &&
+	    c.policy.pending_warn == 10 && c.policy.pending_max == 20 &&
+	    c.policy.invites_per_pair == 2 && c.policy.pair_window == 30 * DAY &&
+	    c.policy.withdrawals_per_day == 5 && c.policy.duplicate_note_warn == 3,
+	    "[limits]");
+	ok(c.policy.healthy_rate > 0.399 && c.policy.healthy_rate < 0.401 &&
+	    c.policy.restrict_below_rate > 0.099 &&
+	    c.policy.restrict_below_rate < 0.101 &&
+	    c.policy.restrict_min_decided == 10 &&
+	    c.policy.reports_to_restrict == 2 &&
+	    c.policy.reports_window == 14 * DAY &&
+	    c.policy.restrict_for == 3 * DAY, "[health]");
+	ok(c.policy.max_expire_after == 90 * DAY, "max_expire_after");
+	config_free(&c);
 	config_defaults(&c);
 	ok(config_load("/nonexistent/connreqd.conf", &c, why, sizeof why) == -1 &&
 	    strstr(why, "No such file"), "a missing file: %s", why);

@@ -52,6 +52,7 @@ main(void)
 	const char *extra[2] = { vclock, NULL };
 
 	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
 	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
 		return done_testing();
 

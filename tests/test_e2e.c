@@ -526,6 +526,7 @@ test_store_full(void)
 	int i, rc = 0;
 
 	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
 	ok(dproc_start(&p, T0, extra) == 0, "a daemon with a 512K store");
 	fc = dconnect(&p);
 	memset(note, 'x', 299);

@@ -468,6 +468,7 @@ int
 main(void)
 {
 	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
 	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
 		return done_testing();
 	c = dconnect(&p);

@@ -19,7 +19,10 @@ main(void)
 	struct send_facts f;
 	struct proto_error e;
 	enum send_outcome out;
+	unsigned w;
 	int act, role, st;
+	const char *why;
+	char msg_block[256];
 
 	policy_defaults(&p);
 	is_int(p.expire_after, 180 * 86400, "invitations expire after 180 days");
@@ -30,42 +33,42 @@ main(void)
 	ok(!p.notify_recipient_on_withdraw, "withdrawal is quiet by default");
 
 	f = facts();
-	ok(rules_send(&p, &f, &out, &e) == 0 && out == SEND_CREATE,
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && out == SEND_CREATE,
 	    "a plain send creates an invitation");
 	f = facts();
 	f.self = true;
-	ok(rules_send(&p, &f, &out, &e) == -1 && e.code == PE_SELF_INVITE,
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_SELF_INVITE,
 	    "no invitation to yourself");
 	f = facts();
 	f.connected = true;
-	ok(rules_send(&p, &f, &out, &e) == -1 && e.code == PE_ALREADY_CONNECTED,
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_ALREADY_CONNECTED,
 	    "none to a connection");
 	f = facts();
 	f.pending = true;
-	ok(rules_send(&p, &f, &out, &e) == -1 && e.code == PE_ALREADY_PENDING,
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_ALREADY_PENDING,
 	    "none while one is pending");
 	f = facts();
 	f.reverse_pending = true;
-	ok(rules_send(&p, &f, &out, &e) == 0 && out == SEND_MUTUAL,
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && out == SEND_MUTUAL,
 	    "a mutual invitation connects both");
 	p.mutual_invite_connects = false;
-	ok(rules_send(&p, &f, &out, &e) == 0 && out == SEND_CREATE,
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && out == SEND_CREATE,
 	    "unless the policy says otherwise");
 	p.mutual_invite_connects = true;
 	f = facts();
 	f.note_chars = 300;
-	ok(rules_send(&p, &f, &out, &e) == 0, "a note of 300 characters passes");
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "a note of 300 characters passes");
 	f.note_chars = 301;
-	ok(rules_send(&p, &f, &out, &e) == -1 && e.code == PE_NOTE_TOO_LONG,
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_NOTE_TOO_LONG,
 	    "301 characters are refused");
 	f = facts();
 	f.cooldown_until = f.now + 1;
-	ok(rules_send(&p, &f, &out, &e) == -1 && e.code == PE_COOLDOWN &&
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_COOLDOWN &&
 	    e.retry_at == f.now + 1, "a cooldown refuses with retry_at");
-	ok(strstr(e.message, "withdrawal") != NULL, "and says which rule: %s",
+	ok(strstr(e.message, "withdrew") != NULL, "and says which rule: %s",
 	    e.message);
 	f.cooldown_until = f.now;
-	ok(rules_send(&p, &f, &out, &e) == 0, "a cooldown ends at its time");
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "a cooldown ends at its time");
 	is_int(rules_cooldown_until(&p, 100, 0), 100 + 21 * 86400,
 	    "cooldown_until is now + 21 days");
 	is_int(rules_cooldown_until(&p, 100, 5), 100 + 21 * 86400,
@@ -77,6 +80,101 @@ main(void)
 	    rules_cooldown_until(&p, 0, 7) == 90 * 86400,
 	    "21d, 90d: the second withdrawal and later ones wait 90 days");
 	policy_defaults(&p);
+
+	/* Limits, each at its edge. */
+	f = facts();
+	f.week_used = 99;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "the 100th send of a week passes");
+	f.week_used = 100;
+	f.week_oldest = f.now - 5 * 86400;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_RATE_LIMITED &&
+	    e.retry_at == f.now + 2 * 86400,
+	    "the 101st: RATE_LIMITED until the oldest leaves the week (%s)",
+	    e.message);
+	p.sends_per_day = 10;
+	f = facts();
+	f.day_used = 10;
+	f.day_oldest = f.now - 3600;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_RATE_LIMITED &&
+	    e.retry_at == f.now + 23 * 3600, "a daily limit when set");
+	p.sends_per_day = 0;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "and none by default");
+	f = facts();
+	f.pending_sent = 98;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && w == 0, "98 pending: no warning");
+	f.pending_sent = 99;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && w == WARN_PENDING,
+	    "the 100th pending: passes with a warning");
+	f.pending_sent = 199;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "the 200th pending passes");
+	f.pending_sent = 200;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_PENDING_CAP,
+	    "the 201st: PENDING_CAP");
+	f = facts();
+	f.pair_used = 2;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "a third invitation to one person passes");
+	f.pair_used = 3;
+	f.pair_oldest = f.now - 100 * 86400;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_PAIR_LIMIT &&
+	    e.retry_at == f.now + 265 * 86400, "a fourth within a year: PAIR_LIMIT");
+	f = facts();
+	f.note_chars = 10;
+	f.same_note = 3;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && w == 0,
+	    "the 4th identical note: no warning");
+	f.same_note = 4;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0 && w == WARN_DUPLICATE_NOTE,
+	    "the 5th: a warning");
+	f = facts();
+	f.restricted_until = f.now + 10;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_RESTRICTED &&
+	    e.retry_at == f.now + 10, "a restricted sender: RESTRICTED until its end");
+	f = facts();
+	f.expires_in = 181 * 86400;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "expires_in past max_expire_after is refused");
+	f.expires_in = 3 * 86400;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "a shorter one passes");
+
+	/* Recipients' settings and blocks say nothing of which it was. */
+	f = facts();
+	f.blocked = true;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_NOT_PERMITTED,
+	    "a block: NOT_PERMITTED");
+	snprintf(msg_block, sizeof msg_block, "%s", e.message);
+	f = facts();
+	f.nogo = true;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_NOT_PERMITTED &&
+	    strcmp(e.message, msg_block) == 0,
+	    "a \"don't know\" report: the same refusal");
+	f = facts();
+	f.recipient_from = FROM_NOBODY;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_NOT_PERMITTED &&
+	    strcmp(e.message, msg_block) == 0, "invitations from nobody: the same");
+	f = facts();
+	f.recipient_from = FROM_EMAIL;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_EMAIL_REQUIRED,
+	    "email only, without it: EMAIL_REQUIRED");
+	f.email_matches = true;
+	ok(rules_send(&p, &f, &out, &w, &e) == 0, "with it: passes");
+
+	/* Withdrawals per day. */
+	ok(rules_withdraw(&p, 49, 0, &e) == 0, "the 50th withdrawal of a day passes");
+	ok(rules_withdraw(&p, 50, 1000, &e) == -1 && e.code == PE_RATE_LIMITED &&
+	    e.retry_at == 1000 + 86400, "the 51st: RATE_LIMITED");
+
+	/* Health and restriction. */
+	is_str(health_names[rules_health(&p, 5, 19)], "insufficient_data",
+	    "19 decided: insufficient data");
+	is_str(health_names[rules_health(&p, 6, 20)], "healthy", "6 of 20: healthy");
+	is_str(health_names[rules_health(&p, 5, 20)], "low", "5 of 20: low");
+	ok(!rules_restrict(&p, 4, 20, 0, &why), "4 of the last 20 accepted: not restricted");
+	ok(rules_restrict(&p, 3, 20, 0, &why) && strcmp(why, "acceptance_rate") == 0,
+	    "3 of 20: restricted");
+	ok(!rules_restrict(&p, 0, 19, 0, &why), "19 decided: too few to judge");
+	ok(rules_restrict(&p, 20, 20, 5, &why) && strcmp(why, "reports") == 0,
+	    "5 reports: restricted");
+	ok(!rules_restrict(&p, 20, 20, 4, &why), "4 reports: not");
 
 	/* Who may do what, in which state. */
 	for (st = 0; st < ST_COUNT; st++)
