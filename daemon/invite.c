@@ -67,6 +67,85 @@ due_open_rows(const struct inv *inv, struct due *expire, struct due *stale)
 	stale->id = inv->id;
 }
 
+/* Restricts sender (an invitation of theirs is id) for restrict_for. */
+static void
+restrict_sender(struct daemon *d, struct stx *t, const char *sender,
+    size_t slen, uint64_t id, const char *why, int64_t now)
+{
+	struct member_rec m;
+	struct notice n;
+	struct due due;
+
+	store_member_get(t, sender, slen, &m);
+	m.restricted_until = now + (int64_t)d->policy.restrict_for;
+	store_member_put(t, sender, slen, &m);
+	due.at = m.restricted_until;
+	due.kind = DUE_RESTRICTION;
+	due.id = id;
+	store_due_add(t, &due);
+	memset(&n, 0, sizeof n);
+	n.code = why;
+	n.message = strcmp(why, "reports") == 0 ?
+	    "your invitations were reported too often: sending is paused" :
+	    "too few of your recent invitations were accepted: sending is paused";
+	n.until = m.restricted_until;
+	events_notice(t, EV_RESTRICTION_STARTED, now, now, sender, slen, &n);
+	log_info("restricted %.*s until %lld (%s)", (int)slen, sender,
+	    (long long)m.restricted_until, why);
+}
+
+/* The last decided invitations of a sender. */
+struct decided {
+	uint64_t accepted, decided, max;
+};
+
+static bool
+decided_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
+{
+	struct decided *dc = ctx;
+
+	(void)at;
+	(void)id;
+	if (state == ST_ACCEPTED)
+		dc->accepted++;
+	return ++dc->decided < dc->max;
+}
+
+/* After something that counts against a sender: restrict it if the rules
+ * say so. */
+static void
+health_check(struct daemon *d, struct stx *t, const char *sender, size_t slen,
+    uint64_t id, int64_t now)
+{
+	const struct policy *p = &d->policy;
+	struct member_rec m;
+	struct decided dc = { 0, 0, p->restrict_min_decided };
+	uint64_t reports = 0;
+	int64_t oldest;
+	const char *why;
+
+	store_member_get(t, sender, slen, &m);
+	if (m.restricted_until > now)
+		return;
+	store_log_scan_back(t, LOG_DECISIONS, sender, slen, decided_one, &dc);
+	if (p->reports_to_restrict > 0)
+		reports = store_log_count(t, LOG_REPORTS, sender, slen,
+		    now - (int64_t)p->reports_window, p->reports_to_restrict,
+		    &oldest);
+	if (rules_restrict(p, dc.accepted, dc.decided, reports, &why))
+		restrict_sender(d, t, sender, slen, id, why, now);
+}
+
+/* An invitation was decided (accepted, withdrawn, expired): it counts in
+ * its sender's acceptance rate. */
+static void
+decided(struct daemon *d, struct stx *t, const struct inv *inv, int64_t now)
+{
+	store_log_add(t, LOG_DECISIONS, inv->from, inv->from_len, now, inv->id,
+	    inv->state);
+	health_check(d, t, inv->from, inv->from_len, inv->id, now);
+}
+
 /* Both members are told of their new connection. */
 static void
 connected_events(struct stx *t, const struct inv *inv, int64_t now)
@@ -297,6 +376,8 @@ invite_send(struct daemon *d, struct stx *t, const struct send_req *r,
 		*connected = true;
 		events_inv(t, EV_ACCEPTED, now, now, &other, ROLE_SENDER, true, true);
 		connected_events(t, out, now);
+		decided(d, t, &other, now);
+		decided(d, t, out, now);
 	} else {
 		store_inv_put(t, out, ST_COUNT);
 		due_open_rows(out, &ex, &st);
@@ -343,6 +424,7 @@ invite_accept(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
 	events_inv(t, EV_ACCEPTED, now, now, out, ROLE_SENDER, true, true);
 	connected_events(t, out, now);
+	decided(d, t, out, now);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -372,13 +454,20 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
     uint64_t id, struct inv *out, int64_t *cooldown_until,
     struct proto_error *e)
 {
-	int64_t now = daemon_now(d);
+	int64_t now = daemon_now(d), oldest;
 	struct pair pr;
 	struct due cd;
+	uint64_t used;
 
 	if (load_for(t, id, actor, ACT_WITHDRAW, out, e) == -1)
 		return -1;
+	used = d->policy.withdrawals_per_day == 0 ? 0 :
+	    store_log_count(t, LOG_WITHDRAWALS, actor.p, actor.n,
+	    now - DAY_SECS, d->policy.withdrawals_per_day, &oldest);
+	if (rules_withdraw(&d->policy, used, oldest, e) == -1)
+		return -1;
 	close_open(t, out, ST_WITHDRAWN, now);
+	store_log_add(t, LOG_WITHDRAWALS, actor.p, actor.n, now, out->id, 0);
 	store_pair_get(t, out->from, out->from_len, out->to, out->to_len, &pr);
 	pr.cooldown_until = rules_cooldown_until(&d->policy, now,
 	    pr.withdrawals);
@@ -391,6 +480,7 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 	*cooldown_until = pr.cooldown_until;
 	events_inv(t, EV_WITHDRAWN, now, now, out, ROLE_RECIPIENT,
 	    d->policy.notify_recipient_on_withdraw, false);
+	decided(d, t, out, now);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -457,6 +547,7 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			close_open(t, &inv, ST_EXPIRED, due->at);
 			events_inv(t, EV_EXPIRED, due->at, daemon_now(d), &inv, ROLE_SENDER,
 			    true, false);
+			decided(d, t, &inv, due->at);
 		}
 		break;
 	case DUE_STALE:
@@ -469,6 +560,21 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			    true, false);
 		}
 		break;
+	case DUE_RESTRICTION: {
+		struct member_rec m;
+		struct notice n;
+
+		store_member_get(t, inv.from, inv.from_len, &m);
+		if (m.restricted_until == due->at) {
+			m.restricted_until = 0;
+			store_member_put(t, inv.from, inv.from_len, &m);
+			memset(&n, 0, sizeof n);
+			n.message = "you may send invitations again";
+			events_notice(t, EV_RESTRICTION_ENDED, due->at,
+			    daemon_now(d), inv.from, inv.from_len, &n);
+		}
+		break;
+	}
 	case DUE_COOLDOWN:
 		store_pair_get(t, inv.from, inv.from_len, inv.to, inv.to_len,
 		    &pr);
@@ -484,4 +590,79 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 		}
 		break;
 	}
+}
+
+/* Withdraws an open invitation from -> to, if any, without a cooldown and
+ * without telling anyone (the all feed has it). */
+static void
+withdraw_quietly(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen, int64_t now)
+{
+	struct pair pr;
+	struct inv inv;
+
+	store_pair_get(t, from, flen, to, tlen, &pr);
+	if (pr.open_id == 0 || store_inv_get(t, pr.open_id, &inv) != STORE_OK)
+		return;
+	close_open(t, &inv, ST_WITHDRAWN, now);
+	events_inv(t, EV_WITHDRAWN, now, now, &inv, ROLE_RECIPIENT, false, false);
+}
+
+int
+member_block(struct daemon *d, struct stx *t, struct str actor,
+    struct str other, bool on, struct proto_error *e)
+{
+	int64_t now = daemon_now(d), since;
+
+	if (actor.n == other.n && memcmp(actor.p, other.p, actor.n) == 0)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "you cannot block yourself");
+	store_flag_set(t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n, on);
+	if (on) {
+		withdraw_quietly(t, actor.p, actor.n, other.p, other.n, now);
+		withdraw_quietly(t, other.p, other.n, actor.p, actor.n, now);
+		since = store_conn_get(t, actor.p, actor.n, other.p, other.n);
+		if (since != 0) {
+			store_conn_del(t, actor.p, actor.n, other.p, other.n);
+			events_conn(t, EV_CONN_REMOVED, now, actor.p, actor.n,
+			    other.p, other.n, since, false);
+		}
+	}
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
+}
+
+int
+invite_report(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
+    bool dont_know, struct inv *out, struct proto_error *e)
+{
+	int64_t now = daemon_now(d);
+	enum role role;
+	int old;
+
+	if (invite_load(t, id, actor, out, &role, e) == -1)
+		return -1;
+	if (role != ROLE_RECIPIENT)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the recipient of an invitation may report it");
+	if (!rules_open(out->state))
+		return proto_fail(e, PE_INVALID_STATE,
+		    "the invitation is %s; only a pending one can be reported",
+		    state_names[rules_view(out->state, out->ignored, role)]);
+	/* As an ignore: the sender never learns. */
+	old = out->state;
+	out->state = ST_IGNORED;
+	out->ignored = true;
+	store_inv_put(t, out, old);
+	events_inv(t, EV_IGNORED, now, now, out, ROLE_RECIPIENT, false, false);
+	store_log_add(t, LOG_REPORTS, out->from, out->from_len, now, out->id,
+	    dont_know ? 1 : 2);
+	if (dont_know)
+		store_flag_set(t, FLAG_NOGO, out->from, out->from_len, out->to,
+		    out->to_len, true);
+	health_check(d, t, out->from, out->from_len, out->id, now);
+	if (store_error(t) != STORE_OK)
+		return invite_store_error(t, e);
+	return 0;
 }

@@ -54,6 +54,15 @@ enum role invite_role(const struct inv *inv, struct str actor);
 int connection_remove(struct daemon *d, struct stx *t, struct str actor,
     struct str other, int64_t *since, struct proto_error *e);
 
+/* Blocks (on) or unblocks other for actor. Blocking withdraws what is
+ * pending between the two and removes their connection, telling nobody. */
+int member_block(struct daemon *d, struct stx *t, struct str actor,
+    struct str other, bool on, struct proto_error *e);
+/* The recipient reports an invitation: it is ignored, counts against the
+ * sender, and with dont_know the sender may not invite actor again. */
+int invite_report(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, bool dont_know, struct inv *out, struct proto_error *e);
+
 /* Acts on one deadline that fell due (and deletes its row). */
 void invite_on_due(struct daemon *d, struct stx *t, const struct due *due);
 

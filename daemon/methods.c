@@ -581,6 +581,207 @@ m_clock_advance(struct call *c)
 	return 0;
 }
 
+static void
+pack_settings(msgpack_packer *pk, struct str member,
+    const struct member_rec *m)
+{
+	msgpack_pack_map(pk, 3);
+	pk_kstrn(pk, "member", member.p, member.n);
+	pk_kstr(pk, "invitations_from", invite_from_names[m->invitations_from <
+	    FROM_COUNT ? m->invitations_from : 0]);
+	if (m->email_len > 0)
+		pk_kstrn(pk, "email", m->email, m->email_len);
+	else
+		pk_knil(pk, "email");
+}
+
+static int
+m_member_settings_set(struct call *c)
+{
+	struct member_rec m;
+	struct str member, email = { NULL, 0 };
+	int from = -1;
+
+	arg_member(c, "member", true, &member);
+	args_enum(&c->args, "invitations_from", false, invite_from_names, &from);
+	args_str(&c->args, "email", false, &email.p, &email.n);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (email.p != NULL && (email.n > EMAIL_MAX_BYTES ||
+	    memchr(email.p, '@', email.n) == NULL))
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "email must be an address with an @, at most %d bytes",
+		    EMAIL_MAX_BYTES);
+	store_member_get(c->t, member.p, member.n, &m);
+	if (from >= 0)
+		m.invitations_from = (uint8_t)from;
+	if (email.p != NULL) {
+		memcpy(m.email, email.p, email.n);
+		m.email_len = email.n;
+	}
+	if (m.invitations_from == FROM_EMAIL && m.email_len == 0)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "invitations_from \"email\" needs the member's email");
+	store_member_put(c->t, member.p, member.n, &m);
+	if (store_error(c->t) != STORE_OK)
+		return invite_store_error(c->t, c->err);
+	pack_settings(c->pk, member, &m);
+	return 0;
+}
+
+static int
+m_member_settings_get(struct call *c)
+{
+	struct member_rec m;
+	struct str member;
+
+	arg_member(c, "member", true, &member);
+	if (args_done(&c->args) == -1)
+		return -1;
+	store_member_get(c->t, member.p, member.n, &m);
+	if (store_error(c->t) != STORE_OK)
+		return invite_store_error(c->t, c->err);
+	pack_settings(c->pk, member, &m);
+	return 0;
+}
+
+static int
+block_call(struct call *c, bool on)
+{
+	struct str actor, other;
+
+	arg_member(c, "actor", true, &actor);
+	arg_member(c, "other", true, &other);
+	if (args_done(&c->args) == -1 ||
+	    member_block(c->d, c->t, actor, other, on, c->err) == -1)
+		return -1;
+	msgpack_pack_map(c->pk, 2);
+	pk_kstrn(c->pk, "other", other.p, other.n);
+	pk_kbool(c->pk, "blocked", on);
+	return 0;
+}
+
+static int
+m_member_block(struct call *c)
+{
+	return block_call(c, true);
+}
+
+static int
+m_member_unblock(struct call *c)
+{
+	return block_call(c, false);
+}
+
+static int
+m_invite_report(struct call *c)
+{
+	static const char *const reasons[] = { "dont_know", "spam", NULL };
+	struct str actor;
+	struct inv inv;
+	uint64_t id;
+	int reason = 0;
+
+	arg_member(c, "actor", true, &actor);
+	args_uint(&c->args, "id", true, &id);
+	args_enum(&c->args, "reason", true, reasons, &reason);
+	if (args_done(&c->args) == -1 ||
+	    invite_report(c->d, c->t, actor, id, reason == 0, &inv, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
+	return 0;
+}
+
+/* stats.get: a sender's record over a window, as the sender sees it. */
+struct stats_ctx {
+	int64_t since;
+	uint64_t accepted, withdrawn, expired;
+};
+
+static bool
+stats_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
+{
+	struct stats_ctx *s = ctx;
+
+	(void)id;
+	if (at <= s->since)
+		return false;
+	if (state == ST_ACCEPTED)
+		s->accepted++;
+	else if (state == ST_WITHDRAWN)
+		s->withdrawn++;
+	else if (state == ST_EXPIRED)
+		s->expired++;
+	return true;
+}
+
+static int
+m_stats_get(struct call *c)
+{
+	const struct policy *p = &c->d->policy;
+	int64_t now = daemon_now(c->d), oldest;
+	struct stats_ctx s;
+	struct member_rec m;
+	struct str member;
+	uint64_t window = 90 * 86400ULL, sent, decided, week, day;
+	msgpack_packer *pk = c->pk;
+
+	arg_member(c, "member", true, &member);
+	args_uint(&c->args, "window", false, &window);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (window == 0 || window > 3650 * 86400ULL)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "window must be 1 second to 10 years");
+	memset(&s, 0, sizeof s);
+	s.since = now - (int64_t)window;
+	store_log_scan_back(c->t, LOG_DECISIONS, member.p, member.n, stats_one,
+	    &s);
+	sent = store_log_count(c->t, LOG_SENDS, member.p, member.n, s.since,
+	    UINT64_MAX, &oldest);
+	week = store_log_count(c->t, LOG_SENDS, member.p, member.n, now - WEEK,
+	    QUOTA_COUNT_MAX, &oldest);
+	day = store_log_count(c->t, LOG_SENDS, member.p, member.n,
+	    now - DAY_SECS, QUOTA_COUNT_MAX, &oldest);
+	store_member_get(c->t, member.p, member.n, &m);
+	if (store_error(c->t) != STORE_OK)
+		return invite_store_error(c->t, c->err);
+	decided = s.accepted + s.withdrawn + s.expired;
+	msgpack_pack_map(pk, 12);
+	pk_kstrn(pk, "member", member.p, member.n);
+	pk_kuint(pk, "window", window);
+	pk_kuint(pk, "sent", sent);
+	pk_kuint(pk, "accepted", s.accepted);
+	pk_kuint(pk, "withdrawn", s.withdrawn);
+	pk_kuint(pk, "expired", s.expired);
+	/* Ignored ones are pending here: the sender cannot know. */
+	pk_kuint(pk, "pending", m.open_sent);
+	pk_key(pk, "acceptance_rate");
+	if (decided > 0)
+		msgpack_pack_double(pk, (double)s.accepted / (double)decided);
+	else
+		msgpack_pack_nil(pk);
+	pk_kstr(pk, "health", health_names[rules_health(p, s.accepted,
+	    decided)]);
+	pk_key(pk, "healthy_band");
+	msgpack_pack_array(pk, 2);
+	msgpack_pack_double(pk, p->healthy_rate);
+	msgpack_pack_double(pk, 0.50);
+	pk_key(pk, "quota");
+	msgpack_pack_map(pk, 6);
+	pk_kuint(pk, "week_used", week);
+	pk_kuint(pk, "week_limit", p->sends_per_week);
+	pk_kuint(pk, "day_used", day);
+	pk_kuint(pk, "day_limit", p->sends_per_day);
+	pk_kuint(pk, "pending_warn", p->pending_warn);
+	pk_kuint(pk, "pending_max", p->pending_max);
+	if (m.restricted_until > now)
+		pk_kint(pk, "restricted_until", m.restricted_until);
+	else
+		pk_knil(pk, "restricted_until");
+	return 0;
+}
+
 /* The feed a subscribe or read names: {member} or {all: true}, and a
  * cursor that must not point before what is kept. */
 /* *has_after is false when no cursor was given: the head. */
@@ -717,6 +918,12 @@ static const struct method methods[] = {
 	{ "connection.remove", m_connection_remove, M_WRITE },
 	{ "server.info", m_server_info, 0 },
 	{ "clock.advance", m_clock_advance, M_WRITE },
+	{ "invite.report", m_invite_report, M_WRITE },
+	{ "member.settings.set", m_member_settings_set, M_WRITE },
+	{ "member.settings.get", m_member_settings_get, 0 },
+	{ "member.block", m_member_block, M_WRITE },
+	{ "member.unblock", m_member_unblock, M_WRITE },
+	{ "stats.get", m_stats_get, 0 },
 	{ "events.subscribe", m_events_subscribe, 0 },
 	{ "events.unsubscribe", m_events_unsubscribe, 0 },
 	{ "events.read", m_events_read, 0 },

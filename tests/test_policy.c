@@ -1,0 +1,396 @@
+/* Policy and health end to end: every limit at its edge, recipients'
+ * settings, blocks, reports, restriction and its end, stats. */
+#include "harness.h"
+
+static struct dproc p;
+static struct cr_client *c;
+static struct cr_reply r;
+
+static int
+send_to(const char *from, const char *to)
+{
+	cr_reply_free(&r);
+	return call(c, &r, "invite.send", "from:s to:s", from, to);
+}
+
+static int64_t
+advance(int64_t secs)
+{
+	cr_reply_free(&r);
+	call(c, &r, "clock.advance", "seconds:u", (uint64_t)secs);
+	return rnum(&r, "now");
+}
+
+static int
+code_is(const char *code)
+{
+	return r.error != NULL && strcmp(r.code, code) == 0;
+}
+
+/* The types of member's notifications after seq, joined by commas. */
+static const char *
+feed(const char *member, uint64_t after)
+{
+	static char buf[1024];
+	size_t off = 0;
+	int64_t i, n;
+
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", member, after);
+	buf[0] = '\0';
+	n = rnum(&r, "events");
+	for (i = 0; i < n; i++) {
+		char path[32];
+
+		snprintf(path, sizeof path, "events.%lld.type", (long long)i);
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
+		    i ? "," : "", rstr(&r, path));
+	}
+	return buf;
+}
+
+static uint64_t
+head(void)
+{
+	cr_reply_free(&r);
+	call(c, &r, "server.info", "");
+	return (uint64_t)rnum(&r, "events.head");
+}
+
+static void
+test_weekly_limit(void)
+{
+	char to[32];
+	int i, okn = 0;
+	int64_t start = advance(0);
+	uint64_t id = 0;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(to, sizeof to, "w%d", i);
+		okn += send_to("wendy", to) == 0;
+		if (i == 0)
+			id = (uint64_t)rnum(&r, "invitation.id");
+		if (i % 10 == 9)
+			advance(3600);
+	}
+	is_int(okn, 100, "100 sends within a week pass");
+	cr_reply_free(&r);
+	call(c, &r, "invite.withdraw", "actor:s id:u", "wendy", id);
+	ok(send_to("wendy", "w100") == 1 && code_is("RATE_LIMITED") &&
+	    r.retry_at == start + 7 * DAY,
+	    "the 101st: RATE_LIMITED until the first leaves the week (withdrawing gave nothing back) (%s)",
+	    r.message);
+	cr_reply_free(&r);
+	call(c, &r, "invite.can_send", "from:s to:s", "wendy", "w100");
+	ok(rnum(&r, "allowed") == 0 && strcmp(rstr(&r, "code"), "RATE_LIMITED") == 0 &&
+	    rnum(&r, "retry_at") == start + 7 * DAY &&
+	    rnum(&r, "quota.week_used") == 100 && rnum(&r, "quota.week_limit") == 100,
+	    "invite.can_send says so, and when, without sending");
+	advance(start + 7 * DAY - 1 - advance(0));
+	ok(send_to("wendy", "w100") == 1 && code_is("RATE_LIMITED"),
+	    "a second before: still refused");
+	advance(1);
+	ok(send_to("wendy", "w100") == 0, "when the window moves: it passes");
+	cr_reply_free(&r);
+	call(c, &r, "invite.can_send", "from:s to:s", "wendy", "w101");
+	ok(rnum(&r, "allowed") == 1 && rnum(&r, "quota.week_used") == 91,
+	    "the first hour's ten left the week, one came: 91 used");
+}
+
+static void
+test_pair_limit(void)
+{
+	uint64_t id = 0;
+	int64_t start = advance(0);
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ok(send_to("pat", "quinn") == 0, "invitation %d from pat to quinn", i + 1);
+		id = (uint64_t)rnum(&r, "invitation.id");
+		cr_reply_free(&r);
+		call(c, &r, "invite.withdraw", "actor:s id:u", "pat", id);
+		advance(21 * DAY);
+	}
+	ok(send_to("pat", "quinn") == 1 && code_is("PAIR_LIMIT") &&
+	    r.retry_at == start + 365 * DAY,
+	    "a 4th within a year: PAIR_LIMIT until the first is a year old (%s)",
+	    r.message);
+	cr_reply_free(&r);
+	call(c, &r, "invite.can_send", "from:s to:s", "pat", "quinn");
+	ok(rnum(&r, "quota.pair_used") == 3 && rnum(&r, "quota.pair_limit") == 3,
+	    "can_send counts the pair");
+	advance(start + 365 * DAY - advance(0));
+	ok(send_to("pat", "quinn") == 0, "a year on, it passes");
+}
+
+static void
+test_expires_in(void)
+{
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s expires_in:u", "ed", "fay",
+	    (uint64_t)(3 * DAY)) == 0 &&
+	    rnum(&r, "invitation.expires_at") == rnum(&r, "invitation.created_at") + 3 * DAY,
+	    "expires_in gives one invitation a shorter life");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s expires_in:u", "ed", "gus",
+	    (uint64_t)(181 * DAY)) == 1 && code_is("INVALID_ARGUMENT"),
+	    "longer than max_expire_after: refused (%s)", r.message);
+	advance(3 * DAY);
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "ed", "sent");
+	is_str(rstr(&r, "items.0.state"), "expired", "it expired after 3 days");
+}
+
+static void
+test_settings_and_blocks(void)
+{
+	uint64_t id, h;
+	char blocked_msg[256];
+
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.settings.set", "member:s invitations_from:s",
+	    "nina", "nobody") == 0 &&
+	    strcmp(rstr(&r, "invitations_from"), "nobody") == 0,
+	    "nina takes invitations from nobody");
+	ok(send_to("oscar", "nina") == 1 && code_is("NOT_PERMITTED"),
+	    "oscar's send: NOT_PERMITTED (%s)", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.settings.set", "member:s invitations_from:s",
+	    "nina", "email") == 1 && code_is("INVALID_ARGUMENT"),
+	    "\"email\" without an email is refused");
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.settings.set",
+	    "member:s invitations_from:s email:s", "nina", "email",
+	    "Nina@Example.org") == 0, "nina takes invitations only with her email");
+	ok(send_to("oscar", "nina") == 1 && code_is("EMAIL_REQUIRED"),
+	    "without it: EMAIL_REQUIRED");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s email:s", "oscar", "nina",
+	    "other@example.org") == 1 && code_is("EMAIL_REQUIRED"),
+	    "with another: EMAIL_REQUIRED");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s email:s", "oscar", "nina",
+	    "nina@EXAMPLE.org") == 0, "with hers, in another case: it passes");
+	cr_reply_free(&r);
+	call(c, &r, "member.settings.get", "member:s", "nina");
+	ok(strcmp(rstr(&r, "invitations_from"), "email") == 0 &&
+	    strcmp(rstr(&r, "email"), "Nina@Example.org") == 0,
+	    "member.settings.get");
+
+	/* Blocks: quiet, and both ways. */
+	send_to("paula", "rick");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	send_to("rick", "sam");
+	cr_reply_free(&r);
+	call(c, &r, "invite.accept", "actor:s id:u", "sam", (uint64_t)rnum(&r,
+	    "invitation.id"));
+	send_to("sam", "paula");
+	cr_reply_free(&r);
+	call(c, &r, "invite.accept", "actor:s id:u", "paula",
+	    (uint64_t)rnum(&r, "invitation.id"));
+	h = head();
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.block", "actor:s other:s", "rick", "paula") == 0,
+	    "rick blocks paula");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "paula");
+	is_str(rstr(&r, "invitation.state"), "withdrawn",
+	    "paula's pending invitation to rick is withdrawn");
+	is_str(feed("paula", h), "", "and paula is told nothing");
+	is_str(feed("rick", h), "", "nor is rick");
+	ok(send_to("paula", "rick") == 1 && code_is("NOT_PERMITTED"),
+	    "paula cannot invite rick");
+	snprintf(blocked_msg, sizeof blocked_msg, "%s", r.message);
+	ok(send_to("rick", "paula") == 1 && code_is("NOT_PERMITTED"),
+	    "nor rick paula");
+	cr_reply_free(&r);
+	call(c, &r, "member.settings.set", "member:s invitations_from:s", "tom",
+	    "nobody");
+	send_to("paula", "tom");
+	ok(strcmp(r.message, blocked_msg) == 0,
+	    "and the message is the same as for a closed door: nothing says block");
+	cr_reply_free(&r);
+	call(c, &r, "member.block", "actor:s other:s", "sam", "paula");
+	cr_reply_free(&r);
+	call(c, &r, "connection.list", "member:s", "paula");
+	is_int(rnum(&r, "items"), 0, "blocking removes the connection");
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.unblock", "actor:s other:s", "rick", "paula") == 0 &&
+	    send_to("paula", "rick") == 0,
+	    "after unblocking, paula may invite rick (no cooldown)");
+}
+
+static void
+test_reports_and_restriction(void)
+{
+	char to[32];
+	uint64_t id, h;
+	int i;
+	int64_t now;
+
+	send_to("ursula", "victor");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.report", "actor:s id:u reason:s", "victor", id,
+	    "dont_know") == 0 && strcmp(rstr(&r, "invitation.state"), "ignored") == 0,
+	    "victor reports ursula's invitation: \"I don't know this person\"");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "ursula");
+	is_str(rstr(&r, "invitation.state"), "pending", "ursula still sees pending");
+	cr_reply_free(&r);
+	call(c, &r, "invite.withdraw", "actor:s id:u", "ursula", id);
+	advance(21 * DAY);
+	ok(send_to("ursula", "victor") == 1 && code_is("NOT_PERMITTED"),
+	    "after that, ursula may never invite victor again");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.report", "actor:s id:u reason:s", "ursula", id,
+	    "spam") == 1 && code_is("NOT_PERMITTED"), "only the recipient reports");
+
+	/* Five reports in 30 days restrict the sender for 7 days. */
+	h = head();
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "spamtarget%d", i);
+		send_to("spammer", to);
+		id = (uint64_t)rnum(&r, "invitation.id");
+		cr_reply_free(&r);
+		call(c, &r, "invite.report", "actor:s id:u reason:s", to, id,
+		    "spam");
+	}
+	now = advance(0);
+	ok(send_to("spammer", "another") == 1 && code_is("RESTRICTED") &&
+	    r.retry_at == now + 7 * DAY,
+	    "after 5 reports: RESTRICTED for 7 days (%s)", r.message);
+	is_str(feed("spammer", h), "restriction.started", "and the spammer is told");
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "spammer");
+	is_int(rnum(&r, "restricted_until"), now + 7 * DAY, "stats.get shows it");
+	advance(7 * DAY);
+	is_str(feed("spammer", h), "restriction.started,restriction.ended",
+	    "7 days on, it ends");
+	ok(send_to("spammer", "another") == 0, "and sends pass again");
+
+	/* 3 of the last 20 decided accepted: restricted; 4: not. */
+	for (i = 0; i < 20; i++) {
+		snprintf(to, sizeof to, "lowtarget%d", i);
+		send_to("lowrate", to);
+		id = (uint64_t)rnum(&r, "invitation.id");
+		cr_reply_free(&r);
+		if (i < 4)
+			call(c, &r, "invite.accept", "actor:s id:u", to, id);
+		else
+			call(c, &r, "invite.withdraw", "actor:s id:u", "lowrate", id);
+	}
+	ok(send_to("lowrate", "next") == 0,
+	    "4 of 20 decided accepted (20%%): not restricted");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	call(c, &r, "invite.withdraw", "actor:s id:u", "lowrate", id);
+	ok(send_to("lowrate", "next2") == 1 && code_is("RESTRICTED"),
+	    "one more withdrawn, 3 of the last 20: RESTRICTED");
+
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "lowrate");
+	ok(rnum(&r, "sent") == 21 && rnum(&r, "accepted") == 4 &&
+	    rnum(&r, "withdrawn") == 17 && rnum(&r, "expired") == 0 &&
+	    rnum(&r, "pending") == 0,
+	    "stats: 21 sent, 4 accepted, 17 withdrawn, 0 pending");
+	{
+		const msgpack_object *rate = cr_get(r.result, "acceptance_rate");
+
+		ok(rate != NULL && rate->type == MSGPACK_OBJECT_FLOAT64 &&
+		    rate->via.f64 > 0.190 && rate->via.f64 < 0.191,
+		    "acceptance rate 4/21");
+	}
+	is_str(rstr(&r, "health"), "low", "health: low");
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "wendy");
+	is_str(rstr(&r, "health"), "insufficient_data",
+	    "wendy, with few decided: insufficient data");
+}
+
+static void
+test_small_limits(void)
+{
+	struct dproc q;
+	struct cr_client *save = c;
+	char to[32];
+	uint64_t ids[8], h;
+	int i;
+
+	dproc_init(&q);
+	dproc_config(&q, "[limits]\npending_warn = 3\npending_max = 5\n"
+	    "withdrawals_per_day = 2\nduplicate_note_warn = 3\n");
+	ok(dproc_start(&q, T0, NULL) == 0, "a daemon with small limits");
+	c = dconnect(&q);
+	h = head();
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "t%d", i);
+		send_to("amy", to);
+		ids[i] = (uint64_t)rnum(&r, "invitation.id");
+		if (i == 1)
+			ok(cr_get(r.result, "warnings") == NULL, "2 pending: no warning");
+		if (i == 2)
+			ok(strcmp(rstr(&r, "warnings.0.code"), "PENDING_WARN") == 0,
+			    "the 3rd pending: passes with a PENDING_WARN warning");
+	}
+	ok(send_to("amy", "t5") == 1 && code_is("PENDING_CAP"),
+	    "the 6th: PENDING_CAP (%s)", r.message);
+	ok(strncmp(feed("amy", h), "limit.warning", 13) == 0,
+	    "amy is told of the warning");
+	for (i = 0; i < 2; i++) {
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.withdraw", "actor:s id:u", "amy", ids[i]) == 0,
+		    "withdrawal %d of the day passes", i + 1);
+	}
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.withdraw", "actor:s id:u", "amy", ids[2]) == 1 &&
+	    code_is("RATE_LIMITED") && r.retry_at == T0 + DAY,
+	    "the 3rd: RATE_LIMITED until a day after the first");
+	advance(DAY);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.withdraw", "actor:s id:u", "amy", ids[2]) == 0,
+	    "a day later it passes");
+	for (i = 0; i < 3; i++) {
+		snprintf(to, sizeof to, "n%d", i);
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s note:s", "bea", to,
+		    i == 0 ? "Hello, let's connect" : i == 1 ?
+		    "  hello, LET'S connect\n" : "HELLO, let's connect");
+		if (i == 1)
+			ok(cr_get(r.result, "warnings") == NULL,
+			    "the same note twice: no warning");
+	}
+	is_str(rstr(&r, "warnings.1.code"), "DUPLICATE_NOTE",
+	    "the same note (trimmed, any case) to a 3rd person: DUPLICATE_NOTE");
+	cr_reply_free(&r);
+	call(c, &r, "invite.ignore", "actor:s id:u", "t4", ids[4]);
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "amy");
+	ok(rnum(&r, "pending") == 2 && rnum(&r, "withdrawn") == 3 &&
+	    rnum(&r, "sent") == 5,
+	    "stats: 5 sent, 3 withdrawn, 2 pending (an ignored one counts as pending)");
+	cr_reply_free(&r);
+	cr_close(c);
+	dproc_cleanup(&q);
+	c = save;
+}
+
+int
+main(void)
+{
+	dproc_init(&p);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return done_testing();
+	c = dconnect(&p);
+	test_weekly_limit();
+	test_pair_limit();
+	test_expires_in();
+	test_settings_and_blocks();
+	test_reports_and_restriction();
+	test_small_limits();
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+	return done_testing();
+}
