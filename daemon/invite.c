@@ -537,7 +537,7 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 	struct pair pr;
 
 	store_due_del(t, due);
-	if (store_inv_get(t, due->id, &inv) != STORE_OK)
+	if (due->kind == DUE_PLAN || store_inv_get(t, due->id, &inv) != STORE_OK)
 		return;
 	switch (due->kind) {
 	case DUE_EXPIRE:
@@ -560,6 +560,8 @@ invite_on_due(struct daemon *d, struct stx *t, const struct due *due)
 			    true, false);
 		}
 		break;
+	case DUE_PLAN:
+		break;		/* timers.c sends these to plan.c */
 	case DUE_RESTRICTION: {
 		struct member_rec m;
 		struct notice n;

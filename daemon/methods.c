@@ -9,6 +9,7 @@
 #include "../common/util.h"
 #include "events.h"
 #include "invite.h"
+#include "plan.h"
 #include "server.h"
 #include "timers.h"
 
@@ -782,6 +783,217 @@ m_stats_get(struct call *c)
 	return 0;
 }
 
+/* invite.advise: for each invitation a member sent that deserves it. */
+struct advise_ctx {
+	struct call *c;
+	struct str member;
+	int64_t now;
+	uint32_t count, scanned;
+	msgpack_sbuffer items;
+	msgpack_packer ipk;
+};
+
+/* Earlier invitations to the same person: did one expire? */
+struct earlier {
+	struct stx *t;
+	const struct inv *of;
+	bool expired;
+	bool newer;		/* a later one exists */
+};
+
+static bool
+earlier_one(void *ctx, uint64_t id)
+{
+	struct earlier *er = ctx;
+	struct inv inv;
+
+	if (id == er->of->id || store_inv_get(er->t, id, &inv) != STORE_OK)
+		return true;
+	if (inv.from_len != er->of->from_len ||
+	    memcmp(inv.from, er->of->from, inv.from_len) != 0)
+		return true;	/* the other direction */
+	if (id > er->of->id)
+		er->newer = true;
+	else if (inv.state == ST_EXPIRED)
+		er->expired = true;
+	return true;
+}
+
+static bool
+advise_one(void *ctx, uint64_t id)
+{
+	struct advise_ctx *a = ctx;
+	struct advice_facts f;
+	struct earlier er;
+	struct pair pr;
+	struct inv inv;
+	enum advice adv;
+	char reason[160];
+
+	if (++a->scanned > LIST_SCAN_MAX)
+		return false;
+	if (store_inv_get(a->c->t, id, &inv) != STORE_OK)
+		return false;
+	memset(&f, 0, sizeof f);
+	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
+	    ROLE_SENDER);
+	if (f.seen != ST_PENDING && !(f.seen == ST_WITHDRAWN &&
+	    inv.priority == PRIO_HIGH))
+		return true;
+	f.priority = (enum priority)inv.priority;
+	f.age = (uint64_t)(a->now - inv.created_at);
+	memset(&er, 0, sizeof er);
+	er.t = a->c->t;
+	er.of = &inv;
+	store_scan_history(a->c->t, inv.from, inv.from_len, inv.to,
+	    inv.to_len, earlier_one, &er);
+	f.earlier_expired = er.expired;
+	f.latest = !er.newer;
+	store_pair_get(a->c->t, inv.from, inv.from_len, inv.to, inv.to_len,
+	    &pr);
+	f.cooldown_over = pr.cooldown_until <= a->now && pr.open_id == 0;
+	adv = rules_advise(&a->c->d->policy, &f, reason, sizeof reason);
+	if (adv == ADV_NONE)
+		return true;
+	msgpack_pack_map(&a->ipk, 7);
+	pk_kuint(&a->ipk, "id", inv.id);
+	pk_kstrn(&a->ipk, "to", inv.to, inv.to_len);
+	pk_kstr(&a->ipk, "state", state_names[f.seen]);
+	pk_kuint(&a->ipk, "age", f.age);
+	pk_kstr(&a->ipk, "priority", priority_names[inv.priority]);
+	pk_kstr(&a->ipk, "advice", advice_names[adv]);
+	pk_kstr(&a->ipk, "reason", reason);
+	a->count++;
+	return true;
+}
+
+static int
+m_invite_advise(struct call *c)
+{
+	struct advise_ctx a;
+
+	memset(&a, 0, sizeof a);
+	a.c = c;
+	a.now = daemon_now(c->d);
+	arg_member(c, "member", true, &a.member);
+	if (args_done(&c->args) == -1)
+		return -1;
+	msgpack_sbuffer_init(&a.items);
+	msgpack_packer_init(&a.ipk, &a.items, msgpack_sbuffer_write);
+	store_scan_box(c->t, BOX_SENT, a.member.p, a.member.n, 0, advise_one,
+	    &a);
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&a.items);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "items");
+	msgpack_pack_array(c->pk, a.count);
+	msgpack_sbuffer_write(c->pk->data, a.items.data, a.items.size);
+	msgpack_sbuffer_destroy(&a.items);
+	return 0;
+}
+
+static int
+m_plan_withdraw_stale(struct call *c)
+{
+	struct plan *pl;
+	struct str member;
+	uint64_t older = c->d->policy.stale_after, per_day = 10;
+	int prio = PRIO_MEDIUM, rc;
+
+	arg_member(c, "member", true, &member);
+	args_uint(&c->args, "older_than", false, &older);
+	args_uint(&c->args, "per_day", false, &per_day);
+	args_enum(&c->args, "max_priority", false, priority_names, &prio);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (per_day == 0 || per_day > 1000)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "per_day must be 1 to 1000");
+	pl = xmalloc(sizeof *pl);
+	rc = plan_create(c->d, c->t, member, older, (uint32_t)per_day, prio,
+	    pl, c->err);
+	if (rc == 0) {
+		msgpack_pack_map(c->pk, 1);
+		pk_key(c->pk, "plan");
+		plan_pack(c->pk, pl, &c->d->policy);
+	}
+	free(pl);
+	return rc;
+}
+
+struct plans_ctx {
+	struct call *c;
+	struct plan *pl;
+	uint32_t count;
+	msgpack_sbuffer items;
+	msgpack_packer ipk;
+};
+
+static bool
+plans_one(void *ctx, uint64_t id)
+{
+	struct plans_ctx *p = ctx;
+	struct proto_error e;
+
+	if (plan_load(p->c->t, id, p->pl, &e) == -1)
+		return false;
+	plan_pack(&p->ipk, p->pl, &p->c->d->policy);
+	return ++p->count < LIST_LIMIT_MAX;
+}
+
+static int
+m_plan_list(struct call *c)
+{
+	struct plans_ctx p;
+	struct str member;
+
+	memset(&p, 0, sizeof p);
+	p.c = c;
+	arg_member(c, "member", true, &member);
+	if (args_done(&c->args) == -1)
+		return -1;
+	p.pl = xmalloc(sizeof *p.pl);
+	msgpack_sbuffer_init(&p.items);
+	msgpack_packer_init(&p.ipk, &p.items, msgpack_sbuffer_write);
+	store_scan_plans(c->t, member.p, member.n, plans_one, &p);
+	free(p.pl);
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&p.items);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "items");
+	msgpack_pack_array(c->pk, p.count);
+	msgpack_sbuffer_write(c->pk->data, p.items.data, p.items.size);
+	msgpack_sbuffer_destroy(&p.items);
+	return 0;
+}
+
+static int
+m_plan_cancel(struct call *c)
+{
+	struct plan *pl;
+	struct str actor;
+	uint64_t id;
+	int rc;
+
+	arg_member(c, "actor", true, &actor);
+	args_uint(&c->args, "id", true, &id);
+	if (args_done(&c->args) == -1)
+		return -1;
+	pl = xmalloc(sizeof *pl);
+	rc = plan_cancel(c->d, c->t, actor, id, pl, c->err);
+	if (rc == 0) {
+		msgpack_pack_map(c->pk, 1);
+		pk_key(c->pk, "plan");
+		plan_pack(c->pk, pl, &c->d->policy);
+	}
+	free(pl);
+	return rc;
+}
+
 /* The feed a subscribe or read names: {member} or {all: true}, and a
  * cursor that must not point before what is kept. */
 /* *has_after is false when no cursor was given: the head. */
@@ -924,6 +1136,10 @@ static const struct method methods[] = {
 	{ "member.block", m_member_block, M_WRITE },
 	{ "member.unblock", m_member_unblock, M_WRITE },
 	{ "stats.get", m_stats_get, 0 },
+	{ "invite.advise", m_invite_advise, 0 },
+	{ "plan.withdraw_stale", m_plan_withdraw_stale, M_WRITE },
+	{ "plan.list", m_plan_list, 0 },
+	{ "plan.cancel", m_plan_cancel, M_WRITE },
 	{ "events.subscribe", m_events_subscribe, 0 },
 	{ "events.unsubscribe", m_events_unsubscribe, 0 },
 	{ "events.read", m_events_read, 0 },

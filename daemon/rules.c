@@ -13,6 +13,10 @@ const char *const invite_from_names[] = {
 	"everyone", "email", "nobody", NULL
 };
 
+const char *const advice_names[] = {
+	"wait", "withdraw", "let_expire", "stop", "resend", NULL
+};
+
 const char *const health_names[] = {
 	"healthy", "low", "insufficient_data", NULL
 };
@@ -254,4 +258,42 @@ rules_cooldown_until(const struct policy *p, int64_t now, uint32_t before)
 	    p->resend_cooldowns - 1;
 
 	return now + (int64_t)p->resend_cooldown[n];
+}
+
+enum advice
+rules_advise(const struct policy *p, const struct advice_facts *f,
+    char *reason, size_t n)
+{
+	uint64_t days = f->age / DAY_SECS;
+
+	if (f->seen == ST_WITHDRAWN) {
+		if (f->priority != PRIO_HIGH || !f->cooldown_over || !f->latest)
+			return ADV_NONE;
+		snprintf(reason, n,
+		    "high priority and the cooldown is over: resend it with a new, personal note");
+		return ADV_RESEND;
+	}
+	if (f->seen != ST_PENDING)
+		return ADV_NONE;
+	if (f->earlier_expired) {
+		snprintf(reason, n,
+		    "an earlier invitation to this person went unanswered: stop sending, reach out another way");
+		return ADV_STOP;
+	}
+	if (f->age < p->stale_after) {
+		snprintf(reason, n, "pending %llu days: give it %llu days",
+		    (unsigned long long)days,
+		    (unsigned long long)(p->stale_after / DAY_SECS));
+		return ADV_WAIT;
+	}
+	if (f->priority == PRIO_HIGH) {
+		snprintf(reason, n,
+		    "pending %llu days but high priority: let it expire, or engage with them first and keep it",
+		    (unsigned long long)days);
+		return ADV_LET_EXPIRE;
+	}
+	snprintf(reason, n,
+	    "pending %llu days: withdraw it, a few a day, to keep your acceptance rate healthy",
+	    (unsigned long long)days);
+	return ADV_WITHDRAW;
 }

@@ -165,4 +165,20 @@ bool rules_open(enum inv_state st);
 int64_t rules_cooldown_until(const struct policy *p, int64_t now,
     uint32_t before);
 
+/* Advice on one invitation a member sent (shared/domain.md, "Advice"). */
+enum advice { ADV_WAIT, ADV_WITHDRAW, ADV_LET_EXPIRE, ADV_STOP, ADV_RESEND,
+    ADV_NONE };
+extern const char *const advice_names[];
+struct advice_facts {
+	enum inv_state seen;	/* as the sender sees it */
+	enum priority priority;
+	uint64_t age;		/* since it was sent */
+	bool earlier_expired;	/* an earlier one to this person expired */
+	bool cooldown_over;	/* withdrawn: its cooldown has ended */
+	bool latest;		/* the latest invitation to this person */
+};
+/* ADV_NONE when there is nothing to advise; *reason says why otherwise. */
+enum advice rules_advise(const struct policy *p, const struct advice_facts *f,
+    char *reason, size_t n);
+
 #endif

@@ -2,6 +2,7 @@
 #include "timers.h"
 
 #include "invite.h"
+#include "plan.h"
 
 #define PRUNE_PER_BATCH 10000
 
@@ -13,6 +14,8 @@ timers_run(struct daemon *d, struct stx *t, int64_t now)
 
 	while (store_due_first(t, &due) && due.at <= now) {
 		invite_on_due(d, t, &due);
+		if (due.kind == DUE_PLAN)
+			plan_on_due(d, t, &due);
 		if (store_error(t) != STORE_OK)
 			break;
 		n++;

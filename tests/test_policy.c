@@ -375,6 +375,168 @@ test_small_limits(void)
 	c = save;
 }
 
+/* The advice for the invitation to `to` in an advise reply. */
+static const char *
+advice_for(const char *to)
+{
+	static char buf[64];
+	char path[48];
+	int64_t i, n = rnum(&r, "items");
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "items.%lld.to", (long long)i);
+		if (strcmp(rstr(&r, path), to) == 0) {
+			snprintf(path, sizeof path, "items.%lld.advice",
+			    (long long)i);
+			snprintf(buf, sizeof buf, "%s", rstr(&r, path));
+			return buf;
+		}
+	}
+	return "(none)";
+}
+
+static void
+test_advice(void)
+{
+	uint64_t id;
+
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "hi-old", "high");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "lo-old", "low");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "med-old", "medium");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "again", "low");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "hi-wd", "high");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	call(c, &r, "invite.withdraw", "actor:s id:u", "adv", id);
+	advance(181 * DAY);	/* "again" expires */
+	send_to("adv", "again");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "hi-old2", "high");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "lo-old2", "low");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s priority:s", "adv", "med-old2", "medium");
+	advance(15 * DAY);
+	send_to("adv", "fresh");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.advise", "member:s", "adv") == 0, "invite.advise");
+	is_str(advice_for("fresh"), "wait", "pending under 14 days: wait");
+	is_str(advice_for("lo-old2"), "withdraw", "14+ days, low: withdraw");
+	is_str(advice_for("med-old2"), "withdraw", "14+ days, medium: withdraw");
+	is_str(advice_for("hi-old2"), "let_expire", "14+ days, high: let it expire");
+	is_str(advice_for("again"), "stop",
+	    "an earlier invitation to the same person expired: stop");
+	is_str(advice_for("hi-wd"), "resend",
+	    "withdrawn, high, cooldown over: resend with a new note");
+	is_str(advice_for("lo-old"), "(none)", "expired ones get no advice");
+}
+
+static void
+test_plan(void)
+{
+	static const char *const resume[] = { "--virtual-clock", NULL };
+	char to[32];
+	uint64_t ids[25], plan, h, accepted_id = 0;
+	int i, day;
+
+	for (i = 0; i < 25; i++) {
+		snprintf(to, sizeof to, "c%02d", i);
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s priority:s", "cleo", to,
+		    i < 10 ? "low" : i < 20 ? "medium" : "high");
+		ids[i] = (uint64_t)rnum(&r, "invitation.id");
+		advance(60);
+	}
+	advance(15 * DAY);
+	h = head();
+	cr_reply_free(&r);
+	ok(call(c, &r, "plan.withdraw_stale", "member:s per_day:u", "cleo",
+	    (uint64_t)4) == 0, "cleo plans to withdraw her stale invitations, 4 a day");
+	plan = (uint64_t)rnum(&r, "plan.id");
+	ok(rnum(&r, "plan.total") == 20 && rnum(&r, "plan.done") == 4 &&
+	    rnum(&r, "plan.schedule") == 4 &&
+	    rnum(&r, "plan.ends_at") == rnum(&r, "plan.next_at") + 3 * DAY,
+	    "20 low and medium ones: 4 today, then 4 a day for 4 more days");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", ids[0]);
+	is_str(rstr(&r, "invitation.state"), "withdrawn",
+	    "the oldest low-priority one went first");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", ids[10]);
+	is_str(rstr(&r, "invitation.state"), "pending", "medium ones wait their turn");
+	cr_reply_free(&r);
+	call(c, &r, "invite.accept", "actor:s id:u", "c06", ids[6]);
+	accepted_id = ids[6];
+	ok(r.error == NULL, "meanwhile c06 accepts hers");
+	advance(DAY);
+	cr_reply_free(&r);
+	call(c, &r, "plan.list", "member:s", "cleo");
+	ok(rnum(&r, "items.0.done") == 8 && rnum(&r, "items.0.skipped") == 1,
+	    "day 1: 8 withdrawn, the accepted one skipped");
+	/* A restart in the middle: the plan is in the store. */
+	cr_close(c);
+	dproc_stop(&p, SIGKILL);
+	ok(dproc_start(&p, 0, resume) == 0, "connreqd restarts (kill -9)");
+	c = dconnect(&p);
+	for (day = 2; day <= 14; day++)
+		advance(DAY);
+	cr_reply_free(&r);
+	call(c, &r, "plan.list", "member:s", "cleo");
+	ok(rnum(&r, "items.0.id") == (int64_t)plan &&
+	    strcmp(rstr(&r, "items.0.state"), "done") == 0 &&
+	    rnum(&r, "items.0.done") == 19 && rnum(&r, "items.0.skipped") == 1,
+	    "two weeks on: done, 19 withdrawn, 1 skipped");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u", accepted_id);
+	is_str(rstr(&r, "invitation.state"), "accepted", "the accepted one untouched");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s state:s priority:s", "cleo",
+	    "sent", "pending", "high");
+	is_int(rnum(&r, "items"), 5, "the high-priority ones are still pending");
+	{
+		const char *f = feed("cleo", h);
+
+		ok(strstr(f, "plan.progress") != NULL &&
+		    strstr(f, "plan.done") != NULL,
+		    "cleo was told of progress and the end");
+	}
+	cr_reply_free(&r);
+	ok(call(c, &r, "plan.cancel", "actor:s id:u", "cleo", plan) == 1 &&
+	    code_is("INVALID_STATE"), "a done plan cannot be cancelled");
+	cr_reply_free(&r);
+	ok(call(c, &r, "plan.withdraw_stale", "member:s", "cleo") == 1 &&
+	    code_is("NOT_FOUND"), "nothing left to withdraw: NOT_FOUND (%s)",
+	    r.message);
+
+	/* A cancelled plan stops. */
+	for (i = 0; i < 6; i++) {
+		snprintf(to, sizeof to, "d%02d", i);
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s priority:s", "dora", to, "low");
+	}
+	advance(20 * DAY);
+	cr_reply_free(&r);
+	call(c, &r, "plan.withdraw_stale", "member:s per_day:u", "dora",
+	    (uint64_t)2);
+	plan = (uint64_t)rnum(&r, "plan.id");
+	cr_reply_free(&r);
+	ok(call(c, &r, "plan.cancel", "actor:s id:u", "cleo", plan) == 1 &&
+	    code_is("NOT_PERMITTED"), "only dora may cancel dora's plan");
+	cr_reply_free(&r);
+	ok(call(c, &r, "plan.cancel", "actor:s id:u", "dora", plan) == 0 &&
+	    strcmp(rstr(&r, "plan.state"), "cancelled") == 0, "dora cancels it");
+	advance(5 * DAY);
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s state:s", "dora", "sent",
+	    "pending");
+	is_int(rnum(&r, "items"), 4, "after the first day's 2, nothing more went");
+}
+
 int
 main(void)
 {
@@ -388,6 +550,8 @@ main(void)
 	test_settings_and_blocks();
 	test_reports_and_restriction();
 	test_small_limits();
+	test_advice();
+	test_plan();
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
