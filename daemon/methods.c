@@ -538,8 +538,9 @@ m_server_info(struct call *c)
 	pk_kuint(pk, "map_size", store_map_size(d->store));
 	pk_kuint(pk, "map_size_max", d->map_size_max);
 	pk_key(pk, "policy");
-	msgpack_pack_map(pk, 9);
+	msgpack_pack_map(pk, 24);
 	pk_kuint(pk, "expire_after", d->policy.expire_after);
+	pk_kuint(pk, "max_expire_after", d->policy.max_expire_after);
 	pk_key(pk, "resend_cooldown");
 	msgpack_pack_array(pk, d->policy.resend_cooldowns);
 	for (i = 0; i < (int)d->policy.resend_cooldowns; i++)
@@ -552,6 +553,22 @@ m_server_info(struct call *c)
 	pk_kuint(pk, "max_message_bytes", d->max_message_bytes);
 	pk_kuint(pk, "max_clients", d->max_clients);
 	pk_kuint(pk, "events_retention", d->policy.events_retention);
+	pk_kuint(pk, "sends_per_week", d->policy.sends_per_week);
+	pk_kuint(pk, "sends_per_day", d->policy.sends_per_day);
+	pk_kuint(pk, "pending_warn", d->policy.pending_warn);
+	pk_kuint(pk, "pending_max", d->policy.pending_max);
+	pk_kuint(pk, "invites_per_pair", d->policy.invites_per_pair);
+	pk_kuint(pk, "pair_window", d->policy.pair_window);
+	pk_kuint(pk, "withdrawals_per_day", d->policy.withdrawals_per_day);
+	pk_kuint(pk, "duplicate_note_warn", d->policy.duplicate_note_warn);
+	pk_key(pk, "healthy_rate");
+	msgpack_pack_double(pk, d->policy.healthy_rate);
+	pk_key(pk, "restrict_below_rate");
+	msgpack_pack_double(pk, d->policy.restrict_below_rate);
+	pk_kuint(pk, "restrict_min_decided", d->policy.restrict_min_decided);
+	pk_kuint(pk, "reports_to_restrict", d->policy.reports_to_restrict);
+	pk_kuint(pk, "reports_window", d->policy.reports_window);
+	pk_kuint(pk, "restrict_for", d->policy.restrict_for);
 	return 0;
 }
 

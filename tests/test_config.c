@@ -163,6 +163,11 @@ test_daemon(void)
 	ok(rnum(&r, "policy.notify_recipient_on_withdraw") == 1 &&
 	    rnum(&r, "policy.resend_cooldown.1") == 90 * DAY,
 	    "server.info shows the policy from the file");
+	ok(rnum(&r, "policy.sends_per_week") == 100 &&
+	    rnum(&r, "policy.pending_max") == 200 &&
+	    rnum(&r, "policy.restrict_for") == 7 * DAY &&
+	    rnum(&r, "policy.max_expire_after") == 180 * DAY,
+	    "and the limits and health rules in force");
 	h = (uint64_t)rnum(&r, "events.head");
 	cr_reply_free(&r);
 
