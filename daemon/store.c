@@ -593,11 +593,11 @@ has_prefix(const MDB_val *v, const struct key *prefix, size_t tail)
 	    memcmp(v->mv_data, prefix->b, prefix->n) == 0;
 }
 
-void
-store_scan_box(struct stx *t, enum store_box box, const char *member,
-    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+/* The ids under [member], newest first, below `before` (0: all). */
+static void
+scan_ids_back(struct stx *t, MDB_dbi dbi, const char *member, size_t len,
+    uint64_t before, store_id_fn fn, void *ctx)
 {
-	MDB_dbi dbi = box == BOX_SENT ? t->s->sent : t->s->recv;
 	struct key prefix = { .n = 0 }, k;
 	MDB_cursor *c;
 	MDB_val kv, dv;
@@ -624,6 +624,14 @@ store_scan_box(struct stx *t, enum store_box box, const char *member,
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		stx_check(t, mrc, "scan");
 	mdb_cursor_close(c);
+}
+
+void
+store_scan_box(struct stx *t, enum store_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	scan_ids_back(t, box == BOX_SENT ? t->s->sent : t->s->recv, member,
+	    len, before, fn, ctx);
 }
 
 void
@@ -1192,30 +1200,5 @@ void
 store_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
     void *ctx)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	int mrc;
-
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->mplan, &c), "cursor"))
-		return;
-	key_member(&prefix, m, mlen);
-	k = prefix;
-	key_u64(&k, UINT64_MAX);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
-	else if (mrc == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be64_get((unsigned char *)kv.mv_data + prefix.n)))
-			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "plans");
-	mdb_cursor_close(c);
+	scan_ids_back(t, t->s->mplan, m, mlen, 0, fn, ctx);
 }
