@@ -40,7 +40,7 @@ feed(const char *member, uint64_t after)
 	buf[0] = '\0';
 	n = rnum(&r, "events");
 	for (i = 0; i < n; i++) {
-		char path[32];
+		char path[48];
 
 		snprintf(path, sizeof path, "events.%lld.type", (long long)i);
 		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s",
