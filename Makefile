@@ -10,9 +10,11 @@ SAN     ?=
 CC      ?= cc
 PREFIX  ?= /usr/local
 
-PKGS      = libevent msgpack lmdb inih
+# libsystemd: socket activation and sd_notify (daemon/systemd.c); the
+# systemd package: systemd-analyze and systemd-socket-activate for the tests.
+PKGS      = libevent msgpack lmdb inih libsystemd
 DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
-            libinih-dev
+            libinih-dev libsystemd-dev systemd
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
           -Wstrict-prototypes -Wpointer-arith -Wvla
@@ -29,7 +31,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 COMMON_SRC = common/util.c proto/proto.c
 DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/events.c \
                  daemon/invite.c daemon/plan.c \
-                 daemon/timers.c daemon/methods.c daemon/server.c
+                 daemon/timers.c daemon/methods.c daemon/server.c \
+                 daemon/systemd.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c
 CLIENT_SRC = client/cli.c
@@ -101,6 +104,71 @@ run: deps
 	@echo "          In another terminal: $(BUILD)/bin/connreq info"
 	@echo "          or: $(BUILD)/bin/connreq help"
 	$(BIN_DAEMON)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]; make uninstall, the same.
+# DESTDIR is a staging root (packages, tests): it is put before every path
+# written to, and in no file. systemd does not look for user units in
+# ~/.local/lib/systemd/user, so with PREFIX=$(HOME)/.local they go to
+# ~/.local/share/systemd/user, where it does. Man pages (make man) and the
+# bash completion are installed when they have been made.
+BINDIR        = $(PREFIX)/bin
+LIBDIR        = $(PREFIX)/lib
+INCLUDEDIR    = $(PREFIX)/include
+DATADIR       = $(PREFIX)/share
+MANDIR        = $(DATADIR)/man
+DOCDIR        = $(DATADIR)/doc/connreq
+COMPLETIONDIR = $(DATADIR)/bash-completion/completions
+ifeq ($(patsubst %/,%,$(PREFIX)),$(HOME)/.local)
+USERUNITDIR   = $(DATADIR)/systemd/user
+else
+USERUNITDIR   = $(LIBDIR)/systemd/user
+endif
+VERSION      := $(shell sed -n 's/.*CONNREQ_VERSION "\(.*\)"/\1/p' common/util.h)
+MAN_NAMES     = connreqd.8 connreq.1 connreqd.conf.5 connreq-protocol.7
+MAN_PAGES     = $(wildcard $(BUILD)/man/*.[1-8])
+COMPLETION    = client/connreq.bash-completion
+
+.PHONY: install uninstall
+install: all
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)/pkgconfig" \
+	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(USERUNITDIR)" \
+	    "$(DESTDIR)$(DOCDIR)"
+	install -m 755 $(BIN_DAEMON) $(BIN_CLIENT) "$(DESTDIR)$(BINDIR)"
+	install -m 644 $(LIB_CLIENT) "$(DESTDIR)$(LIBDIR)"
+	install -m 644 client/connreq.h "$(DESTDIR)$(INCLUDEDIR)"
+	sed -e 's|@prefix@|$(PREFIX)|g' -e 's|@version@|$(VERSION)|g' \
+	    client/connreq.pc.in >"$(DESTDIR)$(LIBDIR)/pkgconfig/connreq.pc"
+	chmod 644 "$(DESTDIR)$(LIBDIR)/pkgconfig/connreq.pc"
+	sed 's|@bindir@|$(BINDIR)|g' systemd/connreqd.service \
+	    >"$(DESTDIR)$(USERUNITDIR)/connreqd.service"
+	chmod 644 "$(DESTDIR)$(USERUNITDIR)/connreqd.service"
+	install -m 644 systemd/connreqd.socket "$(DESTDIR)$(USERUNITDIR)"
+	install -m 644 docs/connreqd.conf.example "$(DESTDIR)$(DOCDIR)"
+	@for f in $(MAN_PAGES); do \
+	  d="$(DESTDIR)$(MANDIR)/man$${f##*.}"; \
+	  echo "install -m 644 $$f $$d"; \
+	  install -d "$$d" && install -m 644 "$$f" "$$d" || exit 1; \
+	done
+	@for f in $(wildcard $(COMPLETION)); do \
+	  d="$(DESTDIR)$(COMPLETIONDIR)"; \
+	  echo "install -m 644 $$f $$d/connreq"; \
+	  install -d "$$d" && install -m 644 "$$f" "$$d/connreq" || exit 1; \
+	done
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/connreqd" "$(DESTDIR)$(BINDIR)/connreq" \
+	    "$(DESTDIR)$(LIBDIR)/libconnreq.a" \
+	    "$(DESTDIR)$(LIBDIR)/pkgconfig/connreq.pc" \
+	    "$(DESTDIR)$(INCLUDEDIR)/connreq.h" \
+	    "$(DESTDIR)$(USERUNITDIR)/connreqd.service" \
+	    "$(DESTDIR)$(USERUNITDIR)/connreqd.socket" \
+	    "$(DESTDIR)$(DOCDIR)/connreqd.conf.example" \
+	    "$(DESTDIR)$(COMPLETIONDIR)/connreq"
+	@for p in $(sort $(MAN_NAMES) $(notdir $(MAN_PAGES))); do \
+	  echo "rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
+	  rm -f "$(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
+	done
+	rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 
 clean:
 	rm -rf build

@@ -26,6 +26,7 @@ struct daemon {
 	int64_t started_at;
 	int64_t next_due;	/* earliest deadline, 0: none */
 	uint64_t due_count;
+	uint64_t pending_count;	/* pending invitations, as the store counts them */
 	uint64_t event_head;	/* the last event committed */
 	uint64_t event_head_next; /* the last event of the batch in hand */
 	bool prune_more;	/* old events remain past one batch's share */

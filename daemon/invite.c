@@ -77,6 +77,7 @@ restrict_sender(struct daemon *d, struct stx *t, const char *sender,
 	struct due due;
 
 	store_member_get(t, sender, slen, &m);
+	m.restricted_at = now;
 	m.restricted_until = now + (int64_t)d->policy.restrict_for;
 	store_member_put(t, sender, slen, &m);
 	due.at = m.restricted_until;
@@ -94,9 +95,12 @@ restrict_sender(struct daemon *d, struct stx *t, const char *sender,
 	    (long long)m.restricted_until, why);
 }
 
-/* The last decided invitations of a sender. */
+/* The last decided invitations of a sender since its last restriction
+ * began (evidence counts once). A clean-up plan's withdrawals are left
+ * out: following the daemon's own advice never restricts anyone. */
 struct decided {
 	uint64_t accepted, decided, max;
+	int64_t since;
 };
 
 static bool
@@ -104,8 +108,11 @@ decided_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
 {
 	struct decided *dc = ctx;
 
-	(void)at;
 	(void)id;
+	if (at <= dc->since)
+		return false;
+	if (state & LOG_BY_PLAN)
+		return true;
 	if (state == ST_ACCEPTED)
 		dc->accepted++;
 	return ++dc->decided < dc->max;
@@ -119,19 +126,22 @@ health_check(struct daemon *d, struct stx *t, const char *sender, size_t slen,
 {
 	const struct policy *p = &d->policy;
 	struct member_rec m;
-	struct decided dc = { 0, 0, p->restrict_min_decided };
+	struct decided dc = { 0, 0, p->restrict_min_decided, 0 };
 	uint64_t reports = 0;
-	int64_t oldest;
+	int64_t oldest, since;
 	const char *why;
 
 	store_member_get(t, sender, slen, &m);
 	if (m.restricted_until > now)
 		return;
+	dc.since = m.restricted_at;
 	store_log_scan_back(t, LOG_DECISIONS, sender, slen, decided_one, &dc);
+	since = now - (int64_t)p->reports_window;
+	if (since < m.restricted_at)
+		since = m.restricted_at;
 	if (p->reports_to_restrict > 0)
-		reports = store_log_count(t, LOG_REPORTS, sender, slen,
-		    now - (int64_t)p->reports_window, p->reports_to_restrict,
-		    &oldest);
+		reports = store_log_count(t, LOG_REPORTS, sender, slen, since,
+		    p->reports_to_restrict, &oldest);
 	if (rules_restrict(p, dc.accepted, dc.decided, reports, &why))
 		restrict_sender(d, t, sender, slen, id, why, now);
 }
@@ -139,11 +149,19 @@ health_check(struct daemon *d, struct stx *t, const char *sender, size_t slen,
 /* An invitation was decided (accepted, withdrawn, expired): it counts in
  * its sender's acceptance rate. */
 static void
-decided(struct daemon *d, struct stx *t, const struct inv *inv, int64_t now)
+decided_by(struct daemon *d, struct stx *t, const struct inv *inv,
+    int64_t now, bool by_plan)
 {
 	store_log_add(t, LOG_DECISIONS, inv->from, inv->from_len, now, inv->id,
-	    inv->state);
-	health_check(d, t, inv->from, inv->from_len, inv->id, now);
+	    (uint8_t)(inv->state | (by_plan ? LOG_BY_PLAN : 0)));
+	if (!by_plan)
+		health_check(d, t, inv->from, inv->from_len, inv->id, now);
+}
+
+static void
+decided(struct daemon *d, struct stx *t, const struct inv *inv, int64_t now)
+{
+	decided_by(d, t, inv, now, false);
 }
 
 /* Both members are told of their new connection. */
@@ -454,6 +472,15 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
     uint64_t id, struct inv *out, int64_t *cooldown_until,
     struct proto_error *e)
 {
+	return invite_withdraw_by(d, t, actor, id, false, out, cooldown_until,
+	    e);
+}
+
+int
+invite_withdraw_by(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, bool by_plan, struct inv *out, int64_t *cooldown_until,
+    struct proto_error *e)
+{
 	int64_t now = daemon_now(d), oldest;
 	struct pair pr;
 	struct due cd;
@@ -480,7 +507,7 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 	*cooldown_until = pr.cooldown_until;
 	events_inv(t, EV_WITHDRAWN, now, now, out, ROLE_RECIPIENT,
 	    d->policy.notify_recipient_on_withdraw, false);
-	decided(d, t, out, now);
+	decided_by(d, t, out, now, by_plan);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -488,8 +515,8 @@ invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
 
 int
 invite_resend(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
-    struct str note, struct inv *out, bool *connected, unsigned *warnings,
-    struct proto_error *e)
+    struct str note, struct str email, uint64_t expires_in, struct inv *out,
+    bool *connected, unsigned *warnings, struct proto_error *e)
 {
 	struct inv old;
 	struct send_req r;
@@ -509,6 +536,8 @@ invite_resend(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	}
 	r.priority = old.priority;
 	r.resend_of = old.id;
+	r.email = email;
+	r.expires_in = expires_in;
 	return invite_send(d, t, &r, out, connected, warnings, e);
 }
 
@@ -652,10 +681,14 @@ invite_report(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 		return proto_fail(e, PE_INVALID_STATE,
 		    "the invitation is %s; only a pending one can be reported",
 		    state_names[rules_view(out->state, out->ignored, role)]);
+	if (out->reported)
+		return proto_fail(e, PE_INVALID_STATE,
+		    "you already reported this invitation");
 	/* As an ignore: the sender never learns. */
 	old = out->state;
 	out->state = ST_IGNORED;
 	out->ignored = true;
+	out->reported = true;
 	store_inv_put(t, out, old);
 	events_inv(t, EV_IGNORED, now, now, out, ROLE_RECIPIENT, false, false);
 	store_log_add(t, LOG_REPORTS, out->from, out->from_len, now, out->id,

@@ -41,9 +41,15 @@ int invite_ignore(struct daemon *d, struct stx *t, struct str actor,
 int invite_withdraw(struct daemon *d, struct stx *t, struct str actor,
     uint64_t id, struct inv *out, int64_t *cooldown_until,
     struct proto_error *e);
+/* The same, for a clean-up plan: its withdrawals count in the sender's
+ * stats but never toward a restriction. */
+int invite_withdraw_by(struct daemon *d, struct stx *t, struct str actor,
+    uint64_t id, bool by_plan, struct inv *out, int64_t *cooldown_until,
+    struct proto_error *e);
 int invite_resend(struct daemon *d, struct stx *t, struct str actor,
-    uint64_t id, struct str note, struct inv *out, bool *connected,
-    unsigned *warnings, struct proto_error *e);
+    uint64_t id, struct str note, struct str email, uint64_t expires_in,
+    struct inv *out, bool *connected, unsigned *warnings,
+    struct proto_error *e);
 
 /* Loads invitation id as actor sees it (actor.p NULL: as its sender sees
  * it); *role is actor's part in it. */

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "server.h"
 #include "store.h"
+#include "systemd.h"
 
 static const char usage_text[] =
 "usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
@@ -24,6 +25,8 @@ static const char usage_text[] =
 "\n"
 "The connection-request daemon: owns the invitation store and its timers\n"
 "and serves msgpack-rpc on a Unix socket. Runs in the foreground.\n"
+"Started by systemd (connreqd.socket), it takes the socket systemd passes\n"
+"in place of -s and reports its state to it (Type=notify).\n"
 "\n"
 "  -c, --config FILE     the configuration (default $XDG_CONFIG_HOME/connreq/\n"
 "                        connreqd.conf, or ~/.config/..., when it exists);\n"
@@ -55,16 +58,13 @@ daemon_now(const struct daemon *d)
 
 static char *config_path;	/* NULL: none */
 
-/* SIGHUP: the new policy and limits, or, when the file is bad, the old. */
+/* The new policy and limits, or, when the file is bad, the old. */
 static void
-on_reload(evutil_socket_t sig, short what, void *arg)
+reload(struct daemon *d)
 {
-	struct daemon *d = arg;
 	struct config c;
 	char why[512];
 
-	(void)sig;
-	(void)what;
 	if (config_path == NULL) {
 		log_info("SIGHUP: no configuration file to reload");
 		return;
@@ -84,6 +84,19 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	log_info("SIGHUP: reloaded %s", config_path);
 }
 
+/* SIGHUP (systemctl --user reload connreqd). */
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	systemd_reloading();
+	reload(d);
+	systemd_ready(d);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -92,6 +105,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_info("signal %d: stopping", (int)sig);
+	systemd_stopping();
 	server_shutdown(d);
 	event_base_loopexit(d->base, &grace);
 }
@@ -138,6 +152,7 @@ static int
 main_exit(struct daemon *d, int rc)
 {
 	server_free(d);
+	systemd_free();
 	if (d->base != NULL)
 		event_base_free(d->base);
 	store_close(d->store);
@@ -169,7 +184,7 @@ main(int argc, char **argv)
 	char why[512];
 	const char *vclock_arg = NULL;
 	char *end;
-	int ch;
+	int ch, fd, rc;
 
 	log_prog = "connreqd";
 	keep_std_fds();
@@ -282,9 +297,18 @@ main(int argc, char **argv)
 	d.base = event_base_new();
 	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
 		fatal("libevent: cannot create the event base");
+	systemd_init(&d);
 	if (server_run_due(&d) == -1)
 		return main_exit(&d, 1);
-	if (server_listen(&d, d.socket_path, why, sizeof why) == -1) {
+	rc = systemd_socket(&fd, why, sizeof why);
+	if (rc == 1) {
+		rc = server_listen_fd(&d, fd, why, sizeof why);
+		if (rc == 0)
+			log_info("socket %s: passed by systemd (socket activation)",
+			    d.socket_path);
+	} else if (rc == 0)
+		rc = server_listen(&d, d.socket_path, why, sizeof why);
+	if (rc == -1) {
 		log_warn("%s", why);
 		return main_exit(&d, 1);
 	}
@@ -299,9 +323,12 @@ main(int argc, char **argv)
 	    d.virtual_clock ? ", virtual clock" : "",
 	    config_path ? ", configuration " : "", config_path ? config_path : "");
 
+	/* The store is open and what fell due is handled: ready. */
+	systemd_ready(&d);
 	event_base_dispatch(d.base);
 
 	server_free(&d);
+	systemd_free();
 	event_free(sigint);
 	event_free(sigterm);
 	event_free(sighup);

@@ -222,19 +222,24 @@ m_invite_withdraw(struct call *c)
 static int
 m_invite_resend(struct call *c)
 {
-	struct str actor, note = { NULL, 0 };
+	struct str actor, note = { NULL, 0 }, email = { NULL, 0 };
 	struct inv inv;
-	uint64_t id;
+	uint64_t id, expires_in = 0;
 	bool connected;
 	unsigned warnings;
 
 	arg_member(c, "actor", true, &actor);
 	args_uint(&c->args, "id", true, &id);
 	args_text(&c->args, "note", false, &note.p, &note.n);
+	args_str(&c->args, "email", false, &email.p, &email.n);
+	if (args_uint(&c->args, "expires_in", false, &expires_in) &&
+	    expires_in == 0)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "expires_in must be at least 1 second");
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (invite_resend(c->d, c->t, actor, id, note, &inv, &connected,
-	    &warnings, c->err) == -1)
+	if (invite_resend(c->d, c->t, actor, id, note, email, expires_in, &inv,
+	    &connected, &warnings, c->err) == -1)
 		return -1;
 	pack_send_result(c, &inv, connected, warnings);
 	return 0;
@@ -622,13 +627,14 @@ m_member_settings_set(struct call *c)
 
 	arg_member(c, "member", true, &member);
 	args_enum(&c->args, "invitations_from", false, invite_from_names, &from);
-	args_str(&c->args, "email", false, &email.p, &email.n);
+	args_text(&c->args, "email", false, &email.p, &email.n);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (email.p != NULL && (email.n > EMAIL_MAX_BYTES ||
-	    memchr(email.p, '@', email.n) == NULL))
+	if (email.p != NULL && email.n > 0 && (email.n > EMAIL_MAX_BYTES ||
+	    memchr(email.p, '@', email.n) == NULL ||
+	    memchr(email.p, '\n', email.n) || memchr(email.p, '\t', email.n)))
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "email must be an address with an @, at most %d bytes",
+		    "email must be an address with an @, at most %d bytes (\"\" clears it)",
 		    EMAIL_MAX_BYTES);
 	store_member_get(c->t, member.p, member.n, &m);
 	if (from >= 0)
@@ -724,6 +730,7 @@ stats_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
 	(void)id;
 	if (at <= s->since)
 		return false;
+	state &= (uint8_t)~LOG_BY_PLAN;
 	if (state == ST_ACCEPTED)
 		s->accepted++;
 	else if (state == ST_WITHDRAWN)
@@ -784,7 +791,7 @@ m_stats_get(struct call *c)
 	pk_key(pk, "healthy_band");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_double(pk, p->healthy_rate);
-	msgpack_pack_double(pk, 0.50);
+	msgpack_pack_double(pk, p->healthy_rate > 0.50 ? p->healthy_rate : 0.50);
 	pk_key(pk, "quota");
 	msgpack_pack_map(pk, 6);
 	pk_kuint(pk, "week_used", week);

@@ -117,6 +117,7 @@ struct pick {
 	struct plan *pl;
 	int64_t before;		/* sent at or before */
 	struct inv *inv;
+	uint64_t seen;		/* matches found */
 };
 
 static bool
@@ -127,9 +128,15 @@ pick_one(void *ctx, uint64_t id)
 	if (store_inv_get(pk->t, id, pk->inv) != STORE_OK)
 		return false;
 	if (rules_open(pk->inv->state) && pk->inv->created_at <= pk->before &&
-	    pk->inv->priority >= pk->pl->max_priority)
-		pk->pl->ids[pk->pl->total++] = id;
-	return pk->pl->total < PLAN_MAX_IDS;
+	    pk->inv->priority >= pk->pl->max_priority) {
+		/* Newest first: past PLAN_MAX_IDS, older ones take the places
+		 * of newer ones, so the plan holds the stalest. */
+		pk->pl->ids[pk->seen % PLAN_MAX_IDS] = id;
+		pk->seen++;
+		if (pk->pl->total < PLAN_MAX_IDS)
+			pk->pl->total++;
+	}
+	return true;
 }
 
 /* Lowest priority first, then oldest (ids grow with time). */
@@ -168,8 +175,8 @@ plan_run(struct daemon *d, struct stx *t, struct plan *pl)
 			pl->skipped++;
 			continue;
 		}
-		if (invite_withdraw(d, t, actor, pl->ids[pos], &inv, &until,
-		    &err) == -1) {
+		if (invite_withdraw_by(d, t, actor, pl->ids[pos], true, &inv,
+		    &until, &err) == -1) {
 			if (err.code == PE_RATE_LIMITED)
 				break;	/* the day's withdrawals are spent */
 			pl->skipped++;
@@ -227,6 +234,7 @@ plan_create(struct daemon *d, struct stx *t, struct str member,
 	pk.pl = out;
 	pk.before = now - (int64_t)older_than;
 	pk.inv = &inv;
+	pk.seen = 0;
 	store_scan_box(t, BOX_SENT, member.p, member.n, 0, pick_one, &pk);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);

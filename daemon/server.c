@@ -10,6 +10,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,13 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <systemd/sd-daemon.h>
 
 #include "../common/util.h"
 #include "../proto/proto.h"
 #include "methods.h"
 #include "store.h"
+#include "systemd.h"
 #include "timers.h"
 
 #define OUT_HIGH (1u << 20)	/* stop reading a client past this output */
@@ -74,7 +77,7 @@ struct server {
 	uint64_t next_client_id;
 	struct entry *head, **tail;
 	bool stopping;
-	char *path;
+	char *path;		/* the socket it bound, NULL: systemd's */
 };
 
 static void client_free(struct client *c);
@@ -260,6 +263,7 @@ client_free(struct client *c)
 	srv->nclients--;
 	bufferevent_free(c->bev);
 	free(c);
+	systemd_status(srv->d);
 	server_maybe_exit(srv);
 }
 
@@ -309,6 +313,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	srv->clients = c;
 	srv->nclients++;
 	log_debug("client %llu: connected", (unsigned long long)c->id);
+	systemd_status(srv->d);
 }
 
 /* Packs the answer to e: result holds the packed result on success. */
@@ -564,6 +569,7 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	}
 	if (d->prune_more)
 		batch_schedule(srv);
+	systemd_status(d);
 	server_maybe_exit(srv);
 }
 
@@ -712,16 +718,48 @@ socket_dir(const char *path, char *why, size_t whylen)
 	return rc;
 }
 
-int
-server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
+static struct server *
+server_new(struct daemon *d)
 {
 	struct server *srv = xcalloc(1, sizeof *srv);
-	struct sockaddr_un sun;
-	int fd;
 
 	srv->d = d;
 	srv->tail = &srv->head;
 	d->server = srv;
+	return srv;
+}
+
+/* Accepts on fd, a listening socket: backlog 0 keeps its own. */
+static int
+server_start(struct server *srv, int fd, int backlog, char *why,
+    size_t whylen)
+{
+	struct daemon *d = srv->d;
+
+	srv->listener = evconnlistener_new(d->base, server_accept, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, backlog, fd);
+	if (srv->listener == NULL)
+		close(fd);
+	srv->batch_ev = event_new(d->base, -1, 0, batch_run, srv);
+	if (srv->batch_ev != NULL)
+		event_priority_set(srv->batch_ev, 1);
+	srv->timer_ev = evtimer_new(d->base, timer_fire, srv);
+	if (srv->listener == NULL || srv->batch_ev == NULL ||
+	    srv->timer_ev == NULL) {
+		snprintf(why, whylen, "libevent: cannot set up the listener");
+		return -1;
+	}
+	timer_arm(srv);
+	return 0;
+}
+
+int
+server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
+{
+	struct server *srv = server_new(d);
+	struct sockaddr_un sun;
+	int fd;
+
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {
@@ -755,18 +793,38 @@ server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
 		return -1;
 	}
 	srv->path = xstrndup(path, strlen(path));
-	srv->listener = evconnlistener_new(d->base, server_accept, srv,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	srv->batch_ev = event_new(d->base, -1, 0, batch_run, srv);
-	event_priority_set(srv->batch_ev, 1);
-	srv->timer_ev = evtimer_new(d->base, timer_fire, srv);
-	if (srv->listener == NULL || srv->batch_ev == NULL ||
-	    srv->timer_ev == NULL) {
-		snprintf(why, whylen, "libevent: cannot set up the listener");
+	return server_start(srv, fd, -1, why, whylen);
+}
+
+int
+server_listen_fd(struct daemon *d, int fd, char *why, size_t whylen)
+{
+	struct server *srv = server_new(d);
+	struct sockaddr_un sun;
+	socklen_t len = sizeof sun;
+
+	if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+		snprintf(why, whylen,
+		    "descriptor %d from systemd is not a listening Unix stream socket (ListenStream= a path)",
+		    fd);
+		close(fd);
 		return -1;
 	}
-	timer_arm(srv);
-	return 0;
+	if (evutil_make_socket_nonblocking(fd) == -1) {
+		snprintf(why, whylen, "descriptor %d from systemd: %s", fd,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memset(&sun, 0, sizeof sun);
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun.sun_path[0] != '\0') {
+		sun.sun_path[sizeof sun.sun_path - 1] = '\0';
+		free(d->socket_path);
+		d->socket_path = xstrndup(sun.sun_path, strlen(sun.sun_path));
+	}
+	return server_start(srv, fd, 0, why, whylen);
 }
 
 void
@@ -781,7 +839,8 @@ server_shutdown(struct daemon *d)
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		srv->listener = NULL;
-		unlink(srv->path);
+		if (srv->path != NULL)
+			unlink(srv->path);
 	}
 	for (c = srv->clients; c != NULL; c = next) {
 		next = c->next;
@@ -810,7 +869,8 @@ server_free(struct daemon *d)
 	}
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
-		unlink(srv->path);
+		if (srv->path != NULL)
+			unlink(srv->path);
 	}
 	if (srv->batch_ev != NULL)
 		event_free(srv->batch_ev);

@@ -8,6 +8,11 @@
 /* Binds path (removing a stale socket, refusing a live one) and starts
  * accepting. -1 with *why set. */
 int server_listen(struct daemon *d, const char *path, char *why, size_t whylen);
+/* Accepts on fd, the listening socket systemd passed (socket activation),
+ * once it is checked to be a listening Unix stream socket; d->socket_path
+ * becomes its path. It is systemd's: never unlinked here. -1 with *why set
+ * (fd closed). */
+int server_listen_fd(struct daemon *d, int fd, char *why, size_t whylen);
 /* Stops accepting, answers what is in flight, then ends the loop. */
 void server_shutdown(struct daemon *d);
 void server_free(struct daemon *d);

@@ -460,7 +460,8 @@ inv_encode(const struct inv *inv, unsigned char *b)
 	*p++ = inv->priority;
 	*p++ = (unsigned char)inv->from_len;
 	*p++ = (unsigned char)inv->to_len;
-	*p++ = inv->ignored ? 1 : 0;	/* flags */
+	*p++ = (unsigned char)((inv->ignored ? 1 : 0) |
+	    (inv->reported ? 2 : 0));	/* flags */
 	*p++ = (unsigned char)(inv->note_len >> 8);
 	*p++ = (unsigned char)inv->note_len;
 	be32_put(p, inv->attempt); p += 4;
@@ -490,6 +491,7 @@ inv_decode(const unsigned char *b, size_t n, struct inv *inv)
 	inv->from_len = b[3];
 	inv->to_len = b[4];
 	inv->ignored = (b[5] & 1) != 0;
+	inv->reported = (b[5] & 2) != 0;
 	inv->note_len = (size_t)b[6] << 8 | b[7];
 	if (inv->state >= ST_COUNT || inv->priority >= PRIO_COUNT ||
 	    inv->from_len > MEMBER_MAX_BYTES || inv->to_len > MEMBER_MAX_BYTES ||
@@ -1113,8 +1115,8 @@ store_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 }
 
 /* Member records: [from u8][email len u8][restricted_until be64]
- * [open_sent be64][email]. */
-#define MEMBER_HEAD 18
+ * [open_sent be64][restricted_at be64][email]. */
+#define MEMBER_HEAD 26
 
 void
 store_member_get(struct stx *t, const char *m, size_t mlen,
@@ -1137,6 +1139,7 @@ store_member_get(struct stx *t, const char *m, size_t mlen,
 	}
 	out->restricted_until = (int64_t)be64_get(p + 2);
 	out->open_sent = be64_get(p + 10);
+	out->restricted_at = (int64_t)be64_get(p + 18);
 	memcpy(out->email, p + MEMBER_HEAD, out->email_len);
 	out->email[out->email_len] = '\0';
 }
@@ -1152,6 +1155,7 @@ store_member_put(struct stx *t, const char *m, size_t mlen,
 	b[1] = (unsigned char)r->email_len;
 	be64_put(b + 2, (uint64_t)r->restricted_until);
 	be64_put(b + 10, r->open_sent);
+	be64_put(b + 18, (uint64_t)r->restricted_at);
 	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
 	key_member(&k, m, mlen);
 	put(t, t->s->member, &k, b, MEMBER_HEAD + r->email_len, "member");

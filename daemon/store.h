@@ -38,6 +38,7 @@ struct inv {
 	int64_t stale_at;	/* when the stale reminder is due */
 	int64_t reminded_at;	/* the stale deadline it was handled for, 0: not yet */
 	bool ignored;		/* the recipient ignored it (kept after expiry) */
+	bool reported;		/* the recipient reported it */
 	uint64_t resend_of;	/* 0: none */
 	size_t from_len, to_len, note_len;
 	char from[MEMBER_MAX_BYTES + 1];
@@ -140,11 +141,13 @@ void store_scan_conns(struct stx *t, const char *member, size_t len,
 enum store_log {
 	LOG_SENDS,		/* key: sender */
 	LOG_WITHDRAWALS,	/* key: sender */
-	LOG_DECISIONS,		/* key: sender; value: the state decided */
+	LOG_DECISIONS,		/* key: sender; value: the state decided,
+				 * | LOG_BY_PLAN when a clean-up plan withdrew */
 	LOG_REPORTS,		/* key: the reported sender; value: reason */
 	LOG_NOTES,		/* key: sender NUL note-hash */
 	LOG_COUNT
 };
+#define LOG_BY_PLAN 0x80
 void store_log_add(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t at, uint64_t id, uint8_t value);
 /* How many entries of key are dated after `since`, counting no further
@@ -174,6 +177,7 @@ struct member_rec {
 	size_t email_len;
 	char email[EMAIL_MAX_BYTES + 1];
 	int64_t restricted_until;	/* 0: not restricted */
+	int64_t restricted_at;	/* when the last restriction began, 0: never */
 	uint64_t open_sent;	/* invitations it sent that are open */
 };
 void store_member_get(struct stx *t, const char *m, size_t mlen,

@@ -41,5 +41,6 @@ timers_next(struct daemon *d, struct stx *t)
 	d->next_due = store_due_first(t, &due) ? due.at : 0;
 	store_counts(t, &c);
 	d->due_count = c.deadlines;
+	d->pending_count = c.state[ST_PENDING];
 	d->event_head_next = store_event_head(t);
 }

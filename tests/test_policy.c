@@ -171,6 +171,26 @@ test_settings_and_blocks(void)
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s email:s", "oscar", "nina",
 	    "nina@EXAMPLE.org") == 0, "with hers, in another case: it passes");
+	{
+		uint64_t sent_id = (uint64_t)rnum(&r, "invitation.id");
+
+		cr_reply_free(&r);
+		call(c, &r, "invite.withdraw", "actor:s id:u", "oscar", sent_id);
+	}
+	advance(21 * DAY);
+	cr_reply_free(&r);
+	{
+		uint64_t oid;
+
+		call(c, &r, "invite.list", "member:s box:s", "oscar", "sent");
+		oid = (uint64_t)rnum(&r, "items.0.id");
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.resend", "actor:s id:u", "oscar", oid) == 1 &&
+		    code_is("EMAIL_REQUIRED"), "a resend needs her email too");
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.resend", "actor:s id:u email:s", "oscar", oid,
+		    "nina@example.org") == 0, "and passes with it");
+	}
 	cr_reply_free(&r);
 	call(c, &r, "member.settings.get", "member:s", "nina");
 	ok(strcmp(rstr(&r, "invitations_from"), "email") == 0 &&
@@ -245,6 +265,15 @@ test_reports_and_restriction(void)
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.report", "actor:s id:u reason:s", "ursula", id,
 	    "spam") == 1 && code_is("NOT_PERMITTED"), "only the recipient reports");
+	send_to("xena", "yuri");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	call(c, &r, "invite.report", "actor:s id:u reason:s", "yuri", id, "spam");
+	advance(1);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.report", "actor:s id:u reason:s", "yuri", id,
+	    "spam") == 1 && code_is("INVALID_STATE"),
+	    "an invitation is reported once: the second report is refused");
 
 	/* Five reports in 30 days restrict the sender for 7 days. */
 	h = head();
@@ -268,6 +297,11 @@ test_reports_and_restriction(void)
 	is_str(feed("spammer", h), "restriction.started,restriction.ended",
 	    "7 days on, it ends");
 	ok(send_to("spammer", "another") == 0, "and sends pass again");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	call(c, &r, "invite.accept", "actor:s id:u", "another", id);
+	ok(send_to("spammer", "yet-another") == 0,
+	    "the reports that restricted it do not count again");
 
 	/* 3 of the last 20 decided accepted: restricted; 4: not. */
 	for (i = 0; i < 20; i++) {
@@ -505,6 +539,12 @@ test_plan(void)
 		    strstr(f, "plan.done") != NULL,
 		    "cleo was told of progress and the end");
 	}
+	ok(send_to("cleo", "after-cleanup") == 0,
+	    "following the advice did not restrict her (19 of 20 withdrawn by the plan)");
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "cleo");
+	ok(rnum(&r, "withdrawn") == 19 && rnum(&r, "accepted") == 1,
+	    "though her stats count the plan's withdrawals");
 	cr_reply_free(&r);
 	ok(call(c, &r, "plan.cancel", "actor:s id:u", "cleo", plan) == 1 &&
 	    code_is("INVALID_STATE"), "a done plan cannot be cancelled");

@@ -1,0 +1,29 @@
+/* daemon/systemd.h: what connreqd takes from systemd (a listening socket)
+ * and what it tells it (sd_notify: readiness, a status line, reloads, the
+ * stop, watchdog pings). Started by anything else, each call does nothing. */
+#ifndef CONNREQ_SYSTEMD_H
+#define CONNREQ_SYSTEMD_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+
+/* The socket systemd passed (socket activation): 1 with *fd, 0 when none
+ * was passed, -1 with *why set when what was passed cannot be used. */
+int systemd_socket(int *fd, char *why, size_t whylen);
+
+/* Starts the watchdog pings when the unit asks for them; after the event
+ * base exists. */
+void systemd_init(struct daemon *d);
+void systemd_free(void);
+
+/* READY=1 with the status line: at start, right before the event loop,
+ * and after a reload. */
+void systemd_ready(struct daemon *d);
+void systemd_reloading(void);
+void systemd_stopping(void);
+/* The clients or the counts may have changed: sends STATUS= when they
+ * did, at most once a second (a later change waits for its second). */
+void systemd_status(struct daemon *d);
+
+#endif
