@@ -98,12 +98,15 @@ lines() { wc -l <"$1" | tr -d ' '; }
 # (default 1), 10s at most.
 wait_for() {
 	i=0
-	while [ "$(grep -cF -- "$2" "$1" 2>/dev/null)" -lt "${3:-1}" ]; do
+	while :; do
+		# A file not made yet counts as 0 matches (grep -c prints
+		# nothing for it, which `[` would refuse).
+		found=$(grep -cF -- "$2" "$1" 2>/dev/null)
+		[ "${found:-0}" -ge "${3:-1}" ] && return 0
 		[ $i -ge 200 ] && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done
-	return 0
 }
 # wait_lines FILE N: until FILE has N lines, 10s at most.
 wait_lines() {
