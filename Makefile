@@ -15,6 +15,10 @@ PREFIX  ?= /usr/local
 PKGS      = libevent msgpack lmdb inih libsystemd
 DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
             libinih-dev libsystemd-dev systemd
+# scdoc: the man pages (make man); man-db: tests/manpages.sh renders them with
+# man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
+# protocol from docs/protocol.md with no code of ours.
+DEB_PKGS += scdoc man-db python3-msgpack
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
           -Wstrict-prototypes -Wpointer-arith -Wvla
@@ -46,7 +50,7 @@ LIB_CLIENT = $(BUILD)/lib/libconnreq.a
 LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
 TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 
-.PHONY: all deps run check test clean
+.PHONY: all deps run check test clean man
 .SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
@@ -76,6 +80,32 @@ $(BUILD)/tests/%.t: $(BUILD)/obj/tests/%.o $(LIB_CORE) $(LIB_CLIENT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB_CORE) $(LIB_CLIENT) $(PKG_LIBS)
 
+# Man pages, from the scdoc sources in docs/ (`all` does not need scdoc).
+# connreq(1) takes each command's usage line and help paragraph from the
+# connreq just built (docs/man-commands.sh), so the two cannot differ.
+# scdoc's .nh comes before .TH, which turns hyphenation back on: it is said
+# again after .TH, so that names such as ALREADY_PENDING never break.
+MAN_OUT  = $(patsubst docs/%.scd,$(BUILD)/man/%,$(wildcard docs/*.[1-8].scd))
+MAN_DATE = $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),$(shell date +%s))
+define scdoc_to_man
+SOURCE_DATE_EPOCH=$(MAN_DATE) scdoc <$(1) >$@.roff
+awk '{ print } /^\.TH / { print ".nh" }' $@.roff >$@.tmp
+rm -f $@.roff
+mv $@.tmp $@
+endef
+
+man: $(MAN_OUT)
+
+$(BUILD)/man/connreq.1: docs/connreq.1.scd docs/man-commands.sh $(BIN_CLIENT)
+	@mkdir -p $(dir $@)
+	sh docs/man-commands.sh $(BIN_CLIENT) $< >$@.scd
+	$(call scdoc_to_man,$@.scd)
+	rm -f $@.scd
+
+$(BUILD)/man/%: docs/%.scd
+	@mkdir -p $(dir $@)
+	$(call scdoc_to_man,$<)
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
@@ -90,9 +120,10 @@ deps:
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
-test: all $(TESTS)
+test: all $(TESTS) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
-	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh
+	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
+	    tests/interop/*.py
 
 check: deps
 	$(MAKE) test
