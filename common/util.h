@@ -34,6 +34,8 @@ bool member_id_valid(const char *s, size_t len);
 /* Durations: "90s", "12h", "21d", "3w", "5m" (minutes), or plain seconds.
  * Returns 0 on success. */
 int duration_parse(const char *s, uint64_t *out);
+/* Sizes: bytes, or with K, M, G or T (powers of 1024, either case). */
+int size_parse(const char *s, uint64_t *out);
 /* Coarse human form of a duration: "3w", "5mo", "12h", "now". */
 void duration_short(uint64_t secs, char *buf, size_t n);
 /* "2026-11-22 10:03" in UTC. */

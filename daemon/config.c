@@ -35,7 +35,7 @@ static const struct key keys[] = {
 	{ "server", "max_message_bytes", K_UINT, OFF(max_message_bytes),
 	    1024, 16u << 20 },
 	{ "store", "path", K_STRING, OFF(store_path), 0, 0 },
-	{ "store", "map_size_max", K_SIZE, OFF(map_size_max), 1u << 20,
+	{ "store", "map_size_max", K_SIZE, OFF(map_size_max), 1u << 16,
 	    UINT64_C(1) << 44 },
 	{ "policy", "expire_after", K_DURATION, POL(expire_after), 60,
 	    DAYS(3650) },
@@ -134,30 +134,6 @@ parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-static int
-parse_size(const char *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long n;
-	unsigned shift = 0;
-
-	if (*v < '0' || *v > '9')
-		return -1;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	}
-	if (*end != '\0' || n > (UINT64_MAX >> shift))
-		return -1;
-	*out = (uint64_t)n << shift;
-	return 0;
-}
 
 /* A duration with a unit (s, m, h, d, w): months and years are ambiguous
  * and refused, and so is a bare number. */
@@ -278,12 +254,12 @@ load_key(void *user, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	case K_UINT:
-		if (parse_size(value, &v) == -1 || strpbrk(value, "KMGT"))
+		if (size_parse(value, &v) == -1 || strpbrk(value, "KMGTkmgt"))
 			return load_fail(l, "%s: not a whole number: '%s'", name,
 			    value);
 		break;
 	case K_SIZE:
-		if (parse_size(value, &v) == -1)
+		if (size_parse(value, &v) == -1)
 			return load_fail(l, "%s: not a size like 64G: '%s'", name,
 			    value);
 		break;

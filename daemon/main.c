@@ -35,12 +35,12 @@ static const char usage_text[] =
 "                        or /tmp/connreq-UID/connreqd.sock)\n"
 "  -d, --store DIR       the LMDB store (default $XDG_DATA_HOME/connreq,\n"
 "                        or ~/.local/share/connreq)\n"
-"      --virtual-clock[=T]\n"
+"      --virtual-clock[=UNIX_SECONDS]\n"
 "                        run on a clock that moves only by clock.advance,\n"
-"                        starting at T (default: where it last stood, or now)\n"
+"                        starting there (default: where it last stood, or now)\n"
 "      --map-size-max SIZE\n"
 "                        the largest the store may grow to, in bytes, or with\n"
-"                        K, M or G (default 64G)\n"
+"                        K, M, G or T; at least 64K (default 64G)\n"
 "  -v, --verbose         log debug lines\n"
 "  -h, --help            this text\n"
 "  -V, --version         the version\n"
@@ -126,26 +126,6 @@ keep_std_fds(void)
 	}
 }
 
-static int
-parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s)
-		return -1;
-	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	}
-	if (*end != '\0' || v < (1 << 16))
-		return -1;
-	*out = v;
-	return 0;
-}
 
 /* Frees what main() holds, for its error exits. */
 static int
@@ -209,7 +189,8 @@ main(int argc, char **argv)
 			break;
 		case 'M':
 			map_given = true;
-			if (parse_size(optarg, &d.map_size_max) == -1) {
+			if (size_parse(optarg, &d.map_size_max) == -1 ||
+			    d.map_size_max < (1 << 16)) {
 				fprintf(stderr, "connreqd: --map-size-max: not a size of at least 64K: %s\n",
 				    optarg);
 				return main_exit(&d, 2);
