@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,13 @@ enum opt {
 	OPT_AFTER,
 	OPT_EXEC,
 	OPT_ALL,
+	OPT_EMAIL,
+	OPT_EXPIRES_IN,
+	OPT_WINDOW,
+	OPT_PER_DAY,
+	OPT_MAX_PRIORITY,
+	OPT_FROM,
+	OPT_REASON,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -65,7 +73,8 @@ enum opt {
 
 static const char *const opt_names[OPT_COUNT] = {
 	"note", "priority", "as", "state", "older-than", "limit", "after",
-	"exec", "all"
+	"exec", "all", "email", "expires-in", "window", "per-day",
+	"max-priority", "from", "reason"
 };
 
 /* What the daemon accepts for --priority and --state. */
@@ -73,6 +82,11 @@ static const char *const priority_words[] = { "high", "medium", "low", NULL };
 static const char *const state_words[] = {
 	"pending", "accepted", "ignored", "withdrawn", "expired", NULL
 };
+/* ... for settings --from and report --reason. */
+static const char *const from_words[] = {
+	"everyone", "email", "nobody", NULL
+};
+static const char *const reason_words[] = { "dont_know", "spam", NULL };
 
 /* A command line, parsed against its entry. */
 struct cmd_args {
@@ -81,6 +95,9 @@ struct cmd_args {
 	const char *opt[OPT_COUNT];	/* NULL: not given */
 	uint64_t older_than;		/* --older-than, in seconds */
 	uint64_t limit;			/* --limit */
+	uint64_t expires_in;		/* --expires-in, in seconds */
+	uint64_t window;		/* --window, in seconds */
+	uint64_t per_day;		/* --per-day */
 };
 
 struct cmd_ctx;
@@ -107,6 +124,9 @@ struct cmd_ctx {
 	bool json;
 	bool have_now;
 	int64_t now;			/* the daemon's clock */
+	bool have_info;
+	struct cr_reply info;		/* server.info, asked once */
+	const char *sender;		/* who sends, for hints; NULL: none */
 };
 
 /* A string in a reply: not NUL-terminated. */
@@ -138,17 +158,46 @@ static int cmd_info_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_clock_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_watch_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_help_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_can_send_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_report_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_advise_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_cleanup_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_plans_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_plan_cancel_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_stats_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_block_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_settings_exec(struct cmd_ctx *, const struct cmd_args *);
 
 static const struct cmd_entry cmd_table[] = {
-	{ "send", 2, 2, OPT_BIT(OPT_NOTE) | OPT_BIT(OPT_PRIORITY), 0,
-	  "send FROM TO [--note TEXT] [--priority high|medium|low]",
+	{ "send", 2, 2, OPT_BIT(OPT_NOTE) | OPT_BIT(OPT_PRIORITY) |
+	  OPT_BIT(OPT_EMAIL) | OPT_BIT(OPT_EXPIRES_IN), 0,
+	  "send FROM TO [--note TEXT] [--priority high|medium|low] "
+	  "[--email ADDR] [--expires-in DURATION]",
 	  "FROM invites TO to connect, with an optional personal note (at "
 	  "most 300 characters by default) and a priority for FROM's own "
 	  "bookkeeping (default medium). It is refused when FROM and TO are "
 	  "already connected, when an invitation from FROM to TO is already "
-	  "pending, and during the cooldown after FROM withdrew one. When TO "
-	  "has a pending invitation to FROM, the two are connected at once.",
+	  "pending, during the cooldown after FROM withdrew one, when TO "
+	  "blocked FROM or takes no invitations, and beyond the limits: "
+	  "sends a week and a day, pending invitations, invitations to the "
+	  "same member within a year (`connreq info` shows them, `connreq "
+	  "can-send` says whether a send would pass). A member who takes "
+	  "invitations only from people who know their email address needs "
+	  "--email ADDR. --expires-in sets how long it stays pending "
+	  "(default 180d, at most the policy's max expire after). A send "
+	  "that passes may carry warnings, printed on stderr: too many "
+	  "pending, the same note to many people. When TO has a pending "
+	  "invitation to FROM, the two are connected at once.",
 	  cmd_send_exec },
+	{ "can-send", 2, 2, OPT_BIT(OPT_EMAIL), 0,
+	  "can-send FROM TO [--email ADDR]",
+	  "Says whether FROM may invite TO now, without sending: yes, or "
+	  "the refusal send would meet and, for one that ends (a cooldown, "
+	  "a limit, a restriction), when FROM may invite TO again. Then "
+	  "FROM's quota: invitations sent this week and today, pending, and "
+	  "sent to TO, each against its limit (off: no limit). Exit status "
+	  "0 when the send would pass, 1 when it would be refused.",
+	  cmd_can_send_exec },
 	{ "accept", 2, 2, 0, 0,
 	  "accept ACTOR ID",
 	  "ACTOR accepts invitation ID, which must be pending and addressed "
@@ -175,6 +224,14 @@ static const struct cmd_entry cmd_table[] = {
 	  "be withdrawn or expired), with the old note unless --note gives a "
 	  "new one. The cooldown after a withdrawal applies as to any send.",
 	  cmd_resend_exec },
+	{ "report", 2, 2, OPT_BIT(OPT_REASON), 0,
+	  "report ACTOR ID --reason dont_know|spam",
+	  "ACTOR, its recipient, reports invitation ID, which must be "
+	  "pending: dont_know (ACTOR does not know its sender, who may then "
+	  "never invite ACTOR again) or spam. It is ignored as by `connreq "
+	  "ignore`, and its sender is not told; a sender reported too often "
+	  "may not send for a while (the policy's health section).",
+	  cmd_report_exec },
 	{ "show", 1, 1, OPT_BIT(OPT_AS), 0,
 	  "show ID [--as MEMBER]",
 	  "Shows invitation ID: who sent it to whom, its state, priority, "
@@ -206,6 +263,52 @@ static const struct cmd_entry cmd_table[] = {
 	  "Lists every invitation between A and B, in either direction, "
 	  "oldest first, as A sees them.",
 	  cmd_history_exec },
+	{ "advise", 1, 1, 0, 0,
+	  "advise MEMBER",
+	  "Advice on each invitation MEMBER sent that is still pending, and "
+	  "on the withdrawn ones worth sending again, as a table: wait "
+	  "(pending less than 14 days), withdraw (older, of medium or low "
+	  "priority), let expire (older, high priority), stop (an earlier "
+	  "invitation to the same member expired), resend (high priority, "
+	  "withdrawn, its cooldown over), each with its reason, cut to the "
+	  "terminal's width.",
+	  cmd_advise_exec },
+	{ "cleanup", 1, 1, OPT_BIT(OPT_OLDER_THAN) | OPT_BIT(OPT_PER_DAY) |
+	  OPT_BIT(OPT_MAX_PRIORITY), 0,
+	  "cleanup MEMBER [--older-than DURATION] [--per-day N] "
+	  "[--max-priority high|medium|low]",
+	  "Makes a plan that withdraws MEMBER's pending invitations sent "
+	  "--older-than DURATION ago or more (default the policy's stale "
+	  "after, 14d), of priority --max-priority or lower (default medium: "
+	  "medium and low), N a day (default 10, never more than the "
+	  "policy's withdrawals per day), lowest priority and oldest first. "
+	  "The first day's withdrawals happen at once; connreqd does the "
+	  "rest a day at a time, passing over those answered meanwhile. "
+	  "Prints the plan: how many it takes, how many a day, when it "
+	  "ends. `connreq plans` follows it, `connreq plan-cancel` stops it.",
+	  cmd_cleanup_exec },
+	{ "plans", 1, 1, 0, 0,
+	  "plans MEMBER",
+	  "Lists MEMBER's clean-up plans, newest first: their state "
+	  "(active, done, cancelled), how many they withdrew of how many, "
+	  "how many a day, their next day and when they end.",
+	  cmd_plans_exec },
+	{ "plan-cancel", 2, 2, 0, 0,
+	  "plan-cancel ACTOR ID",
+	  "ACTOR stops clean-up plan ID, which must be ACTOR's and active. "
+	  "What it withdrew stays withdrawn; the rest stays pending.",
+	  cmd_plan_cancel_exec },
+	{ "stats", 1, 1, OPT_BIT(OPT_WINDOW), 0,
+	  "stats MEMBER [--window DURATION]",
+	  "A dashboard of MEMBER's invitations over the last DURATION "
+	  "(default 90d): how many were sent, accepted, withdrawn, expired, "
+	  "and are pending; the acceptance rate (accepted of those decided) "
+	  "on a bar with the healthy band, 30% to 50%; the quota used this "
+	  "week and today, pending against the warning and the maximum; "
+	  "and whether MEMBER is restricted from sending, until when. A "
+	  "rate below the policy's restrict below rate, or too many "
+	  "reports, restricts a member for a while.",
+	  cmd_stats_exec },
 	{ "connections", 1, 1, OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER), 0,
 	  "connections MEMBER [--limit N] [--after MEMBER]",
 	  "Lists MEMBER's connections in order of the other member's id, with "
@@ -217,11 +320,31 @@ static const struct cmd_entry cmd_table[] = {
 	  "disconnect ACTOR OTHER",
 	  "ACTOR removes the connection between ACTOR and OTHER.",
 	  cmd_disconnect_exec },
+	{ "block", 2, 2, 0, 0,
+	  "block ACTOR OTHER",
+	  "ACTOR blocks OTHER: neither may invite the other, a pending "
+	  "invitation between them is withdrawn and their connection "
+	  "removed, and OTHER is not told.",
+	  cmd_block_exec },
+	{ "unblock", 2, 2, 0, 0,
+	  "unblock ACTOR OTHER",
+	  "ACTOR lifts a block of OTHER. What the block withdrew or removed "
+	  "does not come back.",
+	  cmd_block_exec },
+	{ "settings", 1, 1, OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL), 0,
+	  "settings MEMBER [--from everyone|email|nobody] [--email ADDR]",
+	  "Shows MEMBER's settings, or changes those given: whom MEMBER "
+	  "takes invitations from (everyone, by default; email: only people "
+	  "who give MEMBER's email address; nobody) and MEMBER's email "
+	  "address, which --from email needs.",
+	  cmd_settings_exec },
 	{ "info", 0, 0, 0, 0,
 	  "info",
 	  "Shows the daemon: its version, its clock and whether the clock is "
 	  "virtual, how many invitations are in each state, the connections, "
-	  "the deadlines waiting, the store, and the policy in force.",
+	  "the deadlines waiting, the store, and the policy in force: its "
+	  "rules, the limits on sending (off: none) and the health rules "
+	  "that restrict a sender, as in connreqd.conf.",
 	  cmd_info_exec },
 	{ "clock", 2, 2, 0, 0,
 	  "clock advance DURATION",
@@ -238,8 +361,10 @@ static const struct cmd_entry cmd_table[] = {
 	  "Ctrl-C: invitations received, accepted, expired, still pending "
 	  "after 14 days (the policy's stale after), withdrawn (when the "
 	  "policy tells the recipient), the ends of cooldowns, new "
-	  "connections. --all prints every member's events, the silent ones "
-	  "too (ignored invitations, removed connections). With --json each "
+	  "connections, warnings about limits, restrictions starting and "
+	  "ending, the progress of clean-up plans. --all prints every "
+	  "member's events, the silent ones too (ignored invitations, "
+	  "removed connections). With --json each "
 	  "event is one JSON object a line. Without --after only new events "
 	  "are shown; --after SEQ first replays those kept after event SEQ "
 	  "(--after 0: all that are kept, 30 days' worth by default). If "
@@ -391,6 +516,46 @@ text_put_usage(FILE *f, const char *prefix, const char *usage)
 	fputc('\n', f);
 }
 
+/* printf to stdout for lines with text from replies: %s for strings of
+ * ours, "%T" for a struct text, which is written cleaned, %u for a
+ * uint64_t. No widths. */
+static void
+ev_printf(const char *fmt, ...)
+{
+	va_list ap;
+	const char *s;
+	struct text t;
+
+	va_start(ap, fmt);
+	for (; *fmt != '\0'; fmt++) {
+		if (*fmt != '%') {
+			putchar(*fmt);
+			continue;
+		}
+		switch (*++fmt) {
+		case 'T':
+			t = va_arg(ap, struct text);
+			text_put(stdout, t.p, t.n);
+			break;
+		case 's':
+			s = va_arg(ap, const char *);
+			fputs(s, stdout);
+			break;
+		case 'u':
+			printf("%" PRIu64, va_arg(ap, uint64_t));
+			break;
+		default:
+			putchar('%');
+			if (*fmt == '\0')
+				fmt--;
+			else
+				putchar(*fmt);
+			break;
+		}
+	}
+	va_end(ap);
+}
+
 /* ---- Times ---- */
 
 /* "2026-01-22 00:00 UTC" */
@@ -516,6 +681,35 @@ obj_uint(const msgpack_object *map, const char *key, uint64_t *v)
 		return false;
 	*v = o->via.u64;
 	return true;
+}
+
+/* A float, or an integer as one. */
+static bool
+num_double(const msgpack_object *o, double *v)
+{
+	*v = 0;
+	if (o == NULL)
+		return false;
+	switch (o->type) {
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		*v = o->via.f64;
+		return true;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		*v = (double)o->via.u64;
+		return true;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		*v = (double)o->via.i64;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+obj_double(const msgpack_object *map, const char *key, double *v)
+{
+	return num_double(cr_get(map, key), v);
 }
 
 static bool
@@ -649,6 +843,44 @@ table_free(struct table *t)
 
 static int64_t ctx_now(struct cmd_ctx *ctx);
 
+/* Writes "`connreq [-s SOCKET] WORDS MEMBER`". */
+static void
+hint_command(const struct cmd_ctx *ctx, const char *words, const char *member)
+{
+	fputs("`connreq ", stderr);
+	if (ctx->socket_flag != NULL) {
+		fputs("-s ", stderr);
+		text_put_shell(stderr, ctx->socket_flag);
+		fputc(' ', stderr);
+	}
+	fprintf(stderr, "%s ", words);
+	text_put_shell(stderr, member);
+	fputc('`', stderr);
+}
+
+/* What to do about a refusal or a warning of code, where there is
+ * something to say. */
+static void
+call_hint(const struct cmd_ctx *ctx, const char *code)
+{
+	const char *name = ctx->entry->name;
+
+	if ((strcmp(code, "PENDING_CAP") == 0 ||
+	    strcmp(code, "PENDING_WARN") == 0) && ctx->sender != NULL) {
+		fputs("connreq: ", stderr);
+		hint_command(ctx, "advise", ctx->sender);
+		fputs(" says which to withdraw\n", stderr);
+	} else if (strcmp(code, "EMAIL_REQUIRED") == 0) {
+		if (strcmp(name, "send") == 0 || strcmp(name, "can-send") == 0)
+			fputs("connreq: give their email address with "
+			    "--email ADDR\n", stderr);
+		else if (strcmp(name, "resend") == 0)
+			fputs("connreq: a resend cannot give it: send anew "
+			    "with `connreq send FROM TO --email ADDR`\n",
+			    stderr);
+	}
+}
+
 /* Reports a refusal: on stderr, and with --json the error map on stdout. */
 static void
 call_refused(struct cmd_ctx *ctx, const struct cr_reply *r)
@@ -667,6 +899,7 @@ call_refused(struct cmd_ctx *ctx, const struct cr_reply *r)
 			fprintf(stderr, "connreq: you may try again %s (%s)\n",
 			    in, date);
 	}
+	call_hint(ctx, r->code);
 	if (ctx->json) {
 		cr_json_print(stdout, r->error);
 		putchar('\n');
@@ -698,23 +931,40 @@ call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
 	return 0;
 }
 
+/* server.info's result, asked once and kept until the end; NULL when
+ * connreqd cannot say. */
+static const msgpack_object *
+ctx_info(struct cmd_ctx *ctx)
+{
+	if (!ctx->have_info) {
+		ctx->have_info = true;
+		cr_request(ctx->client, "server.info");
+		if (cr_finish(ctx->client, &ctx->info) != 0)
+			return NULL;
+	}
+	return ctx->info.error == NULL ? ctx->info.result : NULL;
+}
+
 /* The daemon's clock, asked once (this machine's, when it cannot say). */
 static int64_t
 ctx_now(struct cmd_ctx *ctx)
 {
-	struct cr_reply r;
 	int64_t v;
 
 	if (ctx->have_now)
 		return ctx->now;
 	ctx->have_now = true;
 	ctx->now = (int64_t)time(NULL);
-	cr_request(ctx->client, "server.info");
-	if (cr_finish(ctx->client, &r) == 0 && r.error == NULL &&
-	    obj_int(r.result, "now", &v))
+	if (obj_int(ctx_info(ctx), "now", &v))
 		ctx->now = v;
-	cr_reply_free(&r);
 	return ctx->now;
+}
+
+/* A number in server.info's policy map; false when it is not there. */
+static bool
+ctx_policy(struct cmd_ctx *ctx, const char *key, uint64_t *v)
+{
+	return obj_uint(cr_get(ctx_info(ctx), "policy"), key, v);
 }
 
 /* With --json, prints the result map and returns true. */
@@ -726,6 +976,33 @@ out_json(struct cmd_ctx *ctx, const struct cr_reply *r)
 	cr_json_print(stdout, r->result);
 	putchar('\n');
 	return true;
+}
+
+/* The warnings a send or resend passed with, on stderr: "connreq: warning:
+ * CODE: message". */
+static void
+out_warnings(struct cmd_ctx *ctx, const msgpack_object *result)
+{
+	const msgpack_object *w = cr_get(result, "warnings"), *el;
+	struct text code, message;
+	char buf[32];
+	uint32_t i;
+
+	if (w == NULL || w->type != MSGPACK_OBJECT_ARRAY)
+		return;
+	fflush(stdout);		/* after the invitation, on a terminal */
+	for (i = 0; i < w->via.array.size; i++) {
+		el = &w->via.array.ptr[i];
+		obj_text(el, "code", &code);
+		obj_text(el, "message", &message);
+		fputs("connreq: warning: ", stderr);
+		text_put(stderr, code.p, code.n);
+		fputs(": ", stderr);
+		text_put(stderr, message.p, message.n);
+		fputc('\n', stderr);
+		snprintf(buf, sizeof buf, "%.*s", (int)code.n, code.p);
+		call_hint(ctx, buf);
+	}
 }
 
 /* "invitation 3: alice -> bob, pending, medium priority, sent 2d ago,
@@ -941,6 +1218,30 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 		    "(such as 90s, 30m, 12h, 21d, 3w): %s", v);
 	if ((v = a->opt[OPT_LIMIT]) != NULL && !parse_number(v, &a->limit))
 		return cmd_usage_error(e, "--limit: not a number: %s", v);
+	if ((v = a->opt[OPT_EXPIRES_IN]) != NULL &&
+	    (duration_parse(v, &a->expires_in) != 0 || a->expires_in == 0))
+		return cmd_usage_error(e, "--expires-in: not a duration "
+		    "(such as 12h, 30d, 3w): %s", v);
+	if ((v = a->opt[OPT_WINDOW]) != NULL &&
+	    (duration_parse(v, &a->window) != 0 || a->window == 0))
+		return cmd_usage_error(e, "--window: not a duration "
+		    "(such as 7d, 30d, 12w): %s", v);
+	if ((v = a->opt[OPT_PER_DAY]) != NULL &&
+	    (!parse_number(v, &a->per_day) || a->per_day == 0))
+		return cmd_usage_error(e, "--per-day: not a number from 1: %s",
+		    v);
+	if ((v = a->opt[OPT_MAX_PRIORITY]) != NULL &&
+	    !parse_word(v, priority_words))
+		return cmd_usage_error(e,
+		    "--max-priority: not high, medium or low: %s", v);
+	if ((v = a->opt[OPT_FROM]) != NULL && !parse_word(v, from_words))
+		return cmd_usage_error(e,
+		    "--from: not everyone, email or nobody: %s", v);
+	if ((v = a->opt[OPT_REASON]) != NULL && !parse_word(v, reason_words))
+		return cmd_usage_error(e,
+		    "--reason: not dont_know or spam: %s", v);
+	if ((v = a->opt[OPT_EMAIL]) != NULL && strchr(v, '@') == NULL)
+		return cmd_usage_error(e, "--email: not an address: %s", v);
 	return 0;
 }
 
@@ -1028,19 +1329,26 @@ static int
 cmd_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *note = a->opt[OPT_NOTE], *prio = a->opt[OPT_PRIORITY];
+	const char *email = a->opt[OPT_EMAIL];
 	const msgpack_object *inv;
 	msgpack_packer *pk;
 	struct cr_reply r;
 	int rc;
 
+	ctx->sender = a->argv[0];
 	pk = cr_request(ctx->client, "invite.send");
-	msgpack_pack_map(pk, 2 + (note != NULL) + (prio != NULL));
+	msgpack_pack_map(pk, 2 + (note != NULL) + (prio != NULL) +
+	    (email != NULL) + (a->opt[OPT_EXPIRES_IN] != NULL));
 	pk_kstr(pk, "from", a->argv[0]);
 	pk_kstr(pk, "to", a->argv[1]);
 	if (note != NULL)
 		pk_kstr(pk, "note", note);
 	if (prio != NULL)
 		pk_kstr(pk, "priority", prio);
+	if (email != NULL)
+		pk_kstr(pk, "email", email);
+	if (a->opt[OPT_EXPIRES_IN] != NULL)
+		pk_kuint(pk, "expires_in", a->expires_in);
 	if ((rc = call_finish(ctx, &r)) != 0)
 		return rc;
 	if (!out_json(ctx, &r)) {
@@ -1050,6 +1358,7 @@ cmd_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		if ((inv = cr_get(r.result, "invitation")) != NULL)
 			out_invitation(ctx, inv);
 	}
+	out_warnings(ctx, r.result);
 	cr_reply_free(&r);
 	return EXIT_DONE;
 }
@@ -1156,6 +1465,7 @@ cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 
 	if ((rc = cmd_id(ctx->entry, a->argv[1], &id)) != 0)
 		return rc;
+	ctx->sender = a->argv[0];
 	pk = cr_request(ctx->client, "invite.resend");
 	msgpack_pack_map(pk, 2 + (note != NULL));
 	pk_kstr(pk, "actor", a->argv[0]);
@@ -1173,6 +1483,7 @@ cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 			    (int)v.to.n, v.to.p);
 		out_invitation(ctx, inv);
 	}
+	out_warnings(ctx, r.result);
 	cr_reply_free(&r);
 	return EXIT_DONE;
 }
@@ -1391,6 +1702,831 @@ cmd_disconnect_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return EXIT_DONE;
 }
 
+/* ---- Limits, health, advice, plans, settings ---- */
+
+/* The width to fit: the terminal's, or $COLUMNS, or 80. */
+static size_t
+term_width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	uint64_t v;
+
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env != NULL && parse_number(env, &v) && v > 0 && v < 10000)
+		return (size_t)v;
+	return 80;
+}
+
+/* Colour on a terminal only, and never with NO_COLOR (no-color.org). */
+static bool
+use_colour(void)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0') &&
+	    term != NULL && strcmp(term, "dumb") != 0;
+}
+
+/* A rate as a percentage: "30%", "57%"; "33.5%" with tenths when
+ * precise and they are not 0. */
+static void
+rate_put(double r, bool precise, char *buf, size_t n)
+{
+	long tenths = r > 0 ? (long)(r * 1000 + 0.5) : 0;
+
+	if (precise && tenths % 10 != 0)
+		snprintf(buf, n, "%ld.%ld%%", tenths / 10, tenths % 10);
+	else
+		snprintf(buf, n, "%ld%%", (tenths + 5) / 10);
+}
+
+/* A limit: "3", or "off" for 0. */
+static void
+limit_put(uint64_t v, char *buf, size_t n)
+{
+	if (v == 0)
+		snprintf(buf, n, "off");
+	else
+		snprintf(buf, n, "%" PRIu64, v);
+}
+
+/* One row of a quota table: LABEL USED LIMIT NOTE. */
+static void
+quota_row(struct table *t, const char *label, uint64_t used, uint64_t limit,
+    const char *note)
+{
+	char lim[24];
+
+	limit_put(limit, lim, sizeof lim);
+	table_add(t, label, strlen(label), 0);
+	table_addf(t, "%" PRIu64, used);
+	table_add(t, lim, strlen(lim), 0);
+	if (note == NULL || note[0] == '\0')
+		note = limit > 0 && used >= limit ? "reached" : "";
+	table_add(t, note, strlen(note), 0);
+}
+
+/* The rows of a quota map shared by can-send and stats: this week, today,
+ * pending (with its warning). */
+static void
+quota_rows(struct table *t, const msgpack_object *q, uint64_t pending)
+{
+	uint64_t used, limit, warn, max;
+	char note[64];
+
+	obj_uint(q, "week_used", &used);
+	obj_uint(q, "week_limit", &limit);
+	quota_row(t, "sent this week", used, limit, NULL);
+	obj_uint(q, "day_used", &used);
+	obj_uint(q, "day_limit", &limit);
+	quota_row(t, "sent today", used, limit, NULL);
+	obj_uint(q, "pending_warn", &warn);
+	obj_uint(q, "pending_max", &max);
+	if (max > 0 && pending >= max)
+		snprintf(note, sizeof note, "reached");
+	else if (warn == 0)
+		snprintf(note, sizeof note, "no warning");
+	else
+		snprintf(note, sizeof note, "warning at %" PRIu64 "%s", warn,
+		    pending >= warn ? ": reached" : "");
+	quota_row(t, "pending", pending, max, note);
+}
+
+static void
+quota_table_init(struct table *t)
+{
+	static const char *const head[] = { "QUOTA", "USED", "LIMIT", "" };
+
+	table_init(t, 4, head);
+}
+
+/* "alice may invite bob again in 3w (2026-01-22 00:00 UTC)", as fits the
+ * refusal. */
+static void
+out_retry(struct cmd_ctx *ctx, const char *from, const char *to,
+    struct text code, int64_t at)
+{
+	int64_t now = ctx_now(ctx);
+	char in[32], date[48];
+
+	time_put_in(now, at, in, sizeof in);
+	time_put_date(at, date, sizeof date);
+	text_put(stdout, from, strlen(from));
+	if (text_is(code, "COOLDOWN") || text_is(code, "PAIR_LIMIT")) {
+		fputs(" may invite ", stdout);
+		text_put(stdout, to, strlen(to));
+		fputs(" again", stdout);
+	} else
+		fputs(" may send invitations again", stdout);
+	if (at <= now)
+		puts(" now");
+	else
+		printf(" %s (%s)\n", in, date);
+}
+
+static int
+cmd_can_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *email = a->opt[OPT_EMAIL];
+	const msgpack_object *o, *q;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct table t;
+	struct text code, message;
+	uint64_t used, limit, pending, window;
+	int64_t retry;
+	char label[96], note[48], d[16], buf[32];
+	bool allowed = false;
+	int rc;
+
+	ctx->sender = a->argv[0];
+	pk = cr_request(ctx->client, "invite.can_send");
+	msgpack_pack_map(pk, 2 + (email != NULL));
+	pk_kstr(pk, "from", a->argv[0]);
+	pk_kstr(pk, "to", a->argv[1]);
+	if (email != NULL)
+		pk_kstr(pk, "email", email);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if ((o = cr_get(r.result, "allowed")) != NULL &&
+	    o->type == MSGPACK_OBJECT_BOOLEAN)
+		allowed = o->via.boolean;
+	obj_text(r.result, "code", &code);
+	if (out_json(ctx, &r))
+		goto out;
+	if (allowed) {
+		fputs("yes: ", stdout);
+		text_put(stdout, a->argv[0], strlen(a->argv[0]));
+		fputs(" may invite ", stdout);
+		text_put(stdout, a->argv[1], strlen(a->argv[1]));
+		putchar('\n');
+	} else {
+		obj_text(r.result, "message", &message);
+		fputs("no: ", stdout);
+		text_put(stdout, code.p, code.n);
+		fputs(": ", stdout);
+		text_put(stdout, message.p, message.n);
+		putchar('\n');
+		if (obj_int(r.result, "retry_at", &retry) && retry > 0)
+			out_retry(ctx, a->argv[0], a->argv[1], code, retry);
+	}
+	q = cr_get(r.result, "quota");
+	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
+		putchar('\n');
+		quota_table_init(&t);
+		obj_uint(q, "pending", &pending);
+		quota_rows(&t, q, pending);
+		obj_uint(q, "pair_used", &used);
+		obj_uint(q, "pair_limit", &limit);
+		note[0] = '\0';
+		if (ctx_policy(ctx, "pair_window", &window)) {
+			time_put_duration(window, d, sizeof d);
+			snprintf(note, sizeof note, "within %s%s", d,
+			    limit > 0 && used >= limit ? ": reached" : "");
+		}
+		snprintf(label, sizeof label, "sent to %s", a->argv[1]);
+		quota_row(&t, label, used, limit, note);
+		table_print(&t);
+		table_free(&t);
+	}
+out:
+	if (!allowed) {
+		snprintf(buf, sizeof buf, "%.*s", (int)code.n, code.p);
+		call_hint(ctx, buf);
+	}
+	cr_reply_free(&r);
+	return allowed ? EXIT_DONE : EXIT_REFUSED;
+}
+
+static int
+cmd_report_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *reason = a->opt[OPT_REASON];
+	const msgpack_object *inv;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct inv_view v;
+	uint64_t id;
+	int rc;
+
+	if (reason == NULL)
+		return cmd_usage_error(ctx->entry,
+		    "report: say why with --reason dont_know or --reason spam");
+	if ((rc = cmd_id(ctx->entry, a->argv[1], &id)) != 0)
+		return rc;
+	pk = cr_request(ctx->client, "invite.report");
+	msgpack_pack_map(pk, 3);
+	pk_kstr(pk, "actor", a->argv[0]);
+	pk_kuint(pk, "id", id);
+	pk_kstr(pk, "reason", reason);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (!out_json(ctx, &r) &&
+	    (inv = cr_get(r.result, "invitation")) != NULL) {
+		inv_read(inv, &v);
+		out_invitation(ctx, inv);
+		if (strcmp(reason, "spam") == 0)
+			ev_printf("%T reported it as spam: it is ignored, and "
+			    "%T is not told\n", v.to, v.from);
+		else
+			ev_printf("%T reported not knowing %T: the invitation "
+			    "is ignored, %T is not told and may not invite %T "
+			    "again\n", v.to, v.from, v.from, v.to);
+	}
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+/* Cuts the cells of the last column so that the rows fit in width
+ * (that column keeps min characters at least). */
+static void
+table_fit(struct table *t, size_t width, size_t min)
+{
+	size_t widths[TABLE_COLS_MAX], used = 0, avail, i, c, w, last;
+	char *cut;
+
+	memset(widths, 0, sizeof widths);
+	last = t->ncols - 1;
+	for (i = 0; i < t->ncells; i++) {
+		c = i % t->ncols;
+		w = utf8_chars(t->cell[i], strlen(t->cell[i]));
+		if (w > widths[c])
+			widths[c] = w;
+	}
+	for (c = 0; c < last; c++)
+		used += widths[c] + 2;
+	avail = width > used + min ? width - used : min;
+	for (i = t->ncols + last; i < t->ncells; i += t->ncols) {
+		if (utf8_chars(t->cell[i], strlen(t->cell[i])) <= avail)
+			continue;
+		cut = text_clean(t->cell[i], strlen(t->cell[i]), avail);
+		free(t->cell[i]);
+		t->cell[i] = cut;
+	}
+}
+
+static int
+cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	static const char *const head[] = {
+		"ID", "TO", "AGE", "PRIORITY", "ADVICE", "REASON"
+	};
+	const msgpack_object *items, *o;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct table t;
+	struct text to, prio, advice, reason;
+	uint64_t id, age, withdraw = 0;
+	char buf[32];
+	size_t i;
+	uint32_t k;
+	int rc;
+
+	pk = cr_request(ctx->client, "invite.advise");
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "member", a->argv[0]);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (out_json(ctx, &r))
+		goto out;
+	if ((items = obj_items(r.result)) == NULL ||
+	    items->via.array.size == 0) {
+		fputs("nothing to advise: ", stdout);
+		text_put(stdout, a->argv[0], strlen(a->argv[0]));
+		puts(" has no pending invitations");
+		goto out;
+	}
+	table_init(&t, 6, head);
+	for (k = 0; k < items->via.array.size; k++) {
+		o = &items->via.array.ptr[k];
+		obj_uint(o, "id", &id);
+		obj_text(o, "to", &to);
+		obj_uint(o, "age", &age);
+		obj_text(o, "priority", &prio);
+		obj_text(o, "advice", &advice);
+		obj_text(o, "reason", &reason);
+		table_addf(&t, "%" PRIu64, id);
+		table_add(&t, to.p, to.n, 0);
+		if (age < 60)
+			snprintf(buf, sizeof buf, "just now");
+		else
+			duration_short(age, buf, sizeof buf);
+		table_add(&t, buf, strlen(buf), 0);
+		table_add(&t, prio.p, prio.n, 0);
+		/* let_expire: "let expire" */
+		snprintf(buf, sizeof buf, "%.*s", (int)advice.n, advice.p);
+		for (i = 0; buf[i] != '\0'; i++)
+			if (buf[i] == '_')
+				buf[i] = ' ';
+		table_add(&t, buf, strlen(buf), 0);
+		table_add(&t, reason.p, reason.n, 0);
+		if (text_is(advice, "withdraw"))
+			withdraw++;
+	}
+	table_fit(&t, term_width(), 12);
+	table_print(&t);
+	table_free(&t);
+	if (withdraw > 0) {
+		fputs("`connreq ", stdout);
+		if (ctx->socket_flag != NULL) {
+			fputs("-s ", stdout);
+			text_put_shell(stdout, ctx->socket_flag);
+			putchar(' ');
+		}
+		fputs("cleanup ", stdout);
+		text_put_shell(stdout, a->argv[0]);
+		printf("` withdraws the %" PRIu64 " marked withdraw, a few a "
+		    "day\n", withdraw);
+	}
+out:
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+/* A plan as the daemon returns it. */
+struct plan_view {
+	uint64_t id, per_day, older_than, total, done, skipped;
+	struct text member, state, max_priority;
+	int64_t created_at, next_at, ends_at;
+	const msgpack_object *schedule;
+};
+
+static void
+plan_read(const msgpack_object *o, struct plan_view *v)
+{
+	memset(v, 0, sizeof *v);
+	obj_uint(o, "id", &v->id);
+	obj_text(o, "member", &v->member);
+	obj_text(o, "state", &v->state);
+	obj_uint(o, "per_day", &v->per_day);
+	obj_uint(o, "older_than", &v->older_than);
+	obj_text(o, "max_priority", &v->max_priority);
+	obj_uint(o, "total", &v->total);
+	obj_uint(o, "done", &v->done);
+	obj_uint(o, "skipped", &v->skipped);
+	obj_int(o, "created_at", &v->created_at);
+	obj_int(o, "next_at", &v->next_at);
+	obj_int(o, "ends_at", &v->ends_at);
+	v->schedule = cr_get(o, "schedule");
+	if (v->schedule != NULL && v->schedule->type != MSGPACK_OBJECT_ARRAY)
+		v->schedule = NULL;
+}
+
+static uint64_t
+plan_left(const struct plan_view *v)
+{
+	return v->total > v->done + v->skipped ?
+	    v->total - v->done - v->skipped : 0;
+}
+
+/* "medium or low priority" */
+static const char *
+plan_priorities(struct text max)
+{
+	if (text_is(max, "high"))
+		return "any priority";
+	if (text_is(max, "low"))
+		return "low priority";
+	return "medium or low priority";
+}
+
+/* The schedule to come: a row a day, at most 7 (the first 5, "...", the
+ * last). */
+static void
+plan_put_schedule(struct cmd_ctx *ctx, const struct plan_view *v)
+{
+	static const char *const head[] = { "DAY", "WHEN", "WITHDRAWALS" };
+	const msgpack_object *el;
+	struct table t;
+	uint64_t count;
+	int64_t at, now = ctx_now(ctx);
+	uint32_t i, n;
+	char when[48];
+
+	if (v->schedule == NULL || v->schedule->via.array.size == 0)
+		return;
+	putchar('\n');
+	n = v->schedule->via.array.size;
+	table_init(&t, 3, head);
+	for (i = 0; i < n; i++) {
+		if (n > 7 && i == 5) {
+			table_addf(&t, "... %" PRIu32 " more days", n - 6);
+			table_add(&t, "", 0, 0);
+			table_add(&t, "", 0, 0);
+			i = n - 2;
+			continue;
+		}
+		el = &v->schedule->via.array.ptr[i];
+		obj_int(el, "at", &at);
+		obj_uint(el, "count", &count);
+		time_put_date(at, when, sizeof when);
+		table_add(&t, when, strlen(when), 0);
+		time_put_in(now, at, when, sizeof when);
+		table_add(&t, when, strlen(when), 0);
+		table_addf(&t, "%" PRIu64, count);
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+/* "`connreq plan-cancel alice 7` stops it" */
+static void
+plan_put_cancel_hint(const struct cmd_ctx *ctx, const struct plan_view *v)
+{
+	char *m = xstrndup(v->member.p, v->member.n);
+
+	fputs("`connreq ", stdout);
+	if (ctx->socket_flag != NULL) {
+		fputs("-s ", stdout);
+		text_put_shell(stdout, ctx->socket_flag);
+		putchar(' ');
+	}
+	fputs("plan-cancel ", stdout);
+	text_put_shell(stdout, m);
+	printf(" %" PRIu64 "` stops it\n", v->id);
+	free(m);
+}
+
+static int
+cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const msgpack_object *plan;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct plan_view v;
+	int64_t now;
+	char d[16], in[32], date[48];
+	int rc;
+
+	pk = cr_request(ctx->client, "plan.withdraw_stale");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_OLDER_THAN] != NULL) +
+	    (a->opt[OPT_PER_DAY] != NULL) +
+	    (a->opt[OPT_MAX_PRIORITY] != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_OLDER_THAN] != NULL)
+		pk_kuint(pk, "older_than", a->older_than);
+	if (a->opt[OPT_PER_DAY] != NULL)
+		pk_kuint(pk, "per_day", a->per_day);
+	if (a->opt[OPT_MAX_PRIORITY] != NULL)
+		pk_kstr(pk, "max_priority", a->opt[OPT_MAX_PRIORITY]);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (out_json(ctx, &r) || (plan = cr_get(r.result, "plan")) == NULL)
+		goto out;
+	plan_read(plan, &v);
+	now = ctx_now(ctx);
+	time_put_duration(v.older_than, d, sizeof d);
+	ev_printf("plan %u for %T: withdraw %u pending invitation%s, %u a "
+	    "day\n", v.id, v.member, v.total, v.total == 1 ? "" : "s",
+	    v.per_day);
+	ev_printf("  (sent %s ago or more, of %s; lowest priority and oldest "
+	    "first)\n", d, plan_priorities(v.max_priority));
+	if (a->opt[OPT_PER_DAY] != NULL && v.per_day < a->per_day)
+		printf("  (not %" PRIu64 " a day: the policy allows %" PRIu64
+		    " withdrawals a day)\n", a->per_day, v.per_day);
+	printf("withdrawn now  %" PRIu64, v.done);
+	if (v.skipped > 0)
+		printf(" (%" PRIu64 " no longer pending)", v.skipped);
+	printf("\nto go          %" PRIu64 "\n", plan_left(&v));
+	if (!text_is(v.state, "active")) {
+		printf("the plan is %.*s\n", (int)v.state.n, v.state.p);
+		goto out;
+	}
+	plan_put_schedule(ctx, &v);
+	putchar('\n');
+	if (v.ends_at > 0) {
+		time_put_in(now, v.ends_at, in, sizeof in);
+		time_put_date(v.ends_at, date, sizeof date);
+		printf("it ends %s (%s), if nothing is answered meanwhile\n",
+		    in, date);
+	}
+	plan_put_cancel_hint(ctx, &v);
+out:
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+static int
+cmd_plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	static const char *const head[] = {
+		"ID", "STATE", "WITHDRAWN", "SKIPPED", "PER DAY", "NEXT",
+		"ENDS", "MADE"
+	};
+	const msgpack_object *items;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct plan_view v;
+	struct table t;
+	int64_t now;
+	char when[48];
+	uint32_t k;
+	int rc;
+
+	pk = cr_request(ctx->client, "plan.list");
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "member", a->argv[0]);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (out_json(ctx, &r))
+		goto out;
+	if ((items = obj_items(r.result)) == NULL ||
+	    items->via.array.size == 0) {
+		fputs("no clean-up plans for ", stdout);
+		text_put(stdout, a->argv[0], strlen(a->argv[0]));
+		putchar('\n');
+		goto out;
+	}
+	now = ctx_now(ctx);
+	table_init(&t, 8, head);
+	for (k = 0; k < items->via.array.size; k++) {
+		plan_read(&items->via.array.ptr[k], &v);
+		table_addf(&t, "%" PRIu64, v.id);
+		table_add(&t, v.state.p, v.state.n, 0);
+		table_addf(&t, "%" PRIu64 " of %" PRIu64, v.done, v.total);
+		table_addf(&t, "%" PRIu64, v.skipped);
+		table_addf(&t, "%" PRIu64, v.per_day);
+		if (v.next_at > 0)
+			time_put_in(now, v.next_at, when, sizeof when);
+		else
+			snprintf(when, sizeof when, "-");
+		table_add(&t, when, strlen(when), 0);
+		if (v.ends_at > 0)
+			time_put_date(v.ends_at, when, sizeof when);
+		else
+			snprintf(when, sizeof when, "-");
+		table_add(&t, when, strlen(when), 0);
+		time_put_ago(now, v.created_at, when, sizeof when);
+		table_add(&t, when, strlen(when), 0);
+	}
+	table_print(&t);
+	table_free(&t);
+out:
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+static int
+cmd_plan_cancel_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const msgpack_object *plan;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct plan_view v;
+	uint64_t id;
+	int rc;
+
+	if (!parse_number(a->argv[1], &id))
+		return cmd_usage_error(ctx->entry, "not a plan id: %s",
+		    a->argv[1]);
+	pk = cr_request(ctx->client, "plan.cancel");
+	msgpack_pack_map(pk, 2);
+	pk_kstr(pk, "actor", a->argv[0]);
+	pk_kuint(pk, "id", id);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (!out_json(ctx, &r) && (plan = cr_get(r.result, "plan")) != NULL) {
+		plan_read(plan, &v);
+		printf("plan %" PRIu64 " is cancelled: it withdrew %" PRIu64
+		    " of %" PRIu64 "; the %" PRIu64 " left stay pending\n",
+		    v.id, v.done, v.total, plan_left(&v));
+	}
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+/* The acceptance rate on a bar of STATS_BAR cells, the healthy band
+ * marked by a '|' at each end and labelled below:
+ *
+ *   [############|########|#######...................]
+ *                30%      50%
+ */
+#define STATS_BAR 40
+#define STATS_INDENT 13
+
+static int
+bar_at(double r)
+{
+	int at = r > 0 ? (int)(r * STATS_BAR + 0.5) : 0;
+
+	return at > STATS_BAR ? STATS_BAR : at;
+}
+
+static void
+stats_bar(double rate, bool have_rate, double lo, double hi,
+    struct text health)
+{
+	int fill = have_rate ? bar_at(rate) : 0, a = bar_at(lo), b = bar_at(hi);
+	int i, col_a, col_b;
+	bool colour = use_colour();
+	const char *on = "";
+	char la[16], lb[16];
+
+	if (colour)
+		on = text_is(health, "healthy") ? "\033[32m" :
+		    text_is(health, "low") ? "\033[31m" : "\033[33m";
+	printf("%*s[", STATS_INDENT, "");
+	for (i = 0; i <= STATS_BAR; i++) {
+		if (i == a || i == b)
+			fputs(colour ? "\033[1m|\033[0m" : "|", stdout);
+		if (i == STATS_BAR)
+			break;
+		if (i < fill)
+			printf("%s#%s", on, colour ? "\033[0m" : "");
+		else
+			putchar('.');
+	}
+	puts("]");
+	/* The labels, under the marks. */
+	rate_put(lo, true, la, sizeof la);
+	rate_put(hi, true, lb, sizeof lb);
+	col_a = STATS_INDENT + 1 + a;
+	col_b = STATS_INDENT + 1 + b + (a != b);
+	if (col_b - col_a > (int)strlen(la))
+		printf("%*s%s%*s%s  the healthy band\n", col_a, "", la,
+		    col_b - col_a - (int)strlen(la), "", lb);
+	else
+		printf("%*s%s-%s  the healthy band\n", col_a, "", la, lb);
+}
+
+static int
+cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	static const char *const counts[] = {
+		"sent", "accepted", "withdrawn", "expired", "pending"
+	};
+	const msgpack_object *band, *q;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct table t;
+	struct text member, health;
+	uint64_t window, v, accepted, withdrawn, expired, pending, decided;
+	uint64_t need = 0;
+	int64_t until, now;
+	double rate = 0, lo = 0.30, hi = 0.50;
+	bool have_rate;
+	char d[16], buf[32], in[32], date[48];
+	size_t i;
+	int rc;
+
+	pk = cr_request(ctx->client, "stats.get");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_WINDOW] != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_WINDOW] != NULL)
+		pk_kuint(pk, "window", a->window);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (out_json(ctx, &r))
+		goto out;
+	now = ctx_now(ctx);
+	obj_text(r.result, "member", &member);
+	obj_uint(r.result, "window", &window);
+	obj_text(r.result, "health", &health);
+	obj_uint(r.result, "accepted", &accepted);
+	obj_uint(r.result, "withdrawn", &withdrawn);
+	obj_uint(r.result, "expired", &expired);
+	obj_uint(r.result, "pending", &pending);
+	decided = accepted + withdrawn + expired;
+	have_rate = obj_double(r.result, "acceptance_rate", &rate);
+	band = cr_get(r.result, "healthy_band");
+	if (band != NULL && band->type == MSGPACK_OBJECT_ARRAY &&
+	    band->via.array.size == 2) {
+		num_double(&band->via.array.ptr[0], &lo);
+		num_double(&band->via.array.ptr[1], &hi);
+	}
+
+	time_put_duration(window, d, sizeof d);
+	time_put_date(now, date, sizeof date);
+	ev_printf("%T over the last %s (to %s)\n\n", member, d, date);
+	for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		obj_uint(r.result, counts[i], &v);
+		printf("%-*s%" PRIu64 "\n", STATS_INDENT, counts[i], v);
+	}
+	printf("\nacceptance   ");
+	if (have_rate) {
+		rate_put(rate, false, buf, sizeof buf);
+		printf("%s of %" PRIu64 " decided (accepted, withdrawn or "
+		    "expired)\n", buf, decided);
+	} else
+		printf("none decided yet\n");
+	stats_bar(rate, have_rate, lo, hi, health);
+	printf("health       ");
+	if (text_is(health, "healthy"))
+		puts("healthy");
+	else if (text_is(health, "low")) {
+		rate_put(lo, true, buf, sizeof buf);
+		printf("low: under %s accepted\n", buf);
+	} else if (text_is(health, "insufficient_data")) {
+		if (ctx_policy(ctx, "restrict_min_decided", &need) &&
+		    need > decided)
+			printf("not enough decided yet (%" PRIu64 " of %"
+			    PRIu64 ")\n", decided, need);
+		else
+			puts("not enough decided yet");
+	} else
+		ev_printf("%T\n", health);
+	printf("restricted   ");
+	if (obj_int(r.result, "restricted_until", &until) && until > 0) {
+		time_put_in(now, until, in, sizeof in);
+		time_put_date(until, date, sizeof date);
+		printf("yes, may not send until %s (%s)\n", date, in);
+	} else
+		puts("no");
+	q = cr_get(r.result, "quota");
+	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
+		putchar('\n');
+		quota_table_init(&t);
+		quota_rows(&t, q, pending);
+		table_print(&t);
+		table_free(&t);
+	}
+out:
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+/* block and unblock. */
+static int
+cmd_block_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	bool on = strcmp(ctx->entry->name, "block") == 0;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	int rc;
+
+	pk = cr_request(ctx->client, on ? "member.block" : "member.unblock");
+	msgpack_pack_map(pk, 2);
+	pk_kstr(pk, "actor", a->argv[0]);
+	pk_kstr(pk, "other", a->argv[1]);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (!out_json(ctx, &r)) {
+		text_put(stdout, a->argv[0], strlen(a->argv[0]));
+		fputs(on ? " blocked " : " unblocked ", stdout);
+		text_put(stdout, a->argv[1], strlen(a->argv[1]));
+		if (on)
+			fputs(": neither may invite the other\nany pending "
+			    "invitation or connection between them is gone",
+			    stdout);
+		putchar('\n');
+	}
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+static int
+cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL];
+	msgpack_packer *pk;
+	struct cr_reply r;
+	struct text member, who, addr;
+	int rc;
+
+	if (from == NULL && email == NULL) {
+		pk = cr_request(ctx->client, "member.settings.get");
+		msgpack_pack_map(pk, 1);
+	} else {
+		pk = cr_request(ctx->client, "member.settings.set");
+		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL));
+	}
+	pk_kstr(pk, "member", a->argv[0]);
+	if (from != NULL)
+		pk_kstr(pk, "invitations_from", from);
+	if (email != NULL)
+		pk_kstr(pk, "email", email);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (out_json(ctx, &r))
+		goto out;
+	obj_text(r.result, "member", &member);
+	obj_text(r.result, "invitations_from", &who);
+	printf("%-18s", "member");
+	ev_printf("%T\n", member);
+	printf("%-18s", "invitations from");
+	ev_printf("%T", who);
+	if (text_is(who, "everyone"))
+		fputs(" (anyone may invite)", stdout);
+	else if (text_is(who, "email"))
+		fputs(" (only people who give the email address)", stdout);
+	else if (text_is(who, "nobody"))
+		fputs(" (no one may invite)", stdout);
+	putchar('\n');
+	printf("%-18s", "email");
+	if (obj_text(r.result, "email", &addr))
+		ev_printf("%T\n", addr);
+	else
+		puts("none");
+out:
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+/* ---- info, clock ---- */
+
 /* One "label: value" line of info. */
 static void info_line(const char *label, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -1407,70 +2543,165 @@ info_line(const char *label, const char *fmt, ...)
 	putchar('\n');
 }
 
-static bool
-info_key_is(const msgpack_object *key, const char *const *words)
+/* How a policy value is shown. */
+enum pol_kind {
+	PK_DURATION,	/* "21d" */
+	PK_DURATIONS,	/* "21d, 90d" */
+	PK_COUNT,	/* "300" */
+	PK_LIMIT,	/* "100", or "off" for 0 */
+	PK_BYTES,	/* "64K" */
+	PK_BOOL,	/* "yes" */
+	PK_RATE		/* "30%" */
+};
+
+/* The policy's keys, grouped as in connreqd.conf. */
+static const struct pol_key {
+	const char *group;
+	const char *key;
+	enum pol_kind kind;
+} pol_keys[] = {
+	{ "policy", "expire_after", PK_DURATION },
+	{ "policy", "max_expire_after", PK_DURATION },
+	{ "policy", "stale_after", PK_DURATION },
+	{ "policy", "resend_cooldown", PK_DURATIONS },
+	{ "policy", "note_max_chars", PK_COUNT },
+	{ "policy", "notify_recipient_on_withdraw", PK_BOOL },
+	{ "policy", "mutual_invite_connects", PK_BOOL },
+	{ "policy", "events_retention", PK_DURATION },
+	{ "limits", "sends_per_week", PK_LIMIT },
+	{ "limits", "sends_per_day", PK_LIMIT },
+	{ "limits", "pending_warn", PK_LIMIT },
+	{ "limits", "pending_max", PK_LIMIT },
+	{ "limits", "invites_per_pair", PK_LIMIT },
+	{ "limits", "pair_window", PK_DURATION },
+	{ "limits", "withdrawals_per_day", PK_LIMIT },
+	{ "limits", "duplicate_note_warn", PK_LIMIT },
+	{ "health", "healthy_rate", PK_RATE },
+	{ "health", "restrict_below_rate", PK_RATE },
+	{ "health", "restrict_min_decided", PK_COUNT },
+	{ "health", "reports_to_restrict", PK_LIMIT },
+	{ "health", "reports_window", PK_DURATION },
+	{ "health", "restrict_for", PK_DURATION },
+	{ "server", "max_clients", PK_COUNT },
+	{ "server", "max_message_bytes", PK_BYTES },
+};
+#define POL_KEYS (sizeof pol_keys / sizeof pol_keys[0])
+
+/* A policy value as its kind says (a kind guessed from the value for keys
+ * this connreq does not know). */
+static void
+info_policy_value(const msgpack_object *val, enum pol_kind kind, char *value,
+    size_t len)
 {
-	for (; *words != NULL; words++)
-		if (proto_obj_is_str(key, *words))
-			return true;
-	return false;
+	const msgpack_object *el;
+	double rate;
+	size_t off;
+	uint32_t j;
+
+	if (val->type == MSGPACK_OBJECT_BOOLEAN)
+		snprintf(value, len, "%s", val->via.boolean ? "yes" : "no");
+	else if (val->type == MSGPACK_OBJECT_ARRAY) {
+		/* A list of durations: "21d, 90d". */
+		value[0] = '\0';
+		for (j = 0, off = 0; j < val->via.array.size &&
+		    off + 24 < len; j++) {
+			el = &val->via.array.ptr[j];
+			if (j > 0)
+				off += (size_t)snprintf(value + off, len - off,
+				    ", ");
+			if (el->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+				time_put_duration(el->via.u64, value + off,
+				    len - off);
+			off = strlen(value);
+		}
+	} else if (val->type == MSGPACK_OBJECT_FLOAT32 ||
+	    val->type == MSGPACK_OBJECT_FLOAT64 || kind == PK_RATE) {
+		if (num_double(val, &rate))
+			rate_put(rate, true, value, len);
+		else
+			snprintf(value, len, "?");
+	} else if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		snprintf(value, len, "?");
+	else if (kind == PK_DURATION)
+		time_put_duration(val->via.u64, value, len);
+	else if (kind == PK_BYTES)
+		size_put(val->via.u64, value, len);
+	else if (kind == PK_LIMIT)
+		limit_put(val->via.u64, value, len);
+	else
+		snprintf(value, len, "%" PRIu64, val->via.u64);
 }
 
-/* The policy map, key by key: durations as "21d", sizes as "64K". */
+/* "  sends per week                100" */
+static void
+info_policy_line(const msgpack_object_kv *kv, enum pol_kind kind)
+{
+	char label[64], value[128];
+	size_t i, n;
+
+	n = kv->key.via.str.size < sizeof label - 1 ?
+	    kv->key.via.str.size : sizeof label - 1;
+	memcpy(label, kv->key.via.str.ptr, n);
+	label[n] = '\0';
+	for (i = 0; i < n; i++)
+		if (label[i] == '_' || (unsigned char)label[i] < 0x20 ||
+		    label[i] == 0x7f)
+			label[i] = ' ';
+	info_policy_value(&kv->val, kind, value, sizeof value);
+	printf("  %-30s%s\n", label, value);
+}
+
+/* The policy map in groups (policy, limits, health, server), durations as
+ * "21d", rates as "30%", a limit of 0 as "off"; keys this connreq does
+ * not know last, under "other". */
 static void
 info_policy(const msgpack_object *policy)
 {
-	static const char *const durations[] = {
-		"expire_after", "resend_cooldown", "stale_after",
-		"events_retention", NULL
+	static const char *const groups[] = {
+		"policy", "limits", "health", "server"
 	};
 	const msgpack_object_kv *kv;
-	const msgpack_object *el;
-	char label[64], value[128];
-	size_t i, n, off;
-	uint32_t k, j;
+	enum pol_kind kind;
+	size_t g, i, n;
+	uint32_t k;
+	bool known, head;
 
 	if (policy == NULL || policy->type != MSGPACK_OBJECT_MAP)
 		return;
-	printf("policy\n");
+	for (g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+		head = false;
+		for (i = 0; i < POL_KEYS; i++) {
+			if (strcmp(pol_keys[i].group, groups[g]) != 0)
+				continue;
+			for (k = 0; k < policy->via.map.size; k++) {
+				kv = &policy->via.map.ptr[k];
+				if (!proto_obj_is_str(&kv->key,
+				    pol_keys[i].key))
+					continue;
+				if (!head)
+					printf("%s\n", groups[g]);
+				head = true;
+				info_policy_line(kv, pol_keys[i].kind);
+				break;
+			}
+		}
+	}
+	head = false;
 	for (k = 0; k < policy->via.map.size; k++) {
 		kv = &policy->via.map.ptr[k];
 		if (kv->key.type != MSGPACK_OBJECT_STR)
 			continue;
-		n = kv->key.via.str.size < sizeof label - 1 ?
-		    kv->key.via.str.size : sizeof label - 1;
-		memcpy(label, kv->key.via.str.ptr, n);
-		label[n] = '\0';
-		for (i = 0; i < n; i++)
-			if (label[i] == '_')
-				label[i] = ' ';
-		if (kv->val.type == MSGPACK_OBJECT_BOOLEAN)
-			snprintf(value, sizeof value, "%s",
-			    kv->val.via.boolean ? "yes" : "no");
-		else if (kv->val.type == MSGPACK_OBJECT_ARRAY) {
-			/* A list of durations: "21d, 90d". */
-			value[0] = '\0';
-			for (j = 0, off = 0; j < kv->val.via.array.size &&
-			    off + 24 < sizeof value; j++) {
-				el = &kv->val.via.array.ptr[j];
-				if (j > 0)
-					off += (size_t)snprintf(value + off,
-					    sizeof value - off, ", ");
-				if (el->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-					time_put_duration(el->via.u64,
-					    value + off, sizeof value - off);
-				off = strlen(value);
-			}
-		} else if (kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-			snprintf(value, sizeof value, "?");
-		else if (info_key_is(&kv->key, durations))
-			time_put_duration(kv->val.via.u64, value, sizeof value);
-		else if (n > 6 && strcmp(label + n - 6, " bytes") == 0)
-			size_put(kv->val.via.u64, value, sizeof value);
-		else
-			snprintf(value, sizeof value, "%" PRIu64,
-			    kv->val.via.u64);
-		printf("  %-30s%s\n", label, value);
+		for (i = 0, known = false; i < POL_KEYS && !known; i++)
+			known = proto_obj_is_str(&kv->key, pol_keys[i].key);
+		if (known)
+			continue;
+		n = kv->key.via.str.size;
+		kind = n > 6 && memcmp(kv->key.via.str.ptr + n - 6, "_bytes",
+		    6) == 0 ? PK_BYTES : PK_COUNT;
+		if (!head)
+			printf("other\n");
+		head = true;
+		info_policy_line(kv, kind);
 	}
 }
 
@@ -1634,6 +2865,10 @@ struct ev_view {
 	int64_t at;
 	bool has_inv;
 	struct inv_view inv;
+	/* Notices: limit.warning, restriction.*, plan.* */
+	struct text code, message;
+	int64_t until;
+	uint64_t plan, done, total;
 };
 
 static void
@@ -1647,49 +2882,16 @@ ev_read(const msgpack_object *o, struct ev_view *v)
 	obj_int(o, "at", &v->at);
 	obj_text(o, "member", &v->member);
 	obj_text(o, "other", &v->other);
+	obj_text(o, "code", &v->code);
+	obj_text(o, "message", &v->message);
+	obj_int(o, "until", &v->until);
+	obj_uint(o, "plan", &v->plan);
+	obj_uint(o, "done", &v->done);
+	obj_uint(o, "total", &v->total);
 	if (inv != NULL && inv->type == MSGPACK_OBJECT_MAP) {
 		v->has_inv = true;
 		inv_read(inv, &v->inv);
 	}
-}
-
-/* printf for the line of an event: %s for strings of ours, and "%T" for a
- * struct text from the event, which is written cleaned. */
-static void
-ev_printf(const char *fmt, ...)
-{
-	va_list ap;
-	const char *s;
-	struct text t;
-
-	va_start(ap, fmt);
-	for (; *fmt != '\0'; fmt++) {
-		if (*fmt != '%') {
-			putchar(*fmt);
-			continue;
-		}
-		switch (*++fmt) {
-		case 'T':
-			t = va_arg(ap, struct text);
-			text_put(stdout, t.p, t.n);
-			break;
-		case 's':
-			s = va_arg(ap, const char *);
-			fputs(s, stdout);
-			break;
-		case 'u':
-			printf("%" PRIu64, va_arg(ap, uint64_t));
-			break;
-		default:
-			putchar('%');
-			if (*fmt == '\0')
-				fmt--;
-			else
-				putchar(*fmt);
-			break;
-		}
-	}
-	va_end(ap);
 }
 
 /* How long the invitation had been pending: "14 days", "12h". */
@@ -1714,6 +2916,86 @@ ev_put_inv_note(const struct ev_view *v)
 	if (v->inv.note.n > 0)
 		ev_printf(", note: \"%T\"", v->inv.note);
 	putchar(')');
+}
+
+/* " (until 2026-01-08 00:00)" */
+static void
+ev_put_until(const struct ev_view *v)
+{
+	char when[32];
+
+	if (v->until <= 0)
+		return;
+	time_format(v->until, when, sizeof when);
+	printf(" (until %s)", when);
+}
+
+/* Why a member was restricted: "too many reports". */
+static const char *
+ev_restriction_why(const struct ev_view *v)
+{
+	if (text_is(v->code, "reports"))
+		return "too many reports";
+	if (text_is(v->code, "acceptance_rate"))
+		return "too few invitations accepted";
+	return NULL;
+}
+
+/* The notices that carry no invitation, in a member's feed (all false) or
+ * the `all` one. False for other types. */
+static bool
+ev_put_notice(const struct ev_view *v, bool all)
+{
+	const char *why;
+
+	if (text_is(v->type, "limit.warning")) {
+		if (all)
+			ev_printf("warning to %T: ", v->member);
+		else
+			ev_printf("warning: ");
+		ev_printf("%T: %T", v->code, v->message);
+	} else if (text_is(v->type, "restriction.started")) {
+		why = ev_restriction_why(v);
+		if (all) {
+			ev_printf("%T may not send invitations", v->member);
+			ev_put_until(v);
+			if (why != NULL)
+				ev_printf(": %s", why);
+			else if (v->code.n > 0)
+				ev_printf(": %T", v->code);
+		} else {
+			if (v->message.n > 0)
+				ev_printf("%T", v->message);
+			else
+				ev_printf("you may not send invitations");
+			ev_put_until(v);
+		}
+	} else if (text_is(v->type, "restriction.ended")) {
+		if (all)
+			ev_printf("%T may send invitations again", v->member);
+		else if (v->message.n > 0)
+			ev_printf("%T", v->message);
+		else
+			ev_printf("you may send invitations again");
+	} else if (text_is(v->type, "plan.progress")) {
+		if (all)
+			ev_printf("%T's ", v->member);
+		else
+			ev_printf("your ");
+		ev_printf("clean-up plan %u: %u of %u withdrawn", v->plan,
+		    v->done, v->total);
+	} else if (text_is(v->type, "plan.done")) {
+		if (all)
+			ev_printf("%T's ", v->member);
+		else
+			ev_printf("your ");
+		ev_printf("clean-up plan %u is done: %u of %u withdrawn",
+		    v->plan, v->done, v->total);
+		if (v->done < v->total)
+			ev_printf(" (the others were no longer pending)");
+	} else
+		return false;
+	return true;
 }
 
 /* The line of an event in a member's feed: as that member is told. */
@@ -1744,7 +3026,7 @@ ev_put_member(const struct ev_view *v)
 		ev_printf("you ignored %T's invitation %u", i->from, i->id);
 	else if (text_is(v->type, "connection.removed"))
 		ev_printf("you removed your connection with %T", v->other);
-	else {
+	else if (!ev_put_notice(v, false)) {
 		ev_printf("%T", v->type);
 		if (v->has_inv)
 			ev_printf(" (invitation %u)", i->id);
@@ -1784,7 +3066,7 @@ ev_put_all(const struct ev_view *v)
 	else if (text_is(v->type, "connection.removed"))
 		ev_printf("%T removed the connection with %T", v->member,
 		    v->other);
-	else {
+	else if (!ev_put_notice(v, true)) {
 		ev_printf("%T for %T", v->type, v->member);
 		if (v->has_inv)
 			ev_printf(" (invitation %u)", i->id);
@@ -2324,6 +3606,8 @@ main(int argc, char **argv)
 		}
 	}
 	rc = e->exec(&ctx, &a);
+	if (ctx.have_info)
+		cr_reply_free(&ctx.info);
 	cr_close(ctx.client);
 	free(sock);
 	/* Output that could not be written is a failure too. */

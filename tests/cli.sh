@@ -271,7 +271,7 @@ t "sent: a note with a newline keeps the table whole" \
 # ---- help ----
 run help
 t "help: lists every command" \
-  '[ $rc -eq 0 ] && (for c in send accept ignore withdraw resend show sent received history connections disconnect info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
+  '[ $rc -eq 0 ] && (for c in send can-send accept ignore withdraw resend report show sent received history advise cleanup plans plan-cancel stats connections disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
 t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
 run help withdraw
