@@ -154,10 +154,12 @@ pick_order(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
-/* One day of a plan: withdraw up to per_day, within withdrawals_per_day,
- * skipping what was answered or withdrawn meanwhile. */
+/* One day of a plan, the day due at `at`: withdraw up to per_day, within
+ * withdrawals_per_day, skipping what was answered or withdrawn meanwhile.
+ * The next day is due a day after this one, so a daemon that was down (or
+ * a long clock.advance) runs every missed day in turn. */
 static void
-plan_run(struct daemon *d, struct stx *t, struct plan *pl)
+plan_run(struct daemon *d, struct stx *t, struct plan *pl, int64_t at)
 {
 	int64_t now = daemon_now(d);
 	struct str actor = { pl->member, pl->member_len };
@@ -193,16 +195,16 @@ plan_run(struct daemon *d, struct stx *t, struct plan *pl)
 		pl->state = PLAN_DONE;
 		pl->next_at = 0;
 		n.message = "the clean-up is done";
-		events_notice(t, EV_PLAN_DONE, now, now, pl->member,
+		events_notice(t, EV_PLAN_DONE, at, now, pl->member,
 		    pl->member_len, &n);
 	} else {
-		pl->next_at = now + DAY_SECS;
+		pl->next_at = at + DAY_SECS;
 		due.at = pl->next_at;
 		due.kind = DUE_PLAN;
 		due.id = pl->id;
 		store_due_add(t, &due);
 		if (today > 0)
-			events_notice(t, EV_PLAN_PROGRESS, now, now, pl->member,
+			events_notice(t, EV_PLAN_PROGRESS, at, now, pl->member,
 			    pl->member_len, &n);
 	}
 	plan_save(t, pl);
@@ -238,16 +240,19 @@ plan_create(struct daemon *d, struct stx *t, struct str member,
 	store_scan_box(t, BOX_SENT, member.p, member.n, 0, pick_one, &pk);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
-	if (out->total == 0)
+	if (out->total == 0) {
+		char age[16];
+
+		duration_short(older_than, age, sizeof age);
 		return proto_fail(e, PE_NOT_FOUND,
-		    "nothing to withdraw: no pending invitation of %s priority or lower sent %llu days ago or more",
-		    priority_names[max_priority],
-		    (unsigned long long)(older_than / DAY_SECS));
+		    "nothing to withdraw: no pending invitation of %s priority or lower sent %s ago or more",
+		    priority_names[max_priority], age);
+	}
 	qsort_r(out->ids, out->total, sizeof out->ids[0], pick_order, t);
 	out->id = store_next_id(t);
 	out->state = PLAN_ACTIVE;
 	store_plan_index(t, member.p, member.n, out->id);
-	plan_run(d, t, out);
+	plan_run(d, t, out, now);
 	if (store_error(t) != STORE_OK)
 		return invite_store_error(t, e);
 	return 0;
@@ -289,7 +294,7 @@ plan_on_due(struct daemon *d, struct stx *t, const struct due *due)
 
 	if (plan_load(t, due->id, pl, &e) == 0 && pl->state == PLAN_ACTIVE &&
 	    pl->next_at == due->at)
-		plan_run(d, t, pl);
+		plan_run(d, t, pl, due->at);
 	free(pl);
 }
 

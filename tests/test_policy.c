@@ -575,6 +575,23 @@ test_plan(void)
 	call(c, &r, "invite.list", "member:s box:s state:s", "dora", "sent",
 	    "pending");
 	is_int(rnum(&r, "items"), 4, "after the first day's 2, nothing more went");
+
+	/* Days missed in one jump (or while the daemon was down) run in turn. */
+	for (i = 0; i < 10; i++) {
+		snprintf(to, sizeof to, "e%02d", i);
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s priority:s", "elsa", to, "low");
+	}
+	advance(20 * DAY);
+	cr_reply_free(&r);
+	call(c, &r, "plan.withdraw_stale", "member:s per_day:u", "elsa",
+	    (uint64_t)2);
+	advance(3 * DAY);
+	cr_reply_free(&r);
+	call(c, &r, "plan.list", "member:s", "elsa");
+	ok(rnum(&r, "items.0.done") == 8 &&
+	    rnum(&r, "items.0.next_at") == advance(0) + DAY,
+	    "a 3-day jump runs the 3 days it passed: 8 of 10 done, the next due tomorrow");
 }
 
 int
