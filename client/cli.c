@@ -746,6 +746,8 @@ inv_closed(const struct inv_view *v)
 
 /* ---- Tables ---- */
 
+static bool parse_number(const char *s, uint64_t *v);
+
 #define TABLE_COLS_MAX 8
 
 struct table {
@@ -812,12 +814,59 @@ table_put_row(char *const *cell, size_t ncols, const size_t *width)
 	putchar('\n');
 }
 
-/* Prints the rows in aligned columns. */
+/* The width to fit: the terminal's, or $COLUMNS, or 80. */
+static size_t
+term_width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	uint64_t v;
+
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env != NULL && parse_number(env, &v) && v > 0 && v < 10000)
+		return (size_t)v;
+	return 80;
+}
+
+/* Cuts the cells of the last column so that the rows fit in width
+ * (that column keeps min characters at least). */
 static void
-table_print(const struct table *t)
+table_fit(struct table *t, size_t width, size_t min)
+{
+	size_t widths[TABLE_COLS_MAX], used = 0, avail, i, c, w, last;
+	char *cut;
+
+	memset(widths, 0, sizeof widths);
+	last = t->ncols - 1;
+	for (i = 0; i < t->ncells; i++) {
+		c = i % t->ncols;
+		w = utf8_chars(t->cell[i], strlen(t->cell[i]));
+		if (w > widths[c])
+			widths[c] = w;
+	}
+	for (c = 0; c < last; c++)
+		used += widths[c] + 2;
+	avail = width > used + min ? width - used : min;
+	for (i = t->ncols + last; i < t->ncells; i += t->ncols) {
+		if (utf8_chars(t->cell[i], strlen(t->cell[i])) <= avail)
+			continue;
+		cut = text_clean(t->cell[i], strlen(t->cell[i]), avail);
+		free(t->cell[i]);
+		t->cell[i] = cut;
+	}
+}
+
+/* Prints the rows in aligned columns; on a terminal (or with $COLUMNS) the
+ * last column, free text, is cut to fit the width. */
+static void
+table_print(struct table *t)
 {
 	size_t width[TABLE_COLS_MAX], i, c, w;
 
+	if (isatty(STDOUT_FILENO) || getenv("COLUMNS") != NULL)
+		table_fit(t, term_width(), 8);
 	memset(width, 0, sizeof width);
 	for (i = 0; i < t->ncells; i++) {
 		c = i % t->ncols;
@@ -1704,21 +1753,6 @@ cmd_disconnect_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 
 /* ---- Limits, health, advice, plans, settings ---- */
 
-/* The width to fit: the terminal's, or $COLUMNS, or 80. */
-static size_t
-term_width(void)
-{
-	struct winsize ws;
-	const char *env = getenv("COLUMNS");
-	uint64_t v;
-
-	if (isatty(STDOUT_FILENO) &&
-	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return ws.ws_col;
-	if (env != NULL && parse_number(env, &v) && v > 0 && v < 10000)
-		return (size_t)v;
-	return 80;
-}
 
 /* Colour on a terminal only, and never with NO_COLOR (no-color.org). */
 static bool
@@ -1940,33 +1974,6 @@ cmd_report_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return EXIT_DONE;
 }
 
-/* Cuts the cells of the last column so that the rows fit in width
- * (that column keeps min characters at least). */
-static void
-table_fit(struct table *t, size_t width, size_t min)
-{
-	size_t widths[TABLE_COLS_MAX], used = 0, avail, i, c, w, last;
-	char *cut;
-
-	memset(widths, 0, sizeof widths);
-	last = t->ncols - 1;
-	for (i = 0; i < t->ncells; i++) {
-		c = i % t->ncols;
-		w = utf8_chars(t->cell[i], strlen(t->cell[i]));
-		if (w > widths[c])
-			widths[c] = w;
-	}
-	for (c = 0; c < last; c++)
-		used += widths[c] + 2;
-	avail = width > used + min ? width - used : min;
-	for (i = t->ncols + last; i < t->ncells; i += t->ncols) {
-		if (utf8_chars(t->cell[i], strlen(t->cell[i])) <= avail)
-			continue;
-		cut = text_clean(t->cell[i], strlen(t->cell[i]), avail);
-		free(t->cell[i]);
-		t->cell[i] = cut;
-	}
-}
 
 static int
 cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
