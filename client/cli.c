@@ -752,6 +752,8 @@ static bool parse_number(const char *s, uint64_t *v);
 
 struct table {
 	size_t ncols;
+	size_t fit_min;		/* the last column keeps this much (0: 8) */
+	bool fit_always;	/* fit even when not on a terminal */
 	char **cell;		/* row by row, the header first */
 	size_t ncells, cap;
 };
@@ -865,8 +867,8 @@ table_print(struct table *t)
 {
 	size_t width[TABLE_COLS_MAX], i, c, w;
 
-	if (isatty(STDOUT_FILENO) || getenv("COLUMNS") != NULL)
-		table_fit(t, term_width(), 8);
+	if (t->fit_always || isatty(STDOUT_FILENO) || getenv("COLUMNS") != NULL)
+		table_fit(t, term_width(), t->fit_min ? t->fit_min : 8);
 	memset(width, 0, sizeof width);
 	for (i = 0; i < t->ncells; i++) {
 		c = i % t->ncols;
@@ -2033,7 +2035,8 @@ cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		if (text_is(advice, "withdraw"))
 			withdraw++;
 	}
-	table_fit(&t, term_width(), 12);
+	t.fit_min = 12;
+	t.fit_always = true;
 	table_print(&t);
 	table_free(&t);
 	if (withdraw > 0) {
