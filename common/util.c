@@ -45,6 +45,16 @@ log_warn(const char *fmt, ...)
 }
 
 void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void
 log_debug(const char *fmt, ...)
 {
 	va_list ap;

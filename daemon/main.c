@@ -19,6 +19,11 @@
 #include "store.h"
 #include "systemd.h"
 
+static const char usage_short[] =
+"usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
+"                [--map-size-max SIZE] [-v]\n"
+"connreqd --help says more.\n";
+
 static const char usage_text[] =
 "usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
 "                [--map-size-max SIZE] [-v]\n"
@@ -56,7 +61,8 @@ daemon_now(const struct daemon *d)
 	return d->virtual_clock ? d->vnow : (int64_t)time(NULL);
 }
 
-static char *config_path;	/* NULL: none */
+static char *config_path;	/* -c, or the default path */
+static bool config_given;	/* -c was given: the file must exist */
 
 /* The new policy and limits, or, when the file is bad, the old. */
 static void
@@ -65,8 +71,9 @@ reload(struct daemon *d)
 	struct config c;
 	char why[512];
 
-	if (config_path == NULL) {
-		log_info("SIGHUP: no configuration file to reload");
+	if (config_path == NULL || (!config_given && access(config_path, F_OK) == -1)) {
+		log_info("SIGHUP: no configuration file (%s); keeping the defaults",
+		    config_path ? config_path : "none");
 		return;
 	}
 	config_defaults(&c);
@@ -174,6 +181,7 @@ main(int argc, char **argv)
 		case 'c':
 			free(config_path);
 			config_path = xstrndup(optarg, strlen(optarg));
+			config_given = true;
 			break;
 		case 's':
 			free(d.socket_path);
@@ -207,26 +215,21 @@ main(int argc, char **argv)
 			    PROTO_VERSION);
 			return 0;
 		default:
-			fputs(usage_text, stderr);
+			fputs(usage_short, stderr);
 			return main_exit(&d, 2);
 		}
 	}
 	if (optind != argc) {
-		fputs(usage_text, stderr);
+		fputs(usage_short, stderr);
 		return main_exit(&d, 2);
 	}
 	/* The file, then what the command line says over it. */
 	config_defaults(&conf);
-	if (config_path == NULL) {
+	if (config_path == NULL)
 		config_path = config_default_path();
-		if (access(config_path, F_OK) == -1) {
-			free(config_path);
-			config_path = NULL;
-		}
-	}
-	if (config_path != NULL &&
+	if ((config_given || access(config_path, F_OK) == 0) &&
 	    config_load(config_path, &conf, why, sizeof why) == -1) {
-		log_warn("%s", why);
+		log_error("%s", why);
 		return main_exit(&d, 2);
 	}
 	d.policy = conf.policy;
@@ -249,14 +252,14 @@ main(int argc, char **argv)
 		errno = 0;
 		d.vnow = (int64_t)strtoll(vclock_arg, &end, 10);
 		if (errno != 0 || *end != '\0' || d.vnow <= 0) {
-			log_warn("--virtual-clock: not a Unix time: %s",
+			log_error("--virtual-clock: not a Unix time: %s",
 			    vclock_arg);
 			return main_exit(&d, 2);
 		}
 	}
 	d.store = store_open(d.store_path, d.map_size_max, why, sizeof why);
 	if (d.store == NULL) {
-		log_warn("%s", why);
+		log_error("%s", why);
 		return main_exit(&d, 1);
 	}
 	if (d.virtual_clock) {
@@ -269,7 +272,7 @@ main(int argc, char **argv)
 			d.vnow = (int64_t)time(NULL);
 		store_set_vclock(t, d.vnow);
 		if (store_commit(t) != STORE_OK) {
-			log_warn("store: %s", store_strerror(d.store));
+			log_error("store: %s", store_strerror(d.store));
 			return main_exit(&d, 1);
 		}
 	}
@@ -290,7 +293,7 @@ main(int argc, char **argv)
 	} else if (rc == 0)
 		rc = server_listen(&d, d.socket_path, why, sizeof why);
 	if (rc == -1) {
-		log_warn("%s", why);
+		log_error("%s", why);
 		return main_exit(&d, 1);
 	}
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
@@ -299,10 +302,11 @@ main(int argc, char **argv)
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sighup, NULL);
-	log_info("connreqd %s: store %s, socket %s%s%s%s", CONNREQ_VERSION,
-	    d.store_path, d.socket_path,
-	    d.virtual_clock ? ", virtual clock" : "",
-	    config_path ? ", configuration " : "", config_path ? config_path : "");
+	log_info("version %s: store %s, socket %s%s, configuration %s%s",
+	    CONNREQ_VERSION, d.store_path, d.socket_path,
+	    d.virtual_clock ? ", virtual clock" : "", config_path,
+	    config_given || access(config_path, F_OK) == 0 ? "" :
+	    " (absent: defaults; SIGHUP reads it once it exists)");
 
 	/* The store is open and what fell due is handled: ready. */
 	systemd_ready(&d);

@@ -1045,6 +1045,8 @@ feed_check(struct call *c, struct str member, bool all, uint64_t *after,
 	pruned = store_event_pruned(c->t, all ? NULL : member.p, member.n);
 	if (!has_after)
 		*after = *head;
+	else if (*after == 0)
+		*after = pruned;	/* 0: everything that is kept */
 	if (*after > *head)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "after is %llu, past the last event (%llu)",

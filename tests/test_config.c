@@ -238,6 +238,21 @@ test_daemon(void)
 	}
 	dproc_cleanup(&p);
 
+	/* A default file made after the start is read on SIGHUP. */
+	dproc_init(&p);
+	dproc_start(&p, T0, NULL);
+	dproc_config(&p, "[policy]\nstale_after = 5d\n");
+	kill(p.pid, SIGHUP);
+	for (i = 0; i < 500 && !dproc_logged(&p, "reloaded"); i++)
+		usleep(10000);
+	c = dconnect(&p);
+	call(c, &r, "server.info", "");
+	is_int(rnum(&r, "policy.stale_after"), 5 * DAY,
+	    "a default file written after the start is read on SIGHUP");
+	cr_reply_free(&r);
+	cr_close(c);
+	dproc_cleanup(&p);
+
 	/* The default file is read when it exists. */
 	dproc_init(&p);
 	{

@@ -397,9 +397,9 @@ test_retention(void)
 	is_int(rnum(&r, "events.oldest"), h + 1,
 	    "31 days on, every older event is pruned, in bounded batches");
 	cr_reply_free(&r);
-	ok(call(c, &r, "events.read", "all:b after:u", 1, (uint64_t)0) == 1 &&
+	ok(call(c, &r, "events.read", "all:b after:u", 1, (uint64_t)1) == 1 &&
 	    strcmp(r.code, "CURSOR_EXPIRED") == 0,
-	    "after 31 days, reading from 0: CURSOR_EXPIRED");
+	    "after 31 days, reading from 1: CURSOR_EXPIRED");
 	{
 		const msgpack_object *o = cr_get(r.error, "oldest");
 
@@ -409,9 +409,12 @@ test_retention(void)
 	}
 	s = dconnect(&p);
 	cr_reply_free(&r);
-	ok(call(s, &r, "events.subscribe", "member:s after:u", "bob",
-	    (uint64_t)0) == 1 && strcmp(r.code, "CURSOR_EXPIRED") == 0,
-	    "subscribing to bob's feed from before his pruned events: CURSOR_EXPIRED");
+	ok(call(s, &r, "events.subscribe", "member:s after:u", "alice",
+	    (uint64_t)1) == 1 && strcmp(r.code, "CURSOR_EXPIRED") == 0,
+	    "subscribing to alice's feed from before her pruned events: CURSOR_EXPIRED");
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "member:s after:u", "alice",
+	    (uint64_t)0) == 0, "after 0 replays all that is kept, pruned or not");
 	cr_reply_free(&r);
 	ok(call(s, &r, "events.subscribe", "all:b after:u", 1, h) == 0,
 	    "from the oldest kept it works");

@@ -346,8 +346,8 @@ t "watch --all: expiries name the sender" \
 stop live
 
 # ---- the cursor has expired: events older than 30 days are gone ----
-run watch bob --after 0
-t "watch --after 0 once events were pruned: CURSOR_EXPIRED, exit 1" \
+run watch bob --after 1
+t "watch --after 1 once events were pruned: CURSOR_EXPIRED, exit 1" \
   '[ $rc -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "^connreq: CURSOR_EXPIRED: " "$tmp/err" && grep -q "^connreq: the oldest event kept is [0-9]*; \`connreq watch bob --after [0-9]*\` starts there" "$tmp/err"'
 run --json watch bob --after 1
 t "watch --json: CURSOR_EXPIRED as a JSON error map with the oldest seq" \
