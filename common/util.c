@@ -262,23 +262,30 @@ size_parse(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* secs in whole units, rounded to the nearest: 20 days 23 hours is 3w. */
+static unsigned long long
+round_to(uint64_t secs, uint64_t unit)
+{
+	return (unsigned long long)((secs + unit / 2) / unit);
+}
+
 void
 duration_short(uint64_t secs, char *buf, size_t n)
 {
 	if (secs < 60)
 		snprintf(buf, n, "%llus", (unsigned long long)secs);
-	else if (secs < 3600)
-		snprintf(buf, n, "%llum", (unsigned long long)(secs / 60));
-	else if (secs < 86400)
-		snprintf(buf, n, "%lluh", (unsigned long long)(secs / 3600));
-	else if (secs < 14 * 86400)
-		snprintf(buf, n, "%llud", (unsigned long long)(secs / 86400));
+	else if (secs < 3600 - 30)
+		snprintf(buf, n, "%llum", round_to(secs, 60));
+	else if (secs < 86400 - 1800)
+		snprintf(buf, n, "%lluh", round_to(secs, 3600));
+	else if (secs < 14 * 86400 - 43200)
+		snprintf(buf, n, "%llud", round_to(secs, 86400));
 	else if (secs < 60 * 86400)
-		snprintf(buf, n, "%lluw", (unsigned long long)(secs / (7 * 86400)));
-	else if (secs < 365 * 86400)
-		snprintf(buf, n, "%llumo", (unsigned long long)(secs / (30 * 86400)));
+		snprintf(buf, n, "%lluw", round_to(secs, 7 * 86400));
+	else if (secs < 365 * 86400 - 15 * 86400)
+		snprintf(buf, n, "%llumo", round_to(secs, 30 * 86400));
 	else
-		snprintf(buf, n, "%lluy", (unsigned long long)(secs / (365 * 86400)));
+		snprintf(buf, n, "%lluy", round_to(secs, 365 * 86400));
 }
 
 void

@@ -256,6 +256,23 @@ main(void)
 	    duration_parse("99999999999999999999d", &u) == -1,
 	    "bad durations are refused");
 
+	/* Coarse labels round to the nearest unit, so a deadline keeps its
+	 * label from one second to the next. */
+	{
+		char lab[16];
+
+		duration_short(180 * 86400 - 1, lab, sizeof lab);
+		is_str(lab, "6mo", "180 days less a second: 6mo");
+		duration_short(21 * 86400 - 1, lab, sizeof lab);
+		is_str(lab, "3w", "21 days less a second: 3w");
+		duration_short(14 * 86400 - 1, lab, sizeof lab);
+		is_str(lab, "2w", "14 days less a second: 2w");
+		duration_short(3 * 86400 + 3600, lab, sizeof lab);
+		is_str(lab, "3d", "3 days and an hour: 3d");
+		duration_short(45, lab, sizeof lab);
+		is_str(lab, "45s", "45 seconds");
+	}
+
 	/* Error codes. */
 	is_str(proto_code_name(PE_COOLDOWN), "COOLDOWN", "codes have names");
 	is_int(proto_code_from("STORE_FULL", 10), PE_STORE_FULL,
