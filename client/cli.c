@@ -1190,8 +1190,10 @@ cmd_put_list(FILE *f)
 	    "  -s, --socket SOCKET  connreqd's socket; without it $CONNREQ_SOCKET,\n"
 	    "                       or the default:\n"
 	    "                       %s\n"
-	    "      --json           print the result, or the error, as one JSON\n"
-	    "                       object (watch: one per event, a line each)\n"
+	    "      --json           print the result, or a refusal's error map, as\n"
+	    "                       one JSON object on stdout (watch: one per\n"
+	    "                       event, a line each); usage errors and an\n"
+	    "                       unreachable daemon go to stderr as text\n"
 	    "  -h, --help           this text\n"
 	    "  -V, --version        the version\n"
 	    "\n"
@@ -3537,8 +3539,9 @@ main_unreachable(const struct cmd_ctx *ctx, const char *err)
 
 	fprintf(stderr, "connreq: connreqd cannot be reached: %s\n", err);
 	if (ctx->socket_flag == NULL && (env == NULL || env[0] == '\0')) {
-		fputs("connreq: is it running? start it with `connreqd` or "
-		    "`make run`\n", stderr);
+		fputs("connreq: is it running? start it with `connreqd`, with "
+		    "`systemctl --user start connreqd.socket` once installed, or "
+		    "with `make run` in a checkout\n", stderr);
 		return;
 	}
 	fputs("connreq: is it running? start it with `connreqd -s ", stderr);
