@@ -238,6 +238,47 @@ test_daemon(void)
 	}
 	dproc_cleanup(&p);
 
+	/* max_clients: the connection past it is refused, the others served. */
+	dproc_init(&p);
+	dproc_config(&p, "[server]\nmax_clients = 2\n");
+	dproc_start(&p, T0, NULL);
+	{
+		struct cr_client *a = dconnect(&p), *b = NULL, *x;
+		int ra, rb = -1, rx;
+
+		ra = call(a, &r, "hello", "");
+		cr_reply_free(&r);
+		/* The harness's readiness probe may not be gone yet. */
+		for (i = 0; i < 100 && rb != 0; i++) {
+			cr_close(b);
+			b = dconnect(&p);
+			rb = b ? call(b, &r, "hello", "") : -1;
+			cr_reply_free(&r);
+			if (rb != 0)
+				usleep(10000);
+		}
+		x = dconnect(&p);
+		rx = x ? call(x, &r, "hello", "") : -1;
+		cr_reply_free(&r);
+		ok(ra == 0 && rb == 0 && rx == -1,
+		    "max_clients = 2: a third connection is closed at once");
+		ok(dproc_logged(&p, "max_clients reached"), "and the daemon says why");
+		cr_close(x);
+		cr_close(b);
+		for (i = 0; i < 100; i++) {
+			x = dconnect(&p);
+			rx = x ? call(x, &r, "hello", "") : -1;
+			cr_reply_free(&r);
+			cr_close(x);
+			if (rx == 0)
+				break;
+			usleep(10000);
+		}
+		ok(rx == 0, "once one leaves, a new one is served");
+		cr_close(a);
+	}
+	dproc_cleanup(&p);
+
 	/* A default file made after the start is read on SIGHUP. */
 	dproc_init(&p);
 	dproc_start(&p, T0, NULL);
