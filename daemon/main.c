@@ -84,6 +84,7 @@ reload(struct daemon *d)
 	d->policy = c.policy;
 	d->max_clients = c.max_clients;
 	d->max_message_bytes = c.max_message_bytes;
+	server_limits_changed(d);
 	if ((c.socket && strcmp(c.socket, d->socket_path) != 0) ||
 	    (c.store_path && strcmp(c.store_path, d->store_path) != 0))
 		log_info("SIGHUP: the socket and the store path change at the next start");

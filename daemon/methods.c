@@ -16,6 +16,7 @@
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 1000
 #define LIST_SCAN_MAX 10000
+#define AGE_MAX (100ULL * 365 * 86400)	/* the longest older_than */
 
 static bool
 arg_member(struct call *c, const char *key, bool required, struct str *s)
@@ -342,6 +343,9 @@ m_invite_list(struct call *c)
 	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	if (older > AGE_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "older_than must be at most 100 years");
 	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
 	if (older > 0)
 		l.created_before = daemon_now(c->d) - (int64_t)older;
@@ -935,6 +939,9 @@ m_plan_withdraw_stale(struct call *c)
 	if (per_day == 0 || per_day > 1000)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "per_day must be 1 to 1000");
+	if (older > AGE_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "older_than must be at most 100 years");
 	pl = xmalloc(sizeof *pl);
 	rc = plan_create(c->d, c->t, member, older, (uint32_t)per_day, prio,
 	    pl, c->err);

@@ -35,6 +35,8 @@
 #define OUT_HIGH (1u << 20)	/* stop reading a client past this output */
 #define PUMP_HIGH (256u << 10)	/* push events while the output is below */
 #define PUMP_MAX 4096		/* events pushed in one go */
+#define FULL_RETRY_SECS 60	/* a full store: deadlines retried after */
+#define QUEUE_MAX 16		/* a client's requests in one batch */
 
 struct client {
 	struct server *srv;
@@ -77,6 +79,7 @@ struct server {
 	uint64_t next_client_id;
 	struct entry *head, **tail;
 	bool stopping;
+	bool full;		/* the store is full: deadlines wait */
 	char *path;		/* the socket it bound, NULL: systemd's */
 };
 
@@ -183,7 +186,10 @@ client_read(struct bufferevent *bev, void *arg)
 	const char *why;
 	unsigned char *p;
 
-	while (!c->closing && (len = evbuffer_get_length(in)) > 0) {
+	/* At most QUEUE_MAX requests a batch: the rest wait in the input,
+	 * bounded by its watermark, and are read after the batch. */
+	while (!c->closing && c->queued < QUEUE_MAX &&
+	    (len = evbuffer_get_length(in)) > 0) {
 		n = len < max + 16 ? len : max + 16;
 		p = evbuffer_pullup(in, (ssize_t)n);
 		switch (proto_scan((const char *)p, n, max, &msglen, &why)) {
@@ -467,6 +473,10 @@ timer_arm(struct server *srv)
 	if (d->next_due == 0)
 		return;
 	wait = d->next_due - daemon_now(d);
+	/* While the store is full, overdue deadlines cannot be written:
+	 * try again in a minute, not at once. */
+	if (srv->full && wait < FULL_RETRY_SECS)
+		wait = FULL_RETRY_SECS;
 	tv.tv_sec = wait > 0 ? (time_t)wait : 0;
 	tv.tv_usec = 0;
 	evtimer_add(srv->timer_ev, &tv);
@@ -519,15 +529,22 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (culprit != NULL)
 			culprit->store_full = true;
-		else if (timers)
+		else if (timers) {
 			timers = false;
-		else if (!batch_refuse_write(list)) {
+			d->prune_more = false;
+		} else if (!batch_refuse_write(list)) {
 			/* Only reads are left: nothing can grow now. */
 			for (e = list; e != NULL; e = e->next)
 				e->store_full = true;
 		}
-		log_warn("store: full at map_size_max (%llu bytes)",
-		    (unsigned long long)d->map_size_max);
+		if (!srv->full)
+			log_warn("store: full at map_size_max (%llu bytes); writes get STORE_FULL",
+			    (unsigned long long)d->map_size_max);
+		srv->full = true;
+	}
+	if (timers && srv->full) {
+		log_info("store: room again");
+		srv->full = false;
 	}
 	timer_arm(srv);
 	for (e = list; e != NULL; e = next) {
@@ -633,6 +650,18 @@ client_pump(struct client *c)
 }
 
 void
+server_limits_changed(struct daemon *d)
+{
+	struct client *c;
+
+	if (d->server == NULL)
+		return;
+	for (c = d->server->clients; c != NULL; c = c->next)
+		bufferevent_setwatermark(c->bev, EV_READ, 0,
+		    2 * (size_t)d->max_message_bytes + 64);
+}
+
+void
 server_subscribe(struct client *c, const char *member, size_t mlen,
     uint64_t after)
 {
@@ -682,8 +711,17 @@ server_run_due(struct daemon *d)
 			continue;
 		break;
 	}
+	if (rc == STORE_MAP_FULL) {
+		/* Serve reads anyway; the deadlines wait for room. */
+		log_warn("store: full at map_size_max; overdue deadlines wait until there is room");
+		t = store_begin_read(d->store);
+		timers_next(d, t);
+		store_abort(t);
+		d->event_head = d->event_head_next;
+		return 0;
+	}
 	if (rc != STORE_OK) {
-		log_warn("deadlines at start: %s", store_strerror(d->store));
+		log_error("deadlines at start: %s", store_strerror(d->store));
 		return -1;
 	}
 	d->event_head = d->event_head_next;

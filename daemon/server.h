@@ -20,6 +20,9 @@ void server_free(struct daemon *d);
 int server_run_due(struct daemon *d);
 unsigned server_clients(const struct daemon *d);
 
+/* The limits changed (a reload): every client reads by the new ones. */
+void server_limits_changed(struct daemon *d);
+
 /* Makes c a subscriber: the events after `after`, then live ones, of
  * member's notifications (member NULL: every event). */
 struct client;

@@ -239,6 +239,51 @@ main(void)
 	cr_close(c);
 	ok(good_served(), "and after it leaves");
 
+	/* Eight clients flooding tiny requests without reading: the daemon
+	 * queues only a few of each per batch, so its memory stays small. */
+	{
+		struct cr_client *fl[8];
+		char path[64], line[256];
+		long before = -1, after = -1;
+		FILE *f;
+		int k, j;
+
+		snprintf(path, sizeof path, "/proc/%d/status", (int)p.pid);
+		if ((f = fopen(path, "r")) != NULL) {
+			while (fgets(line, sizeof line, f) != NULL)
+				sscanf(line, "RssAnon: %ld", &before);
+			fclose(f);
+		}
+		msgpack_sbuffer_init(&sb);
+		for (j = 0; j < 20000; j++)
+			msgpack_sbuffer_write(&sb, "\x94\x00\x01\xa1x\x90", 6);
+		for (k = 0; k < 8; k++) {
+			int fl2;
+			size_t off = 0;
+			ssize_t n;
+
+			fl[k] = dconnect(&p);
+			fl2 = fcntl(cr_fd(fl[k]), F_GETFL);
+			fcntl(cr_fd(fl[k]), F_SETFL, fl2 | O_NONBLOCK);
+			while (off < sb.size &&
+			    (n = write(cr_fd(fl[k]), sb.data + off, sb.size - off)) > 0)
+				off += (size_t)n;
+		}
+		msgpack_sbuffer_destroy(&sb);
+		ok(good_served(), "eight clients flooding tiny requests: others served");
+		if ((f = fopen(path, "r")) != NULL) {
+			while (fgets(line, sizeof line, f) != NULL)
+				sscanf(line, "RssAnon: %ld", &after);
+			fclose(f);
+		}
+		diag("daemon RssAnon %ld kB before, %ld kB after", before, after);
+		ok(before > 0 && after - before < 24 * 1024,
+		    "and the daemon's memory stays small (grew %ld kB)", after - before);
+		for (k = 0; k < 8; k++)
+			cr_close(fl[k]);
+		ok(good_served(), "after they leave too");
+	}
+
 	/* Another uid is refused. */
 	if (geteuid() == 0) {
 		pid_t pid = fork();

@@ -279,6 +279,33 @@ test_daemon(void)
 	}
 	dproc_cleanup(&p);
 
+	/* Raising max_message_bytes by SIGHUP applies to open connections. */
+	dproc_init(&p);
+	dproc_config(&p, "[server]\nmax_message_bytes = 1024\n");
+	dproc_start(&p, T0, NULL);
+	{
+		struct cr_client *a = dconnect(&p), *b;
+		char big[3000];
+
+		dproc_config(&p, "[server]\nmax_message_bytes = 65536\n");
+		kill(p.pid, SIGHUP);
+		for (i = 0; i < 500 && !dproc_logged(&p, "reloaded"); i++)
+			usleep(10000);
+		memset(big, 'x', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		ok(call(a, &r, "invite.send", "from:s to:s colour:s", "a", "b",
+		    big) == 1 && strcmp(r.code, "INVALID_ARGUMENT") == 0,
+		    "after raising max_message_bytes, an open connection's 3 KB message is answered");
+		cr_reply_free(&r);
+		b = dconnect(&p);
+		ok(call(b, &r, "hello", "") == 0, "and others are served");
+		cr_reply_free(&r);
+		cr_close(a);
+		cr_close(b);
+	}
+	is_int(dproc_stop(&p, SIGTERM), 0, "and it stops on SIGTERM");
+	dproc_cleanup(&p);
+
 	/* A default file made after the start is read on SIGHUP. */
 	dproc_init(&p);
 	dproc_start(&p, T0, NULL);

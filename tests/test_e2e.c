@@ -333,6 +333,14 @@ test_lists_and_notes(void)
 	    (uint64_t)0) == 1 && refused("INVALID_ARGUMENT"),
 	    "limit 0: INVALID_ARGUMENT");
 	cr_reply_free(&r);
+	ok(call(c, &r, "invite.list", "member:s box:s older_than:u", "hank",
+	    "sent", UINT64_C(1) << 63) == 1 && refused("INVALID_ARGUMENT"),
+	    "older_than of 2^63: INVALID_ARGUMENT, no overflow");
+	cr_reply_free(&r);
+	ok(call(c, &r, "plan.withdraw_stale", "member:s older_than:u", "hank",
+	    UINT64_MAX) == 1 && refused("INVALID_ARGUMENT"),
+	    "the same for a plan");
+	cr_reply_free(&r);
 	ok(call(c, &r, "invite.list", "member:s box:s", "hank", "outbox") == 1 &&
 	    refused("INVALID_ARGUMENT"), "an unknown box: INVALID_ARGUMENT (%s)",
 	    r.message);
@@ -548,6 +556,23 @@ test_store_full(void)
 		diag("%s: %s", r.code, r.message);
 	ok(dproc_alive(&p), "the daemon keeps running");
 	cr_close(fc);
+	is_int(dproc_stop(&p, SIGTERM), 0, "and stops cleanly");
+	{
+		/* Restarted a year on, every invitation overdue, no room to
+		 * expire them: it starts and serves reads anyway. */
+		static const char *const again[] = { "--map-size-max", "512K",
+		    "--virtual-clock=1798761600", NULL };
+
+		ok(dproc_start(&p, 0, again) == 0,
+		    "a full store with overdue deadlines still starts");
+		fc = dconnect(&p);
+		cr_reply_free(&r);
+		ok(fc != NULL && call(fc, &r, "invite.list", "member:s box:s limit:u",
+		    "filler", "sent", (uint64_t)2) == 0 && rnum(&r, "items") == 2,
+		    "and serves reads");
+		ok(dproc_logged(&p, "overdue deadlines wait"), "saying why deadlines wait");
+		cr_close(fc);
+	}
 	dproc_cleanup(&p);
 }
 
