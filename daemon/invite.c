@@ -47,7 +47,7 @@ invite_load(struct stx *t, uint64_t id, struct str actor, struct inv *out,
 	*role = invite_role(out, actor);
 	if (*role == ROLE_OTHER && actor.p != NULL)
 		return proto_fail(e, PE_NOT_PERMITTED,
-		    "only the sender and the recipient may see invitation %llu",
+		    "only the sender and the recipient may see or act on invitation %llu",
 		    (unsigned long long)id);
 	if (!rules_visible(out->state, *role))
 		return proto_fail(e, PE_NOT_FOUND, "no invitation %llu",
