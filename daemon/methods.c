@@ -264,6 +264,39 @@ m_invite_get(struct call *c)
 	return 0;
 }
 
+/* A list a result carries: packed aside while it is counted, then put in
+ * the result as {key: [...], ...} once the scan went well. */
+struct items {
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+};
+
+static void
+items_init(struct items *it)
+{
+	msgpack_sbuffer_init(&it->sb);
+	msgpack_packer_init(&it->pk, &it->sb, msgpack_sbuffer_write);
+}
+
+/* Packs the result's map header (1 + more pairs) and key: [the count
+ * items]; the caller packs the `more` pairs after it. -1 after a store
+ * error. The items are freed either way. */
+static int
+items_finish(struct call *c, struct items *it, const char *key, size_t count,
+    size_t more)
+{
+	if (store_error(c->t) != STORE_OK) {
+		msgpack_sbuffer_destroy(&it->sb);
+		return invite_store_error(c->t, c->err);
+	}
+	msgpack_pack_map(c->pk, 1 + more);
+	pk_key(c->pk, key);
+	msgpack_pack_array(c->pk, count);
+	msgpack_sbuffer_write(c->pk->data, it->sb.data, it->sb.size);
+	msgpack_sbuffer_destroy(&it->sb);
+	return 0;
+}
+
 /* invite.list: a page of one member's box, newest first. */
 struct list_ctx {
 	struct call *c;
@@ -276,8 +309,7 @@ struct list_ctx {
 	uint64_t scanned;
 	uint64_t next;		/* where the next page starts below */
 	bool more;
-	msgpack_sbuffer items;
-	msgpack_packer ipk;
+	struct items items;
 };
 
 static bool
@@ -312,7 +344,7 @@ list_one(void *ctx, uint64_t id)
 		l->more = true;
 		return false;
 	}
-	pack_inv(&l->ipk, &inv, role);
+	pack_inv(&l->items.pk, &inv, role);
 	l->count++;
 	l->next = id;
 	return true;
@@ -349,18 +381,10 @@ m_invite_list(struct call *c)
 	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
 	if (older > 0)
 		l.created_before = daemon_now(c->d) - (int64_t)older;
-	msgpack_sbuffer_init(&l.items);
-	msgpack_packer_init(&l.ipk, &l.items, msgpack_sbuffer_write);
+	items_init(&l.items);
 	store_scan_box(c->t, l.box, member.p, member.n, after, list_one, &l);
-	if (store_error(c->t) != STORE_OK) {
-		msgpack_sbuffer_destroy(&l.items);
-		return invite_store_error(c->t, c->err);
-	}
-	msgpack_pack_map(c->pk, 2);
-	pk_key(c->pk, "items");
-	msgpack_pack_array(c->pk, (size_t)l.count);
-	msgpack_sbuffer_write(c->pk->data, l.items.data, l.items.size);
-	msgpack_sbuffer_destroy(&l.items);
+	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
+		return -1;
 	if (l.more)
 		pk_kuint(c->pk, "next", l.next);
 	else
@@ -374,8 +398,7 @@ struct hist_ctx {
 	struct call *c;
 	struct str a;
 	uint32_t count;
-	msgpack_sbuffer items;
-	msgpack_packer ipk;
+	struct items items;
 };
 
 static bool
@@ -390,7 +413,7 @@ hist_one(void *ctx, uint64_t id)
 	role = invite_role(&inv, h->a);
 	if (!rules_visible(inv.state, role))
 		return true;
-	pack_inv(&h->ipk, &inv, role);
+	pack_inv(&h->items.pk, &inv, role);
 	h->count++;
 	return true;
 }
@@ -407,19 +430,9 @@ m_invite_history(struct call *c)
 	arg_member(c, "b", true, &b);
 	if (args_done(&c->args) == -1)
 		return -1;
-	msgpack_sbuffer_init(&h.items);
-	msgpack_packer_init(&h.ipk, &h.items, msgpack_sbuffer_write);
+	items_init(&h.items);
 	store_scan_history(c->t, h.a.p, h.a.n, b.p, b.n, hist_one, &h);
-	if (store_error(c->t) != STORE_OK) {
-		msgpack_sbuffer_destroy(&h.items);
-		return invite_store_error(c->t, c->err);
-	}
-	msgpack_pack_map(c->pk, 1);
-	pk_key(c->pk, "items");
-	msgpack_pack_array(c->pk, h.count);
-	msgpack_sbuffer_write(c->pk->data, h.items.data, h.items.size);
-	msgpack_sbuffer_destroy(&h.items);
-	return 0;
+	return items_finish(c, &h.items, "items", h.count, 0);
 }
 
 /* connection.list: a member's connections in order of the other's id. */
@@ -429,8 +442,7 @@ struct conn_ctx {
 	bool more;
 	char last[MEMBER_MAX_BYTES];
 	size_t last_len;
-	msgpack_sbuffer items;
-	msgpack_packer ipk;
+	struct items items;
 };
 
 static bool
@@ -442,7 +454,7 @@ conn_one(void *ctx, const char *other, size_t len, int64_t since)
 		l->more = true;
 		return false;
 	}
-	pack_conn(&l->ipk, l->member.p, l->member.n, other, len, since);
+	pack_conn(&l->items.pk, l->member.p, l->member.n, other, len, since);
 	l->count++;
 	memcpy(l->last, other, len);
 	l->last_len = len;
@@ -465,19 +477,11 @@ m_connection_list(struct call *c)
 	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
-	msgpack_sbuffer_init(&l.items);
-	msgpack_packer_init(&l.ipk, &l.items, msgpack_sbuffer_write);
+	items_init(&l.items);
 	store_scan_conns(c->t, l.member.p, l.member.n, after.p, after.n,
 	    conn_one, &l);
-	if (store_error(c->t) != STORE_OK) {
-		msgpack_sbuffer_destroy(&l.items);
-		return invite_store_error(c->t, c->err);
-	}
-	msgpack_pack_map(c->pk, 2);
-	pk_key(c->pk, "items");
-	msgpack_pack_array(c->pk, (size_t)l.count);
-	msgpack_sbuffer_write(c->pk->data, l.items.data, l.items.size);
-	msgpack_sbuffer_destroy(&l.items);
+	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
+		return -1;
 	if (l.more)
 		pk_kstrn(c->pk, "next", l.last, l.last_len);
 	else
@@ -817,8 +821,7 @@ struct advise_ctx {
 	struct str member;
 	int64_t now;
 	uint32_t count, scanned;
-	msgpack_sbuffer items;
-	msgpack_packer ipk;
+	struct items items;
 };
 
 /* Earlier invitations to the same person: did one expire? */
@@ -883,14 +886,14 @@ advise_one(void *ctx, uint64_t id)
 	adv = rules_advise(&a->c->d->policy, &f, reason, sizeof reason);
 	if (adv == ADV_NONE)
 		return true;
-	msgpack_pack_map(&a->ipk, 7);
-	pk_kuint(&a->ipk, "id", inv.id);
-	pk_kstrn(&a->ipk, "to", inv.to, inv.to_len);
-	pk_kstr(&a->ipk, "state", state_names[f.seen]);
-	pk_kuint(&a->ipk, "age", f.age);
-	pk_kstr(&a->ipk, "priority", priority_names[inv.priority]);
-	pk_kstr(&a->ipk, "advice", advice_names[adv]);
-	pk_kstr(&a->ipk, "reason", reason);
+	msgpack_pack_map(&a->items.pk, 7);
+	pk_kuint(&a->items.pk, "id", inv.id);
+	pk_kstrn(&a->items.pk, "to", inv.to, inv.to_len);
+	pk_kstr(&a->items.pk, "state", state_names[f.seen]);
+	pk_kuint(&a->items.pk, "age", f.age);
+	pk_kstr(&a->items.pk, "priority", priority_names[inv.priority]);
+	pk_kstr(&a->items.pk, "advice", advice_names[adv]);
+	pk_kstr(&a->items.pk, "reason", reason);
 	a->count++;
 	return true;
 }
@@ -906,20 +909,10 @@ m_invite_advise(struct call *c)
 	arg_member(c, "member", true, &a.member);
 	if (args_done(&c->args) == -1)
 		return -1;
-	msgpack_sbuffer_init(&a.items);
-	msgpack_packer_init(&a.ipk, &a.items, msgpack_sbuffer_write);
+	items_init(&a.items);
 	store_scan_box(c->t, BOX_SENT, a.member.p, a.member.n, 0, advise_one,
 	    &a);
-	if (store_error(c->t) != STORE_OK) {
-		msgpack_sbuffer_destroy(&a.items);
-		return invite_store_error(c->t, c->err);
-	}
-	msgpack_pack_map(c->pk, 1);
-	pk_key(c->pk, "items");
-	msgpack_pack_array(c->pk, a.count);
-	msgpack_sbuffer_write(c->pk->data, a.items.data, a.items.size);
-	msgpack_sbuffer_destroy(&a.items);
-	return 0;
+	return items_finish(c, &a.items, "items", a.count, 0);
 }
 
 static int
@@ -958,8 +951,7 @@ struct plans_ctx {
 	struct call *c;
 	struct plan *pl;
 	uint32_t count;
-	msgpack_sbuffer items;
-	msgpack_packer ipk;
+	struct items items;
 };
 
 static bool
@@ -970,7 +962,7 @@ plans_one(void *ctx, uint64_t id)
 
 	if (plan_load(p->c->t, id, p->pl, &e) == -1)
 		return false;
-	plan_pack(&p->ipk, p->pl, &p->c->d->policy);
+	plan_pack(&p->items.pk, p->pl, &p->c->d->policy);
 	return ++p->count < LIST_LIMIT_MAX;
 }
 
@@ -986,20 +978,10 @@ m_plan_list(struct call *c)
 	if (args_done(&c->args) == -1)
 		return -1;
 	p.pl = xmalloc(sizeof *p.pl);
-	msgpack_sbuffer_init(&p.items);
-	msgpack_packer_init(&p.ipk, &p.items, msgpack_sbuffer_write);
+	items_init(&p.items);
 	store_scan_plans(c->t, member.p, member.n, plans_one, &p);
 	free(p.pl);
-	if (store_error(c->t) != STORE_OK) {
-		msgpack_sbuffer_destroy(&p.items);
-		return invite_store_error(c->t, c->err);
-	}
-	msgpack_pack_map(c->pk, 1);
-	pk_key(c->pk, "items");
-	msgpack_pack_array(c->pk, p.count);
-	msgpack_sbuffer_write(c->pk->data, p.items.data, p.items.size);
-	msgpack_sbuffer_destroy(&p.items);
-	return 0;
+	return items_finish(c, &p.items, "items", p.count, 0);
 }
 
 static int
@@ -1097,7 +1079,7 @@ m_events_unsubscribe(struct call *c)
 
 struct read_ctx {
 	uint64_t limit, count, last;
-	msgpack_sbuffer items;
+	struct items items;
 };
 
 static bool
@@ -1105,7 +1087,7 @@ read_one(void *ctx, const struct event_rec *e)
 {
 	struct read_ctx *r = ctx;
 
-	msgpack_sbuffer_write(&r->items, e->data, e->len);
+	msgpack_sbuffer_write(&r->items.sb, e->data, e->len);
 	r->last = e->seq;
 	return ++r->count < r->limit;
 }
@@ -1130,18 +1112,11 @@ m_events_read(struct call *c)
 	if (feed_check(c, member, all, &after, has_after, &head) == -1)
 		return -1;
 	r.last = after;
-	msgpack_sbuffer_init(&r.items);
+	items_init(&r.items);
 	store_event_scan(c->t, after, all ? NULL : member.p, member.n,
 	    read_one, &r);
-	if (store_error(c->t) != STORE_OK) {
-		msgpack_sbuffer_destroy(&r.items);
-		return invite_store_error(c->t, c->err);
-	}
-	msgpack_pack_map(c->pk, 3);
-	pk_key(c->pk, "events");
-	msgpack_pack_array(c->pk, (size_t)r.count);
-	msgpack_sbuffer_write(c->pk->data, r.items.data, r.items.size);
-	msgpack_sbuffer_destroy(&r.items);
+	if (items_finish(c, &r.items, "events", (size_t)r.count, 2) == -1)
+		return -1;
 	/* A member's feed skips others' events: next may pass them too. */
 	pk_kuint(c->pk, "next", r.count < r.limit ? head : r.last);
 	pk_kuint(c->pk, "head", head);
