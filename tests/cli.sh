@@ -5,39 +5,8 @@
 #
 # Rule timing is driven by `connreq clock advance`, never by sleeping.
 
-BIN=${CONNREQ_BIN:-$(cd "$(dirname "$0")/../build/bin" && pwd)}
-CLI=$BIN/connreq
-PY=/usr/bin/python3
-T0=1767225600			# 2026-01-01 00:00 UTC
-
-tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
-dpid=
-cleanup() {
-	if [ -n "$dpid" ]; then
-		kill "$dpid" 2>/dev/null
-		wait "$dpid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" --virtual-clock=$T0 \
-    >"$tmp/daemon.log" 2>&1 &
-dpid=$!
-i=0
-while [ ! -S "$tmp/s.sock" ] && [ $i -lt 100 ]; do
-	kill -0 "$dpid" 2>/dev/null || break
-	sleep 0.05
-	i=$((i + 1))
-done
-if [ ! -S "$tmp/s.sock" ]; then
-	echo "Bail out! connreqd did not start:"
-	sed 's/^/# /' "$tmp/daemon.log"
-	exit 1
-fi
-CONNREQ_SOCKET=$tmp/s.sock
-export CONNREQ_SOCKET
+. "$(dirname "$0")/lib/shell.sh"
+start_daemon --virtual-clock=$T0
 
 # ---- helpers ----
 n=0

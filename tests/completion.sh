@@ -5,38 +5,9 @@
 # asks the daemon. TAP; run by prove (make test), which sets CONNREQ_BIN to
 # the directory holding connreq and connreqd.
 
+. "$(dirname "$0")/lib/shell.sh"
 cd "$(dirname "$0")/.." || { echo "Bail out! cd failed"; exit 1; }
-BIN=${CONNREQ_BIN:-$(pwd)/build/bin}
-CLI=$BIN/connreq
-T0=1767225600			# 2026-01-01 00:00 UTC
-
-tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
-dpid=
-cleanup() {
-	if [ -n "$dpid" ]; then
-		kill "$dpid" 2>/dev/null
-		wait "$dpid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" \
-    --virtual-clock=$T0 >"$tmp/daemon.log" 2>&1 &
-dpid=$!
-i=0
-while [ ! -S "$tmp/s.sock" ] && [ $i -lt 100 ]; do
-	kill -0 "$dpid" 2>/dev/null || break
-	sleep 0.05
-	i=$((i + 1))
-done
-if [ ! -S "$tmp/s.sock" ]; then
-	echo "Bail out! connreqd did not start:"
-	sed 's/^/# /' "$tmp/daemon.log"
-	exit 1
-fi
-export CONNREQ_SOCKET=$tmp/s.sock
+start_daemon --virtual-clock=$T0
 
 # The store: 1 bob->gina expired; then 2 alice->bob pending, 3 carol->bob
 # accepted (bob and carol are connected), 4 bob->dave pending, 5 bob->erin

@@ -8,53 +8,9 @@
 # Rule timing is driven by `connreq clock advance`, never by sleeping; the
 # short sleeps below only wait, boundedly, for output to appear.
 
-BIN=${CONNREQ_BIN:-$(cd "$(dirname "$0")/../build/bin" && pwd)}
-CLI=$BIN/connreq
-PY=/usr/bin/python3
-T0=1767225600			# 2026-01-01 00:00 UTC
-DAY=86400
-
-tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
+. "$(dirname "$0")/lib/shell.sh"
 # Everything runs in $tmp: the hostile notes below would touch files here.
 cd "$tmp" || { echo "Bail out! cd $tmp failed"; exit 1; }
-dpid=
-wpids=
-cleanup() {
-	for p in $wpids; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $wpids; do
-		wait "$p" 2>/dev/null
-	done
-	if [ -n "$dpid" ]; then
-		kill "$dpid" 2>/dev/null
-		wait "$dpid" 2>/dev/null
-	fi
-	cd / && rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-CONNREQ_SOCKET=$tmp/s.sock
-export CONNREQ_SOCKET
-
-# start_daemon [CONNREQD OPTIONS]: starts connreqd on $tmp/db and waits
-# until it answers (after a kill -9 the old socket file is still there).
-start_daemon() {
-	XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" "$@" \
-	    >>"$tmp/daemon.log" 2>&1 &
-	dpid=$!
-	i=0
-	while ! "$CLI" info >/dev/null 2>&1; do
-		if ! kill -0 "$dpid" 2>/dev/null || [ $i -ge 200 ]; then
-			echo "Bail out! connreqd did not start:"
-			sed 's/^/# /' "$tmp/daemon.log"
-			exit 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
 
 # ---- helpers ----
 n=0
