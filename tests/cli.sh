@@ -304,4 +304,21 @@ cp "$tmp/daemon.log" "$tmp/err"
 t "connreqd stops cleanly on SIGTERM, with nothing from the sanitizers" \
   '[ $rc -eq 0 ] && err_has "stopped"'
 
+# Started with descriptors 0-2 closed, connreqd puts /dev/null on them, so
+# no stray write can land in the store or on a client's socket.
+XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/fd.sock" -d "$tmp/fd-db" \
+    --virtual-clock=$T0 <&- >&- 2>&- &
+fdpid=$!
+i=0
+while ! "$CLI" -s "$tmp/fd.sock" info >/dev/null 2>&1 && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+run -s "$tmp/fd.sock" send fd1 fd2
+fds=$(for f in 0 1 2; do readlink "/proc/$fdpid/fd/$f"; done | sort -u)
+t "started with 0-2 closed, connreqd serves with /dev/null on them" \
+  '[ $rc -eq 0 ] && [ "$fds" = /dev/null ]'
+kill "$fdpid"
+wait "$fdpid"
+
 echo "1..$n"
