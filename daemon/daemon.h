@@ -1,38 +1,41 @@
-/* daemon/daemon.h: the daemon-wide state every module of connreqd shares. */
+/* daemon/daemon.h: what connreqd holds while it runs. main.c fills it,
+ * the server runs on it and the methods read it (server.info); nothing
+ * below the methods sees it: the domain gets an operation context. */
 #ifndef CONNREQ_DAEMON_H
 #define CONNREQ_DAEMON_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "rules.h"
+#include "timers.h"
 
 struct event_base;
 struct store;
 struct server;
 
 struct daemon {
+	/* Handles. */
 	struct event_base *base;
 	struct store *store;
 	struct server *server;
+
+	/* The configuration in force (SIGHUP replaces the policy and the
+	 * limits; the paths hold until the next start). */
 	struct policy policy;
 	char *store_path;
 	char *socket_path;
 	uint64_t map_size_max;
 	uint32_t max_message_bytes;
 	uint32_t max_clients;
-	bool virtual_clock;
-	int64_t vnow;		/* the virtual clock, when there is one */
-	int64_t started_at;
-	int64_t next_due;	/* earliest deadline, 0: none */
-	uint64_t due_count;
-	uint64_t pending_count;	/* pending invitations, as the store counts them */
-	uint64_t event_head;	/* the last event committed */
-	uint64_t event_head_next; /* the last event of the batch in hand */
-	bool prune_more;	/* old events remain past one batch's share */
-};
 
-/* Now, in Unix seconds: the virtual clock or the system's. */
-int64_t daemon_now(const struct daemon *d);
+	/* Time. */
+	struct clock clock;
+	int64_t started_at;
+
+	/* The store as of the last commit. */
+	struct timers_state state;
+};
 
 #endif

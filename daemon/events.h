@@ -7,7 +7,6 @@
 
 #include <msgpack.h>
 
-#include "daemon.h"
 #include "store.h"
 
 /* Who is told of each type is decided where the event is made; the table

@@ -13,6 +13,7 @@
 
 #include "../common/util.h"
 #include "../proto/proto.h"
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "server.h"
@@ -55,12 +56,6 @@ static const char usage_text[] =
 "Options given here override the file.\n"
 "docs/protocol.md describes the protocol.\n";
 
-int64_t
-daemon_now(const struct daemon *d)
-{
-	return d->virtual_clock ? d->vnow : (int64_t)time(NULL);
-}
-
 static char *config_path;	/* -c, or the default path */
 static bool config_given;	/* -c was given: the file must exist */
 
@@ -102,7 +97,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	systemd_reloading();
 	reload(d);
-	systemd_ready(d);
+	systemd_ready(server_clients(d), d->state.pending);
 }
 
 static void
@@ -171,6 +166,8 @@ main(int argc, char **argv)
 	struct stx *t;
 	char why[512];
 	const char *vclock_arg = NULL;
+	bool virtual_clock = false;
+	int64_t vnow = 0;
 	char *end;
 	int ch, fd, rc;
 
@@ -193,7 +190,7 @@ main(int argc, char **argv)
 			d.store_path = xstrndup(optarg, strlen(optarg));
 			break;
 		case 'C':
-			d.virtual_clock = true;
+			virtual_clock = true;
 			vclock_arg = optarg;
 			break;
 		case 'M':
@@ -251,8 +248,8 @@ main(int argc, char **argv)
 
 	if (vclock_arg != NULL) {
 		errno = 0;
-		d.vnow = (int64_t)strtoll(vclock_arg, &end, 10);
-		if (errno != 0 || *end != '\0' || d.vnow <= 0) {
+		vnow = (int64_t)strtoll(vclock_arg, &end, 10);
+		if (errno != 0 || *end != '\0' || vnow <= 0) {
 			log_error("--virtual-clock: not a Unix time: %s",
 			    vclock_arg);
 			return main_exit(&d, 2);
@@ -263,26 +260,28 @@ main(int argc, char **argv)
 		log_error("%s", why);
 		return main_exit(&d, 1);
 	}
-	if (d.virtual_clock) {
+	clock_init_real(&d.clock);
+	if (virtual_clock) {
 		/* Where the clock last stood, unless told; saved at once so a
 		 * restart without a value resumes here. */
 		t = store_begin(d.store, NULL);
-		if (d.vnow == 0)
-			d.vnow = store_get_vclock(t);
-		if (d.vnow == 0)
-			d.vnow = (int64_t)time(NULL);
-		store_set_vclock(t, d.vnow);
+		if (vnow == 0)
+			vnow = store_get_vclock(t);
+		if (vnow == 0)
+			vnow = clock_now(&d.clock);
+		store_set_vclock(t, vnow);
 		if (store_commit(t) != STORE_OK) {
 			log_error("store: %s", store_strerror(d.store));
 			return main_exit(&d, 1);
 		}
+		clock_init_virtual(&d.clock, vnow);
 	}
-	d.started_at = daemon_now(&d);
+	d.started_at = clock_now(&d.clock);
 
 	d.base = event_base_new();
 	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
 		fatal("libevent: cannot create the event base");
-	systemd_init(&d);
+	systemd_init(d.base);
 	if (server_run_due(&d) == -1)
 		return main_exit(&d, 1);
 	rc = systemd_socket(&fd, why, sizeof why);
@@ -305,12 +304,12 @@ main(int argc, char **argv)
 	evsignal_add(sighup, NULL);
 	log_info("version %s: store %s, socket %s%s, configuration %s%s",
 	    CONNREQ_VERSION, d.store_path, d.socket_path,
-	    d.virtual_clock ? ", virtual clock" : "", config_path,
+	    clock_is_virtual(&d.clock) ? ", virtual clock" : "", config_path,
 	    config_given || access(config_path, F_OK) == 0 ? "" :
 	    " (absent: defaults; SIGHUP reads it once it exists)");
 
 	/* The store is open and what fell due is handled: ready. */
-	systemd_ready(&d);
+	systemd_ready(server_clients(&d), d.state.pending);
 	event_base_dispatch(d.base);
 
 	server_free(&d);

@@ -10,7 +10,8 @@
 #include "events.h"
 #include "invite.h"
 #include "plan.h"
-#include "server.h"
+#include "inv.h"
+#include "member.h"
 #include "timers.h"
 
 #define LIST_LIMIT_DEFAULT 50
@@ -113,7 +114,7 @@ m_invite_send(struct call *c)
 		    "expires_in must be at least 1 second");
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (invite_send(c->d, c->t, &r, &inv, &connected, &warnings,
+	if (invite_send(&c->op, &r, &inv, &connected, &warnings,
 	    c->err) == -1)
 		return -1;
 	pack_send_result(c, &inv, connected, warnings);
@@ -124,7 +125,7 @@ m_invite_send(struct call *c)
 static int
 m_invite_can_send(struct call *c)
 {
-	const struct policy *p = &c->d->policy;
+	const struct policy *p = c->op.policy;
 	struct send_req r;
 	struct send_facts f;
 	struct proto_error e;
@@ -139,9 +140,9 @@ m_invite_can_send(struct call *c)
 	args_str(&c->args, "email", false, &r.email.p, &r.email.n);
 	if (args_done(&c->args) == -1)
 		return -1;
-	invite_send_facts(c->d, c->t, &r, true, &f);
-	if (store_error(c->t) != STORE_OK)
-		return invite_store_error(c->t, c->err);
+	invite_send_facts(&c->op, &r, true, &f);
+	if (store_error(c->op.t) != STORE_OK)
+		return op_store_error(c->op.t, c->err);
 	allowed = rules_send(p, &f, &outcome, &warnings, &e) == 0;
 	msgpack_pack_map(pk, allowed ? 2 : (e.retry_at ? 5 : 4));
 	pk_kbool(pk, "allowed", allowed);
@@ -182,7 +183,7 @@ m_invite_accept(struct call *c)
 	uint64_t id;
 
 	if (actor_id_args(c, &actor, &id) == -1 ||
-	    invite_accept(c->d, c->t, actor, id, &inv, c->err) == -1)
+	    invite_accept(&c->op, actor, id, &inv, c->err) == -1)
 		return -1;
 	pack_inv_result(c, &inv, ROLE_RECIPIENT, true);
 	return 0;
@@ -196,7 +197,7 @@ m_invite_ignore(struct call *c)
 	uint64_t id;
 
 	if (actor_id_args(c, &actor, &id) == -1 ||
-	    invite_ignore(c->d, c->t, actor, id, &inv, c->err) == -1)
+	    invite_ignore(&c->op, actor, id, &inv, c->err) == -1)
 		return -1;
 	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
 	return 0;
@@ -211,7 +212,7 @@ m_invite_withdraw(struct call *c)
 	int64_t until;
 
 	if (actor_id_args(c, &actor, &id) == -1 ||
-	    invite_withdraw(c->d, c->t, actor, id, &inv, &until, c->err) == -1)
+	    invite_withdraw(&c->op, actor, id, &inv, &until, c->err) == -1)
 		return -1;
 	msgpack_pack_map(c->pk, 2);
 	pk_key(c->pk, "invitation");
@@ -239,7 +240,7 @@ m_invite_resend(struct call *c)
 		    "expires_in must be at least 1 second");
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (invite_resend(c->d, c->t, actor, id, note, email, expires_in, &inv,
+	if (invite_resend(&c->op, actor, id, note, email, expires_in, &inv,
 	    &connected, &warnings, c->err) == -1)
 		return -1;
 	pack_send_result(c, &inv, connected, warnings);
@@ -258,7 +259,7 @@ m_invite_get(struct call *c)
 	args_uint(&c->args, "id", true, &id);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (invite_load(c->t, id, actor, &inv, &role, c->err) == -1)
+	if (inv_load(c->op.t, id, actor, &inv, &role, c->err) == -1)
 		return -1;
 	pack_inv_result(c, &inv, role, false);
 	return 0;
@@ -285,9 +286,9 @@ static int
 items_finish(struct call *c, struct items *it, const char *key, size_t count,
     size_t more)
 {
-	if (store_error(c->t) != STORE_OK) {
+	if (store_error(c->op.t) != STORE_OK) {
 		msgpack_sbuffer_destroy(&it->sb);
-		return invite_store_error(c->t, c->err);
+		return op_store_error(c->op.t, c->err);
 	}
 	msgpack_pack_map(c->pk, 1 + more);
 	pk_key(c->pk, key);
@@ -327,7 +328,7 @@ list_one(void *ctx, uint64_t id)
 		return false;
 	}
 	l->scanned++;
-	if (store_inv_get(l->c->t, id, &inv) != STORE_OK)
+	if (store_inv_get(l->c->op.t, id, &inv) != STORE_OK)
 		return false;
 	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
 	if ((l->box == BOX_RECEIVED &&
@@ -380,9 +381,9 @@ m_invite_list(struct call *c)
 		    "older_than must be at most 100 years");
 	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
 	if (older > 0)
-		l.created_before = daemon_now(c->d) - (int64_t)older;
+		l.created_before = c->op.now - (int64_t)older;
 	items_init(&l.items);
-	store_scan_box(c->t, l.box, member.p, member.n, after, list_one, &l);
+	store_scan_box(c->op.t, l.box, member.p, member.n, after, list_one, &l);
 	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
 		return -1;
 	if (l.more)
@@ -408,9 +409,9 @@ hist_one(void *ctx, uint64_t id)
 	struct inv inv;
 	enum role role;
 
-	if (store_inv_get(h->c->t, id, &inv) != STORE_OK)
+	if (store_inv_get(h->c->op.t, id, &inv) != STORE_OK)
 		return false;
-	role = invite_role(&inv, h->a);
+	role = inv_role(&inv, h->a);
 	if (!rules_visible(inv.state, role))
 		return true;
 	pack_inv(&h->items.pk, &inv, role);
@@ -431,7 +432,7 @@ m_invite_history(struct call *c)
 	if (args_done(&c->args) == -1)
 		return -1;
 	items_init(&h.items);
-	store_scan_history(c->t, h.a.p, h.a.n, b.p, b.n, hist_one, &h);
+	store_scan_history(c->op.t, h.a.p, h.a.n, b.p, b.n, hist_one, &h);
 	return items_finish(c, &h.items, "items", h.count, 0);
 }
 
@@ -478,7 +479,7 @@ m_connection_list(struct call *c)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
 	items_init(&l.items);
-	store_scan_conns(c->t, l.member.p, l.member.n, after.p, after.n,
+	store_scan_conns(c->op.t, l.member.p, l.member.n, after.p, after.n,
 	    conn_one, &l);
 	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
 		return -1;
@@ -499,7 +500,7 @@ m_connection_remove(struct call *c)
 	arg_member(c, "other", true, &other);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (connection_remove(c->d, c->t, actor, other, &since, c->err) == -1)
+	if (connection_remove(&c->op, actor, other, &since, c->err) == -1)
 		return -1;
 	msgpack_pack_map(c->pk, 1);
 	pk_key(c->pk, "removed");
@@ -510,7 +511,7 @@ m_connection_remove(struct call *c)
 static int
 m_server_info(struct call *c)
 {
-	struct daemon *d = c->d;
+	const struct daemon *d = c->d;
 	struct store_counts n;
 	struct due next;
 	bool have_next;
@@ -519,16 +520,16 @@ m_server_info(struct call *c)
 
 	if (args_done(&c->args) == -1)
 		return -1;
-	store_counts(c->t, &n);
-	have_next = store_due_first(c->t, &next);
-	if (store_error(c->t) != STORE_OK)
-		return invite_store_error(c->t, c->err);
+	store_counts(c->op.t, &n);
+	have_next = store_due_first(c->op.t, &next);
+	if (store_error(c->op.t) != STORE_OK)
+		return op_store_error(c->op.t, c->err);
 	msgpack_pack_map(pk, 10);
 	pk_kstr(pk, "version", CONNREQ_VERSION);
 	pk_kuint(pk, "protocol", PROTO_VERSION);
-	pk_kint(pk, "now", daemon_now(d));
+	pk_kint(pk, "now", c->op.now);
 	pk_kint(pk, "started_at", d->started_at);
-	pk_kbool(pk, "virtual_clock", d->virtual_clock);
+	pk_kbool(pk, "virtual_clock", clock_is_virtual(&d->clock));
 	pk_key(pk, "counts");
 	msgpack_pack_map(pk, ST_COUNT + 1);
 	for (i = 0; i < ST_COUNT; i++)
@@ -543,8 +544,8 @@ m_server_info(struct call *c)
 		pk_knil(pk, "next");
 	pk_key(pk, "events");
 	msgpack_pack_map(pk, 2);
-	pk_kuint(pk, "head", store_event_head(c->t));
-	pk_kuint(pk, "oldest", store_event_pruned(c->t, NULL, 0) + 1);
+	pk_kuint(pk, "head", store_event_head(c->op.t));
+	pk_kuint(pk, "oldest", store_event_pruned(c->op.t, NULL, 0) + 1);
 	pk_key(pk, "store");
 	msgpack_pack_map(pk, 3);
 	pk_kstr(pk, "path", d->store_path);
@@ -585,30 +586,34 @@ m_server_info(struct call *c)
 	return 0;
 }
 
+/* clock.advance: the virtual clock moves, and what fell due meanwhile is
+ * handled at its own time, in this request's transaction; the server moves
+ * its clock once the request is done. */
 static int
 m_clock_advance(struct call *c)
 {
-	struct daemon *d = c->d;
+	struct op later = c->op;
 	uint64_t secs;
+	bool more;
 
 	args_uint(&c->args, "seconds", true, &secs);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (!d->virtual_clock)
+	if (!clock_is_virtual(&c->d->clock))
 		return proto_fail(c->err, PE_NOT_PERMITTED,
 		    "the clock moves only when connreqd runs with --virtual-clock");
 	if (secs > 100ULL * 365 * 86400)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "seconds must be at most 100 years");
-	d->vnow += (int64_t)secs;
-	store_set_vclock(c->t, d->vnow);
-	timers_run(d, c->t, d->vnow);
-	if (store_error(c->t) != STORE_OK) {
-		d->vnow -= (int64_t)secs;
-		return invite_store_error(c->t, c->err);
-	}
+	later.now += (int64_t)secs;
+	store_set_vclock(c->op.t, later.now);
+	timers_run(&later, &more);
+	if (store_error(c->op.t) != STORE_OK)
+		return op_store_error(c->op.t, c->err);
+	c->fx.clock_advance = (int64_t)secs;
+	c->fx.prune_more = more;
 	msgpack_pack_map(c->pk, 1);
-	pk_kint(c->pk, "now", d->vnow);
+	pk_kint(c->pk, "now", later.now);
 	return 0;
 }
 
@@ -638,25 +643,8 @@ m_member_settings_set(struct call *c)
 	args_text(&c->args, "email", false, &email.p, &email.n);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (email.p != NULL && email.n > 0 && (email.n > EMAIL_MAX_BYTES ||
-	    memchr(email.p, '@', email.n) == NULL ||
-	    memchr(email.p, '\n', email.n) || memchr(email.p, '\t', email.n)))
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "email must be an address with an @, at most %d bytes (\"\" clears it)",
-		    EMAIL_MAX_BYTES);
-	store_member_get(c->t, member.p, member.n, &m);
-	if (from >= 0)
-		m.invitations_from = (uint8_t)from;
-	if (email.p != NULL) {
-		memcpy(m.email, email.p, email.n);
-		m.email_len = email.n;
-	}
-	if (m.invitations_from == FROM_EMAIL && m.email_len == 0)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "invitations_from \"email\" needs the member's email");
-	store_member_put(c->t, member.p, member.n, &m);
-	if (store_error(c->t) != STORE_OK)
-		return invite_store_error(c->t, c->err);
+	if (member_settings_set(&c->op, member, from, email, &m, c->err) == -1)
+		return -1;
 	pack_settings(c->pk, member, &m);
 	return 0;
 }
@@ -670,9 +658,9 @@ m_member_settings_get(struct call *c)
 	arg_member(c, "member", true, &member);
 	if (args_done(&c->args) == -1)
 		return -1;
-	store_member_get(c->t, member.p, member.n, &m);
-	if (store_error(c->t) != STORE_OK)
-		return invite_store_error(c->t, c->err);
+	store_member_get(c->op.t, member.p, member.n, &m);
+	if (store_error(c->op.t) != STORE_OK)
+		return op_store_error(c->op.t, c->err);
 	pack_settings(c->pk, member, &m);
 	return 0;
 }
@@ -685,7 +673,7 @@ block_call(struct call *c, bool on)
 	arg_member(c, "actor", true, &actor);
 	arg_member(c, "other", true, &other);
 	if (args_done(&c->args) == -1 ||
-	    member_block(c->d, c->t, actor, other, on, c->err) == -1)
+	    member_block(&c->op, actor, other, on, c->err) == -1)
 		return -1;
 	msgpack_pack_map(c->pk, 2);
 	pk_kstrn(c->pk, "other", other.p, other.n);
@@ -718,45 +706,20 @@ m_invite_report(struct call *c)
 	args_uint(&c->args, "id", true, &id);
 	args_enum(&c->args, "reason", true, reasons, &reason);
 	if (args_done(&c->args) == -1 ||
-	    invite_report(c->d, c->t, actor, id, reason == 0, &inv, c->err) == -1)
+	    invite_report(&c->op, actor, id, reason == 0, &inv, c->err) == -1)
 		return -1;
 	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
 	return 0;
 }
 
 /* stats.get: a sender's record over a window, as the sender sees it. */
-struct stats_ctx {
-	int64_t since;
-	uint64_t accepted, withdrawn, expired;
-};
-
-static bool
-stats_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
-{
-	struct stats_ctx *s = ctx;
-
-	(void)id;
-	if (at <= s->since)
-		return false;
-	state &= (uint8_t)~LOG_BY_PLAN;
-	if (state == ST_ACCEPTED)
-		s->accepted++;
-	else if (state == ST_WITHDRAWN)
-		s->withdrawn++;
-	else if (state == ST_EXPIRED)
-		s->expired++;
-	return true;
-}
-
 static int
 m_stats_get(struct call *c)
 {
-	const struct policy *p = &c->d->policy;
-	int64_t now = daemon_now(c->d), oldest;
-	struct stats_ctx s;
-	struct member_rec m;
+	const struct policy *p = c->op.policy;
+	struct member_stats s;
 	struct str member;
-	uint64_t window = 90 * 86400ULL, sent, decided, week, day;
+	uint64_t window = 90 * 86400ULL;
 	msgpack_packer *pk = c->pk;
 
 	arg_member(c, "member", true, &member);
@@ -766,50 +729,38 @@ m_stats_get(struct call *c)
 	if (window == 0 || window > 3650 * 86400ULL)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "window must be 1 second to 10 years");
-	memset(&s, 0, sizeof s);
-	s.since = now - (int64_t)window;
-	store_log_scan_back(c->t, LOG_DECISIONS, member.p, member.n, stats_one,
-	    &s);
-	sent = store_log_count(c->t, LOG_SENDS, member.p, member.n, s.since,
-	    UINT64_MAX, &oldest);
-	week = store_log_count(c->t, LOG_SENDS, member.p, member.n, now - WEEK,
-	    QUOTA_COUNT_MAX, &oldest);
-	day = store_log_count(c->t, LOG_SENDS, member.p, member.n,
-	    now - DAY_SECS, QUOTA_COUNT_MAX, &oldest);
-	store_member_get(c->t, member.p, member.n, &m);
-	if (store_error(c->t) != STORE_OK)
-		return invite_store_error(c->t, c->err);
-	decided = s.accepted + s.withdrawn + s.expired;
+	if (member_stats(&c->op, member, window, &s, c->err) == -1)
+		return -1;
 	msgpack_pack_map(pk, 12);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kuint(pk, "window", window);
-	pk_kuint(pk, "sent", sent);
+	pk_kuint(pk, "sent", s.sent);
 	pk_kuint(pk, "accepted", s.accepted);
 	pk_kuint(pk, "withdrawn", s.withdrawn);
 	pk_kuint(pk, "expired", s.expired);
 	/* Ignored ones are pending here: the sender cannot know. */
-	pk_kuint(pk, "pending", m.open_sent);
+	pk_kuint(pk, "pending", s.rec.open_sent);
 	pk_key(pk, "acceptance_rate");
-	if (decided > 0)
-		msgpack_pack_double(pk, (double)s.accepted / (double)decided);
+	if (s.decided > 0)
+		msgpack_pack_double(pk, (double)s.accepted / (double)s.decided);
 	else
 		msgpack_pack_nil(pk);
 	pk_kstr(pk, "health", health_names[rules_health(p, s.accepted,
-	    decided)]);
+	    s.decided)]);
 	pk_key(pk, "healthy_band");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_double(pk, p->healthy_rate);
 	msgpack_pack_double(pk, p->healthy_rate > 0.50 ? p->healthy_rate : 0.50);
 	pk_key(pk, "quota");
 	msgpack_pack_map(pk, 6);
-	pk_kuint(pk, "week_used", week);
+	pk_kuint(pk, "week_used", s.week_used);
 	pk_kuint(pk, "week_limit", p->sends_per_week);
-	pk_kuint(pk, "day_used", day);
+	pk_kuint(pk, "day_used", s.day_used);
 	pk_kuint(pk, "day_limit", p->sends_per_day);
 	pk_kuint(pk, "pending_warn", p->pending_warn);
 	pk_kuint(pk, "pending_max", p->pending_max);
-	if (m.restricted_until > now)
-		pk_kint(pk, "restricted_until", m.restricted_until);
+	if (s.rec.restricted_until > c->op.now)
+		pk_kint(pk, "restricted_until", s.rec.restricted_until);
 	else
 		pk_knil(pk, "restricted_until");
 	return 0;
@@ -863,7 +814,7 @@ advise_one(void *ctx, uint64_t id)
 
 	if (++a->scanned > LIST_SCAN_MAX)
 		return false;
-	if (store_inv_get(a->c->t, id, &inv) != STORE_OK)
+	if (store_inv_get(a->c->op.t, id, &inv) != STORE_OK)
 		return false;
 	memset(&f, 0, sizeof f);
 	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
@@ -874,16 +825,16 @@ advise_one(void *ctx, uint64_t id)
 	f.priority = (enum priority)inv.priority;
 	f.age = (uint64_t)(a->now - inv.created_at);
 	memset(&er, 0, sizeof er);
-	er.t = a->c->t;
+	er.t = a->c->op.t;
 	er.of = &inv;
-	store_scan_history(a->c->t, inv.from, inv.from_len, inv.to,
+	store_scan_history(a->c->op.t, inv.from, inv.from_len, inv.to,
 	    inv.to_len, earlier_one, &er);
 	f.earlier_expired = er.expired;
 	f.latest = !er.newer;
-	store_pair_get(a->c->t, inv.from, inv.from_len, inv.to, inv.to_len,
+	store_pair_get(a->c->op.t, inv.from, inv.from_len, inv.to, inv.to_len,
 	    &pr);
 	f.cooldown_over = pr.cooldown_until <= a->now && pr.open_id == 0;
-	adv = rules_advise(&a->c->d->policy, &f, reason, sizeof reason);
+	adv = rules_advise(a->c->op.policy, &f, reason, sizeof reason);
 	if (adv == ADV_NONE)
 		return true;
 	msgpack_pack_map(&a->items.pk, 7);
@@ -905,12 +856,12 @@ m_invite_advise(struct call *c)
 
 	memset(&a, 0, sizeof a);
 	a.c = c;
-	a.now = daemon_now(c->d);
+	a.now = c->op.now;
 	arg_member(c, "member", true, &a.member);
 	if (args_done(&c->args) == -1)
 		return -1;
 	items_init(&a.items);
-	store_scan_box(c->t, BOX_SENT, a.member.p, a.member.n, 0, advise_one,
+	store_scan_box(c->op.t, BOX_SENT, a.member.p, a.member.n, 0, advise_one,
 	    &a);
 	return items_finish(c, &a.items, "items", a.count, 0);
 }
@@ -920,7 +871,7 @@ m_plan_withdraw_stale(struct call *c)
 {
 	struct plan *pl;
 	struct str member;
-	uint64_t older = c->d->policy.stale_after, per_day = 10;
+	uint64_t older = c->op.policy->stale_after, per_day = 10;
 	int prio = PRIO_MEDIUM, rc;
 
 	arg_member(c, "member", true, &member);
@@ -936,12 +887,12 @@ m_plan_withdraw_stale(struct call *c)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "older_than must be at most 100 years");
 	pl = xmalloc(sizeof *pl);
-	rc = plan_create(c->d, c->t, member, older, (uint32_t)per_day, prio,
+	rc = plan_create(&c->op, member, older, (uint32_t)per_day, prio,
 	    pl, c->err);
 	if (rc == 0) {
 		msgpack_pack_map(c->pk, 1);
 		pk_key(c->pk, "plan");
-		plan_pack(c->pk, pl, &c->d->policy);
+		plan_pack(c->pk, pl, c->op.policy);
 	}
 	free(pl);
 	return rc;
@@ -960,9 +911,9 @@ plans_one(void *ctx, uint64_t id)
 	struct plans_ctx *p = ctx;
 	struct proto_error e;
 
-	if (plan_load(p->c->t, id, p->pl, &e) == -1)
+	if (plan_load(p->c->op.t, id, p->pl, &e) == -1)
 		return false;
-	plan_pack(&p->items.pk, p->pl, &p->c->d->policy);
+	plan_pack(&p->items.pk, p->pl, p->c->op.policy);
 	return ++p->count < LIST_LIMIT_MAX;
 }
 
@@ -979,7 +930,7 @@ m_plan_list(struct call *c)
 		return -1;
 	p.pl = xmalloc(sizeof *p.pl);
 	items_init(&p.items);
-	store_scan_plans(c->t, member.p, member.n, plans_one, &p);
+	store_scan_plans(c->op.t, member.p, member.n, plans_one, &p);
 	free(p.pl);
 	return items_finish(c, &p.items, "items", p.count, 0);
 }
@@ -997,14 +948,26 @@ m_plan_cancel(struct call *c)
 	if (args_done(&c->args) == -1)
 		return -1;
 	pl = xmalloc(sizeof *pl);
-	rc = plan_cancel(c->d, c->t, actor, id, pl, c->err);
+	rc = plan_cancel(&c->op, actor, id, pl, c->err);
 	if (rc == 0) {
 		msgpack_pack_map(c->pk, 1);
 		pk_key(c->pk, "plan");
-		plan_pack(c->pk, pl, &c->d->policy);
+		plan_pack(c->pk, pl, c->op.policy);
 	}
 	free(pl);
 	return rc;
+}
+
+static void
+effects_subscribe(struct effects *fx, const char *member, size_t mlen,
+    uint64_t after)
+{
+	fx->subscription = FX_SUBSCRIBE;
+	fx->sub_all = member == NULL;
+	fx->sub_mlen = member != NULL ? mlen : 0;
+	if (member != NULL)
+		memcpy(fx->sub_member, member, mlen);
+	fx->sub_after = after;
 }
 
 /* The feed a subscribe or read names: {member} or {all: true}, and a
@@ -1029,9 +992,9 @@ feed_check(struct call *c, struct str member, bool all, uint64_t *after,
 	if ((member.p != NULL) == all)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "name one feed: member, or all: true");
-	*head = store_event_head(c->t);
+	*head = store_event_head(c->op.t);
 	/* A member's cursor expires only when one of its own events went. */
-	pruned = store_event_pruned(c->t, all ? NULL : member.p, member.n);
+	pruned = store_event_pruned(c->op.t, all ? NULL : member.p, member.n);
 	if (!has_after)
 		*after = *head;
 	else if (*after == 0)
@@ -1061,7 +1024,7 @@ m_events_subscribe(struct call *c)
 	if (args_done(&c->args) == -1 ||
 	    feed_check(c, member, all, &after, has_after, &head) == -1)
 		return -1;
-	server_subscribe(c->client, all ? NULL : member.p, member.n, after);
+	effects_subscribe(&c->fx, all ? NULL : member.p, member.n, after);
 	msgpack_pack_map(c->pk, 1);
 	pk_kuint(c->pk, "head", head);
 	return 0;
@@ -1072,7 +1035,7 @@ m_events_unsubscribe(struct call *c)
 {
 	if (args_done(&c->args) == -1)
 		return -1;
-	server_unsubscribe(c->client);
+	c->fx.subscription = FX_UNSUBSCRIBE;
 	msgpack_pack_map(c->pk, 0);
 	return 0;
 }
@@ -1113,7 +1076,7 @@ m_events_read(struct call *c)
 		return -1;
 	r.last = after;
 	items_init(&r.items);
-	store_event_scan(c->t, after, all ? NULL : member.p, member.n,
+	store_event_scan(c->op.t, after, all ? NULL : member.p, member.n,
 	    read_one, &r);
 	if (items_finish(c, &r.items, "events", (size_t)r.count, 2) == -1)
 		return -1;

@@ -1,23 +1,37 @@
-/* daemon/methods.h: the table of methods connreqd answers. */
+/* daemon/methods.h: the table of methods connreqd answers. A method reads
+ * its arguments, runs domain operations in the call's operation context,
+ * packs its result, and says in effects what the server is to do once the
+ * request is done; it never calls into the server. */
 #ifndef CONNREQ_METHODS_H
 #define CONNREQ_METHODS_H
 
 #include <msgpack.h>
 
 #include "daemon.h"
-#include "store.h"
+#include "op.h"
 
-/* One call of a method: its arguments, the transaction it runs in, where
- * its result goes and where its error goes. */
-struct client;
+/* What a method asks of the server, applied once its request is done. */
+enum fx_subscription { FX_NONE, FX_SUBSCRIBE, FX_UNSUBSCRIBE };
+struct effects {
+	enum fx_subscription subscription;
+	bool sub_all;		/* FX_SUBSCRIBE: every event, not a member's */
+	char sub_member[MEMBER_MAX_BYTES];
+	size_t sub_mlen;
+	uint64_t sub_after;	/* the events after this, then live ones */
+	int64_t clock_advance;	/* seconds the virtual clock moves */
+	bool prune_more;	/* old events remain to prune: run again */
+};
 
+/* One call of a method: the daemon (read-only: server.info), its
+ * operation context, arguments, where its result and its error go, and the
+ * effects it asks for. */
 struct call {
-	struct daemon *d;
-	struct client *client;	/* NULL when it went away */
-	struct stx *t;
+	const struct daemon *d;
+	struct op op;
 	struct args args;
 	msgpack_packer *pk;
 	struct proto_error *err;
+	struct effects fx;
 };
 
 #define M_WRITE 0x1	/* may change the store */

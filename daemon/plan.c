@@ -6,6 +6,7 @@
 
 #include "../common/util.h"
 #include "events.h"
+#include "invite.h"
 
 #define PLAN_HEAD 52
 #define PLAN_SCHEDULE_MAX 60	/* days shown of a schedule */
@@ -107,7 +108,7 @@ plan_load(struct stx *t, uint64_t id, struct plan *out, struct proto_error *e)
 		return proto_fail(e, PE_NOT_FOUND, "no plan %llu",
 		    (unsigned long long)id);
 	if (rc != STORE_OK)
-		return invite_store_error(t, e);
+		return op_store_error(t, e);
 	return 0;
 }
 
@@ -159,9 +160,10 @@ pick_order(const void *a, const void *b, void *ctx)
  * The next day is due a day after this one, so a daemon that was down (or
  * a long clock.advance) runs every missed day in turn. */
 static void
-plan_run(struct daemon *d, struct stx *t, struct plan *pl, int64_t at)
+plan_run(struct op *o, struct plan *pl, int64_t at)
 {
-	int64_t now = daemon_now(d);
+	struct stx *t = o->t;
+	int64_t now = o->now;
 	struct str actor = { pl->member, pl->member_len };
 	struct proto_error err;
 	struct notice n;
@@ -177,7 +179,7 @@ plan_run(struct daemon *d, struct stx *t, struct plan *pl, int64_t at)
 			pl->skipped++;
 			continue;
 		}
-		if (invite_withdraw_by(d, t, actor, pl->ids[pos], true, &inv,
+		if (invite_withdraw_by(o, actor, pl->ids[pos], true, &inv,
 		    &until, &err) == -1) {
 			if (err.code == PE_RATE_LIMITED)
 				break;	/* the day's withdrawals are spent */
@@ -211,21 +213,22 @@ plan_run(struct daemon *d, struct stx *t, struct plan *pl, int64_t at)
 }
 
 int
-plan_create(struct daemon *d, struct stx *t, struct str member,
+plan_create(struct op *o, struct str member,
     uint64_t older_than, uint32_t per_day, int max_priority,
     struct plan *out, struct proto_error *e)
 {
+	struct stx *t = o->t;
 	struct pick pk;
 	struct inv inv;
-	int64_t now = daemon_now(d);
+	int64_t now = o->now;
 
 	if (per_day == 0 || per_day > 1000)
 		return proto_fail(e, PE_INVALID_ARGUMENT,
 		    "per_day must be 1 to 1000");
 	memset(out, 0, offsetof(struct plan, ids));
-	if (d->policy.withdrawals_per_day > 0 &&
-	    per_day > d->policy.withdrawals_per_day)
-		per_day = d->policy.withdrawals_per_day;
+	if (o->policy->withdrawals_per_day > 0 &&
+	    per_day > o->policy->withdrawals_per_day)
+		per_day = o->policy->withdrawals_per_day;
 	out->per_day = per_day;
 	out->max_priority = (uint8_t)max_priority;
 	out->older_than = older_than;
@@ -239,7 +242,7 @@ plan_create(struct daemon *d, struct stx *t, struct str member,
 	pk.seen = 0;
 	store_scan_box(t, BOX_SENT, member.p, member.n, 0, pick_one, &pk);
 	if (store_error(t) != STORE_OK)
-		return invite_store_error(t, e);
+		return op_store_error(t, e);
 	if (out->total == 0) {
 		char age[16];
 
@@ -252,19 +255,17 @@ plan_create(struct daemon *d, struct stx *t, struct str member,
 	out->id = store_next_id(t);
 	out->state = PLAN_ACTIVE;
 	store_plan_index(t, member.p, member.n, out->id);
-	plan_run(d, t, out, now);
-	if (store_error(t) != STORE_OK)
-		return invite_store_error(t, e);
-	return 0;
+	plan_run(o, out, now);
+	return op_done(t, e);
 }
 
 int
-plan_cancel(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
+plan_cancel(struct op *o, struct str actor, uint64_t id,
     struct plan *out, struct proto_error *e)
 {
+	struct stx *t = o->t;
 	struct due due;
 
-	(void)d;
 	if (plan_load(t, id, out, e) == -1)
 		return -1;
 	if (actor.n != out->member_len ||
@@ -281,20 +282,19 @@ plan_cancel(struct daemon *d, struct stx *t, struct str actor, uint64_t id,
 	out->state = PLAN_CANCELLED;
 	out->next_at = 0;
 	plan_save(t, out);
-	if (store_error(t) != STORE_OK)
-		return invite_store_error(t, e);
-	return 0;
+	return op_done(t, e);
 }
 
 void
-plan_on_due(struct daemon *d, struct stx *t, const struct due *due)
+plan_on_due(struct op *o, const struct due *due)
 {
+	struct stx *t = o->t;
 	struct proto_error e;
 	struct plan *pl = xmalloc(sizeof *pl);
 
 	if (plan_load(t, due->id, pl, &e) == 0 && pl->state == PLAN_ACTIVE &&
 	    pl->next_at == due->at)
-		plan_run(d, t, pl, due->at);
+		plan_run(o, pl, due->at);
 	free(pl);
 }
 

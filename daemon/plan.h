@@ -7,9 +7,7 @@
 
 #include <msgpack.h>
 
-#include "daemon.h"
-#include "invite.h"
-#include "store.h"
+#include "op.h"
 
 #define PLAN_MAX_IDS 1000
 
@@ -30,15 +28,15 @@ struct plan {
 };
 
 /* Makes the plan and runs its first day now. */
-int plan_create(struct daemon *d, struct stx *t, struct str member,
+int plan_create(struct op *o, struct str member,
     uint64_t older_than, uint32_t per_day, int max_priority,
     struct plan *out, struct proto_error *e);
 int plan_load(struct stx *t, uint64_t id, struct plan *out,
     struct proto_error *e);
-int plan_cancel(struct daemon *d, struct stx *t, struct str actor,
+int plan_cancel(struct op *o, struct str actor,
     uint64_t id, struct plan *out, struct proto_error *e);
 /* The plan's deadline fell due: its next day. */
-void plan_on_due(struct daemon *d, struct stx *t, const struct due *due);
+void plan_on_due(struct op *o, const struct due *due);
 /* {id, member, state, per_day, total, done, skipped, created_at, next_at,
  * ends_at, schedule: [{at, count}]}. */
 void plan_pack(msgpack_packer *pk, const struct plan *pl,

@@ -27,6 +27,7 @@
 
 #include "../common/util.h"
 #include "../proto/proto.h"
+#include "clock.h"
 #include "methods.h"
 #include "store.h"
 #include "systemd.h"
@@ -65,6 +66,7 @@ struct entry {
 	bool store_full;	/* answer STORE_FULL, do not execute */
 	bool close_after;
 	struct proto_error err;
+	struct effects fx;	/* what its method asked for, once done */
 	msgpack_sbuffer out;
 	struct entry *next;
 };
@@ -80,6 +82,9 @@ struct server {
 	struct entry *head, **tail;
 	bool stopping;
 	bool full;		/* the store is full: deadlines wait */
+	/* The batch in hand. */
+	bool prune_more;	/* old events remain past one batch's share */
+	struct timers_state next_state;	/* the store's, once it commits */
 	char *path;		/* the socket it bound, NULL: systemd's */
 };
 
@@ -91,6 +96,13 @@ unsigned
 server_clients(const struct daemon *d)
 {
 	return d->server ? d->server->nclients : 0;
+}
+
+/* Tells systemd the clients and the pending count, when they changed. */
+static void
+server_status(struct server *srv)
+{
+	systemd_status(srv->nclients, srv->d->state.pending);
 }
 
 static void
@@ -269,7 +281,7 @@ client_free(struct client *c)
 	srv->nclients--;
 	bufferevent_free(c->bev);
 	free(c);
-	systemd_status(srv->d);
+	server_status(srv);
 	server_maybe_exit(srv);
 }
 
@@ -319,7 +331,7 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	srv->clients = c;
 	srv->nclients++;
 	log_debug("client %llu: connected", (unsigned long long)c->id);
-	systemd_status(srv->d);
+	server_status(srv);
 }
 
 /* Packs the answer to e: result holds the packed result on success. */
@@ -343,6 +355,34 @@ entry_answer(struct entry *e, const msgpack_sbuffer *result)
 	msgpack_sbuffer_write(&e->out, result->data, result->size);
 }
 
+/* The request's work is in the batch: keep what its method asked of the
+ * server. The clock moves at once, so the requests after it in the batch
+ * see the new time (batch_run puts it back if the batch is retried); a
+ * subscription changes once the batch is committed. */
+static void
+entry_done(struct server *srv, struct entry *e, const struct effects *fx)
+{
+	e->fx = *fx;
+	clock_advance(&srv->d->clock, fx->clock_advance);
+	if (fx->prune_more)
+		srv->prune_more = true;
+}
+
+/* Makes c a subscriber (or not) as its request asked. */
+static void
+client_subscription(struct client *c, const struct effects *fx)
+{
+	if (fx->subscription == FX_UNSUBSCRIBE)
+		c->sub = false;
+	if (fx->subscription != FX_SUBSCRIBE)
+		return;
+	c->sub = true;
+	c->sub_all = fx->sub_all;
+	c->sub_mlen = fx->sub_mlen;
+	memcpy(c->sub_member, fx->sub_member, fx->sub_mlen);
+	c->sub_cursor = fx->sub_after;
+}
+
 enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_FAILED };
 
 /* Runs one request in a child of t. Returns BATCH_MAP_FULL when the store
@@ -357,6 +397,7 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	struct stx *child;
 	int rc, src;
 
+	memset(&e->fx, 0, sizeof e->fx);
 	if (e->failed) {
 		entry_answer(e, NULL);
 		return BATCH_OK;
@@ -382,8 +423,10 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	child = store_begin(srv->d->store, t);
 	memset(&call, 0, sizeof call);
 	call.d = srv->d;
-	call.client = e->c;
-	call.t = child;
+	/* The clock is read once per request; everything below gets now. */
+	call.op.t = child;
+	call.op.policy = &srv->d->policy;
+	call.op.now = clock_now(&srv->d->clock);
 	call.pk = &pk;
 	call.err = &e->err;
 	args_init(&call.args, e->req.args, &e->err);
@@ -391,8 +434,10 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	src = store_error(child);
 	if (rc == 0) {
 		src = store_commit(child);
-		if (src == STORE_OK)
+		if (src == STORE_OK) {
 			entry_answer(e, &res);
+			entry_done(srv, e, &call.fx);
+		}
 	} else
 		store_abort(child);
 	msgpack_sbuffer_destroy(&res);
@@ -418,6 +463,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 {
 	struct daemon *d = srv->d;
 	struct stx *t = store_begin(d->store, NULL);
+	struct op op = { t, &d->policy, clock_now(&d->clock) };
 	struct entry *e;
 	enum batch_rc brc;
 	int rc;
@@ -428,8 +474,9 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		store_abort(t);
 		return BATCH_FAILED;
 	}
+	srv->prune_more = false;
 	if (timers) {
-		timers_run(d, t, daemon_now(d));
+		timers_run(&op, &srv->prune_more);
 		if (store_error(t) != STORE_OK) {
 			rc = store_error(t);
 			store_abort(t);
@@ -447,7 +494,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	}
 	/* The batch may have added or removed deadlines: arm for the
 	 * earliest as it will be committed. */
-	timers_next(d, t);
+	timers_state(t, &srv->next_state);
 	rc = store_commit(t);
 	if (rc == STORE_MAP_FULL)
 		return BATCH_MAP_FULL;
@@ -456,7 +503,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		fatal("store commit failed: %s; exiting without answering",
 		    store_strerror(d->store));
 	}
-	d->event_head = d->event_head_next;
+	d->state = srv->next_state;
 	return BATCH_OK;
 }
 
@@ -467,12 +514,12 @@ timer_arm(struct server *srv)
 	struct timeval tv;
 	int64_t wait;
 
-	if (d->virtual_clock || srv->timer_ev == NULL)
+	if (clock_is_virtual(&d->clock) || srv->timer_ev == NULL)
 		return;
 	evtimer_del(srv->timer_ev);
-	if (d->next_due == 0)
+	if (d->state.next_due == 0)
 		return;
-	wait = d->next_due - daemon_now(d);
+	wait = d->state.next_due - clock_now(&d->clock);
 	/* While the store is full, overdue deadlines cannot be written:
 	 * try again in a minute, not at once. */
 	if (srv->full && wait < FULL_RETRY_SECS)
@@ -511,7 +558,7 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	struct entry *list = srv->head, *e, *culprit, *next;
 	struct client *c, *cnext;
 	bool timers = true;
-	int64_t vnow = d->vnow;
+	struct clock clock = d->clock;
 	enum batch_rc brc;
 
 	(void)fd;
@@ -524,15 +571,14 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (brc == BATCH_FAILED)
 			fatal("store: %s", store_strerror(d->store));
-		d->vnow = vnow;
+		d->clock = clock;	/* undo what clock.advance did */
 		if (store_grow(d->store) == 0)
 			continue;
 		if (culprit != NULL)
 			culprit->store_full = true;
-		else if (timers) {
+		else if (timers)
 			timers = false;
-			d->prune_more = false;
-		} else if (!batch_refuse_write(list)) {
+		else if (!batch_refuse_write(list)) {
 			/* Only reads are left: nothing can grow now. */
 			for (e = list; e != NULL; e = e->next)
 				e->store_full = true;
@@ -550,6 +596,7 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	for (e = list; e != NULL; e = next) {
 		next = e->next;
 		if (e->c != NULL) {
+			client_subscription(e->c, &e->fx);
 			e->c->queued--;
 			if (e->out.size > 0)
 				bufferevent_write(e->c->bev, e->out.data,
@@ -584,9 +631,9 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		cnext = c->next;
 		client_pump(c);
 	}
-	if (d->prune_more)
+	if (srv->prune_more)
 		batch_schedule(srv);
-	systemd_status(d);
+	server_status(srv);
 	server_maybe_exit(srv);
 }
 
@@ -616,7 +663,7 @@ client_pump(struct client *c)
 	struct stx *t;
 	uint64_t head;
 
-	if (!c->sub || c->closing || c->sub_cursor >= d->event_head)
+	if (!c->sub || c->closing || c->sub_cursor >= d->state.event_head)
 		return;
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) >= PUMP_HIGH)
@@ -661,27 +708,6 @@ server_limits_changed(struct daemon *d)
 		    2 * (size_t)d->max_message_bytes + 64);
 }
 
-void
-server_subscribe(struct client *c, const char *member, size_t mlen,
-    uint64_t after)
-{
-	if (c == NULL)
-		return;
-	c->sub = true;
-	c->sub_all = member == NULL;
-	c->sub_mlen = member ? mlen : 0;
-	if (member != NULL)
-		memcpy(c->sub_member, member, mlen);
-	c->sub_cursor = after;
-}
-
-void
-server_unsubscribe(struct client *c)
-{
-	if (c != NULL)
-		c->sub = false;
-}
-
 static void
 batch_schedule(struct server *srv)
 {
@@ -699,14 +725,19 @@ timer_fire(evutil_socket_t fd, short what, void *arg)
 int
 server_run_due(struct daemon *d)
 {
-	struct stx *t;
+	struct timers_state st;
+	struct op op;
 	size_t n;
 	int rc;
+	bool more;
 
+	op.policy = &d->policy;
+	op.now = clock_now(&d->clock);
 	for (;;) {
-		t = store_begin(d->store, NULL);
-		n = timers_run(d, t, daemon_now(d));
-		rc = store_commit(t);
+		op.t = store_begin(d->store, NULL);
+		n = timers_run(&op, &more);
+		timers_state(op.t, &st);
+		rc = store_commit(op.t);
 		if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
 			continue;
 		break;
@@ -714,17 +745,16 @@ server_run_due(struct daemon *d)
 	if (rc == STORE_MAP_FULL) {
 		/* Serve reads anyway; the deadlines wait for room. */
 		log_warn("store: full at map_size_max; overdue deadlines wait until there is room");
-		t = store_begin_read(d->store);
-		timers_next(d, t);
-		store_abort(t);
-		d->event_head = d->event_head_next;
+		op.t = store_begin_read(d->store);
+		timers_state(op.t, &d->state);
+		store_abort(op.t);
 		return 0;
 	}
 	if (rc != STORE_OK) {
 		log_error("deadlines at start: %s", store_strerror(d->store));
 		return -1;
 	}
-	d->event_head = d->event_head_next;
+	d->state = st;
 	if (n > 0)
 		log_info("handled %zu deadlines that fell due while connreqd was down",
 		    n);

@@ -23,11 +23,4 @@ unsigned server_clients(const struct daemon *d);
 /* The limits changed (a reload): every client reads by the new ones. */
 void server_limits_changed(struct daemon *d);
 
-/* Makes c a subscriber: the events after `after`, then live ones, of
- * member's notifications (member NULL: every event). */
-struct client;
-void server_subscribe(struct client *c, const char *member, size_t mlen,
-    uint64_t after);
-void server_unsubscribe(struct client *c);
-
 #endif

@@ -17,7 +17,6 @@
 #include <systemd/sd-daemon.h>
 
 #include "../common/util.h"
-#include "server.h"
 
 #define STATUS_EVERY_MS 1000
 
@@ -30,6 +29,8 @@ static struct {
 	int64_t status_at;	/* when the last STATUS= went, monotonic ms */
 	unsigned clients;	/* what it said */
 	uint64_t pending;
+	unsigned now_clients;	/* what it was last told */
+	uint64_t now_pending;
 } sys;
 
 int
@@ -75,10 +76,10 @@ systemd_check(int rc)
 
 /* The status line, noted as said. */
 static void
-systemd_line(struct daemon *d, char *buf, size_t len)
+systemd_line(char *buf, size_t len)
 {
-	sys.clients = server_clients(d);
-	sys.pending = d->pending_count;
+	sys.clients = sys.now_clients;
+	sys.pending = sys.now_pending;
 	sys.status_at = systemd_now_ms();
 	snprintf(buf, len, "%u client%s, %llu pending invitation%s",
 	    sys.clients, sys.clients == 1 ? "" : "s",
@@ -86,24 +87,23 @@ systemd_line(struct daemon *d, char *buf, size_t len)
 }
 
 static void
-systemd_send_status(struct daemon *d)
+systemd_send_status(void)
 {
 	char line[128];
 
-	systemd_line(d, line, sizeof line);
+	systemd_line(line, sizeof line);
 	systemd_check(sd_notifyf(0, "STATUS=%s", line));
 }
 
 static void
 systemd_status_fire(evutil_socket_t fd, short what, void *arg)
 {
-	struct daemon *d = arg;
-
 	(void)fd;
 	(void)what;
-	if (!sys.stopping && (server_clients(d) != sys.clients ||
-	    d->pending_count != sys.pending))
-		systemd_send_status(d);
+	(void)arg;
+	if (!sys.stopping && (sys.now_clients != sys.clients ||
+	    sys.now_pending != sys.pending))
+		systemd_send_status();
 }
 
 static void
@@ -116,7 +116,7 @@ systemd_watchdog_fire(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-systemd_init(struct daemon *d)
+systemd_init(struct event_base *base)
 {
 	struct timeval tv;
 	uint64_t usec;
@@ -124,7 +124,7 @@ systemd_init(struct daemon *d)
 	sys.notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (!sys.notify)
 		return;
-	sys.status_ev = evtimer_new(d->base, systemd_status_fire, d);
+	sys.status_ev = evtimer_new(base, systemd_status_fire, NULL);
 	if (sys.status_ev == NULL)
 		fatal("libevent: cannot create the status timer");
 	if (sd_watchdog_enabled(1, &usec) <= 0 || usec == 0)
@@ -133,7 +133,7 @@ systemd_init(struct daemon *d)
 	usec /= 2;
 	tv.tv_sec = (time_t)(usec / 1000000);
 	tv.tv_usec = (suseconds_t)(usec % 1000000);
-	sys.watchdog_ev = event_new(d->base, -1, EV_PERSIST,
+	sys.watchdog_ev = event_new(base, -1, EV_PERSIST,
 	    systemd_watchdog_fire, NULL);
 	if (sys.watchdog_ev == NULL ||
 	    event_priority_set(sys.watchdog_ev, 0) == -1 ||
@@ -154,15 +154,17 @@ systemd_free(void)
 }
 
 void
-systemd_ready(struct daemon *d)
+systemd_ready(unsigned clients, uint64_t pending)
 {
 	char line[128];
 
+	sys.now_clients = clients;
+	sys.now_pending = pending;
 	if (!sys.notify || sys.stopping)
 		return;
 	if (sys.status_ev != NULL)
 		evtimer_del(sys.status_ev);
-	systemd_line(d, line, sizeof line);
+	systemd_line(line, sizeof line);
 	systemd_check(sd_notifyf(0, "READY=1\nSTATUS=%s", line));
 }
 
@@ -192,19 +194,21 @@ systemd_stopping(void)
 }
 
 void
-systemd_status(struct daemon *d)
+systemd_status(unsigned clients, uint64_t pending)
 {
 	struct timeval tv;
 	int64_t wait;
 
+	sys.now_clients = clients;
+	sys.now_pending = pending;
 	if (!sys.notify || sys.stopping || sys.status_ev == NULL ||
 	    evtimer_pending(sys.status_ev, NULL))
 		return;
-	if (server_clients(d) == sys.clients && d->pending_count == sys.pending)
+	if (clients == sys.clients && pending == sys.pending)
 		return;
 	wait = sys.status_at + STATUS_EVERY_MS - systemd_now_ms();
 	if (wait <= 0) {
-		systemd_send_status(d);
+		systemd_send_status();
 		return;
 	}
 	tv.tv_sec = (time_t)(wait / 1000);

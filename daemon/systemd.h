@@ -5,8 +5,9 @@
 #define CONNREQ_SYSTEMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "daemon.h"
+struct event_base;
 
 /* The socket systemd passed (socket activation): 1 with *fd, 0 when none
  * was passed, -1 with *why set when what was passed cannot be used. */
@@ -14,16 +15,16 @@ int systemd_socket(int *fd, char *why, size_t whylen);
 
 /* Starts the watchdog pings when the unit asks for them; after the event
  * base exists. */
-void systemd_init(struct daemon *d);
+void systemd_init(struct event_base *base);
 void systemd_free(void);
 
 /* READY=1 with the status line: at start, right before the event loop,
  * and after a reload. */
-void systemd_ready(struct daemon *d);
+void systemd_ready(unsigned clients, uint64_t pending);
 void systemd_reloading(void);
 void systemd_stopping(void);
 /* The clients or the counts may have changed: sends STATUS= when they
  * did, at most once a second (a later change waits for its second). */
-void systemd_status(struct daemon *d);
+void systemd_status(unsigned clients, uint64_t pending);
 
 #endif

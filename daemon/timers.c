@@ -2,45 +2,59 @@
 #include "timers.h"
 
 #include "invite.h"
+#include "member.h"
 #include "plan.h"
 
 #define PRUNE_PER_BATCH 10000
 
-size_t
-timers_run(struct daemon *d, struct stx *t, int64_t now)
+/* One deadline: its row goes, then whoever owns its kind acts on it. */
+static void
+timers_one(struct op *o, const struct due *due)
 {
+	store_due_del(o->t, due);
+	switch (due->kind) {
+	case DUE_PLAN:
+		plan_on_due(o, due);
+		break;
+	case DUE_RESTRICTION:
+		member_on_due(o, due);
+		break;
+	default:
+		invite_on_due(o, due);
+		break;
+	}
+}
+
+size_t
+timers_run(struct op *o, bool *prune_more)
+{
+	const struct policy *p = o->policy;
 	struct due due;
 	size_t n = 0;
 
-	while (store_due_first(t, &due) && due.at <= now) {
-		invite_on_due(d, t, &due);
-		if (due.kind == DUE_PLAN)
-			plan_on_due(d, t, &due);
-		if (store_error(t) != STORE_OK)
+	while (store_due_first(o->t, &due) && due.at <= o->now) {
+		timers_one(o, &due);
+		if (store_error(o->t) != STORE_OK)
 			break;
 		n++;
 	}
-	/* Old events go a bounded share per batch; the server runs another
-	 * batch at once while some remain. */
-	d->prune_more = false;
-	if (d->policy.events_retention > 0 &&
-	    now > (int64_t)d->policy.events_retention)
-		d->prune_more = store_event_prune(t,
-		    now - (int64_t)d->policy.events_retention,
+	/* Old events go a bounded share per batch. */
+	*prune_more = false;
+	if (p->events_retention > 0 && o->now > (int64_t)p->events_retention)
+		*prune_more = store_event_prune(o->t,
+		    o->now - (int64_t)p->events_retention,
 		    PRUNE_PER_BATCH) == PRUNE_PER_BATCH;
-	timers_next(d, t);
 	return n;
 }
 
 void
-timers_next(struct daemon *d, struct stx *t)
+timers_state(struct stx *t, struct timers_state *out)
 {
 	struct due due;
 	struct store_counts c;
 
-	d->next_due = store_due_first(t, &due) ? due.at : 0;
+	out->next_due = store_due_first(t, &due) ? due.at : 0;
 	store_counts(t, &c);
-	d->due_count = c.deadlines;
-	d->pending_count = c.state[ST_PENDING];
-	d->event_head_next = store_event_head(t);
+	out->pending = c.state[ST_PENDING];
+	out->event_head = store_event_head(t);
 }

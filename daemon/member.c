@@ -1,0 +1,231 @@
+/* daemon/member.c: see member.h. */
+#include "member.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+#include "events.h"
+#include "inv.h"
+
+/* Restricts sender (an invitation of theirs is id) for restrict_for. */
+static void
+restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
+{
+	struct member_rec m;
+	struct notice n;
+	struct due due;
+
+	store_member_get(o->t, sender.p, sender.n, &m);
+	m.restricted_at = o->now;
+	m.restricted_until = o->now + (int64_t)o->policy->restrict_for;
+	store_member_put(o->t, sender.p, sender.n, &m);
+	due.at = m.restricted_until;
+	due.kind = DUE_RESTRICTION;
+	due.id = id;
+	store_due_add(o->t, &due);
+	memset(&n, 0, sizeof n);
+	n.code = why;
+	n.message = strcmp(why, "reports") == 0 ?
+	    "your invitations were reported too often: sending is paused" :
+	    "too few of your recent invitations were accepted: sending is paused";
+	n.until = m.restricted_until;
+	events_notice(o->t, EV_RESTRICTION_STARTED, o->now, o->now, sender.p,
+	    sender.n, &n);
+	log_info("restricted %.*s until %lld (%s)", (int)sender.n, sender.p,
+	    (long long)m.restricted_until, why);
+}
+
+/* The last decided invitations of a sender since its last restriction
+ * began (evidence counts once). A clean-up plan's withdrawals are left
+ * out: following the daemon's own advice never restricts anyone. */
+struct decided {
+	uint64_t accepted, decided, max;
+	int64_t since;
+};
+
+static bool
+decided_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
+{
+	struct decided *dc = ctx;
+
+	(void)id;
+	if (at <= dc->since)
+		return false;
+	if (state & LOG_BY_PLAN)
+		return true;
+	if (state == ST_ACCEPTED)
+		dc->accepted++;
+	return ++dc->decided < dc->max;
+}
+
+void
+member_health_check(struct op *o, struct str sender, uint64_t id)
+{
+	const struct policy *p = o->policy;
+	struct member_rec m;
+	struct decided dc = { 0, 0, p->restrict_min_decided, 0 };
+	uint64_t reports = 0;
+	int64_t oldest, since;
+	const char *why;
+
+	store_member_get(o->t, sender.p, sender.n, &m);
+	if (m.restricted_until > o->now)
+		return;
+	dc.since = m.restricted_at;
+	store_log_scan_back(o->t, LOG_DECISIONS, sender.p, sender.n,
+	    decided_one, &dc);
+	since = o->now - (int64_t)p->reports_window;
+	if (since < m.restricted_at)
+		since = m.restricted_at;
+	if (p->reports_to_restrict > 0)
+		reports = store_log_count(o->t, LOG_REPORTS, sender.p, sender.n,
+		    since, p->reports_to_restrict, &oldest);
+	if (rules_restrict(p, dc.accepted, dc.decided, reports, &why))
+		restrict_sender(o, sender, id, why);
+}
+
+void
+member_decided(struct op *o, const struct inv *inv, int64_t at, bool by_plan)
+{
+	struct str sender = { inv->from, inv->from_len };
+	struct op then = *o;
+
+	store_log_add(o->t, LOG_DECISIONS, inv->from, inv->from_len, at,
+	    inv->id, (uint8_t)(inv->state | (by_plan ? LOG_BY_PLAN : 0)));
+	/* Judged as of the decision: an expiry handled late restricts from
+	 * when it expired. */
+	then.now = at;
+	if (!by_plan)
+		member_health_check(&then, sender, inv->id);
+}
+
+void
+member_on_due(struct op *o, const struct due *due)
+{
+	struct member_rec m;
+	struct notice n;
+	struct inv inv;
+
+	if (store_inv_get(o->t, due->id, &inv) != STORE_OK)
+		return;
+	store_member_get(o->t, inv.from, inv.from_len, &m);
+	if (m.restricted_until != due->at)
+		return;
+	m.restricted_until = 0;
+	store_member_put(o->t, inv.from, inv.from_len, &m);
+	memset(&n, 0, sizeof n);
+	n.message = "you may send invitations again";
+	events_notice(o->t, EV_RESTRICTION_ENDED, due->at, o->now, inv.from,
+	    inv.from_len, &n);
+}
+
+int
+connection_remove(struct op *o, struct str actor, struct str other,
+    int64_t *since, struct proto_error *e)
+{
+	*since = store_conn_get(o->t, actor.p, actor.n, other.p, other.n);
+	if (store_error(o->t) != STORE_OK)
+		return op_store_error(o->t, e);
+	if (*since == 0)
+		return proto_fail(e, PE_NOT_FOUND, "you are not connected");
+	store_conn_del(o->t, actor.p, actor.n, other.p, other.n);
+	/* Removal is quiet, as on LinkedIn: only the `all` feed has it. */
+	events_conn(o->t, EV_CONN_REMOVED, o->now, actor.p, actor.n, other.p,
+	    other.n, *since, false);
+	return op_done(o->t, e);
+}
+
+int
+member_block(struct op *o, struct str actor, struct str other, bool on,
+    struct proto_error *e)
+{
+	int64_t since;
+
+	if (actor.n == other.n && memcmp(actor.p, other.p, actor.n) == 0)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "you cannot block yourself");
+	store_flag_set(o->t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n,
+	    on);
+	if (on) {
+		inv_withdraw_quietly(o->t, actor, other, o->now);
+		inv_withdraw_quietly(o->t, other, actor, o->now);
+		since = store_conn_get(o->t, actor.p, actor.n, other.p, other.n);
+		if (since != 0) {
+			store_conn_del(o->t, actor.p, actor.n, other.p, other.n);
+			events_conn(o->t, EV_CONN_REMOVED, o->now, actor.p,
+			    actor.n, other.p, other.n, since, false);
+		}
+	}
+	return op_done(o->t, e);
+}
+
+int
+member_settings_set(struct op *o, struct str member, int from,
+    struct str email, struct member_rec *m, struct proto_error *e)
+{
+	if (email.p != NULL && email.n > 0 && (email.n > EMAIL_MAX_BYTES ||
+	    memchr(email.p, '@', email.n) == NULL ||
+	    memchr(email.p, '\n', email.n) || memchr(email.p, '\t', email.n)))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "email must be an address with an @, at most %d bytes (\"\" clears it)",
+		    EMAIL_MAX_BYTES);
+	store_member_get(o->t, member.p, member.n, m);
+	if (from >= 0)
+		m->invitations_from = (uint8_t)from;
+	if (email.p != NULL) {
+		memcpy(m->email, email.p, email.n);
+		m->email_len = email.n;
+	}
+	if (m->invitations_from == FROM_EMAIL && m->email_len == 0)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "invitations_from \"email\" needs the member's email");
+	store_member_put(o->t, member.p, member.n, m);
+	return op_done(o->t, e);
+}
+
+/* Decisions in the window, plan withdrawals included. */
+struct stats_ctx {
+	int64_t since;
+	struct member_stats *s;
+};
+
+static bool
+stats_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
+{
+	struct stats_ctx *c = ctx;
+
+	(void)id;
+	if (at <= c->since)
+		return false;
+	state &= (uint8_t)~LOG_BY_PLAN;
+	if (state == ST_ACCEPTED)
+		c->s->accepted++;
+	else if (state == ST_WITHDRAWN)
+		c->s->withdrawn++;
+	else if (state == ST_EXPIRED)
+		c->s->expired++;
+	return true;
+}
+
+int
+member_stats(struct op *o, struct str member, uint64_t window,
+    struct member_stats *s, struct proto_error *e)
+{
+	struct stats_ctx c;
+	int64_t oldest;
+
+	memset(s, 0, sizeof *s);
+	c.since = o->now - (int64_t)window;
+	c.s = s;
+	store_log_scan_back(o->t, LOG_DECISIONS, member.p, member.n, stats_one,
+	    &c);
+	s->sent = store_log_count(o->t, LOG_SENDS, member.p, member.n, c.since,
+	    UINT64_MAX, &oldest);
+	s->week_used = store_log_count(o->t, LOG_SENDS, member.p, member.n,
+	    o->now - WEEK, QUOTA_COUNT_MAX, &oldest);
+	s->day_used = store_log_count(o->t, LOG_SENDS, member.p, member.n,
+	    o->now - DAY_SECS, QUOTA_COUNT_MAX, &oldest);
+	store_member_get(o->t, member.p, member.n, &s->rec);
+	s->decided = s->accepted + s->withdrawn + s->expired;
+	return op_done(o->t, e);
+}
