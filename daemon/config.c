@@ -11,15 +11,12 @@
 #include <ini.h>
 
 #include "../common/util.h"
+#include "../proto/proto.h"
+#include "../proto/vocab.h"
 
-enum key_type {
-	K_STRING, K_UINT, K_SIZE, K_BOOL, K_DURATION, K_DURATIONS, K_RATE
-};
-
+/* Where each key of proto/vocab.h's PROTO_CONFIG_KEYS goes in struct
+ * config, and its bounds; its section, name and kind are the vocabulary's. */
 struct key {
-	const char *section;
-	const char *name;
-	enum key_type type;
 	size_t offset;
 	uint64_t min, max;
 };
@@ -29,57 +26,41 @@ struct key {
 	offsetof(struct policy, field))
 #define DAYS(n) ((uint64_t)(n) * 86400)
 
-static const struct key keys[] = {
-	{ "server", "socket", K_STRING, OFF(socket), 0, 0 },
-	{ "server", "max_clients", K_UINT, OFF(max_clients), 1, 100000 },
-	{ "server", "max_message_bytes", K_UINT, OFF(max_message_bytes),
-	    1024, 16u << 20 },
-	{ "store", "path", K_STRING, OFF(store_path), 0, 0 },
-	{ "store", "map_size_max", K_SIZE, OFF(map_size_max), 1u << 16,
-	    UINT64_C(1) << 44 },
-	{ "policy", "expire_after", K_DURATION, POL(expire_after), 60,
-	    DAYS(3650) },
-	{ "policy", "resend_cooldown", K_DURATIONS, POL(resend_cooldown), 0,
-	    DAYS(3650) },
-	{ "policy", "stale_after", K_DURATION, POL(stale_after), 60,
-	    DAYS(3650) },
-	{ "policy", "notify_recipient_on_withdraw", K_BOOL,
+static const struct key keys[PK_COUNT] = {
+	[PK_SOCKET] = { OFF(socket), 0, 0 },
+	[PK_MAX_CLIENTS] = { OFF(max_clients), 1, 100000 },
+	[PK_MAX_MESSAGE_BYTES] = { OFF(max_message_bytes), 1024, 16u << 20 },
+	[PK_STORE_PATH] = { OFF(store_path), 0, 0 },
+	[PK_MAP_SIZE_MAX] = { OFF(map_size_max), 1u << 16, UINT64_C(1) << 44 },
+	[PK_EXPIRE_AFTER] = { POL(expire_after), 60, DAYS(3650) },
+	[PK_MAX_EXPIRE_AFTER] = { POL(max_expire_after), 60, DAYS(3650) },
+	[PK_STALE_AFTER] = { POL(stale_after), 60, DAYS(3650) },
+	[PK_RESEND_COOLDOWN] = { POL(resend_cooldown), 0, DAYS(3650) },
+	[PK_NOTE_MAX_CHARS] = { POL(note_max_chars), 0, 1000 },
+	[PK_NOTIFY_RECIPIENT_ON_WITHDRAW] = {
 	    POL(notify_recipient_on_withdraw), 0, 1 },
-	{ "policy", "note_max_chars", K_UINT, POL(note_max_chars), 0, 1000 },
-	{ "policy", "mutual_invite_connects", K_BOOL,
-	    POL(mutual_invite_connects), 0, 1 },
-	{ "policy", "max_expire_after", K_DURATION, POL(max_expire_after), 60,
-	    DAYS(3650) },
-	{ "limits", "sends_per_week", K_UINT, POL(sends_per_week), 0, UINT32_MAX },
-	{ "limits", "sends_per_day", K_UINT, POL(sends_per_day), 0, UINT32_MAX },
-	{ "limits", "pending_warn", K_UINT, POL(pending_warn), 0, UINT32_MAX },
-	{ "limits", "pending_max", K_UINT, POL(pending_max), 0, UINT32_MAX },
-	{ "limits", "invites_per_pair", K_UINT, POL(invites_per_pair), 0,
-	    UINT32_MAX },
-	{ "limits", "pair_window", K_DURATION, POL(pair_window), 60, DAYS(3650) },
-	{ "limits", "withdrawals_per_day", K_UINT, POL(withdrawals_per_day), 0,
-	    UINT32_MAX },
-	{ "limits", "duplicate_note_warn", K_UINT, POL(duplicate_note_warn), 0,
-	    UINT32_MAX },
-	{ "health", "healthy_rate", K_RATE, POL(healthy_rate), 0, 1 },
-	{ "health", "restrict_below_rate", K_RATE, POL(restrict_below_rate), 0,
-	    1 },
-	{ "health", "restrict_min_decided", K_UINT, POL(restrict_min_decided),
-	    1, 100000 },
-	{ "health", "reports_to_restrict", K_UINT, POL(reports_to_restrict), 0,
-	    UINT32_MAX },
-	{ "health", "reports_window", K_DURATION, POL(reports_window), 60,
-	    DAYS(3650) },
-	{ "health", "restrict_for", K_DURATION, POL(restrict_for), 60,
-	    DAYS(3650) },
-	{ "events", "retention", K_DURATION, POL(events_retention), 3600,
-	    DAYS(3650) },
+	[PK_MUTUAL_INVITE_CONNECTS] = { POL(mutual_invite_connects), 0, 1 },
+	[PK_EVENTS_RETENTION] = { POL(events_retention), 3600, DAYS(3650) },
+	[PK_SENDS_PER_WEEK] = { POL(sends_per_week), 0, UINT32_MAX },
+	[PK_SENDS_PER_DAY] = { POL(sends_per_day), 0, UINT32_MAX },
+	[PK_PENDING_WARN] = { POL(pending_warn), 0, UINT32_MAX },
+	[PK_PENDING_MAX] = { POL(pending_max), 0, UINT32_MAX },
+	[PK_INVITES_PER_PAIR] = { POL(invites_per_pair), 0, UINT32_MAX },
+	[PK_PAIR_WINDOW] = { POL(pair_window), 60, DAYS(3650) },
+	[PK_WITHDRAWALS_PER_DAY] = { POL(withdrawals_per_day), 0, UINT32_MAX },
+	[PK_DUPLICATE_NOTE_WARN] = { POL(duplicate_note_warn), 0, UINT32_MAX },
+	[PK_HEALTHY_RATE] = { POL(healthy_rate), 0, 1 },
+	[PK_RESTRICT_BELOW_RATE] = { POL(restrict_below_rate), 0, 1 },
+	[PK_RESTRICT_MIN_DECIDED] = { POL(restrict_min_decided), 1, 100000 },
+	[PK_REPORTS_TO_RESTRICT] = { POL(reports_to_restrict), 0, UINT32_MAX },
+	[PK_REPORTS_WINDOW] = { POL(reports_window), 60, DAYS(3650) },
+	[PK_RESTRICT_FOR] = { POL(restrict_for), 60, DAYS(3650) },
 };
 
 struct load {
 	struct config *c;
 	char why[256];
-	bool seen[sizeof keys / sizeof keys[0]];
+	bool seen[PK_COUNT];
 };
 
 void
@@ -165,8 +146,8 @@ load_fail(struct load *l, const char *fmt, ...)
 }
 
 static int
-load_durations(struct load *l, const struct key *k, const char *value,
-    struct policy *p)
+load_durations(struct load *l, const struct key *k, const char *name,
+    const char *value, struct policy *p)
 {
 	char buf[256], *tok, *save = NULL;
 	uint64_t d;
@@ -176,18 +157,18 @@ load_durations(struct load *l, const struct key *k, const char *value,
 	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", ", &save)) {
 		if (n == POLICY_COOLDOWNS_MAX)
-			return load_fail(l, "%s: at most %d durations", k->name,
+			return load_fail(l, "%s: at most %d durations", name,
 			    POLICY_COOLDOWNS_MAX);
 		if (parse_duration(tok, &d) == -1 || d > k->max)
 			return load_fail(l, "%s: not a duration like 21d or 3w: %s",
-			    k->name, tok);
+			    name, tok);
 		if (n > 0 && d < p->resend_cooldown[n - 1])
 			return load_fail(l, "%s: cooldowns may only grow: %s",
-			    k->name, value);
+			    name, value);
 		p->resend_cooldown[n++] = d;
 	}
 	if (n == 0)
-		return load_fail(l, "%s: give one or more durations", k->name);
+		return load_fail(l, "%s: give one or more durations", name);
 	p->resend_cooldowns = n;
 	return 1;
 }
@@ -196,6 +177,7 @@ static int
 load_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct load *l = user;
+	const struct proto_config_key_info *ki;
 	const struct key *k = NULL;
 	char *base = (char *)l->c;
 	uint64_t v = 0;
@@ -204,15 +186,15 @@ load_key(void *user, const char *section, const char *name, const char *value)
 
 	if (l->why[0] != '\0')
 		return 1;	/* report the first error only */
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (strcmp(keys[i].section, section) == 0 &&
-		    strcmp(keys[i].name, name) == 0) {
+	for (i = 0; i < PK_COUNT; i++)
+		if (strcmp(proto_config_keys[i].section, section) == 0 &&
+		    strcmp(proto_config_keys[i].name, name) == 0) {
 			k = &keys[i];
 			break;
 		}
 	if (k == NULL) {
-		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			if (strcmp(keys[i].section, section) == 0)
+		for (i = 0; i < PK_COUNT; i++)
+			if (strcmp(proto_config_keys[i].section, section) == 0)
 				return load_fail(l, "unknown key '%s' in [%s]",
 				    name, section);
 		return load_fail(l, "unknown section [%s]", section);
@@ -220,22 +202,23 @@ load_key(void *user, const char *section, const char *name, const char *value)
 	if (l->seen[i])
 		return load_fail(l, "%s is set twice", name);
 	l->seen[i] = true;
-	switch (k->type) {
-	case K_STRING:
+	ki = &proto_config_keys[i];
+	switch (ki->kind) {
+	case PV_STRING:
 		if (value[0] != '/')
 			return load_fail(l, "%s: give an absolute path", name);
 		free(*(char **)(base + k->offset));
 		*(char **)(base + k->offset) = xstrndup(value, strlen(value));
 		return 1;
-	case K_BOOL:
+	case PV_BOOL:
 		if (parse_bool(value, &b) == -1)
 			return load_fail(l, "%s: true or false, not '%s'", name,
 			    value);
 		*(bool *)(base + k->offset) = b;
 		return 1;
-	case K_DURATIONS:
-		return load_durations(l, k, value, &l->c->policy);
-	case K_RATE: {
+	case PV_DURATIONS:
+		return load_durations(l, k, name, value, &l->c->policy);
+	case PV_RATE: {
 		char *end;
 		double r;
 
@@ -253,17 +236,19 @@ load_key(void *user, const char *section, const char *name, const char *value)
 		*(double *)(base + k->offset) = r;
 		return 1;
 	}
-	case K_UINT:
+	case PV_COUNT:
+	case PV_LIMIT:
+	case PV_BYTES:
 		if (size_parse(value, &v) == -1 || strpbrk(value, "KMGTkmgt"))
 			return load_fail(l, "%s: not a whole number: '%s'", name,
 			    value);
 		break;
-	case K_SIZE:
+	case PV_SIZE:
 		if (size_parse(value, &v) == -1)
 			return load_fail(l, "%s: not a size like 64G: '%s'", name,
 			    value);
 		break;
-	case K_DURATION:
+	case PV_DURATION:
 		if (parse_duration(value, &v) == -1)
 			return load_fail(l,
 			    "%s: not a duration like 90s, 12h, 21d or 3w: '%s'",
@@ -272,7 +257,7 @@ load_key(void *user, const char *section, const char *name, const char *value)
 	}
 	if (v < k->min || v > k->max)
 		return load_fail(l, "%s: %s is out of range", name, value);
-	if (k->type == K_UINT)
+	if (ki->kind == PV_COUNT || ki->kind == PV_LIMIT || ki->kind == PV_BYTES)
 		*(uint32_t *)(base + k->offset) = (uint32_t)v;
 	else
 		*(uint64_t *)(base + k->offset) = v;
@@ -329,4 +314,54 @@ config_load(const char *path, struct config *c, char *why, size_t whylen)
 	config_free(c);
 	*c = next;
 	return 0;
+}
+
+void
+config_pack_policy(msgpack_packer *pk, const struct config *c)
+{
+	const struct proto_config_key_info *ki;
+	const char *base = (const char *)c;
+	const struct policy *p = &c->policy;
+	unsigned i, n = 0;
+
+	for (i = 0; i < PK_COUNT; i++)
+		n += proto_config_keys[i].info_name != NULL;
+	msgpack_pack_map(pk, n);
+	for (i = 0; i < PK_COUNT; i++) {
+		ki = &proto_config_keys[i];
+		if (ki->info_name == NULL)
+			continue;
+		pk_key(pk, ki->info_name);
+		switch (ki->kind) {
+		case PV_BOOL:
+			if (*(const bool *)(base + keys[i].offset))
+				msgpack_pack_true(pk);
+			else
+				msgpack_pack_false(pk);
+			break;
+		case PV_RATE:
+			msgpack_pack_double(pk,
+			    *(const double *)(base + keys[i].offset));
+			break;
+		case PV_DURATIONS:
+			msgpack_pack_array(pk, p->resend_cooldowns);
+			for (n = 0; n < p->resend_cooldowns; n++)
+				msgpack_pack_uint64(pk, p->resend_cooldown[n]);
+			break;
+		case PV_COUNT:
+		case PV_LIMIT:
+		case PV_BYTES:
+			msgpack_pack_uint32(pk,
+			    *(const uint32_t *)(base + keys[i].offset));
+			break;
+		case PV_SIZE:
+		case PV_DURATION:
+			msgpack_pack_uint64(pk,
+			    *(const uint64_t *)(base + keys[i].offset));
+			break;
+		case PV_STRING:
+			pk_str(pk, *(char *const *)(base + keys[i].offset));
+			break;
+		}
+	}
 }

@@ -1,10 +1,13 @@
 /* daemon/config.h: connreqd.conf, an INI file read with libinih. Every key
- * is in one table in config.c, with its type and bounds. */
+ * is named once, in proto/vocab.h (PROTO_CONFIG_KEYS, with its kind);
+ * config.c's table gives its place in struct config and its bounds. */
 #ifndef CONNREQ_CONFIG_H
 #define CONNREQ_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <msgpack.h>
 
 #include "rules.h"
 
@@ -22,6 +25,9 @@ void config_defaults(struct config *c);
  * "FILE:LINE: reason"; c is then unchanged. */
 int config_load(const char *path, struct config *c, char *why, size_t whylen);
 void config_free(struct config *c);
+/* server.info's policy map: the keys proto/vocab.h marks reported, in its
+ * order, with c's values. */
+void config_pack_policy(msgpack_packer *pk, const struct config *c);
 /* $XDG_CONFIG_HOME/connreq/connreqd.conf (or ~/.config/...), malloc'd. */
 char *config_default_path(void);
 

@@ -7,24 +7,25 @@
 
 #include <msgpack.h>
 
+#include "../proto/vocab.h"
 #include "store.h"
 
-/* Who is told of each type is decided where the event is made; the table
- * is in docs/protocol.md. */
-#define EV_RECEIVED "invitation.received"
-#define EV_ACCEPTED "invitation.accepted"
-#define EV_IGNORED "invitation.ignored"
-#define EV_WITHDRAWN "invitation.withdrawn"
-#define EV_EXPIRED "invitation.expired"
-#define EV_STALE "invitation.stale"
-#define EV_COOLDOWN_ENDED "cooldown.ended"
-#define EV_CONN_CREATED "connection.created"
-#define EV_CONN_REMOVED "connection.removed"
-#define EV_LIMIT_WARNING "limit.warning"
-#define EV_RESTRICTION_STARTED "restriction.started"
-#define EV_RESTRICTION_ENDED "restriction.ended"
-#define EV_PLAN_PROGRESS "plan.progress"
-#define EV_PLAN_DONE "plan.done"
+/* The types, named in proto/vocab.h. Who is told of each is decided where
+ * the event is made; the table is in docs/protocol.md. */
+#define EV_RECEIVED proto_event_names[PEV_RECEIVED]
+#define EV_ACCEPTED proto_event_names[PEV_ACCEPTED]
+#define EV_IGNORED proto_event_names[PEV_IGNORED]
+#define EV_WITHDRAWN proto_event_names[PEV_WITHDRAWN]
+#define EV_EXPIRED proto_event_names[PEV_EXPIRED]
+#define EV_STALE proto_event_names[PEV_STALE]
+#define EV_COOLDOWN_ENDED proto_event_names[PEV_COOLDOWN_ENDED]
+#define EV_CONN_CREATED proto_event_names[PEV_CONN_CREATED]
+#define EV_CONN_REMOVED proto_event_names[PEV_CONN_REMOVED]
+#define EV_LIMIT_WARNING proto_event_names[PEV_LIMIT_WARNING]
+#define EV_RESTRICTION_STARTED proto_event_names[PEV_RESTRICTION_STARTED]
+#define EV_RESTRICTION_ENDED proto_event_names[PEV_RESTRICTION_ENDED]
+#define EV_PLAN_PROGRESS proto_event_names[PEV_PLAN_PROGRESS]
+#define EV_PLAN_DONE proto_event_names[PEV_PLAN_DONE]
 
 void pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role);
 void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,

@@ -143,17 +143,14 @@ warning_events(struct stx *t, const struct send_req *r, unsigned warnings,
     int64_t now)
 {
 	struct notice n;
+	int w;
 
 	memset(&n, 0, sizeof n);
-	if (warnings & WARN_PENDING) {
-		n.code = "PENDING_WARN";
-		n.message = "many of your invitations are pending: withdraw stale ones";
-		events_notice(t, EV_LIMIT_WARNING, now, now, r->from.p,
-		    r->from.n, &n);
-	}
-	if (warnings & WARN_DUPLICATE_NOTE) {
-		n.code = "DUPLICATE_NOTE";
-		n.message = "you sent the same note to many people this week: personalise it";
+	for (w = 0; w < PW_COUNT; w++) {
+		if (!(warnings & WARN_BIT(w)))
+			continue;
+		n.code = proto_warning_codes[w];
+		n.message = proto_warning_messages[w];
 		events_notice(t, EV_LIMIT_WARNING, now, now, r->from.p,
 		    r->from.n, &n);
 	}

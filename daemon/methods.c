@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "config.h"
 #include "events.h"
 #include "invite.h"
 #include "plan.h"
@@ -31,19 +32,15 @@ arg_member(struct call *c, const char *key, bool required, struct str *s)
 static void
 pack_warnings(msgpack_packer *pk, unsigned warnings)
 {
-	msgpack_pack_array(pk, (size_t)((warnings & WARN_PENDING ? 1 : 0) +
-	    (warnings & WARN_DUPLICATE_NOTE ? 1 : 0)));
-	if (warnings & WARN_PENDING) {
+	int w;
+
+	msgpack_pack_array(pk, (size_t)__builtin_popcount(warnings));
+	for (w = 0; w < PW_COUNT; w++) {
+		if (!(warnings & WARN_BIT(w)))
+			continue;
 		msgpack_pack_map(pk, 2);
-		pk_kstr(pk, "code", "PENDING_WARN");
-		pk_kstr(pk, "message",
-		    "many of your invitations are pending: withdraw stale ones");
-	}
-	if (warnings & WARN_DUPLICATE_NOTE) {
-		msgpack_pack_map(pk, 2);
-		pk_kstr(pk, "code", "DUPLICATE_NOTE");
-		pk_kstr(pk, "message",
-		    "you sent the same note to many people this week: personalise it");
+		pk_kstr(pk, "code", proto_warning_codes[w]);
+		pk_kstr(pk, "message", proto_warning_messages[w]);
 	}
 }
 
@@ -512,6 +509,7 @@ static int
 m_server_info(struct call *c)
 {
 	const struct daemon *d = c->d;
+	struct config conf;
 	struct store_counts n;
 	struct due next;
 	bool have_next;
@@ -552,37 +550,11 @@ m_server_info(struct call *c)
 	pk_kuint(pk, "map_size", store_map_size(d->store));
 	pk_kuint(pk, "map_size_max", d->map_size_max);
 	pk_key(pk, "policy");
-	msgpack_pack_map(pk, 24);
-	pk_kuint(pk, "expire_after", d->policy.expire_after);
-	pk_kuint(pk, "max_expire_after", d->policy.max_expire_after);
-	pk_key(pk, "resend_cooldown");
-	msgpack_pack_array(pk, d->policy.resend_cooldowns);
-	for (i = 0; i < (int)d->policy.resend_cooldowns; i++)
-		msgpack_pack_uint64(pk, d->policy.resend_cooldown[i]);
-	pk_kuint(pk, "stale_after", d->policy.stale_after);
-	pk_kuint(pk, "note_max_chars", d->policy.note_max_chars);
-	pk_kbool(pk, "notify_recipient_on_withdraw",
-	    d->policy.notify_recipient_on_withdraw);
-	pk_kbool(pk, "mutual_invite_connects", d->policy.mutual_invite_connects);
-	pk_kuint(pk, "max_message_bytes", d->max_message_bytes);
-	pk_kuint(pk, "max_clients", d->max_clients);
-	pk_kuint(pk, "events_retention", d->policy.events_retention);
-	pk_kuint(pk, "sends_per_week", d->policy.sends_per_week);
-	pk_kuint(pk, "sends_per_day", d->policy.sends_per_day);
-	pk_kuint(pk, "pending_warn", d->policy.pending_warn);
-	pk_kuint(pk, "pending_max", d->policy.pending_max);
-	pk_kuint(pk, "invites_per_pair", d->policy.invites_per_pair);
-	pk_kuint(pk, "pair_window", d->policy.pair_window);
-	pk_kuint(pk, "withdrawals_per_day", d->policy.withdrawals_per_day);
-	pk_kuint(pk, "duplicate_note_warn", d->policy.duplicate_note_warn);
-	pk_key(pk, "healthy_rate");
-	msgpack_pack_double(pk, d->policy.healthy_rate);
-	pk_key(pk, "restrict_below_rate");
-	msgpack_pack_double(pk, d->policy.restrict_below_rate);
-	pk_kuint(pk, "restrict_min_decided", d->policy.restrict_min_decided);
-	pk_kuint(pk, "reports_to_restrict", d->policy.reports_to_restrict);
-	pk_kuint(pk, "reports_window", d->policy.reports_window);
-	pk_kuint(pk, "restrict_for", d->policy.restrict_for);
+	memset(&conf, 0, sizeof conf);
+	conf.max_clients = d->max_clients;
+	conf.max_message_bytes = d->max_message_bytes;
+	conf.policy = d->policy;
+	config_pack_policy(pk, &conf);
 	return 0;
 }
 
@@ -1086,44 +1058,41 @@ m_events_read(struct call *c)
 	return 0;
 }
 
-static const struct method methods[] = {
-	{ "hello", m_hello, 0 },
-	{ "invite.send", m_invite_send, M_WRITE },
-	{ "invite.accept", m_invite_accept, M_WRITE },
-	{ "invite.ignore", m_invite_ignore, M_WRITE },
-	{ "invite.withdraw", m_invite_withdraw, M_WRITE },
-	{ "invite.resend", m_invite_resend, M_WRITE },
-	{ "invite.can_send", m_invite_can_send, 0 },
-	{ "invite.get", m_invite_get, 0 },
-	{ "invite.list", m_invite_list, 0 },
-	{ "invite.history", m_invite_history, 0 },
-	{ "connection.list", m_connection_list, 0 },
-	{ "connection.remove", m_connection_remove, M_WRITE },
-	{ "server.info", m_server_info, 0 },
-	{ "clock.advance", m_clock_advance, M_WRITE },
-	{ "invite.report", m_invite_report, M_WRITE },
-	{ "member.settings.set", m_member_settings_set, M_WRITE },
-	{ "member.settings.get", m_member_settings_get, 0 },
-	{ "member.block", m_member_block, M_WRITE },
-	{ "member.unblock", m_member_unblock, M_WRITE },
-	{ "stats.get", m_stats_get, 0 },
-	{ "invite.advise", m_invite_advise, 0 },
-	{ "plan.withdraw_stale", m_plan_withdraw_stale, M_WRITE },
-	{ "plan.list", m_plan_list, 0 },
-	{ "plan.cancel", m_plan_cancel, M_WRITE },
-	{ "events.subscribe", m_events_subscribe, 0 },
-	{ "events.unsubscribe", m_events_unsubscribe, 0 },
-	{ "events.read", m_events_read, 0 },
+/* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
+static const struct method methods[PM_COUNT] = {
+	[PM_HELLO] = { m_hello, 0 },
+	[PM_INVITE_SEND] = { m_invite_send, M_WRITE },
+	[PM_INVITE_ACCEPT] = { m_invite_accept, M_WRITE },
+	[PM_INVITE_IGNORE] = { m_invite_ignore, M_WRITE },
+	[PM_INVITE_WITHDRAW] = { m_invite_withdraw, M_WRITE },
+	[PM_INVITE_RESEND] = { m_invite_resend, M_WRITE },
+	[PM_INVITE_CAN_SEND] = { m_invite_can_send, 0 },
+	[PM_INVITE_GET] = { m_invite_get, 0 },
+	[PM_INVITE_LIST] = { m_invite_list, 0 },
+	[PM_INVITE_HISTORY] = { m_invite_history, 0 },
+	[PM_CONNECTION_LIST] = { m_connection_list, 0 },
+	[PM_CONNECTION_REMOVE] = { m_connection_remove, M_WRITE },
+	[PM_SERVER_INFO] = { m_server_info, 0 },
+	[PM_CLOCK_ADVANCE] = { m_clock_advance, M_WRITE },
+	[PM_INVITE_REPORT] = { m_invite_report, M_WRITE },
+	[PM_MEMBER_SETTINGS_SET] = { m_member_settings_set, M_WRITE },
+	[PM_MEMBER_SETTINGS_GET] = { m_member_settings_get, 0 },
+	[PM_MEMBER_BLOCK] = { m_member_block, M_WRITE },
+	[PM_MEMBER_UNBLOCK] = { m_member_unblock, M_WRITE },
+	[PM_STATS_GET] = { m_stats_get, 0 },
+	[PM_INVITE_ADVISE] = { m_invite_advise, 0 },
+	[PM_PLAN_WITHDRAW_STALE] = { m_plan_withdraw_stale, M_WRITE },
+	[PM_PLAN_LIST] = { m_plan_list, 0 },
+	[PM_PLAN_CANCEL] = { m_plan_cancel, M_WRITE },
+	[PM_EVENTS_SUBSCRIBE] = { m_events_subscribe, 0 },
+	[PM_EVENTS_UNSUBSCRIBE] = { m_events_unsubscribe, 0 },
+	[PM_EVENTS_READ] = { m_events_read, 0 },
 };
 
 const struct method *
 method_find(const char *name, size_t len)
 {
-	size_t i;
+	enum proto_method m = proto_method_from(name, len);
 
-	for (i = 0; i < sizeof methods / sizeof methods[0]; i++)
-		if (strlen(methods[i].name) == len &&
-		    memcmp(methods[i].name, name, len) == 0)
-			return &methods[i];
-	return NULL;
+	return m == PM_COUNT || methods[m].exec == NULL ? NULL : &methods[m];
 }

@@ -7,6 +7,7 @@
 
 #include <msgpack.h>
 
+#include "../proto/vocab.h"
 #include "daemon.h"
 #include "op.h"
 
@@ -37,7 +38,6 @@ struct call {
 #define M_WRITE 0x1	/* may change the store */
 
 struct method {
-	const char *name;
 	int (*exec)(struct call *c);
 	unsigned flags;
 };

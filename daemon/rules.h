@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../proto/proto.h"
+#include "../proto/vocab.h"
 
 enum inv_state {
 	ST_PENDING,
@@ -111,9 +112,11 @@ struct send_facts {
 	uint64_t same_note;	/* identical notes from `from` in 7 days */
 };
 
-/* Warnings a send that passes may carry. */
-#define WARN_PENDING 0x1	/* pending_warn reached */
-#define WARN_DUPLICATE_NOTE 0x2	/* the same note to many people */
+/* Warnings a send that passes may carry: a bit per proto/vocab.h's
+ * PROTO_WARNINGS. */
+#define WARN_BIT(w) (1u << (w))
+#define WARN_PENDING WARN_BIT(PW_PENDING_WARN)	/* pending_warn reached */
+#define WARN_DUPLICATE_NOTE WARN_BIT(PW_DUPLICATE_NOTE) /* the same note to many */
 
 enum send_outcome {
 	SEND_CREATE,		/* a new pending invitation */
