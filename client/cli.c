@@ -894,19 +894,17 @@ table_free(struct table *t)
 
 static int64_t ctx_now(struct cmd_ctx *ctx);
 
-/* Writes "`connreq [-s SOCKET] WORDS MEMBER`". */
+/* Writes "connreq " or "connreq -s SOCKET ", the start of a command line
+ * to suggest: with -s as this one was given, quoted for the shell. */
 static void
-hint_command(const struct cmd_ctx *ctx, const char *words, const char *member)
+hint_connreq(FILE *f, const struct cmd_ctx *ctx)
 {
-	fputs("`connreq ", stderr);
+	fputs("connreq ", f);
 	if (ctx->socket_flag != NULL) {
-		fputs("-s ", stderr);
-		text_put_shell(stderr, ctx->socket_flag);
-		fputc(' ', stderr);
+		fputs("-s ", f);
+		text_put_shell(f, ctx->socket_flag);
+		fputc(' ', f);
 	}
-	fprintf(stderr, "%s ", words);
-	text_put_shell(stderr, member);
-	fputc('`', stderr);
 }
 
 /* What to do about a refusal or a warning of code, where there is
@@ -918,9 +916,11 @@ call_hint(const struct cmd_ctx *ctx, const char *code)
 
 	if ((strcmp(code, "PENDING_CAP") == 0 ||
 	    strcmp(code, "PENDING_WARN") == 0) && ctx->sender != NULL) {
-		fputs("connreq: ", stderr);
-		hint_command(ctx, "advise", ctx->sender);
-		fputs(" says which to withdraw\n", stderr);
+		fputs("connreq: `", stderr);
+		hint_connreq(stderr, ctx);
+		fputs("advise ", stderr);
+		text_put_shell(stderr, ctx->sender);
+		fputs("` says which to withdraw\n", stderr);
 	} else if (strcmp(code, "EMAIL_REQUIRED") == 0) {
 		if (strcmp(name, "send") == 0 || strcmp(name, "can-send") == 0)
 			fputs("connreq: give their email address with "
@@ -1136,18 +1136,6 @@ obj_items(const msgpack_object *result)
 	const msgpack_object *o = cr_get(result, "items");
 
 	return o != NULL && o->type == MSGPACK_OBJECT_ARRAY ? o : NULL;
-}
-
-/* Starts "more: connreq [-s SOCKET] " */
-static void
-out_more_start(struct cmd_ctx *ctx)
-{
-	fputs("more: connreq ", stdout);
-	if (ctx->socket_flag != NULL) {
-		fputs("-s ", stdout);
-		text_put_shell(stdout, ctx->socket_flag);
-		putchar(' ');
-	}
 }
 
 /* ---- Command line ---- */
@@ -1612,7 +1600,8 @@ cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	else
 		out_invitations(ctx, items);
 	if (obj_uint(r.result, "next", &next)) {
-		out_more_start(ctx);
+		fputs("more: ", stdout);
+		hint_connreq(stdout, ctx);
 		printf("%s ", box);
 		text_put_shell(stdout, a->argv[0]);
 		for (i = 0; i < sizeof list_opts / sizeof list_opts[0]; i++) {
@@ -1707,7 +1696,8 @@ cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if (obj_text(r.result, "next", &next)) {
 		char *s = xstrndup(next.p, next.n);
 
-		out_more_start(ctx);
+		fputs("more: ", stdout);
+		hint_connreq(stdout, ctx);
 		fputs("connections ", stdout);
 		text_put_shell(stdout, a->argv[0]);
 		if (a->opt[OPT_LIMIT] != NULL) {
@@ -2042,12 +2032,8 @@ cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	table_print(&t);
 	table_free(&t);
 	if (withdraw > 0) {
-		fputs("`connreq ", stdout);
-		if (ctx->socket_flag != NULL) {
-			fputs("-s ", stdout);
-			text_put_shell(stdout, ctx->socket_flag);
-			putchar(' ');
-		}
+		putchar('`');
+		hint_connreq(stdout, ctx);
 		fputs("cleanup ", stdout);
 		text_put_shell(stdout, a->argv[0]);
 		printf("` withdraws the %" PRIu64 " marked withdraw, a few a "
@@ -2150,12 +2136,8 @@ plan_put_cancel_hint(const struct cmd_ctx *ctx, const struct plan_view *v)
 {
 	char *m = xstrndup(v->member.p, v->member.n);
 
-	fputs("`connreq ", stdout);
-	if (ctx->socket_flag != NULL) {
-		fputs("-s ", stdout);
-		text_put_shell(stdout, ctx->socket_flag);
-		putchar(' ');
-	}
+	putchar('`');
+	hint_connreq(stdout, ctx);
 	fputs("plan-cancel ", stdout);
 	text_put_shell(stdout, m);
 	printf(" %" PRIu64 "` stops it\n", v->id);
@@ -3089,12 +3071,7 @@ ev_put_all(const struct ev_view *v)
 static void
 watch_put_resume(FILE *f, const struct watch *w, uint64_t after)
 {
-	fputs("connreq ", f);
-	if (w->ctx->socket_flag != NULL) {
-		fputs("-s ", f);
-		text_put_shell(f, w->ctx->socket_flag);
-		fputc(' ', f);
-	}
+	hint_connreq(f, w->ctx);
 	fputs("watch ", f);
 	if (w->member != NULL)
 		text_put_shell(f, w->member);
