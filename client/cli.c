@@ -115,6 +115,10 @@ struct cmd_entry {
 	int (*exec)(struct cmd_ctx *, const struct cmd_args *);
 };
 
+/* What a command prints of a result map, as text. */
+typedef void cmd_print_fn(struct cmd_ctx *, const struct cmd_args *,
+    const msgpack_object *);
+
 /* The state of one run. */
 struct cmd_ctx {
 	const struct cmd_entry *entry;
@@ -166,6 +170,7 @@ static int cmd_plans_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_plan_cancel_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_stats_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_block_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_unblock_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_settings_exec(struct cmd_ctx *, const struct cmd_args *);
 
 static const struct cmd_entry cmd_table[] = {
@@ -330,7 +335,7 @@ static const struct cmd_entry cmd_table[] = {
 	  "unblock ACTOR OTHER",
 	  "ACTOR lifts a block of OTHER. What the block withdrew or removed "
 	  "does not come back.",
-	  cmd_block_exec },
+	  cmd_unblock_exec },
 	{ "settings", 1, 1, OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL), 0,
 	  "settings MEMBER [--from everyone|email|nobody] [--email ADDR]",
 	  "Shows MEMBER's settings, or changes those given: whom MEMBER "
@@ -1056,6 +1061,25 @@ out_warnings(struct cmd_ctx *ctx, const msgpack_object *result)
 	}
 }
 
+/* The end of most commands: sends the request packed after cr_request(),
+ * waits for its answer and prints its result, with --json as JSON, else
+ * with print, then the warnings it carries (on stderr), and frees it.
+ * Returns the exit status: EXIT_DONE, or that of a failure (reported). */
+static int
+call_print(struct cmd_ctx *ctx, const struct cmd_args *a, cmd_print_fn *print)
+{
+	struct cr_reply r;
+	int rc;
+
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	if (!out_json(ctx, &r))
+		print(ctx, a, r.result);
+	out_warnings(ctx, r.result);
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
 /* "invitation 3: alice -> bob, pending, medium priority, sent 2d ago,
  * expires in 5mo", and its note and history below. */
 static void
@@ -1094,6 +1118,21 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 		printf("  stale: its sender was reminded %s that it is still "
 		    "pending\n", when);
 	}
+}
+
+/* Prints the invitation a result carries and reads it into v; false when
+ * it carries none. */
+static bool
+out_result_invitation(struct cmd_ctx *ctx, const msgpack_object *result,
+    struct inv_view *v)
+{
+	const msgpack_object *inv = cr_get(result, "invitation");
+
+	if (inv == NULL)
+		return false;
+	inv_read(inv, v);
+	out_invitation(ctx, inv);
+	return true;
 }
 
 /* A list of invitations, in columns. */
@@ -1366,15 +1405,25 @@ cmd_id(const struct cmd_entry *e, const char *s, uint64_t *id)
 
 /* ---- Commands ---- */
 
+static void
+cmd_send_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *inv;
+
+	if (cr_get(result, "connection") != NULL)
+		printf("%s and %s are now connected (both invited each "
+		    "other)\n", a->argv[0], a->argv[1]);
+	if ((inv = cr_get(result, "invitation")) != NULL)
+		out_invitation(ctx, inv);
+}
+
 static int
 cmd_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *note = a->opt[OPT_NOTE], *prio = a->opt[OPT_PRIORITY];
 	const char *email = a->opt[OPT_EMAIL];
-	const msgpack_object *inv;
 	msgpack_packer *pk;
-	struct cr_reply r;
-	int rc;
 
 	ctx->sender = a->argv[0];
 	pk = cr_request(ctx->client, "invite.send");
@@ -1390,24 +1439,13 @@ cmd_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		pk_kstr(pk, "email", email);
 	if (a->opt[OPT_EXPIRES_IN] != NULL)
 		pk_kuint(pk, "expires_in", a->expires_in);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r)) {
-		if (cr_get(r.result, "connection") != NULL)
-			printf("%s and %s are now connected (both invited "
-			    "each other)\n", a->argv[0], a->argv[1]);
-		if ((inv = cr_get(r.result, "invitation")) != NULL)
-			out_invitation(ctx, inv);
-	}
-	out_warnings(ctx, r.result);
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_send_print);
 }
 
 /* accept, ignore and withdraw: {actor, id}. */
 static int
 cmd_act(struct cmd_ctx *ctx, const struct cmd_args *a, const char *method,
-    struct cr_reply *r)
+    cmd_print_fn *print)
 {
 	msgpack_packer *pk;
 	uint64_t id;
@@ -1419,88 +1457,92 @@ cmd_act(struct cmd_ctx *ctx, const struct cmd_args *a, const char *method,
 	msgpack_pack_map(pk, 2);
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);
-	return call_finish(ctx, r);
+	return call_print(ctx, a, print);
+}
+
+static void
+cmd_accept_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct inv_view v;
+
+	(void)a;
+	if (out_result_invitation(ctx, result, &v))
+		printf("%.*s and %.*s are now connected\n", (int)v.to.n,
+		    v.to.p, (int)v.from.n, v.from.p);
 }
 
 static int
 cmd_accept_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	struct cr_reply r;
-	struct inv_view v;
-	const msgpack_object *inv;
-	int rc;
+	return cmd_act(ctx, a, "invite.accept", cmd_accept_print);
+}
 
-	if ((rc = cmd_act(ctx, a, "invite.accept", &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) &&
-	    (inv = cr_get(r.result, "invitation")) != NULL) {
-		inv_read(inv, &v);
-		out_invitation(ctx, inv);
-		printf("%.*s and %.*s are now connected\n", (int)v.to.n,
-		    v.to.p, (int)v.from.n, v.from.p);
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+static void
+cmd_ignore_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct inv_view v;
+
+	(void)a;
+	if (out_result_invitation(ctx, result, &v))
+		printf("%.*s ignored it silently: %.*s is not told and still "
+		    "sees it as pending\n", (int)v.to.n, v.to.p,
+		    (int)v.from.n, v.from.p);
 }
 
 static int
 cmd_ignore_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	struct cr_reply r;
-	struct inv_view v;
-	const msgpack_object *inv;
-	int rc;
+	return cmd_act(ctx, a, "invite.ignore", cmd_ignore_print);
+}
 
-	if ((rc = cmd_act(ctx, a, "invite.ignore", &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) &&
-	    (inv = cr_get(r.result, "invitation")) != NULL) {
-		inv_read(inv, &v);
-		out_invitation(ctx, inv);
-		printf("%.*s ignored it silently: %.*s is not told and still "
-		    "sees it as pending\n", (int)v.to.n, v.to.p,
-		    (int)v.from.n, v.from.p);
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+static void
+cmd_withdraw_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct inv_view v;
+	int64_t until;
+	char in[32], date[48];
+
+	(void)a;
+	if (!out_result_invitation(ctx, result, &v) ||
+	    !obj_int(result, "cooldown_until", &until))
+		return;
+	time_put_in(ctx_now(ctx), until, in, sizeof in);
+	time_put_date(until, date, sizeof date);
+	printf("%.*s may invite %.*s again %s (%s)\n", (int)v.from.n,
+	    v.from.p, (int)v.to.n, v.to.p, in, date);
 }
 
 static int
 cmd_withdraw_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	struct cr_reply r;
-	struct inv_view v;
-	const msgpack_object *inv;
-	int64_t until;
-	char in[32], date[48];
-	int rc;
+	return cmd_act(ctx, a, "invite.withdraw", cmd_withdraw_print);
+}
 
-	if ((rc = cmd_act(ctx, a, "invite.withdraw", &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) &&
-	    (inv = cr_get(r.result, "invitation")) != NULL) {
-		inv_read(inv, &v);
-		out_invitation(ctx, inv);
-		if (obj_int(r.result, "cooldown_until", &until)) {
-			time_put_in(ctx_now(ctx), until, in, sizeof in);
-			time_put_date(until, date, sizeof date);
-			printf("%.*s may invite %.*s again %s (%s)\n",
-			    (int)v.from.n, v.from.p, (int)v.to.n, v.to.p,
-			    in, date);
-		}
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+static void
+cmd_resend_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *inv = cr_get(result, "invitation");
+	struct inv_view v;
+
+	(void)a;
+	if (inv == NULL)
+		return;
+	inv_read(inv, &v);
+	if (cr_get(result, "connection") != NULL)
+		printf("%.*s and %.*s are now connected (both invited each "
+		    "other)\n", (int)v.from.n, v.from.p, (int)v.to.n, v.to.p);
+	out_invitation(ctx, inv);
 }
 
 static int
 cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *note = a->opt[OPT_NOTE];
-	const msgpack_object *inv;
 	msgpack_packer *pk;
-	struct cr_reply r;
-	struct inv_view v;
 	uint64_t id;
 	int rc;
 
@@ -1513,29 +1555,25 @@ cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	pk_kuint(pk, "id", id);
 	if (note != NULL)
 		pk_kstr(pk, "note", note);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) &&
-	    (inv = cr_get(r.result, "invitation")) != NULL) {
-		inv_read(inv, &v);
-		if (cr_get(r.result, "connection") != NULL)
-			printf("%.*s and %.*s are now connected (both invited "
-			    "each other)\n", (int)v.from.n, v.from.p,
-			    (int)v.to.n, v.to.p);
+	return call_print(ctx, a, cmd_resend_print);
+}
+
+static void
+cmd_show_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *inv = cr_get(result, "invitation");
+
+	(void)a;
+	if (inv != NULL)
 		out_invitation(ctx, inv);
-	}
-	out_warnings(ctx, r.result);
-	cr_reply_free(&r);
-	return EXIT_DONE;
 }
 
 static int
 cmd_show_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *as = a->opt[OPT_AS];
-	const msgpack_object *inv;
 	msgpack_packer *pk;
-	struct cr_reply r;
 	uint64_t id;
 	int rc;
 
@@ -1546,29 +1584,47 @@ cmd_show_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	pk_kuint(pk, "id", id);
 	if (as != NULL)
 		pk_kstr(pk, "actor", as);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) &&
-	    (inv = cr_get(r.result, "invitation")) != NULL)
-		out_invitation(ctx, inv);
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_show_print);
 }
 
-/* sent and received. */
-static int
-cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+static void
+cmd_list_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
 	static const int list_opts[] = {
 		OPT_STATE, OPT_PRIORITY, OPT_OLDER_THAN, OPT_LIMIT
 	};
 	const char *box = ctx->entry->name;
 	const msgpack_object *items;
-	msgpack_packer *pk;
-	struct cr_reply r;
-	uint64_t after = 0, next;
+	uint64_t next;
 	size_t i;
-	int rc;
+
+	if ((items = obj_items(result)) == NULL || items->via.array.size == 0)
+		printf("no %s%s invitations for %s\n",
+		    a->opt[OPT_AFTER] != NULL ? "more " : "", box, a->argv[0]);
+	else
+		out_invitations(ctx, items);
+	if (!obj_uint(result, "next", &next))
+		return;
+	fputs("more: ", stdout);
+	hint_connreq(stdout, ctx);
+	printf("%s ", box);
+	text_put_shell(stdout, a->argv[0]);
+	for (i = 0; i < sizeof list_opts / sizeof list_opts[0]; i++) {
+		if (a->opt[list_opts[i]] == NULL)
+			continue;
+		printf(" --%s ", opt_names[list_opts[i]]);
+		text_put_shell(stdout, a->opt[list_opts[i]]);
+	}
+	printf(" --after %" PRIu64 "\n", next);
+}
+
+/* sent and received. */
+static int
+cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+	uint64_t after = 0;
 
 	if (a->opt[OPT_AFTER] != NULL && !parse_number(a->opt[OPT_AFTER],
 	    &after))
@@ -1579,7 +1635,7 @@ cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	    (a->opt[OPT_PRIORITY] != NULL) + (a->opt[OPT_OLDER_THAN] != NULL) +
 	    (a->opt[OPT_LIMIT] != NULL) + (a->opt[OPT_AFTER] != NULL));
 	pk_kstr(pk, "member", a->argv[0]);
-	pk_kstr(pk, "box", box);
+	pk_kstr(pk, "box", ctx->entry->name);
 	if (a->opt[OPT_STATE] != NULL)
 		pk_kstr(pk, "state", a->opt[OPT_STATE]);
 	if (a->opt[OPT_PRIORITY] != NULL)
@@ -1590,89 +1646,50 @@ cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		pk_kuint(pk, "limit", a->limit);
 	if (a->opt[OPT_AFTER] != NULL)
 		pk_kuint(pk, "after", after);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	if ((items = obj_items(r.result)) == NULL || items->via.array.size == 0)
-		printf("no %s%s invitations for %s\n",
-		    a->opt[OPT_AFTER] != NULL ? "more " : "", box, a->argv[0]);
+	return call_print(ctx, a, cmd_list_print);
+}
+
+static void
+cmd_history_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *items = obj_items(result);
+
+	if (items == NULL || items->via.array.size == 0)
+		printf("no invitations between %s and %s\n", a->argv[0],
+		    a->argv[1]);
 	else
 		out_invitations(ctx, items);
-	if (obj_uint(r.result, "next", &next)) {
-		fputs("more: ", stdout);
-		hint_connreq(stdout, ctx);
-		printf("%s ", box);
-		text_put_shell(stdout, a->argv[0]);
-		for (i = 0; i < sizeof list_opts / sizeof list_opts[0]; i++) {
-			if (a->opt[list_opts[i]] == NULL)
-				continue;
-			printf(" --%s ", opt_names[list_opts[i]]);
-			text_put_shell(stdout, a->opt[list_opts[i]]);
-		}
-		printf(" --after %" PRIu64 "\n", next);
-	}
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
 }
 
 static int
 cmd_history_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	const msgpack_object *items;
 	msgpack_packer *pk;
-	struct cr_reply r;
-	int rc;
 
 	pk = cr_request(ctx->client, "invite.history");
 	msgpack_pack_map(pk, 2);
 	pk_kstr(pk, "a", a->argv[0]);
 	pk_kstr(pk, "b", a->argv[1]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r)) {
-		if ((items = obj_items(r.result)) == NULL ||
-		    items->via.array.size == 0)
-			printf("no invitations between %s and %s\n",
-			    a->argv[0], a->argv[1]);
-		else
-			out_invitations(ctx, items);
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_history_print);
 }
 
-static int
-cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+static void
+cmd_connections_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
 	static const char *const head[] = { "MEMBER", "SINCE", "DATE" };
-	const char *after = a->opt[OPT_AFTER];
 	const msgpack_object *items, *o;
-	msgpack_packer *pk;
-	struct cr_reply r;
 	struct table t;
 	struct text first, other, next;
 	int64_t since, now;
-	char when[48];
+	char when[48], *s;
 	uint32_t i;
-	int rc;
 
-	pk = cr_request(ctx->client, "connection.list");
-	msgpack_pack_map(pk, 1 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
-	pk_kstr(pk, "member", a->argv[0]);
-	if (a->opt[OPT_LIMIT] != NULL)
-		pk_kuint(pk, "limit", a->limit);
-	if (after != NULL)
-		pk_kstr(pk, "after", after);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	if ((items = obj_items(r.result)) == NULL ||
+	if ((items = obj_items(result)) == NULL ||
 	    items->via.array.size == 0) {
 		printf("no %sconnections for %s\n",
-		    after != NULL ? "more " : "", a->argv[0]);
+		    a->opt[OPT_AFTER] != NULL ? "more " : "", a->argv[0]);
 	} else {
 		now = ctx_now(ctx);
 		table_init(&t, 3, head);
@@ -1693,56 +1710,73 @@ cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		table_print(&t);
 		table_free(&t);
 	}
-	if (obj_text(r.result, "next", &next)) {
-		char *s = xstrndup(next.p, next.n);
-
-		fputs("more: ", stdout);
-		hint_connreq(stdout, ctx);
-		fputs("connections ", stdout);
-		text_put_shell(stdout, a->argv[0]);
-		if (a->opt[OPT_LIMIT] != NULL) {
-			fputs(" --limit ", stdout);
-			text_put_shell(stdout, a->opt[OPT_LIMIT]);
-		}
-		fputs(" --after ", stdout);
-		text_put_shell(stdout, s);
-		putchar('\n');
-		free(s);
+	if (!obj_text(result, "next", &next))
+		return;
+	s = xstrndup(next.p, next.n);
+	fputs("more: ", stdout);
+	hint_connreq(stdout, ctx);
+	fputs("connections ", stdout);
+	text_put_shell(stdout, a->argv[0]);
+	if (a->opt[OPT_LIMIT] != NULL) {
+		fputs(" --limit ", stdout);
+		text_put_shell(stdout, a->opt[OPT_LIMIT]);
 	}
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	fputs(" --after ", stdout);
+	text_put_shell(stdout, s);
+	putchar('\n');
+	free(s);
+}
+
+static int
+cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *after = a->opt[OPT_AFTER];
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "connection.list");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_LIMIT] != NULL)
+		pk_kuint(pk, "limit", a->limit);
+	if (after != NULL)
+		pk_kstr(pk, "after", after);
+	return call_print(ctx, a, cmd_connections_print);
+}
+
+static void
+cmd_disconnect_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	int64_t since;
+	char ago[32], date[48];
+
+	printf("%s and %s are no longer connected", a->argv[0], a->argv[1]);
+	if (obj_int(cr_get(result, "removed"), "since", &since) && since > 0) {
+		time_put_ago(ctx_now(ctx), since, ago, sizeof ago);
+		time_put_date(since, date, sizeof date);
+		printf(" (connected %s, %s)", ago, date);
+	}
+	putchar('\n');
+}
+
+/* disconnect, block and unblock: {actor, other}. */
+static int
+cmd_pair(struct cmd_ctx *ctx, const struct cmd_args *a, const char *method,
+    cmd_print_fn *print)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, method);
+	msgpack_pack_map(pk, 2);
+	pk_kstr(pk, "actor", a->argv[0]);
+	pk_kstr(pk, "other", a->argv[1]);
+	return call_print(ctx, a, print);
 }
 
 static int
 cmd_disconnect_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	const msgpack_object *removed;
-	msgpack_packer *pk;
-	struct cr_reply r;
-	int64_t since;
-	char ago[32], date[48];
-	int rc;
-
-	pk = cr_request(ctx->client, "connection.remove");
-	msgpack_pack_map(pk, 2);
-	pk_kstr(pk, "actor", a->argv[0]);
-	pk_kstr(pk, "other", a->argv[1]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r)) {
-		printf("%s and %s are no longer connected", a->argv[0],
-		    a->argv[1]);
-		removed = cr_get(r.result, "removed");
-		if (obj_int(removed, "since", &since) && since > 0) {
-			time_put_ago(ctx_now(ctx), since, ago, sizeof ago);
-			time_put_date(since, date, sizeof date);
-			printf(" (connected %s, %s)", ago, date);
-		}
-		putchar('\n');
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return cmd_pair(ctx, a, "connection.remove", cmd_disconnect_print);
 }
 
 /* ---- Limits, health, advice, plans, settings ---- */
@@ -1855,18 +1889,65 @@ out_retry(struct cmd_ctx *ctx, const char *from, const char *to,
 		printf(" %s (%s)\n", in, date);
 }
 
+static void
+can_send_put(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result, bool allowed, struct text code)
+{
+	const msgpack_object *q;
+	struct table t;
+	struct text message;
+	uint64_t used, limit, pending, window;
+	int64_t retry;
+	char label[96], note[48], d[16];
+
+	if (allowed) {
+		fputs("yes: ", stdout);
+		text_put(stdout, a->argv[0], strlen(a->argv[0]));
+		fputs(" may invite ", stdout);
+		text_put(stdout, a->argv[1], strlen(a->argv[1]));
+		putchar('\n');
+	} else {
+		obj_text(result, "message", &message);
+		fputs("no: ", stdout);
+		text_put(stdout, code.p, code.n);
+		fputs(": ", stdout);
+		text_put(stdout, message.p, message.n);
+		putchar('\n');
+		if (obj_int(result, "retry_at", &retry) && retry > 0)
+			out_retry(ctx, a->argv[0], a->argv[1], code, retry);
+	}
+	q = cr_get(result, "quota");
+	if (q == NULL || q->type != MSGPACK_OBJECT_MAP)
+		return;
+	putchar('\n');
+	quota_table_init(&t);
+	obj_uint(q, "pending", &pending);
+	quota_rows(&t, q, pending);
+	obj_uint(q, "pair_used", &used);
+	obj_uint(q, "pair_limit", &limit);
+	note[0] = '\0';
+	if (ctx_policy(ctx, "pair_window", &window)) {
+		time_put_duration(window, d, sizeof d);
+		snprintf(note, sizeof note, "within %s%s", d,
+		    limit > 0 && used >= limit ? ": reached" : "");
+	}
+	snprintf(label, sizeof label, "sent to %s", a->argv[1]);
+	quota_row(&t, label, used, limit, note);
+	table_print(&t);
+	table_free(&t);
+}
+
+/* The one command whose exit status is the answer: 1 when the send would
+ * be refused, which is then explained as a refusal is. */
 static int
 cmd_can_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *email = a->opt[OPT_EMAIL];
-	const msgpack_object *o, *q;
+	const msgpack_object *o;
 	msgpack_packer *pk;
 	struct cr_reply r;
-	struct table t;
-	struct text code, message;
-	uint64_t used, limit, pending, window;
-	int64_t retry;
-	char label[96], note[48], d[16], buf[32];
+	struct text code;
+	char buf[32];
 	bool allowed = false;
 	int rc;
 
@@ -1883,44 +1964,8 @@ cmd_can_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	    o->type == MSGPACK_OBJECT_BOOLEAN)
 		allowed = o->via.boolean;
 	obj_text(r.result, "code", &code);
-	if (out_json(ctx, &r))
-		goto out;
-	if (allowed) {
-		fputs("yes: ", stdout);
-		text_put(stdout, a->argv[0], strlen(a->argv[0]));
-		fputs(" may invite ", stdout);
-		text_put(stdout, a->argv[1], strlen(a->argv[1]));
-		putchar('\n');
-	} else {
-		obj_text(r.result, "message", &message);
-		fputs("no: ", stdout);
-		text_put(stdout, code.p, code.n);
-		fputs(": ", stdout);
-		text_put(stdout, message.p, message.n);
-		putchar('\n');
-		if (obj_int(r.result, "retry_at", &retry) && retry > 0)
-			out_retry(ctx, a->argv[0], a->argv[1], code, retry);
-	}
-	q = cr_get(r.result, "quota");
-	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
-		putchar('\n');
-		quota_table_init(&t);
-		obj_uint(q, "pending", &pending);
-		quota_rows(&t, q, pending);
-		obj_uint(q, "pair_used", &used);
-		obj_uint(q, "pair_limit", &limit);
-		note[0] = '\0';
-		if (ctx_policy(ctx, "pair_window", &window)) {
-			time_put_duration(window, d, sizeof d);
-			snprintf(note, sizeof note, "within %s%s", d,
-			    limit > 0 && used >= limit ? ": reached" : "");
-		}
-		snprintf(label, sizeof label, "sent to %s", a->argv[1]);
-		quota_row(&t, label, used, limit, note);
-		table_print(&t);
-		table_free(&t);
-	}
-out:
+	if (!out_json(ctx, &r))
+		can_send_put(ctx, a, r.result, allowed, code);
 	if (!allowed) {
 		snprintf(buf, sizeof buf, "%.*s", (int)code.n, code.p);
 		call_hint(ctx, buf);
@@ -1929,14 +1974,28 @@ out:
 	return allowed ? EXIT_DONE : EXIT_REFUSED;
 }
 
+static void
+cmd_report_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct inv_view v;
+
+	if (!out_result_invitation(ctx, result, &v))
+		return;
+	if (strcmp(a->opt[OPT_REASON], "spam") == 0)
+		ev_printf("%T reported it as spam: it is ignored, and %T is "
+		    "not told\n", v.to, v.from);
+	else
+		ev_printf("%T reported not knowing %T: the invitation is "
+		    "ignored, %T is not told and may not invite %T again\n",
+		    v.to, v.from, v.from, v.to);
+}
+
 static int
 cmd_report_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *reason = a->opt[OPT_REASON];
-	const msgpack_object *inv;
 	msgpack_packer *pk;
-	struct cr_reply r;
-	struct inv_view v;
 	uint64_t id;
 	int rc;
 
@@ -1950,55 +2009,31 @@ cmd_report_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);
 	pk_kstr(pk, "reason", reason);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) &&
-	    (inv = cr_get(r.result, "invitation")) != NULL) {
-		inv_read(inv, &v);
-		out_invitation(ctx, inv);
-		if (strcmp(reason, "spam") == 0)
-			ev_printf("%T reported it as spam: it is ignored, and "
-			    "%T is not told\n", v.to, v.from);
-		else
-			ev_printf("%T reported not knowing %T: the invitation "
-			    "is ignored, %T is not told and may not invite %T "
-			    "again\n", v.to, v.from, v.from, v.to);
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_report_print);
 }
 
 
-static int
-cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+static void
+cmd_advise_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
 	static const char *const head[] = {
 		"ID", "TO", "AGE", "PRIORITY", "ADVICE", "REASON"
 	};
 	const msgpack_object *items, *o;
-	msgpack_packer *pk;
-	struct cr_reply r;
 	struct table t;
 	struct text to, prio, advice, reason;
 	uint64_t id, age, withdraw = 0;
 	char buf[32];
 	size_t i;
 	uint32_t k;
-	int rc;
 
-	pk = cr_request(ctx->client, "invite.advise");
-	msgpack_pack_map(pk, 1);
-	pk_kstr(pk, "member", a->argv[0]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	if ((items = obj_items(r.result)) == NULL ||
+	if ((items = obj_items(result)) == NULL ||
 	    items->via.array.size == 0) {
 		fputs("nothing to advise: ", stdout);
 		text_put(stdout, a->argv[0], strlen(a->argv[0]));
 		puts(" has no pending invitations");
-		goto out;
+		return;
 	}
 	table_init(&t, 6, head);
 	for (k = 0; k < items->via.array.size; k++) {
@@ -2039,9 +2074,17 @@ cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		printf("` withdraws the %" PRIu64 " marked withdraw, a few a "
 		    "day\n", withdraw);
 	}
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
+}
+
+static int
+cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "invite.advise");
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "member", a->argv[0]);
+	return call_print(ctx, a, cmd_advise_print);
 }
 
 /* A plan as the daemon returns it. */
@@ -2144,34 +2187,17 @@ plan_put_cancel_hint(const struct cmd_ctx *ctx, const struct plan_view *v)
 	free(m);
 }
 
-static int
-cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+static void
+cmd_cleanup_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
-	const msgpack_object *plan;
-	msgpack_packer *pk;
-	struct cr_reply r;
+	const msgpack_object *plan = cr_get(result, "plan");
 	struct plan_view v;
-	int64_t now;
 	char d[16], in[32], date[48];
-	int rc;
 
-	pk = cr_request(ctx->client, "plan.withdraw_stale");
-	msgpack_pack_map(pk, 1 + (a->opt[OPT_OLDER_THAN] != NULL) +
-	    (a->opt[OPT_PER_DAY] != NULL) +
-	    (a->opt[OPT_MAX_PRIORITY] != NULL));
-	pk_kstr(pk, "member", a->argv[0]);
-	if (a->opt[OPT_OLDER_THAN] != NULL)
-		pk_kuint(pk, "older_than", a->older_than);
-	if (a->opt[OPT_PER_DAY] != NULL)
-		pk_kuint(pk, "per_day", a->per_day);
-	if (a->opt[OPT_MAX_PRIORITY] != NULL)
-		pk_kstr(pk, "max_priority", a->opt[OPT_MAX_PRIORITY]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r) || (plan = cr_get(r.result, "plan")) == NULL)
-		goto out;
+	if (plan == NULL)
+		return;
 	plan_read(plan, &v);
-	now = ctx_now(ctx);
 	time_put_duration(v.older_than, d, sizeof d);
 	ev_printf("plan %u for %T: withdraw %u pending invitation%s, %u a "
 	    "day\n", v.id, v.member, v.total, v.total == 1 ? "" : "s",
@@ -2187,52 +2213,59 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	printf("\nto go          %" PRIu64 "\n", plan_left(&v));
 	if (!text_is(v.state, "active")) {
 		printf("the plan is %.*s\n", (int)v.state.n, v.state.p);
-		goto out;
+		return;
 	}
 	plan_put_schedule(ctx, &v);
 	putchar('\n');
 	if (v.ends_at > 0) {
-		time_put_in(now, v.ends_at, in, sizeof in);
+		time_put_in(ctx_now(ctx), v.ends_at, in, sizeof in);
 		time_put_date(v.ends_at, date, sizeof date);
 		printf("it ends %s (%s), if nothing is answered meanwhile\n",
 		    in, date);
 	}
 	plan_put_cancel_hint(ctx, &v);
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
 }
 
 static int
-cmd_plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "plan.withdraw_stale");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_OLDER_THAN] != NULL) +
+	    (a->opt[OPT_PER_DAY] != NULL) +
+	    (a->opt[OPT_MAX_PRIORITY] != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_OLDER_THAN] != NULL)
+		pk_kuint(pk, "older_than", a->older_than);
+	if (a->opt[OPT_PER_DAY] != NULL)
+		pk_kuint(pk, "per_day", a->per_day);
+	if (a->opt[OPT_MAX_PRIORITY] != NULL)
+		pk_kstr(pk, "max_priority", a->opt[OPT_MAX_PRIORITY]);
+	return call_print(ctx, a, cmd_cleanup_print);
+}
+
+static void
+cmd_plans_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
 	static const char *const head[] = {
 		"ID", "STATE", "WITHDRAWN", "SKIPPED", "PER DAY", "NEXT",
 		"ENDS", "MADE"
 	};
 	const msgpack_object *items;
-	msgpack_packer *pk;
-	struct cr_reply r;
 	struct plan_view v;
 	struct table t;
 	int64_t now;
 	char when[48];
 	uint32_t k;
-	int rc;
 
-	pk = cr_request(ctx->client, "plan.list");
-	msgpack_pack_map(pk, 1);
-	pk_kstr(pk, "member", a->argv[0]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	if ((items = obj_items(r.result)) == NULL ||
+	if ((items = obj_items(result)) == NULL ||
 	    items->via.array.size == 0) {
 		fputs("no clean-up plans for ", stdout);
 		text_put(stdout, a->argv[0], strlen(a->argv[0]));
 		putchar('\n');
-		goto out;
+		return;
 	}
 	now = ctx_now(ctx);
 	table_init(&t, 8, head);
@@ -2258,20 +2291,41 @@ cmd_plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	}
 	table_print(&t);
 	table_free(&t);
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
+}
+
+static int
+cmd_plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "plan.list");
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "member", a->argv[0]);
+	return call_print(ctx, a, cmd_plans_print);
+}
+
+static void
+cmd_plan_cancel_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *plan = cr_get(result, "plan");
+	struct plan_view v;
+
+	(void)ctx;
+	(void)a;
+	if (plan == NULL)
+		return;
+	plan_read(plan, &v);
+	printf("plan %" PRIu64 " is cancelled: it withdrew %" PRIu64 " of %"
+	    PRIu64 "; the %" PRIu64 " left stay pending\n", v.id, v.done,
+	    v.total, plan_left(&v));
 }
 
 static int
 cmd_plan_cancel_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	const msgpack_object *plan;
 	msgpack_packer *pk;
-	struct cr_reply r;
-	struct plan_view v;
 	uint64_t id;
-	int rc;
 
 	if (!parse_number(a->argv[1], &id))
 		return cmd_usage_error(ctx->entry, "not a plan id: %s",
@@ -2280,16 +2334,7 @@ cmd_plan_cancel_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	msgpack_pack_map(pk, 2);
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r) && (plan = cr_get(r.result, "plan")) != NULL) {
-		plan_read(plan, &v);
-		printf("plan %" PRIu64 " is cancelled: it withdrew %" PRIu64
-		    " of %" PRIu64 "; the %" PRIu64 " left stay pending\n",
-		    v.id, v.done, v.total, plan_left(&v));
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_plan_cancel_print);
 }
 
 /* The acceptance rate on a bar of STATS_BAR cells, the healthy band
@@ -2346,46 +2391,35 @@ stats_bar(double rate, bool have_rate, double lo, double hi,
 		printf("%*s%s-%s  the healthy band\n", col_a, "", la, lb);
 }
 
-static int
-cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+static void
+cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
 	static const char *const counts[] = {
 		"sent", "accepted", "withdrawn", "expired", "pending"
 	};
 	const msgpack_object *band, *q;
-	msgpack_packer *pk;
-	struct cr_reply r;
 	struct table t;
 	struct text member, health;
 	uint64_t window, v, accepted, withdrawn, expired, pending, decided;
 	uint64_t need = 0;
-	int64_t until, now;
+	int64_t until, now = ctx_now(ctx);
 	double rate = 0, lo = 0.30, hi = 0.50;
 	bool have_rate;
 	char d[16], buf[32], in[32], date[48];
 	size_t i;
-	int rc;
 
-	pk = cr_request(ctx->client, "stats.get");
-	msgpack_pack_map(pk, 1 + (a->opt[OPT_WINDOW] != NULL));
-	pk_kstr(pk, "member", a->argv[0]);
-	if (a->opt[OPT_WINDOW] != NULL)
-		pk_kuint(pk, "window", a->window);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	now = ctx_now(ctx);
-	obj_text(r.result, "member", &member);
-	obj_uint(r.result, "window", &window);
-	obj_text(r.result, "health", &health);
-	obj_uint(r.result, "accepted", &accepted);
-	obj_uint(r.result, "withdrawn", &withdrawn);
-	obj_uint(r.result, "expired", &expired);
-	obj_uint(r.result, "pending", &pending);
+	(void)a;
+	obj_text(result, "member", &member);
+	obj_uint(result, "window", &window);
+	obj_text(result, "health", &health);
+	obj_uint(result, "accepted", &accepted);
+	obj_uint(result, "withdrawn", &withdrawn);
+	obj_uint(result, "expired", &expired);
+	obj_uint(result, "pending", &pending);
 	decided = accepted + withdrawn + expired;
-	have_rate = obj_double(r.result, "acceptance_rate", &rate);
-	band = cr_get(r.result, "healthy_band");
+	have_rate = obj_double(result, "acceptance_rate", &rate);
+	band = cr_get(result, "healthy_band");
 	if (band != NULL && band->type == MSGPACK_OBJECT_ARRAY &&
 	    band->via.array.size == 2) {
 		num_double(&band->via.array.ptr[0], &lo);
@@ -2396,7 +2430,7 @@ cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	time_put_date(now, date, sizeof date);
 	ev_printf("%T over the last %s (to %s)\n\n", member, d, date);
 	for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-		obj_uint(r.result, counts[i], &v);
+		obj_uint(result, counts[i], &v);
 		printf("%-*s%" PRIu64 "\n", STATS_INDENT, counts[i], v);
 	}
 	printf("\nacceptance   ");
@@ -2423,13 +2457,13 @@ cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	} else
 		ev_printf("%T\n", health);
 	printf("restricted   ");
-	if (obj_int(r.result, "restricted_until", &until) && until > 0) {
+	if (obj_int(result, "restricted_until", &until) && until > 0) {
 		time_put_in(now, until, in, sizeof in);
 		time_put_date(until, date, sizeof date);
 		printf("yes, may not send until %s (%s)\n", date, in);
 	} else
 		puts("no");
-	q = cr_get(r.result, "quota");
+	q = cr_get(result, "quota");
 	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
 		putchar('\n');
 		quota_table_init(&t);
@@ -2437,38 +2471,84 @@ cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		table_print(&t);
 		table_free(&t);
 	}
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
 }
 
-/* block and unblock. */
+static int
+cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "stats.get");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_WINDOW] != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_WINDOW] != NULL)
+		pk_kuint(pk, "window", a->window);
+	return call_print(ctx, a, cmd_stats_print);
+}
+
+static void
+cmd_block_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	(void)ctx;
+	(void)result;
+	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	fputs(" blocked ", stdout);
+	text_put(stdout, a->argv[1], strlen(a->argv[1]));
+	fputs(": neither may invite the other\nany pending invitation or "
+	    "connection between them is gone\n", stdout);
+}
+
 static int
 cmd_block_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	bool on = strcmp(ctx->entry->name, "block") == 0;
-	msgpack_packer *pk;
-	struct cr_reply r;
-	int rc;
+	return cmd_pair(ctx, a, "member.block", cmd_block_print);
+}
 
-	pk = cr_request(ctx->client, on ? "member.block" : "member.unblock");
-	msgpack_pack_map(pk, 2);
-	pk_kstr(pk, "actor", a->argv[0]);
-	pk_kstr(pk, "other", a->argv[1]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r)) {
-		text_put(stdout, a->argv[0], strlen(a->argv[0]));
-		fputs(on ? " blocked " : " unblocked ", stdout);
-		text_put(stdout, a->argv[1], strlen(a->argv[1]));
-		if (on)
-			fputs(": neither may invite the other\nany pending "
-			    "invitation or connection between them is gone",
-			    stdout);
-		putchar('\n');
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+static void
+cmd_unblock_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	(void)ctx;
+	(void)result;
+	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	fputs(" unblocked ", stdout);
+	text_put(stdout, a->argv[1], strlen(a->argv[1]));
+	putchar('\n');
+}
+
+static int
+cmd_unblock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	return cmd_pair(ctx, a, "member.unblock", cmd_unblock_print);
+}
+
+static void
+cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct text member, who, addr;
+
+	(void)ctx;
+	(void)a;
+	obj_text(result, "member", &member);
+	obj_text(result, "invitations_from", &who);
+	printf("%-18s", "member");
+	ev_printf("%T\n", member);
+	printf("%-18s", "invitations from");
+	ev_printf("%T", who);
+	if (text_is(who, "everyone"))
+		fputs(" (anyone may invite)", stdout);
+	else if (text_is(who, "email"))
+		fputs(" (only people who give the email address)", stdout);
+	else if (text_is(who, "nobody"))
+		fputs(" (no one may invite)", stdout);
+	putchar('\n');
+	printf("%-18s", "email");
+	if (obj_text(result, "email", &addr))
+		ev_printf("%T\n", addr);
+	else
+		puts("none");
 }
 
 static int
@@ -2476,9 +2556,6 @@ cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL];
 	msgpack_packer *pk;
-	struct cr_reply r;
-	struct text member, who, addr;
-	int rc;
 
 	if (from == NULL && email == NULL) {
 		pk = cr_request(ctx->client, "member.settings.get");
@@ -2492,31 +2569,7 @@ cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		pk_kstr(pk, "invitations_from", from);
 	if (email != NULL)
 		pk_kstr(pk, "email", email);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	obj_text(r.result, "member", &member);
-	obj_text(r.result, "invitations_from", &who);
-	printf("%-18s", "member");
-	ev_printf("%T\n", member);
-	printf("%-18s", "invitations from");
-	ev_printf("%T", who);
-	if (text_is(who, "everyone"))
-		fputs(" (anyone may invite)", stdout);
-	else if (text_is(who, "email"))
-		fputs(" (only people who give the email address)", stdout);
-	else if (text_is(who, "nobody"))
-		fputs(" (no one may invite)", stdout);
-	putchar('\n');
-	printf("%-18s", "email");
-	if (obj_text(r.result, "email", &addr))
-		ev_printf("%T\n", addr);
-	else
-		puts("none");
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_settings_print);
 }
 
 /* ---- info, clock ---- */
@@ -2699,33 +2752,27 @@ info_policy(const msgpack_object *policy)
 	}
 }
 
-static int
-cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+static void
+cmd_info_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
 {
 	const msgpack_object *counts, *o;
 	const msgpack_object_kv *kv;
-	struct cr_reply r;
 	struct text version, path;
 	uint64_t protocol, count, size, size_max, conns = 0;
 	int64_t now, started, next;
 	char date[48], rel[32], s1[32], s2[32];
 	bool virt = false;
 	uint32_t k;
-	int rc;
 
 	(void)a;
-	cr_request(ctx->client, "server.info");
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (out_json(ctx, &r))
-		goto out;
-	obj_text(r.result, "version", &version);
-	obj_uint(r.result, "protocol", &protocol);
-	obj_int(r.result, "now", &now);
-	obj_int(r.result, "started_at", &started);
+	obj_text(result, "version", &version);
+	obj_uint(result, "protocol", &protocol);
+	obj_int(result, "now", &now);
+	obj_int(result, "started_at", &started);
 	ctx->now = now;
 	ctx->have_now = true;
-	if ((o = cr_get(r.result, "virtual_clock")) != NULL &&
+	if ((o = cr_get(result, "virtual_clock")) != NULL &&
 	    o->type == MSGPACK_OBJECT_BOOLEAN)
 		virt = o->via.boolean;
 
@@ -2738,7 +2785,7 @@ cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	time_put_ago(now, started, rel, sizeof rel);
 	info_line("started", "%s, %s", date, rel);
 
-	counts = cr_get(r.result, "counts");
+	counts = cr_get(result, "counts");
 	if (counts != NULL && counts->type == MSGPACK_OBJECT_MAP) {
 		printf("%-16s", "invitations");
 		for (k = 0; k < counts->via.map.size; k++) {
@@ -2758,7 +2805,7 @@ cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		info_line("connections", "%" PRIu64, conns);
 	}
 
-	o = cr_get(r.result, "deadlines");
+	o = cr_get(result, "deadlines");
 	if (o != NULL) {
 		obj_uint(o, "count", &count);
 		if (obj_int(o, "next", &next) && next > 0) {
@@ -2770,7 +2817,7 @@ cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 			info_line("deadlines", "%" PRIu64, count);
 	}
 
-	o = cr_get(r.result, "store");
+	o = cr_get(result, "store");
 	if (o != NULL) {
 		obj_text(o, "path", &path);
 		obj_uint(o, "map_size", &size);
@@ -2781,21 +2828,37 @@ cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		text_put(stdout, path.p, path.n);
 		printf(" (map %s, at most %s)\n", s1, s2);
 	}
-	info_policy(cr_get(r.result, "policy"));
-out:
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	info_policy(cr_get(result, "policy"));
+}
+
+static int
+cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	cr_request(ctx->client, "server.info");
+	return call_print(ctx, a, cmd_info_print);
+}
+
+static void
+cmd_clock_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	uint64_t secs;
+	int64_t now;
+	char date[48], d[32];
+
+	(void)ctx;
+	duration_parse(a->argv[1], &secs);	/* checked by the exec */
+	obj_int(result, "now", &now);
+	time_put_date(now, date, sizeof date);
+	time_put_duration(secs, d, sizeof d);
+	printf("the clock is now %s (moved %s forward)\n", date, d);
 }
 
 static int
 cmd_clock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
-	struct cr_reply r;
 	uint64_t secs;
-	int64_t now;
-	char date[48], d[32];
-	int rc;
 
 	if (strcmp(a->argv[0], "advance") != 0)
 		return cmd_usage_error(ctx->entry, "clock: unknown subcommand: %s",
@@ -2806,16 +2869,7 @@ cmd_clock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	pk = cr_request(ctx->client, "clock.advance");
 	msgpack_pack_map(pk, 1);
 	pk_kuint(pk, "seconds", secs);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	if (!out_json(ctx, &r)) {
-		obj_int(r.result, "now", &now);
-		time_put_date(now, date, sizeof date);
-		time_put_duration(secs, d, sizeof d);
-		printf("the clock is now %s (moved %s forward)\n", date, d);
-	}
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print(ctx, a, cmd_clock_print);
 }
 
 /* ---- watch ---- */
