@@ -39,7 +39,9 @@ DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/events.c \
                  daemon/systemd.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c
-CLIENT_SRC = client/cli.c
+CLIENT_SRC = client/cli.c client/cli-out.c client/cmd-info.c \
+             client/cmd-invitations.c client/cmd-members.c client/cmd-plans.c \
+             client/cmd-watch.c
 TEST_SRC = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
