@@ -8,6 +8,7 @@
 BUILD   ?= build
 SAN     ?=
 CC      ?= cc
+OBJCOPY ?= objcopy
 PREFIX  ?= /usr/local
 
 # libsystemd: socket activation and sd_notify (daemon/systemd.c); the
@@ -40,7 +41,9 @@ DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/events.c \
                  daemon/systemd.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c
-CLIENT_SRC = client/cli.c
+CLIENT_SRC = client/cli.c client/cli-out.c client/cmd-info.c \
+             client/cmd-invitations.c client/cmd-members.c client/cmd-plans.c \
+             client/cmd-watch.c
 TEST_SRC = $(wildcard tests/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -48,6 +51,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BIN_DAEMON = $(BUILD)/bin/connreqd
 BIN_CLIENT = $(BUILD)/bin/connreq
 LIB_CLIENT = $(BUILD)/lib/libconnreq.a
+LIB_CLIENT_OBJ = $(BUILD)/obj/libconnreq.o
 LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
 TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 
@@ -63,15 +67,25 @@ $(LIB_CORE): $(call obj,$(COMMON_SRC) $(DAEMON_LIB_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LIB_CLIENT): $(call obj,$(COMMON_SRC) $(CLIENT_LIB_SRC))
+# libconnreq.a holds one object: the library's sources and the common code
+# they use, linked together, with every symbol but the cr_* API made local.
+# A program that has its own log_info() or fatal() links with it. connreq
+# links the common objects itself; the tests get them from libconnreqd-core.a.
+$(LIB_CLIENT_OBJ): $(call obj,$(CLIENT_LIB_SRC) $(COMMON_SRC))
+	$(LD) -r -o $@.tmp $^
+	$(OBJCOPY) -w --keep-global-symbol='cr_*' $@.tmp $@
+	rm -f $@.tmp
+
+$(LIB_CLIENT): $(LIB_CLIENT_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	rm -f $@
+	$(AR) rcs $@ $<
 
 $(BIN_DAEMON): $(call obj,$(DAEMON_SRC)) $(LIB_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BIN_CLIENT): $(call obj,$(CLIENT_SRC)) $(LIB_CLIENT)
+$(BIN_CLIENT): $(call obj,$(CLIENT_SRC) $(COMMON_SRC)) $(LIB_CLIENT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

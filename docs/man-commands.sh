@@ -3,7 +3,8 @@
 # with its line "; @COMMANDS@" replaced by one scdoc entry per command of
 # CONNREQ (the built connreq): its usage line and its help paragraph, as
 # `connreq help COMMAND` prints them. So connreq(1) and `connreq help` have
-# one source, the command table in client/cli.c. `make man` runs this.
+# one source, the command entries in client/cmd-*.c (listed, in order, by
+# the table in client/cli.c). `make man` runs this.
 set -eu
 
 cli=$1
@@ -30,7 +31,8 @@ entries() {
 	for c in $cmds; do
 		"$cli" help "$c" >"$tmp"
 		# "usage: connreq USAGE", wrapped; a blank line; the paragraph,
-		# wrapped. Both are joined again (cli.c wraps at single spaces).
+		# wrapped. Both are joined again (cli-out.c wraps at single
+		# spaces).
 		awk -v prog="$0" -v cmd="$c" '
 		function esc(s) {
 			gsub(/\\/, "\\\\", s)

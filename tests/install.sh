@@ -13,7 +13,7 @@ case $BUILD in "$(pwd)"/*) BUILD=${BUILD#"$(pwd)"/} ;; esac
 PY=/usr/bin/python3
 T0=1767225600			# 2026-01-01 00:00 UTC
 
-echo "1..24"
+echo "1..26"
 tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
 dpid=
 cleanup() {
@@ -84,6 +84,13 @@ t "the installed binaries run" \
   '"$STAGED/bin/connreqd" --version | grep -q "^connreqd " && "$STAGED/bin/connreq" --version >/dev/null'
 t "the installed header and library are the built ones" \
   'cmp -s client/connreq.h "$STAGED/include/connreq.h" && cmp -s "$BUILD/lib/libconnreq.a" "$STAGED/lib/libconnreq.a"'
+# The library carries the common code it uses (logging, UTF-8, packing), with
+# its names made local: only the cr_* API is global.
+nm -g --defined-only "$STAGED/lib/libconnreq.a" >"$tmp/nm" 2>&1
+awk 'NF == 3 { print $3 }' "$tmp/nm" >"$tmp/syms"
+t "the library defines no global symbol but cr_* (cr_connect among them)" \
+  'grep -qx cr_connect "$tmp/syms" && ! grep -v "^cr_" "$tmp/syms" >/dev/null' \
+  "$tmp/nm"
 svc=$STAGED/lib/systemd/user/connreqd.service
 sock=$STAGED/lib/systemd/user/connreqd.socket
 t "connreqd.service starts \$PREFIX/bin/connreqd" \
@@ -202,6 +209,52 @@ CONNREQ_SOCKET=$tmp/s.sock "$tmp/hello" >"$tmp/out" 2>&1
 rc=$?
 t "and finds it through CONNREQ_SOCKET" \
   '[ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = "connreqd protocol 1" ]' "$tmp/out"
+
+# A program may use any name outside cr_*, even those the library uses
+# inside: log_info() and fatal() are two.
+cat >"$tmp/mine.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <connreq.h>
+
+void log_info(const char *msg);
+void fatal(const char *msg);
+
+void
+log_info(const char *msg)
+{
+	printf("mine: %s\n", msg);
+}
+
+void
+fatal(const char *msg)
+{
+	fprintf(stderr, "mine: %s\n", msg);
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cr_client *c;
+	char err[256];
+
+	if ((c = cr_connect(argc > 1 ? argv[1] : NULL, err, sizeof err)) == NULL)
+		fatal(err);
+	log_info("connected");
+	cr_close(c);
+	return 0;
+}
+EOF
+${CC:-cc} -std=c11 -Wall -Wextra -Werror $san -o "$tmp/mine" "$tmp/mine.c" \
+    $flags >"$tmp/cc.log" 2>&1 &&
+    "$tmp/mine" "$tmp/s.sock" >"$tmp/out" 2>&1
+rc=$?
+t "a program with its own log_info() and fatal() links against it and runs" \
+  '[ $rc -eq 0 ] && [ "$(cat "$tmp/out")" = "mine: connected" ]' \
+  "$tmp/cc.log" "$tmp/out"
+
 kill "$dpid"
 wait "$dpid"
 rc=$?

@@ -1,0 +1,213 @@
+/* client/cli.h: what the files of connreq, the command-line client, share.
+ *
+ * As in tmux, each command is a struct cmd_entry beside the function that
+ * runs it, in a cmd-*.c file: cmd-invitations.c, cmd-members.c,
+ * cmd-plans.c, cmd-info.c and cmd-watch.c. cli.c holds the table of them,
+ * main() and the argument parsing, and what the commands share to talk to
+ * connreqd; cli-out.c the output helpers: text, times, reading results,
+ * tables, colour, JSON. */
+#ifndef CONNREQ_CLI_H
+#define CONNREQ_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../common/util.h"
+#include "../proto/proto.h"
+#include "connreq.h"
+
+#define EXIT_DONE 0
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+#define CMD_ARGS_MAX 3
+
+/* The options commands take; all take a value but the flags in
+ * OPTS_FLAG. */
+enum opt {
+	OPT_NOTE,
+	OPT_PRIORITY,
+	OPT_AS,
+	OPT_STATE,
+	OPT_OLDER_THAN,
+	OPT_LIMIT,
+	OPT_AFTER,
+	OPT_EXEC,
+	OPT_ALL,
+	OPT_EMAIL,
+	OPT_EXPIRES_IN,
+	OPT_WINDOW,
+	OPT_PER_DAY,
+	OPT_MAX_PRIORITY,
+	OPT_FROM,
+	OPT_REASON,
+	OPT_COUNT
+};
+#define OPT_BIT(o) (1u << (o))
+#define OPTS_LIST (OPT_BIT(OPT_STATE) | OPT_BIT(OPT_PRIORITY) | \
+    OPT_BIT(OPT_OLDER_THAN) | OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER))
+#define OPTS_FLAG OPT_BIT(OPT_ALL)	/* given or not; opt[] is "" */
+
+/* Their names, without the "--". */
+extern const char *const opt_names[OPT_COUNT];
+
+/* A command line, parsed against its entry. */
+struct cmd_args {
+	int argc;
+	const char *argv[CMD_ARGS_MAX];
+	const char *opt[OPT_COUNT];	/* NULL: not given */
+	uint64_t older_than;		/* --older-than, in seconds */
+	uint64_t limit;			/* --limit */
+	uint64_t expires_in;		/* --expires-in, in seconds */
+	uint64_t window;		/* --window, in seconds */
+	uint64_t per_day;		/* --per-day */
+};
+
+struct cmd_ctx;
+
+#define CMD_OFFLINE 0x1		/* needs no daemon */
+
+struct cmd_entry {
+	const char *name;
+	int args_min;
+	int args_max;
+	unsigned opts;		/* OPT_BIT()s */
+	int flags;
+	const char *usage;	/* after "connreq " */
+	const char *help;	/* one paragraph */
+	int (*exec)(struct cmd_ctx *, const struct cmd_args *);
+};
+
+/* What a command prints of a result map, as text. */
+typedef void cmd_print_fn(struct cmd_ctx *, const struct cmd_args *,
+    const msgpack_object *);
+
+/* The state of one run. */
+struct cmd_ctx {
+	const struct cmd_entry *entry;
+	struct cr_client *client;
+	const char *socket;		/* the socket used */
+	const char *socket_flag;	/* -s SOCKET, as given; NULL: none */
+	bool json;
+	bool have_now;
+	int64_t now;			/* the daemon's clock */
+	bool have_info;
+	struct cr_reply info;		/* server.info, asked once */
+	const char *sender;		/* who sends, for hints; NULL: none */
+};
+
+/* A string in a reply: not NUL-terminated. */
+struct text {
+	const char *p;
+	size_t n;
+};
+
+/* An invitation as the daemon returns it. */
+struct inv_view {
+	uint64_t id;
+	uint64_t resend_of;	/* 0: none */
+	uint64_t attempt;
+	struct text from, to, note, priority, state;
+	int64_t created_at, updated_at, expires_at, reminded_at;
+};
+
+/* Rows of cells, printed in aligned columns. */
+struct table {
+	size_t ncols;
+	size_t fit_min;		/* the last column keeps this much (0: 8) */
+	bool fit_always;	/* fit even when not on a terminal */
+	char **cell;		/* row by row, the header first */
+	size_t ncells, cap;
+};
+
+/* The commands, in the cmd-*.c files; cli.c lists them. */
+extern const struct cmd_entry cmd_send_entry;
+extern const struct cmd_entry cmd_can_send_entry;
+extern const struct cmd_entry cmd_accept_entry;
+extern const struct cmd_entry cmd_ignore_entry;
+extern const struct cmd_entry cmd_withdraw_entry;
+extern const struct cmd_entry cmd_resend_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_sent_entry;
+extern const struct cmd_entry cmd_received_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_advise_entry;
+extern const struct cmd_entry cmd_cleanup_entry;
+extern const struct cmd_entry cmd_plans_entry;
+extern const struct cmd_entry cmd_plan_cancel_entry;
+extern const struct cmd_entry cmd_stats_entry;
+extern const struct cmd_entry cmd_connections_entry;
+extern const struct cmd_entry cmd_disconnect_entry;
+extern const struct cmd_entry cmd_block_entry;
+extern const struct cmd_entry cmd_unblock_entry;
+extern const struct cmd_entry cmd_settings_entry;
+extern const struct cmd_entry cmd_info_entry;
+extern const struct cmd_entry cmd_clock_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_help_entry;
+
+/* cli.c: the command line. */
+const struct cmd_entry *cmd_find(const char *name);
+void cmd_put_help(FILE *f, const struct cmd_entry *e);
+void cmd_put_list(FILE *f);
+int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+bool parse_number(const char *s, uint64_t *v);
+int cmd_id(const struct cmd_entry *e, const char *s, uint64_t *id);
+
+/* cli.c: talking to connreqd. */
+void call_hint(const struct cmd_ctx *ctx, const char *code);
+void call_refused(struct cmd_ctx *ctx, const struct cr_reply *r);
+int call_finish(struct cmd_ctx *ctx, struct cr_reply *r);
+int call_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    cmd_print_fn *print);
+int64_t ctx_now(struct cmd_ctx *ctx);
+bool ctx_policy(struct cmd_ctx *ctx, const char *key, uint64_t *v);
+
+/* cli-out.c: text. */
+void text_put(FILE *f, const char *s, size_t n);
+void text_put_shell(FILE *f, const char *s);
+void text_put_wrapped(FILE *f, const char *text, int indent);
+void text_put_usage(FILE *f, const char *prefix, const char *usage);
+void ev_printf(const char *fmt, ...);
+void hint_connreq(FILE *f, const struct cmd_ctx *ctx);
+
+/* cli-out.c: times, sizes, rates, limits. */
+void time_put_date(int64_t t, char *buf, size_t n);
+void time_put_ago(int64_t now, int64_t t, char *buf, size_t n);
+void time_put_in(int64_t now, int64_t t, char *buf, size_t n);
+void time_put_duration(uint64_t secs, char *buf, size_t n);
+void size_put(uint64_t v, char *buf, size_t n);
+bool use_colour(void);
+void rate_put(double r, bool precise, char *buf, size_t n);
+void limit_put(uint64_t v, char *buf, size_t n);
+
+/* cli-out.c: reading results. */
+bool obj_text(const msgpack_object *map, const char *key, struct text *t);
+bool obj_int(const msgpack_object *map, const char *key, int64_t *v);
+bool obj_uint(const msgpack_object *map, const char *key, uint64_t *v);
+bool num_double(const msgpack_object *o, double *v);
+bool obj_double(const msgpack_object *map, const char *key, double *v);
+const msgpack_object *obj_items(const msgpack_object *result);
+bool text_is(struct text t, const char *s);
+void inv_read(const msgpack_object *o, struct inv_view *v);
+
+/* cli-out.c: tables. */
+void table_init(struct table *t, size_t ncols, const char *const *head);
+void table_add(struct table *t, const char *s, size_t n, size_t max);
+void table_addf(struct table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void table_print(struct table *t);
+void table_free(struct table *t);
+void quota_table_init(struct table *t);
+void quota_row(struct table *t, const char *label, uint64_t used,
+    uint64_t limit, const char *note);
+void quota_rows(struct table *t, const msgpack_object *q, uint64_t pending);
+
+/* cli-out.c: JSON. */
+bool out_json(struct cmd_ctx *ctx, const struct cr_reply *r);
+
+#endif

@@ -1,0 +1,364 @@
+/* client/cmd-info.c: the commands about the daemon and connreq itself:
+ * info, clock and help. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_info_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_clock_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_help_exec(struct cmd_ctx *, const struct cmd_args *);
+
+/* One "label: value" line of info. */
+static void info_line(const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+info_line(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-16s", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* How a policy value is shown. */
+enum pol_kind {
+	PK_DURATION,	/* "21d" */
+	PK_DURATIONS,	/* "21d, 90d" */
+	PK_COUNT,	/* "300" */
+	PK_LIMIT,	/* "100", or "off" for 0 */
+	PK_BYTES,	/* "64K" */
+	PK_BOOL,	/* "yes" */
+	PK_RATE		/* "30%" */
+};
+
+/* The policy's keys, grouped as in connreqd.conf. */
+static const struct pol_key {
+	const char *group;
+	const char *key;
+	enum pol_kind kind;
+} pol_keys[] = {
+	{ "policy", "expire_after", PK_DURATION },
+	{ "policy", "max_expire_after", PK_DURATION },
+	{ "policy", "stale_after", PK_DURATION },
+	{ "policy", "resend_cooldown", PK_DURATIONS },
+	{ "policy", "note_max_chars", PK_COUNT },
+	{ "policy", "notify_recipient_on_withdraw", PK_BOOL },
+	{ "policy", "mutual_invite_connects", PK_BOOL },
+	{ "policy", "events_retention", PK_DURATION },
+	{ "limits", "sends_per_week", PK_LIMIT },
+	{ "limits", "sends_per_day", PK_LIMIT },
+	{ "limits", "pending_warn", PK_LIMIT },
+	{ "limits", "pending_max", PK_LIMIT },
+	{ "limits", "invites_per_pair", PK_LIMIT },
+	{ "limits", "pair_window", PK_DURATION },
+	{ "limits", "withdrawals_per_day", PK_LIMIT },
+	{ "limits", "duplicate_note_warn", PK_LIMIT },
+	{ "health", "healthy_rate", PK_RATE },
+	{ "health", "restrict_below_rate", PK_RATE },
+	{ "health", "restrict_min_decided", PK_COUNT },
+	{ "health", "reports_to_restrict", PK_LIMIT },
+	{ "health", "reports_window", PK_DURATION },
+	{ "health", "restrict_for", PK_DURATION },
+	{ "server", "max_clients", PK_COUNT },
+	{ "server", "max_message_bytes", PK_BYTES },
+};
+#define POL_KEYS (sizeof pol_keys / sizeof pol_keys[0])
+
+/* A policy value as its kind says (a kind guessed from the value for keys
+ * this connreq does not know). */
+static void
+info_policy_value(const msgpack_object *val, enum pol_kind kind, char *value,
+    size_t len)
+{
+	const msgpack_object *el;
+	double rate;
+	size_t off;
+	uint32_t j;
+
+	if (val->type == MSGPACK_OBJECT_BOOLEAN)
+		snprintf(value, len, "%s", val->via.boolean ? "yes" : "no");
+	else if (val->type == MSGPACK_OBJECT_ARRAY) {
+		/* A list of durations: "21d, 90d". */
+		value[0] = '\0';
+		for (j = 0, off = 0; j < val->via.array.size &&
+		    off + 24 < len; j++) {
+			el = &val->via.array.ptr[j];
+			if (j > 0)
+				off += (size_t)snprintf(value + off, len - off,
+				    ", ");
+			if (el->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+				time_put_duration(el->via.u64, value + off,
+				    len - off);
+			off = strlen(value);
+		}
+	} else if (val->type == MSGPACK_OBJECT_FLOAT32 ||
+	    val->type == MSGPACK_OBJECT_FLOAT64 || kind == PK_RATE) {
+		if (num_double(val, &rate))
+			rate_put(rate, true, value, len);
+		else
+			snprintf(value, len, "?");
+	} else if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		snprintf(value, len, "?");
+	else if (kind == PK_DURATION)
+		time_put_duration(val->via.u64, value, len);
+	else if (kind == PK_BYTES)
+		size_put(val->via.u64, value, len);
+	else if (kind == PK_LIMIT)
+		limit_put(val->via.u64, value, len);
+	else
+		snprintf(value, len, "%" PRIu64, val->via.u64);
+}
+
+/* "  sends per week                100" */
+static void
+info_policy_line(const msgpack_object_kv *kv, enum pol_kind kind)
+{
+	char label[64], value[128];
+	size_t i, n;
+
+	n = kv->key.via.str.size < sizeof label - 1 ?
+	    kv->key.via.str.size : sizeof label - 1;
+	memcpy(label, kv->key.via.str.ptr, n);
+	label[n] = '\0';
+	for (i = 0; i < n; i++)
+		if (label[i] == '_' || (unsigned char)label[i] < 0x20 ||
+		    label[i] == 0x7f)
+			label[i] = ' ';
+	info_policy_value(&kv->val, kind, value, sizeof value);
+	printf("  %-30s%s\n", label, value);
+}
+
+/* The policy map in groups (policy, limits, health, server), durations as
+ * "21d", rates as "30%", a limit of 0 as "off"; keys this connreq does
+ * not know last, under "other". */
+static void
+info_policy(const msgpack_object *policy)
+{
+	static const char *const groups[] = {
+		"policy", "limits", "health", "server"
+	};
+	const msgpack_object_kv *kv;
+	enum pol_kind kind;
+	size_t g, i, n;
+	uint32_t k;
+	bool known, head;
+
+	if (policy == NULL || policy->type != MSGPACK_OBJECT_MAP)
+		return;
+	for (g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+		head = false;
+		for (i = 0; i < POL_KEYS; i++) {
+			if (strcmp(pol_keys[i].group, groups[g]) != 0)
+				continue;
+			for (k = 0; k < policy->via.map.size; k++) {
+				kv = &policy->via.map.ptr[k];
+				if (!proto_obj_is_str(&kv->key,
+				    pol_keys[i].key))
+					continue;
+				if (!head)
+					printf("%s\n", groups[g]);
+				head = true;
+				info_policy_line(kv, pol_keys[i].kind);
+				break;
+			}
+		}
+	}
+	head = false;
+	for (k = 0; k < policy->via.map.size; k++) {
+		kv = &policy->via.map.ptr[k];
+		if (kv->key.type != MSGPACK_OBJECT_STR)
+			continue;
+		for (i = 0, known = false; i < POL_KEYS && !known; i++)
+			known = proto_obj_is_str(&kv->key, pol_keys[i].key);
+		if (known)
+			continue;
+		n = kv->key.via.str.size;
+		kind = n > 6 && memcmp(kv->key.via.str.ptr + n - 6, "_bytes",
+		    6) == 0 ? PK_BYTES : PK_COUNT;
+		if (!head)
+			printf("other\n");
+		head = true;
+		info_policy_line(kv, kind);
+	}
+}
+
+static void
+cmd_info_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *counts, *o;
+	const msgpack_object_kv *kv;
+	struct text version, path;
+	uint64_t protocol, count, size, size_max, conns = 0;
+	int64_t now, started, next;
+	char date[48], rel[32], s1[32], s2[32];
+	bool virt = false;
+	uint32_t k;
+
+	(void)a;
+	obj_text(result, "version", &version);
+	obj_uint(result, "protocol", &protocol);
+	obj_int(result, "now", &now);
+	obj_int(result, "started_at", &started);
+	ctx->now = now;
+	ctx->have_now = true;
+	if ((o = cr_get(result, "virtual_clock")) != NULL &&
+	    o->type == MSGPACK_OBJECT_BOOLEAN)
+		virt = o->via.boolean;
+
+	info_line("version", "connreqd %.*s, protocol %" PRIu64,
+	    (int)version.n, version.p, protocol);
+	time_put_date(now, date, sizeof date);
+	info_line("now", "%s", date);
+	info_line("virtual clock", "%s", virt ? "yes" : "no");
+	time_put_date(started, date, sizeof date);
+	time_put_ago(now, started, rel, sizeof rel);
+	info_line("started", "%s, %s", date, rel);
+
+	counts = cr_get(result, "counts");
+	if (counts != NULL && counts->type == MSGPACK_OBJECT_MAP) {
+		printf("%-16s", "invitations");
+		for (k = 0; k < counts->via.map.size; k++) {
+			kv = &counts->via.map.ptr[k];
+			if (kv->key.type != MSGPACK_OBJECT_STR ||
+			    kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+				continue;
+			if (proto_obj_is_str(&kv->key, "connections")) {
+				conns = kv->val.via.u64;
+				continue;
+			}
+			printf("%s%" PRIu64 " %.*s", k > 0 ? ", " : "",
+			    kv->val.via.u64, (int)kv->key.via.str.size,
+			    kv->key.via.str.ptr);
+		}
+		putchar('\n');
+		info_line("connections", "%" PRIu64, conns);
+	}
+
+	o = cr_get(result, "deadlines");
+	if (o != NULL) {
+		obj_uint(o, "count", &count);
+		if (obj_int(o, "next", &next) && next > 0) {
+			time_put_date(next, date, sizeof date);
+			time_put_in(now, next, rel, sizeof rel);
+			info_line("deadlines", "%" PRIu64 ", next %s (%s)",
+			    count, rel, date);
+		} else
+			info_line("deadlines", "%" PRIu64, count);
+	}
+
+	o = cr_get(result, "store");
+	if (o != NULL) {
+		obj_text(o, "path", &path);
+		obj_uint(o, "map_size", &size);
+		obj_uint(o, "map_size_max", &size_max);
+		size_put(size, s1, sizeof s1);
+		size_put(size_max, s2, sizeof s2);
+		printf("%-16s", "store");
+		text_put(stdout, path.p, path.n);
+		printf(" (map %s, at most %s)\n", s1, s2);
+	}
+	info_policy(cr_get(result, "policy"));
+}
+
+const struct cmd_entry cmd_info_entry = {
+	.name = "info",
+	.args_min = 0,
+	.args_max = 0,
+	.usage = "info",
+	.help = "Shows the daemon: its version, its clock and whether the "
+	    "clock is virtual, how many invitations are in each state, the "
+	    "connections, the deadlines waiting, the store, and the policy in "
+	    "force: its rules, the limits on sending (off: none) and the "
+	    "health rules that restrict a sender, as in connreqd.conf.",
+	.exec = cmd_info_exec
+};
+
+static int
+cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	cr_request(ctx->client, "server.info");
+	return call_print(ctx, a, cmd_info_print);
+}
+
+static void
+cmd_clock_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	uint64_t secs;
+	int64_t now;
+	char date[48], d[32];
+
+	(void)ctx;
+	duration_parse(a->argv[1], &secs);	/* checked by the exec */
+	obj_int(result, "now", &now);
+	time_put_date(now, date, sizeof date);
+	time_put_duration(secs, d, sizeof d);
+	printf("the clock is now %s (moved %s forward)\n", date, d);
+}
+
+const struct cmd_entry cmd_clock_entry = {
+	.name = "clock",
+	.args_min = 2,
+	.args_max = 2,
+	.usage = "clock advance DURATION",
+	.help = "Moves the daemon's virtual clock forward by DURATION (90s, "
+	    "30m, 12h, 21d, 3w) and acts on every deadline that falls due on "
+	    "the way: expiries, stale reminders, ends of cooldowns. Only a "
+	    "daemon started with --virtual-clock allows it; it is for tests "
+	    "and demonstrations.",
+	.exec = cmd_clock_exec
+};
+
+static int
+cmd_clock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+	uint64_t secs;
+
+	if (strcmp(a->argv[0], "advance") != 0)
+		return cmd_usage_error(ctx->entry, "clock: unknown subcommand: %s",
+		    a->argv[0]);
+	if (duration_parse(a->argv[1], &secs) != 0)
+		return cmd_usage_error(ctx->entry, "not a duration (such as "
+		    "90s, 30m, 12h, 21d, 3w): %s", a->argv[1]);
+	pk = cr_request(ctx->client, "clock.advance");
+	msgpack_pack_map(pk, 1);
+	pk_kuint(pk, "seconds", secs);
+	return call_print(ctx, a, cmd_clock_print);
+}
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help",
+	.args_min = 0,
+	.args_max = 1,
+	.flags = CMD_OFFLINE,
+	.usage = "help [COMMAND]",
+	.help = "Lists the commands, or explains COMMAND. `connreq COMMAND "
+	    "--help` does the same.",
+	.exec = cmd_help_exec
+};
+
+static int
+cmd_help_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const struct cmd_entry *e;
+
+	(void)ctx;
+	if (a->argc == 0) {
+		cmd_put_list(stdout);
+		return EXIT_DONE;
+	}
+	if ((e = cmd_find(a->argv[0])) == NULL)
+		return cmd_usage_error(NULL, "help: unknown command: %s",
+		    a->argv[0]);
+	cmd_put_help(stdout, e);
+	return EXIT_DONE;
+}

@@ -1,0 +1,429 @@
+/* client/cmd-members.c: the commands on members: stats, connections,
+ * disconnect, block, unblock and settings. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_stats_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_connections_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_disconnect_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_block_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_unblock_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_settings_exec(struct cmd_ctx *, const struct cmd_args *);
+
+/* The acceptance rate on a bar of STATS_BAR cells, the healthy band
+ * marked by a '|' at each end and labelled below:
+ *
+ *   [############|########|#######...................]
+ *                30%      50%
+ */
+#define STATS_BAR 40
+#define STATS_INDENT 13
+
+static int
+bar_at(double r)
+{
+	int at = r > 0 ? (int)(r * STATS_BAR + 0.5) : 0;
+
+	return at > STATS_BAR ? STATS_BAR : at;
+}
+
+static void
+stats_bar(double rate, bool have_rate, double lo, double hi,
+    struct text health)
+{
+	int fill = have_rate ? bar_at(rate) : 0, a = bar_at(lo), b = bar_at(hi);
+	int i, col_a, col_b;
+	bool colour = use_colour();
+	const char *on = "";
+	char la[16], lb[16];
+
+	if (colour)
+		on = text_is(health, "healthy") ? "\033[32m" :
+		    text_is(health, "low") ? "\033[31m" : "\033[33m";
+	printf("%*s[", STATS_INDENT, "");
+	for (i = 0; i <= STATS_BAR; i++) {
+		if (i == a || i == b)
+			fputs(colour ? "\033[1m|\033[0m" : "|", stdout);
+		if (i == STATS_BAR)
+			break;
+		if (i < fill)
+			printf("%s#%s", on, colour ? "\033[0m" : "");
+		else
+			putchar('.');
+	}
+	puts("]");
+	/* The labels, under the marks. */
+	rate_put(lo, true, la, sizeof la);
+	rate_put(hi, true, lb, sizeof lb);
+	col_a = STATS_INDENT + 1 + a;
+	col_b = STATS_INDENT + 1 + b + (a != b);
+	if (col_b - col_a > (int)strlen(la))
+		printf("%*s%s%*s%s  the healthy band\n", col_a, "", la,
+		    col_b - col_a - (int)strlen(la), "", lb);
+	else
+		printf("%*s%s-%s  the healthy band\n", col_a, "", la, lb);
+}
+
+static void
+cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	static const char *const counts[] = {
+		"sent", "accepted", "withdrawn", "expired", "pending"
+	};
+	const msgpack_object *band, *q;
+	struct table t;
+	struct text member, health;
+	uint64_t window, v, accepted, withdrawn, expired, pending, decided;
+	uint64_t need = 0;
+	int64_t until, now = ctx_now(ctx);
+	double rate = 0, lo = 0.30, hi = 0.50;
+	bool have_rate;
+	char d[16], buf[32], in[32], date[48];
+	size_t i;
+
+	(void)a;
+	obj_text(result, "member", &member);
+	obj_uint(result, "window", &window);
+	obj_text(result, "health", &health);
+	obj_uint(result, "accepted", &accepted);
+	obj_uint(result, "withdrawn", &withdrawn);
+	obj_uint(result, "expired", &expired);
+	obj_uint(result, "pending", &pending);
+	decided = accepted + withdrawn + expired;
+	have_rate = obj_double(result, "acceptance_rate", &rate);
+	band = cr_get(result, "healthy_band");
+	if (band != NULL && band->type == MSGPACK_OBJECT_ARRAY &&
+	    band->via.array.size == 2) {
+		num_double(&band->via.array.ptr[0], &lo);
+		num_double(&band->via.array.ptr[1], &hi);
+	}
+
+	time_put_duration(window, d, sizeof d);
+	time_put_date(now, date, sizeof date);
+	ev_printf("%T over the last %s (to %s)\n\n", member, d, date);
+	for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		obj_uint(result, counts[i], &v);
+		printf("%-*s%" PRIu64 "\n", STATS_INDENT, counts[i], v);
+	}
+	printf("\nacceptance   ");
+	if (have_rate) {
+		rate_put(rate, false, buf, sizeof buf);
+		printf("%s of %" PRIu64 " decided (accepted, withdrawn or "
+		    "expired)\n", buf, decided);
+	} else
+		printf("none decided yet\n");
+	stats_bar(rate, have_rate, lo, hi, health);
+	printf("health       ");
+	if (text_is(health, "healthy"))
+		puts("healthy");
+	else if (text_is(health, "low")) {
+		rate_put(lo, true, buf, sizeof buf);
+		printf("low: under %s accepted\n", buf);
+	} else if (text_is(health, "insufficient_data")) {
+		if (ctx_policy(ctx, "restrict_min_decided", &need) &&
+		    need > decided)
+			printf("not enough decided yet (%" PRIu64 " of %"
+			    PRIu64 ")\n", decided, need);
+		else
+			puts("not enough decided yet");
+	} else
+		ev_printf("%T\n", health);
+	printf("restricted   ");
+	if (obj_int(result, "restricted_until", &until) && until > 0) {
+		time_put_in(now, until, in, sizeof in);
+		time_put_date(until, date, sizeof date);
+		printf("yes, may not send until %s (%s)\n", date, in);
+	} else
+		puts("no");
+	q = cr_get(result, "quota");
+	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
+		putchar('\n');
+		quota_table_init(&t);
+		quota_rows(&t, q, pending);
+		table_print(&t);
+		table_free(&t);
+	}
+}
+
+const struct cmd_entry cmd_stats_entry = {
+	.name = "stats",
+	.args_min = 1,
+	.args_max = 1,
+	.opts = OPT_BIT(OPT_WINDOW),
+	.usage = "stats MEMBER [--window DURATION]",
+	.help = "A dashboard of MEMBER's invitations over the last DURATION "
+	    "(default 90d): how many were sent, accepted, withdrawn, expired, "
+	    "and are pending; the acceptance rate (accepted of those decided) "
+	    "on a bar with the healthy band, 30% to 50%; the quota used this "
+	    "week and today, pending against the warning and the maximum; and "
+	    "whether MEMBER is restricted from sending, until when. A rate "
+	    "below the policy's restrict below rate, or too many reports, "
+	    "restricts a member for a while.",
+	.exec = cmd_stats_exec
+};
+
+static int
+cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "stats.get");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_WINDOW] != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_WINDOW] != NULL)
+		pk_kuint(pk, "window", a->window);
+	return call_print(ctx, a, cmd_stats_print);
+}
+
+static void
+cmd_connections_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	static const char *const head[] = { "MEMBER", "SINCE", "DATE" };
+	const msgpack_object *items, *o;
+	struct table t;
+	struct text first, other, next;
+	int64_t since, now;
+	char when[48], *s;
+	uint32_t i;
+
+	if ((items = obj_items(result)) == NULL ||
+	    items->via.array.size == 0) {
+		printf("no %sconnections for %s\n",
+		    a->opt[OPT_AFTER] != NULL ? "more " : "", a->argv[0]);
+	} else {
+		now = ctx_now(ctx);
+		table_init(&t, 3, head);
+		for (i = 0; i < items->via.array.size; i++) {
+			o = &items->via.array.ptr[i];
+			/* The other side: b, unless b is MEMBER itself. */
+			obj_text(o, "a", &first);
+			obj_text(o, "b", &other);
+			if (text_is(other, a->argv[0]))
+				other = first;
+			obj_int(o, "since", &since);
+			table_add(&t, other.p, other.n, 0);
+			time_put_ago(now, since, when, sizeof when);
+			table_add(&t, when, strlen(when), 0);
+			time_put_date(since, when, sizeof when);
+			table_add(&t, when, strlen(when), 0);
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+	if (!obj_text(result, "next", &next))
+		return;
+	s = xstrndup(next.p, next.n);
+	fputs("more: ", stdout);
+	hint_connreq(stdout, ctx);
+	fputs("connections ", stdout);
+	text_put_shell(stdout, a->argv[0]);
+	if (a->opt[OPT_LIMIT] != NULL) {
+		fputs(" --limit ", stdout);
+		text_put_shell(stdout, a->opt[OPT_LIMIT]);
+	}
+	fputs(" --after ", stdout);
+	text_put_shell(stdout, s);
+	putchar('\n');
+	free(s);
+}
+
+const struct cmd_entry cmd_connections_entry = {
+	.name = "connections",
+	.args_min = 1,
+	.args_max = 1,
+	.opts = OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER),
+	.usage = "connections MEMBER [--limit N] [--after MEMBER]",
+	.help = "Lists MEMBER's connections in order of the other member's "
+	    "id, with when each was made. At most N are listed (default 50); "
+	    "when there are more, the last line says how to see the next "
+	    "page, which starts --after the last member listed.",
+	.exec = cmd_connections_exec
+};
+
+static int
+cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *after = a->opt[OPT_AFTER];
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, "connection.list");
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_LIMIT] != NULL)
+		pk_kuint(pk, "limit", a->limit);
+	if (after != NULL)
+		pk_kstr(pk, "after", after);
+	return call_print(ctx, a, cmd_connections_print);
+}
+
+/* disconnect, block and unblock: {actor, other}. */
+static int
+cmd_pair(struct cmd_ctx *ctx, const struct cmd_args *a, const char *method,
+    cmd_print_fn *print)
+{
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, method);
+	msgpack_pack_map(pk, 2);
+	pk_kstr(pk, "actor", a->argv[0]);
+	pk_kstr(pk, "other", a->argv[1]);
+	return call_print(ctx, a, print);
+}
+
+static void
+cmd_disconnect_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	int64_t since;
+	char ago[32], date[48];
+
+	printf("%s and %s are no longer connected", a->argv[0], a->argv[1]);
+	if (obj_int(cr_get(result, "removed"), "since", &since) && since > 0) {
+		time_put_ago(ctx_now(ctx), since, ago, sizeof ago);
+		time_put_date(since, date, sizeof date);
+		printf(" (connected %s, %s)", ago, date);
+	}
+	putchar('\n');
+}
+
+const struct cmd_entry cmd_disconnect_entry = {
+	.name = "disconnect",
+	.args_min = 2,
+	.args_max = 2,
+	.usage = "disconnect ACTOR OTHER",
+	.help = "ACTOR removes the connection between ACTOR and OTHER.",
+	.exec = cmd_disconnect_exec
+};
+
+static int
+cmd_disconnect_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	return cmd_pair(ctx, a, "connection.remove", cmd_disconnect_print);
+}
+
+static void
+cmd_block_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	(void)ctx;
+	(void)result;
+	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	fputs(" blocked ", stdout);
+	text_put(stdout, a->argv[1], strlen(a->argv[1]));
+	fputs(": neither may invite the other\nany pending invitation or "
+	    "connection between them is gone\n", stdout);
+}
+
+const struct cmd_entry cmd_block_entry = {
+	.name = "block",
+	.args_min = 2,
+	.args_max = 2,
+	.usage = "block ACTOR OTHER",
+	.help = "ACTOR blocks OTHER: neither may invite the other, a pending "
+	    "invitation between them is withdrawn and their connection "
+	    "removed, and OTHER is not told.",
+	.exec = cmd_block_exec
+};
+
+static int
+cmd_block_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	return cmd_pair(ctx, a, "member.block", cmd_block_print);
+}
+
+static void
+cmd_unblock_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	(void)ctx;
+	(void)result;
+	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	fputs(" unblocked ", stdout);
+	text_put(stdout, a->argv[1], strlen(a->argv[1]));
+	putchar('\n');
+}
+
+const struct cmd_entry cmd_unblock_entry = {
+	.name = "unblock",
+	.args_min = 2,
+	.args_max = 2,
+	.usage = "unblock ACTOR OTHER",
+	.help = "ACTOR lifts a block of OTHER. What the block withdrew or "
+	    "removed does not come back.",
+	.exec = cmd_unblock_exec
+};
+
+static int
+cmd_unblock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	return cmd_pair(ctx, a, "member.unblock", cmd_unblock_print);
+}
+
+static void
+cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct text member, who, addr;
+
+	(void)ctx;
+	(void)a;
+	obj_text(result, "member", &member);
+	obj_text(result, "invitations_from", &who);
+	printf("%-18s", "member");
+	ev_printf("%T\n", member);
+	printf("%-18s", "invitations from");
+	ev_printf("%T", who);
+	if (text_is(who, "everyone"))
+		fputs(" (anyone may invite)", stdout);
+	else if (text_is(who, "email"))
+		fputs(" (only people who give the email address)", stdout);
+	else if (text_is(who, "nobody"))
+		fputs(" (no one may invite)", stdout);
+	putchar('\n');
+	printf("%-18s", "email");
+	if (obj_text(result, "email", &addr))
+		ev_printf("%T\n", addr);
+	else
+		puts("none");
+}
+
+const struct cmd_entry cmd_settings_entry = {
+	.name = "settings",
+	.args_min = 1,
+	.args_max = 1,
+	.opts = OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL),
+	.usage = "settings MEMBER [--from everyone|email|nobody] [--email "
+	    "ADDR]",
+	.help = "Shows MEMBER's settings, or changes those given: whom MEMBER "
+	    "takes invitations from (everyone, by default; email: only people "
+	    "who give MEMBER's email address; nobody) and MEMBER's email "
+	    "address, which --from email needs.",
+	.exec = cmd_settings_exec
+};
+
+static int
+cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL];
+	msgpack_packer *pk;
+
+	if (from == NULL && email == NULL) {
+		pk = cr_request(ctx->client, "member.settings.get");
+		msgpack_pack_map(pk, 1);
+	} else {
+		pk = cr_request(ctx->client, "member.settings.set");
+		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL));
+	}
+	pk_kstr(pk, "member", a->argv[0]);
+	if (from != NULL)
+		pk_kstr(pk, "invitations_from", from);
+	if (email != NULL)
+		pk_kstr(pk, "email", email);
+	return call_print(ctx, a, cmd_settings_print);
+}

@@ -1,0 +1,719 @@
+/* client/cmd-watch.c: watch, the command that stays: it subscribes to an
+ * event feed and prints events until it is stopped, reconnecting when
+ * connreqd goes away, and runs --exec CMD for each. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int cmd_watch_exec(struct cmd_ctx *, const struct cmd_args *);
+
+#define WATCH_BACKOFF_MIN_MS 100
+#define WATCH_BACKOFF_MAX_MS 5000
+
+/* Set by the signal handlers; the signals are blocked but while watch
+ * waits, in ppoll(), so they are seen between two steps, never in one. */
+static volatile sig_atomic_t watch_stop;
+static volatile sig_atomic_t watch_child;
+
+static void
+watch_on_stop(int sig)
+{
+	watch_stop = sig;
+}
+
+static void
+watch_on_child(int sig)
+{
+	(void)sig;
+	watch_child = 1;
+}
+
+struct watch {
+	struct cmd_ctx *ctx;
+	const char *member;	/* NULL: --all */
+	const char *exec;	/* --exec CMD, or NULL */
+	uint64_t cursor;	/* the last event printed, or passed over */
+	bool have_cursor;	/* false: start at the head */
+	sigset_t waitmask;	/* the mask to wait with: nothing blocked */
+	sigset_t mask0;		/* the mask watch started with */
+	struct sigaction int0, term0, chld0;	/* and the handlers */
+};
+
+/* An event as the daemon sends it. */
+struct ev_view {
+	uint64_t seq;
+	struct text type, member, other;
+	int64_t at;
+	bool has_inv;
+	struct inv_view inv;
+	/* Notices: limit.warning, restriction.*, plan.* */
+	struct text code, message;
+	int64_t until;
+	uint64_t plan, done, total;
+};
+
+static void
+ev_read(const msgpack_object *o, struct ev_view *v)
+{
+	const msgpack_object *inv = cr_get(o, "invitation");
+
+	memset(v, 0, sizeof *v);
+	obj_uint(o, "seq", &v->seq);
+	obj_text(o, "type", &v->type);
+	obj_int(o, "at", &v->at);
+	obj_text(o, "member", &v->member);
+	obj_text(o, "other", &v->other);
+	obj_text(o, "code", &v->code);
+	obj_text(o, "message", &v->message);
+	obj_int(o, "until", &v->until);
+	obj_uint(o, "plan", &v->plan);
+	obj_uint(o, "done", &v->done);
+	obj_uint(o, "total", &v->total);
+	if (inv != NULL && inv->type == MSGPACK_OBJECT_MAP) {
+		v->has_inv = true;
+		inv_read(inv, &v->inv);
+	}
+}
+
+/* How long the invitation had been pending: "14 days", "12h". */
+static void
+ev_age(const struct ev_view *v, char *buf, size_t n)
+{
+	uint64_t age = v->at > v->inv.created_at ?
+	    (uint64_t)(v->at - v->inv.created_at) : 0;
+
+	if (age >= 86400 && age % 86400 == 0)
+		snprintf(buf, n, "%" PRIu64 " day%s", age / 86400,
+		    age == 86400 ? "" : "s");
+	else
+		duration_short(age, buf, n);
+}
+
+/* " (invitation 3, note: "Hi")" */
+static void
+ev_put_inv_note(const struct ev_view *v)
+{
+	printf(" (invitation %" PRIu64, v->inv.id);
+	if (v->inv.note.n > 0)
+		ev_printf(", note: \"%T\"", v->inv.note);
+	putchar(')');
+}
+
+/* " (until 2026-01-08 00:00)" */
+static void
+ev_put_until(const struct ev_view *v)
+{
+	char when[32];
+
+	if (v->until <= 0)
+		return;
+	time_format(v->until, when, sizeof when);
+	printf(" (until %s)", when);
+}
+
+/* Why a member was restricted: "too many reports". */
+static const char *
+ev_restriction_why(const struct ev_view *v)
+{
+	if (text_is(v->code, "reports"))
+		return "too many reports";
+	if (text_is(v->code, "acceptance_rate"))
+		return "too few invitations accepted";
+	return NULL;
+}
+
+/* The notices that carry no invitation, in a member's feed (all false) or
+ * the `all` one. False for other types. */
+static bool
+ev_put_notice(const struct ev_view *v, bool all)
+{
+	const char *why;
+
+	if (text_is(v->type, "limit.warning")) {
+		if (all)
+			ev_printf("warning to %T: ", v->member);
+		else
+			ev_printf("warning: ");
+		ev_printf("%T: %T", v->code, v->message);
+	} else if (text_is(v->type, "restriction.started")) {
+		why = ev_restriction_why(v);
+		if (all) {
+			ev_printf("%T may not send invitations", v->member);
+			ev_put_until(v);
+			if (why != NULL)
+				ev_printf(": %s", why);
+			else if (v->code.n > 0)
+				ev_printf(": %T", v->code);
+		} else {
+			if (v->message.n > 0)
+				ev_printf("%T", v->message);
+			else
+				ev_printf("you may not send invitations");
+			ev_put_until(v);
+		}
+	} else if (text_is(v->type, "restriction.ended")) {
+		if (all)
+			ev_printf("%T may send invitations again", v->member);
+		else if (v->message.n > 0)
+			ev_printf("%T", v->message);
+		else
+			ev_printf("you may send invitations again");
+	} else if (text_is(v->type, "plan.progress")) {
+		if (all)
+			ev_printf("%T's ", v->member);
+		else
+			ev_printf("your ");
+		ev_printf("clean-up plan %u: %u of %u withdrawn", v->plan,
+		    v->done, v->total);
+	} else if (text_is(v->type, "plan.done")) {
+		if (all)
+			ev_printf("%T's ", v->member);
+		else
+			ev_printf("your ");
+		ev_printf("clean-up plan %u is done: %u of %u withdrawn",
+		    v->plan, v->done, v->total);
+		if (v->done < v->total)
+			ev_printf(" (the others were no longer pending)");
+	} else
+		return false;
+	return true;
+}
+
+/* The line of an event in a member's feed: as that member is told. */
+static void
+ev_put_member(const struct ev_view *v)
+{
+	const struct inv_view *i = &v->inv;
+	char age[32];
+
+	if (text_is(v->type, "invitation.received") && v->has_inv) {
+		ev_printf("%T invited you", i->from);
+		ev_put_inv_note(v);
+	} else if (text_is(v->type, "invitation.accepted") && v->has_inv)
+		ev_printf("%T accepted your invitation %u", i->to, i->id);
+	else if (text_is(v->type, "connection.created"))
+		ev_printf("you and %T are now connected", v->other);
+	else if (text_is(v->type, "invitation.withdrawn") && v->has_inv)
+		ev_printf("%T withdrew invitation %u to you", i->from, i->id);
+	else if (text_is(v->type, "invitation.expired") && v->has_inv)
+		ev_printf("your invitation %u to %T expired", i->id, i->to);
+	else if (text_is(v->type, "invitation.stale") && v->has_inv) {
+		ev_age(v, age, sizeof age);
+		ev_printf("your invitation %u to %T is %s old: consider "
+		    "withdrawing it or letting it expire", i->id, i->to, age);
+	} else if (text_is(v->type, "cooldown.ended") && v->has_inv)
+		ev_printf("you may invite %T again", i->to);
+	else if (text_is(v->type, "invitation.ignored") && v->has_inv)
+		ev_printf("you ignored %T's invitation %u", i->from, i->id);
+	else if (text_is(v->type, "connection.removed"))
+		ev_printf("you removed your connection with %T", v->other);
+	else if (!ev_put_notice(v, false)) {
+		ev_printf("%T", v->type);
+		if (v->has_inv)
+			ev_printf(" (invitation %u)", i->id);
+	}
+}
+
+/* The line of an event in the `all` feed: both parties named. */
+static void
+ev_put_all(const struct ev_view *v)
+{
+	const struct inv_view *i = &v->inv;
+	char age[32];
+
+	if (text_is(v->type, "invitation.received") && v->has_inv) {
+		ev_printf("%T invited %T", i->from, i->to);
+		ev_put_inv_note(v);
+	} else if (text_is(v->type, "invitation.accepted") && v->has_inv)
+		ev_printf("%T accepted %T's invitation %u", i->to, i->from,
+		    i->id);
+	else if (text_is(v->type, "connection.created"))
+		ev_printf("%T is now connected with %T", v->member, v->other);
+	else if (text_is(v->type, "invitation.withdrawn") && v->has_inv)
+		ev_printf("%T withdrew invitation %u to %T", i->from, i->id,
+		    i->to);
+	else if (text_is(v->type, "invitation.expired") && v->has_inv)
+		ev_printf("%T's invitation %u to %T expired", i->from, i->id,
+		    i->to);
+	else if (text_is(v->type, "invitation.stale") && v->has_inv) {
+		ev_age(v, age, sizeof age);
+		ev_printf("%T was reminded that invitation %u to %T is %s "
+		    "old", i->from, i->id, i->to, age);
+	} else if (text_is(v->type, "cooldown.ended") && v->has_inv)
+		ev_printf("%T may invite %T again", i->from, i->to);
+	else if (text_is(v->type, "invitation.ignored") && v->has_inv)
+		ev_printf("%T ignored %T's invitation %u", i->to, i->from,
+		    i->id);
+	else if (text_is(v->type, "connection.removed"))
+		ev_printf("%T removed the connection with %T", v->member,
+		    v->other);
+	else if (!ev_put_notice(v, true)) {
+		ev_printf("%T for %T", v->type, v->member);
+		if (v->has_inv)
+			ev_printf(" (invitation %u)", i->id);
+	}
+}
+
+/* Prints "connreq [-s SOCKET] watch MEMBER|--all --after SEQ". */
+static void
+watch_put_resume(FILE *f, const struct watch *w, uint64_t after)
+{
+	hint_connreq(f, w->ctx);
+	fputs("watch ", f);
+	if (w->member != NULL)
+		text_put_shell(f, w->member);
+	else
+		fputs("--all", f);
+	fprintf(f, " --after %" PRIu64, after);
+}
+
+/* Waits for fd to be readable (-1: none), ms milliseconds at most (-1:
+ * no limit), or for a signal. True when the time ran out. */
+static bool
+watch_wait(struct watch *w, int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec ts, *tsp = NULL;
+
+	if (ms >= 0) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+		tsp = &ts;
+	}
+	if (watch_stop)
+		return false;
+	return ppoll(&pfd, fd >= 0 ? 1 : 0, tsp, &w->waitmask) == 0;
+}
+
+/* Sets name to the string t, or unsets it. */
+static void
+watch_setenv(const char *name, const struct text *t)
+{
+	char *s;
+
+	if (t == NULL) {
+		unsetenv(name);
+		return;
+	}
+	s = xstrndup(t->p, t->n);
+	setenv(name, s, 1);
+	free(s);
+}
+
+static void
+watch_setenv_num(const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+watch_setenv_num(const char *name, const char *fmt, ...)
+{
+	char buf[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	setenv(name, buf, 1);
+}
+
+/* In the child: the event in the environment, the JSON on fd 0, then
+ * /bin/sh -c CMD. CMD is the user's string as given: nothing of the event
+ * is ever put into it. */
+static void __attribute__((noreturn))
+watch_child_exec(const struct watch *w, const struct ev_view *v, int in)
+{
+	/* CMD starts with the signals as watch found them. */
+	sigaction(SIGINT, &w->int0, NULL);
+	sigaction(SIGTERM, &w->term0, NULL);
+	sigaction(SIGCHLD, &w->chld0, NULL);
+	sigprocmask(SIG_SETMASK, &w->mask0, NULL);
+	if (in != STDIN_FILENO) {
+		if (dup2(in, STDIN_FILENO) == -1)
+			_exit(127);
+		close(in);
+	}
+	watch_setenv_num("CONNREQ_EVENT_SEQ", "%" PRIu64, v->seq);
+	watch_setenv("CONNREQ_EVENT_TYPE", &v->type);
+	watch_setenv_num("CONNREQ_EVENT_AT", "%" PRId64, v->at);
+	watch_setenv("CONNREQ_EVENT_MEMBER", &v->member);
+	if (v->has_inv) {
+		watch_setenv_num("CONNREQ_EVENT_ID", "%" PRIu64, v->inv.id);
+		watch_setenv("CONNREQ_EVENT_FROM", &v->inv.from);
+		watch_setenv("CONNREQ_EVENT_TO", &v->inv.to);
+	} else {
+		unsetenv("CONNREQ_EVENT_ID");
+		watch_setenv("CONNREQ_EVENT_FROM", NULL);
+		watch_setenv("CONNREQ_EVENT_TO", NULL);
+	}
+	watch_setenv("CONNREQ_EVENT_OTHER", v->other.n > 0 ? &v->other : NULL);
+	execl("/bin/sh", "sh", "-c", w->exec, (char *)NULL);
+	fprintf(stderr, "connreq: --exec: /bin/sh: %s\n", strerror(errno));
+	_exit(127);
+}
+
+/* Writes the event as JSON to fd, which is then closed. A CMD that does not
+ * read its input is no failure: EPIPE is ignored. */
+static void
+watch_feed(int fd, const msgpack_object *ev)
+{
+	struct sigaction ign, old;
+	char *buf = NULL;
+	size_t len = 0, off = 0;
+	ssize_t n;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		close(fd);
+		return;
+	}
+	cr_json_print(f, ev);
+	fputc('\n', f);
+	fclose(f);
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	while (off < len) {
+		n = write(fd, buf + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	close(fd);
+	free(buf);
+}
+
+/* Runs --exec CMD for an event and waits for it; a failure is reported,
+ * not fatal. A stop request stops the waiting (CMD is left to finish). */
+static void
+watch_run_exec(struct watch *w, const struct ev_view *v,
+    const msgpack_object *ev)
+{
+	int fds[2], status;
+	pid_t pid, r;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		fprintf(stderr, "connreq: --exec: pipe: %s\n", strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	watch_child = 0;
+	pid = fork();
+	if (pid == -1) {
+		fprintf(stderr, "connreq: --exec: fork: %s\n", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		watch_child_exec(w, v, fds[0]);
+	}
+	close(fds[0]);
+	watch_feed(fds[1], ev);
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r == -1 && errno != EINTR) {
+			fprintf(stderr, "connreq: --exec: waitpid: %s\n",
+			    strerror(errno));
+			return;
+		}
+		if (watch_stop)
+			return;
+		/* SIGCHLD or a stop request ends the wait. */
+		if (!watch_child)
+			(void)ppoll(NULL, 0, NULL, &w->waitmask);
+		watch_child = 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		fprintf(stderr, "connreq: --exec: the command exited with "
+		    "status %d (event %" PRIu64 ", %.*s)\n",
+		    WEXITSTATUS(status), v->seq, (int)v->type.n, v->type.p);
+	else if (WIFSIGNALED(status))
+		fprintf(stderr, "connreq: --exec: the command was killed by "
+		    "signal %d (event %" PRIu64 ", %.*s)\n", WTERMSIG(status),
+		    v->seq, (int)v->type.n, v->type.p);
+}
+
+/* Prints one event and runs --exec. -1 when stdout failed. */
+static int
+watch_event(struct watch *w, const msgpack_object *ev)
+{
+	struct ev_view v;
+	char when[32];
+
+	ev_read(ev, &v);
+	if (v.seq == 0 || (w->have_cursor && v.seq <= w->cursor))
+		return 0;	/* already printed */
+	w->cursor = v.seq;
+	w->have_cursor = true;
+	if (w->ctx->json) {
+		cr_json_print(stdout, ev);
+	} else {
+		time_format(v.at, when, sizeof when);
+		printf("%s  ", when);
+		if (w->member != NULL)
+			ev_put_member(&v);
+		else
+			ev_put_all(&v);
+	}
+	putchar('\n');
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, "connreq: stdout: %s\n", strerror(errno));
+		return -1;
+	}
+	if (w->exec != NULL)
+		watch_run_exec(w, &v, ev);
+	return 0;
+}
+
+/* Subscribes on the connection in w->ctx->client. 0 done, -1 when the
+ * connection failed (err set), or the exit status of a refusal. */
+static int
+watch_subscribe(struct watch *w, char *err, size_t errlen)
+{
+	const msgpack_object *o;
+	struct cmd_ctx *ctx = w->ctx;
+	msgpack_packer *pk;
+	struct cr_reply r;
+	uint64_t head, oldest;
+
+	pk = cr_request(ctx->client, "events.subscribe");
+	msgpack_pack_map(pk, 1 + w->have_cursor);
+	if (w->member != NULL)
+		pk_kstr(pk, "member", w->member);
+	else {
+		pk_key(pk, "all");
+		msgpack_pack_true(pk);
+	}
+	if (w->have_cursor)
+		pk_kuint(pk, "after", w->cursor);
+	if (cr_finish(ctx->client, &r) == -1) {
+		snprintf(err, errlen, "%s", cr_strerror(ctx->client));
+		cr_reply_free(&r);
+		return -1;
+	}
+	if (r.error != NULL) {
+		call_refused(ctx, &r);
+		o = cr_get(r.error, "oldest");
+		if (strcmp(r.code, "CURSOR_EXPIRED") == 0 && o != NULL &&
+		    o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			oldest = o->via.u64;
+			fprintf(stderr, "connreq: the oldest event kept is %"
+			    PRIu64 "; `", oldest);
+			watch_put_resume(stderr, w, oldest > 0 ? oldest - 1 : 0);
+			fputs("` starts there, or leave out --after to see new "
+			    "events only\n", stderr);
+		} else if (strcmp(r.code, "UNKNOWN_METHOD") == 0)
+			fputs("connreq: this connreqd has no event feed: it "
+			    "is older than this connreq\n", stderr);
+		cr_reply_free(&r);
+		return EXIT_REFUSED;
+	}
+	if (!w->have_cursor) {
+		if (!obj_uint(r.result, "head", &head)) {
+			cr_reply_free(&r);
+			fprintf(stderr, "connreq: connreqd sent an unexpected "
+			    "reply\n");
+			return EXIT_REFUSED;
+		}
+		w->cursor = head;
+		w->have_cursor = true;
+	}
+	cr_reply_free(&r);
+	return 0;
+}
+
+/* Prints events until the connection fails (-1, err set), stdout fails
+ * (EXIT_REFUSED) or a stop request (0). */
+static int
+watch_pump(struct watch *w, char *err, size_t errlen)
+{
+	struct cr_client *c = w->ctx->client;
+	struct cr_reply r;
+	int rc;
+
+	while (!watch_stop) {
+		rc = cr_next_event(c, &r, 0);
+		if (rc == 1) {
+			watch_wait(w, cr_fd(c), -1);
+			continue;
+		}
+		if (rc == -1) {
+			snprintf(err, errlen, "%s", cr_strerror(c));
+			return -1;
+		}
+		rc = r.result != NULL && r.result->type == MSGPACK_OBJECT_MAP ?
+		    watch_event(w, r.result) : 0;
+		cr_reply_free(&r);
+		if (rc != 0)
+			return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* Connects and subscribes again, waiting 100ms, then twice as long each
+ * time up to 5s, for as long as it takes. -1 when done; otherwise the exit
+ * status: 0 when stopped, or that of a refusal (reported). */
+static int
+watch_reconnect(struct watch *w)
+{
+	struct cmd_ctx *ctx = w->ctx;
+	char err[512];
+	int backoff = WATCH_BACKOFF_MIN_MS, rc;
+
+	for (;;) {
+		watch_wait(w, -1, backoff);
+		if (watch_stop)
+			return EXIT_DONE;
+		backoff = backoff * 2 > WATCH_BACKOFF_MAX_MS ?
+		    WATCH_BACKOFF_MAX_MS : backoff * 2;
+		ctx->client = cr_connect(ctx->socket, err, sizeof err);
+		if (ctx->client == NULL)
+			continue;
+		rc = watch_subscribe(w, err, sizeof err);
+		if (rc == 0)
+			return -1;
+		cr_close(ctx->client);
+		ctx->client = NULL;
+		if (rc > 0)
+			return rc;
+	}
+}
+
+const struct cmd_entry cmd_watch_entry = {
+	.name = "watch",
+	.args_min = 0,
+	.args_max = 1,
+	.opts = OPT_BIT(OPT_ALL) | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_EXEC),
+	.usage = "watch MEMBER|--all [--after SEQ] [--json] [--exec CMD]",
+	.help = "Prints MEMBER's notifications as they happen, one line each, "
+	    "until Ctrl-C: invitations received, accepted, expired, still "
+	    "pending after 14 days (the policy's stale after), withdrawn "
+	    "(when the policy tells the recipient), the ends of cooldowns, "
+	    "new connections, warnings about limits, restrictions starting "
+	    "and ending, the progress of clean-up plans. --all prints every "
+	    "member's events, the silent ones too (ignored invitations, "
+	    "removed connections). With --json each event is one JSON object "
+	    "a line. Without --after only new events are shown; --after SEQ "
+	    "first replays those kept after event SEQ (--after 0: all that "
+	    "are kept, 30 days' worth by default). If connreqd goes away, "
+	    "watch waits for it and carries on where it stopped, missing "
+	    "nothing and printing nothing twice. --exec CMD runs `/bin/sh -c "
+	    "CMD` for each event, after printing it, and waits for it to "
+	    "finish; CMD gets the event as JSON on its standard input and in "
+	    "CONNREQ_EVENT_SEQ, CONNREQ_EVENT_TYPE, CONNREQ_EVENT_AT (Unix "
+	    "seconds) and CONNREQ_EVENT_MEMBER, for an invitation "
+	    "CONNREQ_EVENT_ID, CONNREQ_EVENT_FROM and CONNREQ_EVENT_TO, for a "
+	    "connection CONNREQ_EVENT_OTHER; a CMD that fails is reported and "
+	    "watch goes on. Times are connreqd's clock, in UTC. Exit status: "
+	    "0 after Ctrl-C or SIGTERM, 1 when events after SEQ are no longer "
+	    "kept, 3 when connreqd cannot be reached at the start.",
+	.exec = cmd_watch_exec
+};
+
+static int
+cmd_watch_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	struct sigaction sa;
+	struct watch w;
+	sigset_t block;
+	char err[512];
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	w.ctx = ctx;
+	w.exec = a->opt[OPT_EXEC];
+	w.member = a->argc > 0 ? a->argv[0] : NULL;
+	if ((w.member != NULL) == (a->opt[OPT_ALL] != NULL))
+		return cmd_usage_error(ctx->entry, w.member != NULL ?
+		    "watch: a MEMBER or --all, not both" :
+		    "watch: name a MEMBER, or --all for every event");
+	if (a->opt[OPT_AFTER] != NULL) {
+		if (!parse_number(a->opt[OPT_AFTER], &w.cursor))
+			return cmd_usage_error(ctx->entry, "--after: not an "
+			    "event number: %s", a->opt[OPT_AFTER]);
+		w.have_cursor = true;
+	}
+
+	/* SIGINT, SIGTERM and SIGCHLD are let in only while waiting. */
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = watch_on_stop;
+	sigaction(SIGINT, &sa, &w.int0);
+	sigaction(SIGTERM, &sa, &w.term0);
+	sa.sa_handler = watch_on_child;
+	sigaction(SIGCHLD, &sa, &w.chld0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &w.mask0);
+	w.waitmask = w.mask0;
+	sigdelset(&w.waitmask, SIGINT);
+	sigdelset(&w.waitmask, SIGTERM);
+	sigdelset(&w.waitmask, SIGCHLD);
+
+	/* The first subscription must work, as any command's request. */
+	rc = watch_subscribe(&w, err, sizeof err);
+	if (rc == -1) {
+		fprintf(stderr, "connreq: lost connreqd at %s: %s\n",
+		    ctx->socket, err);
+		return EXIT_UNREACHABLE;
+	}
+	if (rc != 0)
+		return rc;
+	/* The subscription holds from here: say so, for people and for
+	 * scripts that wait for it. */
+	fputs("connreq: watching ", stderr);
+	if (w.member != NULL) {
+		text_put(stderr, w.member, strlen(w.member));
+		fputs("'s notifications", stderr);
+	} else
+		fputs("every member's events", stderr);
+	if (a->opt[OPT_AFTER] != NULL)
+		fprintf(stderr, " after event %" PRIu64, w.cursor);
+	else
+		fputs(" as they come", stderr);
+	fputs(" (Ctrl-C stops)\n", stderr);
+	for (;;) {
+		rc = watch_pump(&w, err, sizeof err);
+		if (rc != -1)
+			break;
+		cr_close(ctx->client);
+		ctx->client = NULL;
+		fprintf(stderr, "connreq: lost connreqd at %s (%s); "
+		    "trying again until it is back\n", ctx->socket, err);
+		if ((rc = watch_reconnect(&w)) != -1)
+			break;
+		fprintf(stderr, "connreq: connreqd is back; going on after "
+		    "event %" PRIu64 "\n", w.cursor);
+	}
+	if (rc == EXIT_DONE && watch_stop) {
+		/* After the terminal's "^C", on a line of its own. */
+		if (watch_stop == SIGINT && isatty(STDERR_FILENO))
+			fputc('\n', stderr);
+		fprintf(stderr, "connreq: stopped after event %" PRIu64 "; `",
+		    w.cursor);
+		watch_put_resume(stderr, &w, w.cursor);
+		fputs("` carries on from there\n", stderr);
+	}
+	return rc;
+}
