@@ -427,7 +427,7 @@ ctx_info(struct cmd_ctx *ctx)
 {
 	if (!ctx->have_info) {
 		ctx->have_info = true;
-		cr_request(ctx->client, "server.info");
+		cr_request(ctx->client, METHOD(SERVER_INFO));
 		if (cr_finish(ctx->client, &ctx->info) != 0)
 			return NULL;
 	}

@@ -15,7 +15,11 @@
 
 #include "../common/util.h"
 #include "../proto/proto.h"
+#include "../proto/vocab.h"
 #include "connreq.h"
+
+/* A method's name on the wire, from the vocabulary: METHOD(INVITE_SEND). */
+#define METHOD(id) (proto_method_names[PM_##id])
 
 #define EXIT_DONE 0
 #define EXIT_REFUSED 1

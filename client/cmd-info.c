@@ -27,54 +27,18 @@ info_line(const char *label, const char *fmt, ...)
 	putchar('\n');
 }
 
-/* How a policy value is shown. */
-enum pol_kind {
-	PK_DURATION,	/* "21d" */
-	PK_DURATIONS,	/* "21d, 90d" */
-	PK_COUNT,	/* "300" */
-	PK_LIMIT,	/* "100", or "off" for 0 */
-	PK_BYTES,	/* "64K" */
-	PK_BOOL,	/* "yes" */
-	PK_RATE		/* "30%" */
-};
-
-/* The policy's keys, grouped as in connreqd.conf. */
-static const struct pol_key {
-	const char *group;
-	const char *key;
-	enum pol_kind kind;
-} pol_keys[] = {
-	{ "policy", "expire_after", PK_DURATION },
-	{ "policy", "max_expire_after", PK_DURATION },
-	{ "policy", "stale_after", PK_DURATION },
-	{ "policy", "resend_cooldown", PK_DURATIONS },
-	{ "policy", "note_max_chars", PK_COUNT },
-	{ "policy", "notify_recipient_on_withdraw", PK_BOOL },
-	{ "policy", "mutual_invite_connects", PK_BOOL },
-	{ "policy", "events_retention", PK_DURATION },
-	{ "limits", "sends_per_week", PK_LIMIT },
-	{ "limits", "sends_per_day", PK_LIMIT },
-	{ "limits", "pending_warn", PK_LIMIT },
-	{ "limits", "pending_max", PK_LIMIT },
-	{ "limits", "invites_per_pair", PK_LIMIT },
-	{ "limits", "pair_window", PK_DURATION },
-	{ "limits", "withdrawals_per_day", PK_LIMIT },
-	{ "limits", "duplicate_note_warn", PK_LIMIT },
-	{ "health", "healthy_rate", PK_RATE },
-	{ "health", "restrict_below_rate", PK_RATE },
-	{ "health", "restrict_min_decided", PK_COUNT },
-	{ "health", "reports_to_restrict", PK_LIMIT },
-	{ "health", "reports_window", PK_DURATION },
-	{ "health", "restrict_for", PK_DURATION },
-	{ "server", "max_clients", PK_COUNT },
-	{ "server", "max_message_bytes", PK_BYTES },
-};
-#define POL_KEYS (sizeof pol_keys / sizeof pol_keys[0])
+/* The group info shows a key under: its connreqd.conf section, but for
+ * [events], whose one key sits with the policy. */
+static const char *
+pol_group(const struct proto_config_key_info *k)
+{
+	return strcmp(k->section, "events") == 0 ? "policy" : k->section;
+}
 
 /* A policy value as its kind says (a kind guessed from the value for keys
  * this connreq does not know). */
 static void
-info_policy_value(const msgpack_object *val, enum pol_kind kind, char *value,
+info_policy_value(const msgpack_object *val, enum proto_value_kind kind, char *value,
     size_t len)
 {
 	const msgpack_object *el;
@@ -99,18 +63,18 @@ info_policy_value(const msgpack_object *val, enum pol_kind kind, char *value,
 			off = strlen(value);
 		}
 	} else if (val->type == MSGPACK_OBJECT_FLOAT32 ||
-	    val->type == MSGPACK_OBJECT_FLOAT64 || kind == PK_RATE) {
+	    val->type == MSGPACK_OBJECT_FLOAT64 || kind == PV_RATE) {
 		if (num_double(val, &rate))
 			rate_put(rate, true, value, len);
 		else
 			snprintf(value, len, "?");
 	} else if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		snprintf(value, len, "?");
-	else if (kind == PK_DURATION)
+	else if (kind == PV_DURATION)
 		time_put_duration(val->via.u64, value, len);
-	else if (kind == PK_BYTES)
+	else if (kind == PV_BYTES)
 		size_put(val->via.u64, value, len);
-	else if (kind == PK_LIMIT)
+	else if (kind == PV_LIMIT)
 		limit_put(val->via.u64, value, len);
 	else
 		snprintf(value, len, "%" PRIu64, val->via.u64);
@@ -118,7 +82,7 @@ info_policy_value(const msgpack_object *val, enum pol_kind kind, char *value,
 
 /* "  sends per week                100" */
 static void
-info_policy_line(const msgpack_object_kv *kv, enum pol_kind kind)
+info_policy_line(const msgpack_object_kv *kv, enum proto_value_kind kind)
 {
 	char label[64], value[128];
 	size_t i, n;
@@ -145,7 +109,7 @@ info_policy(const msgpack_object *policy)
 		"policy", "limits", "health", "server"
 	};
 	const msgpack_object_kv *kv;
-	enum pol_kind kind;
+	enum proto_value_kind kind;
 	size_t g, i, n;
 	uint32_t k;
 	bool known, head;
@@ -154,18 +118,20 @@ info_policy(const msgpack_object *policy)
 		return;
 	for (g = 0; g < sizeof groups / sizeof groups[0]; g++) {
 		head = false;
-		for (i = 0; i < POL_KEYS; i++) {
-			if (strcmp(pol_keys[i].group, groups[g]) != 0)
+		for (i = 0; i < PK_COUNT; i++) {
+			if (proto_config_keys[i].info_name == NULL ||
+			    strcmp(pol_group(&proto_config_keys[i]),
+			    groups[g]) != 0)
 				continue;
 			for (k = 0; k < policy->via.map.size; k++) {
 				kv = &policy->via.map.ptr[k];
 				if (!proto_obj_is_str(&kv->key,
-				    pol_keys[i].key))
+				    proto_config_keys[i].info_name))
 					continue;
 				if (!head)
 					printf("%s\n", groups[g]);
 				head = true;
-				info_policy_line(kv, pol_keys[i].kind);
+				info_policy_line(kv, proto_config_keys[i].kind);
 				break;
 			}
 		}
@@ -175,13 +141,13 @@ info_policy(const msgpack_object *policy)
 		kv = &policy->via.map.ptr[k];
 		if (kv->key.type != MSGPACK_OBJECT_STR)
 			continue;
-		for (i = 0, known = false; i < POL_KEYS && !known; i++)
-			known = proto_obj_is_str(&kv->key, pol_keys[i].key);
+		known = proto_config_key_from_info(kv->key.via.str.ptr,
+		    kv->key.via.str.size) != PK_COUNT;
 		if (known)
 			continue;
 		n = kv->key.via.str.size;
 		kind = n > 6 && memcmp(kv->key.via.str.ptr + n - 6, "_bytes",
-		    6) == 0 ? PK_BYTES : PK_COUNT;
+		    6) == 0 ? PV_BYTES : PV_COUNT;
 		if (!head)
 			printf("other\n");
 		head = true;
@@ -284,7 +250,7 @@ const struct cmd_entry cmd_info_entry = {
 static int
 cmd_info_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	cr_request(ctx->client, "server.info");
+	cr_request(ctx->client, METHOD(SERVER_INFO));
 	return call_print(ctx, a, cmd_info_print);
 }
 
@@ -329,7 +295,7 @@ cmd_clock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if (duration_parse(a->argv[1], &secs) != 0)
 		return cmd_usage_error(ctx->entry, "not a duration (such as "
 		    "90s, 30m, 12h, 21d, 3w): %s", a->argv[1]);
-	pk = cr_request(ctx->client, "clock.advance");
+	pk = cr_request(ctx->client, METHOD(CLOCK_ADVANCE));
 	msgpack_pack_map(pk, 1);
 	pk_kuint(pk, "seconds", secs);
 	return call_print(ctx, a, cmd_clock_print);

@@ -165,7 +165,7 @@ cmd_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	msgpack_packer *pk;
 
 	ctx->sender = a->argv[0];
-	pk = cr_request(ctx->client, "invite.send");
+	pk = cr_request(ctx->client, METHOD(INVITE_SEND));
 	msgpack_pack_map(pk, 2 + (note != NULL) + (prio != NULL) +
 	    (email != NULL) + (a->opt[OPT_EXPIRES_IN] != NULL));
 	pk_kstr(pk, "from", a->argv[0]);
@@ -284,7 +284,7 @@ cmd_can_send_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	int rc;
 
 	ctx->sender = a->argv[0];
-	pk = cr_request(ctx->client, "invite.can_send");
+	pk = cr_request(ctx->client, METHOD(INVITE_CAN_SEND));
 	msgpack_pack_map(pk, 2 + (email != NULL));
 	pk_kstr(pk, "from", a->argv[0]);
 	pk_kstr(pk, "to", a->argv[1]);
@@ -349,7 +349,7 @@ const struct cmd_entry cmd_accept_entry = {
 static int
 cmd_accept_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	return cmd_act(ctx, a, "invite.accept", cmd_accept_print);
+	return cmd_act(ctx, a, METHOD(INVITE_ACCEPT), cmd_accept_print);
 }
 
 static void
@@ -380,7 +380,7 @@ const struct cmd_entry cmd_ignore_entry = {
 static int
 cmd_ignore_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	return cmd_act(ctx, a, "invite.ignore", cmd_ignore_print);
+	return cmd_act(ctx, a, METHOD(INVITE_IGNORE), cmd_ignore_print);
 }
 
 static void
@@ -416,7 +416,7 @@ const struct cmd_entry cmd_withdraw_entry = {
 static int
 cmd_withdraw_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	return cmd_act(ctx, a, "invite.withdraw", cmd_withdraw_print);
+	return cmd_act(ctx, a, METHOD(INVITE_WITHDRAW), cmd_withdraw_print);
 }
 
 static void
@@ -461,7 +461,7 @@ cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if ((rc = cmd_id(ctx->entry, a->argv[1], &id)) != 0)
 		return rc;
 	ctx->sender = a->argv[0];
-	pk = cr_request(ctx->client, "invite.resend");
+	pk = cr_request(ctx->client, METHOD(INVITE_RESEND));
 	msgpack_pack_map(pk, 2 + (note != NULL));
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);
@@ -514,7 +514,7 @@ cmd_report_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		    "report: say why with --reason dont_know or --reason spam");
 	if ((rc = cmd_id(ctx->entry, a->argv[1], &id)) != 0)
 		return rc;
-	pk = cr_request(ctx->client, "invite.report");
+	pk = cr_request(ctx->client, METHOD(INVITE_REPORT));
 	msgpack_pack_map(pk, 3);
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);
@@ -557,7 +557,7 @@ cmd_show_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 
 	if ((rc = cmd_id(ctx->entry, a->argv[0], &id)) != 0)
 		return rc;
-	pk = cr_request(ctx->client, "invite.get");
+	pk = cr_request(ctx->client, METHOD(INVITE_GET));
 	msgpack_pack_map(pk, 1 + (as != NULL));
 	pk_kuint(pk, "id", id);
 	if (as != NULL)
@@ -639,7 +639,7 @@ cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	    &after))
 		return cmd_usage_error(ctx->entry,
 		    "--after: not an invitation id: %s", a->opt[OPT_AFTER]);
-	pk = cr_request(ctx->client, "invite.list");
+	pk = cr_request(ctx->client, METHOD(INVITE_LIST));
 	msgpack_pack_map(pk, 2 + (a->opt[OPT_STATE] != NULL) +
 	    (a->opt[OPT_PRIORITY] != NULL) + (a->opt[OPT_OLDER_THAN] != NULL) +
 	    (a->opt[OPT_LIMIT] != NULL) + (a->opt[OPT_AFTER] != NULL));
@@ -686,7 +686,7 @@ cmd_history_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
 
-	pk = cr_request(ctx->client, "invite.history");
+	pk = cr_request(ctx->client, METHOD(INVITE_HISTORY));
 	msgpack_pack_map(pk, 2);
 	pk_kstr(pk, "a", a->argv[0]);
 	pk_kstr(pk, "b", a->argv[1]);
@@ -776,7 +776,7 @@ cmd_advise_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
 
-	pk = cr_request(ctx->client, "invite.advise");
+	pk = cr_request(ctx->client, METHOD(INVITE_ADVISE));
 	msgpack_pack_map(pk, 1);
 	pk_kstr(pk, "member", a->argv[0]);
 	return call_print(ctx, a, cmd_advise_print);

@@ -172,7 +172,7 @@ cmd_stats_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
 
-	pk = cr_request(ctx->client, "stats.get");
+	pk = cr_request(ctx->client, METHOD(STATS_GET));
 	msgpack_pack_map(pk, 1 + (a->opt[OPT_WINDOW] != NULL));
 	pk_kstr(pk, "member", a->argv[0]);
 	if (a->opt[OPT_WINDOW] != NULL)
@@ -252,7 +252,7 @@ cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	const char *after = a->opt[OPT_AFTER];
 	msgpack_packer *pk;
 
-	pk = cr_request(ctx->client, "connection.list");
+	pk = cr_request(ctx->client, METHOD(CONNECTION_LIST));
 	msgpack_pack_map(pk, 1 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
 	pk_kstr(pk, "member", a->argv[0]);
 	if (a->opt[OPT_LIMIT] != NULL)
@@ -304,7 +304,7 @@ const struct cmd_entry cmd_disconnect_entry = {
 static int
 cmd_disconnect_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	return cmd_pair(ctx, a, "connection.remove", cmd_disconnect_print);
+	return cmd_pair(ctx, a, METHOD(CONNECTION_REMOVE), cmd_disconnect_print);
 }
 
 static void
@@ -334,7 +334,7 @@ const struct cmd_entry cmd_block_entry = {
 static int
 cmd_block_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	return cmd_pair(ctx, a, "member.block", cmd_block_print);
+	return cmd_pair(ctx, a, METHOD(MEMBER_BLOCK), cmd_block_print);
 }
 
 static void
@@ -362,7 +362,7 @@ const struct cmd_entry cmd_unblock_entry = {
 static int
 cmd_unblock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	return cmd_pair(ctx, a, "member.unblock", cmd_unblock_print);
+	return cmd_pair(ctx, a, METHOD(MEMBER_UNBLOCK), cmd_unblock_print);
 }
 
 static void
@@ -414,10 +414,10 @@ cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	msgpack_packer *pk;
 
 	if (from == NULL && email == NULL) {
-		pk = cr_request(ctx->client, "member.settings.get");
+		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_GET));
 		msgpack_pack_map(pk, 1);
 	} else {
-		pk = cr_request(ctx->client, "member.settings.set");
+		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_SET));
 		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL));
 	}
 	pk_kstr(pk, "member", a->argv[0]);

@@ -177,7 +177,7 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
 
-	pk = cr_request(ctx->client, "plan.withdraw_stale");
+	pk = cr_request(ctx->client, METHOD(PLAN_WITHDRAW_STALE));
 	msgpack_pack_map(pk, 1 + (a->opt[OPT_OLDER_THAN] != NULL) +
 	    (a->opt[OPT_PER_DAY] != NULL) +
 	    (a->opt[OPT_MAX_PRIORITY] != NULL));
@@ -255,7 +255,7 @@ cmd_plans_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
 
-	pk = cr_request(ctx->client, "plan.list");
+	pk = cr_request(ctx->client, METHOD(PLAN_LIST));
 	msgpack_pack_map(pk, 1);
 	pk_kstr(pk, "member", a->argv[0]);
 	return call_print(ctx, a, cmd_plans_print);
@@ -298,7 +298,7 @@ cmd_plan_cancel_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if (!parse_number(a->argv[1], &id))
 		return cmd_usage_error(ctx->entry, "not a plan id: %s",
 		    a->argv[1]);
-	pk = cr_request(ctx->client, "plan.cancel");
+	pk = cr_request(ctx->client, METHOD(PLAN_CANCEL));
 	msgpack_pack_map(pk, 2);
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);

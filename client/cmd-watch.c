@@ -54,6 +54,7 @@ struct watch {
 struct ev_view {
 	uint64_t seq;
 	struct text type, member, other;
+	enum proto_event kind;	/* PEV_COUNT: a type this connreq does not know */
 	int64_t at;
 	bool has_inv;
 	struct inv_view inv;
@@ -71,6 +72,9 @@ ev_read(const msgpack_object *o, struct ev_view *v)
 	memset(v, 0, sizeof *v);
 	obj_uint(o, "seq", &v->seq);
 	obj_text(o, "type", &v->type);
+	for (v->kind = 0; v->kind < PEV_COUNT; v->kind++)
+		if (text_is(v->type, proto_event_names[v->kind]))
+			break;
 	obj_int(o, "at", &v->at);
 	obj_text(o, "member", &v->member);
 	obj_text(o, "other", &v->other);
@@ -140,13 +144,13 @@ ev_put_notice(const struct ev_view *v, bool all)
 {
 	const char *why;
 
-	if (text_is(v->type, "limit.warning")) {
+	if (v->kind == PEV_LIMIT_WARNING) {
 		if (all)
 			ev_printf("warning to %T: ", v->member);
 		else
 			ev_printf("warning: ");
 		ev_printf("%T: %T", v->code, v->message);
-	} else if (text_is(v->type, "restriction.started")) {
+	} else if (v->kind == PEV_RESTRICTION_STARTED) {
 		why = ev_restriction_why(v);
 		if (all) {
 			ev_printf("%T may not send invitations", v->member);
@@ -162,21 +166,21 @@ ev_put_notice(const struct ev_view *v, bool all)
 				ev_printf("you may not send invitations");
 			ev_put_until(v);
 		}
-	} else if (text_is(v->type, "restriction.ended")) {
+	} else if (v->kind == PEV_RESTRICTION_ENDED) {
 		if (all)
 			ev_printf("%T may send invitations again", v->member);
 		else if (v->message.n > 0)
 			ev_printf("%T", v->message);
 		else
 			ev_printf("you may send invitations again");
-	} else if (text_is(v->type, "plan.progress")) {
+	} else if (v->kind == PEV_PLAN_PROGRESS) {
 		if (all)
 			ev_printf("%T's ", v->member);
 		else
 			ev_printf("your ");
 		ev_printf("clean-up plan %u: %u of %u withdrawn", v->plan,
 		    v->done, v->total);
-	} else if (text_is(v->type, "plan.done")) {
+	} else if (v->kind == PEV_PLAN_DONE) {
 		if (all)
 			ev_printf("%T's ", v->member);
 		else
@@ -197,26 +201,26 @@ ev_put_member(const struct ev_view *v)
 	const struct inv_view *i = &v->inv;
 	char age[32];
 
-	if (text_is(v->type, "invitation.received") && v->has_inv) {
+	if (v->kind == PEV_RECEIVED && v->has_inv) {
 		ev_printf("%T invited you", i->from);
 		ev_put_inv_note(v);
-	} else if (text_is(v->type, "invitation.accepted") && v->has_inv)
+	} else if (v->kind == PEV_ACCEPTED && v->has_inv)
 		ev_printf("%T accepted your invitation %u", i->to, i->id);
-	else if (text_is(v->type, "connection.created"))
+	else if (v->kind == PEV_CONN_CREATED)
 		ev_printf("you and %T are now connected", v->other);
-	else if (text_is(v->type, "invitation.withdrawn") && v->has_inv)
+	else if (v->kind == PEV_WITHDRAWN && v->has_inv)
 		ev_printf("%T withdrew invitation %u to you", i->from, i->id);
-	else if (text_is(v->type, "invitation.expired") && v->has_inv)
+	else if (v->kind == PEV_EXPIRED && v->has_inv)
 		ev_printf("your invitation %u to %T expired", i->id, i->to);
-	else if (text_is(v->type, "invitation.stale") && v->has_inv) {
+	else if (v->kind == PEV_STALE && v->has_inv) {
 		ev_age(v, age, sizeof age);
 		ev_printf("your invitation %u to %T is %s old: consider "
 		    "withdrawing it or letting it expire", i->id, i->to, age);
-	} else if (text_is(v->type, "cooldown.ended") && v->has_inv)
+	} else if (v->kind == PEV_COOLDOWN_ENDED && v->has_inv)
 		ev_printf("you may invite %T again", i->to);
-	else if (text_is(v->type, "invitation.ignored") && v->has_inv)
+	else if (v->kind == PEV_IGNORED && v->has_inv)
 		ev_printf("you ignored %T's invitation %u", i->from, i->id);
-	else if (text_is(v->type, "connection.removed"))
+	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("you removed your connection with %T", v->other);
 	else if (!ev_put_notice(v, false)) {
 		ev_printf("%T", v->type);
@@ -232,30 +236,30 @@ ev_put_all(const struct ev_view *v)
 	const struct inv_view *i = &v->inv;
 	char age[32];
 
-	if (text_is(v->type, "invitation.received") && v->has_inv) {
+	if (v->kind == PEV_RECEIVED && v->has_inv) {
 		ev_printf("%T invited %T", i->from, i->to);
 		ev_put_inv_note(v);
-	} else if (text_is(v->type, "invitation.accepted") && v->has_inv)
+	} else if (v->kind == PEV_ACCEPTED && v->has_inv)
 		ev_printf("%T accepted %T's invitation %u", i->to, i->from,
 		    i->id);
-	else if (text_is(v->type, "connection.created"))
+	else if (v->kind == PEV_CONN_CREATED)
 		ev_printf("%T is now connected with %T", v->member, v->other);
-	else if (text_is(v->type, "invitation.withdrawn") && v->has_inv)
+	else if (v->kind == PEV_WITHDRAWN && v->has_inv)
 		ev_printf("%T withdrew invitation %u to %T", i->from, i->id,
 		    i->to);
-	else if (text_is(v->type, "invitation.expired") && v->has_inv)
+	else if (v->kind == PEV_EXPIRED && v->has_inv)
 		ev_printf("%T's invitation %u to %T expired", i->from, i->id,
 		    i->to);
-	else if (text_is(v->type, "invitation.stale") && v->has_inv) {
+	else if (v->kind == PEV_STALE && v->has_inv) {
 		ev_age(v, age, sizeof age);
 		ev_printf("%T was reminded that invitation %u to %T is %s "
 		    "old", i->from, i->id, i->to, age);
-	} else if (text_is(v->type, "cooldown.ended") && v->has_inv)
+	} else if (v->kind == PEV_COOLDOWN_ENDED && v->has_inv)
 		ev_printf("%T may invite %T again", i->from, i->to);
-	else if (text_is(v->type, "invitation.ignored") && v->has_inv)
+	else if (v->kind == PEV_IGNORED && v->has_inv)
 		ev_printf("%T ignored %T's invitation %u", i->to, i->from,
 		    i->id);
-	else if (text_is(v->type, "connection.removed"))
+	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("%T removed the connection with %T", v->member,
 		    v->other);
 	else if (!ev_put_notice(v, true)) {
@@ -495,7 +499,7 @@ watch_subscribe(struct watch *w, char *err, size_t errlen)
 	struct cr_reply r;
 	uint64_t head, oldest;
 
-	pk = cr_request(ctx->client, "events.subscribe");
+	pk = cr_request(ctx->client, METHOD(EVENTS_SUBSCRIBE));
 	msgpack_pack_map(pk, 1 + w->have_cursor);
 	if (w->member != NULL)
 		pk_kstr(pk, "member", w->member);
