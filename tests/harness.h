@@ -18,6 +18,7 @@
 
 #include "../client/connreq.h"
 #include "../proto/proto.h"
+#include "mpath.h"
 #include "tap.h"
 
 #define T0 1767225600	/* 2026-01-01 00:00 UTC */
@@ -277,31 +278,6 @@ call(struct cr_client *c, struct cr_reply *r, const char *method,
 	if (cr_finish(c, r) == -1)
 		return -1;
 	return r->error ? 1 : 0;
-}
-
-/* Looks up a dotted path ("invitation.state") in o. */
-static const msgpack_object *
-obj_path(const msgpack_object *o, const char *path)
-{
-	char part[64];
-	const char *dot;
-
-	while (o != NULL && *path != '\0') {
-		dot = strchr(path, '.');
-		snprintf(part, sizeof part, "%.*s",
-		    (int)(dot ? dot - path : (long)strlen(path)), path);
-		if (part[0] >= '0' && part[0] <= '9') {
-			unsigned idx = (unsigned)atoi(part);
-
-			if (o->type != MSGPACK_OBJECT_ARRAY ||
-			    idx >= o->via.array.size)
-				return NULL;
-			o = &o->via.array.ptr[idx];
-		} else
-			o = cr_get(o, part);
-		path = dot ? dot + 1 : "";
-	}
-	return o;
 }
 
 /* A string at path, or "(none)"; valid until the next call. */
