@@ -18,6 +18,7 @@
 
 #include "../client/connreq.h"
 #include "../proto/proto.h"
+#include "mpath.h"
 #include "tap.h"
 
 #define T0 1767225600	/* 2026-01-01 00:00 UTC */
@@ -279,31 +280,6 @@ call(struct cr_client *c, struct cr_reply *r, const char *method,
 	return r->error ? 1 : 0;
 }
 
-/* Looks up a dotted path ("invitation.state") in o. */
-static const msgpack_object *
-obj_path(const msgpack_object *o, const char *path)
-{
-	char part[64];
-	const char *dot;
-
-	while (o != NULL && *path != '\0') {
-		dot = strchr(path, '.');
-		snprintf(part, sizeof part, "%.*s",
-		    (int)(dot ? dot - path : (long)strlen(path)), path);
-		if (part[0] >= '0' && part[0] <= '9') {
-			unsigned idx = (unsigned)atoi(part);
-
-			if (o->type != MSGPACK_OBJECT_ARRAY ||
-			    idx >= o->via.array.size)
-				return NULL;
-			o = &o->via.array.ptr[idx];
-		} else
-			o = cr_get(o, part);
-		path = dot ? dot + 1 : "";
-	}
-	return o;
-}
-
 /* A string at path, or "(none)"; valid until the next call. */
 __attribute__((unused)) static const char *
 rstr(const struct cr_reply *r, const char *path)
@@ -338,6 +314,84 @@ rnum(const struct cr_reply *r, const char *path)
 	if (o->type == MSGPACK_OBJECT_ARRAY)
 		return o->via.array.size;
 	return -2;
+}
+
+/* Helpers on a connection c whose reply is r: each frees what r held and
+ * leaves its own answer there. */
+
+/* Sends from -> to; the new id, or 0 (r keeps the error). */
+__attribute__((unused)) static uint64_t
+send_inv(struct cr_client *c, struct cr_reply *r, const char *from,
+    const char *to)
+{
+	cr_reply_free(r);
+	if (call(c, r, "invite.send", "from:s to:s", from, to) != 0)
+		return 0;
+	return (uint64_t)rnum(r, "invitation.id");
+}
+
+/* Moves the virtual clock on by secs; the time after, -1 on an error. */
+__attribute__((unused)) static int64_t
+advance(struct cr_client *c, struct cr_reply *r, int64_t secs)
+{
+	cr_reply_free(r);
+	if (call(c, r, "clock.advance", "seconds:u", (uint64_t)secs) != 0)
+		return -1;
+	return rnum(r, "now");
+}
+
+/* Whether r is an error reply with code. */
+__attribute__((unused)) static int
+refused(const struct cr_reply *r, const char *code)
+{
+	return r->error != NULL && strcmp(r->code, code) == 0;
+}
+
+/* The last event written (server.info's events.head). */
+__attribute__((unused)) static uint64_t
+head(struct cr_client *c, struct cr_reply *r)
+{
+	cr_reply_free(r);
+	call(c, r, "server.info", "");
+	return (uint64_t)rnum(r, "events.head");
+}
+
+/* The types of member's notifications after seq (member NULL: every
+ * event), as "a,b,c"; "error CODE" when refused. Valid until the next
+ * call. */
+__attribute__((unused)) static const char *
+feed(struct cr_client *c, struct cr_reply *r, const char *member,
+    uint64_t after)
+{
+	static char buf[4096];
+	const msgpack_object *evs, *ty;
+	size_t off = 0;
+	uint32_t i;
+	int n;
+
+	buf[0] = '\0';
+	cr_reply_free(r);
+	if (member != NULL)
+		call(c, r, "events.read", "member:s after:u limit:u", member,
+		    after, (uint64_t)1000);
+	else
+		call(c, r, "events.read", "all:b after:u limit:u", 1, after,
+		    (uint64_t)1000);
+	if (r->error != NULL) {
+		snprintf(buf, sizeof buf, "error %s", r->code);
+		return buf;
+	}
+	evs = cr_get(r->result, "events");
+	for (i = 0; evs != NULL && i < evs->via.array.size; i++) {
+		ty = cr_get(&evs->via.array.ptr[i], "type");
+		n = snprintf(buf + off, sizeof buf - off, "%s%.*s",
+		    i ? "," : "", ty ? (int)ty->via.str.size : 0,
+		    ty ? ty->via.str.ptr : "");
+		if (n < 0 || (size_t)n >= sizeof buf - off)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
 }
 
 #endif

@@ -6,36 +6,11 @@
 static struct cr_client *c;
 static struct cr_reply r;
 
-/* Sends from -> to; returns the new id, or 0 (r keeps the error). */
-static uint64_t
-send_inv(const char *from, const char *to)
-{
-	cr_reply_free(&r);
-	if (call(c, &r, "invite.send", "from:s to:s", from, to) != 0)
-		return 0;
-	return (uint64_t)rnum(&r, "invitation.id");
-}
-
 static int
 act(const char *method, const char *actor, uint64_t id)
 {
 	cr_reply_free(&r);
 	return call(c, &r, method, "actor:s id:u", actor, id);
-}
-
-static int64_t
-advance(int64_t secs)
-{
-	cr_reply_free(&r);
-	if (call(c, &r, "clock.advance", "seconds:u", (uint64_t)secs) != 0)
-		return -1;
-	return rnum(&r, "now");
-}
-
-static int
-refused(const char *code)
-{
-	return r.error != NULL && strcmp(r.code, code) == 0;
 }
 
 static void
@@ -61,25 +36,29 @@ test_send_and_views(void)
 	is_int(rnum(&r, "invitation.attempt"), 1, "attempt 1");
 	is_str(rstr(&r, "invitation.resend_of"), "nil", "resend_of nil");
 
-	send_inv("alice", "bob");
-	ok(refused("ALREADY_PENDING"), "a second invitation: ALREADY_PENDING");
-	send_inv("alice", "alice");
-	ok(refused("SELF_INVITE"), "inviting yourself: SELF_INVITE");
-	ok(act("invite.accept", "alice", id) == 1 && refused("NOT_PERMITTED"),
+	send_inv(c, &r, "alice", "bob");
+	ok(refused(&r, "ALREADY_PENDING"),
+	    "a second invitation: ALREADY_PENDING");
+	send_inv(c, &r, "alice", "alice");
+	ok(refused(&r, "SELF_INVITE"), "inviting yourself: SELF_INVITE");
+	ok(act("invite.accept", "alice", id) == 1 &&
+	    refused(&r, "NOT_PERMITTED"),
 	    "the sender cannot accept: NOT_PERMITTED (%s)", r.message);
-	ok(act("invite.withdraw", "bob", id) == 1 && refused("NOT_PERMITTED"),
+	ok(act("invite.withdraw", "bob", id) == 1 &&
+	    refused(&r, "NOT_PERMITTED"),
 	    "the recipient cannot withdraw: NOT_PERMITTED");
-	ok(act("invite.resend", "bob", id) == 1 && refused("NOT_PERMITTED"),
+	ok(act("invite.resend", "bob", id) == 1 && refused(&r, "NOT_PERMITTED"),
 	    "the recipient cannot resend: NOT_PERMITTED");
-	ok(act("invite.accept", "mallory", id) == 1 && refused("NOT_PERMITTED"),
+	ok(act("invite.accept", "mallory", id) == 1 &&
+	    refused(&r, "NOT_PERMITTED"),
 	    "a stranger cannot accept: NOT_PERMITTED");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.get", "id:u actor:s", id, "mallory") == 1 &&
-	    refused("NOT_PERMITTED"), "nor see it");
+	    refused(&r, "NOT_PERMITTED"), "nor see it");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.get", "id:u", (uint64_t)999) == 1 &&
-	    refused("NOT_FOUND"), "an unknown id: NOT_FOUND");
-	ok(act("invite.accept", "bob", 999) == 1 && refused("NOT_FOUND"),
+	    refused(&r, "NOT_FOUND"), "an unknown id: NOT_FOUND");
+	ok(act("invite.accept", "bob", 999) == 1 && refused(&r, "NOT_FOUND"),
 	    "accepting an unknown id: NOT_FOUND");
 
 	/* Ignoring is silent: the sender keeps seeing pending. */
@@ -119,13 +98,14 @@ test_send_and_views(void)
 	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s", "bob", "received");
 	is_int(rnum(&r, "items"), 0, "bob's received box leaves it out");
-	send_inv("alice", "bob");
-	ok(refused("ALREADY_PENDING"),
+	send_inv(c, &r, "alice", "bob");
+	ok(refused(&r, "ALREADY_PENDING"),
 	    "alice sending again gets ALREADY_PENDING, as if pending");
-	ok(act("invite.resend", "alice", id) == 1 && refused("INVALID_STATE") &&
+	ok(act("invite.resend", "alice", id) == 1 &&
+	    refused(&r, "INVALID_STATE") &&
 	    strstr(r.message, "pending") != NULL,
 	    "resending says it is pending: %s", r.message);
-	ok(act("invite.accept", "bob", id) == 1 && refused("INVALID_STATE"),
+	ok(act("invite.accept", "bob", id) == 1 && refused(&r, "INVALID_STATE"),
 	    "an ignored invitation cannot be accepted: INVALID_STATE");
 
 	/* Withdrawal: gone for bob, cooldown for alice. */
@@ -133,23 +113,24 @@ test_send_and_views(void)
 	    strcmp(rstr(&r, "invitation.state"), "withdrawn") == 0 &&
 	    rnum(&r, "cooldown_until") == now + 21 * DAY,
 	    "alice withdraws it; cooldown until day 21");
-	ok(act("invite.withdraw", "alice", id) == 1 && refused("INVALID_STATE"),
+	ok(act("invite.withdraw", "alice", id) == 1 &&
+	    refused(&r, "INVALID_STATE"),
 	    "withdrawing twice: INVALID_STATE");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.get", "id:u actor:s", id, "bob") == 1 &&
-	    refused("NOT_FOUND"), "bob no longer sees it");
+	    refused(&r, "NOT_FOUND"), "bob no longer sees it");
 	cr_reply_free(&r);
 	call(c, &r, "invite.history", "a:s b:s", "bob", "alice");
 	is_int(rnum(&r, "items"), 0, "nor in his history");
 
-	now = advance(20 * DAY);
-	send_inv("alice", "bob");
-	ok(refused("COOLDOWN") && r.retry_at == T0 + 21 * DAY,
+	now = advance(c, &r, 20 * DAY);
+	send_inv(c, &r, "alice", "bob");
+	ok(refused(&r, "COOLDOWN") && r.retry_at == T0 + 21 * DAY,
 	    "day 20: send refused with COOLDOWN, retry_at day 21 (%s)",
 	    r.message);
-	ok(act("invite.resend", "alice", id) == 1 && refused("COOLDOWN") &&
+	ok(act("invite.resend", "alice", id) == 1 && refused(&r, "COOLDOWN") &&
 	    r.retry_at == T0 + 21 * DAY, "day 20: resend refused too");
-	now = advance(DAY);
+	now = advance(c, &r, DAY);
 	is_int(now, T0 + 21 * DAY, "the clock stands at day 21");
 	ok(act("invite.resend", "alice", id) == 0, "day 21: resend allowed");
 	is_int(rnum(&r, "invitation.resend_of"), id, "resend_of the old one");
@@ -165,27 +146,27 @@ test_expiry_and_stale(void)
 	uint64_t id, id2;
 	int64_t start;
 
-	start = advance(0);
-	id = send_inv("carol", "dave");
+	start = advance(c, &r, 0);
+	id = send_inv(c, &r, "carol", "dave");
 	ok(id > 0, "carol invites dave");
-	advance(14 * DAY - 1);
+	advance(c, &r, 14 * DAY - 1);
 	cr_reply_free(&r);
 	call(c, &r, "invite.get", "id:u", id);
 	is_str(rstr(&r, "invitation.reminded_at"), "nil",
 	    "no stale reminder before day 14");
-	advance(1);
+	advance(c, &r, 1);
 	cr_reply_free(&r);
 	call(c, &r, "invite.get", "id:u", id);
 	is_int(rnum(&r, "invitation.reminded_at"), start + 14 * DAY,
 	    "the stale reminder is handled at day 14");
 	is_str(rstr(&r, "invitation.state"), "pending", "still pending");
 	act("invite.ignore", "dave", id);
-	advance(166 * DAY - 1);
+	advance(c, &r, 166 * DAY - 1);
 	cr_reply_free(&r);
 	call(c, &r, "invite.get", "id:u actor:s", id, "dave");
 	is_str(rstr(&r, "invitation.state"), "ignored",
 	    "one second before 180 days it is not expired");
-	advance(1);
+	advance(c, &r, 1);
 	cr_reply_free(&r);
 	call(c, &r, "invite.get", "id:u actor:s", id, "carol");
 	is_str(rstr(&r, "invitation.state"), "expired",
@@ -204,8 +185,8 @@ test_expiry_and_stale(void)
 	id2 = (uint64_t)rnum(&r, "invitation.id");
 	is_int(rnum(&r, "invitation.attempt"), 2, "attempt 2");
 	ok(act("invite.withdraw", "carol", id2) == 0, "withdrawn again");
-	send_inv("carol", "dave");
-	ok(refused("COOLDOWN"), "and the cooldown applies again");
+	send_inv(c, &r, "carol", "dave");
+	ok(refused(&r, "COOLDOWN"), "and the cooldown applies again");
 }
 
 static void
@@ -213,8 +194,8 @@ test_mutual_and_connections(void)
 {
 	uint64_t a, b;
 
-	a = send_inv("erin", "frank");
-	b = send_inv("frank", "erin");
+	a = send_inv(c, &r, "erin", "frank");
+	b = send_inv(c, &r, "frank", "erin");
 	ok(a > 0 && b > 0, "frank invites erin back");
 	is_str(rstr(&r, "invitation.state"), "accepted",
 	    "mutual interest: the result is accepted");
@@ -225,12 +206,13 @@ test_mutual_and_connections(void)
 	call(c, &r, "invite.get", "id:u", a);
 	is_str(rstr(&r, "invitation.state"), "accepted",
 	    "erin's invitation is accepted too");
-	send_inv("erin", "frank");
-	ok(refused("ALREADY_CONNECTED"), "inviting a connection: ALREADY_CONNECTED");
+	send_inv(c, &r, "erin", "frank");
+	ok(refused(&r, "ALREADY_CONNECTED"),
+	    "inviting a connection: ALREADY_CONNECTED");
 
-	a = send_inv("nora", "omar");
+	a = send_inv(c, &r, "nora", "omar");
 	act("invite.ignore", "omar", a);
-	ok(send_inv("omar", "nora") > 0 &&
+	ok(send_inv(c, &r, "omar", "nora") > 0 &&
 	    strcmp(rstr(&r, "invitation.state"), "accepted") == 0,
 	    "omar ignored nora, then invites her: connected");
 	cr_reply_free(&r);
@@ -241,12 +223,12 @@ test_mutual_and_connections(void)
 	call(c, &r, "invite.list", "member:s box:s", "omar", "received");
 	is_int(rnum(&r, "items"), 1, "and back in his received box");
 
-	a = send_inv("gina", "erin");
+	a = send_inv(c, &r, "gina", "erin");
 	ok(act("invite.accept", "erin", a) == 0, "erin accepts gina");
 	ok(strcmp(rstr(&r, "invitation.state"), "accepted") == 0 &&
 	    strcmp(rstr(&r, "connection.a"), "gina") == 0 &&
 	    rnum(&r, "connection.since") > 0, "with the connection");
-	ok(act("invite.accept", "erin", a) == 1 && refused("INVALID_STATE"),
+	ok(act("invite.accept", "erin", a) == 1 && refused(&r, "INVALID_STATE"),
 	    "accepting twice: INVALID_STATE");
 	cr_reply_free(&r);
 	call(c, &r, "connection.list", "member:s", "erin");
@@ -268,8 +250,8 @@ test_mutual_and_connections(void)
 	    "gina removes erin");
 	cr_reply_free(&r);
 	ok(call(c, &r, "connection.remove", "actor:s other:s", "gina",
-	    "erin") == 1 && refused("NOT_FOUND"), "twice: NOT_FOUND");
-	ok(send_inv("gina", "erin") > 0,
+	    "erin") == 1 && refused(&r, "NOT_FOUND"), "twice: NOT_FOUND");
+	ok(send_inv(c, &r, "gina", "erin") > 0,
 	    "after removal they may invite each other again");
 }
 
@@ -288,7 +270,7 @@ test_lists_and_notes(void)
 		call(c, &r, "invite.send", "from:s to:s priority:s", "hank",
 		    to, i % 2 ? "low" : "high");
 		ids[i] = (uint64_t)rnum(&r, "invitation.id");
-		advance(DAY);
+		advance(c, &r, DAY);
 	}
 	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s limit:u", "hank", "sent",
@@ -330,20 +312,20 @@ test_lists_and_notes(void)
 	is_int(rnum(&r, "items"), 3, "three older than 5 days");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.list", "member:s box:s limit:u", "hank", "sent",
-	    (uint64_t)0) == 1 && refused("INVALID_ARGUMENT"),
+	    (uint64_t)0) == 1 && refused(&r, "INVALID_ARGUMENT"),
 	    "limit 0: INVALID_ARGUMENT");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.list", "member:s box:s older_than:u", "hank",
-	    "sent", UINT64_C(1) << 63) == 1 && refused("INVALID_ARGUMENT"),
+	    "sent", UINT64_C(1) << 63) == 1 && refused(&r, "INVALID_ARGUMENT"),
 	    "older_than of 2^63: INVALID_ARGUMENT, no overflow");
 	cr_reply_free(&r);
 	ok(call(c, &r, "plan.withdraw_stale", "member:s older_than:u", "hank",
-	    UINT64_MAX) == 1 && refused("INVALID_ARGUMENT"),
+	    UINT64_MAX) == 1 && refused(&r, "INVALID_ARGUMENT"),
 	    "the same for a plan");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.list", "member:s box:s", "hank", "outbox") == 1 &&
-	    refused("INVALID_ARGUMENT"), "an unknown box: INVALID_ARGUMENT (%s)",
-	    r.message);
+	    refused(&r, "INVALID_ARGUMENT"),
+	    "an unknown box: INVALID_ARGUMENT (%s)", r.message);
 
 	/* Notes count code points: 300 two-byte characters pass. */
 	for (i = 0; i < 300; i++)
@@ -355,41 +337,43 @@ test_lists_and_notes(void)
 	memcpy(note + 600, "!", 2);
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "kim",
-	    note) == 1 && refused("NOTE_TOO_LONG"), "301: NOTE_TOO_LONG (%s)",
-	    r.message);
+	    note) == 1 && refused(&r, "NOTE_TOO_LONG"),
+	    "301: NOTE_TOO_LONG (%s)", r.message);
 
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "lee",
 	    "Hello\n\tLee") == 0, "a note may hold newlines and tabs");
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s note:s", "ivan", "max",
-	    "\x1b[31mred") == 1 && refused("INVALID_ARGUMENT"),
+	    "\x1b[31mred") == 1 && refused(&r, "INVALID_ARGUMENT"),
 	    "but no other control characters: %s", r.message);
 
 	/* Bad arguments. */
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "to:s", "bob") == 1 &&
-	    refused("INVALID_ARGUMENT") && strstr(r.message, "from"),
+	    refused(&r, "INVALID_ARGUMENT") && strstr(r.message, "from"),
 	    "a missing argument: %s", r.message);
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:u", "bob", (uint64_t)5) == 1 &&
-	    refused("INVALID_ARGUMENT"), "a number as member: %s", r.message);
+	    refused(&r, "INVALID_ARGUMENT"), "a number as member: %s",
+	    r.message);
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s", "bob", "a\tb") == 1 &&
-	    refused("INVALID_ARGUMENT"), "a control character: %s", r.message);
+	    refused(&r, "INVALID_ARGUMENT"), "a control character: %s",
+	    r.message);
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s priority:s", "bob", "x",
-	    "urgent") == 1 && refused("INVALID_ARGUMENT"),
+	    "urgent") == 1 && refused(&r, "INVALID_ARGUMENT"),
 	    "an unknown priority: %s", r.message);
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.send", "from:s to:s colour:s", "bob", "x",
-	    "red") == 1 && refused("INVALID_ARGUMENT") &&
+	    "red") == 1 && refused(&r, "INVALID_ARGUMENT") &&
 	    strstr(r.message, "colour"), "an unknown argument: %s", r.message);
 	cr_reply_free(&r);
 	ok(call(c, &r, "invite.get", "id:i", (int64_t)-1) == 1 &&
-	    refused("INVALID_ARGUMENT"), "a negative id: %s", r.message);
+	    refused(&r, "INVALID_ARGUMENT"), "a negative id: %s", r.message);
 	cr_reply_free(&r);
-	ok(call(c, &r, "invite.fly", "") == 1 && refused("UNKNOWN_METHOD"),
+	ok(call(c, &r, "invite.fly", "") == 1 && refused(&r, "UNKNOWN_METHOD"),
 	    "an unknown method: UNKNOWN_METHOD");
 }
 
@@ -512,7 +496,7 @@ test_real_clock(void)
 	rc = dconnect(&p);
 	cr_reply_free(&r);
 	ok(rc != NULL && call(rc, &r, "clock.advance", "seconds:u",
-	    (uint64_t)5) == 1 && refused("NOT_PERMITTED"),
+	    (uint64_t)5) == 1 && refused(&r, "NOT_PERMITTED"),
 	    "clock.advance without --virtual-clock: NOT_PERMITTED");
 	cr_reply_free(&r);
 	call(rc, &r, "server.info", "");
@@ -547,7 +531,8 @@ test_store_full(void)
 		if (rc != 0)
 			break;
 	}
-	ok(rc == 1 && refused("STORE_FULL"), "it fills: STORE_FULL after %d", i);
+	ok(rc == 1 && refused(&r, "STORE_FULL"),
+	    "it fills: STORE_FULL after %d", i);
 	cr_reply_free(&r);
 	ok(call(fc, &r, "invite.list", "member:s box:s limit:u", "filler",
 	    "sent", (uint64_t)5) == 0 && rnum(&r, "items") == 5,

@@ -6,67 +6,16 @@ static struct dproc p;
 static struct cr_client *c;
 static struct cr_reply r;
 
-/* The types of member's feed after seq, as "a,b,c" (member NULL: all). */
-static const char *
-feed(const char *member, uint64_t after)
-{
-	static char buf[4096];
-	const msgpack_object *evs, *ty;
-	size_t off = 0;
-	uint32_t i;
-
-	buf[0] = '\0';
-	cr_reply_free(&r);
-	if (member != NULL)
-		call(c, &r, "events.read", "member:s after:u limit:u", member,
-		    after, (uint64_t)1000);
-	else
-		call(c, &r, "events.read", "all:b after:u limit:u", 1, after,
-		    (uint64_t)1000);
-	if (r.error != NULL) {
-		snprintf(buf, sizeof buf, "error %s", r.code);
-		return buf;
-	}
-	evs = cr_get(r.result, "events");
-	for (i = 0; evs != NULL && i < evs->via.array.size; i++) {
-		ty = cr_get(&evs->via.array.ptr[i], "type");
-		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%.*s",
-		    i ? "," : "", (int)ty->via.str.size, ty->via.str.ptr);
-	}
-	return buf;
-}
-
-static uint64_t
-head(void)
-{
-	cr_reply_free(&r);
-	call(c, &r, "server.info", "");
-	return (uint64_t)rnum(&r, "events.head");
-}
-
-static void
-advance(int64_t secs)
-{
-	cr_reply_free(&r);
-	call(c, &r, "clock.advance", "seconds:u", (uint64_t)secs);
-}
-
-static uint64_t
-sendi(const char *from, const char *to)
-{
-	cr_reply_free(&r);
-	call(c, &r, "invite.send", "from:s to:s", from, to);
-	return (uint64_t)rnum(&r, "invitation.id");
-}
-
 static void
 test_types_and_privacy(void)
 {
-	uint64_t h0 = head(), id, at;
+	uint64_t h0 = head(c, &r), id, at;
 
-	id = sendi("alice", "bob");
-	is_str(feed("bob", h0), "invitation.received", "bob is told he was invited");
-	is_str(feed("alice", h0), "", "alice is told nothing of her own send");
+	id = send_inv(c, &r, "alice", "bob");
+	is_str(feed(c, &r, "bob", h0), "invitation.received",
+	    "bob is told he was invited");
+	is_str(feed(c, &r, "alice", h0), "",
+	    "alice is told nothing of her own send");
 	cr_reply_free(&r);
 	call(c, &r, "events.read", "member:s after:u", "bob", h0);
 	is_str(rstr(&r, "events.0.invitation.from"), "alice",
@@ -76,16 +25,18 @@ test_types_and_privacy(void)
 
 	cr_reply_free(&r);
 	call(c, &r, "invite.ignore", "actor:s id:u", "bob", id);
-	is_str(feed("alice", h0), "", "alice is never told of the ignore");
-	is_str(feed("bob", h0), "invitation.received",
+	is_str(feed(c, &r, "alice", h0), "",
+	    "alice is never told of the ignore");
+	is_str(feed(c, &r, "bob", h0), "invitation.received",
 	    "nor is bob's own feed (nobody is told)");
-	ok(strstr(feed(NULL, h0), "invitation.ignored") != NULL,
+	ok(strstr(feed(c, &r, NULL, h0), "invitation.ignored") != NULL,
 	    "the all feed carries it");
 
-	advance(14 * DAY - 1);
-	is_str(feed("alice", h0), "", "day 14 minus a second: no stale reminder");
-	advance(1);
-	is_str(feed("alice", h0), "invitation.stale",
+	advance(c, &r, 14 * DAY - 1);
+	is_str(feed(c, &r, "alice", h0), "",
+	    "day 14 minus a second: no stale reminder");
+	advance(c, &r, 1);
+	is_str(feed(c, &r, "alice", h0), "invitation.stale",
 	    "day 14: alice is reminded (it looks pending to her)");
 	cr_reply_free(&r);
 	call(c, &r, "events.read", "member:s after:u", "alice", h0);
@@ -94,55 +45,61 @@ test_types_and_privacy(void)
 	is_str(rstr(&r, "events.0.invitation.state"), "pending",
 	    "and the invitation in it looks pending to her");
 
-	h0 = head();
+	h0 = head(c, &r);
 	cr_reply_free(&r);
 	call(c, &r, "invite.withdraw", "actor:s id:u", "alice", id);
-	is_str(feed("bob", h0), "",
+	is_str(feed(c, &r, "bob", h0), "",
 	    "bob is not told of the withdrawal (the policy's default)");
-	ok(strstr(feed(NULL, h0), "invitation.withdrawn") != NULL,
+	ok(strstr(feed(c, &r, NULL, h0), "invitation.withdrawn") != NULL,
 	    "the all feed carries it");
-	advance(21 * DAY - 1);
-	is_str(feed("alice", h0), "", "day 20 of the cooldown: no clean slate yet");
-	advance(1);
-	is_str(feed("alice", h0), "cooldown.ended",
+	advance(c, &r, 21 * DAY - 1);
+	is_str(feed(c, &r, "alice", h0), "",
+	    "day 20 of the cooldown: no clean slate yet");
+	advance(c, &r, 1);
+	is_str(feed(c, &r, "alice", h0), "cooldown.ended",
 	    "day 21: alice may invite bob again");
 	cr_reply_free(&r);
 	call(c, &r, "events.read", "member:s after:u", "alice", h0);
 	is_str(rstr(&r, "events.0.invitation.to"), "bob", "it names bob");
 	is_int(rnum(&r, "events.0.at"), T0 + 35 * DAY, "at its deadline");
 
-	h0 = head();
-	id = sendi("carol", "dave");
+	h0 = head(c, &r);
+	id = send_inv(c, &r, "carol", "dave");
 	cr_reply_free(&r);
 	call(c, &r, "invite.accept", "actor:s id:u", "dave", id);
-	is_str(feed("carol", h0), "invitation.accepted,connection.created",
+	is_str(feed(c, &r, "carol", h0),
+	    "invitation.accepted,connection.created",
 	    "carol is told of the acceptance and the connection");
-	is_str(feed("dave", h0), "invitation.received,connection.created",
+	is_str(feed(c, &r, "dave", h0),
+	    "invitation.received,connection.created",
 	    "dave of the invitation and the connection");
 	cr_reply_free(&r);
 	call(c, &r, "events.read", "member:s after:u", "carol", h0);
 	is_str(rstr(&r, "events.0.connection.b"), "dave",
 	    "the acceptance carries the connection");
 	is_str(rstr(&r, "events.1.other"), "dave", "connection.created names the other");
-	h0 = head();
+	h0 = head(c, &r);
 	cr_reply_free(&r);
 	call(c, &r, "connection.remove", "actor:s other:s", "dave", "carol");
-	is_str(feed("carol", h0), "", "removing a connection is quiet");
-	is_str(feed(NULL, h0), "connection.removed", "but in the all feed");
+	is_str(feed(c, &r, "carol", h0), "", "removing a connection is quiet");
+	is_str(feed(c, &r, NULL, h0), "connection.removed",
+	    "but in the all feed");
 
-	h0 = head();
-	sendi("erin", "frank");
-	sendi("frank", "erin");
-	is_str(feed("erin", h0), "invitation.accepted,connection.created",
+	h0 = head(c, &r);
+	send_inv(c, &r, "erin", "frank");
+	send_inv(c, &r, "frank", "erin");
+	is_str(feed(c, &r, "erin", h0),
+	    "invitation.accepted,connection.created",
 	    "a mutual send tells the first sender it was accepted");
-	is_str(feed("frank", h0), "invitation.received,connection.created",
+	is_str(feed(c, &r, "frank", h0),
+	    "invitation.received,connection.created",
 	    "and the second of the invitation and the connection");
 
-	sendi("gina", "hank");
-	advance(180 * DAY - 1);
-	h0 = head();
-	advance(1);
-	is_str(feed("gina", h0), "invitation.expired",
+	send_inv(c, &r, "gina", "hank");
+	advance(c, &r, 180 * DAY - 1);
+	h0 = head(c, &r);
+	advance(c, &r, 1);
+	is_str(feed(c, &r, "gina", h0), "invitation.expired",
 	    "at 180 days gina is told her invitation expired");
 	cr_reply_free(&r);
 	call(c, &r, "events.read", "member:s after:u", "gina", h0);
@@ -186,7 +143,7 @@ static void
 test_resume(void)
 {
 	struct cr_client *s;
-	uint64_t seqs[64], h0 = head(), last;
+	uint64_t seqs[64], h0 = head(c, &r), last;
 	size_t n;
 	int i;
 	char to[16];
@@ -197,7 +154,7 @@ test_resume(void)
 	    (uint64_t)rnum(&r, "head") == h0, "subscribe to all at the head");
 	for (i = 0; i < 5; i++) {
 		snprintf(to, sizeof to, "r%d", i);
-		sendi("ivy", to);
+		send_inv(c, &r, "ivy", to);
 	}
 	n = collect(s, seqs, 64, 5);
 	ok(n == 5 && in_order(seqs, n, h0 + 1), "five live events, in order");
@@ -205,14 +162,14 @@ test_resume(void)
 	cr_close(s);
 	for (i = 5; i < 10; i++) {
 		snprintf(to, sizeof to, "r%d", i);
-		sendi("ivy", to);
+		send_inv(c, &r, "ivy", to);
 	}
 	s = dconnect(&p);
 	cr_reply_free(&r);
 	call(s, &r, "events.subscribe", "all:b after:u", 1, last);
 	for (i = 10; i < 13; i++) {
 		snprintf(to, sizeof to, "r%d", i);
-		sendi("ivy", to);
+		send_inv(c, &r, "ivy", to);
 	}
 	n = collect(s, seqs, 64, 8);
 	ok(n == 8 && in_order(seqs, n, last + 1),
@@ -232,7 +189,7 @@ test_resume(void)
 	cr_reply_free(&r);
 	cr_reply_free(&r);
 	ok(call(s, &r, "events.unsubscribe", "") == 0, "unsubscribe");
-	sendi("jack", "r3");
+	send_inv(c, &r, "jack", "r3");
 	cr_reply_free(&r);
 	ok(cr_next_event(s, &r, 200) == 1, "then nothing is pushed");
 	cr_reply_free(&r);
@@ -243,7 +200,7 @@ static void
 test_restart(void)
 {
 	struct cr_client *s;
-	uint64_t seqs[256], h0 = head(), all[256];
+	uint64_t seqs[256], h0 = head(c, &r), all[256];
 	size_t n, total = 0, i;
 	int k, dup = 0;
 	char to[16];
@@ -254,7 +211,7 @@ test_restart(void)
 	call(s, &r, "events.subscribe", "all:b", 1);
 	for (k = 0; k < 10; k++) {
 		snprintf(to, sizeof to, "k%d", k);
-		sendi("kate", to);
+		send_inv(c, &r, "kate", to);
 	}
 	n = collect(s, seqs, 256, 10);
 	memcpy(all, seqs, n * sizeof *seqs);
@@ -266,14 +223,14 @@ test_restart(void)
 	c = dconnect(&p);
 	for (k = 10; k < 20; k++) {
 		snprintf(to, sizeof to, "k%d", k);
-		sendi("kate", to);
+		send_inv(c, &r, "kate", to);
 	}
 	s = dconnect(&p);
 	cr_reply_free(&r);
 	call(s, &r, "events.subscribe", "all:b after:u", 1, all[total - 1]);
 	for (k = 20; k < 25; k++) {
 		snprintf(to, sizeof to, "k%d", k);
-		sendi("kate", to);
+		send_inv(c, &r, "kate", to);
 	}
 	n = collect(s, seqs, 256, 15);
 	memcpy(all + total, seqs, n * sizeof *seqs);
@@ -311,7 +268,7 @@ test_slow_subscriber(void)
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	msgpack_unpacked up;
-	uint64_t h0 = head(), expect;
+	uint64_t h0 = head(c, &r), expect;
 	long before, peak = 0, now;
 	int i, j, got = 0, bad = 0;
 	char to[24];
@@ -378,7 +335,7 @@ test_retention(void)
 	struct cr_client *live;
 	int i;
 
-	h = head();
+	h = head(c, &r);
 	live = dconnect(&p);
 	cr_reply_free(&r);
 	call(live, &r, "events.subscribe", "all:b after:u", 1, h - 50000);
@@ -387,7 +344,7 @@ test_retention(void)
 	ok(cr_next_event(live, &r, 5000) == 0 &&
 	    (uint64_t)rnum(&r, "seq") == h - 49999,
 	    "a subscriber 50000 events behind gets the first of them, then stops reading");
-	advance(31 * DAY);
+	advance(c, &r, 31 * DAY);
 	for (i = 0; i < 30; i++) {
 		cr_reply_free(&r);
 		call(c, &r, "server.info", "");
@@ -446,8 +403,8 @@ test_retention(void)
 	live = dconnect(&p);
 	cr_reply_free(&r);
 	call(live, &r, "events.subscribe", "member:s", "lena");
-	sendi("lena", "mike");
-	advance(60 * DAY);
+	send_inv(c, &r, "lena", "mike");
+	advance(c, &r, 60 * DAY);
 	cr_reply_free(&r);
 	ok(cr_next_event(live, &r, 5000) == 0 &&
 	    strcmp(rstr(&r, "type"), "invitation.stale") == 0 &&

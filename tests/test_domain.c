@@ -1,0 +1,690 @@
+/* The domain without a socket: invitations, cooldowns, expiry, health,
+ * reports, blocks, plans and limits, driven through the operation context
+ * on a temporary store (tests/domain.h). Each test starts a store of its
+ * own at T0; time moves by dadvance(), which runs the deadlines. */
+#include "domain.h"
+
+#define DAY DAY_SECS
+#define HOUR 3600
+
+/* The state member sees of invitation id. */
+static enum inv_state
+seen_by(struct dom *d, uint64_t id, enum role role)
+{
+	struct inv v = dinv(d, id);
+
+	return rules_view((enum inv_state)v.state, v.ignored, role);
+}
+
+static void
+test_send_accept(void)
+{
+	struct dom d;
+	struct store_counts c;
+	struct due due;
+	uint64_t id, h;
+
+	dom_open(&d);
+	h = dhead(&d);
+	id = dsend(&d, "alice", "bob");
+	ok(id > 0 && d.inv.state == ST_PENDING && !d.connected,
+	    "send: alice -> bob is pending");
+	is_int(d.inv.expires_at, T0 + 180 * DAY, "send: it expires in 180 days");
+	is_int(dpair(&d, "alice", "bob").open_id, id,
+	    "send: it is the pair's open invitation");
+	is_int(dcounts(&d).state[ST_PENDING], 1, "send: 1 pending counted");
+	due = ddue(&d);
+	ok(due.kind == DUE_STALE && due.at == T0 + 14 * DAY && due.id == id,
+	    "send: the first deadline is its stale reminder at day 14");
+	is_str(dfeed(&d, "bob", h), "invitation.received", "send: bob is told");
+	is_str(dev_str(&d, "bob", h, EV_RECEIVED, "invitation.from"), "alice",
+	    "send: from alice");
+	is_str(dfeed(&d, "alice", h), "", "send: alice is told nothing");
+
+	ok(dsend(&d, "alice", "bob") == 0 &&
+	    refused_with(&d, PE_ALREADY_PENDING, "already pending"),
+	    "send: again while pending: ALREADY_PENDING");
+	ok(dsend(&d, "alice", "alice") == 0 &&
+	    refused_with(&d, PE_SELF_INVITE, "yourself"),
+	    "send: to oneself: SELF_INVITE");
+	ok(dact(&d, DO_ACCEPT, "alice", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the recipient"),
+	    "accept: by the sender: NOT_PERMITTED");
+	ok(dact(&d, DO_ACCEPT, "carl", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "may see or act on"),
+	    "accept: by an outsider: NOT_PERMITTED");
+	ok(dact(&d, DO_ACCEPT, "bob", 999) == -1 &&
+	    refused_with(&d, PE_NOT_FOUND, "no invitation 999"),
+	    "accept: no such invitation: NOT_FOUND");
+
+	h = dhead(&d);
+	d.now += HOUR;
+	ok(dact(&d, DO_ACCEPT, "bob", id) == 0 && d.inv.state == ST_ACCEPTED,
+	    "accept: bob accepts");
+	ok(dconn(&d, "alice", "bob") == T0 + HOUR &&
+	    dconn(&d, "bob", "alice") == T0 + HOUR,
+	    "accept: they are connected since then, both ways");
+	c = dcounts(&d);
+	ok(c.state[ST_PENDING] == 0 && c.state[ST_ACCEPTED] == 1 &&
+	    c.connections == 1, "accept: 0 pending, 1 accepted, 1 connection");
+	ok(dpair(&d, "alice", "bob").open_id == 0 && ddue(&d).at == 0,
+	    "accept: the pair is free and no deadline is left");
+	is_str(dfeed(&d, "alice", h), "invitation.accepted,connection.created",
+	    "accept: alice hears of it and of the connection");
+	is_str(dfeed(&d, "bob", h), "connection.created",
+	    "accept: bob hears of the connection");
+	ok(dact(&d, DO_ACCEPT, "bob", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is accepted"),
+	    "accept: twice: INVALID_STATE");
+	ok(dsend(&d, "bob", "alice") == 0 &&
+	    refused_with(&d, PE_ALREADY_CONNECTED, "already connected"),
+	    "send: to a connection: ALREADY_CONNECTED");
+	dom_close(&d);
+}
+
+static void
+test_ignore(void)
+{
+	struct dom d;
+	uint64_t id, h;
+
+	dom_open(&d);
+	id = dsend(&d, "carol", "dave");
+	h = dhead(&d);
+	ok(dact(&d, DO_IGNORE, "carol", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the recipient"),
+	    "ignore: by the sender: NOT_PERMITTED");
+	ok(dact(&d, DO_IGNORE, "dave", id) == 0 &&
+	    dinv(&d, id).state == ST_IGNORED, "ignore: dave ignores it");
+	is_int(seen_by(&d, id, ROLE_SENDER), ST_PENDING,
+	    "ignore: carol still sees it pending");
+	is_int(seen_by(&d, id, ROLE_RECIPIENT), ST_IGNORED,
+	    "ignore: dave sees it ignored");
+	ok(strcmp(dfeed(&d, "carol", h), "") == 0 &&
+	    strcmp(dfeed(&d, "dave", h), "") == 0,
+	    "ignore: neither is told");
+	is_str(dfeed(&d, NULL, h), "invitation.ignored",
+	    "ignore: only the all feed has it");
+	is_str(dev_str(&d, NULL, h, EV_IGNORED, "invitation.state"), "ignored",
+	    "ignore: shown as dave sees it");
+	ok(dsend(&d, "carol", "dave") == 0 &&
+	    refused_with(&d, PE_ALREADY_PENDING, "already pending"),
+	    "ignore: carol's next send: ALREADY_PENDING, as if pending");
+	ok(dact(&d, DO_ACCEPT, "dave", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is ignored"),
+	    "ignore: dave may not accept it after");
+	ok(dact(&d, DO_WITHDRAW, "carol", id) == 0 &&
+	    dinv(&d, id).state == ST_WITHDRAWN,
+	    "ignore: carol may withdraw it (it looks pending)");
+	dom_close(&d);
+}
+
+static void
+test_withdraw_resend(void)
+{
+	struct dom d;
+	uint64_t id, again, h;
+
+	dom_open(&d);
+	id = dsend(&d, "erin", "finn");
+	h = dhead(&d);
+	ok(dact(&d, DO_WITHDRAW, "finn", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the sender"),
+	    "withdraw: by the recipient: NOT_PERMITTED");
+	ok(dact(&d, DO_WITHDRAW, "erin", id) == 0 &&
+	    d.inv.state == ST_WITHDRAWN, "withdraw: erin withdraws");
+	is_int(d.cooldown_until, T0 + 21 * DAY,
+	    "withdraw: a cooldown of 21 days");
+	ok(dpair(&d, "erin", "finn").open_id == 0 &&
+	    dpair(&d, "erin", "finn").cooldown_until == T0 + 21 * DAY,
+	    "withdraw: the pair is free, with the cooldown");
+	ok(ddue(&d).kind == DUE_COOLDOWN && ddue(&d).at == T0 + 21 * DAY,
+	    "withdraw: the cooldown's end is the only deadline");
+	is_str(dfeed(&d, "finn", h), "",
+	    "withdraw: finn is not told (notify_recipient_on_withdraw off)");
+	is_str(dfeed(&d, NULL, h), "invitation.withdrawn",
+	    "withdraw: the all feed has it");
+	ok(dact(&d, DO_ACCEPT, "finn", id) == -1 &&
+	    refused_with(&d, PE_NOT_FOUND, "no invitation"),
+	    "withdraw: it is gone for finn");
+	ok(dact(&d, DO_WITHDRAW, "erin", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is withdrawn"),
+	    "withdraw: twice: INVALID_STATE");
+	ok(dresend(&d, "erin", id) == 0 &&
+	    refused_with(&d, PE_COOLDOWN, "you withdrew"),
+	    "resend: in the cooldown: COOLDOWN");
+
+	dadvance(&d, 21 * DAY);
+	again = dresend(&d, "erin", id);
+	ok(again > id && d.inv.state == ST_PENDING,
+	    "resend: after the cooldown, a new pending invitation");
+	ok(d.inv.resend_of == id && d.inv.attempt == 2,
+	    "resend: it names the one it resends, attempt 2");
+	ok(dresend(&d, "erin", again) == 0 &&
+	    refused_with(&d, PE_INVALID_STATE, "only a withdrawn or expired"),
+	    "resend: a pending one: INVALID_STATE");
+	dom_close(&d);
+}
+
+static void
+test_mutual(void)
+{
+	struct dom d;
+	struct store_counts c;
+	uint64_t a, b, h;
+
+	dom_open(&d);
+	a = dsend(&d, "kim", "lee");
+	h = dhead(&d);
+	d.now += HOUR;
+	b = dsend(&d, "lee", "kim");
+	ok(b > 0 && d.connected && d.inv.state == ST_ACCEPTED,
+	    "mutual: lee's send to kim connects at once, born accepted");
+	is_int(dinv(&d, a).state, ST_ACCEPTED,
+	    "mutual: kim's invitation is accepted too");
+	is_int(dconn(&d, "kim", "lee"), T0 + HOUR, "mutual: connected now");
+	c = dcounts(&d);
+	ok(c.state[ST_ACCEPTED] == 2 && c.state[ST_PENDING] == 0 &&
+	    c.connections == 1, "mutual: 2 accepted, 0 pending, 1 connection");
+	ok(dpair(&d, "kim", "lee").open_id == 0 &&
+	    dpair(&d, "lee", "kim").open_id == 0 && ddue(&d).at == 0,
+	    "mutual: both pairs free, no deadline left");
+	is_str(dfeed(&d, "kim", h), "invitation.accepted,connection.created",
+	    "mutual: kim hears of the acceptance and the connection");
+	is_str(dfeed(&d, "lee", h), "connection.created",
+	    "mutual: lee hears of the connection");
+
+	/* An ignored invitation still counts as wanted. */
+	a = dsend(&d, "mo", "ned");
+	dact(&d, DO_IGNORE, "ned", a);
+	ok(dsend(&d, "ned", "mo") > 0 && d.connected &&
+	    dinv(&d, a).state == ST_ACCEPTED,
+	    "mutual: over an ignored invitation, it connects too");
+	is_int(seen_by(&d, a, ROLE_RECIPIENT), ST_ACCEPTED,
+	    "mutual: ned then sees it accepted, not ignored");
+
+	d.policy.mutual_invite_connects = false;
+	a = dsend(&d, "ola", "pia");
+	ok(dsend(&d, "pia", "ola") > 0 && !d.connected &&
+	    d.inv.state == ST_PENDING && dinv(&d, a).state == ST_PENDING,
+	    "mutual: with mutual_invite_connects off, both stay pending");
+	dom_close(&d);
+}
+
+static void
+test_cooldown(void)
+{
+	struct dom d;
+	uint64_t id, h;
+
+	dom_open(&d);
+	id = dsend(&d, "gail", "hal");
+	dact(&d, DO_WITHDRAW, "gail", id);
+	is_int(dadvance(&d, 20 * DAY), 0, "cooldown: nothing due by day 20");
+	ok(dsend(&d, "gail", "hal") == 0 &&
+	    refused_with(&d, PE_COOLDOWN, "allowed again from 2026-01-22") &&
+	    d.e.retry_at == T0 + 21 * DAY,
+	    "cooldown: refused at day 20, retry_at day 21");
+	h = dhead(&d);
+	is_int(dadvance(&d, DAY), 1, "cooldown: its end runs at day 21");
+	is_int(dpair(&d, "gail", "hal").cooldown_until, 0,
+	    "cooldown: the pair's cooldown is cleared");
+	is_str(dfeed(&d, "gail", h), "cooldown.ended", "cooldown: gail is told");
+	is_str(dfeed(&d, "hal", h), "", "cooldown: hal is not");
+	ok(dsend(&d, "gail", "hal") > 0, "cooldown: allowed at day 21");
+	dom_close(&d);
+}
+
+static void
+test_cooldown_escalates(void)
+{
+	static const int days[] = { 1, 7, 30, 30 };
+	struct dom d;
+	uint64_t id;
+	int i;
+
+	dom_open(&d);
+	d.policy.resend_cooldown[0] = 1 * DAY;
+	d.policy.resend_cooldown[1] = 7 * DAY;
+	d.policy.resend_cooldown[2] = 30 * DAY;
+	d.policy.resend_cooldowns = 3;
+	d.policy.invites_per_pair = 0;
+	id = dsend(&d, "ivan", "jill");
+	for (i = 0; i < 4; i++) {
+		dact(&d, DO_WITHDRAW, "ivan", id);
+		is_int(d.cooldown_until - d.now, days[i] * DAY,
+		    "cooldowns: withdrawal %d starts %d days", i + 1, days[i]);
+		dadvance(&d, days[i] * DAY - 1);
+		ok(dresend(&d, "ivan", id) == 0 &&
+		    refused_with(&d, PE_COOLDOWN, "you withdrew"),
+		    "cooldowns: refused a second before its end");
+		dadvance(&d, 1);
+		id = dresend(&d, "ivan", id);
+		ok(id > 0, "cooldowns: resent at its end");
+	}
+	is_int(dpair(&d, "ivan", "jill").withdrawals, 4,
+	    "cooldowns: the pair counts 4 withdrawals");
+	dom_close(&d);
+}
+
+static void
+test_stale_expiry(void)
+{
+	struct dom d;
+	struct pair pr;
+	uint64_t id, h;
+
+	dom_open(&d);
+	id = dsend(&d, "olga", "pete");
+	h = dhead(&d);
+	is_int(dadvance(&d, 14 * DAY - 1), 0,
+	    "stale: nothing due before day 14");
+	is_int(dadvance(&d, 1), 1, "stale: the reminder runs at day 14");
+	is_str(dfeed(&d, "olga", h), "invitation.stale", "stale: olga is told");
+	is_str(dfeed(&d, "pete", h), "", "stale: pete is not");
+	ok(dinv(&d, id).reminded_at == T0 + 14 * DAY &&
+	    dinv(&d, id).state == ST_PENDING,
+	    "stale: reminded at day 14, still pending");
+
+	dadvance(&d, 166 * DAY - 1);
+	is_int(dinv(&d, id).state, ST_PENDING,
+	    "expiry: pending a second before day 180");
+	h = dhead(&d);
+	is_int(dadvance(&d, 1), 1, "expiry: runs at day 180");
+	is_int(dinv(&d, id).state, ST_EXPIRED, "expiry: expired");
+	is_str(dfeed(&d, "olga", h), "invitation.expired",
+	    "expiry: olga is told");
+	is_str(dfeed(&d, "pete", h), "", "expiry: pete is not");
+	pr = dpair(&d, "olga", "pete");
+	ok(pr.open_id == 0 && pr.cooldown_until == 0 && ddue(&d).at == 0,
+	    "expiry: the pair is free, no cooldown, no deadline");
+	ok(dsend(&d, "olga", "pete") > 0, "expiry: olga may invite pete again");
+	dom_close(&d);
+}
+
+static void
+test_restriction(void)
+{
+	struct dom d;
+	uint64_t ids[6], h;
+	char to[16];
+	int64_t until;
+	int i;
+
+	dom_open(&d);
+	d.policy.restrict_min_decided = 4;	/* below 20% of the last 4 */
+	for (i = 0; i < 6; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		ids[i] = dsend(&d, "quinn", to);
+	}
+	dact(&d, DO_ACCEPT, "r0", ids[0]);
+	for (i = 1; i <= 3; i++)
+		dact(&d, DO_WITHDRAW, "quinn", ids[i]);
+	is_int(dmember(&d, "quinn").restricted_until, 0,
+	    "restriction: 1 accepted of 4 decided (25%%): not restricted");
+	h = dhead(&d);
+	d.now += HOUR;
+	dact(&d, DO_WITHDRAW, "quinn", ids[4]);
+	until = d.now + 7 * DAY;
+	is_int(dmember(&d, "quinn").restricted_until, until,
+	    "restriction: 0 of the last 4 accepted: restricted for 7 days");
+	is_str(dfeed(&d, "quinn", h), "restriction.started",
+	    "restriction: quinn is told");
+	ok(strcmp(dev_str(&d, "quinn", h, EV_RESTRICTION_STARTED, "code"),
+	    "acceptance_rate") == 0 && dev_int(&d, "quinn", h,
+	    EV_RESTRICTION_STARTED, "until") == until,
+	    "restriction: why, and until when");
+	ok(dsend(&d, "quinn", "s1") == 0 &&
+	    refused_with(&d, PE_RESTRICTED, "restricted") &&
+	    d.e.retry_at == until, "restriction: a send: RESTRICTED, retry_at");
+	dadvance(&d, 7 * DAY - 1);
+	ok(dsend(&d, "quinn", "s1") == 0 && d.e.code == PE_RESTRICTED,
+	    "restriction: still refused a second before its end");
+	h = dhead(&d);
+	is_int(dadvance(&d, 1), 1, "restriction: its end runs after 7 days");
+	is_int(dmember(&d, "quinn").restricted_until, 0,
+	    "restriction: lifted");
+	is_str(dfeed(&d, "quinn", h), "restriction.ended",
+	    "restriction: quinn is told it ended");
+	ok(dsend(&d, "quinn", "s1") > 0, "restriction: sends pass again");
+	ok(dact(&d, DO_WITHDRAW, "quinn", ids[5]) == 0 &&
+	    dmember(&d, "quinn").restricted_until == 0,
+	    "restriction: a decision after: the old evidence does not restrict again");
+	dom_close(&d);
+}
+
+static void
+test_reports(void)
+{
+	struct dom d;
+	uint64_t ids[4], h;
+	char to[16];
+	int i;
+
+	dom_open(&d);
+	d.policy.reports_to_restrict = 3;
+	for (i = 0; i < 4; i++) {
+		snprintf(to, sizeof to, "u%d", i);
+		ids[i] = dsend(&d, "spam", to);
+	}
+	h = dhead(&d);
+	ok(dact(&d, DO_REPORT_SPAM, "spam", ids[0]) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the recipient"),
+	    "report: by the sender: NOT_PERMITTED");
+	ok(dact(&d, DO_REPORT_SPAM, "u0", ids[0]) == 0 && d.inv.reported &&
+	    d.inv.state == ST_IGNORED, "report: u0 reports spam: ignored");
+	is_int(seen_by(&d, ids[0], ROLE_SENDER), ST_PENDING,
+	    "report: the sender still sees it pending");
+	is_str(dfeed(&d, "spam", h), "", "report: the sender is told nothing");
+	ok(dact(&d, DO_REPORT_SPAM, "u0", ids[0]) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "already reported"),
+	    "report: a second report: INVALID_STATE");
+	ok(!dflag(&d, FLAG_NOGO, "spam", "u0"),
+	    "report: spam does not forbid inviting again");
+	ok(dact(&d, DO_REPORT_DONT_KNOW, "u1", ids[1]) == 0 &&
+	    dflag(&d, FLAG_NOGO, "spam", "u1"),
+	    "report: u1 does not know spam: noted");
+	ok(dact(&d, DO_WITHDRAW, "spam", ids[1]) == 0,
+	    "report: spam may withdraw the reported invitation");
+	is_int(dmember(&d, "spam").restricted_until, 0,
+	    "report: 2 reports do not restrict");
+	h = dhead(&d);
+	dact(&d, DO_REPORT_SPAM, "u2", ids[2]);
+	is_int(dmember(&d, "spam").restricted_until, T0 + 7 * DAY,
+	    "report: the 3rd report restricts");
+	is_str(dev_str(&d, "spam", h, EV_RESTRICTION_STARTED, "code"),
+	    "reports", "report: restriction.started says reports");
+	ok(dsend(&d, "spam", "u9") == 0 &&
+	    refused_with(&d, PE_RESTRICTED, "restricted"),
+	    "report: sends are RESTRICTED");
+
+	dadvance(&d, 21 * DAY);
+	ok(dsend(&d, "spam", "u1") == 0 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "does not accept invitations"),
+	    "report: after the cooldown, spam may not invite u1 (dont_know)");
+	ok(dsend(&d, "spam", "u9") > 0,
+	    "report: the restriction over, others may be invited");
+	dom_close(&d);
+}
+
+static void
+test_blocks(void)
+{
+	struct dom d;
+	uint64_t a, b, x, h;
+
+	dom_open(&d);
+	a = dsend(&d, "vic", "wes");
+	x = dsend(&d, "vic", "xia");
+	dact(&d, DO_ACCEPT, "xia", x);
+	b = dsend(&d, "yan", "vic");
+	h = dhead(&d);
+	ok(dblock(&d, "vic", "vic", true) == -1 &&
+	    refused_with(&d, PE_INVALID_ARGUMENT, "cannot block yourself"),
+	    "block: oneself: INVALID_ARGUMENT");
+	ok(dblock(&d, "vic", "wes", true) == 0 &&
+	    dinv(&d, a).state == ST_WITHDRAWN,
+	    "block: vic's pending invitation to wes is withdrawn");
+	is_int(dpair(&d, "vic", "wes").cooldown_until, 0,
+	    "block: with no cooldown");
+	ok(dblock(&d, "vic", "yan", true) == 0 &&
+	    dinv(&d, b).state == ST_WITHDRAWN,
+	    "block: yan's pending invitation to vic is withdrawn");
+	ok(dblock(&d, "vic", "xia", true) == 0 && dconn(&d, "vic", "xia") == 0 &&
+	    dcounts(&d).connections == 0, "block: the connection is removed");
+	ok(strcmp(dfeed(&d, "vic", h), "") == 0 &&
+	    strcmp(dfeed(&d, "wes", h), "") == 0 &&
+	    strcmp(dfeed(&d, "yan", h), "") == 0 &&
+	    strcmp(dfeed(&d, "xia", h), "") == 0, "block: nobody is told");
+	is_str(dfeed(&d, NULL, h),
+	    "invitation.withdrawn,invitation.withdrawn,connection.removed",
+	    "block: the all feed has all three");
+	ok(dsend(&d, "wes", "vic") == 0 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "does not accept invitations"),
+	    "block: the blocked may not invite the blocker");
+	ok(dsend(&d, "vic", "wes") == 0 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "does not accept invitations"),
+	    "block: nor the blocker the blocked");
+	ok(dblock(&d, "vic", "wes", false) == 0 &&
+	    !dflag(&d, FLAG_BLOCK, "vic", "wes") && dsend(&d, "wes", "vic") > 0,
+	    "unblock: sends pass again");
+	dom_close(&d);
+}
+
+static void
+test_plan(void)
+{
+	/* Sent an hour apart, oldest first. */
+	static const int prio[] = { PRIO_HIGH, PRIO_LOW, PRIO_MEDIUM, PRIO_LOW,
+	    PRIO_MEDIUM, PRIO_HIGH, PRIO_LOW };
+	struct dom d;
+	uint64_t ids[7], fresh, plan, h;
+	char to[16];
+	int i;
+
+	dom_open(&d);
+	d.policy.restrict_min_decided = 3;
+	for (i = 0; i < 7; i++) {
+		snprintf(to, sizeof to, "p%d", i);
+		ids[i] = dsend_p(&d, "zed", to, prio[i]);
+		d.now += HOUR;
+	}
+	dadvance(&d, 20 * DAY);
+	fresh = dsend_p(&d, "zed", "fresh", PRIO_LOW);
+	ok(dplan_create(&d, "zed", 14 * DAY, 0, PRIO_LOW) == 0 &&
+	    refused_with(&d, PE_INVALID_ARGUMENT, "per_day"),
+	    "plan: per_day 0: INVALID_ARGUMENT");
+	ok(dplan_create(&d, "nobody", 14 * DAY, 2, PRIO_LOW) == 0 &&
+	    refused_with(&d, PE_NOT_FOUND, "nothing to withdraw"),
+	    "plan: nothing stale: NOT_FOUND");
+	h = dhead(&d);
+	plan = dplan_create(&d, "zed", 14 * DAY, 2, PRIO_MEDIUM);
+	ok(plan > 0 && d.plan.total == 5 && d.plan.done == 2,
+	    "plan: 5 stale medium or low; the first day withdraws 2 at once");
+	ok(d.plan.ids[0] == ids[1] && d.plan.ids[1] == ids[3] &&
+	    d.plan.ids[2] == ids[6] && d.plan.ids[3] == ids[2] &&
+	    d.plan.ids[4] == ids[4], "plan: lowest priority first, then oldest");
+	ok(dinv(&d, ids[1]).state == ST_WITHDRAWN &&
+	    dinv(&d, ids[3]).state == ST_WITHDRAWN &&
+	    dinv(&d, ids[6]).state == ST_PENDING,
+	    "plan: day 1 withdrew the two oldest low ones");
+	ok(ddue(&d).kind == DUE_PLAN && ddue(&d).at == d.now + DAY,
+	    "plan: its next day is the next deadline");
+	is_str(dfeed(&d, "zed", h), "plan.progress", "plan: zed is told");
+
+	h = dhead(&d);
+	dadvance(&d, DAY);
+	ok(dinv(&d, ids[6]).state == ST_WITHDRAWN &&
+	    dinv(&d, ids[2]).state == ST_WITHDRAWN &&
+	    dinv(&d, ids[4]).state == ST_PENDING,
+	    "plan: day 2 withdrew the last low one and the oldest medium");
+	is_str(dfeed(&d, "zed", h), "plan.progress", "plan: day 2 progress");
+	h = dhead(&d);
+	dadvance(&d, DAY);
+	ok(dplan(&d, plan) == 0 && d.plan.state == PLAN_DONE &&
+	    d.plan.done == 5 && d.plan.next_at == 0, "plan: done on day 3");
+	is_str(dfeed(&d, "zed", h), "plan.done", "plan: plan.done");
+	ok(dinv(&d, ids[0]).state == ST_PENDING &&
+	    dinv(&d, ids[5]).state == ST_PENDING &&
+	    dinv(&d, fresh).state == ST_PENDING,
+	    "plan: high and fresh ones stay pending");
+	is_int(dmember(&d, "zed").restricted_until, 0,
+	    "plan: 5 withdrawals by the plan do not restrict");
+	dact(&d, DO_WITHDRAW, "zed", ids[0]);
+	dact(&d, DO_WITHDRAW, "zed", ids[5]);
+	dact(&d, DO_WITHDRAW, "zed", fresh);
+	ok(dmember(&d, "zed").restricted_until > d.now,
+	    "plan: 3 withdrawn by hand do");
+	dom_close(&d);
+}
+
+static void
+test_plan_cancel(void)
+{
+	struct dom d;
+	uint64_t ids[5], plan;
+	char to[16];
+	int i, pending = 0;
+
+	dom_open(&d);
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "c%d", i);
+		ids[i] = dsend_p(&d, "amy", to, PRIO_LOW);
+	}
+	dadvance(&d, 20 * DAY);
+	plan = dplan_create(&d, "amy", 14 * DAY, 1, PRIO_LOW);
+	ok(plan > 0 && d.plan.done == 1, "plan_cancel: a plan of 1 a day");
+	ok(dplan_cancel(&d, "bea", plan) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the member"),
+	    "plan_cancel: by another member: NOT_PERMITTED");
+	ok(dplan_cancel(&d, "amy", plan) == 0 &&
+	    d.plan.state == PLAN_CANCELLED && d.plan.next_at == 0,
+	    "plan_cancel: amy cancels it");
+	ok(dplan(&d, plan) == 0 && d.plan.state == PLAN_CANCELLED,
+	    "plan_cancel: stored cancelled");
+	ok(dplan_cancel(&d, "amy", plan) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "cancelled"),
+	    "plan_cancel: twice: INVALID_STATE");
+	dadvance(&d, 5 * DAY);
+	for (i = 0; i < 5; i++)
+		pending += dinv(&d, ids[i]).state == ST_PENDING;
+	is_int(pending, 4, "plan_cancel: nothing more is withdrawn");
+	dom_close(&d);
+}
+
+/* Advice is chosen in methods.c (invite.advise gathers the facts there);
+ * here rules_advise() is asked about invitations as the domain left them. */
+static void
+test_advice(void)
+{
+	struct dom d;
+	struct advice_facts f;
+	struct inv v;
+	struct pair pr;
+	char why[160];
+	uint64_t low, high;
+
+	dom_open(&d);
+	low = dsend_p(&d, "ben", "cat", PRIO_LOW);
+	high = dsend_p(&d, "ben", "dan", PRIO_HIGH);
+	dadvance(&d, 20 * DAY);
+	v = dinv(&d, low);
+	memset(&f, 0, sizeof f);
+	f.seen = rules_view((enum inv_state)v.state, v.ignored, ROLE_SENDER);
+	f.priority = (enum priority)v.priority;
+	f.age = (uint64_t)(d.now - v.created_at);
+	f.latest = true;
+	ok(rules_advise(&d.policy, &f, why, sizeof why) == ADV_WITHDRAW &&
+	    strstr(why, "pending 20 days"), "advice: low, 20 days: withdraw");
+	f.priority = (enum priority)dinv(&d, high).priority;
+	is_int(rules_advise(&d.policy, &f, why, sizeof why), ADV_LET_EXPIRE,
+	    "advice: high, 20 days: let it expire");
+	dact(&d, DO_WITHDRAW, "ben", high);
+	dadvance(&d, 21 * DAY);
+	v = dinv(&d, high);
+	pr = dpair(&d, "ben", "dan");
+	f.seen = rules_view((enum inv_state)v.state, v.ignored, ROLE_SENDER);
+	f.cooldown_over = pr.cooldown_until <= d.now && pr.open_id == 0;
+	is_int(rules_advise(&d.policy, &f, why, sizeof why), ADV_RESEND,
+	    "advice: high, withdrawn, cooldown over: resend");
+	dadvance(&d, 160 * DAY);
+	ok(dinv(&d, low).state == ST_EXPIRED && dsend(&d, "ben", "cat") > 0,
+	    "advice: the low one expired and is sent again");
+	f.seen = ST_PENDING;
+	f.priority = PRIO_LOW;
+	f.age = 0;
+	f.earlier_expired = true;
+	is_int(rules_advise(&d.policy, &f, why, sizeof why), ADV_STOP,
+	    "advice: after an expired one: stop");
+	dom_close(&d);
+}
+
+static void
+test_limits(void)
+{
+	struct dom d;
+	uint64_t id;
+	int i;
+
+	dom_open(&d);
+	d.policy.sends_per_week = 3;
+	for (i = 0; i < 3; i++) {
+		dsend(&d, "lim", i == 0 ? "a1" : i == 1 ? "a2" : "a3");
+		d.now += HOUR;
+	}
+	ok(dsend(&d, "lim", "a4") == 0 &&
+	    refused_with(&d, PE_RATE_LIMITED, "in the last 7 days") &&
+	    d.e.retry_at == T0 + WEEK,
+	    "weekly limit: the 4th send: RATE_LIMITED, retry_at a week after the 1st");
+	dadvance(&d, T0 + WEEK - 1 - d.now);
+	ok(dsend(&d, "lim", "a4") == 0 && d.e.code == PE_RATE_LIMITED,
+	    "weekly limit: still refused a second before");
+	dadvance(&d, 1);
+	ok(dsend(&d, "lim", "a4") > 0, "weekly limit: passes at retry_at");
+	dom_close(&d);
+
+	dom_open(&d);
+	d.policy.pending_max = 2;
+	d.policy.pending_warn = 2;
+	ok(dsend(&d, "cap", "b1") > 0 && d.warnings == 0,
+	    "pending cap: the 1st send, no warning");
+	ok(dsend(&d, "cap", "b2") > 0 && d.warnings == WARN_PENDING,
+	    "pending cap: the 2nd reaches pending_warn: a warning");
+	is_str(dev_str(&d, "cap", 0, EV_LIMIT_WARNING, "code"), "PENDING_WARN",
+	    "pending cap: limit.warning PENDING_WARN");
+	ok(dsend(&d, "cap", "b3") == 0 &&
+	    refused_with(&d, PE_PENDING_CAP, "2 pending invitations"),
+	    "pending cap: the 3rd: PENDING_CAP");
+	dom_close(&d);
+
+	dom_open(&d);
+	d.policy.resend_cooldown[0] = DAY;
+	for (i = 0; i < 3; i++) {
+		id = dsend(&d, "pat", "quinn");
+		dact(&d, DO_WITHDRAW, "pat", id);
+		dadvance(&d, DAY);
+	}
+	ok(dsend(&d, "pat", "quinn") == 0 &&
+	    refused_with(&d, PE_PAIR_LIMIT, "3 times within 365 days") &&
+	    d.e.retry_at == T0 + 365 * DAY,
+	    "pair limit: the 4th to one member: PAIR_LIMIT until a year after the 1st");
+	dadvance(&d, T0 + 365 * DAY - d.now);
+	ok(dsend(&d, "pat", "quinn") > 0, "pair limit: passes a year on");
+	dom_close(&d);
+
+	dom_open(&d);
+	d.policy.withdrawals_per_day = 2;
+	for (i = 0; i < 3; i++) {
+		char to[16];
+
+		snprintf(to, sizeof to, "w%d", i);
+		id = dsend(&d, "wit", to);
+		if (i < 2)
+			dact(&d, DO_WITHDRAW, "wit", id);
+	}
+	ok(dact(&d, DO_WITHDRAW, "wit", id) == -1 &&
+	    refused_with(&d, PE_RATE_LIMITED, "withdrew 2 invitations") &&
+	    d.e.retry_at == T0 + DAY,
+	    "withdrawals a day: the 3rd: RATE_LIMITED until tomorrow");
+	dom_close(&d);
+}
+
+int
+main(void)
+{
+	test_send_accept();
+	test_ignore();
+	test_withdraw_resend();
+	test_mutual();
+	test_cooldown();
+	test_cooldown_escalates();
+	test_stale_expiry();
+	test_restriction();
+	test_reports();
+	test_blocks();
+	test_plan();
+	test_plan_cancel();
+	test_advice();
+	test_limits();
+	return done_testing();
+}
