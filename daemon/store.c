@@ -14,6 +14,8 @@
 
 #include <lmdb.h>
 
+#include "../common/be.h"
+
 #define STORE_MAP_INITIAL (8ULL << 20)
 
 struct store {
@@ -39,10 +41,8 @@ struct key {
 static void
 key_u64(struct key *k, uint64_t v)
 {
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		k->b[k->n++] = (unsigned char)(v >> (i * 8));
+	be_put(k->b + k->n, v, 8);
+	k->n += 8;
 }
 
 static void
@@ -51,42 +51,6 @@ key_member(struct key *k, const char *s, size_t len)
 	memcpy(k->b + k->n, s, len);
 	k->n += len;
 	k->b[k->n++] = '\0';
-}
-
-static uint64_t
-be64_get(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void
-be64_put(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		*p++ = (unsigned char)(v >> (i * 8));
-}
-
-static uint32_t
-be32_get(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-be32_put(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
 }
 
 static MDB_val
@@ -174,7 +138,7 @@ meta_get_u64(struct stx *t, const char *name)
 	meta_key(&k, name);
 	if (!get(t, t->s->meta, &k, &v, "meta") || v.mv_size != 8)
 		return 0;
-	return be64_get(v.mv_data);
+	return be_get(v.mv_data, 8);
 }
 
 static void
@@ -184,7 +148,7 @@ meta_put_u64(struct stx *t, const char *name, uint64_t val)
 	struct key k;
 
 	meta_key(&k, name);
-	be64_put(b, val);
+	be_put(b, val, 8);
 	put(t, t->s->meta, &k, b, 8, "meta");
 }
 
@@ -287,15 +251,16 @@ store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 	t.rc = STORE_OK;
 	meta_key(&k, "schema");
 	if (get(&t, s->meta, &k, &v, "schema")) {
-		if (v.mv_size != 4 || be32_get(v.mv_data) != STORE_SCHEMA) {
+		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
 			snprintf(why, whylen,
 			    "store %s has schema version %u; this connreqd reads version %d",
-			    dir, v.mv_size == 4 ? be32_get(v.mv_data) : 0,
+			    dir, v.mv_size == 4 ?
+			    (unsigned)be_get(v.mv_data, 4) : 0u,
 			    STORE_SCHEMA);
 			goto fail;
 		}
 	} else {
-		be32_put(b, STORE_SCHEMA);
+		be_put(b, STORE_SCHEMA, 4);
 		put(&t, s->meta, &k, b, 4, "schema");
 	}
 	if (t.rc != STORE_OK || (mrc = mdb_txn_commit(txn)) != 0) {
@@ -462,16 +427,15 @@ inv_encode(const struct inv *inv, unsigned char *b)
 	*p++ = (unsigned char)inv->to_len;
 	*p++ = (unsigned char)((inv->ignored ? 1 : 0) |
 	    (inv->reported ? 2 : 0));	/* flags */
-	*p++ = (unsigned char)(inv->note_len >> 8);
-	*p++ = (unsigned char)inv->note_len;
-	be32_put(p, inv->attempt); p += 4;
-	be64_put(p, inv->id); p += 8;
-	be64_put(p, (uint64_t)inv->created_at); p += 8;
-	be64_put(p, (uint64_t)inv->updated_at); p += 8;
-	be64_put(p, (uint64_t)inv->expires_at); p += 8;
-	be64_put(p, (uint64_t)inv->stale_at); p += 8;
-	be64_put(p, (uint64_t)inv->reminded_at); p += 8;
-	be64_put(p, inv->resend_of); p += 8;
+	be_put_next(&p, inv->note_len, 2);
+	be_put_next(&p, inv->attempt, 4);
+	be_put_next(&p, inv->id, 8);
+	be_put_next(&p, (uint64_t)inv->created_at, 8);
+	be_put_next(&p, (uint64_t)inv->updated_at, 8);
+	be_put_next(&p, (uint64_t)inv->expires_at, 8);
+	be_put_next(&p, (uint64_t)inv->stale_at, 8);
+	be_put_next(&p, (uint64_t)inv->reminded_at, 8);
+	be_put_next(&p, inv->resend_of, 8);
 	memcpy(p, inv->from, inv->from_len); p += inv->from_len;
 	memcpy(p, inv->to, inv->to_len); p += inv->to_len;
 	memcpy(p, inv->note, inv->note_len); p += inv->note_len;
@@ -492,21 +456,21 @@ inv_decode(const unsigned char *b, size_t n, struct inv *inv)
 	inv->to_len = b[4];
 	inv->ignored = (b[5] & 1) != 0;
 	inv->reported = (b[5] & 2) != 0;
-	inv->note_len = (size_t)b[6] << 8 | b[7];
+	inv->note_len = (size_t)be_get(b + 6, 2);
 	if (inv->state >= ST_COUNT || inv->priority >= PRIO_COUNT ||
 	    inv->from_len > MEMBER_MAX_BYTES || inv->to_len > MEMBER_MAX_BYTES ||
 	    inv->note_len > NOTE_MAX_BYTES ||
 	    n != INV_HEAD + inv->from_len + inv->to_len + inv->note_len)
 		return false;
 	p = b + 8;
-	inv->attempt = be32_get(p); p += 4;
-	inv->id = be64_get(p); p += 8;
-	inv->created_at = (int64_t)be64_get(p); p += 8;
-	inv->updated_at = (int64_t)be64_get(p); p += 8;
-	inv->expires_at = (int64_t)be64_get(p); p += 8;
-	inv->stale_at = (int64_t)be64_get(p); p += 8;
-	inv->reminded_at = (int64_t)be64_get(p); p += 8;
-	inv->resend_of = be64_get(p); p += 8;
+	inv->attempt = be_get_next(&p, 4);
+	inv->id = be_get_next(&p, 8);
+	inv->created_at = (int64_t)be_get_next(&p, 8);
+	inv->updated_at = (int64_t)be_get_next(&p, 8);
+	inv->expires_at = (int64_t)be_get_next(&p, 8);
+	inv->stale_at = (int64_t)be_get_next(&p, 8);
+	inv->reminded_at = (int64_t)be_get_next(&p, 8);
+	inv->resend_of = be_get_next(&p, 8);
 	memcpy(inv->from, p, inv->from_len); p += inv->from_len;
 	inv->from[inv->from_len] = '\0';
 	memcpy(inv->to, p, inv->to_len); p += inv->to_len;
@@ -619,7 +583,7 @@ scan_ids_back(struct stx *t, MDB_dbi dbi, const char *member, size_t len,
 	else if (mrc == 0)
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
 	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be64_get((unsigned char *)kv.mv_data + prefix.n)))
+		if (!fn(ctx, be_get((unsigned char *)kv.mv_data + prefix.n, 8)))
 			break;
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
 	}
@@ -653,7 +617,7 @@ store_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
 	kv = key_val(&prefix);
 	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
 	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be64_get((unsigned char *)kv.mv_data + prefix.n)))
+		if (!fn(ctx, be_get((unsigned char *)kv.mv_data + prefix.n, 8)))
 			break;
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
 	}
@@ -684,10 +648,10 @@ store_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
 	if (!get(t, t->s->pair, &k, &v, "pair") || v.mv_size != 24)
 		return;
 	p = v.mv_data;
-	out->open_id = be64_get(p);
-	out->cooldown_until = (int64_t)be64_get(p + 8);
-	out->withdrawals = be32_get(p + 16);
-	out->attempts = be32_get(p + 20);
+	out->open_id = be_get(p, 8);
+	out->cooldown_until = (int64_t)be_get(p + 8, 8);
+	out->withdrawals = be_get(p + 16, 4);
+	out->attempts = be_get(p + 20, 4);
 }
 
 void
@@ -698,10 +662,10 @@ store_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
 	struct key k;
 
 	pair_key(&k, from, flen, to, tlen);
-	be64_put(b, pr->open_id);
-	be64_put(b + 8, (uint64_t)pr->cooldown_until);
-	be32_put(b + 16, pr->withdrawals);
-	be32_put(b + 20, pr->attempts);
+	be_put(b, pr->open_id, 8);
+	be_put(b + 8, (uint64_t)pr->cooldown_until, 8);
+	be_put(b + 16, pr->withdrawals, 4);
+	be_put(b + 20, pr->attempts, 4);
 	put(t, t->s->pair, &k, b, sizeof b, "pair");
 }
 
@@ -715,7 +679,7 @@ store_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
 	pair_key(&k, a, alen, b, blen);
 	if (!get(t, t->s->conn, &k, &v, "connection") || v.mv_size != 8)
 		return 0;
-	return (int64_t)be64_get(v.mv_data);
+	return (int64_t)be_get(v.mv_data, 8);
 }
 
 void
@@ -727,7 +691,7 @@ store_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 
 	bool existed = store_conn_get(t, a, alen, b, blen) != 0;
 
-	be64_put(v, (uint64_t)since);
+	be_put(v, (uint64_t)since, 8);
 	pair_key(&k, a, alen, b, blen);
 	put(t, t->s->conn, &k, v, 8, "connection");
 	pair_key(&k, b, blen, a, alen);
@@ -779,7 +743,7 @@ store_scan_conns(struct stx *t, const char *member, size_t len,
 	    memcmp(kv.mv_data, prefix.b, prefix.n) == 0 && dv.mv_size == 8) {
 		other = (const char *)kv.mv_data + prefix.n;
 		olen = kv.mv_size - prefix.n - 1;
-		if (!fn(ctx, other, olen, (int64_t)be64_get(dv.mv_data)))
+		if (!fn(ctx, other, olen, (int64_t)be_get(dv.mv_data, 8)))
 			break;
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
 	}
@@ -836,9 +800,9 @@ store_due_first(struct stx *t, struct due *out)
 	mrc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST);
 	if (mrc == 0 && kv.mv_size == 17) {
 		p = kv.mv_data;
-		out->at = (int64_t)be64_get(p);
+		out->at = (int64_t)be_get(p, 8);
 		out->kind = p[8];
-		out->id = be64_get(p + 9);
+		out->id = be_get(p + 9, 8);
 		found = true;
 	} else if (mrc != 0 && mrc != MDB_NOTFOUND)
 		stx_check(t, mrc, "deadlines");
@@ -866,7 +830,7 @@ store_event_pruned(struct stx *t, const char *member, size_t mlen)
 	key_member(&k, member, mlen);
 	if (!get(t, t->s->mpruned, &k, &v, "pruned") || v.mv_size != 8)
 		return 0;
-	return be64_get(v.mv_data);
+	return be_get(v.mv_data, 8);
 }
 
 void
@@ -878,7 +842,7 @@ store_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 
 	b[0] = notify ? 1 : 0;
 	b[1] = (unsigned char)mlen;
-	be64_put(b + 2, (uint64_t)at);
+	be_put(b + 2, (uint64_t)at, 8);
 	memcpy(b + EV_HEAD, member, mlen);
 	memcpy(b + EV_HEAD + mlen, data, len);
 	key_u64(&k, seq);
@@ -901,10 +865,10 @@ event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
 	if (kv->mv_size != 8 || dv->mv_size < EV_HEAD ||
 	    dv->mv_size < EV_HEAD + (size_t)b[1])
 		return false;
-	e->seq = be64_get(kv->mv_data);
+	e->seq = be_get(kv->mv_data, 8);
 	e->notify = b[0] & 1;
 	e->member_len = b[1];
-	e->at = (int64_t)be64_get(b + 2);
+	e->at = (int64_t)be_get(b + 2, 8);
 	e->member = (const char *)b + EV_HEAD;
 	e->data = (const char *)b + EV_HEAD + e->member_len;
 	e->len = dv->mv_size - EV_HEAD - e->member_len;
@@ -994,7 +958,7 @@ store_event_prune(struct stx *t, int64_t before, size_t max)
 
 			k.n = 0;
 			key_member(&k, e.member, e.member_len);
-			be64_put(seqb, e.seq);
+			be_put(seqb, e.seq, 8);
 			/* The member's cursors before this one expire. */
 			put(t, t->s->mpruned, &k, seqb, 8, "pruned");
 			key_u64(&k, e.seq);
@@ -1045,8 +1009,8 @@ store_log_count(struct stx *t, enum store_log log, const char *key,
 	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
 	while (n < max && mrc == 0 && has_prefix(&kv, &prefix, 16)) {
 		if (n++ == 0)
-			*oldest = (int64_t)be64_get((unsigned char *)kv.mv_data +
-			    prefix.n);
+			*oldest = (int64_t)be_get((unsigned char *)kv.mv_data +
+			    prefix.n, 8);
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
 	}
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
@@ -1080,7 +1044,7 @@ store_log_scan_back(struct stx *t, enum store_log log, const char *key,
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
 	while (mrc == 0 && has_prefix(&kv, &prefix, 16)) {
 		p = (unsigned char *)kv.mv_data + prefix.n;
-		if (!fn(ctx, (int64_t)be64_get(p), be64_get(p + 8),
+		if (!fn(ctx, (int64_t)be_get(p, 8), be_get(p + 8, 8),
 		    dv.mv_size > 0 ? *(unsigned char *)dv.mv_data : 0))
 			break;
 		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
@@ -1137,9 +1101,9 @@ store_member_get(struct stx *t, const char *m, size_t mlen,
 		memset(out, 0, sizeof *out);
 		return;
 	}
-	out->restricted_until = (int64_t)be64_get(p + 2);
-	out->open_sent = be64_get(p + 10);
-	out->restricted_at = (int64_t)be64_get(p + 18);
+	out->restricted_until = (int64_t)be_get(p + 2, 8);
+	out->open_sent = be_get(p + 10, 8);
+	out->restricted_at = (int64_t)be_get(p + 18, 8);
 	memcpy(out->email, p + MEMBER_HEAD, out->email_len);
 	out->email[out->email_len] = '\0';
 }
@@ -1153,9 +1117,9 @@ store_member_put(struct stx *t, const char *m, size_t mlen,
 
 	b[0] = r->invitations_from;
 	b[1] = (unsigned char)r->email_len;
-	be64_put(b + 2, (uint64_t)r->restricted_until);
-	be64_put(b + 10, r->open_sent);
-	be64_put(b + 18, (uint64_t)r->restricted_at);
+	be_put(b + 2, (uint64_t)r->restricted_until, 8);
+	be_put(b + 10, r->open_sent, 8);
+	be_put(b + 18, (uint64_t)r->restricted_at, 8);
 	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
 	key_member(&k, m, mlen);
 	put(t, t->s->member, &k, b, MEMBER_HEAD + r->email_len, "member");
