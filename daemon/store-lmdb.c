@@ -1,11 +1,62 @@
-/* daemon/store-lmdb.c: the LMDB backend of the store (store.h). Keys are
- * built by one helper (struct key): integers big-endian, member ids
- * followed by a NUL byte (ids hold no control characters), so byte order is
- * the order we scan in. */
+/* daemon/store-lmdb.c: the store (store.h) in LMDB, one environment in the
+ * store's directory with a database per kind of record. Nothing outside
+ * this file knows LMDB: it exports only its table, store_lmdb.
+ *
+ * Keys are built by key_make() from parts, so that the order of the bytes
+ * is the order scans want: M, a member id (or a name) and a NUL byte (ids
+ * hold no control characters, so "ali" sorts before "alice" and is not a
+ * prefix of its keys); L, a 64-bit integer big-endian; B, one byte. Values
+ * are fixed-width big-endian fields (common/be.h), then strings.
+ *
+ *   database         key           value
+ *   meta             [name M]      schema: u32 (STORE_SCHEMA); next_id,
+ *                                  vclock, count.<state>, count.connections,
+ *                                  count.deadlines, event.head,
+ *                                  event.pruned: u64
+ *   invitations      [id L]        version u8 = 1, state u8, priority u8,
+ *                                  from_len u8, to_len u8, flags u8 (1
+ *                                  ignored, 2 reported), note_len u16,
+ *                                  attempt u32, id, created_at, updated_at,
+ *                                  expires_at, stale_at, reminded_at,
+ *                                  resend_of (u64 each); from, to, note
+ *   sent, received   [member M][id L]            empty
+ *   history          [lower M][higher M][id L]   empty (the two members of
+ *                                  the invitation in byte order)
+ *   pairs            [from M][to M]  open_id u64, cooldown_until u64,
+ *                                  withdrawals u32, attempts u32
+ *   connections      [a M][b M]    since u64 (written both ways)
+ *   deadlines        [at L][kind B][id L]        empty
+ *   events           [seq L]       notify u8, member_len u8, at u64;
+ *                                  member, the packed msgpack event
+ *   member_events    [member M][seq L]           empty
+ *   member_pruned    [member M]    seq u64: the member's last pruned event
+ *   log_sends, log_withdrawals, log_decisions, log_reports, log_notes
+ *                    [key M][at L][id L]         value u8
+ *   blocks, nogo     [a M][b M]    empty
+ *   members          [member M]    invitations_from u8, email_len u8,
+ *                                  restricted_until u64, open_sent u64,
+ *                                  restricted_at u64; email
+ *   plans            [id L]        the plan record (daemon/plan.c)
+ *   member_plans     [member M][id L]            empty
+ *
+ * For example, invitation 5 sent by alice is in her sent box as the key
+ *
+ *   61 6c 69 63 65 00  00 00 00 00 00 00 00 05
+ *   a  l  i  c  e  NUL 5
+ *
+ * and the pair alice -> bob with that invitation open, a cooldown until
+ * 1700000000 (0x6553f100), 2 withdrawals and 3 attempts is the key
+ * 61 6c 69 63 65 00 62 6f 62 00 (alice NUL bob NUL) with the value
+ *
+ *   00 00 00 00 00 00 00 05  00 00 00 00 65 53 f1 00  00 00 00 02  00 00 00 03
+ *   open_id 5                cooldown_until           withdrawals  attempts
+ *
+ * (tests/test_store.c reads both back from the file.) */
 #include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,25 +101,45 @@ struct key {
 	size_t n;
 };
 
+/* Builds k from parts, one letter of fmt each: 'M' a member id or a name,
+ * (const char *, size_t), stored with a NUL after it; 'L' a uint64_t,
+ * big-endian; 'B' one byte (an int). */
 static void
-key_u64(struct key *k, uint64_t v)
+key_make(struct key *k, const char *fmt, ...)
 {
-	be_put(k->b + k->n, v, 8);
-	k->n += 8;
-}
+	const char *s;
+	size_t len;
+	va_list ap;
 
-static void
-key_member(struct key *k, const char *s, size_t len)
-{
-	memcpy(k->b + k->n, s, len);
-	k->n += len;
-	k->b[k->n++] = '\0';
+	k->n = 0;
+	va_start(ap, fmt);
+	for (; *fmt != '\0'; fmt++) {
+		switch (*fmt) {
+		case 'M':
+			s = va_arg(ap, const char *);
+			len = va_arg(ap, size_t);
+			memcpy(k->b + k->n, s, len);
+			k->n += len;
+			k->b[k->n++] = '\0';
+			break;
+		case 'L':
+			be_put(k->b + k->n, va_arg(ap, uint64_t), 8);
+			k->n += 8;
+			break;
+		case 'B':
+			k->b[k->n++] = (unsigned char)va_arg(ap, int);
+			break;
+		default:
+			fatal("key_make: no part '%c'", *fmt);
+		}
+	}
+	va_end(ap);
 }
 
 static MDB_val
-key_val(struct key *k)
+key_val(const struct key *k)
 {
-	MDB_val v = { k->n, k->b };
+	MDB_val v = { k->n, (void *)k->b };
 
 	return v;
 }
@@ -85,9 +156,11 @@ stx_check(struct stx *t, int mrc, const char *what)
 	return true;
 }
 
+/* put, del and get do nothing once the transaction has failed: an
+ * operation that writes more than one record stops at its first failure. */
 static void
-put(struct stx *t, MDB_dbi dbi, struct key *k, const void *data, size_t len,
-    const char *what)
+put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
+    size_t len, const char *what)
 {
 	MDB_val kv = key_val(k), dv = { len, (void *)data };
 
@@ -98,7 +171,7 @@ put(struct stx *t, MDB_dbi dbi, struct key *k, const void *data, size_t len,
 
 /* Deletes key; false when it was not there. */
 static bool
-del(struct stx *t, MDB_dbi dbi, struct key *k, const char *what)
+del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
 {
 	MDB_val kv = key_val(k);
 	int mrc;
@@ -113,7 +186,8 @@ del(struct stx *t, MDB_dbi dbi, struct key *k, const char *what)
 
 /* Reads key into *out; false when absent or on error. */
 static bool
-get(struct stx *t, MDB_dbi dbi, struct key *k, MDB_val *out, const char *what)
+get(struct stx *t, MDB_dbi dbi, const struct key *k, MDB_val *out,
+    const char *what)
 {
 	MDB_val kv = key_val(k);
 	int mrc;
@@ -126,11 +200,94 @@ get(struct stx *t, MDB_dbi dbi, struct key *k, MDB_val *out, const char *what)
 	return !stx_check(t, mrc, what);
 }
 
-static void
-meta_key(struct key *k, const char *name)
+/* The prefix scan (after Knot DNS's knot_lmdb_find_prefix and
+ * knot_lmdb_next): the keys of a database that begin with a prefix, in
+ * order or in reverse. The caller fills dbi, prefix, tail, back and what;
+ *
+ *	SCAN_EACH(&sc, t, &from) {
+ *		... sc.k and sc.v are the key and value; break to stop ...
+ *	}
+ *	scan_end(&sc);
+ *
+ * starts at the first key at or after `from` (the last key before it when
+ * back), and stops at the first key that does not begin with the prefix or
+ * (tail not 0) is not tail bytes longer, at the end, or on a failure, which
+ * is recorded in the transaction. An empty `from` starts at the first (or
+ * last) key of the database; an empty prefix takes every key. */
+struct scan {
+	MDB_dbi dbi;
+	struct key prefix;
+	size_t tail;		/* the bytes after the prefix; 0: any */
+	bool back;
+	const char *what;	/* for a failure's message */
+	struct stx *t;
+	MDB_cursor *c;
+	MDB_val k, v;
+};
+
+#define SCAN_EACH(sc, t, from) \
+	for (bool scan_on = scan_seek((sc), (t), (from)); scan_on; \
+	    scan_on = scan_next(sc))
+
+/* Whether the cursor, just moved with result mrc, is on a key of the scan. */
+static bool
+scan_on_key(struct scan *sc, int mrc)
 {
-	k->n = 0;
-	key_member(k, name, strlen(name));
+	if (mrc != 0) {
+		if (mrc != MDB_NOTFOUND)
+			stx_check(sc->t, mrc, sc->what);
+		return false;
+	}
+	if (sc->tail != 0 ? sc->k.mv_size != sc->prefix.n + sc->tail :
+	    sc->k.mv_size < sc->prefix.n)
+		return false;
+	return memcmp(sc->k.mv_data, sc->prefix.b, sc->prefix.n) == 0;
+}
+
+static bool
+scan_seek(struct scan *sc, struct stx *t, const struct key *from)
+{
+	int mrc;
+
+	sc->t = t;
+	sc->c = NULL;
+	if (stx_check(t, mdb_cursor_open(tx(t), sc->dbi, &sc->c), "cursor")) {
+		sc->c = NULL;
+		return false;
+	}
+	if (from->n == 0)
+		return scan_on_key(sc, mdb_cursor_get(sc->c, &sc->k, &sc->v,
+		    sc->back ? MDB_LAST : MDB_FIRST));
+	sc->k = key_val(from);
+	mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_SET_RANGE);
+	if (sc->back && mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_LAST);
+	else if (sc->back && mrc == 0)
+		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_PREV);
+	return scan_on_key(sc, mrc);
+}
+
+static bool
+scan_next(struct scan *sc)
+{
+	return scan_on_key(sc, mdb_cursor_get(sc->c, &sc->k, &sc->v,
+	    sc->back ? MDB_PREV : MDB_NEXT));
+}
+
+static void
+scan_end(struct scan *sc)
+{
+	if (sc->c != NULL)
+		mdb_cursor_close(sc->c);
+	sc->c = NULL;
+}
+
+/* The big-endian integer at byte off of the key's tail. */
+static uint64_t
+scan_u64(const struct scan *sc, size_t off)
+{
+	return be_get((const unsigned char *)sc->k.mv_data + sc->prefix.n + off,
+	    8);
 }
 
 static uint64_t
@@ -139,7 +296,7 @@ meta_get_u64(struct stx *t, const char *name)
 	struct key k;
 	MDB_val v;
 
-	meta_key(&k, name);
+	key_make(&k, "M", name, strlen(name));
 	if (!get(t, ls(t)->meta, &k, &v, "meta") || v.mv_size != 8)
 		return 0;
 	return be_get(v.mv_data, 8);
@@ -151,7 +308,7 @@ meta_put_u64(struct stx *t, const char *name, uint64_t val)
 	unsigned char b[8];
 	struct key k;
 
-	meta_key(&k, name);
+	key_make(&k, "M", name, strlen(name));
 	be_put(b, val, 8);
 	put(t, ls(t)->meta, &k, b, 8, "meta");
 }
@@ -180,7 +337,6 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	char lockpath[4096];
 	struct lmdb_stx t;
-	MDB_envinfo info;
 	MDB_txn *txn = NULL;
 	struct key k;
 	MDB_val v;
@@ -218,7 +374,6 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	mdb_reader_check(s->env, &dead);
 	if (dead > 0)
 		log_info("store: cleared %d stale reader slots", dead);
-	mdb_env_info(s->env, &info);
 	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
 		goto fail;
@@ -254,7 +409,7 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	t.base.s = base;
 	t.base.rc = STORE_OK;
 	t.txn = txn;
-	meta_key(&k, "schema");
+	key_make(&k, "M", "schema", strlen("schema"));
 	if (get(&t.base, s->meta, &k, &v, "schema")) {
 		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
 			snprintf(why, whylen,
@@ -268,10 +423,14 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 		be_put(b, STORE_SCHEMA, 4);
 		put(&t.base, s->meta, &k, b, 4, "schema");
 	}
-	if (t.base.rc != STORE_OK || (mrc = mdb_txn_commit(txn)) != 0) {
-		txn = NULL;
-		snprintf(why, whylen, "store %s: %s", dir,
-		    t.base.rc ? base->err : mdb_strerror(mrc));
+	if (t.base.rc != STORE_OK) {
+		snprintf(why, whylen, "store %s: %s", dir, base->err);
+		goto fail;
+	}
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0) {
+		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
 		goto fail;
 	}
 	return 0;
@@ -450,10 +609,10 @@ inv_decode(const unsigned char *b, size_t n, struct inv *inv)
 static int
 lm_inv_get(struct stx *t, uint64_t id, struct inv *out)
 {
-	struct key k = { .n = 0 };
+	struct key k;
 	MDB_val v;
 
-	key_u64(&k, id);
+	key_make(&k, "L", id);
 	if (!get(t, ls(t)->inv, &k, &v, "invitation"))
 		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
 	if (!inv_decode(v.mv_data, v.mv_size, out)) {
@@ -464,41 +623,44 @@ lm_inv_get(struct stx *t, uint64_t id, struct inv *out)
 	return STORE_OK;
 }
 
+/* The key of a history: the two members in byte order, so that either
+ * way finds it. */
 static void
-hist_key(struct key *k, const char *a, size_t alen, const char *b, size_t blen)
+hist_key(struct key *k, const char *a, size_t alen, const char *b,
+    size_t blen, uint64_t id, bool with_id)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
+	const char *lo = a, *hi = b;
+	size_t lolen = alen, hilen = blen;
 
-	k->n = 0;
-	if (c < 0 || (c == 0 && alen < blen)) {
-		key_member(k, a, alen);
-		key_member(k, b, blen);
-	} else {
-		key_member(k, b, blen);
-		key_member(k, a, alen);
+	if (!(c < 0 || (c == 0 && alen < blen))) {
+		lo = b;
+		lolen = blen;
+		hi = a;
+		hilen = alen;
 	}
+	if (with_id)
+		key_make(k, "MML", lo, lolen, hi, hilen, id);
+	else
+		key_make(k, "MM", lo, lolen, hi, hilen);
 }
 
 static void
 lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
 {
 	unsigned char b[INV_HEAD + 2 * MEMBER_MAX_BYTES + NOTE_MAX_BYTES];
-	struct key k = { .n = 0 };
+	struct key k;
 	size_t n = inv_encode(inv, b);
 
-	key_u64(&k, inv->id);
+	key_make(&k, "L", inv->id);
 	put(t, ls(t)->inv, &k, b, n, "invitation");
 	if (old_state == ST_COUNT) {
-		k.n = 0;
-		key_member(&k, inv->from, inv->from_len);
-		key_u64(&k, inv->id);
+		key_make(&k, "ML", inv->from, inv->from_len, inv->id);
 		put(t, ls(t)->sent, &k, "", 0, "sent");
-		k.n = 0;
-		key_member(&k, inv->to, inv->to_len);
-		key_u64(&k, inv->id);
+		key_make(&k, "ML", inv->to, inv->to_len, inv->id);
 		put(t, ls(t)->recv, &k, "", 0, "received");
-		hist_key(&k, inv->from, inv->from_len, inv->to, inv->to_len);
-		key_u64(&k, inv->id);
+		hist_key(&k, inv->from, inv->from_len, inv->to, inv->to_len,
+		    inv->id, true);
 		put(t, ls(t)->hist, &k, "", 0, "history");
 		meta_add(t, count_name(inv->state), 1);
 	} else if (old_state != inv->state) {
@@ -507,44 +669,22 @@ lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	}
 }
 
-static bool
-has_prefix(const MDB_val *v, const struct key *prefix, size_t tail)
-{
-	return v->mv_size == prefix->n + tail &&
-	    memcmp(v->mv_data, prefix->b, prefix->n) == 0;
-}
-
 /* The ids under [member], newest first, below `before` (0: all). */
 static void
 scan_ids_back(struct stx *t, MDB_dbi dbi, const char *member, size_t len,
     uint64_t before, store_id_fn fn, void *ctx)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	int mrc;
+	struct scan sc = { .dbi = dbi, .tail = 8, .back = true,
+	    .what = "scan" };
+	struct key from;
 
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(tx(t), dbi, &c), "cursor"))
-		return;
-	key_member(&prefix, member, len);
-	k = prefix;
-	key_u64(&k, before ? before : UINT64_MAX);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
-	else if (mrc == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be_get((unsigned char *)kv.mv_data + prefix.n, 8)))
+	key_make(&sc.prefix, "M", member, len);
+	key_make(&from, "ML", member, len, before ? before : UINT64_MAX);
+	SCAN_EACH(&sc, t, &from) {
+		if (!fn(ctx, scan_u64(&sc, 0)))
 			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
 	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "scan");
-	mdb_cursor_close(c);
+	scan_end(&sc);
 }
 
 static void
@@ -559,53 +699,32 @@ static void
 lm_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, store_id_fn fn, void *ctx)
 {
-	struct key prefix;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	int mrc;
+	struct scan sc = { .dbi = ls(t)->hist, .tail = 8, .what = "scan" };
 
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->hist, &c), "cursor"))
-		return;
-	hist_key(&prefix, a, alen, b, blen);
-	kv = key_val(&prefix);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be_get((unsigned char *)kv.mv_data + prefix.n, 8)))
+	hist_key(&sc.prefix, a, alen, b, blen, 0, false);
+	SCAN_EACH(&sc, t, &sc.prefix) {
+		if (!fn(ctx, scan_u64(&sc, 0)))
 			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
 	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "scan");
-	mdb_cursor_close(c);
-}
-
-static void
-pair_key(struct key *k, const char *from, size_t flen, const char *to,
-    size_t tlen)
-{
-	k->n = 0;
-	key_member(k, from, flen);
-	key_member(k, to, tlen);
+	scan_end(&sc);
 }
 
 static void
 lm_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, struct pair *out)
 {
+	const unsigned char *p;
 	struct key k;
 	MDB_val v;
-	const unsigned char *p;
 
-	pair_key(&k, from, flen, to, tlen);
+	key_make(&k, "MM", from, flen, to, tlen);
 	if (!get(t, ls(t)->pair, &k, &v, "pair") || v.mv_size != 24)
 		return;
 	p = v.mv_data;
 	out->open_id = be_get(p, 8);
 	out->cooldown_until = (int64_t)be_get(p + 8, 8);
-	out->withdrawals = be_get(p + 16, 4);
-	out->attempts = be_get(p + 20, 4);
+	out->withdrawals = (uint32_t)be_get(p + 16, 4);
+	out->attempts = (uint32_t)be_get(p + 20, 4);
 }
 
 static void
@@ -615,7 +734,7 @@ lm_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
 	unsigned char b[24];
 	struct key k;
 
-	pair_key(&k, from, flen, to, tlen);
+	key_make(&k, "MM", from, flen, to, tlen);
 	be_put(b, pr->open_id, 8);
 	be_put(b + 8, (uint64_t)pr->cooldown_until, 8);
 	be_put(b + 16, pr->withdrawals, 4);
@@ -630,7 +749,7 @@ lm_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
 	struct key k;
 	MDB_val v;
 
-	pair_key(&k, a, alen, b, blen);
+	key_make(&k, "MM", a, alen, b, blen);
 	if (!get(t, ls(t)->conn, &k, &v, "connection") || v.mv_size != 8)
 		return 0;
 	return (int64_t)be_get(v.mv_data, 8);
@@ -640,15 +759,14 @@ static void
 lm_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since)
 {
+	bool existed = lm_conn_get(t, a, alen, b, blen) != 0;
 	unsigned char v[8];
 	struct key k;
 
-	bool existed = lm_conn_get(t, a, alen, b, blen) != 0;
-
 	be_put(v, (uint64_t)since, 8);
-	pair_key(&k, a, alen, b, blen);
+	key_make(&k, "MM", a, alen, b, blen);
 	put(t, ls(t)->conn, &k, v, 8, "connection");
-	pair_key(&k, b, blen, a, alen);
+	key_make(&k, "MM", b, blen, a, alen);
 	put(t, ls(t)->conn, &k, v, 8, "connection");
 	if (!existed)
 		meta_add(t, "count.connections", 1);
@@ -661,9 +779,9 @@ lm_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
 	struct key k;
 	bool gone;
 
-	pair_key(&k, a, alen, b, blen);
+	key_make(&k, "MM", a, alen, b, blen);
 	gone = del(t, ls(t)->conn, &k, "connection");
-	pair_key(&k, b, blen, a, alen);
+	key_make(&k, "MM", b, blen, a, alen);
 	del(t, ls(t)->conn, &k, "connection");
 	if (gone)
 		meta_add(t, "count.connections", -1);
@@ -673,46 +791,35 @@ static void
 lm_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
+	struct scan sc = { .dbi = ls(t)->conn, .what = "scan" };
+	struct key from;
 	const char *other;
 	size_t olen;
-	int mrc;
 
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->conn, &c), "cursor"))
-		return;
-	key_member(&prefix, member, len);
-	k = prefix;
+	key_make(&sc.prefix, "M", member, len);
 	if (after != NULL)
-		key_member(&k, after, after_len);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == 0 && after != NULL && kv.mv_size == k.n &&
-	    memcmp(kv.mv_data, k.b, k.n) == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-	while (mrc == 0 && kv.mv_size > prefix.n + 1 &&
-	    memcmp(kv.mv_data, prefix.b, prefix.n) == 0 && dv.mv_size == 8) {
-		other = (const char *)kv.mv_data + prefix.n;
-		olen = kv.mv_size - prefix.n - 1;
-		if (!fn(ctx, other, olen, (int64_t)be_get(dv.mv_data, 8)))
+		key_make(&from, "MM", member, len, after, after_len);
+	else
+		from = sc.prefix;
+	SCAN_EACH(&sc, t, &from) {
+		if (sc.k.mv_size < sc.prefix.n + 2 || sc.v.mv_size != 8)
 			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
+		/* Strictly after `after`. */
+		if (after != NULL && sc.k.mv_size == from.n &&
+		    memcmp(sc.k.mv_data, from.b, from.n) == 0)
+			continue;
+		other = (const char *)sc.k.mv_data + sc.prefix.n;
+		olen = sc.k.mv_size - sc.prefix.n - 1;
+		if (!fn(ctx, other, olen, (int64_t)be_get(sc.v.mv_data, 8)))
+			break;
 	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "scan");
-	mdb_cursor_close(c);
+	scan_end(&sc);
 }
 
 static void
 due_key(struct key *k, const struct due *d)
 {
-	k->n = 0;
-	key_u64(k, (uint64_t)d->at);
-	k->b[k->n++] = d->kind;
-	key_u64(k, d->id);
+	key_make(k, "LBL", (uint64_t)d->at, d->kind, d->id);
 }
 
 static void
@@ -741,26 +848,18 @@ lm_due_del(struct stx *t, const struct due *d)
 static bool
 lm_due_first(struct stx *t, struct due *out)
 {
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	const unsigned char *p;
-	int mrc;
-	bool found = false;
+	struct scan sc = { .dbi = ls(t)->due, .tail = 17,
+	    .what = "deadlines" };
+	struct key from = { .n = 0 };
+	bool found;
 
-	if (t->rc != STORE_OK)
-		return false;
-	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->due, &c), "cursor"))
-		return false;
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST);
-	if (mrc == 0 && kv.mv_size == 17) {
-		p = kv.mv_data;
-		out->at = (int64_t)be_get(p, 8);
-		out->kind = p[8];
-		out->id = be_get(p + 9, 8);
-		found = true;
-	} else if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "deadlines");
-	mdb_cursor_close(c);
+	found = scan_seek(&sc, t, &from);
+	if (found) {
+		out->at = (int64_t)scan_u64(&sc, 0);
+		out->kind = ((const unsigned char *)sc.k.mv_data)[8];
+		out->id = scan_u64(&sc, 9);
+	}
+	scan_end(&sc);
 	return found;
 }
 
@@ -776,12 +875,12 @@ lm_event_head(struct stx *t)
 static uint64_t
 lm_event_pruned(struct stx *t, const char *member, size_t mlen)
 {
-	struct key k = { .n = 0 };
+	struct key k;
 	MDB_val v;
 
 	if (member == NULL)
 		return meta_get_u64(t, "event.pruned");
-	key_member(&k, member, mlen);
+	key_make(&k, "M", member, mlen);
 	if (!get(t, ls(t)->mpruned, &k, &v, "pruned") || v.mv_size != 8)
 		return 0;
 	return be_get(v.mv_data, 8);
@@ -792,20 +891,18 @@ lm_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
     size_t mlen, bool notify, const char *data, size_t len)
 {
 	unsigned char *b = xmalloc(EV_HEAD + mlen + len);
-	struct key k = { .n = 0 };
+	struct key k;
 
 	b[0] = notify ? 1 : 0;
 	b[1] = (unsigned char)mlen;
 	be_put(b + 2, (uint64_t)at, 8);
 	memcpy(b + EV_HEAD, member, mlen);
 	memcpy(b + EV_HEAD + mlen, data, len);
-	key_u64(&k, seq);
+	key_make(&k, "L", seq);
 	put(t, ls(t)->ev, &k, b, EV_HEAD + mlen + len, "event");
 	free(b);
 	if (notify) {
-		k.n = 0;
-		key_member(&k, member, mlen);
-		key_u64(&k, seq);
+		key_make(&k, "ML", member, mlen, seq);
 		put(t, ls(t)->mev, &k, "", 0, "event index");
 	}
 	meta_put_u64(t, "event.head", seq);
@@ -829,101 +926,97 @@ event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
 	return true;
 }
 
+/* Every event after `after`, in order. */
+static void
+event_scan_all(struct stx *t, uint64_t after, store_event_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->ev, .what = "events" };
+	struct event_rec e;
+	struct key from;
+
+	key_make(&from, "L", after + 1);
+	SCAN_EACH(&sc, t, &from) {
+		if (!event_decode(&sc.k, &sc.v, &e)) {
+			stx_check(t, MDB_CORRUPTED, "event");
+			break;
+		}
+		if (!fn(ctx, &e))
+			break;
+	}
+	scan_end(&sc);
+}
+
+/* member's notifications after `after`, in order, through its index. */
+static void
+event_scan_member(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->mev, .tail = 8, .what = "events" };
+	struct event_rec e;
+	struct key from, k;
+	MDB_val kv, v;
+
+	key_make(&sc.prefix, "M", member, mlen);
+	key_make(&from, "ML", member, mlen, after + 1);
+	SCAN_EACH(&sc, t, &from) {
+		key_make(&k, "L", scan_u64(&sc, 0));
+		if (!get(t, ls(t)->ev, &k, &v, "event")) {
+			if (t->rc != STORE_OK)
+				break;
+			continue;
+		}
+		kv = key_val(&k);
+		if (!event_decode(&kv, &v, &e)) {
+			stx_check(t, MDB_CORRUPTED, "event");
+			break;
+		}
+		if (!fn(ctx, &e))
+			break;
+	}
+	scan_end(&sc);
+}
+
 static void
 lm_event_scan(struct stx *t, uint64_t after, const char *member,
     size_t mlen, store_event_fn fn, void *ctx)
 {
-	struct key prefix = { .n = 0 }, k = { .n = 0 };
-	struct event_rec e;
-	MDB_cursor *c, *ec = NULL;
-	MDB_val kv, dv, ekv, edv;
-	int mrc;
-
-	if (t->rc != STORE_OK || after == UINT64_MAX)
+	if (after == UINT64_MAX)
 		return;
-	if (member == NULL) {
-		if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->ev, &c), "cursor"))
-			return;
-		key_u64(&k, after + 1);
-		kv = key_val(&k);
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-		while (mrc == 0) {
-			if (!event_decode(&kv, &dv, &e)) {
-				stx_check(t, MDB_CORRUPTED, "event");
-				break;
-			}
-			if (!fn(ctx, &e))
-				break;
-			mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-		}
-	} else {
-		if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->mev, &c), "cursor"))
-			return;
-		if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->ev, &ec),
-		    "cursor")) {
-			mdb_cursor_close(c);
-			return;
-		}
-		key_member(&prefix, member, mlen);
-		k = prefix;
-		key_u64(&k, after + 1);
-		kv = key_val(&k);
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-		while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-			ekv.mv_size = 8;
-			ekv.mv_data = (unsigned char *)kv.mv_data + prefix.n;
-			if (mdb_cursor_get(ec, &ekv, &edv, MDB_SET_KEY) == 0) {
-				if (!event_decode(&ekv, &edv, &e)) {
-					stx_check(t, MDB_CORRUPTED, "event");
-					break;
-				}
-				if (!fn(ctx, &e))
-					break;
-			}
-			mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-		}
-		mdb_cursor_close(ec);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "events");
-	mdb_cursor_close(c);
+	if (member == NULL)
+		event_scan_all(t, after, fn, ctx);
+	else
+		event_scan_member(t, after, member, mlen, fn, ctx);
 }
 
 static size_t
 lm_event_prune(struct stx *t, int64_t before, size_t max)
 {
+	struct scan sc = { .dbi = ls(t)->ev, .what = "prune" };
+	struct key from = { .n = 0 }, k;
 	struct event_rec e;
-	struct key k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
+	unsigned char seqb[8];
 	uint64_t last = 0;
 	size_t n = 0;
-	int mrc;
 
-	if (t->rc != STORE_OK)
-		return 0;
-	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->ev, &c), "cursor"))
-		return 0;
-	while (n < max && (mrc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST)) == 0) {
-		if (!event_decode(&kv, &dv, &e) || e.at > before)
+	SCAN_EACH(&sc, t, &from) {
+		if (n >= max || !event_decode(&sc.k, &sc.v, &e) ||
+		    e.at > before)
 			break;
 		if (e.notify) {
-			unsigned char seqb[8];
-
-			k.n = 0;
-			key_member(&k, e.member, e.member_len);
-			be_put(seqb, e.seq, 8);
 			/* The member's cursors before this one expire. */
+			key_make(&k, "M", e.member, e.member_len);
+			be_put(seqb, e.seq, 8);
 			put(t, ls(t)->mpruned, &k, seqb, 8, "pruned");
-			key_u64(&k, e.seq);
+			key_make(&k, "ML", e.member, e.member_len, e.seq);
 			del(t, ls(t)->mev, &k, "event index");
 		}
 		last = e.seq;
-		if (stx_check(t, mdb_cursor_del(c, 0), "prune"))
+		/* The cursor moves on to the next event. */
+		if (stx_check(t, mdb_cursor_del(sc.c, 0), "prune"))
 			break;
 		n++;
 	}
-	mdb_cursor_close(c);
+	scan_end(&sc);
 	if (last > 0)
 		meta_put_u64(t, "event.pruned", last);
 	return n;
@@ -933,11 +1026,9 @@ static void
 lm_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
     int64_t at, uint64_t id, uint8_t value)
 {
-	struct key k = { .n = 0 };
+	struct key k;
 
-	key_member(&k, key, klen);
-	key_u64(&k, (uint64_t)at);
-	key_u64(&k, id);
+	key_make(&k, "MLL", key, klen, (uint64_t)at, id);
 	put(t, ls(t)->logs[log], &k, &value, 1, "log");
 }
 
@@ -945,31 +1036,21 @@ static uint64_t
 lm_log_count(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t since, uint64_t max, int64_t *oldest)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
+	struct scan sc = { .dbi = ls(t)->logs[log], .tail = 16,
+	    .what = "log" };
+	struct key from;
 	uint64_t n = 0;
-	int mrc;
 
-	*oldest = 0;
-	if (t->rc != STORE_OK)
-		return 0;
-	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->logs[log], &c), "cursor"))
-		return 0;
-	key_member(&prefix, key, klen);
-	k = prefix;
-	key_u64(&k, since < 0 ? 0 : (uint64_t)since + 1);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	while (n < max && mrc == 0 && has_prefix(&kv, &prefix, 16)) {
+	key_make(&sc.prefix, "M", key, klen);
+	key_make(&from, "ML", key, klen,
+	    since < 0 ? (uint64_t)0 : (uint64_t)since + 1);
+	SCAN_EACH(&sc, t, &from) {
+		if (n >= max)
+			break;
 		if (n++ == 0)
-			*oldest = (int64_t)be_get((unsigned char *)kv.mv_data +
-			    prefix.n, 8);
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
+			*oldest = (int64_t)scan_u64(&sc, 0);
 	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "log");
-	mdb_cursor_close(c);
+	scan_end(&sc);
 	return n;
 }
 
@@ -977,35 +1058,18 @@ static void
 lm_log_scan_back(struct stx *t, enum store_log log, const char *key,
     size_t klen, store_log_fn fn, void *ctx)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	const unsigned char *p;
-	int mrc;
+	struct scan sc = { .dbi = ls(t)->logs[log], .tail = 16, .back = true,
+	    .what = "log" };
+	struct key from;
 
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->logs[log], &c), "cursor"))
-		return;
-	key_member(&prefix, key, klen);
-	k = prefix;
-	key_u64(&k, UINT64_MAX);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
-	else if (mrc == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 16)) {
-		p = (unsigned char *)kv.mv_data + prefix.n;
-		if (!fn(ctx, (int64_t)be_get(p, 8), be_get(p + 8, 8),
-		    dv.mv_size > 0 ? *(unsigned char *)dv.mv_data : 0))
+	key_make(&sc.prefix, "M", key, klen);
+	key_make(&from, "ML", key, klen, (uint64_t)UINT64_MAX);
+	SCAN_EACH(&sc, t, &from) {
+		if (!fn(ctx, (int64_t)scan_u64(&sc, 0), scan_u64(&sc, 8),
+		    sc.v.mv_size > 0 ? *(unsigned char *)sc.v.mv_data : 0))
 			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
 	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "log");
-	mdb_cursor_close(c);
+	scan_end(&sc);
 }
 
 static bool
@@ -1015,7 +1079,7 @@ lm_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
 	struct key k;
 	MDB_val v;
 
-	pair_key(&k, a, alen, b, blen);
+	key_make(&k, "MM", a, alen, b, blen);
 	return get(t, ls(t)->flags[f], &k, &v, "flag");
 }
 
@@ -1025,7 +1089,7 @@ lm_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 {
 	struct key k;
 
-	pair_key(&k, a, alen, b, blen);
+	key_make(&k, "MM", a, alen, b, blen);
 	if (on)
 		put(t, ls(t)->flags[f], &k, "", 0, "flag");
 	else
@@ -1040,20 +1104,19 @@ static void
 lm_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out)
 {
-	struct key k = { .n = 0 };
 	const unsigned char *p;
+	struct key k;
 	MDB_val v;
 
-	key_member(&k, m, mlen);
-	if (!get(t, ls(t)->member, &k, &v, "member") || v.mv_size < MEMBER_HEAD)
+	key_make(&k, "M", m, mlen);
+	if (!get(t, ls(t)->member, &k, &v, "member") ||
+	    v.mv_size < MEMBER_HEAD)
 		return;
 	p = v.mv_data;
+	if (v.mv_size != MEMBER_HEAD + (size_t)p[1])
+		return;
 	out->invitations_from = p[0];
 	out->email_len = p[1];
-	if (v.mv_size != MEMBER_HEAD + out->email_len) {
-		memset(out, 0, sizeof *out);
-		return;
-	}
 	out->restricted_until = (int64_t)be_get(p + 2, 8);
 	out->open_sent = be_get(p + 10, 8);
 	out->restricted_at = (int64_t)be_get(p + 18, 8);
@@ -1066,7 +1129,7 @@ lm_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *r)
 {
 	unsigned char b[MEMBER_HEAD + EMAIL_MAX_BYTES];
-	struct key k = { .n = 0 };
+	struct key k;
 
 	b[0] = r->invitations_from;
 	b[1] = (unsigned char)r->email_len;
@@ -1074,17 +1137,17 @@ lm_member_put(struct stx *t, const char *m, size_t mlen,
 	be_put(b + 10, r->open_sent, 8);
 	be_put(b + 18, (uint64_t)r->restricted_at, 8);
 	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
-	key_member(&k, m, mlen);
+	key_make(&k, "M", m, mlen);
 	put(t, ls(t)->member, &k, b, MEMBER_HEAD + r->email_len, "member");
 }
 
 static int
 lm_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
 {
-	struct key k = { .n = 0 };
+	struct key k;
 	MDB_val v;
 
-	key_u64(&k, id);
+	key_make(&k, "L", id);
 	if (!get(t, ls(t)->plan, &k, &v, "plan"))
 		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
 	if (v.mv_size > cap) {
@@ -1100,19 +1163,18 @@ lm_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
 static void
 lm_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len)
 {
-	struct key k = { .n = 0 };
+	struct key k;
 
-	key_u64(&k, id);
+	key_make(&k, "L", id);
 	put(t, ls(t)->plan, &k, buf, len, "plan");
 }
 
 static void
 lm_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
 {
-	struct key k = { .n = 0 };
+	struct key k;
 
-	key_member(&k, m, mlen);
-	key_u64(&k, id);
+	key_make(&k, "ML", m, mlen, id);
 	put(t, ls(t)->mplan, &k, "", 0, "plan index");
 }
 
