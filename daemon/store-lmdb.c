@@ -926,46 +926,39 @@ event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
 	return true;
 }
 
-/* Every event after `after`, in order. */
+/* Every event after `after`, in order, or (member not NULL) member's
+ * notifications, through its index. */
 static void
-event_scan_all(struct stx *t, uint64_t after, store_event_fn fn, void *ctx)
-{
-	struct scan sc = { .dbi = ls(t)->ev, .what = "events" };
-	struct event_rec e;
-	struct key from;
-
-	key_make(&from, "L", after + 1);
-	SCAN_EACH(&sc, t, &from) {
-		if (!event_decode(&sc.k, &sc.v, &e)) {
-			stx_check(t, MDB_CORRUPTED, "event");
-			break;
-		}
-		if (!fn(ctx, &e))
-			break;
-	}
-	scan_end(&sc);
-}
-
-/* member's notifications after `after`, in order, through its index. */
-static void
-event_scan_member(struct stx *t, uint64_t after, const char *member,
+lm_event_scan(struct stx *t, uint64_t after, const char *member,
     size_t mlen, store_event_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->mev, .tail = 8, .what = "events" };
+	struct scan sc = { .dbi = ls(t)->ev, .what = "events" };
 	struct event_rec e;
 	struct key from, k;
 	MDB_val kv, v;
 
-	key_make(&sc.prefix, "M", member, mlen);
-	key_make(&from, "ML", member, mlen, after + 1);
+	if (after == UINT64_MAX)
+		return;
+	if (member == NULL)
+		key_make(&from, "L", after + 1);
+	else {
+		sc.dbi = ls(t)->mev;
+		sc.tail = 8;
+		key_make(&sc.prefix, "M", member, mlen);
+		key_make(&from, "ML", member, mlen, after + 1);
+	}
 	SCAN_EACH(&sc, t, &from) {
-		key_make(&k, "L", scan_u64(&sc, 0));
-		if (!get(t, ls(t)->ev, &k, &v, "event")) {
-			if (t->rc != STORE_OK)
-				break;
-			continue;
+		kv = sc.k;
+		v = sc.v;
+		if (member != NULL) {
+			key_make(&k, "L", scan_u64(&sc, 0));
+			kv = key_val(&k);
+			if (!get(t, ls(t)->ev, &k, &v, "event")) {
+				if (t->rc != STORE_OK)
+					break;
+				continue;
+			}
 		}
-		kv = key_val(&k);
 		if (!event_decode(&kv, &v, &e)) {
 			stx_check(t, MDB_CORRUPTED, "event");
 			break;
@@ -974,18 +967,6 @@ event_scan_member(struct stx *t, uint64_t after, const char *member,
 			break;
 	}
 	scan_end(&sc);
-}
-
-static void
-lm_event_scan(struct stx *t, uint64_t after, const char *member,
-    size_t mlen, store_event_fn fn, void *ctx)
-{
-	if (after == UINT64_MAX)
-		return;
-	if (member == NULL)
-		event_scan_all(t, after, fn, ctx);
-	else
-		event_scan_member(t, after, member, mlen, fn, ctx);
 }
 
 static size_t
