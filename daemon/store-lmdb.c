@@ -169,19 +169,22 @@ put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
 	stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what);
 }
 
+/* Whether a call that looks a key up found it (mrc 0); a failure other
+ * than not finding it is recorded. */
+static bool
+found(struct stx *t, int mrc, const char *what)
+{
+	return mrc != MDB_NOTFOUND && !stx_check(t, mrc, what);
+}
+
 /* Deletes key; false when it was not there. */
 static bool
 del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
 {
 	MDB_val kv = key_val(k);
-	int mrc;
 
-	if (t->rc != STORE_OK)
-		return false;
-	mrc = mdb_del(tx(t), dbi, &kv, NULL);
-	if (mrc == MDB_NOTFOUND)
-		return false;
-	return !stx_check(t, mrc, what);
+	return t->rc == STORE_OK &&
+	    found(t, mdb_del(tx(t), dbi, &kv, NULL), what);
 }
 
 /* Reads key into *out; false when absent or on error. */
@@ -190,14 +193,20 @@ get(struct stx *t, MDB_dbi dbi, const struct key *k, MDB_val *out,
     const char *what)
 {
 	MDB_val kv = key_val(k);
-	int mrc;
 
-	if (t->rc != STORE_OK)
-		return false;
-	mrc = mdb_get(tx(t), dbi, &kv, out);
-	if (mrc == MDB_NOTFOUND)
-		return false;
-	return !stx_check(t, mrc, what);
+	return t->rc == STORE_OK && found(t, mdb_get(tx(t), dbi, &kv, out),
+	    what);
+}
+
+/* A value that is one 64-bit integer; 0 when absent. */
+static uint64_t
+get_u64(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
+{
+	MDB_val v;
+
+	if (!get(t, dbi, k, &v, what) || v.mv_size != 8)
+		return 0;
+	return be_get(v.mv_data, 8);
 }
 
 /* The prefix scan (after Knot DNS's knot_lmdb_find_prefix and
@@ -294,12 +303,9 @@ static uint64_t
 meta_get_u64(struct stx *t, const char *name)
 {
 	struct key k;
-	MDB_val v;
 
 	key_make(&k, "M", name, strlen(name));
-	if (!get(t, ls(t)->meta, &k, &v, "meta") || v.mv_size != 8)
-		return 0;
-	return be_get(v.mv_data, 8);
+	return get_u64(t, ls(t)->meta, &k, "meta");
 }
 
 static void
@@ -747,12 +753,9 @@ lm_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
 	struct key k;
-	MDB_val v;
 
 	key_make(&k, "MM", a, alen, b, blen);
-	if (!get(t, ls(t)->conn, &k, &v, "connection") || v.mv_size != 8)
-		return 0;
-	return (int64_t)be_get(v.mv_data, 8);
+	return (int64_t)get_u64(t, ls(t)->conn, &k, "connection");
 }
 
 static void
@@ -876,14 +879,11 @@ static uint64_t
 lm_event_pruned(struct stx *t, const char *member, size_t mlen)
 {
 	struct key k;
-	MDB_val v;
 
 	if (member == NULL)
 		return meta_get_u64(t, "event.pruned");
 	key_make(&k, "M", member, mlen);
-	if (!get(t, ls(t)->mpruned, &k, &v, "pruned") || v.mv_size != 8)
-		return 0;
-	return be_get(v.mv_data, 8);
+	return get_u64(t, ls(t)->mpruned, &k, "pruned");
 }
 
 static void

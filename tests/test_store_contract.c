@@ -145,6 +145,16 @@ test_persistence(struct store **sp)
 	store_abort(t);
 }
 
+/* Rewrites carol's invitation id to `to` in another state. */
+static void
+put_state(struct stx *t, uint64_t id, const char *to, int state, int old)
+{
+	struct inv v = mkinv(id, "carol", to, 5000);
+
+	v.state = (uint8_t)state;
+	store_inv_put(t, &v, old);
+}
+
 /* Whether the state counters are c0's moved by the given steps, in the
  * order of enum inv_state (pending, accepted, ignored, withdrawn,
  * expired). */
@@ -211,18 +221,12 @@ test_invitations(struct store *s)
 	ok(moved(t, &c0, 2, 0, 1, 0, 0), "new invitations are counted by state");
 	store_member_get(t, "carol", 5, &m);
 	is_int(m.open_sent, 3, "and as the sender's open ones");
-	v = mkinv(11, "carol", "erin", 5001);
-	v.state = ST_ACCEPTED;
-	store_inv_put(t, &v, ST_PENDING);
-	v = mkinv(10, "carol", "dave", 5000);
-	v.state = ST_EXPIRED;
-	store_inv_put(t, &v, ST_IGNORED);
+	put_state(t, 11, "erin", ST_ACCEPTED, ST_PENDING);
+	put_state(t, 10, "dave", ST_EXPIRED, ST_IGNORED);
 	ok(moved(t, &c0, 1, 1, 0, 0, 1), "the counters follow changes of state");
 	store_member_get(t, "carol", 5, &m);
 	is_int(m.open_sent, 1, "so does open_sent");
-	v = mkinv(12, "carol", "fred", 5002);
-	v.state = ST_IGNORED;
-	store_inv_put(t, &v, ST_PENDING);
+	put_state(t, 12, "fred", ST_IGNORED, ST_PENDING);
 	store_member_get(t, "carol", 5, &m);
 	is_int(m.open_sent, 1, "pending to ignored stays open");
 	is_int(store_commit(t), STORE_OK, "commit");
