@@ -3,8 +3,9 @@
  * through the functions below, never the backend that keeps them. A backend
  * is a table of functions (struct store_ops, at the end of this file) in a
  * file of its own: today LMDB, daemon/store-lmdb.c. The functions below
- * dispatch to it (daemon/store.c), so a second backend is one more file and
- * one more line in store_backends, and the daemon does not change.
+ * dispatch to it (daemon/store.c), so a second backend is one more file,
+ * its table declared at the end of this file and listed in store_backends,
+ * and the daemon does not change.
  *
  * The contract every backend keeps (tests/test_store_contract.c checks it
  * of each one in store_backends):
