@@ -34,8 +34,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 
 COMMON_SRC = common/util.c proto/proto.c proto/vocab.c
-DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/events.c \
-                 daemon/clock.c daemon/inv.c daemon/member.c \
+DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c \
+                 daemon/events.c daemon/clock.c daemon/inv.c daemon/member.c \
                  daemon/invite.c daemon/plan.c \
                  daemon/timers.c daemon/methods.c daemon/server.c \
                  daemon/systemd.c

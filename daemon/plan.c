@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/be.h"
 #include "../common/util.h"
 #include "events.h"
 #include "invite.h"
@@ -16,38 +17,24 @@ plan_encode(const struct plan *pl, unsigned char *b)
 {
 	unsigned char *p = b;
 	uint32_t i;
-	int k;
 
-#define PUT(v, n) do { for (k = (n) - 1; k >= 0; k--) \
-	*p++ = (unsigned char)((uint64_t)(v) >> (8 * k)); } while (0)
-	PUT(1, 1);		/* record version */
-	PUT(pl->state, 1);
-	PUT(pl->max_priority, 1);
-	PUT(pl->member_len, 1);
-	PUT(pl->per_day, 4);
-	PUT(pl->total, 4);
-	PUT(pl->done, 4);
-	PUT(pl->skipped, 4);
-	PUT(pl->created_at, 8);
-	PUT(pl->next_at, 8);
-	PUT(pl->older_than, 8);
-	PUT(pl->id, 8);
+	be_put_next(&p, 1, 1);		/* record version */
+	be_put_next(&p, pl->state, 1);
+	be_put_next(&p, pl->max_priority, 1);
+	be_put_next(&p, pl->member_len, 1);
+	be_put_next(&p, pl->per_day, 4);
+	be_put_next(&p, pl->total, 4);
+	be_put_next(&p, pl->done, 4);
+	be_put_next(&p, pl->skipped, 4);
+	be_put_next(&p, (uint64_t)pl->created_at, 8);
+	be_put_next(&p, (uint64_t)pl->next_at, 8);
+	be_put_next(&p, pl->older_than, 8);
+	be_put_next(&p, pl->id, 8);
 	memcpy(p, pl->member, pl->member_len);
 	p += pl->member_len;
 	for (i = 0; i < pl->total; i++)
-		PUT(pl->ids[i], 8);
-#undef PUT
+		be_put_next(&p, pl->ids[i], 8);
 	return (size_t)(p - b);
-}
-
-static uint64_t
-get_be(const unsigned char **p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = (v << 8) | *(*p)++;
-	return v;
 }
 
 static bool
@@ -59,17 +46,17 @@ plan_decode(const unsigned char *b, size_t n, struct plan *pl)
 	if (n < PLAN_HEAD || b[0] != 1)
 		return false;
 	p++;
-	pl->state = (uint8_t)get_be(&p, 1);
-	pl->max_priority = (uint8_t)get_be(&p, 1);
-	pl->member_len = (size_t)get_be(&p, 1);
-	pl->per_day = (uint32_t)get_be(&p, 4);
-	pl->total = (uint32_t)get_be(&p, 4);
-	pl->done = (uint32_t)get_be(&p, 4);
-	pl->skipped = (uint32_t)get_be(&p, 4);
-	pl->created_at = (int64_t)get_be(&p, 8);
-	pl->next_at = (int64_t)get_be(&p, 8);
-	pl->older_than = get_be(&p, 8);
-	pl->id = get_be(&p, 8);
+	pl->state = (uint8_t)be_get_next(&p, 1);
+	pl->max_priority = (uint8_t)be_get_next(&p, 1);
+	pl->member_len = (size_t)be_get_next(&p, 1);
+	pl->per_day = (uint32_t)be_get_next(&p, 4);
+	pl->total = (uint32_t)be_get_next(&p, 4);
+	pl->done = (uint32_t)be_get_next(&p, 4);
+	pl->skipped = (uint32_t)be_get_next(&p, 4);
+	pl->created_at = (int64_t)be_get_next(&p, 8);
+	pl->next_at = (int64_t)be_get_next(&p, 8);
+	pl->older_than = be_get_next(&p, 8);
+	pl->id = be_get_next(&p, 8);
 	if (pl->member_len > MEMBER_MAX_BYTES || pl->total > PLAN_MAX_IDS ||
 	    n != PLAN_HEAD + pl->member_len + 8 * (size_t)pl->total)
 		return false;
@@ -77,7 +64,7 @@ plan_decode(const unsigned char *b, size_t n, struct plan *pl)
 	pl->member[pl->member_len] = '\0';
 	p += pl->member_len;
 	for (i = 0; i < pl->total; i++)
-		pl->ids[i] = get_be(&p, 8);
+		pl->ids[i] = be_get_next(&p, 8);
 	return true;
 }
 

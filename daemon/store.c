@@ -1,319 +1,61 @@
-/* daemon/store.c: see store.h. Keys are built by one helper (struct key):
- * integers big-endian, member ids followed by a NUL byte (ids hold no
- * control characters), so byte order is the order we scan in. */
+/* daemon/store.c: see store.h. The functions the daemon calls, each a
+ * dispatch to the backend's table, and what every backend shares: who
+ * owns a store and a transaction, the sticky error, what a missing record
+ * or a failed transaction reads as, and the count of a member's open
+ * invitations. */
 #include "store.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <lmdb.h>
-
-#define STORE_MAP_INITIAL (8ULL << 20)
-
-struct store {
-	MDB_env *env;
-	int lockfd;
-	uint64_t map_max;
-	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev, mpruned;
-	MDB_dbi logs[LOG_COUNT], flags[2], member, plan, mplan;
-	char err[256];
+const struct store_ops *const store_backends[] = {
+	&store_lmdb,
+	NULL
 };
 
-struct stx {
-	struct store *s;
-	MDB_txn *txn;
-	int rc;			/* sticky enum store_rc */
-};
+#define OPS(t) ((t)->s->ops)
 
-struct key {
-	unsigned char b[2 * (MEMBER_MAX_BYTES + 1) + 32];
-	size_t n;
-};
-
-static void
-key_u64(struct key *k, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		k->b[k->n++] = (unsigned char)(v >> (i * 8));
-}
-
-static void
-key_member(struct key *k, const char *s, size_t len)
-{
-	memcpy(k->b + k->n, s, len);
-	k->n += len;
-	k->b[k->n++] = '\0';
-}
-
-static uint64_t
-be64_get(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void
-be64_put(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		*p++ = (unsigned char)(v >> (i * 8));
-}
-
-static uint32_t
-be32_get(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-be32_put(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static MDB_val
-key_val(struct key *k)
-{
-	MDB_val v = { k->n, k->b };
-
-	return v;
-}
-
-/* Records the first failure of a transaction. Returns true on failure. */
+/* The check stated once: an operation runs only on a transaction with no
+ * error so far; otherwise the call is a no-op. */
 static bool
-stx_check(struct stx *t, int mrc, const char *what)
+live(const struct stx *t)
 {
-	if (mrc == 0)
-		return false;
-	if (t->rc != STORE_OK)
-		return true;
-	if (mrc == MDB_MAP_FULL || mrc == MDB_TXN_FULL) {
-		t->rc = STORE_MAP_FULL;
-		snprintf(t->s->err, sizeof t->s->err, "%s: %s", what,
-		    mdb_strerror(mrc));
-	} else {
-		t->rc = STORE_FAILED;
-		snprintf(t->s->err, sizeof t->s->err, "%s: %s", what,
-		    mdb_strerror(mrc));
-	}
-	return true;
+	return t->rc == STORE_OK;
 }
 
-static void
-put(struct stx *t, MDB_dbi dbi, struct key *k, const void *data, size_t len,
-    const char *what)
+void
+store_fail(struct stx *t, int rc, const char *fmt, ...)
 {
-	MDB_val kv = key_val(k), dv = { len, (void *)data };
+	va_list ap;
 
-	if (t->rc != STORE_OK)
+	if (!live(t))
 		return;
-	stx_check(t, mdb_put(t->txn, dbi, &kv, &dv, 0), what);
+	t->rc = rc;
+	va_start(ap, fmt);
+	vsnprintf(t->s->err, sizeof t->s->err, fmt, ap);
+	va_end(ap);
 }
 
-/* Deletes key; false when it was not there. */
-static bool
-del(struct stx *t, MDB_dbi dbi, struct key *k, const char *what)
+struct store *
+store_open_backend(const struct store_ops *ops, const char *where,
+    uint64_t map_max, char *why, size_t whylen)
 {
-	MDB_val kv = key_val(k);
-	int mrc;
+	struct store *s = xcalloc(1, ops->store_size);
 
-	if (t->rc != STORE_OK)
-		return false;
-	mrc = mdb_del(t->txn, dbi, &kv, NULL);
-	if (mrc == MDB_NOTFOUND)
-		return false;
-	return !stx_check(t, mrc, what);
-}
-
-/* Reads key into *out; false when absent or on error. */
-static bool
-get(struct stx *t, MDB_dbi dbi, struct key *k, MDB_val *out, const char *what)
-{
-	MDB_val kv = key_val(k);
-	int mrc;
-
-	if (t->rc != STORE_OK)
-		return false;
-	mrc = mdb_get(t->txn, dbi, &kv, out);
-	if (mrc == MDB_NOTFOUND)
-		return false;
-	return !stx_check(t, mrc, what);
-}
-
-static void
-meta_key(struct key *k, const char *name)
-{
-	k->n = 0;
-	key_member(k, name, strlen(name));
-}
-
-static uint64_t
-meta_get_u64(struct stx *t, const char *name)
-{
-	struct key k;
-	MDB_val v;
-
-	meta_key(&k, name);
-	if (!get(t, t->s->meta, &k, &v, "meta") || v.mv_size != 8)
-		return 0;
-	return be64_get(v.mv_data);
-}
-
-static void
-meta_put_u64(struct stx *t, const char *name, uint64_t val)
-{
-	unsigned char b[8];
-	struct key k;
-
-	meta_key(&k, name);
-	be64_put(b, val);
-	put(t, t->s->meta, &k, b, 8, "meta");
-}
-
-static void
-meta_add(struct stx *t, const char *name, int64_t delta)
-{
-	meta_put_u64(t, name, meta_get_u64(t, name) + (uint64_t)delta);
-}
-
-static const char *
-count_name(int state)
-{
-	static const char *const names[ST_COUNT] = {
-		"count.pending", "count.accepted", "count.ignored",
-		"count.withdrawn", "count.expired"
-	};
-
-	return names[state];
+	s->ops = ops;
+	if (ops->open(s, where, map_max, why, whylen) == -1) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 struct store *
 store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 {
-	struct store *s = xcalloc(1, sizeof *s);
-	char lockpath[4096];
-	struct stx t;
-	MDB_envinfo info;
-	MDB_txn *txn = NULL;
-	struct key k;
-	MDB_val v;
-	int mrc, dead = 0;
-	unsigned char b[8];
-
-	s->lockfd = -1;
-	s->map_max = map_max;
-	if (path_mkdir_p(dir, 0700) == -1) {
-		snprintf(why, whylen, "cannot create store directory %s: %s",
-		    dir, strerror(errno));
-		goto fail;
-	}
-	snprintf(lockpath, sizeof lockpath, "%s/connreqd.lock", dir);
-	s->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lockfd == -1) {
-		snprintf(why, whylen, "cannot open %s: %s", lockpath,
-		    strerror(errno));
-		goto fail;
-	}
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
-		snprintf(why, whylen,
-		    "the store %s is in use by another connreqd", dir);
-		goto fail;
-	}
-	if ((mrc = mdb_env_create(&s->env)) != 0 ||
-	    (mrc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
-	    (mrc = mdb_env_set_mapsize(s->env,
-	    map_max < STORE_MAP_INITIAL ? map_max : STORE_MAP_INITIAL)) != 0 ||
-	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
-		snprintf(why, whylen, "cannot open store %s: %s", dir,
-		    mdb_strerror(mrc));
-		goto fail;
-	}
-	mdb_reader_check(s->env, &dead);
-	if (dead > 0)
-		log_info("store: cleared %d stale reader slots", dead);
-	mdb_env_info(s->env, &info);
-	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
-		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
-		goto fail;
-	}
-#define OPEN_DB(field, name) \
-	if ((mrc = mdb_dbi_open(txn, name, MDB_CREATE, &s->field)) != 0) { \
-		snprintf(why, whylen, "store %s: database %s: %s", dir, name, \
-		    mdb_strerror(mrc)); \
-		goto fail; \
-	}
-	OPEN_DB(meta, "meta");
-	OPEN_DB(inv, "invitations");
-	OPEN_DB(sent, "sent");
-	OPEN_DB(recv, "received");
-	OPEN_DB(hist, "history");
-	OPEN_DB(pair, "pairs");
-	OPEN_DB(conn, "connections");
-	OPEN_DB(due, "deadlines");
-	OPEN_DB(ev, "events");
-	OPEN_DB(mev, "member_events");
-	OPEN_DB(mpruned, "member_pruned");
-	OPEN_DB(logs[LOG_SENDS], "log_sends");
-	OPEN_DB(logs[LOG_WITHDRAWALS], "log_withdrawals");
-	OPEN_DB(logs[LOG_DECISIONS], "log_decisions");
-	OPEN_DB(logs[LOG_REPORTS], "log_reports");
-	OPEN_DB(logs[LOG_NOTES], "log_notes");
-	OPEN_DB(flags[FLAG_BLOCK], "blocks");
-	OPEN_DB(flags[FLAG_NOGO], "nogo");
-	OPEN_DB(member, "members");
-	OPEN_DB(plan, "plans");
-	OPEN_DB(mplan, "member_plans");
-#undef OPEN_DB
-	t.s = s;
-	t.txn = txn;
-	t.rc = STORE_OK;
-	meta_key(&k, "schema");
-	if (get(&t, s->meta, &k, &v, "schema")) {
-		if (v.mv_size != 4 || be32_get(v.mv_data) != STORE_SCHEMA) {
-			snprintf(why, whylen,
-			    "store %s has schema version %u; this connreqd reads version %d",
-			    dir, v.mv_size == 4 ? be32_get(v.mv_data) : 0,
-			    STORE_SCHEMA);
-			goto fail;
-		}
-	} else {
-		be32_put(b, STORE_SCHEMA);
-		put(&t, s->meta, &k, b, 4, "schema");
-	}
-	if (t.rc != STORE_OK || (mrc = mdb_txn_commit(txn)) != 0) {
-		txn = NULL;
-		snprintf(why, whylen, "store %s: %s", dir, t.rc ? s->err :
-		    mdb_strerror(mrc));
-		goto fail;
-	}
-	return s;
-fail:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (s->env != NULL)
-		mdb_env_close(s->env);
-	if (s->lockfd != -1)
-		close(s->lockfd);
-	free(s);
-	return NULL;
+	return store_open_backend(store_backends[0], dir, map_max, why, whylen);
 }
 
 void
@@ -321,8 +63,7 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	mdb_env_close(s->env);
-	close(s->lockfd);
+	s->ops->close(s);
 	free(s);
 }
 
@@ -332,71 +73,55 @@ store_strerror(struct store *s)
 	return s->err;
 }
 
-uint64_t
-store_map_size(struct store *s)
-{
-	MDB_envinfo info;
-
-	mdb_env_info(s->env, &info);
-	return info.me_mapsize;
-}
-
 int
 store_grow(struct store *s)
 {
-	uint64_t cur = store_map_size(s), next;
+	return s->ops->grow(s);
+}
 
-	if (cur >= s->map_max)
-		return -1;
-	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
-	if (mdb_env_set_mapsize(s->env, next) != 0)
-		return -1;
-	log_info("store: map grown to %llu bytes", (unsigned long long)next);
-	return 0;
+uint64_t
+store_map_size(struct store *s)
+{
+	return s->ops->map_size(s);
+}
+
+static struct stx *
+stx_begin(struct store *s, struct stx *parent, bool read_only)
+{
+	struct stx *t = xcalloc(1, s->ops->stx_size);
+
+	t->s = s;
+	t->parent = parent;
+	t->read_only = read_only;
+	if (parent != NULL && !live(parent))
+		t->rc = parent->rc;
+	else
+		s->ops->begin(t);
+	return t;
 }
 
 struct stx *
 store_begin(struct store *s, struct stx *parent)
 {
-	struct stx *t = xcalloc(1, sizeof *t);
-	int mrc;
-
-	t->s = s;
-	mrc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, 0, &t->txn);
-	if (mrc != 0) {
-		t->txn = NULL;
-		stx_check(t, mrc, "begin");
-	}
-	return t;
+	return stx_begin(s, parent, false);
 }
 
 struct stx *
 store_begin_read(struct store *s)
 {
-	struct stx *t = xcalloc(1, sizeof *t);
-	int mrc;
-
-	t->s = s;
-	mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
-	if (mrc != 0) {
-		t->txn = NULL;
-		stx_check(t, mrc, "begin");
-	}
-	return t;
+	return stx_begin(s, NULL, true);
 }
 
 int
 store_commit(struct stx *t)
 {
-	int rc = t->rc;
+	int rc;
 
-	if (t->txn != NULL) {
-		if (rc == STORE_OK) {
-			if (stx_check(t, mdb_txn_commit(t->txn), "commit"))
-				rc = t->rc;
-		} else
-			mdb_txn_abort(t->txn);
-	}
+	if (live(t))
+		OPS(t)->commit(t);
+	else
+		OPS(t)->abort(t);
+	rc = t->rc;
 	free(t);
 	return rc;
 }
@@ -404,8 +129,7 @@ store_commit(struct stx *t)
 void
 store_abort(struct stx *t)
 {
-	if (t->txn != NULL)
-		mdb_txn_abort(t->txn);
+	OPS(t)->abort(t);
 	free(t);
 }
 
@@ -418,791 +142,255 @@ store_error(const struct stx *t)
 uint64_t
 store_next_id(struct stx *t)
 {
-	uint64_t id = meta_get_u64(t, "next_id") + 1;
-
-	meta_put_u64(t, "next_id", id);
-	return id;
+	return live(t) ? OPS(t)->next_id(t) : 0;
 }
 
 int64_t
 store_get_vclock(struct stx *t)
 {
-	return (int64_t)meta_get_u64(t, "vclock");
+	return live(t) ? OPS(t)->get_vclock(t) : 0;
 }
 
 void
 store_set_vclock(struct stx *t, int64_t now)
 {
-	meta_put_u64(t, "vclock", (uint64_t)now);
+	if (live(t))
+		OPS(t)->set_vclock(t, now);
 }
 
 void
 store_counts(struct stx *t, struct store_counts *c)
 {
-	int i;
-
-	for (i = 0; i < ST_COUNT; i++)
-		c->state[i] = meta_get_u64(t, count_name(i));
-	c->connections = meta_get_u64(t, "count.connections");
-	c->deadlines = meta_get_u64(t, "count.deadlines");
-}
-
-/* Invitation records: a fixed header, then from, to and note. */
-#define INV_HEAD 68
-
-static size_t
-inv_encode(const struct inv *inv, unsigned char *b)
-{
-	unsigned char *p = b;
-
-	*p++ = 1;		/* record version */
-	*p++ = inv->state;
-	*p++ = inv->priority;
-	*p++ = (unsigned char)inv->from_len;
-	*p++ = (unsigned char)inv->to_len;
-	*p++ = (unsigned char)((inv->ignored ? 1 : 0) |
-	    (inv->reported ? 2 : 0));	/* flags */
-	*p++ = (unsigned char)(inv->note_len >> 8);
-	*p++ = (unsigned char)inv->note_len;
-	be32_put(p, inv->attempt); p += 4;
-	be64_put(p, inv->id); p += 8;
-	be64_put(p, (uint64_t)inv->created_at); p += 8;
-	be64_put(p, (uint64_t)inv->updated_at); p += 8;
-	be64_put(p, (uint64_t)inv->expires_at); p += 8;
-	be64_put(p, (uint64_t)inv->stale_at); p += 8;
-	be64_put(p, (uint64_t)inv->reminded_at); p += 8;
-	be64_put(p, inv->resend_of); p += 8;
-	memcpy(p, inv->from, inv->from_len); p += inv->from_len;
-	memcpy(p, inv->to, inv->to_len); p += inv->to_len;
-	memcpy(p, inv->note, inv->note_len); p += inv->note_len;
-	return (size_t)(p - b);
-}
-
-static bool
-inv_decode(const unsigned char *b, size_t n, struct inv *inv)
-{
-	const unsigned char *p = b;
-
-	if (n < INV_HEAD || b[0] != 1)
-		return false;
-	memset(inv, 0, offsetof(struct inv, from));
-	inv->state = b[1];
-	inv->priority = b[2];
-	inv->from_len = b[3];
-	inv->to_len = b[4];
-	inv->ignored = (b[5] & 1) != 0;
-	inv->reported = (b[5] & 2) != 0;
-	inv->note_len = (size_t)b[6] << 8 | b[7];
-	if (inv->state >= ST_COUNT || inv->priority >= PRIO_COUNT ||
-	    inv->from_len > MEMBER_MAX_BYTES || inv->to_len > MEMBER_MAX_BYTES ||
-	    inv->note_len > NOTE_MAX_BYTES ||
-	    n != INV_HEAD + inv->from_len + inv->to_len + inv->note_len)
-		return false;
-	p = b + 8;
-	inv->attempt = be32_get(p); p += 4;
-	inv->id = be64_get(p); p += 8;
-	inv->created_at = (int64_t)be64_get(p); p += 8;
-	inv->updated_at = (int64_t)be64_get(p); p += 8;
-	inv->expires_at = (int64_t)be64_get(p); p += 8;
-	inv->stale_at = (int64_t)be64_get(p); p += 8;
-	inv->reminded_at = (int64_t)be64_get(p); p += 8;
-	inv->resend_of = be64_get(p); p += 8;
-	memcpy(inv->from, p, inv->from_len); p += inv->from_len;
-	inv->from[inv->from_len] = '\0';
-	memcpy(inv->to, p, inv->to_len); p += inv->to_len;
-	inv->to[inv->to_len] = '\0';
-	memcpy(inv->note, p, inv->note_len);
-	inv->note[inv->note_len] = '\0';
-	return true;
+	memset(c, 0, sizeof *c);
+	if (live(t))
+		OPS(t)->counts(t, c);
 }
 
 int
 store_inv_get(struct stx *t, uint64_t id, struct inv *out)
 {
-	struct key k = { .n = 0 };
-	MDB_val v;
-
-	key_u64(&k, id);
-	if (!get(t, t->s->inv, &k, &v, "invitation"))
-		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
-	if (!inv_decode(v.mv_data, v.mv_size, out)) {
-		t->rc = STORE_FAILED;
-		snprintf(t->s->err, sizeof t->s->err,
-		    "invitation %llu: corrupt record", (unsigned long long)id);
-		return STORE_FAILED;
-	}
-	return STORE_OK;
-}
-
-static void
-hist_key(struct key *k, const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	k->n = 0;
-	if (c < 0 || (c == 0 && alen < blen)) {
-		key_member(k, a, alen);
-		key_member(k, b, blen);
-	} else {
-		key_member(k, b, blen);
-		key_member(k, a, alen);
-	}
+	return live(t) ? OPS(t)->inv_get(t, id, out) : t->rc;
 }
 
 void
 store_inv_put(struct stx *t, const struct inv *inv, int old_state)
 {
-	unsigned char b[INV_HEAD + 2 * MEMBER_MAX_BYTES + NOTE_MAX_BYTES];
-	struct key k = { .n = 0 };
-	size_t n = inv_encode(inv, b);
+	bool was_open = old_state != ST_COUNT && rules_open(old_state);
+	struct member_rec m;
 
-	key_u64(&k, inv->id);
-	put(t, t->s->inv, &k, b, n, "invitation");
-	if ((old_state != ST_COUNT && rules_open(old_state)) !=
-	    rules_open(inv->state)) {
-		struct member_rec m;
-
-		store_member_get(t, inv->from, inv->from_len, &m);
-		if (rules_open(inv->state))
-			m.open_sent++;
-		else if (m.open_sent > 0)
-			m.open_sent--;
-		store_member_put(t, inv->from, inv->from_len, &m);
-	}
-	if (old_state == ST_COUNT) {
-		k.n = 0;
-		key_member(&k, inv->from, inv->from_len);
-		key_u64(&k, inv->id);
-		put(t, t->s->sent, &k, "", 0, "sent");
-		k.n = 0;
-		key_member(&k, inv->to, inv->to_len);
-		key_u64(&k, inv->id);
-		put(t, t->s->recv, &k, "", 0, "received");
-		hist_key(&k, inv->from, inv->from_len, inv->to, inv->to_len);
-		key_u64(&k, inv->id);
-		put(t, t->s->hist, &k, "", 0, "history");
-		meta_add(t, count_name(inv->state), 1);
-	} else if (old_state != inv->state) {
-		meta_add(t, count_name(old_state), -1);
-		meta_add(t, count_name(inv->state), 1);
-	}
-}
-
-static bool
-has_prefix(const MDB_val *v, const struct key *prefix, size_t tail)
-{
-	return v->mv_size == prefix->n + tail &&
-	    memcmp(v->mv_data, prefix->b, prefix->n) == 0;
-}
-
-/* The ids under [member], newest first, below `before` (0: all). */
-static void
-scan_ids_back(struct stx *t, MDB_dbi dbi, const char *member, size_t len,
-    uint64_t before, store_id_fn fn, void *ctx)
-{
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	int mrc;
-
-	if (t->rc != STORE_OK)
+	if (!live(t))
 		return;
-	if (stx_check(t, mdb_cursor_open(t->txn, dbi, &c), "cursor"))
+	OPS(t)->inv_put(t, inv, old_state);
+	if (was_open == rules_open(inv->state))
 		return;
-	key_member(&prefix, member, len);
-	k = prefix;
-	key_u64(&k, before ? before : UINT64_MAX);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
-	else if (mrc == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be64_get((unsigned char *)kv.mv_data + prefix.n)))
-			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "scan");
-	mdb_cursor_close(c);
+	store_member_get(t, inv->from, inv->from_len, &m);
+	if (rules_open(inv->state))
+		m.open_sent++;
+	else if (m.open_sent > 0)
+		m.open_sent--;
+	store_member_put(t, inv->from, inv->from_len, &m);
 }
 
 void
 store_scan_box(struct stx *t, enum store_box box, const char *member,
     size_t len, uint64_t before, store_id_fn fn, void *ctx)
 {
-	scan_ids_back(t, box == BOX_SENT ? t->s->sent : t->s->recv, member,
-	    len, before, fn, ctx);
+	if (live(t))
+		OPS(t)->scan_box(t, box, member, len, before, fn, ctx);
 }
 
 void
 store_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, store_id_fn fn, void *ctx)
 {
-	struct key prefix;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	int mrc;
-
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->hist, &c), "cursor"))
-		return;
-	hist_key(&prefix, a, alen, b, blen);
-	kv = key_val(&prefix);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-		if (!fn(ctx, be64_get((unsigned char *)kv.mv_data + prefix.n)))
-			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "scan");
-	mdb_cursor_close(c);
-}
-
-static void
-pair_key(struct key *k, const char *from, size_t flen, const char *to,
-    size_t tlen)
-{
-	k->n = 0;
-	key_member(k, from, flen);
-	key_member(k, to, tlen);
+	if (live(t))
+		OPS(t)->scan_history(t, a, alen, b, blen, fn, ctx);
 }
 
 void
 store_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, struct pair *out)
 {
-	struct key k;
-	MDB_val v;
-	const unsigned char *p;
-
 	memset(out, 0, sizeof *out);
-	pair_key(&k, from, flen, to, tlen);
-	if (!get(t, t->s->pair, &k, &v, "pair") || v.mv_size != 24)
-		return;
-	p = v.mv_data;
-	out->open_id = be64_get(p);
-	out->cooldown_until = (int64_t)be64_get(p + 8);
-	out->withdrawals = be32_get(p + 16);
-	out->attempts = be32_get(p + 20);
+	if (live(t))
+		OPS(t)->pair_get(t, from, flen, to, tlen, out);
 }
 
 void
 store_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
-    size_t tlen, const struct pair *pr)
+    size_t tlen, const struct pair *p)
 {
-	unsigned char b[24];
-	struct key k;
-
-	pair_key(&k, from, flen, to, tlen);
-	be64_put(b, pr->open_id);
-	be64_put(b + 8, (uint64_t)pr->cooldown_until);
-	be32_put(b + 16, pr->withdrawals);
-	be32_put(b + 20, pr->attempts);
-	put(t, t->s->pair, &k, b, sizeof b, "pair");
+	if (live(t))
+		OPS(t)->pair_put(t, from, flen, to, tlen, p);
 }
 
 int64_t
 store_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
-	struct key k;
-	MDB_val v;
-
-	pair_key(&k, a, alen, b, blen);
-	if (!get(t, t->s->conn, &k, &v, "connection") || v.mv_size != 8)
-		return 0;
-	return (int64_t)be64_get(v.mv_data);
+	return live(t) ? OPS(t)->conn_get(t, a, alen, b, blen) : 0;
 }
 
 void
 store_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since)
 {
-	unsigned char v[8];
-	struct key k;
-
-	bool existed = store_conn_get(t, a, alen, b, blen) != 0;
-
-	be64_put(v, (uint64_t)since);
-	pair_key(&k, a, alen, b, blen);
-	put(t, t->s->conn, &k, v, 8, "connection");
-	pair_key(&k, b, blen, a, alen);
-	put(t, t->s->conn, &k, v, 8, "connection");
-	if (!existed)
-		meta_add(t, "count.connections", 1);
+	if (live(t))
+		OPS(t)->conn_put(t, a, alen, b, blen, since);
 }
 
 void
 store_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
-	struct key k;
-	bool gone;
-
-	pair_key(&k, a, alen, b, blen);
-	gone = del(t, t->s->conn, &k, "connection");
-	pair_key(&k, b, blen, a, alen);
-	del(t, t->s->conn, &k, "connection");
-	if (gone)
-		meta_add(t, "count.connections", -1);
+	if (live(t))
+		OPS(t)->conn_del(t, a, alen, b, blen);
 }
 
 void
 store_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	const char *other;
-	size_t olen;
-	int mrc;
-
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->conn, &c), "cursor"))
-		return;
-	key_member(&prefix, member, len);
-	k = prefix;
-	if (after != NULL)
-		key_member(&k, after, after_len);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == 0 && after != NULL && kv.mv_size == k.n &&
-	    memcmp(kv.mv_data, k.b, k.n) == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-	while (mrc == 0 && kv.mv_size > prefix.n + 1 &&
-	    memcmp(kv.mv_data, prefix.b, prefix.n) == 0 && dv.mv_size == 8) {
-		other = (const char *)kv.mv_data + prefix.n;
-		olen = kv.mv_size - prefix.n - 1;
-		if (!fn(ctx, other, olen, (int64_t)be64_get(dv.mv_data)))
-			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "scan");
-	mdb_cursor_close(c);
-}
-
-static void
-due_key(struct key *k, const struct due *d)
-{
-	k->n = 0;
-	key_u64(k, (uint64_t)d->at);
-	k->b[k->n++] = d->kind;
-	key_u64(k, d->id);
-}
-
-void
-store_due_add(struct stx *t, const struct due *d)
-{
-	struct key k;
-	MDB_val v;
-
-	due_key(&k, d);
-	if (get(t, t->s->due, &k, &v, "deadline"))
-		return;
-	put(t, t->s->due, &k, "", 0, "deadline");
-	meta_add(t, "count.deadlines", 1);
-}
-
-void
-store_due_del(struct stx *t, const struct due *d)
-{
-	struct key k;
-
-	due_key(&k, d);
-	if (del(t, t->s->due, &k, "deadline"))
-		meta_add(t, "count.deadlines", -1);
-}
-
-bool
-store_due_first(struct stx *t, struct due *out)
-{
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	const unsigned char *p;
-	int mrc;
-	bool found = false;
-
-	if (t->rc != STORE_OK)
-		return false;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->due, &c), "cursor"))
-		return false;
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST);
-	if (mrc == 0 && kv.mv_size == 17) {
-		p = kv.mv_data;
-		out->at = (int64_t)be64_get(p);
-		out->kind = p[8];
-		out->id = be64_get(p + 9);
-		found = true;
-	} else if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "deadlines");
-	mdb_cursor_close(c);
-	return found;
-}
-
-/* Event records: [notify u8][member len u8][at be64][member][data]. */
-#define EV_HEAD 10
-
-uint64_t
-store_event_head(struct stx *t)
-{
-	return meta_get_u64(t, "event.head");
-}
-
-uint64_t
-store_event_pruned(struct stx *t, const char *member, size_t mlen)
-{
-	struct key k = { .n = 0 };
-	MDB_val v;
-
-	if (member == NULL)
-		return meta_get_u64(t, "event.pruned");
-	key_member(&k, member, mlen);
-	if (!get(t, t->s->mpruned, &k, &v, "pruned") || v.mv_size != 8)
-		return 0;
-	return be64_get(v.mv_data);
-}
-
-void
-store_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
-    size_t mlen, bool notify, const char *data, size_t len)
-{
-	unsigned char *b = xmalloc(EV_HEAD + mlen + len);
-	struct key k = { .n = 0 };
-
-	b[0] = notify ? 1 : 0;
-	b[1] = (unsigned char)mlen;
-	be64_put(b + 2, (uint64_t)at);
-	memcpy(b + EV_HEAD, member, mlen);
-	memcpy(b + EV_HEAD + mlen, data, len);
-	key_u64(&k, seq);
-	put(t, t->s->ev, &k, b, EV_HEAD + mlen + len, "event");
-	free(b);
-	if (notify) {
-		k.n = 0;
-		key_member(&k, member, mlen);
-		key_u64(&k, seq);
-		put(t, t->s->mev, &k, "", 0, "event index");
-	}
-	meta_put_u64(t, "event.head", seq);
-}
-
-static bool
-event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
-{
-	const unsigned char *b = dv->mv_data;
-
-	if (kv->mv_size != 8 || dv->mv_size < EV_HEAD ||
-	    dv->mv_size < EV_HEAD + (size_t)b[1])
-		return false;
-	e->seq = be64_get(kv->mv_data);
-	e->notify = b[0] & 1;
-	e->member_len = b[1];
-	e->at = (int64_t)be64_get(b + 2);
-	e->member = (const char *)b + EV_HEAD;
-	e->data = (const char *)b + EV_HEAD + e->member_len;
-	e->len = dv->mv_size - EV_HEAD - e->member_len;
-	return true;
-}
-
-void
-store_event_scan(struct stx *t, uint64_t after, const char *member,
-    size_t mlen, store_event_fn fn, void *ctx)
-{
-	struct key prefix = { .n = 0 }, k = { .n = 0 };
-	struct event_rec e;
-	MDB_cursor *c, *ec = NULL;
-	MDB_val kv, dv, ekv, edv;
-	int mrc;
-
-	if (t->rc != STORE_OK || after == UINT64_MAX)
-		return;
-	if (member == NULL) {
-		if (stx_check(t, mdb_cursor_open(t->txn, t->s->ev, &c), "cursor"))
-			return;
-		key_u64(&k, after + 1);
-		kv = key_val(&k);
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-		while (mrc == 0) {
-			if (!event_decode(&kv, &dv, &e)) {
-				stx_check(t, MDB_CORRUPTED, "event");
-				break;
-			}
-			if (!fn(ctx, &e))
-				break;
-			mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-		}
-	} else {
-		if (stx_check(t, mdb_cursor_open(t->txn, t->s->mev, &c), "cursor"))
-			return;
-		if (stx_check(t, mdb_cursor_open(t->txn, t->s->ev, &ec),
-		    "cursor")) {
-			mdb_cursor_close(c);
-			return;
-		}
-		key_member(&prefix, member, mlen);
-		k = prefix;
-		key_u64(&k, after + 1);
-		kv = key_val(&k);
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-		while (mrc == 0 && has_prefix(&kv, &prefix, 8)) {
-			ekv.mv_size = 8;
-			ekv.mv_data = (unsigned char *)kv.mv_data + prefix.n;
-			if (mdb_cursor_get(ec, &ekv, &edv, MDB_SET_KEY) == 0) {
-				if (!event_decode(&ekv, &edv, &e)) {
-					stx_check(t, MDB_CORRUPTED, "event");
-					break;
-				}
-				if (!fn(ctx, &e))
-					break;
-			}
-			mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-		}
-		mdb_cursor_close(ec);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "events");
-	mdb_cursor_close(c);
-}
-
-size_t
-store_event_prune(struct stx *t, int64_t before, size_t max)
-{
-	struct event_rec e;
-	struct key k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	uint64_t last = 0;
-	size_t n = 0;
-	int mrc;
-
-	if (t->rc != STORE_OK)
-		return 0;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->ev, &c), "cursor"))
-		return 0;
-	while (n < max && (mrc = mdb_cursor_get(c, &kv, &dv, MDB_FIRST)) == 0) {
-		if (!event_decode(&kv, &dv, &e) || e.at > before)
-			break;
-		if (e.notify) {
-			unsigned char seqb[8];
-
-			k.n = 0;
-			key_member(&k, e.member, e.member_len);
-			be64_put(seqb, e.seq);
-			/* The member's cursors before this one expire. */
-			put(t, t->s->mpruned, &k, seqb, 8, "pruned");
-			key_u64(&k, e.seq);
-			del(t, t->s->mev, &k, "event index");
-		}
-		last = e.seq;
-		if (stx_check(t, mdb_cursor_del(c, 0), "prune"))
-			break;
-		n++;
-	}
-	mdb_cursor_close(c);
-	if (last > 0)
-		meta_put_u64(t, "event.pruned", last);
-	return n;
+	if (live(t))
+		OPS(t)->scan_conns(t, member, len, after, after_len, fn, ctx);
 }
 
 void
 store_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
     int64_t at, uint64_t id, uint8_t value)
 {
-	struct key k = { .n = 0 };
-
-	key_member(&k, key, klen);
-	key_u64(&k, (uint64_t)at);
-	key_u64(&k, id);
-	put(t, t->s->logs[log], &k, &value, 1, "log");
+	if (live(t))
+		OPS(t)->log_add(t, log, key, klen, at, id, value);
 }
 
 uint64_t
 store_log_count(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t since, uint64_t max, int64_t *oldest)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	uint64_t n = 0;
-	int mrc;
-
 	*oldest = 0;
-	if (t->rc != STORE_OK)
+	if (!live(t))
 		return 0;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->logs[log], &c), "cursor"))
-		return 0;
-	key_member(&prefix, key, klen);
-	k = prefix;
-	key_u64(&k, since < 0 ? 0 : (uint64_t)since + 1);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	while (n < max && mrc == 0 && has_prefix(&kv, &prefix, 16)) {
-		if (n++ == 0)
-			*oldest = (int64_t)be64_get((unsigned char *)kv.mv_data +
-			    prefix.n);
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_NEXT);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "log");
-	mdb_cursor_close(c);
-	return n;
+	return OPS(t)->log_count(t, log, key, klen, since, max, oldest);
 }
 
 void
 store_log_scan_back(struct stx *t, enum store_log log, const char *key,
     size_t klen, store_log_fn fn, void *ctx)
 {
-	struct key prefix = { .n = 0 }, k;
-	MDB_cursor *c;
-	MDB_val kv, dv;
-	const unsigned char *p;
-	int mrc;
-
-	if (t->rc != STORE_OK)
-		return;
-	if (stx_check(t, mdb_cursor_open(t->txn, t->s->logs[log], &c), "cursor"))
-		return;
-	key_member(&prefix, key, klen);
-	k = prefix;
-	key_u64(&k, UINT64_MAX);
-	kv = key_val(&k);
-	mrc = mdb_cursor_get(c, &kv, &dv, MDB_SET_RANGE);
-	if (mrc == MDB_NOTFOUND)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_LAST);
-	else if (mrc == 0)
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	while (mrc == 0 && has_prefix(&kv, &prefix, 16)) {
-		p = (unsigned char *)kv.mv_data + prefix.n;
-		if (!fn(ctx, (int64_t)be64_get(p), be64_get(p + 8),
-		    dv.mv_size > 0 ? *(unsigned char *)dv.mv_data : 0))
-			break;
-		mrc = mdb_cursor_get(c, &kv, &dv, MDB_PREV);
-	}
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		stx_check(t, mrc, "log");
-	mdb_cursor_close(c);
+	if (live(t))
+		OPS(t)->log_scan_back(t, log, key, klen, fn, ctx);
 }
 
 bool
 store_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen)
 {
-	struct key k;
-	MDB_val v;
-
-	pair_key(&k, a, alen, b, blen);
-	return get(t, t->s->flags[f], &k, &v, "flag");
+	return live(t) && OPS(t)->flag_get(t, f, a, alen, b, blen);
 }
 
 void
 store_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen, bool on)
 {
-	struct key k;
-
-	pair_key(&k, a, alen, b, blen);
-	if (on)
-		put(t, t->s->flags[f], &k, "", 0, "flag");
-	else
-		del(t, t->s->flags[f], &k, "flag");
+	if (live(t))
+		OPS(t)->flag_set(t, f, a, alen, b, blen, on);
 }
-
-/* Member records: [from u8][email len u8][restricted_until be64]
- * [open_sent be64][restricted_at be64][email]. */
-#define MEMBER_HEAD 26
 
 void
 store_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out)
 {
-	struct key k = { .n = 0 };
-	const unsigned char *p;
-	MDB_val v;
-
 	memset(out, 0, sizeof *out);
-	key_member(&k, m, mlen);
-	if (!get(t, t->s->member, &k, &v, "member") || v.mv_size < MEMBER_HEAD)
-		return;
-	p = v.mv_data;
-	out->invitations_from = p[0];
-	out->email_len = p[1];
-	if (v.mv_size != MEMBER_HEAD + out->email_len) {
-		memset(out, 0, sizeof *out);
-		return;
-	}
-	out->restricted_until = (int64_t)be64_get(p + 2);
-	out->open_sent = be64_get(p + 10);
-	out->restricted_at = (int64_t)be64_get(p + 18);
-	memcpy(out->email, p + MEMBER_HEAD, out->email_len);
-	out->email[out->email_len] = '\0';
+	if (live(t))
+		OPS(t)->member_get(t, m, mlen, out);
 }
 
 void
 store_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *r)
 {
-	unsigned char b[MEMBER_HEAD + EMAIL_MAX_BYTES];
-	struct key k = { .n = 0 };
-
-	b[0] = r->invitations_from;
-	b[1] = (unsigned char)r->email_len;
-	be64_put(b + 2, (uint64_t)r->restricted_until);
-	be64_put(b + 10, r->open_sent);
-	be64_put(b + 18, (uint64_t)r->restricted_at);
-	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
-	key_member(&k, m, mlen);
-	put(t, t->s->member, &k, b, MEMBER_HEAD + r->email_len, "member");
+	if (live(t))
+		OPS(t)->member_put(t, m, mlen, r);
 }
 
 int
 store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
 {
-	struct key k = { .n = 0 };
-	MDB_val v;
-
-	key_u64(&k, id);
-	if (!get(t, t->s->plan, &k, &v, "plan"))
-		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
-	if (v.mv_size > cap) {
-		t->rc = STORE_FAILED;
-		snprintf(t->s->err, sizeof t->s->err, "plan %llu: corrupt record",
-		    (unsigned long long)id);
-		return STORE_FAILED;
-	}
-	memcpy(buf, v.mv_data, v.mv_size);
-	*len = v.mv_size;
-	return STORE_OK;
+	return live(t) ? OPS(t)->plan_get(t, id, buf, cap, len) : t->rc;
 }
 
 void
 store_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len)
 {
-	struct key k = { .n = 0 };
-
-	key_u64(&k, id);
-	put(t, t->s->plan, &k, buf, len, "plan");
-}
-
-void
-store_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
-{
-	struct key k = { .n = 0 };
-
-	key_member(&k, m, mlen);
-	key_u64(&k, id);
-	put(t, t->s->mplan, &k, "", 0, "plan index");
+	if (live(t))
+		OPS(t)->plan_put(t, id, buf, len);
 }
 
 void
 store_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
     void *ctx)
 {
-	scan_ids_back(t, t->s->mplan, m, mlen, 0, fn, ctx);
+	if (live(t))
+		OPS(t)->scan_plans(t, m, mlen, fn, ctx);
+}
+
+void
+store_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	if (live(t))
+		OPS(t)->plan_index(t, m, mlen, id);
+}
+
+void
+store_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
+    size_t mlen, bool notify, const char *data, size_t len)
+{
+	if (live(t))
+		OPS(t)->event_add(t, seq, at, member, mlen, notify, data, len);
+}
+
+uint64_t
+store_event_head(struct stx *t)
+{
+	return live(t) ? OPS(t)->event_head(t) : 0;
+}
+
+uint64_t
+store_event_pruned(struct stx *t, const char *member, size_t mlen)
+{
+	return live(t) ? OPS(t)->event_pruned(t, member, mlen) : 0;
+}
+
+void
+store_event_scan(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->event_scan(t, after, member, mlen, fn, ctx);
+}
+
+size_t
+store_event_prune(struct stx *t, int64_t before, size_t max)
+{
+	return live(t) ? OPS(t)->event_prune(t, before, max) : 0;
+}
+
+void
+store_due_add(struct stx *t, const struct due *d)
+{
+	if (live(t))
+		OPS(t)->due_add(t, d);
+}
+
+void
+store_due_del(struct stx *t, const struct due *d)
+{
+	if (live(t))
+		OPS(t)->due_del(t, d);
+}
+
+bool
+store_due_first(struct stx *t, struct due *out)
+{
+	return live(t) && OPS(t)->due_first(t, out);
 }

@@ -1,8 +1,31 @@
-/* daemon/store.h: the LMDB store. This module alone knows LMDB; the rest of
- * the daemon sees invitations, pairs, connections and deadlines.
+/* daemon/store.h: the store, behind an interface. The rest of the daemon
+ * sees invitations, pairs, connections, logs, plans, events and deadlines
+ * through the functions below, never the backend that keeps them. A backend
+ * is a table of functions (struct store_ops, at the end of this file) in a
+ * file of its own: today LMDB, daemon/store-lmdb.c. The functions below
+ * dispatch to it (daemon/store.c), so a second backend is one more file,
+ * its table declared at the end of this file and listed in store_backends,
+ * and the daemon does not change.
  *
- * A transaction carries a sticky error: after the first failure every call
- * is a no-op, and store_txn_commit() reports it once. */
+ * The contract every backend keeps (tests/test_store_contract.c checks it
+ * of each one in store_backends):
+ * - Transactions. store_begin() without a parent begins a top-level write
+ *   transaction; there is one at a time. A child (store_begin() with a
+ *   parent) sees its parent's work, and the parent is not used while the
+ *   child is open. A child's commit puts its work into its parent (on disk
+ *   only when the top level commits); its abort undoes its work alone and
+ *   leaves the parent as it was when the child began.
+ * - Sticky errors. A transaction carries its first failure: after it every
+ *   call is a no-op (what is read is missing or zero) and store_commit()
+ *   reports it, once, as it aborts. A child's failure is its own: its
+ *   parent goes on. A child begun on a failed transaction starts failed.
+ * - Commit. A top-level store_commit() returns STORE_OK only once the work
+ *   is durable on disk. Any other answer leaves none of the work visible,
+ *   now or after a restart; so does store_abort().
+ * - Snapshots. store_begin_read() sees the store as the last commit before
+ *   it left it and nothing committed later; writing in it fails. Snapshots
+ *   may be open beside the write transaction.
+ */
 #ifndef CONNREQ_STORE_H
 #define CONNREQ_STORE_H
 
@@ -18,6 +41,7 @@
 
 struct store;
 struct stx;
+struct store_ops;
 
 /* Errors a caller must tell apart. */
 enum store_rc {
@@ -75,35 +99,39 @@ struct store_counts {
 	uint64_t deadlines;
 };
 
-/* Opens (creating) the store in dir. map_max: the largest the map may grow
- * to. Returns NULL with *why set. */
+/* Opens (creating) the store in dir with the default backend. map_max: the
+ * largest the map may grow to. Returns NULL with *why set. */
 struct store *store_open(const char *dir, uint64_t map_max, char *why,
     size_t whylen);
 void store_close(struct store *s);
+/* What the last failure was. */
 const char *store_strerror(struct store *s);
-/* Doubles the map up to its maximum; -1 when it is there already. No
- * transaction may be open. */
+/* Makes room after STORE_MAP_FULL (LMDB: doubles the map, up to its
+ * maximum); -1 when it cannot. No transaction may be open. */
 int store_grow(struct store *s);
+/* The bytes the store has room for now (LMDB: the map's size). */
 uint64_t store_map_size(struct store *s);
 
-/* Transactions: one write transaction at a time; children nest. */
+/* Transactions (see the contract above). store_commit() and store_abort()
+ * end t and free it. */
 struct stx *store_begin(struct store *s, struct stx *parent);
 /* A read-only snapshot; end it with store_abort(). */
 struct stx *store_begin_read(struct store *s);
-/* Commits (a top-level commit is synced to disk). Returns enum store_rc. */
+/* Returns enum store_rc: STORE_OK, or the transaction's sticky error. */
 int store_commit(struct stx *t);
 void store_abort(struct stx *t);
 /* The sticky error so far. */
 int store_error(const struct stx *t);
 
 /* Meta values. */
-uint64_t store_next_id(struct stx *t);
+uint64_t store_next_id(struct stx *t);	/* 0 after a failure */
 int64_t store_get_vclock(struct stx *t);	/* 0: none saved */
 void store_set_vclock(struct stx *t, int64_t now);
 void store_counts(struct stx *t, struct store_counts *c);
 
-/* Invitations. store_inv_put keeps the indexes and counters: old_state is
- * the state before (ST_COUNT for a new invitation). */
+/* Invitations. store_inv_put keeps the indexes, the counters and the
+ * sender's open_sent: old_state is the state before (ST_COUNT for a new
+ * invitation). */
 int store_inv_get(struct stx *t, uint64_t id, struct inv *out);
 void store_inv_put(struct stx *t, const struct inv *inv, int old_state);
 
@@ -230,5 +258,136 @@ void store_due_add(struct stx *t, const struct due *d);
 void store_due_del(struct stx *t, const struct due *d);
 /* The earliest deadline; false when there is none. */
 bool store_due_first(struct stx *t, struct due *out);
+
+
+/* Backends. A backend's store and transaction begin with these common
+ * parts (struct lmdb_store { struct store base; ... }); store.c allocates
+ * both, zeroed, at the sizes its table gives, and frees them. */
+struct store {
+	const struct store_ops *ops;
+	char err[256];		/* the first failure of the last transaction
+				 * that failed */
+};
+
+struct stx {
+	struct store *s;
+	struct stx *parent;	/* NULL: top level */
+	bool read_only;
+	int rc;			/* the sticky error, enum store_rc */
+};
+
+/* Records a failure of t. The first one sticks, with its message in
+ * store_strerror(); later ones are dropped. */
+void store_fail(struct stx *t, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One backend. store.c calls an operation only while its transaction has
+ * no error, so an operation starts on a good transaction; it stops at its
+ * own first failure and reports it with store_fail(). Each operation does
+ * what the function of the same name above says; `out` of pair_get,
+ * member_get and counts arrives zeroed, and is filled with what is found.
+ * The count of a member's open invitations (open_sent) is store.c's. */
+struct store_ops {
+	const char *name;
+	size_t store_size;	/* of the backend's struct store */
+	size_t stx_size;	/* of the backend's struct stx */
+
+	/* Opens s (s->ops set) at `where` (LMDB: a directory): 0, or -1 with
+	 * why set and nothing left open. */
+	int (*open)(struct store *s, const char *where, uint64_t map_max,
+	    char *why, size_t whylen);
+	/* Releases what open took; no transaction is open. */
+	void (*close)(struct store *s);
+	int (*grow)(struct store *s);
+	uint64_t (*map_size)(struct store *s);
+
+	/* Begins t (t->s, t->parent and t->read_only set; the parent has no
+	 * error); a failure is recorded in t. */
+	void (*begin)(struct stx *t);
+	/* Commits t, which has no error, and ends it; a failure is recorded in
+	 * t and leaves nothing of t's work. */
+	void (*commit)(struct stx *t);
+	/* Ends t leaving nothing of its work, whether it failed (its begin
+	 * too) or not. */
+	void (*abort)(struct stx *t);
+
+	uint64_t (*next_id)(struct stx *t);
+	int64_t (*get_vclock)(struct stx *t);
+	void (*set_vclock)(struct stx *t, int64_t now);
+	void (*counts)(struct stx *t, struct store_counts *out);
+
+	int (*inv_get)(struct stx *t, uint64_t id, struct inv *out);
+	void (*inv_put)(struct stx *t, const struct inv *inv, int old_state);
+	void (*scan_box)(struct stx *t, enum store_box box,
+	    const char *member, size_t len, uint64_t before, store_id_fn fn,
+	    void *ctx);
+	void (*scan_history)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen, store_id_fn fn, void *ctx);
+
+	void (*pair_get)(struct stx *t, const char *from, size_t flen,
+	    const char *to, size_t tlen, struct pair *out);
+	void (*pair_put)(struct stx *t, const char *from, size_t flen,
+	    const char *to, size_t tlen, const struct pair *p);
+
+	int64_t (*conn_get)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen);
+	void (*conn_put)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen, int64_t since);
+	void (*conn_del)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen);
+	void (*scan_conns)(struct stx *t, const char *member, size_t len,
+	    const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+
+	void (*log_add)(struct stx *t, enum store_log log, const char *key,
+	    size_t klen, int64_t at, uint64_t id, uint8_t value);
+	uint64_t (*log_count)(struct stx *t, enum store_log log,
+	    const char *key, size_t klen, int64_t since, uint64_t max,
+	    int64_t *oldest);
+	void (*log_scan_back)(struct stx *t, enum store_log log,
+	    const char *key, size_t klen, store_log_fn fn, void *ctx);
+
+	bool (*flag_get)(struct stx *t, enum store_flag f, const char *a,
+	    size_t alen, const char *b, size_t blen);
+	void (*flag_set)(struct stx *t, enum store_flag f, const char *a,
+	    size_t alen, const char *b, size_t blen, bool on);
+
+	void (*member_get)(struct stx *t, const char *m, size_t mlen,
+	    struct member_rec *out);
+	void (*member_put)(struct stx *t, const char *m, size_t mlen,
+	    const struct member_rec *r);
+
+	int (*plan_get)(struct stx *t, uint64_t id, void *buf, size_t cap,
+	    size_t *len);
+	void (*plan_put)(struct stx *t, uint64_t id, const void *buf,
+	    size_t len);
+	void (*scan_plans)(struct stx *t, const char *m, size_t mlen,
+	    store_id_fn fn, void *ctx);
+	void (*plan_index)(struct stx *t, const char *m, size_t mlen,
+	    uint64_t id);
+
+	void (*event_add)(struct stx *t, uint64_t seq, int64_t at,
+	    const char *member, size_t mlen, bool notify, const char *data,
+	    size_t len);
+	uint64_t (*event_head)(struct stx *t);
+	uint64_t (*event_pruned)(struct stx *t, const char *member,
+	    size_t mlen);
+	void (*event_scan)(struct stx *t, uint64_t after, const char *member,
+	    size_t mlen, store_event_fn fn, void *ctx);
+	size_t (*event_prune)(struct stx *t, int64_t before, size_t max);
+
+	void (*due_add)(struct stx *t, const struct due *d);
+	void (*due_del)(struct stx *t, const struct due *d);
+	bool (*due_first)(struct stx *t, struct due *out);
+};
+
+/* The backends. */
+extern const struct store_ops store_lmdb;	/* daemon/store-lmdb.c */
+
+/* Every backend, the default first; NULL ends the list. */
+extern const struct store_ops *const store_backends[];
+
+/* store_open() with the given backend. */
+struct store *store_open_backend(const struct store_ops *ops,
+    const char *where, uint64_t map_max, char *why, size_t whylen);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/be.h"
 #include "../common/util.h"
 
 static const char *const proto_code_names[] = {
@@ -47,18 +48,6 @@ proto_fail(struct proto_error *e, enum proto_code code, const char *fmt, ...)
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* Big-endian reads. */
-static uint64_t
-be_read(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 /* The shape of one msgpack header: hdr bytes of header, then either payload
@@ -130,7 +119,7 @@ mp_head_finish(unsigned char b, const unsigned char *lenp, struct mp_head *h)
 
 	if (h->lenbytes == 0)
 		return;
-	n = be_read(lenp, h->lenbytes);
+	n = be_get(lenp, h->lenbytes);
 	if (b == 0xde || b == 0xdf)
 		h->count = 2 * n;
 	else if (h->container)
@@ -213,9 +202,9 @@ proto_peek_msgid(const char *buf, size_t len, uint32_t *msgid)
 
 	if (len >= 1 && p[0] == 0x94)
 		pos = 1;
-	else if (len >= 3 && p[0] == 0xdc && be_read(p + 1, 2) == 4)
+	else if (len >= 3 && p[0] == 0xdc && be_get(p + 1, 2) == 4)
 		pos = 3;
-	else if (len >= 5 && p[0] == 0xdd && be_read(p + 1, 4) == 4)
+	else if (len >= 5 && p[0] == 0xdd && be_get(p + 1, 4) == 4)
 		pos = 5;
 	else
 		return false;
@@ -237,17 +226,17 @@ proto_peek_msgid(const char *buf, size_t len, uint32_t *msgid)
 	case 0xcd:
 		if (pos + 3 > len)
 			return false;
-		*msgid = (uint32_t)be_read(p + pos + 1, 2);
+		*msgid = (uint32_t)be_get(p + pos + 1, 2);
 		return true;
 	case 0xce:
 		if (pos + 5 > len)
 			return false;
-		*msgid = (uint32_t)be_read(p + pos + 1, 4);
+		*msgid = (uint32_t)be_get(p + pos + 1, 4);
 		return true;
 	case 0xcf:
-		if (pos + 9 > len || be_read(p + pos + 1, 8) > UINT32_MAX)
+		if (pos + 9 > len || be_get(p + pos + 1, 8) > UINT32_MAX)
 			return false;
-		*msgid = (uint32_t)be_read(p + pos + 1, 8);
+		*msgid = (uint32_t)be_get(p + pos + 1, 8);
 		return true;
 	}
 	return false;

@@ -1,0 +1,1213 @@
+/* daemon/store-lmdb.c: the store (store.h) in LMDB, one environment in the
+ * store's directory with a database per kind of record. Nothing outside
+ * this file knows LMDB: it exports only its table, store_lmdb.
+ *
+ * Keys are built by key_make() from parts, so that the order of the bytes
+ * is the order scans want: M, a member id (or a name) and a NUL byte (ids
+ * hold no control characters, so "ali" sorts before "alice" and is not a
+ * prefix of its keys); L, a 64-bit integer big-endian; B, one byte. Values
+ * are fixed-width big-endian fields (common/be.h), then strings.
+ *
+ *   database         key           value
+ *   meta             [name M]      schema: u32 (STORE_SCHEMA); next_id,
+ *                                  vclock, count.<state>, count.connections,
+ *                                  count.deadlines, event.head,
+ *                                  event.pruned: u64
+ *   invitations      [id L]        version u8 = 1, state u8, priority u8,
+ *                                  from_len u8, to_len u8, flags u8 (1
+ *                                  ignored, 2 reported), note_len u16,
+ *                                  attempt u32, id, created_at, updated_at,
+ *                                  expires_at, stale_at, reminded_at,
+ *                                  resend_of (u64 each); from, to, note
+ *   sent, received   [member M][id L]            empty
+ *   history          [lower M][higher M][id L]   empty (the two members of
+ *                                  the invitation in byte order)
+ *   pairs            [from M][to M]  open_id u64, cooldown_until u64,
+ *                                  withdrawals u32, attempts u32
+ *   connections      [a M][b M]    since u64 (written both ways)
+ *   deadlines        [at L][kind B][id L]        empty
+ *   events           [seq L]       notify u8, member_len u8, at u64;
+ *                                  member, the packed msgpack event
+ *   member_events    [member M][seq L]           empty
+ *   member_pruned    [member M]    seq u64: the member's last pruned event
+ *   log_sends, log_withdrawals, log_decisions, log_reports, log_notes
+ *                    [key M][at L][id L]         value u8
+ *   blocks, nogo     [a M][b M]    empty
+ *   members          [member M]    invitations_from u8, email_len u8,
+ *                                  restricted_until u64, open_sent u64,
+ *                                  restricted_at u64; email
+ *   plans            [id L]        the plan record (daemon/plan.c)
+ *   member_plans     [member M][id L]            empty
+ *
+ * For example, invitation 5 sent by alice is in her sent box as the key
+ *
+ *   61 6c 69 63 65 00  00 00 00 00 00 00 00 05
+ *   a  l  i  c  e  NUL 5
+ *
+ * and the pair alice -> bob with that invitation open, a cooldown until
+ * 1700000000 (0x6553f100), 2 withdrawals and 3 attempts is the key
+ * 61 6c 69 63 65 00 62 6f 62 00 (alice NUL bob NUL) with the value
+ *
+ *   00 00 00 00 00 00 00 05  00 00 00 00 65 53 f1 00  00 00 00 02  00 00 00 03
+ *   open_id 5                cooldown_until           withdrawals  attempts
+ *
+ * (tests/test_store.c reads both back from the file.) */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "../common/be.h"
+
+#define STORE_MAP_INITIAL (8ULL << 20)
+
+struct lmdb_store {
+	struct store base;
+	MDB_env *env;
+	int lockfd;
+	uint64_t map_max;
+	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev, mpruned;
+	MDB_dbi logs[LOG_COUNT], flags[2], member, plan, mplan;
+};
+
+struct lmdb_stx {
+	struct stx base;
+	MDB_txn *txn;		/* NULL: not begun */
+};
+
+static struct lmdb_store *
+ls(struct stx *t)
+{
+	return (struct lmdb_store *)t->s;
+}
+
+static MDB_txn *
+tx(struct stx *t)
+{
+	return ((struct lmdb_stx *)t)->txn;
+}
+
+struct key {
+	unsigned char b[2 * (MEMBER_MAX_BYTES + 1) + 32];
+	size_t n;
+};
+
+/* Builds k from parts, one letter of fmt each: 'M' a member id or a name,
+ * (const char *, size_t), stored with a NUL after it; 'L' a uint64_t,
+ * big-endian; 'B' one byte (an int). */
+static void
+key_make(struct key *k, const char *fmt, ...)
+{
+	const char *s;
+	size_t len;
+	va_list ap;
+
+	k->n = 0;
+	va_start(ap, fmt);
+	for (; *fmt != '\0'; fmt++) {
+		switch (*fmt) {
+		case 'M':
+			s = va_arg(ap, const char *);
+			len = va_arg(ap, size_t);
+			memcpy(k->b + k->n, s, len);
+			k->n += len;
+			k->b[k->n++] = '\0';
+			break;
+		case 'L':
+			be_put(k->b + k->n, va_arg(ap, uint64_t), 8);
+			k->n += 8;
+			break;
+		case 'B':
+			k->b[k->n++] = (unsigned char)va_arg(ap, int);
+			break;
+		default:
+			fatal("key_make: no part '%c'", *fmt);
+		}
+	}
+	va_end(ap);
+}
+
+static MDB_val
+key_val(const struct key *k)
+{
+	MDB_val v = { k->n, (void *)k->b };
+
+	return v;
+}
+
+/* Records an LMDB failure as the transaction's (store_fail keeps the
+ * first). Returns true on failure. */
+static bool
+stx_check(struct stx *t, int mrc, const char *what)
+{
+	if (mrc == 0)
+		return false;
+	store_fail(t, mrc == MDB_MAP_FULL || mrc == MDB_TXN_FULL ?
+	    STORE_MAP_FULL : STORE_FAILED, "%s: %s", what, mdb_strerror(mrc));
+	return true;
+}
+
+/* put, del and get do nothing once the transaction has failed: an
+ * operation that writes more than one record stops at its first failure. */
+static void
+put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
+    size_t len, const char *what)
+{
+	MDB_val kv = key_val(k), dv = { len, (void *)data };
+
+	if (t->rc != STORE_OK)
+		return;
+	stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what);
+}
+
+/* Whether a call that looks a key up found it (mrc 0); a failure other
+ * than not finding it is recorded. */
+static bool
+found(struct stx *t, int mrc, const char *what)
+{
+	return mrc != MDB_NOTFOUND && !stx_check(t, mrc, what);
+}
+
+/* Deletes key; false when it was not there. */
+static bool
+del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
+{
+	MDB_val kv = key_val(k);
+
+	return t->rc == STORE_OK &&
+	    found(t, mdb_del(tx(t), dbi, &kv, NULL), what);
+}
+
+/* Reads key into *out; false when absent or on error. */
+static bool
+get(struct stx *t, MDB_dbi dbi, const struct key *k, MDB_val *out,
+    const char *what)
+{
+	MDB_val kv = key_val(k);
+
+	return t->rc == STORE_OK && found(t, mdb_get(tx(t), dbi, &kv, out),
+	    what);
+}
+
+/* A value that is one 64-bit integer; 0 when absent. */
+static uint64_t
+get_u64(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
+{
+	MDB_val v;
+
+	if (!get(t, dbi, k, &v, what) || v.mv_size != 8)
+		return 0;
+	return be_get(v.mv_data, 8);
+}
+
+/* The prefix scan (after Knot DNS's knot_lmdb_find_prefix and
+ * knot_lmdb_next): the keys of a database that begin with a prefix, in
+ * order or in reverse. The caller fills dbi, prefix, tail, back and what;
+ *
+ *	SCAN_EACH(&sc, t, &from) {
+ *		... sc.k and sc.v are the key and value; break to stop ...
+ *	}
+ *	scan_end(&sc);
+ *
+ * starts at the first key at or after `from` (the last key before it when
+ * back), and stops at the first key that does not begin with the prefix or
+ * (tail not 0) is not tail bytes longer, at the end, or on a failure, which
+ * is recorded in the transaction. An empty `from` starts at the first (or
+ * last) key of the database; an empty prefix takes every key. */
+struct scan {
+	MDB_dbi dbi;
+	struct key prefix;
+	size_t tail;		/* the bytes after the prefix; 0: any */
+	bool back;
+	const char *what;	/* for a failure's message */
+	struct stx *t;
+	MDB_cursor *c;
+	MDB_val k, v;
+};
+
+#define SCAN_EACH(sc, t, from) \
+	for (bool scan_on = scan_seek((sc), (t), (from)); scan_on; \
+	    scan_on = scan_next(sc))
+
+/* Whether the cursor, just moved with result mrc, is on a key of the scan. */
+static bool
+scan_on_key(struct scan *sc, int mrc)
+{
+	if (mrc != 0) {
+		if (mrc != MDB_NOTFOUND)
+			stx_check(sc->t, mrc, sc->what);
+		return false;
+	}
+	if (sc->tail != 0 ? sc->k.mv_size != sc->prefix.n + sc->tail :
+	    sc->k.mv_size < sc->prefix.n)
+		return false;
+	return memcmp(sc->k.mv_data, sc->prefix.b, sc->prefix.n) == 0;
+}
+
+static bool
+scan_seek(struct scan *sc, struct stx *t, const struct key *from)
+{
+	int mrc;
+
+	sc->t = t;
+	sc->c = NULL;
+	if (stx_check(t, mdb_cursor_open(tx(t), sc->dbi, &sc->c), "cursor")) {
+		sc->c = NULL;
+		return false;
+	}
+	if (from->n == 0)
+		return scan_on_key(sc, mdb_cursor_get(sc->c, &sc->k, &sc->v,
+		    sc->back ? MDB_LAST : MDB_FIRST));
+	sc->k = key_val(from);
+	mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_SET_RANGE);
+	if (sc->back && mrc == MDB_NOTFOUND)
+		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_LAST);
+	else if (sc->back && mrc == 0)
+		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_PREV);
+	return scan_on_key(sc, mrc);
+}
+
+static bool
+scan_next(struct scan *sc)
+{
+	return scan_on_key(sc, mdb_cursor_get(sc->c, &sc->k, &sc->v,
+	    sc->back ? MDB_PREV : MDB_NEXT));
+}
+
+static void
+scan_end(struct scan *sc)
+{
+	if (sc->c != NULL)
+		mdb_cursor_close(sc->c);
+	sc->c = NULL;
+}
+
+/* The big-endian integer at byte off of the key's tail. */
+static uint64_t
+scan_u64(const struct scan *sc, size_t off)
+{
+	return be_get((const unsigned char *)sc->k.mv_data + sc->prefix.n + off,
+	    8);
+}
+
+static uint64_t
+meta_get_u64(struct stx *t, const char *name)
+{
+	struct key k;
+
+	key_make(&k, "M", name, strlen(name));
+	return get_u64(t, ls(t)->meta, &k, "meta");
+}
+
+static void
+meta_put_u64(struct stx *t, const char *name, uint64_t val)
+{
+	unsigned char b[8];
+	struct key k;
+
+	key_make(&k, "M", name, strlen(name));
+	be_put(b, val, 8);
+	put(t, ls(t)->meta, &k, b, 8, "meta");
+}
+
+static void
+meta_add(struct stx *t, const char *name, int64_t delta)
+{
+	meta_put_u64(t, name, meta_get_u64(t, name) + (uint64_t)delta);
+}
+
+static const char *
+count_name(int state)
+{
+	static const char *const names[ST_COUNT] = {
+		"count.pending", "count.accepted", "count.ignored",
+		"count.withdrawn", "count.expired"
+	};
+
+	return names[state];
+}
+
+static int
+lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
+    size_t whylen)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	char lockpath[4096];
+	struct lmdb_stx t;
+	MDB_txn *txn = NULL;
+	struct key k;
+	MDB_val v;
+	int mrc, dead = 0;
+	unsigned char b[8];
+
+	s->lockfd = -1;
+	s->map_max = map_max;
+	if (path_mkdir_p(dir, 0700) == -1) {
+		snprintf(why, whylen, "cannot create store directory %s: %s",
+		    dir, strerror(errno));
+		goto fail;
+	}
+	snprintf(lockpath, sizeof lockpath, "%s/connreqd.lock", dir);
+	s->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd == -1) {
+		snprintf(why, whylen, "cannot open %s: %s", lockpath,
+		    strerror(errno));
+		goto fail;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(why, whylen,
+		    "the store %s is in use by another connreqd", dir);
+		goto fail;
+	}
+	if ((mrc = mdb_env_create(&s->env)) != 0 ||
+	    (mrc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
+	    (mrc = mdb_env_set_mapsize(s->env,
+	    map_max < STORE_MAP_INITIAL ? map_max : STORE_MAP_INITIAL)) != 0 ||
+	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+		snprintf(why, whylen, "cannot open store %s: %s", dir,
+		    mdb_strerror(mrc));
+		goto fail;
+	}
+	mdb_reader_check(s->env, &dead);
+	if (dead > 0)
+		log_info("store: cleared %d stale reader slots", dead);
+	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
+		goto fail;
+	}
+#define OPEN_DB(field, name) \
+	if ((mrc = mdb_dbi_open(txn, name, MDB_CREATE, &s->field)) != 0) { \
+		snprintf(why, whylen, "store %s: database %s: %s", dir, name, \
+		    mdb_strerror(mrc)); \
+		goto fail; \
+	}
+	OPEN_DB(meta, "meta");
+	OPEN_DB(inv, "invitations");
+	OPEN_DB(sent, "sent");
+	OPEN_DB(recv, "received");
+	OPEN_DB(hist, "history");
+	OPEN_DB(pair, "pairs");
+	OPEN_DB(conn, "connections");
+	OPEN_DB(due, "deadlines");
+	OPEN_DB(ev, "events");
+	OPEN_DB(mev, "member_events");
+	OPEN_DB(mpruned, "member_pruned");
+	OPEN_DB(logs[LOG_SENDS], "log_sends");
+	OPEN_DB(logs[LOG_WITHDRAWALS], "log_withdrawals");
+	OPEN_DB(logs[LOG_DECISIONS], "log_decisions");
+	OPEN_DB(logs[LOG_REPORTS], "log_reports");
+	OPEN_DB(logs[LOG_NOTES], "log_notes");
+	OPEN_DB(flags[FLAG_BLOCK], "blocks");
+	OPEN_DB(flags[FLAG_NOGO], "nogo");
+	OPEN_DB(member, "members");
+	OPEN_DB(plan, "plans");
+	OPEN_DB(mplan, "member_plans");
+#undef OPEN_DB
+	t.base.s = base;
+	t.base.rc = STORE_OK;
+	t.txn = txn;
+	key_make(&k, "M", "schema", strlen("schema"));
+	if (get(&t.base, s->meta, &k, &v, "schema")) {
+		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
+			snprintf(why, whylen,
+			    "store %s has schema version %u; this connreqd reads version %d",
+			    dir, v.mv_size == 4 ?
+			    (unsigned)be_get(v.mv_data, 4) : 0u,
+			    STORE_SCHEMA);
+			goto fail;
+		}
+	} else {
+		be_put(b, STORE_SCHEMA, 4);
+		put(&t.base, s->meta, &k, b, 4, "schema");
+	}
+	if (t.base.rc != STORE_OK) {
+		snprintf(why, whylen, "store %s: %s", dir, base->err);
+		goto fail;
+	}
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0) {
+		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	return -1;
+}
+
+static void
+lm_close(struct store *base)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+
+	mdb_env_close(s->env);
+	close(s->lockfd);
+}
+
+static uint64_t
+lm_map_size(struct store *base)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	MDB_envinfo info;
+
+	mdb_env_info(s->env, &info);
+	return info.me_mapsize;
+}
+
+static int
+lm_grow(struct store *base)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	uint64_t cur = lm_map_size(base), next;
+
+	if (cur >= s->map_max)
+		return -1;
+	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
+	if (mdb_env_set_mapsize(s->env, next) != 0)
+		return -1;
+	log_info("store: map grown to %llu bytes", (unsigned long long)next);
+	return 0;
+}
+
+static void
+lm_begin(struct stx *t)
+{
+	struct lmdb_stx *lt = (struct lmdb_stx *)t;
+	int mrc;
+
+	mrc = mdb_txn_begin(ls(t)->env, t->parent ? tx(t->parent) : NULL,
+	    t->read_only ? MDB_RDONLY : 0, &lt->txn);
+	if (mrc != 0) {
+		lt->txn = NULL;
+		stx_check(t, mrc, "begin");
+	}
+}
+
+static void
+lm_commit(struct stx *t)
+{
+	/* LMDB frees the transaction whether its commit succeeds or not. */
+	stx_check(t, mdb_txn_commit(tx(t)), "commit");
+}
+
+static void
+lm_abort(struct stx *t)
+{
+	if (tx(t) != NULL)
+		mdb_txn_abort(tx(t));
+}
+
+static uint64_t
+lm_next_id(struct stx *t)
+{
+	uint64_t id = meta_get_u64(t, "next_id") + 1;
+
+	meta_put_u64(t, "next_id", id);
+	return id;
+}
+
+static int64_t
+lm_get_vclock(struct stx *t)
+{
+	return (int64_t)meta_get_u64(t, "vclock");
+}
+
+static void
+lm_set_vclock(struct stx *t, int64_t now)
+{
+	meta_put_u64(t, "vclock", (uint64_t)now);
+}
+
+static void
+lm_counts(struct stx *t, struct store_counts *c)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		c->state[i] = meta_get_u64(t, count_name(i));
+	c->connections = meta_get_u64(t, "count.connections");
+	c->deadlines = meta_get_u64(t, "count.deadlines");
+}
+
+/* Invitation records: a fixed header, then from, to and note. */
+#define INV_HEAD 68
+
+static size_t
+inv_encode(const struct inv *inv, unsigned char *b)
+{
+	unsigned char *p = b;
+
+	*p++ = 1;		/* record version */
+	*p++ = inv->state;
+	*p++ = inv->priority;
+	*p++ = (unsigned char)inv->from_len;
+	*p++ = (unsigned char)inv->to_len;
+	*p++ = (unsigned char)((inv->ignored ? 1 : 0) |
+	    (inv->reported ? 2 : 0));	/* flags */
+	be_put_next(&p, inv->note_len, 2);
+	be_put_next(&p, inv->attempt, 4);
+	be_put_next(&p, inv->id, 8);
+	be_put_next(&p, (uint64_t)inv->created_at, 8);
+	be_put_next(&p, (uint64_t)inv->updated_at, 8);
+	be_put_next(&p, (uint64_t)inv->expires_at, 8);
+	be_put_next(&p, (uint64_t)inv->stale_at, 8);
+	be_put_next(&p, (uint64_t)inv->reminded_at, 8);
+	be_put_next(&p, inv->resend_of, 8);
+	memcpy(p, inv->from, inv->from_len); p += inv->from_len;
+	memcpy(p, inv->to, inv->to_len); p += inv->to_len;
+	memcpy(p, inv->note, inv->note_len); p += inv->note_len;
+	return (size_t)(p - b);
+}
+
+static bool
+inv_decode(const unsigned char *b, size_t n, struct inv *inv)
+{
+	const unsigned char *p = b;
+
+	if (n < INV_HEAD || b[0] != 1)
+		return false;
+	memset(inv, 0, offsetof(struct inv, from));
+	inv->state = b[1];
+	inv->priority = b[2];
+	inv->from_len = b[3];
+	inv->to_len = b[4];
+	inv->ignored = (b[5] & 1) != 0;
+	inv->reported = (b[5] & 2) != 0;
+	inv->note_len = (size_t)be_get(b + 6, 2);
+	if (inv->state >= ST_COUNT || inv->priority >= PRIO_COUNT ||
+	    inv->from_len > MEMBER_MAX_BYTES || inv->to_len > MEMBER_MAX_BYTES ||
+	    inv->note_len > NOTE_MAX_BYTES ||
+	    n != INV_HEAD + inv->from_len + inv->to_len + inv->note_len)
+		return false;
+	p = b + 8;
+	inv->attempt = be_get_next(&p, 4);
+	inv->id = be_get_next(&p, 8);
+	inv->created_at = (int64_t)be_get_next(&p, 8);
+	inv->updated_at = (int64_t)be_get_next(&p, 8);
+	inv->expires_at = (int64_t)be_get_next(&p, 8);
+	inv->stale_at = (int64_t)be_get_next(&p, 8);
+	inv->reminded_at = (int64_t)be_get_next(&p, 8);
+	inv->resend_of = be_get_next(&p, 8);
+	memcpy(inv->from, p, inv->from_len); p += inv->from_len;
+	inv->from[inv->from_len] = '\0';
+	memcpy(inv->to, p, inv->to_len); p += inv->to_len;
+	inv->to[inv->to_len] = '\0';
+	memcpy(inv->note, p, inv->note_len);
+	inv->note[inv->note_len] = '\0';
+	return true;
+}
+
+static int
+lm_inv_get(struct stx *t, uint64_t id, struct inv *out)
+{
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, "L", id);
+	if (!get(t, ls(t)->inv, &k, &v, "invitation"))
+		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
+	if (!inv_decode(v.mv_data, v.mv_size, out)) {
+		store_fail(t, STORE_FAILED, "invitation %llu: corrupt record",
+		    (unsigned long long)id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+/* The key of a history: the two members in byte order, so that either
+ * way finds it. */
+static void
+hist_key(struct key *k, const char *a, size_t alen, const char *b,
+    size_t blen, uint64_t id, bool with_id)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+	const char *lo = a, *hi = b;
+	size_t lolen = alen, hilen = blen;
+
+	if (!(c < 0 || (c == 0 && alen < blen))) {
+		lo = b;
+		lolen = blen;
+		hi = a;
+		hilen = alen;
+	}
+	if (with_id)
+		key_make(k, "MML", lo, lolen, hi, hilen, id);
+	else
+		key_make(k, "MM", lo, lolen, hi, hilen);
+}
+
+static void
+lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
+{
+	unsigned char b[INV_HEAD + 2 * MEMBER_MAX_BYTES + NOTE_MAX_BYTES];
+	struct key k;
+	size_t n = inv_encode(inv, b);
+
+	key_make(&k, "L", inv->id);
+	put(t, ls(t)->inv, &k, b, n, "invitation");
+	if (old_state == ST_COUNT) {
+		key_make(&k, "ML", inv->from, inv->from_len, inv->id);
+		put(t, ls(t)->sent, &k, "", 0, "sent");
+		key_make(&k, "ML", inv->to, inv->to_len, inv->id);
+		put(t, ls(t)->recv, &k, "", 0, "received");
+		hist_key(&k, inv->from, inv->from_len, inv->to, inv->to_len,
+		    inv->id, true);
+		put(t, ls(t)->hist, &k, "", 0, "history");
+		meta_add(t, count_name(inv->state), 1);
+	} else if (old_state != inv->state) {
+		meta_add(t, count_name(old_state), -1);
+		meta_add(t, count_name(inv->state), 1);
+	}
+}
+
+/* The ids under [member], newest first, below `before` (0: all). */
+static void
+scan_ids_back(struct stx *t, MDB_dbi dbi, const char *member, size_t len,
+    uint64_t before, store_id_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = dbi, .tail = 8, .back = true,
+	    .what = "scan" };
+	struct key from;
+
+	key_make(&sc.prefix, "M", member, len);
+	key_make(&from, "ML", member, len, before ? before : UINT64_MAX);
+	SCAN_EACH(&sc, t, &from) {
+		if (!fn(ctx, scan_u64(&sc, 0)))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static void
+lm_scan_box(struct stx *t, enum store_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	scan_ids_back(t, box == BOX_SENT ? ls(t)->sent : ls(t)->recv, member,
+	    len, before, fn, ctx);
+}
+
+static void
+lm_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, store_id_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->hist, .tail = 8, .what = "scan" };
+
+	hist_key(&sc.prefix, a, alen, b, blen, 0, false);
+	SCAN_EACH(&sc, t, &sc.prefix) {
+		if (!fn(ctx, scan_u64(&sc, 0)))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static void
+lm_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen, struct pair *out)
+{
+	const unsigned char *p;
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, "MM", from, flen, to, tlen);
+	if (!get(t, ls(t)->pair, &k, &v, "pair") || v.mv_size != 24)
+		return;
+	p = v.mv_data;
+	out->open_id = be_get(p, 8);
+	out->cooldown_until = (int64_t)be_get(p + 8, 8);
+	out->withdrawals = (uint32_t)be_get(p + 16, 4);
+	out->attempts = (uint32_t)be_get(p + 20, 4);
+}
+
+static void
+lm_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen, const struct pair *pr)
+{
+	unsigned char b[24];
+	struct key k;
+
+	key_make(&k, "MM", from, flen, to, tlen);
+	be_put(b, pr->open_id, 8);
+	be_put(b + 8, (uint64_t)pr->cooldown_until, 8);
+	be_put(b + 16, pr->withdrawals, 4);
+	be_put(b + 20, pr->attempts, 4);
+	put(t, ls(t)->pair, &k, b, sizeof b, "pair");
+}
+
+static int64_t
+lm_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct key k;
+
+	key_make(&k, "MM", a, alen, b, blen);
+	return (int64_t)get_u64(t, ls(t)->conn, &k, "connection");
+}
+
+static void
+lm_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, int64_t since)
+{
+	bool existed = lm_conn_get(t, a, alen, b, blen) != 0;
+	unsigned char v[8];
+	struct key k;
+
+	be_put(v, (uint64_t)since, 8);
+	key_make(&k, "MM", a, alen, b, blen);
+	put(t, ls(t)->conn, &k, v, 8, "connection");
+	key_make(&k, "MM", b, blen, a, alen);
+	put(t, ls(t)->conn, &k, v, 8, "connection");
+	if (!existed)
+		meta_add(t, "count.connections", 1);
+}
+
+static void
+lm_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct key k;
+	bool gone;
+
+	key_make(&k, "MM", a, alen, b, blen);
+	gone = del(t, ls(t)->conn, &k, "connection");
+	key_make(&k, "MM", b, blen, a, alen);
+	del(t, ls(t)->conn, &k, "connection");
+	if (gone)
+		meta_add(t, "count.connections", -1);
+}
+
+static void
+lm_scan_conns(struct stx *t, const char *member, size_t len,
+    const char *after, size_t after_len, store_conn_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->conn, .what = "scan" };
+	struct key from;
+	const char *other;
+	size_t olen;
+
+	key_make(&sc.prefix, "M", member, len);
+	if (after != NULL)
+		key_make(&from, "MM", member, len, after, after_len);
+	else
+		from = sc.prefix;
+	SCAN_EACH(&sc, t, &from) {
+		if (sc.k.mv_size < sc.prefix.n + 2 || sc.v.mv_size != 8)
+			break;
+		/* Strictly after `after`. */
+		if (after != NULL && sc.k.mv_size == from.n &&
+		    memcmp(sc.k.mv_data, from.b, from.n) == 0)
+			continue;
+		other = (const char *)sc.k.mv_data + sc.prefix.n;
+		olen = sc.k.mv_size - sc.prefix.n - 1;
+		if (!fn(ctx, other, olen, (int64_t)be_get(sc.v.mv_data, 8)))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static void
+due_key(struct key *k, const struct due *d)
+{
+	key_make(k, "LBL", (uint64_t)d->at, d->kind, d->id);
+}
+
+static void
+lm_due_add(struct stx *t, const struct due *d)
+{
+	struct key k;
+	MDB_val v;
+
+	due_key(&k, d);
+	if (get(t, ls(t)->due, &k, &v, "deadline"))
+		return;
+	put(t, ls(t)->due, &k, "", 0, "deadline");
+	meta_add(t, "count.deadlines", 1);
+}
+
+static void
+lm_due_del(struct stx *t, const struct due *d)
+{
+	struct key k;
+
+	due_key(&k, d);
+	if (del(t, ls(t)->due, &k, "deadline"))
+		meta_add(t, "count.deadlines", -1);
+}
+
+static bool
+lm_due_first(struct stx *t, struct due *out)
+{
+	struct scan sc = { .dbi = ls(t)->due, .tail = 17,
+	    .what = "deadlines" };
+	struct key from = { .n = 0 };
+	bool found;
+
+	found = scan_seek(&sc, t, &from);
+	if (found) {
+		out->at = (int64_t)scan_u64(&sc, 0);
+		out->kind = ((const unsigned char *)sc.k.mv_data)[8];
+		out->id = scan_u64(&sc, 9);
+	}
+	scan_end(&sc);
+	return found;
+}
+
+/* Event records: [notify u8][member len u8][at be64][member][data]. */
+#define EV_HEAD 10
+
+static uint64_t
+lm_event_head(struct stx *t)
+{
+	return meta_get_u64(t, "event.head");
+}
+
+static uint64_t
+lm_event_pruned(struct stx *t, const char *member, size_t mlen)
+{
+	struct key k;
+
+	if (member == NULL)
+		return meta_get_u64(t, "event.pruned");
+	key_make(&k, "M", member, mlen);
+	return get_u64(t, ls(t)->mpruned, &k, "pruned");
+}
+
+static void
+lm_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
+    size_t mlen, bool notify, const char *data, size_t len)
+{
+	unsigned char *b = xmalloc(EV_HEAD + mlen + len);
+	struct key k;
+
+	b[0] = notify ? 1 : 0;
+	b[1] = (unsigned char)mlen;
+	be_put(b + 2, (uint64_t)at, 8);
+	memcpy(b + EV_HEAD, member, mlen);
+	memcpy(b + EV_HEAD + mlen, data, len);
+	key_make(&k, "L", seq);
+	put(t, ls(t)->ev, &k, b, EV_HEAD + mlen + len, "event");
+	free(b);
+	if (notify) {
+		key_make(&k, "ML", member, mlen, seq);
+		put(t, ls(t)->mev, &k, "", 0, "event index");
+	}
+	meta_put_u64(t, "event.head", seq);
+}
+
+static bool
+event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
+{
+	const unsigned char *b = dv->mv_data;
+
+	if (kv->mv_size != 8 || dv->mv_size < EV_HEAD ||
+	    dv->mv_size < EV_HEAD + (size_t)b[1])
+		return false;
+	e->seq = be_get(kv->mv_data, 8);
+	e->notify = b[0] & 1;
+	e->member_len = b[1];
+	e->at = (int64_t)be_get(b + 2, 8);
+	e->member = (const char *)b + EV_HEAD;
+	e->data = (const char *)b + EV_HEAD + e->member_len;
+	e->len = dv->mv_size - EV_HEAD - e->member_len;
+	return true;
+}
+
+/* Every event after `after`, in order, or (member not NULL) member's
+ * notifications, through its index. */
+static void
+lm_event_scan(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->ev, .what = "events" };
+	struct event_rec e;
+	struct key from, k;
+	MDB_val kv, v;
+
+	if (after == UINT64_MAX)
+		return;
+	if (member == NULL)
+		key_make(&from, "L", after + 1);
+	else {
+		sc.dbi = ls(t)->mev;
+		sc.tail = 8;
+		key_make(&sc.prefix, "M", member, mlen);
+		key_make(&from, "ML", member, mlen, after + 1);
+	}
+	SCAN_EACH(&sc, t, &from) {
+		kv = sc.k;
+		v = sc.v;
+		if (member != NULL) {
+			key_make(&k, "L", scan_u64(&sc, 0));
+			kv = key_val(&k);
+			if (!get(t, ls(t)->ev, &k, &v, "event")) {
+				if (t->rc != STORE_OK)
+					break;
+				continue;
+			}
+		}
+		if (!event_decode(&kv, &v, &e)) {
+			stx_check(t, MDB_CORRUPTED, "event");
+			break;
+		}
+		if (!fn(ctx, &e))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static size_t
+lm_event_prune(struct stx *t, int64_t before, size_t max)
+{
+	struct scan sc = { .dbi = ls(t)->ev, .what = "prune" };
+	struct key from = { .n = 0 }, k;
+	struct event_rec e;
+	unsigned char seqb[8];
+	uint64_t last = 0;
+	size_t n = 0;
+
+	SCAN_EACH(&sc, t, &from) {
+		if (n >= max || !event_decode(&sc.k, &sc.v, &e) ||
+		    e.at > before)
+			break;
+		if (e.notify) {
+			/* The member's cursors before this one expire. */
+			key_make(&k, "M", e.member, e.member_len);
+			be_put(seqb, e.seq, 8);
+			put(t, ls(t)->mpruned, &k, seqb, 8, "pruned");
+			key_make(&k, "ML", e.member, e.member_len, e.seq);
+			del(t, ls(t)->mev, &k, "event index");
+		}
+		last = e.seq;
+		/* The cursor moves on to the next event. */
+		if (stx_check(t, mdb_cursor_del(sc.c, 0), "prune"))
+			break;
+		n++;
+	}
+	scan_end(&sc);
+	if (last > 0)
+		meta_put_u64(t, "event.pruned", last);
+	return n;
+}
+
+static void
+lm_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
+    int64_t at, uint64_t id, uint8_t value)
+{
+	struct key k;
+
+	key_make(&k, "MLL", key, klen, (uint64_t)at, id);
+	put(t, ls(t)->logs[log], &k, &value, 1, "log");
+}
+
+static uint64_t
+lm_log_count(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t since, uint64_t max, int64_t *oldest)
+{
+	struct scan sc = { .dbi = ls(t)->logs[log], .tail = 16,
+	    .what = "log" };
+	struct key from;
+	uint64_t n = 0;
+
+	key_make(&sc.prefix, "M", key, klen);
+	key_make(&from, "ML", key, klen,
+	    since < 0 ? (uint64_t)0 : (uint64_t)since + 1);
+	SCAN_EACH(&sc, t, &from) {
+		if (n >= max)
+			break;
+		if (n++ == 0)
+			*oldest = (int64_t)scan_u64(&sc, 0);
+	}
+	scan_end(&sc);
+	return n;
+}
+
+static void
+lm_log_scan_back(struct stx *t, enum store_log log, const char *key,
+    size_t klen, store_log_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->logs[log], .tail = 16, .back = true,
+	    .what = "log" };
+	struct key from;
+
+	key_make(&sc.prefix, "M", key, klen);
+	key_make(&from, "ML", key, klen, (uint64_t)UINT64_MAX);
+	SCAN_EACH(&sc, t, &from) {
+		if (!fn(ctx, (int64_t)scan_u64(&sc, 0), scan_u64(&sc, 8),
+		    sc.v.mv_size > 0 ? *(unsigned char *)sc.v.mv_data : 0))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static bool
+lm_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, "MM", a, alen, b, blen);
+	return get(t, ls(t)->flags[f], &k, &v, "flag");
+}
+
+static void
+lm_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *b, size_t blen, bool on)
+{
+	struct key k;
+
+	key_make(&k, "MM", a, alen, b, blen);
+	if (on)
+		put(t, ls(t)->flags[f], &k, "", 0, "flag");
+	else
+		del(t, ls(t)->flags[f], &k, "flag");
+}
+
+/* Member records: [from u8][email len u8][restricted_until be64]
+ * [open_sent be64][restricted_at be64][email]. */
+#define MEMBER_HEAD 26
+
+static void
+lm_member_get(struct stx *t, const char *m, size_t mlen,
+    struct member_rec *out)
+{
+	const unsigned char *p;
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, "M", m, mlen);
+	if (!get(t, ls(t)->member, &k, &v, "member") ||
+	    v.mv_size < MEMBER_HEAD)
+		return;
+	p = v.mv_data;
+	if (v.mv_size != MEMBER_HEAD + (size_t)p[1])
+		return;
+	out->invitations_from = p[0];
+	out->email_len = p[1];
+	out->restricted_until = (int64_t)be_get(p + 2, 8);
+	out->open_sent = be_get(p + 10, 8);
+	out->restricted_at = (int64_t)be_get(p + 18, 8);
+	memcpy(out->email, p + MEMBER_HEAD, out->email_len);
+	out->email[out->email_len] = '\0';
+}
+
+static void
+lm_member_put(struct stx *t, const char *m, size_t mlen,
+    const struct member_rec *r)
+{
+	unsigned char b[MEMBER_HEAD + EMAIL_MAX_BYTES];
+	struct key k;
+
+	b[0] = r->invitations_from;
+	b[1] = (unsigned char)r->email_len;
+	be_put(b + 2, (uint64_t)r->restricted_until, 8);
+	be_put(b + 10, r->open_sent, 8);
+	be_put(b + 18, (uint64_t)r->restricted_at, 8);
+	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
+	key_make(&k, "M", m, mlen);
+	put(t, ls(t)->member, &k, b, MEMBER_HEAD + r->email_len, "member");
+}
+
+static int
+lm_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
+{
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, "L", id);
+	if (!get(t, ls(t)->plan, &k, &v, "plan"))
+		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
+	if (v.mv_size > cap) {
+		store_fail(t, STORE_FAILED, "plan %llu: corrupt record",
+		    (unsigned long long)id);
+		return STORE_FAILED;
+	}
+	memcpy(buf, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return STORE_OK;
+}
+
+static void
+lm_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len)
+{
+	struct key k;
+
+	key_make(&k, "L", id);
+	put(t, ls(t)->plan, &k, buf, len, "plan");
+}
+
+static void
+lm_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	struct key k;
+
+	key_make(&k, "ML", m, mlen, id);
+	put(t, ls(t)->mplan, &k, "", 0, "plan index");
+}
+
+static void
+lm_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
+    void *ctx)
+{
+	scan_ids_back(t, ls(t)->mplan, m, mlen, 0, fn, ctx);
+}
+
+const struct store_ops store_lmdb = {
+	.name = "lmdb",
+	.store_size = sizeof(struct lmdb_store),
+	.stx_size = sizeof(struct lmdb_stx),
+	.open = lm_open,
+	.close = lm_close,
+	.grow = lm_grow,
+	.map_size = lm_map_size,
+	.begin = lm_begin,
+	.commit = lm_commit,
+	.abort = lm_abort,
+	.next_id = lm_next_id,
+	.get_vclock = lm_get_vclock,
+	.set_vclock = lm_set_vclock,
+	.counts = lm_counts,
+	.inv_get = lm_inv_get,
+	.inv_put = lm_inv_put,
+	.scan_box = lm_scan_box,
+	.scan_history = lm_scan_history,
+	.pair_get = lm_pair_get,
+	.pair_put = lm_pair_put,
+	.conn_get = lm_conn_get,
+	.conn_put = lm_conn_put,
+	.conn_del = lm_conn_del,
+	.scan_conns = lm_scan_conns,
+	.log_add = lm_log_add,
+	.log_count = lm_log_count,
+	.log_scan_back = lm_log_scan_back,
+	.flag_get = lm_flag_get,
+	.flag_set = lm_flag_set,
+	.member_get = lm_member_get,
+	.member_put = lm_member_put,
+	.plan_get = lm_plan_get,
+	.plan_put = lm_plan_put,
+	.scan_plans = lm_scan_plans,
+	.plan_index = lm_plan_index,
+	.event_add = lm_event_add,
+	.event_head = lm_event_head,
+	.event_pruned = lm_event_pruned,
+	.event_scan = lm_event_scan,
+	.event_prune = lm_event_prune,
+	.due_add = lm_due_add,
+	.due_del = lm_due_del,
+	.due_first = lm_due_first,
+};

@@ -1,0 +1,791 @@
+/* The store's contract (daemon/store.h): the same assertions against every
+ * backend in store_backends, each on a store of its own. A backend added
+ * there is tested here with no change to this file. What one backend does
+ * alone (LMDB's lock, map growth, schema) is in tests/test_store.c. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../daemon/store.h"
+#include "store_fixture.h"
+#include "tap.h"
+
+static const struct store_ops *backend;
+static char where[64];
+
+static struct store *
+open_store(void)
+{
+	char why[512];
+	struct store *s;
+
+	s = store_open_backend(backend, where, 1ULL << 30, why, sizeof why);
+	if (s == NULL)
+		diag("%s: %s", backend->name, why);
+	return s;
+}
+
+/* Closes s and opens the store again, as a restarted daemon would. */
+static struct store *
+reopen(struct store *s)
+{
+	store_close(s);
+	return open_store();
+}
+
+static void
+put_new(struct stx *t, uint64_t id, const char *from, const char *to,
+    int64_t at)
+{
+	struct inv v = mkinv(id, from, to, at);
+
+	store_inv_put(t, &v, ST_COUNT);
+}
+
+/* What a scan gave, in order; it stops after stop_at (0: never). */
+struct got {
+	uint64_t v[64];
+	char s[64][MEMBER_MAX_BYTES + 1];
+	int n;
+	int stop_at;
+};
+
+static bool
+got_id(void *ctx, uint64_t id)
+{
+	struct got *g = ctx;
+
+	g->v[g->n++] = id;
+	return g->n != g->stop_at;
+}
+
+static bool
+got_conn(void *ctx, const char *other, size_t len, int64_t since)
+{
+	struct got *g = ctx;
+
+	memcpy(g->s[g->n], other, len);
+	g->s[g->n][len] = '\0';
+	g->v[g->n++] = (uint64_t)since;
+	return g->n != g->stop_at;
+}
+
+static bool
+got_log(void *ctx, int64_t at, uint64_t id, uint8_t value)
+{
+	struct got *g = ctx;
+
+	g->v[g->n] = (uint64_t)at * 1000 + id * 10 + value;
+	g->n++;
+	return g->n != g->stop_at;
+}
+
+static bool
+got_event(void *ctx, const struct event_rec *e)
+{
+	struct got *g = ctx;
+
+	if (g->n < 64) {
+		g->v[g->n] = e->seq;
+		snprintf(g->s[g->n], sizeof g->s[0], "%.*s|%d|%lld|%.*s",
+		    (int)e->member_len, e->member, e->notify, (long long)e->at,
+		    (int)e->len, e->data);
+	}
+	g->n++;
+	return g->n != g->stop_at;
+}
+
+static bool
+ids_are(const struct got *g, int n, ...)
+{
+	va_list ap;
+	int i;
+	bool same = g->n == n;
+
+	va_start(ap, n);
+	for (i = 0; i < n; i++)
+		if (i >= g->n || va_arg(ap, int) != (int)g->v[i])
+			same = false;
+	va_end(ap);
+	if (!same) {
+		printf("#   got %d:", g->n);
+		for (i = 0; i < g->n && i < 64; i++)
+			printf(" %llu", (unsigned long long)g->v[i]);
+		printf("\n");
+	}
+	return same;
+}
+
+static void
+test_persistence(struct store **sp)
+{
+	struct stx *t;
+	struct inv got;
+
+	t = store_begin(*sp, NULL);
+	is_int(store_next_id(t), 1, "ids start at 1");
+	is_int(store_next_id(t), 2, "and count up");
+	store_set_vclock(t, 777);
+	put_new(t, 1, "alice", "bob", 1000);
+	is_int(store_commit(t), STORE_OK, "a first transaction commits");
+
+	t = store_begin(*sp, NULL);
+	put_new(t, 2, "alice", "bob", 1001);
+	store_set_vclock(t, 778);
+	store_abort(t);
+
+	*sp = reopen(*sp);
+	ok(*sp != NULL, "the store opens again");
+	t = store_begin(*sp, NULL);
+	ok(store_inv_get(t, 1, &got) == STORE_OK && got.created_at == 1000,
+	    "committed work is there after a reopen");
+	is_int(store_get_vclock(t), 777, "so is the virtual clock");
+	is_int(store_next_id(t), 3, "and the next id");
+	is_int(store_inv_get(t, 2, &got), STORE_NOTFOUND,
+	    "aborted work is not there after a reopen");
+	store_abort(t);
+}
+
+/* Rewrites carol's invitation id to `to` in another state. */
+static void
+put_state(struct stx *t, uint64_t id, const char *to, int state, int old)
+{
+	struct inv v = mkinv(id, "carol", to, 5000);
+
+	v.state = (uint8_t)state;
+	store_inv_put(t, &v, old);
+}
+
+/* Whether the state counters are c0's moved by the given steps, in the
+ * order of enum inv_state (pending, accepted, ignored, withdrawn,
+ * expired). */
+static bool
+moved(struct stx *t, const struct store_counts *c0, int pending,
+    int accepted, int ignored, int withdrawn, int expired)
+{
+	const int step[ST_COUNT] = { pending, accepted, ignored, withdrawn,
+	    expired };
+	struct store_counts c;
+	int i;
+
+	store_counts(t, &c);
+	for (i = 0; i < ST_COUNT; i++)
+		if (c.state[i] != c0->state[i] + (uint64_t)(int64_t)step[i])
+			return false;
+	return true;
+}
+
+static void
+test_invitations(struct store *s)
+{
+	struct store_counts c0;
+	struct member_rec m;
+	struct stx *t;
+	struct inv v, got;
+
+	t = store_begin(s, NULL);
+	store_counts(t, &c0);
+	v = mkinv(10, "carol", "dave", 5000);
+	v.state = ST_IGNORED;
+	v.priority = PRIO_LOW;
+	v.attempt = 3;
+	v.updated_at = 5005;
+	v.reminded_at = 5010;
+	v.ignored = true;
+	v.reported = true;
+	v.resend_of = 7;
+	store_inv_put(t, &v, ST_COUNT);
+	memset(&got, 0x55, sizeof got);
+	ok(store_inv_get(t, 10, &got) == STORE_OK && got.id == 10 &&
+	    got.state == ST_IGNORED && got.priority == PRIO_LOW &&
+	    got.attempt == 3 && got.created_at == 5000 &&
+	    got.updated_at == 5005 && got.expires_at == 5100 &&
+	    got.stale_at == 5010 && got.reminded_at == 5010 && got.ignored &&
+	    got.reported && got.resend_of == 7,
+	    "every field of an invitation reads back");
+	ok(got.from_len == 5 && strcmp(got.from, "carol") == 0 &&
+	    got.to_len == 4 && strcmp(got.to, "dave") == 0 &&
+	    got.note_len == 5 && memcmp(got.note, "hi\0yo", 6) == 0,
+	    "its members and note too, a NUL in the note included");
+	is_int(store_inv_get(t, 99, &got), STORE_NOTFOUND, "a missing id");
+	v.note_len = NOTE_MAX_BYTES;
+	memset(v.note, 'n', NOTE_MAX_BYTES);
+	v.ignored = false;
+	store_inv_put(t, &v, ST_IGNORED);
+	ok(store_inv_get(t, 10, &got) == STORE_OK &&
+	    got.note_len == NOTE_MAX_BYTES && got.note[NOTE_MAX_BYTES] == '\0' &&
+	    !got.ignored, "a note of the largest size, rewritten in place");
+
+	/* Counters of states and of a sender's open invitations. */
+	put_new(t, 11, "carol", "erin", 5001);
+	put_new(t, 12, "carol", "fred", 5002);
+	ok(moved(t, &c0, 2, 0, 1, 0, 0), "new invitations are counted by state");
+	store_member_get(t, "carol", 5, &m);
+	is_int(m.open_sent, 3, "and as the sender's open ones");
+	put_state(t, 11, "erin", ST_ACCEPTED, ST_PENDING);
+	put_state(t, 10, "dave", ST_EXPIRED, ST_IGNORED);
+	ok(moved(t, &c0, 1, 1, 0, 0, 1), "the counters follow changes of state");
+	store_member_get(t, "carol", 5, &m);
+	is_int(m.open_sent, 1, "so does open_sent");
+	put_state(t, 12, "fred", ST_IGNORED, ST_PENDING);
+	store_member_get(t, "carol", 5, &m);
+	is_int(m.open_sent, 1, "pending to ignored stays open");
+	is_int(store_commit(t), STORE_OK, "commit");
+
+	t = store_begin_read(s);
+	ok(moved(t, &c0, 0, 1, 1, 0, 1), "the counters are kept by the commit");
+	store_abort(t);
+}
+
+static void
+test_boxes(struct store *s)
+{
+	struct stx *t;
+	struct got g;
+	uint64_t i;
+
+	t = store_begin(s, NULL);
+	for (i = 21; i <= 25; i++)
+		put_new(t, i, i % 2 ? "anna" : "gina", "hank", 6000);
+	put_new(t, 26, "hank", "anna", 6001);
+	put_new(t, 27, "annabel", "hank", 6002);
+
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "anna", 4, 0, got_id, &g);
+	ok(ids_are(&g, 3, 25, 23, 21), "a sent box, newest first");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "anna", 4, 25, got_id, &g);
+	ok(ids_are(&g, 2, 23, 21), "before: the ones below it");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "anna", 4, 22, got_id, &g);
+	ok(ids_are(&g, 1, 21), "before an id not in the box");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "anna", 4, 21, got_id, &g);
+	ok(ids_are(&g, 0), "before the oldest: none");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_RECEIVED, "hank", 4, 0, got_id, &g);
+	ok(ids_are(&g, 6, 27, 25, 24, 23, 22, 21), "a received box");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 2;
+	store_scan_box(t, BOX_RECEIVED, "hank", 4, 0, got_id, &g);
+	ok(ids_are(&g, 2, 27, 25), "a scan stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "ann", 3, 0, got_id, &g);
+	ok(ids_are(&g, 0), "a prefix of a member's id finds nothing");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_RECEIVED, "nobody", 6, 0, got_id, &g);
+	ok(ids_are(&g, 0), "an empty box");
+
+	memset(&g, 0, sizeof g);
+	store_scan_history(t, "anna", 4, "hank", 4, got_id, &g);
+	ok(ids_are(&g, 4, 21, 23, 25, 26),
+	    "a history holds both directions, oldest first");
+	memset(&g, 0, sizeof g);
+	store_scan_history(t, "hank", 4, "anna", 4, got_id, &g);
+	ok(ids_are(&g, 4, 21, 23, 25, 26), "named either way round");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 1;
+	store_scan_history(t, "hank", 4, "anna", 4, got_id, &g);
+	ok(ids_are(&g, 1, 21), "and stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_history(t, "gina", 4, "anna", 4, got_id, &g);
+	ok(ids_are(&g, 0), "two members with none between them");
+	is_int(store_commit(t), STORE_OK, "commit");
+}
+
+static void
+test_pairs_and_connections(struct store *s)
+{
+	struct store_counts c;
+	struct stx *t;
+	struct pair pr;
+	struct got g;
+
+	t = store_begin(s, NULL);
+	memset(&pr, 0x55, sizeof pr);
+	store_pair_get(t, "ivan", 4, "judy", 4, &pr);
+	ok(pr.open_id == 0 && pr.cooldown_until == 0 && pr.withdrawals == 0 &&
+	    pr.attempts == 0, "a missing pair reads as zero");
+	pr.open_id = 5;
+	pr.cooldown_until = 1700000000;
+	pr.withdrawals = 2;
+	pr.attempts = 3;
+	store_pair_put(t, "ivan", 4, "judy", 4, &pr);
+	memset(&pr, 0, sizeof pr);
+	store_pair_get(t, "ivan", 4, "judy", 4, &pr);
+	ok(pr.open_id == 5 && pr.cooldown_until == 1700000000 &&
+	    pr.withdrawals == 2 && pr.attempts == 3, "a pair reads back");
+	store_pair_get(t, "judy", 4, "ivan", 4, &pr);
+	is_int(pr.attempts, 0, "a pair has a direction");
+
+	store_counts(t, &c);
+	is_int(c.connections, 0, "no connections yet");
+	store_conn_put(t, "ivan", 4, "judy", 4, 500);
+	store_conn_put(t, "ivan", 4, "kate", 4, 600);
+	store_conn_put(t, "ivan", 4, "iv", 2, 700);
+	store_conn_put(t, "leo", 3, "ivan", 4, 800);
+	is_int(store_conn_get(t, "judy", 4, "ivan", 4), 500,
+	    "a connection reads the same from either side");
+	is_int(store_conn_get(t, "judy", 4, "kate", 4), 0,
+	    "members not connected read 0");
+	store_counts(t, &c);
+	is_int(c.connections, 4, "connections are counted once each");
+	store_conn_put(t, "judy", 4, "ivan", 4, 550);
+	store_counts(t, &c);
+	ok(c.connections == 4 && store_conn_get(t, "ivan", 4, "judy", 4) ==
+	    550, "putting one again changes since, not the count");
+
+	memset(&g, 0, sizeof g);
+	store_scan_conns(t, "ivan", 4, NULL, 0, got_conn, &g);
+	ok(g.n == 4 && strcmp(g.s[0], "iv") == 0 &&
+	    strcmp(g.s[1], "judy") == 0 && strcmp(g.s[2], "kate") == 0 &&
+	    strcmp(g.s[3], "leo") == 0 && g.v[0] == 700 && g.v[1] == 550,
+	    "a member's connections in order of the other's id, with since");
+	memset(&g, 0, sizeof g);
+	store_scan_conns(t, "ivan", 4, "judy", 4, got_conn, &g);
+	ok(g.n == 2 && strcmp(g.s[0], "kate") == 0,
+	    "after: the ones past it");
+	memset(&g, 0, sizeof g);
+	store_scan_conns(t, "ivan", 4, "jz", 2, got_conn, &g);
+	ok(g.n == 2 && strcmp(g.s[0], "kate") == 0,
+	    "after a name that is not a connection");
+	memset(&g, 0, sizeof g);
+	store_scan_conns(t, "ivan", 4, "leo", 3, got_conn, &g);
+	is_int(g.n, 0, "after the last: none");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 1;
+	store_scan_conns(t, "ivan", 4, NULL, 0, got_conn, &g);
+	is_int(g.n, 1, "a scan of connections stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_conns(t, "leo", 3, NULL, 0, got_conn, &g);
+	ok(g.n == 1 && strcmp(g.s[0], "ivan") == 0,
+	    "the other side lists it too");
+
+	store_conn_del(t, "judy", 4, "ivan", 4);
+	ok(store_conn_get(t, "ivan", 4, "judy", 4) == 0 &&
+	    store_conn_get(t, "judy", 4, "ivan", 4) == 0,
+	    "removal removes both directions");
+	store_conn_del(t, "judy", 4, "ivan", 4);
+	store_counts(t, &c);
+	is_int(c.connections, 3, "removing one twice counts once");
+	is_int(store_commit(t), STORE_OK, "commit");
+}
+
+static void
+test_logs_flags_members(struct store *s)
+{
+	struct member_rec m;
+	struct stx *t;
+	struct got g;
+	int64_t oldest;
+
+	t = store_begin(s, NULL);
+	store_log_add(t, LOG_SENDS, "mia", 3, 100, 1, 0);
+	store_log_add(t, LOG_SENDS, "mia", 3, 200, 3, 0);
+	store_log_add(t, LOG_SENDS, "mia", 3, 200, 2, 0);
+	store_log_add(t, LOG_SENDS, "mia", 3, 300, 4, 0);
+	store_log_add(t, LOG_SENDS, "mi", 2, 250, 5, 0);
+	store_log_add(t, LOG_DECISIONS, "mia", 3, 150, 6,
+	    ST_WITHDRAWN | LOG_BY_PLAN);
+	is_int(store_log_count(t, LOG_SENDS, "mia", 3, 0, 100, &oldest), 4,
+	    "a key's entries are counted");
+	is_int(oldest, 100, "with the oldest");
+	is_int(store_log_count(t, LOG_SENDS, "mia", 3, 100, 100, &oldest), 3,
+	    "since: only those dated after it");
+	is_int(oldest, 200, "and the oldest of those");
+	is_int(store_log_count(t, LOG_SENDS, "mia", 3, 0, 2, &oldest), 2,
+	    "counting stops at max");
+	ok(store_log_count(t, LOG_SENDS, "mia", 3, 300, 100, &oldest) == 0 &&
+	    oldest == 0, "none since the newest: 0, oldest 0");
+	is_int(store_log_count(t, LOG_SENDS, "mi", 2, -5, 100, &oldest), 1,
+	    "another key, a negative since");
+	is_int(store_log_count(t, LOG_WITHDRAWALS, "mia", 3, 0, 100, &oldest),
+	    0, "logs are separate");
+	memset(&g, 0, sizeof g);
+	store_log_scan_back(t, LOG_SENDS, "mia", 3, got_log, &g);
+	ok(ids_are(&g, 4, 300040, 200030, 200020, 100010),
+	    "a key's entries newest first, [at][id]");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 1;
+	store_log_scan_back(t, LOG_SENDS, "mia", 3, got_log, &g);
+	ok(ids_are(&g, 1, 300040), "and stops when told");
+	memset(&g, 0, sizeof g);
+	store_log_scan_back(t, LOG_DECISIONS, "mia", 3, got_log, &g);
+	ok(g.n == 1 && g.v[0] == 150060 + (ST_WITHDRAWN | LOG_BY_PLAN),
+	    "the value comes back");
+
+	ok(!store_flag_get(t, FLAG_BLOCK, "mia", 3, "ned", 3),
+	    "a flag starts off");
+	store_flag_set(t, FLAG_BLOCK, "mia", 3, "ned", 3, true);
+	ok(store_flag_get(t, FLAG_BLOCK, "mia", 3, "ned", 3), "set");
+	ok(!store_flag_get(t, FLAG_BLOCK, "ned", 3, "mia", 3) &&
+	    !store_flag_get(t, FLAG_NOGO, "mia", 3, "ned", 3),
+	    "for one direction and one flag");
+	store_flag_set(t, FLAG_BLOCK, "mia", 3, "ned", 3, false);
+	store_flag_set(t, FLAG_BLOCK, "mia", 3, "ned", 3, false);
+	ok(!store_flag_get(t, FLAG_BLOCK, "mia", 3, "ned", 3),
+	    "cleared (twice is fine)");
+
+	memset(&m, 0x55, sizeof m);
+	store_member_get(t, "olga", 4, &m);
+	ok(m.invitations_from == 0 && m.email_len == 0 && m.email[0] == '\0' &&
+	    m.restricted_until == 0 && m.restricted_at == 0 &&
+	    m.open_sent == 0, "a missing member reads as zero");
+	m.invitations_from = 1;
+	m.email_len = EMAIL_MAX_BYTES;
+	memset(m.email, 'e', EMAIL_MAX_BYTES);
+	m.email[EMAIL_MAX_BYTES] = '\0';
+	m.restricted_until = 9000;
+	m.restricted_at = 8000;
+	m.open_sent = 4;
+	store_member_put(t, "olga", 4, &m);
+	memset(&m, 0, sizeof m);
+	store_member_get(t, "olga", 4, &m);
+	ok(m.invitations_from == 1 && m.email_len == EMAIL_MAX_BYTES &&
+	    m.email[0] == 'e' && m.email[EMAIL_MAX_BYTES] == '\0' &&
+	    m.restricted_until == 9000 && m.restricted_at == 8000 &&
+	    m.open_sent == 4, "a member record reads back");
+	is_int(store_commit(t), STORE_OK, "commit");
+}
+
+static void
+test_plans(struct store *s)
+{
+	unsigned char buf[64];
+	struct stx *t;
+	struct got g;
+	size_t len = 0;
+
+	t = store_begin(s, NULL);
+	is_int(store_plan_get(t, 40, buf, sizeof buf, &len), STORE_NOTFOUND,
+	    "a missing plan");
+	store_plan_put(t, 40, "plan\0forty", 10);
+	store_plan_put(t, 42, "p42", 3);
+	store_plan_put(t, 41, "", 0);
+	ok(store_plan_get(t, 40, buf, sizeof buf, &len) == STORE_OK &&
+	    len == 10 && memcmp(buf, "plan\0forty", 10) == 0,
+	    "a plan's record reads back as it was");
+	ok(store_plan_get(t, 41, buf, sizeof buf, &len) == STORE_OK &&
+	    len == 0, "an empty one too");
+	store_plan_index(t, "pat", 3, 40);
+	store_plan_index(t, "pat", 3, 42);
+	store_plan_index(t, "quin", 4, 41);
+	memset(&g, 0, sizeof g);
+	store_scan_plans(t, "pat", 3, got_id, &g);
+	ok(ids_are(&g, 2, 42, 40), "a member's plans, newest first");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 1;
+	store_scan_plans(t, "pat", 3, got_id, &g);
+	ok(ids_are(&g, 1, 42), "and stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_plans(t, "pa", 2, got_id, &g);
+	ok(ids_are(&g, 0), "none for another member");
+	is_int(store_commit(t), STORE_OK, "commit");
+}
+
+static void
+add_event(struct stx *t, const char *member, bool notify, int64_t at,
+    const char *data)
+{
+	store_event_add(t, store_event_head(t) + 1, at, member, strlen(member),
+	    notify, data, strlen(data));
+}
+
+static void
+test_events(struct store *s)
+{
+	struct stx *t;
+	struct got g;
+	char data[16];
+	int i;
+
+	t = store_begin(s, NULL);
+	ok(store_event_head(t) == 0 && store_event_pruned(t, NULL, 0) == 0 &&
+	    store_event_pruned(t, "rex", 3) == 0, "no events yet");
+	add_event(t, "rex", true, 100, "one");
+	add_event(t, "sam", false, 100, "two");
+	add_event(t, "sam", true, 200, "three");
+	add_event(t, "rex", true, 300, "four");
+	add_event(t, "rex", false, 300, "");
+	is_int(store_event_head(t), 5, "the head is the last seq");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, NULL, 0, got_event, &g);
+	ok(ids_are(&g, 5, 1, 2, 3, 4, 5), "every event in order");
+	is_str(g.s[0], "rex|1|100|one", "with its member, notify, at, data");
+	is_str(g.s[4], "rex|0|300|", "an empty one");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 3, NULL, 0, got_event, &g);
+	ok(ids_are(&g, 2, 4, 5), "after a seq");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 2;
+	store_event_scan(t, 0, NULL, 0, got_event, &g);
+	ok(ids_are(&g, 2, 1, 2), "a scan of events stops when told");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, "rex", 3, got_event, &g);
+	ok(ids_are(&g, 2, 1, 4), "a member's notifications only");
+	is_str(g.s[1], "rex|1|300|four", "whole");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 1, "rex", 3, got_event, &g);
+	ok(ids_are(&g, 1, 4), "after a seq");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, UINT64_MAX, NULL, 0, got_event, &g);
+	store_event_scan(t, UINT64_MAX, "rex", 3, got_event, &g);
+	is_int(g.n, 0, "after the largest seq: none");
+
+	is_int(store_event_prune(t, 99, 10), 0, "nothing written before 100");
+	is_int(store_event_prune(t, 200, 2), 2, "pruning stops at max");
+	ok(store_event_pruned(t, NULL, 0) == 2 &&
+	    store_event_pruned(t, "rex", 3) == 1 &&
+	    store_event_pruned(t, "sam", 3) == 0,
+	    "the last pruned: of all, and of each member's notifications");
+	is_int(store_event_prune(t, 200, 10), 1, "then the rest up to at");
+	ok(store_event_pruned(t, NULL, 0) == 3 &&
+	    store_event_pruned(t, "sam", 3) == 3, "the markers move on");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, NULL, 0, got_event, &g);
+	ok(ids_are(&g, 2, 4, 5), "pruned events are gone");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, "sam", 3, got_event, &g);
+	is_int(g.n, 0, "from the member's notifications too");
+	is_int(store_event_head(t), 5, "the head stays");
+	is_int(store_commit(t), STORE_OK, "commit");
+
+	/* Many, pruned in steps: the scan keeps its place as it deletes. */
+	t = store_begin(s, NULL);
+	for (i = 0; i < 3000; i++) {
+		snprintf(data, sizeof data, "e%d", i);
+		add_event(t, i % 3 ? "tom" : "uma", i % 2 == 0, 1000 + i, data);
+	}
+	is_int(store_event_prune(t, 1000 + 1499, 1000), 1000,
+	    "a thousand pruned");
+	is_int(store_event_prune(t, 1000 + 1499, 1000), 502,
+	    "then the rest dated up to at (with two older ones)");
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, NULL, 0, got_event, &g);
+	ok(g.n == 1500 && g.v[0] == 1506 && strcmp(g.s[0], "uma|1|2500|e1500")
+	    == 0, "the next event is whole: %s", g.s[0]);
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, "uma", 3, got_event, &g);
+	ok(g.n == 250 && g.v[0] == 1506, "so are a member's notifications");
+	is_int(store_event_pruned(t, "uma", 3), 1500,
+	    "the member's marker is its last pruned notification");
+	is_int(store_commit(t), STORE_OK, "commit");
+}
+
+static void
+test_deadlines(struct store *s)
+{
+	struct store_counts c;
+	struct due d, first;
+	struct stx *t;
+
+	t = store_begin(s, NULL);
+	ok(!store_due_first(t, &first), "no deadline yet");
+	d.at = 300; d.kind = DUE_EXPIRE; d.id = 9;
+	store_due_add(t, &d);
+	d.at = 200; d.kind = DUE_STALE; d.id = 10;
+	store_due_add(t, &d);
+	d.at = 200; d.kind = DUE_EXPIRE; d.id = 11;
+	store_due_add(t, &d);
+	d.at = 200; d.kind = DUE_EXPIRE; d.id = 3;
+	store_due_add(t, &d);
+	d.at = 1LL << 40; d.kind = DUE_COOLDOWN; d.id = 1;
+	store_due_add(t, &d);
+	store_due_add(t, &d);
+	store_counts(t, &c);
+	is_int(c.deadlines, 5, "deadlines are counted, a repeat once");
+	ok(store_due_first(t, &first) && first.at == 200 &&
+	    first.kind == DUE_EXPIRE && first.id == 3,
+	    "the first is the earliest, by [at][kind][id]");
+	store_due_del(t, &first);
+	ok(store_due_first(t, &first) && first.at == 200 &&
+	    first.kind == DUE_EXPIRE && first.id == 11, "then by id");
+	store_due_del(t, &first);
+	ok(store_due_first(t, &first) && first.at == 200 &&
+	    first.kind == DUE_STALE && first.id == 10, "then by kind");
+	store_due_del(t, &first);
+	store_due_del(t, &first);
+	ok(store_due_first(t, &first) && first.at == 300,
+	    "then by at; removing one twice is fine");
+	store_counts(t, &c);
+	is_int(c.deadlines, 2, "and counted once");
+	d.at = 300; d.kind = DUE_EXPIRE; d.id = 9;
+	store_due_del(t, &d);
+	ok(store_due_first(t, &first) && first.at == 1LL << 40 &&
+	    first.kind == DUE_COOLDOWN && first.id == 1, "a far one last");
+	is_int(store_commit(t), STORE_OK, "commit");
+}
+
+static void
+test_sticky(struct store *s)
+{
+	unsigned char buf[4];
+	struct store_counts c;
+	struct pair pr;
+	struct due first;
+	struct inv got;
+	struct stx *t;
+	struct got g;
+	size_t len;
+
+	t = store_begin(s, NULL);
+	put_new(t, 60, "vic", "wes", 7000);
+	store_plan_put(t, 60, "too long for buf", 16);
+	is_int(store_error(t), STORE_OK, "no error yet");
+	is_int(store_plan_get(t, 60, buf, sizeof buf, &len), STORE_FAILED,
+	    "a record larger than the caller's buffer fails");
+	is_int(store_error(t), STORE_FAILED, "the failure sticks");
+	ok(store_strerror(s)[0] != '\0', "with a message: %s",
+	    store_strerror(s));
+	put_new(t, 61, "vic", "wes", 7001);
+	store_fail(t, STORE_MAP_FULL, "a later failure");
+	is_int(store_error(t), STORE_FAILED, "the first failure is the one kept");
+	ok(store_inv_get(t, 60, &got) == STORE_FAILED &&
+	    store_plan_get(t, 60, buf, sizeof buf, &len) == STORE_FAILED,
+	    "gets answer with it");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "vic", 3, 0, got_id, &g);
+	store_scan_history(t, "vic", 3, "wes", 3, got_id, &g);
+	store_scan_plans(t, "vic", 3, got_id, &g);
+	store_event_scan(t, 0, NULL, 0, got_event, &g);
+	is_int(g.n, 0, "scans find nothing");
+	store_counts(t, &c);
+	store_pair_get(t, "vic", 3, "wes", 3, &pr);
+	ok(c.state[ST_PENDING] == 0 && pr.attempts == 0 &&
+	    store_next_id(t) == 0 && store_event_head(t) == 0 &&
+	    !store_due_first(t, &first), "reads are zero");
+	is_int(store_commit(t), STORE_FAILED, "the commit reports it");
+	t = store_begin_read(s);
+	ok(store_inv_get(t, 60, &got) == STORE_NOTFOUND &&
+	    store_inv_get(t, 61, &got) == STORE_NOTFOUND &&
+	    store_plan_get(t, 60, buf, sizeof buf, &len) == STORE_NOTFOUND,
+	    "a failed commit leaves nothing, before the failure or after");
+	store_abort(t);
+
+	t = store_begin_read(s);
+	put_new(t, 62, "vic", "wes", 7002);
+	ok(store_error(t) != STORE_OK, "writing in a snapshot fails");
+	ok(store_commit(t) != STORE_OK, "and its commit says so");
+	t = store_begin_read(s);
+	is_int(store_inv_get(t, 62, &got), STORE_NOTFOUND, "nothing written");
+	store_abort(t);
+}
+
+static void
+test_children(struct store *s)
+{
+	struct stx *t, *child, *grand;
+	struct store_counts before, c;
+	struct inv got;
+
+	t = store_begin(s, NULL);
+	store_counts(t, &before);
+	put_new(t, 70, "xena", "yuri", 8000);
+	child = store_begin(s, t);
+	ok(store_inv_get(child, 70, &got) == STORE_OK,
+	    "a child sees its parent's work");
+	put_new(child, 71, "xena", "yuri", 8001);
+	store_conn_put(child, "xena", 4, "yuri", 4, 8001);
+	store_abort(child);
+	store_counts(t, &c);
+	ok(store_inv_get(t, 71, &got) == STORE_NOTFOUND &&
+	    store_conn_get(t, "xena", 4, "yuri", 4) == 0 &&
+	    moved(t, &before, 1, 0, 0, 0, 0) &&
+	    c.connections == before.connections,
+	    "an aborted child leaves its parent as it was");
+	child = store_begin(s, t);
+	put_new(child, 72, "xena", "yuri", 8002);
+	grand = store_begin(s, child);
+	put_new(grand, 73, "xena", "yuri", 8003);
+	is_int(store_commit(grand), STORE_OK, "a grandchild commits");
+	is_int(store_commit(child), STORE_OK, "a child commits");
+	ok(store_inv_get(t, 72, &got) == STORE_OK &&
+	    store_inv_get(t, 73, &got) == STORE_OK,
+	    "into its parent, which sees the work");
+	child = store_begin(s, t);
+	put_new(child, 74, "xena", "yuri", 8004);
+	store_fail(child, STORE_FAILED, "a child's failure");
+	is_int(store_commit(child), STORE_FAILED, "a failed child reports it");
+	ok(store_error(t) == STORE_OK &&
+	    store_inv_get(t, 74, &got) == STORE_NOTFOUND,
+	    "its parent goes on without its work");
+	is_int(store_commit(t), STORE_OK, "the parent commits");
+
+	t = store_begin(s, NULL);
+	store_fail(t, STORE_FAILED, "a parent's failure");
+	child = store_begin(s, t);
+	is_int(store_error(child), STORE_FAILED,
+	    "a child of a failed transaction starts failed");
+	store_abort(child);
+	store_abort(t);
+}
+
+static void
+test_snapshots(struct store *s)
+{
+	struct store_counts c0, c1;
+	struct stx *r, *w;
+	struct inv got;
+
+	r = store_begin_read(s);
+	store_counts(r, &c0);
+	w = store_begin(s, NULL);
+	put_new(w, 80, "zed", "amy", 9000);
+	is_int(store_commit(w), STORE_OK, "a write beside a snapshot commits");
+	store_counts(r, &c1);
+	ok(store_inv_get(r, 80, &got) == STORE_NOTFOUND &&
+	    c1.state[ST_PENDING] == c0.state[ST_PENDING],
+	    "the snapshot does not see it");
+	store_abort(r);
+	r = store_begin_read(s);
+	is_int(store_inv_get(r, 80, &got), STORE_OK, "a later snapshot does");
+	store_abort(r);
+}
+
+static void
+check_backend(void)
+{
+	struct store *s;
+	char cmd[128];
+
+	strcpy(where, "/tmp/connreq-contract-XXXXXX");
+	if (mkdtemp(where) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	diag("backend %s", backend->name);
+	s = open_store();
+	ok(s != NULL, "%s: a new store opens", backend->name);
+	if (s == NULL)
+		return;
+	test_persistence(&s);
+	if (s == NULL)
+		return;
+	test_invitations(s);
+	test_boxes(s);
+	test_pairs_and_connections(s);
+	test_logs_flags_members(s);
+	test_plans(s);
+	test_events(s);
+	test_deadlines(s);
+	test_sticky(s);
+	test_children(s);
+	test_snapshots(s);
+	s = reopen(s);
+	ok(s != NULL, "%s: the store opens again at the end", backend->name);
+	store_close(s);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", where);
+	if (system(cmd) != 0)
+		diag("cannot remove %s", where);
+}
+
+int
+main(void)
+{
+	int i;
+
+	for (i = 0; store_backends[i] != NULL; i++) {
+		backend = store_backends[i];
+		check_backend();
+	}
+	return done_testing();
+}
