@@ -305,14 +305,15 @@ cmd_id(const struct cmd_entry *e, const char *s, uint64_t *id)
 void
 call_hint(const struct cmd_ctx *ctx, const char *code)
 {
-	if ((strcmp(code, "PENDING_CAP") == 0 ||
-	    strcmp(code, "PENDING_WARN") == 0) && ctx->sender != NULL) {
+	if ((strcmp(code, proto_code_name(PE_PENDING_CAP)) == 0 ||
+	    strcmp(code, proto_warning_codes[PW_PENDING_WARN]) == 0) &&
+	    ctx->sender != NULL) {
 		fputs("connreq: `", stderr);
 		hint_connreq(stderr, ctx);
 		fputs("advise ", stderr);
 		text_put_shell(stderr, ctx->sender);
 		fputs("` says which to withdraw\n", stderr);
-	} else if (strcmp(code, "EMAIL_REQUIRED") == 0) {
+	} else if (strcmp(code, proto_code_name(PE_EMAIL_REQUIRED)) == 0) {
 		if (ctx->entry == &cmd_send_entry ||
 		    ctx->entry == &cmd_can_send_entry)
 			fputs("connreq: give their email address with "

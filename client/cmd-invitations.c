@@ -193,7 +193,8 @@ out_retry(struct cmd_ctx *ctx, const char *from, const char *to,
 	time_put_in(now, at, in, sizeof in);
 	time_put_date(at, date, sizeof date);
 	text_put(stdout, from, strlen(from));
-	if (text_is(code, "COOLDOWN") || text_is(code, "PAIR_LIMIT")) {
+	if (text_is(code, proto_code_name(PE_COOLDOWN)) ||
+	    text_is(code, proto_code_name(PE_PAIR_LIMIT))) {
 		fputs(" may invite ", stdout);
 		text_put(stdout, to, strlen(to));
 		fputs(" again", stdout);
