@@ -179,22 +179,37 @@ rules_restrict(const struct policy *p, uint64_t accepted, uint64_t decided,
 }
 
 int
-rules_act(enum inv_action act, enum role role, enum inv_state st,
+rules_see(enum role role, enum inv_state st, uint64_t id,
+    struct proto_error *e)
+{
+	if (role == ROLE_OTHER)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the sender and the recipient may see or act on invitation %llu",
+		    (unsigned long long)id);
+	if (!rules_visible(st, role))
+		return proto_fail(e, PE_NOT_FOUND, "no invitation %llu",
+		    (unsigned long long)id);
+	return 0;
+}
+
+int
+rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e)
 {
 	static const char *const verbs[] = {
-		"accept", "ignore", "withdraw", "resend"
+		"accept", "ignore", "withdraw", "resend", "report"
 	};
-	enum role need = (act == ACT_ACCEPT || act == ACT_IGNORE) ?
-	    ROLE_RECIPIENT : ROLE_SENDER;
-	enum inv_state seen = rules_view(st, st == ST_IGNORED, role);
+	enum role need = act == ACT_WITHDRAW || act == ACT_RESEND ?
+	    ROLE_SENDER : ROLE_RECIPIENT;
+	/* Accepting, ignoring, withdrawing and resending name the state as
+	 * if only one ignored now were ignored: to its recipient, one
+	 * ignored and then expired is "expired" here, though rules_view
+	 * (and the report's refusal) call it "ignored". Kept as it was. */
+	enum inv_state seen = rules_view(f->st, f->st == ST_IGNORED, f->role);
 
-	if (role == ROLE_OTHER)
-		return proto_fail(e, PE_NOT_PERMITTED,
-		    "only the sender and the recipient may act on an invitation");
-	if (!rules_visible(st, role))
-		return proto_fail(e, PE_NOT_FOUND, "no such invitation");
-	if (role != need)
+	if (rules_see(f->role, f->st, f->id, e) == -1)
+		return -1;
+	if (f->role != need)
 		return proto_fail(e, PE_NOT_PERMITTED,
 		    "only the %s of an invitation may %s it",
 		    need == ROLE_RECIPIENT ? "recipient" : "sender", verbs[act]);
@@ -214,6 +229,18 @@ rules_act(enum inv_action act, enum role role, enum inv_state st,
 			return proto_fail(e, PE_INVALID_STATE,
 			    "the invitation is %s; only a withdrawn or expired one can be resent",
 			    state_names[seen]);
+		return 0;
+	case ACT_REPORT:
+		/* Any open one, ignored too: a report is an ignore that
+		 * counts against the sender, once. */
+		if (!rules_open(f->st))
+			return proto_fail(e, PE_INVALID_STATE,
+			    "the invitation is %s; only a pending one can be reported",
+			    state_names[rules_view(f->st, f->ignored,
+			    f->role)]);
+		if (f->reported)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "you already reported this invitation");
 		return 0;
 	}
 	return proto_fail(e, PE_INTERNAL, "unknown action");

@@ -36,7 +36,8 @@ enum inv_action {
 	ACT_ACCEPT,
 	ACT_IGNORE,
 	ACT_WITHDRAW,
-	ACT_RESEND
+	ACT_RESEND,
+	ACT_REPORT
 };
 
 #define POLICY_COOLDOWNS_MAX 8
@@ -140,9 +141,25 @@ enum health rules_health(const struct policy *p, uint64_t accepted,
 bool rules_restrict(const struct policy *p, uint64_t accepted,
     uint64_t decided, uint64_t reports, const char **why);
 
-/* May role do act on an invitation in state st (the true state)?
- * 0 or -1 with e filled. */
-int rules_act(enum inv_action act, enum role role, enum inv_state st,
+/* May role see invitation id, in state st (the true state), at all? An
+ * outsider may not: NOT_PERMITTED. One withdrawn is gone for its
+ * recipient (rules_visible): NOT_FOUND, as if there were no invitation id.
+ * 0, or -1 with e filled. */
+int rules_see(enum role role, enum inv_state st, uint64_t id,
+    struct proto_error *e);
+
+/* What is known about the invitation an actor acts on. */
+struct act_facts {
+	uint64_t id;
+	enum role role;		/* the actor's part */
+	enum inv_state st;	/* the true state */
+	bool ignored;		/* the recipient ignored it at some point */
+	bool reported;		/* the recipient reported it */
+};
+/* May the actor do act? rules_see first, then the part act needs (the
+ * recipient accepts, ignores and reports; the sender withdraws and
+ * resends), then the state. 0 or -1 with e filled. */
+int rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e);
 
 /* The state role sees. An ignored invitation looks pending to its sender;

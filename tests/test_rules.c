@@ -12,12 +12,28 @@ facts(void)
 	return f;
 }
 
+/* rules_act on invitation 7 in state st, ignored when st is. */
+static int
+act_on(enum inv_action act, enum role role, enum inv_state st,
+    struct proto_error *e)
+{
+	struct act_facts f;
+
+	memset(&f, 0, sizeof f);
+	f.id = 7;
+	f.role = role;
+	f.st = st;
+	f.ignored = st == ST_IGNORED;
+	return rules_act(act, &f, e);
+}
+
 int
 main(void)
 {
 	struct policy p;
 	struct send_facts f;
 	struct proto_error e;
+	struct act_facts af;
 	enum send_outcome out;
 	unsigned w;
 	int act, role, st;
@@ -180,7 +196,7 @@ main(void)
 	for (st = 0; st < ST_COUNT; st++)
 		for (role = ROLE_SENDER; role <= ROLE_OTHER; role++)
 			for (act = ACT_ACCEPT; act <= ACT_RESEND; act++) {
-				int want_ok, rc = rules_act(act, role, st, &e);
+				int want_ok, rc = act_on(act, role, st, &e);
 				enum inv_state seen = rules_view(st,
 				    st == ST_IGNORED, role);
 
@@ -202,20 +218,90 @@ main(void)
 				    "refused"))
 					diag("%s", e.message);
 			}
-	ok(rules_act(ACT_ACCEPT, ROLE_SENDER, ST_PENDING, &e) == -1 &&
+	ok(act_on(ACT_ACCEPT, ROLE_SENDER, ST_PENDING, &e) == -1 &&
 	    e.code == PE_NOT_PERMITTED, "the sender cannot accept: NOT_PERMITTED");
-	ok(rules_act(ACT_WITHDRAW, ROLE_RECIPIENT, ST_PENDING, &e) == -1 &&
+	ok(act_on(ACT_WITHDRAW, ROLE_RECIPIENT, ST_PENDING, &e) == -1 &&
 	    e.code == PE_NOT_PERMITTED, "the recipient cannot withdraw");
-	ok(rules_act(ACT_ACCEPT, ROLE_RECIPIENT, ST_ACCEPTED, &e) == -1 &&
+	ok(act_on(ACT_ACCEPT, ROLE_RECIPIENT, ST_ACCEPTED, &e) == -1 &&
 	    e.code == PE_INVALID_STATE, "accepting twice: INVALID_STATE");
-	ok(rules_act(ACT_RESEND, ROLE_SENDER, ST_IGNORED, &e) == -1 &&
+	ok(act_on(ACT_RESEND, ROLE_SENDER, ST_IGNORED, &e) == -1 &&
 	    e.code == PE_INVALID_STATE && strstr(e.message, "pending"),
 	    "resending an ignored one says it is pending (%s)", e.message);
-	ok(rules_act(ACT_WITHDRAW, ROLE_SENDER, ST_IGNORED, &e) == 0,
+	ok(act_on(ACT_WITHDRAW, ROLE_SENDER, ST_IGNORED, &e) == 0,
 	    "the sender may withdraw an ignored one (it looks pending)");
-	ok(rules_act(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
+	ok(act_on(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
 	    e.code == PE_NOT_PERMITTED, "an outsider: NOT_PERMITTED (%s)",
 	    e.message);
+
+	/* Seeing an invitation at all: inv_load and every action ask. */
+	ok(rules_see(ROLE_OTHER, ST_PENDING, 42, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED,
+	    "an outsider may not see it: NOT_PERMITTED");
+	is_str(e.message,
+	    "only the sender and the recipient may see or act on invitation 42",
+	    "and is told who may");
+	ok(rules_see(ROLE_RECIPIENT, ST_WITHDRAWN, 42, &e) == -1 &&
+	    e.code == PE_NOT_FOUND, "a withdrawn one, to its recipient: NOT_FOUND");
+	is_str(e.message, "no invitation 42", "as if there were none");
+	ok(rules_see(ROLE_SENDER, ST_WITHDRAWN, 42, &e) == 0 &&
+	    rules_see(ROLE_RECIPIENT, ST_EXPIRED, 42, &e) == 0,
+	    "the sender sees it withdrawn; the recipient sees one expired");
+	ok(act_on(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
+	    strcmp(e.message, "only the sender and the recipient may see or act on invitation 7") == 0,
+	    "an action by an outsider is refused as rules_see refuses");
+
+	/* Reports: the recipient, an open invitation, once. */
+	memset(&af, 0, sizeof af);
+	af.id = 7;
+	af.role = ROLE_RECIPIENT;
+	af.st = ST_PENDING;
+	ok(rules_act(ACT_REPORT, &af, &e) == 0,
+	    "the recipient may report a pending invitation");
+	af.st = ST_IGNORED;
+	af.ignored = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == 0, "and one they ignored");
+	af.role = ROLE_SENDER;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_PERMITTED,
+	    "the sender may not report: NOT_PERMITTED");
+	is_str(e.message, "only the recipient of an invitation may report it",
+	    "with the message");
+	af.role = ROLE_OTHER;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_PERMITTED &&
+	    strstr(e.message, "see or act on") != NULL,
+	    "an outsider may not: NOT_PERMITTED (%s)", e.message);
+	af.role = ROLE_RECIPIENT;
+	af.reported = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_INVALID_STATE,
+	    "reporting twice: INVALID_STATE");
+	is_str(e.message, "you already reported this invitation", "with the message");
+	af.reported = false;
+	af.st = ST_ACCEPTED;
+	af.ignored = false;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_INVALID_STATE,
+	    "reporting an accepted one: INVALID_STATE");
+	is_str(e.message,
+	    "the invitation is accepted; only a pending one can be reported",
+	    "with the message");
+	af.st = ST_EXPIRED;
+	af.reported = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 &&
+	    strstr(e.message, "is expired;") != NULL,
+	    "an expired one: the closed state is named before a report (%s)",
+	    e.message);
+	af.reported = false;
+	af.ignored = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_INVALID_STATE,
+	    "one ignored and then expired: INVALID_STATE");
+	is_str(e.message,
+	    "the invitation is ignored; only a pending one can be reported",
+	    "named as its recipient sees it: ignored");
+	ok(act_on(ACT_ACCEPT, ROLE_RECIPIENT, ST_EXPIRED, &e) == -1 &&
+	    strstr(e.message, "is expired;") != NULL,
+	    "accepting one expired says expired (%s)", e.message);
+	af.role = ROLE_RECIPIENT;
+	af.st = ST_WITHDRAWN;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_FOUND,
+	    "a withdrawn one cannot be reported: NOT_FOUND");
 
 	/* Views. */
 	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_SENDER)],
