@@ -141,9 +141,9 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 {
 	int64_t since;
 
-	if (actor.n == other.n && memcmp(actor.p, other.p, actor.n) == 0)
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "you cannot block yourself");
+	if (rules_block(actor.n == other.n &&
+	    memcmp(actor.p, other.p, actor.n) == 0, e) == -1)
+		return -1;
 	store_flag_set(o->t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n,
 	    on);
 	if (on) {
@@ -163,22 +163,21 @@ int
 member_settings_set(struct op *o, struct str member, int from,
     struct str email, struct member_rec *m, struct proto_error *e)
 {
-	if (email.p != NULL && email.n > 0 && (email.n > EMAIL_MAX_BYTES ||
-	    memchr(email.p, '@', email.n) == NULL ||
-	    memchr(email.p, '\n', email.n) || memchr(email.p, '\t', email.n)))
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "email must be an address with an @, at most %d bytes (\"\" clears it)",
-		    EMAIL_MAX_BYTES);
+	struct settings_facts f;
+
 	store_member_get(o->t, member.p, member.n, m);
-	if (from >= 0)
-		m->invitations_from = (uint8_t)from;
+	f.from = from >= 0 ? from : m->invitations_from;
+	f.email = email.p;
+	f.email_len = email.n;
+	f.has_email = email.p != NULL ? email.n > 0 : m->email_len > 0;
+	f.email_max = EMAIL_MAX_BYTES;
+	if (rules_settings(&f, e) == -1)
+		return -1;
+	m->invitations_from = (uint8_t)f.from;
 	if (email.p != NULL) {
 		memcpy(m->email, email.p, email.n);
 		m->email_len = email.n;
 	}
-	if (m->invitations_from == FROM_EMAIL && m->email_len == 0)
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "invitations_from \"email\" needs the member's email");
 	store_member_put(o->t, member.p, member.n, m);
 	return op_done(o->t, e);
 }

@@ -1,6 +1,8 @@
 /* daemon/rules.c: see rules.h. Every refusal names the rule that refused. */
 #include "rules.h"
 
+#include <string.h>
+
 #include "../common/util.h"
 
 const char *const state_names[] = {
@@ -151,6 +153,32 @@ rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
 	    "you withdrew %llu invitations in the last 24 hours (spread them over days)",
 	    (unsigned long long)used);
 	return refuse_until(e, PE_RATE_LIMITED, oldest + DAY_SECS, what);
+}
+
+int
+rules_block(bool self, struct proto_error *e)
+{
+	if (self)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "you cannot block yourself");
+	return 0;
+}
+
+int
+rules_settings(const struct settings_facts *f, struct proto_error *e)
+{
+	if (f->email != NULL && f->email_len > 0 &&
+	    (f->email_len > f->email_max ||
+	    memchr(f->email, '@', f->email_len) == NULL ||
+	    memchr(f->email, '\n', f->email_len) ||
+	    memchr(f->email, '\t', f->email_len)))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "email must be an address with an @, at most %zu bytes (\"\" clears it)",
+		    f->email_max);
+	if (f->from == FROM_EMAIL && !f->has_email)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "invitations_from \"email\" needs the member's email");
+	return 0;
 }
 
 enum health

@@ -130,6 +130,23 @@ int rules_send(const struct policy *p, const struct send_facts *f,
 int rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
     struct proto_error *e);
 
+/* May a member block (or unblock) another? Not themselves. 0 or -1 with e
+ * filled. */
+int rules_block(bool self, struct proto_error *e);
+
+/* A member's settings as a change would leave them. */
+struct settings_facts {
+	int from;		/* enum invite_from after the change */
+	const char *email;	/* the email given: NULL none, "" clears it */
+	size_t email_len;
+	bool has_email;		/* the member has one after the change */
+	size_t email_max;	/* the most bytes the store keeps of one */
+};
+/* May the settings change so? An email given has an @, no newline or tab,
+ * and at most email_max bytes; invitations only from people who know the
+ * member's email need one. 0 or -1 with e filled. */
+int rules_settings(const struct settings_facts *f, struct proto_error *e);
+
 /* Health: the acceptance rate over decided invitations. */
 enum health { HEALTH_HEALTHY, HEALTH_LOW, HEALTH_INSUFFICIENT };
 extern const char *const health_names[];

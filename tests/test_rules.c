@@ -12,6 +12,21 @@ facts(void)
 	return f;
 }
 
+/* Settings with email given (NULL: none), from everyone. */
+static struct settings_facts
+settings(const char *email)
+{
+	struct settings_facts f;
+
+	memset(&f, 0, sizeof f);
+	f.from = FROM_EVERYONE;
+	f.email = email;
+	f.email_len = email ? strlen(email) : 0;
+	f.has_email = f.email_len > 0;
+	f.email_max = 254;
+	return f;
+}
+
 /* rules_act on invitation 7 in state st, ignored when st is. */
 static int
 act_on(enum inv_action act, enum role role, enum inv_state st,
@@ -34,6 +49,8 @@ main(void)
 	struct send_facts f;
 	struct proto_error e;
 	struct act_facts af;
+	struct settings_facts sf;
+	char long_email[256];
 	enum send_outcome out;
 	unsigned w;
 	int act, role, st;
@@ -302,6 +319,53 @@ main(void)
 	af.st = ST_WITHDRAWN;
 	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_FOUND,
 	    "a withdrawn one cannot be reported: NOT_FOUND");
+
+	/* Blocks and settings. */
+	ok(rules_block(true, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "no one blocks themselves: INVALID_ARGUMENT");
+	is_str(e.message, "you cannot block yourself", "with the message");
+	ok(rules_block(false, &e) == 0, "anyone else may be blocked");
+	sf = settings("a@b.example");
+	ok(rules_settings(&sf, &e) == 0, "an email with an @ passes");
+	sf = settings("no-at-sign");
+	ok(rules_settings(&sf, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "an email without an @: INVALID_ARGUMENT");
+	is_str(e.message,
+	    "email must be an address with an @, at most 254 bytes (\"\" clears it)",
+	    "with the message");
+	sf = settings("a@b\nc");
+	ok(rules_settings(&sf, &e) == -1, "one with a newline is refused");
+	sf = settings("a@b\tc");
+	ok(rules_settings(&sf, &e) == -1, "and one with a tab");
+	memset(long_email, 'x', sizeof long_email - 1);
+	long_email[0] = '@';
+	long_email[254] = '\0';
+	sf = settings(long_email);
+	ok(rules_settings(&sf, &e) == 0, "254 bytes pass");
+	long_email[254] = 'x';
+	long_email[255] = '\0';
+	sf = settings(long_email);
+	ok(rules_settings(&sf, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "255 bytes are refused");
+	sf = settings("");
+	ok(rules_settings(&sf, &e) == 0, "\"\" clears the email");
+	sf.from = FROM_EMAIL;
+	ok(rules_settings(&sf, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "but not while invitations come only from people who know it");
+	is_str(e.message, "invitations_from \"email\" needs the member's email",
+	    "with the message");
+	sf = settings(NULL);
+	sf.from = FROM_EMAIL;
+	sf.has_email = true;
+	ok(rules_settings(&sf, &e) == 0,
+	    "email only, with an email set before: passes");
+	sf = settings("bad");
+	sf.from = FROM_EMAIL;
+	ok(rules_settings(&sf, &e) == -1 && strstr(e.message, "an @") != NULL,
+	    "a bad email is named before a missing one");
+	sf = settings(NULL);
+	sf.from = FROM_NOBODY;
+	ok(rules_settings(&sf, &e) == 0, "nobody needs no email");
 
 	/* Views. */
 	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_SENDER)],
