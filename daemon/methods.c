@@ -17,7 +17,6 @@
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 1000
 #define LIST_SCAN_MAX 10000
-#define AGE_MAX (100ULL * 365 * 86400)	/* the longest older_than */
 
 static bool
 arg_member(struct call *c, const char *key, bool required, struct str *s)
@@ -376,9 +375,8 @@ m_invite_list(struct call *c)
 	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
-	if (older > AGE_MAX)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "older_than must be at most 100 years");
+	if (rules_older_than(older, c->err) == -1)
+		return -1;
 	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
 	if (older > 0)
 		l.created_before = c->op.now - (int64_t)older;
@@ -880,12 +878,9 @@ m_plan_withdraw_stale(struct call *c)
 	args_enum(&c->args, "max_priority", false, priority_names, &prio);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (per_day == 0 || per_day > 1000)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "per_day must be 1 to 1000");
-	if (older > AGE_MAX)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "older_than must be at most 100 years");
+	/* Checked here too: per_day is 64 bits wide until plan_create. */
+	if (rules_plan_bounds(older, per_day, c->err) == -1)
+		return -1;
 	pl = xmalloc(sizeof *pl);
 	rc = plan_create(&c->op, member, older, (uint32_t)per_day, prio,
 	    pl, c->err);

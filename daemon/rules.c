@@ -141,18 +141,70 @@ rules_send(const struct policy *p, const struct send_facts *f,
 	return 0;
 }
 
+/* Whether `used` withdrawals spend a day's allowance (withdrawals_per_day,
+ * 0: off). */
+static bool
+withdrawals_spent(const struct policy *p, uint64_t used)
+{
+	return p->withdrawals_per_day > 0 && used >= p->withdrawals_per_day;
+}
+
 int
 rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
     struct proto_error *e)
 {
 	char what[96];
 
-	if (p->withdrawals_per_day == 0 || used < p->withdrawals_per_day)
+	if (!withdrawals_spent(p, used))
 		return 0;
 	snprintf(what, sizeof what,
 	    "you withdrew %llu invitations in the last 24 hours (spread them over days)",
 	    (unsigned long long)used);
 	return refuse_until(e, PE_RATE_LIMITED, oldest + DAY_SECS, what);
+}
+
+int
+rules_older_than(uint64_t older_than, struct proto_error *e)
+{
+	if (older_than > OLDER_THAN_MAX)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "older_than must be at most 100 years");
+	return 0;
+}
+
+int
+rules_plan_bounds(uint64_t older_than, uint64_t per_day,
+    struct proto_error *e)
+{
+	if (per_day == 0 || per_day > PLAN_PER_DAY_MAX)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "per_day must be 1 to %d", PLAN_PER_DAY_MAX);
+	return rules_older_than(older_than, e);
+}
+
+uint32_t
+rules_plan_per_day(const struct policy *p, uint32_t per_day)
+{
+	/* A plan that asked for more than a day allows would only be
+	 * refused the rest each day. */
+	return withdrawals_spent(p, per_day) ? p->withdrawals_per_day :
+	    per_day;
+}
+
+bool
+rules_plan_takes(const struct plan_cand *c, int64_t now, uint64_t older_than,
+    enum priority max_priority)
+{
+	return rules_open(c->st) && c->created_at <= now - (int64_t)older_than &&
+	    c->priority >= max_priority;
+}
+
+int
+rules_plan_order(const struct plan_cand *a, const struct plan_cand *b)
+{
+	if (a->priority != b->priority)
+		return a->priority > b->priority ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
 }
 
 int

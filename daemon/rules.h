@@ -126,9 +126,38 @@ enum send_outcome {
 int rules_send(const struct policy *p, const struct send_facts *f,
     enum send_outcome *out, unsigned *warnings, struct proto_error *e);
 /* May a sender withdraw, having withdrawn `used` in the last 24 hours, the
- * oldest at `oldest`? */
+ * oldest at `oldest`? withdrawals_per_day (0: off) counts withdrawals by
+ * hand and by plan alike. */
 int rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
     struct proto_error *e);
+
+/* Clean-up plans (plan.withdraw_stale). */
+#define PLAN_PER_DAY_MAX 1000
+#define OLDER_THAN_MAX (100ULL * 365 * 86400)	/* 100 years */
+/* older_than (invite.list, plans) is at most OLDER_THAN_MAX. 0 or -1. */
+int rules_older_than(uint64_t older_than, struct proto_error *e);
+/* What a plan may ask for: per_day 1..PLAN_PER_DAY_MAX, then older_than as
+ * rules_older_than. 0 or -1 with e filled. */
+int rules_plan_bounds(uint64_t older_than, uint64_t per_day,
+    struct proto_error *e);
+/* The withdrawals a plan makes a day: per_day, lowered to what
+ * withdrawals_per_day allows when that is on (rules_withdraw). */
+uint32_t rules_plan_per_day(const struct policy *p, uint32_t per_day);
+/* A sent invitation, as a plan picks and orders them. */
+struct plan_cand {
+	uint64_t id;		/* ids grow with time: lower is older */
+	enum inv_state st;	/* the true state */
+	enum priority priority;
+	int64_t created_at;
+};
+/* Whether a plan made at `now` takes c: open (pending, or ignored by the
+ * recipient), sent at or before now - older_than, of max_priority or a
+ * lower one. */
+bool rules_plan_takes(const struct plan_cand *c, int64_t now,
+    uint64_t older_than, enum priority max_priority);
+/* The order a plan withdraws in, as for qsort: lowest priority first, then
+ * oldest. */
+int rules_plan_order(const struct plan_cand *a, const struct plan_cand *b);
 
 /* May a member block (or unblock) another? Not themselves. 0 or -1 with e
  * filled. */

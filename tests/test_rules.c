@@ -50,6 +50,7 @@ main(void)
 	struct proto_error e;
 	struct act_facts af;
 	struct settings_facts sf;
+	struct plan_cand pc, pa, pb;
 	char long_email[256];
 	enum send_outcome out;
 	unsigned w;
@@ -195,6 +196,74 @@ main(void)
 	ok(rules_withdraw(&p, 49, 0, &e) == 0, "the 50th withdrawal of a day passes");
 	ok(rules_withdraw(&p, 50, 1000, &e) == -1 && e.code == PE_RATE_LIMITED &&
 	    e.retry_at == 1000 + 86400, "the 51st: RATE_LIMITED");
+
+	p.withdrawals_per_day = 0;
+	ok(rules_withdraw(&p, 100000, 0, &e) == 0, "no daily limit when off");
+	policy_defaults(&p);
+
+	/* Clean-up plans: bounds, pace, what they take and in which order. */
+	ok(rules_plan_bounds(0, 1, &e) == 0 &&
+	    rules_plan_bounds(OLDER_THAN_MAX, 1000, &e) == 0,
+	    "per_day 1 and 1000, older_than 0 and 100 years pass");
+	ok(rules_plan_bounds(0, 0, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "per_day 0: INVALID_ARGUMENT");
+	is_str(e.message, "per_day must be 1 to 1000", "with the message");
+	ok(rules_plan_bounds(0, 1001, &e) == -1 &&
+	    rules_plan_bounds(0, UINT64_C(1) << 32, &e) == -1,
+	    "per_day 1001 and 2^32 are refused");
+	ok(rules_plan_bounds(OLDER_THAN_MAX + 1, 0, &e) == -1 &&
+	    strcmp(e.message, "per_day must be 1 to 1000") == 0,
+	    "per_day is named before older_than");
+	ok(rules_plan_bounds(OLDER_THAN_MAX + 1, 10, &e) == -1 &&
+	    e.code == PE_INVALID_ARGUMENT, "older_than past 100 years is refused");
+	is_str(e.message, "older_than must be at most 100 years",
+	    "with the message");
+	ok(rules_older_than(OLDER_THAN_MAX, &e) == 0 &&
+	    rules_older_than(OLDER_THAN_MAX + 1, &e) == -1,
+	    "the same bound for every older_than");
+	is_int(rules_plan_per_day(&p, 10), 10, "10 a day stays 10");
+	is_int(rules_plan_per_day(&p, 50), 50, "50 a day stays 50");
+	is_int(rules_plan_per_day(&p, 1000), 50,
+	    "1000 a day is lowered to withdrawals_per_day");
+	p.withdrawals_per_day = 0;
+	is_int(rules_plan_per_day(&p, 1000), 1000, "unless that is off");
+	policy_defaults(&p);
+	memset(&pc, 0, sizeof pc);
+	pc.id = 5;
+	pc.st = ST_PENDING;
+	pc.priority = PRIO_MEDIUM;
+	pc.created_at = 1000;
+	ok(rules_plan_takes(&pc, 1000 + 14 * 86400, 14 * 86400, PRIO_MEDIUM),
+	    "a plan takes one sent exactly older_than ago");
+	ok(!rules_plan_takes(&pc, 999 + 14 * 86400, 14 * 86400, PRIO_MEDIUM),
+	    "not one a second younger");
+	ok(rules_plan_takes(&pc, 1000, 0, PRIO_HIGH),
+	    "max_priority high takes medium");
+	ok(!rules_plan_takes(&pc, 1000, 0, PRIO_LOW),
+	    "max_priority low does not");
+	pc.st = ST_IGNORED;
+	ok(rules_plan_takes(&pc, 1000, 0, PRIO_MEDIUM),
+	    "it takes one the recipient ignored (open)");
+	for (st = ST_ACCEPTED; st < ST_COUNT; st++) {
+		pc.st = st;
+		if (st != ST_IGNORED)
+			ok(!rules_plan_takes(&pc, 1000, 0, PRIO_HIGH),
+			    "not one %s", state_names[st]);
+	}
+	memset(&pa, 0, sizeof pa);
+	memset(&pb, 0, sizeof pb);
+	pa.id = 1;
+	pa.priority = PRIO_MEDIUM;
+	pb.id = 2;
+	pb.priority = PRIO_LOW;
+	ok(rules_plan_order(&pb, &pa) < 0 && rules_plan_order(&pa, &pb) > 0,
+	    "low priority goes before medium, though newer");
+	pb.priority = PRIO_MEDIUM;
+	ok(rules_plan_order(&pa, &pb) < 0 && rules_plan_order(&pb, &pa) > 0,
+	    "within a priority, the older (lower id) first");
+	is_int(rules_plan_order(&pa, &pa), 0, "one is not before itself");
+	pa.priority = PRIO_HIGH;
+	ok(rules_plan_order(&pb, &pa) < 0, "high goes last");
 
 	/* Health and restriction. */
 	is_str(health_names[rules_health(&p, 5, 19)], "insufficient_data",
