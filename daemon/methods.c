@@ -719,6 +719,7 @@ m_stats_get(struct call *c)
 	struct str member;
 	uint64_t window = 90 * 86400ULL;
 	msgpack_packer *pk = c->pk;
+	double band_lo, band_hi;
 
 	arg_member(c, "member", true, &member);
 	args_uint(&c->args, "window", false, &window);
@@ -745,10 +746,11 @@ m_stats_get(struct call *c)
 		msgpack_pack_nil(pk);
 	pk_kstr(pk, "health", health_names[rules_health(p, s.accepted,
 	    s.decided)]);
+	rules_healthy_band(p, &band_lo, &band_hi);
 	pk_key(pk, "healthy_band");
 	msgpack_pack_array(pk, 2);
-	msgpack_pack_double(pk, p->healthy_rate);
-	msgpack_pack_double(pk, p->healthy_rate > 0.50 ? p->healthy_rate : 0.50);
+	msgpack_pack_double(pk, band_lo);
+	msgpack_pack_double(pk, band_hi);
 	pk_key(pk, "quota");
 	msgpack_pack_map(pk, 6);
 	pk_kuint(pk, "week_used", s.week_used);
@@ -817,9 +819,6 @@ advise_one(void *ctx, uint64_t id)
 	memset(&f, 0, sizeof f);
 	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
 	    ROLE_SENDER);
-	if (f.seen != ST_PENDING && !(f.seen == ST_WITHDRAWN &&
-	    inv.priority == PRIO_HIGH))
-		return true;
 	f.priority = (enum priority)inv.priority;
 	f.age = (uint64_t)(a->now - inv.created_at);
 	memset(&er, 0, sizeof er);

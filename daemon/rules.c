@@ -233,12 +233,23 @@ rules_settings(const struct settings_facts *f, struct proto_error *e)
 	return 0;
 }
 
+void
+rules_healthy_band(const struct policy *p, double *lo, double *hi)
+{
+	*lo = p->healthy_rate;
+	*hi = p->healthy_rate > HEALTHY_CEILING ? p->healthy_rate :
+	    HEALTHY_CEILING;
+}
+
 enum health
 rules_health(const struct policy *p, uint64_t accepted, uint64_t decided)
 {
+	double lo, hi;
+
 	if (decided == 0 || decided < p->restrict_min_decided)
 		return HEALTH_INSUFFICIENT;
-	return (double)accepted / (double)decided >= p->healthy_rate ?
+	rules_healthy_band(p, &lo, &hi);
+	return (double)accepted / (double)decided >= lo ?
 	    HEALTH_HEALTHY : HEALTH_LOW;
 }
 

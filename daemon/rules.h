@@ -179,8 +179,13 @@ int rules_settings(const struct settings_facts *f, struct proto_error *e);
 /* Health: the acceptance rate over decided invitations. */
 enum health { HEALTH_HEALTHY, HEALTH_LOW, HEALTH_INSUFFICIENT };
 extern const char *const health_names[];
+/* Healthy from the band's low end on, with restrict_min_decided decided. */
 enum health rules_health(const struct policy *p, uint64_t accepted,
     uint64_t decided);
+/* The healthy band of acceptance rates (stats.get): from healthy_rate to
+ * HEALTHY_CEILING, or to healthy_rate when that is higher. */
+#define HEALTHY_CEILING 0.50
+void rules_healthy_band(const struct policy *p, double *lo, double *hi);
 /* Whether a sender is to be restricted: over its last decided invitations
  * (`accepted` of `decided`, at most restrict_min_decided of them), or by
  * `reports` within reports_window. *why names the rule. */
@@ -240,7 +245,9 @@ struct advice_facts {
 	bool cooldown_over;	/* withdrawn: its cooldown has ended */
 	bool latest;		/* the latest invitation to this person */
 };
-/* ADV_NONE when there is nothing to advise; *reason says why otherwise. */
+/* ADV_NONE when there is nothing to advise (for any invitation not seen
+ * pending, but for a withdrawn one of high priority that may be resent);
+ * *reason says why otherwise. */
 enum advice rules_advise(const struct policy *p, const struct advice_facts *f,
     char *reason, size_t n);
 

@@ -51,10 +51,14 @@ main(void)
 	struct act_facts af;
 	struct settings_facts sf;
 	struct plan_cand pc, pa, pb;
+	struct advice_facts af2;
+	double lo, hi;
+	char reason[160];
 	char long_email[256];
 	enum send_outcome out;
 	unsigned w;
-	int act, role, st;
+	int act, role, st, prio;
+	enum advice adv;
 	const char *why;
 	char msg_block[256];
 
@@ -270,6 +274,25 @@ main(void)
 	    "19 decided: insufficient data");
 	is_str(health_names[rules_health(&p, 6, 20)], "healthy", "6 of 20: healthy");
 	is_str(health_names[rules_health(&p, 5, 20)], "low", "5 of 20: low");
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.30 && hi == 0.50, "the healthy band is 0.30 to 0.50");
+	p.healthy_rate = 0.50;
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.50 && hi == 0.50, "with healthy_rate 0.50: 0.50 to 0.50");
+	p.healthy_rate = 0.65;
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.65 && hi == 0.65,
+	    "with healthy_rate above 0.50, the band ends there too");
+	is_str(health_names[rules_health(&p, 13, 20)], "healthy",
+	    "13 of 20 (0.65): healthy, at the band's low end");
+	is_str(health_names[rules_health(&p, 12, 20)], "low", "12 of 20: low");
+	p.healthy_rate = 0.10;
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.10 && hi == HEALTHY_CEILING,
+	    "with healthy_rate 0.10: 0.10 to 0.50");
+	is_str(health_names[rules_health(&p, 2, 20)], "healthy",
+	    "2 of 20 (0.10): healthy");
+	policy_defaults(&p);
 	ok(!rules_restrict(&p, 4, 20, 0, &why), "4 of the last 20 accepted: not restricted");
 	ok(rules_restrict(&p, 3, 20, 0, &why) && strcmp(why, "acceptance_rate") == 0,
 	    "3 of 20: restricted");
@@ -435,6 +458,54 @@ main(void)
 	sf = settings(NULL);
 	sf.from = FROM_NOBODY;
 	ok(rules_settings(&sf, &e) == 0, "nobody needs no email");
+
+	/* Advice: rules_advise alone says which invitations get none. */
+	memset(&af2, 0, sizeof af2);
+	af2.priority = PRIO_HIGH;
+	af2.age = 30 * 86400;
+	af2.cooldown_over = true;
+	af2.latest = true;
+	for (st = 0; st < ST_COUNT; st++) {
+		af2.seen = st;
+		adv = rules_advise(&p, &af2, reason, sizeof reason);
+		if (st == ST_PENDING)
+			is_str(advice_names[adv], "let_expire",
+			    "pending 30 days, high priority: let it expire");
+		else if (st == ST_WITHDRAWN)
+			is_str(advice_names[adv], "resend",
+			    "withdrawn, high priority, cooldown over: resend");
+		else
+			ok(adv == ADV_NONE, "seen %s: no advice",
+			    state_names[st]);
+	}
+	af2.seen = ST_WITHDRAWN;
+	for (prio = PRIO_MEDIUM; prio < PRIO_COUNT; prio++) {
+		af2.priority = prio;
+		ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
+		    "withdrawn, %s priority: no advice", priority_names[prio]);
+	}
+	af2.priority = PRIO_HIGH;
+	af2.latest = false;
+	ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
+	    "withdrawn, high, but not the latest: no advice");
+	af2.latest = true;
+	af2.cooldown_over = false;
+	ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
+	    "withdrawn, high, cooldown running: no advice");
+	af2.seen = ST_PENDING;
+	af2.priority = PRIO_LOW;
+	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	    "withdraw", "pending 30 days, low priority: withdraw");
+	is_str(reason,
+	    "pending 30 days: withdraw it, a few a day, to keep your acceptance rate healthy",
+	    "and why");
+	af2.earlier_expired = true;
+	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	    "stop", "an earlier one expired: stop");
+	af2.earlier_expired = false;
+	af2.age = 14 * 86400 - 1;
+	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	    "wait", "pending a second short of 14 days: wait");
 
 	/* Views. */
 	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_SENDER)],
