@@ -254,6 +254,14 @@ rules_health(const struct policy *p, uint64_t accepted, uint64_t decided)
 }
 
 bool
+rules_decided(enum inv_state st, bool by_plan, enum decided_for use)
+{
+	if (use == DECIDED_FOR_RESTRICTION)
+		return !by_plan;
+	return st == ST_ACCEPTED || st == ST_WITHDRAWN || st == ST_EXPIRED;
+}
+
+bool
 rules_restrict(const struct policy *p, uint64_t accepted, uint64_t decided,
     uint64_t reports, const char **why)
 {

@@ -186,6 +186,21 @@ enum health rules_health(const struct policy *p, uint64_t accepted,
  * HEALTHY_CEILING, or to healthy_rate when that is higher. */
 #define HEALTHY_CEILING 0.50
 void rules_healthy_band(const struct policy *p, double *lo, double *hi);
+/* "Decided", stated once (docs/protocol.md, stats.get). An invitation is
+ * decided when it is accepted, withdrawn or expired; its sender's log holds
+ * each decision with the state and whether a clean-up plan withdrew it. A
+ * decision counts for two uses, which differ on purpose:
+ * - DECIDED_FOR_RESTRICTION (rules_restrict): every logged decision but a
+ *   plan's withdrawals. Following the daemon's own clean-up advice must
+ *   never restrict anyone.
+ * - DECIDED_FOR_STATS (stats.get, rules_health): every accepted, withdrawn
+ *   or expired invitation, a plan's withdrawals included. The acceptance
+ *   rate a member is shown is over all their decided invitations, as the
+ *   protocol defines it: withdrawing stale ones lowers it. */
+enum decided_for { DECIDED_FOR_RESTRICTION, DECIDED_FOR_STATS };
+/* Whether a logged decision to st, by_plan or not, counts for `use`. */
+bool rules_decided(enum inv_state st, bool by_plan, enum decided_for use);
+
 /* Whether a sender is to be restricted: over its last decided invitations
  * (`accepted` of `decided`, at most restrict_min_decided of them), or by
  * `reports` within reports_window. *why names the rule. */

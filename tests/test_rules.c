@@ -293,6 +293,25 @@ main(void)
 	is_str(health_names[rules_health(&p, 2, 20)], "healthy",
 	    "2 of 20 (0.10): healthy");
 	policy_defaults(&p);
+	/* "Decided": one definition, two uses that differ on a plan's
+	 * withdrawals. */
+	ok(rules_decided(ST_ACCEPTED, false, DECIDED_FOR_RESTRICTION) &&
+	    rules_decided(ST_WITHDRAWN, false, DECIDED_FOR_RESTRICTION) &&
+	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_RESTRICTION),
+	    "accepted, withdrawn, expired by hand count toward a restriction");
+	ok(!rules_decided(ST_WITHDRAWN, true, DECIDED_FOR_RESTRICTION),
+	    "a plan's withdrawal does not");
+	ok(rules_decided(ST_ACCEPTED, false, DECIDED_FOR_STATS) &&
+	    rules_decided(ST_WITHDRAWN, false, DECIDED_FOR_STATS) &&
+	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_STATS),
+	    "accepted, withdrawn, expired count in stats");
+	ok(rules_decided(ST_WITHDRAWN, true, DECIDED_FOR_STATS),
+	    "a plan's withdrawal counts in stats too");
+	ok(!rules_decided(ST_PENDING, false, DECIDED_FOR_STATS) &&
+	    !rules_decided(ST_IGNORED, false, DECIDED_FOR_STATS),
+	    "pending and ignored are not decided in stats");
+	ok(rules_decided(ST_PENDING, false, DECIDED_FOR_RESTRICTION),
+	    "the log holds only decisions: toward a restriction any one logged counts");
 	ok(!rules_restrict(&p, 4, 20, 0, &why), "4 of the last 20 accepted: not restricted");
 	ok(rules_restrict(&p, 3, 20, 0, &why) && strcmp(why, "acceptance_rate") == 0,
 	    "3 of 20: restricted");
