@@ -42,7 +42,8 @@ enum inv_action {
 
 #define POLICY_COOLDOWNS_MAX 8
 
-/* The policy in force (shared/domain.md gives the defaults and sources). */
+/* The policy in force (docs/configuration.md gives the keys, defaults and
+ * sources; docs/protocol.md where each applies). */
 struct policy {
 	uint64_t expire_after;		/* 180 days */
 	/* The n-th withdrawal to the same person starts the n-th cooldown,
@@ -248,7 +249,7 @@ bool rules_open(enum inv_state st);
 int64_t rules_cooldown_until(const struct policy *p, int64_t now,
     uint32_t before);
 
-/* Advice on one invitation a member sent (shared/domain.md, "Advice"). */
+/* Advice on one invitation a member sent (docs/protocol.md, invite.advise). */
 enum advice { ADV_WAIT, ADV_WITHDRAW, ADV_LET_EXPIRE, ADV_STOP, ADV_RESEND,
     ADV_NONE };
 extern const char *const advice_names[];
