@@ -35,14 +35,7 @@ inv_load(struct stx *t, uint64_t id, struct str actor, struct inv *out,
 	if (rc != STORE_OK)
 		return op_store_error(t, e);
 	*role = inv_role(out, actor);
-	if (*role == ROLE_OTHER && actor.p != NULL)
-		return proto_fail(e, PE_NOT_PERMITTED,
-		    "only the sender and the recipient may see or act on invitation %llu",
-		    (unsigned long long)id);
-	if (!rules_visible(out->state, *role))
-		return proto_fail(e, PE_NOT_FOUND, "no invitation %llu",
-		    (unsigned long long)id);
-	return 0;
+	return rules_see(*role, out->state, id, e);
 }
 
 void

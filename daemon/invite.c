@@ -242,11 +242,15 @@ static int
 load_for(struct stx *t, uint64_t id, struct str actor, enum inv_action act,
     struct inv *inv, struct proto_error *e)
 {
-	enum role role;
+	struct act_facts f;
 
-	if (inv_load(t, id, actor, inv, &role, e) == -1)
+	if (inv_load(t, id, actor, inv, &f.role, e) == -1)
 		return -1;
-	return rules_act(act, role, inv->state, e);
+	f.id = inv->id;
+	f.st = (enum inv_state)inv->state;
+	f.ignored = inv->ignored;
+	f.reported = inv->reported;
+	return rules_act(act, &f, e);
 }
 
 int
@@ -412,21 +416,10 @@ invite_report(struct op *o, struct str actor, uint64_t id,
 {
 	struct stx *t = o->t;
 	int64_t now = o->now;
-	enum role role;
 	int old;
 
-	if (inv_load(t, id, actor, out, &role, e) == -1)
+	if (load_for(t, id, actor, ACT_REPORT, out, e) == -1)
 		return -1;
-	if (role != ROLE_RECIPIENT)
-		return proto_fail(e, PE_NOT_PERMITTED,
-		    "only the recipient of an invitation may report it");
-	if (!rules_open(out->state))
-		return proto_fail(e, PE_INVALID_STATE,
-		    "the invitation is %s; only a pending one can be reported",
-		    state_names[rules_view(out->state, out->ignored, role)]);
-	if (out->reported)
-		return proto_fail(e, PE_INVALID_STATE,
-		    "you already reported this invitation");
 	/* As an ignore: the sender never learns. */
 	old = out->state;
 	out->state = ST_IGNORED;

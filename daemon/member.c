@@ -35,25 +35,37 @@ restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
 	    (long long)m.restricted_until, why);
 }
 
+/* A decision as the decisions log holds it: its state, and whether a
+ * clean-up plan made it. */
+static enum inv_state
+decision_of(uint8_t logged, bool *by_plan)
+{
+	*by_plan = (logged & LOG_BY_PLAN) != 0;
+	return (enum inv_state)(logged & (uint8_t)~LOG_BY_PLAN);
+}
+
 /* The last decided invitations of a sender since its last restriction
- * began (evidence counts once). A clean-up plan's withdrawals are left
- * out: following the daemon's own advice never restricts anyone. */
+ * began (evidence counts once), as they count toward a restriction
+ * (rules_decided). */
 struct decided {
 	uint64_t accepted, decided, max;
 	int64_t since;
 };
 
 static bool
-decided_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
+decided_one(void *ctx, int64_t at, uint64_t id, uint8_t logged)
 {
 	struct decided *dc = ctx;
+	enum inv_state st;
+	bool by_plan;
 
 	(void)id;
 	if (at <= dc->since)
 		return false;
-	if (state & LOG_BY_PLAN)
+	st = decision_of(logged, &by_plan);
+	if (!rules_decided(st, by_plan, DECIDED_FOR_RESTRICTION))
 		return true;
-	if (state == ST_ACCEPTED)
+	if (st == ST_ACCEPTED)
 		dc->accepted++;
 	return ++dc->decided < dc->max;
 }
@@ -141,9 +153,9 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 {
 	int64_t since;
 
-	if (actor.n == other.n && memcmp(actor.p, other.p, actor.n) == 0)
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "you cannot block yourself");
+	if (rules_block(actor.n == other.n &&
+	    memcmp(actor.p, other.p, actor.n) == 0, e) == -1)
+		return -1;
 	store_flag_set(o->t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n,
 	    on);
 	if (on) {
@@ -163,46 +175,49 @@ int
 member_settings_set(struct op *o, struct str member, int from,
     struct str email, struct member_rec *m, struct proto_error *e)
 {
-	if (email.p != NULL && email.n > 0 && (email.n > EMAIL_MAX_BYTES ||
-	    memchr(email.p, '@', email.n) == NULL ||
-	    memchr(email.p, '\n', email.n) || memchr(email.p, '\t', email.n)))
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "email must be an address with an @, at most %d bytes (\"\" clears it)",
-		    EMAIL_MAX_BYTES);
+	struct settings_facts f;
+
 	store_member_get(o->t, member.p, member.n, m);
-	if (from >= 0)
-		m->invitations_from = (uint8_t)from;
+	f.from = from >= 0 ? from : m->invitations_from;
+	f.email = email.p;
+	f.email_len = email.n;
+	f.has_email = email.p != NULL ? email.n > 0 : m->email_len > 0;
+	f.email_max = EMAIL_MAX_BYTES;
+	if (rules_settings(&f, e) == -1)
+		return -1;
+	m->invitations_from = (uint8_t)f.from;
 	if (email.p != NULL) {
 		memcpy(m->email, email.p, email.n);
 		m->email_len = email.n;
 	}
-	if (m->invitations_from == FROM_EMAIL && m->email_len == 0)
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "invitations_from \"email\" needs the member's email");
 	store_member_put(o->t, member.p, member.n, m);
 	return op_done(o->t, e);
 }
 
-/* Decisions in the window, plan withdrawals included. */
+/* Decisions in the window, as they count in stats (rules_decided). */
 struct stats_ctx {
 	int64_t since;
 	struct member_stats *s;
 };
 
 static bool
-stats_one(void *ctx, int64_t at, uint64_t id, uint8_t state)
+stats_one(void *ctx, int64_t at, uint64_t id, uint8_t logged)
 {
 	struct stats_ctx *c = ctx;
+	enum inv_state st;
+	bool by_plan;
 
 	(void)id;
 	if (at <= c->since)
 		return false;
-	state &= (uint8_t)~LOG_BY_PLAN;
-	if (state == ST_ACCEPTED)
+	st = decision_of(logged, &by_plan);
+	if (!rules_decided(st, by_plan, DECIDED_FOR_STATS))
+		return true;
+	if (st == ST_ACCEPTED)
 		c->s->accepted++;
-	else if (state == ST_WITHDRAWN)
+	else if (st == ST_WITHDRAWN)
 		c->s->withdrawn++;
-	else if (state == ST_EXPIRED)
+	else
 		c->s->expired++;
 	return true;
 }

@@ -18,7 +18,6 @@
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX 1000
 #define LIST_SCAN_MAX 10000
-#define AGE_MAX (100ULL * 365 * 86400)	/* the longest older_than */
 
 static bool
 arg_member(struct call *c, const char *key, bool required, struct str *s)
@@ -373,9 +372,8 @@ m_invite_list(struct call *c)
 	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
-	if (older > AGE_MAX)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "older_than must be at most 100 years");
+	if (rules_older_than(older, c->err) == -1)
+		return -1;
 	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
 	if (older > 0)
 		l.created_before = c->op.now - (int64_t)older;
@@ -693,6 +691,7 @@ m_stats_get(struct call *c)
 	struct str member;
 	uint64_t window = 90 * 86400ULL;
 	msgpack_packer *pk = c->pk;
+	double band_lo, band_hi;
 
 	arg_member(c, "member", true, &member);
 	args_uint(&c->args, "window", false, &window);
@@ -719,10 +718,11 @@ m_stats_get(struct call *c)
 		msgpack_pack_nil(pk);
 	pk_kstr(pk, "health", health_names[rules_health(p, s.accepted,
 	    s.decided)]);
+	rules_healthy_band(p, &band_lo, &band_hi);
 	pk_key(pk, "healthy_band");
 	msgpack_pack_array(pk, 2);
-	msgpack_pack_double(pk, p->healthy_rate);
-	msgpack_pack_double(pk, p->healthy_rate > 0.50 ? p->healthy_rate : 0.50);
+	msgpack_pack_double(pk, band_lo);
+	msgpack_pack_double(pk, band_hi);
 	pk_key(pk, "quota");
 	msgpack_pack_map(pk, 6);
 	pk_kuint(pk, "week_used", s.week_used);
@@ -791,9 +791,6 @@ advise_one(void *ctx, uint64_t id)
 	memset(&f, 0, sizeof f);
 	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
 	    ROLE_SENDER);
-	if (f.seen != ST_PENDING && !(f.seen == ST_WITHDRAWN &&
-	    inv.priority == PRIO_HIGH))
-		return true;
 	f.priority = (enum priority)inv.priority;
 	f.age = (uint64_t)(a->now - inv.created_at);
 	memset(&er, 0, sizeof er);
@@ -852,12 +849,9 @@ m_plan_withdraw_stale(struct call *c)
 	args_enum(&c->args, "max_priority", false, priority_names, &prio);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (per_day == 0 || per_day > 1000)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "per_day must be 1 to 1000");
-	if (older > AGE_MAX)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "older_than must be at most 100 years");
+	/* Checked here too: per_day is 64 bits wide until plan_create. */
+	if (rules_plan_bounds(older, per_day, c->err) == -1)
+		return -1;
 	pl = xmalloc(sizeof *pl);
 	rc = plan_create(&c->op, member, older, (uint32_t)per_day, prio,
 	    pl, c->err);

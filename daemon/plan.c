@@ -99,11 +99,23 @@ plan_load(struct stx *t, uint64_t id, struct plan *out, struct proto_error *e)
 	return 0;
 }
 
+/* What the rules need to know of an invitation a plan may take. */
+static struct plan_cand
+cand_of(const struct inv *inv)
+{
+	struct plan_cand c;
+
+	c.id = inv->id;
+	c.st = (enum inv_state)inv->state;
+	c.priority = (enum priority)inv->priority;
+	c.created_at = inv->created_at;
+	return c;
+}
+
 /* The invitations a plan takes, as they are found. */
 struct pick {
 	struct stx *t;
 	struct plan *pl;
-	int64_t before;		/* sent at or before */
 	struct inv *inv;
 	uint64_t seen;		/* matches found */
 };
@@ -112,11 +124,13 @@ static bool
 pick_one(void *ctx, uint64_t id)
 {
 	struct pick *pk = ctx;
+	struct plan_cand c;
 
 	if (store_inv_get(pk->t, id, pk->inv) != STORE_OK)
 		return false;
-	if (rules_open(pk->inv->state) && pk->inv->created_at <= pk->before &&
-	    pk->inv->priority >= pk->pl->max_priority) {
+	c = cand_of(pk->inv);
+	if (rules_plan_takes(&c, pk->pl->created_at, pk->pl->older_than,
+	    (enum priority)pk->pl->max_priority)) {
 		/* Newest first: past PLAN_MAX_IDS, older ones take the places
 		 * of newer ones, so the plan holds the stalest. */
 		pk->pl->ids[pk->seen % PLAN_MAX_IDS] = id;
@@ -127,19 +141,22 @@ pick_one(void *ctx, uint64_t id)
 	return true;
 }
 
-/* Lowest priority first, then oldest (ids grow with time). */
+/* The order the rules give (rules_plan_order). */
 static int
 pick_order(const void *a, const void *b, void *ctx)
 {
 	struct stx *t = ctx;
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	struct plan_cand cx, cy;
 	struct inv ix, iy;
 
 	store_inv_get(t, x, &ix);
 	store_inv_get(t, y, &iy);
-	if (ix.priority != iy.priority)
-		return ix.priority > iy.priority ? -1 : 1;
-	return x < y ? -1 : x > y;
+	cx = cand_of(&ix);
+	cy = cand_of(&iy);
+	cx.id = x;
+	cy.id = y;
+	return rules_plan_order(&cx, &cy);
 }
 
 /* One day of a plan, the day due at `at`: withdraw up to per_day, within
@@ -168,8 +185,9 @@ plan_run(struct op *o, struct plan *pl, int64_t at)
 		}
 		if (invite_withdraw_by(o, actor, pl->ids[pos], true, &inv,
 		    &until, &err) == -1) {
+			/* rules_withdraw: the day's withdrawals are spent. */
 			if (err.code == PE_RATE_LIMITED)
-				break;	/* the day's withdrawals are spent */
+				break;
 			pl->skipped++;
 			continue;
 		}
@@ -209,14 +227,10 @@ plan_create(struct op *o, struct str member,
 	struct inv inv;
 	int64_t now = o->now;
 
-	if (per_day == 0 || per_day > 1000)
-		return proto_fail(e, PE_INVALID_ARGUMENT,
-		    "per_day must be 1 to 1000");
+	if (rules_plan_bounds(older_than, per_day, e) == -1)
+		return -1;
 	memset(out, 0, offsetof(struct plan, ids));
-	if (o->policy->withdrawals_per_day > 0 &&
-	    per_day > o->policy->withdrawals_per_day)
-		per_day = o->policy->withdrawals_per_day;
-	out->per_day = per_day;
+	out->per_day = rules_plan_per_day(o->policy, per_day);
 	out->max_priority = (uint8_t)max_priority;
 	out->older_than = older_than;
 	out->created_at = now;
@@ -224,7 +238,6 @@ plan_create(struct op *o, struct str member,
 	out->member_len = member.n;
 	pk.t = t;
 	pk.pl = out;
-	pk.before = now - (int64_t)older_than;
 	pk.inv = &inv;
 	pk.seen = 0;
 	store_scan_box(t, BOX_SENT, member.p, member.n, 0, pick_one, &pk);

@@ -1,7 +1,8 @@
-/* daemon/plan.h: paced clean-up (seed 004's second stage). A plan
- * withdraws a member's stale pending invitations a few a day, lowest
- * priority and oldest first, on the daemon's timers, and survives
- * restarts: it is a record in the store and a deadline. */
+/* daemon/plan.h: paced clean-up (plan.withdraw_stale in docs/protocol.md).
+ * A plan withdraws a member's stale pending invitations a few a day, lowest
+ * priority and oldest first (rules.c says which and in what order), on the
+ * daemon's timers, and survives restarts: it is a record in the store and
+ * a deadline. */
 #ifndef CONNREQ_PLAN_H
 #define CONNREQ_PLAN_H
 

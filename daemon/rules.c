@@ -1,6 +1,8 @@
 /* daemon/rules.c: see rules.h. Every refusal names the rule that refused. */
 #include "rules.h"
 
+#include <string.h>
+
 #include "../common/util.h"
 
 const char *const state_names[] = {
@@ -139,13 +141,21 @@ rules_send(const struct policy *p, const struct send_facts *f,
 	return 0;
 }
 
+/* Whether `used` withdrawals spend a day's allowance (withdrawals_per_day,
+ * 0: off). */
+static bool
+withdrawals_spent(const struct policy *p, uint64_t used)
+{
+	return p->withdrawals_per_day > 0 && used >= p->withdrawals_per_day;
+}
+
 int
 rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
     struct proto_error *e)
 {
 	char what[96];
 
-	if (p->withdrawals_per_day == 0 || used < p->withdrawals_per_day)
+	if (!withdrawals_spent(p, used))
 		return 0;
 	snprintf(what, sizeof what,
 	    "you withdrew %llu invitations in the last 24 hours (spread them over days)",
@@ -153,13 +163,102 @@ rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
 	return refuse_until(e, PE_RATE_LIMITED, oldest + DAY_SECS, what);
 }
 
+int
+rules_older_than(uint64_t older_than, struct proto_error *e)
+{
+	if (older_than > OLDER_THAN_MAX)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "older_than must be at most 100 years");
+	return 0;
+}
+
+int
+rules_plan_bounds(uint64_t older_than, uint64_t per_day,
+    struct proto_error *e)
+{
+	if (per_day == 0 || per_day > PLAN_PER_DAY_MAX)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "per_day must be 1 to %d", PLAN_PER_DAY_MAX);
+	return rules_older_than(older_than, e);
+}
+
+uint32_t
+rules_plan_per_day(const struct policy *p, uint32_t per_day)
+{
+	/* A plan that asked for more than a day allows would only be
+	 * refused the rest each day. */
+	return withdrawals_spent(p, per_day) ? p->withdrawals_per_day :
+	    per_day;
+}
+
+bool
+rules_plan_takes(const struct plan_cand *c, int64_t now, uint64_t older_than,
+    enum priority max_priority)
+{
+	return rules_open(c->st) && c->created_at <= now - (int64_t)older_than &&
+	    c->priority >= max_priority;
+}
+
+int
+rules_plan_order(const struct plan_cand *a, const struct plan_cand *b)
+{
+	if (a->priority != b->priority)
+		return a->priority > b->priority ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+int
+rules_block(bool self, struct proto_error *e)
+{
+	if (self)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "you cannot block yourself");
+	return 0;
+}
+
+int
+rules_settings(const struct settings_facts *f, struct proto_error *e)
+{
+	if (f->email != NULL && f->email_len > 0 &&
+	    (f->email_len > f->email_max ||
+	    memchr(f->email, '@', f->email_len) == NULL ||
+	    memchr(f->email, '\n', f->email_len) ||
+	    memchr(f->email, '\t', f->email_len)))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "email must be an address with an @, at most %zu bytes (\"\" clears it)",
+		    f->email_max);
+	if (f->from == FROM_EMAIL && !f->has_email)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "invitations_from \"email\" needs the member's email");
+	return 0;
+}
+
+void
+rules_healthy_band(const struct policy *p, double *lo, double *hi)
+{
+	*lo = p->healthy_rate;
+	*hi = p->healthy_rate > HEALTHY_CEILING ? p->healthy_rate :
+	    HEALTHY_CEILING;
+}
+
 enum health
 rules_health(const struct policy *p, uint64_t accepted, uint64_t decided)
 {
+	double lo, hi;
+
 	if (decided == 0 || decided < p->restrict_min_decided)
 		return HEALTH_INSUFFICIENT;
-	return (double)accepted / (double)decided >= p->healthy_rate ?
+	rules_healthy_band(p, &lo, &hi);
+	return (double)accepted / (double)decided >= lo ?
 	    HEALTH_HEALTHY : HEALTH_LOW;
+}
+
+bool
+rules_decided(enum inv_state st, bool by_plan, enum decided_for use)
+{
+	if (use == DECIDED_FOR_RESTRICTION)
+		return !by_plan;
+	return st == ST_ACCEPTED || st == ST_WITHDRAWN || st == ST_EXPIRED;
 }
 
 bool
@@ -179,22 +278,37 @@ rules_restrict(const struct policy *p, uint64_t accepted, uint64_t decided,
 }
 
 int
-rules_act(enum inv_action act, enum role role, enum inv_state st,
+rules_see(enum role role, enum inv_state st, uint64_t id,
+    struct proto_error *e)
+{
+	if (role == ROLE_OTHER)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the sender and the recipient may see or act on invitation %llu",
+		    (unsigned long long)id);
+	if (!rules_visible(st, role))
+		return proto_fail(e, PE_NOT_FOUND, "no invitation %llu",
+		    (unsigned long long)id);
+	return 0;
+}
+
+int
+rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e)
 {
 	static const char *const verbs[] = {
-		"accept", "ignore", "withdraw", "resend"
+		"accept", "ignore", "withdraw", "resend", "report"
 	};
-	enum role need = (act == ACT_ACCEPT || act == ACT_IGNORE) ?
-	    ROLE_RECIPIENT : ROLE_SENDER;
-	enum inv_state seen = rules_view(st, st == ST_IGNORED, role);
+	enum role need = act == ACT_WITHDRAW || act == ACT_RESEND ?
+	    ROLE_SENDER : ROLE_RECIPIENT;
+	/* Accepting, ignoring, withdrawing and resending name the state as
+	 * if only one ignored now were ignored: to its recipient, one
+	 * ignored and then expired is "expired" here, though rules_view
+	 * (and the report's refusal) call it "ignored". Kept as it was. */
+	enum inv_state seen = rules_view(f->st, f->st == ST_IGNORED, f->role);
 
-	if (role == ROLE_OTHER)
-		return proto_fail(e, PE_NOT_PERMITTED,
-		    "only the sender and the recipient may act on an invitation");
-	if (!rules_visible(st, role))
-		return proto_fail(e, PE_NOT_FOUND, "no such invitation");
-	if (role != need)
+	if (rules_see(f->role, f->st, f->id, e) == -1)
+		return -1;
+	if (f->role != need)
 		return proto_fail(e, PE_NOT_PERMITTED,
 		    "only the %s of an invitation may %s it",
 		    need == ROLE_RECIPIENT ? "recipient" : "sender", verbs[act]);
@@ -214,6 +328,18 @@ rules_act(enum inv_action act, enum role role, enum inv_state st,
 			return proto_fail(e, PE_INVALID_STATE,
 			    "the invitation is %s; only a withdrawn or expired one can be resent",
 			    state_names[seen]);
+		return 0;
+	case ACT_REPORT:
+		/* Any open one, ignored too: a report is an ignore that
+		 * counts against the sender, once. */
+		if (!rules_open(f->st))
+			return proto_fail(e, PE_INVALID_STATE,
+			    "the invitation is %s; only a pending one can be reported",
+			    state_names[rules_view(f->st, f->ignored,
+			    f->role)]);
+		if (f->reported)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "you already reported this invitation");
 		return 0;
 	}
 	return proto_fail(e, PE_INTERNAL, "unknown action");

@@ -37,12 +37,14 @@ enum inv_action {
 	ACT_ACCEPT,
 	ACT_IGNORE,
 	ACT_WITHDRAW,
-	ACT_RESEND
+	ACT_RESEND,
+	ACT_REPORT
 };
 
 #define POLICY_COOLDOWNS_MAX 8
 
-/* The policy in force (shared/domain.md gives the defaults and sources). */
+/* The policy in force (docs/configuration.md gives the keys, defaults and
+ * sources; docs/protocol.md where each applies). */
 struct policy {
 	uint64_t expire_after;		/* 180 days */
 	/* The n-th withdrawal to the same person starts the n-th cooldown,
@@ -128,24 +130,106 @@ enum send_outcome {
 int rules_send(const struct policy *p, const struct send_facts *f,
     enum send_outcome *out, unsigned *warnings, struct proto_error *e);
 /* May a sender withdraw, having withdrawn `used` in the last 24 hours, the
- * oldest at `oldest`? */
+ * oldest at `oldest`? withdrawals_per_day (0: off) counts withdrawals by
+ * hand and by plan alike. */
 int rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
     struct proto_error *e);
+
+/* Clean-up plans (plan.withdraw_stale). */
+#define PLAN_PER_DAY_MAX 1000
+#define OLDER_THAN_MAX (100ULL * 365 * 86400)	/* 100 years */
+/* older_than (invite.list, plans) is at most OLDER_THAN_MAX. 0 or -1. */
+int rules_older_than(uint64_t older_than, struct proto_error *e);
+/* What a plan may ask for: per_day 1..PLAN_PER_DAY_MAX, then older_than as
+ * rules_older_than. 0 or -1 with e filled. */
+int rules_plan_bounds(uint64_t older_than, uint64_t per_day,
+    struct proto_error *e);
+/* The withdrawals a plan makes a day: per_day, lowered to what
+ * withdrawals_per_day allows when that is on (rules_withdraw). */
+uint32_t rules_plan_per_day(const struct policy *p, uint32_t per_day);
+/* A sent invitation, as a plan picks and orders them. */
+struct plan_cand {
+	uint64_t id;		/* ids grow with time: lower is older */
+	enum inv_state st;	/* the true state */
+	enum priority priority;
+	int64_t created_at;
+};
+/* Whether a plan made at `now` takes c: open (pending, or ignored by the
+ * recipient), sent at or before now - older_than, of max_priority or a
+ * lower one. */
+bool rules_plan_takes(const struct plan_cand *c, int64_t now,
+    uint64_t older_than, enum priority max_priority);
+/* The order a plan withdraws in, as for qsort: lowest priority first, then
+ * oldest. */
+int rules_plan_order(const struct plan_cand *a, const struct plan_cand *b);
+
+/* May a member block (or unblock) another? Not themselves. 0 or -1 with e
+ * filled. */
+int rules_block(bool self, struct proto_error *e);
+
+/* A member's settings as a change would leave them. */
+struct settings_facts {
+	int from;		/* enum invite_from after the change */
+	const char *email;	/* the email given: NULL none, "" clears it */
+	size_t email_len;
+	bool has_email;		/* the member has one after the change */
+	size_t email_max;	/* the most bytes the store keeps of one */
+};
+/* May the settings change so? An email given has an @, no newline or tab,
+ * and at most email_max bytes; invitations only from people who know the
+ * member's email need one. 0 or -1 with e filled. */
+int rules_settings(const struct settings_facts *f, struct proto_error *e);
 
 /* Health: the acceptance rate over decided invitations. */
 enum health { HEALTH_HEALTHY, HEALTH_LOW, HEALTH_INSUFFICIENT };
 extern const char *const health_names[];
+/* Healthy from the band's low end on, with restrict_min_decided decided. */
 enum health rules_health(const struct policy *p, uint64_t accepted,
     uint64_t decided);
+/* The healthy band of acceptance rates (stats.get): from healthy_rate to
+ * HEALTHY_CEILING, or to healthy_rate when that is higher. */
+#define HEALTHY_CEILING 0.50
+void rules_healthy_band(const struct policy *p, double *lo, double *hi);
+/* "Decided", stated once (docs/protocol.md, stats.get). An invitation is
+ * decided when it is accepted, withdrawn or expired; its sender's log holds
+ * each decision with the state and whether a clean-up plan withdrew it. A
+ * decision counts for two uses, which differ on purpose:
+ * - DECIDED_FOR_RESTRICTION (rules_restrict): every logged decision but a
+ *   plan's withdrawals. Following the daemon's own clean-up advice must
+ *   never restrict anyone.
+ * - DECIDED_FOR_STATS (stats.get, rules_health): every accepted, withdrawn
+ *   or expired invitation, a plan's withdrawals included. The acceptance
+ *   rate a member is shown is over all their decided invitations, as the
+ *   protocol defines it: withdrawing stale ones lowers it. */
+enum decided_for { DECIDED_FOR_RESTRICTION, DECIDED_FOR_STATS };
+/* Whether a logged decision to st, by_plan or not, counts for `use`. */
+bool rules_decided(enum inv_state st, bool by_plan, enum decided_for use);
+
 /* Whether a sender is to be restricted: over its last decided invitations
  * (`accepted` of `decided`, at most restrict_min_decided of them), or by
  * `reports` within reports_window. *why names the rule. */
 bool rules_restrict(const struct policy *p, uint64_t accepted,
     uint64_t decided, uint64_t reports, const char **why);
 
-/* May role do act on an invitation in state st (the true state)?
- * 0 or -1 with e filled. */
-int rules_act(enum inv_action act, enum role role, enum inv_state st,
+/* May role see invitation id, in state st (the true state), at all? An
+ * outsider may not: NOT_PERMITTED. One withdrawn is gone for its
+ * recipient (rules_visible): NOT_FOUND, as if there were no invitation id.
+ * 0, or -1 with e filled. */
+int rules_see(enum role role, enum inv_state st, uint64_t id,
+    struct proto_error *e);
+
+/* What is known about the invitation an actor acts on. */
+struct act_facts {
+	uint64_t id;
+	enum role role;		/* the actor's part */
+	enum inv_state st;	/* the true state */
+	bool ignored;		/* the recipient ignored it at some point */
+	bool reported;		/* the recipient reported it */
+};
+/* May the actor do act? rules_see first, then the part act needs (the
+ * recipient accepts, ignores and reports; the sender withdraws and
+ * resends), then the state. 0 or -1 with e filled. */
+int rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e);
 
 /* The state role sees. An ignored invitation looks pending to its sender;
@@ -168,7 +252,7 @@ bool rules_open(enum inv_state st);
 int64_t rules_cooldown_until(const struct policy *p, int64_t now,
     uint32_t before);
 
-/* Advice on one invitation a member sent (shared/domain.md, "Advice"). */
+/* Advice on one invitation a member sent (docs/protocol.md, invite.advise). */
 enum advice { ADV_WAIT, ADV_WITHDRAW, ADV_LET_EXPIRE, ADV_STOP, ADV_RESEND,
     ADV_NONE };
 extern const char *const advice_names[];
@@ -180,7 +264,9 @@ struct advice_facts {
 	bool cooldown_over;	/* withdrawn: its cooldown has ended */
 	bool latest;		/* the latest invitation to this person */
 };
-/* ADV_NONE when there is nothing to advise; *reason says why otherwise. */
+/* ADV_NONE when there is nothing to advise (for any invitation not seen
+ * pending, but for a withdrawn one of high priority that may be resent);
+ * *reason says why otherwise. */
 enum advice rules_advise(const struct policy *p, const struct advice_facts *f,
     char *reason, size_t n);
 

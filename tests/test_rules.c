@@ -12,15 +12,53 @@ facts(void)
 	return f;
 }
 
+/* Settings with email given (NULL: none), from everyone. */
+static struct settings_facts
+settings(const char *email)
+{
+	struct settings_facts f;
+
+	memset(&f, 0, sizeof f);
+	f.from = FROM_EVERYONE;
+	f.email = email;
+	f.email_len = email ? strlen(email) : 0;
+	f.has_email = f.email_len > 0;
+	f.email_max = 254;
+	return f;
+}
+
+/* rules_act on invitation 7 in state st, ignored when st is. */
+static int
+act_on(enum inv_action act, enum role role, enum inv_state st,
+    struct proto_error *e)
+{
+	struct act_facts f;
+
+	memset(&f, 0, sizeof f);
+	f.id = 7;
+	f.role = role;
+	f.st = st;
+	f.ignored = st == ST_IGNORED;
+	return rules_act(act, &f, e);
+}
+
 int
 main(void)
 {
 	struct policy p;
 	struct send_facts f;
 	struct proto_error e;
+	struct act_facts af;
+	struct settings_facts sf;
+	struct plan_cand pc, pa, pb;
+	struct advice_facts af2;
+	double lo, hi;
+	char reason[160];
+	char long_email[256];
 	enum send_outcome out;
 	unsigned w;
-	int act, role, st;
+	int act, role, st, prio;
+	enum advice adv;
 	const char *why;
 	char msg_block[256];
 
@@ -163,11 +201,117 @@ main(void)
 	ok(rules_withdraw(&p, 50, 1000, &e) == -1 && e.code == PE_RATE_LIMITED &&
 	    e.retry_at == 1000 + 86400, "the 51st: RATE_LIMITED");
 
+	p.withdrawals_per_day = 0;
+	ok(rules_withdraw(&p, 100000, 0, &e) == 0, "no daily limit when off");
+	policy_defaults(&p);
+
+	/* Clean-up plans: bounds, pace, what they take and in which order. */
+	ok(rules_plan_bounds(0, 1, &e) == 0 &&
+	    rules_plan_bounds(OLDER_THAN_MAX, 1000, &e) == 0,
+	    "per_day 1 and 1000, older_than 0 and 100 years pass");
+	ok(rules_plan_bounds(0, 0, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "per_day 0: INVALID_ARGUMENT");
+	is_str(e.message, "per_day must be 1 to 1000", "with the message");
+	ok(rules_plan_bounds(0, 1001, &e) == -1 &&
+	    rules_plan_bounds(0, UINT64_C(1) << 32, &e) == -1,
+	    "per_day 1001 and 2^32 are refused");
+	ok(rules_plan_bounds(OLDER_THAN_MAX + 1, 0, &e) == -1 &&
+	    strcmp(e.message, "per_day must be 1 to 1000") == 0,
+	    "per_day is named before older_than");
+	ok(rules_plan_bounds(OLDER_THAN_MAX + 1, 10, &e) == -1 &&
+	    e.code == PE_INVALID_ARGUMENT, "older_than past 100 years is refused");
+	is_str(e.message, "older_than must be at most 100 years",
+	    "with the message");
+	ok(rules_older_than(OLDER_THAN_MAX, &e) == 0 &&
+	    rules_older_than(OLDER_THAN_MAX + 1, &e) == -1,
+	    "the same bound for every older_than");
+	is_int(rules_plan_per_day(&p, 10), 10, "10 a day stays 10");
+	is_int(rules_plan_per_day(&p, 50), 50, "50 a day stays 50");
+	is_int(rules_plan_per_day(&p, 1000), 50,
+	    "1000 a day is lowered to withdrawals_per_day");
+	p.withdrawals_per_day = 0;
+	is_int(rules_plan_per_day(&p, 1000), 1000, "unless that is off");
+	policy_defaults(&p);
+	memset(&pc, 0, sizeof pc);
+	pc.id = 5;
+	pc.st = ST_PENDING;
+	pc.priority = PRIO_MEDIUM;
+	pc.created_at = 1000;
+	ok(rules_plan_takes(&pc, 1000 + 14 * 86400, 14 * 86400, PRIO_MEDIUM),
+	    "a plan takes one sent exactly older_than ago");
+	ok(!rules_plan_takes(&pc, 999 + 14 * 86400, 14 * 86400, PRIO_MEDIUM),
+	    "not one a second younger");
+	ok(rules_plan_takes(&pc, 1000, 0, PRIO_HIGH),
+	    "max_priority high takes medium");
+	ok(!rules_plan_takes(&pc, 1000, 0, PRIO_LOW),
+	    "max_priority low does not");
+	pc.st = ST_IGNORED;
+	ok(rules_plan_takes(&pc, 1000, 0, PRIO_MEDIUM),
+	    "it takes one the recipient ignored (open)");
+	for (st = ST_ACCEPTED; st < ST_COUNT; st++) {
+		pc.st = st;
+		if (st != ST_IGNORED)
+			ok(!rules_plan_takes(&pc, 1000, 0, PRIO_HIGH),
+			    "not one %s", state_names[st]);
+	}
+	memset(&pa, 0, sizeof pa);
+	memset(&pb, 0, sizeof pb);
+	pa.id = 1;
+	pa.priority = PRIO_MEDIUM;
+	pb.id = 2;
+	pb.priority = PRIO_LOW;
+	ok(rules_plan_order(&pb, &pa) < 0 && rules_plan_order(&pa, &pb) > 0,
+	    "low priority goes before medium, though newer");
+	pb.priority = PRIO_MEDIUM;
+	ok(rules_plan_order(&pa, &pb) < 0 && rules_plan_order(&pb, &pa) > 0,
+	    "within a priority, the older (lower id) first");
+	is_int(rules_plan_order(&pa, &pa), 0, "one is not before itself");
+	pa.priority = PRIO_HIGH;
+	ok(rules_plan_order(&pb, &pa) < 0, "high goes last");
+
 	/* Health and restriction. */
 	is_str(health_names[rules_health(&p, 5, 19)], "insufficient_data",
 	    "19 decided: insufficient data");
 	is_str(health_names[rules_health(&p, 6, 20)], "healthy", "6 of 20: healthy");
 	is_str(health_names[rules_health(&p, 5, 20)], "low", "5 of 20: low");
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.30 && hi == 0.50, "the healthy band is 0.30 to 0.50");
+	p.healthy_rate = 0.50;
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.50 && hi == 0.50, "with healthy_rate 0.50: 0.50 to 0.50");
+	p.healthy_rate = 0.65;
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.65 && hi == 0.65,
+	    "with healthy_rate above 0.50, the band ends there too");
+	is_str(health_names[rules_health(&p, 13, 20)], "healthy",
+	    "13 of 20 (0.65): healthy, at the band's low end");
+	is_str(health_names[rules_health(&p, 12, 20)], "low", "12 of 20: low");
+	p.healthy_rate = 0.10;
+	rules_healthy_band(&p, &lo, &hi);
+	ok(lo == 0.10 && hi == HEALTHY_CEILING,
+	    "with healthy_rate 0.10: 0.10 to 0.50");
+	is_str(health_names[rules_health(&p, 2, 20)], "healthy",
+	    "2 of 20 (0.10): healthy");
+	policy_defaults(&p);
+	/* "Decided": one definition, two uses that differ on a plan's
+	 * withdrawals. */
+	ok(rules_decided(ST_ACCEPTED, false, DECIDED_FOR_RESTRICTION) &&
+	    rules_decided(ST_WITHDRAWN, false, DECIDED_FOR_RESTRICTION) &&
+	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_RESTRICTION),
+	    "accepted, withdrawn, expired by hand count toward a restriction");
+	ok(!rules_decided(ST_WITHDRAWN, true, DECIDED_FOR_RESTRICTION),
+	    "a plan's withdrawal does not");
+	ok(rules_decided(ST_ACCEPTED, false, DECIDED_FOR_STATS) &&
+	    rules_decided(ST_WITHDRAWN, false, DECIDED_FOR_STATS) &&
+	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_STATS),
+	    "accepted, withdrawn, expired count in stats");
+	ok(rules_decided(ST_WITHDRAWN, true, DECIDED_FOR_STATS),
+	    "a plan's withdrawal counts in stats too");
+	ok(!rules_decided(ST_PENDING, false, DECIDED_FOR_STATS) &&
+	    !rules_decided(ST_IGNORED, false, DECIDED_FOR_STATS),
+	    "pending and ignored are not decided in stats");
+	ok(rules_decided(ST_PENDING, false, DECIDED_FOR_RESTRICTION),
+	    "the log holds only decisions: toward a restriction any one logged counts");
 	ok(!rules_restrict(&p, 4, 20, 0, &why), "4 of the last 20 accepted: not restricted");
 	ok(rules_restrict(&p, 3, 20, 0, &why) && strcmp(why, "acceptance_rate") == 0,
 	    "3 of 20: restricted");
@@ -180,7 +324,7 @@ main(void)
 	for (st = 0; st < ST_COUNT; st++)
 		for (role = ROLE_SENDER; role <= ROLE_OTHER; role++)
 			for (act = ACT_ACCEPT; act <= ACT_RESEND; act++) {
-				int want_ok, rc = rules_act(act, role, st, &e);
+				int want_ok, rc = act_on(act, role, st, &e);
 				enum inv_state seen = rules_view(st,
 				    st == ST_IGNORED, role);
 
@@ -202,20 +346,185 @@ main(void)
 				    "refused"))
 					diag("%s", e.message);
 			}
-	ok(rules_act(ACT_ACCEPT, ROLE_SENDER, ST_PENDING, &e) == -1 &&
+	ok(act_on(ACT_ACCEPT, ROLE_SENDER, ST_PENDING, &e) == -1 &&
 	    e.code == PE_NOT_PERMITTED, "the sender cannot accept: NOT_PERMITTED");
-	ok(rules_act(ACT_WITHDRAW, ROLE_RECIPIENT, ST_PENDING, &e) == -1 &&
+	ok(act_on(ACT_WITHDRAW, ROLE_RECIPIENT, ST_PENDING, &e) == -1 &&
 	    e.code == PE_NOT_PERMITTED, "the recipient cannot withdraw");
-	ok(rules_act(ACT_ACCEPT, ROLE_RECIPIENT, ST_ACCEPTED, &e) == -1 &&
+	ok(act_on(ACT_ACCEPT, ROLE_RECIPIENT, ST_ACCEPTED, &e) == -1 &&
 	    e.code == PE_INVALID_STATE, "accepting twice: INVALID_STATE");
-	ok(rules_act(ACT_RESEND, ROLE_SENDER, ST_IGNORED, &e) == -1 &&
+	ok(act_on(ACT_RESEND, ROLE_SENDER, ST_IGNORED, &e) == -1 &&
 	    e.code == PE_INVALID_STATE && strstr(e.message, "pending"),
 	    "resending an ignored one says it is pending (%s)", e.message);
-	ok(rules_act(ACT_WITHDRAW, ROLE_SENDER, ST_IGNORED, &e) == 0,
+	ok(act_on(ACT_WITHDRAW, ROLE_SENDER, ST_IGNORED, &e) == 0,
 	    "the sender may withdraw an ignored one (it looks pending)");
-	ok(rules_act(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
+	ok(act_on(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
 	    e.code == PE_NOT_PERMITTED, "an outsider: NOT_PERMITTED (%s)",
 	    e.message);
+
+	/* Seeing an invitation at all: inv_load and every action ask. */
+	ok(rules_see(ROLE_OTHER, ST_PENDING, 42, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED,
+	    "an outsider may not see it: NOT_PERMITTED");
+	is_str(e.message,
+	    "only the sender and the recipient may see or act on invitation 42",
+	    "and is told who may");
+	ok(rules_see(ROLE_RECIPIENT, ST_WITHDRAWN, 42, &e) == -1 &&
+	    e.code == PE_NOT_FOUND, "a withdrawn one, to its recipient: NOT_FOUND");
+	is_str(e.message, "no invitation 42", "as if there were none");
+	ok(rules_see(ROLE_SENDER, ST_WITHDRAWN, 42, &e) == 0 &&
+	    rules_see(ROLE_RECIPIENT, ST_EXPIRED, 42, &e) == 0,
+	    "the sender sees it withdrawn; the recipient sees one expired");
+	ok(act_on(ACT_ACCEPT, ROLE_OTHER, ST_PENDING, &e) == -1 &&
+	    strcmp(e.message, "only the sender and the recipient may see or act on invitation 7") == 0,
+	    "an action by an outsider is refused as rules_see refuses");
+
+	/* Reports: the recipient, an open invitation, once. */
+	memset(&af, 0, sizeof af);
+	af.id = 7;
+	af.role = ROLE_RECIPIENT;
+	af.st = ST_PENDING;
+	ok(rules_act(ACT_REPORT, &af, &e) == 0,
+	    "the recipient may report a pending invitation");
+	af.st = ST_IGNORED;
+	af.ignored = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == 0, "and one they ignored");
+	af.role = ROLE_SENDER;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_PERMITTED,
+	    "the sender may not report: NOT_PERMITTED");
+	is_str(e.message, "only the recipient of an invitation may report it",
+	    "with the message");
+	af.role = ROLE_OTHER;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_PERMITTED &&
+	    strstr(e.message, "see or act on") != NULL,
+	    "an outsider may not: NOT_PERMITTED (%s)", e.message);
+	af.role = ROLE_RECIPIENT;
+	af.reported = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_INVALID_STATE,
+	    "reporting twice: INVALID_STATE");
+	is_str(e.message, "you already reported this invitation", "with the message");
+	af.reported = false;
+	af.st = ST_ACCEPTED;
+	af.ignored = false;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_INVALID_STATE,
+	    "reporting an accepted one: INVALID_STATE");
+	is_str(e.message,
+	    "the invitation is accepted; only a pending one can be reported",
+	    "with the message");
+	af.st = ST_EXPIRED;
+	af.reported = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 &&
+	    strstr(e.message, "is expired;") != NULL,
+	    "an expired one: the closed state is named before a report (%s)",
+	    e.message);
+	af.reported = false;
+	af.ignored = true;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_INVALID_STATE,
+	    "one ignored and then expired: INVALID_STATE");
+	is_str(e.message,
+	    "the invitation is ignored; only a pending one can be reported",
+	    "named as its recipient sees it: ignored");
+	ok(act_on(ACT_ACCEPT, ROLE_RECIPIENT, ST_EXPIRED, &e) == -1 &&
+	    strstr(e.message, "is expired;") != NULL,
+	    "accepting one expired says expired (%s)", e.message);
+	af.role = ROLE_RECIPIENT;
+	af.st = ST_WITHDRAWN;
+	ok(rules_act(ACT_REPORT, &af, &e) == -1 && e.code == PE_NOT_FOUND,
+	    "a withdrawn one cannot be reported: NOT_FOUND");
+
+	/* Blocks and settings. */
+	ok(rules_block(true, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "no one blocks themselves: INVALID_ARGUMENT");
+	is_str(e.message, "you cannot block yourself", "with the message");
+	ok(rules_block(false, &e) == 0, "anyone else may be blocked");
+	sf = settings("a@b.example");
+	ok(rules_settings(&sf, &e) == 0, "an email with an @ passes");
+	sf = settings("no-at-sign");
+	ok(rules_settings(&sf, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "an email without an @: INVALID_ARGUMENT");
+	is_str(e.message,
+	    "email must be an address with an @, at most 254 bytes (\"\" clears it)",
+	    "with the message");
+	sf = settings("a@b\nc");
+	ok(rules_settings(&sf, &e) == -1, "one with a newline is refused");
+	sf = settings("a@b\tc");
+	ok(rules_settings(&sf, &e) == -1, "and one with a tab");
+	memset(long_email, 'x', sizeof long_email - 1);
+	long_email[0] = '@';
+	long_email[254] = '\0';
+	sf = settings(long_email);
+	ok(rules_settings(&sf, &e) == 0, "254 bytes pass");
+	long_email[254] = 'x';
+	long_email[255] = '\0';
+	sf = settings(long_email);
+	ok(rules_settings(&sf, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "255 bytes are refused");
+	sf = settings("");
+	ok(rules_settings(&sf, &e) == 0, "\"\" clears the email");
+	sf.from = FROM_EMAIL;
+	ok(rules_settings(&sf, &e) == -1 && e.code == PE_INVALID_ARGUMENT,
+	    "but not while invitations come only from people who know it");
+	is_str(e.message, "invitations_from \"email\" needs the member's email",
+	    "with the message");
+	sf = settings(NULL);
+	sf.from = FROM_EMAIL;
+	sf.has_email = true;
+	ok(rules_settings(&sf, &e) == 0,
+	    "email only, with an email set before: passes");
+	sf = settings("bad");
+	sf.from = FROM_EMAIL;
+	ok(rules_settings(&sf, &e) == -1 && strstr(e.message, "an @") != NULL,
+	    "a bad email is named before a missing one");
+	sf = settings(NULL);
+	sf.from = FROM_NOBODY;
+	ok(rules_settings(&sf, &e) == 0, "nobody needs no email");
+
+	/* Advice: rules_advise alone says which invitations get none. */
+	memset(&af2, 0, sizeof af2);
+	af2.priority = PRIO_HIGH;
+	af2.age = 30 * 86400;
+	af2.cooldown_over = true;
+	af2.latest = true;
+	for (st = 0; st < ST_COUNT; st++) {
+		af2.seen = st;
+		adv = rules_advise(&p, &af2, reason, sizeof reason);
+		if (st == ST_PENDING)
+			is_str(advice_names[adv], "let_expire",
+			    "pending 30 days, high priority: let it expire");
+		else if (st == ST_WITHDRAWN)
+			is_str(advice_names[adv], "resend",
+			    "withdrawn, high priority, cooldown over: resend");
+		else
+			ok(adv == ADV_NONE, "seen %s: no advice",
+			    state_names[st]);
+	}
+	af2.seen = ST_WITHDRAWN;
+	for (prio = PRIO_MEDIUM; prio < PRIO_COUNT; prio++) {
+		af2.priority = prio;
+		ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
+		    "withdrawn, %s priority: no advice", priority_names[prio]);
+	}
+	af2.priority = PRIO_HIGH;
+	af2.latest = false;
+	ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
+	    "withdrawn, high, but not the latest: no advice");
+	af2.latest = true;
+	af2.cooldown_over = false;
+	ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
+	    "withdrawn, high, cooldown running: no advice");
+	af2.seen = ST_PENDING;
+	af2.priority = PRIO_LOW;
+	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	    "withdraw", "pending 30 days, low priority: withdraw");
+	is_str(reason,
+	    "pending 30 days: withdraw it, a few a day, to keep your acceptance rate healthy",
+	    "and why");
+	af2.earlier_expired = true;
+	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	    "stop", "an earlier one expired: stop");
+	af2.earlier_expired = false;
+	af2.age = 14 * 86400 - 1;
+	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	    "wait", "pending a second short of 14 days: wait");
 
 	/* Views. */
 	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_SENDER)],
