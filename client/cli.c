@@ -34,17 +34,6 @@ const char *const opt_names[OPT_COUNT] = {
 	"max-priority", "from", "reason"
 };
 
-/* What the daemon accepts for --priority and --state. */
-static const char *const priority_words[] = { "high", "medium", "low", NULL };
-static const char *const state_words[] = {
-	"pending", "accepted", "ignored", "withdrawn", "expired", NULL
-};
-/* ... for settings --from and report --reason. */
-static const char *const from_words[] = {
-	"everyone", "email", "nobody", NULL
-};
-static const char *const reason_words[] = { "dont_know", "spam", NULL };
-
 /* The commands, in the order `connreq help` lists them. */
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_send_entry,
@@ -181,10 +170,10 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 	const char *v;
 
 	if ((v = a->opt[OPT_PRIORITY]) != NULL &&
-	    !parse_word(v, priority_words))
+	    !parse_word(v, proto_priority_words))
 		return cmd_usage_error(e,
 		    "--priority: not high, medium or low: %s", v);
-	if ((v = a->opt[OPT_STATE]) != NULL && !parse_word(v, state_words))
+	if ((v = a->opt[OPT_STATE]) != NULL && !parse_word(v, proto_state_words))
 		return cmd_usage_error(e, "--state: not pending, accepted, "
 		    "ignored, withdrawn or expired: %s", v);
 	if ((v = a->opt[OPT_OLDER_THAN]) != NULL &&
@@ -206,13 +195,15 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 		return cmd_usage_error(e, "--per-day: not a number from 1: %s",
 		    v);
 	if ((v = a->opt[OPT_MAX_PRIORITY]) != NULL &&
-	    !parse_word(v, priority_words))
+	    !parse_word(v, proto_priority_words))
 		return cmd_usage_error(e,
 		    "--max-priority: not high, medium or low: %s", v);
-	if ((v = a->opt[OPT_FROM]) != NULL && !parse_word(v, from_words))
+	if ((v = a->opt[OPT_FROM]) != NULL &&
+	    !parse_word(v, proto_invite_from_words))
 		return cmd_usage_error(e,
 		    "--from: not everyone, email or nobody: %s", v);
-	if ((v = a->opt[OPT_REASON]) != NULL && !parse_word(v, reason_words))
+	if ((v = a->opt[OPT_REASON]) != NULL &&
+	    !parse_word(v, proto_report_reason_words))
 		return cmd_usage_error(e,
 		    "--reason: not dont_know or spam: %s", v);
 	if ((v = a->opt[OPT_EMAIL]) != NULL && strchr(v, '@') == NULL)

@@ -38,8 +38,8 @@ pol_group(const struct proto_config_key_info *k)
 /* A policy value as its kind says (a kind guessed from the value for keys
  * this connreq does not know). */
 static void
-info_policy_value(const msgpack_object *val, enum proto_value_kind kind, char *value,
-    size_t len)
+info_policy_value(const msgpack_object *val, enum proto_value_kind kind,
+    char *value, size_t len)
 {
 	const msgpack_object *el;
 	double rate;

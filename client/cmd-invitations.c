@@ -25,8 +25,9 @@ static int cmd_advise_exec(struct cmd_ctx *, const struct cmd_args *);
 static bool
 inv_closed(const struct inv_view *v)
 {
-	return text_is(v->state, "accepted") ||
-	    text_is(v->state, "withdrawn") || text_is(v->state, "expired");
+	return text_is(v->state, proto_state_words[ST_ACCEPTED]) ||
+	    text_is(v->state, proto_state_words[ST_WITHDRAWN]) ||
+	    text_is(v->state, proto_state_words[ST_EXPIRED]);
 }
 
 /* "invitation 3: alice -> bob, pending, medium priority, sent 2d ago,
@@ -49,7 +50,7 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 	}
 	printf(", %.*s priority, sent %s", (int)v.priority.n, v.priority.p,
 	    sent);
-	if (text_is(v.state, "pending")) {
+	if (text_is(v.state, proto_state_words[ST_PENDING])) {
 		time_put_in(now, v.expires_at, when, sizeof when);
 		printf(", expires %s", when);
 	}
@@ -62,7 +63,8 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 	if (v.resend_of != 0)
 		printf("  attempt %" PRIu64 ", resending invitation %" PRIu64
 		    "\n", v.attempt, v.resend_of);
-	if (v.reminded_at != 0 && text_is(v.state, "pending")) {
+	if (v.reminded_at != 0 &&
+	    text_is(v.state, proto_state_words[ST_PENDING])) {
 		time_put_ago(now, v.reminded_at, when, sizeof when);
 		printf("  stale: its sender was reminded %s that it is still "
 		    "pending\n", when);
@@ -107,7 +109,7 @@ out_invitations(struct cmd_ctx *ctx, const msgpack_object *items)
 		table_add(&t, v.priority.p, v.priority.n, 0);
 		time_put_ago(now, v.created_at, when, sizeof when);
 		table_add(&t, when, strlen(when), 0);
-		if (text_is(v.state, "pending"))
+		if (text_is(v.state, proto_state_words[ST_PENDING]))
 			time_put_in(now, v.expires_at, when, sizeof when);
 		else
 			snprintf(when, sizeof when, "-");
@@ -479,7 +481,8 @@ cmd_report_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 
 	if (!out_result_invitation(ctx, result, &v))
 		return;
-	if (strcmp(a->opt[OPT_REASON], "spam") == 0)
+	if (strcmp(a->opt[OPT_REASON],
+	    proto_report_reason_words[REASON_SPAM]) == 0)
 		ev_printf("%T reported it as spam: it is ignored, and %T is "
 		    "not told\n", v.to, v.from);
 	else
@@ -740,7 +743,7 @@ cmd_advise_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 				buf[i] = ' ';
 		table_add(&t, buf, strlen(buf), 0);
 		table_add(&t, reason.p, reason.n, 0);
-		if (text_is(advice, "withdraw"))
+		if (text_is(advice, proto_advice_words[ADV_WITHDRAW]))
 			withdraw++;
 	}
 	t.fit_min = 12;

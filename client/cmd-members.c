@@ -42,8 +42,9 @@ stats_bar(double rate, bool have_rate, double lo, double hi,
 	char la[16], lb[16];
 
 	if (colour)
-		on = text_is(health, "healthy") ? "\033[32m" :
-		    text_is(health, "low") ? "\033[31m" : "\033[33m";
+		on = text_is(health, proto_health_words[HEALTH_HEALTHY]) ?
+		    "\033[32m" : text_is(health,
+		    proto_health_words[HEALTH_LOW]) ? "\033[31m" : "\033[33m";
 	printf("%*s[", STATS_INDENT, "");
 	for (i = 0; i <= STATS_BAR; i++) {
 		if (i == a || i == b)
@@ -119,12 +120,13 @@ cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		printf("none decided yet\n");
 	stats_bar(rate, have_rate, lo, hi, health);
 	printf("health       ");
-	if (text_is(health, "healthy"))
+	if (text_is(health, proto_health_words[HEALTH_HEALTHY]))
 		puts("healthy");
-	else if (text_is(health, "low")) {
+	else if (text_is(health, proto_health_words[HEALTH_LOW])) {
 		rate_put(lo, true, buf, sizeof buf);
 		printf("low: under %s accepted\n", buf);
-	} else if (text_is(health, "insufficient_data")) {
+	} else if (text_is(health,
+	    proto_health_words[HEALTH_INSUFFICIENT])) {
 		if (ctx_policy(ctx, "restrict_min_decided", &need) &&
 		    need > decided)
 			printf("not enough decided yet (%" PRIu64 " of %"
@@ -379,11 +381,11 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	ev_printf("%T\n", member);
 	printf("%-18s", "invitations from");
 	ev_printf("%T", who);
-	if (text_is(who, "everyone"))
+	if (text_is(who, proto_invite_from_words[FROM_EVERYONE]))
 		fputs(" (anyone may invite)", stdout);
-	else if (text_is(who, "email"))
+	else if (text_is(who, proto_invite_from_words[FROM_EMAIL]))
 		fputs(" (only people who give the email address)", stdout);
-	else if (text_is(who, "nobody"))
+	else if (text_is(who, proto_invite_from_words[FROM_NOBODY]))
 		fputs(" (no one may invite)", stdout);
 	putchar('\n');
 	printf("%-18s", "email");

@@ -52,9 +52,9 @@ plan_left(const struct plan_view *v)
 static const char *
 plan_priorities(struct text max)
 {
-	if (text_is(max, "high"))
+	if (text_is(max, proto_priority_words[PRIO_HIGH]))
 		return "any priority";
-	if (text_is(max, "low"))
+	if (text_is(max, proto_priority_words[PRIO_LOW]))
 		return "low priority";
 	return "medium or low priority";
 }
@@ -136,7 +136,7 @@ cmd_cleanup_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	if (v.skipped > 0)
 		printf(" (%" PRIu64 " no longer pending)", v.skipped);
 	printf("\nto go          %" PRIu64 "\n", plan_left(&v));
-	if (!text_is(v.state, "active")) {
+	if (!text_is(v.state, proto_plan_state_words[PLAN_ACTIVE])) {
 		printf("the plan is %.*s\n", (int)v.state.n, v.state.p);
 		return;
 	}

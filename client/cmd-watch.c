@@ -54,7 +54,7 @@ struct watch {
 struct ev_view {
 	uint64_t seq;
 	struct text type, member, other;
-	enum proto_event kind;	/* PEV_COUNT: a type this connreq does not know */
+	enum proto_event kind;	/* PEV_COUNT: a type not known here */
 	int64_t at;
 	bool has_inv;
 	struct inv_view inv;
@@ -130,9 +130,11 @@ ev_put_until(const struct ev_view *v)
 static const char *
 ev_restriction_why(const struct ev_view *v)
 {
-	if (text_is(v->code, "reports"))
+	if (text_is(v->code,
+	    proto_restrict_reason_words[RESTRICT_REPORTS]))
 		return "too many reports";
-	if (text_is(v->code, "acceptance_rate"))
+	if (text_is(v->code,
+	    proto_restrict_reason_words[RESTRICT_ACCEPTANCE]))
 		return "too few invitations accepted";
 	return NULL;
 }

@@ -17,8 +17,8 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
 	pk_kstrn(pk, "note", inv->note, inv->note_len);
-	pk_kstr(pk, "priority", priority_names[inv->priority]);
-	pk_kstr(pk, "state", state_names[st]);
+	pk_kstr(pk, "priority", proto_priority_words[inv->priority]);
+	pk_kstr(pk, "state", proto_state_words[st]);
 	pk_kint(pk, "created_at", inv->created_at);
 	pk_kint(pk, "updated_at", inv->updated_at);
 	pk_kint(pk, "expires_at", inv->expires_at);

@@ -25,7 +25,8 @@ restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
 	store_due_add(o->t, &due);
 	memset(&n, 0, sizeof n);
 	n.code = why;
-	n.message = strcmp(why, "reports") == 0 ?
+	n.message = strcmp(why,
+	    proto_restrict_reason_words[RESTRICT_REPORTS]) == 0 ?
 	    "your invitations were reported too often: sending is paused" :
 	    "too few of your recent invitations were accepted: sending is paused";
 	n.until = m.restricted_until;

@@ -102,7 +102,7 @@ m_invite_send(struct call *c)
 	arg_member(c, "from", true, &r.from);
 	arg_member(c, "to", true, &r.to);
 	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
-	args_enum(&c->args, "priority", false, priority_names, &r.priority);
+	args_enum(&c->args, "priority", false, proto_priority_words, &r.priority);
 	args_str(&c->args, "email", false, &r.email.p, &r.email.n);
 	if (args_uint(&c->args, "expires_in", false, &r.expires_in) &&
 	    r.expires_in == 0)
@@ -350,7 +350,6 @@ list_one(void *ctx, uint64_t id)
 static int
 m_invite_list(struct call *c)
 {
-	static const char *const boxes[] = { "sent", "received", NULL };
 	struct list_ctx l;
 	struct str member;
 	uint64_t older = 0, after = 0;
@@ -361,10 +360,10 @@ m_invite_list(struct call *c)
 	l.state = l.priority = -1;
 	l.limit = LIST_LIMIT_DEFAULT;
 	arg_member(c, "member", true, &member);
-	args_enum(&c->args, "box", true, boxes, &box);
-	args_enum(&c->args, "state", false, state_names, &l.state);
+	args_enum(&c->args, "box", true, proto_box_words, &box);
+	args_enum(&c->args, "state", false, proto_state_words, &l.state);
 	args_uint(&c->args, "older_than", false, &older);
-	args_enum(&c->args, "priority", false, priority_names, &l.priority);
+	args_enum(&c->args, "priority", false, proto_priority_words, &l.priority);
 	args_uint(&c->args, "limit", false, &l.limit);
 	args_uint(&c->args, "after", false, &after);
 	if (args_done(&c->args) == -1)
@@ -374,7 +373,7 @@ m_invite_list(struct call *c)
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
 	if (rules_older_than(older, c->err) == -1)
 		return -1;
-	l.box = box == 0 ? BOX_SENT : BOX_RECEIVED;
+	l.box = box == PBOX_SENT ? BOX_SENT : BOX_RECEIVED;
 	if (older > 0)
 		l.created_before = c->op.now - (int64_t)older;
 	items_init(&l.items);
@@ -529,7 +528,7 @@ m_server_info(struct call *c)
 	pk_key(pk, "counts");
 	msgpack_pack_map(pk, ST_COUNT + 1);
 	for (i = 0; i < ST_COUNT; i++)
-		pk_kuint(pk, state_names[i], n.state[i]);
+		pk_kuint(pk, proto_state_words[i], n.state[i]);
 	pk_kuint(pk, "connections", n.connections);
 	pk_key(pk, "deadlines");
 	msgpack_pack_map(pk, 2);
@@ -593,7 +592,7 @@ pack_settings(msgpack_packer *pk, struct str member,
 {
 	msgpack_pack_map(pk, 3);
 	pk_kstrn(pk, "member", member.p, member.n);
-	pk_kstr(pk, "invitations_from", invite_from_names[m->invitations_from <
+	pk_kstr(pk, "invitations_from", proto_invite_from_words[m->invitations_from <
 	    FROM_COUNT ? m->invitations_from : 0]);
 	if (m->email_len > 0)
 		pk_kstrn(pk, "email", m->email, m->email_len);
@@ -609,7 +608,7 @@ m_member_settings_set(struct call *c)
 	int from = -1;
 
 	arg_member(c, "member", true, &member);
-	args_enum(&c->args, "invitations_from", false, invite_from_names, &from);
+	args_enum(&c->args, "invitations_from", false, proto_invite_from_words, &from);
 	args_text(&c->args, "email", false, &email.p, &email.n);
 	if (args_done(&c->args) == -1)
 		return -1;
@@ -666,7 +665,6 @@ m_member_unblock(struct call *c)
 static int
 m_invite_report(struct call *c)
 {
-	static const char *const reasons[] = { "dont_know", "spam", NULL };
 	struct str actor;
 	struct inv inv;
 	uint64_t id;
@@ -674,9 +672,11 @@ m_invite_report(struct call *c)
 
 	arg_member(c, "actor", true, &actor);
 	args_uint(&c->args, "id", true, &id);
-	args_enum(&c->args, "reason", true, reasons, &reason);
+	args_enum(&c->args, "reason", true, proto_report_reason_words,
+	    &reason);
 	if (args_done(&c->args) == -1 ||
-	    invite_report(&c->op, actor, id, reason == 0, &inv, c->err) == -1)
+	    invite_report(&c->op, actor, id, reason == REASON_DONT_KNOW, &inv,
+	    c->err) == -1)
 		return -1;
 	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
 	return 0;
@@ -716,7 +716,7 @@ m_stats_get(struct call *c)
 		msgpack_pack_double(pk, (double)s.accepted / (double)s.decided);
 	else
 		msgpack_pack_nil(pk);
-	pk_kstr(pk, "health", health_names[rules_health(p, s.accepted,
+	pk_kstr(pk, "health", proto_health_words[rules_health(p, s.accepted,
 	    s.decided)]);
 	rules_healthy_band(p, &band_lo, &band_hi);
 	pk_key(pk, "healthy_band");
@@ -809,10 +809,10 @@ advise_one(void *ctx, uint64_t id)
 	msgpack_pack_map(&a->items.pk, 7);
 	pk_kuint(&a->items.pk, "id", inv.id);
 	pk_kstrn(&a->items.pk, "to", inv.to, inv.to_len);
-	pk_kstr(&a->items.pk, "state", state_names[f.seen]);
+	pk_kstr(&a->items.pk, "state", proto_state_words[f.seen]);
 	pk_kuint(&a->items.pk, "age", f.age);
-	pk_kstr(&a->items.pk, "priority", priority_names[inv.priority]);
-	pk_kstr(&a->items.pk, "advice", advice_names[adv]);
+	pk_kstr(&a->items.pk, "priority", proto_priority_words[inv.priority]);
+	pk_kstr(&a->items.pk, "advice", proto_advice_words[adv]);
 	pk_kstr(&a->items.pk, "reason", reason);
 	a->count++;
 	return true;
@@ -846,7 +846,7 @@ m_plan_withdraw_stale(struct call *c)
 	arg_member(c, "member", true, &member);
 	args_uint(&c->args, "older_than", false, &older);
 	args_uint(&c->args, "per_day", false, &per_day);
-	args_enum(&c->args, "max_priority", false, priority_names, &prio);
+	args_enum(&c->args, "max_priority", false, proto_priority_words, &prio);
 	if (args_done(&c->args) == -1)
 		return -1;
 	/* Checked here too: per_day is 64 bits wide until plan_create. */

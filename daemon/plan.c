@@ -249,7 +249,7 @@ plan_create(struct op *o, struct str member,
 		duration_short(older_than, age, sizeof age);
 		return proto_fail(e, PE_NOT_FOUND,
 		    "nothing to withdraw: no pending invitation of %s priority or lower sent %s ago or more",
-		    priority_names[max_priority], age);
+		    proto_priority_words[max_priority], age);
 	}
 	qsort_r(out->ids, out->total, sizeof out->ids[0], pick_order, t);
 	out->id = store_next_id(t);
@@ -274,7 +274,8 @@ plan_cancel(struct op *o, struct str actor, uint64_t id,
 		    "only the member a plan works for may cancel it");
 	if (out->state != PLAN_ACTIVE)
 		return proto_fail(e, PE_INVALID_STATE, "the plan is %s",
-		    out->state == PLAN_DONE ? "done" : "cancelled");
+		    proto_plan_state_words[out->state < PLAN_COUNT ?
+		    out->state : PLAN_CANCELLED]);
 	due.at = out->next_at;
 	due.kind = DUE_PLAN;
 	due.id = out->id;
@@ -301,7 +302,6 @@ plan_on_due(struct op *o, const struct due *due)
 void
 plan_pack(msgpack_packer *pk, const struct plan *pl, const struct policy *p)
 {
-	static const char *const states[] = { "active", "done", "cancelled" };
 	uint32_t left = pl->total - pl->done - pl->skipped, days, i, n;
 	int64_t at = pl->next_at;
 
@@ -311,10 +311,11 @@ plan_pack(msgpack_packer *pk, const struct plan *pl, const struct policy *p)
 	msgpack_pack_map(pk, 13);
 	pk_kuint(pk, "id", pl->id);
 	pk_kstrn(pk, "member", pl->member, pl->member_len);
-	pk_kstr(pk, "state", states[pl->state < 3 ? pl->state : 0]);
+	pk_kstr(pk, "state", proto_plan_state_words[pl->state < PLAN_COUNT ?
+	    pl->state : PLAN_ACTIVE]);
 	pk_kuint(pk, "per_day", pl->per_day);
 	pk_kuint(pk, "older_than", pl->older_than);
-	pk_kstr(pk, "max_priority", priority_names[pl->max_priority]);
+	pk_kstr(pk, "max_priority", proto_priority_words[pl->max_priority]);
 	pk_kuint(pk, "total", pl->total);
 	pk_kuint(pk, "done", pl->done);
 	pk_kuint(pk, "skipped", pl->skipped);

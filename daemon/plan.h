@@ -12,7 +12,6 @@
 
 #define PLAN_MAX_IDS 1000
 
-enum plan_state { PLAN_ACTIVE, PLAN_DONE, PLAN_CANCELLED };
 
 struct plan {
 	uint64_t id;

@@ -5,24 +5,6 @@
 
 #include "../common/util.h"
 
-const char *const state_names[] = {
-	"pending", "accepted", "ignored", "withdrawn", "expired", NULL
-};
-
-const char *const priority_names[] = { "high", "medium", "low", NULL };
-
-const char *const invite_from_names[] = {
-	"everyone", "email", "nobody", NULL
-};
-
-const char *const advice_names[] = {
-	"wait", "withdraw", "let_expire", "stop", "resend", NULL
-};
-
-const char *const health_names[] = {
-	"healthy", "low", "insufficient_data", NULL
-};
-
 void
 policy_defaults(struct policy *p)
 {
@@ -266,12 +248,12 @@ rules_restrict(const struct policy *p, uint64_t accepted, uint64_t decided,
     uint64_t reports, const char **why)
 {
 	if (p->reports_to_restrict > 0 && reports >= p->reports_to_restrict) {
-		*why = "reports";
+		*why = proto_restrict_reason_words[RESTRICT_REPORTS];
 		return true;
 	}
 	if (p->restrict_min_decided > 0 && decided >= p->restrict_min_decided &&
 	    (double)accepted < p->restrict_below_rate * (double)decided) {
-		*why = "acceptance_rate";
+		*why = proto_restrict_reason_words[RESTRICT_ACCEPTANCE];
 		return true;
 	}
 	return false;
@@ -319,7 +301,7 @@ rules_act(enum inv_action act, const struct act_facts *f,
 		if (seen != ST_PENDING)
 			return proto_fail(e, PE_INVALID_STATE,
 			    "the invitation is %s; only a pending one can be %s",
-			    state_names[seen],
+			    proto_state_words[seen],
 			    act == ACT_ACCEPT ? "accepted" :
 			    act == ACT_IGNORE ? "ignored" : "withdrawn");
 		return 0;
@@ -327,7 +309,7 @@ rules_act(enum inv_action act, const struct act_facts *f,
 		if (seen != ST_WITHDRAWN && seen != ST_EXPIRED)
 			return proto_fail(e, PE_INVALID_STATE,
 			    "the invitation is %s; only a withdrawn or expired one can be resent",
-			    state_names[seen]);
+			    proto_state_words[seen]);
 		return 0;
 	case ACT_REPORT:
 		/* Any open one, ignored too: a report is an ignore that
@@ -335,7 +317,7 @@ rules_act(enum inv_action act, const struct act_facts *f,
 		if (!rules_open(f->st))
 			return proto_fail(e, PE_INVALID_STATE,
 			    "the invitation is %s; only a pending one can be reported",
-			    state_names[rules_view(f->st, f->ignored,
+			    proto_state_words[rules_view(f->st, f->ignored,
 			    f->role)]);
 		if (f->reported)
 			return proto_fail(e, PE_INVALID_STATE,

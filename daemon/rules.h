@@ -10,21 +10,8 @@
 #include "../proto/proto.h"
 #include "../proto/vocab.h"
 
-enum inv_state {
-	ST_PENDING,
-	ST_ACCEPTED,
-	ST_IGNORED,
-	ST_WITHDRAWN,
-	ST_EXPIRED,
-	ST_COUNT
-};
-
-enum priority {
-	PRIO_HIGH,
-	PRIO_MEDIUM,
-	PRIO_LOW,
-	PRIO_COUNT
-};
+/* enum inv_state, enum priority, enum invite_from, enum health and enum
+ * advice, with their words, are proto/vocab.h's. */
 
 /* Who looks at or acts on an invitation. */
 enum role {
@@ -80,19 +67,10 @@ struct policy {
 #define WEEK (7 * 86400)
 #define DAY_SECS 86400
 
-/* Who may invite a member. */
-enum invite_from {
-	FROM_EVERYONE,
-	FROM_EMAIL,	/* only people who give the member's email */
-	FROM_NOBODY,
-	FROM_COUNT
-};
-extern const char *const invite_from_names[];	/* NULL-terminated */
+/* Who may invite a member (enum invite_from): everyone, only people who
+ * give the member's email, nobody. */
 
 void policy_defaults(struct policy *p);
-
-extern const char *const state_names[];	/* NULL-terminated */
-extern const char *const priority_names[];	/* NULL-terminated */
 
 /* What is known about a prospective send from -> to. */
 struct send_facts {
@@ -181,8 +159,6 @@ struct settings_facts {
 int rules_settings(const struct settings_facts *f, struct proto_error *e);
 
 /* Health: the acceptance rate over decided invitations. */
-enum health { HEALTH_HEALTHY, HEALTH_LOW, HEALTH_INSUFFICIENT };
-extern const char *const health_names[];
 /* Healthy from the band's low end on, with restrict_min_decided decided. */
 enum health rules_health(const struct policy *p, uint64_t accepted,
     uint64_t decided);
@@ -253,9 +229,6 @@ int64_t rules_cooldown_until(const struct policy *p, int64_t now,
     uint32_t before);
 
 /* Advice on one invitation a member sent (docs/protocol.md, invite.advise). */
-enum advice { ADV_WAIT, ADV_WITHDRAW, ADV_LET_EXPIRE, ADV_STOP, ADV_RESEND,
-    ADV_NONE };
-extern const char *const advice_names[];
 struct advice_facts {
 	enum inv_state seen;	/* as the sender sees it */
 	enum priority priority;

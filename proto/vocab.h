@@ -127,6 +127,30 @@ enum proto_warning {
 	X(ACCEPTANCE, "acceptance_rate") \
 	X(REPORTS, "reports")
 
+/* The enums of those words, in the same order; the daemon's states,
+ * priorities and the rest are these. */
+#define PROTO_ENUM_ST(id, word) ST_##id,
+#define PROTO_ENUM_PRIO(id, word) PRIO_##id,
+#define PROTO_ENUM_FROM(id, word) FROM_##id,
+#define PROTO_ENUM_HEALTH(id, word) HEALTH_##id,
+#define PROTO_ENUM_ADV(id, word) ADV_##id,
+#define PROTO_ENUM_BOX(id, word) PBOX_##id,
+#define PROTO_ENUM_REASON(id, word) REASON_##id,
+#define PROTO_ENUM_PLAN(id, word) PLAN_##id,
+#define PROTO_ENUM_RESTRICT(id, word) RESTRICT_##id,
+enum inv_state { PROTO_STATES(PROTO_ENUM_ST) ST_COUNT };
+enum priority { PROTO_PRIORITIES(PROTO_ENUM_PRIO) PRIO_COUNT };
+enum invite_from { PROTO_INVITE_FROM(PROTO_ENUM_FROM) FROM_COUNT };
+enum health { PROTO_HEALTH(PROTO_ENUM_HEALTH) HEALTH_COUNT };
+/* ADV_NONE: nothing to advise (no word: such invitations are not listed). */
+enum advice { PROTO_ADVICE(PROTO_ENUM_ADV) ADV_NONE };
+enum proto_box { PROTO_BOXES(PROTO_ENUM_BOX) PBOX_COUNT };
+enum report_reason { PROTO_REPORT_REASONS(PROTO_ENUM_REASON) REASON_COUNT };
+enum plan_state { PROTO_PLAN_STATES(PROTO_ENUM_PLAN) PLAN_COUNT };
+enum restrict_reason {
+	PROTO_RESTRICT_REASONS(PROTO_ENUM_RESTRICT) RESTRICT_COUNT
+};
+
 /* Every configuration key: PK_<ID>, its connreqd.conf section and name,
  * whether server.info's policy map reports it, the prefix its name takes
  * there, and the kind of its value (how it is read and shown):

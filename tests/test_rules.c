@@ -252,7 +252,7 @@ main(void)
 		pc.st = st;
 		if (st != ST_IGNORED)
 			ok(!rules_plan_takes(&pc, 1000, 0, PRIO_HIGH),
-			    "not one %s", state_names[st]);
+			    "not one %s", proto_state_words[st]);
 	}
 	memset(&pa, 0, sizeof pa);
 	memset(&pb, 0, sizeof pb);
@@ -270,10 +270,10 @@ main(void)
 	ok(rules_plan_order(&pb, &pa) < 0, "high goes last");
 
 	/* Health and restriction. */
-	is_str(health_names[rules_health(&p, 5, 19)], "insufficient_data",
+	is_str(proto_health_words[rules_health(&p, 5, 19)], "insufficient_data",
 	    "19 decided: insufficient data");
-	is_str(health_names[rules_health(&p, 6, 20)], "healthy", "6 of 20: healthy");
-	is_str(health_names[rules_health(&p, 5, 20)], "low", "5 of 20: low");
+	is_str(proto_health_words[rules_health(&p, 6, 20)], "healthy", "6 of 20: healthy");
+	is_str(proto_health_words[rules_health(&p, 5, 20)], "low", "5 of 20: low");
 	rules_healthy_band(&p, &lo, &hi);
 	ok(lo == 0.30 && hi == 0.50, "the healthy band is 0.30 to 0.50");
 	p.healthy_rate = 0.50;
@@ -283,14 +283,14 @@ main(void)
 	rules_healthy_band(&p, &lo, &hi);
 	ok(lo == 0.65 && hi == 0.65,
 	    "with healthy_rate above 0.50, the band ends there too");
-	is_str(health_names[rules_health(&p, 13, 20)], "healthy",
+	is_str(proto_health_words[rules_health(&p, 13, 20)], "healthy",
 	    "13 of 20 (0.65): healthy, at the band's low end");
-	is_str(health_names[rules_health(&p, 12, 20)], "low", "12 of 20: low");
+	is_str(proto_health_words[rules_health(&p, 12, 20)], "low", "12 of 20: low");
 	p.healthy_rate = 0.10;
 	rules_healthy_band(&p, &lo, &hi);
 	ok(lo == 0.10 && hi == HEALTHY_CEILING,
 	    "with healthy_rate 0.10: 0.10 to 0.50");
-	is_str(health_names[rules_health(&p, 2, 20)], "healthy",
+	is_str(proto_health_words[rules_health(&p, 2, 20)], "healthy",
 	    "2 of 20 (0.10): healthy");
 	policy_defaults(&p);
 	/* "Decided": one definition, two uses that differ on a plan's
@@ -342,7 +342,7 @@ main(void)
 					    (st == ST_WITHDRAWN || st == ST_EXPIRED);
 				if (!ok((rc == 0) == want_ok,
 				    "act %d by role %d in state %s: %s", act,
-				    role, state_names[st], want_ok ? "allowed" :
+				    role, proto_state_words[st], want_ok ? "allowed" :
 				    "refused"))
 					diag("%s", e.message);
 			}
@@ -488,20 +488,20 @@ main(void)
 		af2.seen = st;
 		adv = rules_advise(&p, &af2, reason, sizeof reason);
 		if (st == ST_PENDING)
-			is_str(advice_names[adv], "let_expire",
+			is_str(proto_advice_words[adv], "let_expire",
 			    "pending 30 days, high priority: let it expire");
 		else if (st == ST_WITHDRAWN)
-			is_str(advice_names[adv], "resend",
+			is_str(proto_advice_words[adv], "resend",
 			    "withdrawn, high priority, cooldown over: resend");
 		else
 			ok(adv == ADV_NONE, "seen %s: no advice",
-			    state_names[st]);
+			    proto_state_words[st]);
 	}
 	af2.seen = ST_WITHDRAWN;
 	for (prio = PRIO_MEDIUM; prio < PRIO_COUNT; prio++) {
 		af2.priority = prio;
 		ok(rules_advise(&p, &af2, reason, sizeof reason) == ADV_NONE,
-		    "withdrawn, %s priority: no advice", priority_names[prio]);
+		    "withdrawn, %s priority: no advice", proto_priority_words[prio]);
 	}
 	af2.priority = PRIO_HIGH;
 	af2.latest = false;
@@ -513,31 +513,31 @@ main(void)
 	    "withdrawn, high, cooldown running: no advice");
 	af2.seen = ST_PENDING;
 	af2.priority = PRIO_LOW;
-	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	is_str(proto_advice_words[rules_advise(&p, &af2, reason, sizeof reason)],
 	    "withdraw", "pending 30 days, low priority: withdraw");
 	is_str(reason,
 	    "pending 30 days: withdraw it, a few a day, to keep your acceptance rate healthy",
 	    "and why");
 	af2.earlier_expired = true;
-	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	is_str(proto_advice_words[rules_advise(&p, &af2, reason, sizeof reason)],
 	    "stop", "an earlier one expired: stop");
 	af2.earlier_expired = false;
 	af2.age = 14 * 86400 - 1;
-	is_str(advice_names[rules_advise(&p, &af2, reason, sizeof reason)],
+	is_str(proto_advice_words[rules_advise(&p, &af2, reason, sizeof reason)],
 	    "wait", "pending a second short of 14 days: wait");
 
 	/* Views. */
-	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_SENDER)],
+	is_str(proto_state_words[rules_view(ST_IGNORED, true, ROLE_SENDER)],
 	    "pending", "ignored looks pending to the sender");
-	is_str(state_names[rules_view(ST_IGNORED, true, ROLE_RECIPIENT)],
+	is_str(proto_state_words[rules_view(ST_IGNORED, true, ROLE_RECIPIENT)],
 	    "ignored", "and ignored to the recipient");
-	is_str(state_names[rules_view(ST_EXPIRED, true, ROLE_SENDER)],
+	is_str(proto_state_words[rules_view(ST_EXPIRED, true, ROLE_SENDER)],
 	    "expired", "an ignored one that expired is expired to the sender");
-	is_str(state_names[rules_view(ST_EXPIRED, true, ROLE_RECIPIENT)],
+	is_str(proto_state_words[rules_view(ST_EXPIRED, true, ROLE_RECIPIENT)],
 	    "ignored", "and stays ignored to the recipient");
-	is_str(state_names[rules_view(ST_EXPIRED, false, ROLE_RECIPIENT)],
+	is_str(proto_state_words[rules_view(ST_EXPIRED, false, ROLE_RECIPIENT)],
 	    "expired", "one not ignored is expired to both");
-	is_str(state_names[rules_view(ST_ACCEPTED, true, ROLE_RECIPIENT)],
+	is_str(proto_state_words[rules_view(ST_ACCEPTED, true, ROLE_RECIPIENT)],
 	    "accepted", "one ignored, then accepted by a mutual invitation, is accepted");
 	ok(rules_in_received_box(ST_ACCEPTED, true),
 	    "and back in the received box");
