@@ -363,6 +363,88 @@ invite_resend(struct op *o, struct str actor, uint64_t id,
 	return invite_send(o, &r, out, connected, warnings, e);
 }
 
+/* Earlier invitations to the same person: did one expire? */
+struct earlier {
+	struct stx *t;
+	const struct inv *of;
+	bool expired;
+	bool newer;		/* a later one exists */
+};
+
+static bool
+earlier_one(void *ctx, uint64_t id)
+{
+	struct earlier *er = ctx;
+	struct inv inv;
+
+	if (id == er->of->id || store_inv_get(er->t, id, &inv) != STORE_OK)
+		return true;
+	if (inv.from_len != er->of->from_len ||
+	    memcmp(inv.from, er->of->from, inv.from_len) != 0)
+		return true;	/* the other direction */
+	if (id > er->of->id)
+		er->newer = true;
+	else if (inv.state == ST_EXPIRED)
+		er->expired = true;
+	return true;
+}
+
+struct advise {
+	struct op *o;
+	uint32_t scanned, scan_max;
+	invite_advice_fn fn;
+	void *ctx;
+};
+
+static bool
+advise_one(void *ctx, uint64_t id)
+{
+	struct advise *a = ctx;
+	struct advice_facts f;
+	struct advice_item ad;
+	struct earlier er;
+	struct pair pr;
+	struct inv inv;
+
+	if (++a->scanned > a->scan_max)
+		return false;
+	if (store_inv_get(a->o->t, id, &inv) != STORE_OK)
+		return false;
+	memset(&f, 0, sizeof f);
+	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
+	    ROLE_SENDER);
+	f.priority = (enum priority)inv.priority;
+	if (!rules_advice_considers(f.seen, f.priority))
+		return true;	/* spare the reads below */
+	f.age = (uint64_t)(a->o->now - inv.created_at);
+	memset(&er, 0, sizeof er);
+	er.t = a->o->t;
+	er.of = &inv;
+	store_scan_history(a->o->t, inv.from, inv.from_len, inv.to,
+	    inv.to_len, earlier_one, &er);
+	f.earlier_expired = er.expired;
+	f.latest = !er.newer;
+	store_pair_get(a->o->t, inv.from, inv.from_len, inv.to, inv.to_len,
+	    &pr);
+	f.cooldown_over = pr.cooldown_until <= a->o->now && pr.open_id == 0;
+	ad.advice = rules_advise(a->o->policy, &f, ad.reason,
+	    sizeof ad.reason);
+	if (ad.advice == ADV_NONE)
+		return true;
+	ad.seen = f.seen;
+	ad.age = f.age;
+	return a->fn(a->ctx, &inv, &ad);
+}
+
+void
+invite_advise(struct op *o, struct str member, uint32_t scan_max,
+    invite_advice_fn fn, void *ctx)
+{
+	struct advise a = { o, 0, scan_max, fn, ctx };
+
+	store_scan_box(o->t, BOX_SENT, member.p, member.n, 0, advise_one, &a);
+}
+
 void
 invite_on_due(struct op *o, const struct due *due)
 {

@@ -46,6 +46,21 @@ int invite_resend(struct op *o, struct str actor, uint64_t id,
 int invite_report(struct op *o, struct str actor, uint64_t id,
     bool dont_know, struct inv *out, struct proto_error *e);
 
+/* Advice on the invitations member sent, newest first, looking at no more
+ * than scan_max of them: fn is given each that has some (its advice, the
+ * state its sender sees, its age and why), until it returns false. A store
+ * error is left in the transaction. */
+struct advice_item {
+	enum advice advice;
+	enum inv_state seen;
+	uint64_t age;
+	char reason[160];
+};
+typedef bool (*invite_advice_fn)(void *ctx, const struct inv *inv,
+    const struct advice_item *ad);
+void invite_advise(struct op *o, struct str member, uint32_t scan_max,
+    invite_advice_fn fn, void *ctx);
+
 /* Acts on an invitation's deadline that fell due (expiry, the stale
  * reminder, a cooldown's end); its row is already deleted. */
 void invite_on_due(struct op *o, const struct due *due);

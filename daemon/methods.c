@@ -740,80 +740,23 @@ m_stats_get(struct call *c)
 
 /* invite.advise: for each invitation a member sent that deserves it. */
 struct advise_ctx {
-	struct call *c;
-	struct str member;
-	int64_t now;
-	uint32_t count, scanned;
+	uint32_t count;
 	struct items items;
 };
 
-/* Earlier invitations to the same person: did one expire? */
-struct earlier {
-	struct stx *t;
-	const struct inv *of;
-	bool expired;
-	bool newer;		/* a later one exists */
-};
-
 static bool
-earlier_one(void *ctx, uint64_t id)
-{
-	struct earlier *er = ctx;
-	struct inv inv;
-
-	if (id == er->of->id || store_inv_get(er->t, id, &inv) != STORE_OK)
-		return true;
-	if (inv.from_len != er->of->from_len ||
-	    memcmp(inv.from, er->of->from, inv.from_len) != 0)
-		return true;	/* the other direction */
-	if (id > er->of->id)
-		er->newer = true;
-	else if (inv.state == ST_EXPIRED)
-		er->expired = true;
-	return true;
-}
-
-static bool
-advise_one(void *ctx, uint64_t id)
+advise_one(void *ctx, const struct inv *inv, const struct advice_item *ad)
 {
 	struct advise_ctx *a = ctx;
-	struct advice_facts f;
-	struct earlier er;
-	struct pair pr;
-	struct inv inv;
-	enum advice adv;
-	char reason[160];
 
-	if (++a->scanned > LIST_SCAN_MAX)
-		return false;
-	if (store_inv_get(a->c->op.t, id, &inv) != STORE_OK)
-		return false;
-	memset(&f, 0, sizeof f);
-	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
-	    ROLE_SENDER);
-	f.priority = (enum priority)inv.priority;
-	f.age = (uint64_t)(a->now - inv.created_at);
-	memset(&er, 0, sizeof er);
-	er.t = a->c->op.t;
-	er.of = &inv;
-	store_scan_history(a->c->op.t, inv.from, inv.from_len, inv.to,
-	    inv.to_len, earlier_one, &er);
-	f.earlier_expired = er.expired;
-	f.latest = !er.newer;
-	store_pair_get(a->c->op.t, inv.from, inv.from_len, inv.to, inv.to_len,
-	    &pr);
-	f.cooldown_over = pr.cooldown_until <= a->now && pr.open_id == 0;
-	adv = rules_advise(a->c->op.policy, &f, reason, sizeof reason);
-	if (adv == ADV_NONE)
-		return true;
 	msgpack_pack_map(&a->items.pk, 7);
-	pk_kuint(&a->items.pk, "id", inv.id);
-	pk_kstrn(&a->items.pk, "to", inv.to, inv.to_len);
-	pk_kstr(&a->items.pk, "state", proto_state_words[f.seen]);
-	pk_kuint(&a->items.pk, "age", f.age);
-	pk_kstr(&a->items.pk, "priority", proto_priority_words[inv.priority]);
-	pk_kstr(&a->items.pk, "advice", proto_advice_words[adv]);
-	pk_kstr(&a->items.pk, "reason", reason);
+	pk_kuint(&a->items.pk, "id", inv->id);
+	pk_kstrn(&a->items.pk, "to", inv->to, inv->to_len);
+	pk_kstr(&a->items.pk, "state", proto_state_words[ad->seen]);
+	pk_kuint(&a->items.pk, "age", ad->age);
+	pk_kstr(&a->items.pk, "priority", proto_priority_words[inv->priority]);
+	pk_kstr(&a->items.pk, "advice", proto_advice_words[ad->advice]);
+	pk_kstr(&a->items.pk, "reason", ad->reason);
 	a->count++;
 	return true;
 }
@@ -822,16 +765,14 @@ static int
 m_invite_advise(struct call *c)
 {
 	struct advise_ctx a;
+	struct str member;
 
 	memset(&a, 0, sizeof a);
-	a.c = c;
-	a.now = c->op.now;
-	arg_member(c, "member", true, &a.member);
+	arg_member(c, "member", true, &member);
 	if (args_done(&c->args) == -1)
 		return -1;
 	items_init(&a.items);
-	store_scan_box(c->op.t, BOX_SENT, a.member.p, a.member.n, 0, advise_one,
-	    &a);
+	invite_advise(&c->op, member, LIST_SCAN_MAX, advise_one, &a);
 	return items_finish(c, &a.items, "items", a.count, 0);
 }
 

@@ -368,21 +368,28 @@ rules_cooldown_until(const struct policy *p, int64_t now, uint32_t before)
 	return now + (int64_t)p->resend_cooldown[n];
 }
 
+bool
+rules_advice_considers(enum inv_state seen, enum priority priority)
+{
+	return seen == ST_PENDING ||
+	    (seen == ST_WITHDRAWN && priority == PRIO_HIGH);
+}
+
 enum advice
 rules_advise(const struct policy *p, const struct advice_facts *f,
     char *reason, size_t n)
 {
 	uint64_t days = f->age / DAY_SECS;
 
+	if (!rules_advice_considers(f->seen, f->priority))
+		return ADV_NONE;
 	if (f->seen == ST_WITHDRAWN) {
-		if (f->priority != PRIO_HIGH || !f->cooldown_over || !f->latest)
+		if (!f->cooldown_over || !f->latest)
 			return ADV_NONE;
 		snprintf(reason, n,
 		    "high priority and the cooldown is over: resend it with a new, personal note");
 		return ADV_RESEND;
 	}
-	if (f->seen != ST_PENDING)
-		return ADV_NONE;
 	if (f->earlier_expired) {
 		snprintf(reason, n,
 		    "an earlier invitation to this person went unanswered: stop sending, reach out another way");

@@ -237,6 +237,10 @@ struct advice_facts {
 	bool cooldown_over;	/* withdrawn: its cooldown has ended */
 	bool latest;		/* the latest invitation to this person */
 };
+/* Whether advice looks at an invitation at all: one its sender sees
+ * pending, or a withdrawn one of high priority (which may be resent).
+ * rules_advise asks it first; callers ask it before gathering the rest. */
+bool rules_advice_considers(enum inv_state seen, enum priority priority);
 /* ADV_NONE when there is nothing to advise (for any invitation not seen
  * pending, but for a withdrawn one of high priority that may be resent);
  * *reason says why otherwise. */

@@ -552,49 +552,82 @@ test_plan_cancel(void)
 	dom_close(&d);
 }
 
-/* Advice is chosen in methods.c (invite.advise gathers the facts there);
- * here rules_advise() is asked about invitations as the domain left them. */
+/* What invite_advise() said, by invitation id. */
+struct advised {
+	size_t n;
+	uint64_t id[16];
+	enum advice adv[16];
+	enum inv_state seen[16];
+	char reason[16][160];
+};
+
+static bool
+advised_one(void *ctx, const struct inv *inv, const struct advice_item *ad)
+{
+	struct advised *a = ctx;
+
+	if (a->n == 16)
+		return false;
+	a->id[a->n] = inv->id;
+	a->adv[a->n] = ad->advice;
+	a->seen[a->n] = ad->seen;
+	snprintf(a->reason[a->n], sizeof a->reason[0], "%s", ad->reason);
+	a->n++;
+	return true;
+}
+
+/* member's advice now; ADV_NONE for id when none was given. */
+static enum advice
+dadvice(struct dom *d, const char *member, uint64_t id, struct advised *a)
+{
+	size_t i;
+
+	memset(a, 0, sizeof *a);
+	invite_advise(step(d), S(member), 10000, advised_one, a);
+	step_end(d, -1);
+	for (i = 0; i < a->n; i++)
+		if (a->id[i] == id)
+			return a->adv[i];
+	return ADV_NONE;
+}
+
 static void
 test_advice(void)
 {
 	struct dom d;
-	struct advice_facts f;
-	struct inv v;
-	struct pair pr;
-	char why[160];
-	uint64_t low, high;
+	struct advised a;
+	uint64_t low, high, acc, again;
 
 	dom_open(&d);
 	low = dsend_p(&d, "ben", "cat", PRIO_LOW);
 	high = dsend_p(&d, "ben", "dan", PRIO_HIGH);
-	dadvance(&d, 20 * DAY);
-	v = dinv(&d, low);
-	memset(&f, 0, sizeof f);
-	f.seen = rules_view((enum inv_state)v.state, v.ignored, ROLE_SENDER);
-	f.priority = (enum priority)v.priority;
-	f.age = (uint64_t)(d.now - v.created_at);
-	f.latest = true;
-	ok(rules_advise(&d.policy, &f, why, sizeof why) == ADV_WITHDRAW &&
-	    strstr(why, "pending 20 days"), "advice: low, 20 days: withdraw");
-	f.priority = (enum priority)dinv(&d, high).priority;
-	is_int(rules_advise(&d.policy, &f, why, sizeof why), ADV_LET_EXPIRE,
+	acc = dsend(&d, "ben", "eve");
+	dact(&d, DO_ACCEPT, "eve", acc);
+	d.now += 3 * DAY;
+	is_int(dadvice(&d, "ben", low, &a), ADV_WAIT,
+	    "advice: pending 3 days: wait");
+	ok(dadvice(&d, "ben", acc, &a) == ADV_NONE && a.n == 2,
+	    "advice: nothing on an accepted one (two advised)");
+	dadvance(&d, 17 * DAY);
+	ok(dadvice(&d, "ben", low, &a) == ADV_WITHDRAW &&
+	    strstr(a.reason[a.n - 1], "pending 20 days") != NULL,
+	    "advice: low, 20 days: withdraw");
+	is_int(dadvice(&d, "ben", high, &a), ADV_LET_EXPIRE,
 	    "advice: high, 20 days: let it expire");
+	dact(&d, DO_IGNORE, "cat", low);
+	ok(dadvice(&d, "ben", low, &a) == ADV_WITHDRAW && a.seen[1] ==
+	    ST_PENDING, "advice: an ignored one is advised as pending");
 	dact(&d, DO_WITHDRAW, "ben", high);
+	is_int(dadvice(&d, "ben", high, &a), ADV_NONE,
+	    "advice: high, withdrawn, in its cooldown: nothing");
 	dadvance(&d, 21 * DAY);
-	v = dinv(&d, high);
-	pr = dpair(&d, "ben", "dan");
-	f.seen = rules_view((enum inv_state)v.state, v.ignored, ROLE_SENDER);
-	f.cooldown_over = pr.cooldown_until <= d.now && pr.open_id == 0;
-	is_int(rules_advise(&d.policy, &f, why, sizeof why), ADV_RESEND,
+	is_int(dadvice(&d, "ben", high, &a), ADV_RESEND,
 	    "advice: high, withdrawn, cooldown over: resend");
 	dadvance(&d, 160 * DAY);
-	ok(dinv(&d, low).state == ST_EXPIRED && dsend(&d, "ben", "cat") > 0,
+	again = dsend(&d, "ben", "cat");
+	ok(dinv(&d, low).state == ST_EXPIRED && again > 0,
 	    "advice: the low one expired and is sent again");
-	f.seen = ST_PENDING;
-	f.priority = PRIO_LOW;
-	f.age = 0;
-	f.earlier_expired = true;
-	is_int(rules_advise(&d.policy, &f, why, sizeof why), ADV_STOP,
+	is_int(dadvice(&d, "ben", again, &a), ADV_STOP,
 	    "advice: after an expired one: stop");
 	dom_close(&d);
 }

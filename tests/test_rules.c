@@ -496,6 +496,14 @@ main(void)
 		else
 			ok(adv == ADV_NONE, "seen %s: no advice",
 			    proto_state_words[st]);
+		ok(rules_advice_considers(st, PRIO_HIGH) ==
+		    (st == ST_PENDING || st == ST_WITHDRAWN),
+		    "advice considers %s, high priority: %s",
+		    proto_state_words[st], st == ST_PENDING ||
+		    st == ST_WITHDRAWN ? "yes" : "no");
+		ok(rules_advice_considers(st, PRIO_MEDIUM) == (st == ST_PENDING),
+		    "advice considers %s, medium priority: %s",
+		    proto_state_words[st], st == ST_PENDING ? "yes" : "no");
 	}
 	af2.seen = ST_WITHDRAWN;
 	for (prio = PRIO_MEDIUM; prio < PRIO_COUNT; prio++) {
