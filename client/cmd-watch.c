@@ -72,9 +72,8 @@ ev_read(const msgpack_object *o, struct ev_view *v)
 	memset(v, 0, sizeof *v);
 	obj_uint(o, "seq", &v->seq);
 	obj_text(o, "type", &v->type);
-	for (v->kind = 0; v->kind < PEV_COUNT; v->kind++)
-		if (text_is(v->type, proto_event_names[v->kind]))
-			break;
+	v->kind = (enum proto_event)proto_word_find(proto_event_names,
+	    PEV_COUNT, v->type.p, v->type.n);
 	obj_int(o, "at", &v->at);
 	obj_text(o, "member", &v->member);
 	obj_text(o, "other", &v->other);

@@ -9,6 +9,7 @@
 
 #include "../common/be.h"
 #include "../common/util.h"
+#include "vocab.h"
 
 static const char *const proto_code_names[] = {
 #define PROTO_NAME(name, str) str,
@@ -27,13 +28,8 @@ proto_code_name(enum proto_code code)
 enum proto_code
 proto_code_from(const char *s, size_t len)
 {
-	int i;
-
-	for (i = 0; i < PE_COUNT; i++)
-		if (strlen(proto_code_names[i]) == len &&
-		    memcmp(proto_code_names[i], s, len) == 0)
-			return (enum proto_code)i;
-	return PE_COUNT;
+	return (enum proto_code)proto_word_find(proto_code_names, PE_COUNT, s,
+	    len);
 }
 
 int

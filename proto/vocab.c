@@ -51,16 +51,23 @@ const struct proto_config_key_info proto_config_keys[] = {
 	{ NULL, NULL, NULL, PV_STRING }
 };
 
-enum proto_method
-proto_method_from(const char *name, size_t len)
+int
+proto_word_find(const char *const *words, int n, const char *s, size_t len)
 {
 	int i;
 
-	for (i = 0; i < PM_COUNT; i++)
-		if (strlen(proto_method_names[i]) == len &&
-		    memcmp(proto_method_names[i], name, len) == 0)
-			return (enum proto_method)i;
-	return PM_COUNT;
+	for (i = 0; i < n; i++)
+		if (words[i] != NULL && strlen(words[i]) == len &&
+		    memcmp(words[i], s, len) == 0)
+			return i;
+	return n;
+}
+
+enum proto_method
+proto_method_from(const char *name, size_t len)
+{
+	return (enum proto_method)proto_word_find(proto_method_names, PM_COUNT,
+	    name, len);
 }
 
 enum proto_config_key

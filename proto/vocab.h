@@ -224,6 +224,10 @@ extern const char *const proto_plan_state_words[];
 extern const char *const proto_restrict_reason_words[];
 extern const struct proto_config_key_info proto_config_keys[];
 
+/* The index of s[0..len) among the first n of words (NULL entries match
+ * nothing); n when it is not there. */
+int proto_word_find(const char *const *words, int n, const char *s,
+    size_t len);
 /* The method named name[0..len); PM_COUNT when none is. */
 enum proto_method proto_method_from(const char *name, size_t len);
 /* The key server.info's policy map names name[0..len); PK_COUNT when none
