@@ -38,6 +38,7 @@
 #define PUMP_MAX 4096		/* events pushed in one go */
 #define FULL_RETRY_SECS 60	/* a full store: deadlines retried after */
 #define QUEUE_MAX 16		/* a client's requests in one batch */
+#define ACCEPT_RETRY_SECS 1	/* out of descriptors: accept again after */
 
 struct client {
 	struct server *srv;
@@ -74,6 +75,9 @@ struct entry {
 struct server {
 	struct daemon *d;
 	struct evconnlistener *listener;
+	struct event *accept_ev;	/* accepting is paused: resume then */
+	bool accept_paused;	/* accept() failed: not accepting */
+	bool accept_logged;	/* the failure is logged: once an episode */
 	struct event *batch_ev;
 	struct event *timer_ev;
 	struct client *clients;
@@ -91,6 +95,7 @@ struct server {
 static void client_free(struct client *c);
 static void batch_schedule(struct server *srv);
 static void client_pump(struct client *c);
+static void accept_resume(struct server *srv);
 
 unsigned
 server_clients(const struct daemon *d)
@@ -281,6 +286,9 @@ client_free(struct client *c)
 	srv->nclients--;
 	bufferevent_free(c->bev);
 	free(c);
+	/* A descriptor is free again: accept the clients that wait. */
+	if (srv->accept_paused)
+		accept_resume(srv);
 	server_status(srv);
 	server_maybe_exit(srv);
 }
@@ -332,6 +340,63 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	srv->nclients++;
 	log_debug("client %llu: connected", (unsigned long long)c->id);
 	server_status(srv);
+}
+
+/* Accepting again: a descriptor was freed, or the retry timer fired. */
+static void
+accept_resume(struct server *srv)
+{
+	if (!srv->accept_paused || srv->listener == NULL || srv->stopping)
+		return;
+	srv->accept_paused = false;
+	evconnlistener_enable(srv->listener);
+}
+
+/* A second after the last failure: still paused, try again (and look
+ * again a second later); accepting all along, the episode is over. */
+static void
+accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = { ACCEPT_RETRY_SECS, 0 };
+
+	(void)fd;
+	(void)what;
+	if (srv->stopping)
+		return;
+	if (srv->accept_paused) {
+		accept_resume(srv);
+		evtimer_add(srv->accept_ev, &tv);
+	} else if (srv->accept_logged) {
+		log_info("accepting clients again");
+		srv->accept_logged = false;
+	}
+}
+
+/* accept() failed for a reason other than a retriable one: out of
+ * descriptors, mostly. The pending connection stays in the backlog, so
+ * the listener would wake again at once: stop listening until a client is
+ * freed or a second has passed, and say so once an episode, not per
+ * attempt (the episode ends when a second passes with no failure). */
+static void
+server_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { ACCEPT_RETRY_SECS, 0 };
+
+	evconnlistener_disable(l);
+	srv->accept_paused = true;
+	evtimer_add(srv->accept_ev, &tv);
+	if (srv->accept_logged)
+		return;
+	srv->accept_logged = true;
+	if (err == EMFILE || err == ENFILE)
+		log_warn("out of file descriptors: not accepting until one frees (%s)",
+		    strerror(err));
+	else
+		log_warn("accept: %s; not accepting for %d s at a time until it works",
+		    strerror(err), ACCEPT_RETRY_SECS);
 }
 
 /* Packs the answer to e: result holds the packed result on success. */
@@ -808,12 +873,15 @@ server_start(struct server *srv, int fd, int backlog, char *why,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, backlog, fd);
 	if (srv->listener == NULL)
 		close(fd);
+	else
+		evconnlistener_set_error_cb(srv->listener, server_accept_error);
+	srv->accept_ev = evtimer_new(d->base, accept_retry, srv);
 	srv->batch_ev = event_new(d->base, -1, 0, batch_run, srv);
 	if (srv->batch_ev != NULL)
 		event_priority_set(srv->batch_ev, 1);
 	srv->timer_ev = evtimer_new(d->base, timer_fire, srv);
 	if (srv->listener == NULL || srv->batch_ev == NULL ||
-	    srv->timer_ev == NULL) {
+	    srv->timer_ev == NULL || srv->accept_ev == NULL) {
 		snprintf(why, whylen, "libevent: cannot set up the listener");
 		return -1;
 	}
@@ -904,6 +972,8 @@ server_shutdown(struct daemon *d)
 	if (srv == NULL || srv->stopping)
 		return;
 	srv->stopping = true;
+	if (srv->accept_ev != NULL)
+		evtimer_del(srv->accept_ev);
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		srv->listener = NULL;
@@ -944,6 +1014,8 @@ server_free(struct daemon *d)
 		event_free(srv->batch_ev);
 	if (srv->timer_ev != NULL)
 		event_free(srv->timer_ev);
+	if (srv->accept_ev != NULL)
+		event_free(srv->accept_ev);
 	free(srv->path);
 	free(srv);
 	d->server = NULL;

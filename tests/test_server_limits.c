@@ -1,0 +1,184 @@
+/* The server's own limits, in real time (they are about time and CPU, not
+ * rules): out of file descriptors it pauses accepting instead of spinning. */
+#include <sys/resource.h>
+
+#include "harness.h"
+#include "../common/util.h"
+
+#define NOFILE 48	/* the daemon's descriptors, for the exhaustion */
+#define NCONN 150	/* connections tried against it */
+
+static double
+now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The CPU time pid has used, in seconds; -1 when it cannot be read. */
+static double
+cpu_secs(pid_t pid)
+{
+	char path[64], buf[1024], *close_paren;
+	unsigned long ut, st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	close_paren = strrchr(buf, ')');
+	if (close_paren == NULL || sscanf(close_paren + 1,
+	    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* How often s occurs in the log, and its size. */
+static int
+log_count(struct dproc *p, const char *s, off_t *size)
+{
+	static char buf[1 << 20];
+	struct stat sb;
+	const char *at;
+	ssize_t n;
+	int fd = open(p->log, O_RDONLY), count = 0;
+
+	*size = fd != -1 && fstat(fd, &sb) == 0 ? sb.st_size : -1;
+	if (fd == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	for (at = buf; (at = strstr(at, s)) != NULL; at += strlen(s))
+		count++;
+	return count;
+}
+
+static int
+raw_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if (fd != -1 && connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A new client is served (server.info), polling up to ten seconds. */
+static int
+served_again(struct dproc *p)
+{
+	char err[256];
+	struct cr_client *c;
+	struct cr_reply r;
+	double until = now_secs() + 10;
+	int rc;
+
+	while (now_secs() < until) {
+		c = cr_connect(p->sock, err, sizeof err);
+		if (c != NULL) {
+			rc = call(c, &r, "server.info", "");
+			cr_reply_free(&r);
+			cr_close(c);
+			if (rc == 0)
+				return 1;
+		}
+		pause_ms(100);
+	}
+	return 0;
+}
+
+/* Whether the log holds s within ten seconds. */
+static int
+logged_within(struct dproc *p, const char *s)
+{
+	double until = now_secs() + 10;
+
+	while (!dproc_logged(p, s)) {
+		if (now_secs() > until)
+			return 0;
+		pause_ms(100);
+	}
+	return 1;
+}
+
+static void
+test_out_of_fds(void)
+{
+	static int fds[NCONN];
+	struct dproc p;
+	struct rlimit old, low;
+	double c0, c1;
+	off_t size;
+	int i, n = 0, count;
+
+	dproc_init(&p);
+	/* The daemon inherits the low limit; the test keeps its own. */
+	getrlimit(RLIMIT_NOFILE, &old);
+	low = old;
+	low.rlim_cur = NOFILE;
+	setrlimit(RLIMIT_NOFILE, &low);
+	i = dproc_start(&p, T0, NULL);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (!ok(i == 0, "connreqd starts with %d descriptors", NOFILE))
+		return;
+	for (i = 0; i < NCONN; i++)
+		if ((fds[i] = raw_connect(p.sock)) != -1)
+			n++;
+	ok(n > NOFILE, "%d of %d connections made: more than it can take", n,
+	    NCONN);
+	pause_ms(500);		/* it takes what it can */
+	c0 = cpu_secs(p.pid);
+	pause_ms(5000);
+	c1 = cpu_secs(p.pid);
+	if (!ok(c0 >= 0 && c1 - c0 < 0.25,
+	    "out of descriptors, it does not spin (%.2f s of CPU in 5 s)",
+	    c1 - c0))
+		diag("it should pause accepting");
+	count = log_count(&p, "out of file descriptors", &size);
+	if (!ok(count == 1 && size < 8192,
+	    "it says so once (%d times, a log of %lld bytes)", count,
+	    (long long)size))
+		diag("the log should not grow per attempt");
+	ok(dproc_alive(&p), "and stays up");
+	for (i = 0; i < NCONN; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	ok(served_again(&p), "once the clients leave, a new one is served");
+	ok(logged_within(&p, "accepting clients again"), "and it says so");
+	dproc_cleanup(&p);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	test_out_of_fds();
+	return done_testing();
+}
