@@ -30,6 +30,7 @@ static const struct key keys[PK_COUNT] = {
 	[PK_SOCKET] = { OFF(socket), 0, 0 },
 	[PK_MAX_CLIENTS] = { OFF(max_clients), 1, 100000 },
 	[PK_MAX_MESSAGE_BYTES] = { OFF(max_message_bytes), 1024, 16u << 20 },
+	[PK_READ_TIMEOUT] = { OFF(read_timeout), 1, 3600 },
 	[PK_STORE_PATH] = { OFF(store_path), 0, 0 },
 	[PK_MAP_SIZE_MAX] = { OFF(map_size_max), 1u << 16, UINT64_C(1) << 44 },
 	[PK_EXPIRE_AFTER] = { POL(expire_after), 60, DAYS(3650) },
@@ -69,6 +70,7 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof *c);
 	c->max_clients = 1024;
 	c->max_message_bytes = 65536;
+	c->read_timeout = 30;
 	c->map_size_max = UINT64_C(64) << 30;
 	policy_defaults(&c->policy);
 }

@@ -16,6 +16,7 @@ struct config {
 	char *store_path;	/* NULL: the default */
 	uint32_t max_clients;
 	uint32_t max_message_bytes;
+	uint64_t read_timeout;	/* seconds a message may take to arrive */
 	uint64_t map_size_max;
 	struct policy policy;
 };

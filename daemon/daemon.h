@@ -29,6 +29,7 @@ struct daemon {
 	uint64_t map_size_max;
 	uint32_t max_message_bytes;
 	uint32_t max_clients;
+	uint64_t read_timeout;	/* seconds: a message begun must be complete */
 
 	/* Time. */
 	struct clock clock;

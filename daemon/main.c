@@ -79,6 +79,7 @@ reload(struct daemon *d)
 	d->policy = c.policy;
 	d->max_clients = c.max_clients;
 	d->max_message_bytes = c.max_message_bytes;
+	d->read_timeout = c.read_timeout;
 	server_limits_changed(d);
 	if ((c.socket && strcmp(c.socket, d->socket_path) != 0) ||
 	    (c.store_path && strcmp(c.store_path, d->store_path) != 0))
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 	d.policy = conf.policy;
 	d.max_clients = conf.max_clients;
 	d.max_message_bytes = conf.max_message_bytes;
+	d.read_timeout = conf.read_timeout;
 	if (!map_given)
 		d.map_size_max = conf.map_size_max;
 	if (d.socket_path == NULL && conf.socket != NULL)

@@ -550,6 +550,7 @@ m_server_info(struct call *c)
 	memset(&conf, 0, sizeof conf);
 	conf.max_clients = d->max_clients;
 	conf.max_message_bytes = d->max_message_bytes;
+	conf.read_timeout = d->read_timeout;
 	conf.policy = d->policy;
 	config_pack_policy(pk, &conf);
 	return 0;

@@ -43,6 +43,7 @@
 struct client {
 	struct server *srv;
 	struct bufferevent *bev;
+	struct event *read_timer;	/* a message begun must end by then */
 	uint64_t id;
 	unsigned queued;	/* its entries in the pending batch */
 	bool closing;		/* close once the output is written */
@@ -194,6 +195,44 @@ client_reject(struct client *c, struct evbuffer *in, enum proto_code code,
 	evbuffer_drain(in, n);
 }
 
+/* A message begun must be complete within read_timeout: the timer runs
+ * while part of one waits in the input and the client is being read; it
+ * stops when the message is taken (a new one starts afresh), and between
+ * messages (idle clients, subscribers) nothing runs. */
+static void
+client_read_timer(struct client *c)
+{
+	struct timeval tv;
+
+	if (c->closing || c->queued > 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		evtimer_del(c->read_timer);
+		return;
+	}
+	if (evtimer_pending(c->read_timer, NULL))
+		return;
+	tv.tv_sec = (time_t)c->srv->d->read_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(c->read_timer, &tv);
+}
+
+/* The message did not arrive in time: the client holds a slot for nothing.
+ * No msgid can be trusted yet, so nothing is answered; the connection is
+ * closed at once (what it has not read of its output is dropped). */
+static void
+client_read_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("client %llu: a message not complete within read_timeout (%llus, %zu bytes of it); closing it",
+	    (unsigned long long)c->id,
+	    (unsigned long long)c->srv->d->read_timeout,
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	client_free(c);
+}
+
 static void
 client_read(struct bufferevent *bev, void *arg)
 {
@@ -228,6 +267,7 @@ client_read(struct bufferevent *bev, void *arg)
 		bufferevent_disable(bev, EV_READ);
 		batch_schedule(c->srv);
 	}
+	client_read_timer(c);
 }
 
 static void
@@ -259,6 +299,7 @@ client_event(struct bufferevent *bev, short what, void *arg)
 		log_debug("client %llu: end of input", (unsigned long long)c->id);
 		c->closing = true;
 		bufferevent_disable(bev, EV_READ);
+		evtimer_del(c->read_timer);	/* what is partial never ends */
 		if (c->queued > 0 ||
 		    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 			return;
@@ -284,6 +325,7 @@ client_free(struct client *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->nclients--;
+	event_free(c->read_timer);
 	bufferevent_free(c->bev);
 	free(c);
 	/* A descriptor is free again: accept the clients that wait. */
@@ -323,8 +365,14 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	c->id = ++srv->next_client_id;
 	c->bev = bufferevent_socket_new(srv->d->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		close(fd);
+	c->read_timer = evtimer_new(srv->d->base, client_read_expired, c);
+	if (c->bev == NULL || c->read_timer == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->read_timer != NULL)
+			event_free(c->read_timer);
 		free(c);
 		return;
 	}

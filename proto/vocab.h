@@ -161,6 +161,7 @@ enum restrict_reason {
 	X(SOCKET, "server", "socket", 0, "", STRING) \
 	X(MAX_CLIENTS, "server", "max_clients", 1, "", COUNT) \
 	X(MAX_MESSAGE_BYTES, "server", "max_message_bytes", 1, "", BYTES) \
+	X(READ_TIMEOUT, "server", "read_timeout", 1, "", DURATION) \
 	X(STORE_PATH, "store", "path", 0, "", STRING) \
 	X(MAP_SIZE_MAX, "store", "map_size_max", 0, "", SIZE) \
 	X(EXPIRE_AFTER, "policy", "expire_after", 1, "", DURATION) \

@@ -39,16 +39,17 @@ test_parse(void)
 	char why[512];
 
 	ok(load("", &c, why, sizeof why) == 0 && c.max_clients == 1024 &&
+	    c.read_timeout == 30 &&
 	    c.policy.expire_after == 180 * DAY, "an empty file keeps the defaults");
 	ok(load("[server]\nsocket = /tmp/x.sock\nmax_clients = 7\n"
-	    "max_message_bytes = 4096\n[store]\npath = /tmp/db\n"
+	    "max_message_bytes = 4096\nread_timeout = 2m\n[store]\npath = /tmp/db\n"
 	    "map_size_max = 2G\n[policy]\nexpire_after = 30d\n"
 	    "resend_cooldown = 21d, 90d\nstale_after = 1w\n"
 	    "notify_recipient_on_withdraw = yes\nnote_max_chars = 200\n"
 	    "mutual_invite_connects = off\n[events]\nretention = 12h\n",
 	    &c, why, sizeof why) == 0, "every key parses (%s)", why);
 	ok(strcmp(c.socket, "/tmp/x.sock") == 0 && c.max_clients == 7 &&
-	    c.max_message_bytes == 4096, "[server]");
+	    c.max_message_bytes == 4096 && c.read_timeout == 120, "[server]");
 	ok(strcmp(c.store_path, "/tmp/db") == 0 &&
 	    c.map_size_max == (UINT64_C(2) << 30), "[store]");
 	ok(c.policy.expire_after == 30 * DAY &&
@@ -79,6 +80,9 @@ test_parse(void)
 	bad("[policy]\nnote_max_chars = lots\n", 2, "not a whole number");
 	bad("[policy]\nnote_max_chars = 5000\n", 2, "out of range");
 	bad("[server]\nmax_clients = 0\n", 2, "out of range");
+	bad("[server]\nread_timeout = 0s\n", 2, "out of range");
+	bad("[server]\nread_timeout = 2h\n", 2, "out of range");
+	bad("[server]\nread_timeout = 30\n", 2, "not a duration");
 	bad("[server]\nsocket = relative.sock\n", 2, "absolute path");
 	bad("[store]\nmap_size_max = 12Q\n", 2, "not a size");
 	bad("[policy]\nstale_after = 1d\nstale_after = 2d\n", 3, "set twice");
@@ -128,6 +132,7 @@ test_parse(void)
 		    c.policy.resend_cooldown[0] == d.policy.resend_cooldown[0] &&
 		    c.policy.stale_after == d.policy.stale_after &&
 		    c.max_clients == d.max_clients &&
+		    c.read_timeout == d.read_timeout &&
 		    c.map_size_max == d.map_size_max &&
 		    c.policy.events_retention == d.policy.events_retention,
 		    "and says the defaults");
@@ -309,7 +314,8 @@ test_daemon(void)
 	/* A default file made after the start is read on SIGHUP. */
 	dproc_init(&p);
 	dproc_start(&p, T0, NULL);
-	dproc_config(&p, "[policy]\nstale_after = 5d\n");
+	dproc_config(&p, "[policy]\nstale_after = 5d\n[server]\n"
+	    "read_timeout = 5s\n");
 	kill(p.pid, SIGHUP);
 	for (i = 0; i < 500 && !dproc_logged(&p, "reloaded"); i++)
 		usleep(10000);
@@ -317,6 +323,8 @@ test_daemon(void)
 	call(c, &r, "server.info", "");
 	is_int(rnum(&r, "policy.stale_after"), 5 * DAY,
 	    "a default file written after the start is read on SIGHUP");
+	is_int(rnum(&r, "policy.read_timeout"), 5,
+	    "and read_timeout with it");
 	cr_reply_free(&r);
 	cr_close(c);
 	dproc_cleanup(&p);

@@ -1,5 +1,7 @@
 /* The server's own limits, in real time (they are about time and CPU, not
- * rules): out of file descriptors it pauses accepting instead of spinning. */
+ * rules): out of file descriptors it pauses accepting instead of spinning,
+ * and a message begun must be complete within read_timeout, while idle
+ * clients and subscribers stay connected. */
 #include <sys/resource.h>
 
 #include "harness.h"
@@ -175,10 +177,113 @@ test_out_of_fds(void)
 	dproc_cleanup(&p);
 }
 
+/* Sends bytes; whether the connection is then closed within secs, with
+ * the time it took in *took. */
+static int
+closed_within(struct cr_client *c, double secs, double *took)
+{
+	msgpack_unpacked up;
+	double t0 = now_secs();
+	int rc = 1;
+
+	msgpack_unpacked_init(&up);
+	while (rc == 1 && now_secs() < t0 + secs)
+		rc = cr_read_message(c, &up, 200);
+	msgpack_unpacked_destroy(&up);
+	*took = now_secs() - t0;
+	return rc == -1;
+}
+
+static void
+test_read_timeout(void)
+{
+	/* [0, 1, "server.info", {}], cut in the middle of the method. */
+	static const char msg[] = "\x94\x00\x01\xabserver.info\x80";
+	struct dproc p;
+	struct cr_client *idle, *sub, *half, *drip, *good, *slow;
+	struct cr_reply r;
+	double t_idle, took;
+	size_t i;
+	int closed;
+
+	dproc_init(&p);
+	dproc_config(&p, "[server]\nread_timeout = 2s\n");
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return;
+	idle = dconnect(&p);
+	sub = dconnect(&p);
+	good = dconnect(&p);
+	t_idle = now_secs();
+	if (!ok(idle && sub && good, "three clients connect"))
+		goto out;
+	i = (size_t)call(good, &r, "server.info", "");
+	ok(i == 0 && rnum(&r, "policy.read_timeout") == 2,
+	    "server.info reports read_timeout (%lld)",
+	    i == 0 ? (long long)rnum(&r, "policy.read_timeout") : -1LL);
+	cr_reply_free(&r);
+	ok(call(sub, &r, "events.subscribe", "all:b", 1) == 0, "one subscribes");
+	cr_reply_free(&r);
+
+	half = dconnect(&p);
+	cr_send_raw(half, msg, 8);
+	closed = closed_within(half, 10, &took);
+	if (!ok(closed && took > 1.5 && took < 6,
+	    "half a message: closed after read_timeout (%.1f s)", took))
+		diag("closed %d", closed);
+	cr_close(half);
+	ok(dproc_logged(&p, "not complete within read_timeout"), "and logged");
+
+	/* One byte at a time: arriving does not make it complete. */
+	drip = dconnect(&p);
+	for (i = 0, closed = 0; i < sizeof msg - 2 && !closed; i++) {
+		cr_send_raw(drip, msg + i, 1);
+		closed = closed_within(drip, 0.4, &took);
+	}
+	ok(closed && i < sizeof msg - 2,
+	    "a message dripped a byte at a time: closed after %zu bytes", i);
+	cr_close(drip);
+
+	/* A message completed within the time is answered. */
+	slow = dconnect(&p);
+	cr_send_raw(slow, msg, 8);
+	pause_ms(1000);
+	cr_send_raw(slow, msg + 8, sizeof msg - 1 - 8);
+	{
+		msgpack_unpacked up;
+
+		msgpack_unpacked_init(&up);
+		ok(cr_read_message(slow, &up, 5000) == 0,
+		    "a message finished within read_timeout is answered");
+		msgpack_unpacked_destroy(&up);
+	}
+	cr_close(slow);
+
+	/* Past the timeout, the idle client and the subscriber remain. */
+	while (now_secs() < t_idle + 3)
+		pause_ms(100);
+	ok(call(idle, &r, "server.info", "") == 0,
+	    "an idle client is still served past read_timeout");
+	cr_reply_free(&r);
+	ok(send_inv(good, &r, "ann", "bob") > 0, "a write");
+	cr_reply_free(&r);
+	ok(cr_next_event(sub, &r, 5000) == 0,
+	    "a subscriber past read_timeout still gets events");
+	cr_reply_free(&r);
+out:
+	if (idle)
+		cr_close(idle);
+	if (sub)
+		cr_close(sub);
+	if (good)
+		cr_close(good);
+	dproc_cleanup(&p);
+}
+
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_out_of_fds();
+	test_read_timeout();
 	return done_testing();
 }
