@@ -124,6 +124,10 @@ mp_head_finish(unsigned char b, const unsigned char *lenp, struct mp_head *h)
 		h->payload += n;
 }
 
+/* Every verdict but MORE is taken from the bytes before pos and from max
+ * alone, never from len: a prefix of a message then scans as MORE or exactly
+ * as the whole message does, however its bytes arrive. And no object may
+ * reach past max, so once len >= max the verdict is in. */
 enum proto_scan
 proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
     const char **why)
@@ -144,20 +148,27 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 			}
 			depth--;
 		}
+		/* Another object: at least one more byte. */
+		if (pos >= max)
+			goto too_large;
 		if (pos >= len)
-			goto more;
+			return PROTO_SCAN_MORE;
 		if (!mp_head_start(p[pos], &h)) {
 			*why = "invalid type byte 0xc1";
 			return PROTO_SCAN_BAD;
 		}
-		if (pos + h.hdr > len)
-			goto more;
+		/* A header that would end past max is too large, whether
+		 * its length bytes have arrived or not. */
+		if (h.hdr > max - pos)
+			goto too_large;
+		if (h.hdr > len - pos)
+			return PROTO_SCAN_MORE;
 		mp_head_finish(p[pos], p + pos + 1, &h);
 		pos += h.hdr;
 		left[depth]--;
 		if (h.container) {
 			/* Each element takes at least one byte. */
-			if (h.count > max || pos > max || h.count > max - pos) {
+			if (h.count > max - pos) {
 				*why = "a container declares more elements than the message can hold";
 				return PROTO_SCAN_BAD;
 			}
@@ -169,25 +180,16 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 				left[++depth] = h.count;
 			}
 		} else {
-			if (h.payload > max || pos + h.payload > max) {
-				*why = "message longer than max_message_bytes";
-				return PROTO_SCAN_TOO_LARGE;
-			}
+			if (h.payload > max - pos)
+				goto too_large;
+			if (h.payload > len - pos)
+				return PROTO_SCAN_MORE;
 			pos += (size_t)h.payload;
-			if (pos > len)
-				goto more;
-		}
-		if (pos > max) {
-			*why = "message longer than max_message_bytes";
-			return PROTO_SCAN_TOO_LARGE;
 		}
 	}
-more:
-	if (len >= max) {
-		*why = "message longer than max_message_bytes";
-		return PROTO_SCAN_TOO_LARGE;
-	}
-	return PROTO_SCAN_MORE;
+too_large:
+	*why = "message longer than max_message_bytes";
+	return PROTO_SCAN_TOO_LARGE;
 }
 
 bool

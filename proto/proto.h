@@ -74,7 +74,9 @@ int proto_fail(struct proto_error *e, enum proto_code code, const char *fmt, ...
 /* Framing. Scans buf[0..len) for one whole msgpack object without
  * allocating. Every array or map header is checked against what a message of
  * at most max bytes could hold, and nesting against PROTO_MAX_DEPTH, before
- * anything is unpacked. */
+ * anything is unpacked. The verdict does not depend on how the bytes arrive:
+ * a prefix of a message scans as MORE or exactly as the whole does (same
+ * verdict, *msglen and *why), and once len >= max it is never MORE. */
 enum proto_scan {
 	PROTO_SCAN_OK,		/* *msglen bytes hold one whole object */
 	PROTO_SCAN_MORE,	/* incomplete: read more */

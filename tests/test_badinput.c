@@ -2,6 +2,7 @@
  * (where a msgid can be read) and is dropped; the daemon stays up and a
  * well-behaved client is served throughout. */
 #include "harness.h"
+#include "../common/be.h"
 #include "../common/util.h"
 
 static struct dproc p;
@@ -22,11 +23,12 @@ good_served(void)
 	return rc == 0 && dproc_alive(&p);
 }
 
-/* Sends bytes on a fresh connection; reads one message (or EOF). Returns
- * the error code of the answer, "" for none, and whether the connection was
- * closed after. */
+/* Sends bytes on a fresh connection, the first `first` of them alone (0:
+ * all at once); reads one message (or EOF). Returns the error code of the
+ * answer, "" for none, and whether the connection was closed after. */
 static const char *
-attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
+attack_split(const void *bytes, size_t len, size_t first, uint32_t *msgid,
+    int *closed)
 {
 	static char code[64];
 	struct cr_client *c = dconnect(&p);
@@ -37,7 +39,12 @@ attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
 	*closed = 0;
 	if (c == NULL)
 		return "(no connection)";
-	cr_send_raw(c, bytes, len);
+	if (first > 0 && first < len) {
+		cr_send_raw(c, bytes, first);
+		usleep(200 * 1000);	/* the daemon reads them on their own */
+		cr_send_raw(c, (const char *)bytes + first, len - first);
+	} else
+		cr_send_raw(c, bytes, len);
 	msgpack_unpacked_init(&up);
 	if (cr_read_message(c, &up, 5000) == 0) {
 		o = &up.data;
@@ -58,13 +65,19 @@ attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
 	return code;
 }
 
+static const char *
+attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
+{
+	return attack_split(bytes, len, 0, msgid, closed);
+}
+
 static void
-check(const char *what, const void *bytes, size_t len, const char *want,
-    uint32_t want_msgid, int want_closed)
+check_split(const char *what, const void *bytes, size_t len, size_t first,
+    const char *want, uint32_t want_msgid, int want_closed)
 {
 	uint32_t msgid = 0;
 	int closed;
-	const char *code = attack(bytes, len, &msgid, &closed);
+	const char *code = attack_split(bytes, len, first, &msgid, &closed);
 
 	if (!ok(strcmp(code, want) == 0 && (want[0] == '\0' ||
 	    msgid == want_msgid) && closed == want_closed,
@@ -72,6 +85,13 @@ check(const char *what, const void *bytes, size_t len, const char *want,
 	    want_closed ? ", closed" : ", kept open"))
 		diag("got code '%s' msgid %u closed %d", code, msgid, closed);
 	ok(good_served(), "  and the daemon serves others");
+}
+
+static void
+check(const char *what, const void *bytes, size_t len, const char *want,
+    uint32_t want_msgid, int want_closed)
+{
+	check_split(what, bytes, len, 0, want, want_msgid, want_closed);
 }
 
 int
@@ -123,6 +143,24 @@ main(void)
 	/* The same in small pieces: refused as soon as the header says so. */
 	check("an oversized header alone", sb.data, 40, "TOO_LARGE", 15, 1);
 	msgpack_sbuffer_destroy(&sb);
+
+	/* The same bytes get the same answer however they arrive (issue 9,
+	 * bug 7): an array32 header over byte 65536, sent whole and as 100
+	 * bytes then the rest. */
+	{
+		size_t n = 0, fill = 65536 - 2 - 11;
+
+		memcpy(big, "\x94\x00\x30\xa1x\x92\xc6", 7);
+		be_put((unsigned char *)big + 7, fill, 4);
+		memset(big + 11, 'x', fill);
+		n = 11 + fill;
+		memcpy(big + n, "\xdd\x00\x00\x00\x01\xc0", 6);
+		n += 6;
+		check("an array32 header over byte 65536, whole", big, n,
+		    "TOO_LARGE", 0x30, 1);
+		check_split("the same as 100 bytes, then the rest", big, n, 100,
+		    "TOO_LARGE", 0x30, 1);
+	}
 
 	/* Wrong types and unknown methods are answered; the client stays. */
 	check("a number where a member belongs",
