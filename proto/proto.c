@@ -54,6 +54,7 @@ struct mp_head {
 	uint64_t payload;	/* raw bytes after the header */
 	uint64_t count;		/* child objects (maps: twice the pairs) */
 	bool container;
+	bool map;
 };
 
 /* Classifies type byte b. Returns false for the never-used 0xc1. The length
@@ -66,7 +67,7 @@ mp_head_start(unsigned char b, struct mp_head *h)
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
 		return true;
 	if (b >= 0x80 && b <= 0x8f) {
-		h->container = true;
+		h->container = h->map = true;
 		h->count = 2u * (b & 0x0f);
 		return true;
 	}
@@ -99,8 +100,8 @@ mp_head_start(unsigned char b, struct mp_head *h)
 	case 0xd8: h->payload = 17; break;
 	case 0xdc: h->lenbytes = 2; h->container = true; break;
 	case 0xdd: h->lenbytes = 4; h->container = true; break;
-	case 0xde: h->lenbytes = 2; h->container = true; break;
-	case 0xdf: h->lenbytes = 4; h->container = true; break;
+	case 0xde: h->lenbytes = 2; h->container = h->map = true; break;
+	case 0xdf: h->lenbytes = 4; h->container = h->map = true; break;
 	default:
 		return false;	/* 0xc1 */
 	}
@@ -109,14 +110,14 @@ mp_head_start(unsigned char b, struct mp_head *h)
 }
 
 static void
-mp_head_finish(unsigned char b, const unsigned char *lenp, struct mp_head *h)
+mp_head_finish(const unsigned char *lenp, struct mp_head *h)
 {
 	uint64_t n;
 
 	if (h->lenbytes == 0)
 		return;
 	n = be_get(lenp, h->lenbytes);
-	if (b == 0xde || b == 0xdf)
+	if (h->map)
 		h->count = 2 * n;
 	else if (h->container)
 		h->count = n;
@@ -133,7 +134,7 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
     const char **why)
 {
 	const unsigned char *p = (const unsigned char *)buf;
-	uint64_t left[PROTO_MAX_DEPTH + 1];
+	uint64_t left[PROTO_MAX_DEPTH + 1], elements = 0;
 	struct mp_head h;
 	size_t pos = 0;
 	int depth = 0;
@@ -163,7 +164,7 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 			goto too_large;
 		if (h.hdr > len - pos)
 			return PROTO_SCAN_MORE;
-		mp_head_finish(p[pos], p + pos + 1, &h);
+		mp_head_finish(p + pos + 1, &h);
 		pos += h.hdr;
 		left[depth]--;
 		if (h.container) {
@@ -171,6 +172,12 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 			if (h.count > max - pos) {
 				*why = "a container declares more elements than the message can hold";
 				return PROTO_SCAN_BAD;
+			}
+			/* What msgpack-c would allocate, bounded. */
+			elements += h.map ? h.count / 2 : h.count;
+			if (elements > PROTO_MAX_ELEMENTS(max)) {
+				*why = "too many elements: more array elements and map pairs than max_message_bytes / 16";
+				return PROTO_SCAN_TOO_LARGE;
 			}
 			if (h.count > 0) {
 				if (depth + 1 > PROTO_MAX_DEPTH) {

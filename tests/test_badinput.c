@@ -94,6 +94,38 @@ check(const char *what, const void *bytes, size_t len, const char *want,
 	check_split(what, bytes, len, 0, want, want_msgid, want_closed);
 }
 
+/* A size of the daemon's from /proc (VmRSS, VmHWM), in kB; -1 when
+ * unknown. */
+static long
+daemon_mem(const char *field)
+{
+	char path[64], line[256];
+	long kb = -1;
+	size_t n = strlen(field);
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)p.pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			sscanf(line + n + 1, "%ld", &kb);
+	fclose(f);
+	return kb;
+}
+
+/* [0, msgid, "x", [65000 nils]]: 65,010 bytes that msgpack-c would decode
+ * into 1.6 MB of objects. */
+static size_t
+nils_request(char *buf, uint32_t msgid)
+{
+	memcpy(buf, "\x94\x00\xce", 3);
+	be_put((unsigned char *)buf + 3, msgid, 4);
+	memcpy(buf + 7, "\xa1x\xdd\x00\x00\xfd\xe8", 7);
+	memset(buf + 14, 0xc0, 65000);
+	return 14 + 65000;
+}
+
 int
 main(void)
 {
@@ -160,6 +192,64 @@ main(void)
 		    "TOO_LARGE", 0x30, 1);
 		check_split("the same as 100 bytes, then the rest", big, n, 100,
 		    "TOO_LARGE", 0x30, 1);
+	}
+
+	/* Decoded size is bounded (issue 9, bug 5): 65,000 nils in an array
+	 * are refused before msgpack-c sees them; a big legitimate request
+	 * still passes. */
+	check("an array of 65,000 nils", big, nils_request(big, 0x31),
+	    "TOO_LARGE", 0x31, 1);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, 0);
+	msgpack_pack_uint32(&pk, 0x32);
+	pk_str(&pk, "invite.send");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 3);
+	pk_kstr(&pk, "from", "a");
+	pk_kstr(&pk, "to", "b");
+	memset(big, 'x', 4096);
+	pk_kstrn(&pk, "note", big, 4096);
+	check("a request with a 4096-byte note: decoded and run", sb.data,
+	    sb.size, "NOTE_TOO_LONG", 0x32, 0);
+	msgpack_sbuffer_destroy(&sb);
+	/* 64 connections sending such arrays at once (all but the last byte,
+	 * then the last bytes together): the daemon's memory, at its peak,
+	 * stays small (it grew by 100 MB). */
+	{
+		struct cr_client *cs[64];
+		msgpack_unpacked up;
+		long rss0, hwm0, rss1, hwm1;
+		size_t n = nils_request(big, 0x100);
+		int k, answered = 0;
+
+		rss0 = daemon_mem("VmRSS");
+		hwm0 = daemon_mem("VmHWM");
+		for (k = 0; k < 64; k++)
+			if ((cs[k] = dconnect(&p)) != NULL)
+				cr_send_raw(cs[k], big, n - 1);
+		for (k = 0; k < 64; k++)
+			if (cs[k] != NULL)
+				cr_send_raw(cs[k], big + n - 1, 1);
+		msgpack_unpacked_init(&up);
+		for (k = 0; k < 64; k++)
+			if (cs[k] != NULL && cr_read_message(cs[k], &up, 5000) == 0)
+				answered++;
+		msgpack_unpacked_destroy(&up);
+		rss1 = daemon_mem("VmRSS");
+		hwm1 = daemon_mem("VmHWM");
+		diag("daemon VmRSS %ld kB before, %ld kB after; VmHWM %ld kB "
+		    "before, %ld kB after", rss0, rss1, hwm0, hwm1);
+		is_int(answered, 64, "64 connections sending 65,000 nils: all answered");
+		ok(rss0 > 0 && hwm0 > 0 && rss1 - rss0 < 16 * 1024 &&
+		    hwm1 - hwm0 < 16 * 1024,
+		    "and the daemon's memory stays small (VmRSS grew %ld kB, its "
+		    "peak %ld kB)", rss1 - rss0, hwm1 - hwm0);
+		for (k = 0; k < 64; k++)
+			if (cs[k] != NULL)
+				cr_close(cs[k]);
+		ok(good_served(), "others are served");
 	}
 
 	/* Wrong types and unknown methods are answered; the client stays. */

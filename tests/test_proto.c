@@ -259,6 +259,95 @@ main(void)
 	    "a message longer than max is too large");
 	ok(proto_scan("\x91\xa3" "ab", 4, 4, &len, &why) == PROTO_SCAN_TOO_LARGE,
 	    "a string that would end past max is too large before it arrives");
+
+	/* Decoded size is bounded (issue 9, bug 5): at most MAX / 16 array
+	 * elements and map pairs, nested ones included. */
+	memcpy(big, "\xdd\x00\x00\xfd\xe8", 5);
+	memset(big + 5, 0xc0, 65000);
+	ok(proto_scan(big, 65005, MAX, &len, &why) == PROTO_SCAN_TOO_LARGE &&
+	    strstr(why, "elements") != NULL,
+	    "an array of 65,000 nils (65,005 bytes) is too large: %s", why);
+	ok(proto_scan(big, 5, MAX, &len, &why) == PROTO_SCAN_TOO_LARGE,
+	    "  as soon as its header is in");
+	memcpy(big, "\x94\x00\x01\xa1x\xdd\x00\x00\xfd\xe8", 10);
+	memset(big + 10, 0xc0, 65000);
+	ok(scan(big, 65010, &len) == PROTO_SCAN_TOO_LARGE,
+	    "so are 65,000 nils as the params of a request");
+	memcpy(big, "\xdc\x10\x00", 3);
+	memset(big + 3, 0xc0, MAX / 16 + 1);
+	ok(scan(big, 3 + MAX / 16, &len) == PROTO_SCAN_OK && len == 3 + MAX / 16,
+	    "an array of %d nils passes", MAX / 16);
+	big[2] = 0x01;
+	ok(scan(big, 3 + MAX / 16 + 1, &len) == PROTO_SCAN_TOO_LARGE,
+	    "one more does not");
+	memcpy(big, "\xde\x10\x01", 3);
+	memset(big + 3, 0x01, 2 * (MAX / 16 + 1));
+	ok(scan(big, 3 + 2 * (MAX / 16 + 1), &len) == PROTO_SCAN_TOO_LARGE,
+	    "nor a map of %d pairs", MAX / 16 + 1);
+	big[2] = 0x00;
+	ok(scan(big, 3 + 2 * (MAX / 16), &len) == PROTO_SCAN_OK,
+	    "while %d pairs pass", MAX / 16);
+	/* 16 arrays of 256 nils: 4112 elements, none of them large alone. */
+	big[0] = (char)0xdc;
+	big[1] = 0x00;
+	big[2] = 0x10;
+	for (i = 0; i < 16; i++) {
+		memcpy(big + 3 + i * 259, "\xdc\x01\x00", 3);
+		memset(big + 3 + i * 259 + 3, 0xc0, 256);
+	}
+	ok(scan(big, 3 + 16 * 259, &len) == PROTO_SCAN_TOO_LARGE,
+	    "nested elements count too: 16 arrays of 256 nils are too many");
+	big[2] = 0x0f;
+	ok(scan(big, 3 + 15 * 259, &len) == PROTO_SCAN_OK,
+	    "15 of them (3855 elements) pass");
+	{
+		/* The largest legitimate request: a 4096-byte note. */
+		msgpack_packer pk;
+
+		msgpack_sbuffer_clear(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, 3);
+		pk_str(&pk, "invite.send");
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, 4);
+		pk_kstr(&pk, "from", "alice");
+		pk_kstr(&pk, "to", "bob");
+		pk_kstr(&pk, "priority", "high");
+		memset(big, 'x', 4096);
+		pk_kstrn(&pk, "note", big, 4096);
+		ok(scan(sb.data, sb.size, &len) == PROTO_SCAN_OK &&
+		    len == sb.size, "a request with a 4096-byte note passes");
+		ok(proto_scan(sb.data, sb.size, 1024 + 4096, &len, &why) ==
+		    PROTO_SCAN_OK, "  even with max_message_bytes at 5 KB");
+	}
+	{
+		/* At the smallest max_message_bytes (1024): 64 elements, a
+		 * request of 59 arguments. */
+		msgpack_packer pk;
+		char key[8];
+		int k;
+
+		for (k = 59; k <= 60; k++) {
+			msgpack_sbuffer_clear(&sb);
+			msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+			msgpack_pack_array(&pk, 4);
+			msgpack_pack_uint8(&pk, 0);
+			msgpack_pack_uint32(&pk, 3);
+			pk_str(&pk, "m");
+			msgpack_pack_array(&pk, 1);
+			msgpack_pack_map(&pk, (size_t)k);
+			for (i = 0; i < (size_t)k; i++) {
+				snprintf(key, sizeof key, "k%zu", i);
+				pk_kuint(&pk, key, i);
+			}
+			ok(proto_scan(sb.data, sb.size, 1024, &len, &why) ==
+			    (k == 59 ? PROTO_SCAN_OK : PROTO_SCAN_TOO_LARGE),
+			    "max 1024: a request of %d arguments %s", k,
+			    k == 59 ? "passes" : "is too large");
+		}
+	}
 	{
 		/* Every kind of scalar frames correctly. */
 		msgpack_packer pk;
@@ -312,6 +401,10 @@ main(void)
 			{ "\x94\x00\x01\xa1x\xdc\xff\xff", 8, PROTO_SCAN_BAD, "an array16 of 65535" },
 			{ "\xde\x80\x00\xa1x", 5, PROTO_SCAN_BAD, "a map16 of 32768 pairs" },
 			{ "\xdb\x7f\xff\xff\xff", 5, PROTO_SCAN_TOO_LARGE, "a str32 of 2 GB" },
+			{ "\x94\x00\x01\xa1x\xdd\x00\x00\xfd\xe8\xc0\xc0", 12,
+			    PROTO_SCAN_TOO_LARGE, "65,000 nils in a request" },
+			{ "\x92\xdc\x08\x00\xc0\xdc\x08\x00", 8,
+			    PROTO_SCAN_TOO_LARGE, "two arrays of 2048 nils" },
 			{ "\xc6\x00\x01\x00\x01", 5, PROTO_SCAN_TOO_LARGE, "a bin32 of 65537 bytes" },
 			{ "\xc9\xff\xff\xff\xff\x01", 6, PROTO_SCAN_TOO_LARGE, "an ext32 of 4 GB" },
 			{ "\x93\xd4\x01\x02\xc7\x03\x05" "abc\xd8\x07" "0123456789abcdef",
