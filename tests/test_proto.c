@@ -326,7 +326,7 @@ main(void)
 		/* At the smallest max_message_bytes (1024): 64 elements, a
 		 * request of 59 arguments. */
 		msgpack_packer pk;
-		char key[8];
+		char key[24];
 		int k;
 
 		for (k = 59; k <= 60; k++) {
