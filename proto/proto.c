@@ -54,6 +54,7 @@ struct mp_head {
 	uint64_t payload;	/* raw bytes after the header */
 	uint64_t count;		/* child objects (maps: twice the pairs) */
 	bool container;
+	bool map;
 };
 
 /* Classifies type byte b. Returns false for the never-used 0xc1. The length
@@ -66,7 +67,7 @@ mp_head_start(unsigned char b, struct mp_head *h)
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
 		return true;
 	if (b >= 0x80 && b <= 0x8f) {
-		h->container = true;
+		h->container = h->map = true;
 		h->count = 2u * (b & 0x0f);
 		return true;
 	}
@@ -99,8 +100,8 @@ mp_head_start(unsigned char b, struct mp_head *h)
 	case 0xd8: h->payload = 17; break;
 	case 0xdc: h->lenbytes = 2; h->container = true; break;
 	case 0xdd: h->lenbytes = 4; h->container = true; break;
-	case 0xde: h->lenbytes = 2; h->container = true; break;
-	case 0xdf: h->lenbytes = 4; h->container = true; break;
+	case 0xde: h->lenbytes = 2; h->container = h->map = true; break;
+	case 0xdf: h->lenbytes = 4; h->container = h->map = true; break;
 	default:
 		return false;	/* 0xc1 */
 	}
@@ -109,14 +110,14 @@ mp_head_start(unsigned char b, struct mp_head *h)
 }
 
 static void
-mp_head_finish(unsigned char b, const unsigned char *lenp, struct mp_head *h)
+mp_head_finish(const unsigned char *lenp, struct mp_head *h)
 {
 	uint64_t n;
 
 	if (h->lenbytes == 0)
 		return;
 	n = be_get(lenp, h->lenbytes);
-	if (b == 0xde || b == 0xdf)
+	if (h->map)
 		h->count = 2 * n;
 	else if (h->container)
 		h->count = n;
@@ -124,12 +125,16 @@ mp_head_finish(unsigned char b, const unsigned char *lenp, struct mp_head *h)
 		h->payload += n;
 }
 
+/* Every verdict but MORE is taken from the bytes before pos and from max
+ * alone, never from len: a prefix of a message then scans as MORE or exactly
+ * as the whole message does, however its bytes arrive. And no object may
+ * reach past max, so once len >= max the verdict is in. */
 enum proto_scan
 proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
     const char **why)
 {
 	const unsigned char *p = (const unsigned char *)buf;
-	uint64_t left[PROTO_MAX_DEPTH + 1];
+	uint64_t left[PROTO_MAX_DEPTH + 1], elements = 0;
 	struct mp_head h;
 	size_t pos = 0;
 	int depth = 0;
@@ -144,22 +149,35 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 			}
 			depth--;
 		}
+		/* Another object: at least one more byte. */
+		if (pos >= max)
+			goto too_large;
 		if (pos >= len)
-			goto more;
+			return PROTO_SCAN_MORE;
 		if (!mp_head_start(p[pos], &h)) {
 			*why = "invalid type byte 0xc1";
 			return PROTO_SCAN_BAD;
 		}
-		if (pos + h.hdr > len)
-			goto more;
-		mp_head_finish(p[pos], p + pos + 1, &h);
+		/* A header that would end past max is too large, whether
+		 * its length bytes have arrived or not. */
+		if (h.hdr > max - pos)
+			goto too_large;
+		if (h.hdr > len - pos)
+			return PROTO_SCAN_MORE;
+		mp_head_finish(p + pos + 1, &h);
 		pos += h.hdr;
 		left[depth]--;
 		if (h.container) {
 			/* Each element takes at least one byte. */
-			if (h.count > max || pos > max || h.count > max - pos) {
+			if (h.count > max - pos) {
 				*why = "a container declares more elements than the message can hold";
 				return PROTO_SCAN_BAD;
+			}
+			/* What msgpack-c would allocate, bounded. */
+			elements += h.map ? h.count / 2 : h.count;
+			if (elements > PROTO_MAX_ELEMENTS(max)) {
+				*why = "too many elements: more array elements and map pairs than max_message_bytes / 16";
+				return PROTO_SCAN_TOO_LARGE;
 			}
 			if (h.count > 0) {
 				if (depth + 1 > PROTO_MAX_DEPTH) {
@@ -169,25 +187,16 @@ proto_scan(const char *buf, size_t len, size_t max, size_t *msglen,
 				left[++depth] = h.count;
 			}
 		} else {
-			if (h.payload > max || pos + h.payload > max) {
-				*why = "message longer than max_message_bytes";
-				return PROTO_SCAN_TOO_LARGE;
-			}
+			if (h.payload > max - pos)
+				goto too_large;
+			if (h.payload > len - pos)
+				return PROTO_SCAN_MORE;
 			pos += (size_t)h.payload;
-			if (pos > len)
-				goto more;
-		}
-		if (pos > max) {
-			*why = "message longer than max_message_bytes";
-			return PROTO_SCAN_TOO_LARGE;
 		}
 	}
-more:
-	if (len >= max) {
-		*why = "message longer than max_message_bytes";
-		return PROTO_SCAN_TOO_LARGE;
-	}
-	return PROTO_SCAN_MORE;
+too_large:
+	*why = "message longer than max_message_bytes";
+	return PROTO_SCAN_TOO_LARGE;
 }
 
 bool

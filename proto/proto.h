@@ -24,6 +24,15 @@
 
 #define PROTO_MAX_MESSAGE_DEFAULT 65536
 #define PROTO_MAX_DEPTH 16
+/* Decoded size: a message of at most max bytes may hold at most
+ * PROTO_MAX_ELEMENTS(max) array elements and map pairs, nested ones
+ * included. msgpack-c decodes an element into a 24-byte msgpack_object (a
+ * pair into two), so a message decodes to at most about 3 * max bytes plus
+ * its zone's overhead, whatever its shape (65,000 nils would take 1.6 MB).
+ * A request needs 5 plus one per argument: far below the default's 4096,
+ * and within the 64 of the smallest max_message_bytes (1024) up to 59
+ * arguments, where a method takes a handful. */
+#define PROTO_MAX_ELEMENTS(max) ((max) / 16)
 
 /* Every error code, in one place: the enum name and its wire string. */
 #define PROTO_ERRORS(X) \
@@ -74,12 +83,15 @@ int proto_fail(struct proto_error *e, enum proto_code code, const char *fmt, ...
 /* Framing. Scans buf[0..len) for one whole msgpack object without
  * allocating. Every array or map header is checked against what a message of
  * at most max bytes could hold, and nesting against PROTO_MAX_DEPTH, before
- * anything is unpacked. */
+ * anything is unpacked. The verdict does not depend on how the bytes arrive:
+ * a prefix of a message scans as MORE or exactly as the whole does (same
+ * verdict, *msglen and *why), and once len >= max it is never MORE. */
 enum proto_scan {
 	PROTO_SCAN_OK,		/* *msglen bytes hold one whole object */
 	PROTO_SCAN_MORE,	/* incomplete: read more */
 	PROTO_SCAN_BAD,		/* malformed: *why says how */
-	PROTO_SCAN_TOO_LARGE,	/* longer than max */
+	PROTO_SCAN_TOO_LARGE,	/* longer than max, or more elements than
+				 * PROTO_MAX_ELEMENTS(max) */
 };
 enum proto_scan proto_scan(const char *buf, size_t len, size_t max,
     size_t *msglen, const char **why);

@@ -2,6 +2,7 @@
  * (where a msgid can be read) and is dropped; the daemon stays up and a
  * well-behaved client is served throughout. */
 #include "harness.h"
+#include "../common/be.h"
 #include "../common/util.h"
 
 static struct dproc p;
@@ -22,11 +23,12 @@ good_served(void)
 	return rc == 0 && dproc_alive(&p);
 }
 
-/* Sends bytes on a fresh connection; reads one message (or EOF). Returns
- * the error code of the answer, "" for none, and whether the connection was
- * closed after. */
+/* Sends bytes on a fresh connection, the first `first` of them alone (0:
+ * all at once); reads one message (or EOF). Returns the error code of the
+ * answer, "" for none, and whether the connection was closed after. */
 static const char *
-attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
+attack_split(const void *bytes, size_t len, size_t first, uint32_t *msgid,
+    int *closed)
 {
 	static char code[64];
 	struct cr_client *c = dconnect(&p);
@@ -37,7 +39,12 @@ attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
 	*closed = 0;
 	if (c == NULL)
 		return "(no connection)";
-	cr_send_raw(c, bytes, len);
+	if (first > 0 && first < len) {
+		cr_send_raw(c, bytes, first);
+		usleep(200 * 1000);	/* the daemon reads them on their own */
+		cr_send_raw(c, (const char *)bytes + first, len - first);
+	} else
+		cr_send_raw(c, bytes, len);
 	msgpack_unpacked_init(&up);
 	if (cr_read_message(c, &up, 5000) == 0) {
 		o = &up.data;
@@ -58,13 +65,19 @@ attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
 	return code;
 }
 
+static const char *
+attack(const void *bytes, size_t len, uint32_t *msgid, int *closed)
+{
+	return attack_split(bytes, len, 0, msgid, closed);
+}
+
 static void
-check(const char *what, const void *bytes, size_t len, const char *want,
-    uint32_t want_msgid, int want_closed)
+check_split(const char *what, const void *bytes, size_t len, size_t first,
+    const char *want, uint32_t want_msgid, int want_closed)
 {
 	uint32_t msgid = 0;
 	int closed;
-	const char *code = attack(bytes, len, &msgid, &closed);
+	const char *code = attack_split(bytes, len, first, &msgid, &closed);
 
 	if (!ok(strcmp(code, want) == 0 && (want[0] == '\0' ||
 	    msgid == want_msgid) && closed == want_closed,
@@ -72,6 +85,45 @@ check(const char *what, const void *bytes, size_t len, const char *want,
 	    want_closed ? ", closed" : ", kept open"))
 		diag("got code '%s' msgid %u closed %d", code, msgid, closed);
 	ok(good_served(), "  and the daemon serves others");
+}
+
+static void
+check(const char *what, const void *bytes, size_t len, const char *want,
+    uint32_t want_msgid, int want_closed)
+{
+	check_split(what, bytes, len, 0, want, want_msgid, want_closed);
+}
+
+/* A size of the daemon's from /proc (VmRSS, VmHWM), in kB; -1 when
+ * unknown. */
+static long
+daemon_mem(const char *field)
+{
+	char path[64], line[256];
+	long kb = -1;
+	size_t n = strlen(field);
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)p.pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			sscanf(line + n + 1, "%ld", &kb);
+	fclose(f);
+	return kb;
+}
+
+/* [0, msgid, "x", [65000 nils]]: 65,010 bytes that msgpack-c would decode
+ * into 1.6 MB of objects. */
+static size_t
+nils_request(char *buf, uint32_t msgid)
+{
+	memcpy(buf, "\x94\x00\xce", 3);
+	be_put((unsigned char *)buf + 3, msgid, 4);
+	memcpy(buf + 7, "\xa1x\xdd\x00\x00\xfd\xe8", 7);
+	memset(buf + 14, 0xc0, 65000);
+	return 14 + 65000;
 }
 
 int
@@ -123,6 +175,82 @@ main(void)
 	/* The same in small pieces: refused as soon as the header says so. */
 	check("an oversized header alone", sb.data, 40, "TOO_LARGE", 15, 1);
 	msgpack_sbuffer_destroy(&sb);
+
+	/* The same bytes get the same answer however they arrive (issue 9,
+	 * bug 7): an array32 header over byte 65536, sent whole and as 100
+	 * bytes then the rest. */
+	{
+		size_t n = 0, fill = 65536 - 2 - 11;
+
+		memcpy(big, "\x94\x00\x30\xa1x\x92\xc6", 7);
+		be_put((unsigned char *)big + 7, fill, 4);
+		memset(big + 11, 'x', fill);
+		n = 11 + fill;
+		memcpy(big + n, "\xdd\x00\x00\x00\x01\xc0", 6);
+		n += 6;
+		check("an array32 header over byte 65536, whole", big, n,
+		    "TOO_LARGE", 0x30, 1);
+		check_split("the same as 100 bytes, then the rest", big, n, 100,
+		    "TOO_LARGE", 0x30, 1);
+	}
+
+	/* Decoded size is bounded (issue 9, bug 5): 65,000 nils in an array
+	 * are refused before msgpack-c sees them; a big legitimate request
+	 * still passes. */
+	check("an array of 65,000 nils", big, nils_request(big, 0x31),
+	    "TOO_LARGE", 0x31, 1);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint8(&pk, 0);
+	msgpack_pack_uint32(&pk, 0x32);
+	pk_str(&pk, "invite.send");
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, 3);
+	pk_kstr(&pk, "from", "a");
+	pk_kstr(&pk, "to", "b");
+	memset(big, 'x', 4096);
+	pk_kstrn(&pk, "note", big, 4096);
+	check("a request with a 4096-byte note: decoded and run", sb.data,
+	    sb.size, "NOTE_TOO_LONG", 0x32, 0);
+	msgpack_sbuffer_destroy(&sb);
+	/* 64 connections sending such arrays at once (all but the last byte,
+	 * then the last bytes together): the daemon's memory, at its peak,
+	 * stays small (it grew by 100 MB). */
+	{
+		struct cr_client *cs[64];
+		msgpack_unpacked up;
+		long rss0, hwm0, rss1, hwm1;
+		size_t n = nils_request(big, 0x100);
+		int k, answered = 0;
+
+		rss0 = daemon_mem("VmRSS");
+		hwm0 = daemon_mem("VmHWM");
+		for (k = 0; k < 64; k++)
+			if ((cs[k] = dconnect(&p)) != NULL)
+				cr_send_raw(cs[k], big, n - 1);
+		for (k = 0; k < 64; k++)
+			if (cs[k] != NULL)
+				cr_send_raw(cs[k], big + n - 1, 1);
+		msgpack_unpacked_init(&up);
+		for (k = 0; k < 64; k++)
+			if (cs[k] != NULL && cr_read_message(cs[k], &up, 5000) == 0)
+				answered++;
+		msgpack_unpacked_destroy(&up);
+		rss1 = daemon_mem("VmRSS");
+		hwm1 = daemon_mem("VmHWM");
+		diag("daemon VmRSS %ld kB before, %ld kB after; VmHWM %ld kB "
+		    "before, %ld kB after", rss0, rss1, hwm0, hwm1);
+		is_int(answered, 64, "64 connections sending 65,000 nils: all answered");
+		ok(rss0 > 0 && hwm0 > 0 && rss1 - rss0 < 16 * 1024 &&
+		    hwm1 - hwm0 < 16 * 1024,
+		    "and the daemon's memory stays small (VmRSS grew %ld kB, its "
+		    "peak %ld kB)", rss1 - rss0, hwm1 - hwm0);
+		for (k = 0; k < 64; k++)
+			if (cs[k] != NULL)
+				cr_close(cs[k]);
+		ok(good_served(), "others are served");
+	}
 
 	/* Wrong types and unknown methods are answered; the client stays. */
 	check("a number where a member belongs",
