@@ -450,12 +450,21 @@ ctx_policy(struct cmd_ctx *ctx, const char *key, uint64_t *v)
 
 /* ---- main ---- */
 
-/* Says which socket failed and how to start the daemon. */
+/* Says which socket failed and how to start the daemon; or, when the
+ * socket is not the user's own (untrusted: cr_connect's EPERM), why it was
+ * refused. */
 static void
-main_unreachable(const struct cmd_ctx *ctx, const char *err)
+main_unreachable(const struct cmd_ctx *ctx, const char *err, bool untrusted)
 {
 	const char *env = getenv("CONNREQ_SOCKET");
 
+	if (untrusted) {
+		fprintf(stderr, "connreq: not connecting: %s\n", err);
+		fputs("connreq: only a socket in a directory of your own (or "
+		    "root's) that others cannot write, served by you or root, is "
+		    "trusted\n", stderr);
+		return;
+	}
 	fprintf(stderr, "connreq: connreqd cannot be reached: %s\n", err);
 	if (ctx->socket_flag == NULL && (env == NULL || env[0] == '\0')) {
 		fputs("connreq: is it running? start it with `connreqd`, with "
@@ -532,7 +541,7 @@ main(int argc, char **argv)
 			ctx.socket = sock = cr_default_socket();
 		ctx.client = cr_connect(ctx.socket, err, sizeof err);
 		if (ctx.client == NULL) {
-			main_unreachable(&ctx, err);
+			main_unreachable(&ctx, err, errno == EPERM);
 			free(sock);
 			return EXIT_UNREACHABLE;
 		}

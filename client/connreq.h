@@ -38,7 +38,13 @@ struct cr_reply {
  * malloc'd. */
 char *cr_default_socket(void);
 
-/* Connects to path (NULL: cr_default_socket()). NULL with err set. */
+/* Connects to path (NULL: cr_default_socket()). NULL with err set.
+ * It trusts only a socket that is the user's own: before connecting, the
+ * socket's directory must belong to the user (geteuid()) or root and be
+ * writable by nobody else (a sticky directory of root's, like /tmp, is
+ * allowed); once connected, the peer's uid (SO_PEERCRED) must be the
+ * user's or root's. Otherwise it sends nothing and fails with errno EPERM
+ * and err naming the path and what is wrong. */
 struct cr_client *cr_connect(const char *path, char *err, size_t errlen);
 void cr_close(struct cr_client *c);
 int cr_fd(const struct cr_client *c);

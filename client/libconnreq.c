@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,13 +61,74 @@ cr_default_socket(void)
 	return path_default_socket();
 }
 
+/* Whether the directory holding the socket at path may be trusted: it
+ * belongs to the user or to root, and nobody else may write to it, so no
+ * one else can have put a socket there or replace ours. A directory of
+ * root's with the sticky bit (like /tmp) is the exception: others may make
+ * names in it but not remove or rename ours, and the peer check catches a
+ * stranger's socket. 0, or -1 with err set and errno EPERM (or stat's). */
+static int
+cr_trust_dir(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	struct stat st;
+	int rc = -1;
+
+	if (slash == NULL)
+		dir = xstrndup(".", 1);
+	else
+		dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "cannot connect to %s: %s", path,
+		    strerror(errno));
+	} else if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(err, errlen,
+		    "%s belongs to uid %lu, not you: refusing to use it", dir,
+		    (unsigned long)st.st_uid);
+		errno = EPERM;
+	} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(st.st_uid == 0 && (st.st_mode & S_ISVTX))) {
+		snprintf(err, errlen, "%s is writable by %s: refusing to use it",
+		    dir, st.st_mode & S_IWOTH ? "others" : "its group");
+		errno = EPERM;
+	} else
+		rc = 0;
+	free(dir);
+	return rc;
+}
+
+/* Whether the process behind fd, connected to path, is the user's own or
+ * root's (SO_PEERCRED: the uid that made the listening socket). */
+static int
+cr_trust_peer(int fd, const char *path, char *err, size_t errlen)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		snprintf(err, errlen, "%s: cannot tell the socket's peer: %s",
+		    path, strerror(errno));
+		errno = EPERM;
+		return -1;
+	}
+	if (cred.uid != geteuid() && cred.uid != 0) {
+		snprintf(err, errlen,
+		    "%s: the socket's peer is uid %lu, not you: refusing to use it",
+		    path, (unsigned long)cred.uid);
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 struct cr_client *
 cr_connect(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct cr_client *c;
 	char *def = NULL;
-	int fd;
+	int fd, e;
 
 	if (path == NULL)
 		path = def = cr_default_socket();
@@ -75,16 +137,33 @@ cr_connect(const char *path, char *err, size_t errlen)
 	if (strlen(path) >= sizeof sun.sun_path) {
 		snprintf(err, errlen, "socket path too long: %s", path);
 		free(def);
+		errno = ENAMETOOLONG;
 		return NULL;
 	}
 	strcpy(sun.sun_path, path);
+	/* Nothing is sent, nor even a connection made, to a socket whose
+	 * directory someone else controls. */
+	if (cr_trust_dir(path, err, errlen) == -1) {
+		e = errno;
+		free(def);
+		errno = e;
+		return NULL;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		e = errno;
 		snprintf(err, errlen, "cannot connect to %s: %s", path,
-		    strerror(errno));
+		    strerror(e));
 		if (fd != -1)
 			close(fd);
 		free(def);
+		errno = e;
+		return NULL;
+	}
+	if (cr_trust_peer(fd, path, err, errlen) == -1) {
+		close(fd);
+		free(def);
+		errno = EPERM;
 		return NULL;
 	}
 	free(def);

@@ -894,6 +894,20 @@ socket_dir(const char *path, char *why, size_t whylen)
 	} else if (st.st_uid != geteuid()) {
 		snprintf(why, whylen, "%s belongs to another user", dir);
 		rc = -1;
+	} else if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(st.st_uid == 0 && (st.st_mode & S_ISVTX))) {
+		/* Others could replace the socket, and clients refuse such
+		 * a directory: it becomes ours alone. A sticky one of root's
+		 * (/tmp, when root names a socket there) is shared and left
+		 * as it is: no one else can remove or rename what we make. */
+		if (chmod(dir, 0700) == -1) {
+			snprintf(why, whylen,
+			    "%s is writable by others and cannot be made 0700: %s",
+			    dir, strerror(errno));
+			rc = -1;
+		} else
+			log_warn("%s was writable by others: its mode is now 0700",
+			    dir);
 	}
 	free(dir);
 	return rc;
