@@ -52,7 +52,7 @@
  *   open_id 5                cooldown_until           withdrawals  attempts
  *
  * (tests/test_store.c reads both back from the file.) */
-#include "store.h"
+#include "store-backend.h"
 
 #include <errno.h>
 #include <fcntl.h>

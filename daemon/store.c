@@ -3,7 +3,7 @@
  * owns a store and a transaction, the sticky error, what a missing record
  * or a failed transaction reads as, and the count of a member's open
  * invitations. */
-#include "store.h"
+#include "store-backend.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,19 +23,6 @@ static bool
 live(const struct stx *t)
 {
 	return t->rc == STORE_OK;
-}
-
-void
-store_fail(struct stx *t, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!live(t))
-		return;
-	t->rc = rc;
-	va_start(ap, fmt);
-	vsnprintf(t->s->err, sizeof t->s->err, fmt, ap);
-	va_end(ap);
 }
 
 struct store *

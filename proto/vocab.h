@@ -152,6 +152,7 @@ enum restrict_reason {
 };
 
 /* Every configuration key: PK_<ID>, its connreqd.conf section and name,
+ * in the order server.info's policy map gives them (docs/protocol.md),
  * whether server.info's policy map reports it, the prefix its name takes
  * there, and the kind of its value (how it is read and shown):
  *   STRING, SIZE (bytes, "64M"), COUNT, LIMIT (a count, 0: off), BYTES (a
@@ -159,20 +160,20 @@ enum restrict_reason {
  *   (0..1, "30%"). */
 #define PROTO_CONFIG_KEYS(X) \
 	X(SOCKET, "server", "socket", 0, "", STRING) \
-	X(MAX_CLIENTS, "server", "max_clients", 1, "", COUNT) \
-	X(MAX_MESSAGE_BYTES, "server", "max_message_bytes", 1, "", BYTES) \
-	X(READ_TIMEOUT, "server", "read_timeout", 1, "", DURATION) \
 	X(STORE_PATH, "store", "path", 0, "", STRING) \
 	X(MAP_SIZE_MAX, "store", "map_size_max", 0, "", SIZE) \
 	X(EXPIRE_AFTER, "policy", "expire_after", 1, "", DURATION) \
 	X(MAX_EXPIRE_AFTER, "policy", "max_expire_after", 1, "", DURATION) \
-	X(STALE_AFTER, "policy", "stale_after", 1, "", DURATION) \
 	X(RESEND_COOLDOWN, "policy", "resend_cooldown", 1, "", DURATIONS) \
+	X(STALE_AFTER, "policy", "stale_after", 1, "", DURATION) \
 	X(NOTE_MAX_CHARS, "policy", "note_max_chars", 1, "", COUNT) \
 	X(NOTIFY_RECIPIENT_ON_WITHDRAW, "policy", \
 	    "notify_recipient_on_withdraw", 1, "", BOOL) \
 	X(MUTUAL_INVITE_CONNECTS, "policy", "mutual_invite_connects", 1, "", \
 	    BOOL) \
+	X(MAX_MESSAGE_BYTES, "server", "max_message_bytes", 1, "", BYTES) \
+	X(MAX_CLIENTS, "server", "max_clients", 1, "", COUNT) \
+	X(READ_TIMEOUT, "server", "read_timeout", 1, "", DURATION) \
 	X(EVENTS_RETENTION, "events", "retention", 1, "events_", DURATION) \
 	X(SENDS_PER_WEEK, "limits", "sends_per_week", 1, "", LIMIT) \
 	X(SENDS_PER_DAY, "limits", "sends_per_day", 1, "", LIMIT) \

@@ -2,6 +2,8 @@
  * reports, blocks, plans and limits, driven through the operation context
  * on a temporary store (tests/domain.h). Each test starts a store of its
  * own at T0; time moves by dadvance(), which runs the deadlines. */
+#include "../daemon/config.h"
+#include "../daemon/methods.h"
 #include "domain.h"
 
 #define DAY DAY_SECS
@@ -702,9 +704,64 @@ test_limits(void)
 	dom_close(&d);
 }
 
+/* server.info's policy map keeps the order docs/protocol.md shows, and
+ * every method the vocabulary names has an entry in the table. */
+static void
+test_tables(void)
+{
+	static const char *const order[] = {
+		"expire_after", "max_expire_after", "resend_cooldown",
+		"stale_after", "note_max_chars", "notify_recipient_on_withdraw",
+		"mutual_invite_connects", "max_message_bytes", "max_clients",
+		"read_timeout", "events_retention", "sends_per_week",
+		"sends_per_day", "pending_warn", "pending_max",
+		"invites_per_pair", "pair_window", "withdrawals_per_day",
+		"duplicate_note_warn", "healthy_rate", "restrict_below_rate",
+		"restrict_min_decided", "reports_to_restrict", "reports_window",
+		"restrict_for"
+	};
+	size_t n = sizeof order / sizeof order[0], i, off = 0;
+	struct config c;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	const msgpack_object_map *m;
+	bool same = true;
+	int pm, missing = 0;
+
+	config_defaults(&c);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	config_pack_policy(&pk, &c);
+	msgpack_unpacked_init(&u);
+	msgpack_unpack_next(&u, sb.data, sb.size, &off);
+	m = &u.data.via.map;
+	for (i = 0; i < n && i < m->size; i++)
+		if (m->ptr[i].key.type != MSGPACK_OBJECT_STR ||
+		    m->ptr[i].key.via.str.size != strlen(order[i]) ||
+		    memcmp(m->ptr[i].key.via.str.ptr, order[i],
+		    strlen(order[i])) != 0)
+			same = false;
+	ok(u.data.type == MSGPACK_OBJECT_MAP && m->size == n && same,
+	    "server.info's policy: %zu keys in the documented order", n);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	for (pm = 0; pm < PM_COUNT; pm++)
+		if (method_find(proto_method_names[pm],
+		    strlen(proto_method_names[pm])) == NULL) {
+			diag("no entry for %s", proto_method_names[pm]);
+			missing++;
+		}
+	is_int(missing, 0, "every method of the vocabulary is in the table");
+	ok(method_find("invite.sendx", 12) == NULL &&
+	    method_find("invite.sen", 10) == NULL,
+	    "a name that is not a method finds nothing");
+}
+
 int
 main(void)
 {
+	test_tables();
 	test_send_accept();
 	test_ignore();
 	test_withdraw_resend();

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../daemon/store.h"
+#include "../daemon/store-backend.h"
 #include "store_fixture.h"
 #include "tap.h"
 
@@ -236,6 +236,38 @@ test_invitations(struct store *s)
 	store_abort(t);
 }
 
+/* Reads inside a scan, as the domain does: each id's record, then its
+ * history, through the same transaction. */
+struct nested {
+	struct stx *t;
+	size_t seen, found, histories;
+};
+
+static bool
+nested_hist(void *ctx, uint64_t id)
+{
+	struct nested *n = ctx;
+
+	(void)id;
+	n->histories++;
+	return true;
+}
+
+static bool
+nested_one(void *ctx, uint64_t id)
+{
+	struct nested *n = ctx;
+	struct inv inv;
+
+	n->seen++;
+	if (store_inv_get(n->t, id, &inv) == STORE_OK && inv.id == id) {
+		n->found++;
+		store_scan_history(n->t, inv.from, inv.from_len, inv.to,
+		    inv.to_len, nested_hist, n);
+	}
+	return true;
+}
+
 static void
 test_boxes(struct store *s)
 {
@@ -289,6 +321,15 @@ test_boxes(struct store *s)
 	memset(&g, 0, sizeof g);
 	store_scan_history(t, "gina", 4, "anna", 4, got_id, &g);
 	ok(ids_are(&g, 0), "two members with none between them");
+	{
+		struct nested n = { t, 0, 0, 0 };
+
+		store_scan_box(t, BOX_RECEIVED, "hank", 4, 0, nested_one, &n);
+		ok(n.seen == 6 && n.found == 6 && n.histories == 1 + 3 * 4 + 2 * 2 &&
+		    store_error(t) == STORE_OK,
+		    "a scan's callback reads records and scans histories in the same transaction (%zu, %zu, %zu)",
+		    n.seen, n.found, n.histories);
+	}
 	is_int(store_commit(t), STORE_OK, "commit");
 }
 

@@ -1,0 +1,149 @@
+/* daemon/store-backend.h: what a store backend provides and shares, for
+ * store.c and the backends alone (the domain sees only store.h). A new
+ * backend is a file with its struct store_ops, declared at the end here and
+ * listed in store.c's store_backends; the contract test then runs on it. */
+#ifndef CONNREQ_STORE_BACKEND_H
+#define CONNREQ_STORE_BACKEND_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "store.h"
+
+/* Backends. A backend's store and transaction begin with these common
+ * parts (struct lmdb_store { struct store base; ... }); store.c allocates
+ * both, zeroed, at the sizes its table gives, and frees them. */
+struct store {
+	const struct store_ops *ops;
+	char err[256];		/* the first failure of the last transaction
+				 * that failed */
+};
+
+struct stx {
+	struct store *s;
+	struct stx *parent;	/* NULL: top level */
+	bool read_only;
+	int rc;			/* the sticky error, enum store_rc */
+};
+
+/* Records a failure of t. The first one sticks, with its message in
+ * store_strerror(); later ones are dropped. */
+static inline void store_fail(struct stx *t, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static inline void
+store_fail(struct stx *t, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->rc != STORE_OK)
+		return;
+	t->rc = rc;
+	va_start(ap, fmt);
+	vsnprintf(t->s->err, sizeof t->s->err, fmt, ap);
+	va_end(ap);
+}
+
+/* One backend. store.c calls an operation only while its transaction has
+ * no error, so an operation starts on a good transaction; it stops at its
+ * own first failure and reports it with store_fail(). Each operation does
+ * what the function of the same name above says; `out` of pair_get,
+ * member_get and counts arrives zeroed, and is filled with what is found.
+ * The count of a member's open invitations (open_sent) is store.c's. */
+struct store_ops {
+	const char *name;
+	size_t store_size;	/* of the backend's struct store */
+	size_t stx_size;	/* of the backend's struct stx */
+
+	/* Opens s (s->ops set) at `where` (LMDB: a directory): 0, or -1 with
+	 * why set and nothing left open. */
+	int (*open)(struct store *s, const char *where, uint64_t map_max,
+	    char *why, size_t whylen);
+	/* Releases what open took; no transaction is open. */
+	void (*close)(struct store *s);
+	int (*grow)(struct store *s);
+	uint64_t (*map_size)(struct store *s);
+
+	/* Begins t (t->s, t->parent and t->read_only set; the parent has no
+	 * error); a failure is recorded in t. */
+	void (*begin)(struct stx *t);
+	/* Commits t, which has no error, and ends it; a failure is recorded in
+	 * t and leaves nothing of t's work. */
+	void (*commit)(struct stx *t);
+	/* Ends t leaving nothing of its work, whether it failed (its begin
+	 * too) or not. */
+	void (*abort)(struct stx *t);
+
+	uint64_t (*next_id)(struct stx *t);
+	int64_t (*get_vclock)(struct stx *t);
+	void (*set_vclock)(struct stx *t, int64_t now);
+	void (*counts)(struct stx *t, struct store_counts *out);
+
+	int (*inv_get)(struct stx *t, uint64_t id, struct inv *out);
+	void (*inv_put)(struct stx *t, const struct inv *inv, int old_state);
+	void (*scan_box)(struct stx *t, enum store_box box,
+	    const char *member, size_t len, uint64_t before, store_id_fn fn,
+	    void *ctx);
+	void (*scan_history)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen, store_id_fn fn, void *ctx);
+
+	void (*pair_get)(struct stx *t, const char *from, size_t flen,
+	    const char *to, size_t tlen, struct pair *out);
+	void (*pair_put)(struct stx *t, const char *from, size_t flen,
+	    const char *to, size_t tlen, const struct pair *p);
+
+	int64_t (*conn_get)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen);
+	void (*conn_put)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen, int64_t since);
+	void (*conn_del)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen);
+	void (*scan_conns)(struct stx *t, const char *member, size_t len,
+	    const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+
+	void (*log_add)(struct stx *t, enum store_log log, const char *key,
+	    size_t klen, int64_t at, uint64_t id, uint8_t value);
+	uint64_t (*log_count)(struct stx *t, enum store_log log,
+	    const char *key, size_t klen, int64_t since, uint64_t max,
+	    int64_t *oldest);
+	void (*log_scan_back)(struct stx *t, enum store_log log,
+	    const char *key, size_t klen, store_log_fn fn, void *ctx);
+
+	bool (*flag_get)(struct stx *t, enum store_flag f, const char *a,
+	    size_t alen, const char *b, size_t blen);
+	void (*flag_set)(struct stx *t, enum store_flag f, const char *a,
+	    size_t alen, const char *b, size_t blen, bool on);
+
+	void (*member_get)(struct stx *t, const char *m, size_t mlen,
+	    struct member_rec *out);
+	void (*member_put)(struct stx *t, const char *m, size_t mlen,
+	    const struct member_rec *r);
+
+	int (*plan_get)(struct stx *t, uint64_t id, void *buf, size_t cap,
+	    size_t *len);
+	void (*plan_put)(struct stx *t, uint64_t id, const void *buf,
+	    size_t len);
+	void (*scan_plans)(struct stx *t, const char *m, size_t mlen,
+	    store_id_fn fn, void *ctx);
+	void (*plan_index)(struct stx *t, const char *m, size_t mlen,
+	    uint64_t id);
+
+	void (*event_add)(struct stx *t, uint64_t seq, int64_t at,
+	    const char *member, size_t mlen, bool notify, const char *data,
+	    size_t len);
+	uint64_t (*event_head)(struct stx *t);
+	uint64_t (*event_pruned)(struct stx *t, const char *member,
+	    size_t mlen);
+	void (*event_scan)(struct stx *t, uint64_t after, const char *member,
+	    size_t mlen, store_event_fn fn, void *ctx);
+	size_t (*event_prune)(struct stx *t, int64_t before, size_t max);
+
+	void (*due_add)(struct stx *t, const struct due *d);
+	void (*due_del)(struct stx *t, const struct due *d);
+	bool (*due_first)(struct stx *t, struct due *out);
+};
+
+/* The backends. */
+extern const struct store_ops store_lmdb;	/* daemon/store-lmdb.c */
+
+#endif
