@@ -309,10 +309,12 @@ call_hint(const struct cmd_ctx *ctx, const char *code)
 		    ctx->entry == &cmd_can_send_entry)
 			fputs("connreq: give their email address with "
 			    "--email ADDR\n", stderr);
-		else if (ctx->entry == &cmd_resend_entry)
+		else if (ctx->entry == &cmd_resend_entry) {
 			fputs("connreq: a resend cannot give it: send anew "
-			    "with `connreq send FROM TO --email ADDR`\n",
-			    stderr);
+			    "with `", stderr);
+			hint_connreq(stderr, ctx);
+			fputs("send FROM TO --email ADDR`\n", stderr);
+		}
 	}
 }
 

@@ -569,6 +569,14 @@ cmd_show_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return call_print(ctx, a, cmd_show_print);
 }
 
+/* The box the command lists: `sent` or `received`. */
+static const char *
+list_box(const struct cmd_ctx *ctx)
+{
+	return proto_box_words[ctx->entry == &cmd_received_entry ?
+	    PBOX_RECEIVED : PBOX_SENT];
+}
+
 static void
 cmd_list_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
@@ -576,7 +584,7 @@ cmd_list_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	static const int list_opts[] = {
 		OPT_STATE, OPT_PRIORITY, OPT_OLDER_THAN, OPT_LIMIT
 	};
-	const char *box = ctx->entry->name;
+	const char *box = list_box(ctx);
 	const msgpack_object *items;
 	uint64_t next;
 	size_t i;
@@ -648,7 +656,7 @@ cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	    (a->opt[OPT_PRIORITY] != NULL) + (a->opt[OPT_OLDER_THAN] != NULL) +
 	    (a->opt[OPT_LIMIT] != NULL) + (a->opt[OPT_AFTER] != NULL));
 	pk_kstr(pk, "member", a->argv[0]);
-	pk_kstr(pk, "box", ctx->entry->name);
+	pk_kstr(pk, "box", list_box(ctx));
 	if (a->opt[OPT_STATE] != NULL)
 		pk_kstr(pk, "state", a->opt[OPT_STATE]);
 	if (a->opt[OPT_PRIORITY] != NULL)

@@ -518,15 +518,16 @@ watch_subscribe(struct watch *w, char *err, size_t errlen)
 	if (r.error != NULL) {
 		call_refused(ctx, &r);
 		o = cr_get(r.error, "oldest");
-		if (strcmp(r.code, "CURSOR_EXPIRED") == 0 && o != NULL &&
-		    o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		if (strcmp(r.code, proto_code_name(PE_CURSOR_EXPIRED)) == 0 &&
+		    o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 			oldest = o->via.u64;
 			fprintf(stderr, "connreq: the oldest event kept is %"
 			    PRIu64 "; `", oldest);
 			watch_put_resume(stderr, w, oldest > 0 ? oldest - 1 : 0);
 			fputs("` starts there, or leave out --after to see new "
 			    "events only\n", stderr);
-		} else if (strcmp(r.code, "UNKNOWN_METHOD") == 0)
+		} else if (strcmp(r.code,
+		    proto_code_name(PE_UNKNOWN_METHOD)) == 0)
 			fputs("connreq: this connreqd has no event feed: it "
 			    "is older than this connreq\n", stderr);
 		cr_reply_free(&r);

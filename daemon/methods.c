@@ -1,7 +1,8 @@
-/* daemon/methods.c: one table of methods. Each exec function reads its
- * arguments (args_done refuses unknown ones), calls the operation in
- * invite.c, and packs the result. Results are maps, documented in
- * docs/protocol.md. */
+/* daemon/methods.c: one table of methods, indexed by the vocabulary's
+ * PM_* (proto/vocab.h names them). Each exec function reads its arguments
+ * (args_done refuses unknown ones), runs the domain's operations
+ * (invite.c, member.c, plan.c, timers.c) in the call's operation context,
+ * and packs the result. Results are maps, documented in docs/protocol.md. */
 #include "methods.h"
 
 #include <string.h>

@@ -23,7 +23,8 @@ struct effects {
 	bool prune_more;	/* old events remain to prune: run again */
 };
 
-/* One call of a method: the daemon (read-only: server.info), its
+/* One call of a method: the daemon (read-only: server.info reports it,
+ * clock.advance asks whether the clock is virtual), its
  * operation context, arguments, where its result and its error go, and the
  * effects it asks for. */
 struct call {

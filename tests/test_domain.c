@@ -1,7 +1,8 @@
 /* The domain without a socket: invitations, cooldowns, expiry, health,
  * reports, blocks, plans and limits, driven through the operation context
  * on a temporary store (tests/domain.h). Each test starts a store of its
- * own at T0; time moves by dadvance(), which runs the deadlines. */
+ * own at T0; time moves by dadvance(), which runs the deadlines, or, where
+ * no deadline can fall due, by moving d.now. */
 #include "../daemon/config.h"
 #include "../daemon/methods.h"
 #include "domain.h"
