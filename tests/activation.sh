@@ -171,11 +171,12 @@ t() {
 		done
 	fi
 }
-# wait_for CONDITION: polls it for up to 30 s (sanitized builds are slow).
+# wait_for CONDITION: polls it for up to 60 s (sanitized builds on a loaded
+# machine are slow).
 wait_for() {
 	i=0
 	while ! eval "$1"; do
-		[ $i -ge 600 ] && return 1
+		[ $i -ge 1200 ] && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done

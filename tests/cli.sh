@@ -310,7 +310,8 @@ XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/fd.sock" -d "$tmp/fd-db" \
     --virtual-clock=$T0 <&- >&- 2>&- &
 fdpid=$!
 i=0
-while ! "$CLI" -s "$tmp/fd.sock" info >/dev/null 2>&1 && [ $i -lt 200 ]; do
+while ! "$CLI" -s "$tmp/fd.sock" info >/dev/null 2>&1 && [ $i -lt 1200 ] &&
+    kill -0 "$fdpid" 2>/dev/null; do
 	sleep 0.05
 	i=$((i + 1))
 done

@@ -156,7 +156,7 @@ sys.stdout.write("ready\n"); sys.stdout.flush(); time.sleep(30)' \
     "$tmp/mute.sock" >"$tmp/mute.out" &
 mpid=$!
 i=0
-while ! grep -q ready "$tmp/mute.out" 2>/dev/null && [ $i -lt 100 ]; do
+while ! grep -q ready "$tmp/mute.out" 2>/dev/null && [ $i -lt 1200 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done

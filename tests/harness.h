@@ -1,6 +1,9 @@
 /* tests/harness.h: start connreqd on a temporary socket and store, and call
- * it through the client library. Waiting here is for the daemon to come up,
- * never for a rule: rule timing moves the virtual clock. */
+ * it through the client library. Waiting here is for the daemon to come up
+ * or to act on a signal, never for a rule: rule timing moves the virtual
+ * clock. Every wait is a bounded poll that ends as soon as the daemon is
+ * done, with a bound (WAIT_MS) long enough for a sanitizer build on a
+ * loaded machine. */
 #ifndef CONNREQ_HARNESS_H
 #define CONNREQ_HARNESS_H
 
@@ -9,6 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -23,6 +27,41 @@
 
 #define T0 1767225600	/* 2026-01-01 00:00 UTC */
 #define DAY 86400
+
+/* The longest a test waits for the daemon to do what it must (start,
+ * answer, reload, drop a connection); a wait ends as soon as it is done. */
+#define WAIT_MS 60000
+
+static int64_t
+harness_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One step of a bounded poll begun at start (harness_ms()): pauses 10 ms
+ * and returns 1, or returns 0 once WAIT_MS have passed. */
+__attribute__((unused)) static int
+wait_tick(int64_t start)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	if (harness_ms() - start >= WAIT_MS)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* What is left of WAIT_MS since start, for a read's timeout. */
+__attribute__((unused)) static int
+wait_left(int64_t start)
+{
+	int64_t left = WAIT_MS - (harness_ms() - start);
+
+	return left > 0 ? (int)left : 0;
+}
 
 struct dproc {
 	pid_t pid;
@@ -69,23 +108,50 @@ dproc_config(struct dproc *p, const char *text)
 	"pending_max = 0\ninvites_per_pair = 0\nwithdrawals_per_day = 0\n" \
 	"duplicate_note_warn = 0\n"
 
-static int
-dproc_can_connect(const char *path)
+/* The daemon's log as diagnostics, for a failure's report. */
+__attribute__((unused)) static void
+dproc_show_log(struct dproc *p)
 {
-	struct sockaddr_un sun;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+	FILE *f = fopen(p->log, "r");
+	char line[512];
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	close(fd);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		diag("  %s", line);
+	}
+	fclose(f);
+}
+
+/* Whether connreqd answers a request on path within ms: it is then in its
+ * event loop, its signal handlers set. A socket that accepts a connection
+ * says less: connreqd listens before it sets them, and a SIGHUP sent in
+ * between would kill it. */
+static int
+dproc_answers(const char *path, int ms)
+{
+	char err[256];
+	struct cr_client *c = cr_connect(path, err, sizeof err);
+	msgpack_unpacked up;
+	int rc = -1;
+
+	if (c == NULL)
+		return 0;
+	cr_request(c, "hello");
+	if (cr_send(c) > 0) {
+		msgpack_unpacked_init(&up);
+		rc = cr_read_message(c, &up, ms);
+		msgpack_unpacked_destroy(&up);
+	}
+	cr_close(c);
 	return rc == 0;
 }
 
 /* Starts connreqd with the virtual clock at vclock (0: none); extra is a
- * NULL-terminated list of more arguments. With wait_exit, waits for it to
- * exit instead and stores the status there. */
+ * NULL-terminated list of more arguments; returns once it answers, -1 when
+ * it exits first or does not answer within WAIT_MS. With wait_exit, waits
+ * for it to exit instead and stores the status there. */
 static int
 dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
     int *wait_exit)
@@ -93,7 +159,8 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 	const char *bin = getenv("CONNREQ_BIN");
 	char path[512], clockarg[64];
 	const char *argv[32];
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	pid_t parent = getpid();
+	int64_t start;
 	int argc = 0, i, fd, status;
 
 	snprintf(path, sizeof path, "%s/connreqd", bin ? bin : "build/bin");
@@ -110,8 +177,14 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 	for (i = 0; extra != NULL && extra[i] != NULL && argc < 30; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
+	fflush(stdout);
 	p->pid = fork();
 	if (p->pid == 0) {
+		/* A test that stops early (bail_out, a crash) takes its
+		 * daemon with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
 		/* No configuration of the user's applies to the tests. */
 		setenv("XDG_CONFIG_HOME", p->dir, 1);
 		fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -126,15 +199,20 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 		p->pid = 0;
 		return -1;
 	}
-	for (i = 0; i < 1000; i++) {
-		if (dproc_can_connect(p->sock))
-			return 0;
+	start = harness_ms();
+	do {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			diag("connreqd exited before it answered (status 0x%x):",
+			    status);
+			dproc_show_log(p);
 			p->pid = 0;
 			return -1;
 		}
-		nanosleep(&ts, NULL);
-	}
+		if (dproc_answers(p->sock, wait_left(start)))
+			return 0;
+	} while (wait_tick(start));
+	diag("connreqd did not answer within %d ms:", WAIT_MS);
+	dproc_show_log(p);
 	return -1;
 }
 
@@ -190,32 +268,74 @@ dproc_alive(struct dproc *p)
 	return p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == 0;
 }
 
+/* How many times the daemon's log holds s. */
+static int
+dproc_log_count(struct dproc *p, const char *s)
+{
+	FILE *f = fopen(p->log, "r");
+	char *buf = NULL, *at;
+	size_t cap = 0;
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (getline(&buf, &cap, f) != -1)
+		for (at = buf; (at = strstr(at, s)) != NULL; at += strlen(s))
+			n++;
+	free(buf);
+	fclose(f);
+	return n;
+}
+
 /* Whether the daemon's log holds s. */
 __attribute__((unused)) static int
 dproc_logged(struct dproc *p, const char *s)
 {
-	char buf[65536];
-	ssize_t n;
-	int fd = open(p->log, O_RDONLY);
-
-	if (fd == -1)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strstr(buf, s) != NULL;
+	return dproc_log_count(p, s) > 0;
 }
 
+/* Sends SIGHUP and waits, boundedly, until the log holds s once more than
+ * before: whether it did. */
+__attribute__((unused)) static int
+dproc_sighup(struct dproc *p, const char *s)
+{
+	int before = dproc_log_count(p, s);
+	int64_t start = harness_ms();
+
+	if (p->pid <= 0 || kill(p->pid, SIGHUP) == -1)
+		return 0;
+	while (dproc_log_count(p, s) <= before)
+		if (!wait_tick(start))
+			return 0;
+	return 1;
+}
+
+/* A connection, or NULL (the reason in a diagnostic). */
 __attribute__((unused)) static struct cr_client *
-dconnect(struct dproc *p)
+dconnect_try(struct dproc *p)
 {
 	char err[256];
 	struct cr_client *c = cr_connect(p->sock, err, sizeof err);
 
 	if (c == NULL)
 		diag("connect: %s", err);
+	return c;
+}
+
+/* A connection; when there is none, the test cannot go on: it bails out
+ * rather than call with a NULL client. */
+__attribute__((unused)) static struct cr_client *
+dconnect(struct dproc *p)
+{
+	char err[256];
+	struct cr_client *c = cr_connect(p->sock, err, sizeof err);
+
+	if (c == NULL) {
+		dproc_show_log(p);
+		bail_out("cannot connect to connreqd (%s, %s): %s",
+		    p->pid > 0 && dproc_alive(p) ? "running" : "not running",
+		    p->log, err);
+	}
 	return c;
 }
 

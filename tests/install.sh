@@ -194,7 +194,7 @@ XDG_CONFIG_HOME=$tmp "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" \
 dpid=$!
 i=0
 while ! "$BIN/connreq" -s "$tmp/s.sock" info >/dev/null 2>&1; do
-	if ! kill -0 "$dpid" 2>/dev/null || [ $i -ge 600 ]; then
+	if ! kill -0 "$dpid" 2>/dev/null || [ $i -ge 1200 ]; then
 		break
 	fi
 	sleep 0.05

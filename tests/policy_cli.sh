@@ -85,11 +85,12 @@ json_id() {
 d = json.load(open(sys.argv[1]))
 print((d.get("invitation") or d.get("plan"))["id"])' "$tmp/out"
 }
-# wait_for FILE STRING: until FILE holds STRING, 10s at most.
+# wait_for FILE STRING: until FILE holds STRING, 60 s at most (sanitized
+# builds on a loaded machine are slow).
 wait_for() {
 	i=0
 	while ! grep -qF -- "$2" "$1" 2>/dev/null; do
-		[ $i -ge 200 ] && return 1
+		[ $i -ge 1200 ] && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done

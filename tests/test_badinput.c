@@ -25,7 +25,8 @@ good_served(void)
 
 /* Sends bytes on a fresh connection, the first `first` of them alone (0:
  * all at once); reads one message (or EOF). Returns the error code of the
- * answer, "" for none, and whether the connection was closed after. */
+ * answer, "" for none, and whether the connection was closed after:
+ * whether a request sent after it goes unanswered. */
 static const char *
 attack_split(const void *bytes, size_t len, size_t first, uint32_t *msgid,
     int *closed)
@@ -46,7 +47,7 @@ attack_split(const void *bytes, size_t len, size_t first, uint32_t *msgid,
 	} else
 		cr_send_raw(c, bytes, len);
 	msgpack_unpacked_init(&up);
-	if (cr_read_message(c, &up, 5000) == 0) {
+	if (cr_read_message(c, &up, WAIT_MS) == 0) {
 		o = &up.data;
 		if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4) {
 			*msgid = (uint32_t)o->via.array.ptr[1].via.u64;
@@ -57,7 +58,11 @@ attack_split(const void *bytes, size_t len, size_t first, uint32_t *msgid,
 			else
 				snprintf(code, sizeof code, "(no error)");
 		}
-		*closed = cr_read_message(c, &up, 5000) == -1;
+		msgpack_unpacked_destroy(&up);
+		msgpack_unpacked_init(&up);
+		cr_request(c, "hello");
+		*closed = cr_send(c) == -1 ||
+		    cr_read_message(c, &up, WAIT_MS) == -1;
 	} else
 		*closed = 1;
 	msgpack_unpacked_destroy(&up);
@@ -298,7 +303,7 @@ main(void)
 			const msgpack_object *msg;
 
 			msgpack_unpacked_init(&up);
-			ok(cr_read_message(u, &up, 5000) == 0 &&
+			ok(cr_read_message(u, &up, WAIT_MS) == 0 &&
 			    (msg = cr_get(&up.data.via.array.ptr[2], "message")) != NULL &&
 			    utf8_valid(msg->via.str.ptr, msg->via.str.size),
 			    "an unknown method's name is quoted as valid UTF-8");

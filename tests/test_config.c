@@ -157,7 +157,6 @@ test_daemon(void)
 	struct cr_client *c;
 	struct cr_reply r;
 	uint64_t id, h;
-	int i;
 
 	write_conf("[policy]\nnotify_recipient_on_withdraw = true\n"
 	    "resend_cooldown = 21d, 90d\n");
@@ -205,9 +204,7 @@ test_daemon(void)
 
 	/* SIGHUP: a good file takes effect, a bad one keeps the old. */
 	write_conf("[policy]\nexpire_after = 30d\n");
-	kill(p.pid, SIGHUP);
-	for (i = 0; i < 500 && !dproc_logged(&p, "reloaded"); i++)
-		usleep(10000);
+	ok(dproc_sighup(&p, "reloaded"), "SIGHUP: the daemon says it reloaded");
 	call(c, &r, "server.info", "");
 	ok(rnum(&r, "policy.expire_after") == 30 * DAY &&
 	    rnum(&r, "policy.notify_recipient_on_withdraw") == 0,
@@ -218,10 +215,8 @@ test_daemon(void)
 	    30 * DAY, "new invitations follow it");
 	cr_reply_free(&r);
 	write_conf("[policy]\nexpire_after = forever\n");
-	kill(p.pid, SIGHUP);
-	for (i = 0; i < 500 && !dproc_logged(&p, "keeping the running"); i++)
-		usleep(10000);
-	ok(dproc_logged(&p, ":2: expire_after: not a duration"),
+	ok(dproc_sighup(&p, "keeping the running") &&
+	    dproc_logged(&p, ":2: expire_after: not a duration"),
 	    "a bad reload is logged with FILE:LINE");
 	call(c, &r, "server.info", "");
 	is_int(rnum(&r, "policy.expire_after"), 30 * DAY,
@@ -246,38 +241,42 @@ test_daemon(void)
 	/* max_clients: the connection past it is refused, the others served. */
 	dproc_init(&p);
 	dproc_config(&p, "[server]\nmax_clients = 2\n");
-	dproc_start(&p, T0, NULL);
+	ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts with max_clients = 2");
 	{
 		struct cr_client *a = dconnect(&p), *b = NULL, *x;
 		int ra, rb = -1, rx;
+		int64_t w;
 
 		ra = call(a, &r, "hello", "");
 		cr_reply_free(&r);
-		/* The harness's readiness probe may not be gone yet. */
-		for (i = 0; i < 100 && rb != 0; i++) {
+		/* The harness's readiness probe may not be gone yet: until
+		 * the daemon has seen it close, b is refused. */
+		w = harness_ms();
+		for (;;) {
 			cr_close(b);
 			b = dconnect(&p);
-			rb = b ? call(b, &r, "hello", "") : -1;
+			rb = call(b, &r, "hello", "");
 			cr_reply_free(&r);
-			if (rb != 0)
-				usleep(10000);
+			if (rb == 0 || !wait_tick(w))
+				break;
 		}
 		x = dconnect(&p);
-		rx = x ? call(x, &r, "hello", "") : -1;
+		rx = call(x, &r, "hello", "");
 		cr_reply_free(&r);
 		ok(ra == 0 && rb == 0 && rx == -1,
 		    "max_clients = 2: a third connection is closed at once");
 		ok(dproc_logged(&p, "max_clients reached"), "and the daemon says why");
 		cr_close(x);
 		cr_close(b);
-		for (i = 0; i < 100; i++) {
+		/* Served once the daemon has seen b close. */
+		w = harness_ms();
+		for (;;) {
 			x = dconnect(&p);
-			rx = x ? call(x, &r, "hello", "") : -1;
+			rx = call(x, &r, "hello", "");
 			cr_reply_free(&r);
 			cr_close(x);
-			if (rx == 0)
+			if (rx == 0 || !wait_tick(w))
 				break;
-			usleep(10000);
 		}
 		ok(rx == 0, "once one leaves, a new one is served");
 		cr_close(a);
@@ -287,15 +286,15 @@ test_daemon(void)
 	/* Raising max_message_bytes by SIGHUP applies to open connections. */
 	dproc_init(&p);
 	dproc_config(&p, "[server]\nmax_message_bytes = 1024\n");
-	dproc_start(&p, T0, NULL);
+	ok(dproc_start(&p, T0, NULL) == 0,
+	    "connreqd starts with max_message_bytes = 1024");
 	{
 		struct cr_client *a = dconnect(&p), *b;
 		char big[3000];
 
 		dproc_config(&p, "[server]\nmax_message_bytes = 65536\n");
-		kill(p.pid, SIGHUP);
-		for (i = 0; i < 500 && !dproc_logged(&p, "reloaded"); i++)
-			usleep(10000);
+		ok(dproc_sighup(&p, "reloaded"),
+		    "SIGHUP with max_message_bytes = 65536: reloaded");
 		memset(big, 'x', sizeof big - 1);
 		big[sizeof big - 1] = '\0';
 		ok(call(a, &r, "invite.send", "from:s to:s colour:s", "a", "b",
@@ -313,12 +312,11 @@ test_daemon(void)
 
 	/* A default file made after the start is read on SIGHUP. */
 	dproc_init(&p);
-	dproc_start(&p, T0, NULL);
+	ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts with no file");
 	dproc_config(&p, "[policy]\nstale_after = 5d\n[server]\n"
 	    "read_timeout = 5s\n");
-	kill(p.pid, SIGHUP);
-	for (i = 0; i < 500 && !dproc_logged(&p, "reloaded"); i++)
-		usleep(10000);
+	ok(dproc_sighup(&p, "reloaded"),
+	    "SIGHUP once the default file exists: reloaded");
 	c = dconnect(&p);
 	call(c, &r, "server.info", "");
 	is_int(rnum(&r, "policy.stale_after"), 5 * DAY,
@@ -342,7 +340,7 @@ test_daemon(void)
 		fputs("[policy]\nstale_after = 3d\n", f);
 		fclose(f);
 	}
-	dproc_start(&p, T0, NULL);
+	ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts with the default file");
 	c = dconnect(&p);
 	call(c, &r, "server.info", "");
 	is_int(rnum(&r, "policy.stale_after"), 3 * DAY,

@@ -16,7 +16,7 @@ struct answered {
 static void
 writer(struct dproc *p, int w, int fd)
 {
-	struct cr_client *c = dconnect(p);
+	struct cr_client *c = dconnect_try(p);
 	struct cr_reply r;
 	struct answered a;
 	int i;

@@ -405,7 +405,7 @@ test_pipeline(void)
 	cr_send_raw(c, sb.data, sb.size);
 	msgpack_unpacked_init(&up);
 	for (i = 0; i < 50; i++) {
-		if (cr_read_message(c, &up, 5000) != 0)
+		if (cr_read_message(c, &up, WAIT_MS) != 0)
 			break;
 		a = up.data.via.array.ptr;
 		if (a[1].via.u64 != 1000 + (uint64_t)i)
@@ -435,7 +435,7 @@ test_info(void)
 
 	/* A send and server.info in one batch: info sees the new deadline. */
 	dproc_init(&p);
-	dproc_start(&p, T0, NULL);
+	ok(dproc_start(&p, T0, NULL) == 0, "a second connreqd starts");
 	ic = dconnect(&p);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -455,8 +455,8 @@ test_info(void)
 	cr_send_raw(ic, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	msgpack_unpacked_init(&up);
-	cr_read_message(ic, &up, 5000);
-	cr_read_message(ic, &up, 5000);
+	cr_read_message(ic, &up, WAIT_MS);
+	cr_read_message(ic, &up, WAIT_MS);
 	next = cr_get(cr_get(&up.data.via.array.ptr[3], "deadlines"), "next");
 	ok(next != NULL && next->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 	    next->via.u64 == T0 + 14 * DAY,

@@ -121,7 +121,7 @@ collect(struct cr_client *s, uint64_t *seqs, size_t max, size_t count)
 	struct cr_reply ev;
 	size_t n = 0;
 
-	while (n < count && n < max && cr_next_event(s, &ev, 5000) == 0) {
+	while (n < count && n < max && cr_next_event(s, &ev, WAIT_MS) == 0) {
 		seqs[n++] = (uint64_t)rnum(&ev, "seq");
 		cr_reply_free(&ev);
 	}
@@ -295,7 +295,7 @@ test_slow_subscriber(void)
 		}
 		cr_send_raw(c, sb.data, sb.size);
 		for (j = 0; j < chunk; j++)
-			if (cr_read_message(c, &up, 30000) != 0 ||
+			if (cr_read_message(c, &up, WAIT_MS) != 0 ||
 			    up.data.via.array.ptr[2].type != MSGPACK_OBJECT_NIL)
 				bad++;
 		now = rss_anon_kb(p.pid);
@@ -314,7 +314,7 @@ test_slow_subscriber(void)
 	for (i = 0; i < total; i++) {
 		struct cr_reply ev;
 
-		if (cr_next_event(s, &ev, 30000) != 0)
+		if (cr_next_event(s, &ev, WAIT_MS) != 0)
 			break;
 		if ((uint64_t)rnum(&ev, "seq") != expect++)
 			bad++;
@@ -341,7 +341,7 @@ test_retention(void)
 	call(live, &r, "events.subscribe", "all:b after:u", 1, h - 50000);
 	cr_reply_free(&r);
 	cr_reply_free(&r);
-	ok(cr_next_event(live, &r, 5000) == 0 &&
+	ok(cr_next_event(live, &r, WAIT_MS) == 0 &&
 	    (uint64_t)rnum(&r, "seq") == h - 49999,
 	    "a subscriber 50000 events behind gets the first of them, then stops reading");
 	advance(c, &r, 31 * DAY);
@@ -386,10 +386,10 @@ test_retention(void)
 	    strcmp(r.code, "INVALID_ARGUMENT") == 0, "member and all together are refused");
 	cr_close(s);
 	cr_reply_free(&r);
-	for (i = 0; i < 50000 && cr_next_event(live, &r, 5000) == 0; i++)
+	for (i = 0; i < 50000 && cr_next_event(live, &r, WAIT_MS) == 0; i++)
 		cr_reply_free(&r);
 	cr_reply_free(&r);
-	ok(i < 49999 && cr_next_event(live, &r, 2000) == -1,
+	ok(i < 49999 && cr_next_event(live, &r, WAIT_MS) == -1,
 	    "when it reads on, it gets what was in flight (%d), then is disconnected: "
 	    "it fell behind the retention", i);
 	cr_close(live);
@@ -406,7 +406,7 @@ test_retention(void)
 	send_inv(c, &r, "lena", "mike");
 	advance(c, &r, 60 * DAY);
 	cr_reply_free(&r);
-	ok(cr_next_event(live, &r, 5000) == 0 &&
+	ok(cr_next_event(live, &r, WAIT_MS) == 0 &&
 	    strcmp(rstr(&r, "type"), "invitation.stale") == 0 &&
 	    rnum(&r, "at") == (int64_t)(T0 + 35 * DAY + 180 * DAY + 31 * DAY + 14 * DAY),
 	    "a subscriber sees the day-14 reminder made by a 60-day jump, dated day 14");

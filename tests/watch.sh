@@ -51,7 +51,7 @@ count() { grep -cF -- "$2" "$1"; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 # wait_for FILE STRING [COUNT]: until FILE holds STRING COUNT times
-# (default 1), 10s at most.
+# (default 1), 60 s at most (sanitized builds on a loaded machine are slow).
 wait_for() {
 	i=0
 	while :; do
@@ -59,16 +59,16 @@ wait_for() {
 		# nothing for it, which `[` would refuse).
 		found=$(grep -cF -- "$2" "$1" 2>/dev/null)
 		[ "${found:-0}" -ge "${3:-1}" ] && return 0
-		[ $i -ge 200 ] && return 1
+		[ $i -ge 1200 ] && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done
 }
-# wait_lines FILE N: until FILE has N lines, 10s at most.
+# wait_lines FILE N: until FILE has N lines, 60 s at most.
 wait_lines() {
 	i=0
 	while [ "$(lines "$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
-		[ $i -ge 200 ] && return 1
+		[ $i -ge 1200 ] && return 1
 		sleep 0.05
 		i=$((i + 1))
 	done

@@ -34,14 +34,15 @@ export CONNREQ_SOCKET
 # start_daemon [CONNREQD OPTIONS]: starts connreqd on $tmp/db, with its
 # configuration from $tmp/connreq/connreqd.conf when the test wrote one,
 # and waits until it answers (after a kill -9 the old socket file is still
-# there, so the file alone says nothing).
+# there, so the file alone says nothing), 60 s at most (sanitized builds on
+# a loaded machine are slow).
 start_daemon() {
 	XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/s.sock" -d "$tmp/db" "$@" \
 	    >>"$tmp/daemon.log" 2>&1 &
 	dpid=$!
 	i=0
 	while ! "$CLI" info >/dev/null 2>&1; do
-		if ! kill -0 "$dpid" 2>/dev/null || [ $i -ge 200 ]; then
+		if ! kill -0 "$dpid" 2>/dev/null || [ $i -ge 1200 ]; then
 			echo "Bail out! connreqd did not start:"
 			sed 's/^/# /' "$tmp/daemon.log"
 			exit 1
