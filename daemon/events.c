@@ -11,22 +11,29 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 {
 	enum inv_state st = rules_view((enum inv_state)inv->state,
 	    inv->ignored, role);
+	unsigned fields = rules_view_fields(role);
 
 	msgpack_pack_map(pk, 12);
 	pk_kuint(pk, "id", inv->id);
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
 	pk_kstrn(pk, "note", inv->note, inv->note_len);
-	pk_kstr(pk, "priority", proto_priority_words[inv->priority]);
+	if (fields & VIEW_PRIORITY)
+		pk_kstr(pk, "priority", proto_priority_words[inv->priority]);
+	else
+		pk_knil(pk, "priority");
 	pk_kstr(pk, "state", proto_state_words[st]);
 	pk_kint(pk, "created_at", inv->created_at);
 	pk_kint(pk, "updated_at", inv->updated_at);
 	pk_kint(pk, "expires_at", inv->expires_at);
-	if (inv->resend_of)
+	if (inv->resend_of && (fields & VIEW_RESEND_OF))
 		pk_kuint(pk, "resend_of", inv->resend_of);
 	else
 		pk_knil(pk, "resend_of");
-	pk_kuint(pk, "attempt", inv->attempt);
+	if (fields & VIEW_ATTEMPT)
+		pk_kuint(pk, "attempt", inv->attempt);
+	else
+		pk_knil(pk, "attempt");
 	if (inv->reminded_at)
 		pk_kint(pk, "reminded_at", inv->reminded_at);
 	else

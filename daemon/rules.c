@@ -346,6 +346,22 @@ rules_visible(enum inv_state st, enum role role)
 	return true;
 }
 
+unsigned
+rules_view_fields(enum role role)
+{
+	return role == ROLE_SENDER ? VIEW_PRIORITY | VIEW_RESEND_OF |
+	    VIEW_ATTEMPT : 0;
+}
+
+int
+rules_filter_priority(enum role role, struct proto_error *e)
+{
+	if (!(rules_view_fields(role) & VIEW_PRIORITY))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "priority is the sender's own: only the sent box may be filtered by it");
+	return 0;
+}
+
 bool
 rules_in_received_box(enum inv_state st, bool ignored)
 {

@@ -216,6 +216,19 @@ enum inv_state rules_view(enum inv_state st, bool ignored, enum role role);
 /* Whether role sees the invitation at all: a withdrawn one is gone from its
  * recipient's views; outsiders see nothing. */
 bool rules_visible(enum inv_state st, enum role role);
+/* The fields of an invitation (docs/protocol.md §3.1) that are the
+ * sender's own, a bit each: role sees those rules_view_fields gives, and
+ * the others are nil in its view (the map keeps its shape). The sender sees
+ * them all. The recipient sees none: priority is the sender's own triage,
+ * and resend_of and attempt tell of earlier invitations to them, withdrawn
+ * ones among them, which the recipient may not see. */
+#define VIEW_PRIORITY 0x1u
+#define VIEW_RESEND_OF 0x2u
+#define VIEW_ATTEMPT 0x4u
+unsigned rules_view_fields(enum role role);
+/* May a list in role's view be filtered by priority? Only where role sees
+ * it: a filter would tell what the view hides. 0 or -1 with e filled. */
+int rules_filter_priority(enum role role, struct proto_error *e);
 /* Whether an invitation in the received box is listed: not one the
  * recipient ignored, not a withdrawn one. */
 bool rules_in_received_box(enum inv_state st, bool ignored);

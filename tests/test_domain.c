@@ -166,6 +166,60 @@ test_withdraw_resend(void)
 	dom_close(&d);
 }
 
+/* Issue 9: what the recipient's view of an invitation carries, field by
+ * field, from both sides: the sender's own fields are nil for the
+ * recipient (rules_view_fields). */
+static void
+test_view_fields(void)
+{
+	struct dom d;
+	uint64_t id, again, h;
+	struct inv v;
+	char first[24];
+
+	dom_open(&d);
+	id = dsend_p(&d, "gail", "hugo", PRIO_LOW);
+	dact(&d, DO_WITHDRAW, "gail", id);
+	dadvance(&d, 21 * DAY);
+	h = dhead(&d);
+	again = dresend(&d, "gail", id);
+	v = dinv(&d, again);
+	ok(again > 0 && v.resend_of == id && v.attempt == 2,
+	    "view fields: a resend after a withdrawal, attempt 2");
+	snprintf(first, sizeof first, "%llu", (unsigned long long)id);
+	is_str(dview(&v, ROLE_SENDER, "resend_of"), first,
+	    "view fields: the sender sees resend_of");
+	is_str(dview(&v, ROLE_SENDER, "attempt"), "2",
+	    "view fields: the sender sees attempt 2");
+	is_str(dview(&v, ROLE_SENDER, "priority"), "low",
+	    "view fields: the sender sees its priority");
+	is_str(dview(&v, ROLE_RECIPIENT, "resend_of"), "nil",
+	    "view fields: the recipient's resend_of is nil");
+	is_str(dview(&v, ROLE_RECIPIENT, "attempt"), "nil",
+	    "view fields: the recipient's attempt is nil");
+	is_str(dview(&v, ROLE_RECIPIENT, "priority"), "nil",
+	    "view fields: the recipient's priority is nil");
+	is_str(dview(&v, ROLE_RECIPIENT, "state"), "pending",
+	    "view fields: the recipient still sees the state");
+	is_str(dev_show(&d, "hugo", h, EV_RECEIVED, "invitation.resend_of"),
+	    "nil", "view fields: invitation.received: resend_of nil");
+	is_str(dev_show(&d, "hugo", h, EV_RECEIVED, "invitation.attempt"),
+	    "nil", "view fields: invitation.received: attempt nil");
+	is_str(dev_show(&d, "hugo", h, EV_RECEIVED, "invitation.priority"),
+	    "nil", "view fields: invitation.received: priority nil");
+	dact(&d, DO_ACCEPT, "hugo", again);
+	is_str(dev_show(&d, "gail", h, EV_ACCEPTED, "invitation.resend_of"),
+	    first, "view fields: invitation.accepted: the sender's resend_of");
+	is_str(dev_show(&d, "gail", h, EV_ACCEPTED, "invitation.priority"),
+	    "low", "view fields: invitation.accepted: the sender's priority");
+	ok(rules_filter_priority(ROLE_SENDER, &d.e) == 0,
+	    "view fields: the sent box may be filtered by priority");
+	ok(rules_filter_priority(ROLE_RECIPIENT, &d.e) == -1 &&
+	    refused_with(&d, PE_INVALID_ARGUMENT, "the sender's own"),
+	    "view fields: the received box may not: INVALID_ARGUMENT");
+	dom_close(&d);
+}
+
 static void
 test_mutual(void)
 {
@@ -708,6 +762,7 @@ main(void)
 	test_send_accept();
 	test_ignore();
 	test_withdraw_resend();
+	test_view_fields();
 	test_mutual();
 	test_cooldown();
 	test_cooldown_escalates();
