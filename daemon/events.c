@@ -91,6 +91,74 @@ events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The value of key in map o, NULL when absent. */
+static const msgpack_object *
+map_get(const msgpack_object *o, const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t i;
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (i = 0; i < o->via.map.size; i++) {
+		const msgpack_object *k = &o->via.map.ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+		    memcmp(k->via.str.ptr, key, n) == 0)
+			return &o->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+#define UNSAY_MAX 4
+
+struct unsay {
+	const struct inv *inv;
+	uint64_t seq[UNSAY_MAX];
+	size_t n;
+};
+
+static bool
+unsay_one(void *ctx, const struct event_rec *e)
+{
+	struct unsay *u = ctx;
+	msgpack_unpacked up;
+	const msgpack_object *ty, *id;
+	size_t tn = strlen(EV_RECEIVED);
+
+	/* The received event was written as the invitation was sent. */
+	if (e->at != u->inv->created_at)
+		return true;
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, e->data, e->len, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS) {
+		ty = map_get(&up.data, "type");
+		id = map_get(map_get(&up.data, "invitation"), "id");
+		if (ty != NULL && ty->type == MSGPACK_OBJECT_STR &&
+		    ty->via.str.size == tn &&
+		    memcmp(ty->via.str.ptr, EV_RECEIVED, tn) == 0 &&
+		    id != NULL && id->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    id->via.u64 == u->inv->id)
+			u->seq[u->n++] = e->seq;
+	}
+	msgpack_unpacked_destroy(&up);
+	return u->n < UNSAY_MAX;
+}
+
+void
+events_unsay_received(struct stx *t, const struct inv *inv)
+{
+	struct unsay u;
+	size_t i;
+
+	memset(&u, 0, sizeof u);
+	u.inv = inv;
+	/* Collected first: the scan walks the index the takeback edits. */
+	store_event_scan(t, 0, inv->to, inv->to_len, unsay_one, &u);
+	for (i = 0; i < u.n; i++)
+		store_event_unnotify(t, u.seq[i]);
+}
+
 void
 events_conn(struct stx *t, const char *type, int64_t at, const char *member,
     size_t mlen, const char *other, size_t olen, int64_t since, bool notify)

@@ -363,6 +363,12 @@ rules_filter_priority(enum role role, struct proto_error *e)
 }
 
 bool
+rules_unsay_on_withdraw(bool recipient_told)
+{
+	return !recipient_told;
+}
+
+bool
 rules_in_received_box(enum inv_state st, bool ignored)
 {
 	return rules_view(st, ignored, ROLE_RECIPIENT) != ST_IGNORED &&

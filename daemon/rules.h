@@ -229,6 +229,14 @@ unsigned rules_view_fields(enum role role);
 /* May a list in role's view be filtered by priority? Only where role sees
  * it: a filter would tell what the view hides. 0 or -1 with e filled. */
 int rules_filter_priority(enum role role, struct proto_error *e);
+/* Whether a withdrawal takes back what the recipient was told of the
+ * invitation (its invitation.received event leaves their feed, for
+ * events.read and a subscription's replay alike): when the recipient is
+ * not told of the withdrawal (notify_recipient_on_withdraw off, or a
+ * block). A member's feed replays only what the member may still see, and
+ * a withdrawn invitation is gone from its recipient's views. The `all`
+ * feed keeps every event. */
+bool rules_unsay_on_withdraw(bool recipient_told);
 /* Whether an invitation in the received box is listed: not one the
  * recipient ignored, not a withdrawn one. */
 bool rules_in_received_box(enum inv_state st, bool ignored);

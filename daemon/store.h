@@ -249,6 +249,10 @@ uint64_t store_event_pruned(struct stx *t, const char *member, size_t mlen);
 typedef bool (*store_event_fn)(void *ctx, const struct event_rec *e);
 void store_event_scan(struct stx *t, uint64_t after, const char *member,
     size_t mlen, store_event_fn fn, void *ctx);
+/* Takes event seq back from its member: it leaves the member's feed (and
+ * no longer expires the member's cursors when pruned), and stays in the
+ * `all` feed. Nothing when it was not told to its member. */
+void store_event_unnotify(struct stx *t, uint64_t seq);
 /* Deletes events written at or before `before` (at most max of them);
  * returns how many. */
 size_t store_event_prune(struct stx *t, int64_t before, size_t max);
@@ -373,6 +377,7 @@ struct store_ops {
 	    size_t mlen);
 	void (*event_scan)(struct stx *t, uint64_t after, const char *member,
 	    size_t mlen, store_event_fn fn, void *ctx);
+	void (*event_unnotify)(struct stx *t, uint64_t seq);
 	size_t (*event_prune)(struct stx *t, int64_t before, size_t max);
 
 	void (*due_add)(struct stx *t, const struct due *d);

@@ -220,6 +220,47 @@ test_view_fields(void)
 	dom_close(&d);
 }
 
+/* Issue 9: a quiet withdrawal takes the invitation.received event back
+ * from the recipient's feed (rules_unsay_on_withdraw); the sender's feed
+ * and the `all` feed keep theirs. */
+static void
+test_withdraw_unsays(void)
+{
+	struct dom d;
+	uint64_t id, keep, other;
+
+	dom_open(&d);
+	id = dsend(&d, "ivan", "jane");
+	keep = dsend(&d, "kate", "jane");
+	is_str(dfeed(&d, "jane", 0), "invitation.received,invitation.received",
+	    "unsay: jane was told of both invitations");
+	dact(&d, DO_WITHDRAW, "ivan", id);
+	is_str(dfeed(&d, "jane", 0), "invitation.received",
+	    "unsay: after a quiet withdrawal, jane's feed from 0 has only kate's");
+	is_int(dev_int(&d, "jane", 0, EV_RECEIVED, "invitation.id"),
+	    (int64_t)keep, "unsay: the one left is kate's");
+	is_str(dfeed(&d, NULL, 0),
+	    "invitation.received,invitation.received,invitation.withdrawn",
+	    "unsay: the all feed keeps every event");
+	is_str(dfeed(&d, "ivan", 0), "",
+	    "unsay: ivan's own feed is as before (told nothing)");
+
+	/* A block's withdrawal is quiet too: the blocked sender's invitation
+	 * leaves the blocker's feed, and the blocker's leaves the other's. */
+	other = dsend(&d, "luke", "jane");
+	dblock(&d, "jane", "luke", true);
+	ok(other > 0 && strcmp(dfeed(&d, "jane", 0), "invitation.received") == 0,
+	    "unsay: a block takes back the received event as well");
+
+	/* Told of the withdrawal: the received event stays, then withdrawn. */
+	d.policy.notify_recipient_on_withdraw = true;
+	id = dsend(&d, "mona", "nick");
+	dact(&d, DO_WITHDRAW, "mona", id);
+	is_str(dfeed(&d, "nick", 0), "invitation.received,invitation.withdrawn",
+	    "unsay: with notify_recipient_on_withdraw the recipient keeps both");
+	dom_close(&d);
+}
+
 static void
 test_mutual(void)
 {
@@ -763,6 +804,7 @@ main(void)
 	test_ignore();
 	test_withdraw_resend();
 	test_view_fields();
+	test_withdraw_unsays();
 	test_mutual();
 	test_cooldown();
 	test_cooldown_escalates();
