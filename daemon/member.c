@@ -36,13 +36,15 @@ restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
 	    (long long)m.restricted_until, why);
 }
 
-/* A decision as the decisions log holds it: its state, and whether a
- * clean-up plan made it. */
+/* A decision as the decisions log holds it: its state, and whether it
+ * followed the advice (a clean-up plan made it, or it was withdrawn by hand
+ * as advised). */
 static enum inv_state
-decision_of(uint8_t logged, bool *by_plan)
+decision_of(uint8_t logged, bool *advised)
 {
-	*by_plan = (logged & LOG_BY_PLAN) != 0;
-	return (enum inv_state)(logged & (uint8_t)~LOG_BY_PLAN);
+	*advised = (logged & (LOG_BY_PLAN | LOG_AS_ADVISED)) != 0;
+	return (enum inv_state)(logged &
+	    (uint8_t)~(LOG_BY_PLAN | LOG_AS_ADVISED));
 }
 
 /* The last decided invitations of a sender since its last restriction
@@ -58,13 +60,13 @@ decided_one(void *ctx, int64_t at, uint64_t id, uint8_t logged)
 {
 	struct decided *dc = ctx;
 	enum inv_state st;
-	bool by_plan;
+	bool advised;
 
 	(void)id;
 	if (at <= dc->since)
 		return false;
-	st = decision_of(logged, &by_plan);
-	if (!rules_decided(st, by_plan, DECIDED_FOR_RESTRICTION))
+	st = decision_of(logged, &advised);
+	if (!rules_decided(st, advised, DECIDED_FOR_RESTRICTION))
 		return true;
 	if (st == ST_ACCEPTED)
 		dc->accepted++;
@@ -102,9 +104,16 @@ member_decided(struct op *o, const struct inv *inv, int64_t at, bool by_plan)
 {
 	struct str sender = { inv->from, inv->from_len };
 	struct op then = *o;
+	uint8_t how = by_plan ? LOG_BY_PLAN : 0;
 
+	/* Asked now, as the advice would have been given: by the invitation's
+	 * age at the withdrawal. */
+	if (!by_plan && inv->state == ST_WITHDRAWN &&
+	    rules_withdrawal_advised(o->policy, (enum priority)inv->priority,
+	    (uint64_t)(at - inv->created_at)))
+		how = LOG_AS_ADVISED;
 	store_log_add(o->t, LOG_DECISIONS, inv->from, inv->from_len, at,
-	    inv->id, (uint8_t)(inv->state | (by_plan ? LOG_BY_PLAN : 0)));
+	    inv->id, (uint8_t)(inv->state | how));
 	/* Judged as of the decision: an expiry handled late restricts from
 	 * when it expired. */
 	then.now = at;
@@ -206,13 +215,13 @@ stats_one(void *ctx, int64_t at, uint64_t id, uint8_t logged)
 {
 	struct stats_ctx *c = ctx;
 	enum inv_state st;
-	bool by_plan;
+	bool advised;
 
 	(void)id;
 	if (at <= c->since)
 		return false;
-	st = decision_of(logged, &by_plan);
-	if (!rules_decided(st, by_plan, DECIDED_FOR_STATS))
+	st = decision_of(logged, &advised);
+	if (!rules_decided(st, advised, DECIDED_FOR_STATS))
 		return true;
 	if (st == ST_ACCEPTED)
 		c->s->accepted++;

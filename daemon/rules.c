@@ -236,11 +236,26 @@ rules_health(const struct policy *p, uint64_t accepted, uint64_t decided)
 }
 
 bool
-rules_decided(enum inv_state st, bool by_plan, enum decided_for use)
+rules_decided(enum inv_state st, bool advised, enum decided_for use)
 {
 	if (use == DECIDED_FOR_RESTRICTION)
-		return !by_plan;
+		return !advised;
 	return st == ST_ACCEPTED || st == ST_WITHDRAWN || st == ST_EXPIRED;
+}
+
+bool
+rules_withdrawal_advised(const struct policy *p, enum priority priority,
+    uint64_t age)
+{
+	struct advice_facts f;
+	char reason[160];
+
+	memset(&f, 0, sizeof f);
+	f.seen = ST_PENDING;
+	f.priority = priority;
+	f.age = age;
+	f.latest = true;
+	return rules_advise(p, &f, reason, sizeof reason) == ADV_WITHDRAW;
 }
 
 bool

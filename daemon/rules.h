@@ -168,18 +168,27 @@ enum health rules_health(const struct policy *p, uint64_t accepted,
 void rules_healthy_band(const struct policy *p, double *lo, double *hi);
 /* "Decided", stated once (docs/protocol.md, stats.get). An invitation is
  * decided when it is accepted, withdrawn or expired; its sender's log holds
- * each decision with the state and whether a clean-up plan withdrew it. A
- * decision counts for two uses, which differ on purpose:
- * - DECIDED_FOR_RESTRICTION (rules_restrict): every logged decision but a
- *   plan's withdrawals. Following the daemon's own clean-up advice must
- *   never restrict anyone.
+ * each decision with the state and whether it followed the daemon's advice:
+ * a clean-up plan withdrew it, or it was withdrawn by hand when the advice
+ * said to withdraw it (rules_withdrawal_advised). A decision counts for two
+ * uses, which differ on purpose:
+ * - DECIDED_FOR_RESTRICTION (rules_restrict): every logged decision but the
+ *   withdrawals that followed the advice. Following the daemon's advice, by
+ *   hand or by plan, must never restrict anyone.
  * - DECIDED_FOR_STATS (stats.get, rules_health): every accepted, withdrawn
- *   or expired invitation, a plan's withdrawals included. The acceptance
+ *   or expired invitation, advised withdrawals included. The acceptance
  *   rate a member is shown is over all their decided invitations, as the
  *   protocol defines it: withdrawing stale ones lowers it. */
 enum decided_for { DECIDED_FOR_RESTRICTION, DECIDED_FOR_STATS };
-/* Whether a logged decision to st, by_plan or not, counts for `use`. */
-bool rules_decided(enum inv_state st, bool by_plan, enum decided_for use);
+/* Whether a logged decision to st, advised (by a plan, or by hand as
+ * rules_withdrawal_advised allows) or not, counts for `use`. */
+bool rules_decided(enum inv_state st, bool advised, enum decided_for use);
+/* Whether withdrawing, by hand, an invitation its sender sees pending, of
+ * priority, sent age seconds ago, is what invite.advise tells them to do
+ * (ADV_WITHDRAW: pending past stale_after and not high priority). Asked at
+ * the withdrawal and logged with it. */
+bool rules_withdrawal_advised(const struct policy *p, enum priority priority,
+    uint64_t age);
 
 /* Whether a sender is to be restricted: over its last decided invitations
  * (`accepted` of `decided`, at most restrict_min_decided of them), or by

@@ -170,12 +170,15 @@ enum store_log {
 	LOG_SENDS,		/* key: sender */
 	LOG_WITHDRAWALS,	/* key: sender */
 	LOG_DECISIONS,		/* key: sender; value: the state decided,
-				 * | LOG_BY_PLAN when a clean-up plan withdrew */
+				 * | LOG_BY_PLAN when a clean-up plan withdrew,
+				 * | LOG_AS_ADVISED when withdrawn by hand as
+				 * the advice said (rules_withdrawal_advised) */
 	LOG_REPORTS,		/* key: the reported sender; value: reason */
 	LOG_NOTES,		/* key: sender NUL note-hash */
 	LOG_COUNT
 };
 #define LOG_BY_PLAN 0x80
+#define LOG_AS_ADVISED 0x40
 void store_log_add(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t at, uint64_t id, uint8_t value);
 /* How many entries of key are dated after `since`, counting no further

@@ -448,6 +448,56 @@ test_restriction(void)
 	dom_close(&d);
 }
 
+/* sender's 20 invitations: 3 accepted, then 17 withdrawn by hand after
+ * age seconds, at prio. */
+static void
+accept3_withdraw17(struct dom *d, const char *sender, int prio, int64_t age)
+{
+	uint64_t ids[20];
+	char to[32];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(to, sizeof to, "%s-%d", sender, i);
+		ids[i] = dsend_p(d, sender, to, prio);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(to, sizeof to, "%s-%d", sender, i);
+		dact(d, DO_ACCEPT, to, ids[i]);
+	}
+	dadvance(d, age);
+	for (i = 3; i < 20; i++)
+		dact(d, DO_WITHDRAW, sender, ids[i]);
+}
+
+/* Issue 9: following the advice by hand never restricts (rules_decided,
+ * rules_withdrawal_advised); withdrawing what it did not advise does, as
+ * before. */
+static void
+test_advised_withdrawals(void)
+{
+	struct dom d;
+	struct member_stats st;
+
+	dom_open(&d);
+	accept3_withdraw17(&d, "sara", PRIO_LOW, 15 * DAY);
+	is_int(dmember(&d, "sara").restricted_until, 0,
+	    "advised: 3 accepted, 17 stale low ones withdrawn by hand: not restricted");
+	ok(step_end(&d, member_stats(step(&d), S("sara"), 90 * DAY, &st,
+	    &d.e)) == 0 && st.withdrawn == 17 && st.decided == 20,
+	    "advised: stats still count the 17 withdrawals (decided 20)");
+	accept3_withdraw17(&d, "sven", PRIO_MEDIUM, 14 * DAY);
+	is_int(dmember(&d, "sven").restricted_until, 0,
+	    "advised: medium ones withdrawn at 14 days exactly: not restricted");
+	accept3_withdraw17(&d, "tina", PRIO_MEDIUM, HOUR);
+	is_int(dmember(&d, "tina").restricted_until, d.now + 7 * DAY,
+	    "advised: 17 fresh ones withdrawn by hand: restricted as before");
+	accept3_withdraw17(&d, "ugo", PRIO_HIGH, 15 * DAY);
+	is_int(dmember(&d, "ugo").restricted_until, d.now + 7 * DAY,
+	    "advised: 17 stale high-priority ones (advice: let expire): restricted");
+	dom_close(&d);
+}
+
 static void
 test_reports(void)
 {
@@ -810,6 +860,7 @@ main(void)
 	test_cooldown_escalates();
 	test_stale_expiry();
 	test_restriction();
+	test_advised_withdrawals();
 	test_reports();
 	test_blocks();
 	test_plan();
