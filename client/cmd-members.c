@@ -327,9 +327,10 @@ const struct cmd_entry cmd_block_entry = {
 	.args_min = 2,
 	.args_max = 2,
 	.usage = "block ACTOR OTHER",
-	.help = "ACTOR blocks OTHER: neither may invite the other, a pending "
-	    "invitation between them is withdrawn and their connection "
-	    "removed, and OTHER is not told.",
+	.help = "ACTOR blocks OTHER: neither may invite the other, ACTOR's "
+	    "pending invitation to OTHER is withdrawn, OTHER's to ACTOR "
+	    "ignored (it looks pending to OTHER), their connection removed, "
+	    "and OTHER is not told.",
 	.exec = cmd_block_exec
 };
 

@@ -157,6 +157,30 @@ connection_remove(struct op *o, struct str actor, struct str other,
 	return op_done(o->t, e);
 }
 
+/* What a block by `blocker` does to the open invitation from -> to
+ * (rules_block_closes), telling nobody. */
+static void
+block_closes(struct op *o, struct str from, struct str to, enum role blocker)
+{
+	struct pair pr;
+	struct inv inv;
+
+	if (rules_block_closes(blocker) == ST_WITHDRAWN) {
+		inv_withdraw_quietly(o->t, from, to, o->now);
+		return;
+	}
+	store_pair_get(o->t, from.p, from.n, to.p, to.n, &pr);
+	if (pr.open_id == 0 || store_inv_get(o->t, pr.open_id, &inv) !=
+	    STORE_OK || inv.state != ST_PENDING)
+		return;		/* none, or ignored already */
+	/* As invite_ignore: nothing its sender can see changes. */
+	inv.state = ST_IGNORED;
+	inv.ignored = true;
+	store_inv_put(o->t, &inv, ST_PENDING);
+	events_inv(o->t, EV_IGNORED, o->now, o->now, &inv, ROLE_RECIPIENT,
+	    false, false);
+}
+
 int
 member_block(struct op *o, struct str actor, struct str other, bool on,
     struct proto_error *e)
@@ -169,8 +193,8 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 	store_flag_set(o->t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n,
 	    on);
 	if (on) {
-		inv_withdraw_quietly(o->t, actor, other, o->now);
-		inv_withdraw_quietly(o->t, other, actor, o->now);
+		block_closes(o, actor, other, ROLE_SENDER);
+		block_closes(o, other, actor, ROLE_RECIPIENT);
 		since = store_conn_get(o->t, actor.p, actor.n, other.p, other.n);
 		if (since != 0) {
 			store_conn_del(o->t, actor.p, actor.n, other.p, other.n);

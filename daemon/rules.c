@@ -198,6 +198,12 @@ rules_block(bool self, struct proto_error *e)
 	return 0;
 }
 
+enum inv_state
+rules_block_closes(enum role blocker_role)
+{
+	return blocker_role == ROLE_SENDER ? ST_WITHDRAWN : ST_IGNORED;
+}
+
 int
 rules_settings(const struct settings_facts *f, struct proto_error *e)
 {

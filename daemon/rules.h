@@ -144,6 +144,14 @@ int rules_plan_order(const struct plan_cand *a, const struct plan_cand *b);
 /* May a member block (or unblock) another? Not themselves. 0 or -1 with e
  * filled. */
 int rules_block(bool self, struct proto_error *e);
+/* What a block does to an open invitation between the two, by the
+ * blocker's part in it: the blocker's own is withdrawn (ST_WITHDRAWN); one
+ * the blocker received is ignored (ST_IGNORED), quietly, as the blocker
+ * could have ignored it. Its sender goes on seeing it pending, as behind a
+ * closed door (invitations_from "nobody"): nothing they can see, neither
+ * its state nor invite.can_send's quota.pending, tells a block from a
+ * closed door. */
+enum inv_state rules_block_closes(enum role blocker_role);
 
 /* A member's settings as a change would leave them. */
 struct settings_facts {

@@ -245,12 +245,14 @@ test_withdraw_unsays(void)
 	is_str(dfeed(&d, "ivan", 0), "",
 	    "unsay: ivan's own feed is as before (told nothing)");
 
-	/* A block's withdrawal is quiet too: the blocked sender's invitation
-	 * leaves the blocker's feed, and the blocker's leaves the other's. */
-	other = dsend(&d, "luke", "jane");
+	/* A block's withdrawal (of the blocker's own invitation) is quiet
+	 * too: it leaves the blocked member's feed. */
+	other = dsend(&d, "jane", "luke");
+	is_str(dfeed(&d, "luke", 0), "invitation.received",
+	    "unsay: luke was told of jane's invitation");
 	dblock(&d, "jane", "luke", true);
-	ok(other > 0 && strcmp(dfeed(&d, "jane", 0), "invitation.received") == 0,
-	    "unsay: a block takes back the received event as well");
+	ok(other > 0 && strcmp(dfeed(&d, "luke", 0), "") == 0,
+	    "unsay: jane's block withdraws it and takes back luke's event");
 
 	/* Told of the withdrawal: the received event stays, then withdrawn. */
 	d.policy.notify_recipient_on_withdraw = true;
@@ -573,8 +575,11 @@ test_blocks(void)
 	is_int(dpair(&d, "vic", "wes").cooldown_until, 0,
 	    "block: with no cooldown");
 	ok(dblock(&d, "vic", "yan", true) == 0 &&
-	    dinv(&d, b).state == ST_WITHDRAWN,
-	    "block: yan's pending invitation to vic is withdrawn");
+	    dinv(&d, b).state == ST_IGNORED && dinv(&d, b).ignored,
+	    "block: yan's pending invitation to vic is ignored (issue 9)");
+	ok(rules_view(dinv(&d, b).state, true, ROLE_SENDER) == ST_PENDING &&
+	    dmember(&d, "yan").open_sent == 1,
+	    "block: yan still sees it pending, and counts it pending");
 	ok(dblock(&d, "vic", "xia", true) == 0 && dconn(&d, "vic", "xia") == 0 &&
 	    dcounts(&d).connections == 0, "block: the connection is removed");
 	ok(strcmp(dfeed(&d, "vic", h), "") == 0 &&
@@ -582,7 +587,7 @@ test_blocks(void)
 	    strcmp(dfeed(&d, "yan", h), "") == 0 &&
 	    strcmp(dfeed(&d, "xia", h), "") == 0, "block: nobody is told");
 	is_str(dfeed(&d, NULL, h),
-	    "invitation.withdrawn,invitation.withdrawn,connection.removed",
+	    "invitation.withdrawn,invitation.ignored,connection.removed",
 	    "block: the all feed has all three");
 	ok(dsend(&d, "wes", "vic") == 0 &&
 	    refused_with(&d, PE_NOT_PERMITTED, "does not accept invitations"),
@@ -593,6 +598,51 @@ test_blocks(void)
 	ok(dblock(&d, "vic", "wes", false) == 0 &&
 	    !dflag(&d, FLAG_BLOCK, "vic", "wes") && dsend(&d, "wes", "vic") > 0,
 	    "unblock: sends pass again");
+	dom_close(&d);
+}
+
+/* Issue 9 (b): what a sender can learn, through invite.can_send, of a
+ * recipient who blocked them and of one who takes invitations from
+ * nobody: the same refusal, the same quota.pending, and its own
+ * invitation pending in both cases. */
+static void
+test_block_like_closed_door(void)
+{
+	struct dom d;
+	struct send_facts fb, fn;
+	struct send_req r;
+	struct member_rec m;
+	struct proto_error eb, en;
+	enum send_outcome out;
+	unsigned w;
+	uint64_t ib, in;
+
+	dom_open(&d);
+	ib = dsend(&d, "abe", "bea");
+	in = dsend(&d, "cal", "dee");
+	dblock(&d, "bea", "abe", true);
+	step_end(&d, member_settings_set(step(&d), S("dee"), FROM_NOBODY,
+	    S(NULL), &m, &d.e));
+	memset(&r, 0, sizeof r);
+	r.from = S("abe");
+	r.to = S("bea");
+	invite_send_facts(step(&d), &r, true, &fb);
+	step_end(&d, -1);
+	r.from = S("cal");
+	r.to = S("dee");
+	invite_send_facts(step(&d), &r, true, &fn);
+	step_end(&d, -1);
+	ok(rules_send(&d.policy, &fb, &out, &w, &eb) == -1 &&
+	    rules_send(&d.policy, &fn, &out, &w, &en) == -1 &&
+	    eb.code == en.code && strcmp(eb.message, en.message) == 0,
+	    "closed door: can_send refuses a block and \"nobody\" alike");
+	is_int(fb.pending_sent, fn.pending_sent,
+	    "closed door: quota.pending is the same (1) for both senders");
+	is_int(fb.pending_sent, 1, "closed door: the invitation still counts");
+	ok(rules_view(dinv(&d, ib).state, dinv(&d, ib).ignored, ROLE_SENDER) ==
+	    ST_PENDING && rules_view(dinv(&d, in).state, dinv(&d, in).ignored,
+	    ROLE_SENDER) == ST_PENDING,
+	    "closed door: both senders see their invitation pending");
 	dom_close(&d);
 }
 
@@ -863,6 +913,7 @@ main(void)
 	test_advised_withdrawals();
 	test_reports();
 	test_blocks();
+	test_block_like_closed_door();
 	test_plan();
 	test_plan_cancel();
 	test_advice();

@@ -309,6 +309,11 @@ main(void)
 	    "withdrawal advised: not a second before stale_after (wait)");
 	ok(!rules_withdrawal_advised(&p, PRIO_HIGH, 60 * 86400),
 	    "withdrawal advised: not of high priority (let it expire)");
+	ok(rules_block_closes(ROLE_SENDER) == ST_WITHDRAWN &&
+	    rules_block_closes(ROLE_RECIPIENT) == ST_IGNORED,
+	    "a block withdraws the blocker's invitation, ignores the other's");
+	ok(rules_view(rules_block_closes(ROLE_RECIPIENT), true, ROLE_SENDER) ==
+	    ST_PENDING, "which its sender sees pending, as behind a closed door");
 	ok(rules_decided(ST_ACCEPTED, false, DECIDED_FOR_STATS) &&
 	    rules_decided(ST_WITHDRAWN, false, DECIDED_FOR_STATS) &&
 	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_STATS),
