@@ -48,8 +48,10 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 		time_put_ago(now, v.updated_at, when, sizeof when);
 		printf(" %s", when);
 	}
-	printf(", %.*s priority, sent %s", (int)v.priority.n, v.priority.p,
-	    sent);
+	/* The recipient's view has no priority: it is the sender's own. */
+	if (v.priority.n > 0)
+		printf(", %.*s priority", (int)v.priority.n, v.priority.p);
+	printf(", sent %s", sent);
 	if (text_is(v.state, proto_state_words[ST_PENDING])) {
 		time_put_in(now, v.expires_at, when, sizeof when);
 		printf(", expires %s", when);
@@ -106,7 +108,10 @@ out_invitations(struct cmd_ctx *ctx, const msgpack_object *items)
 		table_add(&t, v.from.p, v.from.n, 0);
 		table_add(&t, v.to.p, v.to.n, 0);
 		table_add(&t, v.state.p, v.state.n, 0);
-		table_add(&t, v.priority.p, v.priority.n, 0);
+		if (v.priority.n > 0)
+			table_add(&t, v.priority.p, v.priority.n, 0);
+		else
+			table_add(&t, "-", 1, 0);
 		time_put_ago(now, v.created_at, when, sizeof when);
 		table_add(&t, when, strlen(when), 0);
 		if (text_is(v.state, proto_state_words[ST_PENDING]))

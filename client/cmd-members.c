@@ -318,8 +318,13 @@ cmd_block_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	text_put(stdout, a->argv[0], strlen(a->argv[0]));
 	fputs(" blocked ", stdout);
 	text_put(stdout, a->argv[1], strlen(a->argv[1]));
-	fputs(": neither may invite the other\nany pending invitation or "
-	    "connection between them is gone\n", stdout);
+	fputs(": neither may invite the other\n", stdout);
+	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	fputs("'s pending invitation and the connection are gone; ",
+	    stdout);
+	text_put(stdout, a->argv[1], strlen(a->argv[1]));
+	fputs("'s invitation is ignored (it looks pending to them)\n",
+	    stdout);
 }
 
 const struct cmd_entry cmd_block_entry = {
@@ -327,9 +332,10 @@ const struct cmd_entry cmd_block_entry = {
 	.args_min = 2,
 	.args_max = 2,
 	.usage = "block ACTOR OTHER",
-	.help = "ACTOR blocks OTHER: neither may invite the other, a pending "
-	    "invitation between them is withdrawn and their connection "
-	    "removed, and OTHER is not told.",
+	.help = "ACTOR blocks OTHER: neither may invite the other, ACTOR's "
+	    "pending invitation to OTHER is withdrawn, OTHER's to ACTOR "
+	    "ignored (it looks pending to OTHER), their connection removed, "
+	    "and OTHER is not told.",
 	.exec = cmd_block_exec
 };
 

@@ -11,22 +11,29 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 {
 	enum inv_state st = rules_view((enum inv_state)inv->state,
 	    inv->ignored, role);
+	unsigned fields = rules_view_fields(role);
 
 	msgpack_pack_map(pk, 12);
 	pk_kuint(pk, "id", inv->id);
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
 	pk_kstrn(pk, "note", inv->note, inv->note_len);
-	pk_kstr(pk, "priority", proto_priority_words[inv->priority]);
+	if (fields & VIEW_PRIORITY)
+		pk_kstr(pk, "priority", proto_priority_words[inv->priority]);
+	else
+		pk_knil(pk, "priority");
 	pk_kstr(pk, "state", proto_state_words[st]);
 	pk_kint(pk, "created_at", inv->created_at);
 	pk_kint(pk, "updated_at", inv->updated_at);
 	pk_kint(pk, "expires_at", inv->expires_at);
-	if (inv->resend_of)
+	if (inv->resend_of && (fields & VIEW_RESEND_OF))
 		pk_kuint(pk, "resend_of", inv->resend_of);
 	else
 		pk_knil(pk, "resend_of");
-	pk_kuint(pk, "attempt", inv->attempt);
+	if (fields & VIEW_ATTEMPT)
+		pk_kuint(pk, "attempt", inv->attempt);
+	else
+		pk_knil(pk, "attempt");
 	if (inv->reminded_at)
 		pk_kint(pk, "reminded_at", inv->reminded_at);
 	else
@@ -82,6 +89,74 @@ events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 	}
 	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The value of key in map o, NULL when absent. */
+static const msgpack_object *
+map_get(const msgpack_object *o, const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t i;
+
+	if (o == NULL || o->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (i = 0; i < o->via.map.size; i++) {
+		const msgpack_object *k = &o->via.map.ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+		    memcmp(k->via.str.ptr, key, n) == 0)
+			return &o->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+#define UNSAY_MAX 4
+
+struct unsay {
+	const struct inv *inv;
+	uint64_t seq[UNSAY_MAX];
+	size_t n;
+};
+
+static bool
+unsay_one(void *ctx, const struct event_rec *e)
+{
+	struct unsay *u = ctx;
+	msgpack_unpacked up;
+	const msgpack_object *ty, *id;
+	size_t tn = strlen(EV_RECEIVED);
+
+	/* The received event was written as the invitation was sent. */
+	if (e->at != u->inv->created_at)
+		return true;
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, e->data, e->len, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS) {
+		ty = map_get(&up.data, "type");
+		id = map_get(map_get(&up.data, "invitation"), "id");
+		if (ty != NULL && ty->type == MSGPACK_OBJECT_STR &&
+		    ty->via.str.size == tn &&
+		    memcmp(ty->via.str.ptr, EV_RECEIVED, tn) == 0 &&
+		    id != NULL && id->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    id->via.u64 == u->inv->id)
+			u->seq[u->n++] = e->seq;
+	}
+	msgpack_unpacked_destroy(&up);
+	return u->n < UNSAY_MAX;
+}
+
+void
+events_unsay_received(struct stx *t, const struct inv *inv)
+{
+	struct unsay u;
+	size_t i;
+
+	memset(&u, 0, sizeof u);
+	u.inv = inv;
+	/* Collected first: the scan walks the index the takeback edits. */
+	store_event_scan(t, 0, inv->to, inv->to_len, unsay_one, &u);
+	for (i = 0; i < u.n; i++)
+		store_event_unnotify(t, u.seq[i]);
 }
 
 void

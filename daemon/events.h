@@ -39,6 +39,11 @@ void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
 void events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
     const struct inv *inv, enum role member_role, bool notify,
     bool with_conn);
+/* Takes back from inv's recipient the invitation.received event of inv:
+ * it leaves their feed and stays in the `all` feed
+ * (rules_unsay_on_withdraw says when). It looks through the recipient's
+ * kept notifications, decoding only those written when inv was sent. */
+void events_unsay_received(struct stx *t, const struct inv *inv);
 /* An event about the connection between member and other, happening now. */
 void events_conn(struct stx *t, const char *type, int64_t at,
     const char *member, size_t mlen, const char *other, size_t olen,

@@ -82,4 +82,6 @@ inv_withdraw_quietly(struct stx *t, struct str from, struct str to, int64_t at)
 		return;
 	inv_close(t, &inv, ST_WITHDRAWN, at);
 	events_inv(t, EV_WITHDRAWN, at, at, &inv, ROLE_RECIPIENT, false, false);
+	if (rules_unsay_on_withdraw(false))
+		events_unsay_received(t, &inv);
 }

@@ -330,6 +330,8 @@ invite_withdraw_by(struct op *o, struct str actor,
 	*cooldown_until = pr.cooldown_until;
 	events_inv(t, EV_WITHDRAWN, now, now, out, ROLE_RECIPIENT,
 	    o->policy->notify_recipient_on_withdraw, false);
+	if (rules_unsay_on_withdraw(o->policy->notify_recipient_on_withdraw))
+		events_unsay_received(t, out);
 	member_decided(o, out, now, by_plan);
 	return op_done(t, e);
 }

@@ -36,13 +36,15 @@ restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
 	    (long long)m.restricted_until, why);
 }
 
-/* A decision as the decisions log holds it: its state, and whether a
- * clean-up plan made it. */
+/* A decision as the decisions log holds it: its state, and whether it
+ * followed the advice (a clean-up plan made it, or it was withdrawn by hand
+ * as advised). */
 static enum inv_state
-decision_of(uint8_t logged, bool *by_plan)
+decision_of(uint8_t logged, bool *advised)
 {
-	*by_plan = (logged & LOG_BY_PLAN) != 0;
-	return (enum inv_state)(logged & (uint8_t)~LOG_BY_PLAN);
+	*advised = (logged & (LOG_BY_PLAN | LOG_AS_ADVISED)) != 0;
+	return (enum inv_state)(logged &
+	    (uint8_t)~(LOG_BY_PLAN | LOG_AS_ADVISED));
 }
 
 /* The last decided invitations of a sender since its last restriction
@@ -58,13 +60,13 @@ decided_one(void *ctx, int64_t at, uint64_t id, uint8_t logged)
 {
 	struct decided *dc = ctx;
 	enum inv_state st;
-	bool by_plan;
+	bool advised;
 
 	(void)id;
 	if (at <= dc->since)
 		return false;
-	st = decision_of(logged, &by_plan);
-	if (!rules_decided(st, by_plan, DECIDED_FOR_RESTRICTION))
+	st = decision_of(logged, &advised);
+	if (!rules_decided(st, advised, DECIDED_FOR_RESTRICTION))
 		return true;
 	if (st == ST_ACCEPTED)
 		dc->accepted++;
@@ -102,9 +104,16 @@ member_decided(struct op *o, const struct inv *inv, int64_t at, bool by_plan)
 {
 	struct str sender = { inv->from, inv->from_len };
 	struct op then = *o;
+	uint8_t how = by_plan ? LOG_BY_PLAN : 0;
 
+	/* Asked now, as the advice would have been given: by the invitation's
+	 * age at the withdrawal. */
+	if (!by_plan && inv->state == ST_WITHDRAWN &&
+	    rules_withdrawal_advised(o->policy, (enum priority)inv->priority,
+	    (uint64_t)(at - inv->created_at)))
+		how = LOG_AS_ADVISED;
 	store_log_add(o->t, LOG_DECISIONS, inv->from, inv->from_len, at,
-	    inv->id, (uint8_t)(inv->state | (by_plan ? LOG_BY_PLAN : 0)));
+	    inv->id, (uint8_t)(inv->state | how));
 	/* Judged as of the decision: an expiry handled late restricts from
 	 * when it expired. */
 	then.now = at;
@@ -148,6 +157,30 @@ connection_remove(struct op *o, struct str actor, struct str other,
 	return op_done(o->t, e);
 }
 
+/* What a block by `blocker` does to the open invitation from -> to
+ * (rules_block_closes), telling nobody. */
+static void
+block_closes(struct op *o, struct str from, struct str to, enum role blocker)
+{
+	struct pair pr;
+	struct inv inv;
+
+	if (rules_block_closes(blocker) == ST_WITHDRAWN) {
+		inv_withdraw_quietly(o->t, from, to, o->now);
+		return;
+	}
+	store_pair_get(o->t, from.p, from.n, to.p, to.n, &pr);
+	if (pr.open_id == 0 || store_inv_get(o->t, pr.open_id, &inv) !=
+	    STORE_OK || inv.state != ST_PENDING)
+		return;		/* none, or ignored already */
+	/* As invite_ignore: nothing its sender can see changes. */
+	inv.state = ST_IGNORED;
+	inv.ignored = true;
+	store_inv_put(o->t, &inv, ST_PENDING);
+	events_inv(o->t, EV_IGNORED, o->now, o->now, &inv, ROLE_RECIPIENT,
+	    false, false);
+}
+
 int
 member_block(struct op *o, struct str actor, struct str other, bool on,
     struct proto_error *e)
@@ -160,8 +193,8 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 	store_flag_set(o->t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n,
 	    on);
 	if (on) {
-		inv_withdraw_quietly(o->t, actor, other, o->now);
-		inv_withdraw_quietly(o->t, other, actor, o->now);
+		block_closes(o, actor, other, ROLE_SENDER);
+		block_closes(o, other, actor, ROLE_RECIPIENT);
 		since = store_conn_get(o->t, actor.p, actor.n, other.p, other.n);
 		if (since != 0) {
 			store_conn_del(o->t, actor.p, actor.n, other.p, other.n);
@@ -206,13 +239,13 @@ stats_one(void *ctx, int64_t at, uint64_t id, uint8_t logged)
 {
 	struct stats_ctx *c = ctx;
 	enum inv_state st;
-	bool by_plan;
+	bool advised;
 
 	(void)id;
 	if (at <= c->since)
 		return false;
-	st = decision_of(logged, &by_plan);
-	if (!rules_decided(st, by_plan, DECIDED_FOR_STATS))
+	st = decision_of(logged, &advised);
+	if (!rules_decided(st, advised, DECIDED_FOR_STATS))
 		return true;
 	if (st == ST_ACCEPTED)
 		c->s->accepted++;

@@ -375,6 +375,9 @@ m_invite_list(struct call *c)
 	if (rules_older_than(older, c->err) == -1)
 		return -1;
 	l.box = box == PBOX_SENT ? BOX_SENT : BOX_RECEIVED;
+	if (l.priority >= 0 && rules_filter_priority(l.box == BOX_SENT ?
+	    ROLE_SENDER : ROLE_RECIPIENT, c->err) == -1)
+		return -1;
 	if (older > 0)
 		l.created_before = c->op.now - (int64_t)older;
 	items_init(&l.items);

@@ -198,6 +198,12 @@ rules_block(bool self, struct proto_error *e)
 	return 0;
 }
 
+enum inv_state
+rules_block_closes(enum role blocker_role)
+{
+	return blocker_role == ROLE_SENDER ? ST_WITHDRAWN : ST_IGNORED;
+}
+
 int
 rules_settings(const struct settings_facts *f, struct proto_error *e)
 {
@@ -236,11 +242,26 @@ rules_health(const struct policy *p, uint64_t accepted, uint64_t decided)
 }
 
 bool
-rules_decided(enum inv_state st, bool by_plan, enum decided_for use)
+rules_decided(enum inv_state st, bool advised, enum decided_for use)
 {
 	if (use == DECIDED_FOR_RESTRICTION)
-		return !by_plan;
+		return !advised;
 	return st == ST_ACCEPTED || st == ST_WITHDRAWN || st == ST_EXPIRED;
+}
+
+bool
+rules_withdrawal_advised(const struct policy *p, enum priority priority,
+    uint64_t age)
+{
+	struct advice_facts f;
+	char reason[160];
+
+	memset(&f, 0, sizeof f);
+	f.seen = ST_PENDING;
+	f.priority = priority;
+	f.age = age;
+	f.latest = true;
+	return rules_advise(p, &f, reason, sizeof reason) == ADV_WITHDRAW;
 }
 
 bool
@@ -344,6 +365,28 @@ rules_visible(enum inv_state st, enum role role)
 	if (role == ROLE_RECIPIENT && st == ST_WITHDRAWN)
 		return false;
 	return true;
+}
+
+unsigned
+rules_view_fields(enum role role)
+{
+	return role == ROLE_SENDER ? VIEW_PRIORITY | VIEW_RESEND_OF |
+	    VIEW_ATTEMPT : 0;
+}
+
+int
+rules_filter_priority(enum role role, struct proto_error *e)
+{
+	if (!(rules_view_fields(role) & VIEW_PRIORITY))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "priority is the sender's own: only the sent box may be filtered by it");
+	return 0;
+}
+
+bool
+rules_unsay_on_withdraw(bool recipient_told)
+{
+	return !recipient_told;
 }
 
 bool

@@ -144,6 +144,14 @@ int rules_plan_order(const struct plan_cand *a, const struct plan_cand *b);
 /* May a member block (or unblock) another? Not themselves. 0 or -1 with e
  * filled. */
 int rules_block(bool self, struct proto_error *e);
+/* What a block does to an open invitation between the two, by the
+ * blocker's part in it: the blocker's own is withdrawn (ST_WITHDRAWN); one
+ * the blocker received is ignored (ST_IGNORED), quietly, as the blocker
+ * could have ignored it. Its sender goes on seeing it pending, as behind a
+ * closed door (invitations_from "nobody"): nothing they can see, neither
+ * its state nor invite.can_send's quota.pending, tells a block from a
+ * closed door. */
+enum inv_state rules_block_closes(enum role blocker_role);
 
 /* A member's settings as a change would leave them. */
 struct settings_facts {
@@ -168,18 +176,27 @@ enum health rules_health(const struct policy *p, uint64_t accepted,
 void rules_healthy_band(const struct policy *p, double *lo, double *hi);
 /* "Decided", stated once (docs/protocol.md, stats.get). An invitation is
  * decided when it is accepted, withdrawn or expired; its sender's log holds
- * each decision with the state and whether a clean-up plan withdrew it. A
- * decision counts for two uses, which differ on purpose:
- * - DECIDED_FOR_RESTRICTION (rules_restrict): every logged decision but a
- *   plan's withdrawals. Following the daemon's own clean-up advice must
- *   never restrict anyone.
+ * each decision with the state and whether it followed the daemon's advice:
+ * a clean-up plan withdrew it, or it was withdrawn by hand when the advice
+ * said to withdraw it (rules_withdrawal_advised). A decision counts for two
+ * uses, which differ on purpose:
+ * - DECIDED_FOR_RESTRICTION (rules_restrict): every logged decision but the
+ *   withdrawals that followed the advice. Following the daemon's advice, by
+ *   hand or by plan, must never restrict anyone.
  * - DECIDED_FOR_STATS (stats.get, rules_health): every accepted, withdrawn
- *   or expired invitation, a plan's withdrawals included. The acceptance
+ *   or expired invitation, advised withdrawals included. The acceptance
  *   rate a member is shown is over all their decided invitations, as the
  *   protocol defines it: withdrawing stale ones lowers it. */
 enum decided_for { DECIDED_FOR_RESTRICTION, DECIDED_FOR_STATS };
-/* Whether a logged decision to st, by_plan or not, counts for `use`. */
-bool rules_decided(enum inv_state st, bool by_plan, enum decided_for use);
+/* Whether a logged decision to st, advised (by a plan, or by hand as
+ * rules_withdrawal_advised allows) or not, counts for `use`. */
+bool rules_decided(enum inv_state st, bool advised, enum decided_for use);
+/* Whether withdrawing, by hand, an invitation its sender sees pending, of
+ * priority, sent age seconds ago, is what invite.advise tells them to do
+ * (ADV_WITHDRAW: pending past stale_after and not high priority). Asked at
+ * the withdrawal and logged with it. */
+bool rules_withdrawal_advised(const struct policy *p, enum priority priority,
+    uint64_t age);
 
 /* Whether a sender is to be restricted: over its last decided invitations
  * (`accepted` of `decided`, at most restrict_min_decided of them), or by
@@ -216,6 +233,27 @@ enum inv_state rules_view(enum inv_state st, bool ignored, enum role role);
 /* Whether role sees the invitation at all: a withdrawn one is gone from its
  * recipient's views; outsiders see nothing. */
 bool rules_visible(enum inv_state st, enum role role);
+/* The fields of an invitation (docs/protocol.md §3.1) that are the
+ * sender's own, a bit each: role sees those rules_view_fields gives, and
+ * the others are nil in its view (the map keeps its shape). The sender sees
+ * them all. The recipient sees none: priority is the sender's own triage,
+ * and resend_of and attempt tell of earlier invitations to them, withdrawn
+ * ones among them, which the recipient may not see. */
+#define VIEW_PRIORITY 0x1u
+#define VIEW_RESEND_OF 0x2u
+#define VIEW_ATTEMPT 0x4u
+unsigned rules_view_fields(enum role role);
+/* May a list in role's view be filtered by priority? Only where role sees
+ * it: a filter would tell what the view hides. 0 or -1 with e filled. */
+int rules_filter_priority(enum role role, struct proto_error *e);
+/* Whether a withdrawal takes back what the recipient was told of the
+ * invitation (its invitation.received event leaves their feed, for
+ * events.read and a subscription's replay alike): when the recipient is
+ * not told of the withdrawal (notify_recipient_on_withdraw off, or a
+ * block). A member's feed replays only what the member may still see, and
+ * a withdrawn invitation is gone from its recipient's views. The `all`
+ * feed keeps every event. */
+bool rules_unsay_on_withdraw(bool recipient_told);
 /* Whether an invitation in the received box is listed: not one the
  * recipient ignored, not a withdrawn one. */
 bool rules_in_received_box(enum inv_state st, bool ignored);

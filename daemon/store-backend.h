@@ -136,6 +136,7 @@ struct store_ops {
 	    size_t mlen);
 	void (*event_scan)(struct stx *t, uint64_t after, const char *member,
 	    size_t mlen, store_event_fn fn, void *ctx);
+	void (*event_unnotify)(struct stx *t, uint64_t seq);
 	size_t (*event_prune)(struct stx *t, int64_t before, size_t max);
 
 	void (*due_add)(struct stx *t, const struct due *d);

@@ -908,6 +908,29 @@ lm_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	meta_put_u64(t, "event.head", seq);
 }
 
+/* The event stays, for the `all` feed; it is no longer its member's
+ * notification (nor a cursor of theirs to expire when it is pruned). */
+static void
+lm_event_unnotify(struct stx *t, uint64_t seq)
+{
+	unsigned char *b;
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, "L", seq);
+	if (!get(t, ls(t)->ev, &k, &v, "event") || v.mv_size < EV_HEAD ||
+	    v.mv_size < EV_HEAD + (size_t)((const unsigned char *)v.mv_data)[1] ||
+	    !(((const unsigned char *)v.mv_data)[0] & 1))
+		return;
+	b = xmalloc(v.mv_size);
+	memcpy(b, v.mv_data, v.mv_size);
+	b[0] = 0;
+	put(t, ls(t)->ev, &k, b, v.mv_size, "event");
+	key_make(&k, "ML", (const char *)b + EV_HEAD, (size_t)b[1], seq);
+	del(t, ls(t)->mev, &k, "event index");
+	free(b);
+}
+
 static bool
 event_decode(const MDB_val *kv, const MDB_val *dv, struct event_rec *e)
 {
@@ -1206,6 +1229,7 @@ const struct store_ops store_lmdb = {
 	.event_head = lm_event_head,
 	.event_pruned = lm_event_pruned,
 	.event_scan = lm_event_scan,
+	.event_unnotify = lm_event_unnotify,
 	.event_prune = lm_event_prune,
 	.due_add = lm_due_add,
 	.due_del = lm_due_del,

@@ -356,6 +356,13 @@ store_event_scan(struct stx *t, uint64_t after, const char *member,
 		OPS(t)->event_scan(t, after, member, mlen, fn, ctx);
 }
 
+void
+store_event_unnotify(struct stx *t, uint64_t seq)
+{
+	if (live(t))
+		OPS(t)->event_unnotify(t, seq);
+}
+
 size_t
 store_event_prune(struct stx *t, int64_t before, size_t max)
 {

@@ -174,12 +174,15 @@ enum store_log {
 	LOG_SENDS,		/* key: sender */
 	LOG_WITHDRAWALS,	/* key: sender */
 	LOG_DECISIONS,		/* key: sender; value: the state decided,
-				 * | LOG_BY_PLAN when a clean-up plan withdrew */
+				 * | LOG_BY_PLAN when a clean-up plan withdrew,
+				 * | LOG_AS_ADVISED when withdrawn by hand as
+				 * the advice said (rules_withdrawal_advised) */
 	LOG_REPORTS,		/* key: the reported sender; value: reason */
 	LOG_NOTES,		/* key: sender NUL note-hash */
 	LOG_COUNT
 };
 #define LOG_BY_PLAN 0x80
+#define LOG_AS_ADVISED 0x40
 void store_log_add(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t at, uint64_t id, uint8_t value);
 /* How many entries of key are dated after `since`, counting no further
@@ -253,6 +256,10 @@ uint64_t store_event_pruned(struct stx *t, const char *member, size_t mlen);
 typedef bool (*store_event_fn)(void *ctx, const struct event_rec *e);
 void store_event_scan(struct stx *t, uint64_t after, const char *member,
     size_t mlen, store_event_fn fn, void *ctx);
+/* Takes event seq back from its member: it leaves the member's feed (and
+ * no longer expires the member's cursors when pruned), and stays in the
+ * `all` feed. Nothing when it was not told to its member. */
+void store_event_unnotify(struct stx *t, uint64_t seq);
 /* Deletes events written at or before `before` (at most max of them);
  * returns how many. */
 size_t store_event_prune(struct stx *t, int64_t before, size_t max);

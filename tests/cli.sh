@@ -98,12 +98,15 @@ t "ignore: the sender's sent list still shows it pending" \
 
 run received bob
 t "ignore: the recipient's received list leaves it out" \
-  '[ $rc -eq 0 ] && out_lacks "^1 " && [ "$(row 4)" = "4 dave bob accepted low just now -" ]'
+  '[ $rc -eq 0 ] && out_lacks "^1 " && [ "$(row 4)" = "4 dave bob accepted - just now -" ]'
+t "received: the sender's priority is not shown to the recipient (-)" \
+  '[ $rc -eq 0 ] && out_lacks "low"'
 
 run show 1
 t "show: as its sender sees it (pending)" '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, pending"'
 run show 1 --as bob
 t "show --as: as its recipient sees it (ignored)" '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, ignored"'
+t "show --as: the recipient's view has no priority" '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, ignored, sent " && out_lacks "priority"'
 run show 1 --as zed
 t "show --as: outsiders may not look" '[ $rc -eq 1 ] && err_has "NOT_PERMITTED"'
 run show 999

@@ -320,6 +320,48 @@ dhead(struct dom *d)
 	return seq;
 }
 
+/* A value as text: "nil", the string, the integer, "(none)" when absent. */
+static const char *
+show(const msgpack_object *v, char *buf, size_t n)
+{
+	if (v == NULL)
+		snprintf(buf, n, "(none)");
+	else if (v->type == MSGPACK_OBJECT_NIL)
+		snprintf(buf, n, "nil");
+	else if (v->type == MSGPACK_OBJECT_STR)
+		snprintf(buf, n, "%.*s", (int)v->via.str.size,
+		    v->via.str.ptr);
+	else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		snprintf(buf, n, "%llu", (unsigned long long)v->via.u64);
+	else
+		snprintf(buf, n, "(other)");
+	return buf;
+}
+
+/* Field key of inv as role sees it (pack_inv), as show() gives it. Valid
+ * until the next call. */
+__attribute__((unused)) static const char *
+dview(const struct inv *inv, enum role role, const char *key)
+{
+	static char buf[256];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_inv(&pk, inv, role);
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS)
+		show(cr_get(&up.data, key), buf, sizeof buf);
+	else
+		snprintf(buf, sizeof buf, "(unpackable)");
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+	return buf;
+}
+
 /* A scan of a feed: the types seen, joined by commas, and the value at
  * path in the first event of type `want`. */
 struct feed_scan {
@@ -329,6 +371,7 @@ struct feed_scan {
 	bool found;
 	char str[256];
 	int64_t num;
+	char shown[256];	/* show() of the value at path */
 };
 
 static bool
@@ -353,6 +396,7 @@ feed_one(void *ctx, const struct event_rec *ev)
 		    obj_path(&up.data, fs->path) : NULL;
 		if (v != NULL) {
 			fs->found = true;
+			show(v, fs->shown, sizeof fs->shown);
 			if (v->type == MSGPACK_OBJECT_STR)
 				snprintf(fs->str, sizeof fs->str, "%.*s",
 				    (int)v->via.str.size, v->via.str.ptr);
@@ -424,6 +468,17 @@ dev_int(struct dom *d, const char *member, uint64_t after, const char *type,
     const char *path)
 {
 	return dev_find(d, member, after, type, path)->num;
+}
+
+/* In the first event of type in that feed: the value at path as show()
+ * gives it ("(none)" when there is no such event or value). */
+__attribute__((unused)) static const char *
+dev_show(struct dom *d, const char *member, uint64_t after, const char *type,
+    const char *path)
+{
+	const struct feed_scan *fs = dev_find(d, member, after, type, path);
+
+	return fs->found ? fs->shown : "(none)";
 }
 
 /* Whether the last refusal was code, with part in its message. */

@@ -203,17 +203,24 @@ do_ send gina hank					# 5
 run block hank gina
 t "block: says what it means" \
   '[ $rc -eq 0 ] && out_has "hank blocked gina: neither may invite the other"'
+t "block: says what becomes of their invitations" \
+  'out_has "hank'"'"'s pending invitation and the connection are gone; gina'"'"'s invitation is ignored (it looks pending to them)"'
 run show 5 --as gina
-t "block: the pending invitation between them is withdrawn" \
-  '[ $rc -eq 0 ] && out_has "invitation 5: gina -> hank, withdrawn"'
+t "block: gina's pending invitation still looks pending to her (as behind a closed door)" \
+  '[ $rc -eq 0 ] && out_has "invitation 5: gina -> hank, pending"'
+run show 5 --as hank
+t "block: hank sees it ignored" \
+  '[ $rc -eq 0 ] && out_has "invitation 5: gina -> hank, ignored"'
 run can-send gina hank
 t "block: the blocked one may not invite" '[ $rc -eq 1 ] && out_has "no: NOT_PERMITTED"'
 run can-send hank gina
 t "block: nor the one who blocked" '[ $rc -eq 1 ] && out_has "no: NOT_PERMITTED"'
 run --json unblock hank gina
 t "unblock --json" '[ $rc -eq 0 ] && json "assert d == {\"other\": \"gina\", \"blocked\": False}, d"'
+run can-send hank gina
+t "unblock: invitations are possible again" '[ $rc -eq 0 ] && out_has "yes: hank may invite gina"'
 run can-send gina hank
-t "unblock: invitations are possible again" '[ $rc -eq 0 ] && out_has "yes: gina may invite hank"'
+t "unblock: gina's invitation is still open" '[ $rc -eq 1 ] && out_has "no: ALREADY_PENDING"'
 run block hank hank
 t "block: not oneself" '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT"'
 run unblock hank

@@ -169,6 +169,103 @@ test_withdraw_resend(void)
 	dom_close(&d);
 }
 
+/* Issue 9: what the recipient's view of an invitation carries, field by
+ * field, from both sides: the sender's own fields are nil for the
+ * recipient (rules_view_fields). */
+static void
+test_view_fields(void)
+{
+	struct dom d;
+	uint64_t id, again, h;
+	struct inv v;
+	char first[24];
+
+	dom_open(&d);
+	id = dsend_p(&d, "gail", "hugo", PRIO_LOW);
+	dact(&d, DO_WITHDRAW, "gail", id);
+	dadvance(&d, 21 * DAY);
+	h = dhead(&d);
+	again = dresend(&d, "gail", id);
+	v = dinv(&d, again);
+	ok(again > 0 && v.resend_of == id && v.attempt == 2,
+	    "view fields: a resend after a withdrawal, attempt 2");
+	snprintf(first, sizeof first, "%llu", (unsigned long long)id);
+	is_str(dview(&v, ROLE_SENDER, "resend_of"), first,
+	    "view fields: the sender sees resend_of");
+	is_str(dview(&v, ROLE_SENDER, "attempt"), "2",
+	    "view fields: the sender sees attempt 2");
+	is_str(dview(&v, ROLE_SENDER, "priority"), "low",
+	    "view fields: the sender sees its priority");
+	is_str(dview(&v, ROLE_RECIPIENT, "resend_of"), "nil",
+	    "view fields: the recipient's resend_of is nil");
+	is_str(dview(&v, ROLE_RECIPIENT, "attempt"), "nil",
+	    "view fields: the recipient's attempt is nil");
+	is_str(dview(&v, ROLE_RECIPIENT, "priority"), "nil",
+	    "view fields: the recipient's priority is nil");
+	is_str(dview(&v, ROLE_RECIPIENT, "state"), "pending",
+	    "view fields: the recipient still sees the state");
+	is_str(dev_show(&d, "hugo", h, EV_RECEIVED, "invitation.resend_of"),
+	    "nil", "view fields: invitation.received: resend_of nil");
+	is_str(dev_show(&d, "hugo", h, EV_RECEIVED, "invitation.attempt"),
+	    "nil", "view fields: invitation.received: attempt nil");
+	is_str(dev_show(&d, "hugo", h, EV_RECEIVED, "invitation.priority"),
+	    "nil", "view fields: invitation.received: priority nil");
+	dact(&d, DO_ACCEPT, "hugo", again);
+	is_str(dev_show(&d, "gail", h, EV_ACCEPTED, "invitation.resend_of"),
+	    first, "view fields: invitation.accepted: the sender's resend_of");
+	is_str(dev_show(&d, "gail", h, EV_ACCEPTED, "invitation.priority"),
+	    "low", "view fields: invitation.accepted: the sender's priority");
+	ok(rules_filter_priority(ROLE_SENDER, &d.e) == 0,
+	    "view fields: the sent box may be filtered by priority");
+	ok(rules_filter_priority(ROLE_RECIPIENT, &d.e) == -1 &&
+	    refused_with(&d, PE_INVALID_ARGUMENT, "the sender's own"),
+	    "view fields: the received box may not: INVALID_ARGUMENT");
+	dom_close(&d);
+}
+
+/* Issue 9: a quiet withdrawal takes the invitation.received event back
+ * from the recipient's feed (rules_unsay_on_withdraw); the sender's feed
+ * and the `all` feed keep theirs. */
+static void
+test_withdraw_unsays(void)
+{
+	struct dom d;
+	uint64_t id, keep, other;
+
+	dom_open(&d);
+	id = dsend(&d, "ivan", "jane");
+	keep = dsend(&d, "kate", "jane");
+	is_str(dfeed(&d, "jane", 0), "invitation.received,invitation.received",
+	    "unsay: jane was told of both invitations");
+	dact(&d, DO_WITHDRAW, "ivan", id);
+	is_str(dfeed(&d, "jane", 0), "invitation.received",
+	    "unsay: after a quiet withdrawal, jane's feed from 0 has only kate's");
+	is_int(dev_int(&d, "jane", 0, EV_RECEIVED, "invitation.id"),
+	    (int64_t)keep, "unsay: the one left is kate's");
+	is_str(dfeed(&d, NULL, 0),
+	    "invitation.received,invitation.received,invitation.withdrawn",
+	    "unsay: the all feed keeps every event");
+	is_str(dfeed(&d, "ivan", 0), "",
+	    "unsay: ivan's own feed is as before (told nothing)");
+
+	/* A block's withdrawal (of the blocker's own invitation) is quiet
+	 * too: it leaves the blocked member's feed. */
+	other = dsend(&d, "jane", "luke");
+	is_str(dfeed(&d, "luke", 0), "invitation.received",
+	    "unsay: luke was told of jane's invitation");
+	dblock(&d, "jane", "luke", true);
+	ok(other > 0 && strcmp(dfeed(&d, "luke", 0), "") == 0,
+	    "unsay: jane's block withdraws it and takes back luke's event");
+
+	/* Told of the withdrawal: the received event stays, then withdrawn. */
+	d.policy.notify_recipient_on_withdraw = true;
+	id = dsend(&d, "mona", "nick");
+	dact(&d, DO_WITHDRAW, "mona", id);
+	is_str(dfeed(&d, "nick", 0), "invitation.received,invitation.withdrawn",
+	    "unsay: with notify_recipient_on_withdraw the recipient keeps both");
+	dom_close(&d);
+}
+
 static void
 test_mutual(void)
 {
@@ -356,6 +453,56 @@ test_restriction(void)
 	dom_close(&d);
 }
 
+/* sender's 20 invitations: 3 accepted, then 17 withdrawn by hand after
+ * age seconds, at prio. */
+static void
+accept3_withdraw17(struct dom *d, const char *sender, int prio, int64_t age)
+{
+	uint64_t ids[20];
+	char to[32];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(to, sizeof to, "%s-%d", sender, i);
+		ids[i] = dsend_p(d, sender, to, prio);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(to, sizeof to, "%s-%d", sender, i);
+		dact(d, DO_ACCEPT, to, ids[i]);
+	}
+	dadvance(d, age);
+	for (i = 3; i < 20; i++)
+		dact(d, DO_WITHDRAW, sender, ids[i]);
+}
+
+/* Issue 9: following the advice by hand never restricts (rules_decided,
+ * rules_withdrawal_advised); withdrawing what it did not advise does, as
+ * before. */
+static void
+test_advised_withdrawals(void)
+{
+	struct dom d;
+	struct member_stats st;
+
+	dom_open(&d);
+	accept3_withdraw17(&d, "sara", PRIO_LOW, 15 * DAY);
+	is_int(dmember(&d, "sara").restricted_until, 0,
+	    "advised: 3 accepted, 17 stale low ones withdrawn by hand: not restricted");
+	ok(step_end(&d, member_stats(step(&d), S("sara"), 90 * DAY, &st,
+	    &d.e)) == 0 && st.withdrawn == 17 && st.decided == 20,
+	    "advised: stats still count the 17 withdrawals (decided 20)");
+	accept3_withdraw17(&d, "sven", PRIO_MEDIUM, 14 * DAY);
+	is_int(dmember(&d, "sven").restricted_until, 0,
+	    "advised: medium ones withdrawn at 14 days exactly: not restricted");
+	accept3_withdraw17(&d, "tina", PRIO_MEDIUM, HOUR);
+	is_int(dmember(&d, "tina").restricted_until, d.now + 7 * DAY,
+	    "advised: 17 fresh ones withdrawn by hand: restricted as before");
+	accept3_withdraw17(&d, "ugo", PRIO_HIGH, 15 * DAY);
+	is_int(dmember(&d, "ugo").restricted_until, d.now + 7 * DAY,
+	    "advised: 17 stale high-priority ones (advice: let expire): restricted");
+	dom_close(&d);
+}
+
 static void
 test_reports(void)
 {
@@ -431,8 +578,11 @@ test_blocks(void)
 	is_int(dpair(&d, "vic", "wes").cooldown_until, 0,
 	    "block: with no cooldown");
 	ok(dblock(&d, "vic", "yan", true) == 0 &&
-	    dinv(&d, b).state == ST_WITHDRAWN,
-	    "block: yan's pending invitation to vic is withdrawn");
+	    dinv(&d, b).state == ST_IGNORED && dinv(&d, b).ignored,
+	    "block: yan's pending invitation to vic is ignored (issue 9)");
+	ok(rules_view(dinv(&d, b).state, true, ROLE_SENDER) == ST_PENDING &&
+	    dmember(&d, "yan").open_sent == 1,
+	    "block: yan still sees it pending, and counts it pending");
 	ok(dblock(&d, "vic", "xia", true) == 0 && dconn(&d, "vic", "xia") == 0 &&
 	    dcounts(&d).connections == 0, "block: the connection is removed");
 	ok(strcmp(dfeed(&d, "vic", h), "") == 0 &&
@@ -440,7 +590,7 @@ test_blocks(void)
 	    strcmp(dfeed(&d, "yan", h), "") == 0 &&
 	    strcmp(dfeed(&d, "xia", h), "") == 0, "block: nobody is told");
 	is_str(dfeed(&d, NULL, h),
-	    "invitation.withdrawn,invitation.withdrawn,connection.removed",
+	    "invitation.withdrawn,invitation.ignored,connection.removed",
 	    "block: the all feed has all three");
 	ok(dsend(&d, "wes", "vic") == 0 &&
 	    refused_with(&d, PE_NOT_PERMITTED, "does not accept invitations"),
@@ -451,6 +601,51 @@ test_blocks(void)
 	ok(dblock(&d, "vic", "wes", false) == 0 &&
 	    !dflag(&d, FLAG_BLOCK, "vic", "wes") && dsend(&d, "wes", "vic") > 0,
 	    "unblock: sends pass again");
+	dom_close(&d);
+}
+
+/* Issue 9 (b): what a sender can learn, through invite.can_send, of a
+ * recipient who blocked them and of one who takes invitations from
+ * nobody: the same refusal, the same quota.pending, and its own
+ * invitation pending in both cases. */
+static void
+test_block_like_closed_door(void)
+{
+	struct dom d;
+	struct send_facts fb, fn;
+	struct send_req r;
+	struct member_rec m;
+	struct proto_error eb, en;
+	enum send_outcome out;
+	unsigned w;
+	uint64_t ib, in;
+
+	dom_open(&d);
+	ib = dsend(&d, "abe", "bea");
+	in = dsend(&d, "cal", "dee");
+	dblock(&d, "bea", "abe", true);
+	step_end(&d, member_settings_set(step(&d), S("dee"), FROM_NOBODY,
+	    S(NULL), &m, &d.e));
+	memset(&r, 0, sizeof r);
+	r.from = S("abe");
+	r.to = S("bea");
+	invite_send_facts(step(&d), &r, true, &fb);
+	step_end(&d, -1);
+	r.from = S("cal");
+	r.to = S("dee");
+	invite_send_facts(step(&d), &r, true, &fn);
+	step_end(&d, -1);
+	ok(rules_send(&d.policy, &fb, &out, &w, &eb) == -1 &&
+	    rules_send(&d.policy, &fn, &out, &w, &en) == -1 &&
+	    eb.code == en.code && strcmp(eb.message, en.message) == 0,
+	    "closed door: can_send refuses a block and \"nobody\" alike");
+	is_int(fb.pending_sent, fn.pending_sent,
+	    "closed door: quota.pending is the same (1) for both senders");
+	is_int(fb.pending_sent, 1, "closed door: the invitation still counts");
+	ok(rules_view(dinv(&d, ib).state, dinv(&d, ib).ignored, ROLE_SENDER) ==
+	    ST_PENDING && rules_view(dinv(&d, in).state, dinv(&d, in).ignored,
+	    ROLE_SENDER) == ST_PENDING,
+	    "closed door: both senders see their invitation pending");
 	dom_close(&d);
 }
 
@@ -766,13 +961,17 @@ main(void)
 	test_send_accept();
 	test_ignore();
 	test_withdraw_resend();
+	test_view_fields();
+	test_withdraw_unsays();
 	test_mutual();
 	test_cooldown();
 	test_cooldown_escalates();
 	test_stale_expiry();
 	test_restriction();
+	test_advised_withdrawals();
 	test_reports();
 	test_blocks();
+	test_block_like_closed_door();
 	test_plan();
 	test_plan_cancel();
 	test_advice();

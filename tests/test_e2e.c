@@ -307,6 +307,25 @@ test_lists_and_notes(void)
 	ok(rnum(&r, "items") == 2 && (uint64_t)rnum(&r, "items.0.id") == ids[2] &&
 	    rnum(&r, "next") == -1, "and the next page holds the rest");
 	cr_reply_free(&r);
+	/* Issue 9: priority is the sender's own; the recipient can neither
+	 * see it nor probe it with the filter. */
+	call(c, &r, "invite.list", "member:s box:s", "m1", "received");
+	ok(rnum(&r, "items") == 1 && strcmp(rstr(&r, "items.0.priority"),
+	    "nil") == 0, "the recipient's received list: priority nil");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.list", "member:s box:s priority:s", "m1",
+	    "received", "low") == 1 && refused(&r, "INVALID_ARGUMENT") &&
+	    strstr(r.message, "sender's own") != NULL,
+	    "the received box filtered by priority: INVALID_ARGUMENT");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", ids[1], "m1");
+	is_str(rstr(&r, "invitation.priority"), "nil",
+	    "invite.get as the recipient: priority nil");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", ids[1], "hank");
+	is_str(rstr(&r, "invitation.priority"), "low",
+	    "invite.get as the sender: priority low");
+	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s older_than:u", "hank",
 	    "sent", (uint64_t)(5 * DAY));
 	is_int(rnum(&r, "items"), 3, "three older than 5 days");

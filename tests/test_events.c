@@ -23,8 +23,18 @@ test_types_and_privacy(void)
 	is_int(rnum(&r, "events.0.at"), T0, "and when");
 	is_str(rstr(&r, "events.0.member"), "bob", "and whose notification it is");
 
+	/* Issue 9 (a), kept and documented (docs/protocol.md §8.3): seqs are
+	 * store-wide, so alice's own feed shows the head move by one when bob
+	 * ignores on a quiet server, though not what happened. */
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "alice", h0);
+	at = (uint64_t)rnum(&r, "head");
 	cr_reply_free(&r);
 	call(c, &r, "invite.ignore", "actor:s id:u", "bob", id);
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "alice", h0);
+	ok(rnum(&r, "events") == 0 && (uint64_t)rnum(&r, "head") == at + 1,
+	    "pinned: alice's feed is empty but its head moved by one (documented)");
 	is_str(feed(c, &r, "alice", h0), "",
 	    "alice is never told of the ignore");
 	is_str(feed(c, &r, "bob", h0), "invitation.received",
@@ -52,6 +62,23 @@ test_types_and_privacy(void)
 	    "bob is not told of the withdrawal (the policy's default)");
 	ok(strstr(feed(c, &r, NULL, h0), "invitation.withdrawn") != NULL,
 	    "the all feed carries it");
+	/* Issue 9: what bob may no longer see is not replayed to him. */
+	is_str(feed(c, &r, "bob", 0), "",
+	    "events.read after 0: bob's feed no longer has the invitation.received");
+	ok(strstr(feed(c, &r, NULL, 0), "invitation.received") != NULL,
+	    "the all feed still has it");
+	{
+		struct cr_client *s = dconnect(&p);
+
+		cr_reply_free(&r);
+		call(s, &r, "events.subscribe", "member:s after:u", "bob",
+		    (uint64_t)0);
+		cr_reply_free(&r);
+		ok(cr_next_event(s, &r, 300) == 1,
+		    "events.subscribe after 0: nothing replayed to bob");
+		cr_reply_free(&r);
+		cr_close(s);
+	}
 	advance(c, &r, 21 * DAY - 1);
 	is_str(feed(c, &r, "alice", h0), "",
 	    "day 20 of the cooldown: no clean slate yet");

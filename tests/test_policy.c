@@ -169,8 +169,12 @@ test_settings_and_blocks(void)
 	    "rick blocks paula");
 	cr_reply_free(&r);
 	call(c, &r, "invite.get", "id:u actor:s", id, "paula");
-	is_str(rstr(&r, "invitation.state"), "withdrawn",
-	    "paula's pending invitation to rick is withdrawn");
+	is_str(rstr(&r, "invitation.state"), "pending",
+	    "paula's invitation to rick still looks pending to her (issue 9: as behind a closed door)");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, "rick");
+	is_str(rstr(&r, "invitation.state"), "ignored",
+	    "rick sees it ignored");
 	is_str(feed(c, &r, "paula", h), "", "and paula is told nothing");
 	is_str(feed(c, &r, "rick", h), "", "nor is rick");
 	ok(send_inv(c, &r, "paula", "rick") == 0 &&
@@ -193,8 +197,10 @@ test_settings_and_blocks(void)
 	is_int(rnum(&r, "items"), 0, "blocking removes the connection");
 	cr_reply_free(&r);
 	ok(call(c, &r, "member.unblock", "actor:s other:s", "rick", "paula") == 0 &&
-	    send_inv(c, &r, "paula", "rick") > 0,
-	    "after unblocking, paula may invite rick (no cooldown)");
+	    send_inv(c, &r, "paula", "rick") == 0 &&
+	    refused(&r, "ALREADY_PENDING"),
+	    "after unblocking, paula's invitation is still open: ALREADY_PENDING");
+
 }
 
 static void

@@ -300,7 +300,20 @@ main(void)
 	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_RESTRICTION),
 	    "accepted, withdrawn, expired by hand count toward a restriction");
 	ok(!rules_decided(ST_WITHDRAWN, true, DECIDED_FOR_RESTRICTION),
-	    "a plan's withdrawal does not");
+	    "an advised withdrawal (a plan's, or by hand as advised) does not");
+	/* Issue 9: withdrawing by hand as invite.advise says is advised. */
+	ok(rules_withdrawal_advised(&p, PRIO_LOW, 14 * 86400) &&
+	    rules_withdrawal_advised(&p, PRIO_MEDIUM, 30 * 86400),
+	    "withdrawal advised: low or medium, pending past stale_after (14 d)");
+	ok(!rules_withdrawal_advised(&p, PRIO_MEDIUM, 14 * 86400 - 1),
+	    "withdrawal advised: not a second before stale_after (wait)");
+	ok(!rules_withdrawal_advised(&p, PRIO_HIGH, 60 * 86400),
+	    "withdrawal advised: not of high priority (let it expire)");
+	ok(rules_block_closes(ROLE_SENDER) == ST_WITHDRAWN &&
+	    rules_block_closes(ROLE_RECIPIENT) == ST_IGNORED,
+	    "a block withdraws the blocker's invitation, ignores the other's");
+	ok(rules_view(rules_block_closes(ROLE_RECIPIENT), true, ROLE_SENDER) ==
+	    ST_PENDING, "which its sender sees pending, as behind a closed door");
 	ok(rules_decided(ST_ACCEPTED, false, DECIDED_FOR_STATS) &&
 	    rules_decided(ST_WITHDRAWN, false, DECIDED_FOR_STATS) &&
 	    rules_decided(ST_EXPIRED, false, DECIDED_FOR_STATS),
