@@ -47,19 +47,6 @@ do_() {
 }
 # t DESCRIPTION CONDITION: CONDITION is shell code about the last run,
 # which must also be free of sanitizer reports.
-sanitized() { ! grep -qE "Sanitizer|runtime error:" "$@"; }
-t() {
-	n=$((n + 1))
-	if eval "$2" && sanitized "$tmp/err"; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		echo "#   failed: $2"
-		echo "#   exit status: $rc"
-		sed 's/^/#   out: /' "$tmp/out"
-		sed 's/^/#   err: /' "$tmp/err"
-	fi
-}
 out_has() { grep -qF -- "$1" "$tmp/out"; }
 err_has() { grep -qF -- "$1" "$tmp/err"; }
 out_re() { grep -qE -- "$1" "$tmp/out"; }

@@ -36,19 +36,6 @@ chmod 0755 "$tmp"	# the others' way in; it stays root's and not writable
 
 n=0
 rc=
-sanitized() { ! grep -qE "Sanitizer|runtime error:" "$1"; }
-t() {
-	n=$((n + 1))
-	if eval "$2" && sanitized "$tmp/err"; then
-		echo "ok $n - $1"
-	else
-		echo "not ok $n - $1"
-		echo "#   failed: $2"
-		echo "#   exit status: $rc"
-		sed 's/^/#   out: /' "$tmp/out"
-		sed 's/^/#   err: /' "$tmp/err"
-	fi
-}
 err_has() { grep -qF -- "$1" "$tmp/err"; }
 err_lacks() { ! grep -qF -- "$1" "$tmp/err"; }
 # run [as UID] CONNREQ ARGUMENTS...

@@ -29,7 +29,6 @@ do_() {
 		exit 1
 	fi
 }
-sanitized() { ! grep -qE "Sanitizer|runtime error:" "$@"; }
 # t DESCRIPTION CONDITION: CONDITION is shell code; on failure the files in
 # $show are printed. Each must also be free of sanitizer reports.
 t() {

@@ -51,3 +51,23 @@ start_daemon() {
 		i=$((i + 1))
 	done
 }
+
+# sanitized FILE...: no sanitizer report in them.
+sanitized() { ! grep -qE "Sanitizer|runtime error:" "$@"; }
+
+# t DESCRIPTION CONDITION, for tests that run the CLI with its output in
+# $tmp/out and $tmp/err and its exit status in $rc: CONDITION is shell code
+# about that run, which must also be free of sanitizer reports (a leak
+# exits 1, as a refusal does). A test with other needs defines its own.
+t() {
+	n=$((n + 1))
+	if eval "$2" && sanitized "$tmp/err"; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		echo "#   failed: $2"
+		echo "#   exit status: $rc"
+		sed 's/^/#   out: /' "$tmp/out"
+		sed 's/^/#   err: /' "$tmp/err"
+	fi
+}
