@@ -9,7 +9,8 @@
 
 /* Restricts sender (an invitation of theirs is id) for restrict_for. */
 static void
-restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
+restrict_sender(struct op *o, struct str sender, uint64_t id,
+    enum restrict_reason why)
 {
 	struct member_rec m;
 	struct notice n;
@@ -24,16 +25,15 @@ restrict_sender(struct op *o, struct str sender, uint64_t id, const char *why)
 	due.id = id;
 	store_due_add(o->t, &due);
 	memset(&n, 0, sizeof n);
-	n.code = why;
-	n.message = strcmp(why,
-	    proto_restrict_reason_words[RESTRICT_REPORTS]) == 0 ?
+	n.code = proto_restrict_reason_words[why];
+	n.message = why == RESTRICT_REPORTS ?
 	    "your invitations were reported too often: sending is paused" :
 	    "too few of your recent invitations were accepted: sending is paused";
 	n.until = m.restricted_until;
 	events_notice(o->t, EV_RESTRICTION_STARTED, o->now, o->now, sender.p,
 	    sender.n, &n);
 	log_info("restricted %.*s until %lld (%s)", (int)sender.n, sender.p,
-	    (long long)m.restricted_until, why);
+	    (long long)m.restricted_until, proto_restrict_reason_words[why]);
 }
 
 /* A decision as the decisions log holds it: its state, and whether it
@@ -81,7 +81,7 @@ member_health_check(struct op *o, struct str sender, uint64_t id)
 	struct decided dc = { 0, 0, p->restrict_min_decided, 0 };
 	uint64_t reports = 0;
 	int64_t oldest, since;
-	const char *why;
+	enum restrict_reason why;
 
 	store_member_get(o->t, sender.p, sender.n, &m);
 	if (m.restricted_until > o->now)

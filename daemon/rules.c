@@ -266,15 +266,15 @@ rules_withdrawal_advised(const struct policy *p, enum priority priority,
 
 bool
 rules_restrict(const struct policy *p, uint64_t accepted, uint64_t decided,
-    uint64_t reports, const char **why)
+    uint64_t reports, enum restrict_reason *why)
 {
 	if (p->reports_to_restrict > 0 && reports >= p->reports_to_restrict) {
-		*why = proto_restrict_reason_words[RESTRICT_REPORTS];
+		*why = RESTRICT_REPORTS;
 		return true;
 	}
 	if (p->restrict_min_decided > 0 && decided >= p->restrict_min_decided &&
 	    (double)accepted < p->restrict_below_rate * (double)decided) {
-		*why = proto_restrict_reason_words[RESTRICT_ACCEPTANCE];
+		*why = RESTRICT_ACCEPTANCE;
 		return true;
 	}
 	return false;

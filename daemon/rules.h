@@ -202,7 +202,7 @@ bool rules_withdrawal_advised(const struct policy *p, enum priority priority,
  * (`accepted` of `decided`, at most restrict_min_decided of them), or by
  * `reports` within reports_window. *why names the rule. */
 bool rules_restrict(const struct policy *p, uint64_t accepted,
-    uint64_t decided, uint64_t reports, const char **why);
+    uint64_t decided, uint64_t reports, enum restrict_reason *why);
 
 /* May role see invitation id, in state st (the true state), at all? An
  * outsider may not: NOT_PERMITTED. One withdrawn is gone for its

@@ -59,7 +59,7 @@ main(void)
 	unsigned w;
 	int act, role, st, prio;
 	enum advice adv;
-	const char *why;
+	enum restrict_reason why;
 	char msg_block[256];
 
 	policy_defaults(&p);
@@ -326,10 +326,10 @@ main(void)
 	ok(rules_decided(ST_PENDING, false, DECIDED_FOR_RESTRICTION),
 	    "the log holds only decisions: toward a restriction any one logged counts");
 	ok(!rules_restrict(&p, 4, 20, 0, &why), "4 of the last 20 accepted: not restricted");
-	ok(rules_restrict(&p, 3, 20, 0, &why) && strcmp(why, "acceptance_rate") == 0,
+	ok(rules_restrict(&p, 3, 20, 0, &why) && why == RESTRICT_ACCEPTANCE,
 	    "3 of 20: restricted");
 	ok(!rules_restrict(&p, 0, 19, 0, &why), "19 decided: too few to judge");
-	ok(rules_restrict(&p, 20, 20, 5, &why) && strcmp(why, "reports") == 0,
+	ok(rules_restrict(&p, 20, 20, 5, &why) && why == RESTRICT_REPORTS,
 	    "5 reports: restricted");
 	ok(!rules_restrict(&p, 20, 20, 4, &why), "4 reports: not");
 
