@@ -28,6 +28,18 @@ arg_member(struct call *c, const char *key, bool required, struct str *s)
 	return args_member(&c->args, key, required, &s->p, &s->n);
 }
 
+/* invite.send's and invite.resend's optional expires_in: 0 when absent;
+ * -1 (c->err filled) when it is there and 0. */
+static int
+arg_expires_in(struct call *c, uint64_t *v)
+{
+	*v = 0;
+	if (args_uint(&c->args, "expires_in", false, v) && *v == 0)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "expires_in must be at least 1 second");
+	return 0;
+}
+
 /* The warnings a send passed with: [{code, message}]. */
 static void
 pack_warnings(msgpack_packer *pk, unsigned warnings)
@@ -105,11 +117,8 @@ m_invite_send(struct call *c)
 	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
 	args_enum(&c->args, "priority", false, proto_priority_words, &r.priority);
 	args_str(&c->args, "email", false, &r.email.p, &r.email.n);
-	if (args_uint(&c->args, "expires_in", false, &r.expires_in) &&
-	    r.expires_in == 0)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "expires_in must be at least 1 second");
-	if (args_done(&c->args) == -1)
+	if (arg_expires_in(c, &r.expires_in) == -1 ||
+	    args_done(&c->args) == -1)
 		return -1;
 	if (invite_send(&c->op, &r, &inv, &connected, &warnings,
 	    c->err) == -1)
@@ -223,7 +232,7 @@ m_invite_resend(struct call *c)
 {
 	struct str actor, note = { NULL, 0 }, email = { NULL, 0 };
 	struct inv inv;
-	uint64_t id, expires_in = 0;
+	uint64_t id, expires_in;
 	bool connected;
 	unsigned warnings;
 
@@ -231,11 +240,8 @@ m_invite_resend(struct call *c)
 	args_uint(&c->args, "id", true, &id);
 	args_text(&c->args, "note", false, &note.p, &note.n);
 	args_str(&c->args, "email", false, &email.p, &email.n);
-	if (args_uint(&c->args, "expires_in", false, &expires_in) &&
-	    expires_in == 0)
-		return proto_fail(c->err, PE_INVALID_ARGUMENT,
-		    "expires_in must be at least 1 second");
-	if (args_done(&c->args) == -1)
+	if (arg_expires_in(c, &expires_in) == -1 ||
+	    args_done(&c->args) == -1)
 		return -1;
 	if (invite_resend(&c->op, actor, id, note, email, expires_in, &inv,
 	    &connected, &warnings, c->err) == -1)

@@ -87,6 +87,17 @@ test_expires_in(void)
 	ok(call(c, &r, "invite.send", "from:s to:s expires_in:u", "ed", "gus",
 	    (uint64_t)(181 * DAY)) == 1 && refused(&r, "INVALID_ARGUMENT"),
 	    "longer than max_expire_after: refused (%s)", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s expires_in:u", "ed", "gus",
+	    (uint64_t)0) == 1 && refused(&r, "INVALID_ARGUMENT") &&
+	    strcmp(r.message, "expires_in must be at least 1 second") == 0,
+	    "expires_in 0 on a send: refused (%s)", r.message);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.resend", "actor:s id:u expires_in:u", "ed",
+	    (uint64_t)1, (uint64_t)0) == 1 && refused(&r, "INVALID_ARGUMENT") &&
+	    strcmp(r.message, "expires_in must be at least 1 second") == 0,
+	    "expires_in 0 on a resend: refused before anything is looked up (%s)",
+	    r.message);
 	advance(c, &r, 3 * DAY);
 	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s", "ed", "sent");
