@@ -979,25 +979,25 @@ test_matrix(void)
 
 /* ---- Worlds: what one member sees, compared across what others did ---- */
 
-/* Everything `who` can ask about `to` and invitation id, as text. */
+/* What `me` can ask about `to` and invitation id, appended to buf as text:
+ * the reads. */
 static void
-observe(const struct fx *f, const char *me, const char *to, uint64_t id,
-    char *buf, size_t n)
+observe_reads(const struct fx *f, const char *me, const char *to,
+    uint64_t id, char *buf, size_t n)
 {
 	static const char *const acts[] = {
 		"invite.accept", "invite.ignore", "invite.resend",
 	};
 	size_t i;
 
-	buf[0] = '\0';
 #define OBS(label_, ...) do { \
 	cr_reply_free(&r); \
 	__VA_ARGS__; \
 	canon_reply(f, buf, n, label_); \
 } while (0)
 	OBS("get", call(c, &r, "invite.get", "id:u actor:s", id, me));
-	/* Actions refused in both worlds compared (the withdrawal, which
-	 * the sender may make, comes last). */
+	/* Actions refused in every world compared (those that may pass
+	 * come in observe_writes). */
 	for (i = 0; i < sizeof acts / sizeof acts[0]; i++)
 		OBS(acts[i], call(c, &r, acts[i], "actor:s id:u", me, id));
 	OBS("report", call(c, &r, "invite.report", "actor:s id:u reason:s", me,
@@ -1015,10 +1015,18 @@ observe(const struct fx *f, const char *me, const char *to, uint64_t id,
 	OBS("settings", call(c, &r, "member.settings.get", "member:s", me));
 	OBS("feed", call(c, &r, "events.read", "member:s after:u limit:u", me,
 	    (uint64_t)0, (uint64_t)1000));
-	/* The writes last: a send, then a withdrawal (which the sender may
-	 * make whatever the recipient did). */
+	cr_reply_free(&r);
+}
+
+/* The writes that may pass: a send, a withdrawal of id (the sender may
+ * withdraw whatever the recipient did), a resend of it; then the feed. */
+static void
+observe_writes(const struct fx *f, const char *me, const char *to,
+    uint64_t id, char *buf, size_t n)
+{
 	OBS("send", call(c, &r, "invite.send", "from:s to:s", me, to));
 	OBS("withdraw", call(c, &r, "invite.withdraw", "actor:s id:u", me, id));
+	OBS("resend", call(c, &r, "invite.resend", "actor:s id:u", me, id));
 	OBS("feed after", call(c, &r, "events.read", "member:s after:u limit:u",
 	    me, (uint64_t)0, (uint64_t)1000));
 #undef OBS
@@ -1044,90 +1052,159 @@ show_diff(const char *a, const char *b)
 		diag("one ends first");
 }
 
-/* role's observations in world v, of `to` and of invitation #1 (or #M
- * for mallory). */
-static char *
-world(enum variant v, enum who me, enum who to)
-{
-	struct fx f;
-	size_t n = 64 * 1024;
-	char *buf = malloc(n);
+/* One member's view of one world: two fixtures made alike, one observed
+ * over time (its reads now, after 15 d when it is stale, after 181 d when
+ * it has expired, then its writes), one for the writes now. */
+struct world {
+	enum variant v;
+	enum who me, to;
+	struct fx later, now;
+	char *text;
+};
 
-	if (buf == NULL)
+#define WORLD_TEXT (256 * 1024)
+
+static void
+world_make(struct world *w, enum variant v, enum who me, enum who to)
+{
+	w->v = v;
+	w->me = me;
+	w->to = to;
+	fx_make(&w->later, v);
+	fx_make(&w->now, v);
+	w->text = calloc(1, WORLD_TEXT);
+	if (w->text == NULL)
 		bail_out("out of memory");
-	fx_make(&f, v);
-	observe(&f, f.name[me], f.name[to],
-	    me == W_BLOCKED ? f.invm : f.inv1, buf, n);
-	return buf;
+}
+
+static uint64_t
+world_id(const struct world *w, const struct fx *f)
+{
+	return w->me == W_BLOCKED ? f->invm : f->inv1;
+}
+
+/* Round 0: now; 1: stale; 2: expired, then the later fixture's writes. */
+static void
+world_observe(struct world *w, int round)
+{
+	char *t = w->text;
+	const struct fx *f = &w->later;
+
+	snprintf(t + strlen(t), WORLD_TEXT - strlen(t), "-- round %d\n", round);
+	observe_reads(f, f->name[w->me], f->name[w->to], world_id(w, f), t,
+	    WORLD_TEXT);
+	if (round == 0) {
+		f = &w->now;
+		observe_writes(f, f->name[w->me], f->name[w->to],
+		    world_id(w, f), t, WORLD_TEXT);
+	} else if (round == 2)
+		observe_writes(f, f->name[w->me], f->name[w->to],
+		    world_id(w, f), t, WORLD_TEXT);
 }
 
 static void
-same_world(const char *what, char *a, char *b)
+same_world(const char *what, const struct world *a, const struct world *b)
 {
+	const char *l;
+
 	/* CONNREQ_SHOW_WORLDS=1: what is compared, as diagnostics. */
 	if (getenv("CONNREQ_SHOW_WORLDS") != NULL) {
 		diag("%s:", what);
-		for (const char *l = b; *l != '\0'; l += strcspn(l, "\n") + 1) {
+		for (l = b->text; *l != '\0'; l += strcspn(l, "\n") + 1) {
 			diag("  %.*s", (int)strcspn(l, "\n"), l);
 			if (l[strcspn(l, "\n")] == '\0')
 				break;
 		}
 	}
-	if (!ok(strcmp(a, b) == 0, "%s", what))
-		show_diff(a, b);
-	free(b);
+	if (!ok(strcmp(a->text, b->text) == 0, "%s", what))
+		show_diff(a->text, b->text);
 }
+
+enum {
+	WS_NONE, WS_IGNORE, WS_SPAM,			/* the sender's */
+	WS_NOBODY, WS_DONTKNOW, WS_BLOCKED,		/* behind a door */
+	WM_NOBODY, WM_BLOCKED,				/* mallory's */
+	WR_NEVER, WR_WITHDRAWN,				/* the recipient's */
+	WR_NEVER_NOBODY, WR_BLOCKED,
+	W_WORLDS
+};
 
 static void
 test_worlds(void)
 {
-	char *base;
+	static const struct {
+		enum variant v;
+		enum who me, to;
+	} defs[W_WORLDS] = {
+		[WS_NONE] = { V_NONE, W_SENDER, W_RECIPIENT },
+		[WS_IGNORE] = { V_IGNORE, W_SENDER, W_RECIPIENT },
+		[WS_SPAM] = { V_SPAM, W_SENDER, W_RECIPIENT },
+		[WS_NOBODY] = { V_NOBODY, W_SENDER, W_RECIPIENT },
+		[WS_DONTKNOW] = { V_DONTKNOW, W_SENDER, W_RECIPIENT },
+		[WS_BLOCKED] = { V_BLOCK_SENDER, W_SENDER, W_RECIPIENT },
+		[WM_NOBODY] = { V_NOBLOCK_NOBODY, W_BLOCKED, W_RECIPIENT },
+		[WM_BLOCKED] = { V_NONE, W_BLOCKED, W_RECIPIENT },
+		[WR_NEVER] = { V_NEVER, W_RECIPIENT, W_SENDER },
+		[WR_WITHDRAWN] = { V_WITHDRAWN, W_RECIPIENT, W_SENDER },
+		[WR_NEVER_NOBODY] = { V_NEVER_NOBODY, W_RECIPIENT, W_SENDER },
+		[WR_BLOCKED] = { V_BLOCK_RECIPIENT, W_RECIPIENT, W_SENDER },
+	};
+	static struct world ws[W_WORLDS];
+	int i, round;
+
+	for (i = 0; i < W_WORLDS; i++)
+		world_make(&ws[i], defs[i].v, defs[i].me, defs[i].to);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < W_WORLDS; i++)
+			world_observe(&ws[i], round);
+		if (round == 0)
+			advance(c, &r, 15 * DAY);	/* stale */
+		else if (round == 1)
+			advance(c, &r, 166 * DAY);	/* expired */
+	}
+	cr_reply_free(&r);
 
 	/* The sender must not learn an ignore or a report (§4, §5
-	 * invite.report): everything alice sees of bob and #1 is as if bob
-	 * had done nothing. */
-	base = world(V_NONE, W_SENDER, W_RECIPIENT);
-	ok(strstr(base, "ALREADY_PENDING") != NULL &&
-	    strstr(base, "state:pending") != NULL,
-	    "sender's world: #1 pending, a new send ALREADY_PENDING");
-	same_world("the sender cannot tell an ignore from nothing", base,
-	    world(V_IGNORE, W_SENDER, W_RECIPIENT));
-	same_world("the sender cannot tell a spam report from nothing", base,
-	    world(V_SPAM, W_SENDER, W_RECIPIENT));
-	free(base);
+	 * invite.report): everything alice sees of bob and #1, now, stale
+	 * and expired, is as if bob had done nothing. */
+	ok(strstr(ws[WS_NONE].text, "send => ERROR {code:ALREADY_PENDING") &&
+	    strstr(ws[WS_NONE].text, "type:invitation.stale") &&
+	    strstr(ws[WS_NONE].text, "type:invitation.expired") &&
+	    strstr(ws[WS_NONE].text, "resend => {invitation:{id:(new id)"),
+	    "sender's world: #1 pending, then stale, then expired and resent");
+	same_world("the sender cannot tell an ignore from nothing",
+	    &ws[WS_NONE], &ws[WS_IGNORE]);
+	same_world("the sender cannot tell a spam report from nothing",
+	    &ws[WS_NONE], &ws[WS_SPAM]);
 
 	/* A dont_know report and a block close the door: alice sees what
 	 * "nobody" shows, no more (§5 invite.send #2, member.block). */
-	base = world(V_NOBODY, W_SENDER, W_RECIPIENT);
-	ok(strstr(base, "does not accept invitations from you") != NULL,
+	ok(strstr(ws[WS_NOBODY].text, "does not accept invitations from you")
+	    != NULL,
 	    "sender's world behind a closed door: the closed-door refusal");
 	same_world("the sender cannot tell a dont_know report from \"nobody\"",
-	    base, world(V_DONTKNOW, W_SENDER, W_RECIPIENT));
-	same_world("the sender cannot tell a block from \"nobody\"", base,
-	    world(V_BLOCK_SENDER, W_SENDER, W_RECIPIENT));
-	free(base);
+	    &ws[WS_NOBODY], &ws[WS_DONTKNOW]);
+	same_world("the sender cannot tell a block from \"nobody\"",
+	    &ws[WS_NOBODY], &ws[WS_BLOCKED]);
 
 	/* A blocked member's invitation is ignored, not withdrawn: mallory
 	 * sees what a member whose recipient chose "nobody" sees. */
-	base = world(V_NOBLOCK_NOBODY, W_BLOCKED, W_RECIPIENT);
 	same_world("the blocked member cannot tell the block from \"nobody\"",
-	    base, world(V_NONE, W_BLOCKED, W_RECIPIENT));
-	free(base);
+	    &ws[WM_NOBODY], &ws[WM_BLOCKED]);
 
 	/* The recipient must not learn a quiet withdrawal (§4, §8.3):
 	 * everything bob sees of alice and #1 is as if #1 had never been
 	 * sent (#1 then is an id never given). */
-	base = world(V_NEVER, W_RECIPIENT, W_SENDER);
-	ok(strstr(base, "get => ERROR {code:NOT_FOUND message:no invitation #1 }") != NULL,
+	ok(strstr(ws[WR_NEVER].text, "get => ERROR {code:NOT_FOUND "
+	    "message:no invitation #1 }") != NULL,
 	    "recipient's world without #1: NOT_FOUND \"no invitation N\"");
 	same_world("the recipient cannot tell a quiet withdrawal from nothing",
-	    base, world(V_WITHDRAWN, W_RECIPIENT, W_SENDER));
-	free(base);
-	base = world(V_NEVER_NOBODY, W_RECIPIENT, W_SENDER);
+	    &ws[WR_NEVER], &ws[WR_WITHDRAWN]);
 	same_world("the recipient cannot tell the sender's block (which "
-	    "withdrew #1) from \"nobody\" and no #1", base,
-	    world(V_BLOCK_RECIPIENT, W_RECIPIENT, W_SENDER));
-	free(base);
+	    "withdrew #1) from \"nobody\" and no #1", &ws[WR_NEVER_NOBODY],
+	    &ws[WR_BLOCKED]);
+	for (i = 0; i < W_WORLDS; i++)
+		free(ws[i].text);
 }
 
 int
