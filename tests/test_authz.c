@@ -17,6 +17,11 @@
  *   alice's clean-up plan over x1 and x2 (low priority, per_day 1) is
  *   active: its first run withdrew x1.
  *
+ * An unrelated member asking about #1 gets NOT_PERMITTED, as §4 says, not
+ * NOT_FOUND: any caller may act as any member and invite.get without an
+ * actor shows the sender's view (§5), so an id's existence is no secret.
+ * What is pinned is that the answer is the same whatever became of #1.
+ *
  * Not repeated here, and relied on: the recipient's view field by field in
  * the core (tests/test_domain.c test_view_fields), the received box's
  * priority filter (tests/test_e2e.c), the head that moves on a quiet server
@@ -974,6 +979,35 @@ test_matrix(void)
 	call(c, &r, "invite.get", "id:u", shared.inv1);
 	ok(r.error == NULL && sender_view("invitation"),
 	    "invite.get without actor: the sender's view");
+
+	/* Ids are shared by invitations and plans (§3): one of the other
+	 * kind is answered as an id never given, by its own member too. */
+	{
+		char a[512], b[512];
+
+		cr_reply_free(&r);
+		call(c, &r, "plan.cancel", "actor:s id:u",
+		    shared.name[W_SENDER], shared.inv1);
+		refusal_text(a, sizeof a, shared.inv1);
+		cr_reply_free(&r);
+		call(c, &r, "plan.cancel", "actor:s id:u",
+		    shared.name[W_SENDER], (uint64_t)NONE_ID);
+		refusal_text(b, sizeof b, NONE_ID);
+		ok(strcmp(a, b) == 0 && strcmp(a, "NOT_FOUND|no plan N|0") == 0,
+		    "plan.cancel of an invitation's id: as for no plan (%s)",
+		    a);
+		cr_reply_free(&r);
+		call(c, &r, "invite.get", "id:u actor:s", shared.plan,
+		    shared.name[W_SENDER]);
+		refusal_text(a, sizeof a, shared.plan);
+		cr_reply_free(&r);
+		call(c, &r, "invite.get", "id:u actor:s", (uint64_t)NONE_ID,
+		    shared.name[W_SENDER]);
+		refusal_text(b, sizeof b, NONE_ID);
+		ok(strcmp(a, b) == 0 &&
+		    strcmp(a, "NOT_FOUND|no invitation N|0") == 0,
+		    "invite.get of a plan's id: as for no invitation (%s)", a);
+	}
 	cr_reply_free(&r);
 }
 
