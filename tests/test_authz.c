@@ -1007,6 +1007,17 @@ test_matrix(void)
 		ok(strcmp(a, b) == 0 &&
 		    strcmp(a, "NOT_FOUND|no invitation N|0") == 0,
 		    "invite.get of a plan's id: as for no invitation (%s)", a);
+
+		/* A plan's withdrawal is as quiet as one by hand: x1 sees
+		 * no invitation, and nothing in its feed. */
+		cr_reply_free(&r);
+		call(c, &r, "invite.get", "id:u actor:s", shared.invx1,
+		    shared.x1);
+		refusal_text(a, sizeof a, shared.invx1);
+		ok(strcmp(a, b) == 0, "x1 of the invitation a plan withdrew: "
+		    "as for no invitation (%s)", a);
+		is_str(feed(c, &r, shared.x1, 0), "",
+		    "x1's feed: its invitation.received left with it");
 	}
 	cr_reply_free(&r);
 }
@@ -1040,6 +1051,13 @@ observe_reads(const struct fx *f, const char *me, const char *to,
 	    "sent"));
 	OBS("list received", call(c, &r, "invite.list", "member:s box:s", me,
 	    "received"));
+	/* The filters may not probe what the views hide (§5 invite.list). */
+	OBS("list sent ignored", call(c, &r, "invite.list",
+	    "member:s box:s state:s", me, "sent", "ignored"));
+	OBS("list sent pending", call(c, &r, "invite.list",
+	    "member:s box:s state:s", me, "sent", "pending"));
+	OBS("list received withdrawn", call(c, &r, "invite.list",
+	    "member:s box:s state:s", me, "received", "withdrawn"));
 	OBS("history", call(c, &r, "invite.history", "a:s b:s", me, to));
 	OBS("can_send", call(c, &r, "invite.can_send", "from:s to:s", me, to));
 	OBS("stats", call(c, &r, "stats.get", "member:s", me));
