@@ -710,7 +710,7 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = srv->d;
 	struct entry *list = srv->head, *e, *culprit, *next;
 	struct client *c, *cnext;
-	bool timers = true;
+	bool timers = true, refused_all = false;
 	struct clock clock = d->clock;
 	enum batch_rc brc;
 
@@ -743,9 +743,15 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 				    store_strerror(d->store));
 			srv->full = FULL_DISK;
 			if (!batch_refuse_writes(list) && !timers) {
-				/* A read wrote: refuse everything. */
+				/* A read wrote: refuse everything. A batch
+				 * that writes nothing needs no room, so a
+				 * second time is not a full disk. */
+				if (refused_all)
+					fatal("store: %s",
+					    store_strerror(d->store));
 				for (e = list; e != NULL; e = e->next)
 					e->store_full = true;
+				refused_all = true;
 			}
 			timers = false;
 			continue;

@@ -51,7 +51,16 @@
  *   00 00 00 00 00 00 00 05  00 00 00 00 65 53 f1 00  00 00 00 02  00 00 00 03
  *   open_id 5                cooldown_until           withdrawals  attempts
  *
- * (tests/test_store.c reads both back from the file.) */
+ * (tests/test_store.c reads both back from the file.)
+ *
+ * A full disk: LMDB reports a short page write as EIO, which cannot be told
+ * from a broken disk. So the data file is kept allocated (fallocate) ahead
+ * of its last page before each top-level commit that wrote (prealloc()):
+ * the commit then writes into space the disk already gave, and when the
+ * disk has no room for that the commit is not tried (STORE_NO_SPACE). A
+ * commit that still gets ENOSPC with the environment sound is
+ * STORE_NO_SPACE too; EIO, or an environment LMDB has panicked (a failed
+ * meta-page write), is STORE_FAILED. */
 #include "store-backend.h"
 
 #include <errno.h>
