@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
+#include "../daemon/store.h"
 #include "harness.h"
 
 #define DISK_MB 16	/* the tmpfs */
@@ -93,6 +94,40 @@ big_note(char *note, int i)
 	note[5 + 995 * 4] = '\0';
 }
 
+/* Mounts a tmpfs of mb MiB on dir (made here). */
+static int
+mount_disk(const char *dir, int mb)
+{
+	char opts[64];
+
+	snprintf(opts, sizeof opts, "size=%dm,mode=0700", mb);
+	if (mkdir(dir, 0700) == -1 || mount("tmpfs", dir, "tmpfs",
+	    MS_NOSUID | MS_NODEV, opts) == -1) {
+		diag("mount a %d MiB tmpfs on %s: %s", mb, dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Fills what is left of the disk at dir with the file path but for keep
+ * bytes. */
+static int
+fill_disk(const char *path, const char *dir, uint64_t keep)
+{
+	uint64_t room = disk_free(dir);
+	int fd, rc;
+
+	if (room <= keep)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1)
+		return -1;
+	rc = fallocate(fd, 0, 0, (off_t)(room - keep));
+	close(fd);
+	return rc;
+}
+
 /* Stops the daemon, unmounts its disk and removes the test's directory. */
 static void
 disk_cleanup(struct dproc *p, const char *mnt)
@@ -169,30 +204,21 @@ test_disk_full(void)
 {
 	struct dproc p;
 	struct cr_client *c;
-	char mnt[160], filler[180], opts[64];
+	char mnt[160], filler[180];
 	static uint64_t ids[SENDS_MAX];
-	uint64_t room, id;
+	uint64_t id;
 	int64_t pending;
-	int fd, i, rc, n = 0, next = 0, full = 0, bad = 0, rounds = 0, all = 1;
+	int i, rc, n = 0, next = 0, full = 0, bad = 0, rounds = 0, all = 1;
 
 	dproc_init(&p);
 	snprintf(mnt, sizeof mnt, "%s/disk", p.dir);
 	snprintf(p.store, sizeof p.store, "%s/db", mnt);
 	snprintf(filler, sizeof filler, "%s/filler", mnt);
-	snprintf(opts, sizeof opts, "size=%dm,mode=0700", DISK_MB);
-	if (mkdir(mnt, 0700) == -1 || mount("tmpfs", mnt, "tmpfs",
-	    MS_NOSUID | MS_NODEV, opts) == -1) {
-		bail_out("mount a %d MiB tmpfs on %s: %s", DISK_MB, mnt,
-		    strerror(errno));
-	}
-	/* Fill the disk but for ROOM_MB. */
-	room = disk_free(mnt);
-	fd = open(filler, O_WRONLY | O_CREAT, 0600);
-	ok(fd != -1 && room > (ROOM_MB << 20) &&
-	    fallocate(fd, 0, 0, (off_t)(room - (ROOM_MB << 20))) == 0,
+	if (mount_disk(mnt, DISK_MB) == -1)
+		bail_out("no tmpfs");
+	ok(fill_disk(filler, mnt, ROOM_MB << 20) == 0 &&
+	    disk_free(mnt) <= (ROOM_MB << 20),
 	    "a %d MiB tmpfs filled but for %d MiB", DISK_MB, ROOM_MB);
-	if (fd != -1)
-		close(fd);
 	dproc_config(&p, NO_LIMITS "[policy]\nnote_max_chars = 1000\n");
 	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd on it")) {
 		disk_cleanup(&p, mnt);
@@ -377,13 +403,88 @@ test_map_max_on_sighup(void)
 	dproc_cleanup(&p);
 }
 
+/* The store's answers, without the daemon: STORE_NO_SPACE for a commit
+ * that writes when the disk has no room, nothing of it kept; a commit that
+ * wrote nothing still succeeds; store_room() says when there is room. */
+static void
+test_store_no_space(void)
+{
+	static char blob[256 << 10], back[256 << 10];
+	char dir[128], db[160], filler[160], why[256];
+	struct stx *t;
+	struct store *s;
+	struct stat st;
+	int64_t alloc;
+	size_t len = 0;
+	int rc;
+
+	strcpy(dir, "/tmp/connreq-disk-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		bail_out("mkdtemp: %s", strerror(errno));
+	snprintf(db, sizeof db, "%s/disk/db", dir);
+	snprintf(filler, sizeof filler, "%s/disk/filler", dir);
+	snprintf(why, sizeof why, "%s/disk", dir);
+	if (mount_disk(why, 16) == -1)
+		bail_out("no tmpfs");
+	s = store_open(db, 64ULL << 20, why, sizeof why);
+	if (!ok(s != NULL, "a store on a 16 MiB tmpfs"))
+		bail_out("%s", why);
+	t = store_begin(s, NULL);
+	store_set_vclock(t, T0);
+	is_int(store_commit(t), STORE_OK, "a first commit");
+	snprintf(why, sizeof why, "%s/data.mdb", db);
+	alloc = stat(why, &st) == 0 ? (int64_t)st.st_blocks * 512 : -1;
+	ok(alloc >= (4 << 20), "the data file is allocated 4 MiB ahead (%lld bytes)",
+	    (long long)alloc);
+	snprintf(why, sizeof why, "%s/disk", dir);
+	ok(fill_disk(filler, why, 0) == 0 && disk_free(why) < (64 << 10),
+	    "the rest of the disk is filled");
+
+	memset(blob, 'b', sizeof blob);
+	t = store_begin(s, NULL);
+	store_plan_put(t, 1, blob, sizeof blob);
+	rc = store_commit(t);
+	ok(rc == STORE_NO_SPACE &&
+	    strstr(store_strerror(s), "no space left") != NULL,
+	    "a commit that would grow the store: STORE_NO_SPACE (%s)",
+	    store_strerror(s));
+	ok(store_room(s) == -1, "store_room: no room");
+	t = store_begin(s, NULL);
+	rc = store_plan_get(t, 1, back, sizeof back, &len);
+	is_int(store_commit(t), STORE_OK,
+	    "a write transaction that only read commits");
+	is_int(rc, STORE_NOTFOUND, "nothing of the refused commit is there");
+
+	unlink(filler);
+	ok(store_room(s) == 0, "the filler gone, store_room: room");
+	t = store_begin(s, NULL);
+	store_plan_put(t, 1, blob, sizeof blob);
+	is_int(store_commit(t), STORE_OK, "the write commits");
+	store_close(s);
+	s = store_open(db, 64ULL << 20, why, sizeof why);
+	t = store_begin_read(s);
+	ok(s != NULL && store_plan_get(t, 1, back, sizeof back, &len) ==
+	    STORE_OK && len == sizeof blob &&
+	    memcmp(back, blob, sizeof blob) == 0, "and is there when reopened");
+	store_abort(t);
+	store_close(s);
+	snprintf(why, sizeof why, "%s/disk", dir);
+	if (umount2(why, MNT_DETACH) == -1)
+		diag("umount %s: %s", why, strerror(errno));
+	snprintf(why, sizeof why, "rm -rf %s", dir);
+	if (system(why) != 0)
+		diag("could not remove %s", dir);
+}
+
 int
 main(void)
 {
 	test_map_max_on_sighup();
 	/* Last: the rest of the test runs in the namespace. */
 	if (ok(enter_namespace() == 0,
-	    "a user and mount namespace for a tmpfs of the test's own"))
+	    "a user and mount namespace for a tmpfs of the test's own")) {
+		test_store_no_space();
 		test_disk_full();
+	}
 	return done_testing();
 }
