@@ -474,6 +474,7 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	t.base.s = base;
 	t.base.rc = STORE_OK;
 	t.txn = txn;
+	t.dirty = false;
 	key_make(&k, "M", "schema", strlen("schema"));
 	if (get(&t.base, s->meta, &k, &v, "schema")) {
 		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
