@@ -6,6 +6,8 @@
  * by a filler file. Writes then get STORE_FULL and reads go on, the daemon
  * stays up and logs it once; when the filler goes, the next write commits
  * with no restart, and after a restart every acknowledged write is there.
+ * The store alone first: STORE_NO_SPACE, nothing of the refused commit
+ * kept, a commit that only read still succeeding, store_room().
  *
  * A full map: raising map_size_max in the file on SIGHUP lets the next
  * write commit, and server.info shows the new maximum; --map-size-max on
