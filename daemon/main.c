@@ -58,6 +58,7 @@ static const char usage_text[] =
 
 static char *config_path;	/* -c, or the default path */
 static bool config_given;	/* -c was given: the file must exist */
+static bool map_given;		/* --map-size-max was given: it holds */
 
 /* The new policy and limits, or, when the file is bad, the old. */
 static void
@@ -81,6 +82,16 @@ reload(struct daemon *d)
 	d->max_message_bytes = c.max_message_bytes;
 	d->read_timeout = c.read_timeout;
 	server_limits_changed(d);
+	if (map_given) {
+		if (c.map_size_max != d->map_size_max)
+			log_info("SIGHUP: map_size_max stays %llu bytes: --map-size-max overrides the file",
+			    (unsigned long long)d->map_size_max);
+	} else if (c.map_size_max != d->map_size_max) {
+		d->map_size_max = c.map_size_max;
+		server_map_max_changed(d);
+		log_info("SIGHUP: map_size_max is now %llu bytes",
+		    (unsigned long long)d->map_size_max);
+	}
 	if ((c.socket && strcmp(c.socket, d->socket_path) != 0) ||
 	    (c.store_path && strcmp(c.store_path, d->store_path) != 0))
 		log_info("SIGHUP: the socket and the store path change at the next start");
@@ -163,7 +174,6 @@ main(int argc, char **argv)
 	struct daemon d;
 	struct config conf;
 	struct event *sigint, *sigterm, *sighup;
-	bool map_given = false;
 	struct stx *t;
 	char why[512];
 	const char *vclock_arg = NULL;
@@ -272,7 +282,11 @@ main(int argc, char **argv)
 		if (vnow == 0)
 			vnow = clock_now(&d.clock);
 		store_set_vclock(t, vnow);
-		if (store_commit(t) != STORE_OK) {
+		rc = store_commit(t);
+		if (rc == STORE_NO_SPACE || rc == STORE_MAP_FULL)
+			log_warn("store: %s; the virtual clock's start is not saved",
+			    store_strerror(d.store));
+		else if (rc != STORE_OK) {
 			log_error("store: %s", store_strerror(d.store));
 			return main_exit(&d, 1);
 		}

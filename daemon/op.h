@@ -36,6 +36,9 @@ op_store_error(struct stx *t, struct proto_error *e)
 {
 	if (store_error(t) == STORE_MAP_FULL)
 		return proto_fail(e, PE_STORE_FULL, "the store is full");
+	if (store_error(t) == STORE_NO_SPACE)
+		return proto_fail(e, PE_STORE_FULL,
+		    "no space left on the store's disk");
 	return proto_fail(e, PE_INTERNAL, "store error");
 }
 

@@ -36,7 +36,8 @@
 #define OUT_HIGH (1u << 20)	/* stop reading a client past this output */
 #define PUMP_HIGH (256u << 10)	/* push events while the output is below */
 #define PUMP_MAX 4096		/* events pushed in one go */
-#define FULL_RETRY_SECS 60	/* a full store: deadlines retried after */
+#define FULL_RETRY_SECS 60	/* a full map: deadlines retried after */
+#define DISK_RETRY_SECS 5	/* a full disk: deadlines retried after */
 #define QUEUE_MAX 16		/* a client's requests in one batch */
 #define ACCEPT_RETRY_SECS 1	/* out of descriptors: accept again after */
 
@@ -73,6 +74,13 @@ struct entry {
 	struct entry *next;
 };
 
+/* Why writes get STORE_FULL, if they do. */
+enum srv_full {
+	FULL_NOT,
+	FULL_MAP,		/* the map is at map_size_max */
+	FULL_DISK		/* the disk has no room: writes wait for it */
+};
+
 struct server {
 	struct daemon *d;
 	struct evconnlistener *listener;
@@ -86,7 +94,7 @@ struct server {
 	uint64_t next_client_id;
 	struct entry *head, **tail;
 	bool stopping;
-	bool full;		/* the store is full: deadlines wait */
+	enum srv_full full;	/* not FULL_NOT: deadlines wait */
 	/* The batch in hand. */
 	bool prune_more;	/* old events remain past one batch's share */
 	struct timers_state next_state;	/* the store's, once it commits */
@@ -496,10 +504,26 @@ client_subscription(struct client *c, const struct effects *fx)
 	c->sub_cursor = fx->sub_after;
 }
 
-enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_FAILED };
+enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED };
 
-/* Runs one request in a child of t. Returns BATCH_MAP_FULL when the store
- * ran out of room (the whole batch is then retried). */
+static enum batch_rc
+batch_rc_of(int store_rc)
+{
+	switch (store_rc) {
+	case STORE_OK:
+		return BATCH_OK;
+	case STORE_MAP_FULL:
+		return BATCH_MAP_FULL;
+	case STORE_NO_SPACE:
+		return BATCH_NO_SPACE;
+	default:
+		return BATCH_FAILED;
+	}
+}
+
+/* Runs one request in a child of t. Returns BATCH_MAP_FULL or
+ * BATCH_NO_SPACE when the store ran out of room (the whole batch is then
+ * retried). */
 static enum batch_rc
 entry_exec(struct server *srv, struct entry *e, struct stx *t)
 {
@@ -516,7 +540,8 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 		return BATCH_OK;
 	}
 	if (e->store_full) {
-		proto_fail(&e->err, PE_STORE_FULL,
+		proto_fail(&e->err, PE_STORE_FULL, srv->full == FULL_DISK ?
+		    "no space left on the store's disk; writes are refused until there is room" :
 		    "the store is full (map_size_max reached)");
 		entry_answer(e, NULL);
 		return BATCH_OK;
@@ -554,8 +579,8 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	} else
 		store_abort(child);
 	msgpack_sbuffer_destroy(&res);
-	if (src == STORE_MAP_FULL)
-		return BATCH_MAP_FULL;
+	if (src == STORE_MAP_FULL || src == STORE_NO_SPACE)
+		return batch_rc_of(src);
 	if (src != STORE_OK) {
 		log_warn("%.*s: %s", (int)e->req.method_len, e->req.method,
 		    store_strerror(srv->d->store));
@@ -568,8 +593,8 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	return BATCH_OK;
 }
 
-/* One try at the batch. On BATCH_MAP_FULL, *culprit is the entry that ran
- * out of room (NULL: the deadlines or the commit). */
+/* One try at the batch. On BATCH_MAP_FULL or BATCH_NO_SPACE, *culprit is
+ * the entry that ran out of room (NULL: the deadlines or the commit). */
 static enum batch_rc
 batch_try(struct server *srv, struct entry *list, bool timers,
     struct entry **culprit)
@@ -593,8 +618,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		if (store_error(t) != STORE_OK) {
 			rc = store_error(t);
 			store_abort(t);
-			return rc == STORE_MAP_FULL ? BATCH_MAP_FULL :
-			    BATCH_FAILED;
+			return batch_rc_of(rc);
 		}
 	}
 	for (e = list; e != NULL; e = e->next) {
@@ -609,10 +633,11 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	 * earliest as it will be committed. */
 	timers_state(t, &srv->next_state);
 	rc = store_commit(t);
-	if (rc == STORE_MAP_FULL)
-		return BATCH_MAP_FULL;
+	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE)
+		return batch_rc_of(rc);
 	if (rc != STORE_OK) {
-		/* Never acknowledge a write that is not on disk. */
+		/* Never acknowledge a write that is not on disk; and after a
+		 * failed write or sync (EIO) the disk cannot be trusted. */
 		fatal("store commit failed: %s; exiting without answering",
 		    store_strerror(d->store));
 	}
@@ -634,9 +659,12 @@ timer_arm(struct server *srv)
 		return;
 	wait = d->state.next_due - clock_now(&d->clock);
 	/* While the store is full, overdue deadlines cannot be written:
-	 * try again in a minute, not at once. */
-	if (srv->full && wait < FULL_RETRY_SECS)
+	 * try again in a minute, not at once; a full disk may have room
+	 * again sooner. */
+	if (srv->full == FULL_MAP && wait < FULL_RETRY_SECS)
 		wait = FULL_RETRY_SECS;
+	if (srv->full == FULL_DISK && wait < DISK_RETRY_SECS)
+		wait = DISK_RETRY_SECS;
 	tv.tv_sec = wait > 0 ? (time_t)wait : 0;
 	tv.tv_usec = 0;
 	evtimer_add(srv->timer_ev, &tv);
@@ -662,6 +690,18 @@ batch_refuse_write(struct entry *list)
 	return false;
 }
 
+/* Refuses every write request of the batch (STORE_FULL); false when there
+ * was none left to refuse. */
+static bool
+batch_refuse_writes(struct entry *list)
+{
+	bool any = false;
+
+	while (batch_refuse_write(list))
+		any = true;
+	return any;
+}
+
 /* Runs the pending batch: deadlines, then every request, one commit. */
 static void
 batch_run(evutil_socket_t fd, short what, void *arg)
@@ -670,7 +710,7 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = srv->d;
 	struct entry *list = srv->head, *e, *culprit, *next;
 	struct client *c, *cnext;
-	bool timers = true;
+	bool timers = true, refused_all = false;
 	struct clock clock = d->clock;
 	enum batch_rc brc;
 
@@ -678,6 +718,16 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	srv->head = NULL;
 	srv->tail = &srv->head;
+	if (srv->full == FULL_DISK) {
+		/* Writes wait for room on the disk; reads go on. */
+		if (store_room(d->store) == 0) {
+			log_info("store: room again");
+			srv->full = FULL_NOT;
+		} else {
+			timers = false;
+			batch_refuse_writes(list);
+		}
+	}
 	for (;;) {
 		brc = batch_try(srv, list, timers, &culprit);
 		if (brc == BATCH_OK)
@@ -685,6 +735,27 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		if (brc == BATCH_FAILED)
 			fatal("store: %s", store_strerror(d->store));
 		d->clock = clock;	/* undo what clock.advance did */
+		if (brc == BATCH_NO_SPACE) {
+			/* No write can be made until the disk has room:
+			 * refuse them all, answer the reads. */
+			if (srv->full != FULL_DISK)
+				log_warn("store: no space left on device; writes get STORE_FULL until there is room (%s)",
+				    store_strerror(d->store));
+			srv->full = FULL_DISK;
+			if (!batch_refuse_writes(list) && !timers) {
+				/* A read wrote: refuse everything. A batch
+				 * that writes nothing needs no room, so a
+				 * second time is not a full disk. */
+				if (refused_all)
+					fatal("store: %s",
+					    store_strerror(d->store));
+				for (e = list; e != NULL; e = e->next)
+					e->store_full = true;
+				refused_all = true;
+			}
+			timers = false;
+			continue;
+		}
 		if (store_grow(d->store) == 0)
 			continue;
 		if (culprit != NULL)
@@ -696,14 +767,14 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 			for (e = list; e != NULL; e = e->next)
 				e->store_full = true;
 		}
-		if (!srv->full)
+		if (srv->full != FULL_MAP)
 			log_warn("store: full at map_size_max (%llu bytes); writes get STORE_FULL",
 			    (unsigned long long)d->map_size_max);
-		srv->full = true;
+		srv->full = FULL_MAP;
 	}
-	if (timers && srv->full) {
+	if (timers && srv->full == FULL_MAP) {
 		log_info("store: room again");
-		srv->full = false;
+		srv->full = FULL_NOT;
 	}
 	timer_arm(srv);
 	for (e = list; e != NULL; e = next) {
@@ -821,6 +892,20 @@ server_limits_changed(struct daemon *d)
 		    2 * (size_t)d->max_message_bytes + 64);
 }
 
+void
+server_map_max_changed(struct daemon *d)
+{
+	struct server *srv = d->server;
+
+	store_set_map_max(d->store, d->map_size_max);
+	if (srv == NULL || srv->full != FULL_MAP)
+		return;
+	/* The next write tries again (the map may grow now), and so do the
+	 * deadlines that waited, at once. */
+	srv->full = FULL_NOT;
+	timer_arm(srv);
+}
+
 static void
 batch_schedule(struct server *srv)
 {
@@ -855,9 +940,11 @@ server_run_due(struct daemon *d)
 			continue;
 		break;
 	}
-	if (rc == STORE_MAP_FULL) {
+	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
 		/* Serve reads anyway; the deadlines wait for room. */
-		log_warn("store: full at map_size_max; overdue deadlines wait until there is room");
+		log_warn("store: %s; overdue deadlines wait until there is room",
+		    rc == STORE_MAP_FULL ? "full at map_size_max" :
+		    "no space left on device");
 		op.t = store_begin_read(d->store);
 		timers_state(op.t, &d->state);
 		store_abort(op.t);

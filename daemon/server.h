@@ -22,5 +22,8 @@ unsigned server_clients(const struct daemon *d);
 
 /* The limits changed (a reload): every client reads by the new ones. */
 void server_limits_changed(struct daemon *d);
+/* d->map_size_max changed (a reload): the store may grow to it, and writes
+ * refused for a full map are tried again. */
+void server_map_max_changed(struct daemon *d);
 
 #endif

@@ -63,6 +63,8 @@ struct store_ops {
 	void (*close)(struct store *s);
 	int (*grow)(struct store *s);
 	uint64_t (*map_size)(struct store *s);
+	void (*set_map_max)(struct store *s, uint64_t map_max);
+	int (*room)(struct store *s);
 
 	/* Begins t (t->s, t->parent and t->read_only set; the parent has no
 	 * error); a failure is recorded in t. */

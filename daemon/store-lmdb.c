@@ -51,7 +51,16 @@
  *   00 00 00 00 00 00 00 05  00 00 00 00 65 53 f1 00  00 00 00 02  00 00 00 03
  *   open_id 5                cooldown_until           withdrawals  attempts
  *
- * (tests/test_store.c reads both back from the file.) */
+ * (tests/test_store.c reads both back from the file.)
+ *
+ * A full disk: LMDB reports a short page write as EIO, which cannot be told
+ * from a broken disk. So the data file is kept allocated (fallocate) ahead
+ * of its last page before each top-level commit that wrote (prealloc()):
+ * the commit then writes into space the disk already gave, and when the
+ * disk has no room for that the commit is not tried (STORE_NO_SPACE). A
+ * commit that still gets ENOSPC with the environment sound is
+ * STORE_NO_SPACE too; EIO, or an environment LMDB has panicked (a failed
+ * meta-page write), is STORE_FAILED. */
 #include "store-backend.h"
 
 #include <errno.h>
@@ -69,12 +78,21 @@
 #include "../common/be.h"
 
 #define STORE_MAP_INITIAL (8ULL << 20)
+/* The least the data file is kept allocated past its last page: a commit
+ * writes its new pages into space the disk already gave (see store_room()
+ * in store.h). More when the store is large (an eighth of it) or a commit
+ * was seen to take more (twice the most one took). */
+#define STORE_HEADROOM_MIN (4ULL << 20)
 
 struct lmdb_store {
 	struct store base;
 	MDB_env *env;
 	int lockfd;
 	uint64_t map_max;
+	uint64_t alloc_end;	/* the data file is allocated up to here (0:
+				 * not known: from the start) */
+	uint64_t growth_max;	/* the most one commit moved the end */
+	bool no_prealloc;	/* the file system cannot allocate ahead */
 	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev, mpruned;
 	MDB_dbi logs[LOG_COUNT], flags[2], member, plan, mplan;
 };
@@ -82,6 +100,7 @@ struct lmdb_store {
 struct lmdb_stx {
 	struct stx base;
 	MDB_txn *txn;		/* NULL: not begun */
+	bool dirty;		/* it (or a child it took in) wrote */
 };
 
 static struct lmdb_store *
@@ -144,6 +163,42 @@ key_val(const struct key *k)
 	return v;
 }
 
+static void
+mark_dirty(struct stx *t)
+{
+	((struct lmdb_stx *)t)->dirty = true;
+}
+
+/* Whether the environment is still usable after a failure: LMDB panics it
+ * (MDB_PANIC at every later begin) when a meta page could not be written;
+ * a failed data-page write or sync only ends the transaction. */
+static bool
+env_sound(struct lmdb_store *s)
+{
+	MDB_txn *rt;
+	int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &rt);
+
+	if (mrc != 0)
+		return false;
+	mdb_txn_abort(rt);
+	return true;
+}
+
+/* The store's answer for an LMDB failure: the disk refusing space with the
+ * store still sound is STORE_NO_SPACE (nothing of the transaction was
+ * committed, and the pages it wrote are ones no commit points to); any other
+ * write or sync failure (EIO: LMDB reports a short write so too) is
+ * STORE_FAILED. */
+static int
+store_rc_of(struct lmdb_store *s, int mrc)
+{
+	if (mrc == MDB_MAP_FULL || mrc == MDB_TXN_FULL)
+		return STORE_MAP_FULL;
+	if ((mrc == ENOSPC || mrc == EDQUOT) && env_sound(s))
+		return STORE_NO_SPACE;
+	return STORE_FAILED;
+}
+
 /* Records an LMDB failure as the transaction's (store_fail keeps the
  * first). Returns true on failure. */
 static bool
@@ -151,8 +206,8 @@ stx_check(struct stx *t, int mrc, const char *what)
 {
 	if (mrc == 0)
 		return false;
-	store_fail(t, mrc == MDB_MAP_FULL || mrc == MDB_TXN_FULL ?
-	    STORE_MAP_FULL : STORE_FAILED, "%s: %s", what, mdb_strerror(mrc));
+	store_fail(t, store_rc_of(ls(t), mrc), "%s: %s", what,
+	    mdb_strerror(mrc));
 	return true;
 }
 
@@ -166,7 +221,8 @@ put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
 
 	if (t->rc != STORE_OK)
 		return;
-	stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what);
+	if (!stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what))
+		mark_dirty(t);
 }
 
 /* Whether a call that looks a key up found it (mrc 0); a failure other
@@ -183,8 +239,11 @@ del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
 {
 	MDB_val kv = key_val(k);
 
-	return t->rc == STORE_OK &&
-	    found(t, mdb_del(tx(t), dbi, &kv, NULL), what);
+	if (t->rc != STORE_OK ||
+	    !found(t, mdb_del(tx(t), dbi, &kv, NULL), what))
+		return false;
+	mark_dirty(t);
+	return true;
 }
 
 /* Reads key into *out; false when absent or on error. */
@@ -415,6 +474,7 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	t.base.s = base;
 	t.base.rc = STORE_OK;
 	t.txn = txn;
+	t.dirty = false;
 	key_make(&k, "M", "schema", strlen("schema"));
 	if (get(&t.base, s->meta, &k, &v, "schema")) {
 		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
@@ -485,6 +545,78 @@ lm_grow(struct store *base)
 }
 
 static void
+lm_set_map_max(struct store *base, uint64_t map_max)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	uint64_t cur = lm_map_size(base);
+
+	s->map_max = map_max;
+	if (cur > map_max)
+		log_warn("store: the map is already %llu bytes, more than map_size_max %llu: it keeps its size and grows no more",
+		    (unsigned long long)cur, (unsigned long long)map_max);
+}
+
+/* Keeps the data file allocated ahead of its last page (by the headroom
+ * above, within the map), so that a commit writes into space the disk
+ * already gave: 0, or -1 with why set when the disk has no room for it. A
+ * file system that cannot allocate ahead leaves a full disk to be found by
+ * the commit itself. */
+static int
+prealloc(struct lmdb_store *s, char *why, size_t whylen)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t used, head, want;
+	int fd, rc;
+
+	if (s->no_prealloc || mdb_env_info(s->env, &info) != 0 ||
+	    mdb_env_stat(s->env, &st) != 0 || mdb_env_get_fd(s->env, &fd) != 0)
+		return 0;
+	used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+	head = used / 8;
+	if (head < STORE_HEADROOM_MIN)
+		head = STORE_HEADROOM_MIN;
+	if (head < 2 * s->growth_max)
+		head = 2 * s->growth_max;
+	want = used + head;
+	if (want > info.me_mapsize)
+		want = info.me_mapsize;
+	if (want <= s->alloc_end)
+		return 0;
+	do
+		rc = fallocate(fd, 0, (off_t)s->alloc_end,
+		    (off_t)(want - s->alloc_end));
+	while (rc == -1 && errno == EINTR);
+	if (rc == 0) {
+		s->alloc_end = want;
+		return 0;
+	}
+	if (errno == ENOSPC || errno == EDQUOT) {
+		snprintf(why, whylen,
+		    "no space left on device: the store (%llu bytes used) needs %llu bytes of its file ready and the disk has less",
+		    (unsigned long long)used, (unsigned long long)want);
+		return -1;
+	}
+	if (errno == EOPNOTSUPP || errno == ENOSYS) {
+		s->no_prealloc = true;
+		log_info("store: the file system cannot allocate ahead (%s); a full disk is found when a commit writes",
+		    strerror(errno));
+		return 0;
+	}
+	/* Not a lack of room: the commit finds out what the disk says. */
+	log_warn("store: allocating the data file ahead: %s", strerror(errno));
+	return 0;
+}
+
+static int
+lm_room(struct store *base)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+
+	return prealloc(s, base->err, sizeof base->err);
+}
+
+static void
 lm_begin(struct stx *t)
 {
 	struct lmdb_stx *lt = (struct lmdb_stx *)t;
@@ -501,8 +633,42 @@ lm_begin(struct stx *t)
 static void
 lm_commit(struct stx *t)
 {
+	struct lmdb_stx *lt = (struct lmdb_stx *)t;
+	struct lmdb_store *s = ls(t);
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t before, grown;
+	char why[200];
+	int mrc;
+
 	/* LMDB frees the transaction whether its commit succeeds or not. */
-	stx_check(t, mdb_txn_commit(tx(t)), "commit");
+	if (t->parent != NULL || t->read_only || !lt->dirty) {
+		if (t->parent != NULL && lt->dirty)
+			mark_dirty(t->parent);
+		stx_check(t, mdb_txn_commit(lt->txn), "commit");
+		return;
+	}
+	/* A top-level commit that writes: room first. */
+	if (prealloc(s, why, sizeof why) == -1) {
+		mdb_txn_abort(lt->txn);
+		store_fail(t, STORE_NO_SPACE, "%s", why);
+		return;
+	}
+	mdb_env_info(s->env, &info);
+	before = info.me_last_pgno;
+	mrc = mdb_txn_commit(lt->txn);
+	if (mrc != 0) {
+		/* What was allocated ahead is allocated again from the start. */
+		s->alloc_end = 0;
+		stx_check(t, mrc, "commit");
+		return;
+	}
+	mdb_env_info(s->env, &info);
+	if (info.me_last_pgno > before && mdb_env_stat(s->env, &st) == 0) {
+		grown = ((uint64_t)info.me_last_pgno - before) * st.ms_psize;
+		if (grown > s->growth_max)
+			s->growth_max = grown;
+	}
 }
 
 static void
@@ -1018,6 +1184,7 @@ lm_event_prune(struct stx *t, int64_t before, size_t max)
 		/* The cursor moves on to the next event. */
 		if (stx_check(t, mdb_cursor_del(sc.c, 0), "prune"))
 			break;
+		mark_dirty(t);
 		n++;
 	}
 	scan_end(&sc);
@@ -1197,6 +1364,8 @@ const struct store_ops store_lmdb = {
 	.close = lm_close,
 	.grow = lm_grow,
 	.map_size = lm_map_size,
+	.set_map_max = lm_set_map_max,
+	.room = lm_room,
 	.begin = lm_begin,
 	.commit = lm_commit,
 	.abort = lm_abort,

@@ -72,6 +72,18 @@ store_map_size(struct store *s)
 	return s->ops->map_size(s);
 }
 
+void
+store_set_map_max(struct store *s, uint64_t map_max)
+{
+	s->ops->set_map_max(s, map_max);
+}
+
+int
+store_room(struct store *s)
+{
+	return s->ops->room(s);
+}
+
 static struct stx *
 stx_begin(struct store *s, struct stx *parent, bool read_only)
 {

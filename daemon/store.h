@@ -52,6 +52,9 @@ enum store_rc {
 	STORE_OK = 0,
 	STORE_NOTFOUND,
 	STORE_MAP_FULL,		/* grow the map and retry */
+	STORE_NO_SPACE,		/* the disk has no room for the store to grow:
+				 * nothing was written and the store is sound;
+				 * retry once store_room() says there is room */
 	STORE_FAILED		/* anything else: see store_strerror */
 };
 
@@ -115,6 +118,23 @@ const char *store_strerror(struct store *s);
 int store_grow(struct store *s);
 /* The bytes the store has room for now (LMDB: the map's size). */
 uint64_t store_map_size(struct store *s);
+/* Sets the largest the store may grow to (map_size_max on SIGHUP); a map
+ * already larger keeps its size but grows no more (it is logged). No
+ * transaction may be open. */
+void store_set_map_max(struct store *s, uint64_t map_max);
+/* Whether the disk has room for the store to grow now: 0, or -1 with
+ * store_strerror() saying why (after STORE_NO_SPACE: writes wait until it
+ * returns 0). No transaction may be open.
+ *
+ * The disk fills in two ways, told apart so that a full disk is a refusal
+ * and a broken one is not (docs/protocol.md 2.6): a top-level commit that
+ * would need room on the disk that it cannot get first, or that the disk
+ * refuses for want of space (ENOSPC, EDQUOT) with the store left sound,
+ * reports STORE_NO_SPACE and nothing of it was written; any other failure
+ * to write or to sync (EIO) is STORE_FAILED, after which the daemon stops.
+ * (LMDB: the data file is kept allocated ahead of its last page, so a
+ * commit writes into space the disk already gave.) */
+int store_room(struct store *s);
 
 /* Transactions (see the contract above). store_commit() and store_abort()
  * end t and free it. */
