@@ -54,6 +54,10 @@ LIB_CLIENT = $(BUILD)/lib/libconnreq.a
 LIB_CLIENT_OBJ = $(BUILD)/obj/libconnreq.o
 LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
 TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
+# The I/O shim of the power-loss and fault tests (tests/faults/iofault.c),
+# preloaded into connreqd. Built without the sanitizers in both builds: it
+# must load into any process, and ASan's interceptors stay next in line.
+LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 
 .PHONY: all deps run check test clean man
 .SECONDARY:
@@ -95,6 +99,10 @@ $(BUILD)/tests/%.t: $(BUILD)/obj/tests/%.o $(LIB_CORE) $(LIB_CLIENT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB_CORE) $(LIB_CLIENT) $(PKG_LIBS)
 
+$(LIB_IOFAULT): tests/faults/iofault.c tests/faults/journal.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
+
 # Man pages, from the scdoc sources in docs/ (`all` does not need scdoc).
 # connreq(1) takes each command's usage line and help paragraph from the
 # connreq just built (docs/man-commands.sh), so the two cannot differ.
@@ -135,7 +143,7 @@ deps:
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
-test: all $(TESTS) man
+test: all $(TESTS) $(LIB_IOFAULT) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
 	    tests/interop/*.py
