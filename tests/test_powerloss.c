@@ -414,8 +414,8 @@ main(void)
 	    nsync, fmt);
 	ok(funcs[JF_FDATASYNC] >= (long)ops && funcs[JF_PWRITE] +
 	    funcs[JF_PWRITEV] + funcs[JF_WRITEV] >= (long)ops,
-	    "the shim saw LMDB's writes and syncs: at least one fdatasync and "
-	    "one write a write operation");
+	    "the shim saw LMDB's writes and syncs: one fdatasync and "
+	    "a write at least for each operation");
 	acks_to_records(&j);
 	/* Cut points: before each sync (it did not happen), and after the
 	 * last record. */
