@@ -44,11 +44,13 @@
 
 #include "journal.h"
 
+extern char **environ;
+
 #define MAX_FD 4096
 #define MAX_MAPS 64
 
 struct fdinfo {
-	int file;		/* journal file id, -1: not a store file */
+	int file;		/* journal file id + 1, 0: not a store file */
 	int dsync;		/* opened O_DSYNC or O_SYNC */
 };
 
@@ -115,17 +117,18 @@ init(void)
 {
 	const char *d, *log, *f;
 	char kind[32], err[32], extra[16];
-	int i;
 
 	if (__atomic_load_n(&inited, __ATOMIC_ACQUIRE))
+		return;
+	/* Under ASan the shim can be called before libc has its
+	 * environment: not yet. */
+	if (environ == NULL)
 		return;
 	pthread_mutex_lock(&mu);
 	if (inited) {
 		pthread_mutex_unlock(&mu);
 		return;
 	}
-	for (i = 0; i < MAX_FD; i++)
-		fds[i].file = -1;
 	d = getenv("IOFAULT_DIR");
 	if (d != NULL && realpath(d, dir) == NULL)
 		snprintf(dir, sizeof dir, "%s", d);
@@ -232,7 +235,7 @@ track_open(int fd, int flags)
 	if (fd < 0 || fd >= MAX_FD)
 		return;
 	pthread_mutex_lock(&mu);
-	fds[fd].file = file_of_new_fd(fd);
+	fds[fd].file = file_of_new_fd(fd) + 1;
 	fds[fd].dsync = (flags & (O_DSYNC | O_SYNC)) != 0;
 	pthread_mutex_unlock(&mu);
 }
@@ -241,7 +244,7 @@ static int
 store_file(int fd)
 {
 	init();
-	return fd >= 0 && fd < MAX_FD ? fds[fd].file : -1;
+	return fd >= 0 && fd < MAX_FD ? fds[fd].file - 1 : -1;
 }
 
 /* Counts a call of kind on a store file; whether it is the one to fail
@@ -698,7 +701,7 @@ close(int fd)
 	init();
 	if (fd >= 0 && fd < MAX_FD) {
 		pthread_mutex_lock(&mu);
-		fds[fd].file = -1;
+		fds[fd].file = 0;
 		fds[fd].dsync = 0;
 		pthread_mutex_unlock(&mu);
 	}
@@ -714,7 +717,7 @@ track_dup(int from, int to)
 	if (from >= 0 && from < MAX_FD)
 		fds[to] = fds[from];
 	else
-		fds[to].file = -1;
+		fds[to].file = 0;
 	pthread_mutex_unlock(&mu);
 }
 
