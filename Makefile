@@ -59,7 +59,7 @@ TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 # must load into any process, and ASan's interceptors stay next in line.
 LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 
-.PHONY: all deps run check test clean man
+.PHONY: all deps run check test clean man powerloss
 .SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
@@ -151,6 +151,16 @@ test: all $(TESTS) $(LIB_IOFAULT) man
 check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/san SAN=1 test
+
+# The long form of the power-loss and I/O-fault tests (make check runs
+# their short forms): a power cut before every sync of the workload, and
+# the N-th fdatasync/fsync/msync/pwrite/write failing with EIO and ENOSPC
+# for N = 1..30. Part of make crashtest.
+powerloss: all $(BUILD)/tests/test_powerloss.t $(BUILD)/tests/test_iofault.t \
+    $(LIB_IOFAULT)
+	POWERLOSS_CUTS=all IOFAULT_MATRIX=full \
+	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove -v --exec '' \
+	    $(BUILD)/tests/test_powerloss.t $(BUILD)/tests/test_iofault.t
 
 run: deps
 	$(MAKE) all
