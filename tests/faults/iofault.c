@@ -10,9 +10,10 @@
  *                       power-cut images from it). A write through an fd
  *                       opened with O_DSYNC or O_SYNC (LMDB's meta page)
  *                       is recorded as written and synced.
- *   IOFAULT_FAIL=CALL:N:ERRNO[:short]
+ *   IOFAULT_FAIL=CALL:N[:ERRNO[:short]]
  *                       fault: the N-th CALL on a store file fails with
- *                       ERRNO (EIO, ENOSPC or a number) and does nothing;
+ *                       ERRNO (EIO, the default, ENOSPC or a number) and
+ *                       does nothing;
  *                       with :short a write first writes half its bytes.
  *                       CALL: write (write, writev), pwrite (pwrite,
  *                       pwrite64, pwritev), fdatasync, fsync, msync,
@@ -139,8 +140,9 @@ init(void)
 		    O_CLOEXEC, 0600);
 	f = getenv("IOFAULT_FAIL");
 	extra[0] = '\0';
+	strcpy(err, "EIO");
 	if (f != NULL && sscanf(f, "%31[^:]:%ld:%31[^:]:%15s", kind, &fail_n,
-	    err, extra) >= 3) {
+	    err, extra) >= 2) {
 		fail_kind = journal_kind_by_name(kind);
 		fail_errno = journal_errno_by_name(err);
 		fail_short = strcmp(extra, "short") == 0;
