@@ -9,7 +9,8 @@
  * subset of them), connreqd is started on it, and every write answered
  * before the cut must be there, in its answered state or a later one, and
  * `connreqd --check` clean. Two deliberately wrong images (a synced write
- * taken away; a sync that did not happen) prove the checks can fail.
+ * taken away; a sync that did not happen) and a daemon whose syncs do
+ * nothing (IOFAULT_NOSYNC) prove the checks can fail.
  *
  * POWERLOSS_CUTS: the number of sync points to cut at (default 20,
  * chosen evenly, first and last included), or "all" (make powerloss).
@@ -347,6 +348,70 @@ run_image(struct dproc *p, const struct journal *j, size_t cut, int mode,
 	return res;
 }
 
+/* connreqd with its syncs turned into no-ops (IOFAULT_NOSYNC) answers 20
+ * sends; the power cut after the last answer must lose some (counted in
+ * caught). The number of images built. */
+static int
+nosync_daemon(int *caught)
+{
+	static const char *const resume[] = { "--virtual-clock", NULL };
+	struct dproc q;
+	struct cr_client *c;
+	struct cr_reply r;
+	struct journal jq;
+	uint64_t ids[20];
+	char to[32], cmd[800];
+	int i, n = 0, missing = 0, started;
+
+	dproc_init(&q);
+	dproc_config(&q, NO_LIMITS);
+	snprintf(journal_path, sizeof journal_path, "%s/journal", q.dir);
+	faults_env(&q, journal_path, NULL, NULL);
+	setenv("IOFAULT_NOSYNC", "1", 1);
+	started = dproc_start(&q, T0, NULL) == 0;
+	faults_env_clear();
+	if (!ok(started, "connreqd starts with its syncs turned off")) {
+		dproc_cleanup(&q);
+		return 0;
+	}
+	c = dconnect(&q);
+	for (i = 0; i < 20; i++) {
+		snprintf(to, sizeof to, "nosync%02d", i);
+		ids[i] = send_inv(c, &r, "sender00", to);
+		cr_reply_free(&r);
+		n += ids[i] != 0;
+	}
+	cr_close(c);
+	dproc_stop(&q, SIGTERM);
+	if (journal_load(&jq, journal_path) != 0)
+		bail_out("no journal of the daemon without syncs");
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && : > '%s'",
+	    q.store, q.store, q.log);
+	if (system(cmd) != 0 ||
+	    powercut_image(&jq, jq.n, PC_NONE, 1, (size_t)-1, q.store) < 0)
+		bail_out("cannot build the image of the daemon without syncs");
+	journal_free(&jq);
+	started = dproc_start(&q, 0, resume) == 0;
+	if (started) {
+		c = dconnect(&q);
+		for (i = 0; i < 20; i++) {
+			if (ids[i] == 0)
+				continue;
+			if (call(c, &r, "invite.get", "id:u", ids[i]) != 0)
+				missing++;
+			cr_reply_free(&r);
+		}
+		cr_close(c);
+		dproc_stop(&q, SIGTERM);
+	}
+	*caught += !started || missing > 0;
+	ok(n == 20 && (!started || missing > 0), "its %d answered sends do "
+	    "not survive a power cut, and that is caught (%s, %d missing)", n,
+	    started ? "started" : "did not start", missing);
+	dproc_cleanup(&q);
+	return 1;
+}
+
 /* The acks as record counts: the records that had happened when each
  * answer arrived. */
 static void
@@ -379,6 +444,7 @@ main(void)
 	const char *cuts_env = getenv("POWERLOSS_CUTS");
 	long funcs[JF_COUNT] = { 0 };
 	int ops, images = 0, failed_images = 0, checks = 0, check_failed = 0;
+	int caught = 0;	/* the deliberately wrong images caught */
 	int64_t t0 = harness_ms();
 	struct img_result res;
 	char fmt[256];
@@ -420,10 +486,11 @@ main(void)
 			    " %s %ld", journal_func_name((int)i), funcs[i]);
 	diag("journal: %zu records, %zu sync points; calls seen:%s", j.n,
 	    nsync, fmt);
-	ok(funcs[JF_FDATASYNC] >= (long)ops && funcs[JF_PWRITE] +
-	    funcs[JF_PWRITEV] + funcs[JF_WRITEV] >= (long)ops,
-	    "the shim saw LMDB's writes and syncs: one fdatasync and "
-	    "a write at least for each operation");
+	ok(funcs[JF_FDATASYNC] + funcs[JF_FSYNC] + funcs[JF_MSYNC] >=
+	    (long)ops && funcs[JF_PWRITE] + funcs[JF_PWRITEV] +
+	    funcs[JF_WRITEV] + funcs[JF_WRITE] >= (long)ops,
+	    "the shim saw LMDB's writes and syncs: a sync and a write at "
+	    "least for each operation");
 	acks_to_records(&j);
 	/* Cut points: before each sync (it did not happen), and after the
 	 * last record. */
@@ -482,6 +549,7 @@ main(void)
 			drop = i;
 	res = run_image(&img, &j, j.n, PC_NONE, 1, drop);
 	images++;
+	caught += !res.started || res.missing > 0;
 	ok(!res.started || res.missing > 0, "a wrong image, without the "
 	    "synced meta page write of record %zu, is caught (%s, %d missing)",
 	    drop, res.started ? "started" : "did not start", res.missing);
@@ -493,15 +561,21 @@ main(void)
 			drop = i;
 	res = run_image(&img, &j, j.n, PC_NONE, 1, drop);
 	images++;
+	caught += !res.started || res.missing > 0 || res.check_rc > 0;
 	ok(!res.started || res.missing > 0 || (res.check_rc > 0),
 	    "a wrong image, the fdatasync of record %zu not made, is caught "
 	    "(%s, %d missing, --check %d)", drop, res.started ? "started" :
 	    "did not start", res.missing, res.check_rc);
 
+	/* And a daemon that lost its syncs (the shim makes them do nothing):
+	 * its answers are not durable, and a power cut shows it. */
+	images += nosync_daemon(&caught);
+
 	diag("figures: %d operations, %zu sync points, %zu cut points, %d "
-	    "images started, %d with writes missing, --check run %d times "
-	    "(%d unclean), %.1f s", ops, nsync, ncut, images, failed_images,
-	    checks, check_failed, (double)(harness_ms() - t0) / 1000);
+	    "images (3 of them deliberately wrong, %d caught), %d right "
+	    "ones with writes missing, --check run %d times (%d unclean), "
+	    "%.1f s", ops, nsync, ncut, images, caught, failed_images, checks,
+	    check_failed, (double)(harness_ms() - t0) / 1000);
 	free(syncs);
 	journal_free(&j);
 	dproc_cleanup(&p);

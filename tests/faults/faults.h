@@ -82,6 +82,7 @@ faults_env_clear(void)
 	unsetenv("IOFAULT_LOG");
 	unsetenv("IOFAULT_FAIL");
 	unsetenv("IOFAULT_HIT");
+	unsetenv("IOFAULT_NOSYNC");
 	if (old != NULL && strncmp(old, "verify_asan_link_order=0", 24) == 0)
 		setenv("ASAN_OPTIONS", old[24] == ':' ? old + 25 : "", 1);
 }

@@ -21,6 +21,10 @@
  *                       posix_fallocate), or any (every one of those).
  *                       IOFAULT_HIT=FILE gets a line "CALL N ERRNO file"
  *                       when it fires.
+ *   IOFAULT_NOSYNC=1    fsync, fdatasync, msync and sync_file_range on a
+ *                       store file return 0 and do nothing (and are not
+ *                       recorded): connreqd as if it had lost its syncs,
+ *                       to prove the power-loss test catches that.
  *
  * The calls are found with dlsym(RTLD_NEXT): under ASan the next one is
  * ASan's interceptor (run with ASAN_OPTIONS=verify_asan_link_order=0).
@@ -68,6 +72,7 @@ static int logfd = -1;
 static int fail_kind = -1, fail_errno, fail_short;
 static long fail_n;
 static const char *hit_path;
+static int nosync;
 static long counts[JF_COUNT];
 static long kind_counts[JK_COUNT + 1];
 
@@ -148,6 +153,7 @@ init(void)
 		fail_short = strcmp(extra, "short") == 0;
 	}
 	hit_path = getenv("IOFAULT_HIT");
+	nosync = getenv("IOFAULT_NOSYNC") != NULL;
 	__atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mu);
 }
@@ -374,6 +380,11 @@ do_sync(int kind, int func, int file, int (*call)(void *), void *arg)
 		pthread_mutex_unlock(&mu);
 		errno = fail_errno;
 		return -1;
+	}
+	if (nosync) {
+		/* A daemon that forgot its syncs: success, nothing synced. */
+		pthread_mutex_unlock(&mu);
+		return 0;
 	}
 	rc = call(arg);
 	if (rc == 0)
