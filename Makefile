@@ -4,6 +4,7 @@
 #   make check   install what is missing, build, run the whole suite twice:
 #                as built, and under AddressSanitizer + UBSan
 #   make deps    install the Debian packages that are missing
+#   make powerloss  the long power-loss and I/O-fault runs (tests/faults/)
 
 BUILD   ?= build
 SAN     ?=
