@@ -29,8 +29,11 @@
  * The calls are found with dlsym(RTLD_NEXT): under ASan the next one is
  * ASan's interceptor (run with ASAN_OPTIONS=verify_asan_link_order=0).
  * Not seen: writes through a shared writable mapping (LMDB's MDB_WRITEMAP,
- * which connreqd does not use), and descriptors copied with fcntl(F_DUPFD)
- * (LMDB does not). */
+ * which connreqd does not use), descriptors copied with fcntl(F_DUPFD)
+ * (LMDB does not), and stdio on store files (glibc's fopen and fwrite
+ * call the system directly; neither LMDB nor connreqd use them there).
+ * tests/test_powercut.c checks the shim on known calls;
+ * tests/test_powerloss.c that it sees LMDB's. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -637,7 +640,7 @@ posix_fallocate64(int fd, off64_t off, off64_t len)
 
 /* The opens: the mode is there with O_CREAT or O_TMPFILE. */
 #define OPEN_MODE(flags, mode) do { \
-	if ((flags) & (O_CREAT | O_TMPFILE)) { \
+	if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) { \
 		va_list ap; \
 		va_start(ap, flags); \
 		mode = (mode_t)va_arg(ap, int); \
