@@ -4,6 +4,7 @@
 #   make check   install what is missing, build, run the whole suite twice:
 #                as built, and under AddressSanitizer + UBSan
 #   make deps    install the Debian packages that are missing
+#   make powerloss  the long power-loss and I/O-fault runs (tests/faults/)
 
 BUILD   ?= build
 SAN     ?=
@@ -54,8 +55,12 @@ LIB_CLIENT = $(BUILD)/lib/libconnreq.a
 LIB_CLIENT_OBJ = $(BUILD)/obj/libconnreq.o
 LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
 TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
+# The I/O shim of the power-loss and fault tests (tests/faults/iofault.c),
+# preloaded into connreqd. Built without the sanitizers in both builds: it
+# must load into any process, and ASan's interceptors stay next in line.
+LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 
-.PHONY: all deps run check test clean man
+.PHONY: all deps run check test clean man powerloss
 .SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
@@ -94,6 +99,10 @@ $(BIN_CLIENT): $(call obj,$(CLIENT_SRC) $(COMMON_SRC)) $(LIB_CLIENT)
 $(BUILD)/tests/%.t: $(BUILD)/obj/tests/%.o $(LIB_CORE) $(LIB_CLIENT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB_CORE) $(LIB_CLIENT) $(PKG_LIBS)
+
+$(LIB_IOFAULT): tests/faults/iofault.c tests/faults/journal.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
 
 # Man pages, from the scdoc sources in docs/ (`all` does not need scdoc).
 # connreq(1) takes each command's usage line and help paragraph from the
@@ -135,7 +144,7 @@ deps:
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
-test: all $(TESTS) man
+test: all $(TESTS) $(LIB_IOFAULT) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
 	    tests/interop/*.py
@@ -143,6 +152,16 @@ test: all $(TESTS) man
 check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/san SAN=1 test
+
+# The long form of the power-loss and I/O-fault tests (make check runs
+# their short forms): a power cut before every sync of the workload, and
+# the N-th fdatasync/fsync/msync/pwrite/write failing with EIO and ENOSPC
+# for N = 1..30. Part of make crashtest.
+powerloss: all $(BUILD)/tests/test_powerloss.t $(BUILD)/tests/test_iofault.t \
+    $(LIB_IOFAULT)
+	POWERLOSS_CUTS=all IOFAULT_MATRIX=full \
+	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove -v --exec '' \
+	    $(BUILD)/tests/test_powerloss.t $(BUILD)/tests/test_iofault.t
 
 run: deps
 	$(MAKE) all
