@@ -850,7 +850,8 @@ struct peer_result {
 
 /* Connects to path as uid (euid too, with no groups), raw: the socket's
  * own permission is the only gate before the daemon's; sends a hello and
- * reads until the daemon closes, up to WAIT_MS. Runs in a child. */
+ * reads until the daemon closes or answers, up to WAIT_MS. Runs in a
+ * child. */
 static struct peer_result
 peer_as(const char *path, uid_t uid)
 {
@@ -885,6 +886,7 @@ peer_as(const char *path, uid_t uid)
 					break;
 				}
 				res.bytes += n;
+				break;	/* answered: not refused */
 			}
 		}
 		if (write(pfd[1], &res, sizeof res) != sizeof res)
