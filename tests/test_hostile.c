@@ -10,8 +10,10 @@
  *                 1 MiB of answers (its memory bounded), others served,
  *                 and it loses nothing once it reads
  *   churn         10,000 connect/disconnect cycles (bare, half a message,
- *                 a request not read): descriptors back to the baseline,
- *                 heap steady, still serving
+ *                 a request not read, a write not read), after 1,000 to
+ *                 warm up, paced only by a hello every 50: descriptors
+ *                 back to the baseline, heap steady, the writes done,
+ *                 still serving
  *   peer uid      a peer of another uid that reaches the socket is closed
  *                 at its SO_PEERCRED check, unanswered, and logged (needs
  *                 root: it runs connreqd and the peer as other uids)
@@ -676,15 +678,17 @@ test_pipeline(void)
 		    MSGPACK_UNPACK_SUCCESS) {
 			const msgpack_object *o = &msg.data;
 
+			/* [1, msgid, nil, result]: a success, its turn. */
 			if (o->type != MSGPACK_OBJECT_ARRAY ||
 			    o->via.array.size != 4 ||
-			    o->via.array.ptr[1].via.u64 != got + 1)
+			    o->via.array.ptr[1].via.u64 != got + 1 ||
+			    o->via.array.ptr[2].type != MSGPACK_OBJECT_NIL)
 				inorder = 0;
 			got++;
 		}
 	}
 	ok(got == want && inorder,
-	    "pipeline: once it reads, all %zu requests it sent are answered, in order (%zu in %.1f s)",
+	    "pipeline: once it reads, all %zu requests it sent are answered, in order, each a success (%zu in %.1f s)",
 	    want, got, (harness_ms() - start) / 1000.0);
 	msgpack_unpacked_destroy(&msg);
 	msgpack_unpacker_destroy(&up);
