@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -65,6 +66,8 @@ wait_left(int64_t start)
 
 struct dproc {
 	pid_t pid;
+	uid_t uid;	/* 0: connreqd runs as the test; else as this uid (and
+			 * gid), with no groups: for a test run as root */
 	char dir[128];
 	char sock[192];
 	char store[192];
@@ -180,8 +183,12 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 	fflush(stdout);
 	p->pid = fork();
 	if (p->pid == 0) {
+		if (p->uid != 0 && (setgroups(0, NULL) == -1 ||
+		    setresgid(p->uid, p->uid, p->uid) == -1 ||
+		    setresuid(p->uid, p->uid, p->uid) == -1))
+			_exit(127);
 		/* A test that stops early (bail_out, a crash) takes its
-		 * daemon with it. */
+		 * daemon with it (set after the uid: a change clears it). */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)
 			_exit(127);
@@ -208,7 +215,14 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 			p->pid = 0;
 			return -1;
 		}
-		if (dproc_answers(p->sock, wait_left(start)))
+		/* connreqd serves only its own uid: ask as that. */
+		if (p->uid != 0 && seteuid(p->uid) == -1)
+			bail_out("seteuid(%ld): %s", (long)p->uid,
+			    strerror(errno));
+		i = dproc_answers(p->sock, wait_left(start));
+		if (p->uid != 0 && seteuid(0) == -1)
+			bail_out("seteuid(0): %s", strerror(errno));
+		if (i)
 			return 0;
 	} while (wait_tick(start));
 	diag("connreqd did not answer within %d ms:", WAIT_MS);

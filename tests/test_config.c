@@ -238,50 +238,8 @@ test_daemon(void)
 	}
 	dproc_cleanup(&p);
 
-	/* max_clients: the connection past it is refused, the others served. */
-	dproc_init(&p);
-	dproc_config(&p, "[server]\nmax_clients = 2\n");
-	ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts with max_clients = 2");
-	{
-		struct cr_client *a = dconnect(&p), *b = NULL, *x;
-		int ra, rb = -1, rx;
-		int64_t w;
-
-		ra = call(a, &r, "hello", "");
-		cr_reply_free(&r);
-		/* The harness's readiness probe may not be gone yet: until
-		 * the daemon has seen it close, b is refused. */
-		w = harness_ms();
-		for (;;) {
-			cr_close(b);
-			b = dconnect(&p);
-			rb = call(b, &r, "hello", "");
-			cr_reply_free(&r);
-			if (rb == 0 || !wait_tick(w))
-				break;
-		}
-		x = dconnect(&p);
-		rx = call(x, &r, "hello", "");
-		cr_reply_free(&r);
-		ok(ra == 0 && rb == 0 && rx == -1,
-		    "max_clients = 2: a third connection is closed at once");
-		ok(dproc_logged(&p, "max_clients reached"), "and the daemon says why");
-		cr_close(x);
-		cr_close(b);
-		/* Served once the daemon has seen b close. */
-		w = harness_ms();
-		for (;;) {
-			x = dconnect(&p);
-			rx = call(x, &r, "hello", "");
-			cr_reply_free(&r);
-			cr_close(x);
-			if (rx == 0 || !wait_tick(w))
-				break;
-		}
-		ok(rx == 0, "once one leaves, a new one is served");
-		cr_close(a);
-	}
-	dproc_cleanup(&p);
+	/* max_clients, the connections past it refused while the others are
+	 * served: tests/test_hostile.c. */
 
 	/* Raising max_message_bytes by SIGHUP applies to open connections. */
 	dproc_init(&p);
