@@ -247,6 +247,39 @@ proto_peek_msgid(const char *buf, size_t len, uint32_t *msgid)
 	return false;
 }
 
+void
+proto_frame(const char *buf, size_t len, size_t max, struct proto_frame *f)
+{
+	memset(f, 0, sizeof *f);
+	f->scan = proto_scan(buf, len, max, &f->msglen, &f->why);
+	if (f->scan != PROTO_SCAN_BAD && f->scan != PROTO_SCAN_TOO_LARGE)
+		return;
+	f->code = f->scan == PROTO_SCAN_BAD ? PE_MALFORMED : PE_TOO_LARGE;
+	f->have_msgid = proto_peek_msgid(buf, len < 16 ? len : 16, &f->msgid);
+}
+
+int
+proto_decode(const char *bytes, size_t len, msgpack_unpacked *msg,
+    struct proto_request *r, bool *have_msgid, bool *close,
+    struct proto_error *e)
+{
+	size_t off = 0;
+
+	*close = false;
+	if (msgpack_unpack_next(msg, bytes, len, &off) !=
+	    MSGPACK_UNPACK_SUCCESS || off != len) {
+		*have_msgid = proto_peek_msgid(bytes, len, &r->msgid);
+		*close = true;
+		return proto_fail(e, PE_MALFORMED, "malformed message");
+	}
+	if (proto_parse_request(&msg->data, r, have_msgid, e) == -1) {
+		/* A message that is not even a request closes the client. */
+		*close = e->code == PE_MALFORMED;
+		return -1;
+	}
+	return 0;
+}
+
 int
 proto_parse_request(const msgpack_object *o, struct proto_request *r,
     bool *have_msgid, struct proto_error *e)
