@@ -322,7 +322,8 @@ proto_parse_request(const msgpack_object *o, struct proto_request *r,
 void
 proto_echo(char *buf, size_t n, const char *s, size_t len)
 {
-	size_t keep = len, i;
+	size_t keep = len, i, o;
+	unsigned char ch;
 
 	if (n < 8) {
 		buf[0] = '\0';
@@ -335,11 +336,23 @@ proto_echo(char *buf, size_t n, const char *s, size_t len)
 		keep--;
 	while (keep > 0 && !utf8_valid(s, keep))
 		keep--;
-	for (i = 0; i < keep; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	/* Control characters (C0, DEL, C1: U+0080-U+009F, c2 80..c2 9f)
+	 * become '?'; the text is valid UTF-8 here, so c2 has its second
+	 * byte. */
+	for (i = o = 0; i < keep; i++) {
+		ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f)
+			buf[o++] = '?';
+		else if (ch == 0xc2 && i + 1 < keep &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			buf[o++] = '?';
+			i++;
+		} else
+			buf[o++] = s[i];
+	}
 	if (keep < len)
-		memcpy(buf + keep, "...", 3), keep += 3;
-	buf[keep] = '\0';
+		memcpy(buf + o, "...", 3), o += 3;
+	buf[o] = '\0';
 }
 
 bool

@@ -180,7 +180,8 @@ void proto_pack_error_response(msgpack_packer *pk, uint32_t msgid,
 void proto_pack_error(msgpack_packer *pk, const struct proto_error *e);
 
 /* A client's string made safe to quote in a message: valid UTF-8, at most
- * n - 1 bytes, cut at a character boundary, "..." when cut. */
+ * n - 1 bytes, cut at a character boundary, "..." when cut, each control
+ * character (U+0000-U+001F, U+007F-U+009F) a '?'. */
 void proto_echo(char *buf, size_t n, const char *s, size_t len);
 
 /* Reading objects. */

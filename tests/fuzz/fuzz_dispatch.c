@@ -11,13 +11,19 @@
  * UTF-8. A refused stream (BAD, TOO_LARGE) ends the input, like a message
  * after which the server closes the connection.
  *
- * The store is emptied before every input, so an input (several requests:
- * a send, then its accept...) replays the same way alone, in the corpus,
- * and after any other: what a crash needs to be reproduced. It is small
- * (MAP_MAX), so a stream of writes can fill it and reach STORE_FULL; it
- * lives in /dev/shm when there is one, where a commit's sync costs little.
- * The clock is virtual (clock.advance moves it) and starts at the same
- * instant for every input. */
+ * The store: replayed (tests/fuzz/replay.c), every input starts on an
+ * empty store and a clock at CLOCK_START, so an input (several requests: a
+ * send, then its accept...) gives the same answers alone, in the corpus or
+ * after any other. Under libFuzzer, the store and the clock are kept for
+ * FUZZ_RESET_EVERY inputs (environment; default RESET_EVERY, 1: every
+ * input): emptying it costs far more than most inputs (a new LMDB
+ * environment), and what earlier inputs left (many invitations, the week's
+ * sends, a moved clock) lets later ones reach the limits no single input
+ * can. A crash that needs that state does not reproduce alone: rerun the
+ * inputs before it, or FUZZ_RESET_EVERY=1. The store is small (MAP_MAX), so
+ * writes can fill it and reach STORE_FULL; it lives in /dev/shm when there
+ * is one, where a commit's sync costs little. The clock is virtual
+ * (clock.advance moves it). */
 #include <dirent.h>
 #include <stdbool.h>
 #include <string.h>
@@ -37,9 +43,11 @@ const char *fuzz_input_name;
 #define MSG_MAX 64			/* messages run per input */
 #define MAP_MAX (512u << 10)		/* the store's map, at most */
 #define CLOCK_START 1700000000		/* 2023-11-14 */
+#define RESET_EVERY 200			/* inputs on one store (libFuzzer) */
 
 static struct daemon d;
 static char dir[256];
+static unsigned long reset_every = 1, inputs;
 
 static void
 store_reset(void)
@@ -87,13 +95,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct config conf;
 	const char *tmp = getenv("TMPDIR");
 
-	(void)argc;
 	(void)argv;
 	if (access("/dev/shm", W_OK) == 0)
 		tmp = "/dev/shm";
 	else if (tmp == NULL)
 		tmp = "/tmp";
 	snprintf(dir, sizeof dir, "%s/connreq-fuzz-%ld", tmp, (long)getpid());
+	if (argc != NULL) {
+		/* libFuzzer (replay.c passes NULL). */
+		const char *e = getenv("FUZZ_RESET_EVERY");
+
+		reset_every = e != NULL && atol(e) > 0 ? (unsigned long)atol(e) :
+		    RESET_EVERY;
+	}
 	config_defaults(&conf);
 	d.policy = conf.policy;
 	d.max_clients = conf.max_clients;
@@ -114,8 +128,11 @@ valid_text(const char *s, size_t n)
 
 	if (!utf8_valid(s, n))
 		return false;
+	/* No control character: C0, DEL, C1 (c2 80..c2 9f). */
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+		    ((unsigned char)s[i] == 0xc2 && i + 1 < n &&
+		    (unsigned char)s[i + 1] <= 0x9f))
 			return false;
 	return true;
 }
@@ -207,7 +224,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (d.max_message_bytes == 0)
 		LLVMFuzzerInitialize(NULL, NULL);
-	store_reset();
+	if (inputs++ % reset_every == 0)
+		store_reset();
 	msgpack_sbuffer_init(&reply);
 	for (i = 0; i < MSG_MAX && at < size; i++) {
 		n = size - at;

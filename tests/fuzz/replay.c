@@ -109,7 +109,7 @@ main(int argc, char **argv)
 	if ((size_t)snprintf(def, sizeof def, "%s/tests/fuzz/corpus/%s",
 	    src ? src : ".", FUZZ_NAME) >= sizeof def)
 		return 2;
-	LLVMFuzzerInitialize(&argc, &argv);
+	LLVMFuzzerInitialize(NULL, NULL);	/* NULL: replaying */
 	printf("1..%d\n", ndirs > 0 ? ndirs : 1);
 	for (i = 0; i < (ndirs > 0 ? ndirs : 1); i++) {
 		const char *dir = ndirs > 0 ? argv[i + 1] : def;
