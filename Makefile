@@ -164,7 +164,7 @@ FUZZ_BUILD    = build/fuzz
 # clang's -Wformat=2 also flags the va_list logging in common/util.c.
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=fuzzer-no-link,address,undefined \
-                -fno-sanitize-recover=undefined $(PKG_CFLAGS)
+                -fno-sanitize-recover=undefined $(PKG_CFLAGS) -MMD -MP
 FUZZ_LIB_SRC  = $(COMMON_SRC) $(DAEMON_LIB_SRC)
 FUZZ_BINS     = $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 
@@ -210,9 +210,7 @@ fuzz: fuzz-deps
 	done; \
 	fail=0; for n in $(FUZZ_NAMES); do \
 	  echo "== $$n"; \
-	  grep -E '^#[0-9]+.*(DONE|pulse)|^stat::|cov:' $(FUZZ_BUILD)/$$n.log \
-	    | grep -E 'DONE|stat::' ; \
-	  grep -E '^#[0-9]+' $(FUZZ_BUILD)/$$n.log | tail -1; \
+	  grep -E '^#[0-9]+.*(INITED|DONE)|^stat::' $(FUZZ_BUILD)/$$n.log; \
 	  if ls $(FUZZ_BUILD)/crashes/$$n/* >/dev/null 2>&1; then \
 	    echo "$$n: CRASHES in $(FUZZ_BUILD)/crashes/$$n/"; fail=1; \
 	  fi; \
@@ -305,4 +303,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
