@@ -82,6 +82,7 @@ reading_step(struct reading *r, const uint8_t *buf, size_t len, size_t max)
 	msgpack_unpack_return ur;
 	struct proto_error err;
 	uint64_t elements;
+	uint32_t peeked;
 	int depth;
 
 	while (!r->ended && r->taken < len && r->n < OUT_MAX) {
@@ -138,6 +139,10 @@ reading_step(struct reading *r, const uint8_t *buf, size_t len, size_t max)
 		}
 		if (o->have_msgid)
 			o->msgid = req.msgid;
+		/* What a refusal would answer under: the request's own. */
+		if (o->rc == 0 && proto_peek_msgid(p, f.msglen, &peeked))
+			FUZZ_CHECK(peeked == req.msgid,
+			    "msgid %u peeked, %u decoded", peeked, req.msgid);
 		elements = 0;
 		depth = 0;
 		count_elements(&msg.data, 0, &elements, &depth);
