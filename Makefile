@@ -5,6 +5,8 @@
 #                as built, and under AddressSanitizer + UBSan
 #   make deps    install the Debian packages that are missing
 #   make powerloss  the long power-loss and I/O-fault runs (tests/faults/)
+#   make fuzz    libFuzzer on the decoder and the dispatch (clang),
+#                FUZZ_SECONDS (300) each; see docs/reliability.md
 
 BUILD   ?= build
 SAN     ?=
@@ -60,7 +62,12 @@ TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 # must load into any process, and ASan's interceptors stay next in line.
 LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 
-.PHONY: all deps run check test clean man powerloss
+# The fuzz harnesses (tests/fuzz/fuzz_NAME.c) replay their committed
+# corpus (tests/fuzz/corpus/NAME/) as tests: fuzz_replay_NAME.t.
+FUZZ_NAMES = decode dispatch
+TESTS     += $(patsubst %,$(BUILD)/tests/fuzz_replay_%.t,$(FUZZ_NAMES))
+
+.PHONY: all deps run check test clean man powerloss fuzz fuzz-deps
 .SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
@@ -104,6 +111,16 @@ $(LIB_IOFAULT): tests/faults/iofault.c tests/faults/journal.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
 
+$(patsubst %,$(BUILD)/obj/tests/fuzz/replay_%.o,$(FUZZ_NAMES)): \
+    $(BUILD)/obj/tests/fuzz/replay_%.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"$*"' -c -o $@ $<
+
+$(BUILD)/tests/fuzz_replay_%.t: $(BUILD)/obj/tests/fuzz/fuzz_%.o \
+    $(BUILD)/obj/tests/fuzz/replay_%.o $(LIB_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Man pages, from the scdoc sources in docs/ (`all` does not need scdoc).
 # connreq(1) takes each command's usage line and help paragraph from the
 # connreq just built (docs/man-commands.sh), so the two cannot differ.
@@ -141,6 +158,74 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+# make fuzz [FUZZ_SECONDS=300] [FUZZ_JOBS=1]: each harness under libFuzzer
+# with ASan and UBSan for FUZZ_SECONDS, on a copy of its committed corpus
+# (build/fuzz/corpus/NAME; what it finds stays there: merge the interesting
+# inputs back with -merge=1, see docs/reliability.md). Crashes are written
+# to build/fuzz/crashes/NAME/; the final stats (executions, cov, ft) are
+# printed at the end and kept in build/fuzz/NAME.log. clang and its
+# libFuzzer runtime (libclang-rt-N-dev, N: clang's major version) are
+# installed when missing.
+FUZZ_SECONDS ?= 300
+FUZZ_JOBS    ?= 1
+FUZZ_CC      ?= clang
+FUZZ_BUILD    = build/fuzz
+# clang's -Wformat=2 also flags the va_list logging in common/util.c.
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) -Wno-format-nonliteral -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined $(PKG_CFLAGS) -MMD -MP
+FUZZ_LIB_SRC  = $(COMMON_SRC) $(DAEMON_LIB_SRC)
+FUZZ_BINS     = $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+
+fuzz-deps:
+	@missing=""; \
+	dpkg-query -W -f='$${Status}' clang 2>/dev/null | grep -q "ok installed" \
+	    || missing=clang; \
+	if [ -n "$$missing" ]; then \
+	  echo "make fuzz: installing clang"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clang \
+	    || exit 1; \
+	fi; \
+	v=$$($(FUZZ_CC) -dumpversion | cut -d. -f1); rt=libclang-rt-$$v-dev; \
+	dpkg-query -W -f='$${Status}' $$rt 2>/dev/null | grep -q "ok installed" \
+	  || { echo "make fuzz: installing $$rt"; \
+	       SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	       $$SUDO apt-get update -qq && \
+	       DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$rt; }
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o \
+    $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_LIB_SRC))
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+fuzz: fuzz-deps
+	$(MAKE) $(FUZZ_BINS)
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/crashes/$$n; \
+	  cp -n tests/fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/; \
+	  echo "make fuzz: $$n for $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/$$n.log)"; \
+	  ASAN_OPTIONS=detect_leaks=1:$(ASAN_OPTIONS) \
+	  $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -max_len=70000 -timeout=30 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$n/ \
+	    $(if $(filter-out 1,$(FUZZ_JOBS)),-fork=$(FUZZ_JOBS)) \
+	    $(FUZZ_BUILD)/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; \
+	  echo "$$n: exit $$?" >>$(FUZZ_BUILD)/$$n.log; \
+	done; \
+	fail=0; for n in $(FUZZ_NAMES); do \
+	  echo "== $$n"; \
+	  grep -E '^#[0-9]+.*(INITED|DONE)|^stat::' $(FUZZ_BUILD)/$$n.log; \
+	  if ls $(FUZZ_BUILD)/crashes/$$n/* >/dev/null 2>&1; then \
+	    echo "$$n: CRASHES in $(FUZZ_BUILD)/crashes/$$n/"; fail=1; \
+	  fi; \
+	  grep -q "^$$n: exit 0" $(FUZZ_BUILD)/$$n.log || fail=1; \
+	done; exit $$fail
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
@@ -238,4 +323,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

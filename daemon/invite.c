@@ -304,7 +304,7 @@ invite_withdraw_by(struct op *o, struct str actor,
     struct proto_error *e)
 {
 	struct stx *t = o->t;
-	int64_t now = o->now, oldest;
+	int64_t now = o->now, oldest = 0;
 	struct pair pr;
 	struct due cd;
 	uint64_t used;

@@ -136,18 +136,35 @@ entry_free(struct entry *e)
 }
 
 static struct entry *
-entry_new(struct client *c)
+entry_alloc(void)
 {
 	struct entry *e = xcalloc(1, sizeof *e);
+
+	msgpack_unpacked_init(&e->msg);
+	msgpack_sbuffer_init(&e->out);
+	return e;
+}
+
+static struct entry *
+entry_new(struct client *c)
+{
+	struct entry *e = entry_alloc();
 	struct server *srv = c->srv;
 
 	e->c = c;
-	msgpack_unpacked_init(&e->msg);
-	msgpack_sbuffer_init(&e->out);
 	*srv->tail = e;
 	srv->tail = &e->next;
 	c->queued++;
 	return e;
+}
+
+/* Decodes e->bytes, len of them: a request to run, or the answer to give. */
+static void
+entry_decode(struct entry *e, size_t len)
+{
+	if (proto_decode(e->bytes, len, &e->msg, &e->req, &e->have_msgid,
+	    &e->close_after, &e->err) == -1)
+		e->failed = true;
 }
 
 /* Takes one whole message of len bytes from the client's input. */
@@ -155,24 +172,10 @@ static void
 client_take(struct client *c, struct evbuffer *in, size_t len)
 {
 	struct entry *e = entry_new(c);
-	size_t off = 0;
-	msgpack_unpack_return ur;
 
 	e->bytes = xmalloc(len);
 	evbuffer_remove(in, e->bytes, len);
-	ur = msgpack_unpack_next(&e->msg, e->bytes, len, &off);
-	if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {
-		e->have_msgid = proto_peek_msgid(e->bytes, len, &e->req.msgid);
-		e->failed = e->close_after = true;
-		proto_fail(&e->err, PE_MALFORMED, "malformed message");
-		return;
-	}
-	if (proto_parse_request(&e->msg.data, &e->req, &e->have_msgid,
-	    &e->err) == -1) {
-		e->failed = true;
-		/* A message that is not even a request closes the client. */
-		e->close_after = e->err.code == PE_MALFORMED;
-	}
+	entry_decode(e, len);
 	if (e->close_after) {
 		/* Nothing after it is read or run. */
 		log_warn("client %llu: %s; closing it",
@@ -185,22 +188,20 @@ client_take(struct client *c, struct evbuffer *in, size_t len)
 
 /* A message that cannot be taken: answer where a msgid can be read, close. */
 static void
-client_reject(struct client *c, struct evbuffer *in, enum proto_code code,
-    const char *why)
+client_reject(struct client *c, struct evbuffer *in,
+    const struct proto_frame *f)
 {
 	struct entry *e = entry_new(c);
-	unsigned char *p;
-	size_t n = evbuffer_get_length(in);
 
-	p = evbuffer_pullup(in, n < 16 ? (ssize_t)n : 16);
-	e->have_msgid = proto_peek_msgid((const char *)p, n < 16 ? n : 16,
-	    &e->req.msgid);
+	e->have_msgid = f->have_msgid;
+	e->req.msgid = f->msgid;
 	e->failed = e->close_after = true;
-	proto_fail(&e->err, code, "%s", why);
-	log_warn("client %llu: %s; closing it", (unsigned long long)c->id, why);
+	proto_fail(&e->err, f->code, "%s", f->why);
+	log_warn("client %llu: %s; closing it", (unsigned long long)c->id,
+	    f->why);
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
-	evbuffer_drain(in, n);
+	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
 /* A message begun must be complete within read_timeout: the timer runs
@@ -246,8 +247,8 @@ client_read(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t max = c->srv->d->max_message_bytes, len, n, msglen;
-	const char *why;
+	size_t max = c->srv->d->max_message_bytes, len, n;
+	struct proto_frame f;
 	unsigned char *p;
 
 	/* At most QUEUE_MAX requests a batch: the rest wait in the input,
@@ -256,19 +257,13 @@ client_read(struct bufferevent *bev, void *arg)
 	    (len = evbuffer_get_length(in)) > 0) {
 		n = len < max + 16 ? len : max + 16;
 		p = evbuffer_pullup(in, (ssize_t)n);
-		switch (proto_scan((const char *)p, n, max, &msglen, &why)) {
-		case PROTO_SCAN_OK:
-			client_take(c, in, msglen);
+		proto_frame((const char *)p, n, max, &f);
+		if (f.scan == PROTO_SCAN_OK) {
+			client_take(c, in, f.msglen);
 			continue;
-		case PROTO_SCAN_MORE:
-			break;
-		case PROTO_SCAN_BAD:
-			client_reject(c, in, PE_MALFORMED, why);
-			break;
-		case PROTO_SCAN_TOO_LARGE:
-			client_reject(c, in, PE_TOO_LARGE, why);
-			break;
 		}
+		if (f.scan != PROTO_SCAN_MORE)
+			client_reject(c, in, &f);
 		break;
 	}
 	if (c->queued > 0) {
@@ -702,22 +697,18 @@ batch_refuse_writes(struct entry *list)
 	return any;
 }
 
-/* Runs the pending batch: deadlines, then every request, one commit. */
+/* Runs a batch: deadlines, then every request in list, one commit; each
+ * entry then holds its answer. A full store is grown, or the requests that
+ * do not fit get STORE_FULL. */
 static void
-batch_run(evutil_socket_t fd, short what, void *arg)
+batch_settle(struct server *srv, struct entry *list)
 {
-	struct server *srv = arg;
 	struct daemon *d = srv->d;
-	struct entry *list = srv->head, *e, *culprit, *next;
-	struct client *c, *cnext;
+	struct entry *e, *culprit;
 	bool timers = true, refused_all = false;
 	struct clock clock = d->clock;
 	enum batch_rc brc;
 
-	(void)fd;
-	(void)what;
-	srv->head = NULL;
-	srv->tail = &srv->head;
 	if (srv->full == FULL_DISK) {
 		/* Writes wait for room on the disk; reads go on. */
 		if (store_room(d->store) == 0) {
@@ -777,6 +768,21 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		srv->full = FULL_NOT;
 	}
 	timer_arm(srv);
+}
+
+/* Runs the pending batch, then answers its clients. */
+static void
+batch_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct entry *list = srv->head, *e, *next;
+	struct client *c, *cnext;
+
+	(void)fd;
+	(void)what;
+	srv->head = NULL;
+	srv->tail = &srv->head;
+	batch_settle(srv, list);
 	for (e = list; e != NULL; e = next) {
 		next = e->next;
 		if (e->c != NULL) {
@@ -1168,4 +1174,23 @@ server_free(struct daemon *d)
 	free(srv->path);
 	free(srv);
 	d->server = NULL;
+}
+
+bool
+server_dispatch(struct daemon *d, const char *msg, size_t len,
+    msgpack_sbuffer *reply)
+{
+	struct server *srv = d->server != NULL ? d->server : server_new(d);
+	struct entry *e = entry_alloc();
+	bool close;
+
+	e->bytes = xmalloc(len > 0 ? len : 1);
+	memcpy(e->bytes, msg, len);
+	entry_decode(e, len);
+	batch_settle(srv, e);
+	if (e->out.size > 0)
+		msgpack_sbuffer_write(reply, e->out.data, e->out.size);
+	close = e->close_after;
+	entry_free(e);
+	return close;
 }

@@ -3,6 +3,8 @@
 #ifndef CONNREQ_SERVER_H
 #define CONNREQ_SERVER_H
 
+#include <msgpack.h>
+
 #include "daemon.h"
 
 /* Binds path (removing a stale socket, refusing a live one) and starts
@@ -19,6 +21,16 @@ void server_free(struct daemon *d);
 /* Handles deadlines that are due now in one transaction (start-up). */
 int server_run_due(struct daemon *d);
 unsigned server_clients(const struct daemon *d);
+
+/* Runs one whole message (as proto_frame() delimits a client's stream) in
+ * a batch of its own, the way the server runs what it reads: the same
+ * decoding, method table, transaction, commit and answer. The answer's
+ * bytes, when there is one (none when no msgid can be read), are appended
+ * to reply; true when the server would then close the connection. Effects
+ * on a client (subscriptions) have no client to act on. For the tests and
+ * the fuzzer (tests/fuzz/): it needs no listener and no event loop. */
+bool server_dispatch(struct daemon *d, const char *msg, size_t len,
+    msgpack_sbuffer *reply);
 
 /* The limits changed (a reload): every client reads by the new ones. */
 void server_limits_changed(struct daemon *d);

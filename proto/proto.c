@@ -247,6 +247,39 @@ proto_peek_msgid(const char *buf, size_t len, uint32_t *msgid)
 	return false;
 }
 
+void
+proto_frame(const char *buf, size_t len, size_t max, struct proto_frame *f)
+{
+	memset(f, 0, sizeof *f);
+	f->scan = proto_scan(buf, len, max, &f->msglen, &f->why);
+	if (f->scan != PROTO_SCAN_BAD && f->scan != PROTO_SCAN_TOO_LARGE)
+		return;
+	f->code = f->scan == PROTO_SCAN_BAD ? PE_MALFORMED : PE_TOO_LARGE;
+	f->have_msgid = proto_peek_msgid(buf, len < 16 ? len : 16, &f->msgid);
+}
+
+int
+proto_decode(const char *bytes, size_t len, msgpack_unpacked *msg,
+    struct proto_request *r, bool *have_msgid, bool *close,
+    struct proto_error *e)
+{
+	size_t off = 0;
+
+	*close = false;
+	if (msgpack_unpack_next(msg, bytes, len, &off) !=
+	    MSGPACK_UNPACK_SUCCESS || off != len) {
+		*have_msgid = proto_peek_msgid(bytes, len, &r->msgid);
+		*close = true;
+		return proto_fail(e, PE_MALFORMED, "malformed message");
+	}
+	if (proto_parse_request(&msg->data, r, have_msgid, e) == -1) {
+		/* A message that is not even a request closes the client. */
+		*close = e->code == PE_MALFORMED;
+		return -1;
+	}
+	return 0;
+}
+
 int
 proto_parse_request(const msgpack_object *o, struct proto_request *r,
     bool *have_msgid, struct proto_error *e)
@@ -289,7 +322,8 @@ proto_parse_request(const msgpack_object *o, struct proto_request *r,
 void
 proto_echo(char *buf, size_t n, const char *s, size_t len)
 {
-	size_t keep = len, i;
+	size_t keep = len, i, o;
+	unsigned char ch;
 
 	if (n < 8) {
 		buf[0] = '\0';
@@ -302,11 +336,23 @@ proto_echo(char *buf, size_t n, const char *s, size_t len)
 		keep--;
 	while (keep > 0 && !utf8_valid(s, keep))
 		keep--;
-	for (i = 0; i < keep; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	/* Control characters (C0, DEL, C1: U+0080-U+009F, c2 80..c2 9f)
+	 * become '?'; the text is valid UTF-8 here, so c2 has its second
+	 * byte. */
+	for (i = o = 0; i < keep; i++) {
+		ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f)
+			buf[o++] = '?';
+		else if (ch == 0xc2 && i + 1 < keep &&
+		    (unsigned char)s[i + 1] <= 0x9f) {
+			buf[o++] = '?';
+			i++;
+		} else
+			buf[o++] = s[i];
+	}
 	if (keep < len)
-		memcpy(buf + keep, "...", 3), keep += 3;
-	buf[keep] = '\0';
+		memcpy(buf + o, "...", 3), o += 3;
+	buf[o] = '\0';
 }
 
 bool

@@ -100,6 +100,23 @@ enum proto_scan proto_scan(const char *buf, size_t len, size_t max,
  * message is bad; false when none can be read. */
 bool proto_peek_msgid(const char *buf, size_t len, uint32_t *msgid);
 
+/* One step of reading a stream, as connreqd reads a client's: buf[0..len)
+ * is what has arrived and not been taken yet (at most max + 16 bytes of it
+ * are needed). scan is proto_scan()'s verdict; on OK, msglen bytes hold the
+ * next message; on BAD or TOO_LARGE the stream is refused: code (MALFORMED
+ * or TOO_LARGE) and why are the answer, sent under msgid when one can be
+ * read from the first 16 bytes. */
+struct proto_frame {
+	enum proto_scan scan;
+	size_t msglen;
+	enum proto_code code;
+	const char *why;
+	bool have_msgid;
+	uint32_t msgid;
+};
+void proto_frame(const char *buf, size_t len, size_t max,
+    struct proto_frame *f);
+
 /* A request, validated in shape. args is the single map (never NULL). */
 struct proto_request {
 	uint32_t msgid;
@@ -110,6 +127,14 @@ struct proto_request {
 /* 0, or -1 with e filled; *have_msgid says whether msgid could be read. */
 int proto_parse_request(const msgpack_object *o, struct proto_request *r,
     bool *have_msgid, struct proto_error *e);
+/* Decodes one whole message, bytes[0..len) as proto_frame() delimited it,
+ * into msg (msgpack_unpacked_init'ed by the caller, who destroys it; the
+ * objects point into bytes) and reads it as a request: 0, or -1 with e the
+ * answer. *have_msgid: r->msgid can be answered. *close: the message is not
+ * even a request (MALFORMED), so nothing after it is read. */
+int proto_decode(const char *bytes, size_t len, msgpack_unpacked *msg,
+    struct proto_request *r, bool *have_msgid, bool *close,
+    struct proto_error *e);
 
 /* Named arguments with a sticky error: call the getters, then args_done()
  * once, which also refuses keys no getter asked for. */
@@ -155,7 +180,8 @@ void proto_pack_error_response(msgpack_packer *pk, uint32_t msgid,
 void proto_pack_error(msgpack_packer *pk, const struct proto_error *e);
 
 /* A client's string made safe to quote in a message: valid UTF-8, at most
- * n - 1 bytes, cut at a character boundary, "..." when cut. */
+ * n - 1 bytes, cut at a character boundary, "..." when cut, each control
+ * character (U+0000-U+001F, U+007F-U+009F) a '?'. */
 void proto_echo(char *buf, size_t n, const char *s, size_t len);
 
 /* Reading objects. */

@@ -218,6 +218,13 @@ main(void)
 		proto_echo(echo, sizeof echo, "a\nb\xff", 4);
 		ok(utf8_valid(echo, strlen(echo)) && strchr(echo, '\n') == NULL,
 		    "and holds no control or invalid bytes: %s", echo);
+		/* Found by fuzz_dispatch: an unknown argument "n\x7fte" came
+		 * back with its DEL. U+007F-U+009F are control characters
+		 * too (as in a member id): none is quoted. */
+		proto_echo(echo, sizeof echo, "n\x7fte\xc2\x85\xc2\x9f\xc2\xa0", 10);
+		ok(strcmp(echo, "n?te??\xc2\xa0") == 0,
+		    "DEL and U+0080-U+009F are quoted as ?, U+00A0 as it is: %s",
+		    echo);
 	}
 
 	/* Two messages back to back: the first is framed alone. */
