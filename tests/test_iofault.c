@@ -13,6 +13,11 @@
  * with success; 1: STORE_FULL and connreqd alive, its later writes
  * answered).
  *
+ * First, faults while connreqd creates its store (the very first write
+ * torn, a sync of the new file or of the directory failing): connreqd
+ * does not start, and the next start without the shim must open an empty
+ * store (creation()).
+ *
  * IOFAULT_MATRIX=full (make powerloss): N = 1..30 for every call and
  * errno, and the "short" writes (half the bytes written, then the error);
  * otherwise N in {1, 2, 3, 5, 8, 13, 21, 30}, and a call that was never
@@ -136,6 +141,62 @@ run(const char *fail, int expect_exit)
 	return res;
 }
 
+/* A fault while LMDB creates the store (its very first write torn, or a
+ * sync of the new file or of the directory failing): nothing was ever
+ * acknowledged, connreqd does not start, and the next start, without the
+ * shim, must open an empty store (the half-made one is removed, and said
+ * so) and serve. Before the store was created whole under another name,
+ * a torn first write left a data.mdb LMDB refused forever
+ * ("MDB_INVALID"). */
+static void
+creation(const char *fail)
+{
+	struct dproc p;
+	struct cr_client *c;
+	struct cr_reply r;
+	char hit[300], path[300];
+	int status, rc;
+	static const char *const resume[] = { "--virtual-clock", NULL };
+
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	snprintf(hit, sizeof hit, "%s/hit", p.dir);
+	mkdir(p.store, 0700);
+	faults_env(&p, NULL, fail, hit);
+	status = dproc_refused(&p, T0, NULL);
+	faults_env_clear();
+	ok(hit_fired(hit) && WIFEXITED(status) && WEXITSTATUS(status) != 0,
+	    "creation, %s: the fault fired and connreqd did not start (exit "
+	    "%d)", fail, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (!ok(dproc_start(&p, 0, resume) == 0, "creation, %s: the next "
+	    "start, without the shim, opens the store", fail)) {
+		dproc_cleanup(&p);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/data.mdb.new", p.store);
+	ok(access(path, F_OK) == -1 && dproc_logged(&p, "removed") &&
+	    dproc_logged(&p, "did not finish"), "creation, %s: what the "
+	    "creation left is removed, and the log says so", fail);
+	c = dconnect(&p);
+	rc = call(c, &r, "invite.get", "id:u", (uint64_t)1);
+	ok(rc == 1 && strcmp(r.code, "NOT_FOUND") == 0, "creation, %s: the "
+	    "store is empty (invitation 1: %s)", fail, rc == 1 ? r.code :
+	    "found");
+	if (rc != -1)
+		cr_reply_free(&r);
+	rc = call(c, &r, "invite.send", "from:s to:s", "f", "t");
+	ok(rc == 0, "creation, %s: and serves: a send is answered with "
+	    "success", fail);
+	if (rc != -1)
+		cr_reply_free(&r);
+	cr_close(c);
+	is_int(WEXITSTATUS(dproc_stop(&p, SIGTERM)), 0, "creation, %s: "
+	    "connreqd stops", fail);
+	if ((rc = faults_check_store(p.store)) != -1)
+		is_int(rc, 0, "creation, %s: --check is clean", fail);
+	dproc_cleanup(&p);
+}
+
 int
 main(void)
 {
@@ -153,7 +214,13 @@ main(void)
 	int64_t t0 = harness_ms();
 	char fail[64], never[512] = "";
 	struct run_result res;
+	static const char *const at_creation[] = { "pwrite:1:EIO:short",
+		"pwrite:1:ENOSPC:short", "fdatasync:1:EIO", "fsync:1:EIO",
+		"fsync:2:EIO" };
 
+	for (ni = 0; ni < (int)(sizeof at_creation / sizeof at_creation[0]);
+	    ni++)
+		creation(at_creation[ni]);
 	for (ci = 0; ci < 5; ci++)
 		for (ei = 0; ei < 2; ei++)
 			for (si = 0; si < (full && ci >= 3 ? 2 : 1); si++) {
