@@ -53,6 +53,11 @@
  *
  * (tests/test_store.c reads both back from the file.)
  *
+ * A new store is created whole under another name (data.mdb.new) and
+ * only then renamed to data.mdb (create_store()): a store either does
+ * not exist or is whole, whatever a power cut or a failed write did to
+ * its creation.
+ *
  * A full disk: LMDB reports a short page write as EIO, which cannot be told
  * from a broken disk. So the data file is kept allocated (fallocate) ahead
  * of its last page before each top-level commit that wrote (prealloc()):
@@ -395,53 +400,23 @@ count_name(int state)
 	return names[state];
 }
 
+/* Opens every database in env (creating those a new store lacks) and
+ * writes the schema of a new store, in one transaction: 0, or -1 with why
+ * set. */
 static int
-lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
-    size_t whylen)
+open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 {
-	struct lmdb_store *s = (struct lmdb_store *)base;
-	char lockpath[4096];
+	struct store *base = &s->base;
 	struct lmdb_stx t;
 	MDB_txn *txn = NULL;
 	struct key k;
 	MDB_val v;
-	int mrc, dead = 0;
+	int mrc;
 	unsigned char b[8];
 
-	s->lockfd = -1;
-	s->map_max = map_max;
-	if (path_mkdir_p(dir, 0700) == -1) {
-		snprintf(why, whylen, "cannot create store directory %s: %s",
-		    dir, strerror(errno));
-		goto fail;
-	}
-	snprintf(lockpath, sizeof lockpath, "%s/connreqd.lock", dir);
-	s->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lockfd == -1) {
-		snprintf(why, whylen, "cannot open %s: %s", lockpath,
-		    strerror(errno));
-		goto fail;
-	}
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
-		snprintf(why, whylen,
-		    "the store %s is in use by another connreqd", dir);
-		goto fail;
-	}
-	if ((mrc = mdb_env_create(&s->env)) != 0 ||
-	    (mrc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
-	    (mrc = mdb_env_set_mapsize(s->env,
-	    map_max < STORE_MAP_INITIAL ? map_max : STORE_MAP_INITIAL)) != 0 ||
-	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
-		snprintf(why, whylen, "cannot open store %s: %s", dir,
-		    mdb_strerror(mrc));
-		goto fail;
-	}
-	mdb_reader_check(s->env, &dead);
-	if (dead > 0)
-		log_info("store: cleared %d stale reader slots", dead);
 	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
-		goto fail;
+		return -1;
 	}
 #define OPEN_DB(field, name) \
 	if ((mrc = mdb_dbi_open(txn, name, MDB_CREATE, &s->field)) != 0) { \
@@ -497,14 +472,177 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	txn = NULL;
 	if (mrc != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
-		goto fail;
+		return -1;
 	}
 	return 0;
 fail:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	mdb_txn_abort(txn);
+	return -1;
+}
+
+static MDB_env *
+env_new(uint64_t map_max, int *mrc)
+{
+	MDB_env *env = NULL;
+
+	if ((*mrc = mdb_env_create(&env)) != 0)
+		return NULL;
+	if ((*mrc = mdb_env_set_maxdbs(env, 32)) != 0 ||
+	    (*mrc = mdb_env_set_mapsize(env, map_max < STORE_MAP_INITIAL ?
+	    map_max : STORE_MAP_INITIAL)) != 0) {
+		mdb_env_close(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* fsync of the directory dir (its entries): 0 or -1 with errno set. */
+static int
+dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* Removes path if it is there: 1 removed, 0 not there, -1 (errno set)
+ * when it cannot be. */
+static int
+remove_file(const char *path)
+{
+	if (unlink(path) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* A new store is made whole before it has its name, so that a store
+ * either does not exist or is whole (a torn first write, or a power cut,
+ * while LMDB creates its file would leave a data.mdb it refuses forever):
+ * the environment is created as DIR/data.mdb.new (its lock file
+ * data.mdb.new-lock), its databases and schema committed (LMDB syncs the
+ * pages and writes its meta page O_DSYNC), the file and the directory
+ * synced, and only then renamed to DIR/data.mdb and the directory synced
+ * again. A data.mdb.new left by a creation that died is removed at the
+ * next start (lm_open()). */
+static int
+create_store(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
+{
+	char tmp[4096], tmplock[4096], data[4096];
+	MDB_env *env;
+	int mrc, fd;
+
+	snprintf(tmp, sizeof tmp, "%s/data.mdb.new", dir);
+	snprintf(tmplock, sizeof tmplock, "%s/data.mdb.new-lock", dir);
+	snprintf(data, sizeof data, "%s/data.mdb", dir);
+	if ((env = env_new(s->map_max, &mrc)) == NULL ||
+	    (mrc = mdb_env_open(env, tmp, MDB_NOTLS | MDB_NOSUBDIR,
+	    0600)) != 0) {
+		snprintf(why, whylen, "cannot create store %s: %s", dir,
+		    mdb_strerror(mrc));
+		if (env != NULL)
+			mdb_env_close(env);
+		return -1;
+	}
+	s->env = env;
+	if (open_dbs(s, dir, why, whylen) == -1) {
+		s->env = NULL;
+		mdb_env_close(env);
+		return -1;
+	}
+	s->env = NULL;
+	if ((mrc = mdb_env_get_fd(env, &fd)) != 0 || fsync(fd) == -1) {
+		snprintf(why, whylen, "cannot create store %s: sync of %s: %s",
+		    dir, tmp, mrc ? mdb_strerror(mrc) : strerror(errno));
+		mdb_env_close(env);
+		return -1;
+	}
+	mdb_env_close(env);
+	if (remove_file(tmplock) == -1 || dir_sync(dir) == -1 ||
+	    rename(tmp, data) == -1 || dir_sync(dir) == -1) {
+		snprintf(why, whylen, "cannot create store %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	log_info("store: created %s", data);
+	return 0;
+}
+
+static int
+lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
+    size_t whylen)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	char path[4096];
+	struct stat st;
+	int mrc, dead = 0, i, rc;
+	static const char *const leftovers[] = { "data.mdb.new",
+		"data.mdb.new-lock" };
+
+	s->lockfd = -1;
+	s->env = NULL;
+	s->map_max = map_max;
+	if (path_mkdir_p(dir, 0700) == -1) {
+		snprintf(why, whylen, "cannot create store directory %s: %s",
+		    dir, strerror(errno));
+		goto fail;
+	}
+	snprintf(path, sizeof path, "%s/connreqd.lock", dir);
+	s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd == -1) {
+		snprintf(why, whylen, "cannot open %s: %s", path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(why, whylen,
+		    "the store %s is in use by another connreqd", dir);
+		goto fail;
+	}
+	/* What a creation that died left: never a store (it had not its
+	 * name yet). */
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, leftovers[i]);
+		if ((rc = remove_file(path)) == -1) {
+			snprintf(why, whylen, "cannot remove %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (rc == 1)
+			log_warn("store: removed %s, left by a creation of the store that did not finish",
+			    path);
+	}
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if (stat(path, &st) == -1) {
+		if (errno != ENOENT) {
+			snprintf(why, whylen, "cannot open store %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (create_store(s, dir, why, whylen) == -1)
+			goto fail;
+	}
+	if ((s->env = env_new(map_max, &mrc)) == NULL ||
+	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+		snprintf(why, whylen, "cannot open store %s: %s", dir,
+		    mdb_strerror(mrc));
+		goto fail;
+	}
+	mdb_reader_check(s->env, &dead);
+	if (dead > 0)
+		log_info("store: cleared %d stale reader slots", dead);
+	if (open_dbs(s, dir, why, whylen) == -1)
+		goto fail;
+	return 0;
+fail:
 	if (s->env != NULL)
 		mdb_env_close(s->env);
+	s->env = NULL;
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	return -1;

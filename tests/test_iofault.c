@@ -4,14 +4,26 @@
  * a time, and keeps every answer. Whatever failed, no write may be answered
  * with success and then be missing once connreqd restarts, without the
  * shim, on the same files; the store must open and `connreqd --check` be
- * clean. EIO is fail-stop (docs/protocol.md §2.6): the write that hit it
- * gets no answer and connreqd exits.
+ * clean. Then, as docs/protocol.md §2.6 says:
  *
- * ENOSPC must answer STORE_FULL and keep serving (issue 9, bug 3). Until
- * that fix is in, connreqd exits on it as on EIO: ENOSPC_STORE_FULL says
- * which is checked (0: only that the write that hit it was not answered
- * with success; 1: STORE_FULL and connreqd alive, its later writes
- * answered).
+ * - EIO is fail-stop: the write that hit it gets no answer and connreqd
+ *   exits;
+ * - ENOSPC on a data write (writev, pwrite) or on fdatasync: that write
+ *   gets STORE_FULL, connreqd stays alive, and the later writes are
+ *   answered with success (the disk is not really full, so store_room()
+ *   lets the next batch commit; issue 9, bug 3);
+ * - ENOSPC on LMDB's meta page write (a pwrite through its O_DSYNC fd:
+ *   the shim's hit line ends in "dsync") makes LMDB panic
+ *   (MDB_FATAL_ERROR), a store the failure left unusable: fail-stop, no
+ *   answer and connreqd exits, as for EIO.
+ *
+ * A fault that fires while connreqd starts is only held to the restart
+ * and the lost-write check.
+ *
+ * First, faults while connreqd creates its store (the very first write
+ * torn, a sync of the new file or of the directory failing): connreqd
+ * does not start, and the next start without the shim must open an empty
+ * store (creation()).
  *
  * IOFAULT_MATRIX=full (make powerloss): N = 1..30 for every call and
  * errno, and the "short" writes (half the bytes written, then the error);
@@ -22,8 +34,6 @@
 #include "harness.h"
 #include "faults/faults.h"
 
-#define ENOSPC_STORE_FULL 0
-
 #define WRITES 32	/* sends a run makes at most: 34 commits */
 #define AFTER_HIT 3	/* sends tried after the fault fired */
 
@@ -31,6 +41,8 @@ struct run_result {
 	int started;		/* connreqd answered under the shim */
 	int hit_op;		/* -2: the fault never fired; -1: at start */
 	int hit_rc;		/* the call that hit it: 0 ok, 1 error, -1 none */
+	int hit_dsync;		/* the failed call was a write through an
+				 * O_DSYNC fd (LMDB's meta page) */
 	char hit_code[32];
 	int alive;		/* connreqd still running after the writes */
 	int acked, lost, restarted, check_rc;
@@ -43,10 +55,30 @@ hit_fired(const char *path)
 	return faults_file_size(path) > 0;
 }
 
+/* Whether the shim's hit line says the fd was O_DSYNC or O_SYNC ("CALL N
+ * ERRNO FUNC FILE dsync"). */
+static int
+hit_dsync(const char *path)
+{
+	char line[512] = "";
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return 0;
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	return n >= 6 && strcmp(line + n - 6, " dsync") == 0;
+}
+
 /* One run: connreqd under IOFAULT_FAIL=fail, the sends, then a restart
  * without the shim and the checks. */
 static struct run_result
-run(const char *fail, int expect_exit)
+run(const char *fail, int eio)
 {
 	struct run_result res;
 	struct dproc p;
@@ -98,10 +130,12 @@ run(const char *fail, int expect_exit)
 	}
 	if (c != NULL)
 		cr_close(c);
-	/* Fail-stop takes a moment: wait, boundedly, for the exit. */
+	/* Fail-stop (EIO, or a meta page write that failed) takes a
+	 * moment: wait, boundedly, for the exit. */
+	res.hit_dsync = hit_dsync(hit);
 	start = harness_ms();
-	while (res.hit_op != -2 && expect_exit && dproc_alive(&p) &&
-	    wait_tick(start))
+	while (res.hit_op != -2 && (eio || res.hit_dsync) &&
+	    dproc_alive(&p) && wait_tick(start))
 		;
 	res.alive = dproc_alive(&p);
 	if (p.pid > 0 && !dproc_alive(&p)) {
@@ -136,6 +170,62 @@ run(const char *fail, int expect_exit)
 	return res;
 }
 
+/* A fault while LMDB creates the store (its very first write torn, or a
+ * sync of the new file or of the directory failing): nothing was ever
+ * acknowledged, connreqd does not start, and the next start, without the
+ * shim, must open an empty store (the half-made one is removed, and said
+ * so) and serve. Before the store was created whole under another name,
+ * a torn first write left a data.mdb LMDB refused forever
+ * ("MDB_INVALID"). */
+static void
+creation(const char *fail)
+{
+	struct dproc p;
+	struct cr_client *c;
+	struct cr_reply r;
+	char hit[300], path[300];
+	int status, rc;
+	static const char *const resume[] = { "--virtual-clock", NULL };
+
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	snprintf(hit, sizeof hit, "%s/hit", p.dir);
+	mkdir(p.store, 0700);
+	faults_env(&p, NULL, fail, hit);
+	status = dproc_refused(&p, T0, NULL);
+	faults_env_clear();
+	ok(hit_fired(hit) && WIFEXITED(status) && WEXITSTATUS(status) != 0,
+	    "creation, %s: the fault fired and connreqd did not start (exit "
+	    "%d)", fail, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (!ok(dproc_start(&p, 0, resume) == 0, "creation, %s: the next "
+	    "start, without the shim, opens the store", fail)) {
+		dproc_cleanup(&p);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/data.mdb.new", p.store);
+	ok(access(path, F_OK) == -1 && dproc_logged(&p, "removed") &&
+	    dproc_logged(&p, "did not finish"), "creation, %s: what the "
+	    "creation left is removed, and the log says so", fail);
+	c = dconnect(&p);
+	rc = call(c, &r, "invite.get", "id:u", (uint64_t)1);
+	ok(rc == 1 && strcmp(r.code, "NOT_FOUND") == 0, "creation, %s: the "
+	    "store is empty (invitation 1: %s)", fail, rc == 1 ? r.code :
+	    "found");
+	if (rc != -1)
+		cr_reply_free(&r);
+	rc = call(c, &r, "invite.send", "from:s to:s", "f", "t");
+	ok(rc == 0, "creation, %s: and serves: a send is answered with "
+	    "success", fail);
+	if (rc != -1)
+		cr_reply_free(&r);
+	cr_close(c);
+	is_int(WEXITSTATUS(dproc_stop(&p, SIGTERM)), 0, "creation, %s: "
+	    "connreqd stops", fail);
+	if ((rc = faults_check_store(p.store)) != -1)
+		is_int(rc, 0, "creation, %s: --check is clean", fail);
+	dproc_cleanup(&p);
+}
+
 int
 main(void)
 {
@@ -153,7 +243,13 @@ main(void)
 	int64_t t0 = harness_ms();
 	char fail[64], never[512] = "";
 	struct run_result res;
+	static const char *const at_creation[] = { "pwrite:1:EIO:short",
+		"pwrite:1:ENOSPC:short", "fdatasync:1:EIO", "fsync:1:EIO",
+		"fsync:2:EIO" };
 
+	for (ni = 0; ni < (int)(sizeof at_creation / sizeof at_creation[0]);
+	    ni++)
+		creation(at_creation[ni]);
 	for (ci = 0; ci < 5; ci++)
 		for (ei = 0; ei < 2; ei++)
 			for (si = 0; si < (full && ci >= 3 ? 2 : 1); si++) {
@@ -165,8 +261,7 @@ main(void)
 					snprintf(fail, sizeof fail, "%s:%d:%s%s",
 					    calls[ci], n, errs[ei],
 					    si ? ":short" : "");
-					res = run(fail, ei == 0 ||
-					    !ENOSPC_STORE_FULL);
+					res = run(fail, ei == 0);
 					runs++;
 					if (!ok(res.restarted && res.lost == 0,
 					    "%s: %s; %d writes answered with "
@@ -192,29 +287,27 @@ main(void)
 						    "answered with success (%s)",
 						    fail, res.hit_rc == -1 ?
 						    "no answer" : res.hit_code);
-					if (ei == 1 && !ENOSPC_STORE_FULL)
-						diag("  %s: connreqd %s (bug 3: "
-						    "STORE_FULL not checked)",
-						    fail, res.alive ? "alive" :
-						    "exited");
-					if (ei == 0 || !ENOSPC_STORE_FULL) {
-						if (ei == 0)
-							ok(!res.alive,
-							    "%s: connreqd "
-							    "exited (fail-stop)",
-							    fail);
+					if (res.hit_op < 0)
+						continue;	/* at start */
+					if (ei == 0 || res.hit_dsync) {
+						/* EIO, or the meta page:
+						 * fail-stop. */
+						ok(res.hit_rc == -1 &&
+						    !res.alive, "%s: %s: no "
+						    "answer, connreqd exited "
+						    "(fail-stop)", fail,
+						    res.hit_dsync ? "the meta "
+						    "page write (O_DSYNC)" :
+						    "EIO");
 						continue;
 					}
-					/* ENOSPC, once bug 3 is fixed. */
-					if (res.hit_op >= 0)
-						is_str(res.hit_code,
-						    "STORE_FULL", "%s: the "
-						    "write that hit it got "
-						    "STORE_FULL", fail);
-					ok(res.hit_op < 0 || (res.alive &&
-					    res.later_ok > 0), "%s: connreqd "
-					    "still serves, later writes "
-					    "answered (%d)", fail,
+					/* ENOSPC on a data write or a sync. */
+					is_str(res.hit_code, "STORE_FULL",
+					    "%s: the write that hit it got "
+					    "STORE_FULL", fail);
+					ok(res.alive && res.later_ok > 0,
+					    "%s: connreqd still serves, later "
+					    "writes answered (%d)", fail,
 					    res.later_ok);
 				}
 				if (last_fired == 0)

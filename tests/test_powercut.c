@@ -64,6 +64,42 @@ child_record(const char *dir)
 	return 0;
 }
 
+/* The child for renames: "new" written and synced, renamed over "old",
+ * the directory synced; then "old" renamed to "moved" with no directory
+ * sync after it.
+ *
+ *   0 N new, 1 W new, 2 S new, 3 N old, 4 W old, 5 S old, 6 M new->old,
+ *   7 N ., 8 S ., 9 M old->moved */
+static int
+child_rename(const char *dir)
+{
+	char path[600], to[600], buf[PAGE];
+	int fd, ofd, dfd;
+
+	snprintf(path, sizeof path, "%s/new", dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	fill(buf, 'R', PAGE);
+	if (fd == -1 || pwrite(fd, buf, PAGE, 0) != PAGE || fsync(fd) != 0)
+		return 1;
+	snprintf(to, sizeof to, "%s/old", dir);
+	ofd = open(to, O_RDWR | O_CREAT, 0600);
+	fill(buf, 'O', PAGE);
+	if (ofd == -1 || pwrite(ofd, buf, PAGE, 0) != PAGE || fsync(ofd) != 0)
+		return 1;
+	close(ofd);
+	if (rename(path, to) != 0)
+		return 1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd == -1 || fsync(dfd) != 0)
+		return 1;
+	close(dfd);
+	snprintf(path, sizeof path, "%s/moved", dir);
+	if (rename(to, path) != 0)
+		return 1;
+	close(fd);
+	return 0;
+}
+
 /* Prints a call's result and errno (0 when it succeeded). */
 #define SAY(call) do { \
 	long say_rc; \
@@ -88,6 +124,9 @@ child_fault(const char *dir)
 	SAY(posix_fallocate(fd, 0, 16 * PAGE));
 	SAY(write(fd, buf, PAGE));
 	printf("size %lld\n", (long long)lseek(fd, 0, SEEK_END));
+	close(fd);
+	fd = open(path, O_WRONLY | O_DSYNC);
+	SAY(pwrite(fd, buf, 16, 0));
 	close(fd);
 	return 0;
 }
@@ -186,6 +225,8 @@ main(int argc, char **argv)
 		return child_record(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "fault") == 0)
 		return child_fault(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "rename") == 0)
+		return child_rename(argv[2]);
 	sn = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (sn <= 0)
 		bail_out("no /proc/self/exe");
@@ -291,7 +332,7 @@ main(int argc, char **argv)
 		bail_out("cannot empty %s", dir);
 	run_child("fault", dir, NULL, "pwrite:2:ENOSPC", hit, out,
 	    sizeof out);
-	is_str(out, "4096 0\n-1 28\n0 0\n0 0\n4096 0\nsize 65536\n",
+	is_str(out, "4096 0\n-1 28\n0 0\n0 0\n4096 0\nsize 65536\n16 0\n",
 	    "pwrite:2:ENOSPC fails the second pwrite with ENOSPC, writing "
 	    "nothing, and nothing else");
 	size = slurp_path(hit, buf, sizeof buf - 1);
@@ -299,23 +340,75 @@ main(int argc, char **argv)
 	is_str(buf, "pwrite 2 28 pwrite data\n", "the hit is noted");
 	unlink(hit);
 	unlink(strcat(strcpy(buf, dir), "/data"));
+	run_child("fault", dir, NULL, "pwrite:3:ENOSPC", hit, out,
+	    sizeof out);
+	is_str(out, "4096 0\n4096 0\n0 0\n0 0\n4096 0\nsize 65536\n-1 28\n",
+	    "pwrite:3:ENOSPC fails the write through the O_DSYNC fd");
+	size = slurp_path(hit, buf, sizeof buf - 1);
+	buf[size > 0 ? size : 0] = '\0';
+	is_str(buf, "pwrite 3 28 pwrite data dsync\n", "its hit line says "
+	    "dsync");
+	unlink(hit);
+	unlink(strcat(strcpy(buf, dir), "/data"));
 	run_child("fault", dir, NULL, "pwrite:1:EIO:short", NULL, out,
 	    sizeof out);
-	is_str(out, "-1 5\n4096 0\n0 0\n0 0\n4096 0\nsize 65536\n",
+	is_str(out, "-1 5\n4096 0\n0 0\n0 0\n4096 0\nsize 65536\n16 0\n",
 	    "pwrite:1:EIO:short fails the first with EIO");
 	unlink(buf);
 	run_child("fault", dir, NULL, "any:3", NULL, out, sizeof out);
-	is_str(out, "4096 0\n4096 0\n-1 5\n0 0\n4096 0\nsize 65536\n",
+	is_str(out, "4096 0\n4096 0\n-1 5\n0 0\n4096 0\nsize 65536\n16 0\n",
 	    "any:3 (EIO) fails the third call of any kind: the fdatasync");
 	unlink(buf);
 	run_child("fault", dir, NULL, "fallocate:1:ENOSPC", NULL, out,
 	    sizeof out);
-	is_str(out, "4096 0\n4096 0\n0 0\n28 0\n4096 0\nsize 8192\n",
+	is_str(out, "4096 0\n4096 0\n0 0\n28 0\n4096 0\nsize 8192\n16 0\n",
 	    "fallocate:1:ENOSPC: posix_fallocate returns ENOSPC");
 	unlink(buf);
 	run_child("fault", dir, NULL, "write:1:EIO", NULL, out, sizeof out);
-	is_str(out, "4096 0\n4096 0\n0 0\n0 0\n-1 5\nsize 65536\n",
+	is_str(out, "4096 0\n4096 0\n0 0\n0 0\n-1 5\nsize 65536\n16 0\n",
 	    "write:1:EIO fails write()");
+
+	/* Renames: durable with the directory's sync. */
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' && mkdir '%s'", dir, log,
+	    dir);
+	if (system(cmd) != 0)
+		bail_out("cannot empty %s", dir);
+	is_int(run_child("rename", dir, log, NULL, NULL, out, sizeof out), 0,
+	    "renames under the shim succeed");
+	if (!ok(journal_load(&j, log) == 0, "the journal reads back"))
+		bail_out("no journal");
+	for (i = 0; i < j.n && i < sizeof types - 1; i++)
+		types[i] = (char)j.ev[i].type;
+	types[i] = '\0';
+	is_str(types, "NWSNWSMNSM", "the renames are recorded, the "
+	    "directory's sync as that of the file \".\"");
+	ok(j.ev[6].file == 0 && j.ev[6].len == 3 &&
+	    memcmp(j.ev[6].data, "old", 3) == 0 && j.ev[9].file == 0 &&
+	    strcmp(j.names[0], "new") == 0 && strcmp(j.names[2], ".") == 0,
+	    "under the file's first id: the rename's record names its new "
+	    "name");
+	image(&j, 8, PC_NONE, 0, (size_t)-1, img);
+	ok(slurp(img, "new", buf, sizeof buf) == PAGE && all_of(buf, 0,
+	    PAGE, 'R') && slurp(img, "old", buf, sizeof buf) == PAGE &&
+	    all_of(buf, 0, PAGE, 'O') && slurp(img, ".", buf, 1) <= 0,
+	    "a cut before the directory's sync: the rename did not "
+	    "happen (PC_NONE)");
+	image(&j, 9, PC_NONE, 0, (size_t)-1, img);
+	ok(slurp(img, "new", buf, sizeof buf) == -1 && slurp(img, "old",
+	    buf, sizeof buf) == PAGE && all_of(buf, 0, PAGE, 'R'),
+	    "after it: the file has its new name, the one it replaced is "
+	    "gone");
+	image(&j, j.n, PC_NONE, 0, (size_t)-1, img);
+	size = slurp(img, "old", buf, sizeof buf);
+	size2 = slurp(img, "moved", buf2, sizeof buf2);
+	ok(size == PAGE && size2 == -1, "a later rename with no directory "
+	    "sync after it is lost (PC_NONE)");
+	image(&j, j.n, PC_ALL, 0, (size_t)-1, img);
+	size = slurp(img, "old", buf, sizeof buf);
+	size2 = slurp(img, "moved", buf2, sizeof buf2);
+	ok(size == -1 && size2 == PAGE && all_of(buf2, 0, PAGE, 'R'),
+	    "and kept with every unsynced change (PC_ALL)");
+	journal_free(&j);
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s' '%s'", dir, img, log,
 	    hit);

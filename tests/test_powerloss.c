@@ -8,7 +8,10 @@
  * only what was synced, the later writes dropped, all or a seeded random
  * subset of them), connreqd is started on it, and every write answered
  * before the cut must be there, in its answered state or a later one, and
- * `connreqd --check` clean. Two deliberately wrong images (a synced write
+ * `connreqd --check` clean. Every cut point of the store's creation (up to
+ * the rename that gives it its name) is tried with none, all and random
+ * subsets of the unsynced writes: the store must open (creation_cuts()).
+ * Two deliberately wrong images (a synced write
  * taken away; a sync that did not happen) and a daemon whose syncs do
  * nothing (IOFAULT_NOSYNC) prove the checks can fail.
  *
@@ -348,6 +351,66 @@ run_image(struct dproc *p, const struct journal *j, size_t cut, int mode,
 	return res;
 }
 
+/* A power cut while the store is being created: at every sync point of
+ * the creation (up to its first meta page write, O_DSYNC, and when the
+ * store is made under another name, up to the directory sync after the
+ * rename), with none, all and random subsets of the unsynced writes (and
+ * renames): connreqd must open the store (nothing was acknowledged yet,
+ * so an empty one is right). Before the store was created whole, a torn
+ * data.mdb made LMDB refuse it for ever ("MDB_INVALID"). Returns the
+ * number of images. */
+static int
+creation_cuts(const struct dproc *p, const struct journal *j,
+    const size_t *syncs, size_t nsync, int *failed)
+{
+	struct dproc img = *p;
+	struct img_result res;
+	size_t i, k, end = 0, meta = 0, renamed = 0;
+	int mode, seed, n = 0, nseed = faults_asan() ? 1 : 3;
+
+	snprintf(img.store, sizeof img.store, "%s/image", p->dir);
+	for (i = 0; i < j->n; i++) {
+		const struct jevent *e = &j->ev[i];
+
+		if (meta == 0 && e->type == JR_WRITE_SYNCED)
+			meta = i + 1;
+		if (renamed == 0 && e->type == JR_RENAME)
+			renamed = i + 1;
+		if (renamed != 0 && e->type == JR_SYNC &&
+		    strcmp(j->names[e->file], ".") == 0) {
+			end = i + 1;
+			break;
+		}
+	}
+	if (end < meta)
+		end = meta;
+	for (k = 0; k < nsync && syncs[k] < end; k++)
+		for (mode = PC_NONE; mode <= PC_ALL; mode++)
+			for (seed = 0; seed < (mode == PC_RANDOM ? nseed : 1);
+			    seed++) {
+				res = run_image(&img, j, syncs[k], mode,
+				    (uint64_t)syncs[k] * 31 + (uint64_t)seed,
+				    (size_t)-1);
+				n++;
+				if (!res.started)
+					(*failed)++;
+				if (!ok(res.started, "creation: a cut before "
+				    "record %zu (sync point %zu), %s: connreqd "
+				    "opens the store", syncs[k], k,
+				    mode == PC_NONE ? "no unsynced write" :
+				    mode == PC_ALL ? "every unsynced write" :
+				    "a random subset of the unsynced writes"))
+					dproc_show_log(&img);
+				if (res.check_rc != -1)
+					is_int(res.check_rc, 0, "  and --check "
+					    "finds the store clean");
+			}
+	ok(k > 0 && renamed != 0, "creation: %zu sync points before the "
+	    "store was whole and named (rename at record %zu, first meta page "
+	    "write at %zu)", k, renamed, meta);
+	return n;
+}
+
 /* connreqd with its syncs turned into no-ops (IOFAULT_NOSYNC) answers 20
  * sends; the power cut after the last answer must lose some (counted in
  * caught). The number of images built. */
@@ -492,6 +555,7 @@ main(void)
 	    "the shim saw LMDB's writes and syncs: a sync and a write at "
 	    "least for each operation");
 	acks_to_records(&j);
+	images += creation_cuts(&p, &j, syncs, nsync, &failed_images);
 	/* Cut points: before each sync (it did not happen), and after the
 	 * last record. */
 	syncs[nsync] = j.n;

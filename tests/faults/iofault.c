@@ -9,7 +9,11 @@
  *                       (journal.h reads it; tests/test_powerloss.c builds
  *                       power-cut images from it). A write through an fd
  *                       opened with O_DSYNC or O_SYNC (LMDB's meta page)
- *                       is recorded as written and synced.
+ *                       is recorded as written and synced. The
+ *                       directory itself is the file "." (an fsync of it
+ *                       is recorded, and counts as an fsync), and a
+ *                       rename within it is recorded (JR_RENAME: the file
+ *                       keeps its journal id under its new name).
  *   IOFAULT_FAIL=CALL:N[:ERRNO[:short]]
  *                       fault: the N-th CALL on a store file fails with
  *                       ERRNO (EIO, the default, ENOSPC or a number) and
@@ -19,8 +23,11 @@
  *                       pwrite64, pwritev), fdatasync, fsync, msync,
  *                       sync_file_range, ftruncate, fallocate (fallocate,
  *                       posix_fallocate), or any (every one of those).
- *                       IOFAULT_HIT=FILE gets a line "CALL N ERRNO file"
- *                       when it fires.
+ *                       IOFAULT_HIT=FILE gets a line "CALL N ERRNO FUNC
+ *                       FILE" when it fires, with " dsync" at the end
+ *                       when the call was a write through an fd opened
+ *                       O_DSYNC or O_SYNC (LMDB's meta page: LMDB
+ *                       panics when that write fails).
  *   IOFAULT_NOSYNC=1    fsync, fdatasync, msync and sync_file_range on a
  *                       store file return 0 and do nothing (and are not
  *                       recorded): connreqd as if it had lost its syncs,
@@ -90,6 +97,7 @@ static int (*real_openat)(int, const char *, int, ...);
 static int (*real_openat64)(int, const char *, int, ...);
 static int (*real_creat)(const char *, mode_t);
 static int (*real_close)(int);
+static int (*real_rename)(const char *, const char *);
 static int (*real_dup)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
@@ -210,13 +218,13 @@ log_rec(int type, int func, int file, uint64_t off, uint64_t len,
 
 /* The journal id of the file fd has open, when it is under dir; -1 if
  * not. Called after a successful open, with mu held. */
+static int name_id(const char *name);
+
 static int
 file_of_new_fd(int fd)
 {
 	char link[64], path[PATH_MAX];
-	struct iovec iov;
 	ssize_t n;
-	int i;
 
 	if (dirlen == 0 || fd < 0)
 		return -1;
@@ -225,15 +233,29 @@ file_of_new_fd(int fd)
 	if (n <= 0)
 		return -1;
 	path[n] = '\0';
+	if ((size_t)n == dirlen && strcmp(path, dir) == 0)
+		return name_id(".");
 	if ((size_t)n <= dirlen + 1 || strncmp(path, dir, dirlen) != 0 ||
 	    path[dirlen] != '/')
 		return -1;
+	return name_id(path + dirlen + 1);
+}
+
+/* The journal id of the store file name (relative to dir), given one (a
+ * JR_NAME record) when it has none; -1 when the table is full. Called
+ * with mu held. */
+static int
+name_id(const char *name)
+{
+	struct iovec iov;
+	int i;
+
 	for (i = 0; i < nnames; i++)
-		if (strcmp(names[i], path + dirlen + 1) == 0)
+		if (strcmp(names[i], name) == 0)
 			return i;
 	if (nnames == JOURNAL_MAX_FILES)
 		return -1;
-	snprintf(names[nnames], sizeof names[nnames], "%s", path + dirlen + 1);
+	snprintf(names[nnames], sizeof names[nnames], "%s", name);
 	iov.iov_base = names[nnames];
 	iov.iov_len = strlen(names[nnames]);
 	log_rec(JR_NAME, JF_OPEN, nnames, 0, iov.iov_len, &iov, 1);
@@ -261,7 +283,7 @@ store_file(int fd)
 /* Counts a call of kind on a store file; whether it is the one to fail
  * (then errno is set and the hit noted). Called with mu held. */
 static int
-should_fail(int kind, int func, int file)
+should_fail(int kind, int func, int file, int dsync)
 {
 	long n = ++kind_counts[kind];
 	long any = ++kind_counts[JK_COUNT];
@@ -275,9 +297,10 @@ should_fail(int kind, int func, int file)
 		return 0;
 	if (hit_path != NULL && (h = REAL(open)(hit_path, O_WRONLY | O_CREAT |
 	    O_APPEND | O_CLOEXEC, 0600)) != -1) {
-		n2 = snprintf(line, sizeof line, "%s %ld %d %s %s\n",
+		n2 = snprintf(line, sizeof line, "%s %ld %d %s %s%s\n",
 		    journal_kind_name(kind), fail_n, fail_errno,
-		    journal_func_name(func), file >= 0 ? names[file] : "?");
+		    journal_func_name(func), file >= 0 ? names[file] : "?",
+		    dsync ? " dsync" : "");
 		if (n2 > 0 && REAL(write)(h, line, (size_t)n2) != n2)
 			n2 = -1;
 		REAL(close)(h);
@@ -305,7 +328,7 @@ do_write(int func, int fd, const struct iovec *iov, int iovcnt, off_t off,
 	pthread_mutex_lock(&mu);
 	if (!positional)
 		off = REAL(lseek)(fd, 0, SEEK_CUR);
-	if (should_fail(kind, func, file)) {
+	if (should_fail(kind, func, file, fds[fd].dsync)) {
 		if (fail_short && total > 1 && iovcnt > 0) {
 			half[0].iov_base = iov[0].iov_base;
 			half[0].iov_len = (iov[0].iov_len < total / 2 ?
@@ -379,7 +402,7 @@ do_sync(int kind, int func, int file, int (*call)(void *), void *arg)
 	int rc;
 
 	pthread_mutex_lock(&mu);
-	if (should_fail(kind, func, file)) {
+	if (should_fail(kind, func, file, 0)) {
 		pthread_mutex_unlock(&mu);
 		errno = fail_errno;
 		return -1;
@@ -541,7 +564,7 @@ do_size(int kind, int func, int fd, int type, uint64_t off, uint64_t len,
 	int file = store_file(fd), rc;
 
 	pthread_mutex_lock(&mu);
-	if (should_fail(kind, func, file)) {
+	if (should_fail(kind, func, file, 0)) {
 		pthread_mutex_unlock(&mu);
 		if (ret_errno)
 			return fail_errno;
@@ -769,5 +792,60 @@ dup3(int fd, int to, int flags)
 	rc = REAL(dup3)(fd, to, flags);
 	if (rc >= 0)
 		track_dup(fd, rc);
+	return rc;
+}
+
+/* The name path has in the store directory (its last part, when the
+ * directory it is in is dir): 0, or -1 when it is not a store file. */
+static int
+store_name(const char *path, char *out, size_t outlen)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (dirlen == 0)
+		return -1;
+	if (slash == NULL)
+		snprintf(parent, sizeof parent, ".");
+	else if (slash == path)
+		snprintf(parent, sizeof parent, "/");
+	else
+		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path),
+		    path);
+	if (realpath(parent, real) == NULL || strcmp(real, dir) != 0)
+		return -1;
+	snprintf(out, outlen, "%s", slash ? slash + 1 : path);
+	return out[0] != '\0' ? 0 : -1;
+}
+
+/* A rename of a store file (in the store directory) is recorded as
+ * JR_RENAME: file id `from` is then called by the new name (a file of
+ * that name before is replaced); durable once the directory is synced. */
+int
+rename(const char *from, const char *to)
+{
+	char a[256], b[256];
+	struct iovec iov;
+	int rc, i, id = -1;
+
+	init();
+	rc = REAL(rename)(from, to);
+	if (rc != 0 || store_name(from, a, sizeof a) == -1 ||
+	    store_name(to, b, sizeof b) == -1)
+		return rc;
+	pthread_mutex_lock(&mu);
+	for (i = 0; i < nnames; i++)
+		if (strcmp(names[i], a) == 0)
+			id = i;
+	if (id != -1) {
+		for (i = 0; i < nnames; i++)
+			if (i != id && strcmp(names[i], b) == 0)
+				names[i][0] = '\0';
+		snprintf(names[id], sizeof names[id], "%s", b);
+		iov.iov_base = names[id];
+		iov.iov_len = strlen(names[id]);
+		log_rec(JR_RENAME, JF_RENAME, id, 0, iov.iov_len, &iov, 1);
+	}
+	pthread_mutex_unlock(&mu);
 	return rc;
 }

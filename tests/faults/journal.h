@@ -12,7 +12,11 @@
  * durable when the call returned; JR_SYNC: fsync, fdatasync or msync of
  * the file returned 0; JR_RANGE_SYNC: sync_file_range (makes nothing
  * durable); JR_TRUNCATE: the size became len; JR_FALLOCATE: the file holds
- * at least off + len bytes (len 0 with FALLOC_FL_KEEP_SIZE). */
+ * at least off + len bytes (len 0 with FALLOC_FL_KEEP_SIZE); JR_RENAME:
+ * file `file` was renamed to the len bytes that follow (in the store
+ * directory; a file of that name before is replaced), durable once the
+ * directory is synced. The store directory itself is the file named ".":
+ * its JR_SYNC (an fsync of it) makes the renames before it durable. */
 #ifndef CONNREQ_JOURNAL_H
 #define CONNREQ_JOURNAL_H
 
@@ -32,12 +36,13 @@ struct journal_rec {
 };
 
 enum { JR_NAME = 'N', JR_WRITE = 'W', JR_WRITE_SYNCED = 'D', JR_SYNC = 'S',
-	JR_RANGE_SYNC = 'R', JR_TRUNCATE = 'T', JR_FALLOCATE = 'A' };
+	JR_RANGE_SYNC = 'R', JR_TRUNCATE = 'T', JR_FALLOCATE = 'A',
+	JR_RENAME = 'M' };
 
 /* The libc functions seen, in the journal's func field. */
 enum { JF_OPEN, JF_WRITE, JF_WRITEV, JF_PWRITE, JF_PWRITEV, JF_FSYNC,
 	JF_FDATASYNC, JF_SYNC_FILE_RANGE, JF_MSYNC, JF_FTRUNCATE, JF_FALLOCATE,
-	JF_POSIX_FALLOCATE, JF_COUNT };
+	JF_POSIX_FALLOCATE, JF_RENAME, JF_COUNT };
 
 /* The kinds of call a fault names (IOFAULT_FAIL=KIND:N:ERRNO); "any" is
  * JK_COUNT. */
@@ -52,7 +57,7 @@ static const char *const journal_kinds[JK_COUNT + 1] = {
 static const char *const journal_funcs[JF_COUNT] = {
 	"open", "write", "writev", "pwrite", "pwritev", "fsync", "fdatasync",
 	"sync_file_range", "msync", "ftruncate", "fallocate",
-	"posix_fallocate",
+	"posix_fallocate", "rename",
 };
 
 __attribute__((unused)) static int

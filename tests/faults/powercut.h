@@ -8,7 +8,12 @@
  *   went), none (PC_NONE), a seeded random subset, each write whole or not
  *   at all (PC_RANDOM), or all (PC_ALL, what kill -9 leaves);
  * - the lock files (lock.mdb, connreqd.lock) are left out: what they hold
- *   does not survive a reboot, and connreqd and LMDB make them afresh.
+ *   does not survive a reboot, and connreqd and LMDB make them afresh;
+ * - a rename (JR_RENAME) is durable once the directory (the file ".") is
+ *   synced after it; of those not yet, none (PC_NONE), the first few
+ *   (PC_RANDOM: each rename lands in order, so a seeded prefix) or all
+ *   (PC_ALL). Every file a JR_NAME named is in the image (empty if none
+ *   of its writes are), under the name it had then.
  *
  * The cut point is an index into the journal's records: records [0, cut)
  * happened. drop (when not (size_t)-1) names one record whose durability
@@ -91,7 +96,7 @@ journal_load(struct journal *j, const char *path)
 		at += sizeof h;
 		e->data = j->buf + at;
 		if (h.type == JR_NAME || h.type == JR_WRITE ||
-		    h.type == JR_WRITE_SYNCED) {
+		    h.type == JR_WRITE_SYNCED || h.type == JR_RENAME) {
 			if (h.len > j->size - at)
 				return -1;
 			at += h.len;
@@ -197,13 +202,32 @@ pc_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* Whether file name is one the image leaves out. */
+/* Whether file name is one the image leaves out: the lock files (LMDB's
+ * are lock.mdb, or NAME-lock beside a file NAME opened MDB_NOSUBDIR), the
+ * directory itself (".") and a file a rename replaced (""). */
 static int
 pc_lock_file(const char *name)
 {
+	size_t n = strlen(name);
+
 	return strcmp(name, "lock.mdb") == 0 ||
 	    strcmp(name, "connreqd.lock") == 0 ||
-	    strcmp(name, "data.mdb-lock") == 0;
+	    (n >= 5 && strcmp(name + n - 5, "-lock") == 0) ||
+	    strcmp(name, ".") == 0 || n == 0;
+}
+
+/* Applies the rename record e to the names. */
+static void
+pc_rename(char names[][256], int nfiles, const struct jevent *e)
+{
+	int i;
+
+	for (i = 0; i < nfiles; i++)
+		if (i != e->file && strlen(names[i]) == e->len &&
+		    memcmp(names[i], e->data, (size_t)e->len) == 0)
+			names[i][0] = '\0';
+	snprintf(names[e->file], sizeof names[e->file], "%.*s", (int)e->len,
+	    (const char *)e->data);
 }
 
 /* Writes the image of a cut before record `cut` into dir (which must
@@ -215,6 +239,8 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 {
 	struct pc_file durable[JOURNAL_MAX_FILES];
 	size_t *pend[JOURNAL_MAX_FILES], npend[JOURNAL_MAX_FILES];
+	static char dnames[JOURNAL_MAX_FILES][256];
+	size_t *pren = calloc(j->n + 1, sizeof *pren), npren = 0, nkeep;
 	long kept = 0;
 	int fi, rc = 0;
 	size_t i, k;
@@ -223,6 +249,9 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 	memset(npend, 0, sizeof npend);
 	for (fi = 0; fi < JOURNAL_MAX_FILES; fi++)
 		pend[fi] = NULL;
+	if (pren == NULL)
+		return -1;
+	memcpy(dnames, j->names, sizeof dnames);
 	if (cut > j->n)
 		cut = j->n;
 	for (i = 0; i < cut && rc == 0; i++) {
@@ -232,8 +261,19 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 		if (type == JR_NAME || type == JR_RANGE_SYNC)
 			continue;
 		fi = e->file;
+		if (type == JR_RENAME) {
+			pren[npren++] = i;
+			continue;
+		}
 		if (i == drop && type == JR_SYNC)
 			continue;
+		if (type == JR_SYNC && strcmp(j->names[fi], ".") == 0) {
+			/* The directory: its renames are durable. */
+			for (k = 0; k < npren; k++)
+				pc_rename(dnames, j->nfiles, &j->ev[pren[k]]);
+			npren = 0;
+			continue;
+		}
 		if (type == JR_SYNC) {
 			/* Everything written before is durable, in order. */
 			for (k = 0; k < npend[fi] && rc == 0; k++)
@@ -257,12 +297,17 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 		}
 		pend[fi][npend[fi]++] = i;
 	}
+	nkeep = mode == PC_ALL ? npren : mode == PC_RANDOM ?
+	    (size_t)(pc_rand(&seed) % (npren + 1)) : 0;
+	for (k = 0; k < nkeep; k++)
+		pc_rename(dnames, j->nfiles, &j->ev[pren[k]]);
+	free(pren);
 	for (fi = 0; fi < j->nfiles && rc == 0; fi++) {
 		char path[4096];
 		struct pc_file *f = &durable[fi];
 		int fd;
 
-		if (j->names[fi][0] == '\0' || pc_lock_file(j->names[fi]))
+		if (pc_lock_file(dnames[fi]))
 			continue;
 		for (k = 0; k < npend[fi] && rc == 0; k++) {
 			const struct jevent *e = &j->ev[pend[fi][k]];
@@ -277,7 +322,7 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 			if (keep)
 				rc = pc_apply(f, e);
 		}
-		snprintf(path, sizeof path, "%s/%s", dir, j->names[fi]);
+		snprintf(path, sizeof path, "%s/%s", dir, dnames[fi]);
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd == -1) {
 			rc = -1;
