@@ -4,6 +4,8 @@
 #   make check   install what is missing, build, run the whole suite twice:
 #                as built, and under AddressSanitizer + UBSan
 #   make deps    install the Debian packages that are missing
+#   make crashtest  CYCLES (1000) kill -9 cycles of connreqd under four
+#                writers, each checked (tests/crash/crashtest.py)
 
 BUILD   ?= build
 SAN     ?=
@@ -55,7 +57,7 @@ LIB_CLIENT_OBJ = $(BUILD)/obj/libconnreq.o
 LIB_CORE   = $(BUILD)/lib/libconnreqd-core.a
 TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 
-.PHONY: all deps run check test clean man
+.PHONY: all deps run check test clean man crashtest
 .SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
@@ -143,6 +145,13 @@ test: all $(TESTS) man
 check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/san SAN=1 test
+
+# make crashtest [CYCLES=1000]: the kill -9 harness on the binaries of
+# $(BUILD); make check runs 20 cycles of it (tests/crash.sh).
+CYCLES ?= 1000
+crashtest: all
+	CONNREQ_BIN=$(abspath $(BUILD)/bin) /usr/bin/python3 \
+	    tests/crash/crashtest.py --cycles $(CYCLES)
 
 run: deps
 	$(MAKE) all
