@@ -17,9 +17,9 @@
 
 static char out[1 << 16];
 
-/* Runs connreqd --check -d dir; its exit status, its output in out. */
+/* Runs connreqd --check ARGS; its exit status, its output in out. */
 static int
-run_check(const char *dir)
+run_check_args(const char *args)
 {
 	const char *bin = getenv("CONNREQ_BIN");
 	char cmd[1024];
@@ -27,8 +27,9 @@ run_check(const char *dir)
 	FILE *p;
 	int st;
 
-	snprintf(cmd, sizeof cmd, "'%s/connreqd' --check -d '%s' 2>&1",
-	    bin ? bin : "build/bin", dir);
+	snprintf(cmd, sizeof cmd,
+	    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check %s 2>&1",
+	    bin ? bin : "build/bin", args);
 	p = popen(cmd, "r");
 	if (p == NULL)
 		return -1;
@@ -38,6 +39,16 @@ run_check(const char *dir)
 	out[n] = '\0';
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* connreqd --check -d dir. */
+static int
+run_check(const char *dir)
+{
+	char args[256];
+
+	snprintf(args, sizeof args, "-d '%s'", dir);
+	return run_check_args(args);
 }
 
 static void
@@ -394,6 +405,24 @@ main(void)
 	close(lockfd);
 	is_int(run_check("/tmp/connreq-check-none"), 2, "no store: exit 2");
 	is_int(run_check(dir), 0, "the lock released: clean again");
+
+	/* ---- the store named by the configuration file ---- */
+	{
+		char conf[128], args[160];
+		FILE *f;
+
+		snprintf(conf, sizeof conf, "%s.conf", dir);
+		f = fopen(conf, "w");
+		if (f == NULL)
+			bail_out("cannot write %s", conf);
+		fprintf(f, "[store]\npath = %s\n", dir);
+		fclose(f);
+		snprintf(args, sizeof args, "-c %s", conf);
+		rc = run_check_args(args);
+		is_int(rc, 0, "--check -c FILE checks the store the file names");
+		ok(has_line("check: ", ": clean", NULL), "clean");
+		unlink(conf);
+	}
 
 	rm_store(dir);
 	return done_testing();

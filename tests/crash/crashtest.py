@@ -465,12 +465,20 @@ def main():
     bad = check_ops(conn, final)
     conn.close()
     d.stop()
+    chk = subprocess.run([binary, "--check", "-d", store],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    if chk.returncode != 0:
+        bad.append("connreqd --check after the stop exited %d:\n%s" %
+                   (chk.returncode, chk.stdout))
     acked += final
     n += 1
-    print("%s %d - after the writers stopped: %d more acknowledged"
+    print("%s %d - after the writers stopped: %d more acknowledged, "
+          "--check clean after the stop"
           % ("ok" if not bad else "not ok", n, len(final)))
     for p in bad[:20]:
-        print("#   " + p)
+        for line in p.splitlines():
+            print("#   " + line)
     if bad:
         failed += 1
     ops = {}
