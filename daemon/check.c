@@ -10,9 +10,11 @@
 
 #include "../common/util.h"
 
-/* A set of member ids, with what the invitations say of each. */
+/* A set of member ids, with what the invitations say of each; or (in
+ * struct chk's hists) of two members, "lower NUL higher", with the count
+ * of their invitations in `sent`. */
 struct mem {
-	char id[MEMBER_MAX_BYTES + 1];
+	char id[2 * (MEMBER_MAX_BYTES + 1)];
 	size_t len;
 	uint64_t open_sent;	/* its open invitations, counted */
 	uint64_t sent, received;	/* its invitations, either way */
@@ -29,7 +31,7 @@ struct chk {
 	struct stx *t;
 	FILE *out;
 	struct check_totals *tot;
-	struct memset mems;
+	struct memset mems, hists;
 	uint64_t state[ST_COUNT];
 	struct due *dues;
 	size_t ndues, capdues;
@@ -72,16 +74,26 @@ hash(const char *p, size_t n)
 	return h;
 }
 
+static struct mem *mem_find(struct memset *ms, const char *id, size_t len,
+    bool add);
+
 /* The member id's entry, added when new. */
 static struct mem *
 mem_get(struct memset *ms, const char *id, size_t len)
 {
+	return mem_find(ms, id, len, true);
+}
+
+/* The entry of id; when it is new, added (add) or NULL. */
+static struct mem *
+mem_find(struct memset *ms, const char *id, size_t len, bool add)
+{
 	struct mem *old;
 	size_t i, oldcap;
 
-	if (len > MEMBER_MAX_BYTES)
-		len = MEMBER_MAX_BYTES;
-	if (ms->n * 2 >= ms->cap) {
+	if (len > sizeof ms->m->id - 1)
+		len = sizeof ms->m->id - 1;
+	if (add && ms->n * 2 >= ms->cap) {
 		old = ms->m;
 		oldcap = ms->cap;
 		ms->cap = oldcap ? oldcap * 2 : 64;
@@ -92,10 +104,14 @@ mem_get(struct memset *ms, const char *id, size_t len)
 				*mem_get(ms, old[i].id, old[i].len) = old[i];
 		free(old);
 	}
+	if (ms->cap == 0)
+		return NULL;
 	for (i = hash(id, len) & (ms->cap - 1); ms->m[i].used;
 	    i = (i + 1) & (ms->cap - 1))
 		if (ms->m[i].len == len && memcmp(ms->m[i].id, id, len) == 0)
 			return &ms->m[i];
+	if (!add)
+		return NULL;
 	ms->m[i].used = true;
 	memcpy(ms->m[i].id, id, len);
 	ms->m[i].id[len] = '\0';
@@ -149,6 +165,29 @@ state_name(int st)
 	return st >= 0 && st < ST_COUNT ? names[st] : "?";
 }
 
+/* The entry of the two members of inv, in byte order (as history). */
+static struct mem *
+hist_of(struct chk *c, const struct inv *inv, bool add)
+{
+	char k[2 * (MEMBER_MAX_BYTES + 1)];
+	const char *lo = inv->from, *hi = inv->to;
+	size_t lolen = inv->from_len, hilen = inv->to_len, min;
+	int cmp;
+
+	min = lolen < hilen ? lolen : hilen;
+	cmp = memcmp(lo, hi, min);
+	if (cmp > 0 || (cmp == 0 && lolen > hilen)) {
+		lo = inv->to;
+		lolen = inv->to_len;
+		hi = inv->from;
+		hilen = inv->from_len;
+	}
+	memcpy(k, lo, lolen);
+	k[lolen] = '\0';
+	memcpy(k + lolen + 1, hi, hilen);
+	return mem_find(&c->hists, k, lolen + 1 + hilen, add);
+}
+
 /* One invitation: its state counted, its deadlines and its pair when it
  * is open. */
 static bool
@@ -171,6 +210,7 @@ inv_one(void *ctx, uint64_t id)
 	if (rules_open(inv.state))
 		m->open_sent++;
 	mem_get(&c->mems, inv.to, inv.to_len)->received++;
+	hist_of(c, &inv, true)->sent++;
 	if (inv.state == ST_IGNORED && !inv.ignored)
 		problem(c, "invitation", "%" PRIu64 ": ignored without its ignored flag",
 		    id);
@@ -378,6 +418,53 @@ conn_one(void *ctx, const char *other, size_t len, int64_t since)
 	return true;
 }
 
+/* A history row: an invitation between the two members. */
+static bool
+hist_one(void *ctx, uint64_t id)
+{
+	struct chk *c = ctx;
+	const struct mem *h = c->feed;
+	const char *hi = h->id + strlen(h->id) + 1;
+	struct inv inv;
+	int rc;
+
+	c->feed_n++;
+	rc = store_inv_get(c->t, id, &inv);
+	if (rc == STORE_NOTFOUND) {
+		problem(c, "index", "the history of %s and %s has %" PRIu64 ", which is missing",
+		    h->id, hi, id);
+		return true;
+	}
+	if (rc != STORE_OK)
+		return false;
+	if (hist_of(c, &inv, false) != h)
+		problem(c, "index", "the history of %s and %s has %" PRIu64 ", which is %s -> %s",
+		    h->id, hi, id, inv.from, inv.to);
+	return true;
+}
+
+/* Each pair of members' history holds their invitations, and no other. */
+static void
+check_histories(struct chk *c)
+{
+	const struct mem *h;
+	size_t i, lolen;
+
+	for (i = 0; i < c->hists.cap && store_error(c->t) == STORE_OK; i++) {
+		h = &c->hists.m[i];
+		if (!h->used)
+			continue;
+		lolen = strlen(h->id);
+		c->feed = h;
+		c->feed_n = 0;
+		store_scan_history(c->t, h->id, lolen, h->id + lolen + 1,
+		    h->len - lolen - 1, hist_one, c);
+		if (c->feed_n != h->sent)
+			problem(c, "index", "the history of %s and %s has %" PRIu64 " rows for %" PRIu64 " invitations",
+			    h->id, h->id + lolen + 1, c->feed_n, h->sent);
+	}
+}
+
 /* Per member: the count of its open invitations, its boxes, its feed,
  * its connections. */
 static void
@@ -445,6 +532,7 @@ check_store(struct store *s, FILE *out, struct check_totals *tot)
 	check_dues(&c);
 	check_events(&c);
 	check_members(&c, &conn_rows);
+	check_histories(&c);
 	store_counts(c.t, &cnt);
 	if (store_error(c.t) == STORE_OK) {
 		for (i = 0; i < ST_COUNT; i++)
@@ -474,6 +562,7 @@ check_store(struct store *s, FILE *out, struct check_totals *tot)
 	store_abort(c.t);
 	free(c.dues);
 	free(c.mems.m);
+	free(c.hists.m);
 	return tot->problems;
 }
 

@@ -310,6 +310,23 @@ main(void)
 		show_out();
 	rm_store(bad);
 
+	/* ---- a history row dropped ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	raw_del(&r, "history", rk(&k, "MML", "alice", "bob", a1));
+	raw_close(&r);
+	rc = run_check(bad);
+	is_int(rc, 1, "a history row dropped: exit 1");
+	ok(has_line("check: index: ", "the history of alice and bob has 0 rows for 1 invitations",
+	    NULL), "the store.h check counts the history's rows");
+	snprintf(why, sizeof why, "invitation %llu is not in the history of alice and bob",
+	    (unsigned long long)a1);
+	ok(has_line("check: index: ", why, NULL),
+	    "the backend's check names the row: %s", why);
+	if (rc != 1)
+		show_out();
+	rm_store(bad);
+
 	/* ---- a counter ---- */
 	copy_store(dir, bad);
 	raw_open(&r, bad);
