@@ -118,13 +118,15 @@ class Conn:
             raise Gone() from e
 
 
-def connect(path, deadline):
-    """Connects, polling while the daemon is down, until deadline."""
+def connect(path, deadline, stop_path=None):
+    """Connects, polling while the daemon is down, until deadline (or
+    until stop_path exists)."""
     while True:
         try:
             return Conn(path)
         except OSError:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (
+                    stop_path is not None and os.path.exists(stop_path)):
                 raise
             time.sleep(0.01)
 
@@ -139,7 +141,8 @@ def writer(idx, sock_path, log_path, seed, stop_path):
     while not os.path.exists(stop_path):
         if conn is None:
             try:
-                conn = connect(sock_path, time.monotonic() + 120)
+                conn = connect(sock_path, time.monotonic() + 120,
+                               stop_path)
             except OSError:
                 continue
         op = rng.random()
@@ -392,7 +395,11 @@ def main():
           % (seed, opt.writers, opt.cycles, opt.max_delay, tmp))
     sys.stdout.flush()
     d = Daemon(binary, conf, store, sock, logf)
-    conn = d.start()
+    try:
+        conn = d.start()
+    except (RuntimeError, OSError) as e:
+        print("Bail out! %s (log: %s)" % (e, tmp))
+        return 1
     paths = [os.path.join(tmp, "writer%d.log" % i) for i in range(opt.writers)]
     procs = []
     for i in range(opt.writers):
@@ -400,6 +407,9 @@ def main():
         if pid == 0:
             try:
                 writer(i, sock, paths[i], seed * 100 + i, stop_path)
+            except BaseException as e:     # a writer must not die quietly
+                print("# writer %d: %s: %s" % (i, type(e).__name__, e))
+                sys.stdout.flush()
             finally:
                 os._exit(0)
         procs.append(pid)
@@ -456,6 +466,13 @@ def main():
                 for line in p.splitlines():
                     print("#   " + line)
             sys.stdout.flush()
+    except (RuntimeError, Gone, RPCError, OSError) as e:
+        # The daemon died or stopped answering: that is a failure too.
+        print("Bail out! cycle %d: %s: %s" % (n + 1, type(e).__name__, e))
+        print("# kept %s" % tmp)
+        sys.stdout.flush()
+        d.stop()
+        return 1
     finally:
         open(stop_path, "w").close()
         for pid in procs:
