@@ -4,7 +4,9 @@
 #   make check   install what is missing, build, run the whole suite twice:
 #                as built, and under AddressSanitizer + UBSan
 #   make deps    install the Debian packages that are missing
-#   make powerloss  the long power-loss and I/O-fault runs (tests/faults/)
+#   make crashtest  CYCLES (1000) kill -9 cycles of connreqd under four
+#                writers, each checked (tests/crash/crashtest.py), then
+#                make powerloss: the power-loss and I/O-fault long forms
 #   make fuzz    libFuzzer on the decoder and the dispatch (clang),
 #                FUZZ_SECONDS (300) each; see docs/reliability.md
 
@@ -40,7 +42,7 @@ COMMON_SRC = common/util.c proto/proto.c proto/vocab.c
 DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c \
                  daemon/events.c daemon/clock.c daemon/inv.c daemon/member.c \
                  daemon/invite.c daemon/plan.c \
-                 daemon/timers.c daemon/methods.c daemon/server.c \
+                 daemon/timers.c daemon/check.c daemon/methods.c daemon/server.c \
                  daemon/systemd.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c
@@ -67,7 +69,7 @@ LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 FUZZ_NAMES = decode dispatch
 TESTS     += $(patsubst %,$(BUILD)/tests/fuzz_replay_%.t,$(FUZZ_NAMES))
 
-.PHONY: all deps run check test clean man powerloss fuzz fuzz-deps
+.PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps
 .SECONDARY:
 all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
 
@@ -241,12 +243,21 @@ check: deps
 # The long form of the power-loss and I/O-fault tests (make check runs
 # their short forms): a power cut before every sync of the workload, and
 # the N-th fdatasync/fsync/msync/pwrite/write failing with EIO and ENOSPC
-# for N = 1..30. Part of make crashtest.
+# for N = 1..30. make crashtest runs it after its kill -9 cycles.
 powerloss: all $(BUILD)/tests/test_powerloss.t $(BUILD)/tests/test_iofault.t \
     $(LIB_IOFAULT)
 	POWERLOSS_CUTS=all IOFAULT_MATRIX=full \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove -v --exec '' \
 	    $(BUILD)/tests/test_powerloss.t $(BUILD)/tests/test_iofault.t
+
+# make crashtest [CYCLES=1000]: the kill -9 harness on the binaries of
+# $(BUILD) (make check runs 20 cycles of it: tests/crash.sh), then the
+# long power-loss and I/O-fault runs.
+CYCLES ?= 1000
+crashtest: all
+	CONNREQ_BIN=$(abspath $(BUILD)/bin) /usr/bin/python3 \
+	    tests/crash/crashtest.py --cycles $(CYCLES)
+	$(MAKE) powerloss
 
 run: deps
 	$(MAKE) all

@@ -13,6 +13,7 @@
 
 #include "../common/util.h"
 #include "../proto/proto.h"
+#include "check.h"
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
@@ -23,11 +24,13 @@
 static const char usage_short[] =
 "usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
 "                [--map-size-max SIZE] [-v]\n"
+"       connreqd --check [-c FILE] [-d DIR]\n"
 "connreqd --help says more.\n";
 
 static const char usage_text[] =
 "usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
 "                [--map-size-max SIZE] [-v]\n"
+"       connreqd --check [-c FILE] [-d DIR]\n"
 "\n"
 "The connection-request daemon: owns the invitation store and its timers\n"
 "and serves msgpack-rpc on a Unix socket. Runs in the foreground.\n"
@@ -48,6 +51,10 @@ static const char usage_text[] =
 "                        the largest the store may grow to, in bytes, or with\n"
 "                        K, M, G or T; at least 64K (default 64G)\n"
 "  -v, --verbose         log debug lines\n"
+"      --check           check the store (-d, or the file's) and exit: it must\n"
+"                        be stopped; reads it only; prints one line per\n"
+"                        disagreement and a summary; exit 0 when clean,\n"
+"                        1 when problems were found, 2 when it cannot open it\n"
 "  -h, --help            this text\n"
 "  -V, --version         the version\n"
 "\n"
@@ -169,6 +176,7 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "check", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon d;
@@ -177,7 +185,7 @@ main(int argc, char **argv)
 	struct stx *t;
 	char why[512];
 	const char *vclock_arg = NULL;
-	bool virtual_clock = false;
+	bool virtual_clock = false, check = false;
 	int64_t vnow = 0;
 	char *end;
 	int ch, fd, rc;
@@ -215,6 +223,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			log_verbose = 1;
+			break;
+		case 'K':
+			check = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -256,6 +267,10 @@ main(int argc, char **argv)
 		d.socket_path = path_default_socket();
 	if (d.store_path == NULL)
 		d.store_path = path_default_store();
+	if (check) {
+		rc = check_main(d.store_path);
+		return main_exit(&d, rc);
+	}
 	signal(SIGPIPE, SIG_IGN);
 
 	if (vclock_arg != NULL) {

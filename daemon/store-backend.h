@@ -17,6 +17,8 @@ struct store {
 	const struct store_ops *ops;
 	char err[256];		/* the first failure of the last transaction
 				 * that failed */
+	bool read_only;		/* opened by store_open_check: open creates
+				 * and writes nothing */
 };
 
 struct stx {
@@ -55,8 +57,10 @@ struct store_ops {
 	size_t store_size;	/* of the backend's struct store */
 	size_t stx_size;	/* of the backend's struct stx */
 
-	/* Opens s (s->ops set) at `where` (LMDB: a directory): 0, or -1 with
-	 * why set and nothing left open. */
+	/* Opens s (s->ops and s->read_only set) at `where` (LMDB: a
+	 * directory): 0, or -1 with why set and nothing left open. Read-only
+	 * (store_open_check), it creates and writes nothing and refuses a
+	 * store a connreqd has open. */
 	int (*open)(struct store *s, const char *where, uint64_t map_max,
 	    char *why, size_t whylen);
 	/* Releases what open took; no transaction is open. */
@@ -144,6 +148,12 @@ struct store_ops {
 	void (*due_add)(struct stx *t, const struct due *d);
 	void (*due_del)(struct stx *t, const struct due *d);
 	bool (*due_first)(struct stx *t, struct due *out);
+
+	void (*scan_invitations)(struct stx *t, store_id_fn fn, void *ctx);
+	void (*scan_pairs)(struct stx *t, store_pair_fn fn, void *ctx);
+	void (*scan_dues)(struct stx *t, store_due_fn fn, void *ctx);
+	/* Optional (NULL: none): the checks of the backend's own tables. */
+	void (*check)(struct stx *t, store_problem_fn fn, void *ctx);
 };
 
 /* The backends. */

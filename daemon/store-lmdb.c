@@ -400,6 +400,104 @@ count_name(int state)
 	return names[state];
 }
 
+/* The databases, by field and name, in the order lm_open creates them. */
+#define LM_DBS(X) \
+	X(meta, "meta") X(inv, "invitations") X(sent, "sent") \
+	X(recv, "received") X(hist, "history") X(pair, "pairs") \
+	X(conn, "connections") X(due, "deadlines") X(ev, "events") \
+	X(mev, "member_events") X(mpruned, "member_pruned") \
+	X(logs[LOG_SENDS], "log_sends") \
+	X(logs[LOG_WITHDRAWALS], "log_withdrawals") \
+	X(logs[LOG_DECISIONS], "log_decisions") \
+	X(logs[LOG_REPORTS], "log_reports") X(logs[LOG_NOTES], "log_notes") \
+	X(flags[FLAG_BLOCK], "blocks") X(flags[FLAG_NOGO], "nogo") \
+	X(member, "members") X(plan, "plans") X(mplan, "member_plans")
+
+/* For store_open_check: the environment opened MDB_RDONLY (LMDB still
+ * takes its reader slot in lock.mdb), nothing created, and the daemon's
+ * lock taken, so that no connreqd has the store open now or opens it
+ * while it is checked. */
+static int
+lm_open_read(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
+{
+	char lockpath[4096];
+	MDB_txn *txn = NULL;
+	struct stat st;
+	struct key k;
+	MDB_val kv, v;
+	int mrc;
+
+	if (stat(dir, &st) == -1) {
+		snprintf(why, whylen, "no store at %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "no store at %s: not a directory", dir);
+		return -1;
+	}
+	key_make(&k, "M", "schema", strlen("schema"));
+	kv = key_val(&k);
+	snprintf(lockpath, sizeof lockpath, "%s/connreqd.lock", dir);
+	s->lockfd = open(lockpath, O_RDONLY | O_CLOEXEC);
+	if (s->lockfd == -1 && errno != ENOENT) {
+		snprintf(why, whylen, "cannot open %s: %s", lockpath,
+		    strerror(errno));
+		goto fail;
+	}
+	if (s->lockfd != -1 && flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(why, whylen,
+		    "the store %s is in use by a running connreqd; stop it first",
+		    dir);
+		goto fail;
+	}
+	if ((mrc = mdb_env_create(&s->env)) != 0 ||
+	    (mrc = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
+	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY,
+	    0600)) != 0) {
+		snprintf(why, whylen, "cannot open store %s: %s", dir,
+		    mdb_strerror(mrc));
+		goto fail;
+	}
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
+		goto fail;
+	}
+#define OPEN_DB_RO(field, name) \
+	if ((mrc = mdb_dbi_open(txn, name, 0, &s->field)) != 0) { \
+		snprintf(why, whylen, "store %s: database %s: %s", dir, name, \
+		    mdb_strerror(mrc)); \
+		goto fail; \
+	}
+	LM_DBS(OPEN_DB_RO)
+#undef OPEN_DB_RO
+	if ((mrc = mdb_get(txn, s->meta, &kv, &v)) != 0 || v.mv_size != 4 ||
+	    be_get(v.mv_data, 4) != STORE_SCHEMA) {
+		snprintf(why, whylen,
+		    "store %s: no schema version %d (%s)", dir, STORE_SCHEMA,
+		    mrc != 0 ? mdb_strerror(mrc) : "another version");
+		goto fail;
+	}
+	/* Committed, not aborted: an abort would close the handles. */
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0) {
+		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	s->env = NULL;
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	s->lockfd = -1;
+	return -1;
+}
+
 /* Opens every database in env (creating those a new store lacks) and
  * writes the schema of a new store, in one transaction: 0, or -1 with why
  * set. */
@@ -424,27 +522,7 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 		    mdb_strerror(mrc)); \
 		goto fail; \
 	}
-	OPEN_DB(meta, "meta");
-	OPEN_DB(inv, "invitations");
-	OPEN_DB(sent, "sent");
-	OPEN_DB(recv, "received");
-	OPEN_DB(hist, "history");
-	OPEN_DB(pair, "pairs");
-	OPEN_DB(conn, "connections");
-	OPEN_DB(due, "deadlines");
-	OPEN_DB(ev, "events");
-	OPEN_DB(mev, "member_events");
-	OPEN_DB(mpruned, "member_pruned");
-	OPEN_DB(logs[LOG_SENDS], "log_sends");
-	OPEN_DB(logs[LOG_WITHDRAWALS], "log_withdrawals");
-	OPEN_DB(logs[LOG_DECISIONS], "log_decisions");
-	OPEN_DB(logs[LOG_REPORTS], "log_reports");
-	OPEN_DB(logs[LOG_NOTES], "log_notes");
-	OPEN_DB(flags[FLAG_BLOCK], "blocks");
-	OPEN_DB(flags[FLAG_NOGO], "nogo");
-	OPEN_DB(member, "members");
-	OPEN_DB(plan, "plans");
-	OPEN_DB(mplan, "member_plans");
+	LM_DBS(OPEN_DB)
 #undef OPEN_DB
 	t.base.s = base;
 	t.base.rc = STORE_OK;
@@ -587,6 +665,8 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	s->lockfd = -1;
 	s->env = NULL;
 	s->map_max = map_max;
+	if (base->read_only)
+		return lm_open_read(s, dir, why, whylen);
 	if (path_mkdir_p(dir, 0700) == -1) {
 		snprintf(why, whylen, "cannot create store directory %s: %s",
 		    dir, strerror(errno));
@@ -654,7 +734,8 @@ lm_close(struct store *base)
 	struct lmdb_store *s = (struct lmdb_store *)base;
 
 	mdb_env_close(s->env);
-	close(s->lockfd);
+	if (s->lockfd != -1)
+		close(s->lockfd);
 }
 
 static uint64_t
@@ -1494,6 +1575,342 @@ lm_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 	scan_ids_back(t, ls(t)->mplan, m, mlen, 0, fn, ctx);
 }
 
+static void
+lm_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->inv, .tail = 8,
+	    .what = "invitations" };
+	struct key from = { .n = 0 };
+
+	SCAN_EACH(&sc, t, &from) {
+		if (!fn(ctx, scan_u64(&sc, 0)))
+			break;
+	}
+	scan_end(&sc);
+}
+
+/* The length of the member id at the start of p (n bytes), up to its NUL;
+ * n when there is none. */
+static size_t
+key_member(const unsigned char *p, size_t n)
+{
+	const unsigned char *z = memchr(p, 0, n);
+
+	return z != NULL ? (size_t)(z - p) : n;
+}
+
+static void
+lm_scan_pairs(struct stx *t, store_pair_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->pair, .what = "pairs" };
+	struct key from = { .n = 0 };
+	const unsigned char *k;
+	size_t flen, tlen;
+	struct pair pr;
+
+	SCAN_EACH(&sc, t, &from) {
+		k = sc.k.mv_data;
+		flen = key_member(k, sc.k.mv_size);
+		if (flen + 2 > sc.k.mv_size || sc.v.mv_size != 24)
+			continue;	/* not a pair's: store_check says so */
+		tlen = key_member(k + flen + 1, sc.k.mv_size - flen - 1);
+		memset(&pr, 0, sizeof pr);
+		pr.open_id = be_get(sc.v.mv_data, 8);
+		pr.cooldown_until = (int64_t)be_get(
+		    (const unsigned char *)sc.v.mv_data + 8, 8);
+		pr.withdrawals = (uint32_t)be_get(
+		    (const unsigned char *)sc.v.mv_data + 16, 4);
+		pr.attempts = (uint32_t)be_get(
+		    (const unsigned char *)sc.v.mv_data + 20, 4);
+		if (!fn(ctx, (const char *)k, flen, (const char *)k + flen + 1,
+		    tlen, &pr))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static void
+lm_scan_dues(struct stx *t, store_due_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = ls(t)->due, .tail = 17,
+	    .what = "deadlines" };
+	struct key from = { .n = 0 };
+	struct due d;
+
+	SCAN_EACH(&sc, t, &from) {
+		d.at = (int64_t)scan_u64(&sc, 0);
+		d.kind = ((const unsigned char *)sc.k.mv_data)[8];
+		d.id = scan_u64(&sc, 9);
+		if (!fn(ctx, &d))
+			break;
+	}
+	scan_end(&sc);
+}
+
+/* store_check: what only this backend knows, its index tables. */
+struct lm_check {
+	struct stx *t;
+	store_problem_fn fn;
+	void *ctx;
+	char buf[512];
+};
+
+static void
+lm_problem(struct lm_check *c, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+lm_problem(struct lm_check *c, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->buf, sizeof c->buf, fmt, ap);
+	va_end(ap);
+	c->fn(c->ctx, what, c->buf);
+}
+
+/* The rows of a [member M][id L] index (sent, received): each names an
+ * invitation of that member's (from: sent; to: received). */
+static void
+lm_check_box(struct lm_check *c, MDB_dbi dbi, const char *name, bool sent)
+{
+	struct scan sc = { .dbi = dbi, .what = name };
+	struct key from = { .n = 0 }, k;
+	const unsigned char *p;
+	struct inv inv;
+	uint64_t id;
+	size_t mlen;
+	MDB_val v;
+
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		mlen = key_member(p, sc.k.mv_size);
+		if (sc.k.mv_size != mlen + 9) {
+			lm_problem(c, "index", "%s: a key of %zu bytes", name,
+			    sc.k.mv_size);
+			continue;
+		}
+		id = be_get(p + mlen + 1, 8);
+		key_make(&k, "L", id);
+		if (!get(c->t, ls(c->t)->inv, &k, &v, "invitation")) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "index",
+			    "%s row %.*s/%llu without its invitation", name,
+			    (int)mlen, (const char *)p, (unsigned long long)id);
+			continue;
+		}
+		if (!inv_decode(v.mv_data, v.mv_size, &inv))
+			continue;	/* the invitations' check says so */
+		if (sent ? inv.from_len != mlen || memcmp(inv.from, p, mlen) :
+		    inv.to_len != mlen || memcmp(inv.to, p, mlen))
+			lm_problem(c, "index",
+			    "%s row %.*s/%llu: invitation %llu is %s -> %s",
+			    name, (int)mlen, (const char *)p,
+			    (unsigned long long)id, (unsigned long long)id,
+			    inv.from, inv.to);
+	}
+	scan_end(&sc);
+}
+
+static void
+lm_check_history(struct lm_check *c)
+{
+	struct scan sc = { .dbi = ls(c->t)->hist, .what = "history" };
+	struct key from = { .n = 0 }, k, want;
+	const unsigned char *p;
+	struct inv inv;
+	uint64_t id;
+	MDB_val v;
+
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		if (sc.k.mv_size < 10) {
+			lm_problem(c, "index", "history: a key of %zu bytes",
+			    sc.k.mv_size);
+			continue;
+		}
+		id = be_get(p + sc.k.mv_size - 8, 8);
+		key_make(&k, "L", id);
+		if (!get(c->t, ls(c->t)->inv, &k, &v, "invitation")) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "index",
+			    "history row %llu without its invitation",
+			    (unsigned long long)id);
+			continue;
+		}
+		if (!inv_decode(v.mv_data, v.mv_size, &inv))
+			continue;
+		hist_key(&want, inv.from, inv.from_len, inv.to, inv.to_len,
+		    inv.id, true);
+		if (want.n != sc.k.mv_size || memcmp(want.b, p, want.n) != 0)
+			lm_problem(c, "index",
+			    "history row %llu is not under %s and %s",
+			    (unsigned long long)id, inv.from, inv.to);
+	}
+	scan_end(&sc);
+}
+
+/* Each invitation record decodes, under its own id, with its three index
+ * rows. */
+static void
+lm_check_invitations(struct lm_check *c)
+{
+	struct scan sc = { .dbi = ls(c->t)->inv, .what = "invitations" };
+	struct key from = { .n = 0 }, k;
+	struct inv inv;
+	uint64_t id;
+	MDB_val v;
+
+	SCAN_EACH(&sc, c->t, &from) {
+		if (sc.k.mv_size != 8) {
+			lm_problem(c, "invitation", "a key of %zu bytes",
+			    sc.k.mv_size);
+			continue;
+		}
+		id = scan_u64(&sc, 0);
+		if (!inv_decode(sc.v.mv_data, sc.v.mv_size, &inv)) {
+			lm_problem(c, "invitation", "%llu: a corrupt record",
+			    (unsigned long long)id);
+			continue;
+		}
+		if (inv.id != id)
+			lm_problem(c, "invitation", "%llu: the record says %llu",
+			    (unsigned long long)id, (unsigned long long)inv.id);
+		key_make(&k, "ML", inv.from, inv.from_len, id);
+		if (!get(c->t, ls(c->t)->sent, &k, &v, "sent") &&
+		    c->t->rc == STORE_OK)
+			lm_problem(c, "index", "invitation %llu is not in %s's sent box",
+			    (unsigned long long)id, inv.from);
+		key_make(&k, "ML", inv.to, inv.to_len, id);
+		if (!get(c->t, ls(c->t)->recv, &k, &v, "received") &&
+		    c->t->rc == STORE_OK)
+			lm_problem(c, "index",
+			    "invitation %llu is not in %s's received box",
+			    (unsigned long long)id, inv.to);
+		hist_key(&k, inv.from, inv.from_len, inv.to, inv.to_len, id,
+		    true);
+		if (!get(c->t, ls(c->t)->hist, &k, &v, "history") &&
+		    c->t->rc == STORE_OK)
+			lm_problem(c, "index",
+			    "invitation %llu is not in the history of %s and %s",
+			    (unsigned long long)id, inv.from, inv.to);
+		if (c->t->rc != STORE_OK)
+			break;
+	}
+	scan_end(&sc);
+}
+
+/* member_events rows name an event told to that member; member_plans rows
+ * name a plan; connections are written both ways with one since. */
+static void
+lm_check_rest(struct lm_check *c)
+{
+	struct scan sc = { .dbi = ls(c->t)->mev, .what = "member_events" };
+	struct key from = { .n = 0 }, k;
+	const unsigned char *p;
+	struct event_rec e;
+	uint64_t n = 0, seq;
+	size_t mlen;
+	MDB_val v, kv;
+
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		mlen = key_member(p, sc.k.mv_size);
+		if (sc.k.mv_size != mlen + 9) {
+			lm_problem(c, "index", "member_events: a key of %zu bytes",
+			    sc.k.mv_size);
+			continue;
+		}
+		seq = be_get(p + mlen + 1, 8);
+		key_make(&k, "L", seq);
+		kv = key_val(&k);
+		if (!get(c->t, ls(c->t)->ev, &k, &v, "event")) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "index",
+			    "member_events row %.*s/%llu without its event",
+			    (int)mlen, (const char *)p, (unsigned long long)seq);
+		} else if (!event_decode(&kv, &v, &e) || !e.notify ||
+		    e.member_len != mlen || memcmp(e.member, p, mlen) != 0)
+			lm_problem(c, "index",
+			    "member_events row %.*s/%llu: the event is not %.*s's notification",
+			    (int)mlen, (const char *)p, (unsigned long long)seq,
+			    (int)mlen, (const char *)p);
+	}
+	scan_end(&sc);
+
+	memset(&sc, 0, sizeof sc);
+	sc.dbi = ls(c->t)->mplan;
+	sc.what = "member_plans";
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		mlen = key_member(p, sc.k.mv_size);
+		if (sc.k.mv_size != mlen + 9)
+			continue;
+		key_make(&k, "L", be_get(p + mlen + 1, 8));
+		if (!get(c->t, ls(c->t)->plan, &k, &v, "plan") &&
+		    c->t->rc == STORE_OK)
+			lm_problem(c, "index",
+			    "member_plans row %.*s/%llu without its plan",
+			    (int)mlen, (const char *)p,
+			    (unsigned long long)be_get(p + mlen + 1, 8));
+	}
+	scan_end(&sc);
+
+	memset(&sc, 0, sizeof sc);
+	sc.dbi = ls(c->t)->conn;
+	sc.what = "connections";
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		mlen = key_member(p, sc.k.mv_size);
+		n++;
+		if (mlen + 2 > sc.k.mv_size || sc.v.mv_size != 8) {
+			lm_problem(c, "connection", "a row of %zu+%zu bytes",
+			    sc.k.mv_size, sc.v.mv_size);
+			continue;
+		}
+		key_make(&k, "MM", (const char *)p + mlen + 1,
+		    key_member(p + mlen + 1, sc.k.mv_size - mlen - 1),
+		    (const char *)p, mlen);
+		if (!get(c->t, ls(c->t)->conn, &k, &v, "connection")) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "connection",
+			    "%.*s -> %.*s is written one way only", (int)mlen,
+			    (const char *)p, (int)(sc.k.mv_size - mlen - 2),
+			    (const char *)p + mlen + 1);
+		} else if (v.mv_size != 8 ||
+		    memcmp(v.mv_data, sc.v.mv_data, 8) != 0)
+			lm_problem(c, "connection",
+			    "%.*s and %.*s: each way says another since",
+			    (int)mlen, (const char *)p,
+			    (int)(sc.k.mv_size - mlen - 2),
+			    (const char *)p + mlen + 1);
+	}
+	scan_end(&sc);
+	if (c->t->rc == STORE_OK &&
+	    n != 2 * meta_get_u64(c->t, "count.connections"))
+		lm_problem(c, "counter",
+		    "count.connections is %llu; the connections table has %llu rows (two each)",
+		    (unsigned long long)meta_get_u64(c->t, "count.connections"),
+		    (unsigned long long)n);
+}
+
+static void
+lm_check(struct stx *t, store_problem_fn fn, void *ctx)
+{
+	struct lm_check c = { .t = t, .fn = fn, .ctx = ctx };
+
+	lm_check_invitations(&c);
+	lm_check_box(&c, ls(t)->sent, "sent", true);
+	lm_check_box(&c, ls(t)->recv, "received", false);
+	lm_check_history(&c);
+	lm_check_rest(&c);
+}
+
 const struct store_ops store_lmdb = {
 	.name = "lmdb",
 	.store_size = sizeof(struct lmdb_store),
@@ -1541,4 +1958,8 @@ const struct store_ops store_lmdb = {
 	.due_add = lm_due_add,
 	.due_del = lm_due_del,
 	.due_first = lm_due_first,
+	.scan_invitations = lm_scan_invitations,
+	.scan_pairs = lm_scan_pairs,
+	.scan_dues = lm_scan_dues,
+	.check = lm_check,
 };

@@ -40,6 +40,21 @@ store_open_backend(const struct store_ops *ops, const char *where,
 }
 
 struct store *
+store_open_check(const char *where, char *why, size_t whylen)
+{
+	const struct store_ops *ops = store_backends[0];
+	struct store *s = xcalloc(1, ops->store_size);
+
+	s->ops = ops;
+	s->read_only = true;
+	if (ops->open(s, where, 0, why, whylen) == -1) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *
 store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 {
 	return store_open_backend(store_backends[0], dir, map_max, why, whylen);
@@ -102,7 +117,15 @@ stx_begin(struct store *s, struct stx *parent, bool read_only)
 struct stx *
 store_begin(struct store *s, struct stx *parent)
 {
-	return stx_begin(s, parent, false);
+	struct stx *t;
+
+	if (!s->read_only)
+		return stx_begin(s, parent, false);
+	t = xcalloc(1, s->ops->stx_size);
+	t->s = s;
+	t->parent = parent;
+	store_fail(t, STORE_FAILED, "the store is open read-only");
+	return t;
 }
 
 struct stx *
@@ -399,4 +422,32 @@ bool
 store_due_first(struct stx *t, struct due *out)
 {
 	return live(t) && OPS(t)->due_first(t, out);
+}
+
+void
+store_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_invitations(t, fn, ctx);
+}
+
+void
+store_scan_pairs(struct stx *t, store_pair_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_pairs(t, fn, ctx);
+}
+
+void
+store_scan_dues(struct stx *t, store_due_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_dues(t, fn, ctx);
+}
+
+void
+store_check(struct stx *t, store_problem_fn fn, void *ctx)
+{
+	if (live(t) && OPS(t)->check != NULL)
+		OPS(t)->check(t, fn, ctx);
 }

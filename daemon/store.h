@@ -291,6 +291,30 @@ void store_due_del(struct stx *t, const struct due *d);
 bool store_due_first(struct stx *t, struct due *out);
 
 
+/* Whole-store scans and checks, for connreqd --check (daemon/check.c).
+ * Every invitation's id, in order; every pair (one direction each), in
+ * order of from, then to; every deadline, in [at][kind][id] order; each
+ * until fn returns false. */
+void store_scan_invitations(struct stx *t, store_id_fn fn, void *ctx);
+typedef bool (*store_pair_fn)(void *ctx, const char *from, size_t flen,
+    const char *to, size_t tlen, const struct pair *p);
+void store_scan_pairs(struct stx *t, store_pair_fn fn, void *ctx);
+typedef bool (*store_due_fn)(void *ctx, const struct due *d);
+void store_scan_dues(struct stx *t, store_due_fn fn, void *ctx);
+/* What only the backend can check of its own tables (LMDB: that each
+ * index row has its record, that a connection is written both ways):
+ * fn is called once per disagreement, with what it concerns ("index",
+ * "connection", ...) and the details. Nothing when the backend has no
+ * such check. t is a snapshot. */
+typedef void (*store_problem_fn)(void *ctx, const char *what,
+    const char *details);
+void store_check(struct stx *t, store_problem_fn fn, void *ctx);
+/* Opens the store at `where` with the default backend to be checked:
+ * read-only, creating nothing, and refused (NULL, *why set) while a
+ * connreqd has it open; it then stays closed to a connreqd until
+ * store_close(). Only snapshots may be begun on it. */
+struct store *store_open_check(const char *where, char *why, size_t whylen);
+
 /* The backends: store_open() takes the first; store-backend.h says what a
  * backend provides. */
 struct store_ops;

@@ -782,6 +782,185 @@ test_snapshots(struct store *s)
 	store_abort(r);
 }
 
+/* The whole-store scans and the backend's own check (connreqd --check). */
+struct whole {
+	struct stx *t;
+	int n, stop_at;
+	bool ordered, match;
+	uint64_t last_id;
+	struct due last_due;
+	char last_pair[2 * (MEMBER_MAX_BYTES + 1)];
+	size_t last_pair_len;
+	bool seen;		/* the pair put below */
+	int problems;
+};
+
+static bool
+whole_inv(void *ctx, uint64_t id)
+{
+	struct whole *w = ctx;
+	struct inv v;
+
+	if (w->n > 0 && id <= w->last_id)
+		w->ordered = false;
+	if (store_inv_get(w->t, id, &v) != STORE_OK || v.id != id)
+		w->match = false;
+	w->last_id = id;
+	return ++w->n != w->stop_at;
+}
+
+static bool
+whole_pair(void *ctx, const char *from, size_t flen, const char *to,
+    size_t tlen, const struct pair *p)
+{
+	struct whole *w = ctx;
+	char k[sizeof w->last_pair];
+	size_t n = flen + tlen + 2, min;
+	struct pair got;
+
+	memcpy(k, from, flen);
+	k[flen] = '\0';
+	memcpy(k + flen + 1, to, tlen);
+	k[n - 1] = '\0';
+	min = n < w->last_pair_len ? n : w->last_pair_len;
+	if (w->n > 0 && (memcmp(w->last_pair, k, min) > 0 ||
+	    (memcmp(w->last_pair, k, min) == 0 && w->last_pair_len >= n)))
+		w->ordered = false;
+	memcpy(w->last_pair, k, n);
+	w->last_pair_len = n;
+	store_pair_get(w->t, from, flen, to, tlen, &got);
+	if (memcmp(&got, p, sizeof got) != 0)
+		w->match = false;
+	if (flen == 6 && memcmp(from, "whole1", 6) == 0 && tlen == 6 &&
+	    memcmp(to, "whole2", 6) == 0 && p->open_id == 77 &&
+	    p->cooldown_until == 123 && p->withdrawals == 4 &&
+	    p->attempts == 5)
+		w->seen = true;
+	return ++w->n != w->stop_at;
+}
+
+static bool
+whole_due(void *ctx, const struct due *d)
+{
+	struct whole *w = ctx;
+	const struct due *l = &w->last_due;
+
+	if (w->n > 0 && (d->at < l->at || (d->at == l->at &&
+	    (d->kind < l->kind || (d->kind == l->kind && d->id <= l->id)))))
+		w->ordered = false;
+	if (d->at == 4242 && d->kind == DUE_STALE && d->id == 78)
+		w->seen = true;
+	w->last_due = *d;
+	return ++w->n != w->stop_at;
+}
+
+static void
+whole_problem(void *ctx, const char *what, const char *details)
+{
+	struct whole *w = ctx;
+
+	diag("store_check: %s: %s", what, details);
+	w->problems++;
+}
+
+static void
+test_whole(struct store *s)
+{
+	struct store_counts c;
+	struct whole w;
+	struct stx *t;
+	struct pair pr = { 77, 123, 4, 5 };
+	struct due d = { 4242, DUE_STALE, 78 };
+	uint64_t total = 0;
+	int i;
+
+	t = store_begin(s, NULL);
+	store_pair_put(t, "whole1", 6, "whole2", 6, &pr);
+	store_due_add(t, &d);
+	put_new(t, 90, "whole1", "whole2", 4000);
+	is_int(store_commit(t), STORE_OK, "commit");
+
+	t = store_begin_read(s);
+	store_counts(t, &c);
+	for (i = 0; i < ST_COUNT; i++)
+		total += c.state[i];
+	memset(&w, 0, sizeof w);
+	w.t = t;
+	w.ordered = w.match = true;
+	store_scan_invitations(t, whole_inv, &w);
+	ok(w.n > 0 && (uint64_t)w.n == total && w.ordered && w.match &&
+	    w.last_id == 90, "every invitation, once, by id (%d of %llu)",
+	    w.n, (unsigned long long)total);
+	memset(&w, 0, sizeof w);
+	w.t = t;
+	w.stop_at = 2;
+	store_scan_invitations(t, whole_inv, &w);
+	is_int(w.n, 2, "the scan of invitations stops when told");
+
+	memset(&w, 0, sizeof w);
+	w.t = t;
+	w.ordered = w.match = true;
+	store_scan_pairs(t, whole_pair, &w);
+	ok(w.n > 1 && w.ordered && w.match && w.seen,
+	    "every pair, by from then to, as pair_get reads it");
+	memset(&w, 0, sizeof w);
+	w.t = t;
+	w.stop_at = 1;
+	store_scan_pairs(t, whole_pair, &w);
+	is_int(w.n, 1, "the scan of pairs stops when told");
+
+	memset(&w, 0, sizeof w);
+	w.ordered = true;
+	store_scan_dues(t, whole_due, &w);
+	ok((uint64_t)w.n == c.deadlines && w.ordered && w.seen,
+	    "every deadline, once, by [at][kind][id] (%d of %llu)", w.n,
+	    (unsigned long long)c.deadlines);
+	memset(&w, 0, sizeof w);
+	w.stop_at = 1;
+	store_scan_dues(t, whole_due, &w);
+	is_int(w.n, 1, "the scan of deadlines stops when told");
+
+	memset(&w, 0, sizeof w);
+	store_check(t, whole_problem, &w);
+	is_int(w.problems, 0,
+	    "the backend's own check finds nothing in a store written through store.h");
+	is_int(store_error(t), STORE_OK, "and the snapshot is still good");
+	store_abort(t);
+}
+
+/* store_open_check (the default backend): refused while the store is open,
+ * then read-only. */
+static void
+test_open_check(struct store **sp)
+{
+	struct store *c;
+	struct stx *t;
+	struct inv got;
+	char why[512];
+
+	c = store_open_check(where, why, sizeof why);
+	ok(c == NULL && strstr(why, "in use") != NULL,
+	    "store_open_check refuses a store that is open: %s", why);
+	store_close(c);
+	store_close(*sp);
+	*sp = NULL;
+	c = store_open_check(where, why, sizeof why);
+	ok(c != NULL, "and opens it once closed");
+	if (c == NULL)
+		return;
+	t = store_begin_read(c);
+	is_int(store_inv_get(t, 90, &got), STORE_OK, "a snapshot reads it");
+	store_abort(t);
+	t = store_begin(c, NULL);
+	ok(store_error(t) != STORE_OK, "a write transaction cannot begin");
+	is_int(store_commit(t), STORE_FAILED, "and its commit fails");
+	*sp = open_store();
+	ok(*sp == NULL, "no store opens for writing while it is checked");
+	store_close(*sp);
+	store_close(c);
+	*sp = open_store();
+}
+
 static void
 check_backend(void)
 {
@@ -811,6 +990,11 @@ check_backend(void)
 	test_sticky(s);
 	test_children(s);
 	test_snapshots(s);
+	test_whole(s);
+	if (backend == store_backends[0])
+		test_open_check(&s);
+	if (s == NULL)
+		return;
 	s = reopen(s);
 	ok(s != NULL, "%s: the store opens again at the end", backend->name);
 	store_close(s);
