@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 int log_verbose;
+int log_quiet;
 const char *log_prog = "connreq";
 
 static void
@@ -29,6 +30,8 @@ log_info(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (log_quiet)
+		return;
 	va_start(ap, fmt);
 	log_vline("", fmt, ap);
 	va_end(ap);

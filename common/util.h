@@ -13,6 +13,7 @@
 
 /* Logging to stderr, one line per call. */
 extern int log_verbose;
+extern int log_quiet;		/* info lines off (a fuzzer's store per input) */
 extern const char *log_prog;	/* the name before each line */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
