@@ -7,6 +7,9 @@
 #   make crashtest  CYCLES (1000) kill -9 cycles of connreqd under four
 #                writers, each checked (tests/crash/crashtest.py), then
 #                make powerloss: the power-loss and I/O-fault long forms
+#   make bench   connreqd against Redis and PostgreSQL on this machine
+#                (tests/bench/; BENCH_SECONDS, BENCH_REPS, BENCH_CASES);
+#                not part of make check. make all builds its generator.
 #   make fuzz    libFuzzer on the decoder and the dispatch (clang),
 #                FUZZ_SECONDS (300) each; see docs/reliability.md
 
@@ -69,9 +72,13 @@ LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 FUZZ_NAMES = decode dispatch
 TESTS     += $(patsubst %,$(BUILD)/tests/fuzz_replay_%.t,$(FUZZ_NAMES))
 
-.PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps
+.PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps \
+        bench bench-deps
 .SECONDARY:
-all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT)
+# The bench's load generator is built by all (so make check's builds keep
+# it compiling, both plain and under the sanitizers); make bench runs it.
+BIN_BENCH = $(BUILD)/tests/bench/bench
+all: $(BIN_DAEMON) $(BIN_CLIENT) $(LIB_CLIENT) $(BIN_BENCH)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -108,6 +115,10 @@ $(BIN_CLIENT): $(call obj,$(CLIENT_SRC) $(COMMON_SRC)) $(LIB_CLIENT)
 $(BUILD)/tests/%.t: $(BUILD)/obj/tests/%.o $(LIB_CORE) $(LIB_CLIENT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB_CORE) $(LIB_CLIENT) $(PKG_LIBS)
+
+$(BIN_BENCH): $(BUILD)/obj/tests/bench/bench.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(LIB_IOFAULT): tests/faults/iofault.c tests/faults/journal.h
 	@mkdir -p $(dir $@)
@@ -239,6 +250,27 @@ test: all $(TESTS) $(LIB_IOFAULT) man
 check: deps
 	$(MAKE) test
 	$(MAKE) BUILD=build/san SAN=1 test
+
+# make bench [BENCH_SECONDS=5] [BENCH_REPS=3] [BENCH_CASES=a,b]: connreqd
+# against its own Redis and PostgreSQL 15 (tests/bench/bench.sh; a few
+# minutes). redis-server, redis-tools and postgresql-15 are installed when
+# missing. Not part of make check: it measures, it does not test.
+BENCH_DEB = redis-server postgresql-15 postgresql-client-15 util-linux
+bench-deps:
+	@missing=""; for p in $(BENCH_DEB); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make bench: installing$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+bench: deps bench-deps
+	$(MAKE) all $(LIB_IOFAULT)
+	BENCH_BIN=$(abspath $(BUILD)) sh tests/bench/bench.sh
 
 # The long form of the power-loss and I/O-fault tests (make check runs
 # their short forms): a power cut before every sync of the workload, and

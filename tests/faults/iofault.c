@@ -28,6 +28,13 @@
  *                       when the call was a write through an fd opened
  *                       O_DSYNC or O_SYNC (LMDB's meta page: LMDB
  *                       panics when that write fails).
+ *   IOFAULT_COUNT=FILE  count only (make bench, tests/bench/): FILE is a
+ *                       shared array of uint64 counters (struct
+ *                       iofault_counts in journal.h), one per CALL kind
+ *                       and one for writes through an O_DSYNC/O_SYNC fd,
+ *                       bumped atomically on every call on a store file,
+ *                       so that another process can read how many syncs
+ *                       were made while it watched. Nothing is journaled.
  *   IOFAULT_NOSYNC=1    fsync, fdatasync, msync and sync_file_range on a
  *                       store file return 0 and do nothing (and are not
  *                       recorded): connreqd as if it had lost its syncs,
@@ -85,6 +92,7 @@ static const char *hit_path;
 static int nosync;
 static long counts[JF_COUNT];
 static long kind_counts[JK_COUNT + 1];
+static struct iofault_counts *shared_counts;
 
 static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
@@ -129,6 +137,33 @@ resolve(void **slot, const char *name)
 
 #define REAL(f) ((__typeof__(real_##f))resolve((void **)&real_##f, #f))
 
+/* IOFAULT_COUNT: maps FILE (made the size of the counters if it is
+ * smaller) shared; the counters stay off when that fails. */
+static void
+count_open(const char *path)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (path == NULL || dirlen == 0)
+		return;
+	fd = REAL(open)(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 &&
+	    (size_t)st.st_size < sizeof(struct iofault_counts) &&
+	    REAL(ftruncate)(fd, (off_t)sizeof(struct iofault_counts)) == -1) {
+		REAL(close)(fd);
+		return;
+	}
+	p = REAL(mmap)(NULL, sizeof(struct iofault_counts),
+	    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REAL(close)(fd);
+	if (p != MAP_FAILED)
+		shared_counts = p;
+}
+
 static void
 init(void)
 {
@@ -164,6 +199,7 @@ init(void)
 		fail_short = strcmp(extra, "short") == 0;
 	}
 	hit_path = getenv("IOFAULT_HIT");
+	count_open(getenv("IOFAULT_COUNT"));
 	nosync = getenv("IOFAULT_NOSYNC") != NULL;
 	__atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mu);
@@ -291,6 +327,13 @@ should_fail(int kind, int func, int file, int dsync)
 	int fire, h, n2;
 
 	counts[func]++;
+	if (shared_counts != NULL) {
+		__atomic_fetch_add(&shared_counts->kind[kind], 1,
+		    __ATOMIC_RELAXED);
+		if (dsync)
+			__atomic_fetch_add(&shared_counts->dsync_writes, 1,
+			    __ATOMIC_RELAXED);
+	}
 	fire = (fail_kind == kind && n == fail_n) ||
 	    (fail_kind == JK_COUNT && any == fail_n);
 	if (!fire)

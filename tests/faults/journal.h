@@ -49,6 +49,14 @@ enum { JF_OPEN, JF_WRITE, JF_WRITEV, JF_PWRITE, JF_PWRITEV, JF_FSYNC,
 enum { JK_WRITE, JK_PWRITE, JK_FDATASYNC, JK_FSYNC, JK_MSYNC,
 	JK_SYNC_FILE_RANGE, JK_FTRUNCATE, JK_FALLOCATE, JK_COUNT };
 
+/* IOFAULT_COUNT=FILE: the shared counters (iofault.c bumps them, the
+ * bench reads them): calls per kind on the watched directory's files,
+ * and writes through an O_DSYNC/O_SYNC fd (each one a device flush). */
+struct iofault_counts {
+	uint64_t kind[JK_COUNT];
+	uint64_t dsync_writes;
+};
+
 static const char *const journal_kinds[JK_COUNT + 1] = {
 	"write", "pwrite", "fdatasync", "fsync", "msync", "sync_file_range",
 	"ftruncate", "fallocate", "any",

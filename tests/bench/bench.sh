@@ -1,0 +1,150 @@
+#!/bin/sh
+# tests/bench/bench.sh: make bench. Starts, in one temporary directory,
+# connreqd on a new store, Redis (appendonly yes, appendfsync always, no
+# snapshots) and a PostgreSQL 15 cluster (run as nobody, defaults for
+# durability), each on a Unix socket only; prints the machine; runs the load
+# generator (tests/bench/bench.c), which prints one line per case; stops all
+# three (also on failure or Ctrl-C) and removes the directory.
+#
+# connreqd and redis-server run with tests/faults/iofault.c preloaded in
+# count-only mode (IOFAULT_COUNT), which counts their syncs: a mutex and an
+# atomic add per write or sync on a store file, nothing else.
+#
+# Environment: BENCH_BIN (the build directory: bin/connreqd, lib/libiofault.so,
+# tests/bench/bench), BENCH_SECONDS (5), BENCH_REPS (3), BENCH_CASES (all),
+# BENCH_KEEP=1 keeps the temporary directory.
+set -eu
+
+BIN=${BENCH_BIN:-$(pwd)/build}
+PGBIN=/usr/lib/postgresql/15/bin
+NOBODY=65534
+
+for f in "$BIN/bin/connreqd" "$BIN/lib/libiofault.so" "$BIN/tests/bench/bench" \
+    "$PGBIN/initdb" "$PGBIN/pg_ctl" "$PGBIN/pgbench" "$PGBIN/psql" \
+    /usr/bin/redis-server /usr/bin/redis-cli; do
+	[ -x "$f" ] || { echo "bench: $f is missing (make bench installs it)" >&2; exit 1; }
+done
+
+T=$(mktemp -d /tmp/connreq-bench.XXXXXX)
+chmod 711 "$T"
+CR_PID= RD_PID= PG_UP=
+
+stop() {
+	st=$?
+	trap - EXIT INT TERM
+	[ -n "$CR_PID" ] && kill "$CR_PID" 2>/dev/null && wait "$CR_PID" 2>/dev/null
+	[ -n "$RD_PID" ] && kill "$RD_PID" 2>/dev/null && wait "$RD_PID" 2>/dev/null
+	[ -n "$PG_UP" ] && setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+	    "$PGBIN/pg_ctl" -D "$T/pg/data" -m fast -w stop >/dev/null 2>&1
+	if [ "$st" != 0 ]; then
+		for l in "$T/connreq/log" "$T/redis/log" "$T/pg/log"; do
+			[ -f "$l" ] && { echo "== $l" >&2; tail -n 20 "$l" >&2; }
+		done
+	fi
+	if [ "${BENCH_KEEP:-}" = 1 ]; then
+		echo "bench: kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	exit "$st"
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+wait_for() { # wait_for WHAT COMMAND...: up to 10 s
+	what=$1; shift; i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -le 100 ] || { echo "bench: $what did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+# --- the machine
+dev=$(df -P "$T" | awk 'NR == 2 { print $1 }')
+fstype=$(df -PT "$T" | awk 'NR == 2 { print $2 }')
+disk=$(lsblk -ndo NAME,MODEL,ROTA,SIZE "$(echo "$dev" | sed 's/[0-9]*$//;s/p$//')" 2>/dev/null | tr -s ' ' || true)
+echo "# make bench $(date -u '+%Y-%m-%d %H:%M UTC'), connreq $(git describe --always --dirty 2>/dev/null || echo '?')"
+echo "# machine: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
+    "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+echo "# temp dir $T: $fstype on $dev${disk:+ ($disk)}"
+echo "# $(/usr/bin/redis-server --version | cut -d' ' -f1-3); $("$PGBIN/postgres" --version)"
+echo "# BENCH_SECONDS=${BENCH_SECONDS:-5} BENCH_REPS=${BENCH_REPS:-3}; shared machine: load is noisy"
+
+# --- connreqd: default configuration, a new store
+mkdir -m 700 "$T/connreq" "$T/connreq/cfg" "$T/connreq/store"
+XDG_CONFIG_HOME=$T/connreq/cfg LD_PRELOAD=$BIN/lib/libiofault.so \
+    IOFAULT_DIR=$T/connreq/store IOFAULT_COUNT=$T/connreq/counts \
+    "$BIN/bin/connreqd" -s "$T/connreq/sock" -d "$T/connreq/store" \
+    >"$T/connreq/log" 2>&1 &
+CR_PID=$!
+wait_for connreqd test -S "$T/connreq/sock"
+
+# --- Redis: Unix socket only, every write fsynced before the answer
+mkdir -m 700 "$T/redis" "$T/redis/data"
+cat >"$T/redis/redis.conf" <<EOF
+port 0
+unixsocket $T/redis/sock
+unixsocketperm 700
+dir $T/redis/data
+appendonly yes
+appendfsync always
+save ""
+daemonize no
+logfile $T/redis/log
+EOF
+LD_PRELOAD=$BIN/lib/libiofault.so IOFAULT_DIR=$T/redis/data \
+    IOFAULT_COUNT=$T/redis/counts /usr/bin/redis-server "$T/redis/redis.conf" &
+RD_PID=$!
+wait_for redis-server /usr/bin/redis-cli -s "$T/redis/sock" ping
+
+# --- PostgreSQL 15: initdb as nobody, Unix socket only, durability defaults
+mkdir -m 755 "$T/pg"
+chown $NOBODY:$NOBODY "$T/pg"
+(cd "$T/pg" && setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+    env HOME="$T/pg" "$PGBIN/initdb" -D "$T/pg/data" -U postgres \
+    --auth=trust -E UTF8 >"$T/pg/initdb.log" 2>&1) ||
+    { cat "$T/pg/initdb.log" >&2; exit 1; }
+(cd "$T/pg" && setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+    env HOME="$T/pg" "$PGBIN/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" -w \
+    -o "-c listen_addresses='' -c unix_socket_directories='$T/pg' -c max_connections=100" \
+    start >/dev/null)
+PG_UP=1
+psql() { "$PGBIN/psql" -h "$T/pg" -U postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql -d postgres -c 'CREATE DATABASE bench'
+# The same work as an invite.send: an invitation row and an event row in
+# one transaction, one pending invitation per pair (a partial unique index).
+psql -d bench <<'EOF'
+CREATE TABLE invitations (
+	id bigserial PRIMARY KEY,
+	from_id text NOT NULL,
+	to_id text NOT NULL,
+	state text NOT NULL DEFAULT 'pending',
+	note text NOT NULL DEFAULT '',
+	priority text NOT NULL DEFAULT 'medium',
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	expires_at timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX invitations_pending_pair ON invitations (from_id, to_id)
+	WHERE state = 'pending';
+CREATE TABLE events (
+	id bigserial PRIMARY KEY,
+	member text NOT NULL,
+	type text NOT NULL,
+	invitation_id bigint NOT NULL,
+	at timestamptz NOT NULL
+);
+EOF
+# One statement (one round trip, one transaction), as connreqd's send is one
+# request: the fairest shape for PostgreSQL. The pairs are drawn like the
+# generator's (500,009 senders, 10,000,000 recipients).
+cat >"$T/pg/send.sql" <<'EOF'
+\set f random(0, 500008)
+\set t random(0, 9999999)
+WITH i AS (INSERT INTO invitations (from_id, to_id, expires_at) VALUES ('u' || :f, 'u' || :t, now() + interval '180 days') ON CONFLICT DO NOTHING RETURNING id, to_id) INSERT INTO events (member, type, invitation_id, at) SELECT to_id, 'invitation.received', id, now() FROM i;
+EOF
+
+"$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --redis "$T/redis/sock" \
+    --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
+    --connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"
