@@ -12,7 +12,8 @@
 #
 # Environment: BENCH_BIN (the build directory: bin/connreqd, lib/libiofault.so,
 # tests/bench/bench), BENCH_SECONDS (5), BENCH_REPS (3), BENCH_CASES (all),
-# BENCH_KEEP=1 keeps the temporary directory.
+# BENCH_KEEP=1 keeps the temporary directory, BENCH_NOCOUNT=1 runs both
+# without the shim (no sync counts: to see what counting costs).
 set -eu
 
 BIN=${BENCH_BIN:-$(pwd)/build}
@@ -25,6 +26,8 @@ for f in "$BIN/bin/connreqd" "$BIN/lib/libiofault.so" "$BIN/tests/bench/bench" \
 	[ -x "$f" ] || { echo "bench: $f is missing (make bench installs it)" >&2; exit 1; }
 done
 
+PRELOAD=$BIN/lib/libiofault.so
+[ "${BENCH_NOCOUNT:-}" = 1 ] && PRELOAD=
 T=$(mktemp -d /tmp/connreq-bench.XXXXXX)
 chmod 711 "$T"
 CR_PID= RD_PID= PG_UP=
@@ -73,7 +76,7 @@ echo "# BENCH_SECONDS=${BENCH_SECONDS:-5} BENCH_REPS=${BENCH_REPS:-3}; shared ma
 
 # --- connreqd: default configuration, a new store
 mkdir -m 700 "$T/connreq" "$T/connreq/cfg" "$T/connreq/store"
-XDG_CONFIG_HOME=$T/connreq/cfg LD_PRELOAD=$BIN/lib/libiofault.so \
+XDG_CONFIG_HOME=$T/connreq/cfg LD_PRELOAD=$PRELOAD \
     IOFAULT_DIR=$T/connreq/store IOFAULT_COUNT=$T/connreq/counts \
     "$BIN/bin/connreqd" -s "$T/connreq/sock" -d "$T/connreq/store" \
     >"$T/connreq/log" 2>&1 &
@@ -93,7 +96,7 @@ save ""
 daemonize no
 logfile $T/redis/log
 EOF
-LD_PRELOAD=$BIN/lib/libiofault.so IOFAULT_DIR=$T/redis/data \
+LD_PRELOAD=$PRELOAD IOFAULT_DIR=$T/redis/data \
     IOFAULT_COUNT=$T/redis/counts /usr/bin/redis-server "$T/redis/redis.conf" &
 RD_PID=$!
 wait_for redis-server /usr/bin/redis-cli -s "$T/redis/sock" ping
@@ -147,4 +150,4 @@ EOF
 
 "$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --redis "$T/redis/sock" \
     --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
-    --connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"
+    ${PRELOAD:+--connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"}
