@@ -549,6 +549,13 @@ drive(int proto, int op, int conns, int depth, int writers, double secs,
 			left += cs[i].inflight;
 		if (stopping && left == 0)
 			break;
+		/* A server that stops answering stops the run. */
+		if (stopping && secs > 0 &&
+		    now_ns() > t.end_ns + 30 * (uint64_t)1000000000) {
+			fprintf(stderr, "bench: %d answers still missing 30 s "
+			    "after the block\n", left);
+			exit(1);
+		}
 		n = epoll_wait(epfd, evs, 64, 100);
 		if (n == -1) {
 			if (errno == EINTR)

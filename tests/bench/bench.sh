@@ -66,7 +66,9 @@ wait_for() { # wait_for WHAT COMMAND...: up to 10 s
 # --- the machine
 dev=$(df -P "$T" | awk 'NR == 2 { print $1 }')
 fstype=$(df -PT "$T" | awk 'NR == 2 { print $2 }')
-disk=$(lsblk -ndo NAME,MODEL,ROTA,SIZE "$(echo "$dev" | sed 's/[0-9]*$//;s/p$//')" 2>/dev/null | tr -s ' ' || true)
+disk=$(lsblk -ndo NAME,ROTA,SIZE,MODEL "$(echo "$dev" | sed 's/[0-9]*$//;s/p$//')" 2>/dev/null |
+    awk 'NR == 1 { m = ""; for (i = 4; i <= NF; i++) m = m " " $i
+        printf "%s, %s, rotational=%s%s", $1, $3, $2, m }' || true)
 echo "# make bench $(date -u '+%Y-%m-%d %H:%M UTC'), connreq $(git describe --always --dirty 2>/dev/null || echo '?')"
 echo "# machine: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
     "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"

@@ -164,6 +164,21 @@ count_open(const char *path)
 		shared_counts = p;
 }
 
+/* A child forked while another thread held mu (Redis forks its AOF
+ * rewrite while its bio threads sync) would wait for it forever: mu is
+ * taken around fork and given back on both sides. */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&mu);
+}
+
+static void
+fork_done(void)
+{
+	pthread_mutex_unlock(&mu);
+}
+
 static void
 init(void)
 {
@@ -181,6 +196,7 @@ init(void)
 		pthread_mutex_unlock(&mu);
 		return;
 	}
+	pthread_atfork(fork_prepare, fork_done, fork_done);
 	d = getenv("IOFAULT_DIR");
 	if (d != NULL && realpath(d, dir) == NULL)
 		snprintf(dir, sizeof dir, "%s", d);
