@@ -601,9 +601,6 @@ main(void)
 			}
 		}
 	}
-	if (!faults_have_check())
-		diag("connreqd has no --check yet: the images' stores were "
-		    "not checked with it");
 
 	/* The checks can fail: the last meta page write (O_DSYNC, synced)
 	 * before the last send's answer taken away loses that send. */

@@ -95,32 +95,8 @@ faults_file_size(const char *path)
 	return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
 }
 
-/* Whether connreqd has --check (its --help names it). */
-__attribute__((unused)) static int
-faults_have_check(void)
-{
-	static int known = -1;
-	char cmd[700], line[512];
-	const char *bin = getenv("CONNREQ_BIN");
-	FILE *f;
-
-	if (known != -1)
-		return known;
-	known = 0;
-	snprintf(cmd, sizeof cmd, "%s/connreqd --help 2>&1",
-	    bin ? bin : "build/bin");
-	if ((f = popen(cmd, "r")) == NULL)
-		return known;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (strstr(line, "--check") != NULL)
-			known = 1;
-	pclose(f);
-	return known;
-}
-
 /* `connreqd --check -d dir`'s exit status (0 clean, 1 problems, 2 cannot
- * open), its output in the diagnostics when it is not 0; -1 when connreqd
- * has no --check. */
+ * open), its output in the diagnostics when it is not 0. */
 __attribute__((unused)) static int
 faults_check_store(const char *dir)
 {
@@ -129,8 +105,6 @@ faults_check_store(const char *dir)
 	FILE *f;
 	int status, n = 0;
 
-	if (!faults_have_check())
-		return -1;
 	snprintf(cmd, sizeof cmd, "%s/connreqd --check -d '%s' 2>&1",
 	    bin ? bin : "build/bin", dir);
 	fflush(stdout);
