@@ -76,11 +76,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lmdb.h>
 
 #include "../common/be.h"
+#include "wal.h"
 
 #define STORE_MAP_INITIAL (8ULL << 20)
 /* The least the data file is kept allocated past its last page: a commit
@@ -88,11 +90,32 @@
  * in store.h). More when the store is large (an eighth of it) or a commit
  * was seen to take more (twice the most one took). */
 #define STORE_HEADROOM_MIN (4ULL << 20)
+/* The log's file, and when a checkpoint is made: when the log holds half
+ * of it, when the data file has grown by CKPT_GROWTH or a quarter of the
+ * map since the last (the pages a checkpoint's reader keeps cannot be
+ * reused until the next), or CKPT_SECS after the last, at the next
+ * commit. */
+#define WAL_SIZE (4ULL << 20)
+#define CKPT_LOG (WAL_SIZE / 2)
+#define CKPT_GROWTH (32ULL << 20)
+#define CKPT_SECS 30
 
 struct lmdb_store {
 	struct store base;
 	MDB_env *env;
 	int lockfd;
+	char dir[4096];
+	/* The log (see "The write path" above). */
+	struct wal *wal;
+	MDB_txn *pin;		/* a reader on the checkpoint's snapshot */
+	unsigned char *rec;	/* the write transaction's changes */
+	size_t rec_len, rec_cap;
+	uint64_t ckpt_pgno;	/* the last page at the checkpoint */
+	struct timespec ckpt_at;	/* when it was made (monotonic) */
+	size_t psize;
+	MDB_dbi dbis[32];	/* by index in LM_DBS */
+	unsigned char dbi_index[256];	/* and the other way (0xff: none) */
+	unsigned ndbs;
 	uint64_t map_max;
 	uint64_t alloc_end;	/* the data file is allocated up to here (0:
 				 * not known: from the start) */
@@ -106,6 +129,7 @@ struct lmdb_stx {
 	struct stx base;
 	MDB_txn *txn;		/* NULL: not begun */
 	bool dirty;		/* it (or a child it took in) wrote */
+	size_t rec_mark;	/* the store's rec_len when it began */
 };
 
 static struct lmdb_store *
@@ -174,6 +198,61 @@ mark_dirty(struct stx *t)
 	((struct lmdb_stx *)t)->dirty = true;
 }
 
+/* The log's record of a write transaction: its changes, in order, each
+ *
+ *   op u8 (REC_PUT, REC_DEL), database u8 (its index in LM_DBS),
+ *   key length u16, value length u32 (REC_PUT only), key, value
+ *
+ * appended as put() and del() make them; a child transaction's are cut
+ * off again when it aborts. */
+enum { REC_PUT = 1, REC_DEL = 2 };
+
+static void
+rec_add(struct stx *t, int op, MDB_dbi dbi, const MDB_val *k,
+    const MDB_val *v)
+{
+	struct lmdb_store *s = (struct lmdb_store *)t->s;
+	size_t need = 8 + k->mv_size + (v != NULL ? v->mv_size : 0);
+	unsigned char *p;
+
+	if (s->wal == NULL)
+		return;		/* opening: nothing is logged yet */
+	if (s->rec_len + need > s->rec_cap) {
+		s->rec_cap = (s->rec_len + need) * 2;
+		s->rec = xrealloc(s->rec, s->rec_cap);
+	}
+	p = s->rec + s->rec_len;
+	*p++ = (unsigned char)op;
+	*p++ = dbi < 256 ? s->dbi_index[dbi] : 0xff;
+	be_put(p, k->mv_size, 2);
+	p += 2;
+	if (v != NULL) {
+		be_put(p, v->mv_size, 4);
+		p += 4;
+	}
+	memcpy(p, k->mv_data, k->mv_size);
+	p += k->mv_size;
+	if (v != NULL) {
+		memcpy(p, v->mv_data, v->mv_size);
+		p += v->mv_size;
+	}
+	s->rec_len = (size_t)(p - s->rec);
+}
+
+/* The log and its checkpoints (below lm_room). */
+static int ckpt(struct lmdb_store *s, char *why, size_t whylen);
+static int ckpt_pin(struct lmdb_store *s, char *why, size_t whylen);
+static int snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len);
+static int snap_restore(const char *dir, const unsigned char *snap,
+    size_t len, char *why, size_t whylen);
+static int replay(struct lmdb_store *s, char *why, size_t whylen);
+static int log_commit(struct lmdb_store *s, char *why, size_t whylen);
+static uint64_t lm_map_size(struct store *base);
+static void dbi_tables(struct lmdb_store *s);
+static int lm_open(struct store *base, const char *dir, uint64_t map_max,
+    char *why, size_t whylen);
+static void lm_close(struct store *base);
+
 /* Whether the environment is still usable after a failure: LMDB panics it
  * (MDB_PANIC at every later begin) when a meta page could not be written;
  * a failed data-page write or sync only ends the transaction. */
@@ -226,8 +305,10 @@ put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
 
 	if (t->rc != STORE_OK)
 		return;
-	if (!stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what))
+	if (!stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what)) {
 		mark_dirty(t);
+		rec_add(t, REC_PUT, dbi, &kv, &dv);
+	}
 }
 
 /* Whether a call that looks a key up found it (mrc 0); a failure other
@@ -248,6 +329,7 @@ del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
 	    !found(t, mdb_del(tx(t), dbi, &kv, NULL), what))
 		return false;
 	mark_dirty(t);
+	rec_add(t, REC_DEL, dbi, &kv, NULL);
 	return true;
 }
 
@@ -425,7 +507,7 @@ lm_open_read(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	struct stat st;
 	struct key k;
 	MDB_val kv, v;
-	int mrc;
+	int mrc, rc;
 
 	if (stat(dir, &st) == -1) {
 		snprintf(why, whylen, "no store at %s: %s", dir,
@@ -435,6 +517,24 @@ lm_open_read(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(why, whylen, "no store at %s: not a directory", dir);
 		return -1;
+	}
+	/* What the log holds past its checkpoint is part of the store: it
+	 * is replayed first, as a start would (as fsck replays a journal). */
+	snprintf(lockpath, sizeof lockpath, "%s/data.mdb", dir);
+	if (stat(lockpath, &st) == 0 && wal_exists(dir) == 1) {
+		s->base.read_only = false;
+		rc = lm_open(&s->base, dir, UINT64_MAX >> 1, why, whylen);
+		s->base.read_only = true;
+		if (rc == -1) {
+			if (strstr(why, "in use by another connreqd") != NULL)
+				snprintf(why, whylen,
+				    "the store %s is in use by a running connreqd; stop it first",
+				    dir);
+			return -1;
+		}
+		lm_close(&s->base);
+		s->env = NULL;
+		s->lockfd = -1;
 	}
 	key_make(&k, "M", "schema", strlen("schema"));
 	kv = key_val(&k);
@@ -704,11 +804,34 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 			    strerror(errno));
 			goto fail;
 		}
+		/* A log without its store is nobody's. */
+		snprintf(path, sizeof path, "%s/wal", dir);
+		if (remove_file(path) == 1)
+			log_warn("store: removed %s, which had no data.mdb",
+			    path);
 		if (create_store(s, dir, why, whylen) == -1)
 			goto fail;
 	}
+	snprintf(s->dir, sizeof s->dir, "%s", dir);
+	/* The log's checkpoint first (see "The write path" above). */
+	if ((rc = wal_exists(dir)) == -1) {
+		snprintf(why, whylen, "cannot open the log of %s: %s", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if (rc == 1) {
+		size_t len;
+		const void *snap;
+
+		if ((s->wal = wal_open(dir, why, whylen)) == NULL)
+			goto fail;
+		snap = wal_snap(s->wal, &len);
+		if (snap_restore(dir, snap, len, why, whylen) == -1)
+			goto fail;
+	}
 	if ((s->env = env_new(map_max, &mrc)) == NULL ||
-	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+	    (mrc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOSYNC,
+	    0600)) != 0) {
 		snprintf(why, whylen, "cannot open store %s: %s", dir,
 		    mdb_strerror(mrc));
 		goto fail;
@@ -718,11 +841,44 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 		log_info("store: cleared %d stale reader slots", dead);
 	if (open_dbs(s, dir, why, whylen) == -1)
 		goto fail;
+	s->rec_len = 0;
+	dbi_tables(s);
+	{
+		MDB_stat mst;
+
+		mdb_env_stat(s->env, &mst);
+		s->psize = mst.ms_psize;
+	}
+	if (s->wal == NULL) {
+		/* A new store, or one of a connreqd before the log: every
+		 * commit of it was synced. Its log starts here. */
+		unsigned char snap[WAL_SNAP_MAX];
+		size_t len;
+
+		if ((mrc = mdb_env_sync(s->env, 1)) != 0 ||
+		    snap_read(s, snap, &len) == -1) {
+			snprintf(why, whylen, "store %s: %s", dir,
+			    mrc ? mdb_strerror(mrc) : strerror(errno));
+			goto fail;
+		}
+		if ((s->wal = wal_create(dir, WAL_SIZE, snap, len, why,
+		    whylen)) == NULL)
+			goto fail;
+		if (ckpt_pin(s, why, whylen) == -1)
+			goto fail;
+	} else if (replay(s, why, whylen) == -1 ||
+	    (s->pin == NULL && ckpt_pin(s, why, whylen) == -1))
+		goto fail;
 	return 0;
 fail:
+	if (s->pin != NULL)
+		mdb_txn_abort(s->pin);
+	s->pin = NULL;
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	s->env = NULL;
+	wal_close(s->wal);
+	s->wal = NULL;
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	return -1;
@@ -732,8 +888,21 @@ static void
 lm_close(struct store *base)
 {
 	struct lmdb_store *s = (struct lmdb_store *)base;
+	char why[256];
 
+	/* A clean stop leaves an empty log: the next start replays
+	 * nothing. */
+	if (s->wal != NULL && wal_used(s->wal) > 0 &&
+	    ckpt(s, why, sizeof why) == -1)
+		log_warn("store: %s (the log keeps what it holds)", why);
+	if (s->pin != NULL)
+		mdb_txn_abort(s->pin);
+	s->pin = NULL;
 	mdb_env_close(s->env);
+	wal_close(s->wal);
+	s->wal = NULL;
+	free(s->rec);
+	s->rec = NULL;
 	if (s->lockfd != -1)
 		close(s->lockfd);
 }
@@ -753,11 +922,39 @@ lm_grow(struct store *base)
 {
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	uint64_t cur = lm_map_size(base), next;
+	MDB_envinfo info;
+	char why[256];
+	int mrc;
 
+	/* The checkpoint's reader keeps the pages freed since: a checkpoint
+	 * lets them be used again, which may be room enough. */
+	mdb_env_info(s->env, &info);
+	if (s->wal != NULL && (wal_used(s->wal) > 0 ||
+	    info.me_last_pgno != s->ckpt_pgno)) {
+		if (ckpt(s, why, sizeof why) == -1) {
+			log_error("store: %s", why);
+			return -1;
+		}
+		return 0;
+	}
 	if (cur >= s->map_max)
 		return -1;
 	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
-	if (mdb_env_set_mapsize(s->env, next) != 0)
+	/* No transaction may be open while the map changes: after a
+	 * checkpoint its reader is not needed until the next commit. */
+	if (s->wal != NULL && ckpt(s, why, sizeof why) == -1) {
+		log_error("store: %s", why);
+		return -1;
+	}
+	if (s->pin != NULL)
+		mdb_txn_abort(s->pin);
+	s->pin = NULL;
+	mrc = mdb_env_set_mapsize(s->env, next);
+	if (s->wal != NULL && ckpt_pin(s, why, sizeof why) == -1) {
+		log_error("store: %s", why);
+		return -1;
+	}
+	if (mrc != 0)
 		return -1;
 	log_info("store: map grown to %llu bytes", (unsigned long long)next);
 	return 0;
@@ -827,6 +1024,309 @@ prealloc(struct lmdb_store *s, char *why, size_t whylen)
 	return 0;
 }
 
+/* I/O of whole buffers: 0, or -1 with errno (EIO for an early end). */
+static int
+pread_all(int fd, void *p, size_t n, off_t off)
+{
+	unsigned char *b = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = pread(fd, b, n, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		b += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+static int
+pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const unsigned char *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, b, n, off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* The databases by their index in LM_DBS, and back, for the log. */
+static void
+dbi_tables(struct lmdb_store *s)
+{
+	unsigned i = 0;
+
+	memset(s->dbi_index, 0xff, sizeof s->dbi_index);
+#define DBI_SLOT(field, name) \
+	s->dbis[i] = s->field; \
+	if (s->field < 256) \
+		s->dbi_index[s->field] = (unsigned char)i; \
+	i++;
+	LM_DBS(DBI_SLOT)
+#undef DBI_SLOT
+	s->ndbs = i;
+}
+
+/* A checkpoint's snapshot: the page size (u32) and LMDB's two meta pages
+ * (pages 0 and 1 of data.mdb) as the file holds them. 0, or -1 with
+ * errno. */
+static int
+snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len)
+{
+	MDB_stat st;
+	int fd;
+
+	if (mdb_env_stat(s->env, &st) != 0 || mdb_env_get_fd(s->env, &fd) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (4 + 2 * (size_t)st.ms_psize > WAL_SNAP_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	be_put(snap, st.ms_psize, 4);
+	*len = 4 + 2 * (size_t)st.ms_psize;
+	return pread_all(fd, snap + 4, 2 * (size_t)st.ms_psize, 0);
+}
+
+/* Puts the checkpoint's meta pages back in DIR/data.mdb, before LMDB
+ * opens it: after a crash the file may hold meta pages of commits made
+ * since, whose data pages never reached the disk; the checkpoint's
+ * pages are all there (a reader kept them from reuse until the next
+ * checkpoint), and the log holds every answered commit since. */
+static int
+snap_restore(const char *dir, const unsigned char *snap, size_t len,
+    char *why, size_t whylen)
+{
+	char path[4096];
+	unsigned char *cur;
+	size_t psize = len >= 4 ? (size_t)be_get(snap, 4) : 0;
+	int fd, rc = -1;
+
+	if (psize == 0 || len != 4 + 2 * psize) {
+		snprintf(why, whylen, "store %s: the log's checkpoint is not LMDB's meta pages",
+		    dir);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	cur = xmalloc(2 * psize);
+	if (pread_all(fd, cur, 2 * psize, 0) == -1)
+		snprintf(why, whylen, "cannot read %s: %s", path,
+		    strerror(errno));
+	else if (memcmp(cur, snap + 4, 2 * psize) == 0)
+		rc = 0;
+	else if (pwrite_all(fd, snap + 4, 2 * psize, 0) == -1 ||
+	    fdatasync(fd) == -1)
+		snprintf(why, whylen, "cannot write %s: %s", path,
+		    strerror(errno));
+	else {
+		log_info("store: recovery: data.mdb set back to the log's checkpoint");
+		rc = 0;
+	}
+	free(cur);
+	close(fd);
+	return rc;
+}
+
+/* The reader that keeps the checkpoint's pages, on the store as it is
+ * now (the checkpoint's). 0, or -1 with why set. */
+static int
+ckpt_pin(struct lmdb_store *s, char *why, size_t whylen)
+{
+	MDB_envinfo info;
+	int mrc;
+
+	if (s->pin != NULL)
+		mdb_txn_abort(s->pin);
+	s->pin = NULL;
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->pin)) != 0) {
+		s->pin = NULL;
+		snprintf(why, whylen, "checkpoint: reader: %s",
+		    mdb_strerror(mrc));
+		return -1;
+	}
+	mdb_env_info(s->env, &info);
+	s->ckpt_pgno = info.me_last_pgno;
+	clock_gettime(CLOCK_MONOTONIC, &s->ckpt_at);
+	return 0;
+}
+
+/* A checkpoint: the data file synced (everything committed so far is on
+ * disk), its meta pages written to the log as its new checkpoint, and the
+ * reader that keeps the checkpoint's pages moved to it. 0, or -1 with why
+ * set. */
+static int
+ckpt(struct lmdb_store *s, char *why, size_t whylen)
+{
+	unsigned char snap[WAL_SNAP_MAX];
+	size_t len;
+	int mrc;
+
+	if ((mrc = mdb_env_sync(s->env, 1)) != 0) {
+		snprintf(why, whylen, "checkpoint: sync of data.mdb: %s",
+		    mdb_strerror(mrc));
+		return -1;
+	}
+	if (snap_read(s, snap, &len) == -1 ||
+	    wal_checkpoint(s->wal, snap, len) == -1) {
+		snprintf(why, whylen, "checkpoint: %s", strerror(errno));
+		return -1;
+	}
+	return ckpt_pin(s, why, whylen);
+}
+
+static bool
+ckpt_due(struct lmdb_store *s)
+{
+	MDB_envinfo info;
+	struct timespec now;
+	uint64_t growth;
+
+	if (wal_used(s->wal) >= CKPT_LOG)
+		return true;
+	mdb_env_info(s->env, &info);
+	growth = (uint64_t)(info.me_last_pgno - s->ckpt_pgno) * s->psize;
+	if (growth >= CKPT_GROWTH || growth >= info.me_mapsize / 4)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - s->ckpt_at.tv_sec >= CKPT_SECS;
+}
+
+/* After a commit of LMDB (which syncs nothing: MDB_NOSYNC): the
+ * transaction's record appended to the log and synced, one fdatasync; a
+ * record that does not fit is made durable by a checkpoint instead. 0, or
+ * -1 with why set. */
+static int
+log_commit(struct lmdb_store *s, char *why, size_t whylen)
+{
+	int rc = wal_append(s->wal, s->rec, s->rec_len);
+
+	s->rec_len = 0;
+	if (rc == 1)
+		return ckpt(s, why, whylen);
+	if (rc == -1 || wal_sync(s->wal) == -1) {
+		snprintf(why, whylen, "store log: %s", strerror(errno));
+		return -1;
+	}
+	return ckpt_due(s) ? ckpt(s, why, whylen) : 0;
+}
+
+struct replay_ctx {
+	struct lmdb_store *s;
+	MDB_txn *txn;
+};
+
+/* Replays one record of the log (see rec_add()). */
+static int
+replay_one(void *ctx, const unsigned char *p, size_t n)
+{
+	struct replay_ctx *rc = ctx;
+	struct lmdb_store *s = rc->s;
+	MDB_txn *txn = rc->txn;
+	const unsigned char *end = p + n;
+	MDB_val k, v;
+	int op, idx, mrc;
+
+	while (p < end) {
+		if (end - p < 4)
+			return MDB_CORRUPTED;
+		op = p[0];
+		idx = p[1];
+		k.mv_size = (size_t)be_get(p + 2, 2);
+		p += 4;
+		if (op == REC_PUT) {
+			if (end - p < 4)
+				return MDB_CORRUPTED;
+			v.mv_size = (size_t)be_get(p, 4);
+			p += 4;
+		} else if (op == REC_DEL)
+			v.mv_size = 0;
+		else
+			return MDB_CORRUPTED;
+		if ((unsigned)idx >= s->ndbs ||
+		    (size_t)(end - p) < k.mv_size + v.mv_size)
+			return MDB_CORRUPTED;
+		k.mv_data = (void *)p;
+		v.mv_data = (void *)(p + k.mv_size);
+		p += k.mv_size + v.mv_size;
+		mrc = op == REC_PUT ? mdb_put(txn, s->dbis[idx], &k, &v, 0) :
+		    mdb_del(txn, s->dbis[idx], &k, NULL);
+		if (mrc != 0)
+			return mrc;
+	}
+	return 0;
+}
+
+/* Brings the store up to date from the log: every record since the
+ * checkpoint applied in one transaction, then a checkpoint. */
+static int
+replay(struct lmdb_store *s, char *why, size_t whylen)
+{
+	struct replay_ctx rc = { s, NULL };
+	MDB_txn *txn;
+	uint64_t n, size;
+	int mrc;
+
+	for (;;) {
+		if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+			break;
+		rc.txn = txn;
+		mrc = wal_replay(s->wal, replay_one, &rc, &n);
+		if (mrc == MDB_MAP_FULL) {
+			mdb_txn_abort(txn);
+			size = lm_map_size(&s->base);
+			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
+			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
+				break;
+			continue;
+		}
+		if (mrc == -1) {
+			mdb_txn_abort(txn);
+			snprintf(why, whylen, "store %s: reading the log: %s",
+			    s->dir, strerror(errno));
+			return -1;
+		}
+		if (mrc != 0 || n == 0) {
+			mdb_txn_abort(txn);
+			break;
+		}
+		if ((mrc = mdb_txn_commit(txn)) != 0)
+			break;
+		log_info("store: recovery: %llu commits replayed from the log",
+		    (unsigned long long)n);
+		return ckpt(s, why, whylen);
+	}
+	if (mrc == 0)
+		return 0;
+	snprintf(why, whylen, "store %s: replaying the log: %s", s->dir,
+	    mdb_strerror(mrc));
+	return -1;
+}
+
 static int
 lm_room(struct store *base)
 {
@@ -841,6 +1341,13 @@ lm_begin(struct stx *t)
 	struct lmdb_stx *lt = (struct lmdb_stx *)t;
 	int mrc;
 
+	if (!t->read_only) {
+		/* A top-level transaction's record starts empty; a child's
+		 * part of it is cut off again if it aborts. */
+		if (t->parent == NULL)
+			ls(t)->rec_len = 0;
+		lt->rec_mark = ls(t)->rec_len;
+	}
 	mrc = mdb_txn_begin(ls(t)->env, t->parent ? tx(t->parent) : NULL,
 	    t->read_only ? MDB_RDONLY : 0, &lt->txn);
 	if (mrc != 0) {
@@ -879,6 +1386,7 @@ lm_commit(struct stx *t)
 	if (mrc != 0) {
 		/* What was allocated ahead is allocated again from the start. */
 		s->alloc_end = 0;
+		s->rec_len = 0;
 		stx_check(t, mrc, "commit");
 		return;
 	}
@@ -888,13 +1396,23 @@ lm_commit(struct stx *t)
 		if (grown > s->growth_max)
 			s->growth_max = grown;
 	}
+	/* LMDB wrote the pages and synced nothing: the log makes it
+	 * durable. A failure here leaves a commit that may not survive a
+	 * crash: the caller must not answer it, and cannot go on. */
+	if (log_commit(s, why, sizeof why) == -1)
+		store_fail(t, STORE_FAILED, "%s", why);
 }
 
 static void
 lm_abort(struct stx *t)
 {
-	if (tx(t) != NULL)
-		mdb_txn_abort(tx(t));
+	struct lmdb_stx *lt = (struct lmdb_stx *)t;
+
+	if (lt->txn == NULL)
+		return;
+	mdb_txn_abort(lt->txn);
+	if (!t->read_only)
+		ls(t)->rec_len = lt->rec_mark;
 }
 
 static uint64_t
@@ -1384,6 +1902,7 @@ lm_event_prune(struct stx *t, int64_t before, size_t max)
 	struct key from = { .n = 0 }, k;
 	struct event_rec e;
 	unsigned char seqb[8];
+	MDB_val ek;
 	uint64_t last = 0;
 	size_t n = 0;
 
@@ -1401,6 +1920,8 @@ lm_event_prune(struct stx *t, int64_t before, size_t max)
 		}
 		last = e.seq;
 		/* The cursor moves on to the next event. */
+		ek = sc.k;
+		rec_add(t, REC_DEL, ls(t)->ev, &ek, NULL);
 		if (stx_check(t, mdb_cursor_del(sc.c, 0), "prune"))
 			break;
 		mark_dirty(t);

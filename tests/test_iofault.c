@@ -8,14 +8,16 @@
  *
  * - EIO is fail-stop: the write that hit it gets no answer and connreqd
  *   exits;
- * - ENOSPC on a data write (writev, pwrite) or on fdatasync: that write
- *   gets STORE_FULL, connreqd stays alive, and the later writes are
- *   answered with success (the disk is not really full, so store_room()
- *   lets the next batch commit; issue 9, bug 3);
- * - ENOSPC on LMDB's meta page write (a pwrite through its O_DSYNC fd:
- *   the shim's hit line ends in "dsync") makes LMDB panic
- *   (MDB_FATAL_ERROR), a store the failure left unusable: fail-stop, no
- *   answer and connreqd exits, as for EIO.
+ * - ENOSPC on a write of LMDB's data pages (data.mdb past its two meta
+ *   pages; writev, pwrite): LMDB's commit fails before anything is
+ *   logged, that write gets STORE_FULL, connreqd stays alive, and the
+ *   later writes are answered with success (the disk is not really full,
+ *   so store_room() lets the next batch commit; issue 9, bug 3);
+ * - ENOSPC anywhere else is fail-stop, as EIO: on the log (its write or
+ *   its fdatasync, after LMDB committed the batch: a commit that may not
+ *   survive a crash must not be answered, nor served on), on a
+ *   checkpoint's sync of data.mdb, or on a meta page write (LMDB then
+ *   panics the environment, MDB_FATAL_ERROR).
  *
  * A fault that fires while connreqd starts is only held to the restart
  * and the lost-write check.
@@ -41,8 +43,8 @@ struct run_result {
 	int started;		/* connreqd answered under the shim */
 	int hit_op;		/* -2: the fault never fired; -1: at start */
 	int hit_rc;		/* the call that hit it: 0 ok, 1 error, -1 none */
-	int hit_dsync;		/* the failed call was a write through an
-				 * O_DSYNC fd (LMDB's meta page) */
+	int hit_failstop;	/* the failed call must stop connreqd (see
+				 * hit_failstop()) */
 	char hit_code[32];
 	int alive;		/* connreqd still running after the writes */
 	int acked, lost, restarted, check_rc;
@@ -55,24 +57,33 @@ hit_fired(const char *path)
 	return faults_file_size(path) > 0;
 }
 
-/* Whether the shim's hit line says the fd was O_DSYNC or O_SYNC ("CALL N
- * ERRNO FUNC FILE dsync"). */
+/* Whether the failure the shim's hit line ("CALL N ERRNO FUNC FILE
+ * OFFSET [dsync]") names must stop connreqd: every failure but ENOSPC on a
+ * write of LMDB's data pages (data.mdb, past its two meta pages). A
+ * failed sync, a failed write of the log (wal) or of a meta page leaves a
+ * commit that may not be on disk, or an environment LMDB has panicked:
+ * fail-stop. */
 static int
-hit_dsync(const char *path)
+hit_failstop(const char *path, int eio)
 {
-	char line[512] = "";
+	char line[512] = "", call[32], func[32], file[256], tail[32] = "";
+	long n;
+	int err, fields;
+	long long off;
 	FILE *f = fopen(path, "r");
-	size_t n;
 
 	if (f == NULL)
-		return 0;
+		return eio;
 	if (fgets(line, sizeof line, f) == NULL)
 		line[0] = '\0';
 	fclose(f);
-	n = strlen(line);
-	while (n > 0 && line[n - 1] == '\n')
-		line[--n] = '\0';
-	return n >= 6 && strcmp(line + n - 6, " dsync") == 0;
+	fields = sscanf(line, "%31s %ld %d %31s %255s %lld %31s", call, &n,
+	    &err, func, file, &off, tail);
+	if (eio || fields < 6)
+		return 1;
+	return strcmp(tail, "dsync") == 0 || strcmp(file, "data.mdb") != 0 ||
+	    (strcmp(call, "pwrite") != 0 && strcmp(call, "write") != 0) ||
+	    off < 2 * 4096;
 }
 
 /* One run: connreqd under IOFAULT_FAIL=fail, the sends, then a restart
@@ -132,9 +143,9 @@ run(const char *fail, int eio)
 		cr_close(c);
 	/* Fail-stop (EIO, or a meta page write that failed) takes a
 	 * moment: wait, boundedly, for the exit. */
-	res.hit_dsync = hit_dsync(hit);
+	res.hit_failstop = hit_failstop(hit, eio);
 	start = harness_ms();
-	while (res.hit_op != -2 && (eio || res.hit_dsync) &&
+	while (res.hit_op != -2 && res.hit_failstop &&
 	    dproc_alive(&p) && wait_tick(start))
 		;
 	res.alive = dproc_alive(&p);
@@ -289,19 +300,18 @@ main(void)
 						    "no answer" : res.hit_code);
 					if (res.hit_op < 0)
 						continue;	/* at start */
-					if (ei == 0 || res.hit_dsync) {
-						/* EIO, or the meta page:
-						 * fail-stop. */
+					if (res.hit_failstop) {
+						/* EIO, a sync, the log, a meta
+						 * page: fail-stop. */
 						ok(res.hit_rc == -1 &&
 						    !res.alive, "%s: %s: no "
 						    "answer, connreqd exited "
 						    "(fail-stop)", fail,
-						    res.hit_dsync ? "the meta "
-						    "page write (O_DSYNC)" :
-						    "EIO");
+						    ei == 0 ? "EIO" : "not a "
+						    "data page write");
 						continue;
 					}
-					/* ENOSPC on a data write or a sync. */
+					/* ENOSPC on a data page write. */
 					is_str(res.hit_code, "STORE_FULL",
 					    "%s: the write that hit it got "
 					    "STORE_FULL", fail);

@@ -337,7 +337,7 @@ main(int argc, char **argv)
 	    "nothing, and nothing else");
 	size = slurp_path(hit, buf, sizeof buf - 1);
 	buf[size > 0 ? size : 0] = '\0';
-	is_str(buf, "pwrite 2 28 pwrite data\n", "the hit is noted");
+	is_str(buf, "pwrite 2 28 pwrite data 4096\n", "the hit is noted, with the write's offset");
 	unlink(hit);
 	unlink(strcat(strcpy(buf, dir), "/data"));
 	run_child("fault", dir, NULL, "pwrite:3:ENOSPC", hit, out,
@@ -346,7 +346,7 @@ main(int argc, char **argv)
 	    "pwrite:3:ENOSPC fails the write through the O_DSYNC fd");
 	size = slurp_path(hit, buf, sizeof buf - 1);
 	buf[size > 0 ? size : 0] = '\0';
-	is_str(buf, "pwrite 3 28 pwrite data dsync\n", "its hit line says "
+	is_str(buf, "pwrite 3 28 pwrite data 0 dsync\n", "its hit line says "
 	    "dsync");
 	unlink(hit);
 	unlink(strcat(strcpy(buf, dir), "/data"));

@@ -324,6 +324,22 @@ struct img_result {
 	long kept;
 };
 
+/* The last sync of the file named name (as it was first named, or that
+ * name with ".new") before record before; (size_t)-1 when none. */
+static size_t
+last_sync_of(const struct journal *j, const char *name, size_t before)
+{
+	size_t i, found = (size_t)-1, n = strlen(name);
+
+	for (i = 0; i < before && i < j->n; i++)
+		if (j->ev[i].type == JR_SYNC &&
+		    strncmp(j->names[j->ev[i].file], name, n) == 0 &&
+		    (j->names[j->ev[i].file][n] == '\0' ||
+		    strcmp(j->names[j->ev[i].file] + n, ".new") == 0))
+			found = i;
+	return found;
+}
+
 /* Builds the image of a cut before record cut (mode, seed, drop: see
  * powercut_image) in p->store, starts connreqd on it, verifies and stops
  * it; --check runs on the stopped store. */
@@ -602,31 +618,30 @@ main(void)
 		}
 	}
 
-	/* The checks can fail: the last meta page write (O_DSYNC, synced)
-	 * before the last send's answer taken away loses that send. */
-	drop = (size_t)-1;
-	for (i = 0; i < last_send_ack; i++)
-		if (j.ev[i].type == JR_WRITE_SYNCED)
-			drop = i;
-	res = run_image(&img, &j, j.n, PC_NONE, 1, drop);
+	/* The checks can fail: the log's last fdatasync before the last
+	 * send's answer not made loses that send (the cut right at the
+	 * answer, so that no later sync of the log covers it). */
+	drop = last_sync_of(&j, "wal", last_send_ack);
+	res = run_image(&img, &j, last_send_ack, PC_NONE, 1, drop);
 	images++;
 	caught += !res.started || res.missing > 0;
-	ok(!res.started || res.missing > 0, "a wrong image, without the "
-	    "synced meta page write of record %zu, is caught (%s, %d missing)",
-	    drop, res.started ? "started" : "did not start", res.missing);
-	/* And a sync that did not happen: the meta page is durable, the
-	 * pages it points to are not. */
-	drop = (size_t)-1;
-	for (i = 0; i < last_send_ack; i++)
-		if (j.ev[i].type == JR_SYNC)
-			drop = i;
-	res = run_image(&img, &j, j.n, PC_NONE, 1, drop);
+	ok(drop != (size_t)-1 && (!res.started || res.missing > 0),
+	    "a wrong image, without the log's fdatasync of record %zu, is "
+	    "caught (%s, %d missing)", drop, res.started ? "started" :
+	    "did not start", res.missing);
+	/* And a checkpoint whose sync of data.mdb did not happen: the log's
+	 * checkpoint (its meta pages) is durable, the pages they point to
+	 * are not. */
+	drop = last_sync_of(&j, "data.mdb", last_send_ack);
+	res = run_image(&img, &j, last_send_ack, PC_NONE, 1, drop);
 	images++;
 	caught += !res.started || res.missing > 0 || res.check_rc > 0;
-	ok(!res.started || res.missing > 0 || (res.check_rc > 0),
-	    "a wrong image, the fdatasync of record %zu not made, is caught "
-	    "(%s, %d missing, --check %d)", drop, res.started ? "started" :
-	    "did not start", res.missing, res.check_rc);
+	ok(drop != (size_t)-1 && (!res.started || res.missing > 0 ||
+	    res.check_rc > 0),
+	    "a wrong image, the checkpoint's fdatasync of data.mdb at record "
+	    "%zu not made, is caught (%s, %d missing, --check %d)", drop,
+	    res.started ? "started" : "did not start", res.missing,
+	    res.check_rc);
 
 	/* And a daemon that lost its syncs (the shim makes them do nothing):
 	 * its answers are not durable, and a power cut shows it. */

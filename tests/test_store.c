@@ -58,7 +58,7 @@ main(void)
 	struct inv v, got;
 	struct pair pr;
 	uint64_t id;
-	int rc;
+	int rc, i;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -103,7 +103,18 @@ main(void)
 	}
 	is_int(rc, STORE_MAP_FULL, "writing past the map says MAP_FULL (after %llu)",
 	    (unsigned long long)id);
-	is_int(store_grow(s), -1, "and it cannot grow past its maximum");
+	/* A grow may first make room by a checkpoint (0: try again); at
+	 * the maximum it then says no, and writing still cannot. */
+	for (i = 0; i < 1000 && store_grow(s) == 0; i++) {
+		t = store_begin(s, NULL);
+		v = mkinv(id, "alice", "bob", 1);
+		v.note_len = 4000;
+		memset(v.note, 'n', 4000);
+		store_inv_put(t, &v, ST_COUNT);
+		if ((rc = store_commit(t)) == STORE_OK)
+			id++;
+	}
+	ok(i < 1000 && rc == STORE_MAP_FULL, "and it cannot grow past its maximum (%d checkpoints made room first)", i);
 	t = store_begin(s, NULL);
 	ok(store_inv_get(t, 1, &got) == STORE_OK, "reads still work when full");
 	store_abort(t);

@@ -24,7 +24,8 @@
  *                       sync_file_range, ftruncate, fallocate (fallocate,
  *                       posix_fallocate), or any (every one of those).
  *                       IOFAULT_HIT=FILE gets a line "CALL N ERRNO FUNC
- *                       FILE" when it fires, with " dsync" at the end
+ *                       FILE OFFSET" (-1: not a write) when it fires,
+ *                       with " dsync" at the end
  *                       when the call was a write through an fd opened
  *                       O_DSYNC or O_SYNC (LMDB's meta page: LMDB
  *                       panics when that write fails).
@@ -335,7 +336,7 @@ store_file(int fd)
 /* Counts a call of kind on a store file; whether it is the one to fail
  * (then errno is set and the hit noted). Called with mu held. */
 static int
-should_fail(int kind, int func, int file, int dsync)
+should_fail(int kind, int func, int file, int dsync, long long off)
 {
 	long n = ++kind_counts[kind];
 	long any = ++kind_counts[JK_COUNT];
@@ -356,10 +357,10 @@ should_fail(int kind, int func, int file, int dsync)
 		return 0;
 	if (hit_path != NULL && (h = REAL(open)(hit_path, O_WRONLY | O_CREAT |
 	    O_APPEND | O_CLOEXEC, 0600)) != -1) {
-		n2 = snprintf(line, sizeof line, "%s %ld %d %s %s%s\n",
+		n2 = snprintf(line, sizeof line, "%s %ld %d %s %s %lld%s\n",
 		    journal_kind_name(kind), fail_n, fail_errno,
 		    journal_func_name(func), file >= 0 ? names[file] : "?",
-		    dsync ? " dsync" : "");
+		    off, dsync ? " dsync" : "");
 		if (n2 > 0 && REAL(write)(h, line, (size_t)n2) != n2)
 			n2 = -1;
 		REAL(close)(h);
@@ -387,7 +388,7 @@ do_write(int func, int fd, const struct iovec *iov, int iovcnt, off_t off,
 	pthread_mutex_lock(&mu);
 	if (!positional)
 		off = REAL(lseek)(fd, 0, SEEK_CUR);
-	if (should_fail(kind, func, file, fds[fd].dsync)) {
+	if (should_fail(kind, func, file, fds[fd].dsync, (long long)off)) {
 		if (fail_short && total > 1 && iovcnt > 0) {
 			half[0].iov_base = iov[0].iov_base;
 			half[0].iov_len = (iov[0].iov_len < total / 2 ?
@@ -461,7 +462,7 @@ do_sync(int kind, int func, int file, int (*call)(void *), void *arg)
 	int rc;
 
 	pthread_mutex_lock(&mu);
-	if (should_fail(kind, func, file, 0)) {
+	if (should_fail(kind, func, file, 0, -1)) {
 		pthread_mutex_unlock(&mu);
 		errno = fail_errno;
 		return -1;
@@ -623,7 +624,7 @@ do_size(int kind, int func, int fd, int type, uint64_t off, uint64_t len,
 	int file = store_file(fd), rc;
 
 	pthread_mutex_lock(&mu);
-	if (should_fail(kind, func, file, 0)) {
+	if (should_fail(kind, func, file, 0, -1)) {
 		pthread_mutex_unlock(&mu);
 		if (ret_errno)
 			return fail_errno;

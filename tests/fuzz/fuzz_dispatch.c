@@ -53,7 +53,7 @@ static void
 store_reset(void)
 {
 	static const char *const files[] = { "data.mdb", "lock.mdb",
-	    "connreqd.lock" };
+	    "connreqd.lock", "wal" };
 	char why[512], path[512];
 	size_t i;
 
@@ -85,6 +85,8 @@ cleanup(void)
 	snprintf(path, sizeof path, "%s/lock.mdb", dir);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/connreqd.lock", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/wal", dir);
 	unlink(path);
 	rmdir(dir);
 }
