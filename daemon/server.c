@@ -81,6 +81,8 @@ enum srv_full {
 	FULL_DISK		/* the disk has no room: writes wait for it */
 };
 
+enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED };
+
 struct server {
 	struct daemon *d;
 	struct evconnlistener *listener;
@@ -167,15 +169,59 @@ entry_decode(struct entry *e, size_t len)
 		e->failed = true;
 }
 
-/* Takes one whole message of len bytes from the client's input. */
+static enum batch_rc entry_exec(struct server *srv, struct entry *e,
+    struct stx *t);
+static void client_subscription(struct client *c, const struct effects *fx);
+static void client_pump(struct client *c);
+
+/* Whether e is a read that can be answered at once, from the store as it
+ * is committed (and so synced): nothing of its client waits before it (its
+ * answers stay in order, and it sees the client's own writes), and no
+ * deadline is overdue (a batch applies those first). */
+static bool
+entry_read_now(struct client *c, const struct entry *e)
+{
+	struct daemon *d = c->srv->d;
+	const struct method *m;
+
+	if (e->failed || e->close_after || c->queued > 0 || c->closing)
+		return false;
+	m = method_find(e->req.method, e->req.method_len);
+	if (m == NULL || (m->flags & M_WRITE))
+		return false;
+	return d->state.next_due == 0 || d->state.next_due > clock_now(&d->clock);
+}
+
+/* Runs the read e at once and writes its answer. */
+static void
+entry_read(struct client *c, struct entry *e)
+{
+	entry_exec(c->srv, e, NULL);
+	client_subscription(c, &e->fx);
+	if (e->out.size > 0)
+		bufferevent_write(c->bev, e->out.data, e->out.size);
+	entry_free(e);
+	client_pump(c);
+}
+
+/* Takes one whole message of len bytes from the client's input: a read
+ * answered at once, or a request for the next batch. */
 static void
 client_take(struct client *c, struct evbuffer *in, size_t len)
 {
-	struct entry *e = entry_new(c);
+	struct entry *e = entry_alloc();
 
 	e->bytes = xmalloc(len);
 	evbuffer_remove(in, e->bytes, len);
 	entry_decode(e, len);
+	if (entry_read_now(c, e)) {
+		entry_read(c, e);
+		return;
+	}
+	e->c = c;
+	*c->srv->tail = e;
+	c->srv->tail = &e->next;
+	c->queued++;
 	if (e->close_after) {
 		/* Nothing after it is read or run. */
 		log_warn("client %llu: %s; closing it",
@@ -254,6 +300,7 @@ client_read(struct bufferevent *bev, void *arg)
 	/* At most QUEUE_MAX requests a batch: the rest wait in the input,
 	 * bounded by its watermark, and are read after the batch. */
 	while (!c->closing && c->queued < QUEUE_MAX &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) < OUT_HIGH &&
 	    (len = evbuffer_get_length(in)) > 0) {
 		n = len < max + 16 ? len : max + 16;
 		p = evbuffer_pullup(in, (ssize_t)n);
@@ -269,7 +316,9 @@ client_read(struct bufferevent *bev, void *arg)
 	if (c->queued > 0) {
 		bufferevent_disable(bev, EV_READ);
 		batch_schedule(c->srv);
-	}
+	} else if (evbuffer_get_length(bufferevent_get_output(bev)) >=
+	    OUT_HIGH)
+		bufferevent_disable(bev, EV_READ);	/* until it reads */
 	client_read_timer(c);
 }
 
@@ -499,8 +548,6 @@ client_subscription(struct client *c, const struct effects *fx)
 	c->sub_cursor = fx->sub_after;
 }
 
-enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED };
-
 static enum batch_rc
 batch_rc_of(int store_rc)
 {
@@ -516,9 +563,9 @@ batch_rc_of(int store_rc)
 	}
 }
 
-/* Runs one request in a child of t. Returns BATCH_MAP_FULL or
- * BATCH_NO_SPACE when the store ran out of room (the whole batch is then
- * retried). */
+/* Runs one request in a child of t, or (t NULL: a read run at once) in a
+ * read transaction of its own. Returns BATCH_MAP_FULL or BATCH_NO_SPACE
+ * when the store ran out of room (the whole batch is then retried). */
 static enum batch_rc
 entry_exec(struct server *srv, struct entry *e, struct stx *t)
 {
@@ -553,7 +600,8 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	}
 	msgpack_sbuffer_init(&res);
 	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
-	child = store_begin(srv->d->store, t);
+	child = t != NULL ? store_begin(srv->d->store, t) :
+	    store_begin_read(srv->d->store);
 	memset(&call, 0, sizeof call);
 	call.d = srv->d;
 	/* The clock is read once per request; everything below gets now. */
@@ -565,7 +613,13 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	args_init(&call.args, e->req.args, &e->err);
 	rc = call.args.failed ? -1 : m->exec(&call);
 	src = store_error(child);
-	if (rc == 0) {
+	if (rc == 0 && t == NULL) {
+		store_abort(child);	/* a read: nothing to commit */
+		if (src == STORE_OK) {
+			entry_answer(e, &res);
+			entry_done(srv, e, &call.fx);
+		}
+	} else if (rc == 0) {
 		src = store_commit(child);
 		if (src == STORE_OK) {
 			entry_answer(e, &res);
@@ -579,9 +633,10 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	if (src != STORE_OK) {
 		log_warn("%.*s: %s", (int)e->req.method_len, e->req.method,
 		    store_strerror(srv->d->store));
-		if (rc == 0)
+		if (rc == 0 && t != NULL)
 			return BATCH_FAILED;
 		proto_fail(&e->err, PE_INTERNAL, "store error");
+		rc = -1;
 	}
 	if (rc != 0)
 		entry_answer(e, NULL);
