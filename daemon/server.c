@@ -39,6 +39,7 @@
 #define FULL_RETRY_SECS 60	/* a full map: deadlines retried after */
 #define DISK_RETRY_SECS 5	/* a full disk: deadlines retried after */
 #define QUEUE_MAX 16		/* a client's requests in one batch */
+#define INFLIGHT_MAX 4		/* batches committed, not yet durable */
 #define ACCEPT_RETRY_SECS 1	/* out of descriptors: accept again after */
 
 struct client {
@@ -83,6 +84,14 @@ enum srv_full {
 
 enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED };
 
+/* A batch committed whose commit is not yet durable: its answers wait. */
+struct flight {
+	struct entry *list;
+	uint64_t seq;		/* answered once the store is durable to it */
+	struct timers_state state;	/* the store's, as of the batch */
+	struct flight *next;
+};
+
 struct server {
 	struct daemon *d;
 	struct evconnlistener *listener;
@@ -95,6 +104,9 @@ struct server {
 	unsigned nclients;
 	uint64_t next_client_id;
 	struct entry *head, **tail;
+	struct flight *flights, **flights_tail;	/* in commit order */
+	struct event *durable_ev;	/* the store's commits became durable */
+	uint64_t batch_seq;	/* the batch in hand's commit */
 	bool stopping;
 	enum srv_full full;	/* not FULL_NOT: deadlines wait */
 	/* The batch in hand. */
@@ -124,7 +136,8 @@ server_status(struct server *srv)
 static void
 server_maybe_exit(struct server *srv)
 {
-	if (srv->stopping && srv->nclients == 0 && srv->head == NULL)
+	if (srv->stopping && srv->nclients == 0 && srv->head == NULL &&
+	    srv->flights == NULL)
 		event_base_loopexit(srv->d->base, NULL);
 }
 
@@ -367,9 +380,15 @@ client_free(struct client *c)
 	struct server *srv = c->srv;
 	struct entry *e;
 
+	struct flight *f;
+
 	for (e = srv->head; e != NULL; e = e->next)
 		if (e->c == c)
 			e->c = NULL;
+	for (f = srv->flights; f != NULL; f = f->next)
+		for (e = f->list; e != NULL; e = e->next)
+			if (e->c == c)
+				e->c = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -682,7 +701,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	/* The batch may have added or removed deadlines: arm for the
 	 * earliest as it will be committed. */
 	timers_state(t, &srv->next_state);
-	rc = store_commit(t);
+	rc = store_commit_async(t, &srv->batch_seq);
 	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE)
 		return batch_rc_of(rc);
 	if (rc != STORE_OK) {
@@ -691,7 +710,6 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		fatal("store commit failed: %s; exiting without answering",
 		    store_strerror(d->store));
 	}
-	d->state = srv->next_state;
 	return BATCH_OK;
 }
 
@@ -825,19 +843,13 @@ batch_settle(struct server *srv, struct entry *list)
 	timer_arm(srv);
 }
 
-/* Runs the pending batch, then answers its clients. */
+/* Writes the answers of a batch whose commit is durable, and lets its
+ * clients be read again. */
 static void
-batch_run(evutil_socket_t fd, short what, void *arg)
+batch_answer(struct server *srv, struct entry *list)
 {
-	struct server *srv = arg;
-	struct entry *list = srv->head, *e, *next;
-	struct client *c, *cnext;
+	struct entry *e, *next;
 
-	(void)fd;
-	(void)what;
-	srv->head = NULL;
-	srv->tail = &srv->head;
-	batch_settle(srv, list);
 	for (e = list; e != NULL; e = next) {
 		next = e->next;
 		if (e->c != NULL) {
@@ -871,15 +883,80 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		}
 		entry_free(e);
 	}
+}
+
+/* Answers the batches whose commits are durable now, in order. */
+static void
+flights_settle(struct server *srv)
+{
+	struct daemon *d = srv->d;
+	struct flight *f;
+	struct client *c, *cnext;
+	uint64_t durable;
+	bool any = false;
+	int rc;
+
+	durable = store_durable(d->store, &rc);
+	if (rc != STORE_OK)
+		fatal("store: %s; exiting without answering",
+		    store_strerror(d->store));
+	while ((f = srv->flights) != NULL && f->seq <= durable) {
+		srv->flights = f->next;
+		if (srv->flights == NULL)
+			srv->flights_tail = &srv->flights;
+		d->state = f->state;
+		batch_answer(srv, f->list);
+		free(f);
+		any = true;
+	}
+	if (!any)
+		return;
 	/* Answers first, then the events they may have made. */
 	for (c = srv->clients; c != NULL; c = cnext) {
 		cnext = c->next;
 		client_pump(c);
 	}
-	if (srv->prune_more)
+	timer_arm(srv);
+	if (srv->head != NULL)
 		batch_schedule(srv);
 	server_status(srv);
 	server_maybe_exit(srv);
+}
+
+static void
+durable_ready(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flights_settle(arg);
+}
+
+/* Runs the pending batch; its answers go once its commit is durable
+ * (flights_settle(), at once when it wrote nothing new). While the
+ * flusher is INFLIGHT_MAX batches behind, requests gather for the next. */
+static void
+batch_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct entry *list = srv->head;
+	struct flight *f;
+
+	(void)fd;
+	(void)what;
+	if (store_inflight(srv->d->store) >= INFLIGHT_MAX)
+		return;		/* flights_settle() schedules it again */
+	srv->head = NULL;
+	srv->tail = &srv->head;
+	batch_settle(srv, list);
+	f = xcalloc(1, sizeof *f);
+	f->list = list;
+	f->seq = srv->batch_seq;
+	f->state = srv->next_state;
+	*srv->flights_tail = f;
+	srv->flights_tail = &f->next;
+	if (srv->prune_more)
+		batch_schedule(srv);
+	flights_settle(srv);
 }
 
 /* Pushes one event as [2, "event", [event]]. */
@@ -1068,6 +1145,7 @@ server_new(struct daemon *d)
 
 	srv->d = d;
 	srv->tail = &srv->head;
+	srv->flights_tail = &srv->flights;
 	d->server = srv;
 	return srv;
 }
@@ -1090,6 +1168,17 @@ server_start(struct server *srv, int fd, int backlog, char *why,
 	if (srv->batch_ev != NULL)
 		event_priority_set(srv->batch_ev, 1);
 	srv->timer_ev = evtimer_new(d->base, timer_fire, srv);
+	if (store_wait_fd(d->store) != -1) {
+		srv->durable_ev = event_new(d->base, store_wait_fd(d->store),
+		    EV_READ | EV_PERSIST, durable_ready, srv);
+		if (srv->durable_ev == NULL ||
+		    event_priority_set(srv->durable_ev, 0) == -1 ||
+		    event_add(srv->durable_ev, NULL) == -1) {
+			snprintf(why, whylen,
+			    "libevent: cannot watch the store's flusher");
+			return -1;
+		}
+	}
 	if (srv->listener == NULL || srv->batch_ev == NULL ||
 	    srv->timer_ev == NULL || srv->accept_ev == NULL) {
 		snprintf(why, whylen, "libevent: cannot set up the listener");
@@ -1215,6 +1304,18 @@ server_free(struct daemon *d)
 		next = e->next;
 		entry_free(e);
 	}
+	while (srv->flights != NULL) {
+		struct flight *f = srv->flights;
+
+		srv->flights = f->next;
+		for (e = f->list; e != NULL; e = next) {
+			next = e->next;
+			entry_free(e);
+		}
+		free(f);
+	}
+	if (srv->durable_ev != NULL)
+		event_free(srv->durable_ev);
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		if (srv->path != NULL)
@@ -1243,6 +1344,9 @@ server_dispatch(struct daemon *d, const char *msg, size_t len,
 	memcpy(e->bytes, msg, len);
 	entry_decode(e, len);
 	batch_settle(srv, e);
+	if (store_wait(d->store, srv->batch_seq) != STORE_OK)
+		fatal("store: %s", store_strerror(d->store));
+	d->state = srv->next_state;
 	if (e->out.size > 0)
 		msgpack_sbuffer_write(reply, e->out.data, e->out.size);
 	close = e->close_after;

@@ -74,8 +74,16 @@ struct store_ops {
 	 * error); a failure is recorded in t. */
 	void (*begin)(struct stx *t);
 	/* Commits t, which has no error, and ends it; a failure is recorded in
-	 * t and leaves nothing of t's work. */
-	void (*commit)(struct stx *t);
+	 * t and leaves nothing of t's work. A top-level commit that wrote
+	 * sets *seq (when seq is not NULL) to its number and returns before
+	 * it is durable; with seq NULL it returns once it is. */
+	void (*commit)(struct stx *t, uint64_t *seq);
+	/* Optional (NULL: commits are synchronous): see store_wait_fd() and
+	 * store_durable() in store.h. */
+	int (*wait_fd)(struct store *s);
+	uint64_t (*durable)(struct store *s, int *rc);
+	int (*wait)(struct store *s, uint64_t seq);
+	unsigned (*inflight)(struct store *s);
 	/* Ends t leaving nothing of its work, whether it failed (its begin
 	 * too) or not. */
 	void (*abort)(struct stx *t);

@@ -75,6 +75,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +101,29 @@
 #define CKPT_LOG (WAL_SIZE / 2)
 #define CKPT_GROWTH (32ULL << 20)
 #define CKPT_SECS 30
+#define PEND_MAX 4		/* checkpoints under way at once */
+#define SNAPS_MAX 32		/* commits not yet durable, at most */
+
+/* A read snapshot as of a commit, lent to the read transactions begun
+ * while it is the last durable one; it ends when it is neither that nor
+ * lent. */
+struct rsnap {
+	uint64_t seq;
+	MDB_txn *txn;
+	unsigned lent;
+	bool old;		/* no longer [0]: ends when no longer lent */
+};
+
+/* A commit's record for the flusher; a checkpoint's meta pages with it
+ * when the commit is one. */
+struct job {
+	struct job *next;
+	uint64_t seq;
+	unsigned char *rec;
+	size_t len;
+	unsigned char *snap;	/* NULL: not a checkpoint */
+	size_t snaplen;
+};
 
 struct lmdb_store {
 	struct store base;
@@ -108,6 +133,30 @@ struct lmdb_store {
 	/* The log (see "The write path" above). */
 	struct wal *wal;
 	MDB_txn *pin;		/* a reader on the checkpoint's snapshot */
+	struct pend {		/* checkpoints asked of the flusher */
+		uint64_t seq;
+		MDB_txn *pin;	/* the next pin, once it is made */
+	} pend[PEND_MAX];
+	unsigned npend;
+	struct rsnap *snaps[SNAPS_MAX];	/* read snapshots, in commit
+					 * order; [0]: as of the last
+					 * durable commit */
+	unsigned nsnaps;
+	uint64_t seq;		/* the last commit's number */
+	uint64_t log_bytes;	/* handed to the log since the last
+				 * checkpoint asked for */
+	int data_fd;
+	/* The flusher thread and what it shares (mu). */
+	pthread_t flusher;
+	bool flusher_on;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct job *jobs, **jobs_tail;
+	uint64_t durable;	/* the last commit on disk */
+	uint64_t ckpt_seq;	/* the last checkpoint made */
+	bool stop, failed;
+	char fail_why[256];
+	int efd;		/* written when durable moves */
 	unsigned char *rec;	/* the write transaction's changes */
 	size_t rec_len, rec_cap;
 	uint64_t ckpt_pgno;	/* the last page at the checkpoint */
@@ -128,6 +177,7 @@ struct lmdb_store {
 struct lmdb_stx {
 	struct stx base;
 	MDB_txn *txn;		/* NULL: not begun */
+	struct rsnap *lent;	/* txn is this read snapshot's */
 	bool dirty;		/* it (or a child it took in) wrote */
 	size_t rec_mark;	/* the store's rec_len when it began */
 };
@@ -246,9 +296,15 @@ static int snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len);
 static int snap_restore(const char *dir, const unsigned char *snap,
     size_t len, char *why, size_t whylen);
 static int replay(struct lmdb_store *s, char *why, size_t whylen);
-static int log_commit(struct lmdb_store *s, char *why, size_t whylen);
+static int log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why,
+    size_t whylen);
 static uint64_t lm_map_size(struct store *base);
 static void dbi_tables(struct lmdb_store *s);
+static void snaps_drop(struct lmdb_store *s);
+static int snaps_start(struct lmdb_store *s, char *why, size_t whylen);
+static void flusher_stop(struct lmdb_store *s);
+static int flush_wait(struct lmdb_store *s, uint64_t seq);
+static int flusher_start(struct lmdb_store *s, char *why, size_t whylen);
 static int lm_open(struct store *base, const char *dir, uint64_t map_max,
     char *why, size_t whylen);
 static void lm_close(struct store *base);
@@ -869,6 +925,8 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	} else if (replay(s, why, whylen) == -1 ||
 	    (s->pin == NULL && ckpt_pin(s, why, whylen) == -1))
 		goto fail;
+	if (flusher_start(s, why, whylen) == -1)
+		goto fail;
 	return 0;
 fail:
 	if (s->pin != NULL)
@@ -890,6 +948,7 @@ lm_close(struct store *base)
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	char why[256];
 
+	flusher_stop(s);
 	/* A clean stop leaves an empty log: the next start replays
 	 * nothing. */
 	if (s->wal != NULL && wal_used(s->wal) > 0 &&
@@ -926,6 +985,12 @@ lm_grow(struct store *base)
 	char why[256];
 	int mrc;
 
+	/* Nothing under way in the flusher while the log and the map
+	 * change. */
+	if (s->flusher_on && flush_wait(s, s->seq) != STORE_OK) {
+		log_error("store: %s", base->err);
+		return -1;
+	}
 	/* The checkpoint's reader keeps the pages freed since: a checkpoint
 	 * lets them be used again, which may be room enough. */
 	mdb_env_info(s->env, &info);
@@ -949,8 +1014,10 @@ lm_grow(struct store *base)
 	if (s->pin != NULL)
 		mdb_txn_abort(s->pin);
 	s->pin = NULL;
+	snaps_drop(s);
 	mrc = mdb_env_set_mapsize(s->env, next);
-	if (s->wal != NULL && ckpt_pin(s, why, sizeof why) == -1) {
+	if ((s->wal != NULL && ckpt_pin(s, why, sizeof why) == -1) ||
+	    (s->flusher_on && snaps_start(s, why, sizeof why) == -1)) {
 		log_error("store: %s", why);
 		return -1;
 	}
@@ -1172,13 +1239,19 @@ ckpt_pin(struct lmdb_store *s, char *why, size_t whylen)
 	mdb_env_info(s->env, &info);
 	s->ckpt_pgno = info.me_last_pgno;
 	clock_gettime(CLOCK_MONOTONIC, &s->ckpt_at);
+	s->log_bytes = 0;
+	if (s->flusher_on) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_seq = s->seq;
+		pthread_mutex_unlock(&s->mu);
+	}
 	return 0;
 }
 
-/* A checkpoint: the data file synced (everything committed so far is on
- * disk), its meta pages written to the log as its new checkpoint, and the
- * reader that keeps the checkpoint's pages moved to it. 0, or -1 with why
- * set. */
+/* A checkpoint made at once, the flusher idle (quiesce()): the data file
+ * synced (everything committed so far is on disk), its meta pages written
+ * to the log as its new checkpoint, and the reader that keeps the
+ * checkpoint's pages moved to it. 0, or -1 with why set. */
 static int
 ckpt(struct lmdb_store *s, char *why, size_t whylen)
 {
@@ -1206,7 +1279,7 @@ ckpt_due(struct lmdb_store *s)
 	struct timespec now;
 	uint64_t growth;
 
-	if (wal_used(s->wal) >= CKPT_LOG)
+	if (s->log_bytes >= CKPT_LOG)
 		return true;
 	mdb_env_info(s->env, &info);
 	growth = (uint64_t)(info.me_last_pgno - s->ckpt_pgno) * s->psize;
@@ -1216,23 +1289,378 @@ ckpt_due(struct lmdb_store *s)
 	return now.tv_sec - s->ckpt_at.tv_sec >= CKPT_SECS;
 }
 
-/* After a commit of LMDB (which syncs nothing: MDB_NOSYNC): the
- * transaction's record appended to the log and synced, one fdatasync; a
- * record that does not fit is made durable by a checkpoint instead. 0, or
- * -1 with why set. */
+/* The flusher (group commit): a thread that takes the commits' records
+ * in order, appends all it finds waiting to the log and syncs it once for
+ * them all. A checkpoint job instead syncs data.mdb (everything committed
+ * up to it is in the file) and writes its meta pages as the log's new
+ * checkpoint: the records before it are no longer needed, and its own is
+ * not written. Then durable moves to the last job done, and the loop is
+ * woken (efd) with any commit that waits. A failure stops it: nothing
+ * after the last durable commit may be answered. */
 static int
-log_commit(struct lmdb_store *s, char *why, size_t whylen)
+sync_fd_retry(int fd)
 {
-	int rc = wal_append(s->wal, s->rec, s->rec_len);
+	int rc;
 
-	s->rec_len = 0;
-	if (rc == 1)
-		return ckpt(s, why, whylen);
-	if (rc == -1 || wal_sync(s->wal) == -1) {
-		snprintf(why, whylen, "store log: %s", strerror(errno));
+	do
+		rc = fdatasync(fd);
+	while (rc == -1 && errno == EINTR);
+	return rc;
+}
+
+static void *
+flusher_main(void *arg)
+{
+	struct lmdb_store *s = arg;
+	struct job *list, *j, *next;
+	uint64_t last, ckpt, one = 1;
+	bool unsynced;
+	char why[256];
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->jobs == NULL && !s->stop)
+			pthread_cond_wait(&s->work, &s->mu);
+		if (s->jobs == NULL || s->failed)
+			break;
+		list = s->jobs;
+		s->jobs = NULL;
+		s->jobs_tail = &s->jobs;
+		pthread_mutex_unlock(&s->mu);
+		last = ckpt = 0;
+		unsynced = false;
+		why[0] = '\0';
+		for (j = list; j != NULL && why[0] == '\0'; j = j->next) {
+			if (j->snap != NULL) {
+				if (sync_fd_retry(s->data_fd) == -1 ||
+				    wal_checkpoint(s->wal, j->snap,
+				    j->snaplen) == -1)
+					snprintf(why, sizeof why,
+					    "checkpoint: %s", strerror(errno));
+				else {
+					ckpt = j->seq;
+					unsynced = false;
+				}
+			} else if ((rc = wal_append(s->wal, j->rec,
+			    j->len)) != 0)
+				snprintf(why, sizeof why, "store log: %s",
+				    rc == 1 ? "a record larger than the log" :
+				    strerror(errno));
+			else
+				unsynced = true;
+			if (why[0] == '\0')
+				last = j->seq;
+		}
+		if (why[0] == '\0' && unsynced && wal_sync(s->wal) == -1)
+			snprintf(why, sizeof why, "store log: %s",
+			    strerror(errno));
+		for (j = list; j != NULL; j = next) {
+			next = j->next;
+			free(j->rec);
+			free(j->snap);
+			free(j);
+		}
+		pthread_mutex_lock(&s->mu);
+		if (why[0] != '\0') {
+			snprintf(s->fail_why, sizeof s->fail_why, "%s", why);
+			s->failed = true;
+		} else {
+			s->durable = last;
+			if (ckpt != 0)
+				s->ckpt_seq = ckpt;
+		}
+		pthread_cond_broadcast(&s->done);
+		if (write(s->efd, &one, sizeof one) == -1) {
+			/* The counter is full: it is readable anyway. */
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static struct rsnap *
+rsnap_new(uint64_t seq, MDB_txn *txn)
+{
+	struct rsnap *r = xcalloc(1, sizeof *r);
+
+	r->seq = seq;
+	r->txn = txn;
+	return r;
+}
+
+static void
+rsnap_retire(struct rsnap *r)
+{
+	r->old = true;
+	if (r->lent > 0)
+		return;
+	mdb_txn_abort(r->txn);
+	free(r);
+}
+
+/* What the flusher's progress frees, on the loop's side: the read
+ * snapshot moves to the last durable commit, and a checkpoint made moves
+ * the pin to it. Returns the last durable commit; *rc is STORE_FAILED
+ * (store_strerror() saying why) once the flusher has failed. */
+static uint64_t
+flush_progress(struct lmdb_store *s, int *rc)
+{
+	uint64_t durable, ckpt_seq;
+	unsigned i, k;
+	bool failed;
+
+	pthread_mutex_lock(&s->mu);
+	durable = s->durable;
+	ckpt_seq = s->ckpt_seq;
+	failed = s->failed;
+	if (failed)
+		snprintf(s->base.err, sizeof s->base.err, "%s", s->fail_why);
+	pthread_mutex_unlock(&s->mu);
+	*rc = failed ? STORE_FAILED : STORE_OK;
+	for (i = 0; i < s->npend && s->pend[i].seq <= ckpt_seq; i++)
+		;
+	if (i > 0) {
+		if (s->pin != NULL)
+			mdb_txn_abort(s->pin);
+		for (k = 0; k + 1 < i; k++)
+			mdb_txn_abort(s->pend[k].pin);
+		s->pin = s->pend[i - 1].pin;
+		memmove(s->pend, s->pend + i, (s->npend - i) * sizeof *s->pend);
+		s->npend -= i;
+	}
+	for (i = 1; i < s->nsnaps && s->snaps[i]->seq <= durable; i++)
+		;
+	if (i > 1) {
+		for (k = 0; k + 1 < i; k++)
+			rsnap_retire(s->snaps[k]);
+		memmove(s->snaps, s->snaps + i - 1,
+		    (s->nsnaps - (i - 1)) * sizeof *s->snaps);
+		s->nsnaps -= i - 1;
+	}
+	return durable;
+}
+
+/* Waits until commit seq is durable: STORE_OK or STORE_FAILED. */
+static int
+flush_wait(struct lmdb_store *s, uint64_t seq)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->durable < seq && !s->failed)
+		pthread_cond_wait(&s->done, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	flush_progress(s, &rc);
+	return rc;
+}
+
+/* After a commit of LMDB (which syncs nothing: MDB_NOSYNC): its record
+ * handed to the flusher, with a read snapshot as of it (reads see it once
+ * it is durable), and when a checkpoint is due, its meta pages and the
+ * reader that will keep its pages. *seq_out gets its number; with seq_out
+ * NULL it returns once the commit is durable. 0, or -1 with why set. */
+static int
+log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why, size_t whylen)
+{
+	MDB_envinfo info;
+	struct job *j;
+	MDB_txn *r = NULL, *pin = NULL;
+	int mrc;
+
+	/* Room for one more snapshot and checkpoint: the flusher is far
+	 * behind, wait for it. */
+	if ((s->nsnaps >= SNAPS_MAX || s->npend >= PEND_MAX) &&
+	    flush_wait(s, s->seq) != STORE_OK) {
+		snprintf(why, whylen, "%.190s", s->base.err);
 		return -1;
 	}
-	return ckpt_due(s) ? ckpt(s, why, whylen) : 0;
+	j = xcalloc(1, sizeof *j);
+	j->seq = s->seq + 1;
+	j->rec = s->rec;
+	j->len = s->rec_len;
+	s->rec = NULL;
+	s->rec_len = s->rec_cap = 0;
+	if (ckpt_due(s) || j->len + WAL_REC_HEAD + 8 + s->log_bytes >
+	    wal_capacity(s->wal)) {
+		j->snap = xmalloc(WAL_SNAP_MAX);
+		if (snap_read(s, j->snap, &j->snaplen) == -1) {
+			snprintf(why, whylen, "checkpoint: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY,
+		    &pin)) != 0) {
+			snprintf(why, whylen, "checkpoint: reader: %s",
+			    mdb_strerror(mrc));
+			goto fail;
+		}
+	}
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &r)) != 0) {
+		snprintf(why, whylen, "snapshot: %s", mdb_strerror(mrc));
+		goto fail;
+	}
+	s->seq = j->seq;
+	if (pin != NULL) {
+		s->pend[s->npend].seq = j->seq;
+		s->pend[s->npend++].pin = pin;
+		s->log_bytes = 0;
+		mdb_env_info(s->env, &info);
+		s->ckpt_pgno = info.me_last_pgno;
+		clock_gettime(CLOCK_MONOTONIC, &s->ckpt_at);
+	} else
+		s->log_bytes += j->len + WAL_REC_HEAD;
+	s->snaps[s->nsnaps++] = rsnap_new(j->seq, r);
+	/* j is the flusher's from here. */
+	pthread_mutex_lock(&s->mu);
+	*s->jobs_tail = j;
+	s->jobs_tail = &j->next;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	if (seq_out != NULL) {
+		*seq_out = s->seq;
+		return 0;
+	}
+	if (flush_wait(s, s->seq) != STORE_OK) {
+		snprintf(why, whylen, "%.190s", s->base.err);
+		return -1;
+	}
+	return 0;
+fail:
+	if (pin != NULL)
+		mdb_txn_abort(pin);
+	free(j->rec);
+	free(j->snap);
+	free(j);
+	return -1;
+}
+
+/* The read snapshots, all durable (the flusher idle), dropped; and one
+ * again, of the store as it is. */
+static void
+snaps_drop(struct lmdb_store *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nsnaps; i++)
+		rsnap_retire(s->snaps[i]);
+	s->nsnaps = 0;
+}
+
+static int
+snaps_start(struct lmdb_store *s, char *why, size_t whylen)
+{
+	MDB_txn *txn;
+	int mrc;
+
+	if ((mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		snprintf(why, whylen, "store %.200s: snapshot: %s", s->dir,
+		    mdb_strerror(mrc));
+		return -1;
+	}
+	s->snaps[0] = rsnap_new(s->seq, txn);
+	s->nsnaps = 1;
+	return 0;
+}
+
+/* Starts the flusher, once the store is open, recovered and pinned. */
+static int
+flusher_start(struct lmdb_store *s, char *why, size_t whylen)
+{
+	int mrc;
+
+	if ((mrc = mdb_env_get_fd(s->env, &s->data_fd)) != 0) {
+		snprintf(why, whylen, "store %.200s: %s", s->dir,
+		    mdb_strerror(mrc));
+		return -1;
+	}
+	if (snaps_start(s, why, whylen) == -1)
+		return -1;
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->jobs = NULL;
+	s->jobs_tail = &s->jobs;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	if (s->efd == -1 ||
+	    pthread_create(&s->flusher, NULL, flusher_main, s) != 0) {
+		snprintf(why, whylen,
+		    "store %.200s: cannot start its flusher: %s", s->dir,
+		    strerror(errno));
+		return -1;
+	}
+	s->flusher_on = true;
+	return 0;
+}
+
+/* Lets the flusher finish what it has and stops it; the read snapshots
+ * and the pending pins go. */
+static void
+flusher_stop(struct lmdb_store *s)
+{
+	unsigned i;
+	int rc;
+
+	if (!s->flusher_on)
+		return;
+	flush_wait(s, s->seq);
+	flush_progress(s, &rc);
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->flusher, NULL);
+	s->flusher_on = false;
+	snaps_drop(s);
+	for (i = 0; i < s->npend; i++)
+		mdb_txn_abort(s->pend[i].pin);
+	s->npend = 0;
+	close(s->efd);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->done);
+}
+
+static int
+lm_wait_fd(struct store *base)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+
+	return s->flusher_on ? s->efd : -1;
+}
+
+static uint64_t
+lm_durable(struct store *base, int *rc)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	uint64_t n;
+
+	*rc = STORE_OK;
+	if (!s->flusher_on)
+		return s->seq;
+	if (read(s->efd, &n, sizeof n) == -1) {
+		/* Nothing new (EAGAIN): the state is read anyway. */
+	}
+	return flush_progress(s, rc);
+}
+
+static int
+lm_wait(struct store *base, uint64_t seq)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+
+	return s->flusher_on ? flush_wait(s, seq) : STORE_OK;
+}
+
+static unsigned
+lm_inflight(struct store *base)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	int rc;
+
+	if (!s->flusher_on)
+		return 0;
+	return (unsigned)(s->seq - flush_progress(s, &rc));
 }
 
 struct replay_ctx {
@@ -1341,6 +1769,16 @@ lm_begin(struct stx *t)
 	struct lmdb_stx *lt = (struct lmdb_stx *)t;
 	int mrc;
 
+	if (t->read_only && t->parent == NULL && ls(t)->flusher_on) {
+		/* Reads see the last durable commit. */
+		int rc;
+
+		flush_progress(ls(t), &rc);
+		lt->lent = ls(t)->snaps[0];
+		lt->lent->lent++;
+		lt->txn = lt->lent->txn;
+		return;
+	}
 	if (!t->read_only) {
 		/* A top-level transaction's record starts empty; a child's
 		 * part of it is cut off again if it aborts. */
@@ -1357,7 +1795,7 @@ lm_begin(struct stx *t)
 }
 
 static void
-lm_commit(struct stx *t)
+lm_commit(struct stx *t, uint64_t *seq)
 {
 	struct lmdb_stx *lt = (struct lmdb_stx *)t;
 	struct lmdb_store *s = ls(t);
@@ -1367,6 +1805,14 @@ lm_commit(struct stx *t)
 	char why[200];
 	int mrc;
 
+	if (seq != NULL)
+		*seq = s->seq;	/* what it saw; its own, if it writes */
+	if (lt->lent != NULL) {
+		/* The store's, not this transaction's. */
+		if (--lt->lent->lent == 0 && lt->lent->old)
+			rsnap_retire(lt->lent);
+		return;
+	}
 	/* LMDB frees the transaction whether its commit succeeds or not. */
 	if (t->parent != NULL || t->read_only || !lt->dirty) {
 		if (t->parent != NULL && lt->dirty)
@@ -1399,7 +1845,7 @@ lm_commit(struct stx *t)
 	/* LMDB wrote the pages and synced nothing: the log makes it
 	 * durable. A failure here leaves a commit that may not survive a
 	 * crash: the caller must not answer it, and cannot go on. */
-	if (log_commit(s, why, sizeof why) == -1)
+	if (log_commit(s, seq, why, sizeof why) == -1)
 		store_fail(t, STORE_FAILED, "%s", why);
 }
 
@@ -1408,6 +1854,11 @@ lm_abort(struct stx *t)
 {
 	struct lmdb_stx *lt = (struct lmdb_stx *)t;
 
+	if (lt->lent != NULL) {
+		if (--lt->lent->lent == 0 && lt->lent->old)
+			rsnap_retire(lt->lent);
+		return;
+	}
 	if (lt->txn == NULL)
 		return;
 	mdb_txn_abort(lt->txn);
@@ -2444,6 +2895,10 @@ const struct store_ops store_lmdb = {
 	.room = lm_room,
 	.begin = lm_begin,
 	.commit = lm_commit,
+	.wait_fd = lm_wait_fd,
+	.durable = lm_durable,
+	.wait = lm_wait,
+	.inflight = lm_inflight,
 	.abort = lm_abort,
 	.next_id = lm_next_id,
 	.get_vclock = lm_get_vclock,

@@ -134,18 +134,57 @@ store_begin_read(struct store *s)
 	return stx_begin(s, NULL, true);
 }
 
-int
-store_commit(struct stx *t)
+static int
+commit(struct stx *t, uint64_t *seq)
 {
 	int rc;
 
+	if (seq != NULL)
+		*seq = 0;
 	if (live(t))
-		OPS(t)->commit(t);
+		OPS(t)->commit(t, seq);
 	else
 		OPS(t)->abort(t);
 	rc = t->rc;
 	free(t);
 	return rc;
+}
+
+int
+store_commit(struct stx *t)
+{
+	return commit(t, NULL);
+}
+
+int
+store_commit_async(struct stx *t, uint64_t *seq)
+{
+	return commit(t, seq);
+}
+
+int
+store_wait_fd(struct store *s)
+{
+	return s->ops->wait_fd != NULL ? s->ops->wait_fd(s) : -1;
+}
+
+uint64_t
+store_durable(struct store *s, int *rc)
+{
+	*rc = STORE_OK;
+	return s->ops->durable != NULL ? s->ops->durable(s, rc) : 0;
+}
+
+int
+store_wait(struct store *s, uint64_t seq)
+{
+	return s->ops->wait != NULL ? s->ops->wait(s, seq) : STORE_OK;
+}
+
+unsigned
+store_inflight(struct store *s)
+{
+	return s->ops->inflight != NULL ? s->ops->inflight(s) : 0;
 }
 
 void

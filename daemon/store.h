@@ -141,9 +141,30 @@ int store_room(struct store *s);
 struct stx *store_begin(struct store *s, struct stx *parent);
 /* A read-only snapshot; end it with store_abort(). */
 struct stx *store_begin_read(struct store *s);
-/* Returns enum store_rc: STORE_OK, or the transaction's sticky error. */
+/* Returns enum store_rc: STORE_OK, or the transaction's sticky error. A
+ * top-level commit returns once it is durable. */
 int store_commit(struct stx *t);
 void store_abort(struct stx *t);
+
+/* Group commit (the server's batches). store_commit_async() commits t as
+ * store_commit() does but returns before it is durable, with *seq its
+ * commit's number (0: it wrote nothing, nothing to wait for); the commit
+ * is durable once store_durable() reaches seq, and nothing of it may be
+ * answered before. Meanwhile store_begin_read() sees the store as of the
+ * last durable commit, never one that may not survive a crash.
+ *
+ * store_wait_fd() is readable whenever store_durable() may have moved (-1:
+ * the backend's commits are synchronous); store_durable() reads it,
+ * returns the last durable commit's number, and STORE_FAILED in *rc when
+ * making a commit durable failed (store_strerror() says how; nothing
+ * since may be answered, and the daemon must stop). store_inflight() is
+ * the number of commits not yet durable. */
+int store_commit_async(struct stx *t, uint64_t *seq);
+/* Waits until commit seq is durable: STORE_OK or STORE_FAILED. */
+int store_wait(struct store *s, uint64_t seq);
+int store_wait_fd(struct store *s);
+uint64_t store_durable(struct store *s, int *rc);
+unsigned store_inflight(struct store *s);
 /* The sticky error so far. */
 int store_error(const struct stx *t);
 
