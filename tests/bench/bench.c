@@ -17,10 +17,18 @@
  * tests/faults/iofault.c in count mode, IOFAULT_COUNT, preloaded into
  * connreqd and redis-server by bench.sh).
  *
+ * The cases of issue 10's targets (idle-10k, fanout-1k, expire-1m, and
+ * big-store, opt-in) each start a connreqd of their own (--build: the build
+ * directory with bin/connreqd and tests/bench/mkstore; --work: where their
+ * stores, sockets and logs go) and print one line each with their targets
+ * (docs/performance.md).
+ *
  * Usage: bench --connreq SOCK [--redis SOCK] [--pgbench CMD]
  *              [--connreq-counts FILE] [--redis-counts FILE]
+ *              [--build DIR --work DIR]
  * Environment: BENCH_SECONDS, BENCH_REPS, BENCH_CASES (comma-separated
- * case names; all when unset). */
+ * case names; all but big-store when unset), BENCH_EXPIRE_N, BENCH_BIG,
+ * BENCH_BIG_N, BENCH_BIG_DIR. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
