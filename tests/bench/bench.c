@@ -17,23 +17,36 @@
  * tests/faults/iofault.c in count mode, IOFAULT_COUNT, preloaded into
  * connreqd and redis-server by bench.sh).
  *
+ * The cases of issue 10's targets (idle-10k, fanout-1k, expire-1m, and
+ * big-store, opt-in) each start a connreqd of their own (--build: the build
+ * directory with bin/connreqd and tests/bench/mkstore; --work: where their
+ * stores, sockets and logs go) and print one line each with their targets
+ * (docs/performance.md).
+ *
  * Usage: bench --connreq SOCK [--redis SOCK] [--pgbench CMD]
  *              [--connreq-counts FILE] [--redis-counts FILE]
+ *              [--build DIR --work DIR]
  * Environment: BENCH_SECONDS, BENCH_REPS, BENCH_CASES (comma-separated
- * case names; all when unset). */
+ * case names; all but big-store when unset), BENCH_EXPIRE_N, BENCH_BIG,
+ * BENCH_BIG_N, BENCH_BIG_DIR. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <msgpack.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -803,13 +816,897 @@ run_case(const struct bcase *k)
 	fflush(stdout);
 }
 
+
+/* ---- Issue 10's targets: idle-10k, fanout-1k, expire-1m, big-store. Each
+ * runs on a connreqd of its own, started here (the build's bin/connreqd, a
+ * store and a socket under the work directory, its log there too), so that
+ * the generator knows its pid (for its memory) and its start. ---- */
+
+static const char *build_dir, *work_dir;
+
+struct dproc {
+	pid_t pid;
+	uint64_t t_exec;	/* just before the fork */
+	char dir[512], sock[600], store[600];
+};
+
+static pid_t live[4];
+
+static void
+stop_all(void)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (live[i] > 0) {
+			kill(live[i], SIGTERM);
+			waitpid(live[i], NULL, 0);
+			live[i] = 0;
+		}
+}
+
+static void
+dproc_stop(struct dproc *d)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (live[i] == d->pid)
+			live[i] = 0;
+	if (d->pid > 0) {
+		kill(d->pid, SIGTERM);
+		waitpid(d->pid, NULL, 0);
+	}
+	d->pid = 0;
+}
+
+/* Starts connreqd as NAME: the configuration conf (INI text), the store
+ * (NULL: a new one in the case's directory), --virtual-clock=vclock when
+ * not 0. */
+static void
+dproc_start(struct dproc *d, const char *name, const char *store,
+    const char *conf, int64_t vclock)
+{
+	char cfg[640], log[640], bin[600], vc[64];
+	FILE *f;
+	int i, fd;
+
+	memset(d, 0, sizeof *d);
+	snprintf(d->dir, sizeof d->dir, "%s/%s", work_dir, name);
+	if (mkdir(d->dir, 0700) == -1 && errno != EEXIST)
+		die(d->dir);
+	snprintf(d->sock, sizeof d->sock, "%s/sock", d->dir);
+	unlink(d->sock);
+	snprintf(d->store, sizeof d->store, "%s", store != NULL ? store : "");
+	if (store == NULL)
+		snprintf(d->store, sizeof d->store, "%s/store", d->dir);
+	snprintf(cfg, sizeof cfg, "%s/connreqd.conf", d->dir);
+	snprintf(log, sizeof log, "%s/log", d->dir);
+	snprintf(bin, sizeof bin, "%s/bin/connreqd", build_dir);
+	snprintf(vc, sizeof vc, "--virtual-clock=%" PRId64, vclock);
+	if ((f = fopen(cfg, "w")) == NULL)
+		die(cfg);
+	fputs(conf, f);
+	fclose(f);
+	fflush(NULL);
+	d->t_exec = now_ns();
+	d->pid = fork();
+	if (d->pid == -1)
+		die("fork");
+	if (d->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(bin, bin, "-c", cfg, "-s", d->sock, "-d", d->store,
+		    vclock ? vc : (char *)NULL, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 4; i++)
+		if (live[i] == 0) {
+			live[i] = d->pid;
+			break;
+		}
+}
+
+/* A connection for the cases below: requests packed with msgpack-c,
+ * written whole, answers and notifications read as they come. */
+struct rc {
+	int fd;
+	uint32_t msgid;
+	msgpack_unpacker up;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t t;	/* when the request in flight was written */
+	int round;	/* fanout: the last round it got its event in */
+};
+
+static int
+try_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd == -1)
+		die("socket");
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+rc_open(struct rc *r, const char *sock)
+{
+	memset(r, 0, sizeof *r);
+	if ((r->fd = try_connect(sock)) == -1)
+		die(sock);
+	if (fcntl(r->fd, F_SETFL, O_NONBLOCK) == -1)
+		die("fcntl");
+	if (!msgpack_unpacker_init(&r->up, 4096))
+		die("msgpack_unpacker_init");
+	msgpack_sbuffer_init(&r->sb);
+	msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
+}
+
+static void
+rc_close(struct rc *r)
+{
+	close(r->fd);
+	msgpack_unpacker_destroy(&r->up);
+	msgpack_sbuffer_destroy(&r->sb);
+}
+
+/* Starts a request; the caller packs nargs pairs into the packer. */
+static msgpack_packer *
+rc_req(struct rc *r, const char *method, uint32_t nargs)
+{
+	msgpack_pack_array(&r->pk, 4);
+	msgpack_pack_uint32(&r->pk, 0);
+	msgpack_pack_uint32(&r->pk, ++r->msgid);
+	pk_str(&r->pk, method);
+	msgpack_pack_array(&r->pk, 1);
+	msgpack_pack_map(&r->pk, nargs);
+	return &r->pk;
+}
+
+/* Writes what is packed, waiting for room when the socket is full. */
+static void
+rc_flush(struct rc *r)
+{
+	struct pollfd p = { r->fd, POLLOUT, 0 };
+	size_t off = 0;
+	ssize_t n;
+
+	r->t = now_ns();
+	while (off < r->sb.size) {
+		n = write(r->fd, r->sb.data + off, r->sb.size - off);
+		if (n == -1 && errno == EAGAIN) {
+			if (poll(&p, 1, 30000) != 1) {
+				fprintf(stderr, "bench: connreqd takes no "
+				    "request for 30 s\n");
+				exit(1);
+			}
+			continue;
+		}
+		if (n == -1)
+			die("write");
+		off += (size_t)n;
+	}
+	msgpack_sbuffer_clear(&r->sb);
+}
+
+/* 1 with the next message in u, 0 when none has come yet. */
+static int
+rc_next(struct rc *r, msgpack_unpacked *u)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (msgpack_unpacker_next(&r->up, u) == MSGPACK_UNPACK_SUCCESS)
+			return 1;
+		msgpack_unpacker_reserve_buffer(&r->up, 4096);
+		n = read(r->fd, msgpack_unpacker_buffer(&r->up),
+		    msgpack_unpacker_buffer_capacity(&r->up));
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			fprintf(stderr, "bench: connreqd closed a connection\n");
+			exit(1);
+		}
+		msgpack_unpacker_buffer_consumed(&r->up, (size_t)n);
+	}
+}
+
+/* The next message, waiting up to secs for it. */
+static void
+rc_wait(struct rc *r, msgpack_unpacked *u, int secs)
+{
+	struct pollfd p = { r->fd, POLLIN, 0 };
+
+	while (!rc_next(r, u))
+		if (poll(&p, 1, secs * 1000) != 1) {
+			fprintf(stderr, "bench: no answer from connreqd in "
+			    "%d s\n", secs);
+			exit(1);
+		}
+}
+
+/* 1: an answer, 2: a notification. */
+static int
+msg_kind(const msgpack_object *o)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3 ||
+	    o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		fprintf(stderr, "bench: a malformed message\n");
+		exit(1);
+	}
+	return (int)o->via.array.ptr[0].via.u64;
+}
+
+/* An answer's error (noted in first_error): 1, or 0 for a result. */
+static int
+answer_failed(const msgpack_object *o)
+{
+	const msgpack_object *a = o->via.array.ptr;
+
+	if (o->via.array.size == 4 && a[2].type == MSGPACK_OBJECT_NIL)
+		return 0;
+	if (first_error[0] == '\0')
+		msgpack_object_print_buffer(first_error, sizeof first_error,
+		    a[2]);
+	return 1;
+}
+
+static const msgpack_object *
+mget(const msgpack_object *m, const char *key)
+{
+	size_t n = strlen(key);
+	uint32_t i;
+
+	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (i = 0; i < m->via.map.size; i++) {
+		const msgpack_object_kv *kv = &m->via.map.ptr[i];
+
+		if (kv->key.type == MSGPACK_OBJECT_STR &&
+		    kv->key.via.str.size == n &&
+		    memcmp(kv->key.via.str.ptr, key, n) == 0)
+			return &kv->val;
+	}
+	return NULL;
+}
+
+static uint64_t
+muint(const msgpack_object *o)
+{
+	return o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ?
+	    o->via.u64 : 0;
+}
+
+/* Polls until connreqd answers a cheap read (invite.get of id 1: found or
+ * not, the store was read): the time of that answer. */
+static uint64_t
+dproc_ready(struct dproc *d, int secs)
+{
+	uint64_t end = now_ns() + (uint64_t)secs * 1000000000u, t;
+	struct timespec pause = { 0, 200000 };
+	msgpack_unpacked u;
+	struct rc r;
+	int fd, st;
+
+	while ((fd = try_connect(d->sock)) == -1) {
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			fprintf(stderr, "bench: connreqd exited (see %s/log)\n",
+			    d->dir);
+			exit(1);
+		}
+		if (now_ns() > end) {
+			fprintf(stderr, "bench: connreqd did not listen in "
+			    "%d s\n", secs);
+			exit(1);
+		}
+		nanosleep(&pause, NULL);
+	}
+	close(fd);
+	rc_open(&r, d->sock);
+	pk_str(rc_req(&r, "invite.get", 1), "id");
+	msgpack_pack_uint64(&r.pk, 1);
+	rc_flush(&r);
+	msgpack_unpacked_init(&u);
+	rc_wait(&r, &u, secs);
+	t = now_ns();
+	msgpack_unpacked_destroy(&u);
+	rc_close(&r);
+	return t;
+}
+
+/* From /proc/PID/status, in KiB. */
+static long
+vmrss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The resident KiB of PID's mappings of the store (data.mdb), from
+ * /proc/PID/smaps. */
+static long
+store_rss_kb(pid_t pid)
+{
+	char path[64], line[1024], perms[8];
+	unsigned long a, b;
+	long kb, sum = 0;
+	int in = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%lx-%lx %7s", &a, &b, perms) == 3) {
+			n = strcspn(line, "\n");
+			line[n] = '\0';
+			in = n >= 9 && strcmp(line + n - 9, "/data.mdb") == 0;
+		} else if (in && sscanf(line, "Rss: %ld", &kb) == 1)
+			sum += kb;
+	}
+	fclose(f);
+	return sum;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+sort_u64(uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_u64);
+}
+
+/* idle-10k: 10,000 connections that each made one request (hello), and
+ * what they cost connreqd: its VmRSS after, less before, per connection. */
+static void
+case_idle(void)
+{
+	struct rlimit rl;
+	struct dproc d;
+	msgpack_sbuffer req;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	char conf[128], buf[512];
+	int *fds, n = 10000, i, refused = 0, errs = 0;
+	struct timespec sec = { 1, 0 };
+	long rss0, rss1, rss2;
+	uint64_t t0, t1;
+	size_t len, off;
+	ssize_t k;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64)
+		n = (int)rl.rlim_cur - 64;
+	snprintf(conf, sizeof conf, "[server]\nmax_clients = %d\n", n + 100);
+	dproc_start(&d, "idle", NULL, conf, 0);
+	dproc_ready(&d, 30);
+	rss0 = vmrss_kb(d.pid);
+	msgpack_sbuffer_init(&req);
+	msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 4);
+	msgpack_pack_uint32(&pk, 0);
+	msgpack_pack_uint32(&pk, 1);
+	pk_str(&pk, "hello");
+	msgpack_pack_array(&pk, 0);
+	if ((fds = calloc((size_t)n, sizeof *fds)) == NULL)
+		die("calloc");
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		if ((fds[i] = try_connect(d.sock)) == -1)
+			die("connect");
+		if (write(fds[i], req.data, req.size) != (ssize_t)req.size)
+			die("write");
+	}
+	msgpack_unpacked_init(&u);
+	for (i = 0; i < n; i++) {
+		struct pollfd p = { fds[i], POLLIN, 0 };
+
+		for (len = 0;;) {
+			if (poll(&p, 1, 30000) != 1) {
+				fprintf(stderr, "bench: idle-10k: no answer in "
+				    "30 s\n");
+				exit(1);
+			}
+			k = read(fds[i], buf + len, sizeof buf - len);
+			if (k <= 0) {
+				refused++;
+				break;
+			}
+			len += (size_t)k;
+			off = 0;
+			if (msgpack_unpack_next(&u, buf, len, &off) ==
+			    MSGPACK_UNPACK_SUCCESS) {
+				errs += msg_kind(&u.data) != 1 ||
+				    answer_failed(&u.data);
+				break;
+			}
+		}
+	}
+	t1 = now_ns();
+	rss1 = vmrss_kb(d.pid);
+	/* Then idle for a second: what the connections keep. */
+	nanosleep(&sec, NULL);
+	rss2 = vmrss_kb(d.pid);
+	msgpack_unpacked_destroy(&u);
+	printf("case=idle-10k conns=%d rss_before=%ldKiB rss_answered=%ldKiB "
+	    "rss_idle=%ldKiB bytes_per_conn=%.0f target_bytes_per_conn=16384 "
+	    "connect_and_answer=%.3fs refused=%d errors=%d\n", n, rss0, rss1,
+	    rss2, (rss2 - rss0) * 1024.0 / (n - refused > 0 ? n - refused : 1),
+	    (t1 - t0) / 1e9, refused, errs);
+	fflush(stdout);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	msgpack_sbuffer_destroy(&req);
+	dproc_stop(&d);
+}
+
+#define FAN_SUBS 1000
+#define FAN_ROUNDS 30
+
+/* fanout-1k: 1,000 connections subscribed to one member's feed; one send
+ * to that member; the time until the last of them has its event. */
+static void
+case_fanout(void)
+{
+	struct epoll_event ev, evs[256];
+	struct rc *subs, snd;
+	struct dproc d;
+	msgpack_unpacked u;
+	uint64_t t_ans, t_last, t_first, from_ans[FAN_ROUNDS],
+	    from_send[FAN_ROUNDS], first[FAN_ROUNDS];
+	int i, j, n, got, errs = 0, round;
+	char from[32];
+
+	dproc_start(&d, "fanout", NULL, "[server]\nmax_clients = 2000\n", 0);
+	dproc_ready(&d, 30);
+	if ((subs = calloc(FAN_SUBS, sizeof *subs)) == NULL)
+		die("calloc");
+	msgpack_unpacked_init(&u);
+	for (i = 0; i < FAN_SUBS; i++) {
+		rc_open(&subs[i], d.sock);
+		pk_str(rc_req(&subs[i], "events.subscribe", 1), "member");
+		pk_str(&subs[i].pk, "fan");
+		rc_flush(&subs[i]);
+	}
+	for (i = 0; i < FAN_SUBS; i++) {
+		rc_wait(&subs[i], &u, 30);
+		errs += msg_kind(&u.data) != 1 || answer_failed(&u.data);
+	}
+	rc_open(&snd, d.sock);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		die("epoll_create1");
+	for (i = 0; i <= FAN_SUBS; i++) {
+		ev.events = EPOLLIN;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, i < FAN_SUBS ? subs[i].fd :
+		    snd.fd, &ev) == -1)
+			die("epoll_ctl");
+	}
+	for (round = 1; round <= FAN_ROUNDS; round++) {
+		snprintf(from, sizeof from, "fs%d", round);
+		pk_str(rc_req(&snd, "invite.send", 2), "from");
+		pk_str(&snd.pk, from);
+		pk_str(&snd.pk, "to");
+		pk_str(&snd.pk, "fan");
+		rc_flush(&snd);
+		t_ans = t_last = t_first = 0;
+		for (got = 0; got < FAN_SUBS || t_ans == 0;) {
+			n = epoll_wait(epfd, evs, 256, 10000);
+			if (n == 0) {
+				fprintf(stderr, "bench: fanout-1k: %d of %d "
+				    "events in 10 s\n", got, FAN_SUBS);
+				exit(1);
+			}
+			for (j = 0; j < n; j++) {
+				i = (int)evs[j].data.u32;
+				while (rc_next(i < FAN_SUBS ? &subs[i] : &snd,
+				    &u)) {
+					uint64_t t = now_ns();
+
+					if (i == FAN_SUBS) {
+						t_ans = t;
+						errs += answer_failed(&u.data);
+					} else if (msg_kind(&u.data) == 2 &&
+					    subs[i].round != round) {
+						subs[i].round = round;
+						got++;
+						t_last = t;
+						if (t_first == 0)
+							t_first = t;
+					}
+				}
+			}
+		}
+		from_ans[round - 1] = t_last > t_ans ? t_last - t_ans : 0;
+		from_send[round - 1] = t_last - snd.t;
+		first[round - 1] = t_first > t_ans ? t_first - t_ans : 0;
+	}
+	sort_u64(from_ans, FAN_ROUNDS);
+	sort_u64(from_send, FAN_ROUNDS);
+	sort_u64(first, FAN_ROUNDS);
+	printf("case=fanout-1k subscribers=%d feed=member rounds=%d "
+	    "last_after_answer_p50=%.3fms last_after_answer_max=%.3fms "
+	    "last_after_send_p50=%.3fms last_after_send_max=%.3fms "
+	    "first_after_answer_p50=%.3fms target_ms=50 errors=%d\n",
+	    FAN_SUBS, FAN_ROUNDS, from_ans[FAN_ROUNDS / 2] / 1e6,
+	    from_ans[FAN_ROUNDS - 1] / 1e6, from_send[FAN_ROUNDS / 2] / 1e6,
+	    from_send[FAN_ROUNDS - 1] / 1e6, first[FAN_ROUNDS / 2] / 1e6, errs);
+	if (errs > 0)
+		fprintf(stderr, "bench: fanout-1k: first error: %s\n",
+		    first_error);
+	first_error[0] = '\0';
+	fflush(stdout);
+	close(epfd);
+	for (i = 0; i < FAN_SUBS; i++)
+		rc_close(&subs[i]);
+	rc_close(&snd);
+	free(subs);
+	msgpack_unpacked_destroy(&u);
+	dproc_stop(&d);
+}
+
+/* Runs mkstore DIR N [NOW EXPIRES_IN] (a new store): the invitations it
+ * made, with its line on stderr. */
+static uint64_t
+mkstore(const char *dir, uint64_t n, int64_t now, uint64_t expires_in)
+{
+	char cmd[1400], line[256];
+	uint64_t sent = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && "
+	    "'%s/tests/bench/mkstore' '%s' %" PRIu64, dir, dir, build_dir, dir,
+	    n);
+	if (now != 0)
+		snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd),
+		    " %" PRId64 " %" PRIu64, now, expires_in);
+	snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " 2>/dev/null");
+	fprintf(stderr, "bench: building a store of %" PRIu64
+	    " invitations in %s\n", n, dir);
+	if ((p = popen(cmd, "r")) == NULL)
+		die("popen");
+	while (fgets(line, sizeof line, p) != NULL) {
+		fprintf(stderr, "bench: mkstore: %s", line);
+		sscanf(line, "sent=%" SCNu64, &sent);
+	}
+	if (pclose(p) != 0 || sent == 0) {
+		fprintf(stderr, "bench: mkstore %s failed\n", dir);
+		exit(1);
+	}
+	return sent;
+}
+
+#define T_VIRTUAL 1767225600	/* 2026-01-01 00:00 UTC */
+
+/* expire-1m: N invitations all due in the same second (the virtual
+ * clock); one clock.advance past it; the time until server.info counts
+ * none pending, while one reader does gets (one in flight) throughout. */
+static void
+case_expire(void)
+{
+	struct epoll_event ev, evs[8];
+	struct rc ctl, rd, pl;
+	struct dproc d;
+	msgpack_unpacked u;
+	char store[600];
+	const char *e = getenv("BENCH_EXPIRE_N");
+	uint64_t n = e != NULL && atoll(e) > 0 ? (uint64_t)atoll(e) : 1000000,
+	    sent, pending0 = 0, expired = 0, t0, t_adv = 0, t_done = 0, t,
+	    gets = 0, polls = 0, *lat = NULL, lcap = 0;
+	double base_p50 = 0, base_p99 = 0;
+	int i, k, errs = 0, phase = 0;
+
+	snprintf(store, sizeof store, "%s/expire-store", work_dir);
+	sent = mkstore(store, n, T_VIRTUAL, 86400);
+	dproc_start(&d, "expire", store, "", T_VIRTUAL);
+	dproc_ready(&d, 120);
+	msgpack_unpacked_init(&u);
+	rc_open(&ctl, d.sock);
+	rc_req(&ctl, "server.info", 0);
+	rc_flush(&ctl);
+	rc_wait(&ctl, &u, 30);
+	if (answer_failed(&u.data))
+		errs++;
+	else
+		pending0 = muint(mget(mget(&u.data.via.array.ptr[3], "counts"),
+		    "pending"));
+	rc_open(&rd, d.sock);
+	rc_open(&pl, d.sock);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		die("epoll_create1");
+	ev.events = EPOLLIN;
+	ev.data.ptr = &ctl;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ctl.fd, &ev);
+	ev.data.ptr = &rd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, rd.fd, &ev);
+	ev.data.ptr = &pl;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, pl.fd, &ev);
+	/* The reader alone for a second (phase 0): its latency before; then
+	 * the advance and the polls (phase 1) until all are expired and the
+	 * advance is answered. */
+	lcap = 65536;
+	if ((lat = malloc(lcap * sizeof *lat)) == NULL)
+		die("malloc");
+	pk_str(rc_req(&rd, "invite.get", 1), "id");
+	msgpack_pack_uint64(&rd.pk, 1 + xrand() % sent);
+	rc_flush(&rd);
+	t0 = now_ns() + 1000000000u;
+	/* Until every get written before the end has been answered (one
+	 * stalled by the expiry counts with its whole wait). */
+	while (phase == 0 || t_done == 0 || t_adv == 0 ||
+	    rd.t < (t_done > t_adv ? t_done : t_adv)) {
+		k = epoll_wait(epfd, evs, 8, 100);
+		for (i = 0; i < k; i++) {
+			struct rc *r = evs[i].data.ptr;
+
+			while (rc_next(r, &u)) {
+				t = now_ns();
+				if (r == &rd) {
+					uint64_t us = (t - rd.t) / 1000;
+
+					errs += answer_failed(&u.data);
+					if (gets == lcap) {
+						lcap *= 2;
+						lat = realloc(lat, lcap *
+						    sizeof *lat);
+						if (lat == NULL)
+							die("realloc");
+					}
+					lat[gets++] = us;
+					pk_str(rc_req(&rd, "invite.get", 1),
+					    "id");
+					msgpack_pack_uint64(&rd.pk,
+					    1 + xrand() % sent);
+					rc_flush(&rd);
+				} else if (r == &ctl) {
+					errs += answer_failed(&u.data);
+					t_adv = t;
+				} else {
+					const msgpack_object *c;
+
+					polls++;
+					if (answer_failed(&u.data)) {
+						errs++;
+						continue;
+					}
+					c = mget(&u.data.via.array.ptr[3],
+					    "counts");
+					expired = muint(mget(c, "expired"));
+					if (muint(mget(c, "pending")) == 0 &&
+					    muint(mget(c, "ignored")) == 0) {
+						t_done = t;
+						continue;
+					}
+					rc_req(&pl, "server.info", 0);
+					rc_flush(&pl);
+				}
+			}
+		}
+		if (phase == 0 && now_ns() >= t0) {
+			sort_u64(lat, (int)gets);
+			base_p50 = lat[gets / 2] / 1000.0;
+			base_p99 = lat[gets * 99 / 100] / 1000.0;
+			gets = 0;
+			pk_str(rc_req(&ctl, "clock.advance", 1), "seconds");
+			msgpack_pack_uint64(&ctl.pk, 86400 + 1);
+			rc_flush(&ctl);
+			t0 = ctl.t;
+			rc_req(&pl, "server.info", 0);
+			rc_flush(&pl);
+			phase = 1;
+		}
+		if (phase == 1 && now_ns() > t0 + 600 * 1000000000ull) {
+			fprintf(stderr, "bench: expire-1m: not all expired "
+			    "600 s after the advance\n");
+			break;
+		}
+	}
+	if (gets == 0)	/* only after the 600 s above */
+		lat[gets++] = (now_ns() - rd.t) / 1000;
+	sort_u64(lat, (int)gets);
+	printf("case=expire-1m n=%" PRIu64 " pending_before=%" PRIu64
+	    " expired=%" PRIu64 " advance_answer=%.3fs all_expired=%.3fs "
+	    "polls=%" PRIu64 " reader_gets=%" PRIu64 " reader_p50=%.3fms "
+	    "reader_p99=%.3fms reader_max=%.3fms reader_before_p50=%.3fms "
+	    "reader_before_p99=%.3fms target_all_expired=10s "
+	    "target_reader_p99=10ms errors=%d\n", sent, pending0, expired,
+	    t_adv ? (t_adv - t0) / 1e9 : -1.0,
+	    t_done ? (t_done - t0) / 1e9 : -1.0, polls, gets,
+	    lat[gets / 2] / 1000.0, lat[gets * 99 / 100] / 1000.0,
+	    lat[gets - 1] / 1000.0,
+	    base_p50, base_p99, errs);
+	free(lat);
+	if (errs > 0)
+		fprintf(stderr, "bench: expire-1m: first error: %s\n",
+		    first_error);
+	first_error[0] = '\0';
+	fflush(stdout);
+	close(epfd);
+	rc_close(&ctl);
+	rc_close(&rd);
+	rc_close(&pl);
+	msgpack_unpacked_destroy(&u);
+	dproc_stop(&d);
+}
+
+
+/* A store of n invitations under base, kept for the next run: base/inv-N,
+ * built when missing or 13 days old (14 days after the sends their stale
+ * reminders fall due, and a start would handle them all). The number of
+ * invitations it holds is in base/inv-N/complete, written last. */
+static uint64_t
+kept_store(const char *base, uint64_t n, char *dir, size_t len,
+    double *build_s)
+{
+	char mark[700];
+	struct stat st;
+	uint64_t sent = 0, t;
+	FILE *f;
+
+	snprintf(dir, len, "%s/inv-%" PRIu64, base, n);
+	snprintf(mark, sizeof mark, "%s/complete", dir);
+	*build_s = 0;
+	if (stat(mark, &st) == 0 && time(NULL) - st.st_mtime < 13 * 86400 &&
+	    (f = fopen(mark, "r")) != NULL) {
+		if (fscanf(f, "%" SCNu64, &sent) != 1)
+			sent = 0;
+		fclose(f);
+		if (sent > 0) {
+			fprintf(stderr, "bench: reusing %s (%" PRIu64
+			    " invitations)\n", dir, sent);
+			return sent;
+		}
+	}
+	t = now_ns();
+	sent = mkstore(dir, n, 0, 0);
+	*build_s = (now_ns() - t) / 1e9;
+	if ((f = fopen(mark, "w")) == NULL)
+		die(mark);
+	fprintf(f, "%" PRIu64 "\n", sent);
+	fclose(f);
+	return sent;
+}
+
+/* big-store (opt-in): connreqd on a store of BENCH_BIG_N (10,000,000)
+ * invitations: the time from its exec to its first answered read, its
+ * memory outside the store's map, and gets at 16 x 64 against the same on
+ * a store of 100,000 (A/B, BENCH_REPS times, after one untimed block
+ * each to warm both). */
+static void
+case_big(void)
+{
+	const char *e = getenv("BENCH_BIG_N"), *base = getenv("BENCH_BIG_DIR");
+	const char *sv_sock = connreq_sock, *sv_counts = connreq_counts;
+	uint64_t n = e != NULL && atoll(e) > 0 ? (uint64_t)atoll(e) : 10000000,
+	    nb, ns, sv_max = max_id, rb, rs, errs = 0;
+	double bbuild, sbuild, a[16], ap50[16], ap99[16], b[16];
+	long rss_ready, map_ready, rss, map, srss, smap;
+	char bdir[600], sdir[600], path[700];
+	struct dproc big, small;
+	struct result r;
+	struct stat st;
+	int i, k;
+
+	if (base == NULL || *base == '\0')
+		base = "build/bench-big";
+	ns = kept_store(base, 100000, sdir, sizeof sdir, &sbuild);
+	nb = kept_store(base, n, bdir, sizeof bdir, &bbuild);
+	dproc_start(&big, "big", bdir, "", 0);
+	rb = dproc_ready(&big, 600) - big.t_exec;
+	rss_ready = vmrss_kb(big.pid);
+	map_ready = store_rss_kb(big.pid);
+	dproc_start(&small, "small", sdir, "", 0);
+	rs = dproc_ready(&small, 60) - small.t_exec;
+	connreq_counts = NULL;
+	for (i = -1; i < reps; i++)
+		for (k = 0; k < 2; k++) {
+			connreq_sock = k == 0 ? big.sock : small.sock;
+			max_id = k == 0 ? nb : ns;
+			r = drive(PR_CONNREQ, OP_GET, 16, 64, 0, seconds, 0);
+			if (i < 0)
+				continue;	/* the warm-up */
+			errs += r.errors;
+			if (k == 0)
+				a[i] = r.rate, ap50[i] = r.p50, ap99[i] = r.p99;
+			else
+				b[i] = r.rate;
+		}
+	rss = vmrss_kb(big.pid);
+	map = store_rss_kb(big.pid);
+	srss = vmrss_kb(small.pid);
+	smap = store_rss_kb(small.pid);
+	snprintf(path, sizeof path, "%s/data.mdb", bdir);
+	if (stat(path, &st) == -1)
+		memset(&st, 0, sizeof st);
+	printf("case=big-store n=%" PRIu64 " store_file=%.0fMiB "
+	    "build=%.0fs ready=%.1fms rss_ready=%ldKiB store_rss_ready=%ldKiB "
+	    "outside_map_ready=%ldKiB rss=%ldKiB store_rss=%ldKiB "
+	    "outside_map=%ldKiB conns=16 depth=64 get=%.0f/s "
+	    "get_range=%.0f..%.0f get_p50=%.3fms get_p99=%.3fms "
+	    "small_n=%" PRIu64 " small_ready=%.1fms small_outside_map=%ldKiB "
+	    "small_get=%.0f/s small_range=%.0f..%.0f ratio=%.2f "
+	    "target_ready=200ms target_outside_map=65536KiB target_ratio=0.8 "
+	    "errors=%" PRIu64 "\n", nb, st.st_size / 1048576.0,
+	    bbuild + sbuild, rb / 1e6, rss_ready, map_ready,
+	    rss_ready - map_ready, rss, map, rss - map, median(a, reps),
+	    minv(a, reps), maxv(a, reps), median(ap50, reps),
+	    median(ap99, reps), ns, rs / 1e6, srss - smap, median(b, reps),
+	    minv(b, reps), maxv(b, reps), median(a, reps) / median(b, reps),
+	    errs);
+	if (errs > 0)
+		fprintf(stderr, "bench: big-store: first error: %s\n",
+		    first_error);
+	first_error[0] = '\0';
+	fflush(stdout);
+	connreq_sock = sv_sock;
+	connreq_counts = sv_counts;
+	max_id = sv_max;
+	dproc_stop(&big);
+	dproc_stop(&small);
+}
+
+struct xcase {
+	const char *name;
+	void (*run)(void);
+	int opt_in;	/* only when BENCH_CASES names it (or BENCH_BIG=1) */
+};
+
+static const struct xcase xcases[] = {
+	{ "idle-10k", case_idle, 0 },
+	{ "fanout-1k", case_fanout, 0 },
+	{ "expire-1m", case_expire, 0 },
+	{ "big-store", case_big, 1 },
+};
+
+static int
+xwanted(const struct xcase *x)
+{
+	const char *sel = getenv("BENCH_CASES"), *big = getenv("BENCH_BIG");
+
+	if (x->opt_in)
+		return (big != NULL && strcmp(big, "1") == 0) ||
+		    (sel != NULL && *sel != '\0' && wanted(x->name));
+	return wanted(x->name);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *e;
 	struct result r;
+	struct rlimit rl;
 	size_t i;
-	int j;
+	int j, seed = 0;
 
 	for (j = 1; j + 1 < argc; j += 2) {
 		if (strcmp(argv[j], "--connreq") == 0)
@@ -822,13 +1719,17 @@ main(int argc, char **argv)
 			connreq_counts = argv[j + 1];
 		else if (strcmp(argv[j], "--redis-counts") == 0)
 			redis_counts = argv[j + 1];
+		else if (strcmp(argv[j], "--build") == 0)
+			build_dir = argv[j + 1];
+		else if (strcmp(argv[j], "--work") == 0)
+			work_dir = argv[j + 1];
 		else
 			break;
 	}
 	if (connreq_sock == NULL || j < argc) {
 		fprintf(stderr, "usage: bench --connreq SOCK [--redis SOCK] "
 		    "[--pgbench CMD] [--connreq-counts FILE] "
-		    "[--redis-counts FILE]\n");
+		    "[--redis-counts FILE] [--build DIR --work DIR]\n");
 		return 2;
 	}
 	if ((e = getenv("BENCH_SECONDS")) != NULL && atof(e) > 0)
@@ -838,6 +1739,17 @@ main(int argc, char **argv)
 	hist = calloc(HIST_US, sizeof *hist);
 	if (hist == NULL)
 		die("calloc");
+	/* idle-10k's connections: as many descriptors as the hard limit
+	 * allows, for this process and the connreqd it starts. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	atexit(stop_all);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		seed |= wanted(cases[i].name);
+	if (!seed)
+		goto targets;
 	/* invite.list's members: HEAVY members with HEAVY_SENDS sends each
 	 * (under pending_warn: no warnings); and some keys and
 	 * invitations for the gets, should no send case run first. */
@@ -854,5 +1766,16 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		if (wanted(cases[i].name))
 			run_case(&cases[i]);
+targets:
+	for (i = 0; i < sizeof xcases / sizeof xcases[0]; i++) {
+		if (!xwanted(&xcases[i]))
+			continue;
+		if (build_dir == NULL || work_dir == NULL) {
+			fprintf(stderr, "bench: %s needs --build and --work\n",
+			    xcases[i].name);
+			continue;
+		}
+		xcases[i].run();
+	}
 	return 0;
 }

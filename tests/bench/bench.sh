@@ -10,19 +10,42 @@
 # count-only mode (IOFAULT_COUNT), which counts their syncs: a mutex and an
 # atomic add per write or sync on a store file, nothing else.
 #
+# The cases of issue 10's targets (idle-10k, fanout-1k, expire-1m and the
+# opt-in big-store) start connreqds of their own, in the same temporary
+# directory (bench.c, --build and --work); Redis and PostgreSQL are started
+# only when a comparison case is selected.
+#
 # Environment: BENCH_BIN (the build directory: bin/connreqd, lib/libiofault.so,
-# tests/bench/bench), BENCH_SECONDS (5), BENCH_REPS (3), BENCH_CASES (all),
-# BENCH_KEEP=1 keeps the temporary directory, BENCH_NOCOUNT=1 runs both
-# without the shim (no sync counts: to see what counting costs).
+# tests/bench/bench, tests/bench/mkstore), BENCH_SECONDS (5), BENCH_REPS (3),
+# BENCH_CASES (all but big-store), BENCH_KEEP=1 keeps the temporary
+# directory, BENCH_NOCOUNT=1 runs both without the shim (no sync counts: to
+# see what counting costs); BENCH_EXPIRE_N (1000000) for expire-1m;
+# BENCH_BIG=1 adds big-store, BENCH_BIG_N (10000000) and BENCH_BIG_DIR
+# (BENCH_BIN/bench-big: its stores, kept for the next run).
 set -eu
 
 BIN=${BENCH_BIN:-$(pwd)/build}
 PGBIN=/usr/lib/postgresql/15/bin
 NOBODY=65534
+BENCH_BIG_DIR=${BENCH_BIG_DIR:-$BIN/bench-big}
+export BENCH_BIG_DIR
+
+# Redis and PostgreSQL: only for the comparison cases.
+PEERS=1
+if [ -n "${BENCH_CASES:-}" ]; then
+	PEERS=
+	for c in $(echo "$BENCH_CASES" | tr ',' ' '); do
+		case $c in
+		idle-10k | fanout-1k | expire-1m | big-store) ;;
+		*) PEERS=1 ;;
+		esac
+	done
+fi
 
 for f in "$BIN/bin/connreqd" "$BIN/lib/libiofault.so" "$BIN/tests/bench/bench" \
-    "$PGBIN/initdb" "$PGBIN/pg_ctl" "$PGBIN/pgbench" "$PGBIN/psql" \
-    /usr/bin/redis-server /usr/bin/redis-cli; do
+    "$BIN/tests/bench/mkstore" \
+    ${PEERS:+"$PGBIN/initdb" "$PGBIN/pg_ctl" "$PGBIN/pgbench" "$PGBIN/psql"} \
+    ${PEERS:+/usr/bin/redis-server /usr/bin/redis-cli}; do
 	[ -x "$f" ] || { echo "bench: $f is missing (make bench installs it)" >&2; exit 1; }
 done
 
@@ -73,7 +96,8 @@ echo "# make bench $(date -u '+%Y-%m-%d %H:%M UTC'), connreq $(git describe --al
 echo "# machine: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)," \
     "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 echo "# temp dir $T: $fstype on $dev${disk:+ ($disk)}"
-echo "# $(/usr/bin/redis-server --version | cut -d' ' -f1-3); $("$PGBIN/postgres" --version)"
+[ -z "$PEERS" ] ||
+    echo "# $(/usr/bin/redis-server --version | cut -d' ' -f1-3); $("$PGBIN/postgres" --version)"
 echo "# BENCH_SECONDS=${BENCH_SECONDS:-5} BENCH_REPS=${BENCH_REPS:-3}; shared machine: load is noisy"
 
 # --- connreqd: default configuration, a new store
@@ -84,6 +108,12 @@ XDG_CONFIG_HOME=$T/connreq/cfg LD_PRELOAD=$PRELOAD \
     >"$T/connreq/log" 2>&1 &
 CR_PID=$!
 wait_for connreqd test -S "$T/connreq/sock"
+
+if [ -z "$PEERS" ]; then
+	"$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --build "$BIN" \
+	    --work "$T" ${PRELOAD:+--connreq-counts "$T/connreq/counts"}
+	exit 0
+fi
 
 # --- Redis: Unix socket only, every write fsynced before the answer
 mkdir -m 700 "$T/redis" "$T/redis/data"
@@ -151,5 +181,5 @@ WITH i AS (INSERT INTO invitations (from_id, to_id, expires_at) VALUES ('u' || :
 EOF
 
 "$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --redis "$T/redis/sock" \
-    --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
+    --build "$BIN" --work "$T" --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
     ${PRELOAD:+--connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"}

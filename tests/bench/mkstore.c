@@ -1,0 +1,154 @@
+/* tests/bench/mkstore.c: builds a store of N invitations for make bench's
+ * big-store and expire-1m cases, fast: in-process through the daemon's own
+ * domain code (invite_send, as the invite.send method runs it, with its
+ * indexes, counters, deadlines and events), one nested transaction per send
+ * as the server runs a request, and one commit per 20,000 sends instead of
+ * one per batch. The store is the one connreqd would have written for the
+ * same sends at the same time (no socket, no sync per batch).
+ *
+ * The sends are the generator's (tests/bench/bench.c send_pair): send k goes
+ * from u(k mod 500009) to u(mix64(k) mod 10,000,000), no note, so no limit
+ * refuses and none warns even at ten million.
+ *
+ * Usage: mkstore DIR N [NOW [EXPIRES_IN]]
+ *   DIR         the store directory (created by store_open when missing)
+ *   N           how many sends to make (refused ones are counted, not made up)
+ *   NOW         the time of every send (default: the real time)
+ *   EXPIRES_IN  each invitation's life in seconds (default: the policy's)
+ * Prints one line: sent=N refused=N seconds=S rate=R/s. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../daemon/invite.h"
+#include "../../daemon/store.h"
+
+#define SENDERS 500009u
+#define RECIPIENTS 10000000u
+#define CHUNK 20000
+
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sends k0 .. k1-1 in one top-level transaction: STORE_OK or its error. */
+static int
+chunk(struct store *s, const struct policy *pol, int64_t now,
+    uint64_t expires_in, uint64_t k0, uint64_t k1, uint64_t *refused)
+{
+	struct stx *top = store_begin(s, NULL), *t;
+	struct proto_error e;
+	struct send_req r;
+	struct inv out;
+	struct op o;
+	char from[32], to[32];
+	unsigned warnings;
+	bool connected;
+	uint64_t k, f, d, nref = 0;
+	int rc;
+
+	if (store_error(top) != STORE_OK) {
+		rc = store_error(top);
+		store_abort(top);
+		return rc;
+	}
+	for (k = k0; k < k1; k++) {
+		f = k % SENDERS;
+		d = mix64(k) % RECIPIENTS;
+		snprintf(from, sizeof from, "u%" PRIu64, f);
+		snprintf(to, sizeof to, "u%" PRIu64, d == f ? d + 1 : d);
+		memset(&r, 0, sizeof r);
+		r.from = (struct str){ from, strlen(from) };
+		r.to = (struct str){ to, strlen(to) };
+		r.priority = PRIO_MEDIUM;
+		r.expires_in = expires_in;
+		t = store_begin(s, top);
+		o.t = t;
+		o.policy = pol;
+		o.now = now;
+		memset(&e, 0, sizeof e);
+		if (invite_send(&o, &r, &out, &connected, &warnings, &e) == 0 &&
+		    store_error(t) == STORE_OK) {
+			if ((rc = store_commit(t)) != STORE_OK)
+				break;
+		} else {
+			rc = store_error(t);
+			store_abort(t);
+			if (rc != STORE_OK)
+				break;
+			nref++;
+		}
+	}
+	if (k < k1) {
+		store_abort(top);
+		return rc;
+	}
+	rc = store_commit(top);
+	if (rc == STORE_OK)
+		*refused += nref;
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct policy pol;
+	struct store *s;
+	uint64_t n, k, k1, refused = 0, expires_in = 0;
+	int64_t now;
+	double t0, t;
+	char why[256];
+	int rc;
+
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: mkstore DIR N [NOW [EXPIRES_IN]]\n");
+		return 2;
+	}
+	n = strtoull(argv[2], NULL, 10);
+	now = argc > 3 ? strtoll(argv[3], NULL, 10) : (int64_t)time(NULL);
+	if (argc > 4)
+		expires_in = strtoull(argv[4], NULL, 10);
+	s = store_open(argv[1], 64ull << 30, why, sizeof why);
+	if (s == NULL) {
+		fprintf(stderr, "mkstore: %s: %s\n", argv[1], why);
+		return 1;
+	}
+	policy_defaults(&pol);
+	t0 = now_s();
+	for (k = 0; k < n; k = k1) {
+		k1 = n - k > CHUNK ? k + CHUNK : n;
+		rc = chunk(s, &pol, now, expires_in, k, k1, &refused);
+		if (rc == STORE_MAP_FULL && store_grow(s) == 0) {
+			k1 = k; /* again, in a larger map */
+			continue;
+		}
+		if (rc != STORE_OK) {
+			fprintf(stderr, "mkstore: after %" PRIu64 " sends: %s\n",
+			    k, store_strerror(s));
+			return 1;
+		}
+	}
+	t = now_s() - t0;
+	store_close(s);
+	printf("sent=%" PRIu64 " refused=%" PRIu64 " seconds=%.1f rate=%.0f/s\n",
+	    n - refused, refused, t, t > 0 ? n / t : 0);
+	return 0;
+}
