@@ -96,7 +96,8 @@ struct server {
 	bool stopping;
 	enum srv_full full;	/* not FULL_NOT: deadlines wait */
 	/* The batch in hand. */
-	bool prune_more;	/* old events remain past one batch's share */
+	bool run_more;		/* deadlines or old events remain past one
+				 * batch's share */
 	struct timers_state next_state;	/* the store's, once it commits */
 	char *path;		/* the socket it bound, NULL: systemd's */
 };
@@ -480,8 +481,8 @@ entry_done(struct server *srv, struct entry *e, const struct effects *fx)
 {
 	e->fx = *fx;
 	clock_advance(&srv->d->clock, fx->clock_advance);
-	if (fx->prune_more)
-		srv->prune_more = true;
+	if (fx->run_more)
+		srv->run_more = true;
 }
 
 /* Makes c a subscriber (or not) as its request asked. */
@@ -607,9 +608,9 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		store_abort(t);
 		return BATCH_FAILED;
 	}
-	srv->prune_more = false;
+	srv->run_more = false;
 	if (timers) {
-		timers_run(&op, &srv->prune_more);
+		timers_run(&op, &srv->run_more);
 		if (store_error(t) != STORE_OK) {
 			rc = store_error(t);
 			store_abort(t);
@@ -821,8 +822,14 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		cnext = c->next;
 		client_pump(c);
 	}
-	if (srv->prune_more)
-		batch_schedule(srv);
+	if (srv->run_more) {
+		/* The next share runs after the loop has read the sockets
+		 * (a zero timeout, where event_active would run it before),
+		 * so what clients sent meanwhile joins it. */
+		static const struct timeval now = { 0, 0 };
+
+		evtimer_add(srv->batch_ev, &now);
+	}
 	server_status(srv);
 	server_maybe_exit(srv);
 }
@@ -931,39 +938,45 @@ server_run_due(struct daemon *d)
 {
 	struct timers_state st;
 	struct op op;
-	size_t n;
+	size_t n, total = 0;
 	int rc;
 	bool more;
 
 	op.policy = &d->policy;
 	op.now = clock_now(&d->clock);
-	for (;;) {
-		op.t = store_begin(d->store, NULL);
-		n = timers_run(&op, &more);
-		timers_state(op.t, &st);
-		rc = store_commit(op.t);
-		if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
-			continue;
-		break;
-	}
-	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
-		/* Serve reads anyway; the deadlines wait for room. */
-		log_warn("store: %s; overdue deadlines wait until there is room",
-		    rc == STORE_MAP_FULL ? "full at map_size_max" :
-		    "no space left on device");
-		op.t = store_begin_read(d->store);
-		timers_state(op.t, &d->state);
-		store_abort(op.t);
-		return 0;
-	}
-	if (rc != STORE_OK) {
-		log_error("deadlines at start: %s", store_strerror(d->store));
-		return -1;
-	}
-	d->state = st;
-	if (n > 0)
+	/* A share at a time (timers_run), each committed: a long downtime's
+	 * backlog never makes one huge transaction. */
+	do {
+		for (;;) {
+			op.t = store_begin(d->store, NULL);
+			n = timers_run(&op, &more);
+			timers_state(op.t, &st);
+			rc = store_commit(op.t);
+			if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
+				continue;
+			break;
+		}
+		if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
+			/* Serve reads anyway; the deadlines wait for room. */
+			log_warn("store: %s; overdue deadlines wait until there is room (%zu handled)",
+			    rc == STORE_MAP_FULL ? "full at map_size_max" :
+			    "no space left on device", total);
+			op.t = store_begin_read(d->store);
+			timers_state(op.t, &d->state);
+			store_abort(op.t);
+			return 0;
+		}
+		if (rc != STORE_OK) {
+			log_error("deadlines at start: %s",
+			    store_strerror(d->store));
+			return -1;
+		}
+		d->state = st;
+		total += n;
+	} while (more);
+	if (total > 0)
 		log_info("handled %zu deadlines that fell due while connreqd was down",
-		    n);
+		    total);
 	return 0;
 }
 
