@@ -12,10 +12,11 @@
 #ifndef N
 #define N (CHUNK * 5 / 2)	/* two and a half chunks */
 #endif
-#define KILL_N (CHUNK * 20)	/* a backlog to kill -9 the daemon in */
+#define KILL_N (CHUNK * 8)	/* a backlog to kill -9 the daemon in */
 #define STALE 60		/* stale_after: a reminder before the expiry */
 #define LIFE 3600		/* each invitation's expires_in */
-#define SENDS_AT_ONCE 1000	/* pipelined on one connection */
+#define SENDERS 8		/* connections that send */
+#define SENDS_AT_ONCE 250	/* pipelined on each */
 
 static struct dproc p;
 static uint64_t ids[KILL_N > N ? KILL_N : N];
@@ -62,37 +63,49 @@ raw_reply(struct cr_client *c, struct cr_reply *r)
 	return 0;
 }
 
-/* ann sends n invitations that all expire LIFE seconds later, pipelined;
- * how many were answered with an id. */
+/* ann sends n invitations that all expire LIFE seconds later, pipelined
+ * on SENDERS connections (a batch takes 16 requests of each); how many
+ * were answered with an id. */
 static int
-send_all(struct cr_client *c, const char *prefix, int n)
+send_all(struct cr_client *c0, const char *prefix, int n)
 {
+	struct cr_client *cs[SENDERS];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	struct cr_reply r;
 	char to[24];
-	int i, j, got = 0;
+	int i, j, k, got = 0;
 
+	cs[0] = c0;
+	for (k = 1; k < SENDERS; k++)
+		cs[k] = dconnect(&p);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	for (i = 0; i < n; i += SENDS_AT_ONCE) {
-		msgpack_sbuffer_clear(&sb);
-		for (j = i; j < n && j < i + SENDS_AT_ONCE; j++) {
-			snprintf(to, sizeof to, "%s%d", prefix, j);
-			pack_send(&pk, (uint32_t)j, "ann", to, LIFE);
-		}
-		cr_send_raw(c, sb.data, sb.size);
-		for (j = i; j < n && j < i + SENDS_AT_ONCE; j++) {
-			if (raw_reply(c, &r) != 0 || r.error != NULL) {
-				cr_reply_free(&r);
-				continue;
+	for (i = 0; i < n; i += SENDERS * SENDS_AT_ONCE) {
+		for (k = 0; k < SENDERS; k++) {
+			msgpack_sbuffer_clear(&sb);
+			for (j = i + k; j < n && j < i + SENDERS *
+			    SENDS_AT_ONCE; j += SENDERS) {
+				snprintf(to, sizeof to, "%s%d", prefix, j);
+				pack_send(&pk, (uint32_t)j, "ann", to, LIFE);
 			}
-			ids[j] = (uint64_t)rnum(&r, "invitation.id");
-			got++;
-			cr_reply_free(&r);
+			cr_send_raw(cs[k], sb.data, sb.size);
 		}
+		for (k = 0; k < SENDERS; k++)
+			for (j = i + k; j < n && j < i + SENDERS *
+			    SENDS_AT_ONCE; j += SENDERS) {
+				if (raw_reply(cs[k], &r) == 0 &&
+				    r.error == NULL) {
+					ids[j] = (uint64_t)rnum(&r,
+					    "invitation.id");
+					got++;
+				}
+				cr_reply_free(&r);
+			}
 	}
 	msgpack_sbuffer_destroy(&sb);
+	for (k = 1; k < SENDERS; k++)
+		cr_close(cs[k]);
 	return got;
 }
 
@@ -335,6 +348,7 @@ test_restart(void)
 	    (long long)due, 2 * KILL_N);
 	dproc_stop(&p, SIGKILL);
 	cr_close(b);
+	cr_close(c);
 	ok(dproc_start(&p, 0, (const char *const[]){ "--virtual-clock", NULL })
 	    == 0, "after kill -9 it restarts where the clock stood");
 	c = dconnect(&p);
