@@ -944,36 +944,36 @@ server_run_due(struct daemon *d)
 
 	op.policy = &d->policy;
 	op.now = clock_now(&d->clock);
-	/* A share at a time (timers_run), each committed: a long downtime's
-	 * backlog never makes one huge transaction. */
-	do {
-		for (;;) {
-			op.t = store_begin(d->store, NULL);
-			n = timers_run(&op, &more);
-			timers_state(op.t, &st);
-			rc = store_commit(op.t);
-			if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
-				continue;
-			break;
-		}
-		if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
-			/* Serve reads anyway; the deadlines wait for room. */
-			log_warn("store: %s; overdue deadlines wait until there is room (%zu handled)",
-			    rc == STORE_MAP_FULL ? "full at map_size_max" :
-			    "no space left on device", total);
-			op.t = store_begin_read(d->store);
-			timers_state(op.t, &d->state);
-			store_abort(op.t);
-			return 0;
-		}
-		if (rc != STORE_OK) {
-			log_error("deadlines at start: %s",
-			    store_strerror(d->store));
-			return -1;
-		}
-		d->state = st;
-		total += n;
-	} while (more);
+share:
+	for (;;) {
+		op.t = store_begin(d->store, NULL);
+		n = timers_run(&op, &more);
+		timers_state(op.t, &st);
+		rc = store_commit(op.t);
+		if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
+			continue;
+		break;
+	}
+	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
+		/* Serve reads anyway; the deadlines wait for room. */
+		log_warn("store: %s; overdue deadlines wait until there is room (%zu handled)",
+		    rc == STORE_MAP_FULL ? "full at map_size_max" :
+		    "no space left on device", total);
+		op.t = store_begin_read(d->store);
+		timers_state(op.t, &d->state);
+		store_abort(op.t);
+		return 0;
+	}
+	if (rc != STORE_OK) {
+		log_error("deadlines at start: %s", store_strerror(d->store));
+		return -1;
+	}
+	d->state = st;
+	total += n;
+	/* A share per commit: a long downtime's backlog never makes one
+	 * huge transaction. */
+	if (more)
+		goto share;
 	if (total > 0)
 		log_info("handled %zu deadlines that fell due while connreqd was down",
 		    total);

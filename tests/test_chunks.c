@@ -4,6 +4,8 @@
  * between the chunks; a read never shows an invitation pending past its
  * expiry, and a write never acts on one; each expires exactly once, also
  * across a kill -9 in the middle and a restart that catches up. */
+#include <sys/mman.h>
+
 #include "harness.h"
 
 #include "../daemon/timers.h"
@@ -19,7 +21,7 @@
 #define SENDS_AT_ONCE 250	/* pipelined on each */
 
 static struct dproc p;
-static uint64_t ids[KILL_N > N ? KILL_N : N];
+static uint64_t *ids;		/* the ids send_all got, by index */
 
 /* Packs request msgid method {from, to[, expires_in]} into pk. */
 static void
@@ -114,7 +116,7 @@ send_all(struct cr_client *c0, const char *prefix, int n)
 static int
 count_events(struct cr_client *c, const char *type, int *distinct)
 {
-	static unsigned char seen[N + KILL_N + 64];
+	static unsigned char seen[N + KILL_N + 64];	/* by id */
 	const msgpack_object *evs, *ty, *inv;
 	struct cr_reply r;
 	uint64_t after = 0, id;
@@ -367,9 +369,108 @@ test_restart(void)
 	dproc_cleanup(&p);
 }
 
-int
-main(void)
+/* Not a test: `test_chunks.t --measure N` times a backlog of N
+ * invitations that expire in the same second (the defaults but the
+ * limits: one deadline each), and a reader's invite.get meanwhile, on the
+ * connreqd of CONNREQ_BIN (docs/performance.md). */
+static int64_t
+now_us(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+measure(int n)
+{
+	const size_t cap = 1u << 22;
+	/* [0] stop, [1] count, then (start, latency) pairs, shared with the
+	 * reader process. */
+	int64_t *sh = mmap(NULL, (2 * cap + 2) * sizeof *sh,
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int64_t *lat = calloc(cap, sizeof *lat), t0, drained;
+	struct cr_client *c;
+	struct cr_reply r;
+	size_t i, m = 0, nl;
+	pid_t rd;
+
+	if (sh == MAP_FAILED || lat == NULL)
+		bail_out("out of memory");
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS "[health]\nrestrict_below_rate = 0\n");
+	if (dproc_start(&p, T0, NULL) != 0)
+		bail_out("connreqd does not start");
+	c = dconnect(&p);
+	t0 = harness_ms();
+	if (send_all(c, "m", n) != n)
+		bail_out("the sends failed");
+	diag("%d sends: %lld ms", n, (long long)(harness_ms() - t0));
+	rd = fork();
+	if (rd == 0) {
+		struct cr_client *b = dconnect(&p);
+
+		for (i = 0; !__atomic_load_n(&sh[0], __ATOMIC_SEQ_CST) &&
+		    i < cap; i++) {
+			int64_t s = now_us();
+
+			call(b, &r, "invite.get", "id:u", ids[i % (size_t)n]);
+			cr_reply_free(&r);
+			sh[2 + 2 * i] = s;
+			sh[3 + 2 * i] = now_us() - s;
+			__atomic_store_n(&sh[1], (int64_t)i + 1,
+			    __ATOMIC_SEQ_CST);
+		}
+		_exit(0);
+	}
+	usleep(200000);		/* the reader is reading */
+	t0 = now_us();
+	advance(c, &r, LIFE);
+	cr_reply_free(&r);
+	while (info_count(c, "pending") != 0)
+		usleep(20000);
+	drained = now_us() - t0;
+	__atomic_store_n(&sh[0], 1, __ATOMIC_SEQ_CST);
+	waitpid(rd, NULL, 0);
+	nl = (size_t)sh[1];
+	for (i = 0; i < nl; i++)
+		if (sh[2 + 2 * i] >= t0 && sh[2 + 2 * i] < t0 + drained)
+			lat[m++] = sh[3 + 2 * i];
+	qsort(lat, m, sizeof *lat, cmp_i64);
+	if (m == 0)
+		lat[m++] = 0;
+	diag("N=%d, %d per batch: all expired %lld ms after the deadline (%.0f/s); %zu gets meanwhile: p50 %lld us, p99 %lld us, max %lld us",
+	    n, CHUNK, (long long)drained / 1000, n / (drained / 1e6), m,
+	    (long long)lat[m / 2], (long long)lat[m * 99 / 100],
+	    (long long)lat[m - 1]);
+	cr_close(c);
+	dproc_stop(&p, SIGTERM);
+	dproc_cleanup(&p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--measure") == 0) {
+		int n = atoi(argv[2]);
+
+		if (n < 1 || (ids = calloc((size_t)n, sizeof *ids)) == NULL)
+			bail_out("--measure N: N invitations, at least 1");
+		return measure(n);
+	}
+	ids = calloc(N + KILL_N, sizeof *ids);
+	if (ids == NULL)
+		bail_out("out of memory");
 	test_chunks();
 	test_restart();
 	return done_testing();
