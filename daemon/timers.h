@@ -7,15 +7,20 @@
 
 /* Deadlines one batch handles at most. A million invitations sent in the
  * same second fall due in the same second; handled in one transaction they
- * would hold every client for a minute and make a commit of gigabytes.
- * The clients that send while a share runs wait for it: their batch comes
- * next, and its own share runs first. An expiry writes about ten records
- * (the invitation, its deadline rows, its pair, an event, the sender's
- * counts and decisions) and costs about 10 us, so 250 make a transaction
- * of well under a megabyte that takes 2-5 ms with its commit: a reader
- * waits about that long, and the backlog still drains at 50,000-90,000 a
- * second on a shared 2-vCPU machine (docs/performance.md, which measures
- * 125 to 2,000). -DDUE_PER_BATCH=N builds another size, for measuring. */
+ * would hold every client for half a minute and make a commit of
+ * gigabytes. The clients that send while a share runs wait for it: their
+ * batch comes next, and its own share runs first, so a share's time is
+ * what a reader waits. An expiry writes about ten records (the
+ * invitation, its deadline rows, its pair, an event, the sender's counts
+ * and decisions): about 10 us in a store of 50,000, 30 us in one of a
+ * million, so 250 make a transaction of well under a megabyte and 3-8 ms
+ * with its commit. Larger shares drain little faster (at a million, 1,000
+ * a batch 37,000/s against 31,000/s) and make readers wait far longer
+ * (get p99 105 ms against 44 ms); smaller ones pay a commit and a sync
+ * for fewer deadlines, which halves the drain when the disk is busy (100:
+ * 10,000-11,000/s against 19,000-33,000/s at 50,000 on a loaded machine).
+ * docs/performance.md has the runs; -DDUE_PER_BATCH=N builds another
+ * size to measure. */
 #ifndef DUE_PER_BATCH
 #define DUE_PER_BATCH 250
 #endif
