@@ -360,6 +360,9 @@ test_restart(void)
 	is_int(count_events(c, "invitation.expired", &distinct), N + KILL_N,
 	    "%d invitation.expired events", N + KILL_N);
 	is_int(distinct, N + KILL_N, "one for each: none lost, none twice");
+	is_int(count_events(c, "invitation.stale", &distinct), N + KILL_N,
+	    "%d invitation.stale events", N + KILL_N);
+	is_int(distinct, N + KILL_N, "  one for each");
 	diag("the restart %s",
 	    dproc_logged(&p, "fell due while connreqd was down") ?
 	    "caught up on what the kill left" :
