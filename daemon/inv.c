@@ -38,6 +38,30 @@ inv_load(struct stx *t, uint64_t id, struct str actor, struct inv *out,
 	return rules_see(*role, out->state, id, e);
 }
 
+bool
+inv_overdue(const struct inv *inv, int64_t now)
+{
+	return rules_open((enum inv_state)inv->state) &&
+	    (inv->expires_at <= now ||
+	    (inv->reminded_at == 0 && inv->stale_at <= now));
+}
+
+void
+inv_as_of(struct inv *inv, int64_t now)
+{
+	if (!inv_overdue(inv, now))
+		return;
+	/* As timers_run would leave it: the reminder first, unless the
+	 * expiry comes at the same time (then there is none). */
+	if (inv->reminded_at == 0 && inv->stale_at <= now &&
+	    inv->stale_at < inv->expires_at)
+		inv->reminded_at = inv->stale_at;
+	if (inv->expires_at <= now) {
+		inv->state = ST_EXPIRED;
+		inv->updated_at = inv->expires_at;
+	}
+}
+
 void
 inv_due_rows(const struct inv *inv, struct due *expire, struct due *stale)
 {

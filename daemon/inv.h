@@ -12,6 +12,13 @@ enum role inv_role(const struct inv *inv, struct str actor);
  * it); *role is actor's part in it. 0, or -1 with e filled. */
 int inv_load(struct stx *t, uint64_t id, struct str actor, struct inv *out,
     enum role *role, struct proto_error *e);
+/* inv is open and its expiry or stale reminder is due at now but not
+ * handled yet: a backlog of deadlines runs a bounded share per batch
+ * (timers_run), and this one has not had its turn. */
+bool inv_overdue(const struct inv *inv, int64_t now);
+/* Makes a copy of inv read as it will be once its due deadlines have been
+ * handled (expired, reminded), for reads, which write nothing. */
+void inv_as_of(struct inv *inv, int64_t now);
 /* The expiry and stale deadlines of an open invitation. */
 void inv_due_rows(const struct inv *inv, struct due *expire,
     struct due *stale);

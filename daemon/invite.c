@@ -78,6 +78,22 @@ count_to(uint32_t limit, bool quota)
 	return quota ? QUOTA_COUNT_MAX : limit;
 }
 
+/* Invitation id is open as of now: not closed, nor past its expiry with
+ * the expiry still waiting for its turn (reads write nothing, so they take
+ * it as expired, as it will be). */
+static bool
+open_now(struct op *o, uint64_t id)
+{
+	struct inv inv;
+
+	if (id == 0)
+		return false;
+	if (store_inv_get(o->t, id, &inv) != STORE_OK)
+		return true;	/* as the pair says; the error is sticky */
+	inv_as_of(&inv, o->now);
+	return rules_open((enum inv_state)inv.state);
+}
+
 void
 invite_send_facts(struct op *o, const struct send_req *r,
     bool quota, struct send_facts *f)
@@ -99,8 +115,8 @@ invite_send_facts(struct op *o, const struct send_req *r,
 	    r->to.n) != 0;
 	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
 	store_pair_get(t, r->to.p, r->to.n, r->from.p, r->from.n, &rt);
-	f->pending = ft.open_id != 0;
-	f->reverse_pending = rt.open_id != 0;
+	f->pending = open_now(o, ft.open_id);
+	f->reverse_pending = open_now(o, rt.open_id);
 	f->cooldown_until = ft.cooldown_until;
 	f->note_chars = r->note.p ? utf8_chars(r->note.p, r->note.n) : 0;
 	f->expires_in = r->expires_in;
@@ -172,6 +188,12 @@ invite_send(struct op *o, const struct send_req *r,
 
 	*connected = false;
 	*warnings = 0;
+	/* An open invitation between them that is past its expiry expires
+	 * first: it is neither pending nor there to accept mutually. */
+	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
+	invite_catch_up(o, ft.open_id);
+	store_pair_get(t, r->to.p, r->to.n, r->from.p, r->from.n, &rt);
+	invite_catch_up(o, rt.open_id);
 	invite_send_facts(o, r, false, &f);
 	if (store_error(t) != STORE_OK)
 		return op_store_error(t, e);
@@ -237,13 +259,41 @@ invite_send(struct op *o, const struct send_req *r,
 	return op_done(t, e);
 }
 
-/* Loads id for actor and checks that actor may do act to it. */
-static int
-load_for(struct stx *t, uint64_t id, struct str actor, enum inv_action act,
-    struct inv *inv, struct proto_error *e)
+void
+invite_catch_up(struct op *o, uint64_t id)
 {
+	struct due ex, st;
+	struct inv inv;
+
+	if (id == 0 || store_inv_get(o->t, id, &inv) != STORE_OK ||
+	    !inv_overdue(&inv, o->now))
+		return;
+	/* In timers_run's order: by time, the expiry first at the same time
+	 * (it cancels the reminder). Each row goes, so its turn in the
+	 * backlog finds nothing. */
+	inv_due_rows(&inv, &ex, &st);
+	if (inv.reminded_at == 0 && st.at <= o->now && st.at < ex.at) {
+		store_due_del(o->t, &st);
+		invite_on_due(o, &st);
+	}
+	if (ex.at <= o->now) {
+		store_due_del(o->t, &ex);
+		invite_on_due(o, &ex);
+	}
+}
+
+/* Loads id for actor and checks that actor may do act to it; its own due
+ * deadlines are handled first (catch_up), so no one acts on an invitation
+ * that has expired. */
+static int
+load_for(struct op *o, uint64_t id, struct str actor, enum inv_action act,
+    bool catch_up, struct inv *inv, struct proto_error *e)
+{
+	struct stx *t = o->t;
 	struct act_facts f;
 
+	if (catch_up)
+		invite_catch_up(o, id);
 	if (inv_load(t, id, actor, inv, &f.role, e) == -1)
 		return -1;
 	f.id = inv->id;
@@ -260,7 +310,7 @@ invite_accept(struct op *o, struct str actor, uint64_t id,
 	struct stx *t = o->t;
 	int64_t now = o->now;
 
-	if (load_for(t, id, actor, ACT_ACCEPT, out, e) == -1)
+	if (load_for(o, id, actor, ACT_ACCEPT, true, out, e) == -1)
 		return -1;
 	inv_close(t, out, ST_ACCEPTED, now);
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
@@ -276,7 +326,7 @@ invite_ignore(struct op *o, struct str actor, uint64_t id,
 {
 	struct stx *t = o->t;
 
-	if (load_for(t, id, actor, ACT_IGNORE, out, e) == -1)
+	if (load_for(o, id, actor, ACT_IGNORE, true, out, e) == -1)
 		return -1;
 	/* Nothing the sender can see changes: updated_at, the deadlines and
 	 * the pair's open invitation stay as they were. */
@@ -309,7 +359,7 @@ invite_withdraw_by(struct op *o, struct str actor,
 	struct due cd;
 	uint64_t used;
 
-	if (load_for(t, id, actor, ACT_WITHDRAW, out, e) == -1)
+	if (load_for(o, id, actor, ACT_WITHDRAW, !by_plan, out, e) == -1)
 		return -1;
 	used = o->policy->withdrawals_per_day == 0 ? 0 :
 	    store_log_count(t, LOG_WITHDRAWALS, actor.p, actor.n,
@@ -341,12 +391,11 @@ invite_resend(struct op *o, struct str actor, uint64_t id,
     struct str note, struct str email, uint64_t expires_in, struct inv *out,
     bool *connected, unsigned *warnings, struct proto_error *e)
 {
-	struct stx *t = o->t;
 	struct inv old;
 	struct send_req r;
 
 	memset(&r, 0, sizeof r);
-	if (load_for(t, id, actor, ACT_RESEND, &old, e) == -1)
+	if (load_for(o, id, actor, ACT_RESEND, true, &old, e) == -1)
 		return -1;
 	r.from.p = old.from;
 	r.from.n = old.from_len;
@@ -368,6 +417,7 @@ invite_resend(struct op *o, struct str actor, uint64_t id,
 /* Earlier invitations to the same person: did one expire? */
 struct earlier {
 	struct stx *t;
+	int64_t now;
 	const struct inv *of;
 	bool expired;
 	bool newer;		/* a later one exists */
@@ -381,6 +431,7 @@ earlier_one(void *ctx, uint64_t id)
 
 	if (id == er->of->id || store_inv_get(er->t, id, &inv) != STORE_OK)
 		return true;
+	inv_as_of(&inv, er->now);
 	if (inv.from_len != er->of->from_len ||
 	    memcmp(inv.from, er->of->from, inv.from_len) != 0)
 		return true;	/* the other direction */
@@ -412,6 +463,7 @@ advise_one(void *ctx, uint64_t id)
 		return false;
 	if (store_inv_get(a->o->t, id, &inv) != STORE_OK)
 		return false;
+	inv_as_of(&inv, a->o->now);
 	memset(&f, 0, sizeof f);
 	f.seen = rules_view((enum inv_state)inv.state, inv.ignored,
 	    ROLE_SENDER);
@@ -421,6 +473,7 @@ advise_one(void *ctx, uint64_t id)
 	f.age = (uint64_t)(a->o->now - inv.created_at);
 	memset(&er, 0, sizeof er);
 	er.t = a->o->t;
+	er.now = a->o->now;
 	er.of = &inv;
 	store_scan_history(a->o->t, inv.from, inv.from_len, inv.to,
 	    inv.to_len, earlier_one, &er);
@@ -502,7 +555,7 @@ invite_report(struct op *o, struct str actor, uint64_t id,
 	int64_t now = o->now;
 	int old;
 
-	if (load_for(t, id, actor, ACT_REPORT, out, e) == -1)
+	if (load_for(o, id, actor, ACT_REPORT, true, out, e) == -1)
 		return -1;
 	/* As an ignore: the sender never learns. */
 	old = out->state;

@@ -64,5 +64,9 @@ void invite_advise(struct op *o, struct str member, uint32_t scan_max,
 /* Acts on an invitation's deadline that fell due (expiry, the stale
  * reminder, a cooldown's end); its row is already deleted. */
 void invite_on_due(struct op *o, const struct due *due);
+/* Handles invitation id's own expiry and stale reminder now if they are
+ * due but still wait in a backlog of deadlines (timers_run takes a bounded
+ * share per batch): a write runs it before it acts on that invitation. */
+void invite_catch_up(struct op *o, uint64_t id);
 
 #endif

@@ -264,6 +264,7 @@ m_invite_get(struct call *c)
 		return -1;
 	if (inv_load(c->op.t, id, actor, &inv, &role, c->err) == -1)
 		return -1;
+	inv_as_of(&inv, c->op.now);
 	pack_inv_result(c, &inv, role, false);
 	return 0;
 }
@@ -333,6 +334,7 @@ list_one(void *ctx, uint64_t id)
 	l->scanned++;
 	if (store_inv_get(l->c->op.t, id, &inv) != STORE_OK)
 		return false;
+	inv_as_of(&inv, l->c->op.now);
 	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
 	if ((l->box == BOX_RECEIVED &&
 	    !rules_in_received_box(inv.state, inv.ignored)) ||
@@ -415,6 +417,7 @@ hist_one(void *ctx, uint64_t id)
 
 	if (store_inv_get(h->c->op.t, id, &inv) != STORE_OK)
 		return false;
+	inv_as_of(&inv, h->c->op.now);
 	role = inv_role(&inv, h->a);
 	if (!rules_visible(inv.state, role))
 		return true;
@@ -591,7 +594,7 @@ m_clock_advance(struct call *c)
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
 	c->fx.clock_advance = (int64_t)secs;
-	c->fx.prune_more = more;
+	c->fx.run_more = more;
 	msgpack_pack_map(c->pk, 1);
 	pk_kint(c->pk, "now", later.now);
 	return 0;

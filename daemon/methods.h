@@ -20,7 +20,7 @@ struct effects {
 	size_t sub_mlen;
 	uint64_t sub_after;	/* the events after this, then live ones */
 	int64_t clock_advance;	/* seconds the virtual clock moves */
-	bool prune_more;	/* old events remain to prune: run again */
+	bool run_more;		/* deadlines or old events remain: run again */
 };
 
 /* One call of a method: the daemon (read-only: server.info reports it,

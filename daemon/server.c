@@ -110,7 +110,8 @@ struct server {
 	bool stopping;
 	enum srv_full full;	/* not FULL_NOT: deadlines wait */
 	/* The batch in hand. */
-	bool prune_more;	/* old events remain past one batch's share */
+	bool run_more;		/* deadlines or old events remain past one
+				 * batch's share */
 	struct timers_state next_state;	/* the store's, once it commits */
 	char *path;		/* the socket it bound, NULL: systemd's */
 };
@@ -548,8 +549,8 @@ entry_done(struct server *srv, struct entry *e, const struct effects *fx)
 {
 	e->fx = *fx;
 	clock_advance(&srv->d->clock, fx->clock_advance);
-	if (fx->prune_more)
-		srv->prune_more = true;
+	if (fx->run_more)
+		srv->run_more = true;
 }
 
 /* Makes c a subscriber (or not) as its request asked. */
@@ -681,9 +682,9 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		store_abort(t);
 		return BATCH_FAILED;
 	}
-	srv->prune_more = false;
+	srv->run_more = false;
 	if (timers) {
-		timers_run(&op, &srv->prune_more);
+		timers_run(&op, &srv->run_more);
 		if (store_error(t) != STORE_OK) {
 			rc = store_error(t);
 			store_abort(t);
@@ -954,8 +955,14 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	f->state = srv->next_state;
 	*srv->flights_tail = f;
 	srv->flights_tail = &f->next;
-	if (srv->prune_more)
-		batch_schedule(srv);
+	if (srv->run_more) {
+		/* The next share runs after the loop has read the sockets
+		 * (a zero timeout, where event_active would run it before),
+		 * so what clients sent meanwhile joins it. */
+		static const struct timeval now = { 0, 0 };
+
+		evtimer_add(srv->batch_ev, &now);
+	}
 	flights_settle(srv);
 }
 
@@ -1063,12 +1070,13 @@ server_run_due(struct daemon *d)
 {
 	struct timers_state st;
 	struct op op;
-	size_t n;
+	size_t n, total = 0;
 	int rc;
 	bool more;
 
 	op.policy = &d->policy;
 	op.now = clock_now(&d->clock);
+share:
 	for (;;) {
 		op.t = store_begin(d->store, NULL);
 		n = timers_run(&op, &more);
@@ -1080,9 +1088,9 @@ server_run_due(struct daemon *d)
 	}
 	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
 		/* Serve reads anyway; the deadlines wait for room. */
-		log_warn("store: %s; overdue deadlines wait until there is room",
+		log_warn("store: %s; overdue deadlines wait until there is room (%zu handled)",
 		    rc == STORE_MAP_FULL ? "full at map_size_max" :
-		    "no space left on device");
+		    "no space left on device", total);
 		op.t = store_begin_read(d->store);
 		timers_state(op.t, &d->state);
 		store_abort(op.t);
@@ -1093,9 +1101,14 @@ server_run_due(struct daemon *d)
 		return -1;
 	}
 	d->state = st;
-	if (n > 0)
+	total += n;
+	/* A share per commit: a long downtime's backlog never makes one
+	 * huge transaction. */
+	if (more)
+		goto share;
+	if (total > 0)
 		log_info("handled %zu deadlines that fell due while connreqd was down",
-		    n);
+		    total);
 	return 0;
 }
 

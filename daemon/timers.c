@@ -26,24 +26,28 @@ timers_one(struct op *o, const struct due *due)
 }
 
 size_t
-timers_run(struct op *o, bool *prune_more)
+timers_run(struct op *o, bool *more)
 {
 	const struct policy *p = o->policy;
 	struct due due;
 	size_t n = 0;
 
+	*more = false;
 	while (store_due_first(o->t, &due) && due.at <= o->now) {
+		if (n == DUE_PER_BATCH) {
+			*more = true;	/* the next batch goes on */
+			break;
+		}
 		timers_one(o, &due);
 		if (store_error(o->t) != STORE_OK)
 			break;
 		n++;
 	}
 	/* Old events go a bounded share per batch. */
-	*prune_more = false;
-	if (p->events_retention > 0 && o->now > (int64_t)p->events_retention)
-		*prune_more = store_event_prune(o->t,
-		    o->now - (int64_t)p->events_retention,
-		    PRUNE_PER_BATCH) == PRUNE_PER_BATCH;
+	if (p->events_retention > 0 && o->now > (int64_t)p->events_retention &&
+	    store_event_prune(o->t, o->now - (int64_t)p->events_retention,
+	    PRUNE_PER_BATCH) == PRUNE_PER_BATCH)
+		*more = true;
 	return n;
 }
 
