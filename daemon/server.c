@@ -82,7 +82,11 @@ enum srv_full {
 	FULL_DISK		/* the disk has no room: writes wait for it */
 };
 
-enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED };
+/* BATCH_NESTED: a request refused after it wrote, in the batch's own
+ * transaction; the batch is run again with a child transaction per
+ * request. */
+enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED,
+	BATCH_NESTED };
 
 /* A batch committed whose commit is not yet durable: its answers wait. */
 struct flight {
@@ -110,6 +114,8 @@ struct server {
 	bool stopping;
 	enum srv_full full;	/* not FULL_NOT: deadlines wait */
 	/* The batch in hand. */
+	bool nested;		/* a child transaction per request */
+	bool deferred;		/* a batch waits for the flusher */
 	bool run_more;		/* deadlines or old events remain past one
 				 * batch's share */
 	struct timers_state next_state;	/* the store's, once it commits */
@@ -583,9 +589,16 @@ batch_rc_of(int store_rc)
 	}
 }
 
-/* Runs one request in a child of t, or (t NULL: a read run at once) in a
- * read transaction of its own. Returns BATCH_MAP_FULL or BATCH_NO_SPACE
- * when the store ran out of room (the whole batch is then retried). */
+/* Runs one request in the batch's transaction t itself, or (srv->nested)
+ * in a child of t, or (t NULL: a read run at once) in a read transaction
+ * of its own. Returns BATCH_MAP_FULL or BATCH_NO_SPACE when the store ran
+ * out of room, BATCH_NESTED when a request in t itself was refused after
+ * it wrote (or met a store error): the whole batch is then retried.
+ *
+ * A child transaction per request would undo a refused request alone,
+ * but LMDB allocates a dirty list (about 2 MiB) for each: most requests
+ * are refused before they write, so a batch runs in one transaction, and
+ * only a batch where one is not is run again the slow way. */
 static enum batch_rc
 entry_exec(struct server *srv, struct entry *e, struct stx *t)
 {
@@ -594,6 +607,8 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	msgpack_packer pk;
 	struct call call;
 	struct stx *child;
+	uint64_t writes;
+	bool shared;
 	int rc, src;
 
 	memset(&e->fx, 0, sizeof e->fx);
@@ -620,8 +635,10 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	}
 	msgpack_sbuffer_init(&res);
 	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
-	child = t != NULL ? store_begin(srv->d->store, t) :
-	    store_begin_read(srv->d->store);
+	shared = t != NULL && !srv->nested;
+	writes = store_writes(srv->d->store);
+	child = t == NULL ? store_begin_read(srv->d->store) : shared ? t :
+	    store_begin(srv->d->store, t);
 	memset(&call, 0, sizeof call);
 	call.d = srv->d;
 	/* The clock is read once per request; everything below gets now. */
@@ -633,6 +650,21 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	args_init(&call.args, e->req.args, &e->err);
 	rc = call.args.failed ? -1 : m->exec(&call);
 	src = store_error(child);
+	if (shared) {
+		if (src == STORE_OK && rc == 0) {
+			entry_answer(e, &res);
+			entry_done(srv, e, &call.fx);
+		}
+		msgpack_sbuffer_destroy(&res);
+		if (src == STORE_MAP_FULL || src == STORE_NO_SPACE)
+			return batch_rc_of(src);
+		if (src != STORE_OK ||
+		    (rc != 0 && store_writes(srv->d->store) != writes))
+			return BATCH_NESTED;
+		if (rc != 0)
+			entry_answer(e, NULL);
+		return BATCH_OK;
+	}
 	if (rc == 0 && t == NULL) {
 		store_abort(child);	/* a read: nothing to commit */
 		if (src == STORE_OK) {
@@ -793,6 +825,7 @@ batch_settle(struct server *srv, struct entry *list)
 			batch_refuse_writes(list);
 		}
 	}
+	srv->nested = false;
 	for (;;) {
 		brc = batch_try(srv, list, timers, &culprit);
 		if (brc == BATCH_OK)
@@ -800,6 +833,11 @@ batch_settle(struct server *srv, struct entry *list)
 		if (brc == BATCH_FAILED)
 			fatal("store: %s", store_strerror(d->store));
 		d->clock = clock;	/* undo what clock.advance did */
+		if (brc == BATCH_NESTED) {
+			log_debug("batch: a request refused after it wrote; the batch again, a child transaction per request");
+			srv->nested = true;
+			continue;
+		}
 		if (brc == BATCH_NO_SPACE) {
 			/* No write can be made until the disk has room:
 			 * refuse them all, answer the reads. */
@@ -918,7 +956,7 @@ flights_settle(struct server *srv)
 		client_pump(c);
 	}
 	timer_arm(srv);
-	if (srv->head != NULL)
+	if (srv->head != NULL || srv->deferred)
 		batch_schedule(srv);
 	server_status(srv);
 	server_maybe_exit(srv);
@@ -944,8 +982,11 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (store_inflight(srv->d->store) >= INFLIGHT_MAX)
-		return;		/* flights_settle() schedules it again */
+	if (store_inflight(srv->d->store) >= INFLIGHT_MAX) {
+		srv->deferred = true;	/* flights_settle() runs it */
+		return;
+	}
+	srv->deferred = false;
 	srv->head = NULL;
 	srv->tail = &srv->head;
 	batch_settle(srv, list);
@@ -1009,8 +1050,12 @@ client_pump(struct client *c)
 		c->sub = false;
 		c->closing = true;
 		bufferevent_disable(c->bev, EV_READ);
+		/* Freed by its write callback, later: the caller may be
+		 * reading it (client_read(), a read answered at once). */
 		if (evbuffer_get_length(out) == 0 && c->queued == 0)
-			client_free(c);
+			bufferevent_trigger(c->bev, EV_WRITE,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
 		return;
 	}
 	c->queued_events = 0;

@@ -88,6 +88,8 @@ struct store_ops {
 	 * too) or not. */
 	void (*abort)(struct stx *t);
 
+	uint64_t (*writes)(struct store *s);	/* see store_writes() */
+
 	uint64_t (*next_id)(struct stx *t);
 	int64_t (*get_vclock)(struct stx *t);
 	void (*set_vclock)(struct stx *t, int64_t now);

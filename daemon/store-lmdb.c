@@ -158,6 +158,7 @@ struct lmdb_store {
 	char fail_why[256];
 	int efd;		/* written when durable moves */
 	unsigned char *rec;	/* the write transaction's changes */
+	uint64_t nwrites;	/* records put or deleted, ever */
 	size_t rec_len, rec_cap;
 	uint64_t ckpt_pgno;	/* the last page at the checkpoint */
 	struct timespec ckpt_at;	/* when it was made (monotonic) */
@@ -300,6 +301,7 @@ static int log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why,
     size_t whylen);
 static uint64_t lm_map_size(struct store *base);
 static void dbi_tables(struct lmdb_store *s);
+static int store_broken(struct lmdb_store *s, const char *why);
 static void snaps_drop(struct lmdb_store *s);
 static int snaps_start(struct lmdb_store *s, char *why, size_t whylen);
 static void flusher_stop(struct lmdb_store *s);
@@ -362,6 +364,7 @@ put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
 	if (t->rc != STORE_OK)
 		return;
 	if (!stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what)) {
+		ls(t)->nwrites++;
 		mark_dirty(t);
 		rec_add(t, REC_PUT, dbi, &kv, &dv);
 	}
@@ -384,6 +387,7 @@ del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
 	if (t->rc != STORE_OK ||
 	    !found(t, mdb_del(tx(t), dbi, &kv, NULL), what))
 		return false;
+	ls(t)->nwrites++;
 	mark_dirty(t);
 	rec_add(t, REC_DEL, dbi, &kv, NULL);
 	return true;
@@ -895,6 +899,15 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 	mdb_reader_check(s->env, &dead);
 	if (dead > 0)
 		log_info("store: cleared %d stale reader slots", dead);
+	/* The checkpoint's pages are kept from the start: whatever opening
+	 * the databases or the replay write, a crash before the replay's
+	 * checkpoint finds them whole. */
+	if (s->wal != NULL && (mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY,
+	    &s->pin)) != 0) {
+		s->pin = NULL;
+		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
+		goto fail;
+	}
 	if (open_dbs(s, dir, why, whylen) == -1)
 		goto fail;
 	s->rec_len = 0;
@@ -922,8 +935,7 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 			goto fail;
 		if (ckpt_pin(s, why, whylen) == -1)
 			goto fail;
-	} else if (replay(s, why, whylen) == -1 ||
-	    (s->pin == NULL && ckpt_pin(s, why, whylen) == -1))
+	} else if (replay(s, why, whylen) == -1)
 		goto fail;
 	if (flusher_start(s, why, whylen) == -1)
 		goto fail;
@@ -947,11 +959,14 @@ lm_close(struct store *base)
 {
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	char why[256];
+	bool failed;
 
+	failed = s->flusher_on && s->failed;
 	flusher_stop(s);
 	/* A clean stop leaves an empty log: the next start replays
-	 * nothing. */
-	if (s->wal != NULL && wal_used(s->wal) > 0 &&
+	 * nothing. After a failed sync, nothing more is trusted to the
+	 * disk: the next start recovers from what is there. */
+	if (!failed && s->wal != NULL && wal_used(s->wal) > 0 &&
 	    ckpt(s, why, sizeof why) == -1)
 		log_warn("store: %s (the log keeps what it holds)", why);
 	if (s->pin != NULL)
@@ -996,31 +1011,26 @@ lm_grow(struct store *base)
 	mdb_env_info(s->env, &info);
 	if (s->wal != NULL && (wal_used(s->wal) > 0 ||
 	    info.me_last_pgno != s->ckpt_pgno)) {
-		if (ckpt(s, why, sizeof why) == -1) {
-			log_error("store: %s", why);
-			return -1;
-		}
+		if (ckpt(s, why, sizeof why) == -1)
+			return store_broken(s, why);
 		return 0;
 	}
 	if (cur >= s->map_max)
 		return -1;
 	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
-	/* No transaction may be open while the map changes: after a
-	 * checkpoint its reader is not needed until the next commit. */
-	if (s->wal != NULL && ckpt(s, why, sizeof why) == -1) {
-		log_error("store: %s", why);
-		return -1;
-	}
+	/* No transaction may be open while the map changes; after a
+	 * checkpoint its reader and the read snapshots are taken again. */
+	if (s->wal != NULL && ckpt(s, why, sizeof why) == -1)
+		return store_broken(s, why);
 	if (s->pin != NULL)
 		mdb_txn_abort(s->pin);
 	s->pin = NULL;
 	snaps_drop(s);
 	mrc = mdb_env_set_mapsize(s->env, next);
-	if ((s->wal != NULL && ckpt_pin(s, why, sizeof why) == -1) ||
-	    (s->flusher_on && snaps_start(s, why, sizeof why) == -1)) {
-		log_error("store: %s", why);
-		return -1;
-	}
+	if (s->wal != NULL && ckpt_pin(s, why, sizeof why) == -1)
+		return store_broken(s, why);
+	if (s->flusher_on && snaps_start(s, why, sizeof why) == -1)
+		return store_broken(s, why);
 	if (mrc != 0)
 		return -1;
 	log_info("store: map grown to %llu bytes", (unsigned long long)next);
@@ -1153,9 +1163,13 @@ dbi_tables(struct lmdb_store *s)
 	s->ndbs = i;
 }
 
-/* A checkpoint's snapshot: the page size (u32) and LMDB's two meta pages
- * (pages 0 and 1 of data.mdb) as the file holds them. 0, or -1 with
- * errno. */
+/* A checkpoint's snapshot: the page size (u32), then the first META_HEAD
+ * bytes of each of LMDB's two meta pages (pages 0 and 1 of data.mdb) as
+ * the file holds them: a page header and LMDB's meta record, which is all
+ * LMDB reads or writes of a meta page once the file is made (its rest
+ * stays as creation left it). 0, or -1 with errno. */
+#define META_HEAD 512
+
 static int
 snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len)
 {
@@ -1166,13 +1180,16 @@ snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len)
 		errno = EIO;
 		return -1;
 	}
-	if (4 + 2 * (size_t)st.ms_psize > WAL_SNAP_MAX) {
+	if (st.ms_psize < META_HEAD) {
 		errno = EINVAL;
 		return -1;
 	}
 	be_put(snap, st.ms_psize, 4);
-	*len = 4 + 2 * (size_t)st.ms_psize;
-	return pread_all(fd, snap + 4, 2 * (size_t)st.ms_psize, 0);
+	*len = 4 + 2 * META_HEAD;
+	if (pread_all(fd, snap + 4, META_HEAD, 0) == -1)
+		return -1;
+	return pread_all(fd, snap + 4 + META_HEAD, META_HEAD,
+	    (off_t)st.ms_psize);
 }
 
 /* Puts the checkpoint's meta pages back in DIR/data.mdb, before LMDB
@@ -1185,11 +1202,11 @@ snap_restore(const char *dir, const unsigned char *snap, size_t len,
     char *why, size_t whylen)
 {
 	char path[4096];
-	unsigned char *cur;
+	unsigned char cur[2 * META_HEAD];
 	size_t psize = len >= 4 ? (size_t)be_get(snap, 4) : 0;
 	int fd, rc = -1;
 
-	if (psize == 0 || len != 4 + 2 * psize) {
+	if (psize < META_HEAD || len != 4 + 2 * META_HEAD) {
 		snprintf(why, whylen, "store %s: the log's checkpoint is not LMDB's meta pages",
 		    dir);
 		return -1;
@@ -1200,21 +1217,21 @@ snap_restore(const char *dir, const unsigned char *snap, size_t len,
 		    strerror(errno));
 		return -1;
 	}
-	cur = xmalloc(2 * psize);
-	if (pread_all(fd, cur, 2 * psize, 0) == -1)
+	if (pread_all(fd, cur, META_HEAD, 0) == -1 ||
+	    pread_all(fd, cur + META_HEAD, META_HEAD, (off_t)psize) == -1)
 		snprintf(why, whylen, "cannot read %s: %s", path,
 		    strerror(errno));
-	else if (memcmp(cur, snap + 4, 2 * psize) == 0)
+	else if (memcmp(cur, snap + 4, 2 * META_HEAD) == 0)
 		rc = 0;
-	else if (pwrite_all(fd, snap + 4, 2 * psize, 0) == -1 ||
-	    fdatasync(fd) == -1)
+	else if (pwrite_all(fd, snap + 4, META_HEAD, 0) == -1 ||
+	    pwrite_all(fd, snap + 4 + META_HEAD, META_HEAD,
+	    (off_t)psize) == -1 || fdatasync(fd) == -1)
 		snprintf(why, whylen, "cannot write %s: %s", path,
 		    strerror(errno));
 	else {
 		log_info("store: recovery: data.mdb set back to the log's checkpoint");
 		rc = 0;
 	}
-	free(cur);
 	close(fd);
 	return rc;
 }
@@ -1441,6 +1458,31 @@ flush_progress(struct lmdb_store *s, int *rc)
 	return durable;
 }
 
+/* A failure after which nothing more may be made durable (a checkpoint
+ * or its reader that failed): the flusher stops, and store_durable() and
+ * every commit that waits report STORE_FAILED from now on. Returns -1. */
+static int
+store_broken(struct lmdb_store *s, const char *why)
+{
+	uint64_t one = 1;
+
+	log_error("store: %s", why);
+	snprintf(s->base.err, sizeof s->base.err, "%s", why);
+	if (!s->flusher_on)
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	if (!s->failed)
+		snprintf(s->fail_why, sizeof s->fail_why, "%s", why);
+	s->failed = true;
+	pthread_cond_broadcast(&s->done);
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	if (write(s->efd, &one, sizeof one) == -1) {
+		/* The counter is full: it is readable anyway. */
+	}
+	return -1;
+}
+
 /* Waits until commit seq is durable: STORE_OK or STORE_FAILED. */
 static int
 flush_wait(struct lmdb_store *s, uint64_t seq)
@@ -1611,6 +1653,14 @@ flusher_stop(struct lmdb_store *s)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->flusher, NULL);
 	s->flusher_on = false;
+	while (s->jobs != NULL) {	/* left by a flusher that failed */
+		struct job *j = s->jobs;
+
+		s->jobs = j->next;
+		free(j->rec);
+		free(j->snap);
+		free(j);
+	}
 	snaps_drop(s);
 	for (i = 0; i < s->npend; i++)
 		mdb_txn_abort(s->pend[i].pin);
@@ -1748,8 +1798,9 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 		    (unsigned long long)n);
 		return ckpt(s, why, whylen);
 	}
-	if (mrc == 0)
-		return 0;
+	if (mrc == 0)		/* nothing to replay: a checkpoint all the
+				 * same, of what opening may have written */
+		return ckpt(s, why, whylen);
 	snprintf(why, whylen, "store %s: replaying the log: %s", s->dir,
 	    mdb_strerror(mrc));
 	return -1;
@@ -1817,7 +1868,9 @@ lm_commit(struct stx *t, uint64_t *seq)
 	if (t->parent != NULL || t->read_only || !lt->dirty) {
 		if (t->parent != NULL && lt->dirty)
 			mark_dirty(t->parent);
-		stx_check(t, mdb_txn_commit(lt->txn), "commit");
+		if (stx_check(t, mdb_txn_commit(lt->txn), "commit") &&
+		    !t->read_only)
+			s->rec_len = lt->rec_mark;	/* none of it */
 		return;
 	}
 	/* A top-level commit that writes: room first. */
@@ -1864,6 +1917,12 @@ lm_abort(struct stx *t)
 	mdb_txn_abort(lt->txn);
 	if (!t->read_only)
 		ls(t)->rec_len = lt->rec_mark;
+}
+
+static uint64_t
+lm_writes(struct store *base)
+{
+	return ((struct lmdb_store *)base)->nwrites;
 }
 
 static uint64_t
@@ -2375,6 +2434,7 @@ lm_event_prune(struct stx *t, int64_t before, size_t max)
 		rec_add(t, REC_DEL, ls(t)->ev, &ek, NULL);
 		if (stx_check(t, mdb_cursor_del(sc.c, 0), "prune"))
 			break;
+		ls(t)->nwrites++;
 		mark_dirty(t);
 		n++;
 	}
@@ -2900,6 +2960,7 @@ const struct store_ops store_lmdb = {
 	.wait = lm_wait,
 	.inflight = lm_inflight,
 	.abort = lm_abort,
+	.writes = lm_writes,
 	.next_id = lm_next_id,
 	.get_vclock = lm_get_vclock,
 	.set_vclock = lm_set_vclock,

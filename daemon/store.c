@@ -201,6 +201,12 @@ store_error(const struct stx *t)
 }
 
 uint64_t
+store_writes(struct store *s)
+{
+	return s->ops->writes(s);
+}
+
+uint64_t
 store_next_id(struct stx *t)
 {
 	return live(t) ? OPS(t)->next_id(t) : 0;

@@ -167,6 +167,11 @@ uint64_t store_durable(struct store *s, int *rc);
 unsigned store_inflight(struct store *s);
 /* The sticky error so far. */
 int store_error(const struct stx *t);
+/* The records written (put or deleted) since the store opened, in every
+ * transaction: a caller that runs several requests in one transaction
+ * tells by it whether a refused request wrote anything (which only a
+ * child transaction of its own could have undone). */
+uint64_t store_writes(struct store *s);
 
 /* Meta values. */
 uint64_t store_next_id(struct stx *t);	/* 0 after a failure */

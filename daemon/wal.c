@@ -377,15 +377,20 @@ wal_sync(struct wal *w)
 int
 wal_checkpoint(struct wal *w, const void *snap, size_t snaplen)
 {
+	struct wal next;
+
 	if (snaplen > WAL_SNAP_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	w->epoch++;
-	w->snaplen = snaplen;
-	memcpy(w->snap, snap, snaplen);
-	if (head_write(w, 1 - w->slot) == -1)
+	/* Nothing of w changes unless the new header is written. */
+	next = *w;
+	next.epoch = w->epoch + 1;
+	next.snaplen = snaplen;
+	memcpy(next.snap, snap, snaplen);
+	if (head_write(&next, 1 - w->slot) == -1)
 		return -1;
+	*w = next;
 	w->tail = WAL_START;
 	w->seq = 0;
 	return 0;
