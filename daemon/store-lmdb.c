@@ -302,6 +302,7 @@ static int log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why,
 static uint64_t lm_map_size(struct store *base);
 static void dbi_tables(struct lmdb_store *s);
 static int store_broken(struct lmdb_store *s, const char *why);
+static int map_double(struct lmdb_store *s);
 static void snaps_drop(struct lmdb_store *s);
 static int snaps_start(struct lmdb_store *s, char *why, size_t whylen);
 static void flusher_stop(struct lmdb_store *s);
@@ -995,10 +996,8 @@ static int
 lm_grow(struct store *base)
 {
 	struct lmdb_store *s = (struct lmdb_store *)base;
-	uint64_t cur = lm_map_size(base), next;
 	MDB_envinfo info;
 	char why[256];
-	int mrc;
 
 	/* Nothing under way in the flusher while the log and the map
 	 * change. */
@@ -1015,11 +1014,27 @@ lm_grow(struct store *base)
 			return store_broken(s, why);
 		return 0;
 	}
+	return map_double(s) == 0 ? 0 : -1;
+}
+
+/* Doubles the map now, up to map_max: the flusher drained, a checkpoint
+ * (no transaction may be open while the map changes), the checkpoint's
+ * reader and the read snapshot taken again. 0; 1 when the map is at its
+ * maximum or cannot change; -1 when the store broke. */
+static int
+map_double(struct lmdb_store *s)
+{
+	uint64_t cur = lm_map_size(&s->base), next;
+	char why[256];
+	int mrc;
+
 	if (cur >= s->map_max)
-		return -1;
+		return 1;
 	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
-	/* No transaction may be open while the map changes; after a
-	 * checkpoint its reader and the read snapshots are taken again. */
+	if (s->flusher_on && flush_wait(s, s->seq) != STORE_OK) {
+		log_error("store: %s", s->base.err);
+		return -1;
+	}
 	if (s->wal != NULL && ckpt(s, why, sizeof why) == -1)
 		return store_broken(s, why);
 	if (s->pin != NULL)
@@ -1032,7 +1047,7 @@ lm_grow(struct store *base)
 	if (s->flusher_on && snaps_start(s, why, sizeof why) == -1)
 		return store_broken(s, why);
 	if (mrc != 0)
-		return -1;
+		return 1;
 	log_info("store: map grown to %llu bytes", (unsigned long long)next);
 	return 0;
 }
@@ -1300,7 +1315,9 @@ ckpt_due(struct lmdb_store *s)
 		return true;
 	mdb_env_info(s->env, &info);
 	growth = (uint64_t)(info.me_last_pgno - s->ckpt_pgno) * s->psize;
-	if (growth >= CKPT_GROWTH || growth >= info.me_mapsize / 4)
+	/* (A map below its maximum is doubled instead: log_commit().) */
+	if (growth >= CKPT_GROWTH ||
+	    (growth >= info.me_mapsize / 4 && info.me_mapsize >= s->map_max))
 		return true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec - s->ckpt_at.tv_sec >= CKPT_SECS;
@@ -1559,6 +1576,16 @@ log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why, size_t whylen)
 	s->jobs_tail = &j->next;
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
+	/* The pages the checkpoint keeps have used a quarter of a map that
+	 * may grow: it grows now (a checkpoint with it), once per doubling,
+	 * rather than checkpoints coming ever more often in a small map. */
+	mdb_env_info(s->env, &info);
+	if (info.me_mapsize < s->map_max &&
+	    (uint64_t)(info.me_last_pgno - s->ckpt_pgno) * s->psize >=
+	    info.me_mapsize / 4 && map_double(s) == -1) {
+		snprintf(why, whylen, "%.190s", s->base.err);
+		return -1;
+	}
 	if (seq_out != NULL) {
 		*seq_out = s->seq;
 		return 0;
