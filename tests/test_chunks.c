@@ -345,7 +345,9 @@ test_restart(void)
 	ok(advance(c, &r, LIFE) == T0 + 2 * LIFE, "the clock moves to their deadline");
 	cr_reply_free(&r);
 	due = info_count(b, "deadlines.count");
-	ok(due > 0 && due <= 2 * KILL_N - 2 * CHUNK,
+	/* At least the advance's own share is done: its answer came once
+	 * that was durable, and a read is answered from there at once. */
+	ok(due > 0 && due <= 2 * KILL_N - CHUNK,
 	    "a second client asking at once is answered between chunks (%lld of %d deadlines still due)",
 	    (long long)due, 2 * KILL_N);
 	dproc_stop(&p, SIGKILL);
