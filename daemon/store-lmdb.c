@@ -152,6 +152,7 @@ struct lmdb_store {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	struct job *jobs, **jobs_tail;
+	struct job *done_jobs;	/* done, for the loop to free */
 	uint64_t durable;	/* the last commit on disk */
 	uint64_t ckpt_seq;	/* the last checkpoint made */
 	bool stop, failed;
@@ -1346,7 +1347,7 @@ static void *
 flusher_main(void *arg)
 {
 	struct lmdb_store *s = arg;
-	struct job *list, *j, *next;
+	struct job *list, *j;
 	uint64_t last, ckpt, one = 1;
 	bool unsynced;
 	char why[256];
@@ -1389,13 +1390,13 @@ flusher_main(void *arg)
 		if (why[0] == '\0' && unsynced && wal_sync(s->wal) == -1)
 			snprintf(why, sizeof why, "store log: %s",
 			    strerror(errno));
-		for (j = list; j != NULL; j = next) {
-			next = j->next;
-			free(j->rec);
-			free(j->snap);
-			free(j);
-		}
 		pthread_mutex_lock(&s->mu);
+		/* The loop frees them (flush_progress()): memory goes back
+		 * to the thread that allocates it. */
+		for (j = list; j->next != NULL; j = j->next)
+			;
+		j->next = s->done_jobs;
+		s->done_jobs = list;
 		if (why[0] != '\0') {
 			snprintf(s->fail_why, sizeof s->fail_why, "%s", why);
 			s->failed = true;
@@ -1411,6 +1412,19 @@ flusher_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
+}
+
+static void
+jobs_free(struct job *j)
+{
+	struct job *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		free(j->rec);
+		free(j->snap);
+		free(j);
+	}
 }
 
 static struct rsnap *
@@ -1440,6 +1454,7 @@ rsnap_retire(struct rsnap *r)
 static uint64_t
 flush_progress(struct lmdb_store *s, int *rc)
 {
+	struct job *done;
 	uint64_t durable, ckpt_seq;
 	unsigned i, k;
 	bool failed;
@@ -1450,7 +1465,10 @@ flush_progress(struct lmdb_store *s, int *rc)
 	failed = s->failed;
 	if (failed)
 		snprintf(s->base.err, sizeof s->base.err, "%s", s->fail_why);
+	done = s->done_jobs;
+	s->done_jobs = NULL;
 	pthread_mutex_unlock(&s->mu);
+	jobs_free(done);
 	*rc = failed ? STORE_FAILED : STORE_OK;
 	for (i = 0; i < s->npend && s->pend[i].seq <= ckpt_seq; i++)
 		;
@@ -1680,14 +1698,10 @@ flusher_stop(struct lmdb_store *s)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->flusher, NULL);
 	s->flusher_on = false;
-	while (s->jobs != NULL) {	/* left by a flusher that failed */
-		struct job *j = s->jobs;
-
-		s->jobs = j->next;
-		free(j->rec);
-		free(j->snap);
-		free(j);
-	}
+	jobs_free(s->jobs);	/* left by a flusher that failed */
+	s->jobs = NULL;
+	jobs_free(s->done_jobs);
+	s->done_jobs = NULL;
 	snaps_drop(s);
 	for (i = 0; i < s->npend; i++)
 		mdb_txn_abort(s->pend[i].pin);

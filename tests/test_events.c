@@ -1,6 +1,7 @@
 /* Notifications: the event log, privacy, timers, resumable subscriptions,
  * restarts, a subscriber that does not read, retention. */
 #include "harness.h"
+#include "faults/faults.h"
 
 static struct dproc p;
 static struct cr_client *c;
@@ -335,7 +336,11 @@ test_slow_subscriber(void)
 	    total);
 	diag("daemon RssAnon: %ld kB before, %ld kB at most while writing",
 	    before, peak);
-	ok(before > 0 && peak - before < 16 * 1024,
+	/* Under ASan, its quarantine and the shadow of what the heap
+	 * touched come on top, a fixed amount (measured: 15 MB, against
+	 * 0.8 MB as built; an unbounded growth was 329 MB). */
+	ok(before > 0 && peak - before < 16 * 1024 +
+	    (faults_asan() ? 16 * 1024 : 0),
 	    "daemon memory stays bounded (grew %ld kB)", peak - before);
 	expect = h0 + 1;
 	for (i = 0; i < total; i++) {
