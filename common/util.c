@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,5 +362,74 @@ path_mkdir_p(const char *dir, unsigned mode)
 	if (rc == 0 && mkdir(p, (mode_t)mode) == -1 && errno != EEXIST)
 		rc = -1;
 	free(p);
+	return rc;
+}
+
+int
+dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
+
+	if (fd == -1)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int
+fd_pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	unsigned char *b = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = pread(fd, b, n, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		b += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int
+fd_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const unsigned char *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, b, n, (off_t)off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+int
+fd_datasync(int fd)
+{
+	int rc;
+
+	do
+		rc = fdatasync(fd);
+	while (rc == -1 && errno == EINTR);
 	return rc;
 }

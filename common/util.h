@@ -48,5 +48,14 @@ char *path_default_socket(void);
 char *path_default_store(void);
 /* mkdir -p with the given mode for the last component; 0 or -1 (errno). */
 int path_mkdir_p(const char *dir, unsigned mode);
+/* fsync of the directory dir (its entries): 0 or -1 (errno). */
+int dir_sync(const char *dir);
+
+/* Whole buffers at an offset, through EINTR and short counts: 0, or -1
+ * (errno; EIO when a read finds the file ends first). */
+int fd_pread_all(int fd, void *p, size_t n, uint64_t off);
+int fd_pwrite_all(int fd, const void *p, size_t n, uint64_t off);
+/* fdatasync, through EINTR: 0 or -1 (errno). */
+int fd_datasync(int fd);
 
 #endif

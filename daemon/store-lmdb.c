@@ -736,21 +736,6 @@ env_new(uint64_t map_max, int *mrc)
 	return env;
 }
 
-/* fsync of the directory dir (its entries): 0 or -1 with errno set. */
-static int
-dir_sync(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
-
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
 /* Removes path if it is there: 1 removed, 0 not there, -1 (errno set)
  * when it cannot be. */
 static int
@@ -1117,51 +1102,6 @@ prealloc(struct lmdb_store *s, char *why, size_t whylen)
 	return 0;
 }
 
-/* I/O of whole buffers: 0, or -1 with errno (EIO for an early end). */
-static int
-pread_all(int fd, void *p, size_t n, off_t off)
-{
-	unsigned char *b = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = pread(fd, b, n, off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r == 0)
-				errno = EIO;
-			return -1;
-		}
-		b += r;
-		n -= (size_t)r;
-		off += r;
-	}
-	return 0;
-}
-
-static int
-pwrite_all(int fd, const void *p, size_t n, off_t off)
-{
-	const unsigned char *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, b, n, off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
 /* The databases by their index in LM_DBS, and back, for the log. */
 static void
 dbi_tables(struct lmdb_store *s)
@@ -1202,10 +1142,10 @@ snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len)
 	}
 	be_put(snap, st.ms_psize, 4);
 	*len = 4 + 2 * META_HEAD;
-	if (pread_all(fd, snap + 4, META_HEAD, 0) == -1)
+	if (fd_pread_all(fd, snap + 4, META_HEAD, 0) == -1)
 		return -1;
-	return pread_all(fd, snap + 4 + META_HEAD, META_HEAD,
-	    (off_t)st.ms_psize);
+	return fd_pread_all(fd, snap + 4 + META_HEAD, META_HEAD,
+	    (uint64_t)st.ms_psize);
 }
 
 /* Puts the checkpoint's meta pages back in DIR/data.mdb, before LMDB
@@ -1233,15 +1173,15 @@ snap_restore(const char *dir, const unsigned char *snap, size_t len,
 		    strerror(errno));
 		return -1;
 	}
-	if (pread_all(fd, cur, META_HEAD, 0) == -1 ||
-	    pread_all(fd, cur + META_HEAD, META_HEAD, (off_t)psize) == -1)
+	if (fd_pread_all(fd, cur, META_HEAD, 0) == -1 ||
+	    fd_pread_all(fd, cur + META_HEAD, META_HEAD, (uint64_t)psize) == -1)
 		snprintf(why, whylen, "cannot read %s: %s", path,
 		    strerror(errno));
 	else if (memcmp(cur, snap + 4, 2 * META_HEAD) == 0)
 		rc = 0;
-	else if (pwrite_all(fd, snap + 4, META_HEAD, 0) == -1 ||
-	    pwrite_all(fd, snap + 4 + META_HEAD, META_HEAD,
-	    (off_t)psize) == -1 || fdatasync(fd) == -1)
+	else if (fd_pwrite_all(fd, snap + 4, META_HEAD, 0) == -1 ||
+	    fd_pwrite_all(fd, snap + 4 + META_HEAD, META_HEAD,
+	    (uint64_t)psize) == -1 || fdatasync(fd) == -1)
 		snprintf(why, whylen, "cannot write %s: %s", path,
 		    strerror(errno));
 	else {
@@ -1332,17 +1272,6 @@ ckpt_due(struct lmdb_store *s)
  * not written. Then durable moves to the last job done, and the loop is
  * woken (efd) with any commit that waits. A failure stops it: nothing
  * after the last durable commit may be answered. */
-static int
-sync_fd_retry(int fd)
-{
-	int rc;
-
-	do
-		rc = fdatasync(fd);
-	while (rc == -1 && errno == EINTR);
-	return rc;
-}
-
 static void *
 flusher_main(void *arg)
 {
@@ -1368,7 +1297,7 @@ flusher_main(void *arg)
 		why[0] = '\0';
 		for (j = list; j != NULL && why[0] == '\0'; j = j->next) {
 			if (j->snap != NULL) {
-				if (sync_fd_retry(s->data_fd) == -1 ||
+				if (fd_datasync(s->data_fd) == -1 ||
 				    wal_checkpoint(s->wal, j->snap,
 				    j->snaplen) == -1)
 					snprintf(why, sizeof why,

@@ -42,61 +42,6 @@ wal_exists(const char *dir)
 	return errno == ENOENT ? 0 : -1;
 }
 
-static int
-full_pwrite(int fd, const void *p, size_t n, uint64_t off)
-{
-	const unsigned char *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = pwrite(fd, b, n, (off_t)off);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-/* Reads n bytes at off: 0, 1 when the file ends first, -1 with errno. */
-static int
-full_pread(int fd, void *p, size_t n, uint64_t off)
-{
-	unsigned char *b = p;
-	ssize_t r;
-
-	while (n > 0) {
-		r = pread(fd, b, n, (off_t)off);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			return -1;
-		if (r == 0)
-			return 1;
-		b += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-static int
-sync_fd(int fd)
-{
-	int rc;
-
-	do
-		rc = fdatasync(fd);
-	while (rc == -1 && errno == EINTR);
-	return rc;
-}
-
 /* Writes header slot `slot` with w's epoch and snapshot, and syncs it. */
 static int
 head_write(struct wal *w, int slot)
@@ -112,8 +57,8 @@ head_write(struct wal *w, int slot)
 	be_put(b + 24, w->size, 8);
 	memcpy(b + n + 4, w->snap, w->snaplen);
 	be_put(b + n, crc32c(crc32c(0, b, n), w->snap, w->snaplen), 4);
-	if (full_pwrite(w->fd, b, n + 4 + w->snaplen,
-	    (uint64_t)slot * WAL_SLOT) == -1 || sync_fd(w->fd) == -1)
+	if (fd_pwrite_all(w->fd, b, n + 4 + w->snaplen,
+	    (uint64_t)slot * WAL_SLOT) == -1 || fd_datasync(w->fd) == -1)
 		return -1;
 	w->slot = slot;
 	return 0;
@@ -126,11 +71,9 @@ head_read(struct wal *w, int slot, struct wal *into)
 {
 	unsigned char b[WAL_SLOT];
 	size_t snaplen;
-	int rc;
 
-	rc = full_pread(w->fd, b, sizeof b, (uint64_t)slot * WAL_SLOT);
-	if (rc != 0)
-		return rc;
+	if (fd_pread_all(w->fd, b, sizeof b, (uint64_t)slot * WAL_SLOT) == -1)
+		return -1;
 	if (memcmp(b, wal_magic, 8) != 0 || be_get(b + 8, 4) != WAL_VERSION)
 		return 1;
 	snaplen = (size_t)be_get(b + 12, 4);
@@ -152,7 +95,7 @@ wal_create(const char *dir, uint64_t size, const void *snap, size_t snaplen,
 {
 	char tmp[4096], path[4096];
 	struct wal *w;
-	int fd, rc, dfd;
+	int fd, rc;
 
 	if (snaplen > WAL_SNAP_MAX || size < WAL_START + (1u << 16)) {
 		snprintf(why, whylen, "store log: bad size");
@@ -188,16 +131,12 @@ wal_create(const char *dir, uint64_t size, const void *snap, size_t snaplen,
 		    strerror(errno));
 		goto fail;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1 || fsync(dfd) == -1) {
+	if (dir_sync(dir) == -1) {
 		snprintf(why, whylen, "cannot sync %s: %s", dir,
 		    strerror(errno));
-		if (dfd != -1)
-			close(dfd);
 		wal_close(w);
 		return NULL;
 	}
-	close(dfd);
 	return w;
 fail:
 	unlink(tmp);
@@ -282,20 +221,19 @@ wal_replay(struct wal *w, wal_fn fn, void *ctx, uint64_t *n)
 	unsigned char head[WAL_REC_HEAD], *buf = NULL;
 	size_t cap = 0, len;
 	uint64_t off = WAL_START;
-	int rc = 0, r;
+	int rc = 0;
 
 	*n = 0;
 	w->seq = 0;
 	for (;;) {
 		if (off + WAL_REC_HEAD > w->size)
 			break;
-		r = full_pread(w->fd, head, sizeof head, off);
-		if (r == -1) {
+		if (fd_pread_all(w->fd, head, sizeof head, off) == -1) {
 			rc = -1;
 			break;
 		}
 		len = (size_t)be_get(head, 4);
-		if (r == 1 || len == 0 || off + WAL_REC_HEAD + len > w->size ||
+		if (len == 0 || off + WAL_REC_HEAD + len > w->size ||
 		    be_get(head + 8, 8) != w->epoch ||
 		    be_get(head + 16, 8) != w->seq + 1)
 			break;
@@ -303,12 +241,11 @@ wal_replay(struct wal *w, wal_fn fn, void *ctx, uint64_t *n)
 			cap = len;
 			buf = xrealloc(buf, cap);
 		}
-		r = full_pread(w->fd, buf, len, off + WAL_REC_HEAD);
-		if (r == -1) {
+		if (fd_pread_all(w->fd, buf, len, off + WAL_REC_HEAD) == -1) {
 			rc = -1;
 			break;
 		}
-		if (r == 1 || be_get(head + 4, 4) !=
+		if (be_get(head + 4, 4) !=
 		    crc32c(crc32c(0, head + 8, 16), buf, len))
 			break;
 		if ((rc = fn(ctx, buf, len)) != 0)
@@ -357,7 +294,7 @@ wal_append(struct wal *w, const void *p, size_t n)
 		memcpy(flat, head, sizeof head);
 		memcpy(flat + sizeof head, p, n);
 		memcpy(flat + sizeof head + n, end, sizeof end);
-		wr = full_pwrite(w->fd, flat + wr, want - (size_t)wr,
+		wr = fd_pwrite_all(w->fd, flat + wr, want - (size_t)wr,
 		    off + (uint64_t)wr);
 		free(flat);
 		if (wr == -1)
@@ -371,7 +308,7 @@ wal_append(struct wal *w, const void *p, size_t n)
 int
 wal_sync(struct wal *w)
 {
-	return sync_fd(w->fd);
+	return fd_datasync(w->fd);
 }
 
 int
