@@ -1,12 +1,15 @@
 /* daemon/server.c: see server.h.
  *
  * Each client reads whole messages (proto_scan bounds them before
- * msgpack-c unpacks them) into the pending batch and stops reading until the
- * batch has run. The batch event has a lower priority than I/O, so it runs
- * once a pass of the loop has read what was ready: every request in it
- * shares one write transaction and one sync, each in a child transaction of
- * its own so a failing request undoes only itself. Answers are written only
- * after the commit, in request order. */
+ * msgpack-c unpacks them) into the pending batch, at most QUEUE_MAX a batch
+ * and PIPE_MAX unanswered (client_reading()). The batch event has a lower
+ * priority than I/O, so it runs once a pass of the loop has read what was
+ * ready: every request in it shares one write transaction and one sync
+ * (a child transaction per request only when one is refused after it
+ * wrote). While a batch's commit is being synced, its clients' next
+ * requests gather for the next batch. Answers are written only once the
+ * commit is durable, in request order; a read from a client with nothing
+ * unanswered is answered at once from the last durable commit. */
 #include "server.h"
 
 #include <errno.h>
@@ -39,6 +42,7 @@
 #define FULL_RETRY_SECS 60	/* a full map: deadlines retried after */
 #define DISK_RETRY_SECS 5	/* a full disk: deadlines retried after */
 #define QUEUE_MAX 16		/* a client's requests in one batch */
+#define PIPE_MAX 64		/* a client's requests not yet answered */
 #define INFLIGHT_MAX 4		/* batches committed, not yet durable */
 #define ACCEPT_RETRY_SECS 1	/* out of descriptors: accept again after */
 
@@ -47,7 +51,8 @@ struct client {
 	struct bufferevent *bev;
 	struct event *read_timer;	/* a message begun must end by then */
 	uint64_t id;
-	unsigned queued;	/* its entries in the pending batch */
+	unsigned queued;	/* its entries not yet answered */
+	unsigned batched;	/* of them, in the pending batch */
 	bool closing;		/* close once the output is written */
 	/* A subscriber is a cursor over the event log, not a queue. */
 	bool sub;
@@ -177,6 +182,7 @@ entry_new(struct client *c)
 	*srv->tail = e;
 	srv->tail = &e->next;
 	c->queued++;
+	c->batched++;
 	return e;
 }
 
@@ -193,6 +199,37 @@ static enum batch_rc entry_exec(struct server *srv, struct entry *e,
     struct stx *t);
 static void client_subscription(struct client *c, const struct effects *fx);
 static void client_pump(struct client *c);
+
+/* Whether more of the client's requests are read now: fewer than QUEUE_MAX
+ * of them in the pending batch, fewer than PIPE_MAX unanswered (those in
+ * batches whose commits are not yet durable count), and its output below
+ * OUT_HIGH. A pipelining client's next requests join the next batch while
+ * the last one is being flushed; its answers still go in request order. */
+static bool
+client_reading(struct client *c)
+{
+	return !c->closing && c->batched < QUEUE_MAX && c->queued < PIPE_MAX &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) < OUT_HIGH;
+}
+
+/* Writes an answer: straight to the socket when nothing waits before it
+ * (one send(), no write event to add and remove), what the socket does not
+ * take into the output, which the loop writes as it can. */
+static void
+client_send(struct client *c, const void *p, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	ssize_t n = 0;
+
+	if (evbuffer_get_length(out) == 0) {
+		n = send(bufferevent_getfd(c->bev), p, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			n = 0;	/* the output's write finds the error */
+	}
+	if ((size_t)n < len)
+		bufferevent_write(c->bev, (const char *)p + n, len - (size_t)n);
+}
 
 /* Whether e is a read that can be answered at once, from the store as of
  * its last durable commit: nothing of its client waits before it (its
@@ -217,7 +254,7 @@ entry_read(struct client *c, struct entry *e)
 	entry_exec(c->srv, e, NULL);
 	client_subscription(c, &e->fx);
 	if (e->out.size > 0)
-		bufferevent_write(c->bev, e->out.data, e->out.size);
+		client_send(c, e->out.data, e->out.size);
 	entry_free(e);
 	client_pump(c);
 }
@@ -240,6 +277,7 @@ client_take(struct client *c, struct evbuffer *in, size_t len)
 	*c->srv->tail = e;
 	c->srv->tail = &e->next;
 	c->queued++;
+	c->batched++;
 	if (e->close_after) {
 		/* Nothing after it is read or run. */
 		log_warn("client %llu: %s; closing it",
@@ -277,7 +315,7 @@ client_read_timer(struct client *c)
 {
 	struct timeval tv;
 
-	if (c->closing || c->queued > 0 ||
+	if (!client_reading(c) ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
 		evtimer_del(c->read_timer);
 		return;
@@ -317,9 +355,7 @@ client_read(struct bufferevent *bev, void *arg)
 
 	/* At most QUEUE_MAX requests a batch: the rest wait in the input,
 	 * bounded by its watermark, and are read after the batch. */
-	while (!c->closing && c->queued < QUEUE_MAX &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) < OUT_HIGH &&
-	    (len = evbuffer_get_length(in)) > 0) {
+	while (client_reading(c) && (len = evbuffer_get_length(in)) > 0) {
 		n = len < max + 16 ? len : max + 16;
 		p = evbuffer_pullup(in, (ssize_t)n);
 		proto_frame((const char *)p, n, max, &f);
@@ -331,13 +367,23 @@ client_read(struct bufferevent *bev, void *arg)
 			client_reject(c, in, &f);
 		break;
 	}
-	if (c->queued > 0) {
-		bufferevent_disable(bev, EV_READ);
+	if (c->batched > 0)
 		batch_schedule(c->srv);
-	} else if (evbuffer_get_length(bufferevent_get_output(bev)) >=
-	    OUT_HIGH)
-		bufferevent_disable(bev, EV_READ);	/* until it reads */
+	if (!client_reading(c))
+		bufferevent_disable(bev, EV_READ);	/* client_resume() */
 	client_read_timer(c);
+}
+
+/* Reads the client again once client_reading() allows it: what already
+ * waits in its input first. */
+static void
+client_resume(struct client *c)
+{
+	if (!client_reading(c))
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		client_read(c->bev, c);
 }
 
 static void
@@ -351,11 +397,7 @@ client_write(struct bufferevent *bev, void *arg)
 			client_free(c);
 		return;
 	}
-	if (c->queued == 0) {
-		bufferevent_enable(bev, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-			client_read(bev, c);
-	}
+	client_resume(c);
 	client_pump(c);
 }
 
@@ -893,30 +935,21 @@ batch_answer(struct server *srv, struct entry *list)
 			client_subscription(e->c, &e->fx);
 			e->c->queued--;
 			if (e->out.size > 0)
-				bufferevent_write(e->c->bev, e->out.data,
-				    e->out.size);
+				client_send(e->c, e->out.data, e->out.size);
 			if (e->close_after) {
 				e->c->closing = true;
 				bufferevent_disable(e->c->bev, EV_READ);
 			}
-			if (e->c->queued == 0) {
-				if (e->c->closing || srv->stopping) {
-					e->c->closing = true;
-					/* queued is 0: no entry, here or in
-					 * the next batch, points to it. */
-					if (evbuffer_get_length(
-					    bufferevent_get_output(e->c->bev))
-					    == 0)
-						client_free(e->c);
-				} else if (evbuffer_get_length(
-				    bufferevent_get_output(e->c->bev)) < OUT_HIGH) {
-					bufferevent_enable(e->c->bev, EV_READ);
-					/* Data may already wait in the input. */
-					if (evbuffer_get_length(
-					    bufferevent_get_input(e->c->bev)) > 0)
-						client_read(e->c->bev, e->c);
-				}
-			}
+			if (e->c->queued == 0 &&
+			    (e->c->closing || srv->stopping)) {
+				e->c->closing = true;
+				/* queued is 0: no entry, here or in the next
+				 * batch, points to it. */
+				if (evbuffer_get_length(
+				    bufferevent_get_output(e->c->bev)) == 0)
+					client_free(e->c);
+			} else if (e->next == NULL || e->next->c != e->c)
+				client_resume(e->c);	/* its last here */
 		}
 		entry_free(e);
 	}
@@ -975,7 +1008,7 @@ static void
 batch_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	struct entry *list = srv->head;
+	struct entry *list = srv->head, *e;
 	struct flight *f;
 
 	(void)fd;
@@ -987,6 +1020,9 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	srv->deferred = false;
 	srv->head = NULL;
 	srv->tail = &srv->head;
+	for (e = list; e != NULL; e = e->next)
+		if (e->c != NULL)
+			e->c->batched = 0;
 	batch_settle(srv, list);
 	f = xcalloc(1, sizeof *f);
 	f->list = list;
@@ -994,6 +1030,11 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 	f->state = srv->next_state;
 	*srv->flights_tail = f;
 	srv->flights_tail = &f->next;
+	/* Its clients' next requests gather for the next batch while this
+	 * one is flushed. */
+	for (e = list; e != NULL; e = e->next)
+		if (e->c != NULL && (e->next == NULL || e->next->c != e->c))
+			client_resume(e->c);
 	if (srv->run_more) {
 		/* The next share runs after the loop has read the sockets
 		 * (a zero timeout, where event_active would run it before),

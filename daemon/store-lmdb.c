@@ -1521,8 +1521,10 @@ log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why, size_t whylen)
 	pthread_mutex_lock(&s->mu);
 	*s->jobs_tail = j;
 	s->jobs_tail = &j->next;
-	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->mu);
+	/* Signalled after the unlock: the flusher, woken, does not find the
+	 * mutex still held (a second sleep and wake-up for nothing). */
+	pthread_cond_signal(&s->work);
 	/* The pages the checkpoint keeps have used a quarter of a map that
 	 * may grow: it grows now (a checkpoint with it), once per doubling,
 	 * rather than checkpoints coming ever more often in a small map. */

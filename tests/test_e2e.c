@@ -396,6 +396,87 @@ test_lists_and_notes(void)
 	    "an unknown method: UNKNOWN_METHOD");
 }
 
+/* The number of items in the answer a (an [1, msgid, nil, {items, ...}]),
+ * -1 when it is not one. */
+static int
+answer_items(const msgpack_object *a)
+{
+	const msgpack_object_map *m;
+	uint32_t k;
+
+	if (a[2].type != MSGPACK_OBJECT_NIL || a[3].type != MSGPACK_OBJECT_MAP)
+		return -1;
+	m = &a[3].via.map;
+	for (k = 0; k < m->size; k++)
+		if (m->ptr[k].key.type == MSGPACK_OBJECT_STR &&
+		    m->ptr[k].key.via.str.size == 5 &&
+		    memcmp(m->ptr[k].key.via.str.ptr, "items", 5) == 0 &&
+		    m->ptr[k].val.type == MSGPACK_OBJECT_ARRAY)
+			return (int)m->ptr[k].val.via.array.size;
+	return -1;
+}
+
+/* 60 sends, each followed by a list of the sender's sent box, in one
+ * write: far more than one batch takes from a client (16), so they run in
+ * several batches, the later ones while the earlier are being flushed.
+ * Every answer comes in request order, and every list sees the sends
+ * before it, no more and no fewer. */
+static void
+test_pipeline_reads(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+	const msgpack_object *a;
+	int i, n, inorder = 1, lists_right = 0, sends_ok = 0;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < 120; i++) {
+		char to[16];
+
+		snprintf(to, sizeof to, "pr%d", i / 2);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, 5000 + (uint32_t)i);
+		pk_str(&pk, i % 2 == 0 ? "invite.send" : "invite.list");
+		msgpack_pack_array(&pk, 1);
+		if (i % 2 == 0) {
+			msgpack_pack_map(&pk, 2);
+			pk_kstr(&pk, "from", "pipe2");
+			pk_kstr(&pk, "to", to);
+		} else {
+			msgpack_pack_map(&pk, 3);
+			pk_kstr(&pk, "member", "pipe2");
+			pk_kstr(&pk, "box", "sent");
+			pk_str(&pk, "limit");
+			msgpack_pack_uint32(&pk, 1000);
+		}
+	}
+	cr_send_raw(c, sb.data, sb.size);
+	msgpack_unpacked_init(&up);
+	for (i = 0; i < 120; i++) {
+		if (cr_read_message(c, &up, WAIT_MS) != 0)
+			break;
+		a = up.data.via.array.ptr;
+		if (a[1].via.u64 != 5000 + (uint64_t)i)
+			inorder = 0;
+		if (i % 2 == 0)
+			sends_ok += a[2].type == MSGPACK_OBJECT_NIL;
+		else if ((n = answer_items(a)) == i / 2 + 1)
+			lists_right++;
+		else
+			diag("list %d: %d items, not %d", i / 2, n, i / 2 + 1);
+	}
+	msgpack_unpacked_destroy(&up);
+	msgpack_sbuffer_destroy(&sb);
+	ok(i == 120 && inorder,
+	    "120 pipelined sends and lists answered in order");
+	is_int(sends_ok, 60, "every send succeeded");
+	is_int(lists_right, 60,
+	    "every list sees exactly the sends before it in the pipeline");
+}
+
 static void
 test_pipeline(void)
 {
@@ -440,6 +521,7 @@ test_pipeline(void)
 	call(c, &r, "invite.list", "member:s box:s limit:u", "pipe", "sent",
 	    (uint64_t)100);
 	is_int(rnum(&r, "items"), 49, "the other 49 were stored");
+	test_pipeline_reads();
 }
 
 static void

@@ -1699,6 +1699,43 @@ xwanted(const struct xcase *x)
 	return wanted(x->name);
 }
 
+/* Exits with a message when BENCH_CASES names a case there is not (a
+ * typo would otherwise run nothing and print nothing). */
+static void
+check_selection(void)
+{
+	const char *sel = getenv("BENCH_CASES"), *p, *end;
+	size_t i, n;
+	int known;
+
+	if (sel == NULL)
+		return;
+	for (p = sel; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (n == 0)
+			continue;
+		known = 0;
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+			known |= strlen(cases[i].name) == n &&
+			    memcmp(cases[i].name, p, n) == 0;
+		for (i = 0; i < sizeof xcases / sizeof xcases[0]; i++)
+			known |= strlen(xcases[i].name) == n &&
+			    memcmp(xcases[i].name, p, n) == 0;
+		if (!known) {
+			fprintf(stderr, "bench: no case %.*s in BENCH_CASES; the cases:", (int)n, p);
+			for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+				fprintf(stderr, " %s", cases[i].name);
+			for (i = 0; i < sizeof xcases / sizeof xcases[0]; i++)
+				fprintf(stderr, " %s", xcases[i].name);
+			fprintf(stderr, "\n");
+			exit(2);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1732,6 +1769,7 @@ main(int argc, char **argv)
 		    "[--redis-counts FILE] [--build DIR --work DIR]\n");
 		return 2;
 	}
+	check_selection();
 	if ((e = getenv("BENCH_SECONDS")) != NULL && atof(e) > 0)
 		seconds = atof(e);
 	if ((e = getenv("BENCH_REPS")) != NULL && atoi(e) > 0)
