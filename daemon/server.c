@@ -49,6 +49,7 @@
 struct client {
 	struct server *srv;
 	struct bufferevent *bev;
+	struct evbuffer *stage;	/* answers not yet handed to bev */
 	struct event *read_timer;	/* a message begun must end by then */
 	uint64_t id;
 	unsigned queued;	/* its entries not yet answered */
@@ -212,23 +213,28 @@ client_reading(struct client *c)
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) < OUT_HIGH;
 }
 
-/* Writes an answer: straight to the socket when nothing waits before it
- * (one send(), no write event to add and remove), what the socket does not
- * take into the output, which the loop writes as it can. */
+/* Answers gather in the client's stage (client_send()) and leave it
+ * together (client_flush(), after a pass over its input and after a batch's
+ * answers): straight to the socket when nothing waits in the output
+ * before them (one writev, no write event to add and remove), and what the
+ * socket does not take into the output, which the loop writes as it can. */
 static void
 client_send(struct client *c, const void *p, size_t len)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	ssize_t n = 0;
+	evbuffer_add(c->stage, p, len);
+}
 
-	if (evbuffer_get_length(out) == 0) {
-		n = send(bufferevent_getfd(c->bev), p, len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
-			n = 0;	/* the output's write finds the error */
+static void
+client_flush(struct client *c)
+{
+	if (evbuffer_get_length(c->stage) == 0)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+	    evbuffer_write(c->stage, bufferevent_getfd(c->bev)) == -1) {
+		/* EAGAIN, or an error that the output's write reports. */
 	}
-	if ((size_t)n < len)
-		bufferevent_write(c->bev, (const char *)p + n, len - (size_t)n);
+	if (evbuffer_get_length(c->stage) > 0)
+		bufferevent_write_buffer(c->bev, c->stage);
 }
 
 /* Whether e is a read that can be answered at once, from the store as of
@@ -367,6 +373,7 @@ client_read(struct bufferevent *bev, void *arg)
 			client_reject(c, in, &f);
 		break;
 	}
+	client_flush(c);
 	if (c->batched > 0)
 		batch_schedule(c->srv);
 	if (!client_reading(c))
@@ -445,6 +452,7 @@ client_free(struct client *c)
 	srv->nclients--;
 	event_free(c->read_timer);
 	bufferevent_free(c->bev);
+	evbuffer_free(c->stage);
 	free(c);
 	/* A descriptor is free again: accept the clients that wait. */
 	if (srv->accept_paused)
@@ -484,13 +492,16 @@ server_accept(struct evconnlistener *l, evutil_socket_t fd,
 	c->bev = bufferevent_socket_new(srv->d->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	c->read_timer = evtimer_new(srv->d->base, client_read_expired, c);
-	if (c->bev == NULL || c->read_timer == NULL) {
+	c->stage = evbuffer_new();
+	if (c->bev == NULL || c->read_timer == NULL || c->stage == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
 		if (c->read_timer != NULL)
 			event_free(c->read_timer);
+		if (c->stage != NULL)
+			evbuffer_free(c->stage);
 		free(c);
 		return;
 	}
@@ -940,8 +951,11 @@ batch_answer(struct server *srv, struct entry *list)
 				e->c->closing = true;
 				bufferevent_disable(e->c->bev, EV_READ);
 			}
+			if (e->next == NULL || e->next->c != e->c)
+				client_flush(e->c);
 			if (e->c->queued == 0 &&
 			    (e->c->closing || srv->stopping)) {
+				client_flush(e->c);
 				e->c->closing = true;
 				/* queued is 0: no entry, here or in the next
 				 * batch, points to it. */
@@ -1074,6 +1088,7 @@ client_pump(struct client *c)
 
 	if (!c->sub || c->closing || c->sub_cursor >= d->state.event_head)
 		return;
+	client_flush(c);	/* answers before the events they made */
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) >= PUMP_HIGH)
 		return;		/* the write callback calls again */
