@@ -23,9 +23,11 @@ PREFIX  ?= /usr/local
 
 # libsystemd: socket activation and sd_notify (daemon/systemd.c); the
 # systemd package: systemd-analyze and systemd-socket-activate for the tests.
-PKGS      = libevent msgpack lmdb inih libsystemd
+# libpq: the PostgreSQL store backend (daemon/store-pg.c); postgresql: the
+# PostgreSQL 15 cluster its tests start (tests/pgcluster.h).
+PKGS      = libevent msgpack lmdb inih libsystemd libpq
 DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
-            libinih-dev libsystemd-dev systemd
+            libinih-dev libsystemd-dev systemd libpq-dev postgresql
 # scdoc: the man pages (make man); man-db: tests/manpages.sh renders them with
 # man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
 # protocol from docs/protocol.md with no code of ours.
