@@ -340,16 +340,27 @@ pt(struct stx *t)
 	return (struct pg_stx *)t;
 }
 
-/* libpq's message without its trailing newline. */
+/* libpq's message on one line: its lines joined by a space, without the
+ * trailing newline (it goes into store_strerror() and the log). */
 static void
 msg_copy(char *out, size_t n, const char *msg)
 {
-	size_t len;
+	size_t len = 0;
+	bool space = false;
 
-	snprintf(out, n, "%s", msg != NULL && *msg ? msg : "no message");
-	len = strlen(out);
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		out[--len] = '\0';
+	if (msg == NULL || *msg == '\0')
+		msg = "no message";
+	for (; *msg != '\0' && len + 1 < n; msg++) {
+		if (*msg == '\n' || *msg == '\t' || *msg == ' ') {
+			space = len > 0;
+			continue;
+		}
+		if (space && len + 2 < n)
+			out[len++] = ' ';
+		space = false;
+		out[len++] = *msg;
+	}
+	out[len] = '\0';
 }
 
 /* Notices (a ROLLBACK outside a transaction, ...) are not for stderr. */
@@ -754,7 +765,9 @@ pg_schema_check(struct pg_store *s, char *why, size_t whylen)
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		char msg[200];
 
-		msg_copy(msg, sizeof msg, PQresultErrorMessage(r));
+		msg_copy(msg, sizeof msg, PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY) != NULL ? PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(s->w.c));
 		snprintf(why, whylen, "no connreq store in PostgreSQL database %s (%s)",
 		    PQdb(s->w.c), PQresultStatus(r) == PGRES_TUPLES_OK ?
 		    "no schema_version" : msg);
@@ -932,6 +945,35 @@ pool_give(struct pg_store *s, struct pgconn *pc)
 	free(pc);
 }
 
+/* Runs a BEGIN: true when it succeeded; false, with nothing recorded and
+ * the connection outside a transaction, when it failed (the connection is
+ * gone, most likely): the caller tries once more, on a new connection, and
+ * records a second failure. */
+static bool
+begin_quiet(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	PQclear(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return true;
+	if (PQstatus(c) != CONNECTION_BAD)
+		cmd_quiet(c, "ROLLBACK");
+	return false;
+}
+
+/* Closes the idle read connections. */
+static void
+pool_drop(struct pg_store *s)
+{
+	while (s->npool > 0) {
+		s->npool--;
+		PQfinish(s->pool[s->npool]->c);
+		free(s->pool[s->npool]);
+	}
+}
+
 /* The store's connection for a write transaction, connected again when
  * it was lost (statements are prepared again on the new one). */
 static bool
@@ -974,7 +1016,11 @@ w_ready(struct stx *t)
 static void
 pg_begin(struct stx *t)
 {
+	static const char read_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, "
+	    "READ ONLY; SELECT 1";
+	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
 	struct pg_stx *x = pt(t);
+	struct pg_store *s = ps(t);
 	char sql[48];
 
 	if (t->parent != NULL) {
@@ -987,15 +1033,30 @@ pg_begin(struct stx *t)
 	if (t->read_only) {
 		if ((x->pc = pool_take(t)) == NULL)
 			return;
-		cmd(t, x->pc->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
-		    " SELECT 1", "begin");
+		if (begin_quiet(x->pc->c, read_sql))
+			return;
+		/* The server closed it since its last use (a restart, a
+		 * terminated backend): so it did the others kept idle. Once
+		 * more, on a new connection; nothing was done yet. */
+		PQfinish(x->pc->c);
+		free(x->pc);
+		x->pc = NULL;
+		pool_drop(s);
+		if ((x->pc = pool_take(t)) == NULL)
+			return;
+		cmd(t, x->pc->c, read_sql, "begin");
 		return;
 	}
-	ps(t)->doomed = false;
+	s->doomed = false;
 	if (!w_ready(t))
 		return;
-	x->pc = &ps(t)->w;
-	cmd(t, x->pc->c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin");
+	x->pc = &s->w;
+	if (begin_quiet(x->pc->c, write_sql))
+		return;
+	/* As above, the store's connection. */
+	if (!w_ready(t))
+		return;
+	cmd(t, x->pc->c, write_sql, "begin");
 }
 
 static void
