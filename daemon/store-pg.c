@@ -1097,6 +1097,11 @@ pg_commit(struct stx *t, uint64_t *seq)
 		    "commit: the transaction met a serialization failure (another transaction changed what it read): run it again");
 		return;
 	}
+	/* A connection lost during COMMIT leaves its outcome unknown here:
+	 * it is reported as a failure (nothing is answered), though the
+	 * server may have committed it. Telling which (a commit token
+	 * written in the transaction, looked up after reconnecting) is for
+	 * the daemon's step of issue 11, with UNAVAILABLE. */
 	r = PQexec(x->pc->c, "COMMIT");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");

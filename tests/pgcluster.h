@@ -139,13 +139,25 @@ pgcluster_watchdog(const char *dir, int pipe_r)
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char b;
 	pid_t pid;
-	int i;
+	int i, fd;
 
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Nothing of the test's kept open: not its output (prove reads it to
+	 * the end), nor its sockets and files. */
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != pipe_r)
+			close(fd);
 	while (read(pipe_r, &b, 1) == -1 && errno == EINTR)
 		;
 	/* An immediate shutdown: the cluster is thrown away. */
