@@ -47,11 +47,14 @@
 
 #include "tap.h"
 
-#define PGCLUSTER_BIN "/usr/lib/postgresql/15/bin"
+/* PostgreSQL 15's programs, Debian's place for them; CONNREQ_PGBIN
+ * names another directory. */
+#define PGCLUSTER_BIN_DEFAULT "/usr/lib/postgresql/15/bin"
 #define PGCLUSTER_NOBODY 65534
 
 struct pgcluster {
 	char dir[64];		/* the cluster's directory and socket dir */
+	char bin[200];		/* initdb's and pg_ctl's directory */
 	bool up;
 	pid_t watchdog;
 	int pipe_w;		/* the watchdog's pipe (-1: none) */
@@ -207,11 +210,18 @@ pgcluster_start(struct pgcluster *c)
 	char data[128], opts[512], log[128];
 	int p[2];
 
+	char initdb[256], pg_ctl[256];
+	const char *bin = getenv("CONNREQ_PGBIN");
+
 	memset(c, 0, sizeof *c);
 	c->pipe_w = -1;
-	if (access(PGCLUSTER_BIN "/initdb", X_OK) == -1) {
-		diag("pgcluster: no %s/initdb (make deps installs postgresql)",
-		    PGCLUSTER_BIN);
+	snprintf(c->bin, sizeof c->bin, "%s",
+	    bin != NULL && *bin ? bin : PGCLUSTER_BIN_DEFAULT);
+	snprintf(initdb, sizeof initdb, "%s/initdb", c->bin);
+	snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", c->bin);
+	if (access(initdb, X_OK) == -1) {
+		diag("pgcluster: no %s (make deps installs postgresql)",
+		    initdb);
 		return -1;
 	}
 	strcpy(c->dir, "/tmp/connreq-pg-XXXXXX");
@@ -252,7 +262,7 @@ pgcluster_start(struct pgcluster *c)
 	snprintf(data, sizeof data, "%s/data", c->dir);
 	snprintf(log, sizeof log, "%s/log", c->dir);
 	{
-		char *argv[] = { PGCLUSTER_BIN "/initdb", "-D", data, "-U",
+		char *argv[] = { initdb, "-D", data, "-U",
 		    "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
 		    "--no-instructions", NULL };
 
@@ -265,7 +275,7 @@ pgcluster_start(struct pgcluster *c)
 	    "-c fsync=off -c full_page_writes=off -c shared_buffers=16MB "
 	    "-c max_connections=50", c->dir);
 	{
-		char *argv[] = { PGCLUSTER_BIN "/pg_ctl", "-D", data, "-l", log,
+		char *argv[] = { pg_ctl, "-D", data, "-l", log,
 		    "-w", "-t", "60", "-o", opts, "start", NULL };
 
 		if (pgcluster_run(c, "pg_ctl", argv) == -1)
