@@ -23,9 +23,11 @@ PREFIX  ?= /usr/local
 
 # libsystemd: socket activation and sd_notify (daemon/systemd.c); the
 # systemd package: systemd-analyze and systemd-socket-activate for the tests.
-PKGS      = libevent msgpack lmdb inih libsystemd
+# libpq: the PostgreSQL store backend (daemon/store-pg.c); postgresql: the
+# PostgreSQL 15 cluster its tests start (tests/pgcluster.h).
+PKGS      = libevent msgpack lmdb inih libsystemd libpq
 DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
-            libinih-dev libsystemd-dev systemd
+            libinih-dev libsystemd-dev systemd libpq-dev postgresql
 # scdoc: the man pages (make man); man-db: tests/manpages.sh renders them with
 # man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
 # protocol from docs/protocol.md with no code of ours.
@@ -44,7 +46,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 
 COMMON_SRC = common/util.c common/crc32c.c proto/proto.c proto/vocab.c
-DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c daemon/wal.c \
+DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c daemon/store-pg.c daemon/wal.c \
                  daemon/events.c daemon/clock.c daemon/inv.c daemon/member.c \
                  daemon/invite.c daemon/plan.c \
                  daemon/timers.c daemon/check.c daemon/methods.c daemon/server.c \

@@ -58,7 +58,7 @@ struct store_ops {
 	size_t stx_size;	/* of the backend's struct stx */
 
 	/* Opens s (s->ops and s->read_only set) at `where` (LMDB: a
-	 * directory): 0, or -1 with why set and nothing left open. Read-only
+	 * directory; PostgreSQL: a libpq conninfo): 0, or -1 with why set and nothing left open. Read-only
 	 * (store_open_check), it creates and writes nothing and refuses a
 	 * store a connreqd has open. */
 	int (*open)(struct store *s, const char *where, uint64_t map_max,
@@ -168,5 +168,6 @@ struct store_ops {
 
 /* The backends. */
 extern const struct store_ops store_lmdb;	/* daemon/store-lmdb.c */
+extern const struct store_ops store_pg;		/* daemon/store-pg.c */
 
 #endif

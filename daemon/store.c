@@ -11,7 +11,8 @@
 #include <string.h>
 
 const struct store_ops *const store_backends[] = {
-	&store_lmdb,
+	&store_lmdb,		/* the default: store_open, store_open_check */
+	&store_pg,
 	NULL
 };
 

@@ -2,7 +2,8 @@
  * sees invitations, pairs, connections, logs, plans, events and deadlines
  * through the functions below, never the backend that keeps them. A backend
  * is a table of functions (struct store_ops, in daemon/store-backend.h) in a
- * file of its own: today LMDB, daemon/store-lmdb.c. The functions below
+ * file of its own: LMDB, daemon/store-lmdb.c (the default), and
+ * PostgreSQL, daemon/store-pg.c. The functions below
  * dispatch to it (daemon/store.c), so a second backend is one more file,
  * its table declared in store-backend.h and listed in store_backends, and
  * the daemon does not change.
@@ -55,7 +56,12 @@ enum store_rc {
 	STORE_NO_SPACE,		/* the disk has no room for the store to grow:
 				 * nothing was written and the store is sound;
 				 * retry once store_room() says there is room */
-	STORE_FAILED		/* anything else: see store_strerror */
+	STORE_FAILED,		/* anything else: see store_strerror */
+	STORE_CONFLICT		/* a shared store (PostgreSQL) could not
+				 * serialize the transaction with another's
+				 * (a serialization failure or a deadlock):
+				 * nothing of it was written, and running it
+				 * again from its begin may succeed */
 };
 
 struct inv {

@@ -4,7 +4,11 @@
  * its own, as the server runs a request: committed when it succeeds,
  * discarded when it is refused (d->e then says why). Time moves only by
  * dadvance(), which runs the deadlines that fell due, as the server's timer
- * does; nothing here sleeps or starts connreqd. */
+ * does; nothing here sleeps or starts connreqd.
+ *
+ * With DOMAIN_PG defined (tests/test_domain_pg.c), each store is a new
+ * database on a PostgreSQL cluster the test starts (tests/pgcluster.h),
+ * through the PostgreSQL backend, instead of an LMDB directory. */
 #ifndef CONNREQ_DOMAIN_H
 #define CONNREQ_DOMAIN_H
 
@@ -20,6 +24,12 @@
 #include "../daemon/timers.h"
 #include "mpath.h"
 #include "tap.h"
+#ifdef DOMAIN_PG
+#include "../daemon/store-backend.h"
+#include "pgcluster.h"
+
+static struct pgcluster dom_pg;
+#endif
 
 #define T0 1767225600	/* 2026-01-01 00:00 UTC, as in harness.h */
 
@@ -45,12 +55,24 @@ dom_open(struct dom *d)
 	char why[256];
 
 	memset(d, 0, sizeof *d);
+#ifdef DOMAIN_PG
+	{
+		char ci[256];
+
+		if ((!dom_pg.up && pgcluster_start(&dom_pg) == -1) ||
+		    pgcluster_newdb(&dom_pg, ci, sizeof ci) == -1)
+			bail_out("no PostgreSQL database for the store");
+		d->s = store_open_backend(&store_pg, ci, 1ULL << 30, why,
+		    sizeof why);
+	}
+#else
 	strcpy(d->dir, "/tmp/connreq-domain-XXXXXX");
 	if (mkdtemp(d->dir) == NULL) {
 		perror("mkdtemp");
 		exit(1);
 	}
 	d->s = store_open(d->dir, 1ULL << 30, why, sizeof why);
+#endif
 	if (d->s == NULL) {
 		fprintf(stderr, "store_open %s: %s\n", d->dir, why);
 		exit(1);
@@ -65,6 +87,8 @@ dom_close(struct dom *d)
 	char cmd[128];
 
 	store_close(d->s);
+	if (d->dir[0] == '\0')
+		return;		/* a database: it goes with the cluster */
 	snprintf(cmd, sizeof cmd, "rm -rf %s", d->dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", d->dir);

@@ -1,16 +1,25 @@
 /* The store's contract (daemon/store.h): the same assertions against every
- * backend in store_backends, each on a store of its own. A backend added
- * there is tested here with no change to this file. What one backend does
- * alone (LMDB's lock, map growth, schema) is in tests/test_store.c. */
+ * backend in store_backends, each on a store of its own: a new directory
+ * for LMDB, a new database on a PostgreSQL cluster the test starts
+ * (tests/pgcluster.h) for PostgreSQL. A backend added there is tested here
+ * once fresh_where() knows where its stores go. What one backend does alone
+ * (LMDB's lock, map growth, schema) is in tests/test_store.c; PostgreSQL's
+ * in tests/test_store_pg.c.
+ *
+ * At most one invitation of a pair (one direction) is pending at a time:
+ * the PostgreSQL backend enforces it (a partial unique index), so the
+ * invitations written here keep it too. */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../daemon/store-backend.h"
+#include "pgcluster.h"
 #include "store_fixture.h"
 #include "tap.h"
 
 static const struct store_ops *backend;
-static char where[64];
+static char where[512];
+static struct pgcluster pg;
 
 static struct store *
 open_store(void)
@@ -129,7 +138,7 @@ test_persistence(struct store **sp)
 	is_int(store_commit(t), STORE_OK, "a first transaction commits");
 
 	t = store_begin(*sp, NULL);
-	put_new(t, 2, "alice", "bob", 1001);
+	put_new(t, 2, "alice", "bea", 1001);
 	store_set_vclock(t, 778);
 	store_abort(t);
 
@@ -276,8 +285,13 @@ test_boxes(struct store *s)
 	uint64_t i;
 
 	t = store_begin(s, NULL);
-	for (i = 21; i <= 25; i++)
-		put_new(t, i, i % 2 ? "anna" : "gina", "hank", 6000);
+	for (i = 21; i <= 25; i++) {
+		struct inv v = mkinv(i, i % 2 ? "anna" : "gina", "hank", 6000);
+
+		if (i <= 23)
+			v.state = ST_EXPIRED;	/* one pending a pair */
+		store_inv_put(t, &v, ST_COUNT);
+	}
 	put_new(t, 26, "hank", "anna", 6001);
 	put_new(t, 27, "annabel", "hank", 6002);
 
@@ -724,7 +738,7 @@ test_children(struct store *s)
 	child = store_begin(s, t);
 	ok(store_inv_get(child, 70, &got) == STORE_OK,
 	    "a child sees its parent's work");
-	put_new(child, 71, "xena", "yuri", 8001);
+	put_new(child, 71, "xena", "yuri1", 8001);
 	store_conn_put(child, "xena", 4, "yuri", 4, 8001);
 	store_abort(child);
 	store_counts(t, &c);
@@ -734,16 +748,16 @@ test_children(struct store *s)
 	    c.connections == before.connections,
 	    "an aborted child leaves its parent as it was");
 	child = store_begin(s, t);
-	put_new(child, 72, "xena", "yuri", 8002);
+	put_new(child, 72, "xena", "yuri2", 8002);
 	grand = store_begin(s, child);
-	put_new(grand, 73, "xena", "yuri", 8003);
+	put_new(grand, 73, "xena", "yuri3", 8003);
 	is_int(store_commit(grand), STORE_OK, "a grandchild commits");
 	is_int(store_commit(child), STORE_OK, "a child commits");
 	ok(store_inv_get(t, 72, &got) == STORE_OK &&
 	    store_inv_get(t, 73, &got) == STORE_OK,
 	    "into its parent, which sees the work");
 	child = store_begin(s, t);
-	put_new(child, 74, "xena", "yuri", 8004);
+	put_new(child, 74, "xena", "yuri4", 8004);
 	store_fail(child, STORE_FAILED, "a child's failure");
 	is_int(store_commit(child), STORE_FAILED, "a failed child reports it");
 	ok(store_error(t) == STORE_OK &&
@@ -961,15 +975,28 @@ test_open_check(struct store **sp)
 	*sp = open_store();
 }
 
+/* Where a fresh store of the backend goes: a new directory (LMDB), a new
+ * database on the test's cluster (PostgreSQL, its conninfo). 0 or -1. */
+static int
+fresh_where(void)
+{
+	if (strcmp(backend->name, "postgresql") == 0) {
+		if (!pg.up && pgcluster_start(&pg) == -1)
+			return -1;
+		return pgcluster_newdb(&pg, where, sizeof where);
+	}
+	strcpy(where, "/tmp/connreq-contract-XXXXXX");
+	return mkdtemp(where) == NULL ? -1 : 0;
+}
+
 static void
 check_backend(void)
 {
 	struct store *s;
-	char cmd[128];
+	char cmd[600];
 
-	strcpy(where, "/tmp/connreq-contract-XXXXXX");
-	if (mkdtemp(where) == NULL) {
-		ok(0, "mkdtemp");
+	if (fresh_where() == -1) {
+		ok(0, "%s: a place for a fresh store", backend->name);
 		return;
 	}
 	diag("backend %s", backend->name);
@@ -998,6 +1025,8 @@ check_backend(void)
 	s = reopen(s);
 	ok(s != NULL, "%s: the store opens again at the end", backend->name);
 	store_close(s);
+	if (where[0] != '/')
+		return;		/* a database: it goes with the cluster */
 	snprintf(cmd, sizeof cmd, "rm -rf %s", where);
 	if (system(cmd) != 0)
 		diag("cannot remove %s", where);
@@ -1012,5 +1041,6 @@ main(void)
 		backend = store_backends[i];
 		check_backend();
 	}
+	pgcluster_stop(&pg);
 	return done_testing();
 }

@@ -1,0 +1,2047 @@
+/* daemon/store-pg.c: the store (store.h) in PostgreSQL, through libpq. A
+ * store is one database (`where` is a libpq conninfo: key=value pairs or a
+ * URI); nothing outside this file knows PostgreSQL: it exports only its
+ * table, store_pg.
+ *
+ * This is the backend alone (issue 11, step 1): libpq's blocking API, one
+ * statement at a time. Everything hangs off the struct store (no global
+ * mutable state), so that the daemon can later drive it from a worker
+ * thread. Every statement is prepared once per connection (lazily, on its
+ * first use there) and run with binary parameters and binary results:
+ * member ids, notes, emails, plans and events are bytea, byte for byte.
+ *
+ * Schema (version PG_SCHEMA, in meta's schema_version row):
+ *
+ *   meta           name text PK, value bigint: schema_version, next_id,
+ *                  vclock, event.head, event.pruned, count.<state>,
+ *                  count.connections, count.deadlines (all made with the
+ *                  schema, so writes only UPDATE them)
+ *   invitations    id PK and the fields of struct inv (sender, recipient,
+ *                  note bytea); indexes (sender, id) and (recipient, id)
+ *                  for the boxes, (least, greatest of the two, id) for the
+ *                  history, and a partial unique index on (sender,
+ *                  recipient) WHERE state = pending: at most one pending
+ *                  invitation per ordered pair, whoever writes
+ *   pairs          (sender, recipient) PK, one direction each
+ *   connections    (lo, hi) PK, one row per unordered pair (lo the lesser
+ *                  id), and an index on (hi, lo): a lookup is one probe
+ *                  either way round, a member's connections two index
+ *                  ranges merged, and "connected exactly once" is a key
+ *   logs           (log, key, at, id) PK, value
+ *   flags          (flag, a, b) PK
+ *   members        member PK and struct member_rec
+ *   plans          id PK, record bytea; member_plans (member, id) PK
+ *   events         seq PK, at, member, notify, data; a partial index on
+ *                  (member, seq) WHERE notify is a member's feed
+ *   member_pruned  member PK, seq: the member's last pruned notification
+ *   dues           (at, kind, id) PK: the deadlines
+ *
+ * Member ids are bytea, which compares as memcmp and then by length: the
+ * order of LMDB's NUL-terminated keys ("ali" before "alice"), so scans
+ * come in the same order on both backends.
+ *
+ * Transactions: a top-level write transaction is BEGIN ISOLATION LEVEL
+ * SERIALIZABLE on the store's connection; a child is a SAVEPOINT (its
+ * commit RELEASE, its abort ROLLBACK TO and RELEASE); a read transaction
+ * takes a connection of its own from a small pool (snapshots are open
+ * beside the write transaction), see pg_begin(). A serialization failure
+ * (SQLSTATE 40001, or a deadlock 40P01) is STORE_CONFLICT: the caller runs
+ * the transaction again. A commit is durable when COMMIT returns (as
+ * synchronous_commit and the cluster's standbys make it), so the
+ * durability ops say each commit is durable at once.
+ *
+ * Scans page through their rows (keyset paging, PAGE rows a statement),
+ * each page a whole PGresult: a callback may stop early, and may read
+ * through the same connection while the page is held. */
+#include "store-backend.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "../common/be.h"
+
+#define PG_SCHEMA 1		/* the schema this code reads and writes */
+#define PAGE 128		/* rows a scan fetches at a time */
+#define POOL_MAX 4		/* idle read connections kept */
+/* Session advisory lock keys (in the store's database): connreqd holds
+ * LOCK_OPEN shared; store_open_check takes it exclusive. LOCK_CREATE
+ * serializes the creation of the schema by daemons starting together. */
+#define LOCK_OPEN "7165328340573331201"
+#define LOCK_CREATE "7165328340573331202"
+
+_Static_assert(ST_COUNT == 5, "the count.<state> names below");
+
+/* The statements, prepared as "q<index>". Parameters are cast to their
+ * types so that binary parameters are read as such. */
+#define PG_QUERIES(X) \
+	X(Q_META_GET, "SELECT value FROM meta WHERE name = $1::text") \
+	X(Q_META_SET, "UPDATE meta SET value = $2::bigint WHERE name = $1::text") \
+	X(Q_META_ADD, "UPDATE meta SET value = value + $2::bigint " \
+	    "WHERE name = $1::text") \
+	X(Q_META_MOVE, "UPDATE meta SET value = value + " \
+	    "CASE WHEN name = $1::text THEN 1 ELSE -1 END " \
+	    "WHERE name IN ($1::text, $2::text)") \
+	X(Q_NEXT_ID, "UPDATE meta SET value = value + 1 " \
+	    "WHERE name = 'next_id' RETURNING value") \
+	X(Q_COUNTS, "SELECT name, value FROM meta WHERE name LIKE 'count.%'") \
+	X(Q_INV_GET, "SELECT state, priority, attempt, created_at, " \
+	    "updated_at, expires_at, stale_at, reminded_at, ignored, " \
+	    "reported, resend_of, sender, recipient, note FROM invitations " \
+	    "WHERE id = $1::bigint") \
+	X(Q_INV_PUT, "INSERT INTO invitations (id, state, priority, attempt, " \
+	    "created_at, updated_at, expires_at, stale_at, reminded_at, " \
+	    "ignored, reported, resend_of, sender, recipient, note) VALUES " \
+	    "($1::bigint, $2::smallint, $3::smallint, $4::bigint, " \
+	    "$5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint, " \
+	    "$10::boolean, $11::boolean, $12::bigint, $13::bytea, $14::bytea, " \
+	    "$15::bytea) ON CONFLICT (id) DO UPDATE SET " \
+	    "state = EXCLUDED.state, priority = EXCLUDED.priority, " \
+	    "attempt = EXCLUDED.attempt, created_at = EXCLUDED.created_at, " \
+	    "updated_at = EXCLUDED.updated_at, " \
+	    "expires_at = EXCLUDED.expires_at, stale_at = EXCLUDED.stale_at, " \
+	    "reminded_at = EXCLUDED.reminded_at, ignored = EXCLUDED.ignored, " \
+	    "reported = EXCLUDED.reported, resend_of = EXCLUDED.resend_of, " \
+	    "sender = EXCLUDED.sender, recipient = EXCLUDED.recipient, " \
+	    "note = EXCLUDED.note") \
+	X(Q_BOX_SENT, "SELECT id FROM invitations WHERE sender = $1::bytea " \
+	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_BOX_RECEIVED, "SELECT id FROM invitations " \
+	    "WHERE recipient = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_HISTORY, "SELECT id FROM invitations " \
+	    "WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
+	    "AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
+	    "AND id > $3::bigint ORDER BY id LIMIT $4::bigint") \
+	X(Q_PAIR_GET, "SELECT open_id, cooldown_until, withdrawals, attempts " \
+	    "FROM pairs WHERE sender = $1::bytea AND recipient = $2::bytea") \
+	X(Q_PAIR_PUT, "INSERT INTO pairs VALUES ($1::bytea, $2::bytea, " \
+	    "$3::bigint, $4::bigint, $5::bigint, $6::bigint) " \
+	    "ON CONFLICT (sender, recipient) DO UPDATE SET " \
+	    "open_id = EXCLUDED.open_id, " \
+	    "cooldown_until = EXCLUDED.cooldown_until, " \
+	    "withdrawals = EXCLUDED.withdrawals, attempts = EXCLUDED.attempts") \
+	X(Q_CONN_GET, "SELECT since FROM connections " \
+	    "WHERE lo = least($1::bytea, $2::bytea) " \
+	    "AND hi = greatest($1::bytea, $2::bytea)") \
+	X(Q_CONN_PUT, "WITH c AS (INSERT INTO connections VALUES " \
+	    "(least($1::bytea, $2::bytea), greatest($1::bytea, $2::bytea), " \
+	    "$3::bigint) ON CONFLICT (lo, hi) DO UPDATE " \
+	    "SET since = EXCLUDED.since RETURNING (xmax = 0) AS fresh) " \
+	    "UPDATE meta SET value = value + 1 " \
+	    "WHERE name = 'count.connections' AND (SELECT fresh FROM c)") \
+	X(Q_CONN_DEL, "WITH d AS (DELETE FROM connections " \
+	    "WHERE lo = least($1::bytea, $2::bytea) " \
+	    "AND hi = greatest($1::bytea, $2::bytea) RETURNING 1) " \
+	    "UPDATE meta SET value = value - 1 " \
+	    "WHERE name = 'count.connections' AND EXISTS (SELECT 1 FROM d)") \
+	X(Q_SCAN_CONNS, "(SELECT hi AS other, since FROM connections " \
+	    "WHERE lo = $1::bytea AND hi > $2::bytea ORDER BY hi " \
+	    "LIMIT $3::bigint) UNION ALL (SELECT lo, since FROM connections " \
+	    "WHERE hi = $1::bytea AND lo > $2::bytea ORDER BY lo " \
+	    "LIMIT $3::bigint) ORDER BY 1 LIMIT $3::bigint") \
+	X(Q_LOG_ADD, "INSERT INTO logs VALUES ($1::smallint, $2::bytea, " \
+	    "$3::bigint, $4::bigint, $5::smallint) " \
+	    "ON CONFLICT (log, key, at, id) DO UPDATE SET value = EXCLUDED.value") \
+	X(Q_LOG_COUNT, "SELECT count(*), coalesce(min(at), 0) FROM " \
+	    "(SELECT at FROM logs WHERE log = $1::smallint AND key = $2::bytea " \
+	    "AND at > $3::bigint ORDER BY at LIMIT $4::bigint) x") \
+	X(Q_LOG_BACK, "SELECT at, id, value FROM logs WHERE log = $1::smallint " \
+	    "AND key = $2::bytea AND (at, id) < ($3::bigint, $4::bigint) " \
+	    "ORDER BY at DESC, id DESC LIMIT $5::bigint") \
+	X(Q_FLAG_GET, "SELECT 1 FROM flags WHERE flag = $1::smallint " \
+	    "AND a = $2::bytea AND b = $3::bytea") \
+	X(Q_FLAG_ON, "INSERT INTO flags VALUES ($1::smallint, $2::bytea, " \
+	    "$3::bytea) ON CONFLICT DO NOTHING") \
+	X(Q_FLAG_OFF, "DELETE FROM flags WHERE flag = $1::smallint " \
+	    "AND a = $2::bytea AND b = $3::bytea") \
+	X(Q_MEMBER_GET, "SELECT invitations_from, email, restricted_until, " \
+	    "restricted_at, open_sent FROM members WHERE member = $1::bytea") \
+	X(Q_MEMBER_PUT, "INSERT INTO members VALUES ($1::bytea, $2::smallint, " \
+	    "$3::bytea, $4::bigint, $5::bigint, $6::bigint) " \
+	    "ON CONFLICT (member) DO UPDATE SET " \
+	    "invitations_from = EXCLUDED.invitations_from, " \
+	    "email = EXCLUDED.email, " \
+	    "restricted_until = EXCLUDED.restricted_until, " \
+	    "restricted_at = EXCLUDED.restricted_at, " \
+	    "open_sent = EXCLUDED.open_sent") \
+	X(Q_PLAN_GET, "SELECT record FROM plans WHERE id = $1::bigint") \
+	X(Q_PLAN_PUT, "INSERT INTO plans VALUES ($1::bigint, $2::bytea) " \
+	    "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record") \
+	X(Q_PLAN_INDEX, "INSERT INTO member_plans VALUES ($1::bytea, " \
+	    "$2::bigint) ON CONFLICT DO NOTHING") \
+	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
+	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
+	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
+	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
+	X(Q_EVENT_PRUNED, "SELECT seq FROM member_pruned " \
+	    "WHERE member = $1::bytea") \
+	X(Q_EVENT_SCAN, "SELECT seq, at, member, notify, data FROM events " \
+	    "WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint") \
+	X(Q_EVENT_SCAN_MEMBER, "SELECT seq, at, member, notify, data " \
+	    "FROM events WHERE member = $1::bytea AND notify " \
+	    "AND seq > $2::bigint ORDER BY seq LIMIT $3::bigint") \
+	X(Q_EVENT_UNNOTIFY, "UPDATE events SET notify = false " \
+	    "WHERE seq = $1::bigint AND notify") \
+	/* The first max events in seq order, up to (not with) the first one \
+	 * written after `before`; their members' markers move on. */ \
+	X(Q_EVENT_PRUNE, "WITH c AS (SELECT seq, at FROM events ORDER BY seq " \
+	    "LIMIT $2::bigint), " \
+	    "lim AS (SELECT max(seq) AS last FROM c WHERE seq < coalesce(" \
+	    "(SELECT min(seq) FROM c WHERE at > $1::bigint), " \
+	    "9223372036854775807)), " \
+	    "d AS (DELETE FROM events WHERE seq <= (SELECT last FROM lim) " \
+	    "RETURNING seq, member, notify), " \
+	    "m AS (INSERT INTO member_pruned SELECT member, max(seq) FROM d " \
+	    "WHERE notify GROUP BY member ON CONFLICT (member) DO UPDATE " \
+	    "SET seq = EXCLUDED.seq), " \
+	    "p AS (UPDATE meta SET value = (SELECT max(seq) FROM d) " \
+	    "WHERE name = 'event.pruned' AND EXISTS (SELECT 1 FROM d)) " \
+	    "SELECT count(*) FROM d") \
+	X(Q_DUE_ADD, "WITH i AS (INSERT INTO dues VALUES ($1::bigint, " \
+	    "$2::smallint, $3::bigint) ON CONFLICT DO NOTHING RETURNING 1) " \
+	    "UPDATE meta SET value = value + 1 " \
+	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM i)") \
+	X(Q_DUE_DEL, "WITH d AS (DELETE FROM dues WHERE at = $1::bigint " \
+	    "AND kind = $2::smallint AND id = $3::bigint RETURNING 1) " \
+	    "UPDATE meta SET value = value - 1 " \
+	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM d)") \
+	X(Q_DUE_FIRST, "SELECT at, kind, id FROM dues " \
+	    "ORDER BY at, kind, id LIMIT 1") \
+	X(Q_SCAN_INVS, "SELECT id FROM invitations WHERE id > $1::bigint " \
+	    "ORDER BY id LIMIT $2::bigint") \
+	X(Q_SCAN_PAIRS, "SELECT sender, recipient, open_id, cooldown_until, " \
+	    "withdrawals, attempts FROM pairs " \
+	    "WHERE (sender, recipient) > ($1::bytea, $2::bytea) " \
+	    "ORDER BY sender, recipient LIMIT $3::bigint") \
+	X(Q_SCAN_DUES, "SELECT at, kind, id FROM dues " \
+	    "WHERE (at, kind, id) > ($1::bigint, $2::smallint, $3::bigint) " \
+	    "ORDER BY at, kind, id LIMIT $4::bigint") \
+	/* store_check: the connections counter against its rows (the other \
+	 * counters are daemon/check.c's, from the whole-store scans). */ \
+	X(Q_CHECK_COUNTS, "SELECT 'count.connections', value, " \
+	    "(SELECT count(*) FROM connections) FROM meta " \
+	    "WHERE name = 'count.connections' " \
+	    "AND value <> (SELECT count(*) FROM connections)") \
+	/* store_check: what SQL's constraints do not say. */ \
+	X(Q_CHECK_REST, "SELECT 'index', format(" \
+	    "'member_plans row %s/%s without its plan', " \
+	    "encode(mp.member, 'escape'), mp.id) FROM member_plans mp " \
+	    "WHERE NOT EXISTS (SELECT 1 FROM plans p WHERE p.id = mp.id) " \
+	    "UNION ALL SELECT 'counter', format('event.head is %s, " \
+	    "below the last event, %s', value, (SELECT max(seq) FROM events)) " \
+	    "FROM meta WHERE name = 'event.head' AND value < " \
+	    "(SELECT coalesce(max(seq), 0) FROM events) " \
+	    "UNION ALL SELECT 'counter', format('event.pruned is %s, " \
+	    "not below the first event left, %s', value, " \
+	    "(SELECT min(seq) FROM events)) FROM meta " \
+	    "WHERE name = 'event.pruned' AND value >= " \
+	    "(SELECT min(seq) FROM events) " \
+	    "LIMIT 1000")
+
+#define Q_ENUM(name, sql) name,
+#define Q_SQL(name, sql) sql,
+enum pg_query { PG_QUERIES(Q_ENUM) Q_COUNT };
+static const char *const q_sql[Q_COUNT] = { PG_QUERIES(Q_SQL) };
+
+/* The schema, made in one transaction by the first open of an empty
+ * database (pg_schema()). */
+static const char schema_sql[] =
+    "CREATE TABLE meta (name text PRIMARY KEY, value bigint NOT NULL);"
+    "CREATE TABLE invitations ("
+    " id bigint PRIMARY KEY,"
+    " state smallint NOT NULL CHECK (state BETWEEN 0 AND 4),"
+    " priority smallint NOT NULL CHECK (priority >= 0),"
+    " attempt bigint NOT NULL,"
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL,"
+    " expires_at bigint NOT NULL, stale_at bigint NOT NULL,"
+    " reminded_at bigint NOT NULL,"
+    " ignored boolean NOT NULL, reported boolean NOT NULL,"
+    " resend_of bigint NOT NULL,"
+    " sender bytea NOT NULL CHECK (octet_length(sender) <= 64),"
+    " recipient bytea NOT NULL CHECK (octet_length(recipient) <= 64),"
+    " note bytea NOT NULL CHECK (octet_length(note) <= 4096));"
+    "CREATE INDEX invitations_sent ON invitations (sender, id);"
+    "CREATE INDEX invitations_received ON invitations (recipient, id);"
+    "CREATE INDEX invitations_history ON invitations"
+    " ((least(sender, recipient)), (greatest(sender, recipient)), id);"
+    "CREATE UNIQUE INDEX invitations_one_pending ON invitations"
+    " (sender, recipient) WHERE state = 0;"
+    "CREATE TABLE pairs (sender bytea, recipient bytea,"
+    " open_id bigint NOT NULL, cooldown_until bigint NOT NULL,"
+    " withdrawals bigint NOT NULL, attempts bigint NOT NULL,"
+    " PRIMARY KEY (sender, recipient));"
+    "CREATE TABLE connections (lo bytea, hi bytea, since bigint NOT NULL,"
+    " PRIMARY KEY (lo, hi), CHECK (lo <= hi));"
+    "CREATE INDEX connections_hi ON connections (hi, lo);"
+    "CREATE TABLE logs (log smallint, key bytea, at bigint, id bigint,"
+    " value smallint NOT NULL, PRIMARY KEY (log, key, at, id));"
+    "CREATE TABLE flags (flag smallint, a bytea, b bytea,"
+    " PRIMARY KEY (flag, a, b));"
+    "CREATE TABLE members (member bytea PRIMARY KEY,"
+    " invitations_from smallint NOT NULL, email bytea NOT NULL,"
+    " restricted_until bigint NOT NULL, restricted_at bigint NOT NULL,"
+    " open_sent bigint NOT NULL);"
+    "CREATE TABLE plans (id bigint PRIMARY KEY, record bytea NOT NULL);"
+    "CREATE TABLE member_plans (member bytea, id bigint,"
+    " PRIMARY KEY (member, id));"
+    "CREATE TABLE events (seq bigint PRIMARY KEY, at bigint NOT NULL,"
+    " member bytea NOT NULL, notify boolean NOT NULL, data bytea NOT NULL);"
+    "CREATE INDEX events_member ON events (member, seq) WHERE notify;"
+    "CREATE TABLE member_pruned (member bytea PRIMARY KEY,"
+    " seq bigint NOT NULL);"
+    "CREATE TABLE dues (at bigint, kind smallint, id bigint,"
+    " PRIMARY KEY (at, kind, id));"
+    "INSERT INTO meta VALUES ('next_id', 0), ('vclock', 0),"
+    " ('event.head', 0), ('event.pruned', 0), ('count.pending', 0),"
+    " ('count.accepted', 0), ('count.ignored', 0), ('count.withdrawn', 0),"
+    " ('count.expired', 0), ('count.connections', 0),"
+    " ('count.deadlines', 0);";
+
+/* A connection and the statements prepared on it. */
+struct pgconn {
+	PGconn *c;
+	unsigned char prepared[(Q_COUNT + 7) / 8];
+};
+
+struct pg_store {
+	struct store base;
+	char *conninfo;
+	struct pgconn w;	/* write transactions; holds the session lock */
+	struct pgconn *pool[POOL_MAX];	/* idle connections for reads */
+	unsigned npool;
+	uint64_t seq;		/* commits that wrote */
+	uint64_t nwrites;	/* write statements that changed a row */
+	bool doomed;		/* the write transaction met a serialization
+				 * failure (even in a child since undone):
+				 * it cannot commit */
+};
+
+struct pg_stx {
+	struct stx base;
+	struct pgconn *pc;	/* NULL: not begun */
+	unsigned depth;		/* 0: top level; else savepoint s<depth> */
+	bool dirty;		/* it (or a child it took in) wrote */
+};
+
+static struct pg_store *
+ps(struct stx *t)
+{
+	return (struct pg_store *)t->s;
+}
+
+static struct pg_stx *
+pt(struct stx *t)
+{
+	return (struct pg_stx *)t;
+}
+
+/* libpq's message on one line: its lines joined by a space, without the
+ * trailing newline (it goes into store_strerror() and the log). */
+static void
+msg_copy(char *out, size_t n, const char *msg)
+{
+	size_t len = 0;
+	bool space = false;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "no message";
+	for (; *msg != '\0' && len + 1 < n; msg++) {
+		if (*msg == '\n' || *msg == '\t' || *msg == ' ') {
+			space = len > 0;
+			continue;
+		}
+		if (space && len + 2 < n)
+			out[len++] = ' ';
+		space = false;
+		out[len++] = *msg;
+	}
+	out[len] = '\0';
+}
+
+/* Notices (a ROLLBACK outside a transaction, ...) are not for stderr. */
+static void
+quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* A new connection: NULL with why set when it cannot be made. */
+static PGconn *
+pg_connect(const char *conninfo, char *why, size_t whylen)
+{
+	const char *const keys[] = { "dbname", "fallback_application_name",
+	    NULL };
+	const char *const vals[] = { conninfo, "connreqd", NULL };
+	char msg[200];
+	PGconn *c;
+
+	c = PQconnectdbParams(keys, vals, 1);
+	if (c == NULL) {
+		snprintf(why, whylen, "PostgreSQL: out of memory");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		msg_copy(msg, sizeof msg, PQerrorMessage(c));
+		snprintf(why, whylen, "cannot connect to PostgreSQL: %s", msg);
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet_notice, NULL);
+	return c;
+}
+
+/* Records the failure of a statement (r may be NULL) in t: a lost
+ * connection, a serialization failure (STORE_CONFLICT; the write
+ * transaction is then doomed), a full disk (STORE_NO_SPACE), or anything
+ * else (STORE_FAILED), with the SQLSTATE and PostgreSQL's message. */
+static void
+fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
+{
+	const char *state = r != NULL ?
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *prim = r != NULL ?
+	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char msg[200];
+	int rc = STORE_FAILED;
+
+	msg_copy(msg, sizeof msg, prim != NULL ? prim : PQerrorMessage(c));
+	if (PQstatus(c) == CONNECTION_BAD) {
+		store_fail(t, STORE_FAILED,
+		    "%s: the connection to PostgreSQL is lost: %s", what, msg);
+		return;
+	}
+	if (state != NULL && (strcmp(state, "40001") == 0 ||
+	    strcmp(state, "40P01") == 0)) {
+		rc = STORE_CONFLICT;
+		if (!t->read_only)
+			ps(t)->doomed = true;
+	} else if (state != NULL && strcmp(state, "53100") == 0)
+		rc = STORE_NO_SPACE;
+	store_fail(t, rc, "%s: %s (SQLSTATE %s)", what, msg,
+	    state != NULL ? state : "none");
+}
+
+/* Runs a command without parameters (BEGIN, SAVEPOINT, ...) on c for t:
+ * true when it succeeded; a failure is recorded in t. */
+static bool
+cmd(struct stx *t, PGconn *c, const char *sql, const char *what)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		PQclear(r);
+		return true;
+	}
+	fail_pg(t, c, r, what);
+	PQclear(r);
+	return false;
+}
+
+/* Runs a command for its effect alone, ignoring how it ends (a ROLLBACK
+ * on a connection that may be gone). */
+static void
+cmd_quiet(PGconn *c, const char *sql)
+{
+	PQclear(PQexec(c, sql));
+}
+
+/* Parameters: binary, each a pointer into the struct (keep it alive). */
+#define QP_MAX 16
+struct qp {
+	int n;
+	const char *v[QP_MAX];
+	int len[QP_MAX];
+	int fmt[QP_MAX];
+	unsigned char num[QP_MAX][8];
+};
+
+static void
+qp_int(struct qp *p, int64_t v, int width)
+{
+	be_put(p->num[p->n], (uint64_t)v, (size_t)width);
+	p->v[p->n] = (const char *)p->num[p->n];
+	p->len[p->n] = width;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+static void
+qp_i64(struct qp *p, int64_t v)
+{
+	qp_int(p, v, 8);
+}
+
+static void
+qp_i16(struct qp *p, int v)
+{
+	qp_int(p, v, 2);
+}
+
+static void
+qp_bool(struct qp *p, bool v)
+{
+	qp_int(p, v ? 1 : 0, 1);
+}
+
+/* A uint64_t id or seq as a bigint (they stay below 2^63). */
+static int64_t
+id64(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static void
+qp_bytes(struct qp *p, const void *b, size_t len)
+{
+	p->v[p->n] = len > 0 ? b : "";
+	p->len[p->n] = (int)len;
+	p->fmt[p->n] = 1;
+	p->n++;
+}
+
+static void
+qp_text(struct qp *p, const char *s)
+{
+	qp_bytes(p, s, strlen(s));
+}
+
+/* Runs query q with p on t's connection (preparing it there first if it
+ * is not yet): its result, or NULL with the failure recorded in t. */
+static PGresult *
+run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
+{
+	struct pgconn *pc = pt(t)->pc;
+	char name[16];
+	PGresult *r;
+	ExecStatusType st;
+
+	if (t->rc != STORE_OK)
+		return NULL;
+	if (pc == NULL) {
+		store_fail(t, STORE_FAILED, "%s: the transaction did not begin",
+		    what);
+		return NULL;
+	}
+	snprintf(name, sizeof name, "q%d", (int)q);
+	if (!(pc->prepared[q / 8] & (1u << (q % 8)))) {
+		r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			fail_pg(t, pc->c, r, what);
+			PQclear(r);
+			return NULL;
+		}
+		PQclear(r);
+		pc->prepared[q / 8] |= (unsigned char)(1u << (q % 8));
+	}
+	r = PQexecPrepared(pc->c, name, p != NULL ? p->n : 0,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 1);
+	st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return r;
+	fail_pg(t, pc->c, r, what);
+	PQclear(r);
+	return NULL;
+}
+
+/* A write: refused in a snapshot; counted in store_writes() by the rows
+ * it changed. Returns the rows changed (cmdTuples: for a statement that
+ * ends in an UPDATE of a counter, whether it changed anything), -1 on a
+ * failure. */
+static int64_t
+run_w(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
+{
+	PGresult *r;
+	int64_t n;
+
+	if (t->rc != STORE_OK)
+		return -1;
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "%s: a snapshot cannot write", what);
+		return -1;
+	}
+	if ((r = run(t, q, p, what)) == NULL)
+		return -1;
+	n = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	pt(t)->dirty = true;
+	ps(t)->nwrites += n > 0 ? (uint64_t)n : 0;
+	return n;
+}
+
+/* A column of a binary result as an integer (smallint, integer, bigint or
+ * boolean); 0 when NULL. */
+static int64_t
+col_int(const PGresult *r, int row, int col)
+{
+	const unsigned char *v;
+
+	if (PQgetisnull(r, row, col))
+		return 0;
+	v = (const unsigned char *)PQgetvalue(r, row, col);
+	switch (PQgetlength(r, row, col)) {
+	case 1:
+		return v[0];
+	case 2:
+		return (int16_t)be_get(v, 2);
+	case 4:
+		return (int32_t)be_get(v, 4);
+	case 8:
+		return (int64_t)be_get(v, 8);
+	default:
+		return 0;
+	}
+}
+
+static const char *
+col_bytes(const PGresult *r, int row, int col, size_t *len)
+{
+	*len = (size_t)PQgetlength(r, row, col);
+	return PQgetvalue(r, row, col);
+}
+
+/* A query for one integer: the first column of its first row, 0 when
+ * there is none. */
+static int64_t
+get_int(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
+{
+	PGresult *r = run(t, q, p, what);
+	int64_t v = 0;
+
+	if (r == NULL)
+		return 0;
+	if (PQntuples(r) > 0)
+		v = col_int(r, 0, 0);
+	PQclear(r);
+	return v;
+}
+
+static int64_t
+meta_get(struct stx *t, const char *name)
+{
+	struct qp p = { 0 };
+
+	qp_text(&p, name);
+	return get_int(t, Q_META_GET, &p, "meta");
+}
+
+static void
+meta_set(struct stx *t, const char *name, int64_t v)
+{
+	struct qp p = { 0 };
+
+	qp_text(&p, name);
+	qp_i64(&p, v);
+	run_w(t, Q_META_SET, &p, "meta");
+}
+
+static void
+meta_add(struct stx *t, const char *name, int64_t delta)
+{
+	struct qp p = { 0 };
+
+	qp_text(&p, name);
+	qp_i64(&p, delta);
+	run_w(t, Q_META_ADD, &p, "meta");
+}
+
+static const char *
+count_name(int state)
+{
+	static const char *const names[ST_COUNT] = {
+		"count.pending", "count.accepted", "count.ignored",
+		"count.withdrawn", "count.expired"
+	};
+
+	return names[state];
+}
+
+/* Opening. */
+
+/* A throw-away transaction for open's own statements. */
+static void
+open_stx(struct pg_store *s, struct pg_stx *t)
+{
+	memset(t, 0, sizeof *t);
+	t->base.s = &s->base;
+	t->pc = &s->w;
+}
+
+/* The schema: made when the database has none, checked when it has one.
+ * 0, or -1 with why set. */
+static int
+pg_schema(struct pg_store *s, char *why, size_t whylen)
+{
+	struct pg_stx t;
+	PGresult *r;
+	int64_t v;
+	bool exists;
+
+	open_stx(s, &t);
+	if (!cmd(&t.base, s->w.c, "BEGIN", "open"))
+		goto fail;
+	/* Daemons starting together: one makes the schema, the others
+	 * then find it. */
+	if (!cmd(&t.base, s->w.c, "SELECT pg_advisory_xact_lock(" LOCK_CREATE
+	    ")", "open"))
+		goto fail;
+	r = PQexec(s->w.c, "SELECT to_regclass('meta') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		fail_pg(&t.base, s->w.c, r, "open");
+		PQclear(r);
+		goto fail;
+	}
+	exists = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!exists) {
+		char ver[96];
+
+		if (!cmd(&t.base, s->w.c, schema_sql, "creating the schema"))
+			goto fail;
+		snprintf(ver, sizeof ver,
+		    "INSERT INTO meta VALUES ('schema_version', %d)",
+		    PG_SCHEMA);
+		if (!cmd(&t.base, s->w.c, ver, "creating the schema"))
+			goto fail;
+		log_info("store: created the connreq schema (version %d) in PostgreSQL database %s",
+		    PG_SCHEMA, PQdb(s->w.c));
+	} else {
+		r = PQexec(s->w.c,
+		    "SELECT value FROM meta WHERE name = 'schema_version'");
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			fail_pg(&t.base, s->w.c, r, "open");
+			PQclear(r);
+			goto fail;
+		}
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			store_fail(&t.base, STORE_FAILED,
+			    "database %s has a table meta without a schema_version: not a connreq store",
+			    PQdb(s->w.c));
+			goto fail;
+		}
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		if (v > PG_SCHEMA) {
+			store_fail(&t.base, STORE_FAILED,
+			    "store schema version %" PRId64 " is newer than this connreqd (%d): upgrade connreqd",
+			    v, PG_SCHEMA);
+			goto fail;
+		}
+		/* Older versions would be migrated here; 1 is the first. */
+		if (v < PG_SCHEMA) {
+			store_fail(&t.base, STORE_FAILED,
+			    "store schema version %" PRId64 " is unknown to this connreqd (%d)",
+			    v, PG_SCHEMA);
+			goto fail;
+		}
+	}
+	if (!cmd(&t.base, s->w.c, "COMMIT", "open"))
+		goto fail;
+	return 0;
+fail:
+	snprintf(why, whylen, "%s", s->base.err);
+	cmd_quiet(s->w.c, "ROLLBACK");
+	return -1;
+}
+
+/* Read-only (store_open_check): the schema must be there, of this
+ * version; nothing is created or written. */
+static int
+pg_schema_check(struct pg_store *s, char *why, size_t whylen)
+{
+	PGresult *r;
+	int64_t v;
+
+	r = PQexec(s->w.c,
+	    "SELECT value FROM meta WHERE name = 'schema_version'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		char msg[200];
+
+		msg_copy(msg, sizeof msg, PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY) != NULL ? PQresultErrorField(r,
+		    PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(s->w.c));
+		snprintf(why, whylen, "no connreq store in PostgreSQL database %s (%s)",
+		    PQdb(s->w.c), PQresultStatus(r) == PGRES_TUPLES_OK ?
+		    "no schema_version" : msg);
+		PQclear(r);
+		return -1;
+	}
+	v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (v != PG_SCHEMA) {
+		snprintf(why, whylen, v > PG_SCHEMA ?
+		    "store schema version %" PRId64 " is newer than this connreqd (%d): upgrade connreqd" :
+		    "store schema version %" PRId64 " is unknown to this connreqd (%d)",
+		    v, PG_SCHEMA);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the session lock (try: never waits): exclusive for a check,
+ * shared for a daemon. 1 taken, 0 held by another, -1 on an error. */
+static int
+pg_lock(struct pg_store *s, bool exclusive, char *why, size_t whylen)
+{
+	PGresult *r = PQexec(s->w.c, exclusive ?
+	    "SELECT pg_try_advisory_lock(" LOCK_OPEN ")" :
+	    "SELECT pg_try_advisory_lock_shared(" LOCK_OPEN ")");
+	int rc;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		char msg[200];
+
+		msg_copy(msg, sizeof msg, PQresultErrorMessage(r));
+		snprintf(why, whylen, "PostgreSQL: %s", msg);
+		rc = -1;
+	} else
+		rc = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return rc;
+}
+
+static void pg_close(struct store *base);
+
+/* `where` is a libpq conninfo. A daemon holds a shared session lock on
+ * the store for as long as it has it open, a check an exclusive one: a
+ * check refuses a store a connreqd has open, and no connreqd opens one
+ * being checked; daemons share it with each other. map_max means nothing
+ * here. */
+static int
+pg_open(struct store *base, const char *where, uint64_t map_max, char *why,
+    size_t whylen)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	int rc;
+
+	(void)map_max;
+	s->conninfo = xstrndup(where, strlen(where));
+	if ((s->w.c = pg_connect(where, why, whylen)) == NULL)
+		goto fail;
+	if (base->read_only) {
+		if (pg_schema_check(s, why, whylen) == -1)
+			goto fail;
+		if ((rc = pg_lock(s, true, why, whylen)) == -1)
+			goto fail;
+		if (rc == 0) {
+			snprintf(why, whylen,
+			    "the store in PostgreSQL database %s is in use by a running connreqd; stop it first",
+			    PQdb(s->w.c));
+			goto fail;
+		}
+		return 0;
+	}
+	if ((rc = pg_lock(s, false, why, whylen)) == -1)
+		goto fail;
+	if (rc == 0) {
+		snprintf(why, whylen,
+		    "the store in PostgreSQL database %s is in use by connreqd --check",
+		    PQdb(s->w.c));
+		goto fail;
+	}
+	if (pg_schema(s, why, whylen) == -1)
+		goto fail;
+	return 0;
+fail:
+	pg_close(base);
+	return -1;
+}
+
+static void
+pg_close(struct store *base)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	unsigned i;
+
+	for (i = 0; i < s->npool; i++) {
+		PQfinish(s->pool[i]->c);
+		free(s->pool[i]);
+	}
+	s->npool = 0;
+	if (s->w.c != NULL)
+		PQfinish(s->w.c);	/* the session lock goes with it */
+	s->w.c = NULL;
+	free(s->conninfo);
+	s->conninfo = NULL;
+}
+
+/* What LMDB's map is has no counterpart: PostgreSQL allocates as it goes.
+ * No commit reports STORE_MAP_FULL, so there is nothing to grow (-1:
+ * grow cannot help); the map's size is 0 and its maximum is not used. A
+ * full disk is SQLSTATE 53100, reported as STORE_NO_SPACE with nothing
+ * written; whether there is room again cannot be known from here before a
+ * write tries, so room is always 0 (the next write finds out). */
+static int
+pg_grow(struct store *base)
+{
+	(void)base;
+	return -1;
+}
+
+static uint64_t
+pg_map_size(struct store *base)
+{
+	(void)base;
+	return 0;
+}
+
+static void
+pg_set_map_max(struct store *base, uint64_t map_max)
+{
+	(void)base;
+	(void)map_max;
+}
+
+static int
+pg_room(struct store *base)
+{
+	(void)base;
+	return 0;
+}
+
+/* Transactions. */
+
+/* A connection for a read transaction: an idle one of the pool, or a new
+ * one. */
+static struct pgconn *
+pool_take(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	struct pgconn *pc;
+	char why[240];
+	PGconn *c;
+
+	if (s->npool > 0)
+		return s->pool[--s->npool];
+	if ((c = pg_connect(s->conninfo, why, sizeof why)) == NULL) {
+		store_fail(t, STORE_FAILED, "begin: %s", why);
+		return NULL;
+	}
+	pc = xcalloc(1, sizeof *pc);
+	pc->c = c;
+	return pc;
+}
+
+/* Gives a read transaction's connection back: kept when it is sound and
+ * idle and the pool has room, closed otherwise. */
+static void
+pool_give(struct pg_store *s, struct pgconn *pc)
+{
+	if (PQstatus(pc->c) == CONNECTION_OK &&
+	    PQtransactionStatus(pc->c) == PQTRANS_IDLE &&
+	    s->npool < POOL_MAX) {
+		s->pool[s->npool++] = pc;
+		return;
+	}
+	PQfinish(pc->c);
+	free(pc);
+}
+
+/* Runs a BEGIN: true when it succeeded; false, with nothing recorded and
+ * the connection outside a transaction, when it failed (the connection is
+ * gone, most likely): the caller tries once more, on a new connection, and
+ * records a second failure. */
+static bool
+begin_quiet(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	PQclear(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return true;
+	if (PQstatus(c) != CONNECTION_BAD)
+		cmd_quiet(c, "ROLLBACK");
+	return false;
+}
+
+/* Closes the idle read connections. */
+static void
+pool_drop(struct pg_store *s)
+{
+	while (s->npool > 0) {
+		s->npool--;
+		PQfinish(s->pool[s->npool]->c);
+		free(s->pool[s->npool]);
+	}
+}
+
+/* The store's connection for a write transaction, connected again when
+ * it was lost (statements are prepared again on the new one). */
+static bool
+w_ready(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	char msg[200];
+
+	if (PQstatus(s->w.c) != CONNECTION_OK) {
+		memset(s->w.prepared, 0, sizeof s->w.prepared);
+		PQreset(s->w.c);
+		if (PQstatus(s->w.c) != CONNECTION_OK) {
+			msg_copy(msg, sizeof msg, PQerrorMessage(s->w.c));
+			store_fail(t, STORE_FAILED,
+			    "begin: cannot connect to PostgreSQL again: %s",
+			    msg);
+			return false;
+		}
+		PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
+		/* The session lock went with the old session. */
+		cmd_quiet(s->w.c, "SELECT pg_try_advisory_lock_shared("
+		    LOCK_OPEN ")");
+		log_warn("store: connected to PostgreSQL again");
+	}
+	if (PQtransactionStatus(s->w.c) != PQTRANS_IDLE)
+		cmd_quiet(s->w.c, "ROLLBACK");
+	return true;
+}
+
+/* A write transaction is SERIALIZABLE: several daemons will share the
+ * database, and the rules read what they then write (counts, limits, the
+ * pending invitation of a pair). A read transaction is REPEATABLE READ,
+ * READ ONLY, on a connection of its own, its snapshot taken at once (the
+ * SELECT after BEGIN): it sees the last commit before it began, as the
+ * contract asks. SERIALIZABLE READ ONLY DEFERRABLE would also rule out
+ * the read-only anomaly of SSI, but it may wait for concurrent
+ * serializable writers to end before it starts, and a read must not wait
+ * for writes; a snapshot is consistent, which is all a read answers
+ * from (every decision is taken in a serializable write transaction). */
+static void
+pg_begin(struct stx *t)
+{
+	static const char read_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, "
+	    "READ ONLY; SELECT 1";
+	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+	struct pg_stx *x = pt(t);
+	struct pg_store *s = ps(t);
+	char sql[48];
+
+	if (t->parent != NULL) {
+		x->pc = pt(t->parent)->pc;
+		x->depth = pt(t->parent)->depth + 1;
+		snprintf(sql, sizeof sql, "SAVEPOINT s%u", x->depth);
+		cmd(t, x->pc->c, sql, "begin");
+		return;
+	}
+	if (t->read_only) {
+		if ((x->pc = pool_take(t)) == NULL)
+			return;
+		if (begin_quiet(x->pc->c, read_sql))
+			return;
+		/* The server closed it since its last use (a restart, a
+		 * terminated backend): so it did the others kept idle. Once
+		 * more, on a new connection; nothing was done yet. */
+		PQfinish(x->pc->c);
+		free(x->pc);
+		x->pc = NULL;
+		pool_drop(s);
+		if ((x->pc = pool_take(t)) == NULL)
+			return;
+		cmd(t, x->pc->c, read_sql, "begin");
+		return;
+	}
+	s->doomed = false;
+	if (!w_ready(t))
+		return;
+	x->pc = &s->w;
+	if (begin_quiet(x->pc->c, write_sql))
+		return;
+	/* As above, the store's connection. */
+	if (!w_ready(t))
+		return;
+	cmd(t, x->pc->c, write_sql, "begin");
+}
+
+static void
+pg_commit(struct stx *t, uint64_t *seq)
+{
+	struct pg_stx *x = pt(t);
+	struct pg_store *s = ps(t);
+	char sql[64];
+	PGresult *r;
+
+	if (seq != NULL)
+		*seq = s->seq;	/* what it saw; its own, if it writes */
+	if (x->pc == NULL)
+		return;
+	if (t->parent != NULL) {
+		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT s%u", x->depth);
+		if (!cmd(t, x->pc->c, sql, "commit")) {
+			/* None of its work stays. */
+			snprintf(sql, sizeof sql,
+			    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u",
+			    x->depth, x->depth);
+			cmd_quiet(x->pc->c, sql);
+			return;
+		}
+		if (x->dirty)
+			pt(t->parent)->dirty = true;
+		return;
+	}
+	if (t->read_only) {
+		cmd(t, x->pc->c, "COMMIT", "commit");
+		pool_give(s, x->pc);
+		x->pc = NULL;
+		return;
+	}
+	if (s->doomed) {
+		cmd_quiet(x->pc->c, "ROLLBACK");
+		store_fail(t, STORE_CONFLICT,
+		    "commit: the transaction met a serialization failure (another transaction changed what it read): run it again");
+		return;
+	}
+	/* A connection lost during COMMIT leaves its outcome unknown here:
+	 * it is reported as a failure (nothing is answered), though the
+	 * server may have committed it. Telling which (a commit token
+	 * written in the transaction, looked up after reconnecting) is for
+	 * the daemon's step of issue 11, with UNAVAILABLE. */
+	r = PQexec(x->pc->c, "COMMIT");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fail_pg(t, x->pc->c, r, "commit");
+		PQclear(r);
+		if (PQstatus(x->pc->c) == CONNECTION_OK &&
+		    PQtransactionStatus(x->pc->c) != PQTRANS_IDLE)
+			cmd_quiet(x->pc->c, "ROLLBACK");
+		return;
+	}
+	/* A transaction that had failed ends in a ROLLBACK, reported as
+	 * such by COMMIT. */
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		store_fail(t, STORE_FAILED,
+		    "commit: PostgreSQL rolled the transaction back (%s)",
+		    PQcmdStatus(r));
+		PQclear(r);
+		return;
+	}
+	PQclear(r);
+	if (x->dirty) {
+		s->seq++;
+		if (seq != NULL)
+			*seq = s->seq;
+	}
+}
+
+static void
+pg_abort(struct stx *t)
+{
+	struct pg_stx *x = pt(t);
+	char sql[80];
+
+	if (x->pc == NULL)
+		return;
+	if (t->parent != NULL) {
+		snprintf(sql, sizeof sql,
+		    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u", x->depth,
+		    x->depth);
+		cmd_quiet(x->pc->c, sql);
+		return;
+	}
+	if (PQstatus(x->pc->c) == CONNECTION_OK &&
+	    PQtransactionStatus(x->pc->c) != PQTRANS_IDLE)
+		cmd_quiet(x->pc->c, "ROLLBACK");
+	if (t->read_only)
+		pool_give(ps(t), x->pc);
+	x->pc = NULL;
+}
+
+/* Commits are synchronous: each is durable when COMMIT returns. */
+static uint64_t
+pg_durable(struct store *base, int *rc)
+{
+	*rc = STORE_OK;
+	return ((struct pg_store *)base)->seq;
+}
+
+static int
+pg_wait(struct store *base, uint64_t seq)
+{
+	(void)base;
+	(void)seq;
+	return STORE_OK;
+}
+
+static unsigned
+pg_inflight(struct store *base)
+{
+	(void)base;
+	return 0;
+}
+
+static uint64_t
+pg_writes(struct store *base)
+{
+	return ((struct pg_store *)base)->nwrites;
+}
+
+/* Meta values. */
+
+static uint64_t
+pg_next_id(struct stx *t)
+{
+	PGresult *r;
+	int64_t v = 0;
+
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "next id: a snapshot cannot write");
+		return 0;
+	}
+	if ((r = run(t, Q_NEXT_ID, NULL, "next id")) == NULL)
+		return 0;
+	if (PQntuples(r) == 1)
+		v = col_int(r, 0, 0);
+	else
+		store_fail(t, STORE_FAILED, "next id: no next_id row");
+	PQclear(r);
+	pt(t)->dirty = true;
+	ps(t)->nwrites++;
+	return (uint64_t)v;
+}
+
+static int64_t
+pg_get_vclock(struct stx *t)
+{
+	return meta_get(t, "vclock");
+}
+
+static void
+pg_set_vclock(struct stx *t, int64_t now)
+{
+	meta_set(t, "vclock", now);
+}
+
+static void
+pg_counts(struct stx *t, struct store_counts *c)
+{
+	PGresult *r = run(t, Q_COUNTS, NULL, "counts");
+	const char *name;
+	uint64_t v;
+	int i, j;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < PQntuples(r); i++) {
+		name = PQgetvalue(r, i, 0);
+		v = (uint64_t)col_int(r, i, 1);
+		if (strcmp(name, "count.connections") == 0)
+			c->connections = v;
+		else if (strcmp(name, "count.deadlines") == 0)
+			c->deadlines = v;
+		else
+			for (j = 0; j < ST_COUNT; j++)
+				if (strcmp(name, count_name(j)) == 0)
+					c->state[j] = v;
+	}
+	PQclear(r);
+}
+
+/* Invitations. */
+
+static int
+pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
+{
+	struct qp p = { 0 };
+	const char *b;
+	size_t n;
+	PGresult *r;
+	bool good;
+
+	qp_i64(&p, id64(id));
+	if ((r = run(t, Q_INV_GET, &p, "invitation")) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	memset(out, 0, offsetof(struct inv, from));
+	out->id = id;
+	out->state = (uint8_t)col_int(r, 0, 0);
+	out->priority = (uint8_t)col_int(r, 0, 1);
+	out->attempt = (uint32_t)col_int(r, 0, 2);
+	out->created_at = col_int(r, 0, 3);
+	out->updated_at = col_int(r, 0, 4);
+	out->expires_at = col_int(r, 0, 5);
+	out->stale_at = col_int(r, 0, 6);
+	out->reminded_at = col_int(r, 0, 7);
+	out->ignored = col_int(r, 0, 8) != 0;
+	out->reported = col_int(r, 0, 9) != 0;
+	out->resend_of = (uint64_t)col_int(r, 0, 10);
+	good = col_int(r, 0, 0) < ST_COUNT && col_int(r, 0, 1) < PRIO_COUNT;
+	b = col_bytes(r, 0, 11, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->from, b, n);
+		out->from[n] = '\0';
+		out->from_len = n;
+	}
+	b = col_bytes(r, 0, 12, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->to, b, n);
+		out->to[n] = '\0';
+		out->to_len = n;
+	}
+	b = col_bytes(r, 0, 13, &n);
+	good = good && n <= NOTE_MAX_BYTES;
+	if (good) {
+		memcpy(out->note, b, n);
+		out->note[n] = '\0';
+		out->note_len = n;
+	}
+	PQclear(r);
+	if (!good) {
+		store_fail(t, STORE_FAILED, "invitation %" PRIu64 ": corrupt record",
+		    id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+static void
+pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(inv->id));
+	qp_i16(&p, inv->state);
+	qp_i16(&p, inv->priority);
+	qp_i64(&p, inv->attempt);
+	qp_i64(&p, inv->created_at);
+	qp_i64(&p, inv->updated_at);
+	qp_i64(&p, inv->expires_at);
+	qp_i64(&p, inv->stale_at);
+	qp_i64(&p, inv->reminded_at);
+	qp_bool(&p, inv->ignored);
+	qp_bool(&p, inv->reported);
+	qp_i64(&p, id64(inv->resend_of));
+	qp_bytes(&p, inv->from, inv->from_len);
+	qp_bytes(&p, inv->to, inv->to_len);
+	qp_bytes(&p, inv->note, inv->note_len);
+	if (run_w(t, Q_INV_PUT, &p, "invitation") == -1)
+		return;
+	if (old_state == ST_COUNT)
+		meta_add(t, count_name(inv->state), 1);
+	else if (old_state != inv->state) {
+		memset(&p, 0, sizeof p);
+		qp_text(&p, count_name(inv->state));
+		qp_text(&p, count_name(old_state));
+		run_w(t, Q_META_MOVE, &p, "counters");
+	}
+}
+
+/* The ids a query gives, a page at a time: q takes the fixed parameters
+ * in p (nfixed of them), then the cursor (an id: the last one given),
+ * then the page's size. */
+static void
+scan_ids(struct stx *t, enum pg_query q, struct qp *p, int64_t from,
+    store_id_fn fn, void *ctx, const char *what)
+{
+	int nfixed = p->n, i, n;
+	int64_t cursor = from;
+	PGresult *r;
+
+	for (;;) {
+		p->n = nfixed;
+		qp_i64(p, cursor);
+		qp_i64(p, PAGE);
+		if ((r = run(t, q, p, what)) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			cursor = col_int(r, i, 0);
+			if (!fn(ctx, (uint64_t)cursor)) {
+				PQclear(r);
+				return;
+			}
+			if (t->rc != STORE_OK)
+				break;
+		}
+		PQclear(r);
+		if (n < PAGE || t->rc != STORE_OK)
+			return;
+	}
+}
+
+static void
+pg_scan_box(struct stx *t, enum store_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, member, len);
+	scan_ids(t, box == BOX_SENT ? Q_BOX_SENT : Q_BOX_RECEIVED, &p,
+	    before == 0 ? INT64_MAX : id64(before), fn, ctx, "scan");
+}
+
+static void
+pg_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, store_id_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	scan_ids(t, Q_HISTORY, &p, 0, fn, ctx, "history");
+}
+
+/* Pairs and connections. */
+
+static void
+pg_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen, struct pair *out)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+
+	qp_bytes(&p, from, flen);
+	qp_bytes(&p, to, tlen);
+	if ((r = run(t, Q_PAIR_GET, &p, "pair")) == NULL)
+		return;
+	if (PQntuples(r) == 1) {
+		out->open_id = (uint64_t)col_int(r, 0, 0);
+		out->cooldown_until = col_int(r, 0, 1);
+		out->withdrawals = (uint32_t)col_int(r, 0, 2);
+		out->attempts = (uint32_t)col_int(r, 0, 3);
+	}
+	PQclear(r);
+}
+
+static void
+pg_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen, const struct pair *pr)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, from, flen);
+	qp_bytes(&p, to, tlen);
+	qp_i64(&p, id64(pr->open_id));
+	qp_i64(&p, pr->cooldown_until);
+	qp_i64(&p, pr->withdrawals);
+	qp_i64(&p, pr->attempts);
+	run_w(t, Q_PAIR_PUT, &p, "pair");
+}
+
+static int64_t
+pg_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	return get_int(t, Q_CONN_GET, &p, "connection");
+}
+
+static void
+pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, int64_t since)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	qp_i64(&p, since);
+	if (run_w(t, Q_CONN_PUT, &p, "connection") == 0)
+		ps(t)->nwrites++;	/* since changed, no new row */
+}
+
+static void
+pg_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	run_w(t, Q_CONN_DEL, &p, "connection");
+}
+
+static void
+pg_scan_conns(struct stx *t, const char *member, size_t len,
+    const char *after, size_t after_len, store_conn_fn fn, void *ctx)
+{
+	char cursor[MEMBER_MAX_BYTES + 1];
+	size_t clen = 0, n1;
+	struct qp p;
+	PGresult *r;
+	const char *o;
+	int i, n;
+
+	if (after != NULL) {
+		clen = after_len < sizeof cursor ? after_len : sizeof cursor;
+		memcpy(cursor, after, clen);
+	}
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		qp_bytes(&p, member, len);
+		qp_bytes(&p, cursor, clen);
+		qp_i64(&p, PAGE);
+		if ((r = run(t, Q_SCAN_CONNS, &p, "connections")) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			o = col_bytes(r, i, 0, &n1);
+			if (n1 > MEMBER_MAX_BYTES)
+				n1 = MEMBER_MAX_BYTES;
+			memcpy(cursor, o, n1);
+			clen = n1;
+			if (!fn(ctx, o, n1, col_int(r, i, 1)) ||
+			    t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < PAGE)
+			return;
+	}
+}
+
+/* Logs, flags and members. */
+
+static void
+pg_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
+    int64_t at, uint64_t id, uint8_t value)
+{
+	struct qp p = { 0 };
+
+	qp_i16(&p, (int)log);
+	qp_bytes(&p, key, klen);
+	qp_i64(&p, at);
+	qp_i64(&p, id64(id));
+	qp_i16(&p, value);
+	run_w(t, Q_LOG_ADD, &p, "log");
+}
+
+static uint64_t
+pg_log_count(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t since, uint64_t max, int64_t *oldest)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	uint64_t n = 0;
+
+	qp_i16(&p, (int)log);
+	qp_bytes(&p, key, klen);
+	qp_i64(&p, since);
+	qp_i64(&p, id64(max));
+	if ((r = run(t, Q_LOG_COUNT, &p, "log")) == NULL)
+		return 0;
+	if (PQntuples(r) == 1) {
+		n = (uint64_t)col_int(r, 0, 0);
+		*oldest = n > 0 ? col_int(r, 0, 1) : 0;
+	}
+	PQclear(r);
+	return n;
+}
+
+static void
+pg_log_scan_back(struct stx *t, enum store_log log, const char *key,
+    size_t klen, store_log_fn fn, void *ctx)
+{
+	int64_t at = INT64_MAX, id = INT64_MAX;
+	struct qp p;
+	PGresult *r;
+	int i, n;
+
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		qp_i16(&p, (int)log);
+		qp_bytes(&p, key, klen);
+		qp_i64(&p, at);
+		qp_i64(&p, id);
+		qp_i64(&p, PAGE);
+		if ((r = run(t, Q_LOG_BACK, &p, "log")) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			at = col_int(r, i, 0);
+			id = col_int(r, i, 1);
+			if (!fn(ctx, at, (uint64_t)id,
+			    (uint8_t)col_int(r, i, 2)) || t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < PAGE)
+			return;
+	}
+}
+
+static bool
+pg_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	bool on;
+
+	qp_i16(&p, (int)f);
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	if ((r = run(t, Q_FLAG_GET, &p, "flag")) == NULL)
+		return false;
+	on = PQntuples(r) > 0;
+	PQclear(r);
+	return on;
+}
+
+static void
+pg_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *b, size_t blen, bool on)
+{
+	struct qp p = { 0 };
+
+	qp_i16(&p, (int)f);
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	run_w(t, on ? Q_FLAG_ON : Q_FLAG_OFF, &p, "flag");
+}
+
+static void
+pg_member_get(struct stx *t, const char *m, size_t mlen,
+    struct member_rec *out)
+{
+	struct qp p = { 0 };
+	const char *e;
+	PGresult *r;
+	size_t n;
+
+	qp_bytes(&p, m, mlen);
+	if ((r = run(t, Q_MEMBER_GET, &p, "member")) == NULL)
+		return;
+	if (PQntuples(r) == 1) {
+		e = col_bytes(r, 0, 1, &n);
+		if (n <= EMAIL_MAX_BYTES) {
+			out->invitations_from = (uint8_t)col_int(r, 0, 0);
+			memcpy(out->email, e, n);
+			out->email[n] = '\0';
+			out->email_len = n;
+			out->restricted_until = col_int(r, 0, 2);
+			out->restricted_at = col_int(r, 0, 3);
+			out->open_sent = (uint64_t)col_int(r, 0, 4);
+		}
+	}
+	PQclear(r);
+}
+
+static void
+pg_member_put(struct stx *t, const char *m, size_t mlen,
+    const struct member_rec *rec)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, m, mlen);
+	qp_i16(&p, rec->invitations_from);
+	qp_bytes(&p, rec->email, rec->email_len);
+	qp_i64(&p, rec->restricted_until);
+	qp_i64(&p, rec->restricted_at);
+	qp_i64(&p, id64(rec->open_sent));
+	run_w(t, Q_MEMBER_PUT, &p, "member");
+}
+
+/* Plans. */
+
+static int
+pg_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
+{
+	struct qp p = { 0 };
+	const char *b;
+	PGresult *r;
+	size_t n;
+
+	qp_i64(&p, id64(id));
+	if ((r = run(t, Q_PLAN_GET, &p, "plan")) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	b = col_bytes(r, 0, 0, &n);
+	if (n > cap) {
+		PQclear(r);
+		store_fail(t, STORE_FAILED,
+		    "plan %" PRIu64 ": a record of %zu bytes, more than %zu",
+		    id, n, cap);
+		return STORE_FAILED;
+	}
+	memcpy(buf, b, n);
+	*len = n;
+	PQclear(r);
+	return STORE_OK;
+}
+
+static void
+pg_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(id));
+	qp_bytes(&p, buf, len);
+	run_w(t, Q_PLAN_PUT, &p, "plan");
+}
+
+static void
+pg_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, m, mlen);
+	qp_i64(&p, id64(id));
+	run_w(t, Q_PLAN_INDEX, &p, "plan index");
+}
+
+static void
+pg_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
+    void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, m, mlen);
+	scan_ids(t, Q_SCAN_PLANS, &p, INT64_MAX, fn, ctx, "plans");
+}
+
+/* Events. */
+
+static void
+pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
+    size_t mlen, bool notify, const char *data, size_t len)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(seq));
+	qp_i64(&p, at);
+	qp_bytes(&p, member, mlen);
+	qp_bool(&p, notify);
+	qp_bytes(&p, data, len);
+	if (run_w(t, Q_EVENT_ADD, &p, "event") == 0)
+		store_fail(t, STORE_FAILED, "event: no event.head row");
+}
+
+static uint64_t
+pg_event_head(struct stx *t)
+{
+	return (uint64_t)meta_get(t, "event.head");
+}
+
+static uint64_t
+pg_event_pruned(struct stx *t, const char *member, size_t mlen)
+{
+	struct qp p = { 0 };
+
+	if (member == NULL)
+		return (uint64_t)meta_get(t, "event.pruned");
+	qp_bytes(&p, member, mlen);
+	return (uint64_t)get_int(t, Q_EVENT_PRUNED, &p, "pruned");
+}
+
+/* Every event after `after`, in order, or (member not NULL) member's
+ * notifications, through the partial index. */
+static void
+pg_event_scan(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx)
+{
+	int64_t cursor;
+	struct event_rec e;
+	struct qp p;
+	PGresult *r;
+	int i, n;
+
+	if (after >= (uint64_t)INT64_MAX)
+		return;
+	cursor = (int64_t)after;
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		if (member != NULL)
+			qp_bytes(&p, member, mlen);
+		qp_i64(&p, cursor);
+		qp_i64(&p, PAGE);
+		if ((r = run(t, member != NULL ? Q_EVENT_SCAN_MEMBER :
+		    Q_EVENT_SCAN, &p, "events")) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			cursor = col_int(r, i, 0);
+			e.seq = (uint64_t)cursor;
+			e.at = col_int(r, i, 1);
+			e.member = col_bytes(r, i, 2, &e.member_len);
+			e.notify = col_int(r, i, 3) != 0;
+			e.data = col_bytes(r, i, 4, &e.len);
+			if (!fn(ctx, &e) || t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < PAGE)
+			return;
+	}
+}
+
+/* The event stays, for the `all` feed; it leaves its member's (the
+ * partial index), and no longer expires the member's cursors. */
+static void
+pg_event_unnotify(struct stx *t, uint64_t seq)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(seq));
+	run_w(t, Q_EVENT_UNNOTIFY, &p, "event");
+}
+
+static size_t
+pg_event_prune(struct stx *t, int64_t before, size_t max)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	int64_t n = 0;
+
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "prune: a snapshot cannot write");
+		return 0;
+	}
+	qp_i64(&p, before);
+	qp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = run(t, Q_EVENT_PRUNE, &p, "prune")) == NULL)
+		return 0;
+	if (PQntuples(r) == 1)
+		n = col_int(r, 0, 0);
+	PQclear(r);
+	pt(t)->dirty = true;
+	ps(t)->nwrites += (uint64_t)n;
+	return (size_t)n;
+}
+
+/* Deadlines. */
+
+static void
+due_params(struct qp *p, const struct due *d)
+{
+	qp_i64(p, d->at);
+	qp_i16(p, d->kind);
+	qp_i64(p, id64(d->id));
+}
+
+static void
+pg_due_add(struct stx *t, const struct due *d)
+{
+	struct qp p = { 0 };
+
+	due_params(&p, d);
+	run_w(t, Q_DUE_ADD, &p, "deadline");
+}
+
+static void
+pg_due_del(struct stx *t, const struct due *d)
+{
+	struct qp p = { 0 };
+
+	due_params(&p, d);
+	run_w(t, Q_DUE_DEL, &p, "deadline");
+}
+
+static bool
+pg_due_first(struct stx *t, struct due *out)
+{
+	PGresult *r;
+	bool found;
+
+	if ((r = run(t, Q_DUE_FIRST, NULL, "deadlines")) == NULL)
+		return false;
+	found = PQntuples(r) == 1;
+	if (found) {
+		out->at = col_int(r, 0, 0);
+		out->kind = (uint8_t)col_int(r, 0, 1);
+		out->id = (uint64_t)col_int(r, 0, 2);
+	}
+	PQclear(r);
+	return found;
+}
+
+/* Whole-store scans. */
+
+static void
+pg_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	scan_ids(t, Q_SCAN_INVS, &p, INT64_MIN, fn, ctx, "invitations");
+}
+
+static void
+pg_scan_pairs(struct stx *t, store_pair_fn fn, void *ctx)
+{
+	char from[MEMBER_MAX_BYTES], to[MEMBER_MAX_BYTES];
+	size_t flen = 0, tlen = 0, n1, n2;
+	const char *f, *o;
+	struct pair pr;
+	struct qp p;
+	PGresult *r;
+	int i, n;
+
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		qp_bytes(&p, from, flen);
+		qp_bytes(&p, to, tlen);
+		qp_i64(&p, PAGE);
+		if ((r = run(t, Q_SCAN_PAIRS, &p, "pairs")) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			f = col_bytes(r, i, 0, &n1);
+			o = col_bytes(r, i, 1, &n2);
+			if (n1 > MEMBER_MAX_BYTES || n2 > MEMBER_MAX_BYTES) {
+				store_fail(t, STORE_FAILED,
+				    "pairs: a member id of %zu bytes",
+				    n1 > n2 ? n1 : n2);
+				break;
+			}
+			memcpy(from, f, n1);
+			flen = n1;
+			memcpy(to, o, n2);
+			tlen = n2;
+			pr.open_id = (uint64_t)col_int(r, i, 2);
+			pr.cooldown_until = col_int(r, i, 3);
+			pr.withdrawals = (uint32_t)col_int(r, i, 4);
+			pr.attempts = (uint32_t)col_int(r, i, 5);
+			if (!fn(ctx, f, n1, o, n2, &pr) || t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < PAGE || t->rc != STORE_OK)
+			return;
+	}
+}
+
+static void
+pg_scan_dues(struct stx *t, store_due_fn fn, void *ctx)
+{
+	struct due d = { INT64_MIN, 0, 0 };
+	int kind = -1;
+	int64_t id = INT64_MIN;
+	struct qp p;
+	PGresult *r;
+	int i, n;
+
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		qp_i64(&p, d.at);
+		qp_i16(&p, kind);
+		qp_i64(&p, id);
+		qp_i64(&p, PAGE);
+		if ((r = run(t, Q_SCAN_DUES, &p, "deadlines")) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			d.at = col_int(r, i, 0);
+			kind = (int)col_int(r, i, 1);
+			id = col_int(r, i, 2);
+			d.kind = (uint8_t)kind;
+			d.id = (uint64_t)id;
+			if (!fn(ctx, &d) || t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < PAGE)
+			return;
+	}
+}
+
+/* store_check: what the tables' keys and constraints do not already
+ * hold. The indexes are PostgreSQL's (a box, a history, a member's feed
+ * cannot disagree with the invitations or events they index), and a
+ * connection is one row, written once; what is left is the connections
+ * counter against its rows (daemon/check.c checks the others, and each
+ * member's open_sent, from its scans), the plan index against the plans,
+ * and the event markers (event.head, event.pruned) against the events. */
+static void
+pg_check(struct stx *t, store_problem_fn fn, void *ctx)
+{
+	char buf[512];
+	PGresult *r;
+	int i;
+
+	if ((r = run(t, Q_CHECK_COUNTS, NULL, "check")) == NULL)
+		return;
+	for (i = 0; i < PQntuples(r); i++) {
+		snprintf(buf, sizeof buf,
+		    "%s is %" PRId64 "; the tables hold %" PRId64,
+		    PQgetvalue(r, i, 0), col_int(r, i, 1), col_int(r, i, 2));
+		fn(ctx, "counter", buf);
+	}
+	PQclear(r);
+	if ((r = run(t, Q_CHECK_REST, NULL, "check")) == NULL)
+		return;
+	for (i = 0; i < PQntuples(r); i++)
+		fn(ctx, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	PQclear(r);
+}
+
+const struct store_ops store_pg = {
+	.name = "postgresql",
+	.store_size = sizeof(struct pg_store),
+	.stx_size = sizeof(struct pg_stx),
+	.open = pg_open,
+	.close = pg_close,
+	.grow = pg_grow,
+	.map_size = pg_map_size,
+	.set_map_max = pg_set_map_max,
+	.room = pg_room,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.wait_fd = NULL,
+	.durable = pg_durable,
+	.wait = pg_wait,
+	.inflight = pg_inflight,
+	.abort = pg_abort,
+	.writes = pg_writes,
+	.next_id = pg_next_id,
+	.get_vclock = pg_get_vclock,
+	.set_vclock = pg_set_vclock,
+	.counts = pg_counts,
+	.inv_get = pg_inv_get,
+	.inv_put = pg_inv_put,
+	.scan_box = pg_scan_box,
+	.scan_history = pg_scan_history,
+	.pair_get = pg_pair_get,
+	.pair_put = pg_pair_put,
+	.conn_get = pg_conn_get,
+	.conn_put = pg_conn_put,
+	.conn_del = pg_conn_del,
+	.scan_conns = pg_scan_conns,
+	.log_add = pg_log_add,
+	.log_count = pg_log_count,
+	.log_scan_back = pg_log_scan_back,
+	.flag_get = pg_flag_get,
+	.flag_set = pg_flag_set,
+	.member_get = pg_member_get,
+	.member_put = pg_member_put,
+	.plan_get = pg_plan_get,
+	.plan_put = pg_plan_put,
+	.scan_plans = pg_scan_plans,
+	.plan_index = pg_plan_index,
+	.event_add = pg_event_add,
+	.event_head = pg_event_head,
+	.event_pruned = pg_event_pruned,
+	.event_scan = pg_event_scan,
+	.event_unnotify = pg_event_unnotify,
+	.event_prune = pg_event_prune,
+	.due_add = pg_due_add,
+	.due_del = pg_due_del,
+	.due_first = pg_due_first,
+	.scan_invitations = pg_scan_invitations,
+	.scan_pairs = pg_scan_pairs,
+	.scan_dues = pg_scan_dues,
+	.check = pg_check,
+};

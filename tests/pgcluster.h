@@ -1,0 +1,341 @@
+/* tests/pgcluster.h: a PostgreSQL 15 cluster of the test's own, for the
+ * tests of the PostgreSQL store backend (daemon/store-pg.c).
+ *
+ *	struct pgcluster pg;
+ *	char conninfo[512];
+ *
+ *	if (pgcluster_start(&pg) == -1) bail_out(...);
+ *	pgcluster_newdb(&pg, conninfo, sizeof conninfo);   one per fresh store
+ *	...
+ *	pgcluster_stop(&pg);                               (also at exit)
+ *
+ * The cluster lives in a mkdtemp directory: initdb'd there (as nobody when
+ * the test runs as root, since PostgreSQL refuses to run as root; as the
+ * current user otherwise), listening on a Unix socket in that directory
+ * only (listen_addresses=''), with trust authentication for the user
+ * postgres. Each fresh store is a database of its own (CREATE DATABASE);
+ * its conninfo is "host=DIR dbname=NAME user=postgres".
+ *
+ * fsync=off: for this TEST cluster only, to keep the tests fast; nothing
+ * here measures or relies on durability across a power cut.
+ *
+ * Cleanup never depends on the test ending well: a watchdog process,
+ * forked when the cluster starts, waits on a pipe whose only writer is the
+ * test. When the test exits, whether by pgcluster_stop(), exit(), a
+ * sanitizer's abort, a signal or SIGKILL, the pipe reads end-of-file and
+ * the watchdog stops the postmaster (SIGQUIT: an immediate shutdown),
+ * waits for it to go and removes the directory. The watchdog ignores the
+ * terminal's signals, so a ^C that kills the test still cleans up. */
+#ifndef CONNREQ_PGCLUSTER_H
+#define CONNREQ_PGCLUSTER_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "tap.h"
+
+/* PostgreSQL 15's programs, Debian's place for them; CONNREQ_PGBIN
+ * names another directory. */
+#define PGCLUSTER_BIN_DEFAULT "/usr/lib/postgresql/15/bin"
+#define PGCLUSTER_NOBODY 65534
+
+struct pgcluster {
+	char dir[64];		/* the cluster's directory and socket dir */
+	char bin[200];		/* initdb's and pg_ctl's directory */
+	bool up;
+	pid_t watchdog;
+	int pipe_w;		/* the watchdog's pipe (-1: none) */
+	unsigned ndb;		/* databases made so far */
+};
+
+/* Runs argv (argv[0] a path) in dir as the cluster's user, its output to
+ * dir/log-NAME; 0 when it exits 0. */
+__attribute__((unused)) static int
+pgcluster_run(const struct pgcluster *c, const char *name, char *const argv[])
+{
+	char log[128];
+	pid_t pid;
+	int st, fd;
+
+	snprintf(log, sizeof log, "%s/log-%s", c->dir, name);
+	fflush(stdout);
+	pid = fork();
+	if (pid == -1)
+		return -1;
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd == -1)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		fd = open("/dev/null", O_RDONLY);
+		if (fd != -1) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		if (chdir(c->dir) == -1)
+			_exit(126);
+		if (geteuid() == 0 && (setgroups(0, NULL) == -1 ||
+		    setresgid(PGCLUSTER_NOBODY, PGCLUSTER_NOBODY,
+		    PGCLUSTER_NOBODY) == -1 ||
+		    setresuid(PGCLUSTER_NOBODY, PGCLUSTER_NOBODY,
+		    PGCLUSTER_NOBODY) == -1))
+			_exit(126);
+		setenv("HOME", c->dir, 1);
+		unsetenv("PGDATA");
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char cmd[256];
+
+		diag("pgcluster: %s failed (status %d); its log:", argv[0], st);
+		snprintf(cmd, sizeof cmd, "sed 's/^/#   /' %s", log);
+		fflush(stdout);
+		if (system(cmd) != 0)
+			diag("(no log)");
+		return -1;
+	}
+	return 0;
+}
+
+/* The postmaster's pid, from its pid file; 0 when there is none. */
+__attribute__((unused)) static pid_t
+pgcluster_pid(const char *dir)
+{
+	char path[128];
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/data/postmaster.pid", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* The watchdog: waits for the test to go (end-of-file on the pipe), then
+ * stops the cluster and removes its directory. Runs in a forked copy of
+ * the test, so it uses nothing of the test's and leaves by _exit. */
+__attribute__((unused)) static void
+pgcluster_watchdog(const char *dir, int pipe_r)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	char b;
+	pid_t pid;
+	int i, fd;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* Nothing of the test's kept open: not its output (prove reads it to
+	 * the end), nor its sockets and files. */
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != pipe_r)
+			close(fd);
+	while (read(pipe_r, &b, 1) == -1 && errno == EINTR)
+		;
+	/* An immediate shutdown: the cluster is thrown away. */
+	if ((pid = pgcluster_pid(dir)) > 0 && kill(pid, SIGQUIT) == 0)
+		for (i = 0; i < 1500 && kill(pid, 0) == 0; i++)
+			nanosleep(&ts, NULL);
+	pid = fork();
+	if (pid == 0) {
+		execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	_exit(0);
+}
+
+/* Stops the cluster and removes its directory (what the watchdog does,
+ * waited for). Safe to call twice and at exit. */
+__attribute__((unused)) static void
+pgcluster_stop(struct pgcluster *c)
+{
+	if (c->pipe_w != -1) {
+		close(c->pipe_w);
+		c->pipe_w = -1;
+	}
+	if (c->watchdog > 0) {
+		while (waitpid(c->watchdog, NULL, 0) == -1 && errno == EINTR)
+			;
+		c->watchdog = 0;
+	}
+	c->up = false;
+}
+
+static struct pgcluster *pgcluster_atexit_c;
+
+__attribute__((unused)) static void
+pgcluster_atexit(void)
+{
+	if (pgcluster_atexit_c != NULL)
+		pgcluster_stop(pgcluster_atexit_c);
+}
+
+/* Starts a cluster: 0, or -1 (with diag) when it cannot. */
+__attribute__((unused)) static int
+pgcluster_start(struct pgcluster *c)
+{
+	char data[128], opts[512], log[128];
+	int p[2];
+
+	char initdb[256], pg_ctl[256];
+	const char *bin = getenv("CONNREQ_PGBIN");
+
+	memset(c, 0, sizeof *c);
+	c->pipe_w = -1;
+	snprintf(c->bin, sizeof c->bin, "%s",
+	    bin != NULL && *bin ? bin : PGCLUSTER_BIN_DEFAULT);
+	snprintf(initdb, sizeof initdb, "%s/initdb", c->bin);
+	snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", c->bin);
+	if (access(initdb, X_OK) == -1) {
+		diag("pgcluster: no %s (make deps installs postgresql)",
+		    initdb);
+		return -1;
+	}
+	strcpy(c->dir, "/tmp/connreq-pg-XXXXXX");
+	if (mkdtemp(c->dir) == NULL) {
+		diag("pgcluster: mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && chown(c->dir, PGCLUSTER_NOBODY,
+	    PGCLUSTER_NOBODY) == -1) {
+		diag("pgcluster: chown %s: %s", c->dir, strerror(errno));
+		rmdir(c->dir);
+		return -1;
+	}
+	/* The watchdog first: from here on, the directory goes with us. */
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		diag("pgcluster: pipe: %s", strerror(errno));
+		rmdir(c->dir);
+		return -1;
+	}
+	fflush(stdout);
+	c->watchdog = fork();
+	if (c->watchdog == -1) {
+		diag("pgcluster: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		rmdir(c->dir);
+		return -1;
+	}
+	if (c->watchdog == 0) {
+		close(p[1]);
+		pgcluster_watchdog(c->dir, p[0]);
+	}
+	close(p[0]);
+	c->pipe_w = p[1];
+	pgcluster_atexit_c = c;
+	atexit(pgcluster_atexit);
+
+	snprintf(data, sizeof data, "%s/data", c->dir);
+	snprintf(log, sizeof log, "%s/log", c->dir);
+	{
+		char *argv[] = { initdb, "-D", data, "-U",
+		    "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
+		    "--no-instructions", NULL };
+
+		if (pgcluster_run(c, "initdb", argv) == -1)
+			goto fail;
+	}
+	/* fsync=off and the small buffers: a throw-away test cluster. */
+	snprintf(opts, sizeof opts,
+	    "-c listen_addresses='' -c unix_socket_directories='%s' "
+	    "-c fsync=off -c full_page_writes=off -c shared_buffers=16MB "
+	    "-c max_connections=50", c->dir);
+	{
+		char *argv[] = { pg_ctl, "-D", data, "-l", log,
+		    "-w", "-t", "60", "-o", opts, "start", NULL };
+
+		if (pgcluster_run(c, "pg_ctl", argv) == -1)
+			goto fail;
+	}
+	c->up = true;
+	return 0;
+fail:
+	pgcluster_stop(c);
+	return -1;
+}
+
+/* The conninfo of database name on the cluster. */
+__attribute__((unused)) static void
+pgcluster_conninfo(const struct pgcluster *c, const char *name, char *out,
+    size_t n)
+{
+	snprintf(out, n, "host=%s dbname=%s user=postgres", c->dir, name);
+}
+
+/* Runs sql on database `name`: 0, or -1 with diag. */
+__attribute__((unused)) static int
+pgcluster_sql(const struct pgcluster *c, const char *name, const char *sql)
+{
+	char ci[256];
+	PGconn *conn;
+	PGresult *r;
+	int rc = 0;
+
+	pgcluster_conninfo(c, name, ci, sizeof ci);
+	conn = PQconnectdb(ci);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		diag("pgcluster: connect %s: %s", ci, PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		diag("pgcluster: %s: %s", sql, PQresultErrorMessage(r));
+		rc = -1;
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return rc;
+}
+
+/* A new, empty database for a fresh store: its conninfo in out. 0, or -1
+ * with diag. */
+__attribute__((unused)) static int
+pgcluster_newdb(struct pgcluster *c, char *out, size_t n)
+{
+	char name[32], sql[64];
+
+	snprintf(name, sizeof name, "store%u", ++c->ndb);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	if (pgcluster_sql(c, "postgres", sql) == -1)
+		return -1;
+	pgcluster_conninfo(c, name, out, n);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,440 @@
+/* What the PostgreSQL store backend (daemon/store-pg.c) does beyond the
+ * contract (tests/test_store_contract.c runs that on it): the schema and
+ * its version, what the database itself enforces, serialization failures
+ * between two stores on one database, a lost connection, the snapshot of a
+ * read, the read-only open of a check, and the backend's own check. Each
+ * on a database of its own on a cluster the test starts (tests/pgcluster.h). */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../daemon/store-backend.h"
+#include "pgcluster.h"
+#include "store_fixture.h"
+#include "tap.h"
+
+static struct pgcluster pg;
+
+/* A new database: its conninfo in ci, its name in db. */
+static void
+newdb(char *ci, size_t n, char *db, size_t dn)
+{
+	if (pgcluster_newdb(&pg, ci, n) == -1)
+		bail_out("cannot create a database");
+	snprintf(db, dn, "store%u", pg.ndb);
+}
+
+static struct store *
+open_pg(const char *ci, char *why, size_t whylen)
+{
+	return store_open_backend(&store_pg, ci, 1ULL << 30, why, whylen);
+}
+
+/* store_open_check's open, on the PostgreSQL backend (store_open_check
+ * opens the default one). */
+static struct store *
+open_check_pg(const char *ci, char *why, size_t whylen)
+{
+	struct store *s = xcalloc(1, store_pg.store_size);
+
+	s->ops = &store_pg;
+	s->read_only = true;
+	if (store_pg.open(s, ci, 0, why, whylen) == -1) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* One value from SQL run on database db (the first column of the first
+ * row, as text); "" when there is none, "ERROR <sqlstate>" on an error. */
+static const char *
+sql1(const char *db, const char *sql)
+{
+	static char out[256];
+	char ci[256];
+	PGconn *c;
+	PGresult *r;
+	const char *st;
+
+	pgcluster_conninfo(&pg, db, ci, sizeof ci);
+	c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(out, sizeof out, "CONNECT %s", PQerrorMessage(c));
+		PQfinish(c);
+		return out;
+	}
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		snprintf(out, sizeof out, "%s", PQgetvalue(r, 0, 0));
+	else if (PQresultStatus(r) == PGRES_TUPLES_OK ||
+	    PQresultStatus(r) == PGRES_COMMAND_OK)
+		out[0] = '\0';
+	else {
+		st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		snprintf(out, sizeof out, "ERROR %s", st ? st : "?");
+	}
+	PQclear(r);
+	PQfinish(c);
+	return out;
+}
+
+static void
+test_schema(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s, *c;
+	struct stx *t;
+	struct inv got;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c == NULL && strstr(why, "no connreq store") != NULL,
+	    "a check of an empty database refuses it: %s", why);
+	store_close(c);
+	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+	    "0", "and creates nothing in it");
+
+	s = open_pg(ci, why, sizeof why);
+	ok(s != NULL, "the first open makes the schema");
+	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+	    "12", "its twelve tables");
+	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
+	    "1", "with its version");
+	t = store_begin(s, NULL);
+	{
+		struct inv v = mkinv(1, "alice", "bob", 1000);
+
+		store_inv_put(t, &v, ST_COUNT);
+	}
+	is_int(store_commit(t), STORE_OK, "a write commits");
+	store_close(s);
+
+	s = open_pg(ci, why, sizeof why);
+	t = store_begin_read(s);
+	ok(s != NULL && store_inv_get(t, 1, &got) == STORE_OK,
+	    "a second open finds the store as it was");
+	store_abort(t);
+	store_close(s);
+
+	sql1(db, "UPDATE meta SET value = 99 WHERE name = 'schema_version'");
+	s = open_pg(ci, why, sizeof why);
+	ok(s == NULL, "a newer schema is refused");
+	is_str(why,
+	    "store schema version 99 is newer than this connreqd (1): upgrade connreqd",
+	    "saying so");
+	store_close(s);
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c == NULL && strstr(why, "newer than this connreqd") != NULL,
+	    "by a check too: %s", why);
+	store_close(c);
+	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
+	    "99", "and left as it was");
+	sql1(db, "UPDATE meta SET value = 1 WHERE name = 'schema_version'");
+	s = open_pg(ci, why, sizeof why);
+	ok(s != NULL, "this version opens again");
+	store_close(s);
+
+	s = open_pg("host=/nonexistent dbname=x user=postgres", why, sizeof why);
+	ok(s == NULL && strstr(why, "cannot connect to PostgreSQL") != NULL,
+	    "no server: a clear refusal: %s", why);
+	store_close(s);
+}
+
+static void
+test_unique(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s;
+	struct stx *t;
+	struct inv v;
+	const char *cols = "INSERT INTO invitations (id, state, priority, "
+	    "attempt, created_at, updated_at, expires_at, stale_at, "
+	    "reminded_at, ignored, reported, resend_of, sender, recipient, "
+	    "note) VALUES ";
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s = open_pg(ci, why, sizeof why);
+	if (s == NULL)
+		bail_out("open: %s", why);
+	t = store_begin(s, NULL);
+	v = mkinv(1, "alice", "bob", 1000);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_commit(t), STORE_OK, "a pending invitation alice -> bob");
+
+	{
+		char sql[512];
+
+		snprintf(sql, sizeof sql, "%s(2, 0, 0, 1, 1, 1, 1, 1, 0, false, "
+		    "false, 0, 'alice', 'bob', '')", cols);
+		is_str(sql1(db, sql), "ERROR 23505",
+		    "the database refuses a second pending one for the pair (SQL)");
+		snprintf(sql, sizeof sql, "%s(3, 1, 0, 1, 1, 1, 1, 1, 0, false, "
+		    "false, 0, 'alice', 'bob', '')", cols);
+		is_str(sql1(db, sql), "", "an accepted one for the pair is fine");
+		snprintf(sql, sizeof sql, "%s(4, 0, 0, 1, 1, 1, 1, 1, 0, false, "
+		    "false, 0, 'bob', 'alice', '')", cols);
+		is_str(sql1(db, sql), "", "so is a pending one the other way");
+	}
+
+	t = store_begin(s, NULL);
+	v = mkinv(5, "alice", "bob", 1001);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_error(t), STORE_FAILED,
+	    "through the store too, at once");
+	ok(strstr(store_strerror(s), "23505") != NULL,
+	    "with the SQLSTATE: %s", store_strerror(s));
+	is_int(store_commit(t), STORE_FAILED, "the commit reports it");
+
+	/* In a child: the parent goes on. */
+	t = store_begin(s, NULL);
+	{
+		struct stx *child = store_begin(s, t);
+
+		v = mkinv(6, "alice", "bob", 1002);
+		store_inv_put(child, &v, ST_COUNT);
+		is_int(store_commit(child), STORE_FAILED,
+		    "a child that breaks the rule fails");
+	}
+	v = mkinv(7, "alice", "carol", 1003);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_commit(t), STORE_OK, "its parent goes on and commits");
+	is_str(sql1(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM invitations"),
+	    "1,3,4,7", "with its own work alone");
+	store_close(s);
+}
+
+/* Write skew: each reads the pair the other writes. */
+static void
+test_conflict(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s1, *s2;
+	struct stx *t1, *t2, *c2;
+	struct pair pr, a = { 0, 0, 0, 1 };
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s1 = open_pg(ci, why, sizeof why);
+	s2 = open_pg(ci, why, sizeof why);
+	ok(s1 != NULL && s2 != NULL, "two stores on one database (two daemons)");
+	if (s1 == NULL || s2 == NULL)
+		bail_out("open: %s", why);
+
+	t1 = store_begin(s1, NULL);
+	t2 = store_begin(s2, NULL);
+	store_pair_get(t1, "ann", 3, "ben", 3, &pr);
+	store_pair_get(t2, "ben", 3, "ann", 3, &pr);
+	store_pair_put(t1, "ben", 3, "ann", 3, &a);
+	store_pair_put(t2, "ann", 3, "ben", 3, &a);
+	is_int(store_commit(t1), STORE_OK, "the first of two overlapping writers commits");
+	is_int(store_commit(t2), STORE_CONFLICT,
+	    "the second gets STORE_CONFLICT");
+	ok(strstr(store_strerror(s2), "40001") != NULL,
+	    "saying why: %s", store_strerror(s2));
+	is_str(sql1(db, "SELECT count(*) FROM pairs"), "1",
+	    "nothing of it was written");
+	t2 = store_begin(s2, NULL);
+	store_pair_get(t2, "ben", 3, "ann", 3, &pr);
+	store_pair_put(t2, "ann", 3, "ben", 3, &a);
+	is_int(store_commit(t2), STORE_OK, "run again, it commits");
+
+	/* The failure met in a child, which is undone: the whole
+	 * transaction still cannot commit. */
+	t1 = store_begin(s1, NULL);
+	t2 = store_begin(s2, NULL);
+	store_pair_get(t1, "cid", 3, "dan", 3, &pr);
+	store_pair_get(t2, "dan", 3, "cid", 3, &pr);
+	store_pair_put(t1, "dan", 3, "cid", 3, &a);
+	is_int(store_commit(t1), STORE_OK, "a writer commits");
+	c2 = store_begin(s2, t2);
+	store_pair_put(c2, "cid", 3, "dan", 3, &a);
+	store_pair_put(c2, "eve", 3, "fay", 3, &a);
+	is_int(store_commit(c2), STORE_CONFLICT,
+	    "the other meets the conflict in a child");
+	store_pair_put(t2, "gil", 3, "hal", 3, &a);
+	is_int(store_commit(t2), STORE_CONFLICT,
+	    "and its parent cannot commit either");
+	is_str(sql1(db, "SELECT count(*) FROM pairs"), "3",
+	    "nothing of it was written");
+	store_close(s1);
+	store_close(s2);
+}
+
+static void
+test_lost(void)
+{
+	char ci[256], db[32], why[512], sql[256];
+	struct store *s;
+	struct stx *t, *r;
+	struct inv v, got;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s = open_pg(ci, why, sizeof why);
+	if (s == NULL)
+		bail_out("open: %s", why);
+	r = store_begin_read(s);
+	store_abort(r);		/* a read connection, now idle in the pool */
+	t = store_begin(s, NULL);
+	v = mkinv(1, "ivy", "jon", 1000);
+	store_inv_put(t, &v, ST_COUNT);
+	snprintf(sql, sizeof sql,
+	    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+	    "WHERE datname = '%s' AND pid <> pg_backend_pid()", db);
+	is_str(sql1(db, sql), "2",
+	    "the server ends the store's connections mid-transaction");
+	v = mkinv(2, "ivy", "kim", 1001);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_error(t), STORE_FAILED, "the next statement fails");
+	ok(strstr(store_strerror(s), "connection") != NULL,
+	    "saying the connection is lost: %s", store_strerror(s));
+	is_int(store_commit(t), STORE_FAILED, "the commit reports it");
+
+	t = store_begin(s, NULL);
+	is_int(store_error(t), STORE_OK,
+	    "the next transaction connects again");
+	ok(store_inv_get(t, 1, &got) == STORE_NOTFOUND,
+	    "and finds nothing of the lost one");
+	v = mkinv(3, "ivy", "lea", 1002);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_commit(t), STORE_OK, "it writes and commits");
+	r = store_begin_read(s);
+	ok(store_error(r) == STORE_OK && store_inv_get(r, 3, &got) == STORE_OK,
+	    "a read connects again too");
+	store_abort(r);
+
+	/* The database refuses connections altogether. */
+	t = store_begin(s, NULL);
+	snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS false",
+	    db);
+	sql1("postgres", sql);
+	snprintf(sql, sizeof sql,
+	    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+	    "WHERE datname = '%s'", db);
+	is_str(sql1("postgres", sql), "2",
+	    "the server ends the connections and lets no new one in");
+	store_abort(t);
+	t = store_begin(s, NULL);
+	ok(store_error(t) == STORE_FAILED &&
+	    strstr(store_strerror(s), "connect") != NULL,
+	    "a database that refuses connections: a clear failure: %s",
+	    store_strerror(s));
+	is_int(store_commit(t), STORE_FAILED, "and the commit says so");
+	r = store_begin_read(s);
+	is_int(store_error(r), STORE_FAILED, "a read too");
+	store_abort(r);
+	snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS true",
+	    db);
+	sql1("postgres", sql);
+	t = store_begin(s, NULL);
+	ok(store_error(t) == STORE_OK && store_inv_get(t, 3, &got) == STORE_OK,
+	    "once it lets them in again, all is there");
+	store_abort(t);
+	store_close(s);
+}
+
+static void
+test_snapshot_at_begin(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s;
+	struct stx *t, *r;
+	struct inv v, got;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s = open_pg(ci, why, sizeof why);
+	if (s == NULL)
+		bail_out("open: %s", why);
+	r = store_begin_read(s);
+	t = store_begin(s, NULL);
+	v = mkinv(1, "max", "ned", 1000);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_commit(t), STORE_OK, "a write commits after a read began");
+	is_int(store_inv_get(r, 1, &got), STORE_NOTFOUND,
+	    "the read, whose first statement comes after, does not see it");
+	store_abort(r);
+	store_close(s);
+}
+
+static void
+problem_fn(void *ctx, const char *what, const char *details)
+{
+	int *n = ctx;
+
+	diag("store_check: %s: %s", what, details);
+	(*n)++;
+}
+
+static void
+test_check(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s, *c;
+	struct stx *t;
+	struct inv got;
+	int n;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s = open_pg(ci, why, sizeof why);
+	if (s == NULL)
+		bail_out("open: %s", why);
+	t = store_begin(s, NULL);
+	{
+		struct inv v = mkinv(1, "oli", "pam", 1000);
+
+		store_inv_put(t, &v, ST_COUNT);
+	}
+	store_conn_put(t, "oli", 3, "pam", 3, 1000);
+	store_plan_put(t, 2, "p", 1);
+	store_plan_index(t, "oli", 3, 2);
+	is_int(store_commit(t), STORE_OK, "a store with a little of everything");
+
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c == NULL && strstr(why, "in use by a running connreqd") != NULL,
+	    "a check refuses a store a connreqd has open: %s", why);
+	store_close(c);
+	store_close(s);
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c != NULL, "and opens it once closed");
+	if (c == NULL)
+		return;
+	s = open_pg(ci, why, sizeof why);
+	ok(s == NULL && strstr(why, "connreqd --check") != NULL,
+	    "no daemon opens it while it is checked: %s", why);
+	store_close(s);
+	t = store_begin(c, NULL);
+	ok(store_error(t) != STORE_OK, "a write transaction cannot begin");
+	store_abort(t);
+	t = store_begin_read(c);
+	ok(store_inv_get(t, 1, &got) == STORE_OK, "a snapshot reads it");
+	n = 0;
+	store_check(t, problem_fn, &n);
+	is_int(n, 0, "the check finds nothing in a sound store");
+	store_abort(t);
+
+	sql1(db, "UPDATE meta SET value = 5 WHERE name = 'count.connections'");
+	sql1(db, "DELETE FROM plans");
+	t = store_begin_read(c);
+	n = 0;
+	store_check(t, problem_fn, &n);
+	is_int(n, 2, "it finds a wrong counter and a plan index row without its plan");
+	is_int(store_error(t), STORE_OK, "and the snapshot is still good");
+	store_abort(t);
+	store_close(c);
+	s = open_pg(ci, why, sizeof why);
+	ok(s != NULL, "a daemon opens it once the check is done");
+	store_close(s);
+}
+
+int
+main(void)
+{
+	if (pgcluster_start(&pg) == -1)
+		bail_out("cannot start a PostgreSQL cluster");
+	test_schema();
+	test_unique();
+	test_conflict();
+	test_lost();
+	test_snapshot_at_begin();
+	test_check();
+	pgcluster_stop(&pg);
+	return done_testing();
+}
