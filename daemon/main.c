@@ -128,6 +128,15 @@ reload(struct daemon *d)
 	log_info("SIGHUP: reloaded %s", config_path);
 }
 
+/* The reload, between two jobs of the store's worker (the policy and
+ * the limits are the worker's while one is out). */
+static void
+reload_now(struct daemon *d)
+{
+	reload(d);
+	systemd_ready(server_clients(d), d->state.pending);
+}
+
 /* SIGHUP (systemctl --user reload connreqd). */
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
@@ -137,8 +146,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	systemd_reloading();
-	reload(d);
-	systemd_ready(server_clients(d), d->state.pending);
+	server_when_idle(d, reload_now);
 }
 
 static void

@@ -1,0 +1,38 @@
+/* daemon/exec.h: where the server's store work runs. A store whose calls
+ * wait on the network (store_blocking(): PostgreSQL) must never be called
+ * from the event loop: its work is handed, one job at a time, to a worker
+ * thread that owns the backend's connections, and the job's completion
+ * comes back to the loop through an eventfd that libevent watches. The
+ * loop thread does socket I/O only, and hands over work / takes back
+ * results.
+ *
+ * One job at a time: while a job is out (exec_busy()), the worker alone
+ * touches the store and what the domain reads (the daemon's clock, policy
+ * and the server's batch state); the loop does not. The handover (a mutex)
+ * orders each side's writes before the other's reads. */
+#ifndef CONNREQ_EXEC_H
+#define CONNREQ_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+struct executor;
+
+struct job {
+	void (*run)(struct job *j);	/* on the worker */
+	void (*done)(struct job *j);	/* then on the loop thread */
+};
+
+/* Starts the worker; NULL with *why set. */
+struct executor *exec_new(struct event_base *base, char *why, size_t whylen);
+/* Hands j to the worker; the executor must not be busy. */
+void exec_submit(struct executor *x, struct job *j);
+bool exec_busy(const struct executor *x);
+/* Waits for the job out, if any (its done is not called: the caller frees
+ * what it holds, exec_orphan() says which), and stops the worker. */
+void exec_free(struct executor *x);
+/* The job out or finished but not yet done (NULL: none). */
+struct job *exec_orphan(const struct executor *x);
+
+#endif
