@@ -848,7 +848,9 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		rc = store_error(t);
 		log_warn("store: %s", store_strerror(d->store));
 		store_abort(t);
-		return batch_rc_of(rc);
+		/* LMDB: a begin that fails is fatal, as it always was. */
+		return store_blocking(d->store) ? batch_rc_of(rc) :
+		    BATCH_FAILED;
 	}
 	srv->run_more = false;
 	if (timers) {

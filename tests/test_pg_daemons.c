@@ -198,8 +198,28 @@ test_two_daemons(void)
 	cr_reply_free(&r);
 	cr_close(ca);
 	cr_close(cb);
-	is_int(dproc_stop(&a, SIGTERM), 0, "A stops: exit 0");
-	is_int(dproc_stop(&b, SIGTERM), 0, "B stops: exit 0");
+	{
+		static const char *const check[] = { "--check", NULL };
+		struct dproc k = a;	/* A's database and log, A's pid kept */
+		int st;
+
+		st = dproc_refused(&k, 0, check);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 2 &&
+		    dproc_logged(&a, "in use by a running connreqd"),
+		    "connreqd --check --postgres refuses the database while daemons run");
+		is_int(dproc_stop(&a, SIGTERM), 0, "A stops: exit 0");
+		is_int(dproc_stop(&b, SIGTERM), 0, "B stops: exit 0");
+		char line[64];
+
+		st = dproc_refused(&k, 0, check);
+		snprintf(line, sizeof line, "check: %d invitations",
+		    ROUNDS * PER_ROUND + 1);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+		    dproc_logged(&a, line) &&
+		    dproc_logged(&a, ": clean"),
+		    "then checks it: clean, every invitation there (status 0x%x)",
+		    st);
+	}
 	dproc_cleanup(&a);
 	dproc_cleanup(&b);
 }
