@@ -3,7 +3,8 @@
  * running daemon (UNAVAILABLE, then served again with no restart), and
  * two daemons on one database (what one answered the other reads; the
  * same pair sent through both at the same instant ends with exactly one
- * pending invitation; conflicts are retried, never fatal). The cluster is
+ * pending invitation; conflicts are retried, never fatal), and the event
+ * pumps and a reload, which run between the worker's jobs. The cluster is
  * the test's own (tests/pgcluster.h, via harness.h's HARNESS_PG). */
 #define HARNESS_PG 1
 #include "harness.h"
@@ -91,6 +92,94 @@ test_unavailable(void)
 	ok(dproc_logged(&p, "the database answers again"),
 	    "its log says it is back");
 	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+}
+
+/* Waits for count events on s (each within WAIT_MS); their seqs. */
+static size_t
+collect(struct cr_client *s, uint64_t *seqs, size_t max, size_t count)
+{
+	struct cr_reply ev;
+	size_t n = 0;
+
+	while (n < count && n < max && cr_next_event(s, &ev, WAIT_MS) == 0) {
+		seqs[n++] = (uint64_t)rnum(&ev, "seq");
+		cr_reply_free(&ev);
+	}
+	return n;
+}
+
+static int
+in_order(const uint64_t *seqs, size_t n, uint64_t first)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (seqs[i] != first + i)
+			return 0;
+	return 1;
+}
+
+/* Subscribers on PostgreSQL: the events are pumped to them by jobs on
+ * the store's worker (never by the loop), live and from a cursor; a
+ * reload (SIGHUP) lands between two jobs while requests go on. */
+static void
+test_events_and_reload(void)
+{
+	struct dproc p;
+	struct cr_client *c, *s;
+	uint64_t seqs[64], h0, last;
+	size_t n;
+	int i;
+	char to[16];
+
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd --postgres starts"))
+		return;
+	c = dconnect(&p);
+	s = dconnect(&p);
+	h0 = head(c, &r);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "all:b", 1) == 0 &&
+	    (uint64_t)rnum(&r, "head") == h0, "subscribe to all at the head");
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		send_inv(c, &r, "ivy", to);
+	}
+	n = collect(s, seqs, 64, 5);
+	ok(n == 5 && in_order(seqs, n, h0 + 1), "five live events, in order");
+	last = n > 0 ? seqs[n - 1] : 0;
+	cr_close(s);
+	for (i = 5; i < 10; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		send_inv(c, &r, "ivy", to);
+	}
+	ok(dproc_sighup(&p, "SIGHUP: reloaded"), "SIGHUP: reloaded");
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "all:b after:u", 1, last);
+	for (i = 10; i < 13; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		send_inv(c, &r, "ivy", to);
+	}
+	n = collect(s, seqs, 64, 8);
+	ok(n == 8 && in_order(seqs, n, last + 1),
+	    "resumed from its cursor: the 5 missed, then 3 live, each once");
+	cr_reply_free(&r);
+	ok(cr_next_event(s, &r, 200) == 1, "and nothing more");
+	cr_reply_free(&r);
+	cr_close(s);
+	s = dconnect(&p);
+	call(s, &r, "events.subscribe", "member:s after:u", "r3", h0);
+	n = collect(s, seqs, 64, 1);
+	cr_reply_free(&r);
+	ok(n == 1 && cr_next_event(s, &r, 200) == 1,
+	    "a member's feed replays only that member's");
+	cr_reply_free(&r);
+	cr_close(s);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
 	dproc_cleanup(&p);
@@ -229,6 +318,7 @@ main(void)
 {
 	harness_pg_start();
 	test_unavailable();
+	test_events_and_reload();
 	test_two_daemons();
 	return done_testing();
 }
