@@ -91,6 +91,33 @@ test_unavailable(void)
 	    "and what it answered before is still there");
 	ok(dproc_logged(&p, "the database answers again"),
 	    "its log says it is back");
+
+	/* The connection lost during the COMMIT itself: a trigger deferred
+	 * to the commit ends the backend there. Whether it committed cannot
+	 * be known from the daemon: the answer must not claim success. */
+	{
+		char db[64];
+
+		dbname(&p, db, sizeof db);
+		if (pgcluster_sql(&harness_pg, db,
+		    "CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS "
+		    "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); "
+		    "RETURN NULL; END $$; "
+		    "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON invitations "
+		    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+		    "WHEN (NEW.sender = 'doomed'::bytea) EXECUTE FUNCTION die()")
+		    == -1)
+			bail_out("cannot create the trigger");
+		cr_reply_free(&r);
+		rc = call(c, &r, "invite.send", "from:s to:s", "doomed", "zed");
+		ok(rc == 1 && refused(&r, "UNAVAILABLE") && r.retry_at >= T0 &&
+		    strstr(r.message, "may or may not have been applied") != NULL,
+		    "the connection lost during COMMIT: UNAVAILABLE, saying it may or may not have been applied (%s)",
+		    r.message);
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.get", "id:u", id) == 0 && dproc_alive(&p),
+		    "and the daemon serves the next request");
+	}
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
