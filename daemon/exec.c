@@ -121,19 +121,6 @@ exec_submit(struct executor *x, struct job *j)
 	pthread_mutex_unlock(&x->mu);
 }
 
-bool
-exec_busy(const struct executor *x)
-{
-	/* Only the loop thread sets and clears out. */
-	return x->out != NULL;
-}
-
-struct job *
-exec_orphan(const struct executor *x)
-{
-	return x->out;
-}
-
 void
 exec_free(struct executor *x)
 {

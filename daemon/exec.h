@@ -6,7 +6,7 @@
  * loop thread does socket I/O only, and hands over work / takes back
  * results.
  *
- * One job at a time: while a job is out (exec_busy()), the worker alone
+ * One job at a time: while a job is out, the worker alone
  * touches the store and what the domain reads (the daemon's clock, policy
  * and the server's batch state); the loop does not. The handover (a mutex)
  * orders each side's writes before the other's reads. */
@@ -26,13 +26,11 @@ struct job {
 
 /* Starts the worker; NULL with *why set. */
 struct executor *exec_new(struct event_base *base, char *why, size_t whylen);
-/* Hands j to the worker; the executor must not be busy. */
+/* Hands j to the worker; no other job may be out (its done not yet
+ * called): the caller keeps to one at a time. */
 void exec_submit(struct executor *x, struct job *j);
-bool exec_busy(const struct executor *x);
-/* Waits for the job out, if any (its done is not called: the caller frees
- * what it holds, exec_orphan() says which), and stops the worker. */
+/* Waits for the job out, if any, to run (its done is not called: the
+ * caller frees what it holds), and stops the worker. */
 void exec_free(struct executor *x);
-/* The job out or finished but not yet done (NULL: none). */
-struct job *exec_orphan(const struct executor *x);
 
 #endif
