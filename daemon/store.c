@@ -40,10 +40,10 @@ store_open_backend(const struct store_ops *ops, const char *where,
 	return s;
 }
 
-struct store *
-store_open_check(const char *where, char *why, size_t whylen)
+static struct store *
+open_check(const struct store_ops *ops, const char *where, char *why,
+    size_t whylen)
 {
-	const struct store_ops *ops = store_backends[0];
 	struct store *s = xcalloc(1, ops->store_size);
 
 	s->ops = ops;
@@ -53,6 +53,30 @@ store_open_check(const char *where, char *why, size_t whylen)
 		return NULL;
 	}
 	return s;
+}
+
+struct store *
+store_open_check(const char *where, char *why, size_t whylen)
+{
+	return open_check(store_backends[0], where, why, whylen);
+}
+
+struct store *
+store_open_pg(const char *conninfo, char *why, size_t whylen)
+{
+	return store_open_backend(&store_pg, conninfo, 0, why, whylen);
+}
+
+struct store *
+store_open_pg_check(const char *conninfo, char *why, size_t whylen)
+{
+	return open_check(&store_pg, conninfo, why, whylen);
+}
+
+bool
+store_blocking(const struct store *s)
+{
+	return s->ops->blocking;
 }
 
 struct store *

@@ -57,11 +57,18 @@ enum store_rc {
 				 * nothing was written and the store is sound;
 				 * retry once store_room() says there is room */
 	STORE_FAILED,		/* anything else: see store_strerror */
-	STORE_CONFLICT		/* a shared store (PostgreSQL) could not
+	STORE_CONFLICT,		/* a shared store (PostgreSQL) could not
 				 * serialize the transaction with another's
 				 * (a serialization failure or a deadlock):
 				 * nothing of it was written, and running it
 				 * again from its begin may succeed */
+	STORE_UNAVAILABLE	/* a shared store's database cannot be
+				 * reached (the connection is lost or
+				 * refused): nothing of the transaction was
+				 * written, except that a connection lost
+				 * during a top-level COMMIT leaves unknown
+				 * whether it was; a later begin connects
+				 * again */
 };
 
 struct inv {
@@ -346,6 +353,16 @@ void store_check(struct stx *t, store_problem_fn fn, void *ctx);
  * connreqd has it open; it then stays closed to a connreqd until
  * store_close(). Only snapshots may be begun on it. */
 struct store *store_open_check(const char *where, char *why, size_t whylen);
+
+/* The PostgreSQL backend (daemon/store-pg.c) on the database conninfo
+ * names (anything libpq takes): as store_open() and store_open_check(). */
+struct store *store_open_pg(const char *conninfo, char *why, size_t whylen);
+struct store *store_open_pg_check(const char *conninfo, char *why,
+    size_t whylen);
+/* Whether s's calls wait on a network round trip (PostgreSQL): the server
+ * then makes every store call on a worker thread (daemon/exec.h), never on
+ * its event loop. */
+bool store_blocking(const struct store *s);
 
 /* The backends: store_open() takes the first; store-backend.h says what a
  * backend provides. */
