@@ -226,6 +226,18 @@ entry_free(struct entry *e)
 	free(e);
 }
 
+/* Frees what e's request took once its answer is made (its req points
+ * into them: nothing reads it after). */
+static void
+entry_shed(struct entry *e)
+{
+	msgpack_unpacked_destroy(&e->msg);
+	msgpack_unpacked_init(&e->msg);
+	free(e->bytes);
+	e->bytes = NULL;
+	memset(&e->req, 0, sizeof e->req);
+}
+
 static struct entry *
 entry_alloc(void)
 {
@@ -1232,6 +1244,11 @@ batch_landed(struct server *srv, struct entry *list)
 	struct entry *e;
 	struct flight *f;
 
+	/* Only the answers wait for the commit: the requests go now, so a
+	 * client's PIPE_MAX unanswered requests hold their answers, not
+	 * their bytes (up to max_message_bytes each). */
+	for (e = list; e != NULL; e = e->next)
+		entry_shed(e);
 	f = xcalloc(1, sizeof *f);
 	f->list = list;
 	f->seq = srv->batch_seq;
