@@ -1009,7 +1009,7 @@ m_events_read(struct call *c)
 
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
-	[PM_HELLO] = { m_hello, 0 },
+	[PM_HELLO] = { m_hello, M_NOSTORE },
 	[PM_INVITE_SEND] = { m_invite_send, M_WRITE },
 	[PM_INVITE_ACCEPT] = { m_invite_accept, M_WRITE },
 	[PM_INVITE_IGNORE] = { m_invite_ignore, M_WRITE },

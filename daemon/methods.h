@@ -37,6 +37,8 @@ struct call {
 };
 
 #define M_WRITE 0x1	/* may change the store */
+#define M_NOSTORE 0x2	/* reads nothing of the store (answered even
+				 * while the database is unreachable) */
 
 struct method {
 	int (*exec)(struct call *c);

@@ -777,6 +777,24 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	}
 	msgpack_sbuffer_init(&res);
 	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
+	if (m->flags & M_NOSTORE) {
+		/* No transaction: it is answered whatever the store's
+		 * state. */
+		memset(&call, 0, sizeof call);
+		call.d = srv->d;
+		call.op.policy = &srv->d->policy;
+		call.op.now = clock_now(&srv->d->clock);
+		call.pk = &pk;
+		call.err = &e->err;
+		args_init(&call.args, e->req.args, &e->err);
+		if (!call.args.failed && m->exec(&call) == 0) {
+			entry_answer(e, &res);
+			entry_done(srv, e, &call.fx);
+		} else
+			entry_answer(e, NULL);
+		msgpack_sbuffer_destroy(&res);
+		return BATCH_OK;
+	}
 	shared = t != NULL && !srv->nested;
 	writes = store_writes(srv->d->store);
 	child = t == NULL ? store_begin_read(srv->d->store) : shared ? t :
@@ -990,6 +1008,7 @@ batch_unavailable(struct server *srv, struct entry *list, bool unknown)
 {
 	struct daemon *d = srv->d;
 	int64_t retry_at = clock_now(&d->clock) + UNAVAILABLE_RETRY_SECS;
+	const struct method *m;
 	struct entry *e;
 
 	if (!srv->unavailable)
@@ -997,8 +1016,9 @@ batch_unavailable(struct server *srv, struct entry *list, bool unknown)
 		    store_strerror(d->store));
 	srv->unavailable = true;
 	for (e = list; e != NULL; e = e->next) {
-		if (e->failed || e->store_full ||
-		    method_find(e->req.method, e->req.method_len) == NULL) {
+		m = method_find(e->req.method, e->req.method_len);
+		if (e->failed || e->store_full || m == NULL ||
+		    (m->flags & M_NOSTORE)) {
 			entry_exec(srv, e, NULL);	/* no store needed */
 			continue;
 		}

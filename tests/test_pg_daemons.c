@@ -70,6 +70,9 @@ test_unavailable(void)
 	rc = call(c, &r, "invite.get", "id:u", id);
 	ok(rc == 1 && refused(&r, "UNAVAILABLE") && r.retry_at >= T0,
 	    "a read too (%s)", r.code);
+	cr_reply_free(&r);
+	ok(call(c, &r, "hello", "") == 0 && rnum(&r, "protocol") > 0,
+	    "hello, which needs no store, is answered meanwhile (a health probe tells the daemon from the database)");
 	ok(dproc_alive(&p), "connreqd keeps running");
 	ok(dproc_logged(&p, "requests get UNAVAILABLE"),
 	    "and says why in its log");
