@@ -66,6 +66,8 @@
 
 #define PG_SCHEMA 1		/* the schema this code reads and writes */
 #define PAGE 128		/* rows a scan fetches at a time */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
 /* Session advisory lock keys (in the store's database): connreqd holds
  * LOCK_OPEN shared; store_open_check takes it exclusive. LOCK_CREATE
@@ -178,6 +180,8 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
 	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
 	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
+	X(Q_PRUNED_PUT, "INSERT INTO member_pruned VALUES ($1::bytea, " \
+	    "$2::bigint) ON CONFLICT (member) DO UPDATE SET seq = EXCLUDED.seq") \
 	X(Q_EVENT_PRUNED, "SELECT seq FROM member_pruned " \
 	    "WHERE member = $1::bytea") \
 	X(Q_EVENT_SCAN, "SELECT seq, at, member, notify, data FROM events " \
@@ -813,7 +817,8 @@ static void pg_close(struct store *base);
 /* `where` is a libpq conninfo. A daemon holds a shared session lock on
  * the store for as long as it has it open, a check an exclusive one: a
  * check refuses a store a connreqd has open, and no connreqd opens one
- * being checked; daemons share it with each other. map_max means nothing
+ * being checked; daemons share it with each other. The target of a copy
+ * (store_open_alone) holds it exclusive too. map_max means nothing
  * here. */
 static int
 pg_open(struct store *base, const char *where, uint64_t map_max, char *why,
@@ -839,10 +844,13 @@ pg_open(struct store *base, const char *where, uint64_t map_max, char *why,
 		}
 		return 0;
 	}
-	if ((rc = pg_lock(s, false, why, whylen)) == -1)
+	/* store_open_alone (connreqd --copy-store's target): exclusive, as
+	 * a check's. */
+	if ((rc = pg_lock(s, base->alone, why, whylen)) == -1)
 		goto fail;
 	if (rc == 0) {
-		snprintf(why, whylen,
+		snprintf(why, whylen, base->alone ?
+		    "the store in PostgreSQL database %s is in use by a running connreqd or a check; stop it first" :
 		    "the store in PostgreSQL database %s is in use by connreqd --check",
 		    PQdb(s->w.c));
 		goto fail;
@@ -1243,12 +1251,59 @@ pg_counts(struct stx *t, struct store_counts *c)
 
 /* Invitations. */
 
+/* The invitation in row `row` of r, its state in column c (the columns of
+ * Q_INV_GET from there on); out->id is left as it is. False when the row
+ * is not a sound invitation. */
+static bool
+inv_row(const PGresult *r, int row, int c, struct inv *out)
+{
+	const char *b;
+	size_t n;
+	bool good;
+
+	memset(&out->state, 0, offsetof(struct inv, from) -
+	    offsetof(struct inv, state));
+	out->state = (uint8_t)col_int(r, row, c);
+	out->priority = (uint8_t)col_int(r, row, c + 1);
+	out->attempt = (uint32_t)col_int(r, row, c + 2);
+	out->created_at = col_int(r, row, c + 3);
+	out->updated_at = col_int(r, row, c + 4);
+	out->expires_at = col_int(r, row, c + 5);
+	out->stale_at = col_int(r, row, c + 6);
+	out->reminded_at = col_int(r, row, c + 7);
+	out->ignored = col_int(r, row, c + 8) != 0;
+	out->reported = col_int(r, row, c + 9) != 0;
+	out->resend_of = (uint64_t)col_int(r, row, c + 10);
+	good = col_int(r, row, c) < ST_COUNT &&
+	    col_int(r, row, c + 1) < PRIO_COUNT;
+	b = col_bytes(r, row, c + 11, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->from, b, n);
+		out->from[n] = '\0';
+		out->from_len = n;
+	}
+	b = col_bytes(r, row, c + 12, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->to, b, n);
+		out->to[n] = '\0';
+		out->to_len = n;
+	}
+	b = col_bytes(r, row, c + 13, &n);
+	good = good && n <= NOTE_MAX_BYTES;
+	if (good) {
+		memcpy(out->note, b, n);
+		out->note[n] = '\0';
+		out->note_len = n;
+	}
+	return good;
+}
+
 static int
 pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 {
 	struct qp p = { 0 };
-	const char *b;
-	size_t n;
 	PGresult *r;
 	bool good;
 
@@ -1259,41 +1314,8 @@ pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 		PQclear(r);
 		return STORE_NOTFOUND;
 	}
-	memset(out, 0, offsetof(struct inv, from));
 	out->id = id;
-	out->state = (uint8_t)col_int(r, 0, 0);
-	out->priority = (uint8_t)col_int(r, 0, 1);
-	out->attempt = (uint32_t)col_int(r, 0, 2);
-	out->created_at = col_int(r, 0, 3);
-	out->updated_at = col_int(r, 0, 4);
-	out->expires_at = col_int(r, 0, 5);
-	out->stale_at = col_int(r, 0, 6);
-	out->reminded_at = col_int(r, 0, 7);
-	out->ignored = col_int(r, 0, 8) != 0;
-	out->reported = col_int(r, 0, 9) != 0;
-	out->resend_of = (uint64_t)col_int(r, 0, 10);
-	good = col_int(r, 0, 0) < ST_COUNT && col_int(r, 0, 1) < PRIO_COUNT;
-	b = col_bytes(r, 0, 11, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->from, b, n);
-		out->from[n] = '\0';
-		out->from_len = n;
-	}
-	b = col_bytes(r, 0, 12, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->to, b, n);
-		out->to[n] = '\0';
-		out->to_len = n;
-	}
-	b = col_bytes(r, 0, 13, &n);
-	good = good && n <= NOTE_MAX_BYTES;
-	if (good) {
-		memcpy(out->note, b, n);
-		out->note[n] = '\0';
-		out->note_len = n;
-	}
+	good = inv_row(r, 0, 0, out);
 	PQclear(r);
 	if (!good) {
 		store_fail(t, STORE_FAILED, "invitation %" PRIu64 ": corrupt record",
@@ -1988,6 +2010,264 @@ pg_check(struct stx *t, store_problem_fn fn, void *ctx)
 	PQclear(r);
 }
 
+/* Copying (store.h, "Copying a whole store"): each table whole, in key
+ * order (bytea compares as LMDB's keys do), through a cursor of the
+ * snapshot fetched EXPORT_PAGE rows at a time. */
+#define EXPORT_PAGE 1000
+
+static const struct {
+	enum store_rec_kind kind;
+	const char *sql;
+} export_sql[] = {
+	{ SREC_META, "SELECT name, value FROM meta "
+	    "WHERE name <> 'schema_version' ORDER BY name COLLATE \"C\"" },
+	{ SREC_INVITATION, "SELECT id, state, priority, attempt, created_at, "
+	    "updated_at, expires_at, stale_at, reminded_at, ignored, "
+	    "reported, resend_of, sender, recipient, note FROM invitations "
+	    "ORDER BY id" },
+	{ SREC_PAIR, "SELECT sender, recipient, open_id, cooldown_until, "
+	    "withdrawals, attempts FROM pairs ORDER BY sender, recipient" },
+	{ SREC_CONNECTION, "SELECT lo, hi, since FROM connections "
+	    "ORDER BY lo, hi" },
+	{ SREC_DEADLINE, "SELECT at, kind, id FROM dues "
+	    "ORDER BY at, kind, id" },
+	{ SREC_LOG, "SELECT log, key, at, id, value FROM logs "
+	    "ORDER BY log, key, at, id" },
+	{ SREC_FLAG, "SELECT flag, a, b FROM flags ORDER BY flag, a, b" },
+	{ SREC_MEMBER, "SELECT member, invitations_from, email, "
+	    "restricted_until, restricted_at, open_sent FROM members "
+	    "ORDER BY member" },
+	{ SREC_PLAN, "SELECT id, record FROM plans ORDER BY id" },
+	{ SREC_PLAN_INDEX, "SELECT member, id FROM member_plans "
+	    "ORDER BY member, id" },
+	{ SREC_EVENT, "SELECT seq, at, member, notify, data FROM events "
+	    "ORDER BY seq" },
+	{ SREC_PRUNED, "SELECT member, seq FROM member_pruned "
+	    "ORDER BY member" },
+};
+
+/* What a record decoded from a row points into. */
+struct pg_rec {
+	struct store_rec r;
+	struct inv inv;
+	struct member_rec member;
+};
+
+/* Decodes row i of r, a row of export_sql's query of x->r.kind, into x:
+ * false when it is not a sound record. */
+static bool
+pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
+{
+	struct store_rec *rec = &x->r;
+	const char *e;
+	size_t n;
+
+	switch (rec->kind) {
+	case SREC_META:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->id = (uint64_t)col_int(r, i, 1);
+		return true;
+	case SREC_INVITATION:
+		x->inv.id = (uint64_t)col_int(r, i, 0);
+		rec->inv = &x->inv;
+		return inv_row(r, i, 1, &x->inv);
+	case SREC_PAIR:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->b = col_bytes(r, i, 1, &rec->blen);
+		rec->pair.open_id = (uint64_t)col_int(r, i, 2);
+		rec->pair.cooldown_until = col_int(r, i, 3);
+		rec->pair.withdrawals = (uint32_t)col_int(r, i, 4);
+		rec->pair.attempts = (uint32_t)col_int(r, i, 5);
+		return true;
+	case SREC_CONNECTION:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->b = col_bytes(r, i, 1, &rec->blen);
+		rec->at = col_int(r, i, 2);
+		return true;
+	case SREC_DEADLINE:
+		rec->due.at = col_int(r, i, 0);
+		rec->due.kind = (uint8_t)col_int(r, i, 1);
+		rec->due.id = (uint64_t)col_int(r, i, 2);
+		return true;
+	case SREC_LOG:
+		rec->sub = (uint8_t)col_int(r, i, 0);
+		rec->a = col_bytes(r, i, 1, &rec->alen);
+		rec->at = col_int(r, i, 2);
+		rec->id = (uint64_t)col_int(r, i, 3);
+		rec->value = (uint8_t)col_int(r, i, 4);
+		return true;
+	case SREC_FLAG:
+		rec->sub = (uint8_t)col_int(r, i, 0);
+		rec->a = col_bytes(r, i, 1, &rec->alen);
+		rec->b = col_bytes(r, i, 2, &rec->blen);
+		return true;
+	case SREC_MEMBER:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		memset(&x->member, 0, sizeof x->member);
+		e = col_bytes(r, i, 2, &n);
+		if (n > EMAIL_MAX_BYTES)
+			return false;
+		x->member.invitations_from = (uint8_t)col_int(r, i, 1);
+		memcpy(x->member.email, e, n);
+		x->member.email_len = n;
+		x->member.restricted_until = col_int(r, i, 3);
+		x->member.restricted_at = col_int(r, i, 4);
+		x->member.open_sent = (uint64_t)col_int(r, i, 5);
+		rec->member = &x->member;
+		return true;
+	case SREC_PLAN:
+		rec->id = (uint64_t)col_int(r, i, 0);
+		rec->data = col_bytes(r, i, 1, &rec->len);
+		return true;
+	case SREC_PLAN_INDEX:
+	case SREC_PRUNED:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->id = (uint64_t)col_int(r, i, 1);
+		return true;
+	case SREC_EVENT:
+		rec->ev.seq = (uint64_t)col_int(r, i, 0);
+		rec->ev.at = col_int(r, i, 1);
+		rec->ev.member = col_bytes(r, i, 2, &rec->ev.member_len);
+		rec->ev.notify = col_int(r, i, 3) != 0;
+		rec->ev.data = col_bytes(r, i, 4, &rec->ev.len);
+		return rec->ev.member_len <= MEMBER_MAX_BYTES;
+	default:
+		return false;
+	}
+}
+
+static void
+pg_export(struct stx *t, store_rec_fn fn, void *ctx)
+{
+	struct pg_rec *x = xmalloc(sizeof *x);
+	PGconn *c;
+	PGresult *r;
+	char *sql;
+	size_t k;
+	int i, n;
+	bool go = true;
+
+	if (pt(t)->pc == NULL) {
+		store_fail(t, STORE_FAILED, "export: the transaction did not begin");
+		free(x);
+		return;
+	}
+	c = pt(t)->pc->c;
+	for (k = 0; go && k < sizeof export_sql / sizeof export_sql[0]; k++) {
+		sql = xmalloc(strlen(export_sql[k].sql) + 64);
+		sprintf(sql, "DECLARE connreq_export NO SCROLL CURSOR FOR %s",
+		    export_sql[k].sql);
+		go = cmd(t, c, sql, "export");
+		free(sql);
+		while (go) {
+			r = PQexecParams(c, "FETCH " STR(EXPORT_PAGE)
+			    " FROM connreq_export", 0, NULL, NULL, NULL, NULL,
+			    1);
+			if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+				fail_pg(t, c, r, "export");
+				PQclear(r);
+				go = false;
+				break;
+			}
+			n = PQntuples(r);
+			for (i = 0; go && i < n; i++) {
+				memset(&x->r, 0, sizeof x->r);
+				x->r.kind = export_sql[k].kind;
+				if (!pg_rec_decode(r, i, x)) {
+					store_fail(t, STORE_FAILED,
+					    "export: a corrupt row of %s",
+					    store_rec_names[x->r.kind]);
+					go = false;
+				} else if (!fn(ctx, &x->r) ||
+				    t->rc != STORE_OK)
+					go = false;
+			}
+			PQclear(r);
+			if (n < EXPORT_PAGE)
+				break;
+		}
+		if (t->rc == STORE_OK)
+			go = cmd(t, c, "CLOSE connreq_export", "export") && go;
+	}
+	free(x);
+}
+
+static void
+pg_import(struct stx *t, const struct store_rec *r)
+{
+	struct qp p = { 0 };
+	char name[64];
+
+	switch (r->kind) {
+	case SREC_META:
+		if (r->alen == 0 || r->alen >= sizeof name ||
+		    memchr(r->a, 0, r->alen) != NULL) {
+			store_fail(t, STORE_FAILED, "import: a bad meta name");
+			return;
+		}
+		memcpy(name, r->a, r->alen);
+		name[r->alen] = '\0';
+		if (strcmp(name, "schema_version") == 0) {
+			store_fail(t, STORE_FAILED, "import: a bad meta name");
+			return;
+		}
+		qp_text(&p, name);
+		qp_i64(&p, (int64_t)r->id);
+		if (run_w(t, Q_META_SET, &p, "meta") == 0)
+			store_fail(t, STORE_FAILED,
+			    "import: this store keeps no meta value %s", name);
+		break;
+	case SREC_INVITATION:
+		pg_inv_put(t, r->inv, ST_COUNT);
+		break;
+	case SREC_PAIR:
+		pg_pair_put(t, r->a, r->alen, r->b, r->blen, &r->pair);
+		break;
+	case SREC_CONNECTION:
+		pg_conn_put(t, r->a, r->alen, r->b, r->blen, r->at);
+		break;
+	case SREC_DEADLINE:
+		pg_due_add(t, &r->due);
+		break;
+	case SREC_LOG:
+		if (r->sub >= LOG_COUNT)
+			goto bad;
+		pg_log_add(t, (enum store_log)r->sub, r->a, r->alen, r->at,
+		    r->id, r->value);
+		break;
+	case SREC_FLAG:
+		if (r->sub > FLAG_NOGO)
+			goto bad;
+		pg_flag_set(t, (enum store_flag)r->sub, r->a, r->alen, r->b,
+		    r->blen, true);
+		break;
+	case SREC_MEMBER:
+		pg_member_put(t, r->a, r->alen, r->member);
+		break;
+	case SREC_PLAN:
+		pg_plan_put(t, r->id, r->data, r->len);
+		break;
+	case SREC_PLAN_INDEX:
+		pg_plan_index(t, r->a, r->alen, r->id);
+		break;
+	case SREC_EVENT:
+		pg_event_add(t, r->ev.seq, r->ev.at, r->ev.member,
+		    r->ev.member_len, r->ev.notify, r->ev.data, r->ev.len);
+		break;
+	case SREC_PRUNED:
+		qp_bytes(&p, r->a, r->alen);
+		qp_i64(&p, id64(r->id));
+		run_w(t, Q_PRUNED_PUT, &p, "pruned");
+		break;
+	default:
+		goto bad;
+	}
+	return;
+bad:
+	store_fail(t, STORE_FAILED, "import: a bad %s record",
+	    store_rec_names[r->kind]);
+}
+
 const struct store_ops store_pg = {
 	.name = "postgresql",
 	.store_size = sizeof(struct pg_store),
@@ -2043,5 +2323,7 @@ const struct store_ops store_pg = {
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,
+	.export = pg_export,
+	.import = pg_import,
 	.check = pg_check,
 };
