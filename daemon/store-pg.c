@@ -50,6 +50,11 @@
  * synchronous_commit and the cluster's standbys make it), so the
  * durability ops say each commit is durable at once.
  *
+ * Copying (store_export, store_import): the export reads each table
+ * through a cursor of the snapshot; the import gathers rows per table in
+ * COPY's text format and sends them by COPY before the transaction's next
+ * statement, savepoint or commit (or once 4 MiB is gathered).
+ *
  * Scans page through their rows (keyset paging, PAGE rows a statement),
  * each page a whole PGresult: a callback may stop early, and may read
  * through the same connection while the page is held. */
@@ -323,6 +328,15 @@ struct pg_store {
 	bool doomed;		/* the write transaction met a serialization
 				 * failure (even in a child since undone):
 				 * it cannot commit */
+	/* Rows store_import() gathered for COPY, by kind, in COPY's text
+	 * format; sent (cp_flush) before the write transaction's next
+	 * statement, savepoint or commit, dropped by its abort. */
+	struct pgcopy {
+		char *b;
+		size_t len, cap;
+		uint64_t rows;
+	} cp[SREC_COUNT];
+	size_t cp_total;
 };
 
 struct pg_stx {
@@ -516,6 +530,9 @@ qp_text(struct qp *p, const char *s)
 	qp_bytes(p, s, strlen(s));
 }
 
+static bool cp_flush(struct stx *t);
+static void cp_drop(struct pg_store *s);
+
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
 static PGresult *
@@ -533,6 +550,8 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 		    what);
 		return NULL;
 	}
+	if (!t->read_only && !cp_flush(t))
+		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
 	if (!(pc->prepared[q / 8] & (1u << (q % 8)))) {
 		r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
@@ -868,6 +887,10 @@ pg_close(struct store *base)
 {
 	struct pg_store *s = (struct pg_store *)base;
 	unsigned i;
+	int k;
+
+	for (k = 0; k < SREC_COUNT; k++)
+		free(s->cp[k].b);
 
 	for (i = 0; i < s->npool; i++) {
 		PQfinish(s->pool[i]->c);
@@ -1034,6 +1057,8 @@ pg_begin(struct stx *t)
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
+		if (!t->read_only && !cp_flush(t))
+			return;
 		snprintf(sql, sizeof sql, "SAVEPOINT s%u", x->depth);
 		cmd(t, x->pc->c, sql, "begin");
 		return;
@@ -1067,6 +1092,8 @@ pg_begin(struct stx *t)
 	cmd(t, x->pc->c, write_sql, "begin");
 }
 
+static void pg_abort(struct stx *t);
+
 static void
 pg_commit(struct stx *t, uint64_t *seq)
 {
@@ -1079,6 +1106,11 @@ pg_commit(struct stx *t, uint64_t *seq)
 		*seq = s->seq;	/* what it saw; its own, if it writes */
 	if (x->pc == NULL)
 		return;
+	if (!t->read_only && !cp_flush(t)) {
+		/* None of its work stays: as a failed commit. */
+		pg_abort(t);
+		return;
+	}
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT s%u", x->depth);
 		if (!cmd(t, x->pc->c, sql, "commit")) {
@@ -1144,6 +1176,10 @@ pg_abort(struct stx *t)
 
 	if (x->pc == NULL)
 		return;
+	/* What the import gathered since the last statement is this
+	 * transaction's alone (the begin of a child sent its parent's). */
+	if (!t->read_only)
+		cp_drop(ps(t));
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql,
 		    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u", x->depth,
@@ -2046,6 +2082,15 @@ static const struct {
 	    "ORDER BY member" },
 };
 
+/* Whether a comes before b as bytea compares them: bytes, then length. */
+static bool
+bytes_lt(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen < blen);
+}
+
 /* What a record decoded from a row points into. */
 struct pg_rec {
 	struct store_rec r;
@@ -2192,14 +2237,158 @@ pg_export(struct stx *t, store_rec_fn fn, void *ctx)
 	free(x);
 }
 
+/* The import's rows go by COPY (one statement per table and batch, not
+ * one per row): each kind's table and columns, in the order cp_row()
+ * writes them. */
+static const char *const cp_sql[SREC_COUNT] = {
+	[SREC_INVITATION] = "COPY invitations (id, state, priority, attempt, "
+	    "created_at, updated_at, expires_at, stale_at, reminded_at, "
+	    "ignored, reported, resend_of, sender, recipient, note) FROM STDIN",
+	[SREC_PAIR] = "COPY pairs (sender, recipient, open_id, cooldown_until, "
+	    "withdrawals, attempts) FROM STDIN",
+	[SREC_CONNECTION] = "COPY connections (lo, hi, since) FROM STDIN",
+	[SREC_DEADLINE] = "COPY dues (at, kind, id) FROM STDIN",
+	[SREC_LOG] = "COPY logs (log, key, at, id, value) FROM STDIN",
+	[SREC_FLAG] = "COPY flags (flag, a, b) FROM STDIN",
+	[SREC_MEMBER] = "COPY members (member, invitations_from, email, "
+	    "restricted_until, restricted_at, open_sent) FROM STDIN",
+	[SREC_PLAN] = "COPY plans (id, record) FROM STDIN",
+	[SREC_PLAN_INDEX] = "COPY member_plans (member, id) FROM STDIN",
+	[SREC_EVENT] = "COPY events (seq, at, member, notify, data) FROM STDIN",
+	[SREC_PRUNED] = "COPY member_pruned (member, seq) FROM STDIN",
+};
+/* Sent once this much is gathered, whatever comes next. */
+#define CP_FLUSH_BYTES (4u << 20)
+
+static void
+cp_need(struct pgcopy *c, size_t n)
+{
+	if (c->len + n <= c->cap)
+		return;
+	c->cap = (c->len + n) * 2;
+	c->b = xrealloc(c->b, c->cap);
+}
+
+/* A field: a separator before all but the first. */
+static void
+cp_int(struct pgcopy *c, bool first, int64_t v)
+{
+	cp_need(c, 24);
+	c->len += (size_t)snprintf(c->b + c->len, 24, "%s%" PRId64,
+	    first ? "" : "\t", v);
+}
+
+static void
+cp_bool(struct pgcopy *c, bool v)
+{
+	cp_need(c, 2);
+	c->b[c->len++] = '\t';
+	c->b[c->len++] = v ? 't' : 'f';
+}
+
+/* bytea in hex, its backslash escaped for COPY's text format. */
+static void
+cp_bytes(struct pgcopy *c, bool first, const void *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	size_t i;
+
+	cp_need(c, 4 + 2 * n);
+	if (!first)
+		c->b[c->len++] = '\t';
+	memcpy(c->b + c->len, "\\\\x", 3);
+	c->len += 3;
+	for (i = 0; i < n; i++) {
+		c->b[c->len++] = hex[b[i] >> 4];
+		c->b[c->len++] = hex[b[i] & 15];
+	}
+}
+
+static void
+cp_end(struct pg_store *s, struct pgcopy *c, size_t before)
+{
+	cp_need(c, 1);
+	c->b[c->len++] = '\n';
+	c->rows++;
+	s->cp_total += c->len - before;
+}
+
+static void
+cp_drop(struct pg_store *s)
+{
+	int k;
+
+	for (k = 0; k < SREC_COUNT; k++) {
+		s->cp[k].len = 0;
+		s->cp[k].rows = 0;
+	}
+	s->cp_total = 0;
+}
+
+/* Sends what the import gathered, table by table, on the store's
+ * connection: false (recorded in t) on a failure. */
+static bool
+cp_flush(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	PGconn *c = s->w.c;
+	PGresult *r;
+	bool good = true;
+	int k;
+
+	if (s->cp_total == 0)
+		return true;
+	for (k = 0; good && k < SREC_COUNT; k++) {
+		if (s->cp[k].len == 0)
+			continue;
+		r = PQexec(c, cp_sql[k]);
+		if (PQresultStatus(r) != PGRES_COPY_IN) {
+			fail_pg(t, c, r, "import");
+			PQclear(r);
+			good = false;
+			break;
+		}
+		PQclear(r);
+		if (PQputCopyData(c, s->cp[k].b, (int)s->cp[k].len) != 1 ||
+		    PQputCopyEnd(c, NULL) != 1) {
+			store_fail(t, STORE_FAILED, "import: %s",
+			    PQerrorMessage(c));
+			good = false;
+		}
+		while ((r = PQgetResult(c)) != NULL) {
+			if (good && PQresultStatus(r) != PGRES_COMMAND_OK) {
+				fail_pg(t, c, r, "import");
+				good = false;
+			}
+			PQclear(r);
+		}
+		if (good) {
+			s->nwrites += s->cp[k].rows;
+			pt(t)->dirty = true;
+		}
+	}
+	cp_drop(s);
+	return good;
+}
+
 static void
 pg_import(struct stx *t, const struct store_rec *r)
 {
+	struct pg_store *s = ps(t);
+	struct pgcopy *c;
+	const struct inv *v = r->inv;
+	const struct member_rec *m = r->member;
 	struct qp p = { 0 };
 	char name[64];
+	size_t before;
+	bool lo;
 
-	switch (r->kind) {
-	case SREC_META:
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "import: a snapshot cannot write");
+		return;
+	}
+	if (r->kind == SREC_META) {
 		if (r->alen == 0 || r->alen >= sizeof name ||
 		    memchr(r->a, 0, r->alen) != NULL) {
 			store_fail(t, STORE_FAILED, "import: a bad meta name");
@@ -2216,56 +2405,98 @@ pg_import(struct stx *t, const struct store_rec *r)
 		if (run_w(t, Q_META_SET, &p, "meta") == 0)
 			store_fail(t, STORE_FAILED,
 			    "import: this store keeps no meta value %s", name);
-		break;
+		return;
+	}
+	if ((r->kind == SREC_LOG && r->sub >= LOG_COUNT) ||
+	    (r->kind == SREC_FLAG && r->sub > FLAG_NOGO)) {
+		store_fail(t, STORE_FAILED, "import: a bad %s record",
+		    store_rec_names[r->kind]);
+		return;
+	}
+	c = &s->cp[r->kind];
+	before = c->len;
+	switch (r->kind) {
 	case SREC_INVITATION:
-		pg_inv_put(t, r->inv, ST_COUNT);
+		cp_int(c, true, id64(v->id));
+		cp_int(c, false, v->state);
+		cp_int(c, false, v->priority);
+		cp_int(c, false, v->attempt);
+		cp_int(c, false, v->created_at);
+		cp_int(c, false, v->updated_at);
+		cp_int(c, false, v->expires_at);
+		cp_int(c, false, v->stale_at);
+		cp_int(c, false, v->reminded_at);
+		cp_bool(c, v->ignored);
+		cp_bool(c, v->reported);
+		cp_int(c, false, id64(v->resend_of));
+		cp_bytes(c, false, v->from, v->from_len);
+		cp_bytes(c, false, v->to, v->to_len);
+		cp_bytes(c, false, v->note, v->note_len);
 		break;
 	case SREC_PAIR:
-		pg_pair_put(t, r->a, r->alen, r->b, r->blen, &r->pair);
+		cp_bytes(c, true, r->a, r->alen);
+		cp_bytes(c, false, r->b, r->blen);
+		cp_int(c, false, id64(r->pair.open_id));
+		cp_int(c, false, r->pair.cooldown_until);
+		cp_int(c, false, r->pair.withdrawals);
+		cp_int(c, false, r->pair.attempts);
 		break;
 	case SREC_CONNECTION:
-		pg_conn_put(t, r->a, r->alen, r->b, r->blen, r->at);
+		/* One row per pair, the lesser first. */
+		lo = bytes_lt(r->a, r->alen, r->b, r->blen);
+		cp_bytes(c, true, lo ? r->a : r->b, lo ? r->alen : r->blen);
+		cp_bytes(c, false, lo ? r->b : r->a, lo ? r->blen : r->alen);
+		cp_int(c, false, r->at);
 		break;
 	case SREC_DEADLINE:
-		pg_due_add(t, &r->due);
+		cp_int(c, true, r->due.at);
+		cp_int(c, false, r->due.kind);
+		cp_int(c, false, id64(r->due.id));
 		break;
 	case SREC_LOG:
-		if (r->sub >= LOG_COUNT)
-			goto bad;
-		pg_log_add(t, (enum store_log)r->sub, r->a, r->alen, r->at,
-		    r->id, r->value);
+		cp_int(c, true, r->sub);
+		cp_bytes(c, false, r->a, r->alen);
+		cp_int(c, false, r->at);
+		cp_int(c, false, id64(r->id));
+		cp_int(c, false, r->value);
 		break;
 	case SREC_FLAG:
-		if (r->sub > FLAG_NOGO)
-			goto bad;
-		pg_flag_set(t, (enum store_flag)r->sub, r->a, r->alen, r->b,
-		    r->blen, true);
+		cp_int(c, true, r->sub);
+		cp_bytes(c, false, r->a, r->alen);
+		cp_bytes(c, false, r->b, r->blen);
 		break;
 	case SREC_MEMBER:
-		pg_member_put(t, r->a, r->alen, r->member);
+		cp_bytes(c, true, r->a, r->alen);
+		cp_int(c, false, m->invitations_from);
+		cp_bytes(c, false, m->email, m->email_len);
+		cp_int(c, false, m->restricted_until);
+		cp_int(c, false, m->restricted_at);
+		cp_int(c, false, id64(m->open_sent));
 		break;
 	case SREC_PLAN:
-		pg_plan_put(t, r->id, r->data, r->len);
+		cp_int(c, true, id64(r->id));
+		cp_bytes(c, false, r->data, r->len);
 		break;
 	case SREC_PLAN_INDEX:
-		pg_plan_index(t, r->a, r->alen, r->id);
+	case SREC_PRUNED:
+		cp_bytes(c, true, r->a, r->alen);
+		cp_int(c, false, id64(r->id));
 		break;
 	case SREC_EVENT:
-		pg_event_add(t, r->ev.seq, r->ev.at, r->ev.member,
-		    r->ev.member_len, r->ev.notify, r->ev.data, r->ev.len);
-		break;
-	case SREC_PRUNED:
-		qp_bytes(&p, r->a, r->alen);
-		qp_i64(&p, id64(r->id));
-		run_w(t, Q_PRUNED_PUT, &p, "pruned");
+		cp_int(c, true, id64(r->ev.seq));
+		cp_int(c, false, r->ev.at);
+		cp_bytes(c, false, r->ev.member, r->ev.member_len);
+		cp_bool(c, r->ev.notify);
+		cp_bytes(c, false, r->ev.data, r->ev.len);
 		break;
 	default:
-		goto bad;
+		store_fail(t, STORE_FAILED, "import: no kind of record %d",
+		    (int)r->kind);
+		return;
 	}
-	return;
-bad:
-	store_fail(t, STORE_FAILED, "import: a bad %s record",
-	    store_rec_names[r->kind]);
+	cp_end(s, c, before);
+	if (s->cp_total >= CP_FLUSH_BYTES)
+		cp_flush(t);
 }
 
 const struct store_ops store_pg = {

@@ -364,7 +364,10 @@ struct store *store_open_check(const char *where, char *why, size_t whylen);
  * transaction, into a store that had none of that kind: it keeps the
  * backend's own indexes but none of the domain's bookkeeping (counters,
  * open_sent, event.head are the meta and member records' own, imported as
- * they were). */
+ * they were). A backend may gather what is imported and write it at the
+ * transaction's next statement or commit (PostgreSQL: by COPY, a
+ * statement per table, not per record); a failure is then reported there,
+ * by store_commit() at the latest. */
 #define STORE_RECS(X) \
 	X(SREC_INVITATION, "invitations") \
 	X(SREC_PAIR, "pairs") \

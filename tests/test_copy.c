@@ -20,6 +20,7 @@
 #include "harness.h"
 #include "../daemon/store-backend.h"
 #include "pgcluster.h"
+#include "store_fixture.h"
 
 static struct pgcluster pgc;
 
@@ -178,6 +179,48 @@ reads(struct dproc *p, uint64_t id, const char *member, char *buf, size_t n)
 	cr_close(c);
 }
 
+/* A store of n invitations with notes of 4000 bytes (more than an LMDB
+ * store's first map), each with a log entry and an event, written through
+ * store.h in transactions of 200 (grown when the map is full): more
+ * records than one transaction of the copy takes. */
+static void
+make_big(const char *dir, unsigned n)
+{
+	char why[256], who[32], to[32], note[4000];
+	struct store *s = store_open(dir, 1ULL << 30, why, sizeof why);
+	struct stx *t;
+	struct inv v;
+	unsigned i, from;
+	int rc;
+
+	if (s == NULL)
+		bail_out("store_open %s: %s", dir, why);
+	memset(note, 'n', sizeof note);
+	for (from = 1; from <= n; ) {
+		t = store_begin(s, NULL);
+		for (i = from; i < from + 200 && i <= n; i++) {
+			snprintf(who, sizeof who, "m%u", i % 1000);
+			snprintf(to, sizeof to, "t%u", i);
+			v = mkinv(i, who, to, T0 + i);
+			v.note_len = sizeof note;
+			memcpy(v.note, note, sizeof note);
+			v.note[7] = (char)i;
+			store_inv_put(t, &v, ST_COUNT);
+			store_log_add(t, LOG_SENDS, who, strlen(who), T0 + i, i,
+			    0);
+			store_event_add(t, i, T0 + i, who, strlen(who), true,
+			    "\x81\xa1x\x01", 4);
+		}
+		rc = store_commit(t);
+		if (rc == STORE_MAP_FULL && store_grow(s) == 0)
+			continue;
+		if (rc != STORE_OK)
+			bail_out("make_big: %s", store_strerror(s));
+		from = i;
+	}
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -331,6 +374,38 @@ main(void)
 	ok(strstr(before, "error") == NULL && strstr(before, "\"items\"") != NULL, "(they answered: %.200s)", before);
 	ok(strstr(after, "ivan") != NULL, "the copied invitation is there");
 	dproc_stop(&p2, SIGTERM);
+
+	/* ---- a store larger than a transaction of the copy ---- */
+	{
+		char big[192], bigback[192], ci3[512];
+		struct lines b0, b1, b2;
+
+		snprintf(big, sizeof big, "%s/big", p2.dir);
+		snprintf(bigback, sizeof bigback, "%s/bigback", p2.dir);
+		make_big(big, 6000);
+		export_at(big, &b0);
+		if (pgcluster_newdb(pg, ci3, sizeof ci3) == -1)
+			bail_out("no database");
+		snprintf(why, sizeof why, "copy: %zu records in", b0.n);
+		rc = copy_store(big, ci3);
+		ok(rc == 0 && strstr(out, why) != NULL,
+		    "%zu records (6000 invitations of 4 KB) to PostgreSQL: several transactions",
+		    b0.n);
+		if (rc != 0)
+			show_out();
+		export_at(ci3, &b1);
+		ok(same(&b0, &b1), "record by record");
+		rc = copy_store(ci3, bigback);
+		ok(rc == 0 && strstr(out, "map grown") != NULL,
+		    "and back to LMDB, the map grown as it fills (the transaction written again)");
+		if (rc != 0)
+			show_out();
+		export_at(bigback, &b2);
+		ok(same(&b0, &b2), "record by record");
+		lines_free(&b0);
+		lines_free(&b1);
+		lines_free(&b2);
+	}
 
 	/* ---- usage ---- */
 	ok(run_connreqd("--copy-store onlyone") == 2,
