@@ -13,7 +13,10 @@
  * back otherwise, makes the records differ: the source's export is first
  * checked to hold every kind. Then the refusals (a target not empty, a
  * source or target in use), and connreqd serving the copied LMDB store:
- * invite.get and invite.list answer as they did on the source. */
+ * invite.get and invite.list answer as they did on the source. A store
+ * larger than a transaction of the copy goes both ways (the LMDB target's
+ * map grown midway), and a copy that fails in its second transaction says
+ * how far it got and leaves a target the next copy refuses. */
 #include <sys/wait.h>
 
 #include "domain.h"
@@ -179,12 +182,14 @@ reads(struct dproc *p, uint64_t id, const char *member, char *buf, size_t n)
 	cr_close(c);
 }
 
-/* A store of n invitations with notes of 4000 bytes (more than an LMDB
- * store's first map), each with a log entry and an event, written through
- * store.h in transactions of 200 (grown when the map is full): more
- * records than one transaction of the copy takes. */
+/* A store of n invitations with notes of notelen bytes (4000: more than
+ * an LMDB store's first map), each with a log entry and an event, written
+ * through store.h in transactions of 200 (grown when the map is full):
+ * more records than one transaction of the copy takes. With bad, the last
+ * one is a second pending invitation between the members of the first,
+ * which PostgreSQL's constraint refuses. */
 static void
-make_big(const char *dir, unsigned n)
+make_big(const char *dir, unsigned n, size_t notelen, bool bad)
 {
 	char why[256], who[32], to[32], note[4000];
 	struct store *s = store_open(dir, 1ULL << 30, why, sizeof why);
@@ -200,10 +205,12 @@ make_big(const char *dir, unsigned n)
 		t = store_begin(s, NULL);
 		for (i = from; i < from + 200 && i <= n; i++) {
 			snprintf(who, sizeof who, "m%u", i % 1000);
-			snprintf(to, sizeof to, "t%u", i);
+			snprintf(to, sizeof to, "t%u", bad && i == n ? 1 : i);
+			if (bad && i == n)
+				snprintf(who, sizeof who, "m1");
 			v = mkinv(i, who, to, T0 + i);
-			v.note_len = sizeof note;
-			memcpy(v.note, note, sizeof note);
+			v.note_len = notelen;
+			memcpy(v.note, note, notelen);
 			v.note[7] = (char)i;
 			store_inv_put(t, &v, ST_COUNT);
 			store_log_add(t, LOG_SENDS, who, strlen(who), T0 + i, i,
@@ -382,7 +389,7 @@ main(void)
 
 		snprintf(big, sizeof big, "%s/big", p2.dir);
 		snprintf(bigback, sizeof bigback, "%s/bigback", p2.dir);
-		make_big(big, 6000);
+		make_big(big, 6000, 4000, false);
 		export_at(big, &b0);
 		if (pgcluster_newdb(pg, ci3, sizeof ci3) == -1)
 			bail_out("no database");
@@ -405,6 +412,26 @@ main(void)
 		lines_free(&b0);
 		lines_free(&b1);
 		lines_free(&b2);
+	}
+
+	/* ---- a copy that fails midway ---- */
+	{
+		char bad[192], ci4[512];
+
+		snprintf(bad, sizeof bad, "%s/bad", p2.dir);
+		make_big(bad, 6001, 10, true);
+		if (pgcluster_newdb(pg, ci4, sizeof ci4) == -1)
+			bail_out("no database");
+		rc = copy_store(bad, ci4);
+		ok(rc == 1 && strstr(out, "failed after 5000 records were committed") != NULL &&
+		    strstr(out, "invitations_one_pending") != NULL &&
+		    strstr(out, "incomplete: remove it") != NULL,
+		    "a copy that fails in its second transaction: exit 1, how far it got, why, and that the target is incomplete");
+		if (rc != 1)
+			show_out();
+		rc = copy_store(dir2, ci4);
+		ok(rc == 1 && strstr(out, "not empty") != NULL,
+		    "the incomplete target is refused by the next copy");
 	}
 
 	/* ---- usage ---- */
