@@ -50,7 +50,7 @@ DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb
                  daemon/events.c daemon/clock.c daemon/inv.c daemon/member.c \
                  daemon/invite.c daemon/plan.c \
                  daemon/timers.c daemon/check.c daemon/copy.c daemon/methods.c daemon/server.c \
-                 daemon/systemd.c
+                 daemon/systemd.c daemon/exec.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c
 CLIENT_SRC = client/cli.c client/cli-out.c client/cmd-info.c \

@@ -567,13 +567,14 @@ check_store(struct store *s, FILE *out, struct check_totals *tot)
 }
 
 int
-check_main(const char *dir)
+check_main(const char *dir, const char *conninfo)
 {
 	struct check_totals tot;
 	struct store *s;
 	char why[512];
 
-	s = store_open_check(dir, why, sizeof why);
+	s = conninfo != NULL ? store_open_pg_check(conninfo, why, sizeof why) :
+	    store_open_check(dir, why, sizeof why);
 	if (s == NULL) {
 		fprintf(stderr, "connreqd: --check: %s\n", why);
 		return 2;

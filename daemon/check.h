@@ -21,9 +21,10 @@ struct check_totals {
  * on out per disagreement; fills *tot. Returns the number of problems. */
 uint64_t check_store(struct store *s, FILE *out, struct check_totals *tot);
 
-/* connreqd --check: opens the store at dir read-only (refused while a
+/* connreqd --check: opens the store at dir (or, conninfo not NULL, the
+ * PostgreSQL database it names) read-only (refused while a
  * connreqd has it), checks it, prints the problems and a summary line on
  * stdout. Returns the exit status: 0 clean, 1 problems, 2 cannot open. */
-int check_main(const char *dir);
+int check_main(const char *dir, const char *conninfo);
 
 #endif

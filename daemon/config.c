@@ -32,6 +32,7 @@ static const struct key keys[PK_COUNT] = {
 	[PK_MAX_MESSAGE_BYTES] = { OFF(max_message_bytes), 1024, 16u << 20 },
 	[PK_READ_TIMEOUT] = { OFF(read_timeout), 1, 3600 },
 	[PK_STORE_PATH] = { OFF(store_path), 0, 0 },
+	[PK_POSTGRES] = { OFF(postgres), 0, 0 },
 	[PK_MAP_SIZE_MAX] = { OFF(map_size_max), 1u << 16, UINT64_C(1) << 44 },
 	[PK_EXPIRE_AFTER] = { POL(expire_after), 60, DAYS(3650) },
 	[PK_MAX_EXPIRE_AFTER] = { POL(max_expire_after), 60, DAYS(3650) },
@@ -80,7 +81,8 @@ config_free(struct config *c)
 {
 	free(c->socket);
 	free(c->store_path);
-	c->socket = c->store_path = NULL;
+	free(c->postgres);
+	c->socket = c->store_path = c->postgres = NULL;
 }
 
 char *
@@ -295,6 +297,8 @@ config_load(const char *path, struct config *c, char *why, size_t whylen)
 	next.socket = c->socket ? xstrndup(c->socket, strlen(c->socket)) : NULL;
 	next.store_path = c->store_path ?
 	    xstrndup(c->store_path, strlen(c->store_path)) : NULL;
+	next.postgres = c->postgres ?
+	    xstrndup(c->postgres, strlen(c->postgres)) : NULL;
 	l.c = &next;
 	line = ini_parse(path, load_key, &l);
 	if (line == -1) {

@@ -14,6 +14,8 @@
 struct config {
 	char *socket;		/* NULL: the default */
 	char *store_path;	/* NULL: the default */
+	char *postgres;		/* a libpq conninfo: the PostgreSQL backend;
+				 * NULL: LMDB at store_path */
 	uint32_t max_clients;
 	uint32_t max_message_bytes;
 	uint64_t read_timeout;	/* seconds a message may take to arrive */

@@ -172,7 +172,7 @@ copy_main(const char *from, const char *to, uint64_t map_max)
 
 	memset(&c, 0, sizeof c);
 	c.to = to;
-	src = store_open_check(from, why, sizeof why);
+	src = store_open_copy_source(from, why, sizeof why);
 	if (src == NULL) {
 		fprintf(stderr, "connreqd: --copy-store: the source: %s\n",
 		    why);

@@ -24,16 +24,16 @@
 #include "systemd.h"
 
 static const char usage_short[] =
-"usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
-"                [--map-size-max SIZE] [-v]\n"
-"       connreqd --check [-c FILE] [-d DIR | -d CONNINFO]\n"
+"usage: connreqd [-c FILE] [-s SOCKET] [-d DIR | --postgres CONNINFO]\n"
+"                [--virtual-clock[=UNIX_SECONDS]] [--map-size-max SIZE] [-v]\n"
+"       connreqd --check [-c FILE] [-d DIR | --postgres CONNINFO]\n"
 "       connreqd --copy-store [--map-size-max SIZE] FROM TO\n"
 "connreqd --help says more.\n";
 
 static const char usage_text[] =
-"usage: connreqd [-c FILE] [-s SOCKET] [-d DIR] [--virtual-clock[=UNIX_SECONDS]]\n"
-"                [--map-size-max SIZE] [-v]\n"
-"       connreqd --check [-c FILE] [-d DIR | -d CONNINFO]\n"
+"usage: connreqd [-c FILE] [-s SOCKET] [-d DIR | --postgres CONNINFO]\n"
+"                [--virtual-clock[=UNIX_SECONDS]] [--map-size-max SIZE] [-v]\n"
+"       connreqd --check [-c FILE] [-d DIR | --postgres CONNINFO]\n"
 "       connreqd --copy-store [--map-size-max SIZE] FROM TO\n"
 "\n"
 "The connection-request daemon: owns the invitation store and its timers\n"
@@ -47,8 +47,13 @@ static const char usage_text[] =
 "  -s, --socket SOCKET   listen here (default $XDG_RUNTIME_DIR/connreq/connreqd.sock,\n"
 "                        or /tmp/connreq-UID/connreqd.sock)\n"
 "  -d, --store DIR       the LMDB store (default $XDG_DATA_HOME/connreq,\n"
-"                        or ~/.local/share/connreq); with --check, a\n"
-"                        PostgreSQL conninfo too (see --copy-store)\n"
+"                        or ~/.local/share/connreq)\n"
+"      --postgres CONNINFO\n"
+"                        keep the store in PostgreSQL instead: the database\n"
+"                        CONNINFO names (anything libpq takes: a URI or\n"
+"                        key=value pairs, several hosts with\n"
+"                        target_session_attrs=read-write); several connreqd\n"
+"                        may share it\n"
 "      --virtual-clock[=UNIX_SECONDS]\n"
 "                        run on a clock that moves only by clock.advance,\n"
 "                        starting there (default: where it last stood, or now)\n"
@@ -56,11 +61,11 @@ static const char usage_text[] =
 "                        the largest the store may grow to, in bytes, or with\n"
 "                        K, M, G or T; at least 64K (default 64G)\n"
 "  -v, --verbose         log debug lines\n"
-"      --check           check the store (-d, or the file's) and exit: it must\n"
+"      --check           check the store (-d or --postgres, or the file's) and\n"
+"                        exit: it must\n"
 "                        be stopped; reads it only; prints one line per\n"
 "                        disagreement and a summary; exit 0 when clean,\n"
-"                        1 when problems were found, 2 when it cannot open it;\n"
-"                        a PostgreSQL store is checked by its conninfo as -d\n"
+"                        1 when problems were found, 2 when it cannot open it\n"
 "      --copy-store FROM TO\n"
 "                        copy the whole store at FROM into the empty store at\n"
 "                        TO and exit. FROM and TO are each a PostgreSQL\n"
@@ -85,6 +90,18 @@ static const char usage_text[] =
 static char *config_path;	/* -c, or the default path */
 static bool config_given;	/* -c was given: the file must exist */
 static bool map_given;		/* --map-size-max was given: it holds */
+static char *postgres;		/* --postgres, or the file's: the PostgreSQL
+				 * backend on this conninfo; NULL: LMDB */
+
+/* What the log and server.info show of a conninfo: itself, unless it
+ * holds a password. */
+static const char *
+postgres_shown(const char *conninfo)
+{
+	return strstr(conninfo, "password") != NULL ||
+	    strchr(conninfo, '@') != NULL ?
+	    "postgresql (a conninfo with credentials)" : conninfo;
+}
 
 /* The new policy and limits, or, when the file is bad, the old. */
 static void
@@ -119,10 +136,21 @@ reload(struct daemon *d)
 		    (unsigned long long)d->map_size_max);
 	}
 	if ((c.socket && strcmp(c.socket, d->socket_path) != 0) ||
-	    (c.store_path && strcmp(c.store_path, d->store_path) != 0))
+	    (c.store_path && strcmp(c.store_path, d->store_path) != 0) ||
+	    ((c.postgres == NULL) != (postgres == NULL)) ||
+	    (c.postgres && postgres && strcmp(c.postgres, postgres) != 0))
 		log_info("SIGHUP: the socket and the store path change at the next start");
 	config_free(&c);
 	log_info("SIGHUP: reloaded %s", config_path);
+}
+
+/* The reload, between two jobs of the store's worker (the policy and
+ * the limits are the worker's while one is out). */
+static void
+reload_now(struct daemon *d)
+{
+	reload(d);
+	systemd_ready(server_clients(d), d->state.pending);
 }
 
 /* SIGHUP (systemctl --user reload connreqd). */
@@ -134,8 +162,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	systemd_reloading();
-	reload(d);
-	systemd_ready(server_clients(d), d->state.pending);
+	server_when_idle(d, reload_now);
 }
 
 static void
@@ -180,6 +207,7 @@ main_exit(struct daemon *d, int rc)
 	free(d->store_path);
 	free(d->socket_path);
 	free(config_path);
+	free(postgres);
 	return rc;
 }
 
@@ -197,6 +225,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "check", no_argument, NULL, 'K' },
 		{ "copy-store", no_argument, NULL, 'Y' },
+		{ "postgres", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon d;
@@ -261,6 +290,10 @@ main(int argc, char **argv)
 		case 'Y':
 			copy = true;
 			break;
+		case 'P':
+			free(postgres);
+			postgres = xstrndup(optarg, strlen(optarg));
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -295,6 +328,10 @@ main(int argc, char **argv)
 		d.map_size_max = conf.map_size_max;
 	if (d.socket_path == NULL && conf.socket != NULL)
 		d.socket_path = xstrndup(conf.socket, strlen(conf.socket));
+	/* --postgres on the command line holds over -d; -d over the file's
+	 * postgres, which holds over its path. */
+	if (postgres == NULL && conf.postgres != NULL && d.store_path == NULL)
+		postgres = xstrndup(conf.postgres, strlen(conf.postgres));
 	if (d.store_path == NULL && conf.store_path != NULL)
 		d.store_path = xstrndup(conf.store_path, strlen(conf.store_path));
 	config_free(&conf);
@@ -303,7 +340,7 @@ main(int argc, char **argv)
 	if (d.store_path == NULL)
 		d.store_path = path_default_store();
 	if (check) {
-		rc = check_main(d.store_path);
+		rc = check_main(d.store_path, postgres);
 		return main_exit(&d, rc);
 	}
 	if (copy)
@@ -320,7 +357,16 @@ main(int argc, char **argv)
 			return main_exit(&d, 2);
 		}
 	}
-	d.store = store_open(d.store_path, d.map_size_max, why, sizeof why);
+	if (postgres != NULL) {
+		/* server.info and the log name the database, not its
+		 * password. */
+		free(d.store_path);
+		d.store_path = xstrndup(postgres_shown(postgres),
+		    strlen(postgres_shown(postgres)));
+		d.store = store_open_pg(postgres, why, sizeof why);
+	} else
+		d.store = store_open(d.store_path, d.map_size_max, why,
+		    sizeof why);
 	if (d.store == NULL) {
 		log_error("%s", why);
 		return main_exit(&d, 1);
@@ -391,6 +437,7 @@ main(int argc, char **argv)
 	store_close(d.store);
 	free(d.store_path);
 	free(d.socket_path);
+	free(postgres);
 	log_info("stopped");
 	return 0;
 }

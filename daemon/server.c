@@ -9,17 +9,32 @@
  * wrote). While a batch's commit is being synced, its clients' next
  * requests gather for the next batch. Answers are written only once the
  * commit is durable, in request order; a read from a client with nothing
- * unanswered is answered at once from the last durable commit. */
+ * unanswered is answered at once from the last durable commit.
+ *
+ * A store whose calls block on the network (store_blocking():
+ * PostgreSQL) is never called from the loop: batches (with their
+ * deadlines) and event pumps run as jobs on the executor's worker thread
+ * (exec.h), one at a time, and their answers are written when the job
+ * comes back. Reads then join the batch (there is no durable snapshot to
+ * answer from at once without a round trip). While a job is out, the loop
+ * reads and writes sockets only: it leaves the clock, the policy and the
+ * batch's state to the worker, and a reload waits for the job's end
+ * (server_when_idle()). A batch that conflicts with another daemon's
+ * (STORE_CONFLICT) is run again from its start, a few times, after a short
+ * random pause on the worker; a database that cannot be reached answers
+ * UNAVAILABLE with retry_at, and the daemon goes on. */
 #include "server.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -31,6 +46,7 @@
 #include "../common/util.h"
 #include "../proto/proto.h"
 #include "clock.h"
+#include "exec.h"
 #include "methods.h"
 #include "store.h"
 #include "systemd.h"
@@ -45,6 +61,8 @@
 #define PIPE_MAX 64		/* a client's requests not yet answered */
 #define INFLIGHT_MAX 4		/* batches committed, not yet durable */
 #define ACCEPT_RETRY_SECS 1	/* out of descriptors: accept again after */
+#define CONFLICT_RETRIES 8	/* a batch run again after STORE_CONFLICT */
+#define UNAVAILABLE_RETRY_SECS 2	/* the database unreachable: retry_at */
 
 struct client {
 	struct server *srv;
@@ -92,7 +110,35 @@ enum srv_full {
  * transaction; the batch is run again with a child transaction per
  * request. */
 enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED,
-	BATCH_NESTED };
+	BATCH_NESTED,
+	BATCH_CONFLICT,		/* another daemon's transaction: run it again */
+	BATCH_UNAVAILABLE,	/* the database cannot be reached: nothing done */
+	BATCH_UNKNOWN		/* lost during COMMIT: done or not, unknown */
+};
+
+/* What a subscriber is sent by an event pump run on the worker: the events
+ * after cursor, as pump_one() would push them, into buf. */
+struct pump_req {
+	struct client *c;	/* NULL once the client is gone */
+	bool all;
+	char member[MEMBER_MAX_BYTES];
+	size_t mlen;
+	uint64_t cursor;	/* in: from; out: the last pushed or passed */
+	size_t room;		/* bytes its output takes before PUMP_HIGH */
+	unsigned n;		/* events pushed */
+	bool expired;		/* it fell behind the retention */
+	bool failed;		/* the store failed: nothing pushed */
+	struct evbuffer *buf;
+};
+
+/* A job of the server's on the executor: a batch, or event pumps. */
+struct srv_job {
+	struct job j;
+	struct server *srv;
+	struct entry *list;	/* a batch's entries */
+	struct pump_req *pumps;	/* or pumps, npumps of them */
+	unsigned npumps;
+};
 
 /* A batch committed whose commit is not yet durable: its answers wait. */
 struct flight {
@@ -126,12 +172,29 @@ struct server {
 				 * batch's share */
 	struct timers_state next_state;	/* the store's, once it commits */
 	char *path;		/* the socket it bound, NULL: systemd's */
+	/* The store blocks: its work runs on the executor. */
+	struct executor *exec;
+	struct srv_job *job;	/* the job out */
+	bool pump_wanted;	/* a subscriber has events to be pumped */
+	bool last_was_pump;	/* the last job pumped: a batch goes first */
+	bool unavailable;	/* the database could not be reached */
+	void (*idle_fn)(struct daemon *);	/* to run once no job is out */
 };
 
 static void client_free(struct client *c);
 static void batch_schedule(struct server *srv);
 static void client_pump(struct client *c);
 static void accept_resume(struct server *srv);
+static void server_next_job(struct server *srv);
+static void pumps_land(struct server *srv, struct srv_job *sj);
+
+/* A job is out, or back and being landed: the loop leaves the store, the
+ * clock and the policy alone, and submits nothing. */
+static bool
+server_busy(const struct server *srv)
+{
+	return srv->job != NULL;
+}
 
 unsigned
 server_clients(const struct daemon *d)
@@ -150,7 +213,7 @@ static void
 server_maybe_exit(struct server *srv)
 {
 	if (srv->stopping && srv->nclients == 0 && srv->head == NULL &&
-	    srv->flights == NULL)
+	    srv->flights == NULL && !server_busy(srv))
 		event_base_loopexit(srv->d->base, NULL);
 }
 
@@ -247,7 +310,8 @@ entry_read_now(struct client *c, const struct entry *e)
 {
 	const struct method *m;
 
-	if (e->failed || e->close_after || c->queued > 0 || c->closing)
+	if (e->failed || e->close_after || c->queued > 0 || c->closing ||
+	    c->srv->exec != NULL)
 		return false;
 	m = method_find(e->req.method, e->req.method_len);
 	return m != NULL && !(m->flags & M_WRITE);
@@ -443,6 +507,17 @@ client_free(struct client *c)
 		for (e = f->list; e != NULL; e = e->next)
 			if (e->c == c)
 				e->c = NULL;
+	/* The job out (the worker reads neither field). */
+	if (srv->job != NULL) {
+		unsigned i;
+
+		for (e = srv->job->list; e != NULL; e = e->next)
+			if (e->c == c)
+				e->c = NULL;
+		for (i = 0; i < srv->job->npumps; i++)
+			if (srv->job->pumps[i].c == c)
+				srv->job->pumps[i].c = NULL;
+	}
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -635,6 +710,10 @@ batch_rc_of(int store_rc)
 		return BATCH_MAP_FULL;
 	case STORE_NO_SPACE:
 		return BATCH_NO_SPACE;
+	case STORE_CONFLICT:
+		return BATCH_CONFLICT;
+	case STORE_UNAVAILABLE:
+		return BATCH_UNAVAILABLE;
 	default:
 		return BATCH_FAILED;
 	}
@@ -707,7 +786,8 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 			entry_done(srv, e, &call.fx);
 		}
 		msgpack_sbuffer_destroy(&res);
-		if (src == STORE_MAP_FULL || src == STORE_NO_SPACE)
+		if (src == STORE_MAP_FULL || src == STORE_NO_SPACE ||
+		    src == STORE_CONFLICT || src == STORE_UNAVAILABLE)
 			return batch_rc_of(src);
 		if (src != STORE_OK ||
 		    (rc != 0 && store_writes(srv->d->store) != writes))
@@ -733,10 +813,14 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	msgpack_sbuffer_destroy(&res);
 	if (src == STORE_MAP_FULL || src == STORE_NO_SPACE)
 		return batch_rc_of(src);
+	if (t != NULL && (src == STORE_CONFLICT || src == STORE_UNAVAILABLE))
+		return batch_rc_of(src);	/* the whole batch */
 	if (src != STORE_OK) {
 		log_warn("%.*s: %s", (int)e->req.method_len, e->req.method,
 		    store_strerror(srv->d->store));
-		if (rc == 0 && t != NULL)
+		/* A shared database's failure may be another daemon's
+		 * doing (a unique key it took first): the batch again. */
+		if (t != NULL && (rc == 0 || store_blocking(srv->d->store)))
 			return BATCH_FAILED;
 		proto_fail(&e->err, PE_INTERNAL, "store error");
 		rc = -1;
@@ -761,9 +845,12 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 
 	*culprit = NULL;
 	if (store_error(t) != STORE_OK) {
+		rc = store_error(t);
 		log_warn("store: %s", store_strerror(d->store));
 		store_abort(t);
-		return BATCH_FAILED;
+		/* LMDB: a begin that fails is fatal, as it always was. */
+		return store_blocking(d->store) ? batch_rc_of(rc) :
+		    BATCH_FAILED;
 	}
 	srv->run_more = false;
 	if (timers) {
@@ -786,8 +873,16 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	 * earliest as it will be committed. */
 	timers_state(t, &srv->next_state);
 	rc = store_commit_async(t, &srv->batch_seq);
-	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE)
+	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE ||
+	    rc == STORE_CONFLICT)
 		return batch_rc_of(rc);
+	if (rc == STORE_UNAVAILABLE)
+		return BATCH_UNKNOWN;	/* lost during COMMIT */
+	if (rc != STORE_OK && store_blocking(d->store)) {
+		/* PostgreSQL refused the COMMIT: nothing of it was done. */
+		log_warn("store: %s", store_strerror(d->store));
+		return BATCH_UNAVAILABLE;
+	}
 	if (rc != STORE_OK) {
 		/* Never acknowledge a write that is not on disk; and after a
 		 * failed write or sync (EIO) the disk cannot be trusted. */
@@ -817,6 +912,8 @@ timer_arm(struct server *srv)
 		wait = FULL_RETRY_SECS;
 	if (srv->full == FULL_DISK && wait < DISK_RETRY_SECS)
 		wait = DISK_RETRY_SECS;
+	if (srv->unavailable && wait < UNAVAILABLE_RETRY_SECS)
+		wait = UNAVAILABLE_RETRY_SECS;
 	tv.tv_sec = wait > 0 ? (time_t)wait : 0;
 	tv.tv_usec = 0;
 	evtimer_add(srv->timer_ev, &tv);
@@ -854,6 +951,61 @@ batch_refuse_writes(struct entry *list)
 	return any;
 }
 
+/* A pause before a batch runs again after a conflict: random, growing
+ * with the tries (up to ~50 ms), so that two daemons that conflicted do
+ * not meet again in step. Only on the worker: the loop never sleeps. */
+static void
+batch_backoff(unsigned tries)
+{
+	static __thread unsigned seed;
+	struct timespec ts;
+	long max_us = 500L << (tries < 7 ? tries : 7);
+
+	if (seed == 0)
+		seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^
+		    (unsigned)(uintptr_t)&ts;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (rand_r(&seed) % max_us) * 1000L;
+	nanosleep(&ts, NULL);
+}
+
+/* The database could not be reached, or the batch kept conflicting:
+ * every request that needs the store gets UNAVAILABLE with retry_at, and
+ * nothing of the batch is answered as done. unknown: the connection was
+ * lost during COMMIT, which may or may not have been applied. */
+static void
+batch_unavailable(struct server *srv, struct entry *list, bool unknown)
+{
+	struct daemon *d = srv->d;
+	int64_t retry_at = clock_now(&d->clock) + UNAVAILABLE_RETRY_SECS;
+	struct entry *e;
+
+	if (!srv->unavailable)
+		log_warn("store: %s; requests get UNAVAILABLE until the database answers again",
+		    store_strerror(d->store));
+	srv->unavailable = true;
+	for (e = list; e != NULL; e = e->next) {
+		if (e->failed || e->store_full ||
+		    method_find(e->req.method, e->req.method_len) == NULL) {
+			entry_exec(srv, e, NULL);	/* no store needed */
+			continue;
+		}
+		memset(&e->fx, 0, sizeof e->fx);
+		if (unknown)
+			proto_fail(&e->err, PE_UNAVAILABLE,
+			    "the connection to the database was lost during COMMIT: this request may or may not have been applied; read before retrying");
+		else
+			proto_fail(&e->err, PE_UNAVAILABLE,
+			    "the database cannot be reached or refused the transaction; nothing was done: %s",
+			    store_strerror(d->store));
+		e->err.retry_at = retry_at;
+		entry_answer(e, NULL);
+	}
+	srv->batch_seq = 0;		/* nothing to wait for */
+	srv->next_state = d->state;
+	srv->run_more = false;
+}
+
 /* Runs a batch: deadlines, then every request in list, one commit; each
  * entry then holds its answer. A full store is grown, or the requests that
  * do not fit get STORE_FULL. */
@@ -865,6 +1017,7 @@ batch_settle(struct server *srv, struct entry *list)
 	bool timers = true, refused_all = false;
 	struct clock clock = d->clock;
 	enum batch_rc brc;
+	unsigned conflicts = 0;
 
 	if (srv->full == FULL_DISK) {
 		/* Writes wait for room on the disk; reads go on. */
@@ -879,11 +1032,34 @@ batch_settle(struct server *srv, struct entry *list)
 	srv->nested = false;
 	for (;;) {
 		brc = batch_try(srv, list, timers, &culprit);
-		if (brc == BATCH_OK)
+		if (brc == BATCH_OK) {
+			if (srv->unavailable)
+				log_info("store: the database answers again");
+			srv->unavailable = false;
 			break;
-		if (brc == BATCH_FAILED)
+		}
+		if (brc == BATCH_FAILED && !store_blocking(d->store))
 			fatal("store: %s", store_strerror(d->store));
 		d->clock = clock;	/* undo what clock.advance did */
+		if (brc == BATCH_CONFLICT || brc == BATCH_FAILED) {
+			/* Another daemon's transaction came first: the batch
+			 * again from its start, after a pause (on the worker:
+			 * the loop goes on). */
+			if (++conflicts <= CONFLICT_RETRIES) {
+				log_debug("batch: %s; run again (%u)",
+				    store_strerror(d->store), conflicts);
+				batch_backoff(conflicts);
+				continue;
+			}
+			log_warn("batch: still conflicting after %u runs (%s); its requests get UNAVAILABLE",
+			    conflicts, store_strerror(d->store));
+			batch_unavailable(srv, list, false);
+			break;
+		}
+		if (brc == BATCH_UNAVAILABLE || brc == BATCH_UNKNOWN) {
+			batch_unavailable(srv, list, brc == BATCH_UNKNOWN);
+			break;
+		}
 		if (brc == BATCH_NESTED) {
 			log_debug("batch: a request refused after it wrote; the batch again, a child transaction per request");
 			srv->nested = true;
@@ -930,7 +1106,8 @@ batch_settle(struct server *srv, struct entry *list)
 		log_info("store: room again");
 		srv->full = FULL_NOT;
 	}
-	timer_arm(srv);
+	if (srv->exec == NULL)
+		timer_arm(srv);	/* on the loop (else once the job is back) */
 }
 
 /* Writes the answers of a batch whose commit is durable, and lets its
@@ -1015,6 +1192,9 @@ durable_ready(evutil_socket_t fd, short what, void *arg)
 	flights_settle(arg);
 }
 
+static void batch_landed(struct server *srv, struct entry *list);
+static void batch_submit(struct server *srv);
+
 /* Runs the pending batch; its answers go once its commit is durable
  * (flights_settle(), at once when it wrote nothing new). While the
  * flusher is INFLIGHT_MAX batches behind, requests gather for the next. */
@@ -1023,10 +1203,13 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	struct entry *list = srv->head, *e;
-	struct flight *f;
 
 	(void)fd;
 	(void)what;
+	if (srv->exec != NULL) {
+		batch_submit(srv);
+		return;
+	}
 	if (store_inflight(srv->d->store) >= INFLIGHT_MAX) {
 		srv->deferred = true;	/* flights_settle() runs it */
 		return;
@@ -1038,6 +1221,17 @@ batch_run(evutil_socket_t fd, short what, void *arg)
 		if (e->c != NULL)
 			e->c->batched = 0;
 	batch_settle(srv, list);
+	batch_landed(srv, list);
+}
+
+/* The batch list ran (its answers are in its entries): it waits for its
+ * commit to be durable, as a flight, and its clients are read again. */
+static void
+batch_landed(struct server *srv, struct entry *list)
+{
+	struct entry *e;
+	struct flight *f;
+
 	f = xcalloc(1, sizeof *f);
 	f->list = list;
 	f->seq = srv->batch_seq;
@@ -1092,6 +1286,13 @@ client_pump(struct client *c)
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) >= PUMP_HIGH)
 		return;		/* the write callback calls again */
+	if (c->srv->exec != NULL) {
+		/* A job on the worker pumps it (pumps_submit()). */
+		c->srv->pump_wanted = true;
+		if (!server_busy(c->srv))
+			server_next_job(c->srv);
+		return;
+	}
 	t = store_begin_read(d->store);
 	head = store_event_head(t);
 	if (c->sub_cursor < store_event_pruned(t, c->sub_all ? NULL :
@@ -1122,6 +1323,231 @@ client_pump(struct client *c)
 	if (store_error(t) != STORE_OK)
 		log_warn("events: %s", store_strerror(d->store));
 	store_abort(t);
+}
+
+/* Jobs on the executor (a blocking store). */
+
+static void
+batch_job_run(struct job *j)
+{
+	struct srv_job *sj = (struct srv_job *)j;
+
+	batch_settle(sj->srv, sj->list);
+}
+
+static void
+job_done(struct job *j)
+{
+	struct srv_job *sj = (struct srv_job *)j;
+	struct server *srv = sj->srv;
+	struct entry *list = sj->list;
+	void (*fn)(struct daemon *);
+
+	/* Still busy while it lands (nothing is submitted meanwhile); its
+	 * entries are the flight's now (client_free() finds them there). */
+	sj->list = NULL;
+	if (sj->pumps != NULL)
+		pumps_land(srv, sj);
+	else
+		batch_landed(srv, list);
+	srv->job = NULL;
+	free(sj->pumps);
+	free(sj);
+	/* No job is out: what waited for one to end runs now. */
+	if ((fn = srv->idle_fn) != NULL) {
+		srv->idle_fn = NULL;
+		fn(srv->d);
+	}
+	if (!server_busy(srv))
+		server_next_job(srv);
+	server_maybe_exit(srv);
+}
+
+/* Hands the pending batch (with the deadlines that are due) to the
+ * worker, unless a job is out: then it waits for that one's end. */
+static void
+batch_submit(struct server *srv)
+{
+	struct srv_job *sj;
+	struct entry *e;
+
+	if (server_busy(srv)) {
+		srv->deferred = true;	/* job_done() runs it */
+		return;
+	}
+	srv->deferred = false;
+	sj = xcalloc(1, sizeof *sj);
+	sj->j.run = batch_job_run;
+	sj->j.done = job_done;
+	sj->srv = srv;
+	sj->list = srv->head;
+	srv->head = NULL;
+	srv->tail = &srv->head;
+	for (e = sj->list; e != NULL; e = e->next)
+		if (e->c != NULL)
+			e->c->batched = 0;
+	srv->job = sj;
+	srv->last_was_pump = false;
+	exec_submit(srv->exec, &sj->j);
+}
+
+static bool
+pump_buf(void *ctx, const struct event_rec *ev)
+{
+	static const char head[] = "\x93\x02\xa5" "event" "\x91";
+	struct pump_req *p = ctx;
+
+	evbuffer_add(p->buf, head, sizeof head - 1);
+	evbuffer_add(p->buf, ev->data, ev->len);
+	p->cursor = ev->seq;
+	return evbuffer_get_length(p->buf) < p->room && ++p->n < PUMP_MAX;
+}
+
+/* On the worker: each subscriber's events after its cursor, in one
+ * snapshot, as client_pump() pushes them. */
+static void
+pumps_job_run(struct job *j)
+{
+	struct srv_job *sj = (struct srv_job *)j;
+	struct store *store = sj->srv->d->store;
+	struct stx *t = store_begin_read(store);
+	uint64_t head = store_event_head(t);
+	struct pump_req *p;
+	unsigned i;
+
+	for (i = 0; i < sj->npumps; i++) {
+		p = &sj->pumps[i];
+		if (store_error(t) != STORE_OK) {
+			p->failed = true;
+			continue;
+		}
+		if (p->cursor < store_event_pruned(t, p->all ? NULL :
+		    p->member, p->mlen)) {
+			p->expired = true;
+			continue;
+		}
+		store_event_scan(t, p->cursor, p->all ? NULL : p->member,
+		    p->mlen, pump_buf, p);
+		if (store_error(t) != STORE_OK) {
+			p->failed = true;
+			continue;
+		}
+		if (evbuffer_get_length(p->buf) < p->room &&
+		    p->n < PUMP_MAX && p->cursor < head)
+			p->cursor = head;
+	}
+	if (store_error(t) != STORE_OK)
+		log_warn("events: %s", store_strerror(store));
+	store_abort(t);
+}
+
+/* Back on the loop: the events go to their subscribers, after the
+ * answers that wait before them. */
+static void
+pumps_land(struct server *srv, struct srv_job *sj)
+{
+	struct evbuffer *out;
+	struct pump_req *p;
+	struct client *c;
+	unsigned i;
+
+	for (i = 0; i < sj->npumps; i++) {
+		p = &sj->pumps[i];
+		c = p->c;
+		if (c != NULL && c->sub && !c->closing && p->expired) {
+			log_warn("client %llu: subscriber fell behind the retention; closing it",
+			    (unsigned long long)c->id);
+			c->sub = false;
+			c->closing = true;
+			bufferevent_disable(c->bev, EV_READ);
+			out = bufferevent_get_output(c->bev);
+			if (evbuffer_get_length(out) == 0 && c->queued == 0)
+				bufferevent_trigger(c->bev, EV_WRITE,
+				    BEV_TRIG_IGNORE_WATERMARKS |
+				    BEV_TRIG_DEFER_CALLBACKS);
+		} else if (c != NULL && c->sub && !c->closing && !p->failed) {
+			client_flush(c);
+			bufferevent_write_buffer(c->bev, p->buf);
+			c->sub_cursor = p->cursor;
+		}
+		evbuffer_free(p->buf);
+	}
+	(void)srv;
+}
+
+/* Hands the worker a pump for every subscriber that has events to be
+ * sent and room for them; false when none has. */
+static bool
+pumps_submit(struct server *srv)
+{
+	struct srv_job *sj;
+	struct pump_req *p;
+	struct client *c;
+	size_t len;
+	unsigned n = 0;
+
+	srv->pump_wanted = false;
+	for (c = srv->clients; c != NULL; c = c->next)
+		n++;
+	sj = xcalloc(1, sizeof *sj);
+	sj->pumps = xcalloc(n > 0 ? n : 1, sizeof *sj->pumps);
+	for (c = srv->clients; c != NULL; c = c->next) {
+		if (!c->sub || c->closing ||
+		    c->sub_cursor >= srv->d->state.event_head)
+			continue;
+		client_flush(c);
+		len = evbuffer_get_length(bufferevent_get_output(c->bev));
+		if (len >= PUMP_HIGH)
+			continue;	/* its write callback asks again */
+		p = &sj->pumps[sj->npumps++];
+		p->c = c;
+		p->all = c->sub_all;
+		p->mlen = c->sub_mlen;
+		memcpy(p->member, c->sub_member, c->sub_mlen);
+		p->cursor = c->sub_cursor;
+		p->room = PUMP_HIGH - len;
+		p->buf = evbuffer_new();
+		if (p->buf == NULL)
+			fatal("out of memory");
+	}
+	if (sj->npumps == 0) {
+		free(sj->pumps);
+		free(sj);
+		return false;
+	}
+	sj->j.run = pumps_job_run;
+	sj->j.done = job_done;
+	sj->srv = srv;
+	srv->job = sj;
+	srv->last_was_pump = true;
+	exec_submit(srv->exec, &sj->j);
+	return true;
+}
+
+/* No job is out: the next one, if there is work. A batch and the pumps
+ * take turns, so that neither waits for ever behind the other. */
+static void
+server_next_job(struct server *srv)
+{
+	bool batch = srv->head != NULL || srv->deferred;
+
+	if (srv->pump_wanted && (!batch || !srv->last_was_pump) &&
+	    pumps_submit(srv))
+		return;
+	if (batch)
+		batch_submit(srv);
+}
+
+void
+server_when_idle(struct daemon *d, void (*fn)(struct daemon *))
+{
+	struct server *srv = d->server;
+
+	if (srv == NULL || !server_busy(srv)) {
+		fn(d);
+		return;
+	}
+	srv->idle_fn = fn;
 }
 
 void
@@ -1280,6 +1706,9 @@ server_start(struct server *srv, int fd, int backlog, char *why,
 	if (srv->batch_ev != NULL)
 		event_priority_set(srv->batch_ev, 1);
 	srv->timer_ev = evtimer_new(d->base, timer_fire, srv);
+	if (store_blocking(d->store) &&
+	    (srv->exec = exec_new(d->base, why, whylen)) == NULL)
+		return -1;
 	if (store_wait_fd(d->store) != -1) {
 		srv->durable_ev = event_new(d->base, store_wait_fd(d->store),
 		    EV_READ | EV_PERSIST, durable_ready, srv);
@@ -1410,6 +1839,26 @@ server_free(struct daemon *d)
 
 	if (srv == NULL)
 		return;
+	if (srv->exec != NULL) {
+		/* The job out ends on the worker; what it holds is freed
+		 * here, unanswered (its clients go too). */
+		struct srv_job *sj = srv->job;
+		unsigned i;
+
+		exec_free(srv->exec);
+		srv->exec = NULL;
+		if (sj != NULL) {
+			for (e = sj->list; e != NULL; e = next) {
+				next = e->next;
+				entry_free(e);
+			}
+			for (i = 0; i < sj->npumps; i++)
+				evbuffer_free(sj->pumps[i].buf);
+			free(sj->pumps);
+			free(sj);
+			srv->job = NULL;
+		}
+	}
 	while (srv->clients != NULL)
 		client_free(srv->clients);
 	for (e = srv->head; e != NULL; e = next) {

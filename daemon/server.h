@@ -32,6 +32,11 @@ unsigned server_clients(const struct daemon *d);
 bool server_dispatch(struct daemon *d, const char *msg, size_t len,
     msgpack_sbuffer *reply);
 
+/* Runs fn(d) once no store work is out on the worker (at once when none
+ * is, or with an LMDB store): a reload changes the policy and the limits
+ * only between jobs, never under one. */
+void server_when_idle(struct daemon *d, void (*fn)(struct daemon *));
+
 /* The limits changed (a reload): every client reads by the new ones. */
 void server_limits_changed(struct daemon *d);
 /* d->map_size_max changed (a reload): the store may grow to it, and writes

@@ -57,6 +57,10 @@ store_fail(struct stx *t, int rc, const char *fmt, ...)
  * The count of a member's open invitations (open_sent) is store.c's. */
 struct store_ops {
 	const char *name;
+	/* Its calls wait on a network round trip (PostgreSQL): the daemon
+	 * makes them on a worker thread, never on its event loop (see
+	 * store_blocking()). */
+	bool blocking;
 	size_t store_size;	/* of the backend's struct store */
 	size_t stx_size;	/* of the backend's struct stx */
 

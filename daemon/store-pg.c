@@ -46,7 +46,8 @@
  * takes a connection of its own from a small pool (snapshots are open
  * beside the write transaction), see pg_begin(). A serialization failure
  * (SQLSTATE 40001, or a deadlock 40P01) is STORE_CONFLICT: the caller runs
- * the transaction again. A commit is durable when COMMIT returns (as
+ * the transaction again; a connection lost or refused is STORE_UNAVAILABLE
+ * (the next begin connects again). A commit is durable when COMMIT returns (as
  * synchronous_commit and the cluster's standbys make it), so the
  * durability ops say each commit is durable at once.
  *
@@ -430,8 +431,18 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 
 	msg_copy(msg, sizeof msg, prim != NULL ? prim : PQerrorMessage(c));
 	if (PQstatus(c) == CONNECTION_BAD) {
-		store_fail(t, STORE_FAILED,
+		store_fail(t, STORE_UNAVAILABLE,
 		    "%s: the connection to PostgreSQL is lost: %s", what, msg);
+		return;
+	}
+	/* The server going down or not yet up (57P01..57P03), a connection
+	 * failure it reports (class 08), a standby that cannot write (25006,
+	 * after a failover until the conninfo leads to the new primary): the
+	 * database is not there for now. */
+	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P0", 4) == 0 || strcmp(state, "25006") == 0)) {
+		store_fail(t, STORE_UNAVAILABLE, "%s: %s (SQLSTATE %s)", what,
+		    msg, state);
 		return;
 	}
 	if (state != NULL && (strcmp(state, "40001") == 0 ||
@@ -953,7 +964,7 @@ pool_take(struct stx *t)
 	if (s->npool > 0)
 		return s->pool[--s->npool];
 	if ((c = pg_connect(s->conninfo, why, sizeof why)) == NULL) {
-		store_fail(t, STORE_FAILED, "begin: %s", why);
+		store_fail(t, STORE_UNAVAILABLE, "begin: %s", why);
 		return NULL;
 	}
 	pc = xcalloc(1, sizeof *pc);
@@ -1018,7 +1029,7 @@ w_ready(struct stx *t)
 		PQreset(s->w.c);
 		if (PQstatus(s->w.c) != CONNECTION_OK) {
 			msg_copy(msg, sizeof msg, PQerrorMessage(s->w.c));
-			store_fail(t, STORE_FAILED,
+			store_fail(t, STORE_UNAVAILABLE,
 			    "begin: cannot connect to PostgreSQL again: %s",
 			    msg);
 			return false;
@@ -2501,6 +2512,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 
 const struct store_ops store_pg = {
 	.name = "postgresql",
+	.blocking = true,
 	.store_size = sizeof(struct pg_store),
 	.stx_size = sizeof(struct pg_stx),
 	.open = pg_open,

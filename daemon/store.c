@@ -69,10 +69,9 @@ store_backend_name(const char *where)
 }
 
 static struct store *
-open_as(const char *where, uint64_t map_max, bool read_only, bool alone,
-    char *why, size_t whylen)
+open_as(const struct store_ops *ops, const char *where, uint64_t map_max,
+    bool read_only, bool alone, char *why, size_t whylen)
 {
-	const struct store_ops *ops = store_backend_for(where);
 	struct store *s = xcalloc(1, ops->store_size);
 
 	s->ops = ops;
@@ -85,17 +84,49 @@ open_as(const char *where, uint64_t map_max, bool read_only, bool alone,
 	return s;
 }
 
-struct store *
-store_open_check(const char *where, char *why, size_t whylen)
+static struct store *
+open_check(const struct store_ops *ops, const char *where, char *why,
+    size_t whylen)
 {
-	return open_as(where, 0, true, false, why, whylen);
+	return open_as(ops, where, 0, true, false, why, whylen);
+}
+
+struct store *
+store_open_copy_source(const char *where, char *why, size_t whylen)
+{
+	return open_check(store_backend_for(where), where, why, whylen);
 }
 
 struct store *
 store_open_alone(const char *where, uint64_t map_max, char *why,
     size_t whylen)
 {
-	return open_as(where, map_max, false, true, why, whylen);
+	return open_as(store_backend_for(where), where, map_max, false, true,
+	    why, whylen);
+}
+
+struct store *
+store_open_check(const char *where, char *why, size_t whylen)
+{
+	return open_check(store_backends[0], where, why, whylen);
+}
+
+struct store *
+store_open_pg(const char *conninfo, char *why, size_t whylen)
+{
+	return store_open_backend(&store_pg, conninfo, 0, why, whylen);
+}
+
+struct store *
+store_open_pg_check(const char *conninfo, char *why, size_t whylen)
+{
+	return open_check(&store_pg, conninfo, why, whylen);
+}
+
+bool
+store_blocking(const struct store *s)
+{
+	return s->ops->blocking;
 }
 
 struct store *

@@ -57,11 +57,18 @@ enum store_rc {
 				 * nothing was written and the store is sound;
 				 * retry once store_room() says there is room */
 	STORE_FAILED,		/* anything else: see store_strerror */
-	STORE_CONFLICT		/* a shared store (PostgreSQL) could not
+	STORE_CONFLICT,		/* a shared store (PostgreSQL) could not
 				 * serialize the transaction with another's
 				 * (a serialization failure or a deadlock):
 				 * nothing of it was written, and running it
 				 * again from its begin may succeed */
+	STORE_UNAVAILABLE	/* a shared store's database cannot be
+				 * reached (the connection is lost or
+				 * refused): nothing of the transaction was
+				 * written, except that a connection lost
+				 * during a top-level COMMIT leaves unknown
+				 * whether it was; a later begin connects
+				 * again */
 };
 
 struct inv {
@@ -341,12 +348,21 @@ void store_scan_dues(struct stx *t, store_due_fn fn, void *ctx);
 typedef void (*store_problem_fn)(void *ctx, const char *what,
     const char *details);
 void store_check(struct stx *t, store_problem_fn fn, void *ctx);
-/* Opens the store at `where` (its backend by store_backend_for) to be
- * checked or copied from:
+/* Opens the store at `where` with the default backend to be checked:
  * read-only, creating nothing, and refused (NULL, *why set) while a
  * connreqd has it open; it then stays closed to a connreqd until
  * store_close(). Only snapshots may be begun on it. */
 struct store *store_open_check(const char *where, char *why, size_t whylen);
+
+/* The PostgreSQL backend (daemon/store-pg.c) on the database conninfo
+ * names (anything libpq takes): as store_open() and store_open_check(). */
+struct store *store_open_pg(const char *conninfo, char *why, size_t whylen);
+struct store *store_open_pg_check(const char *conninfo, char *why,
+    size_t whylen);
+/* Whether s's calls wait on a network round trip (PostgreSQL): the server
+ * then makes every store call on a worker thread (daemon/exec.h), never on
+ * its event loop. */
+bool store_blocking(const struct store *s);
 
 /* Copying a whole store, from one backend to another (connreqd
  * --copy-store, daemon/copy.c). store_export() calls fn with every record
@@ -431,13 +447,16 @@ void store_import(struct stx *t, const struct store_rec *r);
  * malloc'd. Two records are the same when their lines are. */
 char *store_rec_show(const struct store_rec *r);
 
-/* Which backend `where` names: a PostgreSQL conninfo (a postgresql:// or
- * postgres:// URI, or key=value pairs: it begins with a word and `=`),
- * or else an LMDB directory. store_open_check() opens it with that
- * backend. */
+/* Which backend `where` names (connreqd --copy-store's FROM and TO): a
+ * PostgreSQL conninfo (a postgresql:// or postgres:// URI, or key=value
+ * pairs: it begins with a word and `=`), or else an LMDB directory. */
 const struct store_ops *store_backend_for(const char *where);
 /* Its name: "lmdb" or "postgresql". */
 const char *store_backend_name(const char *where);
+/* Opens the store at `where` with its backend (store_backend_for) as
+ * store_open_check() does. */
+struct store *store_open_copy_source(const char *where, char *why,
+    size_t whylen);
 /* Opens the store at `where` (store_backend_for) to be written by this
  * process alone: as store_open_backend(), but refused, on PostgreSQL too,
  * while a connreqd or a check has it open, and closed to them until

@@ -162,6 +162,7 @@ enum restrict_reason {
 	X(SOCKET, "server", "socket", 0, "", STRING) \
 	X(STORE_PATH, "store", "path", 0, "", STRING) \
 	X(MAP_SIZE_MAX, "store", "map_size_max", 0, "", SIZE) \
+	X(POSTGRES, "store", "postgres", 0, "", STRING) \
 	X(EXPIRE_AFTER, "policy", "expire_after", 1, "", DURATION) \
 	X(MAX_EXPIRE_AFTER, "policy", "max_expire_after", 1, "", DURATION) \
 	X(RESEND_COOLDOWN, "policy", "resend_cooldown", 1, "", DURATIONS) \

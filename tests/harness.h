@@ -25,6 +25,9 @@
 #include "../proto/proto.h"
 #include "mpath.h"
 #include "tap.h"
+#ifdef HARNESS_PG
+#include "pgcluster.h"
+#endif
 
 #define T0 1767225600	/* 2026-01-01 00:00 UTC */
 #define DAY 86400
@@ -72,7 +75,22 @@ struct dproc {
 	char sock[192];
 	char store[192];
 	char log[192];
+	char pg[256];	/* non-empty: connreqd --postgres on this database */
 };
+
+#ifdef HARNESS_PG
+/* With HARNESS_PG defined, every daemon dproc_init() prepares runs on
+ * PostgreSQL: a database of its own on the test's cluster, started by
+ * harness_pg_start() (tests/pgcluster.h; it goes when the test ends). */
+static struct pgcluster harness_pg;
+
+__attribute__((unused)) static void
+harness_pg_start(void)
+{
+	if (pgcluster_start(&harness_pg) == -1)
+		bail_out("cannot start a PostgreSQL cluster");
+}
+#endif
 
 __attribute__((unused)) static void
 dproc_init(struct dproc *p)
@@ -86,6 +104,28 @@ dproc_init(struct dproc *p)
 	snprintf(p->sock, sizeof p->sock, "%s/s.sock", p->dir);
 	snprintf(p->store, sizeof p->store, "%s/db", p->dir);
 	snprintf(p->log, sizeof p->log, "%s/log", p->dir);
+#ifdef HARNESS_PG
+	if (harness_pg.up &&
+	    pgcluster_newdb(&harness_pg, p->pg, sizeof p->pg) == -1)
+		bail_out("cannot create a database for connreqd");
+#endif
+}
+
+/* Another daemon on p's store (its PostgreSQL database), with a socket
+ * and a directory of its own. */
+__attribute__((unused)) static void
+dproc_init_sharing(struct dproc *q, const struct dproc *p)
+{
+	memset(q, 0, sizeof *q);
+	strcpy(q->dir, "/tmp/connreq-test-XXXXXX");
+	if (mkdtemp(q->dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(q->sock, sizeof q->sock, "%s/s.sock", q->dir);
+	snprintf(q->store, sizeof q->store, "%s/db", q->dir);
+	snprintf(q->log, sizeof q->log, "%s/log", q->dir);
+	snprintf(q->pg, sizeof q->pg, "%s", p->pg);
 }
 
 /* Writes the daemon's default configuration file (XDG_CONFIG_HOME is the
@@ -172,6 +212,10 @@ dproc_spawn(struct dproc *p, int64_t vclock, const char *const *extra,
 	argv[argc++] = p->sock;
 	argv[argc++] = "-d";
 	argv[argc++] = p->store;
+	if (p->pg[0] != '\0') {
+		argv[argc++] = "--postgres";
+		argv[argc++] = p->pg;
+	}
 	if (vclock > 0) {
 		snprintf(clockarg, sizeof clockarg, "--virtual-clock=%lld",
 		    (long long)vclock);

@@ -67,7 +67,9 @@ check_store_at(const char *where)
 {
 	char args[1024];
 
-	snprintf(args, sizeof args, "--check -d '%s'", where);
+	snprintf(args, sizeof args, "--check %s '%s'",
+	    strcmp(store_backend_name(where), "postgresql") == 0 ?
+	    "--postgres" : "-d", where);
 	return run_connreqd(args);
 }
 
@@ -109,7 +111,7 @@ static void
 export_at(const char *where, struct lines *ls)
 {
 	char why[512];
-	struct store *s = store_open_check(where, why, sizeof why);
+	struct store *s = store_open_copy_source(where, why, sizeof why);
 	struct stx *t;
 
 	memset(ls, 0, sizeof *ls);
@@ -327,7 +329,7 @@ main(void)
 	    src.n);
 	rc = check_store_at(ci);
 	ok(rc == 0 && strstr(out, ": clean") != NULL,
-	    "connreqd --check of the PostgreSQL copy (by its conninfo): clean");
+	    "connreqd --check --postgres of the PostgreSQL copy: clean");
 	if (rc != 0)
 		show_out();
 	rc = copy_store(dir, ci);

@@ -609,7 +609,7 @@ test_real_clock(void)
 	dproc_cleanup(&p);
 }
 
-static void
+__attribute__((unused)) static void
 test_store_full(void)
 {
 	static const char *const extra[] = { "--map-size-max", "512K", NULL };
@@ -667,6 +667,9 @@ main(void)
 {
 	struct dproc p;
 
+#ifdef HARNESS_PG
+	harness_pg_start();
+#endif
 	dproc_init(&p);
 	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
 		return done_testing();
@@ -682,6 +685,10 @@ main(void)
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
 	dproc_cleanup(&p);
 	test_real_clock();
+#ifndef HARNESS_PG
+	/* LMDB's map (--map-size-max) alone fills: PostgreSQL has no
+	 * map, and a full disk there is its own (53100, STORE_FULL). */
 	test_store_full();
+#endif
 	return done_testing();
 }

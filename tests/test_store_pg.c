@@ -283,10 +283,10 @@ test_lost(void)
 	    "the server ends the store's connections mid-transaction");
 	v = mkinv(2, "ivy", "kim", 1001);
 	store_inv_put(t, &v, ST_COUNT);
-	is_int(store_error(t), STORE_FAILED, "the next statement fails");
+	is_int(store_error(t), STORE_UNAVAILABLE, "the next statement fails: STORE_UNAVAILABLE");
 	ok(strstr(store_strerror(s), "connection") != NULL,
 	    "saying the connection is lost: %s", store_strerror(s));
-	is_int(store_commit(t), STORE_FAILED, "the commit reports it");
+	is_int(store_commit(t), STORE_UNAVAILABLE, "the commit reports it");
 
 	t = store_begin(s, NULL);
 	is_int(store_error(t), STORE_OK,
@@ -313,13 +313,13 @@ test_lost(void)
 	    "the server ends the connections and lets no new one in");
 	store_abort(t);
 	t = store_begin(s, NULL);
-	ok(store_error(t) == STORE_FAILED &&
+	ok(store_error(t) == STORE_UNAVAILABLE &&
 	    strstr(store_strerror(s), "connect") != NULL,
 	    "a database that refuses connections: a clear failure: %s",
 	    store_strerror(s));
-	is_int(store_commit(t), STORE_FAILED, "and the commit says so");
+	is_int(store_commit(t), STORE_UNAVAILABLE, "and the commit says so");
 	r = store_begin_read(s);
-	is_int(store_error(r), STORE_FAILED, "a read too");
+	is_int(store_error(r), STORE_UNAVAILABLE, "a read too");
 	store_abort(r);
 	snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS true",
 	    db);

@@ -1,0 +1,351 @@
+/* connreqd on PostgreSQL (connreqd --postgres), what only a shared
+ * database brings: the database going away and coming back under a
+ * running daemon (UNAVAILABLE, then served again with no restart), and
+ * two daemons on one database (what one answered the other reads; the
+ * same pair sent through both at the same instant ends with exactly one
+ * pending invitation; conflicts are retried, never fatal), and the event
+ * pumps and a reload, which run between the worker's jobs. The cluster is
+ * the test's own (tests/pgcluster.h, via harness.h's HARNESS_PG). */
+#define HARNESS_PG 1
+#include "harness.h"
+
+#define ROUNDS 20		/* of pipelined sends through both daemons */
+#define PER_ROUND 8		/* pairs a round */
+
+static struct cr_reply r;
+
+/* The database name of p's conninfo ("... dbname=NAME ..."). */
+static void
+dbname(const struct dproc *p, char *out, size_t n)
+{
+	const char *at = strstr(p->pg, "dbname=");
+
+	snprintf(out, n, "%.*s", at ? (int)strcspn(at + 7, " ") : 0,
+	    at ? at + 7 : "");
+}
+
+static void
+db_allow(const struct dproc *p, bool allow)
+{
+	char db[64], sql[256];
+
+	dbname(p, db, sizeof db);
+	snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS %s",
+	    db, allow ? "true" : "false");
+	if (pgcluster_sql(&harness_pg, "postgres", sql) == -1)
+		bail_out("%s", sql);
+	if (allow)
+		return;
+	snprintf(sql, sizeof sql,
+	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	    "WHERE datname = '%s'", db);
+	if (pgcluster_sql(&harness_pg, "postgres", sql) == -1)
+		bail_out("%s", sql);
+}
+
+static void
+test_unavailable(void)
+{
+	struct dproc p;
+	struct cr_client *c;
+	uint64_t id;
+	int rc, tries = 0;
+	int64_t start;
+
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd --postgres starts"))
+		return;
+	c = dconnect(&p);
+	id = send_inv(c, &r, "alice", "bob");
+	ok(id > 0, "alice invites bob");
+
+	db_allow(&p, false);
+	cr_reply_free(&r);
+	rc = call(c, &r, "invite.send", "from:s to:s", "carol", "dave");
+	ok(rc == 1 && refused(&r, "UNAVAILABLE") && r.retry_at >= T0,
+	    "the database gone: a write gets UNAVAILABLE with retry_at (%s: %s, retry_at %lld)",
+	    r.code, r.message, (long long)r.retry_at);
+	cr_reply_free(&r);
+	rc = call(c, &r, "invite.get", "id:u", id);
+	ok(rc == 1 && refused(&r, "UNAVAILABLE") && r.retry_at >= T0,
+	    "a read too (%s)", r.code);
+	ok(dproc_alive(&p), "connreqd keeps running");
+	ok(dproc_logged(&p, "requests get UNAVAILABLE"),
+	    "and says why in its log");
+
+	db_allow(&p, true);
+	/* It connects again at the next request: no restart. */
+	start = harness_ms();
+	do {
+		cr_reply_free(&r);
+		rc = call(c, &r, "invite.send", "from:s to:s", "carol", "dave");
+		tries++;
+	} while (rc == 1 && refused(&r, "UNAVAILABLE") && wait_tick(start));
+	ok(rc == 0 && strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "the database back: the same daemon serves writes again (after %d tries)",
+	    tries);
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.get", "id:u", id) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "and what it answered before is still there");
+	ok(dproc_logged(&p, "the database answers again"),
+	    "its log says it is back");
+
+	/* The connection lost during the COMMIT itself: a trigger deferred
+	 * to the commit ends the backend there. Whether it committed cannot
+	 * be known from the daemon: the answer must not claim success. */
+	{
+		char db[64];
+
+		dbname(&p, db, sizeof db);
+		if (pgcluster_sql(&harness_pg, db,
+		    "CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS "
+		    "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); "
+		    "RETURN NULL; END $$; "
+		    "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON invitations "
+		    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+		    "WHEN (NEW.sender = 'doomed'::bytea) EXECUTE FUNCTION die()")
+		    == -1)
+			bail_out("cannot create the trigger");
+		cr_reply_free(&r);
+		rc = call(c, &r, "invite.send", "from:s to:s", "doomed", "zed");
+		ok(rc == 1 && refused(&r, "UNAVAILABLE") && r.retry_at >= T0 &&
+		    strstr(r.message, "may or may not have been applied") != NULL,
+		    "the connection lost during COMMIT: UNAVAILABLE, saying it may or may not have been applied (%s)",
+		    r.message);
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.get", "id:u", id) == 0 && dproc_alive(&p),
+		    "and the daemon serves the next request");
+	}
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+}
+
+/* Waits for count events on s (each within WAIT_MS); their seqs. */
+static size_t
+collect(struct cr_client *s, uint64_t *seqs, size_t max, size_t count)
+{
+	struct cr_reply ev;
+	size_t n = 0;
+
+	while (n < count && n < max && cr_next_event(s, &ev, WAIT_MS) == 0) {
+		seqs[n++] = (uint64_t)rnum(&ev, "seq");
+		cr_reply_free(&ev);
+	}
+	return n;
+}
+
+static int
+in_order(const uint64_t *seqs, size_t n, uint64_t first)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (seqs[i] != first + i)
+			return 0;
+	return 1;
+}
+
+/* Subscribers on PostgreSQL: the events are pumped to them by jobs on
+ * the store's worker (never by the loop), live and from a cursor; a
+ * reload (SIGHUP) lands between two jobs while requests go on. */
+static void
+test_events_and_reload(void)
+{
+	struct dproc p;
+	struct cr_client *c, *s;
+	uint64_t seqs[64], h0, last;
+	size_t n;
+	int i;
+	char to[16];
+
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd --postgres starts"))
+		return;
+	c = dconnect(&p);
+	s = dconnect(&p);
+	h0 = head(c, &r);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "all:b", 1) == 0 &&
+	    (uint64_t)rnum(&r, "head") == h0, "subscribe to all at the head");
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		send_inv(c, &r, "ivy", to);
+	}
+	n = collect(s, seqs, 64, 5);
+	ok(n == 5 && in_order(seqs, n, h0 + 1), "five live events, in order");
+	last = n > 0 ? seqs[n - 1] : 0;
+	cr_close(s);
+	for (i = 5; i < 10; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		send_inv(c, &r, "ivy", to);
+	}
+	ok(dproc_sighup(&p, "SIGHUP: reloaded"), "SIGHUP: reloaded");
+	s = dconnect(&p);
+	cr_reply_free(&r);
+	call(s, &r, "events.subscribe", "all:b after:u", 1, last);
+	for (i = 10; i < 13; i++) {
+		snprintf(to, sizeof to, "r%d", i);
+		send_inv(c, &r, "ivy", to);
+	}
+	n = collect(s, seqs, 64, 8);
+	ok(n == 8 && in_order(seqs, n, last + 1),
+	    "resumed from its cursor: the 5 missed, then 3 live, each once");
+	cr_reply_free(&r);
+	ok(cr_next_event(s, &r, 200) == 1, "and nothing more");
+	cr_reply_free(&r);
+	cr_close(s);
+	s = dconnect(&p);
+	call(s, &r, "events.subscribe", "member:s after:u", "r3", h0);
+	n = collect(s, seqs, 64, 1);
+	cr_reply_free(&r);
+	ok(n == 1 && cr_next_event(s, &r, 200) == 1,
+	    "a member's feed replays only that member's");
+	cr_reply_free(&r);
+	cr_close(s);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
+	dproc_cleanup(&p);
+}
+
+/* Starts a pipelined invite.send from -> to on c; its msgid. */
+static uint32_t
+psend(struct cr_client *c, const char *from, const char *to)
+{
+	msgpack_packer *pk = cr_request(c, "invite.send");
+
+	msgpack_pack_map(pk, 2);
+	pk_str(pk, "from");
+	pk_str(pk, from);
+	pk_str(pk, "to");
+	pk_str(pk, to);
+	return (uint32_t)cr_send(c);
+}
+
+static void
+test_two_daemons(void)
+{
+	static const char *const verbose[] = { "-v", NULL };
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	uint32_t ida[PER_ROUND], idb[PER_ROUND];
+	char from[32], to[32];
+	uint64_t id;
+	int round, i, oka, okb, exact = 0, other = 0, lost = 0;
+
+	dproc_init(&a);
+	dproc_config(&a, NO_LIMITS);
+	dproc_init_sharing(&b, &a);
+	dproc_config(&b, NO_LIMITS);
+	/* -v: their logs count the batches run again after a conflict. */
+	if (!ok(dproc_start(&a, T0, verbose) == 0 &&
+	    dproc_start(&b, T0, verbose) == 0,
+	    "two connreqd on one database"))
+		return;
+	ca = dconnect(&a);
+	cb = dconnect(&b);
+	id = send_inv(ca, &r, "erin", "fay");
+	cr_reply_free(&r);
+	ok(id > 0 && call(cb, &r, "invite.get", "id:u", id) == 0 &&
+	    strcmp(rstr(&r, "invitation.from"), "erin") == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "a send through A is seen by a get through B");
+	send_inv(cb, &r, "erin", "fay");
+	ok(refused(&r, "ALREADY_PENDING"),
+	    "and B refuses the same pair: ALREADY_PENDING");
+
+	for (round = 0; round < ROUNDS; round++) {
+		for (i = 0; i < PER_ROUND; i++) {
+			snprintf(from, sizeof from, "s%d-%d", round, i);
+			snprintf(to, sizeof to, "t%d-%d", round, i);
+			ida[i] = psend(ca, from, to);
+			idb[i] = psend(cb, from, to);
+		}
+		for (i = 0; i < PER_ROUND; i++) {
+			cr_reply_free(&r);
+			if (cr_wait(ca, ida[i], &r) == -1) {
+				lost++;
+				continue;
+			}
+			oka = r.error == NULL;
+			if (r.error != NULL && !refused(&r, "ALREADY_PENDING")) {
+				other++;
+				diag("A: %s: %s", r.code, r.message);
+			}
+			cr_reply_free(&r);
+			if (cr_wait(cb, idb[i], &r) == -1) {
+				lost++;
+				continue;
+			}
+			okb = r.error == NULL;
+			if (r.error != NULL && !refused(&r, "ALREADY_PENDING")) {
+				other++;
+				diag("B: %s: %s", r.code, r.message);
+			}
+			if (oka + okb == 1)
+				exact++;
+		}
+	}
+	cr_reply_free(&r);
+	is_int(lost, 0, "every pipelined send was answered");
+	is_int(other, 0, "each refused one says ALREADY_PENDING (conflicts are retried, not shown)");
+	is_int(exact, ROUNDS * PER_ROUND,
+	    "the same pair through A and B at once: exactly one succeeds, %d pairs",
+	    ROUNDS * PER_ROUND);
+	cr_reply_free(&r);
+	call(cb, &r, "server.info", "");
+	is_int(rnum(&r, "counts.pending"), ROUNDS * PER_ROUND + 1,
+	    "and the database holds exactly one pending invitation per pair");
+	cr_reply_free(&r);
+	ok(call(ca, &r, "invite.list", "member:s box:s", "s3-3", "sent") == 0 &&
+	    rnum(&r, "items") == 1, "one in the sender's box, through A");
+	cr_reply_free(&r);
+	oka = call(ca, &r, "hello", "") == 0;
+	cr_reply_free(&r);
+	okb = call(cb, &r, "hello", "") == 0;
+	ok(dproc_alive(&a) && dproc_alive(&b) && oka && okb,
+	    "both daemons keep serving");
+	diag("conflicts retried: A %d, B %d (log lines)",
+	    dproc_log_count(&a, "run again"), dproc_log_count(&b, "run again"));
+	cr_reply_free(&r);
+	cr_close(ca);
+	cr_close(cb);
+	{
+		static const char *const check[] = { "--check", NULL };
+		struct dproc k = a;	/* A's database and log, A's pid kept */
+		int st;
+
+		st = dproc_refused(&k, 0, check);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 2 &&
+		    dproc_logged(&a, "in use by a running connreqd"),
+		    "connreqd --check --postgres refuses the database while daemons run");
+		is_int(dproc_stop(&a, SIGTERM), 0, "A stops: exit 0");
+		is_int(dproc_stop(&b, SIGTERM), 0, "B stops: exit 0");
+		char line[64];
+
+		st = dproc_refused(&k, 0, check);
+		snprintf(line, sizeof line, "check: %d invitations",
+		    ROUNDS * PER_ROUND + 1);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+		    dproc_logged(&a, line) &&
+		    dproc_logged(&a, ": clean"),
+		    "then checks it: clean, every invitation there (status 0x%x)",
+		    st);
+	}
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
+int
+main(void)
+{
+	harness_pg_start();
+	test_unavailable();
+	test_events_and_reload();
+	test_two_daemons();
+	return done_testing();
+}
