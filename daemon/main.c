@@ -17,6 +17,7 @@
 #include "check.h"
 #include "clock.h"
 #include "config.h"
+#include "copy.h"
 #include "daemon.h"
 #include "server.h"
 #include "store.h"
@@ -26,12 +27,14 @@ static const char usage_short[] =
 "usage: connreqd [-c FILE] [-s SOCKET] [-d DIR | --postgres CONNINFO]\n"
 "                [--virtual-clock[=UNIX_SECONDS]] [--map-size-max SIZE] [-v]\n"
 "       connreqd --check [-c FILE] [-d DIR | --postgres CONNINFO]\n"
+"       connreqd --copy-store [--map-size-max SIZE] FROM TO\n"
 "connreqd --help says more.\n";
 
 static const char usage_text[] =
 "usage: connreqd [-c FILE] [-s SOCKET] [-d DIR | --postgres CONNINFO]\n"
 "                [--virtual-clock[=UNIX_SECONDS]] [--map-size-max SIZE] [-v]\n"
 "       connreqd --check [-c FILE] [-d DIR | --postgres CONNINFO]\n"
+"       connreqd --copy-store [--map-size-max SIZE] FROM TO\n"
 "\n"
 "The connection-request daemon: owns the invitation store and its timers\n"
 "and serves msgpack-rpc on a Unix socket. Runs in the foreground.\n"
@@ -63,6 +66,19 @@ static const char usage_text[] =
 "                        be stopped; reads it only; prints one line per\n"
 "                        disagreement and a summary; exit 0 when clean,\n"
 "                        1 when problems were found, 2 when it cannot open it\n"
+"      --copy-store FROM TO\n"
+"                        copy the whole store at FROM into the empty store at\n"
+"                        TO and exit. FROM and TO are each a PostgreSQL\n"
+"                        conninfo (a postgresql:// or postgres:// URI, or\n"
+"                        key=value pairs: it begins with a word and =) or else\n"
+"                        an LMDB directory (write ./a=b for a directory named\n"
+"                        a=b). FROM must be stopped (no connreqd has it open);\n"
+"                        TO must be empty or absent, and is kept from any\n"
+"                        connreqd until the copy ends. Writes in transactions\n"
+"                        of 5000 records and prints the records of each kind\n"
+"                        and the seconds; exit 0 when copied, 1 when refused\n"
+"                        or failed (a failure midway leaves TO incomplete:\n"
+"                        remove it, or drop the database, and copy again)\n"
 "  -h, --help            this text\n"
 "  -V, --version         the version\n"
 "\n"
@@ -208,6 +224,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "copy-store", no_argument, NULL, 'Y' },
 		{ "postgres", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -217,7 +234,7 @@ main(int argc, char **argv)
 	struct stx *t;
 	char why[512];
 	const char *vclock_arg = NULL;
-	bool virtual_clock = false, check = false;
+	bool virtual_clock = false, check = false, copy = false;
 	int64_t vnow = 0;
 	char *end;
 	int ch, fd, rc;
@@ -270,6 +287,9 @@ main(int argc, char **argv)
 		case 'K':
 			check = true;
 			break;
+		case 'Y':
+			copy = true;
+			break;
 		case 'P':
 			free(postgres);
 			postgres = xstrndup(optarg, strlen(optarg));
@@ -286,7 +306,8 @@ main(int argc, char **argv)
 			return main_exit(&d, 2);
 		}
 	}
-	if (optind != argc) {
+	/* --copy-store takes FROM and TO; nothing else takes arguments. */
+	if (optind != argc - (copy ? 2 : 0) || (copy && check)) {
 		fputs(usage_short, stderr);
 		return main_exit(&d, 2);
 	}
@@ -322,6 +343,9 @@ main(int argc, char **argv)
 		rc = check_main(d.store_path, postgres);
 		return main_exit(&d, rc);
 	}
+	if (copy)
+		return main_exit(&d, copy_main(argv[optind], argv[optind + 1],
+		    d.map_size_max));
 	signal(SIGPIPE, SIG_IGN);
 
 	if (vclock_arg != NULL) {

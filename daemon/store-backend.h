@@ -19,6 +19,9 @@ struct store {
 				 * that failed */
 	bool read_only;		/* opened by store_open_check: open creates
 				 * and writes nothing */
+	bool alone;		/* opened by store_open_alone: open refuses
+				 * a store another process has open, and
+				 * keeps it from any other */
 };
 
 struct stx {
@@ -166,6 +169,14 @@ struct store_ops {
 	void (*scan_invitations)(struct stx *t, store_id_fn fn, void *ctx);
 	void (*scan_pairs)(struct stx *t, store_pair_fn fn, void *ctx);
 	void (*scan_dues)(struct stx *t, store_due_fn fn, void *ctx);
+	/* store_export() without its meta ordering: every record of the
+	 * store, each kind in STORE_RECS order (the meta values of every
+	 * name it keeps, but its schema version, in any order, at any
+	 * point); store.c orders the meta values and checks their names. */
+	void (*export)(struct stx *t, store_rec_fn fn, void *ctx);
+	/* store_import(): r's kind is below SREC_COUNT; its meta name any
+	 * (the backend refuses one it does not keep). */
+	void (*import)(struct stx *t, const struct store_rec *r);
 	/* Optional (NULL: none): the checks of the backend's own tables. */
 	void (*check)(struct stx *t, store_problem_fn fn, void *ctx);
 };

@@ -2915,6 +2915,281 @@ lm_check(struct stx *t, store_problem_fn fn, void *ctx)
 	lm_check_rest(&c);
 }
 
+/* Copying (store.h, "Copying a whole store"): each database that holds
+ * records of its own, whole, in key order; the indexes (sent, received,
+ * history, member_events) are made again by the import. */
+
+/* What a record decoded from an entry points into. */
+struct lm_rec {
+	struct store_rec r;
+	struct inv inv;
+	struct member_rec member;
+};
+
+/* Whether a comes before b as bytea compares them: bytes, then length. */
+static bool
+bytes_before(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen < blen);
+}
+
+/* Decodes the entry k, v of kind x->r.kind (sub set) into x: false when it
+ * is not one; *skip when it is one the export leaves out. */
+static bool
+lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
+    bool *skip)
+{
+	const unsigned char *k = kv->mv_data, *v = dv->mv_data;
+	size_t kn = kv->mv_size, vn = dv->mv_size, n;
+	struct store_rec *r = &x->r;
+
+	*skip = false;
+	switch (r->kind) {
+	case SREC_META:
+		if (kn < 1 || k[kn - 1] != 0)
+			return false;
+		if (kn - 1 == strlen("schema") && memcmp(k, "schema", 6) == 0) {
+			*skip = true;
+			return true;
+		}
+		if (vn != 8)
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 1;
+		r->id = be_get(v, 8);
+		return true;
+	case SREC_INVITATION:
+		if (!inv_decode(v, vn, &x->inv) || kn != 8 ||
+		    be_get(k, 8) != x->inv.id)
+			return false;
+		r->inv = &x->inv;
+		return true;
+	case SREC_PAIR:
+	case SREC_CONNECTION:
+	case SREC_FLAG:
+		/* [a M][b M] */
+		n = key_member(k, kn);
+		if (n + 2 > kn || k[kn - 1] != 0)
+			return false;
+		r->a = (const char *)k;
+		r->alen = n;
+		r->b = (const char *)k + n + 1;
+		r->blen = kn - n - 2;
+		if (memchr(r->b, 0, r->blen) != NULL)
+			return false;
+		if (r->kind == SREC_PAIR) {
+			if (vn != 24)
+				return false;
+			r->pair.open_id = be_get(v, 8);
+			r->pair.cooldown_until = (int64_t)be_get(v + 8, 8);
+			r->pair.withdrawals = (uint32_t)be_get(v + 16, 4);
+			r->pair.attempts = (uint32_t)be_get(v + 20, 4);
+		} else if (r->kind == SREC_CONNECTION) {
+			if (vn != 8)
+				return false;
+			r->at = (int64_t)be_get(v, 8);
+			/* Written both ways: given once. */
+			*skip = !bytes_before(r->a, r->alen, r->b, r->blen);
+		}
+		return true;
+	case SREC_DEADLINE:
+		if (kn != 17)
+			return false;
+		r->due.at = (int64_t)be_get(k, 8);
+		r->due.kind = k[8];
+		r->due.id = be_get(k + 9, 8);
+		return true;
+	case SREC_LOG:
+		/* [key M][at L][id L]: the key may hold a NUL (LOG_NOTES). */
+		if (kn < 17 || k[kn - 17] != 0 || vn != 1)
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 17;
+		r->at = (int64_t)be_get(k + kn - 16, 8);
+		r->id = be_get(k + kn - 8, 8);
+		r->value = v[0];
+		return true;
+	case SREC_MEMBER:
+		if (kn < 1 || k[kn - 1] != 0 || vn < MEMBER_HEAD ||
+		    vn != MEMBER_HEAD + (size_t)v[1])
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 1;
+		memset(&x->member, 0, sizeof x->member);
+		x->member.invitations_from = v[0];
+		x->member.email_len = v[1];
+		x->member.restricted_until = (int64_t)be_get(v + 2, 8);
+		x->member.open_sent = be_get(v + 10, 8);
+		x->member.restricted_at = (int64_t)be_get(v + 18, 8);
+		memcpy(x->member.email, v + MEMBER_HEAD, x->member.email_len);
+		r->member = &x->member;
+		return true;
+	case SREC_PLAN:
+		if (kn != 8)
+			return false;
+		r->id = be_get(k, 8);
+		r->data = v;
+		r->len = vn;
+		return true;
+	case SREC_PLAN_INDEX:
+		if (kn < 10 || k[kn - 9] != 0)
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 9;
+		r->id = be_get(k + kn - 8, 8);
+		return true;
+	case SREC_EVENT:
+		return event_decode(kv, dv, &r->ev);
+	case SREC_PRUNED:
+		if (kn < 1 || k[kn - 1] != 0 || vn != 8)
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 1;
+		r->id = be_get(v, 8);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Every entry of dbi as records of kind (and sub); false when fn
+ * stopped or the export failed. */
+static bool
+lm_export_db(struct stx *t, MDB_dbi dbi, const char *name,
+    enum store_rec_kind kind, int sub, store_rec_fn fn, void *ctx)
+{
+	struct scan sc = { .dbi = dbi, .what = "export" };
+	struct key from = { .n = 0 };
+	struct lm_rec *x = xmalloc(sizeof *x);
+	bool go = true, skip;
+
+	SCAN_EACH(&sc, t, &from) {
+		memset(&x->r, 0, sizeof x->r);
+		x->r.kind = kind;
+		x->r.sub = (uint8_t)sub;
+		if (!lm_rec_decode(&sc.k, &sc.v, x, &skip)) {
+			store_fail(t, STORE_FAILED,
+			    "export: a corrupt entry in database %s", name);
+			break;
+		}
+		if (!skip && !fn(ctx, &x->r)) {
+			go = false;
+			break;
+		}
+	}
+	scan_end(&sc);
+	free(x);
+	return go && t->rc == STORE_OK;
+}
+
+static void
+lm_export(struct stx *t, store_rec_fn fn, void *ctx)
+{
+	struct lmdb_store *s = ls(t);
+	int i;
+
+	if (!lm_export_db(t, s->meta, "meta", SREC_META, 0, fn, ctx) ||
+	    !lm_export_db(t, s->inv, "invitations", SREC_INVITATION, 0, fn,
+	    ctx) ||
+	    !lm_export_db(t, s->pair, "pairs", SREC_PAIR, 0, fn, ctx) ||
+	    !lm_export_db(t, s->conn, "connections", SREC_CONNECTION, 0, fn,
+	    ctx) ||
+	    !lm_export_db(t, s->due, "deadlines", SREC_DEADLINE, 0, fn, ctx))
+		return;
+	for (i = 0; i < LOG_COUNT; i++)
+		if (!lm_export_db(t, s->logs[i], "logs", SREC_LOG, i, fn, ctx))
+			return;
+	for (i = FLAG_BLOCK; i <= FLAG_NOGO; i++)
+		if (!lm_export_db(t, s->flags[i], "flags", SREC_FLAG, i, fn,
+		    ctx))
+			return;
+	if (!lm_export_db(t, s->member, "members", SREC_MEMBER, 0, fn, ctx) ||
+	    !lm_export_db(t, s->plan, "plans", SREC_PLAN, 0, fn, ctx) ||
+	    !lm_export_db(t, s->mplan, "member_plans", SREC_PLAN_INDEX, 0, fn,
+	    ctx) ||
+	    !lm_export_db(t, s->ev, "events", SREC_EVENT, 0, fn, ctx))
+		return;
+	lm_export_db(t, s->mpruned, "member_pruned", SREC_PRUNED, 0, fn, ctx);
+}
+
+static void
+lm_import(struct stx *t, const struct store_rec *r)
+{
+	unsigned char b[8];
+	char name[64];
+	struct key k;
+
+	/* What a key holds: a member id (a log's key: two, LOG_NOTES). */
+	if (r->alen > 2 * MEMBER_MAX_BYTES || r->blen > MEMBER_MAX_BYTES ||
+	    (r->kind == SREC_EVENT && r->ev.member_len > MEMBER_MAX_BYTES) ||
+	    (r->kind == SREC_MEMBER &&
+	    r->member->email_len > EMAIL_MAX_BYTES))
+		goto bad;
+	switch (r->kind) {
+	case SREC_META:
+		if (r->alen == 0 || r->alen >= sizeof name ||
+		    memchr(r->a, 0, r->alen) != NULL ||
+		    (r->alen == 6 && memcmp(r->a, "schema", 6) == 0)) {
+			store_fail(t, STORE_FAILED, "import: a bad meta name");
+			return;
+		}
+		memcpy(name, r->a, r->alen);
+		name[r->alen] = '\0';
+		meta_put_u64(t, name, r->id);
+		break;
+	case SREC_INVITATION:
+		lm_inv_put(t, r->inv, ST_COUNT);
+		break;
+	case SREC_PAIR:
+		lm_pair_put(t, r->a, r->alen, r->b, r->blen, &r->pair);
+		break;
+	case SREC_CONNECTION:
+		lm_conn_put(t, r->a, r->alen, r->b, r->blen, r->at);
+		break;
+	case SREC_DEADLINE:
+		lm_due_add(t, &r->due);
+		break;
+	case SREC_LOG:
+		if (r->sub >= LOG_COUNT)
+			goto bad;
+		lm_log_add(t, (enum store_log)r->sub, r->a, r->alen, r->at,
+		    r->id, r->value);
+		break;
+	case SREC_FLAG:
+		if (r->sub > FLAG_NOGO)
+			goto bad;
+		lm_flag_set(t, (enum store_flag)r->sub, r->a, r->alen, r->b,
+		    r->blen, true);
+		break;
+	case SREC_MEMBER:
+		lm_member_put(t, r->a, r->alen, r->member);
+		break;
+	case SREC_PLAN:
+		lm_plan_put(t, r->id, r->data, r->len);
+		break;
+	case SREC_PLAN_INDEX:
+		lm_plan_index(t, r->a, r->alen, r->id);
+		break;
+	case SREC_EVENT:
+		lm_event_add(t, r->ev.seq, r->ev.at, r->ev.member,
+		    r->ev.member_len, r->ev.notify, r->ev.data, r->ev.len);
+		break;
+	case SREC_PRUNED:
+		key_make(&k, "M", r->a, r->alen);
+		be_put(b, r->id, 8);
+		put(t, ls(t)->mpruned, &k, b, 8, "pruned");
+		break;
+	default:
+		goto bad;
+	}
+	return;
+bad:
+	store_fail(t, STORE_FAILED, "import: a bad %s record",
+	    store_rec_names[r->kind]);
+}
+
 const struct store_ops store_lmdb = {
 	.name = "lmdb",
 	.store_size = sizeof(struct lmdb_store),
@@ -2970,5 +3245,7 @@ const struct store_ops store_lmdb = {
 	.scan_invitations = lm_scan_invitations,
 	.scan_pairs = lm_scan_pairs,
 	.scan_dues = lm_scan_dues,
+	.export = lm_export,
+	.import = lm_import,
 	.check = lm_check,
 };

@@ -51,6 +51,11 @@
  * synchronous_commit and the cluster's standbys make it), so the
  * durability ops say each commit is durable at once.
  *
+ * Copying (store_export, store_import): the export reads each table
+ * through a cursor of the snapshot; the import gathers rows per table in
+ * COPY's text format and sends them by COPY before the transaction's next
+ * statement, savepoint or commit (or once 4 MiB is gathered).
+ *
  * Scans page through their rows (keyset paging, PAGE rows a statement),
  * each page a whole PGresult: a callback may stop early, and may read
  * through the same connection while the page is held. */
@@ -67,6 +72,8 @@
 
 #define PG_SCHEMA 1		/* the schema this code reads and writes */
 #define PAGE 128		/* rows a scan fetches at a time */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
 /* Session advisory lock keys (in the store's database): connreqd holds
  * LOCK_OPEN shared; store_open_check takes it exclusive. LOCK_CREATE
@@ -179,6 +186,8 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
 	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
 	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
+	X(Q_PRUNED_PUT, "INSERT INTO member_pruned VALUES ($1::bytea, " \
+	    "$2::bigint) ON CONFLICT (member) DO UPDATE SET seq = EXCLUDED.seq") \
 	X(Q_EVENT_PRUNED, "SELECT seq FROM member_pruned " \
 	    "WHERE member = $1::bytea") \
 	X(Q_EVENT_SCAN, "SELECT seq, at, member, notify, data FROM events " \
@@ -320,6 +329,15 @@ struct pg_store {
 	bool doomed;		/* the write transaction met a serialization
 				 * failure (even in a child since undone):
 				 * it cannot commit */
+	/* Rows store_import() gathered for COPY, by kind, in COPY's text
+	 * format; sent (cp_flush) before the write transaction's next
+	 * statement, savepoint or commit, dropped by its abort. */
+	struct pgcopy {
+		char *b;
+		size_t len, cap;
+		uint64_t rows;
+	} cp[SREC_COUNT];
+	size_t cp_total;
 };
 
 struct pg_stx {
@@ -523,6 +541,9 @@ qp_text(struct qp *p, const char *s)
 	qp_bytes(p, s, strlen(s));
 }
 
+static bool cp_flush(struct stx *t);
+static void cp_drop(struct pg_store *s);
+
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
 static PGresult *
@@ -540,6 +561,8 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 		    what);
 		return NULL;
 	}
+	if (!t->read_only && !cp_flush(t))
+		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
 	if (!(pc->prepared[q / 8] & (1u << (q % 8)))) {
 		r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
@@ -824,7 +847,8 @@ static void pg_close(struct store *base);
 /* `where` is a libpq conninfo. A daemon holds a shared session lock on
  * the store for as long as it has it open, a check an exclusive one: a
  * check refuses a store a connreqd has open, and no connreqd opens one
- * being checked; daemons share it with each other. map_max means nothing
+ * being checked; daemons share it with each other. The target of a copy
+ * (store_open_alone) holds it exclusive too. map_max means nothing
  * here. */
 static int
 pg_open(struct store *base, const char *where, uint64_t map_max, char *why,
@@ -850,10 +874,13 @@ pg_open(struct store *base, const char *where, uint64_t map_max, char *why,
 		}
 		return 0;
 	}
-	if ((rc = pg_lock(s, false, why, whylen)) == -1)
+	/* store_open_alone (connreqd --copy-store's target): exclusive, as
+	 * a check's. */
+	if ((rc = pg_lock(s, base->alone, why, whylen)) == -1)
 		goto fail;
 	if (rc == 0) {
-		snprintf(why, whylen,
+		snprintf(why, whylen, base->alone ?
+		    "the store in PostgreSQL database %s is in use by a running connreqd or a check; stop it first" :
 		    "the store in PostgreSQL database %s is in use by connreqd --check",
 		    PQdb(s->w.c));
 		goto fail;
@@ -871,6 +898,10 @@ pg_close(struct store *base)
 {
 	struct pg_store *s = (struct pg_store *)base;
 	unsigned i;
+	int k;
+
+	for (k = 0; k < SREC_COUNT; k++)
+		free(s->cp[k].b);
 
 	for (i = 0; i < s->npool; i++) {
 		PQfinish(s->pool[i]->c);
@@ -1037,6 +1068,8 @@ pg_begin(struct stx *t)
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
+		if (!t->read_only && !cp_flush(t))
+			return;
 		snprintf(sql, sizeof sql, "SAVEPOINT s%u", x->depth);
 		cmd(t, x->pc->c, sql, "begin");
 		return;
@@ -1070,6 +1103,8 @@ pg_begin(struct stx *t)
 	cmd(t, x->pc->c, write_sql, "begin");
 }
 
+static void pg_abort(struct stx *t);
+
 static void
 pg_commit(struct stx *t, uint64_t *seq)
 {
@@ -1082,6 +1117,11 @@ pg_commit(struct stx *t, uint64_t *seq)
 		*seq = s->seq;	/* what it saw; its own, if it writes */
 	if (x->pc == NULL)
 		return;
+	if (!t->read_only && !cp_flush(t)) {
+		/* None of its work stays: as a failed commit. */
+		pg_abort(t);
+		return;
+	}
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT s%u", x->depth);
 		if (!cmd(t, x->pc->c, sql, "commit")) {
@@ -1147,6 +1187,10 @@ pg_abort(struct stx *t)
 
 	if (x->pc == NULL)
 		return;
+	/* What the import gathered since the last statement is this
+	 * transaction's alone (the begin of a child sent its parent's). */
+	if (!t->read_only)
+		cp_drop(ps(t));
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql,
 		    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u", x->depth,
@@ -1254,12 +1298,59 @@ pg_counts(struct stx *t, struct store_counts *c)
 
 /* Invitations. */
 
+/* The invitation in row `row` of r, its state in column c (the columns of
+ * Q_INV_GET from there on); out->id is left as it is. False when the row
+ * is not a sound invitation. */
+static bool
+inv_row(const PGresult *r, int row, int c, struct inv *out)
+{
+	const char *b;
+	size_t n;
+	bool good;
+
+	memset(&out->state, 0, offsetof(struct inv, from) -
+	    offsetof(struct inv, state));
+	out->state = (uint8_t)col_int(r, row, c);
+	out->priority = (uint8_t)col_int(r, row, c + 1);
+	out->attempt = (uint32_t)col_int(r, row, c + 2);
+	out->created_at = col_int(r, row, c + 3);
+	out->updated_at = col_int(r, row, c + 4);
+	out->expires_at = col_int(r, row, c + 5);
+	out->stale_at = col_int(r, row, c + 6);
+	out->reminded_at = col_int(r, row, c + 7);
+	out->ignored = col_int(r, row, c + 8) != 0;
+	out->reported = col_int(r, row, c + 9) != 0;
+	out->resend_of = (uint64_t)col_int(r, row, c + 10);
+	good = col_int(r, row, c) < ST_COUNT &&
+	    col_int(r, row, c + 1) < PRIO_COUNT;
+	b = col_bytes(r, row, c + 11, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->from, b, n);
+		out->from[n] = '\0';
+		out->from_len = n;
+	}
+	b = col_bytes(r, row, c + 12, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->to, b, n);
+		out->to[n] = '\0';
+		out->to_len = n;
+	}
+	b = col_bytes(r, row, c + 13, &n);
+	good = good && n <= NOTE_MAX_BYTES;
+	if (good) {
+		memcpy(out->note, b, n);
+		out->note[n] = '\0';
+		out->note_len = n;
+	}
+	return good;
+}
+
 static int
 pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 {
 	struct qp p = { 0 };
-	const char *b;
-	size_t n;
 	PGresult *r;
 	bool good;
 
@@ -1270,41 +1361,8 @@ pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 		PQclear(r);
 		return STORE_NOTFOUND;
 	}
-	memset(out, 0, offsetof(struct inv, from));
 	out->id = id;
-	out->state = (uint8_t)col_int(r, 0, 0);
-	out->priority = (uint8_t)col_int(r, 0, 1);
-	out->attempt = (uint32_t)col_int(r, 0, 2);
-	out->created_at = col_int(r, 0, 3);
-	out->updated_at = col_int(r, 0, 4);
-	out->expires_at = col_int(r, 0, 5);
-	out->stale_at = col_int(r, 0, 6);
-	out->reminded_at = col_int(r, 0, 7);
-	out->ignored = col_int(r, 0, 8) != 0;
-	out->reported = col_int(r, 0, 9) != 0;
-	out->resend_of = (uint64_t)col_int(r, 0, 10);
-	good = col_int(r, 0, 0) < ST_COUNT && col_int(r, 0, 1) < PRIO_COUNT;
-	b = col_bytes(r, 0, 11, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->from, b, n);
-		out->from[n] = '\0';
-		out->from_len = n;
-	}
-	b = col_bytes(r, 0, 12, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->to, b, n);
-		out->to[n] = '\0';
-		out->to_len = n;
-	}
-	b = col_bytes(r, 0, 13, &n);
-	good = good && n <= NOTE_MAX_BYTES;
-	if (good) {
-		memcpy(out->note, b, n);
-		out->note[n] = '\0';
-		out->note_len = n;
-	}
+	good = inv_row(r, 0, 0, out);
 	PQclear(r);
 	if (!good) {
 		store_fail(t, STORE_FAILED, "invitation %" PRIu64 ": corrupt record",
@@ -1999,6 +2057,459 @@ pg_check(struct stx *t, store_problem_fn fn, void *ctx)
 	PQclear(r);
 }
 
+/* Copying (store.h, "Copying a whole store"): each table whole, in key
+ * order (bytea compares as LMDB's keys do), through a cursor of the
+ * snapshot fetched EXPORT_PAGE rows at a time. */
+#define EXPORT_PAGE 1000
+
+static const struct {
+	enum store_rec_kind kind;
+	const char *sql;
+} export_sql[] = {
+	{ SREC_META, "SELECT name, value FROM meta "
+	    "WHERE name <> 'schema_version' ORDER BY name COLLATE \"C\"" },
+	{ SREC_INVITATION, "SELECT id, state, priority, attempt, created_at, "
+	    "updated_at, expires_at, stale_at, reminded_at, ignored, "
+	    "reported, resend_of, sender, recipient, note FROM invitations "
+	    "ORDER BY id" },
+	{ SREC_PAIR, "SELECT sender, recipient, open_id, cooldown_until, "
+	    "withdrawals, attempts FROM pairs ORDER BY sender, recipient" },
+	{ SREC_CONNECTION, "SELECT lo, hi, since FROM connections "
+	    "ORDER BY lo, hi" },
+	{ SREC_DEADLINE, "SELECT at, kind, id FROM dues "
+	    "ORDER BY at, kind, id" },
+	{ SREC_LOG, "SELECT log, key, at, id, value FROM logs "
+	    "ORDER BY log, key, at, id" },
+	{ SREC_FLAG, "SELECT flag, a, b FROM flags ORDER BY flag, a, b" },
+	{ SREC_MEMBER, "SELECT member, invitations_from, email, "
+	    "restricted_until, restricted_at, open_sent FROM members "
+	    "ORDER BY member" },
+	{ SREC_PLAN, "SELECT id, record FROM plans ORDER BY id" },
+	{ SREC_PLAN_INDEX, "SELECT member, id FROM member_plans "
+	    "ORDER BY member, id" },
+	{ SREC_EVENT, "SELECT seq, at, member, notify, data FROM events "
+	    "ORDER BY seq" },
+	{ SREC_PRUNED, "SELECT member, seq FROM member_pruned "
+	    "ORDER BY member" },
+};
+
+/* Whether a comes before b as bytea compares them: bytes, then length. */
+static bool
+bytes_lt(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen < blen);
+}
+
+/* What a record decoded from a row points into. */
+struct pg_rec {
+	struct store_rec r;
+	struct inv inv;
+	struct member_rec member;
+};
+
+/* Decodes row i of r, a row of export_sql's query of x->r.kind, into x:
+ * false when it is not a sound record. */
+static bool
+pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
+{
+	struct store_rec *rec = &x->r;
+	const char *e;
+	size_t n;
+
+	switch (rec->kind) {
+	case SREC_META:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->id = (uint64_t)col_int(r, i, 1);
+		return true;
+	case SREC_INVITATION:
+		x->inv.id = (uint64_t)col_int(r, i, 0);
+		rec->inv = &x->inv;
+		return inv_row(r, i, 1, &x->inv);
+	case SREC_PAIR:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->b = col_bytes(r, i, 1, &rec->blen);
+		rec->pair.open_id = (uint64_t)col_int(r, i, 2);
+		rec->pair.cooldown_until = col_int(r, i, 3);
+		rec->pair.withdrawals = (uint32_t)col_int(r, i, 4);
+		rec->pair.attempts = (uint32_t)col_int(r, i, 5);
+		return true;
+	case SREC_CONNECTION:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->b = col_bytes(r, i, 1, &rec->blen);
+		rec->at = col_int(r, i, 2);
+		return true;
+	case SREC_DEADLINE:
+		rec->due.at = col_int(r, i, 0);
+		rec->due.kind = (uint8_t)col_int(r, i, 1);
+		rec->due.id = (uint64_t)col_int(r, i, 2);
+		return true;
+	case SREC_LOG:
+		rec->sub = (uint8_t)col_int(r, i, 0);
+		rec->a = col_bytes(r, i, 1, &rec->alen);
+		rec->at = col_int(r, i, 2);
+		rec->id = (uint64_t)col_int(r, i, 3);
+		rec->value = (uint8_t)col_int(r, i, 4);
+		return true;
+	case SREC_FLAG:
+		rec->sub = (uint8_t)col_int(r, i, 0);
+		rec->a = col_bytes(r, i, 1, &rec->alen);
+		rec->b = col_bytes(r, i, 2, &rec->blen);
+		return true;
+	case SREC_MEMBER:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		memset(&x->member, 0, sizeof x->member);
+		e = col_bytes(r, i, 2, &n);
+		if (n > EMAIL_MAX_BYTES)
+			return false;
+		x->member.invitations_from = (uint8_t)col_int(r, i, 1);
+		memcpy(x->member.email, e, n);
+		x->member.email_len = n;
+		x->member.restricted_until = col_int(r, i, 3);
+		x->member.restricted_at = col_int(r, i, 4);
+		x->member.open_sent = (uint64_t)col_int(r, i, 5);
+		rec->member = &x->member;
+		return true;
+	case SREC_PLAN:
+		rec->id = (uint64_t)col_int(r, i, 0);
+		rec->data = col_bytes(r, i, 1, &rec->len);
+		return true;
+	case SREC_PLAN_INDEX:
+	case SREC_PRUNED:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->id = (uint64_t)col_int(r, i, 1);
+		return true;
+	case SREC_EVENT:
+		rec->ev.seq = (uint64_t)col_int(r, i, 0);
+		rec->ev.at = col_int(r, i, 1);
+		rec->ev.member = col_bytes(r, i, 2, &rec->ev.member_len);
+		rec->ev.notify = col_int(r, i, 3) != 0;
+		rec->ev.data = col_bytes(r, i, 4, &rec->ev.len);
+		return rec->ev.member_len <= MEMBER_MAX_BYTES;
+	default:
+		return false;
+	}
+}
+
+static void
+pg_export(struct stx *t, store_rec_fn fn, void *ctx)
+{
+	struct pg_rec *x = xmalloc(sizeof *x);
+	PGconn *c;
+	PGresult *r;
+	char *sql;
+	size_t k;
+	int i, n;
+	bool go = true;
+
+	if (pt(t)->pc == NULL) {
+		store_fail(t, STORE_FAILED, "export: the transaction did not begin");
+		free(x);
+		return;
+	}
+	c = pt(t)->pc->c;
+	for (k = 0; go && k < sizeof export_sql / sizeof export_sql[0]; k++) {
+		sql = xmalloc(strlen(export_sql[k].sql) + 64);
+		sprintf(sql, "DECLARE connreq_export NO SCROLL CURSOR FOR %s",
+		    export_sql[k].sql);
+		go = cmd(t, c, sql, "export");
+		free(sql);
+		while (go) {
+			r = PQexecParams(c, "FETCH " STR(EXPORT_PAGE)
+			    " FROM connreq_export", 0, NULL, NULL, NULL, NULL,
+			    1);
+			if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+				fail_pg(t, c, r, "export");
+				PQclear(r);
+				go = false;
+				break;
+			}
+			n = PQntuples(r);
+			for (i = 0; go && i < n; i++) {
+				memset(&x->r, 0, sizeof x->r);
+				x->r.kind = export_sql[k].kind;
+				if (!pg_rec_decode(r, i, x)) {
+					store_fail(t, STORE_FAILED,
+					    "export: a corrupt row of %s",
+					    store_rec_names[x->r.kind]);
+					go = false;
+				} else if (!fn(ctx, &x->r) ||
+				    t->rc != STORE_OK)
+					go = false;
+			}
+			PQclear(r);
+			if (n < EXPORT_PAGE)
+				break;
+		}
+		if (t->rc == STORE_OK)
+			go = cmd(t, c, "CLOSE connreq_export", "export") && go;
+	}
+	free(x);
+}
+
+/* The import's rows go by COPY (one statement per table and batch, not
+ * one per row): each kind's table and columns, in the order cp_row()
+ * writes them. */
+static const char *const cp_sql[SREC_COUNT] = {
+	[SREC_INVITATION] = "COPY invitations (id, state, priority, attempt, "
+	    "created_at, updated_at, expires_at, stale_at, reminded_at, "
+	    "ignored, reported, resend_of, sender, recipient, note) FROM STDIN",
+	[SREC_PAIR] = "COPY pairs (sender, recipient, open_id, cooldown_until, "
+	    "withdrawals, attempts) FROM STDIN",
+	[SREC_CONNECTION] = "COPY connections (lo, hi, since) FROM STDIN",
+	[SREC_DEADLINE] = "COPY dues (at, kind, id) FROM STDIN",
+	[SREC_LOG] = "COPY logs (log, key, at, id, value) FROM STDIN",
+	[SREC_FLAG] = "COPY flags (flag, a, b) FROM STDIN",
+	[SREC_MEMBER] = "COPY members (member, invitations_from, email, "
+	    "restricted_until, restricted_at, open_sent) FROM STDIN",
+	[SREC_PLAN] = "COPY plans (id, record) FROM STDIN",
+	[SREC_PLAN_INDEX] = "COPY member_plans (member, id) FROM STDIN",
+	[SREC_EVENT] = "COPY events (seq, at, member, notify, data) FROM STDIN",
+	[SREC_PRUNED] = "COPY member_pruned (member, seq) FROM STDIN",
+};
+/* Sent once this much is gathered, whatever comes next. */
+#define CP_FLUSH_BYTES (4u << 20)
+
+static void
+cp_need(struct pgcopy *c, size_t n)
+{
+	if (c->len + n <= c->cap)
+		return;
+	c->cap = (c->len + n) * 2;
+	c->b = xrealloc(c->b, c->cap);
+}
+
+/* A field: a separator before all but the first. */
+static void
+cp_int(struct pgcopy *c, bool first, int64_t v)
+{
+	cp_need(c, 24);
+	c->len += (size_t)snprintf(c->b + c->len, 24, "%s%" PRId64,
+	    first ? "" : "\t", v);
+}
+
+static void
+cp_bool(struct pgcopy *c, bool v)
+{
+	cp_need(c, 2);
+	c->b[c->len++] = '\t';
+	c->b[c->len++] = v ? 't' : 'f';
+}
+
+/* bytea in hex, its backslash escaped for COPY's text format. */
+static void
+cp_bytes(struct pgcopy *c, bool first, const void *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	size_t i;
+
+	cp_need(c, 4 + 2 * n);
+	if (!first)
+		c->b[c->len++] = '\t';
+	memcpy(c->b + c->len, "\\\\x", 3);
+	c->len += 3;
+	for (i = 0; i < n; i++) {
+		c->b[c->len++] = hex[b[i] >> 4];
+		c->b[c->len++] = hex[b[i] & 15];
+	}
+}
+
+static void
+cp_end(struct pg_store *s, struct pgcopy *c, size_t before)
+{
+	cp_need(c, 1);
+	c->b[c->len++] = '\n';
+	c->rows++;
+	s->cp_total += c->len - before;
+}
+
+static void
+cp_drop(struct pg_store *s)
+{
+	int k;
+
+	for (k = 0; k < SREC_COUNT; k++) {
+		s->cp[k].len = 0;
+		s->cp[k].rows = 0;
+	}
+	s->cp_total = 0;
+}
+
+/* Sends what the import gathered, table by table, on the store's
+ * connection: false (recorded in t) on a failure. */
+static bool
+cp_flush(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	PGconn *c = s->w.c;
+	PGresult *r;
+	bool good = true;
+	int k;
+
+	if (s->cp_total == 0)
+		return true;
+	for (k = 0; good && k < SREC_COUNT; k++) {
+		if (s->cp[k].len == 0)
+			continue;
+		r = PQexec(c, cp_sql[k]);
+		if (PQresultStatus(r) != PGRES_COPY_IN) {
+			fail_pg(t, c, r, "import");
+			PQclear(r);
+			good = false;
+			break;
+		}
+		PQclear(r);
+		if (PQputCopyData(c, s->cp[k].b, (int)s->cp[k].len) != 1 ||
+		    PQputCopyEnd(c, NULL) != 1) {
+			store_fail(t, STORE_FAILED, "import: %s",
+			    PQerrorMessage(c));
+			good = false;
+		}
+		while ((r = PQgetResult(c)) != NULL) {
+			if (good && PQresultStatus(r) != PGRES_COMMAND_OK) {
+				fail_pg(t, c, r, "import");
+				good = false;
+			}
+			PQclear(r);
+		}
+		if (good) {
+			s->nwrites += s->cp[k].rows;
+			pt(t)->dirty = true;
+		}
+	}
+	cp_drop(s);
+	return good;
+}
+
+static void
+pg_import(struct stx *t, const struct store_rec *r)
+{
+	struct pg_store *s = ps(t);
+	struct pgcopy *c;
+	const struct inv *v = r->inv;
+	const struct member_rec *m = r->member;
+	struct qp p = { 0 };
+	char name[64];
+	size_t before;
+	bool lo;
+
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "import: a snapshot cannot write");
+		return;
+	}
+	if (r->kind == SREC_META) {
+		if (r->alen == 0 || r->alen >= sizeof name ||
+		    memchr(r->a, 0, r->alen) != NULL) {
+			store_fail(t, STORE_FAILED, "import: a bad meta name");
+			return;
+		}
+		memcpy(name, r->a, r->alen);
+		name[r->alen] = '\0';
+		if (strcmp(name, "schema_version") == 0) {
+			store_fail(t, STORE_FAILED, "import: a bad meta name");
+			return;
+		}
+		qp_text(&p, name);
+		qp_i64(&p, (int64_t)r->id);
+		if (run_w(t, Q_META_SET, &p, "meta") == 0)
+			store_fail(t, STORE_FAILED,
+			    "import: this store keeps no meta value %s", name);
+		return;
+	}
+	if ((r->kind == SREC_LOG && r->sub >= LOG_COUNT) ||
+	    (r->kind == SREC_FLAG && r->sub > FLAG_NOGO)) {
+		store_fail(t, STORE_FAILED, "import: a bad %s record",
+		    store_rec_names[r->kind]);
+		return;
+	}
+	c = &s->cp[r->kind];
+	before = c->len;
+	switch (r->kind) {
+	case SREC_INVITATION:
+		cp_int(c, true, id64(v->id));
+		cp_int(c, false, v->state);
+		cp_int(c, false, v->priority);
+		cp_int(c, false, v->attempt);
+		cp_int(c, false, v->created_at);
+		cp_int(c, false, v->updated_at);
+		cp_int(c, false, v->expires_at);
+		cp_int(c, false, v->stale_at);
+		cp_int(c, false, v->reminded_at);
+		cp_bool(c, v->ignored);
+		cp_bool(c, v->reported);
+		cp_int(c, false, id64(v->resend_of));
+		cp_bytes(c, false, v->from, v->from_len);
+		cp_bytes(c, false, v->to, v->to_len);
+		cp_bytes(c, false, v->note, v->note_len);
+		break;
+	case SREC_PAIR:
+		cp_bytes(c, true, r->a, r->alen);
+		cp_bytes(c, false, r->b, r->blen);
+		cp_int(c, false, id64(r->pair.open_id));
+		cp_int(c, false, r->pair.cooldown_until);
+		cp_int(c, false, r->pair.withdrawals);
+		cp_int(c, false, r->pair.attempts);
+		break;
+	case SREC_CONNECTION:
+		/* One row per pair, the lesser first. */
+		lo = bytes_lt(r->a, r->alen, r->b, r->blen);
+		cp_bytes(c, true, lo ? r->a : r->b, lo ? r->alen : r->blen);
+		cp_bytes(c, false, lo ? r->b : r->a, lo ? r->blen : r->alen);
+		cp_int(c, false, r->at);
+		break;
+	case SREC_DEADLINE:
+		cp_int(c, true, r->due.at);
+		cp_int(c, false, r->due.kind);
+		cp_int(c, false, id64(r->due.id));
+		break;
+	case SREC_LOG:
+		cp_int(c, true, r->sub);
+		cp_bytes(c, false, r->a, r->alen);
+		cp_int(c, false, r->at);
+		cp_int(c, false, id64(r->id));
+		cp_int(c, false, r->value);
+		break;
+	case SREC_FLAG:
+		cp_int(c, true, r->sub);
+		cp_bytes(c, false, r->a, r->alen);
+		cp_bytes(c, false, r->b, r->blen);
+		break;
+	case SREC_MEMBER:
+		cp_bytes(c, true, r->a, r->alen);
+		cp_int(c, false, m->invitations_from);
+		cp_bytes(c, false, m->email, m->email_len);
+		cp_int(c, false, m->restricted_until);
+		cp_int(c, false, m->restricted_at);
+		cp_int(c, false, id64(m->open_sent));
+		break;
+	case SREC_PLAN:
+		cp_int(c, true, id64(r->id));
+		cp_bytes(c, false, r->data, r->len);
+		break;
+	case SREC_PLAN_INDEX:
+	case SREC_PRUNED:
+		cp_bytes(c, true, r->a, r->alen);
+		cp_int(c, false, id64(r->id));
+		break;
+	case SREC_EVENT:
+		cp_int(c, true, id64(r->ev.seq));
+		cp_int(c, false, r->ev.at);
+		cp_bytes(c, false, r->ev.member, r->ev.member_len);
+		cp_bool(c, r->ev.notify);
+		cp_bytes(c, false, r->ev.data, r->ev.len);
+		break;
+	default:
+		store_fail(t, STORE_FAILED, "import: no kind of record %d",
+		    (int)r->kind);
+		return;
+	}
+	cp_end(s, c, before);
+	if (s->cp_total >= CP_FLUSH_BYTES)
+		cp_flush(t);
+}
+
 const struct store_ops store_pg = {
 	.name = "postgresql",
 	.blocking = true,
@@ -2055,5 +2566,7 @@ const struct store_ops store_pg = {
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,
+	.export = pg_export,
+	.import = pg_import,
 	.check = pg_check,
 };

@@ -5,6 +5,7 @@
  * invitations. */
 #include "store-backend.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +41,68 @@ store_open_backend(const struct store_ops *ops, const char *where,
 	return s;
 }
 
+const struct store_ops *
+store_backend_for(const char *where)
+{
+	const char *p = where;
+
+	if (strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0)
+		return &store_pg;
+	/* key=value pairs: a keyword, then '=' (spaces around it). */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return &store_lmdb;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '_')
+		p++;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return *p == '=' ? &store_pg : &store_lmdb;
+}
+
+const char *
+store_backend_name(const char *where)
+{
+	return store_backend_for(where)->name;
+}
+
 static struct store *
-open_check(const struct store_ops *ops, const char *where, char *why,
-    size_t whylen)
+open_as(const struct store_ops *ops, const char *where, uint64_t map_max,
+    bool read_only, bool alone, char *why, size_t whylen)
 {
 	struct store *s = xcalloc(1, ops->store_size);
 
 	s->ops = ops;
-	s->read_only = true;
-	if (ops->open(s, where, 0, why, whylen) == -1) {
+	s->read_only = read_only;
+	s->alone = alone;
+	if (ops->open(s, where, map_max, why, whylen) == -1) {
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+static struct store *
+open_check(const struct store_ops *ops, const char *where, char *why,
+    size_t whylen)
+{
+	return open_as(ops, where, 0, true, false, why, whylen);
+}
+
+struct store *
+store_open_copy_source(const char *where, char *why, size_t whylen)
+{
+	return open_check(store_backend_for(where), where, why, whylen);
+}
+
+struct store *
+store_open_alone(const char *where, uint64_t map_max, char *why,
+    size_t whylen)
+{
+	return open_as(store_backend_for(where), where, map_max, false, true,
+	    why, whylen);
 }
 
 struct store *
@@ -520,4 +570,204 @@ store_check(struct stx *t, store_problem_fn fn, void *ctx)
 {
 	if (live(t) && OPS(t)->check != NULL)
 		OPS(t)->check(t, fn, ctx);
+}
+
+/* Copying (store.h, "Copying a whole store"). */
+
+#define STORE_REC_NAME(kind, name) name,
+const char *const store_rec_names[SREC_COUNT] = { STORE_RECS(STORE_REC_NAME) };
+#undef STORE_REC_NAME
+
+#define STORE_META_NAME(name) name,
+static const char *const meta_names[] = { STORE_META(STORE_META_NAME) };
+#undef STORE_META_NAME
+#define META_N (sizeof meta_names / sizeof meta_names[0])
+
+struct export {
+	struct stx *t;
+	store_rec_fn fn;
+	void *ctx;
+	uint64_t meta[META_N];
+	bool stopped;
+	int last;		/* the last kind given */
+};
+
+static bool
+export_one(void *ctx, const struct store_rec *r)
+{
+	struct export *x = ctx;
+	size_t i;
+
+	if (r->kind == SREC_META) {
+		for (i = 0; i < META_N; i++)
+			if (strlen(meta_names[i]) == r->alen &&
+			    memcmp(meta_names[i], r->a, r->alen) == 0)
+				break;
+		if (i == META_N) {
+			store_fail(x->t, STORE_FAILED,
+			    "export: the store keeps a meta value \"%.*s\" this connreqd does not know: it cannot copy it",
+			    (int)(r->alen < 64 ? r->alen : 64), r->a);
+			return false;
+		}
+		x->meta[i] = r->id;
+		return true;
+	}
+	if ((int)r->kind < x->last || r->kind >= SREC_META) {
+		store_fail(x->t, STORE_FAILED,
+		    "export: the backend gave %s after %s",
+		    r->kind < SREC_COUNT ? store_rec_names[r->kind] : "?",
+		    store_rec_names[x->last]);
+		return false;
+	}
+	x->last = (int)r->kind;
+	if (!x->fn(x->ctx, r)) {
+		x->stopped = true;
+		return false;
+	}
+	return true;
+}
+
+void
+store_export(struct stx *t, store_rec_fn fn, void *ctx)
+{
+	struct export x = { .t = t, .fn = fn, .ctx = ctx };
+	struct store_rec r;
+	size_t i;
+
+	if (!live(t))
+		return;
+	OPS(t)->export(t, export_one, &x);
+	if (x.stopped || !live(t))
+		return;
+	for (i = 0; i < META_N; i++) {
+		memset(&r, 0, sizeof r);
+		r.kind = SREC_META;
+		r.a = meta_names[i];
+		r.alen = strlen(meta_names[i]);
+		r.id = x.meta[i];
+		if (!fn(ctx, &r))
+			return;
+	}
+}
+
+void
+store_import(struct stx *t, const struct store_rec *r)
+{
+	if (!live(t))
+		return;
+	if (r->kind >= SREC_COUNT) {
+		store_fail(t, STORE_FAILED, "import: no kind of record %d",
+		    (int)r->kind);
+		return;
+	}
+	OPS(t)->import(t, r);
+}
+
+/* Bytes as text: printable ASCII as it is, but for backslash; the rest
+ * \xHH. */
+static void
+show_bytes(FILE *f, const char *label, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	fprintf(f, " %s=\"", label);
+	for (i = 0; i < n; i++) {
+		if (b[i] >= 0x20 && b[i] < 0x7f && b[i] != '\\' &&
+		    b[i] != '"')
+			fputc(b[i], f);
+		else
+			fprintf(f, "\\x%02x", b[i]);
+	}
+	fputc('"', f);
+}
+
+char *
+store_rec_show(const struct store_rec *r)
+{
+	const struct inv *v = r->inv;
+	const struct member_rec *m = r->member;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		fatal("open_memstream: out of memory");
+	fprintf(f, "%s", r->kind < SREC_COUNT ? store_rec_names[r->kind] :
+	    "?");
+	switch (r->kind) {
+	case SREC_INVITATION:
+		fprintf(f, " id=%" PRIu64 " state=%u priority=%u attempt=%" PRIu32
+		    " created=%" PRId64 " updated=%" PRId64 " expires=%" PRId64
+		    " stale=%" PRId64 " reminded=%" PRId64 " ignored=%d"
+		    " reported=%d resend_of=%" PRIu64, v->id, v->state,
+		    v->priority, v->attempt, v->created_at, v->updated_at,
+		    v->expires_at, v->stale_at, v->reminded_at, v->ignored,
+		    v->reported, v->resend_of);
+		show_bytes(f, "from", v->from, v->from_len);
+		show_bytes(f, "to", v->to, v->to_len);
+		show_bytes(f, "note", v->note, v->note_len);
+		break;
+	case SREC_PAIR:
+		show_bytes(f, "from", r->a, r->alen);
+		show_bytes(f, "to", r->b, r->blen);
+		fprintf(f, " open=%" PRIu64 " cooldown=%" PRId64
+		    " withdrawals=%" PRIu32 " attempts=%" PRIu32,
+		    r->pair.open_id, r->pair.cooldown_until,
+		    r->pair.withdrawals, r->pair.attempts);
+		break;
+	case SREC_CONNECTION:
+		show_bytes(f, "a", r->a, r->alen);
+		show_bytes(f, "b", r->b, r->blen);
+		fprintf(f, " since=%" PRId64, r->at);
+		break;
+	case SREC_DEADLINE:
+		fprintf(f, " at=%" PRId64 " kind=%u id=%" PRIu64, r->due.at,
+		    r->due.kind, r->due.id);
+		break;
+	case SREC_LOG:
+		fprintf(f, " log=%u", r->sub);
+		show_bytes(f, "key", r->a, r->alen);
+		fprintf(f, " at=%" PRId64 " id=%" PRIu64 " value=%u", r->at,
+		    r->id, r->value);
+		break;
+	case SREC_FLAG:
+		fprintf(f, " flag=%u", r->sub);
+		show_bytes(f, "a", r->a, r->alen);
+		show_bytes(f, "b", r->b, r->blen);
+		break;
+	case SREC_MEMBER:
+		show_bytes(f, "member", r->a, r->alen);
+		fprintf(f, " from=%u", m->invitations_from);
+		show_bytes(f, "email", m->email, m->email_len);
+		fprintf(f, " restricted_until=%" PRId64 " restricted_at=%" PRId64
+		    " open_sent=%" PRIu64, m->restricted_until,
+		    m->restricted_at, m->open_sent);
+		break;
+	case SREC_PLAN:
+		fprintf(f, " id=%" PRIu64, r->id);
+		show_bytes(f, "record", r->data, r->len);
+		break;
+	case SREC_PLAN_INDEX:
+	case SREC_PRUNED:
+		show_bytes(f, "member", r->a, r->alen);
+		fprintf(f, " %s=%" PRIu64, r->kind == SREC_PRUNED ? "seq" :
+		    "id", r->id);
+		break;
+	case SREC_EVENT:
+		fprintf(f, " seq=%" PRIu64 " at=%" PRId64 " notify=%d",
+		    r->ev.seq, r->ev.at, r->ev.notify);
+		show_bytes(f, "member", r->ev.member, r->ev.member_len);
+		show_bytes(f, "data", r->ev.data, r->ev.len);
+		break;
+	case SREC_META:
+		show_bytes(f, "name", r->a, r->alen);
+		fprintf(f, " value=%" PRIu64, r->id);
+		break;
+	default:
+		break;
+	}
+	if (fclose(f) != 0 || buf == NULL)
+		fatal("open_memstream: out of memory");
+	return buf;
 }

@@ -364,6 +364,106 @@ struct store *store_open_pg_check(const char *conninfo, char *why,
  * its event loop. */
 bool store_blocking(const struct store *s);
 
+/* Copying a whole store, from one backend to another (connreqd
+ * --copy-store, daemon/copy.c). store_export() calls fn with every record
+ * of the store, one typed record each, until fn returns false: each kind
+ * in the order of STORE_RECS, and within a kind in key order (the same
+ * order on every backend, so that the exports of two stores compare
+ * record by record). What a backend derives from these (LMDB's sent,
+ * received, history and member_events indexes; PostgreSQL's indexes) is
+ * not exported: store_import() makes it again. The meta values come last,
+ * one record for each name of STORE_META (0 when the store has none); a
+ * backend that keeps a meta value of a name not in STORE_META fails the
+ * export, so that nothing of a store is left behind unseen.
+ *
+ * store_import() writes one record as it was exported, in a write
+ * transaction, into a store that had none of that kind: it keeps the
+ * backend's own indexes but none of the domain's bookkeeping (counters,
+ * open_sent, event.head are the meta and member records' own, imported as
+ * they were). A backend may gather what is imported and write it at the
+ * transaction's next statement or commit (PostgreSQL: by COPY, a
+ * statement per table, not per record); a failure is then reported there,
+ * by store_commit() at the latest. */
+#define STORE_RECS(X) \
+	X(SREC_INVITATION, "invitations") \
+	X(SREC_PAIR, "pairs") \
+	X(SREC_CONNECTION, "connections") \
+	X(SREC_DEADLINE, "deadlines") \
+	X(SREC_LOG, "log entries") \
+	X(SREC_FLAG, "flags") \
+	X(SREC_MEMBER, "members") \
+	X(SREC_PLAN, "plans") \
+	X(SREC_PLAN_INDEX, "plan index entries") \
+	X(SREC_EVENT, "events") \
+	X(SREC_PRUNED, "pruned marks") \
+	X(SREC_META, "meta values")
+#define STORE_REC_ENUM(kind, name) kind,
+enum store_rec_kind { STORE_RECS(STORE_REC_ENUM) SREC_COUNT };
+#undef STORE_REC_ENUM
+/* "invitations", "pairs", ...: by kind. */
+extern const char *const store_rec_names[SREC_COUNT];
+/* The meta values every backend keeps, by name. */
+#define STORE_META(X) \
+	X("next_id") X("vclock") X("event.head") X("event.pruned") \
+	X("count.pending") X("count.accepted") X("count.ignored") \
+	X("count.withdrawn") X("count.expired") X("count.connections") \
+	X("count.deadlines")
+
+/* One record. Which fields mean what, by kind (the others are zero):
+ *   INVITATION  inv
+ *   PAIR        a = from, b = to, pair
+ *   CONNECTION  a, b (a before b in byte order: each connection once),
+ *               at = since
+ *   DEADLINE    due
+ *   LOG         sub = enum store_log, a = key, at, id, value
+ *   FLAG        sub = enum store_flag, a, b
+ *   MEMBER      a = member, member
+ *   PLAN        id, data/len = the record
+ *   PLAN_INDEX  a = member, id
+ *   EVENT       ev
+ *   PRUNED      a = member, id = its last pruned seq
+ *   META        a = name (one of STORE_META), id = value
+ * Pointers are valid during the callback only. */
+struct store_rec {
+	enum store_rec_kind kind;
+	const char *a, *b;
+	size_t alen, blen;
+	uint8_t sub, value;
+	int64_t at;
+	uint64_t id;
+	const void *data;
+	size_t len;
+	const struct inv *inv;
+	const struct member_rec *member;
+	struct pair pair;
+	struct due due;
+	struct event_rec ev;
+};
+typedef bool (*store_rec_fn)(void *ctx, const struct store_rec *r);
+/* t: a snapshot. A failure is t's sticky error. */
+void store_export(struct stx *t, store_rec_fn fn, void *ctx);
+void store_import(struct stx *t, const struct store_rec *r);
+/* The record as one line of text, every field of it (bytes escaped):
+ * malloc'd. Two records are the same when their lines are. */
+char *store_rec_show(const struct store_rec *r);
+
+/* Which backend `where` names (connreqd --copy-store's FROM and TO): a
+ * PostgreSQL conninfo (a postgresql:// or postgres:// URI, or key=value
+ * pairs: it begins with a word and `=`), or else an LMDB directory. */
+const struct store_ops *store_backend_for(const char *where);
+/* Its name: "lmdb" or "postgresql". */
+const char *store_backend_name(const char *where);
+/* Opens the store at `where` with its backend (store_backend_for) as
+ * store_open_check() does. */
+struct store *store_open_copy_source(const char *where, char *why,
+    size_t whylen);
+/* Opens the store at `where` (store_backend_for) to be written by this
+ * process alone: as store_open_backend(), but refused, on PostgreSQL too,
+ * while a connreqd or a check has it open, and closed to them until
+ * store_close() (LMDB's lock is always so). */
+struct store *store_open_alone(const char *where, uint64_t map_max,
+    char *why, size_t whylen);
+
 /* The backends: store_open() takes the first; store-backend.h says what a
  * backend provides. */
 struct store_ops;
