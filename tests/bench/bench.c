@@ -54,7 +54,11 @@
 
 enum { OP_SEND, OP_GET, OP_LIST, OP_MIX, OP_SEED };
 enum { PR_CONNREQ, PR_REDIS };
-enum { PEER_NONE, PEER_REDIS, PEER_PG, PEER_SELF };
+enum { PEER_NONE, PEER_REDIS, PEER_PG, PEER_SELF, PEER_PG_GET };
+/* Where a case's connreq side runs: the LMDB connreqd, or connreqd
+ * --postgres on the bench's PostgreSQL cluster, one daemon or two on the
+ * same database (connections alternate between them). */
+enum { ON_LMDB, ON_PG1, ON_PG2 };
 
 #define HIST_US 1000000 /* latencies in 1 us buckets up to 1 s */
 #define MAXCONN 128
@@ -83,6 +87,11 @@ struct result {
 };
 
 static const char *connreq_sock, *redis_sock, *pgbench_cmd;
+static const char *pgbench_get_cmd;	/* the gets' script */
+static char *pgstore_socks[2];	/* --pgstore SOCK1,SOCK2 */
+static const char *drive_socks[2];	/* the connreq side of drive() */
+static int drive_nsocks;
+static uint64_t pg_max_id;	/* max_id of the PostgreSQL store */
 static const char *connreq_counts, *redis_counts;
 static double seconds = 5;
 static int reps = 3;
@@ -529,6 +538,7 @@ drive(int proto, int op, int conns, int depth, int writers, double secs,
 
 		c->proto = proto;
 		c->fd = connect_unix(proto == PR_REDIS ? redis_sock :
+		    drive_nsocks > 0 ? drive_socks[i % drive_nsocks] :
 		    connreq_sock);
 		c->measured = i < conns;
 		c->op = i < conns ? op : OP_SEND;
@@ -620,7 +630,7 @@ drive(int proto, int op, int conns, int depth, int writers, double secs,
 /* pgbench -c conns for secs: tps and its average latency (pgbench gives
  * no percentiles without a per-transaction log). */
 static struct result
-drive_pg(int conns, double secs)
+drive_pg(const char *script_cmd, int conns, double secs)
 {
 	struct result r;
 	char cmd[2048], line[512];
@@ -628,9 +638,9 @@ drive_pg(int conns, double secs)
 	double v;
 
 	memset(&r, 0, sizeof r);
-	if (pgbench_cmd == NULL)
+	if (script_cmd == NULL)
 		return r;
-	snprintf(cmd, sizeof cmd, "%s -c %d -j %d -T %d 2>&1", pgbench_cmd,
+	snprintf(cmd, sizeof cmd, "%s -c %d -j %d -T %d 2>&1", script_cmd,
 	    conns, conns < 2 ? 1 : 2, (int)(secs + 0.5));
 	p = popen(cmd, "r");
 	if (p == NULL)
@@ -705,23 +715,33 @@ maxv(const double *v, int n)
 
 struct bcase {
 	const char *name, *peer_name;
-	int op, conns, depth, peer, writers;
+	int op, conns, depth, peer, writers, on;
 };
 
 static const struct bcase cases[] = {
-	{ "send-1-redis", "redis-set", OP_SEND, 1, 1, PEER_REDIS, 0 },
-	{ "send-1-pg", "postgresql", OP_SEND, 1, 1, PEER_PG, 0 },
-	{ "send-16-redis", "redis-set", OP_SEND, 16, 1, PEER_REDIS, 0 },
-	{ "send-16-pg", "postgresql", OP_SEND, 16, 1, PEER_PG, 0 },
-	{ "send-50-redis", "redis-set", OP_SEND, 50, 1, PEER_REDIS, 0 },
-	{ "send-50-pg", "postgresql", OP_SEND, 50, 1, PEER_PG, 0 },
-	{ "send-16x64-redis", "redis-set", OP_SEND, 16, 64, PEER_REDIS, 0 },
-	{ "send-50x64-redis", "redis-set", OP_SEND, 50, 64, PEER_REDIS, 0 },
-	{ "get-16x64-redis", "redis-get", OP_GET, 16, 64, PEER_REDIS, 0 },
-	{ "get-16-redis", "redis-get", OP_GET, 16, 1, PEER_REDIS, 0 },
-	{ "get-16-writers", "get-16-no-writers", OP_GET, 16, 1, PEER_SELF, 4 },
-	{ "list-16", "none", OP_LIST, 16, 1, PEER_NONE, 0 },
-	{ "mix-16-redis", "redis-get85-set15", OP_MIX, 16, 1, PEER_REDIS, 0 },
+	{ "send-1-redis", "redis-set", OP_SEND, 1, 1, PEER_REDIS, 0, ON_LMDB },
+	{ "send-1-pg", "postgresql", OP_SEND, 1, 1, PEER_PG, 0, ON_LMDB },
+	{ "send-16-redis", "redis-set", OP_SEND, 16, 1, PEER_REDIS, 0, ON_LMDB },
+	{ "send-16-pg", "postgresql", OP_SEND, 16, 1, PEER_PG, 0, ON_LMDB },
+	{ "send-50-redis", "redis-set", OP_SEND, 50, 1, PEER_REDIS, 0, ON_LMDB },
+	{ "send-50-pg", "postgresql", OP_SEND, 50, 1, PEER_PG, 0, ON_LMDB },
+	{ "send-16x64-redis", "redis-set", OP_SEND, 16, 64, PEER_REDIS, 0, ON_LMDB },
+	{ "send-50x64-redis", "redis-set", OP_SEND, 50, 64, PEER_REDIS, 0, ON_LMDB },
+	{ "get-16x64-redis", "redis-get", OP_GET, 16, 64, PEER_REDIS, 0, ON_LMDB },
+	{ "get-16-redis", "redis-get", OP_GET, 16, 1, PEER_REDIS, 0, ON_LMDB },
+	{ "get-16-writers", "get-16-no-writers", OP_GET, 16, 1, PEER_SELF, 4, ON_LMDB },
+	{ "list-16", "none", OP_LIST, 16, 1, PEER_NONE, 0, ON_LMDB },
+	{ "mix-16-redis", "redis-get85-set15", OP_MIX, 16, 1, PEER_REDIS, 0, ON_LMDB },
+	/* connreqd --postgres (issue 11): one daemon, then two on one
+	 * database, against the pgbench scripts. */
+	{ "pgstore-send-16-pg", "postgresql", OP_SEND, 16, 1, PEER_PG, 0,
+	    ON_PG1 },
+	{ "pgstore-send-16-2d-pg", "postgresql", OP_SEND, 16, 1, PEER_PG, 0,
+	    ON_PG2 },
+	{ "pgstore-get-16-pg", "postgresql-get", OP_GET, 16, 1, PEER_PG_GET,
+	    0, ON_PG1 },
+	{ "pgstore-get-16-2d-pg", "postgresql-get", OP_GET, 16, 1,
+	    PEER_PG_GET, 0, ON_PG2 },
 };
 
 static int
@@ -752,11 +772,26 @@ static void
 run_case(const struct bcase *k)
 {
 	double a[16], ap50[16], ap99[16], b[16], bp50[16], bp99[16], load[32];
-	uint64_t aw = 0, asy = 0, bw = 0, bsy = 0, errs = 0;
+	uint64_t aw = 0, asy = 0, bw = 0, bsy = 0, errs = 0, lmdb_max = max_id;
+	const char *counts = connreq_counts;
 	char loads[256], as[32], bs[32], peer[256];
 	int i, nl = 0, bok = 1, off = 0;
 	struct result r;
 
+	if (k->on != ON_LMDB) {
+		if (pgstore_socks[0] == NULL) {
+			fprintf(stderr, "bench: %s needs --pgstore\n", k->name);
+			return;
+		}
+		drive_socks[0] = pgstore_socks[0];
+		drive_socks[1] = pgstore_socks[1];
+		drive_nsocks = k->on == ON_PG2 ? 2 : 1;
+		max_id = pg_max_id;
+		connreq_counts = NULL;	/* PostgreSQL's syncs are its own */
+		if (k->op == OP_GET && max_id == 0)
+			/* Something to get: no send case ran before. */
+			drive(PR_CONNREQ, OP_SEND, 16, 1, 0, 0, 2000);
+	}
 	for (i = 0; i < reps; i++) {
 		load[nl++] = loadavg();
 		r = drive(PR_CONNREQ, k->op, k->conns, k->depth, k->writers,
@@ -766,8 +801,9 @@ run_case(const struct bcase *k)
 		if (k->peer == PEER_NONE)
 			continue;
 		load[nl++] = loadavg();
-		if (k->peer == PEER_PG)
-			r = drive_pg(k->conns, seconds);
+		if (k->peer == PEER_PG || k->peer == PEER_PG_GET)
+			r = drive_pg(k->peer == PEER_PG ? pgbench_cmd :
+			    pgbench_get_cmd, k->conns, seconds);
 		else if (k->peer == PEER_SELF)
 			r = drive(PR_CONNREQ, k->op, k->conns, k->depth, 0,
 			    seconds, 0);
@@ -780,6 +816,11 @@ run_case(const struct bcase *k)
 		b[i] = r.rate, bp50[i] = r.p50, bp99[i] = r.p99;
 		bw += r.writes, bsy += r.syncs, errs += r.errors;
 	}
+	if (k->on != ON_LMDB) {
+		pg_max_id = max_id;
+		max_id = lmdb_max;
+		drive_nsocks = 0;
+	}
 	for (i = 0; i < nl; i++)
 		off += snprintf(loads + off, sizeof loads - (size_t)off,
 		    "%s%.2f", i ? "/" : "", load[i]);
@@ -789,7 +830,7 @@ run_case(const struct bcase *k)
 	if (k->peer == PEER_NONE || !bok)
 		snprintf(peer, sizeof peer, "peer=%s peer_rate=n/a ratio=n/a",
 		    k->peer_name);
-	else if (k->peer == PEER_PG)
+	else if (k->peer == PEER_PG || k->peer == PEER_PG_GET)
 		/* pgbench: the average latency, no percentiles */
 		snprintf(peer, sizeof peer, "peer=%s peer_rate=%.0f/s "
 		    "peer_range=%.0f..%.0f peer_avg=%.3fms ratio=%.2f",
@@ -814,6 +855,7 @@ run_case(const struct bcase *k)
 		    first_error);
 	first_error[0] = '\0';
 	fflush(stdout);
+	connreq_counts = counts;
 }
 
 
@@ -1752,6 +1794,18 @@ main(int argc, char **argv)
 			redis_sock = argv[j + 1];
 		else if (strcmp(argv[j], "--pgbench") == 0)
 			pgbench_cmd = argv[j + 1];
+		else if (strcmp(argv[j], "--pgbench-get") == 0)
+			pgbench_get_cmd = argv[j + 1];
+		else if (strcmp(argv[j], "--pgstore") == 0) {
+			pgstore_socks[0] = strdup(argv[j + 1]);
+			if (pgstore_socks[0] == NULL)
+				die("strdup");
+			if ((pgstore_socks[1] = strchr(pgstore_socks[0], ','))
+			    != NULL)
+				*pgstore_socks[1]++ = '\0';
+			else
+				pgstore_socks[1] = pgstore_socks[0];
+		}
 		else if (strcmp(argv[j], "--connreq-counts") == 0)
 			connreq_counts = argv[j + 1];
 		else if (strcmp(argv[j], "--redis-counts") == 0)
@@ -1765,7 +1819,8 @@ main(int argc, char **argv)
 	}
 	if (connreq_sock == NULL || j < argc) {
 		fprintf(stderr, "usage: bench --connreq SOCK [--redis SOCK] "
-		    "[--pgbench CMD] [--connreq-counts FILE] "
+		    "[--pgbench CMD] [--pgbench-get CMD] [--pgstore SOCK1,SOCK2] "
+		    "[--connreq-counts FILE] "
 		    "[--redis-counts FILE] [--build DIR --work DIR]\n");
 		return 2;
 	}

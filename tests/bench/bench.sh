@@ -53,17 +53,21 @@ PRELOAD=$BIN/lib/libiofault.so
 [ "${BENCH_NOCOUNT:-}" = 1 ] && PRELOAD=
 T=$(mktemp -d /tmp/connreq-bench.XXXXXX)
 chmod 711 "$T"
-CR_PID= RD_PID= PG_UP=
+CR_PID= RD_PID= PG_UP= CP1_PID= CP2_PID=
 
 stop() {
 	st=$?
 	trap - EXIT INT TERM
 	[ -n "$CR_PID" ] && kill "$CR_PID" 2>/dev/null && wait "$CR_PID" 2>/dev/null
 	[ -n "$RD_PID" ] && kill "$RD_PID" 2>/dev/null && wait "$RD_PID" 2>/dev/null
+	for p in $CP1_PID $CP2_PID; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	[ -n "$PG_UP" ] && setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
 	    "$PGBIN/pg_ctl" -D "$T/pg/data" -m fast -w stop >/dev/null 2>&1
 	if [ "$st" != 0 ]; then
-		for l in "$T/connreq/log" "$T/redis/log" "$T/pg/log"; do
+		for l in "$T/connreq/log" "$T/redis/log" "$T/pg/log" \
+		    "$T/cpg1/log" "$T/cpg2/log"; do
 			[ -f "$l" ] && { echo "== $l" >&2; tail -n 20 "$l" >&2; }
 		done
 	fi
@@ -180,6 +184,27 @@ cat >"$T/pg/send.sql" <<'EOF'
 WITH i AS (INSERT INTO invitations (from_id, to_id, expires_at) VALUES ('u' || :f, 'u' || :t, now() + interval '180 days') ON CONFLICT DO NOTHING RETURNING id, to_id) INSERT INTO events (member, type, invitation_id, at) SELECT to_id, 'invitation.received', id, now() FROM i;
 EOF
 
+# The gets' script: one invitation by id, as invite.get (ids of the rows
+# the send cases made).
+cat >"$T/pg/get.sql" <<'EOF'
+\set i random(1, 10000)
+SELECT id, from_id, to_id, state, note, priority, created_at, updated_at, expires_at FROM invitations WHERE id = :i;
+EOF
+
+# --- connreqd on PostgreSQL (issue 11): two daemons on one database of
+# the same cluster, each with its own socket and configuration.
+psql -d postgres -c 'CREATE DATABASE connreq'
+for n in 1 2; do
+	mkdir -m 700 "$T/cpg$n" "$T/cpg$n/cfg"
+	XDG_CONFIG_HOME=$T/cpg$n/cfg "$BIN/bin/connreqd" -s "$T/cpg$n/sock" \
+	    --postgres "host=$T/pg dbname=connreq user=postgres" \
+	    >"$T/cpg$n/log" 2>&1 &
+	eval CP${n}_PID=$!
+	wait_for "connreqd --postgres" test -S "$T/cpg$n/sock"
+done
+
 "$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --redis "$T/redis/sock" \
     --build "$BIN" --work "$T" --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
+    --pgbench-get "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/get.sql bench" \
+    --pgstore "$T/cpg1/sock,$T/cpg2/sock" \
     ${PRELOAD:+--connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"}
