@@ -167,11 +167,14 @@ copy_main(const char *from, const char *to, uint64_t map_max)
 	const char *found = NULL;
 	uint64_t total = 0;
 	double start = now_s();
-	char why[512];
+	char why[512], from_shown[512], to_shown[512];
 	int i, rc;
 
 	memset(&c, 0, sizeof c);
 	c.to = to;
+	/* A conninfo is shown without its password. */
+	store_where_shown(from, from_shown, sizeof from_shown);
+	store_where_shown(to, to_shown, sizeof to_shown);
 	src = store_open_copy_source(from, why, sizeof why);
 	if (src == NULL) {
 		fprintf(stderr, "connreqd: --copy-store: the source: %s\n",
@@ -196,13 +199,13 @@ copy_main(const char *from, const char *to, uint64_t map_max)
 			    store_strerror(c.dst));
 		else
 			fprintf(stderr, "connreqd: --copy-store: the target %s is not empty (it holds %s): copy only into a new, empty store\n",
-			    to, found);
+			    to_shown, found);
 		store_close(c.dst);
 		store_close(src);
 		return 1;
 	}
-	printf("copy: from %s (%s) to %s (%s)\n", from,
-	    store_backend_name(from), to, store_backend_name(to));
+	printf("copy: from %s (%s) to %s (%s)\n", from_shown,
+	    store_backend_name(from), to_shown, store_backend_name(to));
 	fflush(stdout);
 
 	c.batch = xcalloc(COPY_BATCH, sizeof *c.batch);
@@ -226,7 +229,7 @@ copy_main(const char *from, const char *to, uint64_t map_max)
 		fprintf(stderr, "connreqd: --copy-store: failed after %" PRIu64
 		    " records were committed to %s: %s\n"
 		    "connreqd: --copy-store: the target is incomplete: remove it (LMDB: its directory; PostgreSQL: drop the database and create it again) before copying again\n",
-		    c.committed, to, rc != STORE_OK ? why : c.why);
+		    c.committed, to_shown, rc != STORE_OK ? why : c.why);
 		return 1;
 	}
 	for (i = 0; i < SREC_COUNT; i++) {

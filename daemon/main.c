@@ -93,16 +93,6 @@ static bool map_given;		/* --map-size-max was given: it holds */
 static char *postgres;		/* --postgres, or the file's: the PostgreSQL
 				 * backend on this conninfo; NULL: LMDB */
 
-/* What the log and server.info show of a conninfo: itself, unless it
- * holds a password. */
-static const char *
-postgres_shown(const char *conninfo)
-{
-	return strstr(conninfo, "password") != NULL ||
-	    strchr(conninfo, '@') != NULL ?
-	    "postgresql (a conninfo with credentials)" : conninfo;
-}
-
 /* The new policy and limits, or, when the file is bad, the old. */
 static void
 reload(struct daemon *d)
@@ -232,7 +222,7 @@ main(int argc, char **argv)
 	struct config conf;
 	struct event *sigint, *sigterm, *sighup;
 	struct stx *t;
-	char why[512];
+	char why[512], shown[512];
 	const char *vclock_arg = NULL;
 	bool virtual_clock = false, check = false, copy = false;
 	int64_t vnow = 0;
@@ -361,8 +351,8 @@ main(int argc, char **argv)
 		/* server.info and the log name the database, not its
 		 * password. */
 		free(d.store_path);
-		d.store_path = xstrndup(postgres_shown(postgres),
-		    strlen(postgres_shown(postgres)));
+		store_where_shown(postgres, shown, sizeof shown);
+		d.store_path = xstrndup(shown, strlen(shown));
 		d.store = store_open_pg(postgres, why, sizeof why);
 	} else
 		d.store = store_open(d.store_path, d.map_size_max, why,

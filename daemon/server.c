@@ -1028,7 +1028,7 @@ batch_unavailable(struct server *srv, struct entry *list, bool unknown)
 			    "the connection to the database was lost during COMMIT: this request may or may not have been applied; read before retrying");
 		else
 			proto_fail(&e->err, PE_UNAVAILABLE,
-			    "the database cannot be reached or refused the transaction; nothing was done: %s",
+			    "database unavailable, nothing done: %s",
 			    store_strerror(d->store));
 		e->err.retry_at = retry_at;
 		entry_answer(e, NULL);

@@ -75,6 +75,9 @@ struct store_ops {
 	int (*grow)(struct store *s);
 	uint64_t (*map_size)(struct store *s);
 	void (*set_map_max)(struct store *s, uint64_t map_max);
+	/* What logs and messages may show of `where` (no secret in it): into
+	 * buf, len bytes. NULL: `where` itself. */
+	void (*shown)(const char *where, char *buf, size_t len);
 	int (*room)(struct store *s);
 
 	/* Begins t (t->s, t->parent and t->read_only set; the parent has no

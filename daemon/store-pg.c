@@ -390,6 +390,37 @@ quiet_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/* The conninfo as logs may show it: only the keywords that say where,
+ * rebuilt from libpq's own parse (so a password is dropped however it
+ * was written: key=value, a URI's user:password@, percent-encoded). */
+static void
+pg_shown(const char *conninfo, char *buf, size_t len)
+{
+	static const char *const keep[] = { "host", "hostaddr", "port",
+	    "dbname", "user", "target_session_attrs", NULL };
+	PQconninfoOption *opts, *o;
+	size_t off = 0;
+	int k;
+
+	buf[0] = '\0';
+	if ((opts = PQconninfoParse(conninfo, NULL)) == NULL) {
+		snprintf(buf, len, "a PostgreSQL conninfo that cannot be parsed");
+		return;
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		for (k = 0; keep[k] != NULL; k++)
+			if (strcmp(o->keyword, keep[k]) == 0 && off < len)
+				off += (size_t)snprintf(buf + off, len - off,
+				    "%s%s=%s", off > 0 ? " " : "", o->keyword,
+				    o->val);
+	}
+	PQconninfoFree(opts);
+	if (buf[0] == '\0')
+		snprintf(buf, len, "PostgreSQL's defaults (PGHOST, ...)");
+}
+
 /* A new connection: NULL with why set when it cannot be made. */
 static PGconn *
 pg_connect(const char *conninfo, char *why, size_t whylen)
@@ -397,9 +428,22 @@ pg_connect(const char *conninfo, char *why, size_t whylen)
 	const char *const keys[] = { "dbname", "fallback_application_name",
 	    NULL };
 	const char *const vals[] = { conninfo, "connreqd", NULL };
-	char msg[200];
+	PQconninfoOption *opts;
+	char msg[400], *err = NULL;
 	PGconn *c;
 
+	/* A conninfo libpq cannot parse: its message quotes the conninfo,
+	 * password and all; only what comes before the quote is shown. */
+	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		msg_copy(msg, sizeof msg, err != NULL ? err : "out of memory");
+		if (strchr(msg, '"') != NULL)
+			*strchr(msg, '"') = '\0';
+		snprintf(why, whylen, "the PostgreSQL conninfo cannot be parsed: %s",
+		    msg);
+		PQfreemem(err);
+		return NULL;
+	}
+	PQconninfoFree(opts);
 	c = PQconnectdbParams(keys, vals, 1);
 	if (c == NULL) {
 		snprintf(why, whylen, "PostgreSQL: out of memory");
@@ -426,7 +470,7 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *prim = r != NULL ?
 	    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char msg[200];
+	char msg[400];
 	int rc = STORE_FAILED;
 
 	msg_copy(msg, sizeof msg, prim != NULL ? prim : PQerrorMessage(c));
@@ -797,7 +841,7 @@ pg_schema_check(struct pg_store *s, char *why, size_t whylen)
 	r = PQexec(s->w.c,
 	    "SELECT value FROM meta WHERE name = 'schema_version'");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		char msg[200];
+		char msg[400];
 
 		msg_copy(msg, sizeof msg, PQresultErrorField(r,
 		    PG_DIAG_MESSAGE_PRIMARY) != NULL ? PQresultErrorField(r,
@@ -831,7 +875,7 @@ pg_lock(struct pg_store *s, bool exclusive, char *why, size_t whylen)
 	int rc;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		char msg[200];
+		char msg[400];
 
 		msg_copy(msg, sizeof msg, PQresultErrorMessage(r));
 		snprintf(why, whylen, "PostgreSQL: %s", msg);
@@ -1022,7 +1066,7 @@ static bool
 w_ready(struct stx *t)
 {
 	struct pg_store *s = ps(t);
-	char msg[200];
+	char msg[400];
 
 	if (PQstatus(s->w.c) != CONNECTION_OK) {
 		memset(s->w.prepared, 0, sizeof s->w.prepared);
@@ -2513,6 +2557,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 const struct store_ops store_pg = {
 	.name = "postgresql",
 	.blocking = true,
+	.shown = pg_shown,
 	.store_size = sizeof(struct pg_store),
 	.stx_size = sizeof(struct pg_stx),
 	.open = pg_open,

@@ -68,6 +68,18 @@ store_backend_name(const char *where)
 	return store_backend_for(where)->name;
 }
 
+const char *
+store_where_shown(const char *where, char *buf, size_t len)
+{
+	const struct store_ops *ops = store_backend_for(where);
+
+	if (ops->shown != NULL)
+		ops->shown(where, buf, len);
+	else
+		snprintf(buf, len, "%s", where);
+	return buf;
+}
+
 static struct store *
 open_as(const struct store_ops *ops, const char *where, uint64_t map_max,
     bool read_only, bool alone, char *why, size_t whylen)

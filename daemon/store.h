@@ -453,6 +453,11 @@ char *store_rec_show(const struct store_rec *r);
 const struct store_ops *store_backend_for(const char *where);
 /* Its name: "lmdb" or "postgresql". */
 const char *store_backend_name(const char *where);
+/* What a log line, server.info or a message may show of `where`: an LMDB
+ * directory as it is; a PostgreSQL conninfo without its password (and
+ * sslpassword), however written (a URI's user:password@, key=value, a
+ * percent-encoded key). Into buf, len bytes; returns buf. */
+const char *store_where_shown(const char *where, char *buf, size_t len);
 /* Opens the store at `where` with its backend (store_backend_for) as
  * store_open_check() does. */
 struct store *store_open_copy_source(const char *where, char *why,

@@ -436,6 +436,52 @@ main(void)
 		    "the incomplete target is refused by the next copy");
 	}
 
+	/* ---- a password in a conninfo is never shown ---- */
+	{
+		char ci5[512], ci6[512], pw[700], host[256], db[64], enc[400],
+		    uri[800], shown[512];
+		size_t i, n = 0;
+
+		if (pgcluster_newdb(pg, ci5, sizeof ci5) == -1 ||
+		    pgcluster_newdb(pg, ci6, sizeof ci6) == -1)
+			bail_out("no database");
+		snprintf(pw, sizeof pw, "%s password=hunter2", ci5);
+		rc = copy_store(dir2, pw);
+		ok(rc == 0 && strstr(out, "hunter2") == NULL &&
+		    strstr(out, "dbname=") != NULL,
+		    "--copy-store to a conninfo with password=: copied, the password not printed");
+		if (rc != 0 || strstr(out, "hunter2") != NULL)
+			show_out();
+		/* The same as a URI, the key percent-encoded (libpq decodes
+		 * it), into the other database. */
+		if (sscanf(ci6, "host=%255s dbname=%63s", host, db) != 2)
+			bail_out("conninfo %s", ci6);
+		for (i = 0; host[i] != '\0' && n + 4 < sizeof enc; i++)
+			n += (size_t)snprintf(enc + n, sizeof enc - n,
+			    host[i] == '/' ? "%%2F" : "%c", host[i]);
+		snprintf(uri, sizeof uri,
+		    "postgresql:///%s?host=%s&user=postgres&pass%%77ord=hunter2",
+		    db, enc);
+		rc = copy_store(dir2, uri);
+		ok(rc == 0 && strstr(out, "hunter2") == NULL,
+		    "and as a URI with a percent-encoded password key");
+		if (rc != 0 || strstr(out, "hunter2") != NULL)
+			show_out();
+		rc = copy_store(dir2, "postgresql://postgres:hunter2@[::1/r1");
+		ok(rc == 1 && strstr(out, "hunter2") == NULL &&
+		    strstr(out, "cannot be parsed") != NULL,
+		    "a conninfo libpq cannot parse: refused, without echoing it (%.120s)",
+		    out);
+		store_where_shown("postgresql://bob:hunter2@db.example/app?sslpassword=s3",
+		    shown, sizeof shown);
+		ok(strstr(shown, "hunter2") == NULL && strstr(shown, "s3") == NULL &&
+		    strstr(shown, "host=db.example") != NULL &&
+		    strstr(shown, "user=bob") != NULL,
+		    "what logs show of a URI: where, who, no password (%s)", shown);
+		store_where_shown("/var/lib/connreq", shown, sizeof shown);
+		is_str(shown, "/var/lib/connreq", "an LMDB directory is shown as it is");
+	}
+
 	/* ---- usage ---- */
 	ok(run_connreqd("--copy-store onlyone") == 2,
 	    "--copy-store with one argument: usage, exit 2");
