@@ -51,6 +51,15 @@
  * synchronous_commit and the cluster's standbys make it), so the
  * durability ops say each commit is durable at once.
  *
+ * Events: a seq is event.head + 1, and adding the event updates that row,
+ * whose lock is then held to COMMIT: daemons sharing the database add
+ * events one transaction at a time (the others wait, then conflict and
+ * run again), so seqs follow commit order and a rollback leaves no gap. A
+ * commit that added events notifies WATCH_CHANNEL with the new head; a
+ * daemon hears it on its watch (store_watch_new()), a nonblocking
+ * connection of its own that LISTENs. Retention is a ranged DELETE on the
+ * primary key, the oldest first, bounded by its max.
+ *
  * Scans page through their rows (keyset paging, PAGE rows a statement),
  * each page a whole PGresult: a callback may stop early, and may read
  * through the same connection while the page is held. */
@@ -181,12 +190,10 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
 	/* The event and the head, whose row lock is held to COMMIT: seqs \
 	 * are taken in commit order, and a transaction (or savepoint) rolled \
-	 * back leaves no gap. The notification (a daemon's store_watch) \
-	 * goes out at COMMIT, never for work rolled back. */ \
+	 * back leaves no gap. */ \
 	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
 	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
-	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head' " \
-	    "RETURNING pg_notify('" WATCH_CHANNEL "', $1::bigint::text)") \
+	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
 	X(Q_EVENT_PRUNED, "SELECT seq FROM member_pruned " \
 	    "WHERE member = $1::bytea") \
 	X(Q_EVENT_SCAN, "SELECT seq, at, member, notify, data FROM events " \
@@ -197,9 +204,12 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	X(Q_EVENT_UNNOTIFY, "UPDATE events SET notify = false " \
 	    "WHERE seq = $1::bigint AND notify") \
 	/* The first max events in seq order, up to (not with) the first one \
-	 * written after `before`; their members' markers move on. */ \
-	X(Q_EVENT_PRUNE, "WITH c AS (SELECT seq, at FROM events ORDER BY seq " \
-	    "LIMIT $2::bigint), " \
+	 * written after `before`; their members' markers move on. While the \
+	 * oldest event is not due (most batches) it is one index probe: the \
+	 * guard is a one-time filter, and c then reads nothing. */ \
+	X(Q_EVENT_PRUNE, "WITH c AS (SELECT seq, at FROM events " \
+	    "WHERE (SELECT at FROM events ORDER BY seq LIMIT 1) <= $1::bigint " \
+	    "ORDER BY seq LIMIT $2::bigint), " \
 	    "lim AS (SELECT max(seq) AS last FROM c WHERE seq < coalesce(" \
 	    "(SELECT min(seq) FROM c WHERE at > $1::bigint), " \
 	    "9223372036854775807)), " \
@@ -325,6 +335,8 @@ struct pg_store {
 	unsigned npool;
 	uint64_t seq;		/* commits that wrote */
 	uint64_t nwrites;	/* write statements that changed a row */
+	bool evented;		/* the write transaction added events: its
+				 * COMMIT notifies WATCH_CHANNEL */
 	bool doomed;		/* the write transaction met a serialization
 				 * failure (even in a child since undone):
 				 * it cannot commit */
@@ -1067,6 +1079,7 @@ pg_begin(struct stx *t)
 		return;
 	}
 	s->doomed = false;
+	s->evented = false;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
@@ -1121,7 +1134,15 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * server may have committed it. Telling which (a commit token
 	 * written in the transaction, looked up after reconnecting) is for
 	 * the daemon's step of issue 11, with UNAVAILABLE. */
-	r = PQexec(x->pc->c, "COMMIT");
+	/* Events added: one notification with the head, sent by the
+	 * server at COMMIT, in the same round trip (the simple query's
+	 * result is COMMIT's, or the first failure, and then COMMIT is not
+	 * run). Added in a savepoint since rolled back, it tells the head
+	 * as it is: harmless. */
+	r = PQexec(x->pc->c, s->evented ? "SELECT pg_notify('" WATCH_CHANNEL
+	    "', value::text) FROM meta WHERE name = 'event.head'; COMMIT" :
+	    "COMMIT");
+	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
 		PQclear(r);
@@ -1742,6 +1763,7 @@ pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	qp_bytes(&p, data, len);
 	if (run_w(t, Q_EVENT_ADD, &p, "event") == 0)
 		store_fail(t, STORE_FAILED, "event: no event.head row");
+	ps(t)->evented = true;
 }
 
 static uint64_t
