@@ -22,7 +22,10 @@
  * (server_when_idle()). A batch that conflicts with another daemon's
  * (STORE_CONFLICT) is run again from its start, a few times, after a short
  * random pause on the worker; a database that cannot be reached answers
- * UNAVAILABLE with retry_at, and the daemon goes on. */
+ * UNAVAILABLE with retry_at, and the daemon goes on. Other daemons'
+ * commits on a shared store are heard through the store's watch
+ * (store_watch_new(): PostgreSQL's LISTEN, on a connection the loop drives
+ * without blocking), and pump the subscribers behind the head it tells. */
 #include "server.h"
 
 #include <errno.h>
