@@ -22,7 +22,10 @@
  * (server_when_idle()). A batch that conflicts with another daemon's
  * (STORE_CONFLICT) is run again from its start, a few times, after a short
  * random pause on the worker; a database that cannot be reached answers
- * UNAVAILABLE with retry_at, and the daemon goes on. */
+ * UNAVAILABLE with retry_at, and the daemon goes on. Other daemons'
+ * commits on a shared store are heard through the store's watch
+ * (store_watch_new(): PostgreSQL's LISTEN, on a connection the loop drives
+ * without blocking), and pump the subscribers behind the head it tells. */
 #include "server.h"
 
 #include <errno.h>
@@ -138,6 +141,7 @@ struct srv_job {
 	struct entry *list;	/* a batch's entries */
 	struct pump_req *pumps;	/* or pumps, npumps of them */
 	unsigned npumps;
+	uint64_t pump_head;	/* the event head in the pumps' snapshot */
 };
 
 /* A batch committed whose commit is not yet durable: its answers wait. */
@@ -178,6 +182,11 @@ struct server {
 	bool pump_wanted;	/* a subscriber has events to be pumped */
 	bool last_was_pump;	/* the last job pumped: a batch goes first */
 	bool unavailable;	/* the database could not be reached */
+	/* Other daemons' commits on a shared store (store_watch_new()). */
+	struct store_watch *watch;
+	struct event *watch_ev;	/* its socket, or a pause while it is down */
+	unsigned watch_pause_ms;	/* the next pause before reconnecting */
+	uint64_t heard;		/* an event head heard of, not yet pumped to */
 	void (*idle_fn)(struct daemon *);	/* to run once no job is out */
 };
 
@@ -187,6 +196,15 @@ static void client_pump(struct client *c);
 static void accept_resume(struct server *srv);
 static void server_next_job(struct server *srv);
 static void pumps_land(struct server *srv, struct srv_job *sj);
+
+/* The event head as far as this daemon knows: its last commit's, or one
+ * another daemon's commit announced. */
+static uint64_t
+feed_head(const struct server *srv)
+{
+	return srv->heard > srv->d->state.event_head ? srv->heard :
+	    srv->d->state.event_head;
+}
 
 /* A job is out, or back and being landed: the loop leaves the store, the
  * clock and the policy alone, and submits nothing. */
@@ -1210,7 +1228,11 @@ flights_settle(struct server *srv)
 		client_pump(c);
 	}
 	timer_arm(srv);
-	if (srv->head != NULL || srv->deferred)
+	/* With an executor this runs as a job lands, and job_done() submits
+	 * what waits (server_next_job()): scheduling it here too would run
+	 * a second, empty batch behind it, which would defer the next, for
+	 * ever. */
+	if ((srv->head != NULL || srv->deferred) && srv->exec == NULL)
 		batch_schedule(srv);
 	server_status(srv);
 	server_maybe_exit(srv);
@@ -1317,7 +1339,7 @@ client_pump(struct client *c)
 	struct stx *t;
 	uint64_t head;
 
-	if (!c->sub || c->closing || c->sub_cursor >= d->state.event_head)
+	if (!c->sub || c->closing || c->sub_cursor >= feed_head(c->srv))
 		return;
 	client_flush(c);	/* answers before the events they made */
 	out = bufferevent_get_output(c->bev);
@@ -1452,6 +1474,7 @@ pumps_job_run(struct job *j)
 	struct pump_req *p;
 	unsigned i;
 
+	sj->pump_head = head;
 	for (i = 0; i < sj->npumps; i++) {
 		p = &sj->pumps[i];
 		if (store_error(t) != STORE_OK) {
@@ -1509,7 +1532,10 @@ pumps_land(struct server *srv, struct srv_job *sj)
 		}
 		evbuffer_free(p->buf);
 	}
-	(void)srv;
+	/* What was heard of is in this snapshot (a notification goes out
+	 * after its commit is visible): pumped to everyone who had room. */
+	if (srv->heard <= sj->pump_head)
+		srv->heard = 0;
 }
 
 /* Hands the worker a pump for every subscriber that has events to be
@@ -1529,8 +1555,7 @@ pumps_submit(struct server *srv)
 	sj = xcalloc(1, sizeof *sj);
 	sj->pumps = xcalloc(n > 0 ? n : 1, sizeof *sj->pumps);
 	for (c = srv->clients; c != NULL; c = c->next) {
-		if (!c->sub || c->closing ||
-		    c->sub_cursor >= srv->d->state.event_head)
+		if (!c->sub || c->closing || c->sub_cursor >= feed_head(srv))
 			continue;
 		client_flush(c);
 		len = evbuffer_get_length(bufferevent_get_output(c->bev));
@@ -1725,6 +1750,56 @@ server_new(struct daemon *d)
 	return srv;
 }
 
+/* The watch (a shared store): each step may tell an event head that
+ * another daemon committed; the subscribers behind it are pumped. While it
+ * is down it is stepped again after a pause, which doubles up to
+ * WATCH_PAUSE_MAX_MS. */
+#define WATCH_PAUSE_MS 50
+#define WATCH_PAUSE_MAX_MS 1000
+
+static void
+watch_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct client *c, *cnext;
+	uint64_t head;
+	bool was_up = store_watch_up(srv->watch);
+	struct timeval tv;
+	short ev = 0;
+	int want;
+
+	(void)fd;
+	(void)what;
+	fd = store_watch_step(srv->watch, &want, &head);
+	if (!was_up && store_watch_up(srv->watch)) {
+		log_info("store: listening for other daemons' events");
+		srv->watch_pause_ms = WATCH_PAUSE_MS;
+	}
+	if (head > feed_head(srv))
+		srv->heard = head;
+	if (head > 0)
+		for (c = srv->clients; c != NULL; c = cnext) {
+			cnext = c->next;
+			client_pump(c);
+		}
+	if (fd == -1) {
+		tv.tv_sec = srv->watch_pause_ms / 1000;
+		tv.tv_usec = (srv->watch_pause_ms % 1000) * 1000;
+		if (srv->watch_pause_ms < WATCH_PAUSE_MAX_MS)
+			srv->watch_pause_ms *= 2;
+		event_assign(srv->watch_ev, srv->d->base, -1, 0, watch_step,
+		    srv);
+		event_add(srv->watch_ev, &tv);
+		return;
+	}
+	if (want & STORE_WATCH_READ)
+		ev |= EV_READ;
+	if (want & STORE_WATCH_WRITE)
+		ev |= EV_WRITE;
+	event_assign(srv->watch_ev, srv->d->base, fd, ev, watch_step, srv);
+	event_add(srv->watch_ev, NULL);
+}
+
 /* Accepts on fd, a listening socket: backlog 0 keeps its own. */
 static int
 server_start(struct server *srv, int fd, int backlog, char *why,
@@ -1761,6 +1836,16 @@ server_start(struct server *srv, int fd, int backlog, char *why,
 	    srv->timer_ev == NULL || srv->accept_ev == NULL) {
 		snprintf(why, whylen, "libevent: cannot set up the listener");
 		return -1;
+	}
+	if ((srv->watch = store_watch_new(d->store)) != NULL) {
+		srv->watch_pause_ms = WATCH_PAUSE_MS;
+		srv->watch_ev = event_new(d->base, -1, 0, watch_step, srv);
+		if (srv->watch_ev == NULL) {
+			snprintf(why, whylen,
+			    "libevent: cannot watch the store");
+			return -1;
+		}
+		watch_step(-1, 0, srv);
 	}
 	timer_arm(srv);
 	return 0;
@@ -1914,6 +1999,9 @@ server_free(struct daemon *d)
 	}
 	if (srv->durable_ev != NULL)
 		event_free(srv->durable_ev);
+	if (srv->watch_ev != NULL)
+		event_free(srv->watch_ev);
+	store_watch_free(srv->watch);
 	if (srv->listener != NULL) {
 		evconnlistener_free(srv->listener);
 		if (srv->path != NULL)

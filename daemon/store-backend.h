@@ -24,6 +24,10 @@ struct store {
 				 * keeps it from any other */
 };
 
+struct store_watch {
+	const struct store_ops *ops;
+};
+
 struct stx {
 	struct store *s;
 	struct stx *parent;	/* NULL: top level */
@@ -182,6 +186,12 @@ struct store_ops {
 	void (*import)(struct stx *t, const struct store_rec *r);
 	/* Optional (NULL: none): the checks of the backend's own tables. */
 	void (*check)(struct stx *t, store_problem_fn fn, void *ctx);
+	/* Optional (NULL: nothing to watch): see store_watch_new(). A
+	 * backend's watch begins with struct store_watch. */
+	struct store_watch *(*watch_new)(struct store *s);
+	int (*watch_step)(struct store_watch *w, int *want, uint64_t *head);
+	bool (*watch_up)(const struct store_watch *w);
+	void (*watch_free)(struct store_watch *w);
 };
 
 /* The backends. */

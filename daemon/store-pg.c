@@ -56,6 +56,15 @@
  * COPY's text format and sends them by COPY before the transaction's next
  * statement, savepoint or commit (or once 4 MiB is gathered).
  *
+ * Events: a seq is event.head + 1, and adding the event updates that row,
+ * whose lock is then held to COMMIT: daemons sharing the database add
+ * events one transaction at a time (the others wait, then conflict and
+ * run again), so seqs follow commit order and a rollback leaves no gap. A
+ * commit that added events notifies WATCH_CHANNEL with the new head; a
+ * daemon hears it on its watch (store_watch_new()), a nonblocking
+ * connection of its own that LISTENs. Retention is a ranged DELETE on the
+ * primary key, the oldest first, bounded by its max.
+ *
  * Scans page through their rows (keyset paging, PAGE rows a statement),
  * each page a whole PGresult: a callback may stop early, and may read
  * through the same connection while the page is held. */
@@ -80,6 +89,9 @@
  * serializes the creation of the schema by daemons starting together. */
 #define LOCK_OPEN "7165328340573331201"
 #define LOCK_CREATE "7165328340573331202"
+/* The channel a commit that added events notifies, its payload the new
+ * event head in decimal (store_watch). */
+#define WATCH_CHANNEL "connreq_events"
 
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 
@@ -183,6 +195,9 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
+	/* The event and the head, whose row lock is held to COMMIT: seqs \
+	 * are taken in commit order, and a transaction (or savepoint) rolled \
+	 * back leaves no gap. */ \
 	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
 	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
 	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
@@ -198,9 +213,12 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	X(Q_EVENT_UNNOTIFY, "UPDATE events SET notify = false " \
 	    "WHERE seq = $1::bigint AND notify") \
 	/* The first max events in seq order, up to (not with) the first one \
-	 * written after `before`; their members' markers move on. */ \
-	X(Q_EVENT_PRUNE, "WITH c AS (SELECT seq, at FROM events ORDER BY seq " \
-	    "LIMIT $2::bigint), " \
+	 * written after `before`; their members' markers move on. While the \
+	 * oldest event is not due (most batches) it is one index probe: the \
+	 * guard is a one-time filter, and c then reads nothing. */ \
+	X(Q_EVENT_PRUNE, "WITH c AS (SELECT seq, at FROM events " \
+	    "WHERE (SELECT at FROM events ORDER BY seq LIMIT 1) <= $1::bigint " \
+	    "ORDER BY seq LIMIT $2::bigint), " \
 	    "lim AS (SELECT max(seq) AS last FROM c WHERE seq < coalesce(" \
 	    "(SELECT min(seq) FROM c WHERE at > $1::bigint), " \
 	    "9223372036854775807)), " \
@@ -326,6 +344,8 @@ struct pg_store {
 	unsigned npool;
 	uint64_t seq;		/* commits that wrote */
 	uint64_t nwrites;	/* write statements that changed a row */
+	bool evented;		/* the write transaction added events: its
+				 * COMMIT notifies WATCH_CHANNEL */
 	bool doomed;		/* the write transaction met a serialization
 				 * failure (even in a child since undone):
 				 * it cannot commit */
@@ -1136,6 +1156,7 @@ pg_begin(struct stx *t)
 		return;
 	}
 	s->doomed = false;
+	s->evented = false;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
@@ -1197,7 +1218,15 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * server may have committed it. Telling which (a commit token
 	 * written in the transaction, looked up after reconnecting) is for
 	 * the daemon's step of issue 11, with UNAVAILABLE. */
-	r = PQexec(x->pc->c, "COMMIT");
+	/* Events added: one notification with the head, sent by the
+	 * server at COMMIT, in the same round trip (the simple query's
+	 * result is COMMIT's, or the first failure, and then COMMIT is not
+	 * run). Added in a savepoint since rolled back, it tells the head
+	 * as it is: harmless. */
+	r = PQexec(x->pc->c, s->evented ? "SELECT pg_notify('" WATCH_CHANNEL
+	    "', value::text) FROM meta WHERE name = 'event.head'; COMMIT" :
+	    "COMMIT");
+	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
 		PQclear(r);
@@ -1836,6 +1865,7 @@ pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	qp_bytes(&p, data, len);
 	if (run_w(t, Q_EVENT_ADD, &p, "event") == 0)
 		store_fail(t, STORE_FAILED, "event: no event.head row");
+	ps(t)->evented = true;
 }
 
 static uint64_t
@@ -2554,6 +2584,167 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_flush(t);
 }
 
+/* The watch (store_watch_new()): a connection of its own, made with
+ * PQconnectStartParams/PQconnectPoll and used in nonblocking mode, so that
+ * no call here waits on the network: the loop steps it when its socket is
+ * ready. Once connected it sends LISTEN and reads the head in one simple
+ * query; from then on each notification's payload is a head. */
+enum watch_state { W_DOWN, W_CONNECTING, W_LISTENING, W_UP };
+
+struct pg_watch {
+	struct store_watch base;
+	char *conninfo;
+	PGconn *c;
+	enum watch_state state;
+	PostgresPollingStatusType poll;	/* while W_CONNECTING */
+};
+
+static struct store_watch *
+pg_watch_new(struct store *base)
+{
+	struct pg_store *s = (struct pg_store *)base;
+	struct pg_watch *w = xcalloc(1, sizeof *w);
+
+	w->conninfo = xstrndup(s->conninfo, strlen(s->conninfo));
+	return &w->base;
+}
+
+static void
+watch_down(struct pg_watch *w, const char *why)
+{
+	char msg[200];
+
+	if (w->c != NULL) {
+		msg_copy(msg, sizeof msg, PQerrorMessage(w->c));
+		if (w->state == W_UP)
+			log_warn("store: the event watch lost its connection (%s: %s); connecting again",
+			    why, msg);
+		PQfinish(w->c);
+	}
+	w->c = NULL;
+	w->state = W_DOWN;
+}
+
+/* A payload or a column as a head; 0 when it is none. */
+static uint64_t
+watch_num(const char *v)
+{
+	char *end;
+	unsigned long long n;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return 0;
+	n = strtoull(v, &end, 10);
+	return *end == '\0' ? (uint64_t)n : 0;
+}
+
+static int
+pg_watch_step(struct store_watch *base, int *want, uint64_t *head)
+{
+	static const char *const keys[] = { "dbname",
+	    "fallback_application_name", NULL };
+	struct pg_watch *w = (struct pg_watch *)base;
+	const char *vals[] = { w->conninfo, "connreqd watch", NULL };
+	PGnotify *n;
+	PGresult *r;
+	uint64_t h;
+
+	*head = 0;
+	*want = 0;
+	if (w->state == W_DOWN) {
+		w->c = PQconnectStartParams(keys, vals, 1);
+		if (w->c == NULL || PQstatus(w->c) == CONNECTION_BAD) {
+			watch_down(w, "connect");
+			return -1;
+		}
+		PQsetNoticeProcessor(w->c, quiet_notice, NULL);
+		w->state = W_CONNECTING;
+		w->poll = PGRES_POLLING_WRITING;
+		/* Its socket is there once it is writable. */
+		*want = STORE_WATCH_WRITE;
+		return PQsocket(w->c);
+	}
+	if (w->state == W_CONNECTING) {
+		w->poll = PQconnectPoll(w->c);
+		switch (w->poll) {
+		case PGRES_POLLING_READING:
+			*want = STORE_WATCH_READ;
+			return PQsocket(w->c);
+		case PGRES_POLLING_WRITING:
+			*want = STORE_WATCH_WRITE;
+			return PQsocket(w->c);
+		case PGRES_POLLING_OK:
+			break;
+		default:
+			watch_down(w, "connect");
+			return -1;
+		}
+		if (PQsetnonblocking(w->c, 1) != 0 ||
+		    !PQsendQuery(w->c, "LISTEN " WATCH_CHANNEL "; "
+		    "SELECT value FROM meta WHERE name = 'event.head'")) {
+			watch_down(w, "LISTEN");
+			return -1;
+		}
+		w->state = W_LISTENING;
+	}
+	/* W_LISTENING or W_UP: what the server sent. */
+	if (!PQconsumeInput(w->c)) {
+		watch_down(w, "read");
+		return -1;
+	}
+	while (w->state == W_LISTENING && !PQisBusy(w->c)) {
+		if ((r = PQgetResult(w->c)) == NULL) {
+			w->state = W_UP;
+			break;
+		}
+		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			if (PQntuples(r) == 1 &&
+			    (h = watch_num(PQgetvalue(r, 0, 0))) > *head)
+				*head = h;
+		} else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			PQclear(r);
+			watch_down(w, "LISTEN");
+			return -1;
+		}
+		PQclear(r);
+	}
+	while ((n = PQnotifies(w->c)) != NULL) {
+		if ((h = watch_num(n->extra)) > *head)
+			*head = h;
+		PQfreemem(n);
+	}
+	*want = STORE_WATCH_READ;
+	switch (PQflush(w->c)) {
+	case 0:
+		break;
+	case 1:
+		*want |= STORE_WATCH_WRITE;
+		break;
+	default:
+		watch_down(w, "write");
+		*want = 0;
+		return -1;
+	}
+	return PQsocket(w->c);
+}
+
+static bool
+pg_watch_up(const struct store_watch *base)
+{
+	return ((const struct pg_watch *)base)->state == W_UP;
+}
+
+static void
+pg_watch_free(struct store_watch *base)
+{
+	struct pg_watch *w = (struct pg_watch *)base;
+
+	if (w->c != NULL)
+		PQfinish(w->c);
+	free(w->conninfo);
+	free(w);
+}
+
 const struct store_ops store_pg = {
 	.name = "postgresql",
 	.blocking = true,
@@ -2614,4 +2805,8 @@ const struct store_ops store_pg = {
 	.export = pg_export,
 	.import = pg_import,
 	.check = pg_check,
+	.watch_new = pg_watch_new,
+	.watch_step = pg_watch_step,
+	.watch_up = pg_watch_up,
+	.watch_free = pg_watch_free,
 };

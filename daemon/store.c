@@ -141,6 +141,36 @@ store_blocking(const struct store *s)
 	return s->ops->blocking;
 }
 
+struct store_watch *
+store_watch_new(struct store *s)
+{
+	struct store_watch *w;
+
+	if (s->ops->watch_new == NULL || (w = s->ops->watch_new(s)) == NULL)
+		return NULL;
+	w->ops = s->ops;
+	return w;
+}
+
+int
+store_watch_step(struct store_watch *w, int *want, uint64_t *head)
+{
+	return w->ops->watch_step(w, want, head);
+}
+
+bool
+store_watch_up(const struct store_watch *w)
+{
+	return w->ops->watch_up(w);
+}
+
+void
+store_watch_free(struct store_watch *w)
+{
+	if (w != NULL)
+		w->ops->watch_free(w);
+}
+
 struct store *
 store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 {

@@ -469,6 +469,28 @@ struct store *store_open_copy_source(const char *where, char *why,
 struct store *store_open_alone(const char *where, uint64_t map_max,
     char *why, size_t whylen);
 
+/* Other daemons' commits, on a store that several daemons share
+ * (PostgreSQL): a watch is a connection of its own that listens for the
+ * event head each commit that added events announces, driven from the
+ * event loop without ever blocking it. store_watch_new() gives NULL when
+ * the backend has nothing to watch (LMDB: this daemon alone writes it).
+ * store_watch_step() takes the watch as far as it can go now (first,
+ * after its descriptor was ready, or after a pause while it was down) and
+ * returns the descriptor to wait on, with *want a mask of
+ * STORE_WATCH_READ and STORE_WATCH_WRITE, or -1 when it is down (the
+ * connection lost or refused: step again after a pause to reconnect).
+ * *head is the highest event head heard of since the last step, 0 when
+ * none: another daemon's commit, or, each time it has (re)connected, the
+ * head as it then is (what was announced meanwhile was not heard). */
+#define STORE_WATCH_READ 1
+#define STORE_WATCH_WRITE 2
+struct store_watch;
+struct store_watch *store_watch_new(struct store *s);
+int store_watch_step(struct store_watch *w, int *want, uint64_t *head);
+/* Whether w is connected and listening. */
+bool store_watch_up(const struct store_watch *w);
+void store_watch_free(struct store_watch *w);
+
 /* The backends: store_open() takes the first; store-backend.h says what a
  * backend provides. */
 struct store_ops;
