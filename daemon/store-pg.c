@@ -344,6 +344,8 @@ struct pg_store {
 	unsigned npool;
 	uint64_t seq;		/* commits that wrote */
 	uint64_t nwrites;	/* write statements that changed a row */
+	bool unlocked;		/* w's session lost the session lock (a new
+				 * session): taken again before a begin */
 	bool evented;		/* the write transaction added events: its
 				 * COMMIT notifies WATCH_CHANNEL */
 	bool doomed;		/* the write transaction met a serialization
@@ -1087,6 +1089,7 @@ w_ready(struct stx *t)
 {
 	struct pg_store *s = ps(t);
 	char msg[400];
+	int rc;
 
 	if (PQstatus(s->w.c) != CONNECTION_OK) {
 		memset(s->w.prepared, 0, sizeof s->w.prepared);
@@ -1099,10 +1102,24 @@ w_ready(struct stx *t)
 			return false;
 		}
 		PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
-		/* The session lock went with the old session. */
-		cmd_quiet(s->w.c, "SELECT pg_try_advisory_lock_shared("
-		    LOCK_OPEN ")");
 		log_warn("store: connected to PostgreSQL again");
+		s->unlocked = true;	/* it went with the old session */
+	}
+	/* Nothing is done without the session lock: a check or a copy may
+	 * have taken the store while this session was gone. */
+	if (s->unlocked) {
+		rc = pg_lock(s, s->base.read_only || s->base.alone, msg,
+		    sizeof msg);
+		if (rc != 1) {
+			if (rc == 0)
+				store_fail(t, STORE_UNAVAILABLE,
+				    "begin: the store is held by connreqd --check or --copy-store; nothing is done until it is released");
+			else
+				store_fail(t, STORE_UNAVAILABLE, "begin: %s",
+				    msg);
+			return false;
+		}
+		s->unlocked = false;
 	}
 	if (PQtransactionStatus(s->w.c) != PQTRANS_IDLE)
 		cmd_quiet(s->w.c, "ROLLBACK");

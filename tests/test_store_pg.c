@@ -421,6 +421,50 @@ test_check(void)
 	store_close(c);
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "a daemon opens it once the check is done");
+	if (s == NULL)
+		return;
+
+	/* The daemon's session, and its lock, end (a restarted server, a
+	 * network cut); a check takes the store meanwhile. */
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof sql,
+		    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+		    "WHERE datname = '%s' AND pid <> pg_backend_pid()", db);
+		sql1(db, sql);
+	}
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c != NULL, "its session ended, a check opens the store");
+	t = store_begin(s, NULL);
+	ok(store_error(t) == STORE_UNAVAILABLE &&
+	    strstr(store_strerror(s), "check") != NULL,
+	    "the daemon, connected again, does not write under the check: %s",
+	    store_strerror(s));
+	store_abort(t);
+	store_close(c);
+	/* The check's session ends as its server process exits, a moment
+	 * after it closed: the daemon's next transactions find the lock
+	 * free within it. */
+	{
+		int tries = 0;
+
+		for (;;) {
+			t = store_begin(s, NULL);
+			if (store_error(t) == STORE_OK || ++tries == 500)
+				break;
+			store_abort(t);
+			usleep(10000);
+		}
+		is_int(store_error(t), STORE_OK,
+		    "once the check is done it writes again (after %d tries)",
+		    tries);
+		store_abort(t);
+	}
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c == NULL && strstr(why, "in use by a running connreqd") != NULL,
+	    "holding its lock again: a check is refused (%s)", why);
+	store_close(c);
 	store_close(s);
 }
 
