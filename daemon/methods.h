@@ -37,8 +37,9 @@ struct call {
 };
 
 #define M_WRITE 0x1	/* may change the store */
-#define M_NOSTORE 0x2	/* reads nothing of the store (answered even
-				 * while the database is unreachable) */
+#define M_NOSTORE 0x2	/* reads nothing of the store, the clock or the
+				 * policy (answered even while the database
+				 * is unreachable or hangs) */
 
 struct method {
 	int (*exec)(struct call *c);

@@ -340,11 +340,17 @@ entry_read_now(struct client *c, const struct entry *e)
 {
 	const struct method *m;
 
-	if (e->failed || e->close_after || c->queued > 0 || c->closing ||
-	    c->srv->exec != NULL)
+	if (e->failed || e->close_after || c->queued > 0 || c->closing)
 		return false;
 	m = method_find(e->req.method, e->req.method_len);
-	return m != NULL && !(m->flags & M_WRITE);
+	if (m == NULL)
+		return false;
+	/* With a worker (PostgreSQL), reads join the batch; what needs no
+	 * store is still answered here, so hello answers while the
+	 * database hangs. */
+	if (c->srv->exec != NULL)
+		return (m->flags & M_NOSTORE) != 0;
+	return !(m->flags & M_WRITE);
 }
 
 /* Runs the read e at once and writes its answer. */
@@ -796,12 +802,11 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	msgpack_sbuffer_init(&res);
 	msgpack_packer_init(&pk, &res, msgpack_sbuffer_write);
 	if (m->flags & M_NOSTORE) {
-		/* No transaction: it is answered whatever the store's
-		 * state. */
+		/* No transaction, no clock, no policy: it is answered
+		 * whatever the store's state, on the loop even while a
+		 * worker's job owns those. */
 		memset(&call, 0, sizeof call);
 		call.d = srv->d;
-		call.op.policy = &srv->d->policy;
-		call.op.now = clock_now(&srv->d->clock);
 		call.pk = &pk;
 		call.err = &e->err;
 		args_init(&call.args, e->req.args, &e->err);

@@ -95,6 +95,76 @@ test_unavailable(void)
 	ok(dproc_logged(&p, "the database answers again"),
 	    "its log says it is back");
 
+	/* The database hangs: another session holds a lock every write
+	 * needs. A write waits in the worker; hello, on another connection,
+	 * is answered at once from the loop all the same. */
+	{
+		char db[64], ci[256];
+		struct cr_client *w = dconnect(&p);
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		msgpack_unpacked up;
+		PGconn *lk;
+		PGresult *res;
+		int64_t t0;
+
+		dbname(&p, db, sizeof db);
+		pgcluster_conninfo(&harness_pg, db, ci, sizeof ci);
+		lk = PQconnectdb(ci);
+		res = PQexec(lk, "BEGIN; LOCK TABLE meta IN ACCESS EXCLUSIVE MODE");
+		ok(PQresultStatus(res) == PGRES_COMMAND_OK,
+		    "another session locks the table every write needs");
+		PQclear(res);
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, 77);
+		msgpack_pack_str(&pk, 11);
+		msgpack_pack_str_body(&pk, "invite.send", 11);
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, 2);
+		msgpack_pack_str(&pk, 4);
+		msgpack_pack_str_body(&pk, "from", 4);
+		msgpack_pack_str(&pk, 4);
+		msgpack_pack_str_body(&pk, "hugo", 4);
+		msgpack_pack_str(&pk, 2);
+		msgpack_pack_str_body(&pk, "to", 2);
+		msgpack_pack_str(&pk, 4);
+		msgpack_pack_str_body(&pk, "iris", 4);
+		cr_send_raw(w, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		/* Until the daemon's write waits on the lock. */
+		t0 = harness_ms();
+		for (;;) {
+			res = PQexec(lk, "SELECT count(*) FROM pg_stat_activity "
+			    "WHERE wait_event_type = 'Lock' AND "
+			    "datname = current_database()");
+			if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+			    strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+				PQclear(res);
+				break;
+			}
+			PQclear(res);
+			if (!wait_tick(t0))
+				break;
+		}
+		t0 = harness_ms();
+		cr_reply_free(&r);
+		ok(call(c, &r, "hello", "") == 0 && harness_ms() - t0 < 2000,
+		    "hello is answered while a write waits on the database (%lld ms)",
+		    (long long)(harness_ms() - t0));
+		res = PQexec(lk, "ROLLBACK");
+		PQclear(res);
+		PQfinish(lk);
+		msgpack_unpacked_init(&up);
+		ok(cr_read_message(w, &up, WAIT_MS) == 0 &&
+		    up.data.via.array.ptr[2].type == MSGPACK_OBJECT_NIL,
+		    "the lock released, the write is answered, done");
+		msgpack_unpacked_destroy(&up);
+		cr_close(w);
+	}
+
 	/* The connection lost during the COMMIT itself: a trigger deferred
 	 * to the commit ends the backend there. Whether it committed cannot
 	 * be known from the daemon: the answer must not claim success. */
