@@ -16,7 +16,7 @@
  * this machine's: the daemon may run on a virtual clock.
  *
  * Exit status: 0 done, 1 refused by the daemon (a rule), 2 usage error,
- * 3 connreqd cannot be reached. */
+ * 3 connreqd cannot be reached, 4 its database is unavailable. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,7 +113,8 @@ cmd_put_list(FILE *f)
 	    "\n"
 	    "`connreq help COMMAND` or `connreq COMMAND --help` explains a command.\n"
 	    "Exit status: 0 done, 1 refused by a rule, 2 usage error,\n"
-	    "3 connreqd cannot be reached.\n", sock);
+	    "3 connreqd cannot be reached, 4 its database is unavailable\n"
+	    "(connreqd --postgres: UNAVAILABLE; try again).\n", sock);
 	free(sock);
 }
 
@@ -304,6 +305,11 @@ call_hint(const struct cmd_ctx *ctx, const char *code)
 		fputs("advise ", stderr);
 		text_put_shell(stderr, ctx->sender);
 		fputs("` says which to withdraw\n", stderr);
+	} else if (strcmp(code, proto_code_name(PE_UNAVAILABLE)) == 0) {
+		fputs("connreq: connreqd is up but cannot use its database "
+		    "(connreqd --postgres): nothing was done unless the "
+		    "message says it may have been; its log says why\n",
+		    stderr);
 	} else if (strcmp(code, proto_code_name(PE_EMAIL_REQUIRED)) == 0) {
 		if (ctx->entry == &cmd_send_entry ||
 		    ctx->entry == &cmd_can_send_entry)
@@ -356,9 +362,12 @@ call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
 		return EXIT_UNREACHABLE;
 	}
 	if (r->error != NULL) {
+		bool unavailable = strcmp(r->code,
+		    proto_code_name(PE_UNAVAILABLE)) == 0;
+
 		call_refused(ctx, r);
 		cr_reply_free(r);
-		return EXIT_REFUSED;
+		return unavailable ? EXIT_UNAVAILABLE : EXIT_REFUSED;
 	}
 	if (r->result == NULL || r->result->type != MSGPACK_OBJECT_MAP) {
 		cr_reply_free(r);

@@ -25,6 +25,7 @@
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
+#define EXIT_UNAVAILABLE 4	/* connreqd answers, its database does not */
 
 #define CMD_ARGS_MAX 3
 

@@ -490,7 +490,8 @@ watch_event(struct watch *w, const msgpack_object *ev)
 }
 
 /* Subscribes on the connection in w->ctx->client. 0 done, -1 when the
- * connection failed (err set), or the exit status of a refusal. */
+ * connection failed, -2 when connreqd answered UNAVAILABLE (err set), or
+ * the exit status of a refusal. */
 static int
 watch_subscribe(struct watch *w, char *err, size_t errlen)
 {
@@ -514,6 +515,15 @@ watch_subscribe(struct watch *w, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", cr_strerror(ctx->client));
 		cr_reply_free(&r);
 		return -1;
+	}
+	if (r.error != NULL &&
+	    strcmp(r.code, proto_code_name(PE_UNAVAILABLE)) == 0) {
+		/* connreqd is there, its database is not: waited for as
+		 * connreqd itself is. */
+		snprintf(err, errlen, "its database is unavailable: %s",
+		    r.message);
+		cr_reply_free(&r);
+		return -2;
 	}
 	if (r.error != NULL) {
 		call_refused(ctx, &r);
@@ -631,7 +641,9 @@ const struct cmd_entry cmd_watch_entry = {
 	    "connection CONNREQ_EVENT_OTHER; a CMD that fails is reported and "
 	    "watch goes on. Times are connreqd's clock, in UTC. Exit status: "
 	    "0 after Ctrl-C or SIGTERM, 1 when events after SEQ are no longer "
-	    "kept, 3 when connreqd cannot be reached at the start.",
+	    "kept, 3 when connreqd cannot be reached at the start. While "
+	    "connreqd's database is unavailable (UNAVAILABLE, connreqd "
+	    "--postgres), watch waits for it, at the start too.",
 	.exec = cmd_watch_exec
 };
 
@@ -677,8 +689,19 @@ cmd_watch_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	sigdelset(&w.waitmask, SIGTERM);
 	sigdelset(&w.waitmask, SIGCHLD);
 
-	/* The first subscription must work, as any command's request. */
+	/* The first subscription must work, as any command's request; a
+	 * database that is unavailable is waited for. */
 	rc = watch_subscribe(&w, err, sizeof err);
+	if (rc == -2) {
+		fprintf(stderr, "connreq: connreqd at %s: %s; trying again "
+		    "until it is back\n", ctx->socket, err);
+		cr_close(ctx->client);
+		ctx->client = NULL;
+		if ((rc = watch_reconnect(&w)) == -1)
+			rc = 0;
+		else
+			return rc;
+	}
 	if (rc == -1) {
 		fprintf(stderr, "connreq: lost connreqd at %s: %s\n",
 		    ctx->socket, err);

@@ -24,6 +24,24 @@ dbname(const struct dproc *p, char *out, size_t n)
 	    at ? at + 7 : "");
 }
 
+/* Whether the file at path holds s. */
+static bool
+file_has(const char *path, const char *s)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, s) != NULL;
+}
+
+static pid_t watcher;
+
 static void
 db_allow(const struct dproc *p, bool allow)
 {
@@ -73,10 +91,55 @@ test_unavailable(void)
 	cr_reply_free(&r);
 	ok(call(c, &r, "hello", "") == 0 && rnum(&r, "protocol") > 0,
 	    "hello, which needs no store, is answered meanwhile (a health probe tells the daemon from the database)");
+	{
+		const char *bin = getenv("CONNREQ_BIN");
+		char cmd[600], line[512], all[2048] = "";
+		FILE *f;
+		int st;
+
+		snprintf(cmd, sizeof cmd, "'%s/connreq' -s '%s' send carol erin 2>&1",
+		    bin ? bin : "build/bin", p.sock);
+		f = popen(cmd, "r");
+		while (f != NULL && fgets(line, sizeof line, f) != NULL)
+			strncat(all, line, sizeof all - strlen(all) - 1);
+		st = f != NULL ? pclose(f) : -1;
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 4 &&
+		    strstr(all, "UNAVAILABLE") != NULL &&
+		    strstr(all, "its log says why") != NULL,
+		    "the CLI exits 4 for it, not 1 (a rule's), and says where to look (exit %d: %.200s)",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1, all);
+	}
 	ok(dproc_alive(&p), "connreqd keeps running");
 	ok(dproc_logged(&p, "requests get UNAVAILABLE"),
 	    "and says why in its log");
 
+	/* A watch started now waits for the database, and then goes on. */
+	{
+		const char *bin = getenv("CONNREQ_BIN");
+		char path[300], out[400], errf[400];
+		int fd;
+
+		snprintf(out, sizeof out, "%s/watch.out", p.dir);
+		snprintf(errf, sizeof errf, "%s/watch.err", p.dir);
+		snprintf(path, sizeof path, "%s/connreq", bin ? bin : "build/bin");
+		fflush(stdout);
+		watcher = fork();
+		if (watcher == 0) {
+			fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			dup2(fd, 1);
+			fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			dup2(fd, 2);
+			execl(path, "connreq", "-s", p.sock, "watch", "dave",
+			    (char *)NULL);
+			_exit(127);
+		}
+		start = harness_ms();
+		while (!file_has(errf, "trying again") && wait_tick(start))
+			;
+		ok(file_has(errf, "database is unavailable") &&
+		    waitpid(watcher, NULL, WNOHANG) == 0,
+		    "connreq watch started while the database is unavailable: it waits, it does not exit");
+	}
 	db_allow(&p, true);
 	/* It connects again at the next request: no restart. */
 	start = harness_ms();
@@ -92,6 +155,28 @@ test_unavailable(void)
 	ok(call(c, &r, "invite.get", "id:u", id) == 0 &&
 	    strcmp(rstr(&r, "invitation.state"), "pending") == 0,
 	    "and what it answered before is still there");
+	{
+		char out[400];
+
+		char errf[400];
+
+		/* Without --after it shows what comes once it is
+		 * subscribed: it says so when it is. */
+		snprintf(out, sizeof out, "%s/watch.out", p.dir);
+		snprintf(errf, sizeof errf, "%s/watch.err", p.dir);
+		start = harness_ms();
+		while (!file_has(errf, "watching") && wait_tick(start))
+			;
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s", "gus", "dave");
+		start = harness_ms();
+		while (!file_has(out, "gus") && wait_tick(start))
+			;
+		ok(file_has(errf, "watching") && file_has(out, "gus"),
+		    "the watch subscribes once the database is back, and prints dave's next invitation");
+		kill(watcher, SIGTERM);
+		waitpid(watcher, NULL, 0);
+	}
 	ok(dproc_logged(&p, "the database answers again"),
 	    "its log says it is back");
 
