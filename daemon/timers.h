@@ -26,7 +26,8 @@
 #endif
 
 /* Handles the deadlines due at or before o->now, in deadline order, at
- * most DUE_PER_BATCH of them, and prunes a bounded share of the
+ * most DUE_PER_BATCH of them (on PostgreSQL, those this transaction could
+ * claim: none while another daemon's transaction applies deadlines), and prunes a bounded share of the
  * events past retention. Returns how many deadlines were handled; *more:
  * due deadlines or old events remain past these shares (the server runs
  * another batch at once, after reading its clients). */
