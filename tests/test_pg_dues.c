@@ -151,7 +151,7 @@ test_drain(bool kill_a)
 	struct dproc a, b;
 	struct cr_client *ca, *cb, *ca2, *cb2;
 	uint64_t *ids = calloc(N, sizeof *ids);
-	int64_t start, t, mid, expired;
+	int64_t t, mid, expired;
 	int good, other, once, served = 0, refused_n = 0, k;
 	const char *what = kill_a ? "A killed mid-drain" : "both running";
 	char from[32];
@@ -208,7 +208,7 @@ test_drain(bool kill_a)
 	once = expired_once(cb, ids, N, &other);
 	is_int(once, N, "%s: each invitation has exactly one invitation.expired event", what);
 	is_int(other, 0, "%s: and no other expiry event", what);
-	start = harness_ms();
+	cr_reply_free(&r);
 	ok(call(cb, &r, "invite.get", "id:u", ids[N / 2]) == 0 &&
 	    strcmp(rstr(&r, "invitation.state"), "expired") == 0 &&
 	    rnum(&r, "invitation.updated_at") == T0 + DAY,
@@ -223,7 +223,7 @@ test_drain(bool kill_a)
 		is_int(dproc_stop(&a, SIGTERM), 0, "A stops: exit 0");
 	}
 	is_int(dproc_stop(&b, SIGTERM), 0, "%s: B stops: exit 0", what);
-	(void)start;
+	cr_reply_free(&r);
 out:
 	free(ids);
 	dproc_cleanup(&a);
@@ -258,6 +258,7 @@ test_shared_clock(void)
 	ok(advance(ca, &r, 1800) == T0 + 3600, "clock: A moves it by another half hour");
 	is_int(info(cb, "now"), T0 + 3600, "clock: B shows it");
 	is_int(wait_drained(cb, 0), 0, "clock: B's invitations expired");
+	cr_reply_free(&r);
 	ok(call(cb, &r, "invite.get", "id:u", ids[3]) == 0 &&
 	    strcmp(rstr(&r, "invitation.state"), "expired") == 0,
 	    "clock: B reads one expired");
@@ -265,6 +266,7 @@ test_shared_clock(void)
 	    "clock: each has exactly one invitation.expired event");
 	ok(advance(cb, &r, 60) == T0 + 3660 && info(ca, "now") == T0 + 3660,
 	    "clock: moved through B, A shows it too");
+	cr_reply_free(&r);
 	cr_close(ca);
 	cr_close(cb);
 	is_int(dproc_stop(&a, SIGTERM), 0, "A stops: exit 0");
@@ -323,6 +325,7 @@ test_orphans(void)
 	    M, (long long)(harness_ms() - sent_at));
 	ok(harness_ms() - sent_at < 2000 + 1000 * 6,
 	    "orphans: within a few seconds of their deadline");
+	cr_reply_free(&r);
 	ok(dproc_alive(&b), "orphans: B keeps running");
 	cr_close(sb);
 	is_int(dproc_stop(&b, SIGTERM), 0, "B stops: exit 0");
