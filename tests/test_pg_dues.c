@@ -148,11 +148,12 @@ expired_once(struct cr_client *c, const uint64_t *ids, int n, int *other)
 static void
 test_drain(bool kill_a)
 {
+	static const char *const verbose[] = { "-v", NULL };
 	struct dproc a, b;
 	struct cr_client *ca, *cb, *ca2, *cb2;
 	uint64_t *ids = calloc(N, sizeof *ids);
 	int64_t t, mid, expired;
-	int good, other, once, served = 0, refused_n = 0, k;
+	int good, other, once, served = 0, refused_n = 0, k, ra, rb;
 	const char *what = kill_a ? "A killed mid-drain" : "both running";
 	char from[32];
 
@@ -160,8 +161,9 @@ test_drain(bool kill_a)
 	dproc_config(&a, NO_LIMITS);
 	dproc_init_sharing(&b, &a);
 	dproc_config(&b, NO_LIMITS);
-	if (!ok(dproc_start(&a, T0, NULL) == 0 &&
-	    dproc_start(&b, T0, NULL) == 0,
+	/* -v: their logs count the batches run again after a conflict. */
+	if (!ok(dproc_start(&a, T0, verbose) == 0 &&
+	    dproc_start(&b, T0, verbose) == 0,
 	    "%s: two connreqd on one database, --virtual-clock", what))
 		goto out;
 	ca = dconnect(&a);
@@ -174,6 +176,8 @@ test_drain(bool kill_a)
 	    what, N, (long long)(harness_ms() - t));
 
 	t = harness_ms();
+	ra = dproc_log_count(&a, "run again");
+	rb = dproc_log_count(&b, "run again");
 	ok(advance(ca, &r, DAY) == T0 + DAY, "%s: A moves the shared clock by a day", what);
 	if (kill_a) {
 		is_int(dproc_stop(&a, SIGKILL), SIGKILL, "A is SIGKILLed right after");
@@ -202,7 +206,10 @@ test_drain(bool kill_a)
 	}
 	is_int(wait_drained(cb, kill_a ? 0 : 20), kill_a ? 0 : 20,
 	    "%s: drained: no invitation of the %d left pending", what, N);
-	diag("%s: drained in %lld ms", what, (long long)(harness_ms() - t));
+	diag("%s: drained in %lld ms; batches run again after a conflict: A %d, B %d",
+	    what, (long long)(harness_ms() - t),
+	    dproc_log_count(&a, "run again") - ra,
+	    dproc_log_count(&b, "run again") - rb);
 	expired = info(cb, "counts.expired");
 	is_int(expired, N, "%s: exactly %d expired (counts.expired)", what, N);
 	once = expired_once(cb, ids, N, &other);
