@@ -341,12 +341,84 @@ out:
 	dproc_cleanup(&b);
 }
 
+/* Two daemons, one on a machine whose clock is an hour ahead (the
+ * libskew.so shim moves its time()): the clock is the database's, so they
+ * agree on now, on what they write, and on what is due. */
+static void
+test_skew(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	const char *bin = getenv("CONNREQ_BIN"), *old = getenv("ASAN_OPTIONS");
+	char shim[600], asan[1100], saved[1024];
+	int64_t now, ta, tb, sa, ca_at;
+	uint64_t id;
+
+	snprintf(saved, sizeof saved, "%s", old != NULL ? old : "");
+	dproc_init(&a);
+	dproc_config(&a, NO_LIMITS);
+	dproc_init_sharing(&b, &a);
+	dproc_config(&b, NO_LIMITS);
+	snprintf(shim, sizeof shim, "%s/../lib/libskew.so",
+	    bin != NULL ? bin : "build/bin");
+	/* Under ASan the shim comes after ASan's runtime (as faults.h). */
+	snprintf(asan, sizeof asan, "verify_asan_link_order=0%s%s",
+	    old != NULL ? ":" : "", saved);
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("SKEW_SECS", "3600", 1);
+	setenv("ASAN_OPTIONS", asan, 1);
+	sa = dproc_start(&a, 0, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("SKEW_SECS");
+	if (old != NULL)
+		setenv("ASAN_OPTIONS", saved, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	if (!ok(sa == 0 && dproc_start(&b, 0, NULL) == 0,
+	    "skew: two connreqd on one database, A's machine an hour ahead"))
+		goto out;
+	ca = dconnect(&a);
+	cb = dconnect(&b);
+	now = (int64_t)time(NULL);
+	ta = info(ca, "now");
+	tb = info(cb, "now");
+	ok(llabs(ta - now) <= 2 && llabs(tb - now) <= 2,
+	    "skew: both say now is the database's time (A %lld, B %lld, the test's %lld)",
+	    (long long)ta, (long long)tb, (long long)now);
+	sa = info(ca, "started_at");
+	ok(llabs(sa - now) <= 60, "skew: A's started_at too (%lld)", (long long)sa);
+	id = send_inv(ca, &r, "sk-a", "sk-b");
+	ca_at = rnum(&r, "invitation.created_at");
+	ok(id > 0 && llabs(ca_at - now) <= 2,
+	    "skew: what A writes carries the database's time (created_at %lld)",
+	    (long long)ca_at);
+	cr_reply_free(&r);
+	ok(call(cb, &r, "invite.send", "from:s to:s expires_in:u", "sk-c",
+	    "sk-d", (uint64_t)3600) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "skew: an invitation through B expiring in an hour");
+	id = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	ok(call(ca, &r, "invite.get", "id:u", id) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "skew: is not expired for A, whose machine is an hour ahead");
+	cr_reply_free(&r);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "A stops: exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "B stops: exit 0");
+out:
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 int
 main(void)
 {
 	harness_pg_start();
 	test_shared_clock();
 	test_orphans();
+	test_skew();
 	test_drain(false);
 	test_drain(true);
 	return done_testing();
