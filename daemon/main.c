@@ -367,15 +367,17 @@ main(int argc, char **argv)
 		}
 		clock_init_virtual(&d.clock, vnow);
 	}
+	d.started_at = clock_now(&d.clock);
+
 	d.base = event_base_new();
 	if (d.base == NULL || event_base_priority_init(d.base, 2) == -1)
 		fatal("libevent: cannot create the event base");
 	systemd_init(d.base);
 	if (server_run_due(&d) == -1)
 		return main_exit(&d, 1);
-	/* After the deadlines: on PostgreSQL the clock is the database's,
-	 * read there. */
-	d.started_at = clock_now(&d.clock);
+	/* On PostgreSQL the clock is the database's, first read there. */
+	if (store_blocking(d.store))
+		d.started_at = clock_now(&d.clock);
 	rc = systemd_socket(&fd, why, sizeof why);
 	if (rc == 1) {
 		rc = server_listen_fd(&d, fd, why, sizeof why);

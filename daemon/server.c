@@ -22,7 +22,13 @@
  * (server_when_idle()). A batch that conflicts with another daemon's
  * (STORE_CONFLICT) is run again from its start, a few times, after a short
  * random pause on the worker; a database that cannot be reached answers
- * UNAVAILABLE with retry_at, and the daemon goes on. */
+ * UNAVAILABLE with retry_at, and the daemon goes on. On a shared database
+ * the clock is the database's, read at the start of each batch
+ * (store_db_clock(): its time, or the shared virtual clock), each
+ * deadline is claimed by the transaction that applies it
+ * (store_due_claim()), and the deadline timer also fires every
+ * DUE_POLL_SECS while idle: other daemons write deadlines (and may die
+ * before they apply them), and move the virtual clock. */
 #include "server.h"
 
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* daemon/timers.h: deadlines. They live in the store, ordered by time;
- * the server keeps one libevent timer armed for the earliest. */
+ * the server keeps one libevent timer armed for the earliest (on a shared
+ * database, PostgreSQL, for at most a couple of seconds: other daemons
+ * write deadlines too, see server.c). */
 #ifndef CONNREQ_TIMERS_H
 #define CONNREQ_TIMERS_H
 

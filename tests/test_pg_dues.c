@@ -10,6 +10,7 @@
 
 #define N 2000			/* invitations due at the same instant */
 #define WINDOW 48		/* pipelined sends a connection keeps out */
+#define LIVE 6			/* sends made while the deadlines drain */
 
 static struct cr_reply r;
 
@@ -171,8 +172,10 @@ test_drain(bool kill_a)
 	ca2 = dconnect(&a);
 	cb2 = dconnect(&b);
 	t = harness_ms();
-	good = send_many(ca, cb, kill_a ? "k" : "d", N, DAY, ids);
-	is_int(good, N, "%s: %d invitations sent through both, all expiring at T0 + 1 d (%lld ms)",
+	/* Through one daemon: two would conflict on the store's counters,
+	 * which only slows the setup. */
+	good = send_many(ca, ca2, kill_a ? "k" : "d", N, DAY, ids);
+	is_int(good, N, "%s: %d invitations sent, all expiring at T0 + 1 d (%lld ms)",
 	    what, N, (long long)(harness_ms() - t));
 
 	t = harness_ms();
@@ -188,7 +191,7 @@ test_drain(bool kill_a)
 		    "in the middle of the drain: %lld of %d expired", (long long)mid, N);
 	} else {
 		/* While the drain runs, both serve: reads and writes. */
-		for (k = 0; k < 20; k++) {
+		for (k = 0; k < LIVE; k++) {
 			struct cr_client *c = k % 2 ? cb2 : ca2;
 
 			snprintf(from, sizeof from, "live-%d", k);
@@ -201,10 +204,10 @@ test_drain(bool kill_a)
 				diag("during the drain: %s: %s", r.code, r.message);
 			}
 		}
-		is_int(served, 20, "%s: during the drain, both daemons answer sends (%d refused)",
-		    what, refused_n);
+		is_int(served, LIVE, "%s: during the drain, both daemons answer sends (%d refused; %lld ms for %d)",
+		    what, refused_n, (long long)(harness_ms() - t), LIVE);
 	}
-	is_int(wait_drained(cb, kill_a ? 0 : 20), kill_a ? 0 : 20,
+	is_int(wait_drained(cb, kill_a ? 0 : LIVE), kill_a ? 0 : LIVE,
 	    "%s: drained: no invitation of the %d left pending", what, N);
 	diag("%s: drained in %lld ms; batches run again after a conflict: A %d, B %d",
 	    what, (long long)(harness_ms() - t),
