@@ -1668,12 +1668,15 @@ server_run_due(struct daemon *d)
 	bool more;
 
 	op.policy = &d->policy;
+	op.now = clock_now(&d->clock);
 share:
 	for (;;) {
 		op.t = store_begin(d->store, NULL);
-		if (store_db_clock(op.t, &real, &vclock))
+		/* A shared database's clock: read for each share. */
+		if (store_db_clock(op.t, &real, &vclock)) {
 			clock_from_db(&d->clock, real, vclock);
-		op.now = clock_now(&d->clock);
+			op.now = clock_now(&d->clock);
+		}
 		n = timers_run(&op, &more);
 		timers_state(op.t, &st);
 		rc = store_commit(op.t);
