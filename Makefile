@@ -70,6 +70,9 @@ TESTS      = $(patsubst tests/%.c,$(BUILD)/tests/%.t,$(TEST_SRC))
 # preloaded into connreqd. Built without the sanitizers in both builds: it
 # must load into any process, and ASan's interceptors stay next in line.
 LIB_IOFAULT = $(BUILD)/lib/libiofault.so
+# A shim that moves time() (tests/faults/skew.c), for test_pg_dues's
+# daemon on a machine whose clock is off; built like LIB_IOFAULT.
+LIB_SKEW = $(BUILD)/lib/libskew.so
 
 # The fuzz harnesses (tests/fuzz/fuzz_NAME.c) replay their committed
 # corpus (tests/fuzz/corpus/NAME/) as tests: fuzz_replay_NAME.t.
@@ -134,6 +137,12 @@ $(BIN_MKSTORE): $(BUILD)/obj/tests/bench/mkstore.o $(LIB_CORE)
 $(LIB_IOFAULT): tests/faults/iofault.c tests/faults/journal.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl -lpthread
+
+$(LIB_SKEW): tests/faults/skew.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $<
+
+$(BUILD)/tests/test_pg_dues.t: | $(LIB_SKEW)
 
 $(patsubst %,$(BUILD)/obj/tests/fuzz/replay_%.o,$(FUZZ_NAMES)): \
     $(BUILD)/obj/tests/fuzz/replay_%.o: tests/fuzz/replay.c

@@ -389,6 +389,9 @@ main(int argc, char **argv)
 	systemd_init(d.base);
 	if (server_run_due(&d) == -1)
 		return main_exit(&d, 1);
+	/* On PostgreSQL the clock is the database's, first read there. */
+	if (store_blocking(d.store))
+		d.started_at = clock_now(&d.clock);
 	rc = systemd_socket(&fd, why, sizeof why);
 	if (rc == 1) {
 		rc = server_listen_fd(&d, fd, why, sizeof why);

@@ -25,7 +25,14 @@
  * UNAVAILABLE with retry_at, and the daemon goes on. Other daemons'
  * commits on a shared store are heard through the store's watch
  * (store_watch_new(): PostgreSQL's LISTEN, on a connection the loop drives
- * without blocking), and pump the subscribers behind the head it tells. */
+ * without blocking), and pump the subscribers behind the head it tells.
+ * On a shared database
+ * the clock is the database's, read at the start of each batch
+ * (store_db_clock(): its time, or the shared virtual clock), each
+ * deadline is claimed by the transaction that applies it
+ * (store_due_claim()), and the deadline timer also fires every
+ * DUE_POLL_SECS while idle: other daemons write deadlines (and may die
+ * before they apply them), and move the virtual clock. */
 #include "server.h"
 
 #include <errno.h>
@@ -66,6 +73,8 @@
 #define ACCEPT_RETRY_SECS 1	/* out of descriptors: accept again after */
 #define CONFLICT_RETRIES 8	/* a batch run again after STORE_CONFLICT */
 #define UNAVAILABLE_RETRY_SECS 2	/* the database unreachable: retry_at */
+#define DUE_POLL_SECS 2		/* a shared database: its deadlines and its
+				 * clock read again after, at the latest */
 
 struct client {
 	struct server *srv;
@@ -891,12 +900,17 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 {
 	struct daemon *d = srv->d;
 	struct stx *t = store_begin(d->store, NULL);
-	struct op op = { t, &d->policy, clock_now(&d->clock) };
+	struct op op = { t, &d->policy, 0 };
 	struct entry *e;
 	enum batch_rc brc;
+	int64_t real, vclock;
 	int rc;
 
 	*culprit = NULL;
+	/* A shared database's clock is every daemon's: read once a batch
+	 * (its time, or the virtual clock it holds). */
+	if (store_db_clock(t, &real, &vclock))
+		clock_from_db(&d->clock, real, vclock);
 	if (store_error(t) != STORE_OK) {
 		rc = store_error(t);
 		log_warn("store: %s", store_strerror(d->store));
@@ -905,6 +919,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 		return store_blocking(d->store) ? batch_rc_of(rc) :
 		    BATCH_FAILED;
 	}
+	op.now = clock_now(&d->clock);
 	srv->run_more = false;
 	if (timers) {
 		timers_run(&op, &srv->run_more);
@@ -949,15 +964,30 @@ static void
 timer_arm(struct server *srv)
 {
 	struct daemon *d = srv->d;
+	bool shared = store_blocking(d->store);
 	struct timeval tv;
 	int64_t wait;
 
-	if (clock_is_virtual(&d->clock) || srv->timer_ev == NULL)
+	if (srv->timer_ev == NULL ||
+	    (clock_is_virtual(&d->clock) && !shared))
 		return;
 	evtimer_del(srv->timer_ev);
-	if (d->state.next_due == 0)
+	if (shared) {
+		/* Other daemons write deadlines, and one may die before it
+		 * applies them; the virtual clock moves through any: read
+		 * them again at least every DUE_POLL_SECS. A deadline still
+		 * due after this daemon's batch is in another daemon's
+		 * hands: look again in a second, not at once. */
+		wait = d->state.next_due == 0 || clock_is_virtual(&d->clock) ?
+		    DUE_POLL_SECS : d->state.next_due - clock_now(&d->clock);
+		if (wait <= 0)
+			wait = 1;
+		if (wait > DUE_POLL_SECS)
+			wait = DUE_POLL_SECS;
+	} else if (d->state.next_due == 0)
 		return;
-	wait = d->state.next_due - clock_now(&d->clock);
+	else
+		wait = d->state.next_due - clock_now(&d->clock);
 	/* While the store is full, overdue deadlines cannot be written:
 	 * try again in a minute, not at once; a full disk may have room
 	 * again sooner. */
@@ -1663,6 +1693,8 @@ server_run_due(struct daemon *d)
 	struct timers_state st;
 	struct op op;
 	size_t n, total = 0;
+	int64_t real, vclock;
+	unsigned conflicts = 0;
 	int rc;
 	bool more;
 
@@ -1671,12 +1703,29 @@ server_run_due(struct daemon *d)
 share:
 	for (;;) {
 		op.t = store_begin(d->store, NULL);
+		/* A shared database's clock: read for each share. */
+		if (store_db_clock(op.t, &real, &vclock)) {
+			clock_from_db(&d->clock, real, vclock);
+			op.now = clock_now(&d->clock);
+		}
 		n = timers_run(&op, &more);
 		timers_state(op.t, &st);
 		rc = store_commit(op.t);
 		if (rc == STORE_MAP_FULL && store_grow(d->store) == 0)
 			continue;
+		/* Another daemon's transaction came first: again. */
+		if (rc == STORE_CONFLICT && ++conflicts <= CONFLICT_RETRIES)
+			continue;
 		break;
+	}
+	if (rc != STORE_OK && store_blocking(d->store)) {
+		/* A shared database: the batches apply them, soon. */
+		log_warn("deadlines at start: %s; left to the next batches",
+		    store_strerror(d->store));
+		op.t = store_begin_read(d->store);
+		timers_state(op.t, &d->state);
+		store_abort(op.t);
+		return 0;
 	}
 	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE) {
 		/* Serve reads anyway; the deadlines wait for room. */

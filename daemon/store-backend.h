@@ -172,6 +172,11 @@ struct store_ops {
 	void (*due_add)(struct stx *t, const struct due *d);
 	void (*due_del)(struct stx *t, const struct due *d);
 	bool (*due_first)(struct stx *t, struct due *out);
+	/* Optional (NULL: due_first's deadline, when due): see
+	 * store_due_claim(). */
+	bool (*due_claim)(struct stx *t, int64_t now, struct due *out);
+	/* Optional (NULL: no clock of its own): see store_db_clock(). */
+	bool (*db_clock)(struct stx *t, int64_t *real, int64_t *vclock);
 
 	void (*scan_invitations)(struct stx *t, store_id_fn fn, void *ctx);
 	void (*scan_pairs)(struct stx *t, store_pair_fn fn, void *ctx);

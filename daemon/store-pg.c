@@ -92,6 +92,9 @@
 /* The channel a commit that added events notifies, its payload the new
  * event head in decimal (store_watch). */
 #define WATCH_CHANNEL "connreq_events"
+/* Transaction advisory lock: the transaction that holds it applies the
+ * deadlines that are due (pg_due_claim()). */
+#define LOCK_DUES "7165328340573331203"
 
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 
@@ -240,6 +243,19 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM d)") \
 	X(Q_DUE_FIRST, "SELECT at, kind, id FROM dues " \
 	    "ORDER BY at, kind, id LIMIT 1") \
+	/* The deadlines are applied by one transaction at a time (the \
+	 * counters each one updates would make two such transactions \
+	 * conflict): tried, never waited for (an InitPlan, run once); the \
+	 * row is claimed, and a row another transaction holds is passed \
+	 * over. */ \
+	X(Q_DUE_CLAIM, "SELECT at, kind, id FROM dues " \
+	    "WHERE (SELECT pg_try_advisory_xact_lock(" LOCK_DUES ")) " \
+	    "AND at <= $1::bigint ORDER BY at, kind, id LIMIT 1 " \
+	    "FOR UPDATE SKIP LOCKED") \
+	/* The database's clock for a batch: its time and the shared \
+	 * virtual clock. */ \
+	X(Q_DB_CLOCK, "SELECT floor(extract(epoch FROM clock_timestamp()))" \
+	    "::bigint, value FROM meta WHERE name = 'vclock'") \
 	X(Q_SCAN_INVS, "SELECT id FROM invitations WHERE id > $1::bigint " \
 	    "ORDER BY id LIMIT $2::bigint") \
 	X(Q_SCAN_PAIRS, "SELECT sender, recipient, open_id, cooldown_until, " \
@@ -2025,6 +2041,44 @@ pg_due_first(struct stx *t, struct due *out)
 	return found;
 }
 
+static bool
+pg_due_claim(struct stx *t, int64_t now, struct due *out)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	bool found;
+
+	qp_i64(&p, now);
+	if ((r = run(t, Q_DUE_CLAIM, &p, "deadlines")) == NULL)
+		return false;
+	found = PQntuples(r) == 1;
+	if (found) {
+		out->at = col_int(r, 0, 0);
+		out->kind = (uint8_t)col_int(r, 0, 1);
+		out->id = (uint64_t)col_int(r, 0, 2);
+	}
+	PQclear(r);
+	return found;
+}
+
+static bool
+pg_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
+{
+	PGresult *r;
+	bool found;
+
+	if ((r = run(t, Q_DB_CLOCK, NULL, "clock")) == NULL)
+		return false;
+	found = PQntuples(r) == 1;
+	if (found) {
+		*real = col_int(r, 0, 0);
+		*vclock = col_int(r, 0, 1);
+	} else
+		store_fail(t, STORE_FAILED, "clock: no vclock row");
+	PQclear(r);
+	return found;
+}
+
 /* Whole-store scans. */
 
 static void
@@ -2816,6 +2870,8 @@ const struct store_ops store_pg = {
 	.due_add = pg_due_add,
 	.due_del = pg_due_del,
 	.due_first = pg_due_first,
+	.due_claim = pg_due_claim,
+	.db_clock = pg_db_clock,
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,

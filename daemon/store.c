@@ -586,6 +586,23 @@ store_due_first(struct stx *t, struct due *out)
 	return live(t) && OPS(t)->due_first(t, out);
 }
 
+bool
+store_due_claim(struct stx *t, int64_t now, struct due *out)
+{
+	if (!live(t))
+		return false;
+	if (OPS(t)->due_claim != NULL)
+		return OPS(t)->due_claim(t, now, out);
+	return OPS(t)->due_first(t, out) && out->at <= now;
+}
+
+bool
+store_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
+{
+	return live(t) && OPS(t)->db_clock != NULL &&
+	    OPS(t)->db_clock(t, real, vclock);
+}
+
 void
 store_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
 {

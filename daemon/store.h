@@ -328,6 +328,19 @@ void store_due_add(struct stx *t, const struct due *d);
 void store_due_del(struct stx *t, const struct due *d);
 /* The earliest deadline; false when there is none. */
 bool store_due_first(struct stx *t, struct due *out);
+/* The earliest deadline due at or before now that t may apply, claimed
+ * for t: false when there is none. LMDB (one writer): store_due_first's,
+ * when due. PostgreSQL: deadlines are applied by one daemon at a time
+ * (a transaction-level advisory lock, tried, never waited for: false
+ * while another daemon's transaction holds it), and the row is taken
+ * FOR UPDATE SKIP LOCKED, so a deadline another transaction has in hand
+ * is passed over, never waited for; a daemon that dies mid-claim leaves
+ * both with its aborted transaction. */
+bool store_due_claim(struct stx *t, int64_t now, struct due *out);
+/* The database's clock, read once for a batch in t: *real its time (Unix
+ * seconds), *vclock the shared virtual clock (0: none saved). False when
+ * the store has no clock of its own (LMDB: the daemon's is the clock). */
+bool store_db_clock(struct stx *t, int64_t *real, int64_t *vclock);
 
 
 /* Whole-store scans and checks, for connreqd --check (daemon/check.c).

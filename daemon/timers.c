@@ -33,7 +33,9 @@ timers_run(struct op *o, bool *more)
 	size_t n = 0;
 
 	*more = false;
-	while (store_due_first(o->t, &due) && due.at <= o->now) {
+	/* Claimed one by one: on a shared database, a deadline another
+	 * daemon has in hand is not ours to apply (store_due_claim()). */
+	while (store_due_claim(o->t, o->now, &due)) {
 		if (n == DUE_PER_BATCH) {
 			*more = true;	/* the next batch goes on */
 			break;

@@ -1,5 +1,7 @@
 /* daemon/timers.h: deadlines. They live in the store, ordered by time;
- * the server keeps one libevent timer armed for the earliest. */
+ * the server keeps one libevent timer armed for the earliest (on a shared
+ * database, PostgreSQL, for at most a couple of seconds: other daemons
+ * write deadlines too, see server.c). */
 #ifndef CONNREQ_TIMERS_H
 #define CONNREQ_TIMERS_H
 
@@ -26,7 +28,8 @@
 #endif
 
 /* Handles the deadlines due at or before o->now, in deadline order, at
- * most DUE_PER_BATCH of them, and prunes a bounded share of the
+ * most DUE_PER_BATCH of them (on PostgreSQL, those this transaction could
+ * claim: none while another daemon's transaction applies deadlines), and prunes a bounded share of the
  * events past retention. Returns how many deadlines were handled; *more:
  * due deadlines or old events remain past these shares (the server runs
  * another batch at once, after reading its clients). */
