@@ -84,6 +84,8 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
+#define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
+#define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
  * LOCK_OPEN shared; store_open_check takes it exclusive. LOCK_CREATE
  * serializes the creation of the schema by daemons starting together. */
@@ -463,9 +465,17 @@ pg_shown(const char *conninfo, char *buf, size_t len)
 static PGconn *
 pg_connect(const char *conninfo, char *why, size_t whylen)
 {
-	const char *const keys[] = { "dbname", "fallback_application_name",
-	    NULL };
-	const char *const vals[] = { conninfo, "connreqd", NULL };
+	/* Given before the conninfo, which overrides them when it sets
+	 * them: a database that hangs must not hold a daemon for ever. A
+	 * lock held elsewhere is waited for LOCK_TIMEOUT_MS, a statement
+	 * runs at most STATEMENT_TIMEOUT_MS, and a peer that went silent is
+	 * found by TCP keepalives within about 25 s (all then UNAVAILABLE). */
+	const char *const keys[] = { "options", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "dbname",
+	    "fallback_application_name", NULL };
+	const char *const vals[] = { "-c lock_timeout=" STR(LOCK_TIMEOUT_MS)
+	    " -c statement_timeout=" STR(STATEMENT_TIMEOUT_MS), "10", "5", "3",
+	    conninfo, "connreqd", NULL };
 	PQconninfoOption *opts;
 	char msg[400], *err = NULL;
 	PGconn *c;
@@ -519,10 +529,13 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 	}
 	/* The server going down or not yet up (57P01..57P03), a connection
 	 * failure it reports (class 08), a standby that cannot write (25006,
-	 * after a failover until the conninfo leads to the new primary): the
-	 * database is not there for now. */
+	 * after a failover until the conninfo leads to the new primary), a
+	 * lock or a statement that took too long (55P03 lock_timeout, 57014
+	 * statement_timeout: a database that hangs): the database is not
+	 * there for now. */
 	if (state != NULL && (strncmp(state, "08", 2) == 0 ||
-	    strncmp(state, "57P0", 4) == 0 || strcmp(state, "25006") == 0)) {
+	    strncmp(state, "57P0", 4) == 0 || strcmp(state, "25006") == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0)) {
 		store_fail(t, STORE_UNAVAILABLE, "%s: %s (SQLSTATE %s)", what,
 		    msg, state);
 		return;
