@@ -443,13 +443,27 @@ pg_shown(const char *conninfo, char *buf, size_t len)
 		snprintf(buf, len, "PostgreSQL's defaults (PGHOST, ...)");
 }
 
-/* A new connection: NULL with why set when it cannot be made. */
+/* A new connection: NULL with why set when it cannot be made.
+ *
+ * connect_timeout is PG_CONNECT_TIMEOUT seconds unless the conninfo (or
+ * PGCONNECT_TIMEOUT) names one: a host that accepts the connection but
+ * never answers (a frozen machine, a half-dead primary) would otherwise
+ * hold the store's worker for ever, every request waiting behind it; with
+ * it, libpq gives up on that host and tries the conninfo's next one (a
+ * promoted standby), and with no host left the requests get UNAVAILABLE.
+ * It comes before dbname in keys, so that the conninfo expanded from
+ * dbname overrides it. PQreset() connects again with the same options. */
+#define PG_CONNECT_TIMEOUT "5"
+
 static PGconn *
 pg_connect(const char *conninfo, char *why, size_t whylen)
 {
-	const char *const keys[] = { "dbname", "fallback_application_name",
-	    NULL };
-	const char *const vals[] = { conninfo, "connreqd", NULL };
+	const char *const keys[] = { "connect_timeout", "dbname",
+	    "fallback_application_name", NULL };
+	const char *env = getenv("PGCONNECT_TIMEOUT");
+	const char *const vals[] = {
+	    env != NULL && *env != '\0' ? env : PG_CONNECT_TIMEOUT,
+	    conninfo, "connreqd", NULL };
 	PQconninfoOption *opts;
 	char msg[400], *err = NULL;
 	PGconn *c;
