@@ -9,6 +9,9 @@
  *	...
  *	pgcluster_stop(&pg);                               (also at exit)
  *
+ * and, for the failover test, a streaming standby of it (further down:
+ * pgcluster_start_standby, pgcluster_kill, pgcluster_promote).
+ *
  * The cluster lives in a mkdtemp directory: initdb'd there (as nobody when
  * the test runs as root, since PostgreSQL refuses to run as root; as the
  * current user otherwise), listening on a Unix socket in that directory

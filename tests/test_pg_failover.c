@@ -238,9 +238,9 @@ main(void)
 	harness_pg_start();
 	dproc_init(&a);		/* its database, on the primary */
 	dproc_config(&a, NO_LIMITS);
-	if (pgcluster_start_standby(&standby, &harness_pg) == -1)
+	if (!ok(pgcluster_start_standby(&standby, &harness_pg) == 0,
+	    "a primary and a synchronous streaming standby (pg_basebackup -R)"))
 		bail_out("cannot start a streaming standby");
-	ok(1, "a primary and a synchronous streaming standby (pg_basebackup -R)");
 	dbname(a.pg, db, sizeof db);
 	snprintf(a.pg, sizeof a.pg,
 	    "host=%s,%s dbname=%s user=postgres target_session_attrs=read-write",
@@ -295,11 +295,13 @@ main(void)
 	diag("A said: %s", first_unavail[0]);
 	diag("B said: %s", first_unavail[1]);
 
-	if (pgcluster_promote(&standby) == -1)
-		bail_out("cannot promote the standby");
+	i = pgcluster_promote(&standby) == 0;
 	t_promote = harness_ms();
-	ok(1, "the standby promoted (%lld ms after the kill)",
-	    (long long)(t_promote - t_kill));
+	if (!ok(i && pgcluster_value(&standby, "postgres",
+	    "SELECT NOT pg_is_in_recovery()", false) == 1,
+	    "the standby promoted (%lld ms after the kill)",
+	    (long long)(t_promote - t_kill)))
+		bail_out("cannot promote the standby");
 
 	/* After: the same daemons, the new primary. */
 	start = harness_ms();
