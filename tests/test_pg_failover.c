@@ -408,7 +408,7 @@ main(void)
 		ok(rc == 0 && t_up < 30000 && t_read < 30000,
 		    "a first host that never answers: connreqd starts (%lld ms) and reads (%lld ms) through the next",
 		    (long long)t_up, (long long)t_read);
-		dproc_stop(&h, SIGTERM);
+		is_int(dproc_stop(&h, SIGTERM), 0, "it stops: exit 0");
 		dproc_cleanup(&h);
 		close(hfd);
 		snprintf(path, sizeof path, "%s/.s.PGSQL.5432", hdir);
