@@ -461,19 +461,35 @@ pg_shown(const char *conninfo, char *buf, size_t len)
 		snprintf(buf, len, "PostgreSQL's defaults (PGHOST, ...)");
 }
 
-/* A new connection: NULL with why set when it cannot be made. */
+/* A new connection: NULL with why set when it cannot be made.
+ *
+ * connect_timeout is PG_CONNECT_TIMEOUT seconds unless the conninfo (or
+ * PGCONNECT_TIMEOUT) names one: a host that accepts the connection but
+ * never answers (a frozen machine, a half-dead primary) would otherwise
+ * hold the store's worker for ever, every request waiting behind it; with
+ * it, libpq gives up on that host and tries the conninfo's next one (a
+ * promoted standby), and with no host left the requests get UNAVAILABLE.
+ * It comes before dbname in keys, so that the conninfo expanded from
+ * dbname overrides it. PQreset() connects again with the same options. */
+#define PG_CONNECT_TIMEOUT "5"
+
 static PGconn *
 pg_connect(const char *conninfo, char *why, size_t whylen)
 {
 	/* Given before the conninfo, which overrides them when it sets
 	 * them: a database that hangs must not hold a daemon for ever. A
-	 * lock held elsewhere is waited for LOCK_TIMEOUT_MS, a statement
-	 * runs at most STATEMENT_TIMEOUT_MS, and a peer that went silent is
-	 * found by TCP keepalives within about 25 s (all then UNAVAILABLE). */
-	const char *const keys[] = { "options", "keepalives_idle",
-	    "keepalives_interval", "keepalives_count", "dbname",
-	    "fallback_application_name", NULL };
-	const char *const vals[] = { "-c lock_timeout=" STR(LOCK_TIMEOUT_MS)
+	 * host that does not answer is given up after connect_timeout
+	 * (PG_CONNECT_TIMEOUT, or PGCONNECT_TIMEOUT's), a lock held
+	 * elsewhere is waited for LOCK_TIMEOUT_MS, a statement runs at most
+	 * STATEMENT_TIMEOUT_MS, and a peer that went silent is found by TCP
+	 * keepalives within about 25 s (all then UNAVAILABLE). */
+	const char *const keys[] = { "connect_timeout", "options",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "dbname", "fallback_application_name", NULL };
+	const char *env = getenv("PGCONNECT_TIMEOUT");
+	const char *const vals[] = {
+	    env != NULL && *env != '\0' ? env : PG_CONNECT_TIMEOUT,
+	    "-c lock_timeout=" STR(LOCK_TIMEOUT_MS)
 	    " -c statement_timeout=" STR(STATEMENT_TIMEOUT_MS), "10", "5", "3",
 	    conninfo, "connreqd", NULL };
 	PQconninfoOption *opts;

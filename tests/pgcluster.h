@@ -9,6 +9,9 @@
  *	...
  *	pgcluster_stop(&pg);                               (also at exit)
  *
+ * and, for the failover test, a streaming standby of it (further down:
+ * pgcluster_start_standby, pgcluster_kill, pgcluster_promote).
+ *
  * The cluster lives in a mkdtemp directory: initdb'd there (as nobody when
  * the test runs as root, since PostgreSQL refuses to run as root; as the
  * current user otherwise), listening on a Unix socket in that directory
@@ -194,31 +197,36 @@ pgcluster_stop(struct pgcluster *c)
 	c->up = false;
 }
 
-static struct pgcluster *pgcluster_atexit_c;
+/* The clusters the test started (a primary and its standby at most, and
+ * room to spare), stopped at exit. */
+static struct pgcluster *pgcluster_atexit_c[4];
 
 __attribute__((unused)) static void
 pgcluster_atexit(void)
 {
-	if (pgcluster_atexit_c != NULL)
-		pgcluster_stop(pgcluster_atexit_c);
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (pgcluster_atexit_c[i] != NULL)
+			pgcluster_stop(pgcluster_atexit_c[i]);
 }
 
-/* Starts a cluster: 0, or -1 (with diag) when it cannot. */
+/* A new cluster's directory, owned by the cluster's user, and its
+ * watchdog: 0, or -1 with diag. */
 __attribute__((unused)) static int
-pgcluster_start(struct pgcluster *c)
+pgcluster_dir(struct pgcluster *c)
 {
-	char data[128], opts[512], log[128];
-	int p[2];
-
-	char initdb[256], pg_ctl[256];
+	static bool registered;
 	const char *bin = getenv("CONNREQ_PGBIN");
+	char initdb[256];
+	unsigned i;
+	int p[2];
 
 	memset(c, 0, sizeof *c);
 	c->pipe_w = -1;
 	snprintf(c->bin, sizeof c->bin, "%s",
 	    bin != NULL && *bin ? bin : PGCLUSTER_BIN_DEFAULT);
 	snprintf(initdb, sizeof initdb, "%s/initdb", c->bin);
-	snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", c->bin);
 	if (access(initdb, X_OK) == -1) {
 		diag("pgcluster: no %s (make deps installs postgresql)",
 		    initdb);
@@ -256,20 +264,27 @@ pgcluster_start(struct pgcluster *c)
 	}
 	close(p[0]);
 	c->pipe_w = p[1];
-	pgcluster_atexit_c = c;
-	atexit(pgcluster_atexit);
+	for (i = 0; i < 4; i++)
+		if (pgcluster_atexit_c[i] == NULL || pgcluster_atexit_c[i] == c)
+			break;
+	if (i < 4)
+		pgcluster_atexit_c[i] = c;
+	if (!registered)
+		atexit(pgcluster_atexit);
+	registered = true;
+	return 0;
+}
 
+/* Starts the postmaster of c's data directory (pg_ctl start -w). fsync=off
+ * and the small buffers: a throw-away test cluster. */
+__attribute__((unused)) static int
+pgcluster_postmaster(struct pgcluster *c)
+{
+	char data[128], opts[512], log[128], pg_ctl[256];
+
+	snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", c->bin);
 	snprintf(data, sizeof data, "%s/data", c->dir);
 	snprintf(log, sizeof log, "%s/log", c->dir);
-	{
-		char *argv[] = { initdb, "-D", data, "-U",
-		    "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
-		    "--no-instructions", NULL };
-
-		if (pgcluster_run(c, "initdb", argv) == -1)
-			goto fail;
-	}
-	/* fsync=off and the small buffers: a throw-away test cluster. */
 	snprintf(opts, sizeof opts,
 	    "-c listen_addresses='' -c unix_socket_directories='%s' "
 	    "-c fsync=off -c full_page_writes=off -c shared_buffers=16MB "
@@ -279,9 +294,32 @@ pgcluster_start(struct pgcluster *c)
 		    "-w", "-t", "60", "-o", opts, "start", NULL };
 
 		if (pgcluster_run(c, "pg_ctl", argv) == -1)
-			goto fail;
+			return -1;
 	}
 	c->up = true;
+	return 0;
+}
+
+/* Starts a cluster: 0, or -1 (with diag) when it cannot. */
+__attribute__((unused)) static int
+pgcluster_start(struct pgcluster *c)
+{
+	char data[128], initdb[256];
+
+	if (pgcluster_dir(c) == -1)
+		return -1;
+	snprintf(initdb, sizeof initdb, "%s/initdb", c->bin);
+	snprintf(data, sizeof data, "%s/data", c->dir);
+	{
+		char *argv[] = { initdb, "-D", data, "-U",
+		    "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
+		    "--no-instructions", NULL };
+
+		if (pgcluster_run(c, "initdb", argv) == -1)
+			goto fail;
+	}
+	if (pgcluster_postmaster(c) == -1)
+		goto fail;
 	return 0;
 fail:
 	pgcluster_stop(c);
@@ -336,6 +374,188 @@ pgcluster_newdb(struct pgcluster *c, char *out, size_t n)
 		return -1;
 	pgcluster_conninfo(c, name, out, n);
 	return 0;
+}
+
+/* Runs sql (one row, one column wanted) on database `name`: its value as
+ * a number (a boolean is 1 or 0), or -1 (with diag when quiet is false)
+ * when it fails or returns no row. */
+__attribute__((unused)) static long long
+pgcluster_value(const struct pgcluster *c, const char *name, const char *sql,
+    bool quiet)
+{
+	char ci[256];
+	PGconn *conn;
+	PGresult *r;
+	long long v = -1;
+	const char *s;
+
+	pgcluster_conninfo(c, name, ci, sizeof ci);
+	conn = PQconnectdb(ci);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		if (!quiet)
+			diag("pgcluster: connect %s: %s", ci,
+			    PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	r = PQexec(conn, sql);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
+	    !PQgetisnull(r, 0, 0)) {
+		s = PQgetvalue(r, 0, 0);
+		v = strcmp(s, "t") == 0 ? 1 : strcmp(s, "f") == 0 ? 0 :
+		    strtoll(s, NULL, 10);
+	} else if (!quiet)
+		diag("pgcluster: %s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(conn);
+	return v;
+}
+
+/*
+ * A primary and its standby (for the failover test):
+ *
+ *	pgcluster_start(&primary);
+ *	pgcluster_start_standby(&standby, &primary);   streaming, synchronous
+ *	pgcluster_kill(&primary);                      SIGKILL, every process
+ *	pgcluster_promote(&standby);                   now the primary
+ *
+ * The standby is a pg_basebackup -R of the primary in a directory (and
+ * with a watchdog) of its own, on its own Unix socket, streaming from the
+ * primary's. The primary names it in synchronous_standby_names ('*': its
+ * only standby), so a COMMIT returns on the primary only once the standby
+ * has flushed the commit's WAL (synchronous_commit = on): an answered
+ * write is on the standby.
+ *
+ * fsync=off stays on both (pgcluster_postmaster): what the failover test
+ * kills is the primary's processes, not the machine, so what they wrote
+ * stays in the kernel's page cache, and nothing of the old primary is read
+ * again anyway: the promoted standby, never killed, serves from then on.
+ * "Flushed" on the standby means handed to its kernel, which is what the
+ * test relies on: a write the primary acknowledged is in the standby's
+ * WAL when the primary dies.
+ */
+__attribute__((unused)) static int
+pgcluster_start_standby(struct pgcluster *sb, const struct pgcluster *primary)
+{
+	char data[128], bb[256];
+	int64_t start;
+	long long v;
+
+	if (pgcluster_dir(sb) == -1)
+		return -1;
+	snprintf(bb, sizeof bb, "%s/pg_basebackup", sb->bin);
+	snprintf(data, sizeof data, "%s/data", sb->dir);
+	{
+		char *argv[] = { bb, "-D", data, "-h", (char *)primary->dir,
+		    "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
+		    "--no-sync", NULL };
+
+		if (pgcluster_run(sb, "pg_basebackup", argv) == -1)
+			goto fail;
+	}
+	if (pgcluster_postmaster(sb) == -1)
+		goto fail;
+	if (pgcluster_sql(primary, "postgres",
+	    "ALTER SYSTEM SET synchronous_standby_names = '*'") == -1 ||
+	    pgcluster_sql(primary, "postgres", "SELECT pg_reload_conf()") == -1)
+		goto fail;
+	/* Until the primary sees it streaming, as its synchronous standby. */
+	{
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		start = (int64_t)t0.tv_sec;
+		for (;;) {
+			v = pgcluster_value(primary, "postgres",
+			    "SELECT count(*) FROM pg_stat_replication "
+			    "WHERE state = 'streaming' AND sync_state = 'sync'",
+			    false);
+			if (v == 1)
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (v == -1 || (int64_t)t0.tv_sec - start > 60) {
+				diag("pgcluster: the standby does not stream as a synchronous standby");
+				goto fail;
+			}
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+fail:
+	pgcluster_stop(sb);
+	return -1;
+}
+
+/* Whether process pid is gone (or a zombie nobody reaped yet). */
+__attribute__((unused)) static bool
+pgcluster_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return true;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* The primary's crash: SIGKILL to its postmaster and every process of
+ * its process group (pg_ctl makes the postmaster a group leader, and its
+ * backends, walsenders and checkpointer are in the group), then waits
+ * until the postmaster is gone. 0, or -1 with diag. */
+__attribute__((unused)) static int
+pgcluster_kill(struct pgcluster *c)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	pid_t pid = pgcluster_pid(c->dir);
+	int i;
+
+	if (pid <= 0) {
+		diag("pgcluster: no postmaster in %s", c->dir);
+		return -1;
+	}
+	if (getpgid(pid) == pid) {
+		if (kill(-pid, SIGKILL) == -1) {
+			diag("pgcluster: kill -KILL -%ld: %s", (long)pid,
+			    strerror(errno));
+			return -1;
+		}
+	} else if (diag("pgcluster: the postmaster leads no process group: SIGKILL to it alone"),
+	    kill(pid, SIGKILL) == -1) {
+		/* Its children notice the postmaster's death and go. */
+		diag("pgcluster: kill -KILL %ld: %s", (long)pid,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 3000 && !pgcluster_gone(pid); i++)
+		nanosleep(&ts, NULL);
+	c->up = false;
+	return pgcluster_gone(pid) ? 0 : -1;
+}
+
+/* Promotes a standby (pg_ctl promote -w: returns once it accepts writes).
+ * 0, or -1 with diag. */
+__attribute__((unused)) static int
+pgcluster_promote(struct pgcluster *c)
+{
+	char data[128], pg_ctl[256];
+
+	snprintf(pg_ctl, sizeof pg_ctl, "%s/pg_ctl", c->bin);
+	snprintf(data, sizeof data, "%s/data", c->dir);
+	{
+		char *argv[] = { pg_ctl, "-D", data, "-w", "-t", "60",
+		    "promote", NULL };
+
+		return pgcluster_run(c, "promote", argv);
+	}
 }
 
 #endif
