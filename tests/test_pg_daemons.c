@@ -416,6 +416,116 @@ psend(struct cr_client *c, const char *from, const char *to)
 	return (uint32_t)cr_send(c);
 }
 
+/* Sends from -> each of n recipients (prefix N), half through a, half
+ * through b, all pipelined at once; an UNAVAILABLE answer (conflicts past
+ * the retries) is sent again, as a client would. Counts the successes and
+ * the refusals with code `refusal`; *other gets the rest. */
+static int
+limited_burst(struct cr_client *a, struct cr_client *b, const char *from,
+    const char *prefix, int n, const char *refusal, int *refused_n,
+    int *other)
+{
+	uint32_t ids[64];
+	int i, done = 0, good = 0, tries;
+	char to[32];
+
+	*refused_n = 0;
+	for (i = 0; i < n; i++) {
+		snprintf(to, sizeof to, "%s%d", prefix, i);
+		ids[i] = psend(i % 2 ? b : a, from, to);
+	}
+	for (i = 0; i < n; i++) {
+		struct cr_client *c = i % 2 ? b : a;
+
+		snprintf(to, sizeof to, "%s%d", prefix, i);
+		for (tries = 0; tries < 20; tries++) {
+			cr_reply_free(&r);
+			if (cr_wait(c, ids[i], &r) == -1)
+				break;
+			if (!refused(&r, "UNAVAILABLE"))
+				break;
+			ids[i] = psend(c, from, to);
+		}
+		done++;
+		if (r.error == NULL)
+			good++;
+		else if (refused(&r, refusal))
+			(*refused_n)++;
+		else {
+			(*other)++;
+			diag("%s -> %s: %s: %s", from, to, r.code, r.message);
+		}
+	}
+	cr_reply_free(&r);
+	return done == n ? good : -1;
+}
+
+/* The sender's limits hold exactly when one sender sends through two
+ * daemons at once: the count is made in the same serializable transaction
+ * as the send, so the database orders them. */
+static void
+test_limits_across(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	int good, refused_n, other = 0;
+
+	dproc_init(&a);
+	dproc_config(&a, "[limits]\nsends_per_day = 10\nsends_per_week = 0\n"
+	    "pending_warn = 0\npending_max = 7\ninvites_per_pair = 0\n"
+	    "duplicate_note_warn = 0\n");
+	dproc_init_sharing(&b, &a);
+	dproc_config(&b, "[limits]\nsends_per_day = 10\nsends_per_week = 0\n"
+	    "pending_warn = 0\npending_max = 7\ninvites_per_pair = 0\n"
+	    "duplicate_note_warn = 0\n");
+	if (!ok(dproc_start(&a, T0, NULL) == 0 &&
+	    dproc_start(&b, T0, NULL) == 0,
+	    "limits: two connreqd on one database, at most 7 pending and 10 sends a day"))
+		return;
+	ca = dconnect(&a);
+	cb = dconnect(&b);
+	good = limited_burst(ca, cb, "capped", "cr", 30, "PENDING_CAP",
+	    &refused_n, &other);
+	ok(good == 7 && refused_n == 23,
+	    "30 sends from one sender through both at once: exactly 7 pending, 23 PENDING_CAP (%d, %d)",
+	    good, refused_n);
+	/* Withdrawing makes room under the cap, not under the day's count:
+	 * 3 more sends fit the day's 10, the rest are RATE_LIMITED. */
+	{
+		uint64_t ids[7];
+		char path[32];
+		int i, n, withdrawn = 0;
+
+		cr_reply_free(&r);
+		call(cb, &r, "invite.list", "member:s box:s state:s limit:u",
+		    "capped", "sent", "pending", (uint64_t)10);
+		n = (int)rnum(&r, "items");
+		for (i = 0; i < n && i < 7; i++) {
+			snprintf(path, sizeof path, "items.%d.id", i);
+			ids[i] = (uint64_t)rnum(&r, path);
+		}
+		for (i = 0; i < n && i < 7; i++) {
+			cr_reply_free(&r);
+			withdrawn += call(i % 2 ? cb : ca, &r, "invite.withdraw",
+			    "actor:s id:u", "capped", ids[i]) == 0;
+		}
+		cr_reply_free(&r);
+		is_int(withdrawn, 7, "all 7 withdrawn, through both");
+	}
+	good = limited_burst(ca, cb, "capped", "cd", 20, "RATE_LIMITED",
+	    &refused_n, &other);
+	ok(good == 3 && refused_n == 17,
+	    "then 20 more at once: exactly 3 (the day's 10th), 17 RATE_LIMITED (%d, %d)",
+	    good, refused_n);
+	is_int(other, 0, "no other answer (conflicts are retried)");
+	cr_close(ca);
+	cr_close(cb);
+	dproc_stop(&a, SIGTERM);
+	dproc_stop(&b, SIGTERM);
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 static void
 test_two_daemons(void)
 {
@@ -537,5 +647,6 @@ main(void)
 	test_unavailable();
 	test_events_and_reload();
 	test_two_daemons();
+	test_limits_across();
 	return done_testing();
 }
