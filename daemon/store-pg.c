@@ -41,7 +41,8 @@
  * come in the same order on both backends.
  *
  * Transactions: a top-level write transaction is BEGIN ISOLATION LEVEL
- * SERIALIZABLE on the store's connection; a child is a SAVEPOINT (its
+ * SERIALIZABLE on the store's connection, after LOCK_WRITE (writers take
+ * turns across daemons); a child is a SAVEPOINT (its
  * commit RELEASE, its abort ROLLBACK TO and RELEASE); a read transaction
  * takes a connection of its own from a small pool (snapshots are open
  * beside the write transaction), see pg_begin(). A serialization failure
@@ -91,6 +92,14 @@
  * serializes the creation of the schema by daemons starting together. */
 #define LOCK_OPEN "7165328340573331201"
 #define LOCK_CREATE "7165328340573331202"
+/* Writers take turns: a write transaction takes LOCK_WRITE before it
+ * begins (so its snapshot is taken after the previous writer's commit)
+ * and gives it back when it ends. Every write updates the same meta rows
+ * (next id, event head, counts), so two daemons' write transactions at
+ * once would conflict on them anyway and one would run again, or, after
+ * its retries, answer UNAVAILABLE; in turn they wait instead. A lock
+ * held past lock_timeout is UNAVAILABLE. */
+#define LOCK_WRITE "7165328340573331204"
 /* The channel a commit that added events notifies, its payload the new
  * event head in decimal (store_watch). */
 #define WATCH_CHANNEL "connreq_events"
@@ -362,6 +371,7 @@ struct pg_store {
 	unsigned npool;
 	uint64_t seq;		/* commits that wrote */
 	uint64_t nwrites;	/* write statements that changed a row */
+	bool write_locked;	/* w holds LOCK_WRITE (a write transaction) */
 	bool unlocked;		/* w's session lost the session lock (a new
 				 * session): taken again before a begin */
 	bool evented;		/* the write transaction added events: its
@@ -1149,6 +1159,7 @@ w_ready(struct stx *t)
 		PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
 		log_warn("store: connected to PostgreSQL again");
 		s->unlocked = true;	/* it went with the old session */
+		s->write_locked = false;	/* so did that one */
 	}
 	/* Nothing is done without the session lock: a check or a copy may
 	 * have taken the store while this session was gone. */
@@ -1181,15 +1192,24 @@ w_ready(struct stx *t)
  * serializable writers to end before it starts, and a read must not wait
  * for writes; a snapshot is consistent, which is all a read answers
  * from (every decision is taken in a serializable write transaction). */
+static void w_end(struct pg_store *s);
+
 static void
 pg_begin(struct stx *t)
 {
 	static const char read_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, "
 	    "READ ONLY; SELECT 1";
+	/* The lock in a statement of its own, before BEGIN: the
+	 * transaction's snapshot is taken by its first statement, after
+	 * the lock (one simple query would run both in one transaction). */
+	static const char lock_sql[] = "SELECT pg_advisory_lock(" LOCK_WRITE
+	    ")";
 	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
 	char sql[48];
+	PGresult *r;
+	int tries;
 
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
@@ -1222,15 +1242,52 @@ pg_begin(struct stx *t)
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
-	if (begin_quiet(x->pc->c, write_sql))
+	for (tries = 0;; tries++) {
+		s->write_locked = true;
+		r = PQexec(x->pc->c, lock_sql);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+			PQclear(r);
+			r = PQexec(x->pc->c, write_sql);
+		}
+		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			PQclear(r);
+			return;
+		}
+		if (PQstatus(x->pc->c) == CONNECTION_BAD && tries == 0) {
+			/* As above, the store's connection: once more on a
+			 * new one (the lock went with the old session). */
+			PQclear(r);
+			s->write_locked = false;
+			if (!w_ready(t))
+				return;
+			continue;
+		}
+		/* The lock not had within lock_timeout (UNAVAILABLE), or
+		 * BEGIN failed: the lock, if it was taken, goes back. */
+		fail_pg(t, x->pc->c, r, "begin");
+		PQclear(r);
+		if (PQstatus(x->pc->c) == CONNECTION_OK &&
+		    PQtransactionStatus(x->pc->c) != PQTRANS_IDLE)
+			cmd_quiet(x->pc->c, "ROLLBACK");
+		w_end(s);
 		return;
-	/* As above, the store's connection. */
-	if (!w_ready(t))
-		return;
-	cmd(t, x->pc->c, write_sql, "begin");
+	}
 }
 
 static void pg_abort(struct stx *t);
+
+/* After a write transaction ended (committed or rolled back): LOCK_WRITE
+ * goes back, for the next writer (a no-op, with a warning the notice
+ * processor drops, when it was not taken). */
+static void
+w_end(struct pg_store *s)
+{
+	if (!s->write_locked)
+		return;
+	s->write_locked = false;
+	if (PQstatus(s->w.c) == CONNECTION_OK)
+		cmd_quiet(s->w.c, "SELECT pg_advisory_unlock(" LOCK_WRITE ")");
+}
 
 static void
 pg_commit(struct stx *t, uint64_t *seq)
@@ -1271,6 +1328,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 	}
 	if (s->doomed) {
 		cmd_quiet(x->pc->c, "ROLLBACK");
+		w_end(s);
 		store_fail(t, STORE_CONFLICT,
 		    "commit: the transaction met a serialization failure (another transaction changed what it read): run it again");
 		return;
@@ -1295,8 +1353,10 @@ pg_commit(struct stx *t, uint64_t *seq)
 		if (PQstatus(x->pc->c) == CONNECTION_OK &&
 		    PQtransactionStatus(x->pc->c) != PQTRANS_IDLE)
 			cmd_quiet(x->pc->c, "ROLLBACK");
+		w_end(s);
 		return;
 	}
+	w_end(s);
 	/* A transaction that had failed ends in a ROLLBACK, reported as
 	 * such by COMMIT. */
 	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -1338,6 +1398,8 @@ pg_abort(struct stx *t)
 		cmd_quiet(x->pc->c, "ROLLBACK");
 	if (t->read_only)
 		pool_give(ps(t), x->pc);
+	else
+		w_end(ps(t));
 	x->pc = NULL;
 }
 

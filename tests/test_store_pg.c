@@ -4,7 +4,10 @@
  * between two stores on one database, a lost connection, the snapshot of a
  * read, the read-only open of a check, and the backend's own check. Each
  * on a database of its own on a cluster the test starts (tests/pgcluster.h). */
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../daemon/store-backend.h"
@@ -204,13 +207,45 @@ test_unique(void)
 }
 
 /* Write skew: each reads the pair the other writes. */
+/* A second store's write transaction, on a thread: it waits for the
+ * writer lock the first holds. */
+struct second {
+	struct store *s;
+	int begin_rc, commit_rc;
+	int64_t waited_ms;
+};
+
+static void *
+second_writer(void *arg)
+{
+	struct second *w = arg;
+	struct pair pr, a = { 0, 0, 0, 1 };
+	struct timespec t0, t1;
+	struct stx *t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = store_begin(w->s, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	w->waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	w->begin_rc = store_error(t);
+	store_pair_get(t, "ann", 3, "ben", 3, &pr);
+	a.attempts = pr.attempts + 1;
+	store_pair_put(t, "ann", 3, "ben", 3, &a);
+	w->commit_rc = store_commit(t);
+	return NULL;
+}
+
 static void
 test_conflict(void)
 {
-	char ci[256], db[32], why[512];
+	char ci[256], db[32], why[512], sql[256];
 	struct store *s1, *s2;
-	struct stx *t1, *t2, *c2;
+	struct stx *t1, *c1;
 	struct pair pr, a = { 0, 0, 0, 1 };
+	struct second w;
+	pthread_t th;
+	int waiting = 0, i;
 
 	newdb(ci, sizeof ci, db, sizeof db);
 	s1 = open_pg(ci, why, sizeof why);
@@ -219,41 +254,61 @@ test_conflict(void)
 	if (s1 == NULL || s2 == NULL)
 		bail_out("open: %s", why);
 
+	/* Writers take turns: the second waits for the first's commit and
+	 * then sees it (no conflict, nothing to run again). */
 	t1 = store_begin(s1, NULL);
-	t2 = store_begin(s2, NULL);
 	store_pair_get(t1, "ann", 3, "ben", 3, &pr);
-	store_pair_get(t2, "ben", 3, "ann", 3, &pr);
-	store_pair_put(t1, "ben", 3, "ann", 3, &a);
-	store_pair_put(t2, "ann", 3, "ben", 3, &a);
-	is_int(store_commit(t1), STORE_OK, "the first of two overlapping writers commits");
-	is_int(store_commit(t2), STORE_CONFLICT,
-	    "the second gets STORE_CONFLICT");
-	ok(strstr(store_strerror(s2), "40001") != NULL,
-	    "saying why: %s", store_strerror(s2));
-	is_str(sql1(db, "SELECT count(*) FROM pairs"), "1",
+	store_pair_put(t1, "ann", 3, "ben", 3, &a);
+	memset(&w, 0, sizeof w);
+	w.s = s2;
+	if (pthread_create(&th, NULL, second_writer, &w) != 0)
+		bail_out("pthread_create");
+	for (i = 0; i < 500 && !waiting; i++) {
+		usleep(10000);
+		waiting = strcmp(sql1(db, "SELECT count(*) FROM pg_locks "
+		    "WHERE locktype = 'advisory' AND NOT granted"), "0") != 0;
+	}
+	ok(waiting, "a second store's write transaction waits for the first's");
+	is_int(store_commit(t1), STORE_OK, "the first commits");
+	pthread_join(th, NULL);
+	ok(w.begin_rc == STORE_OK && w.commit_rc == STORE_OK,
+	    "then the second begins, on the first's commit, and commits (waited %lld ms)",
+	    (long long)w.waited_ms);
+	is_str(sql1(db, "SELECT attempts FROM pairs"), "2",
+	    "having read what the first wrote");
+
+	/* A writer that is not connreqd (another session's UPDATE) can
+	 * still change what a transaction read: STORE_CONFLICT. */
+	t1 = store_begin(s1, NULL);
+	store_pair_get(t1, "ann", 3, "ben", 3, &pr);
+	snprintf(sql, sizeof sql, "UPDATE pairs SET attempts = 9");
+	sql1(db, sql);
+	store_pair_put(t1, "ann", 3, "ben", 3, &a);
+	is_int(store_commit(t1), STORE_CONFLICT,
+	    "a row another session changed since the snapshot: STORE_CONFLICT");
+	ok(strstr(store_strerror(s1), "40001") != NULL,
+	    "saying why: %s", store_strerror(s1));
+	is_str(sql1(db, "SELECT attempts FROM pairs"), "9",
 	    "nothing of it was written");
-	t2 = store_begin(s2, NULL);
-	store_pair_get(t2, "ben", 3, "ann", 3, &pr);
-	store_pair_put(t2, "ann", 3, "ben", 3, &a);
-	is_int(store_commit(t2), STORE_OK, "run again, it commits");
+	t1 = store_begin(s1, NULL);
+	store_pair_get(t1, "ann", 3, "ben", 3, &pr);
+	store_pair_put(t1, "ann", 3, "ben", 3, &a);
+	is_int(store_commit(t1), STORE_OK, "run again, it commits");
 
 	/* The failure met in a child, which is undone: the whole
 	 * transaction still cannot commit. */
 	t1 = store_begin(s1, NULL);
-	t2 = store_begin(s2, NULL);
-	store_pair_get(t1, "cid", 3, "dan", 3, &pr);
-	store_pair_get(t2, "dan", 3, "cid", 3, &pr);
-	store_pair_put(t1, "dan", 3, "cid", 3, &a);
-	is_int(store_commit(t1), STORE_OK, "a writer commits");
-	c2 = store_begin(s2, t2);
-	store_pair_put(c2, "cid", 3, "dan", 3, &a);
-	store_pair_put(c2, "eve", 3, "fay", 3, &a);
-	is_int(store_commit(c2), STORE_CONFLICT,
-	    "the other meets the conflict in a child");
-	store_pair_put(t2, "gil", 3, "hal", 3, &a);
-	is_int(store_commit(t2), STORE_CONFLICT,
+	store_pair_get(t1, "ann", 3, "ben", 3, &pr);
+	sql1(db, "UPDATE pairs SET attempts = 7");
+	c1 = store_begin(s1, t1);
+	store_pair_put(c1, "ann", 3, "ben", 3, &a);
+	store_pair_put(c1, "eve", 3, "fay", 3, &a);
+	is_int(store_commit(c1), STORE_CONFLICT,
+	    "a child meets the conflict");
+	store_pair_put(t1, "gil", 3, "hal", 3, &a);
+	is_int(store_commit(t1), STORE_CONFLICT,
 	    "and its parent cannot commit either");
-	is_str(sql1(db, "SELECT count(*) FROM pairs"), "3",
+	is_str(sql1(db, "SELECT count(*) FROM pairs"), "1",
 	    "nothing of it was written");
 	store_close(s1);
 	store_close(s2);
