@@ -161,7 +161,7 @@ cmd_info_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 {
 	const msgpack_object *counts, *o;
 	const msgpack_object_kv *kv;
-	struct text version, path;
+	struct text version, path, backend = { NULL, 0 };
 	uint64_t protocol, count, size, size_max, conns = 0;
 	int64_t now, started, next;
 	char date[48], rel[32], s1[32], s2[32];
@@ -223,13 +223,18 @@ cmd_info_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	o = cr_get(result, "store");
 	if (o != NULL) {
 		obj_text(o, "path", &path);
+		obj_text(o, "backend", &backend);
 		obj_uint(o, "map_size", &size);
 		obj_uint(o, "map_size_max", &size_max);
 		size_put(size, s1, sizeof s1);
 		size_put(size_max, s2, sizeof s2);
 		printf("%-16s", "store");
 		text_put(stdout, path.p, path.n);
-		printf(" (map %s, at most %s)\n", s1, s2);
+		/* The map is LMDB's; PostgreSQL has none. */
+		if (backend.n == 10 && memcmp(backend.p, "postgresql", 10) == 0)
+			printf(" (PostgreSQL)\n");
+		else
+			printf(" (map %s, at most %s)\n", s1, s2);
 	}
 	info_policy(cr_get(result, "policy"));
 }

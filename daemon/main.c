@@ -348,6 +348,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (postgres != NULL) {
+		if (map_given)
+			log_warn("--map-size-max is LMDB's map: it means nothing with --postgres, and is ignored");
 		/* server.info and the log name the database, not its
 		 * password. */
 		free(d.store_path);

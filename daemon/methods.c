@@ -555,7 +555,8 @@ m_server_info(struct call *c)
 	pk_kuint(pk, "head", store_event_head(c->op.t));
 	pk_kuint(pk, "oldest", store_event_pruned(c->op.t, NULL, 0) + 1);
 	pk_key(pk, "store");
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 4);
+	pk_kstr(pk, "backend", store_name(d->store));
 	pk_kstr(pk, "path", d->store_path);
 	pk_kuint(pk, "map_size", store_map_size(d->store));
 	pk_kuint(pk, "map_size_max", d->map_size_max);

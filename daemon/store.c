@@ -141,6 +141,12 @@ store_blocking(const struct store *s)
 	return s->ops->blocking;
 }
 
+const char *
+store_name(const struct store *s)
+{
+	return s->ops->name;
+}
+
 struct store_watch *
 store_watch_new(struct store *s)
 {

@@ -376,6 +376,8 @@ struct store *store_open_pg_check(const char *conninfo, char *why,
  * then makes every store call on a worker thread (daemon/exec.h), never on
  * its event loop. */
 bool store_blocking(const struct store *s);
+/* Its backend's name: "lmdb" or "postgresql". */
+const char *store_name(const struct store *s);
 
 /* Copying a whole store, from one backend to another (connreqd
  * --copy-store, daemon/copy.c). store_export() calls fn with every record

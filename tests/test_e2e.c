@@ -570,6 +570,11 @@ test_info(void)
 	ok(call(c, &r, "server.info", "") == 0, "server.info");
 	ok(rnum(&r, "virtual_clock") == 1 && rnum(&r, "started_at") == T0 &&
 	    rnum(&r, "now") > T0, "reports the virtual clock");
+#ifdef HARNESS_PG
+	is_str(rstr(&r, "store.backend"), "postgresql", "and its store's backend");
+#else
+	is_str(rstr(&r, "store.backend"), "lmdb", "and its store's backend");
+#endif
 	ok(rnum(&r, "counts.pending") > 0 && rnum(&r, "counts.accepted") >= 3 &&
 	    rnum(&r, "counts.withdrawn") >= 2 && rnum(&r, "counts.expired") == 2 &&
 	    rnum(&r, "counts.connections") == 2, "and the counts");

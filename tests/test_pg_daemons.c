@@ -64,6 +64,7 @@ db_allow(const struct dproc *p, bool allow)
 static void
 test_unavailable(void)
 {
+	static const char *const map1m[] = { "--map-size-max", "1M", NULL };
 	struct dproc p;
 	struct cr_client *c;
 	uint64_t id;
@@ -72,11 +73,28 @@ test_unavailable(void)
 
 	dproc_init(&p);
 	dproc_config(&p, NO_LIMITS);
-	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd --postgres starts"))
+	if (!ok(dproc_start(&p, T0, map1m) == 0, "connreqd --postgres starts"))
 		return;
+	ok(dproc_logged(&p, "--map-size-max is LMDB's map"),
+	    "--map-size-max with --postgres: said to mean nothing there, in the log");
 	c = dconnect(&p);
 	id = send_inv(c, &r, "alice", "bob");
 	ok(id > 0, "alice invites bob");
+	{
+		const char *bin = getenv("CONNREQ_BIN");
+		char cmd[600], line[512], all[4096] = "";
+		FILE *f;
+
+		snprintf(cmd, sizeof cmd, "'%s/connreq' -s '%s' info 2>&1",
+		    bin ? bin : "build/bin", p.sock);
+		f = popen(cmd, "r");
+		while (f != NULL && fgets(line, sizeof line, f) != NULL)
+			strncat(all, line, sizeof all - strlen(all) - 1);
+		if (f != NULL)
+			pclose(f);
+		ok(strstr(all, "(PostgreSQL)") != NULL && strstr(all, "map ") == NULL,
+		    "connreq info names the PostgreSQL store, with no LMDB map");
+	}
 
 	db_allow(&p, false);
 	cr_reply_free(&r);
