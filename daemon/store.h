@@ -406,7 +406,7 @@ const char *store_name(const struct store *s);
 	X(SREC_DEADLINE, "deadlines") \
 	X(SREC_LOG, "log entries") \
 	X(SREC_FLAG, "flags") \
-	X(SREC_MEMBER, "members") \
+	X(SREC_MEMBER, "member records") \
 	X(SREC_PLAN, "plans") \
 	X(SREC_PLAN_INDEX, "plan index entries") \
 	X(SREC_EVENT, "events") \
