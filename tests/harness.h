@@ -572,4 +572,36 @@ feed(struct cr_client *c, struct cr_reply *r, const char *member,
 	return buf;
 }
 
+/* Starts a pipelined invite.send from -> to on c (expiring in expires_in
+ * seconds, when not 0) and returns its msgid; cr_wait() takes its answer. */
+__attribute__((unused)) static uint32_t
+send_pipelined(struct cr_client *c, const char *from, const char *to,
+    uint64_t expires_in)
+{
+	msgpack_packer *pk = cr_request(c, "invite.send");
+
+	msgpack_pack_map(pk, expires_in > 0 ? 3 : 2);
+	pk_str(pk, "from");
+	pk_str(pk, from);
+	pk_str(pk, "to");
+	pk_str(pk, to);
+	if (expires_in > 0) {
+		pk_str(pk, "expires_in");
+		msgpack_pack_uint64(pk, expires_in);
+	}
+	return (uint32_t)cr_send(c);
+}
+
+#ifdef HARNESS_PG
+/* The database name of p's conninfo ("... dbname=NAME ..."). */
+__attribute__((unused)) static void
+dproc_dbname(const struct dproc *p, char *out, size_t n)
+{
+	const char *at = strstr(p->pg, "dbname=");
+
+	snprintf(out, n, "%.*s", at ? (int)strcspn(at + 7, " ") : 0,
+	    at ? at + 7 : "");
+}
+#endif
+
 #endif

@@ -14,16 +14,6 @@
 
 static struct cr_reply r;
 
-/* The database name of p's conninfo ("... dbname=NAME ..."). */
-static void
-dbname(const struct dproc *p, char *out, size_t n)
-{
-	const char *at = strstr(p->pg, "dbname=");
-
-	snprintf(out, n, "%.*s", at ? (int)strcspn(at + 7, " ") : 0,
-	    at ? at + 7 : "");
-}
-
 /* Whether the file at path holds s. */
 static bool
 file_has(const char *path, const char *s)
@@ -47,7 +37,7 @@ db_allow(const struct dproc *p, bool allow)
 {
 	char db[64], sql[256];
 
-	dbname(p, db, sizeof db);
+	dproc_dbname(p, db, sizeof db);
 	snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS %s",
 	    db, allow ? "true" : "false");
 	if (pgcluster_sql(&harness_pg, "postgres", sql) == -1)
@@ -211,7 +201,7 @@ test_unavailable(void)
 		PGresult *res;
 		int64_t t0, t_sent;
 
-		dbname(&p, db, sizeof db);
+		dproc_dbname(&p, db, sizeof db);
 		pgcluster_conninfo(&harness_pg, db, ci, sizeof ci);
 		lk = PQconnectdb(ci);
 		res = PQexec(lk, "BEGIN; LOCK TABLE meta IN ACCESS EXCLUSIVE MODE");
@@ -306,7 +296,7 @@ test_unavailable(void)
 	{
 		char db[64];
 
-		dbname(&p, db, sizeof db);
+		dproc_dbname(&p, db, sizeof db);
 		if (pgcluster_sql(&harness_pg, db,
 		    "CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS "
 		    "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); "
@@ -420,20 +410,6 @@ test_events_and_reload(void)
 	dproc_cleanup(&p);
 }
 
-/* Starts a pipelined invite.send from -> to on c; its msgid. */
-static uint32_t
-psend(struct cr_client *c, const char *from, const char *to)
-{
-	msgpack_packer *pk = cr_request(c, "invite.send");
-
-	msgpack_pack_map(pk, 2);
-	pk_str(pk, "from");
-	pk_str(pk, from);
-	pk_str(pk, "to");
-	pk_str(pk, to);
-	return (uint32_t)cr_send(c);
-}
-
 /* Sends from -> each of n recipients (prefix N), half through a, half
  * through b, all pipelined at once; an UNAVAILABLE answer (conflicts past
  * the retries) is sent again, as a client would. Counts the successes and
@@ -450,7 +426,7 @@ limited_burst(struct cr_client *a, struct cr_client *b, const char *from,
 	*refused_n = 0;
 	for (i = 0; i < n; i++) {
 		snprintf(to, sizeof to, "%s%d", prefix, i);
-		ids[i] = psend(i % 2 ? b : a, from, to);
+		ids[i] = send_pipelined(i % 2 ? b : a, from, to, 0);
 	}
 	for (i = 0; i < n; i++) {
 		struct cr_client *c = i % 2 ? b : a;
@@ -462,7 +438,7 @@ limited_burst(struct cr_client *a, struct cr_client *b, const char *from,
 				break;
 			if (!refused(&r, "UNAVAILABLE"))
 				break;
-			ids[i] = psend(c, from, to);
+			ids[i] = send_pipelined(c, from, to, 0);
 		}
 		done++;
 		if (r.error == NULL)
@@ -580,8 +556,8 @@ test_two_daemons(void)
 		for (i = 0; i < PER_ROUND; i++) {
 			snprintf(from, sizeof from, "s%d-%d", round, i);
 			snprintf(to, sizeof to, "t%d-%d", round, i);
-			ida[i] = psend(ca, from, to);
-			idb[i] = psend(cb, from, to);
+			ida[i] = send_pipelined(ca, from, to, 0);
+			idb[i] = send_pipelined(cb, from, to, 0);
 		}
 		for (i = 0; i < PER_ROUND; i++) {
 			cr_reply_free(&r);

@@ -14,22 +14,6 @@
 
 static struct cr_reply r;
 
-/* Starts a pipelined invite.send from -> to expiring in secs; its msgid. */
-static uint32_t
-psend(struct cr_client *c, const char *from, const char *to, uint64_t secs)
-{
-	msgpack_packer *pk = cr_request(c, "invite.send");
-
-	msgpack_pack_map(pk, 3);
-	pk_str(pk, "from");
-	pk_str(pk, from);
-	pk_str(pk, "to");
-	pk_str(pk, to);
-	pk_str(pk, "expires_in");
-	msgpack_pack_uint64(pk, secs);
-	return (uint32_t)cr_send(c);
-}
-
 /* Sends n invitations "tag-s<i>" -> "tag-t<i>" expiring in secs, half
  * through each of c1 and c2, pipelined; the ids go to ids[]. Returns how
  * many succeeded. */
@@ -47,7 +31,7 @@ send_many(struct cr_client *c1, struct cr_client *c2, const char *tag,
 		for (i = 0; i < m; i++) {
 			snprintf(from, sizeof from, "%s-s%d", tag, base + i);
 			snprintf(to, sizeof to, "%s-t%d", tag, base + i);
-			msgid[i % 2][i / 2] = psend(cs[i % 2], from, to, secs);
+			msgid[i % 2][i / 2] = send_pipelined(cs[i % 2], from, to, secs);
 		}
 		for (i = 0; i < m; i++) {
 			k = i % 2;

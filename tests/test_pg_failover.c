@@ -43,20 +43,6 @@ static unsigned ok_by[4][2], unavail_by[4][2], unknown_by[4], other_by[4],
     lost_by[4], bad_retry;
 static char first_unavail[2][300];	/* a message of each daemon's */
 
-/* Starts a pipelined invite.send from -> to on c; its msgid. */
-static uint32_t
-psend(struct cr_client *c, const char *from, const char *to)
-{
-	msgpack_packer *pk = cr_request(c, "invite.send");
-
-	msgpack_pack_map(pk, 2);
-	pk_str(pk, "from");
-	pk_str(pk, from);
-	pk_str(pk, "to");
-	pk_str(pk, to);
-	return (uint32_t)cr_send(c);
-}
-
 /* One round of sends: WINDOW on each connection, then every answer.
  * With between set, it is called once all are sent, before any answer is
  * read (the kill, while they are in flight). */
@@ -73,7 +59,7 @@ round_of_sends(struct cr_client *const *c, int phase, void (*between)(void))
 			snprintf(x->from, sizeof x->from, "w%u", nw);
 			x->daemon = (int)(k % 2);
 			idx[k][i] = nw++;
-			msgid[k][i] = psend(c[k], x->from, "target");
+			msgid[k][i] = send_pipelined(c[k], x->from, "target", 0);
 		}
 	if (between != NULL)
 		between();
@@ -174,16 +160,6 @@ kill_primary(void)
 }
 
 
-/* The database name of a conninfo ("... dbname=NAME ..."). */
-static void
-dbname(const char *ci, char *out, size_t n)
-{
-	const char *at = strstr(ci, "dbname=");
-
-	snprintf(out, n, "%.*s", at ? (int)strcspn(at + 7, " ") : 0,
-	    at ? at + 7 : "");
-}
-
 /* Every acknowledged send, read through c by invite.get (pipelined): how
  * many are there, sent by whom they were answered for. */
 static unsigned
@@ -242,7 +218,7 @@ main(void)
 	if (!ok(pgcluster_start_standby(&standby, &harness_pg) == 0,
 	    "a primary and a synchronous streaming standby (pg_basebackup -R)"))
 		bail_out("cannot start a streaming standby");
-	dbname(a.pg, db, sizeof db);
+	dproc_dbname(&a, db, sizeof db);
 	snprintf(a.pg, sizeof a.pg,
 	    "host=%s,%s dbname=%s user=postgres target_session_attrs=read-write",
 	    harness_pg.dir, standby.dir, db);

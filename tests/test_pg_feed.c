@@ -31,30 +31,6 @@ r_oldest(const struct cr_reply *x)
 	    (int64_t)o->via.u64 : -1;
 }
 
-/* The database name of p's conninfo ("... dbname=NAME ..."). */
-static void
-dbname(const struct dproc *p, char *out, size_t n)
-{
-	const char *at = strstr(p->pg, "dbname=");
-
-	snprintf(out, n, "%.*s", at ? (int)strcspn(at + 7, " ") : 0,
-	    at ? at + 7 : "");
-}
-
-/* Starts a pipelined invite.send from -> to on c; its msgid. */
-static uint32_t
-psend(struct cr_client *c, const char *from, const char *to)
-{
-	msgpack_packer *pk = cr_request(c, "invite.send");
-
-	msgpack_pack_map(pk, 2);
-	pk_str(pk, "from");
-	pk_str(pk, from);
-	pk_str(pk, "to");
-	pk_str(pk, to);
-	return (uint32_t)cr_send(c);
-}
-
 static bool
 start_two(struct dproc *a, struct dproc *b, const char *conf)
 {
@@ -155,7 +131,7 @@ test_gap_free(void)
 				snprintf(from, sizeof from, "g%d-%d", round, k);
 				snprintf(to, sizeof to, "h%d-%d-%d", round, k,
 				    i);
-				ids[k][i] = psend(w[k], from, to);
+				ids[k][i] = send_pipelined(w[k], from, to, 0);
 			}
 		/* While those are being committed by both daemons. */
 		for (i = 0; i < 3; i++) {
@@ -286,7 +262,7 @@ test_latency(void)
 
 	/* The watch connections lost, and none allowed for now: A's commit
 	 * is not heard of by B... */
-	dbname(&a, db, sizeof db);
+	dproc_dbname(&a, db, sizeof db);
 	snprintf(sql, sizeof sql, "ALTER DATABASE %s ALLOW_CONNECTIONS false",
 	    db);
 	if (pgcluster_sql(&harness_pg, "postgres", sql) == -1)
