@@ -1,12 +1,22 @@
 /* daemon/store-lmdb.c: the store (store.h) in LMDB, one environment in the
- * store's directory with a database per kind of record. Nothing outside
- * this file knows LMDB: it exports only its table, store_lmdb.
+ * store's directory. Nothing outside this file knows LMDB: it exports only
+ * its table, store_lmdb.
  *
  * Keys are built by key_make() from parts, so that the order of the bytes
  * is the order scans want: M, a member id (or a name) and a NUL byte (ids
  * hold no control characters, so "ali" sorts before "alice" and is not a
  * prefix of its keys); L, a 64-bit integer big-endian; B, one byte. Values
  * are fixed-width big-endian fields (common/be.h), then strings.
+ *
+ * The tables keyed by id, time or name have a database each; every table
+ * whose key begins with a member is kept in one database, member_rows,
+ * with a kind byte after that first member, so that a member's rows of
+ * every table are neighbours: a send writes near the sender's rows and
+ * near the recipient's, a few leaves of one tree, rather than a leaf in
+ * each of nine trees (docs/performance.md, "Fewer scattered writes").
+ * key_make() is the one place that puts the kind in (given the table, a
+ * struct tbl: its database and kind), for keys and scan prefixes alike;
+ * key_strip() takes it out of a key read back from a cursor.
  *
  *   database         key           value
  *   meta             [name M]      schema: u32 (STORE_SCHEMA); next_id,
@@ -19,39 +29,51 @@
  *                                  attempt u32, id, created_at, updated_at,
  *                                  expires_at, stale_at, reminded_at,
  *                                  resend_of (u64 each); from, to, note
- *   sent, received   [member M][id L]            empty
- *   history          [lower M][higher M][id L]   empty (the two members of
- *                                  the invitation in byte order)
- *   pairs            [from M][to M]  open_id u64, cooldown_until u64,
- *                                  withdrawals u32, attempts u32
- *   connections      [a M][b M]    since u64 (written both ways)
  *   deadlines        [at L][kind B][id L]        empty
  *   events           [seq L]       notify u8, member_len u8, at u64;
  *                                  member, the packed msgpack event
- *   member_events    [member M][seq L]           empty
- *   member_pruned    [member M]    seq u64: the member's last pruned event
- *   log_sends, log_withdrawals, log_decisions, log_reports, log_notes
- *                    [key M][at L][id L]         value u8
- *   blocks, nogo     [a M][b M]    empty
- *   members          [member M]    invitations_from u8, email_len u8,
+ *   plans            [id L]        the plan record (daemon/plan.c)
+ *   member_rows      [member M][kind B][rest]: the tables below
+ *
+ *   table (kind)     key           value
+ *   members (1)      [member M]    invitations_from u8, email_len u8,
  *                                  restricted_until u64, open_sent u64,
  *                                  restricted_at u64; email
- *   plans            [id L]        the plan record (daemon/plan.c)
- *   member_plans     [member M][id L]            empty
+ *   pairs (2)        [from M][to M]  open_id u64, cooldown_until u64,
+ *                                  withdrawals u32, attempts u32
+ *   sent (3), received (4)  [member M][id L]     empty
+ *   history (5)      [lower M][higher M][id L]   empty (the two members of
+ *                                  the invitation in byte order)
+ *   connections (6)  [a M][b M]    since u64 (written both ways)
+ *   member_events (7)  [member M][seq L]         empty
+ *   member_pruned (8)  [member M]  seq u64: the member's last pruned event
+ *   blocks (9), nogo (10)  [a M][b M]            empty
+ *   member_plans (11)  [member M][id L]          empty
+ *   log_sends (12), log_withdrawals (13), log_decisions (14),
+ *   log_reports (15), log_notes (16)
+ *                    [key M][at L][id L]         value u8 (a note's key
+ *                                  is "sender:hash", no NUL in it)
  *
  * For example, invitation 5 sent by alice is in her sent box as the key
  *
- *   61 6c 69 63 65 00  00 00 00 00 00 00 00 05
- *   a  l  i  c  e  NUL 5
+ *   61 6c 69 63 65 00  03    00 00 00 00 00 00 00 05
+ *   a  l  i  c  e  NUL sent  5
  *
  * and the pair alice -> bob with that invitation open, a cooldown until
  * 1700000000 (0x6553f100), 2 withdrawals and 3 attempts is the key
- * 61 6c 69 63 65 00 62 6f 62 00 (alice NUL bob NUL) with the value
+ * 61 6c 69 63 65 00 02 62 6f 62 00 (alice NUL pairs bob NUL) with the value
  *
  *   00 00 00 00 00 00 00 05  00 00 00 00 65 53 f1 00  00 00 00 02  00 00 00 03
  *   open_id 5                cooldown_until           withdrawals  attempts
  *
  * (tests/test_store.c reads both back from the file.)
+ *
+ * Schema 1 had a database per table (the same keys without the kind byte,
+ * and the databases named as the tables). A store of schema 1 is migrated
+ * in place when it opens (migrate()): its log replayed in its own layout
+ * first, then every row moved in one transaction, synced by a checkpoint;
+ * a crash before that checkpoint finds the old store whole
+ * (tests/test_migrate.c).
  *
  * A new store is created whole under another name (data.mdb.new) and
  * only then renamed to data.mdb (create_store()): a store either does
@@ -125,6 +147,21 @@ struct job {
 	size_t snaplen;
 };
 
+/* A table: its database and, for a table kept in the member rows, the
+ * kind byte its keys hold after their member (0: a database of its own). */
+struct tbl {
+	MDB_dbi dbi;
+	unsigned char kind;
+};
+
+/* The kinds of the member rows. Control characters, which no member id
+ * holds: a member's rows of one kind are the keys that begin with its id,
+ * NUL and the kind, and no other member's key begins so. */
+enum {
+	K_MEMBER = 1, K_PAIR, K_SENT, K_RECV, K_HIST, K_CONN, K_MEV, K_MPRUNED,
+	K_BLOCK, K_NOGO, K_MPLAN, K_LOG	/* K_LOG + enum store_log */
+};
+
 struct lmdb_store {
 	struct store base;
 	MDB_env *env;
@@ -164,7 +201,8 @@ struct lmdb_store {
 	uint64_t ckpt_pgno;	/* the last page at the checkpoint */
 	struct timespec ckpt_at;	/* when it was made (monotonic) */
 	size_t psize;
-	MDB_dbi dbis[32];	/* by index in LM_DBS */
+	MDB_dbi dbis[32];	/* by index in LM_DBS (LM_DBS_1 while a
+				 * store of schema 1 is replayed) */
 	unsigned char dbi_index[256];	/* and the other way (0xff: none) */
 	unsigned ndbs;
 	uint64_t map_max;
@@ -172,8 +210,12 @@ struct lmdb_store {
 				 * not known: from the start) */
 	uint64_t growth_max;	/* the most one commit moved the end */
 	bool no_prealloc;	/* the file system cannot allocate ahead */
-	MDB_dbi meta, inv, sent, recv, hist, pair, conn, due, ev, mev, mpruned;
-	MDB_dbi logs[LOG_COUNT], flags[2], member, plan, mplan;
+	MDB_dbi rows;		/* every member's rows (below) */
+	struct tbl meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
+	struct tbl mpruned, logs[LOG_COUNT], flags[2], member, plan, mplan;
+	MDB_dbi old[32];	/* a store of schema 1: its databases, by
+				 * index in LM_DBS_1, until it is migrated */
+	unsigned schema;	/* the schema found at open */
 };
 
 struct lmdb_stx {
@@ -197,23 +239,29 @@ tx(struct stx *t)
 }
 
 struct key {
-	unsigned char b[2 * (MEMBER_MAX_BYTES + 1) + 32];
+	unsigned char b[2 * (MEMBER_MAX_BYTES + 1) + 33];
 	size_t n;
 };
 
-/* Builds k from parts, one letter of fmt each: 'M' a member id or a name,
- * (const char *, size_t), stored with a NUL after it; 'L' a uint64_t,
- * big-endian; 'B' one byte (an int). */
+/* Builds k, a key of table tb, from parts, one letter of fmt each: 'M' a
+ * member id or a name, (const char *, size_t), stored with a NUL after it;
+ * 'L' a uint64_t, big-endian; 'B' one byte (an int). A table kept in the
+ * member rows (tb.kind not 0) has its kind byte after the first part, the
+ * member the row is filed under: the one place that puts it there, for
+ * keys and scan prefixes alike (key_strip() takes it out again). */
 static void
-key_make(struct key *k, const char *fmt, ...)
+key_make(struct key *k, struct tbl tb, const char *fmt, ...)
 {
 	const char *s;
 	size_t len;
 	va_list ap;
+	bool first = true;
 
+	if (tb.kind != 0 && fmt[0] != 'M')
+		fatal("key_make: a member row's key begins with its member");
 	k->n = 0;
 	va_start(ap, fmt);
-	for (; *fmt != '\0'; fmt++) {
+	for (; *fmt != '\0'; fmt++, first = false) {
 		switch (*fmt) {
 		case 'M':
 			s = va_arg(ap, const char *);
@@ -232,8 +280,39 @@ key_make(struct key *k, const char *fmt, ...)
 		default:
 			fatal("key_make: no part '%c'", *fmt);
 		}
+		if (first && tb.kind != 0)
+			k->b[k->n++] = tb.kind;
 	}
 	va_end(ap);
+}
+
+/* The length of the member id at the start of p (n bytes), up to its NUL;
+ * n when there is none. */
+static size_t
+key_member(const unsigned char *p, size_t n)
+{
+	const unsigned char *z = memchr(p, 0, n);
+
+	return z != NULL ? (size_t)(z - p) : n;
+}
+
+/* A member row's key read back from a cursor, as its table's parts
+ * without the kind byte (what key_make() was given), into out; false when
+ * it has no kind byte after its member. */
+static bool
+key_strip(const MDB_val *in, struct key *out, MDB_val *parts)
+{
+	const unsigned char *p = in->mv_data;
+	size_t m = key_member(p, in->mv_size);
+
+	if (m + 2 > in->mv_size || in->mv_size - 1 > sizeof out->b)
+		return false;
+	memcpy(out->b, p, m + 1);
+	memcpy(out->b + m + 1, p + m + 2, in->mv_size - m - 2);
+	out->n = in->mv_size - 1;
+	parts->mv_size = out->n;
+	parts->mv_data = out->b;
+	return true;
 }
 
 static MDB_val
@@ -298,6 +377,7 @@ static int snap_read(struct lmdb_store *s, unsigned char *snap, size_t *len);
 static int snap_restore(const char *dir, const unsigned char *snap,
     size_t len, char *why, size_t whylen);
 static int replay(struct lmdb_store *s, char *why, size_t whylen);
+static int migrate(struct lmdb_store *s, char *why, size_t whylen);
 static int log_commit(struct lmdb_store *s, uint64_t *seq_out, char *why,
     size_t whylen);
 static uint64_t lm_map_size(struct store *base);
@@ -358,17 +438,17 @@ stx_check(struct stx *t, int mrc, const char *what)
 /* put, del and get do nothing once the transaction has failed: an
  * operation that writes more than one record stops at its first failure. */
 static void
-put(struct stx *t, MDB_dbi dbi, const struct key *k, const void *data,
+put(struct stx *t, struct tbl tb, const struct key *k, const void *data,
     size_t len, const char *what)
 {
 	MDB_val kv = key_val(k), dv = { len, (void *)data };
 
 	if (t->rc != STORE_OK)
 		return;
-	if (!stx_check(t, mdb_put(tx(t), dbi, &kv, &dv, 0), what)) {
+	if (!stx_check(t, mdb_put(tx(t), tb.dbi, &kv, &dv, 0), what)) {
 		ls(t)->nwrites++;
 		mark_dirty(t);
-		rec_add(t, REC_PUT, dbi, &kv, &dv);
+		rec_add(t, REC_PUT, tb.dbi, &kv, &dv);
 	}
 }
 
@@ -382,37 +462,37 @@ found(struct stx *t, int mrc, const char *what)
 
 /* Deletes key; false when it was not there. */
 static bool
-del(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
+del(struct stx *t, struct tbl tb, const struct key *k, const char *what)
 {
 	MDB_val kv = key_val(k);
 
 	if (t->rc != STORE_OK ||
-	    !found(t, mdb_del(tx(t), dbi, &kv, NULL), what))
+	    !found(t, mdb_del(tx(t), tb.dbi, &kv, NULL), what))
 		return false;
 	ls(t)->nwrites++;
 	mark_dirty(t);
-	rec_add(t, REC_DEL, dbi, &kv, NULL);
+	rec_add(t, REC_DEL, tb.dbi, &kv, NULL);
 	return true;
 }
 
 /* Reads key into *out; false when absent or on error. */
 static bool
-get(struct stx *t, MDB_dbi dbi, const struct key *k, MDB_val *out,
+get(struct stx *t, struct tbl tb, const struct key *k, MDB_val *out,
     const char *what)
 {
 	MDB_val kv = key_val(k);
 
-	return t->rc == STORE_OK && found(t, mdb_get(tx(t), dbi, &kv, out),
+	return t->rc == STORE_OK && found(t, mdb_get(tx(t), tb.dbi, &kv, out),
 	    what);
 }
 
 /* A value that is one 64-bit integer; 0 when absent. */
 static uint64_t
-get_u64(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
+get_u64(struct stx *t, struct tbl tb, const struct key *k, const char *what)
 {
 	MDB_val v;
 
-	if (!get(t, dbi, k, &v, what) || v.mv_size != 8)
+	if (!get(t, tb, k, &v, what) || v.mv_size != 8)
 		return 0;
 	return be_get(v.mv_data, 8);
 }
@@ -430,12 +510,18 @@ get_u64(struct stx *t, MDB_dbi dbi, const struct key *k, const char *what)
  * back), and stops at the first key that does not begin with the prefix or
  * (tail not 0) is not tail bytes longer, at the end, or on a failure, which
  * is recorded in the transaction. An empty `from` starts at the first (or
- * last) key of the database; an empty prefix takes every key. */
+ * last) key of the database; an empty prefix takes every key.
+ *
+ * A scan of `every` row of a member table (forward, from the start, no
+ * prefix) takes its kind's rows of each member in turn, seeking past the
+ * other kinds: the whole table, as if it had its own database. */
 struct scan {
-	MDB_dbi dbi;
+	struct tbl tbl;
 	struct key prefix;
 	size_t tail;		/* the bytes after the prefix; 0: any */
 	bool back;
+	bool every;
+	struct key seek;	/* (every) the next member's rows */
 	const char *what;	/* for a failure's message */
 	struct stx *t;
 	MDB_cursor *c;
@@ -450,10 +536,36 @@ struct scan {
 static bool
 scan_on_key(struct scan *sc, int mrc)
 {
-	if (mrc != 0) {
-		if (mrc != MDB_NOTFOUND)
-			stx_check(sc->t, mrc, sc->what);
-		return false;
+	const unsigned char *p;
+	size_t m;
+	MDB_val k;
+
+	for (;;) {
+		if (mrc != 0) {
+			if (mrc != MDB_NOTFOUND)
+				stx_check(sc->t, mrc, sc->what);
+			return false;
+		}
+		if (!sc->every || sc->tbl.kind == 0)
+			break;
+		/* On a member's row of the kind, or at [member][kind], or past
+		 * the member's rows ([member NUL 0xff]). */
+		p = sc->k.mv_data;
+		m = key_member(p, sc->k.mv_size);
+		if (m + 1 < sc->k.mv_size && p[m + 1] == sc->tbl.kind)
+			return true;
+		if (m + 2 > sizeof sc->seek.b ||
+		    (m + 1 < sc->k.mv_size && p[m + 1] == 0xff)) {
+			mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_NEXT);
+			continue;
+		}
+		memcpy(sc->seek.b, p, m + 1);
+		sc->seek.b[m + 1] = m + 1 < sc->k.mv_size &&
+		    p[m + 1] > sc->tbl.kind ? 0xff : sc->tbl.kind;
+		sc->seek.n = m + 2;
+		k = key_val(&sc->seek);
+		sc->k = k;
+		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_SET_RANGE);
 	}
 	if (sc->tail != 0 ? sc->k.mv_size != sc->prefix.n + sc->tail :
 	    sc->k.mv_size < sc->prefix.n)
@@ -468,7 +580,7 @@ scan_seek(struct scan *sc, struct stx *t, const struct key *from)
 
 	sc->t = t;
 	sc->c = NULL;
-	if (stx_check(t, mdb_cursor_open(tx(t), sc->dbi, &sc->c), "cursor")) {
+	if (stx_check(t, mdb_cursor_open(tx(t), sc->tbl.dbi, &sc->c), "cursor")) {
 		sc->c = NULL;
 		return false;
 	}
@@ -499,6 +611,18 @@ scan_end(struct scan *sc)
 	sc->c = NULL;
 }
 
+/* The key the scan is on, as its table's parts: without the kind byte of
+ * a member row (key_strip(), into buf). */
+static MDB_val
+scan_parts(const struct scan *sc, struct key *buf)
+{
+	MDB_val parts = sc->k;
+
+	if (sc->tbl.kind != 0 && !key_strip(&sc->k, buf, &parts))
+		parts = sc->k;
+	return parts;
+}
+
 /* The big-endian integer at byte off of the key's tail. */
 static uint64_t
 scan_u64(const struct scan *sc, size_t off)
@@ -512,7 +636,7 @@ meta_get_u64(struct stx *t, const char *name)
 {
 	struct key k;
 
-	key_make(&k, "M", name, strlen(name));
+	key_make(&k, ls(t)->meta, "M", name, strlen(name));
 	return get_u64(t, ls(t)->meta, &k, "meta");
 }
 
@@ -522,7 +646,7 @@ meta_put_u64(struct stx *t, const char *name, uint64_t val)
 	unsigned char b[8];
 	struct key k;
 
-	key_make(&k, "M", name, strlen(name));
+	key_make(&k, ls(t)->meta, "M", name, strlen(name));
 	be_put(b, val, 8);
 	put(t, ls(t)->meta, &k, b, 8, "meta");
 }
@@ -544,18 +668,57 @@ count_name(int state)
 	return names[state];
 }
 
-/* The databases, by field and name, in the order lm_open creates them. */
+/* The databases, by field and name, in the order lm_open creates them
+ * (the log names them by this index). */
 #define LM_DBS(X) \
-	X(meta, "meta") X(inv, "invitations") X(sent, "sent") \
-	X(recv, "received") X(hist, "history") X(pair, "pairs") \
-	X(conn, "connections") X(due, "deadlines") X(ev, "events") \
-	X(mev, "member_events") X(mpruned, "member_pruned") \
-	X(logs[LOG_SENDS], "log_sends") \
-	X(logs[LOG_WITHDRAWALS], "log_withdrawals") \
-	X(logs[LOG_DECISIONS], "log_decisions") \
-	X(logs[LOG_REPORTS], "log_reports") X(logs[LOG_NOTES], "log_notes") \
-	X(flags[FLAG_BLOCK], "blocks") X(flags[FLAG_NOGO], "nogo") \
-	X(member, "members") X(plan, "plans") X(mplan, "member_plans")
+	X(meta.dbi, "meta") X(inv.dbi, "invitations") \
+	X(due.dbi, "deadlines") X(ev.dbi, "events") X(plan.dbi, "plans") \
+	X(rows, "member_rows")
+
+/* The tables kept in the member rows, by field and kind. */
+#define LM_ROWS(X) \
+	X(member, K_MEMBER) X(pair, K_PAIR) X(sent, K_SENT) X(recv, K_RECV) \
+	X(hist, K_HIST) X(conn, K_CONN) X(mev, K_MEV) X(mpruned, K_MPRUNED) \
+	X(flags[FLAG_BLOCK], K_BLOCK) X(flags[FLAG_NOGO], K_NOGO) \
+	X(mplan, K_MPLAN) X(logs[LOG_SENDS], K_LOG + LOG_SENDS) \
+	X(logs[LOG_WITHDRAWALS], K_LOG + LOG_WITHDRAWALS) \
+	X(logs[LOG_DECISIONS], K_LOG + LOG_DECISIONS) \
+	X(logs[LOG_REPORTS], K_LOG + LOG_REPORTS) \
+	X(logs[LOG_NOTES], K_LOG + LOG_NOTES)
+
+/* Schema 1, a database per table: their names in the order of its LM_DBS,
+ * by which its log names them, and the kind each table's rows take in the
+ * member rows (0: a database that stays as it is). */
+static const struct {
+	const char *name;
+	unsigned char kind;
+} lm_dbs_1[] = {
+	{ "meta", 0 }, { "invitations", 0 }, { "sent", K_SENT },
+	{ "received", K_RECV }, { "history", K_HIST }, { "pairs", K_PAIR },
+	{ "connections", K_CONN }, { "deadlines", 0 }, { "events", 0 },
+	{ "member_events", K_MEV }, { "member_pruned", K_MPRUNED },
+	{ "log_sends", K_LOG + LOG_SENDS },
+	{ "log_withdrawals", K_LOG + LOG_WITHDRAWALS },
+	{ "log_decisions", K_LOG + LOG_DECISIONS },
+	{ "log_reports", K_LOG + LOG_REPORTS },
+	{ "log_notes", K_LOG + LOG_NOTES }, { "blocks", K_BLOCK },
+	{ "nogo", K_NOGO }, { "members", K_MEMBER }, { "plans", 0 },
+	{ "member_plans", K_MPLAN }
+};
+#define LM_NDBS_1 (sizeof lm_dbs_1 / sizeof lm_dbs_1[0])
+
+/* The tables, once the databases are open. */
+static void
+tables_set(struct lmdb_store *s)
+{
+	s->meta.kind = s->inv.kind = s->due.kind = s->ev.kind =
+	    s->plan.kind = 0;
+#define ROW_TBL(field, k) \
+	s->field.dbi = s->rows; \
+	s->field.kind = (unsigned char)(k);
+	LM_ROWS(ROW_TBL)
+#undef ROW_TBL
+}
 
 /* For store_open_check: the environment opened MDB_RDONLY (LMDB still
  * takes its reader slot in lock.mdb), nothing created, and the daemon's
@@ -598,7 +761,7 @@ lm_open_read(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 		s->env = NULL;
 		s->lockfd = -1;
 	}
-	key_make(&k, "M", "schema", strlen("schema"));
+	key_make(&k, s->meta, "M", "schema", strlen("schema"));
 	kv = key_val(&k);
 	snprintf(lockpath, sizeof lockpath, "%s/connreqd.lock", dir);
 	s->lockfd = open(lockpath, O_RDONLY | O_CLOEXEC);
@@ -631,15 +794,21 @@ lm_open_read(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 		    mdb_strerror(mrc)); \
 		goto fail; \
 	}
-	LM_DBS(OPEN_DB_RO)
-#undef OPEN_DB_RO
-	if ((mrc = mdb_get(txn, s->meta, &kv, &v)) != 0 || v.mv_size != 4 ||
-	    be_get(v.mv_data, 4) != STORE_SCHEMA) {
+	/* The schema first: a store of another has other databases. */
+	OPEN_DB_RO(meta.dbi, "meta")
+	if ((mrc = mdb_get(txn, s->meta.dbi, &kv, &v)) != 0 ||
+	    v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
 		snprintf(why, whylen,
 		    "store %s: no schema version %d (%s)", dir, STORE_SCHEMA,
-		    mrc != 0 ? mdb_strerror(mrc) : "another version");
+		    mrc != 0 ? mdb_strerror(mrc) : v.mv_size == 4 &&
+		    be_get(v.mv_data, 4) < STORE_SCHEMA ?
+		    "an older one: connreqd migrates it when it opens it" :
+		    "another version");
 		goto fail;
 	}
+	LM_DBS(OPEN_DB_RO)
+#undef OPEN_DB_RO
+	tables_set(s);
 	/* Committed, not aborted: an abort would close the handles. */
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -662,7 +831,8 @@ fail:
 
 /* Opens every database in env (creating those a new store lacks) and
  * writes the schema of a new store, in one transaction: 0, or -1 with why
- * set. */
+ * set. A store of schema 1 has its own databases opened instead (s->old),
+ * s->schema 1: lm_open replays its log and migrates it. */
 static int
 open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 {
@@ -674,6 +844,8 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	int mrc;
 	unsigned char b[8];
 
+	unsigned i;
+
 	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
 		return -1;
@@ -684,14 +856,32 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 		    mdb_strerror(mrc)); \
 		goto fail; \
 	}
-	LM_DBS(OPEN_DB)
-#undef OPEN_DB
+	OPEN_DB(meta.dbi, "meta")
 	t.base.s = base;
 	t.base.rc = STORE_OK;
 	t.txn = txn;
 	t.dirty = false;
-	key_make(&k, "M", "schema", strlen("schema"));
-	if (get(&t.base, s->meta, &k, &v, "schema")) {
+	s->schema = STORE_SCHEMA;
+	key_make(&k, s->meta, "M", "schema", strlen("schema"));
+	if (get(&t.base, s->meta, &k, &v, "schema") && v.mv_size == 4 &&
+	    be_get(v.mv_data, 4) == 1) {
+		s->schema = 1;
+		for (i = 0; i < LM_NDBS_1; i++)
+			if ((mrc = mdb_dbi_open(txn, lm_dbs_1[i].name, 0,
+			    &s->old[i])) != 0) {
+				snprintf(why, whylen,
+				    "store %s (schema 1): database %s: %s", dir,
+				    lm_dbs_1[i].name, mdb_strerror(mrc));
+				goto fail;
+			}
+	} else {
+		LM_DBS(OPEN_DB)
+	}
+#undef OPEN_DB
+	tables_set(s);
+	if (s->schema == 1) {
+		/* Read as it is, until lm_open migrates it. */
+	} else if (get(&t.base, s->meta, &k, &v, "schema")) {
 		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
 			snprintf(why, whylen,
 			    "store %s has schema version %u; this connreqd reads version %d",
@@ -924,6 +1114,8 @@ lm_open(struct store *base, const char *dir, uint64_t map_max, char *why,
 			goto fail;
 	} else if (replay(s, why, whylen) == -1)
 		goto fail;
+	if (s->schema == 1 && migrate(s, why, whylen) == -1)
+		goto fail;
 	if (flusher_start(s, why, whylen) == -1)
 		goto fail;
 	return 0;
@@ -1102,13 +1294,21 @@ prealloc(struct lmdb_store *s, char *why, size_t whylen)
 	return 0;
 }
 
-/* The databases by their index in LM_DBS, and back, for the log. */
+/* The databases by their index in LM_DBS, and back, for the log; those of
+ * LM_DBS_1 for a store of schema 1, whose log is replayed before it is
+ * migrated. */
 static void
 dbi_tables(struct lmdb_store *s)
 {
 	unsigned i = 0;
 
 	memset(s->dbi_index, 0xff, sizeof s->dbi_index);
+	if (s->schema == 1) {
+		for (i = 0; i < LM_NDBS_1; i++)
+			s->dbis[i] = s->old[i];
+		s->ndbs = i;
+		return;
+	}
 #define DBI_SLOT(field, name) \
 	s->dbis[i] = s->field; \
 	if (s->field < 256) \
@@ -1778,6 +1978,113 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 	return -1;
 }
 
+/* A row of schema 1's table i (key k) in the member rows: its key with the
+ * kind after the member, as key_make() puts it (a log's key is its whole
+ * first part, before [at L][id L]). */
+static void
+migrate_key(unsigned i, const MDB_val *k, struct key *out)
+{
+	const unsigned char *p = k->mv_data;
+	size_t at;
+
+	if (lm_dbs_1[i].kind >= K_LOG)
+		at = k->mv_size >= 17 ? k->mv_size - 16 : k->mv_size;
+	else {
+		at = key_member(p, k->mv_size);
+		at += at < k->mv_size ? 1 : 0;
+	}
+	memcpy(out->b, p, at);
+	out->b[at] = lm_dbs_1[i].kind;
+	memcpy(out->b + at + 1, p + at, k->mv_size - at);
+	out->n = k->mv_size + 1;
+}
+
+/* Moves every row of a store of schema 1 (its log replayed) into the member
+ * rows, in one transaction that also drops its old databases and writes
+ * the schema; then a checkpoint (data.mdb synced, the log emptied). A
+ * crash before the checkpoint finds the log's checkpoint of schema 1,
+ * whose pages the pin kept: the old store, whole, migrated again; after
+ * it, the new one. 0, or -1 with why set. */
+static int
+migrate(struct lmdb_store *s, char *why, size_t whylen)
+{
+	struct timespec t0, t1;
+	MDB_cursor *c;
+	MDB_txn *txn;
+	MDB_val k, v, nk;
+	struct key key;
+	uint64_t rows, size;
+	unsigned char b[4];
+	unsigned i;
+	int mrc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		rows = 0;
+		if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+			break;
+		mrc = mdb_dbi_open(txn, "member_rows", MDB_CREATE, &s->rows);
+		for (i = 0; mrc == 0 && i < LM_NDBS_1; i++) {
+			if (lm_dbs_1[i].kind == 0)
+				continue;
+			if ((mrc = mdb_cursor_open(txn, s->old[i], &c)) != 0)
+				break;
+			for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+			    mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+				if (k.mv_size + 1 > sizeof key.b) {
+					mrc = MDB_CORRUPTED;
+					break;
+				}
+				migrate_key(i, &k, &key);
+				nk = key_val(&key);
+				if ((mrc = mdb_put(txn, s->rows, &nk, &v, 0)) != 0)
+					break;
+				rows++;
+			}
+			mdb_cursor_close(c);
+			if (mrc == MDB_NOTFOUND)
+				mrc = mdb_drop(txn, s->old[i], 1);
+		}
+		if (mrc == 0) {
+			k.mv_size = strlen("schema") + 1;
+			k.mv_data = "schema";
+			be_put(b, STORE_SCHEMA, 4);
+			v.mv_size = 4;
+			v.mv_data = b;
+			mrc = mdb_put(txn, s->meta.dbi, &k, &v, 0);
+		}
+		if (mrc == MDB_MAP_FULL) {
+			mdb_txn_abort(txn);
+			size = lm_map_size(&s->base);
+			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
+			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
+				break;
+			continue;
+		}
+		if (mrc != 0) {
+			mdb_txn_abort(txn);
+			break;
+		}
+		if ((mrc = mdb_txn_commit(txn)) != 0)
+			break;
+		/* The databases of schema 2, by their names again. */
+		if (open_dbs(s, s->dir, why, whylen) == -1)
+			return -1;
+		dbi_tables(s);
+		if (ckpt(s, why, whylen) == -1)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_info("store: migrated schema 1 to %d: %llu rows in %.3f s",
+		    STORE_SCHEMA, (unsigned long long)rows,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		return 0;
+	}
+	snprintf(why, whylen, "store %s: migrating schema 1 to %d: %s", s->dir,
+	    STORE_SCHEMA, mdb_strerror(mrc));
+	return -1;
+}
+
 static int
 lm_room(struct store *base)
 {
@@ -2003,7 +2310,7 @@ lm_inv_get(struct stx *t, uint64_t id, struct inv *out)
 	struct key k;
 	MDB_val v;
 
-	key_make(&k, "L", id);
+	key_make(&k, ls(t)->inv, "L", id);
 	if (!get(t, ls(t)->inv, &k, &v, "invitation"))
 		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
 	if (!inv_decode(v.mv_data, v.mv_size, out)) {
@@ -2017,7 +2324,7 @@ lm_inv_get(struct stx *t, uint64_t id, struct inv *out)
 /* The key of a history: the two members in byte order, so that either
  * way finds it. */
 static void
-hist_key(struct key *k, const char *a, size_t alen, const char *b,
+hist_key(struct key *k, struct tbl tb, const char *a, size_t alen, const char *b,
     size_t blen, uint64_t id, bool with_id)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -2031,9 +2338,9 @@ hist_key(struct key *k, const char *a, size_t alen, const char *b,
 		hilen = alen;
 	}
 	if (with_id)
-		key_make(k, "MML", lo, lolen, hi, hilen, id);
+		key_make(k, tb, "MML", lo, lolen, hi, hilen, id);
 	else
-		key_make(k, "MM", lo, lolen, hi, hilen);
+		key_make(k, tb, "MM", lo, lolen, hi, hilen);
 }
 
 static void
@@ -2043,14 +2350,14 @@ lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	struct key k;
 	size_t n = inv_encode(inv, b);
 
-	key_make(&k, "L", inv->id);
+	key_make(&k, ls(t)->inv, "L", inv->id);
 	put(t, ls(t)->inv, &k, b, n, "invitation");
 	if (old_state == ST_COUNT) {
-		key_make(&k, "ML", inv->from, inv->from_len, inv->id);
+		key_make(&k, ls(t)->sent, "ML", inv->from, inv->from_len, inv->id);
 		put(t, ls(t)->sent, &k, "", 0, "sent");
-		key_make(&k, "ML", inv->to, inv->to_len, inv->id);
+		key_make(&k, ls(t)->recv, "ML", inv->to, inv->to_len, inv->id);
 		put(t, ls(t)->recv, &k, "", 0, "received");
-		hist_key(&k, inv->from, inv->from_len, inv->to, inv->to_len,
+		hist_key(&k, ls(t)->hist, inv->from, inv->from_len, inv->to, inv->to_len,
 		    inv->id, true);
 		put(t, ls(t)->hist, &k, "", 0, "history");
 		meta_add(t, count_name(inv->state), 1);
@@ -2062,15 +2369,15 @@ lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
 
 /* The ids under [member], newest first, below `before` (0: all). */
 static void
-scan_ids_back(struct stx *t, MDB_dbi dbi, const char *member, size_t len,
+scan_ids_back(struct stx *t, struct tbl tb, const char *member, size_t len,
     uint64_t before, store_id_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = dbi, .tail = 8, .back = true,
+	struct scan sc = { .tbl = tb, .tail = 8, .back = true,
 	    .what = "scan" };
 	struct key from;
 
-	key_make(&sc.prefix, "M", member, len);
-	key_make(&from, "ML", member, len, before ? before : UINT64_MAX);
+	key_make(&sc.prefix, tb, "M", member, len);
+	key_make(&from, tb, "ML", member, len, before ? before : UINT64_MAX);
 	SCAN_EACH(&sc, t, &from) {
 		if (!fn(ctx, scan_u64(&sc, 0)))
 			break;
@@ -2090,9 +2397,9 @@ static void
 lm_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, store_id_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->hist, .tail = 8, .what = "scan" };
+	struct scan sc = { .tbl = ls(t)->hist, .tail = 8, .what = "scan" };
 
-	hist_key(&sc.prefix, a, alen, b, blen, 0, false);
+	hist_key(&sc.prefix, ls(t)->hist, a, alen, b, blen, 0, false);
 	SCAN_EACH(&sc, t, &sc.prefix) {
 		if (!fn(ctx, scan_u64(&sc, 0)))
 			break;
@@ -2108,7 +2415,7 @@ lm_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
 	struct key k;
 	MDB_val v;
 
-	key_make(&k, "MM", from, flen, to, tlen);
+	key_make(&k, ls(t)->pair, "MM", from, flen, to, tlen);
 	if (!get(t, ls(t)->pair, &k, &v, "pair") || v.mv_size != 24)
 		return;
 	p = v.mv_data;
@@ -2125,7 +2432,7 @@ lm_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
 	unsigned char b[24];
 	struct key k;
 
-	key_make(&k, "MM", from, flen, to, tlen);
+	key_make(&k, ls(t)->pair, "MM", from, flen, to, tlen);
 	be_put(b, pr->open_id, 8);
 	be_put(b + 8, (uint64_t)pr->cooldown_until, 8);
 	be_put(b + 16, pr->withdrawals, 4);
@@ -2139,7 +2446,7 @@ lm_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
 {
 	struct key k;
 
-	key_make(&k, "MM", a, alen, b, blen);
+	key_make(&k, ls(t)->conn, "MM", a, alen, b, blen);
 	return (int64_t)get_u64(t, ls(t)->conn, &k, "connection");
 }
 
@@ -2152,9 +2459,9 @@ lm_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 	struct key k;
 
 	be_put(v, (uint64_t)since, 8);
-	key_make(&k, "MM", a, alen, b, blen);
+	key_make(&k, ls(t)->conn, "MM", a, alen, b, blen);
 	put(t, ls(t)->conn, &k, v, 8, "connection");
-	key_make(&k, "MM", b, blen, a, alen);
+	key_make(&k, ls(t)->conn, "MM", b, blen, a, alen);
 	put(t, ls(t)->conn, &k, v, 8, "connection");
 	if (!existed)
 		meta_add(t, "count.connections", 1);
@@ -2167,9 +2474,9 @@ lm_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
 	struct key k;
 	bool gone;
 
-	key_make(&k, "MM", a, alen, b, blen);
+	key_make(&k, ls(t)->conn, "MM", a, alen, b, blen);
 	gone = del(t, ls(t)->conn, &k, "connection");
-	key_make(&k, "MM", b, blen, a, alen);
+	key_make(&k, ls(t)->conn, "MM", b, blen, a, alen);
 	del(t, ls(t)->conn, &k, "connection");
 	if (gone)
 		meta_add(t, "count.connections", -1);
@@ -2179,14 +2486,14 @@ static void
 lm_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->conn, .what = "scan" };
+	struct scan sc = { .tbl = ls(t)->conn, .what = "scan" };
 	struct key from;
 	const char *other;
 	size_t olen;
 
-	key_make(&sc.prefix, "M", member, len);
+	key_make(&sc.prefix, ls(t)->conn, "M", member, len);
 	if (after != NULL)
-		key_make(&from, "MM", member, len, after, after_len);
+		key_make(&from, ls(t)->conn, "MM", member, len, after, after_len);
 	else
 		from = sc.prefix;
 	SCAN_EACH(&sc, t, &from) {
@@ -2205,9 +2512,9 @@ lm_scan_conns(struct stx *t, const char *member, size_t len,
 }
 
 static void
-due_key(struct key *k, const struct due *d)
+due_key(struct stx *t, struct key *k, const struct due *d)
 {
-	key_make(k, "LBL", (uint64_t)d->at, d->kind, d->id);
+	key_make(k, ls(t)->due, "LBL", (uint64_t)d->at, d->kind, d->id);
 }
 
 static void
@@ -2216,7 +2523,7 @@ lm_due_add(struct stx *t, const struct due *d)
 	struct key k;
 	MDB_val v;
 
-	due_key(&k, d);
+	due_key(t, &k, d);
 	if (get(t, ls(t)->due, &k, &v, "deadline"))
 		return;
 	put(t, ls(t)->due, &k, "", 0, "deadline");
@@ -2228,7 +2535,7 @@ lm_due_del(struct stx *t, const struct due *d)
 {
 	struct key k;
 
-	due_key(&k, d);
+	due_key(t, &k, d);
 	if (del(t, ls(t)->due, &k, "deadline"))
 		meta_add(t, "count.deadlines", -1);
 }
@@ -2236,7 +2543,7 @@ lm_due_del(struct stx *t, const struct due *d)
 static bool
 lm_due_first(struct stx *t, struct due *out)
 {
-	struct scan sc = { .dbi = ls(t)->due, .tail = 17,
+	struct scan sc = { .tbl = ls(t)->due, .tail = 17,
 	    .what = "deadlines" };
 	struct key from = { .n = 0 };
 	bool found;
@@ -2267,7 +2574,7 @@ lm_event_pruned(struct stx *t, const char *member, size_t mlen)
 
 	if (member == NULL)
 		return meta_get_u64(t, "event.pruned");
-	key_make(&k, "M", member, mlen);
+	key_make(&k, ls(t)->mpruned, "M", member, mlen);
 	return get_u64(t, ls(t)->mpruned, &k, "pruned");
 }
 
@@ -2283,11 +2590,11 @@ lm_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	be_put(b + 2, (uint64_t)at, 8);
 	memcpy(b + EV_HEAD, member, mlen);
 	memcpy(b + EV_HEAD + mlen, data, len);
-	key_make(&k, "L", seq);
+	key_make(&k, ls(t)->ev, "L", seq);
 	put(t, ls(t)->ev, &k, b, EV_HEAD + mlen + len, "event");
 	free(b);
 	if (notify) {
-		key_make(&k, "ML", member, mlen, seq);
+		key_make(&k, ls(t)->mev, "ML", member, mlen, seq);
 		put(t, ls(t)->mev, &k, "", 0, "event index");
 	}
 	meta_put_u64(t, "event.head", seq);
@@ -2302,7 +2609,7 @@ lm_event_unnotify(struct stx *t, uint64_t seq)
 	struct key k;
 	MDB_val v;
 
-	key_make(&k, "L", seq);
+	key_make(&k, ls(t)->ev, "L", seq);
 	if (!get(t, ls(t)->ev, &k, &v, "event") || v.mv_size < EV_HEAD ||
 	    v.mv_size < EV_HEAD + (size_t)((const unsigned char *)v.mv_data)[1] ||
 	    !(((const unsigned char *)v.mv_data)[0] & 1))
@@ -2311,7 +2618,7 @@ lm_event_unnotify(struct stx *t, uint64_t seq)
 	memcpy(b, v.mv_data, v.mv_size);
 	b[0] = 0;
 	put(t, ls(t)->ev, &k, b, v.mv_size, "event");
-	key_make(&k, "ML", (const char *)b + EV_HEAD, (size_t)b[1], seq);
+	key_make(&k, ls(t)->mev, "ML", (const char *)b + EV_HEAD, (size_t)b[1], seq);
 	del(t, ls(t)->mev, &k, "event index");
 	free(b);
 }
@@ -2340,7 +2647,7 @@ static void
 lm_event_scan(struct stx *t, uint64_t after, const char *member,
     size_t mlen, store_event_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->ev, .what = "events" };
+	struct scan sc = { .tbl = ls(t)->ev, .what = "events" };
 	struct event_rec e;
 	struct key from, k;
 	MDB_val kv, v;
@@ -2348,18 +2655,18 @@ lm_event_scan(struct stx *t, uint64_t after, const char *member,
 	if (after == UINT64_MAX)
 		return;
 	if (member == NULL)
-		key_make(&from, "L", after + 1);
+		key_make(&from, ls(t)->ev, "L", after + 1);
 	else {
-		sc.dbi = ls(t)->mev;
+		sc.tbl = ls(t)->mev;
 		sc.tail = 8;
-		key_make(&sc.prefix, "M", member, mlen);
-		key_make(&from, "ML", member, mlen, after + 1);
+		key_make(&sc.prefix, ls(t)->mev, "M", member, mlen);
+		key_make(&from, ls(t)->mev, "ML", member, mlen, after + 1);
 	}
 	SCAN_EACH(&sc, t, &from) {
 		kv = sc.k;
 		v = sc.v;
 		if (member != NULL) {
-			key_make(&k, "L", scan_u64(&sc, 0));
+			key_make(&k, ls(t)->ev, "L", scan_u64(&sc, 0));
 			kv = key_val(&k);
 			if (!get(t, ls(t)->ev, &k, &v, "event")) {
 				if (t->rc != STORE_OK)
@@ -2380,7 +2687,7 @@ lm_event_scan(struct stx *t, uint64_t after, const char *member,
 static size_t
 lm_event_prune(struct stx *t, int64_t before, size_t max)
 {
-	struct scan sc = { .dbi = ls(t)->ev, .what = "prune" };
+	struct scan sc = { .tbl = ls(t)->ev, .what = "prune" };
 	struct key from = { .n = 0 }, k;
 	struct event_rec e;
 	unsigned char seqb[8];
@@ -2394,16 +2701,16 @@ lm_event_prune(struct stx *t, int64_t before, size_t max)
 			break;
 		if (e.notify) {
 			/* The member's cursors before this one expire. */
-			key_make(&k, "M", e.member, e.member_len);
+			key_make(&k, ls(t)->mpruned, "M", e.member, e.member_len);
 			be_put(seqb, e.seq, 8);
 			put(t, ls(t)->mpruned, &k, seqb, 8, "pruned");
-			key_make(&k, "ML", e.member, e.member_len, e.seq);
+			key_make(&k, ls(t)->mev, "ML", e.member, e.member_len, e.seq);
 			del(t, ls(t)->mev, &k, "event index");
 		}
 		last = e.seq;
 		/* The cursor moves on to the next event. */
 		ek = sc.k;
-		rec_add(t, REC_DEL, ls(t)->ev, &ek, NULL);
+		rec_add(t, REC_DEL, ls(t)->ev.dbi, &ek, NULL);
 		if (stx_check(t, mdb_cursor_del(sc.c, 0), "prune"))
 			break;
 		ls(t)->nwrites++;
@@ -2422,7 +2729,7 @@ lm_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
 {
 	struct key k;
 
-	key_make(&k, "MLL", key, klen, (uint64_t)at, id);
+	key_make(&k, ls(t)->logs[log], "MLL", key, klen, (uint64_t)at, id);
 	put(t, ls(t)->logs[log], &k, &value, 1, "log");
 }
 
@@ -2430,13 +2737,13 @@ static uint64_t
 lm_log_count(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t since, uint64_t max, int64_t *oldest)
 {
-	struct scan sc = { .dbi = ls(t)->logs[log], .tail = 16,
+	struct scan sc = { .tbl = ls(t)->logs[log], .tail = 16,
 	    .what = "log" };
 	struct key from;
 	uint64_t n = 0;
 
-	key_make(&sc.prefix, "M", key, klen);
-	key_make(&from, "ML", key, klen,
+	key_make(&sc.prefix, ls(t)->logs[log], "M", key, klen);
+	key_make(&from, ls(t)->logs[log], "ML", key, klen,
 	    since < 0 ? (uint64_t)0 : (uint64_t)since + 1);
 	SCAN_EACH(&sc, t, &from) {
 		if (n >= max)
@@ -2452,12 +2759,12 @@ static void
 lm_log_scan_back(struct stx *t, enum store_log log, const char *key,
     size_t klen, store_log_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->logs[log], .tail = 16, .back = true,
+	struct scan sc = { .tbl = ls(t)->logs[log], .tail = 16, .back = true,
 	    .what = "log" };
 	struct key from;
 
-	key_make(&sc.prefix, "M", key, klen);
-	key_make(&from, "ML", key, klen, (uint64_t)UINT64_MAX);
+	key_make(&sc.prefix, ls(t)->logs[log], "M", key, klen);
+	key_make(&from, ls(t)->logs[log], "ML", key, klen, (uint64_t)UINT64_MAX);
 	SCAN_EACH(&sc, t, &from) {
 		if (!fn(ctx, (int64_t)scan_u64(&sc, 0), scan_u64(&sc, 8),
 		    sc.v.mv_size > 0 ? *(unsigned char *)sc.v.mv_data : 0))
@@ -2473,7 +2780,7 @@ lm_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
 	struct key k;
 	MDB_val v;
 
-	key_make(&k, "MM", a, alen, b, blen);
+	key_make(&k, ls(t)->flags[f], "MM", a, alen, b, blen);
 	return get(t, ls(t)->flags[f], &k, &v, "flag");
 }
 
@@ -2483,7 +2790,7 @@ lm_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 {
 	struct key k;
 
-	key_make(&k, "MM", a, alen, b, blen);
+	key_make(&k, ls(t)->flags[f], "MM", a, alen, b, blen);
 	if (on)
 		put(t, ls(t)->flags[f], &k, "", 0, "flag");
 	else
@@ -2502,7 +2809,7 @@ lm_member_get(struct stx *t, const char *m, size_t mlen,
 	struct key k;
 	MDB_val v;
 
-	key_make(&k, "M", m, mlen);
+	key_make(&k, ls(t)->member, "M", m, mlen);
 	if (!get(t, ls(t)->member, &k, &v, "member") ||
 	    v.mv_size < MEMBER_HEAD)
 		return;
@@ -2531,7 +2838,7 @@ lm_member_put(struct stx *t, const char *m, size_t mlen,
 	be_put(b + 10, r->open_sent, 8);
 	be_put(b + 18, (uint64_t)r->restricted_at, 8);
 	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
-	key_make(&k, "M", m, mlen);
+	key_make(&k, ls(t)->member, "M", m, mlen);
 	put(t, ls(t)->member, &k, b, MEMBER_HEAD + r->email_len, "member");
 }
 
@@ -2541,7 +2848,7 @@ lm_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap, size_t *len)
 	struct key k;
 	MDB_val v;
 
-	key_make(&k, "L", id);
+	key_make(&k, ls(t)->plan, "L", id);
 	if (!get(t, ls(t)->plan, &k, &v, "plan"))
 		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
 	if (v.mv_size > cap) {
@@ -2559,7 +2866,7 @@ lm_plan_put(struct stx *t, uint64_t id, const void *buf, size_t len)
 {
 	struct key k;
 
-	key_make(&k, "L", id);
+	key_make(&k, ls(t)->plan, "L", id);
 	put(t, ls(t)->plan, &k, buf, len, "plan");
 }
 
@@ -2568,7 +2875,7 @@ lm_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
 {
 	struct key k;
 
-	key_make(&k, "ML", m, mlen, id);
+	key_make(&k, ls(t)->mplan, "ML", m, mlen, id);
 	put(t, ls(t)->mplan, &k, "", 0, "plan index");
 }
 
@@ -2582,7 +2889,7 @@ lm_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 static void
 lm_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->inv, .tail = 8,
+	struct scan sc = { .tbl = ls(t)->inv, .tail = 8,
 	    .what = "invitations" };
 	struct key from = { .n = 0 };
 
@@ -2593,31 +2900,24 @@ lm_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
 	scan_end(&sc);
 }
 
-/* The length of the member id at the start of p (n bytes), up to its NUL;
- * n when there is none. */
-static size_t
-key_member(const unsigned char *p, size_t n)
-{
-	const unsigned char *z = memchr(p, 0, n);
-
-	return z != NULL ? (size_t)(z - p) : n;
-}
-
 static void
 lm_scan_pairs(struct stx *t, store_pair_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->pair, .what = "pairs" };
-	struct key from = { .n = 0 };
+	struct scan sc = { .tbl = ls(t)->pair, .every = true,
+	    .what = "pairs" };
+	struct key from = { .n = 0 }, kbuf;
+	MDB_val kp;
 	const unsigned char *k;
 	size_t flen, tlen;
 	struct pair pr;
 
 	SCAN_EACH(&sc, t, &from) {
-		k = sc.k.mv_data;
-		flen = key_member(k, sc.k.mv_size);
-		if (flen + 2 > sc.k.mv_size || sc.v.mv_size != 24)
+		kp = scan_parts(&sc, &kbuf);
+		k = kp.mv_data;
+		flen = key_member(k, kp.mv_size);
+		if (flen + 2 > kp.mv_size || sc.v.mv_size != 24)
 			continue;	/* not a pair's: store_check says so */
-		tlen = key_member(k + flen + 1, sc.k.mv_size - flen - 1);
+		tlen = key_member(k + flen + 1, kp.mv_size - flen - 1);
 		memset(&pr, 0, sizeof pr);
 		pr.open_id = be_get(sc.v.mv_data, 8);
 		pr.cooldown_until = (int64_t)be_get(
@@ -2636,7 +2936,7 @@ lm_scan_pairs(struct stx *t, store_pair_fn fn, void *ctx)
 static void
 lm_scan_dues(struct stx *t, store_due_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = ls(t)->due, .tail = 17,
+	struct scan sc = { .tbl = ls(t)->due, .tail = 17,
 	    .what = "deadlines" };
 	struct key from = { .n = 0 };
 	struct due d;
@@ -2677,10 +2977,11 @@ lm_problem(struct lm_check *c, const char *what, const char *fmt, ...)
 /* The rows of a [member M][id L] index (sent, received): each names an
  * invitation of that member's (from: sent; to: received). */
 static void
-lm_check_box(struct lm_check *c, MDB_dbi dbi, const char *name, bool sent)
+lm_check_box(struct lm_check *c, struct tbl tb, const char *name, bool sent)
 {
-	struct scan sc = { .dbi = dbi, .what = name };
-	struct key from = { .n = 0 }, k;
+	struct scan sc = { .tbl = tb, .every = true, .what = name };
+	struct key from = { .n = 0 }, k, kbuf;
+	MDB_val kp;
 	const unsigned char *p;
 	struct inv inv;
 	uint64_t id;
@@ -2688,15 +2989,16 @@ lm_check_box(struct lm_check *c, MDB_dbi dbi, const char *name, bool sent)
 	MDB_val v;
 
 	SCAN_EACH(&sc, c->t, &from) {
-		p = sc.k.mv_data;
-		mlen = key_member(p, sc.k.mv_size);
-		if (sc.k.mv_size != mlen + 9) {
+		kp = scan_parts(&sc, &kbuf);
+		p = kp.mv_data;
+		mlen = key_member(p, kp.mv_size);
+		if (kp.mv_size != mlen + 9) {
 			lm_problem(c, "index", "%s: a key of %zu bytes", name,
-			    sc.k.mv_size);
+			    kp.mv_size);
 			continue;
 		}
 		id = be_get(p + mlen + 1, 8);
-		key_make(&k, "L", id);
+		key_make(&k, ls(c->t)->inv, "L", id);
 		if (!get(c->t, ls(c->t)->inv, &k, &v, "invitation")) {
 			if (c->t->rc != STORE_OK)
 				break;
@@ -2721,7 +3023,8 @@ lm_check_box(struct lm_check *c, MDB_dbi dbi, const char *name, bool sent)
 static void
 lm_check_history(struct lm_check *c)
 {
-	struct scan sc = { .dbi = ls(c->t)->hist, .what = "history" };
+	struct scan sc = { .tbl = ls(c->t)->hist, .every = true,
+	    .what = "history" };
 	struct key from = { .n = 0 }, k, want;
 	const unsigned char *p;
 	struct inv inv;
@@ -2736,7 +3039,7 @@ lm_check_history(struct lm_check *c)
 			continue;
 		}
 		id = be_get(p + sc.k.mv_size - 8, 8);
-		key_make(&k, "L", id);
+		key_make(&k, ls(c->t)->inv, "L", id);
 		if (!get(c->t, ls(c->t)->inv, &k, &v, "invitation")) {
 			if (c->t->rc != STORE_OK)
 				break;
@@ -2747,7 +3050,7 @@ lm_check_history(struct lm_check *c)
 		}
 		if (!inv_decode(v.mv_data, v.mv_size, &inv))
 			continue;
-		hist_key(&want, inv.from, inv.from_len, inv.to, inv.to_len,
+		hist_key(&want, ls(c->t)->hist, inv.from, inv.from_len, inv.to, inv.to_len,
 		    inv.id, true);
 		if (want.n != sc.k.mv_size || memcmp(want.b, p, want.n) != 0)
 			lm_problem(c, "index",
@@ -2762,7 +3065,7 @@ lm_check_history(struct lm_check *c)
 static void
 lm_check_invitations(struct lm_check *c)
 {
-	struct scan sc = { .dbi = ls(c->t)->inv, .what = "invitations" };
+	struct scan sc = { .tbl = ls(c->t)->inv, .what = "invitations" };
 	struct key from = { .n = 0 }, k;
 	struct inv inv;
 	uint64_t id;
@@ -2783,18 +3086,18 @@ lm_check_invitations(struct lm_check *c)
 		if (inv.id != id)
 			lm_problem(c, "invitation", "%llu: the record says %llu",
 			    (unsigned long long)id, (unsigned long long)inv.id);
-		key_make(&k, "ML", inv.from, inv.from_len, id);
+		key_make(&k, ls(c->t)->sent, "ML", inv.from, inv.from_len, id);
 		if (!get(c->t, ls(c->t)->sent, &k, &v, "sent") &&
 		    c->t->rc == STORE_OK)
 			lm_problem(c, "index", "invitation %llu is not in %s's sent box",
 			    (unsigned long long)id, inv.from);
-		key_make(&k, "ML", inv.to, inv.to_len, id);
+		key_make(&k, ls(c->t)->recv, "ML", inv.to, inv.to_len, id);
 		if (!get(c->t, ls(c->t)->recv, &k, &v, "received") &&
 		    c->t->rc == STORE_OK)
 			lm_problem(c, "index",
 			    "invitation %llu is not in %s's received box",
 			    (unsigned long long)id, inv.to);
-		hist_key(&k, inv.from, inv.from_len, inv.to, inv.to_len, id,
+		hist_key(&k, ls(c->t)->hist, inv.from, inv.from_len, inv.to, inv.to_len, id,
 		    true);
 		if (!get(c->t, ls(c->t)->hist, &k, &v, "history") &&
 		    c->t->rc == STORE_OK)
@@ -2812,24 +3115,26 @@ lm_check_invitations(struct lm_check *c)
 static void
 lm_check_rest(struct lm_check *c)
 {
-	struct scan sc = { .dbi = ls(c->t)->mev, .what = "member_events" };
-	struct key from = { .n = 0 }, k;
+	struct scan sc = { .tbl = ls(c->t)->mev, .every = true,
+	    .what = "member_events" };
+	struct key from = { .n = 0 }, k, kbuf;
 	const unsigned char *p;
 	struct event_rec e;
 	uint64_t n = 0, seq;
 	size_t mlen;
-	MDB_val v, kv;
+	MDB_val v, kv, kp;
 
 	SCAN_EACH(&sc, c->t, &from) {
-		p = sc.k.mv_data;
-		mlen = key_member(p, sc.k.mv_size);
-		if (sc.k.mv_size != mlen + 9) {
+		kp = scan_parts(&sc, &kbuf);
+		p = kp.mv_data;
+		mlen = key_member(p, kp.mv_size);
+		if (kp.mv_size != mlen + 9) {
 			lm_problem(c, "index", "member_events: a key of %zu bytes",
-			    sc.k.mv_size);
+			    kp.mv_size);
 			continue;
 		}
 		seq = be_get(p + mlen + 1, 8);
-		key_make(&k, "L", seq);
+		key_make(&k, ls(c->t)->ev, "L", seq);
 		kv = key_val(&k);
 		if (!get(c->t, ls(c->t)->ev, &k, &v, "event")) {
 			if (c->t->rc != STORE_OK)
@@ -2847,14 +3152,16 @@ lm_check_rest(struct lm_check *c)
 	scan_end(&sc);
 
 	memset(&sc, 0, sizeof sc);
-	sc.dbi = ls(c->t)->mplan;
+	sc.tbl = ls(c->t)->mplan;
+	sc.every = true;
 	sc.what = "member_plans";
 	SCAN_EACH(&sc, c->t, &from) {
-		p = sc.k.mv_data;
-		mlen = key_member(p, sc.k.mv_size);
-		if (sc.k.mv_size != mlen + 9)
+		kp = scan_parts(&sc, &kbuf);
+		p = kp.mv_data;
+		mlen = key_member(p, kp.mv_size);
+		if (kp.mv_size != mlen + 9)
 			continue;
-		key_make(&k, "L", be_get(p + mlen + 1, 8));
+		key_make(&k, ls(c->t)->plan, "L", be_get(p + mlen + 1, 8));
 		if (!get(c->t, ls(c->t)->plan, &k, &v, "plan") &&
 		    c->t->rc == STORE_OK)
 			lm_problem(c, "index",
@@ -2865,33 +3172,35 @@ lm_check_rest(struct lm_check *c)
 	scan_end(&sc);
 
 	memset(&sc, 0, sizeof sc);
-	sc.dbi = ls(c->t)->conn;
+	sc.tbl = ls(c->t)->conn;
+	sc.every = true;
 	sc.what = "connections";
 	SCAN_EACH(&sc, c->t, &from) {
-		p = sc.k.mv_data;
-		mlen = key_member(p, sc.k.mv_size);
+		kp = scan_parts(&sc, &kbuf);
+		p = kp.mv_data;
+		mlen = key_member(p, kp.mv_size);
 		n++;
-		if (mlen + 2 > sc.k.mv_size || sc.v.mv_size != 8) {
+		if (mlen + 2 > kp.mv_size || sc.v.mv_size != 8) {
 			lm_problem(c, "connection", "a row of %zu+%zu bytes",
-			    sc.k.mv_size, sc.v.mv_size);
+			    kp.mv_size, sc.v.mv_size);
 			continue;
 		}
-		key_make(&k, "MM", (const char *)p + mlen + 1,
-		    key_member(p + mlen + 1, sc.k.mv_size - mlen - 1),
+		key_make(&k, ls(c->t)->conn, "MM", (const char *)p + mlen + 1,
+		    key_member(p + mlen + 1, kp.mv_size - mlen - 1),
 		    (const char *)p, mlen);
 		if (!get(c->t, ls(c->t)->conn, &k, &v, "connection")) {
 			if (c->t->rc != STORE_OK)
 				break;
 			lm_problem(c, "connection",
 			    "%.*s -> %.*s is written one way only", (int)mlen,
-			    (const char *)p, (int)(sc.k.mv_size - mlen - 2),
+			    (const char *)p, (int)(kp.mv_size - mlen - 2),
 			    (const char *)p + mlen + 1);
 		} else if (v.mv_size != 8 ||
 		    memcmp(v.mv_data, sc.v.mv_data, 8) != 0)
 			lm_problem(c, "connection",
 			    "%.*s and %.*s: each way says another since",
 			    (int)mlen, (const char *)p,
-			    (int)(sc.k.mv_size - mlen - 2),
+			    (int)(kp.mv_size - mlen - 2),
 			    (const char *)p + mlen + 1);
 	}
 	scan_end(&sc);
@@ -3002,7 +3311,7 @@ lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
 		r->due.id = be_get(k + 9, 8);
 		return true;
 	case SREC_LOG:
-		/* [key M][at L][id L]: the key may hold a NUL (LOG_NOTES). */
+		/* [key M][at L][id L] */
 		if (kn < 17 || k[kn - 17] != 0 || vn != 1)
 			return false;
 		r->a = (const char *)k;
@@ -3057,11 +3366,12 @@ lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
 /* Every entry of dbi as records of kind (and sub); false when fn
  * stopped or the export failed. */
 static bool
-lm_export_db(struct stx *t, MDB_dbi dbi, const char *name,
+lm_export_db(struct stx *t, struct tbl tb, const char *name,
     enum store_rec_kind kind, int sub, store_rec_fn fn, void *ctx)
 {
-	struct scan sc = { .dbi = dbi, .what = "export" };
-	struct key from = { .n = 0 };
+	struct scan sc = { .tbl = tb, .every = true, .what = "export" };
+	struct key from = { .n = 0 }, kbuf;
+	MDB_val kp;
 	struct lm_rec *x = xmalloc(sizeof *x);
 	bool go = true, skip;
 
@@ -3069,7 +3379,8 @@ lm_export_db(struct stx *t, MDB_dbi dbi, const char *name,
 		memset(&x->r, 0, sizeof x->r);
 		x->r.kind = kind;
 		x->r.sub = (uint8_t)sub;
-		if (!lm_rec_decode(&sc.k, &sc.v, x, &skip)) {
+		kp = scan_parts(&sc, &kbuf);
+		if (!lm_rec_decode(&kp, &sc.v, x, &skip)) {
 			store_fail(t, STORE_FAILED,
 			    "export: a corrupt entry in database %s", name);
 			break;
@@ -3177,7 +3488,7 @@ lm_import(struct stx *t, const struct store_rec *r)
 		    r->ev.member_len, r->ev.notify, r->ev.data, r->ev.len);
 		break;
 	case SREC_PRUNED:
-		key_make(&k, "M", r->a, r->alen);
+		key_make(&k, ls(t)->mpruned, "M", r->a, r->alen);
 		be_put(b, r->id, 8);
 		put(t, ls(t)->mpruned, &k, b, 8, "pruned");
 		break;

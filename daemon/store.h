@@ -41,7 +41,7 @@
 #include "../common/util.h"
 #include "rules.h"
 
-#define STORE_SCHEMA 1
+#define STORE_SCHEMA 2
 #define NOTE_MAX_BYTES 4096
 
 struct store;
@@ -237,7 +237,7 @@ enum store_log {
 				 * | LOG_AS_ADVISED when withdrawn by hand as
 				 * the advice said (rules_withdrawal_advised) */
 	LOG_REPORTS,		/* key: the reported sender; value: reason */
-	LOG_NOTES,		/* key: sender NUL note-hash */
+	LOG_NOTES,		/* key: "sender:note-hash" */
 	LOG_COUNT
 };
 #define LOG_BY_PLAN 0x80

@@ -168,7 +168,9 @@ raw_close(struct raw *r)
 }
 
 /* Keys as daemon/store-lmdb.c makes them: a name with its NUL, a big-endian
- * 64-bit integer, one byte. */
+ * 64-bit integer, one byte; a member row's kind is a byte after its first
+ * member (the kinds of its header). */
+enum { K_PAIRS = 2, K_HISTORY = 5 };
 struct rkey {
 	unsigned char b[256];
 	MDB_val v;
@@ -313,7 +315,8 @@ main(void)
 	/* ---- a history row dropped ---- */
 	copy_store(dir, bad);
 	raw_open(&r, bad);
-	raw_del(&r, "history", rk(&k, "MML", "alice", "bob", a1));
+	raw_del(&r, "member_rows", rk(&k, "MBML", "alice", K_HISTORY, "bob",
+	    a1));
 	raw_close(&r);
 	rc = run_check(bad);
 	is_int(rc, 1, "a history row dropped: exit 1");
@@ -359,13 +362,14 @@ main(void)
 	/* ---- a pair whose open id is not open ---- */
 	copy_store(dir, bad);
 	raw_open(&r, bad);
-	if (mdb_get(r.txn, raw_db(&r, "pairs"), rk(&k, "MM", "hana", "ivan"),
+	if (mdb_get(r.txn, raw_db(&r, "member_rows"),
+	    rk(&k, "MBM", "hana", K_PAIRS, "ivan"),
 	    &v) != 0 || v.mv_size != 24)
 		bail_out("no pair hana -> ivan");
 	memcpy(pv, v.mv_data, 24);
 	be_put(pv, a1, 8);
 	v.mv_data = pv;
-	if (mdb_put(r.txn, raw_db(&r, "pairs"), &k.v, &v, 0) != 0)
+	if (mdb_put(r.txn, raw_db(&r, "member_rows"), &k.v, &v, 0) != 0)
 		bail_out("put pair");
 	raw_close(&r);
 	rc = run_check(bad);

@@ -43,7 +43,7 @@ int
 main(void)
 {
 	static const unsigned char sent_key[] = {
-		0x61, 0x6c, 0x69, 0x63, 0x65, 0x00,
+		0x61, 0x6c, 0x69, 0x63, 0x65, 0x00, 0x03,
 		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05
 	};
 	static const unsigned char pair_val[] = {
@@ -79,11 +79,14 @@ main(void)
 	store_pair_put(t, "alice", 5, "bob", 3, &pr);
 	is_int(store_commit(t), STORE_OK, "an invitation and a pair commit");
 	store_close(s);
-	is_int(raw_get(dir, "sent", sent_key, sizeof sent_key, buf, sizeof buf),
-	    0, "the sent box's key is as documented");
-	ok(raw_get(dir, "pairs", "alice\0bob", 10, buf, sizeof buf) ==
+	is_int(raw_get(dir, "member_rows", sent_key, sizeof sent_key, buf,
+	    sizeof buf), 0, "the sent box's key is as documented");
+	ok(raw_get(dir, "member_rows", "alice\0\002bob", 11, buf, sizeof buf) ==
 	    sizeof pair_val && memcmp(buf, pair_val, sizeof pair_val) == 0,
 	    "so is the pair's record");
+	ok(raw_get(dir, "sent", sent_key, sizeof sent_key, buf, sizeof buf) ==
+	    -1 && raw_get(dir, "pairs", "alice\0bob", 10, buf, sizeof buf) ==
+	    -1, "in member_rows, not in databases of their own");
 
 	/* Growth: a small map fills, grows, and stops at its maximum. */
 	snprintf(cmd, sizeof cmd, "rm -rf %s/*", dir);

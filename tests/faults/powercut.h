@@ -230,12 +230,37 @@ pc_rename(char names[][256], int nfiles, const struct jevent *e)
 	    (const char *)e->data);
 }
 
+/* Reads path whole into f (left empty when there is no such file). */
+static int
+pc_load(struct pc_file *f, const char *path)
+{
+	struct stat st;
+	size_t k = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || pc_resize(f, (size_t)st.st_size) == -1) {
+		close(fd);
+		return -1;
+	}
+	while (k < f->size && (n = read(fd, f->b + k, f->size - k)) > 0)
+		k += (size_t)n;
+	close(fd);
+	return k == f->size ? 0 : -1;
+}
+
 /* Writes the image of a cut before record `cut` into dir (which must
- * exist and be empty). mode: PC_NONE, PC_RANDOM (with seed) or PC_ALL.
- * Returns the number of unsynced writes kept, or -1 on an error. */
+ * exist and be empty; or hold a copy of base, below). mode: PC_NONE,
+ * PC_RANDOM (with seed) or PC_ALL. base (NULL: none) is the directory the
+ * journal's process found, synced, when it started: each file starts as
+ * base holds it rather than empty (a store made before the journal, such
+ * as one migrated at open). Returns the number of unsynced writes kept,
+ * or -1 on an error. */
 __attribute__((unused)) static long
-powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
-    size_t drop, const char *dir)
+powercut_image_on(const struct journal *j, size_t cut, int mode,
+    uint64_t seed, size_t drop, const char *base, const char *dir)
 {
 	struct pc_file durable[JOURNAL_MAX_FILES];
 	size_t *pend[JOURNAL_MAX_FILES], npend[JOURNAL_MAX_FILES];
@@ -251,6 +276,17 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 		pend[fi] = NULL;
 	if (pren == NULL)
 		return -1;
+	for (fi = 0; base != NULL && fi < j->nfiles && rc == 0; fi++) {
+		char path[4096];
+
+		if (pc_lock_file(j->names[fi]))
+			continue;
+		if (snprintf(path, sizeof path, "%s/%s", base, j->names[fi]) >=
+		    (int)sizeof path)
+			rc = -1;
+		else
+			rc = pc_load(&durable[fi], path);
+	}
 	memcpy(dnames, j->names, sizeof dnames);
 	if (cut > j->n)
 		cut = j->n;
@@ -322,8 +358,12 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 			if (keep)
 				rc = pc_apply(f, e);
 		}
-		snprintf(path, sizeof path, "%s/%s", dir, dnames[fi]);
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (snprintf(path, sizeof path, "%s/%s", dir, dnames[fi]) >=
+		    (int)sizeof path)
+			fd = -1;
+		else
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			    0600);
 		if (fd == -1) {
 			rc = -1;
 			break;
@@ -344,6 +384,13 @@ powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
 		free(pend[fi]);
 	}
 	return rc == 0 ? kept : -1;
+}
+
+__attribute__((unused)) static long
+powercut_image(const struct journal *j, size_t cut, int mode, uint64_t seed,
+    size_t drop, const char *dir)
+{
+	return powercut_image_on(j, cut, mode, seed, drop, NULL, dir);
 }
 
 #endif
