@@ -580,7 +580,8 @@ scan_seek(struct scan *sc, struct stx *t, const struct key *from)
 
 	sc->t = t;
 	sc->c = NULL;
-	if (stx_check(t, mdb_cursor_open(tx(t), sc->tbl.dbi, &sc->c), "cursor")) {
+	if (stx_check(t, mdb_cursor_open(tx(t), sc->tbl.dbi, &sc->c),
+	    "cursor")) {
 		sc->c = NULL;
 		return false;
 	}
@@ -866,9 +867,10 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	if (get(&t.base, s->meta, &k, &v, "schema") && v.mv_size == 4 &&
 	    be_get(v.mv_data, 4) == 1) {
 		s->schema = 1;
+		/* (One schema 1 never had is an empty table.) */
 		for (i = 0; i < LM_NDBS_1; i++)
-			if ((mrc = mdb_dbi_open(txn, lm_dbs_1[i].name, 0,
-			    &s->old[i])) != 0) {
+			if ((mrc = mdb_dbi_open(txn, lm_dbs_1[i].name,
+			    MDB_CREATE, &s->old[i])) != 0) {
 				snprintf(why, whylen,
 				    "store %s (schema 1): database %s: %s", dir,
 				    lm_dbs_1[i].name, mdb_strerror(mrc));
@@ -2030,14 +2032,16 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 			if ((mrc = mdb_cursor_open(txn, s->old[i], &c)) != 0)
 				break;
 			for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-			    mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			    mrc == 0;
+			    mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 				if (k.mv_size + 1 > sizeof key.b) {
 					mrc = MDB_CORRUPTED;
 					break;
 				}
 				migrate_key(i, &k, &key);
 				nk = key_val(&key);
-				if ((mrc = mdb_put(txn, s->rows, &nk, &v, 0)) != 0)
+				mrc = mdb_put(txn, s->rows, &nk, &v, 0);
+				if (mrc != 0)
 					break;
 				rows++;
 			}
@@ -2324,8 +2328,8 @@ lm_inv_get(struct stx *t, uint64_t id, struct inv *out)
 /* The key of a history: the two members in byte order, so that either
  * way finds it. */
 static void
-hist_key(struct key *k, struct tbl tb, const char *a, size_t alen, const char *b,
-    size_t blen, uint64_t id, bool with_id)
+hist_key(struct key *k, struct tbl tb, const char *a, size_t alen,
+    const char *b, size_t blen, uint64_t id, bool with_id)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
 	const char *lo = a, *hi = b;
@@ -2353,12 +2357,13 @@ lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	key_make(&k, ls(t)->inv, "L", inv->id);
 	put(t, ls(t)->inv, &k, b, n, "invitation");
 	if (old_state == ST_COUNT) {
-		key_make(&k, ls(t)->sent, "ML", inv->from, inv->from_len, inv->id);
+		key_make(&k, ls(t)->sent, "ML", inv->from, inv->from_len,
+		    inv->id);
 		put(t, ls(t)->sent, &k, "", 0, "sent");
 		key_make(&k, ls(t)->recv, "ML", inv->to, inv->to_len, inv->id);
 		put(t, ls(t)->recv, &k, "", 0, "received");
-		hist_key(&k, ls(t)->hist, inv->from, inv->from_len, inv->to, inv->to_len,
-		    inv->id, true);
+		hist_key(&k, ls(t)->hist, inv->from, inv->from_len, inv->to,
+		    inv->to_len, inv->id, true);
 		put(t, ls(t)->hist, &k, "", 0, "history");
 		meta_add(t, count_name(inv->state), 1);
 	} else if (old_state != inv->state) {
@@ -2493,7 +2498,8 @@ lm_scan_conns(struct stx *t, const char *member, size_t len,
 
 	key_make(&sc.prefix, ls(t)->conn, "M", member, len);
 	if (after != NULL)
-		key_make(&from, ls(t)->conn, "MM", member, len, after, after_len);
+		key_make(&from, ls(t)->conn, "MM", member, len, after,
+		    after_len);
 	else
 		from = sc.prefix;
 	SCAN_EACH(&sc, t, &from) {
@@ -2618,7 +2624,8 @@ lm_event_unnotify(struct stx *t, uint64_t seq)
 	memcpy(b, v.mv_data, v.mv_size);
 	b[0] = 0;
 	put(t, ls(t)->ev, &k, b, v.mv_size, "event");
-	key_make(&k, ls(t)->mev, "ML", (const char *)b + EV_HEAD, (size_t)b[1], seq);
+	key_make(&k, ls(t)->mev, "ML", (const char *)b + EV_HEAD,
+	    (size_t)b[1], seq);
 	del(t, ls(t)->mev, &k, "event index");
 	free(b);
 }
@@ -2701,10 +2708,12 @@ lm_event_prune(struct stx *t, int64_t before, size_t max)
 			break;
 		if (e.notify) {
 			/* The member's cursors before this one expire. */
-			key_make(&k, ls(t)->mpruned, "M", e.member, e.member_len);
+			key_make(&k, ls(t)->mpruned, "M", e.member,
+			    e.member_len);
 			be_put(seqb, e.seq, 8);
 			put(t, ls(t)->mpruned, &k, seqb, 8, "pruned");
-			key_make(&k, ls(t)->mev, "ML", e.member, e.member_len, e.seq);
+			key_make(&k, ls(t)->mev, "ML", e.member, e.member_len,
+			    e.seq);
 			del(t, ls(t)->mev, &k, "event index");
 		}
 		last = e.seq;
@@ -2764,7 +2773,8 @@ lm_log_scan_back(struct stx *t, enum store_log log, const char *key,
 	struct key from;
 
 	key_make(&sc.prefix, ls(t)->logs[log], "M", key, klen);
-	key_make(&from, ls(t)->logs[log], "ML", key, klen, (uint64_t)UINT64_MAX);
+	key_make(&from, ls(t)->logs[log], "ML", key, klen,
+	    (uint64_t)UINT64_MAX);
 	SCAN_EACH(&sc, t, &from) {
 		if (!fn(ctx, (int64_t)scan_u64(&sc, 0), scan_u64(&sc, 8),
 		    sc.v.mv_size > 0 ? *(unsigned char *)sc.v.mv_data : 0))
@@ -3050,8 +3060,8 @@ lm_check_history(struct lm_check *c)
 		}
 		if (!inv_decode(v.mv_data, v.mv_size, &inv))
 			continue;
-		hist_key(&want, ls(c->t)->hist, inv.from, inv.from_len, inv.to, inv.to_len,
-		    inv.id, true);
+		hist_key(&want, ls(c->t)->hist, inv.from, inv.from_len, inv.to,
+		    inv.to_len, inv.id, true);
 		if (want.n != sc.k.mv_size || memcmp(want.b, p, want.n) != 0)
 			lm_problem(c, "index",
 			    "history row %llu is not under %s and %s",
@@ -3097,8 +3107,8 @@ lm_check_invitations(struct lm_check *c)
 			lm_problem(c, "index",
 			    "invitation %llu is not in %s's received box",
 			    (unsigned long long)id, inv.to);
-		hist_key(&k, ls(c->t)->hist, inv.from, inv.from_len, inv.to, inv.to_len, id,
-		    true);
+		hist_key(&k, ls(c->t)->hist, inv.from, inv.from_len, inv.to,
+		    inv.to_len, id, true);
 		if (!get(c->t, ls(c->t)->hist, &k, &v, "history") &&
 		    c->t->rc == STORE_OK)
 			lm_problem(c, "index",
