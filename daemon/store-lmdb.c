@@ -554,8 +554,9 @@ scan_on_key(struct scan *sc, int mrc)
 		m = key_member(p, sc->k.mv_size);
 		if (m + 1 < sc->k.mv_size && p[m + 1] == sc->tbl.kind)
 			return true;
-		if (m + 2 > sizeof sc->seek.b ||
+		if (m == sc->k.mv_size || m + 2 > sizeof sc->seek.b ||
 		    (m + 1 < sc->k.mv_size && p[m + 1] == 0xff)) {
+			/* Not a member row's key: the next one. */
 			mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_NEXT);
 			continue;
 		}
