@@ -2030,7 +2030,11 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 		for (i = 0; mrc == 0 && i < LM_NDBS_1; i++) {
 			if (lm_dbs_1[i].kind == 0)
 				continue;
-			if ((mrc = mdb_cursor_open(txn, s->old[i], &c)) != 0)
+			/* By name in this transaction: a drop in one that
+			 * then failed (MDB_MAP_FULL) closed the handle. */
+			if ((mrc = mdb_dbi_open(txn, lm_dbs_1[i].name, 0,
+			    &s->old[i])) != 0 ||
+			    (mrc = mdb_cursor_open(txn, s->old[i], &c)) != 0)
 				break;
 			for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 			    mrc == 0;
@@ -2064,6 +2068,8 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
 			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
 				break;
+			log_info("store: migrating: the map grown to %llu bytes, again",
+			    (unsigned long long)lm_map_size(&s->base));
 			continue;
 		}
 		if (mrc != 0) {

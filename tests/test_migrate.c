@@ -15,6 +15,8 @@
  *   exported through the store interface is the one exported before, the
  *   boxes scan, `connreqd --check` is clean, the old databases are gone
  *   and the schema is 2; connreqd logs the migration;
+ * - a store with 200,000 more rows, which do not fit twice in its map:
+ *   the migration grows the map, starts again, and every row is there;
  * - a power cut at any sync point of connreqd's migration
  *   (tests/faults/powercut.h, on a copy of the old store as the base),
  *   with none, all or some of the unsynced writes kept, leaves a store
@@ -48,9 +50,11 @@ static const struct {
 };
 #define NOLD (sizeof old_dbs / sizeof old_dbs[0])
 enum { I_META = 0, I_BLOCKS = 16, I_NOGO = 17, I_MEMBERS = 18 };
+#define NJUNK 200000	/* rows that make a store outgrow its map */
 
 static struct cr_client *c;
 static struct cr_reply r;
+static size_t zed_logs;		/* the export's log entries of zed... */
 
 static void
 must(int rc, const char *what)
@@ -131,6 +135,7 @@ export_one(void *ctx, const struct store_rec *rec)
 
 	/* The rows the old log adds are checked apart. */
 	if (strstr(s, "zed") != NULL) {
+		zed_logs += strncmp(s, "log entries", 11) == 0;
 		free(s);
 		return true;
 	}
@@ -245,10 +250,11 @@ rec_put(unsigned char *p, int op, int idx, const void *k, size_t klen,
 	return (size_t)(q - p);
 }
 
-/* Moves the store at dir (stopped, its log empty) back to schema 1, and
- * gives its log two commits in schema 1's layout. 0 or -1. */
+/* Moves the store at dir (stopped, its log empty) back to schema 1, with
+ * njunk more rows in log_withdrawals (zed000000, ...), and gives its log
+ * two commits in schema 1's layout. 0 or -1. */
 static int
-downgrade(const char *dir)
+downgrade(const char *dir, size_t njunk)
 {
 	MDB_env *env;
 	MDB_txn *txn;
@@ -265,6 +271,7 @@ downgrade(const char *dir)
 	if (mdb_env_create(&env) != 0)
 		return -1;
 	mdb_env_set_maxdbs(env, 32);
+	mdb_env_set_mapsize(env, 256ULL << 20);
 	if (mdb_env_open(env, dir, 0, 0600) != 0 ||
 	    mdb_txn_begin(env, NULL, 0, &txn) != 0 ||
 	    mdb_dbi_open(txn, "member_rows", 0, &rows) != 0) {
@@ -295,6 +302,16 @@ downgrade(const char *dir)
 		rc |= mdb_put(txn, dbi[i], &ok_, &ov, 0);
 	}
 	mdb_cursor_close(cur);
+	for (i = 0; rc == 0 && i < njunk; i++) {
+		m = (size_t)snprintf((char *)nk, sizeof nk, "zed%06zu", i) + 1;
+		be_put(nk + m, (uint64_t)T0, 8);
+		be_put(nk + m + 8, i + 1, 8);
+		ok_.mv_data = nk;
+		ok_.mv_size = m + 16;
+		ov.mv_data = "";
+		ov.mv_size = 1;
+		rc |= mdb_put(txn, dbi[13], &ok_, &ov, 0);
+	}
 	k.mv_data = "schema";
 	k.mv_size = 7;
 	v.mv_data = "\0\0\0\1";
@@ -391,7 +408,7 @@ main(void)
 {
 	struct dproc p, q;
 	struct lines want = { 0 }, got = { 0 };
-	char old[300], one[300], img[300], journal[300];
+	char old[300], one[300], img[300], journal[300], big[300];
 	struct journal j;
 	unsigned schema;
 	int zed, boxes, want_boxes, bad = 0, images = 0, checks = 0;
@@ -412,7 +429,9 @@ main(void)
 	    lines_with(&want, "member records") > 0 && want_boxes == 4,
 	    "the workload wrote %zu records, of every kind of member row (alice's boxes: %d)",
 	    want.n, want_boxes);
-	if (!ok(downgrade(p.store) == 0, "the store moved back to schema 1, "
+	snprintf(big, sizeof big, "%s/big", p.dir);
+	copy_store(p.store, big);
+	if (!ok(downgrade(p.store, 0) == 0, "the store moved back to schema 1, "
 	    "two commits in schema 1's layout in its log"))
 		bail_out("no store of schema 1");
 	ok(raw_layout(p.store, "sent", &schema) == 1 && schema == 1 &&
@@ -455,6 +474,25 @@ main(void)
 	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
 	    "connreqd migrates it at start and logs it");
 	dproc_stop(&q, SIGTERM);
+
+	/* A store whose rows do not fit twice in its map: the migration grows
+	 * it and starts again. */
+	if (downgrade(big, NJUNK) != 0)
+		bail_out("no large store of schema 1");
+	copy_store(big, q.store);
+	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
+	    dproc_logged(&q, "store: migrating: the map grown to") &&
+	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+	    "a store of %d more rows: the migration grows the map and is made",
+	    NJUNK);
+	dproc_stop(&q, SIGTERM);
+	zed_logs = 0;
+	i = read_store(q.store, &got, &zed, &boxes) == 0 &&
+	    lines_diff(&want, &got) == -1 && zed == 1 && boxes == want_boxes;
+	ok(i && zed_logs == NJUNK,
+	    "every record there (%zu log entries of the %d)", zed_logs, NJUNK);
+	lines_free(&got);
+	is_int(faults_check_store(q.store), 0, "connreqd --check: clean");
 
 	/* A power cut anywhere in the migration. */
 	snprintf(journal, sizeof journal, "%s/journal", q.dir);
