@@ -201,7 +201,7 @@ struct lmdb_store {
 	uint64_t ckpt_pgno;	/* the last page at the checkpoint */
 	struct timespec ckpt_at;	/* when it was made (monotonic) */
 	size_t psize;
-	MDB_dbi dbis[32];	/* by index in LM_DBS (LM_DBS_1 while a
+	MDB_dbi dbis[32];	/* by index in LM_DBS (lm_dbs_1 while a
 				 * store of schema 1 is replayed) */
 	unsigned char dbi_index[256];	/* and the other way (0xff: none) */
 	unsigned ndbs;
@@ -210,11 +210,11 @@ struct lmdb_store {
 				 * not known: from the start) */
 	uint64_t growth_max;	/* the most one commit moved the end */
 	bool no_prealloc;	/* the file system cannot allocate ahead */
-	MDB_dbi rows;		/* every member's rows (below) */
+	MDB_dbi rows;		/* member_rows: the tables keyed by a member */
 	struct tbl meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
 	struct tbl mpruned, logs[LOG_COUNT], flags[2], member, plan, mplan;
 	MDB_dbi old[32];	/* a store of schema 1: its databases, by
-				 * index in LM_DBS_1, until it is migrated */
+				 * index in lm_dbs_1, until it is migrated */
 	unsigned schema;	/* the schema found at open */
 };
 
@@ -1298,7 +1298,7 @@ prealloc(struct lmdb_store *s, char *why, size_t whylen)
 }
 
 /* The databases by their index in LM_DBS, and back, for the log; those of
- * LM_DBS_1 for a store of schema 1, whose log is replayed before it is
+ * lm_dbs_1 for a store of schema 1, whose log is replayed before it is
  * migrated. */
 static void
 dbi_tables(struct lmdb_store *s)
