@@ -108,6 +108,7 @@
 #define LOCK_DUES "7165328340573331203"
 
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
+_Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
@@ -158,6 +159,22 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "open_id = EXCLUDED.open_id, " \
 	    "cooldown_until = EXCLUDED.cooldown_until, " \
 	    "withdrawals = EXCLUDED.withdrawals, attempts = EXCLUDED.attempts") \
+	/* The write transaction's cache (cache_bundle()): what it keeps of \
+	 * two members, in one statement. The columns: kind (CK_*), the key, \
+	 * then the row (a member's email last). */ \
+	X(Q_BUNDLE, "SELECT 0::smallint, sender, recipient, open_id, " \
+	    "cooldown_until, withdrawals, attempts, NULL::bytea FROM pairs " \
+	    "WHERE (sender = $1::bytea AND recipient = $2::bytea) " \
+	    "OR (sender = $2::bytea AND recipient = $1::bytea) " \
+	    "UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL FROM connections " \
+	    "WHERE lo = least($1::bytea, $2::bytea) " \
+	    "AND hi = greatest($1::bytea, $2::bytea) " \
+	    "UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL FROM flags " \
+	    "WHERE flag IN (0, 1) AND ((a = $1::bytea AND b = $2::bytea) " \
+	    "OR (a = $2::bytea AND b = $1::bytea)) " \
+	    "UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
+	    "restricted_until, restricted_at, open_sent, email FROM members " \
+	    "WHERE member IN ($1::bytea, $2::bytea)") \
 	X(Q_CONN_GET, "SELECT since FROM connections " \
 	    "WHERE lo = least($1::bytea, $2::bytea) " \
 	    "AND hi = greatest($1::bytea, $2::bytea)") \
@@ -379,6 +396,10 @@ struct pg_store {
 	bool doomed;		/* the write transaction met a serialization
 				 * failure (even in a child since undone):
 				 * it cannot commit */
+	/* What the write transaction cost, for the debug log at its
+	 * commit (connreqd -v): round trips to the server on w, and
+	 * statements sent. */
+	unsigned trips, stmts;
 	/* Rows store_import() gathered for COPY, by kind, in COPY's text
 	 * format; sent (cp_flush) before the write transaction's next
 	 * statement, savepoint or commit, dropped by its abort. */
@@ -388,6 +409,9 @@ struct pg_store {
 		uint64_t rows;
 	} cp[SREC_COUNT];
 	size_t cp_total;
+	struct centry **cache;	/* the write transaction's rows (NULL:
+				 * none yet), CACHE_BUCKETS chains */
+	unsigned ncache;
 };
 
 struct pg_stx {
@@ -396,6 +420,9 @@ struct pg_stx {
 	unsigned depth;		/* 0: top level; else savepoint s<depth> */
 	bool dirty;		/* it (or a child it took in) wrote */
 };
+
+struct centry;
+static void cache_clear(struct pg_store *s);
 
 static struct pg_store *
 ps(struct stx *t)
@@ -582,8 +609,15 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 static bool
 cmd(struct stx *t, PGconn *c, const char *sql, const char *what)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
+	PGresult *r;
+	ExecStatusType st;
+
+	if (c == ps(t)->w.c) {
+		ps(t)->trips++;
+		ps(t)->stmts++;
+	}
+	r = PQexec(c, sql);
+	st = PQresultStatus(r);
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		PQclear(r);
@@ -685,7 +719,13 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	if (!t->read_only && !cp_flush(t))
 		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
+	if (pc == &ps(t)->w) {
+		ps(t)->trips++;
+		ps(t)->stmts++;
+	}
 	if (!(pc->prepared[q / 8] & (1u << (q % 8)))) {
+		if (pc == &ps(t)->w)
+			ps(t)->trips++;
 		r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			fail_pg(t, pc->c, r, what);
@@ -1023,6 +1063,9 @@ pg_close(struct store *base)
 
 	for (k = 0; k < SREC_COUNT; k++)
 		free(s->cp[k].b);
+	cache_clear(s);
+	free(s->cache);
+	s->cache = NULL;
 
 	for (i = 0; i < s->npool; i++) {
 		PQfinish(s->pool[i]->c);
@@ -1239,6 +1282,9 @@ pg_begin(struct stx *t)
 	}
 	s->doomed = false;
 	s->evented = false;
+	cache_clear(s);
+	s->trips = 2;	/* LOCK_WRITE, BEGIN */
+	s->stmts = 2;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
@@ -1301,6 +1347,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 		*seq = s->seq;	/* what it saw; its own, if it writes */
 	if (x->pc == NULL)
 		return;
+	if (!t->read_only && t->parent == NULL)
+		cache_clear(s);	/* nothing reads through it any more */
 	if (!t->read_only && !cp_flush(t)) {
 		/* None of its work stays: as a failed commit. */
 		pg_abort(t);
@@ -1310,6 +1358,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT s%u", x->depth);
 		if (!cmd(t, x->pc->c, sql, "commit")) {
 			/* None of its work stays. */
+			cache_clear(s);
 			snprintf(sql, sizeof sql,
 			    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u",
 			    x->depth, x->depth);
@@ -1367,6 +1416,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	}
 	PQclear(r);
+	log_debug("store: a write transaction committed: %u statements in %u round trips (with its COMMIT and LOCK_WRITE's release)",
+	    s->stmts + 2, s->trips + 2);
 	if (x->dirty) {
 		s->seq++;
 		if (seq != NULL)
@@ -1384,8 +1435,11 @@ pg_abort(struct stx *t)
 		return;
 	/* What the import gathered since the last statement is this
 	 * transaction's alone (the begin of a child sent its parent's). */
-	if (!t->read_only)
+	if (!t->read_only) {
 		cp_drop(ps(t));
+		/* The database forgets what t wrote: so does the cache. */
+		cache_clear(ps(t));
+	}
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql,
 		    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u", x->depth,
@@ -1656,15 +1710,285 @@ pg_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
 	scan_ids(t, Q_HISTORY, &p, 0, fn, ctx, "history");
 }
 
+/* The write transaction's cache of rows (issue 11's bench: round trips).
+ *
+ * A send reads the pair both ways (several times over), the connection,
+ * the flags both ways and both members, each a round trip of its own.
+ * The first of those reads of a pair of members (a, b) fetches them all
+ * in one statement (Q_BUNDLE) and keeps them here, found or not; the
+ * others, and those of later requests of the batch, are answered from
+ * here. The writes of those rows (pair_put, conn_put, conn_del,
+ * flag_set, member_put) go to the database as before and update what is
+ * kept, so that the cache answers what the database would: the
+ * transaction's snapshot and its own writes.
+ *
+ * It lives for one write transaction: emptied at its begin and end, and
+ * when a child (a savepoint) is rolled back, whose writes the database
+ * forgets (so does the cache, all of it: a rollback is rare) and when
+ * store_import() writes rows wholesale. Read transactions do not use it.
+ * PostgreSQL's serializable checks see the reads it answers: each row was
+ * read once in the transaction (or written by it). */
+enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER };
+#define FLAG_KINDS (FLAG_NOGO + 1)
+#define CACHE_BUCKETS 512
+#define CACHE_MAX 8192		/* entries; past it the cache starts over */
+
+struct centry {
+	struct centry *next;
+	uint8_t kind, sub;	/* sub: the flag */
+	uint8_t alen, blen;
+	char a[MEMBER_MAX_BYTES], b[MEMBER_MAX_BYTES];
+	bool found;		/* the row is there */
+	union {
+		struct pair pair;
+		int64_t since;	/* 0: not connected */
+		struct member_rec member;
+	} v;
+};
+
+static unsigned
+cache_hash(int kind, int sub, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)(kind * 31 + sub);
+	size_t i;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ (unsigned char)a[i]) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (i = 0; i < blen; i++)
+		h = (h ^ (unsigned char)b[i]) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+static void
+cache_clear(struct pg_store *s)
+{
+	struct centry *e, *next;
+	unsigned i;
+
+	if (s->cache == NULL)
+		return;
+	for (i = 0; i < CACHE_BUCKETS && s->ncache > 0; i++) {
+		for (e = s->cache[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+			s->ncache--;
+		}
+		s->cache[i] = NULL;
+	}
+	s->ncache = 0;
+}
+
+static struct centry *
+cache_find(struct pg_store *s, int kind, int sub, const char *a,
+    size_t alen, const char *b, size_t blen)
+{
+	struct centry *e;
+
+	if (s->cache == NULL || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return NULL;
+	for (e = s->cache[cache_hash(kind, sub, a, alen, b, blen)]; e != NULL;
+	    e = e->next)
+		if (e->kind == kind && e->sub == sub && e->alen == alen &&
+		    e->blen == blen && memcmp(e->a, a, alen) == 0 &&
+		    memcmp(e->b, b, blen) == 0)
+			return e;
+	return NULL;
+}
+
+/* The entry of the key, made (not found, zero) when there is none; NULL
+ * for a key the cache does not keep (t's a snapshot, or too long). */
+static struct centry *
+cache_entry(struct stx *t, int kind, int sub, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct pg_store *s = ps(t);
+	struct centry *e;
+	unsigned h;
+
+	if (t->read_only || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return NULL;
+	if ((e = cache_find(s, kind, sub, a, alen, b, blen)) != NULL)
+		return e;
+	if (s->cache == NULL)
+		s->cache = xcalloc(CACHE_BUCKETS, sizeof *s->cache);
+	if (s->ncache >= CACHE_MAX)
+		cache_clear(s);
+	e = xcalloc(1, sizeof *e);
+	e->kind = (uint8_t)kind;
+	e->sub = (uint8_t)sub;
+	e->alen = (uint8_t)alen;
+	e->blen = (uint8_t)blen;
+	memcpy(e->a, a, alen);
+	memcpy(e->b, b, blen);
+	h = cache_hash(kind, sub, a, alen, b, blen);
+	e->next = s->cache[h];
+	s->cache[h] = e;
+	s->ncache++;
+	return e;
+}
+
+/* The connection's key: the lesser id first (bytea's order). */
+static bool
+bytes_lt(const char *a, size_t alen, const char *b, size_t blen);
+
+static struct centry *
+cache_conn(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, bool make)
+{
+	if (bytes_lt(b, blen, a, alen)) {
+		const char *x = a;
+		size_t xl = alen;
+
+		a = b;
+		alen = blen;
+		b = x;
+		blen = xl;
+	}
+	return make ? cache_entry(t, CK_CONN, 0, a, alen, b, blen) :
+	    t->read_only ? NULL :
+	    cache_find(ps(t), CK_CONN, 0, a, alen, b, blen);
+}
+
+/* A member's row of a result (the columns of Q_MEMBER_GET from c on). */
+static void
+member_row(const PGresult *r, int row, int c, struct member_rec *out)
+{
+	const char *e;
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	e = col_bytes(r, row, c + 1, &n);
+	if (n <= EMAIL_MAX_BYTES) {
+		out->invitations_from = (uint8_t)col_int(r, row, c);
+		memcpy(out->email, e, n);
+		out->email[n] = '\0';
+		out->email_len = n;
+		out->restricted_until = col_int(r, row, c + 2);
+		out->restricted_at = col_int(r, row, c + 3);
+		out->open_sent = (uint64_t)col_int(r, row, c + 4);
+	}
+}
+
+/* Reads into the cache, in one statement, all it keeps of a and b: the
+ * pair both ways, their connection, the flags both ways, both members.
+ * False on a failure (recorded in t) or when t does not cache. */
+static bool
+cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct centry *e;
+	struct qp p = { 0 };
+	PGresult *r;
+	const char *x, *y;
+	size_t xl, yl;
+	int i, f;
+
+	if (t->read_only || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return false;
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	if ((r = run(t, Q_BUNDLE, &p, "pair")) == NULL)
+		return false;
+	/* What is not found is kept as such. */
+	cache_entry(t, CK_PAIR, 0, a, alen, b, blen);
+	cache_entry(t, CK_PAIR, 0, b, blen, a, alen);
+	cache_conn(t, a, alen, b, blen, true);
+	for (f = 0; f < FLAG_KINDS; f++) {
+		cache_entry(t, CK_FLAG, f, a, alen, b, blen);
+		cache_entry(t, CK_FLAG, f, b, blen, a, alen);
+	}
+	cache_entry(t, CK_MEMBER, 0, a, alen, "", 0);
+	cache_entry(t, CK_MEMBER, 0, b, blen, "", 0);
+	for (i = 0; i < PQntuples(r); i++) {
+		x = col_bytes(r, i, 1, &xl);
+		y = col_bytes(r, i, 2, &yl);
+		switch (col_int(r, i, 0)) {
+		case CK_PAIR:
+			if ((e = cache_entry(t, CK_PAIR, 0, x, xl, y, yl)) ==
+			    NULL)
+				break;
+			e->found = true;
+			e->v.pair.open_id = (uint64_t)col_int(r, i, 3);
+			e->v.pair.cooldown_until = col_int(r, i, 4);
+			e->v.pair.withdrawals = (uint32_t)col_int(r, i, 5);
+			e->v.pair.attempts = (uint32_t)col_int(r, i, 6);
+			break;
+		case CK_CONN:
+			if ((e = cache_conn(t, x, xl, y, yl, true)) == NULL)
+				break;
+			e->found = true;
+			e->v.since = col_int(r, i, 3);
+			break;
+		case CK_FLAG:
+			f = (int)col_int(r, i, 3);
+			if (f < 0 || f >= FLAG_KINDS ||
+			    (e = cache_entry(t, CK_FLAG, f, x, xl, y, yl)) ==
+			    NULL)
+				break;
+			e->found = true;
+			break;
+		case CK_MEMBER:
+			if ((e = cache_entry(t, CK_MEMBER, 0, x, xl, "", 0)) ==
+			    NULL)
+				break;
+			e->found = true;
+			memset(&e->v.member, 0, sizeof e->v.member);
+			y = col_bytes(r, i, 7, &yl);
+			if (yl > EMAIL_MAX_BYTES)
+				break;	/* as pg_member_get: read as none */
+			e->v.member.invitations_from =
+			    (uint8_t)col_int(r, i, 3);
+			memcpy(e->v.member.email, y, yl);
+			e->v.member.email[yl] = '\0';
+			e->v.member.email_len = yl;
+			e->v.member.restricted_until = col_int(r, i, 4);
+			e->v.member.restricted_at = col_int(r, i, 5);
+			e->v.member.open_sent = (uint64_t)col_int(r, i, 6);
+			break;
+		}
+	}
+	PQclear(r);
+	return true;
+}
+
+/* The cached entry of a key of two members, read (with the rest of the
+ * bundle) when it is not there yet; NULL: not cached (read it alone). */
+static struct centry *
+cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct centry *e;
+
+	if (t->read_only)
+		return NULL;
+	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+	    cache_find(ps(t), kind, sub, a, alen, b, blen);
+	if (e != NULL || !cache_bundle(t, a, alen, b, blen))
+		return e;
+	return kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+	    cache_find(ps(t), kind, sub, a, alen, b, blen);
+}
+
 /* Pairs and connections. */
 
 static void
 pg_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, struct pair *out)
 {
+	struct centry *e = cache_get(t, CK_PAIR, 0, from, flen, to, tlen);
 	struct qp p = { 0 };
 	PGresult *r;
 
+	if (e != NULL) {
+		if (e->found)
+			*out = e->v.pair;
+		return;
+	}
 	qp_bytes(&p, from, flen);
 	qp_bytes(&p, to, tlen);
 	if ((r = run(t, Q_PAIR_GET, &p, "pair")) == NULL)
@@ -1682,6 +2006,7 @@ static void
 pg_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, const struct pair *pr)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, from, flen);
@@ -1690,15 +2015,22 @@ pg_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
 	qp_i64(&p, pr->cooldown_until);
 	qp_i64(&p, pr->withdrawals);
 	qp_i64(&p, pr->attempts);
-	run_w(t, Q_PAIR_PUT, &p, "pair");
+	if (run_w(t, Q_PAIR_PUT, &p, "pair") != -1 &&
+	    (e = cache_entry(t, CK_PAIR, 0, from, flen, to, tlen)) != NULL) {
+		e->found = true;
+		e->v.pair = *pr;
+	}
 }
 
 static int64_t
 pg_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
+	struct centry *e = cache_get(t, CK_CONN, 0, a, alen, b, blen);
 	struct qp p = { 0 };
 
+	if (e != NULL)
+		return e->found ? e->v.since : 0;
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	return get_int(t, Q_CONN_GET, &p, "connection");
@@ -1708,24 +2040,36 @@ static void
 pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since)
 {
+	struct centry *e;
 	struct qp p = { 0 };
+	int64_t n;
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	qp_i64(&p, since);
-	if (run_w(t, Q_CONN_PUT, &p, "connection") == 0)
+	n = run_w(t, Q_CONN_PUT, &p, "connection");
+	if (n == 0)
 		ps(t)->nwrites++;	/* since changed, no new row */
+	if (n != -1 && (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
+		e->found = true;
+		e->v.since = since;
+	}
 }
 
 static void
 pg_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
-	run_w(t, Q_CONN_DEL, &p, "connection");
+	if (run_w(t, Q_CONN_DEL, &p, "connection") != -1 &&
+	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
+		e->found = false;
+		e->v.since = 0;
+	}
 }
 
 static void
@@ -1845,10 +2189,14 @@ static bool
 pg_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen)
 {
+	struct centry *e = (int)f < FLAG_KINDS ?
+	    cache_get(t, CK_FLAG, (int)f, a, alen, b, blen) : NULL;
 	struct qp p = { 0 };
 	PGresult *r;
 	bool on;
 
+	if (e != NULL)
+		return e->found;
 	qp_i16(&p, (int)f);
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
@@ -1863,45 +2211,49 @@ static void
 pg_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen, bool on)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_i16(&p, (int)f);
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
-	run_w(t, on ? Q_FLAG_ON : Q_FLAG_OFF, &p, "flag");
+	if (run_w(t, on ? Q_FLAG_ON : Q_FLAG_OFF, &p, "flag") != -1 &&
+	    (int)f < FLAG_KINDS &&
+	    (e = cache_entry(t, CK_FLAG, (int)f, a, alen, b, blen)) != NULL)
+		e->found = on;
 }
 
 static void
 pg_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out)
 {
+	struct centry *e = t->read_only ? NULL :
+	    cache_find(ps(t), CK_MEMBER, 0, m, mlen, "", 0);
 	struct qp p = { 0 };
-	const char *e;
 	PGresult *r;
-	size_t n;
 
+	if (e != NULL) {
+		if (e->found)
+			*out = e->v.member;
+		return;
+	}
 	qp_bytes(&p, m, mlen);
 	if ((r = run(t, Q_MEMBER_GET, &p, "member")) == NULL)
 		return;
-	if (PQntuples(r) == 1) {
-		e = col_bytes(r, 0, 1, &n);
-		if (n <= EMAIL_MAX_BYTES) {
-			out->invitations_from = (uint8_t)col_int(r, 0, 0);
-			memcpy(out->email, e, n);
-			out->email[n] = '\0';
-			out->email_len = n;
-			out->restricted_until = col_int(r, 0, 2);
-			out->restricted_at = col_int(r, 0, 3);
-			out->open_sent = (uint64_t)col_int(r, 0, 4);
-		}
-	}
+	if (PQntuples(r) == 1)
+		member_row(r, 0, 0, out);
 	PQclear(r);
+	if ((e = cache_entry(t, CK_MEMBER, 0, m, mlen, "", 0)) != NULL) {
+		e->found = true;	/* none: zero, as out */
+		e->v.member = *out;
+	}
 }
 
 static void
 pg_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *rec)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, m, mlen);
@@ -1910,7 +2262,11 @@ pg_member_put(struct stx *t, const char *m, size_t mlen,
 	qp_i64(&p, rec->restricted_until);
 	qp_i64(&p, rec->restricted_at);
 	qp_i64(&p, id64(rec->open_sent));
-	run_w(t, Q_MEMBER_PUT, &p, "member");
+	if (run_w(t, Q_MEMBER_PUT, &p, "member") != -1 &&
+	    (e = cache_entry(t, CK_MEMBER, 0, m, mlen, "", 0)) != NULL) {
+		e->found = true;
+		e->v.member = *rec;
+	}
 }
 
 /* Plans. */
@@ -2630,6 +2986,9 @@ pg_import(struct stx *t, const struct store_rec *r)
 	char name[64];
 	size_t before;
 	bool lo;
+
+	/* Rows written around the cache. */
+	cache_clear(s);
 
 	if (t->read_only) {
 		store_fail(t, STORE_FAILED, "import: a snapshot cannot write");
