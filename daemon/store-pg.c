@@ -85,6 +85,10 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
+#define PIPE_MAX 64		/* writes sent before their results are read */
+/* A write that changed no row: nothing to say, a connection updated (not
+ * added), the event head row missing. */
+enum { PZ_NONE, PZ_COUNT, PZ_EVENT };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -120,8 +124,6 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	X(Q_META_MOVE, "UPDATE meta SET value = value + " \
 	    "CASE WHEN name = $1::text THEN 1 ELSE -1 END " \
 	    "WHERE name IN ($1::text, $2::text)") \
-	X(Q_NEXT_ID, "UPDATE meta SET value = value + 1 " \
-	    "WHERE name = 'next_id' RETURNING value") \
 	X(Q_COUNTS, "SELECT name, value FROM meta WHERE name LIKE 'count.%'") \
 	X(Q_INV_GET, "SELECT state, priority, attempt, created_at, " \
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, " \
@@ -400,6 +402,19 @@ struct pg_store {
 	 * commit (connreqd -v): round trips to the server on w, and
 	 * statements sent. */
 	unsigned trips, stmts;
+	/* The write transaction's writes sent in pipeline mode (w's), their
+	 * results not yet read (pipe_flush()). */
+	struct pipe_item {
+		const char *what;
+		uint8_t zero;	/* PZ_*: what a write changing no row means */
+		bool write;	/* else the read whose result run() wants */
+	} pipe[PIPE_MAX];
+	unsigned npipe;
+	/* The write transaction's next_id and event.head, read once and
+	 * then kept here (their rows written at each change, in the
+	 * pipeline); emptied with the cache. */
+	bool id_ok, head_ok;
+	int64_t id, head;
 	/* Rows store_import() gathered for COPY, by kind, in COPY's text
 	 * format; sent (cp_flush) before the write transaction's next
 	 * statement, savepoint or commit, dropped by its abort. */
@@ -604,6 +619,9 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 	    state != NULL ? state : "none");
 }
 
+static bool pipe_flush(struct stx *t, PGresult **keep);
+static void pipe_drain(struct pg_store *s);
+
 /* Runs a command without parameters (BEGIN, SAVEPOINT, ...) on c for t:
  * true when it succeeded; a failure is recorded in t. */
 static bool
@@ -613,6 +631,8 @@ cmd(struct stx *t, PGconn *c, const char *sql, const char *what)
 	ExecStatusType st;
 
 	if (c == ps(t)->w.c) {
+		if (!pipe_flush(t, NULL))
+			return false;
 		ps(t)->trips++;
 		ps(t)->stmts++;
 	}
@@ -699,6 +719,204 @@ qp_text(struct qp *p, const char *s)
 static bool cp_flush(struct stx *t);
 static void cp_drop(struct pg_store *s);
 
+/* Prepares q on pc if it is not yet: false with the failure recorded in
+ * t. (Synchronous: what the pipeline holds is read first.) */
+static bool
+prepare(struct stx *t, struct pgconn *pc, enum pg_query q, const char *what)
+{
+	char name[16];
+	PGresult *r;
+
+	if (pc->prepared[q / 8] & (1u << (q % 8)))
+		return true;
+	if (pc == &ps(t)->w) {
+		if (!pipe_flush(t, NULL))
+			return false;
+		ps(t)->trips++;
+	}
+	snprintf(name, sizeof name, "q%d", (int)q);
+	r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fail_pg(t, pc->c, r, what);
+		PQclear(r);
+		return false;
+	}
+	PQclear(r);
+	pc->prepared[q / 8] |= (unsigned char)(1u << (q % 8));
+	return true;
+}
+
+/* The pipeline (libpq's pipeline mode, on the write connection w): a
+ * write transaction's writes are sent without waiting for their results;
+ * those are read (pipe_flush()) in the round trip of the next read, or of
+ * the next SAVEPOINT, RELEASE or COMMIT, or when store_error() asks
+ * (store_ops.flush: the server asks after each request, so a request's
+ * failed write is its own). A write that fails fails the rest of the
+ * pipeline (PGRES_PIPELINE_ABORTED), and the transaction as before: its
+ * failure is recorded in t when its result is read, with the same
+ * mapping (fail_pg()), so a savepoint's (a child's) failed write fails
+ * that child at the latest at its commit, whose RELEASE reads it first.
+ *
+ * Sends q with p into the pipeline (entering pipeline mode): false with
+ * the failure recorded in t. */
+static bool
+pipe_send(struct stx *t, enum pg_query q, const struct qp *p,
+    const char *what, int zero, bool write)
+{
+	struct pg_store *s = ps(t);
+	PGconn *c = s->w.c;
+	char name[16];
+
+	if (s->npipe == PIPE_MAX && !pipe_flush(t, NULL))
+		return false;
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF &&
+	    PQenterPipelineMode(c) != 1) {
+		fail_pg(t, c, NULL, what);
+		return false;
+	}
+	snprintf(name, sizeof name, "q%d", (int)q);
+	if (PQsendQueryPrepared(c, name, p != NULL ? p->n : 0,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 1) != 1) {
+		fail_pg(t, c, NULL, what);
+		return false;
+	}
+	s->pipe[s->npipe].what = what;
+	s->pipe[s->npipe].zero = (uint8_t)zero;
+	s->pipe[s->npipe].write = write;
+	s->npipe++;
+	s->stmts++;
+	return true;
+}
+
+/* Reads the results of what the pipeline holds (one round trip: a sync)
+ * and leaves pipeline mode: true when all went well; else the first
+ * failure is recorded in t. With keep, the last statement is a read whose
+ * result goes there (NULL when it failed or did not run). */
+static bool
+pipe_flush(struct stx *t, PGresult **keep)
+{
+	struct pg_store *s = ps(t);
+	PGconn *c = s->w.c;
+	struct pipe_item *it;
+	unsigned i = 0, n = s->npipe, nulls = 0;
+	bool got = false, good = true;
+	ExecStatusType st;
+	PGresult *r;
+	int64_t rows;
+
+	if (keep != NULL)
+		*keep = NULL;
+	if (c == NULL || PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return t->rc == STORE_OK;
+	s->npipe = 0;
+	s->trips++;
+	if (PQpipelineSync(c) != 1) {
+		fail_pg(t, c, NULL, n > 0 ? s->pipe[0].what : "store");
+		return false;
+	}
+	for (;;) {
+		if ((r = PQgetResult(c)) == NULL) {
+			/* The end of one statement's results. */
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 2) {
+				fail_pg(t, c, NULL, i < n ? s->pipe[i].what :
+				    "store");
+				good = false;
+				break;
+			}
+			if (got)
+				i++;
+			got = false;
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		got = true;
+		it = i < n ? &s->pipe[i] : NULL;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (it != NULL && !it->write) {
+				if (keep != NULL && *keep == NULL) {
+					*keep = r;
+					continue;
+				}
+			} else if (it != NULL) {
+				rows = strtoll(PQcmdTuples(r), NULL, 10);
+				s->nwrites += rows > 0 ? (uint64_t)rows : 0;
+				if (rows == 0 && it->zero == PZ_COUNT)
+					s->nwrites++;
+				if (rows == 0 && it->zero == PZ_EVENT)
+					store_fail(t, STORE_FAILED,
+					    "event: no event.head row");
+			}
+		} else {
+			/* The first failure; those after it are
+			 * PGRES_PIPELINE_ABORTED. */
+			if (st != PGRES_PIPELINE_ABORTED)
+				fail_pg(t, c, r, it != NULL ? it->what :
+				    "store");
+			good = false;
+		}
+		PQclear(r);
+	}
+	if (PQstatus(c) == CONNECTION_OK && PQexitPipelineMode(c) != 1) {
+		fail_pg(t, c, NULL, "store");
+		good = false;
+	}
+	if (!good && keep != NULL && *keep != NULL) {
+		PQclear(*keep);
+		*keep = NULL;
+	}
+	return good && t->rc == STORE_OK;
+}
+
+/* Ends pipeline mode on w whatever the pipeline holds, its results
+ * dropped (a rollback follows); a serialization failure among them still
+ * dooms the transaction. */
+static void
+pipe_drain(struct pg_store *s)
+{
+	PGconn *c = s->w.c;
+	const char *state;
+	PGresult *r;
+	unsigned nulls = 0;
+
+	s->npipe = 0;
+	if (c == NULL || PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return;
+	if (PQstatus(c) == CONNECTION_OK && PQpipelineSync(c) == 1)
+		for (;;) {
+			if ((r = PQgetResult(c)) == NULL) {
+				if (PQstatus(c) == CONNECTION_BAD ||
+				    ++nulls > 2)
+					break;
+				continue;
+			}
+			nulls = 0;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			if (state != NULL && (strcmp(state, "40001") == 0 ||
+			    strcmp(state, "40P01") == 0))
+				s->doomed = true;
+			PQclear(r);
+		}
+	PQexitPipelineMode(c);
+}
+
+/* store_ops.flush. */
+static void
+pg_flush(struct stx *t)
+{
+	if (!t->read_only && pt(t)->pc == &ps(t)->w)
+		pipe_flush(t, NULL);
+}
+
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
 static PGresult *
@@ -718,22 +936,20 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	}
 	if (!t->read_only && !cp_flush(t))
 		return NULL;
+	if (!prepare(t, pc, q, what))
+		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
+	if (pc == &ps(t)->w && ps(t)->npipe > 0) {
+		/* After the writes in the pipeline, in the same round
+		 * trip: its result is the last. */
+		if (!pipe_send(t, q, p, what, PZ_NONE, false))
+			return NULL;
+		pipe_flush(t, &r);
+		return r;
+	}
 	if (pc == &ps(t)->w) {
 		ps(t)->trips++;
 		ps(t)->stmts++;
-	}
-	if (!(pc->prepared[q / 8] & (1u << (q % 8)))) {
-		if (pc == &ps(t)->w)
-			ps(t)->trips++;
-		r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			fail_pg(t, pc->c, r, what);
-			PQclear(r);
-			return NULL;
-		}
-		PQclear(r);
-		pc->prepared[q / 8] |= (unsigned char)(1u << (q % 8));
 	}
 	r = PQexecPrepared(pc->c, name, p != NULL ? p->n : 0,
 	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
@@ -746,12 +962,43 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	return NULL;
 }
 
-/* A write: refused in a snapshot; counted in store_writes() by the rows
- * it changed. Returns the rows changed (cmdTuples: for a statement that
- * ends in an UPDATE of a counter, whether it changed anything), -1 on a
- * failure. */
-static int64_t
+/* A write, sent into the pipeline (pipe_send()): refused in a snapshot;
+ * counted in store_writes() by the rows it changed when its result is
+ * read, and then what changing no row means is zero's (PZ_*). 0, or -1 on
+ * a failure known now. */
+static int
+run_wz(struct stx *t, enum pg_query q, const struct qp *p, const char *what,
+    int zero)
+{
+	if (t->rc != STORE_OK)
+		return -1;
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "%s: a snapshot cannot write", what);
+		return -1;
+	}
+	if (pt(t)->pc != &ps(t)->w) {
+		store_fail(t, STORE_FAILED, "%s: the transaction did not begin",
+		    what);
+		return -1;
+	}
+	if (!cp_flush(t) || !prepare(t, pt(t)->pc, q, what) ||
+	    !pipe_send(t, q, p, what, zero, true))
+		return -1;
+	pt(t)->dirty = true;
+	return 0;
+}
+
+static int
 run_w(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
+{
+	return run_wz(t, q, p, what, PZ_NONE);
+}
+
+/* A write waited for: as run_wz(), but it returns the rows changed
+ * (cmdTuples: for a statement that ends in an UPDATE of a counter,
+ * whether it changed anything), -1 on a failure. */
+static int64_t
+run_ws(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 {
 	PGresult *r;
 	int64_t n;
@@ -1200,6 +1447,9 @@ w_ready(struct stx *t)
 			return false;
 		}
 		PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
+		if (PQpipelineStatus(s->w.c) != PQ_PIPELINE_OFF)
+			PQexitPipelineMode(s->w.c);
+		s->npipe = 0;
 		log_warn("store: connected to PostgreSQL again");
 		s->unlocked = true;	/* it went with the old session */
 		s->write_locked = false;	/* so did that one */
@@ -1257,6 +1507,11 @@ pg_begin(struct stx *t)
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
+		/* What the parent sent is the parent's. */
+		if (!t->read_only && !pipe_flush(t->parent, NULL)) {
+			store_fail(t, t->parent->rc, "begin: %s", s->base.err);
+			return;
+		}
 		if (!t->read_only && !cp_flush(t))
 			return;
 		snprintf(sql, sizeof sql, "SAVEPOINT s%u", x->depth);
@@ -1328,6 +1583,7 @@ static void pg_abort(struct stx *t);
 static void
 w_end(struct pg_store *s)
 {
+	pipe_drain(s);
 	if (!s->write_locked)
 		return;
 	s->write_locked = false;
@@ -1349,7 +1605,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	if (!t->read_only && t->parent == NULL)
 		cache_clear(s);	/* nothing reads through it any more */
-	if (!t->read_only && !cp_flush(t)) {
+	if (!t->read_only && (!cp_flush(t) || !pipe_flush(t, NULL))) {
 		/* None of its work stays: as a failed commit. */
 		pg_abort(t);
 		return;
@@ -1437,6 +1693,7 @@ pg_abort(struct stx *t)
 	 * transaction's alone (the begin of a child sent its parent's). */
 	if (!t->read_only) {
 		cp_drop(ps(t));
+		pipe_drain(ps(t));
 		/* The database forgets what t wrote: so does the cache. */
 		cache_clear(ps(t));
 	}
@@ -1491,23 +1748,35 @@ pg_writes(struct store *base)
 static uint64_t
 pg_next_id(struct stx *t)
 {
+	struct pg_store *s = ps(t);
+	struct qp p = { 0 };
 	PGresult *r;
-	int64_t v = 0;
 
 	if (t->read_only) {
 		store_fail(t, STORE_FAILED, "next id: a snapshot cannot write");
 		return 0;
 	}
-	if ((r = run(t, Q_NEXT_ID, NULL, "next id")) == NULL)
+	/* Read once a transaction, then counted here; each id's row
+	 * written in the pipeline. */
+	if (!s->id_ok) {
+		qp_text(&p, "next_id");
+		if ((r = run(t, Q_META_GET, &p, "next id")) == NULL)
+			return 0;
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			store_fail(t, STORE_FAILED, "next id: no next_id row");
+			return 0;
+		}
+		s->id = col_int(r, 0, 0);
+		s->id_ok = true;
+		PQclear(r);
+		memset(&p, 0, sizeof p);
+	}
+	qp_text(&p, "next_id");
+	qp_i64(&p, s->id + 1);
+	if (run_w(t, Q_META_SET, &p, "next id") == -1)
 		return 0;
-	if (PQntuples(r) == 1)
-		v = col_int(r, 0, 0);
-	else
-		store_fail(t, STORE_FAILED, "next id: no next_id row");
-	PQclear(r);
-	pt(t)->dirty = true;
-	ps(t)->nwrites++;
-	return (uint64_t)v;
+	return (uint64_t)++s->id;
 }
 
 static int64_t
@@ -1767,6 +2036,7 @@ cache_clear(struct pg_store *s)
 	struct centry *e, *next;
 	unsigned i;
 
+	s->id_ok = s->head_ok = false;
 	if (s->cache == NULL)
 		return;
 	for (i = 0; i < CACHE_BUCKETS && s->ncache > 0; i++) {
@@ -2042,15 +2312,13 @@ pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 {
 	struct centry *e;
 	struct qp p = { 0 };
-	int64_t n;
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	qp_i64(&p, since);
-	n = run_w(t, Q_CONN_PUT, &p, "connection");
-	if (n == 0)
-		ps(t)->nwrites++;	/* since changed, no new row */
-	if (n != -1 && (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
+	/* A connection updated (since changed, no new row) counts too. */
+	if (run_wz(t, Q_CONN_PUT, &p, "connection", PZ_COUNT) != -1 &&
+	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
 		e->found = true;
 		e->v.since = since;
 	}
@@ -2343,15 +2611,25 @@ pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	qp_bytes(&p, member, mlen);
 	qp_bool(&p, notify);
 	qp_bytes(&p, data, len);
-	if (run_w(t, Q_EVENT_ADD, &p, "event") == 0)
-		store_fail(t, STORE_FAILED, "event: no event.head row");
+	if (run_wz(t, Q_EVENT_ADD, &p, "event", PZ_EVENT) == -1)
+		return;
 	ps(t)->evented = true;
+	ps(t)->head = id64(seq);
+	ps(t)->head_ok = true;
 }
 
 static uint64_t
 pg_event_head(struct stx *t)
 {
-	return (uint64_t)meta_get(t, "event.head");
+	struct pg_store *s = ps(t);
+
+	if (t->read_only)
+		return (uint64_t)meta_get(t, "event.head");
+	if (!s->head_ok) {
+		s->head = meta_get(t, "event.head");
+		s->head_ok = t->rc == STORE_OK;
+	}
+	return (uint64_t)s->head;
 }
 
 static uint64_t
@@ -2942,6 +3220,8 @@ cp_flush(struct stx *t)
 
 	if (s->cp_total == 0)
 		return true;
+	if (!pipe_flush(t, NULL))
+		return false;
 	for (k = 0; good && k < SREC_COUNT; k++) {
 		if (s->cp[k].len == 0)
 			continue;
@@ -3008,7 +3288,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 		}
 		qp_text(&p, name);
 		qp_i64(&p, (int64_t)r->id);
-		if (run_w(t, Q_META_SET, &p, "meta") == 0)
+		if (run_ws(t, Q_META_SET, &p, "meta") == 0)
 			store_fail(t, STORE_FAILED,
 			    "import: this store keeps no meta value %s", name);
 		return;
@@ -3322,6 +3602,7 @@ const struct store_ops store_pg = {
 	.due_first = pg_due_first,
 	.due_claim = pg_due_claim,
 	.db_clock = pg_db_clock,
+	.flush = pg_flush,
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,
