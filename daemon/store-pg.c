@@ -283,9 +283,12 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "AND at <= $1::bigint ORDER BY at, kind, id LIMIT 1 " \
 	    "FOR UPDATE SKIP LOCKED") \
 	/* The database's clock for a batch: its time and the shared \
-	 * virtual clock. */ \
+	 * virtual clock; in the same round trip, next_id and event.head \
+	 * for a write transaction to keep (pg_next_id(), pg_event_head()). */ \
 	X(Q_DB_CLOCK, "SELECT floor(extract(epoch FROM clock_timestamp()))" \
-	    "::bigint, value FROM meta WHERE name = 'vclock'") \
+	    "::bigint, value, (SELECT value FROM meta WHERE name = 'next_id'), " \
+	    "(SELECT value FROM meta WHERE name = 'event.head') " \
+	    "FROM meta WHERE name = 'vclock'") \
 	X(Q_SCAN_INVS, "SELECT id FROM invitations WHERE id > $1::bigint " \
 	    "ORDER BY id LIMIT $2::bigint") \
 	X(Q_SCAN_PAIRS, "SELECT sender, recipient, open_id, cooldown_until, " \
@@ -1485,6 +1488,54 @@ w_ready(struct stx *t)
  * serializable writers to end before it starts, and a read must not wait
  * for writes; a snapshot is consistent, which is all a read answers
  * from (every decision is taken in a serializable write transaction). */
+/* Takes LOCK_WRITE and begins the write transaction in one round trip
+ * (pipeline mode: the lock's statement in a pipeline segment of its own,
+ * then BEGIN in the next one, which the server runs once the lock is
+ * had, so its snapshot follows the previous writer's commit): the first
+ * failure's result, else BEGIN's; NULL when the connection failed. When
+ * the lock failed, BEGIN may have run: the caller rolls back. */
+static PGresult *
+lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
+{
+	PGresult *r, *out = NULL;
+	ExecStatusType st;
+	unsigned syncs = 0, nulls = 0;
+
+	if (PQenterPipelineMode(c) != 1)
+		return NULL;
+	if (PQsendQueryParams(c, lock_sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1 || PQpipelineSync(c) != 1 ||
+	    PQsendQueryParams(c, begin_sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1 || PQpipelineSync(c) != 1)
+		return NULL;	/* the connection failed: reset */
+	while (syncs < 2) {
+		if ((r = PQgetResult(c)) == NULL) {
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 2)
+				break;
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			syncs++;
+			PQclear(r);
+		} else if (out == NULL || PQresultStatus(out) ==
+		    PGRES_TUPLES_OK || (PQresultStatus(out) ==
+		    PGRES_COMMAND_OK && st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK)) {
+			PQclear(out);
+			out = r;
+		} else
+			PQclear(r);
+	}
+	if (syncs < 2) {
+		PQclear(out);
+		return NULL;
+	}
+	PQexitPipelineMode(c);
+	return out;
+}
+
 static void w_end(struct pg_store *s);
 
 static void
@@ -1538,18 +1589,14 @@ pg_begin(struct stx *t)
 	s->doomed = false;
 	s->evented = false;
 	cache_clear(s);
-	s->trips = 2;	/* LOCK_WRITE, BEGIN */
+	s->trips = 1;	/* LOCK_WRITE and BEGIN */
 	s->stmts = 2;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
 	for (tries = 0;; tries++) {
 		s->write_locked = true;
-		r = PQexec(x->pc->c, lock_sql);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-			PQclear(r);
-			r = PQexec(x->pc->c, write_sql);
-		}
+		r = lock_begin(x->pc->c, lock_sql, write_sql);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
 			return;
@@ -1589,6 +1636,38 @@ w_end(struct pg_store *s)
 	s->write_locked = false;
 	if (PQstatus(s->w.c) == CONNECTION_OK)
 		cmd_quiet(s->w.c, "SELECT pg_advisory_unlock(" LOCK_WRITE ")");
+}
+
+/* Runs sql, statements ending in COMMIT; SELECT pg_advisory_unlock(...),
+ * as one simple query (one round trip): the result of the first statement
+ * that failed, else COMMIT's. *locked goes false when all ran (the lock
+ * was given back). */
+static PGresult *
+commit_unlock(PGconn *c, const char *sql, bool *locked)
+{
+	PGresult *r, *out = NULL;
+	ExecStatusType st;
+	bool failed = false;
+
+	if (PQsendQuery(c, sql) != 1)
+		return NULL;
+	while ((r = PQgetResult(c)) != NULL) {
+		st = PQresultStatus(r);
+		if (!failed && st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK) {
+			failed = true;
+			PQclear(out);
+			out = r;
+		} else if (!failed && st == PGRES_COMMAND_OK &&
+		    strncmp(PQcmdStatus(r), "SELECT", 6) != 0) {
+			PQclear(out);
+			out = r;	/* COMMIT's (or ROLLBACK) */
+		} else
+			PQclear(r);
+	}
+	if (!failed && out != NULL)
+		*locked = false;
+	return out;
 }
 
 static void
@@ -1648,9 +1727,14 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * result is COMMIT's, or the first failure, and then COMMIT is not
 	 * run). Added in a savepoint since rolled back, it tells the head
 	 * as it is: harmless. */
-	r = PQexec(x->pc->c, s->evented ? "SELECT pg_notify('" WATCH_CHANNEL
-	    "', value::text) FROM meta WHERE name = 'event.head'; COMMIT" :
-	    "COMMIT");
+	/* LOCK_WRITE goes back in the same round trip, once COMMIT has
+	 * succeeded (a statement that fails ends the simple query: then
+	 * w_end() gives it back). */
+	r = commit_unlock(x->pc->c, s->evented ? "SELECT pg_notify('"
+	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
+	    "'event.head'; COMMIT; SELECT pg_advisory_unlock(" LOCK_WRITE ")" :
+	    "COMMIT; SELECT pg_advisory_unlock(" LOCK_WRITE ")",
+	    &s->write_locked);
 	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
@@ -1672,8 +1756,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	}
 	PQclear(r);
-	log_debug("store: a write transaction committed: %u statements in %u round trips (with its COMMIT and LOCK_WRITE's release)",
-	    s->stmts + 2, s->trips + 2);
+	log_debug("store: a write transaction committed: %u statements in %u round trips",
+	    s->stmts + 2, s->trips + 1);
 	if (x->dirty) {
 		s->seq++;
 		if (seq != NULL)
@@ -2798,6 +2882,17 @@ pg_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
 	if (found) {
 		*real = col_int(r, 0, 0);
 		*vclock = col_int(r, 0, 1);
+		/* As read by pg_next_id() and pg_event_head(), unless the
+		 * transaction has already changed them. */
+		if (!t->read_only && !ps(t)->id_ok && !PQgetisnull(r, 0, 2)) {
+			ps(t)->id = col_int(r, 0, 2);
+			ps(t)->id_ok = true;
+		}
+		if (!t->read_only && !ps(t)->head_ok &&
+		    !PQgetisnull(r, 0, 3)) {
+			ps(t)->head = col_int(r, 0, 3);
+			ps(t)->head_ok = true;
+		}
 	} else
 		store_fail(t, STORE_FAILED, "clock: no vclock row");
 	PQclear(r);
