@@ -86,9 +86,10 @@
 #define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
 #define PIPE_MAX 64		/* writes sent before their results are read */
+#define PEND_SQL_MAX 640	/* pend_sql()'s statement */
 /* A write that changed no row: nothing to say, a connection updated (not
  * added), the event head row missing. */
-enum { PZ_NONE, PZ_COUNT, PZ_EVENT };
+enum { PZ_NONE, PZ_COUNT, PZ_DUE };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -119,11 +120,6 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 #define PG_QUERIES(X) \
 	X(Q_META_GET, "SELECT value FROM meta WHERE name = $1::text") \
 	X(Q_META_SET, "UPDATE meta SET value = $2::bigint WHERE name = $1::text") \
-	X(Q_META_ADD, "UPDATE meta SET value = value + $2::bigint " \
-	    "WHERE name = $1::text") \
-	X(Q_META_MOVE, "UPDATE meta SET value = value + " \
-	    "CASE WHEN name = $1::text THEN 1 ELSE -1 END " \
-	    "WHERE name IN ($1::text, $2::text)") \
 	X(Q_COUNTS, "SELECT name, value FROM meta WHERE name LIKE 'count.%'") \
 	X(Q_INV_GET, "SELECT state, priority, attempt, created_at, " \
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, " \
@@ -228,12 +224,9 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
-	/* The event and the head, whose row lock is held to COMMIT: seqs \
-	 * are taken in commit order, and a transaction (or savepoint) rolled \
-	 * back leaves no gap. */ \
-	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
-	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
-	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
+	/* The event; event.head is written at COMMIT (pend_sql()). */ \
+	X(Q_EVENT_ADD, "INSERT INTO events VALUES ($1::bigint, $2::bigint, " \
+	    "$3::bytea, $4::boolean, $5::bytea)") \
 	X(Q_PRUNED_PUT, "INSERT INTO member_pruned VALUES ($1::bytea, " \
 	    "$2::bigint) ON CONFLICT (member) DO UPDATE SET seq = EXCLUDED.seq") \
 	X(Q_EVENT_PRUNED, "SELECT seq FROM member_pruned " \
@@ -263,10 +256,9 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "p AS (UPDATE meta SET value = (SELECT max(seq) FROM d) " \
 	    "WHERE name = 'event.pruned' AND EXISTS (SELECT 1 FROM d)) " \
 	    "SELECT count(*) FROM d") \
-	X(Q_DUE_ADD, "WITH i AS (INSERT INTO dues VALUES ($1::bigint, " \
-	    "$2::smallint, $3::bigint) ON CONFLICT DO NOTHING RETURNING 1) " \
-	    "UPDATE meta SET value = value + 1 " \
-	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM i)") \
+	/* A deadline added counts in count.deadlines (PZ_DUE, pend_sql()). */ \
+	X(Q_DUE_ADD, "INSERT INTO dues VALUES ($1::bigint, $2::smallint, " \
+	    "$3::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_DUE_DEL, "WITH d AS (DELETE FROM dues WHERE at = $1::bigint " \
 	    "AND kind = $2::smallint AND id = $3::bigint RETURNING 1) " \
 	    "UPDATE meta SET value = value - 1 " \
@@ -418,6 +410,17 @@ struct pg_store {
 	 * pipeline); emptied with the cache. */
 	bool id_ok, head_ok;
 	int64_t id, head;
+	/* The meta values the write transaction changed and has not
+	 * written yet: next_id and event.head (id, head above) and the
+	 * counters' changes. Every send changes them all: written once, in
+	 * the simple query of the next SAVEPOINT or of COMMIT (pend_sql()),
+	 * not a row version a change; dropped by a rollback (a child's: its
+	 * own, its SAVEPOINT wrote its parent's). */
+	struct pg_pend {
+		bool id, head;
+		int64_t count[ST_COUNT];
+		int64_t deadlines;
+	} pend;
 	/* Rows store_import() gathered for COPY, by kind, in COPY's text
 	 * format; sent (cp_flush) before the write transaction's next
 	 * statement, savepoint or commit, dropped by its abort. */
@@ -441,6 +444,7 @@ struct pg_stx {
 
 struct centry;
 static void cache_clear(struct pg_store *s);
+static void tx_forget(struct pg_store *s);
 
 static struct pg_store *
 ps(struct stx *t)
@@ -851,9 +855,8 @@ pipe_flush(struct stx *t, PGresult **keep)
 				s->nwrites += rows > 0 ? (uint64_t)rows : 0;
 				if (rows == 0 && it->zero == PZ_COUNT)
 					s->nwrites++;
-				if (rows == 0 && it->zero == PZ_EVENT)
-					store_fail(t, STORE_FAILED,
-					    "event: no event.head row");
+				if (rows > 0 && it->zero == PZ_DUE)
+					s->pend.deadlines += rows;
 			}
 		} else {
 			/* The first failure; those after it are
@@ -1085,16 +1088,6 @@ meta_set(struct stx *t, const char *name, int64_t v)
 	qp_text(&p, name);
 	qp_i64(&p, v);
 	run_w(t, Q_META_SET, &p, "meta");
-}
-
-static void
-meta_add(struct stx *t, const char *name, int64_t delta)
-{
-	struct qp p = { 0 };
-
-	qp_text(&p, name);
-	qp_i64(&p, delta);
-	run_w(t, Q_META_ADD, &p, "meta");
 }
 
 static const char *
@@ -1536,6 +1529,61 @@ lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
 	return out;
 }
 
+/* The statement that writes the pending meta values (s->pend), with its
+ * semicolon, into buf (empty when there are none), and they are no longer
+ * pending. */
+static void
+pend_sql(struct pg_store *s, char *buf, size_t len)
+{
+	static const char *const names[] = { "'next_id'", "'event.head'",
+	    "'count.pending'", "'count.accepted'", "'count.ignored'",
+	    "'count.withdrawn'", "'count.expired'", "'count.deadlines'" };
+	struct pg_pend *d = &s->pend;
+	const char *sep = "";
+	int64_t v[8];
+	bool on[8];
+	size_t off;
+	int i, n = 0;
+
+	_Static_assert(ST_COUNT == 5, "names");
+	on[0] = d->id;
+	v[0] = s->id;
+	on[1] = d->head;
+	v[1] = s->head;
+	for (i = 0; i < ST_COUNT; i++) {
+		on[2 + i] = d->count[i] != 0;
+		v[2 + i] = d->count[i];
+	}
+	on[7] = d->deadlines != 0;
+	v[7] = d->deadlines;
+	memset(d, 0, sizeof *d);
+	buf[0] = '\0';
+	off = (size_t)snprintf(buf, len, "UPDATE meta SET value = CASE name");
+	for (i = 0; i < 8; i++)
+		if (on[i] && off < len) {
+			off += (size_t)snprintf(buf + off, len - off,
+			    " WHEN %s THEN %s%" PRId64, names[i],
+			    i < 2 ? "" : "value + ", v[i]);
+			n++;
+		}
+	if (n == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+		    " END WHERE name IN (");
+	for (i = 0; i < 8; i++)
+		if (on[i] && off < len) {
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    sep, names[i]);
+			sep = ", ";
+		}
+	if (off < len)
+		snprintf(buf + off, len - off, "); ");
+	s->stmts++;
+}
+
 static void w_end(struct pg_store *s);
 
 static void
@@ -1551,7 +1599,7 @@ pg_begin(struct stx *t)
 	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[48];
+	char sql[PEND_SQL_MAX + 32], pre[PEND_SQL_MAX];
 	PGresult *r;
 	int tries;
 
@@ -1565,7 +1613,12 @@ pg_begin(struct stx *t)
 		}
 		if (!t->read_only && !cp_flush(t))
 			return;
-		snprintf(sql, sizeof sql, "SAVEPOINT s%u", x->depth);
+		/* The parent's pending meta values written first: the
+		 * child's rollback keeps them. */
+		pre[0] = '\0';
+		if (!t->read_only)
+			pend_sql(s, pre, sizeof pre);
+		snprintf(sql, sizeof sql, "%sSAVEPOINT s%u", pre, x->depth);
 		cmd(t, x->pc->c, sql, "begin");
 		return;
 	}
@@ -1588,7 +1641,8 @@ pg_begin(struct stx *t)
 	}
 	s->doomed = false;
 	s->evented = false;
-	cache_clear(s);
+	tx_forget(s);
+	memset(&s->pend, 0, sizeof s->pend);
 	s->trips = 1;	/* LOCK_WRITE and BEGIN */
 	s->stmts = 2;
 	if (!w_ready(t))
@@ -1675,7 +1729,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 {
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[64];
+	char sql[64], pre[PEND_SQL_MAX], csql[PEND_SQL_MAX + 200];
 	PGresult *r;
 
 	if (seq != NULL)
@@ -1683,7 +1737,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 	if (x->pc == NULL)
 		return;
 	if (!t->read_only && t->parent == NULL)
-		cache_clear(s);	/* nothing reads through it any more */
+		tx_forget(s);	/* nothing reads through it any more */
 	if (!t->read_only && (!cp_flush(t) || !pipe_flush(t, NULL))) {
 		/* None of its work stays: as a failed commit. */
 		pg_abort(t);
@@ -1693,7 +1747,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT s%u", x->depth);
 		if (!cmd(t, x->pc->c, sql, "commit")) {
 			/* None of its work stays. */
-			cache_clear(s);
+			tx_forget(s);
+			memset(&s->pend, 0, sizeof s->pend);
 			snprintf(sql, sizeof sql,
 			    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u",
 			    x->depth, x->depth);
@@ -1730,11 +1785,12 @@ pg_commit(struct stx *t, uint64_t *seq)
 	/* LOCK_WRITE goes back in the same round trip, once COMMIT has
 	 * succeeded (a statement that fails ends the simple query: then
 	 * w_end() gives it back). */
-	r = commit_unlock(x->pc->c, s->evented ? "SELECT pg_notify('"
+	pend_sql(s, pre, sizeof pre);
+	snprintf(csql, sizeof csql, "%s%sCOMMIT; SELECT pg_advisory_unlock("
+	    LOCK_WRITE ")", pre, s->evented ? "SELECT pg_notify('"
 	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
-	    "'event.head'; COMMIT; SELECT pg_advisory_unlock(" LOCK_WRITE ")" :
-	    "COMMIT; SELECT pg_advisory_unlock(" LOCK_WRITE ")",
-	    &s->write_locked);
+	    "'event.head'; " : "");
+	r = commit_unlock(x->pc->c, csql, &s->write_locked);
 	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
@@ -1778,8 +1834,9 @@ pg_abort(struct stx *t)
 	if (!t->read_only) {
 		cp_drop(ps(t));
 		pipe_drain(ps(t));
+		memset(&ps(t)->pend, 0, sizeof ps(t)->pend);
 		/* The database forgets what t wrote: so does the cache. */
-		cache_clear(ps(t));
+		tx_forget(ps(t));
 	}
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql,
@@ -1840,8 +1897,8 @@ pg_next_id(struct stx *t)
 		store_fail(t, STORE_FAILED, "next id: a snapshot cannot write");
 		return 0;
 	}
-	/* Read once a transaction, then counted here; each id's row
-	 * written in the pipeline. */
+	/* Read once a transaction (with the batch's clock, mostly), then
+	 * counted here. */
 	if (!s->id_ok) {
 		qp_text(&p, "next_id");
 		if ((r = run(t, Q_META_GET, &p, "next id")) == NULL)
@@ -1856,10 +1913,9 @@ pg_next_id(struct stx *t)
 		PQclear(r);
 		memset(&p, 0, sizeof p);
 	}
-	qp_text(&p, "next_id");
-	qp_i64(&p, s->id + 1);
-	if (run_w(t, Q_META_SET, &p, "next id") == -1)
-		return 0;
+	s->pend.id = true;	/* written at the next SAVEPOINT or COMMIT */
+	pt(t)->dirty = true;
+	s->nwrites++;
 	return (uint64_t)++s->id;
 }
 
@@ -1898,6 +1954,12 @@ pg_counts(struct stx *t, struct store_counts *c)
 					c->state[j] = v;
 	}
 	PQclear(r);
+	/* What the write transaction has not written yet. */
+	if (!t->read_only) {
+		c->deadlines += (uint64_t)ps(t)->pend.deadlines;
+		for (j = 0; j < ST_COUNT; j++)
+			c->state[j] += (uint64_t)ps(t)->pend.count[j];
+	}
 }
 
 /* Invitations. */
@@ -1998,13 +2060,12 @@ pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	qp_bytes(&p, inv->note, inv->note_len);
 	if (run_w(t, Q_INV_PUT, &p, "invitation") == -1)
 		return;
+	/* The counters: written at the next SAVEPOINT or COMMIT. */
 	if (old_state == ST_COUNT)
-		meta_add(t, count_name(inv->state), 1);
+		ps(t)->pend.count[inv->state]++;
 	else if (old_state != inv->state) {
-		memset(&p, 0, sizeof p);
-		qp_text(&p, count_name(inv->state));
-		qp_text(&p, count_name(old_state));
-		run_w(t, Q_META_MOVE, &p, "counters");
+		ps(t)->pend.count[inv->state]++;
+		ps(t)->pend.count[old_state]--;
 	}
 }
 
@@ -2120,7 +2181,6 @@ cache_clear(struct pg_store *s)
 	struct centry *e, *next;
 	unsigned i;
 
-	s->id_ok = s->head_ok = false;
 	if (s->cache == NULL)
 		return;
 	for (i = 0; i < CACHE_BUCKETS && s->ncache > 0; i++) {
@@ -2132,6 +2192,15 @@ cache_clear(struct pg_store *s)
 		s->cache[i] = NULL;
 	}
 	s->ncache = 0;
+}
+
+/* The write transaction's cache and the next_id and event.head it read
+ * (not what it has still to write: s->pend). */
+static void
+tx_forget(struct pg_store *s)
+{
+	cache_clear(s);
+	s->id_ok = s->head_ok = false;
 }
 
 static struct centry *
@@ -2695,11 +2764,12 @@ pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	qp_bytes(&p, member, mlen);
 	qp_bool(&p, notify);
 	qp_bytes(&p, data, len);
-	if (run_wz(t, Q_EVENT_ADD, &p, "event", PZ_EVENT) == -1)
+	if (run_w(t, Q_EVENT_ADD, &p, "event") == -1)
 		return;
 	ps(t)->evented = true;
 	ps(t)->head = id64(seq);
 	ps(t)->head_ok = true;
+	ps(t)->pend.head = true;
 }
 
 static uint64_t
@@ -2820,7 +2890,7 @@ pg_due_add(struct stx *t, const struct due *d)
 	struct qp p = { 0 };
 
 	due_params(&p, d);
-	run_w(t, Q_DUE_ADD, &p, "deadline");
+	run_wz(t, Q_DUE_ADD, &p, "deadline", PZ_DUE);
 }
 
 static void
@@ -3362,8 +3432,18 @@ pg_import(struct stx *t, const struct store_rec *r)
 	size_t before;
 	bool lo;
 
-	/* Rows written around the cache. */
-	cache_clear(s);
+	/* Rows written around the cache (what it holds back written
+	 * first). */
+	if (!t->read_only && (s->pend.id || s->pend.head ||
+	    s->pend.deadlines != 0 || memcmp(s->pend.count,
+	    (int64_t[ST_COUNT]){ 0 }, sizeof s->pend.count) != 0)) {
+		char sql[PEND_SQL_MAX];
+
+		pend_sql(s, sql, sizeof sql);
+		if (!cmd(t, s->w.c, sql, "import"))
+			return;
+	}
+	tx_forget(s);
 
 	if (t->read_only) {
 		store_fail(t, STORE_FAILED, "import: a snapshot cannot write");
