@@ -75,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -86,6 +87,7 @@
 #define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
 #define PIPE_MAX 64		/* writes sent before their results are read */
+#define LOG_CACHE_MAX 1024	/* a log's entries the cache keeps of a key */
 #define PEND_SQL_MAX 640	/* pend_sql()'s statement */
 /* A write that changed no row: nothing to say, a connection updated (not
  * added), the event head row missing. */
@@ -172,7 +174,17 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "OR (a = $2::bytea AND b = $1::bytea)) " \
 	    "UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
 	    "restricted_until, restricted_at, open_sent, email FROM members " \
-	    "WHERE member IN ($1::bytea, $2::bytea)") \
+	    "WHERE member IN ($1::bytea, $2::bytea) " \
+	    "UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL " \
+	    "FROM invitations " \
+	    "WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
+	    "AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
+	    "ORDER BY id LIMIT " STR(PAGE) ")") \
+	/* The write transaction's cache of a log (log_cached()): the times \
+	 * of a key's entries after a time, up to LOG_CACHE_MAX. */ \
+	X(Q_LOG_ATS, "SELECT at, id FROM logs WHERE log = $1::smallint " \
+	    "AND key = $2::bytea AND at > $3::bigint ORDER BY at, id " \
+	    "LIMIT " STR(LOG_CACHE_MAX)) \
 	X(Q_CONN_GET, "SELECT since FROM connections " \
 	    "WHERE lo = least($1::bytea, $2::bytea) " \
 	    "AND hi = greatest($1::bytea, $2::bytea)") \
@@ -397,6 +409,7 @@ struct pg_store {
 	 * commit (connreqd -v): round trips to the server on w, and
 	 * statements sent. */
 	unsigned trips, stmts;
+	struct timespec t0;	/* its begin */
 	/* The write transaction's writes sent in pipeline mode (w's), their
 	 * results not yet read (pipe_flush()). */
 	struct pipe_item {
@@ -1644,6 +1657,7 @@ pg_begin(struct stx *t)
 	tx_forget(s);
 	memset(&s->pend, 0, sizeof s->pend);
 	s->trips = 1;	/* LOCK_WRITE and BEGIN */
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->stmts = 2;
 	if (!w_ready(t))
 		return;
@@ -1730,6 +1744,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
 	char sql[64], pre[PEND_SQL_MAX], csql[PEND_SQL_MAX + 200];
+	struct timespec tc, te;
 	PGresult *r;
 
 	if (seq != NULL)
@@ -1790,6 +1805,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 	    LOCK_WRITE ")", pre, s->evented ? "SELECT pg_notify('"
 	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
 	    "'event.head'; " : "");
+	clock_gettime(CLOCK_MONOTONIC, &tc);
 	r = commit_unlock(x->pc->c, csql, &s->write_locked);
 	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -1812,8 +1828,13 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	}
 	PQclear(r);
-	log_debug("store: a write transaction committed: %u statements in %u round trips",
-	    s->stmts + 2, s->trips + 1);
+	clock_gettime(CLOCK_MONOTONIC, &te);
+	log_debug("store: a write transaction committed: %u statements in %u round trips, %.2f ms (its COMMIT %.2f ms)",
+	    s->stmts + 2, s->trips + 1,
+	    (double)(te.tv_sec - s->t0.tv_sec) * 1e3 +
+	    (double)(te.tv_nsec - s->t0.tv_nsec) / 1e6,
+	    (double)(te.tv_sec - tc.tv_sec) * 1e3 +
+	    (double)(te.tv_nsec - tc.tv_nsec) / 1e6);
 	if (x->dirty) {
 		s->seq++;
 		if (seq != NULL)
@@ -1962,6 +1983,351 @@ pg_counts(struct stx *t, struct store_counts *c)
 	}
 }
 
+/* The write transaction's cache of rows (issue 11's bench: round trips).
+ *
+ * A send reads the pair both ways (several times over), the connection,
+ * the flags both ways and both members, each a round trip of its own.
+ * The first of those reads of a pair of members (a, b) fetches them all
+ * in one statement (Q_BUNDLE) and keeps them here, found or not; the
+ * others, and those of later requests of the batch, are answered from
+ * here. The writes of those rows (pair_put, conn_put, conn_del,
+ * flag_set, member_put) go to the database as before and update what is
+ * kept, so that the cache answers what the database would: the
+ * transaction's snapshot and its own writes.
+ *
+ * It lives for one write transaction: emptied at its begin and end, and
+ * when a child (a savepoint) is rolled back, whose writes the database
+ * forgets (so does the cache, all of it: a rollback is rare) and when
+ * store_import() writes rows wholesale. Read transactions do not use it.
+ * PostgreSQL's serializable checks see the reads it answers: each row was
+ * read once in the transaction (or written by it). */
+enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER, CK_HISTORY, CK_LOG };
+#define FLAG_KINDS (FLAG_NOGO + 1)
+#define CACHE_BUCKETS 512
+#define CACHE_MAX 8192		/* entries; past it the cache starts over */
+
+struct centry {
+	struct centry *next;
+	uint8_t kind, sub;	/* sub: the flag */
+	uint8_t alen, blen;
+	char a[MEMBER_MAX_BYTES], b[MEMBER_MAX_BYTES];
+	bool found;		/* the row is there */
+	/* CK_HISTORY: the ids of the pair's invitations (a, b: the lesser
+	 * first), ascending, all of them; CK_LOG (sub: the log; a: the
+	 * key): (at, id) of its entries after `since`, ascending, all of
+	 * them. n of them, room for cap. */
+	int64_t *arr;
+	unsigned n, cap;
+	int64_t since;
+	union {
+		struct pair pair;
+		int64_t since;	/* 0: not connected */
+		struct member_rec member;
+	} v;
+};
+
+static unsigned
+cache_hash(int kind, int sub, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)(kind * 31 + sub);
+	size_t i;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ (unsigned char)a[i]) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (i = 0; i < blen; i++)
+		h = (h ^ (unsigned char)b[i]) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+static void
+cache_clear(struct pg_store *s)
+{
+	struct centry *e, *next;
+	unsigned i;
+
+	if (s->cache == NULL)
+		return;
+	for (i = 0; i < CACHE_BUCKETS && s->ncache > 0; i++) {
+		for (e = s->cache[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e->arr);
+			free(e);
+			s->ncache--;
+		}
+		s->cache[i] = NULL;
+	}
+	s->ncache = 0;
+}
+
+/* The write transaction's cache and the next_id and event.head it read
+ * (not what it has still to write: s->pend). */
+static void
+tx_forget(struct pg_store *s)
+{
+	cache_clear(s);
+	s->id_ok = s->head_ok = false;
+}
+
+static struct centry *
+cache_find(struct pg_store *s, int kind, int sub, const char *a,
+    size_t alen, const char *b, size_t blen)
+{
+	struct centry *e;
+
+	if (s->cache == NULL || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return NULL;
+	for (e = s->cache[cache_hash(kind, sub, a, alen, b, blen)]; e != NULL;
+	    e = e->next)
+		if (e->kind == kind && e->sub == sub && e->alen == alen &&
+		    e->blen == blen && memcmp(e->a, a, alen) == 0 &&
+		    memcmp(e->b, b, blen) == 0)
+			return e;
+	return NULL;
+}
+
+/* The entry of the key, made (not found, zero) when there is none; NULL
+ * for a key the cache does not keep (t's a snapshot, or too long). */
+static struct centry *
+cache_entry(struct stx *t, int kind, int sub, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct pg_store *s = ps(t);
+	struct centry *e;
+	unsigned h;
+
+	if (t->read_only || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return NULL;
+	if ((e = cache_find(s, kind, sub, a, alen, b, blen)) != NULL)
+		return e;
+	if (s->cache == NULL)
+		s->cache = xcalloc(CACHE_BUCKETS, sizeof *s->cache);
+	if (s->ncache >= CACHE_MAX)
+		cache_clear(s);
+	e = xcalloc(1, sizeof *e);
+	e->kind = (uint8_t)kind;
+	e->sub = (uint8_t)sub;
+	e->alen = (uint8_t)alen;
+	e->blen = (uint8_t)blen;
+	memcpy(e->a, a, alen);
+	memcpy(e->b, b, blen);
+	h = cache_hash(kind, sub, a, alen, b, blen);
+	e->next = s->cache[h];
+	s->cache[h] = e;
+	s->ncache++;
+	return e;
+}
+
+/* The connection's key: the lesser id first (bytea's order). */
+static bool
+bytes_lt(const char *a, size_t alen, const char *b, size_t blen);
+
+static struct centry *
+cache_unordered(struct stx *t, int kind, const char *a, size_t alen,
+    const char *b, size_t blen, bool make)
+{
+	if (bytes_lt(b, blen, a, alen)) {
+		const char *x = a;
+		size_t xl = alen;
+
+		a = b;
+		alen = blen;
+		b = x;
+		blen = xl;
+	}
+	return make ? cache_entry(t, kind, 0, a, alen, b, blen) :
+	    t->read_only ? NULL :
+	    cache_find(ps(t), kind, 0, a, alen, b, blen);
+}
+
+/* Adds v (n values, compared in order) at its place in e's ascending
+ * array, unless it is there. */
+static void
+arr_add(struct centry *e, const int64_t *v, unsigned n)
+{
+	const int64_t *w;
+	unsigned i = e->n, k;
+
+	/* From the end: most come last. */
+	while (i > 0) {
+		w = &e->arr[(i - 1) * n];
+		for (k = 0; k < n && w[k] == v[k]; k++)
+			;
+		if (k == n)
+			return;	/* there already */
+		if (w[k] < v[k])
+			break;
+		i--;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap > 0 ? e->cap * 2 : 8;
+		e->arr = xrealloc(e->arr, (size_t)e->cap * n * sizeof *e->arr);
+	}
+	memmove(&e->arr[(i + 1) * n], &e->arr[i * n],
+	    (size_t)(e->n - i) * n * sizeof *e->arr);
+	memcpy(&e->arr[i * n], v, n * sizeof *v);
+	e->n++;
+}
+
+static struct centry *
+cache_conn(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, bool make)
+{
+	if (bytes_lt(b, blen, a, alen)) {
+		const char *x = a;
+		size_t xl = alen;
+
+		a = b;
+		alen = blen;
+		b = x;
+		blen = xl;
+	}
+	return make ? cache_entry(t, CK_CONN, 0, a, alen, b, blen) :
+	    t->read_only ? NULL :
+	    cache_find(ps(t), CK_CONN, 0, a, alen, b, blen);
+}
+
+/* A member's row of a result (the columns of Q_MEMBER_GET from c on). */
+static void
+member_row(const PGresult *r, int row, int c, struct member_rec *out)
+{
+	const char *e;
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	e = col_bytes(r, row, c + 1, &n);
+	if (n <= EMAIL_MAX_BYTES) {
+		out->invitations_from = (uint8_t)col_int(r, row, c);
+		memcpy(out->email, e, n);
+		out->email[n] = '\0';
+		out->email_len = n;
+		out->restricted_until = col_int(r, row, c + 2);
+		out->restricted_at = col_int(r, row, c + 3);
+		out->open_sent = (uint64_t)col_int(r, row, c + 4);
+	}
+}
+
+/* Reads into the cache, in one statement, all it keeps of a and b: the
+ * pair both ways, their connection, the flags both ways, both members.
+ * False on a failure (recorded in t) or when t does not cache. */
+static bool
+cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct centry *e, *hist;
+	struct qp p = { 0 };
+	PGresult *r;
+	const char *x, *y;
+	size_t xl, yl;
+	int i, f;
+
+	if (t->read_only || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return false;
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	if ((r = run(t, Q_BUNDLE, &p, "pair")) == NULL)
+		return false;
+	/* What is not found is kept as such. */
+	cache_entry(t, CK_PAIR, 0, a, alen, b, blen);
+	cache_entry(t, CK_PAIR, 0, b, blen, a, alen);
+	cache_conn(t, a, alen, b, blen, true);
+	for (f = 0; f < FLAG_KINDS; f++) {
+		cache_entry(t, CK_FLAG, f, a, alen, b, blen);
+		cache_entry(t, CK_FLAG, f, b, blen, a, alen);
+	}
+	cache_entry(t, CK_MEMBER, 0, a, alen, "", 0);
+	cache_entry(t, CK_MEMBER, 0, b, blen, "", 0);
+	/* The pair's history, when all of it came (fewer than PAGE). */
+	for (i = 0, f = 0; i < PQntuples(r); i++)
+		f += col_int(r, i, 0) == CK_HISTORY;
+	hist = f < PAGE ? cache_unordered(t, CK_HISTORY, a, alen, b, blen,
+	    true) : NULL;
+	if (hist != NULL && !hist->found) {
+		hist->found = true;
+		hist->n = 0;
+	} else
+		hist = NULL;	/* as it was (its own writes since) */
+	for (i = 0; i < PQntuples(r); i++) {
+		x = col_bytes(r, i, 1, &xl);
+		y = col_bytes(r, i, 2, &yl);
+		switch (col_int(r, i, 0)) {
+		case CK_PAIR:
+			if ((e = cache_entry(t, CK_PAIR, 0, x, xl, y, yl)) ==
+			    NULL)
+				break;
+			e->found = true;
+			e->v.pair.open_id = (uint64_t)col_int(r, i, 3);
+			e->v.pair.cooldown_until = col_int(r, i, 4);
+			e->v.pair.withdrawals = (uint32_t)col_int(r, i, 5);
+			e->v.pair.attempts = (uint32_t)col_int(r, i, 6);
+			break;
+		case CK_CONN:
+			if ((e = cache_conn(t, x, xl, y, yl, true)) == NULL)
+				break;
+			e->found = true;
+			e->v.since = col_int(r, i, 3);
+			break;
+		case CK_FLAG:
+			f = (int)col_int(r, i, 3);
+			if (f < 0 || f >= FLAG_KINDS ||
+			    (e = cache_entry(t, CK_FLAG, f, x, xl, y, yl)) ==
+			    NULL)
+				break;
+			e->found = true;
+			break;
+		case CK_HISTORY:
+			if (hist != NULL) {
+				int64_t id = col_int(r, i, 3);
+
+				arr_add(hist, &id, 1);
+			}
+			break;
+		case CK_MEMBER:
+			if ((e = cache_entry(t, CK_MEMBER, 0, x, xl, "", 0)) ==
+			    NULL)
+				break;
+			e->found = true;
+			memset(&e->v.member, 0, sizeof e->v.member);
+			y = col_bytes(r, i, 7, &yl);
+			if (yl > EMAIL_MAX_BYTES)
+				break;	/* as pg_member_get: read as none */
+			e->v.member.invitations_from =
+			    (uint8_t)col_int(r, i, 3);
+			memcpy(e->v.member.email, y, yl);
+			e->v.member.email[yl] = '\0';
+			e->v.member.email_len = yl;
+			e->v.member.restricted_until = col_int(r, i, 4);
+			e->v.member.restricted_at = col_int(r, i, 5);
+			e->v.member.open_sent = (uint64_t)col_int(r, i, 6);
+			break;
+		}
+	}
+	PQclear(r);
+	return true;
+}
+
+/* The cached entry of a key of two members, read (with the rest of the
+ * bundle) when it is not there yet; NULL: not cached (read it alone). */
+static struct centry *
+cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct centry *e;
+
+	if (t->read_only)
+		return NULL;
+	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+	    cache_find(ps(t), kind, sub, a, alen, b, blen);
+	if (e != NULL || !cache_bundle(t, a, alen, b, blen))
+		return e;
+	return kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+	    cache_find(ps(t), kind, sub, a, alen, b, blen);
+}
+
 /* Invitations. */
 
 /* The invitation in row `row` of r, its state in column c (the columns of
@@ -2041,6 +2407,7 @@ pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 static void
 pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_i64(&p, id64(inv->id));
@@ -2060,6 +2427,12 @@ pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	qp_bytes(&p, inv->note, inv->note_len);
 	if (run_w(t, Q_INV_PUT, &p, "invitation") == -1)
 		return;
+	if ((e = cache_unordered(t, CK_HISTORY, inv->from, inv->from_len,
+	    inv->to, inv->to_len, false)) != NULL && e->found) {
+		int64_t id = id64(inv->id);
+
+		arr_add(e, &id, 1);
+	}
 	/* The counters: written at the next SAVEPOINT or COMMIT. */
 	if (old_state == ST_COUNT)
 		ps(t)->pend.count[inv->state]++;
@@ -2117,284 +2490,25 @@ static void
 pg_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, store_id_fn fn, void *ctx)
 {
+	struct centry *e = cache_unordered(t, CK_HISTORY, a, alen, b, blen,
+	    false);
 	struct qp p = { 0 };
 
+	if (e != NULL && e->found) {
+		/* A copy: fn may read, and the cache change meanwhile. */
+		int64_t *ids = xcalloc(e->n + 1, sizeof *ids);
+		unsigned i, n = e->n;
+
+		memcpy(ids, e->arr, n * sizeof *ids);
+		for (i = 0; i < n && t->rc == STORE_OK; i++)
+			if (!fn(ctx, (uint64_t)ids[i]))
+				break;
+		free(ids);
+		return;
+	}
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	scan_ids(t, Q_HISTORY, &p, 0, fn, ctx, "history");
-}
-
-/* The write transaction's cache of rows (issue 11's bench: round trips).
- *
- * A send reads the pair both ways (several times over), the connection,
- * the flags both ways and both members, each a round trip of its own.
- * The first of those reads of a pair of members (a, b) fetches them all
- * in one statement (Q_BUNDLE) and keeps them here, found or not; the
- * others, and those of later requests of the batch, are answered from
- * here. The writes of those rows (pair_put, conn_put, conn_del,
- * flag_set, member_put) go to the database as before and update what is
- * kept, so that the cache answers what the database would: the
- * transaction's snapshot and its own writes.
- *
- * It lives for one write transaction: emptied at its begin and end, and
- * when a child (a savepoint) is rolled back, whose writes the database
- * forgets (so does the cache, all of it: a rollback is rare) and when
- * store_import() writes rows wholesale. Read transactions do not use it.
- * PostgreSQL's serializable checks see the reads it answers: each row was
- * read once in the transaction (or written by it). */
-enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER };
-#define FLAG_KINDS (FLAG_NOGO + 1)
-#define CACHE_BUCKETS 512
-#define CACHE_MAX 8192		/* entries; past it the cache starts over */
-
-struct centry {
-	struct centry *next;
-	uint8_t kind, sub;	/* sub: the flag */
-	uint8_t alen, blen;
-	char a[MEMBER_MAX_BYTES], b[MEMBER_MAX_BYTES];
-	bool found;		/* the row is there */
-	union {
-		struct pair pair;
-		int64_t since;	/* 0: not connected */
-		struct member_rec member;
-	} v;
-};
-
-static unsigned
-cache_hash(int kind, int sub, const char *a, size_t alen, const char *b,
-    size_t blen)
-{
-	uint32_t h = 2166136261u ^ (uint32_t)(kind * 31 + sub);
-	size_t i;
-
-	for (i = 0; i < alen; i++)
-		h = (h ^ (unsigned char)a[i]) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (i = 0; i < blen; i++)
-		h = (h ^ (unsigned char)b[i]) * 16777619u;
-	return h % CACHE_BUCKETS;
-}
-
-static void
-cache_clear(struct pg_store *s)
-{
-	struct centry *e, *next;
-	unsigned i;
-
-	if (s->cache == NULL)
-		return;
-	for (i = 0; i < CACHE_BUCKETS && s->ncache > 0; i++) {
-		for (e = s->cache[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-			s->ncache--;
-		}
-		s->cache[i] = NULL;
-	}
-	s->ncache = 0;
-}
-
-/* The write transaction's cache and the next_id and event.head it read
- * (not what it has still to write: s->pend). */
-static void
-tx_forget(struct pg_store *s)
-{
-	cache_clear(s);
-	s->id_ok = s->head_ok = false;
-}
-
-static struct centry *
-cache_find(struct pg_store *s, int kind, int sub, const char *a,
-    size_t alen, const char *b, size_t blen)
-{
-	struct centry *e;
-
-	if (s->cache == NULL || alen > MEMBER_MAX_BYTES ||
-	    blen > MEMBER_MAX_BYTES)
-		return NULL;
-	for (e = s->cache[cache_hash(kind, sub, a, alen, b, blen)]; e != NULL;
-	    e = e->next)
-		if (e->kind == kind && e->sub == sub && e->alen == alen &&
-		    e->blen == blen && memcmp(e->a, a, alen) == 0 &&
-		    memcmp(e->b, b, blen) == 0)
-			return e;
-	return NULL;
-}
-
-/* The entry of the key, made (not found, zero) when there is none; NULL
- * for a key the cache does not keep (t's a snapshot, or too long). */
-static struct centry *
-cache_entry(struct stx *t, int kind, int sub, const char *a, size_t alen,
-    const char *b, size_t blen)
-{
-	struct pg_store *s = ps(t);
-	struct centry *e;
-	unsigned h;
-
-	if (t->read_only || alen > MEMBER_MAX_BYTES ||
-	    blen > MEMBER_MAX_BYTES)
-		return NULL;
-	if ((e = cache_find(s, kind, sub, a, alen, b, blen)) != NULL)
-		return e;
-	if (s->cache == NULL)
-		s->cache = xcalloc(CACHE_BUCKETS, sizeof *s->cache);
-	if (s->ncache >= CACHE_MAX)
-		cache_clear(s);
-	e = xcalloc(1, sizeof *e);
-	e->kind = (uint8_t)kind;
-	e->sub = (uint8_t)sub;
-	e->alen = (uint8_t)alen;
-	e->blen = (uint8_t)blen;
-	memcpy(e->a, a, alen);
-	memcpy(e->b, b, blen);
-	h = cache_hash(kind, sub, a, alen, b, blen);
-	e->next = s->cache[h];
-	s->cache[h] = e;
-	s->ncache++;
-	return e;
-}
-
-/* The connection's key: the lesser id first (bytea's order). */
-static bool
-bytes_lt(const char *a, size_t alen, const char *b, size_t blen);
-
-static struct centry *
-cache_conn(struct stx *t, const char *a, size_t alen, const char *b,
-    size_t blen, bool make)
-{
-	if (bytes_lt(b, blen, a, alen)) {
-		const char *x = a;
-		size_t xl = alen;
-
-		a = b;
-		alen = blen;
-		b = x;
-		blen = xl;
-	}
-	return make ? cache_entry(t, CK_CONN, 0, a, alen, b, blen) :
-	    t->read_only ? NULL :
-	    cache_find(ps(t), CK_CONN, 0, a, alen, b, blen);
-}
-
-/* A member's row of a result (the columns of Q_MEMBER_GET from c on). */
-static void
-member_row(const PGresult *r, int row, int c, struct member_rec *out)
-{
-	const char *e;
-	size_t n;
-
-	memset(out, 0, sizeof *out);
-	e = col_bytes(r, row, c + 1, &n);
-	if (n <= EMAIL_MAX_BYTES) {
-		out->invitations_from = (uint8_t)col_int(r, row, c);
-		memcpy(out->email, e, n);
-		out->email[n] = '\0';
-		out->email_len = n;
-		out->restricted_until = col_int(r, row, c + 2);
-		out->restricted_at = col_int(r, row, c + 3);
-		out->open_sent = (uint64_t)col_int(r, row, c + 4);
-	}
-}
-
-/* Reads into the cache, in one statement, all it keeps of a and b: the
- * pair both ways, their connection, the flags both ways, both members.
- * False on a failure (recorded in t) or when t does not cache. */
-static bool
-cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
-    size_t blen)
-{
-	struct centry *e;
-	struct qp p = { 0 };
-	PGresult *r;
-	const char *x, *y;
-	size_t xl, yl;
-	int i, f;
-
-	if (t->read_only || alen > MEMBER_MAX_BYTES ||
-	    blen > MEMBER_MAX_BYTES)
-		return false;
-	qp_bytes(&p, a, alen);
-	qp_bytes(&p, b, blen);
-	if ((r = run(t, Q_BUNDLE, &p, "pair")) == NULL)
-		return false;
-	/* What is not found is kept as such. */
-	cache_entry(t, CK_PAIR, 0, a, alen, b, blen);
-	cache_entry(t, CK_PAIR, 0, b, blen, a, alen);
-	cache_conn(t, a, alen, b, blen, true);
-	for (f = 0; f < FLAG_KINDS; f++) {
-		cache_entry(t, CK_FLAG, f, a, alen, b, blen);
-		cache_entry(t, CK_FLAG, f, b, blen, a, alen);
-	}
-	cache_entry(t, CK_MEMBER, 0, a, alen, "", 0);
-	cache_entry(t, CK_MEMBER, 0, b, blen, "", 0);
-	for (i = 0; i < PQntuples(r); i++) {
-		x = col_bytes(r, i, 1, &xl);
-		y = col_bytes(r, i, 2, &yl);
-		switch (col_int(r, i, 0)) {
-		case CK_PAIR:
-			if ((e = cache_entry(t, CK_PAIR, 0, x, xl, y, yl)) ==
-			    NULL)
-				break;
-			e->found = true;
-			e->v.pair.open_id = (uint64_t)col_int(r, i, 3);
-			e->v.pair.cooldown_until = col_int(r, i, 4);
-			e->v.pair.withdrawals = (uint32_t)col_int(r, i, 5);
-			e->v.pair.attempts = (uint32_t)col_int(r, i, 6);
-			break;
-		case CK_CONN:
-			if ((e = cache_conn(t, x, xl, y, yl, true)) == NULL)
-				break;
-			e->found = true;
-			e->v.since = col_int(r, i, 3);
-			break;
-		case CK_FLAG:
-			f = (int)col_int(r, i, 3);
-			if (f < 0 || f >= FLAG_KINDS ||
-			    (e = cache_entry(t, CK_FLAG, f, x, xl, y, yl)) ==
-			    NULL)
-				break;
-			e->found = true;
-			break;
-		case CK_MEMBER:
-			if ((e = cache_entry(t, CK_MEMBER, 0, x, xl, "", 0)) ==
-			    NULL)
-				break;
-			e->found = true;
-			memset(&e->v.member, 0, sizeof e->v.member);
-			y = col_bytes(r, i, 7, &yl);
-			if (yl > EMAIL_MAX_BYTES)
-				break;	/* as pg_member_get: read as none */
-			e->v.member.invitations_from =
-			    (uint8_t)col_int(r, i, 3);
-			memcpy(e->v.member.email, y, yl);
-			e->v.member.email[yl] = '\0';
-			e->v.member.email_len = yl;
-			e->v.member.restricted_until = col_int(r, i, 4);
-			e->v.member.restricted_at = col_int(r, i, 5);
-			e->v.member.open_sent = (uint64_t)col_int(r, i, 6);
-			break;
-		}
-	}
-	PQclear(r);
-	return true;
-}
-
-/* The cached entry of a key of two members, read (with the rest of the
- * bundle) when it is not there yet; NULL: not cached (read it alone). */
-static struct centry *
-cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
-    const char *b, size_t blen)
-{
-	struct centry *e;
-
-	if (t->read_only)
-		return NULL;
-	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
-	    cache_find(ps(t), kind, sub, a, alen, b, blen);
-	if (e != NULL || !cache_bundle(t, a, alen, b, blen))
-		return e;
-	return kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
-	    cache_find(ps(t), kind, sub, a, alen, b, blen);
 }
 
 /* Pairs and connections. */
@@ -2540,6 +2654,7 @@ static void
 pg_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
     int64_t at, uint64_t id, uint8_t value)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_i16(&p, (int)log);
@@ -2547,7 +2662,13 @@ pg_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
 	qp_i64(&p, at);
 	qp_i64(&p, id64(id));
 	qp_i16(&p, value);
-	run_w(t, Q_LOG_ADD, &p, "log");
+	if (run_w(t, Q_LOG_ADD, &p, "log") != -1 &&
+	    (e = cache_find(ps(t), CK_LOG, (int)log, key, klen, "", 0)) !=
+	    NULL && at > e->since) {
+		int64_t v[2] = { at, id64(id) };
+
+		arr_add(e, v, 2);
+	}
 }
 
 static uint64_t
@@ -2557,7 +2678,50 @@ pg_log_count(struct stx *t, enum store_log log, const char *key,
 	struct qp p = { 0 };
 	PGresult *r;
 	uint64_t n = 0;
+	int i;
 
+	/* A write transaction keeps a key's entries after the earliest time
+	 * asked (a send asks for the week, then the day), when there are
+	 * fewer than LOG_CACHE_MAX. */
+	if (!t->read_only && klen <= MEMBER_MAX_BYTES) {
+		struct centry *e = cache_find(ps(t), CK_LOG, (int)log, key,
+		    klen, "", 0);
+
+		if (e == NULL || since < e->since) {
+			qp_i16(&p, (int)log);
+			qp_bytes(&p, key, klen);
+			qp_i64(&p, since);
+			if ((r = run(t, Q_LOG_ATS, &p, "log")) == NULL)
+				return 0;
+			if (PQntuples(r) < LOG_CACHE_MAX &&
+			    (e = cache_entry(t, CK_LOG, (int)log, key, klen,
+			    "", 0)) != NULL) {
+				e->found = true;
+				e->since = since;
+				e->n = 0;
+				for (i = 0; i < PQntuples(r); i++) {
+					int64_t v[2] = { col_int(r, i, 0),
+					    col_int(r, i, 1) };
+
+					arr_add(e, v, 2);
+				}
+			} else if ((uint64_t)PQntuples(r) >= max) {
+				/* The first max of them are here. */
+				*oldest = max > 0 ? col_int(r, 0, 0) : 0;
+				PQclear(r);
+				return max;
+			} else
+				e = NULL;
+			PQclear(r);
+			memset(&p, 0, sizeof p);
+		}
+		if (e != NULL) {
+			for (i = 0; i < (int)e->n && n < max; i++)
+				if (e->arr[i * 2] > since && n++ == 0)
+					*oldest = e->arr[i * 2];
+			return n;
+		}
+	}
 	qp_i16(&p, (int)log);
 	qp_bytes(&p, key, klen);
 	qp_i64(&p, since);

@@ -523,6 +523,14 @@ test_check(void)
 	store_close(s);
 }
 
+static bool
+count_id(void *ctx, uint64_t id)
+{
+	(void)id;
+	(*(int *)ctx)++;
+	return true;
+}
+
 /* What a write transaction holds back (issue 11's bench): the cache of
  * rows it read or wrote, the meta values (next_id, event.head, counters)
  * written at the next SAVEPOINT or COMMIT, the writes in the pipeline. A
@@ -541,6 +549,7 @@ test_held_back(void)
 	struct store_counts c0, c1;
 	struct inv v, got;
 	uint64_t id1, id2, head0;
+	int64_t oldest = 0;
 	int n;
 
 	newdb(ci, sizeof ci, db, sizeof db);
@@ -663,6 +672,50 @@ test_held_back(void)
 	snprintf(want, sizeof want, "1,%llu", (unsigned long long)id2);
 	is_str(sql1(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM invitations"),
 	    want, "the invitations: the first and the committed child's");
+
+	/* The cached log of a key and history of a pair. */
+	t = store_begin(s, NULL);
+	store_log_add(t, LOG_SENDS, "amy", 3, 100, 1, 0);
+	store_log_add(t, LOG_SENDS, "amy", 3, 200, 2, 0);
+	store_log_add(t, LOG_SENDS, "amy", 3, 300, 3, 0);
+	is_int(store_commit(t), STORE_OK, "three sends logged");
+	t = store_begin(s, NULL);
+	store_pair_get(t, "amy", 3, "bo", 2, &pr);	/* their history too */
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 50, 10, &oldest), 3,
+	    "a transaction counts them");
+	is_int(oldest, 100, "the oldest");
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 150, 10, &oldest), 2,
+	    "a later window: two");
+	is_int(oldest, 200, "the oldest of it");
+	store_log_add(t, LOG_SENDS, "amy", 3, 400, 4, 0);
+	store_log_add(t, LOG_SENDS, "amy", 3, 400, 4, 0);
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 150, 10, &oldest), 3,
+	    "one more written (twice: one entry), counted");
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 150, 2, &oldest), 2,
+	    "up to the most asked");
+	is_int(oldest, 200, "the oldest first");
+	child = store_begin(s, t);
+	store_log_add(child, LOG_SENDS, "amy", 3, 500, 5, 0);
+	is_int(store_log_count(child, LOG_SENDS, "amy", 3, 250, 10, &oldest),
+	    3, "a child counts its own");
+	is_int(oldest, 300, "from the window's oldest");
+	v = mkinv(50, "bo", "amy", 500);
+	store_inv_put(child, &v, ST_COUNT);
+	n = 0;
+	store_scan_history(child, "amy", 3, "bo", 2, count_id, &n);
+	is_int(n, 1, "and the pair's history has its invitation");
+	store_abort(child);
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 250, 10, &oldest), 2,
+	    "rolled back: its entry is not counted");
+	n = 0;
+	store_scan_history(t, "bo", 2, "amy", 3, count_id, &n);
+	is_int(n, 0, "nor its invitation in the history");
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 0, 10, &oldest), 4,
+	    "a wider window: read again, with the transaction's own entry");
+	is_int(store_commit(t), STORE_OK, "and it commits");
+	is_str(sql1(db, "SELECT count(*) FROM logs WHERE key = 'amy'"), "4",
+	    "four entries in the database");
+
 	store_close(s);
 	c = open_check_pg(ci, why, sizeof why);
 	ok(c != NULL, "a check opens it");
