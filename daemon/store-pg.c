@@ -2499,7 +2499,8 @@ pg_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
 		int64_t *ids = xcalloc(e->n + 1, sizeof *ids);
 		unsigned i, n = e->n;
 
-		memcpy(ids, e->arr, n * sizeof *ids);
+		if (n > 0)
+			memcpy(ids, e->arr, n * sizeof *ids);
 		for (i = 0; i < n && t->rc == STORE_OK; i++)
 			if (!fn(ctx, (uint64_t)ids[i]))
 				break;
