@@ -197,7 +197,19 @@ struct server {
 	unsigned watch_pause_ms;	/* the next pause before reconnecting */
 	uint64_t heard;		/* an event head heard of, not yet pumped to */
 	void (*idle_fn)(struct daemon *);	/* to run once no job is out */
+	/* Gathering (a blocking store: each batch's COMMIT waits for the
+	 * database's WAL flush): the requests of the last batch's clients
+	 * come back a moment after their answers; a batch of the one that
+	 * came meanwhile would cost a COMMIT of its own. So the next batch
+	 * waits, at most GATHER_US, for as many requests as the last one
+	 * had (batch_submit()). */
+	unsigned last_batch;	/* requests in the last batch submitted */
+	struct event *gather_ev;	/* the wait; pending: gathering */
+	bool gathered;		/* the wait ran out: submit what there is */
 };
+
+/* A blocking store's batch waits at most this for its requests. */
+#define GATHER_US 1000
 
 static void client_free(struct client *c);
 static void batch_schedule(struct server *srv);
@@ -1284,6 +1296,18 @@ durable_ready(evutil_socket_t fd, short what, void *arg)
 static void batch_landed(struct server *srv, struct entry *list);
 static void batch_submit(struct server *srv);
 
+/* The gathering's wait ran out: the batch goes with what there is. */
+static void
+gather_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	srv->gathered = true;
+	batch_submit(srv);
+}
+
 /* Runs the pending batch; its answers go once its commit is durable
  * (flights_settle(), at once when it wrote nothing new). While the
  * flusher is INFLIGHT_MAX batches behind, requests gather for the next. */
@@ -1464,11 +1488,30 @@ batch_submit(struct server *srv)
 {
 	struct srv_job *sj;
 	struct entry *e;
+	unsigned n = 0;
 
 	if (server_busy(srv)) {
 		srv->deferred = true;	/* job_done() runs it */
 		return;
 	}
+	for (e = srv->head; e != NULL; e = e->next)
+		n++;
+	if (srv->gather_ev != NULL && !srv->gathered && !srv->stopping &&
+	    n > 0 && srv->last_batch >= 4 && n < srv->last_batch) {
+		/* More are on their way: wait for them (gather_done()), or
+		 * for enough of them (client_read() schedules a batch as
+		 * each comes). */
+		if (!evtimer_pending(srv->gather_ev, NULL)) {
+			struct timeval tv = { 0, GATHER_US };
+
+			evtimer_add(srv->gather_ev, &tv);
+		}
+		return;
+	}
+	srv->gathered = false;
+	if (srv->gather_ev != NULL)
+		evtimer_del(srv->gather_ev);
+	srv->last_batch = n;
 	srv->deferred = false;
 	sj = xcalloc(1, sizeof *sj);
 	sj->j.run = batch_job_run;
@@ -1875,6 +1918,11 @@ server_start(struct server *srv, int fd, int backlog, char *why,
 	if (store_blocking(d->store) &&
 	    (srv->exec = exec_new(d->base, why, whylen)) == NULL)
 		return -1;
+	if (srv->exec != NULL &&
+	    (srv->gather_ev = evtimer_new(d->base, gather_done, srv)) == NULL) {
+		snprintf(why, whylen, "libevent: cannot make a timer");
+		return -1;
+	}
 	if (store_wait_fd(d->store) != -1) {
 		srv->durable_ev = event_new(d->base, store_wait_fd(d->store),
 		    EV_READ | EV_PERSIST, durable_ready, srv);
@@ -2065,6 +2113,8 @@ server_free(struct daemon *d)
 		event_free(srv->batch_ev);
 	if (srv->timer_ev != NULL)
 		event_free(srv->timer_ev);
+	if (srv->gather_ev != NULL)
+		event_free(srv->gather_ev);
 	if (srv->accept_ev != NULL)
 		event_free(srv->accept_ev);
 	free(srv->path);

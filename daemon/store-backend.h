@@ -189,6 +189,12 @@ struct store_ops {
 	/* store_import(): r's kind is below SREC_COUNT; its meta name any
 	 * (the backend refuses one it does not keep). */
 	void (*import)(struct stx *t, const struct store_rec *r);
+	/* Optional (NULL: every operation reports its failure when it
+	 * returns): the backend sends writes without waiting for their
+	 * results (PostgreSQL's pipeline); flush reads those of t's writes
+	 * sent so far and records a failure among them in t. store_error()
+	 * calls it, so that its answer covers every call made in t. */
+	void (*flush)(struct stx *t);
 	/* Optional (NULL: none): the checks of the backend's own tables. */
 	void (*check)(struct stx *t, store_problem_fn fn, void *ctx);
 	/* Optional (NULL: nothing to watch): see store_watch_new(). A

@@ -3,10 +3,9 @@
  * URI); nothing outside this file knows PostgreSQL: it exports only its
  * table, store_pg.
  *
- * This is the backend alone (issue 11, step 1): libpq's blocking API, one
- * statement at a time. Everything hangs off the struct store (no global
- * mutable state), so that the daemon can later drive it from a worker
- * thread. Every statement is prepared once per connection (lazily, on its
+ * libpq's blocking API, on the daemon's worker thread (daemon/exec.c),
+ * with pipeline mode for a write transaction's writes (below). Everything
+ * hangs off the struct store (no global mutable state). Every statement is prepared once per connection (lazily, on its
  * first use there) and run with binary parameters and binary results:
  * member ids, notes, emails, plans and events are bytea, byte for byte.
  *
@@ -57,10 +56,26 @@
  * COPY's text format and sends them by COPY before the transaction's next
  * statement, savepoint or commit (or once 4 MiB is gathered).
  *
- * Events: a seq is event.head + 1, and adding the event updates that row,
- * whose lock is then held to COMMIT: daemons sharing the database add
- * events one transaction at a time (the others wait, then conflict and
- * run again), so seqs follow commit order and a rollback leaves no gap. A
+ * Round trips (issue 11's bench): a write transaction waits for the
+ * server only when it needs an answer. Its writes go through libpq's
+ * pipeline (pipe_send()), their results read in the round trip of its next
+ * read, SAVEPOINT, RELEASE or COMMIT, or when store_error() asks (the
+ * server asks after each request); what it reads of two members (pairs
+ * both ways, connection, flags, members, their history) comes in one
+ * statement and is kept (cache_bundle()), as are a log key's entries
+ * (pg_log_count()), next_id and event.head (read with the batch's clock);
+ * the meta values a send changes (next_id, event.head, counters) are
+ * written once, in the simple query of the next SAVEPOINT or of COMMIT
+ * (pend_sql()); LOCK_WRITE and BEGIN take one round trip, COMMIT and the
+ * lock's release another. A child's rollback drops what it held back.
+ * A send at 16 connections: 4 round trips, 9 statements (26 and 26
+ * before); a batch adds 7 round trips (the clock, deadlines, retention).
+ *
+ * Events: a seq is event.head + 1, and the head row is written by the
+ * transaction (at its COMMIT, or a SAVEPOINT before), under LOCK_WRITE:
+ * daemons sharing the database add events one transaction at a time, so
+ * seqs follow commit order and a rollback leaves no gap (the row's lock,
+ * taken by that write and held to COMMIT, orders any other writer). A
  * commit that added events notifies WATCH_CHANNEL with the new head; a
  * daemon hears it on its watch (store_watch_new()), a nonblocking
  * connection of its own that LISTENs. Retention is a ranged DELETE on the
@@ -75,6 +90,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -85,6 +101,12 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define POOL_MAX 4		/* idle read connections kept */
+#define PIPE_MAX 64		/* writes sent before their results are read */
+#define LOG_CACHE_MAX 1024	/* a log's entries the cache keeps of a key */
+#define PEND_SQL_MAX 640	/* pend_sql()'s statement */
+/* A write that changed no row: nothing to say, a connection updated (not
+ * added), the event head row missing. */
+enum { PZ_NONE, PZ_COUNT, PZ_DUE };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -108,19 +130,13 @@
 #define LOCK_DUES "7165328340573331203"
 
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
+_Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
 #define PG_QUERIES(X) \
 	X(Q_META_GET, "SELECT value FROM meta WHERE name = $1::text") \
 	X(Q_META_SET, "UPDATE meta SET value = $2::bigint WHERE name = $1::text") \
-	X(Q_META_ADD, "UPDATE meta SET value = value + $2::bigint " \
-	    "WHERE name = $1::text") \
-	X(Q_META_MOVE, "UPDATE meta SET value = value + " \
-	    "CASE WHEN name = $1::text THEN 1 ELSE -1 END " \
-	    "WHERE name IN ($1::text, $2::text)") \
-	X(Q_NEXT_ID, "UPDATE meta SET value = value + 1 " \
-	    "WHERE name = 'next_id' RETURNING value") \
 	X(Q_COUNTS, "SELECT name, value FROM meta WHERE name LIKE 'count.%'") \
 	X(Q_INV_GET, "SELECT state, priority, attempt, created_at, " \
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, " \
@@ -158,6 +174,32 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "open_id = EXCLUDED.open_id, " \
 	    "cooldown_until = EXCLUDED.cooldown_until, " \
 	    "withdrawals = EXCLUDED.withdrawals, attempts = EXCLUDED.attempts") \
+	/* The write transaction's cache (cache_bundle()): what it keeps of \
+	 * two members, in one statement. The columns: kind (CK_*), the key, \
+	 * then the row (a member's email last). */ \
+	X(Q_BUNDLE, "SELECT 0::smallint, sender, recipient, open_id, " \
+	    "cooldown_until, withdrawals, attempts, NULL::bytea FROM pairs " \
+	    "WHERE (sender = $1::bytea AND recipient = $2::bytea) " \
+	    "OR (sender = $2::bytea AND recipient = $1::bytea) " \
+	    "UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL FROM connections " \
+	    "WHERE lo = least($1::bytea, $2::bytea) " \
+	    "AND hi = greatest($1::bytea, $2::bytea) " \
+	    "UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL FROM flags " \
+	    "WHERE flag IN (0, 1) AND ((a = $1::bytea AND b = $2::bytea) " \
+	    "OR (a = $2::bytea AND b = $1::bytea)) " \
+	    "UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
+	    "restricted_until, restricted_at, open_sent, email FROM members " \
+	    "WHERE member IN ($1::bytea, $2::bytea) " \
+	    "UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL " \
+	    "FROM invitations " \
+	    "WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
+	    "AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
+	    "ORDER BY id LIMIT " STR(PAGE) ")") \
+	/* The write transaction's cache of a log (log_cached()): the times \
+	 * of a key's entries after a time, up to LOG_CACHE_MAX. */ \
+	X(Q_LOG_ATS, "SELECT at, id FROM logs WHERE log = $1::smallint " \
+	    "AND key = $2::bytea AND at > $3::bigint ORDER BY at, id " \
+	    "LIMIT " STR(LOG_CACHE_MAX)) \
 	X(Q_CONN_GET, "SELECT since FROM connections " \
 	    "WHERE lo = least($1::bytea, $2::bytea) " \
 	    "AND hi = greatest($1::bytea, $2::bytea)") \
@@ -209,12 +251,9 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
-	/* The event and the head, whose row lock is held to COMMIT: seqs \
-	 * are taken in commit order, and a transaction (or savepoint) rolled \
-	 * back leaves no gap. */ \
-	X(Q_EVENT_ADD, "WITH e AS (INSERT INTO events VALUES ($1::bigint, " \
-	    "$2::bigint, $3::bytea, $4::boolean, $5::bytea)) " \
-	    "UPDATE meta SET value = $1::bigint WHERE name = 'event.head'") \
+	/* The event; event.head is written at COMMIT (pend_sql()). */ \
+	X(Q_EVENT_ADD, "INSERT INTO events VALUES ($1::bigint, $2::bigint, " \
+	    "$3::bytea, $4::boolean, $5::bytea)") \
 	X(Q_PRUNED_PUT, "INSERT INTO member_pruned VALUES ($1::bytea, " \
 	    "$2::bigint) ON CONFLICT (member) DO UPDATE SET seq = EXCLUDED.seq") \
 	X(Q_EVENT_PRUNED, "SELECT seq FROM member_pruned " \
@@ -244,10 +283,9 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "p AS (UPDATE meta SET value = (SELECT max(seq) FROM d) " \
 	    "WHERE name = 'event.pruned' AND EXISTS (SELECT 1 FROM d)) " \
 	    "SELECT count(*) FROM d") \
-	X(Q_DUE_ADD, "WITH i AS (INSERT INTO dues VALUES ($1::bigint, " \
-	    "$2::smallint, $3::bigint) ON CONFLICT DO NOTHING RETURNING 1) " \
-	    "UPDATE meta SET value = value + 1 " \
-	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM i)") \
+	/* A deadline added counts in count.deadlines (PZ_DUE, pend_sql()). */ \
+	X(Q_DUE_ADD, "INSERT INTO dues VALUES ($1::bigint, $2::smallint, " \
+	    "$3::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_DUE_DEL, "WITH d AS (DELETE FROM dues WHERE at = $1::bigint " \
 	    "AND kind = $2::smallint AND id = $3::bigint RETURNING 1) " \
 	    "UPDATE meta SET value = value - 1 " \
@@ -264,9 +302,12 @@ _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 	    "AND at <= $1::bigint ORDER BY at, kind, id LIMIT 1 " \
 	    "FOR UPDATE SKIP LOCKED") \
 	/* The database's clock for a batch: its time and the shared \
-	 * virtual clock. */ \
+	 * virtual clock; in the same round trip, next_id and event.head \
+	 * for a write transaction to keep (pg_next_id(), pg_event_head()). */ \
 	X(Q_DB_CLOCK, "SELECT floor(extract(epoch FROM clock_timestamp()))" \
-	    "::bigint, value FROM meta WHERE name = 'vclock'") \
+	    "::bigint, value, (SELECT value FROM meta WHERE name = 'next_id'), " \
+	    "(SELECT value FROM meta WHERE name = 'event.head') " \
+	    "FROM meta WHERE name = 'vclock'") \
 	X(Q_SCAN_INVS, "SELECT id FROM invitations WHERE id > $1::bigint " \
 	    "ORDER BY id LIMIT $2::bigint") \
 	X(Q_SCAN_PAIRS, "SELECT sender, recipient, open_id, cooldown_until, " \
@@ -379,6 +420,35 @@ struct pg_store {
 	bool doomed;		/* the write transaction met a serialization
 				 * failure (even in a child since undone):
 				 * it cannot commit */
+	/* What the write transaction cost, for the debug log at its
+	 * commit (connreqd -v): round trips to the server on w, and
+	 * statements sent. */
+	unsigned trips, stmts;
+	struct timespec t0;	/* its begin */
+	/* The write transaction's writes sent in pipeline mode (w's), their
+	 * results not yet read (pipe_flush()). */
+	struct pipe_item {
+		const char *what;
+		uint8_t zero;	/* PZ_*: what a write changing no row means */
+		bool write;	/* else the read whose result run() wants */
+	} pipe[PIPE_MAX];
+	unsigned npipe;
+	/* The write transaction's next_id and event.head, read once and
+	 * then kept here (their rows written at each change, in the
+	 * pipeline); emptied with the cache. */
+	bool id_ok, head_ok;
+	int64_t id, head;
+	/* The meta values the write transaction changed and has not
+	 * written yet: next_id and event.head (id, head above) and the
+	 * counters' changes. Every send changes them all: written once, in
+	 * the simple query of the next SAVEPOINT or of COMMIT (pend_sql()),
+	 * not a row version a change; dropped by a rollback (a child's: its
+	 * own, its SAVEPOINT wrote its parent's). */
+	struct pg_pend {
+		bool id, head;
+		int64_t count[ST_COUNT];
+		int64_t deadlines;
+	} pend;
 	/* Rows store_import() gathered for COPY, by kind, in COPY's text
 	 * format; sent (cp_flush) before the write transaction's next
 	 * statement, savepoint or commit, dropped by its abort. */
@@ -388,6 +458,9 @@ struct pg_store {
 		uint64_t rows;
 	} cp[SREC_COUNT];
 	size_t cp_total;
+	struct centry **cache;	/* the write transaction's rows (NULL:
+				 * none yet), CACHE_BUCKETS chains */
+	unsigned ncache;
 };
 
 struct pg_stx {
@@ -396,6 +469,10 @@ struct pg_stx {
 	unsigned depth;		/* 0: top level; else savepoint s<depth> */
 	bool dirty;		/* it (or a child it took in) wrote */
 };
+
+struct centry;
+static void cache_clear(struct pg_store *s);
+static void tx_forget(struct pg_store *s);
 
 static struct pg_store *
 ps(struct stx *t)
@@ -577,13 +654,25 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 	    state != NULL ? state : "none");
 }
 
+static bool pipe_flush(struct stx *t, PGresult **keep);
+static void pipe_drain(struct pg_store *s);
+
 /* Runs a command without parameters (BEGIN, SAVEPOINT, ...) on c for t:
  * true when it succeeded; a failure is recorded in t. */
 static bool
 cmd(struct stx *t, PGconn *c, const char *sql, const char *what)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
+	PGresult *r;
+	ExecStatusType st;
+
+	if (c == ps(t)->w.c) {
+		if (!pipe_flush(t, NULL))
+			return false;
+		ps(t)->trips++;
+		ps(t)->stmts++;
+	}
+	r = PQexec(c, sql);
+	st = PQresultStatus(r);
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		PQclear(r);
@@ -665,6 +754,203 @@ qp_text(struct qp *p, const char *s)
 static bool cp_flush(struct stx *t);
 static void cp_drop(struct pg_store *s);
 
+/* Prepares q on pc if it is not yet: false with the failure recorded in
+ * t. (Synchronous: what the pipeline holds is read first.) */
+static bool
+prepare(struct stx *t, struct pgconn *pc, enum pg_query q, const char *what)
+{
+	char name[16];
+	PGresult *r;
+
+	if (pc->prepared[q / 8] & (1u << (q % 8)))
+		return true;
+	if (pc == &ps(t)->w) {
+		if (!pipe_flush(t, NULL))
+			return false;
+		ps(t)->trips++;
+	}
+	snprintf(name, sizeof name, "q%d", (int)q);
+	r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fail_pg(t, pc->c, r, what);
+		PQclear(r);
+		return false;
+	}
+	PQclear(r);
+	pc->prepared[q / 8] |= (unsigned char)(1u << (q % 8));
+	return true;
+}
+
+/* The pipeline (libpq's pipeline mode, on the write connection w): a
+ * write transaction's writes are sent without waiting for their results;
+ * those are read (pipe_flush()) in the round trip of the next read, or of
+ * the next SAVEPOINT, RELEASE or COMMIT, or when store_error() asks
+ * (store_ops.flush: the server asks after each request, so a request's
+ * failed write is its own). A write that fails fails the rest of the
+ * pipeline (PGRES_PIPELINE_ABORTED), and the transaction as before: its
+ * failure is recorded in t when its result is read, with the same
+ * mapping (fail_pg()), so a savepoint's (a child's) failed write fails
+ * that child at the latest at its commit, whose RELEASE reads it first.
+ *
+ * Sends q with p into the pipeline (entering pipeline mode): false with
+ * the failure recorded in t. */
+static bool
+pipe_send(struct stx *t, enum pg_query q, const struct qp *p,
+    const char *what, int zero, bool write)
+{
+	struct pg_store *s = ps(t);
+	PGconn *c = s->w.c;
+	char name[16];
+
+	if (s->npipe == PIPE_MAX && !pipe_flush(t, NULL))
+		return false;
+	if (PQpipelineStatus(c) == PQ_PIPELINE_OFF &&
+	    PQenterPipelineMode(c) != 1) {
+		fail_pg(t, c, NULL, what);
+		return false;
+	}
+	snprintf(name, sizeof name, "q%d", (int)q);
+	if (PQsendQueryPrepared(c, name, p != NULL ? p->n : 0,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, 1) != 1) {
+		fail_pg(t, c, NULL, what);
+		return false;
+	}
+	s->pipe[s->npipe].what = what;
+	s->pipe[s->npipe].zero = (uint8_t)zero;
+	s->pipe[s->npipe].write = write;
+	s->npipe++;
+	s->stmts++;
+	return true;
+}
+
+/* Reads the results of what the pipeline holds (one round trip: a sync)
+ * and leaves pipeline mode: true when all went well; else the first
+ * failure is recorded in t. With keep, the last statement is a read whose
+ * result goes there (NULL when it failed or did not run). */
+static bool
+pipe_flush(struct stx *t, PGresult **keep)
+{
+	struct pg_store *s = ps(t);
+	PGconn *c = s->w.c;
+	struct pipe_item *it;
+	unsigned i = 0, n = s->npipe, nulls = 0;
+	bool got = false, good = true;
+	ExecStatusType st;
+	PGresult *r;
+	int64_t rows;
+
+	if (keep != NULL)
+		*keep = NULL;
+	if (c == NULL || PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return t->rc == STORE_OK;
+	s->npipe = 0;
+	s->trips++;
+	if (PQpipelineSync(c) != 1) {
+		fail_pg(t, c, NULL, n > 0 ? s->pipe[0].what : "store");
+		return false;
+	}
+	for (;;) {
+		if ((r = PQgetResult(c)) == NULL) {
+			/* The end of one statement's results. */
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 2) {
+				fail_pg(t, c, NULL, i < n ? s->pipe[i].what :
+				    "store");
+				good = false;
+				break;
+			}
+			if (got)
+				i++;
+			got = false;
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		got = true;
+		it = i < n ? &s->pipe[i] : NULL;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (it != NULL && !it->write) {
+				if (keep != NULL && *keep == NULL) {
+					*keep = r;
+					continue;
+				}
+			} else if (it != NULL) {
+				rows = strtoll(PQcmdTuples(r), NULL, 10);
+				s->nwrites += rows > 0 ? (uint64_t)rows : 0;
+				if (rows == 0 && it->zero == PZ_COUNT)
+					s->nwrites++;
+				if (rows > 0 && it->zero == PZ_DUE)
+					s->pend.deadlines += rows;
+			}
+		} else {
+			/* The first failure; those after it are
+			 * PGRES_PIPELINE_ABORTED. */
+			if (st != PGRES_PIPELINE_ABORTED)
+				fail_pg(t, c, r, it != NULL ? it->what :
+				    "store");
+			good = false;
+		}
+		PQclear(r);
+	}
+	if (PQstatus(c) == CONNECTION_OK && PQexitPipelineMode(c) != 1) {
+		fail_pg(t, c, NULL, "store");
+		good = false;
+	}
+	if (!good && keep != NULL && *keep != NULL) {
+		PQclear(*keep);
+		*keep = NULL;
+	}
+	return good && t->rc == STORE_OK;
+}
+
+/* Ends pipeline mode on w whatever the pipeline holds, its results
+ * dropped (a rollback follows); a serialization failure among them still
+ * dooms the transaction. */
+static void
+pipe_drain(struct pg_store *s)
+{
+	PGconn *c = s->w.c;
+	const char *state;
+	PGresult *r;
+	unsigned nulls = 0;
+
+	s->npipe = 0;
+	if (c == NULL || PQpipelineStatus(c) == PQ_PIPELINE_OFF)
+		return;
+	if (PQstatus(c) == CONNECTION_OK && PQpipelineSync(c) == 1)
+		for (;;) {
+			if ((r = PQgetResult(c)) == NULL) {
+				if (PQstatus(c) == CONNECTION_BAD ||
+				    ++nulls > 2)
+					break;
+				continue;
+			}
+			nulls = 0;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+			if (state != NULL && (strcmp(state, "40001") == 0 ||
+			    strcmp(state, "40P01") == 0))
+				s->doomed = true;
+			PQclear(r);
+		}
+	PQexitPipelineMode(c);
+}
+
+/* store_ops.flush. */
+static void
+pg_flush(struct stx *t)
+{
+	if (!t->read_only && pt(t)->pc == &ps(t)->w)
+		pipe_flush(t, NULL);
+}
+
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
 static PGresult *
@@ -684,16 +970,20 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	}
 	if (!t->read_only && !cp_flush(t))
 		return NULL;
+	if (!prepare(t, pc, q, what))
+		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
-	if (!(pc->prepared[q / 8] & (1u << (q % 8)))) {
-		r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			fail_pg(t, pc->c, r, what);
-			PQclear(r);
+	if (pc == &ps(t)->w && ps(t)->npipe > 0) {
+		/* After the writes in the pipeline, in the same round
+		 * trip: its result is the last. */
+		if (!pipe_send(t, q, p, what, PZ_NONE, false))
 			return NULL;
-		}
-		PQclear(r);
-		pc->prepared[q / 8] |= (unsigned char)(1u << (q % 8));
+		pipe_flush(t, &r);
+		return r;
+	}
+	if (pc == &ps(t)->w) {
+		ps(t)->trips++;
+		ps(t)->stmts++;
 	}
 	r = PQexecPrepared(pc->c, name, p != NULL ? p->n : 0,
 	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
@@ -706,12 +996,43 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	return NULL;
 }
 
-/* A write: refused in a snapshot; counted in store_writes() by the rows
- * it changed. Returns the rows changed (cmdTuples: for a statement that
- * ends in an UPDATE of a counter, whether it changed anything), -1 on a
- * failure. */
-static int64_t
+/* A write, sent into the pipeline (pipe_send()): refused in a snapshot;
+ * counted in store_writes() by the rows it changed when its result is
+ * read, and then what changing no row means is zero's (PZ_*). 0, or -1 on
+ * a failure known now. */
+static int
+run_wz(struct stx *t, enum pg_query q, const struct qp *p, const char *what,
+    int zero)
+{
+	if (t->rc != STORE_OK)
+		return -1;
+	if (t->read_only) {
+		store_fail(t, STORE_FAILED, "%s: a snapshot cannot write", what);
+		return -1;
+	}
+	if (pt(t)->pc != &ps(t)->w) {
+		store_fail(t, STORE_FAILED, "%s: the transaction did not begin",
+		    what);
+		return -1;
+	}
+	if (!cp_flush(t) || !prepare(t, pt(t)->pc, q, what) ||
+	    !pipe_send(t, q, p, what, zero, true))
+		return -1;
+	pt(t)->dirty = true;
+	return 0;
+}
+
+static int
 run_w(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
+{
+	return run_wz(t, q, p, what, PZ_NONE);
+}
+
+/* A write waited for: as run_wz(), but it returns the rows changed
+ * (cmdTuples: for a statement that ends in an UPDATE of a counter,
+ * whether it changed anything), -1 on a failure. */
+static int64_t
+run_ws(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 {
 	PGresult *r;
 	int64_t n;
@@ -795,16 +1116,6 @@ meta_set(struct stx *t, const char *name, int64_t v)
 	qp_text(&p, name);
 	qp_i64(&p, v);
 	run_w(t, Q_META_SET, &p, "meta");
-}
-
-static void
-meta_add(struct stx *t, const char *name, int64_t delta)
-{
-	struct qp p = { 0 };
-
-	qp_text(&p, name);
-	qp_i64(&p, delta);
-	run_w(t, Q_META_ADD, &p, "meta");
 }
 
 static const char *
@@ -1023,6 +1334,9 @@ pg_close(struct store *base)
 
 	for (k = 0; k < SREC_COUNT; k++)
 		free(s->cp[k].b);
+	cache_clear(s);
+	free(s->cache);
+	s->cache = NULL;
 
 	for (i = 0; i < s->npool; i++) {
 		PQfinish(s->pool[i]->c);
@@ -1157,6 +1471,9 @@ w_ready(struct stx *t)
 			return false;
 		}
 		PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
+		if (PQpipelineStatus(s->w.c) != PQ_PIPELINE_OFF)
+			PQexitPipelineMode(s->w.c);
+		s->npipe = 0;
 		log_warn("store: connected to PostgreSQL again");
 		s->unlocked = true;	/* it went with the old session */
 		s->write_locked = false;	/* so did that one */
@@ -1192,6 +1509,109 @@ w_ready(struct stx *t)
  * serializable writers to end before it starts, and a read must not wait
  * for writes; a snapshot is consistent, which is all a read answers
  * from (every decision is taken in a serializable write transaction). */
+/* Takes LOCK_WRITE and begins the write transaction in one round trip
+ * (pipeline mode: the lock's statement in a pipeline segment of its own,
+ * then BEGIN in the next one, which the server runs once the lock is
+ * had, so its snapshot follows the previous writer's commit): the first
+ * failure's result, else BEGIN's; NULL when the connection failed. When
+ * the lock failed, BEGIN may have run: the caller rolls back. */
+static PGresult *
+lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
+{
+	PGresult *r, *out = NULL;
+	ExecStatusType st;
+	unsigned syncs = 0, nulls = 0;
+
+	if (PQenterPipelineMode(c) != 1)
+		return NULL;
+	if (PQsendQueryParams(c, lock_sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1 || PQpipelineSync(c) != 1 ||
+	    PQsendQueryParams(c, begin_sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1 || PQpipelineSync(c) != 1)
+		return NULL;	/* the connection failed: reset */
+	while (syncs < 2) {
+		if ((r = PQgetResult(c)) == NULL) {
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 2)
+				break;
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			syncs++;
+			PQclear(r);
+		} else if (out == NULL || PQresultStatus(out) ==
+		    PGRES_TUPLES_OK || (PQresultStatus(out) ==
+		    PGRES_COMMAND_OK && st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK)) {
+			PQclear(out);
+			out = r;
+		} else
+			PQclear(r);
+	}
+	if (syncs < 2) {
+		PQclear(out);
+		return NULL;
+	}
+	PQexitPipelineMode(c);
+	return out;
+}
+
+/* The statement that writes the pending meta values (s->pend), with its
+ * semicolon, into buf (empty when there are none), and they are no longer
+ * pending. */
+static void
+pend_sql(struct pg_store *s, char *buf, size_t len)
+{
+	static const char *const names[] = { "'next_id'", "'event.head'",
+	    "'count.pending'", "'count.accepted'", "'count.ignored'",
+	    "'count.withdrawn'", "'count.expired'", "'count.deadlines'" };
+	struct pg_pend *d = &s->pend;
+	const char *sep = "";
+	int64_t v[8];
+	bool on[8];
+	size_t off;
+	int i, n = 0;
+
+	_Static_assert(ST_COUNT == 5, "names");
+	on[0] = d->id;
+	v[0] = s->id;
+	on[1] = d->head;
+	v[1] = s->head;
+	for (i = 0; i < ST_COUNT; i++) {
+		on[2 + i] = d->count[i] != 0;
+		v[2 + i] = d->count[i];
+	}
+	on[7] = d->deadlines != 0;
+	v[7] = d->deadlines;
+	memset(d, 0, sizeof *d);
+	buf[0] = '\0';
+	off = (size_t)snprintf(buf, len, "UPDATE meta SET value = CASE name");
+	for (i = 0; i < 8; i++)
+		if (on[i] && off < len) {
+			off += (size_t)snprintf(buf + off, len - off,
+			    " WHEN %s THEN %s%" PRId64, names[i],
+			    i < 2 ? "" : "value + ", v[i]);
+			n++;
+		}
+	if (n == 0) {
+		buf[0] = '\0';
+		return;
+	}
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off,
+		    " END WHERE name IN (");
+	for (i = 0; i < 8; i++)
+		if (on[i] && off < len) {
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    sep, names[i]);
+			sep = ", ";
+		}
+	if (off < len)
+		snprintf(buf + off, len - off, "); ");
+	s->stmts++;
+}
+
 static void w_end(struct pg_store *s);
 
 static void
@@ -1207,16 +1627,26 @@ pg_begin(struct stx *t)
 	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[48];
+	char sql[PEND_SQL_MAX + 32], pre[PEND_SQL_MAX];
 	PGresult *r;
 	int tries;
 
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
+		/* What the parent sent is the parent's. */
+		if (!t->read_only && !pipe_flush(t->parent, NULL)) {
+			store_fail(t, t->parent->rc, "begin: %s", s->base.err);
+			return;
+		}
 		if (!t->read_only && !cp_flush(t))
 			return;
-		snprintf(sql, sizeof sql, "SAVEPOINT s%u", x->depth);
+		/* The parent's pending meta values written first: the
+		 * child's rollback keeps them. */
+		pre[0] = '\0';
+		if (!t->read_only)
+			pend_sql(s, pre, sizeof pre);
+		snprintf(sql, sizeof sql, "%sSAVEPOINT s%u", pre, x->depth);
 		cmd(t, x->pc->c, sql, "begin");
 		return;
 	}
@@ -1239,16 +1669,17 @@ pg_begin(struct stx *t)
 	}
 	s->doomed = false;
 	s->evented = false;
+	tx_forget(s);
+	memset(&s->pend, 0, sizeof s->pend);
+	s->trips = 1;	/* LOCK_WRITE and BEGIN */
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->stmts = 2;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
 	for (tries = 0;; tries++) {
 		s->write_locked = true;
-		r = PQexec(x->pc->c, lock_sql);
-		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
-			PQclear(r);
-			r = PQexec(x->pc->c, write_sql);
-		}
+		r = lock_begin(x->pc->c, lock_sql, write_sql);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 			PQclear(r);
 			return;
@@ -1282,6 +1713,7 @@ static void pg_abort(struct stx *t);
 static void
 w_end(struct pg_store *s)
 {
+	pipe_drain(s);
 	if (!s->write_locked)
 		return;
 	s->write_locked = false;
@@ -1289,19 +1721,54 @@ w_end(struct pg_store *s)
 		cmd_quiet(s->w.c, "SELECT pg_advisory_unlock(" LOCK_WRITE ")");
 }
 
+/* Runs sql, statements ending in COMMIT; SELECT pg_advisory_unlock(...),
+ * as one simple query (one round trip): the result of the first statement
+ * that failed, else COMMIT's. *locked goes false when all ran (the lock
+ * was given back). */
+static PGresult *
+commit_unlock(PGconn *c, const char *sql, bool *locked)
+{
+	PGresult *r, *out = NULL;
+	ExecStatusType st;
+	bool failed = false;
+
+	if (PQsendQuery(c, sql) != 1)
+		return NULL;
+	while ((r = PQgetResult(c)) != NULL) {
+		st = PQresultStatus(r);
+		if (!failed && st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK) {
+			failed = true;
+			PQclear(out);
+			out = r;
+		} else if (!failed && st == PGRES_COMMAND_OK &&
+		    strncmp(PQcmdStatus(r), "SELECT", 6) != 0) {
+			PQclear(out);
+			out = r;	/* COMMIT's (or ROLLBACK) */
+		} else
+			PQclear(r);
+	}
+	if (!failed && out != NULL)
+		*locked = false;
+	return out;
+}
+
 static void
 pg_commit(struct stx *t, uint64_t *seq)
 {
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[64];
+	char sql[64], pre[PEND_SQL_MAX], csql[PEND_SQL_MAX + 200];
+	struct timespec tc, te;
 	PGresult *r;
 
 	if (seq != NULL)
 		*seq = s->seq;	/* what it saw; its own, if it writes */
 	if (x->pc == NULL)
 		return;
-	if (!t->read_only && !cp_flush(t)) {
+	if (!t->read_only && t->parent == NULL)
+		tx_forget(s);	/* nothing reads through it any more */
+	if (!t->read_only && (!cp_flush(t) || !pipe_flush(t, NULL))) {
 		/* None of its work stays: as a failed commit. */
 		pg_abort(t);
 		return;
@@ -1310,6 +1777,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 		snprintf(sql, sizeof sql, "RELEASE SAVEPOINT s%u", x->depth);
 		if (!cmd(t, x->pc->c, sql, "commit")) {
 			/* None of its work stays. */
+			tx_forget(s);
+			memset(&s->pend, 0, sizeof s->pend);
 			snprintf(sql, sizeof sql,
 			    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u",
 			    x->depth, x->depth);
@@ -1343,9 +1812,16 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * result is COMMIT's, or the first failure, and then COMMIT is not
 	 * run). Added in a savepoint since rolled back, it tells the head
 	 * as it is: harmless. */
-	r = PQexec(x->pc->c, s->evented ? "SELECT pg_notify('" WATCH_CHANNEL
-	    "', value::text) FROM meta WHERE name = 'event.head'; COMMIT" :
-	    "COMMIT");
+	/* LOCK_WRITE goes back in the same round trip, once COMMIT has
+	 * succeeded (a statement that fails ends the simple query: then
+	 * w_end() gives it back). */
+	pend_sql(s, pre, sizeof pre);
+	snprintf(csql, sizeof csql, "%s%sCOMMIT; SELECT pg_advisory_unlock("
+	    LOCK_WRITE ")", pre, s->evented ? "SELECT pg_notify('"
+	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
+	    "'event.head'; " : "");
+	clock_gettime(CLOCK_MONOTONIC, &tc);
+	r = commit_unlock(x->pc->c, csql, &s->write_locked);
 	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
@@ -1367,6 +1843,13 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	}
 	PQclear(r);
+	clock_gettime(CLOCK_MONOTONIC, &te);
+	log_debug("store: a write transaction committed: %u statements in %u round trips, %.2f ms (its COMMIT %.2f ms)",
+	    s->stmts + 2, s->trips + 1,
+	    (double)(te.tv_sec - s->t0.tv_sec) * 1e3 +
+	    (double)(te.tv_nsec - s->t0.tv_nsec) / 1e6,
+	    (double)(te.tv_sec - tc.tv_sec) * 1e3 +
+	    (double)(te.tv_nsec - tc.tv_nsec) / 1e6);
 	if (x->dirty) {
 		s->seq++;
 		if (seq != NULL)
@@ -1384,8 +1867,13 @@ pg_abort(struct stx *t)
 		return;
 	/* What the import gathered since the last statement is this
 	 * transaction's alone (the begin of a child sent its parent's). */
-	if (!t->read_only)
+	if (!t->read_only) {
 		cp_drop(ps(t));
+		pipe_drain(ps(t));
+		memset(&ps(t)->pend, 0, sizeof ps(t)->pend);
+		/* The database forgets what t wrote: so does the cache. */
+		tx_forget(ps(t));
+	}
 	if (t->parent != NULL) {
 		snprintf(sql, sizeof sql,
 		    "ROLLBACK TO SAVEPOINT s%u; RELEASE SAVEPOINT s%u", x->depth,
@@ -1437,23 +1925,34 @@ pg_writes(struct store *base)
 static uint64_t
 pg_next_id(struct stx *t)
 {
+	struct pg_store *s = ps(t);
+	struct qp p = { 0 };
 	PGresult *r;
-	int64_t v = 0;
 
 	if (t->read_only) {
 		store_fail(t, STORE_FAILED, "next id: a snapshot cannot write");
 		return 0;
 	}
-	if ((r = run(t, Q_NEXT_ID, NULL, "next id")) == NULL)
-		return 0;
-	if (PQntuples(r) == 1)
-		v = col_int(r, 0, 0);
-	else
-		store_fail(t, STORE_FAILED, "next id: no next_id row");
-	PQclear(r);
+	/* Read once a transaction (with the batch's clock, mostly), then
+	 * counted here. */
+	if (!s->id_ok) {
+		qp_text(&p, "next_id");
+		if ((r = run(t, Q_META_GET, &p, "next id")) == NULL)
+			return 0;
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			store_fail(t, STORE_FAILED, "next id: no next_id row");
+			return 0;
+		}
+		s->id = col_int(r, 0, 0);
+		s->id_ok = true;
+		PQclear(r);
+		memset(&p, 0, sizeof p);
+	}
+	s->pend.id = true;	/* written at the next SAVEPOINT or COMMIT */
 	pt(t)->dirty = true;
-	ps(t)->nwrites++;
-	return (uint64_t)v;
+	s->nwrites++;
+	return (uint64_t)++s->id;
 }
 
 static int64_t
@@ -1491,6 +1990,359 @@ pg_counts(struct stx *t, struct store_counts *c)
 					c->state[j] = v;
 	}
 	PQclear(r);
+	/* What the write transaction has not written yet. */
+	if (!t->read_only) {
+		c->deadlines += (uint64_t)ps(t)->pend.deadlines;
+		for (j = 0; j < ST_COUNT; j++)
+			c->state[j] += (uint64_t)ps(t)->pend.count[j];
+	}
+}
+
+/* The write transaction's cache of rows (issue 11's bench: round trips).
+ *
+ * A send reads the pair both ways (several times over), the connection,
+ * the flags both ways, both members and the pair's history, each a round
+ * trip of its own. The first of those reads of a pair of members (a, b)
+ * fetches them all in one statement (Q_BUNDLE) and keeps them here, found
+ * or not; the others, and those of later requests of the batch, are
+ * answered from here. A log key's entries after the earliest time asked
+ * are kept too (pg_log_count(): a send's week, then its day). The writes
+ * of those rows (pair_put, conn_put, conn_del, flag_set, member_put,
+ * inv_put for the history, log_add) go to the database as before and
+ * update what is kept, so that the cache answers what the database
+ * would: the transaction's snapshot and its own writes.
+ *
+ * It lives for one write transaction: emptied at its begin and end, and
+ * when a child (a savepoint) is rolled back, whose writes the database
+ * forgets (so does the cache, all of it: a rollback is rare) and when
+ * store_import() writes rows wholesale. Read transactions do not use it.
+ * PostgreSQL's serializable checks see the reads it answers: each row was
+ * read once in the transaction (or written by it). */
+enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER, CK_HISTORY, CK_LOG };
+#define FLAG_KINDS (FLAG_NOGO + 1)
+#define CACHE_BUCKETS 512
+#define CACHE_MAX 8192		/* entries; past it the cache starts over */
+
+struct centry {
+	struct centry *next;
+	uint8_t kind, sub;	/* sub: the flag */
+	uint8_t alen, blen;
+	char a[MEMBER_MAX_BYTES], b[MEMBER_MAX_BYTES];
+	bool found;		/* the row is there */
+	/* CK_HISTORY: the ids of the pair's invitations (a, b: the lesser
+	 * first), ascending, all of them; CK_LOG (sub: the log; a: the
+	 * key): (at, id) of its entries after `since`, ascending, all of
+	 * them. n of them, room for cap. */
+	int64_t *arr;
+	unsigned n, cap;
+	int64_t since;
+	union {
+		struct pair pair;
+		int64_t since;	/* 0: not connected */
+		struct member_rec member;
+	} v;
+};
+
+static unsigned
+cache_hash(int kind, int sub, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)(kind * 31 + sub);
+	size_t i;
+
+	for (i = 0; i < alen; i++)
+		h = (h ^ (unsigned char)a[i]) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (i = 0; i < blen; i++)
+		h = (h ^ (unsigned char)b[i]) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+static void
+cache_clear(struct pg_store *s)
+{
+	struct centry *e, *next;
+	unsigned i;
+
+	if (s->cache == NULL)
+		return;
+	for (i = 0; i < CACHE_BUCKETS && s->ncache > 0; i++) {
+		for (e = s->cache[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e->arr);
+			free(e);
+			s->ncache--;
+		}
+		s->cache[i] = NULL;
+	}
+	s->ncache = 0;
+}
+
+/* The write transaction's cache and the next_id and event.head it read
+ * (not what it has still to write: s->pend). */
+static void
+tx_forget(struct pg_store *s)
+{
+	cache_clear(s);
+	s->id_ok = s->head_ok = false;
+}
+
+static struct centry *
+cache_find(struct pg_store *s, int kind, int sub, const char *a,
+    size_t alen, const char *b, size_t blen)
+{
+	struct centry *e;
+
+	if (s->cache == NULL || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return NULL;
+	for (e = s->cache[cache_hash(kind, sub, a, alen, b, blen)]; e != NULL;
+	    e = e->next)
+		if (e->kind == kind && e->sub == sub && e->alen == alen &&
+		    e->blen == blen && memcmp(e->a, a, alen) == 0 &&
+		    memcmp(e->b, b, blen) == 0)
+			return e;
+	return NULL;
+}
+
+/* The entry of the key, made (not found, zero) when there is none; NULL
+ * for a key the cache does not keep (t's a snapshot, or too long). */
+static struct centry *
+cache_entry(struct stx *t, int kind, int sub, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct pg_store *s = ps(t);
+	struct centry *e;
+	unsigned h;
+
+	if (t->read_only || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return NULL;
+	if ((e = cache_find(s, kind, sub, a, alen, b, blen)) != NULL)
+		return e;
+	if (s->cache == NULL)
+		s->cache = xcalloc(CACHE_BUCKETS, sizeof *s->cache);
+	if (s->ncache >= CACHE_MAX)
+		cache_clear(s);
+	e = xcalloc(1, sizeof *e);
+	e->kind = (uint8_t)kind;
+	e->sub = (uint8_t)sub;
+	e->alen = (uint8_t)alen;
+	e->blen = (uint8_t)blen;
+	memcpy(e->a, a, alen);
+	memcpy(e->b, b, blen);
+	h = cache_hash(kind, sub, a, alen, b, blen);
+	e->next = s->cache[h];
+	s->cache[h] = e;
+	s->ncache++;
+	return e;
+}
+
+/* The connection's key: the lesser id first (bytea's order). */
+static bool
+bytes_lt(const char *a, size_t alen, const char *b, size_t blen);
+
+static struct centry *
+cache_unordered(struct stx *t, int kind, const char *a, size_t alen,
+    const char *b, size_t blen, bool make)
+{
+	if (bytes_lt(b, blen, a, alen)) {
+		const char *x = a;
+		size_t xl = alen;
+
+		a = b;
+		alen = blen;
+		b = x;
+		blen = xl;
+	}
+	return make ? cache_entry(t, kind, 0, a, alen, b, blen) :
+	    t->read_only ? NULL :
+	    cache_find(ps(t), kind, 0, a, alen, b, blen);
+}
+
+/* Adds v (n values, compared in order) at its place in e's ascending
+ * array, unless it is there. */
+static void
+arr_add(struct centry *e, const int64_t *v, unsigned n)
+{
+	const int64_t *w;
+	unsigned i = e->n, k;
+
+	/* From the end: most come last. */
+	while (i > 0) {
+		w = &e->arr[(i - 1) * n];
+		for (k = 0; k < n && w[k] == v[k]; k++)
+			;
+		if (k == n)
+			return;	/* there already */
+		if (w[k] < v[k])
+			break;
+		i--;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap > 0 ? e->cap * 2 : 8;
+		e->arr = xrealloc(e->arr, (size_t)e->cap * n * sizeof *e->arr);
+	}
+	memmove(&e->arr[(i + 1) * n], &e->arr[i * n],
+	    (size_t)(e->n - i) * n * sizeof *e->arr);
+	memcpy(&e->arr[i * n], v, n * sizeof *v);
+	e->n++;
+}
+
+static struct centry *
+cache_conn(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, bool make)
+{
+	if (bytes_lt(b, blen, a, alen)) {
+		const char *x = a;
+		size_t xl = alen;
+
+		a = b;
+		alen = blen;
+		b = x;
+		blen = xl;
+	}
+	return make ? cache_entry(t, CK_CONN, 0, a, alen, b, blen) :
+	    t->read_only ? NULL :
+	    cache_find(ps(t), CK_CONN, 0, a, alen, b, blen);
+}
+
+/* A member's row of a result (the columns of Q_MEMBER_GET from c on). */
+static void
+member_row(const PGresult *r, int row, int c, struct member_rec *out)
+{
+	const char *e;
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	e = col_bytes(r, row, c + 1, &n);
+	if (n <= EMAIL_MAX_BYTES) {
+		out->invitations_from = (uint8_t)col_int(r, row, c);
+		memcpy(out->email, e, n);
+		out->email[n] = '\0';
+		out->email_len = n;
+		out->restricted_until = col_int(r, row, c + 2);
+		out->restricted_at = col_int(r, row, c + 3);
+		out->open_sent = (uint64_t)col_int(r, row, c + 4);
+	}
+}
+
+/* Reads into the cache, in one statement, all it keeps of a and b: the
+ * pair both ways, their connection, the flags both ways, both members.
+ * False on a failure (recorded in t) or when t does not cache. */
+static bool
+cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	struct centry *e, *hist;
+	struct qp p = { 0 };
+	PGresult *r;
+	const char *x, *y;
+	size_t xl, yl;
+	int i, f;
+
+	if (t->read_only || alen > MEMBER_MAX_BYTES ||
+	    blen > MEMBER_MAX_BYTES)
+		return false;
+	qp_bytes(&p, a, alen);
+	qp_bytes(&p, b, blen);
+	if ((r = run(t, Q_BUNDLE, &p, "pair")) == NULL)
+		return false;
+	/* What is not found is kept as such. */
+	cache_entry(t, CK_PAIR, 0, a, alen, b, blen);
+	cache_entry(t, CK_PAIR, 0, b, blen, a, alen);
+	cache_conn(t, a, alen, b, blen, true);
+	for (f = 0; f < FLAG_KINDS; f++) {
+		cache_entry(t, CK_FLAG, f, a, alen, b, blen);
+		cache_entry(t, CK_FLAG, f, b, blen, a, alen);
+	}
+	cache_entry(t, CK_MEMBER, 0, a, alen, "", 0);
+	cache_entry(t, CK_MEMBER, 0, b, blen, "", 0);
+	/* The pair's history, when all of it came (fewer than PAGE). */
+	for (i = 0, f = 0; i < PQntuples(r); i++)
+		f += col_int(r, i, 0) == CK_HISTORY;
+	hist = f < PAGE ? cache_unordered(t, CK_HISTORY, a, alen, b, blen,
+	    true) : NULL;
+	if (hist != NULL && !hist->found) {
+		hist->found = true;
+		hist->n = 0;
+	} else
+		hist = NULL;	/* as it was (its own writes since) */
+	for (i = 0; i < PQntuples(r); i++) {
+		x = col_bytes(r, i, 1, &xl);
+		y = col_bytes(r, i, 2, &yl);
+		switch (col_int(r, i, 0)) {
+		case CK_PAIR:
+			if ((e = cache_entry(t, CK_PAIR, 0, x, xl, y, yl)) ==
+			    NULL)
+				break;
+			e->found = true;
+			e->v.pair.open_id = (uint64_t)col_int(r, i, 3);
+			e->v.pair.cooldown_until = col_int(r, i, 4);
+			e->v.pair.withdrawals = (uint32_t)col_int(r, i, 5);
+			e->v.pair.attempts = (uint32_t)col_int(r, i, 6);
+			break;
+		case CK_CONN:
+			if ((e = cache_conn(t, x, xl, y, yl, true)) == NULL)
+				break;
+			e->found = true;
+			e->v.since = col_int(r, i, 3);
+			break;
+		case CK_FLAG:
+			f = (int)col_int(r, i, 3);
+			if (f < 0 || f >= FLAG_KINDS ||
+			    (e = cache_entry(t, CK_FLAG, f, x, xl, y, yl)) ==
+			    NULL)
+				break;
+			e->found = true;
+			break;
+		case CK_HISTORY:
+			if (hist != NULL) {
+				int64_t id = col_int(r, i, 3);
+
+				arr_add(hist, &id, 1);
+			}
+			break;
+		case CK_MEMBER:
+			if ((e = cache_entry(t, CK_MEMBER, 0, x, xl, "", 0)) ==
+			    NULL)
+				break;
+			e->found = true;
+			memset(&e->v.member, 0, sizeof e->v.member);
+			y = col_bytes(r, i, 7, &yl);
+			if (yl > EMAIL_MAX_BYTES)
+				break;	/* as pg_member_get: read as none */
+			e->v.member.invitations_from =
+			    (uint8_t)col_int(r, i, 3);
+			memcpy(e->v.member.email, y, yl);
+			e->v.member.email[yl] = '\0';
+			e->v.member.email_len = yl;
+			e->v.member.restricted_until = col_int(r, i, 4);
+			e->v.member.restricted_at = col_int(r, i, 5);
+			e->v.member.open_sent = (uint64_t)col_int(r, i, 6);
+			break;
+		}
+	}
+	PQclear(r);
+	return true;
+}
+
+/* The cached entry of a key of two members, read (with the rest of the
+ * bundle) when it is not there yet; NULL: not cached (read it alone). */
+static struct centry *
+cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	struct centry *e;
+
+	if (t->read_only)
+		return NULL;
+	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+	    cache_find(ps(t), kind, sub, a, alen, b, blen);
+	if (e != NULL || !cache_bundle(t, a, alen, b, blen))
+		return e;
+	return kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+	    cache_find(ps(t), kind, sub, a, alen, b, blen);
 }
 
 /* Invitations. */
@@ -1572,6 +2424,7 @@ pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 static void
 pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_i64(&p, id64(inv->id));
@@ -1591,13 +2444,18 @@ pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	qp_bytes(&p, inv->note, inv->note_len);
 	if (run_w(t, Q_INV_PUT, &p, "invitation") == -1)
 		return;
+	if ((e = cache_unordered(t, CK_HISTORY, inv->from, inv->from_len,
+	    inv->to, inv->to_len, false)) != NULL && e->found) {
+		int64_t id = id64(inv->id);
+
+		arr_add(e, &id, 1);
+	}
+	/* The counters: written at the next SAVEPOINT or COMMIT. */
 	if (old_state == ST_COUNT)
-		meta_add(t, count_name(inv->state), 1);
+		ps(t)->pend.count[inv->state]++;
 	else if (old_state != inv->state) {
-		memset(&p, 0, sizeof p);
-		qp_text(&p, count_name(inv->state));
-		qp_text(&p, count_name(old_state));
-		run_w(t, Q_META_MOVE, &p, "counters");
+		ps(t)->pend.count[inv->state]++;
+		ps(t)->pend.count[old_state]--;
 	}
 }
 
@@ -1649,8 +2507,23 @@ static void
 pg_scan_history(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, store_id_fn fn, void *ctx)
 {
+	struct centry *e = cache_unordered(t, CK_HISTORY, a, alen, b, blen,
+	    false);
 	struct qp p = { 0 };
 
+	if (e != NULL && e->found) {
+		/* A copy: fn may read, and the cache change meanwhile. */
+		int64_t *ids = xcalloc(e->n + 1, sizeof *ids);
+		unsigned i, n = e->n;
+
+		if (n > 0)
+			memcpy(ids, e->arr, n * sizeof *ids);
+		for (i = 0; i < n && t->rc == STORE_OK; i++)
+			if (!fn(ctx, (uint64_t)ids[i]))
+				break;
+		free(ids);
+		return;
+	}
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	scan_ids(t, Q_HISTORY, &p, 0, fn, ctx, "history");
@@ -1662,9 +2535,15 @@ static void
 pg_pair_get(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, struct pair *out)
 {
+	struct centry *e = cache_get(t, CK_PAIR, 0, from, flen, to, tlen);
 	struct qp p = { 0 };
 	PGresult *r;
 
+	if (e != NULL) {
+		if (e->found)
+			*out = e->v.pair;
+		return;
+	}
 	qp_bytes(&p, from, flen);
 	qp_bytes(&p, to, tlen);
 	if ((r = run(t, Q_PAIR_GET, &p, "pair")) == NULL)
@@ -1682,6 +2561,7 @@ static void
 pg_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, const struct pair *pr)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, from, flen);
@@ -1690,15 +2570,22 @@ pg_pair_put(struct stx *t, const char *from, size_t flen, const char *to,
 	qp_i64(&p, pr->cooldown_until);
 	qp_i64(&p, pr->withdrawals);
 	qp_i64(&p, pr->attempts);
-	run_w(t, Q_PAIR_PUT, &p, "pair");
+	if (run_w(t, Q_PAIR_PUT, &p, "pair") != -1 &&
+	    (e = cache_entry(t, CK_PAIR, 0, from, flen, to, tlen)) != NULL) {
+		e->found = true;
+		e->v.pair = *pr;
+	}
 }
 
 static int64_t
 pg_conn_get(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
+	struct centry *e = cache_get(t, CK_CONN, 0, a, alen, b, blen);
 	struct qp p = { 0 };
 
+	if (e != NULL)
+		return e->found ? e->v.since : 0;
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	return get_int(t, Q_CONN_GET, &p, "connection");
@@ -1708,24 +2595,34 @@ static void
 pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	qp_i64(&p, since);
-	if (run_w(t, Q_CONN_PUT, &p, "connection") == 0)
-		ps(t)->nwrites++;	/* since changed, no new row */
+	/* A connection updated (since changed, no new row) counts too. */
+	if (run_wz(t, Q_CONN_PUT, &p, "connection", PZ_COUNT) != -1 &&
+	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
+		e->found = true;
+		e->v.since = since;
+	}
 }
 
 static void
 pg_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
-	run_w(t, Q_CONN_DEL, &p, "connection");
+	if (run_w(t, Q_CONN_DEL, &p, "connection") != -1 &&
+	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
+		e->found = false;
+		e->v.since = 0;
+	}
 }
 
 static void
@@ -1775,6 +2672,7 @@ static void
 pg_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
     int64_t at, uint64_t id, uint8_t value)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_i16(&p, (int)log);
@@ -1782,7 +2680,13 @@ pg_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
 	qp_i64(&p, at);
 	qp_i64(&p, id64(id));
 	qp_i16(&p, value);
-	run_w(t, Q_LOG_ADD, &p, "log");
+	if (run_w(t, Q_LOG_ADD, &p, "log") != -1 &&
+	    (e = cache_find(ps(t), CK_LOG, (int)log, key, klen, "", 0)) !=
+	    NULL && at > e->since) {
+		int64_t v[2] = { at, id64(id) };
+
+		arr_add(e, v, 2);
+	}
 }
 
 static uint64_t
@@ -1792,7 +2696,50 @@ pg_log_count(struct stx *t, enum store_log log, const char *key,
 	struct qp p = { 0 };
 	PGresult *r;
 	uint64_t n = 0;
+	int i;
 
+	/* A write transaction keeps a key's entries after the earliest time
+	 * asked (a send asks for the week, then the day), when there are
+	 * fewer than LOG_CACHE_MAX. */
+	if (!t->read_only && klen <= MEMBER_MAX_BYTES) {
+		struct centry *e = cache_find(ps(t), CK_LOG, (int)log, key,
+		    klen, "", 0);
+
+		if (e == NULL || since < e->since) {
+			qp_i16(&p, (int)log);
+			qp_bytes(&p, key, klen);
+			qp_i64(&p, since);
+			if ((r = run(t, Q_LOG_ATS, &p, "log")) == NULL)
+				return 0;
+			if (PQntuples(r) < LOG_CACHE_MAX &&
+			    (e = cache_entry(t, CK_LOG, (int)log, key, klen,
+			    "", 0)) != NULL) {
+				e->found = true;
+				e->since = since;
+				e->n = 0;
+				for (i = 0; i < PQntuples(r); i++) {
+					int64_t v[2] = { col_int(r, i, 0),
+					    col_int(r, i, 1) };
+
+					arr_add(e, v, 2);
+				}
+			} else if ((uint64_t)PQntuples(r) >= max) {
+				/* The first max of them are here. */
+				*oldest = max > 0 ? col_int(r, 0, 0) : 0;
+				PQclear(r);
+				return max;
+			} else
+				e = NULL;
+			PQclear(r);
+			memset(&p, 0, sizeof p);
+		}
+		if (e != NULL) {
+			for (i = 0; i < (int)e->n && n < max; i++)
+				if (e->arr[i * 2] > since && n++ == 0)
+					*oldest = e->arr[i * 2];
+			return n;
+		}
+	}
 	qp_i16(&p, (int)log);
 	qp_bytes(&p, key, klen);
 	qp_i64(&p, since);
@@ -1845,10 +2792,14 @@ static bool
 pg_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen)
 {
+	struct centry *e = (int)f < FLAG_KINDS ?
+	    cache_get(t, CK_FLAG, (int)f, a, alen, b, blen) : NULL;
 	struct qp p = { 0 };
 	PGresult *r;
 	bool on;
 
+	if (e != NULL)
+		return e->found;
 	qp_i16(&p, (int)f);
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
@@ -1863,45 +2814,49 @@ static void
 pg_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen, bool on)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_i16(&p, (int)f);
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
-	run_w(t, on ? Q_FLAG_ON : Q_FLAG_OFF, &p, "flag");
+	if (run_w(t, on ? Q_FLAG_ON : Q_FLAG_OFF, &p, "flag") != -1 &&
+	    (int)f < FLAG_KINDS &&
+	    (e = cache_entry(t, CK_FLAG, (int)f, a, alen, b, blen)) != NULL)
+		e->found = on;
 }
 
 static void
 pg_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out)
 {
+	struct centry *e = t->read_only ? NULL :
+	    cache_find(ps(t), CK_MEMBER, 0, m, mlen, "", 0);
 	struct qp p = { 0 };
-	const char *e;
 	PGresult *r;
-	size_t n;
 
+	if (e != NULL) {
+		if (e->found)
+			*out = e->v.member;
+		return;
+	}
 	qp_bytes(&p, m, mlen);
 	if ((r = run(t, Q_MEMBER_GET, &p, "member")) == NULL)
 		return;
-	if (PQntuples(r) == 1) {
-		e = col_bytes(r, 0, 1, &n);
-		if (n <= EMAIL_MAX_BYTES) {
-			out->invitations_from = (uint8_t)col_int(r, 0, 0);
-			memcpy(out->email, e, n);
-			out->email[n] = '\0';
-			out->email_len = n;
-			out->restricted_until = col_int(r, 0, 2);
-			out->restricted_at = col_int(r, 0, 3);
-			out->open_sent = (uint64_t)col_int(r, 0, 4);
-		}
-	}
+	if (PQntuples(r) == 1)
+		member_row(r, 0, 0, out);
 	PQclear(r);
+	if ((e = cache_entry(t, CK_MEMBER, 0, m, mlen, "", 0)) != NULL) {
+		e->found = true;	/* none: zero, as out */
+		e->v.member = *out;
+	}
 }
 
 static void
 pg_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *rec)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, m, mlen);
@@ -1910,7 +2865,11 @@ pg_member_put(struct stx *t, const char *m, size_t mlen,
 	qp_i64(&p, rec->restricted_until);
 	qp_i64(&p, rec->restricted_at);
 	qp_i64(&p, id64(rec->open_sent));
-	run_w(t, Q_MEMBER_PUT, &p, "member");
+	if (run_w(t, Q_MEMBER_PUT, &p, "member") != -1 &&
+	    (e = cache_entry(t, CK_MEMBER, 0, m, mlen, "", 0)) != NULL) {
+		e->found = true;
+		e->v.member = *rec;
+	}
 }
 
 /* Plans. */
@@ -1987,15 +2946,26 @@ pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
 	qp_bytes(&p, member, mlen);
 	qp_bool(&p, notify);
 	qp_bytes(&p, data, len);
-	if (run_w(t, Q_EVENT_ADD, &p, "event") == 0)
-		store_fail(t, STORE_FAILED, "event: no event.head row");
+	if (run_w(t, Q_EVENT_ADD, &p, "event") == -1)
+		return;
 	ps(t)->evented = true;
+	ps(t)->head = id64(seq);
+	ps(t)->head_ok = true;
+	ps(t)->pend.head = true;
 }
 
 static uint64_t
 pg_event_head(struct stx *t)
 {
-	return (uint64_t)meta_get(t, "event.head");
+	struct pg_store *s = ps(t);
+
+	if (t->read_only)
+		return (uint64_t)meta_get(t, "event.head");
+	if (!s->head_ok) {
+		s->head = meta_get(t, "event.head");
+		s->head_ok = t->rc == STORE_OK;
+	}
+	return (uint64_t)s->head;
 }
 
 static uint64_t
@@ -2102,7 +3072,7 @@ pg_due_add(struct stx *t, const struct due *d)
 	struct qp p = { 0 };
 
 	due_params(&p, d);
-	run_w(t, Q_DUE_ADD, &p, "deadline");
+	run_wz(t, Q_DUE_ADD, &p, "deadline", PZ_DUE);
 }
 
 static void
@@ -2164,6 +3134,17 @@ pg_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
 	if (found) {
 		*real = col_int(r, 0, 0);
 		*vclock = col_int(r, 0, 1);
+		/* As read by pg_next_id() and pg_event_head(), unless the
+		 * transaction has already changed them. */
+		if (!t->read_only && !ps(t)->id_ok && !PQgetisnull(r, 0, 2)) {
+			ps(t)->id = col_int(r, 0, 2);
+			ps(t)->id_ok = true;
+		}
+		if (!t->read_only && !ps(t)->head_ok &&
+		    !PQgetisnull(r, 0, 3)) {
+			ps(t)->head = col_int(r, 0, 3);
+			ps(t)->head_ok = true;
+		}
 	} else
 		store_fail(t, STORE_FAILED, "clock: no vclock row");
 	PQclear(r);
@@ -2586,6 +3567,8 @@ cp_flush(struct stx *t)
 
 	if (s->cp_total == 0)
 		return true;
+	if (!pipe_flush(t, NULL))
+		return false;
 	for (k = 0; good && k < SREC_COUNT; k++) {
 		if (s->cp[k].len == 0)
 			continue;
@@ -2631,6 +3614,19 @@ pg_import(struct stx *t, const struct store_rec *r)
 	size_t before;
 	bool lo;
 
+	/* Rows written around the cache (what it holds back written
+	 * first). */
+	if (!t->read_only && (s->pend.id || s->pend.head ||
+	    s->pend.deadlines != 0 || memcmp(s->pend.count,
+	    (int64_t[ST_COUNT]){ 0 }, sizeof s->pend.count) != 0)) {
+		char sql[PEND_SQL_MAX];
+
+		pend_sql(s, sql, sizeof sql);
+		if (!cmd(t, s->w.c, sql, "import"))
+			return;
+	}
+	tx_forget(s);
+
 	if (t->read_only) {
 		store_fail(t, STORE_FAILED, "import: a snapshot cannot write");
 		return;
@@ -2649,7 +3645,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 		}
 		qp_text(&p, name);
 		qp_i64(&p, (int64_t)r->id);
-		if (run_w(t, Q_META_SET, &p, "meta") == 0)
+		if (run_ws(t, Q_META_SET, &p, "meta") == 0)
 			store_fail(t, STORE_FAILED,
 			    "import: this store keeps no meta value %s", name);
 		return;
@@ -2963,6 +3959,7 @@ const struct store_ops store_pg = {
 	.due_first = pg_due_first,
 	.due_claim = pg_due_claim,
 	.db_clock = pg_db_clock,
+	.flush = pg_flush,
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,

@@ -178,7 +178,9 @@ int store_wait(struct store *s, uint64_t seq);
 int store_wait_fd(struct store *s);
 uint64_t store_durable(struct store *s, int *rc);
 unsigned store_inflight(struct store *s);
-/* The sticky error so far. */
+/* The sticky error so far: of every call made in t so far (a backend
+ * that sends writes without waiting for their results, PostgreSQL's,
+ * reads those results first). */
 int store_error(const struct stx *t);
 /* The records written (put or deleted) since the store opened, in every
  * transaction: a caller that runs several requests in one transaction

@@ -523,6 +523,212 @@ test_check(void)
 	store_close(s);
 }
 
+static bool
+count_id(void *ctx, uint64_t id)
+{
+	(void)id;
+	(*(int *)ctx)++;
+	return true;
+}
+
+/* What a write transaction holds back (issue 11's bench): the cache of
+ * rows it read or wrote, the meta values (next_id, event.head, counters)
+ * written at the next SAVEPOINT or COMMIT, the writes in the pipeline. A
+ * child reads its own writes; its rollback drops them all and its parent
+ * reads what it had; a failed write in the pipeline is the failure of the
+ * child that sent it, whose parent goes on. */
+static void
+test_held_back(void)
+{
+	char ci[256], db[32], why[512], want[64];
+	struct store *s, *c;
+	struct stx *t, *child;
+	struct pair pr, one = { 0, 0, 0, 1 }, nine = { 0, 0, 0, 9 },
+	    five = { 0, 0, 0, 5 };
+	struct member_rec m, m2;
+	struct store_counts c0, c1;
+	struct inv v, got;
+	uint64_t id1, id2, head0;
+	int64_t oldest = 0;
+	int n;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s = open_pg(ci, why, sizeof why);
+	if (s == NULL)
+		bail_out("open: %s", why);
+	memset(&m, 0, sizeof m);
+	memcpy(m.email, "a@x", 3);
+	m.email_len = 3;
+	t = store_begin(s, NULL);
+	store_pair_put(t, "amy", 3, "bo", 2, &one);
+	store_member_put(t, "amy", 3, &m);
+	store_flag_set(t, FLAG_BLOCK, "bo", 2, "amy", 3, true);
+	store_conn_put(t, "amy", 3, "bo", 2, 500);
+	v = mkinv(store_next_id(t), "amy", "dan", 900);
+	store_inv_put(t, &v, ST_COUNT);
+	store_event_add(t, store_event_head(t) + 1, 900, "dan", 3, true, "e",
+	    1);
+	is_int(store_commit(t), STORE_OK, "a pair, a member, a flag, a connection, an invitation, an event");
+
+	t = store_begin(s, NULL);
+	memset(&pr, 0, sizeof pr);
+	store_pair_get(t, "amy", 3, "bo", 2, &pr);
+	is_int(pr.attempts, 1, "a transaction reads the pair");
+	id1 = store_next_id(t);
+	head0 = store_event_head(t);
+	memset(&c0, 0, sizeof c0);
+	store_counts(t, &c0);
+	is_int(id1, 2, "and takes the next id");
+	is_int(head0, 1, "the head is the event's");
+
+	child = store_begin(s, t);
+	store_pair_put(child, "amy", 3, "bo", 2, &nine);
+	m2 = m;
+	memcpy(m2.email, "z@x", 3);
+	store_member_put(child, "amy", 3, &m2);
+	store_flag_set(child, FLAG_BLOCK, "bo", 2, "amy", 3, false);
+	store_conn_del(child, "amy", 3, "bo", 2);
+	id2 = store_next_id(child);
+	is_int(id2, id1 + 1, "a child takes the id after");
+	v = mkinv(id2, "amy", "cy", 1000);
+	store_inv_put(child, &v, ST_COUNT);
+	store_event_add(child, head0 + 1, 1000, "cy", 2, true, "f", 1);
+	memset(&pr, 0, sizeof pr);
+	store_pair_get(child, "amy", 3, "bo", 2, &pr);
+	is_int(pr.attempts, 9, "the child reads the pair it wrote");
+	memset(&m2, 0, sizeof m2);
+	store_member_get(child, "amy", 3, &m2);
+	ok(m2.email_len == 3 && memcmp(m2.email, "z@x", 3) == 0,
+	    "and the member");
+	ok(!store_flag_get(child, FLAG_BLOCK, "bo", 2, "amy", 3),
+	    "and the flag it cleared");
+	is_int(store_conn_get(child, "bo", 2, "amy", 3), 0,
+	    "and no connection (either way round)");
+	is_int(store_event_head(child), head0 + 1, "and its event's head");
+	memset(&c1, 0, sizeof c1);
+	store_counts(child, &c1);
+	is_int(c1.state[ST_PENDING], c0.state[ST_PENDING] + 1,
+	    "and counts its pending invitation");
+	is_int(store_error(child), STORE_OK, "all went well in it");
+	store_abort(child);
+
+	memset(&pr, 0, sizeof pr);
+	store_pair_get(t, "amy", 3, "bo", 2, &pr);
+	is_int(pr.attempts, 1, "rolled back: the parent reads the pair as it was");
+	memset(&m2, 0, sizeof m2);
+	store_member_get(t, "amy", 3, &m2);
+	ok(m2.email_len == 3 && memcmp(m2.email, "a@x", 3) == 0,
+	    "the member as it was");
+	ok(store_flag_get(t, FLAG_BLOCK, "bo", 2, "amy", 3),
+	    "the flag as it was");
+	is_int(store_conn_get(t, "amy", 3, "bo", 2), 500,
+	    "the connection as it was");
+	is_int(store_inv_get(t, id2, &got), STORE_NOTFOUND,
+	    "no invitation of the child's");
+	is_int(store_event_head(t), head0, "the head as it was");
+	memset(&c1, 0, sizeof c1);
+	store_counts(t, &c1);
+	is_int(c1.state[ST_PENDING], c0.state[ST_PENDING],
+	    "the counters as they were");
+	is_int(store_next_id(t), id1 + 1, "the child's id is free again");
+
+	child = store_begin(s, t);
+	store_pair_put(child, "amy", 3, "bo", 2, &five);
+	id2 = store_next_id(child);
+	v = mkinv(id2, "amy", "eve", 1001);
+	store_inv_put(child, &v, ST_COUNT);
+	store_event_add(child, store_event_head(child) + 1, 1001, "eve", 3,
+	    true, "g", 1);
+	is_int(store_commit(child), STORE_OK, "a child that commits");
+	memset(&pr, 0, sizeof pr);
+	store_pair_get(t, "amy", 3, "bo", 2, &pr);
+	is_int(pr.attempts, 5, "its parent reads what it wrote");
+
+	/* A failed write in the pipeline: the child's. */
+	child = store_begin(s, t);
+	v = mkinv(id2 + 1, "amy", "dan", 1002);
+	store_inv_put(child, &v, ST_COUNT);
+	store_pair_put(child, "amy", 3, "dan", 3, &nine);
+	is_int(store_error(child), STORE_FAILED,
+	    "a child's write that breaks the one-pending rule fails it, asked before any read");
+	ok(strstr(store_strerror(s), "23505") != NULL,
+	    "with the SQLSTATE: %s", store_strerror(s));
+	store_abort(child);
+	is_int(store_error(t), STORE_OK, "its parent is not failed");
+	store_pair_put(t, "amy", 3, "fay", 3, &one);
+	is_int(store_commit(t), STORE_OK, "and commits its own work");
+
+	snprintf(want, sizeof want, "%llu", (unsigned long long)id2);
+	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'next_id'"),
+	    want, "next_id: the committed child's id, written");
+	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'event.head'"),
+	    "2", "event.head: the committed child's event");
+	is_str(sql1(db, "SELECT string_agg(seq::text, ',' ORDER BY seq) FROM events"),
+	    "1,2", "and no gap");
+	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'count.pending'"),
+	    "2", "count.pending: the two invitations");
+	is_str(sql1(db, "SELECT string_agg(sender::text || '>' || convert_from(recipient, 'UTF8') || ':' || attempts, ',' ORDER BY recipient) FROM pairs"),
+	    "\\x616d79>bo:5,\\x616d79>fay:1", "the pairs: the child's and the parent's, not the failed child's");
+	snprintf(want, sizeof want, "1,%llu", (unsigned long long)id2);
+	is_str(sql1(db, "SELECT string_agg(id::text, ',' ORDER BY id) FROM invitations"),
+	    want, "the invitations: the first and the committed child's");
+
+	/* The cached log of a key and history of a pair. */
+	t = store_begin(s, NULL);
+	store_log_add(t, LOG_SENDS, "amy", 3, 100, 1, 0);
+	store_log_add(t, LOG_SENDS, "amy", 3, 200, 2, 0);
+	store_log_add(t, LOG_SENDS, "amy", 3, 300, 3, 0);
+	is_int(store_commit(t), STORE_OK, "three sends logged");
+	t = store_begin(s, NULL);
+	store_pair_get(t, "amy", 3, "bo", 2, &pr);	/* their history too */
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 50, 10, &oldest), 3,
+	    "a transaction counts them");
+	is_int(oldest, 100, "the oldest");
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 150, 10, &oldest), 2,
+	    "a later window: two");
+	is_int(oldest, 200, "the oldest of it");
+	store_log_add(t, LOG_SENDS, "amy", 3, 400, 4, 0);
+	store_log_add(t, LOG_SENDS, "amy", 3, 400, 4, 0);
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 150, 10, &oldest), 3,
+	    "one more written (twice: one entry), counted");
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 150, 2, &oldest), 2,
+	    "up to the most asked");
+	is_int(oldest, 200, "the oldest first");
+	child = store_begin(s, t);
+	store_log_add(child, LOG_SENDS, "amy", 3, 500, 5, 0);
+	is_int(store_log_count(child, LOG_SENDS, "amy", 3, 250, 10, &oldest),
+	    3, "a child counts its own");
+	is_int(oldest, 300, "from the window's oldest");
+	v = mkinv(50, "bo", "amy", 500);
+	store_inv_put(child, &v, ST_COUNT);
+	n = 0;
+	store_scan_history(child, "amy", 3, "bo", 2, count_id, &n);
+	is_int(n, 1, "and the pair's history has its invitation");
+	store_abort(child);
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 250, 10, &oldest), 2,
+	    "rolled back: its entry is not counted");
+	n = 0;
+	store_scan_history(t, "bo", 2, "amy", 3, count_id, &n);
+	is_int(n, 0, "nor its invitation in the history");
+	is_int(store_log_count(t, LOG_SENDS, "amy", 3, 0, 10, &oldest), 4,
+	    "a wider window: read again, with the transaction's own entry");
+	is_int(store_commit(t), STORE_OK, "and it commits");
+	is_str(sql1(db, "SELECT count(*) FROM logs WHERE key = 'amy'"), "4",
+	    "four entries in the database");
+
+	store_close(s);
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c != NULL, "a check opens it");
+	if (c == NULL)
+		return;
+	t = store_begin_read(c);
+	n = 0;
+	store_check(t, problem_fn, &n);
+	is_int(n, 0, "and finds it sound");
+	store_abort(t);
+	store_close(c);
+}
+
 int
 main(void)
 {
@@ -534,6 +740,7 @@ main(void)
 	test_lost();
 	test_snapshot_at_begin();
 	test_check();
+	test_held_back();
 	pgcluster_stop(&pg);
 	return done_testing();
 }
