@@ -262,8 +262,11 @@ fuzz: fuzz-deps
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
+# The PostgreSQL clusters of the tests copy the data directory initdb made
+# for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
 test: all $(TESTS) $(LIB_IOFAULT) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
+	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
 	    tests/interop/*.py
 
