@@ -144,6 +144,13 @@ $(LIB_SKEW): tests/faults/skew.c
 
 $(BUILD)/tests/test_pg_dues.t: | $(LIB_SKEW)
 
+# pgserve: a PostgreSQL cluster of a shell or Python test's own, for the
+# tests run against connreqd --postgres (CONNREQ_PG=1; tests/pgserve.c).
+BIN_PGSERVE = $(BUILD)/tests/pgserve
+$(BIN_PGSERVE): $(BUILD)/obj/tests/pgserve.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(patsubst %,$(BUILD)/obj/tests/fuzz/replay_%.o,$(FUZZ_NAMES)): \
     $(BUILD)/obj/tests/fuzz/replay_%.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
@@ -264,7 +271,7 @@ fuzz: fuzz-deps
 # tests that bound the daemon's memory measure the daemon, not ASan.
 # The PostgreSQL clusters of the tests copy the data directory initdb made
 # for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
-test: all $(TESTS) $(LIB_IOFAULT) man
+test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
 	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
