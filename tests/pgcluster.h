@@ -247,8 +247,10 @@ pgcluster_dir(struct pgcluster *c)
 			return -1;
 		}
 	}
-	if (geteuid() == 0 && chown(c->dir, PGCLUSTER_NOBODY,
-	    PGCLUSTER_NOBODY) == -1) {
+	/* Searchable by all (its data directory is the cluster's alone):
+	 * a daemon a test runs as another uid reaches the socket. */
+	if (chmod(c->dir, 0711) == -1 || (geteuid() == 0 &&
+	    chown(c->dir, PGCLUSTER_NOBODY, PGCLUSTER_NOBODY) == -1)) {
 		diag("pgcluster: chown %s: %s", c->dir, strerror(errno));
 		rmdir(c->dir);
 		return -1;
