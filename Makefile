@@ -269,8 +269,10 @@ fuzz: fuzz-deps
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
-# The PostgreSQL clusters of the tests copy the data directory initdb made
-# for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
+# Every end-to-end test runs on LMDB and again on PostgreSQL: test_X_pg.c,
+# X_pg.sh, interop/protocol_pg.py (docs/reliability.md §5 says which tests
+# are which). The PostgreSQL clusters of the tests copy the data directory
+# initdb made for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
 test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
 	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
