@@ -144,6 +144,13 @@ $(LIB_SKEW): tests/faults/skew.c
 
 $(BUILD)/tests/test_pg_dues.t: | $(LIB_SKEW)
 
+# pgserve: a PostgreSQL cluster of a shell or Python test's own, for the
+# tests run against connreqd --postgres (CONNREQ_PG=1; tests/pgserve.c).
+BIN_PGSERVE = $(BUILD)/tests/pgserve
+$(BIN_PGSERVE): $(BUILD)/obj/tests/pgserve.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(patsubst %,$(BUILD)/obj/tests/fuzz/replay_%.o,$(FUZZ_NAMES)): \
     $(BUILD)/obj/tests/fuzz/replay_%.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
@@ -262,8 +269,13 @@ fuzz: fuzz-deps
 
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
-test: all $(TESTS) $(LIB_IOFAULT) man
+# Every end-to-end test runs on LMDB and again on PostgreSQL: test_X_pg.c,
+# X_pg.sh, interop/protocol_pg.py (docs/reliability.md §5 says which tests
+# are which). The PostgreSQL clusters of the tests copy the data directory
+# initdb made for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
+test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
+	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
 	    tests/interop/*.py
 

@@ -196,8 +196,15 @@ t "disconnect: twice is refused" '[ $rc -eq 1 ] && err_has "NOT_FOUND"'
 run info
 t "info: version, clock, counts" \
   '[ $rc -eq 0 ] && out_re "^version +connreqd [0-9]" && out_re "^now +2026-02-12 00:00 UTC$" && out_re "^virtual clock +yes$" && out_re "^invitations +[0-9]+ pending, " && out_re "^connections +2$"'
-t "info: deadlines and store" \
-  '[ $rc -eq 0 ] && out_re "^deadlines +[0-9]+, next in " && out_has "$tmp/db"'
+# The store line names the store: LMDB's directory and map, or the
+# PostgreSQL database.
+if [ "$backend" = postgresql ]; then
+	store_re="^store +.*dbname=store1 .*\(PostgreSQL\)$"
+else
+	store_re="^store +$tmp/db \(map [^,]+, at most [^)]+\)$"
+fi
+t "info: deadlines and store ($backend)" \
+  '[ $rc -eq 0 ] && out_re "^deadlines +[0-9]+, next in " && out_re "$store_re"'
 t "info: the policy, durations as days" \
   '[ $rc -eq 0 ] && out_re "expire after +180d$" && out_re "resend cooldown +21d$" && out_re "stale after +14d$"'
 run --json info
@@ -293,7 +300,12 @@ t "connreqd stops cleanly on SIGTERM, with nothing from the sanitizers" \
 
 # Started with descriptors 0-2 closed, connreqd puts /dev/null on them, so
 # no stray write can land in the store or on a client's socket.
-XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/fd.sock" -d "$tmp/fd-db" \
+if [ "$backend" = postgresql ]; then
+	set -- --postgres "$(pg_conninfo 2)"
+else
+	set -- -d "$tmp/fd-db"
+fi
+XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/fd.sock" "$@" \
     --virtual-clock=$T0 <&- >&- 2>&- &
 fdpid=$!
 i=0

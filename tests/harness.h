@@ -81,12 +81,19 @@ struct dproc {
 #ifdef HARNESS_PG
 /* With HARNESS_PG defined, every daemon dproc_init() prepares runs on
  * PostgreSQL: a database of its own on the test's cluster, started by
- * harness_pg_start() (tests/pgcluster.h; it goes when the test ends). */
+ * harness_pg_start() or by the first dproc_init() (tests/pgcluster.h; it
+ * goes when the test ends). One cluster a test file: an end-to-end test
+ * written for LMDB (test_X.c) runs on PostgreSQL as test_X_pg.c, which
+ * defines HARNESS_PG and includes it. */
 static struct pgcluster harness_pg;
+static bool harness_pg_started;
 
 __attribute__((unused)) static void
 harness_pg_start(void)
 {
+	if (harness_pg_started)
+		return;
+	harness_pg_started = true;
 	if (pgcluster_start(&harness_pg) == -1)
 		bail_out("cannot start a PostgreSQL cluster");
 }
@@ -105,6 +112,7 @@ dproc_init(struct dproc *p)
 	snprintf(p->store, sizeof p->store, "%s/db", p->dir);
 	snprintf(p->log, sizeof p->log, "%s/log", p->dir);
 #ifdef HARNESS_PG
+	harness_pg_start();
 	if (harness_pg.up &&
 	    pgcluster_newdb(&harness_pg, p->pg, sizeof p->pg) == -1)
 		bail_out("cannot create a database for connreqd");

@@ -12,9 +12,10 @@
  * and, for the failover test, a streaming standby of it (further down:
  * pgcluster_start_standby, pgcluster_kill, pgcluster_promote).
  *
- * The cluster lives in a mkdtemp directory: initdb'd there (as nobody when
- * the test runs as root, since PostgreSQL refuses to run as root; as the
- * current user otherwise), listening on a Unix socket in that directory
+ * The cluster lives in a mkdtemp directory (in /dev/shm, else /tmp):
+ * initdb'd there, or copied from a template (pgcluster_start), as nobody
+ * when the test runs as root, since PostgreSQL refuses to run as root (as
+ * the current user otherwise), listening on a Unix socket in that directory
  * only (listen_addresses=''), with trust authentication for the user
  * postgres. Each fresh store is a database of its own (CREATE DATABASE);
  * its conninfo is "host=DIR dbname=NAME user=postgres".
@@ -136,6 +137,8 @@ pgcluster_pid(const char *dir)
 	return (pid_t)pid;
 }
 
+static bool pgcluster_gone(pid_t pid);
+
 /* The watchdog: waits for the test to go (end-of-file on the pipe), then
  * stops the cluster and removes its directory. Runs in a forked copy of
  * the test, so it uses nothing of the test's and leaves by _exit. */
@@ -166,9 +169,11 @@ pgcluster_watchdog(const char *dir, int pipe_r)
 			close(fd);
 	while (read(pipe_r, &b, 1) == -1 && errno == EINTR)
 		;
-	/* An immediate shutdown: the cluster is thrown away. */
+	/* An immediate shutdown: the cluster is thrown away. Gone, or a
+	 * zombie: the postmaster exits once its children have, and whoever
+	 * it was reparented to may take a second to reap it. */
 	if ((pid = pgcluster_pid(dir)) > 0 && kill(pid, SIGQUIT) == 0)
-		for (i = 0; i < 1500 && kill(pid, 0) == 0; i++)
+		for (i = 0; i < 1500 && !pgcluster_gone(pid); i++)
 			nanosleep(&ts, NULL);
 	pid = fork();
 	if (pid == 0) {
@@ -232,13 +237,20 @@ pgcluster_dir(struct pgcluster *c)
 		    initdb);
 		return -1;
 	}
-	strcpy(c->dir, "/tmp/connreq-pg-XXXXXX");
+	/* In memory where there is a tmpfs for it (a throw-away cluster's
+	 * files need no disk, and writing them there is most of a start). */
+	strcpy(c->dir, "/dev/shm/connreq-pg-XXXXXX");
 	if (mkdtemp(c->dir) == NULL) {
-		diag("pgcluster: mkdtemp: %s", strerror(errno));
-		return -1;
+		strcpy(c->dir, "/tmp/connreq-pg-XXXXXX");
+		if (mkdtemp(c->dir) == NULL) {
+			diag("pgcluster: mkdtemp: %s", strerror(errno));
+			return -1;
+		}
 	}
-	if (geteuid() == 0 && chown(c->dir, PGCLUSTER_NOBODY,
-	    PGCLUSTER_NOBODY) == -1) {
+	/* Searchable by all (its data directory is the cluster's alone):
+	 * a daemon a test runs as another uid reaches the socket. */
+	if (chmod(c->dir, 0711) == -1 || (geteuid() == 0 &&
+	    chown(c->dir, PGCLUSTER_NOBODY, PGCLUSTER_NOBODY) == -1)) {
 		diag("pgcluster: chown %s: %s", c->dir, strerror(errno));
 		rmdir(c->dir);
 		return -1;
@@ -276,7 +288,9 @@ pgcluster_dir(struct pgcluster *c)
 }
 
 /* Starts the postmaster of c's data directory (pg_ctl start -w). fsync=off
- * and the small buffers: a throw-away test cluster. */
+ * and the small buffers: a throw-away test cluster. Its dynamic shared
+ * memory in files of the data directory (mmap), which go with it: POSIX
+ * segments outlive an immediate shutdown in /dev/shm. */
 __attribute__((unused)) static int
 pgcluster_postmaster(struct pgcluster *c)
 {
@@ -288,7 +302,8 @@ pgcluster_postmaster(struct pgcluster *c)
 	snprintf(opts, sizeof opts,
 	    "-c listen_addresses='' -c unix_socket_directories='%s' "
 	    "-c fsync=off -c full_page_writes=off -c shared_buffers=16MB "
-	    "-c max_connections=50", c->dir);
+	    "-c max_connections=50 -c dynamic_shared_memory_type=mmap",
+	    c->dir);
 	{
 		char *argv[] = { pg_ctl, "-D", data, "-l", log,
 		    "-w", "-t", "60", "-o", opts, "start", NULL };
@@ -300,16 +315,50 @@ pgcluster_postmaster(struct pgcluster *c)
 	return 0;
 }
 
-/* Starts a cluster: 0, or -1 (with diag) when it cannot. */
+/* cp -a from to, as the test's own user (root keeps the owner): 0 when
+ * it exits 0. */
+__attribute__((unused)) static int
+pgcluster_cp(const char *from, const char *to)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == -1)
+		return -1;
+	if (pid == 0) {
+		execl("/bin/cp", "cp", "-a", from, to, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Starts a cluster: 0, or -1 (with diag) when it cannot.
+ *
+ * initdb takes two seconds, a copy of what it made a tenth of that: with
+ * CONNREQ_PG_TEMPLATE set to a directory's path (make test sets
+ * $(BUILD)/pg-template), the data directory is a copy of that one, which
+ * the first cluster makes there (initdb, then a copy renamed into place:
+ * whole or absent). Every cluster is still a new one of its own; make
+ * clean takes the template away (after an upgrade of PostgreSQL, too). */
 __attribute__((unused)) static int
 pgcluster_start(struct pgcluster *c)
 {
-	char data[128], initdb[256];
+	const char *tpl = getenv("CONNREQ_PG_TEMPLATE");
+	char data[128], initdb[256], tmp[600], ver[600], rm[700];
 
 	if (pgcluster_dir(c) == -1)
 		return -1;
 	snprintf(initdb, sizeof initdb, "%s/initdb", c->bin);
 	snprintf(data, sizeof data, "%s/data", c->dir);
+	snprintf(ver, sizeof ver, "%s/PG_VERSION", tpl != NULL ? tpl : "");
+	if (tpl != NULL && *tpl != '\0' && access(ver, R_OK) == 0 &&
+	    pgcluster_cp(tpl, data) == 0)
+		goto made;
 	{
 		char *argv[] = { initdb, "-D", data, "-U",
 		    "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
@@ -318,6 +367,17 @@ pgcluster_start(struct pgcluster *c)
 		if (pgcluster_run(c, "initdb", argv) == -1)
 			goto fail;
 	}
+	if (tpl != NULL && *tpl != '\0' && access(ver, R_OK) == -1) {
+		snprintf(tmp, sizeof tmp, "%s.tmp%ld", tpl, (long)getpid());
+		if (pgcluster_cp(data, tmp) == -1 || rename(tmp, tpl) == -1) {
+			/* Another test's template, or no room: initdb
+			 * again next time. */
+			snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+			if (system(rm) != 0)
+				diag("pgcluster: could not remove %s", tmp);
+		}
+	}
+made:
 	if (pgcluster_postmaster(c) == -1)
 		goto fail;
 	return 0;

@@ -369,6 +369,52 @@ t "watch --help" \
 run help
 t "help lists watch" '[ $rc -eq 0 ] && grep -q "^  watch MEMBER|--all" "$tmp/out"'
 
+# ---- PostgreSQL: two daemons on one database ----
+# A watcher is told what the other daemon's clients did (issue 11: a
+# subscriber on daemon B sees A's events); the feed itself across daemons
+# is tests/test_pg_feed.c's.
+if [ "$backend" = postgresql ]; then
+	XDG_CONFIG_HOME="$tmp" "$BIN/connreqd" -s "$tmp/b.sock" \
+	    --postgres "$(pg_conninfo 1)" --virtual-clock >>"$tmp/b.log" 2>&1 &
+	bpid=$!
+	wpids="$wpids $bpid"
+	i=0
+	while ! "$CLI" -s "$tmp/b.sock" info >/dev/null 2>&1; do
+		if ! kill -0 "$bpid" 2>/dev/null || [ $i -ge 1200 ]; then
+			echo "Bail out! the second connreqd did not start:"
+			sed 's/^/# /' "$tmp/b.log"
+			exit 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	watcher onb -s "$tmp/b.sock" watch lena
+	watcher ona watch mia
+	id=$("$CLI" --json send mia lena --note "through A" |
+	    $PY -c 'import json, sys; print(json.load(sys.stdin)["invitation"]["id"])')
+	wait_for "$tmp/onb.out" "mia invited you"
+	show="$tmp/onb.out $tmp/onb.err"
+	t "two daemons: a watcher on B is told of a send through A" \
+	  'has "$tmp/onb.out" "mia invited you (invitation $id, note: \"through A\")"'
+	do_ -s "$tmp/b.sock" accept lena "$id"
+	wait_for "$tmp/ona.out" "you and lena are now connected"
+	show="$tmp/ona.out $tmp/ona.err"
+	t "two daemons: a watcher on A is told of the acceptance through B" \
+	  'has "$tmp/ona.out" "lena accepted your invitation $id" && has "$tmp/ona.out" "you and lena are now connected"'
+	wait_for "$tmp/onb.out" "you and mia are now connected"
+	show="$tmp/onb.out $tmp/onb.err"
+	t "two daemons: and B's watcher of the connection its own client made" \
+	  '[ "$(lines "$tmp/onb.out")" -eq 2 ] && has "$tmp/onb.out" "you and mia are now connected"'
+	stop onb
+	stop ona
+	kill "$bpid"
+	wait "$bpid"
+	rc=$?
+	wpids=$(echo "$wpids" | tr ' ' '\n' | grep -vx "$bpid" | tr '\n' ' ')
+	show="$tmp/b.log"
+	t "two daemons: B stops cleanly" '[ $rc -eq 0 ] && has "$tmp/b.log" "stopped"'
+fi
+
 # ---- the end ----
 kill "$dpid"
 wait "$dpid"

@@ -2,7 +2,9 @@
 """tests/interop/protocol.py: connreqd driven by a program written from
 docs/protocol.md alone, in Python with only Debian's python3-msgpack: no
 client library of ours. TAP; run by prove (make test), which sets
-CONNREQ_BIN to the directory holding connreqd.
+CONNREQ_BIN to the directory holding connreqd. With CONNREQ_PG set
+(tests/interop/protocol_pg.py), connreqd runs on PostgreSQL, on a cluster
+the test starts (tests/pgserve.c, beside connreqd's directory).
 
 It starts connreqd on a virtual clock in a temporary directory, connects to
 its socket and checks what the document promises: hello, sending, listing
@@ -133,10 +135,24 @@ def main():
         bail("no connreqd in %s (CONNREQ_BIN)" % bindir)
     tmp = tempfile.mkdtemp(prefix="connreq-interop.")
     path = os.path.join(tmp, "s.sock")
+    store = ["-d", os.path.join(tmp, "db")]
+    pg = None
+    if os.environ.get("CONNREQ_PG"):
+        # connreqd --postgres, on a cluster of the test's own
+        # (tests/pgserve.c: one database; the cluster goes when it does).
+        pg = subprocess.Popen([os.path.join(bindir, "..", "tests", "pgserve"),
+                               "1"], stdout=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL)
+        lines = [line.decode().strip() for line in pg.stdout]
+        if lines[-1:] != ["ready"]:
+            pg.wait()
+            shutil.rmtree(tmp, ignore_errors=True)
+            bail("the PostgreSQL cluster did not start")
+        store = ["--postgres", lines[0]]
     log = open(os.path.join(tmp, "daemon.log"), "wb")
     env = dict(os.environ, XDG_CONFIG_HOME=tmp)
-    proc = subprocess.Popen([daemon, "-s", path, "-d", os.path.join(tmp, "db"),
-                             "--virtual-clock=%d" % T0],
+    proc = subprocess.Popen([daemon, "-s", path] + store +
+                            ["--virtual-clock=%d" % T0],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         deadline = time.monotonic() + 20
@@ -154,6 +170,9 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if pg is not None:
+            pg.terminate()
+            pg.wait()
         log.close()
         if failed:
             with open(os.path.join(tmp, "daemon.log")) as f:
@@ -188,6 +207,9 @@ def run(path):
        and pol.get("stale_after") == 14 * DAY
        and pol.get("note_max_chars") == 300,
        "server.info: the default policy", pol)
+    backend = "postgresql" if os.environ.get("CONNREQ_PG") else "lmdb"
+    ok(info.get("store", {}).get("backend") == backend,
+       "server.info: the store's backend, " + backend, info.get("store"))
 
     # §5 invite.send
     inv = c.call("invite.send", {"from": "alice", "to": "bob",

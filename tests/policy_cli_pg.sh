@@ -1,0 +1,4 @@
+#!/bin/sh
+# tests/policy_cli_pg.sh: tests/policy_cli.sh, every assertion of it, against connreqd
+# --postgres on a cluster the test starts (tests/lib/shell.sh, CONNREQ_PG).
+CONNREQ_PG=1 exec "$(dirname "$0")/policy_cli.sh"
