@@ -343,16 +343,29 @@ pgcluster_cp(const char *from, const char *to)
  * CONNREQ_PG_TEMPLATE set to a directory's path (make test sets
  * $(BUILD)/pg-template), the data directory is a copy of that one, which
  * the first cluster makes there (initdb, then a copy renamed into place:
- * whole or absent). Every cluster is still a new one of its own; make
- * clean takes the template away (after an upgrade of PostgreSQL, too). */
+ * whole or absent), one per PostgreSQL binary directory, so that another
+ * major version makes its own. Every cluster is still a new one of its
+ * own; make clean takes the templates away. */
 __attribute__((unused)) static int
 pgcluster_start(struct pgcluster *c)
 {
-	const char *tpl = getenv("CONNREQ_PG_TEMPLATE");
+	const char *env = getenv("CONNREQ_PG_TEMPLATE");
 	char data[128], initdb[256], tmp[600], ver[600], rm[700];
+	char tplbuf[512], *tpl = NULL, *p;
 
 	if (pgcluster_dir(c) == -1)
 		return -1;
+	if (env != NULL && *env != '\0') {
+		/* One template per PostgreSQL (its bin directory, '/' made
+		 * '_'): another major version never copies this one's. */
+		if (mkdir(env, 0700) == -1 && errno != EEXIST)
+			diag("pgcluster: mkdir %s: %s", env, strerror(errno));
+		snprintf(tplbuf, sizeof tplbuf, "%s/%s", env, c->bin);
+		for (p = tplbuf + strlen(env) + 1; *p != '\0'; p++)
+			if (*p == '/')
+				*p = '_';
+		tpl = tplbuf;
+	}
 	snprintf(initdb, sizeof initdb, "%s/initdb", c->bin);
 	snprintf(data, sizeof data, "%s/data", c->dir);
 	snprintf(ver, sizeof ver, "%s/PG_VERSION", tpl != NULL ? tpl : "");
