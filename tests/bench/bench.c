@@ -1954,7 +1954,7 @@ copy_store(const char *from, const char *to)
  * medians of BENCH_REPS blocks. */
 static void
 cap_drive(const char *sock, uint64_t n, struct result *get,
-    struct result *snd, double *get_range, double *snd_range)
+    struct result *snd, double *get_range, double *snd_range, double *load)
 {
 	const char *sv_sock = connreq_sock, *sv_counts = connreq_counts;
 	uint64_t sv_max = max_id, sv_seq = send_seq;
@@ -1971,6 +1971,7 @@ cap_drive(const char *sock, uint64_t n, struct result *get,
 	send_seq = ((uint64_t)time(NULL) << 20) + n;
 	memset(get, 0, sizeof *get);
 	memset(snd, 0, sizeof *snd);
+	*load = loadavg();
 	drive(PR_CONNREQ, OP_GET, 16, 1, 0, seconds, 0);	/* warm-up */
 	for (i = 0; i < reps; i++) {
 		r = drive(PR_CONNREQ, OP_GET, 16, 1, 0, seconds, 0);
@@ -1995,7 +1996,8 @@ cap_drive(const char *sock, uint64_t n, struct result *get,
 static void
 cap_print(const char *backend, uint64_t n, const struct csize *z,
     double build, const char *built_by, const struct result *get,
-    const struct result *snd, const double *gr, const double *sr)
+    const struct result *snd, const double *gr, const double *sr,
+    double load)
 {
 	printf("case=capacity backend=%s n=%" PRIu64 " invitations=%" PRIu64
 	    " events=%" PRIu64 " bytes_per_inv=%.1f bytes_per_event=%.1f "
@@ -2009,9 +2011,9 @@ cap_print(const char *backend, uint64_t n, const struct csize *z,
 		    z->file / 1048576.0);
 	printf(" build=%.0fs built_by=%s conns=16 depth=1 sends=%.0f/s "
 	    "send_range=%.0f..%.0f send_p50=%.3fms gets=%.0f/s "
-	    "get_range=%.0f..%.0f get_p50=%.3fms split=%s errors=%" PRIu64
-	    "\n", build, built_by, snd->rate, sr[0], sr[1], snd->p50,
-	    get->rate, gr[0], gr[1], get->p50, z->split,
+	    "get_range=%.0f..%.0f get_p50=%.3fms load=%.2f split=%s "
+	    "errors=%" PRIu64 "\n", build, built_by, snd->rate, sr[0], sr[1],
+	    snd->p50, get->rate, gr[0], gr[1], get->p50, load, z->split,
 	    get->errors + snd->errors);
 	if (get->errors + snd->errors > 0)
 		fprintf(stderr, "bench: capacity: first error: %s\n",
@@ -2062,7 +2064,7 @@ case_capacity(void)
 	const char *e = getenv("BENCH_CAP_N"), *base = getenv("BENCH_BIG_DIR");
 	char list[256], dir[600], conninfo[800], sql[128], *p, *end;
 	struct result lg, ls, pgg, pgs;
-	double build, copy_s, vac_s, lgr[2], lsr[2], pgr[2], psr[2];
+	double build, copy_s, vac_s, lgr[2], lsr[2], pgr[2], psr[2], ll, pl;
 	struct csize lz, pz;
 	struct dproc d;
 	uint64_t n, sent;
@@ -2106,16 +2108,16 @@ case_capacity(void)
 		/* Then what each serves. */
 		dproc_start(&d, "cap-lmdb", dir, "", 0);
 		dproc_ready(&d, 600);
-		cap_drive(d.sock, sent, &lg, &ls, lgr, lsr);
+		cap_drive(d.sock, sent, &lg, &ls, lgr, lsr, &ll);
 		dproc_stop(&d);
 		cap_print("lmdb", n, &lz, build, build > 0 ? "mkstore" :
-		    "reused", &lg, &ls, lgr, lsr);
+		    "reused", &lg, &ls, lgr, lsr, ll);
 		dproc_start(&d, "cap-pg", conninfo, "", 0);
 		dproc_ready(&d, 600);
-		cap_drive(d.sock, sent, &pgg, &pgs, pgr, psr);
+		cap_drive(d.sock, sent, &pgg, &pgs, pgr, psr, &pl);
 		dproc_stop(&d);
 		cap_print("postgresql", n, &pz, copy_s + vac_s,
-		    "copy-store+vacuum", &pgg, &pgs, pgr, psr);
+		    "copy-store+vacuum", &pgg, &pgs, pgr, psr, pl);
 	}
 }
 
