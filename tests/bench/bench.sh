@@ -20,7 +20,7 @@
 #
 # Environment: BENCH_BIN (the build directory: bin/connreqd, lib/libiofault.so,
 # tests/bench/bench, tests/bench/mkstore), BENCH_SECONDS (5), BENCH_REPS (3),
-# BENCH_CASES (all but big-store), BENCH_KEEP=1 keeps the temporary
+# BENCH_CASES (all but big-store and capacity), BENCH_KEEP=1 keeps the temporary
 # directory, BENCH_NOCOUNT=1 runs both without the shim (no sync counts: to
 # see what counting costs); BENCH_EXPIRE_N (1000000) for expire-1m;
 # BENCH_BIG=1 adds big-store, BENCH_BIG_N (10000000) and BENCH_BIG_DIR
