@@ -11,7 +11,8 @@
 #                (tests/bench/; BENCH_SECONDS, BENCH_REPS, BENCH_CASES),
 #                and issue 10's targets; not part of make check. make all
 #                builds its generator. make bench-big: the 10M-store case
-#                (BENCH_BIG_N, BENCH_BIG_DIR)
+#                (BENCH_BIG_N, BENCH_BIG_DIR). make bench-capacity: issue
+#                11's capacity model on LMDB and PostgreSQL (BENCH_CAP_N)
 #   make fuzz    libFuzzer on the decoder and the dispatch (clang),
 #                FUZZ_SECONDS (300) each; see docs/reliability.md
 
@@ -80,7 +81,7 @@ FUZZ_NAMES = decode dispatch
 TESTS     += $(patsubst %,$(BUILD)/tests/fuzz_replay_%.t,$(FUZZ_NAMES))
 
 .PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps \
-        bench bench-deps bench-big
+        bench bench-deps bench-big bench-capacity
 .SECONDARY:
 # The bench's load generator is built by all (so make check's builds keep
 # it compiling, both plain and under the sanitizers); make bench runs it.
@@ -311,6 +312,18 @@ bench: deps bench-deps
 bench-big: deps
 	$(MAKE) all $(LIB_IOFAULT)
 	BENCH_BIN=$(abspath $(BUILD)) BENCH_CASES=big-store sh tests/bench/bench.sh
+
+# make bench-capacity [BENCH_CAP_N=1000000,10000000]: the opt-in capacity
+# case alone (issue 11's capacity model, docs/scaling.md): for each size,
+# the store of N invitations on LMDB (mkstore, built anew in
+# BENCH_BIG_DIR/cap-N; BENCH_CAP_REUSE=1 takes the last run's) and on
+# PostgreSQL (connreqd --copy-store into the bench's cluster), their bytes
+# per invitation and per event, and sends and gets at 16 connections on
+# each. One line per backend per size; about 10 minutes at 1,000,000,
+# hours at 10,000,000.
+bench-capacity: deps bench-deps
+	$(MAKE) all $(LIB_IOFAULT)
+	BENCH_BIN=$(abspath $(BUILD)) BENCH_CASES=capacity sh tests/bench/bench.sh
 
 # The long form of the power-loss and I/O-fault tests (make check runs
 # their short forms): a power cut before every sync of the workload, and

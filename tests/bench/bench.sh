@@ -13,15 +13,20 @@
 # The cases of issue 10's targets (idle-10k, fanout-1k, expire-1m and the
 # opt-in big-store) start connreqds of their own, in the same temporary
 # directory (bench.c, --build and --work); Redis and PostgreSQL are started
-# only when a comparison case is selected.
+# only when a comparison case is selected, or the opt-in capacity case
+# (issue 11's capacity model, docs/scaling.md: stores of BENCH_CAP_N
+# invitations on LMDB and on PostgreSQL, databases capacity_N of this
+# cluster).
 #
 # Environment: BENCH_BIN (the build directory: bin/connreqd, lib/libiofault.so,
 # tests/bench/bench, tests/bench/mkstore), BENCH_SECONDS (5), BENCH_REPS (3),
-# BENCH_CASES (all but big-store), BENCH_KEEP=1 keeps the temporary
+# BENCH_CASES (all but big-store and capacity), BENCH_KEEP=1 keeps the temporary
 # directory, BENCH_NOCOUNT=1 runs both without the shim (no sync counts: to
 # see what counting costs); BENCH_EXPIRE_N (1000000) for expire-1m;
 # BENCH_BIG=1 adds big-store, BENCH_BIG_N (10000000) and BENCH_BIG_DIR
-# (BENCH_BIN/bench-big: its stores, kept for the next run).
+# (BENCH_BIN/bench-big: its stores, kept for the next run, and capacity's
+# LMDB stores, cap-N); BENCH_CAP_N (1000000,10000000): capacity's sizes,
+# BENCH_CAP_REUSE=1: its LMDB stores of the last run, not built anew.
 set -eu
 
 BIN=${BENCH_BIN:-$(pwd)/build}
@@ -206,5 +211,5 @@ done
 "$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --redis "$T/redis/sock" \
     --build "$BIN" --work "$T" --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
     --pgbench-get "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/get.sql bench" \
-    --pgstore "$T/cpg1/sock,$T/cpg2/sock" \
+    --pgstore "$T/cpg1/sock,$T/cpg2/sock" --pg-admin "host=$T/pg user=postgres" \
     ${PRELOAD:+--connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"}
