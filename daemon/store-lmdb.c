@@ -2091,6 +2091,26 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		return 0;
 	}
+	if (mrc == MDB_MAP_FULL) {
+		/* The rows written twice while the pin keeps the old pages:
+		 * about twice the store's pages (measured: 130 MB of schema 1
+		 * migrated in a map of 212 MB). */
+		MDB_envinfo info;
+		MDB_stat st;
+		uint64_t used = 0;
+
+		if (mdb_env_info(s->env, &info) == 0 &&
+		    mdb_env_stat(s->env, &st) == 0)
+			used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+		snprintf(why, whylen, "store %s: migrating this store to schema %d "
+		    "needs room for both layouts at once, about %llu MiB (twice "
+		    "the store's pages); --map-size-max is %llu MiB: raise it "
+		    "(--map-size-max or map_size_max) for this start, with as "
+		    "much free disk; the store is left as it was", s->dir,
+		    STORE_SCHEMA, (unsigned long long)((2 * used + (1 << 20) - 1) >> 20),
+		    (unsigned long long)(s->map_max >> 20));
+		return -1;
+	}
 	snprintf(why, whylen, "store %s: migrating schema 1 to %d: %s", s->dir,
 	    STORE_SCHEMA, mdb_strerror(mrc));
 	return -1;

@@ -16,6 +16,8 @@
  *   boxes scan, `connreqd --check` is clean, the old databases are gone
  *   and the schema is 2; connreqd logs the migration;
  * - a store with 200,000 more rows, which do not fit twice in its map:
+ *   with a map_max too small for both layouts, connreqd refuses to start,
+ *   saying how much room it needs, and the store stays of schema 1; then
  *   the migration grows the map, starts again, and every row is there;
  * - a power cut at any sync point of connreqd's migration
  *   (tests/faults/powercut.h, on a copy of the old store as the base),
@@ -479,7 +481,33 @@ main(void)
 	 * it and starts again. */
 	if (downgrade(big, NJUNK) != 0)
 		bail_out("no large store of schema 1");
-	copy_store(big, q.store);
+	/* A map_max above the store but below twice it: refused, saying what
+	 * it needs, the store left of schema 1. */
+	{
+		char path[400], arg[32], want_msg[128];
+		const char *extra[] = { "--map-size-max", arg, NULL };
+		struct stat st;
+		unsigned long long mib;
+
+		snprintf(path, sizeof path, "%s/data.mdb", big);
+		if (stat(path, &st) != 0)
+			bail_out("stat %s: %s", path, strerror(errno));
+		mib = ((unsigned long long)st.st_size >> 20) * 5 / 4 + 1;
+		snprintf(arg, sizeof arg, "%lluM", mib);
+		snprintf(want_msg, sizeof want_msg,
+		    "needs room for both layouts at once, about ");
+		copy_store(big, q.store);
+		ok(dproc_refused(&q, T0 + 7200, extra) != 0 &&
+		    dproc_logged(&q, want_msg) &&
+		    dproc_logged(&q, "(twice the store's pages); --map-size-max is ") &&
+		    raw_layout(q.store, "sent", &schema) == 1 && schema == 1 &&
+		    raw_layout(q.store, "member_rows", &schema) == 0,
+		    "a store of %llu MiB with --map-size-max %s: refused, "
+		    "naming the room it needs; the store still of schema 1",
+		    (unsigned long long)st.st_size >> 20, arg);
+		if (!dproc_logged(&q, want_msg))
+			dproc_show_log(&q);
+	}
 	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
 	    dproc_logged(&q, "store: migrating: the map grown to") &&
 	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
