@@ -1984,6 +1984,9 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 /* A row of schema 1's table i (key k) in the member rows: its key with the
  * kind after the member, as key_make() puts it (a log's key is its whole
  * first part, before [at L][id L]). */
+/* The rows between two calls of the progress hook (store_set_progress). */
+#define MIGRATE_PROGRESS_ROWS 100000
+
 static void
 migrate_key(unsigned i, const MDB_val *k, struct key *out)
 {
@@ -2024,6 +2027,8 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		rows = 0;
+		store_progress("migrating the store to schema %d: 0 rows",
+		    STORE_SCHEMA);
 		if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 			break;
 		mrc = mdb_dbi_open(txn, "member_rows", MDB_CREATE, &s->rows);
@@ -2048,7 +2053,9 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 				mrc = mdb_put(txn, s->rows, &nk, &v, 0);
 				if (mrc != 0)
 					break;
-				rows++;
+				if (++rows % MIGRATE_PROGRESS_ROWS == 0)
+					store_progress("migrating the store to schema %d: %llu rows",
+					    STORE_SCHEMA, (unsigned long long)rows);
 			}
 			mdb_cursor_close(c);
 			if (mrc == MDB_NOTFOUND)
@@ -2076,14 +2083,20 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 			mdb_txn_abort(txn);
 			break;
 		}
+		store_progress("migrating the store to schema %d: %llu rows, "
+		    "committing", STORE_SCHEMA, (unsigned long long)rows);
 		if ((mrc = mdb_txn_commit(txn)) != 0)
 			break;
 		/* The databases of schema 2, by their names again. */
 		if (open_dbs(s, s->dir, why, whylen) == -1)
 			return -1;
 		dbi_tables(s);
+		store_progress("migrating the store to schema %d: %llu rows, "
+		    "a checkpoint", STORE_SCHEMA, (unsigned long long)rows);
 		if (ckpt(s, why, whylen) == -1)
 			return -1;
+		store_progress("migrated the store to schema %d: %llu rows",
+		    STORE_SCHEMA, (unsigned long long)rows);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_info("store: migrated schema 1 to %d: %llu rows in %.3f s",
 		    STORE_SCHEMA, (unsigned long long)rows,

@@ -28,6 +28,8 @@
 #include "faults/powercut.h"
 
 #include <lmdb.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "../common/be.h"
 #include "../daemon/store.h"
@@ -57,6 +59,58 @@ enum { I_META = 0, I_BLOCKS = 16, I_NOGO = 17, I_MEMBERS = 18 };
 static struct cr_client *c;
 static struct cr_reply r;
 static size_t zed_logs;		/* the export's log entries of zed... */
+
+/* What the store's progress hook was told (store_set_progress). */
+static struct {
+	int calls;
+	char first[128], last[128];
+} prog;
+
+static void
+on_progress(void *ctx, const char *status)
+{
+	(void)ctx;
+	if (prog.calls++ == 0)
+		snprintf(prog.first, sizeof prog.first, "%s", status);
+	snprintf(prog.last, sizeof prog.last, "%s", status);
+}
+
+/* A NOTIFY_SOCKET at path, as systemd's: its fd, set in the environment. */
+static int
+notify_open(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path)
+		bail_out("notify socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		bail_out("notify socket %s: %s", path, strerror(errno));
+	setenv("NOTIFY_SOCKET", path, 1);
+	return fd;
+}
+
+/* The datagrams sent to it so far, joined by '|', into buf. */
+static void
+notify_read(int fd, char *buf, size_t len)
+{
+	char d[512];
+	ssize_t n;
+	size_t at = 0;
+
+	buf[0] = '\0';
+	while ((n = recv(fd, d, sizeof d - 1, MSG_DONTWAIT)) > 0 &&
+	    at + (size_t)n + 2 < len) {
+		memcpy(buf + at, d, (size_t)n);
+		at += (size_t)n;
+		buf[at++] = '|';
+		buf[at] = '\0';
+	}
+}
 
 static void
 must(int rc, const char *what)
@@ -445,7 +499,14 @@ main(void)
 	/* Opened by this code. */
 	snprintf(one, sizeof one, "%s/one", p.dir);
 	copy_store(old, one);
+	store_set_progress(on_progress, NULL);
 	ok(read_store(one, &got, &zed, &boxes) == 0, "a store of schema 1 opens");
+	store_set_progress(NULL, NULL);
+	ok(prog.calls >= 4 &&
+	    strcmp(prog.first, "migrating the store to schema 2: 0 rows") == 0 &&
+	    strncmp(prog.last, "migrated the store to schema 2: ", 32) == 0,
+	    "the progress hook was told, %d times, from \"%s\" to \"%s\"",
+	    prog.calls, prog.first, prog.last);
 	diff = lines_diff(&want, &got);
 	ok(diff == -1, "every record reads back the same (%zu records)%s%s",
 	    got.n, diff == -1 ? "" : "; first difference: ",
@@ -508,11 +569,29 @@ main(void)
 		if (!dproc_logged(&q, want_msg))
 			dproc_show_log(&q);
 	}
-	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
-	    dproc_logged(&q, "store: migrating: the map grown to") &&
-	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
-	    "a store of %d more rows: the migration grows the map and is made",
-	    NJUNK);
+	{
+		char path[400], got_n[8192], *ext, *ready;
+		int nfd;
+
+		snprintf(path, sizeof path, "%s/notify.sock", q.dir);
+		nfd = notify_open(path);
+		ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
+		    dproc_logged(&q, "store: migrating: the map grown to") &&
+		    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+		    "a store of %d more rows: the migration grows the map and is made",
+		    NJUNK);
+		unsetenv("NOTIFY_SOCKET");
+		notify_read(nfd, got_n, sizeof got_n);
+		close(nfd);
+		ext = strstr(got_n, "EXTEND_TIMEOUT_USEC=60000000\n"
+		    "STATUS=migrating the store to schema 2: 100000 rows|");
+		ready = strstr(got_n, "READY=1");
+		ok(ext != NULL && ready != NULL && ext < ready,
+		    "systemd told to wait a minute more as the migration goes, "
+		    "before READY=1");
+		if (ext == NULL || ready == NULL)
+			diag("notify: %s", got_n);
+	}
 	dproc_stop(&q, SIGTERM);
 	zed_logs = 0;
 	i = read_store(q.store, &got, &zed, &boxes) == 0 &&
