@@ -3262,11 +3262,57 @@ lm_check_rest(struct lm_check *c)
 		    (unsigned long long)n);
 }
 
+/* The keys of member_rows that no table's scan reads (no NUL after a
+ * member part, no kind, a kind outside the known ones), one pass: fn(ctx,
+ * its size, its kind or -1) for each until fn returns false. */
+static void
+rows_unknown(struct stx *t, bool (*fn)(void *ctx, size_t n, int kind),
+    void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const unsigned char *p;
+	size_t m;
+	int mrc, kind;
+
+	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->rows, &cur), "cursor"))
+		return;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	    mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		p = k.mv_data;
+		m = key_member(p, k.mv_size);
+		kind = m + 1 < k.mv_size ? p[m + 1] : -1;
+		if (kind >= K_MEMBER && kind < K_LOG + LOG_COUNT)
+			continue;
+		if (!fn(ctx, k.mv_size, kind)) {
+			mrc = MDB_NOTFOUND;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (mrc != MDB_NOTFOUND)
+		stx_check(t, mrc, "member_rows");
+}
+
+static bool
+check_unknown(void *ctx, size_t n, int kind)
+{
+	struct lm_check *c = ctx;
+
+	if (kind < 0)
+		lm_problem(c, "index", "member_rows: a key of %zu bytes with no kind: unknown", n);
+	else
+		lm_problem(c, "index", "member_rows: a key of %zu bytes with kind %d: unknown",
+		    n, kind);
+	return true;
+}
+
 static void
 lm_check(struct stx *t, store_problem_fn fn, void *ctx)
 {
 	struct lm_check c = { .t = t, .fn = fn, .ctx = ctx };
 
+	rows_unknown(t, check_unknown, &c);
 	lm_check_invitations(&c);
 	lm_check_box(&c, ls(t)->sent, "sent", true);
 	lm_check_box(&c, ls(t)->recv, "received", false);
@@ -3445,12 +3491,31 @@ lm_export_db(struct stx *t, struct tbl tb, const char *name,
 	return go && t->rc == STORE_OK;
 }
 
+static bool
+export_unknown(void *ctx, size_t n, int kind)
+{
+	struct stx *t = ctx;
+
+	if (kind < 0)
+		store_fail(t, STORE_FAILED, "export: a corrupt entry in database "
+		    "member_rows: a key of %zu bytes with no kind", n);
+	else
+		store_fail(t, STORE_FAILED, "export: a corrupt entry in database "
+		    "member_rows: a key of %zu bytes with kind %d: unknown", n,
+		    kind);
+	return false;
+}
+
 static void
 lm_export(struct stx *t, store_rec_fn fn, void *ctx)
 {
 	struct lmdb_store *s = ls(t);
 	int i;
 
+	/* Rows no table's scan reads would be left behind: refused. */
+	rows_unknown(t, export_unknown, t);
+	if (t->rc != STORE_OK)
+		return;
 	if (!lm_export_db(t, s->meta, "meta", SREC_META, 0, fn, ctx) ||
 	    !lm_export_db(t, s->inv, "invitations", SREC_INVITATION, 0, fn,
 	    ctx) ||
