@@ -14,9 +14,11 @@
  * every table are neighbours: a send writes near the sender's rows and
  * near the recipient's, a few leaves of one tree, rather than a leaf in
  * each of nine trees (docs/performance.md, "Fewer scattered writes").
- * key_make() is the one place that puts the kind in (given the table, a
- * struct tbl: its database and kind), for keys and scan prefixes alike;
- * key_strip() takes it out of a key read back from a cursor.
+ * key_row() is the one place that puts the kind in: key_make() calls it
+ * (given the table, a struct tbl: its database and kind), for keys and
+ * scan prefixes alike, and so do the scans' seeks to a member's rows of a
+ * kind and the migration from schema 1; key_strip() takes it out of a key
+ * read back from a cursor.
  *
  *   database         key           value
  *   meta             [name M]      schema: u32 (STORE_SCHEMA); next_id,
@@ -243,6 +245,18 @@ struct key {
 	size_t n;
 };
 
+/* Starts k as a member row's key, or a seek to one: [first][NUL][kind],
+ * first len bytes (a member id, or a log's key). key_make(), the
+ * migration and the scans' seeks all build the prefix here. */
+static void
+key_row(struct key *k, const void *first, size_t len, unsigned char kind)
+{
+	memcpy(k->b, first, len);
+	k->b[len] = '\0';
+	k->b[len + 1] = kind;
+	k->n = len + 2;
+}
+
 /* Builds k, a key of table tb, from parts, one letter of fmt each: 'M' a
  * member id or a name, (const char *, size_t), stored with a NUL after it;
  * 'L' a uint64_t, big-endian; 'B' one byte (an int). A table kept in the
@@ -266,6 +280,10 @@ key_make(struct key *k, struct tbl tb, const char *fmt, ...)
 		case 'M':
 			s = va_arg(ap, const char *);
 			len = va_arg(ap, size_t);
+			if (first && tb.kind != 0) {
+				key_row(k, s, len, tb.kind);
+				break;
+			}
 			memcpy(k->b + k->n, s, len);
 			k->n += len;
 			k->b[k->n++] = '\0';
@@ -280,8 +298,6 @@ key_make(struct key *k, struct tbl tb, const char *fmt, ...)
 		default:
 			fatal("key_make: no part '%c'", *fmt);
 		}
-		if (first && tb.kind != 0)
-			k->b[k->n++] = tb.kind;
 	}
 	va_end(ap);
 }
@@ -560,10 +576,8 @@ scan_on_key(struct scan *sc, int mrc)
 			mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_NEXT);
 			continue;
 		}
-		memcpy(sc->seek.b, p, m + 1);
-		sc->seek.b[m + 1] = m + 1 < sc->k.mv_size &&
-		    p[m + 1] > sc->tbl.kind ? 0xff : sc->tbl.kind;
-		sc->seek.n = m + 2;
+		key_row(&sc->seek, p, m, m + 1 < sc->k.mv_size &&
+		    p[m + 1] > sc->tbl.kind ? 0xff : sc->tbl.kind);
 		k = key_val(&sc->seek);
 		sc->k = k;
 		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_SET_RANGE);
@@ -1981,28 +1995,31 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 	return -1;
 }
 
-/* A row of schema 1's table i (key k) in the member rows: its key with the
- * kind after the member, as key_make() puts it (a log's key is its whole
- * first part, before [at L][id L]). */
 /* The rows between two calls of the progress hook (store_set_progress). */
 #define MIGRATE_PROGRESS_ROWS 100000
 
-static void
+/* A row of schema 1's table i (key k) in the member rows: its key with the
+ * kind after the member, as key_make() puts it, by key_row() (a log's key
+ * is its whole first part, before [at L][id L]). false when that first
+ * part has no NUL after it (no key schema 1 wrote) or it is too long. */
+static bool
 migrate_key(unsigned i, const MDB_val *k, struct key *out)
 {
 	const unsigned char *p = k->mv_data;
-	size_t at;
+	size_t len;
 
-	if (lm_dbs_1[i].kind >= K_LOG)
-		at = k->mv_size >= 17 ? k->mv_size - 16 : k->mv_size;
-	else {
-		at = key_member(p, k->mv_size);
-		at += at < k->mv_size ? 1 : 0;
-	}
-	memcpy(out->b, p, at);
-	out->b[at] = lm_dbs_1[i].kind;
-	memcpy(out->b + at + 1, p + at, k->mv_size - at);
-	out->n = k->mv_size + 1;
+	if (k->mv_size + 1 > sizeof out->b)
+		return false;
+	if (lm_dbs_1[i].kind >= K_LOG) {
+		if (k->mv_size < 17 || p[k->mv_size - 17] != '\0')
+			return false;
+		len = k->mv_size - 17;
+	} else if ((len = key_member(p, k->mv_size)) == k->mv_size)
+		return false;
+	key_row(out, p, len, (unsigned char)lm_dbs_1[i].kind);
+	memcpy(out->b + out->n, p + len + 1, k->mv_size - len - 1);
+	out->n += k->mv_size - len - 1;
+	return true;
 }
 
 /* Moves every row of a store of schema 1 (its log replayed) into the member
@@ -2044,11 +2061,12 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 			for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 			    mrc == 0;
 			    mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-				if (k.mv_size + 1 > sizeof key.b) {
+				if (!migrate_key(i, &k, &key)) {
 					mrc = MDB_CORRUPTED;
+					log_error("store: migrating: database %s: a key of %zu bytes of no member row",
+					    lm_dbs_1[i].name, k.mv_size);
 					break;
 				}
-				migrate_key(i, &k, &key);
 				nk = key_val(&key);
 				mrc = mdb_put(txn, s->rows, &nk, &v, 0);
 				if (mrc != 0)
