@@ -1948,6 +1948,45 @@ replay_one(void *ctx, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Grows the map to size at open (the replay, the migration: their write
+ * transaction aborted after MDB_MAP_FULL), the pin held. LMDB resizes only
+ * with no transaction of this process open, the pin's read-only one too
+ * (map_double() drops it for the same reason): the pin dropped, the map
+ * resized, the pin taken again. 0 or an LMDB error.
+ *
+ * The pin exists so that the checkpoint's pages (those a power cut sends
+ * the store back to) are not reused before the next checkpoint. Nothing
+ * writes while it is dropped, but it comes back on the last commit, which
+ * may be one later than the checkpoint's snapshot: in the replay, the
+ * pin was taken before open_dbs() committed (creating databases); in the
+ * migration, replay()'s checkpoint re-pinned it and nothing has committed
+ * since. LMDB reuses the pages a commit T freed only once every reader is
+ * past T (mdb_page_alloc: a freeDB record of txnid T is taken only when
+ * T < the oldest reader's txnid), so a pin on T still keeps what T freed
+ * from the checkpoint's snapshot, T - 1: a pin one commit later keeps the
+ * checkpoint whole. Two or more commits later it would not: refused
+ * (MDB_BAD_TXN), which no caller can reach today. */
+static int
+pin_resize(struct lmdb_store *s, uint64_t size)
+{
+	size_t was = s->pin != NULL ? mdb_txn_id(s->pin) : 0;
+	int mrc, prc;
+
+	if (s->pin != NULL)
+		mdb_txn_abort(s->pin);
+	s->pin = NULL;
+	mrc = mdb_env_set_mapsize(s->env, size);
+	if (was == 0)
+		return mrc;
+	if ((prc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->pin)) != 0) {
+		s->pin = NULL;
+		return prc;
+	}
+	if (mdb_txn_id(s->pin) > was + 1)
+		return MDB_BAD_TXN;
+	return mrc;
+}
+
 /* Brings the store up to date from the log: every record since the
  * checkpoint applied in one transaction, then a checkpoint. */
 static int
@@ -1966,9 +2005,13 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 		if (mrc == MDB_MAP_FULL) {
 			mdb_txn_abort(txn);
 			size = lm_map_size(&s->base);
-			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
-			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
+			if (size >= s->map_max)
 				break;
+			if ((mrc = pin_resize(s, size * 2 > s->map_max ?
+			    s->map_max : size * 2)) != 0)
+				break;
+			log_info("store: recovery: the map grown to %llu bytes, again",
+			    (unsigned long long)lm_map_size(&s->base));
 			continue;
 		}
 		if (mrc == -1) {
@@ -2090,8 +2133,10 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 		if (mrc == MDB_MAP_FULL) {
 			mdb_txn_abort(txn);
 			size = lm_map_size(&s->base);
-			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
-			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
+			if (size >= s->map_max)
+				break;
+			if ((mrc = pin_resize(s, size * 2 > s->map_max ?
+			    s->map_max : size * 2)) != 0)
 				break;
 			log_info("store: migrating: the map grown to %llu bytes, again",
 			    (unsigned long long)lm_map_size(&s->base));

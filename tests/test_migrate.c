@@ -55,6 +55,7 @@ static const struct {
 #define NOLD (sizeof old_dbs / sizeof old_dbs[0])
 enum { I_META = 0, I_BLOCKS = 16, I_NOGO = 17, I_MEMBERS = 18 };
 #define NJUNK 200000	/* rows that make a store outgrow its map */
+#define NLOGJUNK 80000	/* rows in the log that make its replay outgrow it */
 
 static struct cr_client *c;
 static struct cr_reply r;
@@ -422,6 +423,51 @@ downgrade(const char *dir, size_t njunk)
 	return rc == 0 ? 0 : -1;
 }
 
+static int
+rec_skip(void *ctx, const unsigned char *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+/* Appends to the log of the store at dir (of schema 1) n more log rows
+ * (zzz000000, ... in log_decisions), in commits of 1000: 0 or -1. */
+static int
+log_junk(const char *dir, size_t n)
+{
+	unsigned char *rec = malloc(1000 * 64), key[32];
+	struct wal *w;
+	char why[256];
+	size_t i, len = 0, m;
+	uint64_t had;
+	int rc = 0;
+
+	if (rec == NULL || (w = wal_open(dir, why, sizeof why)) == NULL) {
+		free(rec);
+		return -1;
+	}
+	/* After the records it has. */
+	if (wal_replay(w, rec_skip, NULL, &had) != 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n; i++) {
+		m = (size_t)snprintf((char *)key, sizeof key, "zzz%06zu", i) + 1;
+		be_put(key + m, (uint64_t)T0, 8);
+		be_put(key + m + 8, i + 1, 8);
+		len += rec_put(rec + len, 1, 13, key, m + 16, "", 1);
+		if ((i + 1) % 1000 == 0 || i + 1 == n) {
+			rc = wal_append(w, rec, len) == 0 ? 0 : -1;
+			len = 0;
+		}
+	}
+	if (rc == 0)
+		rc = wal_sync(w);
+	wal_close(w);
+	free(rec);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Whether the LMDB store at dir has database name, and its schema. */
 static int
 raw_layout(const char *dir, const char *name, unsigned *schema)
@@ -598,6 +644,26 @@ main(void)
 	    lines_diff(&want, &got) == -1 && zed == 1 && boxes == want_boxes;
 	ok(i && zed_logs == NJUNK,
 	    "every record there (%zu log entries of the %d)", zed_logs, NJUNK);
+	lines_free(&got);
+	is_int(faults_check_store(q.store), 0, "connreqd --check: clean");
+
+	/* Its log too large for the map as well: the replay grows it (the
+	 * pin dropped and taken again) and starts again, then the migration. */
+	copy_store(big, q.store);
+	if (log_junk(q.store, NLOGJUNK) != 0)
+		bail_out("cannot append to the log");
+	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
+	    dproc_logged(&q, "store: recovery: the map grown to") &&
+	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+	    "and %d more rows in its log: the replay grows the map, and the migration is made",
+	    NLOGJUNK);
+	dproc_stop(&q, SIGTERM);
+	zed_logs = 0;
+	i = read_store(q.store, &got, &zed, &boxes) == 0 && zed == 1 &&
+	    boxes == want_boxes;
+	ok(i && zed_logs == NJUNK && lines_with(&got, "zzz") == NLOGJUNK &&
+	    got.n == want.n + NLOGJUNK,
+	    "every record there (%zu of the log's rows)", lines_with(&got, "zzz"));
 	lines_free(&got);
 	is_int(faults_check_store(q.store), 0, "connreqd --check: clean");
 
