@@ -505,6 +505,65 @@ copy_store(const char *from, const char *to)
 		bail_out("%s failed", cmd);
 }
 
+/* The images of a power cut at each sync point of the journal j of a
+ * connreqd started on base, until the first sync of data.mdb after
+ * `after` of them (0: all), with none, all or some of the unsynced writes
+ * kept (only: mode `only`, or -1), read into img: each must open with
+ * the records of want (and `more` rows "zzz..."), and --check clean (of
+ * mode `check`, or -1). Counts what it did into the rest. */
+static void
+cut_images(const struct journal *j, const char *base, const char *img,
+    const struct lines *want, int want_boxes, size_t more, int after,
+    int only, int check, size_t *nsync, int *images, int *as_old,
+    int *checks, int *bad)
+{
+	struct lines got = { 0 };
+	unsigned schema;
+	int zed, boxes, mode, mdb = 0;
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		if (!journal_is_sync(&j->ev[i]))
+			continue;
+		if (after > 0 && j->ev[i].type == JR_SYNC &&
+		    strcmp(j->names[j->ev[i].file], "data.mdb") == 0 &&
+		    ++mdb > after)
+			break;
+		++*nsync;
+		for (mode = PC_NONE; mode <= PC_ALL; mode++) {
+			if (only >= 0 && mode != only)
+				continue;
+			copy_store(base, img);
+			if (powercut_image_on(j, i + 1, mode, i, (size_t)-1,
+			    base, img) < 0)
+				bail_out("cannot write the image");
+			++*images;
+			raw_layout(img, "meta", &schema);
+			if (schema == 1)
+				++*as_old;
+			zed_logs = 0;
+			if (read_store(img, &got, &zed, &boxes) != 0 ||
+			    got.n != want->n + more ||
+			    lines_with(&got, "zzz") != more || zed != 1 ||
+			    boxes != want_boxes ||
+			    (more == 0 && lines_diff(want, &got) != -1)) {
+				diag("cut after record %zu (mode %d): %zu records, zed %d, boxes %d",
+				    i, mode, got.n, zed, boxes);
+				++*bad;
+			}
+			lines_free(&got);
+			if (check < 0 || mode == check) {
+				++*checks;
+				if (faults_check_store(img) != 0) {
+					diag("cut after record %zu (mode %d): --check not clean",
+					    i, mode);
+					++*bad;
+				}
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -678,40 +737,9 @@ main(void)
 	if (!ok(journal_load(&j, journal) == 0, "the migration's journal reads back"))
 		bail_out("no journal");
 	snprintf(img, sizeof img, "%s/img", q.dir);
-	for (i = 0; i < j.n; i++) {
-		int mode;
-
-		if (!journal_is_sync(&j.ev[i]))
-			continue;
-		nsync++;
-		for (mode = PC_NONE; mode <= PC_ALL; mode++) {
-			copy_store(old, img);
-			if (powercut_image_on(&j, i + 1, mode, i, (size_t)-1,
-			    old, img) < 0)
-				bail_out("cannot write the image");
-			images++;
-			raw_layout(img, "meta", &schema);
-			if (schema == 1)
-				as_old++;
-			if (read_store(img, &got, &zed, &boxes) != 0 ||
-			    lines_diff(&want, &got) != -1 || zed != 1 ||
-			    boxes != want_boxes) {
-				diag("cut after record %zu (mode %d): %zu records, zed %d, boxes %d",
-				    i, mode, got.n, zed, boxes);
-				bad++;
-			}
-			lines_free(&got);
-			/* Under ASan, --check at the cuts of one mode. */
-			if (!san || mode == PC_RANDOM) {
-				checks++;
-				if (faults_check_store(img) != 0) {
-					diag("cut after record %zu (mode %d): --check not clean",
-					    i, mode);
-					bad++;
-				}
-			}
-		}
-	}
+	/* Under ASan, --check at the cuts of one mode. */
+	cut_images(&j, old, img, &want, want_boxes, 0, 0, -1,
+	    san ? PC_RANDOM : -1, &nsync, &images, &as_old, &checks, &bad);
 	ok(nsync >= 3 && bad == 0 && as_old > 0 && as_old < images,
 	    "a power cut at each of the migration's %zu sync points (%d images: none, some, all of the later writes; %d still of schema 1): the store opens with every record, --check clean (%d runs)",
 	    nsync, images, as_old, checks);
@@ -733,6 +761,40 @@ main(void)
 	    "a sync of data.mdb taken away: caught by --check in %d of %d images",
 	    caught, wrong);
 	journal_free(&j);
+
+	/* A power cut in the replay that grew the map (the pin dropped and
+	 * taken again, on the commit after the checkpoint's): up to the
+	 * replay's sync of data.mdb, when the log still has the checkpoint
+	 * of schema 1 whose pages the pin kept. */
+	{
+		char bigl[300];
+		size_t n2 = 0;
+		int images2 = 0, old2 = 0, checks2 = 0, bad2 = 0;
+
+		snprintf(bigl, sizeof bigl, "%s/bigl", p.dir);
+		copy_store(big, bigl);
+		if (log_junk(bigl, NLOGJUNK) != 0)
+			bail_out("cannot append to the log");
+		copy_store(bigl, q.store);
+		unlink(journal);
+		faults_env(&q, journal, NULL, NULL);
+		if (dproc_start(&q, T0 + 7200, NULL) != 0)
+			bail_out("connreqd did not start under the journal");
+		dproc_stop(&q, SIGKILL);
+		faults_env_clear();
+		if (!dproc_logged(&q, "store: recovery: the map grown to") ||
+		    journal_load(&j, journal) != 0)
+			bail_out("no journal of a replay that grew the map");
+		cut_images(&j, bigl, img, &want, want_boxes, NLOGJUNK, 1,
+		    san ? PC_ALL : -1, san ? PC_ALL : -1, &n2, &images2,
+		    &old2, &checks2, &bad2);
+		ok(n2 >= 1 && bad2 == 0 && old2 == images2,
+		    "a power cut at each of the %zu sync points up to the replay's "
+		    "sync of data.mdb, the map grown in the replay (%d images, all "
+		    "still of schema 1): every record, --check clean (%d runs)",
+		    n2, images2, checks2);
+		journal_free(&j);
+	}
 
 	lines_free(&want);
 	dproc_cleanup(&q);
