@@ -14,15 +14,20 @@
  *   a member record; a row it put and then deleted is not), every record
  *   exported through the store interface is the one exported before, the
  *   boxes scan, `connreqd --check` is clean, the old databases are gone
- *   and the schema is 2; connreqd logs the migration;
+ *   and the schema is 2; the progress hook (store_set_progress) is told
+ *   each phase; connreqd logs the migration;
  * - a store with 200,000 more rows, which do not fit twice in its map:
  *   with a map_max too small for both layouts, connreqd refuses to start,
  *   saying how much room it needs, and the store stays of schema 1; then
- *   the migration grows the map, starts again, and every row is there;
+ *   the migration grows the map, starts again, and every row is there,
+ *   systemd (a NOTIFY_SOCKET here) told EXTEND_TIMEOUT_USEC at 100,000
+ *   rows, before READY=1; with 80,000 more rows in its log, the replay
+ *   grows the map too;
  * - a power cut at any sync point of connreqd's migration
  *   (tests/faults/powercut.h, on a copy of the old store as the base),
  *   with none, all or some of the unsynced writes kept, leaves a store
- *   that opens with the same records, and `--check` clean. */
+ *   that opens with the same records, and `--check` clean; so does one
+ *   at each sync point of the replay that grew the map. */
 #include "harness.h"
 #include "faults/faults.h"
 #include "faults/powercut.h"
