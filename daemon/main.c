@@ -186,6 +186,16 @@ keep_std_fds(void)
 
 
 /* Frees what main() holds, for its error exits. */
+/* The store's progress at open (a migration): systemd's start timeout
+ * extended, the status shown; the log has it under -v. */
+static void
+main_progress(void *ctx, const char *status)
+{
+	(void)ctx;
+	log_debug("store: %s", status);
+	systemd_extend(status);
+}
+
 static int
 main_exit(struct daemon *d, int rc)
 {
@@ -356,9 +366,14 @@ main(int argc, char **argv)
 		store_where_shown(postgres, shown, sizeof shown);
 		d.store_path = xstrndup(shown, strlen(shown));
 		d.store = store_open_pg(postgres, why, sizeof why);
-	} else
+	} else {
+		/* A migration at open may take minutes, before READY=1:
+		 * systemd told to wait as it goes. */
+		store_set_progress(main_progress, NULL);
 		d.store = store_open(d.store_path, d.map_size_max, why,
 		    sizeof why);
+		store_set_progress(NULL, NULL);
+	}
 	if (d.store == NULL) {
 		log_error("%s", why);
 		return main_exit(&d, 1);

@@ -53,6 +53,9 @@ store_fail(struct stx *t, int rc, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Tells the hook of store_set_progress(), if any, a status line. */
+void store_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* One backend. store.c calls an operation only while its transaction has
  * no error, so an operation starts on a good transaction; it stops at its
  * own first failure and reports it with store_fail(). Each operation does

@@ -14,9 +14,11 @@
  * every table are neighbours: a send writes near the sender's rows and
  * near the recipient's, a few leaves of one tree, rather than a leaf in
  * each of nine trees (docs/performance.md, "Fewer scattered writes").
- * key_make() is the one place that puts the kind in (given the table, a
- * struct tbl: its database and kind), for keys and scan prefixes alike;
- * key_strip() takes it out of a key read back from a cursor.
+ * key_row() is the one place that puts the kind in: key_make() calls it
+ * (given the table, a struct tbl: its database and kind), for keys and
+ * scan prefixes alike, and so do the scans' seeks to a member's rows of a
+ * kind and the migration from schema 1; key_strip() takes it out of a key
+ * read back from a cursor.
  *
  *   database         key           value
  *   meta             [name M]      schema: u32 (STORE_SCHEMA); next_id,
@@ -243,6 +245,18 @@ struct key {
 	size_t n;
 };
 
+/* Starts k as a member row's key, or a seek to one: [first][NUL][kind],
+ * first len bytes (a member id, or a log's key). key_make(), the
+ * migration and the scans' seeks all build the prefix here. */
+static void
+key_row(struct key *k, const void *first, size_t len, unsigned char kind)
+{
+	memcpy(k->b, first, len);
+	k->b[len] = '\0';
+	k->b[len + 1] = kind;
+	k->n = len + 2;
+}
+
 /* Builds k, a key of table tb, from parts, one letter of fmt each: 'M' a
  * member id or a name, (const char *, size_t), stored with a NUL after it;
  * 'L' a uint64_t, big-endian; 'B' one byte (an int). A table kept in the
@@ -266,6 +280,10 @@ key_make(struct key *k, struct tbl tb, const char *fmt, ...)
 		case 'M':
 			s = va_arg(ap, const char *);
 			len = va_arg(ap, size_t);
+			if (first && tb.kind != 0) {
+				key_row(k, s, len, tb.kind);
+				break;
+			}
 			memcpy(k->b + k->n, s, len);
 			k->n += len;
 			k->b[k->n++] = '\0';
@@ -280,8 +298,6 @@ key_make(struct key *k, struct tbl tb, const char *fmt, ...)
 		default:
 			fatal("key_make: no part '%c'", *fmt);
 		}
-		if (first && tb.kind != 0)
-			k->b[k->n++] = tb.kind;
 	}
 	va_end(ap);
 }
@@ -560,10 +576,8 @@ scan_on_key(struct scan *sc, int mrc)
 			mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_NEXT);
 			continue;
 		}
-		memcpy(sc->seek.b, p, m + 1);
-		sc->seek.b[m + 1] = m + 1 < sc->k.mv_size &&
-		    p[m + 1] > sc->tbl.kind ? 0xff : sc->tbl.kind;
-		sc->seek.n = m + 2;
+		key_row(&sc->seek, p, m, m + 1 < sc->k.mv_size &&
+		    p[m + 1] > sc->tbl.kind ? 0xff : sc->tbl.kind);
 		k = key_val(&sc->seek);
 		sc->k = k;
 		mrc = mdb_cursor_get(sc->c, &sc->k, &sc->v, MDB_SET_RANGE);
@@ -1934,6 +1948,45 @@ replay_one(void *ctx, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Grows the map to size at open (the replay, the migration: their write
+ * transaction aborted after MDB_MAP_FULL), the pin held. LMDB resizes only
+ * with no transaction of this process open, the pin's read-only one too
+ * (map_double() drops it for the same reason): the pin dropped, the map
+ * resized, the pin taken again. 0 or an LMDB error.
+ *
+ * The pin exists so that the checkpoint's pages (those a power cut sends
+ * the store back to) are not reused before the next checkpoint. Nothing
+ * writes while it is dropped, but it comes back on the last commit, which
+ * may be one later than the checkpoint's snapshot: in the replay, the
+ * pin was taken before open_dbs() committed (creating databases); in the
+ * migration, replay()'s checkpoint re-pinned it and nothing has committed
+ * since. LMDB reuses the pages a commit T freed only once every reader is
+ * past T (mdb_page_alloc: a freeDB record of txnid T is taken only when
+ * T < the oldest reader's txnid), so a pin on T still keeps what T freed
+ * from the checkpoint's snapshot, T - 1: a pin one commit later keeps the
+ * checkpoint whole. Two or more commits later it would not: refused
+ * (MDB_BAD_TXN), which no caller can reach today. */
+static int
+pin_resize(struct lmdb_store *s, uint64_t size)
+{
+	size_t was = s->pin != NULL ? mdb_txn_id(s->pin) : 0;
+	int mrc, prc;
+
+	if (s->pin != NULL)
+		mdb_txn_abort(s->pin);
+	s->pin = NULL;
+	mrc = mdb_env_set_mapsize(s->env, size);
+	if (was == 0)
+		return mrc;
+	if ((prc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->pin)) != 0) {
+		s->pin = NULL;
+		return prc;
+	}
+	if (mdb_txn_id(s->pin) > was + 1)
+		return MDB_BAD_TXN;
+	return mrc;
+}
+
 /* Brings the store up to date from the log: every record since the
  * checkpoint applied in one transaction, then a checkpoint. */
 static int
@@ -1952,9 +2005,13 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 		if (mrc == MDB_MAP_FULL) {
 			mdb_txn_abort(txn);
 			size = lm_map_size(&s->base);
-			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
-			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
+			if (size >= s->map_max)
 				break;
+			if ((mrc = pin_resize(s, size * 2 > s->map_max ?
+			    s->map_max : size * 2)) != 0)
+				break;
+			log_info("store: recovery: the map grown to %llu bytes, again",
+			    (unsigned long long)lm_map_size(&s->base));
 			continue;
 		}
 		if (mrc == -1) {
@@ -1981,25 +2038,31 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 	return -1;
 }
 
+/* The rows between two calls of the progress hook (store_set_progress). */
+#define MIGRATE_PROGRESS_ROWS 100000
+
 /* A row of schema 1's table i (key k) in the member rows: its key with the
- * kind after the member, as key_make() puts it (a log's key is its whole
- * first part, before [at L][id L]). */
-static void
+ * kind after the member, as key_make() puts it, by key_row() (a log's key
+ * is its whole first part, before [at L][id L]). false when that first
+ * part has no NUL after it (no key schema 1 wrote) or it is too long. */
+static bool
 migrate_key(unsigned i, const MDB_val *k, struct key *out)
 {
 	const unsigned char *p = k->mv_data;
-	size_t at;
+	size_t len;
 
-	if (lm_dbs_1[i].kind >= K_LOG)
-		at = k->mv_size >= 17 ? k->mv_size - 16 : k->mv_size;
-	else {
-		at = key_member(p, k->mv_size);
-		at += at < k->mv_size ? 1 : 0;
-	}
-	memcpy(out->b, p, at);
-	out->b[at] = lm_dbs_1[i].kind;
-	memcpy(out->b + at + 1, p + at, k->mv_size - at);
-	out->n = k->mv_size + 1;
+	if (k->mv_size + 1 > sizeof out->b)
+		return false;
+	if (lm_dbs_1[i].kind >= K_LOG) {
+		if (k->mv_size < 17 || p[k->mv_size - 17] != '\0')
+			return false;
+		len = k->mv_size - 17;
+	} else if ((len = key_member(p, k->mv_size)) == k->mv_size)
+		return false;
+	key_row(out, p, len, (unsigned char)lm_dbs_1[i].kind);
+	memcpy(out->b + out->n, p + len + 1, k->mv_size - len - 1);
+	out->n += k->mv_size - len - 1;
+	return true;
 }
 
 /* Moves every row of a store of schema 1 (its log replayed) into the member
@@ -2024,6 +2087,8 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		rows = 0;
+		store_progress("migrating the store to schema %d: 0 rows",
+		    STORE_SCHEMA);
 		if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 			break;
 		mrc = mdb_dbi_open(txn, "member_rows", MDB_CREATE, &s->rows);
@@ -2039,16 +2104,19 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 			for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 			    mrc == 0;
 			    mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-				if (k.mv_size + 1 > sizeof key.b) {
+				if (!migrate_key(i, &k, &key)) {
 					mrc = MDB_CORRUPTED;
+					log_error("store: migrating: database %s: a key of %zu bytes of no member row",
+					    lm_dbs_1[i].name, k.mv_size);
 					break;
 				}
-				migrate_key(i, &k, &key);
 				nk = key_val(&key);
 				mrc = mdb_put(txn, s->rows, &nk, &v, 0);
 				if (mrc != 0)
 					break;
-				rows++;
+				if (++rows % MIGRATE_PROGRESS_ROWS == 0)
+					store_progress("migrating the store to schema %d: %llu rows",
+					    STORE_SCHEMA, (unsigned long long)rows);
 			}
 			mdb_cursor_close(c);
 			if (mrc == MDB_NOTFOUND)
@@ -2065,8 +2133,10 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 		if (mrc == MDB_MAP_FULL) {
 			mdb_txn_abort(txn);
 			size = lm_map_size(&s->base);
-			if (size >= s->map_max || mdb_env_set_mapsize(s->env,
-			    size * 2 > s->map_max ? s->map_max : size * 2) != 0)
+			if (size >= s->map_max)
+				break;
+			if ((mrc = pin_resize(s, size * 2 > s->map_max ?
+			    s->map_max : size * 2)) != 0)
 				break;
 			log_info("store: migrating: the map grown to %llu bytes, again",
 			    (unsigned long long)lm_map_size(&s->base));
@@ -2076,20 +2146,46 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 			mdb_txn_abort(txn);
 			break;
 		}
+		store_progress("migrating the store to schema %d: %llu rows, "
+		    "committing", STORE_SCHEMA, (unsigned long long)rows);
 		if ((mrc = mdb_txn_commit(txn)) != 0)
 			break;
 		/* The databases of schema 2, by their names again. */
 		if (open_dbs(s, s->dir, why, whylen) == -1)
 			return -1;
 		dbi_tables(s);
+		store_progress("migrating the store to schema %d: %llu rows, "
+		    "a checkpoint", STORE_SCHEMA, (unsigned long long)rows);
 		if (ckpt(s, why, whylen) == -1)
 			return -1;
+		store_progress("migrated the store to schema %d: %llu rows",
+		    STORE_SCHEMA, (unsigned long long)rows);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_info("store: migrated schema 1 to %d: %llu rows in %.3f s",
 		    STORE_SCHEMA, (unsigned long long)rows,
 		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		return 0;
+	}
+	if (mrc == MDB_MAP_FULL) {
+		/* The rows written twice while the pin keeps the old pages:
+		 * about twice the store's pages (measured: 130 MB of schema 1
+		 * migrated in a map of 212 MB). */
+		MDB_envinfo info;
+		MDB_stat st;
+		uint64_t used = 0;
+
+		if (mdb_env_info(s->env, &info) == 0 &&
+		    mdb_env_stat(s->env, &st) == 0)
+			used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+		snprintf(why, whylen, "store %s: migrating this store to schema %d "
+		    "needs room for both layouts at once, about %llu MiB (twice "
+		    "the store's pages); --map-size-max is %llu MiB: raise it "
+		    "(--map-size-max or map_size_max) for this start, with as "
+		    "much free disk; the store is left as it was", s->dir,
+		    STORE_SCHEMA, (unsigned long long)((2 * used + (1 << 20) - 1) >> 20),
+		    (unsigned long long)(s->map_max >> 20));
+		return -1;
 	}
 	snprintf(why, whylen, "store %s: migrating schema 1 to %d: %s", s->dir,
 	    STORE_SCHEMA, mdb_strerror(mrc));
@@ -3229,11 +3325,57 @@ lm_check_rest(struct lm_check *c)
 		    (unsigned long long)n);
 }
 
+/* The keys of member_rows that no table's scan reads (no NUL after a
+ * member part, no kind, a kind outside the known ones), one pass: fn(ctx,
+ * its size, its kind or -1) for each until fn returns false. */
+static void
+rows_unknown(struct stx *t, bool (*fn)(void *ctx, size_t n, int kind),
+    void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	const unsigned char *p;
+	size_t m;
+	int mrc, kind;
+
+	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->rows, &cur), "cursor"))
+		return;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	    mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		p = k.mv_data;
+		m = key_member(p, k.mv_size);
+		kind = m + 1 < k.mv_size ? p[m + 1] : -1;
+		if (kind >= K_MEMBER && kind < K_LOG + LOG_COUNT)
+			continue;
+		if (!fn(ctx, k.mv_size, kind)) {
+			mrc = MDB_NOTFOUND;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (mrc != MDB_NOTFOUND)
+		stx_check(t, mrc, "member_rows");
+}
+
+static bool
+check_unknown(void *ctx, size_t n, int kind)
+{
+	struct lm_check *c = ctx;
+
+	if (kind < 0)
+		lm_problem(c, "index", "member_rows: a key of %zu bytes with no kind: unknown", n);
+	else
+		lm_problem(c, "index", "member_rows: a key of %zu bytes with kind %d: unknown",
+		    n, kind);
+	return true;
+}
+
 static void
 lm_check(struct stx *t, store_problem_fn fn, void *ctx)
 {
 	struct lm_check c = { .t = t, .fn = fn, .ctx = ctx };
 
+	rows_unknown(t, check_unknown, &c);
 	lm_check_invitations(&c);
 	lm_check_box(&c, ls(t)->sent, "sent", true);
 	lm_check_box(&c, ls(t)->recv, "received", false);
@@ -3412,12 +3554,31 @@ lm_export_db(struct stx *t, struct tbl tb, const char *name,
 	return go && t->rc == STORE_OK;
 }
 
+static bool
+export_unknown(void *ctx, size_t n, int kind)
+{
+	struct stx *t = ctx;
+
+	if (kind < 0)
+		store_fail(t, STORE_FAILED, "export: a corrupt entry in database "
+		    "member_rows: a key of %zu bytes with no kind", n);
+	else
+		store_fail(t, STORE_FAILED, "export: a corrupt entry in database "
+		    "member_rows: a key of %zu bytes with kind %d: unknown", n,
+		    kind);
+	return false;
+}
+
 static void
 lm_export(struct stx *t, store_rec_fn fn, void *ctx)
 {
 	struct lmdb_store *s = ls(t);
 	int i;
 
+	/* Rows no table's scan reads would be left behind: refused. */
+	rows_unknown(t, export_unknown, t);
+	if (t->rc != STORE_OK)
+		return;
 	if (!lm_export_db(t, s->meta, "meta", SREC_META, 0, fn, ctx) ||
 	    !lm_export_db(t, s->inv, "invitations", SREC_INVITATION, 0, fn,
 	    ctx) ||

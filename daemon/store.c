@@ -177,6 +177,30 @@ store_watch_free(struct store_watch *w)
 		w->ops->watch_free(w);
 }
 
+static store_progress_fn *progress_fn;
+static void *progress_ctx;
+
+void
+store_set_progress(store_progress_fn *fn, void *ctx)
+{
+	progress_fn = fn;
+	progress_ctx = ctx;
+}
+
+void
+store_progress(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (progress_fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	progress_fn(progress_ctx, line);
+}
+
 struct store *
 store_open(const char *dir, uint64_t map_max, char *why, size_t whylen)
 {

@@ -124,6 +124,13 @@ struct store_counts {
 struct store *store_open(const char *dir, uint64_t map_max, char *why,
     size_t whylen);
 void store_close(struct store *s);
+/* A hook for long work at open (LMDB: the migration of a store of an older
+ * schema, which may take minutes): called with a status line ("migrating
+ * the store to schema 2: N rows") at each phase and every 100,000 rows or
+ * so, so that a supervisor can be told to wait longer. Process-wide, set
+ * before store_open(); fn NULL: none. */
+typedef void store_progress_fn(void *ctx, const char *status);
+void store_set_progress(store_progress_fn *fn, void *ctx);
 /* What the last failure was. */
 const char *store_strerror(struct store *s);
 /* Makes room after STORE_MAP_FULL (LMDB: doubles the map, up to its

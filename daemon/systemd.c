@@ -169,6 +169,17 @@ systemd_ready(unsigned clients, uint64_t pending)
 }
 
 void
+systemd_extend(const char *status)
+{
+	/* Before systemd_init(): NOTIFY_SOCKET read here. A minute from
+	 * each call, which comes every 100,000 rows or so. */
+	if (getenv("NOTIFY_SOCKET") == NULL || sys.stopping)
+		return;
+	systemd_check(sd_notifyf(0, "EXTEND_TIMEOUT_USEC=%llu\nSTATUS=%s",
+	    60ULL * 1000000, status));
+}
+
+void
 systemd_reloading(void)
 {
 	struct timespec ts;

@@ -22,6 +22,10 @@ void systemd_free(void);
  * and after a reload. */
 void systemd_ready(unsigned clients, uint64_t pending);
 void systemd_reloading(void);
+/* Long work before READY=1 (the store's migration) goes on: the start
+ * timeout extended by a minute from now (EXTEND_TIMEOUT_USEC), with status
+ * as the status line. Callable before systemd_init(). */
+void systemd_extend(const char *status);
 void systemd_stopping(void);
 /* The clients or the counts may have changed: sends STATUS= when they
  * did, at most once a second (a later change waits for its second). */

@@ -241,6 +241,8 @@ main(void)
 	MDB_val v;
 	int rc, lockfd;
 	char path[128];
+	FILE *pf;
+	size_t n;
 
 	/* ---- a store with activity of every kind ---- */
 	dom_open(&d);
@@ -412,6 +414,44 @@ main(void)
 	    "the gap in the all feed is named: %s", why);
 	if (rc != 1)
 		show_out();
+	rm_store(bad);
+
+	/* ---- a member row of no known kind ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	k.v.mv_data = "alice\0\x1f junk";
+	k.v.mv_size = 12;
+	v.mv_data = "x";
+	v.mv_size = 1;
+	if (mdb_put(r.txn, raw_db(&r, "member_rows"), &k.v, &v, 0) != 0)
+		bail_out("put a member row of kind 0x1f");
+	raw_close(&r);
+	rc = run_check(bad);
+	is_int(rc, 1, "a member row of kind 0x1f (no table's): exit 1");
+	ok(has_line("check: index: ",
+	    "member_rows: a key of 12 bytes with kind 31: unknown", NULL),
+	    "it is named");
+	if (rc != 1)
+		show_out();
+	{
+		const char *bin = getenv("CONNREQ_BIN");
+		char cmd[1024], to[300];
+
+		snprintf(to, sizeof to, "%s/copy", bad);
+		snprintf(cmd, sizeof cmd, "XDG_CONFIG_HOME=/nonexistent "
+		    "'%s/connreqd' --copy-store '%s' '%s' 2>&1",
+		    bin ? bin : "build/bin", bad, to);
+		fflush(stdout);
+		pf = popen(cmd, "r");
+		n = pf != NULL ? fread(out, 1, sizeof out - 1, pf) : 0;
+		out[n] = '\0';
+		rc = pf != NULL ? pclose(pf) : -1;
+		ok(rc != 0 && strstr(out, "a corrupt entry in database member_rows: "
+		    "a key of 12 bytes with kind 31") != NULL,
+		    "--copy-store refuses it as a corrupt entry");
+		if (rc == 0 || strstr(out, "member_rows") == NULL)
+			show_out();
+	}
 	rm_store(bad);
 
 	/* ---- a store in use, and none ---- */

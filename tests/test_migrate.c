@@ -14,18 +14,27 @@
  *   a member record; a row it put and then deleted is not), every record
  *   exported through the store interface is the one exported before, the
  *   boxes scan, `connreqd --check` is clean, the old databases are gone
- *   and the schema is 2; connreqd logs the migration;
+ *   and the schema is 2; the progress hook (store_set_progress) is told
+ *   each phase; connreqd logs the migration;
  * - a store with 200,000 more rows, which do not fit twice in its map:
- *   the migration grows the map, starts again, and every row is there;
+ *   with a map_max too small for both layouts, connreqd refuses to start,
+ *   saying how much room it needs, and the store stays of schema 1; then
+ *   the migration grows the map, starts again, and every row is there,
+ *   systemd (a NOTIFY_SOCKET here) told EXTEND_TIMEOUT_USEC at 100,000
+ *   rows, before READY=1; with 80,000 more rows in its log, the replay
+ *   grows the map too;
  * - a power cut at any sync point of connreqd's migration
  *   (tests/faults/powercut.h, on a copy of the old store as the base),
  *   with none, all or some of the unsynced writes kept, leaves a store
- *   that opens with the same records, and `--check` clean. */
+ *   that opens with the same records, and `--check` clean; so does one
+ *   at each sync point of the replay that grew the map. */
 #include "harness.h"
 #include "faults/faults.h"
 #include "faults/powercut.h"
 
 #include <lmdb.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "../common/be.h"
 #include "../daemon/store.h"
@@ -51,10 +60,63 @@ static const struct {
 #define NOLD (sizeof old_dbs / sizeof old_dbs[0])
 enum { I_META = 0, I_BLOCKS = 16, I_NOGO = 17, I_MEMBERS = 18 };
 #define NJUNK 200000	/* rows that make a store outgrow its map */
+#define NLOGJUNK 80000	/* rows in the log that make its replay outgrow it */
 
 static struct cr_client *c;
 static struct cr_reply r;
 static size_t zed_logs;		/* the export's log entries of zed... */
+
+/* What the store's progress hook was told (store_set_progress). */
+static struct {
+	int calls;
+	char first[128], last[128];
+} prog;
+
+static void
+on_progress(void *ctx, const char *status)
+{
+	(void)ctx;
+	if (prog.calls++ == 0)
+		snprintf(prog.first, sizeof prog.first, "%s", status);
+	snprintf(prog.last, sizeof prog.last, "%s", status);
+}
+
+/* A NOTIFY_SOCKET at path, as systemd's: its fd, set in the environment. */
+static int
+notify_open(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sa.sun_path)
+		bail_out("notify socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	unlink(path);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) == -1)
+		bail_out("notify socket %s: %s", path, strerror(errno));
+	setenv("NOTIFY_SOCKET", path, 1);
+	return fd;
+}
+
+/* The datagrams sent to it so far, joined by '|', into buf. */
+static void
+notify_read(int fd, char *buf, size_t len)
+{
+	char d[512];
+	ssize_t n;
+	size_t at = 0;
+
+	buf[0] = '\0';
+	while ((n = recv(fd, d, sizeof d - 1, MSG_DONTWAIT)) > 0 &&
+	    at + (size_t)n + 2 < len) {
+		memcpy(buf + at, d, (size_t)n);
+		at += (size_t)n;
+		buf[at++] = '|';
+		buf[at] = '\0';
+	}
+}
 
 static void
 must(int rc, const char *what)
@@ -366,6 +428,51 @@ downgrade(const char *dir, size_t njunk)
 	return rc == 0 ? 0 : -1;
 }
 
+static int
+rec_skip(void *ctx, const unsigned char *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+/* Appends to the log of the store at dir (of schema 1) n more log rows
+ * (zzz000000, ... in log_decisions), in commits of 1000: 0 or -1. */
+static int
+log_junk(const char *dir, size_t n)
+{
+	unsigned char *rec = malloc(1000 * 64), key[32];
+	struct wal *w;
+	char why[256];
+	size_t i, len = 0, m;
+	uint64_t had;
+	int rc = 0;
+
+	if (rec == NULL || (w = wal_open(dir, why, sizeof why)) == NULL) {
+		free(rec);
+		return -1;
+	}
+	/* After the records it has. */
+	if (wal_replay(w, rec_skip, NULL, &had) != 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n; i++) {
+		m = (size_t)snprintf((char *)key, sizeof key, "zzz%06zu", i) + 1;
+		be_put(key + m, (uint64_t)T0, 8);
+		be_put(key + m + 8, i + 1, 8);
+		len += rec_put(rec + len, 1, 13, key, m + 16, "", 1);
+		if ((i + 1) % 1000 == 0 || i + 1 == n) {
+			rc = wal_append(w, rec, len) == 0 ? 0 : -1;
+			len = 0;
+		}
+	}
+	if (rc == 0)
+		rc = wal_sync(w);
+	wal_close(w);
+	free(rec);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Whether the LMDB store at dir has database name, and its schema. */
 static int
 raw_layout(const char *dir, const char *name, unsigned *schema)
@@ -401,6 +508,65 @@ copy_store(const char *from, const char *to)
 	    "cp -a '%s'/. '%s'/", to, to, from, to);
 	if (run(cmd) != 0)
 		bail_out("%s failed", cmd);
+}
+
+/* The images of a power cut at each sync point of the journal j of a
+ * connreqd started on base, until the first sync of data.mdb after
+ * `after` of them (0: all), with none, all or some of the unsynced writes
+ * kept (only: mode `only`, or -1), read into img: each must open with
+ * the records of want (and `more` rows "zzz..."), and --check clean (of
+ * mode `check`, or -1). Counts what it did into the rest. */
+static void
+cut_images(const struct journal *j, const char *base, const char *img,
+    const struct lines *want, int want_boxes, size_t more, int after,
+    int only, int check, size_t *nsync, int *images, int *as_old,
+    int *checks, int *bad)
+{
+	struct lines got = { 0 };
+	unsigned schema;
+	int zed, boxes, mode, mdb = 0;
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		if (!journal_is_sync(&j->ev[i]))
+			continue;
+		if (after > 0 && j->ev[i].type == JR_SYNC &&
+		    strcmp(j->names[j->ev[i].file], "data.mdb") == 0 &&
+		    ++mdb > after)
+			break;
+		++*nsync;
+		for (mode = PC_NONE; mode <= PC_ALL; mode++) {
+			if (only >= 0 && mode != only)
+				continue;
+			copy_store(base, img);
+			if (powercut_image_on(j, i + 1, mode, i, (size_t)-1,
+			    base, img) < 0)
+				bail_out("cannot write the image");
+			++*images;
+			raw_layout(img, "meta", &schema);
+			if (schema == 1)
+				++*as_old;
+			zed_logs = 0;
+			if (read_store(img, &got, &zed, &boxes) != 0 ||
+			    got.n != want->n + more ||
+			    lines_with(&got, "zzz") != more || zed != 1 ||
+			    boxes != want_boxes ||
+			    (more == 0 && lines_diff(want, &got) != -1)) {
+				diag("cut after record %zu (mode %d): %zu records, zed %d, boxes %d",
+				    i, mode, got.n, zed, boxes);
+				++*bad;
+			}
+			lines_free(&got);
+			if (check < 0 || mode == check) {
+				++*checks;
+				if (faults_check_store(img) != 0) {
+					diag("cut after record %zu (mode %d): --check not clean",
+					    i, mode);
+					++*bad;
+				}
+			}
+		}
+	}
 }
 
 int
@@ -443,7 +609,14 @@ main(void)
 	/* Opened by this code. */
 	snprintf(one, sizeof one, "%s/one", p.dir);
 	copy_store(old, one);
+	store_set_progress(on_progress, NULL);
 	ok(read_store(one, &got, &zed, &boxes) == 0, "a store of schema 1 opens");
+	store_set_progress(NULL, NULL);
+	ok(prog.calls >= 4 &&
+	    strcmp(prog.first, "migrating the store to schema 2: 0 rows") == 0 &&
+	    strncmp(prog.last, "migrated the store to schema 2: ", 32) == 0,
+	    "the progress hook was told, %d times, from \"%s\" to \"%s\"",
+	    prog.calls, prog.first, prog.last);
 	diff = lines_diff(&want, &got);
 	ok(diff == -1, "every record reads back the same (%zu records)%s%s",
 	    got.n, diff == -1 ? "" : "; first difference: ",
@@ -479,18 +652,82 @@ main(void)
 	 * it and starts again. */
 	if (downgrade(big, NJUNK) != 0)
 		bail_out("no large store of schema 1");
-	copy_store(big, q.store);
-	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
-	    dproc_logged(&q, "store: migrating: the map grown to") &&
-	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
-	    "a store of %d more rows: the migration grows the map and is made",
-	    NJUNK);
+	/* A map_max above the store but below twice it: refused, saying what
+	 * it needs, the store left of schema 1. */
+	{
+		char path[400], arg[32], want_msg[128];
+		const char *extra[] = { "--map-size-max", arg, NULL };
+		struct stat st;
+		unsigned long long mib;
+
+		snprintf(path, sizeof path, "%s/data.mdb", big);
+		if (stat(path, &st) != 0)
+			bail_out("stat %s: %s", path, strerror(errno));
+		mib = ((unsigned long long)st.st_size >> 20) * 5 / 4 + 1;
+		snprintf(arg, sizeof arg, "%lluM", mib);
+		snprintf(want_msg, sizeof want_msg,
+		    "needs room for both layouts at once, about ");
+		copy_store(big, q.store);
+		ok(dproc_refused(&q, T0 + 7200, extra) != 0 &&
+		    dproc_logged(&q, want_msg) &&
+		    dproc_logged(&q, "(twice the store's pages); --map-size-max is ") &&
+		    raw_layout(q.store, "sent", &schema) == 1 && schema == 1 &&
+		    raw_layout(q.store, "member_rows", &schema) == 0,
+		    "a store of %llu MiB with --map-size-max %s: refused, "
+		    "naming the room it needs; the store still of schema 1",
+		    (unsigned long long)st.st_size >> 20, arg);
+		if (!dproc_logged(&q, want_msg))
+			dproc_show_log(&q);
+	}
+	{
+		char path[400], got_n[8192], *ext, *ready;
+		int nfd;
+
+		snprintf(path, sizeof path, "%s/notify.sock", q.dir);
+		nfd = notify_open(path);
+		ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
+		    dproc_logged(&q, "store: migrating: the map grown to") &&
+		    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+		    "a store of %d more rows: the migration grows the map and is made",
+		    NJUNK);
+		unsetenv("NOTIFY_SOCKET");
+		notify_read(nfd, got_n, sizeof got_n);
+		close(nfd);
+		ext = strstr(got_n, "EXTEND_TIMEOUT_USEC=60000000\n"
+		    "STATUS=migrating the store to schema 2: 100000 rows|");
+		ready = strstr(got_n, "READY=1");
+		ok(ext != NULL && ready != NULL && ext < ready,
+		    "systemd told to wait a minute more as the migration goes, "
+		    "before READY=1");
+		if (ext == NULL || ready == NULL)
+			diag("notify: %s", got_n);
+	}
 	dproc_stop(&q, SIGTERM);
 	zed_logs = 0;
 	i = read_store(q.store, &got, &zed, &boxes) == 0 &&
 	    lines_diff(&want, &got) == -1 && zed == 1 && boxes == want_boxes;
 	ok(i && zed_logs == NJUNK,
 	    "every record there (%zu log entries of the %d)", zed_logs, NJUNK);
+	lines_free(&got);
+	is_int(faults_check_store(q.store), 0, "connreqd --check: clean");
+
+	/* Its log too large for the map as well: the replay grows it (the
+	 * pin dropped and taken again) and starts again, then the migration. */
+	copy_store(big, q.store);
+	if (log_junk(q.store, NLOGJUNK) != 0)
+		bail_out("cannot append to the log");
+	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
+	    dproc_logged(&q, "store: recovery: the map grown to") &&
+	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+	    "and %d more rows in its log: the replay grows the map, and the migration is made",
+	    NLOGJUNK);
+	dproc_stop(&q, SIGTERM);
+	zed_logs = 0;
+	i = read_store(q.store, &got, &zed, &boxes) == 0 && zed == 1 &&
+	    boxes == want_boxes;
+	ok(i && zed_logs == NJUNK && lines_with(&got, "zzz") == NLOGJUNK &&
+	    got.n == want.n + NLOGJUNK,
+	    "every record there (%zu of the log's rows)", lines_with(&got, "zzz"));
 	lines_free(&got);
 	is_int(faults_check_store(q.store), 0, "connreqd --check: clean");
 
@@ -505,40 +742,9 @@ main(void)
 	if (!ok(journal_load(&j, journal) == 0, "the migration's journal reads back"))
 		bail_out("no journal");
 	snprintf(img, sizeof img, "%s/img", q.dir);
-	for (i = 0; i < j.n; i++) {
-		int mode;
-
-		if (!journal_is_sync(&j.ev[i]))
-			continue;
-		nsync++;
-		for (mode = PC_NONE; mode <= PC_ALL; mode++) {
-			copy_store(old, img);
-			if (powercut_image_on(&j, i + 1, mode, i, (size_t)-1,
-			    old, img) < 0)
-				bail_out("cannot write the image");
-			images++;
-			raw_layout(img, "meta", &schema);
-			if (schema == 1)
-				as_old++;
-			if (read_store(img, &got, &zed, &boxes) != 0 ||
-			    lines_diff(&want, &got) != -1 || zed != 1 ||
-			    boxes != want_boxes) {
-				diag("cut after record %zu (mode %d): %zu records, zed %d, boxes %d",
-				    i, mode, got.n, zed, boxes);
-				bad++;
-			}
-			lines_free(&got);
-			/* Under ASan, --check at the cuts of one mode. */
-			if (!san || mode == PC_RANDOM) {
-				checks++;
-				if (faults_check_store(img) != 0) {
-					diag("cut after record %zu (mode %d): --check not clean",
-					    i, mode);
-					bad++;
-				}
-			}
-		}
-	}
+	/* Under ASan, --check at the cuts of one mode. */
+	cut_images(&j, old, img, &want, want_boxes, 0, 0, -1,
+	    san ? PC_RANDOM : -1, &nsync, &images, &as_old, &checks, &bad);
 	ok(nsync >= 3 && bad == 0 && as_old > 0 && as_old < images,
 	    "a power cut at each of the migration's %zu sync points (%d images: none, some, all of the later writes; %d still of schema 1): the store opens with every record, --check clean (%d runs)",
 	    nsync, images, as_old, checks);
@@ -560,6 +766,40 @@ main(void)
 	    "a sync of data.mdb taken away: caught by --check in %d of %d images",
 	    caught, wrong);
 	journal_free(&j);
+
+	/* A power cut in the replay that grew the map (the pin dropped and
+	 * taken again, on the commit after the checkpoint's): up to the
+	 * replay's sync of data.mdb, when the log still has the checkpoint
+	 * of schema 1 whose pages the pin kept. */
+	{
+		char bigl[300];
+		size_t n2 = 0;
+		int images2 = 0, old2 = 0, checks2 = 0, bad2 = 0;
+
+		snprintf(bigl, sizeof bigl, "%s/bigl", p.dir);
+		copy_store(big, bigl);
+		if (log_junk(bigl, NLOGJUNK) != 0)
+			bail_out("cannot append to the log");
+		copy_store(bigl, q.store);
+		unlink(journal);
+		faults_env(&q, journal, NULL, NULL);
+		if (dproc_start(&q, T0 + 7200, NULL) != 0)
+			bail_out("connreqd did not start under the journal");
+		dproc_stop(&q, SIGKILL);
+		faults_env_clear();
+		if (!dproc_logged(&q, "store: recovery: the map grown to") ||
+		    journal_load(&j, journal) != 0)
+			bail_out("no journal of a replay that grew the map");
+		cut_images(&j, bigl, img, &want, want_boxes, NLOGJUNK, 1,
+		    san ? PC_ALL : -1, san ? PC_ALL : -1, &n2, &images2,
+		    &old2, &checks2, &bad2);
+		ok(n2 >= 1 && bad2 == 0 && old2 == images2,
+		    "a power cut at each of the %zu sync points up to the replay's "
+		    "sync of data.mdb, the map grown in the replay (%d images, all "
+		    "still of schema 1): every record, --check clean (%d runs)",
+		    n2, images2, checks2);
+		journal_free(&j);
+	}
 
 	lines_free(&want);
 	dproc_cleanup(&q);
