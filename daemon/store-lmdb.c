@@ -1987,6 +1987,26 @@ pin_resize(struct lmdb_store *s, uint64_t size)
 	return mrc;
 }
 
+/* After MDB_MAP_FULL in the replay or the migration (what: "recovery",
+ * "migrating"): the map doubled, up to map_max, for the caller to try
+ * again; 0, or nonzero (the map at its limit, or LMDB's error) to give
+ * up. */
+static int
+grow_again(struct lmdb_store *s, const char *what)
+{
+	uint64_t size = lm_map_size(&s->base);
+	int mrc;
+
+	if (size >= s->map_max)
+		return MDB_MAP_FULL;
+	if ((mrc = pin_resize(s, size * 2 > s->map_max ? s->map_max :
+	    size * 2)) != 0)
+		return mrc;
+	log_info("store: %s: the map grown to %llu bytes, again", what,
+	    (unsigned long long)lm_map_size(&s->base));
+	return 0;
+}
+
 /* Brings the store up to date from the log: every record since the
  * checkpoint applied in one transaction, then a checkpoint. */
 static int
@@ -1994,7 +2014,7 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 {
 	struct replay_ctx rc = { s, NULL };
 	MDB_txn *txn;
-	uint64_t n, size;
+	uint64_t n;
 	int mrc;
 
 	for (;;) {
@@ -2004,14 +2024,8 @@ replay(struct lmdb_store *s, char *why, size_t whylen)
 		mrc = wal_replay(s->wal, replay_one, &rc, &n);
 		if (mrc == MDB_MAP_FULL) {
 			mdb_txn_abort(txn);
-			size = lm_map_size(&s->base);
-			if (size >= s->map_max)
+			if ((mrc = grow_again(s, "recovery")) != 0)
 				break;
-			if ((mrc = pin_resize(s, size * 2 > s->map_max ?
-			    s->map_max : size * 2)) != 0)
-				break;
-			log_info("store: recovery: the map grown to %llu bytes, again",
-			    (unsigned long long)lm_map_size(&s->base));
 			continue;
 		}
 		if (mrc == -1) {
@@ -2079,7 +2093,7 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 	MDB_txn *txn;
 	MDB_val k, v, nk;
 	struct key key;
-	uint64_t rows, size;
+	uint64_t rows;
 	unsigned char b[4];
 	unsigned i;
 	int mrc;
@@ -2132,14 +2146,8 @@ migrate(struct lmdb_store *s, char *why, size_t whylen)
 		}
 		if (mrc == MDB_MAP_FULL) {
 			mdb_txn_abort(txn);
-			size = lm_map_size(&s->base);
-			if (size >= s->map_max)
+			if ((mrc = grow_again(s, "migrating")) != 0)
 				break;
-			if ((mrc = pin_resize(s, size * 2 > s->map_max ?
-			    s->map_max : size * 2)) != 0)
-				break;
-			log_info("store: migrating: the map grown to %llu bytes, again",
-			    (unsigned long long)lm_map_size(&s->base));
 			continue;
 		}
 		if (mrc != 0) {

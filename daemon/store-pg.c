@@ -2193,18 +2193,7 @@ static struct centry *
 cache_conn(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, bool make)
 {
-	if (bytes_lt(b, blen, a, alen)) {
-		const char *x = a;
-		size_t xl = alen;
-
-		a = b;
-		alen = blen;
-		b = x;
-		blen = xl;
-	}
-	return make ? cache_entry(t, CK_CONN, 0, a, alen, b, blen) :
-	    t->read_only ? NULL :
-	    cache_find(ps(t), CK_CONN, 0, a, alen, b, blen);
+	return cache_unordered(t, CK_CONN, a, alen, b, blen, make);
 }
 
 /* A member's row of a result (the columns of Q_MEMBER_GET from c on). */
