@@ -342,13 +342,12 @@ store_abort(struct stx *t)
 }
 
 int
-store_error(const struct stx *t)
+store_error(struct stx *t)
 {
 	/* The backend's writes sent without waiting: their results are
-	 * read now, a failure recorded in t. t is the caller's, const only
-	 * in that the answer does not change what it did. */
+	 * read now, a failure recorded in t. */
 	if (t->rc == STORE_OK && t->s->ops->flush != NULL)
-		t->s->ops->flush((struct stx *)(uintptr_t)t);
+		t->s->ops->flush(t);
 	return t->rc;
 }
 

@@ -185,10 +185,11 @@ int store_wait(struct store *s, uint64_t seq);
 int store_wait_fd(struct store *s);
 uint64_t store_durable(struct store *s, int *rc);
 unsigned store_inflight(struct store *s);
-/* The sticky error so far: of every call made in t so far (a backend
- * that sends writes without waiting for their results, PostgreSQL's,
- * reads those results first). */
-int store_error(const struct stx *t);
+/* The sticky error so far: of every call made in t so far. Not const:
+ * a backend that sends writes without waiting for their results
+ * (PostgreSQL's pipeline) reads those results first, which may cost a
+ * round trip and records a failure among them in t. */
+int store_error(struct stx *t);
 /* The records written (put or deleted) since the store opened, in every
  * transaction: a caller that runs several requests in one transaction
  * tells by it whether a refused request wrote anything (which only a
