@@ -3047,6 +3047,15 @@ pg_event_prune(struct stx *t, int64_t before, size_t max)
 
 /* Deadlines. */
 
+/* Row i of r's first three columns (at, kind, id) as a deadline. */
+static void
+due_col(const PGresult *r, int i, struct due *out)
+{
+	out->at = col_int(r, i, 0);
+	out->kind = (uint8_t)col_int(r, i, 1);
+	out->id = (uint64_t)col_int(r, i, 2);
+}
+
 static void
 due_params(struct qp *p, const struct due *d)
 {
@@ -3073,22 +3082,27 @@ pg_due_del(struct stx *t, const struct due *d)
 	run_w(t, Q_DUE_DEL, &p, "deadline");
 }
 
+/* The deadline of r's one row (at, kind, id) into out, r cleared:
+ * whether there was one. */
+static bool
+due_row(PGresult *r, struct due *out)
+{
+	bool found = PQntuples(r) == 1;
+
+	if (found)
+		due_col(r, 0, out);
+	PQclear(r);
+	return found;
+}
+
 static bool
 pg_due_first(struct stx *t, struct due *out)
 {
 	PGresult *r;
-	bool found;
 
 	if ((r = run(t, Q_DUE_FIRST, NULL, "deadlines")) == NULL)
 		return false;
-	found = PQntuples(r) == 1;
-	if (found) {
-		out->at = col_int(r, 0, 0);
-		out->kind = (uint8_t)col_int(r, 0, 1);
-		out->id = (uint64_t)col_int(r, 0, 2);
-	}
-	PQclear(r);
-	return found;
+	return due_row(r, out);
 }
 
 static bool
@@ -3096,19 +3110,11 @@ pg_due_claim(struct stx *t, int64_t now, struct due *out)
 {
 	struct qp p = { 0 };
 	PGresult *r;
-	bool found;
 
 	qp_i64(&p, now);
 	if ((r = run(t, Q_DUE_CLAIM, &p, "deadlines")) == NULL)
 		return false;
-	found = PQntuples(r) == 1;
-	if (found) {
-		out->at = col_int(r, 0, 0);
-		out->kind = (uint8_t)col_int(r, 0, 1);
-		out->id = (uint64_t)col_int(r, 0, 2);
-	}
-	PQclear(r);
-	return found;
+	return due_row(r, out);
 }
 
 static bool
@@ -3347,9 +3353,7 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		rec->at = col_int(r, i, 2);
 		return true;
 	case SREC_DEADLINE:
-		rec->due.at = col_int(r, i, 0);
-		rec->due.kind = (uint8_t)col_int(r, i, 1);
-		rec->due.id = (uint64_t)col_int(r, i, 2);
+		due_col(r, i, &rec->due);
 		return true;
 	case SREC_LOG:
 		rec->sub = (uint8_t)col_int(r, i, 0);
