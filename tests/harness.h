@@ -154,6 +154,17 @@ dproc_config(struct dproc *p, const char *text)
 	}
 }
 
+/* Two daemons on one store (a PostgreSQL database), with the same
+ * configuration text: a new one, and b sharing it. */
+__attribute__((unused)) static void
+dproc_init_two(struct dproc *a, struct dproc *b, const char *conf)
+{
+	dproc_init(a);
+	dproc_config(a, conf);
+	dproc_init_sharing(b, a);
+	dproc_config(b, conf);
+}
+
 /* Turns off the sending limits, for tests that write in bulk. */
 #define NO_LIMITS "[limits]\nsends_per_week = 0\npending_warn = 0\n" \
 	"pending_max = 0\ninvites_per_pair = 0\nwithdrawals_per_day = 0\n" \

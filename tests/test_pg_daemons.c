@@ -464,14 +464,9 @@ test_limits_across(void)
 	struct cr_client *ca, *cb;
 	int good, refused_n, other = 0;
 
-	dproc_init(&a);
-	dproc_config(&a, "[limits]\nsends_per_day = 10\nsends_per_week = 0\n"
-	    "pending_warn = 0\npending_max = 7\ninvites_per_pair = 0\n"
-	    "duplicate_note_warn = 0\n");
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, "[limits]\nsends_per_day = 10\nsends_per_week = 0\n"
-	    "pending_warn = 0\npending_max = 7\ninvites_per_pair = 0\n"
-	    "duplicate_note_warn = 0\n");
+	dproc_init_two(&a, &b, "[limits]\nsends_per_day = 10\n"
+	    "sends_per_week = 0\npending_warn = 0\npending_max = 7\n"
+	    "invites_per_pair = 0\nduplicate_note_warn = 0\n");
 	if (!ok(dproc_start(&a, T0, NULL) == 0 &&
 	    dproc_start(&b, T0, NULL) == 0,
 	    "limits: two connreqd on one database, at most 7 pending and 10 sends a day"))
@@ -531,10 +526,7 @@ test_two_daemons(void)
 	uint64_t id;
 	int round, i, oka, okb, exact = 0, other = 0, lost = 0;
 
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
+	dproc_init_two(&a, &b, NO_LIMITS);
 	/* -v: their logs count the batches run again after a conflict. */
 	if (!ok(dproc_start(&a, T0, verbose) == 0 &&
 	    dproc_start(&b, T0, verbose) == 0,

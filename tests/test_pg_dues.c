@@ -142,10 +142,7 @@ test_drain(bool kill_a)
 	const char *what = kill_a ? "A killed mid-drain" : "both running";
 	char from[32];
 
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
+	dproc_init_two(&a, &b, NO_LIMITS);
 	/* -v: their logs count the batches run again after a conflict. */
 	if (!ok(dproc_start(&a, T0, verbose) == 0 &&
 	    dproc_start(&b, T0, verbose) == 0,
@@ -234,10 +231,7 @@ test_shared_clock(void)
 	uint64_t ids[10];
 	int other;
 
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
+	dproc_init_two(&a, &b, NO_LIMITS);
 	if (!ok(dproc_start(&a, T0, NULL) == 0 &&
 	    dproc_start(&b, T0, NULL) == 0,
 	    "clock: two connreqd with --virtual-clock on one database"))
@@ -286,10 +280,7 @@ test_orphans(void)
 	int n = 0, i;
 	const char *ty;
 
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
+	dproc_init_two(&a, &b, NO_LIMITS);
 	if (!ok(dproc_start(&a, 0, NULL) == 0 &&
 	    dproc_start(&b, 0, NULL) == 0,
 	    "orphans: two connreqd on one database, real clock"))
@@ -342,10 +333,7 @@ test_skew(void)
 	uint64_t id;
 
 	snprintf(saved, sizeof saved, "%s", old != NULL ? old : "");
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
+	dproc_init_two(&a, &b, NO_LIMITS);
 	snprintf(shim, sizeof shim, "%s/../lib/libskew.so",
 	    bin != NULL ? bin : "build/bin");
 	/* Under ASan the shim comes after ASan's runtime (as faults.h). */

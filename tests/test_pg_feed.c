@@ -34,10 +34,7 @@ r_oldest(const struct cr_reply *x)
 static bool
 start_two(struct dproc *a, struct dproc *b, const char *conf)
 {
-	dproc_init(a);
-	dproc_config(a, conf);
-	dproc_init_sharing(b, a);
-	dproc_config(b, conf);
+	dproc_init_two(a, b, conf);
 	return dproc_start(a, T0, NULL) == 0 && dproc_start(b, T0, NULL) == 0;
 }
 

@@ -1613,30 +1613,26 @@ case_expire(void)
 }
 
 
-/* A store of n invitations under base, kept for the next run: base/inv-N,
- * built when missing or 13 days old (14 days after the sends their stale
- * reminders fall due, and a start would handle them all). The number of
- * invitations it holds is in base/inv-N/complete, written last. */
+/* The store of n invitations in dir, built by mkstore unless reuse and
+ * a run before completed it: the number of invitations it holds is in
+ * dir/complete, written last. *build_s: the seconds spent building (0:
+ * reused). */
 static uint64_t
-kept_store(const char *base, uint64_t n, char *dir, size_t len,
-    double *build_s)
+store_built(const char *dir, uint64_t n, bool reuse, double *build_s)
 {
 	char mark[700];
-	struct stat st;
 	uint64_t sent = 0, t;
 	FILE *f;
 
-	snprintf(dir, len, "%s/inv-%" PRIu64, base, n);
 	snprintf(mark, sizeof mark, "%s/complete", dir);
 	*build_s = 0;
-	if (stat(mark, &st) == 0 && time(NULL) - st.st_mtime < 13 * 86400 &&
-	    (f = fopen(mark, "r")) != NULL) {
+	if (reuse && (f = fopen(mark, "r")) != NULL) {
 		if (fscanf(f, "%" SCNu64, &sent) != 1)
 			sent = 0;
 		fclose(f);
 		if (sent > 0) {
 			fprintf(stderr, "bench: reusing %s (%" PRIu64
-			    " invitations)\n", dir, sent);
+			    " invitations when built)\n", dir, sent);
 			return sent;
 		}
 	}
@@ -1648,6 +1644,22 @@ kept_store(const char *base, uint64_t n, char *dir, size_t len,
 	fprintf(f, "%" PRIu64 "\n", sent);
 	fclose(f);
 	return sent;
+}
+
+/* big-store's store of n invitations under base, kept for the next run:
+ * base/inv-N, built when missing or 13 days old (14 days after the sends
+ * their stale reminders fall due, and a start would handle them all). */
+static uint64_t
+kept_store(const char *base, uint64_t n, char *dir, size_t len,
+    double *build_s)
+{
+	char mark[700];
+	struct stat st;
+
+	snprintf(dir, len, "%s/inv-%" PRIu64, base, n);
+	snprintf(mark, sizeof mark, "%s/complete", dir);
+	return store_built(dir, n, stat(mark, &st) == 0 &&
+	    time(NULL) - st.st_mtime < 13 * 86400, build_s);
 }
 
 /* big-store (opt-in): connreqd on a store of BENCH_BIG_N (10,000,000)
@@ -2030,32 +2042,9 @@ static uint64_t
 cap_store(const char *base, uint64_t n, char *dir, size_t len, double *build)
 {
 	const char *e = getenv("BENCH_CAP_REUSE");
-	char mark[700];
-	uint64_t sent = 0, t;
-	FILE *f;
 
 	snprintf(dir, len, "%s/cap-%" PRIu64, base, n);
-	snprintf(mark, sizeof mark, "%s/complete", dir);
-	*build = 0;
-	if (e != NULL && strcmp(e, "1") == 0 &&
-	    (f = fopen(mark, "r")) != NULL) {
-		if (fscanf(f, "%" SCNu64, &sent) != 1)
-			sent = 0;
-		fclose(f);
-		if (sent > 0) {
-			fprintf(stderr, "bench: reusing %s (%" PRIu64
-			    " invitations when built)\n", dir, sent);
-			return sent;
-		}
-	}
-	t = now_ns();
-	sent = mkstore(dir, n, 0, 0);
-	*build = (now_ns() - t) / 1e9;
-	if ((f = fopen(mark, "w")) == NULL)
-		die(mark);
-	fprintf(f, "%" PRIu64 "\n", sent);
-	fclose(f);
-	return sent;
+	return store_built(dir, n, e != NULL && strcmp(e, "1") == 0, build);
 }
 
 static void
