@@ -41,6 +41,42 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 }
 
 void
+pack_intro(msgpack_packer *pk, const struct intro *in, enum intro_role role,
+    int64_t now)
+{
+	enum intro_state st = rules_intro_view((enum intro_state)in->state,
+	    in->told, in->expires_at, now, role);
+	int64_t updated = in->updated_at;
+
+	/* What from sees changed when from saw it change, no later: a
+	 * silent decline left it as it was; an expiry is its own time. */
+	if (st == INTRO_EXPIRED)
+		updated = in->expires_at;
+	else if (st == INTRO_ASKED)
+		updated = in->created_at;
+	msgpack_pack_map(pk, 11);
+	pk_kuint(pk, "id", in->id);
+	pk_kstrn(pk, "from", in->from, in->from_len);
+	pk_kstrn(pk, "via", in->via, in->via_len);
+	pk_kstrn(pk, "to", in->to, in->to_len);
+	pk_kstrn(pk, "note", in->note, in->note_len);
+	pk_kstr(pk, "state", proto_intro_state_words[st]);
+	/* Whether from was told of a decline: via's to know; from knows it
+	 * from the state. */
+	if (role == IROLE_VIA && st == INTRO_DECLINED)
+		pk_kbool(pk, "told", in->told);
+	else
+		pk_knil(pk, "told");
+	pk_kint(pk, "created_at", in->created_at);
+	pk_kint(pk, "updated_at", updated);
+	pk_kint(pk, "expires_at", in->expires_at);
+	if (st == INTRO_FORWARDED && in->inv_id != 0)
+		pk_kuint(pk, "invitation", in->inv_id);
+	else
+		pk_knil(pk, "invitation");
+}
+
+void
 pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since)
 {
@@ -86,6 +122,33 @@ events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 		pk_key(&pk, "connection");
 		pack_conn(&pk, inv->from, inv->from_len, inv->to, inv->to_len,
 		    inv->updated_at);
+	}
+	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+void
+events_intro(struct stx *t, const char *type, int64_t now,
+    const struct intro *in, enum intro_role role, const struct inv *inv,
+    bool notify)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const char *member = role == IROLE_FROM ? in->from : in->via;
+	size_t mlen = role == IROLE_FROM ? in->from_len : in->via_len;
+	uint64_t seq;
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, inv != NULL ? 2 : 1, type, now, member,
+	    mlen);
+	pk_key(&pk, "introduction");
+	pack_intro(&pk, in, role, now);
+	if (inv != NULL) {
+		pk_key(&pk, "invitation");
+		pack_inv(&pk, inv, ROLE_SENDER);
 	}
 	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);

@@ -161,6 +161,12 @@ struct store_ops {
 	void (*plan_index)(struct stx *t, const char *m, size_t mlen,
 	    uint64_t id);
 
+	int (*intro_get)(struct stx *t, uint64_t id, struct intro *out);
+	void (*intro_put)(struct stx *t, const struct intro *in);
+	void (*scan_intros)(struct stx *t, enum store_intro_box box,
+	    const char *member, size_t len, uint64_t before, store_id_fn fn,
+	    void *ctx);
+
 	void (*event_add)(struct stx *t, uint64_t seq, int64_t at,
 	    const char *member, size_t mlen, bool notify, const char *data,
 	    size_t len);

@@ -30,6 +30,9 @@
  *   flags          (flag, a, b) PK
  *   members        member PK and struct member_rec
  *   plans          id PK, record bytea; member_plans (member, id) PK
+ *   introductions  id PK and the fields of struct intro (from_member,
+ *                  via, to_member, note bytea); indexes (from_member, id)
+ *                  and (via, id) for the boxes
  *   events         seq PK, at, member, notify, data; a partial index on
  *                  (member, seq) WHERE notify is a member's feed
  *   member_pruned  member PK, seq: the member's last pruned notification
@@ -251,6 +254,22 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_INTRO_GET, "SELECT state, told, created_at, updated_at, " \
+	    "expires_at, invitation, from_member, via, to_member, note " \
+	    "FROM introductions WHERE id = $1::bigint") \
+	X(Q_INTRO_PUT, "INSERT INTO introductions VALUES ($1::bigint, " \
+	    "$2::smallint, $3::boolean, $4::bigint, $5::bigint, $6::bigint, " \
+	    "$7::bigint, $8::bytea, $9::bytea, $10::bytea, $11::bytea) " \
+	    "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, " \
+	    "told = EXCLUDED.told, updated_at = EXCLUDED.updated_at, " \
+	    "expires_at = EXCLUDED.expires_at, " \
+	    "invitation = EXCLUDED.invitation") \
+	X(Q_INTROS_ASKED, "SELECT id FROM introductions " \
+	    "WHERE from_member = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_INTROS_VIA, "SELECT id FROM introductions " \
+	    "WHERE via = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
 	/* The event; event.head is written at COMMIT (pend_sql()). */ \
 	X(Q_EVENT_ADD, "INSERT INTO events VALUES ($1::bigint, $2::bigint, " \
 	    "$3::bytea, $4::boolean, $5::bytea)") \
@@ -344,6 +363,20 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 enum pg_query { PG_QUERIES(Q_ENUM) Q_COUNT };
 static const char *const q_sql[Q_COUNT] = { PG_QUERIES(Q_SQL) };
 
+/* The introductions' table (store.h's struct intro) and its boxes. */
+#define INTRO_SCHEMA_SQL \
+    "CREATE TABLE introductions (id bigint PRIMARY KEY," \
+    " state smallint NOT NULL CHECK (state BETWEEN 0 AND 2)," \
+    " told boolean NOT NULL," \
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL," \
+    " expires_at bigint NOT NULL, invitation bigint NOT NULL," \
+    " from_member bytea NOT NULL CHECK (octet_length(from_member) <= 64)," \
+    " via bytea NOT NULL CHECK (octet_length(via) <= 64)," \
+    " to_member bytea NOT NULL CHECK (octet_length(to_member) <= 64)," \
+    " note bytea NOT NULL CHECK (octet_length(note) <= 4096));" \
+    "CREATE INDEX introductions_asked ON introductions (from_member, id);" \
+    "CREATE INDEX introductions_via ON introductions (via, id);"
+
 /* The schema, made in one transaction by the first open of an empty
  * database (pg_schema()). */
 static const char schema_sql[] =
@@ -392,6 +425,7 @@ static const char schema_sql[] =
     " seq bigint NOT NULL);"
     "CREATE TABLE dues (at bigint, kind smallint, id bigint,"
     " PRIMARY KEY (at, kind, id));"
+    INTRO_SCHEMA_SQL
     "INSERT INTO meta VALUES ('next_id', 0), ('vclock', 0),"
     " ('event.head', 0), ('event.pruned', 0), ('count.pending', 0),"
     " ('count.accepted', 0), ('count.ignored', 0), ('count.withdrawn', 0),"
@@ -2922,6 +2956,97 @@ pg_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 	scan_ids(t, Q_SCAN_PLANS, &p, INT64_MAX, fn, ctx, "plans");
 }
 
+/* Introductions. */
+
+/* Columns c.. of row: state, told, created_at, updated_at, expires_at,
+ * invitation, from_member, via, to_member, note. */
+static bool
+intro_row(const PGresult *r, int row, int c, struct intro *out)
+{
+	const char *b;
+	size_t n;
+	bool good;
+
+	memset(&out->state, 0, offsetof(struct intro, from) -
+	    offsetof(struct intro, state));
+	good = col_int(r, row, c) >= 0 && col_int(r, row, c) < INTRO_STORED;
+	out->state = (uint8_t)col_int(r, row, c);
+	out->told = col_int(r, row, c + 1) != 0;
+	out->created_at = col_int(r, row, c + 2);
+	out->updated_at = col_int(r, row, c + 3);
+	out->expires_at = col_int(r, row, c + 4);
+	out->inv_id = (uint64_t)col_int(r, row, c + 5);
+#define INTRO_BYTES(field, col, max) \
+	b = col_bytes(r, row, c + (col), &n); \
+	good = good && n <= (max); \
+	if (good) { \
+		memcpy(out->field, b, n); \
+		out->field[n] = '\0'; \
+		out->field##_len = n; \
+	}
+	INTRO_BYTES(from, 6, MEMBER_MAX_BYTES)
+	INTRO_BYTES(via, 7, MEMBER_MAX_BYTES)
+	INTRO_BYTES(to, 8, MEMBER_MAX_BYTES)
+	INTRO_BYTES(note, 9, NOTE_MAX_BYTES)
+#undef INTRO_BYTES
+	return good;
+}
+
+static int
+pg_intro_get(struct stx *t, uint64_t id, struct intro *out)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	bool good;
+
+	qp_i64(&p, id64(id));
+	if ((r = run(t, Q_INTRO_GET, &p, "introduction")) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	out->id = id;
+	good = intro_row(r, 0, 0, out);
+	PQclear(r);
+	if (!good) {
+		store_fail(t, STORE_FAILED,
+		    "introduction %" PRIu64 ": corrupt record", id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+static void
+pg_intro_put(struct stx *t, const struct intro *in)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(in->id));
+	qp_i16(&p, in->state);
+	qp_bool(&p, in->told);
+	qp_i64(&p, in->created_at);
+	qp_i64(&p, in->updated_at);
+	qp_i64(&p, in->expires_at);
+	qp_i64(&p, id64(in->inv_id));
+	qp_bytes(&p, in->from, in->from_len);
+	qp_bytes(&p, in->via, in->via_len);
+	qp_bytes(&p, in->to, in->to_len);
+	qp_bytes(&p, in->note, in->note_len);
+	run_w(t, Q_INTRO_PUT, &p, "introduction");
+}
+
+static void
+pg_scan_intros(struct stx *t, enum store_intro_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, member, len);
+	scan_ids(t, box == IBOX_ASKED ? Q_INTROS_ASKED : Q_INTROS_VIA, &p,
+	    before == 0 ? INT64_MAX : id64(before), fn, ctx, "introductions");
+}
+
 /* Events. */
 
 static void
@@ -3303,6 +3428,9 @@ static const struct {
 	    "ORDER BY seq" },
 	{ SREC_PRUNED, "SELECT member, seq FROM member_pruned "
 	    "ORDER BY member" },
+	{ SREC_INTRO, "SELECT id, state, told, created_at, updated_at, "
+	    "expires_at, invitation, from_member, via, to_member, note "
+	    "FROM introductions ORDER BY id" },
 };
 
 /* Whether a comes before b as bytea compares them: bytes, then length. */
@@ -3319,6 +3447,7 @@ struct pg_rec {
 	struct store_rec r;
 	struct inv inv;
 	struct member_rec member;
+	struct intro intro;
 };
 
 /* Decodes row i of r, a row of export_sql's query of x->r.kind, into x:
@@ -3397,6 +3526,10 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		rec->ev.notify = col_int(r, i, 3) != 0;
 		rec->ev.data = col_bytes(r, i, 4, &rec->ev.len);
 		return rec->ev.member_len <= MEMBER_MAX_BYTES;
+	case SREC_INTRO:
+		x->intro.id = (uint64_t)col_int(r, i, 0);
+		rec->intro = &x->intro;
+		return intro_row(r, i, 1, &x->intro);
 	default:
 		return false;
 	}
@@ -3477,6 +3610,9 @@ static const char *const cp_sql[SREC_COUNT] = {
 	[SREC_PLAN_INDEX] = "COPY member_plans (member, id) FROM STDIN",
 	[SREC_EVENT] = "COPY events (seq, at, member, notify, data) FROM STDIN",
 	[SREC_PRUNED] = "COPY member_pruned (member, seq) FROM STDIN",
+	[SREC_INTRO] = "COPY introductions (id, state, told, created_at, "
+	    "updated_at, expires_at, invitation, from_member, via, to_member, "
+	    "note) FROM STDIN",
 };
 /* Sent once this much is gathered, whatever comes next. */
 #define CP_FLUSH_BYTES (4u << 20)
@@ -3725,6 +3861,24 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_bool(c, r->ev.notify);
 		cp_bytes(c, false, r->ev.data, r->ev.len);
 		break;
+	case SREC_INTRO:
+		if (r->intro->state >= INTRO_STORED) {
+			store_fail(t, STORE_FAILED, "import: a bad %s record",
+			    store_rec_names[r->kind]);
+			return;
+		}
+		cp_int(c, true, id64(r->intro->id));
+		cp_int(c, false, r->intro->state);
+		cp_bool(c, r->intro->told);
+		cp_int(c, false, r->intro->created_at);
+		cp_int(c, false, r->intro->updated_at);
+		cp_int(c, false, r->intro->expires_at);
+		cp_int(c, false, id64(r->intro->inv_id));
+		cp_bytes(c, false, r->intro->from, r->intro->from_len);
+		cp_bytes(c, false, r->intro->via, r->intro->via_len);
+		cp_bytes(c, false, r->intro->to, r->intro->to_len);
+		cp_bytes(c, false, r->intro->note, r->intro->note_len);
+		break;
 	default:
 		store_fail(t, STORE_FAILED, "import: no kind of record %d",
 		    (int)r->kind);
@@ -3941,6 +4095,9 @@ const struct store_ops store_pg = {
 	.plan_put = pg_plan_put,
 	.scan_plans = pg_scan_plans,
 	.plan_index = pg_plan_index,
+	.intro_get = pg_intro_get,
+	.intro_put = pg_intro_put,
+	.scan_intros = pg_scan_intros,
 	.event_add = pg_event_add,
 	.event_head = pg_event_head,
 	.event_pruned = pg_event_pruned,

@@ -289,6 +289,42 @@ void store_member_get(struct stx *t, const char *m, size_t mlen,
 void store_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *r);
 
+/* Introductions (daemon/intro.c; intro.ask in docs/protocol.md): `from`
+ * asked `via`, connected to both, to introduce them to `to`. Their ids
+ * come from store_next_id(), shared with invitations and plans. The
+ * store keeps the state as it was last written: an introduction still
+ * INTRO_ASKED past expires_at reads as expired (intro.c), no deadline
+ * moves it. */
+#define INTRO_STORED INTRO_EXPIRED	/* enum intro_state (proto/vocab.h)
+					 * below it are stored: asked,
+					 * forwarded (inv_id is the
+					 * invitation), declined */
+struct intro {
+	uint64_t id;
+	uint8_t state;		/* enum intro_state */
+	bool told;		/* declined, and from was told */
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t expires_at;	/* unanswered by then: expired */
+	uint64_t inv_id;	/* forwarded: the invitation, 0: none */
+	size_t from_len, via_len, to_len, note_len;
+	char from[MEMBER_MAX_BYTES + 1];
+	char via[MEMBER_MAX_BYTES + 1];
+	char to[MEMBER_MAX_BYTES + 1];
+	char note[NOTE_MAX_BYTES + 1];	/* from's note to via */
+};
+/* store_intro_put writes the record, new or changed (its members never
+ * change), and indexes it in from's asked box and via's box. */
+int store_intro_get(struct stx *t, uint64_t id, struct intro *out);
+void store_intro_put(struct stx *t, const struct intro *in);
+/* A member's introductions, newest first, below `before` (0: from the
+ * newest), until fn returns false: those the member asked for
+ * (IBOX_ASKED, by from) or was asked to make (IBOX_VIA, by via). */
+enum store_intro_box { IBOX_ASKED, IBOX_VIA };
+void store_scan_intros(struct stx *t, enum store_intro_box box,
+    const char *member, size_t len, uint64_t before, store_id_fn fn,
+    void *ctx);
+
 /* Plans: an opaque record per id (daemon/plan.c knows its shape). */
 int store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap,
     size_t *len);
@@ -421,6 +457,7 @@ const char *store_name(const struct store *s);
 	X(SREC_PLAN_INDEX, "plan index entries") \
 	X(SREC_EVENT, "events") \
 	X(SREC_PRUNED, "pruned marks") \
+	X(SREC_INTRO, "introductions") \
 	X(SREC_META, "meta values")
 #define STORE_REC_ENUM(kind, name) kind,
 enum store_rec_kind { STORE_RECS(STORE_REC_ENUM) SREC_COUNT };
@@ -447,6 +484,7 @@ extern const char *const store_rec_names[SREC_COUNT];
  *   PLAN_INDEX  a = member, id
  *   EVENT       ev
  *   PRUNED      a = member, id = its last pruned seq
+ *   INTRO       intro
  *   META        a = name (one of STORE_META), id = value
  * Pointers are valid during the callback only. */
 struct store_rec {
@@ -460,6 +498,7 @@ struct store_rec {
 	size_t len;
 	const struct inv *inv;
 	const struct member_rec *member;
+	const struct intro *intro;
 	struct pair pair;
 	struct due due;
 	struct event_rec ev;
