@@ -56,6 +56,7 @@ DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c
 CLIENT_SRC = client/cli.c client/cli-out.c client/cmd-info.c \
              client/cmd-invitations.c client/cmd-members.c client/cmd-plans.c \
+             client/cmd-intros.c \
              client/cmd-watch.c
 TEST_SRC = $(wildcard tests/test_*.c)
 
