@@ -20,7 +20,7 @@ str_eq(struct str a, const char *b, size_t blen)
 }
 
 enum intro_role
-intro_role(const struct intro *in, struct str actor)
+intro_role_of(const struct intro *in, struct str actor)
 {
 	if (str_eq(actor, in->from, in->from_len))
 		return IROLE_FROM;
@@ -40,7 +40,7 @@ intro_load(struct stx *t, uint64_t id, struct str actor, struct intro *out,
 		    (unsigned long long)id);
 	if (rc != STORE_OK)
 		return op_store_error(t, e);
-	*role = intro_role(out, actor);
+	*role = intro_role_of(out, actor);
 	return rules_intro_see(*role, id, e);
 }
 

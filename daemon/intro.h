@@ -18,7 +18,7 @@ struct intro_ask_req {
 };
 
 /* actor's part in in. */
-enum intro_role intro_role(const struct intro *in, struct str actor);
+enum intro_role intro_role_of(const struct intro *in, struct str actor);
 /* Loads introduction id as actor sees it: *role is actor's part. 0, or
  * -1 with e filled (NOT_FOUND; NOT_PERMITTED for anyone but its from and
  * via). */
