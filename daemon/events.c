@@ -13,7 +13,7 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 	    inv->ignored, role);
 	unsigned fields = rules_view_fields(role);
 
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 13);
 	pk_kuint(pk, "id", inv->id);
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
@@ -38,6 +38,12 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 		pk_kint(pk, "reminded_at", inv->reminded_at);
 	else
 		pk_knil(pk, "reminded_at");
+	/* Who introduced them (intro.forward): to both, sender and
+	 * recipient. */
+	if (inv->via_len > 0)
+		pk_kstrn(pk, "introduced_by", inv->via, inv->via_len);
+	else
+		pk_knil(pk, "introduced_by");
 }
 
 void

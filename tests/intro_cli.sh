@@ -85,7 +85,13 @@ t "intro.get: amy sees it forwarded, with its invitation" \
   '[ $rc -eq 0 ] && json "i = d[\"introduction\"]; assert i[\"state\"] == \"forwarded\" and i[\"invitation\"] == 4 and i[\"told\"] is None"'
 call invite.get "{'actor': 'ben', 'id': 4}"
 t "invite.get: ben reads cat'\''s note, not amy'\''s to cat" \
-  '[ $rc -eq 0 ] && json "i = d[\"invitation\"]; assert i[\"from\"] == \"amy\" and i[\"note\"] == \"Ben, meet Amy: you both build compilers\""'
+  '[ $rc -eq 0 ] && json "i = d[\"invitation\"]; assert i[\"from\"] == \"amy\" and i[\"note\"] == \"Ben, meet Amy: you both build compilers\" and i[\"introduced_by\"] == \"cat\""'
+call invite.get "{'actor': 'amy', 'id': 4}"
+t "invite.get: amy'\''s view says introduced_by cat too" \
+  '[ $rc -eq 0 ] && json "assert d[\"invitation\"][\"introduced_by\"] == \"cat\""'
+call invite.get "{'actor': 'cat', 'id': 1}"
+t "invite.get: an invitation sent plainly is introduced by no one" \
+  '[ $rc -eq 0 ] && json "assert d[\"invitation\"][\"introduced_by\"] is None"'
 call stats.get "{'member': 'amy'}"
 t "stats.get: the forward counts as amy's send" \
   '[ $rc -eq 0 ] && json "assert d[\"quota\"][\"week_used\"] == 1 and d[\"pending\"] == 1"'

@@ -286,6 +286,12 @@ test_forward(void)
 	    "forward: from amy, to ben");
 	is_str(d.inv.note, "Ben, meet Amy",
 	    "forward: its note is cat's, not amy's note to cat");
+	is_str(d.inv.via, "cat", "forward: the invitation's via is cat");
+	is_str(dview(&d.inv, ROLE_SENDER, "introduced_by"), "cat",
+	    "forward: amy's view says introduced_by cat");
+	is_str(dview(&d.inv, ROLE_RECIPIENT, "introduced_by"), "cat",
+	    "forward: and so does ben's");
+	is_str(dinv(&d, inv).via, "cat", "forward: stored with it");
 	is_int(dweek(&d, "amy"), 1,
 	    "forward: it counts toward amy's weekly limit");
 	is_int(dpair(&d, "amy", "ben").open_id, inv,
@@ -304,6 +310,11 @@ test_forward(void)
 	    "forward: ben receives it as any invitation");
 	is_str(dev_str(&d, "ben", h, EV_RECEIVED, "invitation.note"),
 	    "Ben, meet Amy", "forward: ben reads cat's note, not amy's to cat");
+	is_str(dev_str(&d, "ben", h, EV_RECEIVED, "invitation.introduced_by"),
+	    "cat", "forward: ben's event says introduced_by cat");
+	is_str(dev_str(&d, "amy", h, EV_INTRO_FORWARDED,
+	    "invitation.introduced_by"), "cat",
+	    "forward: amy's event too");
 	is_str(dfeed(&d, "cat", h), "", "forward: cat is told nothing more");
 	is_str(dintro_view(&d, "ben", id, "state"), "(refused NOT_PERMITTED)",
 	    "forward: ben may not read the introduction itself");
