@@ -283,6 +283,25 @@ check_dues(struct chk *c)
 				    d->at, d->id);
 			continue;
 		}
+		if (d->kind == DUE_INTRO_EXPIRE) {
+			struct intro in;
+
+			rc = store_intro_get(c->t, d->id, &in);
+			if (rc == STORE_NOTFOUND)
+				problem(c, "deadline",
+				    "introduction expiry at %" PRId64 " for introduction %" PRIu64 ", which is missing",
+				    d->at, d->id);
+			else if (rc == STORE_OK && (in.expires_at != d->at ||
+			    in.state == INTRO_FORWARDED ||
+			    (in.state == INTRO_DECLINED && in.told)))
+				problem(c, "deadline",
+				    "introduction expiry at %" PRId64 " for introduction %" PRIu64 ", which is %s and expires at %" PRId64,
+				    d->at, d->id,
+				    proto_intro_state_words[in.state <
+				    INTRO_STORED ? in.state : INTRO_EXPIRED],
+				    in.expires_at);
+			continue;
+		}
 		if (d->kind < DUE_EXPIRE || d->kind > DUE_RESTRICTION) {
 			problem(c, "deadline", "at %" PRId64 ": unknown kind %u",
 			    d->at, (unsigned)d->kind);

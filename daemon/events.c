@@ -134,7 +134,7 @@ events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 }
 
 void
-events_intro(struct stx *t, const char *type, int64_t now,
+events_intro(struct stx *t, const char *type, int64_t at, int64_t now,
     const struct intro *in, enum intro_role role, const struct inv *inv,
     bool notify)
 {
@@ -148,10 +148,10 @@ events_intro(struct stx *t, const char *type, int64_t now,
 		return;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	seq = event_head(t, &pk, inv != NULL ? 2 : 1, type, now, member,
+	seq = event_head(t, &pk, inv != NULL ? 2 : 1, type, at, member,
 	    mlen);
 	pk_key(&pk, "introduction");
-	pack_intro(&pk, in, role, now);
+	pack_intro(&pk, in, role, at);
 	if (inv != NULL) {
 		pk_key(&pk, "invitation");
 		pack_inv(&pk, inv, ROLE_SENDER);

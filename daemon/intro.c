@@ -156,7 +156,9 @@ intro_ask(struct op *o, const struct intro_ask_req *r, struct intro *out,
 		memcpy(out->note, r->note.p, r->note.n);
 	out->note_len = r->note.p ? r->note.n : 0;
 	store_intro_put(t, out);
-	events_intro(t, EV_INTRO_ASKED, now, out, IROLE_VIA, NULL, true);
+	store_due_add(t, &(struct due){ out->expires_at, DUE_INTRO_EXPIRE,
+	    out->id });
+	events_intro(t, EV_INTRO_ASKED, now, now, out, IROLE_VIA, NULL, true);
 	return op_done(t, e);
 }
 
@@ -208,8 +210,10 @@ intro_forward(struct op *o, struct str actor, uint64_t id, struct str note,
 	out->inv_id = inv->id;
 	out->updated_at = o->now;
 	store_intro_put(t, out);
-	events_intro(t, EV_INTRO_FORWARDED, o->now, out, IROLE_FROM, inv,
-	    true);
+	store_due_del(t, &(struct due){ out->expires_at, DUE_INTRO_EXPIRE,
+	    out->id });
+	events_intro(t, EV_INTRO_FORWARDED, o->now, o->now, out, IROLE_FROM,
+	    inv, true);
 	return op_done(t, e);
 }
 
@@ -226,12 +230,33 @@ intro_decline(struct op *o, struct str actor, uint64_t id, bool tell,
 	out->updated_at = o->now;
 	store_intro_put(t, out);
 	/* Told to from only when via says so; otherwise the `all` feed
-	 * alone has it, as via's. */
-	if (tell)
-		events_intro(t, EV_INTRO_DECLINED, o->now, out, IROLE_FROM,
-		    NULL, true);
-	else
-		events_intro(t, EV_INTRO_DECLINED, o->now, out, IROLE_VIA,
-		    NULL, false);
+	 * alone has it, as via's, and the expiry stays due: from is told
+	 * it expired as of one never answered. */
+	if (tell) {
+		store_due_del(t, &(struct due){ out->expires_at,
+		    DUE_INTRO_EXPIRE, out->id });
+		events_intro(t, EV_INTRO_DECLINED, o->now, o->now, out,
+		    IROLE_FROM, NULL, true);
+	} else
+		events_intro(t, EV_INTRO_DECLINED, o->now, o->now, out,
+		    IROLE_VIA, NULL, false);
 	return op_done(t, e);
+}
+
+void
+intro_on_due(struct op *o, const struct due *due)
+{
+	struct intro in;
+
+	if (store_intro_get(o->t, due->id, &in) != STORE_OK ||
+	    in.expires_at != due->at ||
+	    rules_intro_view((enum intro_state)in.state, in.told,
+	    in.expires_at, due->at, IROLE_FROM) != INTRO_EXPIRED)
+		return;
+	log_debug("introduction %llu expired", (unsigned long long)in.id);
+	events_intro(o->t, EV_INTRO_EXPIRED, due->at, o->now, &in,
+	    IROLE_FROM, NULL, true);
+	if (in.state == INTRO_ASKED)
+		events_intro(o->t, EV_INTRO_EXPIRED, due->at, o->now, &in,
+		    IROLE_VIA, NULL, true);
 }

@@ -37,5 +37,9 @@ int intro_forward(struct op *o, struct str actor, uint64_t id,
  * asked until it expires). */
 int intro_decline(struct op *o, struct str actor, uint64_t id, bool tell,
     struct intro *out, struct proto_error *e);
+/* An introduction's DUE_INTRO_EXPIRE fell due (its row is already
+ * deleted): from is told it expired, as from sees it (asked, or declined
+ * without from told), and via too when it was still asked. */
+void intro_on_due(struct op *o, const struct due *due);
 
 #endif

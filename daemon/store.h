@@ -113,7 +113,10 @@ enum due_kind {
 	DUE_RESTRICTION = 4,	/* id: an invitation of the restricted sender */
 	DUE_PLAN = 5,		/* id: the plan */
 	DUE_REMIND = 6,		/* id: the invitation (at: its remind_at) */
-	DUE_DIGEST = 7		/* the recipients' digest */
+	DUE_DIGEST = 7,		/* the recipients' digest */
+	DUE_INTRO_EXPIRE = 8	/* id: the introduction (at: its
+				 * expires_at), while its asker may see it
+				 * asked: asked, or declined silently */
 };
 
 struct due {
@@ -330,8 +333,8 @@ void store_member_put(struct stx *t, const char *m, size_t mlen,
  * asked `via`, connected to both, to introduce them to `to`. Their ids
  * come from store_next_id(), shared with invitations and plans. The
  * store keeps the state as it was last written: an introduction still
- * INTRO_ASKED past expires_at reads as expired (intro.c), no deadline
- * moves it. */
+ * INTRO_ASKED past expires_at reads as expired (rules_intro_view()); its
+ * DUE_INTRO_EXPIRE deadline tells of it, and changes no record. */
 #define INTRO_STORED INTRO_EXPIRED	/* enum intro_state (proto/vocab.h)
 					 * below it are stored: asked,
 					 * forwarded (inv_id is the

@@ -70,7 +70,8 @@ enum proto_method {
 	X(PLAN_DONE, "plan.done") \
 	X(INTRO_ASKED, "introduction.asked") \
 	X(INTRO_FORWARDED, "introduction.forwarded") \
-	X(INTRO_DECLINED, "introduction.declined")
+	X(INTRO_DECLINED, "introduction.declined") \
+	X(INTRO_EXPIRED, "introduction.expired")
 
 enum proto_event {
 #define PROTO_X(id, name) PEV_##id,

@@ -134,6 +134,9 @@ t "invite.can_send: amy may invite eve (nothing closed)" \
 call intro.get "{'actor': 'amy', 'id': 6}"
 t "intro.get: at its expiry amy sees it expired" \
   '[ $rc -eq 0 ] && json "i = d[\"introduction\"]; assert i[\"state\"] == \"expired\" and i[\"updated_at\"] == i[\"expires_at\"]"'
+call events.read "{'member': 'amy', 'after': 0}"
+t "events: at its expiry amy is told it expired, as of one never answered (and no decline)" \
+  '[ $rc -eq 0 ] && json "e = [x for x in d[\"events\"] if x[\"type\"].startswith(\"introduction.\")]; e = [x for x in e if x[\"introduction\"][\"id\"] == 6]; assert [x[\"type\"] for x in e] == [\"introduction.expired\"] and e[0][\"at\"] == e[0][\"introduction\"][\"expires_at\"]"'
 
 # ---- a decline told ----
 run intro-ask amy cat eve

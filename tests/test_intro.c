@@ -429,7 +429,16 @@ test_decline(void)
 	ok(ddecline(&d, "cat", id, true) == -1 &&
 	    refused_with(&d, PE_INVALID_STATE, "is declined"),
 	    "decline: again: INVALID_STATE");
-	d.now = asked_at + 180 * DAY;
+	h = dhead(&d);
+	dadvance(&d, asked_at + 180 * DAY - d.now);
+	is_str(dfeed(&d, "amy", h), "introduction.expired",
+	    "decline: silent: at its expiry amy is told it expired, as of one unanswered");
+	is_int(dev_int(&d, "amy", h, EV_INTRO_EXPIRED, "at"),
+	    asked_at + 180 * DAY, "decline: silent: at its expires_at");
+	is_str(dev_str(&d, "amy", h, EV_INTRO_EXPIRED, "introduction.state"),
+	    "expired", "decline: silent: the event says expired");
+	is_str(dfeed(&d, "cat", h), "",
+	    "decline: silent: cat, who declined it, is told nothing");
 	is_str(dintro_view(&d, "amy", id, "state"), "expired",
 	    "decline: silent: amy sees it expire when it would have");
 	is_int(atoll(dintro_view(&d, "amy", id, "updated_at")),
@@ -444,6 +453,8 @@ test_decline(void)
 	id = dask(&d, "amy", "cat", "ben", NULL);
 	h = dhead(&d);
 	ok(ddecline(&d, "cat", id, true) == 0, "decline: telling amy");
+	ok(ddue(&d).kind != DUE_INTRO_EXPIRE,
+	    "decline: told: its expiry deadline is gone");
 	is_str(dfeed(&d, "amy", h), "introduction.declined",
 	    "decline: told: amy is told");
 	is_str(dev_str(&d, "amy", h, EV_INTRO_DECLINED,
@@ -467,12 +478,22 @@ test_expiry_and_rules(void)
 
 	three(&d);
 	id = dask(&d, "amy", "cat", "ben", NULL);
-	d.now += 180 * DAY - 1;
+	ok(ddue(&d).kind == DUE_INTRO_EXPIRE && ddue(&d).id == id &&
+	    ddue(&d).at == T0 + 180 * DAY,
+	    "expiry: a deadline at its expires_at");
+	h = dhead(&d);
+	dadvance(&d, 180 * DAY - 1);
 	is_str(dintro_view(&d, "cat", id, "state"), "asked",
 	    "expiry: asked a second before expire_after");
-	d.now += 1;
+	is_str(dfeed(&d, NULL, h), "", "expiry: nothing told before");
+	dadvance(&d, 1);
 	is_str(dintro_view(&d, "cat", id, "state"), "expired",
 	    "expiry: expired at expire_after");
+	is_str(dfeed(&d, "amy", h), "introduction.expired",
+	    "expiry: amy is told");
+	is_str(dfeed(&d, "cat", h), "introduction.expired",
+	    "expiry: and cat, who was asked");
+	is_str(dfeed(&d, "ben", h), "", "expiry: ben is told nothing");
 	is_str(dintro_view(&d, "amy", id, "state"), "expired",
 	    "expiry: amy sees it expired too");
 	ok(dforward(&d, "cat", id, NULL) == 0 &&
@@ -487,8 +508,12 @@ test_expiry_and_rules(void)
 	three(&d);
 	id = dask(&d, "amy", "cat", "ben", NULL);
 	inv = dforward(&d, "cat", id, NULL);
+	ok(ddue(&d).kind != DUE_INTRO_EXPIRE,
+	    "rules: forwarded, its expiry deadline is gone");
 	h = dhead(&d);
 	dadvance(&d, 180 * DAY);
+	ok(strstr(dfeed(&d, NULL, h), "introduction.expired") == NULL,
+	    "rules: no introduction.expired for a forwarded one");
 	is_int(dinv(&d, inv).state, ST_EXPIRED,
 	    "rules: the forwarded invitation expires after 180 days");
 	ok(strstr(dfeed(&d, "amy", h), "invitation.expired") != NULL,
