@@ -18,6 +18,8 @@
 
 static char out[1 << 16];
 
+#define NONE_INTRO 4000000000u	/* an introduction id never given */
+
 /* Runs connreqd --check ARGS; its exit status, its output in out. */
 static int
 run_check_args(const char *args)
@@ -410,6 +412,33 @@ main(void)
 	snprintf(why, sizeof why, "invitation %llu has no expiry deadline",
 	    (unsigned long long)open1);
 	ok(has_line("check: deadline: ", why, NULL), "it is named: %s", why);
+	if (rc != 1)
+		show_out();
+	rm_store(bad);
+
+	/* ---- an introduction's expiry deadline for one forwarded ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	{
+		MDB_val empty = { 0, "" };
+
+		if (mdb_put(r.txn, raw_db(&r, "deadlines"), rk(&k, "LBL",
+		    (uint64_t)T0 + 3600, DUE_INTRO_EXPIRE, intro_id), &empty,
+		    0) != 0 || mdb_put(r.txn, raw_db(&r, "deadlines"),
+		    rk(&k, "LBL", (uint64_t)T0 + 3600, DUE_INTRO_EXPIRE,
+		    (uint64_t)NONE_INTRO), &empty, 0) != 0)
+			bail_out("cannot put a deadline");
+	}
+	raw_meta_add(&r, "count.deadlines", 2);
+	raw_close(&r);
+	rc = run_check(bad);
+	snprintf(why, sizeof why,
+	    "introduction expiry at %lld for introduction %llu, which is forwarded",
+	    (long long)T0 + 3600, (unsigned long long)intro_id);
+	ok(rc == 1 && has_line("check: deadline: ", why, NULL) &&
+	    has_line("check: deadline: ", "for introduction 4000000000, "
+	    "which is missing", NULL),
+	    "introduction expiry deadlines for one forwarded and one missing: each named");
 	if (rc != 1)
 		show_out();
 	rm_store(bad);
