@@ -907,6 +907,30 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	return BATCH_OK;
 }
 
+/* Tells the store what e will read (struct method's hint), in t. */
+static void
+entry_hint(struct server *srv, struct entry *e, struct stx *t)
+{
+	const struct method *m;
+	struct proto_error err;
+	struct call call;
+
+	if (e->failed || e->store_full ||
+	    (m = method_find(e->req.method, e->req.method_len)) == NULL ||
+	    m->hint == NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	memset(&call, 0, sizeof call);
+	call.d = srv->d;
+	call.op.t = t;
+	call.op.policy = &srv->d->policy;
+	call.op.now = clock_now(&srv->d->clock);
+	call.err = &err;
+	args_init(&call.args, e->req.args, &err);
+	if (!call.args.failed)
+		m->hint(&call);
+}
+
 /* One try at the batch. On BATCH_MAP_FULL or BATCH_NO_SPACE, *culprit is
  * the entry that ran out of room (NULL: the deadlines or the commit). */
 static enum batch_rc
@@ -950,6 +974,11 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return batch_rc_of(rc);
 		}
 	}
+	/* PostgreSQL: what the batch's sends will read comes in one round
+	 * trip, not one each (store_hint_send()). */
+	if (!srv->nested && store_blocking(d->store))
+		for (e = list; e != NULL; e = e->next)
+			entry_hint(srv, e, t);
 	for (e = list; e != NULL; e = e->next) {
 		brc = entry_exec(srv, e, t);
 		if (brc != BATCH_OK) {

@@ -68,17 +68,19 @@
  * (wbuf_add()), before anything that could see them; what a send reads
  * of two members (pairs both ways, connection, flags, members, their
  * history, the sender's sends and notes logs) comes in one statement,
- * asked for by store_hint_send() (cache_bundle_logs()), read while the
- * gathered rows are none of theirs, and is kept, as are a log key's
- * entries (pg_log_count()), next_id and event.head (read with the
+ * asked for by store_hint_send(), which the server calls for every send
+ * of a batch before it runs them: the first read of a pair not kept reads
+ * the bundles of all the hints kept, in one round trip (hint_run()),
+ * while the gathered rows are none of theirs; all is kept, as are a log
+ * key's entries (pg_log_count()), next_id and event.head (read with the
  * batch's clock); the meta values a send changes (next_id, event.head,
  * counters) are written once, in the simple query of the next SAVEPOINT
  * or of COMMIT (pend_sql()); LOCK_WRITE and BEGIN take one round trip,
  * COMMIT and the lock's release another. A child's rollback drops what
- * it held back. A batch of 16 sends at 16 connections: 23 round trips
- * and 32 statements, one round trip and one statement a send (71 and
- * 154 before; 26 and 26 a send before the pipeline), and 7 round trips
- * a batch (the lock and BEGIN, the clock, deadlines, retention, COMMIT).
+ * it held back. A batch of 16 sends at 16 connections: 8 round trips
+ * and 32 statements (71 and 154 before; 26 and 26 a send before the
+ * pipeline): the sends' reads in one, the deadlines and retention, the
+ * clock, the lock and BEGIN, COMMIT.
  *
  * Events: a seq is event.head + 1, and the head row is written by the
  * transaction (at its COMMIT, or a SAVEPOINT before), under LOCK_WRITE:
@@ -113,6 +115,7 @@
 #define PIPE_MAX 64		/* writes sent before their results are read */
 #define LOG_CACHE_MAX 1024	/* a log's entries the cache keeps of a key */
 #define PEND_SQL_MAX 640	/* pend_sql()'s statement */
+#define HINT_MAX 32		/* sends' hints read in one round trip */
 /* What a write's count of rows changed says, read with its result:
  * nothing, or deadlines added (count.deadlines, pend_sql()). */
 enum { PZ_NONE, PZ_DUE };
@@ -472,8 +475,21 @@ struct pg_store {
 		const char *what;
 		uint8_t zero;	/* PZ_*: what a write changing no row means */
 		bool write;	/* else the read whose result run() wants */
+		int slot;	/* a read's: its result goes to slots[slot] */
 	} pipe[PIPE_MAX];
 	unsigned npipe;
+	PGresult **slots;	/* hint_run()'s results */
+	/* The sends' hints not read yet (store_hint_send()): read together,
+	 * in one round trip, at the first read of a pair not kept
+	 * (hint_run()). */
+	struct hint {
+		char a[MEMBER_MAX_BYTES], b[MEMBER_MAX_BYTES];
+		char nk[MEMBER_MAX_BYTES];
+		uint8_t alen, blen, nklen;
+		bool nkey;
+		int64_t since;
+	} hints[HINT_MAX];
+	unsigned nhints;
 	/* The write transaction's next_id and event.head, read once and
 	 * then kept here (their rows written at each change, in the
 	 * pipeline); emptied with the cache. */
@@ -866,6 +882,7 @@ pipe_send_named(struct stx *t, const char *name, int n,
 	s->pipe[s->npipe].what = what;
 	s->pipe[s->npipe].zero = (uint8_t)zero;
 	s->pipe[s->npipe].write = true;
+	s->pipe[s->npipe].slot = -1;
 	s->npipe++;
 	s->stmts++;
 	return true;
@@ -945,6 +962,10 @@ pipe_flush(struct stx *t, PGresult **keep)
 		it = i < n ? &s->pipe[i] : NULL;
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			if (it != NULL && !it->write) {
+				if (it->slot >= 0 && s->slots != NULL) {
+					s->slots[it->slot] = r;
+					continue;
+				}
 				if (keep != NULL && *keep == NULL) {
 					*keep = r;
 					continue;
@@ -2434,6 +2455,7 @@ tx_forget(struct pg_store *s)
 {
 	cache_clear(s);
 	s->id_ok = s->head_ok = false;
+	s->nhints = 0;
 }
 
 static struct centry *
@@ -2595,6 +2617,27 @@ cache_log_rows(struct stx *t, const PGresult *r, int kind, enum store_log log,
 		}
 }
 
+/* A bundle's parameters (cache_bundle_logs()). */
+static void
+bundle_qp(struct qp *p, const char *a, size_t alen, const char *b,
+    size_t blen, bool logs, int64_t since, const char *nkey, size_t nklen)
+{
+	qp_bytes(p, a, alen);
+	qp_bytes(p, b, blen);
+	if (logs) {
+		qp_i64(p, since);
+		qp_bytes(p, nkey != NULL ? nkey : "", nkey != NULL ? nklen : 0);
+		if (nkey == NULL)
+			p->v[p->n - 1] = NULL;	/* NULL: no notes key */
+		qp_i16(p, LOG_SENDS);
+		qp_i16(p, LOG_NOTES);
+	}
+}
+
+static void bundle_load(struct stx *t, PGresult *r, const char *a,
+    size_t alen, const char *b, size_t blen, bool logs, int64_t since,
+    const char *nkey, size_t nklen);
+
 /* Reads into the cache, in one statement, all it keeps of a and b: the
  * pair both ways, their connection, the flags both ways, both members;
  * with logs (a send's hint, a the sender), a's LOG_SENDS entries after
@@ -2605,33 +2648,35 @@ cache_bundle_logs(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, bool logs, int64_t since, const char *nkey, size_t nklen)
 {
 	struct pg_store *s = ps(t);
-	struct centry *e, *hist;
 	struct qp p = { 0 };
 	PGresult *r;
-	const char *x, *y;
-	size_t xl, yl;
-	int i, f;
 
 	if (t->read_only || alen > MEMBER_MAX_BYTES ||
 	    blen > MEMBER_MAX_BYTES)
 		return false;
 	if (nklen > MEMBER_MAX_BYTES)
 		nkey = NULL;	/* not kept: pg_log_count() reads it */
-	qp_bytes(&p, a, alen);
-	qp_bytes(&p, b, blen);
-	if (logs) {
-		qp_i64(&p, since);
-		qp_bytes(&p, nkey != NULL ? nkey : "", nkey != NULL ? nklen : 0);
-		if (nkey == NULL)
-			p.v[p.n - 1] = NULL;	/* NULL: no notes key */
-		qp_i16(&p, LOG_SENDS);
-		qp_i16(&p, LOG_NOTES);
-	}
+	bundle_qp(&p, a, alen, b, blen, logs, since, nkey, nklen);
 	s->wb_hold = !wbuf_touches(s, a, alen, b, blen, nkey, nklen);
 	r = run(t, logs ? Q_BUNDLE_SEND : Q_BUNDLE, &p, "pair");
 	s->wb_hold = false;
 	if (r == NULL)
 		return false;
+	bundle_load(t, r, a, alen, b, blen, logs, since, nkey, nklen);
+	return true;
+}
+
+/* Keeps what bundle r says of a and b (and cleares r). */
+static void
+bundle_load(struct stx *t, PGresult *r, const char *a, size_t alen,
+    const char *b, size_t blen, bool logs, int64_t since, const char *nkey,
+    size_t nklen)
+{
+	struct centry *e, *hist;
+	const char *x, *y;
+	size_t xl, yl;
+	int i, f;
+
 	if (logs) {
 		cache_log_rows(t, r, CK_LOG, LOG_SENDS, a, alen, since);
 		if (nkey != NULL)
@@ -2714,7 +2759,6 @@ cache_bundle_logs(struct stx *t, const char *a, size_t alen, const char *b,
 		}
 	}
 	PQclear(r);
-	return true;
 }
 
 static bool
@@ -2724,16 +2768,97 @@ cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
 	return cache_bundle_logs(t, a, alen, b, blen, false, 0, NULL, 0);
 }
 
-/* store_ops.hint_send: a send's reads in one statement, unless the pair
- * is kept already (its logs are then read as pg_log_count() reads). */
+/* store_ops.hint_send: a send's reads, kept to be read with the other
+ * sends' (hint_run()), unless the pair is kept already (its logs are
+ * then read as pg_log_count() reads them). */
 static void
 pg_hint_send(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen, int64_t since, const char *nkey, size_t nklen)
 {
-	if (t->read_only || t->rc != STORE_OK ||
-	    cache_find(ps(t), CK_PAIR, 0, from, flen, to, tlen) != NULL)
+	struct pg_store *s = ps(t);
+	struct hint *h;
+	unsigned i;
+
+	if (t->read_only || t->rc != STORE_OK || flen > MEMBER_MAX_BYTES ||
+	    tlen > MEMBER_MAX_BYTES ||
+	    cache_find(s, CK_PAIR, 0, from, flen, to, tlen) != NULL)
 		return;
-	cache_bundle_logs(t, from, flen, to, tlen, true, since, nkey, nklen);
+	for (i = 0; i < s->nhints; i++)
+		if (s->hints[i].alen == flen && s->hints[i].blen == tlen &&
+		    memcmp(s->hints[i].a, from, flen) == 0 &&
+		    memcmp(s->hints[i].b, to, tlen) == 0)
+			return;
+	if (s->nhints == HINT_MAX)
+		return;
+	h = &s->hints[s->nhints++];
+	memcpy(h->a, from, flen);
+	h->alen = (uint8_t)flen;
+	memcpy(h->b, to, tlen);
+	h->blen = (uint8_t)tlen;
+	h->nkey = nkey != NULL && nklen <= MEMBER_MAX_BYTES;
+	if (h->nkey)
+		memcpy(h->nk, nkey, nklen);
+	h->nklen = h->nkey ? (uint8_t)nklen : 0;
+	h->since = since;
+}
+
+/* Reads the bundles of the hints kept (those not kept by now), all in
+ * one round trip (each a statement in the pipeline), into the cache: a
+ * batch's sends read in one round trip, not one each. Read while the
+ * gathered writes are none of theirs (wbuf_touches()), as a bundle is.
+ * The cache stays true as the requests write (their writes update it). */
+static void
+hint_run(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	PGresult *res[HINT_MAX];
+	struct hint hs[HINT_MAX];
+	struct qp p;
+	unsigned i, n = 0, k;
+	bool hold = true, ok;
+
+	for (i = 0; i < s->nhints; i++) {
+		struct hint *h = &s->hints[i];
+
+		if (cache_find(s, CK_PAIR, 0, h->a, h->alen, h->b,
+		    h->blen) != NULL)
+			continue;
+		hs[n++] = *h;
+		if (wbuf_touches(s, h->a, h->alen, h->b, h->blen,
+		    h->nkey ? h->nk : NULL, h->nklen))
+			hold = false;
+	}
+	s->nhints = 0;
+	if (n == 0 || t->rc != STORE_OK || !cp_flush(t))
+		return;
+	if (!hold && !wbuf_send_all(t))
+		return;
+	s->wb_hold = true;	/* (what is left gathered is none of theirs) */
+	ok = prepare(t, &s->w, Q_BUNDLE_SEND, "pair") &&
+	    (s->npipe + n <= PIPE_MAX || pipe_flush(t, NULL));
+	for (k = 0; ok && k < n; k++) {
+		memset(&p, 0, sizeof p);
+		bundle_qp(&p, hs[k].a, hs[k].alen, hs[k].b, hs[k].blen, true,
+		    hs[k].since, hs[k].nkey ? hs[k].nk : NULL, hs[k].nklen);
+		ok = pipe_send(t, Q_BUNDLE_SEND, &p, "pair", PZ_NONE, false);
+		if (ok)
+			s->pipe[s->npipe - 1].slot = (int)k;
+	}
+	memset(res, 0, sizeof res);
+	s->slots = res;
+	ok = pipe_flush(t, NULL) && ok;
+	s->slots = NULL;
+	s->wb_hold = false;
+	for (k = 0; k < n; k++) {
+		if (res[k] == NULL)
+			continue;
+		if (ok)
+			bundle_load(t, res[k], hs[k].a, hs[k].alen, hs[k].b,
+			    hs[k].blen, true, hs[k].since,
+			    hs[k].nkey ? hs[k].nk : NULL, hs[k].nklen);
+		else
+			PQclear(res[k]);
+	}
 }
 
 /* The cached entry of a key of two members, read (with the rest of the
@@ -2748,7 +2873,13 @@ cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
 		return NULL;
 	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);
-	if (e != NULL || !cache_bundle(t, a, alen, b, blen))
+	if (e == NULL && ps(t)->nhints > 0) {
+		hint_run(t);
+		e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+		    cache_find(ps(t), kind, sub, a, alen, b, blen);
+	}
+	if (e != NULL || t->rc != STORE_OK ||
+	    !cache_bundle(t, a, alen, b, blen))
 		return e;
 	return kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);

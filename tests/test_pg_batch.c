@@ -137,6 +137,25 @@ main(void)
 	is_int(sqlv("SELECT max(seq) FROM events"), 2 * K - 1,
 	    "the last seq is the count");
 
+	/* Sends both ways in one batch: each pair's second send finds the
+	 * first one's pending invitation (read for the whole batch before
+	 * either ran, kept true by the first one's writes) and connects. */
+	for (i = 0; i < K; i++) {
+		snprintf(from[i], 32, "%s%d", i < K / 2 ? "mx-" : "my-", i % (K / 2));
+		snprintf(to[i], 32, "%s%d", i < K / 2 ? "my-" : "mx-", i % (K / 2));
+	}
+	nested = dproc_log_count(&a, NESTED);
+	good = send_batch(c, from, to, K, ids, codes);
+	is_int(good, K, "%d sends, both ways of %d pairs, in one go all succeed", K, K / 2);
+	is_int(dproc_log_count(&a, NESTED), nested,
+	    "without running the batch again");
+	is_int(sqlv("SELECT count(*) FROM connections WHERE lo LIKE 'mx-%'"),
+	    K / 2, "each pair is connected (mutual sends)");
+	is_int(sqlv("SELECT count(*) FROM invitations WHERE sender LIKE 'm_-%' AND state <> 0"),
+	    K, "none of their invitations is left pending");
+	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.pending'"),
+	    2 * K - 1, "count.pending did not move");
+
 	/* What the daemon says matches, also after it starts again. */
 	cr_close(c);
 	is_int(dproc_stop(&a, SIGTERM), 0, "stopped");
