@@ -22,6 +22,9 @@ struct send_req {
 /* Gathers what the rules need to judge a send (can_send shares it).
  * Counts stop where the limits stop; with quota they count up to
  * QUOTA_COUNT_MAX even past a limit that is off, for reporting. */
+/* Tells the store what a send of r will read (store_hint_send()): the
+ * server does for each send of a batch before it runs them. */
+void invite_send_hint(struct op *o, const struct send_req *r);
 void invite_send_facts(struct op *o, const struct send_req *r, bool quota,
     struct send_facts *f);
 

@@ -128,6 +128,19 @@ m_invite_send(struct call *c)
 	return 0;
 }
 
+static void
+m_invite_send_hint(struct call *c)
+{
+	struct send_req r;
+
+	memset(&r, 0, sizeof r);
+	arg_member(c, "from", true, &r.from);
+	arg_member(c, "to", true, &r.to);
+	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
+	if (!c->args.failed)
+		invite_send_hint(&c->op, &r);
+}
+
 /* invite.can_send: what a send would meet, without sending. */
 static int
 m_invite_can_send(struct call *c)
@@ -1199,7 +1212,7 @@ m_intro_list(struct call *c)
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
-	[PM_INVITE_SEND] = { m_invite_send, M_WRITE },
+	[PM_INVITE_SEND] = { m_invite_send, M_WRITE, m_invite_send_hint },
 	[PM_INVITE_ACCEPT] = { m_invite_accept, M_WRITE },
 	[PM_INVITE_IGNORE] = { m_invite_ignore, M_WRITE },
 	[PM_INVITE_WITHDRAW] = { m_invite_withdraw, M_WRITE },

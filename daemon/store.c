@@ -354,9 +354,15 @@ store_error(struct stx *t)
 {
 	/* The backend's writes sent without waiting: their results are
 	 * read now, a failure recorded in t. */
-	if (t->rc == STORE_OK && t->s->ops->flush != NULL)
+	if (t->rc == STORE_OK && !t->defer && t->s->ops->flush != NULL)
 		t->s->ops->flush(t);
 	return t->rc;
+}
+
+void
+store_defer(struct stx *t, bool on)
+{
+	t->defer = on;
 }
 
 uint64_t
@@ -499,6 +505,15 @@ store_log_count(struct stx *t, enum store_log log, const char *key,
 	if (!live(t))
 		return 0;
 	return OPS(t)->log_count(t, log, key, klen, since, max, oldest);
+}
+
+void
+store_hint_send(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen, int64_t since, const char *nkey,
+    size_t nklen)
+{
+	if (live(t) && OPS(t)->hint_send != NULL)
+		OPS(t)->hint_send(t, from, flen, to, tlen, since, nkey, nklen);
 }
 
 void

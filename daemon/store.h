@@ -203,6 +203,15 @@ unsigned store_inflight(struct store *s);
  * (PostgreSQL's pipeline) reads those results first, which may cost a
  * round trip and records a failure among them in t. */
 int store_error(struct stx *t);
+/* While on (a top-level transaction's: its children inherit nothing),
+ * store_error() answers with what is known without waiting for the
+ * server: a write sent without waiting (PostgreSQL's pipeline) whose
+ * failure is not read yet shows in a later call's store_error(), at the
+ * latest in the first store_error() after store_defer(t, false). The
+ * server runs a batch's requests so (issue 11: a round trip less per
+ * request) and, when such a failure shows, the batch again with a child
+ * transaction per request. */
+void store_defer(struct stx *t, bool on);
 /* The records written (put or deleted) since the store opened, in every
  * transaction: a caller that runs several requests in one transaction
  * tells by it whether a refused request wrote anything (which only a
@@ -274,6 +283,14 @@ void store_log_add(struct stx *t, enum store_log log, const char *key,
  * than max; *oldest: the earliest of them (0 when none). */
 uint64_t store_log_count(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t since, uint64_t max, int64_t *oldest);
+/* A hint, changing nothing: a send from `from` to `to` is about to read
+ * the pair both ways, their connection, flags and member rows, the
+ * pair's history, and the entries after `since` of LOG_SENDS (key from)
+ * and, with nkey, of LOG_NOTES (key nkey). A backend that pays a round
+ * trip a read (PostgreSQL) fetches them all at once; others ignore it. */
+void store_hint_send(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen, int64_t since, const char *nkey,
+    size_t nklen);
 /* key's entries, newest first, until fn returns false. */
 typedef bool (*store_log_fn)(void *ctx, int64_t at, uint64_t id,
     uint8_t value);
