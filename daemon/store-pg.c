@@ -132,6 +132,15 @@ enum { PZ_NONE, PZ_COUNT, PZ_DUE };
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 
+/* Member m's first connection (the other's id) op (> or >=) x: the
+ * lesser of its first in each of the two index ranges (least() passes
+ * over a NULL). */
+#define NEXT_CONN(m, op, x) \
+	"least((SELECT hi FROM connections WHERE lo = " m "::bytea " \
+	"AND hi " op " " x " ORDER BY hi LIMIT 1), " \
+	"(SELECT lo FROM connections WHERE hi = " m "::bytea " \
+	"AND lo " op " " x " ORDER BY lo LIMIT 1))"
+
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
 #define PG_QUERIES(X) \
@@ -219,6 +228,28 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "LIMIT $3::bigint) UNION ALL (SELECT lo, since FROM connections " \
 	    "WHERE hi = $1::bytea AND lo > $2::bytea ORDER BY lo " \
 	    "LIMIT $3::bigint) ORDER BY 1 LIMIT $3::bigint") \
+	/* store_scan_mutual: the leapfrog of $1's and $2's connections \
+	 * (lm_scan_mutual's), after $3, at most $4 rows. Each step seeks \
+	 * $2's first connection at or after the candidate, then $1's next \
+	 * one (past the candidate when they met, else at or after $2's), \
+	 * four index probes; PostgreSQL evaluates a recursive query only \
+	 * as far as its LIMIT takes rows. */ \
+	X(Q_SCAN_MUTUAL, "WITH RECURSIVE lf(cand, hit) AS (" \
+	    "SELECT " NEXT_CONN("$1", ">", "$3::bytea") ", NULL::bytea " \
+	    "UNION ALL SELECT CASE WHEN s.nb = lf.cand THEN " \
+	    NEXT_CONN("$1", ">", "lf.cand") " ELSE " \
+	    NEXT_CONN("$1", ">=", "s.nb") " END, " \
+	    "CASE WHEN s.nb = lf.cand THEN lf.cand END FROM lf " \
+	    "CROSS JOIN LATERAL (SELECT " NEXT_CONN("$2", ">=", "lf.cand") \
+	    " AS nb) s WHERE lf.cand IS NOT NULL) " \
+	    "SELECT m.hit, (SELECT since FROM connections " \
+	    "WHERE lo = least($1::bytea, m.hit) " \
+	    "AND hi = greatest($1::bytea, m.hit)), " \
+	    "(SELECT since FROM connections " \
+	    "WHERE lo = least($2::bytea, m.hit) " \
+	    "AND hi = greatest($2::bytea, m.hit)) " \
+	    "FROM (SELECT hit FROM lf WHERE hit IS NOT NULL " \
+	    "LIMIT $4::bigint) m") \
 	X(Q_LOG_ADD, "INSERT INTO logs VALUES ($1::smallint, $2::bytea, " \
 	    "$3::bigint, $4::bigint, $5::smallint) " \
 	    "ON CONFLICT (log, key, at, id) DO UPDATE SET value = EXCLUDED.value") \
@@ -2655,6 +2686,54 @@ pg_scan_conns(struct stx *t, const char *member, size_t len,
 	}
 }
 
+#define MUTUAL_PAGE_MAX 1024	/* rows a mutual scan fetches at a time */
+
+static void
+pg_scan_mutual(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, const char *after, size_t after_len, uint64_t hint,
+    store_mutual_fn fn, void *ctx)
+{
+	char cursor[MEMBER_MAX_BYTES + 1];
+	size_t clen = 0, n1;
+	int64_t page = hint == 0 ? PAGE : hint < MUTUAL_PAGE_MAX ?
+	    (int64_t)hint : MUTUAL_PAGE_MAX;
+	struct qp p;
+	PGresult *r;
+	const char *o;
+	int i, n;
+
+	if (after != NULL) {
+		clen = after_len < sizeof cursor ? after_len : sizeof cursor;
+		memcpy(cursor, after, clen);
+	}
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		qp_bytes(&p, a, alen);
+		qp_bytes(&p, b, blen);
+		qp_bytes(&p, cursor, clen);
+		qp_i64(&p, page);
+		if ((r = run(t, Q_SCAN_MUTUAL, &p, "mutual connections")) ==
+		    NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			o = col_bytes(r, i, 0, &n1);
+			if (n1 > MEMBER_MAX_BYTES)
+				n1 = MEMBER_MAX_BYTES;
+			memcpy(cursor, o, n1);
+			clen = n1;
+			if (!fn(ctx, o, n1, col_int(r, i, 1), col_int(r, i, 2)) ||
+			    t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < page)
+			return;
+	}
+}
+
 /* Logs, flags and members. */
 
 static void
@@ -3930,6 +4009,7 @@ const struct store_ops store_pg = {
 	.conn_put = pg_conn_put,
 	.conn_del = pg_conn_del,
 	.scan_conns = pg_scan_conns,
+	.scan_mutual = pg_scan_mutual,
 	.log_add = pg_log_add,
 	.log_count = pg_log_count,
 	.log_scan_back = pg_log_scan_back,

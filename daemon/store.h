@@ -237,6 +237,24 @@ typedef bool (*store_conn_fn)(void *ctx, const char *other, size_t len,
     int64_t since);
 void store_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+/* The mutual connections of a and b (the members connected to both), in
+ * order of the other's id, from the first after `after` (NULL: the
+ * start), until fn returns false; since_a and since_b: when a and b
+ * connected to it. hint: how many fn is expected to take at most, so a
+ * backend may fetch that many at once (0: unknown). The cost is bounded
+ * by the smaller of the two connection lists, whatever the larger's size:
+ * LMDB leapfrogs the two lists (each one's next id sought in the other),
+ * PostgreSQL runs the same leapfrog in one statement (a recursive query
+ * of index probes). */
+typedef bool (*store_mutual_fn)(void *ctx, const char *other, size_t len,
+    int64_t since_a, int64_t since_b);
+void store_scan_mutual(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen, const char *after, size_t after_len,
+    uint64_t hint, store_mutual_fn fn, void *ctx);
+/* How many mutual connections a and b have, counting no further than max
+ * (store_scan_mutual() counted). */
+uint64_t store_mutual_count(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen, uint64_t max);
 
 /* Time-keyed logs, [key][at][id] -> value: what a member did when. */
 enum store_log {

@@ -425,6 +425,146 @@ test_pairs_and_connections(struct store *s)
 	is_int(store_commit(t), STORE_OK, "commit");
 }
 
+static bool
+got_mutual(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct got *g = ctx;
+
+	if (g->n < 64) {
+		snprintf(g->s[g->n], sizeof g->s[0], "%.*s", (int)len, other);
+		g->v[g->n] = (uint64_t)(since_a * 1000 + since_b);
+	}
+	g->n++;
+	return g->n != g->stop_at;
+}
+
+/* Mutual connections of many: how many, whether in order. */
+struct mutual_run {
+	int n;
+	bool ordered;
+	char last[MEMBER_MAX_BYTES + 1];
+};
+
+static bool
+mutual_run_one(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct mutual_run *m = ctx;
+
+	(void)since_a;
+	(void)since_b;
+	if (m->n > 0 && strcmp(m->last, other) >= 0)
+		m->ordered = false;
+	snprintf(m->last, sizeof m->last, "%.*s", (int)len, other);
+	m->n++;
+	return true;
+}
+
+static void
+test_mutual(struct store *s)
+{
+	static const char *const ann[] = { "bo", "cy", "d", "dee", "fay",
+	    "zed" };
+	static const char *const bea[] = { "d", "dee", "bo", "fay", "gus",
+	    "ann" };
+	struct mutual_run mr;
+	struct stx *t;
+	struct got g;
+	char id[16];
+	size_t i;
+
+	t = store_begin(s, NULL);
+	for (i = 0; i < 6; i++) {
+		store_conn_put(t, "ann", 3, ann[i], strlen(ann[i]),
+		    (int64_t)(i + 1));
+		store_conn_put(t, bea[i], strlen(bea[i]), "bea", 3,
+		    (int64_t)(i + 11));
+	}
+	store_conn_put(t, "cy", 2, "dee", 3, 99);
+
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, NULL, 0, 0, got_mutual, &g);
+	ok(g.n == 4 && strcmp(g.s[0], "bo") == 0 && strcmp(g.s[1], "d") ==
+	    0 && strcmp(g.s[2], "dee") == 0 && strcmp(g.s[3], "fay") == 0,
+	    "mutual connections in order of the other's id, \"d\" before \"dee\" (%d: %s %s %s %s)",
+	    g.n, g.s[0], g.s[1], g.s[2], g.s[3]);
+	ok(g.v[0] == 1 * 1000 + 13 && g.v[1] == 3 * 1000 + 11 &&
+	    g.v[2] == 4 * 1000 + 12 && g.v[3] == 5 * 1000 + 14,
+	    "each with since of a and since of b");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "bea", 3, "ann", 3, NULL, 0, 0, got_mutual, &g);
+	ok(g.n == 4 && strcmp(g.s[0], "bo") == 0 && strcmp(g.s[3], "fay") ==
+	    0 && g.v[0] == 13 * 1000 + 1,
+	    "the same the other way round, since_a now bea's");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, "d", 1, 0, got_mutual, &g);
+	ok(g.n == 2 && strcmp(g.s[0], "dee") == 0,
+	    "after: strictly past it");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, "cz", 2, 0, got_mutual, &g);
+	ok(g.n == 3 && strcmp(g.s[0], "d") == 0,
+	    "after an id that is nobody's");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, "fay", 3, 0, got_mutual, &g);
+	is_int(g.n, 0, "after the last: none");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 2;
+	store_scan_mutual(t, "ann", 3, "bea", 3, NULL, 0, 2, got_mutual, &g);
+	is_int(g.n, 2, "a mutual scan stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "nobody", 6, NULL, 0, 0, got_mutual,
+	    &g);
+	is_int(g.n, 0, "none with a member who has no connections");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "cy", 2, "bea", 3, NULL, 0, 0, got_mutual, &g);
+	ok(g.n == 2 && strcmp(g.s[0], "ann") == 0 && strcmp(g.s[1], "dee") ==
+	    0, "cy and bea share ann and dee (%d)", g.n);
+	is_int(store_mutual_count(t, "ann", 3, "bea", 3, 1000), 4,
+	    "the count of mutual connections");
+	is_int(store_mutual_count(t, "ann", 3, "bea", 3, 3), 3,
+	    "the count stops at its max");
+	is_int(store_mutual_count(t, "ann", 3, "bea", 3, 0), 0,
+	    "a max of 0 counts nothing");
+	is_int(store_mutual_count(t, "ann", 3, "ann", 3, 1000), 7,
+	    "a member with itself: all its connections (bea's too)");
+
+	/* Past a page: 300 and 150 connections, 150 mutual, and one of 3. */
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "m%03zu", i);
+		store_conn_put(t, "big1", 4, id, strlen(id), 1);
+		if (i % 2 == 0)
+			store_conn_put(t, id, strlen(id), "big2", 4, 2);
+	}
+	store_conn_put(t, "few", 3, "m001", 4, 3);
+	store_conn_put(t, "few", 3, "m002", 4, 3);
+	store_conn_put(t, "few", 3, "m298", 4, 3);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "big1", 4, "big2", 4, NULL, 0, 0, mutual_run_one,
+	    &mr);
+	ok(mr.n == 150 && mr.ordered && strcmp(mr.last, "m298") == 0,
+	    "150 mutual of 300 and 150 connections, in order (%d)", mr.n);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "big2", 4, "big1", 4, "m100", 4, 7,
+	    mutual_run_one, &mr);
+	ok(mr.n == 99 && mr.ordered, "after a cursor, with a small hint (%d)",
+	    mr.n);
+	is_int(store_mutual_count(t, "few", 3, "big2", 4, 1000), 2,
+	    "a member of 3 connections and one of 150 share 2");
+	is_int(store_mutual_count(t, "big1", 4, "few", 3, 1000), 3,
+	    "and one of 300 shares all 3");
+	is_int(store_mutual_count(t, "big1", 4, "big2", 4, 100), 100,
+	    "a count capped below the mutual connections");
+	is_int(store_commit(t), STORE_OK, "commit");
+
+	t = store_begin_read(s);
+	is_int(store_mutual_count(t, "big1", 4, "big2", 4, 1000), 150,
+	    "mutual connections in a snapshot");
+	store_abort(t);
+}
+
 static void
 test_logs_flags_members(struct store *s)
 {
@@ -1010,6 +1150,7 @@ check_backend(void)
 	test_invitations(s);
 	test_boxes(s);
 	test_pairs_and_connections(s);
+	test_mutual(s);
 	test_logs_flags_members(s);
 	test_plans(s);
 	test_events(s);
