@@ -414,6 +414,7 @@ inv_read(const msgpack_object *o, struct inv_view *v)
 	obj_int(o, "updated_at", &v->updated_at);
 	obj_int(o, "expires_at", &v->expires_at);
 	obj_int(o, "reminded_at", &v->reminded_at);
+	v->has_mutual = obj_uint(o, "mutual_count", &v->mutual_count);
 }
 
 /* ---- Tables ---- */

@@ -53,6 +53,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_plan_cancel_entry,
 	&cmd_stats_entry,
 	&cmd_connections_entry,
+	&cmd_mutual_entry,
 	&cmd_disconnect_entry,
 	&cmd_block_entry,
 	&cmd_unblock_entry,

@@ -116,6 +116,8 @@ struct inv_view {
 	uint64_t attempt;
 	struct text from, to, note, priority, state;
 	int64_t created_at, updated_at, expires_at, reminded_at;
+	bool has_mutual;	/* the recipient's view: mutual_count */
+	uint64_t mutual_count;
 };
 
 /* Rows of cells, printed in aligned columns. */
@@ -145,6 +147,7 @@ extern const struct cmd_entry cmd_plans_entry;
 extern const struct cmd_entry cmd_plan_cancel_entry;
 extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_connections_entry;
+extern const struct cmd_entry cmd_mutual_entry;
 extern const struct cmd_entry cmd_disconnect_entry;
 extern const struct cmd_entry cmd_block_entry;
 extern const struct cmd_entry cmd_unblock_entry;

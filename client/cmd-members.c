@@ -264,6 +264,92 @@ cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return call_print(ctx, a, cmd_connections_print);
 }
 
+static void
+cmd_mutual_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	static const char *const head[] = { "MEMBER", "WITH A SINCE",
+	    "WITH B SINCE" };
+	const msgpack_object *items, *o;
+	struct table t;
+	struct text member, next;
+	int64_t since;
+	char when[48], *s;
+	uint32_t i;
+	int k;
+
+	if ((items = obj_items(result)) == NULL ||
+	    items->via.array.size == 0) {
+		printf("no %smutual connections of %s and %s\n",
+		    a->opt[OPT_AFTER] != NULL ? "more " : "", a->argv[0],
+		    a->argv[1]);
+	} else {
+		table_init(&t, 3, head);
+		for (i = 0; i < items->via.array.size; i++) {
+			o = &items->via.array.ptr[i];
+			obj_text(o, "member", &member);
+			table_add(&t, member.p, member.n, 0);
+			for (k = 0; k < 2; k++) {
+				since = 0;
+				obj_int(o, k == 0 ? "since_a" : "since_b",
+				    &since);
+				time_put_date(since, when, sizeof when);
+				table_add(&t, when, strlen(when), 0);
+			}
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+	if (!obj_text(result, "next", &next))
+		return;
+	s = xstrndup(next.p, next.n);
+	fputs("more: ", stdout);
+	hint_connreq(stdout, ctx);
+	fputs("mutual ", stdout);
+	text_put_shell(stdout, a->argv[0]);
+	putchar(' ');
+	text_put_shell(stdout, a->argv[1]);
+	if (a->opt[OPT_LIMIT] != NULL) {
+		fputs(" --limit ", stdout);
+		text_put_shell(stdout, a->opt[OPT_LIMIT]);
+	}
+	fputs(" --after ", stdout);
+	text_put_shell(stdout, s);
+	putchar('\n');
+	free(s);
+}
+
+static int
+cmd_mutual_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *after = a->opt[OPT_AFTER];
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, METHOD(CONNECTION_MUTUAL));
+	msgpack_pack_map(pk, 2 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
+	pk_kstr(pk, "a", a->argv[0]);
+	pk_kstr(pk, "b", a->argv[1]);
+	if (a->opt[OPT_LIMIT] != NULL)
+		pk_kuint(pk, "limit", a->limit);
+	if (after != NULL)
+		pk_kstr(pk, "after", after);
+	return call_print(ctx, a, cmd_mutual_print);
+}
+
+const struct cmd_entry cmd_mutual_entry = {
+	.name = "mutual",
+	.args_min = 2,
+	.args_max = 2,
+	.opts = OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER),
+	.usage = "mutual A B [--limit N] [--after MEMBER]",
+	.help = "Lists the mutual connections of A and B (the members "
+	    "connected to both) in order of their id, with when each "
+	    "connected to A and to B. At most N are listed (default 50); "
+	    "when there are more, the last line says how to see the next "
+	    "page, which starts --after the last member listed.",
+	.exec = cmd_mutual_exec
+};
+
 /* disconnect, block and unblock: {actor, other}. */
 static int
 cmd_pair(struct cmd_ctx *ctx, const struct cmd_args *a, const char *method,

@@ -63,7 +63,7 @@ pack_send_result(struct call *c, const struct inv *inv, bool connection,
 {
 	msgpack_pack_map(c->pk, 1 + (connection ? 1 : 0) + (warnings ? 1 : 0));
 	pk_key(c->pk, "invitation");
-	pack_inv(c->pk, inv, ROLE_SENDER);
+	pack_inv(c->pk, c->op.t, inv, ROLE_SENDER);
 	if (connection) {
 		pk_key(c->pk, "connection");
 		pack_conn(c->pk, inv->from, inv->from_len, inv->to,
@@ -82,7 +82,7 @@ pack_inv_result(struct call *c, const struct inv *inv, enum role role,
 {
 	msgpack_pack_map(c->pk, connection ? 2 : 1);
 	pk_key(c->pk, "invitation");
-	pack_inv(c->pk, inv, role);
+	pack_inv(c->pk, c->op.t, inv, role);
 	if (connection) {
 		pk_key(c->pk, "connection");
 		pack_conn(c->pk, inv->from, inv->from_len, inv->to,
@@ -222,7 +222,7 @@ m_invite_withdraw(struct call *c)
 		return -1;
 	msgpack_pack_map(c->pk, 2);
 	pk_key(c->pk, "invitation");
-	pack_inv(c->pk, &inv, ROLE_SENDER);
+	pack_inv(c->pk, c->op.t, &inv, ROLE_SENDER);
 	pk_kint(c->pk, "cooldown_until", until);
 	return 0;
 }
@@ -350,7 +350,7 @@ list_one(void *ctx, uint64_t id)
 		l->more = true;
 		return false;
 	}
-	pack_inv(&l->items.pk, &inv, role);
+	pack_inv(&l->items.pk, l->c->op.t, &inv, role);
 	l->count++;
 	l->next = id;
 	return true;
@@ -421,7 +421,7 @@ hist_one(void *ctx, uint64_t id)
 	role = inv_role(&inv, h->a);
 	if (!rules_visible(inv.state, role))
 		return true;
-	pack_inv(&h->items.pk, &inv, role);
+	pack_inv(&h->items.pk, h->c->op.t, &inv, role);
 	h->count++;
 	return true;
 }
@@ -488,6 +488,69 @@ m_connection_list(struct call *c)
 	items_init(&l.items);
 	store_scan_conns(c->op.t, l.member.p, l.member.n, after.p, after.n,
 	    conn_one, &l);
+	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
+		return -1;
+	if (l.more)
+		pk_kstrn(c->pk, "next", l.last, l.last_len);
+	else
+		pk_knil(c->pk, "next");
+	return 0;
+}
+
+/* connection.mutual: the members connected to both a and b, in order of
+ * their id: {member, since_a, since_b} each. */
+struct mutual_ctx {
+	uint64_t limit, count;
+	bool more;
+	char last[MEMBER_MAX_BYTES];
+	size_t last_len;
+	struct items items;
+};
+
+static bool
+mutual_one(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct mutual_ctx *l = ctx;
+
+	if (l->count == l->limit) {
+		l->more = true;
+		return false;
+	}
+	msgpack_pack_map(&l->items.pk, 3);
+	pk_kstrn(&l->items.pk, "member", other, len);
+	pk_kint(&l->items.pk, "since_a", since_a);
+	pk_kint(&l->items.pk, "since_b", since_b);
+	l->count++;
+	memcpy(l->last, other, len);
+	l->last_len = len;
+	return true;
+}
+
+static int
+m_connection_mutual(struct call *c)
+{
+	struct mutual_ctx l;
+	struct str a, b, after = { NULL, 0 };
+
+	memset(&l, 0, sizeof l);
+	l.limit = LIST_LIMIT_DEFAULT;
+	arg_member(c, "a", true, &a);
+	arg_member(c, "b", true, &b);
+	args_uint(&c->args, "limit", false, &l.limit);
+	arg_member(c, "after", false, &after);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	if (a.n == b.n && memcmp(a.p, b.p, a.n) == 0)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "a and b must be two members");
+	items_init(&l.items);
+	/* One more than a page: whether there is a next one. */
+	store_scan_mutual(c->op.t, a.p, a.n, b.p, b.n, after.p, after.n,
+	    l.limit + 1, mutual_one, &l);
 	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
 		return -1;
 	if (l.more)
@@ -1022,6 +1085,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_INVITE_HISTORY] = { m_invite_history, 0 },
 	[PM_CONNECTION_LIST] = { m_connection_list, 0 },
 	[PM_CONNECTION_REMOVE] = { m_connection_remove, M_WRITE },
+	[PM_CONNECTION_MUTUAL] = { m_connection_mutual, 0 },
 	[PM_SERVER_INFO] = { m_server_info, 0 },
 	[PM_CLOCK_ADVANCE] = { m_clock_advance, M_WRITE },
 	[PM_INVITE_REPORT] = { m_invite_report, M_WRITE },

@@ -374,6 +374,12 @@ rules_view_fields(enum role role)
 	    VIEW_ATTEMPT : 0;
 }
 
+unsigned
+rules_view_extra(enum role role)
+{
+	return role == ROLE_RECIPIENT ? VIEW_MUTUAL_COUNT : 0;
+}
+
 int
 rules_filter_priority(enum role role, struct proto_error *e)
 {

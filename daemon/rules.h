@@ -243,6 +243,17 @@ bool rules_visible(enum inv_state st, enum role role);
 #define VIEW_RESEND_OF 0x2u
 #define VIEW_ATTEMPT 0x4u
 unsigned rules_view_fields(enum role role);
+/* The keys an invitation map has in role's view beyond the 12 of every
+ * view, a bit each (docs/protocol.md §3.1). The recipient's view adds
+ * mutual_count, the number of members connected to both, to judge the
+ * sender by; the sender's view has none (what the recipient is shown of
+ * them is not the sender's to learn), nor has anyone else's. */
+#define VIEW_MUTUAL_COUNT 0x100u
+unsigned rules_view_extra(enum role role);
+/* mutual_count counts no further than this: a count of 1000 is "1000 or
+ * more", so that a page of 100 invitations costs at most 100 counts of
+ * 1000. */
+#define MUTUAL_COUNT_MAX 1000
 /* May a list in role's view be filtered by priority? Only where role sees
  * it: a filter would tell what the view hides. 0 or -1 with e filled. */
 int rules_filter_priority(enum role role, struct proto_error *e);

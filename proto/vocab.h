@@ -24,6 +24,7 @@
 	X(INVITE_HISTORY, "invite.history") \
 	X(CONNECTION_LIST, "connection.list") \
 	X(CONNECTION_REMOVE, "connection.remove") \
+	X(CONNECTION_MUTUAL, "connection.mutual") \
 	X(SERVER_INFO, "server.info") \
 	X(CLOCK_ADVANCE, "clock.advance") \
 	X(INVITE_REPORT, "invite.report") \

@@ -192,6 +192,26 @@ t "disconnect: the connection is gone" '[ $rc -eq 0 ] && out_has "no connections
 run disconnect bob dave
 t "disconnect: twice is refused" '[ $rc -eq 1 ] && err_has "NOT_FOUND"'
 
+# ---- mutual connections ----
+run mutual carol frank
+t "mutual: the members connected to both, with when each connected" \
+  '[ $rc -eq 0 ] && out_re "^MEMBER +WITH A SINCE +WITH B SINCE$" && out_re "^alice +2026-01-01 00:00 UTC +2026-02-12 00:00 UTC$" && out_lines 2'
+run --json mutual carol frank
+t "mutual --json: {items: [{member, since_a, since_b}], next}" \
+  '[ $rc -eq 0 ] && json "assert d[\"items\"] == [{\"member\": \"alice\", \"since_a\": $T0, \"since_b\": $T0 + 42 * 86400}] and d[\"next\"] is None"'
+run mutual alice bob
+t "mutual: none says so" '[ $rc -eq 0 ] && out_has "no mutual connections of alice and bob"'
+run mutual alice alice
+t "mutual: a member with itself is refused" '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT"'
+run send carol frank
+mid=$(sed -n 's/^invitation \([0-9]*\):.*/\1/p' "$tmp/out")
+run show "$mid" --as frank
+t "show --as the recipient: how many connections the two share" \
+  '[ $rc -eq 0 ] && out_has "  mutual connections: 1"'
+run show "$mid" --as carol
+t "show --as the sender: not shown" '[ $rc -eq 0 ] && out_lacks "mutual"'
+run withdraw carol "$mid"
+
 # ---- info, clock ----
 run info
 t "info: version, clock, counts" \
@@ -234,7 +254,7 @@ t "sent: a note with a newline keeps the table whole" \
 # ---- help ----
 run help
 t "help: lists every command" \
-  '[ $rc -eq 0 ] && (for c in send can-send accept ignore withdraw resend report show sent received history advise cleanup plans plan-cancel stats connections disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
+  '[ $rc -eq 0 ] && (for c in send can-send accept ignore withdraw resend report show sent received history advise cleanup plans plan-cancel stats connections mutual disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
 t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
 run help withdraw

@@ -562,6 +562,12 @@ main(void)
 	    "accepted", "one ignored, then accepted by a mutual invitation, is accepted");
 	ok(rules_in_received_box(ST_ACCEPTED, true),
 	    "and back in the received box");
+	/* Issue 12: mutual_count is the recipient's alone. */
+	ok(rules_view_extra(ROLE_RECIPIENT) == VIEW_MUTUAL_COUNT,
+	    "the recipient's view adds mutual_count");
+	ok(rules_view_extra(ROLE_SENDER) == 0 &&
+	    rules_view_extra(ROLE_OTHER) == 0,
+	    "the sender's view adds nothing, nor anyone else's");
 	ok(!rules_visible(ST_WITHDRAWN, ROLE_RECIPIENT),
 	    "withdrawn is gone for the recipient");
 	ok(rules_visible(ST_WITHDRAWN, ROLE_SENDER), "but not for the sender");
