@@ -557,6 +557,36 @@ test_mutual(struct store *s)
 	    "and one of 300 shares all 3");
 	is_int(store_mutual_count(t, "big1", 4, "big2", 4, 100), 100,
 	    "a count capped below the mutual connections");
+
+	/* Two lists past 1024 (PostgreSQL joins them rather than probe). */
+	for (i = 0; i < 1100; i++) {
+		snprintf(id, sizeof id, "h%04zu", i);
+		store_conn_put(t, "huge1", 5, id, strlen(id), 4);
+		snprintf(id, sizeof id, "h%04zu", i + 550);
+		store_conn_put(t, id, strlen(id), "huge2", 5, 5);
+	}
+	store_conn_put(t, "few", 3, "h0600", 5, 3);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "huge1", 5, "huge2", 5, NULL, 0, 0,
+	    mutual_run_one, &mr);
+	ok(mr.n == 550 && mr.ordered && strcmp(mr.last, "h1099") == 0,
+	    "550 mutual of two lists of 1100, in order (%d)", mr.n);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "huge2", 5, "huge1", 5, "h1000", 5, 10,
+	    mutual_run_one, &mr);
+	ok(mr.n == 99 && mr.ordered, "of two long lists, after a cursor (%d)",
+	    mr.n);
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "huge1", 5, "huge2", 5, NULL, 0, 3, got_mutual,
+	    &g);
+	ok(g.n == 550 && strcmp(g.s[0], "h0550") == 0 &&
+	    g.v[0] == 4 * 1000 + 5, "with the since of each (%s)", g.s[0]);
+	is_int(store_mutual_count(t, "few", 3, "huge2", 5, 1000), 1,
+	    "a short list and a long one");
+	is_int(store_mutual_count(t, "huge1", 5, "few", 3, 1000), 1,
+	    "a long list and a short one");
 	is_int(store_commit(t), STORE_OK, "commit");
 
 	t = store_begin_read(s);
