@@ -163,6 +163,9 @@ struct store_ops {
 	    size_t alen, const char *b, size_t blen);
 	void (*flag_set)(struct stx *t, enum store_flag f, const char *a,
 	    size_t alen, const char *b, size_t blen, bool on);
+	void (*scan_flags)(struct stx *t, enum store_flag f, const char *a,
+	    size_t alen, const char *after, size_t after_len,
+	    store_member_fn fn, void *ctx);
 
 	void (*member_get)(struct stx *t, const char *m, size_t mlen,
 	    struct member_rec *out);

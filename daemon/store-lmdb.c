@@ -3072,6 +3072,32 @@ lm_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 		del(t, ls(t)->flags[f], &k, "flag");
 }
 
+static void
+lm_scan_flags(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *after, size_t after_len, store_member_fn fn, void *ctx)
+{
+	struct scan sc = { .tbl = ls(t)->flags[f], .what = "scan" };
+	struct key from;
+
+	key_make(&sc.prefix, ls(t)->flags[f], "M", a, alen);
+	if (after != NULL)
+		key_make(&from, ls(t)->flags[f], "MM", a, alen, after,
+		    after_len);
+	else
+		from = sc.prefix;
+	SCAN_EACH(&sc, t, &from) {
+		if (sc.k.mv_size < sc.prefix.n + 2)
+			break;
+		if (after != NULL && sc.k.mv_size == from.n &&
+		    memcmp(sc.k.mv_data, from.b, from.n) == 0)
+			continue;
+		if (!fn(ctx, (const char *)sc.k.mv_data + sc.prefix.n,
+		    sc.k.mv_size - sc.prefix.n - 1))
+			break;
+	}
+	scan_end(&sc);
+}
+
 /* Member records: [from u8][email len u8][restricted_until be64]
  * [open_sent be64][restricted_at be64], then (schema 3) first_seen_at and
  * the settings (store_member_settings_pack()), then the email. A record
@@ -3890,6 +3916,7 @@ const struct store_ops store_lmdb = {
 	.conn_del = lm_conn_del,
 	.scan_conns = lm_scan_conns,
 	.scan_mutual = lm_scan_mutual,
+	.scan_flags = lm_scan_flags,
 	.log_add = lm_log_add,
 	.log_count = lm_log_count,
 	.log_scan_back = lm_log_scan_back,

@@ -282,6 +282,9 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "$3::bytea) ON CONFLICT DO NOTHING") \
 	X(Q_FLAG_OFF, "DELETE FROM flags WHERE flag = $1::smallint " \
 	    "AND a = $2::bytea AND b = $3::bytea") \
+	X(Q_SCAN_FLAGS, "SELECT b FROM flags WHERE flag = $1::smallint " \
+	    "AND a = $2::bytea AND b > $3::bytea ORDER BY b " \
+	    "LIMIT " STR(PAGE)) \
 	X(Q_MEMBER_GET, "SELECT invitations_from, email, restricted_until, " \
 	    "restricted_at, open_sent, settings FROM members " \
 	    "WHERE member = $1::bytea") \
@@ -3005,6 +3008,46 @@ pg_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 }
 
 static void
+pg_scan_flags(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *after, size_t after_len, store_member_fn fn, void *ctx)
+{
+	char cursor[MEMBER_MAX_BYTES + 1];
+	size_t clen = 0, n1;
+	struct qp p;
+	PGresult *r;
+	const char *o;
+	int i, n;
+
+	if (after != NULL) {
+		clen = after_len < sizeof cursor ? after_len : sizeof cursor;
+		memcpy(cursor, after, clen);
+	}
+	for (;;) {
+		memset(&p, 0, sizeof p);
+		qp_i16(&p, (int)f);
+		qp_bytes(&p, a, alen);
+		qp_bytes(&p, cursor, clen);
+		if ((r = run(t, Q_SCAN_FLAGS, &p, "flags")) == NULL)
+			return;
+		n = PQntuples(r);
+		for (i = 0; i < n; i++) {
+			o = col_bytes(r, i, 0, &n1);
+			if (n1 > MEMBER_MAX_BYTES)
+				n1 = MEMBER_MAX_BYTES;
+			memcpy(cursor, o, n1);
+			clen = n1;
+			if (!fn(ctx, o, n1) || t->rc != STORE_OK) {
+				PQclear(r);
+				return;
+			}
+		}
+		PQclear(r);
+		if (n < PAGE)
+			return;
+	}
+}
+
+static void
 pg_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out)
 {
@@ -4121,6 +4164,7 @@ const struct store_ops store_pg = {
 	.conn_del = pg_conn_del,
 	.scan_conns = pg_scan_conns,
 	.scan_mutual = pg_scan_mutual,
+	.scan_flags = pg_scan_flags,
 	.log_add = pg_log_add,
 	.log_count = pg_log_count,
 	.log_scan_back = pg_log_scan_back,

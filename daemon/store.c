@@ -559,6 +559,15 @@ store_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 }
 
 void
+store_scan_flags(struct stx *t, enum store_flag f, const char *a,
+    size_t alen, const char *after, size_t after_len, store_member_fn fn,
+    void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_flags(t, f, a, alen, after, after_len, fn, ctx);
+}
+
+void
 store_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out)
 {

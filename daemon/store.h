@@ -306,6 +306,12 @@ bool store_flag_get(struct stx *t, enum store_flag f, const char *a,
     size_t alen, const char *b, size_t blen);
 void store_flag_set(struct stx *t, enum store_flag f, const char *a,
     size_t alen, const char *b, size_t blen, bool on);
+/* The b of each flag f that a set, in order of b, from the first after
+ * `after` (NULL: the start), until fn returns false. */
+typedef bool (*store_member_fn)(void *ctx, const char *m, size_t len);
+void store_scan_flags(struct stx *t, enum store_flag f, const char *a,
+    size_t alen, const char *after, size_t after_len, store_member_fn fn,
+    void *ctx);
 
 /* What the store keeps about one member. A missing one reads as zero. */
 #define EMAIL_MAX_BYTES 254

@@ -79,6 +79,17 @@ got_conn(void *ctx, const char *other, size_t len, int64_t since)
 }
 
 static bool
+got_member(void *ctx, const char *m, size_t len)
+{
+	struct got *g = ctx;
+
+	memcpy(g->s[g->n], m, len);
+	g->s[g->n][len] = '\0';
+	g->n++;
+	return g->n != g->stop_at;
+}
+
+static bool
 got_log(void *ctx, int64_t at, uint64_t id, uint8_t value)
 {
 	struct got *g = ctx;
@@ -717,6 +728,45 @@ test_logs_flags_members(struct store *s)
 	    !store_flag_get(t, FLAG_BLOCK, "olga", 4, "mia", 3) &&
 	    !store_flag_get(t, FLAG_AUTOACCEPT, "mia", 3, "olga", 4),
 	    "FLAG_AUTOACCEPT is a flag of its own, one way");
+	/* Issue 12: a member's flags of a kind, in order (the auto-accept
+	 * list). */
+	{
+		struct got g;
+
+		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2, true);
+		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "alice", 5,
+		    true);
+		store_flag_set(t, FLAG_AUTOACCEPT, "olgaa", 5, "bo", 2, true);
+		store_flag_set(t, FLAG_BLOCK, "olga", 4, "bea", 3, true);
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, NULL, 0,
+		    got_member, &g);
+		ok(g.n == 3 && strcmp(g.s[0], "al") == 0 &&
+		    strcmp(g.s[1], "alice") == 0 && strcmp(g.s[2], "mia") == 0,
+		    "a member's flags of a kind, in order, no other kind's, no other member's (%d)",
+		    g.n);
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2,
+		    got_member, &g);
+		ok(g.n == 2 && strcmp(g.s[0], "alice") == 0,
+		    "after: strictly past it");
+		memset(&g, 0, sizeof g);
+		g.stop_at = 1;
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, NULL, 0,
+		    got_member, &g);
+		is_int(g.n, 1, "a scan of flags stops when told");
+		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2, false);
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, NULL, 0,
+		    got_member, &g);
+		ok(g.n == 2 && strcmp(g.s[0], "alice") == 0,
+		    "a flag cleared is gone from the scan");
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "nobody", 6, NULL, 0,
+		    got_member, &g);
+		is_int(g.n, 0, "none for a member without flags");
+		store_flag_set(t, FLAG_BLOCK, "olga", 4, "bea", 3, false);
+	}
 	store_log_add(t, LOG_RESTRICTIONS, "mia", 3, 400, 0, 0);
 	ok(store_log_count(t, LOG_RESTRICTIONS, "mia", 3, 0, 10, &oldest) == 1 &&
 	    oldest == 400 &&
