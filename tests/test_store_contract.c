@@ -731,8 +731,6 @@ test_logs_flags_members(struct store *s)
 	/* Issue 12: a member's flags of a kind, in order (the auto-accept
 	 * list). */
 	{
-		struct got g;
-
 		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2, true);
 		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "alice", 5,
 		    true);
