@@ -15,7 +15,7 @@ pack_inv(msgpack_packer *pk, struct stx *t, const struct inv *inv,
 	unsigned fields = rules_view_fields(role);
 	unsigned extra = t != NULL ? rules_view_extra(role) : 0;
 
-	msgpack_pack_map(pk, 12 + (size_t)__builtin_popcount(extra));
+	msgpack_pack_map(pk, 13 + (size_t)__builtin_popcount(extra));
 	pk_kuint(pk, "id", inv->id);
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
@@ -40,6 +40,7 @@ pack_inv(msgpack_packer *pk, struct stx *t, const struct inv *inv,
 		pk_kint(pk, "reminded_at", inv->reminded_at);
 	else
 		pk_knil(pk, "reminded_at");
+	pk_kbool(pk, "automatic", inv->automatic);
 	if (extra & VIEW_MUTUAL_COUNT)
 		pk_kuint(pk, "mutual_count", store_mutual_count(t, inv->from,
 		    inv->from_len, inv->to, inv->to_len, MUTUAL_COUNT_MAX));

@@ -374,6 +374,14 @@ rules_view_fields(enum role role)
 	    VIEW_ATTEMPT : 0;
 }
 
+bool
+rules_auto_accept(const struct auto_facts *f)
+{
+	if (f->until != 0 && f->now >= f->until)
+		return false;
+	return f->listed || (f->min_mutual > 0 && f->mutual >= f->min_mutual);
+}
+
 unsigned
 rules_view_extra(enum role role)
 {

@@ -311,8 +311,8 @@ test_mutual_count_cap(void)
 				ok(m[i] != NULL && m[i]->via.u64 == 1000,
 				    "mutual cap: the recipient's view counts to 1000");
 			else
-				ok(m[i] == NULL && up.data.via.map.size == 12,
-				    "mutual cap: the sender's view, 12 keys, none of it");
+				ok(m[i] == NULL && up.data.via.map.size == 13,
+				    "mutual cap: the sender's view, 13 keys, none of it");
 		}
 		msgpack_unpacked_destroy(&up);
 		msgpack_sbuffer_destroy(&sb);
@@ -682,7 +682,7 @@ test_block_like_closed_door(void)
 	in = dsend(&d, "cal", "dee");
 	dblock(&d, "bea", "abe", true);
 	step_end(&d, member_settings_set(step(&d), S("dee"), FROM_NOBODY,
-	    S(NULL), &m, &d.e));
+	    S(NULL), NULL, &m, &d.e));
 	memset(&r, 0, sizeof r);
 	r.from = S("abe");
 	r.to = S("bea");
