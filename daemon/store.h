@@ -252,10 +252,10 @@ void store_scan_conns(struct stx *t, const char *member, size_t len,
  * start), until fn returns false; since_a and since_b: when a and b
  * connected to it. hint: how many fn is expected to take at most, so a
  * backend may fetch that many at once (0: unknown). The cost is bounded
- * by the smaller of the two connection lists, whatever the larger's size:
- * LMDB leapfrogs the two lists (each one's next id sought in the other),
- * PostgreSQL runs the same leapfrog in one statement (a recursive query
- * of index probes). */
+ * by the smaller of the two connection lists in seeks or probes: LMDB
+ * leapfrogs the two lists (each one's next id sought in the other);
+ * PostgreSQL counts both (index-only) and probes each connection of the
+ * shorter into the other member's, in one statement. */
 typedef bool (*store_mutual_fn)(void *ctx, const char *other, size_t len,
     int64_t since_a, int64_t since_b);
 void store_scan_mutual(struct stx *t, const char *a, size_t alen,
