@@ -65,6 +65,9 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 	if (v.resend_of != 0)
 		printf("  attempt %" PRIu64 ", resending invitation %" PRIu64
 		    "\n", v.attempt, v.resend_of);
+	if (v.automatic)
+		fputs("  accepted at once by the recipient's auto-accept rules\n",
+		    stdout);
 	/* The recipient's view: how many they and the sender both know. */
 	if (v.has_mutual)
 		printf("  mutual connections: %" PRIu64 "%s\n", v.mutual_count,
