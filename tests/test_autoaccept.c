@@ -193,16 +193,62 @@ test_refusals_first(void)
 	    rnum(&r, "invitation.automatic") == 1,
 	    "a resend to a member who listed the sender: accepted at once");
 
-	/* Privacy: before a send, the sender cannot tell. */
+	/* Privacy: before a send, the sender cannot tell. lea lists max and
+	 * wants 1 mutual connection (which max2 has with lea2); lea2 has no
+	 * rule. max's and max2's answers are the same, field by field. */
 	list_add("lea", "max", true);
 	cr_reply_free(&r);
-	call(c, &r, "invite.can_send", "from:s to:s", "max", "lea");
-	ok(rnum(&r, "allowed") == 1 && strcmp(rstr(&r, "code"), "(none)") == 0,
-	    "invite.can_send of a listed sender: allowed, nothing more");
-	cr_reply_free(&r);
-	call(c, &r, "stats.get", "member:s", "max");
-	ok(r.error == NULL && rnum(&r, "sent") == 0,
-	    "and stats.get is a sender's as any");
+	call(c, &r, "member.settings.set", "member:s auto_accept_min_mutual:u",
+	    "lea", (uint64_t)1);
+	connect_pair("w1", "max2");
+	connect_pair("w1", "lea2");
+	connect_pair("w2", "max");
+	{
+		char one[2048], two[2048], f1[64], f2[64];
+		static const char *const what[] = { "invite.can_send",
+		    "stats.get", "feed" };
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			cr_reply_free(&r);
+			if (k == 0)
+				call(c, &r, what[k], "from:s to:s", "max", "lea");
+			else if (k == 1)
+				call(c, &r, what[k], "member:s", "max");
+			else
+				snprintf(f1, sizeof f1, "%s",
+				    feed(c, &r, "max", 0));
+			if (k < 2)
+				msgpack_object_print_buffer(one, sizeof one,
+				    *r.result);
+			cr_reply_free(&r);
+			if (k == 0)
+				call(c, &r, what[k], "from:s to:s", "max2",
+				    "lea2");
+			else if (k == 1)
+				call(c, &r, what[k], "member:s", "max2");
+			else
+				snprintf(f2, sizeof f2, "%s",
+				    feed(c, &r, "max2", 0));
+			if (k < 2) {
+				msgpack_object_print_buffer(two, sizeof two,
+				    *r.result);
+				/* stats.get names its member. */
+				if (k == 1 && strstr(two, "\"max2\"") != NULL)
+					memmove(strstr(two, "\"max2\"") + 4,
+					    strstr(two, "\"max2\"") + 5,
+					    strlen(strstr(two, "\"max2\"") + 4));
+			}
+			if (k == 2)
+				ok(strcmp(f1, f2) == 0 && f1[0] != '\0',
+				    "the sender's feed: nothing of the rules (%s | %s)",
+				    f1, f2);
+			else
+				ok(strcmp(one, two) == 0,
+				    "%s: the same for a listed sender as for one of no rule (%s | %s)",
+				    what[k], one, two);
+		}
+	}
 }
 
 static void
