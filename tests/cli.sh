@@ -332,6 +332,12 @@ rc=$?
 t "unreachable (\$CONNREQ_SOCKET): exit 3" \
   '[ $rc -eq 3 ] && err_has "$tmp/none.sock" && err_has "CONNREQ_SOCKET"'
 
+# An invitation the recipient's rules accepted says so.
+run auto-accept uma vic
+run send vic uma
+t "send: auto-accepted, and says so" \
+  '[ $rc -eq 0 ] && out_re "^invitation [0-9]+: vic -> uma, accepted just now" && out_has "  accepted at once by the recipient'"'"'s auto-accept rules"'
+
 # The daemon still answers after all that, and stops cleanly.
 run info
 t "the daemon is still up" '[ $rc -eq 0 ]'
