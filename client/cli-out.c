@@ -414,6 +414,13 @@ inv_read(const msgpack_object *o, struct inv_view *v)
 	obj_int(o, "updated_at", &v->updated_at);
 	obj_int(o, "expires_at", &v->expires_at);
 	obj_int(o, "reminded_at", &v->reminded_at);
+	v->has_mutual = obj_uint(o, "mutual_count", &v->mutual_count);
+	{
+		const msgpack_object *au = cr_get(o, "automatic");
+
+		v->automatic = au != NULL &&
+		    au->type == MSGPACK_OBJECT_BOOLEAN && au->via.boolean;
+	}
 }
 
 /* ---- Tables ---- */

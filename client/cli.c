@@ -31,7 +31,8 @@
 const char *const opt_names[OPT_COUNT] = {
 	"note", "priority", "as", "state", "older-than", "limit", "after",
 	"exec", "all", "email", "expires-in", "window", "per-day",
-	"max-priority", "from", "reason", "tell", "asked"
+	"max-priority", "from", "reason", "tell", "asked",
+	"auto-min-mutual", "auto-for"
 };
 
 /* The commands, in the order `connreq help` lists them. */
@@ -57,7 +58,10 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_intros_entry,
 	&cmd_stats_entry,
 	&cmd_connections_entry,
+	&cmd_mutual_entry,
 	&cmd_disconnect_entry,
+	&cmd_auto_accept_entry,
+	&cmd_no_auto_accept_entry,
 	&cmd_block_entry,
 	&cmd_unblock_entry,
 	&cmd_settings_entry,
@@ -211,6 +215,14 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 	    !parse_word(v, proto_report_reason_words))
 		return cmd_usage_error(e,
 		    "--reason: not dont_know or spam: %s", v);
+	if ((v = a->opt[OPT_AUTO_MIN_MUTUAL]) != NULL &&
+	    !parse_number(v, &a->auto_min_mutual))
+		return cmd_usage_error(e, "--auto-min-mutual: not a number: %s",
+		    v);
+	if ((v = a->opt[OPT_AUTO_FOR]) != NULL && strcmp(v, "0") != 0 &&
+	    (duration_parse(v, &a->auto_for) != 0 || a->auto_for == 0))
+		return cmd_usage_error(e, "--auto-for: not a duration "
+		    "(such as 12h, 30d, 3w) nor 0: %s", v);
 	if ((v = a->opt[OPT_EMAIL]) != NULL && strchr(v, '@') == NULL)
 		return cmd_usage_error(e, "--email: not an address: %s", v);
 	return 0;

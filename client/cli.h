@@ -50,6 +50,8 @@ enum opt {
 	OPT_REASON,
 	OPT_TELL,
 	OPT_ASKED,
+	OPT_AUTO_MIN_MUTUAL,
+	OPT_AUTO_FOR,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -71,6 +73,8 @@ struct cmd_args {
 	uint64_t expires_in;		/* --expires-in, in seconds */
 	uint64_t window;		/* --window, in seconds */
 	uint64_t per_day;		/* --per-day */
+	uint64_t auto_min_mutual;	/* --auto-min-mutual */
+	uint64_t auto_for;		/* --auto-for, in seconds (0: no end) */
 };
 
 struct cmd_ctx;
@@ -119,6 +123,9 @@ struct inv_view {
 	uint64_t attempt;
 	struct text from, to, note, priority, state;
 	int64_t created_at, updated_at, expires_at, reminded_at;
+	bool automatic;		/* accepted by auto-accept rules */
+	bool has_mutual;	/* the recipient's view: mutual_count */
+	uint64_t mutual_count;
 };
 
 /* Rows of cells, printed in aligned columns. */
@@ -152,6 +159,9 @@ extern const struct cmd_entry cmd_intro_decline_entry;
 extern const struct cmd_entry cmd_intros_entry;
 extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_connections_entry;
+extern const struct cmd_entry cmd_mutual_entry;
+extern const struct cmd_entry cmd_auto_accept_entry;
+extern const struct cmd_entry cmd_no_auto_accept_entry;
 extern const struct cmd_entry cmd_disconnect_entry;
 extern const struct cmd_entry cmd_block_entry;
 extern const struct cmd_entry cmd_unblock_entry;

@@ -65,6 +65,13 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 	if (v.resend_of != 0)
 		printf("  attempt %" PRIu64 ", resending invitation %" PRIu64
 		    "\n", v.attempt, v.resend_of);
+	if (v.automatic)
+		fputs("  accepted at once by the recipient's auto-accept rules\n",
+		    stdout);
+	/* The recipient's view: how many they and the sender both know. */
+	if (v.has_mutual)
+		printf("  mutual connections: %" PRIu64 "%s\n", v.mutual_count,
+		    v.mutual_count >= 1000 ? " or more" : "");
 	if (v.reminded_at != 0 &&
 	    text_is(v.state, proto_state_words[ST_PENDING])) {
 		time_put_ago(now, v.reminded_at, when, sizeof when);

@@ -264,6 +264,184 @@ cmd_connections_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return call_print(ctx, a, cmd_connections_print);
 }
 
+static void
+cmd_mutual_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	static const char *const head[] = { "MEMBER", "WITH A SINCE",
+	    "WITH B SINCE" };
+	const msgpack_object *items, *o;
+	struct table t;
+	struct text member, next;
+	int64_t since;
+	char when[48], *s;
+	uint32_t i;
+	int k;
+
+	if ((items = obj_items(result)) == NULL ||
+	    items->via.array.size == 0) {
+		printf("no %smutual connections of %s and %s\n",
+		    a->opt[OPT_AFTER] != NULL ? "more " : "", a->argv[0],
+		    a->argv[1]);
+	} else {
+		table_init(&t, 3, head);
+		for (i = 0; i < items->via.array.size; i++) {
+			o = &items->via.array.ptr[i];
+			obj_text(o, "member", &member);
+			table_add(&t, member.p, member.n, 0);
+			for (k = 0; k < 2; k++) {
+				since = 0;
+				obj_int(o, k == 0 ? "since_a" : "since_b",
+				    &since);
+				time_put_date(since, when, sizeof when);
+				table_add(&t, when, strlen(when), 0);
+			}
+		}
+		table_print(&t);
+		table_free(&t);
+	}
+	if (!obj_text(result, "next", &next))
+		return;
+	s = xstrndup(next.p, next.n);
+	fputs("more: ", stdout);
+	hint_connreq(stdout, ctx);
+	fputs("mutual ", stdout);
+	text_put_shell(stdout, a->argv[0]);
+	putchar(' ');
+	text_put_shell(stdout, a->argv[1]);
+	if (a->opt[OPT_LIMIT] != NULL) {
+		fputs(" --limit ", stdout);
+		text_put_shell(stdout, a->opt[OPT_LIMIT]);
+	}
+	fputs(" --after ", stdout);
+	text_put_shell(stdout, s);
+	putchar('\n');
+	free(s);
+}
+
+static int
+cmd_mutual_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *after = a->opt[OPT_AFTER];
+	msgpack_packer *pk;
+
+	pk = cr_request(ctx->client, METHOD(CONNECTION_MUTUAL));
+	msgpack_pack_map(pk, 2 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
+	pk_kstr(pk, "a", a->argv[0]);
+	pk_kstr(pk, "b", a->argv[1]);
+	if (a->opt[OPT_LIMIT] != NULL)
+		pk_kuint(pk, "limit", a->limit);
+	if (after != NULL)
+		pk_kstr(pk, "after", after);
+	return call_print(ctx, a, cmd_mutual_print);
+}
+
+const struct cmd_entry cmd_mutual_entry = {
+	.name = "mutual",
+	.args_min = 2,
+	.args_max = 2,
+	.opts = OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER),
+	.usage = "mutual A B [--limit N] [--after MEMBER]",
+	.help = "Lists the mutual connections of A and B (the members "
+	    "connected to both) in order of their id, with when each "
+	    "connected to A and to B. At most N are listed (default 50); "
+	    "when there are more, the last line says how to see the next "
+	    "page, which starts --after the last member listed.",
+	.exec = cmd_mutual_exec
+};
+
+static void
+cmd_auto_accept_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	const msgpack_object *items, *o;
+	struct text next;
+	uint32_t i;
+	char *s;
+
+	if (a->argc == 2) {
+		printf("%s %s invitations from %s at once\n", a->argv[0],
+		    ctx->entry == &cmd_auto_accept_entry ? "accepts" :
+		    "no longer accepts", a->argv[1]);
+		return;
+	}
+	if ((items = obj_items(result)) == NULL ||
+	    items->via.array.size == 0)
+		printf("%s lists %snobody to accept at once\n", a->argv[0],
+		    a->opt[OPT_AFTER] != NULL ? "no more: " : "");
+	for (i = 0; items != NULL && i < items->via.array.size; i++) {
+		o = &items->via.array.ptr[i];
+		if (o->type == MSGPACK_OBJECT_STR) {
+			text_put(stdout, o->via.str.ptr, o->via.str.size);
+			putchar('\n');
+		}
+	}
+	if (!obj_text(result, "next", &next))
+		return;
+	s = xstrndup(next.p, next.n);
+	fputs("more: ", stdout);
+	hint_connreq(stdout, ctx);
+	fputs("auto-accept ", stdout);
+	text_put_shell(stdout, a->argv[0]);
+	if (a->opt[OPT_LIMIT] != NULL) {
+		fputs(" --limit ", stdout);
+		text_put_shell(stdout, a->opt[OPT_LIMIT]);
+	}
+	fputs(" --after ", stdout);
+	text_put_shell(stdout, s);
+	putchar('\n');
+	free(s);
+}
+
+static int
+cmd_auto_accept_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const char *after = a->opt[OPT_AFTER];
+	msgpack_packer *pk;
+
+	if (a->argc == 2) {
+		pk = cr_request(ctx->client, ctx->entry == &cmd_auto_accept_entry ?
+		    METHOD(MEMBER_AUTO_ACCEPT_ADD) :
+		    METHOD(MEMBER_AUTO_ACCEPT_REMOVE));
+		msgpack_pack_map(pk, 2);
+		pk_kstr(pk, "member", a->argv[0]);
+		pk_kstr(pk, "other", a->argv[1]);
+		return call_print(ctx, a, cmd_auto_accept_print);
+	}
+	pk = cr_request(ctx->client, METHOD(MEMBER_AUTO_ACCEPT_LIST));
+	msgpack_pack_map(pk, 1 + (a->opt[OPT_LIMIT] != NULL) + (after != NULL));
+	pk_kstr(pk, "member", a->argv[0]);
+	if (a->opt[OPT_LIMIT] != NULL)
+		pk_kuint(pk, "limit", a->limit);
+	if (after != NULL)
+		pk_kstr(pk, "after", after);
+	return call_print(ctx, a, cmd_auto_accept_print);
+}
+
+const struct cmd_entry cmd_auto_accept_entry = {
+	.name = "auto-accept",
+	.args_min = 1,
+	.args_max = 2,
+	.opts = OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER),
+	.usage = "auto-accept MEMBER [OTHER] [--limit N] [--after MEMBER]",
+	.help = "With OTHER: MEMBER accepts invitations from OTHER at once "
+	    "from now on (until the end `settings --auto-for` sets); the "
+	    "invitation is accepted as by hand and says it was automatic. "
+	    "Without: lists the members MEMBER accepts at once, in order of "
+	    "id, at most N (default 50), the last line saying how to see the "
+	    "next page.",
+	.exec = cmd_auto_accept_exec
+};
+
+const struct cmd_entry cmd_no_auto_accept_entry = {
+	.name = "no-auto-accept",
+	.args_min = 2,
+	.args_max = 2,
+	.usage = "no-auto-accept MEMBER OTHER",
+	.help = "MEMBER no longer accepts invitations from OTHER at once.",
+	.exec = cmd_auto_accept_exec
+};
+
 /* disconnect, block and unblock: {actor, other}. */
 static int
 cmd_pair(struct cmd_ctx *ctx, const struct cmd_args *a, const char *method,
@@ -378,6 +556,9 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
 {
 	struct text member, who, addr;
+	uint64_t min = 0;
+	int64_t until = 0;
+	char date[48];
 
 	(void)ctx;
 	(void)a;
@@ -399,19 +580,34 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		ev_printf("%T\n", addr);
 	else
 		puts("none");
+	printf("%-18s", "auto-accept");
+	if (obj_uint(result, "auto_accept_min_mutual", &min) && min > 0)
+		printf("from %" PRIu64 " mutual connections and the list",
+		    min);
+	else
+		fputs("from the list", stdout);
+	if (obj_int(result, "auto_accept_until", &until) && until > 0) {
+		time_put_date(until, date, sizeof date);
+		printf(", until %s", date);
+	}
+	putchar('\n');
 }
 
 const struct cmd_entry cmd_settings_entry = {
 	.name = "settings",
 	.args_min = 1,
 	.args_max = 1,
-	.opts = OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL),
+	.opts = OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL) |
+	    OPT_BIT(OPT_AUTO_MIN_MUTUAL) | OPT_BIT(OPT_AUTO_FOR),
 	.usage = "settings MEMBER [--from everyone|email|nobody] [--email "
-	    "ADDR]",
+	    "ADDR] [--auto-min-mutual N] [--auto-for DURATION]",
 	.help = "Shows MEMBER's settings, or changes those given: whom MEMBER "
 	    "takes invitations from (everyone, by default; email: only people "
-	    "who give MEMBER's email address; nobody) and MEMBER's email "
-	    "address, which --from email needs.",
+	    "who give MEMBER's email address; nobody), MEMBER's email "
+	    "address, which --from email needs, and the auto-accept rules: "
+	    "invitations from members sharing at least N mutual connections "
+	    "with MEMBER are accepted at once (0: off), and those rules and "
+	    "the auto-accept list end DURATION from now (0: never).",
 	.exec = cmd_settings_exec
 };
 
@@ -419,19 +615,29 @@ static int
 cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL];
+	const char *min = a->opt[OPT_AUTO_MIN_MUTUAL];
+	const char *dur = a->opt[OPT_AUTO_FOR];
 	msgpack_packer *pk;
+	/* The daemon's clock, asked before the request is begun. */
+	int64_t now = dur != NULL && a->auto_for != 0 ? ctx_now(ctx) : 0;
 
-	if (from == NULL && email == NULL) {
+	if (from == NULL && email == NULL && min == NULL && dur == NULL) {
 		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_GET));
 		msgpack_pack_map(pk, 1);
 	} else {
 		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_SET));
-		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL));
+		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL) +
+		    (min != NULL) + (dur != NULL));
 	}
 	pk_kstr(pk, "member", a->argv[0]);
 	if (from != NULL)
 		pk_kstr(pk, "invitations_from", from);
 	if (email != NULL)
 		pk_kstr(pk, "email", email);
+	if (min != NULL)
+		pk_kuint(pk, "auto_accept_min_mutual", a->auto_min_mutual);
+	if (dur != NULL)
+		pk_kuint(pk, "auto_accept_until", a->auto_for == 0 ? 0 :
+		    (uint64_t)now + a->auto_for);
 	return call_print(ctx, a, cmd_settings_print);
 }

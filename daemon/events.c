@@ -7,13 +7,15 @@
 #include "../common/util.h"
 
 void
-pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
+pack_inv(msgpack_packer *pk, struct stx *t, const struct inv *inv,
+    enum role role)
 {
 	enum inv_state st = rules_view((enum inv_state)inv->state,
 	    inv->ignored, role);
 	unsigned fields = rules_view_fields(role);
+	unsigned extra = t != NULL ? rules_view_extra(role) : 0;
 
-	msgpack_pack_map(pk, 13);
+	msgpack_pack_map(pk, 14 + (size_t)__builtin_popcount(extra));
 	pk_kuint(pk, "id", inv->id);
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
@@ -44,6 +46,10 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 		pk_kstrn(pk, "introduced_by", inv->via, inv->via_len);
 	else
 		pk_knil(pk, "introduced_by");
+	pk_kbool(pk, "automatic", inv->automatic);
+	if (extra & VIEW_MUTUAL_COUNT)
+		pk_kuint(pk, "mutual_count", store_mutual_count(t, inv->from,
+		    inv->from_len, inv->to, inv->to_len, MUTUAL_COUNT_MAX));
 }
 
 void
@@ -123,7 +129,7 @@ events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	seq = event_head(t, &pk, with_conn ? 2 : 1, type, at, member, mlen);
 	pk_key(&pk, "invitation");
-	pack_inv(&pk, inv, member_role);
+	pack_inv(&pk, t, inv, member_role);
 	if (with_conn) {
 		pk_key(&pk, "connection");
 		pack_conn(&pk, inv->from, inv->from_len, inv->to, inv->to_len,
@@ -154,7 +160,7 @@ events_intro(struct stx *t, const char *type, int64_t at, int64_t now,
 	pack_intro(&pk, in, role, at);
 	if (inv != NULL) {
 		pk_key(&pk, "invitation");
-		pack_inv(&pk, inv, ROLE_SENDER);
+		pack_inv(&pk, t, inv, ROLE_SENDER);
 	}
 	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);

@@ -31,7 +31,11 @@
 #define EV_INTRO_DECLINED proto_event_names[PEV_INTRO_DECLINED]
 #define EV_INTRO_EXPIRED proto_event_names[PEV_INTRO_EXPIRED]
 
-void pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role);
+/* inv as role sees it (docs/protocol.md §3.1): the 12 keys of every view
+ * and the keys of role's own (rules_view_extra), which read t (the
+ * recipient's mutual_count). t NULL: the 12 keys alone (tests of them). */
+void pack_inv(msgpack_packer *pk, struct stx *t, const struct inv *inv,
+    enum role role);
 void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since);
 

@@ -184,6 +184,31 @@ warning_events(struct stx *t, const struct send_req *r, unsigned warnings,
 	}
 }
 
+/* Issue 12: whether r's recipient accepts it at once (rules_auto_accept):
+ * the recipient listed the sender, or they share at least the recipient's
+ * auto_min_mutual, before its auto_until. Counted only when it can
+ * matter. */
+static bool
+auto_accepts(struct op *o, const struct send_req *r)
+{
+	struct member_rec to;
+	struct auto_facts af;
+
+	store_member_get(o->t, r->to.p, r->to.n, &to);
+	memset(&af, 0, sizeof af);
+	af.now = o->now;
+	af.until = to.auto_until;
+	af.min_mutual = to.auto_min_mutual;
+	if (af.until != 0 && af.now >= af.until)
+		return false;
+	af.listed = store_flag_get(o->t, FLAG_AUTOACCEPT, r->to.p, r->to.n,
+	    r->from.p, r->from.n);
+	if (!af.listed && af.min_mutual > 0)
+		af.mutual = store_mutual_count(o->t, r->from.p, r->from.n,
+		    r->to.p, r->to.n, af.min_mutual);
+	return rules_auto_accept(&af);
+}
+
 int
 invite_send(struct op *o, const struct send_req *r,
     struct inv *out, bool *connected, unsigned *warnings,
@@ -255,6 +280,19 @@ invite_send(struct op *o, const struct send_req *r,
 		events_inv(t, EV_ACCEPTED, now, now, &other, ROLE_SENDER, true, true);
 		connected_events(t, out, now);
 		member_decided(o, &other, now, false);
+		member_decided(o, out, now, false);
+	} else if (auto_accepts(o, r)) {
+		/* The recipient's auto-accept rules: accepted at once, as
+		 * invite.accept would (its events, connection, decision),
+		 * and never held. */
+		out->state = ST_ACCEPTED;
+		out->automatic = true;
+		store_inv_put(t, out, ST_COUNT);
+		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
+		*connected = true;
+		events_inv(t, EV_ACCEPTED, now, now, out, ROLE_SENDER, true,
+		    true);
+		connected_events(t, out, now);
 		member_decided(o, out, now, false);
 	} else {
 		store_inv_put(t, out, ST_COUNT);

@@ -217,11 +217,21 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 
 int
 member_settings_set(struct op *o, struct str member, int from,
-    struct str email, struct member_rec *m, struct proto_error *e)
+    struct str email, const struct auto_settings *as, struct member_rec *m,
+    struct proto_error *e)
 {
 	struct settings_facts f;
 
 	store_member_get(o->t, member.p, member.n, m);
+	if (as != NULL && as->has_min_mutual &&
+	    as->min_mutual > MUTUAL_COUNT_MAX)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "auto_accept_min_mutual must be 0 (off) to %d",
+		    MUTUAL_COUNT_MAX);
+	if (as != NULL && as->has_min_mutual)
+		m->auto_min_mutual = (uint32_t)as->min_mutual;
+	if (as != NULL && as->has_until)
+		m->auto_until = as->until;
 	f.from = from >= 0 ? from : m->invitations_from;
 	f.email = email.p;
 	f.email_len = email.n;
@@ -286,5 +296,42 @@ member_stats(struct op *o, struct str member, uint64_t window,
 	    o->now - DAY_SECS, QUOTA_COUNT_MAX, &oldest);
 	store_member_get(o->t, member.p, member.n, &s->rec);
 	s->decided = s->accepted + s->withdrawn + s->expired;
+	return op_done(o->t, e);
+}
+
+struct list_count {
+	uint64_t n, max;
+};
+
+static bool
+list_count_one(void *ctx, const char *m, size_t len)
+{
+	struct list_count *c = ctx;
+
+	(void)m;
+	(void)len;
+	return ++c->n < c->max;
+}
+
+int
+member_auto_accept(struct op *o, struct str member, struct str other,
+    bool on, struct proto_error *e)
+{
+	struct list_count c = { 0, AUTO_ACCEPT_LIST_MAX };
+
+	if (member.n == other.n && memcmp(member.p, other.p, member.n) == 0)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "a member cannot list itself");
+	if (on && !store_flag_get(o->t, FLAG_AUTOACCEPT, member.p, member.n,
+	    other.p, other.n)) {
+		store_scan_flags(o->t, FLAG_AUTOACCEPT, member.p, member.n,
+		    NULL, 0, list_count_one, &c);
+		if (c.n >= AUTO_ACCEPT_LIST_MAX)
+			return proto_fail(e, PE_INVALID_ARGUMENT,
+			    "the auto-accept list holds at most %d members",
+			    AUTO_ACCEPT_LIST_MAX);
+	}
+	store_flag_set(o->t, FLAG_AUTOACCEPT, member.p, member.n, other.p,
+	    other.n, on);
 	return op_done(o->t, e);
 }

@@ -26,10 +26,24 @@ int connection_remove(struct op *o, struct str actor, struct str other,
 int member_block(struct op *o, struct str actor, struct str other, bool on,
     struct proto_error *e);
 
+/* The auto-accept settings of a member.settings.set: each with its has_
+ * flag (false: unchanged). */
+struct auto_settings {
+	bool has_min_mutual, has_until;
+	uint64_t min_mutual;	/* 0: off */
+	int64_t until;		/* 0: no end */
+};
 /* Changes member's settings: from, an enum invite_from (-1: unchanged);
- * email (p NULL: unchanged; "" clears it). *out: the settings after. */
+ * email (p NULL: unchanged; "" clears it); the auto-accept rules (as NULL:
+ * unchanged). *out: the settings after. */
 int member_settings_set(struct op *o, struct str member, int from,
-    struct str email, struct member_rec *out, struct proto_error *e);
+    struct str email, const struct auto_settings *as,
+    struct member_rec *out, struct proto_error *e);
+/* Lists (on) or unlists other in member's auto-accept list: other's
+ * invitations to member are then accepted at once (rules_auto_accept).
+ * At most AUTO_ACCEPT_LIST_MAX members; member itself is refused. */
+int member_auto_accept(struct op *o, struct str member, struct str other,
+    bool on, struct proto_error *e);
 
 /* A sender's record over the window that ends now, as the sender sees it. */
 struct member_stats {

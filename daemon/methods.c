@@ -64,7 +64,7 @@ pack_send_result(struct call *c, const struct inv *inv, bool connection,
 {
 	msgpack_pack_map(c->pk, 1 + (connection ? 1 : 0) + (warnings ? 1 : 0));
 	pk_key(c->pk, "invitation");
-	pack_inv(c->pk, inv, ROLE_SENDER);
+	pack_inv(c->pk, c->op.t, inv, ROLE_SENDER);
 	if (connection) {
 		pk_key(c->pk, "connection");
 		pack_conn(c->pk, inv->from, inv->from_len, inv->to,
@@ -83,7 +83,7 @@ pack_inv_result(struct call *c, const struct inv *inv, enum role role,
 {
 	msgpack_pack_map(c->pk, connection ? 2 : 1);
 	pk_key(c->pk, "invitation");
-	pack_inv(c->pk, inv, role);
+	pack_inv(c->pk, c->op.t, inv, role);
 	if (connection) {
 		pk_key(c->pk, "connection");
 		pack_conn(c->pk, inv->from, inv->from_len, inv->to,
@@ -236,7 +236,7 @@ m_invite_withdraw(struct call *c)
 		return -1;
 	msgpack_pack_map(c->pk, 2);
 	pk_key(c->pk, "invitation");
-	pack_inv(c->pk, &inv, ROLE_SENDER);
+	pack_inv(c->pk, c->op.t, &inv, ROLE_SENDER);
 	pk_kint(c->pk, "cooldown_until", until);
 	return 0;
 }
@@ -364,7 +364,7 @@ list_one(void *ctx, uint64_t id)
 		l->more = true;
 		return false;
 	}
-	pack_inv(&l->items.pk, &inv, role);
+	pack_inv(&l->items.pk, l->c->op.t, &inv, role);
 	l->count++;
 	l->next = id;
 	return true;
@@ -435,7 +435,7 @@ hist_one(void *ctx, uint64_t id)
 	role = inv_role(&inv, h->a);
 	if (!rules_visible(inv.state, role))
 		return true;
-	pack_inv(&h->items.pk, &inv, role);
+	pack_inv(&h->items.pk, h->c->op.t, &inv, role);
 	h->count++;
 	return true;
 }
@@ -502,6 +502,69 @@ m_connection_list(struct call *c)
 	items_init(&l.items);
 	store_scan_conns(c->op.t, l.member.p, l.member.n, after.p, after.n,
 	    conn_one, &l);
+	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
+		return -1;
+	if (l.more)
+		pk_kstrn(c->pk, "next", l.last, l.last_len);
+	else
+		pk_knil(c->pk, "next");
+	return 0;
+}
+
+/* connection.mutual: the members connected to both a and b, in order of
+ * their id: {member, since_a, since_b} each. */
+struct mutual_ctx {
+	uint64_t limit, count;
+	bool more;
+	char last[MEMBER_MAX_BYTES];
+	size_t last_len;
+	struct items items;
+};
+
+static bool
+mutual_one(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct mutual_ctx *l = ctx;
+
+	if (l->count == l->limit) {
+		l->more = true;
+		return false;
+	}
+	msgpack_pack_map(&l->items.pk, 3);
+	pk_kstrn(&l->items.pk, "member", other, len);
+	pk_kint(&l->items.pk, "since_a", since_a);
+	pk_kint(&l->items.pk, "since_b", since_b);
+	l->count++;
+	memcpy(l->last, other, len);
+	l->last_len = len;
+	return true;
+}
+
+static int
+m_connection_mutual(struct call *c)
+{
+	struct mutual_ctx l;
+	struct str a, b, after = { NULL, 0 };
+
+	memset(&l, 0, sizeof l);
+	l.limit = LIST_LIMIT_DEFAULT;
+	arg_member(c, "a", true, &a);
+	arg_member(c, "b", true, &b);
+	args_uint(&c->args, "limit", false, &l.limit);
+	arg_member(c, "after", false, &after);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	if (a.n == b.n && memcmp(a.p, b.p, a.n) == 0)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "a and b must be two members");
+	items_init(&l.items);
+	/* One more than a page: whether there is a next one. */
+	store_scan_mutual(c->op.t, a.p, a.n, b.p, b.n, after.p, after.n,
+	    l.limit + 1, mutual_one, &l);
 	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
 		return -1;
 	if (l.more)
@@ -619,7 +682,7 @@ static void
 pack_settings(msgpack_packer *pk, struct str member,
     const struct member_rec *m)
 {
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 5);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kstr(pk, "invitations_from", proto_invite_from_words[m->invitations_from <
 	    FROM_COUNT ? m->invitations_from : 0]);
@@ -627,6 +690,11 @@ pack_settings(msgpack_packer *pk, struct str member,
 		pk_kstrn(pk, "email", m->email, m->email_len);
 	else
 		pk_knil(pk, "email");
+	pk_kuint(pk, "auto_accept_min_mutual", m->auto_min_mutual);
+	if (m->auto_until != 0)
+		pk_kint(pk, "auto_accept_until", m->auto_until);
+	else
+		pk_knil(pk, "auto_accept_until");
 }
 
 static int
@@ -636,12 +704,24 @@ m_member_settings_set(struct call *c)
 	struct str member, email = { NULL, 0 };
 	int from = -1;
 
+	struct auto_settings as;
+	uint64_t until = 0;
+
+	memset(&as, 0, sizeof as);
 	arg_member(c, "member", true, &member);
 	args_enum(&c->args, "invitations_from", false, proto_invite_from_words, &from);
 	args_text(&c->args, "email", false, &email.p, &email.n);
+	as.has_min_mutual = args_uint(&c->args, "auto_accept_min_mutual",
+	    false, &as.min_mutual);
+	as.has_until = args_uint(&c->args, "auto_accept_until", false, &until);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (member_settings_set(&c->op, member, from, email, &m, c->err) == -1)
+	if (until > INT64_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "auto_accept_until must be a time");
+	as.until = (int64_t)until;
+	if (member_settings_set(&c->op, member, from, email, &as, &m,
+	    c->err) == -1)
 		return -1;
 	pack_settings(c->pk, member, &m);
 	return 0;
@@ -660,6 +740,91 @@ m_member_settings_get(struct call *c)
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
 	pack_settings(c->pk, member, &m);
+	return 0;
+}
+
+/* member.auto_accept.add and .remove: {member, other, listed}. */
+static int
+auto_accept_call(struct call *c, bool on)
+{
+	struct str member, other;
+
+	arg_member(c, "member", true, &member);
+	arg_member(c, "other", true, &other);
+	if (args_done(&c->args) == -1 ||
+	    member_auto_accept(&c->op, member, other, on, c->err) == -1)
+		return -1;
+	msgpack_pack_map(c->pk, 3);
+	pk_kstrn(c->pk, "member", member.p, member.n);
+	pk_kstrn(c->pk, "other", other.p, other.n);
+	pk_kbool(c->pk, "listed", on);
+	return 0;
+}
+
+static int
+m_member_auto_accept_add(struct call *c)
+{
+	return auto_accept_call(c, true);
+}
+
+static int
+m_member_auto_accept_remove(struct call *c)
+{
+	return auto_accept_call(c, false);
+}
+
+/* member.auto_accept.list: a page of the members member listed, in order
+ * of their id. */
+struct flags_ctx {
+	uint64_t limit, count;
+	bool more;
+	char last[MEMBER_MAX_BYTES];
+	size_t last_len;
+	struct items items;
+};
+
+static bool
+flags_one(void *ctx, const char *m, size_t len)
+{
+	struct flags_ctx *l = ctx;
+
+	if (l->count == l->limit) {
+		l->more = true;
+		return false;
+	}
+	msgpack_pack_str(&l->items.pk, len);
+	msgpack_pack_str_body(&l->items.pk, m, len);
+	l->count++;
+	memcpy(l->last, m, len);
+	l->last_len = len;
+	return true;
+}
+
+static int
+m_member_auto_accept_list(struct call *c)
+{
+	struct flags_ctx l;
+	struct str member, after = { NULL, 0 };
+
+	memset(&l, 0, sizeof l);
+	l.limit = LIST_LIMIT_DEFAULT;
+	arg_member(c, "member", true, &member);
+	args_uint(&c->args, "limit", false, &l.limit);
+	arg_member(c, "after", false, &after);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (l.limit == 0 || l.limit > LIST_LIMIT_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	items_init(&l.items);
+	store_scan_flags(c->op.t, FLAG_AUTOACCEPT, member.p, member.n,
+	    after.p, after.n, flags_one, &l);
+	if (items_finish(c, &l.items, "items", (size_t)l.count, 1) == -1)
+		return -1;
+	if (l.more)
+		pk_kstrn(c->pk, "next", l.last, l.last_len);
+	else
+		pk_knil(c->pk, "next");
 	return 0;
 }
 
@@ -1082,7 +1247,7 @@ m_intro_forward(struct call *c)
 		pk_key(c->pk, "introduction");
 		pack_intro(c->pk, in, IROLE_VIA, c->op.now);
 		pk_key(c->pk, "invitation");
-		pack_inv(c->pk, inv, ROLE_SENDER);
+		pack_inv(c->pk, c->op.t, inv, ROLE_SENDER);
 		if (connected) {
 			pk_key(c->pk, "connection");
 			pack_conn(c->pk, inv->from, inv->from_len, inv->to,
@@ -1223,6 +1388,11 @@ static const struct method methods[PM_COUNT] = {
 	[PM_INVITE_HISTORY] = { m_invite_history, 0 },
 	[PM_CONNECTION_LIST] = { m_connection_list, 0 },
 	[PM_CONNECTION_REMOVE] = { m_connection_remove, M_WRITE },
+	[PM_CONNECTION_MUTUAL] = { m_connection_mutual, 0 },
+	[PM_MEMBER_AUTO_ACCEPT_ADD] = { m_member_auto_accept_add, M_WRITE },
+	[PM_MEMBER_AUTO_ACCEPT_REMOVE] = { m_member_auto_accept_remove,
+	    M_WRITE },
+	[PM_MEMBER_AUTO_ACCEPT_LIST] = { m_member_auto_accept_list, 0 },
 	[PM_SERVER_INFO] = { m_server_info, 0 },
 	[PM_CLOCK_ADVANCE] = { m_clock_advance, M_WRITE },
 	[PM_INVITE_REPORT] = { m_invite_report, M_WRITE },

@@ -374,6 +374,20 @@ rules_view_fields(enum role role)
 	    VIEW_ATTEMPT : 0;
 }
 
+bool
+rules_auto_accept(const struct auto_facts *f)
+{
+	if (f->until != 0 && f->now >= f->until)
+		return false;
+	return f->listed || (f->min_mutual > 0 && f->mutual >= f->min_mutual);
+}
+
+unsigned
+rules_view_extra(enum role role)
+{
+	return role == ROLE_RECIPIENT ? VIEW_MUTUAL_COUNT : 0;
+}
+
 int
 rules_filter_priority(enum role role, struct proto_error *e)
 {

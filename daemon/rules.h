@@ -243,6 +243,38 @@ bool rules_visible(enum inv_state st, enum role role);
 #define VIEW_RESEND_OF 0x2u
 #define VIEW_ATTEMPT 0x4u
 unsigned rules_view_fields(enum role role);
+/* The keys an invitation map has in role's view beyond the 12 of every
+ * view, a bit each (docs/protocol.md §3.1). The recipient's view adds
+ * mutual_count, the number of members connected to both, to judge the
+ * sender by; the sender's view has none (what the recipient is shown of
+ * them is not the sender's to learn), nor has anyone else's. */
+#define VIEW_MUTUAL_COUNT 0x100u
+unsigned rules_view_extra(enum role role);
+/* Issue 12, auto-accept: what the recipient's rules say of a send. */
+struct auto_facts {
+	bool listed;		/* the recipient listed the sender
+				 * (FLAG_AUTOACCEPT) */
+	uint32_t min_mutual;	/* the recipient's auto_min_mutual, 0: off */
+	uint64_t mutual;	/* their mutual connections, counted up to
+				 * min_mutual */
+	int64_t until;		/* the recipient's auto_until, 0: no end */
+	int64_t now;
+};
+/* Whether a send is accepted at once: before until (when there is one),
+ * when the sender is listed or they share at least min_mutual (not 0)
+ * mutual connections. The end date ends both rules; at until they no
+ * longer apply. Asked only of a send every other rule let through
+ * (rules_send): a block, a nogo report or invitations_from refuse first,
+ * and a mutual send is accepted anyway. An auto-accepted invitation is
+ * never held (the hold filters are asked after, of a pending one). */
+bool rules_auto_accept(const struct auto_facts *f);
+/* The most members a member may list (member.auto_accept.add). */
+#define AUTO_ACCEPT_LIST_MAX 1000
+
+/* mutual_count counts no further than this: a count of 1000 is "1000 or
+ * more", so that a page of 100 invitations costs at most 100 counts of
+ * 1000. */
+#define MUTUAL_COUNT_MAX 1000
 /* May a list in role's view be filtered by priority? Only where role sees
  * it: a filter would tell what the view hides. 0 or -1 with e filled. */
 int rules_filter_priority(enum role role, struct proto_error *e);

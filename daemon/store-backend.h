@@ -148,6 +148,9 @@ struct store_ops {
 	    const char *b, size_t blen);
 	void (*scan_conns)(struct stx *t, const char *member, size_t len,
 	    const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+	void (*scan_mutual)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen, const char *after, size_t after_len,
+	    uint64_t hint, store_mutual_fn fn, void *ctx);
 
 	void (*log_add)(struct stx *t, enum store_log log, const char *key,
 	    size_t klen, int64_t at, uint64_t id, uint8_t value);
@@ -161,6 +164,9 @@ struct store_ops {
 	    size_t alen, const char *b, size_t blen);
 	void (*flag_set)(struct stx *t, enum store_flag f, const char *a,
 	    size_t alen, const char *b, size_t blen, bool on);
+	void (*scan_flags)(struct stx *t, enum store_flag f, const char *a,
+	    size_t alen, const char *after, size_t after_len,
+	    store_member_fn fn, void *ctx);
 
 	void (*member_get)(struct stx *t, const char *m, size_t mlen,
 	    struct member_rec *out);

@@ -2692,6 +2692,108 @@ lm_scan_conns(struct stx *t, const char *member, size_t len,
 	scan_end(&sc);
 }
 
+/* One member's side of a leapfrog: a cursor on its connection rows. */
+struct conn_side {
+	struct key prefix;	/* [member NUL kind] */
+	MDB_cursor *c;
+	MDB_val k, v;
+	const char *other;	/* the other id the cursor is on */
+	size_t olen;
+};
+
+/* Moves side s to its first connection at or after other (strictly after
+ * when strict): true when there is one (s->other, s->olen), false at the
+ * end of its connections or on a failure (recorded in t). */
+static bool
+conn_seek(struct stx *t, struct conn_side *s, const char *other,
+    size_t olen, bool strict)
+{
+	struct key k = s->prefix;
+	int mrc;
+
+	memcpy(k.b + k.n, other, olen);
+	k.n += olen;
+	k.b[k.n++] = '\0';
+	s->k = key_val(&k);
+	mrc = mdb_cursor_get(s->c, &s->k, &s->v, MDB_SET_RANGE);
+	if (strict && mrc == 0 && s->k.mv_size == k.n &&
+	    memcmp(s->k.mv_data, k.b, k.n) == 0)
+		mrc = mdb_cursor_get(s->c, &s->k, &s->v, MDB_NEXT);
+	if (mrc != 0) {
+		if (mrc != MDB_NOTFOUND)
+			stx_check(t, mrc, "mutual connections");
+		return false;
+	}
+	if (s->k.mv_size < s->prefix.n + 2 || s->v.mv_size != 8 ||
+	    memcmp(s->k.mv_data, s->prefix.b, s->prefix.n) != 0)
+		return false;
+	s->other = (const char *)s->k.mv_data + s->prefix.n;
+	s->olen = s->k.mv_size - s->prefix.n - 1;
+	return true;
+}
+
+/* The order of two member ids as their keys sort ([id NUL]). */
+static int
+id_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+/* A leapfrog of a's and b's connections: each side seeks the other's id,
+ * so every pair of seeks moves both past at least one of their own rows
+ * and the seeks are at most twice the smaller list (each O(log n)). */
+static void
+lm_scan_mutual(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, const char *after, size_t after_len, uint64_t hint,
+    store_mutual_fn fn, void *ctx)
+{
+	struct conn_side sa, sb;
+	char cur[MEMBER_MAX_BYTES];
+	size_t clen;
+	bool on;
+	int c;
+
+	(void)hint;
+	memset(&sa, 0, sizeof sa);
+	memset(&sb, 0, sizeof sb);
+	key_make(&sa.prefix, ls(t)->conn, "M", a, alen);
+	key_make(&sb.prefix, ls(t)->conn, "M", b, blen);
+	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->conn.dbi, &sa.c),
+	    "cursor"))
+		return;
+	if (stx_check(t, mdb_cursor_open(tx(t), ls(t)->conn.dbi, &sb.c),
+	    "cursor")) {
+		mdb_cursor_close(sa.c);
+		return;
+	}
+	if (after != NULL && after_len > MEMBER_MAX_BYTES)
+		after_len = MEMBER_MAX_BYTES;
+	on = conn_seek(t, &sa, after != NULL ? after : "",
+	    after != NULL ? after_len : 0, after != NULL);
+	while (on) {
+		if (!conn_seek(t, &sb, sa.other, sa.olen, false))
+			break;
+		c = id_cmp(sa.other, sa.olen, sb.other, sb.olen);
+		if (c == 0) {
+			/* The callback may read through t: keep the id. */
+			clen = sa.olen;
+			memcpy(cur, sa.other, clen);
+			if (!fn(ctx, cur, clen,
+			    (int64_t)be_get(sa.v.mv_data, 8),
+			    (int64_t)be_get(sb.v.mv_data, 8)) ||
+			    t->rc != STORE_OK)
+				break;
+			on = conn_seek(t, &sa, cur, clen, true);
+		} else {
+			on = conn_seek(t, &sa, sb.other, sb.olen, false);
+		}
+	}
+	mdb_cursor_close(sa.c);
+	mdb_cursor_close(sb.c);
+}
+
 static void
 due_key(struct stx *t, struct key *k, const struct due *d)
 {
@@ -2980,6 +3082,32 @@ lm_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 		put(t, ls(t)->flags[f], &k, "", 0, "flag");
 	else
 		del(t, ls(t)->flags[f], &k, "flag");
+}
+
+static void
+lm_scan_flags(struct stx *t, enum store_flag f, const char *a, size_t alen,
+    const char *after, size_t after_len, store_member_fn fn, void *ctx)
+{
+	struct scan sc = { .tbl = ls(t)->flags[f], .what = "scan" };
+	struct key from;
+
+	key_make(&sc.prefix, ls(t)->flags[f], "M", a, alen);
+	if (after != NULL)
+		key_make(&from, ls(t)->flags[f], "MM", a, alen, after,
+		    after_len);
+	else
+		from = sc.prefix;
+	SCAN_EACH(&sc, t, &from) {
+		if (sc.k.mv_size < sc.prefix.n + 2)
+			break;
+		if (after != NULL && sc.k.mv_size == from.n &&
+		    memcmp(sc.k.mv_data, from.b, from.n) == 0)
+			continue;
+		if (!fn(ctx, (const char *)sc.k.mv_data + sc.prefix.n,
+		    sc.k.mv_size - sc.prefix.n - 1))
+			break;
+	}
+	scan_end(&sc);
 }
 
 /* Member records: [from u8][email len u8][restricted_until be64]
@@ -3977,6 +4105,8 @@ const struct store_ops store_lmdb = {
 	.conn_put = lm_conn_put,
 	.conn_del = lm_conn_del,
 	.scan_conns = lm_scan_conns,
+	.scan_mutual = lm_scan_mutual,
+	.scan_flags = lm_scan_flags,
 	.log_add = lm_log_add,
 	.log_count = lm_log_count,
 	.log_scan_back = lm_log_scan_back,

@@ -490,6 +490,46 @@ store_scan_conns(struct stx *t, const char *member, size_t len,
 }
 
 void
+store_scan_mutual(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, const char *after, size_t after_len, uint64_t hint,
+    store_mutual_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_mutual(t, a, alen, b, blen, after, after_len, hint,
+		    fn, ctx);
+}
+
+struct mutual_count {
+	uint64_t n, max;
+};
+
+static bool
+mutual_counted(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct mutual_count *m = ctx;
+
+	(void)other;
+	(void)len;
+	(void)since_a;
+	(void)since_b;
+	return ++m->n < m->max;
+}
+
+uint64_t
+store_mutual_count(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, uint64_t max)
+{
+	struct mutual_count m = { 0, max };
+
+	if (max == 0)
+		return 0;
+	store_scan_mutual(t, a, alen, b, blen, NULL, 0, max, mutual_counted,
+	    &m);
+	return t->rc == STORE_OK ? m.n : 0;
+}
+
+void
 store_log_add(struct stx *t, enum store_log log, const char *key, size_t klen,
     int64_t at, uint64_t id, uint8_t value)
 {
@@ -537,6 +577,15 @@ store_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 {
 	if (live(t))
 		OPS(t)->flag_set(t, f, a, alen, b, blen, on);
+}
+
+void
+store_scan_flags(struct stx *t, enum store_flag f, const char *a,
+    size_t alen, const char *after, size_t after_len, store_member_fn fn,
+    void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_flags(t, f, a, alen, after, after_len, fn, ctx);
 }
 
 void

@@ -259,6 +259,24 @@ typedef bool (*store_conn_fn)(void *ctx, const char *other, size_t len,
     int64_t since);
 void store_scan_conns(struct stx *t, const char *member, size_t len,
     const char *after, size_t after_len, store_conn_fn fn, void *ctx);
+/* The mutual connections of a and b (the members connected to both), in
+ * order of the other's id, from the first after `after` (NULL: the
+ * start), until fn returns false; since_a and since_b: when a and b
+ * connected to it. hint: how many fn is expected to take at most, so a
+ * backend may fetch that many at once (0: unknown). The cost is bounded
+ * by the smaller of the two connection lists in seeks or probes: LMDB
+ * leapfrogs the two lists (each one's next id sought in the other);
+ * PostgreSQL counts both (index-only) and probes each connection of the
+ * shorter into the other member's, in one statement. */
+typedef bool (*store_mutual_fn)(void *ctx, const char *other, size_t len,
+    int64_t since_a, int64_t since_b);
+void store_scan_mutual(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen, const char *after, size_t after_len,
+    uint64_t hint, store_mutual_fn fn, void *ctx);
+/* How many mutual connections a and b have, counting no further than max
+ * (store_scan_mutual() counted). */
+uint64_t store_mutual_count(struct stx *t, const char *a, size_t alen,
+    const char *b, size_t blen, uint64_t max);
 
 /* Time-keyed logs, [key][at][id] -> value: what a member did when. */
 enum store_log {
@@ -308,6 +326,12 @@ bool store_flag_get(struct stx *t, enum store_flag f, const char *a,
     size_t alen, const char *b, size_t blen);
 void store_flag_set(struct stx *t, enum store_flag f, const char *a,
     size_t alen, const char *b, size_t blen, bool on);
+/* The b of each flag f that a set, in order of b, from the first after
+ * `after` (NULL: the start), until fn returns false. */
+typedef bool (*store_member_fn)(void *ctx, const char *m, size_t len);
+void store_scan_flags(struct stx *t, enum store_flag f, const char *a,
+    size_t alen, const char *after, size_t after_len, store_member_fn fn,
+    void *ctx);
 
 /* What the store keeps about one member. A missing one reads as zero. */
 #define EMAIL_MAX_BYTES 254

@@ -24,6 +24,10 @@
 	X(INVITE_HISTORY, "invite.history") \
 	X(CONNECTION_LIST, "connection.list") \
 	X(CONNECTION_REMOVE, "connection.remove") \
+	X(CONNECTION_MUTUAL, "connection.mutual") \
+	X(MEMBER_AUTO_ACCEPT_ADD, "member.auto_accept.add") \
+	X(MEMBER_AUTO_ACCEPT_REMOVE, "member.auto_accept.remove") \
+	X(MEMBER_AUTO_ACCEPT_LIST, "member.auto_accept.list") \
 	X(SERVER_INFO, "server.info") \
 	X(CLOCK_ADVANCE, "clock.advance") \
 	X(INVITE_REPORT, "invite.report") \

@@ -192,6 +192,52 @@ t "disconnect: the connection is gone" '[ $rc -eq 0 ] && out_has "no connections
 run disconnect bob dave
 t "disconnect: twice is refused" '[ $rc -eq 1 ] && err_has "NOT_FOUND"'
 
+# ---- mutual connections ----
+run mutual carol frank
+t "mutual: the members connected to both, with when each connected" \
+  '[ $rc -eq 0 ] && out_re "^MEMBER +WITH A SINCE +WITH B SINCE$" && out_re "^alice +2026-01-01 00:00 UTC +2026-02-12 00:00 UTC$" && out_lines 2'
+run --json mutual carol frank
+t "mutual --json: {items: [{member, since_a, since_b}], next}" \
+  '[ $rc -eq 0 ] && json "assert d[\"items\"] == [{\"member\": \"alice\", \"since_a\": $T0, \"since_b\": $T0 + 42 * 86400}] and d[\"next\"] is None"'
+run mutual alice bob
+t "mutual: none says so" '[ $rc -eq 0 ] && out_has "no mutual connections of alice and bob"'
+run mutual alice alice
+t "mutual: a member with itself is refused" '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT"'
+run send carol frank
+mid=$(sed -n 's/^invitation \([0-9]*\):.*/\1/p' "$tmp/out")
+run show "$mid" --as frank
+t "show --as the recipient: how many connections the two share" \
+  '[ $rc -eq 0 ] && out_has "  mutual connections: 1"'
+run show "$mid" --as carol
+t "show --as the sender: not shown" '[ $rc -eq 0 ] && out_lacks "mutual"'
+run withdraw carol "$mid"
+
+# ---- auto-accept ----
+run auto-accept carol frank
+t "auto-accept: carol accepts frank at once" \
+  '[ $rc -eq 0 ] && out_has "carol accepts invitations from frank at once"'
+run auto-accept carol gina
+run auto-accept carol
+t "auto-accept MEMBER: the list, in order" \
+  '[ $rc -eq 0 ] && [ "$(tr "\n" " " <"$tmp/out")" = "frank gina " ]'
+run auto-accept carol --limit 1
+t "auto-accept --limit: the last line says how to see more" \
+  '[ $rc -eq 0 ] && [ "$(tail -n 1 "$tmp/out")" = "more: connreq auto-accept carol --limit 1 --after frank" ]'
+run no-auto-accept carol frank
+t "no-auto-accept" '[ $rc -eq 0 ] && out_has "carol no longer accepts invitations from frank at once"'
+run --json auto-accept carol
+t "auto-accept --json: {items, next}" \
+  '[ $rc -eq 0 ] && json "assert d[\"items\"] == [\"gina\"] and d[\"next\"] is None"'
+run auto-accept carol carol
+t "auto-accept: not oneself" '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT"'
+run settings carol --auto-min-mutual 3 --auto-for 2w
+t "settings --auto-min-mutual --auto-for" \
+  '[ $rc -eq 0 ] && out_re "^auto-accept +from 3 mutual connections and the list, until 2026-02-26 00:00 UTC$"'
+run --json settings carol --auto-min-mutual 0 --auto-for 0
+t "settings: 0 turns them off" \
+  '[ $rc -eq 0 ] && json "assert d[\"auto_accept_min_mutual\"] == 0 and d[\"auto_accept_until\"] is None"'
+run no-auto-accept carol gina
+
 # ---- info, clock ----
 run info
 t "info: version, clock, counts" \
@@ -234,7 +280,7 @@ t "sent: a note with a newline keeps the table whole" \
 # ---- help ----
 run help
 t "help: lists every command" \
-  '[ $rc -eq 0 ] && (for c in send can-send accept ignore withdraw resend report show sent received history advise cleanup plans plan-cancel stats connections disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
+  '[ $rc -eq 0 ] && (for c in send can-send accept ignore withdraw resend report show sent received history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
 t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
 run help withdraw
@@ -285,6 +331,12 @@ CONNREQ_SOCKET=$tmp/none.sock "$CLI" sent alice >"$tmp/out" 2>"$tmp/err"
 rc=$?
 t "unreachable (\$CONNREQ_SOCKET): exit 3" \
   '[ $rc -eq 3 ] && err_has "$tmp/none.sock" && err_has "CONNREQ_SOCKET"'
+
+# An invitation the recipient's rules accepted says so.
+run auto-accept uma vic
+run send vic uma
+t "send: auto-accepted, and says so" \
+  '[ $rc -eq 0 ] && out_re "^invitation [0-9]+: vic -> uma, accepted just now" && out_has "  accepted at once by the recipient'"'"'s auto-accept rules"'
 
 # The daemon still answers after all that, and stops cleanly.
 run info

@@ -374,7 +374,7 @@ dview(const struct inv *inv, enum role role, const char *key)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	pack_inv(&pk, inv, role);
+	pack_inv(&pk, NULL, inv, role);
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS)

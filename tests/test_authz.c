@@ -447,6 +447,10 @@ static const struct row rows[] = {
 	[PM_CONNECTION_LIST] = { ALLOW, 0, ALL_OK },
 	[PM_CONNECTION_REMOVE] = { ALLOW, 1,
 	    { "NOT_FOUND", "", "NOT_FOUND", "NOT_FOUND" } },
+	[PM_CONNECTION_MUTUAL] = { ALLOW, 0, ALL_OK },
+	[PM_MEMBER_AUTO_ACCEPT_ADD] = { ALLOW, 1, ALL_OK },
+	[PM_MEMBER_AUTO_ACCEPT_REMOVE] = { ALLOW, 1, ALL_OK },
+	[PM_MEMBER_AUTO_ACCEPT_LIST] = { ALLOW, 0, ALL_OK },
 	[PM_SERVER_INFO] = { NOT_MEMBER_SCOPED, 0, { "" } },
 	[PM_CLOCK_ADVANCE] = { NOT_MEMBER_SCOPED, 0, { "" } },
 	[PM_INVITE_REPORT] = { ALLOW, 1, PARTY_ONLY("NOT_PERMITTED", "") },
@@ -536,6 +540,16 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 		/* The object: bob's connection with dave. */
 		call(c, &r, "connection.remove", "actor:s other:s", me,
 		    f->dave);
+		break;
+	case PM_CONNECTION_MUTUAL:
+		call(c, &r, "connection.mutual", "a:s b:s", me, other);
+		break;
+	case PM_MEMBER_AUTO_ACCEPT_ADD:
+	case PM_MEMBER_AUTO_ACCEPT_REMOVE:
+		call(c, &r, method_name[m], "member:s other:s", me, other);
+		break;
+	case PM_MEMBER_AUTO_ACCEPT_LIST:
+		call(c, &r, method_name[m], "member:s", me);
 		break;
 	case PM_SERVER_INFO:
 		call(c, &r, "server.info", "");

@@ -266,6 +266,63 @@ test_withdraw_unsays(void)
 	dom_close(&d);
 }
 
+/* Issue 12: the recipient's mutual_count counts to MUTUAL_COUNT_MAX (1000)
+ * and no further, in the views and in the events; the sender's view has
+ * none. 1001 members connected to both ada and ben, written straight to
+ * the store. */
+static void
+test_mutual_count_cap(void)
+{
+	struct dom d;
+	struct stx *t;
+	struct inv v;
+	char id[16];
+	uint64_t inv, h;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked up;
+	const msgpack_object *m[2];
+	int i;
+
+	dom_open(&d);
+	t = store_begin(d.s, NULL);
+	for (i = 0; i < MUTUAL_COUNT_MAX + 1; i++) {
+		snprintf(id, sizeof id, "m%04d", i);
+		store_conn_put(t, "ada", 3, id, strlen(id), T0);
+		store_conn_put(t, id, strlen(id), "ben", 3, T0);
+	}
+	is_int(store_commit(t), STORE_OK, "mutual cap: 1001 shared");
+	h = dhead(&d);
+	inv = dsend(&d, "ada", "ben");
+	v = dinv(&d, inv);
+	is_str(dev_show(&d, "ben", h, EV_RECEIVED, "invitation.mutual_count"),
+	    "1000", "mutual cap: invitation.received says 1000 (or more)");
+	t = snap(&d);
+	for (i = 0; i < 2; i++) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		pack_inv(&pk, t, &v, i == 0 ? ROLE_RECIPIENT : ROLE_SENDER);
+		msgpack_unpacked_init(&up);
+		m[i] = NULL;
+		if (msgpack_unpack_next(&up, sb.data, sb.size, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS) {
+			m[i] = cr_get(&up.data, "mutual_count");
+			if (i == 0)
+				ok(m[i] != NULL && m[i]->via.u64 == 1000,
+				    "mutual cap: the recipient's view counts to 1000");
+			else
+				ok(m[i] == NULL && up.data.via.map.size == 14,
+				    "mutual cap: the sender's view, 14 keys, none of it");
+		}
+		msgpack_unpacked_destroy(&up);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	is_int(store_mutual_count(t, "ada", 3, "ben", 3, 2000), 1001,
+	    "mutual cap: the store counts past it when asked");
+	store_abort(t);
+	dom_close(&d);
+}
+
 static void
 test_mutual(void)
 {
@@ -625,7 +682,7 @@ test_block_like_closed_door(void)
 	in = dsend(&d, "cal", "dee");
 	dblock(&d, "bea", "abe", true);
 	step_end(&d, member_settings_set(step(&d), S("dee"), FROM_NOBODY,
-	    S(NULL), &m, &d.e));
+	    S(NULL), NULL, &m, &d.e));
 	memset(&r, 0, sizeof r);
 	r.from = S("abe");
 	r.to = S("bea");
@@ -964,6 +1021,7 @@ main(void)
 	test_view_fields();
 	test_withdraw_unsays();
 	test_mutual();
+	test_mutual_count_cap();
 	test_cooldown();
 	test_cooldown_escalates();
 	test_stale_expiry();

@@ -656,6 +656,45 @@ main(void)
 	    "accepted", "one ignored, then accepted by a mutual invitation, is accepted");
 	ok(rules_in_received_box(ST_ACCEPTED, true),
 	    "and back in the received box");
+	/* Issue 12: auto-accept, at its edges. */
+	{
+		struct auto_facts aa;
+
+		memset(&aa, 0, sizeof aa);
+		aa.now = 1000;
+		ok(!rules_auto_accept(&aa), "auto-accept: no rule, no");
+		aa.listed = true;
+		ok(rules_auto_accept(&aa), "auto-accept: a listed sender");
+		aa.until = 1001;
+		ok(rules_auto_accept(&aa),
+		    "auto-accept: listed, a second before the end date");
+		aa.until = 1000;
+		ok(!rules_auto_accept(&aa),
+		    "auto-accept: at the end date the list no longer applies");
+		aa.listed = false;
+		aa.until = 0;
+		aa.min_mutual = 3;
+		aa.mutual = 2;
+		ok(!rules_auto_accept(&aa), "auto-accept: 2 mutual of 3: no");
+		aa.mutual = 3;
+		ok(rules_auto_accept(&aa),
+		    "auto-accept: exactly 3 mutual of 3: yes");
+		aa.until = 1000;
+		ok(!rules_auto_accept(&aa),
+		    "auto-accept: at the end date the threshold no longer applies");
+		aa.until = 0;
+		aa.min_mutual = 0;
+		aa.mutual = 5;
+		ok(!rules_auto_accept(&aa),
+		    "auto-accept: a threshold of 0 is off, whatever is shared");
+	}
+
+	/* Issue 12: mutual_count is the recipient's alone. */
+	ok(rules_view_extra(ROLE_RECIPIENT) == VIEW_MUTUAL_COUNT,
+	    "the recipient's view adds mutual_count");
+	ok(rules_view_extra(ROLE_SENDER) == 0 &&
+	    rules_view_extra(ROLE_OTHER) == 0,
+	    "the sender's view adds nothing, nor anyone else's");
 	ok(!rules_visible(ST_WITHDRAWN, ROLE_RECIPIENT),
 	    "withdrawn is gone for the recipient");
 	ok(rules_visible(ST_WITHDRAWN, ROLE_SENDER), "but not for the sender");

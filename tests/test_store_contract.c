@@ -79,6 +79,17 @@ got_conn(void *ctx, const char *other, size_t len, int64_t since)
 }
 
 static bool
+got_member(void *ctx, const char *m, size_t len)
+{
+	struct got *g = ctx;
+
+	memcpy(g->s[g->n], m, len);
+	g->s[g->n][len] = '\0';
+	g->n++;
+	return g->n != g->stop_at;
+}
+
+static bool
 got_log(void *ctx, int64_t at, uint64_t id, uint8_t value)
 {
 	struct got *g = ctx;
@@ -446,6 +457,176 @@ test_pairs_and_connections(struct store *s)
 	is_int(store_commit(t), STORE_OK, "commit");
 }
 
+static bool
+got_mutual(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct got *g = ctx;
+
+	if (g->n < 64) {
+		snprintf(g->s[g->n], sizeof g->s[0], "%.*s", (int)len, other);
+		g->v[g->n] = (uint64_t)(since_a * 1000 + since_b);
+	}
+	g->n++;
+	return g->n != g->stop_at;
+}
+
+/* Mutual connections of many: how many, whether in order. */
+struct mutual_run {
+	int n;
+	bool ordered;
+	char last[MEMBER_MAX_BYTES + 1];
+};
+
+static bool
+mutual_run_one(void *ctx, const char *other, size_t len, int64_t since_a,
+    int64_t since_b)
+{
+	struct mutual_run *m = ctx;
+
+	(void)since_a;
+	(void)since_b;
+	if (m->n > 0 && strcmp(m->last, other) >= 0)
+		m->ordered = false;
+	snprintf(m->last, sizeof m->last, "%.*s", (int)len, other);
+	m->n++;
+	return true;
+}
+
+static void
+test_mutual(struct store *s)
+{
+	static const char *const ann[] = { "bo", "cy", "d", "dee", "fay",
+	    "zed" };
+	static const char *const bea[] = { "d", "dee", "bo", "fay", "gus",
+	    "ann" };
+	struct mutual_run mr;
+	struct stx *t;
+	struct got g;
+	char id[16];
+	size_t i;
+
+	t = store_begin(s, NULL);
+	for (i = 0; i < 6; i++) {
+		store_conn_put(t, "ann", 3, ann[i], strlen(ann[i]),
+		    (int64_t)(i + 1));
+		store_conn_put(t, bea[i], strlen(bea[i]), "bea", 3,
+		    (int64_t)(i + 11));
+	}
+	store_conn_put(t, "cy", 2, "dee", 3, 99);
+
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, NULL, 0, 0, got_mutual, &g);
+	ok(g.n == 4 && strcmp(g.s[0], "bo") == 0 && strcmp(g.s[1], "d") ==
+	    0 && strcmp(g.s[2], "dee") == 0 && strcmp(g.s[3], "fay") == 0,
+	    "mutual connections in order of the other's id, \"d\" before \"dee\" (%d: %s %s %s %s)",
+	    g.n, g.s[0], g.s[1], g.s[2], g.s[3]);
+	ok(g.v[0] == 1 * 1000 + 13 && g.v[1] == 3 * 1000 + 11 &&
+	    g.v[2] == 4 * 1000 + 12 && g.v[3] == 5 * 1000 + 14,
+	    "each with since of a and since of b");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "bea", 3, "ann", 3, NULL, 0, 0, got_mutual, &g);
+	ok(g.n == 4 && strcmp(g.s[0], "bo") == 0 && strcmp(g.s[3], "fay") ==
+	    0 && g.v[0] == 13 * 1000 + 1,
+	    "the same the other way round, since_a now bea's");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, "d", 1, 0, got_mutual, &g);
+	ok(g.n == 2 && strcmp(g.s[0], "dee") == 0,
+	    "after: strictly past it");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, "cz", 2, 0, got_mutual, &g);
+	ok(g.n == 3 && strcmp(g.s[0], "d") == 0,
+	    "after an id that is nobody's");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "bea", 3, "fay", 3, 0, got_mutual, &g);
+	is_int(g.n, 0, "after the last: none");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 2;
+	store_scan_mutual(t, "ann", 3, "bea", 3, NULL, 0, 2, got_mutual, &g);
+	is_int(g.n, 2, "a mutual scan stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "ann", 3, "nobody", 6, NULL, 0, 0, got_mutual,
+	    &g);
+	is_int(g.n, 0, "none with a member who has no connections");
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "cy", 2, "bea", 3, NULL, 0, 0, got_mutual, &g);
+	ok(g.n == 2 && strcmp(g.s[0], "ann") == 0 && strcmp(g.s[1], "dee") ==
+	    0, "cy and bea share ann and dee (%d)", g.n);
+	is_int(store_mutual_count(t, "ann", 3, "bea", 3, 1000), 4,
+	    "the count of mutual connections");
+	is_int(store_mutual_count(t, "ann", 3, "bea", 3, 3), 3,
+	    "the count stops at its max");
+	is_int(store_mutual_count(t, "ann", 3, "bea", 3, 0), 0,
+	    "a max of 0 counts nothing");
+	is_int(store_mutual_count(t, "ann", 3, "ann", 3, 1000), 7,
+	    "a member with itself: all its connections (bea's too)");
+
+	/* Past a page: 300 and 150 connections, 150 mutual, and one of 3. */
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "m%03zu", i);
+		store_conn_put(t, "big1", 4, id, strlen(id), 1);
+		if (i % 2 == 0)
+			store_conn_put(t, id, strlen(id), "big2", 4, 2);
+	}
+	store_conn_put(t, "few", 3, "m001", 4, 3);
+	store_conn_put(t, "few", 3, "m002", 4, 3);
+	store_conn_put(t, "few", 3, "m298", 4, 3);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "big1", 4, "big2", 4, NULL, 0, 0, mutual_run_one,
+	    &mr);
+	ok(mr.n == 150 && mr.ordered && strcmp(mr.last, "m298") == 0,
+	    "150 mutual of 300 and 150 connections, in order (%d)", mr.n);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "big2", 4, "big1", 4, "m100", 4, 7,
+	    mutual_run_one, &mr);
+	ok(mr.n == 99 && mr.ordered, "after a cursor, with a small hint (%d)",
+	    mr.n);
+	is_int(store_mutual_count(t, "few", 3, "big2", 4, 1000), 2,
+	    "a member of 3 connections and one of 150 share 2");
+	is_int(store_mutual_count(t, "big1", 4, "few", 3, 1000), 3,
+	    "and one of 300 shares all 3");
+	is_int(store_mutual_count(t, "big1", 4, "big2", 4, 100), 100,
+	    "a count capped below the mutual connections");
+
+	/* Two lists past 1024 (PostgreSQL joins them rather than probe). */
+	for (i = 0; i < 1100; i++) {
+		snprintf(id, sizeof id, "h%04zu", i);
+		store_conn_put(t, "huge1", 5, id, strlen(id), 4);
+		snprintf(id, sizeof id, "h%04zu", i + 550);
+		store_conn_put(t, id, strlen(id), "huge2", 5, 5);
+	}
+	store_conn_put(t, "few", 3, "h0600", 5, 3);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "huge1", 5, "huge2", 5, NULL, 0, 0,
+	    mutual_run_one, &mr);
+	ok(mr.n == 550 && mr.ordered && strcmp(mr.last, "h1099") == 0,
+	    "550 mutual of two lists of 1100, in order (%d)", mr.n);
+	memset(&mr, 0, sizeof mr);
+	mr.ordered = true;
+	store_scan_mutual(t, "huge2", 5, "huge1", 5, "h1000", 5, 10,
+	    mutual_run_one, &mr);
+	ok(mr.n == 99 && mr.ordered, "of two long lists, after a cursor (%d)",
+	    mr.n);
+	memset(&g, 0, sizeof g);
+	store_scan_mutual(t, "huge1", 5, "huge2", 5, NULL, 0, 3, got_mutual,
+	    &g);
+	ok(g.n == 550 && strcmp(g.s[0], "h0550") == 0 &&
+	    g.v[0] == 4 * 1000 + 5, "with the since of each (%s)", g.s[0]);
+	is_int(store_mutual_count(t, "few", 3, "huge2", 5, 1000), 1,
+	    "a short list and a long one");
+	is_int(store_mutual_count(t, "huge1", 5, "few", 3, 1000), 1,
+	    "a long list and a short one");
+	is_int(store_commit(t), STORE_OK, "commit");
+
+	t = store_begin_read(s);
+	is_int(store_mutual_count(t, "big1", 4, "big2", 4, 1000), 150,
+	    "mutual connections in a snapshot");
+	store_abort(t);
+}
+
 static void
 test_logs_flags_members(struct store *s)
 {
@@ -547,6 +728,43 @@ test_logs_flags_members(struct store *s)
 	    !store_flag_get(t, FLAG_BLOCK, "olga", 4, "mia", 3) &&
 	    !store_flag_get(t, FLAG_AUTOACCEPT, "mia", 3, "olga", 4),
 	    "FLAG_AUTOACCEPT is a flag of its own, one way");
+	/* Issue 12: a member's flags of a kind, in order (the auto-accept
+	 * list). */
+	{
+		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2, true);
+		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "alice", 5,
+		    true);
+		store_flag_set(t, FLAG_AUTOACCEPT, "olgaa", 5, "bo", 2, true);
+		store_flag_set(t, FLAG_BLOCK, "olga", 4, "bea", 3, true);
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, NULL, 0,
+		    got_member, &g);
+		ok(g.n == 3 && strcmp(g.s[0], "al") == 0 &&
+		    strcmp(g.s[1], "alice") == 0 && strcmp(g.s[2], "mia") == 0,
+		    "a member's flags of a kind, in order, no other kind's, no other member's (%d)",
+		    g.n);
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2,
+		    got_member, &g);
+		ok(g.n == 2 && strcmp(g.s[0], "alice") == 0,
+		    "after: strictly past it");
+		memset(&g, 0, sizeof g);
+		g.stop_at = 1;
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, NULL, 0,
+		    got_member, &g);
+		is_int(g.n, 1, "a scan of flags stops when told");
+		store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "al", 2, false);
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "olga", 4, NULL, 0,
+		    got_member, &g);
+		ok(g.n == 2 && strcmp(g.s[0], "alice") == 0,
+		    "a flag cleared is gone from the scan");
+		memset(&g, 0, sizeof g);
+		store_scan_flags(t, FLAG_AUTOACCEPT, "nobody", 6, NULL, 0,
+		    got_member, &g);
+		is_int(g.n, 0, "none for a member without flags");
+		store_flag_set(t, FLAG_BLOCK, "olga", 4, "bea", 3, false);
+	}
 	store_log_add(t, LOG_RESTRICTIONS, "mia", 3, 400, 0, 0);
 	ok(store_log_count(t, LOG_RESTRICTIONS, "mia", 3, 0, 10, &oldest) == 1 &&
 	    oldest == 400 &&
@@ -1145,6 +1363,7 @@ check_backend(void)
 	test_invitations(s);
 	test_boxes(s);
 	test_pairs_and_connections(s);
+	test_mutual(s);
 	test_logs_flags_members(s);
 	test_plans(s);
 	test_intros(s);

@@ -2112,6 +2112,201 @@ case_capacity(void)
 	}
 }
 
+/* ---- mutual-10k (issue 12): mutual connections of members with 10,000
+ * connections each, on the store mkstore --mutual makes (see
+ * tests/bench/mkstore.c: ma and mb share a run of 5,000; za and zb share
+ * 10 interleaved through both lists, the leapfrog's worst; sm has 10, none
+ * of them mb's; invitations 1 ma -> mb, 2 za -> zb, 3 sm -> mb). Built
+ * anew each run on LMDB, then copied (connreqd --copy-store) into database
+ * mutual_10k of the bench's PostgreSQL cluster when there is one. On each,
+ * one connection, one request in flight, each request shape for
+ * BENCH_SECONDS (at most 5,000 times): its rate and latencies. Every
+ * answer is checked (the counts the store holds), a wrong one is an
+ * error. ---- */
+
+#define MUTUAL_N 10000
+
+struct mreq {
+	const char *label;
+	const char *method;	/* connection.mutual or invite.get */
+	const char *a, *b;	/* connection.mutual */
+	uint64_t limit;		/* connection.mutual; 0: a walk of pages of 1000 */
+	uint64_t id;		/* invite.get */
+	const char *actor;
+	int64_t want;		/* items (the walk: all of them) or mutual_count
+				 * (-1: none in the view) */
+};
+
+static const struct mreq mreqs[] = {
+	{ "page50_run", "connection.mutual", "ma", "mb", 50, 0, NULL, 50 },
+	{ "page50_interleaved", "connection.mutual", "za", "zb", 50, 0, NULL,
+	    10 },
+	{ "page50_small", "connection.mutual", "sm", "mb", 50, 0, NULL, 0 },
+	{ "walk_run", "connection.mutual", "ma", "mb", 0, 0, NULL,
+	    MUTUAL_N / 2 },
+	{ "get_capped", "invite.get", NULL, NULL, 0, 1, "mb", 1000 },
+	{ "get_interleaved", "invite.get", NULL, NULL, 0, 2, "zb", 10 },
+	{ "get_small", "invite.get", NULL, NULL, 0, 3, "mb", 0 },
+	{ "get_sender", "invite.get", NULL, NULL, 0, 1, "ma", -1 },
+};
+
+/* One request of q (after: the page's cursor, NULL: the first) and its
+ * answer: the items, or mutual_count (-1: none), in *got; *next the
+ * cursor of the next page ("" at the end). 0, or -1 on an error. */
+static int
+mutual_one(struct rc *r, const struct mreq *q, const char *after,
+    int64_t *got, char *next, size_t nlen)
+{
+	msgpack_unpacked u;
+	const msgpack_object *res, *o;
+	msgpack_packer *pk;
+	int rc = 0;
+
+	if (q->id != 0) {
+		pk = rc_req(r, q->method, 2);
+		pk_str(pk, "id");
+		msgpack_pack_uint64(pk, q->id);
+		pk_str(pk, "actor");
+		pk_str(pk, q->actor);
+	} else {
+		pk = rc_req(r, q->method, 3 + (after != NULL));
+		pk_str(pk, "a");
+		pk_str(pk, q->a);
+		pk_str(pk, "b");
+		pk_str(pk, q->b);
+		pk_str(pk, "limit");
+		msgpack_pack_uint64(pk, q->limit ? q->limit : 1000);
+		if (after != NULL) {
+			pk_str(pk, "after");
+			pk_str(pk, after);
+		}
+	}
+	rc_flush(r);
+	msgpack_unpacked_init(&u);
+	rc_wait(r, &u, 60);
+	next[0] = '\0';
+	*got = -1;
+	if (answer_failed(&u.data))
+		rc = -1;
+	else {
+		res = &u.data.via.array.ptr[3];
+		if (q->id != 0) {
+			o = mget(mget(res, "invitation"), "mutual_count");
+			*got = o != NULL ? (int64_t)muint(o) : -1;
+		} else {
+			o = mget(res, "items");
+			*got = o != NULL && o->type == MSGPACK_OBJECT_ARRAY ?
+			    (int64_t)o->via.array.size : -1;
+			o = mget(res, "next");
+			if (o != NULL && o->type == MSGPACK_OBJECT_STR)
+				snprintf(next, nlen, "%.*s",
+				    (int)o->via.str.size, o->via.str.ptr);
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+static void
+case_mutual_on(const char *backend, const char *sock)
+{
+	uint64_t lat[5000], t0, t, end, errs = 0;
+	char next[80], cur[80];
+	int64_t got, total;
+	struct rc r;
+	size_t i;
+	int k, n;
+
+	rc_open(&r, sock);
+	printf("case=mutual-10k backend=%s n=%d", backend, MUTUAL_N);
+	for (i = 0; i < sizeof mreqs / sizeof mreqs[0]; i++) {
+		const struct mreq *q = &mreqs[i];
+
+		t0 = now_ns();
+		end = t0 + (uint64_t)(seconds * 1e9);
+		for (n = 0; n < 5000 && (n == 0 || now_ns() < end); n++) {
+			t = now_ns();
+			total = 0;
+			cur[0] = '\0';
+			for (k = 0; k < 64; k++) {
+				if (mutual_one(&r, q, cur[0] ? cur : NULL,
+				    &got, next, sizeof next) == -1) {
+					errs++;
+					break;
+				}
+				total = q->id != 0 ? got : total + got;
+				if (q->limit != 0 || q->id != 0 ||
+				    next[0] == '\0')
+					break;
+				snprintf(cur, sizeof cur, "%s", next);
+			}
+			if (total != q->want) {
+				if (first_error[0] == '\0')
+					snprintf(first_error,
+					    sizeof first_error,
+					    "%s: %lld, not %lld", q->label,
+					    (long long)total,
+					    (long long)q->want);
+				errs++;
+			}
+			lat[n] = now_ns() - t;
+		}
+		t = now_ns() - t0;
+		sort_u64(lat, n);
+		printf(" %s=%.0f/s %s_p50=%.3fms %s_p99=%.3fms", q->label,
+		    n / (t / 1e9), q->label, lat[n / 2] / 1e6, q->label,
+		    lat[(n * 99) / 100] / 1e6);
+	}
+	printf(" errors=%" PRIu64 "\n", errs);
+	if (errs > 0)
+		fprintf(stderr, "bench: mutual-10k: first error: %s\n",
+		    first_error);
+	first_error[0] = '\0';
+	fflush(stdout);
+	rc_close(&r);
+}
+
+static void
+case_mutual(void)
+{
+	char dir[600], cmd[2600], line[256], conninfo[800];
+	struct dproc d;
+	FILE *p;
+	PGconn *c;
+
+	snprintf(dir, sizeof dir, "%s/mutual-store", work_dir);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s' && "
+	    "'%s/tests/bench/mkstore' '%s' --mutual %d 2>/dev/null", dir, dir,
+	    build_dir, dir, MUTUAL_N);
+	if ((p = popen(cmd, "r")) == NULL)
+		die("popen");
+	while (fgets(line, sizeof line, p) != NULL)
+		fprintf(stderr, "bench: mkstore --mutual: %s", line);
+	if (pclose(p) != 0) {
+		fprintf(stderr, "bench: mkstore --mutual failed\n");
+		exit(1);
+	}
+	dproc_start(&d, "mutual-lmdb", dir, "", 0);
+	dproc_ready(&d, 60);
+	case_mutual_on("lmdb", d.sock);
+	dproc_stop(&d);
+	if (pg_admin == NULL)
+		return;
+	c = pg_connect(pg_admin);
+	PQclear(pg_exec(c, "DROP DATABASE IF EXISTS mutual_10k"));
+	PQclear(pg_exec(c, "CREATE DATABASE mutual_10k"));
+	PQfinish(c);
+	snprintf(conninfo, sizeof conninfo, "%s dbname=mutual_10k", pg_admin);
+	copy_store(dir, conninfo);
+	c = pg_connect(conninfo);
+	PQclear(pg_exec(c, "VACUUM ANALYZE"));
+	PQfinish(c);
+	dproc_start(&d, "mutual-pg", conninfo, "", 0);
+	dproc_ready(&d, 60);
+	case_mutual_on("postgresql", d.sock);
+	dproc_stop(&d);
+}
+
 struct xcase {
 	const char *name;
 	void (*run)(void);
@@ -2124,6 +2319,7 @@ static const struct xcase xcases[] = {
 	{ "expire-1m", case_expire, 0 },
 	{ "big-store", case_big, 1 },
 	{ "capacity", case_capacity, 2 },
+	{ "mutual-10k", case_mutual, 0 },
 };
 
 static int

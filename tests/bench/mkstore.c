@@ -10,7 +10,17 @@
  * from u(k mod 500009) to u(mix64(k) mod 10,000,000), no note, so no limit
  * refuses and none warns even at ten million.
  *
+ * mkstore STORE --mutual N: instead, the store of make bench's mutual-10k
+ * (issue 12): ma with N connections (m0..m(N-1), zero-padded) and mb with N
+ * (m(N/2)..m(3N/2-1)): N/2 mutual, the overlap a run; za with N on the
+ * even ids z0, z2, .., and zb with N on the odd ones and the first 10
+ * even ones: 10 mutual, interleaved through both lists (the leapfrog's
+ * worst: a seek per connection of each); sm with 10 (m0..m9, none of them
+ * mb's); and the pending invitations ma -> mb, za -> zb and sm -> mb (ids
+ * 1, 2, 3), sent through invite_send at NOW.
+ *
  * Usage: mkstore STORE N [NOW [EXPIRES_IN]]
+ *        mkstore STORE --mutual N [NOW]
  *   STORE       the store: an LMDB directory (created when missing), or a
  *               PostgreSQL conninfo (an empty database: the schema is
  *               made), told apart as connreqd --copy-store tells them
@@ -113,6 +123,85 @@ chunk(struct store *s, const struct policy *pol, int64_t now,
 	return rc;
 }
 
+/* One send of the mutual store: 0, or -1 with a message. */
+static int
+mutual_send(struct stx *top, struct store *s, const struct policy *pol,
+    int64_t now, const char *from, const char *to)
+{
+	struct stx *t = store_begin(s, top);
+	struct proto_error e;
+	struct send_req r;
+	struct inv out;
+	struct op o = { t, pol, now };
+	unsigned warnings;
+	bool connected;
+
+	memset(&r, 0, sizeof r);
+	memset(&e, 0, sizeof e);
+	r.from = (struct str){ from, strlen(from) };
+	r.to = (struct str){ to, strlen(to) };
+	r.priority = PRIO_MEDIUM;
+	if (invite_send(&o, &r, &out, &connected, &warnings, &e) == -1) {
+		fprintf(stderr, "mkstore: %s -> %s: %s\n", from, to, e.message);
+		store_abort(t);
+		return -1;
+	}
+	return store_commit(t) == STORE_OK ? 0 : -1;
+}
+
+static void
+conn(struct stx *t, const char *a, char letter, uint64_t i, int64_t at)
+{
+	char o[32];
+
+	snprintf(o, sizeof o, "%c%06" PRIu64, letter, i);
+	store_conn_put(t, a, strlen(a), o, strlen(o), at);
+}
+
+/* mkstore STORE --mutual N [NOW]: see above. */
+static int
+mutual_store(struct store *s, uint64_t n, int64_t now)
+{
+	struct policy pol;
+	struct stx *t;
+	uint64_t i;
+	double t0 = now_s();
+	int rc;
+
+	policy_defaults(&pol);
+	for (;;) {
+		t = store_begin(s, NULL);
+		for (i = 0; i < n; i++) {
+			conn(t, "ma", 'm', i, now - 1);
+			conn(t, "mb", 'm', n / 2 + i, now - 1);
+			conn(t, "za", 'z', 2 * i, now - 1);
+			conn(t, "zb", 'z', 2 * i + 1, now - 1);
+			if (i < 10) {
+				conn(t, "zb", 'z', 2 * i, now - 1);
+				conn(t, "sm", 'm', i, now - 1);
+			}
+		}
+		if (mutual_send(t, s, &pol, now, "ma", "mb") == -1 ||
+		    mutual_send(t, s, &pol, now, "za", "zb") == -1 ||
+		    mutual_send(t, s, &pol, now, "sm", "mb") == -1) {
+			store_abort(t);
+			return 1;
+		}
+		rc = store_commit(t);
+		if (rc == STORE_MAP_FULL && store_grow(s) == 0)
+			continue;
+		if (rc != STORE_OK) {
+			fprintf(stderr, "mkstore: %s\n", store_strerror(s));
+			return 1;
+		}
+		break;
+	}
+	store_close(s);
+	printf("sent=3 connections=%" PRIu64 " seconds=%.1f\n",
+	    4 * n + 20, now_s() - t0);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,8 +213,19 @@ main(int argc, char **argv)
 	char why[256];
 	int rc;
 
+	if (argc >= 4 && argc <= 5 && strcmp(argv[2], "--mutual") == 0) {
+		s = store_open_alone(argv[1], 64ull << 30, why, sizeof why);
+		if (s == NULL) {
+			fprintf(stderr, "mkstore: %s: %s\n", argv[1], why);
+			return 1;
+		}
+		return mutual_store(s, strtoull(argv[3], NULL, 10),
+		    argc > 4 ? strtoll(argv[4], NULL, 10) :
+		    (int64_t)time(NULL));
+	}
 	if (argc < 3 || argc > 5) {
-		fprintf(stderr, "usage: mkstore STORE N [NOW [EXPIRES_IN]]\n");
+		fprintf(stderr, "usage: mkstore STORE N [NOW [EXPIRES_IN]]\n"
+		    "       mkstore STORE --mutual N [NOW]\n");
 		return 2;
 	}
 	n = strtoull(argv[2], NULL, 10);

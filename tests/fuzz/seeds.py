@@ -138,7 +138,8 @@ VALID = {
     "box": "sent", "state": "pending", "older_than": 1209600, "limit": 10,
     "after": 0, "reason": "spam", "invitations_from": "everyone",
     "window": 7776000, "per_day": 5, "max_priority": "low",
-    "seconds": 86400, "all": True,
+    "seconds": 86400, "all": True, "auto_accept_min_mutual": 3,
+    "auto_accept_until": 1767225600 + 86400,
 }
 
 

@@ -30,7 +30,7 @@ T0 = 1767225600                 # 2026-01-01 00:00 UTC
 DAY = 86400
 INVITATION_KEYS = {"id", "from", "to", "note", "priority", "state",
                    "created_at", "updated_at", "expires_at", "resend_of",
-                   "attempt", "reminded_at", "introduced_by"}
+                   "attempt", "reminded_at", "introduced_by", "automatic"}
 
 n = 0
 failed = 0
@@ -215,7 +215,7 @@ def run(path):
     inv = c.call("invite.send", {"from": "alice", "to": "bob",
                                  "note": "Hi Bob", "priority": "high"}
                  )["invitation"]
-    ok(set(inv) == INVITATION_KEYS, "an invitation has its 13 keys",
+    ok(set(inv) == INVITATION_KEYS, "an invitation has its 14 keys",
        sorted(inv))
     ok(inv["from"] == "alice" and inv["to"] == "bob"
        and inv["note"] == "Hi Bob" and inv["priority"] == "high"
