@@ -300,6 +300,9 @@ load_for(struct op *o, uint64_t id, struct str actor, enum inv_action act,
 	f.st = (enum inv_state)inv->state;
 	f.ignored = inv->ignored;
 	f.reported = inv->reported;
+	f.blocked = f.role == ROLE_RECIPIENT && f.st == ST_IGNORED &&
+	    store_flag_get(t, FLAG_BLOCK, inv->to, inv->to_len, inv->from,
+	    inv->from_len);
 	return rules_act(act, &f, e);
 }
 
@@ -336,6 +339,27 @@ invite_ignore(struct op *o, struct str actor, uint64_t id,
 	/* Told to nobody: only the trusted `all` feed carries it. */
 	events_inv(t, EV_IGNORED, o->now, o->now, out, ROLE_RECIPIENT, false,
 	    false);
+	return op_done(t, e);
+}
+
+int
+invite_unignore(struct op *o, struct str actor, uint64_t id,
+    struct inv *out, struct proto_error *e)
+{
+	struct stx *t = o->t;
+
+	if (load_for(o, id, actor, ACT_UNIGNORE, true, out, e) == -1)
+		return -1;
+	/* As the ignore: nothing the sender can see changes (updated_at,
+	 * the deadlines, the pair's open invitation). It goes back to the
+	 * received box, not to the held one: the recipient has seen it. */
+	out->state = ST_PENDING;
+	out->ignored = false;
+	store_inv_put(t, out, ST_IGNORED);
+	/* Told to nobody, as the ignore: only the `all` feed carries it (the
+	 * recipient's feed still has its invitation.received). */
+	events_inv(t, EV_UNIGNORED, o->now, o->now, out, ROLE_RECIPIENT,
+	    false, false);
 	return op_done(t, e);
 }
 

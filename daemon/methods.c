@@ -210,6 +210,20 @@ m_invite_ignore(struct call *c)
 }
 
 static int
+m_invite_unignore(struct call *c)
+{
+	struct str actor;
+	struct inv inv;
+	uint64_t id;
+
+	if (actor_id_args(c, &actor, &id) == -1 ||
+	    invite_unignore(&c->op, actor, id, &inv, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
+	return 0;
+}
+
+static int
 m_invite_withdraw(struct call *c)
 {
 	struct str actor;
@@ -302,10 +316,18 @@ items_finish(struct call *c, struct items *it, const char *key, size_t count,
 	return 0;
 }
 
-/* invite.list: a page of one member's box, newest first. */
+/* invite.list: a page of one member's box, newest first. The recipient's
+ * three boxes (received, ignored, held) are one index, the received one
+ * (store_scan_box BOX_RECEIVED), filtered as it is read
+ * (rules_recipient_box): a page reads the index from `after` down until
+ * it has `limit` items, or LIST_SCAN_MAX entries were read (then it ends
+ * short, with next). So a page of the ignored or held box costs the
+ * received invitations above its items, at most LIST_SCAN_MAX reads
+ * (docs/protocol.md, invite.list). */
 struct list_ctx {
 	struct call *c;
 	enum store_box box;
+	enum proto_box pbox;
 	int state;		/* -1: any */
 	int priority;		/* -1: any */
 	int64_t created_before;	/* older_than: created at or before */
@@ -336,8 +358,8 @@ list_one(void *ctx, uint64_t id)
 		return false;
 	inv_as_of(&inv, l->c->op.now);
 	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
-	if ((l->box == BOX_RECEIVED &&
-	    !rules_in_received_box(inv.state, inv.ignored)) ||
+	if ((l->box == BOX_RECEIVED && rules_recipient_box(
+	    (enum inv_state)inv.state, inv.ignored, false) != l->pbox) ||
 	    (l->state >= 0 && (int)st != l->state) ||
 	    (l->priority >= 0 && inv.priority != l->priority) ||
 	    (l->created_before && inv.created_at > l->created_before)) {
@@ -382,6 +404,7 @@ m_invite_list(struct call *c)
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
 	if (rules_older_than(older, c->err) == -1)
 		return -1;
+	l.pbox = (enum proto_box)box;
 	l.box = box == PBOX_SENT ? BOX_SENT : BOX_RECEIVED;
 	if (l.priority >= 0 && rules_filter_priority(l.box == BOX_SENT ?
 	    ROLE_SENDER : ROLE_RECIPIENT, c->err) == -1)
@@ -1037,6 +1060,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_EVENTS_SUBSCRIBE] = { m_events_subscribe, 0 },
 	[PM_EVENTS_UNSUBSCRIBE] = { m_events_unsubscribe, 0 },
 	[PM_EVENTS_READ] = { m_events_read, 0 },
+	[PM_INVITE_UNIGNORE] = { m_invite_unignore, M_WRITE },
 };
 
 const struct method *

@@ -25,7 +25,8 @@ enum inv_action {
 	ACT_IGNORE,
 	ACT_WITHDRAW,
 	ACT_RESEND,
-	ACT_REPORT
+	ACT_REPORT,
+	ACT_UNIGNORE
 };
 
 #define POLICY_COOLDOWNS_MAX 8
@@ -218,10 +219,17 @@ struct act_facts {
 	enum inv_state st;	/* the true state */
 	bool ignored;		/* the recipient ignored it at some point */
 	bool reported;		/* the recipient reported it */
+	bool blocked;		/* the recipient has blocked the sender */
 };
 /* May the actor do act? rules_see first, then the part act needs (the
- * recipient accepts, ignores and reports; the sender withdraws and
- * resends), then the state. 0 or -1 with e filled. */
+ * recipient accepts, ignores, unignores and reports; the sender withdraws
+ * and resends), then the state. The recipient accepts one pending or
+ * ignored (straight from the ignored box), but not one it reported;
+ * ignores one pending; unignores one ignored and still open (not expired,
+ * withdrawn or accepted), and not reported (a report stands: it counted
+ * against the sender). Neither an ignored one from a sender the recipient
+ * has blocked (the block ignored it): unblock first. 0 or -1 with e
+ * filled. */
 int rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e);
 
@@ -257,6 +265,14 @@ bool rules_unsay_on_withdraw(bool recipient_told);
 /* Whether an invitation in the received box is listed: not one the
  * recipient ignored, not a withdrawn one. */
 bool rules_in_received_box(enum inv_state st, bool ignored);
+/* Which of the recipient's boxes (enum proto_box: received, ignored,
+ * held) an invitation sent to them is listed in, PBOX_COUNT for none (a
+ * withdrawn one). Ignored: every one the recipient sees ignored (an
+ * ignored one that expired too, as rules_view). Held: one held for the
+ * recipient (a quarantine filter) that it has not ignored, accepted or
+ * seen withdrawn. Received: the rest. The sent box is the sender's. */
+enum proto_box rules_recipient_box(enum inv_state st, bool ignored,
+    bool held);
 
 /* Whether a due deadline still applies to an invitation in state st. */
 bool rules_open(enum inv_state st);

@@ -38,7 +38,8 @@
 	X(PLAN_CANCEL, "plan.cancel") \
 	X(EVENTS_SUBSCRIBE, "events.subscribe") \
 	X(EVENTS_UNSUBSCRIBE, "events.unsubscribe") \
-	X(EVENTS_READ, "events.read")
+	X(EVENTS_READ, "events.read") \
+	X(INVITE_UNIGNORE, "invite.unignore")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -52,6 +53,7 @@ enum proto_method {
 	X(RECEIVED, "invitation.received") \
 	X(ACCEPTED, "invitation.accepted") \
 	X(IGNORED, "invitation.ignored") \
+	X(UNIGNORED, "invitation.unignored") \
 	X(WITHDRAWN, "invitation.withdrawn") \
 	X(EXPIRED, "invitation.expired") \
 	X(STALE, "invitation.stale") \
@@ -114,7 +116,9 @@ enum proto_warning {
 	X(RESEND, "resend")
 #define PROTO_BOXES(X) \
 	X(SENT, "sent") \
-	X(RECEIVED, "received")
+	X(RECEIVED, "received") \
+	X(IGNORED, "ignored") \
+	X(HELD, "held")
 #define PROTO_REPORT_REASONS(X) \
 	X(DONT_KNOW, "dont_know") \
 	X(SPAM, "spam")

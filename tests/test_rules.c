@@ -344,7 +344,12 @@ main(void)
 				if (role == ROLE_OTHER ||
 				    (role == ROLE_RECIPIENT && st == ST_WITHDRAWN))
 					want_ok = 0;
-				else if (act == ACT_ACCEPT || act == ACT_IGNORE)
+				else if (act == ACT_ACCEPT)
+					/* From the ignored box too. */
+					want_ok = role == ROLE_RECIPIENT &&
+					    (st == ST_PENDING ||
+					    st == ST_IGNORED);
+				else if (act == ACT_IGNORE)
 					want_ok = role == ROLE_RECIPIENT &&
 					    st == ST_PENDING;
 				else if (act == ACT_WITHDRAW)
@@ -575,5 +580,79 @@ main(void)
 	ok(rules_open(ST_PENDING) && rules_open(ST_IGNORED) &&
 	    !rules_open(ST_ACCEPTED) && !rules_open(ST_EXPIRED),
 	    "deadlines apply to pending and ignored");
+
+	/* The recipient's boxes (issue 12): each invitation in one. */
+	ok(rules_recipient_box(ST_PENDING, false, false) == PBOX_RECEIVED &&
+	    rules_recipient_box(ST_EXPIRED, false, false) == PBOX_RECEIVED &&
+	    rules_recipient_box(ST_ACCEPTED, false, false) == PBOX_RECEIVED,
+	    "boxes: pending, expired, accepted: received");
+	ok(rules_recipient_box(ST_IGNORED, true, false) == PBOX_IGNORED &&
+	    rules_recipient_box(ST_EXPIRED, true, false) == PBOX_IGNORED,
+	    "boxes: ignored, and ignored then expired: the ignored box");
+	ok(rules_recipient_box(ST_ACCEPTED, true, false) == PBOX_RECEIVED,
+	    "boxes: ignored, then accepted: back in received");
+	ok(rules_recipient_box(ST_WITHDRAWN, false, false) == PBOX_COUNT &&
+	    rules_recipient_box(ST_WITHDRAWN, true, false) == PBOX_COUNT &&
+	    rules_recipient_box(ST_WITHDRAWN, false, true) == PBOX_COUNT,
+	    "boxes: withdrawn: in none");
+	ok(rules_recipient_box(ST_PENDING, false, true) == PBOX_HELD &&
+	    rules_recipient_box(ST_EXPIRED, false, true) == PBOX_HELD,
+	    "boxes: held, pending or expired: the held box");
+	ok(rules_recipient_box(ST_IGNORED, true, true) == PBOX_IGNORED &&
+	    rules_recipient_box(ST_ACCEPTED, false, true) == PBOX_RECEIVED,
+	    "boxes: held then ignored: ignored; held then accepted: received");
+
+	/* The undoable ignore: unignore at its edges. */
+	ok(act_on(ACT_UNIGNORE, ROLE_RECIPIENT, ST_IGNORED, &e) == 0,
+	    "unignore: the recipient, an ignored open one: allowed");
+	ok(act_on(ACT_UNIGNORE, ROLE_RECIPIENT, ST_PENDING, &e) == -1 &&
+	    e.code == PE_INVALID_STATE,
+	    "unignore: a pending one: INVALID_STATE");
+	is_str(e.message, "the invitation is pending; only an ignored one "
+	    "that is still open can be put back", "and says why");
+	memset(&af, 0, sizeof af);
+	af.id = 7;
+	af.role = ROLE_RECIPIENT;
+	af.st = ST_EXPIRED;
+	af.ignored = true;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "is expired"),
+	    "unignore: ignored, then expired: INVALID_STATE (%s)", e.message);
+	af.st = ST_ACCEPTED;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "is accepted"),
+	    "unignore: ignored, then accepted (mutual): INVALID_STATE");
+	af.st = ST_WITHDRAWN;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 && e.code == PE_NOT_FOUND,
+	    "unignore: ignored, then withdrawn: NOT_FOUND, as for none");
+	ok(act_on(ACT_UNIGNORE, ROLE_SENDER, ST_IGNORED, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED && strcmp(e.message, "only the "
+	    "recipient of an invitation may unignore it") == 0,
+	    "unignore: by the sender: NOT_PERMITTED (%s)", e.message);
+	ok(act_on(ACT_UNIGNORE, ROLE_OTHER, ST_IGNORED, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED, "unignore: by an outsider");
+	af.st = ST_IGNORED;
+	af.reported = true;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "reported"),
+	    "unignore: a reported one stays ignored");
+	ok(rules_act(ACT_ACCEPT, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "reported"),
+	    "accept: not a reported one (%s)", e.message);
+	af.reported = false;
+	af.blocked = true;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "unblock"),
+	    "unignore: not while the recipient blocks the sender");
+	ok(rules_act(ACT_ACCEPT, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "unblock"),
+	    "accept: an ignored one, not while the recipient blocks the "
+	    "sender");
+	af.blocked = false;
+	ok(rules_act(ACT_ACCEPT, &af, &e) == 0,
+	    "accept: an ignored open one, straight from the ignored box");
+	ok(rules_act(ACT_IGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE,
+	    "ignore: an ignored one again: INVALID_STATE");
 	return done_testing();
 }
