@@ -684,8 +684,8 @@ const struct cmd_entry cmd_ignored_entry = {
 	.args_min = 1,
 	.args_max = 1,
 	.opts = OPTS_LIST,
-	.usage = "ignored MEMBER [--state S] [--older-than DURATION] [--limit "
-	    "N] [--after ID]",
+	.usage = "ignored MEMBER [--state S] [--priority P] [--older-than "
+	    "DURATION] [--limit N] [--after ID]",
 	.help = "Lists the invitations MEMBER ignored or reported, newest "
 	    "first, those that expired since too. One still open can be "
 	    "accepted, reported or put back in the received list (`connreq "
@@ -698,8 +698,8 @@ const struct cmd_entry cmd_held_entry = {
 	.args_min = 1,
 	.args_max = 1,
 	.opts = OPTS_LIST,
-	.usage = "held MEMBER [--state S] [--older-than DURATION] [--limit N] "
-	    "[--after ID]",
+	.usage = "held MEMBER [--state S] [--priority P] [--older-than "
+	    "DURATION] [--limit N] [--after ID]",
 	.help = "Lists the invitations held for MEMBER by MEMBER's filters "
 	    "(`connreq settings`), newest first: MEMBER was not told of them, "
 	    "and their senders see them pending as any other. MEMBER may "

@@ -56,6 +56,7 @@ enum variant {
 	V_NEVER,		/* alice never sent #1 */
 	V_NEVER_NOBODY,		/* never sent; alice takes from nobody */
 	V_NOBLOCK_NOBODY,	/* bob did not block mallory: nobody instead */
+	V_UNIGNORE,		/* bob ignored #1, then put it back */
 };
 
 struct fx {
@@ -161,6 +162,10 @@ fx_make(struct fx *f, enum variant v)
 	switch (v) {
 	case V_IGNORE:
 		fx_act("invite.ignore", bob, f->inv1);
+		break;
+	case V_UNIGNORE:
+		fx_act("invite.ignore", bob, f->inv1);
+		fx_act("invite.unignore", bob, f->inv1);
 		break;
 	case V_SPAM:
 	case V_DONTKNOW:
@@ -449,6 +454,8 @@ static const struct row rows[] = {
 	[PM_EVENTS_SUBSCRIBE] = { ALLOW, 0, ALL_OK },
 	[PM_EVENTS_UNSUBSCRIBE] = { NOT_MEMBER_SCOPED, 0, { "" } },
 	[PM_EVENTS_READ] = { ALLOW, 0, ALL_OK },
+	[PM_INVITE_UNIGNORE] = { ALLOW, 1,
+	    PARTY_ONLY("NOT_PERMITTED", "INVALID_STATE") },
 };
 _Static_assert(sizeof rows / sizeof rows[0] == PM_COUNT,
     "every method of PROTO_METHODS needs a row in the matrix");
@@ -477,6 +484,7 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 		break;
 	case PM_INVITE_ACCEPT:
 	case PM_INVITE_IGNORE:
+	case PM_INVITE_UNIGNORE:
 	case PM_INVITE_WITHDRAW:
 	case PM_INVITE_RESEND:
 		call(c, &r, method_name[m], "actor:s id:u", me, id);
@@ -622,6 +630,7 @@ check_refusal(enum proto_method m, enum who w, const struct fx *f)
 	switch (m) {
 	case PM_INVITE_ACCEPT:
 	case PM_INVITE_IGNORE:
+	case PM_INVITE_UNIGNORE:
 	case PM_INVITE_WITHDRAW:
 	case PM_INVITE_RESEND:
 	case PM_INVITE_REPORT:
@@ -638,9 +647,14 @@ check_refusal(enum proto_method m, enum who w, const struct fx *f)
 			snprintf(want, sizeof want, "INVALID_STATE|the "
 			    "invitation is pending; only a withdrawn or "
 			    "expired one can be resent|0");
+		} else if (m == PM_INVITE_UNIGNORE && w == W_RECIPIENT) {
+			snprintf(want, sizeof want, "INVALID_STATE|the "
+			    "invitation is pending; only an ignored one that "
+			    "is still open can be put back|0");
 		} else {
 			const char *verb = m == PM_INVITE_ACCEPT ? "accept" :
 			    m == PM_INVITE_IGNORE ? "ignore" :
+			    m == PM_INVITE_UNIGNORE ? "unignore" :
 			    m == PM_INVITE_REPORT ? "report" :
 			    m == PM_INVITE_WITHDRAW ? "withdraw" : "resend";
 			snprintf(want, sizeof want, "NOT_PERMITTED|only the %s "
@@ -1178,6 +1192,7 @@ enum {
 	WM_NOBODY, WM_BLOCKED,				/* mallory's */
 	WR_NEVER, WR_WITHDRAWN,				/* the recipient's */
 	WR_NEVER_NOBODY, WR_BLOCKED,
+	WS_UNIGNORE,					/* issue 12 */
 	W_WORLDS
 };
 
@@ -1198,6 +1213,7 @@ test_worlds(void)
 		[WM_BLOCKED] = { V_NONE, W_BLOCKED, W_RECIPIENT },
 		[WR_NEVER] = { V_NEVER, W_RECIPIENT, W_SENDER },
 		[WR_WITHDRAWN] = { V_WITHDRAWN, W_RECIPIENT, W_SENDER },
+		[WS_UNIGNORE] = { V_UNIGNORE, W_SENDER, W_RECIPIENT },
 		[WR_NEVER_NOBODY] = { V_NEVER_NOBODY, W_RECIPIENT, W_SENDER },
 		[WR_BLOCKED] = { V_BLOCK_RECIPIENT, W_RECIPIENT, W_SENDER },
 	};
@@ -1228,6 +1244,8 @@ test_worlds(void)
 	    &ws[WS_NONE], &ws[WS_IGNORE]);
 	same_world("the sender cannot tell a spam report from nothing",
 	    &ws[WS_NONE], &ws[WS_SPAM]);
+	same_world("the sender cannot tell an ignore undone (invite.unignore) "
+	    "from nothing", &ws[WS_NONE], &ws[WS_UNIGNORE]);
 
 	/* A dont_know report and a block close the door: alice sees what
 	 * "nobody" shows, no more (§5 invite.send #2, member.block). */

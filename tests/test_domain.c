@@ -113,12 +113,130 @@ test_ignore(void)
 	ok(dsend(&d, "carol", "dave") == 0 &&
 	    refused_with(&d, PE_ALREADY_PENDING, "already pending"),
 	    "ignore: carol's next send: ALREADY_PENDING, as if pending");
-	ok(dact(&d, DO_ACCEPT, "dave", id) == -1 &&
+	ok(dact(&d, DO_IGNORE, "dave", id) == -1 &&
 	    refused_with(&d, PE_INVALID_STATE, "is ignored"),
-	    "ignore: dave may not accept it after");
+	    "ignore: twice: INVALID_STATE");
 	ok(dact(&d, DO_WITHDRAW, "carol", id) == 0 &&
 	    dinv(&d, id).state == ST_WITHDRAWN,
 	    "ignore: carol may withdraw it (it looks pending)");
+	ok(dact(&d, DO_UNIGNORE, "dave", id) == -1 &&
+	    refused_with(&d, PE_NOT_FOUND, "no invitation"),
+	    "unignore: after the withdrawal: NOT_FOUND");
+	dom_close(&d);
+}
+
+/* Issue 12: the undoable ignore. Accept and unignore from the ignored box,
+ * the store's state and counters, the deadlines, the events. */
+static void
+test_unignore(void)
+{
+	struct dom d;
+	struct inv before, after;
+	struct store_counts c;
+	uint64_t id, id2, id3, h;
+
+	dom_open(&d);
+	id = dsend(&d, "gus", "hana");
+	d.now += HOUR;
+	before = dinv(&d, id);
+	ok(dact(&d, DO_IGNORE, "hana", id) == 0, "unignore: hana ignores");
+	c = dcounts(&d);
+	ok(c.state[ST_IGNORED] == 1 && c.state[ST_PENDING] == 0,
+	    "unignore: counted ignored");
+	h = dhead(&d);
+	d.now += HOUR;
+	ok(dact(&d, DO_UNIGNORE, "gus", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the recipient"),
+	    "unignore: by the sender: NOT_PERMITTED");
+	ok(dact(&d, DO_UNIGNORE, "ivan", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "may see or act on"),
+	    "unignore: by an outsider: NOT_PERMITTED");
+	ok(dact(&d, DO_UNIGNORE, "hana", id) == 0 &&
+	    d.inv.state == ST_PENDING && !d.inv.ignored,
+	    "unignore: hana puts it back: pending, not ignored");
+	is_str(dview(&d.inv, ROLE_RECIPIENT, "state"), "pending",
+	    "unignore: the result, in hana's view: pending");
+	after = dinv(&d, id);
+	ok(after.updated_at == before.updated_at &&
+	    after.expires_at == before.expires_at &&
+	    after.stale_at == before.stale_at &&
+	    after.reminded_at == before.reminded_at,
+	    "unignore: updated_at and the deadlines are as before the ignore");
+	ok(dpair(&d, "gus", "hana").open_id == id,
+	    "unignore: still the pair's open invitation");
+	c = dcounts(&d);
+	ok(c.state[ST_IGNORED] == 0 && c.state[ST_PENDING] == 1,
+	    "unignore: counted pending again");
+	ok(strcmp(dfeed(&d, "gus", h), "") == 0 &&
+	    strcmp(dfeed(&d, "hana", h), "") == 0,
+	    "unignore: neither is told");
+	is_str(dfeed(&d, NULL, h), "invitation.unignored",
+	    "unignore: only the all feed has it");
+	is_str(dev_str(&d, NULL, h, EV_UNIGNORED, "invitation.state"),
+	    "pending", "unignore: shown as hana sees it now");
+	ok(dact(&d, DO_UNIGNORE, "hana", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is pending"),
+	    "unignore: twice: INVALID_STATE");
+	/* The stale reminder still goes to gus, at its time. */
+	h = dhead(&d);
+	dadvance(&d, 14 * DAY);
+	is_str(dfeed(&d, "gus", h), "invitation.stale",
+	    "unignore: gus's stale reminder comes as before");
+
+	/* Accept straight from the ignored box: an ordinary acceptance. */
+	id2 = dsend(&d, "jo", "hana");
+	ok(dact(&d, DO_IGNORE, "hana", id2) == 0, "accept: hana ignores jo's");
+	h = dhead(&d);
+	ok(dact(&d, DO_ACCEPT, "hana", id2) == 0 &&
+	    d.inv.state == ST_ACCEPTED && dconn(&d, "jo", "hana") == d.now,
+	    "accept: from the ignored box, connected");
+	is_str(dfeed(&d, "jo", h), "invitation.accepted,connection.created",
+	    "accept: jo hears of it as of any acceptance");
+	is_str(dview(&d.inv, ROLE_RECIPIENT, "state"), "accepted",
+	    "accept: hana sees it accepted");
+	ok(dpair(&d, "jo", "hana").open_id == 0 && dcounts(&d).connections == 1,
+	    "accept: the pair is free, one connection");
+	ok(dact(&d, DO_UNIGNORE, "hana", id2) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is accepted"),
+	    "unignore: after the acceptance: INVALID_STATE");
+
+	/* Report straight from the ignored box; then neither unignore nor
+	 * accept. */
+	id3 = dsend(&d, "kit", "hana");
+	ok(dact(&d, DO_IGNORE, "hana", id3) == 0 &&
+	    dact(&d, DO_REPORT_SPAM, "hana", id3) == 0 && d.inv.reported,
+	    "report: from the ignored box");
+	ok(dact(&d, DO_UNIGNORE, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "reported"),
+	    "unignore: a reported one stays ignored");
+	ok(dact(&d, DO_ACCEPT, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "reported"),
+	    "accept: not a reported one");
+
+	/* A block's ignore: unblock first. */
+	id3 = dsend(&d, "lou", "hana");
+	ok(dblock(&d, "hana", "lou", true) == 0 &&
+	    dinv(&d, id3).state == ST_IGNORED, "block: lou's is ignored");
+	ok(dact(&d, DO_UNIGNORE, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "unblock"),
+	    "unignore: not while hana blocks lou");
+	ok(dact(&d, DO_ACCEPT, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "unblock"),
+	    "accept: not while hana blocks lou");
+	ok(dblock(&d, "hana", "lou", false) == 0 &&
+	    dact(&d, DO_UNIGNORE, "hana", id3) == 0,
+	    "unignore: once unblocked, allowed");
+
+	/* Unignore after expiry is refused (issue 12's edge). */
+	ok(dact(&d, DO_IGNORE, "hana", id) == 0, "expiry: hana ignores again");
+	dadvance(&d, 180 * DAY);
+	ok(dinv(&d, id).state == ST_EXPIRED, "expiry: gus's has expired");
+	ok(dact(&d, DO_UNIGNORE, "hana", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is expired"),
+	    "unignore: after expiry: INVALID_STATE");
+	ok(dact(&d, DO_ACCEPT, "hana", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is expired"),
+	    "accept: after expiry: INVALID_STATE");
 	dom_close(&d);
 }
 
@@ -960,6 +1078,7 @@ main(void)
 	test_tables();
 	test_send_accept();
 	test_ignore();
+	test_unignore();
 	test_withdraw_resend();
 	test_view_fields();
 	test_withdraw_unsays();

@@ -105,8 +105,13 @@ test_send_and_views(void)
 	    refused(&r, "INVALID_STATE") &&
 	    strstr(r.message, "pending") != NULL,
 	    "resending says it is pending: %s", r.message);
-	ok(act("invite.accept", "bob", id) == 1 && refused(&r, "INVALID_STATE"),
-	    "an ignored invitation cannot be accepted: INVALID_STATE");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "bob", "ignored");
+	ok(rnum(&r, "items") == 1 && rnum(&r, "items.0.id") == (int64_t)id &&
+	    strcmp(rstr(&r, "items.0.state"), "ignored") == 0,
+	    "bob's ignored box has it (issue 12)");
+	ok(act("invite.ignore", "bob", id) == 1 && refused(&r, "INVALID_STATE"),
+	    "an ignored invitation cannot be ignored again: INVALID_STATE");
 
 	/* Withdrawal: gone for bob, cooldown for alice. */
 	ok(act("invite.withdraw", "alice", id) == 0 &&
