@@ -431,6 +431,39 @@ rules_recipient_box(enum inv_state st, bool ignored, bool held)
 	return PBOX_RECEIVED;
 }
 
+enum hold_reason
+rules_hold(const struct hold_filters *h, const struct hold_facts *f)
+{
+	if (h->no_mutual && !f->mutual)
+		return HOLD_NO_MUTUAL;
+	if (h->low_health && f->health == HEALTH_LOW)
+		return HOLD_LOW_HEALTH;
+	if (h->restricted_days > 0 && f->restricted_at != 0 &&
+	    f->now - f->restricted_at < (int64_t)h->restricted_days * DAY_SECS)
+		return HOLD_RESTRICTED;
+	if (h->new_days > 0 && f->first_seen_at != 0 &&
+	    f->now - f->first_seen_at < (int64_t)h->new_days * DAY_SECS)
+		return HOLD_NEW_MEMBER;
+	return HOLD_NONE;
+}
+
+struct hold_filters
+rules_hold_in_force(const struct hold_filters *policy,
+    const struct hold_filters *mine, const struct hold_own *own)
+{
+	struct hold_filters h = *policy;
+
+	if (own->no_mutual)
+		h.no_mutual = mine->no_mutual;
+	if (own->low_health)
+		h.low_health = mine->low_health;
+	if (own->restricted_days)
+		h.restricted_days = mine->restricted_days;
+	if (own->new_days)
+		h.new_days = mine->new_days;
+	return h;
+}
+
 bool
 rules_open(enum inv_state st)
 {

@@ -31,6 +31,15 @@ enum inv_action {
 
 #define POLICY_COOLDOWNS_MAX 8
 
+/* Which invitations are held for a recipient (issue 12, a quarantine):
+ * in the policy, the defaults; a member's own settings override each. */
+struct hold_filters {
+	bool no_mutual;		/* senders with no mutual connection */
+	bool low_health;	/* senders whose health is low */
+	uint32_t restricted_days;	/* senders restricted within N days, 0 off */
+	uint32_t new_days;	/* senders first seen less than N days ago, 0 off */
+};
+
 /* The policy in force (docs/configuration.md gives the keys, defaults and
  * sources; docs/protocol.md where each applies). */
 struct policy {
@@ -63,6 +72,9 @@ struct policy {
 	uint32_t reports_to_restrict;	/* 5 within reports_window */
 	uint64_t reports_window;	/* 30 days */
 	uint64_t restrict_for;		/* 7 days */
+
+	/* Held invitations ([policy] hold_*): every filter off. */
+	struct hold_filters hold;
 };
 
 #define WEEK (7 * 86400)
@@ -273,6 +285,38 @@ bool rules_in_received_box(enum inv_state st, bool ignored);
  * seen withdrawn. Received: the rest. The sent box is the sender's. */
 enum proto_box rules_recipient_box(enum inv_state st, bool ignored,
     bool held);
+
+/* What is known of a send's sender, for the recipient's hold filters. */
+struct hold_facts {
+	int64_t now;
+	bool mutual;		/* the two share a connection */
+	enum health health;	/* the sender's (rules_health, stats.get's) */
+	int64_t restricted_at;	/* the sender's last restriction began, 0 never */
+	int64_t first_seen_at;	/* the sender first seen, 0: long ago */
+};
+/* Why an invitation is held for its recipient; HOLD_NONE: it is not. */
+enum hold_reason {
+	HOLD_NONE,
+	HOLD_NO_MUTUAL,		/* no mutual connection */
+	HOLD_LOW_HEALTH,	/* health low: below the healthy band with
+				 * enough decided (insufficient data is not) */
+	HOLD_RESTRICTED,	/* restricted less than restricted_days ago */
+	HOLD_NEW_MEMBER		/* first seen less than new_days ago */
+};
+/* The first filter of h that holds a send with facts f, in the order of
+ * enum hold_reason. Each compares within its days, the edge excluded: a
+ * sender restricted (first seen) exactly N days ago is no longer held. */
+enum hold_reason rules_hold(const struct hold_filters *h,
+    const struct hold_facts *f);
+/* Which of a member's hold filters are its own (set by
+ * member.settings.set); the others follow the policy. */
+struct hold_own {
+	bool no_mutual, low_health, restricted_days, new_days;
+};
+/* The filters in force for a member: each the member's own where it has
+ * one, else the policy's. */
+struct hold_filters rules_hold_in_force(const struct hold_filters *policy,
+    const struct hold_filters *mine, const struct hold_own *own);
 
 /* Whether a due deadline still applies to an invitation in state st. */
 bool rules_open(enum inv_state st);

@@ -194,7 +194,13 @@ enum restrict_reason {
 	    COUNT) \
 	X(REPORTS_TO_RESTRICT, "health", "reports_to_restrict", 1, "", LIMIT) \
 	X(REPORTS_WINDOW, "health", "reports_window", 1, "", DURATION) \
-	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATION)
+	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATION) \
+	X(HOLD_NO_MUTUAL, "policy", "hold_no_mutual", 1, "", BOOL) \
+	X(HOLD_LOW_HEALTH, "policy", "hold_low_health", 1, "", BOOL) \
+	X(HOLD_RESTRICTED_DAYS, "policy", "hold_restricted_days", 1, "", \
+	    LIMIT) \
+	X(HOLD_NEW_MEMBER_DAYS, "policy", "hold_new_member_days", 1, "", \
+	    LIMIT)
 
 enum proto_config_key {
 #define PROTO_X(id, section, name, reported, prefix, kind) PK_##id,

@@ -1032,7 +1032,8 @@ test_tables(void)
 		"invites_per_pair", "pair_window", "withdrawals_per_day",
 		"duplicate_note_warn", "healthy_rate", "restrict_below_rate",
 		"restrict_min_decided", "reports_to_restrict", "reports_window",
-		"restrict_for"
+		"restrict_for", "hold_no_mutual", "hold_low_health",
+		"hold_restricted_days", "hold_new_member_days"
 	};
 	size_t n = sizeof order / sizeof order[0], i, off = 0;
 	struct config c;

@@ -654,5 +654,86 @@ main(void)
 	ok(rules_act(ACT_IGNORE, &af, &e) == -1 &&
 	    e.code == PE_INVALID_STATE,
 	    "ignore: an ignored one again: INVALID_STATE");
+
+	/* Hold filters (issue 12), each at its edge. */
+	{
+		struct hold_filters h, mine;
+		struct hold_facts hf;
+		struct hold_own own;
+
+		policy_defaults(&p);
+		ok(!p.hold.no_mutual && !p.hold.low_health &&
+		    p.hold.restricted_days == 0 && p.hold.new_days == 0,
+		    "hold: every filter off by default");
+		memset(&hf, 0, sizeof hf);
+		hf.now = 100 * 86400;
+		hf.health = HEALTH_LOW;
+		hf.restricted_at = hf.now - 1;
+		hf.first_seen_at = hf.now - 1;
+		is_int(rules_hold(&p.hold, &hf), HOLD_NONE,
+		    "hold: with every filter off, nothing is held");
+		memset(&h, 0, sizeof h);
+		h.no_mutual = true;
+		hf.mutual = false;
+		is_int(rules_hold(&h, &hf), HOLD_NO_MUTUAL,
+		    "hold: no mutual connection: held");
+		hf.mutual = true;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: one mutual connection: not held");
+		memset(&h, 0, sizeof h);
+		h.low_health = true;
+		is_int(rules_hold(&h, &hf), HOLD_LOW_HEALTH,
+		    "hold: low health: held");
+		hf.health = HEALTH_INSUFFICIENT;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: too few decided to tell: not held");
+		hf.health = HEALTH_HEALTHY;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: healthy: not held");
+		memset(&h, 0, sizeof h);
+		h.restricted_days = 30;
+		hf.restricted_at = hf.now - 30 * 86400 + 1;
+		is_int(rules_hold(&h, &hf), HOLD_RESTRICTED,
+		    "hold: restricted 30 days less a second ago, 30 days: held");
+		hf.restricted_at = hf.now - 30 * 86400;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: restricted exactly 30 days ago: not held");
+		hf.restricted_at = 0;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: never restricted: not held");
+		memset(&h, 0, sizeof h);
+		h.new_days = 7;
+		hf.first_seen_at = hf.now - 7 * 86400 + 1;
+		is_int(rules_hold(&h, &hf), HOLD_NEW_MEMBER,
+		    "hold: first seen 7 days less a second ago, 7 days: held");
+		hf.first_seen_at = hf.now - 7 * 86400;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: first seen exactly 7 days ago: not held");
+		hf.first_seen_at = 0;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: first seen 0 (before connreq kept it): long ago");
+		hf.first_seen_at = hf.now;
+		h.new_days = 0;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: new_days 0 is off");
+
+		/* The member's own over the policy's, one by one. */
+		memset(&h, 0, sizeof h);
+		h.no_mutual = true;
+		h.restricted_days = 5;
+		memset(&mine, 0, sizeof mine);
+		mine.low_health = true;
+		mine.new_days = 9;
+		memset(&own, 0, sizeof own);
+		h = rules_hold_in_force(&h, &mine, &own);
+		ok(h.no_mutual && !h.low_health && h.restricted_days == 5 &&
+		    h.new_days == 0, "hold: none of its own: the policy's");
+		own.no_mutual = own.new_days = true;
+		h = rules_hold_in_force(&h, &mine, &own);
+		ok(!h.no_mutual && !h.low_health && h.restricted_days == 5 &&
+		    h.new_days == 9,
+		    "hold: its own no_mutual (false) and new_days, the policy's "
+		    "for the rest");
+	}
 	return done_testing();
 }
