@@ -266,6 +266,9 @@ ev_put_all(const struct ev_view *v)
 	else if (v->kind == PEV_UNIGNORED && v->has_inv)
 		ev_printf("%T put %T's invitation %u back in the received "
 		    "box", i->to, i->from, i->id);
+	else if (v->kind == PEV_HELD && v->has_inv)
+		ev_printf("%T invited %T: held by %T's filters, not told",
+		    i->from, i->to, i->to);
 	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("%T removed the connection with %T", v->member,
 		    v->other);

@@ -359,7 +359,7 @@ list_one(void *ctx, uint64_t id)
 	inv_as_of(&inv, l->c->op.now);
 	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
 	if ((l->box == BOX_RECEIVED && rules_recipient_box(
-	    (enum inv_state)inv.state, inv.ignored, false) != l->pbox) ||
+	    (enum inv_state)inv.state, inv.ignored, inv.held) != l->pbox) ||
 	    (l->state >= 0 && (int)st != l->state) ||
 	    (l->priority >= 0 && inv.priority != l->priority) ||
 	    (l->created_before && inv.created_at > l->created_before)) {
@@ -624,11 +624,18 @@ m_clock_advance(struct call *c)
 	return 0;
 }
 
+/* {member, invitations_from, email, hold_no_mutual, hold_low_health,
+ * hold_restricted_days, hold_new_member_days, own}: the hold filters in
+ * force, and own: the names of those that are the member's own (the
+ * others follow the policy). */
 static void
-pack_settings(msgpack_packer *pk, struct str member,
+pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
     const struct member_rec *m)
 {
-	msgpack_pack_map(pk, 3);
+	struct hold_filters h = member_hold_filters(p, m);
+	struct hold_own own = member_hold_own(m);
+
+	msgpack_pack_map(pk, 8);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kstr(pk, "invitations_from", proto_invite_from_words[m->invitations_from <
 	    FROM_COUNT ? m->invitations_from : 0]);
@@ -636,6 +643,49 @@ pack_settings(msgpack_packer *pk, struct str member,
 		pk_kstrn(pk, "email", m->email, m->email_len);
 	else
 		pk_knil(pk, "email");
+	pk_kbool(pk, "hold_no_mutual", h.no_mutual);
+	pk_kbool(pk, "hold_low_health", h.low_health);
+	pk_kuint(pk, "hold_restricted_days", h.restricted_days);
+	pk_kuint(pk, "hold_new_member_days", h.new_days);
+	pk_key(pk, "own");
+	msgpack_pack_array(pk, (size_t)own.no_mutual + own.low_health +
+	    own.restricted_days + own.new_days);
+	if (own.no_mutual)
+		pk_str(pk, "hold_no_mutual");
+	if (own.low_health)
+		pk_str(pk, "hold_low_health");
+	if (own.restricted_days)
+		pk_str(pk, "hold_restricted_days");
+	if (own.new_days)
+		pk_str(pk, "hold_new_member_days");
+}
+
+/* A bool setting: given (SET_VALUE), nil (SET_RESET) or left out. */
+static enum set_how
+arg_setting_bool(struct call *c, const char *key, bool *v)
+{
+	if (args_bool(&c->args, key, false, v))
+		return SET_VALUE;
+	return args_nil(&c->args, key) ? SET_RESET : SET_KEEP;
+}
+
+/* A count of days, 0 to 3650 (0: off). */
+static enum set_how
+arg_setting_days(struct call *c, const char *key, uint32_t *v)
+{
+	uint64_t u;
+
+	if (args_uint(&c->args, key, false, &u)) {
+		if (u > 3650) {
+			proto_fail(c->err, PE_INVALID_ARGUMENT,
+			    "%s must be 0 (off) to 3650 days", key);
+			c->args.failed = true;
+			return SET_KEEP;
+		}
+		*v = (uint32_t)u;
+		return SET_VALUE;
+	}
+	return args_nil(&c->args, key) ? SET_RESET : SET_KEEP;
 }
 
 static int
@@ -645,14 +695,26 @@ m_member_settings_set(struct call *c)
 	struct str member, email = { NULL, 0 };
 	int from = -1;
 
+	struct hold_change hold;
+
+	memset(&hold, 0, sizeof hold);
 	arg_member(c, "member", true, &member);
 	args_enum(&c->args, "invitations_from", false, proto_invite_from_words, &from);
 	args_text(&c->args, "email", false, &email.p, &email.n);
+	hold.no_mutual = arg_setting_bool(c, "hold_no_mutual",
+	    &hold.v.no_mutual);
+	hold.low_health = arg_setting_bool(c, "hold_low_health",
+	    &hold.v.low_health);
+	hold.restricted_days = arg_setting_days(c, "hold_restricted_days",
+	    &hold.v.restricted_days);
+	hold.new_days = arg_setting_days(c, "hold_new_member_days",
+	    &hold.v.new_days);
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (member_settings_set(&c->op, member, from, email, &m, c->err) == -1)
+	if (member_settings_set(&c->op, member, from, email, &hold, &m,
+	    c->err) == -1)
 		return -1;
-	pack_settings(c->pk, member, &m);
+	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
 }
 
@@ -668,7 +730,7 @@ m_member_settings_get(struct call *c)
 	store_member_get(c->op.t, member.p, member.n, &m);
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
-	pack_settings(c->pk, member, &m);
+	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ enum proto_method {
 /* Event types: PEV_<ID> and the type on the wire. */
 #define PROTO_EVENTS(X) \
 	X(RECEIVED, "invitation.received") \
+	X(HELD, "invitation.held") \
 	X(ACCEPTED, "invitation.accepted") \
 	X(IGNORED, "invitation.ignored") \
 	X(UNIGNORED, "invitation.unignored") \
