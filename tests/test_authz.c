@@ -57,6 +57,7 @@ enum variant {
 	V_NEVER_NOBODY,		/* never sent; alice takes from nobody */
 	V_NOBLOCK_NOBODY,	/* bob did not block mallory: nobody instead */
 	V_UNIGNORE,		/* bob ignored #1, then put it back */
+	V_HELD,			/* bob's filter held #1 (alice is new) */
 };
 
 struct fx {
@@ -152,6 +153,12 @@ fx_make(struct fx *f, enum variant v)
 	fx_send(zoe, y1, "low", "");
 	f->done_plan = fx_plan(zoe, "low");
 	fx_nobody(f->nora);
+	if (v == V_HELD) {
+		cr_reply_free(&r);
+		must(call(c, &r, "member.settings.set",
+		    "member:s hold_new_member_days:u", bob, (uint64_t)30),
+		    "member.settings.set");
+	}
 	if (v == V_NEVER || v == V_NEVER_NOBODY)
 		f->inv1 = NONE_ID;
 	else
@@ -1192,7 +1199,7 @@ enum {
 	WM_NOBODY, WM_BLOCKED,				/* mallory's */
 	WR_NEVER, WR_WITHDRAWN,				/* the recipient's */
 	WR_NEVER_NOBODY, WR_BLOCKED,
-	WS_UNIGNORE,					/* issue 12 */
+	WS_UNIGNORE, WS_HELD,				/* issue 12 */
 	W_WORLDS
 };
 
@@ -1214,6 +1221,7 @@ test_worlds(void)
 		[WR_NEVER] = { V_NEVER, W_RECIPIENT, W_SENDER },
 		[WR_WITHDRAWN] = { V_WITHDRAWN, W_RECIPIENT, W_SENDER },
 		[WS_UNIGNORE] = { V_UNIGNORE, W_SENDER, W_RECIPIENT },
+		[WS_HELD] = { V_HELD, W_SENDER, W_RECIPIENT },
 		[WR_NEVER_NOBODY] = { V_NEVER_NOBODY, W_RECIPIENT, W_SENDER },
 		[WR_BLOCKED] = { V_BLOCK_RECIPIENT, W_RECIPIENT, W_SENDER },
 	};
@@ -1222,6 +1230,16 @@ test_worlds(void)
 
 	for (i = 0; i < W_WORLDS; i++)
 		world_make(&ws[i], defs[i].v, defs[i].me, defs[i].to);
+	/* The held world holds #1 indeed: in bob's held box, not told. */
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s",
+	    ws[WS_HELD].later.name[W_RECIPIENT], "held");
+	ok(rnum(&r, "items") == 1 &&
+	    rnum(&r, "items.0.id") == (int64_t)ws[WS_HELD].later.inv1,
+	    "the held world: #1 is in bob's held box");
+	ok(strstr(feed(c, &r, ws[WS_HELD].later.name[W_RECIPIENT], 0),
+	    "invitation.received") == NULL,
+	    "the held world: bob was told of no invitation");
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < W_WORLDS; i++)
 			world_observe(&ws[i], round);
@@ -1246,6 +1264,10 @@ test_worlds(void)
 	    &ws[WS_NONE], &ws[WS_SPAM]);
 	same_world("the sender cannot tell an ignore undone (invite.unignore) "
 	    "from nothing", &ws[WS_NONE], &ws[WS_UNIGNORE]);
+	/* A held invitation (issue 12): everything alice sees, now, stale,
+	 * expired, and her writes, is as if bob had no filter. */
+	same_world("the sender cannot tell a held invitation from one "
+	    "received", &ws[WS_NONE], &ws[WS_HELD]);
 
 	/* A dont_know report and a block close the door: alice sees what
 	 * "nobody" shows, no more (§5 invite.send #2, member.block). */
