@@ -1237,9 +1237,14 @@ test_worlds(void)
 	ok(rnum(&r, "items") == 1 &&
 	    rnum(&r, "items.0.id") == (int64_t)ws[WS_HELD].later.inv1,
 	    "the held world: #1 is in bob's held box");
-	ok(strstr(feed(c, &r, ws[WS_HELD].later.name[W_RECIPIENT], 0),
-	    "invitation.received") == NULL,
-	    "the held world: bob was told of no invitation");
+	is_str(feed(c, &r, ws[WS_HELD].later.name[W_RECIPIENT], 0),
+	    "invitation.received,connection.created",
+	    "the held world: bob was told of dave's invitation (before his "
+	    "filter), not of #1 nor of mallory's");
+	is_str(feed(c, &r, ws[WS_NONE].later.name[W_RECIPIENT], 0),
+	    "invitation.received,connection.created,invitation.received,"
+	    "invitation.received",
+	    "without a filter, bob was told of all three");
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < W_WORLDS; i++)
 			world_observe(&ws[i], round);
