@@ -139,6 +139,8 @@ VALID = {
     "after": 0, "reason": "spam", "invitations_from": "everyone",
     "window": 7776000, "per_day": 5, "max_priority": "low",
     "seconds": 86400, "all": True,
+    "hold_no_mutual": True, "hold_low_health": False,
+    "hold_restricted_days": 30, "hold_new_member_days": 7,
 }
 
 
