@@ -219,6 +219,7 @@ struct store_ops {
 	struct store_watch *(*watch_new)(struct store *s);
 	int (*watch_step)(struct store_watch *w, int *want, uint64_t *head);
 	bool (*watch_up)(const struct store_watch *w);
+	int (*watch_timeout)(const struct store_watch *w);	/* NULL: -1 */
 	void (*watch_free)(struct store_watch *w);
 };
 

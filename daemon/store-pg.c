@@ -3844,7 +3844,15 @@ pg_import(struct stx *t, const struct store_rec *r)
  * PQconnectStartParams/PQconnectPoll and used in nonblocking mode, so that
  * no call here waits on the network: the loop steps it when its socket is
  * ready. Once connected it sends LISTEN and reads the head in one simple
- * query; from then on each notification's payload is a head. */
+ * query; from then on each notification's payload is a head.
+ *
+ * libpq's connect_timeout does not bound a nonblocking connection, so
+ * the watch keeps its own deadline: a server that takes the connection
+ * but never answers (a hung primary, a black-holed address) has
+ * connect_timeout (as the store's connections have it: pg_connect()) to
+ * answer the connection and the LISTEN; then the watch is down, and is
+ * connected again after a pause (store_watch_timeout()). Once up, TCP
+ * keepalives find a peer gone silent, as on the store's connections. */
 enum watch_state { W_DOWN, W_CONNECTING, W_LISTENING, W_UP };
 
 struct pg_watch {
@@ -3853,7 +3861,39 @@ struct pg_watch {
 	PGconn *c;
 	enum watch_state state;
 	PostgresPollingStatusType poll;	/* while W_CONNECTING */
+	int64_t limit_ms;	/* to connect and LISTEN */
+	int64_t deadline_ms;	/* until W_UP: monotonic */
 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* c's connect_timeout in seconds (as libpq reads it: at least 2). */
+static int64_t
+watch_limit_s(PGconn *c)
+{
+	PQconninfoOption *o, *opts = PQconninfo(c);
+	int64_t v = atoi(PG_CONNECT_TIMEOUT);
+	char *end;
+	long n;
+
+	for (o = opts; o != NULL && o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "connect_timeout") != 0 ||
+		    o->val == NULL || o->val[0] == '\0')
+			continue;
+		n = strtol(o->val, &end, 10);
+		if (*end == '\0' && n > 0)
+			v = n < 2 ? 2 : n;
+	}
+	PQconninfoFree(opts);
+	return v;
+}
 
 static struct store_watch *
 pg_watch_new(struct store *base)
@@ -3897,22 +3937,39 @@ watch_num(const char *v)
 static int
 pg_watch_step(struct store_watch *base, int *want, uint64_t *head)
 {
-	static const char *const keys[] = { "dbname",
-	    "fallback_application_name", NULL };
+	/* As pg_connect()'s, but for the session's options. */
+	static const char *const keys[] = { "connect_timeout",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "dbname", "fallback_application_name", NULL };
 	struct pg_watch *w = (struct pg_watch *)base;
-	const char *vals[] = { w->conninfo, "connreqd watch", NULL };
+	const char *env = getenv("PGCONNECT_TIMEOUT");
+	const char *vals[] = {
+	    env != NULL && *env != '\0' ? env : PG_CONNECT_TIMEOUT,
+	    "10", "5", "3", w->conninfo, "connreqd watch", NULL };
 	PGnotify *n;
 	PGresult *r;
 	uint64_t h;
 
 	*head = 0;
 	*want = 0;
+	if ((w->state == W_CONNECTING || w->state == W_LISTENING) &&
+	    mono_ms() >= w->deadline_ms) {
+		if (w->c != NULL)
+			PQfinish(w->c);
+		w->c = NULL;
+		w->state = W_DOWN;
+		log_warn("store: the event watch had no answer from PostgreSQL in %" PRId64 " s; connecting again",
+		    w->limit_ms / 1000);
+		return -1;
+	}
 	if (w->state == W_DOWN) {
 		w->c = PQconnectStartParams(keys, vals, 1);
 		if (w->c == NULL || PQstatus(w->c) == CONNECTION_BAD) {
 			watch_down(w, "connect");
 			return -1;
 		}
+		w->limit_ms = watch_limit_s(w->c) * 1000;
+		w->deadline_ms = mono_ms() + w->limit_ms;
 		PQsetNoticeProcessor(w->c, quiet_notice, NULL);
 		w->state = W_CONNECTING;
 		w->poll = PGRES_POLLING_WRITING;
@@ -3982,6 +4039,18 @@ pg_watch_step(struct store_watch *base, int *want, uint64_t *head)
 		return -1;
 	}
 	return PQsocket(w->c);
+}
+
+static int
+pg_watch_timeout(const struct store_watch *base)
+{
+	const struct pg_watch *w = (const struct pg_watch *)base;
+	int64_t left;
+
+	if (w->state != W_CONNECTING && w->state != W_LISTENING)
+		return -1;
+	left = w->deadline_ms - mono_ms();
+	return left <= 0 ? 0 : (int)left;
 }
 
 static bool
@@ -4067,5 +4136,6 @@ const struct store_ops store_pg = {
 	.watch_new = pg_watch_new,
 	.watch_step = pg_watch_step,
 	.watch_up = pg_watch_up,
+	.watch_timeout = pg_watch_timeout,
 	.watch_free = pg_watch_free,
 };

@@ -166,6 +166,12 @@ store_watch_step(struct store_watch *w, int *want, uint64_t *head)
 	return w->ops->watch_step(w, want, head);
 }
 
+int
+store_watch_timeout(const struct store_watch *w)
+{
+	return w->ops->watch_timeout != NULL ? w->ops->watch_timeout(w) : -1;
+}
+
 bool
 store_watch_up(const struct store_watch *w)
 {

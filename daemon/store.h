@@ -551,6 +551,12 @@ struct store_watch *store_watch_new(struct store *s);
 int store_watch_step(struct store_watch *w, int *want, uint64_t *head);
 /* Whether w is connected and listening. */
 bool store_watch_up(const struct store_watch *w);
+/* How long, in milliseconds, the caller may wait on the descriptor the
+ * last step gave before stepping again anyway: while the watch connects,
+ * the time left of its deadline (PostgreSQL: the conninfo's
+ * connect_timeout, 10 s without one), after which that step gives up
+ * (-1: down); -1 when there is no limit. */
+int store_watch_timeout(const struct store_watch *w);
 void store_watch_free(struct store_watch *w);
 
 /* The backends: store_open() takes the first; store-backend.h says what a
