@@ -59,8 +59,9 @@ static const struct key keys[PK_COUNT] = {
 	[PK_RESTRICT_FOR] = { POL(restrict_for), 60, DAYS(3650) },
 	[PK_HOLD_NO_MUTUAL] = { POL(hold.no_mutual), 0, 1 },
 	[PK_HOLD_LOW_HEALTH] = { POL(hold.low_health), 0, 1 },
-	[PK_HOLD_RESTRICTED_DAYS] = { POL(hold.restricted_days), 0, 3650 },
-	[PK_HOLD_NEW_MEMBER_DAYS] = { POL(hold.new_days), 0, 3650 },
+	[PK_HOLD_RESTRICTED_DAYS] = { POL(hold.restricted_days), 0,
+	    HOLD_DAYS_MAX },
+	[PK_HOLD_NEW_MEMBER_DAYS] = { POL(hold.new_days), 0, HOLD_DAYS_MAX },
 };
 
 struct load {

@@ -669,16 +669,17 @@ arg_setting_bool(struct call *c, const char *key, bool *v)
 	return args_nil(&c->args, key) ? SET_RESET : SET_KEEP;
 }
 
-/* A count of days, 0 to 3650 (0: off). */
+/* A count of days, 0 (off) to HOLD_DAYS_MAX. */
 static enum set_how
 arg_setting_days(struct call *c, const char *key, uint32_t *v)
 {
 	uint64_t u;
 
 	if (args_uint(&c->args, key, false, &u)) {
-		if (u > 3650) {
+		if (u > HOLD_DAYS_MAX) {
 			proto_fail(c->err, PE_INVALID_ARGUMENT,
-			    "%s must be 0 (off) to 3650 days", key);
+			    "%s must be 0 (off) to %d days", key,
+			    HOLD_DAYS_MAX);
 			c->args.failed = true;
 			return SET_KEEP;
 		}
@@ -694,7 +695,6 @@ m_member_settings_set(struct call *c)
 	struct member_rec m;
 	struct str member, email = { NULL, 0 };
 	int from = -1;
-
 	struct hold_change hold;
 
 	memset(&hold, 0, sizeof hold);

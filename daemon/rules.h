@@ -39,6 +39,7 @@ struct hold_filters {
 	uint32_t restricted_days;	/* senders restricted within N days, 0 off */
 	uint32_t new_days;	/* senders first seen less than N days ago, 0 off */
 };
+#define HOLD_DAYS_MAX 3650	/* the most days of either filter */
 
 /* The policy in force (docs/configuration.md gives the keys, defaults and
  * sources; docs/protocol.md where each applies). */
