@@ -32,7 +32,8 @@ const char *const opt_names[OPT_COUNT] = {
 	"note", "priority", "as", "state", "older-than", "limit", "after",
 	"exec", "all", "email", "expires-in", "window", "per-day",
 	"max-priority", "from", "reason", "tell", "asked",
-	"auto-min-mutual", "auto-for"
+	"auto-min-mutual", "auto-for", "hold-no-mutual", "hold-low-health",
+	"hold-restricted-days", "hold-new-member-days"
 };
 
 /* The commands, in the order `connreq help` lists them. */
@@ -41,12 +42,15 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_can_send_entry,
 	&cmd_accept_entry,
 	&cmd_ignore_entry,
+	&cmd_unignore_entry,
 	&cmd_withdraw_entry,
 	&cmd_resend_entry,
 	&cmd_report_entry,
 	&cmd_show_entry,
 	&cmd_sent_entry,
 	&cmd_received_entry,
+	&cmd_ignored_entry,
+	&cmd_held_entry,
 	&cmd_history_entry,
 	&cmd_advise_entry,
 	&cmd_cleanup_entry,
@@ -177,6 +181,8 @@ static int
 cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 {
 	const char *v;
+	uint64_t n;
+	int o;
 
 	if ((v = a->opt[OPT_PRIORITY]) != NULL &&
 	    !parse_word(v, proto_priority_words))
@@ -225,6 +231,18 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 		    "(such as 12h, 30d, 3w) nor 0: %s", v);
 	if ((v = a->opt[OPT_EMAIL]) != NULL && strchr(v, '@') == NULL)
 		return cmd_usage_error(e, "--email: not an address: %s", v);
+	for (o = OPT_HOLD_NO_MUTUAL; o <= OPT_HOLD_LOW_HEALTH; o++)
+		if ((v = a->opt[o]) != NULL && strcmp(v, "yes") != 0 &&
+		    strcmp(v, "no") != 0 && strcmp(v, "default") != 0)
+			return cmd_usage_error(e,
+			    "--%s: not yes, no or default: %s", opt_names[o],
+			    v);
+	for (o = OPT_HOLD_RESTRICTED_DAYS; o <= OPT_HOLD_NEW_MEMBER_DAYS; o++)
+		if ((v = a->opt[o]) != NULL && strcmp(v, "default") != 0 &&
+		    !parse_number(v, &n))
+			return cmd_usage_error(e,
+			    "--%s: not a number of days or default: %s",
+			    opt_names[o], v);
 	return 0;
 }
 

@@ -52,6 +52,10 @@ enum opt {
 	OPT_ASKED,
 	OPT_AUTO_MIN_MUTUAL,
 	OPT_AUTO_FOR,
+	OPT_HOLD_NO_MUTUAL,
+	OPT_HOLD_LOW_HEALTH,
+	OPT_HOLD_RESTRICTED_DAYS,
+	OPT_HOLD_NEW_MEMBER_DAYS,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -142,6 +146,9 @@ extern const struct cmd_entry cmd_send_entry;
 extern const struct cmd_entry cmd_can_send_entry;
 extern const struct cmd_entry cmd_accept_entry;
 extern const struct cmd_entry cmd_ignore_entry;
+extern const struct cmd_entry cmd_unignore_entry;
+extern const struct cmd_entry cmd_ignored_entry;
+extern const struct cmd_entry cmd_held_entry;
 extern const struct cmd_entry cmd_withdraw_entry;
 extern const struct cmd_entry cmd_resend_entry;
 extern const struct cmd_entry cmd_report_entry;

@@ -1,6 +1,6 @@
 /* client/cmd-invitations.c: the commands on invitations: send, can-send,
- * accept, ignore, withdraw, resend, report, show, sent, received, history
- * and advise. */
+ * accept, ignore, unignore, withdraw, resend, report, show, sent,
+ * received, ignored, held, history and advise. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +13,7 @@ static int cmd_send_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_can_send_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_accept_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_ignore_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_unignore_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_withdraw_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_resend_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_report_exec(struct cmd_ctx *, const struct cmd_args *);
@@ -399,6 +400,37 @@ cmd_ignore_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 }
 
 static void
+cmd_unignore_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct inv_view v;
+
+	(void)a;
+	if (out_result_invitation(ctx, result, &v))
+		printf("%.*s put it back in the received box: it is pending "
+		    "again; %.*s never knew it was ignored\n", (int)v.to.n,
+		    v.to.p, (int)v.from.n, v.from.p);
+}
+
+const struct cmd_entry cmd_unignore_entry = {
+	.name = "unignore",
+	.args_min = 2,
+	.args_max = 2,
+	.usage = "unignore ACTOR ID",
+	.help = "ACTOR puts invitation ID, which ACTOR ignored, back in the "
+	    "received list, pending again. Refused once it has expired, was "
+	    "withdrawn or accepted, and for one ACTOR reported. Like the "
+	    "ignore, it is silent: the sender sees no difference.",
+	.exec = cmd_unignore_exec
+};
+
+static int
+cmd_unignore_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	return cmd_act(ctx, a, METHOD(INVITE_UNIGNORE), cmd_unignore_print);
+}
+
+static void
 cmd_withdraw_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
 {
@@ -581,12 +613,13 @@ cmd_show_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return call_print(ctx, a, cmd_show_print);
 }
 
-/* The box the command lists: `sent` or `received`. */
+/* The box the command lists: `sent`, `received`, `ignored` or `held`. */
 static const char *
 list_box(const struct cmd_ctx *ctx)
 {
 	return proto_box_words[ctx->entry == &cmd_received_entry ?
-	    PBOX_RECEIVED : PBOX_SENT];
+	    PBOX_RECEIVED : ctx->entry == &cmd_ignored_entry ? PBOX_IGNORED :
+	    ctx->entry == &cmd_held_entry ? PBOX_HELD : PBOX_SENT];
 }
 
 static void
@@ -647,12 +680,42 @@ const struct cmd_entry cmd_received_entry = {
 	.usage = "received MEMBER [--state S] [--priority P] [--older-than "
 	    "DURATION] [--limit N] [--after ID]",
 	.help = "Lists the invitations sent to MEMBER, newest first, leaving "
-	    "out those MEMBER ignored and those withdrawn. The options are "
-	    "those of `connreq sent`.",
+	    "out those MEMBER ignored, those held for MEMBER (see `connreq "
+	    "held`) and those withdrawn. The options are those of `connreq "
+	    "sent`.",
 	.exec = cmd_list_exec
 };
 
-/* sent and received. */
+const struct cmd_entry cmd_ignored_entry = {
+	.name = "ignored",
+	.args_min = 1,
+	.args_max = 1,
+	.opts = OPTS_LIST,
+	.usage = "ignored MEMBER [--state S] [--priority P] [--older-than "
+	    "DURATION] [--limit N] [--after ID]",
+	.help = "Lists the invitations MEMBER ignored or reported, newest "
+	    "first, those that expired since too. One still open can be "
+	    "accepted, reported or put back in the received list (`connreq "
+	    "unignore`). The options are those of `connreq received`.",
+	.exec = cmd_list_exec
+};
+
+const struct cmd_entry cmd_held_entry = {
+	.name = "held",
+	.args_min = 1,
+	.args_max = 1,
+	.opts = OPTS_LIST,
+	.usage = "held MEMBER [--state S] [--priority P] [--older-than "
+	    "DURATION] [--limit N] [--after ID]",
+	.help = "Lists the invitations held for MEMBER by MEMBER's filters "
+	    "(`connreq settings`), newest first: MEMBER was not told of them, "
+	    "and their senders see them pending as any other. MEMBER may "
+	    "accept, ignore or report them. The options are those of `connreq "
+	    "received`.",
+	.exec = cmd_list_exec
+};
+
+/* sent, received, ignored and held. */
 static int
 cmd_list_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {

@@ -551,6 +551,41 @@ cmd_unblock_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	return cmd_pair(ctx, a, METHOD(MEMBER_UNBLOCK), cmd_unblock_print);
 }
 
+/* Whether the settings result's own list names key. */
+static bool
+settings_own(const msgpack_object *result, const char *key)
+{
+	const msgpack_object *own = cr_get(result, "own");
+	uint32_t i;
+
+	for (i = 0; own != NULL && own->type == MSGPACK_OBJECT_ARRAY &&
+	    i < own->via.array.size; i++)
+		if (proto_obj_is_str(&own->via.array.ptr[i], key))
+			return true;
+	return false;
+}
+
+/* One hold filter: its value in force, and whose it is. */
+static void
+settings_hold_put(const msgpack_object *result, const char *key,
+    const char *label)
+{
+	const msgpack_object *o = cr_get(result, key);
+	const char *whose = settings_own(result, key) ? "" :
+	    " (the policy's default)";
+
+	if (o == NULL)
+		return;
+	printf("%-18s", label);
+	if (o->type == MSGPACK_OBJECT_BOOLEAN)
+		printf("%s%s\n", o->via.boolean ? "yes" : "no", whose);
+	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 == 0)
+		printf("off%s\n", whose);
+	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		printf("within %" PRIu64 " days%s\n", o->via.u64, whose);
+}
+
 static void
 cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
@@ -591,6 +626,10 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		printf(", until %s", date);
 	}
 	putchar('\n');
+	settings_hold_put(result, "hold_no_mutual", "hold: no mutual");
+	settings_hold_put(result, "hold_low_health", "hold: low health");
+	settings_hold_put(result, "hold_restricted_days", "hold: restricted");
+	settings_hold_put(result, "hold_new_member_days", "hold: new member");
 }
 
 const struct cmd_entry cmd_settings_entry = {
@@ -598,36 +637,60 @@ const struct cmd_entry cmd_settings_entry = {
 	.args_min = 1,
 	.args_max = 1,
 	.opts = OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL) |
-	    OPT_BIT(OPT_AUTO_MIN_MUTUAL) | OPT_BIT(OPT_AUTO_FOR),
+	    OPT_BIT(OPT_AUTO_MIN_MUTUAL) | OPT_BIT(OPT_AUTO_FOR) |
+	    OPT_BIT(OPT_HOLD_NO_MUTUAL) | OPT_BIT(OPT_HOLD_LOW_HEALTH) |
+	    OPT_BIT(OPT_HOLD_RESTRICTED_DAYS) |
+	    OPT_BIT(OPT_HOLD_NEW_MEMBER_DAYS),
 	.usage = "settings MEMBER [--from everyone|email|nobody] [--email "
-	    "ADDR] [--auto-min-mutual N] [--auto-for DURATION]",
+	    "ADDR] [--auto-min-mutual N] [--auto-for DURATION] "
+	    "[--hold-no-mutual yes|no|default] [--hold-low-health "
+	    "yes|no|default] [--hold-restricted-days DAYS] "
+	    "[--hold-new-member-days DAYS]",
 	.help = "Shows MEMBER's settings, or changes those given: whom MEMBER "
 	    "takes invitations from (everyone, by default; email: only people "
 	    "who give MEMBER's email address; nobody), MEMBER's email "
 	    "address, which --from email needs, and the auto-accept rules: "
 	    "invitations from members sharing at least N mutual connections "
 	    "with MEMBER are accepted at once (0: off), and those rules and "
-	    "the auto-accept list end DURATION from now (0: never).",
+	    "the auto-accept list end DURATION from now (0: never). The hold "
+	    "filters keep invitations in MEMBER's held list (`connreq held`), "
+	    "untold, from senders who share no connection with MEMBER, whose "
+	    "health is low, who were restricted within DAYS days, or whom "
+	    "connreq first saw less than DAYS days ago (0: off); `default` "
+	    "follows the daemon's policy again.",
 	.exec = cmd_settings_exec
 };
 
 static int
 cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL];
+	static const struct {
+		int opt;
+		const char *key;
+		bool days;
+	} holds[] = {
+		{ OPT_HOLD_NO_MUTUAL, "hold_no_mutual", false },
+		{ OPT_HOLD_LOW_HEALTH, "hold_low_health", false },
+		{ OPT_HOLD_RESTRICTED_DAYS, "hold_restricted_days", true },
+		{ OPT_HOLD_NEW_MEMBER_DAYS, "hold_new_member_days", true },
+	};
+	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL], *v;
 	const char *min = a->opt[OPT_AUTO_MIN_MUTUAL];
 	const char *dur = a->opt[OPT_AUTO_FOR];
 	msgpack_packer *pk;
 	/* The daemon's clock, asked before the request is begun. */
 	int64_t now = dur != NULL && a->auto_for != 0 ? ctx_now(ctx) : 0;
+	size_t i, n = (size_t)(from != NULL) + (email != NULL) +
+	    (min != NULL) + (dur != NULL);
 
-	if (from == NULL && email == NULL && min == NULL && dur == NULL) {
+	for (i = 0; i < sizeof holds / sizeof holds[0]; i++)
+		n += a->opt[holds[i].opt] != NULL;
+	if (n == 0) {
 		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_GET));
 		msgpack_pack_map(pk, 1);
 	} else {
 		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_SET));
-		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL) +
-		    (min != NULL) + (dur != NULL));
+		msgpack_pack_map(pk, 1 + n);
 	}
 	pk_kstr(pk, "member", a->argv[0]);
 	if (from != NULL)
@@ -639,5 +702,15 @@ cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if (dur != NULL)
 		pk_kuint(pk, "auto_accept_until", a->auto_for == 0 ? 0 :
 		    (uint64_t)now + a->auto_for);
+	for (i = 0; i < sizeof holds / sizeof holds[0]; i++) {
+		if ((v = a->opt[holds[i].opt]) == NULL)
+			continue;
+		if (strcmp(v, "default") == 0)
+			pk_knil(pk, holds[i].key);
+		else if (holds[i].days)
+			pk_kuint(pk, holds[i].key, strtoull(v, NULL, 10));
+		else
+			pk_kbool(pk, holds[i].key, strcmp(v, "yes") == 0);
+	}
 	return call_print(ctx, a, cmd_settings_print);
 }

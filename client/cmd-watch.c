@@ -221,6 +221,9 @@ ev_put_member(const struct ev_view *v)
 		ev_printf("you may invite %T again", i->to);
 	else if (v->kind == PEV_IGNORED && v->has_inv)
 		ev_printf("you ignored %T's invitation %u", i->from, i->id);
+	else if (v->kind == PEV_UNIGNORED && v->has_inv)
+		ev_printf("you put %T's invitation %u back in your received "
+		    "box", i->from, i->id);
 	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("you removed your connection with %T", v->other);
 	else if (!ev_put_notice(v, false)) {
@@ -260,6 +263,12 @@ ev_put_all(const struct ev_view *v)
 	else if (v->kind == PEV_IGNORED && v->has_inv)
 		ev_printf("%T ignored %T's invitation %u", i->to, i->from,
 		    i->id);
+	else if (v->kind == PEV_UNIGNORED && v->has_inv)
+		ev_printf("%T put %T's invitation %u back in the received "
+		    "box", i->to, i->from, i->id);
+	else if (v->kind == PEV_HELD && v->has_inv)
+		ev_printf("%T invited %T: held by %T's filters, not told",
+		    i->from, i->to, i->to);
 	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("%T removed the connection with %T", v->member,
 		    v->other);

@@ -57,6 +57,11 @@ static const struct key keys[PK_COUNT] = {
 	[PK_REPORTS_TO_RESTRICT] = { POL(reports_to_restrict), 0, UINT32_MAX },
 	[PK_REPORTS_WINDOW] = { POL(reports_window), 60, DAYS(3650) },
 	[PK_RESTRICT_FOR] = { POL(restrict_for), 60, DAYS(3650) },
+	[PK_HOLD_NO_MUTUAL] = { POL(hold.no_mutual), 0, 1 },
+	[PK_HOLD_LOW_HEALTH] = { POL(hold.low_health), 0, 1 },
+	[PK_HOLD_RESTRICTED_DAYS] = { POL(hold.restricted_days), 0,
+	    HOLD_DAYS_MAX },
+	[PK_HOLD_NEW_MEMBER_DAYS] = { POL(hold.new_days), 0, HOLD_DAYS_MAX },
 };
 
 struct load {

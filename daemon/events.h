@@ -15,6 +15,8 @@
 #define EV_RECEIVED proto_event_names[PEV_RECEIVED]
 #define EV_ACCEPTED proto_event_names[PEV_ACCEPTED]
 #define EV_IGNORED proto_event_names[PEV_IGNORED]
+#define EV_UNIGNORED proto_event_names[PEV_UNIGNORED]
+#define EV_HELD proto_event_names[PEV_HELD]
 #define EV_WITHDRAWN proto_event_names[PEV_WITHDRAWN]
 #define EV_EXPIRED proto_event_names[PEV_EXPIRED]
 #define EV_STALE proto_event_names[PEV_STALE]

@@ -165,6 +165,100 @@ invite_send_facts(struct op *o, const struct send_req *r,
 	}
 }
 
+/* Whether a and b share a connection. The two lists are read a page at a
+ * time in turn, each entry looked up in the other's, so the cost is about
+ * twice the shorter list's length in lookups, whichever it is.
+ * TO BE REPLACED by the mutual part's store_mutual_count() (issue 12) once
+ * it is merged. */
+#define MUTUAL_PAGE 64
+
+struct conn_page {
+	char name[MUTUAL_PAGE][MEMBER_MAX_BYTES];
+	size_t len[MUTUAL_PAGE];
+	size_t n;
+	bool more;
+};
+
+static bool
+conn_page_one(void *ctx, const char *other, size_t len, int64_t since)
+{
+	struct conn_page *pg = ctx;
+
+	(void)since;
+	if (pg->n == MUTUAL_PAGE) {
+		pg->more = true;
+		return false;
+	}
+	memcpy(pg->name[pg->n], other, len);
+	pg->len[pg->n++] = len;
+	return true;
+}
+
+static bool
+has_mutual(struct stx *t, struct str a, struct str b)
+{
+	struct str m[2] = { a, b };
+	char after[2][MEMBER_MAX_BYTES];
+	size_t after_len[2] = { 0, 0 };
+	bool started[2] = { false, false };
+	struct conn_page pg;
+	int side = 0;
+	size_t i;
+
+	for (;;) {
+		const struct str *me = &m[side], *them = &m[1 - side];
+
+		pg.n = 0;
+		pg.more = false;
+		store_scan_conns(t, me->p, me->n, started[side] ? after[side] :
+		    NULL, after_len[side], conn_page_one, &pg);
+		if (store_error(t) != STORE_OK)
+			return false;
+		for (i = 0; i < pg.n; i++)
+			if (store_conn_get(t, them->p, them->n, pg.name[i],
+			    pg.len[i]) != 0)
+				return true;
+		if (!pg.more)
+			return false;	/* the whole of one list was seen */
+		memcpy(after[side], pg.name[pg.n - 1], pg.len[pg.n - 1]);
+		after_len[side] = pg.len[pg.n - 1];
+		started[side] = true;
+		side = 1 - side;
+	}
+}
+
+/* The window health is judged over for a hold: stats.get's default. */
+#define HOLD_HEALTH_WINDOW (90 * 86400ULL)
+
+/* Whether the recipient's filters hold a send from -> to (rules_hold);
+ * the facts each needs are gathered only when it is on. */
+static enum hold_reason
+send_held(struct op *o, struct str from, struct str to,
+    const struct member_rec *sender, const struct member_rec *recipient)
+{
+	struct hold_filters h;
+	struct hold_facts f;
+	struct member_stats ms;
+	struct proto_error e;
+
+	h = member_hold_filters(o->policy, recipient);
+	memset(&f, 0, sizeof f);
+	f.now = o->now;
+	f.mutual = true;
+	f.health = HEALTH_INSUFFICIENT;
+	if (h.no_mutual)
+		f.mutual = has_mutual(o->t, from, to);
+	if (h.low_health && member_stats(o, from, HOLD_HEALTH_WINDOW, &ms,
+	    &e) == 0)
+		f.health = rules_health(o->policy, ms.accepted, ms.decided);
+	f.restricted_at = sender->restricted_at;
+	/* A sender without a record yet is seen first now; 1 is a record
+	 * from before connreq kept the date: long ago. */
+	f.first_seen_at = sender->first_seen_at == 0 ? o->now :
+	    sender->first_seen_at;
+	return rules_hold(&h, &f);
+}
+
 /* Tells the sender of each warning its send carried. */
 static void
 warning_events(struct stx *t, const struct send_req *r, unsigned warnings,
@@ -219,6 +313,7 @@ invite_send(struct op *o, const struct send_req *r,
 	struct pair ft, rt;
 	struct inv other;
 	struct due ex, st;
+	struct member_rec sender, recipient;
 	enum send_outcome outcome;
 	char nk[MEMBER_MAX_BYTES + 24];
 	int64_t now = o->now;
@@ -272,6 +367,7 @@ invite_send(struct op *o, const struct send_req *r,
 		 * is born accepted, and they are connected. */
 		if (store_inv_get(t, rt.open_id, &other) != STORE_OK)
 			return op_store_error(t, e);
+		other.held = false;	/* released, as by an accept */
 		inv_close(t, &other, ST_ACCEPTED, now);
 		out->state = ST_ACCEPTED;
 		store_inv_put(t, out, ST_COUNT);
@@ -295,12 +391,24 @@ invite_send(struct op *o, const struct send_req *r,
 		connected_events(t, out, now);
 		member_decided(o, out, now, false);
 	} else {
+		/* The recipient's filters may hold it: then the recipient is
+		 * not told, and only the `all` feed has it, as
+		 * invitation.held. Its sender sees an invitation like any. */
+		store_member_get(t, r->from.p, r->from.n, &sender);
+		store_member_get(t, r->to.p, r->to.n, &recipient);
+		out->held = send_held(o, r->from, r->to, &sender, &recipient) !=
+		    HOLD_NONE;
 		store_inv_put(t, out, ST_COUNT);
 		inv_due_rows(out, &ex, &st);
 		store_due_add(t, &ex);
 		store_due_add(t, &st);
 		ft.open_id = out->id;
-		events_inv(t, EV_RECEIVED, now, now, out, ROLE_RECIPIENT, true, false);
+		if (out->held)
+			events_inv(t, EV_HELD, now, now, out, ROLE_RECIPIENT,
+			    false, false);
+		else
+			events_inv(t, EV_RECEIVED, now, now, out,
+			    ROLE_RECIPIENT, true, false);
 	}
 	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
 	/* What the limits count: sends (resends too) and notes. */
@@ -355,6 +463,9 @@ load_for(struct op *o, uint64_t id, struct str actor, enum inv_action act,
 	f.st = (enum inv_state)inv->state;
 	f.ignored = inv->ignored;
 	f.reported = inv->reported;
+	f.blocked = f.role == ROLE_RECIPIENT && f.st == ST_IGNORED &&
+	    store_flag_get(t, FLAG_BLOCK, inv->to, inv->to_len, inv->from,
+	    inv->from_len);
 	return rules_act(act, &f, e);
 }
 
@@ -367,6 +478,7 @@ invite_accept(struct op *o, struct str actor, uint64_t id,
 
 	if (load_for(o, id, actor, ACT_ACCEPT, true, out, e) == -1)
 		return -1;
+	out->held = false;	/* an accept releases a held one */
 	inv_close(t, out, ST_ACCEPTED, now);
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
 	events_inv(t, EV_ACCEPTED, now, now, out, ROLE_SENDER, true, true);
@@ -387,10 +499,33 @@ invite_ignore(struct op *o, struct str actor, uint64_t id,
 	 * the pair's open invitation stay as they were. */
 	out->state = ST_IGNORED;
 	out->ignored = true;
+	out->held = false;	/* from the held box to the ignored one */
 	store_inv_put(t, out, ST_PENDING);
 	/* Told to nobody: only the trusted `all` feed carries it. */
 	events_inv(t, EV_IGNORED, o->now, o->now, out, ROLE_RECIPIENT, false,
 	    false);
+	return op_done(t, e);
+}
+
+int
+invite_unignore(struct op *o, struct str actor, uint64_t id,
+    struct inv *out, struct proto_error *e)
+{
+	struct stx *t = o->t;
+
+	if (load_for(o, id, actor, ACT_UNIGNORE, true, out, e) == -1)
+		return -1;
+	/* As the ignore: nothing the sender can see changes (updated_at,
+	 * the deadlines, the pair's open invitation). It goes back to the
+	 * received box, not to the held one: the recipient has seen it. */
+	out->state = ST_PENDING;
+	out->ignored = false;
+	out->held = false;
+	store_inv_put(t, out, ST_IGNORED);
+	/* Told to nobody, as the ignore: only the `all` feed carries it (the
+	 * recipient's feed still has its invitation.received). */
+	events_inv(t, EV_UNIGNORED, o->now, o->now, out, ROLE_RECIPIENT,
+	    false, false);
 	return op_done(t, e);
 }
 
@@ -413,6 +548,7 @@ invite_withdraw_by(struct op *o, struct str actor,
 	struct pair pr;
 	struct due cd;
 	uint64_t used;
+	bool told;
 
 	if (load_for(o, id, actor, ACT_WITHDRAW, !by_plan, out, e) == -1)
 		return -1;
@@ -433,9 +569,11 @@ invite_withdraw_by(struct op *o, struct str actor,
 	cd.id = out->id;
 	store_due_add(t, &cd);
 	*cooldown_until = pr.cooldown_until;
-	events_inv(t, EV_WITHDRAWN, now, now, out, ROLE_RECIPIENT,
-	    o->policy->notify_recipient_on_withdraw, false);
-	if (rules_unsay_on_withdraw(o->policy->notify_recipient_on_withdraw))
+	/* A held one was never told to its recipient: nor is its end. */
+	told = o->policy->notify_recipient_on_withdraw && !out->held;
+	events_inv(t, EV_WITHDRAWN, now, now, out, ROLE_RECIPIENT, told,
+	    false);
+	if (rules_unsay_on_withdraw(told))
 		events_unsay_received(t, out);
 	member_decided(o, out, now, by_plan);
 	return op_done(t, e);
@@ -617,6 +755,7 @@ invite_report(struct op *o, struct str actor, uint64_t id,
 	out->state = ST_IGNORED;
 	out->ignored = true;
 	out->reported = true;
+	out->held = false;
 	store_inv_put(t, out, old);
 	events_inv(t, EV_IGNORED, now, now, out, ROLE_RECIPIENT, false, false);
 	store_log_add(t, LOG_REPORTS, out->from, out->from_len, now, out->id,

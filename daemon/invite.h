@@ -36,6 +36,10 @@ int invite_accept(struct op *o, struct str actor, uint64_t id,
     struct inv *out, struct proto_error *e);
 int invite_ignore(struct op *o, struct str actor, uint64_t id,
     struct inv *out, struct proto_error *e);
+/* The recipient puts an ignored invitation that is still open back into
+ * its received box: pending again, quietly (rules_act, ACT_UNIGNORE). */
+int invite_unignore(struct op *o, struct str actor, uint64_t id,
+    struct inv *out, struct proto_error *e);
 int invite_withdraw(struct op *o, struct str actor, uint64_t id,
     struct inv *out, int64_t *cooldown_until, struct proto_error *e);
 /* The same, for a clean-up plan: its withdrawals count in the sender's

@@ -215,9 +215,67 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 	return op_done(o->t, e);
 }
 
+struct hold_own
+member_hold_own(const struct member_rec *m)
+{
+	struct hold_own own;
+
+	own.no_mutual = (m->own & MEMBER_OWN_HOLD_NO_MUTUAL) != 0;
+	own.low_health = (m->own & MEMBER_OWN_HOLD_LOW_HEALTH) != 0;
+	own.restricted_days = (m->own & MEMBER_OWN_HOLD_RESTRICTED) != 0;
+	own.new_days = (m->own & MEMBER_OWN_HOLD_NEW) != 0;
+	return own;
+}
+
+struct hold_filters
+member_hold_filters(const struct policy *p, const struct member_rec *m)
+{
+	struct hold_filters mine;
+	struct hold_own own = member_hold_own(m);
+
+	mine.no_mutual = m->hold_no_mutual;
+	mine.low_health = m->hold_low_health;
+	mine.restricted_days = m->hold_restricted_days;
+	mine.new_days = m->hold_new_days;
+	return rules_hold_in_force(&p->hold, &mine, &own);
+}
+
+/* One own setting changed as how says: its bit, and its value (which a
+ * reset clears). */
+static void
+own_set(struct member_rec *m, uint16_t bit, enum set_how how)
+{
+	if (how == SET_VALUE)
+		m->own |= bit;
+	else if (how == SET_RESET)
+		m->own &= (uint16_t)~bit;
+}
+
+static void
+hold_apply(struct member_rec *m, const struct hold_change *h)
+{
+	own_set(m, MEMBER_OWN_HOLD_NO_MUTUAL, h->no_mutual);
+	if (h->no_mutual != SET_KEEP)
+		m->hold_no_mutual = h->no_mutual == SET_VALUE &&
+		    h->v.no_mutual;
+	own_set(m, MEMBER_OWN_HOLD_LOW_HEALTH, h->low_health);
+	if (h->low_health != SET_KEEP)
+		m->hold_low_health = h->low_health == SET_VALUE &&
+		    h->v.low_health;
+	own_set(m, MEMBER_OWN_HOLD_RESTRICTED, h->restricted_days);
+	if (h->restricted_days != SET_KEEP)
+		m->hold_restricted_days = h->restricted_days == SET_VALUE ?
+		    h->v.restricted_days : 0;
+	own_set(m, MEMBER_OWN_HOLD_NEW, h->new_days);
+	if (h->new_days != SET_KEEP)
+		m->hold_new_days = h->new_days == SET_VALUE ?
+		    h->v.new_days : 0;
+}
+
 int
 member_settings_set(struct op *o, struct str member, int from,
-    struct str email, const struct auto_settings *as, struct member_rec *m,
+    struct str email, const struct auto_settings *as,
+    const struct hold_change *hold, struct member_rec *m,
     struct proto_error *e)
 {
 	struct settings_facts f;
@@ -244,6 +302,8 @@ member_settings_set(struct op *o, struct str member, int from,
 		memcpy(m->email, email.p, email.n);
 		m->email_len = email.n;
 	}
+	if (hold != NULL)
+		hold_apply(m, hold);
 	member_put(o, member.p, member.n, m);
 	return op_done(o->t, e);
 }

@@ -33,17 +33,33 @@ struct auto_settings {
 	uint64_t min_mutual;	/* 0: off */
 	int64_t until;		/* 0: no end */
 };
+/* A change of one of a member's own settings: none, a value of the
+ * member's own, or back to the policy's default. */
+enum set_how { SET_KEEP, SET_VALUE, SET_RESET };
+/* The hold filters a settings change asks for, each with its how. */
+struct hold_change {
+	enum set_how no_mutual, low_health, restricted_days, new_days;
+	struct hold_filters v;
+};
 /* Changes member's settings: from, an enum invite_from (-1: unchanged);
  * email (p NULL: unchanged; "" clears it); the auto-accept rules (as NULL:
- * unchanged). *out: the settings after. */
+ * unchanged); the hold filters (hold NULL: none changed). *out: the
+ * settings after. */
 int member_settings_set(struct op *o, struct str member, int from,
     struct str email, const struct auto_settings *as,
-    struct member_rec *out, struct proto_error *e);
+    const struct hold_change *hold, struct member_rec *out,
+    struct proto_error *e);
 /* Lists (on) or unlists other in member's auto-accept list: other's
  * invitations to member are then accepted at once (rules_auto_accept).
  * At most AUTO_ACCEPT_LIST_MAX members; member itself is refused. */
 int member_auto_accept(struct op *o, struct str member, struct str other,
     bool on, struct proto_error *e);
+/* The hold filters in force for the member whose record is m: its own
+ * where it set them, the policy's for the rest. */
+struct hold_filters member_hold_filters(const struct policy *p,
+    const struct member_rec *m);
+/* Which of them are m's own. */
+struct hold_own member_hold_own(const struct member_rec *m);
 
 /* A sender's record over the window that ends now, as the sender sees it. */
 struct member_stats {

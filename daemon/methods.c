@@ -224,6 +224,20 @@ m_invite_ignore(struct call *c)
 }
 
 static int
+m_invite_unignore(struct call *c)
+{
+	struct str actor;
+	struct inv inv;
+	uint64_t id;
+
+	if (actor_id_args(c, &actor, &id) == -1 ||
+	    invite_unignore(&c->op, actor, id, &inv, c->err) == -1)
+		return -1;
+	pack_inv_result(c, &inv, ROLE_RECIPIENT, false);
+	return 0;
+}
+
+static int
 m_invite_withdraw(struct call *c)
 {
 	struct str actor;
@@ -316,10 +330,18 @@ items_finish(struct call *c, struct items *it, const char *key, size_t count,
 	return 0;
 }
 
-/* invite.list: a page of one member's box, newest first. */
+/* invite.list: a page of one member's box, newest first. The recipient's
+ * three boxes (received, ignored, held) are one index, the received one
+ * (store_scan_box BOX_RECEIVED), filtered as it is read
+ * (rules_recipient_box): a page reads the index from `after` down until
+ * it has `limit` items, or LIST_SCAN_MAX entries were read (then it ends
+ * short, with next). So a page of the ignored or held box costs the
+ * received invitations above its items, at most LIST_SCAN_MAX reads
+ * (docs/protocol.md, invite.list). */
 struct list_ctx {
 	struct call *c;
 	enum store_box box;
+	enum proto_box pbox;
 	int state;		/* -1: any */
 	int priority;		/* -1: any */
 	int64_t created_before;	/* older_than: created at or before */
@@ -350,8 +372,8 @@ list_one(void *ctx, uint64_t id)
 		return false;
 	inv_as_of(&inv, l->c->op.now);
 	st = rules_view((enum inv_state)inv.state, inv.ignored, role);
-	if ((l->box == BOX_RECEIVED &&
-	    !rules_in_received_box(inv.state, inv.ignored)) ||
+	if ((l->box == BOX_RECEIVED && rules_recipient_box(
+	    (enum inv_state)inv.state, inv.ignored, inv.held) != l->pbox) ||
 	    (l->state >= 0 && (int)st != l->state) ||
 	    (l->priority >= 0 && inv.priority != l->priority) ||
 	    (l->created_before && inv.created_at > l->created_before)) {
@@ -396,6 +418,7 @@ m_invite_list(struct call *c)
 		    "limit must be 1 to %d", LIST_LIMIT_MAX);
 	if (rules_older_than(older, c->err) == -1)
 		return -1;
+	l.pbox = (enum proto_box)box;
 	l.box = box == PBOX_SENT ? BOX_SENT : BOX_RECEIVED;
 	if (l.priority >= 0 && rules_filter_priority(l.box == BOX_SENT ?
 	    ROLE_SENDER : ROLE_RECIPIENT, c->err) == -1)
@@ -678,11 +701,19 @@ m_clock_advance(struct call *c)
 	return 0;
 }
 
+/* {member, invitations_from, email, auto_accept_min_mutual,
+ * auto_accept_until, hold_no_mutual, hold_low_health,
+ * hold_restricted_days, hold_new_member_days, own}: the auto-accept rules,
+ * the hold filters in force, and own: the names of those that are the
+ * member's own (the others follow the policy). */
 static void
-pack_settings(msgpack_packer *pk, struct str member,
+pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
     const struct member_rec *m)
 {
-	msgpack_pack_map(pk, 5);
+	struct hold_filters h = member_hold_filters(p, m);
+	struct hold_own own = member_hold_own(m);
+
+	msgpack_pack_map(pk, 10);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kstr(pk, "invitations_from", proto_invite_from_words[m->invitations_from <
 	    FROM_COUNT ? m->invitations_from : 0]);
@@ -695,6 +726,50 @@ pack_settings(msgpack_packer *pk, struct str member,
 		pk_kint(pk, "auto_accept_until", m->auto_until);
 	else
 		pk_knil(pk, "auto_accept_until");
+	pk_kbool(pk, "hold_no_mutual", h.no_mutual);
+	pk_kbool(pk, "hold_low_health", h.low_health);
+	pk_kuint(pk, "hold_restricted_days", h.restricted_days);
+	pk_kuint(pk, "hold_new_member_days", h.new_days);
+	pk_key(pk, "own");
+	msgpack_pack_array(pk, (size_t)own.no_mutual + own.low_health +
+	    own.restricted_days + own.new_days);
+	if (own.no_mutual)
+		pk_str(pk, "hold_no_mutual");
+	if (own.low_health)
+		pk_str(pk, "hold_low_health");
+	if (own.restricted_days)
+		pk_str(pk, "hold_restricted_days");
+	if (own.new_days)
+		pk_str(pk, "hold_new_member_days");
+}
+
+/* A bool setting: given (SET_VALUE), nil (SET_RESET) or left out. */
+static enum set_how
+arg_setting_bool(struct call *c, const char *key, bool *v)
+{
+	if (args_bool(&c->args, key, false, v))
+		return SET_VALUE;
+	return args_nil(&c->args, key) ? SET_RESET : SET_KEEP;
+}
+
+/* A count of days, 0 (off) to HOLD_DAYS_MAX. */
+static enum set_how
+arg_setting_days(struct call *c, const char *key, uint32_t *v)
+{
+	uint64_t u;
+
+	if (args_uint(&c->args, key, false, &u)) {
+		if (u > HOLD_DAYS_MAX) {
+			proto_fail(c->err, PE_INVALID_ARGUMENT,
+			    "%s must be 0 (off) to %d days", key,
+			    HOLD_DAYS_MAX);
+			c->args.failed = true;
+			return SET_KEEP;
+		}
+		*v = (uint32_t)u;
+		return SET_VALUE;
+	}
+	return args_nil(&c->args, key) ? SET_RESET : SET_KEEP;
 }
 
 static int
@@ -703,27 +778,37 @@ m_member_settings_set(struct call *c)
 	struct member_rec m;
 	struct str member, email = { NULL, 0 };
 	int from = -1;
+	struct hold_change hold;
 
 	struct auto_settings as;
 	uint64_t until = 0;
 
 	memset(&as, 0, sizeof as);
+	memset(&hold, 0, sizeof hold);
 	arg_member(c, "member", true, &member);
 	args_enum(&c->args, "invitations_from", false, proto_invite_from_words, &from);
 	args_text(&c->args, "email", false, &email.p, &email.n);
 	as.has_min_mutual = args_uint(&c->args, "auto_accept_min_mutual",
 	    false, &as.min_mutual);
 	as.has_until = args_uint(&c->args, "auto_accept_until", false, &until);
+	hold.no_mutual = arg_setting_bool(c, "hold_no_mutual",
+	    &hold.v.no_mutual);
+	hold.low_health = arg_setting_bool(c, "hold_low_health",
+	    &hold.v.low_health);
+	hold.restricted_days = arg_setting_days(c, "hold_restricted_days",
+	    &hold.v.restricted_days);
+	hold.new_days = arg_setting_days(c, "hold_new_member_days",
+	    &hold.v.new_days);
 	if (args_done(&c->args) == -1)
 		return -1;
 	if (until > INT64_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "auto_accept_until must be a time");
 	as.until = (int64_t)until;
-	if (member_settings_set(&c->op, member, from, email, &as, &m,
+	if (member_settings_set(&c->op, member, from, email, &as, &hold, &m,
 	    c->err) == -1)
 		return -1;
-	pack_settings(c->pk, member, &m);
+	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
 }
 
@@ -739,7 +824,7 @@ m_member_settings_get(struct call *c)
 	store_member_get(c->op.t, member.p, member.n, &m);
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
-	pack_settings(c->pk, member, &m);
+	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
 }
 
@@ -1413,6 +1498,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_INTRO_DECLINE] = { m_intro_decline, M_WRITE },
 	[PM_INTRO_GET] = { m_intro_get, 0 },
 	[PM_INTRO_LIST] = { m_intro_list, 0 },
+	[PM_INVITE_UNIGNORE] = { m_invite_unignore, M_WRITE },
 };
 
 const struct method *

@@ -299,7 +299,7 @@ rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e)
 {
 	static const char *const verbs[] = {
-		"accept", "ignore", "withdraw", "resend", "report"
+		"accept", "ignore", "withdraw", "resend", "report", "unignore"
 	};
 	enum role need = act == ACT_WITHDRAW || act == ACT_RESEND ?
 	    ROLE_SENDER : ROLE_RECIPIENT;
@@ -317,6 +317,17 @@ rules_act(enum inv_action act, const struct act_facts *f,
 		    need == ROLE_RECIPIENT ? "recipient" : "sender", verbs[act]);
 	switch (act) {
 	case ACT_ACCEPT:
+		/* From the received, held or ignored box alike; not once
+		 * reported (the report counted against the sender). */
+		if (f->st == ST_IGNORED && f->reported)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "you reported this invitation; a reported one cannot be accepted");
+		if (f->st == ST_IGNORED && f->blocked)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "you blocked the sender; unblock them first");
+		if (f->st == ST_IGNORED)
+			return 0;
+		/* FALLTHROUGH */
 	case ACT_IGNORE:
 	case ACT_WITHDRAW:
 		if (seen != ST_PENDING)
@@ -343,6 +354,19 @@ rules_act(enum inv_action act, const struct act_facts *f,
 		if (f->reported)
 			return proto_fail(e, PE_INVALID_STATE,
 			    "you already reported this invitation");
+		return 0;
+	case ACT_UNIGNORE:
+		/* Back to the received box: only one still open. */
+		if (f->st != ST_IGNORED)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "the invitation is %s; only an ignored one that is still open can be put back",
+			    proto_state_words[seen]);
+		if (f->reported)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "you reported this invitation; a reported one stays ignored");
+		if (f->blocked)
+			return proto_fail(e, PE_INVALID_STATE,
+			    "you blocked the sender; unblock them first");
 		return 0;
 	}
 	return proto_fail(e, PE_INTERNAL, "unknown action");
@@ -406,8 +430,52 @@ rules_unsay_on_withdraw(bool recipient_told)
 bool
 rules_in_received_box(enum inv_state st, bool ignored)
 {
-	return rules_view(st, ignored, ROLE_RECIPIENT) != ST_IGNORED &&
-	    st != ST_WITHDRAWN;
+	return rules_recipient_box(st, ignored, false) == PBOX_RECEIVED;
+}
+
+enum proto_box
+rules_recipient_box(enum inv_state st, bool ignored, bool held)
+{
+	if (st == ST_WITHDRAWN)
+		return PBOX_COUNT;
+	if (rules_view(st, ignored, ROLE_RECIPIENT) == ST_IGNORED)
+		return PBOX_IGNORED;
+	if (held && st != ST_ACCEPTED)
+		return PBOX_HELD;
+	return PBOX_RECEIVED;
+}
+
+enum hold_reason
+rules_hold(const struct hold_filters *h, const struct hold_facts *f)
+{
+	if (h->no_mutual && !f->mutual)
+		return HOLD_NO_MUTUAL;
+	if (h->low_health && f->health == HEALTH_LOW)
+		return HOLD_LOW_HEALTH;
+	if (h->restricted_days > 0 && f->restricted_at != 0 &&
+	    f->now - f->restricted_at < (int64_t)h->restricted_days * DAY_SECS)
+		return HOLD_RESTRICTED;
+	if (h->new_days > 0 && f->first_seen_at != 0 &&
+	    f->now - f->first_seen_at < (int64_t)h->new_days * DAY_SECS)
+		return HOLD_NEW_MEMBER;
+	return HOLD_NONE;
+}
+
+struct hold_filters
+rules_hold_in_force(const struct hold_filters *policy,
+    const struct hold_filters *mine, const struct hold_own *own)
+{
+	struct hold_filters h = *policy;
+
+	if (own->no_mutual)
+		h.no_mutual = mine->no_mutual;
+	if (own->low_health)
+		h.low_health = mine->low_health;
+	if (own->restricted_days)
+		h.restricted_days = mine->restricted_days;
+	if (own->new_days)
+		h.new_days = mine->new_days;
+	return h;
 }
 
 bool

@@ -25,10 +25,21 @@ enum inv_action {
 	ACT_IGNORE,
 	ACT_WITHDRAW,
 	ACT_RESEND,
-	ACT_REPORT
+	ACT_REPORT,
+	ACT_UNIGNORE
 };
 
 #define POLICY_COOLDOWNS_MAX 8
+
+/* Which invitations are held for a recipient (issue 12, a quarantine):
+ * in the policy, the defaults; a member's own settings override each. */
+struct hold_filters {
+	bool no_mutual;		/* senders with no mutual connection */
+	bool low_health;	/* senders whose health is low */
+	uint32_t restricted_days;	/* senders restricted within N days, 0 off */
+	uint32_t new_days;	/* senders first seen less than N days ago, 0 off */
+};
+#define HOLD_DAYS_MAX 3650	/* the most days of either filter */
 
 /* The policy in force (docs/configuration.md gives the keys, defaults and
  * sources; docs/protocol.md where each applies). */
@@ -62,6 +73,9 @@ struct policy {
 	uint32_t reports_to_restrict;	/* 5 within reports_window */
 	uint64_t reports_window;	/* 30 days */
 	uint64_t restrict_for;		/* 7 days */
+
+	/* Held invitations ([policy] hold_*): every filter off. */
+	struct hold_filters hold;
 };
 
 #define WEEK (7 * 86400)
@@ -218,10 +232,17 @@ struct act_facts {
 	enum inv_state st;	/* the true state */
 	bool ignored;		/* the recipient ignored it at some point */
 	bool reported;		/* the recipient reported it */
+	bool blocked;		/* the recipient has blocked the sender */
 };
 /* May the actor do act? rules_see first, then the part act needs (the
- * recipient accepts, ignores and reports; the sender withdraws and
- * resends), then the state. 0 or -1 with e filled. */
+ * recipient accepts, ignores, unignores and reports; the sender withdraws
+ * and resends), then the state. The recipient accepts one pending or
+ * ignored (straight from the ignored box), but not one it reported;
+ * ignores one pending; unignores one ignored and still open (not expired,
+ * withdrawn or accepted), and not reported (a report stands: it counted
+ * against the sender). Neither an ignored one from a sender the recipient
+ * has blocked (the block ignored it): unblock first. 0 or -1 with e
+ * filled. */
 int rules_act(enum inv_action act, const struct act_facts *f,
     struct proto_error *e);
 
@@ -289,6 +310,46 @@ bool rules_unsay_on_withdraw(bool recipient_told);
 /* Whether an invitation in the received box is listed: not one the
  * recipient ignored, not a withdrawn one. */
 bool rules_in_received_box(enum inv_state st, bool ignored);
+/* Which of the recipient's boxes (enum proto_box: received, ignored,
+ * held) an invitation sent to them is listed in, PBOX_COUNT for none (a
+ * withdrawn one). Ignored: every one the recipient sees ignored (an
+ * ignored one that expired too, as rules_view). Held: one held for the
+ * recipient (a quarantine filter) that it has not ignored, accepted or
+ * seen withdrawn. Received: the rest. The sent box is the sender's. */
+enum proto_box rules_recipient_box(enum inv_state st, bool ignored,
+    bool held);
+
+/* What is known of a send's sender, for the recipient's hold filters. */
+struct hold_facts {
+	int64_t now;
+	bool mutual;		/* the two share a connection */
+	enum health health;	/* the sender's (rules_health, stats.get's) */
+	int64_t restricted_at;	/* the sender's last restriction began, 0 never */
+	int64_t first_seen_at;	/* the sender first seen, 0: long ago */
+};
+/* Why an invitation is held for its recipient; HOLD_NONE: it is not. */
+enum hold_reason {
+	HOLD_NONE,
+	HOLD_NO_MUTUAL,		/* no mutual connection */
+	HOLD_LOW_HEALTH,	/* health low: below the healthy band with
+				 * enough decided (insufficient data is not) */
+	HOLD_RESTRICTED,	/* restricted less than restricted_days ago */
+	HOLD_NEW_MEMBER		/* first seen less than new_days ago */
+};
+/* The first filter of h that holds a send with facts f, in the order of
+ * enum hold_reason. Each compares within its days, the edge excluded: a
+ * sender restricted (first seen) exactly N days ago is no longer held. */
+enum hold_reason rules_hold(const struct hold_filters *h,
+    const struct hold_facts *f);
+/* Which of a member's hold filters are its own (set by
+ * member.settings.set); the others follow the policy. */
+struct hold_own {
+	bool no_mutual, low_health, restricted_days, new_days;
+};
+/* The filters in force for a member: each the member's own where it has
+ * one, else the policy's. */
+struct hold_filters rules_hold_in_force(const struct hold_filters *policy,
+    const struct hold_filters *mine, const struct hold_own *own);
 
 /* Whether a due deadline still applies to an invitation in state st. */
 bool rules_open(enum inv_state st);

@@ -47,7 +47,8 @@
 	X(INTRO_FORWARD, "intro.forward") \
 	X(INTRO_DECLINE, "intro.decline") \
 	X(INTRO_GET, "intro.get") \
-	X(INTRO_LIST, "intro.list")
+	X(INTRO_LIST, "intro.list") \
+	X(INVITE_UNIGNORE, "invite.unignore")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -59,8 +60,10 @@ enum proto_method {
 /* Event types: PEV_<ID> and the type on the wire. */
 #define PROTO_EVENTS(X) \
 	X(RECEIVED, "invitation.received") \
+	X(HELD, "invitation.held") \
 	X(ACCEPTED, "invitation.accepted") \
 	X(IGNORED, "invitation.ignored") \
+	X(UNIGNORED, "invitation.unignored") \
 	X(WITHDRAWN, "invitation.withdrawn") \
 	X(EXPIRED, "invitation.expired") \
 	X(STALE, "invitation.stale") \
@@ -127,7 +130,9 @@ enum proto_warning {
 	X(RESEND, "resend")
 #define PROTO_BOXES(X) \
 	X(SENT, "sent") \
-	X(RECEIVED, "received")
+	X(RECEIVED, "received") \
+	X(IGNORED, "ignored") \
+	X(HELD, "held")
 #define PROTO_REPORT_REASONS(X) \
 	X(DONT_KNOW, "dont_know") \
 	X(SPAM, "spam")
@@ -219,7 +224,13 @@ enum proto_intro_box { PROTO_INTRO_BOXES(PROTO_ENUM_IBOX) PIBOX_COUNT };
 	    COUNT) \
 	X(REPORTS_TO_RESTRICT, "health", "reports_to_restrict", 1, "", LIMIT) \
 	X(REPORTS_WINDOW, "health", "reports_window", 1, "", DURATION) \
-	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATION)
+	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATION) \
+	X(HOLD_NO_MUTUAL, "policy", "hold_no_mutual", 1, "", BOOL) \
+	X(HOLD_LOW_HEALTH, "policy", "hold_low_health", 1, "", BOOL) \
+	X(HOLD_RESTRICTED_DAYS, "policy", "hold_restricted_days", 1, "", \
+	    LIMIT) \
+	X(HOLD_NEW_MEMBER_DAYS, "policy", "hold_new_member_days", 1, "", \
+	    LIMIT)
 
 enum proto_config_key {
 #define PROTO_X(id, section, name, reported, prefix, kind) PK_##id,

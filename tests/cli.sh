@@ -98,6 +98,27 @@ t "show: an unknown id" '[ $rc -eq 1 ] && err_has "connreq: NOT_FOUND: no invita
 run --json show 1
 t "show --json: parses" '[ $rc -eq 0 ] && json "assert d[\"invitation\"][\"state\"] == \"pending\""'
 
+# ---- the ignored box, unignore (issue 12) ----
+run ignored bob
+t "ignored: the recipient's ignored list has it" \
+  '[ $rc -eq 0 ] && out_re "^1 +alice +bob +ignored " && out_lacks "^4 "'
+run unignore alice 1
+t "unignore: by the sender: refused" \
+  '[ $rc -eq 1 ] && err_has "connreq: NOT_PERMITTED: only the recipient of an invitation may unignore it"'
+run unignore bob 1
+t "unignore: back in the received list, silently" \
+  '[ $rc -eq 0 ] && out_has "invitation 1: alice -> bob, pending" && out_has "bob put it back in the received box"'
+run received bob
+t "unignore: in the received list again" '[ $rc -eq 0 ] && out_re "^1 +alice +bob +pending "'
+run ignored bob
+t "unignore: the ignored list is empty" '[ $rc -eq 0 ] && out_has "no ignored invitations for bob"'
+run held bob
+t "held: nothing held for bob" '[ $rc -eq 0 ] && out_has "no held invitations for bob"'
+run unignore bob 1
+t "unignore: twice: refused" '[ $rc -eq 1 ] && err_has "connreq: INVALID_STATE: the invitation is pending"'
+run ignore bob 1
+t "ignore: again after the unignore" '[ $rc -eq 0 ] && out_has "bob ignored it silently"'
+
 # ---- withdraw and the cooldown ----
 run send alice erin
 t "send: alice invites erin (5)" '[ $rc -eq 0 ] && out_has "invitation 5: alice -> erin"'
@@ -280,7 +301,7 @@ t "sent: a note with a newline keeps the table whole" \
 # ---- help ----
 run help
 t "help: lists every command" \
-  '[ $rc -eq 0 ] && (for c in send can-send accept ignore withdraw resend report show sent received history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
+  '[ $rc -eq 0 ] && (for c in send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
 t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
 run help withdraw

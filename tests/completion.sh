@@ -126,8 +126,9 @@ else
 fi
 
 # ---- from the daemon ----
-is "accept: the pending invitations ACTOR received" "2" accept bob ""
-is "ignore: the same" "2" ignore bob ""
+is "accept: the pending invitations ACTOR received, and those ACTOR ignored" "2 6" accept bob ""
+is "ignore: the pending invitations ACTOR received" "2" ignore bob ""
+is "unignore: those ACTOR ignored" "6" unignore bob ""
 is "accept: none for a member who received none" "" accept alice ""
 is "withdraw: the pending invitations ACTOR sent" "4 7 8" withdraw bob ""
 is "resend: the withdrawn and expired ones ACTOR sent" "1 5" resend bob ""
@@ -152,10 +153,10 @@ is "the first member is not completed (accept)" "" accept ""
 sock=$CONNREQ_SOCKET
 CONNREQ_SOCKET=$tmp/none.sock
 is "no daemon: nothing" "" accept bob ""
-is "-s SOCKET on the line" "2" -s "$sock" accept bob ""
+is "-s SOCKET on the line" "2" -s "$sock" ignore bob ""
 is "--socket=SOCKET on the line, as bash splits it" "2" \
-    --socket = "$sock" accept bob ""
-is "-sSOCKET on the line" "2" "-s$sock" accept bob ""
+    --socket = "$sock" ignore bob ""
+is "-sSOCKET on the line" "2" "-s$sock" ignore bob ""
 # A daemon that does not answer: a listening socket nobody accepts on.
 /usr/bin/python3 -c 'import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(64)

@@ -150,7 +150,7 @@ dsend(struct dom *d, const char *from, const char *to)
 
 /* What actor may do to an invitation. */
 enum dact { DO_ACCEPT, DO_IGNORE, DO_WITHDRAW, DO_REPORT_SPAM,
-    DO_REPORT_DONT_KNOW };
+    DO_REPORT_DONT_KNOW, DO_UNIGNORE };
 
 /* 0, or -1 when refused; d->inv is the invitation after, and a withdrawal
  * sets d->cooldown_until. */
@@ -166,6 +166,9 @@ dact(struct dom *d, enum dact act, const char *actor, uint64_t id)
 		break;
 	case DO_IGNORE:
 		rc = invite_ignore(o, S(actor), id, &d->inv, &d->e);
+		break;
+	case DO_UNIGNORE:
+		rc = invite_unignore(o, S(actor), id, &d->inv, &d->e);
 		break;
 	case DO_WITHDRAW:
 		rc = invite_withdraw(o, S(actor), id, &d->inv,

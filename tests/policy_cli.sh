@@ -164,7 +164,7 @@ t "settings: set both" \
   '[ $rc -eq 0 ] && out_re "^invitations from +email \(only people who give the email address\)$" && [ "$(line email)" = "email bob@example.com" ]'
 run --json settings bob
 t "settings --json: the map" \
-  '[ $rc -eq 0 ] && json "assert d == {\"member\": \"bob\", \"invitations_from\": \"email\", \"email\": \"bob@example.com\", \"auto_accept_min_mutual\": 0, \"auto_accept_until\": None}, d"'
+  '[ $rc -eq 0 ] && json "assert d == {\"member\": \"bob\", \"invitations_from\": \"email\", \"email\": \"bob@example.com\", \"auto_accept_min_mutual\": 0, \"auto_accept_until\": None, \"hold_no_mutual\": False, \"hold_low_health\": False, \"hold_restricted_days\": 0, \"hold_new_member_days\": 0, \"own\": []}, d"'
 run can-send frank bob
 t "can-send: EMAIL_REQUIRED, with what to do" \
   '[ $rc -eq 1 ] && out_has "no: EMAIL_REQUIRED: " && err_has "give their email address with --email ADDR"'
@@ -464,6 +464,31 @@ t "send --help: --email and --expires-in" \
   '[ $rc -eq 0 ] && out_has "[--email ADDR]" && out_has "[--expires-in DURATION]"'
 run -s "$tmp/none.sock" stats leo
 t "stats: unreachable, exit 3" '[ $rc -eq 3 ] && out_empty'
+
+# ---- settings: the hold filters (issue 12) ----
+run settings ivy
+t "settings: the hold filters, the policy's" \
+  '[ $rc -eq 0 ] && out_re "^hold: no mutual +no \(the policy.s default\)$" && out_re "^hold: new member +off \(the policy.s default\)$"'
+run settings ivy --hold-new-member-days 30 --hold-no-mutual no
+t "settings --hold-*: ivy's own" \
+  '[ $rc -eq 0 ] && out_re "^hold: new member +within 30 days$" && out_re "^hold: no mutual +no$"'
+run --json settings ivy
+t "settings --json: own names them" \
+  '[ $rc -eq 0 ] && json "assert d[\"own\"] == [\"hold_no_mutual\", \"hold_new_member_days\"] and d[\"hold_new_member_days\"] == 30, d"'
+run send jay ivy
+t "send: held for ivy, pending to jay as any" \
+  '[ $rc -eq 0 ] && out_has "jay -> ivy, pending"'
+run held ivy
+t "held: ivy's held list has it" '[ $rc -eq 0 ] && out_re "^[0-9]+ +jay +ivy +pending "'
+run received ivy
+t "held: not in ivy's received list" '[ $rc -eq 0 ] && out_has "no received invitations for ivy"'
+run settings ivy --hold-new-member-days default
+t "settings --hold-new-member-days default: the policy's again" \
+  '[ $rc -eq 0 ] && out_re "^hold: new member +off \(the policy.s default\)$" && out_re "^hold: no mutual +no$"'
+run settings ivy --hold-low-health maybe
+t "settings: a bad --hold-low-health" '[ $rc -eq 2 ] && err_has "--hold-low-health: not yes, no or default: maybe"'
+run settings ivy --hold-restricted-days 4000
+t "settings: too many days" '[ $rc -eq 1 ] && err_has "hold_restricted_days must be 0 (off) to 3650 days"'
 
 # ---- the end ----
 for p in $wpids; do

@@ -58,6 +58,8 @@ enum variant {
 	V_NEVER,		/* alice never sent #1 */
 	V_NEVER_NOBODY,		/* never sent; alice takes from nobody */
 	V_NOBLOCK_NOBODY,	/* bob did not block mallory: nobody instead */
+	V_UNIGNORE,		/* bob ignored #1, then put it back */
+	V_HELD,			/* bob's filter held #1 (alice is new) */
 };
 
 struct fx {
@@ -160,6 +162,12 @@ fx_make(struct fx *f, enum variant v)
 	fx_send(zoe, y1, "low", "");
 	f->done_plan = fx_plan(zoe, "low");
 	fx_nobody(f->nora);
+	if (v == V_HELD) {
+		cr_reply_free(&r);
+		must(call(c, &r, "member.settings.set",
+		    "member:s hold_new_member_days:u", bob, (uint64_t)30),
+		    "member.settings.set");
+	}
 	if (v == V_NEVER || v == V_NEVER_NOBODY)
 		f->inv1 = NONE_ID;
 	else
@@ -170,6 +178,10 @@ fx_make(struct fx *f, enum variant v)
 	switch (v) {
 	case V_IGNORE:
 		fx_act("invite.ignore", bob, f->inv1);
+		break;
+	case V_UNIGNORE:
+		fx_act("invite.ignore", bob, f->inv1);
+		fx_act("invite.unignore", bob, f->inv1);
 		break;
 	case V_SPAM:
 	case V_DONTKNOW:
@@ -480,6 +492,8 @@ static const struct row rows[] = {
 	[PM_INTRO_GET] = { ALLOW, 0, { "NOT_PERMITTED", "", "NOT_PERMITTED",
 	    "NOT_PERMITTED" } },
 	[PM_INTRO_LIST] = { ALLOW, 0, ALL_OK },
+	[PM_INVITE_UNIGNORE] = { ALLOW, 1,
+	    PARTY_ONLY("NOT_PERMITTED", "INVALID_STATE") },
 };
 _Static_assert(sizeof rows / sizeof rows[0] == PM_COUNT,
     "every method of PROTO_METHODS needs a row in the matrix");
@@ -508,6 +522,7 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 		break;
 	case PM_INVITE_ACCEPT:
 	case PM_INVITE_IGNORE:
+	case PM_INVITE_UNIGNORE:
 	case PM_INVITE_WITHDRAW:
 	case PM_INVITE_RESEND:
 		call(c, &r, method_name[m], "actor:s id:u", me, id);
@@ -681,6 +696,7 @@ check_refusal(enum proto_method m, enum who w, const struct fx *f)
 	switch (m) {
 	case PM_INVITE_ACCEPT:
 	case PM_INVITE_IGNORE:
+	case PM_INVITE_UNIGNORE:
 	case PM_INVITE_WITHDRAW:
 	case PM_INVITE_RESEND:
 	case PM_INVITE_REPORT:
@@ -697,9 +713,14 @@ check_refusal(enum proto_method m, enum who w, const struct fx *f)
 			snprintf(want, sizeof want, "INVALID_STATE|the "
 			    "invitation is pending; only a withdrawn or "
 			    "expired one can be resent|0");
+		} else if (m == PM_INVITE_UNIGNORE && w == W_RECIPIENT) {
+			snprintf(want, sizeof want, "INVALID_STATE|the "
+			    "invitation is pending; only an ignored one that "
+			    "is still open can be put back|0");
 		} else {
 			const char *verb = m == PM_INVITE_ACCEPT ? "accept" :
 			    m == PM_INVITE_IGNORE ? "ignore" :
+			    m == PM_INVITE_UNIGNORE ? "unignore" :
 			    m == PM_INVITE_REPORT ? "report" :
 			    m == PM_INVITE_WITHDRAW ? "withdraw" : "resend";
 			snprintf(want, sizeof want, "NOT_PERMITTED|only the %s "
@@ -1269,6 +1290,7 @@ enum {
 	WM_NOBODY, WM_BLOCKED,				/* mallory's */
 	WR_NEVER, WR_WITHDRAWN,				/* the recipient's */
 	WR_NEVER_NOBODY, WR_BLOCKED,
+	WS_UNIGNORE, WS_HELD,				/* issue 12 */
 	W_WORLDS
 };
 
@@ -1289,6 +1311,8 @@ test_worlds(void)
 		[WM_BLOCKED] = { V_NONE, W_BLOCKED, W_RECIPIENT },
 		[WR_NEVER] = { V_NEVER, W_RECIPIENT, W_SENDER },
 		[WR_WITHDRAWN] = { V_WITHDRAWN, W_RECIPIENT, W_SENDER },
+		[WS_UNIGNORE] = { V_UNIGNORE, W_SENDER, W_RECIPIENT },
+		[WS_HELD] = { V_HELD, W_SENDER, W_RECIPIENT },
 		[WR_NEVER_NOBODY] = { V_NEVER_NOBODY, W_RECIPIENT, W_SENDER },
 		[WR_BLOCKED] = { V_BLOCK_RECIPIENT, W_RECIPIENT, W_SENDER },
 	};
@@ -1297,6 +1321,21 @@ test_worlds(void)
 
 	for (i = 0; i < W_WORLDS; i++)
 		world_make(&ws[i], defs[i].v, defs[i].me, defs[i].to);
+	/* The held world holds #1 indeed: in bob's held box, not told. */
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s",
+	    ws[WS_HELD].later.name[W_RECIPIENT], "held");
+	ok(rnum(&r, "items") == 1 &&
+	    rnum(&r, "items.0.id") == (int64_t)ws[WS_HELD].later.inv1,
+	    "the held world: #1 is in bob's held box");
+	is_str(feed(c, &r, ws[WS_HELD].later.name[W_RECIPIENT], 0),
+	    "invitation.received,connection.created",
+	    "the held world: bob was told of dave's invitation (before his "
+	    "filter), not of #1 nor of mallory's");
+	is_str(feed(c, &r, ws[WS_NONE].later.name[W_RECIPIENT], 0),
+	    "invitation.received,connection.created,invitation.received,"
+	    "invitation.received",
+	    "without a filter, bob was told of all three");
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < W_WORLDS; i++)
 			world_observe(&ws[i], round);
@@ -1319,6 +1358,12 @@ test_worlds(void)
 	    &ws[WS_NONE], &ws[WS_IGNORE]);
 	same_world("the sender cannot tell a spam report from nothing",
 	    &ws[WS_NONE], &ws[WS_SPAM]);
+	same_world("the sender cannot tell an ignore undone (invite.unignore) "
+	    "from nothing", &ws[WS_NONE], &ws[WS_UNIGNORE]);
+	/* A held invitation (issue 12): everything alice sees, now, stale,
+	 * expired, and her writes, is as if bob had no filter. */
+	same_world("the sender cannot tell a held invitation from one "
+	    "received", &ws[WS_NONE], &ws[WS_HELD]);
 
 	/* A dont_know report and a block close the door: alice sees what
 	 * "nobody" shows, no more (§5 invite.send #2, member.block). */

@@ -66,6 +66,15 @@ test_parse(void)
 	    sizeof why) == 0 && c.policy.expire_after == 90 &&
 	    c.policy.stale_after == 60, "seconds and minutes");
 	config_free(&c);
+	ok(load("[policy]\nhold_no_mutual = true\nhold_low_health = yes\n"
+	    "hold_restricted_days = 14\nhold_new_member_days = 3650\n", &c,
+	    why, sizeof why) == 0 && c.policy.hold.no_mutual &&
+	    c.policy.hold.low_health && c.policy.hold.restricted_days == 14 &&
+	    c.policy.hold.new_days == 3650,
+	    "the hold filters' defaults (issue 12) (%s)", why);
+	config_free(&c);
+	bad("[policy]\nhold_new_member_days = 3651\n", 2, "out of range");
+	bad("[policy]\nhold_no_mutual = maybe\n", 2, "true or false");
 
 	bad("[server]\nmax_clients = 5\nfoo = 1\n", 3, "unknown key 'foo' in [server]");
 	bad("[colour]\nscheme = dark\n", 2, "unknown section [colour]");

@@ -240,6 +240,7 @@ main(void)
 	struct lines src, cp1, cp2;
 	struct send_req sr;
 	struct member_rec mr;
+	struct hold_change hc;
 	struct dproc p, p2;
 	struct dom d;
 	struct store *held;
@@ -269,8 +270,19 @@ main(void)
 	sr.priority = PRIO_LOW;
 	ok(step_end(&d, invite_send(step(&d), &sr, &d.inv, &d.connected,
 	    &d.warnings, &d.e)) == 0, "a send with a note (NUL inside)");
+	memset(&hc, 0, sizeof hc);
+	hc.new_days = SET_VALUE;
+	hc.v.new_days = 30;
+	hc.no_mutual = SET_VALUE;	/* false, finn's own */
 	ok(step_end(&d, member_settings_set(step(&d), S("finn"), 1,
-	    S("finn@example.com"), NULL, &mr, &d.e)) == 0, "member settings");
+	    S("finn@example.com"), NULL, NULL, &mr, &d.e)) == 0,
+	    "member settings");
+	ok(step_end(&d, member_settings_set(step(&d), S("omar"), -1, S(NULL),
+	    NULL, &hc, &mr, &d.e)) == 0 &&
+	    mr.own == (MEMBER_OWN_HOLD_NEW | MEMBER_OWN_HOLD_NO_MUTUAL),
+	    "hold filters, a member's own (issue 12)");
+	ok(dsend(&d, "lena", "omar") != 0 && d.inv.held,
+	    "a held invitation");
 	ok(dplan_create(&d, "finn", 0, 10, PRIO_HIGH) != 0, "a plan");
 	{
 		struct intro_ask_req ir;

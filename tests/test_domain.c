@@ -4,6 +4,7 @@
  * own at T0; time moves by dadvance(), which runs the deadlines, or, where
  * no deadline can fall due, by moving d.now. */
 #include "../daemon/config.h"
+#include "../daemon/inv.h"
 #include "../daemon/methods.h"
 #include "domain.h"
 
@@ -113,12 +114,350 @@ test_ignore(void)
 	ok(dsend(&d, "carol", "dave") == 0 &&
 	    refused_with(&d, PE_ALREADY_PENDING, "already pending"),
 	    "ignore: carol's next send: ALREADY_PENDING, as if pending");
-	ok(dact(&d, DO_ACCEPT, "dave", id) == -1 &&
+	ok(dact(&d, DO_IGNORE, "dave", id) == -1 &&
 	    refused_with(&d, PE_INVALID_STATE, "is ignored"),
-	    "ignore: dave may not accept it after");
+	    "ignore: twice: INVALID_STATE");
 	ok(dact(&d, DO_WITHDRAW, "carol", id) == 0 &&
 	    dinv(&d, id).state == ST_WITHDRAWN,
 	    "ignore: carol may withdraw it (it looks pending)");
+	ok(dact(&d, DO_UNIGNORE, "dave", id) == -1 &&
+	    refused_with(&d, PE_NOT_FOUND, "no invitation"),
+	    "unignore: after the withdrawal: NOT_FOUND");
+	dom_close(&d);
+}
+
+/* Issue 12: the undoable ignore. Accept and unignore from the ignored box,
+ * the store's state and counters, the deadlines, the events. */
+static void
+test_unignore(void)
+{
+	struct dom d;
+	struct inv before, after;
+	struct store_counts c;
+	uint64_t id, id2, id3, h;
+
+	dom_open(&d);
+	id = dsend(&d, "gus", "hana");
+	d.now += HOUR;
+	before = dinv(&d, id);
+	ok(dact(&d, DO_IGNORE, "hana", id) == 0, "unignore: hana ignores");
+	c = dcounts(&d);
+	ok(c.state[ST_IGNORED] == 1 && c.state[ST_PENDING] == 0,
+	    "unignore: counted ignored");
+	h = dhead(&d);
+	d.now += HOUR;
+	ok(dact(&d, DO_UNIGNORE, "gus", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "only the recipient"),
+	    "unignore: by the sender: NOT_PERMITTED");
+	ok(dact(&d, DO_UNIGNORE, "ivan", id) == -1 &&
+	    refused_with(&d, PE_NOT_PERMITTED, "may see or act on"),
+	    "unignore: by an outsider: NOT_PERMITTED");
+	ok(dact(&d, DO_UNIGNORE, "hana", id) == 0 &&
+	    d.inv.state == ST_PENDING && !d.inv.ignored,
+	    "unignore: hana puts it back: pending, not ignored");
+	is_str(dview(&d.inv, ROLE_RECIPIENT, "state"), "pending",
+	    "unignore: the result, in hana's view: pending");
+	after = dinv(&d, id);
+	ok(after.updated_at == before.updated_at &&
+	    after.expires_at == before.expires_at &&
+	    after.stale_at == before.stale_at &&
+	    after.reminded_at == before.reminded_at,
+	    "unignore: updated_at and the deadlines are as before the ignore");
+	ok(dpair(&d, "gus", "hana").open_id == id,
+	    "unignore: still the pair's open invitation");
+	c = dcounts(&d);
+	ok(c.state[ST_IGNORED] == 0 && c.state[ST_PENDING] == 1,
+	    "unignore: counted pending again");
+	ok(strcmp(dfeed(&d, "gus", h), "") == 0 &&
+	    strcmp(dfeed(&d, "hana", h), "") == 0,
+	    "unignore: neither is told");
+	is_str(dfeed(&d, NULL, h), "invitation.unignored",
+	    "unignore: only the all feed has it");
+	is_str(dev_str(&d, NULL, h, EV_UNIGNORED, "invitation.state"),
+	    "pending", "unignore: shown as hana sees it now");
+	ok(dact(&d, DO_UNIGNORE, "hana", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is pending"),
+	    "unignore: twice: INVALID_STATE");
+	/* The stale reminder still goes to gus, at its time. */
+	h = dhead(&d);
+	dadvance(&d, 14 * DAY);
+	is_str(dfeed(&d, "gus", h), "invitation.stale",
+	    "unignore: gus's stale reminder comes as before");
+
+	/* Accept straight from the ignored box: an ordinary acceptance. */
+	id2 = dsend(&d, "jo", "hana");
+	ok(dact(&d, DO_IGNORE, "hana", id2) == 0, "accept: hana ignores jo's");
+	h = dhead(&d);
+	ok(dact(&d, DO_ACCEPT, "hana", id2) == 0 &&
+	    d.inv.state == ST_ACCEPTED && dconn(&d, "jo", "hana") == d.now,
+	    "accept: from the ignored box, connected");
+	is_str(dfeed(&d, "jo", h), "invitation.accepted,connection.created",
+	    "accept: jo hears of it as of any acceptance");
+	is_str(dview(&d.inv, ROLE_RECIPIENT, "state"), "accepted",
+	    "accept: hana sees it accepted");
+	ok(dpair(&d, "jo", "hana").open_id == 0 && dcounts(&d).connections == 1,
+	    "accept: the pair is free, one connection");
+	ok(dact(&d, DO_UNIGNORE, "hana", id2) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is accepted"),
+	    "unignore: after the acceptance: INVALID_STATE");
+
+	/* Report straight from the ignored box; then neither unignore nor
+	 * accept. */
+	id3 = dsend(&d, "kit", "hana");
+	ok(dact(&d, DO_IGNORE, "hana", id3) == 0 &&
+	    dact(&d, DO_REPORT_SPAM, "hana", id3) == 0 && d.inv.reported,
+	    "report: from the ignored box");
+	ok(dact(&d, DO_UNIGNORE, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "reported"),
+	    "unignore: a reported one stays ignored");
+	ok(dact(&d, DO_ACCEPT, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "reported"),
+	    "accept: not a reported one");
+
+	/* A block's ignore: unblock first. */
+	id3 = dsend(&d, "lou", "hana");
+	ok(dblock(&d, "hana", "lou", true) == 0 &&
+	    dinv(&d, id3).state == ST_IGNORED, "block: lou's is ignored");
+	ok(dact(&d, DO_UNIGNORE, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "unblock"),
+	    "unignore: not while hana blocks lou");
+	ok(dact(&d, DO_ACCEPT, "hana", id3) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "unblock"),
+	    "accept: not while hana blocks lou");
+	ok(dblock(&d, "hana", "lou", false) == 0 &&
+	    dact(&d, DO_UNIGNORE, "hana", id3) == 0,
+	    "unignore: once unblocked, allowed");
+
+	/* Unignore after expiry is refused (issue 12's edge). */
+	ok(dact(&d, DO_IGNORE, "hana", id) == 0, "expiry: hana ignores again");
+	dadvance(&d, 180 * DAY);
+	ok(dinv(&d, id).state == ST_EXPIRED, "expiry: gus's has expired");
+	ok(dact(&d, DO_UNIGNORE, "hana", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is expired"),
+	    "unignore: after expiry: INVALID_STATE");
+	ok(dact(&d, DO_ACCEPT, "hana", id) == -1 &&
+	    refused_with(&d, PE_INVALID_STATE, "is expired"),
+	    "accept: after expiry: INVALID_STATE");
+	dom_close(&d);
+}
+
+/* member's hold filters: each of no_mutual, low_health (0/1), restricted
+ * and new days set as its own when >= 0, reset to the policy's when -2,
+ * kept when -1. */
+static int
+dhold(struct dom *d, const char *member, int no_mutual, int low_health,
+    int restricted_days, int new_days)
+{
+	struct hold_change h;
+	struct member_rec m;
+	const int in[4] = { no_mutual, low_health, restricted_days, new_days };
+	enum set_how *how[4] = { &h.no_mutual, &h.low_health,
+	    &h.restricted_days, &h.new_days };
+	int i;
+
+	memset(&h, 0, sizeof h);
+	for (i = 0; i < 4; i++)
+		*how[i] = in[i] >= 0 ? SET_VALUE : in[i] == -2 ? SET_RESET :
+		    SET_KEEP;
+	h.v.no_mutual = no_mutual > 0;
+	h.v.low_health = low_health > 0;
+	h.v.restricted_days = restricted_days > 0 ? (uint32_t)restricted_days :
+	    0;
+	h.v.new_days = new_days > 0 ? (uint32_t)new_days : 0;
+	return step_end(d, member_settings_set(step(d), S(member), -1, S(NULL),
+	    NULL, &h, &m, &d->e));
+}
+
+/* a and b connected, since now. */
+static void
+dconnect_pair(struct dom *d, const char *a, const char *b)
+{
+	store_conn_put(step(d)->t, a, strlen(a), b, strlen(b), d->now);
+	step_end(d, 0);
+}
+
+/* Which of its recipient's boxes invitation id is in. */
+static enum proto_box
+dbox(struct dom *d, uint64_t id)
+{
+	struct inv v = dinv(d, id);
+
+	inv_as_of(&v, d->now);
+	return rules_recipient_box((enum inv_state)v.state, v.ignored, v.held);
+}
+
+/* Issue 12: held invitations. Each filter holds; a held one is never told
+ * to its recipient (not received, not a withdrawal, not its deadlines),
+ * is pending to its sender as any, and is accepted, ignored, reported,
+ * withdrawn and expired as any. */
+static void
+test_held(void)
+{
+	struct dom d;
+	struct member_rec m;
+	uint64_t id, id2, h, h0;
+	char name[16];
+	int i;
+
+	dom_open(&d);
+	d.policy.notify_recipient_on_withdraw = true;
+	id = dsend(&d, "amy", "ben");
+	ok(id && !d.inv.held && dbox(&d, id) == PBOX_RECEIVED,
+	    "held: no filter on: received, not held");
+	dact(&d, DO_WITHDRAW, "amy", id);
+
+	/* New members: amy was first seen at T0. */
+	ok(dhold(&d, "ben", -1, -1, -1, 30) == 0, "held: ben holds members "
+	    "first seen less than 30 days ago");
+	m = dmember(&d, "ben");
+	ok(m.own == MEMBER_OWN_HOLD_NEW && m.hold_new_days == 30,
+	    "held: stored as ben's own new-member filter");
+	d.now += DAY;
+	h0 = h = dhead(&d);
+	id = dsend(&d, "cat", "ben");
+	ok(id && d.inv.held && dinv(&d, id).held, "held: cat (new) -> ben: held");
+	is_int(dbox(&d, id), PBOX_HELD, "held: in ben's held box");
+	is_str(dfeed(&d, "ben", h), "", "held: ben is not told");
+	is_str(dfeed(&d, "cat", h), "", "held: cat is told nothing either");
+	is_str(dfeed(&d, NULL, h), "invitation.held",
+	    "held: the all feed has invitation.held, not invitation.received");
+	is_str(dev_str(&d, NULL, h, EV_HELD, "member"), "ben",
+	    "held: the event is ben's (as a received one would be)");
+	ok(dpair(&d, "cat", "ben").open_id == id &&
+	    dcounts(&d).state[ST_PENDING] == 1 &&
+	    dmember(&d, "cat").open_sent == 1,
+	    "held: pending, the pair's open one, counted in cat's open_sent");
+	is_str(dview(&d.inv, ROLE_SENDER, "state"), "pending",
+	    "held: cat sees it pending");
+	ok(dsend(&d, "cat", "ben") == 0 &&
+	    refused_with(&d, PE_ALREADY_PENDING, "already pending"),
+	    "held: cat's next send: ALREADY_PENDING, as for any");
+	/* Its whole life, ben is told nothing: the stale reminder (cat's),
+	 * the expiry (cat's). */
+	dadvance(&d, 14 * DAY);
+	is_str(dfeed(&d, "cat", h), "invitation.stale",
+	    "held: cat's stale reminder, as for any");
+	is_str(dfeed(&d, "ben", h0), "", "held: ben is not told at 14 days");
+	h = dhead(&d);
+	dadvance(&d, 170 * DAY);
+	ok(dinv(&d, id).state == ST_EXPIRED, "held: it expires as any");
+	is_str(dfeed(&d, "cat", h), "invitation.expired",
+	    "held: cat hears of its expiry");
+	is_int(dbox(&d, id), PBOX_HELD, "held: expired, still in the held box");
+	is_str(dfeed(&d, "ben", h), "", "held: nor of its expiry");
+
+	/* Withdrawn: not told either, even with notify_recipient_on_withdraw.
+	 * dan is new (first seen now). */
+	h = dhead(&d);
+	id = dsend(&d, "dan", "ben");
+	ok(id && d.inv.held, "held: dan -> ben: held");
+	ok(dact(&d, DO_WITHDRAW, "dan", id) == 0, "held: dan withdraws it");
+	is_str(dfeed(&d, "ben", h), "",
+	    "held: the withdrawal of a held one is not told to ben either");
+	is_int(dbox(&d, id), PBOX_COUNT, "held: withdrawn: in no box");
+
+	/* Accept from the held box: released, an ordinary acceptance. */
+	d.now += 30 * DAY;	/* past dan's cooldown */
+	id = dsend(&d, "eve", "ben");
+	h = dhead(&d);
+	ok(dact(&d, DO_ACCEPT, "ben", id) == 0 && !d.inv.held &&
+	    dconn(&d, "eve", "ben") == d.now,
+	    "held: ben accepts eve's from the held box: released, connected");
+	is_str(dfeed(&d, "eve", h), "invitation.accepted,connection.created",
+	    "held: eve hears of it as of any acceptance");
+	is_int(dbox(&d, id), PBOX_RECEIVED, "held: accepted, in received");
+
+	/* Ignore from the held box, then unignore: received. Report. */
+	id = dsend(&d, "fay", "ben");
+	ok(dact(&d, DO_IGNORE, "ben", id) == 0 && !dinv(&d, id).held &&
+	    dbox(&d, id) == PBOX_IGNORED, "held: ignored from the held box");
+	ok(dact(&d, DO_UNIGNORE, "ben", id) == 0 &&
+	    dbox(&d, id) == PBOX_RECEIVED,
+	    "held: unignored: to the received box, not the held one");
+	id2 = dsend(&d, "gil", "ben");
+	ok(dact(&d, DO_REPORT_SPAM, "ben", id2) == 0 &&
+	    dbox(&d, id2) == PBOX_IGNORED && !dinv(&d, id2).held,
+	    "held: reported from the held box: ignored");
+
+	/* A mutual send releases a held one. */
+	id = dsend(&d, "hal", "ben");
+	ok(d.inv.held, "held: hal -> ben: held");
+	ok(dsend(&d, "ben", "hal") && d.connected && !dinv(&d, id).held &&
+	    dbox(&d, id) == PBOX_RECEIVED,
+	    "held: ben invites hal: mutual, released and accepted");
+
+	/* Reset to the policy's default; the policy's default holds. */
+	ok(dhold(&d, "ben", -1, -1, -1, -2) == 0 &&
+	    dmember(&d, "ben").own == 0, "held: ben resets the filter");
+	id = dsend(&d, "ida", "ben");
+	ok(id && !d.inv.held, "held: ida -> ben: not held (policy: off)");
+	d.policy.hold.new_days = 7;
+	id = dsend(&d, "jan", "ben");
+	ok(id && d.inv.held, "held: the policy's 7 days: jan -> ben held");
+	ok(dhold(&d, "ben", -1, -1, -1, 0) == 0, "held: ben's own 0 (off)");
+	id = dsend(&d, "kai", "ben");
+	ok(id && !d.inv.held, "held: ben's own 0 wins over the policy's");
+	d.policy.hold.new_days = 0;
+	dom_close(&d);
+
+	/* No mutual connection; the two lists paged in turn. */
+	dom_open(&d);
+	dhold(&d, "ben", 1, -1, -1, -1);
+	id = dsend(&d, "amy", "ben");
+	ok(id && d.inv.held, "no mutual: amy -> ben: held");
+	for (i = 0; i < 70; i++) {
+		snprintf(name, sizeof name, "a%03d", i);
+		dconnect_pair(&d, "cal", name);
+		snprintf(name, sizeof name, "b%03d", i);
+		dconnect_pair(&d, "ben", name);
+	}
+	id = dsend(&d, "cal", "ben");
+	ok(id && d.inv.held, "no mutual: 70 connections each, none shared: "
+	    "held");
+	dact(&d, DO_WITHDRAW, "cal", id);
+	dconnect_pair(&d, "cal", "b069");
+	d.now += 30 * DAY;
+	id = dsend(&d, "cal", "ben");
+	ok(id && !d.inv.held, "no mutual: one shared, the last of both "
+	    "lists: not held");
+	dconnect_pair(&d, "dot", "b000");
+	id = dsend(&d, "dot", "ben");
+	ok(id && !d.inv.held, "no mutual: dot's one connection is ben's: "
+	    "not held");
+	dom_close(&d);
+
+	/* Low health, and a recent restriction. */
+	dom_open(&d);
+	d.policy.restrict_min_decided = 2;
+	d.policy.restrict_below_rate = 0;	/* never restricted here */
+	dhold(&d, "ben", -1, 1, -1, -1);
+	dsend(&d, "lou", "x1");
+	dact(&d, DO_WITHDRAW, "lou", d.inv.id);
+	id = dsend(&d, "lou", "ben");
+	ok(id && !d.inv.held, "low health: 1 decided, too few to tell: "
+	    "not held");
+	dact(&d, DO_WITHDRAW, "lou", id);
+	d.now += 30 * DAY;
+	id = dsend(&d, "lou", "ben");
+	ok(id && d.inv.held, "low health: 0 of 2 accepted: held");
+	dom_close(&d);
+
+	dom_open(&d);
+	dhold(&d, "ben", -1, -1, 3, -1);
+	memset(&m, 0, sizeof m);
+	m.first_seen_at = T0 - 100 * DAY;
+	m.restricted_at = T0 - 3 * DAY + HOUR;
+	m.restricted_until = T0 - DAY;
+	store_member_put(step(&d)->t, "mo", 2, &m);
+	step_end(&d, 0);
+	id = dsend(&d, "mo", "ben");
+	ok(id && d.inv.held, "restricted: 3 days less an hour ago, 3 days: "
+	    "held");
+	dact(&d, DO_WITHDRAW, "mo", id);
+	ok(dhold(&d, "ben", -1, -1, 2, -1) == 0, "restricted: ben makes it 2");
+	d.now += 30 * DAY;
+	id = dsend(&d, "mo", "ben");
+	ok(id && !d.inv.held, "restricted: a month on: not held");
 	dom_close(&d);
 }
 
@@ -682,7 +1021,7 @@ test_block_like_closed_door(void)
 	in = dsend(&d, "cal", "dee");
 	dblock(&d, "bea", "abe", true);
 	step_end(&d, member_settings_set(step(&d), S("dee"), FROM_NOBODY,
-	    S(NULL), NULL, &m, &d.e));
+	    S(NULL), NULL, NULL, &m, &d.e));
 	memset(&r, 0, sizeof r);
 	r.from = S("abe");
 	r.to = S("bea");
@@ -971,7 +1310,8 @@ test_tables(void)
 		"invites_per_pair", "pair_window", "withdrawals_per_day",
 		"duplicate_note_warn", "healthy_rate", "restrict_below_rate",
 		"restrict_min_decided", "reports_to_restrict", "reports_window",
-		"restrict_for"
+		"restrict_for", "hold_no_mutual", "hold_low_health",
+		"hold_restricted_days", "hold_new_member_days"
 	};
 	size_t n = sizeof order / sizeof order[0], i, off = 0;
 	struct config c;
@@ -1017,6 +1357,8 @@ main(void)
 	test_tables();
 	test_send_accept();
 	test_ignore();
+	test_unignore();
+	test_held();
 	test_withdraw_resend();
 	test_view_fields();
 	test_withdraw_unsays();

@@ -105,8 +105,13 @@ test_send_and_views(void)
 	    refused(&r, "INVALID_STATE") &&
 	    strstr(r.message, "pending") != NULL,
 	    "resending says it is pending: %s", r.message);
-	ok(act("invite.accept", "bob", id) == 1 && refused(&r, "INVALID_STATE"),
-	    "an ignored invitation cannot be accepted: INVALID_STATE");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "bob", "ignored");
+	ok(rnum(&r, "items") == 1 && rnum(&r, "items.0.id") == (int64_t)id &&
+	    strcmp(rstr(&r, "items.0.state"), "ignored") == 0,
+	    "bob's ignored box has it (issue 12)");
+	ok(act("invite.ignore", "bob", id) == 1 && refused(&r, "INVALID_STATE"),
+	    "an ignored invitation cannot be ignored again: INVALID_STATE");
 
 	/* Withdrawal: gone for bob, cooldown for alice. */
 	ok(act("invite.withdraw", "alice", id) == 0 &&
@@ -253,6 +258,131 @@ test_mutual_and_connections(void)
 	    "erin") == 1 && refused(&r, "NOT_FOUND"), "twice: NOT_FOUND");
 	ok(send_inv(c, &r, "gina", "erin") > 0,
 	    "after removal they may invite each other again");
+}
+
+/* The ids in r's items, newest first, as "a,b,c". */
+static const char *
+item_ids(void)
+{
+	static char buf[256];
+	char path[32];
+	int64_t i, n = rnum(&r, "items");
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < sizeof buf - 24; i++) {
+		snprintf(path, sizeof path, "items.%lld.id", (long long)i);
+		off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%lld",
+		    i ? "," : "", (long long)rnum(&r, path));
+	}
+	return buf;
+}
+
+/* Issue 12: the recipient's boxes, received, ignored and held, through
+ * the protocol: each invitation in one, paged, filtered. */
+static void
+test_boxes(void)
+{
+	uint64_t ids[6], held;
+	char want[128], from[16];
+	uint64_t h;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(from, sizeof from, "qs%d", i);
+		ids[i] = send_inv(c, &r, from, "quinn");
+	}
+	act("invite.ignore", "quinn", ids[1]);
+	act("invite.ignore", "quinn", ids[3]);
+	act("invite.ignore", "quinn", ids[4]);
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s limit:u", "quinn",
+	    "ignored", (uint64_t)2);
+	snprintf(want, sizeof want, "%llu,%llu", (unsigned long long)ids[4],
+	    (unsigned long long)ids[3]);
+	ok(strcmp(item_ids(), want) == 0 &&
+	    (uint64_t)rnum(&r, "next") == ids[3] &&
+	    strcmp(rstr(&r, "items.0.state"), "ignored") == 0 &&
+	    strcmp(rstr(&r, "items.0.priority"), "nil") == 0,
+	    "boxes: the ignored box, newest first, two a page, the "
+	    "recipient's view (%s)", item_ids());
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s limit:u after:u", "quinn",
+	    "ignored", (uint64_t)2, ids[3]);
+	snprintf(want, sizeof want, "%llu", (unsigned long long)ids[1]);
+	ok(strcmp(item_ids(), want) == 0 && rnum(&r, "next") == -1,
+	    "boxes: its next page, the last");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "quinn", "received");
+	snprintf(want, sizeof want, "%llu,%llu,%llu",
+	    (unsigned long long)ids[5], (unsigned long long)ids[2],
+	    (unsigned long long)ids[0]);
+	is_str(item_ids(), want, "boxes: the received box, the others");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s state:s", "quinn",
+	    "ignored", "pending");
+	is_int(rnum(&r, "items"), 0,
+	    "boxes: the ignored box filtered on pending: none");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.list", "member:s box:s priority:s", "quinn",
+	    "ignored", "high") == 1 && refused(&r, "INVALID_ARGUMENT"),
+	    "boxes: no priority filter on the ignored box");
+	ok(act("invite.accept", "quinn", ids[3]) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "accepted") == 0 &&
+	    rnum(&r, "connection.since") > 0,
+	    "boxes: accepted straight from the ignored box");
+	ok(act("invite.unignore", "quinn", ids[4]) == 0 &&
+	    strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "boxes: one unignored");
+	act("invite.withdraw", "qs1", ids[1]);
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "quinn", "ignored");
+	is_int(rnum(&r, "items"), 0, "boxes: accepted, unignored, withdrawn: "
+	    "the ignored box is empty");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "quinn", "received");
+	snprintf(want, sizeof want, "%llu,%llu,%llu,%llu,%llu",
+	    (unsigned long long)ids[5], (unsigned long long)ids[4],
+	    (unsigned long long)ids[3], (unsigned long long)ids[2],
+	    (unsigned long long)ids[0]);
+	is_str(item_ids(), want, "boxes: they are back in received");
+
+	/* Held: quinn holds senders with no mutual connection. */
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.settings.set", "member:s hold_no_mutual:b",
+	    "quinn", 1) == 0 && rnum(&r, "hold_no_mutual") == 1 &&
+	    strcmp(rstr(&r, "own.0"), "hold_no_mutual") == 0,
+	    "boxes: quinn holds strangers' invitations, her own setting");
+	h = head(c, &r);
+	held = send_inv(c, &r, "qstranger", "quinn");
+	ok(held > 0 && strcmp(rstr(&r, "invitation.state"), "pending") == 0,
+	    "boxes: a stranger's send: pending to its sender");
+	is_str(feed(c, &r, "quinn", h), "", "boxes: quinn is not told");
+	is_str(feed(c, &r, NULL, h), "invitation.held",
+	    "boxes: the all feed: invitation.held");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "quinn", "held");
+	snprintf(want, sizeof want, "%llu", (unsigned long long)held);
+	is_str(item_ids(), want, "boxes: in quinn's held box");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s limit:u", "quinn",
+	    "received", (uint64_t)1);
+	ok(rnum(&r, "items.0.id") == (int64_t)ids[5],
+	    "boxes: not in her received box");
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.settings.set", "member:s hold_no_mutual:n",
+	    "quinn") == 0 && rnum(&r, "hold_no_mutual") == 0 &&
+	    rnum(&r, "own") == 0,
+	    "boxes: nil resets it to the policy's (off)");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "quinn", "held");
+	is_str(item_ids(), want, "boxes: what was held stays held");
+	ok(act("invite.accept", "quinn", held) == 0,
+	    "boxes: accepted from the held box");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "quinn", "held");
+	is_int(rnum(&r, "items"), 0, "boxes: released: the held box is empty");
+	cr_reply_free(&r);
 }
 
 static void
@@ -685,6 +815,7 @@ main(void)
 	test_lists_and_notes();
 	test_pipeline();
 	test_info();
+	test_boxes();
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");

@@ -438,7 +438,12 @@ main(void)
 				if (role == ROLE_OTHER ||
 				    (role == ROLE_RECIPIENT && st == ST_WITHDRAWN))
 					want_ok = 0;
-				else if (act == ACT_ACCEPT || act == ACT_IGNORE)
+				else if (act == ACT_ACCEPT)
+					/* From the ignored box too. */
+					want_ok = role == ROLE_RECIPIENT &&
+					    (st == ST_PENDING ||
+					    st == ST_IGNORED);
+				else if (act == ACT_IGNORE)
 					want_ok = role == ROLE_RECIPIENT &&
 					    st == ST_PENDING;
 				else if (act == ACT_WITHDRAW)
@@ -709,5 +714,160 @@ main(void)
 	    !rules_open(ST_ACCEPTED) && !rules_open(ST_EXPIRED),
 	    "deadlines apply to pending and ignored");
 	test_intro_rules();
+
+	/* The recipient's boxes (issue 12): each invitation in one. */
+	ok(rules_recipient_box(ST_PENDING, false, false) == PBOX_RECEIVED &&
+	    rules_recipient_box(ST_EXPIRED, false, false) == PBOX_RECEIVED &&
+	    rules_recipient_box(ST_ACCEPTED, false, false) == PBOX_RECEIVED,
+	    "boxes: pending, expired, accepted: received");
+	ok(rules_recipient_box(ST_IGNORED, true, false) == PBOX_IGNORED &&
+	    rules_recipient_box(ST_EXPIRED, true, false) == PBOX_IGNORED,
+	    "boxes: ignored, and ignored then expired: the ignored box");
+	ok(rules_recipient_box(ST_ACCEPTED, true, false) == PBOX_RECEIVED,
+	    "boxes: ignored, then accepted: back in received");
+	ok(rules_recipient_box(ST_WITHDRAWN, false, false) == PBOX_COUNT &&
+	    rules_recipient_box(ST_WITHDRAWN, true, false) == PBOX_COUNT &&
+	    rules_recipient_box(ST_WITHDRAWN, false, true) == PBOX_COUNT,
+	    "boxes: withdrawn: in none");
+	ok(rules_recipient_box(ST_PENDING, false, true) == PBOX_HELD &&
+	    rules_recipient_box(ST_EXPIRED, false, true) == PBOX_HELD,
+	    "boxes: held, pending or expired: the held box");
+	ok(rules_recipient_box(ST_IGNORED, true, true) == PBOX_IGNORED &&
+	    rules_recipient_box(ST_ACCEPTED, false, true) == PBOX_RECEIVED,
+	    "boxes: held then ignored: ignored; held then accepted: received");
+
+	/* The undoable ignore: unignore at its edges. */
+	ok(act_on(ACT_UNIGNORE, ROLE_RECIPIENT, ST_IGNORED, &e) == 0,
+	    "unignore: the recipient, an ignored open one: allowed");
+	ok(act_on(ACT_UNIGNORE, ROLE_RECIPIENT, ST_PENDING, &e) == -1 &&
+	    e.code == PE_INVALID_STATE,
+	    "unignore: a pending one: INVALID_STATE");
+	is_str(e.message, "the invitation is pending; only an ignored one "
+	    "that is still open can be put back", "and says why");
+	memset(&af, 0, sizeof af);
+	af.id = 7;
+	af.role = ROLE_RECIPIENT;
+	af.st = ST_EXPIRED;
+	af.ignored = true;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "is expired"),
+	    "unignore: ignored, then expired: INVALID_STATE (%s)", e.message);
+	af.st = ST_ACCEPTED;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "is accepted"),
+	    "unignore: ignored, then accepted (mutual): INVALID_STATE");
+	af.st = ST_WITHDRAWN;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 && e.code == PE_NOT_FOUND,
+	    "unignore: ignored, then withdrawn: NOT_FOUND, as for none");
+	ok(act_on(ACT_UNIGNORE, ROLE_SENDER, ST_IGNORED, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED && strcmp(e.message, "only the "
+	    "recipient of an invitation may unignore it") == 0,
+	    "unignore: by the sender: NOT_PERMITTED (%s)", e.message);
+	ok(act_on(ACT_UNIGNORE, ROLE_OTHER, ST_IGNORED, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED, "unignore: by an outsider");
+	af.st = ST_IGNORED;
+	af.reported = true;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "reported"),
+	    "unignore: a reported one stays ignored");
+	ok(rules_act(ACT_ACCEPT, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "reported"),
+	    "accept: not a reported one (%s)", e.message);
+	af.reported = false;
+	af.blocked = true;
+	ok(rules_act(ACT_UNIGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "unblock"),
+	    "unignore: not while the recipient blocks the sender");
+	ok(rules_act(ACT_ACCEPT, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "unblock"),
+	    "accept: an ignored one, not while the recipient blocks the "
+	    "sender");
+	af.blocked = false;
+	ok(rules_act(ACT_ACCEPT, &af, &e) == 0,
+	    "accept: an ignored open one, straight from the ignored box");
+	ok(rules_act(ACT_IGNORE, &af, &e) == -1 &&
+	    e.code == PE_INVALID_STATE,
+	    "ignore: an ignored one again: INVALID_STATE");
+
+	/* Hold filters (issue 12), each at its edge. */
+	{
+		struct hold_filters h, mine;
+		struct hold_facts hf;
+		struct hold_own own;
+
+		policy_defaults(&p);
+		ok(!p.hold.no_mutual && !p.hold.low_health &&
+		    p.hold.restricted_days == 0 && p.hold.new_days == 0,
+		    "hold: every filter off by default");
+		memset(&hf, 0, sizeof hf);
+		hf.now = 100 * 86400;
+		hf.health = HEALTH_LOW;
+		hf.restricted_at = hf.now - 1;
+		hf.first_seen_at = hf.now - 1;
+		is_int(rules_hold(&p.hold, &hf), HOLD_NONE,
+		    "hold: with every filter off, nothing is held");
+		memset(&h, 0, sizeof h);
+		h.no_mutual = true;
+		hf.mutual = false;
+		is_int(rules_hold(&h, &hf), HOLD_NO_MUTUAL,
+		    "hold: no mutual connection: held");
+		hf.mutual = true;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: one mutual connection: not held");
+		memset(&h, 0, sizeof h);
+		h.low_health = true;
+		is_int(rules_hold(&h, &hf), HOLD_LOW_HEALTH,
+		    "hold: low health: held");
+		hf.health = HEALTH_INSUFFICIENT;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: too few decided to tell: not held");
+		hf.health = HEALTH_HEALTHY;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: healthy: not held");
+		memset(&h, 0, sizeof h);
+		h.restricted_days = 30;
+		hf.restricted_at = hf.now - 30 * 86400 + 1;
+		is_int(rules_hold(&h, &hf), HOLD_RESTRICTED,
+		    "hold: restricted 30 days less a second ago, 30 days: held");
+		hf.restricted_at = hf.now - 30 * 86400;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: restricted exactly 30 days ago: not held");
+		hf.restricted_at = 0;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: never restricted: not held");
+		memset(&h, 0, sizeof h);
+		h.new_days = 7;
+		hf.first_seen_at = hf.now - 7 * 86400 + 1;
+		is_int(rules_hold(&h, &hf), HOLD_NEW_MEMBER,
+		    "hold: first seen 7 days less a second ago, 7 days: held");
+		hf.first_seen_at = hf.now - 7 * 86400;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: first seen exactly 7 days ago: not held");
+		hf.first_seen_at = 0;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: first seen 0 (before connreq kept it): long ago");
+		hf.first_seen_at = hf.now;
+		h.new_days = 0;
+		is_int(rules_hold(&h, &hf), HOLD_NONE,
+		    "hold: new_days 0 is off");
+
+		/* The member's own over the policy's, one by one. */
+		memset(&h, 0, sizeof h);
+		h.no_mutual = true;
+		h.restricted_days = 5;
+		memset(&mine, 0, sizeof mine);
+		mine.low_health = true;
+		mine.new_days = 9;
+		memset(&own, 0, sizeof own);
+		h = rules_hold_in_force(&h, &mine, &own);
+		ok(h.no_mutual && !h.low_health && h.restricted_days == 5 &&
+		    h.new_days == 0, "hold: none of its own: the policy's");
+		own.no_mutual = own.new_days = true;
+		h = rules_hold_in_force(&h, &mine, &own);
+		ok(!h.no_mutual && !h.low_health && h.restricted_days == 5 &&
+		    h.new_days == 9,
+		    "hold: its own no_mutual (false) and new_days, the policy's "
+		    "for the rest");
+	}
 	return done_testing();
 }

@@ -140,6 +140,9 @@ VALID = {
     "window": 7776000, "per_day": 5, "max_priority": "low",
     "seconds": 86400, "all": True, "auto_accept_min_mutual": 3,
     "auto_accept_until": 1767225600 + 86400,
+    "hold_no_mutual": True, "hold_low_health": False,
+    "hold_restricted_days": 30, "hold_new_member_days": 7,
+    "via": "carol", "tell_sender": True,
 }
 
 

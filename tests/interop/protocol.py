@@ -322,7 +322,7 @@ def run(path):
          "NOTE_TOO_LONG"),
         ("invite.get", {"id": 999}, "NOT_FOUND"),
         ("invite.accept", {"actor": "dave", "id": third}, "NOT_PERMITTED"),
-        ("invite.accept", {"actor": "bob", "id": third}, "INVALID_STATE"),
+        ("invite.ignore", {"actor": "bob", "id": third}, "INVALID_STATE"),
         ("invite.send", {"to": "bob"}, "INVALID_ARGUMENT"),
         ("invite.send", {"from": "erin", "to": "bob", "colour": "red"},
          "INVALID_ARGUMENT"),
