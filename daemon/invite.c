@@ -165,67 +165,6 @@ invite_send_facts(struct op *o, const struct send_req *r,
 	}
 }
 
-/* Whether a and b share a connection. The two lists are read a page at a
- * time in turn, each entry looked up in the other's, so the cost is about
- * twice the shorter list's length in lookups, whichever it is.
- * TO BE REPLACED by the mutual part's store_mutual_count() (issue 12) once
- * it is merged. */
-#define MUTUAL_PAGE 64
-
-struct conn_page {
-	char name[MUTUAL_PAGE][MEMBER_MAX_BYTES];
-	size_t len[MUTUAL_PAGE];
-	size_t n;
-	bool more;
-};
-
-static bool
-conn_page_one(void *ctx, const char *other, size_t len, int64_t since)
-{
-	struct conn_page *pg = ctx;
-
-	(void)since;
-	if (pg->n == MUTUAL_PAGE) {
-		pg->more = true;
-		return false;
-	}
-	memcpy(pg->name[pg->n], other, len);
-	pg->len[pg->n++] = len;
-	return true;
-}
-
-static bool
-has_mutual(struct stx *t, struct str a, struct str b)
-{
-	struct str m[2] = { a, b };
-	char after[2][MEMBER_MAX_BYTES];
-	size_t after_len[2] = { 0, 0 };
-	bool started[2] = { false, false };
-	struct conn_page pg;
-	int side = 0;
-	size_t i;
-
-	for (;;) {
-		const struct str *me = &m[side], *them = &m[1 - side];
-
-		pg.n = 0;
-		pg.more = false;
-		store_scan_conns(t, me->p, me->n, started[side] ? after[side] :
-		    NULL, after_len[side], conn_page_one, &pg);
-		if (store_error(t) != STORE_OK)
-			return false;
-		for (i = 0; i < pg.n; i++)
-			if (store_conn_get(t, them->p, them->n, pg.name[i],
-			    pg.len[i]) != 0)
-				return true;
-		if (!pg.more)
-			return false;	/* the whole of one list was seen */
-		memcpy(after[side], pg.name[pg.n - 1], pg.len[pg.n - 1]);
-		after_len[side] = pg.len[pg.n - 1];
-		started[side] = true;
-		side = 1 - side;
-	}
-}
 
 /* The window health is judged over for a hold: stats.get's default. */
 #define HOLD_HEALTH_WINDOW (90 * 86400ULL)
@@ -247,7 +186,8 @@ send_held(struct op *o, struct str from, struct str to,
 	f.mutual = true;
 	f.health = HEALTH_INSUFFICIENT;
 	if (h.no_mutual)
-		f.mutual = has_mutual(o->t, from, to);
+		f.mutual = store_mutual_count(o->t, from.p, from.n, to.p,
+		    to.n, 1) > 0;
 	if (h.low_health && member_stats(o, from, HOLD_HEALTH_WINDOW, &ms,
 	    &e) == 0)
 		f.health = rules_health(o->policy, ms.accepted, ms.decided);
