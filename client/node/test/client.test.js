@@ -18,7 +18,7 @@ after(async () => {
   await d?.cleanup();
 });
 
-test('hello and server.info: typed results', async () => {
+test('hello and server.info: typed results', { timeout: 120000 }, async () => {
   const h = await c.hello();
   assert.equal(h.protocol, 1);
   assert.equal(h.server, 'connreqd');
@@ -29,7 +29,7 @@ test('hello and server.info: typed results', async () => {
   assert.equal(typeof info.policy.max_message_bytes, 'number');
 });
 
-test('a method per protocol method, with keyword arguments', async () => {
+test('a method per protocol method, with keyword arguments', { timeout: 120000 }, async () => {
   for (const name of Object.keys(METHODS)) {
     let f = c;
     for (const p of name.split('.')) f = f[p];
@@ -59,7 +59,7 @@ test('a method per protocol method, with keyword arguments', async () => {
   assert.equal(s.member, 'carol');
 });
 
-test('errors: ConnreqError with code, message and retry_at', async () => {
+test('errors: ConnreqError with code, message and retry_at', { timeout: 120000 }, async () => {
   await assert.rejects(c.invite.send({ from: 'dan', to: 'dan' }), (e) => {
     assert.ok(e instanceof ConnreqError);
     assert.equal(e.code, 'SELF_INVITE');
@@ -86,7 +86,7 @@ test('errors: ConnreqError with code, message and retry_at', async () => {
   assert.equal((await c.hello()).protocol, 1);
 });
 
-test('pipelining: 300 calls in flight on one connection, answers matched by msgid', async () => {
+test('pipelining: 300 calls in flight on one connection, answers matched by msgid', { timeout: 120000 }, async () => {
   const p = new Client({ socket: d.socket });
   await p.hello(); // connected; later calls go out without waiting
   const calls = [];
@@ -105,7 +105,7 @@ test('pipelining: 300 calls in flight on one connection, answers matched by msgi
   await p.close();
 });
 
-test('notifications come between answers; the client emits them', async () => {
+test('notifications come between answers; the client emits them', { timeout: 120000 }, async () => {
   const sub = await connect({ socket: d.socket });
   const seen = [];
   sub.on('event', (ev) => seen.push(ev));
@@ -125,7 +125,7 @@ test('notifications come between answers; the client emits them', async () => {
   await other.close();
 });
 
-test('the virtual clock times the rules: stale after 14 days', async () => {
+test('the virtual clock times the rules: stale after 14 days', { timeout: 120000 }, async () => {
   const { invitation } = await c.invite.send({ from: 'sam', to: 'tia' });
   assert.equal(invitation.reminded_at, null);
   const { now } = await c.clock.advance({ seconds: 15 * DAY });
@@ -134,7 +134,7 @@ test('the virtual clock times the rules: stale after 14 days', async () => {
   assert.equal(g.invitation.reminded_at, T0 + 14 * DAY);
 });
 
-test('a call on a closed client rejects; a dead socket is a ConnectionError', async () => {
+test('a call on a closed client rejects; a dead socket is a ConnectionError', { timeout: 120000 }, async () => {
   const x = await connect({ socket: d.socket });
   await x.close();
   await assert.rejects(x.hello(), ConnectionError);

@@ -43,6 +43,11 @@ function answers(sock) {
   });
 }
 
+// Daemons still running when the test process exits (a test that timed
+// out) are killed with it.
+const running = new Set();
+process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+
 export class Daemon {
   constructor({ dir = tmpdir(), clock = T0, args = [] } = {}) {
     this.dir = dir;
@@ -64,8 +69,9 @@ export class Daemon {
     });
     fs.closeSync(out);
     const proc = this.proc;
+    running.add(proc);
     let exited = false;
-    proc.once('exit', () => { exited = true; });
+    proc.once('exit', () => { exited = true; running.delete(proc); });
     await until(async () => {
       if (exited) throw new Error(`connreqd exited:\n${fs.readFileSync(this.log, 'utf8')}`);
       return answers(this.socket);
@@ -89,9 +95,13 @@ export class Daemon {
     return this.start();
   }
 
+  // A clean stop (under the sanitizers, the leak check runs), then the
+  // log must hold no sanitizer report.
   async cleanup() {
-    await this.stop('SIGKILL');
+    await this.stop('SIGTERM');
+    const log = this.logText();
     fs.rmSync(this.dir, { recursive: true, force: true });
+    if (/Sanitizer|runtime error:/.test(log)) throw new Error(`connreqd's log has a sanitizer report:\n${log}`);
   }
 
   logText() {
