@@ -284,11 +284,10 @@ class Connection {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether the server keeps request_ids (issue 13 "Safe retries"), as
- * server.info tells: `features` lists "request_id", or `policy` has
- * `request_id_retention`. */
+ * server.info tells: its `features` list holds "request_id" (as the Python
+ * package reads it too). */
 export function advertisesRequestId(info) {
-  return Boolean((Array.isArray(info?.features) && info.features.includes('request_id')) ||
-    (info?.policy && info.policy.request_id_retention != null));
+  return Array.isArray(info?.features) && info.features.includes('request_id');
 }
 
 /** A client: one connection at a time, opened on the first call and again

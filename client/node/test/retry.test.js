@@ -59,7 +59,8 @@ async function standIn({ features = [], drop = {} } = {}) {
 test('advertisesRequestId reads server.info', T, () => {
   assert.equal(advertisesRequestId({ policy: {} }), false);
   assert.equal(advertisesRequestId({ features: ['request_id'] }), true);
-  assert.equal(advertisesRequestId({ policy: { request_id_retention: 86400 } }), true);
+  assert.equal(advertisesRequestId({ features: [] }), false);
+  assert.equal(advertisesRequestId({ features: 'request_id' }), false);
 });
 
 test('a write is retried with one request_id when the server advertises it', T, async () => {
