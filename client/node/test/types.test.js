@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 import { METHODS } from '../methods.js';
 import { render } from '../tools/gen-types.js';
@@ -26,4 +28,15 @@ test('METHODS has every method of docs/protocol.md §5, writes marked', () => {
 test('index.d.ts is generated from methods.js', () => {
   const dts = read('../index.d.ts');
   assert.equal(render(dts), dts, 'run `npm run types` in client/node');
+});
+
+// tsc --noEmit --strict on test/types/use.ts, which uses index.d.ts as an
+// application would, and whose @ts-expect-error lines must be refused.
+// Incremental: the second run of make check (the sanitizers') reuses the
+// first's answer while nothing changed.
+test('index.d.ts: tsc --strict accepts the uses and refuses the misuses', { timeout: 300000 }, () => {
+  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+  const project = fileURLToPath(new URL('./types', import.meta.url));
+  const r = spawnSync(process.execPath, [tsc, '-p', project], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `tsc:\n${r.stdout}${r.stderr}`);
 });
