@@ -403,10 +403,11 @@ function bindMethods(obj, call) {
  * of the last event it gave (`cursor`), and when the connection drops (a
  * daemon restart, kill -9 included) it connects again, with a backoff from
  * `backoff.initial` ms doubling to `backoff.max` ms, and subscribes with
- * after = cursor, so each event comes once (§8.4). Error answers
- * (CURSOR_EXPIRED among them: events after the cursor were pruned) end the
- * iteration with a ConnreqError; so does running out of `maxAttempts`
- * connection attempts in a row (default: no limit). */
+ * after = cursor, so each event comes once (§8.4); UNAVAILABLE (connreqd
+ * on PostgreSQL without its database) is waited out the same way. Other
+ * error answers (CURSOR_EXPIRED among them: events after the cursor were
+ * pruned) end the iteration with a ConnreqError; so does running out of
+ * `maxAttempts` attempts in a row (default: no limit). */
 export class Subscription {
   constructor({ socket, trust = true, member, all, after, backoff = { initial: 50, max: 2000 }, maxAttempts = Infinity, highWater = 1024 } = {}) {
     this.path = socket ?? defaultSocketPath();
@@ -466,7 +467,11 @@ export class Subscription {
         failures = 0;
         delay = this.backoff.initial;
       } catch (e) {
-        if (!(e instanceof ConnectionError)) { await conn.close(); throw e; }
+        // UNAVAILABLE (connreqd on PostgreSQL without its database) passes
+        // like a dropped connection; other error answers end the iteration.
+        const transient = e instanceof ConnectionError || (e instanceof ConnreqError && e.code === 'UNAVAILABLE');
+        if (!transient) { await conn.close(); throw e; }
+        await conn.close();
         if (++failures >= this.maxAttempts) throw e;
         await sleep(delay);
         delay = Math.min(delay * 2, this.backoff.max);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { encode, decodeMultiStream } from '@msgpack/msgpack';
 
-import { connect, Client, ConnectionError, advertisesRequestId } from '../index.js';
+import { connect, Client, ConnectionError, Subscription, advertisesRequestId } from '../index.js';
 import { Daemon, tmpdir } from './daemon.js';
 
 const T = { timeout: 120000 };
@@ -20,7 +20,8 @@ const T = { timeout: 120000 };
 // A stand-in server on a socket of its own. features: server.info's;
 // drop: method -> how many of its requests get no answer but a dropped
 // connection. seen: every request, [method, args].
-async function standIn({ features = [], drop = {} } = {}) {
+// script: method -> (args, socket) => [error, result], for other answers.
+async function standIn({ features = [], drop = {}, script = {} } = {}) {
   const dir = tmpdir();
   const sock = path.join(dir, 's.sock');
   const seen = [];
@@ -38,6 +39,11 @@ async function standIn({ features = [], drop = {} } = {}) {
           return;
         }
         let result = {};
+        if (script[method]) {
+          const [error, res] = script[method](args, s);
+          s.write(encode([1, msgid, error, res]));
+          continue;
+        }
         if (method === 'server.info') result = { protocol: 1, features, policy: {} };
         else if (method === 'invite.send') result = { invitation: { id: 7, from: args.from, to: args.to } };
         else if (method === 'invite.get') result = { invitation: { id: args.id } };
@@ -154,5 +160,34 @@ test('connreqd does not advertise request_id: writes go without one', T, async (
     await c.close();
   } finally {
     await d.cleanup();
+  }
+});
+
+test('a subscription waits out UNAVAILABLE and resumes from its cursor', T, async () => {
+  let n = 0;
+  const s = await standIn({
+    script: {
+      'events.subscribe': (args, sock) => {
+        n++;
+        if (n === 2) return [{ code: 'UNAVAILABLE', message: 'the database cannot be reached', retry_at: 1 }, null];
+        // the first time: seq 5; after that, what follows the cursor.
+        const seq = n === 1 ? 5 : args.after + 1;
+        setImmediate(() => {
+          sock.write(encode([2, 'event', [{ seq, type: 'invitation.received', at: 0, member: 'm' }]]));
+          if (n === 1) setImmediate(() => sock.destroy()); // then the daemon goes
+        });
+        return [null, { head: seq - 1 }];
+      },
+    },
+  });
+  try {
+    const sub = new Subscription({ socket: s.sock, member: 'm', backoff: { initial: 5, max: 20 } });
+    assert.equal((await sub.next()).value.seq, 5);
+    assert.equal((await sub.next()).value.seq, 6);
+    const subs = s.seen.filter(([m]) => m === 'events.subscribe').map(([, a]) => a);
+    assert.deepEqual(subs, [{ member: 'm' }, { member: 'm', after: 5 }, { member: 'm', after: 5 }]);
+    await sub.close();
+  } finally {
+    await s.close();
   }
 });
