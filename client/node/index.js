@@ -213,7 +213,7 @@ class Connection {
 
   request(method, args, { write = false } = {}) {
     if (this.closed)
-      return Promise.reject(new ConnectionError(`${method}: the connection to ${this.path} is closed`, { method }));
+      return Promise.reject(new ConnectionError(`${method}: the connection to ${this.path} is closed`, { method, code: 'ENOTCONN' }));
     this.msgid = (this.msgid + 1) >>> 0;
     const id = this.msgid;
     const frame = encode([REQUEST, id, method, [dropUndefined(args)]]);
@@ -362,7 +362,8 @@ export class Client extends EventEmitter {
         return await conn.request(method, args, { write });
       } catch (e) {
         if (!(e instanceof ConnectionError) || e.code === 'ECLOSED') throw e;
-        const writeUnsafe = write && sent && args.request_id === undefined;
+        // ENOTCONN: the connection was found closed, nothing was sent.
+        const writeUnsafe = write && sent && e.code !== 'ENOTCONN' && args.request_id === undefined;
         if (writeUnsafe || attempt >= this.retries) throw e;
         attempt++;
         await sleep(delay);
@@ -418,7 +419,7 @@ export class Subscription {
     this.maxAttempts = maxAttempts;
     this.highWater = highWater;
     this.queue = [];
-    this.wake = null;
+    this.waiters = [];
     this.conn = null;
     this.done = false;
     this.connects = 0; // connections made, for the curious (and the tests)
@@ -427,11 +428,9 @@ export class Subscription {
   }
 
   _notify() {
-    if (this.wake) {
-      const w = this.wake;
-      this.wake = null;
-      w();
-    }
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
   }
 
   async _run() {
@@ -501,7 +500,7 @@ export class Subscription {
         throw f;
       }
       if (this.done) return { value: undefined, done: true };
-      await new Promise((r) => { this.wake = r; });
+      await new Promise((r) => { this.waiters.push(r); });
     }
   }
 

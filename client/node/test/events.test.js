@@ -78,6 +78,11 @@ test('from after 0: every kept event; for await works; the all feed', { timeout:
       if (types.length === 4) break; // break closes the subscription
     }
     assert.deepEqual(types, ['invitation.received', 'invitation.accepted', 'connection.created', 'connection.created']);
+    // next() called again before the last one settled: each gets its own.
+    const sub = c.subscribe({ all: true, after: 0 });
+    const got = await Promise.all([sub.next(), sub.next(), sub.next()]);
+    assert.deepEqual(got.map((r) => r.value.seq), [1, 2, 3]);
+    await sub.close();
     await c.close();
   } finally {
     await d.cleanup();
