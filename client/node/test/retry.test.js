@@ -191,3 +191,18 @@ test('a subscription waits out UNAVAILABLE and resumes from its cursor', T, asyn
     await s.close();
   }
 });
+
+test('bytes that are not msgpack from the server end the connection, not the process', T, async () => {
+  const s = await standIn({
+    script: { 'invite.get': (args, sock) => { sock.write(Buffer.from([0xc1])); return [null, {}]; } },
+  });
+  try {
+    const c = new Client({ socket: s.sock, retries: 0 });
+    await assert.rejects(c.invite.get({ id: 1 }), (e) => e instanceof ConnectionError && e.code === 'EPROTO' &&
+      /bad message from the daemon/.test(e.message));
+    assert.deepEqual(await c.hello(), {}); // answered, on a new connection
+    await c.close();
+  } finally {
+    await s.close();
+  }
+});
