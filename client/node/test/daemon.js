@@ -44,9 +44,14 @@ function answers(sock) {
 }
 
 // Daemons still running when the test process exits (a test that timed
-// out) are killed with it.
-const running = new Set();
-process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+// out) are killed with it, and their directories removed.
+const running = new Map();
+process.on('exit', () => {
+  for (const [p, dir] of running) {
+    p.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 export class Daemon {
   constructor({ dir = tmpdir(), clock = T0, args = [] } = {}) {
@@ -69,7 +74,7 @@ export class Daemon {
     });
     fs.closeSync(out);
     const proc = this.proc;
-    running.add(proc);
+    running.set(proc, this.dir);
     let exited = false;
     proc.once('exit', () => { exited = true; running.delete(proc); });
     await until(async () => {
