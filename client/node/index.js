@@ -345,7 +345,11 @@ export class Client extends EventEmitter {
    * here (the same on each attempt), so the daemon acts once; otherwise a
    * dropped write rejects with outcomeUnknown. */
   async call(method, args = {}) {
-    const write = METHODS[method]?.write === true;
+    // A method missing from METHODS may write: it is never sent twice, and
+    // gets no request_id (a read would refuse it).
+    const spec = METHODS[method];
+    const write = spec ? spec.write === true : true;
+    const withId = spec?.write === true;
     args = dropUndefined(args);
     let attempt = 0;
     let delay = this.backoff.initial;
@@ -353,10 +357,8 @@ export class Client extends EventEmitter {
       let sent = false;
       try {
         const conn = await this._connection();
-        let retriable = !write;
-        if (write && this.requestIds !== false && (await this.supportsRequestId())) {
+        if (withId && this.requestIds !== false && (await this.supportsRequestId())) {
           if (args.request_id === undefined) args.request_id = randomBytes(16).toString('hex');
-          retriable = true;
         }
         sent = true;
         return await conn.request(method, args, { write });

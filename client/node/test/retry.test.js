@@ -128,6 +128,20 @@ test('requestIds: false: no request_id even where advertised', T, async () => {
   }
 });
 
+test('a method missing from the table is taken as a write: never sent twice, no request_id', T, async () => {
+  const s = await standIn({ features: ['request_id'], drop: { 'member.auto_accept.set': 1 } });
+  try {
+    const c = new Client({ socket: s.sock, backoff: { initial: 5, max: 20 } });
+    await assert.rejects(c.call('member.auto_accept.set', { member: 'm' }),
+      (e) => e instanceof ConnectionError && e.outcomeUnknown === true);
+    const calls = s.seen.filter(([m]) => m === 'member.auto_accept.set');
+    assert.deepEqual(calls, [['member.auto_accept.set', { member: 'm' }]]);
+    await c.close();
+  } finally {
+    await s.close();
+  }
+});
+
 test('a dropped read is sent again on a new connection, up to retries', T, async () => {
   const s = await standIn({ drop: { 'invite.get': 2 } });
   try {
