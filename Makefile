@@ -33,6 +33,10 @@ DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
 # man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
 # protocol from docs/protocol.md with no code of ours.
 DEB_PKGS += scdoc man-db python3-msgpack
+# nodejs, npm: the Node package client/node/ and its tests
+# (tests/node_client.sh, node's own test runner); npm ci installs its one
+# dependency, @msgpack/msgpack, from client/node/package-lock.json.
+DEB_PKGS += nodejs npm
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
           -Wstrict-prototypes -Wpointer-arith -Wvla
@@ -81,7 +85,7 @@ LIB_SKEW = $(BUILD)/lib/libskew.so
 FUZZ_NAMES = decode dispatch
 TESTS     += $(patsubst %,$(BUILD)/tests/fuzz_replay_%.t,$(FUZZ_NAMES))
 
-.PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps \
+.PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps node-deps \
         bench bench-deps bench-big bench-capacity
 .SECONDARY:
 # The bench's load generator is built by all (so make check's builds keep
@@ -269,13 +273,22 @@ fuzz: fuzz-deps
 	  grep -q "^$$n: exit 0" $(FUZZ_BUILD)/$$n.log || fail=1; \
 	done; exit $$fail
 
+# The Node package's dependencies, in client/node/node_modules (npm ci: as
+# the lock file says; from npm's cache when it has them). Again only when
+# package.json or the lock file changes.
+NODE_DEPS = client/node/node_modules/.package-lock.json
+$(NODE_DEPS): client/node/package.json client/node/package-lock.json
+	cd client/node && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+node-deps: $(NODE_DEPS)
+
 # ASan's quarantine keeps freed memory for a while; kept small so the
 # tests that bound the daemon's memory measure the daemon, not ASan.
 # Every end-to-end test runs on LMDB and again on PostgreSQL: test_X_pg.c,
 # X_pg.sh, interop/protocol_pg.py (docs/reliability.md §5 says which tests
 # are which). The PostgreSQL clusters of the tests copy the data directory
 # initdb made for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
-test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man
+test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man $(NODE_DEPS)
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
 	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
@@ -418,6 +431,6 @@ uninstall:
 	rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
 
 clean:
-	rm -rf build
+	rm -rf build client/node/node_modules
 
 -include $(shell find $(BUILD)/obj $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
