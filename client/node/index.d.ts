@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 
 export type Priority = 'high' | 'medium' | 'low';
 export type State = 'pending' | 'accepted' | 'ignored' | 'withdrawn' | 'expired';
-export type Box = 'received' | 'sent' | (string & {});
+export type Box = 'received' | 'sent' | 'ignored' | 'held' | (string & {});
 
 /** A result map; later versions may add keys (§2.2). */
 export type Result = Record<string, unknown>;
@@ -24,6 +24,12 @@ export interface Invitation {
   resend_of: number | null;
   attempt: number | null;
   reminded_at: number | null;
+  /** Who introduced them (intro.forward), or null. */
+  introduced_by: string | null;
+  /** Accepted at once by the recipient's auto-accept rules. */
+  automatic: boolean;
+  /** The recipient's view only: connections the two share, up to 1000. */
+  mutual_count?: number;
   [key: string]: unknown;
 }
 
@@ -76,6 +82,8 @@ export interface Methods {
     accept(args: { actor: string; id: number; request_id?: string }): Promise<AcceptResult>;
     /** invite.ignore (writes) */
     ignore(args: { actor: string; id: number; request_id?: string }): Promise<InvitationResult>;
+    /** invite.unignore (writes) */
+    unignore(args: { actor: string; id: number; request_id?: string }): Promise<InvitationResult>;
     /** invite.withdraw (writes) */
     withdraw(args: { actor: string; id: number; request_id?: string }): Promise<WithdrawResult>;
     /** invite.resend (writes) */
@@ -95,16 +103,26 @@ export interface Methods {
   };
   connection: {
     /** connection.list */
-    list(args: { member: string; limit?: number; after?: number }): Promise<Page<Connection>>;
+    list(args: { member: string; limit?: number; after?: string }): Promise<Page<Connection>>;
     /** connection.remove (writes) */
     remove(args: { actor: string; other: string; request_id?: string }): Promise<RemoveResult>;
+    /** connection.mutual */
+    mutual(args: { a: string; b: string; limit?: number; after?: string }): Promise<Page<Result>>;
   };
   member: {
     settings: {
       /** member.settings.set (writes) */
-      set(args: { member: string; invitations_from?: string; email?: string; request_id?: string }): Promise<Settings>;
+      set(args: { member: string; invitations_from?: string; email?: string; auto_accept_min_mutual?: number; auto_accept_until?: number; hold_no_mutual?: boolean; hold_low_health?: boolean; hold_restricted_days?: number; hold_new_member_days?: number; request_id?: string }): Promise<Settings>;
       /** member.settings.get */
       get(args: { member: string }): Promise<Settings>;
+    };
+    auto_accept: {
+      /** member.auto_accept.add (writes) */
+      add(args: { member: string; other: string; request_id?: string }): Promise<Result>;
+      /** member.auto_accept.remove (writes) */
+      remove(args: { member: string; other: string; request_id?: string }): Promise<Result>;
+      /** member.auto_accept.list */
+      list(args: { member: string; limit?: number; after?: string }): Promise<Result>;
     };
     /** member.block (writes) */
     block(args: { actor: string; other: string; request_id?: string }): Promise<BlockResult>;
@@ -138,6 +156,18 @@ export interface Methods {
     read(args: { member?: string; all?: boolean; after: number; limit?: number }): Promise<EventsPage>;
     /** events.unsubscribe */
     unsubscribe(args?: Record<string, never>): Promise<Result>;
+  };
+  intro: {
+    /** intro.ask (writes) */
+    ask(args: { from: string; via: string; to: string; note?: string; request_id?: string }): Promise<Result>;
+    /** intro.forward (writes) */
+    forward(args: { actor: string; id: number; note?: string; request_id?: string }): Promise<Result>;
+    /** intro.decline (writes) */
+    decline(args: { actor: string; id: number; tell_sender?: boolean; request_id?: string }): Promise<Result>;
+    /** intro.get */
+    get(args: { actor: string; id: number }): Promise<Result>;
+    /** intro.list */
+    list(args: { member: string; box: string; limit?: number; after?: number }): Promise<Result>;
   };
 }
 // END GENERATED

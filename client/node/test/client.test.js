@@ -43,8 +43,8 @@ test('a method per protocol method, with keyword arguments', { timeout: 120000 }
   assert.equal(inv.priority, 'high');
   assert.equal(inv.created_at, T0);
   assert.equal(inv.expires_at, T0 + 180 * DAY);
-  assert.deepEqual(Object.keys(inv).sort(), ['attempt', 'created_at', 'expires_at', 'from', 'id', 'note',
-    'priority', 'reminded_at', 'resend_of', 'state', 'to', 'updated_at']);
+  assert.deepEqual(Object.keys(inv).sort(), ['attempt', 'automatic', 'created_at', 'expires_at', 'from', 'id',
+    'introduced_by', 'note', 'priority', 'reminded_at', 'resend_of', 'state', 'to', 'updated_at']);
   const box = await c.invite.list({ member: 'bob', box: 'received' });
   assert.deepEqual(box.items.map((i) => i.id), [inv.id]);
   assert.equal(box.items[0].priority, null); // the recipient's view (§3.1)
