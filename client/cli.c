@@ -31,7 +31,7 @@
 const char *const opt_names[OPT_COUNT] = {
 	"note", "priority", "as", "state", "older-than", "limit", "after",
 	"exec", "all", "email", "expires-in", "window", "per-day",
-	"max-priority", "from", "reason"
+	"max-priority", "from", "reason", "digest"
 };
 
 /* The commands, in the order `connreq help` lists them. */
@@ -207,6 +207,10 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 	    !parse_word(v, proto_report_reason_words))
 		return cmd_usage_error(e,
 		    "--reason: not dont_know or spam: %s", v);
+	if ((v = a->opt[OPT_DIGEST]) != NULL && strcmp(v, "off") != 0 &&
+	    strcmp(v, "default") != 0 && duration_parse(v, &a->digest) != 0)
+		return cmd_usage_error(e, "--digest: not a duration (such as "
+		    "12h, 1d, 1w), off or default: %s", v);
 	if ((v = a->opt[OPT_EMAIL]) != NULL && strchr(v, '@') == NULL)
 		return cmd_usage_error(e, "--email: not an address: %s", v);
 	return 0;

@@ -48,6 +48,7 @@ enum opt {
 	OPT_MAX_PRIORITY,
 	OPT_FROM,
 	OPT_REASON,
+	OPT_DIGEST,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -68,6 +69,7 @@ struct cmd_args {
 	uint64_t expires_in;		/* --expires-in, in seconds */
 	uint64_t window;		/* --window, in seconds */
 	uint64_t per_day;		/* --per-day */
+	uint64_t digest;		/* --digest, in seconds (off: 0) */
 };
 
 struct cmd_ctx;

@@ -80,7 +80,7 @@ cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	struct table t;
 	struct text member, health;
 	uint64_t window, v, accepted, withdrawn, expired, pending, decided;
-	uint64_t need = 0;
+	uint64_t need = 0, next;
 	int64_t until, now = ctx_now(ctx);
 	double rate = 0, lo = 0.30, hi = 0.50;
 	bool have_rate;
@@ -142,6 +142,18 @@ cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		printf("yes, may not send until %s (%s)\n", date, in);
 	} else
 		puts("no");
+	/* Restrictions may escalate: how many count, and what comes next. */
+	if (obj_uint(result, "restrictions", &v) && v > 0 &&
+	    obj_uint(result, "next_restriction_for", &next)) {
+		time_put_duration(next, in, sizeof in);
+		if (ctx_policy(ctx, "restrict_window", &need)) {
+			time_put_duration(need, d, sizeof d);
+			printf("restrictions %" PRIu64 " in the last %s; a next "
+			    "one would last %s\n", v, d, in);
+		} else
+			printf("restrictions %" PRIu64 "; a next one would last "
+			    "%s\n", v, in);
+	}
 	q = cr_get(result, "quota");
 	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
 		putchar('\n');
@@ -165,7 +177,9 @@ const struct cmd_entry cmd_stats_entry = {
 	    "week and today, pending against the warning and the maximum; and "
 	    "whether MEMBER is restricted from sending, until when. A rate "
 	    "below the policy's restrict below rate, or too many reports, "
-	    "restricts a member for a while.",
+	    "restricts a member for a while, longer each time when the policy "
+	    "escalates: then it shows how many restrictions count and how "
+	    "long a next one would last.",
 	.exec = cmd_stats_exec
 };
 
@@ -378,6 +392,8 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
 {
 	struct text member, who, addr;
+	uint64_t every;
+	char d[16];
 
 	(void)ctx;
 	(void)a;
@@ -399,19 +415,29 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		ev_printf("%T\n", addr);
 	else
 		puts("none");
+	if (obj_uint(result, "digest_every", &every)) {
+		printf("%-18s", "digest");
+		if (every > 0) {
+			time_put_duration(every, d, sizeof d);
+			printf("every %s, of the invitations waiting\n", d);
+		} else
+			puts("off");
+	}
 }
 
 const struct cmd_entry cmd_settings_entry = {
 	.name = "settings",
 	.args_min = 1,
 	.args_max = 1,
-	.opts = OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL),
+	.opts = OPT_BIT(OPT_FROM) | OPT_BIT(OPT_EMAIL) | OPT_BIT(OPT_DIGEST),
 	.usage = "settings MEMBER [--from everyone|email|nobody] [--email "
-	    "ADDR]",
+	    "ADDR] [--digest DURATION|off|default]",
 	.help = "Shows MEMBER's settings, or changes those given: whom MEMBER "
 	    "takes invitations from (everyone, by default; email: only people "
-	    "who give MEMBER's email address; nobody) and MEMBER's email "
-	    "address, which --from email needs.",
+	    "who give MEMBER's email address; nobody), MEMBER's email "
+	    "address, which --from email needs, and how often MEMBER gets a "
+	    "digest of the invitations waiting (how many, since when): every "
+	    "DURATION (1h to 365d), off, or the policy's default.",
 	.exec = cmd_settings_exec
 };
 
@@ -419,19 +445,25 @@ static int
 cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL];
+	const char *digest = a->opt[OPT_DIGEST];
 	msgpack_packer *pk;
 
-	if (from == NULL && email == NULL) {
+	if (from == NULL && email == NULL && digest == NULL) {
 		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_GET));
 		msgpack_pack_map(pk, 1);
 	} else {
 		pk = cr_request(ctx->client, METHOD(MEMBER_SETTINGS_SET));
-		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL));
+		msgpack_pack_map(pk, 1 + (from != NULL) + (email != NULL) +
+		    (digest != NULL));
 	}
 	pk_kstr(pk, "member", a->argv[0]);
 	if (from != NULL)
 		pk_kstr(pk, "invitations_from", from);
 	if (email != NULL)
 		pk_kstr(pk, "email", email);
+	if (digest != NULL && strcmp(digest, "default") == 0)
+		pk_knil(pk, "digest_every");
+	else if (digest != NULL)
+		pk_kuint(pk, "digest_every", a->digest);
 	return call_print(ctx, a, cmd_settings_print);
 }

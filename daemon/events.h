@@ -26,6 +26,8 @@
 #define EV_RESTRICTION_ENDED proto_event_names[PEV_RESTRICTION_ENDED]
 #define EV_PLAN_PROGRESS proto_event_names[PEV_PLAN_PROGRESS]
 #define EV_PLAN_DONE proto_event_names[PEV_PLAN_DONE]
+#define EV_REMINDER proto_event_names[PEV_REMINDER]
+#define EV_DIGEST proto_event_names[PEV_DIGEST]
 
 void pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role);
 void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
@@ -39,7 +41,8 @@ void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
 void events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
     const struct inv *inv, enum role member_role, bool notify,
     bool with_conn);
-/* Takes back from inv's recipient the invitation.received event of inv:
+/* Takes back from inv's recipient the invitation.received event of inv
+ * (and its invitation.reminder, if it had one):
  * it leaves their feed and stays in the `all` feed
  * (rules_unsay_on_withdraw says when). It looks through the recipient's
  * kept notifications, decoding only those written when inv was sent. */
@@ -60,5 +63,9 @@ struct notice {
 };
 void events_notice(struct stx *t, const char *type, int64_t at, int64_t now,
     const char *member, size_t mlen, const struct notice *n);
+/* member's digest: {seq, type, at, member, count, oldest_at}, told to the
+ * member. */
+void events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
+    size_t mlen, uint64_t count, int64_t oldest_at);
 
 #endif

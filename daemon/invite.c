@@ -8,6 +8,7 @@
 #include "events.h"
 #include "inv.h"
 #include "member.h"
+#include "remind.h"
 
 /* Both members are told of their new connection. */
 static void
@@ -215,6 +216,8 @@ invite_send(struct op *o, const struct send_req *r,
 	out->stale_at = now + (int64_t)o->policy->stale_after;
 	if (out->stale_at >= out->expires_at)
 		out->stale_at = out->expires_at;	/* it expires first */
+	out->remind_at = rules_remind_at(o->policy, now, out->expires_at,
+	    out->held);
 	out->resend_of = r->resend_of;
 	memcpy(out->from, r->from.p, r->from.n);
 	out->from_len = r->from.n;
@@ -231,7 +234,9 @@ invite_send(struct op *o, const struct send_req *r,
 		if (store_inv_get(t, rt.open_id, &other) != STORE_OK)
 			return op_store_error(t, e);
 		inv_close(t, &other, ST_ACCEPTED, now);
+		remind_gone(o, &other);
 		out->state = ST_ACCEPTED;
+		out->remind_at = 0;
 		store_inv_put(t, out, ST_COUNT);
 		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
 		*connected = true;
@@ -245,6 +250,7 @@ invite_send(struct op *o, const struct send_req *r,
 		store_due_add(t, &ex);
 		store_due_add(t, &st);
 		ft.open_id = out->id;
+		remind_received(o, out);
 		events_inv(t, EV_RECEIVED, now, now, out, ROLE_RECIPIENT, true, false);
 	}
 	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
@@ -313,6 +319,7 @@ invite_accept(struct op *o, struct str actor, uint64_t id,
 	if (load_for(o, id, actor, ACT_ACCEPT, true, out, e) == -1)
 		return -1;
 	inv_close(t, out, ST_ACCEPTED, now);
+	remind_gone(o, out);
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
 	events_inv(t, EV_ACCEPTED, now, now, out, ROLE_SENDER, true, true);
 	connected_events(t, out, now);
@@ -333,6 +340,7 @@ invite_ignore(struct op *o, struct str actor, uint64_t id,
 	out->state = ST_IGNORED;
 	out->ignored = true;
 	store_inv_put(t, out, ST_PENDING);
+	remind_gone(o, out);
 	/* Told to nobody: only the trusted `all` feed carries it. */
 	events_inv(t, EV_IGNORED, o->now, o->now, out, ROLE_RECIPIENT, false,
 	    false);
@@ -367,6 +375,7 @@ invite_withdraw_by(struct op *o, struct str actor,
 	if (rules_withdraw(o->policy, used, oldest, e) == -1)
 		return -1;
 	inv_close(t, out, ST_WITHDRAWN, now);
+	remind_gone(o, out);
 	store_log_add(t, LOG_WITHDRAWALS, actor.p, actor.n, now, out->id, 0);
 	store_pair_get(t, out->from, out->from_len, out->to, out->to_len, &pr);
 	pr.cooldown_until = rules_cooldown_until(o->policy, now,
@@ -515,6 +524,7 @@ invite_on_due(struct op *o, const struct due *due)
 			log_debug("invitation %llu expired",
 			    (unsigned long long)inv.id);
 			inv_close(t, &inv, ST_EXPIRED, due->at);
+			remind_gone(o, &inv);
 			events_inv(t, EV_EXPIRED, due->at, o->now, &inv, ROLE_SENDER,
 			    true, false);
 			member_decided(o, &inv, due->at, false);
@@ -563,6 +573,7 @@ invite_report(struct op *o, struct str actor, uint64_t id,
 	out->ignored = true;
 	out->reported = true;
 	store_inv_put(t, out, old);
+	remind_gone(o, out);
 	events_inv(t, EV_IGNORED, now, now, out, ROLE_RECIPIENT, false, false);
 	store_log_add(t, LOG_REPORTS, out->from, out->from_len, now, out->id,
 	    dont_know ? 1 : 2);

@@ -6,8 +6,22 @@
 #include "../common/util.h"
 #include "events.h"
 #include "inv.h"
+#include "remind.h"
 
-/* Restricts sender (an invitation of theirs is id) for restrict_for. */
+/* How many restrictions of sender began within policy.restrict_window
+ * before o->now: after now - restrict_window. */
+static uint64_t
+restrictions_before(struct op *o, struct str sender)
+{
+	int64_t oldest;
+
+	return store_log_count(o->t, LOG_RESTRICTIONS, sender.p, sender.n,
+	    o->now - (int64_t)o->policy->restrict_window, UINT64_MAX,
+	    &oldest);
+}
+
+/* Restricts sender (an invitation of theirs is id) for the restrict_for
+ * that the restrictions before it in the window give (rules_restrict_for). */
 static void
 restrict_sender(struct op *o, struct str sender, uint64_t id,
     enum restrict_reason why)
@@ -15,10 +29,13 @@ restrict_sender(struct op *o, struct str sender, uint64_t id,
 	struct member_rec m;
 	struct notice n;
 	struct due due;
+	uint64_t len;
 
+	len = rules_restrict_for(o->policy, restrictions_before(o, sender));
+	store_log_add(o->t, LOG_RESTRICTIONS, sender.p, sender.n, o->now, id, 0);
 	store_member_get(o->t, sender.p, sender.n, &m);
 	m.restricted_at = o->now;
-	m.restricted_until = o->now + (int64_t)o->policy->restrict_for;
+	m.restricted_until = o->now + (int64_t)len;
 	store_member_put(o->t, sender.p, sender.n, &m);
 	due.at = m.restricted_until;
 	due.kind = DUE_RESTRICTION;
@@ -166,7 +183,11 @@ block_closes(struct op *o, struct str from, struct str to, enum role blocker)
 	struct inv inv;
 
 	if (rules_block_closes(blocker) == ST_WITHDRAWN) {
+		store_pair_get(o->t, from.p, from.n, to.p, to.n, &pr);
 		inv_withdraw_quietly(o->t, from, to, o->now);
+		if (pr.open_id != 0 &&
+		    store_inv_get(o->t, pr.open_id, &inv) == STORE_OK)
+			remind_gone(o, &inv);
 		return;
 	}
 	store_pair_get(o->t, from.p, from.n, to.p, to.n, &pr);
@@ -177,6 +198,7 @@ block_closes(struct op *o, struct str from, struct str to, enum role blocker)
 	inv.state = ST_IGNORED;
 	inv.ignored = true;
 	store_inv_put(o->t, &inv, ST_PENDING);
+	remind_gone(o, &inv);
 	events_inv(o->t, EV_IGNORED, o->now, o->now, &inv, ROLE_RECIPIENT,
 	    false, false);
 }
@@ -207,11 +229,17 @@ member_block(struct op *o, struct str actor, struct str other, bool on,
 
 int
 member_settings_set(struct op *o, struct str member, int from,
-    struct str email, struct member_rec *m, struct proto_error *e)
+    struct str email, enum setting_op digest_op, uint64_t digest_every,
+    struct member_rec *m, struct proto_error *e)
 {
 	struct settings_facts f;
+	uint64_t digest_before;
 
+	if (digest_op == SET_TO && !rules_digest_every_valid(digest_every))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "digest_every must be 0 (off) or 3600 to 31536000 seconds (1 hour to 365 days)");
 	store_member_get(o->t, member.p, member.n, m);
+	digest_before = remind_digest_every(o->policy, m);
 	f.from = from >= 0 ? from : m->invitations_from;
 	f.email = email.p;
 	f.email_len = email.n;
@@ -224,7 +252,15 @@ member_settings_set(struct op *o, struct str member, int from,
 		memcpy(m->email, email.p, email.n);
 		m->email_len = email.n;
 	}
+	if (digest_op == SET_TO) {
+		m->own |= MEMBER_OWN_DIGEST;
+		m->digest_every = (int64_t)digest_every;
+	} else if (digest_op == SET_RESET) {
+		m->own &= (uint16_t)~MEMBER_OWN_DIGEST;
+		m->digest_every = 0;
+	}
 	store_member_put(o->t, member.p, member.n, m);
+	remind_digest_changed(o, member, digest_before);
 	return op_done(o->t, e);
 }
 
@@ -275,6 +311,8 @@ member_stats(struct op *o, struct str member, uint64_t window,
 	s->day_used = store_log_count(o->t, LOG_SENDS, member.p, member.n,
 	    o->now - DAY_SECS, QUOTA_COUNT_MAX, &oldest);
 	store_member_get(o->t, member.p, member.n, &s->rec);
+	s->restrictions = restrictions_before(o, member);
+	s->next_restrict_for = rules_restrict_for(o->policy, s->restrictions);
 	s->decided = s->accepted + s->withdrawn + s->expired;
 	return op_done(o->t, e);
 }

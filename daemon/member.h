@@ -26,10 +26,16 @@ int connection_remove(struct op *o, struct str actor, struct str other,
 int member_block(struct op *o, struct str actor, struct str other, bool on,
     struct proto_error *e);
 
+/* How a setting with a policy default changes: kept, reset to the
+ * policy's default, or set to a value. */
+enum setting_op { SET_KEEP, SET_RESET, SET_TO };
 /* Changes member's settings: from, an enum invite_from (-1: unchanged);
- * email (p NULL: unchanged; "" clears it). *out: the settings after. */
+ * email (p NULL: unchanged; "" clears it); digest_every (seconds, 0: off;
+ * rules_digest_every_valid), as digest_op says. *out: the settings
+ * after. */
 int member_settings_set(struct op *o, struct str member, int from,
-    struct str email, struct member_rec *out, struct proto_error *e);
+    struct str email, enum setting_op digest_op, uint64_t digest_every,
+    struct member_rec *out, struct proto_error *e);
 
 /* A sender's record over the window that ends now, as the sender sees it. */
 struct member_stats {
@@ -37,6 +43,9 @@ struct member_stats {
 	uint64_t accepted, withdrawn, expired;
 	uint64_t decided;	/* accepted + withdrawn + expired */
 	uint64_t week_used, day_used;
+	/* restrictions that began within policy.restrict_window, and how
+	 * long the next one would last (rules_restrict_for) */
+	uint64_t restrictions, next_restrict_for;
 	struct member_rec rec;
 };
 int member_stats(struct op *o, struct str member, uint64_t window,

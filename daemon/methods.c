@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "inv.h"
 #include "member.h"
+#include "remind.h"
 #include "timers.h"
 
 #define LIST_LIMIT_DEFAULT 50
@@ -602,10 +603,10 @@ m_clock_advance(struct call *c)
 }
 
 static void
-pack_settings(msgpack_packer *pk, struct str member,
+pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
     const struct member_rec *m)
 {
-	msgpack_pack_map(pk, 3);
+	msgpack_pack_map(pk, 4);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kstr(pk, "invitations_from", proto_invite_from_words[m->invitations_from <
 	    FROM_COUNT ? m->invitations_from : 0]);
@@ -613,6 +614,8 @@ pack_settings(msgpack_packer *pk, struct str member,
 		pk_kstrn(pk, "email", m->email, m->email_len);
 	else
 		pk_knil(pk, "email");
+	/* In force: the member's own, or the policy's. */
+	pk_kuint(pk, "digest_every", remind_digest_every(p, m));
 }
 
 static int
@@ -620,16 +623,23 @@ m_member_settings_set(struct call *c)
 {
 	struct member_rec m;
 	struct str member, email = { NULL, 0 };
+	enum setting_op digest_op = SET_KEEP;
+	uint64_t digest = 0;
 	int from = -1;
 
 	arg_member(c, "member", true, &member);
 	args_enum(&c->args, "invitations_from", false, proto_invite_from_words, &from);
 	args_text(&c->args, "email", false, &email.p, &email.n);
+	if (args_nil(&c->args, "digest_every"))
+		digest_op = SET_RESET;
+	else if (args_uint(&c->args, "digest_every", false, &digest))
+		digest_op = SET_TO;
 	if (args_done(&c->args) == -1)
 		return -1;
-	if (member_settings_set(&c->op, member, from, email, &m, c->err) == -1)
+	if (member_settings_set(&c->op, member, from, email, digest_op, digest,
+	    &m, c->err) == -1)
 		return -1;
-	pack_settings(c->pk, member, &m);
+	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
 }
 
@@ -645,7 +655,7 @@ m_member_settings_get(struct call *c)
 	store_member_get(c->op.t, member.p, member.n, &m);
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
-	pack_settings(c->pk, member, &m);
+	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
 }
 
@@ -717,7 +727,7 @@ m_stats_get(struct call *c)
 		    "window must be 1 second to 10 years");
 	if (member_stats(&c->op, member, window, &s, c->err) == -1)
 		return -1;
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 14);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kuint(pk, "window", window);
 	pk_kuint(pk, "sent", s.sent);
@@ -750,6 +760,8 @@ m_stats_get(struct call *c)
 		pk_kint(pk, "restricted_until", s.rec.restricted_until);
 	else
 		pk_knil(pk, "restricted_until");
+	pk_kuint(pk, "restrictions", s.restrictions);
+	pk_kuint(pk, "next_restriction_for", s.next_restrict_for);
 	return 0;
 }
 

@@ -415,6 +415,19 @@ args_get(struct args *a, const char *key, bool required)
 	return NULL;
 }
 
+bool
+args_nil(struct args *a, const char *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->map->size && i < 64; i++)
+		if (proto_obj_is_str(&a->map->ptr[i].key, key)) {
+			a->used |= UINT64_C(1) << i;
+			return a->map->ptr[i].val.type == MSGPACK_OBJECT_NIL;
+		}
+	return false;
+}
+
 static bool
 args_bad(struct args *a, const char *key, const char *want)
 {

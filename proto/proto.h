@@ -160,6 +160,9 @@ bool args_bool(struct args *a, const char *key, bool required, bool *v);
 /* One of a NULL-terminated list of words; *index is its position. */
 bool args_enum(struct args *a, const char *key, bool required,
     const char *const *words, int *index);
+/* Whether key is given as nil (the getters take nil as absent): a setting
+ * reset to its default. */
+bool args_nil(struct args *a, const char *key);
 /* 0 when every argument was valid and known, -1 otherwise. */
 int args_done(struct args *a);
 

@@ -62,7 +62,9 @@ enum proto_method {
 	X(RESTRICTION_STARTED, "restriction.started") \
 	X(RESTRICTION_ENDED, "restriction.ended") \
 	X(PLAN_PROGRESS, "plan.progress") \
-	X(PLAN_DONE, "plan.done")
+	X(PLAN_DONE, "plan.done") \
+	X(REMINDER, "invitation.reminder") \
+	X(DIGEST, "invitation.digest")
 
 enum proto_event {
 #define PROTO_X(id, name) PEV_##id,
@@ -167,6 +169,9 @@ enum restrict_reason {
 	X(MAX_EXPIRE_AFTER, "policy", "max_expire_after", 1, "", DURATION) \
 	X(RESEND_COOLDOWN, "policy", "resend_cooldown", 1, "", DURATIONS) \
 	X(STALE_AFTER, "policy", "stale_after", 1, "", DURATION) \
+	X(RECIPIENT_REMIND_AFTER, "policy", "recipient_remind_after", 1, "", \
+	    DURATION) \
+	X(DIGEST_EVERY, "policy", "digest_every", 1, "", DURATION) \
 	X(NOTE_MAX_CHARS, "policy", "note_max_chars", 1, "", COUNT) \
 	X(NOTIFY_RECIPIENT_ON_WITHDRAW, "policy", \
 	    "notify_recipient_on_withdraw", 1, "", BOOL) \
@@ -190,7 +195,8 @@ enum restrict_reason {
 	    COUNT) \
 	X(REPORTS_TO_RESTRICT, "health", "reports_to_restrict", 1, "", LIMIT) \
 	X(REPORTS_WINDOW, "health", "reports_window", 1, "", DURATION) \
-	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATION)
+	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATIONS) \
+	X(RESTRICT_WINDOW, "health", "restrict_window", 1, "", DURATION)
 
 enum proto_config_key {
 #define PROTO_X(id, section, name, reported, prefix, kind) PK_##id,

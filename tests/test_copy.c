@@ -268,7 +268,8 @@ main(void)
 	ok(step_end(&d, invite_send(step(&d), &sr, &d.inv, &d.connected,
 	    &d.warnings, &d.e)) == 0, "a send with a note (NUL inside)");
 	ok(step_end(&d, member_settings_set(step(&d), S("finn"), 1,
-	    S("finn@example.com"), &mr, &d.e)) == 0, "member settings");
+	    S("finn@example.com"), SET_TO, 86400, &mr, &d.e)) == 0,
+	    "member settings");
 	ok(dplan_create(&d, "finn", 0, 10, PRIO_HIGH) != 0, "a plan");
 	dadvance(&d, 20 * DAY_SECS);	/* reminders; the plan runs */
 	ok(dresend(&d, "carol", wd) != 0, "resent after the cooldown");

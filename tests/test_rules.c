@@ -117,6 +117,20 @@ main(void)
 	    rules_cooldown_until(&p, 0, 1) == 90 * 86400 &&
 	    rules_cooldown_until(&p, 0, 7) == 90 * 86400,
 	    "21d, 90d: the second withdrawal and later ones wait 90 days");
+	ok(rules_restrict_for(&p, 0) == 7 * 86400 &&
+	    rules_restrict_for(&p, 3) == 7 * 86400 && p.restrict_fors == 1 &&
+	    p.restrict_window == 365 * 86400,
+	    "one restrict_for of 7 days, for every restriction in a year");
+	p.restrict_for[0] = 86400;
+	p.restrict_for[1] = 7 * 86400;
+	p.restrict_for[2] = 30 * 86400;
+	p.restrict_fors = 3;
+	ok(rules_restrict_for(&p, 0) == 86400 &&
+	    rules_restrict_for(&p, 1) == 7 * 86400 &&
+	    rules_restrict_for(&p, 2) == 30 * 86400 &&
+	    rules_restrict_for(&p, 3) == 30 * 86400 &&
+	    rules_restrict_for(&p, UINT64_MAX) == 30 * 86400,
+	    "1d, 7d, 30d: the n-th restriction the n-th, the last repeats");
 	policy_defaults(&p);
 
 	/* Limits, each at its edge. */
