@@ -8,6 +8,16 @@
 #include "inv.h"
 #include "remind.h"
 
+/* Writes member's record, its first if first_seen_at is 0: then seen
+ * first now. */
+static void
+member_put(struct op *o, const char *m, size_t len, struct member_rec *r)
+{
+	if (r->first_seen_at == 0)
+		r->first_seen_at = o->now;
+	store_member_put(o->t, m, len, r);
+}
+
 /* How many restrictions of sender began within policy.restrict_window
  * before o->now: after now - restrict_window. */
 static uint64_t
@@ -36,7 +46,7 @@ restrict_sender(struct op *o, struct str sender, uint64_t id,
 	store_member_get(o->t, sender.p, sender.n, &m);
 	m.restricted_at = o->now;
 	m.restricted_until = o->now + (int64_t)len;
-	store_member_put(o->t, sender.p, sender.n, &m);
+	member_put(o, sender.p, sender.n, &m);
 	due.at = m.restricted_until;
 	due.kind = DUE_RESTRICTION;
 	due.id = id;
@@ -151,7 +161,7 @@ member_on_due(struct op *o, const struct due *due)
 	if (m.restricted_until != due->at)
 		return;
 	m.restricted_until = 0;
-	store_member_put(o->t, inv.from, inv.from_len, &m);
+	member_put(o, inv.from, inv.from_len, &m);
 	memset(&n, 0, sizeof n);
 	n.message = "you may send invitations again";
 	events_notice(o->t, EV_RESTRICTION_ENDED, due->at, o->now, inv.from,
@@ -259,7 +269,7 @@ member_settings_set(struct op *o, struct str member, int from,
 		m->own &= (uint16_t)~MEMBER_OWN_DIGEST;
 		m->digest_every = 0;
 	}
-	store_member_put(o->t, member.p, member.n, m);
+	member_put(o, member.p, member.n, m);
 	remind_digest_changed(o, member, digest_before);
 	return op_done(o->t, e);
 }

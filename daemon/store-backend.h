@@ -56,6 +56,20 @@ store_fail(struct stx *t, int rc, const char *fmt, ...)
 /* Tells the hook of store_set_progress(), if any, a status line. */
 void store_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A member's first_seen_at and settings (issue 12) as the backends keep
+ * them, in one layout for both (LMDB in its member record, PostgreSQL in
+ * members.settings): first_seen_at be64, own be16, hold flags u8 (1 no
+ * mutual, 2 low health), hold_restricted_days be32, hold_new_days be32,
+ * digest_every be64, auto_min_mutual be32, auto_until be64. pack writes
+ * MEMBER_SETTINGS_BYTES into b; unpack reads n bytes of b into r: none (a
+ * row written before them) reads as first seen long ago (1) with no
+ * settings of its own; false when n is neither. */
+#define MEMBER_SETTINGS_BYTES 39
+void store_member_settings_pack(const struct member_rec *r,
+    unsigned char *b);
+bool store_member_settings_unpack(const unsigned char *b, size_t n,
+    struct member_rec *r);
+
 /* One backend. store.c calls an operation only while its transaction has
  * no error, so an operation starts on a good transaction; it stops at its
  * own first failure and reports it with store_fail(). Each operation does

@@ -25,12 +25,15 @@
  *                                  vclock, count.<state>, count.connections,
  *                                  count.deadlines, event.head,
  *                                  event.pruned: u64
- *   invitations      [id L]        version u8 = 1, state u8, priority u8,
+ *   invitations      [id L]        version u8 = 2, state u8, priority u8,
  *                                  from_len u8, to_len u8, flags u8 (1
- *                                  ignored, 2 reported), note_len u16,
- *                                  attempt u32, id, created_at, updated_at,
- *                                  expires_at, stale_at, reminded_at,
- *                                  resend_of (u64 each); from, to, note
+ *                                  ignored, 2 reported, 4 held, 8
+ *                                  automatic), note_len u16, attempt u32,
+ *                                  id, created_at, updated_at, expires_at,
+ *                                  stale_at, reminded_at, resend_of,
+ *                                  remind_at (u64 each), via_len u8; from,
+ *                                  to, via, note (version 1, of schema 2:
+ *                                  without remind_at, via_len and via)
  *   deadlines        [at L][kind B][id L]        empty
  *   events           [seq L]       notify u8, member_len u8, at u64;
  *                                  member, the packed msgpack event
@@ -40,7 +43,8 @@
  *   table (kind)     key           value
  *   members (1)      [member M]    invitations_from u8, email_len u8,
  *                                  restricted_until u64, open_sent u64,
- *                                  restricted_at u64; email
+ *                                  restricted_at u64, the settings
+ *                                  (member_encode()); email
  *   pairs (2)        [from M][to M]  open_id u64, cooldown_until u64,
  *                                  withdrawals u32, attempts u32
  *   sent (3), received (4)  [member M][id L]     empty
@@ -52,9 +56,10 @@
  *   blocks (9), nogo (10)  [a M][b M]            empty
  *   member_plans (11)  [member M][id L]          empty
  *   log_sends (12), log_withdrawals (13), log_decisions (14),
- *   log_reports (15), log_notes (16)
+ *   log_reports (15), log_notes (16), log_restrictions (17)
  *                    [key M][at L][id L]         value u8 (a note's key
  *                                  is "sender:hash", no NUL in it)
+ *   auto_accept (18) [a M][b M]    empty: a accepts b's invitations at once
  *
  * For example, invitation 5 sent by alice is in her sent box as the key
  *
@@ -69,6 +74,10 @@
  *   open_id 5                cooldown_until           withdrawals  attempts
  *
  * (tests/test_store.c reads both back from the file.)
+ *
+ * Schema 3 is schema 2 with the kinds 17 and 18 and the records of a
+ * new version (invitations 2, members with settings); a store of schema 2
+ * reads as it is, and opening it only moves its number (open_dbs()).
  *
  * Schema 1 had a database per table (the same keys without the kind byte,
  * and the databases named as the tables). A store of schema 1 is migrated
@@ -161,8 +170,12 @@ struct tbl {
  * NUL and the kind, and no other member's key begins so. */
 enum {
 	K_MEMBER = 1, K_PAIR, K_SENT, K_RECV, K_HIST, K_CONN, K_MEV, K_MPRUNED,
-	K_BLOCK, K_NOGO, K_MPLAN, K_LOG	/* K_LOG + enum store_log */
+	K_BLOCK, K_NOGO, K_MPLAN, K_LOG,	/* K_LOG + enum store_log */
+	K_AUTO = K_LOG + LOG_COUNT,	/* FLAG_AUTOACCEPT (schema 3) */
+	K_END		/* the first kind not taken */
 };
+_Static_assert(K_LOG + LOG_RESTRICTIONS == 17 && K_AUTO == 18,
+    "member row kinds are on disk: never renumbered");
 
 struct lmdb_store {
 	struct store base;
@@ -214,7 +227,7 @@ struct lmdb_store {
 	bool no_prealloc;	/* the file system cannot allocate ahead */
 	MDB_dbi rows;		/* member_rows: the tables keyed by a member */
 	struct tbl meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
-	struct tbl mpruned, logs[LOG_COUNT], flags[2], member, plan, mplan;
+	struct tbl mpruned, logs[LOG_COUNT], flags[FLAG_COUNT], member, plan, mplan;
 	MDB_dbi old[32];	/* a store of schema 1: its databases, by
 				 * index in lm_dbs_1, until it is migrated */
 	unsigned schema;	/* the schema found at open */
@@ -700,7 +713,9 @@ count_name(int state)
 	X(logs[LOG_WITHDRAWALS], K_LOG + LOG_WITHDRAWALS) \
 	X(logs[LOG_DECISIONS], K_LOG + LOG_DECISIONS) \
 	X(logs[LOG_REPORTS], K_LOG + LOG_REPORTS) \
-	X(logs[LOG_NOTES], K_LOG + LOG_NOTES)
+	X(logs[LOG_NOTES], K_LOG + LOG_NOTES) \
+	X(logs[LOG_RESTRICTIONS], K_LOG + LOG_RESTRICTIONS) \
+	X(flags[FLAG_AUTOACCEPT], K_AUTO)
 
 /* Schema 1, a database per table: their names in the order of its LM_DBS,
  * by which its log names them, and the kind each table's rows take in the
@@ -859,7 +874,7 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	MDB_val v;
 	int mrc;
 	unsigned char b[8];
-
+	bool bumped = false;
 	unsigned i;
 
 	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
@@ -899,7 +914,17 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	if (s->schema == 1) {
 		/* Read as it is, until lm_open migrates it. */
 	} else if (get(&t.base, s->meta, &k, &v, "schema")) {
-		if (v.mv_size != 4 || be_get(v.mv_data, 4) != STORE_SCHEMA) {
+		if (v.mv_size == 4 && be_get(v.mv_data, 4) == 2) {
+			/* Schema 3 is schema 2 with more: records of a
+			 * new version and tables of new kinds, its old
+			 * records read as they are. Only the number moves
+			 * (synced below), so that a connreqd of schema 2
+			 * refuses the store from now on. */
+			be_put(b, STORE_SCHEMA, 4);
+			put(&t.base, s->meta, &k, b, 4, "schema");
+			bumped = true;
+		} else if (v.mv_size != 4 ||
+		    be_get(v.mv_data, 4) != STORE_SCHEMA) {
 			snprintf(why, whylen,
 			    "store %s has schema version %u; this connreqd reads version %d",
 			    dir, v.mv_size == 4 ?
@@ -917,6 +942,8 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	}
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;
+	if (mrc == 0 && bumped && (mrc = mdb_env_sync(s->env, 1)) == 0)
+		log_info("store %s: schema %d (from 2)", dir, STORE_SCHEMA);
 	if (mrc != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
 		return -1;
@@ -2351,21 +2378,30 @@ lm_counts(struct stx *t, struct store_counts *c)
 	c->deadlines = meta_get_u64(t, "count.deadlines");
 }
 
-/* Invitation records: a fixed header, then from, to and note. */
-#define INV_HEAD 68
+/* Invitation records: a fixed header, then from, to, via and note.
+ * Version 2 (schema 3) added remind_at and via_len to version 1's header,
+ * the via string, and flags 4 (held) and 8 (automatic); a version 1
+ * record still reads, as one with none of those. */
+#define INV_HEAD_1 68
+#define INV_HEAD 77
+#define INV_IGNORED 1
+#define INV_REPORTED 2
+#define INV_HELD 4
+#define INV_AUTOMATIC 8
 
 static size_t
 inv_encode(const struct inv *inv, unsigned char *b)
 {
 	unsigned char *p = b;
 
-	*p++ = 1;		/* record version */
+	*p++ = 2;		/* record version */
 	*p++ = inv->state;
 	*p++ = inv->priority;
 	*p++ = (unsigned char)inv->from_len;
 	*p++ = (unsigned char)inv->to_len;
-	*p++ = (unsigned char)((inv->ignored ? 1 : 0) |
-	    (inv->reported ? 2 : 0));	/* flags */
+	*p++ = (unsigned char)((inv->ignored ? INV_IGNORED : 0) |
+	    (inv->reported ? INV_REPORTED : 0) | (inv->held ? INV_HELD : 0) |
+	    (inv->automatic ? INV_AUTOMATIC : 0));	/* flags */
 	be_put_next(&p, inv->note_len, 2);
 	be_put_next(&p, inv->attempt, 4);
 	be_put_next(&p, inv->id, 8);
@@ -2375,8 +2411,11 @@ inv_encode(const struct inv *inv, unsigned char *b)
 	be_put_next(&p, (uint64_t)inv->stale_at, 8);
 	be_put_next(&p, (uint64_t)inv->reminded_at, 8);
 	be_put_next(&p, inv->resend_of, 8);
+	be_put_next(&p, (uint64_t)inv->remind_at, 8);
+	*p++ = (unsigned char)inv->via_len;
 	memcpy(p, inv->from, inv->from_len); p += inv->from_len;
 	memcpy(p, inv->to, inv->to_len); p += inv->to_len;
+	memcpy(p, inv->via, inv->via_len); p += inv->via_len;
 	memcpy(p, inv->note, inv->note_len); p += inv->note_len;
 	return (size_t)(p - b);
 }
@@ -2385,21 +2424,28 @@ static bool
 inv_decode(const unsigned char *b, size_t n, struct inv *inv)
 {
 	const unsigned char *p = b;
+	size_t head;
 
-	if (n < INV_HEAD || b[0] != 1)
+	if (n < INV_HEAD_1 || (b[0] != 1 && b[0] != 2) ||
+	    (b[0] == 2 && n < INV_HEAD))
 		return false;
+	head = b[0] == 1 ? INV_HEAD_1 : INV_HEAD;
 	memset(inv, 0, offsetof(struct inv, from));
 	inv->state = b[1];
 	inv->priority = b[2];
 	inv->from_len = b[3];
 	inv->to_len = b[4];
-	inv->ignored = (b[5] & 1) != 0;
-	inv->reported = (b[5] & 2) != 0;
+	inv->ignored = (b[5] & INV_IGNORED) != 0;
+	inv->reported = (b[5] & INV_REPORTED) != 0;
+	inv->held = (b[5] & INV_HELD) != 0;
+	inv->automatic = (b[5] & INV_AUTOMATIC) != 0;
 	inv->note_len = (size_t)be_get(b + 6, 2);
+	inv->via_len = b[0] == 1 ? 0 : b[INV_HEAD - 1];
 	if (inv->state >= ST_COUNT || inv->priority >= PRIO_COUNT ||
 	    inv->from_len > MEMBER_MAX_BYTES || inv->to_len > MEMBER_MAX_BYTES ||
-	    inv->note_len > NOTE_MAX_BYTES ||
-	    n != INV_HEAD + inv->from_len + inv->to_len + inv->note_len)
+	    inv->via_len > MEMBER_MAX_BYTES ||
+	    inv->note_len > NOTE_MAX_BYTES || n != head + inv->from_len +
+	    inv->to_len + inv->via_len + inv->note_len)
 		return false;
 	p = b + 8;
 	inv->attempt = be_get_next(&p, 4);
@@ -2410,10 +2456,16 @@ inv_decode(const unsigned char *b, size_t n, struct inv *inv)
 	inv->stale_at = (int64_t)be_get_next(&p, 8);
 	inv->reminded_at = (int64_t)be_get_next(&p, 8);
 	inv->resend_of = be_get_next(&p, 8);
+	if (b[0] == 2) {
+		inv->remind_at = (int64_t)be_get_next(&p, 8);
+		p++;		/* via_len */
+	}
 	memcpy(inv->from, p, inv->from_len); p += inv->from_len;
 	inv->from[inv->from_len] = '\0';
 	memcpy(inv->to, p, inv->to_len); p += inv->to_len;
 	inv->to[inv->to_len] = '\0';
+	memcpy(inv->via, p, inv->via_len); p += inv->via_len;
+	inv->via[inv->via_len] = '\0';
 	memcpy(inv->note, p, inv->note_len);
 	inv->note[inv->note_len] = '\0';
 	return true;
@@ -2461,7 +2513,7 @@ hist_key(struct key *k, struct tbl tb, const char *a, size_t alen,
 static void
 lm_inv_put(struct stx *t, const struct inv *inv, int old_state)
 {
-	unsigned char b[INV_HEAD + 2 * MEMBER_MAX_BYTES + NOTE_MAX_BYTES];
+	unsigned char b[INV_HEAD + 3 * MEMBER_MAX_BYTES + NOTE_MAX_BYTES];
 	struct key k;
 	size_t n = inv_encode(inv, b);
 
@@ -2919,31 +2971,59 @@ lm_flag_set(struct stx *t, enum store_flag f, const char *a, size_t alen,
 }
 
 /* Member records: [from u8][email len u8][restricted_until be64]
- * [open_sent be64][restricted_at be64][email]. */
-#define MEMBER_HEAD 26
+ * [open_sent be64][restricted_at be64], then (schema 3) first_seen_at and
+ * the settings (store_member_settings_pack()), then the email. A record
+ * of schema 2, without the second part, reads as
+ * store_member_settings_unpack() reads none. */
+#define MEMBER_HEAD_2 26
+#define MEMBER_HEAD (MEMBER_HEAD_2 + MEMBER_SETTINGS_BYTES)
 
-static void
-lm_member_get(struct stx *t, const char *m, size_t mlen,
-    struct member_rec *out)
+static bool
+member_decode(const unsigned char *p, size_t n, struct member_rec *out)
 {
-	const unsigned char *p;
-	struct key k;
-	MDB_val v;
+	size_t head;
 
-	key_make(&k, ls(t)->member, "M", m, mlen);
-	if (!get(t, ls(t)->member, &k, &v, "member") ||
-	    v.mv_size < MEMBER_HEAD)
-		return;
-	p = v.mv_data;
-	if (v.mv_size != MEMBER_HEAD + (size_t)p[1])
-		return;
+	if (n < MEMBER_HEAD_2)
+		return false;
+	head = n - p[1];
+	if (head != MEMBER_HEAD_2 && head != MEMBER_HEAD)
+		return false;
+	memset(out, 0, sizeof *out);
 	out->invitations_from = p[0];
 	out->email_len = p[1];
 	out->restricted_until = (int64_t)be_get(p + 2, 8);
 	out->open_sent = be_get(p + 10, 8);
 	out->restricted_at = (int64_t)be_get(p + 18, 8);
-	memcpy(out->email, p + MEMBER_HEAD, out->email_len);
+	store_member_settings_unpack(p + MEMBER_HEAD_2, head - MEMBER_HEAD_2,
+	    out);
+	memcpy(out->email, p + head, out->email_len);
 	out->email[out->email_len] = '\0';
+	return true;
+}
+
+static size_t
+member_encode(const struct member_rec *r, unsigned char *b)
+{
+	b[0] = r->invitations_from;
+	b[1] = (unsigned char)r->email_len;
+	be_put(b + 2, (uint64_t)r->restricted_until, 8);
+	be_put(b + 10, r->open_sent, 8);
+	be_put(b + 18, (uint64_t)r->restricted_at, 8);
+	store_member_settings_pack(r, b + MEMBER_HEAD_2);
+	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
+	return MEMBER_HEAD + r->email_len;
+}
+
+static void
+lm_member_get(struct stx *t, const char *m, size_t mlen,
+    struct member_rec *out)
+{
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, ls(t)->member, "M", m, mlen);
+	if (get(t, ls(t)->member, &k, &v, "member"))
+		member_decode(v.mv_data, v.mv_size, out);
 }
 
 static void
@@ -2952,15 +3032,10 @@ lm_member_put(struct stx *t, const char *m, size_t mlen,
 {
 	unsigned char b[MEMBER_HEAD + EMAIL_MAX_BYTES];
 	struct key k;
+	size_t n = member_encode(r, b);
 
-	b[0] = r->invitations_from;
-	b[1] = (unsigned char)r->email_len;
-	be_put(b + 2, (uint64_t)r->restricted_until, 8);
-	be_put(b + 10, r->open_sent, 8);
-	be_put(b + 18, (uint64_t)r->restricted_at, 8);
-	memcpy(b + MEMBER_HEAD, r->email, r->email_len);
 	key_make(&k, ls(t)->member, "M", m, mlen);
-	put(t, ls(t)->member, &k, b, MEMBER_HEAD + r->email_len, "member");
+	put(t, ls(t)->member, &k, b, n, "member");
 }
 
 static int
@@ -3353,7 +3428,7 @@ rows_unknown(struct stx *t, bool (*fn)(void *ctx, size_t n, int kind),
 		p = k.mv_data;
 		m = key_member(p, k.mv_size);
 		kind = m + 1 < k.mv_size ? p[m + 1] : -1;
-		if (kind >= K_MEMBER && kind < K_LOG + LOG_COUNT)
+		if (kind >= K_MEMBER && kind < K_END)
 			continue;
 		if (!fn(ctx, k.mv_size, kind)) {
 			mrc = MDB_NOTFOUND;
@@ -3488,18 +3563,11 @@ lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
 		r->value = v[0];
 		return true;
 	case SREC_MEMBER:
-		if (kn < 1 || k[kn - 1] != 0 || vn < MEMBER_HEAD ||
-		    vn != MEMBER_HEAD + (size_t)v[1])
+		if (kn < 1 || k[kn - 1] != 0 ||
+		    !member_decode(v, vn, &x->member))
 			return false;
 		r->a = (const char *)k;
 		r->alen = kn - 1;
-		memset(&x->member, 0, sizeof x->member);
-		x->member.invitations_from = v[0];
-		x->member.email_len = v[1];
-		x->member.restricted_until = (int64_t)be_get(v + 2, 8);
-		x->member.open_sent = be_get(v + 10, 8);
-		x->member.restricted_at = (int64_t)be_get(v + 18, 8);
-		memcpy(x->member.email, v + MEMBER_HEAD, x->member.email_len);
 		r->member = &x->member;
 		return true;
 	case SREC_PLAN:
@@ -3598,7 +3666,7 @@ lm_export(struct stx *t, store_rec_fn fn, void *ctx)
 	for (i = 0; i < LOG_COUNT; i++)
 		if (!lm_export_db(t, s->logs[i], "logs", SREC_LOG, i, fn, ctx))
 			return;
-	for (i = FLAG_BLOCK; i <= FLAG_NOGO; i++)
+	for (i = 0; i < FLAG_COUNT; i++)
 		if (!lm_export_db(t, s->flags[i], "flags", SREC_FLAG, i, fn,
 		    ctx))
 			return;
@@ -3655,7 +3723,7 @@ lm_import(struct stx *t, const struct store_rec *r)
 		    r->id, r->value);
 		break;
 	case SREC_FLAG:
-		if (r->sub > FLAG_NOGO)
+		if (r->sub >= FLAG_COUNT)
 			goto bad;
 		lm_flag_set(t, (enum store_flag)r->sub, r->a, r->alen, r->b,
 		    r->blen, true);

@@ -9,7 +9,8 @@
  * first use there) and run with binary parameters and binary results:
  * member ids, notes, emails, plans and events are bytea, byte for byte.
  *
- * Schema (version PG_SCHEMA, in meta's schema_version row):
+ * Schema (version PG_SCHEMA, in meta's schema_version row; a new database
+ * is made at version 1 and migrated through pg_migrations[]):
  *
  *   meta           name text PK, value bigint: schema_version, next_id,
  *                  vclock, event.head, event.pruned, count.<state>,
@@ -28,7 +29,9 @@
  *                  ranges merged, and "connected exactly once" is a key
  *   logs           (log, key, at, id) PK, value
  *   flags          (flag, a, b) PK
- *   members        member PK and struct member_rec
+ *   members        member PK and struct member_rec (first_seen_at and
+ *                  the settings in settings bytea, as
+ *                  store_member_settings_pack() lays them out)
  *   plans          id PK, record bytea; member_plans (member, id) PK
  *   events         seq PK, at, member, notify, data; a partial index on
  *                  (member, seq) WHERE notify is a member's feed
@@ -96,7 +99,7 @@
 
 #include "../common/be.h"
 
-#define PG_SCHEMA 1		/* the schema this code reads and writes */
+#define PG_SCHEMA 2		/* the schema this code reads and writes */
 #define PAGE 128		/* rows a scan fetches at a time */
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -140,15 +143,17 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	X(Q_COUNTS, "SELECT name, value FROM meta WHERE name LIKE 'count.%'") \
 	X(Q_INV_GET, "SELECT state, priority, attempt, created_at, " \
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, " \
-	    "reported, resend_of, sender, recipient, note FROM invitations " \
-	    "WHERE id = $1::bigint") \
+	    "reported, resend_of, sender, recipient, note, held, automatic, " \
+	    "remind_at, introduced_by FROM invitations WHERE id = $1::bigint") \
 	X(Q_INV_PUT, "INSERT INTO invitations (id, state, priority, attempt, " \
 	    "created_at, updated_at, expires_at, stale_at, reminded_at, " \
-	    "ignored, reported, resend_of, sender, recipient, note) VALUES " \
+	    "ignored, reported, resend_of, sender, recipient, note, held, " \
+	    "automatic, remind_at, introduced_by) VALUES " \
 	    "($1::bigint, $2::smallint, $3::smallint, $4::bigint, " \
 	    "$5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint, " \
 	    "$10::boolean, $11::boolean, $12::bigint, $13::bytea, $14::bytea, " \
-	    "$15::bytea) ON CONFLICT (id) DO UPDATE SET " \
+	    "$15::bytea, $16::boolean, $17::boolean, $18::bigint, $19::bytea) " \
+	    "ON CONFLICT (id) DO UPDATE SET " \
 	    "state = EXCLUDED.state, priority = EXCLUDED.priority, " \
 	    "attempt = EXCLUDED.attempt, created_at = EXCLUDED.created_at, " \
 	    "updated_at = EXCLUDED.updated_at, " \
@@ -156,7 +161,9 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "reminded_at = EXCLUDED.reminded_at, ignored = EXCLUDED.ignored, " \
 	    "reported = EXCLUDED.reported, resend_of = EXCLUDED.resend_of, " \
 	    "sender = EXCLUDED.sender, recipient = EXCLUDED.recipient, " \
-	    "note = EXCLUDED.note") \
+	    "note = EXCLUDED.note, held = EXCLUDED.held, " \
+	    "automatic = EXCLUDED.automatic, remind_at = EXCLUDED.remind_at, " \
+	    "introduced_by = EXCLUDED.introduced_by") \
 	X(Q_BOX_SENT, "SELECT id FROM invitations WHERE sender = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
 	X(Q_BOX_RECEIVED, "SELECT id FROM invitations " \
@@ -178,19 +185,23 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	 * two members, in one statement. The columns: kind (CK_*), the key, \
 	 * then the row (a member's email last). */ \
 	X(Q_BUNDLE, "SELECT 0::smallint, sender, recipient, open_id, " \
-	    "cooldown_until, withdrawals, attempts, NULL::bytea FROM pairs " \
+	    "cooldown_until, withdrawals, attempts, NULL::bytea, " \
+	    "NULL::bytea FROM pairs " \
 	    "WHERE (sender = $1::bytea AND recipient = $2::bytea) " \
 	    "OR (sender = $2::bytea AND recipient = $1::bytea) " \
-	    "UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL FROM connections " \
+	    "UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL, NULL " \
+	    "FROM connections " \
 	    "WHERE lo = least($1::bytea, $2::bytea) " \
 	    "AND hi = greatest($1::bytea, $2::bytea) " \
-	    "UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL FROM flags " \
+	    "UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL, NULL FROM flags " \
 	    "WHERE flag IN (0, 1) AND ((a = $1::bytea AND b = $2::bytea) " \
 	    "OR (a = $2::bytea AND b = $1::bytea)) " \
 	    "UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
-	    "restricted_until, restricted_at, open_sent, email FROM members " \
+	    "restricted_until, restricted_at, open_sent, email, settings " \
+	    "FROM members " \
 	    "WHERE member IN ($1::bytea, $2::bytea) " \
-	    "UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL " \
+	    "UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL, " \
+	    "NULL " \
 	    "FROM invitations " \
 	    "WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
 	    "AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
@@ -235,15 +246,18 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	X(Q_FLAG_OFF, "DELETE FROM flags WHERE flag = $1::smallint " \
 	    "AND a = $2::bytea AND b = $3::bytea") \
 	X(Q_MEMBER_GET, "SELECT invitations_from, email, restricted_until, " \
-	    "restricted_at, open_sent FROM members WHERE member = $1::bytea") \
-	X(Q_MEMBER_PUT, "INSERT INTO members VALUES ($1::bytea, $2::smallint, " \
-	    "$3::bytea, $4::bigint, $5::bigint, $6::bigint) " \
+	    "restricted_at, open_sent, settings FROM members " \
+	    "WHERE member = $1::bytea") \
+	X(Q_MEMBER_PUT, "INSERT INTO members (member, invitations_from, " \
+	    "email, restricted_until, restricted_at, open_sent, settings) " \
+	    "VALUES ($1::bytea, $2::smallint, $3::bytea, $4::bigint, " \
+	    "$5::bigint, $6::bigint, $7::bytea) " \
 	    "ON CONFLICT (member) DO UPDATE SET " \
 	    "invitations_from = EXCLUDED.invitations_from, " \
 	    "email = EXCLUDED.email, " \
 	    "restricted_until = EXCLUDED.restricted_until, " \
 	    "restricted_at = EXCLUDED.restricted_at, " \
-	    "open_sent = EXCLUDED.open_sent") \
+	    "open_sent = EXCLUDED.open_sent, settings = EXCLUDED.settings") \
 	X(Q_PLAN_GET, "SELECT record FROM plans WHERE id = $1::bigint") \
 	X(Q_PLAN_PUT, "INSERT INTO plans VALUES ($1::bigint, $2::bytea) " \
 	    "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record") \
@@ -344,8 +358,10 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 enum pg_query { PG_QUERIES(Q_ENUM) Q_COUNT };
 static const char *const q_sql[Q_COUNT] = { PG_QUERIES(Q_SQL) };
 
-/* The schema, made in one transaction by the first open of an empty
- * database (pg_schema()). */
+/* The schema of version 1, made in one transaction by the first open of
+ * an empty database (pg_schema()), which then takes it through every
+ * step of pg_migrations[], as a database of an older version is taken at
+ * its open: one list of changes, run on every new database. */
 static const char schema_sql[] =
     "CREATE TABLE meta (name text PRIMARY KEY, value bigint NOT NULL);"
     "CREATE TABLE invitations ("
@@ -397,6 +413,33 @@ static const char schema_sql[] =
     " ('count.accepted', 0), ('count.ignored', 0), ('count.withdrawn', 0),"
     " ('count.expired', 0), ('count.connections', 0),"
     " ('count.deadlines', 0);";
+
+/* The schema's versions after the first: each step's SQL takes a
+ * database from the version before it to its own. Run at the open, in
+ * the transaction that holds LOCK_CREATE (pg_schema()), so that daemons
+ * starting together migrate once and a failed step leaves the database as
+ * it was. A new column has a default that reads as the code before it
+ * wrote nothing: a row written before reads as it did. */
+static const struct {
+	int version;
+	const char *sql;
+} pg_migrations[] = {
+	/* Issue 12, the recipient's side: held and auto-accepted
+	 * invitations, the recipient's reminder and who introduced it; a
+	 * member's first_seen_at and settings
+	 * (store_member_settings_pack(), none before: first seen long
+	 * ago). */
+	{ 2, "ALTER TABLE invitations"
+	    " ADD COLUMN held boolean NOT NULL DEFAULT false,"
+	    " ADD COLUMN automatic boolean NOT NULL DEFAULT false,"
+	    " ADD COLUMN remind_at bigint NOT NULL DEFAULT 0,"
+	    " ADD COLUMN introduced_by bytea NOT NULL DEFAULT ''"
+	    " CHECK (octet_length(introduced_by) <= 64);"
+	    "ALTER TABLE members"
+	    " ADD COLUMN settings bytea NOT NULL DEFAULT '';" },
+};
+#define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
+_Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
 
 /* A connection and the statements prepared on it. */
 struct pgconn {
@@ -692,7 +735,7 @@ cmd_quiet(PGconn *c, const char *sql)
 }
 
 /* Parameters: binary, each a pointer into the struct (keep it alive). */
-#define QP_MAX 16
+#define QP_MAX 24
 struct qp {
 	int n;
 	const char *v[QP_MAX];
@@ -701,9 +744,20 @@ struct qp {
 	unsigned char num[QP_MAX][8];
 };
 
+/* The next parameter's slot: a statement with more than QP_MAX is a bug
+ * of this file, stopped here rather than written past the arrays. */
+static int
+qp_next(struct qp *p)
+{
+	if (p->n >= QP_MAX)
+		fatal("store-pg: more than %d parameters", QP_MAX);
+	return p->n;
+}
+
 static void
 qp_int(struct qp *p, int64_t v, int width)
 {
+	qp_next(p);
 	be_put(p->num[p->n], (uint64_t)v, (size_t)width);
 	p->v[p->n] = (const char *)p->num[p->n];
 	p->len[p->n] = width;
@@ -739,6 +793,7 @@ id64(uint64_t v)
 static void
 qp_bytes(struct qp *p, const void *b, size_t len)
 {
+	qp_next(p);
 	p->v[p->n] = len > 0 ? b : "";
 	p->len[p->n] = (int)len;
 	p->fmt[p->n] = 1;
@@ -1140,8 +1195,30 @@ open_stx(struct pg_store *s, struct pg_stx *t)
 	t->pc = &s->w;
 }
 
-/* The schema: made when the database has none, checked when it has one.
- * 0, or -1 with why set. */
+/* Takes the schema from version `from` to PG_SCHEMA, in t (the open's
+ * transaction): 0, or -1 with t failed. */
+static int
+pg_migrate(struct pg_store *s, struct stx *t, int from)
+{
+	char ver[96];
+	size_t i;
+
+	for (i = 0; i < PG_MIGRATIONS; i++) {
+		if (pg_migrations[i].version <= from)
+			continue;
+		store_progress("migrating the PostgreSQL schema to version %d",
+		    pg_migrations[i].version);
+		if (!cmd(t, s->w.c, pg_migrations[i].sql, "migrating the schema"))
+			return -1;
+	}
+	snprintf(ver, sizeof ver, "UPDATE meta SET value = %d "
+	    "WHERE name = 'schema_version'", PG_SCHEMA);
+	return cmd(t, s->w.c, ver, "migrating the schema") ? 0 : -1;
+}
+
+/* The schema: made when the database has none (version 1, then
+ * migrated), migrated when it is older, checked when it has one. 0, or -1
+ * with why set. */
 static int
 pg_schema(struct pg_store *s, char *why, size_t whylen)
 {
@@ -1167,14 +1244,11 @@ pg_schema(struct pg_store *s, char *why, size_t whylen)
 	exists = PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	if (!exists) {
-		char ver[96];
-
-		if (!cmd(&t.base, s->w.c, schema_sql, "creating the schema"))
-			goto fail;
-		snprintf(ver, sizeof ver,
-		    "INSERT INTO meta VALUES ('schema_version', %d)",
-		    PG_SCHEMA);
-		if (!cmd(&t.base, s->w.c, ver, "creating the schema"))
+		if (!cmd(&t.base, s->w.c, schema_sql, "creating the schema") ||
+		    !cmd(&t.base, s->w.c,
+		    "INSERT INTO meta VALUES ('schema_version', 1)",
+		    "creating the schema") ||
+		    pg_migrate(s, &t.base, 1) == -1)
 			goto fail;
 		log_info("store: created the connreq schema (version %d) in PostgreSQL database %s",
 		    PG_SCHEMA, PQdb(s->w.c));
@@ -1201,12 +1275,17 @@ pg_schema(struct pg_store *s, char *why, size_t whylen)
 			    v, PG_SCHEMA);
 			goto fail;
 		}
-		/* Older versions would be migrated here; 1 is the first. */
-		if (v < PG_SCHEMA) {
+		if (v < 1) {
 			store_fail(&t.base, STORE_FAILED,
 			    "store schema version %" PRId64 " is unknown to this connreqd (%d)",
 			    v, PG_SCHEMA);
 			goto fail;
+		}
+		if (v < PG_SCHEMA) {
+			if (pg_migrate(s, &t.base, (int)v) == -1)
+				goto fail;
+			log_info("store: migrated the connreq schema of PostgreSQL database %s from version %" PRId64 " to %d",
+			    PQdb(s->w.c), v, PG_SCHEMA);
 		}
 	}
 	if (!cmd(&t.base, s->w.c, "COMMIT", "open"))
@@ -1245,6 +1324,7 @@ pg_schema_check(struct pg_store *s, char *why, size_t whylen)
 	if (v != PG_SCHEMA) {
 		snprintf(why, whylen, v > PG_SCHEMA ?
 		    "store schema version %" PRId64 " is newer than this connreqd (%d): upgrade connreqd" :
+		    v >= 1 ? "store schema version %" PRId64 " is older than this connreqd's (%d): connreqd migrates it when it opens it" :
 		    "store schema version %" PRId64 " is unknown to this connreqd (%d)",
 		    v, PG_SCHEMA);
 		return -1;
@@ -2196,24 +2276,40 @@ cache_conn(struct stx *t, const char *a, size_t alen, const char *b,
 	return cache_unordered(t, CK_CONN, a, alen, b, blen, make);
 }
 
+/* A member's record from its columns: the email (e, n bytes) and the
+ * settings (st, sn bytes, store_member_settings_unpack()). False, out
+ * left zero (read as none), when they are not sound. */
+static bool
+member_fill(struct member_rec *out, int64_t from, const char *e, size_t n,
+    int64_t until, int64_t at, int64_t open_sent, const char *st, size_t sn)
+{
+	memset(out, 0, sizeof *out);
+	if (n > EMAIL_MAX_BYTES || !store_member_settings_unpack(
+	    (const unsigned char *)st, sn, out)) {
+		memset(out, 0, sizeof *out);
+		return false;
+	}
+	out->invitations_from = (uint8_t)from;
+	memcpy(out->email, e, n);
+	out->email[n] = '\0';
+	out->email_len = n;
+	out->restricted_until = until;
+	out->restricted_at = at;
+	out->open_sent = (uint64_t)open_sent;
+	return true;
+}
+
 /* A member's row of a result (the columns of Q_MEMBER_GET from c on). */
-static void
+static bool
 member_row(const PGresult *r, int row, int c, struct member_rec *out)
 {
-	const char *e;
-	size_t n;
+	const char *e, *st;
+	size_t n, sn;
 
-	memset(out, 0, sizeof *out);
 	e = col_bytes(r, row, c + 1, &n);
-	if (n <= EMAIL_MAX_BYTES) {
-		out->invitations_from = (uint8_t)col_int(r, row, c);
-		memcpy(out->email, e, n);
-		out->email[n] = '\0';
-		out->email_len = n;
-		out->restricted_until = col_int(r, row, c + 2);
-		out->restricted_at = col_int(r, row, c + 3);
-		out->open_sent = (uint64_t)col_int(r, row, c + 4);
-	}
+	st = col_bytes(r, row, c + 5, &sn);
+	return member_fill(out, col_int(r, row, c), e, n, col_int(r, row, c + 2),
+	    col_int(r, row, c + 3), col_int(r, row, c + 4), st, sn);
 }
 
 /* Reads into the cache, in one statement, all it keeps of a and b: the
@@ -2226,8 +2322,8 @@ cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
 	struct centry *e, *hist;
 	struct qp p = { 0 };
 	PGresult *r;
-	const char *x, *y;
-	size_t xl, yl;
+	const char *x, *y, *st;
+	size_t xl, yl, sn;
 	int i, f;
 
 	if (t->read_only || alen > MEMBER_MAX_BYTES ||
@@ -2297,18 +2393,12 @@ cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
 			    NULL)
 				break;
 			e->found = true;
-			memset(&e->v.member, 0, sizeof e->v.member);
 			y = col_bytes(r, i, 7, &yl);
-			if (yl > EMAIL_MAX_BYTES)
-				break;	/* as pg_member_get: read as none */
-			e->v.member.invitations_from =
-			    (uint8_t)col_int(r, i, 3);
-			memcpy(e->v.member.email, y, yl);
-			e->v.member.email[yl] = '\0';
-			e->v.member.email_len = yl;
-			e->v.member.restricted_until = col_int(r, i, 4);
-			e->v.member.restricted_at = col_int(r, i, 5);
-			e->v.member.open_sent = (uint64_t)col_int(r, i, 6);
+			st = col_bytes(r, i, 8, &sn);
+			/* (as pg_member_get: unsound reads as none) */
+			member_fill(&e->v.member, col_int(r, i, 3), y, yl,
+			    col_int(r, i, 4), col_int(r, i, 5), col_int(r, i, 6),
+			    st, sn);
 			break;
 		}
 	}
@@ -2382,6 +2472,16 @@ inv_row(const PGresult *r, int row, int c, struct inv *out)
 		out->note[n] = '\0';
 		out->note_len = n;
 	}
+	out->held = col_int(r, row, c + 14) != 0;
+	out->automatic = col_int(r, row, c + 15) != 0;
+	out->remind_at = col_int(r, row, c + 16);
+	b = col_bytes(r, row, c + 17, &n);
+	good = good && n <= MEMBER_MAX_BYTES;
+	if (good) {
+		memcpy(out->via, b, n);
+		out->via[n] = '\0';
+		out->via_len = n;
+	}
 	return good;
 }
 
@@ -2431,6 +2531,10 @@ pg_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	qp_bytes(&p, inv->from, inv->from_len);
 	qp_bytes(&p, inv->to, inv->to_len);
 	qp_bytes(&p, inv->note, inv->note_len);
+	qp_bool(&p, inv->held);
+	qp_bool(&p, inv->automatic);
+	qp_i64(&p, inv->remind_at);
+	qp_bytes(&p, inv->via, inv->via_len);
 	if (run_w(t, Q_INV_PUT, &p, "invitation") == -1)
 		return;
 	if ((e = cache_unordered(t, CK_HISTORY, inv->from, inv->from_len,
@@ -2847,6 +2951,7 @@ pg_member_put(struct stx *t, const char *m, size_t mlen,
 {
 	struct centry *e;
 	struct qp p = { 0 };
+	unsigned char st[MEMBER_SETTINGS_BYTES];
 
 	qp_bytes(&p, m, mlen);
 	qp_i16(&p, rec->invitations_from);
@@ -2854,6 +2959,8 @@ pg_member_put(struct stx *t, const char *m, size_t mlen,
 	qp_i64(&p, rec->restricted_until);
 	qp_i64(&p, rec->restricted_at);
 	qp_i64(&p, id64(rec->open_sent));
+	store_member_settings_pack(rec, st);
+	qp_bytes(&p, (const char *)st, sizeof st);
 	if (run_w(t, Q_MEMBER_PUT, &p, "member") != -1 &&
 	    (e = cache_entry(t, CK_MEMBER, 0, m, mlen, "", 0)) != NULL) {
 		e->found = true;
@@ -3282,8 +3389,8 @@ static const struct {
 	    "WHERE name <> 'schema_version' ORDER BY name COLLATE \"C\"" },
 	{ SREC_INVITATION, "SELECT id, state, priority, attempt, created_at, "
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, "
-	    "reported, resend_of, sender, recipient, note FROM invitations "
-	    "ORDER BY id" },
+	    "reported, resend_of, sender, recipient, note, held, automatic, "
+	    "remind_at, introduced_by FROM invitations ORDER BY id" },
 	{ SREC_PAIR, "SELECT sender, recipient, open_id, cooldown_until, "
 	    "withdrawals, attempts FROM pairs ORDER BY sender, recipient" },
 	{ SREC_CONNECTION, "SELECT lo, hi, since FROM connections "
@@ -3294,8 +3401,8 @@ static const struct {
 	    "ORDER BY log, key, at, id" },
 	{ SREC_FLAG, "SELECT flag, a, b FROM flags ORDER BY flag, a, b" },
 	{ SREC_MEMBER, "SELECT member, invitations_from, email, "
-	    "restricted_until, restricted_at, open_sent FROM members "
-	    "ORDER BY member" },
+	    "restricted_until, restricted_at, open_sent, settings "
+	    "FROM members ORDER BY member" },
 	{ SREC_PLAN, "SELECT id, record FROM plans ORDER BY id" },
 	{ SREC_PLAN_INDEX, "SELECT member, id FROM member_plans "
 	    "ORDER BY member, id" },
@@ -3327,8 +3434,6 @@ static bool
 pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 {
 	struct store_rec *rec = &x->r;
-	const char *e;
-	size_t n;
 
 	switch (rec->kind) {
 	case SREC_META:
@@ -3369,16 +3474,8 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		return true;
 	case SREC_MEMBER:
 		rec->a = col_bytes(r, i, 0, &rec->alen);
-		memset(&x->member, 0, sizeof x->member);
-		e = col_bytes(r, i, 2, &n);
-		if (n > EMAIL_MAX_BYTES)
+		if (!member_row(r, i, 1, &x->member))
 			return false;
-		x->member.invitations_from = (uint8_t)col_int(r, i, 1);
-		memcpy(x->member.email, e, n);
-		x->member.email_len = n;
-		x->member.restricted_until = col_int(r, i, 3);
-		x->member.restricted_at = col_int(r, i, 4);
-		x->member.open_sent = (uint64_t)col_int(r, i, 5);
 		rec->member = &x->member;
 		return true;
 	case SREC_PLAN:
@@ -3464,7 +3561,8 @@ pg_export(struct stx *t, store_rec_fn fn, void *ctx)
 static const char *const cp_sql[SREC_COUNT] = {
 	[SREC_INVITATION] = "COPY invitations (id, state, priority, attempt, "
 	    "created_at, updated_at, expires_at, stale_at, reminded_at, "
-	    "ignored, reported, resend_of, sender, recipient, note) FROM STDIN",
+	    "ignored, reported, resend_of, sender, recipient, note, held, "
+	    "automatic, remind_at, introduced_by) FROM STDIN",
 	[SREC_PAIR] = "COPY pairs (sender, recipient, open_id, cooldown_until, "
 	    "withdrawals, attempts) FROM STDIN",
 	[SREC_CONNECTION] = "COPY connections (lo, hi, since) FROM STDIN",
@@ -3472,7 +3570,7 @@ static const char *const cp_sql[SREC_COUNT] = {
 	[SREC_LOG] = "COPY logs (log, key, at, id, value) FROM STDIN",
 	[SREC_FLAG] = "COPY flags (flag, a, b) FROM STDIN",
 	[SREC_MEMBER] = "COPY members (member, invitations_from, email, "
-	    "restricted_until, restricted_at, open_sent) FROM STDIN",
+	    "restricted_until, restricted_at, open_sent, settings) FROM STDIN",
 	[SREC_PLAN] = "COPY plans (id, record) FROM STDIN",
 	[SREC_PLAN_INDEX] = "COPY member_plans (member, id) FROM STDIN",
 	[SREC_EVENT] = "COPY events (seq, at, member, notify, data) FROM STDIN",
@@ -3604,6 +3702,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 	const struct member_rec *m = r->member;
 	struct qp p = { 0 };
 	char name[64];
+	unsigned char st[MEMBER_SETTINGS_BYTES];
 	size_t before;
 	bool lo;
 
@@ -3644,7 +3743,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 		return;
 	}
 	if ((r->kind == SREC_LOG && r->sub >= LOG_COUNT) ||
-	    (r->kind == SREC_FLAG && r->sub > FLAG_NOGO)) {
+	    (r->kind == SREC_FLAG && r->sub >= FLAG_COUNT)) {
 		store_fail(t, STORE_FAILED, "import: a bad %s record",
 		    store_rec_names[r->kind]);
 		return;
@@ -3668,6 +3767,10 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_bytes(c, false, v->from, v->from_len);
 		cp_bytes(c, false, v->to, v->to_len);
 		cp_bytes(c, false, v->note, v->note_len);
+		cp_bool(c, v->held);
+		cp_bool(c, v->automatic);
+		cp_int(c, false, v->remind_at);
+		cp_bytes(c, false, v->via, v->via_len);
 		break;
 	case SREC_PAIR:
 		cp_bytes(c, true, r->a, r->alen);
@@ -3708,6 +3811,8 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_int(c, false, m->restricted_until);
 		cp_int(c, false, m->restricted_at);
 		cp_int(c, false, id64(m->open_sent));
+		store_member_settings_pack(m, st);
+		cp_bytes(c, false, (const char *)st, sizeof st);
 		break;
 	case SREC_PLAN:
 		cp_int(c, true, id64(r->id));

@@ -5,6 +5,8 @@
  * invitations. */
 #include "store-backend.h"
 
+#include "../common/be.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -402,6 +404,8 @@ store_inv_put(struct stx *t, const struct inv *inv, int old_state)
 	if (was_open == rules_open(inv->state))
 		return;
 	store_member_get(t, inv->from, inv->from_len, &m);
+	if (m.first_seen_at == 0)	/* its first row */
+		m.first_seen_at = inv->updated_at;
 	if (rules_open(inv->state))
 		m.open_sent++;
 	else if (m.open_sent > 0)
@@ -521,6 +525,42 @@ store_member_get(struct stx *t, const char *m, size_t mlen,
 	memset(out, 0, sizeof *out);
 	if (live(t))
 		OPS(t)->member_get(t, m, mlen, out);
+}
+
+void
+store_member_settings_pack(const struct member_rec *r, unsigned char *b)
+{
+	be_put(b, (uint64_t)r->first_seen_at, 8);
+	be_put(b + 8, r->own, 2);
+	b[10] = (unsigned char)((r->hold_no_mutual ? 1 : 0) |
+	    (r->hold_low_health ? 2 : 0));
+	be_put(b + 11, r->hold_restricted_days, 4);
+	be_put(b + 15, r->hold_new_days, 4);
+	be_put(b + 19, (uint64_t)r->digest_every, 8);
+	be_put(b + 27, r->auto_min_mutual, 4);
+	be_put(b + 31, (uint64_t)r->auto_until, 8);
+}
+
+bool
+store_member_settings_unpack(const unsigned char *b, size_t n,
+    struct member_rec *r)
+{
+	if (n == 0) {
+		r->first_seen_at = 1;
+		return true;
+	}
+	if (n != MEMBER_SETTINGS_BYTES)
+		return false;
+	r->first_seen_at = (int64_t)be_get(b, 8);
+	r->own = (uint16_t)be_get(b + 8, 2);
+	r->hold_no_mutual = (b[10] & 1) != 0;
+	r->hold_low_health = (b[10] & 2) != 0;
+	r->hold_restricted_days = (uint32_t)be_get(b + 11, 4);
+	r->hold_new_days = (uint32_t)be_get(b + 15, 4);
+	r->digest_every = (int64_t)be_get(b + 19, 8);
+	r->auto_min_mutual = (uint32_t)be_get(b + 27, 4);
+	r->auto_until = (int64_t)be_get(b + 31, 8);
+	return true;
 }
 
 void
@@ -793,12 +833,15 @@ store_rec_show(const struct store_rec *r)
 		fprintf(f, " id=%" PRIu64 " state=%u priority=%u attempt=%" PRIu32
 		    " created=%" PRId64 " updated=%" PRId64 " expires=%" PRId64
 		    " stale=%" PRId64 " reminded=%" PRId64 " ignored=%d"
-		    " reported=%d resend_of=%" PRIu64, v->id, v->state,
+		    " reported=%d held=%d automatic=%d remind=%" PRId64
+		    " resend_of=%" PRIu64, v->id, v->state,
 		    v->priority, v->attempt, v->created_at, v->updated_at,
 		    v->expires_at, v->stale_at, v->reminded_at, v->ignored,
-		    v->reported, v->resend_of);
+		    v->reported, v->held, v->automatic, v->remind_at,
+		    v->resend_of);
 		show_bytes(f, "from", v->from, v->from_len);
 		show_bytes(f, "to", v->to, v->to_len);
+		show_bytes(f, "via", v->via, v->via_len);
 		show_bytes(f, "note", v->note, v->note_len);
 		break;
 	case SREC_PAIR:
@@ -834,8 +877,15 @@ store_rec_show(const struct store_rec *r)
 		fprintf(f, " from=%u", m->invitations_from);
 		show_bytes(f, "email", m->email, m->email_len);
 		fprintf(f, " restricted_until=%" PRId64 " restricted_at=%" PRId64
-		    " open_sent=%" PRIu64, m->restricted_until,
-		    m->restricted_at, m->open_sent);
+		    " open_sent=%" PRIu64 " first_seen=%" PRId64 " own=%u"
+		    " hold_no_mutual=%d hold_low_health=%d"
+		    " hold_restricted_days=%" PRIu32 " hold_new_days=%" PRIu32
+		    " digest_every=%" PRId64 " auto_min_mutual=%" PRIu32
+		    " auto_until=%" PRId64, m->restricted_until,
+		    m->restricted_at, m->open_sent, m->first_seen_at, m->own,
+		    m->hold_no_mutual, m->hold_low_health,
+		    m->hold_restricted_days, m->hold_new_days, m->digest_every,
+		    m->auto_min_mutual, m->auto_until);
 		break;
 	case SREC_PLAN:
 		fprintf(f, " id=%" PRIu64, r->id);

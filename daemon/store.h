@@ -41,7 +41,7 @@
 #include "../common/util.h"
 #include "rules.h"
 
-#define STORE_SCHEMA 2
+#define STORE_SCHEMA 3
 #define NOTE_MAX_BYTES 4096
 
 struct store;
@@ -83,10 +83,18 @@ struct inv {
 	int64_t reminded_at;	/* the stale deadline it was handled for, 0: not yet */
 	bool ignored;		/* the recipient ignored it (kept after expiry) */
 	bool reported;		/* the recipient reported it */
+	bool held;		/* held for the recipient by a filter: in the
+				 * held box, not the received box; to its
+				 * sender a pending invitation like any */
+	bool automatic;		/* accepted at once by an auto-accept rule */
+	int64_t remind_at;	/* when the recipient's reminder is due,
+				 * 0: none (or done) */
 	uint64_t resend_of;	/* 0: none */
-	size_t from_len, to_len, note_len;
+	size_t from_len, to_len, note_len, via_len;
 	char from[MEMBER_MAX_BYTES + 1];
 	char to[MEMBER_MAX_BYTES + 1];
+	char via[MEMBER_MAX_BYTES + 1];	/* who introduced it (via_len 0:
+					 * nobody) */
 	char note[NOTE_MAX_BYTES + 1];
 };
 
@@ -103,7 +111,9 @@ enum due_kind {
 	DUE_STALE = 2,
 	DUE_COOLDOWN = 3,	/* id: the withdrawn invitation */
 	DUE_RESTRICTION = 4,	/* id: an invitation of the restricted sender */
-	DUE_PLAN = 5		/* id: the plan */
+	DUE_PLAN = 5,		/* id: the plan */
+	DUE_REMIND = 6,		/* id: the invitation (at: its remind_at) */
+	DUE_DIGEST = 7		/* the recipients' digest */
 };
 
 struct due {
@@ -248,6 +258,9 @@ enum store_log {
 				 * the advice said (rules_withdrawal_advised) */
 	LOG_REPORTS,		/* key: the reported sender; value: reason */
 	LOG_NOTES,		/* key: "sender:note-hash" */
+	LOG_RESTRICTIONS,	/* key: the restricted member; at: when the
+				 * restriction began; id: the invitation that
+				 * brought it (0: none); value 0 */
 	LOG_COUNT
 };
 #define LOG_BY_PLAN 0x80
@@ -267,7 +280,9 @@ void store_log_scan_back(struct stx *t, enum store_log log, const char *key,
 /* Flags on a direction of a pair of members. */
 enum store_flag {
 	FLAG_BLOCK,		/* a blocked b */
-	FLAG_NOGO		/* b reported a as someone b does not know */
+	FLAG_NOGO,		/* b reported a as someone b does not know */
+	FLAG_AUTOACCEPT,	/* a accepts invitations from b at once */
+	FLAG_COUNT
 };
 bool store_flag_get(struct stx *t, enum store_flag f, const char *a,
     size_t alen, const char *b, size_t blen);
@@ -276,6 +291,13 @@ void store_flag_set(struct stx *t, enum store_flag f, const char *a,
 
 /* What the store keeps about one member. A missing one reads as zero. */
 #define EMAIL_MAX_BYTES 254
+/* Which of a member's settings are the member's own (member_rec.own): a
+ * bit clear, the setting follows the policy's default. */
+#define MEMBER_OWN_HOLD_NO_MUTUAL 0x01
+#define MEMBER_OWN_HOLD_LOW_HEALTH 0x02
+#define MEMBER_OWN_HOLD_RESTRICTED 0x04
+#define MEMBER_OWN_HOLD_NEW 0x08
+#define MEMBER_OWN_DIGEST 0x10
 struct member_rec {
 	uint8_t invitations_from;	/* 0 everyone, 1 email, 2 nobody */
 	size_t email_len;
@@ -283,6 +305,21 @@ struct member_rec {
 	int64_t restricted_until;	/* 0: not restricted */
 	int64_t restricted_at;	/* when the last restriction began, 0: never */
 	uint64_t open_sent;	/* invitations it sent that are open */
+	int64_t first_seen_at;	/* when its row was first written; 0: it has
+				 * none yet (whoever writes it first sets
+				 * it); 1: written before schema 3, long ago */
+	/* The member's own settings (issue 12), those of `own`: */
+	uint16_t own;		/* MEMBER_OWN_* */
+	bool hold_no_mutual;	/* hold invitations from senders with no
+				 * mutual connection */
+	bool hold_low_health;	/* ... whose acceptance rate is below the
+				 * healthy band */
+	uint32_t hold_restricted_days;	/* ... restricted in the last N days */
+	uint32_t hold_new_days;	/* ... first seen less than N days ago */
+	int64_t digest_every;	/* seconds between digests, 0: none */
+	uint32_t auto_min_mutual;	/* accept at once from senders with at
+					 * least N mutual connections, 0: off */
+	int64_t auto_until;	/* the auto-accept rules end then, 0: never */
 };
 void store_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out);

@@ -315,6 +315,39 @@ rec_put(unsigned char *p, int op, int idx, const void *k, size_t klen,
 /* Moves the store at dir (stopped, its log empty) back to schema 1, with
  * njunk more rows in log_withdrawals (zed000000, ...), and gives its log
  * two commits in schema 1's layout. 0 or -1. */
+/* The log of the store in dir made to begin at data.mdb as it is (written
+ * here behind its back, synced): its meta pages as the log's checkpoint
+ * (what wal.h's snapshot holds for LMDB: the page size, then 512 bytes of
+ * pages 0 and 1). Returns the log, open, or NULL. */
+static struct wal *
+checkpoint_here(const char *dir, size_t psize)
+{
+	unsigned char snap[4 + 1024];
+	char path[1000], why[256];
+	struct wal *w;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	be_put(snap, psize, 4);
+	if (pread(fd, snap + 4, 512, 0) != 512 ||
+	    pread(fd, snap + 4 + 512, 512, (off_t)psize) != 512) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	if ((w = wal_open(dir, why, sizeof why)) == NULL) {
+		diag("wal_open: %s", why);
+		return NULL;
+	}
+	if (wal_checkpoint(w, snap, sizeof snap) != 0) {
+		wal_close(w);
+		return NULL;
+	}
+	return w;
+}
+
 static int
 downgrade(const char *dir, size_t njunk)
 {
@@ -324,11 +357,11 @@ downgrade(const char *dir, size_t njunk)
 	MDB_cursor *cur;
 	MDB_val k, v, ok_, ov;
 	MDB_stat st;
-	unsigned char nk[600], snap[4 + 1024], rec[512], mv[64];
+	unsigned char nk[600], rec[512], mv[64];
 	size_t i, m, n, len;
 	struct wal *w;
-	char why[256], path[1000];
-	int rc = 0, fd;
+	char path[1000];
+	int rc = 0;
 
 	if (mdb_env_create(&env) != 0)
 		return -1;
@@ -395,23 +428,9 @@ downgrade(const char *dir, size_t njunk)
 	    "rm -rf '%s/compact'", dir, dir, dir);
 	if (run(path) != 0)
 		return -1;
-	/* Its meta pages as the log's checkpoint (what wal.h's snapshot
-	 * holds for LMDB: the page size, then 512 bytes of pages 0 and 1). */
-	snprintf(path, sizeof path, "%s/data.mdb", dir);
-	if ((fd = open(path, O_RDONLY)) == -1)
+	if ((w = checkpoint_here(dir, st.ms_psize)) == NULL)
 		return -1;
-	be_put(snap, st.ms_psize, 4);
-	if (pread(fd, snap + 4, 512, 0) != 512 ||
-	    pread(fd, snap + 4 + 512, 512, st.ms_psize) != 512) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if ((w = wal_open(dir, why, sizeof why)) == NULL) {
-		diag("wal_open: %s", why);
-		return -1;
-	}
-	rc = wal_checkpoint(w, snap, sizeof snap);
+	rc = 0;
 	/* Commit 1: zed blocks amy, zed's member record, a nogo row;
 	 * commit 2: the nogo row deleted. */
 	memset(mv, 0, sizeof mv);
@@ -569,6 +588,92 @@ cut_images(const struct journal *j, const char *base, const char *img,
 	}
 }
 
+/* A store of schema 2 (records of invitation version 1, members without
+ * settings) opens as schema 3 with its records as they were. */
+static void
+test_schema2(const char *dir)
+{
+	char why[256];
+	struct store *s;
+	struct stx *t;
+	struct inv got;
+	struct member_rec m;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, inv, rows;
+	MDB_val k, v;
+	unsigned char ik[8], iv[68 + 5], mk[5], mv[26 + 3];
+	MDB_stat st;
+	struct wal *w;
+	unsigned schema;
+	int rc = 0;
+
+	if ((s = store_open(dir, 1ULL << 30, why, sizeof why)) == NULL)
+		bail_out("store_open: %s", why);
+	store_close(s);
+	memset(iv, 0, sizeof iv);
+	iv[0] = 1;		/* version 1 */
+	iv[3] = 3;		/* from_len */
+	iv[4] = 2;		/* to_len */
+	iv[5] = 1;		/* ignored */
+	be_put(iv + 8, 1, 4);	/* attempt */
+	be_put(iv + 12, 9, 8);	/* id */
+	be_put(iv + 20, (uint64_t)T0, 8);
+	be_put(iv + 28, (uint64_t)T0, 8);
+	be_put(iv + 36, (uint64_t)T0 + 1000, 8);
+	memcpy(iv + 68, "annbo", 5);
+	be_put(ik, 9, 8);
+	memcpy(mk, "ann\0\1", 5);
+	memset(mv, 0, sizeof mv);
+	mv[0] = 1;
+	mv[1] = 3;
+	be_put(mv + 10, 1, 8);	/* open_sent */
+	memcpy(mv + 26, "a@x", 3);
+	if (mdb_env_create(&env) != 0)
+		bail_out("mdb_env_create");
+	mdb_env_set_maxdbs(env, 32);
+	rc |= mdb_env_open(env, dir, 0, 0600);
+	rc |= mdb_txn_begin(env, NULL, 0, &txn);
+	rc |= mdb_dbi_open(txn, "meta", 0, &meta);
+	rc |= mdb_dbi_open(txn, "invitations", 0, &inv);
+	rc |= mdb_dbi_open(txn, "member_rows", 0, &rows);
+	k = (MDB_val){ 7, "schema" };
+	v = (MDB_val){ 4, "\0\0\0\2" };
+	rc |= mdb_put(txn, meta, &k, &v, 0);
+	k = (MDB_val){ sizeof ik, ik };
+	v = (MDB_val){ sizeof iv, iv };
+	rc |= mdb_put(txn, inv, &k, &v, 0);
+	k = (MDB_val){ sizeof mk, mk };
+	v = (MDB_val){ sizeof mv, mv };
+	rc |= mdb_put(txn, rows, &k, &v, 0);
+	rc |= mdb_txn_commit(txn);
+	rc |= mdb_env_sync(env, 1);
+	rc |= mdb_env_stat(env, &st);
+	mdb_env_close(env);
+	if (rc != 0 || (w = checkpoint_here(dir, st.ms_psize)) == NULL)
+		bail_out("cannot write a store of schema 2");
+	wal_close(w);
+	s = store_open(dir, 1ULL << 30, why, sizeof why);
+	ok(s != NULL, "a store of schema 2 opens%s%s", s ? "" : ": ", s ? "" :
+	    why);
+	if (s == NULL)
+		return;
+	t = store_begin_read(s);
+	ok(store_inv_get(t, 9, &got) == STORE_OK && got.ignored &&
+	    !got.held && !got.automatic && got.remind_at == 0 &&
+	    got.via_len == 0 && strcmp(got.from, "ann") == 0 &&
+	    strcmp(got.to, "bo") == 0 && got.expires_at == T0 + 1000,
+	    "its invitation of record version 1 reads as it was");
+	store_member_get(t, "ann", 3, &m);
+	ok(m.invitations_from == 1 && strcmp(m.email, "a@x") == 0 &&
+	    m.open_sent == 1 && m.first_seen_at == 1 && m.own == 0,
+	    "its member record without settings: first seen long ago (1)");
+	store_abort(t);
+	store_close(s);
+	ok(raw_layout(dir, "member_rows", &schema) == 1 && schema == 3,
+	    "its schema is 3 now");
+}
+
 int
 main(void)
 {
@@ -613,8 +718,8 @@ main(void)
 	ok(read_store(one, &got, &zed, &boxes) == 0, "a store of schema 1 opens");
 	store_set_progress(NULL, NULL);
 	ok(prog.calls >= 4 &&
-	    strcmp(prog.first, "migrating the store to schema 2: 0 rows") == 0 &&
-	    strncmp(prog.last, "migrated the store to schema 2: ", 32) == 0,
+	    strcmp(prog.first, "migrating the store to schema 3: 0 rows") == 0 &&
+	    strncmp(prog.last, "migrated the store to schema 3: ", 32) == 0,
 	    "the progress hook was told, %d times, from \"%s\" to \"%s\"",
 	    prog.calls, prog.first, prog.last);
 	diff = lines_diff(&want, &got);
@@ -624,10 +729,10 @@ main(void)
 	ok(zed == 1, "its log was replayed in schema 1's layout: a block and a "
 	    "member record there, a row put and deleted again not");
 	is_int(boxes, want_boxes, "alice's sent and received boxes scan");
-	ok(raw_layout(one, "member_rows", &schema) == 1 && schema == 2 &&
+	ok(raw_layout(one, "member_rows", &schema) == 1 && schema == 3 &&
 	    raw_layout(one, "sent", &schema) == 0 &&
 	    raw_layout(one, "members", &schema) == 0,
-	    "it is schema 2: member_rows, and schema 1's databases gone");
+	    "it is schema 3: member_rows, and schema 1's databases gone");
 	is_int(faults_check_store(one), 0, "connreqd --check: clean");
 	lines_free(&got);
 	ok(read_store(one, &got, &zed, &boxes) == 0 &&
@@ -644,7 +749,7 @@ main(void)
 	dproc_init(&q);
 	copy_store(old, q.store);
 	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
-	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+	    dproc_logged(&q, "store: migrated schema 1 to 3: "),
 	    "connreqd migrates it at start and logs it");
 	dproc_stop(&q, SIGTERM);
 
@@ -687,14 +792,14 @@ main(void)
 		nfd = notify_open(path);
 		ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
 		    dproc_logged(&q, "store: migrating: the map grown to") &&
-		    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+		    dproc_logged(&q, "store: migrated schema 1 to 3: "),
 		    "a store of %d more rows: the migration grows the map and is made",
 		    NJUNK);
 		unsetenv("NOTIFY_SOCKET");
 		notify_read(nfd, got_n, sizeof got_n);
 		close(nfd);
 		ext = strstr(got_n, "EXTEND_TIMEOUT_USEC=60000000\n"
-		    "STATUS=migrating the store to schema 2: 100000 rows|");
+		    "STATUS=migrating the store to schema 3: 100000 rows|");
 		ready = strstr(got_n, "READY=1");
 		ok(ext != NULL && ready != NULL && ext < ready,
 		    "systemd told to wait a minute more as the migration goes, "
@@ -718,7 +823,7 @@ main(void)
 		bail_out("cannot append to the log");
 	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
 	    dproc_logged(&q, "store: recovery: the map grown to") &&
-	    dproc_logged(&q, "store: migrated schema 1 to 2: "),
+	    dproc_logged(&q, "store: migrated schema 1 to 3: "),
 	    "and %d more rows in its log: the replay grows the map, and the migration is made",
 	    NLOGJUNK);
 	dproc_stop(&q, SIGTERM);
@@ -801,6 +906,10 @@ main(void)
 		journal_free(&j);
 	}
 
+	snprintf(big, sizeof big, "%s/schema2", p.dir);
+	if (mkdir(big, 0700) != 0)
+		bail_out("mkdir %s", big);
+	test_schema2(big);
 	lines_free(&want);
 	dproc_cleanup(&q);
 	dproc_cleanup(&p);

@@ -215,6 +215,27 @@ test_invitations(struct store *s)
 	    got.to_len == 4 && strcmp(got.to, "dave") == 0 &&
 	    got.note_len == 5 && memcmp(got.note, "hi\0yo", 6) == 0,
 	    "its members and note too, a NUL in the note included");
+	ok(!got.held && !got.automatic && got.remind_at == 0 &&
+	    got.via_len == 0 && got.via[0] == '\0',
+	    "none held, automatic, reminded or introduced unless so written");
+	v.held = v.automatic = true;
+	v.remind_at = 5600;
+	v.via_len = MEMBER_MAX_BYTES;
+	memset(v.via, 'v', MEMBER_MAX_BYTES);
+	v.via[MEMBER_MAX_BYTES] = '\0';
+	store_inv_put(t, &v, ST_IGNORED);
+	memset(&got, 0x55, sizeof got);
+	ok(store_inv_get(t, 10, &got) == STORE_OK && got.held &&
+	    got.automatic && got.remind_at == 5600 &&
+	    got.via_len == MEMBER_MAX_BYTES && got.via[0] == 'v' &&
+	    got.via[MEMBER_MAX_BYTES] == '\0' && got.note_len == 5 &&
+	    strcmp(got.to, "dave") == 0,
+	    "held, automatic, remind_at and via (of the largest size) too");
+	v.held = v.automatic = false;
+	v.remind_at = 0;
+	v.via_len = 0;
+	v.via[0] = '\0';
+	store_inv_put(t, &v, ST_IGNORED);
 	is_int(store_inv_get(t, 99, &got), STORE_NOTFOUND, "a missing id");
 	v.note_len = NOTE_MAX_BYTES;
 	memset(v.note, 'n', NOTE_MAX_BYTES);
@@ -499,6 +520,38 @@ test_logs_flags_members(struct store *s)
 	    m.email[0] == 'e' && m.email[EMAIL_MAX_BYTES] == '\0' &&
 	    m.restricted_until == 9000 && m.restricted_at == 8000 &&
 	    m.open_sent == 4, "a member record reads back");
+	ok(m.first_seen_at == 0 && m.own == 0 && !m.hold_no_mutual &&
+	    m.hold_new_days == 0 && m.auto_until == 0,
+	    "its settings as written: none");
+	m.first_seen_at = 7000;
+	m.own = MEMBER_OWN_HOLD_NO_MUTUAL | MEMBER_OWN_HOLD_LOW_HEALTH |
+	    MEMBER_OWN_HOLD_RESTRICTED | MEMBER_OWN_HOLD_NEW | MEMBER_OWN_DIGEST;
+	m.hold_no_mutual = true;
+	m.hold_low_health = false;
+	m.hold_restricted_days = 30;
+	m.hold_new_days = UINT32_MAX;
+	m.digest_every = 7 * 86400;
+	m.auto_min_mutual = 5;
+	m.auto_until = 99000;
+	store_member_put(t, "olga", 4, &m);
+	memset(&m, 0, sizeof m);
+	store_member_get(t, "olga", 4, &m);
+	ok(m.first_seen_at == 7000 && m.own == 0x1f && m.hold_no_mutual &&
+	    !m.hold_low_health && m.hold_restricted_days == 30 &&
+	    m.hold_new_days == UINT32_MAX && m.digest_every == 7 * 86400 &&
+	    m.auto_min_mutual == 5 && m.auto_until == 99000 &&
+	    m.email_len == EMAIL_MAX_BYTES && m.open_sent == 4,
+	    "first_seen_at and every setting read back, beside the email");
+	store_flag_set(t, FLAG_AUTOACCEPT, "olga", 4, "mia", 3, true);
+	ok(store_flag_get(t, FLAG_AUTOACCEPT, "olga", 4, "mia", 3) &&
+	    !store_flag_get(t, FLAG_BLOCK, "olga", 4, "mia", 3) &&
+	    !store_flag_get(t, FLAG_AUTOACCEPT, "mia", 3, "olga", 4),
+	    "FLAG_AUTOACCEPT is a flag of its own, one way");
+	store_log_add(t, LOG_RESTRICTIONS, "mia", 3, 400, 0, 0);
+	ok(store_log_count(t, LOG_RESTRICTIONS, "mia", 3, 0, 10, &oldest) == 1 &&
+	    oldest == 400 &&
+	    store_log_count(t, LOG_SENDS, "mia", 3, 350, 10, &oldest) == 0,
+	    "LOG_RESTRICTIONS is a log of its own");
 	is_int(store_commit(t), STORE_OK, "commit");
 }
 

@@ -102,7 +102,7 @@ test_schema(void)
 	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
 	    "12", "its twelve tables");
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
-	    "1", "with its version");
+	    "2", "with its version");
 	t = store_begin(s, NULL);
 	{
 		struct inv v = mkinv(1, "alice", "bob", 1000);
@@ -123,7 +123,7 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s == NULL, "a newer schema is refused");
 	is_str(why,
-	    "store schema version 99 is newer than this connreqd (1): upgrade connreqd",
+	    "store schema version 99 is newer than this connreqd (2): upgrade connreqd",
 	    "saying so");
 	store_close(s);
 	c = open_check_pg(ci, why, sizeof why);
@@ -132,7 +132,7 @@ test_schema(void)
 	store_close(c);
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
 	    "99", "and left as it was");
-	sql1(db, "UPDATE meta SET value = 1 WHERE name = 'schema_version'");
+	sql1(db, "UPDATE meta SET value = 2 WHERE name = 'schema_version'");
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "this version opens again");
 	store_close(s);
@@ -141,6 +141,82 @@ test_schema(void)
 	ok(s == NULL && strstr(why, "cannot connect to PostgreSQL") != NULL,
 	    "no server: a clear refusal: %s", why);
 	store_close(s);
+}
+
+/* A database of schema version 1, with rows in it, is migrated at its
+ * open: what version 2 added (issue 12's columns) reads as nothing set,
+ * and the new columns then keep what is written. Version 1 is made here
+ * from a new database by taking out what pg_migrations' step to 2 adds. */
+static void
+test_migrate(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s, *c;
+	struct stx *t;
+	struct inv got, v;
+	struct member_rec m;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	s = open_pg(ci, why, sizeof why);
+	store_close(s);
+	is_str(sql1(db, "ALTER TABLE invitations DROP COLUMN held, "
+	    "DROP COLUMN automatic, DROP COLUMN remind_at, "
+	    "DROP COLUMN introduced_by; "
+	    "ALTER TABLE members DROP COLUMN settings; "
+	    "UPDATE meta SET value = 1 WHERE name = 'schema_version'; "
+	    "INSERT INTO invitations VALUES (7, 0, 1, 1, 1000, 1000, 9000, "
+	    "5000, 0, true, false, 0, 'ann', 'bo', 'hi'); "
+	    "INSERT INTO members VALUES ('ann', 1, 'a@x', 0, 0, 1)"), "",
+	    "a database of version 1, with an invitation and a member");
+	c = open_check_pg(ci, why, sizeof why);
+	ok(c == NULL && strstr(why, "is older than this connreqd's (2): "
+	    "connreqd migrates it when it opens it") != NULL,
+	    "a check refuses it, saying a connreqd migrates it: %s", why);
+	store_close(c);
+	s = open_pg(ci, why, sizeof why);
+	ok(s != NULL, "an open migrates it: %s", s != NULL ? "" : why);
+	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
+	    "2", "to version 2");
+	t = store_begin(s, NULL);
+	ok(store_inv_get(t, 7, &got) == STORE_OK && got.ignored &&
+	    !got.held && !got.automatic && got.remind_at == 0 &&
+	    got.via_len == 0 && strcmp(got.note, "hi") == 0,
+	    "its invitation reads as it was, none of the new fields set");
+	store_member_get(t, "ann", 3, &m);
+	ok(m.invitations_from == 1 && strcmp(m.email, "a@x") == 0 &&
+	    m.open_sent == 1 && m.first_seen_at == 1 && m.own == 0,
+	    "its member too: first seen long ago (1), no settings of its own");
+	v = got;
+	v.held = v.automatic = true;
+	v.remind_at = 4242;
+	memcpy(v.via, "cy", 3);
+	v.via_len = 2;
+	store_inv_put(t, &v, v.state);
+	m.first_seen_at = 900;
+	m.own = MEMBER_OWN_HOLD_NEW | MEMBER_OWN_DIGEST;
+	m.hold_new_days = 30;
+	m.digest_every = 86400;
+	m.auto_min_mutual = 3;
+	m.auto_until = 123456;
+	store_member_put(t, "ann", 3, &m);
+	is_int(store_commit(t), STORE_OK, "new fields are written");
+	store_close(s);
+	s = open_pg(ci, why, sizeof why);
+	t = store_begin_read(s);
+	ok(store_inv_get(t, 7, &got) == STORE_OK && got.held &&
+	    got.automatic && got.remind_at == 4242 && got.via_len == 2 &&
+	    strcmp(got.via, "cy") == 0, "and read back after a reopen");
+	memset(&m, 0, sizeof m);
+	store_member_get(t, "ann", 3, &m);
+	ok(m.first_seen_at == 900 && m.own == (MEMBER_OWN_HOLD_NEW |
+	    MEMBER_OWN_DIGEST) && m.hold_new_days == 30 &&
+	    m.digest_every == 86400 && m.auto_min_mutual == 3 &&
+	    m.auto_until == 123456 && strcmp(m.email, "a@x") == 0,
+	    "a member's settings too");
+	store_abort(t);
+	store_close(s);
+	is_str(sql1(db, "SELECT octet_length(settings) FROM members"), "39",
+	    "kept in members.settings");
 }
 
 static void
@@ -735,6 +811,7 @@ main(void)
 	if (pgcluster_start(&pg) == -1)
 		bail_out("cannot start a PostgreSQL cluster");
 	test_schema();
+	test_migrate();
 	test_unique();
 	test_conflict();
 	test_lost();
