@@ -135,6 +135,18 @@ test_parse(void)
 	    strstr(why, "out of range"), "restrict_for: under a minute: %s", why);
 	ok(load("[health]\nrestrict_window = 0s\n", &c, why, sizeof why) == -1,
 	    "restrict_window: 0 is out of range");
+	ok(load("[policy]\nrecipient_remind_after = 0s\ndigest_every = 1d\n", &c,
+	    why, sizeof why) == 0 && c.policy.recipient_remind_after == 0 &&
+	    c.policy.digest_every == DAY, "recipient_remind_after, digest_every");
+	config_free(&c);
+	ok(load("", &c, why, sizeof why) == 0 &&
+	    c.policy.recipient_remind_after == 7 * DAY &&
+	    c.policy.digest_every == 0, "by default a reminder at 7 days, no digest");
+	config_free(&c);
+	ok(load("[policy]\ndigest_every = 30m\n", &c, why, sizeof why) == -1 &&
+	    strstr(why, "digest_every"), "digest_every under an hour: %s", why);
+	ok(load("[policy]\ndigest_every = 366d\n", &c, why, sizeof why) == -1,
+	    "digest_every over a year is out of range");
 	config_defaults(&c);
 	ok(config_load("/nonexistent/connreqd.conf", &c, why, sizeof why) == -1 &&
 	    strstr(why, "No such file"), "a missing file: %s", why);
