@@ -164,7 +164,7 @@ t "settings: set both" \
   '[ $rc -eq 0 ] && out_re "^invitations from +email \(only people who give the email address\)$" && [ "$(line email)" = "email bob@example.com" ]'
 run --json settings bob
 t "settings --json: the map" \
-  '[ $rc -eq 0 ] && json "assert d == {\"member\": \"bob\", \"invitations_from\": \"email\", \"email\": \"bob@example.com\"}, d"'
+  '[ $rc -eq 0 ] && json "assert d == {\"member\": \"bob\", \"invitations_from\": \"email\", \"email\": \"bob@example.com\", \"digest_every\": 0}, d"'
 run can-send frank bob
 t "can-send: EMAIL_REQUIRED, with what to do" \
   '[ $rc -eq 1 ] && out_has "no: EMAIL_REQUIRED: " && err_has "give their email address with --email ADDR"'
