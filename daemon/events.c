@@ -128,10 +128,10 @@ unsay_one(void *ctx, const struct event_rec *e)
 	size_t tn;
 
 	/* The received event was written as the invitation was sent, the
-	 * reminder as of its deadline (remind.c). */
+	 * reminder when its deadline was handled: at or after remind_at. */
 	if (e->at == u->inv->created_at)
 		type = EV_RECEIVED;
-	else if (u->inv->remind_at != 0 && e->at == u->inv->remind_at)
+	else if (u->inv->remind_at != 0 && e->at >= u->inv->remind_at)
 		type = EV_REMINDER;
 	else
 		return true;

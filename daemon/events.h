@@ -45,7 +45,8 @@ void events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
  * (and its invitation.reminder, if it had one):
  * it leaves their feed and stays in the `all` feed
  * (rules_unsay_on_withdraw says when). It looks through the recipient's
- * kept notifications, decoding only those written when inv was sent. */
+ * kept notifications, decoding only those written when inv was sent, or
+ * (a reminder) since its remind_at. */
 void events_unsay_received(struct stx *t, const struct inv *inv);
 /* An event about the connection between member and other, happening now. */
 void events_conn(struct stx *t, const char *type, int64_t at,

@@ -167,9 +167,9 @@ reminder_due(struct op *o, const struct due *due)
 		return;
 	log_debug("invitation %llu: its recipient is reminded",
 	    (unsigned long long)inv.id);
-	/* Written as of its deadline, which a withdrawal finds it by
+	/* inv.remind_at stays: a withdrawal finds the event by it
 	 * (events_unsay_received). */
-	events_inv(o->t, EV_REMINDER, due->at, due->at, &inv, ROLE_RECIPIENT,
+	events_inv(o->t, EV_REMINDER, due->at, o->now, &inv, ROLE_RECIPIENT,
 	    true, false);
 }
 
