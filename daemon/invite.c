@@ -226,6 +226,10 @@ invite_send(struct op *o, const struct send_req *r,
 	if (r->note.p != NULL)
 		memcpy(out->note, r->note.p, r->note.n);
 	out->note_len = r->note.p ? r->note.n : 0;
+	if (r->via.p != NULL && r->via.n <= MEMBER_MAX_BYTES) {
+		memcpy(out->via, r->via.p, r->via.n);
+		out->via_len = r->via.n;
+	}
 	ft.attempts++;
 
 	if (outcome == SEND_MUTUAL) {

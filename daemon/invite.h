@@ -15,6 +15,8 @@ struct send_req {
 	int priority;			/* enum priority */
 	uint64_t expires_in;		/* 0: the policy's */
 	uint64_t resend_of;		/* 0: a fresh send */
+	struct str via;			/* p NULL: none; else the member who
+					 * introduced them (intro.forward) */
 };
 
 /* Gathers what the rules need to judge a send (can_send shares it).

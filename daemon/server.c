@@ -1863,7 +1863,7 @@ watch_step(evutil_socket_t fd, short what, void *arg)
 	bool was_up = store_watch_up(srv->watch);
 	struct timeval tv;
 	short ev = 0;
-	int want;
+	int want, ms;
 
 	(void)fd;
 	(void)what;
@@ -1894,7 +1894,12 @@ watch_step(evutil_socket_t fd, short what, void *arg)
 	if (want & STORE_WATCH_WRITE)
 		ev |= EV_WRITE;
 	event_assign(srv->watch_ev, srv->d->base, fd, ev, watch_step, srv);
-	event_add(srv->watch_ev, NULL);
+	if ((ms = store_watch_timeout(srv->watch)) >= 0) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		event_add(srv->watch_ev, &tv);
+	} else
+		event_add(srv->watch_ev, NULL);
 }
 
 /* Accepts on fd, a listening socket: backlog 0 keeps its own. */

@@ -175,6 +175,12 @@ struct store_ops {
 	void (*plan_index)(struct stx *t, const char *m, size_t mlen,
 	    uint64_t id);
 
+	int (*intro_get)(struct stx *t, uint64_t id, struct intro *out);
+	void (*intro_put)(struct stx *t, const struct intro *in);
+	void (*scan_intros)(struct stx *t, enum store_intro_box box,
+	    const char *member, size_t len, uint64_t before, store_id_fn fn,
+	    void *ctx);
+
 	void (*event_add)(struct stx *t, uint64_t seq, int64_t at,
 	    const char *member, size_t mlen, bool notify, const char *data,
 	    size_t len);
@@ -219,6 +225,7 @@ struct store_ops {
 	struct store_watch *(*watch_new)(struct store *s);
 	int (*watch_step)(struct store_watch *w, int *want, uint64_t *head);
 	bool (*watch_up)(const struct store_watch *w);
+	int (*watch_timeout)(const struct store_watch *w);	/* NULL: -1 */
 	void (*watch_free)(struct store_watch *w);
 };
 

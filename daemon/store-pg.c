@@ -33,6 +33,9 @@
  *                  the settings in settings bytea, as
  *                  store_member_settings_pack() lays them out)
  *   plans          id PK, record bytea; member_plans (member, id) PK
+ *   introductions  id PK and the fields of struct intro (from_member,
+ *                  via, to_member, note bytea); indexes (from_member, id)
+ *                  and (via, id) for the boxes
  *   events         seq PK, at, member, notify, data; a partial index on
  *                  (member, seq) WHERE notify is a member's feed
  *   member_pruned  member PK, seq: the member's last pruned notification
@@ -265,6 +268,22 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_INTRO_GET, "SELECT state, told, created_at, updated_at, " \
+	    "expires_at, invitation, from_member, via, to_member, note " \
+	    "FROM introductions WHERE id = $1::bigint") \
+	X(Q_INTRO_PUT, "INSERT INTO introductions VALUES ($1::bigint, " \
+	    "$2::smallint, $3::boolean, $4::bigint, $5::bigint, $6::bigint, " \
+	    "$7::bigint, $8::bytea, $9::bytea, $10::bytea, $11::bytea) " \
+	    "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, " \
+	    "told = EXCLUDED.told, updated_at = EXCLUDED.updated_at, " \
+	    "expires_at = EXCLUDED.expires_at, " \
+	    "invitation = EXCLUDED.invitation") \
+	X(Q_INTROS_ASKED, "SELECT id FROM introductions " \
+	    "WHERE from_member = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_INTROS_VIA, "SELECT id FROM introductions " \
+	    "WHERE via = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
 	/* The event; event.head is written at COMMIT (pend_sql()). */ \
 	X(Q_EVENT_ADD, "INSERT INTO events VALUES ($1::bigint, $2::bigint, " \
 	    "$3::bytea, $4::boolean, $5::bytea)") \
@@ -358,6 +377,21 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 enum pg_query { PG_QUERIES(Q_ENUM) Q_COUNT };
 static const char *const q_sql[Q_COUNT] = { PG_QUERIES(Q_SQL) };
 
+/* The introductions' table (store.h's struct intro) and its boxes:
+ * version 2's. */
+#define INTRO_SCHEMA_SQL \
+    "CREATE TABLE introductions (id bigint PRIMARY KEY," \
+    " state smallint NOT NULL CHECK (state BETWEEN 0 AND 2)," \
+    " told boolean NOT NULL," \
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL," \
+    " expires_at bigint NOT NULL, invitation bigint NOT NULL," \
+    " from_member bytea NOT NULL CHECK (octet_length(from_member) <= 64)," \
+    " via bytea NOT NULL CHECK (octet_length(via) <= 64)," \
+    " to_member bytea NOT NULL CHECK (octet_length(to_member) <= 64)," \
+    " note bytea NOT NULL CHECK (octet_length(note) <= 4096));" \
+    "CREATE INDEX introductions_asked ON introductions (from_member, id);" \
+    "CREATE INDEX introductions_via ON introductions (via, id);"
+
 /* The schema of version 1, made in one transaction by the first open of
  * an empty database (pg_schema()), which then takes it through every
  * step of pg_migrations[], as a database of an older version is taken at
@@ -428,7 +462,7 @@ static const struct {
 	 * invitations, the recipient's reminder and who introduced it; a
 	 * member's first_seen_at and settings
 	 * (store_member_settings_pack(), none before: first seen long
-	 * ago). */
+	 * ago); the introductions. */
 	{ 2, "ALTER TABLE invitations"
 	    " ADD COLUMN held boolean NOT NULL DEFAULT false,"
 	    " ADD COLUMN automatic boolean NOT NULL DEFAULT false,"
@@ -436,7 +470,8 @@ static const struct {
 	    " ADD COLUMN introduced_by bytea NOT NULL DEFAULT ''"
 	    " CHECK (octet_length(introduced_by) <= 64);"
 	    "ALTER TABLE members"
-	    " ADD COLUMN settings bytea NOT NULL DEFAULT '';" },
+	    " ADD COLUMN settings bytea NOT NULL DEFAULT '';"
+	    INTRO_SCHEMA_SQL },
 };
 #define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
 _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
@@ -3029,6 +3064,97 @@ pg_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 	scan_ids(t, Q_SCAN_PLANS, &p, INT64_MAX, fn, ctx, "plans");
 }
 
+/* Introductions. */
+
+/* Columns c.. of row: state, told, created_at, updated_at, expires_at,
+ * invitation, from_member, via, to_member, note. */
+static bool
+intro_row(const PGresult *r, int row, int c, struct intro *out)
+{
+	const char *b;
+	size_t n;
+	bool good;
+
+	memset(&out->state, 0, offsetof(struct intro, from) -
+	    offsetof(struct intro, state));
+	good = col_int(r, row, c) >= 0 && col_int(r, row, c) < INTRO_STORED;
+	out->state = (uint8_t)col_int(r, row, c);
+	out->told = col_int(r, row, c + 1) != 0;
+	out->created_at = col_int(r, row, c + 2);
+	out->updated_at = col_int(r, row, c + 3);
+	out->expires_at = col_int(r, row, c + 4);
+	out->inv_id = (uint64_t)col_int(r, row, c + 5);
+#define INTRO_BYTES(field, col, max) \
+	b = col_bytes(r, row, c + (col), &n); \
+	good = good && n <= (max); \
+	if (good) { \
+		memcpy(out->field, b, n); \
+		out->field[n] = '\0'; \
+		out->field##_len = n; \
+	}
+	INTRO_BYTES(from, 6, MEMBER_MAX_BYTES)
+	INTRO_BYTES(via, 7, MEMBER_MAX_BYTES)
+	INTRO_BYTES(to, 8, MEMBER_MAX_BYTES)
+	INTRO_BYTES(note, 9, NOTE_MAX_BYTES)
+#undef INTRO_BYTES
+	return good;
+}
+
+static int
+pg_intro_get(struct stx *t, uint64_t id, struct intro *out)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	bool good;
+
+	qp_i64(&p, id64(id));
+	if ((r = run(t, Q_INTRO_GET, &p, "introduction")) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	out->id = id;
+	good = intro_row(r, 0, 0, out);
+	PQclear(r);
+	if (!good) {
+		store_fail(t, STORE_FAILED,
+		    "introduction %" PRIu64 ": corrupt record", id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+static void
+pg_intro_put(struct stx *t, const struct intro *in)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(in->id));
+	qp_i16(&p, in->state);
+	qp_bool(&p, in->told);
+	qp_i64(&p, in->created_at);
+	qp_i64(&p, in->updated_at);
+	qp_i64(&p, in->expires_at);
+	qp_i64(&p, id64(in->inv_id));
+	qp_bytes(&p, in->from, in->from_len);
+	qp_bytes(&p, in->via, in->via_len);
+	qp_bytes(&p, in->to, in->to_len);
+	qp_bytes(&p, in->note, in->note_len);
+	run_w(t, Q_INTRO_PUT, &p, "introduction");
+}
+
+static void
+pg_scan_intros(struct stx *t, enum store_intro_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, member, len);
+	scan_ids(t, box == IBOX_ASKED ? Q_INTROS_ASKED : Q_INTROS_VIA, &p,
+	    before == 0 ? INT64_MAX : id64(before), fn, ctx, "introductions");
+}
+
 /* Events. */
 
 static void
@@ -3410,6 +3536,9 @@ static const struct {
 	    "ORDER BY seq" },
 	{ SREC_PRUNED, "SELECT member, seq FROM member_pruned "
 	    "ORDER BY member" },
+	{ SREC_INTRO, "SELECT id, state, told, created_at, updated_at, "
+	    "expires_at, invitation, from_member, via, to_member, note "
+	    "FROM introductions ORDER BY id" },
 };
 
 /* Whether a comes before b as bytea compares them: bytes, then length. */
@@ -3426,6 +3555,7 @@ struct pg_rec {
 	struct store_rec r;
 	struct inv inv;
 	struct member_rec member;
+	struct intro intro;
 };
 
 /* Decodes row i of r, a row of export_sql's query of x->r.kind, into x:
@@ -3494,6 +3624,10 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		rec->ev.notify = col_int(r, i, 3) != 0;
 		rec->ev.data = col_bytes(r, i, 4, &rec->ev.len);
 		return rec->ev.member_len <= MEMBER_MAX_BYTES;
+	case SREC_INTRO:
+		x->intro.id = (uint64_t)col_int(r, i, 0);
+		rec->intro = &x->intro;
+		return intro_row(r, i, 1, &x->intro);
 	default:
 		return false;
 	}
@@ -3575,6 +3709,9 @@ static const char *const cp_sql[SREC_COUNT] = {
 	[SREC_PLAN_INDEX] = "COPY member_plans (member, id) FROM STDIN",
 	[SREC_EVENT] = "COPY events (seq, at, member, notify, data) FROM STDIN",
 	[SREC_PRUNED] = "COPY member_pruned (member, seq) FROM STDIN",
+	[SREC_INTRO] = "COPY introductions (id, state, told, created_at, "
+	    "updated_at, expires_at, invitation, from_member, via, to_member, "
+	    "note) FROM STDIN",
 };
 /* Sent once this much is gathered, whatever comes next. */
 #define CP_FLUSH_BYTES (4u << 20)
@@ -3830,6 +3967,24 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_bool(c, r->ev.notify);
 		cp_bytes(c, false, r->ev.data, r->ev.len);
 		break;
+	case SREC_INTRO:
+		if (r->intro->state >= INTRO_STORED) {
+			store_fail(t, STORE_FAILED, "import: a bad %s record",
+			    store_rec_names[r->kind]);
+			return;
+		}
+		cp_int(c, true, id64(r->intro->id));
+		cp_int(c, false, r->intro->state);
+		cp_bool(c, r->intro->told);
+		cp_int(c, false, r->intro->created_at);
+		cp_int(c, false, r->intro->updated_at);
+		cp_int(c, false, r->intro->expires_at);
+		cp_int(c, false, id64(r->intro->inv_id));
+		cp_bytes(c, false, r->intro->from, r->intro->from_len);
+		cp_bytes(c, false, r->intro->via, r->intro->via_len);
+		cp_bytes(c, false, r->intro->to, r->intro->to_len);
+		cp_bytes(c, false, r->intro->note, r->intro->note_len);
+		break;
 	default:
 		store_fail(t, STORE_FAILED, "import: no kind of record %d",
 		    (int)r->kind);
@@ -3844,7 +3999,15 @@ pg_import(struct stx *t, const struct store_rec *r)
  * PQconnectStartParams/PQconnectPoll and used in nonblocking mode, so that
  * no call here waits on the network: the loop steps it when its socket is
  * ready. Once connected it sends LISTEN and reads the head in one simple
- * query; from then on each notification's payload is a head. */
+ * query; from then on each notification's payload is a head.
+ *
+ * libpq's connect_timeout does not bound a nonblocking connection, so
+ * the watch keeps its own deadline: a server that takes the connection
+ * but never answers (a hung primary, a black-holed address) has
+ * connect_timeout (as the store's connections have it: pg_connect()) to
+ * answer the connection and the LISTEN; then the watch is down, and is
+ * connected again after a pause (store_watch_timeout()). Once up, TCP
+ * keepalives find a peer gone silent, as on the store's connections. */
 enum watch_state { W_DOWN, W_CONNECTING, W_LISTENING, W_UP };
 
 struct pg_watch {
@@ -3853,7 +4016,39 @@ struct pg_watch {
 	PGconn *c;
 	enum watch_state state;
 	PostgresPollingStatusType poll;	/* while W_CONNECTING */
+	int64_t limit_ms;	/* to connect and LISTEN */
+	int64_t deadline_ms;	/* until W_UP: monotonic */
 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* c's connect_timeout in seconds (as libpq reads it: at least 2). */
+static int64_t
+watch_limit_s(PGconn *c)
+{
+	PQconninfoOption *o, *opts = PQconninfo(c);
+	int64_t v = atoi(PG_CONNECT_TIMEOUT);
+	char *end;
+	long n;
+
+	for (o = opts; o != NULL && o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "connect_timeout") != 0 ||
+		    o->val == NULL || o->val[0] == '\0')
+			continue;
+		n = strtol(o->val, &end, 10);
+		if (*end == '\0' && n > 0)
+			v = n < 2 ? 2 : n;
+	}
+	PQconninfoFree(opts);
+	return v;
+}
 
 static struct store_watch *
 pg_watch_new(struct store *base)
@@ -3897,22 +4092,39 @@ watch_num(const char *v)
 static int
 pg_watch_step(struct store_watch *base, int *want, uint64_t *head)
 {
-	static const char *const keys[] = { "dbname",
-	    "fallback_application_name", NULL };
+	/* As pg_connect()'s, but for the session's options. */
+	static const char *const keys[] = { "connect_timeout",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "dbname", "fallback_application_name", NULL };
 	struct pg_watch *w = (struct pg_watch *)base;
-	const char *vals[] = { w->conninfo, "connreqd watch", NULL };
+	const char *env = getenv("PGCONNECT_TIMEOUT");
+	const char *vals[] = {
+	    env != NULL && *env != '\0' ? env : PG_CONNECT_TIMEOUT,
+	    "10", "5", "3", w->conninfo, "connreqd watch", NULL };
 	PGnotify *n;
 	PGresult *r;
 	uint64_t h;
 
 	*head = 0;
 	*want = 0;
+	if ((w->state == W_CONNECTING || w->state == W_LISTENING) &&
+	    mono_ms() >= w->deadline_ms) {
+		if (w->c != NULL)
+			PQfinish(w->c);
+		w->c = NULL;
+		w->state = W_DOWN;
+		log_warn("store: the event watch had no answer from PostgreSQL in %" PRId64 " s; connecting again",
+		    w->limit_ms / 1000);
+		return -1;
+	}
 	if (w->state == W_DOWN) {
 		w->c = PQconnectStartParams(keys, vals, 1);
 		if (w->c == NULL || PQstatus(w->c) == CONNECTION_BAD) {
 			watch_down(w, "connect");
 			return -1;
 		}
+		w->limit_ms = watch_limit_s(w->c) * 1000;
+		w->deadline_ms = mono_ms() + w->limit_ms;
 		PQsetNoticeProcessor(w->c, quiet_notice, NULL);
 		w->state = W_CONNECTING;
 		w->poll = PGRES_POLLING_WRITING;
@@ -3984,6 +4196,18 @@ pg_watch_step(struct store_watch *base, int *want, uint64_t *head)
 	return PQsocket(w->c);
 }
 
+static int
+pg_watch_timeout(const struct store_watch *base)
+{
+	const struct pg_watch *w = (const struct pg_watch *)base;
+	int64_t left;
+
+	if (w->state != W_CONNECTING && w->state != W_LISTENING)
+		return -1;
+	left = w->deadline_ms - mono_ms();
+	return left <= 0 ? 0 : (int)left;
+}
+
 static bool
 pg_watch_up(const struct store_watch *base)
 {
@@ -4046,6 +4270,9 @@ const struct store_ops store_pg = {
 	.plan_put = pg_plan_put,
 	.scan_plans = pg_scan_plans,
 	.plan_index = pg_plan_index,
+	.intro_get = pg_intro_get,
+	.intro_put = pg_intro_put,
+	.scan_intros = pg_scan_intros,
 	.event_add = pg_event_add,
 	.event_head = pg_event_head,
 	.event_pruned = pg_event_pruned,
@@ -4067,5 +4294,6 @@ const struct store_ops store_pg = {
 	.watch_new = pg_watch_new,
 	.watch_step = pg_watch_step,
 	.watch_up = pg_watch_up,
+	.watch_timeout = pg_watch_timeout,
 	.watch_free = pg_watch_free,
 };

@@ -166,6 +166,12 @@ store_watch_step(struct store_watch *w, int *want, uint64_t *head)
 	return w->ops->watch_step(w, want, head);
 }
 
+int
+store_watch_timeout(const struct store_watch *w)
+{
+	return w->ops->watch_timeout != NULL ? w->ops->watch_timeout(w) : -1;
+}
+
 bool
 store_watch_up(const struct store_watch *w)
 {
@@ -599,6 +605,28 @@ store_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
 		OPS(t)->plan_index(t, m, mlen, id);
 }
 
+int
+store_intro_get(struct stx *t, uint64_t id, struct intro *out)
+{
+	return live(t) ? OPS(t)->intro_get(t, id, out) : t->rc;
+}
+
+void
+store_intro_put(struct stx *t, const struct intro *in)
+{
+	if (live(t))
+		OPS(t)->intro_put(t, in);
+}
+
+void
+store_scan_intros(struct stx *t, enum store_intro_box box,
+    const char *member, size_t len, uint64_t before, store_id_fn fn,
+    void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_intros(t, box, member, len, before, fn, ctx);
+}
+
 void
 store_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
     size_t mlen, bool notify, const char *data, size_t len)
@@ -902,6 +930,17 @@ store_rec_show(const struct store_rec *r)
 		    r->ev.seq, r->ev.at, r->ev.notify);
 		show_bytes(f, "member", r->ev.member, r->ev.member_len);
 		show_bytes(f, "data", r->ev.data, r->ev.len);
+		break;
+	case SREC_INTRO:
+		fprintf(f, " id=%" PRIu64 " state=%u told=%d created=%" PRId64
+		    " updated=%" PRId64 " expires=%" PRId64 " invitation=%"
+		    PRIu64, r->intro->id, r->intro->state, r->intro->told,
+		    r->intro->created_at, r->intro->updated_at,
+		    r->intro->expires_at, r->intro->inv_id);
+		show_bytes(f, "from", r->intro->from, r->intro->from_len);
+		show_bytes(f, "via", r->intro->via, r->intro->via_len);
+		show_bytes(f, "to", r->intro->to, r->intro->to_len);
+		show_bytes(f, "note", r->intro->note, r->intro->note_len);
 		break;
 	case SREC_META:
 		show_bytes(f, "name", r->a, r->alen);

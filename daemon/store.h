@@ -115,11 +115,14 @@ enum due_kind {
 	DUE_RESTRICTION = 4,	/* id: an invitation of the restricted sender */
 	DUE_PLAN = 5,		/* id: the plan */
 	DUE_REMIND = 6,		/* id: the invitation (at: its remind_at) */
-	DUE_DIGEST = 7		/* id: the newest invitation waiting for a
+	DUE_DIGEST = 7,		/* id: the newest invitation waiting for a
 				 * member (pending, not ignored, not held):
 				 * it names the member whose digest falls
 				 * due at `at`, a multiple of the member's
 				 * interval (daemon/remind.h) */
+	DUE_INTRO_EXPIRE = 8	/* id: the introduction (at: its
+				 * expires_at), while its asker may see it
+				 * asked: asked, or declined silently */
 };
 
 struct due {
@@ -332,6 +335,42 @@ void store_member_get(struct stx *t, const char *m, size_t mlen,
 void store_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *r);
 
+/* Introductions (daemon/intro.c; intro.ask in docs/protocol.md): `from`
+ * asked `via`, connected to both, to introduce them to `to`. Their ids
+ * come from store_next_id(), shared with invitations and plans. The
+ * store keeps the state as it was last written: an introduction still
+ * INTRO_ASKED past expires_at reads as expired (rules_intro_view()); its
+ * DUE_INTRO_EXPIRE deadline tells of it, and changes no record. */
+#define INTRO_STORED INTRO_EXPIRED	/* enum intro_state (proto/vocab.h)
+					 * below it are stored: asked,
+					 * forwarded (inv_id is the
+					 * invitation), declined */
+struct intro {
+	uint64_t id;
+	uint8_t state;		/* enum intro_state */
+	bool told;		/* declined, and from was told */
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t expires_at;	/* unanswered by then: expired */
+	uint64_t inv_id;	/* forwarded: the invitation, 0: none */
+	size_t from_len, via_len, to_len, note_len;
+	char from[MEMBER_MAX_BYTES + 1];
+	char via[MEMBER_MAX_BYTES + 1];
+	char to[MEMBER_MAX_BYTES + 1];
+	char note[NOTE_MAX_BYTES + 1];	/* from's note to via */
+};
+/* store_intro_put writes the record, new or changed (its members never
+ * change), and indexes it in from's asked box and via's box. */
+int store_intro_get(struct stx *t, uint64_t id, struct intro *out);
+void store_intro_put(struct stx *t, const struct intro *in);
+/* A member's introductions, newest first, below `before` (0: from the
+ * newest), until fn returns false: those the member asked for
+ * (IBOX_ASKED, by from) or was asked to make (IBOX_VIA, by via). */
+enum store_intro_box { IBOX_ASKED, IBOX_VIA };
+void store_scan_intros(struct stx *t, enum store_intro_box box,
+    const char *member, size_t len, uint64_t before, store_id_fn fn,
+    void *ctx);
+
 /* Plans: an opaque record per id (daemon/plan.c knows its shape). */
 int store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap,
     size_t *len);
@@ -464,6 +503,7 @@ const char *store_name(const struct store *s);
 	X(SREC_PLAN_INDEX, "plan index entries") \
 	X(SREC_EVENT, "events") \
 	X(SREC_PRUNED, "pruned marks") \
+	X(SREC_INTRO, "introductions") \
 	X(SREC_META, "meta values")
 #define STORE_REC_ENUM(kind, name) kind,
 enum store_rec_kind { STORE_RECS(STORE_REC_ENUM) SREC_COUNT };
@@ -490,6 +530,7 @@ extern const char *const store_rec_names[SREC_COUNT];
  *   PLAN_INDEX  a = member, id
  *   EVENT       ev
  *   PRUNED      a = member, id = its last pruned seq
+ *   INTRO       intro
  *   META        a = name (one of STORE_META), id = value
  * Pointers are valid during the callback only. */
 struct store_rec {
@@ -503,6 +544,7 @@ struct store_rec {
 	size_t len;
 	const struct inv *inv;
 	const struct member_rec *member;
+	const struct intro *intro;
 	struct pair pair;
 	struct due due;
 	struct event_rec ev;
@@ -557,6 +599,12 @@ struct store_watch *store_watch_new(struct store *s);
 int store_watch_step(struct store_watch *w, int *want, uint64_t *head);
 /* Whether w is connected and listening. */
 bool store_watch_up(const struct store_watch *w);
+/* How long, in milliseconds, the caller may wait on the descriptor the
+ * last step gave before stepping again anyway: while the watch connects,
+ * the time left of its deadline (PostgreSQL: the conninfo's
+ * connect_timeout, 10 s without one), after which that step gives up
+ * (-1: down); -1 when there is no limit. */
+int store_watch_timeout(const struct store_watch *w);
 void store_watch_free(struct store_watch *w);
 
 /* The backends: store_open() takes the first; store-backend.h says what a

@@ -1,6 +1,7 @@
 /* daemon/timers.c: see timers.h. */
 #include "timers.h"
 
+#include "intro.h"
 #include "invite.h"
 #include "member.h"
 #include "plan.h"
@@ -23,6 +24,9 @@ timers_one(struct op *o, const struct due *due)
 	case DUE_REMIND:
 	case DUE_DIGEST:
 		remind_on_due(o, due);
+		break;
+	case DUE_INTRO_EXPIRE:
+		intro_on_due(o, due);
 		break;
 	default:
 		invite_on_due(o, due);

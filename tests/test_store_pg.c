@@ -4,6 +4,9 @@
  * between two stores on one database, a lost connection, the snapshot of a
  * read, the read-only open of a check, and the backend's own check. Each
  * on a database of its own on a cluster the test starts (tests/pgcluster.h). */
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +103,7 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "the first open makes the schema");
 	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
-	    "12", "its twelve tables");
+	    "13", "its thirteen tables (introductions the thirteenth)");
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
 	    "2", "with its version");
 	t = store_begin(s, NULL);
@@ -163,6 +166,7 @@ test_migrate(void)
 	    "DROP COLUMN automatic, DROP COLUMN remind_at, "
 	    "DROP COLUMN introduced_by; "
 	    "ALTER TABLE members DROP COLUMN settings; "
+	    "DROP TABLE introductions; "
 	    "UPDATE meta SET value = 1 WHERE name = 'schema_version'; "
 	    "INSERT INTO invitations VALUES (7, 0, 1, 1, 1000, 1000, 9000, "
 	    "5000, 0, true, false, 0, 'ann', 'bo', 'hi'); "
@@ -182,6 +186,25 @@ test_migrate(void)
 	    !got.held && !got.automatic && got.remind_at == 0 &&
 	    got.via_len == 0 && strcmp(got.note, "hi") == 0,
 	    "its invitation reads as it was, none of the new fields set");
+	{
+		struct intro in;
+
+		memset(&in, 0, sizeof in);
+		in.id = 8;
+		in.expires_at = 5;
+		memcpy(in.from, "ann", 4);
+		in.from_len = 3;
+		memcpy(in.via, "cy", 3);
+		in.via_len = 2;
+		memcpy(in.to, "bo", 3);
+		in.to_len = 2;
+		ok(store_intro_get(t, 8, &in) == STORE_NOTFOUND,
+		    "the introductions table is there, empty");
+		in.id = 8;
+		store_intro_put(t, &in);
+		ok(store_intro_get(t, 8, &in) == STORE_OK &&
+		    strcmp(in.via, "cy") == 0, "and keeps one");
+	}
 	store_member_get(t, "ann", 3, &m);
 	ok(m.invitations_from == 1 && strcmp(m.email, "a@x") == 0 &&
 	    m.open_sent == 1 && m.first_seen_at == 1 && m.own == 0,
@@ -217,6 +240,98 @@ test_migrate(void)
 	store_close(s);
 	is_str(sql1(db, "SELECT octet_length(settings) FROM members"), "39",
 	    "kept in members.settings");
+}
+
+/* Steps w, waiting on its descriptor as a loop would (for as long as
+ * store_watch_timeout() says, else up to 200 ms), until it is up (want_up)
+ * or gives up (-1), for at most max_ms: whether it got there. *slept_ms:
+ * how long that took. */
+static bool
+watch_until(struct store_watch *w, bool want_up, int max_ms, int *slept_ms,
+    int *timeouts)
+{
+	struct timespec t0, t1;
+	struct pollfd pfd;
+	uint64_t head;
+	int fd, want, ms, spent;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		fd = store_watch_step(w, &want, &head);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		spent = (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		*slept_ms = spent;
+		if (want_up ? store_watch_up(w) : fd == -1)
+			return true;
+		if (spent > max_ms)
+			return false;
+		if (fd == -1) {
+			poll(NULL, 0, 50);
+			continue;
+		}
+		ms = store_watch_timeout(w);
+		if (ms > 0 && timeouts != NULL)
+			(*timeouts)++;
+		pfd.fd = fd;
+		pfd.events = (short)(((want & STORE_WATCH_READ) ? POLLIN : 0) |
+		    ((want & STORE_WATCH_WRITE) ? POLLOUT : 0));
+		poll(&pfd, 1, ms >= 0 ? ms : 200);
+	}
+}
+
+/* The event watch's connection has a deadline of its own (libpq's
+ * connect_timeout does not bound a nonblocking connection): a server that
+ * takes the connection and never answers, where the cluster's socket was,
+ * has the conninfo's connect_timeout (2 s) to answer; then the watch is
+ * down, and it connects again once the server is back. Real time, as the
+ * network's: bounds are generous. */
+static void
+test_watch_deadline(void)
+{
+	char ci[300], db[32], why[512], sock[200], real[220];
+	struct sockaddr_un sun;
+	struct store_watch *w;
+	struct store *s;
+	int fake, ms, timeouts = 0;
+	bool done;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	strcat(ci, " connect_timeout=2");
+	if ((s = open_pg(ci, why, sizeof why)) == NULL)
+		bail_out("open: %s", why);
+	w = store_watch_new(s);
+	ok(w != NULL && watch_until(w, true, 10000, &ms, NULL),
+	    "the watch connects and listens");
+	sql1(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	    "WHERE application_name = 'connreqd watch'");
+	snprintf(sock, sizeof sock, "%s/.s.PGSQL.5432", pg.dir);
+	snprintf(real, sizeof real, "%s.real", sock);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(sock) >= sizeof sun.sun_path)
+		bail_out("%s: too long a socket path", sock);
+	memcpy(sun.sun_path, sock, strlen(sock) + 1);
+	if (rename(sock, real) != 0 ||
+	    (fake = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(fake, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    listen(fake, 8) != 0)
+		bail_out("cannot put a silent server in place of %s", sock);
+	ok(watch_until(w, false, 10000, &ms, NULL),
+	    "its connection ended: the watch is down");
+	done = watch_until(w, false, 12000, &ms, &timeouts);
+	ok(done && ms >= 1900 && timeouts > 0,
+	    "connecting to a server that never answers, it gives up after connect_timeout (%d ms; the loop was given a timeout %d times)",
+	    ms, timeouts);
+	close(fake);
+	unlink(sock);
+	if (rename(real, sock) != 0)
+		bail_out("cannot put %s back", sock);
+	done = watch_until(w, true, 15000, &ms, NULL);
+	ok(done, "with the server back, it connects and listens again (%d ms)",
+	    ms);
+	store_watch_free(w);
+	store_close(s);
 }
 
 static void
@@ -812,6 +927,7 @@ main(void)
 		bail_out("cannot start a PostgreSQL cluster");
 	test_schema();
 	test_migrate();
+	test_watch_deadline();
 	test_unique();
 	test_conflict();
 	test_lost();
