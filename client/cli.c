@@ -33,7 +33,7 @@ const char *const opt_names[OPT_COUNT] = {
 	"exec", "all", "email", "expires-in", "window", "per-day",
 	"max-priority", "from", "reason", "tell", "asked",
 	"auto-min-mutual", "auto-for", "hold-no-mutual", "hold-low-health",
-	"hold-restricted-days", "hold-new-member-days"
+	"hold-restricted-days", "hold-new-member-days", "digest"
 };
 
 /* The commands, in the order `connreq help` lists them. */
@@ -229,6 +229,10 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 	    (duration_parse(v, &a->auto_for) != 0 || a->auto_for == 0))
 		return cmd_usage_error(e, "--auto-for: not a duration "
 		    "(such as 12h, 30d, 3w) nor 0: %s", v);
+	if ((v = a->opt[OPT_DIGEST]) != NULL && strcmp(v, "off") != 0 &&
+	    strcmp(v, "default") != 0 && duration_parse(v, &a->digest) != 0)
+		return cmd_usage_error(e, "--digest: not a duration (such as "
+		    "12h, 1d, 1w), off or default: %s", v);
 	if ((v = a->opt[OPT_EMAIL]) != NULL && strchr(v, '@') == NULL)
 		return cmd_usage_error(e, "--email: not an address: %s", v);
 	for (o = OPT_HOLD_NO_MUTUAL; o <= OPT_HOLD_LOW_HEALTH; o++)

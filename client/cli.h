@@ -56,6 +56,7 @@ enum opt {
 	OPT_HOLD_LOW_HEALTH,
 	OPT_HOLD_RESTRICTED_DAYS,
 	OPT_HOLD_NEW_MEMBER_DAYS,
+	OPT_DIGEST,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
@@ -79,6 +80,7 @@ struct cmd_args {
 	uint64_t per_day;		/* --per-day */
 	uint64_t auto_min_mutual;	/* --auto-min-mutual */
 	uint64_t auto_for;		/* --auto-for, in seconds (0: no end) */
+	uint64_t digest;		/* --digest, in seconds (off: 0) */
 };
 
 struct cmd_ctx;

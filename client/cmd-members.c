@@ -80,7 +80,7 @@ cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	struct table t;
 	struct text member, health;
 	uint64_t window, v, accepted, withdrawn, expired, pending, decided;
-	uint64_t need = 0;
+	uint64_t need = 0, next;
 	int64_t until, now = ctx_now(ctx);
 	double rate = 0, lo = 0.30, hi = 0.50;
 	bool have_rate;
@@ -142,6 +142,18 @@ cmd_stats_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		printf("yes, may not send until %s (%s)\n", date, in);
 	} else
 		puts("no");
+	/* Restrictions may escalate: how many count, and what comes next. */
+	if (obj_uint(result, "restrictions", &v) && v > 0 &&
+	    obj_uint(result, "next_restriction_for", &next)) {
+		time_put_duration(next, in, sizeof in);
+		if (ctx_policy(ctx, "restrict_window", &need)) {
+			time_put_duration(need, d, sizeof d);
+			printf("restrictions %" PRIu64 " in the last %s; a next "
+			    "one would last %s\n", v, d, in);
+		} else
+			printf("restrictions %" PRIu64 "; a next one would last "
+			    "%s\n", v, in);
+	}
 	q = cr_get(result, "quota");
 	if (q != NULL && q->type == MSGPACK_OBJECT_MAP) {
 		putchar('\n');
@@ -165,7 +177,9 @@ const struct cmd_entry cmd_stats_entry = {
 	    "week and today, pending against the warning and the maximum; and "
 	    "whether MEMBER is restricted from sending, until when. A rate "
 	    "below the policy's restrict below rate, or too many reports, "
-	    "restricts a member for a while.",
+	    "restricts a member for a while, longer each time when the policy "
+	    "escalates: then it shows how many restrictions count and how "
+	    "long a next one would last.",
 	.exec = cmd_stats_exec
 };
 
@@ -594,6 +608,8 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	uint64_t min = 0;
 	int64_t until = 0;
 	char date[48];
+	uint64_t every;
+	char d[16];
 
 	(void)ctx;
 	(void)a;
@@ -630,6 +646,14 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	settings_hold_put(result, "hold_low_health", "hold: low health");
 	settings_hold_put(result, "hold_restricted_days", "hold: restricted");
 	settings_hold_put(result, "hold_new_member_days", "hold: new member");
+	if (obj_uint(result, "digest_every", &every)) {
+		printf("%-18s", "digest");
+		if (every > 0) {
+			time_put_duration(every, d, sizeof d);
+			printf("every %s, of the invitations waiting\n", d);
+		} else
+			puts("off");
+	}
 }
 
 const struct cmd_entry cmd_settings_entry = {
@@ -640,12 +664,12 @@ const struct cmd_entry cmd_settings_entry = {
 	    OPT_BIT(OPT_AUTO_MIN_MUTUAL) | OPT_BIT(OPT_AUTO_FOR) |
 	    OPT_BIT(OPT_HOLD_NO_MUTUAL) | OPT_BIT(OPT_HOLD_LOW_HEALTH) |
 	    OPT_BIT(OPT_HOLD_RESTRICTED_DAYS) |
-	    OPT_BIT(OPT_HOLD_NEW_MEMBER_DAYS),
+	    OPT_BIT(OPT_HOLD_NEW_MEMBER_DAYS) | OPT_BIT(OPT_DIGEST),
 	.usage = "settings MEMBER [--from everyone|email|nobody] [--email "
 	    "ADDR] [--auto-min-mutual N] [--auto-for DURATION] "
 	    "[--hold-no-mutual yes|no|default] [--hold-low-health "
 	    "yes|no|default] [--hold-restricted-days DAYS] "
-	    "[--hold-new-member-days DAYS]",
+	    "[--hold-new-member-days DAYS] [--digest DURATION|off|default]",
 	.help = "Shows MEMBER's settings, or changes those given: whom MEMBER "
 	    "takes invitations from (everyone, by default; email: only people "
 	    "who give MEMBER's email address; nobody), MEMBER's email "
@@ -657,7 +681,9 @@ const struct cmd_entry cmd_settings_entry = {
 	    "untold, from senders who share no connection with MEMBER, whose "
 	    "health is low, who were restricted within DAYS days, or whom "
 	    "connreq first saw less than DAYS days ago (0: off); `default` "
-	    "follows the daemon's policy again.",
+	    "follows the daemon's policy again; and how often MEMBER gets a "
+	    "digest of the invitations waiting (how many, since when): every "
+	    "DURATION (1h to 365d), off, or the policy's default.",
 	.exec = cmd_settings_exec
 };
 
@@ -677,11 +703,12 @@ cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	const char *from = a->opt[OPT_FROM], *email = a->opt[OPT_EMAIL], *v;
 	const char *min = a->opt[OPT_AUTO_MIN_MUTUAL];
 	const char *dur = a->opt[OPT_AUTO_FOR];
+	const char *digest = a->opt[OPT_DIGEST];
 	msgpack_packer *pk;
 	/* The daemon's clock, asked before the request is begun. */
 	int64_t now = dur != NULL && a->auto_for != 0 ? ctx_now(ctx) : 0;
 	size_t i, n = (size_t)(from != NULL) + (email != NULL) +
-	    (min != NULL) + (dur != NULL);
+	    (min != NULL) + (dur != NULL) + (digest != NULL);
 
 	for (i = 0; i < sizeof holds / sizeof holds[0]; i++)
 		n += a->opt[holds[i].opt] != NULL;
@@ -712,5 +739,9 @@ cmd_settings_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		else
 			pk_kbool(pk, holds[i].key, strcmp(v, "yes") == 0);
 	}
+	if (digest != NULL && strcmp(digest, "default") == 0)
+		pk_knil(pk, "digest_every");
+	else if (digest != NULL)
+		pk_kuint(pk, "digest_every", a->digest);
 	return call_print(ctx, a, cmd_settings_print);
 }

@@ -62,6 +62,9 @@ struct ev_view {
 	struct text code, message;
 	int64_t until;
 	uint64_t plan, done, total;
+	/* invitation.digest */
+	uint64_t count;
+	int64_t oldest_at;
 };
 
 static void
@@ -83,6 +86,8 @@ ev_read(const msgpack_object *o, struct ev_view *v)
 	obj_uint(o, "plan", &v->plan);
 	obj_uint(o, "done", &v->done);
 	obj_uint(o, "total", &v->total);
+	obj_uint(o, "count", &v->count);
+	obj_int(o, "oldest_at", &v->oldest_at);
 	if (inv != NULL && inv->type == MSGPACK_OBJECT_MAP) {
 		v->has_inv = true;
 		inv_read(inv, &v->inv);
@@ -101,6 +106,26 @@ ev_age(const struct ev_view *v, char *buf, size_t n)
 		    age == 86400 ? "" : "s");
 	else
 		duration_short(age, buf, n);
+}
+
+/* A digest: "2 invitations wait for you, the oldest sent 12 days ago". */
+static void
+ev_put_digest(const struct ev_view *v, bool all)
+{
+	struct ev_view oldest = *v;
+	char age[32];
+
+	oldest.inv.created_at = v->oldest_at;
+	ev_age(&oldest, age, sizeof age);
+	if (all)
+		ev_printf("%T was told that %u invitation%s wait%s, the oldest "
+		    "sent %s ago", v->member, v->count, v->count == 1 ? "" : "s",
+		    v->count == 1 ? "s" : "", age);
+	else if (v->count == 1)
+		ev_printf("1 invitation waits for you, sent %s ago", age);
+	else
+		ev_printf("%u invitations wait for you, the oldest sent %s ago",
+		    v->count, age);
 }
 
 /* " (invitation 3, note: "Hi")" */
@@ -217,7 +242,13 @@ ev_put_member(const struct ev_view *v)
 		ev_age(v, age, sizeof age);
 		ev_printf("your invitation %u to %T is %s old: consider "
 		    "withdrawing it or letting it expire", i->id, i->to, age);
-	} else if (v->kind == PEV_COOLDOWN_ENDED && v->has_inv)
+	} else if (v->kind == PEV_REMINDER && v->has_inv) {
+		ev_age(v, age, sizeof age);
+		ev_printf("reminder: %T invited you %s ago (invitation %u): "
+		    "accept or ignore it", i->from, age, i->id);
+	} else if (v->kind == PEV_DIGEST)
+		ev_put_digest(v, false);
+	else if (v->kind == PEV_COOLDOWN_ENDED && v->has_inv)
 		ev_printf("you may invite %T again", i->to);
 	else if (v->kind == PEV_IGNORED && v->has_inv)
 		ev_printf("you ignored %T's invitation %u", i->from, i->id);
@@ -258,7 +289,13 @@ ev_put_all(const struct ev_view *v)
 		ev_age(v, age, sizeof age);
 		ev_printf("%T was reminded that invitation %u to %T is %s "
 		    "old", i->from, i->id, i->to, age);
-	} else if (v->kind == PEV_COOLDOWN_ENDED && v->has_inv)
+	} else if (v->kind == PEV_REMINDER && v->has_inv) {
+		ev_age(v, age, sizeof age);
+		ev_printf("%T was reminded of %T's invitation %u, %s old",
+		    i->to, i->from, i->id, age);
+	} else if (v->kind == PEV_DIGEST)
+		ev_put_digest(v, true);
+	else if (v->kind == PEV_COOLDOWN_ENDED && v->has_inv)
 		ev_printf("%T may invite %T again", i->from, i->to);
 	else if (v->kind == PEV_IGNORED && v->has_inv)
 		ev_printf("%T ignored %T's invitation %u", i->to, i->from,
@@ -634,7 +671,9 @@ const struct cmd_entry cmd_watch_entry = {
 	    "pending after 14 days (the policy's stale after), withdrawn "
 	    "(when the policy tells the recipient), the ends of cooldowns, "
 	    "new connections, warnings about limits, restrictions starting "
-	    "and ending, the progress of clean-up plans. --all prints every "
+	    "and ending, the progress of clean-up plans, reminders of "
+	    "invitations still waiting for an answer after 7 days (the "
+	    "policy's recipient remind after) and digests of those waiting. --all prints every "
 	    "member's events, the silent ones too (ignored invitations, "
 	    "removed connections). With --json each event is one JSON object "
 	    "a line. Without --after only new events are shown; --after SEQ "

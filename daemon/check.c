@@ -302,7 +302,7 @@ check_dues(struct chk *c)
 				    in.expires_at);
 			continue;
 		}
-		if (d->kind < DUE_EXPIRE || d->kind > DUE_RESTRICTION) {
+		if (d->kind < DUE_EXPIRE || d->kind > DUE_DIGEST) {
 			problem(c, "deadline", "at %" PRId64 ": unknown kind %u",
 			    d->at, (unsigned)d->kind);
 			continue;
@@ -328,6 +328,11 @@ check_dues(struct chk *c)
 			    "stale reminder at %" PRId64 " for invitation %" PRIu64 ", which is %s (stale at %" PRId64 ", reminded at %" PRId64 ")",
 			    d->at, d->id, state_name(inv.state), inv.stale_at,
 			    inv.reminded_at);
+		if (d->kind == DUE_REMIND && (inv.state != ST_PENDING ||
+		    inv.remind_at != d->at))
+			problem(c, "deadline",
+			    "recipient's reminder at %" PRId64 " for invitation %" PRIu64 ", which is %s (remind at %" PRId64 ")",
+			    d->at, d->id, state_name(inv.state), inv.remind_at);
 	}
 }
 

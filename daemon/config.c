@@ -19,6 +19,7 @@
 struct key {
 	size_t offset;
 	uint64_t min, max;
+	size_t count;		/* DURATIONS: where their number goes */
 };
 
 #define OFF(field) offsetof(struct config, field)
@@ -37,7 +38,11 @@ static const struct key keys[PK_COUNT] = {
 	[PK_EXPIRE_AFTER] = { POL(expire_after), 60, DAYS(3650) },
 	[PK_MAX_EXPIRE_AFTER] = { POL(max_expire_after), 60, DAYS(3650) },
 	[PK_STALE_AFTER] = { POL(stale_after), 60, DAYS(3650) },
-	[PK_RESEND_COOLDOWN] = { POL(resend_cooldown), 0, DAYS(3650) },
+	[PK_RECIPIENT_REMIND_AFTER] = { POL(recipient_remind_after), 0,
+	    DAYS(3650) },
+	[PK_DIGEST_EVERY] = { POL(digest_every), 0, DAYS(365) },
+	[PK_RESEND_COOLDOWN] = { POL(resend_cooldown), 0, DAYS(3650),
+	    POL(resend_cooldowns) },
 	[PK_NOTE_MAX_CHARS] = { POL(note_max_chars), 0, 1000 },
 	[PK_NOTIFY_RECIPIENT_ON_WITHDRAW] = {
 	    POL(notify_recipient_on_withdraw), 0, 1 },
@@ -56,7 +61,9 @@ static const struct key keys[PK_COUNT] = {
 	[PK_RESTRICT_MIN_DECIDED] = { POL(restrict_min_decided), 1, 100000 },
 	[PK_REPORTS_TO_RESTRICT] = { POL(reports_to_restrict), 0, UINT32_MAX },
 	[PK_REPORTS_WINDOW] = { POL(reports_window), 60, DAYS(3650) },
-	[PK_RESTRICT_FOR] = { POL(restrict_for), 60, DAYS(3650) },
+	[PK_RESTRICT_FOR] = { POL(restrict_for), 60, DAYS(3650),
+	    POL(restrict_fors) },
+	[PK_RESTRICT_WINDOW] = { POL(restrict_window), 60, DAYS(3650) },
 	[PK_HOLD_NO_MUTUAL] = { POL(hold.no_mutual), 0, 1 },
 	[PK_HOLD_LOW_HEALTH] = { POL(hold.low_health), 0, 1 },
 	[PK_HOLD_RESTRICTED_DAYS] = { POL(hold.restricted_days), 0,
@@ -154,12 +161,14 @@ load_fail(struct load *l, const char *fmt, ...)
 	return 0;	/* inih: an error on this line */
 }
 
+/* A list of durations that may only grow, the last one repeating
+ * (resend_cooldown, restrict_for). */
 static int
 load_durations(struct load *l, const struct key *k, const char *name,
-    const char *value, struct policy *p)
+    const char *value, char *base)
 {
 	char buf[256], *tok, *save = NULL;
-	uint64_t d;
+	uint64_t d, *to = (uint64_t *)(base + k->offset);
 	unsigned n = 0;
 
 	snprintf(buf, sizeof buf, "%s", value);
@@ -171,14 +180,16 @@ load_durations(struct load *l, const struct key *k, const char *name,
 		if (parse_duration(tok, &d) == -1 || d > k->max)
 			return load_fail(l, "%s: not a duration like 21d or 3w: %s",
 			    name, tok);
-		if (n > 0 && d < p->resend_cooldown[n - 1])
-			return load_fail(l, "%s: cooldowns may only grow: %s",
+		if (d < k->min)
+			return load_fail(l, "%s: %s is out of range", name, tok);
+		if (n > 0 && d < to[n - 1])
+			return load_fail(l, "%s: durations may only grow: %s",
 			    name, value);
-		p->resend_cooldown[n++] = d;
+		to[n++] = d;
 	}
 	if (n == 0)
 		return load_fail(l, "%s: give one or more durations", name);
-	p->resend_cooldowns = n;
+	*(unsigned *)(base + k->count) = n;
 	return 1;
 }
 
@@ -226,7 +237,7 @@ load_key(void *user, const char *section, const char *name, const char *value)
 		*(bool *)(base + k->offset) = b;
 		return 1;
 	case PV_DURATIONS:
-		return load_durations(l, k, name, value, &l->c->policy);
+		return load_durations(l, k, name, value, base);
 	case PV_RATE: {
 		char *end;
 		double r;
@@ -285,6 +296,8 @@ config_contradiction(const struct policy *p, const char **why)
 		*why = "pending_warn may not exceed pending_max";
 	else if (p->restrict_below_rate > p->healthy_rate)
 		*why = "restrict_below_rate may not exceed healthy_rate";
+	else if (!rules_digest_every_valid(p->digest_every))
+		*why = "digest_every must be 0s (off) or 1h to 365d";
 	else
 		return false;
 	return true;
@@ -332,8 +345,8 @@ config_pack_policy(msgpack_packer *pk, const struct config *c)
 {
 	const struct proto_config_key_info *ki;
 	const char *base = (const char *)c;
-	const struct policy *p = &c->policy;
-	unsigned i, n = 0;
+	const uint64_t *d;
+	unsigned i, j, n = 0;
 
 	for (i = 0; i < PK_COUNT; i++)
 		n += proto_config_keys[i].info_name != NULL;
@@ -355,9 +368,11 @@ config_pack_policy(msgpack_packer *pk, const struct config *c)
 			    *(const double *)(base + keys[i].offset));
 			break;
 		case PV_DURATIONS:
-			msgpack_pack_array(pk, p->resend_cooldowns);
-			for (n = 0; n < p->resend_cooldowns; n++)
-				msgpack_pack_uint64(pk, p->resend_cooldown[n]);
+			d = (const uint64_t *)(base + keys[i].offset);
+			n = *(const unsigned *)(base + keys[i].count);
+			msgpack_pack_array(pk, n);
+			for (j = 0; j < n; j++)
+				msgpack_pack_uint64(pk, d[j]);
 			break;
 		case PV_COUNT:
 		case PV_LIMIT:

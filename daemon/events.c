@@ -199,11 +199,18 @@ unsay_one(void *ctx, const struct event_rec *e)
 	struct unsay *u = ctx;
 	msgpack_unpacked up;
 	const msgpack_object *ty, *id;
-	size_t tn = strlen(EV_RECEIVED);
+	const char *type;
+	size_t tn;
 
-	/* The received event was written as the invitation was sent. */
-	if (e->at != u->inv->created_at)
+	/* The received event was written as the invitation was sent, the
+	 * reminder when its deadline was handled: at or after remind_at. */
+	if (e->at == u->inv->created_at)
+		type = EV_RECEIVED;
+	else if (u->inv->remind_at != 0 && e->at >= u->inv->remind_at)
+		type = EV_REMINDER;
+	else
 		return true;
+	tn = strlen(type);
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, e->data, e->len, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS) {
@@ -211,7 +218,7 @@ unsay_one(void *ctx, const struct event_rec *e)
 		id = map_get(map_get(&up.data, "invitation"), "id");
 		if (ty != NULL && ty->type == MSGPACK_OBJECT_STR &&
 		    ty->via.str.size == tn &&
-		    memcmp(ty->via.str.ptr, EV_RECEIVED, tn) == 0 &&
+		    memcmp(ty->via.str.ptr, type, tn) == 0 &&
 		    id != NULL && id->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
 		    id->via.u64 == u->inv->id)
 			u->seq[u->n++] = e->seq;
@@ -280,6 +287,25 @@ events_notice(struct stx *t, const char *type, int64_t at, int64_t now,
 		pk_kuint(&pk, "done", n->done);
 		pk_kuint(&pk, "total", n->total);
 	}
+	store_event_add(t, seq, now, member, mlen, true, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+void
+events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
+    size_t mlen, uint64_t count, int64_t oldest_at)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t seq;
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, 2, EV_DIGEST, at, member, mlen);
+	pk_kuint(&pk, "count", count);
+	pk_kint(&pk, "oldest_at", oldest_at);
 	store_event_add(t, seq, now, member, mlen, true, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }

@@ -28,6 +28,8 @@
 #define EV_RESTRICTION_ENDED proto_event_names[PEV_RESTRICTION_ENDED]
 #define EV_PLAN_PROGRESS proto_event_names[PEV_PLAN_PROGRESS]
 #define EV_PLAN_DONE proto_event_names[PEV_PLAN_DONE]
+#define EV_REMINDER proto_event_names[PEV_REMINDER]
+#define EV_DIGEST proto_event_names[PEV_DIGEST]
 #define EV_INTRO_ASKED proto_event_names[PEV_INTRO_ASKED]
 #define EV_INTRO_FORWARDED proto_event_names[PEV_INTRO_FORWARDED]
 #define EV_INTRO_DECLINED proto_event_names[PEV_INTRO_DECLINED]
@@ -63,10 +65,12 @@ void events_intro(struct stx *t, const char *type, int64_t at,
 void events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
     const struct inv *inv, enum role member_role, bool notify,
     bool with_conn);
-/* Takes back from inv's recipient the invitation.received event of inv:
+/* Takes back from inv's recipient the invitation.received event of inv
+ * (and its invitation.reminder, if it had one):
  * it leaves their feed and stays in the `all` feed
  * (rules_unsay_on_withdraw says when). It looks through the recipient's
- * kept notifications, decoding only those written when inv was sent. */
+ * kept notifications, decoding only those written when inv was sent, or
+ * (a reminder) since its remind_at. */
 void events_unsay_received(struct stx *t, const struct inv *inv);
 /* An event about the connection between member and other, happening now. */
 void events_conn(struct stx *t, const char *type, int64_t at,
@@ -84,5 +88,9 @@ struct notice {
 };
 void events_notice(struct stx *t, const char *type, int64_t at, int64_t now,
     const char *member, size_t mlen, const struct notice *n);
+/* member's digest: {seq, type, at, member, count, oldest_at}, told to the
+ * member. */
+void events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
+    size_t mlen, uint64_t count, int64_t oldest_at);
 
 #endif

@@ -84,6 +84,11 @@ inv_close(struct stx *t, struct inv *inv, enum inv_state to, int64_t at)
 	store_due_del(t, &ex);
 	if (inv->reminded_at == 0)
 		store_due_del(t, &st);
+	if (inv->remind_at != 0) {	/* the recipient's reminder, if due */
+		st.at = inv->remind_at;
+		st.kind = DUE_REMIND;
+		store_due_del(t, &st);
+	}
 	inv->state = (uint8_t)to;
 	inv->updated_at = at;
 	store_inv_put(t, inv, old);

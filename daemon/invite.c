@@ -8,6 +8,7 @@
 #include "events.h"
 #include "inv.h"
 #include "member.h"
+#include "remind.h"
 
 /* Both members are told of their new connection. */
 static void
@@ -288,6 +289,8 @@ invite_send(struct op *o, const struct send_req *r,
 	out->stale_at = now + (int64_t)o->policy->stale_after;
 	if (out->stale_at >= out->expires_at)
 		out->stale_at = out->expires_at;	/* it expires first */
+	out->remind_at = rules_remind_at(o->policy, now, out->expires_at,
+	    out->held);
 	out->resend_of = r->resend_of;
 	memcpy(out->from, r->from.p, r->from.n);
 	out->from_len = r->from.n;
@@ -309,7 +312,9 @@ invite_send(struct op *o, const struct send_req *r,
 			return op_store_error(t, e);
 		other.held = false;	/* released, as by an accept */
 		inv_close(t, &other, ST_ACCEPTED, now);
+		remind_gone(o, &other);
 		out->state = ST_ACCEPTED;
+		out->remind_at = 0;
 		store_inv_put(t, out, ST_COUNT);
 		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
 		*connected = true;
@@ -338,6 +343,8 @@ invite_send(struct op *o, const struct send_req *r,
 		store_member_get(t, r->to.p, r->to.n, &recipient);
 		out->held = send_held(o, r->from, r->to, &sender, &recipient) !=
 		    HOLD_NONE;
+		if (out->held)
+			out->remind_at = 0;	/* never about a held one */
 		store_inv_put(t, out, ST_COUNT);
 		inv_due_rows(out, &ex, &st);
 		store_due_add(t, &ex);
@@ -346,9 +353,11 @@ invite_send(struct op *o, const struct send_req *r,
 		if (out->held)
 			events_inv(t, EV_HELD, now, now, out, ROLE_RECIPIENT,
 			    false, false);
-		else
+		else {
+			remind_received(o, out);
 			events_inv(t, EV_RECEIVED, now, now, out,
 			    ROLE_RECIPIENT, true, false);
+		}
 	}
 	store_pair_put(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
 	/* What the limits count: sends (resends too) and notes. */
@@ -420,6 +429,7 @@ invite_accept(struct op *o, struct str actor, uint64_t id,
 		return -1;
 	out->held = false;	/* an accept releases a held one */
 	inv_close(t, out, ST_ACCEPTED, now);
+	remind_gone(o, out);
 	store_conn_put(t, out->from, out->from_len, out->to, out->to_len, now);
 	events_inv(t, EV_ACCEPTED, now, now, out, ROLE_SENDER, true, true);
 	connected_events(t, out, now);
@@ -441,6 +451,7 @@ invite_ignore(struct op *o, struct str actor, uint64_t id,
 	out->ignored = true;
 	out->held = false;	/* from the held box to the ignored one */
 	store_inv_put(t, out, ST_PENDING);
+	remind_gone(o, out);
 	/* Told to nobody: only the trusted `all` feed carries it. */
 	events_inv(t, EV_IGNORED, o->now, o->now, out, ROLE_RECIPIENT, false,
 	    false);
@@ -462,6 +473,15 @@ invite_unignore(struct op *o, struct str actor, uint64_t id,
 	out->ignored = false;
 	out->held = false;
 	store_inv_put(t, out, ST_IGNORED);
+	/* Waiting again: its reminder, if not yet due (one whose time
+	 * passed while it was ignored is not sent late), and the digest. */
+	{
+		struct inv back = *out;
+
+		if (back.remind_at <= o->now)
+			back.remind_at = 0;
+		remind_received(o, &back);
+	}
 	/* Told to nobody, as the ignore: only the `all` feed carries it (the
 	 * recipient's feed still has its invitation.received). */
 	events_inv(t, EV_UNIGNORED, o->now, o->now, out, ROLE_RECIPIENT,
@@ -498,6 +518,7 @@ invite_withdraw_by(struct op *o, struct str actor,
 	if (rules_withdraw(o->policy, used, oldest, e) == -1)
 		return -1;
 	inv_close(t, out, ST_WITHDRAWN, now);
+	remind_gone(o, out);
 	store_log_add(t, LOG_WITHDRAWALS, actor.p, actor.n, now, out->id, 0);
 	store_pair_get(t, out->from, out->from_len, out->to, out->to_len, &pr);
 	pr.cooldown_until = rules_cooldown_until(o->policy, now,
@@ -648,6 +669,7 @@ invite_on_due(struct op *o, const struct due *due)
 			log_debug("invitation %llu expired",
 			    (unsigned long long)inv.id);
 			inv_close(t, &inv, ST_EXPIRED, due->at);
+			remind_gone(o, &inv);
 			events_inv(t, EV_EXPIRED, due->at, o->now, &inv, ROLE_SENDER,
 			    true, false);
 			member_decided(o, &inv, due->at, false);
@@ -697,6 +719,7 @@ invite_report(struct op *o, struct str actor, uint64_t id,
 	out->reported = true;
 	out->held = false;
 	store_inv_put(t, out, old);
+	remind_gone(o, out);
 	events_inv(t, EV_IGNORED, now, now, out, ROLE_RECIPIENT, false, false);
 	store_log_add(t, LOG_REPORTS, out->from, out->from_len, now, out->id,
 	    dont_know ? 1 : 2);

@@ -6,6 +6,7 @@
 #include "../common/util.h"
 #include "events.h"
 #include "inv.h"
+#include "remind.h"
 
 /* Writes member's record, its first if first_seen_at is 0: then seen
  * first now. */
@@ -17,7 +18,20 @@ member_put(struct op *o, const char *m, size_t len, struct member_rec *r)
 	store_member_put(o->t, m, len, r);
 }
 
-/* Restricts sender (an invitation of theirs is id) for restrict_for. */
+/* How many restrictions of sender began within policy.restrict_window
+ * before o->now: after now - restrict_window. */
+static uint64_t
+restrictions_before(struct op *o, struct str sender)
+{
+	int64_t oldest;
+
+	return store_log_count(o->t, LOG_RESTRICTIONS, sender.p, sender.n,
+	    o->now - (int64_t)o->policy->restrict_window, UINT64_MAX,
+	    &oldest);
+}
+
+/* Restricts sender (an invitation of theirs is id) for the restrict_for
+ * that the restrictions before it in the window give (rules_restrict_for). */
 static void
 restrict_sender(struct op *o, struct str sender, uint64_t id,
     enum restrict_reason why)
@@ -25,10 +39,13 @@ restrict_sender(struct op *o, struct str sender, uint64_t id,
 	struct member_rec m;
 	struct notice n;
 	struct due due;
+	uint64_t len;
 
+	len = rules_restrict_for(o->policy, restrictions_before(o, sender));
+	store_log_add(o->t, LOG_RESTRICTIONS, sender.p, sender.n, o->now, id, 0);
 	store_member_get(o->t, sender.p, sender.n, &m);
 	m.restricted_at = o->now;
-	m.restricted_until = o->now + (int64_t)o->policy->restrict_for;
+	m.restricted_until = o->now + (int64_t)len;
 	member_put(o, sender.p, sender.n, &m);
 	due.at = m.restricted_until;
 	due.kind = DUE_RESTRICTION;
@@ -176,7 +193,11 @@ block_closes(struct op *o, struct str from, struct str to, enum role blocker)
 	struct inv inv;
 
 	if (rules_block_closes(blocker) == ST_WITHDRAWN) {
+		store_pair_get(o->t, from.p, from.n, to.p, to.n, &pr);
 		inv_withdraw_quietly(o->t, from, to, o->now);
+		if (pr.open_id != 0 &&
+		    store_inv_get(o->t, pr.open_id, &inv) == STORE_OK)
+			remind_gone(o, &inv);
 		return;
 	}
 	store_pair_get(o->t, from.p, from.n, to.p, to.n, &pr);
@@ -187,6 +208,7 @@ block_closes(struct op *o, struct str from, struct str to, enum role blocker)
 	inv.state = ST_IGNORED;
 	inv.ignored = true;
 	store_inv_put(o->t, &inv, ST_PENDING);
+	remind_gone(o, &inv);
 	events_inv(o->t, EV_IGNORED, o->now, o->now, &inv, ROLE_RECIPIENT,
 	    false, false);
 }
@@ -275,11 +297,16 @@ hold_apply(struct member_rec *m, const struct hold_change *h)
 int
 member_settings_set(struct op *o, struct str member, int from,
     struct str email, const struct auto_settings *as,
-    const struct hold_change *hold, struct member_rec *m,
-    struct proto_error *e)
+    const struct hold_change *hold, const struct digest_change *digest,
+    struct member_rec *m, struct proto_error *e)
 {
 	struct settings_facts f;
+	uint64_t digest_before;
 
+	if (digest != NULL && digest->how == SET_VALUE &&
+	    !rules_digest_every_valid(digest->every))
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "digest_every must be 0 (off) or 3600 to 31536000 seconds (1 hour to 365 days)");
 	store_member_get(o->t, member.p, member.n, m);
 	if (as != NULL && as->has_min_mutual &&
 	    as->min_mutual > MUTUAL_COUNT_MAX)
@@ -290,6 +317,7 @@ member_settings_set(struct op *o, struct str member, int from,
 		m->auto_min_mutual = (uint32_t)as->min_mutual;
 	if (as != NULL && as->has_until)
 		m->auto_until = as->until;
+	digest_before = remind_digest_every(o->policy, m);
 	f.from = from >= 0 ? from : m->invitations_from;
 	f.email = email.p;
 	f.email_len = email.n;
@@ -304,7 +332,15 @@ member_settings_set(struct op *o, struct str member, int from,
 	}
 	if (hold != NULL)
 		hold_apply(m, hold);
+	if (digest != NULL && digest->how == SET_VALUE) {
+		m->own |= MEMBER_OWN_DIGEST;
+		m->digest_every = (int64_t)digest->every;
+	} else if (digest != NULL && digest->how == SET_RESET) {
+		m->own &= (uint16_t)~MEMBER_OWN_DIGEST;
+		m->digest_every = 0;
+	}
 	member_put(o, member.p, member.n, m);
+	remind_digest_changed(o, member, digest_before);
 	return op_done(o->t, e);
 }
 
@@ -355,6 +391,8 @@ member_stats(struct op *o, struct str member, uint64_t window,
 	s->day_used = store_log_count(o->t, LOG_SENDS, member.p, member.n,
 	    o->now - DAY_SECS, QUOTA_COUNT_MAX, &oldest);
 	store_member_get(o->t, member.p, member.n, &s->rec);
+	s->restrictions = restrictions_before(o, member);
+	s->next_restrict_for = rules_restrict_for(o->policy, s->restrictions);
 	s->decided = s->accepted + s->withdrawn + s->expired;
 	return op_done(o->t, e);
 }

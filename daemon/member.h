@@ -41,14 +41,20 @@ struct hold_change {
 	enum set_how no_mutual, low_health, restricted_days, new_days;
 	struct hold_filters v;
 };
+/* The digest's interval a settings change asks for (digest_every:
+ * seconds, 0 off; rules_digest_every_valid), with its how. */
+struct digest_change {
+	enum set_how how;
+	uint64_t every;
+};
 /* Changes member's settings: from, an enum invite_from (-1: unchanged);
  * email (p NULL: unchanged; "" clears it); the auto-accept rules (as NULL:
- * unchanged); the hold filters (hold NULL: none changed). *out: the
- * settings after. */
+ * unchanged); the hold filters (hold NULL: none changed); the digest
+ * (digest NULL: unchanged). *out: the settings after. */
 int member_settings_set(struct op *o, struct str member, int from,
     struct str email, const struct auto_settings *as,
-    const struct hold_change *hold, struct member_rec *out,
-    struct proto_error *e);
+    const struct hold_change *hold, const struct digest_change *digest,
+    struct member_rec *out, struct proto_error *e);
 /* Lists (on) or unlists other in member's auto-accept list: other's
  * invitations to member are then accepted at once (rules_auto_accept).
  * At most AUTO_ACCEPT_LIST_MAX members; member itself is refused. */
@@ -67,6 +73,9 @@ struct member_stats {
 	uint64_t accepted, withdrawn, expired;
 	uint64_t decided;	/* accepted + withdrawn + expired */
 	uint64_t week_used, day_used;
+	/* restrictions that began within policy.restrict_window, and how
+	 * long the next one would last (rules_restrict_for) */
+	uint64_t restrictions, next_restrict_for;
 	struct member_rec rec;
 };
 int member_stats(struct op *o, struct str member, uint64_t window,

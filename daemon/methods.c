@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "inv.h"
 #include "member.h"
+#include "remind.h"
 #include "timers.h"
 
 #define LIST_LIMIT_DEFAULT 50
@@ -713,7 +714,7 @@ pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
 	struct hold_filters h = member_hold_filters(p, m);
 	struct hold_own own = member_hold_own(m);
 
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kstr(pk, "invitations_from", proto_invite_from_words[m->invitations_from <
 	    FROM_COUNT ? m->invitations_from : 0]);
@@ -730,6 +731,8 @@ pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
 	pk_kbool(pk, "hold_low_health", h.low_health);
 	pk_kuint(pk, "hold_restricted_days", h.restricted_days);
 	pk_kuint(pk, "hold_new_member_days", h.new_days);
+	/* In force: the member's own, or the policy's. */
+	pk_kuint(pk, "digest_every", remind_digest_every(p, m));
 	pk_key(pk, "own");
 	msgpack_pack_array(pk, (size_t)own.no_mutual + own.low_health +
 	    own.restricted_days + own.new_days);
@@ -777,6 +780,7 @@ m_member_settings_set(struct call *c)
 {
 	struct member_rec m;
 	struct str member, email = { NULL, 0 };
+	struct digest_change digest = { SET_KEEP, 0 };
 	int from = -1;
 	struct hold_change hold;
 
@@ -799,14 +803,18 @@ m_member_settings_set(struct call *c)
 	    &hold.v.restricted_days);
 	hold.new_days = arg_setting_days(c, "hold_new_member_days",
 	    &hold.v.new_days);
+	if (args_nil(&c->args, "digest_every"))
+		digest.how = SET_RESET;
+	else if (args_uint(&c->args, "digest_every", false, &digest.every))
+		digest.how = SET_VALUE;
 	if (args_done(&c->args) == -1)
 		return -1;
 	if (until > INT64_MAX)
 		return proto_fail(c->err, PE_INVALID_ARGUMENT,
 		    "auto_accept_until must be a time");
 	as.until = (int64_t)until;
-	if (member_settings_set(&c->op, member, from, email, &as, &hold, &m,
-	    c->err) == -1)
+	if (member_settings_set(&c->op, member, from, email, &as, &hold,
+	    &digest, &m, c->err) == -1)
 		return -1;
 	pack_settings(c->pk, c->op.policy, member, &m);
 	return 0;
@@ -981,7 +989,7 @@ m_stats_get(struct call *c)
 		    "window must be 1 second to 10 years");
 	if (member_stats(&c->op, member, window, &s, c->err) == -1)
 		return -1;
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 14);
 	pk_kstrn(pk, "member", member.p, member.n);
 	pk_kuint(pk, "window", window);
 	pk_kuint(pk, "sent", s.sent);
@@ -1014,6 +1022,8 @@ m_stats_get(struct call *c)
 		pk_kint(pk, "restricted_until", s.rec.restricted_until);
 	else
 		pk_knil(pk, "restricted_until");
+	pk_kuint(pk, "restrictions", s.restrictions);
+	pk_kuint(pk, "next_restriction_for", s.next_restrict_for);
 	return 0;
 }
 

@@ -17,6 +17,8 @@ policy_defaults(struct policy *p)
 	p->mutual_invite_connects = true;
 	p->events_retention = 30 * 86400ULL;
 	p->max_expire_after = 180 * 86400ULL;
+	p->recipient_remind_after = 7 * 86400ULL;
+	p->digest_every = 0;
 	p->sends_per_week = 100;
 	p->sends_per_day = 0;
 	p->pending_warn = 100;
@@ -30,7 +32,9 @@ policy_defaults(struct policy *p)
 	p->restrict_min_decided = 20;
 	p->reports_to_restrict = 5;
 	p->reports_window = 30 * 86400ULL;
-	p->restrict_for = 7 * 86400ULL;
+	p->restrict_for[0] = 7 * 86400ULL;
+	p->restrict_fors = 1;
+	p->restrict_window = 365 * 86400ULL;
 }
 
 /* Refuses with code until retry_at, naming it in the message. */
@@ -491,6 +495,47 @@ rules_cooldown_until(const struct policy *p, int64_t now, uint32_t before)
 	    p->resend_cooldowns - 1;
 
 	return now + (int64_t)p->resend_cooldown[n];
+}
+
+int64_t
+rules_remind_at(const struct policy *p, int64_t created_at,
+    int64_t expires_at, bool held)
+{
+	int64_t at = created_at + (int64_t)p->recipient_remind_after;
+
+	if (p->recipient_remind_after == 0 || held || at >= expires_at)
+		return 0;
+	return at;
+}
+
+uint64_t
+rules_digest_every(const struct policy *p, bool own, uint64_t member_every)
+{
+	return own ? member_every : p->digest_every;
+}
+
+int64_t
+rules_digest_next(int64_t after, uint64_t every)
+{
+	int64_t e = (int64_t)every;
+
+	if (after < 0)
+		return 0;
+	return (after / e + 1) * e;
+}
+
+bool
+rules_digest_every_valid(uint64_t d)
+{
+	return d == 0 || (d >= 3600 && d <= 365 * 86400ULL);
+}
+
+uint64_t
+rules_restrict_for(const struct policy *p, uint64_t before)
+{
+	uint64_t n = before < p->restrict_fors ? before : p->restrict_fors - 1;
+
+	return p->restrict_for[n];
 }
 
 bool

@@ -55,6 +55,11 @@ struct policy {
 	bool mutual_invite_connects;
 	uint64_t events_retention;	/* 30 days */
 	uint64_t max_expire_after;	/* 180 days: the most expires_in */
+	/* The recipient's side: a reminder of an invitation still pending
+	 * this long after it was sent (7 days; 0: off), and a digest of the
+	 * invitations waiting, for members with none of their own (0: off). */
+	uint64_t recipient_remind_after;
+	uint64_t digest_every;
 
 	/* Limits ([limits]); 0 turns a limit off where noted. */
 	uint32_t sends_per_week;	/* 100 (0: off), rolling 7 days */
@@ -72,7 +77,11 @@ struct policy {
 	uint32_t restrict_min_decided;	/* 20 */
 	uint32_t reports_to_restrict;	/* 5 within reports_window */
 	uint64_t reports_window;	/* 30 days */
-	uint64_t restrict_for;		/* 7 days */
+	/* The n-th restriction within restrict_window lasts the n-th
+	 * duration, the last one repeating: 7 days by default. */
+	uint64_t restrict_for[POLICY_COOLDOWNS_MAX];
+	unsigned restrict_fors;
+	uint64_t restrict_window;	/* 365 days */
 
 	/* Held invitations ([policy] hold_*): every filter off. */
 	struct hold_filters hold;
@@ -358,6 +367,25 @@ bool rules_open(enum inv_state st);
  * `before` earlier withdrawals from the same sender to the same person. */
 int64_t rules_cooldown_until(const struct policy *p, int64_t now,
     uint32_t before);
+/* When the recipient of an invitation sent at created_at, expiring at
+ * expires_at, is reminded of it: recipient_remind_after later, unless that
+ * is off, the invitation is held, or it expires first (then 0: never). */
+int64_t rules_remind_at(const struct policy *p, int64_t created_at,
+    int64_t expires_at, bool held);
+/* The digest interval in force for a member: their own (own: they set
+ * one; 0 is off), else the policy's. */
+uint64_t rules_digest_every(const struct policy *p, bool own,
+    uint64_t member_every);
+/* When the next digest after `after` is due: the next multiple of every
+ * (> 0) seconds since the epoch (with 1 day: midnight UTC). */
+int64_t rules_digest_next(int64_t after, uint64_t every);
+/* Whether d is a digest interval a member may set: 0 (off) or 1 hour to
+ * 365 days. */
+bool rules_digest_every_valid(uint64_t d);
+
+/* How long a restriction that starts now lasts, after `before` restrictions
+ * of the same sender that began within policy.restrict_window. */
+uint64_t rules_restrict_for(const struct policy *p, uint64_t before);
 
 /* Introductions (intro.ask, docs/protocol.md). A member's part in one:
  * from asked for it, via was asked to make it; `to` is not a party to the

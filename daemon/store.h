@@ -87,8 +87,10 @@ struct inv {
 				 * held box, not the received box; to its
 				 * sender a pending invitation like any */
 	bool automatic;		/* accepted at once by an auto-accept rule */
-	int64_t remind_at;	/* when the recipient's reminder is due,
-				 * 0: none (or done) */
+	int64_t remind_at;	/* when the recipient's reminder is (or
+				 * was) due, 0: none; it stays once handled,
+				 * and a withdrawal finds the reminder's
+				 * event by it (daemon/remind.c) */
 	uint64_t resend_of;	/* 0: none */
 	size_t from_len, to_len, note_len, via_len;
 	char from[MEMBER_MAX_BYTES + 1];
@@ -113,7 +115,11 @@ enum due_kind {
 	DUE_RESTRICTION = 4,	/* id: an invitation of the restricted sender */
 	DUE_PLAN = 5,		/* id: the plan */
 	DUE_REMIND = 6,		/* id: the invitation (at: its remind_at) */
-	DUE_DIGEST = 7,		/* the recipients' digest */
+	DUE_DIGEST = 7,		/* id: the newest invitation waiting for a
+				 * member (pending, not ignored, not held):
+				 * it names the member whose digest falls
+				 * due at `at`, a multiple of the member's
+				 * interval (daemon/remind.h) */
 	DUE_INTRO_EXPIRE = 8	/* id: the introduction (at: its
 				 * expires_at), while its asker may see it
 				 * asked: asked, or declined silently */

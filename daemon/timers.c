@@ -5,6 +5,7 @@
 #include "invite.h"
 #include "member.h"
 #include "plan.h"
+#include "remind.h"
 
 #define PRUNE_PER_BATCH 10000
 
@@ -19,6 +20,10 @@ timers_one(struct op *o, const struct due *due)
 		break;
 	case DUE_RESTRICTION:
 		member_on_due(o, due);
+		break;
+	case DUE_REMIND:
+	case DUE_DIGEST:
+		remind_on_due(o, due);
 		break;
 	case DUE_INTRO_EXPIRE:
 		intro_on_due(o, due);

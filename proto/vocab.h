@@ -75,6 +75,8 @@ enum proto_method {
 	X(RESTRICTION_ENDED, "restriction.ended") \
 	X(PLAN_PROGRESS, "plan.progress") \
 	X(PLAN_DONE, "plan.done") \
+	X(REMINDER, "invitation.reminder") \
+	X(DIGEST, "invitation.digest") \
 	X(INTRO_ASKED, "introduction.asked") \
 	X(INTRO_FORWARDED, "introduction.forwarded") \
 	X(INTRO_DECLINED, "introduction.declined") \
@@ -201,6 +203,9 @@ enum proto_intro_box { PROTO_INTRO_BOXES(PROTO_ENUM_IBOX) PIBOX_COUNT };
 	X(MAX_EXPIRE_AFTER, "policy", "max_expire_after", 1, "", DURATION) \
 	X(RESEND_COOLDOWN, "policy", "resend_cooldown", 1, "", DURATIONS) \
 	X(STALE_AFTER, "policy", "stale_after", 1, "", DURATION) \
+	X(RECIPIENT_REMIND_AFTER, "policy", "recipient_remind_after", 1, "", \
+	    DURATION) \
+	X(DIGEST_EVERY, "policy", "digest_every", 1, "", DURATION) \
 	X(NOTE_MAX_CHARS, "policy", "note_max_chars", 1, "", COUNT) \
 	X(NOTIFY_RECIPIENT_ON_WITHDRAW, "policy", \
 	    "notify_recipient_on_withdraw", 1, "", BOOL) \
@@ -224,7 +229,8 @@ enum proto_intro_box { PROTO_INTRO_BOXES(PROTO_ENUM_IBOX) PIBOX_COUNT };
 	    COUNT) \
 	X(REPORTS_TO_RESTRICT, "health", "reports_to_restrict", 1, "", LIMIT) \
 	X(REPORTS_WINDOW, "health", "reports_window", 1, "", DURATION) \
-	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATION) \
+	X(RESTRICT_FOR, "health", "restrict_for", 1, "", DURATIONS) \
+	X(RESTRICT_WINDOW, "health", "restrict_window", 1, "", DURATION) \
 	X(HOLD_NO_MUTUAL, "policy", "hold_no_mutual", 1, "", BOOL) \
 	X(HOLD_LOW_HEALTH, "policy", "hold_low_health", 1, "", BOOL) \
 	X(HOLD_RESTRICTED_DAYS, "policy", "hold_restricted_days", 1, "", \

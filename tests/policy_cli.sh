@@ -164,7 +164,7 @@ t "settings: set both" \
   '[ $rc -eq 0 ] && out_re "^invitations from +email \(only people who give the email address\)$" && [ "$(line email)" = "email bob@example.com" ]'
 run --json settings bob
 t "settings --json: the map" \
-  '[ $rc -eq 0 ] && json "assert d == {\"member\": \"bob\", \"invitations_from\": \"email\", \"email\": \"bob@example.com\", \"auto_accept_min_mutual\": 0, \"auto_accept_until\": None, \"hold_no_mutual\": False, \"hold_low_health\": False, \"hold_restricted_days\": 0, \"hold_new_member_days\": 0, \"own\": []}, d"'
+  '[ $rc -eq 0 ] && json "assert d == {\"member\": \"bob\", \"invitations_from\": \"email\", \"email\": \"bob@example.com\", \"auto_accept_min_mutual\": 0, \"auto_accept_until\": None, \"hold_no_mutual\": False, \"hold_low_health\": False, \"hold_restricted_days\": 0, \"hold_new_member_days\": 0, \"digest_every\": 0, \"own\": []}, d"'
 run can-send frank bob
 t "can-send: EMAIL_REQUIRED, with what to do" \
   '[ $rc -eq 1 ] && out_has "no: EMAIL_REQUIRED: " && err_has "give their email address with --email ADDR"'
@@ -184,6 +184,22 @@ run settings bob --from all
 t "settings: a bad --from" '[ $rc -eq 2 ] && err_has "--from: not everyone, email or nobody: all"'
 run settings bob --email nope
 t "settings: a bad --email" '[ $rc -eq 2 ] && err_has "--email: not an address: nope"'
+run settings bob
+t "settings: no digest by the policy" '[ $rc -eq 0 ] && [ "$(line digest)" = "digest off" ]'
+run settings bob --digest 1d
+t "settings --digest 1d: a digest every day" \
+  '[ $rc -eq 0 ] && [ "$(line digest)" = "digest every 1d, of the invitations waiting" ]'
+run --json settings bob --digest off
+t "settings --digest off: 0" '[ $rc -eq 0 ] && json "assert d[\"digest_every\"] == 0, d"'
+run --json settings bob --digest 12h
+run --json settings bob --digest default
+t "settings --digest default: back to the policy's (off)" \
+  '[ $rc -eq 0 ] && json "assert d[\"digest_every\"] == 0, d"'
+run settings bob --digest 10m
+t "settings --digest under an hour: INVALID_ARGUMENT" \
+  '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT" && err_has "digest_every must be 0 (off) or 3600"'
+run settings bob --digest soon
+t "settings: a bad --digest" '[ $rc -eq 2 ] && err_has "--digest: not a duration"'
 
 # ---- block, unblock ----
 do_ send gina hank					# 5
@@ -240,6 +256,11 @@ t "send: RESTRICTED, and when it will be allowed" \
 run stats ivan
 t "stats: the restriction, until when" \
   '[ $rc -eq 0 ] && out_re "^restricted +yes, may not send until 2026-01-08 00:00 UTC \(in 7d\)$"'
+t "stats: the restrictions counted, and how long a next one would last" \
+  '[ $rc -eq 0 ] && out_re "^restrictions 1 in the last 365d; a next one would last 7d$"'
+run --json stats ivan
+t "stats --json: restrictions, next_restriction_for" \
+  '[ $rc -eq 0 ] && json "assert d[\"restrictions\"] == 1 and d[\"next_restriction_for\"] == 7 * $DAY, d"'
 run report ken 7 --reason spam
 t "report: only a pending invitation, once" '[ $rc -eq 1 ] && err_has "INVALID_STATE"'
 

@@ -181,7 +181,7 @@ setup(void)
 	/* A sender with N expired and none accepted would be restricted:
 	 * that is not what this test is about. */
 	dproc_config(&p, NO_LIMITS "[health]\nrestrict_below_rate = 0\n"
-	    "[policy]\nstale_after = 60s\n");
+	    "[policy]\nstale_after = 60s\nrecipient_remind_after = 0s\n");
 	if (dproc_start(&p, T0, NULL) != 0)
 		bail_out("connreqd does not start");
 	c = dconnect(&p);

@@ -110,7 +110,8 @@ test_parse(void)
 	    "pair_window = 30d\nwithdrawals_per_day = 5\n"
 	    "duplicate_note_warn = 3\n[health]\nhealthy_rate = 40%\n"
 	    "restrict_below_rate = 0.1\nrestrict_min_decided = 10\n"
-	    "reports_to_restrict = 2\nreports_window = 2w\nrestrict_for = 3d\n"
+	    "reports_to_restrict = 2\nreports_window = 2w\n"
+	    "restrict_for = 3d, 7d, 30d\nrestrict_window = 90d\n"
 	    "[policy]\nmax_expire_after = 90d\nexpire_after = 60d\n",
 	    &c, why, sizeof why) == 0, "every [limits] and [health] key parses (%s)",
 	    why);
@@ -125,9 +126,36 @@ test_parse(void)
 	    c.policy.restrict_min_decided == 10 &&
 	    c.policy.reports_to_restrict == 2 &&
 	    c.policy.reports_window == 14 * DAY &&
-	    c.policy.restrict_for == 3 * DAY, "[health]");
+	    c.policy.restrict_fors == 3 && c.policy.restrict_for[0] == 3 * DAY &&
+	    c.policy.restrict_for[1] == 7 * DAY &&
+	    c.policy.restrict_for[2] == 30 * DAY &&
+	    c.policy.restrict_window == 90 * DAY, "[health]");
 	ok(c.policy.max_expire_after == 90 * DAY, "max_expire_after");
 	config_free(&c);
+	ok(load("[health]\nrestrict_for = 2d\n", &c, why, sizeof why) == 0 &&
+	    c.policy.restrict_fors == 1 && c.policy.restrict_for[0] == 2 * DAY &&
+	    c.policy.restrict_window == 365 * DAY,
+	    "restrict_for: one duration is a list of one; the window is a year");
+	config_free(&c);
+	ok(load("[health]\nrestrict_for = 7d, 1d\n", &c, why, sizeof why) == -1 &&
+	    strstr(why, "may only grow"), "restrict_for: a shorter one after: %s",
+	    why);
+	ok(load("[health]\nrestrict_for = 1d, 30s\n", &c, why, sizeof why) == -1 &&
+	    strstr(why, "out of range"), "restrict_for: under a minute: %s", why);
+	ok(load("[health]\nrestrict_window = 0s\n", &c, why, sizeof why) == -1,
+	    "restrict_window: 0 is out of range");
+	ok(load("[policy]\nrecipient_remind_after = 0s\ndigest_every = 1d\n", &c,
+	    why, sizeof why) == 0 && c.policy.recipient_remind_after == 0 &&
+	    c.policy.digest_every == DAY, "recipient_remind_after, digest_every");
+	config_free(&c);
+	ok(load("", &c, why, sizeof why) == 0 &&
+	    c.policy.recipient_remind_after == 7 * DAY &&
+	    c.policy.digest_every == 0, "by default a reminder at 7 days, no digest");
+	config_free(&c);
+	ok(load("[policy]\ndigest_every = 30m\n", &c, why, sizeof why) == -1 &&
+	    strstr(why, "digest_every"), "digest_every under an hour: %s", why);
+	ok(load("[policy]\ndigest_every = 366d\n", &c, why, sizeof why) == -1,
+	    "digest_every over a year is out of range");
 	config_defaults(&c);
 	ok(config_load("/nonexistent/connreqd.conf", &c, why, sizeof why) == -1 &&
 	    strstr(why, "No such file"), "a missing file: %s", why);
@@ -178,7 +206,8 @@ test_daemon(void)
 	    "server.info shows the policy from the file");
 	ok(rnum(&r, "policy.sends_per_week") == 100 &&
 	    rnum(&r, "policy.pending_max") == 200 &&
-	    rnum(&r, "policy.restrict_for") == 7 * DAY &&
+	    rnum(&r, "policy.restrict_for.0") == 7 * DAY &&
+	    rnum(&r, "policy.restrict_window") == 365 * DAY &&
 	    rnum(&r, "policy.max_expire_after") == 180 * DAY,
 	    "and the limits and health rules in force");
 	h = (uint64_t)rnum(&r, "events.head");

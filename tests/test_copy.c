@@ -275,10 +275,11 @@ main(void)
 	hc.v.new_days = 30;
 	hc.no_mutual = SET_VALUE;	/* false, finn's own */
 	ok(step_end(&d, member_settings_set(step(&d), S("finn"), 1,
-	    S("finn@example.com"), NULL, NULL, &mr, &d.e)) == 0,
+	    S("finn@example.com"), NULL, NULL,
+	    &(struct digest_change){ SET_VALUE, 86400 }, &mr, &d.e)) == 0,
 	    "member settings");
 	ok(step_end(&d, member_settings_set(step(&d), S("omar"), -1, S(NULL),
-	    NULL, &hc, &mr, &d.e)) == 0 &&
+	    NULL, &hc, NULL, &mr, &d.e)) == 0 &&
 	    mr.own == (MEMBER_OWN_HOLD_NEW | MEMBER_OWN_HOLD_NO_MUTUAL),
 	    "hold filters, a member's own (issue 12)");
 	ok(dsend(&d, "lena", "omar") != 0 && d.inv.held,

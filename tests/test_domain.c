@@ -6,6 +6,7 @@
 #include "../daemon/config.h"
 #include "../daemon/inv.h"
 #include "../daemon/methods.h"
+#include "../daemon/remind.h"
 #include "domain.h"
 
 #define DAY DAY_SECS
@@ -38,8 +39,8 @@ test_send_accept(void)
 	    "send: it is the pair's open invitation");
 	is_int(dcounts(&d).state[ST_PENDING], 1, "send: 1 pending counted");
 	due = ddue(&d);
-	ok(due.kind == DUE_STALE && due.at == T0 + 14 * DAY && due.id == id,
-	    "send: the first deadline is its stale reminder at day 14");
+	ok(due.kind == DUE_REMIND && due.at == T0 + 7 * DAY && due.id == id,
+	    "send: the first deadline is bob's reminder at day 7");
 	is_str(dfeed(&d, "bob", h), "invitation.received", "send: bob is told");
 	is_str(dev_str(&d, "bob", h, EV_RECEIVED, "invitation.from"), "alice",
 	    "send: from alice");
@@ -265,7 +266,7 @@ dhold(struct dom *d, const char *member, int no_mutual, int low_health,
 	    0;
 	h.v.new_days = new_days > 0 ? (uint32_t)new_days : 0;
 	return step_end(d, member_settings_set(step(d), S(member), -1, S(NULL),
-	    NULL, &h, &m, &d->e));
+	    NULL, &h, NULL, &m, &d->e));
 }
 
 /* a and b connected, since now. */
@@ -771,6 +772,7 @@ test_stale_expiry(void)
 	uint64_t id, h;
 
 	dom_open(&d);
+	d.policy.recipient_remind_after = 0;	/* the sender's side only */
 	id = dsend(&d, "olga", "pete");
 	h = dhead(&d);
 	is_int(dadvance(&d, 14 * DAY - 1), 0,
@@ -846,6 +848,388 @@ test_restriction(void)
 	ok(dact(&d, DO_WITHDRAW, "quinn", ids[5]) == 0 &&
 	    dmember(&d, "quinn").restricted_until == 0,
 	    "restriction: a decision after: the old evidence does not restrict again");
+	dom_close(&d);
+}
+
+/* restrict_for = 1d, 7d, 30d within 45 days, every report restricting:
+ * the n-th restriction in the window lasts the n-th, the last repeats, and
+ * one that began before the window does not count. */
+static void
+test_restriction_escalates(void)
+{
+	static const int64_t lasts[] = { 1, 7, 30, 30, 7 };
+	static const uint64_t before[] = { 0, 1, 2, 3, 1 };
+	struct dom d;
+	struct member_stats st;
+	uint64_t ids[5], h;
+	char to[16];
+	int i;
+
+	dom_open(&d);
+	d.policy.reports_to_restrict = 1;
+	d.policy.restrict_for[0] = 1 * DAY;
+	d.policy.restrict_for[1] = 7 * DAY;
+	d.policy.restrict_for[2] = 30 * DAY;
+	d.policy.restrict_fors = 3;
+	d.policy.restrict_window = 45 * DAY;
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "e%d", i);
+		ids[i] = dsend(&d, "esc", to);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(to, sizeof to, "e%d", i);
+		ok(step_end(&d, member_stats(step(&d), S("esc"), 90 * DAY, &st,
+		    &d.e)) == 0 && st.restrictions == before[i] &&
+		    st.next_restrict_for == (uint64_t)(lasts[i] * DAY),
+		    "escalation: before report %d, stats: %d in the window, the next lasts %d days",
+		    i + 1, (int)before[i], (int)lasts[i]);
+		h = dhead(&d);
+		dact(&d, DO_REPORT_SPAM, to, ids[i]);
+		is_int(dmember(&d, "esc").restricted_until, d.now + lasts[i] * DAY,
+		    "escalation: restriction %d lasts %d days", i + 1,
+		    (int)lasts[i]);
+		is_int(dev_int(&d, "esc", h, EV_RESTRICTION_STARTED, "until"),
+		    d.now + lasts[i] * DAY, "escalation: restriction.started says so");
+		dadvance(&d, lasts[i] * DAY - 1);
+		snprintf(to, sizeof to, "x%d", i);
+		ok(dsend(&d, "esc", to) == 0 && d.e.code == PE_RESTRICTED,
+		    "escalation: still restricted a second before its end");
+		is_int(dadvance(&d, 1), 1, "escalation: it ends after %d days",
+		    (int)lasts[i]);
+		is_int(dmember(&d, "esc").restricted_until, 0,
+		    "escalation: lifted");
+	}
+	ok(step_end(&d, member_stats(step(&d), S("esc"), 90 * DAY, &st,
+	    &d.e)) == 0 && st.restrictions == 2 &&
+	    st.next_restrict_for == 30 * DAY,
+	    "escalation: after, 2 in the window (day 38 and 68): the next lasts 30 days");
+	dom_close(&d);
+}
+
+/* How many events of type are in member's feed after seq (member NULL:
+ * the `all` feed). */
+static int
+dcount(struct dom *d, const char *member, uint64_t after, const char *type)
+{
+	const char *s = dfeed(d, member, after), *p;
+	size_t n = strlen(type);
+	int k = 0;
+
+	for (p = s; (p = strstr(p, type)) != NULL; p += n)
+		if ((p == s || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			k++;
+	return k;
+}
+
+/* Whether a deadline of kind for id is stored (at 0: at any time). */
+struct due_find {
+	struct due want;
+	bool found;
+};
+
+static bool
+due_find_one(void *ctx, const struct due *due)
+{
+	struct due_find *f = ctx;
+
+	if (due->kind == f->want.kind && due->id == f->want.id &&
+	    (f->want.at == 0 || due->at == f->want.at))
+		f->found = true;
+	return !f->found;
+}
+
+static bool
+dhas_due(struct dom *d, int kind, uint64_t id, int64_t at)
+{
+	struct stx *t = snap(d);
+	struct due_find f;
+
+	memset(&f, 0, sizeof f);
+	f.want.kind = (uint8_t)kind;
+	f.want.id = id;
+	f.want.at = at;
+	store_scan_dues(t, due_find_one, &f);
+	store_abort(t);
+	return f.found;
+}
+
+/* How many deadlines of kind are stored. */
+struct due_kinds {
+	int kind, n;
+};
+
+static bool
+due_kind_one(void *ctx, const struct due *due)
+{
+	struct due_kinds *k = ctx;
+
+	k->n += due->kind == k->kind;
+	return true;
+}
+
+static int
+ndues(struct dom *d, int kind)
+{
+	struct stx *t = snap(d);
+	struct due_kinds k = { kind, 0 };
+
+	store_scan_dues(t, due_kind_one, &k);
+	store_abort(t);
+	return k.n;
+}
+
+/* The whole of invitation id as its sender sees it (pack_inv), as bytes. */
+static size_t
+sender_view(struct dom *d, uint64_t id, char *buf, size_t cap)
+{
+	struct inv v = dinv(d, id);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t n;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_inv(&pk, NULL, &v, ROLE_SENDER);
+	n = sb.size < cap ? sb.size : cap;
+	memcpy(buf, sb.data, n);
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+/* Holds invitation id for its recipient, as a quarantine filter would:
+ * it stops waiting for them (remind_gone). */
+static void
+dhold_id(struct dom *d, uint64_t id)
+{
+	struct op *o = step(d);
+	struct inv v;
+
+	store_inv_get(o->t, id, &v);
+	v.held = true;
+	store_inv_put(o->t, &v, v.state);
+	remind_gone(o, &v);
+	step_end(d, 0);
+}
+
+static struct member_stats
+dstats(struct dom *d, const char *member)
+{
+	struct member_stats st;
+
+	if (step_end(d, member_stats(step(d), S(member), 90 * DAY, &st,
+	    &d->e)) == -1)
+		memset(&st, 0, sizeof st);
+	return st;
+}
+
+/* The recipient's reminder: once, recipient_remind_after (7 days) after
+ * the send, to the recipient only; never after a withdrawal, an accept,
+ * an ignore or the expiry, never for a held invitation, and taken back
+ * with the invitation.received when withdrawn after it. */
+static void
+test_recipient_reminder(void)
+{
+	struct dom d;
+	struct send_req r;
+	struct member_stats s0, s1;
+	char v0[1024], v1[1024];
+	size_t n0, n1;
+	uint64_t id, iw, ia, ix, ii, ie, io, ih, h;
+
+	dom_open(&d);
+	id = dsend(&d, "rita", "sam");
+	is_int(dinv(&d, id).remind_at, T0 + 7 * DAY,
+	    "reminder: due 7 days after the send");
+	ok(dhas_due(&d, DUE_REMIND, id, T0 + 7 * DAY),
+	    "reminder: a durable deadline");
+	n0 = sender_view(&d, id, v0, sizeof v0);
+	s0 = dstats(&d, "rita");
+	h = dhead(&d);
+	dadvance(&d, 7 * DAY - 1);
+	is_str(dfeed(&d, "sam", h), "", "reminder: nothing a second before");
+	is_int(dadvance(&d, 1), 1, "reminder: its deadline runs at day 7");
+	is_str(dfeed(&d, "sam", h), "invitation.reminder",
+	    "reminder: sam is reminded");
+	ok(dev_int(&d, "sam", h, EV_REMINDER, "invitation.id") == (int64_t)id &&
+	    dev_int(&d, "sam", h, EV_REMINDER, "at") == T0 + 7 * DAY,
+	    "reminder: of that invitation, at its time");
+	is_str(dfeed(&d, "rita", h), "", "reminder privacy: rita is told nothing");
+	n1 = sender_view(&d, id, v1, sizeof v1);
+	ok(n0 == n1 && memcmp(v0, v1, n0) == 0,
+	    "reminder privacy: the invitation as rita sees it is the same, field for field");
+	s1 = dstats(&d, "rita");
+	ok(s0.sent == s1.sent && s0.accepted == s1.accepted &&
+	    s0.withdrawn == s1.withdrawn && s0.expired == s1.expired &&
+	    s0.rec.open_sent == s1.rec.open_sent &&
+	    s0.rec.restricted_until == s1.rec.restricted_until,
+	    "reminder privacy: rita's stats are the same");
+	h = dhead(&d);
+	dadvance(&d, 100 * DAY);
+	is_int(dcount(&d, NULL, h, "invitation.reminder"), 0,
+	    "reminder: once, however long it stays pending");
+
+	/* Withdrawn a second before its reminder: none, ever. */
+	iw = dsend(&d, "rita", "tom");
+	dadvance(&d, 7 * DAY - 1);
+	h = dhead(&d);
+	dact(&d, DO_WITHDRAW, "rita", iw);
+	ok(!dhas_due(&d, DUE_REMIND, iw, 0),
+	    "reminder: a withdrawal takes its deadline away");
+	dadvance(&d, 1);
+	dadvance(&d, 30 * DAY);
+	is_int(dcount(&d, "tom", 0, "invitation.reminder"), 0,
+	    "reminder: never after a withdrawal");
+	is_int(dcount(&d, NULL, h, "invitation.reminder"), 0,
+	    "reminder: not even in the all feed");
+
+	/* Withdrawn after it: taken back with invitation.received. */
+	h = dhead(&d);
+	ia = dsend(&d, "rita", "uma");
+	dadvance(&d, 7 * DAY);
+	is_str(dfeed(&d, "uma", 0), "invitation.received,invitation.reminder",
+	    "reminder: uma was reminded");
+	dact(&d, DO_WITHDRAW, "rita", ia);
+	is_str(dfeed(&d, "uma", 0), "",
+	    "reminder: withdrawn after it, both leave uma's feed");
+	is_int(dcount(&d, NULL, h, "invitation.reminder"), 1,
+	    "reminder: the all feed keeps it");
+
+	/* Accepted, ignored, expiring first, turned off, held: none. */
+	h = dhead(&d);
+	ix = dsend(&d, "vic", "wes");
+	dact(&d, DO_ACCEPT, "wes", ix);
+	ii = dsend(&d, "vic", "xan");
+	dact(&d, DO_IGNORE, "xan", ii);
+	memset(&r, 0, sizeof r);
+	r.from = S("vic");
+	r.to = S("yul");
+	r.expires_in = 5 * DAY;
+	ok(step_end(&d, invite_send(step(&d), &r, &d.inv, &d.connected,
+	    &d.warnings, &d.e)) == 0, "reminder: a send expiring in 5 days");
+	ie = d.inv.id;
+	is_int(dinv(&d, ie).remind_at, 0,
+	    "reminder: none for an invitation that expires first");
+	ih = dsend(&d, "vic", "hal");
+	dhold_id(&d, ih);
+	d.policy.recipient_remind_after = 0;
+	io = dsend(&d, "vic", "zed");
+	is_int(dinv(&d, io).remind_at, 0, "reminder: none when turned off");
+	d.policy.recipient_remind_after = 7 * DAY;
+	ok(!dhas_due(&d, DUE_REMIND, ix, 0) && !dhas_due(&d, DUE_REMIND, ii, 0),
+	    "reminder: an accept and an ignore take its deadline away");
+	dadvance(&d, 30 * DAY);
+	ok(dcount(&d, "wes", h, "invitation.reminder") == 0 &&
+	    dcount(&d, "xan", h, "invitation.reminder") == 0 &&
+	    dcount(&d, "yul", h, "invitation.reminder") == 0 &&
+	    dcount(&d, "zed", h, "invitation.reminder") == 0,
+	    "reminder: none after an accept, an ignore, an expiry, or when off");
+	is_int(dcount(&d, "hal", h, "invitation.reminder"), 0,
+	    "reminder: none for a held invitation");
+	is_int(ndues(&d, DUE_REMIND), 0, "reminder: no deadline left behind");
+	dom_close(&d);
+}
+
+/* The digest: at each multiple of digest_every, how many invitations wait
+ * (pending, not ignored, not held) and since when; none when none wait;
+ * a withdrawal leaves the next one; the member's own interval or off. */
+static void
+test_digest(void)
+{
+	struct dom d;
+	struct member_rec m;
+	uint64_t i1, i2, i3, i4, i5, h;
+	int k;
+
+	dom_open(&d);
+	d.policy.digest_every = DAY;
+	d.policy.recipient_remind_after = 0;
+	d.now = T0 + HOUR;
+	i1 = dsend(&d, "ann", "dora");
+	d.now = T0 + 2 * HOUR;
+	i2 = dsend(&d, "ben", "dora");
+	i3 = dsend(&d, "cy", "dora");
+	dact(&d, DO_IGNORE, "dora", i3);
+	i4 = dsend(&d, "dan", "dora");
+	dhold_id(&d, i4);
+	is_int(ndues(&d, DUE_DIGEST), 1, "digest: one deadline for dora");
+	ok(dhas_due(&d, DUE_DIGEST, i2, T0 + DAY),
+	    "digest: at the next midnight, held by the newest waiting");
+	h = dhead(&d);
+	dadvance(&d, DAY - 2 * HOUR - 1);
+	is_str(dfeed(&d, "dora", h), "", "digest: nothing a second before");
+	dadvance(&d, 1);
+	is_str(dfeed(&d, "dora", h), "invitation.digest", "digest: at day 1");
+	ok(dev_int(&d, "dora", h, EV_DIGEST, "count") == 2 &&
+	    dev_int(&d, "dora", h, EV_DIGEST, "oldest_at") == T0 + HOUR &&
+	    dev_int(&d, "dora", h, EV_DIGEST, "at") == T0 + DAY,
+	    "digest: 2 waiting (not the ignored, not the held), the oldest sent at 01:00");
+	ok(dcount(&d, "ann", 0, "invitation.digest") == 0 &&
+	    dcount(&d, "ben", 0, "invitation.digest") == 0 &&
+	    strcmp(dfeed(&d, "ben", 0), "") == 0,
+	    "digest privacy: the senders are told nothing");
+
+	/* The newest (the holder) withdrawn: the next one counts one. */
+	d.now += HOUR;
+	dact(&d, DO_WITHDRAW, "ben", i2);
+	h = dhead(&d);
+	dadvance(&d, DAY - HOUR);
+	is_int(dcount(&d, "dora", h, "invitation.digest"), 1,
+	    "digest: one on day 2, after a withdrawal");
+	ok(dev_int(&d, "dora", h, EV_DIGEST, "count") == 1 &&
+	    dev_int(&d, "dora", h, EV_DIGEST, "oldest_at") == T0 + HOUR,
+	    "digest: the withdrawn one is left out");
+
+	/* None waiting: no digest, no deadline. */
+	dact(&d, DO_ACCEPT, "dora", i1);
+	h = dhead(&d);
+	dadvance(&d, 3 * DAY);
+	is_int(dcount(&d, "dora", h, "invitation.digest"), 0,
+	    "digest: none while none wait");
+	is_int(ndues(&d, DUE_DIGEST), 0, "digest: and no deadline");
+	i5 = dsend(&d, "eve", "dora");
+	h = dhead(&d);
+	dadvance(&d, DAY);
+	ok(dcount(&d, "dora", h, "invitation.digest") == 1 &&
+	    dev_int(&d, "dora", h, EV_DIGEST, "count") == 1,
+	    "digest: a new one starts them again");
+	(void)i5;
+
+	/* The member's own interval: off, 2 days, back to the policy's. */
+	ok(step_end(&d, member_settings_set(step(&d), S("dora"), -1, S(NULL),
+	    NULL, NULL, &(struct digest_change){ SET_VALUE, 60 }, &m,
+	    &d.e)) == -1 &&
+	    refused_with(&d, PE_INVALID_ARGUMENT, "digest_every"),
+	    "digest: a minute is refused");
+	ok(step_end(&d, member_settings_set(step(&d), S("dora"), -1, S(NULL),
+	    NULL, NULL, &(struct digest_change){ SET_VALUE, 0 }, &m,
+	    &d.e)) == 0 && (m.own & MEMBER_OWN_DIGEST),
+	    "digest: dora turns hers off");
+	is_int(ndues(&d, DUE_DIGEST), 0, "digest: off, no deadline");
+	h = dhead(&d);
+	dadvance(&d, 3 * DAY);
+	is_int(dcount(&d, "dora", h, "invitation.digest"), 0,
+	    "digest: off, none");
+	ok(step_end(&d, member_settings_set(step(&d), S("dora"), -1, S(NULL),
+	    NULL, NULL, &(struct digest_change){ SET_VALUE, 2 * DAY }, &m,
+	    &d.e)) == 0, "digest: dora wants one every 2 days");
+	h = dhead(&d);
+	for (k = 0; k < 4; k++)
+		dadvance(&d, DAY);
+	is_int(dcount(&d, "dora", h, "invitation.digest"), 2,
+	    "digest: 2 in 4 days");
+	ok(step_end(&d, member_settings_set(step(&d), S("dora"), -1, S(NULL),
+	    NULL, NULL, &(struct digest_change){ SET_RESET, 0 }, &m, &d.e)) == 0 && !(m.own & MEMBER_OWN_DIGEST),
+	    "digest: reset to the policy's");
+	h = dhead(&d);
+	for (k = 0; k < 4; k++)
+		dadvance(&d, DAY);
+	is_int(dcount(&d, "dora", h, "invitation.digest"), 4,
+	    "digest: the policy's, daily");
+	h = dhead(&d);
+	dadvance(&d, 5 * DAY);
+	is_int(dcount(&d, "dora", h, "invitation.digest"), 1,
+	    "digest: 5 days handled at once (a daemon down): one digest, not 5");
+	is_int(ndues(&d, DUE_DIGEST), 1, "digest: one deadline all along");
 	dom_close(&d);
 }
 
@@ -1021,7 +1405,7 @@ test_block_like_closed_door(void)
 	in = dsend(&d, "cal", "dee");
 	dblock(&d, "bea", "abe", true);
 	step_end(&d, member_settings_set(step(&d), S("dee"), FROM_NOBODY,
-	    S(NULL), NULL, NULL, &m, &d.e));
+	    S(NULL), NULL, NULL, NULL, &m, &d.e));
 	memset(&r, 0, sizeof r);
 	r.from = S("abe");
 	r.to = S("bea");
@@ -1303,15 +1687,16 @@ test_tables(void)
 {
 	static const char *const order[] = {
 		"expire_after", "max_expire_after", "resend_cooldown",
-		"stale_after", "note_max_chars", "notify_recipient_on_withdraw",
+		"stale_after", "recipient_remind_after", "digest_every",
+		"note_max_chars", "notify_recipient_on_withdraw",
 		"mutual_invite_connects", "max_message_bytes", "max_clients",
 		"read_timeout", "events_retention", "sends_per_week",
 		"sends_per_day", "pending_warn", "pending_max",
 		"invites_per_pair", "pair_window", "withdrawals_per_day",
 		"duplicate_note_warn", "healthy_rate", "restrict_below_rate",
 		"restrict_min_decided", "reports_to_restrict", "reports_window",
-		"restrict_for", "hold_no_mutual", "hold_low_health",
-		"hold_restricted_days", "hold_new_member_days"
+		"restrict_for", "restrict_window", "hold_no_mutual",
+		"hold_low_health", "hold_restricted_days", "hold_new_member_days"
 	};
 	size_t n = sizeof order / sizeof order[0], i, off = 0;
 	struct config c;
@@ -1368,6 +1753,9 @@ main(void)
 	test_cooldown_escalates();
 	test_stale_expiry();
 	test_restriction();
+	test_restriction_escalates();
+	test_recipient_reminder();
+	test_digest();
 	test_advised_withdrawals();
 	test_reports();
 	test_blocks();

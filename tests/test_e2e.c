@@ -690,8 +690,8 @@ test_info(void)
 	cr_read_message(ic, &up, WAIT_MS);
 	next = cr_get(cr_get(&up.data.via.array.ptr[3], "deadlines"), "next");
 	ok(next != NULL && next->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    next->via.u64 == T0 + 14 * DAY,
-	    "server.info right after a send names its stale deadline next");
+	    next->via.u64 == T0 + 7 * DAY,
+	    "server.info right after a send names its first deadline next (the recipient's reminder)");
 	msgpack_unpacked_destroy(&up);
 	cr_close(ic);
 	dproc_cleanup(&p);

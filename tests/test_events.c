@@ -173,6 +173,137 @@ in_order(const uint64_t *seqs, size_t n, uint64_t first)
 	return 1;
 }
 
+/* How many times type is in a feed's "a,b,c". */
+static int
+occurs(const char *types, const char *type)
+{
+	size_t n = strlen(type);
+	const char *q;
+	int k = 0;
+
+	for (q = types; (q = strstr(q, type)) != NULL; q += n)
+		if ((q == types || q[-1] == ',') && (q[n] == ',' || q[n] == '\0'))
+			k++;
+	return k;
+}
+
+/* r's result as msgpack bytes, to compare two answers whole. */
+static size_t
+packed(const struct cr_reply *rr, char *buf, size_t cap)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t n = 0;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (rr->result != NULL) {
+		msgpack_pack_object(&pk, *rr->result);
+		n = sb.size < cap ? sb.size : cap;
+		memcpy(buf, sb.data, n);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+/* What the sender can see of an invitation, whole: invite.get,
+ * invite.list (sent), invite.can_send's answer (refused: still pending)
+ * and the counts of stats.get (their quotas move with time). */
+struct sender_seen {
+	char get[2048], list[4096], can[1024];
+	size_t nget, nlist, ncan;
+	int64_t sent, pending, restrictions;
+};
+
+static void
+sender_sees(const char *from, const char *to, uint64_t id,
+    struct sender_seen *s)
+{
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "id:u actor:s", id, from);
+	s->nget = packed(&r, s->get, sizeof s->get);
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", from, "sent");
+	s->nlist = packed(&r, s->list, sizeof s->list);
+	cr_reply_free(&r);
+	call(c, &r, "invite.can_send", "from:s to:s", from, to);
+	s->ncan = (size_t)snprintf(s->can, sizeof s->can, "%lld %s %s",
+	    (long long)rnum(&r, "allowed"), rstr(&r, "code"),
+	    rstr(&r, "message"));
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", from);
+	s->sent = rnum(&r, "sent");
+	s->pending = rnum(&r, "pending");
+	s->restrictions = rnum(&r, "restrictions");
+	cr_reply_free(&r);
+}
+
+static bool
+same_seen(const struct sender_seen *a, const struct sender_seen *b)
+{
+	return a->nget > 0 && a->nget == b->nget &&
+	    memcmp(a->get, b->get, a->nget) == 0 && a->nlist > 0 &&
+	    a->nlist == b->nlist && memcmp(a->list, b->list, a->nlist) == 0 &&
+	    a->ncan > 0 && a->ncan == b->ncan &&
+	    memcmp(a->can, b->can, a->ncan) == 0 && a->sent == b->sent &&
+	    a->pending == b->pending && a->restrictions == b->restrictions;
+}
+
+/* The recipient's reminder and digest, through the socket: the recipient
+ * is told, the sender learns nothing by any method. */
+static void
+test_recipient_side(void)
+{
+	struct sender_seen before, after;
+	uint64_t h0 = head(c, &r), id, iw;
+	int k;
+
+	id = send_inv(c, &r, "ria", "sol");
+	iw = send_inv(c, &r, "ria", "tess");
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.settings.set", "member:s digest_every:u", "sol",
+	    (uint64_t)DAY) == 0 && rnum(&r, "digest_every") == DAY,
+	    "sol asks for a daily digest");
+	cr_reply_free(&r);
+	/* A day at a time, as a real clock goes: one jump over several
+	 * midnights makes one digest (docs/protocol.md §8.2). */
+	for (k = 0; k < 6; k++)
+		advance(c, &r, DAY);
+	advance(c, &r, DAY - 1);
+	cr_reply_free(&r);
+	call(c, &r, "invite.withdraw", "actor:s id:u", "ria", iw);
+	sender_sees("ria", "sol", id, &before);
+	advance(c, &r, 1);
+	if (!ok(occurs(feed(c, &r, "sol", h0), "invitation.digest") == 7 &&
+	    occurs(feed(c, &r, "sol", h0), "invitation.reminder") == 1 &&
+	    strncmp(feed(c, &r, "sol", h0), "invitation.received,", 20) == 0,
+	    "sol: received, a digest each of 7 midnights, the reminder at day 7"))
+		diag("sol: %s", feed(c, &r, "sol", h0));
+	cr_reply_free(&r);
+	call(c, &r, "events.read", "member:s after:u", "sol", h0);
+	ok(rnum(&r, "events.1.count") == 1 &&
+	    rnum(&r, "events.1.oldest_at") == rnum(&r, "events.0.at") &&
+	    (rnum(&r, "events.7.invitation.id") == (int64_t)id ||
+	    rnum(&r, "events.6.invitation.id") == (int64_t)id),
+	    "the digest counts 1, sent at the send; the reminder names it");
+	is_str(feed(c, &r, "tess", h0), "",
+	    "tess, whose invitation was withdrawn a second before: no reminder, no trace");
+	is_str(feed(c, &r, "ria", h0), "", "ria, the sender, is told nothing");
+	sender_sees("ria", "sol", id, &after);
+	if (!ok(same_seen(&before, &after),
+	    "ria sees the same invitation, list, can_send and stats after the reminder"))
+		diag("get %zu/%zu list %zu/%zu can %zu/%zu sent %lld/%lld pending %lld/%lld r %lld/%lld",
+	    before.nget, after.nget, before.nlist, after.nlist, before.ncan,
+	    after.ncan, (long long)before.sent, (long long)after.sent,
+	    (long long)before.pending, (long long)after.pending,
+	    (long long)before.restrictions, (long long)after.restrictions);
+	cr_reply_free(&r);
+	call(c, &r, "member.settings.set", "member:s digest_every:n", "sol");
+	is_int(rnum(&r, "digest_every"), 0,
+	    "nil resets sol's digest to the policy's (off)");
+	cr_reply_free(&r);
+}
+
 static void
 test_resume(void)
 {
@@ -487,6 +618,7 @@ main(void)
 	test_restart();
 	test_slow_subscriber();
 	test_retention();
+	test_recipient_side();
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");

@@ -211,7 +211,54 @@ main(void)
 	    rules_cooldown_until(&p, 0, 1) == 90 * 86400 &&
 	    rules_cooldown_until(&p, 0, 7) == 90 * 86400,
 	    "21d, 90d: the second withdrawal and later ones wait 90 days");
+	ok(rules_restrict_for(&p, 0) == 7 * 86400 &&
+	    rules_restrict_for(&p, 3) == 7 * 86400 && p.restrict_fors == 1 &&
+	    p.restrict_window == 365 * 86400,
+	    "one restrict_for of 7 days, for every restriction in a year");
+	p.restrict_for[0] = 86400;
+	p.restrict_for[1] = 7 * 86400;
+	p.restrict_for[2] = 30 * 86400;
+	p.restrict_fors = 3;
+	ok(rules_restrict_for(&p, 0) == 86400 &&
+	    rules_restrict_for(&p, 1) == 7 * 86400 &&
+	    rules_restrict_for(&p, 2) == 30 * 86400 &&
+	    rules_restrict_for(&p, 3) == 30 * 86400 &&
+	    rules_restrict_for(&p, UINT64_MAX) == 30 * 86400,
+	    "1d, 7d, 30d: the n-th restriction the n-th, the last repeats");
 	policy_defaults(&p);
+
+	/* The recipient's reminder and digest. */
+	ok(rules_remind_at(&p, 1000, 1000 + 180 * 86400, false) ==
+	    1000 + 7 * 86400, "a reminder 7 days after the send");
+	ok(rules_remind_at(&p, 1000, 1000 + 180 * 86400, true) == 0,
+	    "none for a held invitation");
+	ok(rules_remind_at(&p, 1000, 1000 + 7 * 86400, false) == 0 &&
+	    rules_remind_at(&p, 1000, 1000 + 7 * 86400 + 1, false) ==
+	    1000 + 7 * 86400,
+	    "none when it expires at the same time, one when a second later");
+	p.recipient_remind_after = 0;
+	ok(rules_remind_at(&p, 1000, 1000 + 180 * 86400, false) == 0,
+	    "none when recipient_remind_after is 0");
+	policy_defaults(&p);
+	ok(rules_digest_every(&p, false, 3600) == 0 &&
+	    rules_digest_every(&p, true, 3600) == 3600 &&
+	    rules_digest_every(&p, true, 0) == 0,
+	    "the digest: the policy's (off), or the member's own, off included");
+	p.digest_every = 86400;
+	ok(rules_digest_every(&p, false, 0) == 86400 &&
+	    rules_digest_every(&p, true, 0) == 0,
+	    "a policy default of a day; a member's own 0 turns it off");
+	policy_defaults(&p);
+	ok(rules_digest_next(0, 86400) == 86400 &&
+	    rules_digest_next(86399, 86400) == 86400 &&
+	    rules_digest_next(86400, 86400) == 2 * 86400 &&
+	    rules_digest_next(1767225600 + 5, 3600) == 1767225600 + 3600,
+	    "the next digest: the next multiple of the interval, strictly after");
+	ok(rules_digest_every_valid(0) && !rules_digest_every_valid(3599) &&
+	    rules_digest_every_valid(3600) &&
+	    rules_digest_every_valid(365 * 86400) &&
+	    !rules_digest_every_valid(365 * 86400 + 1),
+	    "a digest interval: 0, or 1 hour to 365 days");
 
 	/* Limits, each at its edge. */
 	f = facts();

@@ -137,7 +137,8 @@ do_ send bob frank				# 4
 do_ send bob gina				# 5
 do_ withdraw bob 5				# cooldown until day 21
 do_ send "$evil_member" bob			# 6
-do_ clock advance 14d				# 4, 3 and 6 are stale
+do_ clock advance 14d				# bob reminded of 6 at day 7;
+						# 4, 3 and 6 are stale
 do_ clock advance 7d				# bob may invite gina again
 
 cat >"$tmp/bob.want" <<'EOF'
@@ -147,6 +148,7 @@ cat >"$tmp/bob.want" <<'EOF'
 2026-01-01 00:00  you and dave are now connected
 2026-01-01 00:00  erin invited you (invitation 3)
 2026-01-01 00:00  x$(touch pwned4) invited you (invitation 6)
+2026-01-08 00:00  reminder: x$(touch pwned4) invited you 7 days ago (invitation 6): accept or ignore it
 2026-01-15 00:00  your invitation 4 to frank is 14 days old: consider withdrawing it or letting it expire
 2026-01-22 00:00  you may invite gina again
 EOF
@@ -167,21 +169,24 @@ t "watch --all: shows the ignore bob's watcher never sees" \
   'has "$tmp/all.out" "2026-01-01 00:00  bob ignored erin'"'"'s invitation 3"'
 t "watch --all: shows a withdrawal the recipient is not told of" \
   'has "$tmp/all.out" "  bob withdrew invitation 5 to gina"'
+t "watch --all: the recipients' reminders, of what they did not ignore" \
+  'has "$tmp/all.out" "2026-01-08 00:00  frank was reminded of bob'"'"'s invitation 4, 7 days old" && has "$tmp/all.out" "  bob was reminded of x\$(touch pwned4)'"'"'s invitation 6, 7 days old" && lacks "$tmp/all.out" "of erin'"'"'s invitation 3"'
 t "watch --all: stale reminders of every sender" \
   'has "$tmp/all.out" "2026-01-15 00:00  bob was reminded that invitation 4 to frank is 14 days old" && has "$tmp/all.out" "  erin was reminded that invitation 3 to bob is 14 days old"'
 
-wait_lines "$tmp/bobj.out" 8
+wait_lines "$tmp/bobj.out" 9
 show="$tmp/bobj.out $tmp/bobj.err $tmp/py.err"
 t "watch --json: one event map a line, bob's, in seq order" \
   'py "
 e = j(\"bobj\")
-assert len(e) == 8, len(e)
+assert len(e) == 9, len(e)
 assert all(x[\"member\"] == \"bob\" for x in e)
 s = [x[\"seq\"] for x in e]
 assert s == sorted(set(s)), s
-assert [x[\"type\"] for x in e] == [\"invitation.received\", \"connection.created\", \"invitation.accepted\", \"connection.created\", \"invitation.received\", \"invitation.received\", \"invitation.stale\", \"cooldown.ended\"], e
+assert [x[\"type\"] for x in e] == [\"invitation.received\", \"connection.created\", \"invitation.accepted\", \"connection.created\", \"invitation.received\", \"invitation.received\", \"invitation.reminder\", \"invitation.stale\", \"cooldown.ended\"], e
 assert e[0][\"invitation\"][\"note\"].startswith(\"\$(touch pwned1)\")
-assert e[0][\"at\"] == $T0 and e[6][\"at\"] == $T0 + 14 * $DAY and e[7][\"at\"] == $T0 + 21 * $DAY
+assert e[0][\"at\"] == $T0 and e[6][\"at\"] == $T0 + 7 * $DAY and e[7][\"at\"] == $T0 + 14 * $DAY and e[8][\"at\"] == $T0 + 21 * $DAY
+assert e[6][\"invitation\"][\"id\"] == 6 and e[6][\"invitation\"][\"state\"] == \"pending\"
 assert e[1][\"other\"] == \"alice\" and e[5][\"invitation\"][\"from\"] == \"$evil_member\"
 "'
 
@@ -194,7 +199,7 @@ e = j(\"exec\")
 env = [l.rstrip(\"\\n\").split(\"|\") for l in open(\"exec.env\")]
 stdin = [json.loads(l) for l in open(\"exec.json\")]
 assert stdin == e, (stdin, e)
-assert len(env) == len(e) == 8, env
+assert len(env) == len(e) == 9, env
 for x, v in zip(e, env):
     inv = x.get(\"invitation\")
     want = [str(x[\"seq\"]), x[\"type\"], str(x[\"at\"]), x[\"member\"],
@@ -207,9 +212,9 @@ for x, v in zip(e, env):
 t "watch --exec: a failing CMD is reported, and watch goes on" \
   '[ "$(count "$tmp/exec.err" "connreq: --exec: the command exited with status 3")" -eq 1 ] && has "$tmp/exec.err" "cooldown.ended" && kill -0 $pid_exec'
 do_ send harry bob				# 7
-wait_lines "$tmp/exec.env" 9
+wait_lines "$tmp/exec.env" 10
 t "watch --exec: runs CMD for the events after a failure" \
-  '[ "$(lines "$tmp/exec.env")" -eq 9 ] && tail -n 1 "$tmp/exec.env" | grep -q "|invitation.received|.*|7|harry|bob|unset$"'
+  '[ "$(lines "$tmp/exec.env")" -eq 10 ] && tail -n 1 "$tmp/exec.env" | grep -q "|invitation.received|.*|7|harry|bob|unset$"'
 show=
 t "watch --exec: no note or member id was ever run by a shell" \
   '[ ! -e "$tmp/pwned1" ] && [ ! -e "$tmp/pwned2" ] && [ ! -e "$tmp/pwned3" ] && [ ! -e "$tmp/pwned4" ] && ! ls "$tmp" | grep -q "touch"'
@@ -242,13 +247,13 @@ show="$tmp/bob.out $tmp/bob.err"
 t "restart: it says once that connreqd is back, and carries on" \
   '[ "$(count "$tmp/bob.err" "connreq: lost connreqd")" -eq 1 ] && [ "$(count "$tmp/bob.err" "connreq: connreqd is back; going on after event ")" -eq 1 ] && tail -n 2 "$tmp/bob.out" | head -n 1 | grep -qx "2026-01-22 00:00  you and harry are now connected" && tail -n 1 "$tmp/bob.out" | grep -qxF "2026-01-22 00:00  judy invited you (invitation 9, note: \"after the restart\")"'
 t "restart: nothing printed twice" \
-  '[ -z "$(sort "$tmp/bob.out" | uniq -d)" ] && [ "$(lines "$tmp/bob.out")" -eq 11 ]'
+  '[ -z "$(sort "$tmp/bob.out" | uniq -d)" ] && [ "$(lines "$tmp/bob.out")" -eq 12 ]'
 
 # Every event exactly once: the seqs the watchers printed, across the
 # restart, are those a replay from the start prints.
-wait_lines "$tmp/bobj.out" 11
+wait_lines "$tmp/bobj.out" 12
 watcher replay --json watch bob --after 0
-wait_lines "$tmp/replay.out" 11
+wait_lines "$tmp/replay.out" 12
 watcher replay_all --json watch --all --after 0
 head=$(tail -n 1 "$tmp/replay_all.out" | $PY -c 'import json, sys; print(json.load(sys.stdin)["seq"])')
 wait_lines "$tmp/all.out" "$head"
@@ -258,7 +263,7 @@ t "restart: --json printed every event of bob's exactly once" \
 a = [x[\"seq\"] for x in j(\"bobj\")]
 b = [x[\"seq\"] for x in j(\"replay\")]
 assert a == b, (a, b)
-assert len(set(a)) == len(a) == 11
+assert len(set(a)) == len(a) == 12
 "'
 show="$tmp/all.out $tmp/all.err $tmp/replay_all.out $tmp/py.err"
 t "restart: --all printed every event exactly once" \
@@ -278,7 +283,7 @@ watcher bob2 watch bob --after 6
 show="$tmp/bob2.out $tmp/bob2.err"
 wait_for "$tmp/bob2.out" "judy invited you"
 t "watch --after SEQ: only what came after SEQ" \
-  '[ "$(lines "$tmp/bob2.out")" -eq 8 ] && head -n 1 "$tmp/bob2.out" | grep -qx "2026-01-01 00:00  you and dave are now connected"'
+  '[ "$(lines "$tmp/bob2.out")" -eq 9 ] && head -n 1 "$tmp/bob2.out" | grep -qx "2026-01-01 00:00  you and dave are now connected"'
 stop bob2
 
 # ---- live only, expiry ----
