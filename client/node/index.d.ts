@@ -112,7 +112,7 @@ export interface Methods {
   member: {
     settings: {
       /** member.settings.set (writes) */
-      set(args: { member: string; invitations_from?: string; email?: string; auto_accept_min_mutual?: number; auto_accept_until?: number; hold_no_mutual?: boolean; hold_low_health?: boolean; hold_restricted_days?: number; hold_new_member_days?: number; request_id?: string }): Promise<Settings>;
+      set(args: { member: string; invitations_from?: string; email?: string; auto_accept_min_mutual?: number; auto_accept_until?: number; hold_no_mutual?: boolean; hold_low_health?: boolean; hold_restricted_days?: number; hold_new_member_days?: number; digest_every?: number; request_id?: string }): Promise<Settings>;
       /** member.settings.get */
       get(args: { member: string }): Promise<Settings>;
     };

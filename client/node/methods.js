@@ -26,7 +26,7 @@ export const METHODS = {
   'connection.mutual':   { args: 'a* b* limit:number after', result: 'Page<Result>' },
   'invite.can_send':     { args: 'from* to* email', result: 'CanSendResult' },
   'invite.report':       { write: true, args: 'actor* id*:number reason*', result: 'InvitationResult' },
-  'member.settings.set': { write: true, args: 'member* invitations_from email auto_accept_min_mutual:number auto_accept_until:number hold_no_mutual:boolean hold_low_health:boolean hold_restricted_days:number hold_new_member_days:number', result: 'Settings' },
+  'member.settings.set': { write: true, args: 'member* invitations_from email auto_accept_min_mutual:number auto_accept_until:number hold_no_mutual:boolean hold_low_health:boolean hold_restricted_days:number hold_new_member_days:number digest_every:number', result: 'Settings' },
   'member.settings.get': { args: 'member*', result: 'Settings' },
   'member.auto_accept.add':    { write: true, args: 'member* other*' },
   'member.auto_accept.remove': { write: true, args: 'member* other*' },

@@ -142,7 +142,7 @@ VALID = {
     "auto_accept_until": 1767225600 + 86400,
     "hold_no_mutual": True, "hold_low_health": False,
     "hold_restricted_days": 30, "hold_new_member_days": 7,
-    "via": "carol", "tell_sender": True,
+    "via": "carol", "tell_sender": True, "digest_every": 86400,
 }
 
 
