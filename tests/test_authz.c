@@ -1328,12 +1328,16 @@ test_worlds(void)
 	ok(rnum(&r, "items") == 1 &&
 	    rnum(&r, "items.0.id") == (int64_t)ws[WS_HELD].later.inv1,
 	    "the held world: #1 is in bob's held box");
+	/* (The fixture's first events: dave's invitation, accepted, and
+	 * #intro's: the connection to ivy and dave's ask.) */
 	is_str(feed(c, &r, ws[WS_HELD].later.name[W_RECIPIENT], 0),
-	    "invitation.received,connection.created",
+	    "invitation.received,connection.created,invitation.received,"
+	    "connection.created,introduction.asked",
 	    "the held world: bob was told of dave's invitation (before his "
 	    "filter), not of #1 nor of mallory's");
 	is_str(feed(c, &r, ws[WS_NONE].later.name[W_RECIPIENT], 0),
 	    "invitation.received,connection.created,invitation.received,"
+	    "connection.created,introduction.asked,invitation.received,"
 	    "invitation.received",
 	    "without a filter, bob was told of all three");
 	for (round = 0; round < 3; round++) {

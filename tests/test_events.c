@@ -5,6 +5,11 @@
 
 /* The invitations sent while a subscriber reads nothing; the retention
  * test's subscriber is FLOOD / 2 events behind. */
+#ifdef HARNESS_PG
+#define HARNESS_PG_ON 1
+#else
+#define HARNESS_PG_ON 0
+#endif
 #ifndef FLOOD
 #define FLOOD 100000
 #endif
@@ -478,8 +483,12 @@ test_slow_subscriber(void)
 	 * 0.8 MB as built; an unbounded growth was 329 MB, 3.3 kB an
 	 * event). A smaller flood (FLOOD, test_events_pg) is held to 1 kB
 	 * an event, 16 MB at most: an unbounded queue still fails it. */
+	/* On PostgreSQL a batch of up to `chunk` pipelined sends keeps its
+	 * gathered writes and reads (issue 11's many-row statements) until
+	 * its COMMIT: a fixed amount for a batch of 1,000, measured 4.7 MB
+	 * both at 4,000 sends and at 12,000, so allowed 8 MB more. */
 	ok(before > 0 && peak - before < (FLOOD < 16384 ? FLOOD : 16 * 1024) +
-	    (faults_asan() ? 16 * 1024 : 0),
+	    (faults_asan() ? 16 * 1024 : 0) + (HARNESS_PG_ON ? 8 * 1024 : 0),
 	    "daemon memory stays bounded (grew %ld kB)", peak - before);
 	expect = h0 + 1;
 	for (i = 0; i < total; i++) {

@@ -104,8 +104,10 @@ main(void)
 	    sqlv("SELECT count(*) FROM members WHERE member = 'bad-s'") +
 	    sqlv("SELECT count(*) FROM events WHERE member IN ('bad-s', 'bad-t')"),
 	    0, "nor a pair, a log entry, a member row, an event");
-	is_int(sqlv("SELECT count(*) FROM dues"), 2 * (K - 1),
-	    "the others' deadlines, two each");
+	/* A send's deadlines: expiry, stale, and the recipient's reminder
+	 * (recipient_remind_after). */
+	is_int(sqlv("SELECT count(*) FROM dues"), 3 * (K - 1),
+	    "the others' deadlines, three each");
 	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.pending'"),
 	    K - 1, "count.pending counts the others only");
 	cr_reply_free(&r);
@@ -128,10 +130,10 @@ main(void)
 	    K, "the sender's row counts all %d open", K);
 	is_int(sqlv("SELECT count(*) FROM logs WHERE key = 'many-s'"), K,
 	    "its log holds all %d", K);
-	is_int(sqlv("SELECT count(*) FROM dues"), 2 * (2 * K - 1),
-	    "every send's two deadlines are there");
+	is_int(sqlv("SELECT count(*) FROM dues"), 3 * (2 * K - 1),
+	    "every send's three deadlines are there");
 	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.deadlines'"),
-	    2 * (2 * K - 1), "count.deadlines counts them");
+	    3 * (2 * K - 1), "count.deadlines counts them");
 	is_int(sqlv("SELECT count(*) FROM events"), 2 * K - 1,
 	    "every send's event is there, seqs without a gap");
 	is_int(sqlv("SELECT max(seq) FROM events"), 2 * K - 1,
