@@ -80,7 +80,7 @@ def lost_error(spec, why):
 def advertises_request_id(info):
     """Whether server.info says the daemon takes request_id on writes: a
     ``features`` list that holds "request_id"."""
-    f = info.get("features") if isinstance(info, dict) else None
+    f = info.get("features") if hasattr(info, "get") else None
     return isinstance(f, (list, tuple)) and "request_id" in f
 
 

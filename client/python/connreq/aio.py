@@ -24,6 +24,7 @@ class _AConn:
         self.notes = asyncio.Queue()
         self.dead = None
         self.supports_rid = None
+        self.rid_query = None
 
     @classmethod
     async def open(cls, path, timeout):
@@ -152,8 +153,11 @@ class AsyncClient:
     async def supports_request_id(self):
         conn = await self.connect()
         if conn.supports_rid is None:
-            info = await conn.request("server.info", {},
-                                      spec_for("server.info"))
+            # one server.info for all the writes that start at once
+            if conn.rid_query is None:
+                conn.rid_query = asyncio.ensure_future(conn.request(
+                    "server.info", {}, spec_for("server.info")))
+            info = await asyncio.shield(conn.rid_query)
             conn.supports_rid = advertises_request_id(info)
         return conn.supports_rid
 
