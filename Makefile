@@ -33,6 +33,12 @@ DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
 # man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
 # protocol from docs/protocol.md with no code of ours.
 DEB_PKGS += scdoc man-db python3-msgpack
+# The Python package (client/python; tests/pyclient.sh pip-installs it into a
+# venv and runs its pytest suite): no package index, Debian's packages only.
+DEB_PKGS += python3-pytest python3-venv python3-pip python3-setuptools
+# The Python the tests use: Debian's, which has those packages (a python3
+# earlier on PATH, such as a pyenv build, may not).
+PYTHON  ?= /usr/bin/python3
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
           -Wstrict-prototypes -Wpointer-arith -Wvla
@@ -276,7 +282,7 @@ fuzz: fuzz-deps
 # initdb made for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
 test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
-	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
+	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template PYTHON=$(PYTHON) \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
 	    tests/interop/*.py
 

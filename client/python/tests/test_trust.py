@@ -104,10 +104,13 @@ def test_peer_of_another_uid_is_refused(tmpdir700):
     os.chown(theirs, NOBODY, NOBODY)
     os.chmod(tmpdir700, 0o711)
     log = os.path.join(theirs, "log")
-    p = subprocess.Popen([sys.executable, "-c", IMPOSTOR,
+    # the interpreter itself, not a venv's (in a directory nobody may not
+    # enter)
+    py = getattr(sys, "_base_executable", sys.executable)
+    p = subprocess.Popen([py, "-c", IMPOSTOR,
                           os.path.join(theirs, "s.sock"), log],
                          stdout=subprocess.PIPE, user=NOBODY, group=NOBODY,
-                         extra_groups=[])
+                         extra_groups=[], cwd="/")
     try:
         assert p.stdout.readline().strip() == b"ready"
         mine = os.path.join(tmpdir700, "s.sock")
