@@ -10,8 +10,8 @@ import uuid
 from . import transport
 from ._common import (advertises_request_id, install, lost_error, pack,
                       spec_for, unpacker, wire_args)
-from .errors import (ConnectionLost, OutcomeUnknown, UntrustedSocket,
-                     from_wire)
+from .errors import (ConnectionLost, OutcomeUnknown, UnavailableError,
+                     UntrustedSocket, from_wire)
 from .methods import Method
 from .types import Event, convert
 
@@ -367,7 +367,8 @@ class EventStream:
                 try:
                     self._subscribe()
                     delay, failing_since = self.backoff, None
-                except ConnectionLost:
+                except (ConnectionLost, UnavailableError):
+                    # UNAVAILABLE: connreqd --postgres without its database
                     now = time.monotonic()
                     failing_since = failing_since or now
                     if (self.give_up is not None

@@ -2,14 +2,12 @@
 (docs/protocol.md §1): refused sockets get nothing sent."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-import connreq
 from connreq import Client, UntrustedSocket, default_socket
 from connreq.transport import check_dir
 
