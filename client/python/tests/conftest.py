@@ -5,6 +5,7 @@ sets it; default ../../build/bin)."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -40,13 +41,24 @@ class Daemon:
                  "--virtual-clock" + ("" if self.started else "=%d" % T0)],
                 stdout=log, stderr=subprocess.STDOUT,
                 env=dict(os.environ, XDG_CONFIG_HOME=self.tmp))
+        # ready once it accepts (the socket's file comes before listen)
         deadline = time.monotonic() + 30
-        while not os.path.exists(self.path):
+        while not self._accepts():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("connreqd did not start: "
                                    + open(self.log).read())
             time.sleep(0.02)
         self.started = True
+
+    def _accepts(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.path)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
