@@ -67,3 +67,18 @@ def test_async_events_resume(daemon):
         await s.close()
         await c.close()
     run(main())
+
+
+def test_async_cursor_expired(daemon):
+    async def main():
+        async with AsyncClient(daemon.path) as c:
+            s = await c.events("bob", after=0).start()
+            await c.invite_send(from_="ann", to="bob")
+            first = await s.next(timeout=20)
+            await s.close()                 # as a dropped connection would
+            await c.invite_send(from_="carl", to="bob")
+            await c.clock_advance(seconds=31 * 86400)   # prunes both
+            with pytest.raises(connreq.CursorExpiredError) as e:
+                await s.next(timeout=20)    # resubscribes after=first.seq
+            assert s.cursor == first.seq and e.value.oldest > first.seq
+    run(main())
