@@ -3,11 +3,15 @@ signatures generated from the method table, message decoding."""
 
 import inspect
 import keyword
+import time
 
 import msgpack
 
-from .errors import OutcomeUnknown, ConnectionLost
+from .errors import ConnectionLost, OutcomeUnknown, UnavailableError
 from .methods import BY_WIRE, Method
+from .types import Event
+
+SUBSCRIBE = Method("events.subscribe", (), (), False, None)
 
 # A method not in the table (call("some.new.method", ...)) is taken as a
 # write: after a dropped connection its outcome is unknown.
@@ -93,3 +97,66 @@ def install(cls, make):
         f.__signature__ = signature(spec)
         f.__doc__ = docstring(spec)
         setattr(cls, spec.pyname, f)
+
+
+def retry_pause(client, exc, args, attempt):
+    """After a call failed with exc (a ConnectionLost) on its attempt-th
+    try (from 0): the seconds to wait before trying again, or exc raised.
+    A write whose outcome is unknown is tried again only with a
+    request_id."""
+    if attempt >= client.retries or (isinstance(exc, OutcomeUnknown)
+                                     and "request_id" not in args):
+        raise exc
+    return min(client.backoff * 2 ** attempt, client.max_backoff)
+
+
+class StreamState:
+    """What the synchronous and the asyncio event streams share: the feed,
+    the cursor, the backoff while reconnecting, and dropping repeats."""
+
+    # A failure to subscribe that a later try may mend: a dropped or
+    # refused connection, or connreqd --postgres without its database.
+    TRANSIENT = (ConnectionLost, UnavailableError)
+
+    def __init__(self, client, member, all_, after, give_up):
+        if (member is None) == (not all_):
+            raise TypeError("events(): name one feed: member, or all=True")
+        self.path, self.timeout = client.path, client.timeout
+        self.backoff, self.max_backoff = client.backoff, client.max_backoff
+        self.feed = {"member": member} if member is not None else {
+            "all": True}
+        self.cursor = after
+        self.give_up = give_up
+        self.reconnects = 0
+        self._delay, self._failing_since = self.backoff, None
+
+    def subscribe_args(self):
+        args = dict(self.feed)
+        if self.cursor is not None:
+            args["after"] = self.cursor
+        return args
+
+    def subscribed(self, result):
+        if self.cursor is None:
+            self.cursor = result["head"]
+        self._delay, self._failing_since = self.backoff, None
+
+    def failed(self, exc):
+        """A subscription failed (exc, transient): the pause before the
+        next try, or exc raised once give_up seconds have gone by."""
+        now = time.monotonic()
+        self._failing_since = self._failing_since or now
+        if self.give_up is not None and now - self._failing_since > \
+                self.give_up:
+            raise exc
+        d, self._delay = self._delay, min(self._delay * 2, self.max_backoff)
+        return d
+
+    def accept(self, m):
+        """The Event of notification m, or None for a repeat."""
+        ev = Event.from_wire(m)
+        if (self.cursor is not None and isinstance(ev.seq, int)
+                and ev.seq <= self.cursor):
+            return None
+        self.cursor = ev.seq
+        return ev

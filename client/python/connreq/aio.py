@@ -3,18 +3,14 @@ method a coroutine; many calls in flight on one connection (answers matched
 by msgid), e.g. with asyncio.gather."""
 
 import asyncio
-import time
 import uuid
 
 from . import transport
-from ._common import (advertises_request_id, install, lost_error, pack,
-                      spec_for, unpacker, wire_args)
-from .errors import (ConnectionLost, OutcomeUnknown, UnavailableError,
-                     UntrustedSocket, from_wire)
-from .methods import Method
-from .types import Event, convert
-
-_SUBSCRIBE = Method("events.subscribe", (), (), False, None)
+from ._common import (SUBSCRIBE, StreamState, advertises_request_id,
+                      install, lost_error, pack, retry_pause, spec_for,
+                      unpacker, wire_args)
+from .errors import ConnectionLost, UntrustedSocket, from_wire
+from .types import convert
 
 
 class _AConn:
@@ -170,15 +166,9 @@ class AsyncClient:
                     args = dict(args, request_id=uuid.uuid4().hex)
                 conn = await self.connect()
                 return await conn.request(spec.wire, args, spec)
-            except OutcomeUnknown:
-                if "request_id" not in args or attempt >= self.retries:
-                    raise
-            except ConnectionLost:
-                if attempt >= self.retries:
-                    raise
+            except ConnectionLost as e:
+                await asyncio.sleep(retry_pause(self, e, args, attempt))
             attempt += 1
-            await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1),
-                                    self.max_backoff))
 
     async def call(self, method, args=None, /, *, write=None, **kwargs):
         a = dict(args or {}, **kwargs)
@@ -201,31 +191,23 @@ def _make(spec):
 install(AsyncClient, _make)
 
 
-class AsyncEventStream:
+class AsyncEventStream(StreamState):
+    """As connreq.EventStream, for asyncio; subscribes on start() or the
+    first next()."""
+
     def __init__(self, client, member, all_, after, give_up=None):
-        if (member is None) == (not all_):
-            raise TypeError("events(): name one feed: member, or all=True")
-        self.path, self.timeout = client.path, client.timeout
-        self.backoff, self.max_backoff = client.backoff, client.max_backoff
-        self.feed = {"member": member} if member is not None else {
-            "all": True}
-        self.cursor = after
-        self.give_up = give_up
-        self.reconnects = 0
+        super().__init__(client, member, all_, after, give_up)
         self._conn = None
 
     async def _subscribe(self):
         conn = await _AConn.open(self.path, self.timeout)
-        args = dict(self.feed)
-        if self.cursor is not None:
-            args["after"] = self.cursor
         try:
-            r = await conn.request("events.subscribe", args, _SUBSCRIBE)
+            r = await conn.request("events.subscribe",
+                                   self.subscribe_args(), SUBSCRIBE)
         except BaseException:
             await conn.close()
             raise
-        if self.cursor is None:
-            self.cursor = r["head"]
+        self.subscribed(r)
         self._conn = conn
 
     async def start(self):
@@ -247,33 +229,22 @@ class AsyncEventStream:
         return await self.next()
 
     async def next(self, timeout=None):
+        """The next event; asyncio.TimeoutError after timeout seconds."""
         return await asyncio.wait_for(self._next(), timeout)
 
     async def _next(self):
-        delay, failing_since = self.backoff, None
         while True:
             if self._conn is None:
                 try:
                     await self._subscribe()
-                    delay, failing_since = self.backoff, None
-                except (ConnectionLost, UnavailableError):
-                    # UNAVAILABLE: connreqd --postgres without its database
-                    now = time.monotonic()
-                    failing_since = failing_since or now
-                    if (self.give_up is not None
-                            and now - failing_since > self.give_up):
-                        raise
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.max_backoff)
+                except self.TRANSIENT as e:
+                    await asyncio.sleep(self.failed(e))
                 continue
             m = await self._conn.notes.get()
             if m is None:
                 self._conn = None
                 self.reconnects += 1
                 continue
-            ev = Event.from_wire(m)
-            if (self.cursor is not None and isinstance(ev.seq, int)
-                    and ev.seq <= self.cursor):
-                continue
-            self.cursor = ev.seq
-            return ev
+            ev = self.accept(m)
+            if ev is not None:
+                return ev

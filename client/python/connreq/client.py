@@ -8,14 +8,11 @@ import time
 import uuid
 
 from . import transport
-from ._common import (advertises_request_id, install, lost_error, pack,
-                      spec_for, unpacker, wire_args)
-from .errors import (ConnectionLost, OutcomeUnknown, UnavailableError,
-                     UntrustedSocket, from_wire)
-from .methods import Method
-from .types import Event, convert
-
-_SUBSCRIBE = Method("events.subscribe", (), (), False, None)
+from ._common import (SUBSCRIBE, StreamState, advertises_request_id,
+                      install, lost_error, pack, retry_pause, spec_for,
+                      unpacker, wire_args)
+from .errors import ConnectionLost, UntrustedSocket, from_wire
+from .types import convert
 
 
 class Pending:
@@ -237,15 +234,9 @@ class Client:
                     args = dict(args, request_id=uuid.uuid4().hex)
                 return self.connect()._conn.submit(
                     spec.wire, args, spec).result()
-            except OutcomeUnknown:
-                if "request_id" not in args or attempt >= self.retries:
-                    raise
-            except ConnectionLost:
-                if attempt >= self.retries:
-                    raise
+            except ConnectionLost as e:
+                time.sleep(retry_pause(self, e, args, attempt))
             attempt += 1
-            time.sleep(min(self.backoff * 2 ** (attempt - 1),
-                           self.max_backoff))
 
     def call(self, method, args=None, /, *, write=None, **kwargs):
         """Any method by its wire name, with wire argument names (a dict,
@@ -294,7 +285,7 @@ install(Pipeline, lambda spec: (
     lambda self, **kw: self._submit(spec, wire_args(spec, kw))))
 
 
-class EventStream:
+class EventStream(StreamState):
     """Iterates over a feed's events (connreq.Event), in seq order, each
     once. ``cursor`` is the seq of the last event given (or the head it
     started from). When the connection drops (a daemon restart), it
@@ -304,34 +295,23 @@ class EventStream:
     reconnecting after which ConnectionLost is raised (None: never)."""
 
     def __init__(self, client, member, all_, after, give_up=None):
-        if (member is None) == (not all_):
-            raise TypeError("events(): name one feed: member, or all=True")
-        self.path, self.timeout = client.path, client.timeout
-        self.backoff, self.max_backoff = client.backoff, client.max_backoff
-        self.feed = {"member": member} if member is not None else {
-            "all": True}
-        self.cursor = after
-        self.give_up = give_up
-        self.reconnects = 0
+        super().__init__(client, member, all_, after, give_up)
         self._conn = None
         self._closed = False
         try:
             self._subscribe()
-        except ConnectionLost:
+        except self.TRANSIENT:
             pass
 
     def _subscribe(self):
         conn = _Conn(self.path, self.timeout)
-        args = dict(self.feed)
-        if self.cursor is not None:
-            args["after"] = self.cursor
         try:
-            r = conn.submit("events.subscribe", args, _SUBSCRIBE).result()
+            r = conn.submit("events.subscribe", self.subscribe_args(),
+                            SUBSCRIBE).result()
         except BaseException:
             conn.close()
             raise
-        if self.cursor is None:
-            self.cursor = r["head"]
+        self.subscribed(r)
         self._conn = conn
 
     def close(self):
@@ -358,7 +338,6 @@ class EventStream:
         """The next event; TimeoutError after timeout seconds (None:
         wait for ever)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay, failing_since = self.backoff, None
         while True:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
@@ -366,16 +345,9 @@ class EventStream:
             if self._conn is None:
                 try:
                     self._subscribe()
-                    delay, failing_since = self.backoff, None
-                except (ConnectionLost, UnavailableError):
-                    # UNAVAILABLE: connreqd --postgres without its database
-                    now = time.monotonic()
-                    failing_since = failing_since or now
-                    if (self.give_up is not None
-                            and now - failing_since > self.give_up):
-                        raise
-                    time.sleep(delay if left is None else min(delay, left))
-                    delay = min(delay * 2, self.max_backoff)
+                except self.TRANSIENT as e:
+                    d = self.failed(e)
+                    time.sleep(d if left is None else min(d, left))
                 continue
             try:
                 m = self._conn.next_note(left)
@@ -383,9 +355,6 @@ class EventStream:
                 self._conn = None
                 self.reconnects += 1
                 continue
-            ev = Event.from_wire(m)
-            if (self.cursor is not None and isinstance(ev.seq, int)
-                    and ev.seq <= self.cursor):
-                continue
-            self.cursor = ev.seq
-            return ev
+            ev = self.accept(m)
+            if ev is not None:
+                return ev
