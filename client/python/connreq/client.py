@@ -197,6 +197,7 @@ class Client:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._conn = None
+        self._lock = threading.Lock()
 
     def __enter__(self):
         return self
@@ -211,8 +212,9 @@ class Client:
 
     def connect(self):
         """Connects now (the checks of cr_connect) if not connected."""
-        if self._conn is None or not self._conn.alive():
-            self._conn = _Conn(self.path, self.timeout)
+        with self._lock:
+            if self._conn is None or not self._conn.alive():
+                self._conn = _Conn(self.path, self.timeout)
         return self
 
     def supports_request_id(self):

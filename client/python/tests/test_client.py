@@ -146,3 +146,26 @@ def test_reads_and_writes_go_on_after_a_restart(daemon):
     with pytest.raises(connreq.ConnectionLost):
         c2.hello()
     c.close()
+
+
+def test_one_client_shared_by_threads(daemon):
+    import threading
+    c = Client(daemon.path)
+    got, errors = [], []
+
+    def work(t):
+        try:
+            for i in range(20):
+                r = c.invite_send(from_="t%d" % t, to="m%02d" % i)
+                got.append((r.invitation.from_, r.invitation.to))
+        except Exception as e:      # noqa: BLE001 (reported below)
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(got) == sorted(("t%d" % t, "m%02d" % i)
+                                 for t in range(4) for i in range(20))
+    c.close()
