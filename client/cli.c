@@ -31,7 +31,7 @@
 const char *const opt_names[OPT_COUNT] = {
 	"note", "priority", "as", "state", "older-than", "limit", "after",
 	"exec", "all", "email", "expires-in", "window", "per-day",
-	"max-priority", "from", "reason"
+	"max-priority", "from", "reason", "tell", "asked"
 };
 
 /* The commands, in the order `connreq help` lists them. */
@@ -51,6 +51,10 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_cleanup_entry,
 	&cmd_plans_entry,
 	&cmd_plan_cancel_entry,
+	&cmd_intro_ask_entry,
+	&cmd_intro_forward_entry,
+	&cmd_intro_decline_entry,
+	&cmd_intros_entry,
 	&cmd_stats_entry,
 	&cmd_connections_entry,
 	&cmd_disconnect_entry,

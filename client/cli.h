@@ -2,7 +2,7 @@
  *
  * As in tmux, each command is a struct cmd_entry beside the function that
  * runs it, in a cmd-*.c file: cmd-invitations.c, cmd-members.c,
- * cmd-plans.c, cmd-info.c and cmd-watch.c. cli.c holds the table of them,
+ * cmd-plans.c, cmd-intros.c, cmd-info.c and cmd-watch.c. cli.c holds the table of them,
  * main() and the argument parsing, and what the commands share to talk to
  * connreqd; cli-out.c the output helpers: text, times, reading results,
  * tables, colour, JSON. */
@@ -48,12 +48,15 @@ enum opt {
 	OPT_MAX_PRIORITY,
 	OPT_FROM,
 	OPT_REASON,
+	OPT_TELL,
+	OPT_ASKED,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
 #define OPTS_LIST (OPT_BIT(OPT_STATE) | OPT_BIT(OPT_PRIORITY) | \
     OPT_BIT(OPT_OLDER_THAN) | OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER))
-#define OPTS_FLAG OPT_BIT(OPT_ALL)	/* given or not; opt[] is "" */
+#define OPTS_FLAG (OPT_BIT(OPT_ALL) | OPT_BIT(OPT_TELL) | \
+    OPT_BIT(OPT_ASKED))		/* given or not; opt[] is "" */
 
 /* Their names, without the "--". */
 extern const char *const opt_names[OPT_COUNT];
@@ -143,6 +146,10 @@ extern const struct cmd_entry cmd_advise_entry;
 extern const struct cmd_entry cmd_cleanup_entry;
 extern const struct cmd_entry cmd_plans_entry;
 extern const struct cmd_entry cmd_plan_cancel_entry;
+extern const struct cmd_entry cmd_intro_ask_entry;
+extern const struct cmd_entry cmd_intro_forward_entry;
+extern const struct cmd_entry cmd_intro_decline_entry;
+extern const struct cmd_entry cmd_intros_entry;
 extern const struct cmd_entry cmd_stats_entry;
 extern const struct cmd_entry cmd_connections_entry;
 extern const struct cmd_entry cmd_disconnect_entry;

@@ -283,6 +283,25 @@ check_dues(struct chk *c)
 				    d->at, d->id);
 			continue;
 		}
+		if (d->kind == DUE_INTRO_EXPIRE) {
+			struct intro in;
+
+			rc = store_intro_get(c->t, d->id, &in);
+			if (rc == STORE_NOTFOUND)
+				problem(c, "deadline",
+				    "introduction expiry at %" PRId64 " for introduction %" PRIu64 ", which is missing",
+				    d->at, d->id);
+			else if (rc == STORE_OK && (in.expires_at != d->at ||
+			    in.state == INTRO_FORWARDED ||
+			    (in.state == INTRO_DECLINED && in.told)))
+				problem(c, "deadline",
+				    "introduction expiry at %" PRId64 " for introduction %" PRIu64 ", which is %s and expires at %" PRId64,
+				    d->at, d->id,
+				    proto_intro_state_words[in.state <
+				    INTRO_STORED ? in.state : INTRO_EXPIRED],
+				    in.expires_at);
+			continue;
+		}
 		if (d->kind < DUE_EXPIRE || d->kind > DUE_RESTRICTION) {
 			problem(c, "deadline", "at %" PRId64 ": unknown kind %u",
 			    d->at, (unsigned)d->kind);
@@ -465,8 +484,53 @@ check_histories(struct chk *c)
 	}
 }
 
+/* A row of a member's introduction box (c->last_seq 1: asked, 0: via):
+ * an introduction of the member's; a forwarded one names an invitation
+ * from its asker to its `to`. */
+static bool
+intro_one(void *ctx, uint64_t id)
+{
+	struct chk *c = ctx;
+	const struct mem *m = c->feed;
+	bool asked = c->last_seq != 0;
+	struct intro in;
+	struct inv inv;
+	int rc;
+
+	c->feed_n++;
+	rc = store_intro_get(c->t, id, &in);
+	if (rc == STORE_NOTFOUND) {
+		problem(c, "index", "%s's %s introductions have %" PRIu64 ", which is missing",
+		    m->id, asked ? "asked" : "via", id);
+		return true;
+	}
+	if (rc != STORE_OK)
+		return false;
+	if (asked ? in.from_len != m->len || memcmp(in.from, m->id,
+	    m->len) != 0 : in.via_len != m->len || memcmp(in.via, m->id,
+	    m->len) != 0)
+		problem(c, "index", "%s's %s introductions have %" PRIu64 ", which is %s via %s",
+		    m->id, asked ? "asked" : "via", id, in.from, in.via);
+	if (!asked || in.state != INTRO_FORWARDED)
+		return true;
+	rc = store_inv_get(c->t, in.inv_id, &inv);
+	if (rc == STORE_NOTFOUND)
+		problem(c, "introduction",
+		    "%" PRIu64 ": forwarded as invitation %" PRIu64 ", which is missing",
+		    id, in.inv_id);
+	else if (rc == STORE_OK && (inv.from_len != in.from_len ||
+	    memcmp(inv.from, in.from, in.from_len) != 0 ||
+	    inv.to_len != in.to_len ||
+	    memcmp(inv.to, in.to, in.to_len) != 0))
+		problem(c, "introduction",
+		    "%" PRIu64 ": forwarded as invitation %" PRIu64 ", which is %s -> %s",
+		    id, in.inv_id, inv.from, inv.to);
+	return rc == STORE_OK || rc == STORE_NOTFOUND;
+}
+
 /* Per member: the count of its open invitations, its boxes, its feed,
- * its connections. */
+ * its connections, its introductions (of each member the invitations
+ * name: an introduction's members are connected, by an invitation). */
 static void
 check_members(struct chk *c, uint64_t *conn_rows)
 {
@@ -507,6 +571,13 @@ check_members(struct chk *c, uint64_t *conn_rows)
 		c->feed_n = 0;
 		store_scan_conns(c->t, m->id, m->len, NULL, 0, conn_one, c);
 		*conn_rows += c->feed_n;
+		c->feed_n = 0;
+		c->last_seq = 1;	/* intro_one: the asked box */
+		store_scan_intros(c->t, IBOX_ASKED, m->id, m->len, 0,
+		    intro_one, c);
+		c->last_seq = 0;
+		store_scan_intros(c->t, IBOX_VIA, m->id, m->len, 0, intro_one,
+		    c);
 	}
 }
 

@@ -13,7 +13,7 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 	    inv->ignored, role);
 	unsigned fields = rules_view_fields(role);
 
-	msgpack_pack_map(pk, 12);
+	msgpack_pack_map(pk, 13);
 	pk_kuint(pk, "id", inv->id);
 	pk_kstrn(pk, "from", inv->from, inv->from_len);
 	pk_kstrn(pk, "to", inv->to, inv->to_len);
@@ -38,6 +38,48 @@ pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role)
 		pk_kint(pk, "reminded_at", inv->reminded_at);
 	else
 		pk_knil(pk, "reminded_at");
+	/* Who introduced them (intro.forward): to both, sender and
+	 * recipient. */
+	if (inv->via_len > 0)
+		pk_kstrn(pk, "introduced_by", inv->via, inv->via_len);
+	else
+		pk_knil(pk, "introduced_by");
+}
+
+void
+pack_intro(msgpack_packer *pk, const struct intro *in, enum intro_role role,
+    int64_t now)
+{
+	enum intro_state st = rules_intro_view((enum intro_state)in->state,
+	    in->told, in->expires_at, now, role);
+	int64_t updated = in->updated_at;
+
+	/* What from sees changed when from saw it change, no later: a
+	 * silent decline left it as it was; an expiry is its own time. */
+	if (st == INTRO_EXPIRED)
+		updated = in->expires_at;
+	else if (st == INTRO_ASKED)
+		updated = in->created_at;
+	msgpack_pack_map(pk, 11);
+	pk_kuint(pk, "id", in->id);
+	pk_kstrn(pk, "from", in->from, in->from_len);
+	pk_kstrn(pk, "via", in->via, in->via_len);
+	pk_kstrn(pk, "to", in->to, in->to_len);
+	pk_kstrn(pk, "note", in->note, in->note_len);
+	pk_kstr(pk, "state", proto_intro_state_words[st]);
+	/* Whether from was told of a decline: via's to know; from knows it
+	 * from the state. */
+	if (role == IROLE_VIA && st == INTRO_DECLINED)
+		pk_kbool(pk, "told", in->told);
+	else
+		pk_knil(pk, "told");
+	pk_kint(pk, "created_at", in->created_at);
+	pk_kint(pk, "updated_at", updated);
+	pk_kint(pk, "expires_at", in->expires_at);
+	if (st == INTRO_FORWARDED && in->inv_id != 0)
+		pk_kuint(pk, "invitation", in->inv_id);
+	else
+		pk_knil(pk, "invitation");
 }
 
 void
@@ -86,6 +128,33 @@ events_inv(struct stx *t, const char *type, int64_t at, int64_t now,
 		pk_key(&pk, "connection");
 		pack_conn(&pk, inv->from, inv->from_len, inv->to, inv->to_len,
 		    inv->updated_at);
+	}
+	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+void
+events_intro(struct stx *t, const char *type, int64_t at, int64_t now,
+    const struct intro *in, enum intro_role role, const struct inv *inv,
+    bool notify)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const char *member = role == IROLE_FROM ? in->from : in->via;
+	size_t mlen = role == IROLE_FROM ? in->from_len : in->via_len;
+	uint64_t seq;
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, inv != NULL ? 2 : 1, type, at, member,
+	    mlen);
+	pk_key(&pk, "introduction");
+	pack_intro(&pk, in, role, at);
+	if (inv != NULL) {
+		pk_key(&pk, "invitation");
+		pack_inv(&pk, inv, ROLE_SENDER);
 	}
 	store_event_add(t, seq, now, member, mlen, notify, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);

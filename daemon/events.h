@@ -26,10 +26,28 @@
 #define EV_RESTRICTION_ENDED proto_event_names[PEV_RESTRICTION_ENDED]
 #define EV_PLAN_PROGRESS proto_event_names[PEV_PLAN_PROGRESS]
 #define EV_PLAN_DONE proto_event_names[PEV_PLAN_DONE]
+#define EV_INTRO_ASKED proto_event_names[PEV_INTRO_ASKED]
+#define EV_INTRO_FORWARDED proto_event_names[PEV_INTRO_FORWARDED]
+#define EV_INTRO_DECLINED proto_event_names[PEV_INTRO_DECLINED]
+#define EV_INTRO_EXPIRED proto_event_names[PEV_INTRO_EXPIRED]
 
 void pack_inv(msgpack_packer *pk, const struct inv *inv, enum role role);
 void pack_conn(msgpack_packer *pk, const char *a, size_t alen, const char *b,
     size_t blen, int64_t since);
+
+/* An introduction as role sees it at now (docs/protocol.md, 3.x):
+ * {id, from, via, to, note, state, told, created_at, updated_at,
+ * expires_at, invitation}. */
+void pack_intro(msgpack_packer *pk, const struct intro *in,
+    enum intro_role role, int64_t now);
+/* An event about introduction in for member (its from or via: role),
+ * shown as role sees it; inv, when not NULL, is the invitation it became
+ * (in its sender's view). notify: told to member; otherwise only in the
+ * `all` feed. at: when it happened (an expiry's own time), now: when it
+ * is written. */
+void events_intro(struct stx *t, const char *type, int64_t at,
+    int64_t now, const struct intro *in, enum intro_role role,
+    const struct inv *inv, bool notify);
 
 /* An event about inv for its sender or recipient (member_role), shown as
  * that member sees it; with_conn adds the connection inv made. notify:

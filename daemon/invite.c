@@ -95,6 +95,17 @@ open_now(struct op *o, uint64_t id)
 }
 
 void
+invite_send_hint(struct op *o, const struct send_req *r)
+{
+	char nk[MEMBER_MAX_BYTES + 24];
+	bool note = r->note.p != NULL && utf8_chars(r->note.p, r->note.n) > 0;
+
+	store_hint_send(o->t, r->from.p, r->from.n, r->to.p, r->to.n,
+	    o->now - WEEK, note ? nk : NULL,
+	    note ? note_key(r, nk, sizeof nk) : 0);
+}
+
+void
 invite_send_facts(struct op *o, const struct send_req *r,
     bool quota, struct send_facts *f)
 {
@@ -107,6 +118,7 @@ invite_send_facts(struct op *o, const struct send_req *r,
 	size_t nklen;
 	int64_t now = o->now;
 
+	invite_send_hint(o, r);
 	memset(f, 0, sizeof *f);
 	f->now = now;
 	f->self = r->from.n == r->to.n &&
@@ -188,6 +200,7 @@ invite_send(struct op *o, const struct send_req *r,
 
 	*connected = false;
 	*warnings = 0;
+	invite_send_hint(o, r);
 	/* An open invitation between them that is past its expiry expires
 	 * first: it is neither pending nor there to accept mutually. */
 	store_pair_get(t, r->from.p, r->from.n, r->to.p, r->to.n, &ft);
@@ -223,6 +236,10 @@ invite_send(struct op *o, const struct send_req *r,
 	if (r->note.p != NULL)
 		memcpy(out->note, r->note.p, r->note.n);
 	out->note_len = r->note.p ? r->note.n : 0;
+	if (r->via.p != NULL && r->via.n <= MEMBER_MAX_BYTES) {
+		memcpy(out->via, r->via.p, r->via.n);
+		out->via_len = r->via.n;
+	}
 	ft.attempts++;
 
 	if (outcome == SEND_MUTUAL) {

@@ -15,11 +15,16 @@ struct send_req {
 	int priority;			/* enum priority */
 	uint64_t expires_in;		/* 0: the policy's */
 	uint64_t resend_of;		/* 0: a fresh send */
+	struct str via;			/* p NULL: none; else the member who
+					 * introduced them (intro.forward) */
 };
 
 /* Gathers what the rules need to judge a send (can_send shares it).
  * Counts stop where the limits stop; with quota they count up to
  * QUOTA_COUNT_MAX even past a limit that is off, for reporting. */
+/* Tells the store what a send of r will read (store_hint_send()): the
+ * server does for each send of a batch before it runs them. */
+void invite_send_hint(struct op *o, const struct send_req *r);
 void invite_send_facts(struct op *o, const struct send_req *r, bool quota,
     struct send_facts *f);
 

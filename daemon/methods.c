@@ -10,6 +10,7 @@
 #include "../common/util.h"
 #include "config.h"
 #include "events.h"
+#include "intro.h"
 #include "invite.h"
 #include "plan.h"
 #include "inv.h"
@@ -125,6 +126,19 @@ m_invite_send(struct call *c)
 		return -1;
 	pack_send_result(c, &inv, connected, warnings);
 	return 0;
+}
+
+static void
+m_invite_send_hint(struct call *c)
+{
+	struct send_req r;
+
+	memset(&r, 0, sizeof r);
+	arg_member(c, "from", true, &r.from);
+	arg_member(c, "to", true, &r.to);
+	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
+	if (!c->args.failed)
+		invite_send_hint(&c->op, &r);
 }
 
 /* invite.can_send: what a send would meet, without sending. */
@@ -1008,10 +1022,197 @@ m_events_read(struct call *c)
 	return 0;
 }
 
+/* {introduction} as role sees it. */
+static void
+pack_intro_result(struct call *c, const struct intro *in,
+    enum intro_role role)
+{
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "introduction");
+	pack_intro(c->pk, in, role, c->op.now);
+}
+
+static int
+m_intro_ask(struct call *c)
+{
+	struct intro_ask_req r;
+	struct intro *in;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	arg_member(c, "from", true, &r.from);
+	arg_member(c, "via", true, &r.via);
+	arg_member(c, "to", true, &r.to);
+	args_text(&c->args, "note", false, &r.note.p, &r.note.n);
+	if (args_done(&c->args) == -1)
+		return -1;
+	in = xmalloc(sizeof *in);
+	rc = intro_ask(&c->op, &r, in, c->err);
+	if (rc == 0)
+		pack_intro_result(c, in, IROLE_FROM);
+	free(in);
+	return rc;
+}
+
+/* {introduction, invitation, connection?, warnings?}: the invitation as
+ * its sender sees it. */
+static int
+m_intro_forward(struct call *c)
+{
+	struct str actor, note = { NULL, 0 };
+	struct intro *in;
+	struct inv *inv;
+	uint64_t id;
+	bool connected;
+	unsigned warnings;
+	int rc;
+
+	arg_member(c, "actor", true, &actor);
+	args_uint(&c->args, "id", true, &id);
+	args_text(&c->args, "note", false, &note.p, &note.n);
+	if (args_done(&c->args) == -1)
+		return -1;
+	in = xmalloc(sizeof *in);
+	inv = xmalloc(sizeof *inv);
+	rc = intro_forward(&c->op, actor, id, note, in, inv, &connected,
+	    &warnings, c->err);
+	if (rc == 0) {
+		msgpack_pack_map(c->pk, 2 + (connected ? 1 : 0) +
+		    (warnings ? 1 : 0));
+		pk_key(c->pk, "introduction");
+		pack_intro(c->pk, in, IROLE_VIA, c->op.now);
+		pk_key(c->pk, "invitation");
+		pack_inv(c->pk, inv, ROLE_SENDER);
+		if (connected) {
+			pk_key(c->pk, "connection");
+			pack_conn(c->pk, inv->from, inv->from_len, inv->to,
+			    inv->to_len, inv->updated_at);
+		}
+		if (warnings) {
+			pk_key(c->pk, "warnings");
+			pack_warnings(c->pk, warnings);
+		}
+	}
+	free(inv);
+	free(in);
+	return rc;
+}
+
+static int
+m_intro_decline(struct call *c)
+{
+	struct str actor;
+	struct intro *in;
+	uint64_t id;
+	bool tell = false;
+	int rc;
+
+	arg_member(c, "actor", true, &actor);
+	args_uint(&c->args, "id", true, &id);
+	args_bool(&c->args, "tell_sender", false, &tell);
+	if (args_done(&c->args) == -1)
+		return -1;
+	in = xmalloc(sizeof *in);
+	rc = intro_decline(&c->op, actor, id, tell, in, c->err);
+	if (rc == 0)
+		pack_intro_result(c, in, IROLE_VIA);
+	free(in);
+	return rc;
+}
+
+static int
+m_intro_get(struct call *c)
+{
+	struct str actor;
+	struct intro *in;
+	enum intro_role role;
+	uint64_t id;
+	int rc;
+
+	arg_member(c, "actor", true, &actor);
+	args_uint(&c->args, "id", true, &id);
+	if (args_done(&c->args) == -1)
+		return -1;
+	in = xmalloc(sizeof *in);
+	rc = intro_load(c->op.t, id, actor, in, &role, c->err);
+	if (rc == 0)
+		pack_intro_result(c, in, role);
+	free(in);
+	return rc;
+}
+
+/* intro.list: a page of a member's introductions, newest first. */
+struct ilist_ctx {
+	struct call *c;
+	enum intro_role role;
+	uint64_t limit, count, scanned, next;
+	bool more;
+	struct intro in;
+	struct items items;
+};
+
+static bool
+ilist_one(void *ctx, uint64_t id)
+{
+	struct ilist_ctx *l = ctx;
+
+	if (l->scanned == LIST_SCAN_MAX || l->count == l->limit) {
+		l->more = true;
+		return false;
+	}
+	l->scanned++;
+	if (store_intro_get(l->c->op.t, id, &l->in) != STORE_OK)
+		return false;
+	pack_intro(&l->items.pk, &l->in, l->role, l->c->op.now);
+	l->count++;
+	l->next = id;
+	return true;
+}
+
+static int
+m_intro_list(struct call *c)
+{
+	struct ilist_ctx *l;
+	struct str member;
+	uint64_t after = 0;
+	int box = 0, rc;
+
+	l = xmalloc(sizeof *l);
+	memset(l, 0, sizeof *l);
+	l->c = c;
+	l->limit = LIST_LIMIT_DEFAULT;
+	arg_member(c, "member", true, &member);
+	args_enum(&c->args, "box", true, proto_intro_box_words, &box);
+	args_uint(&c->args, "limit", false, &l->limit);
+	args_uint(&c->args, "after", false, &after);
+	if (args_done(&c->args) == -1) {
+		free(l);
+		return -1;
+	}
+	if (l->limit == 0 || l->limit > LIST_LIMIT_MAX) {
+		free(l);
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "limit must be 1 to %d", LIST_LIMIT_MAX);
+	}
+	l->role = box == PIBOX_ASKED ? IROLE_FROM : IROLE_VIA;
+	items_init(&l->items);
+	store_scan_intros(c->op.t, box == PIBOX_ASKED ? IBOX_ASKED : IBOX_VIA,
+	    member.p, member.n, after, ilist_one, l);
+	rc = items_finish(c, &l->items, "items", (size_t)l->count, 1);
+	if (rc == 0) {
+		if (l->more)
+			pk_kuint(c->pk, "next", l->next);
+		else
+			pk_knil(c->pk, "next");
+	}
+	free(l);
+	return rc;
+}
+
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
-	[PM_INVITE_SEND] = { m_invite_send, M_WRITE },
+	[PM_INVITE_SEND] = { m_invite_send, M_WRITE, m_invite_send_hint },
 	[PM_INVITE_ACCEPT] = { m_invite_accept, M_WRITE },
 	[PM_INVITE_IGNORE] = { m_invite_ignore, M_WRITE },
 	[PM_INVITE_WITHDRAW] = { m_invite_withdraw, M_WRITE },
@@ -1037,6 +1238,11 @@ static const struct method methods[PM_COUNT] = {
 	[PM_EVENTS_SUBSCRIBE] = { m_events_subscribe, 0 },
 	[PM_EVENTS_UNSUBSCRIBE] = { m_events_unsubscribe, 0 },
 	[PM_EVENTS_READ] = { m_events_read, 0 },
+	[PM_INTRO_ASK] = { m_intro_ask, M_WRITE },
+	[PM_INTRO_FORWARD] = { m_intro_forward, M_WRITE },
+	[PM_INTRO_DECLINE] = { m_intro_decline, M_WRITE },
+	[PM_INTRO_GET] = { m_intro_get, 0 },
+	[PM_INTRO_LIST] = { m_intro_list, 0 },
 };
 
 const struct method *

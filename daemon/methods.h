@@ -44,6 +44,9 @@ struct call {
 struct method {
 	int (*exec)(struct call *c);
 	unsigned flags;
+	/* Optional: tells the store, changing nothing, what exec will read
+	 * (the server calls it for each request of a batch first). */
+	void (*hint)(struct call *c);
 };
 
 const struct method *method_find(const char *name, size_t len);

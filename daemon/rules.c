@@ -455,3 +455,78 @@ rules_advise(const struct policy *p, const struct advice_facts *f,
 	    (unsigned long long)days);
 	return ADV_WITHDRAW;
 }
+
+int
+rules_intro_ask(const struct policy *p, const struct intro_facts *f,
+    struct proto_error *e)
+{
+	if (f->self)
+		return proto_fail(e, PE_SELF_INVITE,
+		    "you cannot be introduced to yourself");
+	if (f->via_party)
+		return proto_fail(e, PE_INVALID_ARGUMENT,
+		    "via must be someone other than from and to");
+	if (!f->via_from || !f->via_to)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only a member connected to both of you can introduce you");
+	if (f->connected)
+		return proto_fail(e, PE_ALREADY_CONNECTED,
+		    "you are already connected");
+	/* invite.send's one message: nothing tells which. */
+	if (f->closed)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "this member does not accept invitations from you");
+	if (f->pending)
+		return proto_fail(e, PE_ALREADY_PENDING,
+		    "an invitation between you is already pending");
+	if (f->asked)
+		return proto_fail(e, PE_ALREADY_PENDING,
+		    "you already asked for an introduction to this member");
+	if (f->note_chars > p->note_max_chars)
+		return proto_fail(e, PE_NOTE_TOO_LONG,
+		    "the note has %zu characters; at most %u are allowed",
+		    f->note_chars, p->note_max_chars);
+	if (f->restricted_until > f->now)
+		return refuse_until(e, PE_RESTRICTED, f->restricted_until,
+		    "your invitations are restricted: too few were accepted, or too many were reported");
+	return 0;
+}
+
+int
+rules_intro_see(enum intro_role role, uint64_t id, struct proto_error *e)
+{
+	if (role == IROLE_OTHER)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the member who asked and the member asked may see or act on introduction %llu",
+		    (unsigned long long)id);
+	return 0;
+}
+
+int
+rules_intro_act(enum intro_action act, enum intro_role role,
+    enum intro_state seen, uint64_t id, struct proto_error *e)
+{
+	if (rules_intro_see(role, id, e) == -1)
+		return -1;
+	if (role != IROLE_VIA)
+		return proto_fail(e, PE_NOT_PERMITTED,
+		    "only the member asked may %s introduction %llu",
+		    act == IACT_FORWARD ? "forward" : "decline",
+		    (unsigned long long)id);
+	if (seen != INTRO_ASKED)
+		return proto_fail(e, PE_INVALID_STATE,
+		    "introduction %llu is %s", (unsigned long long)id,
+		    proto_intro_state_words[seen]);
+	return 0;
+}
+
+enum intro_state
+rules_intro_view(enum intro_state st, bool told, int64_t expires_at,
+    int64_t now, enum intro_role role)
+{
+	if (st == INTRO_DECLINED && role == IROLE_FROM && !told)
+		st = INTRO_ASKED;
+	if (st == INTRO_ASKED && now >= expires_at)
+		return INTRO_EXPIRED;
+	return st;
+}

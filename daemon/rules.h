@@ -266,6 +266,52 @@ bool rules_open(enum inv_state st);
 int64_t rules_cooldown_until(const struct policy *p, int64_t now,
     uint32_t before);
 
+/* Introductions (intro.ask, docs/protocol.md). A member's part in one:
+ * from asked for it, via was asked to make it; `to` is not a party to the
+ * introduction (only to the invitation a forward sends), nor is anyone
+ * else. */
+enum intro_role { IROLE_FROM, IROLE_VIA, IROLE_OTHER };
+enum intro_action { IACT_FORWARD, IACT_DECLINE };
+/* What is known about an ask: from asks via to introduce them to `to`. */
+struct intro_facts {
+	bool self;		/* from == to */
+	bool via_party;		/* via is from or to */
+	bool via_from;		/* via is connected to from */
+	bool via_to;		/* via is connected to to */
+	bool connected;		/* from and to are connected */
+	bool closed;		/* to does not take invitations from from: a
+				 * block either way, a "don't know" report,
+				 * invitations_from nobody (as invite.send) */
+	bool pending;		/* an invitation between them is open, either
+				 * way (as its sender sees it) */
+	bool asked;		/* from has an introduction to `to` that
+				 * from sees asked (through anyone) */
+	size_t note_chars;	/* code points in the note */
+	int64_t restricted_until;	/* from's restriction, 0: none */
+	int64_t now;
+};
+/* May from ask? The order of the checks is the order of the refusals:
+ * SELF_INVITE, INVALID_ARGUMENT (via is a party), NOT_PERMITTED (via not
+ * connected to both), ALREADY_CONNECTED, NOT_PERMITTED (closed, with
+ * invite.send's one message), ALREADY_PENDING (an invitation, or an
+ * introduction asked), NOTE_TOO_LONG, RESTRICTED. 0 or -1 with e filled. */
+int rules_intro_ask(const struct policy *p, const struct intro_facts *f,
+    struct proto_error *e);
+/* May role see introduction id at all? Only its from and via: anyone
+ * else (its `to` too) is refused NOT_PERMITTED. */
+int rules_intro_see(enum intro_role role, uint64_t id, struct proto_error *e);
+/* May role do act to introduction id, which role sees in state seen?
+ * Only via forwards or declines, and only one it sees asked. 0 or -1. */
+int rules_intro_act(enum intro_action act, enum intro_role role,
+    enum intro_state seen, uint64_t id, struct proto_error *e);
+/* The state role sees of an introduction stored in st (told: a decline
+ * from was told of) at now, given its expires_at. One still asked at its
+ * expires_at has expired. A decline that from was not told of is, to
+ * from, an introduction still asked, until it expires: from never learns
+ * of a silent decline. */
+enum intro_state rules_intro_view(enum intro_state st, bool told,
+    int64_t expires_at, int64_t now, enum intro_role role);
+
 /* Advice on one invitation a member sent (docs/protocol.md, invite.advise). */
 struct advice_facts {
 	enum inv_state seen;	/* as the sender sees it */

@@ -119,8 +119,9 @@ enum srv_full {
 };
 
 /* BATCH_NESTED: a request refused after it wrote, in the batch's own
- * transaction; the batch is run again with a child transaction per
- * request. */
+ * transaction, or a store error there (on PostgreSQL, maybe a write of an
+ * earlier request, sent without waiting: store_defer()); the batch is run
+ * again with a child transaction per request. */
 enum batch_rc { BATCH_OK, BATCH_MAP_FULL, BATCH_NO_SPACE, BATCH_FAILED,
 	BATCH_NESTED,
 	BATCH_CONFLICT,		/* another daemon's transaction: run it again */
@@ -892,9 +893,11 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	if (src != STORE_OK) {
 		log_warn("%.*s: %s", (int)e->req.method_len, e->req.method,
 		    store_strerror(srv->d->store));
-		/* A shared database's failure may be another daemon's
-		 * doing (a unique key it took first): the batch again. */
-		if (t != NULL && (rc == 0 || store_blocking(srv->d->store)))
+		/* LMDB: a commit that fails is fatal. A shared database's
+		 * (writers take turns, each seeing the last one's commit):
+		 * this request's alone, undone with its child; the others
+		 * of the batch go on. */
+		if (t != NULL && rc == 0 && !store_blocking(srv->d->store))
 			return BATCH_FAILED;
 		proto_fail(&e->err, PE_INTERNAL, "store error");
 		rc = -1;
@@ -902,6 +905,30 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	if (rc != 0)
 		entry_answer(e, NULL);
 	return BATCH_OK;
+}
+
+/* Tells the store what e will read (struct method's hint), in t. */
+static void
+entry_hint(struct server *srv, struct entry *e, struct stx *t)
+{
+	const struct method *m;
+	struct proto_error err;
+	struct call call;
+
+	if (e->failed || e->store_full ||
+	    (m = method_find(e->req.method, e->req.method_len)) == NULL ||
+	    m->hint == NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	memset(&call, 0, sizeof call);
+	call.d = srv->d;
+	call.op.t = t;
+	call.op.policy = &srv->d->policy;
+	call.op.now = clock_now(&srv->d->clock);
+	call.err = &err;
+	args_init(&call.args, e->req.args, &err);
+	if (!call.args.failed)
+		m->hint(&call);
 }
 
 /* One try at the batch. On BATCH_MAP_FULL or BATCH_NO_SPACE, *culprit is
@@ -933,6 +960,12 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	}
 	op.now = clock_now(&d->clock);
 	srv->run_more = false;
+	/* The requests' writes are not waited for one by one (PostgreSQL:
+	 * a round trip less a request): a failure among them shows in a
+	 * later request, or below before the commit, and the batch runs
+	 * again the nested way, each request's failure its own. */
+	if (!srv->nested)
+		store_defer(t, true);
 	if (timers) {
 		timers_run(&op, &srv->run_more);
 		if (store_error(t) != STORE_OK) {
@@ -941,6 +974,11 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return batch_rc_of(rc);
 		}
 	}
+	/* PostgreSQL: what the batch's sends will read comes in one round
+	 * trip, not one each (store_hint_send()). */
+	if (!srv->nested && store_blocking(d->store))
+		for (e = list; e != NULL; e = e->next)
+			entry_hint(srv, e, t);
 	for (e = list; e != NULL; e = e->next) {
 		brc = entry_exec(srv, e, t);
 		if (brc != BATCH_OK) {
@@ -952,6 +990,17 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	/* The batch may have added or removed deadlines: arm for the
 	 * earliest as it will be committed. */
 	timers_state(t, &srv->next_state);
+	store_defer(t, false);
+	if (store_blocking(d->store) && (rc = store_error(t)) != STORE_OK) {
+		/* A write sent without waiting failed: whose, a child
+		 * transaction per request tells (once). */
+		store_abort(t);
+		if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE ||
+		    rc == STORE_CONFLICT || rc == STORE_UNAVAILABLE ||
+		    srv->nested)
+			return batch_rc_of(rc);
+		return BATCH_NESTED;
+	}
 	rc = store_commit_async(t, &srv->batch_seq);
 	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE ||
 	    rc == STORE_CONFLICT)
@@ -1158,7 +1207,7 @@ batch_settle(struct server *srv, struct entry *list)
 			break;
 		}
 		if (brc == BATCH_NESTED) {
-			log_debug("batch: a request refused after it wrote; the batch again, a child transaction per request");
+			log_debug("batch: a request refused after it wrote, or a store error; the batch again, a child transaction per request");
 			srv->nested = true;
 			continue;
 		}

@@ -32,6 +32,7 @@ struct stx {
 	struct store *s;
 	struct stx *parent;	/* NULL: top level */
 	bool read_only;
+	bool defer;		/* store_defer(): store_error() does not flush */
 	int rc;			/* the sticky error, enum store_rc */
 };
 
@@ -175,6 +176,12 @@ struct store_ops {
 	void (*plan_index)(struct stx *t, const char *m, size_t mlen,
 	    uint64_t id);
 
+	int (*intro_get)(struct stx *t, uint64_t id, struct intro *out);
+	void (*intro_put)(struct stx *t, const struct intro *in);
+	void (*scan_intros)(struct stx *t, enum store_intro_box box,
+	    const char *member, size_t len, uint64_t before, store_id_fn fn,
+	    void *ctx);
+
 	void (*event_add)(struct stx *t, uint64_t seq, int64_t at,
 	    const char *member, size_t mlen, bool notify, const char *data,
 	    size_t len);
@@ -210,8 +217,13 @@ struct store_ops {
 	 * returns): the backend sends writes without waiting for their
 	 * results (PostgreSQL's pipeline); flush reads those of t's writes
 	 * sent so far and records a failure among them in t. store_error()
-	 * calls it, so that its answer covers every call made in t. */
+	 * calls it, so that its answer covers every call made in t (unless
+	 * store_defer()). */
 	void (*flush)(struct stx *t);
+	/* Optional (NULL: ignored): see store_hint_send(). */
+	void (*hint_send)(struct stx *t, const char *from, size_t flen,
+	    const char *to, size_t tlen, int64_t since, const char *nkey,
+	    size_t nklen);
 	/* Optional (NULL: none): the checks of the backend's own tables. */
 	void (*check)(struct stx *t, store_problem_fn fn, void *ctx);
 	/* Optional (NULL: nothing to watch): see store_watch_new(). A

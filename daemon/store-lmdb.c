@@ -38,6 +38,11 @@
  *   events           [seq L]       notify u8, member_len u8, at u64;
  *                                  member, the packed msgpack event
  *   plans            [id L]        the plan record (daemon/plan.c)
+ *   introductions    [id L]        version u8 = 1, state u8, told u8,
+ *                                  from_len u8, via_len u8, to_len u8,
+ *                                  note_len u16, id, created_at,
+ *                                  updated_at, expires_at, invitation
+ *                                  (u64 each); from, via, to, note
  *   member_rows      [member M][kind B][rest]: the tables below
  *
  *   table (kind)     key           value
@@ -60,6 +65,9 @@
  *                    [key M][at L][id L]         value u8 (a note's key
  *                                  is "sender:hash", no NUL in it)
  *   auto_accept (18) [a M][b M]    empty: a accepts b's invitations at once
+ *   intro_asked (19), intro_via (20)  [member M][id L]  empty: the
+ *                                  introductions the member asked for,
+ *                                  and those it was asked to make
  *
  * For example, invitation 5 sent by alice is in her sent box as the key
  *
@@ -75,9 +83,10 @@
  *
  * (tests/test_store.c reads both back from the file.)
  *
- * Schema 3 is schema 2 with the kinds 17 and 18 and the records of a
- * new version (invitations 2, members with settings); a store of schema 2
- * reads as it is, and opening it only moves its number (open_dbs()).
+ * Schema 3 is schema 2 with the kinds 17 to 20, the introductions
+ * database and the records of a new version (invitations 2, members with
+ * settings); a store of schema 2 reads as it is, and opening it only
+ * moves its number (open_dbs(), which creates the databases it lacks).
  *
  * Schema 1 had a database per table (the same keys without the kind byte,
  * and the databases named as the tables). A store of schema 1 is migrated
@@ -172,9 +181,11 @@ enum {
 	K_MEMBER = 1, K_PAIR, K_SENT, K_RECV, K_HIST, K_CONN, K_MEV, K_MPRUNED,
 	K_BLOCK, K_NOGO, K_MPLAN, K_LOG,	/* K_LOG + enum store_log */
 	K_AUTO = K_LOG + LOG_COUNT,	/* FLAG_AUTOACCEPT (schema 3) */
+	K_IASK, K_IVIA,		/* introductions (schema 3) */
 	K_END		/* the first kind not taken */
 };
-_Static_assert(K_LOG + LOG_RESTRICTIONS == 17 && K_AUTO == 18,
+_Static_assert(K_LOG + LOG_RESTRICTIONS == 17 && K_AUTO == 18 &&
+    K_IASK == 19 && K_IVIA == 20,
     "member row kinds are on disk: never renumbered");
 
 struct lmdb_store {
@@ -228,6 +239,7 @@ struct lmdb_store {
 	MDB_dbi rows;		/* member_rows: the tables keyed by a member */
 	struct tbl meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
 	struct tbl mpruned, logs[LOG_COUNT], flags[FLAG_COUNT], member, plan, mplan;
+	struct tbl intro, iask, ivia;
 	MDB_dbi old[32];	/* a store of schema 1: its databases, by
 				 * index in lm_dbs_1, until it is migrated */
 	unsigned schema;	/* the schema found at open */
@@ -702,7 +714,7 @@ count_name(int state)
 #define LM_DBS(X) \
 	X(meta.dbi, "meta") X(inv.dbi, "invitations") \
 	X(due.dbi, "deadlines") X(ev.dbi, "events") X(plan.dbi, "plans") \
-	X(rows, "member_rows")
+	X(rows, "member_rows") X(intro.dbi, "introductions")
 
 /* The tables kept in the member rows, by field and kind. */
 #define LM_ROWS(X) \
@@ -715,7 +727,7 @@ count_name(int state)
 	X(logs[LOG_REPORTS], K_LOG + LOG_REPORTS) \
 	X(logs[LOG_NOTES], K_LOG + LOG_NOTES) \
 	X(logs[LOG_RESTRICTIONS], K_LOG + LOG_RESTRICTIONS) \
-	X(flags[FLAG_AUTOACCEPT], K_AUTO)
+	X(flags[FLAG_AUTOACCEPT], K_AUTO) X(iask, K_IASK) X(ivia, K_IVIA)
 
 /* Schema 1, a database per table: their names in the order of its LM_DBS,
  * by which its log names them, and the kind each table's rows take in the
@@ -743,7 +755,7 @@ static void
 tables_set(struct lmdb_store *s)
 {
 	s->meta.kind = s->inv.kind = s->due.kind = s->ev.kind =
-	    s->plan.kind = 0;
+	    s->plan.kind = s->intro.kind = 0;
 #define ROW_TBL(field, k) \
 	s->field.dbi = s->rows; \
 	s->field.kind = (unsigned char)(k);
@@ -3082,6 +3094,109 @@ lm_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 	scan_ids_back(t, ls(t)->mplan, m, mlen, 0, fn, ctx);
 }
 
+#define INTRO_HEAD 48
+
+static size_t
+intro_encode(const struct intro *in, unsigned char *b)
+{
+	unsigned char *p = b;
+
+	*p++ = 1;		/* record version */
+	*p++ = in->state;
+	*p++ = in->told ? 1 : 0;
+	*p++ = (unsigned char)in->from_len;
+	*p++ = (unsigned char)in->via_len;
+	*p++ = (unsigned char)in->to_len;
+	be_put_next(&p, in->note_len, 2);
+	be_put_next(&p, in->id, 8);
+	be_put_next(&p, (uint64_t)in->created_at, 8);
+	be_put_next(&p, (uint64_t)in->updated_at, 8);
+	be_put_next(&p, (uint64_t)in->expires_at, 8);
+	be_put_next(&p, in->inv_id, 8);
+	memcpy(p, in->from, in->from_len); p += in->from_len;
+	memcpy(p, in->via, in->via_len); p += in->via_len;
+	memcpy(p, in->to, in->to_len); p += in->to_len;
+	memcpy(p, in->note, in->note_len); p += in->note_len;
+	return (size_t)(p - b);
+}
+
+static bool
+intro_decode(const unsigned char *b, size_t n, struct intro *in)
+{
+	const unsigned char *p;
+
+	if (n < INTRO_HEAD || b[0] != 1)
+		return false;
+	memset(in, 0, offsetof(struct intro, from));
+	in->state = b[1];
+	in->told = b[2] != 0;
+	in->from_len = b[3];
+	in->via_len = b[4];
+	in->to_len = b[5];
+	in->note_len = (size_t)be_get(b + 6, 2);
+	if (in->state >= INTRO_STORED || b[2] > 1 ||
+	    in->from_len > MEMBER_MAX_BYTES || in->via_len > MEMBER_MAX_BYTES ||
+	    in->to_len > MEMBER_MAX_BYTES || in->note_len > NOTE_MAX_BYTES ||
+	    n != INTRO_HEAD + in->from_len + in->via_len + in->to_len +
+	    in->note_len)
+		return false;
+	p = b + 8;
+	in->id = be_get_next(&p, 8);
+	in->created_at = (int64_t)be_get_next(&p, 8);
+	in->updated_at = (int64_t)be_get_next(&p, 8);
+	in->expires_at = (int64_t)be_get_next(&p, 8);
+	in->inv_id = be_get_next(&p, 8);
+	memcpy(in->from, p, in->from_len); p += in->from_len;
+	in->from[in->from_len] = '\0';
+	memcpy(in->via, p, in->via_len); p += in->via_len;
+	in->via[in->via_len] = '\0';
+	memcpy(in->to, p, in->to_len); p += in->to_len;
+	in->to[in->to_len] = '\0';
+	memcpy(in->note, p, in->note_len);
+	in->note[in->note_len] = '\0';
+	return true;
+}
+
+static int
+lm_intro_get(struct stx *t, uint64_t id, struct intro *out)
+{
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, ls(t)->intro, "L", id);
+	if (!get(t, ls(t)->intro, &k, &v, "introduction"))
+		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
+	if (!intro_decode(v.mv_data, v.mv_size, out) || out->id != id) {
+		store_fail(t, STORE_FAILED, "introduction %llu: corrupt record",
+		    (unsigned long long)id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+static void
+lm_intro_put(struct stx *t, const struct intro *in)
+{
+	unsigned char b[INTRO_HEAD + 3 * MEMBER_MAX_BYTES + NOTE_MAX_BYTES];
+	struct key k;
+
+	key_make(&k, ls(t)->intro, "L", in->id);
+	put(t, ls(t)->intro, &k, b, intro_encode(in, b), "introduction");
+	/* The index rows: the same keys each time, put again. */
+	key_make(&k, ls(t)->iask, "ML", in->from, in->from_len, in->id);
+	put(t, ls(t)->iask, &k, "", 0, "intro_asked");
+	key_make(&k, ls(t)->ivia, "ML", in->via, in->via_len, in->id);
+	put(t, ls(t)->ivia, &k, "", 0, "intro_via");
+}
+
+static void
+lm_scan_intros(struct stx *t, enum store_intro_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	scan_ids_back(t, box == IBOX_ASKED ? ls(t)->iask : ls(t)->ivia,
+	    member, len, before, fn, ctx);
+}
+
 static void
 lm_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
 {
@@ -3308,6 +3423,59 @@ lm_check_invitations(struct lm_check *c)
 
 /* member_events rows name an event told to that member; member_plans rows
  * name a plan; connections are written both ways with one since. */
+/* Each intro_asked (from) or intro_via row names an introduction of that
+ * member's; each introduction is in both. */
+static void
+lm_check_intro_index(struct lm_check *c, struct tbl tb, const char *name,
+    bool from)
+{
+	struct scan sc = { .tbl = tb, .every = true, .what = name };
+	struct key from_key = { .n = 0 }, kbuf;
+	struct intro *in = xmalloc(sizeof *in);
+	const unsigned char *p;
+	MDB_val kp;
+	size_t mlen;
+	uint64_t id, n = 0, records = 0;
+
+	SCAN_EACH(&sc, c->t, &from_key) {
+		kp = scan_parts(&sc, &kbuf);
+		p = kp.mv_data;
+		mlen = key_member(p, kp.mv_size);
+		if (kp.mv_size != mlen + 9) {
+			lm_problem(c, "index", "%s: a row of %zu bytes", name,
+			    kp.mv_size);
+			continue;
+		}
+		n++;
+		id = be_get(p + mlen + 1, 8);
+		if (lm_intro_get(c->t, id, in) != STORE_OK) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "index",
+			    "%s row %.*s/%llu without its introduction", name,
+			    (int)mlen, (const char *)p, (unsigned long long)id);
+		} else if ((from ? in->from_len : in->via_len) != mlen ||
+		    memcmp(from ? in->from : in->via, p, mlen) != 0)
+			lm_problem(c, "index",
+			    "%s row %.*s/%llu: the introduction is not %.*s's",
+			    name, (int)mlen, (const char *)p,
+			    (unsigned long long)id, (int)mlen,
+			    (const char *)p);
+	}
+	scan_end(&sc);
+	memset(&sc, 0, sizeof sc);
+	sc.tbl = ls(c->t)->intro;
+	sc.every = true;
+	sc.what = "introductions";
+	SCAN_EACH(&sc, c->t, &from_key)
+		records++;
+	scan_end(&sc);
+	if (c->t->rc == STORE_OK && records != n)
+		lm_problem(c, "index", "%llu introductions, %llu %s rows",
+		    (unsigned long long)records, (unsigned long long)n, name);
+	free(in);
+}
+
 static void
 lm_check_rest(struct lm_check *c)
 {
@@ -3366,6 +3534,9 @@ lm_check_rest(struct lm_check *c)
 			    (unsigned long long)be_get(p + mlen + 1, 8));
 	}
 	scan_end(&sc);
+
+	lm_check_intro_index(c, ls(c->t)->iask, "intro_asked", true);
+	lm_check_intro_index(c, ls(c->t)->ivia, "intro_via", false);
 
 	memset(&sc, 0, sizeof sc);
 	sc.tbl = ls(c->t)->conn;
@@ -3475,6 +3646,7 @@ struct lm_rec {
 	struct store_rec r;
 	struct inv inv;
 	struct member_rec member;
+	struct intro intro;
 };
 
 /* Whether a comes before b as bytea compares them: bytes, then length. */
@@ -3586,6 +3758,12 @@ lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
 		return true;
 	case SREC_EVENT:
 		return event_decode(kv, dv, &r->ev);
+	case SREC_INTRO:
+		if (!intro_decode(v, vn, &x->intro) || kn != 8 ||
+		    be_get(k, 8) != x->intro.id)
+			return false;
+		r->intro = &x->intro;
+		return true;
 	case SREC_PRUNED:
 		if (kn < 1 || k[kn - 1] != 0 || vn != 8)
 			return false;
@@ -3676,7 +3854,10 @@ lm_export(struct stx *t, store_rec_fn fn, void *ctx)
 	    ctx) ||
 	    !lm_export_db(t, s->ev, "events", SREC_EVENT, 0, fn, ctx))
 		return;
-	lm_export_db(t, s->mpruned, "member_pruned", SREC_PRUNED, 0, fn, ctx);
+	if (!lm_export_db(t, s->mpruned, "member_pruned", SREC_PRUNED, 0, fn,
+	    ctx))
+		return;
+	lm_export_db(t, s->intro, "introductions", SREC_INTRO, 0, fn, ctx);
 }
 
 static void
@@ -3741,6 +3922,15 @@ lm_import(struct stx *t, const struct store_rec *r)
 		lm_event_add(t, r->ev.seq, r->ev.at, r->ev.member,
 		    r->ev.member_len, r->ev.notify, r->ev.data, r->ev.len);
 		break;
+	case SREC_INTRO:
+		if (r->intro->state >= INTRO_STORED ||
+		    r->intro->from_len > MEMBER_MAX_BYTES ||
+		    r->intro->via_len > MEMBER_MAX_BYTES ||
+		    r->intro->to_len > MEMBER_MAX_BYTES ||
+		    r->intro->note_len > NOTE_MAX_BYTES)
+			goto bad;
+		lm_intro_put(t, r->intro);
+		break;
 	case SREC_PRUNED:
 		key_make(&k, ls(t)->mpruned, "M", r->a, r->alen);
 		be_put(b, r->id, 8);
@@ -3798,6 +3988,9 @@ const struct store_ops store_lmdb = {
 	.plan_put = lm_plan_put,
 	.scan_plans = lm_scan_plans,
 	.plan_index = lm_plan_index,
+	.intro_get = lm_intro_get,
+	.intro_put = lm_intro_put,
+	.scan_intros = lm_scan_intros,
 	.event_add = lm_event_add,
 	.event_head = lm_event_head,
 	.event_pruned = lm_event_pruned,

@@ -33,6 +33,9 @@
  *                  the settings in settings bytea, as
  *                  store_member_settings_pack() lays them out)
  *   plans          id PK, record bytea; member_plans (member, id) PK
+ *   introductions  id PK and the fields of struct intro (from_member,
+ *                  via, to_member, note bytea); indexes (from_member, id)
+ *                  and (via, id) for the boxes
  *   events         seq PK, at, member, notify, data; a partial index on
  *                  (member, seq) WHERE notify is a member's feed
  *   member_pruned  member PK, seq: the member's last pruned notification
@@ -62,17 +65,28 @@
  * Round trips (issue 11's bench): a write transaction waits for the
  * server only when it needs an answer. Its writes go through libpq's
  * pipeline (pipe_send()), their results read in the round trip of its next
- * read, SAVEPOINT, RELEASE or COMMIT, or when store_error() asks (the
- * server asks after each request); what it reads of two members (pairs
- * both ways, connection, flags, members, their history) comes in one
- * statement and is kept (cache_bundle()), as are a log key's entries
- * (pg_log_count()), next_id and event.head (read with the batch's clock);
- * the meta values a send changes (next_id, event.head, counters) are
- * written once, in the simple query of the next SAVEPOINT or of COMMIT
- * (pend_sql()); LOCK_WRITE and BEGIN take one round trip, COMMIT and the
- * lock's release another. A child's rollback drops what it held back.
- * A send at 16 connections: 4 round trips, 9 statements (26 and 26
- * before); a batch adds 7 round trips (the clock, deadlines, retention).
+ * read, SAVEPOINT, RELEASE or COMMIT, or when store_error() asks (not
+ * while the server defers it, store_defer(): a batch's requests do not
+ * wait for their writes, and a failure among them runs the batch again
+ * with a child per request); the writes of the statements a send makes
+ * (an invitation, its deadlines, its event, the pair, the log entry, the
+ * sender's row) are gathered and sent as one many-row statement each
+ * (wbuf_add()), before anything that could see them; what a send reads
+ * of two members (pairs both ways, connection, flags, members, their
+ * history, the sender's sends and notes logs) comes in one statement,
+ * asked for by store_hint_send(), which the server calls for every send
+ * of a batch before it runs them: the first read of a pair not kept reads
+ * the bundles of all the hints kept, in one round trip (hint_run()),
+ * while the gathered rows are none of theirs; all is kept, as are a log
+ * key's entries (pg_log_count()), next_id and event.head (read with the
+ * batch's clock); the meta values a send changes (next_id, event.head,
+ * counters) are written once, in the simple query of the next SAVEPOINT
+ * or of COMMIT (pend_sql()); LOCK_WRITE and BEGIN take one round trip,
+ * COMMIT and the lock's release another. A child's rollback drops what
+ * it held back. A batch of 16 sends at 16 connections: 8 round trips
+ * and 32 statements (71 and 154 before; 26 and 26 a send before the
+ * pipeline): the sends' reads in one, the deadlines and retention, the
+ * clock, the lock and BEGIN, COMMIT.
  *
  * Events: a seq is event.head + 1, and the head row is written by the
  * transaction (at its COMMIT, or a SAVEPOINT before), under LOCK_WRITE:
@@ -107,9 +121,10 @@
 #define PIPE_MAX 64		/* writes sent before their results are read */
 #define LOG_CACHE_MAX 1024	/* a log's entries the cache keeps of a key */
 #define PEND_SQL_MAX 640	/* pend_sql()'s statement */
-/* A write that changed no row: nothing to say, a connection updated (not
- * added), the event head row missing. */
-enum { PZ_NONE, PZ_COUNT, PZ_DUE };
+#define HINT_MAX 32		/* sends' hints read in one round trip */
+/* What a write's count of rows changed says, read with its result:
+ * nothing, or deadlines added (count.deadlines, pend_sql()). */
+enum { PZ_NONE, PZ_DUE };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -134,6 +149,31 @@ enum { PZ_NONE, PZ_COUNT, PZ_DUE };
 
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
 _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
+
+/* The write transaction's cache (cache_bundle()): what it keeps of two
+ * members, in one statement. The columns: kind (CK_*), the key, then the
+ * row (a member's email last). */
+#define BUNDLE_SQL \
+	"SELECT 0::smallint, sender, recipient, open_id, " \
+	"cooldown_until, withdrawals, attempts, NULL::bytea, NULL::bytea " \
+	"FROM pairs " \
+	"WHERE (sender = $1::bytea AND recipient = $2::bytea) " \
+	"OR (sender = $2::bytea AND recipient = $1::bytea) " \
+	"UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL, NULL " \
+	"FROM connections " \
+	"WHERE lo = least($1::bytea, $2::bytea) " \
+	"AND hi = greatest($1::bytea, $2::bytea) " \
+	"UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL, NULL FROM flags " \
+	"WHERE flag IN (0, 1) AND ((a = $1::bytea AND b = $2::bytea) " \
+	"OR (a = $2::bytea AND b = $1::bytea)) " \
+	"UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
+	"restricted_until, restricted_at, open_sent, email, settings " \
+	"FROM members WHERE member IN ($1::bytea, $2::bytea) " \
+	"UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL, NULL " \
+	"FROM invitations " \
+	"WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
+	"AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
+	"ORDER BY id LIMIT " STR(PAGE) ")"
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
@@ -181,31 +221,18 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "open_id = EXCLUDED.open_id, " \
 	    "cooldown_until = EXCLUDED.cooldown_until, " \
 	    "withdrawals = EXCLUDED.withdrawals, attempts = EXCLUDED.attempts") \
-	/* The write transaction's cache (cache_bundle()): what it keeps of \
-	 * two members, in one statement. The columns: kind (CK_*), the key, \
-	 * then the row (a member's email last). */ \
-	X(Q_BUNDLE, "SELECT 0::smallint, sender, recipient, open_id, " \
-	    "cooldown_until, withdrawals, attempts, NULL::bytea, " \
-	    "NULL::bytea FROM pairs " \
-	    "WHERE (sender = $1::bytea AND recipient = $2::bytea) " \
-	    "OR (sender = $2::bytea AND recipient = $1::bytea) " \
-	    "UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL, NULL " \
-	    "FROM connections " \
-	    "WHERE lo = least($1::bytea, $2::bytea) " \
-	    "AND hi = greatest($1::bytea, $2::bytea) " \
-	    "UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL, NULL FROM flags " \
-	    "WHERE flag IN (0, 1) AND ((a = $1::bytea AND b = $2::bytea) " \
-	    "OR (a = $2::bytea AND b = $1::bytea)) " \
-	    "UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
-	    "restricted_until, restricted_at, open_sent, email, settings " \
-	    "FROM members " \
-	    "WHERE member IN ($1::bytea, $2::bytea) " \
-	    "UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL, " \
-	    "NULL " \
-	    "FROM invitations " \
-	    "WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
-	    "AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
-	    "ORDER BY id LIMIT " STR(PAGE) ")") \
+	X(Q_BUNDLE, BUNDLE_SQL) \
+	/* A send's (store_hint_send()): the bundle and the sender's logs \
+	 * after $3 (LOG_SENDS $5, key $1; LOG_NOTES $6, key $4), up to \
+	 * LOG_CACHE_MAX each, kinds CK_LOG and CK_LOG + 1. */ \
+	X(Q_BUNDLE_SEND, BUNDLE_SQL " UNION ALL (SELECT 5, ''::bytea, " \
+	    "''::bytea, at, id, 0, 0, NULL, NULL FROM logs " \
+	    "WHERE log = $5::smallint " \
+	    "AND key = $1::bytea AND at > $3::bigint ORDER BY at, id LIMIT " \
+	    STR(LOG_CACHE_MAX) ") UNION ALL (SELECT 6, ''::bytea, ''::bytea, " \
+	    "at, id, 0, 0, NULL, NULL FROM logs WHERE log = $6::smallint " \
+	    "AND key = $4::bytea AND at > $3::bigint ORDER BY at, id LIMIT " \
+	    STR(LOG_CACHE_MAX) ")") \
 	/* The write transaction's cache of a log (log_cached()): the times \
 	 * of a key's entries after a time, up to LOG_CACHE_MAX. */ \
 	X(Q_LOG_ATS, "SELECT at, id FROM logs WHERE log = $1::smallint " \
@@ -265,6 +292,22 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
 	    "AND id < $2::bigint ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_INTRO_GET, "SELECT state, told, created_at, updated_at, " \
+	    "expires_at, invitation, from_member, via, to_member, note " \
+	    "FROM introductions WHERE id = $1::bigint") \
+	X(Q_INTRO_PUT, "INSERT INTO introductions VALUES ($1::bigint, " \
+	    "$2::smallint, $3::boolean, $4::bigint, $5::bigint, $6::bigint, " \
+	    "$7::bigint, $8::bytea, $9::bytea, $10::bytea, $11::bytea) " \
+	    "ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, " \
+	    "told = EXCLUDED.told, updated_at = EXCLUDED.updated_at, " \
+	    "expires_at = EXCLUDED.expires_at, " \
+	    "invitation = EXCLUDED.invitation") \
+	X(Q_INTROS_ASKED, "SELECT id FROM introductions " \
+	    "WHERE from_member = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
+	X(Q_INTROS_VIA, "SELECT id FROM introductions " \
+	    "WHERE via = $1::bytea AND id < $2::bigint " \
+	    "ORDER BY id DESC LIMIT $3::bigint") \
 	/* The event; event.head is written at COMMIT (pend_sql()). */ \
 	X(Q_EVENT_ADD, "INSERT INTO events VALUES ($1::bigint, $2::bigint, " \
 	    "$3::bytea, $4::boolean, $5::bytea)") \
@@ -358,6 +401,21 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 enum pg_query { PG_QUERIES(Q_ENUM) Q_COUNT };
 static const char *const q_sql[Q_COUNT] = { PG_QUERIES(Q_SQL) };
 
+/* The introductions' table (store.h's struct intro) and its boxes:
+ * version 2's. */
+#define INTRO_SCHEMA_SQL \
+    "CREATE TABLE introductions (id bigint PRIMARY KEY," \
+    " state smallint NOT NULL CHECK (state BETWEEN 0 AND 2)," \
+    " told boolean NOT NULL," \
+    " created_at bigint NOT NULL, updated_at bigint NOT NULL," \
+    " expires_at bigint NOT NULL, invitation bigint NOT NULL," \
+    " from_member bytea NOT NULL CHECK (octet_length(from_member) <= 64)," \
+    " via bytea NOT NULL CHECK (octet_length(via) <= 64)," \
+    " to_member bytea NOT NULL CHECK (octet_length(to_member) <= 64)," \
+    " note bytea NOT NULL CHECK (octet_length(note) <= 4096));" \
+    "CREATE INDEX introductions_asked ON introductions (from_member, id);" \
+    "CREATE INDEX introductions_via ON introductions (via, id);"
+
 /* The schema of version 1, made in one transaction by the first open of
  * an empty database (pg_schema()), which then takes it through every
  * step of pg_migrations[], as a database of an older version is taken at
@@ -428,7 +486,7 @@ static const struct {
 	 * invitations, the recipient's reminder and who introduced it; a
 	 * member's first_seen_at and settings
 	 * (store_member_settings_pack(), none before: first seen long
-	 * ago). */
+	 * ago); the introductions. */
 	{ 2, "ALTER TABLE invitations"
 	    " ADD COLUMN held boolean NOT NULL DEFAULT false,"
 	    " ADD COLUMN automatic boolean NOT NULL DEFAULT false,"
@@ -436,7 +494,8 @@ static const struct {
 	    " ADD COLUMN introduced_by bytea NOT NULL DEFAULT ''"
 	    " CHECK (octet_length(introduced_by) <= 64);"
 	    "ALTER TABLE members"
-	    " ADD COLUMN settings bytea NOT NULL DEFAULT '';" },
+	    " ADD COLUMN settings bytea NOT NULL DEFAULT '';"
+	    INTRO_SCHEMA_SQL },
 };
 #define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
 _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
@@ -445,6 +504,25 @@ _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
 struct pgconn {
 	PGconn *c;
 	unsigned char prepared[(Q_COUNT + 7) / 8];
+	uint64_t mprepared[Q_COUNT];	/* bit n-1: q's n-row form (wbuf) */
+};
+
+/* A write transaction's writes of one statement, gathered to go as one
+ * statement of many rows (wbuf_send()): the parameters, copied. */
+#define WBUF_ROWS 64		/* rows a statement (one bit each above) */
+struct wbuf {
+	unsigned n;		/* rows */
+	int zero;		/* PZ_*, the same for every row */
+	const char *what;
+	int np;			/* parameters a row */
+	struct {
+		size_t off;
+		int len;
+		bool null;
+	} *par;			/* n * np of them */
+	unsigned parcap;
+	char *arena;		/* their bytes */
+	size_t alen, acap;
 };
 
 struct pg_store {
@@ -474,8 +552,21 @@ struct pg_store {
 		const char *what;
 		uint8_t zero;	/* PZ_*: what a write changing no row means */
 		bool write;	/* else the read whose result run() wants */
+		int slot;	/* a read's: its result goes to slots[slot] */
 	} pipe[PIPE_MAX];
 	unsigned npipe;
+	PGresult **slots;	/* hint_run()'s results */
+	/* The sends' hints not read yet (store_hint_send()): read together,
+	 * in one round trip, at the first read of a pair not kept
+	 * (hint_run()). */
+	struct hint {
+		char a[MEMBER_MAX_BYTES], b[MEMBER_MAX_BYTES];
+		char nk[MEMBER_MAX_BYTES];
+		uint8_t alen, blen, nklen;
+		bool nkey;
+		int64_t since;
+	} hints[HINT_MAX];
+	unsigned nhints;
 	/* The write transaction's next_id and event.head, read once and
 	 * then kept here (their rows written at each change, in the
 	 * pipeline); emptied with the cache. */
@@ -504,6 +595,11 @@ struct pg_store {
 	struct centry **cache;	/* the write transaction's rows (NULL:
 				 * none yet), CACHE_BUCKETS chains */
 	unsigned ncache;
+	/* Writes gathered (wbuf_add()), by statement: sent as one
+	 * statement each before anything else goes to the server. */
+	struct wbuf wb[Q_COUNT];
+	bool wb_any, wb_sending;
+	bool wb_hold;		/* a read that cannot see them: not sent */
 };
 
 struct pg_stx {
@@ -699,6 +795,8 @@ fail_pg(struct stx *t, PGconn *c, const PGresult *r, const char *what)
 
 static bool pipe_flush(struct stx *t, PGresult **keep);
 static void pipe_drain(struct pg_store *s);
+static bool wbuf_send_all(struct stx *t);
+static void wbuf_drop(struct pg_store *s);
 
 /* Runs a command without parameters (BEGIN, SAVEPOINT, ...) on c for t:
  * true when it succeeded; a failure is recorded in t. */
@@ -849,13 +947,15 @@ prepare(struct stx *t, struct pgconn *pc, enum pg_query q, const char *what)
  *
  * Sends q with p into the pipeline (entering pipeline mode): false with
  * the failure recorded in t. */
+/* Sends statement `name` with n parameters into the pipeline (entering
+ * pipeline mode): false with the failure recorded in t. */
 static bool
-pipe_send(struct stx *t, enum pg_query q, const struct qp *p,
-    const char *what, int zero, bool write)
+pipe_send_named(struct stx *t, const char *name, int n,
+    const char *const *v, const int *len, const int *fmt, const char *what,
+    int zero)
 {
 	struct pg_store *s = ps(t);
 	PGconn *c = s->w.c;
-	char name[16];
 
 	if (s->npipe == PIPE_MAX && !pipe_flush(t, NULL))
 		return false;
@@ -864,18 +964,37 @@ pipe_send(struct stx *t, enum pg_query q, const struct qp *p,
 		fail_pg(t, c, NULL, what);
 		return false;
 	}
-	snprintf(name, sizeof name, "q%d", (int)q);
-	if (PQsendQueryPrepared(c, name, p != NULL ? p->n : 0,
-	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
-	    p != NULL ? p->fmt : NULL, 1) != 1) {
+	if (PQsendQueryPrepared(c, name, n, v, len, fmt, 1) != 1) {
 		fail_pg(t, c, NULL, what);
 		return false;
 	}
 	s->pipe[s->npipe].what = what;
 	s->pipe[s->npipe].zero = (uint8_t)zero;
-	s->pipe[s->npipe].write = write;
+	s->pipe[s->npipe].write = true;
+	s->pipe[s->npipe].slot = -1;
 	s->npipe++;
 	s->stmts++;
+	return true;
+}
+
+static bool
+pipe_send(struct stx *t, enum pg_query q, const struct qp *p,
+    const char *what, int zero, bool write)
+{
+	struct pg_store *s = ps(t);
+	char name[16];
+
+	snprintf(name, sizeof name, "q%d", (int)q);
+	if (!pipe_send_named(t, name, p != NULL ? p->n : 0,
+	    p != NULL ? p->v : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->fmt : NULL, what, zero))
+		return false;
+	s->pipe[s->npipe - 1].write = write;
+	/* Counted when sent, whatever it will change: store_writes() tells
+	 * the server whether a refused request wrote, before the result is
+	 * read (store_defer()). */
+	if (write)
+		s->nwrites++;
 	return true;
 }
 
@@ -889,7 +1008,7 @@ pipe_flush(struct stx *t, PGresult **keep)
 	struct pg_store *s = ps(t);
 	PGconn *c = s->w.c;
 	struct pipe_item *it;
-	unsigned i = 0, n = s->npipe, nulls = 0;
+	unsigned i = 0, n, nulls = 0;
 	bool got = false, good = true;
 	ExecStatusType st;
 	PGresult *r;
@@ -897,6 +1016,9 @@ pipe_flush(struct stx *t, PGresult **keep)
 
 	if (keep != NULL)
 		*keep = NULL;
+	if (!wbuf_send_all(t))
+		return false;
+	n = s->npipe;	/* with what that sent */
 	if (c == NULL || PQpipelineStatus(c) == PQ_PIPELINE_OFF)
 		return t->rc == STORE_OK;
 	s->npipe = 0;
@@ -929,16 +1051,17 @@ pipe_flush(struct stx *t, PGresult **keep)
 		it = i < n ? &s->pipe[i] : NULL;
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			if (it != NULL && !it->write) {
+				if (it->slot >= 0 && s->slots != NULL) {
+					s->slots[it->slot] = r;
+					continue;
+				}
 				if (keep != NULL && *keep == NULL) {
 					*keep = r;
 					continue;
 				}
-			} else if (it != NULL) {
+			} else if (it != NULL && it->zero == PZ_DUE) {
 				rows = strtoll(PQcmdTuples(r), NULL, 10);
-				s->nwrites += rows > 0 ? (uint64_t)rows : 0;
-				if (rows == 0 && it->zero == PZ_COUNT)
-					s->nwrites++;
-				if (rows > 0 && it->zero == PZ_DUE)
+				if (rows > 0)
 					s->pend.deadlines += rows;
 			}
 		} else {
@@ -973,6 +1096,7 @@ pipe_drain(struct pg_store *s)
 	PGresult *r;
 	unsigned nulls = 0;
 
+	wbuf_drop(s);
 	s->npipe = 0;
 	if (c == NULL || PQpipelineStatus(c) == PQ_PIPELINE_OFF)
 		return;
@@ -996,6 +1120,274 @@ pipe_drain(struct pg_store *s)
 			PQclear(r);
 		}
 	PQexitPipelineMode(c);
+}
+
+
+/* Forgets the gathered writes (a rollback follows). */
+static void
+wbuf_drop(struct pg_store *s)
+{
+	int q;
+
+	for (q = 0; q < Q_COUNT; q++) {
+		s->wb[q].n = 0;
+		s->wb[q].alen = 0;
+	}
+	s->wb_any = false;
+}
+
+/* Gathered writes (issue 11's bench): a batch's sends each write an
+ * invitation, its two deadlines, an event, the pair, a log entry and the
+ * sender's row, a statement each. Those statements' writes (wbuf_keys()
+ * says which) are gathered per statement and sent as one statement of
+ * many rows (INSERT ... VALUES (...), (...) ...), prepared once per row
+ * count: before a read, a SAVEPOINT, RELEASE or COMMIT, or any other
+ * write is sent (pipe_flush(), run(), run_wz()), so the database sees
+ * them before anything that could look at them; the tables they write
+ * are each written by one of them only, so their order among each other
+ * does not matter. A row whose key (its upsert's conflict key) is
+ * gathered already sends its statement's rows first: a statement's
+ * ON CONFLICT DO UPDATE cannot meet a row twice. Their failure fails the
+ * transaction as a write's does (the server runs the batch again, a
+ * child a request: then a statement's rows are one request's). */
+
+/* The parameters that make a row's key in q's gathered statement: 0 for
+ * one whose rows may repeat (a plain insert, DO NOTHING), -1 for a
+ * statement not gathered. */
+static int
+wbuf_keys(enum pg_query q)
+{
+	switch (q) {
+	case Q_INV_PUT:
+	case Q_MEMBER_PUT:
+		return 1;
+	case Q_PAIR_PUT:
+		return 2;
+	case Q_LOG_ADD:
+		return 4;
+	case Q_EVENT_ADD:
+	case Q_DUE_ADD:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Row r's parameter k of b. */
+#define WPAR(b, r, k) ((b)->par[(size_t)(r) * (size_t)(b)->np + (size_t)(k)])
+
+static bool
+wbuf_same_key(const struct wbuf *b, unsigned r, const struct qp *p, int keys)
+{
+	int k;
+
+	for (k = 0; k < keys; k++)
+		if (WPAR(b, r, k).len != p->len[k] || memcmp(b->arena +
+		    WPAR(b, r, k).off, p->v[k], (size_t)p->len[k]) != 0)
+			return false;
+	return true;
+}
+
+/* Sends the rows gathered for q as one statement into the pipeline. */
+static bool
+wbuf_send(struct stx *t, enum pg_query q)
+{
+	struct pg_store *s = ps(t);
+	struct wbuf *b = &s->wb[q];
+	struct pgconn *pc = &s->w;
+	const char **v;
+	int *len, *fmt, total, i;
+	char name[24];
+	bool ok;
+
+	if (b->n == 0)
+		return true;
+	if (b->n == 1) {
+		/* One row: the statement itself. */
+		if (!prepare(t, pc, q, b->what))
+			return false;
+		snprintf(name, sizeof name, "q%d", (int)q);
+	} else {
+		uint64_t bit = UINT64_C(1) << (b->n - 1);
+
+		snprintf(name, sizeof name, "m%d_%u", (int)q, b->n);
+		if (!(pc->mprepared[q] & bit)) {
+			/* INSERT ... VALUES (row) rest: the row n times, its
+			 * parameters numbered on. */
+			const char *sql = q_sql[q], *open, *close, *c;
+			size_t cap = strlen(sql) * (b->n + 1) + 64, o;
+			char *m = xmalloc(cap);
+			PGresult *r;
+			unsigned row;
+
+			open = strstr(sql, "VALUES (") + 7;
+			close = strchr(open, ')') + 1;
+			o = (size_t)(open - sql);
+			memcpy(m, sql, o);
+			for (row = 0; row < b->n; row++) {
+				if (row > 0)
+					m[o++] = ',';
+				for (c = open; c < close; c++) {
+					if (*c == '$') {
+						o += (size_t)snprintf(m + o,
+						    cap - o, "$%d", atoi(c + 1) +
+						    (int)row * b->np);
+						while (c[1] >= '0' && c[1] <= '9')
+							c++;
+					} else
+						m[o++] = *c;
+				}
+			}
+			snprintf(m + o, cap - o, "%s", close);
+			if (!pipe_flush(t, NULL)) {
+				free(m);
+				return false;
+			}
+			s->trips++;
+			r = PQprepare(pc->c, name, m, 0, NULL);
+			free(m);
+			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+			if (!ok)
+				fail_pg(t, pc->c, r, b->what);
+			PQclear(r);
+			if (!ok)
+				return false;
+			pc->mprepared[q] |= bit;
+		}
+	}
+	total = (int)b->n * b->np;
+	v = xmalloc((size_t)total * sizeof *v);
+	len = xmalloc((size_t)total * sizeof *len);
+	fmt = xmalloc((size_t)total * sizeof *fmt);
+	for (i = 0; i < total; i++) {
+		v[i] = b->par[i].null ? NULL : b->arena + b->par[i].off;
+		len[i] = b->par[i].len;
+		fmt[i] = 1;
+	}
+	b->n = 0;
+	b->alen = 0;
+	ok = pipe_send_named(t, name, total, v, len, fmt, b->what, b->zero);
+	free(v);
+	free(len);
+	free(fmt);
+	return ok;
+}
+
+/* Sends every statement's gathered rows: false on a failure (recorded
+ * in t). */
+static bool
+wbuf_send_all(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	bool ok = true;
+	int q;
+
+	if (!s->wb_any || s->wb_sending || s->wb_hold)
+		return true;
+	s->wb_sending = true;
+	for (q = 0; q < Q_COUNT && ok; q++)
+		ok = wbuf_send(t, (enum pg_query)q);
+	s->wb_sending = false;
+	s->wb_any = !ok;
+	if (!ok)
+		wbuf_drop(s);
+	return ok;
+}
+
+/* Gathers q's row p (its parameters copied). */
+static bool
+wbuf_add(struct stx *t, enum pg_query q, const struct qp *p,
+    const char *what, int zero)
+{
+	struct pg_store *s = ps(t);
+	struct wbuf *b = &s->wb[q];
+	int keys = wbuf_keys(q), k;
+	unsigned r;
+	size_t need = 0;
+
+	if (b->n > 0 && b->np != p->n)
+		return false;	/* (the same statement: never) */
+	for (r = 0; keys > 0 && r < b->n; r++)
+		if (wbuf_same_key(b, r, p, keys)) {
+			if (!wbuf_send_all(t))
+				return false;
+			break;
+		}
+	if (b->n == WBUF_ROWS && !wbuf_send_all(t))
+		return false;
+	if (b->n == 0) {
+		b->np = p->n;
+		b->what = what;
+		b->zero = zero;
+	}
+	if ((b->n + 1) * (unsigned)b->np > b->parcap) {
+		b->parcap = (b->n + 1) * (unsigned)b->np * 2;
+		b->par = xrealloc(b->par, b->parcap * sizeof *b->par);
+	}
+	for (k = 0; k < p->n; k++)
+		need += p->v[k] != NULL ? (size_t)p->len[k] : 0;
+	if (b->alen + need > b->acap) {
+		b->acap = (b->alen + need) * 2 + 256;
+		b->arena = xrealloc(b->arena, b->acap);
+	}
+	for (k = 0; k < p->n; k++) {
+		WPAR(b, b->n, k).off = b->alen;
+		WPAR(b, b->n, k).len = p->v[k] != NULL ? p->len[k] : 0;
+		WPAR(b, b->n, k).null = p->v[k] == NULL;
+		if (p->v[k] != NULL && p->len[k] > 0) {
+			memcpy(b->arena + b->alen, p->v[k], (size_t)p->len[k]);
+			b->alen += (size_t)p->len[k];
+		}
+	}
+	b->n++;
+	s->wb_any = true;
+	s->nwrites++;
+	return true;
+}
+
+
+static bool
+wbuf_par_is(const struct wbuf *b, unsigned r, int k, const char *x,
+    size_t xl)
+{
+	return x != NULL && k < b->np && !WPAR(b, r, k).null &&
+	    (size_t)WPAR(b, r, k).len == xl &&
+	    memcmp(b->arena + WPAR(b, r, k).off, x, xl) == 0;
+}
+
+/* Whether a gathered row is one a bundle of a and b (with the logs of
+ * keys a and nkey) would read: a row of invitations, pairs or members
+ * with a or b in it, or an entry of those logs. Else the bundle is read
+ * with the rows still gathered (wb_hold): the batch's writes go as one
+ * statement each, not one each a request. */
+static bool
+wbuf_touches(const struct pg_store *s, const char *a, size_t alen,
+    const char *b, size_t blen, const char *nkey, size_t nklen)
+{
+	static const struct {
+		enum pg_query q;
+		int k[2];
+	} cols[] = {
+		{ Q_INV_PUT, { 12, 13 } },	/* sender, recipient */
+		{ Q_PAIR_PUT, { 0, 1 } },
+		{ Q_MEMBER_PUT, { 0, 0 } },
+		{ Q_LOG_ADD, { 1, 1 } },	/* the key */
+	};
+	const struct wbuf *w;
+	unsigned i, r;
+	int j;
+
+	for (i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+		w = &s->wb[cols[i].q];
+		for (r = 0; r < w->n; r++)
+			for (j = 0; j < 2; j++)
+				if (wbuf_par_is(w, r, cols[i].k[j], a, alen) ||
+				    wbuf_par_is(w, r, cols[i].k[j], b, blen) ||
+				    wbuf_par_is(w, r, cols[i].k[j], nkey,
+				    nklen))
+					return true;
+	}
+	return false;
 }
 
 /* store_ops.flush. */
@@ -1028,6 +1420,8 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	if (!prepare(t, pc, q, what))
 		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
+	if (pc == &ps(t)->w && !wbuf_send_all(t))
+		return NULL;
 	if (pc == &ps(t)->w && ps(t)->npipe > 0) {
 		/* After the writes in the pipeline, in the same round
 		 * trip: its result is the last. */
@@ -1052,9 +1446,8 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 }
 
 /* A write, sent into the pipeline (pipe_send()): refused in a snapshot;
- * counted in store_writes() by the rows it changed when its result is
- * read, and then what changing no row means is zero's (PZ_*). 0, or -1 on
- * a failure known now. */
+ * counted in store_writes() when sent; what the rows it changed say is
+ * zero's (PZ_*), read with its result. 0, or -1 on a failure known now. */
 static int
 run_wz(struct stx *t, enum pg_query q, const struct qp *p, const char *what,
     int zero)
@@ -1070,7 +1463,12 @@ run_wz(struct stx *t, enum pg_query q, const struct qp *p, const char *what,
 		    what);
 		return -1;
 	}
-	if (!cp_flush(t) || !prepare(t, pt(t)->pc, q, what) ||
+	if (!cp_flush(t))
+		return -1;
+	if (wbuf_keys(q) >= 0) {
+		if (!wbuf_add(t, q, p, what, zero))
+			return -1;
+	} else if (!wbuf_send_all(t) || !prepare(t, pt(t)->pc, q, what) ||
 	    !pipe_send(t, q, p, what, zero, true))
 		return -1;
 	pt(t)->dirty = true;
@@ -1416,6 +1814,10 @@ pg_close(struct store *base)
 		free(s->cp[k].b);
 	cache_clear(s);
 	free(s->cache);
+	for (k = 0; k < Q_COUNT; k++) {
+		free(s->wb[k].par);
+		free(s->wb[k].arena);
+	}
 	s->cache = NULL;
 
 	for (i = 0; i < s->npool; i++) {
@@ -1542,6 +1944,7 @@ w_ready(struct stx *t)
 
 	if (PQstatus(s->w.c) != CONNECTION_OK) {
 		memset(s->w.prepared, 0, sizeof s->w.prepared);
+		memset(s->w.mprepared, 0, sizeof s->w.mprepared);
 		PQreset(s->w.c);
 		if (PQstatus(s->w.c) != CONNECTION_OK) {
 			msg_copy(msg, sizeof msg, PQerrorMessage(s->w.c));
@@ -2099,6 +2502,7 @@ pg_counts(struct stx *t, struct store_counts *c)
  * PostgreSQL's serializable checks see the reads it answers: each row was
  * read once in the transaction (or written by it). */
 enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER, CK_HISTORY, CK_LOG };
+_Static_assert(CK_LOG == 5, "Q_BUNDLE_SEND's kinds");
 #define FLAG_KINDS (FLAG_NOGO + 1)
 #define CACHE_BUCKETS 512
 #define CACHE_MAX 8192		/* entries; past it the cache starts over */
@@ -2165,6 +2569,7 @@ tx_forget(struct pg_store *s)
 {
 	cache_clear(s);
 	s->id_ok = s->head_ok = false;
+	s->nhints = 0;
 }
 
 static struct centry *
@@ -2312,27 +2717,102 @@ member_row(const PGresult *r, int row, int c, struct member_rec *out)
 	    col_int(r, row, c + 3), col_int(r, row, c + 4), st, sn);
 }
 
-/* Reads into the cache, in one statement, all it keeps of a and b: the
- * pair both ways, their connection, the flags both ways, both members.
- * False on a failure (recorded in t) or when t does not cache. */
-static bool
-cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
-    size_t blen)
+/* A log key's entries after since, of rows `kind` of r (column 3 at,
+ * 4 id), kept as pg_log_count() keeps them: all of them, when fewer than
+ * LOG_CACHE_MAX came; a key kept from an earlier time is kept as it is
+ * (with the transaction's own writes since). */
+static void
+cache_log_rows(struct stx *t, const PGresult *r, int kind, enum store_log log,
+    const char *key, size_t klen, int64_t since)
 {
-	struct centry *e, *hist;
+	struct centry *e;
+	int i, n = 0;
+
+	e = cache_find(ps(t), CK_LOG, (int)log, key, klen, "", 0);
+	if (e != NULL && e->found && e->since <= since)
+		return;
+	for (i = 0; i < PQntuples(r); i++)
+		n += col_int(r, i, 0) == kind;
+	if (n >= LOG_CACHE_MAX ||
+	    (e = cache_entry(t, CK_LOG, (int)log, key, klen, "", 0)) == NULL)
+		return;
+	e->found = true;
+	e->since = since;
+	e->n = 0;
+	for (i = 0; i < PQntuples(r); i++)
+		if (col_int(r, i, 0) == kind) {
+			int64_t v[2] = { col_int(r, i, 3), col_int(r, i, 4) };
+
+			arr_add(e, v, 2);
+		}
+}
+
+/* A bundle's parameters (cache_bundle_logs()). */
+static void
+bundle_qp(struct qp *p, const char *a, size_t alen, const char *b,
+    size_t blen, bool logs, int64_t since, const char *nkey, size_t nklen)
+{
+	qp_bytes(p, a, alen);
+	qp_bytes(p, b, blen);
+	if (logs) {
+		qp_i64(p, since);
+		qp_bytes(p, nkey != NULL ? nkey : "", nkey != NULL ? nklen : 0);
+		if (nkey == NULL)
+			p->v[p->n - 1] = NULL;	/* NULL: no notes key */
+		qp_i16(p, LOG_SENDS);
+		qp_i16(p, LOG_NOTES);
+	}
+}
+
+static void bundle_load(struct stx *t, PGresult *r, const char *a,
+    size_t alen, const char *b, size_t blen, bool logs, int64_t since,
+    const char *nkey, size_t nklen);
+
+/* Reads into the cache, in one statement, all it keeps of a and b: the
+ * pair both ways, their connection, the flags both ways, both members;
+ * with logs (a send's hint, a the sender), a's LOG_SENDS entries after
+ * since and, with nkey, LOG_NOTES's of nkey. False on a failure
+ * (recorded in t) or when t does not cache. */
+static bool
+cache_bundle_logs(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, bool logs, int64_t since, const char *nkey, size_t nklen)
+{
+	struct pg_store *s = ps(t);
 	struct qp p = { 0 };
 	PGresult *r;
-	const char *x, *y, *st;
-	size_t xl, yl, sn;
-	int i, f;
 
 	if (t->read_only || alen > MEMBER_MAX_BYTES ||
 	    blen > MEMBER_MAX_BYTES)
 		return false;
-	qp_bytes(&p, a, alen);
-	qp_bytes(&p, b, blen);
-	if ((r = run(t, Q_BUNDLE, &p, "pair")) == NULL)
+	if (nklen > MEMBER_MAX_BYTES)
+		nkey = NULL;	/* not kept: pg_log_count() reads it */
+	bundle_qp(&p, a, alen, b, blen, logs, since, nkey, nklen);
+	s->wb_hold = !wbuf_touches(s, a, alen, b, blen, nkey, nklen);
+	r = run(t, logs ? Q_BUNDLE_SEND : Q_BUNDLE, &p, "pair");
+	s->wb_hold = false;
+	if (r == NULL)
 		return false;
+	bundle_load(t, r, a, alen, b, blen, logs, since, nkey, nklen);
+	return true;
+}
+
+/* Keeps what bundle r says of a and b (and cleares r). */
+static void
+bundle_load(struct stx *t, PGresult *r, const char *a, size_t alen,
+    const char *b, size_t blen, bool logs, int64_t since, const char *nkey,
+    size_t nklen)
+{
+	struct centry *e, *hist;
+	const char *x, *y, *st;
+	size_t xl, yl, sn;
+	int i, f;
+
+	if (logs) {
+		cache_log_rows(t, r, CK_LOG, LOG_SENDS, a, alen, since);
+		if (nkey != NULL)
+			cache_log_rows(t, r, CK_LOG + 1, LOG_NOTES, nkey, nklen,
+			    since);
+	}
 	/* What is not found is kept as such. */
 	cache_entry(t, CK_PAIR, 0, a, alen, b, blen);
 	cache_entry(t, CK_PAIR, 0, b, blen, a, alen);
@@ -2403,7 +2883,106 @@ cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
 		}
 	}
 	PQclear(r);
-	return true;
+}
+
+static bool
+cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	return cache_bundle_logs(t, a, alen, b, blen, false, 0, NULL, 0);
+}
+
+/* store_ops.hint_send: a send's reads, kept to be read with the other
+ * sends' (hint_run()), unless the pair is kept already (its logs are
+ * then read as pg_log_count() reads them). */
+static void
+pg_hint_send(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen, int64_t since, const char *nkey, size_t nklen)
+{
+	struct pg_store *s = ps(t);
+	struct hint *h;
+	unsigned i;
+
+	if (t->read_only || t->rc != STORE_OK || flen > MEMBER_MAX_BYTES ||
+	    tlen > MEMBER_MAX_BYTES ||
+	    cache_find(s, CK_PAIR, 0, from, flen, to, tlen) != NULL)
+		return;
+	for (i = 0; i < s->nhints; i++)
+		if (s->hints[i].alen == flen && s->hints[i].blen == tlen &&
+		    memcmp(s->hints[i].a, from, flen) == 0 &&
+		    memcmp(s->hints[i].b, to, tlen) == 0)
+			return;
+	if (s->nhints == HINT_MAX)
+		return;
+	h = &s->hints[s->nhints++];
+	memcpy(h->a, from, flen);
+	h->alen = (uint8_t)flen;
+	memcpy(h->b, to, tlen);
+	h->blen = (uint8_t)tlen;
+	h->nkey = nkey != NULL && nklen <= MEMBER_MAX_BYTES;
+	if (h->nkey)
+		memcpy(h->nk, nkey, nklen);
+	h->nklen = h->nkey ? (uint8_t)nklen : 0;
+	h->since = since;
+}
+
+/* Reads the bundles of the hints kept (those not kept by now), all in
+ * one round trip (each a statement in the pipeline), into the cache: a
+ * batch's sends read in one round trip, not one each. Read while the
+ * gathered writes are none of theirs (wbuf_touches()), as a bundle is.
+ * The cache stays true as the requests write (their writes update it). */
+static void
+hint_run(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	PGresult *res[HINT_MAX];
+	struct hint hs[HINT_MAX];
+	struct qp p;
+	unsigned i, n = 0, k;
+	bool hold = true, ok;
+
+	for (i = 0; i < s->nhints; i++) {
+		struct hint *h = &s->hints[i];
+
+		if (cache_find(s, CK_PAIR, 0, h->a, h->alen, h->b,
+		    h->blen) != NULL)
+			continue;
+		hs[n++] = *h;
+		if (wbuf_touches(s, h->a, h->alen, h->b, h->blen,
+		    h->nkey ? h->nk : NULL, h->nklen))
+			hold = false;
+	}
+	s->nhints = 0;
+	if (n == 0 || t->rc != STORE_OK || !cp_flush(t))
+		return;
+	if (!hold && !wbuf_send_all(t))
+		return;
+	s->wb_hold = true;	/* (what is left gathered is none of theirs) */
+	ok = prepare(t, &s->w, Q_BUNDLE_SEND, "pair") &&
+	    (s->npipe + n <= PIPE_MAX || pipe_flush(t, NULL));
+	for (k = 0; ok && k < n; k++) {
+		memset(&p, 0, sizeof p);
+		bundle_qp(&p, hs[k].a, hs[k].alen, hs[k].b, hs[k].blen, true,
+		    hs[k].since, hs[k].nkey ? hs[k].nk : NULL, hs[k].nklen);
+		ok = pipe_send(t, Q_BUNDLE_SEND, &p, "pair", PZ_NONE, false);
+		if (ok)
+			s->pipe[s->npipe - 1].slot = (int)k;
+	}
+	memset(res, 0, sizeof res);
+	s->slots = res;
+	ok = pipe_flush(t, NULL) && ok;
+	s->slots = NULL;
+	s->wb_hold = false;
+	for (k = 0; k < n; k++) {
+		if (res[k] == NULL)
+			continue;
+		if (ok)
+			bundle_load(t, res[k], hs[k].a, hs[k].alen, hs[k].b,
+			    hs[k].blen, true, hs[k].since,
+			    hs[k].nkey ? hs[k].nk : NULL, hs[k].nklen);
+		else
+			PQclear(res[k]);
+	}
 }
 
 /* The cached entry of a key of two members, read (with the rest of the
@@ -2418,7 +2997,13 @@ cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
 		return NULL;
 	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);
-	if (e != NULL || !cache_bundle(t, a, alen, b, blen))
+	if (e == NULL && ps(t)->nhints > 0) {
+		hint_run(t);
+		e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
+		    cache_find(ps(t), kind, sub, a, alen, b, blen);
+	}
+	if (e != NULL || t->rc != STORE_OK ||
+	    !cache_bundle(t, a, alen, b, blen))
 		return e;
 	return kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);
@@ -2694,8 +3279,7 @@ pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	qp_i64(&p, since);
-	/* A connection updated (since changed, no new row) counts too. */
-	if (run_wz(t, Q_CONN_PUT, &p, "connection", PZ_COUNT) != -1 &&
+	if (run_w(t, Q_CONN_PUT, &p, "connection") != -1 &&
 	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
 		e->found = true;
 		e->v.since = since;
@@ -3027,6 +3611,97 @@ pg_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 
 	qp_bytes(&p, m, mlen);
 	scan_ids(t, Q_SCAN_PLANS, &p, INT64_MAX, fn, ctx, "plans");
+}
+
+/* Introductions. */
+
+/* Columns c.. of row: state, told, created_at, updated_at, expires_at,
+ * invitation, from_member, via, to_member, note. */
+static bool
+intro_row(const PGresult *r, int row, int c, struct intro *out)
+{
+	const char *b;
+	size_t n;
+	bool good;
+
+	memset(&out->state, 0, offsetof(struct intro, from) -
+	    offsetof(struct intro, state));
+	good = col_int(r, row, c) >= 0 && col_int(r, row, c) < INTRO_STORED;
+	out->state = (uint8_t)col_int(r, row, c);
+	out->told = col_int(r, row, c + 1) != 0;
+	out->created_at = col_int(r, row, c + 2);
+	out->updated_at = col_int(r, row, c + 3);
+	out->expires_at = col_int(r, row, c + 4);
+	out->inv_id = (uint64_t)col_int(r, row, c + 5);
+#define INTRO_BYTES(field, col, max) \
+	b = col_bytes(r, row, c + (col), &n); \
+	good = good && n <= (max); \
+	if (good) { \
+		memcpy(out->field, b, n); \
+		out->field[n] = '\0'; \
+		out->field##_len = n; \
+	}
+	INTRO_BYTES(from, 6, MEMBER_MAX_BYTES)
+	INTRO_BYTES(via, 7, MEMBER_MAX_BYTES)
+	INTRO_BYTES(to, 8, MEMBER_MAX_BYTES)
+	INTRO_BYTES(note, 9, NOTE_MAX_BYTES)
+#undef INTRO_BYTES
+	return good;
+}
+
+static int
+pg_intro_get(struct stx *t, uint64_t id, struct intro *out)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	bool good;
+
+	qp_i64(&p, id64(id));
+	if ((r = run(t, Q_INTRO_GET, &p, "introduction")) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	out->id = id;
+	good = intro_row(r, 0, 0, out);
+	PQclear(r);
+	if (!good) {
+		store_fail(t, STORE_FAILED,
+		    "introduction %" PRIu64 ": corrupt record", id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
+static void
+pg_intro_put(struct stx *t, const struct intro *in)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(in->id));
+	qp_i16(&p, in->state);
+	qp_bool(&p, in->told);
+	qp_i64(&p, in->created_at);
+	qp_i64(&p, in->updated_at);
+	qp_i64(&p, in->expires_at);
+	qp_i64(&p, id64(in->inv_id));
+	qp_bytes(&p, in->from, in->from_len);
+	qp_bytes(&p, in->via, in->via_len);
+	qp_bytes(&p, in->to, in->to_len);
+	qp_bytes(&p, in->note, in->note_len);
+	run_w(t, Q_INTRO_PUT, &p, "introduction");
+}
+
+static void
+pg_scan_intros(struct stx *t, enum store_intro_box box, const char *member,
+    size_t len, uint64_t before, store_id_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, member, len);
+	scan_ids(t, box == IBOX_ASKED ? Q_INTROS_ASKED : Q_INTROS_VIA, &p,
+	    before == 0 ? INT64_MAX : id64(before), fn, ctx, "introductions");
 }
 
 /* Events. */
@@ -3410,6 +4085,9 @@ static const struct {
 	    "ORDER BY seq" },
 	{ SREC_PRUNED, "SELECT member, seq FROM member_pruned "
 	    "ORDER BY member" },
+	{ SREC_INTRO, "SELECT id, state, told, created_at, updated_at, "
+	    "expires_at, invitation, from_member, via, to_member, note "
+	    "FROM introductions ORDER BY id" },
 };
 
 /* Whether a comes before b as bytea compares them: bytes, then length. */
@@ -3426,6 +4104,7 @@ struct pg_rec {
 	struct store_rec r;
 	struct inv inv;
 	struct member_rec member;
+	struct intro intro;
 };
 
 /* Decodes row i of r, a row of export_sql's query of x->r.kind, into x:
@@ -3494,6 +4173,10 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		rec->ev.notify = col_int(r, i, 3) != 0;
 		rec->ev.data = col_bytes(r, i, 4, &rec->ev.len);
 		return rec->ev.member_len <= MEMBER_MAX_BYTES;
+	case SREC_INTRO:
+		x->intro.id = (uint64_t)col_int(r, i, 0);
+		rec->intro = &x->intro;
+		return intro_row(r, i, 1, &x->intro);
 	default:
 		return false;
 	}
@@ -3575,6 +4258,9 @@ static const char *const cp_sql[SREC_COUNT] = {
 	[SREC_PLAN_INDEX] = "COPY member_plans (member, id) FROM STDIN",
 	[SREC_EVENT] = "COPY events (seq, at, member, notify, data) FROM STDIN",
 	[SREC_PRUNED] = "COPY member_pruned (member, seq) FROM STDIN",
+	[SREC_INTRO] = "COPY introductions (id, state, told, created_at, "
+	    "updated_at, expires_at, invitation, from_member, via, to_member, "
+	    "note) FROM STDIN",
 };
 /* Sent once this much is gathered, whatever comes next. */
 #define CP_FLUSH_BYTES (4u << 20)
@@ -3829,6 +4515,24 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_bytes(c, false, r->ev.member, r->ev.member_len);
 		cp_bool(c, r->ev.notify);
 		cp_bytes(c, false, r->ev.data, r->ev.len);
+		break;
+	case SREC_INTRO:
+		if (r->intro->state >= INTRO_STORED) {
+			store_fail(t, STORE_FAILED, "import: a bad %s record",
+			    store_rec_names[r->kind]);
+			return;
+		}
+		cp_int(c, true, id64(r->intro->id));
+		cp_int(c, false, r->intro->state);
+		cp_bool(c, r->intro->told);
+		cp_int(c, false, r->intro->created_at);
+		cp_int(c, false, r->intro->updated_at);
+		cp_int(c, false, r->intro->expires_at);
+		cp_int(c, false, id64(r->intro->inv_id));
+		cp_bytes(c, false, r->intro->from, r->intro->from_len);
+		cp_bytes(c, false, r->intro->via, r->intro->via_len);
+		cp_bytes(c, false, r->intro->to, r->intro->to_len);
+		cp_bytes(c, false, r->intro->note, r->intro->note_len);
 		break;
 	default:
 		store_fail(t, STORE_FAILED, "import: no kind of record %d",
@@ -4115,6 +4819,9 @@ const struct store_ops store_pg = {
 	.plan_put = pg_plan_put,
 	.scan_plans = pg_scan_plans,
 	.plan_index = pg_plan_index,
+	.intro_get = pg_intro_get,
+	.intro_put = pg_intro_put,
+	.scan_intros = pg_scan_intros,
 	.event_add = pg_event_add,
 	.event_head = pg_event_head,
 	.event_pruned = pg_event_pruned,
@@ -4127,6 +4834,7 @@ const struct store_ops store_pg = {
 	.due_claim = pg_due_claim,
 	.db_clock = pg_db_clock,
 	.flush = pg_flush,
+	.hint_send = pg_hint_send,
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,

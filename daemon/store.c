@@ -354,9 +354,15 @@ store_error(struct stx *t)
 {
 	/* The backend's writes sent without waiting: their results are
 	 * read now, a failure recorded in t. */
-	if (t->rc == STORE_OK && t->s->ops->flush != NULL)
+	if (t->rc == STORE_OK && !t->defer && t->s->ops->flush != NULL)
 		t->s->ops->flush(t);
 	return t->rc;
+}
+
+void
+store_defer(struct stx *t, bool on)
+{
+	t->defer = on;
 }
 
 uint64_t
@@ -502,6 +508,15 @@ store_log_count(struct stx *t, enum store_log log, const char *key,
 }
 
 void
+store_hint_send(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen, int64_t since, const char *nkey,
+    size_t nklen)
+{
+	if (live(t) && OPS(t)->hint_send != NULL)
+		OPS(t)->hint_send(t, from, flen, to, tlen, since, nkey, nklen);
+}
+
+void
 store_log_scan_back(struct stx *t, enum store_log log, const char *key,
     size_t klen, store_log_fn fn, void *ctx)
 {
@@ -603,6 +618,28 @@ store_plan_index(struct stx *t, const char *m, size_t mlen, uint64_t id)
 {
 	if (live(t))
 		OPS(t)->plan_index(t, m, mlen, id);
+}
+
+int
+store_intro_get(struct stx *t, uint64_t id, struct intro *out)
+{
+	return live(t) ? OPS(t)->intro_get(t, id, out) : t->rc;
+}
+
+void
+store_intro_put(struct stx *t, const struct intro *in)
+{
+	if (live(t))
+		OPS(t)->intro_put(t, in);
+}
+
+void
+store_scan_intros(struct stx *t, enum store_intro_box box,
+    const char *member, size_t len, uint64_t before, store_id_fn fn,
+    void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_intros(t, box, member, len, before, fn, ctx);
 }
 
 void
@@ -908,6 +945,17 @@ store_rec_show(const struct store_rec *r)
 		    r->ev.seq, r->ev.at, r->ev.notify);
 		show_bytes(f, "member", r->ev.member, r->ev.member_len);
 		show_bytes(f, "data", r->ev.data, r->ev.len);
+		break;
+	case SREC_INTRO:
+		fprintf(f, " id=%" PRIu64 " state=%u told=%d created=%" PRId64
+		    " updated=%" PRId64 " expires=%" PRId64 " invitation=%"
+		    PRIu64, r->intro->id, r->intro->state, r->intro->told,
+		    r->intro->created_at, r->intro->updated_at,
+		    r->intro->expires_at, r->intro->inv_id);
+		show_bytes(f, "from", r->intro->from, r->intro->from_len);
+		show_bytes(f, "via", r->intro->via, r->intro->via_len);
+		show_bytes(f, "to", r->intro->to, r->intro->to_len);
+		show_bytes(f, "note", r->intro->note, r->intro->note_len);
 		break;
 	case SREC_META:
 		show_bytes(f, "name", r->a, r->alen);

@@ -113,7 +113,10 @@ enum due_kind {
 	DUE_RESTRICTION = 4,	/* id: an invitation of the restricted sender */
 	DUE_PLAN = 5,		/* id: the plan */
 	DUE_REMIND = 6,		/* id: the invitation (at: its remind_at) */
-	DUE_DIGEST = 7		/* the recipients' digest */
+	DUE_DIGEST = 7,		/* the recipients' digest */
+	DUE_INTRO_EXPIRE = 8	/* id: the introduction (at: its
+				 * expires_at), while its asker may see it
+				 * asked: asked, or declined silently */
 };
 
 struct due {
@@ -200,6 +203,15 @@ unsigned store_inflight(struct store *s);
  * (PostgreSQL's pipeline) reads those results first, which may cost a
  * round trip and records a failure among them in t. */
 int store_error(struct stx *t);
+/* While on (a top-level transaction's: its children inherit nothing),
+ * store_error() answers with what is known without waiting for the
+ * server: a write sent without waiting (PostgreSQL's pipeline) whose
+ * failure is not read yet shows in a later call's store_error(), at the
+ * latest in the first store_error() after store_defer(t, false). The
+ * server runs a batch's requests so (issue 11: a round trip less per
+ * request) and, when such a failure shows, the batch again with a child
+ * transaction per request. */
+void store_defer(struct stx *t, bool on);
 /* The records written (put or deleted) since the store opened, in every
  * transaction: a caller that runs several requests in one transaction
  * tells by it whether a refused request wrote anything (which only a
@@ -271,6 +283,14 @@ void store_log_add(struct stx *t, enum store_log log, const char *key,
  * than max; *oldest: the earliest of them (0 when none). */
 uint64_t store_log_count(struct stx *t, enum store_log log, const char *key,
     size_t klen, int64_t since, uint64_t max, int64_t *oldest);
+/* A hint, changing nothing: a send from `from` to `to` is about to read
+ * the pair both ways, their connection, flags and member rows, the
+ * pair's history, and the entries after `since` of LOG_SENDS (key from)
+ * and, with nkey, of LOG_NOTES (key nkey). A backend that pays a round
+ * trip a read (PostgreSQL) fetches them all at once; others ignore it. */
+void store_hint_send(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen, int64_t since, const char *nkey,
+    size_t nklen);
 /* key's entries, newest first, until fn returns false. */
 typedef bool (*store_log_fn)(void *ctx, int64_t at, uint64_t id,
     uint8_t value);
@@ -325,6 +345,42 @@ void store_member_get(struct stx *t, const char *m, size_t mlen,
     struct member_rec *out);
 void store_member_put(struct stx *t, const char *m, size_t mlen,
     const struct member_rec *r);
+
+/* Introductions (daemon/intro.c; intro.ask in docs/protocol.md): `from`
+ * asked `via`, connected to both, to introduce them to `to`. Their ids
+ * come from store_next_id(), shared with invitations and plans. The
+ * store keeps the state as it was last written: an introduction still
+ * INTRO_ASKED past expires_at reads as expired (rules_intro_view()); its
+ * DUE_INTRO_EXPIRE deadline tells of it, and changes no record. */
+#define INTRO_STORED INTRO_EXPIRED	/* enum intro_state (proto/vocab.h)
+					 * below it are stored: asked,
+					 * forwarded (inv_id is the
+					 * invitation), declined */
+struct intro {
+	uint64_t id;
+	uint8_t state;		/* enum intro_state */
+	bool told;		/* declined, and from was told */
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t expires_at;	/* unanswered by then: expired */
+	uint64_t inv_id;	/* forwarded: the invitation, 0: none */
+	size_t from_len, via_len, to_len, note_len;
+	char from[MEMBER_MAX_BYTES + 1];
+	char via[MEMBER_MAX_BYTES + 1];
+	char to[MEMBER_MAX_BYTES + 1];
+	char note[NOTE_MAX_BYTES + 1];	/* from's note to via */
+};
+/* store_intro_put writes the record, new or changed (its members never
+ * change), and indexes it in from's asked box and via's box. */
+int store_intro_get(struct stx *t, uint64_t id, struct intro *out);
+void store_intro_put(struct stx *t, const struct intro *in);
+/* A member's introductions, newest first, below `before` (0: from the
+ * newest), until fn returns false: those the member asked for
+ * (IBOX_ASKED, by from) or was asked to make (IBOX_VIA, by via). */
+enum store_intro_box { IBOX_ASKED, IBOX_VIA };
+void store_scan_intros(struct stx *t, enum store_intro_box box,
+    const char *member, size_t len, uint64_t before, store_id_fn fn,
+    void *ctx);
 
 /* Plans: an opaque record per id (daemon/plan.c knows its shape). */
 int store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap,
@@ -458,6 +514,7 @@ const char *store_name(const struct store *s);
 	X(SREC_PLAN_INDEX, "plan index entries") \
 	X(SREC_EVENT, "events") \
 	X(SREC_PRUNED, "pruned marks") \
+	X(SREC_INTRO, "introductions") \
 	X(SREC_META, "meta values")
 #define STORE_REC_ENUM(kind, name) kind,
 enum store_rec_kind { STORE_RECS(STORE_REC_ENUM) SREC_COUNT };
@@ -484,6 +541,7 @@ extern const char *const store_rec_names[SREC_COUNT];
  *   PLAN_INDEX  a = member, id
  *   EVENT       ev
  *   PRUNED      a = member, id = its last pruned seq
+ *   INTRO       intro
  *   META        a = name (one of STORE_META), id = value
  * Pointers are valid during the callback only. */
 struct store_rec {
@@ -497,6 +555,7 @@ struct store_rec {
 	size_t len;
 	const struct inv *inv;
 	const struct member_rec *member;
+	const struct intro *intro;
 	struct pair pair;
 	struct due due;
 	struct event_rec ev;

@@ -1,6 +1,7 @@
 /* daemon/timers.c: see timers.h. */
 #include "timers.h"
 
+#include "intro.h"
 #include "invite.h"
 #include "member.h"
 #include "plan.h"
@@ -18,6 +19,9 @@ timers_one(struct op *o, const struct due *due)
 		break;
 	case DUE_RESTRICTION:
 		member_on_due(o, due);
+		break;
+	case DUE_INTRO_EXPIRE:
+		intro_on_due(o, due);
 		break;
 	default:
 		invite_on_due(o, due);

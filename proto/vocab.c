@@ -43,6 +43,13 @@ const char *const proto_restrict_reason_words[] = {
 	PROTO_RESTRICT_REASONS(PROTO_WORD) NULL
 };
 
+const char *const proto_intro_state_words[] = {
+	PROTO_INTRO_STATES(PROTO_WORD) NULL
+};
+const char *const proto_intro_box_words[] = {
+	PROTO_INTRO_BOXES(PROTO_WORD) NULL
+};
+
 const struct proto_config_key_info proto_config_keys[] = {
 #define PROTO_KEY(id, section, name, reported, prefix, kind) \
 	{ section, name, (reported) ? prefix name : NULL, PV_##kind },

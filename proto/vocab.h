@@ -38,7 +38,12 @@
 	X(PLAN_CANCEL, "plan.cancel") \
 	X(EVENTS_SUBSCRIBE, "events.subscribe") \
 	X(EVENTS_UNSUBSCRIBE, "events.unsubscribe") \
-	X(EVENTS_READ, "events.read")
+	X(EVENTS_READ, "events.read") \
+	X(INTRO_ASK, "intro.ask") \
+	X(INTRO_FORWARD, "intro.forward") \
+	X(INTRO_DECLINE, "intro.decline") \
+	X(INTRO_GET, "intro.get") \
+	X(INTRO_LIST, "intro.list")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -62,7 +67,11 @@ enum proto_method {
 	X(RESTRICTION_STARTED, "restriction.started") \
 	X(RESTRICTION_ENDED, "restriction.ended") \
 	X(PLAN_PROGRESS, "plan.progress") \
-	X(PLAN_DONE, "plan.done")
+	X(PLAN_DONE, "plan.done") \
+	X(INTRO_ASKED, "introduction.asked") \
+	X(INTRO_FORWARDED, "introduction.forwarded") \
+	X(INTRO_DECLINED, "introduction.declined") \
+	X(INTRO_EXPIRED, "introduction.expired")
 
 enum proto_event {
 #define PROTO_X(id, name) PEV_##id,
@@ -122,6 +131,18 @@ enum proto_warning {
 	X(ACTIVE, "active") \
 	X(DONE, "done") \
 	X(CANCELLED, "cancelled")
+/* An introduction's states (intro.get): the first three are stored; an
+ * introduction still asked at its expires_at reads as expired. */
+#define PROTO_INTRO_STATES(X) \
+	X(ASKED, "asked") \
+	X(FORWARDED, "forwarded") \
+	X(DECLINED, "declined") \
+	X(EXPIRED, "expired")
+/* intro.list's boxes: the introductions a member asked for, and those
+ * the member was asked to make. */
+#define PROTO_INTRO_BOXES(X) \
+	X(ASKED, "asked") \
+	X(RECEIVED, "received")
 /* Why a restriction began (restriction.started's code). */
 #define PROTO_RESTRICT_REASONS(X) \
 	X(ACCEPTANCE, "acceptance_rate") \
@@ -138,6 +159,8 @@ enum proto_warning {
 #define PROTO_ENUM_REASON(id, word) REASON_##id,
 #define PROTO_ENUM_PLAN(id, word) PLAN_##id,
 #define PROTO_ENUM_RESTRICT(id, word) RESTRICT_##id,
+#define PROTO_ENUM_INTRO(id, word) INTRO_##id,
+#define PROTO_ENUM_IBOX(id, word) PIBOX_##id,
 enum inv_state { PROTO_STATES(PROTO_ENUM_ST) ST_COUNT };
 enum priority { PROTO_PRIORITIES(PROTO_ENUM_PRIO) PRIO_COUNT };
 enum invite_from { PROTO_INVITE_FROM(PROTO_ENUM_FROM) FROM_COUNT };
@@ -150,6 +173,8 @@ enum plan_state { PROTO_PLAN_STATES(PROTO_ENUM_PLAN) PLAN_COUNT };
 enum restrict_reason {
 	PROTO_RESTRICT_REASONS(PROTO_ENUM_RESTRICT) RESTRICT_COUNT
 };
+enum intro_state { PROTO_INTRO_STATES(PROTO_ENUM_INTRO) INTRO_COUNT };
+enum proto_intro_box { PROTO_INTRO_BOXES(PROTO_ENUM_IBOX) PIBOX_COUNT };
 
 /* Every configuration key: PK_<ID>, its connreqd.conf section and name,
  * in the order server.info's policy map gives them (docs/protocol.md),
@@ -225,6 +250,8 @@ extern const char *const proto_box_words[];
 extern const char *const proto_report_reason_words[];
 extern const char *const proto_plan_state_words[];
 extern const char *const proto_restrict_reason_words[];
+extern const char *const proto_intro_state_words[];
+extern const char *const proto_intro_box_words[];
 extern const struct proto_config_key_info proto_config_keys[];
 
 /* The index of s[0..len) among the first n of words (NULL entries match

@@ -11,7 +11,8 @@ start_daemon --virtual-clock=$T0
 
 # The store: 1 bob->gina expired; then 2 alice->bob pending, 3 carol->bob
 # accepted (bob and carol are connected), 4 bob->dave pending, 5 bob->erin
-# withdrawn, 6 frank->bob ignored, 7 bob->"o'neil" and 8 bob->'q"x' pending.
+# withdrawn, 6 frank->bob ignored, 7 bob->"o'neil" and 8 bob->'q"x' pending;
+# 9 carol->zed accepted, and 10 bob asked carol for an introduction to zed.
 setup() {
 	"$CLI" send bob gina &&
 	"$CLI" clock advance 181d &&
@@ -24,7 +25,10 @@ setup() {
 	"$CLI" send frank bob &&
 	"$CLI" ignore bob 6 &&
 	"$CLI" send bob "o'neil" &&
-	"$CLI" send bob 'q"x'
+	"$CLI" send bob 'q"x' &&
+	"$CLI" send carol zed &&
+	"$CLI" accept zed 9 &&
+	"$CLI" intro-ask bob carol zed
 }
 if ! setup >"$tmp/setup.log" 2>&1; then
 	echo "Bail out! setting up the store failed:"
@@ -134,6 +138,9 @@ is "show --as MEMBER: what MEMBER sent and received" "1 2 3 4 5 7 8" \
 is "show without --as: no ids" "" show ""
 is "show ID --as: its sender and recipient" "bob o\\'neil" show 7 --as ""
 is "disconnect: ACTOR's connections" "carol" disconnect bob ""
+is "intro-forward: the introductions asked of VIA" "10" intro-forward carol ""
+is "intro-decline: the same" "10" intro-decline carol ""
+is "intro-forward: none asked of bob" "" intro-forward bob ""
 is "history: everyone A exchanged invitations with or is connected to" \
     "alice carol dave erin gina o\\'neil" history bob ""
 is "send: those FROM exchanged invitations with, not connections" \

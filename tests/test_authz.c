@@ -15,7 +15,9 @@
  *   member.block);
  *   bob and dave are connected (dave's invitation, accepted);
  *   alice's clean-up plan over x1 and x2 (low priority, per_day 1) is
- *   active: its first run withdrew x1.
+ *   active: its first run withdrew x1;
+ *   bob and ivy are connected too, and dave asked bob to introduce him to
+ *   ivy (#intro): bob is its via, the other roles no party to it.
  *
  * An unrelated member asking about #1 gets NOT_PERMITTED, as §4 says, not
  * NOT_FOUND: any caller may act as any member and invite.get without an
@@ -60,8 +62,8 @@ enum variant {
 
 struct fx {
 	char name[W_COUNT][24];	/* alice, bob, carol, mallory */
-	char dave[24], x1[24], x2[24], never[24], nora[24];
-	uint64_t inv1, invm, invd, invx1, invx2, plan, done_plan;
+	char dave[24], x1[24], x2[24], never[24], nora[24], ivy[24];
+	uint64_t inv1, invm, invd, invx1, invx2, plan, done_plan, invi, intro;
 };
 
 static int nfx;
@@ -133,6 +135,7 @@ fx_make(struct fx *f, enum variant v)
 	snprintf(f->x2, sizeof f->x2, "x2-%d", k);
 	snprintf(f->never, sizeof f->never, "never%d", k);
 	snprintf(f->nora, sizeof f->nora, "nora%d", k);
+	snprintf(f->ivy, sizeof f->ivy, "ivy%d", k);
 	snprintf(zoe, sizeof zoe, "zoe%d", k);
 	snprintf(y1, sizeof y1, "y1-%d", k);
 	const char *alice = f->name[W_SENDER], *bob = f->name[W_RECIPIENT];
@@ -140,6 +143,12 @@ fx_make(struct fx *f, enum variant v)
 
 	f->invd = fx_send(f->dave, bob, "medium", "");
 	fx_act("invite.accept", bob, f->invd);
+	f->invi = fx_send(f->ivy, bob, "medium", "");
+	fx_act("invite.accept", bob, f->invi);
+	cr_reply_free(&r);
+	must(call(c, &r, "intro.ask", "from:s via:s to:s note:s", f->dave, bob,
+	    f->ivy, "dave to bob"), "intro.ask");
+	f->intro = (uint64_t)rnum(&r, "introduction.id");
 	f->invx1 = fx_send(alice, f->x1, "low", "");
 	f->invx2 = fx_send(alice, f->x2, "low", "");
 	f->plan = fx_plan(alice, "low");
@@ -242,6 +251,10 @@ id_name(const struct fx *f, uint64_t id)
 		return "#plan";
 	if (id == f->done_plan)
 		return "#zoe-plan";
+	if (id == f->invi)
+		return "#ivy";
+	if (id == f->intro)
+		return "#intro";
 	return NULL;
 }
 
@@ -251,9 +264,11 @@ member_role(const struct fx *f, const char *s, size_t n)
 	static const char *const roles[] = {
 		"alice", "bob", "carol", "mallory"
 	};
-	const char *others[] = { f->dave, f->x1, f->x2, f->never, f->nora };
+	const char *others[] = {
+		f->dave, f->x1, f->x2, f->never, f->nora, f->ivy
+	};
 	static const char *const onames[] = {
-		"dave", "x1", "x2", "never", "nora"
+		"dave", "x1", "x2", "never", "nora", "ivy"
 	};
 	size_t i;
 
@@ -449,6 +464,18 @@ static const struct row rows[] = {
 	[PM_EVENTS_SUBSCRIBE] = { ALLOW, 0, ALL_OK },
 	[PM_EVENTS_UNSUBSCRIBE] = { NOT_MEMBER_SCOPED, 0, { "" } },
 	[PM_EVENTS_READ] = { ALLOW, 0, ALL_OK },
+	/* #intro: dave asked bob (the recipient role) for ivy; the other
+	 * roles are no party to it. An ask through bob: bob is not connected
+	 * to them (to mallory: blocked), and bob may not ask himself. */
+	[PM_INTRO_ASK] = { ALLOW, 0, { "NOT_PERMITTED", "INVALID_ARGUMENT",
+	    "NOT_PERMITTED", "NOT_PERMITTED" } },
+	[PM_INTRO_FORWARD] = { ALLOW, 1, { "NOT_PERMITTED", "",
+	    "NOT_PERMITTED", "NOT_PERMITTED" } },
+	[PM_INTRO_DECLINE] = { ALLOW, 1, { "NOT_PERMITTED", "",
+	    "NOT_PERMITTED", "NOT_PERMITTED" } },
+	[PM_INTRO_GET] = { ALLOW, 0, { "NOT_PERMITTED", "", "NOT_PERMITTED",
+	    "NOT_PERMITTED" } },
+	[PM_INTRO_LIST] = { ALLOW, 0, ALL_OK },
 };
 _Static_assert(sizeof rows / sizeof rows[0] == PM_COUNT,
     "every method of PROTO_METHODS needs a row in the matrix");
@@ -546,6 +573,21 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 		call(c, &r, "events.read", "member:s after:u limit:u", me,
 		    (uint64_t)0, (uint64_t)1000);
 		break;
+	case PM_INTRO_ASK:
+		call(c, &r, "intro.ask", "from:s via:s to:s", me,
+		    f->name[W_RECIPIENT], f->ivy);
+		break;
+	case PM_INTRO_FORWARD:
+	case PM_INTRO_GET:
+		call(c, &r, method_name[m], "actor:s id:u", me, id);
+		break;
+	case PM_INTRO_DECLINE:
+		call(c, &r, "intro.decline", "actor:s id:u tell_sender:b", me,
+		    id, 0);
+		break;
+	case PM_INTRO_LIST:
+		call(c, &r, "intro.list", "member:s box:s", me, "received");
+		break;
 	default:
 		break;
 	}
@@ -555,6 +597,9 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 static uint64_t
 object_of(enum proto_method m, const struct fx *f)
 {
+	if (m == PM_INTRO_FORWARD || m == PM_INTRO_DECLINE ||
+	    m == PM_INTRO_GET)
+		return f->intro;
 	return m == PM_PLAN_CANCEL ? f->plan : f->inv1;
 }
 
@@ -676,6 +721,19 @@ check_refusal(enum proto_method m, enum who w, const struct fx *f)
 		    "plan works for may cancel it|0");
 		run_cell(m, w, f, f->done_plan);
 		refusal_text(twin, sizeof twin, f->done_plan);
+		break;
+	case PM_INTRO_FORWARD:
+	case PM_INTRO_DECLINE:
+	case PM_INTRO_GET:
+		snprintf(want, sizeof want, "NOT_PERMITTED|only the member who "
+		    "asked and the member asked may see or act on introduction "
+		    "N|0");
+		break;
+	case PM_INTRO_ASK:
+		snprintf(want, sizeof want, w == W_RECIPIENT ?
+		    "INVALID_ARGUMENT|via must be someone other than from and "
+		    "to|0" : "NOT_PERMITTED|only a member connected to both of "
+		    "you can introduce you|0");
 		break;
 	case PM_PLAN_WITHDRAW_STALE:
 		ok(strncmp(r.message, "nothing to withdraw", 19) == 0,
@@ -835,7 +893,7 @@ check_allowed(enum proto_method m, enum who w, const struct fx *f)
 			    sender_view("items.0"),
 			    "%s as %s: #1 first, the sender's view", cell, role);
 		else if (w == W_RECIPIENT) {
-			int good = n == 2 && recipient_view("items.0") &&
+			int good = n == 3 && recipient_view("items.0") &&
 			    item_state("items", f->invm, NULL);
 
 			for (i = 0; i < n; i++) {
@@ -843,8 +901,8 @@ check_allowed(enum proto_method m, enum who w, const struct fx *f)
 				    (long long)i);
 				good &= strcmp(rstr(&r, path), "nil") == 0;
 			}
-			ok(good, "%s as %s: #1 and dave's, no priority, not "
-			    "the blocked member's", cell, role);
+			ok(good, "%s as %s: #1, dave's and ivy's, no "
+			    "priority, not the blocked member's", cell, role);
 		} else if (w == W_BLOCKED)
 			ok(n == 1 && item_state("items", f->invm, "pending"),
 			    "%s as %s: its own, still pending", cell, role);
@@ -866,8 +924,9 @@ check_allowed(enum proto_method m, enum who w, const struct fx *f)
 			is_int(n, 0, "%s as %s: nothing", cell, role);
 		break;
 	case PM_CONNECTION_LIST:
-		is_int(rnum(&r, "items"), w == W_RECIPIENT ? 1 : 0,
-		    "%s as %s: its own connections only", cell, role);
+		is_int(rnum(&r, "items"), w == W_RECIPIENT ? 2 : 0,
+		    "%s as %s: its own connections only (dave, ivy)", cell,
+		    role);
 		break;
 	case PM_CONNECTION_REMOVE:
 		ok(strcmp(rstr(&r, "removed.b"), f->dave) == 0,
@@ -918,6 +977,24 @@ check_allowed(enum proto_method m, enum who w, const struct fx *f)
 		break;
 	case PM_EVENTS_READ:
 		break;	/* the worlds below compare the feeds */
+	case PM_INTRO_LIST:
+		is_int(rnum(&r, "items"), w == W_RECIPIENT ? 1 : 0,
+		    "%s as %s: the introductions asked of it", cell, role);
+		break;
+	case PM_INTRO_GET:
+		is_str(rstr(&r, "introduction.state"), "asked",
+		    "%s as %s: asked", cell, role);
+		break;
+	case PM_INTRO_FORWARD:
+		is_str(rstr(&r, "introduction.state"), "forwarded",
+		    "%s as %s: forwarded", cell, role);
+		is_str(rstr(&r, "invitation.from"), f->dave,
+		    "%s as %s: an invitation from the asker", cell, role);
+		break;
+	case PM_INTRO_DECLINE:
+		is_str(rstr(&r, "introduction.state"), "declined",
+		    "%s as %s: declined", cell, role);
+		break;
 	default:
 		break;
 	}

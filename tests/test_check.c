@@ -1,6 +1,6 @@
 /* tests/test_check.c: connreqd --check. A store with activity of every kind
  * (sends, accepts, ignores, withdrawals, resends, reports, blocks, a plan,
- * expiries and reminders) made through the domain, then checked by the
+ * an introduction, expiries and reminders) made through the domain, then checked by the
  * connreqd binary (CONNREQ_BIN): clean, and left byte for byte as it was.
  * Then copies of it are corrupted one way each, with LMDB directly, as a
  * bug or a torn write could leave them, and each must be reported (exit 1)
@@ -13,9 +13,12 @@
 #include <lmdb.h>
 
 #include "../common/be.h"
+#include "../daemon/intro.h"
 #include "domain.h"
 
 static char out[1 << 16];
+
+#define NONE_INTRO 4000000000u	/* an introduction id never given */
 
 /* Runs connreqd --check ARGS; its exit status, its output in out. */
 static int
@@ -237,6 +240,9 @@ main(void)
 	struct rkey k;
 	struct inv pend, acc;
 	uint64_t a1, a2, ign, wd, re, exp_id, rep, open1, mid, first;
+	uint64_t intro_id = 0, intro_inv = 0;
+	struct intro_ask_req ir;
+	struct intro in;
 	unsigned char pv[24];
 	MDB_val v;
 	int rc, lockfd;
@@ -249,6 +255,20 @@ main(void)
 	d.policy.resend_cooldown[0] = 3600;
 	a1 = dsend(&d, "alice", "bob");
 	ok(a1 && dact(&d, DO_ACCEPT, "bob", a1) == 0, "accepted");
+	mid = dsend(&d, "bob", "lena");
+	ok(mid && dact(&d, DO_ACCEPT, "lena", mid) == 0, "bob and lena too");
+	memset(&ir, 0, sizeof ir);
+	ir.from = S("alice");
+	ir.via = S("bob");
+	ir.to = S("lena");
+	if (step_end(&d, intro_ask(step(&d), &ir, &in, &d.e)) == 0) {
+		intro_id = in.id;
+		if (step_end(&d, intro_forward(step(&d), S("bob"), in.id,
+		    S(NULL), &in, &d.inv, &d.connected, &d.warnings,
+		    &d.e)) == 0)
+			intro_inv = d.inv.id;
+	}
+	ok(intro_id && intro_inv, "an introduction, forwarded");
 	ign = dsend(&d, "carol", "alice");
 	ok(ign && dact(&d, DO_IGNORE, "alice", ign) == 0, "ignored");
 	wd = dsend(&d, "carol", "dave");
@@ -314,6 +334,41 @@ main(void)
 		show_out();
 	rm_store(bad);
 
+	/* ---- an introduction lost, its index rows kept ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	raw_del(&r, "introductions", rk(&k, "L", intro_id));
+	raw_close(&r);
+	rc = run_check(bad);
+	is_int(rc, 1, "an introduction deleted, its index rows kept: exit 1");
+	snprintf(why, sizeof why,
+	    "alice's asked introductions have %llu, which is missing",
+	    (unsigned long long)intro_id);
+	ok(has_line("check: index: ", why, NULL) &&
+	    has_line("check: index: ", "intro_asked row alice/",
+	    "without its introduction", NULL) &&
+	    has_line("check: index: ", "intro_via row bob/",
+	    "without its introduction", NULL),
+	    "the store.h check and the backend's name it: %s", why);
+	if (rc != 1)
+		show_out();
+	rm_store(bad);
+
+	/* ---- a forwarded introduction's invitation lost ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	raw_del(&r, "invitations", rk(&k, "L", intro_inv));
+	raw_close(&r);
+	rc = run_check(bad);
+	snprintf(why, sizeof why,
+	    "%llu: forwarded as invitation %llu, which is missing",
+	    (unsigned long long)intro_id, (unsigned long long)intro_inv);
+	ok(rc == 1 && has_line("check: introduction: ", why, NULL),
+	    "a forwarded introduction's invitation deleted: %s", why);
+	if (rc != 1)
+		show_out();
+	rm_store(bad);
+
 	/* ---- a history row dropped ---- */
 	copy_store(dir, bad);
 	raw_open(&r, bad);
@@ -357,6 +412,33 @@ main(void)
 	snprintf(why, sizeof why, "invitation %llu has no expiry deadline",
 	    (unsigned long long)open1);
 	ok(has_line("check: deadline: ", why, NULL), "it is named: %s", why);
+	if (rc != 1)
+		show_out();
+	rm_store(bad);
+
+	/* ---- an introduction's expiry deadline for one forwarded ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	{
+		MDB_val empty = { 0, "" };
+
+		if (mdb_put(r.txn, raw_db(&r, "deadlines"), rk(&k, "LBL",
+		    (uint64_t)T0 + 3600, DUE_INTRO_EXPIRE, intro_id), &empty,
+		    0) != 0 || mdb_put(r.txn, raw_db(&r, "deadlines"),
+		    rk(&k, "LBL", (uint64_t)T0 + 3600, DUE_INTRO_EXPIRE,
+		    (uint64_t)NONE_INTRO), &empty, 0) != 0)
+			bail_out("cannot put a deadline");
+	}
+	raw_meta_add(&r, "count.deadlines", 2);
+	raw_close(&r);
+	rc = run_check(bad);
+	snprintf(why, sizeof why,
+	    "introduction expiry at %lld for introduction %llu, which is forwarded",
+	    (long long)T0 + 3600, (unsigned long long)intro_id);
+	ok(rc == 1 && has_line("check: deadline: ", why, NULL) &&
+	    has_line("check: deadline: ", "for introduction 4000000000, "
+	    "which is missing", NULL),
+	    "introduction expiry deadlines for one forwarded and one missing: each named");
 	if (rc != 1)
 		show_out();
 	rm_store(bad);

@@ -3,7 +3,8 @@
  *
  * A store with records of every kind (STORE_RECS: invitations in every
  * state, pairs, connections, deadlines, each log, both flags, member
- * settings, a plan and its index, events, pruned marks, and every meta
+ * settings, a plan and its index, events, pruned marks, introductions
+ * asked, forwarded and declined, and every meta
  * value, the virtual clock and the last pruned event among them) is made
  * through the domain on LMDB, then copied by the connreqd binary
  * (CONNREQ_BIN) to PostgreSQL (a cluster the test starts) and from there to
@@ -19,6 +20,7 @@
  * how far it got and leaves a target the next copy refuses. */
 #include <sys/wait.h>
 
+#include "../daemon/intro.h"
 #include "domain.h"
 #include "harness.h"
 #include "../daemon/store-backend.h"
@@ -270,6 +272,33 @@ main(void)
 	ok(step_end(&d, member_settings_set(step(&d), S("finn"), 1,
 	    S("finn@example.com"), &mr, &d.e)) == 0, "member settings");
 	ok(dplan_create(&d, "finn", 0, 10, PRIO_HIGH) != 0, "a plan");
+	{
+		struct intro_ask_req ir;
+		struct intro in;
+		uint64_t c1 = dsend(&d, "bob", "lena"), c2;
+
+		ok(c1 && dact(&d, DO_ACCEPT, "lena", c1) == 0 &&
+		    (c2 = dsend(&d, "bob", "mia")) != 0 &&
+		    dact(&d, DO_ACCEPT, "mia", c2) == 0,
+		    "bob connected to lena and mia");
+		memset(&ir, 0, sizeof ir);
+		ir.from = S("alice");
+		ir.via = S("bob");
+		ir.to = S("lena");
+		ir.note = (struct str){ "intro\0note", 10 };
+		ok(step_end(&d, intro_ask(step(&d), &ir, &in, &d.e)) == 0 &&
+		    step_end(&d, intro_forward(step(&d), S("bob"), in.id,
+		    S("meet alice"), &in, &d.inv, &d.connected, &d.warnings,
+		    &d.e)) == 0, "an introduction forwarded");
+		ir.to = S("mia");
+		ok(step_end(&d, intro_ask(step(&d), &ir, &in, &d.e)) == 0 &&
+		    step_end(&d, intro_decline(step(&d), S("bob"), in.id,
+		    true, &in, &d.e)) == 0, "one declined");
+		ir.from = S("lena");
+		ir.to = S("mia");
+		ok(step_end(&d, intro_ask(step(&d), &ir, &in, &d.e)) == 0,
+		    "one asked");
+	}
 	dadvance(&d, 20 * DAY_SECS);	/* reminders; the plan runs */
 	ok(dresend(&d, "carol", wd) != 0, "resent after the cooldown");
 	dsend(&d, "hana", "ivan");

@@ -42,6 +42,100 @@ act_on(enum inv_action act, enum role role, enum inv_state st,
 	return rules_act(act, &f, e);
 }
 
+/* Introductions: an ask's refusals in their order, peeled one at a time
+ * from facts where every one applies; who may act; what from sees. */
+static void
+test_intro_rules(void)
+{
+	static const struct {
+		enum proto_code code;
+		const char *part;
+	} order[] = {
+		{ PE_SELF_INVITE, "yourself" },
+		{ PE_INVALID_ARGUMENT, "other than" },
+		{ PE_NOT_PERMITTED, "connected to both" },
+		{ PE_ALREADY_CONNECTED, "already connected" },
+		{ PE_NOT_PERMITTED, "does not accept invitations from you" },
+		{ PE_ALREADY_PENDING, "invitation between you" },
+		{ PE_ALREADY_PENDING, "already asked" },
+		{ PE_NOTE_TOO_LONG, "at most 300" },
+		{ PE_RESTRICTED, "restricted" },
+	};
+	struct policy p;
+	struct intro_facts f;
+	struct proto_error e;
+	size_t i;
+
+	policy_defaults(&p);
+	memset(&f, 0, sizeof f);
+	f.now = 1000000;
+	f.self = f.via_party = f.connected = f.closed = f.pending = true;
+	f.asked = true;
+	f.note_chars = 301;
+	f.restricted_until = f.now + 1;
+	for (i = 0; i < sizeof order / sizeof order[0]; i++) {
+		memset(&e, 0, sizeof e);
+		ok(rules_intro_ask(&p, &f, &e) == -1 && e.code == order[i].code &&
+		    strstr(e.message, order[i].part) != NULL,
+		    "intro ask: refusal %zu is %s (%s)", i + 1,
+		    proto_code_name(order[i].code), e.message);
+		switch (i) {
+		case 0: f.self = false; break;
+		case 1: f.via_party = false; break;
+		case 2: f.via_from = true; f.via_to = true; break;
+		case 3: f.connected = false; break;
+		case 4: f.closed = false; break;
+		case 5: f.pending = false; break;
+		case 6: f.asked = false; break;
+		case 7: f.note_chars = 300; break;
+		default: break;
+		}
+	}
+	is_int(e.retry_at, f.now + 1, "intro ask: RESTRICTED until its end");
+	f.via_to = false;
+	ok(rules_intro_ask(&p, &f, &e) == -1 && e.code == PE_NOT_PERMITTED,
+	    "intro ask: via connected to from alone: NOT_PERMITTED");
+	f.via_to = true;
+	f.via_from = false;
+	ok(rules_intro_ask(&p, &f, &e) == -1 && e.code == PE_NOT_PERMITTED,
+	    "intro ask: via connected to `to` alone: NOT_PERMITTED");
+	f.via_from = true;
+	f.restricted_until = f.now;
+	ok(rules_intro_ask(&p, &f, &e) == 0,
+	    "intro ask: allowed once nothing applies (a restriction ending now is over)");
+
+	ok(rules_intro_act(IACT_FORWARD, IROLE_VIA, INTRO_ASKED, 7, &e) == 0 &&
+	    rules_intro_act(IACT_DECLINE, IROLE_VIA, INTRO_ASKED, 7, &e) == 0,
+	    "intro act: via forwards or declines one asked");
+	ok(rules_intro_act(IACT_FORWARD, IROLE_FROM, INTRO_ASKED, 7, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED && strstr(e.message, "forward") != NULL,
+	    "intro act: from may not forward");
+	ok(rules_intro_act(IACT_DECLINE, IROLE_OTHER, INTRO_ASKED, 7, &e) == -1 &&
+	    e.code == PE_NOT_PERMITTED &&
+	    strstr(e.message, "may see or act on introduction 7") != NULL,
+	    "intro act: anyone else may not even see it");
+	ok(rules_intro_act(IACT_FORWARD, IROLE_VIA, INTRO_EXPIRED, 7, &e) == -1 &&
+	    e.code == PE_INVALID_STATE && strstr(e.message, "expired") != NULL,
+	    "intro act: not once expired: INVALID_STATE");
+	ok(rules_intro_see(IROLE_FROM, 7, &e) == 0 &&
+	    rules_intro_see(IROLE_VIA, 7, &e) == 0 &&
+	    rules_intro_see(IROLE_OTHER, 7, &e) == -1,
+	    "intro see: from and via only");
+
+	is_int(rules_intro_view(INTRO_DECLINED, false, 100, 99, IROLE_FROM),
+	    INTRO_ASKED, "intro view: a silent decline is asked to from");
+	is_int(rules_intro_view(INTRO_DECLINED, false, 100, 100, IROLE_FROM),
+	    INTRO_EXPIRED, "intro view: until it expires, at expires_at");
+	is_int(rules_intro_view(INTRO_DECLINED, false, 100, 100, IROLE_VIA),
+	    INTRO_DECLINED, "intro view: via sees it declined, always");
+	is_int(rules_intro_view(INTRO_DECLINED, true, 100, 99, IROLE_FROM),
+	    INTRO_DECLINED, "intro view: a decline told is declined to from");
+	is_int(rules_intro_view(INTRO_ASKED, false, 100, 99, IROLE_VIA),
+	    INTRO_ASKED, "intro view: asked before expires_at");
+	is_int(rules_intro_view(INTRO_FORWARDED, false, 100, 500, IROLE_FROM),
+	    INTRO_FORWARDED, "intro view: a forwarded one never expires");
+}
+
 int
 main(void)
 {
@@ -575,5 +669,6 @@ main(void)
 	ok(rules_open(ST_PENDING) && rules_open(ST_IGNORED) &&
 	    !rules_open(ST_ACCEPTED) && !rules_open(ST_EXPIRED),
 	    "deadlines apply to pending and ignored");
+	test_intro_rules();
 	return done_testing();
 }

@@ -591,6 +591,88 @@ test_plans(struct store *s)
 }
 
 static void
+intro_make(struct intro *in, uint64_t id, const char *from, const char *via,
+    const char *to)
+{
+	memset(in, 0, sizeof *in);
+	in->id = id;
+	in->state = INTRO_ASKED;
+	in->created_at = 1000 + (int64_t)id;
+	in->updated_at = 2000 + (int64_t)id;
+	in->expires_at = 3000 + (int64_t)id;
+	in->from_len = strlen(from);
+	memcpy(in->from, from, in->from_len);
+	in->via_len = strlen(via);
+	memcpy(in->via, via, in->via_len);
+	in->to_len = strlen(to);
+	memcpy(in->to, to, in->to_len);
+	memcpy(in->note, "a\0note", 6);
+	in->note_len = 6;
+}
+
+static void
+test_intros(struct store *s)
+{
+	struct intro in, back;
+	struct stx *t;
+	struct got g;
+
+	t = store_begin(s, NULL);
+	is_int(store_intro_get(t, 70, &back), STORE_NOTFOUND,
+	    "a missing introduction");
+	intro_make(&in, 70, "ivy", "jon", "kim");
+	store_intro_put(t, &in);
+	intro_make(&in, 72, "ivy", "lou", "kim");
+	store_intro_put(t, &in);
+	intro_make(&in, 71, "jon", "lou", "ivy");
+	in.state = INTRO_DECLINED;
+	in.told = true;
+	store_intro_put(t, &in);
+	ok(store_intro_get(t, 71, &back) == STORE_OK && back.id == 71 &&
+	    back.state == INTRO_DECLINED && back.told &&
+	    back.created_at == 1071 && back.updated_at == 2071 &&
+	    back.expires_at == 3071 && back.inv_id == 0 &&
+	    strcmp(back.from, "jon") == 0 && strcmp(back.via, "lou") == 0 &&
+	    strcmp(back.to, "ivy") == 0 && back.note_len == 6 &&
+	    memcmp(back.note, "a\0note", 6) == 0,
+	    "an introduction reads back as it was, every field");
+	/* A change: the same record written again. */
+	intro_make(&in, 70, "ivy", "jon", "kim");
+	in.state = INTRO_FORWARDED;
+	in.inv_id = 99;
+	in.updated_at = 5000;
+	store_intro_put(t, &in);
+	ok(store_intro_get(t, 70, &back) == STORE_OK &&
+	    back.state == INTRO_FORWARDED && back.inv_id == 99 &&
+	    back.updated_at == 5000 && !back.told,
+	    "a change reads back");
+	memset(&g, 0, sizeof g);
+	store_scan_intros(t, IBOX_ASKED, "ivy", 3, 0, got_id, &g);
+	ok(ids_are(&g, 2, 72, 70), "a member's asks, newest first, once each");
+	memset(&g, 0, sizeof g);
+	store_scan_intros(t, IBOX_ASKED, "ivy", 3, 72, got_id, &g);
+	ok(ids_are(&g, 1, 70), "before: the ones below it");
+	memset(&g, 0, sizeof g);
+	store_scan_intros(t, IBOX_VIA, "lou", 3, 0, got_id, &g);
+	ok(ids_are(&g, 2, 72, 71), "a member's box of asks to make");
+	memset(&g, 0, sizeof g);
+	g.stop_at = 1;
+	store_scan_intros(t, IBOX_VIA, "lou", 3, 0, got_id, &g);
+	ok(ids_are(&g, 1, 72), "and stops when told");
+	memset(&g, 0, sizeof g);
+	store_scan_intros(t, IBOX_VIA, "kim", 3, 0, got_id, &g);
+	ok(ids_are(&g, 0), "`to` is in neither box");
+	memset(&g, 0, sizeof g);
+	store_scan_intros(t, IBOX_ASKED, "iv", 2, 0, got_id, &g);
+	ok(ids_are(&g, 0), "none for a prefix of a member's id");
+	is_int(store_commit(t), STORE_OK, "commit");
+	t = store_begin_read(s);
+	ok(store_intro_get(t, 72, &back) == STORE_OK &&
+	    strcmp(back.via, "lou") == 0, "committed: read in a snapshot");
+	store_abort(t);
+}
+
+static void
 add_event(struct stx *t, const char *member, bool notify, int64_t at,
     const char *data)
 {
@@ -1065,6 +1147,7 @@ check_backend(void)
 	test_pairs_and_connections(s);
 	test_logs_flags_members(s);
 	test_plans(s);
+	test_intros(s);
 	test_events(s);
 	test_deadlines(s);
 	test_sticky(s);

@@ -103,7 +103,7 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "the first open makes the schema");
 	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
-	    "12", "its twelve tables");
+	    "13", "its thirteen tables (introductions the thirteenth)");
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
 	    "2", "with its version");
 	t = store_begin(s, NULL);
@@ -166,6 +166,7 @@ test_migrate(void)
 	    "DROP COLUMN automatic, DROP COLUMN remind_at, "
 	    "DROP COLUMN introduced_by; "
 	    "ALTER TABLE members DROP COLUMN settings; "
+	    "DROP TABLE introductions; "
 	    "UPDATE meta SET value = 1 WHERE name = 'schema_version'; "
 	    "INSERT INTO invitations VALUES (7, 0, 1, 1, 1000, 1000, 9000, "
 	    "5000, 0, true, false, 0, 'ann', 'bo', 'hi'); "
@@ -185,6 +186,25 @@ test_migrate(void)
 	    !got.held && !got.automatic && got.remind_at == 0 &&
 	    got.via_len == 0 && strcmp(got.note, "hi") == 0,
 	    "its invitation reads as it was, none of the new fields set");
+	{
+		struct intro in;
+
+		memset(&in, 0, sizeof in);
+		in.id = 8;
+		in.expires_at = 5;
+		memcpy(in.from, "ann", 4);
+		in.from_len = 3;
+		memcpy(in.via, "cy", 3);
+		in.via_len = 2;
+		memcpy(in.to, "bo", 3);
+		in.to_len = 2;
+		ok(store_intro_get(t, 8, &in) == STORE_NOTFOUND,
+		    "the introductions table is there, empty");
+		in.id = 8;
+		store_intro_put(t, &in);
+		ok(store_intro_get(t, 8, &in) == STORE_OK &&
+		    strcmp(in.via, "cy") == 0, "and keeps one");
+	}
 	store_member_get(t, "ann", 3, &m);
 	ok(m.invitations_from == 1 && strcmp(m.email, "a@x") == 0 &&
 	    m.open_sent == 1 && m.first_seen_at == 1 && m.own == 0,

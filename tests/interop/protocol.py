@@ -30,7 +30,7 @@ T0 = 1767225600                 # 2026-01-01 00:00 UTC
 DAY = 86400
 INVITATION_KEYS = {"id", "from", "to", "note", "priority", "state",
                    "created_at", "updated_at", "expires_at", "resend_of",
-                   "attempt", "reminded_at"}
+                   "attempt", "reminded_at", "introduced_by"}
 
 n = 0
 failed = 0
@@ -215,7 +215,7 @@ def run(path):
     inv = c.call("invite.send", {"from": "alice", "to": "bob",
                                  "note": "Hi Bob", "priority": "high"}
                  )["invitation"]
-    ok(set(inv) == INVITATION_KEYS, "an invitation has its 12 keys",
+    ok(set(inv) == INVITATION_KEYS, "an invitation has its 13 keys",
        sorted(inv))
     ok(inv["from"] == "alice" and inv["to"] == "bob"
        and inv["note"] == "Hi Bob" and inv["priority"] == "high"
@@ -223,8 +223,10 @@ def run(path):
        "invite.send: alice -> bob, pending, with note and priority", inv)
     ok(inv["created_at"] == T0 and inv["updated_at"] == T0
        and inv["expires_at"] == T0 + 180 * DAY and inv["resend_of"] is None
-       and inv["attempt"] == 1 and inv["reminded_at"] is None,
-       "invite.send: times, expiry in 180 d, attempt 1", inv)
+       and inv["attempt"] == 1 and inv["reminded_at"] is None
+       and inv["introduced_by"] is None,
+       "invite.send: times, expiry in 180 d, attempt 1, introduced by no one",
+       inv)
     first = inv["id"]
     ok(isinstance(first, int) and first >= 1, "ids start at 1", first)
 

@@ -1,0 +1,174 @@
+/* A batch's writes on PostgreSQL (issue 11's bench): the requests of a
+ * batch run without waiting for their writes (store_defer()), and the
+ * rows a batch's sends write go as one statement a table (store-pg.c's
+ * gathered writes). A write that fails there is still its own request's:
+ * the batch runs again with a child transaction per request, that
+ * request gets its error with nothing of it written, and the others
+ * succeed and are durable. Many sends of one sender in one batch (the
+ * same member row and log key each time) all count. The cluster is the
+ * test's own (tests/pgcluster.h, via harness.h's HARNESS_PG). */
+#define HARNESS_PG 1
+#include "harness.h"
+
+#define K 12			/* sends pipelined in a batch */
+#define BAD 5			/* the one whose insert fails */
+#define NESTED "a child transaction per request"
+
+static struct cr_reply r;
+static char db[64];
+
+static long long
+sqlv(const char *sql)
+{
+	return pgcluster_value(&harness_pg, db, sql, false);
+}
+
+/* Sends from[i] -> to[i] for i < n, pipelined on c; the ids go to ids[]
+ * (0 for an error, its code in codes[]). Returns how many succeeded. */
+static int
+send_batch(struct cr_client *c, char from[][32], char to[][32], int n,
+    uint64_t *ids, char codes[][32])
+{
+	uint32_t msgid[K];
+	int i, good = 0;
+
+	for (i = 0; i < n; i++)
+		msgid[i] = send_pipelined(c, from[i], to[i], 0);
+	for (i = 0; i < n; i++) {
+		cr_reply_free(&r);
+		if (cr_wait(c, msgid[i], &r) == -1)
+			bail_out("a send was not answered");
+		codes[i][0] = '\0';
+		ids[i] = 0;
+		if (r.error != NULL) {
+			snprintf(codes[i], 32, "%s", r.code);
+			continue;
+		}
+		ids[i] = (uint64_t)rnum(&r, "invitation.id");
+		good++;
+	}
+	cr_reply_free(&r);
+	return good;
+}
+
+int
+main(void)
+{
+	static const char *const verbose[] = { "-v", NULL };
+	char from[K][32], to[K][32], codes[K][32], sql[256];
+	uint64_t ids[K];
+	struct dproc a;
+	struct cr_client *c;
+	int i, good, nested, durable;
+
+	dproc_init(&a);
+	dproc_config(&a, NO_LIMITS);
+	dproc_dbname(&a, db, sizeof db);
+	if (!ok(dproc_start(&a, T0, verbose) == 0, "connreqd --postgres -v"))
+		goto out;
+	c = dconnect(&a);
+
+	/* A pending invitation bad-s -> bad-t that no pair row tells of (as
+	 * another writer's, or a damaged store's): the daemon's insert of
+	 * one more meets the partial unique index, in the pipeline. */
+	snprintf(sql, sizeof sql, "INSERT INTO invitations VALUES (900000, 0, "
+	    "1, 1, %d, %d, %d, %d, 0, false, false, 0, 'bad-s', 'bad-t', '')",
+	    T0, T0, T0 + 30 * DAY, T0 + 20 * DAY);
+	ok(pgcluster_sql(&harness_pg, db, sql) == 0,
+	    "a pending bad-s -> bad-t written behind the daemon's back");
+
+	for (i = 0; i < K; i++) {
+		snprintf(from[i], 32, i == BAD ? "bad-s" : "ok-s%d", i);
+		snprintf(to[i], 32, i == BAD ? "bad-t" : "ok-t%d", i);
+	}
+	nested = dproc_log_count(&a, NESTED);
+	good = send_batch(c, from, to, K, ids, codes);
+	is_int(good, K - 1, "%d of %d pipelined sends succeed", good, K);
+	is_str(codes[BAD], "INTERNAL", "the send whose insert failed gets its own error");
+	for (i = 0, durable = 0; i < K; i++)
+		if (i != BAD && ids[i] != 0 && codes[i][0] == '\0')
+			durable++;
+	is_int(durable, K - 1, "every other send has its id");
+	ok(dproc_log_count(&a, NESTED) > nested,
+	    "the batch ran again with a child transaction per request (log)");
+	is_int(sqlv("SELECT count(*) FROM invitations WHERE sender LIKE 'ok-s%'"),
+	    K - 1, "the others' invitations are in the database");
+	is_int(sqlv("SELECT count(*) FROM pairs WHERE sender LIKE 'ok-s%'"),
+	    K - 1, "and their pairs");
+	is_int(sqlv("SELECT count(*) FROM logs WHERE key LIKE 'ok-s%'"),
+	    K - 1, "and their sends' log entries");
+	is_int(sqlv("SELECT count(*) FROM invitations WHERE sender = 'bad-s'"),
+	    1, "the failed send wrote no invitation");
+	is_int(sqlv("SELECT count(*) FROM pairs WHERE sender = 'bad-s'") +
+	    sqlv("SELECT count(*) FROM logs WHERE key = 'bad-s'") +
+	    sqlv("SELECT count(*) FROM members WHERE member = 'bad-s'") +
+	    sqlv("SELECT count(*) FROM events WHERE member IN ('bad-s', 'bad-t')"),
+	    0, "nor a pair, a log entry, a member row, an event");
+	is_int(sqlv("SELECT count(*) FROM dues"), 2 * (K - 1),
+	    "the others' deadlines, two each");
+	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.pending'"),
+	    K - 1, "count.pending counts the others only");
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.list", "member:s box:s", "bad-t", "received") == 0 &&
+	    rnum(&r, "items") == 1,
+	    "the recipient's box holds the one written behind its back");
+
+	/* One sender, K recipients, in one batch: its member row and its
+	 * log key come K times among the gathered rows. */
+	for (i = 0; i < K; i++) {
+		snprintf(from[i], 32, "many-s");
+		snprintf(to[i], 32, "many-t%d", i);
+	}
+	nested = dproc_log_count(&a, NESTED);
+	good = send_batch(c, from, to, K, ids, codes);
+	is_int(good, K, "one sender's %d pipelined sends all succeed", K);
+	is_int(dproc_log_count(&a, NESTED), nested,
+	    "without running the batch again");
+	is_int(sqlv("SELECT open_sent FROM members WHERE member = 'many-s'"),
+	    K, "the sender's row counts all %d open", K);
+	is_int(sqlv("SELECT count(*) FROM logs WHERE key = 'many-s'"), K,
+	    "its log holds all %d", K);
+	is_int(sqlv("SELECT count(*) FROM dues"), 2 * (2 * K - 1),
+	    "every send's two deadlines are there");
+	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.deadlines'"),
+	    2 * (2 * K - 1), "count.deadlines counts them");
+	is_int(sqlv("SELECT count(*) FROM events"), 2 * K - 1,
+	    "every send's event is there, seqs without a gap");
+	is_int(sqlv("SELECT max(seq) FROM events"), 2 * K - 1,
+	    "the last seq is the count");
+
+	/* Sends both ways in one batch: each pair's second send finds the
+	 * first one's pending invitation (read for the whole batch before
+	 * either ran, kept true by the first one's writes) and connects. */
+	for (i = 0; i < K; i++) {
+		snprintf(from[i], 32, "%s%d", i < K / 2 ? "mx-" : "my-", i % (K / 2));
+		snprintf(to[i], 32, "%s%d", i < K / 2 ? "my-" : "mx-", i % (K / 2));
+	}
+	nested = dproc_log_count(&a, NESTED);
+	good = send_batch(c, from, to, K, ids, codes);
+	is_int(good, K, "%d sends, both ways of %d pairs, in one go all succeed", K, K / 2);
+	is_int(dproc_log_count(&a, NESTED), nested,
+	    "without running the batch again");
+	is_int(sqlv("SELECT count(*) FROM connections WHERE lo LIKE 'mx-%'"),
+	    K / 2, "each pair is connected (mutual sends)");
+	is_int(sqlv("SELECT count(*) FROM invitations WHERE sender LIKE 'm_-%' AND state <> 0"),
+	    K, "none of their invitations is left pending");
+	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.pending'"),
+	    2 * K - 1, "count.pending did not move");
+
+	/* What the daemon says matches, also after it starts again. */
+	cr_close(c);
+	is_int(dproc_stop(&a, SIGTERM), 0, "stopped");
+	if (!ok(dproc_start(&a, T0, NULL) == 0, "started again"))
+		goto out;
+	c = dconnect(&a);
+	cr_reply_free(&r);
+	i = call(c, &r, "invite.can_send", "from:s to:s", "many-s", "many-t0");
+	is_str(i == 0 ? rstr(&r, "code") : "(failed)", "ALREADY_PENDING",
+	    "a send many-s -> many-t0 again would be refused: pending");
+	cr_reply_free(&r);
+	cr_close(c);
+out:
+	dproc_cleanup(&a);
+	return done_testing();
+}
