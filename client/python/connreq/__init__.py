@@ -8,10 +8,11 @@ from .client import Client, EventStream, Pending, Pipeline
 from .errors import *  # noqa: F401,F403  (ServerError and one per code)
 from .methods import METHODS
 from .transport import default_socket
-from .types import Connection, Event, Invitation, Result
+from .types import Connection, Event, Introduction, Invitation, Result
 
 __version__ = "0.1.0"
 __all__ = (["Client", "AsyncClient", "EventStream", "AsyncEventStream",
             "Pending", "Pipeline", "METHODS", "default_socket",
-            "Invitation", "Connection", "Event", "Result"]
+            "Invitation", "Connection", "Introduction", "Event",
+            "Result"]
            + errors.__all__)

@@ -15,7 +15,7 @@ asyncio client get it.
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from .types import Connection, Invitation
+from .types import Connection, Introduction, Invitation
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ METHODS = [
     M("server.info"),
     M("clock.advance", "seconds*", write=True),
     M("events.read", "member all after* limit"),
+    M("intro.ask", "from* via* to* note", write=True),
+    M("intro.forward", "actor* id* note", write=True),
+    M("intro.decline", "actor* id* tell_sender", write=True),
+    M("intro.get", "actor* id*"),
+    M("intro.list", "member* box* limit after", items=Introduction),
     # events.subscribe / events.unsubscribe: see Client.events(), which
     # keeps a connection of its own for them.
 ]

@@ -36,6 +36,7 @@ class Invitation:
     resend_of: Optional[int] = None
     attempt: Optional[int] = None
     reminded_at: Optional[int] = None
+    introduced_by: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -56,6 +57,28 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Introduction:
+    """docs/protocol.md, intro.*: ``invitation`` is the id of the
+    invitation it became (once forwarded)."""
+    id: Optional[int] = None
+    from_: Optional[str] = None
+    via: Optional[str] = None
+    to: Optional[str] = None
+    note: Optional[str] = None
+    state: Optional[str] = None
+    told: Optional[bool] = None
+    created_at: Optional[int] = None
+    updated_at: Optional[int] = None
+    expires_at: Optional[int] = None
+    invitation: Optional[int] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_wire(cls, m):
+        return _from_wire(cls, m)
+
+
+@dataclass(frozen=True)
 class Event:
     seq: Optional[int] = None
     type: Optional[str] = None
@@ -63,6 +86,7 @@ class Event:
     member: Optional[str] = None
     invitation: Optional[Invitation] = None
     connection: Optional[Connection] = None
+    introduction: Optional[Introduction] = None
     other: Optional[str] = None
     code: Optional[str] = None
     message: Optional[str] = None
@@ -80,6 +104,7 @@ class Event:
 _NESTED = {
     ("Event", "invitation"): Invitation.from_wire,
     ("Event", "connection"): Connection.from_wire,
+    ("Event", "introduction"): Introduction.from_wire,
 }
 
 
@@ -87,7 +112,8 @@ class Result:
     """A method's result: the answer's map, read as attributes
     (``r.invitation``, ``r.items``, ``r.next``) or by key (``r["next"]``).
     Known objects are converted: ``invitation`` to Invitation,
-    ``connection`` to Connection, ``events`` to a list of Event, and
+    ``connection`` to Connection, ``introduction`` to Introduction,
+    ``events`` to a list of Event, and
     ``items`` to the method's item type. A key the map lacks reads as None
     through an attribute (``r.connection``: none made). as_dict() gives
     the map."""
@@ -135,6 +161,8 @@ def convert(result: Dict[str, Any], items: Optional[type] = None) -> Result:
         r["invitation"] = Invitation.from_wire(r["invitation"])
     if isinstance(r.get("connection"), dict):
         r["connection"] = Connection.from_wire(r["connection"])
+    if isinstance(r.get("introduction"), dict):
+        r["introduction"] = Introduction.from_wire(r["introduction"])
     if isinstance(r.get("events"), list):
         r["events"] = [Event.from_wire(e) for e in r["events"]]
     if items is not None and isinstance(r.get("items"), list):
@@ -142,4 +170,5 @@ def convert(result: Dict[str, Any], items: Optional[type] = None) -> Result:
     return Result(r)
 
 
-__all__ = ["Invitation", "Connection", "Event", "Result", "convert"]
+__all__ = ["Invitation", "Connection", "Introduction", "Event", "Result",
+           "convert"]

@@ -169,3 +169,23 @@ def test_one_client_shared_by_threads(daemon):
     assert sorted(got) == sorted(("t%d" % t, "m%02d" % i)
                                  for t in range(4) for i in range(20))
     c.close()
+
+
+def test_introductions_typed(daemon):
+    with Client(daemon.path) as c:
+        for a, b in (("ann", "carl"), ("bob", "carl")):
+            i = c.invite_send(from_=a, to=b).invitation
+            c.invite_accept(actor=b, id=i.id)
+        r = c.intro_ask(from_="ann", via="carl", to="bob", note="please")
+        intro = r.introduction
+        assert isinstance(intro, connreq.Introduction)
+        assert (intro.from_, intro.via, intro.to, intro.state) == \
+            ("ann", "carl", "bob", "asked")
+        assert [x.id for x in c.intro_list(member="carl",
+                                           box="received").items] == [intro.id]
+        f = c.intro_forward(actor="carl", id=intro.id)
+        assert f.introduction.state == "forwarded"
+        assert f.invitation.introduced_by == "carl"
+        assert f.introduction.invitation == f.invitation.id
+        assert c.intro_get(actor="ann", id=intro.id).introduction.state == \
+            "forwarded"
