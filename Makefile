@@ -37,6 +37,12 @@ DEB_PKGS += scdoc man-db python3-msgpack
 # (tests/node_client.sh, node's own test runner); npm ci installs its one
 # dependency, @msgpack/msgpack, from client/node/package-lock.json.
 DEB_PKGS += nodejs npm
+# The Python package (client/python; tests/pyclient.sh pip-installs it into a
+# venv and runs its pytest suite): no package index, Debian's packages only.
+DEB_PKGS += python3-pytest python3-venv python3-pip python3-setuptools
+# The Python the tests use: Debian's, which has those packages (a python3
+# earlier on PATH, such as a pyenv build, may not).
+PYTHON  ?= /usr/bin/python3
 
 WARN    = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
           -Wstrict-prototypes -Wpointer-arith -Wvla
@@ -290,7 +296,7 @@ node-deps: $(NODE_DEPS)
 # initdb made for the first of them (CONNREQ_PG_TEMPLATE; tests/pgcluster.h).
 test: all $(TESTS) $(LIB_IOFAULT) $(BIN_PGSERVE) man $(NODE_DEPS)
 	ASAN_OPTIONS=quarantine_size_mb=4:$(ASAN_OPTIONS) \
-	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template \
+	CONNREQ_PG_TEMPLATE=$(abspath $(BUILD))/pg-template PYTHON=$(PYTHON) \
 	CONNREQ_BIN=$(abspath $(BUILD)/bin) prove --exec '' $(TESTS) tests/*.sh \
 	    tests/interop/*.py
 
