@@ -44,6 +44,7 @@ METHODS = [
     M("invite.send", "from* to* note priority email expires_in", write=True),
     M("invite.accept", "actor* id*", write=True),
     M("invite.ignore", "actor* id*", write=True),
+    M("invite.unignore", "actor* id*", write=True),
     M("invite.withdraw", "actor* id*", write=True),
     M("invite.resend", "actor* id* note email expires_in", write=True),
     M("invite.get", "id* actor"),
@@ -55,8 +56,15 @@ METHODS = [
     M("invite.advise", "member*"),
     M("connection.list", "member* limit after", items=Connection),
     M("connection.remove", "actor* other*", write=True),
-    M("member.settings.set", "member* invitations_from email", write=True),
+    M("connection.mutual", "a* b* limit after"),
+    M("member.settings.set", "member* invitations_from email "
+      "auto_accept_min_mutual auto_accept_until hold_no_mutual "
+      "hold_low_health hold_restricted_days hold_new_member_days "
+      "digest_every", write=True),
     M("member.settings.get", "member*"),
+    M("member.auto_accept.add", "member* other*", write=True),
+    M("member.auto_accept.remove", "member* other*", write=True),
+    M("member.auto_accept.list", "member* limit after"),
     M("member.block", "actor* other*", write=True),
     M("member.unblock", "actor* other*", write=True),
     M("stats.get", "member* window"),

@@ -37,6 +37,9 @@ class Invitation:
     attempt: Optional[int] = None
     reminded_at: Optional[int] = None
     introduced_by: Optional[str] = None
+    automatic: Optional[bool] = None
+    # The recipient's view only: connections the two share, up to 1000.
+    mutual_count: Optional[int] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     @classmethod
