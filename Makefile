@@ -85,6 +85,9 @@ LIB_IOFAULT = $(BUILD)/lib/libiofault.so
 # A shim that moves time() (tests/faults/skew.c), for test_pg_dues's
 # daemon on a machine whose clock is off; built like LIB_IOFAULT.
 LIB_SKEW = $(BUILD)/lib/libskew.so
+# A shim that makes listen() wait (tests/faults/slowlisten.c), for
+# test_e2e's socket that appears only once it listens; built likewise.
+LIB_SLOWLISTEN = $(BUILD)/lib/libslowlisten.so
 
 # The fuzz harnesses (tests/fuzz/fuzz_NAME.c) replay their committed
 # corpus (tests/fuzz/corpus/NAME/) as tests: fuzz_replay_NAME.t.
@@ -155,6 +158,12 @@ $(LIB_SKEW): tests/faults/skew.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $<
 
 $(BUILD)/tests/test_pg_dues.t: | $(LIB_SKEW)
+
+$(LIB_SLOWLISTEN): tests/faults/slowlisten.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
+$(BUILD)/tests/test_e2e.t: | $(LIB_SLOWLISTEN)
 
 # pgserve: a PostgreSQL cluster of a shell or Python test's own, for the
 # tests run against connreqd --postgres (CONNREQ_PG=1; tests/pgserve.c).

@@ -2011,11 +2011,12 @@ int
 server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
 {
 	struct server *srv = server_new(d);
-	struct sockaddr_un sun;
+	struct sockaddr_un sun, tmp;
 	int fd;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
+	tmp = sun;
 	if (strlen(path) >= sizeof sun.sun_path) {
 		snprintf(why, whylen, "socket path too long: %s", path);
 		return -1;
@@ -2036,12 +2037,23 @@ server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
 	}
 	unlink(path);		/* a stale socket */
 	close(fd);
+	/* Made under a name of its own, its mode set and listening, and only
+	 * then given its path: a client that connects the moment the path
+	 * is there is neither refused nor finds it open to others. */
+	if (snprintf(tmp.sun_path, sizeof tmp.sun_path, "%s.%ld", path,
+	    (long)getpid()) >= (int)sizeof tmp.sun_path) {
+		snprintf(why, whylen, "socket path too long: %s", path);
+		return -1;
+	}
+	unlink(tmp.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    chmod(path, 0600) == -1 || listen(fd, 128) == -1) {
+	    bind(fd, (struct sockaddr *)&tmp, sizeof tmp) == -1 ||
+	    chmod(tmp.sun_path, 0600) == -1 || listen(fd, 128) == -1 ||
+	    rename(tmp.sun_path, path) == -1) {
 		snprintf(why, whylen, "cannot listen on %s: %s", path,
 		    strerror(errno));
+		unlink(tmp.sun_path);
 		if (fd != -1)
 			close(fd);
 		return -1;
