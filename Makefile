@@ -36,7 +36,9 @@ DEB_PKGS += scdoc man-db python3-msgpack
 # nodejs, npm: the Node package client/node/ and its tests
 # (tests/node_client.sh, node's own test runner); npm ci installs its one
 # dependency, @msgpack/msgpack, from client/node/package-lock.json.
-DEB_PKGS += nodejs npm
+# Installed when the commands are missing, not by package name: a nodejs
+# from NodeSource carries its own npm and conflicts with Debian's.
+NODE_PKGS = nodejs npm
 # The Python package (client/python; tests/pyclient.sh pip-installs it into a
 # venv and runs its pytest suite): no package index, Debian's packages only.
 DEB_PKGS += python3-pytest python3-venv python3-pip python3-setuptools
@@ -213,6 +215,8 @@ deps:
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
 	    || missing="$$missing $$p"; \
 	done; \
+	command -v node >/dev/null && command -v npm >/dev/null \
+	  || missing="$$missing $(NODE_PKGS)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
