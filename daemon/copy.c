@@ -24,6 +24,7 @@ struct held {
 	struct store_rec r;
 	struct inv inv;
 	struct member_rec member;
+	struct intro intro;
 	char *buf;
 };
 
@@ -80,6 +81,10 @@ held_set(struct held *h, const struct store_rec *r)
 	if (r->member != NULL) {
 		h->member = *r->member;
 		h->r.member = &h->member;
+	}
+	if (r->intro != NULL) {
+		h->intro = *r->intro;
+		h->r.intro = &h->intro;
 	}
 }
 

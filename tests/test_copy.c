@@ -199,6 +199,7 @@ make_big(const char *dir, unsigned n, size_t notelen, bool bad)
 	struct store *s = store_open(dir, 1ULL << 30, why, sizeof why);
 	struct stx *t;
 	struct inv v;
+	struct intro in;
 	unsigned i, from;
 	int rc;
 
@@ -221,6 +222,25 @@ make_big(const char *dir, unsigned n, size_t notelen, bool bad)
 			    0);
 			store_event_add(t, i, T0 + i, who, strlen(who), true,
 			    "\x81\xa1x\x01", 4);
+			/* And an introduction, its note as long: a record
+			 * the copy must keep whole while the target's map
+			 * grows (a held batch pointed into the export's
+			 * buffer, found by review). */
+			memset(&in, 0, sizeof in);
+			in.id = n + i;
+			in.state = INTRO_ASKED;
+			in.created_at = in.updated_at = T0 + i;
+			in.expires_at = T0 + i + 86400;
+			snprintf(in.from, sizeof in.from, "%s", who);
+			in.from_len = strlen(who);
+			memcpy(in.via, "v", 2);
+			in.via_len = 1;
+			snprintf(in.to, sizeof in.to, "%s", to);
+			in.to_len = strlen(to);
+			in.note_len = notelen;
+			memcpy(in.note, note, notelen);
+			in.note[5] = (char)i;
+			store_intro_put(t, &in);
 		}
 		rc = store_commit(t);
 		if (rc == STORE_MAP_FULL && store_grow(s) == 0)
@@ -444,7 +464,7 @@ main(void)
 		snprintf(why, sizeof why, "copy: %zu records in", b0.n);
 		rc = copy_store(big, ci3);
 		ok(rc == 0 && strstr(out, why) != NULL,
-		    "%zu records (6000 invitations of 4 KB) to PostgreSQL: several transactions",
+		    "%zu records (6000 invitations and 6000 introductions of 4 KB) to PostgreSQL: several transactions",
 		    b0.n);
 		if (rc != 0)
 			show_out();
