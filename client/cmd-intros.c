@@ -98,19 +98,15 @@ cmd_intro_forward_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
 {
 	const msgpack_object *o = cr_get(result, "introduction");
-	const msgpack_object *inv = cr_get(result, "invitation");
 	struct intro_view v;
-	struct inv_view iv;
 
 	(void)ctx;
 	(void)a;
-	if (o == NULL || inv == NULL)
+	if (o == NULL)
 		return;
 	intro_read(o, &v);
-	inv_read(inv, &iv);
 	ev_printf("introduction %u forwarded: invitation %u from %T to %T, "
-	    "introduced by %T (%T)\n", v.id, iv.id, iv.from, iv.to, v.via,
-	    iv.state);
+	    "introduced by %T\n", v.id, v.invitation, v.from, v.to, v.via);
 }
 
 const struct cmd_entry cmd_intro_forward_entry = {
@@ -124,7 +120,8 @@ const struct cmd_entry cmd_intro_forward_entry = {
 	    "introduced by VIA, with --note TEXT (VIA's words to the "
 	    "recipient) as its note. It counts toward the asker's limits and "
 	    "meets every rule of a send: when the send is refused, so is the "
-	    "forward, with the send's error, and the asker learns nothing.",
+	    "forward (NOT_PERMITTED: why is the asker's, not VIA's, to "
+	    "know), and the asker learns nothing.",
 	.exec = cmd_intro_forward_exec
 };
 

@@ -124,6 +124,7 @@ intro_ask(struct op *o, const struct intro_ask_req *r, struct intro *out,
 	    r->to.n, r->from.p, r->from.n) || store_flag_get(t, FLAG_NOGO,
 	    r->from.p, r->from.n, r->to.p, r->to.n) ||
 	    to.invitations_from == FROM_NOBODY;
+	f.email_only = to.invitations_from == FROM_EMAIL;
 	f.pending = open_between(o, r->from, r->to);
 	memset(&as, 0, sizeof as);
 	as.o = o;
@@ -204,8 +205,24 @@ intro_forward(struct op *o, struct str actor, uint64_t id, struct str note,
 	r.via = (struct str){ out->via, out->via_len };
 	r.note = note;
 	r.priority = PRIO_MEDIUM;
-	if (invite_send(o, &r, inv, connected, warnings, e) == -1)
-		return -1;
+	if (invite_send(o, &r, inv, connected, warnings, e) == -1) {
+		switch (e->code) {
+		case PE_INVALID_ARGUMENT:
+		case PE_NOTE_TOO_LONG:	/* C's own note */
+		case PE_STORE_FULL:
+		case PE_INTERNAL:
+		case PE_UNAVAILABLE:
+			return -1;
+		default:
+			/* Why the send was refused (A's limits, cooldown or
+			 * restriction, B's settings, blocks, an invitation
+			 * between them) is A's or B's, not C's to learn. */
+			e->retry_at = 0;
+			e->oldest = 0;
+			return proto_fail(e, PE_NOT_PERMITTED,
+			    "the invitation cannot be sent now; the introduction stays asked");
+		}
+	}
 	out->state = INTRO_FORWARDED;
 	out->inv_id = inv->id;
 	out->updated_at = o->now;

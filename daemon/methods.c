@@ -1314,8 +1314,9 @@ m_intro_ask(struct call *c)
 	return rc;
 }
 
-/* {introduction, invitation, connection?, warnings?}: the invitation as
- * its sender sees it. */
+/* {introduction}: in via's view, its invitation's id in it. What the
+ * send made of it (accepted at once, a warning about the asker's pending
+ * invitations, its attempt) is the asker's, not via's, to see. */
 static int
 m_intro_forward(struct call *c)
 {
@@ -1337,21 +1338,9 @@ m_intro_forward(struct call *c)
 	rc = intro_forward(&c->op, actor, id, note, in, inv, &connected,
 	    &warnings, c->err);
 	if (rc == 0) {
-		msgpack_pack_map(c->pk, 2 + (connected ? 1 : 0) +
-		    (warnings ? 1 : 0));
+		msgpack_pack_map(c->pk, 1);
 		pk_key(c->pk, "introduction");
 		pack_intro(c->pk, in, IROLE_VIA, c->op.now);
-		pk_key(c->pk, "invitation");
-		pack_inv(c->pk, c->op.t, inv, ROLE_SENDER);
-		if (connected) {
-			pk_key(c->pk, "connection");
-			pack_conn(c->pk, inv->from, inv->from_len, inv->to,
-			    inv->to_len, inv->updated_at);
-		}
-		if (warnings) {
-			pk_key(c->pk, "warnings");
-			pack_warnings(c->pk, warnings);
-		}
 	}
 	free(inv);
 	free(in);

@@ -603,6 +603,11 @@ rules_intro_ask(const struct policy *p, const struct intro_facts *f,
 	if (f->closed)
 		return proto_fail(e, PE_NOT_PERMITTED,
 		    "this member does not accept invitations from you");
+	/* As invite.send would answer the asker: a forward could never be
+	 * sent, and would tell via of to's setting. */
+	if (f->email_only)
+		return proto_fail(e, PE_EMAIL_REQUIRED,
+		    "this member accepts invitations only from people who know their email address: invite them with it instead");
 	if (f->pending)
 		return proto_fail(e, PE_ALREADY_PENDING,
 		    "an invitation between you is already pending");

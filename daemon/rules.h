@@ -403,6 +403,9 @@ struct intro_facts {
 	bool closed;		/* to does not take invitations from from: a
 				 * block either way, a "don't know" report,
 				 * invitations_from nobody (as invite.send) */
+	bool email_only;	/* to takes invitations only from people who
+				 * give its email, which an introduction does
+				 * not carry */
 	bool pending;		/* an invitation between them is open, either
 				 * way (as its sender sees it) */
 	bool asked;		/* from has an introduction to `to` that

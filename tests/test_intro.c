@@ -351,9 +351,9 @@ test_forward_refused(void)
 	ok(id > 0, "limit: amy may still ask (an ask is not a send)");
 	h = dhead(&d);
 	ok(dforward(&d, "cat", id, NULL) == 0 &&
-	    refused_with(&d, PE_RATE_LIMITED, "weekly limit") &&
-	    d.e.retry_at == T0 + WEEK,
-	    "limit: the forward past amy's weekly limit is refused with the send's RATE_LIMITED");
+	    refused_with(&d, PE_NOT_PERMITTED, "cannot be sent now") &&
+	    d.e.retry_at == 0 && strstr(d.e.message, "limit") == NULL,
+	    "limit: the forward past amy's weekly limit is refused, NOT_PERMITTED, without saying why or until when (amy's, not cat's, to know)");
 	is_int(dweek(&d, "amy"), 2, "limit: amy's counters are unchanged");
 	is_int(dhead(&d), h, "limit: no event was written, to anyone");
 	is_int(dpair(&d, "amy", "ben").open_id, 0,
@@ -385,8 +385,9 @@ test_forward_refused(void)
 	id = dask(&d, "amy", "cat", "ben", NULL);
 	dblock(&d, "ben", "amy", true);
 	ok(dforward(&d, "cat", id, NULL) == 0 &&
-	    refused_with(&d, PE_NOT_PERMITTED, "does not accept"),
-	    "forward: ben blocked amy since: the send's NOT_PERMITTED");
+	    refused_with(&d, PE_NOT_PERMITTED, "cannot be sent now") &&
+	    strstr(d.e.message, "accept") == NULL,
+	    "forward: ben blocked amy since: refused, NOT_PERMITTED, the block not named");
 	dom_close(&d);
 }
 
@@ -535,8 +536,9 @@ test_expiry_and_rules(void)
 	ok(dask(&d, "amy", "cat", "ben", NULL) > 0,
 	    "rules: she may ask again (the forward would meet the cooldown)");
 	ok(dforward(&d, "cat", ilast.id, NULL) == 0 &&
-	    refused_with(&d, PE_COOLDOWN, "withdrew"),
-	    "rules: the forward meets it: COOLDOWN");
+	    refused_with(&d, PE_NOT_PERMITTED, "cannot be sent now") &&
+	    d.e.retry_at == 0,
+	    "rules: the forward meets it: refused, the cooldown not named to cat");
 	dom_close(&d);
 
 	/* ben invited amy meanwhile: the forward connects them at once,

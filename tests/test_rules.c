@@ -100,6 +100,11 @@ test_intro_rules(void)
 	ok(rules_intro_ask(&p, &f, &e) == -1 && e.code == PE_NOT_PERMITTED,
 	    "intro ask: via connected to `to` alone: NOT_PERMITTED");
 	f.via_from = true;
+	f.email_only = true;
+	ok(rules_intro_ask(&p, &f, &e) == -1 && e.code == PE_EMAIL_REQUIRED,
+	    "intro ask: to takes invitations only by email: EMAIL_REQUIRED at "
+	    "the ask (a forward could never be sent)");
+	f.email_only = false;
 	f.restricted_until = f.now;
 	ok(rules_intro_ask(&p, &f, &e) == 0,
 	    "intro ask: allowed once nothing applies (a restriction ending now is over)");
