@@ -305,6 +305,10 @@ invite_send(struct op *o, const struct send_req *r,
 	}
 	ft.attempts++;
 
+	/* Both are seen now, if never before: a member who only received
+	 * invitations is not new when it first sends one. */
+	member_seen(o, r->from);
+	member_seen(o, r->to);
 	if (outcome == SEND_MUTUAL) {
 		/* Both want it: the earlier invitation is accepted, this one
 		 * is born accepted, and they are connected. */
@@ -328,6 +332,7 @@ invite_send(struct op *o, const struct send_req *r,
 		 * and never held. */
 		out->state = ST_ACCEPTED;
 		out->automatic = true;
+		out->remind_at = 0;	/* nothing waits */
 		store_inv_put(t, out, ST_COUNT);
 		store_conn_put(t, r->from.p, r->from.n, r->to.p, r->to.n, now);
 		*connected = true;

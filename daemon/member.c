@@ -18,6 +18,16 @@ member_put(struct op *o, const char *m, size_t len, struct member_rec *r)
 	store_member_put(o->t, m, len, r);
 }
 
+void
+member_seen(struct op *o, struct str m)
+{
+	struct member_rec r;
+
+	store_member_get(o->t, m.p, m.n, &r);
+	if (r.first_seen_at == 0)
+		member_put(o, m.p, m.n, &r);
+}
+
 /* How many restrictions of sender began within policy.restrict_window
  * before o->now: after now - restrict_window. */
 static uint64_t
@@ -207,6 +217,7 @@ block_closes(struct op *o, struct str from, struct str to, enum role blocker)
 	/* As invite_ignore: nothing its sender can see changes. */
 	inv.state = ST_IGNORED;
 	inv.ignored = true;
+	inv.held = false;	/* as invite_ignore: in the ignored box */
 	store_inv_put(o->t, &inv, ST_PENDING);
 	remind_gone(o, &inv);
 	events_inv(o->t, EV_IGNORED, o->now, o->now, &inv, ROLE_RECIPIENT,

@@ -51,6 +51,10 @@ struct digest_change {
  * email (p NULL: unchanged; "" clears it); the auto-accept rules (as NULL:
  * unchanged); the hold filters (hold NULL: none changed); the digest
  * (digest NULL: unchanged). *out: the settings after. */
+/* Notes that connreq has seen member now, if it never had: its record's
+ * first_seen_at (the hold filter of new members counts from it), set by
+ * every send for both its members. */
+void member_seen(struct op *o, struct str member);
 int member_settings_set(struct op *o, struct str member, int from,
     struct str email, const struct auto_settings *as,
     const struct hold_change *hold, const struct digest_change *digest,

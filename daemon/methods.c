@@ -704,9 +704,10 @@ m_clock_advance(struct call *c)
 
 /* {member, invitations_from, email, auto_accept_min_mutual,
  * auto_accept_until, hold_no_mutual, hold_low_health,
- * hold_restricted_days, hold_new_member_days, own}: the auto-accept rules,
- * the hold filters in force, and own: the names of those that are the
- * member's own (the others follow the policy). */
+ * hold_restricted_days, hold_new_member_days, digest_every, own}: the
+ * auto-accept rules, the hold filters and the digest in force, and own:
+ * the names of those that are the member's own (the others follow the
+ * policy). */
 static void
 pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
     const struct member_rec *m)
@@ -735,7 +736,8 @@ pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
 	pk_kuint(pk, "digest_every", remind_digest_every(p, m));
 	pk_key(pk, "own");
 	msgpack_pack_array(pk, (size_t)own.no_mutual + own.low_health +
-	    own.restricted_days + own.new_days);
+	    own.restricted_days + own.new_days +
+	    ((m->own & MEMBER_OWN_DIGEST) != 0));
 	if (own.no_mutual)
 		pk_str(pk, "hold_no_mutual");
 	if (own.low_health)
@@ -744,6 +746,8 @@ pack_settings(msgpack_packer *pk, const struct policy *p, struct str member,
 		pk_str(pk, "hold_restricted_days");
 	if (own.new_days)
 		pk_str(pk, "hold_new_member_days");
+	if (m->own & MEMBER_OWN_DIGEST)
+		pk_str(pk, "digest_every");
 }
 
 /* A bool setting: given (SET_VALUE), nil (SET_RESET) or left out. */

@@ -1034,7 +1034,7 @@ test_recipient_reminder(void)
 	struct member_stats s0, s1;
 	char v0[1024], v1[1024];
 	size_t n0, n1;
-	uint64_t id, iw, ia, ix, ii, ie, io, ih, h;
+	uint64_t id, iw, ia, ix, ii, ie, io, ih, iu, iv, h;
 
 	dom_open(&d);
 	id = dsend(&d, "rita", "sam");
@@ -1126,6 +1126,28 @@ test_recipient_reminder(void)
 	is_int(dcount(&d, "hal", h, "invitation.reminder"), 0,
 	    "reminder: none for a held invitation");
 	is_int(ndues(&d, DUE_REMIND), 0, "reminder: no deadline left behind");
+
+	/* Ignored, then unignored before its time: waiting again, it is
+	 * reminded once; unignored after its time: no late reminder. */
+	h = dhead(&d);
+	iu = dsend(&d, "vic", "ulf");
+	dact(&d, DO_IGNORE, "ulf", iu);
+	ok(!dhas_due(&d, DUE_REMIND, iu, 0), "reminder: ignored, no deadline");
+	ok(dact(&d, DO_UNIGNORE, "ulf", iu) == 0 &&
+	    dhas_due(&d, DUE_REMIND, iu, 0),
+	    "reminder: unignored before its time, its deadline is back");
+	dadvance(&d, 7 * DAY);
+	is_int(dcount(&d, "ulf", h, "invitation.reminder"), 1,
+	    "reminder: unignored, ulf is reminded, once");
+	iv = dsend(&d, "vic", "val");
+	dact(&d, DO_IGNORE, "val", iv);
+	dadvance(&d, 8 * DAY);
+	ok(dact(&d, DO_UNIGNORE, "val", iv) == 0 &&
+	    !dhas_due(&d, DUE_REMIND, iv, 0),
+	    "reminder: unignored after its time, no deadline");
+	dadvance(&d, DAY);
+	is_int(dcount(&d, "val", h, "invitation.reminder"), 0,
+	    "reminder: and no late reminder");
 	dom_close(&d);
 }
 
@@ -1736,6 +1758,32 @@ test_tables(void)
 	    "a name that is not a method finds nothing");
 }
 
+/* first_seen_at: a member who received invitations long ago is not new
+ * when it first sends one (found by review: only its own first open send
+ * set it). */
+static void
+test_first_seen(void)
+{
+	struct dom d;
+	uint64_t id;
+
+	dom_open(&d);
+	id = dsend(&d, "zed", "yan");
+	dact(&d, DO_ACCEPT, "yan", id);
+	ok(dmember(&d, "yan").first_seen_at == T0,
+	    "first seen: yan, a recipient, at its first invitation");
+	dadvance(&d, 30 * DAY);
+	ok(dhold(&d, "rho", -1, -1, -1, 5) == 0,
+	    "first seen: rho holds members first seen less than 5 days ago");
+	id = dsend(&d, "yan", "rho");
+	ok(id && !dinv(&d, id).held,
+	    "first seen: yan, seen 30 days ago as a recipient, is not new");
+	id = dsend(&d, "xia", "rho");
+	ok(id && dinv(&d, id).held,
+	    "first seen: xia, never seen before, is new: held");
+	dom_close(&d);
+}
+
 int
 main(void)
 {
@@ -1744,6 +1792,7 @@ main(void)
 	test_ignore();
 	test_unignore();
 	test_held();
+	test_first_seen();
 	test_withdraw_resend();
 	test_view_fields();
 	test_withdraw_unsays();
