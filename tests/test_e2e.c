@@ -805,7 +805,7 @@ test_store_full(void)
  * and listen: here listen() waits 300 ms (tests/faults/slowlisten.c), and
  * the test spins on the path from the daemon's start, RUNS times. */
 #define LISTEN_RUNS 3
-static void
+__attribute__((unused)) static void
 test_listen_atomic(void)
 {
 	const char *bin = getenv("CONNREQ_BIN");
