@@ -148,7 +148,8 @@ enum { PZ_NONE, PZ_DUE };
 #define LOCK_DUES "7165328340573331203"
 
 _Static_assert(ST_COUNT == 5, "the count.<state> names below");
-_Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
+_Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
+    FLAG_COUNT == 3, "Q_BUNDLE's flags");
 
 /* The write transaction's cache (cache_bundle()): what it keeps of two
  * members, in one statement. The columns: kind (CK_*), the key, then the
@@ -164,7 +165,7 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1, "Q_BUNDLE's flags");
 	"WHERE lo = least($1::bytea, $2::bytea) " \
 	"AND hi = greatest($1::bytea, $2::bytea) " \
 	"UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL, NULL FROM flags " \
-	"WHERE flag IN (0, 1) AND ((a = $1::bytea AND b = $2::bytea) " \
+	"WHERE flag IN (0, 1, 2) AND ((a = $1::bytea AND b = $2::bytea) " \
 	"OR (a = $2::bytea AND b = $1::bytea)) " \
 	"UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
 	"restricted_until, restricted_at, open_sent, email, settings " \
@@ -2543,7 +2544,7 @@ pg_counts(struct stx *t, struct store_counts *c)
  * read once in the transaction (or written by it). */
 enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER, CK_HISTORY, CK_LOG };
 _Static_assert(CK_LOG == 5, "Q_BUNDLE_SEND's kinds");
-#define FLAG_KINDS (FLAG_NOGO + 1)
+#define FLAG_KINDS FLAG_COUNT	/* every flag comes with the bundle */
 #define CACHE_BUCKETS 512
 #define CACHE_MAX 8192		/* entries; past it the cache starts over */
 

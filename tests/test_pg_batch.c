@@ -13,6 +13,7 @@
 #define K 12			/* sends pipelined in a batch */
 #define BAD 5			/* the one whose insert fails */
 #define NESTED "a child transaction per request"
+#define LONE_SEND_TRIPS 9
 
 static struct cr_reply r;
 static char db[64];
@@ -49,6 +50,25 @@ send_batch(struct cr_client *c, char from[][32], char to[][32], int n,
 	}
 	cr_reply_free(&r);
 	return good;
+}
+
+/* The round trips of the last write transaction connreqd -v logged
+ * ("... N statements in M round trips ..."): M, or -1. */
+static int
+last_trips(const struct dproc *p)
+{
+	char line[512];
+	const char *at;
+	FILE *f = fopen(p->log, "r");
+	int trips = -1;
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if ((at = strstr(line, " statements in ")) != NULL &&
+		    strstr(line, "a write transaction committed") != NULL)
+			trips = atoi(at + strlen(" statements in "));
+	if (f != NULL)
+		fclose(f);
+	return trips;
 }
 
 int
@@ -157,6 +177,16 @@ main(void)
 	    K, "none of their invitations is left pending");
 	is_int(sqlv("SELECT value FROM meta WHERE name = 'count.pending'"),
 	    2 * K - 1, "count.pending did not move");
+
+	/* A lone send's round trips: what it reads of its two members (the
+	 * recipient's auto-accept flag among it) comes in one statement. */
+	cr_reply_free(&r);
+	ok(call(c, &r, "invite.send", "from:s to:s", "solo-a", "solo-b") == 0,
+	    "a lone send");
+	diag("a lone send: %d round trips", last_trips(&a));
+	ok(last_trips(&a) > 0 && last_trips(&a) <= LONE_SEND_TRIPS,
+	    "a lone send takes at most %d round trips (%d)", LONE_SEND_TRIPS,
+	    last_trips(&a));
 
 	/* What the daemon says matches, also after it starts again. */
 	cr_close(c);
