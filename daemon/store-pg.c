@@ -3050,6 +3050,51 @@ cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);
 }
 
+/* Column col of row as a string of at most max bytes, into dst (NUL
+ * after it) and *len: false, dst untouched, when it is longer. */
+static bool
+col_text(const PGresult *r, int row, int col, char *dst, size_t max,
+    size_t *len)
+{
+	size_t n;
+	const char *b = col_bytes(r, row, col, &n);
+
+	if (n > max)
+		return false;
+	memcpy(dst, b, n);
+	dst[n] = '\0';
+	*len = n;
+	return true;
+}
+
+/* A record by its id, its columns decoded by fn (false: not sound):
+ * STORE_OK, STORE_NOTFOUND, or a failure recorded in t (`what` names the
+ * record in its message). */
+static int
+row_by_id(struct stx *t, enum pg_query q, uint64_t id, const char *what,
+    bool (*fn)(const PGresult *r, void *out), void *out)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	bool good;
+
+	qp_i64(&p, id64(id));
+	if ((r = run(t, q, &p, what)) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	good = fn(r, out);
+	PQclear(r);
+	if (!good) {
+		store_fail(t, STORE_FAILED, "%s %" PRIu64 ": corrupt record",
+		    what, id);
+		return STORE_FAILED;
+	}
+	return STORE_OK;
+}
+
 /* Invitations. */
 
 /* The invitation in row `row` of r, its state in column c (the columns of
@@ -3058,10 +3103,6 @@ cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
 static bool
 inv_row(const PGresult *r, int row, int c, struct inv *out)
 {
-	const char *b;
-	size_t n;
-	bool good;
-
 	memset(&out->state, 0, offsetof(struct inv, from) -
 	    offsetof(struct inv, state));
 	out->state = (uint8_t)col_int(r, row, c);
@@ -3075,65 +3116,31 @@ inv_row(const PGresult *r, int row, int c, struct inv *out)
 	out->ignored = col_int(r, row, c + 8) != 0;
 	out->reported = col_int(r, row, c + 9) != 0;
 	out->resend_of = (uint64_t)col_int(r, row, c + 10);
-	good = col_int(r, row, c) < ST_COUNT &&
-	    col_int(r, row, c + 1) < PRIO_COUNT;
-	b = col_bytes(r, row, c + 11, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->from, b, n);
-		out->from[n] = '\0';
-		out->from_len = n;
-	}
-	b = col_bytes(r, row, c + 12, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->to, b, n);
-		out->to[n] = '\0';
-		out->to_len = n;
-	}
-	b = col_bytes(r, row, c + 13, &n);
-	good = good && n <= NOTE_MAX_BYTES;
-	if (good) {
-		memcpy(out->note, b, n);
-		out->note[n] = '\0';
-		out->note_len = n;
-	}
 	out->held = col_int(r, row, c + 14) != 0;
 	out->automatic = col_int(r, row, c + 15) != 0;
 	out->remind_at = col_int(r, row, c + 16);
-	b = col_bytes(r, row, c + 17, &n);
-	good = good && n <= MEMBER_MAX_BYTES;
-	if (good) {
-		memcpy(out->via, b, n);
-		out->via[n] = '\0';
-		out->via_len = n;
-	}
-	return good;
+	return col_int(r, row, c) < ST_COUNT &&
+	    col_int(r, row, c + 1) < PRIO_COUNT &&
+	    col_text(r, row, c + 11, out->from, MEMBER_MAX_BYTES,
+	    &out->from_len) &&
+	    col_text(r, row, c + 12, out->to, MEMBER_MAX_BYTES, &out->to_len) &&
+	    col_text(r, row, c + 13, out->note, NOTE_MAX_BYTES,
+	    &out->note_len) &&
+	    col_text(r, row, c + 17, out->via, MEMBER_MAX_BYTES,
+	    &out->via_len);
+}
+
+static bool
+inv_one(const PGresult *r, void *out)
+{
+	return inv_row(r, 0, 0, out);
 }
 
 static int
 pg_inv_get(struct stx *t, uint64_t id, struct inv *out)
 {
-	struct qp p = { 0 };
-	PGresult *r;
-	bool good;
-
-	qp_i64(&p, id64(id));
-	if ((r = run(t, Q_INV_GET, &p, "invitation")) == NULL)
-		return t->rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return STORE_NOTFOUND;
-	}
 	out->id = id;
-	good = inv_row(r, 0, 0, out);
-	PQclear(r);
-	if (!good) {
-		store_fail(t, STORE_FAILED, "invitation %" PRIu64 ": corrupt record",
-		    id);
-		return STORE_FAILED;
-	}
-	return STORE_OK;
+	return row_by_id(t, Q_INV_GET, id, "invitation", inv_one, out);
 }
 
 static void
@@ -3749,8 +3756,6 @@ pg_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 static bool
 intro_row(const PGresult *r, int row, int c, struct intro *out)
 {
-	const char *b;
-	size_t n;
 	bool good;
 
 	memset(&out->state, 0, offsetof(struct intro, from) -
@@ -3762,45 +3767,26 @@ intro_row(const PGresult *r, int row, int c, struct intro *out)
 	out->updated_at = col_int(r, row, c + 3);
 	out->expires_at = col_int(r, row, c + 4);
 	out->inv_id = (uint64_t)col_int(r, row, c + 5);
-#define INTRO_BYTES(field, col, max) \
-	b = col_bytes(r, row, c + (col), &n); \
-	good = good && n <= (max); \
-	if (good) { \
-		memcpy(out->field, b, n); \
-		out->field[n] = '\0'; \
-		out->field##_len = n; \
-	}
-	INTRO_BYTES(from, 6, MEMBER_MAX_BYTES)
-	INTRO_BYTES(via, 7, MEMBER_MAX_BYTES)
-	INTRO_BYTES(to, 8, MEMBER_MAX_BYTES)
-	INTRO_BYTES(note, 9, NOTE_MAX_BYTES)
-#undef INTRO_BYTES
-	return good;
+	return good &&
+	    col_text(r, row, c + 6, out->from, MEMBER_MAX_BYTES,
+	    &out->from_len) &&
+	    col_text(r, row, c + 7, out->via, MEMBER_MAX_BYTES,
+	    &out->via_len) &&
+	    col_text(r, row, c + 8, out->to, MEMBER_MAX_BYTES, &out->to_len) &&
+	    col_text(r, row, c + 9, out->note, NOTE_MAX_BYTES, &out->note_len);
+}
+
+static bool
+intro_one(const PGresult *r, void *out)
+{
+	return intro_row(r, 0, 0, out);
 }
 
 static int
 pg_intro_get(struct stx *t, uint64_t id, struct intro *out)
 {
-	struct qp p = { 0 };
-	PGresult *r;
-	bool good;
-
-	qp_i64(&p, id64(id));
-	if ((r = run(t, Q_INTRO_GET, &p, "introduction")) == NULL)
-		return t->rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return STORE_NOTFOUND;
-	}
 	out->id = id;
-	good = intro_row(r, 0, 0, out);
-	PQclear(r);
-	if (!good) {
-		store_fail(t, STORE_FAILED,
-		    "introduction %" PRIu64 ": corrupt record", id);
-		return STORE_FAILED;
-	}
-	return STORE_OK;
+	return row_by_id(t, Q_INTRO_GET, id, "introduction", intro_one, out);
 }
 
 static void
