@@ -334,6 +334,36 @@ test_watch_deadline(void)
 	store_close(s);
 }
 
+/* A row the database holds but connreqd cannot read as a record (a
+ * priority no connreqd writes) fails the read, naming the record, and a
+ * missing id is NOTFOUND, not a failure. */
+static void
+test_corrupt(void)
+{
+	char ci[256], db[32], why[512];
+	struct store *s;
+	struct stx *t;
+	struct inv v, got;
+
+	newdb(ci, sizeof ci, db, sizeof db);
+	if ((s = open_pg(ci, why, sizeof why)) == NULL)
+		bail_out("open: %s", why);
+	t = store_begin(s, NULL);
+	v = mkinv(7, "alice", "bob", 1000);
+	store_inv_put(t, &v, ST_COUNT);
+	is_int(store_commit(t), STORE_OK, "corrupt: an invitation written");
+	sql1(db, "UPDATE invitations SET priority = 99 WHERE id = 7");
+	t = store_begin_read(s);
+	is_int(store_inv_get(t, 8, &got), STORE_NOTFOUND,
+	    "corrupt: a missing id is NOTFOUND");
+	is_int(store_inv_get(t, 7, &got), STORE_FAILED,
+	    "corrupt: a priority out of range fails the read");
+	ok(strstr(store_strerror(s), "invitation 7: corrupt record") != NULL,
+	    "corrupt: naming it (%s)", store_strerror(s));
+	store_abort(t);
+	store_close(s);
+}
+
 static void
 test_unique(void)
 {
@@ -928,6 +958,7 @@ main(void)
 	test_schema();
 	test_migrate();
 	test_watch_deadline();
+	test_corrupt();
 	test_unique();
 	test_conflict();
 	test_lost();
