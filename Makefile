@@ -62,7 +62,7 @@ COMMON_SRC = common/util.c common/crc32c.c proto/proto.c proto/vocab.c
 DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c daemon/store-pg.c daemon/wal.c \
                  daemon/events.c daemon/clock.c daemon/inv.c daemon/remind.c daemon/member.c \
                  daemon/invite.c daemon/intro.c daemon/plan.c \
-                 daemon/timers.c daemon/check.c daemon/copy.c daemon/methods.c daemon/server.c \
+                 daemon/timers.c daemon/retry.c daemon/check.c daemon/copy.c daemon/methods.c daemon/server.c \
                  daemon/systemd.c daemon/exec.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c

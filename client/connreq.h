@@ -62,6 +62,22 @@ int cr_wait(struct cr_client *c, uint32_t msgid, struct cr_reply *r);
 int cr_finish(struct cr_client *c, struct cr_reply *r);
 void cr_reply_free(struct cr_reply *r);
 
+/* Safe retries (docs/protocol.md §2.7). cr_request_id() writes a random
+ * request id (32 hex digits and a NUL) into id. cr_finish_retry() is
+ * cr_finish() for a write that must act once even when the connection
+ * drops before its answer: the request started last (its arguments packed
+ * as one map, or none) gets a request_id made here, and when the
+ * connection fails before the answer, c connects again to the same socket
+ * and sends the same request, same id, up to `tries` times in all (200 ms
+ * apart while the socket refuses): the daemon answers a repeat with the
+ * first answer. The daemon must list "request_id" in server.info's
+ * features. Returns as cr_finish(); after -1, whether the write was
+ * applied is unknown: call again later with the same arguments is not
+ * safe, a read tells. */
+#define CR_REQUEST_ID_SIZE 33
+void cr_request_id(char id[CR_REQUEST_ID_SIZE]);
+int cr_finish_retry(struct cr_client *c, struct cr_reply *r, int tries);
+
 /* The next event notification; waits up to timeout_ms (-1: forever).
  * 0 with r->result the event, 1 on timeout, -1 on failure. */
 int cr_next_event(struct cr_client *c, struct cr_reply *r, int timeout_ms);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,6 +34,7 @@ struct cr_client {
 	size_t args_at;		/* where the argument map starts */
 	msgpack_unpacker up;
 	struct cr_event *events, **events_tail;
+	char *path;		/* the socket, to connect again */
 	char err[256];
 };
 
@@ -122,33 +124,26 @@ cr_trust_peer(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-struct cr_client *
-cr_connect(const char *path, char *err, size_t errlen)
+/* Connects to path, trusting it as cr_connect() says: the socket, or -1
+ * with err set and errno. */
+static int
+cr_dial(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
-	struct cr_client *c;
-	char *def = NULL;
 	int fd, e;
 
-	if (path == NULL)
-		path = def = cr_default_socket();
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof sun.sun_path) {
 		snprintf(err, errlen, "socket path too long: %s", path);
-		free(def);
 		errno = ENAMETOOLONG;
-		return NULL;
+		return -1;
 	}
 	strcpy(sun.sun_path, path);
 	/* Nothing is sent, nor even a connection made, to a socket whose
 	 * directory someone else controls. */
-	if (cr_trust_dir(path, err, errlen) == -1) {
-		e = errno;
-		free(def);
-		errno = e;
-		return NULL;
-	}
+	if (cr_trust_dir(path, err, errlen) == -1)
+		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		e = errno;
@@ -156,18 +151,34 @@ cr_connect(const char *path, char *err, size_t errlen)
 		    strerror(e));
 		if (fd != -1)
 			close(fd);
+		errno = e;
+		return -1;
+	}
+	if (cr_trust_peer(fd, path, err, errlen) == -1) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+struct cr_client *
+cr_connect(const char *path, char *err, size_t errlen)
+{
+	struct cr_client *c;
+	char *def = NULL;
+	int fd, e;
+
+	if (path == NULL)
+		path = def = cr_default_socket();
+	if ((fd = cr_dial(path, err, errlen)) == -1) {
+		e = errno;
 		free(def);
 		errno = e;
 		return NULL;
 	}
-	if (cr_trust_peer(fd, path, err, errlen) == -1) {
-		close(fd);
-		free(def);
-		errno = EPERM;
-		return NULL;
-	}
-	free(def);
 	c = xcalloc(1, sizeof *c);
+	c->path = def != NULL ? def : xstrndup(path, strlen(path));
 	c->fd = fd;
 	c->next_msgid = 1;
 	msgpack_sbuffer_init(&c->req);
@@ -192,7 +203,9 @@ cr_close(struct cr_client *c)
 	}
 	msgpack_unpacker_destroy(&c->up);
 	msgpack_sbuffer_destroy(&c->req);
-	close(c->fd);
+	if (c->fd != -1)
+		close(c->fd);
+	free(c->path);
 	free(c);
 }
 
@@ -390,6 +403,126 @@ cr_finish(struct cr_client *c, struct cr_reply *r)
 		return -1;
 	msgpack_unpacked_destroy(&r->msg);
 	return cr_wait(c, (uint32_t)id, r);
+}
+
+void
+cr_request_id(char id[CR_REQUEST_ID_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t got = 0;
+	ssize_t n;
+	int i;
+
+	while (got < sizeof b) {
+		n = getrandom(b + got, sizeof b - got, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			fatal("getrandom: %s", strerror(errno));
+		got += (size_t)n;
+	}
+	for (i = 0; i < 16; i++) {
+		id[2 * i] = hex[b[i] >> 4];
+		id[2 * i + 1] = hex[b[i] & 15];
+	}
+	id[32] = '\0';
+}
+
+/* Connects c again to its socket, dropping what the old connection had
+ * half read. 0, or -1 with c's error set. */
+static int
+cr_redial(struct cr_client *c)
+{
+	char err[256];
+	int fd;
+
+	if ((fd = cr_dial(c->path, err, sizeof err)) == -1)
+		return cr_fail(c, "%s", err);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = fd;
+	msgpack_unpacker_destroy(&c->up);
+	if (!msgpack_unpacker_init(&c->up, CR_READ_CHUNK))
+		fatal("out of memory");
+	return 0;
+}
+
+/* The request started last, its argument map with request_id = id added:
+ * into out (msgpack_sbuffer_init'ed). -1 when its map cannot be read. */
+static int
+cr_with_id(struct cr_client *c, const char *id, msgpack_sbuffer *out)
+{
+	const unsigned char *p = (const unsigned char *)c->req.data +
+	    c->args_at;
+	size_t left = c->req.size - c->args_at, hdr;
+	msgpack_packer pk;
+	uint32_t n;
+
+	if (left == 0) {
+		n = 0;
+		hdr = 0;
+	} else if ((p[0] & 0xf0) == 0x80) {
+		n = p[0] & 0x0f;
+		hdr = 1;
+	} else if (p[0] == 0xde && left >= 3) {
+		n = (uint32_t)p[1] << 8 | p[2];
+		hdr = 3;
+	} else if (p[0] == 0xdf && left >= 5) {
+		n = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+		    (uint32_t)p[3] << 8 | p[4];
+		hdr = 5;
+	} else
+		return -1;
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	msgpack_sbuffer_write(out, c->req.data, c->args_at);
+	msgpack_pack_map(&pk, n + 1);
+	msgpack_sbuffer_write(out, (const char *)p + hdr, left - hdr);
+	pk_str(&pk, "request_id");
+	pk_str(&pk, id);
+	return 0;
+}
+
+int
+cr_finish_retry(struct cr_client *c, struct cr_reply *r, int tries)
+{
+	msgpack_sbuffer msg;
+	char id[CR_REQUEST_ID_SIZE];
+	uint32_t msgid;
+	int i, rc = -1;
+
+	memset(r, 0, sizeof *r);
+	msgpack_unpacked_init(&r->msg);
+	if (!c->started)
+		return cr_fail(c, "no request started");
+	c->started = false;
+	cr_request_id(id);
+	msgpack_sbuffer_init(&msg);
+	if (cr_with_id(c, id, &msg) == -1) {
+		msgpack_sbuffer_destroy(&msg);
+		return cr_fail(c, "the request's arguments are not one map");
+	}
+	/* The msgid is the 3rd element: the same bytes go again, under the
+	 * same msgid, on each connection. */
+	msgid = c->next_msgid++;
+	for (i = 0; i < (tries < 1 ? 1 : tries); i++) {
+		if (i > 0 && cr_redial(c) == -1) {
+			struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);	/* the daemon restarting */
+			continue;
+		}
+		msgpack_unpacked_destroy(&r->msg);
+		if (cr_send_raw(c, msg.data, msg.size) == -1) {
+			msgpack_unpacked_init(&r->msg);
+			continue;
+		}
+		if ((rc = cr_wait(c, msgid, r)) == 0)
+			break;
+		msgpack_unpacked_init(&r->msg);
+	}
+	msgpack_sbuffer_destroy(&msg);
+	return rc;
 }
 
 void

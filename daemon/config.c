@@ -69,6 +69,8 @@ static const struct key keys[PK_COUNT] = {
 	[PK_HOLD_RESTRICTED_DAYS] = { POL(hold.restricted_days), 0,
 	    HOLD_DAYS_MAX },
 	[PK_HOLD_NEW_MEMBER_DAYS] = { POL(hold.new_days), 0, HOLD_DAYS_MAX },
+	[PK_REQUEST_ID_RETENTION] = { POL(request_id_retention), 60,
+	    DAYS(30) },
 };
 
 struct load {

@@ -633,9 +633,14 @@ m_server_info(struct call *c)
 	have_next = store_due_first(c->op.t, &next);
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	pk_kstr(pk, "version", CONNREQ_VERSION);
 	pk_kuint(pk, "protocol", PROTO_VERSION);
+	/* What this daemon does beyond its protocol version, for clients
+	 * that use it where it is (docs/protocol.md, server.info). */
+	pk_key(pk, "features");
+	msgpack_pack_array(pk, 1);
+	pk_str(pk, "request_id");
 	pk_kint(pk, "now", c->op.now);
 	pk_kint(pk, "started_at", d->started_at);
 	pk_kbool(pk, "virtual_clock", clock_is_virtual(&d->clock));

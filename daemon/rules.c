@@ -16,6 +16,7 @@ policy_defaults(struct policy *p)
 	p->notify_recipient_on_withdraw = false;
 	p->mutual_invite_connects = true;
 	p->events_retention = 30 * 86400ULL;
+	p->request_id_retention = 86400;
 	p->max_expire_after = 180 * 86400ULL;
 	p->recipient_remind_after = 7 * 86400ULL;
 	p->digest_every = 0;

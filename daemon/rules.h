@@ -54,6 +54,9 @@ struct policy {
 	bool notify_recipient_on_withdraw;
 	bool mutual_invite_connects;
 	uint64_t events_retention;	/* 30 days */
+	/* How long a write's request_id is kept, so that a retry of it
+	 * returns its first answer (1 day). */
+	uint64_t request_id_retention;
 	uint64_t max_expire_after;	/* 180 days: the most expires_in */
 	/* The recipient's side: a reminder of an invitation still pending
 	 * this long after it was sent (7 days; 0: off), and a digest of the

@@ -58,6 +58,7 @@
 #include "clock.h"
 #include "exec.h"
 #include "methods.h"
+#include "retry.h"
 #include "store.h"
 #include "systemd.h"
 #include "timers.h"
@@ -777,6 +778,40 @@ batch_rc_of(int store_rc)
 	}
 }
 
+/* Runs the method of e, a request with a store, in call: 0, or -1 with
+ * its error in call->err. A write with a request_id is answered from its
+ * record when it was made before (daemon/retry.h), and keeps one when it
+ * succeeds; res holds the packed result. */
+static int
+entry_run(struct entry *e, const struct method *m, struct call *call,
+    msgpack_sbuffer *res)
+{
+	struct retry r;
+	int rc;
+
+	if (!(m->flags & M_WRITE))
+		return m->exec(call);
+	switch (retry_begin(&r, &call->op, &call->args, e->req.method,
+	    e->req.method_len, res, call->err)) {
+	case RETRY_ANSWERED:
+		/* The first answer; the method's other arguments are the
+		 * first request's, checked then. */
+		retry_free(&r);
+		return 0;
+	case RETRY_FAILED:
+		retry_free(&r);
+		return -1;
+	case RETRY_RUN:
+		break;
+	}
+	rc = m->exec(call);
+	if (rc == 0 && store_error(call->op.t) == STORE_OK)
+		retry_keep(&r, &call->op, e->req.method, e->req.method_len,
+		    res);
+	retry_free(&r);
+	return rc;
+}
+
 /* Runs one request in the batch's transaction t itself, or (srv->nested)
  * in a child of t, or (t NULL: a read run at once) in a read transaction
  * of its own. Returns BATCH_MAP_FULL or BATCH_NO_SPACE when the store ran
@@ -853,7 +888,7 @@ entry_exec(struct server *srv, struct entry *e, struct stx *t)
 	call.pk = &pk;
 	call.err = &e->err;
 	args_init(&call.args, e->req.args, &e->err);
-	rc = call.args.failed ? -1 : m->exec(&call);
+	rc = call.args.failed ? -1 : entry_run(e, m, &call, &res);
 	src = store_error(child);
 	if (shared) {
 		if (src == STORE_OK && rc == 0) {

@@ -198,6 +198,11 @@ struct store_ops {
 	    size_t mlen, store_event_fn fn, void *ctx);
 	void (*event_unnotify)(struct stx *t, uint64_t seq);
 	size_t (*event_prune)(struct stx *t, int64_t before, size_t max);
+	int (*request_get)(struct stx *t, const char *id, size_t len,
+	    int64_t *at, void **rec, size_t *reclen);
+	void (*request_put)(struct stx *t, const char *id, size_t len,
+	    int64_t at, const void *rec, size_t reclen);
+	size_t (*request_prune)(struct stx *t, int64_t before, size_t max);
 
 	void (*due_add)(struct stx *t, const struct due *d);
 	void (*due_del)(struct stx *t, const struct due *d);

@@ -43,6 +43,9 @@
  *                                  note_len u16, id, created_at,
  *                                  updated_at, expires_at, invitation
  *                                  (u64 each); from, via, to, note
+ *   requests         [request id M]  at u64; the server's record
+ *   request_times    [at L][request id M]  empty: the requests by age,
+ *                                  for pruning
  *   member_rows      [member M][kind B][rest]: the tables below
  *
  *   table (kind)     key           value
@@ -85,7 +88,8 @@
  *
  * Schema 3 is schema 2 with the kinds 17 to 20, the introductions
  * database and the records of a new version (invitations 2, members with
- * settings); a store of schema 2 reads as it is, and opening it only
+ * settings); schema 4 is schema 3 with the requests and request_times
+ * databases. A store of schema 2 or 3 reads as it is, and opening it only
  * moves its number (open_dbs(), which creates the databases it lacks).
  *
  * Schema 1 had a database per table (the same keys without the kind byte,
@@ -239,7 +243,7 @@ struct lmdb_store {
 	MDB_dbi rows;		/* member_rows: the tables keyed by a member */
 	struct tbl meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
 	struct tbl mpruned, logs[LOG_COUNT], flags[FLAG_COUNT], member, plan, mplan;
-	struct tbl intro, iask, ivia;
+	struct tbl intro, iask, ivia, req, reqt;
 	MDB_dbi old[32];	/* a store of schema 1: its databases, by
 				 * index in lm_dbs_1, until it is migrated */
 	unsigned schema;	/* the schema found at open */
@@ -714,7 +718,8 @@ count_name(int state)
 #define LM_DBS(X) \
 	X(meta.dbi, "meta") X(inv.dbi, "invitations") \
 	X(due.dbi, "deadlines") X(ev.dbi, "events") X(plan.dbi, "plans") \
-	X(rows, "member_rows") X(intro.dbi, "introductions")
+	X(rows, "member_rows") X(intro.dbi, "introductions") \
+	X(req.dbi, "requests") X(reqt.dbi, "request_times")
 
 /* The tables kept in the member rows, by field and kind. */
 #define LM_ROWS(X) \
@@ -755,7 +760,7 @@ static void
 tables_set(struct lmdb_store *s)
 {
 	s->meta.kind = s->inv.kind = s->due.kind = s->ev.kind =
-	    s->plan.kind = s->intro.kind = 0;
+	    s->plan.kind = s->intro.kind = s->req.kind = s->reqt.kind = 0;
 #define ROW_TBL(field, k) \
 	s->field.dbi = s->rows; \
 	s->field.kind = (unsigned char)(k);
@@ -887,7 +892,7 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	int mrc;
 	unsigned char b[8];
 	bool bumped = false;
-	unsigned i;
+	unsigned i, old_schema = 0;
 
 	if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
@@ -926,12 +931,15 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	if (s->schema == 1) {
 		/* Read as it is, until lm_open migrates it. */
 	} else if (get(&t.base, s->meta, &k, &v, "schema")) {
-		if (v.mv_size == 4 && be_get(v.mv_data, 4) == 2) {
-			/* Schema 3 is schema 2 with more: records of a
-			 * new version and tables of new kinds, its old
-			 * records read as they are. Only the number moves
-			 * (synced below), so that a connreqd of schema 2
-			 * refuses the store from now on. */
+		if (v.mv_size == 4 && (be_get(v.mv_data, 4) == 2 ||
+		    be_get(v.mv_data, 4) == 3)) {
+			/* Schemas 3 and 4 are schema 2 with more: records
+			 * of a new version, tables of new kinds and new
+			 * databases (created above), its old records read
+			 * as they are. Only the number moves (synced
+			 * below), so that an older connreqd refuses the
+			 * store from now on. */
+			old_schema = (unsigned)be_get(v.mv_data, 4);
 			be_put(b, STORE_SCHEMA, 4);
 			put(&t.base, s->meta, &k, b, 4, "schema");
 			bumped = true;
@@ -955,7 +963,8 @@ open_dbs(struct lmdb_store *s, const char *dir, char *why, size_t whylen)
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (mrc == 0 && bumped && (mrc = mdb_env_sync(s->env, 1)) == 0)
-		log_info("store %s: schema %d (from 2)", dir, STORE_SCHEMA);
+		log_info("store %s: schema %d (from %u)", dir, STORE_SCHEMA,
+		    old_schema);
 	if (mrc != 0) {
 		snprintf(why, whylen, "store %s: %s", dir, mdb_strerror(mrc));
 		return -1;
@@ -3222,6 +3231,81 @@ lm_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 	scan_ids_back(t, ls(t)->mplan, m, mlen, 0, fn, ctx);
 }
 
+/* A request id's record: at u64, then the server's record; its entry in
+ * request_times goes and comes with it. */
+static int
+lm_request_get(struct stx *t, const char *id, size_t len, int64_t *at,
+    void **rec, size_t *reclen)
+{
+	struct key k;
+	MDB_val v;
+
+	key_make(&k, ls(t)->req, "M", id, len);
+	if (!get(t, ls(t)->req, &k, &v, "request"))
+		return t->rc != STORE_OK ? t->rc : STORE_NOTFOUND;
+	if (v.mv_size < 8) {
+		store_fail(t, STORE_FAILED, "request id: corrupt record");
+		return STORE_FAILED;
+	}
+	*at = (int64_t)be_get(v.mv_data, 8);
+	*reclen = v.mv_size - 8;
+	*rec = xmalloc(*reclen + 1);
+	memcpy(*rec, (const unsigned char *)v.mv_data + 8, *reclen);
+	return STORE_OK;
+}
+
+static void
+lm_request_put(struct stx *t, const char *id, size_t len, int64_t at,
+    const void *rec, size_t reclen)
+{
+	struct key k, kt;
+	MDB_val v;
+	unsigned char *b;
+
+	key_make(&k, ls(t)->req, "M", id, len);
+	if (get(t, ls(t)->req, &k, &v, "request") && v.mv_size >= 8) {
+		key_make(&kt, ls(t)->reqt, "LM", be_get(v.mv_data, 8), id,
+		    len);
+		del(t, ls(t)->reqt, &kt, "request time");
+	}
+	b = xmalloc(8 + reclen);
+	be_put(b, (uint64_t)at, 8);
+	memcpy(b + 8, rec, reclen);
+	put(t, ls(t)->req, &k, b, 8 + reclen, "request");
+	free(b);
+	key_make(&kt, ls(t)->reqt, "LM", (uint64_t)at, id, len);
+	put(t, ls(t)->reqt, &kt, "", 0, "request time");
+}
+
+static size_t
+lm_request_prune(struct stx *t, int64_t before, size_t max)
+{
+	struct scan sc = { .tbl = ls(t)->reqt, .what = "request prune" };
+	struct key from = { .n = 0 }, k;
+	const unsigned char *p;
+	MDB_val ek;
+	size_t n = 0;
+
+	SCAN_EACH(&sc, t, &from) {
+		p = sc.k.mv_data;
+		if (n >= max || sc.k.mv_size < 10 ||
+		    (int64_t)be_get(p, 8) > before)
+			break;
+		key_make(&k, ls(t)->req, "M", (const char *)p + 8,
+		    sc.k.mv_size - 9);
+		del(t, ls(t)->req, &k, "request");
+		ek = sc.k;
+		rec_add(t, REC_DEL, ls(t)->reqt.dbi, &ek, NULL);
+		if (stx_check(t, mdb_cursor_del(sc.c, 0), "request prune"))
+			break;
+		ls(t)->nwrites++;
+		mark_dirty(t);
+		n++;
+	}
+	scan_end(&sc);
+	return n;
+}
+
 #define INTRO_HEAD 48
 
 static size_t
@@ -3899,6 +3983,15 @@ lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
 		r->alen = kn - 1;
 		r->id = be_get(v, 8);
 		return true;
+	case SREC_REQUEST:
+		if (kn < 2 || k[kn - 1] != 0 || vn < 8)
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 1;
+		r->at = (int64_t)be_get(v, 8);
+		r->data = v + 8;
+		r->len = vn - 8;
+		return true;
 	default:
 		return false;
 	}
@@ -3985,7 +4078,10 @@ lm_export(struct stx *t, store_rec_fn fn, void *ctx)
 	if (!lm_export_db(t, s->mpruned, "member_pruned", SREC_PRUNED, 0, fn,
 	    ctx))
 		return;
-	lm_export_db(t, s->intro, "introductions", SREC_INTRO, 0, fn, ctx);
+	if (!lm_export_db(t, s->intro, "introductions", SREC_INTRO, 0, fn,
+	    ctx))
+		return;
+	lm_export_db(t, s->req, "requests", SREC_REQUEST, 0, fn, ctx);
 }
 
 static void
@@ -4049,6 +4145,12 @@ lm_import(struct stx *t, const struct store_rec *r)
 	case SREC_EVENT:
 		lm_event_add(t, r->ev.seq, r->ev.at, r->ev.member,
 		    r->ev.member_len, r->ev.notify, r->ev.data, r->ev.len);
+		break;
+	case SREC_REQUEST:
+		if (r->alen == 0 || r->alen > REQUEST_ID_MAX ||
+		    memchr(r->a, 0, r->alen) != NULL)
+			goto bad;
+		lm_request_put(t, r->a, r->alen, r->at, r->data, r->len);
 		break;
 	case SREC_INTRO:
 		if (r->intro->state >= INTRO_STORED ||
@@ -4116,6 +4218,9 @@ const struct store_ops store_lmdb = {
 	.member_put = lm_member_put,
 	.plan_get = lm_plan_get,
 	.plan_put = lm_plan_put,
+	.request_get = lm_request_get,
+	.request_put = lm_request_put,
+	.request_prune = lm_request_prune,
 	.scan_plans = lm_scan_plans,
 	.plan_index = lm_plan_index,
 	.intro_get = lm_intro_get,

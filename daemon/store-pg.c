@@ -40,6 +40,8 @@
  *                  (member, seq) WHERE notify is a member's feed
  *   member_pruned  member PK, seq: the member's last pruned notification
  *   dues           (at, kind, id) PK: the deadlines
+ *   requests       id PK (a write's request_id), at, record bytea (the
+ *                  server's record of it); an index on at for pruning
  *
  * Member ids are bytea, which compares as memcmp and then by length: the
  * order of LMDB's NUL-terminated keys ("ali" before "alice"), so scans
@@ -113,7 +115,7 @@
 
 #include "../common/be.h"
 
-#define PG_SCHEMA 2		/* the schema this code reads and writes */
+#define PG_SCHEMA 3		/* the schema this code reads and writes */
 #define PAGE 128		/* rows a scan fetches at a time */
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -329,6 +331,16 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	X(Q_PLAN_GET, "SELECT record FROM plans WHERE id = $1::bigint") \
 	X(Q_PLAN_PUT, "INSERT INTO plans VALUES ($1::bigint, $2::bytea) " \
 	    "ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record") \
+	X(Q_REQUEST_GET, "SELECT at, record FROM requests " \
+	    "WHERE id = $1::bytea") \
+	X(Q_REQUEST_PUT, "INSERT INTO requests VALUES ($1::bytea, " \
+	    "$2::bigint, $3::bytea) ON CONFLICT (id) DO UPDATE SET " \
+	    "at = EXCLUDED.at, record = EXCLUDED.record") \
+	/* Pipelined, not waited for (pg_request_prune()): while none is \
+	 * due (most batches) it is one index probe. */ \
+	X(Q_REQUEST_PRUNE, "DELETE FROM requests WHERE id IN " \
+	    "(SELECT id FROM requests WHERE at <= $1::bigint ORDER BY at " \
+	    "LIMIT $2::bigint)") \
 	X(Q_PLAN_INDEX, "INSERT INTO member_plans VALUES ($1::bytea, " \
 	    "$2::bigint) ON CONFLICT DO NOTHING") \
 	X(Q_SCAN_PLANS, "SELECT id FROM member_plans WHERE member = $1::bytea " \
@@ -537,6 +549,12 @@ static const struct {
 	    "ALTER TABLE members"
 	    " ADD COLUMN settings bytea NOT NULL DEFAULT '';"
 	    INTRO_SCHEMA_SQL },
+	/* Issue 13, safe retries: the writes' request ids, by id and by
+	 * age for pruning (docs/protocol.md, "Safe retries"). */
+	{ 3, "CREATE TABLE requests (id bytea PRIMARY KEY"
+	    " CHECK (octet_length(id) BETWEEN 1 AND 64),"
+	    " at bigint NOT NULL, record bytea NOT NULL);"
+	    "CREATE INDEX requests_at ON requests (at);" },
 };
 #define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
 _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
@@ -3749,6 +3767,58 @@ pg_scan_plans(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
 	scan_ids(t, Q_SCAN_PLANS, &p, INT64_MAX, fn, ctx, "plans");
 }
 
+/* Request ids. Two daemons given one id at once do not both find none and
+ * both act: writers take turns (LOCK_WRITE), so the second reads the
+ * first's row, committed (tests/test_retry_pg.c races them). */
+static int
+pg_request_get(struct stx *t, const char *id, size_t len, int64_t *at,
+    void **rec, size_t *reclen)
+{
+	struct qp p = { 0 };
+	const char *b;
+	PGresult *r;
+
+	qp_bytes(&p, id, len);
+	if ((r = run(t, Q_REQUEST_GET, &p, "request")) == NULL)
+		return t->rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	*at = col_int(r, 0, 0);
+	b = col_bytes(r, 0, 1, reclen);
+	*rec = xmalloc(*reclen + 1);
+	memcpy(*rec, b, *reclen);
+	PQclear(r);
+	return STORE_OK;
+}
+
+static void
+pg_request_put(struct stx *t, const char *id, size_t len, int64_t at,
+    const void *rec, size_t reclen)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, id, len);
+	qp_i64(&p, at);
+	qp_bytes(&p, rec, reclen);
+	run_w(t, Q_REQUEST_PUT, &p, "request");
+}
+
+/* Sent in the batch's pipeline and not waited for (a round trip per batch
+ * otherwise): it returns 0, and a batch with more than max due leaves the
+ * rest to the next batches. */
+static size_t
+pg_request_prune(struct stx *t, int64_t before, size_t max)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, before);
+	qp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+	run_w(t, Q_REQUEST_PRUNE, &p, "request prune");
+	return 0;
+}
+
 /* Introductions. */
 
 /* Columns c.. of row: state, told, created_at, updated_at, expires_at,
@@ -4203,6 +4273,7 @@ static const struct {
 	{ SREC_INTRO, "SELECT id, state, told, created_at, updated_at, "
 	    "expires_at, invitation, from_member, via, to_member, note "
 	    "FROM introductions ORDER BY id" },
+	{ SREC_REQUEST, "SELECT id, at, record FROM requests ORDER BY id" },
 };
 
 /* Whether a comes before b as bytea compares them: bytes, then length. */
@@ -4292,6 +4363,11 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		x->intro.id = (uint64_t)col_int(r, i, 0);
 		rec->intro = &x->intro;
 		return intro_row(r, i, 1, &x->intro);
+	case SREC_REQUEST:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->at = col_int(r, i, 1);
+		rec->data = col_bytes(r, i, 2, &rec->len);
+		return rec->alen >= 1 && rec->alen <= REQUEST_ID_MAX;
 	default:
 		return false;
 	}
@@ -4376,6 +4452,7 @@ static const char *const cp_sql[SREC_COUNT] = {
 	[SREC_INTRO] = "COPY introductions (id, state, told, created_at, "
 	    "updated_at, expires_at, invitation, from_member, via, to_member, "
 	    "note) FROM STDIN",
+	[SREC_REQUEST] = "COPY requests (id, at, record) FROM STDIN",
 };
 /* Sent once this much is gathered, whatever comes next. */
 #define CP_FLUSH_BYTES (4u << 20)
@@ -4617,6 +4694,11 @@ pg_import(struct stx *t, const struct store_rec *r)
 		break;
 	case SREC_PLAN:
 		cp_int(c, true, id64(r->id));
+		cp_bytes(c, false, r->data, r->len);
+		break;
+	case SREC_REQUEST:
+		cp_bytes(c, true, r->a, r->alen);
+		cp_int(c, false, r->at);
 		cp_bytes(c, false, r->data, r->len);
 		break;
 	case SREC_PLAN_INDEX:
@@ -4934,6 +5016,9 @@ const struct store_ops store_pg = {
 	.member_put = pg_member_put,
 	.plan_get = pg_plan_get,
 	.plan_put = pg_plan_put,
+	.request_get = pg_request_get,
+	.request_put = pg_request_put,
+	.request_prune = pg_request_prune,
 	.scan_plans = pg_scan_plans,
 	.plan_index = pg_plan_index,
 	.intro_get = pg_intro_get,

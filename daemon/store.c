@@ -732,6 +732,31 @@ store_event_prune(struct stx *t, int64_t before, size_t max)
 	return live(t) ? OPS(t)->event_prune(t, before, max) : 0;
 }
 
+int
+store_request_get(struct stx *t, const char *id, size_t len, int64_t *at,
+    void **rec, size_t *reclen)
+{
+	*rec = NULL;
+	*reclen = 0;
+	*at = 0;
+	return live(t) ? OPS(t)->request_get(t, id, len, at, rec, reclen) :
+	    t->rc;
+}
+
+void
+store_request_put(struct stx *t, const char *id, size_t len, int64_t at,
+    const void *rec, size_t reclen)
+{
+	if (live(t))
+		OPS(t)->request_put(t, id, len, at, rec, reclen);
+}
+
+size_t
+store_request_prune(struct stx *t, int64_t before, size_t max)
+{
+	return live(t) ? OPS(t)->request_prune(t, before, max) : 0;
+}
+
 void
 store_due_add(struct stx *t, const struct due *d)
 {
@@ -981,6 +1006,11 @@ store_rec_show(const struct store_rec *r)
 		break;
 	case SREC_PLAN:
 		fprintf(f, " id=%" PRIu64, r->id);
+		show_bytes(f, "record", r->data, r->len);
+		break;
+	case SREC_REQUEST:
+		show_bytes(f, "id", r->a, r->alen);
+		fprintf(f, " at=%" PRId64, r->at);
 		show_bytes(f, "record", r->data, r->len);
 		break;
 	case SREC_PLAN_INDEX:

@@ -41,7 +41,7 @@
 #include "../common/util.h"
 #include "rules.h"
 
-#define STORE_SCHEMA 3
+#define STORE_SCHEMA 4
 #define NOTE_MAX_BYTES 4096
 
 struct store;
@@ -456,6 +456,22 @@ void store_event_unnotify(struct stx *t, uint64_t seq);
  * returns how many. */
 size_t store_event_prune(struct stx *t, int64_t before, size_t max);
 
+/* Request ids (docs/protocol.md, "Safe retries"): a write's request_id
+ * (1 to REQUEST_ID_MAX bytes, no NUL or control character), when it was
+ * written, and the server's record of it (what it was asked and answered:
+ * opaque here, daemon/server.c lays it out). store_request_get() copies
+ * the record into a malloc'd *rec (the caller frees it): STORE_OK, or
+ * STORE_NOTFOUND. store_request_put() keeps one, replacing any of the same
+ * id. store_request_prune() deletes those written at or before `before`
+ * (at most max of them) and returns how many, or 0 where the backend does
+ * not wait to know (PostgreSQL sends it with the batch's writes). */
+#define REQUEST_ID_MAX 64
+int store_request_get(struct stx *t, const char *id, size_t len,
+    int64_t *at, void **rec, size_t *reclen);
+void store_request_put(struct stx *t, const char *id, size_t len,
+    int64_t at, const void *rec, size_t reclen);
+size_t store_request_prune(struct stx *t, int64_t before, size_t max);
+
 /* Deadlines, keyed [at][kind][id] big-endian. */
 void store_due_add(struct stx *t, const struct due *d);
 void store_due_del(struct stx *t, const struct due *d);
@@ -545,6 +561,7 @@ const char *store_name(const struct store *s);
 	X(SREC_EVENT, "events") \
 	X(SREC_PRUNED, "pruned marks") \
 	X(SREC_INTRO, "introductions") \
+	X(SREC_REQUEST, "request ids") \
 	X(SREC_META, "meta values")
 #define STORE_REC_ENUM(kind, name) kind,
 enum store_rec_kind { STORE_RECS(STORE_REC_ENUM) SREC_COUNT };
@@ -572,6 +589,7 @@ extern const char *const store_rec_names[SREC_COUNT];
  *   EVENT       ev
  *   PRUNED      a = member, id = its last pruned seq
  *   INTRO       intro
+ *   REQUEST     a = the request id, at, data/len = the record
  *   META        a = name (one of STORE_META), id = value
  * Pointers are valid during the callback only. */
 struct store_rec {

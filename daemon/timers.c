@@ -6,6 +6,7 @@
 #include "member.h"
 #include "plan.h"
 #include "remind.h"
+#include "retry.h"
 
 #define PRUNE_PER_BATCH 10000
 
@@ -58,6 +59,9 @@ timers_run(struct op *o, bool *more)
 	if (p->events_retention > 0 && o->now > (int64_t)p->events_retention &&
 	    store_event_prune(o->t, o->now - (int64_t)p->events_retention,
 	    PRUNE_PER_BATCH) == PRUNE_PER_BATCH)
+		*more = true;
+	/* So do the request ids past theirs. */
+	if (retry_prune(o, PRUNE_PER_BATCH) == PRUNE_PER_BATCH)
 		*more = true;
 	return n;
 }

@@ -236,7 +236,9 @@ enum proto_intro_box { PROTO_INTRO_BOXES(PROTO_ENUM_IBOX) PIBOX_COUNT };
 	X(HOLD_RESTRICTED_DAYS, "policy", "hold_restricted_days", 1, "", \
 	    LIMIT) \
 	X(HOLD_NEW_MEMBER_DAYS, "policy", "hold_new_member_days", 1, "", \
-	    LIMIT)
+	    LIMIT) \
+	X(REQUEST_ID_RETENTION, "server", "request_id_retention", 1, "", \
+	    DURATION)
 
 enum proto_config_key {
 #define PROTO_X(id, section, name, reported, prefix, kind) PK_##id,

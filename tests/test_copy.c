@@ -345,6 +345,11 @@ main(void)
 	k = store_event_prune(d.o.t, d.now, 3);
 	store_set_vclock(d.o.t, d.now);
 	ok(step_end(&d, 0) == 0 && k == 3, "3 events pruned, vclock saved");
+	/* A write's request id (docs/protocol.md §2.7), its record as the
+	 * server keeps it: opaque to the store, NUL bytes and all. */
+	step(&d);
+	store_request_put(d.o.t, "req-1", 5, d.now, "rec\0ord", 7);
+	ok(step_end(&d, 0) == 0, "a request id kept");
 	strcpy(dir, d.dir);
 	store_close(d.s);
 	d.s = NULL;

@@ -1718,7 +1718,8 @@ test_tables(void)
 		"duplicate_note_warn", "healthy_rate", "restrict_below_rate",
 		"restrict_min_decided", "reports_to_restrict", "reports_window",
 		"restrict_for", "restrict_window", "hold_no_mutual",
-		"hold_low_health", "hold_restricted_days", "hold_new_member_days"
+		"hold_low_health", "hold_restricted_days", "hold_new_member_days",
+		"request_id_retention"
 	};
 	size_t n = sizeof order / sizeof order[0], i, off = 0;
 	struct config c;

@@ -589,7 +589,8 @@ cut_images(const struct journal *j, const char *base, const char *img,
 }
 
 /* A store of schema 2 (records of invitation version 1, members without
- * settings) opens as schema 3 with its records as they were. */
+ * settings) opens as schema 4 (STORE_SCHEMA) with its records as they
+ * were: the databases schemas 3 and 4 added are created. */
 static void
 test_schema2(const char *dir)
 {
@@ -670,8 +671,8 @@ test_schema2(const char *dir)
 	    "its member record without settings: first seen long ago (1)");
 	store_abort(t);
 	store_close(s);
-	ok(raw_layout(dir, "member_rows", &schema) == 1 && schema == 3,
-	    "its schema is 3 now");
+	ok(raw_layout(dir, "member_rows", &schema) == 1 && schema == STORE_SCHEMA,
+	    "its schema is 4 now");
 }
 
 int
@@ -718,8 +719,8 @@ main(void)
 	ok(read_store(one, &got, &zed, &boxes) == 0, "a store of schema 1 opens");
 	store_set_progress(NULL, NULL);
 	ok(prog.calls >= 4 &&
-	    strcmp(prog.first, "migrating the store to schema 3: 0 rows") == 0 &&
-	    strncmp(prog.last, "migrated the store to schema 3: ", 32) == 0,
+	    strcmp(prog.first, "migrating the store to schema 4: 0 rows") == 0 &&
+	    strncmp(prog.last, "migrated the store to schema 4: ", 32) == 0,
 	    "the progress hook was told, %d times, from \"%s\" to \"%s\"",
 	    prog.calls, prog.first, prog.last);
 	diff = lines_diff(&want, &got);
@@ -729,10 +730,10 @@ main(void)
 	ok(zed == 1, "its log was replayed in schema 1's layout: a block and a "
 	    "member record there, a row put and deleted again not");
 	is_int(boxes, want_boxes, "alice's sent and received boxes scan");
-	ok(raw_layout(one, "member_rows", &schema) == 1 && schema == 3 &&
+	ok(raw_layout(one, "member_rows", &schema) == 1 && schema == STORE_SCHEMA &&
 	    raw_layout(one, "sent", &schema) == 0 &&
 	    raw_layout(one, "members", &schema) == 0,
-	    "it is schema 3: member_rows, and schema 1's databases gone");
+	    "it is schema 4: member_rows, and schema 1's databases gone");
 	is_int(faults_check_store(one), 0, "connreqd --check: clean");
 	lines_free(&got);
 	ok(read_store(one, &got, &zed, &boxes) == 0 &&
@@ -749,7 +750,7 @@ main(void)
 	dproc_init(&q);
 	copy_store(old, q.store);
 	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
-	    dproc_logged(&q, "store: migrated schema 1 to 3: "),
+	    dproc_logged(&q, "store: migrated schema 1 to 4: "),
 	    "connreqd migrates it at start and logs it");
 	dproc_stop(&q, SIGTERM);
 
@@ -792,14 +793,14 @@ main(void)
 		nfd = notify_open(path);
 		ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
 		    dproc_logged(&q, "store: migrating: the map grown to") &&
-		    dproc_logged(&q, "store: migrated schema 1 to 3: "),
+		    dproc_logged(&q, "store: migrated schema 1 to 4: "),
 		    "a store of %d more rows: the migration grows the map and is made",
 		    NJUNK);
 		unsetenv("NOTIFY_SOCKET");
 		notify_read(nfd, got_n, sizeof got_n);
 		close(nfd);
 		ext = strstr(got_n, "EXTEND_TIMEOUT_USEC=60000000\n"
-		    "STATUS=migrating the store to schema 3: 100000 rows|");
+		    "STATUS=migrating the store to schema 4: 100000 rows|");
 		ready = strstr(got_n, "READY=1");
 		ok(ext != NULL && ready != NULL && ext < ready,
 		    "systemd told to wait a minute more as the migration goes, "
@@ -823,7 +824,7 @@ main(void)
 		bail_out("cannot append to the log");
 	ok(dproc_start(&q, T0 + 7200, NULL) == 0 &&
 	    dproc_logged(&q, "store: recovery: the map grown to") &&
-	    dproc_logged(&q, "store: migrated schema 1 to 3: "),
+	    dproc_logged(&q, "store: migrated schema 1 to 4: "),
 	    "and %d more rows in its log: the replay grows the map, and the migration is made",
 	    NLOGJUNK);
 	dproc_stop(&q, SIGTERM);

@@ -162,15 +162,23 @@ test('a dropped read is sent again on a new connection, up to retries', T, async
   }
 });
 
-test('connreqd does not advertise request_id: writes go without one', T, async () => {
+test('connreqd advertises request_id: a write repeated with its id acts once', T, async () => {
   const d = await new Daemon().start();
   try {
     const c = await connect({ socket: d.socket });
-    assert.equal(await c.supportsRequestId(), false);
-    // A request_id would be refused as an unknown argument; this passes.
-    const r = await c.invite.send({ from: 'u', to: 'v' });
+    assert.equal(await c.supportsRequestId(), true);
+    const first = await c.invite.send({ from: 'u', to: 'v', request_id: 'node-1' });
+    assert.equal(first.invitation.state, 'pending');
+    // The same write and id: the first answer, and no second invitation.
+    const again = await c.invite.send({ from: 'u', to: 'v', request_id: 'node-1' });
+    assert.deepEqual(again, first);
+    // The id with other arguments: CONFLICT.
+    await assert.rejects(c.invite.send({ from: 'u', to: 'w', request_id: 'node-1' }), { code: 'CONFLICT' });
+    // Writes without an id of the caller's get one of the client's.
+    const r = await c.invite.send({ from: 'u', to: 'x' });
     assert.equal(r.invitation.state, 'pending');
-    await assert.rejects(c.invite.send({ from: 'u', to: 'w', request_id: 'x' }), { code: 'INVALID_ARGUMENT' });
+    const sent = await c.invite.list({ member: 'u', box: 'sent' });
+    assert.equal(sent.items.length, 2);
     await c.close();
   } finally {
     await d.cleanup();
