@@ -388,8 +388,8 @@ run: deps
 # DESTDIR is a staging root (packages, tests): it is put before every path
 # written to, and in no file. systemd does not look for user units in
 # ~/.local/lib/systemd/user, so with PREFIX=$(HOME)/.local they go to
-# ~/.local/share/systemd/user, where it does. Man pages (make man) and the
-# bash completion are installed when they have been made.
+# ~/.local/share/systemd/user, where it does. The man pages are built
+# (make man) and installed, with the user docs under DOCDIR.
 BINDIR        = $(PREFIX)/bin
 LIBDIR        = $(PREFIX)/lib
 INCLUDEDIR    = $(PREFIX)/include
@@ -404,14 +404,30 @@ USERUNITDIR   = $(LIBDIR)/systemd/user
 endif
 VERSION      := $(shell sed -n 's/.*CONNREQ_VERSION "\(.*\)"/\1/p' common/util.h)
 MAN_NAMES     = connreqd.8 connreq.1 connreqd.conf.5 connreq-protocol.7
-MAN_PAGES     = $(wildcard $(BUILD)/man/*.[1-8])
 COMPLETION    = client/connreq.bash-completion
 
+# install records the directories it made (the ones that did not exist
+# before) in DOCDIR/installed-dirs; uninstall removes them again, deepest
+# first, when they are empty, and never a directory that was there before.
+DOCS          = docs/protocol.md docs/configuration.md docs/python-client.md \
+                docs/node-client.md README.md
+INSTALL_DIRS  = $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR) $(USERUNITDIR) \
+                $(DOCDIR) $(COMPLETIONDIR) \
+                $(foreach p,$(MAN_NAMES),$(MANDIR)/man$(subst .,,$(suffix $(p))))
+
 .PHONY: install uninstall
-install: all
-	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)/pkgconfig" \
-	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(USERUNITDIR)" \
-	    "$(DESTDIR)$(DOCDIR)"
+install: all man
+	@made=""; for d in $(INSTALL_DIRS); do \
+	  p="$$d"; while [ -n "$$p" ] && [ "$$p" != "/" ] && \
+	    [ "$$p" != "$(patsubst %/,%,$(PREFIX))" ] && [ ! -d "$(DESTDIR)$$p" ]; do \
+	    case " $$made " in *" $$p "*) ;; *) made="$$made $$p" ;; esac; \
+	    p=$${p%/*}; \
+	  done; \
+	done; \
+	install -d $(foreach d,$(INSTALL_DIRS),"$(DESTDIR)$(d)") && \
+	for d in $$made; do echo "$$d"; done | \
+	    awk '{ print length($$0) " " $$0 }' | sort -rn | cut -d' ' -f2- \
+	    >"$(DESTDIR)$(DOCDIR)/installed-dirs"
 	install -m 755 $(BIN_DAEMON) $(BIN_CLIENT) "$(DESTDIR)$(BINDIR)"
 	install -m 644 $(LIB_CLIENT) "$(DESTDIR)$(LIBDIR)"
 	install -m 644 client/connreq.h "$(DESTDIR)$(INCLUDEDIR)"
@@ -422,17 +438,13 @@ install: all
 	    >"$(DESTDIR)$(USERUNITDIR)/connreqd.service"
 	chmod 644 "$(DESTDIR)$(USERUNITDIR)/connreqd.service"
 	install -m 644 systemd/connreqd.socket "$(DESTDIR)$(USERUNITDIR)"
-	install -m 644 docs/connreqd.conf.example "$(DESTDIR)$(DOCDIR)"
-	@for f in $(MAN_PAGES); do \
+	install -m 644 docs/connreqd.conf.example $(DOCS) "$(DESTDIR)$(DOCDIR)"
+	@for f in $(MAN_OUT); do \
 	  d="$(DESTDIR)$(MANDIR)/man$${f##*.}"; \
 	  echo "install -m 644 $$f $$d"; \
-	  install -d "$$d" && install -m 644 "$$f" "$$d" || exit 1; \
+	  install -m 644 "$$f" "$$d" || exit 1; \
 	done
-	@for f in $(wildcard $(COMPLETION)); do \
-	  d="$(DESTDIR)$(COMPLETIONDIR)"; \
-	  echo "install -m 644 $$f $$d/connreq"; \
-	  install -d "$$d" && install -m 644 "$$f" "$$d/connreq" || exit 1; \
-	done
+	install -m 644 $(COMPLETION) "$(DESTDIR)$(COMPLETIONDIR)/connreq"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/connreqd" "$(DESTDIR)$(BINDIR)/connreq" \
@@ -442,12 +454,19 @@ uninstall:
 	    "$(DESTDIR)$(USERUNITDIR)/connreqd.service" \
 	    "$(DESTDIR)$(USERUNITDIR)/connreqd.socket" \
 	    "$(DESTDIR)$(DOCDIR)/connreqd.conf.example" \
+	    $(foreach f,$(notdir $(DOCS)),"$(DESTDIR)$(DOCDIR)/$(f)") \
 	    "$(DESTDIR)$(COMPLETIONDIR)/connreq"
-	@for p in $(sort $(MAN_NAMES) $(notdir $(MAN_PAGES))); do \
+	@for p in $(MAN_NAMES); do \
 	  echo "rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
 	  rm -f "$(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
 	done
-	rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
+	@if [ -f "$(DESTDIR)$(DOCDIR)/installed-dirs" ]; then \
+	  dirs=$$(cat "$(DESTDIR)$(DOCDIR)/installed-dirs"); \
+	  rm -f "$(DESTDIR)$(DOCDIR)/installed-dirs"; \
+	  for d in $$dirs; do \
+	    rmdir "$(DESTDIR)$$d" 2>/dev/null && echo "rmdir $(DESTDIR)$$d"; \
+	  done; \
+	fi; true
 
 clean:
 	rm -rf build client/node/node_modules

@@ -13,7 +13,7 @@ case $BUILD in "$(pwd)"/*) BUILD=${BUILD#"$(pwd)"/} ;; esac
 PY=/usr/bin/python3
 T0=1767225600			# 2026-01-01 00:00 UTC
 
-echo "1..26"
+echo "1..28"
 tmp=$(mktemp -d) || { echo "Bail out! mktemp failed"; exit 1; }
 dpid=
 cleanup() {
@@ -63,17 +63,19 @@ rc=$?
 t "make install DESTDIR=... PREFIX=... succeeds" '[ $rc -eq 0 ]' "$tmp/make.log"
 t "nothing is written outside DESTDIR" '[ ! -e "$PREFIX" ] && [ -d "$STAGED" ]'
 
-# What must be there: the fixed files, and the man pages and the bash
-# completion when they have been made.
+# What must be there: the fixed files, the man pages (make install builds
+# them), the user docs, the bash completion, and the record of the
+# directories it made.
 {
 	printf '%s\n' bin/connreq bin/connreqd include/connreq.h lib/libconnreq.a \
 	    lib/pkgconfig/connreq.pc lib/systemd/user/connreqd.service \
-	    lib/systemd/user/connreqd.socket share/doc/connreq/connreqd.conf.example
-	for f in "$BUILD"/man/*.[1-8]; do
-		[ -f "$f" ] && echo "share/man/man${f##*.}/${f##*/}"
-	done
-	[ -f client/connreq.bash-completion ] &&
-	    echo share/bash-completion/completions/connreq
+	    lib/systemd/user/connreqd.socket share/doc/connreq/connreqd.conf.example \
+	    share/doc/connreq/protocol.md share/doc/connreq/configuration.md \
+	    share/doc/connreq/python-client.md share/doc/connreq/node-client.md \
+	    share/doc/connreq/README.md share/doc/connreq/installed-dirs \
+	    share/man/man1/connreq.1 share/man/man5/connreqd.conf.5 \
+	    share/man/man7/connreq-protocol.7 share/man/man8/connreqd.8 \
+	    share/bash-completion/completions/connreq
 } | LC_ALL=C sort -u >"$tmp/want"
 tree "$STAGED" >"$tmp/have"
 t "the installed tree is exactly the expected files" \
@@ -109,7 +111,9 @@ t "connreq.pc names the prefix and the version" \
 if command -v systemd-analyze >/dev/null 2>&1; then
 	ln -s "$STAGED" "$PREFIX"
 	mkdir -m 700 "$tmp/run"
-	XDG_RUNTIME_DIR=$tmp/run systemd-analyze --user verify \
+	# MANPATH: verify checks that the Documentation= pages are there.
+	MANPATH=$PREFIX/share/man XDG_RUNTIME_DIR=$tmp/run \
+	    systemd-analyze --user verify \
 	    "$PREFIX/lib/systemd/user/connreqd.socket" \
 	    "$PREFIX/lib/systemd/user/connreqd.service" >"$tmp/verify" 2>&1
 	rc=$?
@@ -268,12 +272,17 @@ mk uninstall DESTDIR="$DEST" PREFIX="$PREFIX"
 rc=$?
 t "make uninstall succeeds" '[ $rc -eq 0 ]' "$tmp/make.log"
 t "and leaves none of our files" '[ -z "$(tree "$STAGED")" ]' "$tmp/make.log"
+t "nor a directory it made (the prefix alone is left)" \
+  '[ -d "$STAGED" ] && [ -z "$(find "$STAGED" -mindepth 1)" ]' "$tmp/make.log"
 mk uninstall DESTDIR="$DEST" PREFIX="$PREFIX"
 rc=$?
 t "make uninstall again is harmless" '[ $rc -eq 0 ]' "$tmp/make.log"
 
 # ---- PREFIX=$HOME/.local: the units where the user manager looks ----
 DEST2=$tmp/dest2
+# A directory that is there before the install (empty) stays after the
+# uninstall: it was not ours.
+mkdir -p "$DEST2$HOME/.local/share/man/man7"
 mk install DESTDIR="$DEST2" PREFIX="$HOME/.local"
 rc=$?
 t "make install PREFIX=\$HOME/.local (staged) succeeds" '[ $rc -eq 0 ]' "$tmp/make.log"
@@ -285,5 +294,8 @@ mk uninstall DESTDIR="$DEST2" PREFIX="$HOME/.local"
 rc=$?
 t "and make uninstall takes them back" \
   '[ $rc -eq 0 ] && [ -z "$(tree "$DEST2")" ]' "$tmp/make.log"
+t "the directories it made go, the one that was there before stays" \
+  '[ -d "$DEST2$HOME/.local/share/man/man7" ] &&
+   [ -z "$(find "$DEST2$HOME/.local" -mindepth 1 -type d ! -path "$DEST2$HOME/.local/share" ! -path "$DEST2$HOME/.local/share/man" ! -path "$DEST2$HOME/.local/share/man/man7")" ]' "$tmp/make.log"
 t "the default prefix is /usr/local" \
   'make --no-print-directory -n -o all BUILD="$BUILD" install DESTDIR="$tmp/dest3" 2>/dev/null | grep -q "install -m 755 .* \"$tmp/dest3/usr/local/bin\"" && [ ! -e "$tmp/dest3" ]'
