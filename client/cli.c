@@ -71,6 +71,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_settings_entry,
 	&cmd_info_entry,
 	&cmd_clock_entry,
+	&cmd_backup_entry,
 	&cmd_watch_entry,
 	&cmd_help_entry,
 };

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -331,5 +333,87 @@ cmd_help_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		return cmd_usage_error(NULL, "help: unknown command: %s",
 		    a->argv[0]);
 	cmd_put_help(stdout, e);
+	return EXIT_DONE;
+}
+
+/* backup FILE: store.backup, then server.info until the backup ends. */
+static int cmd_backup_exec(struct cmd_ctx *, const struct cmd_args *);
+
+const struct cmd_entry cmd_backup_entry = {
+	.name = "backup",
+	.args_min = 1,
+	.args_max = 1,
+	.usage = "backup FILE",
+	.help = "Writes a consistent, compacted copy of the store to FILE, a "
+	    "new file (relative to this directory), while connreqd keeps "
+	    "serving, and waits for it to end: the copy holds every write "
+	    "answered before it began. To restore: stop connreqd, move the "
+	    "old store directory aside, put the file as data.mdb in a new, "
+	    "empty store directory, connreqd --check it, and start connreqd "
+	    "on it. A PostgreSQL store is backed up with the database's own "
+	    "tools (pg_basebackup, pg_dump).",
+	.exec = cmd_backup_exec
+};
+
+static int
+cmd_backup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const struct timespec tick = { 0, 50 * 1000 * 1000 };
+	const msgpack_object *b = NULL;
+	char path[4096], cwd[4096], size[32];
+	struct text state, error, bpath;
+	struct cr_reply r;
+	msgpack_packer *pk;
+	int64_t took = 0;
+	int rc;
+
+	if (a->argv[0][0] == '/')
+		snprintf(path, sizeof path, "%s", a->argv[0]);
+	else if (getcwd(cwd, sizeof cwd) == NULL ||
+	    snprintf(path, sizeof path, "%s/%s", cwd, a->argv[0]) >=
+	    (int)sizeof path)
+		return cmd_usage_error(ctx->entry, "cannot make %s absolute",
+		    a->argv[0]);
+	pk = cr_request(ctx->client, METHOD(STORE_BACKUP));
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "path", path);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	cr_reply_free(&r);
+	/* Until server.info says this backup ended. */
+	for (;;) {
+		cr_request(ctx->client, METHOD(SERVER_INFO));
+		if ((rc = call_finish(ctx, &r)) != 0)
+			return rc;
+		b = cr_get(r.result, "backup");
+		if (b != NULL && b->type == MSGPACK_OBJECT_MAP &&
+		    obj_text(b, "path", &bpath) && text_is(bpath, path) &&
+		    obj_text(b, "state", &state) &&
+		    !text_is(state, proto_backup_state_words[PBACKUP_RUNNING]))
+			break;
+		cr_reply_free(&r);
+		nanosleep(&tick, NULL);
+	}
+	if (ctx->json) {
+		cr_json_print(stdout, b);
+		putchar('\n');
+	} else if (text_is(state, proto_backup_state_words[PBACKUP_DONE])) {
+		uint64_t bytes = 0;
+
+		obj_uint(b, "bytes", &bytes);
+		obj_int(b, "took_ms", &took);
+		size_put(bytes, size, sizeof size);
+		printf("backup: %s, %s, in %.1f s\n", path, size,
+		    (double)took / 1000);
+	}
+	if (!text_is(state, proto_backup_state_words[PBACKUP_DONE])) {
+		if (!obj_text(b, "error", &error))
+			error = (struct text){ "failed", 6 };
+		fprintf(stderr, "connreq: backup to %s failed: %.*s\n", path,
+		    (int)error.n, error.p);
+		cr_reply_free(&r);
+		return EXIT_REFUSED;
+	}
+	cr_reply_free(&r);
 	return EXIT_DONE;
 }

@@ -616,10 +616,35 @@ m_connection_remove(struct call *c)
 	return 0;
 }
 
+_Static_assert((int)BACKUP_NONE == PBACKUP_NONE &&
+    (int)BACKUP_RUNNING == PBACKUP_RUNNING && (int)BACKUP_DONE == PBACKUP_DONE &&
+    (int)BACKUP_FAILED == PBACKUP_FAILED,
+    "store.h's backup states are proto/vocab.h's PROTO_BACKUP_STATES");
+
+/* {state, path, bytes, started_at, took_ms, error}: a backup's status. */
+static void
+pack_backup(msgpack_packer *pk, const struct store_backup *b)
+{
+	msgpack_pack_map(pk, 6);
+	pk_kstr(pk, "state", proto_backup_state_words[b->state]);
+	pk_kstr(pk, "path", b->path);
+	pk_kuint(pk, "bytes", b->bytes);
+	pk_kint(pk, "started_at", b->started_at / 1000);
+	if (b->state == BACKUP_DONE || b->state == BACKUP_FAILED)
+		pk_kint(pk, "took_ms", b->finished_at - b->started_at);
+	else
+		pk_knil(pk, "took_ms");
+	if (b->state == BACKUP_FAILED)
+		pk_kstr(pk, "error", b->error);
+	else
+		pk_knil(pk, "error");
+}
+
 static int
 m_server_info(struct call *c)
 {
 	const struct daemon *d = c->d;
+	struct store_backup backup;
 	struct config conf;
 	struct store_counts n;
 	struct due next;
@@ -633,7 +658,7 @@ m_server_info(struct call *c)
 	have_next = store_due_first(c->op.t, &next);
 	if (store_error(c->op.t) != STORE_OK)
 		return op_store_error(c->op.t, c->err);
-	msgpack_pack_map(pk, 11);
+	msgpack_pack_map(pk, 12);
 	pk_kstr(pk, "version", CONNREQ_VERSION);
 	pk_kuint(pk, "protocol", PROTO_VERSION);
 	/* What this daemon does beyond its protocol version, for clients
@@ -666,6 +691,12 @@ m_server_info(struct call *c)
 	pk_kstr(pk, "path", d->store_path);
 	pk_kuint(pk, "map_size", store_map_size(d->store));
 	pk_kuint(pk, "map_size_max", d->map_size_max);
+	pk_key(pk, "backup");
+	store_backup_status(d->store, &backup);
+	if (backup.state == BACKUP_NONE)
+		msgpack_pack_nil(pk);
+	else
+		pack_backup(pk, &backup);
 	pk_key(pk, "policy");
 	memset(&conf, 0, sizeof conf);
 	conf.max_clients = d->max_clients;
@@ -1467,6 +1498,40 @@ m_intro_list(struct call *c)
 	return rc;
 }
 
+/* store.backup {path}: a compacted copy of the store to path, a new file
+ * (an absolute path: the CLI makes it so), written on a thread while the
+ * daemon serves; answered once it has begun, its end in server.info's
+ * backup. */
+static int
+m_store_backup(struct call *c)
+{
+	struct store_backup b;
+	char path[4096], why[4400];
+	const char *p = NULL;
+	size_t n = 0;
+	int rc;
+
+	args_str(&c->args, "path", true, &p, &n);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (n == 0 || p[0] != '/' || n >= sizeof path - 8 ||
+	    memchr(p, 0, n) != NULL)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "path must be an absolute path of a new file");
+	memcpy(path, p, n);
+	path[n] = '\0';
+	rc = store_backup_start(c->d->store, path, why, sizeof why);
+	if (rc != 0)
+		return proto_fail(c->err, rc == STORE_BACKUP_BUSY ?
+		    PE_INVALID_STATE : rc == STORE_BACKUP_NONE ?
+		    PE_NOT_PERMITTED : PE_INVALID_ARGUMENT, "%.300s", why);
+	store_backup_status(c->d->store, &b);
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "backup");
+	pack_backup(c->pk, &b);
+	return 0;
+}
+
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
@@ -1507,6 +1572,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_INTRO_GET] = { m_intro_get, 0 },
 	[PM_INTRO_LIST] = { m_intro_list, 0 },
 	[PM_INVITE_UNIGNORE] = { m_invite_unignore, M_WRITE },
+	[PM_STORE_BACKUP] = { m_store_backup, 0 },
 };
 
 const struct method *

@@ -101,6 +101,10 @@ struct store_ops {
 	 * buf, len bytes. NULL: `where` itself. */
 	void (*shown)(const char *where, char *buf, size_t len);
 	int (*room)(struct store *s);
+	/* Optional (NULL: the backend has no backups). */
+	int (*backup_start)(struct store *s, const char *path, char *why,
+	    size_t whylen);
+	void (*backup_status)(struct store *s, struct store_backup *out);
 
 	/* Begins t (t->s, t->parent and t->read_only set; the parent has no
 	 * error); a failure is recorded in t. */

@@ -197,6 +197,12 @@ struct lmdb_store {
 	MDB_env *env;
 	int lockfd;
 	char dir[4096];
+	/* The backup (store_backup_start()): its thread, and its status,
+	 * which bk_mu guards once bk_init. */
+	pthread_mutex_t bk_mu;
+	bool bk_init, bk_joinable;
+	pthread_t bk_thread;
+	struct store_backup bk;
 	/* The log (see "The write path" above). */
 	struct wal *wal;
 	MDB_txn *pin;		/* a reader on the checkpoint's snapshot */
@@ -429,6 +435,7 @@ static uint64_t lm_map_size(struct store *base);
 static void dbi_tables(struct lmdb_store *s);
 static int store_broken(struct lmdb_store *s, const char *why);
 static int map_double(struct lmdb_store *s);
+static void backup_wait(struct lmdb_store *s);
 static void snaps_drop(struct lmdb_store *s);
 static int snaps_start(struct lmdb_store *s, char *why, size_t whylen);
 static void flusher_stop(struct lmdb_store *s);
@@ -1198,6 +1205,158 @@ fail:
 	return -1;
 }
 
+/* Backups. The copy is LMDB's own (mdb_env_copyfd2, compacting): it
+ * takes a read transaction of its own, so it holds every commit made
+ * before it began, and runs beside the writer. It goes to PATH.tmp, synced,
+ * then renamed to PATH and the directory synced: PATH is whole or absent. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+backup_end(struct lmdb_store *s, uint64_t bytes, const char *error)
+{
+	pthread_mutex_lock(&s->bk_mu);
+	s->bk.bytes = bytes;
+	s->bk.finished_at = now_ms();
+	s->bk.state = error == NULL ? BACKUP_DONE : BACKUP_FAILED;
+	if (error != NULL)
+		snprintf(s->bk.error, sizeof s->bk.error, "%s", error);
+	pthread_mutex_unlock(&s->bk_mu);
+}
+
+static void *
+backup_run(void *arg)
+{
+	struct lmdb_store *s = arg;
+	char tmp[4200], dir[4096], err[4400], *slash;
+	struct stat st;
+	int fd, dfd, mrc;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", s->bk.path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		snprintf(err, sizeof err, "cannot create %s: %s", tmp,
+		    strerror(errno));
+		backup_end(s, 0, err);
+		return NULL;
+	}
+	mrc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	if (mrc == 0 && fsync(fd) == -1)
+		mrc = errno;
+	if (mrc == 0 && fstat(fd, &st) == -1)
+		mrc = errno;
+	close(fd);
+	if (mrc == 0 && rename(tmp, s->bk.path) == -1)
+		mrc = errno;
+	if (mrc != 0) {
+		snprintf(err, sizeof err, "writing %s: %s", tmp,
+		    mdb_strerror(mrc));
+		unlink(tmp);
+		backup_end(s, 0, err);
+		return NULL;
+	}
+	snprintf(dir, sizeof dir, "%s", s->bk.path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		if (fsync(dfd) == -1)
+			log_warn("backup: syncing %s: %s", dir, strerror(errno));
+		close(dfd);
+	}
+	backup_end(s, (uint64_t)st.st_size, NULL);
+	return NULL;
+}
+
+/* Waits for the backup under way, if any, to end. */
+static void
+backup_wait(struct lmdb_store *s)
+{
+	if (!s->bk_joinable)
+		return;
+	pthread_mutex_lock(&s->bk_mu);
+	if (s->bk.state == BACKUP_RUNNING)
+		log_info("store: waiting for the backup to %s to end",
+		    s->bk.path);
+	pthread_mutex_unlock(&s->bk_mu);
+	pthread_join(s->bk_thread, NULL);
+	s->bk_joinable = false;
+}
+
+static int
+lm_backup_start(struct store *base, const char *path, char *why,
+    size_t whylen)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+	enum store_backup_state state = BACKUP_NONE;
+	char dir[4096], *slash;
+	struct stat st;
+	int rc;
+
+	if (!s->bk_init) {
+		pthread_mutex_init(&s->bk_mu, NULL);
+		s->bk_init = true;
+	}
+	pthread_mutex_lock(&s->bk_mu);
+	state = s->bk.state;
+	pthread_mutex_unlock(&s->bk_mu);
+	if (state == BACKUP_RUNNING) {
+		snprintf(why, whylen, "a backup to %s is under way", s->bk.path);
+		return STORE_BACKUP_BUSY;
+	}
+	if (strlen(path) + 5 > sizeof s->bk.path) {
+		snprintf(why, whylen, "the path is too long");
+		return STORE_BACKUP_PATH;
+	}
+	if (lstat(path, &st) == 0) {
+		snprintf(why, whylen, "%s is there already: give a new file",
+		    path);
+		return STORE_BACKUP_PATH;
+	}
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (slash == NULL || stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "no directory %s for the backup", dir);
+		return STORE_BACKUP_PATH;
+	}
+	if (s->bk_joinable) {
+		pthread_join(s->bk_thread, NULL);	/* the last, ended */
+		s->bk_joinable = false;
+	}
+	pthread_mutex_lock(&s->bk_mu);
+	memset(&s->bk, 0, sizeof s->bk);
+	snprintf(s->bk.path, sizeof s->bk.path, "%s", path);
+	s->bk.state = BACKUP_RUNNING;
+	s->bk.started_at = now_ms();
+	pthread_mutex_unlock(&s->bk_mu);
+	if ((rc = pthread_create(&s->bk_thread, NULL, backup_run, s)) != 0) {
+		snprintf(why, whylen, "cannot start the backup: %s",
+		    strerror(rc));
+		s->bk.state = BACKUP_FAILED;
+		return STORE_BACKUP_BUSY;
+	}
+	s->bk_joinable = true;
+	return 0;
+}
+
+static void
+lm_backup_status(struct store *base, struct store_backup *out)
+{
+	struct lmdb_store *s = (struct lmdb_store *)base;
+
+	if (!s->bk_init)
+		return;
+	pthread_mutex_lock(&s->bk_mu);
+	*out = s->bk;
+	pthread_mutex_unlock(&s->bk_mu);
+}
+
 static void
 lm_close(struct store *base)
 {
@@ -1205,6 +1364,10 @@ lm_close(struct store *base)
 	char why[256];
 	bool failed;
 
+	backup_wait(s);
+	if (s->bk_init)
+		pthread_mutex_destroy(&s->bk_mu);
+	s->bk_init = false;
 	failed = s->flusher_on && s->failed;
 	flusher_stop(s);
 	/* A clean stop leaves an empty log: the next start replays
@@ -1271,6 +1434,7 @@ map_double(struct lmdb_store *s)
 	char why[256];
 	int mrc;
 
+	backup_wait(s);		/* its read transaction holds the map */
 	if (cur >= s->map_max)
 		return 1;
 	next = cur * 2 > s->map_max ? s->map_max : cur * 2;
@@ -4185,6 +4349,8 @@ const struct store_ops store_lmdb = {
 	.map_size = lm_map_size,
 	.set_map_max = lm_set_map_max,
 	.room = lm_room,
+	.backup_start = lm_backup_start,
+	.backup_status = lm_backup_status,
 	.begin = lm_begin,
 	.commit = lm_commit,
 	.wait_fd = lm_wait_fd,

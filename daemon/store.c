@@ -733,6 +733,27 @@ store_event_prune(struct stx *t, int64_t before, size_t max)
 }
 
 int
+store_backup_start(struct store *s, const char *path, char *why,
+    size_t whylen)
+{
+	if (s->ops->backup_start == NULL) {
+		snprintf(why, whylen,
+		    "a %s store is backed up with the database's own tools (pg_basebackup, pg_dump), not connreqd",
+		    s->ops->name);
+		return STORE_BACKUP_NONE;
+	}
+	return s->ops->backup_start(s, path, why, whylen);
+}
+
+void
+store_backup_status(struct store *s, struct store_backup *out)
+{
+	memset(out, 0, sizeof *out);
+	if (s->ops->backup_status != NULL)
+		s->ops->backup_status(s, out);
+}
+
+int
 store_request_get(struct stx *t, const char *id, size_t len, int64_t *at,
     void **rec, size_t *reclen)
 {

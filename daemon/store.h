@@ -175,6 +175,32 @@ void store_set_map_max(struct store *s, uint64_t map_max);
  * commit writes into space the disk already gave.) */
 int store_room(struct store *s);
 
+/* Backups (connreq backup; docs/protocol.md store.backup). LMDB writes a
+ * consistent, compacted copy of the store (every commit made before it
+ * began) to path, a new file, on a thread of its own while the daemon
+ * serves: store_backup_start() returns at once, 0, or with why set
+ * STORE_BACKUP_PATH (path is there, or its directory is not),
+ * STORE_BACKUP_BUSY (one is under way) or STORE_BACKUP_NONE (the backend
+ * has no backups: PostgreSQL, whose own tools do it). store_backup_status()
+ * reports the last one begun. While one runs the map does not grow: a
+ * growth waits for it to end. */
+#define STORE_BACKUP_PATH (-1)
+#define STORE_BACKUP_BUSY (-2)
+#define STORE_BACKUP_NONE (-3)
+enum store_backup_state {
+	BACKUP_NONE, BACKUP_RUNNING, BACKUP_DONE, BACKUP_FAILED
+};
+struct store_backup {
+	enum store_backup_state state;
+	char path[4096];
+	uint64_t bytes;
+	int64_t started_at, finished_at;	/* Unix time, ms */
+	char error[256];
+};
+int store_backup_start(struct store *s, const char *path, char *why,
+    size_t whylen);
+void store_backup_status(struct store *s, struct store_backup *out);
+
 /* Transactions (see the contract above). store_commit() and store_abort()
  * end t and free it. */
 struct stx *store_begin(struct store *s, struct stx *parent);

@@ -46,6 +46,9 @@ const char *const proto_restrict_reason_words[] = {
 const char *const proto_intro_state_words[] = {
 	PROTO_INTRO_STATES(PROTO_WORD) NULL
 };
+const char *const proto_backup_state_words[] = {
+	PROTO_BACKUP_STATES(PROTO_WORD) NULL
+};
 const char *const proto_intro_box_words[] = {
 	PROTO_INTRO_BOXES(PROTO_WORD) NULL
 };

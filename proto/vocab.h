@@ -48,7 +48,8 @@
 	X(INTRO_DECLINE, "intro.decline") \
 	X(INTRO_GET, "intro.get") \
 	X(INTRO_LIST, "intro.list") \
-	X(INVITE_UNIGNORE, "invite.unignore")
+	X(INVITE_UNIGNORE, "invite.unignore") \
+	X(STORE_BACKUP, "store.backup")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -151,6 +152,12 @@ enum proto_warning {
 	X(EXPIRED, "expired")
 /* intro.list's boxes: the introductions a member asked for, and those
  * the member was asked to make. */
+/* A backup's state (store.backup, server.info's backup). */
+#define PROTO_BACKUP_STATES(X) \
+	X(NONE, "none") \
+	X(RUNNING, "running") \
+	X(DONE, "done") \
+	X(FAILED, "failed")
 #define PROTO_INTRO_BOXES(X) \
 	X(ASKED, "asked") \
 	X(RECEIVED, "received")
@@ -186,6 +193,8 @@ enum restrict_reason {
 };
 enum intro_state { PROTO_INTRO_STATES(PROTO_ENUM_INTRO) INTRO_COUNT };
 enum proto_intro_box { PROTO_INTRO_BOXES(PROTO_ENUM_IBOX) PIBOX_COUNT };
+#define PROTO_ENUM_BACKUP(id, word) PBACKUP_##id,
+enum proto_backup_state { PROTO_BACKUP_STATES(PROTO_ENUM_BACKUP) PBACKUP_COUNT };
 
 /* Every configuration key: PK_<ID>, its connreqd.conf section and name,
  * in the order server.info's policy map gives them (docs/protocol.md),
@@ -275,6 +284,7 @@ extern const char *const proto_plan_state_words[];
 extern const char *const proto_restrict_reason_words[];
 extern const char *const proto_intro_state_words[];
 extern const char *const proto_intro_box_words[];
+extern const char *const proto_backup_state_words[];
 extern const struct proto_config_key_info proto_config_keys[];
 
 /* The index of s[0..len) among the first n of words (NULL entries match

@@ -169,6 +169,10 @@ export interface Methods {
     /** intro.list */
     list(args: { member: string; box: string; limit?: number; after?: number }): Promise<Result>;
   };
+  store: {
+    /** store.backup */
+    backup(args: { path: string }): Promise<Result>;
+  };
 }
 // END GENERATED
 

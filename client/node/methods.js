@@ -48,6 +48,7 @@ export const METHODS = {
   'intro.decline':       { write: true, args: 'actor* id*:number tell_sender:boolean' },
   'intro.get':           { args: 'actor* id*:number' },
   'intro.list':          { args: 'member* box* limit:number after:number' },
+  'store.backup':        { args: 'path*' },
 };
 
 // parseArgs('from* to* expires_in:number') -> [{name, required, type}]

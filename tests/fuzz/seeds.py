@@ -143,6 +143,7 @@ VALID = {
     "hold_no_mutual": True, "hold_low_health": False,
     "hold_restricted_days": 30, "hold_new_member_days": 7,
     "via": "carol", "tell_sender": True, "digest_every": 86400,
+    "path": "/nonexistent/connreq-fuzz/backup.mdb",
 }
 
 

@@ -1,0 +1,203 @@
+/* Issue 13, backups: store.backup (connreq backup) writes a compacted copy
+ * of an LMDB store while connreqd serves a steady write load from another
+ * client; a daemon started on the copy holds every write answered before
+ * the backup began, and connreqd --check finds it clean. Its refusals: a
+ * relative path, a file that is there, a missing directory. On PostgreSQL
+ * (test_backup_pg.c) the method refuses, pointing to the database's own
+ * tools. */
+#include "harness.h"
+
+static struct cr_client *c;
+static struct cr_reply r;
+
+static int
+backup(const char *path)
+{
+	cr_reply_free(&r);
+	return call(c, &r, "store.backup", "path:s", path);
+}
+
+#ifndef HARNESS_PG
+#define BEFORE 300
+
+/* A client that sends as fast as it is answered until killed; it writes
+ * how many were answered to fd at each one. */
+static void
+writer(struct dproc *p, int fd)
+{
+	struct cr_client *w = dconnect(p);
+	struct cr_reply wr;
+	char to[32];
+	uint32_t n = 0;
+
+	memset(&wr, 0, sizeof wr);
+	for (;;) {
+		snprintf(to, sizeof to, "load-%u", n);
+		if (call(w, &wr, "invite.send", "from:s to:s", "loader", to) != 0)
+			_exit(1);
+		cr_reply_free(&wr);
+		n++;
+		if (write(fd, &n, sizeof n) != sizeof n)
+			_exit(1);
+	}
+}
+
+int
+main(void)
+{
+	struct dproc p, q;
+	char path[300], to[32], cmd[900];
+	int64_t ids[BEFORE];
+	int pipefd[2], i, found = 0, polls = 0, during = 0;
+	uint32_t answered = 0, x;
+	pid_t pid;
+	const msgpack_object *b;
+	int64_t t0, bytes;
+
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return done_testing();
+	c = dconnect(&p);
+	for (i = 0; i < BEFORE; i++) {
+		snprintf(to, sizeof to, "m%d", i);
+		ids[i] = (int64_t)send_inv(c, &r, "early", to);
+	}
+	ok(ids[BEFORE - 1] > 0, "%d writes answered before the backup", BEFORE);
+
+	/* The load, from another client. */
+	if (pipe(pipefd) == -1)
+		bail_out("pipe");
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	if ((pid = fork()) == 0) {
+		close(pipefd[0]);
+		writer(&p, pipefd[1]);
+	}
+	close(pipefd[1]);
+	/* Until the load is under way. */
+	t0 = harness_ms();
+	while (answered < 20 && wait_left(t0) > 0) {
+		if (read(pipefd[0], &x, sizeof x) == sizeof x)
+			answered = x;
+		wait_tick(t0);
+	}
+	ok(answered >= 20, "another client writes steadily (%u answered)",
+	    answered);
+
+	snprintf(path, sizeof path, "%s/backup.mdb", p.dir);
+	is_int(backup(path), 0, "store.backup: begun");
+	ok(strcmp(rstr(&r, "backup.state"), "running") == 0 ||
+	    strcmp(rstr(&r, "backup.state"), "done") == 0,
+	    "... its state: %s", rstr(&r, "backup.state"));
+	is_int(backup(path), 1, "a second one to the same file: refused");
+	ok(refused(&r, "INVALID_STATE") || refused(&r, "INVALID_ARGUMENT"),
+	    "... as under way or there (%s)", r.message);
+	/* server.info until it ends; the load goes on meanwhile. */
+	t0 = harness_ms();
+	for (;;) {
+		cr_reply_free(&r);
+		call(c, &r, "server.info", "");
+		polls++;
+		while (read(pipefd[0], &x, sizeof x) == sizeof x) {
+			if (strcmp(rstr(&r, "backup.state"), "running") == 0)
+				during++;
+			answered = x;
+		}
+		if (strcmp(rstr(&r, "backup.state"), "running") != 0 ||
+		    wait_left(t0) <= 0)
+			break;
+		wait_tick(t0);
+	}
+	is_str(rstr(&r, "backup.state"), "done", "the backup is done");
+	is_str(rstr(&r, "backup.path"), path, "... to the path given");
+	b = cr_get(r.result, "backup");
+	bytes = b != NULL ? rnum(&r, "backup.bytes") : -1;
+	ok(bytes > 0 && rnum(&r, "backup.took_ms") >= 0 &&
+	    strcmp(rstr(&r, "backup.error"), "nil") == 0,
+	    "... %lld bytes, took_ms, no error", (long long)bytes);
+	diag("%d polls; %d writes of the other client answered while it ran",
+	    polls, during);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	while (read(pipefd[0], &x, sizeof x) == sizeof x)
+		answered = x;
+	close(pipefd[0]);
+	ok(answered > 20, "the other client's writes were answered throughout (%u)",
+	    answered);
+	{
+		struct stat st;
+
+		snprintf(cmd, sizeof cmd, "%s.tmp", path);
+		ok(stat(path, &st) == 0 && st.st_size == bytes &&
+		    stat(cmd, &st) == -1,
+		    "the file is whole, its temporary name gone");
+	}
+
+	/* Refusals. */
+	is_int(backup("relative.mdb"), 1, "a relative path: refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
+	    r.message);
+	is_int(backup(path), 1, "a file that is there: refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
+	    r.message);
+	is_int(backup("/nonexistent-dir/b.mdb"), 1, "no such directory: refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
+	    r.message);
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "the daemon stops");
+
+	/* Restore: the file as data.mdb of a new store directory. */
+	dproc_init(&q);
+	mkdir(q.store, 0700);
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s/data.mdb'", path, q.store);
+	if (system(cmd) != 0)
+		bail_out("cp");
+	snprintf(cmd, sizeof cmd,
+	    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check -d '%s' >/dev/null 2>&1",
+	    getenv("CONNREQ_BIN"), q.store);
+	is_int(system(cmd), 0, "connreqd --check on the copy: clean");
+	if (!ok(dproc_start(&q, T0, NULL) == 0, "a daemon starts on the copy"))
+		return done_testing();
+	c = dconnect(&q);
+	for (i = 0; i < BEFORE; i++) {
+		cr_reply_free(&r);
+		if (call(c, &r, "invite.get", "actor:s id:u", "early",
+		    (uint64_t)ids[i]) == 0)
+			found++;
+	}
+	is_int(found, BEFORE, "every write answered before the backup is there");
+	ok(send_inv(c, &r, "after", "restore") > 0, "and it takes writes");
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&q, SIGTERM), 0, "it stops");
+	dproc_cleanup(&q);
+	dproc_cleanup(&p);
+	return done_testing();
+}
+#else
+int
+main(void)
+{
+	struct dproc p;
+	char path[300];
+
+	harness_pg_start();
+	dproc_init(&p);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd --postgres starts"))
+		return done_testing();
+	c = dconnect(&p);
+	snprintf(path, sizeof path, "%s/backup.mdb", p.dir);
+	is_int(backup(path), 1, "store.backup on PostgreSQL: refused");
+	ok(refused(&r, "NOT_PERMITTED") && strstr(r.message, "pg_basebackup") != NULL,
+	    "... NOT_PERMITTED, naming the database's tools (%s)", r.message);
+	cr_reply_free(&r);
+	call(c, &r, "server.info", "");
+	is_str(rstr(&r, "backup"), "nil", "server.info: no backup");
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "it stops");
+	dproc_cleanup(&p);
+	return done_testing();
+}
+#endif
