@@ -42,6 +42,9 @@ NODE_PKGS = nodejs npm
 # The Python package (client/python; tests/pyclient.sh pip-installs it into a
 # venv and runs its pytest suite): no package index, Debian's packages only.
 DEB_PKGS += python3-pytest python3-venv python3-pip python3-setuptools
+# curl: tests/test_metrics.c scrapes the [metrics] listener as Prometheus
+# would, with a client that is not ours.
+DEB_PKGS += curl
 # The Python the tests use: Debian's, which has those packages (a python3
 # earlier on PATH, such as a pyenv build, may not).
 PYTHON  ?= /usr/bin/python3
@@ -62,7 +65,7 @@ COMMON_SRC = common/util.c common/crc32c.c proto/proto.c proto/vocab.c
 DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c daemon/store-pg.c daemon/wal.c \
                  daemon/events.c daemon/clock.c daemon/inv.c daemon/remind.c daemon/member.c \
                  daemon/invite.c daemon/intro.c daemon/plan.c \
-                 daemon/timers.c daemon/retry.c daemon/check.c daemon/copy.c daemon/methods.c daemon/server.c \
+                 daemon/timers.c daemon/retry.c daemon/metrics.c daemon/check.c daemon/copy.c daemon/methods.c daemon/server.c \
                  daemon/systemd.c daemon/exec.c
 DAEMON_SRC = daemon/main.c
 CLIENT_LIB_SRC = client/libconnreq.c client/json.c

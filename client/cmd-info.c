@@ -417,3 +417,37 @@ cmd_backup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	cr_reply_free(&r);
 	return EXIT_DONE;
 }
+
+/* metrics: server.metrics, its text as it is. */
+static int cmd_metrics_exec(struct cmd_ctx *, const struct cmd_args *);
+
+const struct cmd_entry cmd_metrics_entry = {
+	.name = "metrics",
+	.args_min = 0,
+	.args_max = 0,
+	.usage = "metrics",
+	.help = "Prints what connreqd counts, in Prometheus' text format, as "
+	    "its [metrics] listener serves it at /metrics: requests by method "
+	    "and code, their latency, batch sizes, clients, subscribers, "
+	    "pending invitations, the next deadline and the store's map.",
+	.exec = cmd_metrics_exec
+};
+
+static void
+cmd_metrics_print(struct cmd_ctx *ctx, const struct cmd_args *a,
+    const msgpack_object *result)
+{
+	struct text t;
+
+	(void)ctx;
+	(void)a;
+	if (obj_text(result, "text", &t))
+		fwrite(t.p, 1, t.n, stdout);
+}
+
+static int
+cmd_metrics_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	cr_request(ctx->client, METHOD(SERVER_METRICS));
+	return call_print(ctx, a, cmd_metrics_print);
+}

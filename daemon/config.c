@@ -13,6 +13,7 @@
 #include "../common/util.h"
 #include "../proto/proto.h"
 #include "../proto/vocab.h"
+#include "metrics.h"
 
 /* Where each key of proto/vocab.h's PROTO_CONFIG_KEYS goes in struct
  * config, and its bounds; its section, name and kind are the vocabulary's. */
@@ -34,6 +35,7 @@ static const struct key keys[PK_COUNT] = {
 	[PK_READ_TIMEOUT] = { OFF(read_timeout), 1, 3600 },
 	[PK_STORE_PATH] = { OFF(store_path), 0, 0 },
 	[PK_POSTGRES] = { OFF(postgres), 0, 0 },
+	[PK_METRICS_LISTEN] = { OFF(metrics_listen), 0, 0 },
 	[PK_MAP_SIZE_MAX] = { OFF(map_size_max), 1u << 16, UINT64_C(1) << 44 },
 	[PK_EXPIRE_AFTER] = { POL(expire_after), 60, DAYS(3650) },
 	[PK_MAX_EXPIRE_AFTER] = { POL(max_expire_after), 60, DAYS(3650) },
@@ -96,7 +98,8 @@ config_free(struct config *c)
 	free(c->socket);
 	free(c->store_path);
 	free(c->postgres);
-	c->socket = c->store_path = c->postgres = NULL;
+	free(c->metrics_listen);
+	c->socket = c->store_path = c->postgres = c->metrics_listen = NULL;
 }
 
 char *
@@ -227,8 +230,14 @@ load_key(void *user, const char *section, const char *name, const char *value)
 	ki = &proto_config_keys[i];
 	switch (ki->kind) {
 	case PV_STRING:
-		if (value[0] != '/')
+		/* The paths; a conninfo or an address is no path. */
+		if ((i == PK_SOCKET || i == PK_STORE_PATH) && value[0] != '/')
 			return load_fail(l, "%s: give an absolute path", name);
+		if (i == PK_METRICS_LISTEN &&
+		    !metrics_addr_parse(value, NULL, 0, NULL))
+			return load_fail(l,
+			    "%s: give HOST:PORT (127.0.0.1:9464, [::1]:9464): '%s'",
+			    name, value);
 		free(*(char **)(base + k->offset));
 		*(char **)(base + k->offset) = xstrndup(value, strlen(value));
 		return 1;

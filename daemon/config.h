@@ -14,6 +14,7 @@
 struct config {
 	char *socket;		/* NULL: the default */
 	char *store_path;	/* NULL: the default */
+	char *metrics_listen;	/* [metrics] listen, HOST:PORT; NULL: off */
 	char *postgres;		/* a libpq conninfo: the PostgreSQL backend;
 				 * NULL: LMDB at store_path */
 	uint32_t max_clients;

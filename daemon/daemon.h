@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "rules.h"
+#include "metrics.h"
 #include "timers.h"
 
 struct event_base;
@@ -37,6 +38,13 @@ struct daemon {
 
 	/* The store as of the last commit. */
 	struct timers_state state;
+
+	/* What it counts (metrics.h), and its HTTP listener ([metrics]
+	 * listen; NULL: off). */
+	struct metrics metrics;
+	struct metrics_http *metrics_http;
+	/* The gauges, filled by the server (set when it is made). */
+	metrics_gauges_fn *gauges_fn;
 };
 
 #endif

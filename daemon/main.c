@@ -88,6 +88,7 @@ static const char usage_text[] =
 "docs/protocol.md describes the protocol.\n";
 
 static char *config_path;	/* -c, or the default path */
+static char *metrics_addr;	/* [metrics] listen: HOST:PORT; NULL: off */
 static bool config_given;	/* -c was given: the file must exist */
 static bool map_given;		/* --map-size-max was given: it holds */
 static char *postgres;		/* --postgres, or the file's: the PostgreSQL
@@ -130,6 +131,10 @@ reload(struct daemon *d)
 	    ((c.postgres == NULL) != (postgres == NULL)) ||
 	    (c.postgres && postgres && strcmp(c.postgres, postgres) != 0))
 		log_info("SIGHUP: the socket and the store path change at the next start");
+	if ((c.metrics_listen == NULL) != (metrics_addr == NULL) ||
+	    (c.metrics_listen && metrics_addr &&
+	    strcmp(c.metrics_listen, metrics_addr) != 0))
+		log_info("SIGHUP: [metrics] listen changes at the next start");
 	config_free(&c);
 	log_info("SIGHUP: reloaded %s", config_path);
 }
@@ -199,6 +204,10 @@ main_progress(void *ctx, const char *status)
 static int
 main_exit(struct daemon *d, int rc)
 {
+	metrics_http_free(d->metrics_http);
+	d->metrics_http = NULL;
+	free(metrics_addr);
+	metrics_addr = NULL;
 	server_free(d);
 	systemd_free();
 	if (d->base != NULL)
@@ -334,6 +343,9 @@ main(int argc, char **argv)
 		postgres = xstrndup(conf.postgres, strlen(conf.postgres));
 	if (d.store_path == NULL && conf.store_path != NULL)
 		d.store_path = xstrndup(conf.store_path, strlen(conf.store_path));
+	if (conf.metrics_listen != NULL)
+		metrics_addr = xstrndup(conf.metrics_listen,
+		    strlen(conf.metrics_listen));
 	config_free(&conf);
 	if (d.socket_path == NULL)
 		d.socket_path = path_default_socket();
@@ -420,6 +432,15 @@ main(int argc, char **argv)
 	if (rc == -1) {
 		log_error("%s", why);
 		return main_exit(&d, 1);
+	}
+	if (metrics_addr != NULL) {
+		d.metrics_http = metrics_listen(d.base, metrics_addr, &d.metrics,
+		    server_gauges, &d, why, sizeof why);
+		if (d.metrics_http == NULL) {
+			log_error("%s", why);
+			return main_exit(&d, 1);
+		}
+		log_info("metrics: http://%s/metrics", metrics_addr);
 	}
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);

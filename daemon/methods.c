@@ -1532,6 +1532,32 @@ m_store_backup(struct call *c)
 	return 0;
 }
 
+/* server.metrics: {text}, what the [metrics] listener serves at /metrics
+ * (metrics.h), without the listener. */
+static int
+m_server_metrics(struct call *c)
+{
+	struct metrics_gauges g;
+	struct evbuffer *out;
+	size_t n;
+
+	if (args_done(&c->args) == -1)
+		return -1;
+	if ((out = evbuffer_new()) == NULL)
+		return proto_fail(c->err, PE_INTERNAL, "out of memory");
+	memset(&g, 0, sizeof g);
+	if (c->d->gauges_fn != NULL)
+		c->d->gauges_fn((void *)c->d, &g);
+	metrics_render(&c->d->metrics, &g, out);
+	n = evbuffer_get_length(out);
+	msgpack_pack_map(c->pk, 1);
+	pk_key(c->pk, "text");
+	msgpack_pack_str(c->pk, n);
+	msgpack_pack_str_body(c->pk, evbuffer_pullup(out, -1), n);
+	evbuffer_free(out);
+	return 0;
+}
+
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
@@ -1573,6 +1599,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_INTRO_LIST] = { m_intro_list, 0 },
 	[PM_INVITE_UNIGNORE] = { m_invite_unignore, M_WRITE },
 	[PM_STORE_BACKUP] = { m_store_backup, 0 },
+	[PM_SERVER_METRICS] = { m_server_metrics, M_NOSTORE },
 };
 
 const struct method *

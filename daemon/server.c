@@ -58,6 +58,7 @@
 #include "clock.h"
 #include "exec.h"
 #include "methods.h"
+#include "metrics.h"
 #include "retry.h"
 #include "store.h"
 #include "systemd.h"
@@ -109,6 +110,9 @@ struct entry {
 	struct proto_error err;
 	struct effects fx;	/* what its method asked for, once done */
 	msgpack_sbuffer out;
+	int64_t arrived_us;	/* for its latency (metrics.h) */
+	int method;		/* enum proto_method; PM_COUNT: none */
+	enum proto_code code;	/* its answer's: PE_OK for a result */
 	struct entry *next;
 };
 
@@ -237,6 +241,28 @@ server_busy(const struct server *srv)
 	return srv->job != NULL;
 }
 
+void
+server_gauges(void *ctx, struct metrics_gauges *g)
+{
+	const struct daemon *d = ctx;
+	const struct client *c;
+
+	memset(g, 0, sizeof *g);
+	g->backend = store_name(d->store);
+	g->map_size = store_map_size(d->store);
+	g->map_size_max = d->map_size_max;
+	g->pending = d->state.pending;
+	g->next_due = d->state.next_due;
+	g->event_head = d->state.event_head;
+	g->started_at = d->started_at;
+	if (d->server == NULL)
+		return;
+	g->clients = d->server->nclients;
+	for (c = d->server->clients; c != NULL; c = c->next)
+		if (c->sub)
+			g->subscribers++;
+}
+
 unsigned
 server_clients(const struct daemon *d)
 {
@@ -279,6 +305,17 @@ entry_shed(struct entry *e)
 	memset(&e->req, 0, sizeof e->req);
 }
 
+/* A monotonic clock in microseconds, for latencies (never the
+ * requests' time, which is the daemon's clock). */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static struct entry *
 entry_alloc(void)
 {
@@ -286,6 +323,8 @@ entry_alloc(void)
 
 	msgpack_unpacked_init(&e->msg);
 	msgpack_sbuffer_init(&e->out);
+	e->arrived_us = mono_us();
+	e->method = PM_COUNT;
 	return e;
 }
 
@@ -310,6 +349,9 @@ entry_decode(struct entry *e, size_t len)
 	if (proto_decode(e->bytes, len, &e->msg, &e->req, &e->have_msgid,
 	    &e->close_after, &e->err) == -1)
 		e->failed = true;
+	else
+		e->method = (int)proto_method_from(e->req.method,
+		    e->req.method_len);
 }
 
 static enum batch_rc entry_exec(struct server *srv, struct entry *e,
@@ -376,14 +418,26 @@ entry_read_now(struct client *c, const struct entry *e)
 	return !(m->flags & M_WRITE);
 }
 
+/* Counts e's answer, about to be sent (metrics.h). */
+static void
+entry_count(struct server *srv, const struct entry *e)
+{
+	int64_t now = mono_us();
+
+	metrics_request(&srv->d->metrics, e->method, e->code,
+	    now > e->arrived_us ? (uint64_t)(now - e->arrived_us) : 0);
+}
+
 /* Runs the read e at once and writes its answer. */
 static void
 entry_read(struct client *c, struct entry *e)
 {
 	entry_exec(c->srv, e, NULL);
 	client_subscription(c, &e->fx);
-	if (e->out.size > 0)
+	if (e->out.size > 0) {
+		entry_count(c->srv, e);
 		client_send(c, e->out.data, e->out.size);
+	}
 	entry_free(e);
 	client_pump(c);
 }
@@ -716,6 +770,7 @@ entry_answer(struct entry *e, const msgpack_sbuffer *result)
 {
 	msgpack_packer pk;
 
+	e->code = result == NULL ? e->err.code : PE_OK;
 	msgpack_sbuffer_clear(&e->out);
 	if (!e->have_msgid)
 		return;
@@ -1297,14 +1352,22 @@ static void
 batch_answer(struct server *srv, struct entry *list)
 {
 	struct entry *e, *next;
+	unsigned n = 0;
+
+	for (e = list; e != NULL; e = e->next)
+		n++;
+	if (n > 0)
+		metrics_batch(&srv->d->metrics, n);
 
 	for (e = list; e != NULL; e = next) {
 		next = e->next;
 		if (e->c != NULL) {
 			client_subscription(e->c, &e->fx);
 			e->c->queued--;
-			if (e->out.size > 0)
+			if (e->out.size > 0) {
+				entry_count(srv, e);
 				client_send(e->c, e->out.data, e->out.size);
+			}
 			if (e->close_after) {
 				e->c->closing = true;
 				bufferevent_disable(e->c->bev, EV_READ);
@@ -1928,6 +1991,7 @@ server_new(struct daemon *d)
 	srv->tail = &srv->head;
 	srv->flights_tail = &srv->flights;
 	d->server = srv;
+	d->gauges_fn = server_gauges;
 	return srv;
 }
 

@@ -21,6 +21,9 @@ void server_free(struct daemon *d);
 /* Handles deadlines that are due now in one transaction (start-up). */
 int server_run_due(struct daemon *d);
 unsigned server_clients(const struct daemon *d);
+/* The gauges of metrics.h: ctx is the daemon (a metrics_gauges_fn). */
+struct metrics_gauges;
+void server_gauges(void *ctx, struct metrics_gauges *g);
 
 /* Runs one whole message (as proto_frame() delimits a client's stream) in
  * a batch of its own, the way the server runs what it reads: the same

@@ -49,7 +49,8 @@
 	X(INTRO_GET, "intro.get") \
 	X(INTRO_LIST, "intro.list") \
 	X(INVITE_UNIGNORE, "invite.unignore") \
-	X(STORE_BACKUP, "store.backup")
+	X(STORE_BACKUP, "store.backup") \
+	X(SERVER_METRICS, "server.metrics")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -208,6 +209,7 @@ enum proto_backup_state { PROTO_BACKUP_STATES(PROTO_ENUM_BACKUP) PBACKUP_COUNT }
 	X(STORE_PATH, "store", "path", 0, "", STRING) \
 	X(MAP_SIZE_MAX, "store", "map_size_max", 0, "", SIZE) \
 	X(POSTGRES, "store", "postgres", 0, "", STRING) \
+	X(METRICS_LISTEN, "metrics", "listen", 0, "", STRING) \
 	X(EXPIRE_AFTER, "policy", "expire_after", 1, "", DURATION) \
 	X(MAX_EXPIRE_AFTER, "policy", "max_expire_after", 1, "", DURATION) \
 	X(RESEND_COOLDOWN, "policy", "resend_cooldown", 1, "", DURATIONS) \

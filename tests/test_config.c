@@ -93,6 +93,17 @@ test_parse(void)
 	bad("[server]\nread_timeout = 2h\n", 2, "out of range");
 	bad("[server]\nread_timeout = 30\n", 2, "not a duration");
 	bad("[server]\nsocket = relative.sock\n", 2, "absolute path");
+	/* A conninfo is not a path: key=value or a URI (found by review:
+	 * it was refused as "give an absolute path"). */
+	ok(load("[store]\npostgres = host=/run/pg dbname=connreq\n", &c, why,
+	    sizeof why) == 0 && c.postgres != NULL &&
+	    strcmp(c.postgres, "host=/run/pg dbname=connreq") == 0,
+	    "[store] postgres takes a key=value conninfo (%s)", why);
+	config_free(&c);
+	ok(load("[store]\npostgres = postgresql:///connreq?host=/run/pg\n", &c,
+	    why, sizeof why) == 0 && c.postgres != NULL,
+	    "... and a URI (%s)", why);
+	config_free(&c);
 	bad("[store]\nmap_size_max = 12Q\n", 2, "not a size");
 	bad("[policy]\nstale_after = 1d\nstale_after = 2d\n", 3, "set twice");
 	bad("[policy]\nthis is not ini\n", 2, "");

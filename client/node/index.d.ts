@@ -144,6 +144,8 @@ export interface Methods {
   server: {
     /** server.info */
     info(args?: Record<string, never>): Promise<ServerInfo>;
+    /** server.metrics */
+    metrics(args?: Record<string, never>): Promise<Result>;
   };
   clock: {
     /** clock.advance (writes) */

@@ -49,6 +49,7 @@ export const METHODS = {
   'intro.get':           { args: 'actor* id*:number' },
   'intro.list':          { args: 'member* box* limit:number after:number' },
   'store.backup':        { args: 'path*' },
+  'server.metrics':      { args: '' },
 };
 
 // parseArgs('from* to* expires_in:number') -> [{name, required, type}]

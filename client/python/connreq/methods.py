@@ -81,6 +81,7 @@ METHODS = [
     M("intro.get", "actor* id*"),
     M("intro.list", "member* box* limit after", items=Introduction),
     M("store.backup", "path*"),
+    M("server.metrics"),
     # events.subscribe / events.unsubscribe: see Client.events(), which
     # keeps a connection of its own for them.
 ]
