@@ -42,6 +42,9 @@ NODE_PKGS = nodejs npm
 # The Python package (client/python; tests/pyclient.sh pip-installs it into a
 # venv and runs its pytest suite): no package index, Debian's packages only.
 DEB_PKGS += python3-pytest python3-venv python3-pip python3-setuptools
+# zsh, fish: tests/completion_files.sh checks the zsh and fish completions
+# (client/_connreq, client/connreq.fish) with the shells themselves.
+DEB_PKGS += zsh fish
 # The Python the tests use: Debian's, which has those packages (a python3
 # earlier on PATH, such as a pyenv build, may not).
 PYTHON  ?= /usr/bin/python3
@@ -388,8 +391,9 @@ run: deps
 # DESTDIR is a staging root (packages, tests): it is put before every path
 # written to, and in no file. systemd does not look for user units in
 # ~/.local/lib/systemd/user, so with PREFIX=$(HOME)/.local they go to
-# ~/.local/share/systemd/user, where it does. Man pages (make man) and the
-# bash completion are installed when they have been made.
+# ~/.local/share/systemd/user, where it does. Man pages (make man) are
+# installed when they have been made; the bash, zsh and fish completions
+# always.
 BINDIR        = $(PREFIX)/bin
 LIBDIR        = $(PREFIX)/lib
 INCLUDEDIR    = $(PREFIX)/include
@@ -397,6 +401,8 @@ DATADIR       = $(PREFIX)/share
 MANDIR        = $(DATADIR)/man
 DOCDIR        = $(DATADIR)/doc/connreq
 COMPLETIONDIR = $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR    = $(DATADIR)/zsh/vendor-completions
+FISHCOMPDIR   = $(DATADIR)/fish/vendor_completions.d
 ifeq ($(patsubst %/,%,$(PREFIX)),$(HOME)/.local)
 USERUNITDIR   = $(DATADIR)/systemd/user
 else
@@ -433,6 +439,10 @@ install: all
 	  echo "install -m 644 $$f $$d/connreq"; \
 	  install -d "$$d" && install -m 644 "$$f" "$$d/connreq" || exit 1; \
 	done
+	install -d "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)"
+	install -m 644 client/_connreq "$(DESTDIR)$(ZSHCOMPDIR)/_connreq"
+	install -m 644 client/connreq.fish \
+	    "$(DESTDIR)$(FISHCOMPDIR)/connreq.fish"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/connreqd" "$(DESTDIR)$(BINDIR)/connreq" \
@@ -442,7 +452,9 @@ uninstall:
 	    "$(DESTDIR)$(USERUNITDIR)/connreqd.service" \
 	    "$(DESTDIR)$(USERUNITDIR)/connreqd.socket" \
 	    "$(DESTDIR)$(DOCDIR)/connreqd.conf.example" \
-	    "$(DESTDIR)$(COMPLETIONDIR)/connreq"
+	    "$(DESTDIR)$(COMPLETIONDIR)/connreq" \
+	    "$(DESTDIR)$(ZSHCOMPDIR)/_connreq" \
+	    "$(DESTDIR)$(FISHCOMPDIR)/connreq.fish"
 	@for p in $(sort $(MAN_NAMES) $(notdir $(MAN_PAGES))); do \
 	  echo "rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
 	  rm -f "$(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \

@@ -63,8 +63,8 @@ rc=$?
 t "make install DESTDIR=... PREFIX=... succeeds" '[ $rc -eq 0 ]' "$tmp/make.log"
 t "nothing is written outside DESTDIR" '[ ! -e "$PREFIX" ] && [ -d "$STAGED" ]'
 
-# What must be there: the fixed files, and the man pages and the bash
-# completion when they have been made.
+# What must be there: the fixed files and the zsh and fish completions,
+# and the man pages and the bash completion when they have been made.
 {
 	printf '%s\n' bin/connreq bin/connreqd include/connreq.h lib/libconnreq.a \
 	    lib/pkgconfig/connreq.pc lib/systemd/user/connreqd.service \
@@ -74,6 +74,8 @@ t "nothing is written outside DESTDIR" '[ ! -e "$PREFIX" ] && [ -d "$STAGED" ]'
 	done
 	[ -f client/connreq.bash-completion ] &&
 	    echo share/bash-completion/completions/connreq
+	echo share/zsh/vendor-completions/_connreq
+	echo share/fish/vendor_completions.d/connreq.fish
 } | LC_ALL=C sort -u >"$tmp/want"
 tree "$STAGED" >"$tmp/have"
 t "the installed tree is exactly the expected files" \
