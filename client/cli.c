@@ -680,6 +680,8 @@ main(int argc, char **argv)
 		return EXIT_DONE;
 	if (rc != 0)
 		return rc;
+	if (e->check != NULL && (rc = e->check(e, &a)) != 0)
+		return rc;
 
 	if (!(e->flags & CMD_OFFLINE)) {
 		if (ctx.socket_flag != NULL && ctx.socket_flag[0] == '\0')

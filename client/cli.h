@@ -97,6 +97,9 @@ struct cmd_entry {
 	const char *usage;	/* after "connreq " */
 	const char *help;	/* one paragraph */
 	int (*exec)(struct cmd_ctx *, const struct cmd_args *);
+	/* Optional: checks the arguments before connecting; 0 or the exit
+	 * status of a usage error (reported). */
+	int (*check)(const struct cmd_entry *, const struct cmd_args *);
 };
 
 /* What a command prints of a result map, as text. */

@@ -12,6 +12,7 @@ static int cmd_clock_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_help_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_version_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_call_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_call_check(const struct cmd_entry *, const struct cmd_args *);
 
 /* One "label: value" line of info. */
 static void info_line(const char *label, const char *fmt, ...)
@@ -412,31 +413,57 @@ const struct cmd_entry cmd_call_entry = {
 	    "any command: 1 for a rule or an unknown method, 2 for JSON that "
 	    "is not an object or an argument connreqd finds bad. For example "
 	    "`connreq call invite.get '{\"id\": 1}'`.",
-	.exec = cmd_call_exec
+	.exec = cmd_call_exec,
+	.check = cmd_call_check
 };
 
+/* Packs call's JSON argument into sb (initialised here; the caller
+ * destroys it). 0, or the exit status of a usage error (reported). */
 static int
-cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+call_pack_args(const struct cmd_entry *e, const struct cmd_args *a,
+    msgpack_sbuffer *sb)
 {
 	const char *json = a->argc > 1 ? a->argv[1] : "{}", *s;
-	msgpack_sbuffer sb;
-	msgpack_packer pk, *out;
-	struct cr_reply r;
+	msgpack_packer pk;
 	char err[128];
-	int rc;
 
+	msgpack_sbuffer_init(sb);
 	for (s = json; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r';
 	    s++)
 		;
 	if (*s != '{')
-		return cmd_usage_error(ctx->entry, "call: the arguments are "
-		    "not a JSON object: %s", json);
-	/* Checked and packed aside first: a bad text sends nothing. */
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (cr_json_pack(&pk, json, strlen(json), err, sizeof err) != 0) {
+		return cmd_usage_error(e, "call: the arguments are not a JSON "
+		    "object: %s", json);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	if (cr_json_pack(&pk, json, strlen(json), err, sizeof err) != 0)
+		return cmd_usage_error(e, "call: not JSON: %s", err);
+	return 0;
+}
+
+/* Bad JSON is a usage error before connecting. */
+static int
+cmd_call_check(const struct cmd_entry *e, const struct cmd_args *a)
+{
+	msgpack_sbuffer sb;
+	int rc;
+
+	rc = call_pack_args(e, a, &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static int
+cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer *out;
+	struct cr_reply r;
+	int rc;
+
+	/* Packed aside, then copied in after the method's name. */
+	if ((rc = call_pack_args(ctx->entry, a, &sb)) != 0) {
 		msgpack_sbuffer_destroy(&sb);
-		return cmd_usage_error(ctx->entry, "call: not JSON: %s", err);
+		return rc;
 	}
 	out = cr_request(ctx->client, a->argv[0]);
 	out->callback(out->data, sb.data, sb.size);

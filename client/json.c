@@ -394,7 +394,7 @@ jp_word(struct jp *p, const char *w)
 	size_t n = strlen(w);
 
 	if ((size_t)(p->end - p->s) < n || memcmp(p->s, w, n) != 0)
-		return jp_fail(p, "not JSON");
+		return jp_fail(p, "not a JSON value");
 	p->s += n;
 	return 0;
 }

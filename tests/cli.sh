@@ -433,6 +433,11 @@ t "call: strings are binary-safe (a NUL reaches connreqd, which refuses it: exit
 run call invite.get '{"id": 1,}'
 t "call: bad JSON is a usage error, and nothing is sent" \
   '[ $rc -eq 2 ] && out_empty && err_has "call: not JSON: " && err_has "usage: connreq call METHOD [JSON]"'
+run -s "$tmp/none.sock" call invite.get '{"id": 1'
+t "call: bad JSON is a usage error before connecting" \
+  '[ $rc -eq 2 ] && err_has "call: not JSON: expected '"'"','"'"' or '"'"'}'"'"' at byte 9"'
+run call invite.get '{"id": 1, "note": "\ud800"}'
+t "call: a lone surrogate is bad JSON" '[ $rc -eq 2 ] && err_has "a lone surrogate"'
 run call invite.get '[1]'
 t "call: the arguments must be an object" '[ $rc -eq 2 ] && err_has "not a JSON object"'
 run call invite.frobnicate '{}'
