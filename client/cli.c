@@ -143,6 +143,21 @@ cmd_near(const char *name)
 	return best;
 }
 
+/* Reports an unknown command name, with the one it is close to if any;
+ * returns EXIT_USAGE. what: "" or "help: ". */
+int
+cmd_unknown(const char *what, const char *name)
+{
+	const struct cmd_entry *e = cmd_near(name);
+
+	if (e == NULL)
+		return cmd_usage_error(NULL, "%sunknown command: %s", what,
+		    name);
+	fprintf(stderr, "connreq: %sunknown command '%s'; did you mean "
+	    "'%s'?\n", what, name, e->name);
+	return EXIT_USAGE;
+}
+
 void
 cmd_put_help(FILE *f, const struct cmd_entry *e)
 {
@@ -666,14 +681,8 @@ main(int argc, char **argv)
 	} else if (i == argc) {
 		cmd_put_list(stderr);
 		return EXIT_USAGE;
-	} else if ((e = cmd_find(argv[i])) == NULL) {
-		if ((e = cmd_near(argv[i])) != NULL) {
-			fprintf(stderr, "connreq: unknown command '%s'; did you "
-			    "mean '%s'?\n", argv[i], e->name);
-			return EXIT_USAGE;
-		}
-		return cmd_usage_error(NULL, "unknown command: %s", argv[i]);
-	}
+	} else if ((e = cmd_find(argv[i])) == NULL)
+		return cmd_unknown("", argv[i]);
 	ctx.entry = e;
 	rc = cmd_parse(&ctx, e, version ? 0 : argc - i - 1, argv + i + 1, &a);
 	if (rc == EXIT_HELPED)

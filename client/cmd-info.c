@@ -331,8 +331,7 @@ cmd_help_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		return EXIT_DONE;
 	}
 	if ((e = cmd_find(a->argv[0])) == NULL)
-		return cmd_usage_error(NULL, "help: unknown command: %s",
-		    a->argv[0]);
+		return cmd_unknown("help: ", a->argv[0]);
 	cmd_put_help(stdout, e);
 	return EXIT_DONE;
 }

@@ -390,6 +390,9 @@ run recieved bob
 t "did you mean: two letters swapped" '[ $rc -eq 2 ] && err_has "did you mean '"'"'received'"'"'?"'
 run plan-cancle alice 1
 t "did you mean: a longer name, two edits away" '[ $rc -eq 2 ] && err_has "did you mean '"'"'plan-cancel'"'"'?"'
+run help widthraw
+t "did you mean: help COMMAND too" \
+  '[ $rc -eq 2 ] && out_empty && err_has "connreq: help: unknown command '"'"'widthraw'"'"'; did you mean '"'"'withdraw'"'"'?"'
 run xyz
 t "did you mean: nothing close, no guess" \
   '[ $rc -eq 2 ] && err_has "unknown command: xyz" && ! err_has "did you mean"'
