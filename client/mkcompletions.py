@@ -110,7 +110,7 @@ def zsh(cmds):
         out.append("\t\t'%s:%s'" % (name, q(summary.replace(":", "\\:"))))
     out += ["\t)",
             "\t_arguments -C \\",
-            "\t\t'(-s --socket)'{-s+,--socket=}'[connreqd''s socket]:socket:_files' \\",
+            "\t\t'(-s --socket)'{-s+,--socket=}'[the socket of connreqd]:socket:_files' \\",
             "\t\t'--json[print the result as JSON]' \\",
             "\t\t'(- *)'{-h,--help}'[list the commands and options]' \\",
             "\t\t'(- *)'{-V,--version}'[print the versions]' \\",

@@ -2,7 +2,8 @@
 # tests/completion_files.sh: the zsh and fish completions, client/_connreq
 # and client/connreq.fish, are what client/mkcompletions.py writes from the
 # command table (`connreq help`), so they name every command and option; and
-# the shells read them: zsh and fish parse them, fish completes with them.
+# the shells use them: zsh and fish parse them and complete with them (zsh
+# interactive in a pseudo-terminal, zsh/zpty; fish with complete -C).
 # TAP; run by prove (make test), which sets CONNREQ_BIN to the directory
 # holding connreq. Needs no daemon.
 
@@ -46,6 +47,39 @@ t "every command and each of its options is in both files" \
 
 if command -v zsh >/dev/null; then
 	t "zsh parses _connreq" 'zsh -n client/_connreq 2>"$tmp/err"'
+	# zcomp LINE: what an interactive zsh (in a pseudo-terminal, zpty)
+	# shows after LINE and a Tab, with client/ first in its fpath: the
+	# listing, or the line as completed; escapes and all.
+	cat >"$tmp/zcomp.zsh" <<-'ZSH'
+	zmodload zsh/zpty
+	zpty z 'zsh -f -i'
+	zpty -w z "PS1='> '; PATH=$BIN:\$PATH; fpath=($PWD/client \$fpath); autoload -Uz compinit; compinit -u -D; unsetopt beep; print \$((6*7))RDY"
+	zpty -r z x '*42RDY*'
+	zpty -r z x '*> *'
+	zpty -w -n z "$1"$'\t'
+	# Keys are read in turn, after the completion: Ctrl-U empties the
+	# line, then a marker says all is shown. (Not Ctrl-C: a signal.)
+	zpty -w -n z $'\x15'
+	zpty -w z 'print $((6*8))END'
+	zpty -r z out '*48END*'
+	print -r -- "$out"
+	zpty -d z
+	ZSH
+	zcomp() {
+		BIN=$BIN timeout 60 zsh -f "$tmp/zcomp.zsh" "$1" 2>"$tmp/err" |
+		    tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g'
+	}
+	got=$(zcomp "connreq sen")
+	t "zsh: command names, with what they do" \
+	  'echo "$got" | grep -q "^send  -- FROM invites TO to connect" && echo "$got" | grep -q "^sent  -- Lists the invitations MEMBER sent"'
+	got=$(zcomp "connreq resend alice 1 --e")
+	t "zsh: a command's options" \
+	  'echo "$got" | grep -q -- "--email" && echo "$got" | grep -q -- "--expires-in"'
+	got=$(zcomp "connreq send a b --priority ")
+	t "zsh: an option's values" \
+	  'echo "$got" | grep -q "high" && echo "$got" | grep -q "medium" && echo "$got" | grep -q "low"'
+	got=$(zcomp "connreq clock ")
+	t "zsh: clock advance" 'echo "$got" | grep -q "connreq clock advance"'
 else
 	echo "# zsh is not installed (make deps): its parse is not checked"
 fi
