@@ -466,24 +466,20 @@ call_exit_status(const char *code)
 	return EXIT_REFUSED;
 }
 
-static int call_reply(struct cmd_ctx *ctx, struct cr_reply *r);
-
-/* Sends the request packed after cr_request() and waits for its answer.
- * 0 with r holding a result map; otherwise the failure is reported, r is
- * freed, and the exit status is returned. */
-int
-call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
+/* Sends the request packed after cr_request() and waits for its answer:
+ * 0, or EXIT_UNREACHABLE when the connection failed (reported; r freed). */
+static int
+call_wait(struct cmd_ctx *ctx, struct cr_reply *r)
 {
-	if (cr_finish(ctx->client, r) == -1) {
-		cr_reply_free(r);
-		fprintf(stderr, "connreq: lost connreqd at %s: %s\n",
-		    ctx->socket, cr_strerror(ctx->client));
-		return EXIT_UNREACHABLE;
-	}
-	return call_reply(ctx, r);
+	if (cr_finish(ctx->client, r) == 0)
+		return 0;
+	cr_reply_free(r);
+	fprintf(stderr, "connreq: lost connreqd at %s: %s\n", ctx->socket,
+	    cr_strerror(ctx->client));
+	return EXIT_UNREACHABLE;
 }
 
-/* The rest of call_finish(), once the answer came. */
+/* What call_finish() makes of an answer. */
 static int
 call_reply(struct cmd_ctx *ctx, struct cr_reply *r)
 {
@@ -502,18 +498,29 @@ call_reply(struct cmd_ctx *ctx, struct cr_reply *r)
 	return 0;
 }
 
+/* Sends the request packed after cr_request() and waits for its answer.
+ * 0 with r holding a result map; otherwise the failure is reported, r is
+ * freed, and the exit status is returned. */
+int
+call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
+{
+	int rc;
+
+	if ((rc = call_wait(ctx, r)) != 0)
+		return rc;
+	return call_reply(ctx, r);
+}
+
 /* As call_finish(), but an error of code is not a failure: 0 with r->error
  * set, not reported, for the caller to deal with. */
 int
 call_finish_unless(struct cmd_ctx *ctx, struct cr_reply *r,
     enum proto_code code)
 {
-	if (cr_finish(ctx->client, r) == -1) {
-		cr_reply_free(r);
-		fprintf(stderr, "connreq: lost connreqd at %s: %s\n",
-		    ctx->socket, cr_strerror(ctx->client));
-		return EXIT_UNREACHABLE;
-	}
+	int rc;
+
+	if ((rc = call_wait(ctx, r)) != 0)
+		return rc;
 	if (r->error != NULL && strcmp(r->code, proto_code_name(code)) == 0)
 		return 0;
 	return call_reply(ctx, r);
