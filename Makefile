@@ -45,6 +45,9 @@ DEB_PKGS += python3-pytest python3-venv python3-pip python3-setuptools
 # curl: tests/test_metrics.c scrapes the [metrics] listener as Prometheus
 # would, with a client that is not ours.
 DEB_PKGS += curl
+# zsh, fish: tests/completion_files.sh checks the zsh and fish completions
+# (client/_connreq, client/connreq.fish) with the shells themselves.
+DEB_PKGS += zsh fish
 # The Python the tests use: Debian's, which has those packages (a python3
 # earlier on PATH, such as a pyenv build, may not).
 PYTHON  ?= /usr/bin/python3
@@ -392,7 +395,8 @@ run: deps
 # written to, and in no file. systemd does not look for user units in
 # ~/.local/lib/systemd/user, so with PREFIX=$(HOME)/.local they go to
 # ~/.local/share/systemd/user, where it does. The man pages are built
-# (make man) and installed, with the user docs under DOCDIR.
+# (make man) and installed, with the user docs under DOCDIR; the bash, zsh and fish
+# completions always.
 BINDIR        = $(PREFIX)/bin
 LIBDIR        = $(PREFIX)/lib
 INCLUDEDIR    = $(PREFIX)/include
@@ -400,6 +404,8 @@ DATADIR       = $(PREFIX)/share
 MANDIR        = $(DATADIR)/man
 DOCDIR        = $(DATADIR)/doc/connreq
 COMPLETIONDIR = $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR    = $(DATADIR)/zsh/vendor-completions
+FISHCOMPDIR   = $(DATADIR)/fish/vendor_completions.d
 ifeq ($(patsubst %/,%,$(PREFIX)),$(HOME)/.local)
 USERUNITDIR   = $(DATADIR)/systemd/user
 else
@@ -415,7 +421,7 @@ COMPLETION    = client/connreq.bash-completion
 DOCS          = docs/protocol.md docs/configuration.md docs/python-client.md \
                 docs/node-client.md README.md
 INSTALL_DIRS  = $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR) $(USERUNITDIR) \
-                $(DOCDIR) $(COMPLETIONDIR) \
+                $(DOCDIR) $(COMPLETIONDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) \
                 $(foreach p,$(MAN_NAMES),$(MANDIR)/man$(subst .,,$(suffix $(p))))
 
 .PHONY: install uninstall
@@ -448,6 +454,9 @@ install: all man
 	  install -m 644 "$$f" "$$d" || exit 1; \
 	done
 	install -m 644 $(COMPLETION) "$(DESTDIR)$(COMPLETIONDIR)/connreq"
+	install -m 644 client/_connreq "$(DESTDIR)$(ZSHCOMPDIR)/_connreq"
+	install -m 644 client/connreq.fish \
+	    "$(DESTDIR)$(FISHCOMPDIR)/connreq.fish"
 
 uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/connreqd" "$(DESTDIR)$(BINDIR)/connreq" \
@@ -458,7 +467,9 @@ uninstall:
 	    "$(DESTDIR)$(USERUNITDIR)/connreqd.socket" \
 	    "$(DESTDIR)$(DOCDIR)/connreqd.conf.example" \
 	    $(foreach f,$(notdir $(DOCS)),"$(DESTDIR)$(DOCDIR)/$(f)") \
-	    "$(DESTDIR)$(COMPLETIONDIR)/connreq"
+	    "$(DESTDIR)$(COMPLETIONDIR)/connreq" \
+	    "$(DESTDIR)$(ZSHCOMPDIR)/_connreq" \
+	    "$(DESTDIR)$(FISHCOMPDIR)/connreq.fish"
 	@for p in $(MAN_NAMES); do \
 	  echo "rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \
 	  rm -f "$(DESTDIR)$(MANDIR)/man$${p##*.}/$$p"; \

@@ -15,8 +15,9 @@
  * Times are shown relative to the daemon's clock (server.info's "now"), not
  * this machine's: the daemon may run on a virtual clock.
  *
- * Exit status: 0 done, 1 refused by the daemon (a rule), 2 usage error,
- * 3 connreqd cannot be reached, 4 its database is unavailable. */
+ * Exit status: 0 done, 1 refused by the daemon (a rule, or not found),
+ * 2 usage error (the daemon's INVALID_ARGUMENT too), 3 connreqd cannot be
+ * reached, 4 its database is unavailable. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +76,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_metrics_entry,
 	&cmd_watch_entry,
 	&cmd_help_entry,
+	&cmd_version_entry,
+	&cmd_call_entry,
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 
@@ -89,6 +92,72 @@ cmd_find(const char *name)
 		if (strcmp(cmd_table[i]->name, name) == 0)
 			return cmd_table[i];
 	return NULL;
+}
+
+/* The edit distance between a and b: insertions, deletions, substitutions
+ * and swaps of two neighbours (optimal string alignment), each 1; at most
+ * CMD_NAME_MAX + 1 (longer strings count as that far apart). */
+#define CMD_NAME_MAX 32
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t d[CMD_NAME_MAX + 1][CMD_NAME_MAX + 1], la, lb, i, j, v;
+
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > CMD_NAME_MAX || lb > CMD_NAME_MAX)
+		return CMD_NAME_MAX + 1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* The command closest to name, when it is close: within one edit for a
+ * short name, a third of its length for a longer one. NULL: none. */
+static const struct cmd_entry *
+cmd_near(const char *name)
+{
+	const struct cmd_entry *best = NULL;
+	size_t i, d, bestd, len = strlen(name);
+
+	bestd = len / 3 > 1 ? len / 3 : 1;
+	for (i = 0; i < CMD_COUNT; i++) {
+		d = edit_distance(name, cmd_table[i]->name);
+		if (d <= bestd && (best == NULL || d < bestd)) {
+			best = cmd_table[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* Reports an unknown command name, with the one it is close to if any;
+ * returns EXIT_USAGE. what: "" or "help: ". */
+int
+cmd_unknown(const char *what, const char *name)
+{
+	const struct cmd_entry *e = cmd_near(name);
+
+	if (e == NULL)
+		return cmd_usage_error(NULL, "%sunknown command: %s", what,
+		    name);
+	fprintf(stderr, "connreq: %sunknown command '%s'; did you mean "
+	    "'%s'?\n", what, name, e->name);
+	return EXIT_USAGE;
 }
 
 void
@@ -123,12 +192,14 @@ cmd_put_list(FILE *f)
 	    "                       event, a line each); usage errors and an\n"
 	    "                       unreachable daemon go to stderr as text\n"
 	    "  -h, --help           this text\n"
-	    "  -V, --version        the version\n"
+	    "  -V, --version        connreq's version and connreqd's (`connreq\n"
+	    "                       version`)\n"
 	    "\n"
 	    "`connreq help COMMAND` or `connreq COMMAND --help` explains a command.\n"
-	    "Exit status: 0 done, 1 refused by a rule, 2 usage error,\n"
-	    "3 connreqd cannot be reached, 4 its database is unavailable\n"
-	    "(connreqd --postgres: UNAVAILABLE; try again).\n", sock);
+	    "Exit status: 0 done, 1 refused by a rule or not found, 2 usage\n"
+	    "error (connreqd's INVALID_ARGUMENT too), 3 connreqd cannot be\n"
+	    "reached, 4 its database is unavailable (connreqd --postgres:\n"
+	    "UNAVAILABLE; try again).\n", sock);
 	free(sock);
 }
 
@@ -352,15 +423,10 @@ call_hint(const struct cmd_ctx *ctx, const char *code)
 		    stderr);
 	} else if (strcmp(code, proto_code_name(PE_EMAIL_REQUIRED)) == 0) {
 		if (ctx->entry == &cmd_send_entry ||
-		    ctx->entry == &cmd_can_send_entry)
+		    ctx->entry == &cmd_can_send_entry ||
+		    ctx->entry == &cmd_resend_entry)
 			fputs("connreq: give their email address with "
 			    "--email ADDR\n", stderr);
-		else if (ctx->entry == &cmd_resend_entry) {
-			fputs("connreq: a resend cannot give it: send anew "
-			    "with `", stderr);
-			hint_connreq(stderr, ctx);
-			fputs("send FROM TO --email ADDR`\n", stderr);
-		}
 	}
 }
 
@@ -389,25 +455,42 @@ call_refused(struct cmd_ctx *ctx, const struct cr_reply *r)
 	}
 }
 
-/* Sends the request packed after cr_request() and waits for its answer.
- * 0 with r holding a result map; otherwise the failure is reported, r is
- * freed, and the exit status is returned. */
+/* The exit status of an error of code: EXIT_USAGE for INVALID_ARGUMENT (a
+ * bad argument the daemon found), EXIT_UNAVAILABLE for UNAVAILABLE,
+ * EXIT_REFUSED for the others (a rule said no, or not found). */
 int
-call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
+call_exit_status(const char *code)
 {
-	if (cr_finish(ctx->client, r) == -1) {
-		cr_reply_free(r);
-		fprintf(stderr, "connreq: lost connreqd at %s: %s\n",
-		    ctx->socket, cr_strerror(ctx->client));
-		return EXIT_UNREACHABLE;
-	}
+	if (strcmp(code, proto_code_name(PE_INVALID_ARGUMENT)) == 0)
+		return EXIT_USAGE;
+	if (strcmp(code, proto_code_name(PE_UNAVAILABLE)) == 0)
+		return EXIT_UNAVAILABLE;
+	return EXIT_REFUSED;
+}
+
+/* Sends the request packed after cr_request() and waits for its answer:
+ * 0, or EXIT_UNREACHABLE when the connection failed (reported; r freed). */
+static int
+call_wait(struct cmd_ctx *ctx, struct cr_reply *r)
+{
+	if (cr_finish(ctx->client, r) == 0)
+		return 0;
+	cr_reply_free(r);
+	fprintf(stderr, "connreq: lost connreqd at %s: %s\n", ctx->socket,
+	    cr_strerror(ctx->client));
+	return EXIT_UNREACHABLE;
+}
+
+/* What call_finish() makes of an answer. */
+static int
+call_reply(struct cmd_ctx *ctx, struct cr_reply *r)
+{
 	if (r->error != NULL) {
-		bool unavailable = strcmp(r->code,
-		    proto_code_name(PE_UNAVAILABLE)) == 0;
+		int rc = call_exit_status(r->code);
 
 		call_refused(ctx, r);
 		cr_reply_free(r);
-		return unavailable ? EXIT_UNAVAILABLE : EXIT_REFUSED;
+		return rc;
 	}
 	if (r->result == NULL || r->result->type != MSGPACK_OBJECT_MAP) {
 		cr_reply_free(r);
@@ -415,6 +498,34 @@ call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
 		return EXIT_REFUSED;
 	}
 	return 0;
+}
+
+/* Sends the request packed after cr_request() and waits for its answer.
+ * 0 with r holding a result map; otherwise the failure is reported, r is
+ * freed, and the exit status is returned. */
+int
+call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
+{
+	int rc;
+
+	if ((rc = call_wait(ctx, r)) != 0)
+		return rc;
+	return call_reply(ctx, r);
+}
+
+/* As call_finish(), but an error of code is not a failure: 0 with r->error
+ * set, not reported, for the caller to deal with. */
+int
+call_finish_unless(struct cmd_ctx *ctx, struct cr_reply *r,
+    enum proto_code code)
+{
+	int rc;
+
+	if ((rc = call_wait(ctx, r)) != 0)
+		return rc;
+	if (r->error != NULL && strcmp(r->code, proto_code_name(code)) == 0)
+		return 0;
+	return call_reply(ctx, r);
 }
 
 /* Reports the warnings a result carries (a send or a resend passed with
@@ -537,6 +648,7 @@ main(int argc, char **argv)
 	const struct cmd_entry *e;
 	char *sock = NULL, err[512];
 	const char *arg;
+	bool version = false;
 	int i, rc;
 
 	log_prog = "connreq";
@@ -564,24 +676,29 @@ main(int argc, char **argv)
 			cmd_put_list(stdout);
 			return EXIT_DONE;
 		} else if (strcmp(arg, "-V") == 0 ||
-		    strcmp(arg, "--version") == 0) {
-			printf("connreq %s (protocol %d)\n", CONNREQ_VERSION,
-			    PROTO_VERSION);
-			return EXIT_DONE;
-		} else
+		    strcmp(arg, "--version") == 0)
+			version = true;
+		else
 			return cmd_usage_error(NULL, "unknown option: %s", arg);
 	}
-	if (i == argc) {
+	if (version) {
+		/* -V: `connreq version`, with the -s and --json given. */
+		if (i < argc)
+			return cmd_usage_error(NULL, "%s: nothing may follow "
+			    "--version", argv[i]);
+		e = &cmd_version_entry;
+	} else if (i == argc) {
 		cmd_put_list(stderr);
 		return EXIT_USAGE;
-	}
-	if ((e = cmd_find(argv[i])) == NULL)
-		return cmd_usage_error(NULL, "unknown command: %s", argv[i]);
+	} else if ((e = cmd_find(argv[i])) == NULL)
+		return cmd_unknown("", argv[i]);
 	ctx.entry = e;
-	rc = cmd_parse(&ctx, e, argc - i - 1, argv + i + 1, &a);
+	rc = cmd_parse(&ctx, e, version ? 0 : argc - i - 1, argv + i + 1, &a);
 	if (rc == EXIT_HELPED)
 		return EXIT_DONE;
 	if (rc != 0)
+		return rc;
+	if (e->check != NULL && (rc = e->check(e, &a)) != 0)
 		return rc;
 
 	if (!(e->flags & CMD_OFFLINE)) {
@@ -591,7 +708,9 @@ main(int argc, char **argv)
 		if (ctx.socket == NULL)
 			ctx.socket = sock = cr_default_socket();
 		ctx.client = cr_connect(ctx.socket, err, sizeof err);
-		if (ctx.client == NULL) {
+		if (ctx.client == NULL && (e->flags & CMD_TRY_DAEMON))
+			ctx.connect_err = err;
+		else if (ctx.client == NULL) {
 			main_unreachable(&ctx, err, errno == EPERM);
 			free(sock);
 			return EXIT_UNREACHABLE;

@@ -86,6 +86,7 @@ struct cmd_args {
 struct cmd_ctx;
 
 #define CMD_OFFLINE 0x1		/* needs no daemon */
+#define CMD_TRY_DAEMON 0x2	/* runs without the daemon too: client NULL */
 
 struct cmd_entry {
 	const char *name;
@@ -96,6 +97,9 @@ struct cmd_entry {
 	const char *usage;	/* after "connreq " */
 	const char *help;	/* one paragraph */
 	int (*exec)(struct cmd_ctx *, const struct cmd_args *);
+	/* Optional: checks the arguments before connecting; 0 or the exit
+	 * status of a usage error (reported). */
+	int (*check)(const struct cmd_entry *, const struct cmd_args *);
 };
 
 /* What a command prints of a result map, as text. */
@@ -114,6 +118,7 @@ struct cmd_ctx {
 	bool have_info;
 	struct cr_reply info;		/* server.info, asked once */
 	const char *sender;		/* who sends, for hints; NULL: none */
+	const char *connect_err;	/* CMD_TRY_DAEMON: why client is NULL */
 };
 
 /* A string in a reply: not NUL-terminated. */
@@ -181,9 +186,12 @@ extern const struct cmd_entry cmd_info_entry;
 extern const struct cmd_entry cmd_clock_entry;
 extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_call_entry;
 
 /* cli.c: the command line. */
 const struct cmd_entry *cmd_find(const char *name);
+int cmd_unknown(const char *what, const char *name);
 void cmd_put_help(FILE *f, const struct cmd_entry *e);
 void cmd_put_list(FILE *f);
 int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
@@ -194,7 +202,10 @@ int cmd_id(const struct cmd_entry *e, const char *s, uint64_t *id);
 /* cli.c: talking to connreqd. */
 void call_hint(const struct cmd_ctx *ctx, const char *code);
 void call_refused(struct cmd_ctx *ctx, const struct cr_reply *r);
+int call_exit_status(const char *code);
 int call_finish(struct cmd_ctx *ctx, struct cr_reply *r);
+int call_finish_unless(struct cmd_ctx *ctx, struct cr_reply *r,
+    enum proto_code code);
 int call_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     cmd_print_fn *print);
 int64_t ctx_now(struct cmd_ctx *ctx);

@@ -1,5 +1,5 @@
 /* client/cmd-info.c: the commands about the daemon and connreq itself:
- * info, clock and help. */
+ * info, clock, help and version; and call, any method by name. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +12,9 @@
 static int cmd_info_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_clock_exec(struct cmd_ctx *, const struct cmd_args *);
 static int cmd_help_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_version_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_call_exec(struct cmd_ctx *, const struct cmd_args *);
+static int cmd_call_check(const struct cmd_entry *, const struct cmd_args *);
 
 /* One "label: value" line of info. */
 static void info_line(const char *label, const char *fmt, ...)
@@ -330,8 +333,7 @@ cmd_help_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		return EXIT_DONE;
 	}
 	if ((e = cmd_find(a->argv[0])) == NULL)
-		return cmd_usage_error(NULL, "help: unknown command: %s",
-		    a->argv[0]);
+		return cmd_unknown("help: ", a->argv[0]);
 	cmd_put_help(stdout, e);
 	return EXIT_DONE;
 }
@@ -450,4 +452,143 @@ cmd_metrics_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	cr_request(ctx->client, METHOD(SERVER_METRICS));
 	return call_print(ctx, a, cmd_metrics_print);
+}
+
+static void
+version_put(const char *prog, struct text version, int64_t protocol)
+{
+	printf("%s %.*s (protocol %" PRId64 ")\n", prog, (int)version.n,
+	    version.p, protocol);
+}
+
+const struct cmd_entry cmd_version_entry = {
+	.name = "version",
+	.args_min = 0,
+	.args_max = 0,
+	.flags = CMD_TRY_DAEMON,
+	.usage = "version",
+	.help = "Prints the version of connreq and of the protocol it speaks, "
+	    "then those of connreqd when it can be reached (otherwise why it "
+	    "cannot, on stderr; the exit status is still 0). With --json: "
+	    "{\"connreq\": {version, protocol}, \"connreqd\": {version, "
+	    "protocol, server} or null}. `connreq --version` does the same.",
+	.exec = cmd_version_exec
+};
+
+static int
+cmd_version_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	struct text mine = { CONNREQ_VERSION, strlen(CONNREQ_VERSION) }, v;
+	const char *why = ctx->connect_err;
+	struct cr_reply r;
+	bool have = false, asked = false;
+	int64_t protocol = 0;
+
+	(void)a;
+	if (ctx->client != NULL) {
+		cr_request(ctx->client, METHOD(HELLO));
+		asked = true;
+		if (cr_finish(ctx->client, &r) == -1)
+			why = cr_strerror(ctx->client);
+		else if (r.error != NULL)
+			why = r.message;
+		else
+			have = obj_text(r.result, "version", &v) &&
+			    obj_int(r.result, "protocol", &protocol);
+	}
+	if (ctx->json) {
+		printf("{\"connreq\":{\"version\":\"%s\",\"protocol\":%d},"
+		    "\"connreqd\":", CONNREQ_VERSION, PROTO_VERSION);
+		if (have)
+			cr_json_print(stdout, r.result);
+		else
+			fputs("null", stdout);
+		puts("}");
+	} else {
+		version_put("connreq", mine, PROTO_VERSION);
+		if (have)
+			version_put("connreqd", v, protocol);
+	}
+	if (!have)
+		fprintf(stderr, "connreq: no version of connreqd: %s\n",
+		    why != NULL ? why : "an unexpected reply");
+	if (asked)
+		cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
+const struct cmd_entry cmd_call_entry = {
+	.name = "call",
+	.args_min = 1,
+	.args_max = 2,
+	.usage = "call METHOD [JSON]",
+	.help = "Calls any method of connreqd (connreq-protocol(7) lists them) "
+	    "with JSON, a JSON object of its arguments (default {}), and "
+	    "prints the result map as one line of JSON. Strings may hold any "
+	    "bytes, NUL too; integers stay integers. A refusal is "
+	    "reported on stderr with its code, and the exit status is as for "
+	    "any command: 1 for a rule or an unknown method, 2 for JSON that "
+	    "is not an object or an argument connreqd finds bad. For example "
+	    "`connreq call invite.get '{\"id\": 1}'`.",
+	.exec = cmd_call_exec,
+	.check = cmd_call_check
+};
+
+/* Packs call's JSON argument into sb (initialised here; the caller
+ * destroys it). 0, or the exit status of a usage error (reported). */
+static int
+call_pack_args(const struct cmd_entry *e, const struct cmd_args *a,
+    msgpack_sbuffer *sb)
+{
+	const char *json = a->argc > 1 ? a->argv[1] : "{}", *s;
+	msgpack_packer pk;
+	char err[128];
+
+	msgpack_sbuffer_init(sb);
+	for (s = json; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r';
+	    s++)
+		;
+	if (*s != '{')
+		return cmd_usage_error(e, "call: the arguments are not a JSON "
+		    "object: %s", json);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	if (cr_json_pack(&pk, json, strlen(json), err, sizeof err) != 0)
+		return cmd_usage_error(e, "call: not JSON: %s", err);
+	return 0;
+}
+
+/* Bad JSON is a usage error before connecting. */
+static int
+cmd_call_check(const struct cmd_entry *e, const struct cmd_args *a)
+{
+	msgpack_sbuffer sb;
+	int rc;
+
+	rc = call_pack_args(e, a, &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static int
+cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer *out;
+	struct cr_reply r;
+	int rc;
+
+	/* Packed aside, then copied in after the method's name. */
+	if ((rc = call_pack_args(ctx->entry, a, &sb)) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		return rc;
+	}
+	out = cr_request(ctx->client, a->argv[0]);
+	out->callback(out->data, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	cr_json_print(stdout, r.result);
+	putchar('\n');
+	cr_reply_free(&r);
+	return EXIT_DONE;
 }

@@ -487,20 +487,26 @@ const struct cmd_entry cmd_resend_entry = {
 	.name = "resend",
 	.args_min = 2,
 	.args_max = 2,
-	.opts = OPT_BIT(OPT_NOTE),
-	.usage = "resend ACTOR ID [--note TEXT]",
+	.opts = OPT_BIT(OPT_NOTE) | OPT_BIT(OPT_EMAIL) |
+	    OPT_BIT(OPT_EXPIRES_IN),
+	.usage = "resend ACTOR ID [--note TEXT] [--email ADDR] "
+	    "[--expires-in DURATION]",
 	.help = "Sends invitation ID again: ACTOR, its sender, makes a new "
 	    "pending invitation to the same member, linked to the old one "
-	    "(which must be withdrawn or expired), with the old note unless "
-	    "--note gives a new one. The cooldown after a withdrawal applies "
-	    "as to any send.",
+	    "(which must be withdrawn or expired), with the old priority and "
+	    "the old note unless --note gives a new one. As for send, a "
+	    "member who takes invitations only from people who know their "
+	    "email address needs --email ADDR, and --expires-in sets how long "
+	    "it stays pending (default 180d). Every rule of send applies, the "
+	    "cooldown after a withdrawal too.",
 	.exec = cmd_resend_exec
 };
 
 static int
 cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	const char *note = a->opt[OPT_NOTE];
+	const char *note = a->opt[OPT_NOTE], *email = a->opt[OPT_EMAIL];
+	bool expires = a->opt[OPT_EXPIRES_IN] != NULL;
 	msgpack_packer *pk;
 	uint64_t id;
 	int rc;
@@ -509,11 +515,15 @@ cmd_resend_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		return rc;
 	ctx->sender = a->argv[0];
 	pk = cr_request(ctx->client, METHOD(INVITE_RESEND));
-	msgpack_pack_map(pk, 2 + (note != NULL));
+	msgpack_pack_map(pk, 2 + (note != NULL) + (email != NULL) + expires);
 	pk_kstr(pk, "actor", a->argv[0]);
 	pk_kuint(pk, "id", id);
 	if (note != NULL)
 		pk_kstr(pk, "note", note);
+	if (email != NULL)
+		pk_kstr(pk, "email", email);
+	if (expires)
+		pk_kuint(pk, "expires_in", a->expires_in);
 	return call_print(ctx, a, cmd_resend_print);
 }
 

@@ -168,7 +168,8 @@ const struct cmd_entry cmd_cleanup_entry = {
 	    "the rest a day at a time, passing over those answered meanwhile. "
 	    "Prints the plan: how many it takes, how many a day, when it "
 	    "ends. `connreq plans` follows it, `connreq plan-cancel` stops "
-	    "it.",
+	    "it. With nothing to withdraw it makes no plan, says so and "
+	    "exits 0 (with --json: the NOT_FOUND error map).",
 	.exec = cmd_cleanup_exec
 };
 
@@ -176,6 +177,8 @@ static int
 cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_packer *pk;
+	struct cr_reply r;
+	int rc;
 
 	pk = cr_request(ctx->client, METHOD(PLAN_WITHDRAW_STALE));
 	msgpack_pack_map(pk, 1 + (a->opt[OPT_OLDER_THAN] != NULL) +
@@ -188,7 +191,21 @@ cmd_cleanup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		pk_kuint(pk, "per_day", a->per_day);
 	if (a->opt[OPT_MAX_PRIORITY] != NULL)
 		pk_kstr(pk, "max_priority", a->opt[OPT_MAX_PRIORITY]);
-	return call_print(ctx, a, cmd_cleanup_print);
+	if ((rc = call_finish_unless(ctx, &r, PE_NOT_FOUND)) != 0)
+		return rc;
+	if (r.error != NULL) {
+		/* Nothing to withdraw: done already. */
+		if (ctx->json) {
+			cr_json_print(stdout, r.error);
+			putchar('\n');
+		} else {
+			text_put(stdout, r.message, strlen(r.message));
+			putchar('\n');
+		}
+	} else if (!out_json(ctx, &r))
+		cmd_cleanup_print(ctx, a, r.result);
+	cr_reply_free(&r);
+	return EXIT_DONE;
 }
 
 static void

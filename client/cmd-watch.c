@@ -572,6 +572,8 @@ watch_subscribe(struct watch *w, char *err, size_t errlen)
 		return -2;
 	}
 	if (r.error != NULL) {
+		int rc = call_exit_status(r.code);
+
 		call_refused(ctx, &r);
 		o = cr_get(r.error, "oldest");
 		if (strcmp(r.code, proto_code_name(PE_CURSOR_EXPIRED)) == 0 &&
@@ -587,7 +589,7 @@ watch_subscribe(struct watch *w, char *err, size_t errlen)
 			fputs("connreq: this connreqd has no event feed: it "
 			    "is older than this connreq\n", stderr);
 		cr_reply_free(&r);
-		return EXIT_REFUSED;
+		return rc;
 	}
 	if (!w->have_cursor) {
 		if (!obj_uint(r.result, "head", &head)) {
@@ -666,8 +668,10 @@ const struct cmd_entry cmd_watch_entry = {
 	.args_max = 1,
 	.opts = OPT_BIT(OPT_ALL) | OPT_BIT(OPT_AFTER) | OPT_BIT(OPT_EXEC),
 	.usage = "watch MEMBER|--all [--after SEQ] [--json] [--exec CMD]",
-	.help = "Prints MEMBER's notifications as they happen, one line each, "
-	    "until Ctrl-C: invitations received, accepted, expired, still "
+	.help = "Prints MEMBER's new notifications as they happen, one line "
+	    "each, until Ctrl-C; those from before it started are shown only "
+	    "with --after 0 (all that are kept) or --after SEQ. The "
+	    "notifications: invitations received, accepted, expired, still "
 	    "pending after 14 days (the policy's stale after), withdrawn "
 	    "(when the policy tells the recipient), the ends of cooldowns, "
 	    "new connections, warnings about limits, restrictions starting "
@@ -765,11 +769,16 @@ cmd_watch_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		fputs("'s notifications", stderr);
 	} else
 		fputs("every member's events", stderr);
-	if (a->opt[OPT_AFTER] != NULL)
+	if (a->opt[OPT_AFTER] != NULL) {
 		fprintf(stderr, " after event %" PRIu64, w.cursor);
-	else
-		fputs(" as they come", stderr);
-	fputs(" (Ctrl-C stops)\n", stderr);
+		fputs(" (Ctrl-C stops)\n", stderr);
+	} else {
+		/* What happened before is not shown: say how to see it. */
+		fputs(" as they come (Ctrl-C stops); only new ones: `",
+		    stderr);
+		watch_put_resume(stderr, &w, 0);
+		fputs("` shows those kept from before too\n", stderr);
+	}
 	for (;;) {
 		rc = watch_pump(&w, err, sizeof err);
 		if (rc != -1)

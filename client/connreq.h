@@ -90,6 +90,12 @@ int cr_read_message(struct cr_client *c, msgpack_unpacked *out,
 
 /* Prints o as JSON. */
 void cr_json_print(FILE *f, const msgpack_object *o);
+/* Packs the JSON text s (n bytes, one value) into pk: strings as str, any
+ * bytes they hold (\u0000 too), integers as int or uint, other numbers as
+ * float64. 0, or -1 with err saying what is wrong and where (nothing
+ * packed). */
+int cr_json_pack(msgpack_packer *pk, const char *s, size_t n, char *err,
+    size_t errlen);
 
 /* Looks up key in a map object. */
 const msgpack_object *cr_get(const msgpack_object *map, const char *key);

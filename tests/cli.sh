@@ -223,7 +223,7 @@ t "mutual --json: {items: [{member, since_a, since_b}], next}" \
 run mutual alice bob
 t "mutual: none says so" '[ $rc -eq 0 ] && out_has "no mutual connections of alice and bob"'
 run mutual alice alice
-t "mutual: a member with itself is refused" '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT"'
+t "mutual: a member with itself is refused" '[ $rc -eq 2 ] && err_has "INVALID_ARGUMENT"'
 run send carol frank
 mid=$(sed -n 's/^invitation \([0-9]*\):.*/\1/p' "$tmp/out")
 run show "$mid" --as frank
@@ -250,7 +250,7 @@ run --json auto-accept carol
 t "auto-accept --json: {items, next}" \
   '[ $rc -eq 0 ] && json "assert d[\"items\"] == [\"gina\"] and d[\"next\"] is None"'
 run auto-accept carol carol
-t "auto-accept: not oneself" '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT"'
+t "auto-accept: not oneself" '[ $rc -eq 2 ] && err_has "INVALID_ARGUMENT"'
 run settings carol --auto-min-mutual 3 --auto-for 2w
 t "settings --auto-min-mutual --auto-for" \
   '[ $rc -eq 0 ] && out_re "^auto-accept +from 3 mutual connections and the list, until 2026-02-26 00:00 UTC$"'
@@ -290,7 +290,7 @@ t "clock --json" '[ $rc -eq 0 ] && json "assert d[\"now\"] == $T0 + 222 * 86400 
 # ---- notes are shown safely ----
 run send alice gina --note "$(printf 'red\033[31mtext')"
 t "send: the daemon refuses escape sequences in a note" \
-  '[ $rc -eq 1 ] && err_has "INVALID_ARGUMENT" && ! grep -q "$(printf "\033")" "$tmp/err"'
+  '[ $rc -eq 2 ] && err_has "INVALID_ARGUMENT" && ! grep -q "$(printf "\033")" "$tmp/err"'
 run send alice gina --note "$(printf 'two\tcolumns\nand lines')"
 t "send: tabs and newlines in a note are shown on one line" \
   '[ $rc -eq 0 ] && out_has "note: \"two columns and lines\""'
@@ -301,7 +301,7 @@ t "sent: a note with a newline keeps the table whole" \
 # ---- help ----
 run help
 t "help: lists every command" \
-  '[ $rc -eq 0 ] && (for c in send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help; do out_re "^  $c( |\$)" || exit 1; done)'
+  '[ $rc -eq 0 ] && (for c in send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help version call; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
 t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
 run help withdraw
@@ -358,6 +358,99 @@ run auto-accept uma vic
 run send vic uma
 t "send: auto-accepted, and says so" \
   '[ $rc -eq 0 ] && out_re "^invitation [0-9]+: vic -> uma, accepted just now" && out_has "  accepted at once by the recipient'"'"'s auto-accept rules"'
+
+# ---- resend --email, --expires-in (issue 13) ----
+# sol takes invitations only with the address; rhea's invitation, withdrawn
+# and past its cooldown, is resent from the shell.
+run settings sol --from email --email sol@example.com
+run --json send rhea sol --email sol@example.com
+rid=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["invitation"]["id"])' "$tmp/out")
+run withdraw rhea "$rid"
+run clock advance 3w
+run resend rhea "$rid"
+t "resend: to an email-only member without --email: EMAIL_REQUIRED, and how to give it" \
+  '[ $rc -eq 1 ] && err_has "connreq: EMAIL_REQUIRED: " && err_has "connreq: give their email address with --email ADDR"'
+run resend rhea "$rid" --email sol@example.com --expires-in 200d
+t "resend --expires-in beyond the policy: the daemon's INVALID_ARGUMENT exits 2" \
+  '[ $rc -eq 2 ] && err_has "connreq: INVALID_ARGUMENT: expires_in may be at most"'
+run resend rhea "$rid" --email sol@example.com --expires-in 2d
+t "resend --email --expires-in: to an email-only member, for 2 days" \
+  '[ $rc -eq 0 ] && out_re "^invitation [0-9]+: rhea -> sol, pending, .*expires in 2d" && out_has "resending invitation $rid"'
+run resend rhea "$rid" --email nope
+t "resend: a bad --email is a usage error" '[ $rc -eq 2 ] && err_has "--email: not an address: nope"'
+run resend --help
+t "resend --help: --email and --expires-in" \
+  '[ $rc -eq 0 ] && out_has "usage: connreq resend ACTOR ID [--note TEXT] [--email ADDR]" && out_has "[--expires-in DURATION]"'
+
+# ---- a mistyped command ----
+run sedn alice bob
+t "did you mean: a command one edit away" \
+  '[ $rc -eq 2 ] && out_empty && [ "$(cat "$tmp/err")" = "connreq: unknown command '"'"'sedn'"'"'; did you mean '"'"'send'"'"'?" ]'
+run recieved bob
+t "did you mean: two letters swapped" '[ $rc -eq 2 ] && err_has "did you mean '"'"'received'"'"'?"'
+run plan-cancle alice 1
+t "did you mean: a longer name, two edits away" '[ $rc -eq 2 ] && err_has "did you mean '"'"'plan-cancel'"'"'?"'
+run help widthraw
+t "did you mean: help COMMAND too" \
+  '[ $rc -eq 2 ] && out_empty && err_has "connreq: help: unknown command '"'"'widthraw'"'"'; did you mean '"'"'withdraw'"'"'?"'
+run xyz
+t "did you mean: nothing close, no guess" \
+  '[ $rc -eq 2 ] && err_has "unknown command: xyz" && ! err_has "did you mean"'
+
+# ---- version ----
+run version
+t "version: connreq's and connreqd's" \
+  '[ $rc -eq 0 ] && out_lines 2 && out_re "^connreq [0-9]+\.[0-9]+\.[0-9]+ \(protocol 1\)$" && out_re "^connreqd [0-9]+\.[0-9]+\.[0-9]+ \(protocol 1\)$"'
+run --version
+t "--version: the same" '[ $rc -eq 0 ] && out_lines 2 && out_re "^connreqd "'
+run --json version
+t "version --json: both, as a map" \
+  '[ $rc -eq 0 ] && json "assert d[\"connreq\"][\"protocol\"] == 1 and d[\"connreqd\"][\"server\"] == \"connreqd\" and d[\"connreq\"][\"version\"] == d[\"connreqd\"][\"version\"]"'
+run -s "$tmp/none.sock" version
+t "version: connreq's alone when connreqd cannot be reached, still exit 0" \
+  '[ $rc -eq 0 ] && out_lines 1 && out_re "^connreq " && err_has "no version of connreqd: "'
+run -s "$tmp/none.sock" --json -V
+t "--json -V: connreqd null when it cannot be reached" \
+  '[ $rc -eq 0 ] && json "assert d[\"connreqd\"] is None"'
+run version 2
+t "version: takes no argument" '[ $rc -eq 2 ] && err_has "too many arguments"'
+run -V info
+t "--version: nothing may follow" '[ $rc -eq 2 ] && err_has "nothing may follow --version"'
+
+# ---- call METHOD JSON ----
+run call hello
+t "call: a method without arguments, the result as one JSON line" \
+  '[ $rc -eq 0 ] && out_lines 1 && json "assert d[\"server\"] == \"connreqd\""'
+run call invite.send '{"from": "tara", "to": "ugo", "note": "caf\u00e9 \ud83d\ude00", "priority": "high"}'
+t "call: a write, with \\u escapes" \
+  '[ $rc -eq 0 ] && json "assert d[\"invitation\"][\"note\"] == \"caf\u00e9 \U0001f600\" and d[\"invitation\"][\"priority\"] == \"high\""'
+cid=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["invitation"]["id"])' "$tmp/out")
+run show "$cid"
+t "call: the write is there" '[ $rc -eq 0 ] && out_has "tara -> ugo, pending, high priority"'
+run call invite.get "{\"id\": $cid, \"actor\": \"ugo\"}"
+t "call: integers stay integers" \
+  '[ $rc -eq 0 ] && json "assert d[\"invitation\"][\"id\"] == $cid and d[\"invitation\"][\"state\"] == \"pending\""'
+run call invite.send '{"from": "tara", "to": "vera", "note": "x\u0000y"}'
+t "call: strings are binary-safe (a NUL reaches connreqd, which refuses it: exit 2)" \
+  '[ $rc -eq 2 ] && out_empty && err_has "connreq: INVALID_ARGUMENT: argument '"'"'note'"'"'"'
+run call invite.get '{"id": 1,}'
+t "call: bad JSON is a usage error, and nothing is sent" \
+  '[ $rc -eq 2 ] && out_empty && err_has "call: not JSON: " && err_has "usage: connreq call METHOD [JSON]"'
+run -s "$tmp/none.sock" call invite.get '{"id": 1'
+t "call: bad JSON is a usage error before connecting" \
+  '[ $rc -eq 2 ] && err_has "call: not JSON: expected '"'"','"'"' or '"'"'}'"'"' at byte 9"'
+run call invite.get '{"id": 1, "note": "\ud800"}'
+t "call: a lone surrogate is bad JSON" '[ $rc -eq 2 ] && err_has "a lone surrogate"'
+run call invite.get '[1]'
+t "call: the arguments must be an object" '[ $rc -eq 2 ] && err_has "not a JSON object"'
+run call invite.frobnicate '{}'
+t "call: an unknown method: refused, exit 1" \
+  '[ $rc -eq 1 ] && err_has "connreq: UNKNOWN_METHOD: "'
+run --json call invite.get '{"id": "one"}'
+t "call --json: a bad argument exits 2, the error map on stdout" \
+  '[ $rc -eq 2 ] && err_has "INVALID_ARGUMENT" && json "assert d[\"code\"] == \"INVALID_ARGUMENT\""'
+run call invite.get '{"id": 99999}'
+t "call: NOT_FOUND exits 1" '[ $rc -eq 1 ] && err_has "connreq: NOT_FOUND: "'
 
 # The daemon still answers after all that, and stops cleanly.
 run info

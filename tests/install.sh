@@ -64,7 +64,7 @@ t "make install DESTDIR=... PREFIX=... succeeds" '[ $rc -eq 0 ]' "$tmp/make.log"
 t "nothing is written outside DESTDIR" '[ ! -e "$PREFIX" ] && [ -d "$STAGED" ]'
 
 # What must be there: the fixed files, the man pages (make install builds
-# them), the user docs, the bash completion, and the record of the
+# them), the user docs, the bash, zsh and fish completions, and the record of the
 # directories it made.
 {
 	printf '%s\n' bin/connreq bin/connreqd include/connreq.h lib/libconnreq.a \
@@ -75,7 +75,9 @@ t "nothing is written outside DESTDIR" '[ ! -e "$PREFIX" ] && [ -d "$STAGED" ]'
 	    share/doc/connreq/README.md share/doc/connreq/installed-dirs \
 	    share/man/man1/connreq.1 share/man/man5/connreqd.conf.5 \
 	    share/man/man7/connreq-protocol.7 share/man/man8/connreqd.8 \
-	    share/bash-completion/completions/connreq
+	    share/bash-completion/completions/connreq \
+	    share/zsh/vendor-completions/_connreq \
+	    share/fish/vendor_completions.d/connreq.fish
 } | LC_ALL=C sort -u >"$tmp/want"
 tree "$STAGED" >"$tmp/have"
 t "the installed tree is exactly the expected files" \

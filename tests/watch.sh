@@ -119,7 +119,7 @@ watcher exec watch bob --json --exec "$exec_cmd"
 unset CONNREQ_EVENT_OTHER
 show="$tmp/bob.err"
 t "watch: says on stderr what it watches, from the head" \
-  'has "$tmp/bob.err" "connreq: watching bob'"'"'s notifications as they come (Ctrl-C stops)" && [ ! -s "$tmp/bob.out" ]'
+  'has "$tmp/bob.err" "connreq: watching bob'"'"'s notifications as they come (Ctrl-C stops); only new ones: \`connreq watch bob --after 0\` shows those kept from before too" && [ ! -s "$tmp/bob.out" ]'
 show="$tmp/all.err"
 t "watch --all: says so" 'has "$tmp/all.err" "connreq: watching every member'"'"'s events as they come"'
 
@@ -317,7 +317,7 @@ assert d[\"code\"] == \"CURSOR_EXPIRED\" and d[\"oldest\"] > 1, d
 "'
 run watch bob --after 999999
 t "watch --after past the last event: refused" \
-  '[ $rc -eq 1 ] && has "$tmp/err" "INVALID_ARGUMENT"'
+  '[ $rc -eq 2 ] && has "$tmp/err" "INVALID_ARGUMENT"'
 
 # ---- stop the running ones ----
 for w in bob bobj all; do
