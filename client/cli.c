@@ -74,6 +74,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_clock_entry,
 	&cmd_backup_entry,
 	&cmd_metrics_entry,
+	&cmd_export_entry,
 	&cmd_watch_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,

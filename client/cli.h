@@ -178,6 +178,7 @@ extern const struct cmd_entry cmd_auto_accept_entry;
 extern const struct cmd_entry cmd_no_auto_accept_entry;
 extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_metrics_entry;
+extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_disconnect_entry;
 extern const struct cmd_entry cmd_block_entry;
 extern const struct cmd_entry cmd_unblock_entry;

@@ -592,3 +592,38 @@ cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	cr_reply_free(&r);
 	return EXIT_DONE;
 }
+
+/* export MEMBER: member.export as JSON. */
+static int cmd_export_exec(struct cmd_ctx *, const struct cmd_args *);
+
+const struct cmd_entry cmd_export_entry = {
+	.name = "export",
+	.args_min = 1,
+	.args_max = 1,
+	.usage = "export MEMBER",
+	.help = "Prints everything connreqd keeps about MEMBER as one JSON "
+	    "document, each part as MEMBER may see it: invitations sent and "
+	    "received, connections, blocks MEMBER made, the auto-accept list, "
+	    "settings, stats, introductions, plans and the events still kept "
+	    "(for a data access request). Lists hold at most their 10,000 "
+	    "newest items; truncated names any that had more.",
+	.exec = cmd_export_exec
+};
+
+static int
+cmd_export_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	struct cr_reply r;
+	msgpack_packer *pk;
+	int rc;
+
+	pk = cr_request(ctx->client, METHOD(MEMBER_EXPORT));
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "member", a->argv[0]);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	cr_json_print(stdout, r.result);
+	putchar('\n');
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}

@@ -1558,6 +1558,219 @@ m_server_metrics(struct call *c)
 	return 0;
 }
 
+/* member.export: everything the store keeps about a member, as one
+ * document, each part as that member may see it (docs/protocol.md,
+ * member.export). Each list holds at most EXPORT_ITEMS of its newest
+ * items; truncated names the lists that had more. */
+#define EXPORT_ITEMS 10000
+
+struct export_ctx {
+	struct call *c;
+	struct str member;
+	enum role role;
+	enum intro_role irole;
+	uint64_t count;
+	bool truncated;
+	struct items items;
+};
+
+static bool
+export_full(struct export_ctx *x)
+{
+	if (x->count < EXPORT_ITEMS)
+		return false;
+	x->truncated = true;
+	return true;
+}
+
+static bool
+export_inv(void *ctx, uint64_t id)
+{
+	struct export_ctx *x = ctx;
+	struct inv inv;
+
+	if (export_full(x) || store_inv_get(x->c->op.t, id, &inv) != STORE_OK)
+		return false;
+	inv_as_of(&inv, x->c->op.now);
+	/* A withdrawn invitation no longer exists for its recipient. */
+	if (x->role == ROLE_RECIPIENT &&
+	    rules_recipient_box((enum inv_state)inv.state, inv.ignored,
+	    inv.held) == PBOX_COUNT)
+		return true;
+	pack_inv(&x->items.pk, x->c->op.t, &inv, x->role);
+	x->count++;
+	return true;
+}
+
+static bool
+export_conn(void *ctx, const char *other, size_t len, int64_t since)
+{
+	struct export_ctx *x = ctx;
+
+	if (export_full(x))
+		return false;
+	pack_conn(&x->items.pk, x->member.p, x->member.n, other, len, since);
+	x->count++;
+	return true;
+}
+
+static bool
+export_name(void *ctx, const char *m, size_t len)
+{
+	struct export_ctx *x = ctx;
+
+	if (export_full(x))
+		return false;
+	pk_strn(&x->items.pk, m, len);
+	x->count++;
+	return true;
+}
+
+static bool
+export_intro(void *ctx, uint64_t id)
+{
+	struct export_ctx *x = ctx;
+	struct intro in;
+
+	if (export_full(x) || store_intro_get(x->c->op.t, id, &in) != STORE_OK)
+		return false;
+	pack_intro(&x->items.pk, &in, x->irole, x->c->op.now);
+	x->count++;
+	return true;
+}
+
+static bool
+export_plan(void *ctx, uint64_t id)
+{
+	struct export_ctx *x = ctx;
+	struct proto_error e;
+	struct plan pl;
+
+	if (export_full(x) || plan_load(x->c->op.t, id, &pl, &e) == -1)
+		return false;
+	plan_pack(&x->items.pk, &pl, x->c->op.policy);
+	x->count++;
+	return true;
+}
+
+static bool
+export_event(void *ctx, const struct event_rec *ev)
+{
+	struct export_ctx *x = ctx;
+
+	if (export_full(x))
+		return false;
+	msgpack_sbuffer_write(&x->items.sb, ev->data, ev->len);
+	x->count++;
+	return true;
+}
+
+/* Packs key: [the list x gathered], and notes a truncated one. */
+static void
+export_put(struct call *c, const char *key, struct export_ctx *x,
+    const char **truncated, unsigned *ntrunc)
+{
+	pk_key(c->pk, key);
+	msgpack_pack_array(c->pk, x->count);
+	msgpack_sbuffer_write(c->pk->data, x->items.sb.data, x->items.sb.size);
+	msgpack_sbuffer_destroy(&x->items.sb);
+	if (x->truncated)
+		truncated[(*ntrunc)++] = key;
+	x->count = 0;
+	x->truncated = false;
+	items_init(&x->items);
+}
+
+/* Runs method m of this table with {member: x} as its arguments, in c's
+ * transaction, packing its result into c's packer. */
+static int
+export_sub(struct call *c, int (*m)(struct call *), struct str member)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	struct call sub = *c;
+	size_t off = 0;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	pk_kstrn(&pk, "member", member.p, member.n);
+	msgpack_unpacked_init(&u);
+	msgpack_unpack_next(&u, sb.data, sb.size, &off);
+	args_init(&sub.args, &u.data, c->err);
+	rc = m(&sub);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static int
+m_member_export(struct call *c)
+{
+	struct export_ctx x;
+	const char *truncated[8];
+	unsigned ntrunc = 0, i;
+
+	memset(&x, 0, sizeof x);
+	x.c = c;
+	arg_member(c, "member", true, &x.member);
+	if (args_done(&c->args) == -1)
+		return -1;
+	items_init(&x.items);
+	msgpack_pack_map(c->pk, 15);
+	pk_kuint(c->pk, "version", 1);
+	pk_kstrn(c->pk, "member", x.member.p, x.member.n);
+	pk_kint(c->pk, "exported_at", c->op.now);
+	pk_key(c->pk, "settings");
+	if (export_sub(c, m_member_settings_get, x.member) == -1)
+		goto fail;
+	pk_key(c->pk, "stats");
+	if (export_sub(c, m_stats_get, x.member) == -1)
+		goto fail;
+	x.role = ROLE_SENDER;
+	store_scan_box(c->op.t, BOX_SENT, x.member.p, x.member.n, 0,
+	    export_inv, &x);
+	export_put(c, "sent", &x, truncated, &ntrunc);
+	x.role = ROLE_RECIPIENT;
+	store_scan_box(c->op.t, BOX_RECEIVED, x.member.p, x.member.n, 0,
+	    export_inv, &x);
+	export_put(c, "received", &x, truncated, &ntrunc);
+	store_scan_conns(c->op.t, x.member.p, x.member.n, NULL, 0,
+	    export_conn, &x);
+	export_put(c, "connections", &x, truncated, &ntrunc);
+	store_scan_flags(c->op.t, FLAG_BLOCK, x.member.p, x.member.n, NULL, 0,
+	    export_name, &x);
+	export_put(c, "blocked", &x, truncated, &ntrunc);
+	store_scan_flags(c->op.t, FLAG_AUTOACCEPT, x.member.p, x.member.n,
+	    NULL, 0, export_name, &x);
+	export_put(c, "auto_accept", &x, truncated, &ntrunc);
+	x.irole = IROLE_FROM;
+	store_scan_intros(c->op.t, IBOX_ASKED, x.member.p, x.member.n, 0,
+	    export_intro, &x);
+	export_put(c, "introductions_asked", &x, truncated, &ntrunc);
+	x.irole = IROLE_VIA;
+	store_scan_intros(c->op.t, IBOX_VIA, x.member.p, x.member.n, 0,
+	    export_intro, &x);
+	export_put(c, "introductions_received", &x, truncated, &ntrunc);
+	store_scan_plans(c->op.t, x.member.p, x.member.n, export_plan, &x);
+	export_put(c, "plans", &x, truncated, &ntrunc);
+	store_event_scan(c->op.t, 0, x.member.p, x.member.n, export_event, &x);
+	export_put(c, "events", &x, truncated, &ntrunc);
+	msgpack_sbuffer_destroy(&x.items.sb);
+	pk_key(c->pk, "truncated");
+	msgpack_pack_array(c->pk, ntrunc);
+	for (i = 0; i < ntrunc; i++)
+		pk_str(c->pk, truncated[i]);
+	if (store_error(c->op.t) != STORE_OK)
+		return op_store_error(c->op.t, c->err);
+	return 0;
+fail:
+	msgpack_sbuffer_destroy(&x.items.sb);
+	return -1;
+}
+
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
@@ -1600,6 +1813,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_INVITE_UNIGNORE] = { m_invite_unignore, M_WRITE },
 	[PM_STORE_BACKUP] = { m_store_backup, 0 },
 	[PM_SERVER_METRICS] = { m_server_metrics, M_NOSTORE },
+	[PM_MEMBER_EXPORT] = { m_member_export, 0 },
 };
 
 const struct method *

@@ -50,7 +50,8 @@
 	X(INTRO_LIST, "intro.list") \
 	X(INVITE_UNIGNORE, "invite.unignore") \
 	X(STORE_BACKUP, "store.backup") \
-	X(SERVER_METRICS, "server.metrics")
+	X(SERVER_METRICS, "server.metrics") \
+	X(MEMBER_EXPORT, "member.export")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,

@@ -128,6 +128,8 @@ export interface Methods {
     block(args: { actor: string; other: string; request_id?: string }): Promise<BlockResult>;
     /** member.unblock (writes) */
     unblock(args: { actor: string; other: string; request_id?: string }): Promise<BlockResult>;
+    /** member.export */
+    export(args: { member: string }): Promise<Result>;
   };
   stats: {
     /** stats.get */

@@ -50,6 +50,7 @@ export const METHODS = {
   'intro.list':          { args: 'member* box* limit:number after:number' },
   'store.backup':        { args: 'path*' },
   'server.metrics':      { args: '' },
+  'member.export':       { args: 'member*' },
 };
 
 // parseArgs('from* to* expires_in:number') -> [{name, required, type}]

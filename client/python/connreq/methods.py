@@ -82,6 +82,7 @@ METHODS = [
     M("intro.list", "member* box* limit after", items=Introduction),
     M("store.backup", "path*"),
     M("server.metrics"),
+    M("member.export", "member*"),
     # events.subscribe / events.unsubscribe: see Client.events(), which
     # keeps a connection of its own for them.
 ]
