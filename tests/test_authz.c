@@ -494,6 +494,14 @@ static const struct row rows[] = {
 	[PM_INTRO_LIST] = { ALLOW, 0, ALL_OK },
 	[PM_INVITE_UNIGNORE] = { ALLOW, 1,
 	    PARTY_ONLY("NOT_PERMITTED", "INVALID_STATE") },
+	/* Not a member's: the store's; PostgreSQL has no backups of ours. */
+#ifdef HARNESS_PG
+	[PM_STORE_BACKUP] = { NOT_MEMBER_SCOPED, 0, { "NOT_PERMITTED" } },
+#else
+	[PM_STORE_BACKUP] = { NOT_MEMBER_SCOPED, 0, { "" } },
+#endif
+	[PM_SERVER_METRICS] = { NOT_MEMBER_SCOPED, 0, { "" } },
+	[PM_MEMBER_EXPORT] = { ALLOW, 0, ALL_OK },
 };
 _Static_assert(sizeof rows / sizeof rows[0] == PM_COUNT,
     "every method of PROTO_METHODS needs a row in the matrix");
@@ -616,6 +624,20 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 		break;
 	case PM_INTRO_LIST:
 		call(c, &r, "intro.list", "member:s box:s", me, "received");
+		break;
+	case PM_STORE_BACKUP: {
+		char path[400];
+
+		snprintf(path, sizeof path, "%s/authz-backup-%s.mdb", p.dir,
+		    f->name[W_SENDER]);
+		call(c, &r, "store.backup", "path:s", path);
+		break;
+	}
+	case PM_SERVER_METRICS:
+		call(c, &r, "server.metrics", "");
+		break;
+	case PM_MEMBER_EXPORT:
+		call(c, &r, "member.export", "member:s", me);
 		break;
 	default:
 		break;
@@ -1015,6 +1037,11 @@ check_allowed(enum proto_method m, enum who w, const struct fx *f)
 	case PM_INTRO_LIST:
 		is_int(rnum(&r, "items"), w == W_RECIPIENT ? 1 : 0,
 		    "%s as %s: the introductions asked of it", cell, role);
+		break;
+	case PM_MEMBER_EXPORT:
+		ok(strcmp(rstr(&r, "member"), f->name[w]) == 0 &&
+		    strcmp(rstr(&r, "settings.member"), f->name[w]) == 0,
+		    "%s as %s: its own data", cell, role);
 		break;
 	case PM_INTRO_GET:
 		is_str(rstr(&r, "introduction.state"), "asked",
