@@ -73,6 +73,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_clock_entry,
 	&cmd_watch_entry,
 	&cmd_help_entry,
+	&cmd_import_entry,
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 

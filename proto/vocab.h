@@ -48,7 +48,8 @@
 	X(INTRO_DECLINE, "intro.decline") \
 	X(INTRO_GET, "intro.get") \
 	X(INTRO_LIST, "intro.list") \
-	X(INVITE_UNIGNORE, "invite.unignore")
+	X(INVITE_UNIGNORE, "invite.unignore") \
+	X(IMPORT_ROWS, "import.rows")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -154,6 +155,14 @@ enum proto_warning {
 #define PROTO_INTRO_BOXES(X) \
 	X(ASKED, "asked") \
 	X(RECEIVED, "received")
+/* import.rows: a row's type, and what became of it. */
+#define PROTO_IMPORT_TYPES(X) \
+	X(CONNECTION, "connection") \
+	X(INVITATION, "invitation")
+#define PROTO_IMPORT_STATUSES(X) \
+	X(IMPORTED, "imported") \
+	X(DUPLICATE, "duplicate") \
+	X(REFUSED, "refused")
 /* Why a restriction began (restriction.started's code). */
 #define PROTO_RESTRICT_REASONS(X) \
 	X(ACCEPTANCE, "acceptance_rate") \
@@ -273,6 +282,8 @@ extern const char *const proto_plan_state_words[];
 extern const char *const proto_restrict_reason_words[];
 extern const char *const proto_intro_state_words[];
 extern const char *const proto_intro_box_words[];
+extern const char *const proto_import_type_words[];
+extern const char *const proto_import_status_words[];
 extern const struct proto_config_key_info proto_config_keys[];
 
 /* The index of s[0..len) among the first n of words (NULL entries match
