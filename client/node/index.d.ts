@@ -169,6 +169,10 @@ export interface Methods {
     /** intro.list */
     list(args: { member: string; box: string; limit?: number; after?: number }): Promise<Result>;
   };
+  import: {
+    /** import.rows (writes) */
+    rows(args: { rows: object[]; request_id?: string }): Promise<Result>;
+  };
 }
 // END GENERATED
 

@@ -48,6 +48,7 @@ export const METHODS = {
   'intro.decline':       { write: true, args: 'actor* id*:number tell_sender:boolean' },
   'intro.get':           { args: 'actor* id*:number' },
   'intro.list':          { args: 'member* box* limit:number after:number' },
+  'import.rows':         { write: true, args: 'rows*:object[]' },
 };
 
 // parseArgs('from* to* expires_in:number') -> [{name, required, type}]

@@ -143,6 +143,8 @@ VALID = {
     "hold_no_mutual": True, "hold_low_health": False,
     "hold_restricted_days": 30, "hold_new_member_days": 7,
     "via": "carol", "tell_sender": True, "digest_every": 86400,
+    "rows": [{"id": "ext-1", "type": "connection", "a": "alice",
+              "b": "bob", "since": 1767225600}],
 }
 
 

@@ -80,6 +80,7 @@ METHODS = [
     M("intro.decline", "actor* id* tell_sender", write=True),
     M("intro.get", "actor* id*"),
     M("intro.list", "member* box* limit after", items=Introduction),
+    M("import.rows", "rows*", write=True),
     # events.subscribe / events.unsubscribe: see Client.events(), which
     # keeps a connection of its own for them.
 ]
