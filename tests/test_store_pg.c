@@ -103,9 +103,9 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "the first open makes the schema");
 	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
-	    "13", "its thirteen tables (introductions the thirteenth)");
+	    "14", "its fourteen tables (import_ids the fourteenth)");
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
-	    "2", "with its version");
+	    "3", "with its version");
 	t = store_begin(s, NULL);
 	{
 		struct inv v = mkinv(1, "alice", "bob", 1000);
@@ -126,7 +126,7 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s == NULL, "a newer schema is refused");
 	is_str(why,
-	    "store schema version 99 is newer than this connreqd (2): upgrade connreqd",
+	    "store schema version 99 is newer than this connreqd (3): upgrade connreqd",
 	    "saying so");
 	store_close(s);
 	c = open_check_pg(ci, why, sizeof why);
@@ -135,7 +135,7 @@ test_schema(void)
 	store_close(c);
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
 	    "99", "and left as it was");
-	sql1(db, "UPDATE meta SET value = 2 WHERE name = 'schema_version'");
+	sql1(db, "UPDATE meta SET value = 3 WHERE name = 'schema_version'");
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "this version opens again");
 	store_close(s);
