@@ -10,7 +10,10 @@
 #include "cli.h"
 
 #define IMPORT_BATCH_ROWS 1000		/* import.rows' bound */
-#define IMPORT_BATCH_BYTES 48000	/* under max_message_bytes' default */
+/* A batch fits connreqd's max_message_bytes (server.info's policy), of
+ * bytes and of elements (at most one per 16 bytes, docs/protocol.md
+ * 2.4), with room for the request around the rows. */
+#define IMPORT_ROOM 256
 #define IMPORT_INFLIGHT 4		/* batches on the wire at once */
 #define IMPORT_LINE_MAX 16384
 
@@ -19,6 +22,7 @@ struct jp {
 	const char *s, *end;
 	const char *why;
 	int depth;
+	size_t elems;		/* msgpack objects packed, keys too */
 };
 
 static void
@@ -186,6 +190,7 @@ jp_container(struct jp *j, msgpack_packer *pk, bool object)
 				jp_fail(j, "an object's key must be a string");
 				goto done;
 			}
+			j->elems++;
 			if (jp_string(j, &sub) == -1)
 				goto done;
 			jp_ws(j);
@@ -286,6 +291,7 @@ jp_word(struct jp *j, const char *w)
 static int
 jp_value(struct jp *j, msgpack_packer *pk)
 {
+	j->elems++;
 	jp_ws(j);
 	if (j->s >= j->end)
 		return jp_fail(j, "a value missing");
@@ -308,16 +314,19 @@ jp_value(struct jp *j, msgpack_packer *pk)
 	return 0;
 }
 
-/* One line as one JSON value, packed: 0, or -1 with *why. */
+/* One line as one JSON value, packed: 0, or -1 with *why; *elems: the
+ * msgpack objects it made. */
 static int
-json_line(const char *s, size_t n, msgpack_packer *pk, const char **why)
+json_line(const char *s, size_t n, msgpack_packer *pk, const char **why,
+    size_t *elems)
 {
-	struct jp j = { s, s + n, NULL, 0 };
+	struct jp j = { s, s + n, NULL, 0, 0 };
 
 	if (jp_value(&j, pk) == -1) {
 		*why = j.why;
 		return -1;
 	}
+	*elems = j.elems;
 	jp_ws(&j);
 	if (j.s != j.end) {
 		*why = "more after the JSON value";
@@ -330,6 +339,7 @@ json_line(const char *s, size_t n, msgpack_packer *pk, const char **why)
 struct batch {
 	uint32_t msgid;
 	size_t n;
+	size_t elems;
 	uint64_t line[IMPORT_BATCH_ROWS];
 };
 
@@ -337,6 +347,7 @@ struct imp {
 	struct cmd_ctx *ctx;
 	uint64_t imported, duplicates, refused, lines;
 	bool progress;
+	size_t max_bytes, max_elems;	/* of a batch's rows */
 	struct batch *fly[IMPORT_INFLIGHT];
 	unsigned nfly;
 	/* The batch being filled. */
@@ -431,9 +442,11 @@ imp_reap(struct imp *m)
 	return 0;
 }
 
-/* Sends the batch being filled, if any. 0, or an exit code. */
+/* Sends the batch being filled, its rows packed in rows[0..upto); what
+ * follows (the row that did not fit) begins the next batch. 0, or an
+ * exit code. */
 static int
-imp_flush(struct imp *m)
+imp_flush_upto(struct imp *m, size_t upto)
 {
 	msgpack_packer *pk;
 	int64_t id;
@@ -447,7 +460,7 @@ imp_flush(struct imp *m)
 	msgpack_pack_map(pk, 1);
 	pk_key(pk, "rows");
 	msgpack_pack_array(pk, m->cur->n);
-	msgpack_sbuffer_write(pk->data, m->rows.data, m->rows.size);
+	msgpack_sbuffer_write(pk->data, m->rows.data, upto);
 	if ((id = cr_send(m->ctx->client)) == -1) {
 		fprintf(stderr, "connreq: %s\n",
 		    cr_strerror(m->ctx->client));
@@ -455,16 +468,25 @@ imp_flush(struct imp *m)
 	}
 	m->cur->msgid = (uint32_t)id;
 	m->fly[m->nfly++] = m->cur;
-	m->cur = NULL;
-	msgpack_sbuffer_clear(&m->rows);
+	m->cur = xmalloc(sizeof *m->cur);
+	m->cur->n = 0;
+	m->cur->elems = 0;
+	memmove(m->rows.data, m->rows.data + upto, m->rows.size - upto);
+	m->rows.size -= upto;
 	return 0;
+}
+
+static int
+imp_flush(struct imp *m)
+{
+	return imp_flush_upto(m, m->rows.size);
 }
 
 static int
 imp_run(struct imp *m, FILE *f)
 {
 	char *line = NULL;
-	size_t cap = 0, before;
+	size_t cap = 0, before, elems;
 	ssize_t len;
 	const char *why;
 	char msg[96];
@@ -477,7 +499,8 @@ imp_run(struct imp *m, FILE *f)
 			len--;
 		if (len == 0)
 			continue;	/* a blank line: nothing */
-		if (len > IMPORT_LINE_MAX) {
+		if (len > IMPORT_LINE_MAX ||
+		    (size_t)len + IMPORT_ROOM > m->max_bytes) {
 			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16,
 			    "the line is too long", 20);
 			continue;
@@ -485,18 +508,32 @@ imp_run(struct imp *m, FILE *f)
 		if (m->cur == NULL) {
 			m->cur = xmalloc(sizeof *m->cur);
 			m->cur->n = 0;
+			m->cur->elems = 0;
 		}
 		before = m->rows.size;
-		if (json_line(line, (size_t)len, &m->pk, &why) == -1) {
+		if (json_line(line, (size_t)len, &m->pk, &why, &elems) == -1) {
 			m->rows.size = before;	/* what it packed goes */
 			snprintf(msg, sizeof msg, "not JSON: %s", why);
 			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16, msg,
 			    strlen(msg));
 			continue;
 		}
+		if (elems > m->max_elems) {
+			m->rows.size = before;
+			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16,
+			    "the row has too many fields", 27);
+			continue;
+		}
+		/* A row that would take the batch past a bound starts the
+		 * next one. */
+		if (m->cur->n > 0 && (m->rows.size > m->max_bytes ||
+		    m->cur->elems + elems > m->max_elems)) {
+			if ((rc = imp_flush_upto(m, before)) != 0)
+				break;
+		}
 		m->cur->line[m->cur->n++] = m->lines;
-		if (m->cur->n == IMPORT_BATCH_ROWS ||
-		    m->rows.size >= IMPORT_BATCH_BYTES)
+		m->cur->elems += elems;
+		if (m->cur->n == IMPORT_BATCH_ROWS)
 			if ((rc = imp_flush(m)) != 0)
 				break;
 	}
@@ -537,6 +574,7 @@ cmd_import_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	struct imp m;
 	FILE *f;
+	uint64_t maxb;
 	int rc;
 
 	if (strcmp(a->argv[0], "-") == 0)
@@ -549,6 +587,10 @@ cmd_import_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	memset(&m, 0, sizeof m);
 	m.ctx = ctx;
 	m.progress = isatty(STDERR_FILENO) == 1;
+	if (!ctx_policy(ctx, "max_message_bytes", &maxb))
+		maxb = 65536;
+	m.max_bytes = (size_t)maxb - IMPORT_ROOM;
+	m.max_elems = (size_t)maxb / 16 - IMPORT_ROOM / 16;
 	msgpack_sbuffer_init(&m.rows);
 	msgpack_packer_init(&m.pk, &m.rows, msgpack_sbuffer_write);
 	rc = imp_run(&m, f);
