@@ -189,6 +189,7 @@ extern const struct cmd_entry cmd_watch_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_call_entry;
+extern const struct cmd_entry cmd_import_entry;
 
 /* cli.c: the command line. */
 const struct cmd_entry *cmd_find(const char *name);

@@ -3,7 +3,7 @@
 # not edit. Installed by make install as
 # $(PREFIX)/share/fish/vendor_completions.d/connreq.fish.
 
-set -l commands send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel intro-ask intro-forward intro-decline intros stats connections mutual disconnect auto-accept no-auto-accept block unblock settings info clock backup metrics export watch help version call
+set -l commands send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel intro-ask intro-forward intro-decline intros stats connections mutual disconnect auto-accept no-auto-accept block unblock settings info clock backup metrics export watch help version call import
 complete -c connreq -f
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -s s -l socket -r -F -d "connreqd's socket"
 complete -c connreq -l json -d 'print the result as JSON'
@@ -49,6 +49,7 @@ complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a watch -d '
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a help -d 'Lists the commands, or explains COMMAND'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a version -d 'Prints the version of connreq and of the protocol it...'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a call -d 'Calls any method of connreqd (connreq-protocol(7) lists...'
+complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a import -d 'Imports existing connections and pending invitations...'
 complete -c connreq -n '__fish_seen_subcommand_from send' -l note -x -d 'TEXT'
 complete -c connreq -n '__fish_seen_subcommand_from send' -l priority -x -a 'high medium low' -d 'high|medium|low'
 complete -c connreq -n '__fish_seen_subcommand_from send' -l email -x -d 'ADDR'

@@ -10,6 +10,7 @@
 #include "../common/util.h"
 #include "config.h"
 #include "events.h"
+#include "import.h"
 #include "intro.h"
 #include "invite.h"
 #include "plan.h"
@@ -1771,6 +1772,90 @@ fail:
 	return -1;
 }
 
+/* One row of import.rows, read into r: 0, or -1 with e filled. */
+static int
+import_arg(const msgpack_object *o, struct import_row *r,
+    struct proto_error *e)
+{
+	struct args a;
+	int type = 0;
+	uint64_t v;
+
+	memset(r, 0, sizeof *r);
+	r->priority = PRIO_MEDIUM;
+	if (o->type != MSGPACK_OBJECT_MAP)
+		return proto_fail(e, PE_INVALID_ARGUMENT, "a row must be a map");
+	args_init(&a, o, e);
+	args_member(&a, "id", true, &r->id.p, &r->id.n);
+	args_enum(&a, "type", true, proto_import_type_words, &type);
+	if (a.failed)
+		return args_done(&a);
+	r->type = (enum import_type)type;
+	if (r->type == IMPORT_CONNECTION) {
+		args_member(&a, "a", true, &r->from.p, &r->from.n);
+		args_member(&a, "b", true, &r->to.p, &r->to.n);
+		args_int(&a, "since", true, &r->at);
+	} else {
+		args_member(&a, "from", true, &r->from.p, &r->from.n);
+		args_member(&a, "to", true, &r->to.p, &r->to.n);
+		args_int(&a, "created_at", true, &r->at);
+		args_text(&a, "note", false, &r->note.p, &r->note.n);
+		if (args_uint(&a, "expires_at", false, &v)) {
+			if (v == 0 || v > INT64_MAX)
+				return proto_fail(e, PE_INVALID_ARGUMENT,
+				    "expires_at must be a time after created_at");
+			r->expires_at = (int64_t)v;
+		}
+		args_enum(&a, "priority", false, proto_priority_words,
+		    &r->priority);
+	}
+	return args_done(&a);
+}
+
+/* import.rows: each row in this call's transaction, answered one by one;
+ * a refused row writes nothing and the others go on. */
+static int
+m_import_rows(struct call *c)
+{
+	const msgpack_object_array *rows = NULL;
+	struct import_row r;
+	struct proto_error e;
+	enum import_outcome out;
+	uint64_t n[3] = { 0, 0, 0 };
+	struct items items;
+	uint32_t i;
+
+	args_array(&c->args, "rows", true, &rows);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (rows->size == 0 || rows->size > IMPORT_ROWS_MAX)
+		return proto_fail(c->err, PE_INVALID_ARGUMENT,
+		    "rows must hold 1 to %d rows", IMPORT_ROWS_MAX);
+	items_init(&items);
+	for (i = 0; i < rows->size; i++) {
+		memset(&e, 0, sizeof e);
+		if (import_arg(&rows->ptr[i], &r, &e) == -1)
+			out = IMPORT_REFUSED;
+		else
+			out = import_row(&c->op, &r, &e);
+		if (store_error(c->op.t) != STORE_OK)
+			break;	/* items_finish() answers it */
+		n[out]++;
+		msgpack_pack_map(&items.pk, out == IMPORT_REFUSED ? 3 : 1);
+		pk_kstr(&items.pk, "status", proto_import_status_words[out]);
+		if (out == IMPORT_REFUSED) {
+			pk_kstr(&items.pk, "code", proto_code_name(e.code));
+			pk_kstr(&items.pk, "message", e.message);
+		}
+	}
+	if (items_finish(c, &items, "rows", rows->size, 3) == -1)
+		return -1;
+	pk_kuint(c->pk, "imported", n[IMPORT_IMPORTED]);
+	pk_kuint(c->pk, "duplicates", n[IMPORT_DUPLICATE]);
+	pk_kuint(c->pk, "refused", n[IMPORT_REFUSED]);
+	return 0;
+}
+
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
@@ -1814,6 +1899,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_STORE_BACKUP] = { m_store_backup, 0 },
 	[PM_SERVER_METRICS] = { m_server_metrics, M_NOSTORE },
 	[PM_MEMBER_EXPORT] = { m_member_export, 0 },
+	[PM_IMPORT_ROWS] = { m_import_rows, M_WRITE },
 };
 
 const struct method *

@@ -164,6 +164,10 @@ struct store_ops {
 	void (*log_scan_back)(struct stx *t, enum store_log log,
 	    const char *key, size_t klen, store_log_fn fn, void *ctx);
 
+	uint64_t (*import_id_get)(struct stx *t, const char *id, size_t len);
+	void (*import_id_put)(struct stx *t, const char *id, size_t len,
+	    uint64_t digest);
+
 	bool (*flag_get)(struct stx *t, enum store_flag f, const char *a,
 	    size_t alen, const char *b, size_t blen);
 	void (*flag_set)(struct stx *t, enum store_flag f, const char *a,

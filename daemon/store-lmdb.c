@@ -186,10 +186,12 @@ enum {
 	K_BLOCK, K_NOGO, K_MPLAN, K_LOG,	/* K_LOG + enum store_log */
 	K_AUTO = K_LOG + LOG_COUNT,	/* FLAG_AUTOACCEPT (schema 3) */
 	K_IASK, K_IVIA,		/* introductions (schema 3) */
+	K_IMPORT,		/* import.rows' external ids: the id in the
+				 * member's place, the row's digest */
 	K_END		/* the first kind not taken */
 };
 _Static_assert(K_LOG + LOG_RESTRICTIONS == 17 && K_AUTO == 18 &&
-    K_IASK == 19 && K_IVIA == 20,
+    K_IASK == 19 && K_IVIA == 20 && K_IMPORT == 21,
     "member row kinds are on disk: never renumbered");
 
 struct lmdb_store {
@@ -249,7 +251,7 @@ struct lmdb_store {
 	MDB_dbi rows;		/* member_rows: the tables keyed by a member */
 	struct tbl meta, inv, sent, recv, hist, pair, conn, due, ev, mev;
 	struct tbl mpruned, logs[LOG_COUNT], flags[FLAG_COUNT], member, plan, mplan;
-	struct tbl intro, iask, ivia, req, reqt;
+	struct tbl intro, iask, ivia, req, reqt, importid;
 	MDB_dbi old[32];	/* a store of schema 1: its databases, by
 				 * index in lm_dbs_1, until it is migrated */
 	unsigned schema;	/* the schema found at open */
@@ -739,7 +741,8 @@ count_name(int state)
 	X(logs[LOG_REPORTS], K_LOG + LOG_REPORTS) \
 	X(logs[LOG_NOTES], K_LOG + LOG_NOTES) \
 	X(logs[LOG_RESTRICTIONS], K_LOG + LOG_RESTRICTIONS) \
-	X(flags[FLAG_AUTOACCEPT], K_AUTO) X(iask, K_IASK) X(ivia, K_IVIA)
+	X(flags[FLAG_AUTOACCEPT], K_AUTO) X(iask, K_IASK) X(ivia, K_IVIA) \
+	X(importid, K_IMPORT)
 
 /* Schema 1, a database per table: their names in the order of its LM_DBS,
  * by which its log names them, and the kind each table's rows take in the
@@ -3233,6 +3236,26 @@ lm_log_scan_back(struct stx *t, enum store_log log, const char *key,
 	scan_end(&sc);
 }
 
+static uint64_t
+lm_import_id_get(struct stx *t, const char *id, size_t len)
+{
+	struct key k;
+
+	key_make(&k, ls(t)->importid, "M", id, len);
+	return get_u64(t, ls(t)->importid, &k, "import id");
+}
+
+static void
+lm_import_id_put(struct stx *t, const char *id, size_t len, uint64_t digest)
+{
+	struct key k;
+	unsigned char v[8];
+
+	key_make(&k, ls(t)->importid, "M", id, len);
+	be_put(v, digest, 8);
+	put(t, ls(t)->importid, &k, v, 8, "import id");
+}
+
 static bool
 lm_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen)
@@ -4378,6 +4401,8 @@ const struct store_ops store_lmdb = {
 	.log_add = lm_log_add,
 	.log_count = lm_log_count,
 	.log_scan_back = lm_log_scan_back,
+	.import_id_get = lm_import_id_get,
+	.import_id_put = lm_import_id_put,
 	.flag_get = lm_flag_get,
 	.flag_set = lm_flag_set,
 	.member_get = lm_member_get,

@@ -115,7 +115,7 @@
 
 #include "../common/be.h"
 
-#define PG_SCHEMA 3		/* the schema this code reads and writes */
+#define PG_SCHEMA 4		/* the schema this code reads and writes */
 #define PAGE 128		/* rows a scan fetches at a time */
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -306,6 +306,11 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	X(Q_LOG_BACK, "SELECT at, id, value FROM logs WHERE log = $1::smallint " \
 	    "AND key = $2::bytea AND (at, id) < ($3::bigint, $4::bigint) " \
 	    "ORDER BY at DESC, id DESC LIMIT $5::bigint") \
+	X(Q_IMPORT_ID_GET, "SELECT digest FROM import_ids " \
+	    "WHERE ext_id = $1::bytea") \
+	X(Q_IMPORT_ID_PUT, "INSERT INTO import_ids VALUES ($1::bytea, " \
+	    "$2::bigint) ON CONFLICT (ext_id) DO UPDATE SET " \
+	    "digest = EXCLUDED.digest") \
 	X(Q_FLAG_GET, "SELECT 1 FROM flags WHERE flag = $1::smallint " \
 	    "AND a = $2::bytea AND b = $3::bytea") \
 	X(Q_FLAG_ON, "INSERT INTO flags VALUES ($1::smallint, $2::bytea, " \
@@ -555,6 +560,11 @@ static const struct {
 	    " CHECK (octet_length(id) BETWEEN 1 AND 64),"
 	    " at bigint NOT NULL, record bytea NOT NULL);"
 	    "CREATE INDEX requests_at ON requests (at);" },
+	/* Issue 13, bulk import: the external ids of the rows imported,
+	 * each with its row's digest (import.rows). */
+	{ 4, "CREATE TABLE import_ids (ext_id bytea PRIMARY KEY"
+	    " CHECK (octet_length(ext_id) BETWEEN 1 AND 64),"
+	    " digest bigint NOT NULL);" },
 };
 #define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
 _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
@@ -3579,6 +3589,32 @@ pg_log_scan_back(struct stx *t, enum store_log log, const char *key,
 	}
 }
 
+static uint64_t
+pg_import_id_get(struct stx *t, const char *id, size_t len)
+{
+	struct qp p = { 0 };
+	PGresult *r;
+	uint64_t v = 0;
+
+	qp_bytes(&p, id, len);
+	if ((r = run(t, Q_IMPORT_ID_GET, &p, "import id")) == NULL)
+		return 0;
+	if (PQntuples(r) > 0)
+		v = (uint64_t)col_int(r, 0, 0);
+	PQclear(r);
+	return v;
+}
+
+static void
+pg_import_id_put(struct stx *t, const char *id, size_t len, uint64_t digest)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, id, len);
+	qp_i64(&p, (int64_t)digest);
+	run_w(t, Q_IMPORT_ID_PUT, &p, "import id");
+}
+
 static bool
 pg_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen)
@@ -5010,6 +5046,8 @@ const struct store_ops store_pg = {
 	.log_add = pg_log_add,
 	.log_count = pg_log_count,
 	.log_scan_back = pg_log_scan_back,
+	.import_id_get = pg_import_id_get,
+	.import_id_put = pg_import_id_put,
 	.flag_get = pg_flag_get,
 	.flag_set = pg_flag_set,
 	.member_get = pg_member_get,

@@ -564,6 +564,20 @@ store_log_scan_back(struct stx *t, enum store_log log, const char *key,
 		OPS(t)->log_scan_back(t, log, key, klen, fn, ctx);
 }
 
+uint64_t
+store_import_id_get(struct stx *t, const char *id, size_t len)
+{
+	return live(t) ? OPS(t)->import_id_get(t, id, len) : 0;
+}
+
+void
+store_import_id_put(struct stx *t, const char *id, size_t len,
+    uint64_t digest)
+{
+	if (live(t))
+		OPS(t)->import_id_put(t, id, len, digest);
+}
+
 bool
 store_flag_get(struct stx *t, enum store_flag f, const char *a, size_t alen,
     const char *b, size_t blen)

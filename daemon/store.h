@@ -438,6 +438,15 @@ void store_scan_intros(struct stx *t, enum store_intro_box box,
     const char *member, size_t len, uint64_t before, store_id_fn fn,
     void *ctx);
 
+/* Bulk import (import.rows): the external ids of the rows imported, each
+ * with its row's digest (never 0), so that a row imported again is a
+ * duplicate and another row under a used id is refused. An id is 1 to 64
+ * bytes, as a member id. store_import_id_get() gives 0 when id is not
+ * there. */
+uint64_t store_import_id_get(struct stx *t, const char *id, size_t len);
+void store_import_id_put(struct stx *t, const char *id, size_t len,
+    uint64_t digest);
+
 /* Plans: an opaque record per id (daemon/plan.c knows its shape). */
 int store_plan_get(struct stx *t, uint64_t id, void *buf, size_t cap,
     size_t *len);

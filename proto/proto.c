@@ -498,6 +498,37 @@ args_uint(struct args *a, const char *key, bool required, uint64_t *v)
 }
 
 bool
+args_array(struct args *a, const char *key, bool required,
+    const msgpack_object_array **v)
+{
+	const msgpack_object *o = args_get(a, key, required);
+
+	if (o == NULL)
+		return false;
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return args_bad(a, key, "an array");
+	*v = &o->via.array;
+	return true;
+}
+
+bool
+args_int(struct args *a, const char *key, bool required, int64_t *v)
+{
+	const msgpack_object *o = args_get(a, key, required);
+
+	if (o == NULL)
+		return false;
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    o->via.u64 <= INT64_MAX)
+		*v = (int64_t)o->via.u64;
+	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*v = o->via.i64;
+	else
+		return args_bad(a, key, "an integer");
+	return true;
+}
+
+bool
 args_bool(struct args *a, const char *key, bool required, bool *v)
 {
 	const msgpack_object *o = args_get(a, key, required);

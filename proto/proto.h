@@ -161,6 +161,11 @@ bool args_bool(struct args *a, const char *key, bool required, bool *v);
 /* One of a NULL-terminated list of words; *index is its position. */
 bool args_enum(struct args *a, const char *key, bool required,
     const char *const *words, int *index);
+/* An array (of anything: the caller reads its items). */
+bool args_array(struct args *a, const char *key, bool required,
+    const msgpack_object_array **v);
+/* A time, Unix seconds: an integer, negative ones too. */
+bool args_int(struct args *a, const char *key, bool required, int64_t *v);
 /* Whether key is given as nil (which the getters take as absent): a
  * setting reset to its default. */
 bool args_nil(struct args *a, const char *key);

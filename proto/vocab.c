@@ -53,6 +53,14 @@ const char *const proto_intro_box_words[] = {
 	PROTO_INTRO_BOXES(PROTO_WORD) NULL
 };
 
+const char *const proto_import_type_words[] = {
+	PROTO_IMPORT_TYPES(PROTO_WORD) NULL
+};
+
+const char *const proto_import_status_words[] = {
+	PROTO_IMPORT_STATUSES(PROTO_WORD) NULL
+};
+
 const struct proto_config_key_info proto_config_keys[] = {
 #define PROTO_KEY(id, section, name, reported, prefix, kind) \
 	{ section, name, (reported) ? prefix name : NULL, PV_##kind },

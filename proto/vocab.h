@@ -51,7 +51,8 @@
 	X(INVITE_UNIGNORE, "invite.unignore") \
 	X(STORE_BACKUP, "store.backup") \
 	X(SERVER_METRICS, "server.metrics") \
-	X(MEMBER_EXPORT, "member.export")
+	X(MEMBER_EXPORT, "member.export") \
+	X(IMPORT_ROWS, "import.rows")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -163,6 +164,14 @@ enum proto_warning {
 #define PROTO_INTRO_BOXES(X) \
 	X(ASKED, "asked") \
 	X(RECEIVED, "received")
+/* import.rows: a row's type, and what became of it. */
+#define PROTO_IMPORT_TYPES(X) \
+	X(CONNECTION, "connection") \
+	X(INVITATION, "invitation")
+#define PROTO_IMPORT_STATUSES(X) \
+	X(IMPORTED, "imported") \
+	X(DUPLICATE, "duplicate") \
+	X(REFUSED, "refused")
 /* Why a restriction began (restriction.started's code). */
 #define PROTO_RESTRICT_REASONS(X) \
 	X(ACCEPTANCE, "acceptance_rate") \
@@ -288,6 +297,8 @@ extern const char *const proto_restrict_reason_words[];
 extern const char *const proto_intro_state_words[];
 extern const char *const proto_intro_box_words[];
 extern const char *const proto_backup_state_words[];
+extern const char *const proto_import_type_words[];
+extern const char *const proto_import_status_words[];
 extern const struct proto_config_key_info proto_config_keys[];
 
 /* The index of s[0..len) among the first n of words (NULL entries match

@@ -92,6 +92,7 @@ is "clock advance" "advance" clock ""
 is "help COMMAND" "watch withdraw" help w
 is "nothing past the last argument" "" info ""
 is "nothing after --" "" send -- ""
+is "import FILE: a file name" "tests/import.sh tests/import_pg.sh" import tests/import
 # usage_opts CMD: the options of CMD's usage line, and --json, --help.
 usage_opts() {
 	printf '%s\n' $("$CLI" help "$1" | sed -n '1,/^$/p' |

@@ -103,9 +103,9 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "the first open makes the schema");
 	is_str(sql1(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
-	    "14", "its fourteen tables (introductions the thirteenth, requests the fourteenth)");
+	    "15", "its fifteen tables (introductions the thirteenth, requests and import_ids the last)");
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
-	    "3", "with its version");
+	    "4", "with its version");
 	t = store_begin(s, NULL);
 	{
 		struct inv v = mkinv(1, "alice", "bob", 1000);
@@ -126,7 +126,7 @@ test_schema(void)
 	s = open_pg(ci, why, sizeof why);
 	ok(s == NULL, "a newer schema is refused");
 	is_str(why,
-	    "store schema version 99 is newer than this connreqd (3): upgrade connreqd",
+	    "store schema version 99 is newer than this connreqd (4): upgrade connreqd",
 	    "saying so");
 	store_close(s);
 	c = open_check_pg(ci, why, sizeof why);
@@ -135,7 +135,7 @@ test_schema(void)
 	store_close(c);
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
 	    "99", "and left as it was");
-	sql1(db, "UPDATE meta SET value = 3 WHERE name = 'schema_version'");
+	sql1(db, "UPDATE meta SET value = 4 WHERE name = 'schema_version'");
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "this version opens again");
 	store_close(s);
@@ -166,21 +166,21 @@ test_migrate(void)
 	    "DROP COLUMN automatic, DROP COLUMN remind_at, "
 	    "DROP COLUMN introduced_by; "
 	    "ALTER TABLE members DROP COLUMN settings; "
-	    "DROP TABLE introductions; DROP TABLE requests; "
+	    "DROP TABLE introductions; DROP TABLE requests; DROP TABLE import_ids; "
 	    "UPDATE meta SET value = 1 WHERE name = 'schema_version'; "
 	    "INSERT INTO invitations VALUES (7, 0, 1, 1, 1000, 1000, 9000, "
 	    "5000, 0, true, false, 0, 'ann', 'bo', 'hi'); "
 	    "INSERT INTO members VALUES ('ann', 1, 'a@x', 0, 0, 1)"), "",
 	    "a database of version 1, with an invitation and a member");
 	c = open_check_pg(ci, why, sizeof why);
-	ok(c == NULL && strstr(why, "is older than this connreqd's (3): "
+	ok(c == NULL && strstr(why, "is older than this connreqd's (4): "
 	    "connreqd migrates it when it opens it") != NULL,
 	    "a check refuses it, saying a connreqd migrates it: %s", why);
 	store_close(c);
 	s = open_pg(ci, why, sizeof why);
 	ok(s != NULL, "an open migrates it: %s", s != NULL ? "" : why);
 	is_str(sql1(db, "SELECT value FROM meta WHERE name = 'schema_version'"),
-	    "3", "to version 3 (through 2)");
+	    "4", "to version 4 (every step)");
 	t = store_begin(s, NULL);
 	ok(store_inv_get(t, 7, &got) == STORE_OK && got.ignored &&
 	    !got.held && !got.automatic && got.remind_at == 0 &&

@@ -177,6 +177,10 @@ export interface Methods {
     /** store.backup */
     backup(args: { path: string }): Promise<Result>;
   };
+  import: {
+    /** import.rows (writes) */
+    rows(args: { rows: object[]; request_id?: string }): Promise<Result>;
+  };
 }
 // END GENERATED
 

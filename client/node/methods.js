@@ -51,6 +51,7 @@ export const METHODS = {
   'store.backup':        { args: 'path*' },
   'server.metrics':      { args: '' },
   'member.export':       { args: 'member*' },
+  'import.rows':         { write: true, args: 'rows*:object[]' },
 };
 
 // parseArgs('from* to* expires_in:number') -> [{name, required, type}]

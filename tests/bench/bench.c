@@ -2307,6 +2307,62 @@ case_mutual(void)
 	dproc_stop(&d);
 }
 
+/* import-1m (issue 13): BENCH_IMPORT_N (1000000) connections, a JSON
+ * line each, imported by `connreq import` into a new LMDB store: the
+ * wall time of the command, rows/s, then its check that every row came
+ * in (and a second run: all duplicates). Target: under a minute. */
+static void
+case_import(void)
+{
+	struct dproc d;
+	char file[600], cmd[2048], out[256];
+	const char *e = getenv("BENCH_IMPORT_N");
+	uint64_t n = e != NULL && atoll(e) > 0 ? (uint64_t)atoll(e) : 1000000,
+	    i, t0, t1, t2, imported = 0, dups = 0, refused = 0;
+	FILE *f;
+	int errs = 0;
+
+	snprintf(file, sizeof file, "%s/import.jsonl", work_dir);
+	if ((f = fopen(file, "w")) == NULL)
+		die(file);
+	for (i = 0; i < n; i++)
+		fprintf(f, "{\"id\": \"c%" PRIu64 "\", \"type\": \"connection\", "
+		    "\"a\": \"m%" PRIu64 "\", \"b\": \"m%" PRIu64 "\", "
+		    "\"since\": 1700000000}\n", i, i / 4, n + i);
+	if (fclose(f) != 0)
+		die(file);
+	dproc_start(&d, "import", NULL, "", 0);
+	dproc_ready(&d, 60);
+	snprintf(cmd, sizeof cmd, "CONNREQ_SOCKET='%s' '%s/bin/connreq' import "
+	    "'%s' 2>&1", d.sock, build_dir, file);
+	t0 = now_ns();
+	if ((f = popen(cmd, "r")) == NULL)
+		die("popen");
+	while (fgets(out, sizeof out, f) != NULL)
+		if (sscanf(out, "%" SCNu64 " imported, %" SCNu64 " duplicates, "
+		    "%" SCNu64 " refused", &imported, &dups, &refused) != 3)
+			errs++;
+	errs += pclose(f) != 0;
+	t1 = now_ns();
+	if ((f = popen(cmd, "r")) == NULL)
+		die("popen");
+	while (fgets(out, sizeof out, f) != NULL)
+		if (sscanf(out, "%*u imported, %" SCNu64 " duplicates",
+		    &dups) != 1)
+			errs++;
+	errs += pclose(f) != 0;
+	t2 = now_ns();
+	dproc_stop(&d);
+	printf("case=import-1m n=%" PRIu64 " imported=%" PRIu64
+	    " refused=%" PRIu64 " total=%.2fs rows_per_s=%.0f "
+	    "rerun_duplicates=%" PRIu64 " rerun=%.2fs target_total=60s "
+	    "errors=%d\n", n, imported, refused, (t1 - t0) / 1e9,
+	    n / ((t1 - t0) / 1e9), dups, (t2 - t1) / 1e9,
+	    errs + (imported != n));
+	fflush(stdout);
+	unlink(file);
+}
+
 struct xcase {
 	const char *name;
 	void (*run)(void);
@@ -2320,6 +2376,7 @@ static const struct xcase xcases[] = {
 	{ "big-store", case_big, 1 },
 	{ "capacity", case_capacity, 2 },
 	{ "mutual-10k", case_mutual, 0 },
+	{ "import-1m", case_import, 0 },
 };
 
 static int

@@ -26,7 +26,8 @@
 # BENCH_BIG=1 adds big-store, BENCH_BIG_N (10000000) and BENCH_BIG_DIR
 # (BENCH_BIN/bench-big: its stores, kept for the next run, and capacity's
 # LMDB stores, cap-N); BENCH_CAP_N (1000000,10000000): capacity's sizes,
-# BENCH_CAP_REUSE=1: its LMDB stores of the last run, not built anew.
+# BENCH_CAP_REUSE=1: its LMDB stores of the last run, not built anew;
+# BENCH_IMPORT_N (1000000) for import-1m.
 set -eu
 
 BIN=${BENCH_BIN:-$(pwd)/build}
@@ -41,7 +42,7 @@ if [ -n "${BENCH_CASES:-}" ]; then
 	PEERS=
 	for c in $(echo "$BENCH_CASES" | tr ',' ' '); do
 		case $c in
-		idle-10k | fanout-1k | expire-1m | big-store) ;;
+		idle-10k | fanout-1k | expire-1m | big-store | import-1m) ;;
 		*) PEERS=1 ;;
 		esac
 	done

@@ -144,6 +144,8 @@ VALID = {
     "hold_restricted_days": 30, "hold_new_member_days": 7,
     "via": "carol", "tell_sender": True, "digest_every": 86400,
     "path": "/nonexistent/connreq-fuzz/backup.mdb",
+    "rows": [{"id": "ext-1", "type": "connection", "a": "alice",
+              "b": "bob", "since": 1767225600}],
 }
 
 
