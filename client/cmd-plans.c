@@ -79,7 +79,8 @@ plan_put_schedule(struct cmd_ctx *ctx, const struct plan_view *v)
 	table_init(&t, 3, head);
 	for (i = 0; i < n; i++) {
 		if (n > 7 && i == 5) {
-			table_addf(&t, "... %" PRIu32 " more days", n - 6);
+			table_addf(&t, "... %" PRIu32 " more day%s", n - 6,
+			    n - 6 == 1 ? "" : "s");
 			table_add(&t, "", 0, 0);
 			table_add(&t, "", 0, 0);
 			i = n - 2;

@@ -566,20 +566,21 @@ rules_advise(const struct policy *p, const struct advice_facts *f,
 		return ADV_STOP;
 	}
 	if (f->age < p->stale_after) {
-		snprintf(reason, n, "pending %llu days: give it %llu days",
-		    (unsigned long long)days,
-		    (unsigned long long)(p->stale_after / DAY_SECS));
+		snprintf(reason, n, "pending %llu day%s: give it %llu day%s",
+		    (unsigned long long)days, days == 1 ? "" : "s",
+		    (unsigned long long)(p->stale_after / DAY_SECS),
+		    p->stale_after / DAY_SECS == 1 ? "" : "s");
 		return ADV_WAIT;
 	}
 	if (f->priority == PRIO_HIGH) {
 		snprintf(reason, n,
-		    "pending %llu days but high priority: let it expire, or engage with them first and keep it",
-		    (unsigned long long)days);
+		    "pending %llu day%s but high priority: let it expire, or engage with them first and keep it",
+		    (unsigned long long)days, days == 1 ? "" : "s");
 		return ADV_LET_EXPIRE;
 	}
 	snprintf(reason, n,
-	    "pending %llu days: withdraw it, a few a day, to keep your acceptance rate healthy",
-	    (unsigned long long)days);
+	    "pending %llu day%s: withdraw it, a few a day, to keep your acceptance rate healthy",
+	    (unsigned long long)days, days == 1 ? "" : "s");
 	return ADV_WITHDRAW;
 }
 

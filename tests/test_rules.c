@@ -697,6 +697,13 @@ main(void)
 	af2.age = 14 * 86400 - 1;
 	is_str(proto_advice_words[rules_advise(&p, &af2, reason, sizeof reason)],
 	    "wait", "pending a second short of 14 days: wait");
+	af2.age = 86400;
+	rules_advise(&p, &af2, reason, sizeof reason);
+	is_str(reason, "pending 1 day: give it 14 days",
+	    "one day: \"1 day\", not \"1 days\"");
+	af2.age = 0;
+	rules_advise(&p, &af2, reason, sizeof reason);
+	is_str(reason, "pending 0 days: give it 14 days", "no day: \"0 days\"");
 
 	/* Views. */
 	is_str(proto_state_words[rules_view(ST_IGNORED, true, ROLE_SENDER)],
