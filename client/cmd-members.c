@@ -215,6 +215,7 @@ cmd_connections_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	} else {
 		now = ctx_now(ctx);
 		table_init(&t, 3, head);
+		t.names = 1u << 0;
 		for (i = 0; i < items->via.array.size; i++) {
 			o = &items->via.array.ptr[i];
 			/* The other side: b, unless b is MEMBER itself. */
@@ -299,6 +300,7 @@ cmd_mutual_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		    a->argv[1]);
 	} else {
 		table_init(&t, 3, head);
+		t.names = 1u << 0;
 		for (i = 0; i < items->via.array.size; i++) {
 			o = &items->via.array.ptr[i];
 			obj_text(o, "member", &member);

@@ -146,7 +146,7 @@ ev_put_until(const struct ev_view *v)
 
 	if (v->until <= 0)
 		return;
-	time_format(v->until, when, sizeof when);
+	time_put_stamp(v->until, when, sizeof when);
 	printf(" (until %s)", when);
 }
 
@@ -518,7 +518,7 @@ watch_event(struct watch *w, const msgpack_object *ev)
 	if (w->ctx->json) {
 		cr_json_print(stdout, ev);
 	} else {
-		time_format(v.at, when, sizeof when);
+		time_put_stamp(v.at, when, sizeof when);
 		printf("%s  ", when);
 		if (w->member != NULL)
 			ev_put_member(&v);
