@@ -160,5 +160,52 @@ rc=$?
 t "--local --json: Unix times, untouched" \
   '[ $rc -eq 0 ] && out_has "$T0" && ! out_has "CET"'
 
+# ---- watch: introductions in words ----
+# watched ARGS: `connreq watch ARGS --after 0` until it has printed what is
+# kept (its last line holds $2, 60 s at most), then stopped; output in
+# $tmp/out.
+watched() {
+	"$CLI" watch "$1" --after 0 >"$tmp/out" 2>"$tmp/err" &
+	wp=$!
+	i=0
+	while ! grep -qF -- "$2" "$tmp/out" && [ $i -lt 1200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill "$wp" 2>/dev/null
+	wait "$wp"
+	rc=0
+}
+do_ send x1 x2
+do_ accept x2 "$("$CLI" --json sent x1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+do_ send x2 x3
+do_ accept x3 "$("$CLI" --json sent x2 | $PY -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+do_ send x4 x2
+do_ accept x2 "$("$CLI" --json sent x4 | $PY -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+ia=$("$CLI" --json intro-ask x1 x2 x3 --note "Hi" | $PY -c 'import json,sys; print(json.load(sys.stdin)["introduction"]["id"])')
+ib=$("$CLI" --json intro-ask x4 x2 x3 | $PY -c 'import json,sys; print(json.load(sys.stdin)["introduction"]["id"])')
+do_ intro-forward x2 "$ia"
+do_ intro-decline x2 "$ib" --tell
+watched x2 "x4 asks you"
+t "watch: an introduction asked of the member, in words" \
+  'out_has "x1 asks you to introduce them to x3 (introduction $ia, note: \"Hi\")" && ! out_has "introduction.asked"'
+watched x1 "introduced you"
+t "watch: the asker's introduction forwarded, with its invitation" \
+  'out_re "x2 introduced you to x3 \(introduction $ia\): invitation [0-9]+$"'
+watched x4 "declined"
+t "watch: a decline the asker is told of" \
+  'out_has "x2 declined to introduce you to x3 (introduction $ib)"'
+watched --all "declined"
+t "watch --all: introductions name all three" \
+  'out_has "x1 asked x2 to introduce them to x3 (introduction $ia, note: \"Hi\")" && out_has "x2 forwarded x1'"'"'s introduction $ia to x3" && out_has "x2 declined x4'"'"'s introduction $ib to x3"'
+ic=$("$CLI" --json intro-ask x4 x2 x1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["introduction"]["id"])')
+do_ clock advance 181d
+watched x4 "expired"
+t "watch: the asker's introduction expired" \
+  'out_has "your introduction $ic to x1 through x2 expired unanswered"'
+watched x2 "expired"
+t "watch: an introduction asked of the member expired" \
+  'out_has "x4'"'"'s introduction $ic to x1 expired unanswered"'
+
 [ -s "$tmp/setup.err" ] && sed 's/^/# setup: /' "$tmp/setup.err"
 echo "1..$n"
