@@ -10,7 +10,11 @@ export CONNREQ_SOCKET
 . "$(dirname "$0")/demo.sh"
 
 rm -rf "$DIR" && mkdir -p "$DIR" || exit 1
-"$BIN/connreqd" --virtual-clock=$DEMO_T0 -d "$DIR/db" -s "$CONNREQ_SOCKET" \
+# The policy's defaults, whatever the user's connreqd.conf says: the tour
+# shows them.
+: >"$DIR/connreqd.conf"
+"$BIN/connreqd" -c "$DIR/connreqd.conf" --virtual-clock=$DEMO_T0 -d "$DIR/db" \
+    -s "$CONNREQ_SOCKET" \
     2>"$DIR/build.log" &
 pid=$!
 i=0
@@ -33,4 +37,5 @@ echo "      in the foreground (Ctrl-C stops it). In another terminal:"
 echo "        export CONNREQ_SOCKET=$CONNREQ_SOCKET"
 echo "        alias connreq=$CLI"
 echo "        connreq received bob"
-exec "$BIN/connreqd" --virtual-clock -d "$DIR/db" -s "$CONNREQ_SOCKET"
+exec "$BIN/connreqd" -c "$DIR/connreqd.conf" --virtual-clock -d "$DIR/db" \
+    -s "$CONNREQ_SOCKET"
