@@ -7,16 +7,22 @@
 # compared as DATE: the virtual clock makes them stable, but they are not
 # what the tour is about. TAP; run by prove (make test).
 #
-#   tests/readme_tour.sh --print   prints the blocks with the output of
-#                                  today's connreq instead, to paste into
-#                                  README.md when an output changes on
-#                                  purpose (make readme-tour does it)
+#   tests/readme_tour.sh --print   prints the blocks' commands with the
+#                                  output of today's connreq instead
+#   tests/readme_tour.sh --update  writes that output into README.md's
+#                                  blocks, for when an output changes on
+#                                  purpose (make readme-tour; then read
+#                                  git diff README.md)
 
 . "$(dirname "$0")/lib/shell.sh"
 . "$(dirname "$0")/lib/demo.sh"
 README=$(dirname "$0")/../README.md
 print=
-[ "$1" = --print ] && print=1
+update=
+case $1 in
+--print) print=1 ;;
+--update) print=1 update=$tmp/printed ;;
+esac
 
 start_daemon --virtual-clock=$DEMO_T0
 if ! demo_fill 2>"$tmp/fill.err"; then
@@ -56,8 +62,7 @@ while [ "$i" -le "$total" ]; do
 	# As the tour's reader types it: quotes, as a shell reads them.
 	( eval "set -- $cmd" && COLUMNS=80 "$CLI" "$@" ) >"$tmp/got" 2>&1
 	if [ -n "$print" ]; then
-		echo "\$ connreq $cmd"
-		cat "$tmp/got"
+		{ echo "\$ connreq $cmd"; cat "$tmp/got"; } >>"${update:-/dev/stdout}"
 	elif norm "$tmp/got" >"$tmp/g" && norm "$tmp/tour/$i.want" >"$tmp/w" &&
 	    cmp -s "$tmp/g" "$tmp/w" && sanitized "$tmp/got"; then
 		echo "ok $i - connreq $cmd"
@@ -67,3 +72,24 @@ while [ "$i" -le "$total" ]; do
 	fi
 	i=$((i + 1))
 done
+# --update: each block's lines give way to the printed commands and output,
+# as many commands as the block had.
+if [ -n "$update" ]; then
+	awk -v printed="$update" '
+	function flush_cmd() {	# copies one printed command and its output
+		if (pending != "") print pending
+		pending = ""
+		while ((getline line < printed) > 0) {
+			if (line ~ /^\$ connreq /) { pending = line; return }
+			print line
+		}
+	}
+	BEGIN { if ((getline pending < printed) <= 0) pending = "" }
+	/^```console$/ { inblock = 1; print; next }
+	inblock && /^```/ { inblock = 0; print; next }
+	inblock && /^\$ connreq / { flush_cmd(); next }
+	inblock { next }
+	{ print }
+	' "$README" >"$tmp/README.new" && cat "$tmp/README.new" >"$README" &&
+	    echo "readme_tour: README.md's console blocks rewritten: git diff README.md"
+fi
