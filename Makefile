@@ -390,6 +390,18 @@ run: deps
 	@echo "          or: $(BUILD)/bin/connreq help"
 	$(BIN_DAEMON)
 
+# make demo: the store README.md's tour runs on (tests/lib/demo.sh), built
+# afresh in $(BUILD)/demo, and connreqd on it in the foreground, on the
+# virtual clock where the demo left it. make readme-tour writes what
+# today's connreq prints into README.md's tour, for when an output changes
+# on purpose (tests/readme_tour.sh compares the two; --print prints it).
+.PHONY: demo readme-tour
+demo: all
+	sh tests/lib/mkdemo.sh $(abspath $(BUILD)/bin) $(BUILD)/demo
+
+readme-tour: all
+	@CONNREQ_BIN=$(abspath $(BUILD)/bin) sh tests/readme_tour.sh --update
+
 # make install [PREFIX=/usr/local] [DESTDIR=]; make uninstall, the same.
 # DESTDIR is a staging root (packages, tests): it is put before every path
 # written to, and in no file. systemd does not look for user units in

@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 #define HELP_WIDTH 76
 #define TABLE_COLS_MAX 8
+#define TABLE_NAME_MIN 8	/* a member id cut to fit keeps this much */
+#define TABLE_WRAP_INDENT 4	/* the last column, on a line of its own */
 
 /* ---- Text ---- */
 
@@ -197,14 +200,50 @@ hint_connreq(FILE *f, const struct cmd_ctx *ctx)
 
 /* ---- Times, sizes, rates ---- */
 
-/* "2026-01-22 00:00 UTC" */
+/* --local: absolute times in the local time zone (TZ), not UTC. */
+static bool time_local;
+
+void
+time_use_local(void)
+{
+	time_local = true;
+}
+
+/* t in local time, "2026-01-22 01:00", and its zone (" CET") when zone;
+ * false when it cannot be. */
+static bool
+time_put_local(int64_t t, bool zone, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL)
+		return false;
+	if (zone)
+		return strftime(buf, n, "%Y-%m-%d %H:%M %Z", &tm) > 0;
+	return strftime(buf, n, "%Y-%m-%d %H:%M", &tm) > 0;
+}
+
+/* "2026-01-22 00:00 UTC", or with --local "2026-01-22 01:00 CET". */
 void
 time_put_date(int64_t t, char *buf, size_t n)
 {
 	char s[32];
 
+	if (time_local && time_put_local(t, true, buf, n))
+		return;
 	time_format(t, s, sizeof s);
 	snprintf(buf, n, "%s UTC", s);
+}
+
+/* "2026-01-22 00:00": UTC, or local time with --local; for lines that
+ * begin with it (watch). */
+void
+time_put_stamp(int64_t t, char *buf, size_t n)
+{
+	if (time_local && time_put_local(t, false, buf, n))
+		return;
+	time_format(t, buf, n);
 }
 
 /* t, in the past of now: "3w ago", "just now". */
@@ -283,6 +322,40 @@ use_colour(void)
 
 	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0') &&
 	    term != NULL && strcmp(term, "dumb") != 0;
+}
+
+/* The SGR colour of a state, of an invitation, an introduction or a
+ * plan ("pending", "held"...); "" for none. */
+const char *
+state_colour(const char *s, size_t n)
+{
+	static const struct {
+		const char *word;
+		const char *sgr;
+	} map[] = {
+		{ "pending", "\033[33m" },	/* yellow: waits for an answer */
+		{ "asked", "\033[33m" },
+		{ "active", "\033[33m" },
+		{ "held", "\033[35m" },	/* magenta: set aside */
+		{ "accepted", "\033[32m" },	/* green: done, well */
+		{ "forwarded", "\033[32m" },
+		{ "done", "\033[32m" },
+		{ "ignored", "\033[2m" },	/* dim: quietly gone */
+		{ "withdrawn", "\033[2m" },
+		{ "declined", "\033[2m" },
+		{ "cancelled", "\033[2m" },
+		{ "expired", "\033[31m" },	/* red: ran out */
+	};
+	size_t i, w;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++) {
+		w = strlen(map[i].word);
+		/* "forwarded (12)": the word first. */
+		if (n >= w && memcmp(s, map[i].word, w) == 0 &&
+		    (n == w || s[w] == ' '))
+			return map[i].sgr;
+	}
+	return "";
 }
 
 /* A rate as a percentage: "30%", "57%"; "33.5%" with tenths when
@@ -463,15 +536,20 @@ table_addf(struct table *t, const char *fmt, ...)
 /* Prints one row: cells padded to their column's width, two spaces
  * apart, with no trailing blanks. */
 static void
-table_put_row(char *const *cell, size_t ncols, const size_t *width)
+table_put_row(const struct table *t, char *const *cell, size_t ncols,
+    const size_t *width, bool colour)
 {
 	size_t c, w, last = 0, pad = 0;
+	const char *sgr;
 
 	for (c = 0; c < ncols; c++)
 		if (cell[c][0] != '\0')
 			last = c;
 	for (c = 0; c <= last; c++) {
-		printf("%*s%s", (int)pad, "", cell[c]);
+		sgr = colour && c + 1 == t->state_col ?
+		    state_colour(cell[c], strlen(cell[c])) : "";
+		printf("%*s%s%s%s", (int)pad, "", sgr, cell[c],
+		    sgr[0] != '\0' ? "\033[0m" : "");
 		w = utf8_chars(cell[c], strlen(cell[c]));
 		pad = width[c] - w + 2;
 	}
@@ -499,52 +577,110 @@ term_width(void)
 	return 80;
 }
 
-/* Cuts the cells of the last column so that the rows fit in width
- * (that column keeps min characters at least). */
+/* Cuts the cells of column c, below the header, to max characters. */
 static void
-table_fit(struct table *t, size_t width, size_t min)
+table_cut(struct table *t, size_t c, size_t max)
 {
-	size_t widths[TABLE_COLS_MAX], used = 0, avail, i, c, w, last;
+	size_t i;
 	char *cut;
 
-	memset(widths, 0, sizeof widths);
-	last = t->ncols - 1;
+	for (i = t->ncols + c; i < t->ncells; i += t->ncols) {
+		if (utf8_chars(t->cell[i], strlen(t->cell[i])) <= max)
+			continue;
+		cut = text_clean(t->cell[i], strlen(t->cell[i]), max);
+		free(t->cell[i]);
+		t->cell[i] = cut;
+	}
+}
+
+static void
+table_widths(const struct table *t, size_t *widths)
+{
+	size_t i, c, w;
+
+	memset(widths, 0, TABLE_COLS_MAX * sizeof *widths);
 	for (i = 0; i < t->ncells; i++) {
 		c = i % t->ncols;
 		w = utf8_chars(t->cell[i], strlen(t->cell[i]));
 		if (w > widths[c])
 			widths[c] = w;
 	}
+}
+
+/* Fits the rows in width. The member ids are cut first (the longest
+ * first, to TABLE_NAME_MIN at least) while the last column, free text,
+ * would have less than a third of the width; then the last column is cut
+ * (it keeps min characters at least); if the rows are still too wide, it
+ * goes on lines of its own, under each row (t->wrapped). */
+static void
+table_fit(struct table *t, size_t width, size_t min)
+{
+	size_t widths[TABLE_COLS_MAX], used = 0, c, last, widest, target;
+
+	last = t->ncols - 1;
+	table_widths(t, widths);
+	/* Names are cut before free text goes below a third of the width. */
+	target = min < width / 3 ? width / 3 : min;
 	for (c = 0; c < last; c++)
 		used += widths[c] + 2;
-	avail = width > used + min ? width - used : min;
-	for (i = t->ncols + last; i < t->ncells; i += t->ncols) {
-		if (utf8_chars(t->cell[i], strlen(t->cell[i])) <= avail)
-			continue;
-		cut = text_clean(t->cell[i], strlen(t->cell[i]), avail);
-		free(t->cell[i]);
-		t->cell[i] = cut;
+	for (;;) {
+		if (used + target <= width || used + widths[last] <= width)
+			break;
+		widest = last;
+		for (c = 0; c < last; c++)
+			if ((t->names & (1u << c)) &&
+			    widths[c] > TABLE_NAME_MIN &&
+			    (widest == last || widths[c] > widths[widest]))
+				widest = c;
+		if (widest == last)
+			break;
+		widths[widest]--;
+		used--;
 	}
+	for (c = 0; c < last; c++)
+		if (t->names & (1u << c))
+			table_cut(t, c, widths[c]);
+	if (used + min <= width || used + widths[last] <= width) {
+		table_cut(t, last, width > used + min ? width - used : min);
+		return;
+	}
+	t->wrapped = true;
+	used = TABLE_WRAP_INDENT + strlen(t->cell[last]) + 2;	/* "note: " */
+	table_cut(t, last, width > used + min ? width - used : min);
 }
 
 /* Prints the rows in aligned columns; on a terminal (or with $COLUMNS) the
  * last column, free text, is cut to fit the width. */
+/* The last column's cell on a line of its own: "    note: Hi". */
+static void
+table_put_wrapped(const struct table *t, const char *cell)
+{
+	const char *h;
+
+	printf("%*s", TABLE_WRAP_INDENT, "");
+	for (h = t->cell[t->ncols - 1]; *h != '\0'; h++)
+		putchar(*h >= 'A' && *h <= 'Z' ? *h - 'A' + 'a' : *h);
+	printf(": %s\n", cell);
+}
+
 void
 table_print(struct table *t)
 {
-	size_t width[TABLE_COLS_MAX], i, c, w;
+	size_t width[TABLE_COLS_MAX], i, ncols = t->ncols;
+	const char *last;
+	bool colour = t->state_col > 0 && use_colour();
 
 	if (t->fit_always || isatty(STDOUT_FILENO) || getenv("COLUMNS") != NULL)
 		table_fit(t, term_width(), t->fit_min ? t->fit_min : 8);
-	memset(width, 0, sizeof width);
-	for (i = 0; i < t->ncells; i++) {
-		c = i % t->ncols;
-		w = utf8_chars(t->cell[i], strlen(t->cell[i]));
-		if (w > width[c])
-			width[c] = w;
+	if (t->wrapped)
+		ncols--;
+	table_widths(t, width);
+	for (i = 0; i + t->ncols <= t->ncells; i += t->ncols) {
+		table_put_row(t, t->cell + i, ncols, width, colour);
+		last = t->cell[i + t->ncols - 1];
+		if (t->wrapped && i > 0 && last[0] != '\0')
+			table_put_wrapped(t, last);
 	}
-	for (i = 0; i + t->ncols <= t->ncells; i += t->ncols)
-		table_put_row(t->cell + i, t->ncols, width);
 }
 
 void

@@ -193,6 +193,8 @@ cmd_put_list(FILE *f)
 	    "                       one JSON object on stdout (watch: one per\n"
 	    "                       event, a line each); usage errors and an\n"
 	    "                       unreachable daemon go to stderr as text\n"
+	    "      --local          dates in local time (the zone of $TZ, else\n"
+	    "                       the system's), not in UTC\n"
 	    "  -h, --help           this text\n"
 	    "  -V, --version        connreq's version and connreqd's (`connreq\n"
 	    "                       version`)\n"
@@ -357,6 +359,10 @@ cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc,
 		}
 		if (strcmp(arg, "--json") == 0) {
 			ctx->json = true;
+			continue;
+		}
+		if (strcmp(arg, "--local") == 0) {
+			time_use_local();
 			continue;
 		}
 		if (arg[1] != '-')
@@ -674,6 +680,8 @@ main(int argc, char **argv)
 			ctx.socket_flag = arg + 2;
 		else if (strcmp(arg, "--json") == 0)
 			ctx.json = true;
+		else if (strcmp(arg, "--local") == 0)
+			time_use_local();
 		else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			cmd_put_list(stdout);
 			return EXIT_DONE;

@@ -144,6 +144,12 @@ struct table {
 	size_t ncols;
 	size_t fit_min;		/* the last column keeps this much (0: 8) */
 	bool fit_always;	/* fit even when not on a terminal */
+	unsigned names;		/* bits of the columns of member ids, cut
+				 * to fit as needed (TABLE_NAME_MIN) */
+	size_t state_col;	/* 1 + the column of states, coloured on a
+				 * terminal (state_colour()); 0: none */
+	bool wrapped;		/* set by table_print: the last column went
+				 * on lines of its own */
 	char **cell;		/* row by row, the header first */
 	size_t ncells, cap;
 };
@@ -222,12 +228,15 @@ void ev_printf(const char *fmt, ...);
 void hint_connreq(FILE *f, const struct cmd_ctx *ctx);
 
 /* cli-out.c: times, sizes, rates, limits. */
+void time_use_local(void);
 void time_put_date(int64_t t, char *buf, size_t n);
+void time_put_stamp(int64_t t, char *buf, size_t n);
 void time_put_ago(int64_t now, int64_t t, char *buf, size_t n);
 void time_put_in(int64_t now, int64_t t, char *buf, size_t n);
 void time_put_duration(uint64_t secs, char *buf, size_t n);
 void size_put(uint64_t v, char *buf, size_t n);
 bool use_colour(void);
+const char *state_colour(const char *s, size_t n);
 void rate_put(double r, bool precise, char *buf, size_t n);
 void limit_put(uint64_t v, char *buf, size_t n);
 

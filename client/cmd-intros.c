@@ -211,6 +211,8 @@ cmd_intros_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	}
 	now = ctx_now(ctx);
 	table_init(&t, 7, head);
+	t.names = 1u << 1 | 1u << 2 | 1u << 3;
+	t.state_col = 5;
 	for (k = 0; k < items->via.array.size; k++) {
 		intro_read(&items->via.array.ptr[k], &v);
 		table_addf(&t, "%" PRIu64, v.id);

@@ -39,12 +39,14 @@ out_invitation(struct cmd_ctx *ctx, const msgpack_object *o)
 	struct inv_view v;
 	int64_t now = ctx_now(ctx);
 	char sent[32], when[32];
+	const char *sgr;
 
 	inv_read(o, &v);
+	sgr = use_colour() ? state_colour(v.state.p, v.state.n) : "";
 	time_put_ago(now, v.created_at, sent, sizeof sent);
-	printf("invitation %" PRIu64 ": %.*s -> %.*s, %.*s", v.id,
-	    (int)v.from.n, v.from.p, (int)v.to.n, v.to.p,
-	    (int)v.state.n, v.state.p);
+	printf("invitation %" PRIu64 ": %.*s -> %.*s, %s%.*s%s", v.id,
+	    (int)v.from.n, v.from.p, (int)v.to.n, v.to.p, sgr,
+	    (int)v.state.n, v.state.p, sgr[0] != '\0' ? "\033[0m" : "");
 	if (inv_closed(&v)) {
 		time_put_ago(now, v.updated_at, when, sizeof when);
 		printf(" %s", when);
@@ -110,6 +112,8 @@ out_invitations(struct cmd_ctx *ctx, const msgpack_object *items)
 	uint32_t i;
 
 	table_init(&t, 8, head);
+	t.names = 1u << 1 | 1u << 2;
+	t.state_col = 4;
 	for (i = 0; i < items->via.array.size; i++) {
 		inv_read(&items->via.array.ptr[i], &v);
 		table_addf(&t, "%" PRIu64, v.id);
@@ -813,6 +817,7 @@ cmd_advise_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		return;
 	}
 	table_init(&t, 6, head);
+	t.names = 1u << 1;
 	for (k = 0; k < items->via.array.size; k++) {
 		o = &items->via.array.ptr[k];
 		obj_uint(o, "id", &id);
@@ -848,8 +853,11 @@ cmd_advise_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		hint_connreq(stdout, ctx);
 		fputs("cleanup ", stdout);
 		text_put_shell(stdout, a->argv[0]);
-		printf("` withdraws the %" PRIu64 " marked withdraw, a few a "
-		    "day\n", withdraw);
+		if (withdraw == 1)
+			puts("` withdraws the one marked");
+		else
+			printf("` withdraws the %" PRIu64 " marked, a few a "
+			    "day\n", withdraw);
 	}
 }
 

@@ -215,6 +215,7 @@ cmd_connections_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	} else {
 		now = ctx_now(ctx);
 		table_init(&t, 3, head);
+		t.names = 1u << 0;
 		for (i = 0; i < items->via.array.size; i++) {
 			o = &items->via.array.ptr[i];
 			/* The other side: b, unless b is MEMBER itself. */
@@ -299,6 +300,7 @@ cmd_mutual_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		    a->argv[1]);
 	} else {
 		table_init(&t, 3, head);
+		t.names = 1u << 0;
 		for (i = 0; i < items->via.array.size; i++) {
 			o = &items->via.array.ptr[i];
 			obj_text(o, "member", &member);
@@ -597,7 +599,8 @@ settings_hold_put(const msgpack_object *result, const char *key,
 	    o->via.u64 == 0)
 		printf("off%s\n", whose);
 	else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		printf("within %" PRIu64 " days%s\n", o->via.u64, whose);
+		printf("within %" PRIu64 " day%s%s\n", o->via.u64,
+		    o->via.u64 == 1 ? "" : "s", whose);
 }
 
 static void
@@ -633,8 +636,8 @@ cmd_settings_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		puts("none");
 	printf("%-18s", "auto-accept");
 	if (obj_uint(result, "auto_accept_min_mutual", &min) && min > 0)
-		printf("from %" PRIu64 " mutual connections and the list",
-		    min);
+		printf("from %" PRIu64 " mutual connection%s and the list",
+		    min, min == 1 ? "" : "s");
 	else
 		fputs("from the list", stdout);
 	if (obj_int(result, "auto_accept_until", &until) && until > 0) {

@@ -79,7 +79,8 @@ plan_put_schedule(struct cmd_ctx *ctx, const struct plan_view *v)
 	table_init(&t, 3, head);
 	for (i = 0; i < n; i++) {
 		if (n > 7 && i == 5) {
-			table_addf(&t, "... %" PRIu32 " more days", n - 6);
+			table_addf(&t, "... %" PRIu32 " more day%s", n - 6,
+			    n - 6 == 1 ? "" : "s");
 			table_add(&t, "", 0, 0);
 			table_add(&t, "", 0, 0);
 			i = n - 2;
@@ -127,11 +128,13 @@ cmd_cleanup_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	ev_printf("plan %u for %T: withdraw %u pending invitation%s, %u a "
 	    "day\n", v.id, v.member, v.total, v.total == 1 ? "" : "s",
 	    v.per_day);
-	ev_printf("  (sent %s ago or more, of %s; lowest priority and oldest "
-	    "first)\n", d, plan_priorities(v.max_priority));
+	ev_printf("  (sent %s ago or more, of %s,\n"
+	    "  lowest priority and oldest first)\n", d,
+	    plan_priorities(v.max_priority));
 	if (a->opt[OPT_PER_DAY] != NULL && v.per_day < a->per_day)
 		printf("  (not %" PRIu64 " a day: the policy allows %" PRIu64
-		    " withdrawals a day)\n", a->per_day, v.per_day);
+		    " withdrawal%s a day)\n", a->per_day, v.per_day,
+		    v.per_day == 1 ? "" : "s");
 	printf("withdrawn now  %" PRIu64, v.done);
 	if (v.skipped > 0)
 		printf(" (%" PRIu64 " no longer pending)", v.skipped);
@@ -145,8 +148,7 @@ cmd_cleanup_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	if (v.ends_at > 0) {
 		time_put_in(ctx_now(ctx), v.ends_at, in, sizeof in);
 		time_put_date(v.ends_at, date, sizeof date);
-		printf("it ends %s (%s), if nothing is answered meanwhile\n",
-		    in, date);
+		printf("it ends %s (%s) at the latest\n", in, date);
 	}
 	plan_put_cancel_hint(ctx, &v);
 }
@@ -214,7 +216,7 @@ cmd_plans_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 {
 	static const char *const head[] = {
 		"ID", "STATE", "WITHDRAWN", "SKIPPED", "PER DAY", "NEXT",
-		"ENDS", "MADE"
+		"MADE", "ENDS"
 	};
 	const msgpack_object *items;
 	struct plan_view v;
@@ -232,6 +234,7 @@ cmd_plans_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	}
 	now = ctx_now(ctx);
 	table_init(&t, 8, head);
+	t.state_col = 2;
 	for (k = 0; k < items->via.array.size; k++) {
 		plan_read(&items->via.array.ptr[k], &v);
 		table_addf(&t, "%" PRIu64, v.id);
@@ -244,12 +247,12 @@ cmd_plans_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		else
 			snprintf(when, sizeof when, "-");
 		table_add(&t, when, strlen(when), 0);
+		time_put_ago(now, v.created_at, when, sizeof when);
+		table_add(&t, when, strlen(when), 0);
 		if (v.ends_at > 0)
 			time_put_date(v.ends_at, when, sizeof when);
 		else
 			snprintf(when, sizeof when, "-");
-		table_add(&t, when, strlen(when), 0);
-		time_put_ago(now, v.created_at, when, sizeof when);
 		table_add(&t, when, strlen(when), 0);
 	}
 	table_print(&t);
@@ -291,8 +294,8 @@ cmd_plan_cancel_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 		return;
 	plan_read(plan, &v);
 	printf("plan %" PRIu64 " is cancelled: it withdrew %" PRIu64 " of %"
-	    PRIu64 "; the %" PRIu64 " left stay pending\n", v.id, v.done,
-	    v.total, plan_left(&v));
+	    PRIu64 "; the %" PRIu64 " left stay%s pending\n", v.id, v.done,
+	    v.total, plan_left(&v), plan_left(&v) == 1 ? "s" : "");
 }
 
 const struct cmd_entry cmd_plan_cancel_entry = {

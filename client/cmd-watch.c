@@ -65,12 +65,17 @@ struct ev_view {
 	/* invitation.digest */
 	uint64_t count;
 	int64_t oldest_at;
+	/* introduction.* */
+	bool has_intro;
+	uint64_t intro_id, intro_inv;
+	struct text intro_from, intro_via, intro_to, intro_note;
 };
 
 static void
 ev_read(const msgpack_object *o, struct ev_view *v)
 {
 	const msgpack_object *inv = cr_get(o, "invitation");
+	const msgpack_object *intro = cr_get(o, "introduction");
 
 	memset(v, 0, sizeof *v);
 	obj_uint(o, "seq", &v->seq);
@@ -92,6 +97,78 @@ ev_read(const msgpack_object *o, struct ev_view *v)
 		v->has_inv = true;
 		inv_read(inv, &v->inv);
 	}
+	if (intro != NULL && intro->type == MSGPACK_OBJECT_MAP) {
+		v->has_intro = true;
+		obj_uint(intro, "id", &v->intro_id);
+		obj_uint(intro, "invitation", &v->intro_inv);
+		obj_text(intro, "from", &v->intro_from);
+		obj_text(intro, "via", &v->intro_via);
+		obj_text(intro, "to", &v->intro_to);
+		obj_text(intro, "note", &v->intro_note);
+	}
+}
+
+/* An introduction's event, as its member is told (all false) or in the
+ * `all` feed; false for other events. */
+static bool
+ev_put_intro(const struct ev_view *v, bool all)
+{
+	bool asker;
+
+	if (!v->has_intro)
+		return false;
+	asker = v->member.n == v->intro_from.n &&
+	    memcmp(v->member.p, v->intro_from.p, v->member.n) == 0;
+	if (v->kind == PEV_INTRO_ASKED) {
+		if (all)
+			ev_printf("%T asked %T to introduce them to %T",
+			    v->intro_from, v->intro_via, v->intro_to);
+		else
+			ev_printf("%T asks you to introduce them to %T",
+			    v->intro_from, v->intro_to);
+		ev_printf(" (introduction %u", v->intro_id);
+		if (v->intro_note.n > 0)
+			ev_printf(", note: \"%T\"", v->intro_note);
+		putchar(')');
+	} else if (v->kind == PEV_INTRO_FORWARDED) {
+		if (all)
+			ev_printf("%T forwarded %T's introduction %u to %T",
+			    v->intro_via, v->intro_from, v->intro_id,
+			    v->intro_to);
+		else
+			ev_printf("%T introduced you to %T (introduction %u)",
+			    v->intro_via, v->intro_to, v->intro_id);
+		if (v->intro_inv != 0)
+			ev_printf(": invitation %u", v->intro_inv);
+	} else if (v->kind == PEV_INTRO_DECLINED) {
+		if (all)
+			ev_printf("%T declined %T's introduction %u to %T",
+			    v->intro_via, v->intro_from, v->intro_id,
+			    v->intro_to);
+		else if (asker)
+			ev_printf("%T declined to introduce you to %T "
+			    "(introduction %u)", v->intro_via, v->intro_to,
+			    v->intro_id);
+		else
+			ev_printf("you declined to introduce %T to %T "
+			    "(introduction %u)", v->intro_from, v->intro_to,
+			    v->intro_id);
+	} else if (v->kind == PEV_INTRO_EXPIRED) {
+		if (all)
+			ev_printf("%T's introduction %u to %T through %T "
+			    "expired", v->intro_from, v->intro_id, v->intro_to,
+			    v->intro_via);
+		else if (asker)
+			ev_printf("your introduction %u to %T through %T "
+			    "expired unanswered", v->intro_id, v->intro_to,
+			    v->intro_via);
+		else
+			ev_printf("%T's introduction %u to %T expired "
+			    "unanswered", v->intro_from, v->intro_id,
+			    v->intro_to);
+	} else
+		return false;
+	return true;
 }
 
 /* How long the invitation had been pending: "14 days", "12h". */
@@ -146,7 +223,7 @@ ev_put_until(const struct ev_view *v)
 
 	if (v->until <= 0)
 		return;
-	time_format(v->until, when, sizeof when);
+	time_put_stamp(v->until, when, sizeof when);
 	printf(" (until %s)", when);
 }
 
@@ -257,7 +334,7 @@ ev_put_member(const struct ev_view *v)
 		    "box", i->from, i->id);
 	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("you removed your connection with %T", v->other);
-	else if (!ev_put_notice(v, false)) {
+	else if (!ev_put_notice(v, false) && !ev_put_intro(v, false)) {
 		ev_printf("%T", v->type);
 		if (v->has_inv)
 			ev_printf(" (invitation %u)", i->id);
@@ -309,7 +386,7 @@ ev_put_all(const struct ev_view *v)
 	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("%T removed the connection with %T", v->member,
 		    v->other);
-	else if (!ev_put_notice(v, true)) {
+	else if (!ev_put_notice(v, true) && !ev_put_intro(v, true)) {
 		ev_printf("%T for %T", v->type, v->member);
 		if (v->has_inv)
 			ev_printf(" (invitation %u)", i->id);
@@ -518,7 +595,7 @@ watch_event(struct watch *w, const msgpack_object *ev)
 	if (w->ctx->json) {
 		cr_json_print(stdout, ev);
 	} else {
-		time_format(v.at, when, sizeof when);
+		time_put_stamp(v.at, when, sizeof when);
 		printf("%s  ", when);
 		if (w->member != NULL)
 			ev_put_member(&v);
@@ -677,7 +754,9 @@ const struct cmd_entry cmd_watch_entry = {
 	    "new connections, warnings about limits, restrictions starting "
 	    "and ending, the progress of clean-up plans, reminders of "
 	    "invitations still waiting for an answer after 7 days (the "
-	    "policy's recipient remind after) and digests of those waiting. --all prints every "
+	    "policy's recipient remind after), digests of those waiting, "
+	    "and introductions asked, forwarded, declined (when the asker "
+	    "is told) and expired. --all prints every "
 	    "member's events, the silent ones too (ignored invitations, "
 	    "removed connections). With --json each event is one JSON object "
 	    "a line. Without --after only new events are shown; --after SEQ "
@@ -691,7 +770,8 @@ const struct cmd_entry cmd_watch_entry = {
 	    "seconds) and CONNREQ_EVENT_MEMBER, for an invitation "
 	    "CONNREQ_EVENT_ID, CONNREQ_EVENT_FROM and CONNREQ_EVENT_TO, for a "
 	    "connection CONNREQ_EVENT_OTHER; a CMD that fails is reported and "
-	    "watch goes on. Times are connreqd's clock, in UTC. Exit status: "
+	    "watch goes on. Times are connreqd's clock, in UTC (--local: in "
+	    "local time). Exit status: "
 	    "0 after Ctrl-C or SIGTERM, 1 when events after SEQ are no longer "
 	    "kept, 3 when connreqd cannot be reached at the start. While "
 	    "connreqd's database is unavailable (UNAVAILABLE, connreqd "

@@ -38,6 +38,13 @@ policy_defaults(struct policy *p)
 	p->restrict_window = 365 * 86400ULL;
 }
 
+/* "s" after a count of things other than 1: "1 day", "2 days". */
+static const char *
+plural(unsigned long long n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Refuses with code until retry_at, naming it in the message. */
 static int
 refuse_until(struct proto_error *e, enum proto_code code, int64_t retry_at,
@@ -95,30 +102,31 @@ rules_send(const struct policy *p, const struct send_facts *f,
 		    "you withdrew an invitation to this member");
 	if (p->invites_per_pair > 0 && f->pair_used >= p->invites_per_pair) {
 		snprintf(what, sizeof what,
-		    "you have invited this member %llu times within %llu days",
-		    (unsigned long long)f->pair_used,
-		    (unsigned long long)(p->pair_window / DAY_SECS));
+		    "you have invited this member %llu time%s within %llu day%s",
+		    (unsigned long long)f->pair_used, plural(f->pair_used),
+		    (unsigned long long)(p->pair_window / DAY_SECS),
+		    plural(p->pair_window / DAY_SECS));
 		return refuse_until(e, PE_PAIR_LIMIT,
 		    f->pair_oldest + (int64_t)p->pair_window, what);
 	}
 	if (p->sends_per_week > 0 && f->week_used >= p->sends_per_week) {
 		snprintf(what, sizeof what,
-		    "you sent %llu invitations in the last 7 days (the weekly limit)",
-		    (unsigned long long)f->week_used);
+		    "you sent %llu invitation%s in the last 7 days (the weekly limit)",
+		    (unsigned long long)f->week_used, plural(f->week_used));
 		return refuse_until(e, PE_RATE_LIMITED, f->week_oldest + WEEK,
 		    what);
 	}
 	if (p->sends_per_day > 0 && f->day_used >= p->sends_per_day) {
 		snprintf(what, sizeof what,
-		    "you sent %llu invitations in the last 24 hours (the daily limit)",
-		    (unsigned long long)f->day_used);
+		    "you sent %llu invitation%s in the last 24 hours (the daily limit)",
+		    (unsigned long long)f->day_used, plural(f->day_used));
 		return refuse_until(e, PE_RATE_LIMITED, f->day_oldest + DAY_SECS,
 		    what);
 	}
 	if (p->pending_max > 0 && f->pending_sent >= p->pending_max)
 		return proto_fail(e, PE_PENDING_CAP,
-		    "you have %llu pending invitations, the most allowed; withdraw some or wait for answers",
-		    (unsigned long long)f->pending_sent);
+		    "you have %llu pending invitation%s, the most allowed; withdraw some or wait for answers",
+		    (unsigned long long)f->pending_sent, plural(f->pending_sent));
 	if (p->pending_warn > 0 && f->pending_sent + 1 >= p->pending_warn)
 		*warnings |= WARN_PENDING;
 	if (p->duplicate_note_warn > 0 && f->note_chars > 0 &&
@@ -145,8 +153,8 @@ rules_withdraw(const struct policy *p, uint64_t used, int64_t oldest,
 	if (!withdrawals_spent(p, used))
 		return 0;
 	snprintf(what, sizeof what,
-	    "you withdrew %llu invitations in the last 24 hours (spread them over days)",
-	    (unsigned long long)used);
+	    "you withdrew %llu invitation%s in the last 24 hours (spread them over days)",
+	    (unsigned long long)used, plural(used));
 	return refuse_until(e, PE_RATE_LIMITED, oldest + DAY_SECS, what);
 }
 
@@ -567,20 +575,21 @@ rules_advise(const struct policy *p, const struct advice_facts *f,
 		return ADV_STOP;
 	}
 	if (f->age < p->stale_after) {
-		snprintf(reason, n, "pending %llu days: give it %llu days",
-		    (unsigned long long)days,
-		    (unsigned long long)(p->stale_after / DAY_SECS));
+		snprintf(reason, n, "pending %llu day%s: give it %llu day%s",
+		    (unsigned long long)days, plural(days),
+		    (unsigned long long)(p->stale_after / DAY_SECS),
+		    plural(p->stale_after / DAY_SECS));
 		return ADV_WAIT;
 	}
 	if (f->priority == PRIO_HIGH) {
 		snprintf(reason, n,
-		    "pending %llu days but high priority: let it expire, or engage with them first and keep it",
-		    (unsigned long long)days);
+		    "pending %llu day%s but high priority: let it expire, or engage with them first and keep it",
+		    (unsigned long long)days, plural(days));
 		return ADV_LET_EXPIRE;
 	}
 	snprintf(reason, n,
-	    "pending %llu days: withdraw it, a few a day, to keep your acceptance rate healthy",
-	    (unsigned long long)days);
+	    "pending %llu day%s: withdraw it, a few a day, to keep your acceptance rate healthy",
+	    (unsigned long long)days, plural(days));
 	return ADV_WITHDRAW;
 }
 

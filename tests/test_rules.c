@@ -301,6 +301,46 @@ main(void)
 	f.pair_oldest = f.now - 100 * 86400;
 	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_PAIR_LIMIT &&
 	    e.retry_at == f.now + 265 * 86400, "a fourth within a year: PAIR_LIMIT");
+	ok(strncmp(e.message, "you have invited this member 3 times within "
+	    "365 days;", 52) == 0, "in words: %s", e.message);
+	/* Limits of 1: "1 time", "1 invitation", "1 day", never "1 days". */
+	p.invites_per_pair = 1;
+	p.pair_window = 86400;
+	f.pair_used = 1;
+	f.pair_oldest = f.now - 3600;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_PAIR_LIMIT &&
+	    strncmp(e.message, "you have invited this member 1 time within "
+	    "1 day;", 49) == 0, "a limit of 1, in words: %s", e.message);
+	p.invites_per_pair = 3;
+	p.pair_window = 365 * 86400ULL;
+	f = facts();
+	p.sends_per_week = 1;
+	f.week_used = 1;
+	f.week_oldest = f.now - 3600;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 &&
+	    strncmp(e.message, "you sent 1 invitation in the last 7 days", 40)
+	    == 0, "a weekly limit of 1, in words: %s", e.message);
+	p.sends_per_week = 100;
+	p.sends_per_day = 1;
+	f = facts();
+	f.day_used = 1;
+	f.day_oldest = f.now - 3600;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 &&
+	    strncmp(e.message, "you sent 1 invitation in the last 24 hours", 42)
+	    == 0, "a daily limit of 1, in words: %s", e.message);
+	p.sends_per_day = 0;
+	p.pending_max = 1;
+	f = facts();
+	f.pending_sent = 1;
+	ok(rules_send(&p, &f, &out, &w, &e) == -1 && e.code == PE_PENDING_CAP &&
+	    strncmp(e.message, "you have 1 pending invitation,", 30) == 0,
+	    "a pending cap of 1, in words: %s", e.message);
+	p.pending_max = 200;
+	p.withdrawals_per_day = 1;
+	ok(rules_withdraw(&p, 1, 1000, &e) == -1 &&
+	    strncmp(e.message, "you withdrew 1 invitation in the last 24 hours",
+	    46) == 0, "a withdrawal limit of 1, in words: %s", e.message);
+	p.withdrawals_per_day = 50;
 	f = facts();
 	f.note_chars = 10;
 	f.same_note = 3;
@@ -697,6 +737,13 @@ main(void)
 	af2.age = 14 * 86400 - 1;
 	is_str(proto_advice_words[rules_advise(&p, &af2, reason, sizeof reason)],
 	    "wait", "pending a second short of 14 days: wait");
+	af2.age = 86400;
+	rules_advise(&p, &af2, reason, sizeof reason);
+	is_str(reason, "pending 1 day: give it 14 days",
+	    "one day: \"1 day\", not \"1 days\"");
+	af2.age = 0;
+	rules_advise(&p, &af2, reason, sizeof reason);
+	is_str(reason, "pending 0 days: give it 14 days", "no day: \"0 days\"");
 
 	/* Views. */
 	is_str(proto_state_words[rules_view(ST_IGNORED, true, ROLE_SENDER)],
