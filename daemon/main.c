@@ -458,6 +458,10 @@ main(int argc, char **argv)
 	systemd_ready(server_clients(&d), d.state.pending);
 	event_base_dispatch(d.base);
 
+	metrics_http_free(d.metrics_http);
+	d.metrics_http = NULL;
+	free(metrics_addr);
+	metrics_addr = NULL;
 	server_free(&d);
 	systemd_free();
 	event_free(sigint);
