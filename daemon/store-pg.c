@@ -613,6 +613,19 @@ struct pg_store {
 	 * pipeline); emptied with the cache. */
 	bool id_ok, head_ok;
 	int64_t id, head;
+	/* Read with the lock and BEGIN, in their round trip (pg_begin()):
+	 * the clock's row (Q_DB_CLOCK's columns, then the oldest event's
+	 * time and the counters), taken by the transaction's first
+	 * store_db_clock(); the counters, as that row read them, while no
+	 * write has changed them but through s->pend (counts_ok: emptied
+	 * by tx_forget(), a meta write, pend_sql()); the oldest event's
+	 * time (oldest_ok; oldest_none: there was none) while no event is
+	 * pruned, so that a prune with nothing old enough costs no round
+	 * trip. */
+	PGresult *clock_r;
+	bool counts_ok, oldest_ok, oldest_none;
+	int64_t counts[ST_COUNT + 2];	/* states, connections, deadlines */
+	int64_t oldest_at;
 	/* The meta values the write transaction changed and has not
 	 * written yet: next_id and event.head (id, head above) and the
 	 * counters' changes. Every send changes them all: written once, in
@@ -1439,6 +1452,9 @@ pg_flush(struct stx *t)
 		pipe_flush(t, NULL);
 }
 
+static bool hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
+    const char *what, PGresult **keep);
+
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
 static PGresult *
@@ -1461,6 +1477,14 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	if (!prepare(t, pc, q, what))
 		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
+	/* The batch's sends' reads, not read yet, in this read's round
+	 * trip (the deadlines' claim, before the requests run). */
+	if (pc == &ps(t)->w && ps(t)->nhints > 0 &&
+	    hint_run(t, q, p, what, &r)) {
+		if (r == NULL && t->rc == STORE_OK)
+			store_fail(t, STORE_FAILED, "%s: no result", what);
+		return r;
+	}
 	if (pc == &ps(t)->w && !wbuf_send_all(t))
 		return NULL;
 	if (pc == &ps(t)->w && ps(t)->npipe > 0) {
@@ -1509,9 +1533,12 @@ run_wz(struct stx *t, enum pg_query q, const struct qp *p, const char *what,
 	if (wbuf_keys(q) >= 0) {
 		if (!wbuf_add(t, q, p, what, zero))
 			return -1;
-	} else if (!wbuf_send_all(t) || !prepare(t, pt(t)->pc, q, what) ||
-	    !pipe_send(t, q, p, what, zero, true))
-		return -1;
+	} else {
+		ps(t)->counts_ok = false;	/* it may change one */
+		if (!wbuf_send_all(t) || !prepare(t, pt(t)->pc, q, what) ||
+		    !pipe_send(t, q, p, what, zero, true))
+			return -1;
+	}
 	pt(t)->dirty = true;
 	return 0;
 }
@@ -1537,6 +1564,7 @@ run_ws(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 		store_fail(t, STORE_FAILED, "%s: a snapshot cannot write", what);
 		return -1;
 	}
+	ps(t)->counts_ok = false;	/* it may change one */
 	if ((r = run(t, q, p, what)) == NULL)
 		return -1;
 	n = strtoll(PQcmdTuples(r), NULL, 10);
@@ -1855,6 +1883,7 @@ pg_close(struct store *base)
 		free(s->cp[k].b);
 	cache_clear(s);
 	free(s->cache);
+	PQclear(s->clock_r);
 	for (k = 0; k < Q_COUNT; k++) {
 		free(s->wb[k].par);
 		free(s->wb[k].arena);
@@ -2036,21 +2065,27 @@ w_ready(struct stx *t)
 /* Takes LOCK_WRITE and begins the write transaction in one round trip
  * (pipeline mode: the lock's statement in a pipeline segment of its own,
  * then BEGIN in the next one, which the server runs once the lock is
- * had, so its snapshot follows the previous writer's commit): the first
- * failure's result, else BEGIN's; NULL when the connection failed. When
- * the lock failed, BEGIN may have run: the caller rolls back. */
+ * had, so its snapshot follows the previous writer's commit), and runs
+ * clock_sql, the transaction's first statement, in BEGIN's segment: the
+ * first failure's result, else BEGIN's; NULL when the connection failed;
+ * clock_sql's result (binary) in *clock when it ran (else NULL). When the
+ * lock failed, BEGIN may have run: the caller rolls back. */
 static PGresult *
-lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
+lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql,
+    const char *clock_sql, PGresult **clock)
 {
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
-	unsigned syncs = 0, nulls = 0;
+	unsigned syncs = 0, nulls = 0, k = 0;
 
+	*clock = NULL;
 	if (PQenterPipelineMode(c) != 1)
 		return NULL;
 	if (PQsendQueryParams(c, lock_sql, 0, NULL, NULL, NULL, NULL, 0) !=
 	    1 || PQpipelineSync(c) != 1 ||
 	    PQsendQueryParams(c, begin_sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1 ||
+	    PQsendQueryParams(c, clock_sql, 0, NULL, NULL, NULL, NULL, 1) !=
 	    1 || PQpipelineSync(c) != 1)
 		return NULL;	/* the connection failed: reset */
 	while (syncs < 2) {
@@ -2064,6 +2099,9 @@ lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
 		if (st == PGRES_PIPELINE_SYNC) {
 			syncs++;
 			PQclear(r);
+		} else if (k++ == 2 && st == PGRES_TUPLES_OK) {
+			PQclear(*clock);	/* (results come in order) */
+			*clock = r;
 		} else if (out == NULL || PQresultStatus(out) ==
 		    PGRES_TUPLES_OK || (PQresultStatus(out) ==
 		    PGRES_COMMAND_OK && st != PGRES_COMMAND_OK &&
@@ -2075,6 +2113,8 @@ lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
 	}
 	if (syncs < 2) {
 		PQclear(out);
+		PQclear(*clock);
+		*clock = NULL;
 		return NULL;
 	}
 	PQexitPipelineMode(c);
@@ -2134,6 +2174,7 @@ pend_sql(struct pg_store *s, char *buf, size_t len)
 	if (off < len)
 		snprintf(buf + off, len - off, "); ");
 	s->stmts++;
+	s->counts_ok = false;	/* the rows hold them now */
 }
 
 static void w_end(struct pg_store *s);
@@ -2149,12 +2190,28 @@ pg_begin(struct stx *t)
 	static const char lock_sql[] = "SELECT pg_advisory_lock(" LOCK_WRITE
 	    ")";
 	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+	/* Q_DB_CLOCK's columns, then the oldest event's time and the
+	 * counters (s->clock_r). */
+	static const char clock_sql[] = "SELECT floor(extract(epoch FROM "
+	    "clock_timestamp()))::bigint, value, "
+	    "(SELECT value FROM meta WHERE name = 'next_id'), "
+	    "(SELECT value FROM meta WHERE name = 'event.head'), "
+	    "(SELECT at FROM events ORDER BY seq LIMIT 1), "
+	    "(SELECT value FROM meta WHERE name = 'count.pending'), "
+	    "(SELECT value FROM meta WHERE name = 'count.accepted'), "
+	    "(SELECT value FROM meta WHERE name = 'count.ignored'), "
+	    "(SELECT value FROM meta WHERE name = 'count.withdrawn'), "
+	    "(SELECT value FROM meta WHERE name = 'count.expired'), "
+	    "(SELECT value FROM meta WHERE name = 'count.connections'), "
+	    "(SELECT value FROM meta WHERE name = 'count.deadlines') "
+	    "FROM meta WHERE name = 'vclock'";
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
 	char sql[PEND_SQL_MAX + 32], pre[PEND_SQL_MAX];
-	PGresult *r;
-	int tries;
+	PGresult *r, *clock;
+	int tries, i;
 
+	_Static_assert(ST_COUNT == 5, "clock_sql's counters");
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
@@ -2195,16 +2252,31 @@ pg_begin(struct stx *t)
 	s->evented = false;
 	tx_forget(s);
 	memset(&s->pend, 0, sizeof s->pend);
-	s->trips = 1;	/* LOCK_WRITE and BEGIN */
+	s->trips = 1;	/* LOCK_WRITE, BEGIN and the clock */
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
-	s->stmts = 2;
+	s->stmts = 3;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
 	for (tries = 0;; tries++) {
 		s->write_locked = true;
-		r = lock_begin(x->pc->c, lock_sql, write_sql);
+		r = lock_begin(x->pc->c, lock_sql, write_sql, clock_sql,
+		    &clock);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK && clock != NULL &&
+		    PQntuples(clock) == 1 && PQnfields(clock) == 12) {
+			PQclear(r);
+			s->clock_r = clock;
+			for (i = 0; i < ST_COUNT + 2; i++)
+				s->counts[i] = col_int(clock, 0, 5 + i);
+			s->counts_ok = true;
+			s->oldest_none = PQgetisnull(clock, 0, 4);
+			s->oldest_at = col_int(clock, 0, 4);
+			s->oldest_ok = true;
+			return;
+		}
+		PQclear(clock);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			/* No vclock row: as pg_db_clock() finds it. */
 			PQclear(r);
 			return;
 		}
@@ -2494,12 +2566,26 @@ pg_set_vclock(struct stx *t, int64_t now)
 static void
 pg_counts(struct stx *t, struct store_counts *c)
 {
-	PGresult *r = run(t, Q_COUNTS, NULL, "counts");
+	struct pg_store *s = ps(t);
+	PGresult *r;
 	const char *name;
 	uint64_t v;
 	int i, j;
 
-	if (r == NULL)
+	if (!t->read_only && s->counts_ok && t->rc == STORE_OK) {
+		/* As read with BEGIN, no write having changed them since
+		 * but through s->pend (added below), once the deadlines
+		 * sent are counted there (their results read: in a batch,
+		 * store_due_first() read them just before). */
+		if ((s->wb_any || s->npipe > 0) && !pipe_flush(t, NULL))
+			return;
+		for (j = 0; j < ST_COUNT; j++)
+			c->state[j] = (uint64_t)s->counts[j];
+		c->connections = (uint64_t)s->counts[ST_COUNT];
+		c->deadlines = (uint64_t)s->counts[ST_COUNT + 1];
+		goto pending;
+	}
+	if ((r = run(t, Q_COUNTS, NULL, "counts")) == NULL)
 		return;
 	for (i = 0; i < PQntuples(r); i++) {
 		name = PQgetvalue(r, i, 0);
@@ -2514,6 +2600,7 @@ pg_counts(struct stx *t, struct store_counts *c)
 					c->state[j] = v;
 	}
 	PQclear(r);
+pending:
 	/* What the write transaction has not written yet. */
 	if (!t->read_only) {
 		c->deadlines += (uint64_t)ps(t)->pend.deadlines;
@@ -2611,6 +2698,9 @@ tx_forget(struct pg_store *s)
 	cache_clear(s);
 	s->id_ok = s->head_ok = false;
 	s->nhints = 0;
+	PQclear(s->clock_r);
+	s->clock_r = NULL;
+	s->counts_ok = s->oldest_ok = false;
 }
 
 static struct centry *
@@ -2971,16 +3061,21 @@ pg_hint_send(struct stx *t, const char *from, size_t flen, const char *to,
  * one round trip (each a statement in the pipeline), into the cache: a
  * batch's sends read in one round trip, not one each. Read while the
  * gathered writes are none of theirs (wbuf_touches()), as a bundle is.
- * The cache stays true as the requests write (their writes update it). */
-static void
-hint_run(struct stx *t)
+ * The cache stays true as the requests write (their writes update it).
+ * With keep, the read q (prepared) with rp comes last in the same round
+ * trip, after every gathered write: its result in *keep (NULL when it
+ * failed), and true; false when there was no bundle to read (nothing
+ * was sent: the caller runs q itself). */
+static bool
+hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
+    const char *what, PGresult **keep)
 {
 	struct pg_store *s = ps(t);
 	PGresult *res[HINT_MAX];
 	struct hint hs[HINT_MAX];
 	struct qp p;
 	unsigned i, n = 0, k;
-	bool hold = true, ok;
+	bool hold = keep == NULL, ok;
 
 	for (i = 0; i < s->nhints; i++) {
 		struct hint *h = &s->hints[i];
@@ -2994,13 +3089,17 @@ hint_run(struct stx *t)
 			hold = false;
 	}
 	s->nhints = 0;
-	if (n == 0 || t->rc != STORE_OK || !cp_flush(t))
-		return;
+	if (keep != NULL)
+		*keep = NULL;
+	if (n == 0)
+		return false;
+	if (t->rc != STORE_OK || !cp_flush(t))
+		return true;
 	if (!hold && !wbuf_send_all(t))
-		return;
+		return true;
 	s->wb_hold = true;	/* (what is left gathered is none of theirs) */
 	ok = prepare(t, &s->w, Q_BUNDLE_SEND, "pair") &&
-	    (s->npipe + n <= PIPE_MAX || pipe_flush(t, NULL));
+	    (s->npipe + n + 1 <= PIPE_MAX || pipe_flush(t, NULL));
 	for (k = 0; ok && k < n; k++) {
 		memset(&p, 0, sizeof p);
 		bundle_qp(&p, hs[k].a, hs[k].alen, hs[k].b, hs[k].blen, true,
@@ -3009,9 +3108,11 @@ hint_run(struct stx *t)
 		if (ok)
 			s->pipe[s->npipe - 1].slot = (int)k;
 	}
+	if (ok && keep != NULL)
+		ok = pipe_send(t, q, rp, what, PZ_NONE, false);
 	memset(res, 0, sizeof res);
 	s->slots = res;
-	ok = pipe_flush(t, NULL) && ok;
+	ok = pipe_flush(t, keep) && ok;
 	s->slots = NULL;
 	s->wb_hold = false;
 	for (k = 0; k < n; k++) {
@@ -3024,6 +3125,11 @@ hint_run(struct stx *t)
 		else
 			PQclear(res[k]);
 	}
+	if (!ok && keep != NULL) {
+		PQclear(*keep);
+		*keep = NULL;
+	}
+	return true;
 }
 
 /* The cached entry of a key of two members, read (with the rest of the
@@ -3039,7 +3145,7 @@ cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
 	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);
 	if (e == NULL && ps(t)->nhints > 0) {
-		hint_run(t);
+		hint_run(t, Q_COUNT, NULL, NULL, NULL);
 		e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 		    cache_find(ps(t), kind, sub, a, alen, b, blen);
 	}
@@ -3930,6 +4036,13 @@ pg_event_prune(struct stx *t, int64_t before, size_t max)
 		store_fail(t, STORE_FAILED, "prune: a snapshot cannot write");
 		return 0;
 	}
+	/* Nothing old enough, as BEGIN's round trip found the oldest
+	 * event (none: none but this transaction's, all of them now): no
+	 * round trip. */
+	if (ps(t)->oldest_ok && t->rc == STORE_OK &&
+	    (ps(t)->oldest_none ? !ps(t)->evented : ps(t)->oldest_at > before))
+		return 0;
+	ps(t)->oldest_ok = false;	/* this may delete it */
 	qp_i64(&p, before);
 	qp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
 	if ((r = run(t, Q_EVENT_PRUNE, &p, "prune")) == NULL)
@@ -4020,7 +4133,12 @@ pg_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
 	PGresult *r;
 	bool found;
 
-	if ((r = run(t, Q_DB_CLOCK, NULL, "clock")) == NULL)
+	if (!t->read_only && t->parent == NULL && ps(t)->clock_r != NULL &&
+	    t->rc == STORE_OK) {
+		/* Read with BEGIN, in its round trip (pg_begin()). */
+		r = ps(t)->clock_r;
+		ps(t)->clock_r = NULL;
+	} else if ((r = run(t, Q_DB_CLOCK, NULL, "clock")) == NULL)
 		return false;
 	found = PQntuples(r) == 1;
 	if (found) {
