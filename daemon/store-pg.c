@@ -192,6 +192,24 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 #define CONN_PROBE(m) \
 	"(SELECT since FROM connections WHERE lo = least(x.o, " m "::bytea) " \
 	"AND hi = greatest(x.o, " m "::bytea) LIMIT 1)"
+/* How many connections $1 and $2 share, counted no further than
+ * MUTUAL_KEEP, as Q_SCAN_MUTUAL from the start finds them (the
+ * recipient's view of a send's invitation shows it, up to rules.h's
+ * MUTUAL_COUNT_MAX): Q_BUNDLE_SEND's part. */
+#define MUTUAL_KEEP 1000
+#define CONN_LIST0(m) \
+	"(SELECT hi AS o FROM connections WHERE lo = " m "::bytea " \
+	"UNION ALL SELECT lo FROM connections WHERE hi = " m "::bytea)"
+#define CONN_COUNT0(m) \
+	"(SELECT count(*) FROM (SELECT 1 FROM connections WHERE lo = " m \
+	"::bytea UNION ALL SELECT 1 FROM connections WHERE hi = " m \
+	"::bytea LIMIT " STR(MUTUAL_LIST_MAX) ") x)"
+#define MUTUAL_N \
+	"(SELECT count(*) FROM (SELECT 1 FROM " CONN_LIST0("$1") " x " \
+	"WHERE " CONN_COUNT0("$1") " <= " CONN_COUNT0("$2") " AND EXISTS " \
+	CONN_PROBE("$2") " UNION ALL SELECT 1 FROM " CONN_LIST0("$2") " x " \
+	"WHERE " CONN_COUNT0("$2") " < " CONN_COUNT0("$1") " AND EXISTS " \
+	CONN_PROBE("$1") " LIMIT " STR(MUTUAL_KEEP) ") m)"
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
@@ -250,7 +268,8 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	    STR(LOG_CACHE_MAX) ") UNION ALL (SELECT 6, ''::bytea, ''::bytea, " \
 	    "at, id, 0, 0, NULL, NULL FROM logs WHERE log = $6::smallint " \
 	    "AND key = $4::bytea AND at > $3::bigint ORDER BY at, id LIMIT " \
-	    STR(LOG_CACHE_MAX) ")") \
+	    STR(LOG_CACHE_MAX) ") UNION ALL SELECT 7, ''::bytea, ''::bytea, " \
+	    MUTUAL_N ", 0, 0, 0, NULL, NULL") \
 	/* The write transaction's cache of a log (log_cached()): the times \
 	 * of a key's entries after a time, up to LOG_CACHE_MAX. */ \
 	X(Q_LOG_ATS, "SELECT at, id FROM logs WHERE log = $1::smallint " \
@@ -550,6 +569,7 @@ struct pgconn {
 
 /* A write transaction's writes of one statement, gathered to go as one
  * statement of many rows (wbuf_send()): the parameters, copied. */
+#define WBUF_ARENA_MAX (1u << 20)	/* bytes gathered for a statement */
 #define WBUF_ROWS 64		/* rows a statement (one bit each above) */
 struct wbuf {
 	unsigned n;		/* rows */
@@ -586,6 +606,7 @@ struct pg_store {
 	 * commit (connreqd -v): round trips to the server on w, and
 	 * statements sent. */
 	unsigned trips, stmts;
+	unsigned preps;		/* of the trips, those that prepared */
 	struct timespec t0;	/* its begin */
 	/* The write transaction's writes sent in pipeline mode (w's), their
 	 * results not yet read (pipe_flush()). */
@@ -623,6 +644,7 @@ struct pg_store {
 	 * pruned, so that a prune with nothing old enough costs no round
 	 * trip. */
 	PGresult *clock_r;
+	uint64_t conn_writes;	/* connections written (CK_MUTUAL) */
 	bool counts_ok, oldest_ok, oldest_none;
 	int64_t counts[ST_COUNT + 2];	/* states, connections, deadlines */
 	int64_t oldest_at;
@@ -972,9 +994,12 @@ prepare(struct stx *t, struct pgconn *pc, enum pg_query q, const char *what)
 	if (pc->prepared[q / 8] & (1u << (q % 8)))
 		return true;
 	if (pc == &ps(t)->w) {
+		/* (the flush a round trip for the preparing's sake too) */
+		ps(t)->preps -= ps(t)->trips;
 		if (!pipe_flush(t, NULL))
 			return false;
 		ps(t)->trips++;
+		ps(t)->preps += ps(t)->trips;
 	}
 	snprintf(name, sizeof name, "q%d", (int)q);
 	r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
@@ -1293,11 +1318,13 @@ wbuf_send(struct stx *t, enum pg_query q)
 				}
 			}
 			snprintf(m + o, cap - o, "%s", close);
+			s->preps -= s->trips;
 			if (!pipe_flush(t, NULL)) {
 				free(m);
 				return false;
 			}
 			s->trips++;
+			s->preps += s->trips;
 			r = PQprepare(pc->c, name, m, 0, NULL);
 			free(m);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -1356,19 +1383,26 @@ wbuf_add(struct stx *t, enum pg_query q, const struct qp *p,
 	struct pg_store *s = ps(t);
 	struct wbuf *b = &s->wb[q];
 	int keys = wbuf_keys(q), k;
-	unsigned r;
+	unsigned r, row;
 	size_t need = 0;
 
 	if (b->n > 0 && b->np != p->n)
 		return false;	/* (the same statement: never) */
+	/* A row whose key is gathered already takes that row's place:
+	 * every keyed statement writes all of a row's columns (ON CONFLICT
+	 * DO UPDATE SET each of them), so the last write is the row, and
+	 * one statement cannot meet a key twice. (A sender's row is
+	 * written twice a send: this kept a batch's sends from being
+	 * gathered at all.) */
+	if (b->alen > WBUF_ARENA_MAX && !wbuf_send_all(t))
+		return false;	/* (rows taking places leave bytes behind) */
 	for (r = 0; keys > 0 && r < b->n; r++)
-		if (wbuf_same_key(b, r, p, keys)) {
-			if (!wbuf_send_all(t))
-				return false;
+		if (wbuf_same_key(b, r, p, keys))
 			break;
-		}
-	if (b->n == WBUF_ROWS && !wbuf_send_all(t))
+	if ((keys <= 0 || r == b->n) && b->n == WBUF_ROWS &&
+	    !wbuf_send_all(t))
 		return false;
+	row = keys > 0 && r < b->n ? r : b->n;	/* (b->n: a new row) */
 	if (b->n == 0) {
 		b->np = p->n;
 		b->what = what;
@@ -1385,15 +1419,16 @@ wbuf_add(struct stx *t, enum pg_query q, const struct qp *p,
 		b->arena = xrealloc(b->arena, b->acap);
 	}
 	for (k = 0; k < p->n; k++) {
-		WPAR(b, b->n, k).off = b->alen;
-		WPAR(b, b->n, k).len = p->v[k] != NULL ? p->len[k] : 0;
-		WPAR(b, b->n, k).null = p->v[k] == NULL;
+		WPAR(b, row, k).off = b->alen;
+		WPAR(b, row, k).len = p->v[k] != NULL ? p->len[k] : 0;
+		WPAR(b, row, k).null = p->v[k] == NULL;
 		if (p->v[k] != NULL && p->len[k] > 0) {
 			memcpy(b->arena + b->alen, p->v[k], (size_t)p->len[k]);
 			b->alen += (size_t)p->len[k];
 		}
 	}
-	b->n++;
+	if (row == b->n)
+		b->n++;
 	s->wb_any = true;
 	s->nwrites++;
 	return true;
@@ -2253,6 +2288,7 @@ pg_begin(struct stx *t)
 	tx_forget(s);
 	memset(&s->pend, 0, sizeof s->pend);
 	s->trips = 1;	/* LOCK_WRITE, BEGIN and the clock */
+	s->preps = 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->stmts = 3;
 	if (!w_ready(t))
@@ -2440,8 +2476,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 	}
 	PQclear(r);
 	clock_gettime(CLOCK_MONOTONIC, &te);
-	log_debug("store: a write transaction committed: %u statements in %u round trips, %.2f ms (its COMMIT %.2f ms)",
-	    s->stmts + 2, s->trips + 1,
+	log_debug("store: a write transaction committed: %u statements in %u round trips (%u to prepare statements), %.2f ms (its COMMIT %.2f ms)",
+	    s->stmts + 2, s->trips + 1, s->preps,
 	    (double)(te.tv_sec - s->t0.tv_sec) * 1e3 +
 	    (double)(te.tv_nsec - s->t0.tv_nsec) / 1e6,
 	    (double)(te.tv_sec - tc.tv_sec) * 1e3 +
@@ -2631,6 +2667,12 @@ pending:
  * read once in the transaction (or written by it). */
 enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER, CK_HISTORY, CK_LOG };
 _Static_assert(CK_LOG == 5, "Q_BUNDLE_SEND's kinds");
+/* How many connections two members share, no further than
+ * MUTUAL_KEEP (Q_BUNDLE_SEND's row 7, (sender, recipient) the key;
+ * v.since the count, since the value of s->conn_writes it was read at:
+ * any connection written since makes it stale). */
+#define CK_MUTUAL (CK_LOG + 2)
+_Static_assert(CK_MUTUAL == 7, "Q_BUNDLE_SEND's kinds");
 #define FLAG_KINDS FLAG_COUNT	/* every flag comes with the bundle */
 #define CACHE_BUCKETS 512
 #define CACHE_MAX 8192		/* entries; past it the cache starts over */
@@ -2992,6 +3034,14 @@ bundle_load(struct stx *t, PGresult *r, const char *a, size_t alen,
 				break;
 			e->found = true;
 			break;
+		case CK_MUTUAL:
+			if (!logs || (e = cache_entry(t, CK_MUTUAL, 0, a, alen,
+			    b, blen)) == NULL)
+				break;
+			e->found = true;
+			e->v.since = col_int(r, i, 3);
+			e->since = (int64_t)ps(t)->conn_writes;
+			break;
 		case CK_HISTORY:
 			if (hist != NULL) {
 				int64_t id = col_int(r, i, 3);
@@ -3021,6 +3071,36 @@ cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
 	return cache_bundle_logs(t, a, alen, b, blen, false, 0, NULL, 0);
+}
+
+/* store_ops.mutual_count: the count a send's bundle read of a and b
+ * (either way round), while no connection was written since. */
+static bool
+pg_mutual_count(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, uint64_t max, uint64_t *n)
+{
+	struct pg_store *s = ps(t);
+	struct centry *e;
+	uint64_t v;
+
+	if (t->read_only || t->rc != STORE_OK)
+		return false;
+	if ((e = cache_find(s, CK_MUTUAL, 0, a, alen, b, blen)) == NULL &&
+	    (e = cache_find(s, CK_MUTUAL, 0, b, blen, a, alen)) == NULL &&
+	    s->nhints > 0) {
+		hint_run(t, Q_COUNT, NULL, NULL, NULL);
+		if ((e = cache_find(s, CK_MUTUAL, 0, a, alen, b, blen)) ==
+		    NULL)
+			e = cache_find(s, CK_MUTUAL, 0, b, blen, a, alen);
+	}
+	if (e == NULL || !e->found || e->since != (int64_t)s->conn_writes)
+		return false;
+	v = (uint64_t)e->v.since;
+	/* Counted no further than MUTUAL_KEEP: exact below it. */
+	if (v >= MUTUAL_KEEP && max > MUTUAL_KEEP)
+		return false;
+	*n = v < max ? v : max;
+	return true;
 }
 
 /* store_ops.hint_send: a send's reads, kept to be read with the other
@@ -3433,6 +3513,7 @@ pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	qp_i64(&p, since);
+	ps(t)->conn_writes++;	/* the mutual counts kept are stale */
 	if (run_w(t, Q_CONN_PUT, &p, "connection") != -1 &&
 	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
 		e->found = true;
@@ -3449,6 +3530,7 @@ pg_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
+	ps(t)->conn_writes++;	/* the mutual counts kept are stale */
 	if (run_w(t, Q_CONN_DEL, &p, "connection") != -1 &&
 	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
 		e->found = false;
@@ -5070,6 +5152,7 @@ const struct store_ops store_pg = {
 	.db_clock = pg_db_clock,
 	.flush = pg_flush,
 	.hint_send = pg_hint_send,
+	.mutual_count = pg_mutual_count,
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,
