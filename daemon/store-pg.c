@@ -71,22 +71,26 @@
  * with a child per request); the writes of the statements a send makes
  * (an invitation, its deadlines, its event, the pair, the log entry, the
  * sender's row) are gathered and sent as one many-row statement each
- * (wbuf_add()), before anything that could see them; what a send reads
- * of two members (pairs both ways, connection, flags, members, their
- * history, the sender's sends and notes logs) comes in one statement,
- * asked for by store_hint_send(), which the server calls for every send
- * of a batch before it runs them: the first read of a pair not kept reads
- * the bundles of all the hints kept, in one round trip (hint_run()),
- * while the gathered rows are none of theirs; all is kept, as are a log
- * key's entries (pg_log_count()), next_id and event.head (read with the
- * batch's clock); the meta values a send changes (next_id, event.head,
- * counters) are written once, in the simple query of the next SAVEPOINT
- * or of COMMIT (pend_sql()); LOCK_WRITE and BEGIN take one round trip,
- * COMMIT and the lock's release another. A child's rollback drops what
- * it held back. A batch of 16 sends at 16 connections: 8 round trips
- * and 32 statements (71 and 154 before; 26 and 26 a send before the
- * pipeline): the sends' reads in one, the deadlines and retention, the
- * clock, the lock and BEGIN, COMMIT.
+ * (wbuf_add(); a row whose key is gathered already takes its place),
+ * before anything that could see them; what a send reads of two members
+ * (pairs both ways, connection, flags, members, their history, how many
+ * connections they share, the sender's sends and notes logs) comes in
+ * one statement, asked for by store_hint_send(), which the server calls
+ * for every send of a batch before it runs them (and before the
+ * deadlines): the first read after that (the deadlines' claim) reads the
+ * bundles of all the hints kept in its round trip (hint_run()); all is
+ * kept, as are a log key's entries (pg_log_count()); next_id, event.head,
+ * the counters and the oldest event's time come with the clock, read in
+ * the round trip of LOCK_WRITE and BEGIN (pg_begin(): store_counts() and
+ * a prune with nothing old enough then cost none); the meta values a
+ * send changes (next_id, event.head, counters) are written once, in the
+ * simple query of the next SAVEPOINT or of COMMIT (pend_sql()); COMMIT
+ * and the lock's release take one round trip. A child's rollback drops
+ * what it held back. A batch of sends: 4 round trips (the lock, BEGIN
+ * and the clock; the deadlines' claim and the sends' reads; their
+ * writes, as one statement a table, and the next deadline; COMMIT), but
+ * those that prepare a statement on a connection's first use (8 before,
+ * and 71 before that; 26 a send before the pipeline).
  *
  * Events: a seq is event.head + 1, and the head row is written by the
  * transaction (at its COMMIT, or a SAVEPOINT before), under LOCK_WRITE:
@@ -205,11 +209,12 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	"::bytea UNION ALL SELECT 1 FROM connections WHERE hi = " m \
 	"::bytea LIMIT " STR(MUTUAL_LIST_MAX) ") x)"
 #define MUTUAL_N \
-	"(SELECT count(*) FROM (SELECT 1 FROM " CONN_LIST0("$1") " x " \
-	"WHERE " CONN_COUNT0("$1") " <= " CONN_COUNT0("$2") " AND EXISTS " \
-	CONN_PROBE("$2") " UNION ALL SELECT 1 FROM " CONN_LIST0("$2") " x " \
-	"WHERE " CONN_COUNT0("$2") " < " CONN_COUNT0("$1") " AND EXISTS " \
-	CONN_PROBE("$1") " LIMIT " STR(MUTUAL_KEEP) ") m)"
+	"(WITH n AS MATERIALIZED (SELECT " CONN_COUNT0("$1") " AS na, " \
+	CONN_COUNT0("$2") " AS nb) SELECT count(*) FROM (SELECT 1 FROM " \
+	CONN_LIST0("$1") " x CROSS JOIN LATERAL " CONN_PROBE("$2") " c " \
+	"WHERE (SELECT na <= nb FROM n) UNION ALL SELECT 1 FROM " \
+	CONN_LIST0("$2") " x CROSS JOIN LATERAL " CONN_PROBE("$1") " c " \
+	"WHERE (SELECT nb < na FROM n) LIMIT " STR(MUTUAL_KEEP) ") m)"
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
