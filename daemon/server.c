@@ -1056,6 +1056,12 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	 * again the nested way, each request's failure its own. */
 	if (!srv->nested)
 		store_defer(t, true);
+	/* PostgreSQL: what the batch's sends will read comes in one round
+	 * trip, not one each (store_hint_send()), that of the deadlines'
+	 * claim: told before the timers run. */
+	if (!srv->nested && store_blocking(d->store))
+		for (e = list; e != NULL; e = e->next)
+			entry_hint(srv, e, t);
 	if (timers) {
 		timers_run(&op, &srv->run_more);
 		if (store_error(t) != STORE_OK) {
@@ -1064,11 +1070,6 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return batch_rc_of(rc);
 		}
 	}
-	/* PostgreSQL: what the batch's sends will read comes in one round
-	 * trip, not one each (store_hint_send()). */
-	if (!srv->nested && store_blocking(d->store))
-		for (e = list; e != NULL; e = e->next)
-			entry_hint(srv, e, t);
 	for (e = list; e != NULL; e = e->next) {
 		brc = entry_exec(srv, e, t);
 		if (brc != BATCH_OK) {

@@ -243,6 +243,10 @@ struct store_ops {
 	void (*hint_send)(struct stx *t, const char *from, size_t flen,
 	    const char *to, size_t tlen, int64_t since, const char *nkey,
 	    size_t nklen);
+	/* Optional (NULL: never): store_mutual_count()'s answer into *n,
+	 * when the backend knows it without a scan (false: it scans). */
+	bool (*mutual_count)(struct stx *t, const char *a, size_t alen,
+	    const char *b, size_t blen, uint64_t max, uint64_t *n);
 	/* Optional (NULL: none): the checks of the backend's own tables. */
 	void (*check)(struct stx *t, store_problem_fn fn, void *ctx);
 	/* Optional (NULL: nothing to watch): see store_watch_new(). A

@@ -73,22 +73,26 @@
  * with a child per request); the writes of the statements a send makes
  * (an invitation, its deadlines, its event, the pair, the log entry, the
  * sender's row) are gathered and sent as one many-row statement each
- * (wbuf_add()), before anything that could see them; what a send reads
- * of two members (pairs both ways, connection, flags, members, their
- * history, the sender's sends and notes logs) comes in one statement,
- * asked for by store_hint_send(), which the server calls for every send
- * of a batch before it runs them: the first read of a pair not kept reads
- * the bundles of all the hints kept, in one round trip (hint_run()),
- * while the gathered rows are none of theirs; all is kept, as are a log
- * key's entries (pg_log_count()), next_id and event.head (read with the
- * batch's clock); the meta values a send changes (next_id, event.head,
- * counters) are written once, in the simple query of the next SAVEPOINT
- * or of COMMIT (pend_sql()); LOCK_WRITE and BEGIN take one round trip,
- * COMMIT and the lock's release another. A child's rollback drops what
- * it held back. A batch of 16 sends at 16 connections: 8 round trips
- * and 32 statements (71 and 154 before; 26 and 26 a send before the
- * pipeline): the sends' reads in one, the deadlines and retention, the
- * clock, the lock and BEGIN, COMMIT.
+ * (wbuf_add(); a row whose key is gathered already takes its place),
+ * before anything that could see them; what a send reads of two members
+ * (pairs both ways, connection, flags, members, their history, how many
+ * connections they share, the sender's sends and notes logs) comes in
+ * one statement, asked for by store_hint_send(), which the server calls
+ * for every send of a batch before it runs them (and before the
+ * deadlines): the first read after that (the deadlines' claim) reads the
+ * bundles of all the hints kept in its round trip (hint_run()); all is
+ * kept, as are a log key's entries (pg_log_count()); next_id, event.head,
+ * the counters and the oldest event's time come with the clock, read in
+ * the round trip of LOCK_WRITE and BEGIN (pg_begin(): store_counts() and
+ * a prune with nothing old enough then cost none); the meta values a
+ * send changes (next_id, event.head, counters) are written once, in the
+ * simple query of the next SAVEPOINT or of COMMIT (pend_sql()); COMMIT
+ * and the lock's release take one round trip. A child's rollback drops
+ * what it held back. A batch of sends: 4 round trips (the lock, BEGIN
+ * and the clock; the deadlines' claim and the sends' reads; their
+ * writes, as one statement a table, and the next deadline; COMMIT), but
+ * those that prepare a statement on a connection's first use (8 before,
+ * and 71 before that; 26 a send before the pipeline).
  *
  * Events: a seq is event.head + 1, and the head row is written by the
  * transaction (at its COMMIT, or a SAVEPOINT before), under LOCK_WRITE:
@@ -194,6 +198,25 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 #define CONN_PROBE(m) \
 	"(SELECT since FROM connections WHERE lo = least(x.o, " m "::bytea) " \
 	"AND hi = greatest(x.o, " m "::bytea) LIMIT 1)"
+/* How many connections $1 and $2 share, counted no further than
+ * MUTUAL_KEEP, as Q_SCAN_MUTUAL from the start finds them (the
+ * recipient's view of a send's invitation shows it, up to rules.h's
+ * MUTUAL_COUNT_MAX): Q_BUNDLE_SEND's part. */
+#define MUTUAL_KEEP 1000
+#define CONN_LIST0(m) \
+	"(SELECT hi AS o FROM connections WHERE lo = " m "::bytea " \
+	"UNION ALL SELECT lo FROM connections WHERE hi = " m "::bytea)"
+#define CONN_COUNT0(m) \
+	"(SELECT count(*) FROM (SELECT 1 FROM connections WHERE lo = " m \
+	"::bytea UNION ALL SELECT 1 FROM connections WHERE hi = " m \
+	"::bytea LIMIT " STR(MUTUAL_LIST_MAX) ") x)"
+#define MUTUAL_N \
+	"(WITH n AS MATERIALIZED (SELECT " CONN_COUNT0("$1") " AS na, " \
+	CONN_COUNT0("$2") " AS nb) SELECT count(*) FROM (SELECT 1 FROM " \
+	CONN_LIST0("$1") " x CROSS JOIN LATERAL " CONN_PROBE("$2") " c " \
+	"WHERE (SELECT na <= nb FROM n) UNION ALL SELECT 1 FROM " \
+	CONN_LIST0("$2") " x CROSS JOIN LATERAL " CONN_PROBE("$1") " c " \
+	"WHERE (SELECT nb < na FROM n) LIMIT " STR(MUTUAL_KEEP) ") m)"
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
@@ -252,7 +275,8 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	    STR(LOG_CACHE_MAX) ") UNION ALL (SELECT 6, ''::bytea, ''::bytea, " \
 	    "at, id, 0, 0, NULL, NULL FROM logs WHERE log = $6::smallint " \
 	    "AND key = $4::bytea AND at > $3::bigint ORDER BY at, id LIMIT " \
-	    STR(LOG_CACHE_MAX) ")") \
+	    STR(LOG_CACHE_MAX) ") UNION ALL SELECT 7, ''::bytea, ''::bytea, " \
+	    MUTUAL_N ", 0, 0, 0, NULL, NULL") \
 	/* The write transaction's cache of a log (log_cached()): the times \
 	 * of a key's entries after a time, up to LOG_CACHE_MAX. */ \
 	X(Q_LOG_ATS, "SELECT at, id FROM logs WHERE log = $1::smallint " \
@@ -578,6 +602,7 @@ struct pgconn {
 
 /* A write transaction's writes of one statement, gathered to go as one
  * statement of many rows (wbuf_send()): the parameters, copied. */
+#define WBUF_ARENA_MAX (1u << 20)	/* bytes gathered for a statement */
 #define WBUF_ROWS 64		/* rows a statement (one bit each above) */
 struct wbuf {
 	unsigned n;		/* rows */
@@ -614,6 +639,7 @@ struct pg_store {
 	 * commit (connreqd -v): round trips to the server on w, and
 	 * statements sent. */
 	unsigned trips, stmts;
+	unsigned preps;		/* of the trips, those that prepared */
 	struct timespec t0;	/* its begin */
 	/* The write transaction's writes sent in pipeline mode (w's), their
 	 * results not yet read (pipe_flush()). */
@@ -641,6 +667,20 @@ struct pg_store {
 	 * pipeline); emptied with the cache. */
 	bool id_ok, head_ok;
 	int64_t id, head;
+	/* Read with the lock and BEGIN, in their round trip (pg_begin()):
+	 * the clock's row (Q_DB_CLOCK's columns, then the oldest event's
+	 * time and the counters), taken by the transaction's first
+	 * store_db_clock(); the counters, as that row read them, while no
+	 * write has changed them but through s->pend (counts_ok: emptied
+	 * by tx_forget(), a meta write, pend_sql()); the oldest event's
+	 * time (oldest_ok; oldest_none: there was none) while no event is
+	 * pruned, so that a prune with nothing old enough costs no round
+	 * trip. */
+	PGresult *clock_r;
+	uint64_t conn_writes;	/* connections written (CK_MUTUAL) */
+	bool counts_ok, oldest_ok, oldest_none;
+	int64_t counts[ST_COUNT + 2];	/* states, connections, deadlines */
+	int64_t oldest_at;
 	/* The meta values the write transaction changed and has not
 	 * written yet: next_id and event.head (id, head above) and the
 	 * counters' changes. Every send changes them all: written once, in
@@ -987,9 +1027,12 @@ prepare(struct stx *t, struct pgconn *pc, enum pg_query q, const char *what)
 	if (pc->prepared[q / 8] & (1u << (q % 8)))
 		return true;
 	if (pc == &ps(t)->w) {
+		/* (the flush a round trip for the preparing's sake too) */
+		ps(t)->preps -= ps(t)->trips;
 		if (!pipe_flush(t, NULL))
 			return false;
 		ps(t)->trips++;
+		ps(t)->preps += ps(t)->trips;
 	}
 	snprintf(name, sizeof name, "q%d", (int)q);
 	r = PQprepare(pc->c, name, q_sql[q], 0, NULL);
@@ -1308,11 +1351,13 @@ wbuf_send(struct stx *t, enum pg_query q)
 				}
 			}
 			snprintf(m + o, cap - o, "%s", close);
+			s->preps -= s->trips;
 			if (!pipe_flush(t, NULL)) {
 				free(m);
 				return false;
 			}
 			s->trips++;
+			s->preps += s->trips;
 			r = PQprepare(pc->c, name, m, 0, NULL);
 			free(m);
 			ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -1371,19 +1416,26 @@ wbuf_add(struct stx *t, enum pg_query q, const struct qp *p,
 	struct pg_store *s = ps(t);
 	struct wbuf *b = &s->wb[q];
 	int keys = wbuf_keys(q), k;
-	unsigned r;
+	unsigned r, row;
 	size_t need = 0;
 
 	if (b->n > 0 && b->np != p->n)
 		return false;	/* (the same statement: never) */
+	/* A row whose key is gathered already takes that row's place:
+	 * every keyed statement writes all of a row's columns (ON CONFLICT
+	 * DO UPDATE SET each of them), so the last write is the row, and
+	 * one statement cannot meet a key twice. (A sender's row is
+	 * written twice a send: this kept a batch's sends from being
+	 * gathered at all.) */
+	if (b->alen > WBUF_ARENA_MAX && !wbuf_send_all(t))
+		return false;	/* (rows taking places leave bytes behind) */
 	for (r = 0; keys > 0 && r < b->n; r++)
-		if (wbuf_same_key(b, r, p, keys)) {
-			if (!wbuf_send_all(t))
-				return false;
+		if (wbuf_same_key(b, r, p, keys))
 			break;
-		}
-	if (b->n == WBUF_ROWS && !wbuf_send_all(t))
+	if ((keys <= 0 || r == b->n) && b->n == WBUF_ROWS &&
+	    !wbuf_send_all(t))
 		return false;
+	row = keys > 0 && r < b->n ? r : b->n;	/* (b->n: a new row) */
 	if (b->n == 0) {
 		b->np = p->n;
 		b->what = what;
@@ -1400,15 +1452,16 @@ wbuf_add(struct stx *t, enum pg_query q, const struct qp *p,
 		b->arena = xrealloc(b->arena, b->acap);
 	}
 	for (k = 0; k < p->n; k++) {
-		WPAR(b, b->n, k).off = b->alen;
-		WPAR(b, b->n, k).len = p->v[k] != NULL ? p->len[k] : 0;
-		WPAR(b, b->n, k).null = p->v[k] == NULL;
+		WPAR(b, row, k).off = b->alen;
+		WPAR(b, row, k).len = p->v[k] != NULL ? p->len[k] : 0;
+		WPAR(b, row, k).null = p->v[k] == NULL;
 		if (p->v[k] != NULL && p->len[k] > 0) {
 			memcpy(b->arena + b->alen, p->v[k], (size_t)p->len[k]);
 			b->alen += (size_t)p->len[k];
 		}
 	}
-	b->n++;
+	if (row == b->n)
+		b->n++;
 	s->wb_any = true;
 	s->nwrites++;
 	return true;
@@ -1467,6 +1520,9 @@ pg_flush(struct stx *t)
 		pipe_flush(t, NULL);
 }
 
+static bool hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
+    const char *what, PGresult **keep);
+
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
 static PGresult *
@@ -1489,6 +1545,14 @@ run(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 	if (!prepare(t, pc, q, what))
 		return NULL;
 	snprintf(name, sizeof name, "q%d", (int)q);
+	/* The batch's sends' reads, not read yet, in this read's round
+	 * trip (the deadlines' claim, before the requests run). */
+	if (pc == &ps(t)->w && ps(t)->nhints > 0 &&
+	    hint_run(t, q, p, what, &r)) {
+		if (r == NULL && t->rc == STORE_OK)
+			store_fail(t, STORE_FAILED, "%s: no result", what);
+		return r;
+	}
 	if (pc == &ps(t)->w && !wbuf_send_all(t))
 		return NULL;
 	if (pc == &ps(t)->w && ps(t)->npipe > 0) {
@@ -1537,9 +1601,12 @@ run_wz(struct stx *t, enum pg_query q, const struct qp *p, const char *what,
 	if (wbuf_keys(q) >= 0) {
 		if (!wbuf_add(t, q, p, what, zero))
 			return -1;
-	} else if (!wbuf_send_all(t) || !prepare(t, pt(t)->pc, q, what) ||
-	    !pipe_send(t, q, p, what, zero, true))
-		return -1;
+	} else {
+		ps(t)->counts_ok = false;	/* it may change one */
+		if (!wbuf_send_all(t) || !prepare(t, pt(t)->pc, q, what) ||
+		    !pipe_send(t, q, p, what, zero, true))
+			return -1;
+	}
 	pt(t)->dirty = true;
 	return 0;
 }
@@ -1565,6 +1632,7 @@ run_ws(struct stx *t, enum pg_query q, const struct qp *p, const char *what)
 		store_fail(t, STORE_FAILED, "%s: a snapshot cannot write", what);
 		return -1;
 	}
+	ps(t)->counts_ok = false;	/* it may change one */
 	if ((r = run(t, q, p, what)) == NULL)
 		return -1;
 	n = strtoll(PQcmdTuples(r), NULL, 10);
@@ -1883,6 +1951,7 @@ pg_close(struct store *base)
 		free(s->cp[k].b);
 	cache_clear(s);
 	free(s->cache);
+	PQclear(s->clock_r);
 	for (k = 0; k < Q_COUNT; k++) {
 		free(s->wb[k].par);
 		free(s->wb[k].arena);
@@ -2064,21 +2133,27 @@ w_ready(struct stx *t)
 /* Takes LOCK_WRITE and begins the write transaction in one round trip
  * (pipeline mode: the lock's statement in a pipeline segment of its own,
  * then BEGIN in the next one, which the server runs once the lock is
- * had, so its snapshot follows the previous writer's commit): the first
- * failure's result, else BEGIN's; NULL when the connection failed. When
- * the lock failed, BEGIN may have run: the caller rolls back. */
+ * had, so its snapshot follows the previous writer's commit), and runs
+ * clock_sql, the transaction's first statement, in BEGIN's segment: the
+ * first failure's result, else BEGIN's; NULL when the connection failed;
+ * clock_sql's result (binary) in *clock when it ran (else NULL). When the
+ * lock failed, BEGIN may have run: the caller rolls back. */
 static PGresult *
-lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
+lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql,
+    const char *clock_sql, PGresult **clock)
 {
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
-	unsigned syncs = 0, nulls = 0;
+	unsigned syncs = 0, nulls = 0, k = 0;
 
+	*clock = NULL;
 	if (PQenterPipelineMode(c) != 1)
 		return NULL;
 	if (PQsendQueryParams(c, lock_sql, 0, NULL, NULL, NULL, NULL, 0) !=
 	    1 || PQpipelineSync(c) != 1 ||
 	    PQsendQueryParams(c, begin_sql, 0, NULL, NULL, NULL, NULL, 0) !=
+	    1 ||
+	    PQsendQueryParams(c, clock_sql, 0, NULL, NULL, NULL, NULL, 1) !=
 	    1 || PQpipelineSync(c) != 1)
 		return NULL;	/* the connection failed: reset */
 	while (syncs < 2) {
@@ -2092,6 +2167,9 @@ lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
 		if (st == PGRES_PIPELINE_SYNC) {
 			syncs++;
 			PQclear(r);
+		} else if (k++ == 2 && st == PGRES_TUPLES_OK) {
+			PQclear(*clock);	/* (results come in order) */
+			*clock = r;
 		} else if (out == NULL || PQresultStatus(out) ==
 		    PGRES_TUPLES_OK || (PQresultStatus(out) ==
 		    PGRES_COMMAND_OK && st != PGRES_COMMAND_OK &&
@@ -2103,6 +2181,8 @@ lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql)
 	}
 	if (syncs < 2) {
 		PQclear(out);
+		PQclear(*clock);
+		*clock = NULL;
 		return NULL;
 	}
 	PQexitPipelineMode(c);
@@ -2162,6 +2242,7 @@ pend_sql(struct pg_store *s, char *buf, size_t len)
 	if (off < len)
 		snprintf(buf + off, len - off, "); ");
 	s->stmts++;
+	s->counts_ok = false;	/* the rows hold them now */
 }
 
 static void w_end(struct pg_store *s);
@@ -2177,12 +2258,28 @@ pg_begin(struct stx *t)
 	static const char lock_sql[] = "SELECT pg_advisory_lock(" LOCK_WRITE
 	    ")";
 	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+	/* Q_DB_CLOCK's columns, then the oldest event's time and the
+	 * counters (s->clock_r). */
+	static const char clock_sql[] = "SELECT floor(extract(epoch FROM "
+	    "clock_timestamp()))::bigint, value, "
+	    "(SELECT value FROM meta WHERE name = 'next_id'), "
+	    "(SELECT value FROM meta WHERE name = 'event.head'), "
+	    "(SELECT at FROM events ORDER BY seq LIMIT 1), "
+	    "(SELECT value FROM meta WHERE name = 'count.pending'), "
+	    "(SELECT value FROM meta WHERE name = 'count.accepted'), "
+	    "(SELECT value FROM meta WHERE name = 'count.ignored'), "
+	    "(SELECT value FROM meta WHERE name = 'count.withdrawn'), "
+	    "(SELECT value FROM meta WHERE name = 'count.expired'), "
+	    "(SELECT value FROM meta WHERE name = 'count.connections'), "
+	    "(SELECT value FROM meta WHERE name = 'count.deadlines') "
+	    "FROM meta WHERE name = 'vclock'";
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
 	char sql[PEND_SQL_MAX + 32], pre[PEND_SQL_MAX];
-	PGresult *r;
-	int tries;
+	PGresult *r, *clock;
+	int tries, i;
 
+	_Static_assert(ST_COUNT == 5, "clock_sql's counters");
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
@@ -2223,16 +2320,32 @@ pg_begin(struct stx *t)
 	s->evented = false;
 	tx_forget(s);
 	memset(&s->pend, 0, sizeof s->pend);
-	s->trips = 1;	/* LOCK_WRITE and BEGIN */
+	s->trips = 1;	/* LOCK_WRITE, BEGIN and the clock */
+	s->preps = 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
-	s->stmts = 2;
+	s->stmts = 3;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
 	for (tries = 0;; tries++) {
 		s->write_locked = true;
-		r = lock_begin(x->pc->c, lock_sql, write_sql);
+		r = lock_begin(x->pc->c, lock_sql, write_sql, clock_sql,
+		    &clock);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK && clock != NULL &&
+		    PQntuples(clock) == 1 && PQnfields(clock) == 12) {
+			PQclear(r);
+			s->clock_r = clock;
+			for (i = 0; i < ST_COUNT + 2; i++)
+				s->counts[i] = col_int(clock, 0, 5 + i);
+			s->counts_ok = true;
+			s->oldest_none = PQgetisnull(clock, 0, 4);
+			s->oldest_at = col_int(clock, 0, 4);
+			s->oldest_ok = true;
+			return;
+		}
+		PQclear(clock);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+			/* No vclock row: as pg_db_clock() finds it. */
 			PQclear(r);
 			return;
 		}
@@ -2396,8 +2509,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 	}
 	PQclear(r);
 	clock_gettime(CLOCK_MONOTONIC, &te);
-	log_debug("store: a write transaction committed: %u statements in %u round trips, %.2f ms (its COMMIT %.2f ms)",
-	    s->stmts + 2, s->trips + 1,
+	log_debug("store: a write transaction committed: %u statements in %u round trips (%u to prepare statements), %.2f ms (its COMMIT %.2f ms)",
+	    s->stmts + 2, s->trips + 1, s->preps,
 	    (double)(te.tv_sec - s->t0.tv_sec) * 1e3 +
 	    (double)(te.tv_nsec - s->t0.tv_nsec) / 1e6,
 	    (double)(te.tv_sec - tc.tv_sec) * 1e3 +
@@ -2522,12 +2635,26 @@ pg_set_vclock(struct stx *t, int64_t now)
 static void
 pg_counts(struct stx *t, struct store_counts *c)
 {
-	PGresult *r = run(t, Q_COUNTS, NULL, "counts");
+	struct pg_store *s = ps(t);
+	PGresult *r;
 	const char *name;
 	uint64_t v;
 	int i, j;
 
-	if (r == NULL)
+	if (!t->read_only && s->counts_ok && t->rc == STORE_OK) {
+		/* As read with BEGIN, no write having changed them since
+		 * but through s->pend (added below), once the deadlines
+		 * sent are counted there (their results read: in a batch,
+		 * store_due_first() read them just before). */
+		if ((s->wb_any || s->npipe > 0) && !pipe_flush(t, NULL))
+			return;
+		for (j = 0; j < ST_COUNT; j++)
+			c->state[j] = (uint64_t)s->counts[j];
+		c->connections = (uint64_t)s->counts[ST_COUNT];
+		c->deadlines = (uint64_t)s->counts[ST_COUNT + 1];
+		goto pending;
+	}
+	if ((r = run(t, Q_COUNTS, NULL, "counts")) == NULL)
 		return;
 	for (i = 0; i < PQntuples(r); i++) {
 		name = PQgetvalue(r, i, 0);
@@ -2542,6 +2669,7 @@ pg_counts(struct stx *t, struct store_counts *c)
 					c->state[j] = v;
 	}
 	PQclear(r);
+pending:
 	/* What the write transaction has not written yet. */
 	if (!t->read_only) {
 		c->deadlines += (uint64_t)ps(t)->pend.deadlines;
@@ -2572,6 +2700,12 @@ pg_counts(struct stx *t, struct store_counts *c)
  * read once in the transaction (or written by it). */
 enum { CK_PAIR, CK_CONN, CK_FLAG, CK_MEMBER, CK_HISTORY, CK_LOG };
 _Static_assert(CK_LOG == 5, "Q_BUNDLE_SEND's kinds");
+/* How many connections two members share, no further than
+ * MUTUAL_KEEP (Q_BUNDLE_SEND's row 7, (sender, recipient) the key;
+ * v.since the count, since the value of s->conn_writes it was read at:
+ * any connection written since makes it stale). */
+#define CK_MUTUAL (CK_LOG + 2)
+_Static_assert(CK_MUTUAL == 7, "Q_BUNDLE_SEND's kinds");
 #define FLAG_KINDS FLAG_COUNT	/* every flag comes with the bundle */
 #define CACHE_BUCKETS 512
 #define CACHE_MAX 8192		/* entries; past it the cache starts over */
@@ -2639,6 +2773,9 @@ tx_forget(struct pg_store *s)
 	cache_clear(s);
 	s->id_ok = s->head_ok = false;
 	s->nhints = 0;
+	PQclear(s->clock_r);
+	s->clock_r = NULL;
+	s->counts_ok = s->oldest_ok = false;
 }
 
 static struct centry *
@@ -2930,6 +3067,14 @@ bundle_load(struct stx *t, PGresult *r, const char *a, size_t alen,
 				break;
 			e->found = true;
 			break;
+		case CK_MUTUAL:
+			if (!logs || (e = cache_entry(t, CK_MUTUAL, 0, a, alen,
+			    b, blen)) == NULL)
+				break;
+			e->found = true;
+			e->v.since = col_int(r, i, 3);
+			e->since = (int64_t)ps(t)->conn_writes;
+			break;
 		case CK_HISTORY:
 			if (hist != NULL) {
 				int64_t id = col_int(r, i, 3);
@@ -2959,6 +3104,36 @@ cache_bundle(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen)
 {
 	return cache_bundle_logs(t, a, alen, b, blen, false, 0, NULL, 0);
+}
+
+/* store_ops.mutual_count: the count a send's bundle read of a and b
+ * (either way round), while no connection was written since. */
+static bool
+pg_mutual_count(struct stx *t, const char *a, size_t alen, const char *b,
+    size_t blen, uint64_t max, uint64_t *n)
+{
+	struct pg_store *s = ps(t);
+	struct centry *e;
+	uint64_t v;
+
+	if (t->read_only || t->rc != STORE_OK)
+		return false;
+	if ((e = cache_find(s, CK_MUTUAL, 0, a, alen, b, blen)) == NULL &&
+	    (e = cache_find(s, CK_MUTUAL, 0, b, blen, a, alen)) == NULL &&
+	    s->nhints > 0) {
+		hint_run(t, Q_COUNT, NULL, NULL, NULL);
+		if ((e = cache_find(s, CK_MUTUAL, 0, a, alen, b, blen)) ==
+		    NULL)
+			e = cache_find(s, CK_MUTUAL, 0, b, blen, a, alen);
+	}
+	if (e == NULL || !e->found || e->since != (int64_t)s->conn_writes)
+		return false;
+	v = (uint64_t)e->v.since;
+	/* Counted no further than MUTUAL_KEEP: exact below it. */
+	if (v >= MUTUAL_KEEP && max > MUTUAL_KEEP)
+		return false;
+	*n = v < max ? v : max;
+	return true;
 }
 
 /* store_ops.hint_send: a send's reads, kept to be read with the other
@@ -2999,16 +3174,21 @@ pg_hint_send(struct stx *t, const char *from, size_t flen, const char *to,
  * one round trip (each a statement in the pipeline), into the cache: a
  * batch's sends read in one round trip, not one each. Read while the
  * gathered writes are none of theirs (wbuf_touches()), as a bundle is.
- * The cache stays true as the requests write (their writes update it). */
-static void
-hint_run(struct stx *t)
+ * The cache stays true as the requests write (their writes update it).
+ * With keep, the read q (prepared) with rp comes last in the same round
+ * trip, after every gathered write: its result in *keep (NULL when it
+ * failed), and true; false when there was no bundle to read (nothing
+ * was sent: the caller runs q itself). */
+static bool
+hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
+    const char *what, PGresult **keep)
 {
 	struct pg_store *s = ps(t);
 	PGresult *res[HINT_MAX];
 	struct hint hs[HINT_MAX];
 	struct qp p;
 	unsigned i, n = 0, k;
-	bool hold = true, ok;
+	bool hold = keep == NULL, ok;
 
 	for (i = 0; i < s->nhints; i++) {
 		struct hint *h = &s->hints[i];
@@ -3022,13 +3202,17 @@ hint_run(struct stx *t)
 			hold = false;
 	}
 	s->nhints = 0;
-	if (n == 0 || t->rc != STORE_OK || !cp_flush(t))
-		return;
+	if (keep != NULL)
+		*keep = NULL;
+	if (n == 0)
+		return false;
+	if (t->rc != STORE_OK || !cp_flush(t))
+		return true;
 	if (!hold && !wbuf_send_all(t))
-		return;
+		return true;
 	s->wb_hold = true;	/* (what is left gathered is none of theirs) */
 	ok = prepare(t, &s->w, Q_BUNDLE_SEND, "pair") &&
-	    (s->npipe + n <= PIPE_MAX || pipe_flush(t, NULL));
+	    (s->npipe + n + 1 <= PIPE_MAX || pipe_flush(t, NULL));
 	for (k = 0; ok && k < n; k++) {
 		memset(&p, 0, sizeof p);
 		bundle_qp(&p, hs[k].a, hs[k].alen, hs[k].b, hs[k].blen, true,
@@ -3037,9 +3221,11 @@ hint_run(struct stx *t)
 		if (ok)
 			s->pipe[s->npipe - 1].slot = (int)k;
 	}
+	if (ok && keep != NULL)
+		ok = pipe_send(t, q, rp, what, PZ_NONE, false);
 	memset(res, 0, sizeof res);
 	s->slots = res;
-	ok = pipe_flush(t, NULL) && ok;
+	ok = pipe_flush(t, keep) && ok;
 	s->slots = NULL;
 	s->wb_hold = false;
 	for (k = 0; k < n; k++) {
@@ -3052,6 +3238,11 @@ hint_run(struct stx *t)
 		else
 			PQclear(res[k]);
 	}
+	if (!ok && keep != NULL) {
+		PQclear(*keep);
+		*keep = NULL;
+	}
+	return true;
 }
 
 /* The cached entry of a key of two members, read (with the rest of the
@@ -3067,7 +3258,7 @@ cache_get(struct stx *t, int kind, int sub, const char *a, size_t alen,
 	e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 	    cache_find(ps(t), kind, sub, a, alen, b, blen);
 	if (e == NULL && ps(t)->nhints > 0) {
-		hint_run(t);
+		hint_run(t, Q_COUNT, NULL, NULL, NULL);
 		e = kind == CK_CONN ? cache_conn(t, a, alen, b, blen, false) :
 		    cache_find(ps(t), kind, sub, a, alen, b, blen);
 	}
@@ -3355,6 +3546,7 @@ pg_conn_put(struct stx *t, const char *a, size_t alen, const char *b,
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
 	qp_i64(&p, since);
+	ps(t)->conn_writes++;	/* the mutual counts kept are stale */
 	if (run_w(t, Q_CONN_PUT, &p, "connection") != -1 &&
 	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
 		e->found = true;
@@ -3371,6 +3563,7 @@ pg_conn_del(struct stx *t, const char *a, size_t alen, const char *b,
 
 	qp_bytes(&p, a, alen);
 	qp_bytes(&p, b, blen);
+	ps(t)->conn_writes++;	/* the mutual counts kept are stale */
 	if (run_w(t, Q_CONN_DEL, &p, "connection") != -1 &&
 	    (e = cache_conn(t, a, alen, b, blen, true)) != NULL) {
 		e->found = false;
@@ -4036,6 +4229,13 @@ pg_event_prune(struct stx *t, int64_t before, size_t max)
 		store_fail(t, STORE_FAILED, "prune: a snapshot cannot write");
 		return 0;
 	}
+	/* Nothing old enough, as BEGIN's round trip found the oldest
+	 * event (none: none but this transaction's, all of them now): no
+	 * round trip. */
+	if (ps(t)->oldest_ok && t->rc == STORE_OK &&
+	    (ps(t)->oldest_none ? !ps(t)->evented : ps(t)->oldest_at > before))
+		return 0;
+	ps(t)->oldest_ok = false;	/* this may delete it */
 	qp_i64(&p, before);
 	qp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
 	if ((r = run(t, Q_EVENT_PRUNE, &p, "prune")) == NULL)
@@ -4126,7 +4326,12 @@ pg_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
 	PGresult *r;
 	bool found;
 
-	if ((r = run(t, Q_DB_CLOCK, NULL, "clock")) == NULL)
+	if (!t->read_only && t->parent == NULL && ps(t)->clock_r != NULL &&
+	    t->rc == STORE_OK) {
+		/* Read with BEGIN, in its round trip (pg_begin()). */
+		r = ps(t)->clock_r;
+		ps(t)->clock_r = NULL;
+	} else if ((r = run(t, Q_DB_CLOCK, NULL, "clock")) == NULL)
 		return false;
 	found = PQntuples(r) == 1;
 	if (found) {
@@ -5075,6 +5280,7 @@ const struct store_ops store_pg = {
 	.db_clock = pg_db_clock,
 	.flush = pg_flush,
 	.hint_send = pg_hint_send,
+	.mutual_count = pg_mutual_count,
 	.scan_invitations = pg_scan_invitations,
 	.scan_pairs = pg_scan_pairs,
 	.scan_dues = pg_scan_dues,

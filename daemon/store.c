@@ -521,9 +521,13 @@ store_mutual_count(struct stx *t, const char *a, size_t alen, const char *b,
     size_t blen, uint64_t max)
 {
 	struct mutual_count m = { 0, max };
+	uint64_t n;
 
 	if (max == 0)
 		return 0;
+	if (live(t) && OPS(t)->mutual_count != NULL &&
+	    OPS(t)->mutual_count(t, a, alen, b, blen, max, &n))
+		return n;
 	store_scan_mutual(t, a, alen, b, blen, NULL, 0, max, mutual_counted,
 	    &m);
 	return t->rc == STORE_OK ? m.n : 0;
