@@ -621,6 +621,7 @@ struct wbuf {
 
 struct pg_store {
 	struct store base;
+	int64_t req_pruned_at;	/* the last request prune's `before` */
 	char *conninfo;
 	struct pgconn w;	/* write transactions; holds the session lock */
 	struct pgconn *pool[POOL_MAX];	/* idle connections for reads */
@@ -4035,12 +4036,18 @@ pg_request_put(struct stx *t, const char *id, size_t len, int64_t at,
 }
 
 /* Sent in the batch's pipeline and not waited for (a round trip per batch
- * otherwise): it returns 0, and a batch with more than max due leaves the
- * rest to the next batches. */
+ * otherwise), at most once a minute of the clock per daemon: it returns 0,
+ * and more than max due are left to the next prunes. */
 static size_t
 pg_request_prune(struct stx *t, int64_t before, size_t max)
 {
 	struct qp p = { 0 };
+
+	/* At most once a minute of the clock: a prune is a statement of
+	 * the batch, and most batches have nothing past the retention. */
+	if (before - ps(t)->req_pruned_at < 60 && before >= ps(t)->req_pruned_at)
+		return 0;
+	ps(t)->req_pruned_at = before;
 
 	qp_i64(&p, before);
 	qp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
