@@ -67,7 +67,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 COMMON_SRC = common/util.c common/crc32c.c proto/proto.c proto/vocab.c
 DAEMON_LIB_SRC = daemon/rules.c daemon/config.c daemon/store.c daemon/store-lmdb.c daemon/store-pg.c daemon/wal.c \
                  daemon/events.c daemon/clock.c daemon/inv.c daemon/remind.c daemon/member.c \
-                 daemon/invite.c daemon/intro.c daemon/plan.c daemon/import.c \
+                 daemon/invite.c daemon/intro.c daemon/plan.c daemon/import.c daemon/erase.c \
                  daemon/timers.c daemon/retry.c daemon/metrics.c daemon/check.c daemon/copy.c daemon/methods.c daemon/server.c \
                  daemon/systemd.c daemon/exec.c
 DAEMON_SRC = daemon/main.c

@@ -34,7 +34,7 @@ const char *const opt_names[OPT_COUNT] = {
 	"exec", "all", "email", "expires-in", "window", "per-day",
 	"max-priority", "from", "reason", "tell", "asked",
 	"auto-min-mutual", "auto-for", "hold-no-mutual", "hold-low-health",
-	"hold-restricted-days", "hold-new-member-days", "digest"
+	"hold-restricted-days", "hold-new-member-days", "digest", "yes"
 };
 
 /* The commands, in the order `connreq help` lists them. */
@@ -75,6 +75,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_backup_entry,
 	&cmd_metrics_entry,
 	&cmd_export_entry,
+	&cmd_erase_entry,
 	&cmd_watch_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,

@@ -57,13 +57,14 @@ enum opt {
 	OPT_HOLD_RESTRICTED_DAYS,
 	OPT_HOLD_NEW_MEMBER_DAYS,
 	OPT_DIGEST,
+	OPT_YES,
 	OPT_COUNT
 };
 #define OPT_BIT(o) (1u << (o))
 #define OPTS_LIST (OPT_BIT(OPT_STATE) | OPT_BIT(OPT_PRIORITY) | \
     OPT_BIT(OPT_OLDER_THAN) | OPT_BIT(OPT_LIMIT) | OPT_BIT(OPT_AFTER))
 #define OPTS_FLAG (OPT_BIT(OPT_ALL) | OPT_BIT(OPT_TELL) | \
-    OPT_BIT(OPT_ASKED))		/* given or not; opt[] is "" */
+    OPT_BIT(OPT_ASKED) | OPT_BIT(OPT_YES))		/* given or not; opt[] is "" */
 
 /* Their names, without the "--". */
 extern const char *const opt_names[OPT_COUNT];
@@ -185,6 +186,7 @@ extern const struct cmd_entry cmd_no_auto_accept_entry;
 extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_metrics_entry;
 extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_erase_entry;
 extern const struct cmd_entry cmd_disconnect_entry;
 extern const struct cmd_entry cmd_block_entry;
 extern const struct cmd_entry cmd_unblock_entry;

@@ -627,3 +627,74 @@ cmd_export_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	cr_reply_free(&r);
 	return EXIT_DONE;
 }
+
+/* erase --yes MEMBER: member.erase. */
+static int cmd_erase_check(const struct cmd_entry *, const struct cmd_args *);
+static int cmd_erase_exec(struct cmd_ctx *, const struct cmd_args *);
+
+const struct cmd_entry cmd_erase_entry = {
+	.name = "erase",
+	.args_min = 1,
+	.args_max = 1,
+	.opts = OPT_BIT(OPT_YES),
+	.usage = "erase --yes MEMBER",
+	.help = "Removes MEMBER for good (an account deletion): invitations "
+	    "both ways, connections, introductions, plans, settings, logs, "
+	    "blocks and reports MEMBER made, and every kept event that names "
+	    "MEMBER (each left in the all feed as event.erased); then "
+	    "member.erased is written to the all feed so that mirrors can "
+	    "follow. Blocks other members made of MEMBER stay theirs. It "
+	    "cannot take back what subscribers already received. Without "
+	    "--yes it erases nothing.",
+	.exec = cmd_erase_exec,
+	.check = cmd_erase_check
+};
+
+static int
+cmd_erase_check(const struct cmd_entry *e, const struct cmd_args *a)
+{
+	if (a->opt[OPT_YES] == NULL)
+		return cmd_usage_error(e, "erase removes %s for good: give "
+		    "--yes to do it", a->argv[0]);
+	return 0;
+}
+
+static int
+cmd_erase_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+	const msgpack_object *res;
+	struct cr_reply r;
+	msgpack_packer *pk;
+	int rc;
+
+	pk = cr_request(ctx->client, METHOD(MEMBER_ERASE));
+	msgpack_pack_map(pk, 1);
+	pk_kstr(pk, "member", a->argv[0]);
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	res = r.result;
+	if (ctx->json) {
+		cr_json_print(stdout, res);
+		putchar('\n');
+	} else {
+		static const char *const parts[][2] = {
+			{ "invitations", "invitation" },
+			{ "connections", "connection" },
+			{ "introductions", "introduction" },
+			{ "plans", "plan" },
+			{ "events", "event" },
+		};
+		uint64_t n;
+		size_t i;
+
+		printf("erased %s:", a->argv[0]);
+		for (i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+			obj_uint(res, parts[i][0], &n);
+			printf("%s %llu %s", i ? "," : "", (unsigned long long)n,
+			    n == 1 ? parts[i][1] : parts[i][0]);
+		}
+		putchar('\n');
+	}
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}

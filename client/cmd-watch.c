@@ -386,6 +386,10 @@ ev_put_all(const struct ev_view *v)
 	else if (v->kind == PEV_CONN_REMOVED)
 		ev_printf("%T removed the connection with %T", v->member,
 		    v->other);
+	else if (v->kind == PEV_MEMBER_ERASED)
+		ev_printf("%T was erased", v->member);
+	else if (v->kind == PEV_EVENT_ERASED)
+		ev_printf("(an event about an erased member)");
 	else if (!ev_put_notice(v, true) && !ev_put_intro(v, true)) {
 		ev_printf("%T for %T", v->type, v->member);
 		if (v->has_inv)

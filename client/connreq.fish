@@ -3,7 +3,7 @@
 # not edit. Installed by make install as
 # $(PREFIX)/share/fish/vendor_completions.d/connreq.fish.
 
-set -l commands send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel intro-ask intro-forward intro-decline intros stats connections mutual disconnect auto-accept no-auto-accept block unblock settings info clock backup metrics export watch help version call import
+set -l commands send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel intro-ask intro-forward intro-decline intros stats connections mutual disconnect auto-accept no-auto-accept block unblock settings info clock backup metrics export erase watch help version call import
 complete -c connreq -f
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -s s -l socket -r -F -d "connreqd's socket"
 complete -c connreq -l json -d 'print the result as JSON'
@@ -45,6 +45,7 @@ complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a clock -d '
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a backup -d 'Writes a consistent, compacted copy of the store to...'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a metrics -d 'Prints what connreqd counts, in Prometheus\' text format,...'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a export -d 'Prints everything connreqd keeps about MEMBER as one...'
+complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a erase -d 'Removes MEMBER for good (an account deletion):...'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a watch -d 'Prints MEMBER\'s new notifications as they happen, one...'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a help -d 'Lists the commands, or explains COMMAND'
 complete -c connreq -n "not __fish_seen_subcommand_from $commands" -a version -d 'Prints the version of connreq and of the protocol it...'
@@ -106,6 +107,7 @@ complete -c connreq -n '__fish_seen_subcommand_from settings' -l hold-restricted
 complete -c connreq -n '__fish_seen_subcommand_from settings' -l hold-new-member-days -x -d 'DAYS'
 complete -c connreq -n '__fish_seen_subcommand_from settings' -l digest -x -a 'off default' -d 'DURATION|off|default'
 complete -c connreq -n '__fish_seen_subcommand_from clock' -x -a advance
+complete -c connreq -n '__fish_seen_subcommand_from erase' -l yes -x -d 'MEMBER'
 complete -c connreq -n '__fish_seen_subcommand_from watch' -l all -d 'all'
 complete -c connreq -n '__fish_seen_subcommand_from watch' -l after -x -d 'SEQ'
 complete -c connreq -n '__fish_seen_subcommand_from watch' -l exec -x -a '(__fish_complete_command)' -d 'CMD'

@@ -309,3 +309,130 @@ events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
 	store_event_add(t, seq, now, member, mlen, true, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
+
+/* Whether o, or any value within it, is the string m. */
+static bool
+names(const msgpack_object *o, const char *m, size_t mlen, int depth)
+{
+	uint32_t i;
+
+	if (depth > 8)
+		return false;
+	switch (o->type) {
+	case MSGPACK_OBJECT_STR:
+		return o->via.str.size == mlen &&
+		    memcmp(o->via.str.ptr, m, mlen) == 0;
+	case MSGPACK_OBJECT_ARRAY:
+		for (i = 0; i < o->via.array.size; i++)
+			if (names(&o->via.array.ptr[i], m, mlen, depth + 1))
+				return true;
+		return false;
+	case MSGPACK_OBJECT_MAP:
+		for (i = 0; i < o->via.map.size; i++)
+			if (names(&o->via.map.ptr[i].val, m, mlen, depth + 1))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* The seqs of the events that name a member (the store's candidates,
+ * decoded); redacted once the scan is over (a scan's callback does not
+ * write). */
+struct naming {
+	const char *m;
+	size_t mlen;
+	uint64_t *seq;
+	int64_t *at;
+	size_t n, cap;
+};
+
+static bool
+naming_one(void *ctx, const struct event_rec *e)
+{
+	struct naming *x = ctx;
+	msgpack_unpacked u;
+	bool hit = e->member_len == x->mlen &&
+	    memcmp(e->member, x->m, x->mlen) == 0;
+
+	if (!hit) {
+		msgpack_unpacked_init(&u);
+		hit = msgpack_unpack_next(&u, e->data, e->len, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS && names(&u.data, x->m, x->mlen, 0);
+		msgpack_unpacked_destroy(&u);
+	}
+	if (!hit)
+		return true;
+	/* What mirrors follow stays: an earlier erasure of the member. */
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, e->data, e->len, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP) {
+		const msgpack_object_map *m = &u.data.via.map;
+		uint32_t i;
+
+		for (i = 0; i < m->size; i++)
+			if (m->ptr[i].key.type == MSGPACK_OBJECT_STR &&
+			    m->ptr[i].key.via.str.size == 4 &&
+			    memcmp(m->ptr[i].key.via.str.ptr, "type", 4) == 0)
+				break;
+		if (i < m->size && names(&m->ptr[i].val, EV_MEMBER_ERASED,
+		    strlen(EV_MEMBER_ERASED), 0))
+			hit = false;
+	}
+	msgpack_unpacked_destroy(&u);
+	if (!hit)
+		return true;
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->seq = xrealloc(x->seq, x->cap * sizeof *x->seq);
+		x->at = xrealloc(x->at, x->cap * sizeof *x->at);
+	}
+	x->seq[x->n] = e->seq;
+	x->at[x->n] = e->at;
+	x->n++;
+	return true;
+}
+
+uint64_t
+events_erase_member(struct stx *t, const char *member, size_t mlen)
+{
+	struct naming x = { .m = member, .mlen = mlen };
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t i;
+
+	store_scan_events_naming(t, member, mlen, naming_one, &x);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < x.n && store_error(t) == STORE_OK; i++) {
+		sb.size = 0;
+		msgpack_pack_map(&pk, 4);
+		pk_kuint(&pk, "seq", x.seq[i]);
+		pk_kstr(&pk, "type", EV_EVENT_ERASED);
+		pk_kint(&pk, "at", x.at[i]);
+		pk_knil(&pk, "member");
+		store_event_redact(t, x.seq[i], sb.data, sb.size);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	free(x.seq);
+	free(x.at);
+	return x.n;
+}
+
+void
+events_member_erased(struct stx *t, int64_t now, const char *member,
+    size_t mlen)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t seq;
+
+	if (store_error(t) != STORE_OK)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	seq = event_head(t, &pk, 0, EV_MEMBER_ERASED, now, member, mlen);
+	store_event_add(t, seq, now, member, mlen, false, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}

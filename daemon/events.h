@@ -34,6 +34,8 @@
 #define EV_INTRO_FORWARDED proto_event_names[PEV_INTRO_FORWARDED]
 #define EV_INTRO_DECLINED proto_event_names[PEV_INTRO_DECLINED]
 #define EV_INTRO_EXPIRED proto_event_names[PEV_INTRO_EXPIRED]
+#define EV_MEMBER_ERASED proto_event_names[PEV_MEMBER_ERASED]
+#define EV_EVENT_ERASED proto_event_names[PEV_EVENT_ERASED]
 
 /* inv as role sees it (docs/protocol.md §3.1): the 12 keys of every view
  * and the keys of role's own (rules_view_extra), which read t (the
@@ -92,5 +94,14 @@ void events_notice(struct stx *t, const char *type, int64_t at, int64_t now,
  * member. */
 void events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
     size_t mlen, uint64_t count, int64_t oldest_at);
+
+/* member.erase's (daemon/erase.c): every kept event that names member
+ * (its own, or any string of its map equal to member's id) keeps its
+ * place in the `all` feed as {seq, type "event.erased", at, member nil},
+ * told to nobody; returns how many. Then member.erased, {seq, type, at,
+ * member}, in the `all` feed alone, at now. */
+uint64_t events_erase_member(struct stx *t, const char *member, size_t mlen);
+void events_member_erased(struct stx *t, int64_t now, const char *member,
+    size_t mlen);
 
 #endif

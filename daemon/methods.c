@@ -9,6 +9,7 @@
 
 #include "../common/util.h"
 #include "config.h"
+#include "erase.h"
 #include "events.h"
 #include "import.h"
 #include "intro.h"
@@ -1772,6 +1773,27 @@ fail:
 	return -1;
 }
 
+static int
+m_member_erase(struct call *c)
+{
+	struct erase_counts n;
+	struct str member;
+
+	arg_member(c, "member", true, &member);
+	if (args_done(&c->args) == -1)
+		return -1;
+	if (member_erase(&c->op, member, &n, c->err) == -1)
+		return -1;
+	msgpack_pack_map(c->pk, 6);
+	pk_kstrn(c->pk, "member", member.p, member.n);
+	pk_kuint(c->pk, "invitations", n.invitations);
+	pk_kuint(c->pk, "connections", n.connections);
+	pk_kuint(c->pk, "introductions", n.introductions);
+	pk_kuint(c->pk, "plans", n.plans);
+	pk_kuint(c->pk, "events", n.events);
+	return 0;
+}
+
 /* One row of import.rows, read into r: 0, or -1 with e filled. */
 static int
 import_arg(const msgpack_object *o, struct import_row *r,
@@ -1900,6 +1922,7 @@ static const struct method methods[PM_COUNT] = {
 	[PM_SERVER_METRICS] = { m_server_metrics, M_NOSTORE },
 	[PM_MEMBER_EXPORT] = { m_member_export, 0 },
 	[PM_IMPORT_ROWS] = { m_import_rows, M_WRITE },
+	[PM_MEMBER_ERASE] = { m_member_erase, M_WRITE },
 };
 
 const struct method *

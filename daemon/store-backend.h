@@ -221,6 +221,23 @@ struct store_ops {
 	/* Optional (NULL: no clock of its own): see store_db_clock(). */
 	bool (*db_clock)(struct stx *t, int64_t *real, int64_t *vclock);
 
+	/* member.erase's (see store_inv_del() and those after it). */
+	void (*inv_del)(struct stx *t, const struct inv *inv);
+	void (*pair_del)(struct stx *t, const char *from, size_t flen,
+	    const char *to, size_t tlen);
+	void (*log_del)(struct stx *t, enum store_log log, const char *key,
+	    size_t klen, int64_t at, uint64_t id);
+	void (*plan_del)(struct stx *t, const char *m, size_t mlen,
+	    uint64_t id);
+	void (*intro_del)(struct stx *t, const struct intro *in);
+	void (*event_redact)(struct stx *t, uint64_t seq, const char *data,
+	    size_t len);
+	void (*member_del)(struct stx *t, const char *m, size_t mlen);
+	void (*scan_intros_to)(struct stx *t, const char *m, size_t mlen,
+	    store_id_fn fn, void *ctx);
+	void (*scan_events_naming)(struct stx *t, const char *m, size_t mlen,
+	    store_event_fn fn, void *ctx);
+
 	void (*scan_invitations)(struct stx *t, store_id_fn fn, void *ctx);
 	void (*scan_pairs)(struct stx *t, store_pair_fn fn, void *ctx);
 	void (*scan_dues)(struct stx *t, store_due_fn fn, void *ctx);

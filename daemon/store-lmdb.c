@@ -3596,6 +3596,214 @@ lm_scan_intros(struct stx *t, enum store_intro_box box, const char *member,
 	    member, len, before, fn, ctx);
 }
 
+/* member.erase's. */
+
+static void
+lm_inv_del(struct stx *t, const struct inv *inv)
+{
+	struct key k;
+
+	key_make(&k, ls(t)->inv, "L", inv->id);
+	if (!del(t, ls(t)->inv, &k, "invitation"))
+		return;
+	key_make(&k, ls(t)->sent, "ML", inv->from, inv->from_len, inv->id);
+	del(t, ls(t)->sent, &k, "sent");
+	key_make(&k, ls(t)->recv, "ML", inv->to, inv->to_len, inv->id);
+	del(t, ls(t)->recv, &k, "received");
+	hist_key(&k, ls(t)->hist, inv->from, inv->from_len, inv->to,
+	    inv->to_len, inv->id, true);
+	del(t, ls(t)->hist, &k, "history");
+	if (inv->state < ST_COUNT)
+		meta_add(t, count_name(inv->state), -1);
+}
+
+static void
+lm_pair_del(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen)
+{
+	struct key k;
+
+	key_make(&k, ls(t)->pair, "MM", from, flen, to, tlen);
+	del(t, ls(t)->pair, &k, "pair");
+}
+
+static void
+lm_log_del(struct stx *t, enum store_log log, const char *key, size_t klen,
+    int64_t at, uint64_t id)
+{
+	struct key k;
+
+	key_make(&k, ls(t)->logs[log], "MLL", key, klen, (uint64_t)at, id);
+	del(t, ls(t)->logs[log], &k, "log");
+}
+
+static void
+lm_plan_del(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	struct key k;
+
+	key_make(&k, ls(t)->plan, "L", id);
+	del(t, ls(t)->plan, &k, "plan");
+	key_make(&k, ls(t)->mplan, "ML", m, mlen, id);
+	del(t, ls(t)->mplan, &k, "plan index");
+}
+
+static void
+lm_intro_del(struct stx *t, const struct intro *in)
+{
+	struct key k;
+
+	key_make(&k, ls(t)->intro, "L", in->id);
+	del(t, ls(t)->intro, &k, "introduction");
+	key_make(&k, ls(t)->iask, "ML", in->from, in->from_len, in->id);
+	del(t, ls(t)->iask, &k, "intro_asked");
+	key_make(&k, ls(t)->ivia, "ML", in->via, in->via_len, in->id);
+	del(t, ls(t)->ivia, &k, "intro_via");
+}
+
+static void
+lm_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
+{
+	struct event_rec e;
+	unsigned char *b;
+	struct key k;
+	MDB_val kv, v;
+
+	key_make(&k, ls(t)->ev, "L", seq);
+	kv = key_val(&k);
+	if (!get(t, ls(t)->ev, &k, &v, "event"))
+		return;
+	if (!event_decode(&kv, &v, &e)) {
+		stx_check(t, MDB_CORRUPTED, "event");
+		return;
+	}
+	if (e.notify) {
+		struct key mk;
+
+		key_make(&mk, ls(t)->mev, "ML", e.member, e.member_len, seq);
+		del(t, ls(t)->mev, &mk, "event index");
+	}
+	b = xmalloc(EV_HEAD + len);
+	b[0] = 0;		/* told to nobody */
+	b[1] = 0;		/* nobody's */
+	be_put(b + 2, (uint64_t)e.at, 8);
+	memcpy(b + EV_HEAD, data, len);
+	put(t, ls(t)->ev, &k, b, EV_HEAD + len, "event");
+	free(b);
+}
+
+/* Deletes the rows sc's prefix takes for which keep (NULL: none) is
+ * false. */
+static void
+drop_rows(struct stx *t, struct scan *sc, const struct key *from,
+    bool (*keep)(const MDB_val *k, const void *ctx), const void *ctx)
+{
+	MDB_val k;
+
+	SCAN_EACH(sc, t, from) {
+		if (keep != NULL && keep(&sc->k, ctx))
+			continue;
+		k = sc->k;
+		rec_add(t, REC_DEL, sc->tbl.dbi, &k, NULL);
+		if (stx_check(t, mdb_cursor_del(sc->c, 0), sc->what))
+			break;
+		ls(t)->nwrites++;
+		mark_dirty(t);
+	}
+	scan_end(sc);
+}
+
+/* A member's rows of table tb: every one. */
+static void
+drop_member_rows(struct stx *t, struct tbl tb, const char *m, size_t mlen)
+{
+	struct scan sc = { .tbl = tb, .what = "erase" };
+
+	key_make(&sc.prefix, tb, "M", m, mlen);
+	drop_rows(t, &sc, &sc.prefix, NULL, NULL);
+}
+
+/* Not a row of the notes log under "<member>:<16 hex digits>" (ctx: the
+ * member's length). */
+static bool
+not_members_note(const MDB_val *k, const void *ctx)
+{
+	size_t mlen = *(const size_t *)ctx;
+	const unsigned char *p = k->mv_data;
+	size_t m = key_member(p, k->mv_size);
+
+	return m != mlen + 17 || m + 1 >= k->mv_size ||
+	    p[m + 1] != K_LOG + LOG_NOTES;
+}
+
+static void
+lm_member_del(struct stx *t, const char *m, size_t mlen)
+{
+	struct scan sc = { .tbl = ls(t)->logs[LOG_NOTES], .what = "erase" };
+	struct key k;
+	int i;
+
+	key_make(&k, ls(t)->member, "M", m, mlen);
+	del(t, ls(t)->member, &k, "member");
+	key_make(&k, ls(t)->mpruned, "M", m, mlen);
+	del(t, ls(t)->mpruned, &k, "pruned");
+	for (i = 0; i < LOG_COUNT; i++)
+		drop_member_rows(t, ls(t)->logs[i], m, mlen);
+	for (i = 0; i < FLAG_COUNT; i++)
+		drop_member_rows(t, ls(t)->flags[i], m, mlen);
+	/* The notes log's keys are "<member>:<hash>": the keys that begin
+	 * "m:" are those and other members' rows ("m:x"), told apart by
+	 * their length and kind. */
+	memcpy(sc.prefix.b, m, mlen);
+	sc.prefix.b[mlen] = ':';
+	sc.prefix.n = mlen + 1;
+	drop_rows(t, &sc, &sc.prefix, not_members_note, &mlen);
+}
+
+static void
+lm_scan_intros_to(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
+    void *ctx)
+{
+	struct scan sc = { .tbl = ls(t)->intro, .tail = 8,
+	    .what = "introductions" };
+	struct key from = { .n = 0 };
+	struct intro in;
+
+	SCAN_EACH(&sc, t, &from) {
+		if (!intro_decode(sc.v.mv_data, sc.v.mv_size, &in)) {
+			stx_check(t, MDB_CORRUPTED, "introduction");
+			break;
+		}
+		if (in.to_len == mlen && memcmp(in.to, m, mlen) == 0 &&
+		    !fn(ctx, in.id))
+			break;
+	}
+	scan_end(&sc);
+}
+
+static void
+lm_scan_events_naming(struct stx *t, const char *m, size_t mlen,
+    store_event_fn fn, void *ctx)
+{
+	struct scan sc = { .tbl = ls(t)->ev, .tail = 8, .what = "events" };
+	struct key from = { .n = 0 };
+	struct event_rec e;
+
+	SCAN_EACH(&sc, t, &from) {
+		if (!event_decode(&sc.k, &sc.v, &e)) {
+			stx_check(t, MDB_CORRUPTED, "event");
+			break;
+		}
+		if (!((e.member_len == mlen &&
+		    memcmp(e.member, m, mlen) == 0) ||
+		    memmem(e.data, e.len, m, mlen) != NULL))
+			continue;
+		if (!fn(ctx, &e))
+			break;
+	}
+	scan_end(&sc);
+}
+
 static void
 lm_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
 {
@@ -4368,6 +4576,16 @@ const struct store_ops store_lmdb = {
 	.stx_size = sizeof(struct lmdb_stx),
 	.open = lm_open,
 	.close = lm_close,
+	.inv_del = lm_inv_del,
+	.pair_del = lm_pair_del,
+	.log_del = lm_log_del,
+	.plan_del = lm_plan_del,
+	.intro_del = lm_intro_del,
+	.event_redact = lm_event_redact,
+	.member_del = lm_member_del,
+	.scan_intros_to = lm_scan_intros_to,
+	.scan_events_naming = lm_scan_events_naming,
+
 	.grow = lm_grow,
 	.map_size = lm_map_size,
 	.set_map_max = lm_set_map_max,

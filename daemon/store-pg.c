@@ -402,6 +402,35 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	X(Q_EVENT_SCAN_MEMBER, "SELECT seq, at, member, notify, data " \
 	    "FROM events WHERE member = $1::bytea AND notify " \
 	    "AND seq > $2::bigint ORDER BY seq LIMIT $3::bigint") \
+	/* member.erase's (store_inv_del() and those after it). */ \
+	X(Q_INV_DEL, "DELETE FROM invitations WHERE id = $1::bigint") \
+	X(Q_PAIR_DEL, "DELETE FROM pairs WHERE sender = $1::bytea " \
+	    "AND recipient = $2::bytea") \
+	X(Q_LOG_DEL, "DELETE FROM logs WHERE log = $1::smallint " \
+	    "AND key = $2::bytea AND at = $3::bigint AND id = $4::bigint") \
+	X(Q_PLAN_DEL, "WITH i AS (DELETE FROM member_plans " \
+	    "WHERE member = $1::bytea AND id = $2::bigint) " \
+	    "DELETE FROM plans WHERE id = $2::bigint") \
+	X(Q_INTRO_DEL, "DELETE FROM introductions WHERE id = $1::bigint") \
+	X(Q_EVENT_REDACT, "UPDATE events SET member = ''::bytea, " \
+	    "notify = false, data = $2::bytea WHERE seq = $1::bigint") \
+	/* A member's own rows: $1 the member, $2 the notes log, its keys \
+	 * "$1:<16 hex digits>" between $3 ("$1:") and $4 ("$1;"), $5 long. */ \
+	X(Q_MEMBER_DEL, "WITH m AS (DELETE FROM members " \
+	    "WHERE member = $1::bytea), p AS (DELETE FROM member_pruned " \
+	    "WHERE member = $1::bytea), f AS (DELETE FROM flags " \
+	    "WHERE flag IN (0, 1, 2) AND a = $1::bytea) " \
+	    "DELETE FROM logs WHERE (log IN (0, 1, 2, 3, 4, 5) " \
+	    "AND key = $1::bytea) OR (log = $2::smallint " \
+	    "AND key >= $3::bytea AND key < $4::bytea " \
+	    "AND length(key) = $5::integer)") \
+	X(Q_INTROS_TO, "SELECT id FROM introductions " \
+	    "WHERE to_member = $1::bytea AND id > $2::bigint " \
+	    "ORDER BY id LIMIT $3::bigint") \
+	X(Q_EVENT_SCAN_NAMING, "SELECT seq, at, member, notify, data " \
+	    "FROM events WHERE (member = $1::bytea " \
+	    "OR position($1::bytea IN data) > 0) AND seq > $2::bigint " \
+	    "ORDER BY seq LIMIT $3::bigint") \
 	X(Q_EVENT_UNNOTIFY, "UPDATE events SET notify = false " \
 	    "WHERE seq = $1::bigint AND notify") \
 	/* The first max events in seq order, up to (not with) the first one \
@@ -4173,27 +4202,22 @@ pg_event_pruned(struct stx *t, const char *member, size_t mlen)
 
 /* Every event after `after`, in order, or (member not NULL) member's
  * notifications, through the partial index. */
+/* The events q gives (p its fixed parameters, then the cursor: the last
+ * seq given, then the page's size), a page at a time, until fn returns
+ * false. */
 static void
-pg_event_scan(struct stx *t, uint64_t after, const char *member,
-    size_t mlen, store_event_fn fn, void *ctx)
+event_pages(struct stx *t, enum pg_query q, struct qp *p, int64_t cursor,
+    store_event_fn fn, void *ctx)
 {
-	int64_t cursor;
+	int nfixed = p->n, i, n;
 	struct event_rec e;
-	struct qp p;
 	PGresult *r;
-	int i, n;
 
-	if (after >= (uint64_t)INT64_MAX)
-		return;
-	cursor = (int64_t)after;
 	for (;;) {
-		memset(&p, 0, sizeof p);
-		if (member != NULL)
-			qp_bytes(&p, member, mlen);
-		qp_i64(&p, cursor);
-		qp_i64(&p, PAGE);
-		if ((r = run(t, member != NULL ? Q_EVENT_SCAN_MEMBER :
-		    Q_EVENT_SCAN, &p, "events")) == NULL)
+		p->n = nfixed;
+		qp_i64(p, cursor);
+		qp_i64(p, PAGE);
+		if ((r = run(t, q, p, "events")) == NULL)
 			return;
 		n = PQntuples(r);
 		for (i = 0; i < n; i++) {
@@ -4214,6 +4238,20 @@ pg_event_scan(struct stx *t, uint64_t after, const char *member,
 	}
 }
 
+static void
+pg_event_scan(struct stx *t, uint64_t after, const char *member,
+    size_t mlen, store_event_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	if (after >= (uint64_t)INT64_MAX)
+		return;
+	if (member != NULL)
+		qp_bytes(&p, member, mlen);
+	event_pages(t, member != NULL ? Q_EVENT_SCAN_MEMBER : Q_EVENT_SCAN,
+	    &p, (int64_t)after, fn, ctx);
+}
+
 /* The event stays, for the `all` feed; it leaves its member's (the
  * partial index), and no longer expires the member's cursors. */
 static void
@@ -4223,6 +4261,116 @@ pg_event_unnotify(struct stx *t, uint64_t seq)
 
 	qp_i64(&p, id64(seq));
 	run_w(t, Q_EVENT_UNNOTIFY, &p, "event");
+}
+
+/* member.erase's. Each empties the write transaction's cache (erasing is
+ * rare; the cache then reads again what it is asked). */
+
+static void
+pg_inv_del(struct stx *t, const struct inv *inv)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(inv->id));
+	if (run_w(t, Q_INV_DEL, &p, "invitation") == -1)
+		return;
+	cache_clear(ps(t));
+	if (inv->state < ST_COUNT)
+		ps(t)->pend.count[inv->state]--;
+}
+
+static void
+pg_pair_del(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, from, flen);
+	qp_bytes(&p, to, tlen);
+	if (run_w(t, Q_PAIR_DEL, &p, "pair") != -1)
+		cache_clear(ps(t));
+}
+
+static void
+pg_log_del(struct stx *t, enum store_log log, const char *key, size_t klen,
+    int64_t at, uint64_t id)
+{
+	struct qp p = { 0 };
+
+	qp_i16(&p, (int)log);
+	qp_bytes(&p, key, klen);
+	qp_i64(&p, at);
+	qp_i64(&p, id64(id));
+	if (run_w(t, Q_LOG_DEL, &p, "log") != -1)
+		cache_clear(ps(t));
+}
+
+static void
+pg_plan_del(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, m, mlen);
+	qp_i64(&p, id64(id));
+	run_w(t, Q_PLAN_DEL, &p, "plan");
+}
+
+static void
+pg_intro_del(struct stx *t, const struct intro *in)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(in->id));
+	run_w(t, Q_INTRO_DEL, &p, "introduction");
+}
+
+static void
+pg_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
+{
+	struct qp p = { 0 };
+
+	qp_i64(&p, id64(seq));
+	qp_bytes(&p, data, len);
+	run_w(t, Q_EVENT_REDACT, &p, "event");
+}
+
+static void
+pg_member_del(struct stx *t, const char *m, size_t mlen)
+{
+	char lo[MEMBER_MAX_BYTES + 1], hi[MEMBER_MAX_BYTES + 1];
+	struct qp p = { 0 };
+
+	memcpy(lo, m, mlen);
+	lo[mlen] = ':';
+	memcpy(hi, m, mlen);
+	hi[mlen] = ';';
+	qp_bytes(&p, m, mlen);
+	qp_i16(&p, LOG_NOTES);
+	qp_bytes(&p, lo, mlen + 1);
+	qp_bytes(&p, hi, mlen + 1);
+	qp_int(&p, (int64_t)mlen + 17, 4);
+	if (run_w(t, Q_MEMBER_DEL, &p, "member") != -1)
+		cache_clear(ps(t));
+}
+
+static void
+pg_scan_intros_to(struct stx *t, const char *m, size_t mlen, store_id_fn fn,
+    void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, m, mlen);
+	scan_ids(t, Q_INTROS_TO, &p, 0, fn, ctx, "introductions");
+}
+
+static void
+pg_scan_events_naming(struct stx *t, const char *m, size_t mlen,
+    store_event_fn fn, void *ctx)
+{
+	struct qp p = { 0 };
+
+	qp_bytes(&p, m, mlen);
+	event_pages(t, Q_EVENT_SCAN_NAMING, &p, 0, fn, ctx);
 }
 
 static size_t
@@ -5255,6 +5403,15 @@ const struct store_ops store_pg = {
 	.scan_conns = pg_scan_conns,
 	.scan_mutual = pg_scan_mutual,
 	.scan_flags = pg_scan_flags,
+	.inv_del = pg_inv_del,
+	.pair_del = pg_pair_del,
+	.log_del = pg_log_del,
+	.plan_del = pg_plan_del,
+	.intro_del = pg_intro_del,
+	.event_redact = pg_event_redact,
+	.member_del = pg_member_del,
+	.scan_intros_to = pg_scan_intros_to,
+	.scan_events_naming = pg_scan_events_naming,
 	.log_add = pg_log_add,
 	.log_count = pg_log_count,
 	.log_scan_back = pg_log_scan_back,

@@ -834,6 +834,83 @@ store_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
 }
 
 void
+store_inv_del(struct stx *t, const struct inv *inv)
+{
+	struct member_rec m;
+
+	if (!live(t))
+		return;
+	OPS(t)->inv_del(t, inv);
+	if (!rules_open(inv->state))
+		return;
+	store_member_get(t, inv->from, inv->from_len, &m);
+	if (m.open_sent > 0) {
+		m.open_sent--;
+		store_member_put(t, inv->from, inv->from_len, &m);
+	}
+}
+
+void
+store_pair_del(struct stx *t, const char *from, size_t flen, const char *to,
+    size_t tlen)
+{
+	if (live(t))
+		OPS(t)->pair_del(t, from, flen, to, tlen);
+}
+
+void
+store_log_del(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t at, uint64_t id)
+{
+	if (live(t))
+		OPS(t)->log_del(t, log, key, klen, at, id);
+}
+
+void
+store_plan_del(struct stx *t, const char *m, size_t mlen, uint64_t id)
+{
+	if (live(t))
+		OPS(t)->plan_del(t, m, mlen, id);
+}
+
+void
+store_intro_del(struct stx *t, const struct intro *in)
+{
+	if (live(t))
+		OPS(t)->intro_del(t, in);
+}
+
+void
+store_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
+{
+	if (live(t))
+		OPS(t)->event_redact(t, seq, data, len);
+}
+
+void
+store_member_del(struct stx *t, const char *m, size_t mlen)
+{
+	if (live(t))
+		OPS(t)->member_del(t, m, mlen);
+}
+
+void
+store_scan_intros_to(struct stx *t, const char *m, size_t mlen,
+    store_id_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_intros_to(t, m, mlen, fn, ctx);
+}
+
+void
+store_scan_events_naming(struct stx *t, const char *m, size_t mlen,
+    store_event_fn fn, void *ctx)
+{
+	if (live(t))
+		OPS(t)->scan_events_naming(t, m, mlen, fn, ctx);
+}
+
+void
 store_scan_invitations(struct stx *t, store_id_fn fn, void *ctx)
 {
 	if (live(t))

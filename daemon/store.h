@@ -527,6 +527,45 @@ bool store_due_claim(struct stx *t, int64_t now, struct due *out);
 bool store_db_clock(struct stx *t, int64_t *real, int64_t *vclock);
 
 
+/* Erasing a member (member.erase, daemon/erase.c). Each removes what its
+ * name says with the indexes and counters that go with it:
+ * - store_inv_del: the invitation, its rows in both boxes and in the
+ *   pair's history, its state's count (and, open, its sender's
+ *   open_sent). Its deadlines are the caller's.
+ * - store_pair_del: one direction of a pair.
+ * - store_log_del: the entry (at, id) of key's log.
+ * - store_plan_del: plan id and its row in m's plans (its deadline is the
+ *   caller's).
+ * - store_intro_del: the introduction and its rows in its asker's and its
+ *   introducer's boxes (its deadline is the caller's).
+ * - store_event_redact: event seq keeps its place in the `all` feed (the
+ *   feed stays gap-free) with data, a packed map, in place of its own;
+ *   it is nobody's (member "") and told to nobody: it leaves its
+ *   member's feed.
+ * - store_member_del: what is filed under m alone: its row and settings,
+ *   its feed's last-pruned mark, every log of key m (and the notes log's
+ *   keys "m:<hash>"), and the flags m set (blocks and auto-accepts m
+ *   made, and the "does not know" reports about m: a = m).
+ * - store_scan_intros_to: the ids of the introductions to m, in order,
+ *   until fn returns false (no index: a scan of them all).
+ * - store_scan_events_naming: the events whose member is m or whose data
+ *   holds m's bytes (a superset of those that name m: the caller decodes
+ *   them), in seq order, until fn returns false. */
+void store_inv_del(struct stx *t, const struct inv *inv);
+void store_pair_del(struct stx *t, const char *from, size_t flen,
+    const char *to, size_t tlen);
+void store_log_del(struct stx *t, enum store_log log, const char *key,
+    size_t klen, int64_t at, uint64_t id);
+void store_plan_del(struct stx *t, const char *m, size_t mlen, uint64_t id);
+void store_intro_del(struct stx *t, const struct intro *in);
+void store_event_redact(struct stx *t, uint64_t seq, const char *data,
+    size_t len);
+void store_member_del(struct stx *t, const char *m, size_t mlen);
+void store_scan_intros_to(struct stx *t, const char *m, size_t mlen,
+    store_id_fn fn, void *ctx);
+void store_scan_events_naming(struct stx *t, const char *m, size_t mlen,
+    store_event_fn fn, void *ctx);
+
 /* Whole-store scans and checks, for connreqd --check (daemon/check.c).
  * Every invitation's id, in order; every pair (one direction each), in
  * order of from, then to; every deadline, in [at][kind][id] order; each

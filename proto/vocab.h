@@ -52,7 +52,8 @@
 	X(STORE_BACKUP, "store.backup") \
 	X(SERVER_METRICS, "server.metrics") \
 	X(MEMBER_EXPORT, "member.export") \
-	X(IMPORT_ROWS, "import.rows")
+	X(IMPORT_ROWS, "import.rows") \
+	X(MEMBER_ERASE, "member.erase")
 
 enum proto_method {
 #define PROTO_X(id, name) PM_##id,
@@ -84,7 +85,9 @@ enum proto_method {
 	X(INTRO_ASKED, "introduction.asked") \
 	X(INTRO_FORWARDED, "introduction.forwarded") \
 	X(INTRO_DECLINED, "introduction.declined") \
-	X(INTRO_EXPIRED, "introduction.expired")
+	X(INTRO_EXPIRED, "introduction.expired") \
+	X(MEMBER_ERASED, "member.erased") \
+	X(EVENT_ERASED, "event.erased")
 
 enum proto_event {
 #define PROTO_X(id, name) PEV_##id,

@@ -207,5 +207,19 @@ watched x2 "expired"
 t "watch: an introduction asked of the member expired" \
   'out_has "x4'"'"'s introduction $ic to x1 expired unanswered"'
 
+
+# ---- erase, and what watch --all shows of it ----
+"$CLI" erase x4 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+t "erase without --yes: a usage error, nothing erased" \
+  '[ $rc -eq 2 ] && grep -q -- "--yes" "$tmp/err" && "$CLI" --json sent x4 | grep -q "\"id\""'
+"$CLI" erase --yes x4 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+t "erase --yes: the counts, in words" \
+  '[ $rc -eq 0 ] && out_re "^erased x4: 1 invitation, 1 connection, 2 introductions, 0 plans, [0-9]+ events?$"'
+watched --all "was erased"
+t "watch --all: the erasure, and the events left in its place" \
+  'out_has "x4 was erased" && out_has "(an event about an erased member)" && ! out_has "x4 asked"'
+
 [ -s "$tmp/setup.err" ] && sed 's/^/# setup: /' "$tmp/setup.err"
 echo "1..$n"

@@ -504,6 +504,8 @@ static const struct row rows[] = {
 	[PM_MEMBER_EXPORT] = { ALLOW, 0, ALL_OK },
 	/* An operator's method, as clock.advance: it names no actor. */
 	[PM_IMPORT_ROWS] = { NOT_MEMBER_SCOPED, 1, { "" } },
+	/* The platform's, on a member's behalf (an account deletion). */
+	[PM_MEMBER_ERASE] = { ALLOW, 1, ALL_OK },
 };
 _Static_assert(sizeof rows / sizeof rows[0] == PM_COUNT,
     "every method of PROTO_METHODS needs a row in the matrix");
@@ -640,6 +642,9 @@ run_cell(enum proto_method m, enum who w, const struct fx *f, uint64_t id)
 		break;
 	case PM_MEMBER_EXPORT:
 		call(c, &r, "member.export", "member:s", me);
+		break;
+	case PM_MEMBER_ERASE:
+		call(c, &r, "member.erase", "member:s", me);
 		break;
 	case PM_IMPORT_ROWS: {
 		msgpack_packer *pk = cr_request(c, "import.rows");
@@ -1064,6 +1069,13 @@ check_allowed(enum proto_method m, enum who w, const struct fx *f)
 		ok(strcmp(rstr(&r, "member"), f->name[w]) == 0 &&
 		    strcmp(rstr(&r, "settings.member"), f->name[w]) == 0,
 		    "%s as %s: its own data", cell, role);
+		break;
+	case PM_MEMBER_ERASE:
+		ok(strcmp(rstr(&r, "member"), f->name[w]) == 0 &&
+		    rnum(&r, "invitations") >= (w == W_SENDER ||
+		    w == W_RECIPIENT ? 1 : 0),
+		    "%s as %s: that member erased (%lld invitations)", cell,
+		    role, (long long)rnum(&r, "invitations"));
 		break;
 	case PM_INTRO_GET:
 		is_str(rstr(&r, "introduction.state"), "asked",

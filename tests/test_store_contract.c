@@ -1342,6 +1342,129 @@ fresh_where(void)
 	return mkdtemp(where) == NULL ? -1 : 0;
 }
 
+/* member.erase's operations: each removes what it names and only that. */
+static void
+test_erasing(struct store *s)
+{
+	struct store_counts c0;
+	struct member_rec m;
+	struct intro in;
+	struct stx *t;
+	struct got g;
+	struct inv v;
+	int64_t oldest;
+	uint64_t seq;
+	unsigned char plan[4] = "plan";
+
+	t = store_begin(s, NULL);
+	store_counts(t, &c0);
+	v = mkinv(9001, "zqv", "amyz", 7000);
+	store_inv_put(t, &v, ST_COUNT);
+	put_new(t, 9002, "amyz", "zqv", 7001);
+	store_log_add(t, LOG_SENDS, "zqv", 3, 7000, 9001, 0);
+	store_log_add(t, LOG_SENDS, "zqvd", 4, 7000, 9003, 0);
+	store_log_add(t, LOG_REPORTS, "zqv", 3, 7000, 9002, 1);
+	store_log_add(t, LOG_NOTES, "zqv:0123456789abcdef", 20, 7000, 9001, 0);
+	store_log_add(t, LOG_NOTES, "zqv:x:0123456789abcdef", 22, 7000, 9004,
+	    0);
+	store_flag_set(t, FLAG_BLOCK, "zqv", 3, "bo", 2, true);
+	store_flag_set(t, FLAG_AUTOACCEPT, "zqv", 3, "cy", 2, true);
+	store_flag_set(t, FLAG_BLOCK, "amyz", 4, "zqv", 3, true);
+	memset(&m, 0, sizeof m);
+	m.email_len = 3;
+	memcpy(m.email, "z@x", 4);
+	store_member_put(t, "zqv", 3, &m);
+	store_member_put(t, "zqvd", 4, &m);
+	store_plan_put(t, 9010, plan, sizeof plan);
+	store_plan_index(t, "zqv", 3, 9010);
+	memset(&in, 0, sizeof in);
+	in.id = 9020;
+	in.state = INTRO_ASKED;
+	memcpy(in.from, "amyz", 4);
+	in.from_len = 3;
+	memcpy(in.via, "bo", 2);
+	in.via_len = 2;
+	memcpy(in.to, "zqv", 3);
+	in.to_len = 3;
+	store_intro_put(t, &in);
+	seq = store_event_head(t) + 1;
+	add_event(t, "zqv", true, 7000, "about zqv");
+	add_event(t, "amyz", true, 7000, "zqv did it");
+	if (!ok(store_commit(t) == STORE_OK,
+	    "erasing: a member's rows, committed"))
+		diag("%s", store_strerror(s));
+
+	t = store_begin(s, NULL);
+	memset(&g, 0, sizeof g);
+	store_scan_intros_to(t, "zqv", 3, got_id, &g);
+	ok(ids_are(&g, 1, 9020), "the introductions to a member");
+	memset(&g, 0, sizeof g);
+	store_scan_intros_to(t, "ze", 2, got_id, &g);
+	is_int(g.n, 0, "... to that member alone");
+	memset(&g, 0, sizeof g);
+	store_scan_events_naming(t, "zqv", 3, got_event, &g);
+	ok(ids_are(&g, 2, seq, seq + 1),
+	    "the events whose member or data holds the id's bytes");
+	store_inv_get(t, 9001, &v);
+	store_inv_del(t, &v);
+	ok(store_inv_get(t, 9001, &v) == STORE_NOTFOUND &&
+	    moved(t, &c0, 1, 0, 0, 0, 0),
+	    "an invitation deleted: gone, and its state's count");
+	memset(&g, 0, sizeof g);
+	store_scan_box(t, BOX_SENT, "zqv", 3, 0, got_id, &g);
+	store_scan_box(t, BOX_RECEIVED, "amyz", 4, 0, got_id, &g);
+	if (!ok(g.n == 0, "... from both boxes"))
+		diag("%llu", (unsigned long long)g.v[0]);
+	memset(&g, 0, sizeof g);
+	store_scan_history(t, "amyz", 4, "zqv", 3, got_id, &g);
+	ok(ids_are(&g, 1, 9002), "... and from the pair's history");
+	store_member_get(t, "zqv", 3, &m);
+	is_int(m.open_sent, 0, "... and from its sender's open count");
+	store_member_del(t, "zqv", 3);
+	is_int(store_log_count(t, LOG_SENDS, "zqv", 3, 0, 100, &oldest) +
+	    store_log_count(t, LOG_REPORTS, "zqv", 3, 0, 100, &oldest) +
+	    store_log_count(t, LOG_NOTES, "zqv:0123456789abcdef", 20, 0, 100,
+	    &oldest), 0, "a member deleted: its logs, its notes too");
+	ok(store_log_count(t, LOG_SENDS, "zqvd", 4, 0, 100, &oldest) == 1 &&
+	    store_log_count(t, LOG_NOTES, "zqv:x:0123456789abcdef", 22, 0,
+	    100, &oldest) == 1, "... not those of zqvd or zqv:x");
+	ok(!store_flag_get(t, FLAG_BLOCK, "zqv", 3, "bo", 2) &&
+	    !store_flag_get(t, FLAG_AUTOACCEPT, "zqv", 3, "cy", 2),
+	    "... the flags it set");
+	ok(store_flag_get(t, FLAG_BLOCK, "amyz", 4, "zqv", 3),
+	    "... not one another set on it");
+	store_member_get(t, "zqv", 3, &m);
+	ok(m.email_len == 0, "... its row");
+	store_member_get(t, "zqvd", 4, &m);
+	ok(m.email_len == 3, "... not zqvd's");
+	store_plan_del(t, "zqv", 3, 9010);
+	memset(&g, 0, sizeof g);
+	store_scan_plans(t, "zqv", 3, got_id, &g);
+	ok(g.n == 0 && store_plan_get(t, 9010, plan, sizeof plan, &(size_t){ 0 })
+	    == STORE_NOTFOUND, "a plan deleted, and its index row");
+	store_intro_del(t, &in);
+	memset(&g, 0, sizeof g);
+	store_scan_intros(t, IBOX_ASKED, "amyz", 4, 0, got_id, &g);
+	store_scan_intros(t, IBOX_VIA, "bo", 2, 0, got_id, &g);
+	ok(g.n == 0 && store_intro_get(t, 9020, &in) == STORE_NOTFOUND,
+	    "an introduction deleted, and its index rows");
+	store_event_redact(t, seq + 1, "gone", 4);
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, seq, NULL, 0, got_event, &g);
+	ok(g.n == 1 && strcmp(g.s[0], "|0|7000|gone") == 0,
+	    "an event redacted keeps its place: nobody's, told to nobody (%s)",
+	    g.s[0]);
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, "amyz", 4, got_event, &g);
+	is_int(g.n, 0, "... and leaves its member's feed");
+	is_int(store_commit(t), STORE_OK, "commit");
+	t = store_begin_read(s);
+	ok(store_inv_get(t, 9001, &v) == STORE_NOTFOUND &&
+	    store_flag_get(t, FLAG_BLOCK, "amyz", 4, "zqv", 3),
+	    "as committed");
+	store_abort(t);
+}
+
 static void
 check_backend(void)
 {
@@ -1373,6 +1496,7 @@ check_backend(void)
 	test_children(s);
 	test_snapshots(s);
 	test_whole(s);
+	test_erasing(s);
 	if (backend == store_backends[0])
 		test_open_check(&s);
 	if (s == NULL)

@@ -130,6 +130,8 @@ export interface Methods {
     unblock(args: { actor: string; other: string; request_id?: string }): Promise<BlockResult>;
     /** member.export */
     export(args: { member: string }): Promise<Result>;
+    /** member.erase (writes) */
+    erase(args: { member: string; request_id?: string }): Promise<Result>;
   };
   stats: {
     /** stats.get */

@@ -51,6 +51,7 @@ export const METHODS = {
   'store.backup':        { args: 'path*' },
   'server.metrics':      { args: '' },
   'member.export':       { args: 'member*' },
+  'member.erase':        { write: true, args: 'member*' },
   'import.rows':         { write: true, args: 'rows*:object[]' },
 };
 

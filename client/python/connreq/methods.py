@@ -83,6 +83,7 @@ METHODS = [
     M("store.backup", "path*"),
     M("server.metrics"),
     M("member.export", "member*"),
+    M("member.erase", "member*", write=True),
     M("import.rows", "rows*", write=True),
     # events.subscribe / events.unsubscribe: see Client.events(), which
     # keeps a connection of its own for them.
