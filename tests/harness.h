@@ -309,6 +309,30 @@ dproc_refused(struct dproc *p, int64_t vclock, const char *const *extra)
 	return status;
 }
 
+/* connreqd --check on p's stopped store (its database on PostgreSQL):
+ * 0 when clean; else -1, its output shown on stderr. */
+__attribute__((unused)) static int
+dproc_check(struct dproc *p)
+{
+	char cmd[1200];
+
+#ifdef HARNESS_PG
+	snprintf(cmd, sizeof cmd,
+	    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check --postgres '%s' >'%s/check.out' 2>&1",
+	    getenv("CONNREQ_BIN"), p->pg, p->dir);
+#else
+	snprintf(cmd, sizeof cmd,
+	    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check -d '%s' >'%s/check.out' 2>&1",
+	    getenv("CONNREQ_BIN"), p->store, p->dir);
+#endif
+	if (system(cmd) == 0)
+		return 0;
+	snprintf(cmd, sizeof cmd, "cat '%s/check.out' >&2", p->dir);
+	if (system(cmd) != 0)
+		diag("no check output");
+	return -1;
+}
+
 /* SIGTERM (or sig) and wait; returns the exit status. */
 __attribute__((unused)) static int
 dproc_stop(struct dproc *p, int sig)

@@ -98,28 +98,6 @@ all_feed(struct feed_facts *f)
 }
 
 static int
-check_store(struct dproc *p)
-{
-	char cmd[1200];
-
-#ifdef HARNESS_PG
-	snprintf(cmd, sizeof cmd,
-	    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check --postgres '%s' >'%s/check.out' 2>&1",
-	    getenv("CONNREQ_BIN"), p->pg, p->dir);
-#else
-	snprintf(cmd, sizeof cmd,
-	    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check -d '%s' >'%s/check.out' 2>&1",
-	    getenv("CONNREQ_BIN"), p->store, p->dir);
-#endif
-	if (system(cmd) == 0)
-		return 0;
-	snprintf(cmd, sizeof cmd, "cat '%s/check.out' >&2", p->dir);
-	if (system(cmd) != 0)
-		diag("no check output");
-	return -1;
-}
-
-static int
 run_cli(const struct dproc *p, const char *args, char *out, size_t cap)
 {
 	char cmd[900];
@@ -321,7 +299,7 @@ main(void)
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "it stops");
-	is_int(check_store(&p), 0, "connreqd --check: clean after the erasures");
+	is_int(dproc_check(&p), 0, "connreqd --check: clean after the erasures");
 	dproc_cleanup(&p);
 	return done_testing();
 }
