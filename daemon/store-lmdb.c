@@ -4378,6 +4378,13 @@ lm_rec_decode(const MDB_val *kv, const MDB_val *dv, struct lm_rec *x,
 		r->alen = kn - 1;
 		r->id = be_get(v, 8);
 		return true;
+	case SREC_IMPORT_ID:
+		if (kn < 2 || k[kn - 1] != 0 || vn != 8)
+			return false;
+		r->a = (const char *)k;
+		r->alen = kn - 1;
+		r->id = be_get(v, 8);
+		return true;
 	case SREC_REQUEST:
 		if (kn < 2 || k[kn - 1] != 0 || vn < 8)
 			return false;
@@ -4476,7 +4483,9 @@ lm_export(struct stx *t, store_rec_fn fn, void *ctx)
 	if (!lm_export_db(t, s->intro, "introductions", SREC_INTRO, 0, fn,
 	    ctx))
 		return;
-	lm_export_db(t, s->req, "requests", SREC_REQUEST, 0, fn, ctx);
+	if (!lm_export_db(t, s->req, "requests", SREC_REQUEST, 0, fn, ctx))
+		return;
+	lm_export_db(t, s->importid, "import_ids", SREC_IMPORT_ID, 0, fn, ctx);
 }
 
 static void
@@ -4546,6 +4555,12 @@ lm_import(struct stx *t, const struct store_rec *r)
 		    memchr(r->a, 0, r->alen) != NULL)
 			goto bad;
 		lm_request_put(t, r->a, r->alen, r->at, r->data, r->len);
+		break;
+	case SREC_IMPORT_ID:
+		if (r->alen == 0 || r->alen > MEMBER_MAX_BYTES ||
+		    memchr(r->a, 0, r->alen) != NULL || r->id == 0)
+			goto bad;
+		lm_import_id_put(t, r->a, r->alen, r->id);
 		break;
 	case SREC_INTRO:
 		if (r->intro->state >= INTRO_STORED ||

@@ -4670,6 +4670,8 @@ static const struct {
 	    "expires_at, invitation, from_member, via, to_member, note "
 	    "FROM introductions ORDER BY id" },
 	{ SREC_REQUEST, "SELECT id, at, record FROM requests ORDER BY id" },
+	{ SREC_IMPORT_ID, "SELECT ext_id, digest FROM import_ids "
+	    "ORDER BY ext_id" },
 };
 
 /* Whether a comes before b as bytea compares them: bytes, then length. */
@@ -4748,6 +4750,10 @@ pg_rec_decode(const PGresult *r, int i, struct pg_rec *x)
 		rec->a = col_bytes(r, i, 0, &rec->alen);
 		rec->id = (uint64_t)col_int(r, i, 1);
 		return true;
+	case SREC_IMPORT_ID:
+		rec->a = col_bytes(r, i, 0, &rec->alen);
+		rec->id = (uint64_t)col_int(r, i, 1);
+		return rec->alen >= 1 && rec->alen <= MEMBER_MAX_BYTES;
 	case SREC_EVENT:
 		rec->ev.seq = (uint64_t)col_int(r, i, 0);
 		rec->ev.at = col_int(r, i, 1);
@@ -4849,6 +4855,7 @@ static const char *const cp_sql[SREC_COUNT] = {
 	    "updated_at, expires_at, invitation, from_member, via, to_member, "
 	    "note) FROM STDIN",
 	[SREC_REQUEST] = "COPY requests (id, at, record) FROM STDIN",
+	[SREC_IMPORT_ID] = "COPY import_ids (ext_id, digest) FROM STDIN",
 };
 /* Sent once this much is gathered, whatever comes next. */
 #define CP_FLUSH_BYTES (4u << 20)
@@ -5099,6 +5106,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 		break;
 	case SREC_PLAN_INDEX:
 	case SREC_PRUNED:
+	case SREC_IMPORT_ID:
 		cp_bytes(c, true, r->a, r->alen);
 		cp_int(c, false, id64(r->id));
 		break;

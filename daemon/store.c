@@ -1129,6 +1129,10 @@ store_rec_show(const struct store_rec *r)
 		fprintf(f, " at=%" PRId64, r->at);
 		show_bytes(f, "record", r->data, r->len);
 		break;
+	case SREC_IMPORT_ID:
+		show_bytes(f, "id", r->a, r->alen);
+		fprintf(f, " digest=%" PRIu64, r->id);
+		break;
 	case SREC_PLAN_INDEX:
 	case SREC_PRUNED:
 		show_bytes(f, "member", r->a, r->alen);

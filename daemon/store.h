@@ -636,6 +636,7 @@ const char *store_name(const struct store *s);
 	X(SREC_PRUNED, "pruned marks") \
 	X(SREC_INTRO, "introductions") \
 	X(SREC_REQUEST, "request ids") \
+	X(SREC_IMPORT_ID, "import ids") \
 	X(SREC_META, "meta values")
 #define STORE_REC_ENUM(kind, name) kind,
 enum store_rec_kind { STORE_RECS(STORE_REC_ENUM) SREC_COUNT };
@@ -664,6 +665,7 @@ extern const char *const store_rec_names[SREC_COUNT];
  *   PRUNED      a = member, id = its last pruned seq
  *   INTRO       intro
  *   REQUEST     a = the request id, at, data/len = the record
+ *   IMPORT_ID   a = the external id (import.rows'), id = its row's digest
  *   META        a = name (one of STORE_META), id = value
  * Pointers are valid during the callback only. */
 struct store_rec {

@@ -4,7 +4,7 @@
  * A store with records of every kind (STORE_RECS: invitations in every
  * state, pairs, connections, deadlines, each log, both flags, member
  * settings, a plan and its index, events, pruned marks, introductions
- * asked, forwarded and declined, and every meta
+ * asked, forwarded and declined, request ids, import ids, and every meta
  * value, the virtual clock and the last pruned event among them) is made
  * through the domain on LMDB, then copied by the connreqd binary
  * (CONNREQ_BIN) to PostgreSQL (a cluster the test starts) and from there to
@@ -350,6 +350,11 @@ main(void)
 	step(&d);
 	store_request_put(d.o.t, "req-1", 5, d.now, "rec\0ord", 7);
 	ok(step_end(&d, 0) == 0, "a request id kept");
+	/* import.rows' external ids, each with its row's digest. */
+	step(&d);
+	store_import_id_put(d.o.t, "ext-1", 5, 0x1234567890abcdefULL);
+	store_import_id_put(d.o.t, "ext:2", 5, 7);
+	ok(step_end(&d, 0) == 0, "import ids kept");
 	strcpy(dir, d.dir);
 	store_close(d.s);
 	d.s = NULL;
