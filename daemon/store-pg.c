@@ -2826,6 +2826,25 @@ cache_find(struct pg_store *s, int kind, int sub, const char *a,
 	return NULL;
 }
 
+/* Forgets e (the next read of its key asks the database). */
+static void
+cache_drop(struct pg_store *s, struct centry *e)
+{
+	struct centry **pp;
+
+	if (e == NULL)
+		return;
+	for (pp = &s->cache[cache_hash(e->kind, e->sub, e->a, e->alen, e->b,
+	    e->blen)]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			free(e->arr);
+			free(e);
+			s->ncache--;
+			return;
+		}
+}
+
 /* The entry of the key, made (not found, zero) when there is none; NULL
  * for a key the cache does not keep (t's a snapshot, or too long). */
 static struct centry *
@@ -4263,8 +4282,8 @@ pg_event_unnotify(struct stx *t, uint64_t seq)
 	run_w(t, Q_EVENT_UNNOTIFY, &p, "event");
 }
 
-/* member.erase's. Each empties the write transaction's cache (erasing is
- * rare; the cache then reads again what it is asked). */
+/* member.erase's. Each forgets what the write transaction's cache keeps
+ * of what it deleted (pg_member_del() all of it, once an erasure). */
 
 static void
 pg_inv_del(struct stx *t, const struct inv *inv)
@@ -4274,7 +4293,9 @@ pg_inv_del(struct stx *t, const struct inv *inv)
 	qp_i64(&p, id64(inv->id));
 	if (run_w(t, Q_INV_DEL, &p, "invitation") == -1)
 		return;
-	cache_clear(ps(t));
+	/* The pair's history: read again when asked. */
+	cache_drop(ps(t), cache_unordered(t, CK_HISTORY, inv->from,
+	    inv->from_len, inv->to, inv->to_len, false));
 	if (inv->state < ST_COUNT)
 		ps(t)->pend.count[inv->state]--;
 }
@@ -4283,12 +4304,16 @@ static void
 pg_pair_del(struct stx *t, const char *from, size_t flen, const char *to,
     size_t tlen)
 {
+	struct centry *e;
 	struct qp p = { 0 };
 
 	qp_bytes(&p, from, flen);
 	qp_bytes(&p, to, tlen);
-	if (run_w(t, Q_PAIR_DEL, &p, "pair") != -1)
-		cache_clear(ps(t));
+	if (run_w(t, Q_PAIR_DEL, &p, "pair") != -1 &&
+	    (e = cache_entry(t, CK_PAIR, 0, from, flen, to, tlen)) != NULL) {
+		e->found = false;
+		memset(&e->v.pair, 0, sizeof e->v.pair);
+	}
 }
 
 static void
@@ -4301,8 +4326,9 @@ pg_log_del(struct stx *t, enum store_log log, const char *key, size_t klen,
 	qp_bytes(&p, key, klen);
 	qp_i64(&p, at);
 	qp_i64(&p, id64(id));
-	if (run_w(t, Q_LOG_DEL, &p, "log") != -1)
-		cache_clear(ps(t));
+	if (run_w(t, Q_LOG_DEL, &p, "log") != -1 && !t->read_only)
+		cache_drop(ps(t), cache_find(ps(t), CK_LOG, (int)log, key,
+		    klen, "", 0));
 }
 
 static void
