@@ -522,6 +522,22 @@ call_finish(struct cmd_ctx *ctx, struct cr_reply *r)
 	return call_reply(ctx, r);
 }
 
+/* As call_finish(), then the result printed as JSON on a line: EXIT_DONE,
+ * or call_finish()'s exit status. */
+int
+call_print_json(struct cmd_ctx *ctx)
+{
+	struct cr_reply r;
+	int rc;
+
+	if ((rc = call_finish(ctx, &r)) != 0)
+		return rc;
+	cr_json_print(stdout, r.result);
+	putchar('\n');
+	cr_reply_free(&r);
+	return EXIT_DONE;
+}
+
 /* As call_finish(), but an error of code is not a failure: 0 with r->error
  * set, not reported, for the caller to deal with. */
 int

@@ -218,6 +218,7 @@ int call_finish_unless(struct cmd_ctx *ctx, struct cr_reply *r,
     enum proto_code code);
 int call_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     cmd_print_fn *print);
+int call_print_json(struct cmd_ctx *ctx);
 int64_t ctx_now(struct cmd_ctx *ctx);
 bool ctx_policy(struct cmd_ctx *ctx, const char *key, uint64_t *v);
 

@@ -574,7 +574,6 @@ cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer *out;
-	struct cr_reply r;
 	int rc;
 
 	/* Packed aside, then copied in after the method's name. */
@@ -585,12 +584,7 @@ cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	out = cr_request(ctx->client, a->argv[0]);
 	out->callback(out->data, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	cr_json_print(stdout, r.result);
-	putchar('\n');
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print_json(ctx);
 }
 
 /* export MEMBER: member.export as JSON. */
@@ -613,19 +607,12 @@ const struct cmd_entry cmd_export_entry = {
 static int
 cmd_export_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
-	struct cr_reply r;
 	msgpack_packer *pk;
-	int rc;
 
 	pk = cr_request(ctx->client, METHOD(MEMBER_EXPORT));
 	msgpack_pack_map(pk, 1);
 	pk_kstr(pk, "member", a->argv[0]);
-	if ((rc = call_finish(ctx, &r)) != 0)
-		return rc;
-	cr_json_print(stdout, r.result);
-	putchar('\n');
-	cr_reply_free(&r);
-	return EXIT_DONE;
+	return call_print_json(ctx);
 }
 
 /* erase --yes MEMBER: member.erase. */
