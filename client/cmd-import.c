@@ -19,7 +19,7 @@
 
 /* JSON to msgpack: one value at *s, packed into pk. 0, or -1 with *why. */
 struct jp {
-	const char *s, *end;
+	const char *start, *s, *end;
 	const char *why;
 	int depth;
 	size_t elems;		/* msgpack objects packed, keys too */
@@ -241,7 +241,7 @@ jp_number(struct jp *j, msgpack_packer *pk)
 	if (p < j->end && *p == '-')
 		p++;
 	if (p >= j->end || *p < '0' || *p > '9')
-		return jp_fail(j, "not JSON");
+		return jp_fail(j, "not a JSON value");
 	while (p < j->end && ((*p >= '0' && *p <= '9') || *p == '.' ||
 	    *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) {
 		if (*p == '.' || *p == 'e' || *p == 'E')
@@ -314,22 +314,25 @@ jp_value(struct jp *j, msgpack_packer *pk)
 	return 0;
 }
 
-/* One line as one JSON value, packed: 0, or -1 with *why; *elems: the
- * msgpack objects it made. */
+/* One line as one JSON value, packed: 0, or -1 with *why and *at, the
+ * byte (from 1) where it went wrong; *elems: the msgpack objects it
+ * made. */
 static int
 json_line(const char *s, size_t n, msgpack_packer *pk, const char **why,
-    size_t *elems)
+    size_t *at, size_t *elems)
 {
-	struct jp j = { s, s + n, NULL, 0, 0 };
+	struct jp j = { s, s, s + n, NULL, 0, 0 };
 
 	if (jp_value(&j, pk) == -1) {
 		*why = j.why;
+		*at = (size_t)(j.s - j.start) + 1;
 		return -1;
 	}
 	*elems = j.elems;
 	jp_ws(&j);
 	if (j.s != j.end) {
-		*why = "more after the JSON value";
+		*why = "text after the value";
+		*at = (size_t)(j.s - j.start) + 1;
 		return -1;
 	}
 	return 0;
@@ -486,7 +489,7 @@ static int
 imp_run(struct imp *m, FILE *f)
 {
 	char *line = NULL;
-	size_t cap = 0, before, elems;
+	size_t cap = 0, before, elems, at;
 	ssize_t len;
 	const char *why;
 	char msg[96];
@@ -511,9 +514,11 @@ imp_run(struct imp *m, FILE *f)
 			m->cur->elems = 0;
 		}
 		before = m->rows.size;
-		if (json_line(line, (size_t)len, &m->pk, &why, &elems) == -1) {
+		if (json_line(line, (size_t)len, &m->pk, &why, &at,
+		    &elems) == -1) {
 			m->rows.size = before;	/* what it packed goes */
-			snprintf(msg, sizeof msg, "not JSON: %s", why);
+			snprintf(msg, sizeof msg, "not JSON: %s at byte %zu",
+			    why, at);
 			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16, msg,
 			    strlen(msg));
 			continue;

@@ -58,11 +58,15 @@ this is not JSON
 {"id": "p1", "type": "invitation", "from": "bob", "to": "dave", "created_at": $T0}
 {"id": "p2", "type": "connection", "a": "alice", "b": "dave", "since": $T0}
 {"id": "x1", "type": "friendship", "a": "frank", "b": "hugo", "since": $T0}
+{"id": "t1"} trailing
 END
 run import "$tmp/b.jsonl"
 t "import: a used id with another row is refused, with its line" \
   '[ $rc -eq 1 ] && out_has "line 1: INVALID_ARGUMENT: the id was imported before with another row"'
-t "import: a line that is not JSON is refused" 'out_has "line 2: INVALID_ARGUMENT: not JSON"'
+t "import: a line that is not JSON is refused, saying where" \
+  'out_has "line 2: INVALID_ARGUMENT: not JSON: not a JSON value at byte 1"'
+t "import: text after a line's JSON value is refused, saying where" \
+  'out_has "line 10: INVALID_ARGUMENT: not JSON: text after the value at byte 14"'
 t "import: a missing field is refused" "out_has \"line 3: INVALID_ARGUMENT: missing argument 'b'\""
 t "import: a wrong type is refused" "out_has \"line 4: INVALID_ARGUMENT: argument 'since' must be an integer\""
 t "import: a self pair is refused" 'out_has "line 5: SELF_INVITE"'
@@ -70,7 +74,7 @@ t "import: a connection beside a pending invitation is refused" \
   'out_has "line 8: ALREADY_PENDING"'
 t "import: an unknown type is refused" "out_has \"line 9: INVALID_ARGUMENT: argument 'type' must be one of\""
 t "import: the good rows import beside the bad, exit 1" \
-  'out_has "2 imported, 0 duplicates, 7 refused" && out_lacks "line 6" && out_lacks "line 7"'
+  'out_has "2 imported, 0 duplicates, 8 refused" && out_lacks "line 6" && out_lacks "line 7"'
 
 # An import is not a send: 200 invitations from one sender while
 # sends_per_week is 100.
