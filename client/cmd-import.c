@@ -350,6 +350,7 @@ struct imp {
 	struct cmd_ctx *ctx;
 	uint64_t imported, duplicates, refused, lines;
 	bool progress;
+	bool json_open;		/* --json: {"refusals":[ printed */
 	size_t max_bytes, max_elems;	/* of a batch's rows */
 	struct batch *fly[IMPORT_INFLIGHT];
 	unsigned nfly;
@@ -363,14 +364,33 @@ static void
 imp_refusal(struct imp *m, uint64_t line, const char *code, size_t clen,
     const char *msg, size_t mlen)
 {
+	msgpack_object o;
+
 	if (m->progress)
 		fputs("\r\033[K", stderr);
+	m->refused++;
+	if (m->ctx->json) {
+		/* Streamed: one JSON object on stdout in the end (the
+		 * summary's keys after the list, imp_json_end). */
+		fputs(m->json_open ? "," : "{\"refusals\":[", stdout);
+		m->json_open = true;
+		printf("{\"line\":%llu,\"code\":", (unsigned long long)line);
+		o.type = MSGPACK_OBJECT_STR;
+		o.via.str.ptr = code;
+		o.via.str.size = (uint32_t)clen;
+		cr_json_print(stdout, &o);
+		fputs(",\"message\":", stdout);
+		o.via.str.ptr = msg;
+		o.via.str.size = (uint32_t)mlen;
+		cr_json_print(stdout, &o);
+		putchar('}');
+		return;
+	}
 	printf("line %llu: ", (unsigned long long)line);
 	text_put(stdout, code, clen);
 	fputs(": ", stdout);
 	text_put(stdout, msg, mlen);
 	putchar('\n');
-	m->refused++;
 }
 
 static void
@@ -568,8 +588,11 @@ const struct cmd_entry cmd_import_entry = {
 	    "\"created_at\", \"note\"?, \"expires_at\"?, \"priority\"?}, "
 	    "times in Unix seconds. A row whose id was imported before is "
 	    "a duplicate, imported once. Refused rows are listed with their "
-	    "line numbers, then a summary; a progress line goes to a "
-	    "terminal. Exits 0 when every row was imported or a duplicate, "
+	    "line numbers, as they are answered (not always in line order), "
+	    "then a summary; a progress line goes to a "
+	    "terminal. With --json, one JSON object: \"refusals\" (each "
+	    "with its \"line\", \"code\" and \"message\"), \"imported\", "
+	    "\"duplicates\" and \"refused\". Exits 0 when every row was imported or a duplicate, "
 	    "1 when any was refused.",
 	.exec = cmd_import_exec
 };
@@ -608,8 +631,9 @@ cmd_import_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if (m.progress)
 		fputs("\r\033[K", stderr);
 	if (ctx->json)
-		printf("{\"imported\": %llu, \"duplicates\": %llu, "
-		    "\"refused\": %llu}\n", (unsigned long long)m.imported,
+		printf("%s],\"imported\":%llu,\"duplicates\":%llu,"
+		    "\"refused\":%llu}\n", m.json_open ? "" : "{\"refusals\":[",
+		    (unsigned long long)m.imported,
 		    (unsigned long long)m.duplicates,
 		    (unsigned long long)m.refused);
 	else

@@ -75,6 +75,18 @@ t "import: a connection beside a pending invitation is refused" \
 t "import: an unknown type is refused" "out_has \"line 9: INVALID_ARGUMENT: argument 'type' must be one of\""
 t "import: the good rows import beside the bad, exit 1" \
   'out_has "2 imported, 0 duplicates, 8 refused" && out_lacks "line 6" && out_lacks "line 7"'
+run --json import "$tmp/b.jsonl"
+t "import --json: one JSON object, each refusal with its line, code and message" \
+  '[ $rc -eq 1 ] && $PY -c "import json,sys
+d = json.load(open(sys.argv[1]))
+assert sorted(r[\"line\"] for r in d[\"refusals\"]) == [1, 2, 3, 4, 5, 8, 9, 10], d
+assert {\"line\": 5, \"code\": \"SELF_INVITE\", \"message\": \"a member cannot be paired with itself\"} in d[\"refusals\"], d
+assert (d[\"imported\"], d[\"duplicates\"], d[\"refused\"]) == (0, 2, 8), d" "$tmp/out"'
+run --json import "$tmp/a.jsonl"
+t "import --json: no refusal, an empty list" \
+  '[ $rc -eq 0 ] && $PY -c "import json,sys
+d = json.load(open(sys.argv[1]))
+assert d == {\"refusals\": [], \"imported\": 0, \"duplicates\": 4, \"refused\": 0}, d" "$tmp/out"'
 
 # An import is not a send: 200 invitations from one sender while
 # sends_per_week is 100.
