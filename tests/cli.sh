@@ -56,6 +56,12 @@ t "send: a second pending invitation is refused" \
 run send alice alice
 t "send: inviting yourself is refused" '[ $rc -eq 1 ] && err_has "SELF_INVITE"'
 
+# A float in --json is the shortest text that reads back as the same
+# double: 0.3, not 0.29999999999999999.
+run --json stats alice
+t "--json: floats as written, not 17 digits (healthy_band [0.3,0.5])" \
+  '[ $rc -eq 0 ] && out_has "\"healthy_band\":[0.3,0.5]"'
+
 # ---- accept, ignore ----
 run accept bob 4
 t "accept: the two are connected" \
