@@ -176,7 +176,7 @@ cmd_put_list(FILE *f)
 	char *sock = path_default_socket();
 	size_t i;
 
-	fputs("usage: connreq [-s SOCKET] [--json] COMMAND [ARGUMENTS]\n"
+	fputs("usage: connreq [-s SOCKET] [--json] [--local] COMMAND [ARGUMENTS]\n"
 	    "\n"
 	    "Sends, answers and lists connection requests (invitations) and\n"
 	    "connections, kept by connreqd.\n"
@@ -222,7 +222,7 @@ cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	if (e != NULL)
 		text_put_usage(stderr, "usage: connreq ", e->usage);
 	else
-		fputs("usage: connreq [-s SOCKET] [--json] COMMAND [ARGUMENTS]\n"
+		fputs("usage: connreq [-s SOCKET] [--json] [--local] COMMAND [ARGUMENTS]\n"
 		    "       (`connreq help` lists the commands)\n", stderr);
 	return EXIT_USAGE;
 }

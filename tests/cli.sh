@@ -309,7 +309,7 @@ run help
 t "help: lists every command" \
   '[ $rc -eq 0 ] && (for c in send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help version call; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
-t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
+t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] [--local] COMMAND"'
 run help withdraw
 t "help COMMAND: usage and explanation" \
   '[ $rc -eq 0 ] && out_has "usage: connreq withdraw ACTOR ID" && out_has "cooldown"'
