@@ -147,6 +147,37 @@ cmd_near(const char *name)
 	return best;
 }
 
+/* The protocol method a `connreq call` name that connreqd does not know
+ * probably meant: the one whose last part it is ("send": invite.send,
+ * when only one ends so), else the closest within a third of its length
+ * ("invite_send", "invite.sned"). NULL: none. */
+const char *
+method_near(const char *name)
+{
+	const char *best = NULL, *dot;
+	size_t i, d, bestd, len = strlen(name), hits = 0;
+
+	for (i = 0; i < PM_COUNT; i++) {
+		dot = strrchr(proto_method_names[i], '.');
+		if (dot != NULL && strcmp(dot + 1, name) == 0) {
+			best = proto_method_names[i];
+			hits++;
+		}
+	}
+	if (hits == 1)
+		return best;
+	best = NULL;
+	bestd = len / 3 > 1 ? len / 3 : 1;
+	for (i = 0; i < PM_COUNT; i++) {
+		d = edit_distance(name, proto_method_names[i]);
+		if (d <= bestd && (best == NULL || d < bestd)) {
+			best = proto_method_names[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
 /* Reports an unknown command name, with the one it is close to if any;
  * returns EXIT_USAGE. what: "" or "help: ". */
 int

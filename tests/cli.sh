@@ -450,8 +450,17 @@ t "call: a lone surrogate is bad JSON" '[ $rc -eq 2 ] && err_has "a lone surroga
 run call invite.get '[1]'
 t "call: the arguments must be an object" '[ $rc -eq 2 ] && err_has "not a JSON object"'
 run call invite.frobnicate '{}'
-t "call: an unknown method: refused, exit 1" \
-  '[ $rc -eq 1 ] && err_has "connreq: UNKNOWN_METHOD: "'
+t "call: an unknown method: refused, exit 1, where the methods are listed" \
+  '[ $rc -eq 1 ] && err_has "connreq: UNKNOWN_METHOD: " && err_has "connreq: connreq-protocol(7) lists the methods" && ! err_has "did you mean"'
+run call send '{"from": "a", "to": "b"}'
+t "call: a method's last part: did you mean the method (send: invite.send)" \
+  '[ $rc -eq 1 ] && err_has "connreq: did you mean '"'"'invite.send'"'"'?"'
+run call invite_send '{}'
+t "call: a near name: did you mean (invite_send: invite.send)" \
+  '[ $rc -eq 1 ] && err_has "connreq: did you mean '"'"'invite.send'"'"'?"'
+run --json call send '{}'
+t "call --json: an unknown method's error map on stdout, the hint on stderr" \
+  '[ $rc -eq 1 ] && json "assert d[\"code\"] == \"UNKNOWN_METHOD\"" && err_has "did you mean"'
 run --json call invite.get '{"id": "one"}'
 t "call --json: a bad argument exits 2, the error map on stdout" \
   '[ $rc -eq 2 ] && err_has "INVALID_ARGUMENT" && json "assert d[\"code\"] == \"INVALID_ARGUMENT\""'
