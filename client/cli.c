@@ -229,6 +229,7 @@ cmd_put_list(FILE *f)
 	    "  -h, --help           this text\n"
 	    "  -V, --version        connreq's version and connreqd's (`connreq\n"
 	    "                       version`)\n"
+	    "-s, --json and --local may also follow the command.\n"
 	    "\n"
 	    "`connreq help COMMAND` or `connreq COMMAND --help` explains a command.\n"
 	    "Exit status: 0 done, 1 refused by a rule or not found, 2 usage\n"
@@ -360,7 +361,7 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 
 /* Parses what follows the command's name: its arguments, its options
  * (--name VALUE or --name=VALUE, or --name alone for a flag, anywhere; "--"
- * ends them), --json and -h/--help. 0, EXIT_USAGE (reported) or EXIT_HELPED. */
+ * ends them), connreq's own -s, --json and --local, and -h/--help. 0, EXIT_USAGE (reported) or EXIT_HELPED. */
 static int
 cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc,
     char **argv, struct cmd_args *a)
@@ -394,6 +395,22 @@ cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc,
 		}
 		if (strcmp(arg, "--local") == 0) {
 			time_use_local();
+			continue;
+		}
+		/* connreq's own -s, after the command as before it. */
+		if (strcmp(arg, "-s") == 0 || strcmp(arg, "--socket") == 0) {
+			if (++i == argc)
+				return cmd_usage_error(e, "%s needs a value",
+				    arg);
+			ctx->socket_flag = argv[i];
+			continue;
+		}
+		if (strncmp(arg, "--socket=", 9) == 0) {
+			ctx->socket_flag = arg + 9;
+			continue;
+		}
+		if (strncmp(arg, "-s", 2) == 0) {
+			ctx->socket_flag = arg + 2;
 			continue;
 		}
 		if (arg[1] != '-')

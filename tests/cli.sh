@@ -62,6 +62,18 @@ run --json stats alice
 t "--json: floats as written, not 17 digits (healthy_band [0.3,0.5])" \
   '[ $rc -eq 0 ] && out_has "\"healthy_band\":[0.3,0.5]"'
 
+# connreq's own -s may follow the command, as --json and --local do.
+for o in "-s /nonexistent/after.sock" "--socket /nonexistent/after.sock" \
+    "--socket=/nonexistent/after.sock" "-s/nonexistent/after.sock"; do
+	# shellcheck disable=SC2086
+	run info $o
+	t "-s after the command ($o): that socket is used" \
+	  '[ $rc -eq 3 ] && err_has "/nonexistent/after.sock"'
+done
+run info -s
+t "-s after the command without a value: a usage error" \
+  '[ $rc -eq 2 ] && err_has "-s needs a value"'
+
 # ---- accept, ignore ----
 run accept bob 4
 t "accept: the two are connected" \
