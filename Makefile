@@ -431,7 +431,8 @@ COMPLETION    = client/connreq.bash-completion
 # before) in DOCDIR/installed-dirs; uninstall removes them again, deepest
 # first, when they are empty, and never a directory that was there before.
 DOCS          = docs/protocol.md docs/configuration.md docs/python-client.md \
-                docs/node-client.md README.md
+                docs/node-client.md docs/scaling.md docs/reliability.md \
+                README.md
 INSTALL_DIRS  = $(BINDIR) $(LIBDIR)/pkgconfig $(INCLUDEDIR) $(USERUNITDIR) \
                 $(DOCDIR) $(COMPLETIONDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) \
                 $(foreach p,$(MAN_NAMES),$(MANDIR)/man$(subst .,,$(suffix $(p))))

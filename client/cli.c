@@ -148,6 +148,37 @@ cmd_near(const char *name)
 	return best;
 }
 
+/* The protocol method a `connreq call` name that connreqd does not know
+ * probably meant: the one whose last part it is ("send": invite.send,
+ * when only one ends so), else the closest within a third of its length
+ * ("invite_send", "invite.sned"). NULL: none. */
+const char *
+method_near(const char *name)
+{
+	const char *best = NULL, *dot;
+	size_t i, d, bestd, len = strlen(name), hits = 0;
+
+	for (i = 0; i < PM_COUNT; i++) {
+		dot = strrchr(proto_method_names[i], '.');
+		if (dot != NULL && strcmp(dot + 1, name) == 0) {
+			best = proto_method_names[i];
+			hits++;
+		}
+	}
+	if (hits == 1)
+		return best;
+	best = NULL;
+	bestd = len / 3 > 1 ? len / 3 : 1;
+	for (i = 0; i < PM_COUNT; i++) {
+		d = edit_distance(name, proto_method_names[i]);
+		if (d <= bestd && (best == NULL || d < bestd)) {
+			best = proto_method_names[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
 /* Reports an unknown command name, with the one it is close to if any;
  * returns EXIT_USAGE. what: "" or "help: ". */
 int
@@ -177,7 +208,7 @@ cmd_put_list(FILE *f)
 	char *sock = path_default_socket();
 	size_t i;
 
-	fputs("usage: connreq [-s SOCKET] [--json] COMMAND [ARGUMENTS]\n"
+	fputs("usage: connreq [-s SOCKET] [--json] [--local] COMMAND [ARGUMENTS]\n"
 	    "\n"
 	    "Sends, answers and lists connection requests (invitations) and\n"
 	    "connections, kept by connreqd.\n"
@@ -199,6 +230,7 @@ cmd_put_list(FILE *f)
 	    "  -h, --help           this text\n"
 	    "  -V, --version        connreq's version and connreqd's (`connreq\n"
 	    "                       version`)\n"
+	    "-s, --json and --local may also follow the command.\n"
 	    "\n"
 	    "`connreq help COMMAND` or `connreq COMMAND --help` explains a command.\n"
 	    "Exit status: 0 done, 1 refused by a rule or not found, 2 usage\n"
@@ -223,7 +255,7 @@ cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
 	if (e != NULL)
 		text_put_usage(stderr, "usage: connreq ", e->usage);
 	else
-		fputs("usage: connreq [-s SOCKET] [--json] COMMAND [ARGUMENTS]\n"
+		fputs("usage: connreq [-s SOCKET] [--json] [--local] COMMAND [ARGUMENTS]\n"
 		    "       (`connreq help` lists the commands)\n", stderr);
 	return EXIT_USAGE;
 }
@@ -330,7 +362,7 @@ cmd_check_opts(const struct cmd_entry *e, struct cmd_args *a)
 
 /* Parses what follows the command's name: its arguments, its options
  * (--name VALUE or --name=VALUE, or --name alone for a flag, anywhere; "--"
- * ends them), --json and -h/--help. 0, EXIT_USAGE (reported) or EXIT_HELPED. */
+ * ends them), connreq's own -s, --json and --local, and -h/--help. 0, EXIT_USAGE (reported) or EXIT_HELPED. */
 static int
 cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc,
     char **argv, struct cmd_args *a)
@@ -364,6 +396,22 @@ cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc,
 		}
 		if (strcmp(arg, "--local") == 0) {
 			time_use_local();
+			continue;
+		}
+		/* connreq's own -s, after the command as before it. */
+		if (strcmp(arg, "-s") == 0 || strcmp(arg, "--socket") == 0) {
+			if (++i == argc)
+				return cmd_usage_error(e, "%s needs a value",
+				    arg);
+			ctx->socket_flag = argv[i];
+			continue;
+		}
+		if (strncmp(arg, "--socket=", 9) == 0) {
+			ctx->socket_flag = arg + 9;
+			continue;
+		}
+		if (strncmp(arg, "-s", 2) == 0) {
+			ctx->socket_flag = arg + 2;
 			continue;
 		}
 		if (arg[1] != '-')

@@ -202,6 +202,7 @@ extern const struct cmd_entry cmd_import_entry;
 /* cli.c: the command line. */
 const struct cmd_entry *cmd_find(const char *name);
 int cmd_unknown(const char *what, const char *name);
+const char *method_near(const char *name);
 void cmd_put_help(FILE *f, const struct cmd_entry *e);
 void cmd_put_list(FILE *f);
 int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)

@@ -19,7 +19,7 @@
 
 /* JSON to msgpack: one value at *s, packed into pk. 0, or -1 with *why. */
 struct jp {
-	const char *s, *end;
+	const char *start, *s, *end;
 	const char *why;
 	int depth;
 	size_t elems;		/* msgpack objects packed, keys too */
@@ -241,7 +241,7 @@ jp_number(struct jp *j, msgpack_packer *pk)
 	if (p < j->end && *p == '-')
 		p++;
 	if (p >= j->end || *p < '0' || *p > '9')
-		return jp_fail(j, "not JSON");
+		return jp_fail(j, "not a JSON value");
 	while (p < j->end && ((*p >= '0' && *p <= '9') || *p == '.' ||
 	    *p == 'e' || *p == 'E' || *p == '+' || *p == '-')) {
 		if (*p == '.' || *p == 'e' || *p == 'E')
@@ -314,39 +314,75 @@ jp_value(struct jp *j, msgpack_packer *pk)
 	return 0;
 }
 
-/* One line as one JSON value, packed: 0, or -1 with *why; *elems: the
- * msgpack objects it made. */
+/* One line as one JSON value, packed: 0, or -1 with *why and *at, the
+ * byte (from 1) where it went wrong; *elems: the msgpack objects it
+ * made. */
 static int
 json_line(const char *s, size_t n, msgpack_packer *pk, const char **why,
-    size_t *elems)
+    size_t *at, size_t *elems)
 {
-	struct jp j = { s, s + n, NULL, 0, 0 };
+	struct jp j = { s, s, s + n, NULL, 0, 0 };
 
 	if (jp_value(&j, pk) == -1) {
 		*why = j.why;
+		*at = (size_t)(j.s - j.start) + 1;
 		return -1;
 	}
 	*elems = j.elems;
 	jp_ws(&j);
 	if (j.s != j.end) {
-		*why = "more after the JSON value";
+		*why = "text after the value";
+		*at = (size_t)(j.s - j.start) + 1;
 		return -1;
 	}
 	return 0;
 }
 
-/* A batch on the wire: its rows' line numbers. */
+/* A batch on the wire: its rows' line numbers, and the lines among them
+ * refused here (not JSON, too long...), told with the batch's answer so
+ * that every refusal comes in line order. */
 struct batch {
 	uint32_t msgid;
 	size_t n;
 	size_t elems;
 	uint64_t line[IMPORT_BATCH_ROWS];
+	size_t nlocal, caplocal;
+	uint64_t *local_line;
+	char **local_msg;
 };
+
+static struct batch *
+batch_new(void)
+{
+	struct batch *b = xmalloc(sizeof *b);
+
+	b->n = 0;
+	b->elems = 0;
+	b->nlocal = b->caplocal = 0;
+	b->local_line = NULL;
+	b->local_msg = NULL;
+	return b;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nlocal; i++)
+		free(b->local_msg[i]);
+	free(b->local_line);
+	free(b->local_msg);
+	free(b);
+}
 
 struct imp {
 	struct cmd_ctx *ctx;
 	uint64_t imported, duplicates, refused, lines;
 	bool progress;
+	bool json_open;		/* --json: {"refusals":[ printed */
 	size_t max_bytes, max_elems;	/* of a batch's rows */
 	struct batch *fly[IMPORT_INFLIGHT];
 	unsigned nfly;
@@ -360,14 +396,65 @@ static void
 imp_refusal(struct imp *m, uint64_t line, const char *code, size_t clen,
     const char *msg, size_t mlen)
 {
+	msgpack_object o;
+
 	if (m->progress)
 		fputs("\r\033[K", stderr);
+	m->refused++;
+	if (m->ctx->json) {
+		/* Streamed: one JSON object on stdout in the end (the
+		 * summary's keys after the list, imp_json_end). */
+		fputs(m->json_open ? "," : "{\"refusals\":[", stdout);
+		m->json_open = true;
+		printf("{\"line\":%llu,\"code\":", (unsigned long long)line);
+		o.type = MSGPACK_OBJECT_STR;
+		o.via.str.ptr = code;
+		o.via.str.size = (uint32_t)clen;
+		cr_json_print(stdout, &o);
+		fputs(",\"message\":", stdout);
+		o.via.str.ptr = msg;
+		o.via.str.size = (uint32_t)mlen;
+		cr_json_print(stdout, &o);
+		putchar('}');
+		return;
+	}
 	printf("line %llu: ", (unsigned long long)line);
 	text_put(stdout, code, clen);
 	fputs(": ", stdout);
 	text_put(stdout, msg, mlen);
 	putchar('\n');
-	m->refused++;
+}
+
+/* A line refused here (INVALID_ARGUMENT), told after the lines before it:
+ * kept with the batch being filled. */
+static void
+imp_refuse_local(struct imp *m, uint64_t line, const char *msg)
+{
+	struct batch *b;
+
+	if (m->cur == NULL)
+		m->cur = batch_new();
+	b = m->cur;
+	if (b->nlocal == b->caplocal) {
+		b->caplocal = b->caplocal ? 2 * b->caplocal : 8;
+		b->local_line = xrealloc(b->local_line,
+		    b->caplocal * sizeof *b->local_line);
+		b->local_msg = xrealloc(b->local_msg,
+		    b->caplocal * sizeof *b->local_msg);
+	}
+	b->local_line[b->nlocal] = line;
+	b->local_msg[b->nlocal++] = xstrndup(msg, strlen(msg));
+}
+
+/* Tells b's local refusals of lines before `before` (all: UINT64_MAX)
+ * from *next on. */
+static void
+imp_tell_local(struct imp *m, struct batch *b, size_t *next,
+    uint64_t before)
+{
+	for (; *next < b->nlocal && b->local_line[*next] < before; (*next)++)
+		imp_refusal(m, b->local_line[*next], "INVALID_ARGUMENT", 16,
+		    b->local_msg[*next], strlen(b->local_msg[*next]));
 }
 
 static void
@@ -391,7 +478,7 @@ imp_reap(struct imp *m)
 	struct cr_reply r;
 	const msgpack_object *rows, *st;
 	struct text code, msg, status;
-	size_t i;
+	size_t i, local = 0;
 
 	if (cr_wait(m->ctx->client, b->msgid, &r) == -1) {
 		fprintf(stderr, "connreq: %s\n",
@@ -402,11 +489,14 @@ imp_reap(struct imp *m)
 	m->nfly--;
 	if (r.error != NULL) {
 		/* The whole batch: nothing of it was written. */
-		for (i = 0; i < b->n; i++)
+		for (i = 0; i < b->n; i++) {
+			imp_tell_local(m, b, &local, b->line[i]);
 			imp_refusal(m, b->line[i], r.code, strlen(r.code),
 			    r.message, strlen(r.message));
+		}
+		imp_tell_local(m, b, &local, UINT64_MAX);
 		cr_reply_free(&r);
-		free(b);
+		batch_free(b);
 		return strcmp(r.code, "UNAVAILABLE") == 0 ?
 		    EXIT_UNAVAILABLE : 0;
 	}
@@ -416,10 +506,11 @@ imp_reap(struct imp *m)
 		fputs("connreq: import.rows answered an unexpected result\n",
 		    stderr);
 		cr_reply_free(&r);
-		free(b);
+		batch_free(b);
 		return EXIT_REFUSED;
 	}
 	for (i = 0; i < b->n; i++) {
+		imp_tell_local(m, b, &local, b->line[i]);
 		st = &rows->via.array.ptr[i];
 		if (!obj_text(st, "status", &status))
 			continue;
@@ -436,8 +527,9 @@ imp_reap(struct imp *m)
 			    msg.n);
 		}
 	}
+	imp_tell_local(m, b, &local, UINT64_MAX);
 	cr_reply_free(&r);
-	free(b);
+	batch_free(b);
 	imp_progress(m);
 	return 0;
 }
@@ -468,9 +560,7 @@ imp_flush_upto(struct imp *m, size_t upto)
 	}
 	m->cur->msgid = (uint32_t)id;
 	m->fly[m->nfly++] = m->cur;
-	m->cur = xmalloc(sizeof *m->cur);
-	m->cur->n = 0;
-	m->cur->elems = 0;
+	m->cur = batch_new();
 	memmove(m->rows.data, m->rows.data + upto, m->rows.size - upto);
 	m->rows.size -= upto;
 	return 0;
@@ -482,11 +572,35 @@ imp_flush(struct imp *m)
 	return imp_flush_upto(m, m->rows.size);
 }
 
+/* Tells every refusal so far: sends the batch being filled, waits for
+ * all on the wire, then tells the lines refused here since. So that a
+ * file of bad lines keeps at most a batch's worth in memory. 0, or an
+ * exit code. */
+static int
+imp_drain(struct imp *m)
+{
+	size_t i, local = 0;
+	int rc;
+
+	if ((rc = imp_flush(m)) != 0)
+		return rc;
+	while (m->nfly > 0)
+		if ((rc = imp_reap(m)) != 0)
+			return rc;
+	if (m->cur != NULL) {
+		imp_tell_local(m, m->cur, &local, UINT64_MAX);
+		for (i = 0; i < m->cur->nlocal; i++)
+			free(m->cur->local_msg[i]);
+		m->cur->nlocal = 0;
+	}
+	return 0;
+}
+
 static int
 imp_run(struct imp *m, FILE *f)
 {
 	char *line = NULL;
-	size_t cap = 0, before, elems;
+	size_t cap = 0, before, elems, at;
 	ssize_t len;
 	const char *why;
 	char msg[96];
@@ -499,29 +613,29 @@ imp_run(struct imp *m, FILE *f)
 			len--;
 		if (len == 0)
 			continue;	/* a blank line: nothing */
+		if (m->cur != NULL && m->cur->nlocal >= IMPORT_BATCH_ROWS &&
+		    (rc = imp_drain(m)) != 0)
+			break;
 		if (len > IMPORT_LINE_MAX ||
 		    (size_t)len + IMPORT_ROOM > m->max_bytes) {
-			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16,
-			    "the line is too long", 20);
+			imp_refuse_local(m, m->lines, "the line is too long");
 			continue;
 		}
-		if (m->cur == NULL) {
-			m->cur = xmalloc(sizeof *m->cur);
-			m->cur->n = 0;
-			m->cur->elems = 0;
-		}
+		if (m->cur == NULL)
+			m->cur = batch_new();
 		before = m->rows.size;
-		if (json_line(line, (size_t)len, &m->pk, &why, &elems) == -1) {
+		if (json_line(line, (size_t)len, &m->pk, &why, &at,
+		    &elems) == -1) {
 			m->rows.size = before;	/* what it packed goes */
-			snprintf(msg, sizeof msg, "not JSON: %s", why);
-			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16, msg,
-			    strlen(msg));
+			snprintf(msg, sizeof msg, "not JSON: %s at byte %zu",
+			    why, at);
+			imp_refuse_local(m, m->lines, msg);
 			continue;
 		}
 		if (elems > m->max_elems) {
 			m->rows.size = before;
-			imp_refusal(m, m->lines, "INVALID_ARGUMENT", 16,
-			    "the row has too many fields", 27);
+			imp_refuse_local(m, m->lines,
+			    "the row has too many fields");
 			continue;
 		}
 		/* A row that would take the batch past a bound starts the
@@ -543,9 +657,7 @@ imp_run(struct imp *m, FILE *f)
 		rc = EXIT_USAGE;
 	}
 	if (rc == 0)
-		rc = imp_flush(m);
-	while (rc == 0 && m->nfly > 0)
-		rc = imp_reap(m);
+		rc = imp_drain(m);
 	return rc;
 }
 
@@ -563,8 +675,10 @@ const struct cmd_entry cmd_import_entry = {
 	    "\"created_at\", \"note\"?, \"expires_at\"?, \"priority\"?}, "
 	    "times in Unix seconds. A row whose id was imported before is "
 	    "a duplicate, imported once. Refused rows are listed with their "
-	    "line numbers, then a summary; a progress line goes to a "
-	    "terminal. Exits 0 when every row was imported or a duplicate, "
+	    "line numbers, in line order, then a summary; a progress line goes to a "
+	    "terminal. With --json, one JSON object: \"refusals\" (each "
+	    "with its \"line\", \"code\" and \"message\"), \"imported\", "
+	    "\"duplicates\" and \"refused\". Exits 0 when every row was imported or a duplicate, "
 	    "1 when any was refused.",
 	.exec = cmd_import_exec
 };
@@ -597,14 +711,15 @@ cmd_import_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	if (f != stdin)
 		fclose(f);
 	msgpack_sbuffer_destroy(&m.rows);
-	free(m.cur);
+	batch_free(m.cur);
 	while (m.nfly > 0)
-		free(m.fly[--m.nfly]);
+		batch_free(m.fly[--m.nfly]);
 	if (m.progress)
 		fputs("\r\033[K", stderr);
 	if (ctx->json)
-		printf("{\"imported\": %llu, \"duplicates\": %llu, "
-		    "\"refused\": %llu}\n", (unsigned long long)m.imported,
+		printf("%s],\"imported\":%llu,\"duplicates\":%llu,"
+		    "\"refused\":%llu}\n", m.json_open ? "" : "{\"refusals\":[",
+		    (unsigned long long)m.imported,
 		    (unsigned long long)m.duplicates,
 		    (unsigned long long)m.refused);
 	else

@@ -527,8 +527,9 @@ const struct cmd_entry cmd_call_entry = {
 	    "prints the result map as one line of JSON. Strings may hold any "
 	    "bytes, NUL too; integers stay integers. A refusal is "
 	    "reported on stderr with its code, and the exit status is as for "
-	    "any command: 1 for a rule or an unknown method, 2 for JSON that "
-	    "is not an object or an argument connreqd finds bad. For example "
+	    "any command: 1 for a rule or an unknown method (with the method "
+	    "it may mean: send, invite.send), 2 for JSON that is not an "
+	    "object or an argument connreqd finds bad. For example "
 	    "`connreq call invite.get '{\"id\": 1}'`.",
 	.exec = cmd_call_exec,
 	.check = cmd_call_check
@@ -574,6 +575,7 @@ cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer *out;
+	struct cr_reply r;
 	int rc;
 
 	/* Packed aside, then copied in after the method's name. */
@@ -584,7 +586,25 @@ cmd_call_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 	out = cr_request(ctx->client, a->argv[0]);
 	out->callback(out->data, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
-	return call_print_json(ctx);
+	if ((rc = call_finish_unless(ctx, &r, PE_UNKNOWN_METHOD)) != 0)
+		return rc;
+	if (r.error != NULL) {
+		const char *near = method_near(a->argv[0]);
+
+		call_refused(ctx, &r);
+		if (near != NULL)
+			fprintf(stderr, "connreq: did you mean '%s'? "
+			    "connreq-protocol(7) lists the methods\n", near);
+		else
+			fputs("connreq: connreq-protocol(7) lists the "
+			    "methods\n", stderr);
+		cr_reply_free(&r);
+		return EXIT_REFUSED;
+	}
+	cr_json_print(stdout, r.result);
+	putchar('\n');
+	cr_reply_free(&r);
+	return EXIT_DONE;
 }
 
 /* export MEMBER: member.export as JSON. */

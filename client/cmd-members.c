@@ -513,12 +513,16 @@ cmd_block_print(struct cmd_ctx *ctx, const struct cmd_args *a,
 	fputs(" blocked ", stdout);
 	text_put(stdout, a->argv[1], strlen(a->argv[1]));
 	fputs(": neither may invite the other\n", stdout);
+	/* The result does not say what there was: "if any". */
 	text_put(stdout, a->argv[0], strlen(a->argv[0]));
-	fputs("'s pending invitation and the connection are gone; ",
+	fputs("'s pending invitation to ", stdout);
+	text_put(stdout, a->argv[1], strlen(a->argv[1]));
+	fputs(" is withdrawn and their connection removed, if any; ",
 	    stdout);
 	text_put(stdout, a->argv[1], strlen(a->argv[1]));
-	fputs("'s invitation is ignored (it looks pending to them)\n",
-	    stdout);
+	fputs("'s to ", stdout);
+	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	fputs(" is ignored, if any (it looks pending to them)\n", stdout);
 }
 
 const struct cmd_entry cmd_block_entry = {

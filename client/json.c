@@ -2,6 +2,7 @@
  * as msgpack, for `connreq call`. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,28 @@ json_string(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
+/* The shortest text that reads back as the same double (0.3, not
+ * 0.29999999999999999); JSON has no NaN or infinity: null. */
+static void
+json_double(FILE *f, double v)
+{
+	char buf[32];
+	int prec;
+
+	if (!isfinite(v)) {
+		fputs("null", f);
+		return;
+	}
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, sizeof buf, "%.17g", v);
+	fputs(buf, f);
+}
+
 void
 cr_json_print(FILE *f, const msgpack_object *o)
 {
@@ -53,7 +76,7 @@ cr_json_print(FILE *f, const msgpack_object *o)
 		break;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		fprintf(f, "%.17g", o->via.f64);
+		json_double(f, o->via.f64);
 		break;
 	case MSGPACK_OBJECT_STR:
 		json_string(f, o->via.str.ptr, o->via.str.size);

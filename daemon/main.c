@@ -62,10 +62,10 @@ static const char usage_text[] =
 "                        K, M, G or T; at least 64K (default 64G)\n"
 "  -v, --verbose         log debug lines\n"
 "      --check           check the store (-d or --postgres, or the file's) and\n"
-"                        exit: it must\n"
-"                        be stopped; reads it only; prints one line per\n"
-"                        disagreement and a summary; exit 0 when clean,\n"
-"                        1 when problems were found, 2 when it cannot open it\n"
+"                        exit: it must be stopped; reads it only; prints one\n"
+"                        line per disagreement and a summary; exit 0 when\n"
+"                        clean, 1 when problems were found, 2 when it cannot\n"
+"                        open it\n"
 "      --copy-store FROM TO\n"
 "                        copy the whole store at FROM into the empty store at\n"
 "                        TO and exit. FROM and TO are each a PostgreSQL\n"
@@ -317,6 +317,17 @@ main(int argc, char **argv)
 	}
 	/* --copy-store takes FROM and TO; nothing else takes arguments. */
 	if (optind != argc - (copy ? 2 : 0) || (copy && check)) {
+		if (copy && check)
+			fputs("connreqd: --check and --copy-store do not go "
+			    "together\n", stderr);
+		else if (copy)
+			fprintf(stderr, "connreqd: --copy-store takes two "
+			    "arguments, FROM and TO (%d given)\n",
+			    argc - optind);
+		else
+			fprintf(stderr, "connreqd: unexpected argument '%s' "
+			    "(the store is -d DIR, the socket -s SOCKET)\n",
+			    argv[optind]);
 		fputs(usage_short, stderr);
 		return main_exit(&d, 2);
 	}

@@ -56,6 +56,24 @@ t "send: a second pending invitation is refused" \
 run send alice alice
 t "send: inviting yourself is refused" '[ $rc -eq 1 ] && err_has "SELF_INVITE"'
 
+# A float in --json is the shortest text that reads back as the same
+# double: 0.3, not 0.29999999999999999.
+run --json stats alice
+t "--json: floats as written, not 17 digits (healthy_band [0.3,0.5])" \
+  '[ $rc -eq 0 ] && out_has "\"healthy_band\":[0.3,0.5]"'
+
+# connreq's own -s may follow the command, as --json and --local do.
+for o in "-s /nonexistent/after.sock" "--socket /nonexistent/after.sock" \
+    "--socket=/nonexistent/after.sock" "-s/nonexistent/after.sock"; do
+	# shellcheck disable=SC2086
+	run info $o
+	t "-s after the command ($o): that socket is used" \
+	  '[ $rc -eq 3 ] && err_has "/nonexistent/after.sock"'
+done
+run info -s
+t "-s after the command without a value: a usage error" \
+  '[ $rc -eq 2 ] && err_has "-s needs a value"'
+
 # ---- accept, ignore ----
 run accept bob 4
 t "accept: the two are connected" \
@@ -303,7 +321,7 @@ run help
 t "help: lists every command" \
   '[ $rc -eq 0 ] && (for c in send can-send accept ignore unignore withdraw resend report show sent received ignored held history advise cleanup plans plan-cancel stats connections mutual auto-accept no-auto-accept disconnect block unblock settings info clock watch help version call; do out_re "^  $c( |\$)" || exit 1; done)'
 run --help
-t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] COMMAND"'
+t "--help: the same" '[ $rc -eq 0 ] && out_has "usage: connreq [-s SOCKET] [--json] [--local] COMMAND"'
 run help withdraw
 t "help COMMAND: usage and explanation" \
   '[ $rc -eq 0 ] && out_has "usage: connreq withdraw ACTOR ID" && out_has "cooldown"'
@@ -444,8 +462,17 @@ t "call: a lone surrogate is bad JSON" '[ $rc -eq 2 ] && err_has "a lone surroga
 run call invite.get '[1]'
 t "call: the arguments must be an object" '[ $rc -eq 2 ] && err_has "not a JSON object"'
 run call invite.frobnicate '{}'
-t "call: an unknown method: refused, exit 1" \
-  '[ $rc -eq 1 ] && err_has "connreq: UNKNOWN_METHOD: "'
+t "call: an unknown method: refused, exit 1, where the methods are listed" \
+  '[ $rc -eq 1 ] && err_has "connreq: UNKNOWN_METHOD: " && err_has "connreq: connreq-protocol(7) lists the methods" && ! err_has "did you mean"'
+run call send '{"from": "a", "to": "b"}'
+t "call: a method's last part: did you mean the method (send: invite.send)" \
+  '[ $rc -eq 1 ] && err_has "connreq: did you mean '"'"'invite.send'"'"'?"'
+run call invite_send '{}'
+t "call: a near name: did you mean (invite_send: invite.send)" \
+  '[ $rc -eq 1 ] && err_has "connreq: did you mean '"'"'invite.send'"'"'?"'
+run --json call send '{}'
+t "call --json: an unknown method's error map on stdout, the hint on stderr" \
+  '[ $rc -eq 1 ] && json "assert d[\"code\"] == \"UNKNOWN_METHOD\"" && err_has "did you mean"'
 run --json call invite.get '{"id": "one"}'
 t "call --json: a bad argument exits 2, the error map on stdout" \
   '[ $rc -eq 2 ] && err_has "INVALID_ARGUMENT" && json "assert d[\"code\"] == \"INVALID_ARGUMENT\""'

@@ -72,6 +72,7 @@ t "nothing is written outside DESTDIR" '[ ! -e "$PREFIX" ] && [ -d "$STAGED" ]'
 	    lib/systemd/user/connreqd.socket share/doc/connreq/connreqd.conf.example \
 	    share/doc/connreq/protocol.md share/doc/connreq/configuration.md \
 	    share/doc/connreq/python-client.md share/doc/connreq/node-client.md \
+	    share/doc/connreq/scaling.md share/doc/connreq/reliability.md \
 	    share/doc/connreq/README.md share/doc/connreq/installed-dirs \
 	    share/man/man1/connreq.1 share/man/man5/connreqd.conf.5 \
 	    share/man/man7/connreq-protocol.7 share/man/man8/connreqd.8 \

@@ -207,7 +207,11 @@ run block hank gina
 t "block: says what it means" \
   '[ $rc -eq 0 ] && out_has "hank blocked gina: neither may invite the other"'
 t "block: says what becomes of their invitations" \
-  'out_has "hank'"'"'s pending invitation and the connection are gone; gina'"'"'s invitation is ignored (it looks pending to them)"'
+  'out_has "hank'"'"'s pending invitation to gina is withdrawn and their connection removed, if any; gina'"'"'s to hank is ignored, if any (it looks pending to them)"'
+run block hank stranger
+t "block of a stranger: does not claim an invitation or connection was removed" \
+  '[ $rc -eq 0 ] && ! out_has "are gone" && out_has "if any"'
+run unblock hank stranger
 run show 5 --as gina
 t "block: gina's pending invitation still looks pending to her (as behind a closed door)" \
   '[ $rc -eq 0 ] && out_has "invitation 5: gina -> hank, pending"'

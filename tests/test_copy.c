@@ -559,8 +559,17 @@ main(void)
 	}
 
 	/* ---- usage ---- */
-	ok(run_connreqd("--copy-store onlyone") == 2,
-	    "--copy-store with one argument: usage, exit 2");
+	ok(run_connreqd("--copy-store onlyone") == 2 &&
+	    strstr(out, "--copy-store takes two arguments, FROM and TO (1 given)") != NULL,
+	    "--copy-store with one argument: says so, usage, exit 2 (%.200s)",
+	    out);
+	ok(run_connreqd("/some/store") == 2 &&
+	    strstr(out, "unexpected argument '/some/store' (the store is -d DIR") != NULL,
+	    "a stray argument: named, with where a store goes, exit 2 (%.200s)",
+	    out);
+	ok(run_connreqd("--check --copy-store a b") == 2 &&
+	    strstr(out, "--check and --copy-store do not go together") != NULL,
+	    "--check with --copy-store: says so, exit 2 (%.200s)", out);
 	ok(strcmp(store_backend_name("postgresql://u@h/db"), "postgresql") == 0 &&
 	    strcmp(store_backend_name("host=/tmp dbname=x"), "postgresql") == 0 &&
 	    strcmp(store_backend_name(" dbname = x"), "postgresql") == 0 &&

@@ -90,6 +90,19 @@ class Conn:
                 raise EOFError("connreqd closed the connection")
             self.unpacker.feed(data)
 
+    def raw_message(self):
+        """The next whole message as its bytes, and decoded."""
+        buf = b""
+        while True:
+            self.unpacker.feed(b"")
+            for msg in self.unpacker:
+                return buf[:self.unpacker.tell()], msg
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("connreqd closed the connection")
+            buf += data
+            self.unpacker.feed(data)
+
     def reply(self, msgid):
         """[1, msgid, error, result], keeping the notifications met."""
         while True:
@@ -124,6 +137,29 @@ class Conn:
         if msg[0] != 2 or msg[1] != "event" or len(msg[2]) != 1:
             raise AssertionError("expected a notification, got %r" % (msg,))
         return msg[2][0]
+
+
+def worked_example():
+    """§9's request and response, the bytes of its two xxd dumps."""
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "..", "docs", "protocol.md")
+    with open(doc) as f:
+        text = f.read()
+    sec = text[text.index("\n## 9. "):]
+    sec = sec[:sec.index("\n## 10. ")]
+    dumps, cur = [], None
+    for line in sec.splitlines():
+        if line.startswith("```"):
+            if cur:
+                dumps.append(bytes.fromhex("".join(cur)))
+            cur = None if cur is not None else []
+            continue
+        if cur is not None and len(line) > 10 and line[8:10] == ": ":
+            cur.append(line[10:51].replace(" ", ""))
+    if len(dumps) != 2:
+        bail("docs/protocol.md §9: expected two xxd dumps, found %d"
+             % len(dumps))
+    return dumps
 
 
 def main():
@@ -211,10 +247,19 @@ def run(path):
     ok(info.get("store", {}).get("backend") == backend,
        "server.info: the store's backend, " + backend, info.get("store"))
 
-    # §5 invite.send
-    inv = c.call("invite.send", {"from": "alice", "to": "bob",
-                                 "note": "Hi Bob", "priority": "high"}
-                 )["invitation"]
+    # §5 invite.send, as §9's worked example: its request's bytes, sent as
+    # they are on a connection of their own, answered with its response's.
+    req, want = worked_example()
+    ok(msgpack.unpackb(req, raw=False) == [0, 1, "invite.send", [
+        {"from": "alice", "to": "bob", "note": "Hi Bob",
+         "priority": "high"}]], "§9: the request is an invite.send", req)
+    w = Conn(path)
+    w.sock.sendall(req)
+    got, msg = w.raw_message()
+    w.close()
+    ok(got == want, "§9: the response is the document's, byte for byte "
+       "(%d bytes)" % len(want), got.hex(), want.hex())
+    inv = msg[3]["invitation"]
     ok(set(inv) == INVITATION_KEYS, "an invitation has its 14 keys",
        sorted(inv))
     ok(inv["from"] == "alice" and inv["to"] == "bob"

@@ -1,5 +1,6 @@
 // A web page on node's own http module: it sends an invitation (a form)
-// and shows the member's received box. `node examples/web.js`, then open
+// and shows the member's received box. In client/node, `npm ci` (once:
+// the dependency) and `node examples/web.js`, then open
 // http://127.0.0.1:8080/?me=bob. In a real app the session says who `me`
 // is; here the query string does.
 import http from 'node:http';

@@ -9,11 +9,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DOC = os.path.join(HERE, "..", "..", "..", "docs", "python-client.md")
 
 
-def request(app, method, path, user, body=b""):
-    env = {"REQUEST_METHOD": method, "PATH_INFO": path, "REMOTE_USER": user,
-           "CONTENT_LENGTH": str(len(body)),
+def request(app, method, path, user, body=b"", query=""):
+    env = {"REQUEST_METHOD": method, "PATH_INFO": path,
+           "QUERY_STRING": query, "CONTENT_LENGTH": str(len(body)),
            "CONTENT_TYPE": "application/x-www-form-urlencoded",
            "wsgi.input": io.BytesIO(body)}
+    if user is not None:
+        env["REMOTE_USER"] = user
     setup_testing_defaults(env)
     got = {}
 
@@ -37,4 +39,14 @@ def test_web_example(daemon, monkeypatch):
     assert st == "409 Conflict" and "Not sent:" in out, out
     st, out = request(app, "POST", "/invite", "ann", b"to=")
     assert st.startswith("400"), (st, out)
+    # Without a login (wsgiref's own server sets no REMOTE_USER), ?me=
+    # says who it is, and the form posts as them; with neither, 401.
+    st, out = request(app, "GET", "/", None, query="me=bob")
+    assert st == "200 OK" and "<li>ann: Hi Bob</li>" in out, out
+    assert 'action="/invite?me=bob"' in out, out
+    st, out = request(app, "POST", "/invite", None, b"to=carol",
+                      query="me=bob")
+    assert st == "200 OK" and re.search(r"Invitation \d+ sent", out), out
+    st, out = request(app, "GET", "/", None)
+    assert st.startswith("401") and "?me=" in out, (st, out)
     ns["client"].close()
