@@ -246,7 +246,7 @@ main(int argc, char **argv)
 	bool virtual_clock = false, check = false, copy = false;
 	int64_t vnow = 0;
 	char *end;
-	int ch, fd, rc;
+	int ch, fd, rc, activated;
 
 	log_prog = "connreqd";
 	keep_std_fds();
@@ -380,6 +380,18 @@ main(int argc, char **argv)
 			return main_exit(&d, 2);
 		}
 	}
+	/* The socket first: a second connreqd on a socket one answers on
+	 * opens (creates) no store and runs no deadline. */
+	activated = systemd_socket(&fd, why, sizeof why);
+	if (activated == -1) {
+		log_error("%s", why);
+		return main_exit(&d, 1);
+	}
+	if (activated == 0 && server_socket_taken(d.socket_path)) {
+		log_error("another connreqd is already listening on %s",
+		    d.socket_path);
+		return main_exit(&d, 1);
+	}
 	if (postgres != NULL) {
 		if (map_given)
 			log_warn("--map-size-max is LMDB's map: it means nothing with --postgres, and is ignored");
@@ -432,13 +444,12 @@ main(int argc, char **argv)
 	/* On PostgreSQL the clock is the database's, first read there. */
 	if (store_blocking(d.store))
 		d.started_at = clock_now(&d.clock);
-	rc = systemd_socket(&fd, why, sizeof why);
-	if (rc == 1) {
+	if (activated == 1) {
 		rc = server_listen_fd(&d, fd, why, sizeof why);
 		if (rc == 0)
 			log_info("socket %s: passed by systemd (socket activation)",
 			    d.socket_path);
-	} else if (rc == 0)
+	} else
 		rc = server_listen(&d, d.socket_path, why, sizeof why);
 	if (rc == -1) {
 		log_error("%s", why);

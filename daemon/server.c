@@ -2107,6 +2107,25 @@ server_start(struct server *srv, int fd, int backlog, char *why,
 	return 0;
 }
 
+bool
+server_socket_taken(const char *path)
+{
+	struct sockaddr_un sun;
+	bool taken;
+	int fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return false;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	taken = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	close(fd);
+	return taken;
+}
+
 int
 server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
 {
@@ -2124,19 +2143,12 @@ server_listen(struct daemon *d, const char *path, char *why, size_t whylen)
 	strcpy(sun.sun_path, path);
 	if (socket_dir(path, why, whylen) == -1)
 		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		snprintf(why, whylen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
-		close(fd);
+	if (server_socket_taken(path)) {
 		snprintf(why, whylen,
 		    "another connreqd is already listening on %s", path);
 		return -1;
 	}
 	unlink(path);		/* a stale socket */
-	close(fd);
 	/* Made under a name of its own, its mode set and listening, and only
 	 * then given its path: a client that connects the moment the path
 	 * is there is neither refused nor finds it open to others. */

@@ -10,6 +10,10 @@
 /* Binds path (removing a stale socket, refusing a live one) and starts
  * accepting. -1 with *why set. */
 int server_listen(struct daemon *d, const char *path, char *why, size_t whylen);
+/* Whether a daemon answers at path (a connect succeeds): main asks before
+ * it opens the store, so that a second connreqd on one socket changes no
+ * store; server_listen() asks again. */
+bool server_socket_taken(const char *path);
 /* Accepts on fd, the listening socket systemd passed (socket activation),
  * once it is checked to be a listening Unix stream socket; d->socket_path
  * becomes its path. It is systemd's: never unlinked here. -1 with *why set

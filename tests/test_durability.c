@@ -142,15 +142,19 @@ main(void)
 
 		q.pid = 0;
 		snprintf(q.log, sizeof q.log, "%s/log2", p.dir);
+		snprintf(q.sock, sizeof q.sock, "%s/s2.sock", p.dir);
 		status = dproc_refused(&q, T0, NULL);
 		ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
 		    dproc_logged(&q, "in use by another connreqd"),
 		    "a second connreqd on the same store is refused");
+		snprintf(q.sock, sizeof q.sock, "%s", p.sock);
 		snprintf(q.store, sizeof q.store, "%s/db2", p.dir);
 		status = dproc_refused(&q, T0, NULL);
 		ok(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
 		    dproc_logged(&q, "already listening"),
 		    "a second connreqd on the same socket is refused");
+		ok(access(q.store, F_OK) == -1,
+		    "... before it made a store of its own");
 	}
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
 
