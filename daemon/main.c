@@ -463,6 +463,12 @@ main(int argc, char **argv)
 			return main_exit(&d, 1);
 		}
 		log_info("metrics: http://%s/metrics", metrics_addr);
+		if (systemd_loopback_only())
+			log_warn("metrics: this process has no network but "
+			    "loopback (the unit's PrivateNetwork=yes?): nothing "
+			    "outside it can reach %s; a drop-in with "
+			    "PrivateNetwork=no opens it (docs/configuration.md, "
+			    "Metrics)", metrics_addr);
 	}
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <ifaddrs.h>
+#include <net/if.h>
+
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
@@ -54,6 +57,21 @@ systemd_socket(int *fd, char *why, size_t whylen)
 	}
 	*fd = SD_LISTEN_FDS_START;
 	return 1;
+}
+
+bool
+systemd_loopback_only(void)
+{
+	struct ifaddrs *all, *i;
+	bool only = true;
+
+	if (getifaddrs(&all) == -1)
+		return false;	/* unknown: no warning */
+	for (i = all; i != NULL; i = i->ifa_next)
+		if (!(i->ifa_flags & IFF_LOOPBACK))
+			only = false;
+	freeifaddrs(all);
+	return only;
 }
 
 static int64_t

@@ -4,6 +4,8 @@
 #ifndef CONNREQ_SYSTEMD_H
 #define CONNREQ_SYSTEMD_H
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +14,10 @@ struct event_base;
 /* The socket systemd passed (socket activation): 1 with *fd, 0 when none
  * was passed, -1 with *why set when what was passed cannot be used. */
 int systemd_socket(int *fd, char *why, size_t whylen);
+/* Whether the process sees no network interface but loopback, as a unit
+ * with PrivateNetwork=yes does (connreqd.service): a TCP listener there
+ * (the metrics) is reachable from nowhere outside. */
+bool systemd_loopback_only(void);
 
 /* Starts the watchdog pings when the unit asks for them; after the event
  * base exists. */
