@@ -1298,7 +1298,7 @@ lm_backup_start(struct store *base, const char *path, char *why,
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	enum store_backup_state state = BACKUP_NONE;
 	char dir[4096], *slash;
-	struct stat st;
+	struct stat st, sst;
 	int rc;
 
 	if (!s->bk_init) {
@@ -1326,6 +1326,16 @@ lm_backup_start(struct store *base, const char *path, char *why,
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	if (slash == NULL || stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		snprintf(why, whylen, "no directory %s for the backup", dir);
+		return STORE_BACKUP_PATH;
+	}
+	/* Not the store's own directory, however it is named: its files
+	 * are the daemon's (a start removes a data.mdb.new as what a
+	 * creation left), and a restore moves the directory aside. */
+	if (stat(s->dir, &sst) == 0 && sst.st_dev == st.st_dev &&
+	    sst.st_ino == st.st_ino) {
+		snprintf(why, whylen,
+		    "%s is in the store's directory: give a path outside it",
+		    path);
 		return STORE_BACKUP_PATH;
 	}
 	if (s->bk_joinable) {

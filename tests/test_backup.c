@@ -2,7 +2,8 @@
  * of an LMDB store while connreqd serves a steady write load from another
  * client; a daemon started on the copy holds every write answered before
  * the backup began, and connreqd --check finds it clean. Its refusals: a
- * relative path, a file that is there, a missing directory. On PostgreSQL
+ * relative path, a file that is there, a missing directory, the store's
+ * own directory (however named). On PostgreSQL
  * (test_backup_pg.c) the method refuses, pointing to the database's own
  * tools. */
 #include "harness.h"
@@ -141,6 +142,21 @@ main(void)
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
 	    r.message);
 	is_int(backup("/nonexistent-dir/b.mdb"), 1, "no such directory: refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
+	    r.message);
+	/* The store's own directory: its files are the daemon's (the next
+	 * start removed a data.mdb.new as a creation's leftover, a backup
+	 * named so was lost), and a restore moves the directory aside. */
+	snprintf(cmd, sizeof cmd, "%s/data.mdb.new", p.store);
+	is_int(backup(cmd), 1, "in the store's own directory: refused");
+	ok(refused(&r, "INVALID_ARGUMENT") &&
+	    strstr(r.message, "store's directory") != NULL,
+	    "... INVALID_ARGUMENT (%s)", r.message);
+	snprintf(cmd, sizeof cmd, "%s/store-link", p.dir);
+	if (symlink(p.store, cmd) == -1)
+		bail_out("symlink");
+	snprintf(cmd, sizeof cmd, "%s/store-link/b.mdb", p.dir);
+	is_int(backup(cmd), 1, "... through a symbolic link to it too");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
 	    r.message);
 	cr_reply_free(&r);
