@@ -120,6 +120,40 @@ test_failed_keeps_nothing(void)
 	is_int(send_rid("dan", "eve", "r-2"), 0,
 	    "its id with another write: it runs (a failure keeps nothing)");
 	is_int(sent_count("dan"), 1, "... and acted");
+
+	/* The same id and the same arguments, refused then run: the
+	 * documented case, a cooldown that passed. */
+	{
+		uint64_t id = send_inv(c, &r, "dot", "ned");
+		int64_t until;
+		msgpack_sbuffer first, again;
+
+		cr_reply_free(&r);
+		call(c, &r, "invite.withdraw", "actor:s id:u", "dot", id);
+		until = rnum(&r, "cooldown_until");
+		is_int(send_rid("dot", "ned", "r-cool"), 1,
+		    "a send in the cooldown, with an id: refused");
+		ok(refused(&r, "COOLDOWN"), "... COOLDOWN");
+		{
+			int64_t now = 0;
+			int days = 0;
+
+			while (until > 0 && days++ < 60 &&
+			    (now = advance(c, &r, 86400)) > 0 && now <= until)
+				;
+			ok(until > 0 && now > until,
+			    "the cooldown passes (%d days on)", days);
+		}
+		is_int(send_rid("dot", "ned", "r-cool"), 0,
+		    "the same id, the same send: it runs now");
+		result_bytes(&r, &first);
+		is_int(send_rid("dot", "ned", "r-cool"), 0, "once more: answered");
+		result_bytes(&r, &again);
+		ok(same_result(&first, &again) && sent_count("dot") == 2,
+		    "... with that answer, and dot sent two in all");
+		msgpack_sbuffer_destroy(&first);
+		msgpack_sbuffer_destroy(&again);
+	}
 }
 
 static void
@@ -143,12 +177,57 @@ test_bad_ids(void)
 	is_int(call(c, &r, "invite.send", "from:s to:s request_id:u", "fay",
 	    "hal", (uint64_t)7), 1, "a number: refused");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+	is_int(send_rid("fay", "hal", "a\x7f" "b"), 1, "DEL: refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+	is_int(send_rid("fay", "hal", "a\xc2\x85" "b"), 1,
+	    "a C1 control character (U+0085): refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+	{
+		/* 64 bytes counted in bytes: 21 euro signs (63) are taken,
+		 * 22 (66) are not. */
+		char eu[3 * 22 + 1];
+		int i;
+
+		for (i = 0; i < 22; i++)
+			memcpy(eu + 3 * i, "\xe2\x82\xac", 3);
+		eu[3 * 22] = '\0';
+		is_int(send_rid("fay", "ida", eu), 1, "22 euro signs (66 bytes): refused");
+		ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+		eu[3 * 21] = '\0';
+		is_int(send_rid("fay", "ida", eu), 0, "21 (63 bytes): taken");
+	}
+	{
+		/* Not a valid str: invalid UTF-8 (an overlong '/'), and bin. */
+		static const char bad[] = "r\xc0\xafx";
+		int i;
+
+		for (i = 0; i < 2; i++) {
+			msgpack_packer *pk = cr_request(c, "invite.send");
+
+			msgpack_pack_map(pk, 3);
+			pk_kstr(pk, "from", "fay");
+			pk_kstr(pk, "to", "jim");
+			pk_str(pk, "request_id");
+			if (i == 0) {
+				msgpack_pack_str(pk, sizeof bad - 1);
+				msgpack_pack_str_body(pk, bad, sizeof bad - 1);
+			} else {
+				msgpack_pack_bin(pk, 4);
+				msgpack_pack_bin_body(pk, "r-10", 4);
+			}
+			cr_reply_free(&r);
+			is_int(cr_finish(c, &r), 0, "%s request_id: answered",
+			    i == 0 ? "an invalid UTF-8" : "a bin");
+			ok(refused(&r, "INVALID_ARGUMENT"),
+			    "... INVALID_ARGUMENT (%s)", r.message);
+		}
+	}
 	cr_reply_free(&r);
 	is_int(call(c, &r, "invite.list", "member:s box:s request_id:s", "fay",
 	    "sent", "r-9"), 1, "a read with a request_id: refused");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
 	    r.message);
-	is_int(sent_count("fay"), 1, "fay sent only the one taken");
+	is_int(sent_count("fay"), 2, "fay sent only the two taken");
 }
 
 /* Two requests with one id, pipelined: one batch, one action. */
