@@ -84,7 +84,8 @@ same_view(const msgpack_object *o, const char *member, uint64_t id,
 	packed(o, &a);
 	rc = call(c, &g, "invite.get", "actor:s id:u", member, id);
 	packed(rc == 0 ? cr_get(g.result, "invitation") : NULL, &b);
-	if (a.size != b.size || memcmp(a.data, b.data, a.size) != 0) {
+	if (a.size != b.size ||
+	    (a.size > 0 && memcmp(a.data, b.data, a.size) != 0)) {
 		snprintf(why, whylen, "invite.get %s", rc == 0 ? "differs" :
 		    g.code);
 		same = false;
@@ -98,7 +99,8 @@ same_view(const msgpack_object *o, const char *member, uint64_t id,
 			break;
 	}
 	packed(in, &b);
-	if (same && (a.size != b.size || memcmp(a.data, b.data, a.size) != 0)) {
+	if (same && (a.size != b.size ||
+	    (a.size > 0 && memcmp(a.data, b.data, a.size) != 0))) {
 		snprintf(why, whylen, "invite.list %s", in ? boxes[i] :
 		    "(in no box)");
 		same = false;
