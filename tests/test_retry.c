@@ -222,12 +222,37 @@ test_bad_ids(void)
 			    "... INVALID_ARGUMENT (%s)", r.message);
 		}
 	}
+	{
+		/* request_id twice, as any argument named twice: refused,
+		 * also when the first is a kept id (that answered from the
+		 * record, unchecked). */
+		static const char *const second[] = { "r-dup", "r-other" };
+		int i;
+
+		is_int(send_rid("fay", "kit", "r-dup"), 0, "a send with an id");
+		for (i = 0; i < 2; i++) {
+			msgpack_packer *pk = cr_request(c, "invite.send");
+
+			msgpack_pack_map(pk, 4);
+			pk_kstr(pk, "from", "fay");
+			pk_kstr(pk, "to", "kit");
+			pk_kstr(pk, "request_id", "r-dup");
+			pk_kstr(pk, "request_id", second[i]);
+			cr_reply_free(&r);
+			is_int(cr_finish(c, &r), 0,
+			    "the same with request_id twice (then %s): answered",
+			    second[i]);
+			ok(refused(&r, "INVALID_ARGUMENT") && r.message != NULL &&
+			    strstr(r.message, "repeated") != NULL,
+			    "... INVALID_ARGUMENT (%s)", r.message);
+		}
+	}
 	cr_reply_free(&r);
 	is_int(call(c, &r, "invite.list", "member:s box:s request_id:s", "fay",
 	    "sent", "r-9"), 1, "a read with a request_id: refused");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
 	    r.message);
-	is_int(sent_count("fay"), 2, "fay sent only the two taken");
+	is_int(sent_count("fay"), 3, "fay sent only the three taken");
 }
 
 /* Two requests with one id, pipelined: one batch, one action. */
