@@ -1239,7 +1239,7 @@ backup_run(void *arg)
 	struct lmdb_store *s = arg;
 	char tmp[4200], dir[4096], err[4400], *slash;
 	struct stat st;
-	int fd, dfd, mrc;
+	int fd, dfd, mrc, rc;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", s->bk.path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -1255,11 +1255,27 @@ backup_run(void *arg)
 	if (mrc == 0 && fstat(fd, &st) == -1)
 		mrc = errno;
 	close(fd);
-	if (mrc == 0 && rename(tmp, s->bk.path) == -1)
-		mrc = errno;
 	if (mrc != 0) {
 		snprintf(err, sizeof err, "writing %s: %s", tmp,
 		    mdb_strerror(mrc));
+		unlink(tmp);
+		backup_end(s, 0, err);
+		return NULL;
+	}
+	/* Never over a file made at PATH while the copy was written: PATH
+	 * was not there when the backup began. A file system without
+	 * RENAME_NOREPLACE: a hard link, which does not replace either. */
+	rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, s->bk.path, RENAME_NOREPLACE);
+	if (rc == -1 && errno == EINVAL && (rc = link(tmp, s->bk.path)) == 0)
+		unlink(tmp);
+	if (rc == -1) {
+		if (errno == EEXIST)
+			snprintf(err, sizeof err,
+			    "%s is there, made while the copy was written: it is left as it is",
+			    s->bk.path);
+		else
+			snprintf(err, sizeof err, "renaming %s: %s", tmp,
+			    strerror(errno));
 		unlink(tmp);
 		backup_end(s, 0, err);
 		return NULL;

@@ -3,7 +3,9 @@
  * client; a daemon started on the copy holds every write answered before
  * the backup began, and connreqd --check finds it clean. Its refusals: a
  * relative path, a file that is there, a missing directory, the store's
- * own directory (however named). On PostgreSQL
+ * own directory (however named); a file made at the path while the copy
+ * is written is not replaced (the backup held under way by
+ * tests/faults/holdwrite.c). On PostgreSQL
  * (test_backup_pg.c) the method refuses, pointing to the database's own
  * tools. */
 #include "harness.h"
@@ -41,6 +43,84 @@ writer(struct dproc *p, int fd)
 		if (write(fd, &n, sizeof n) != sizeof n)
 			_exit(1);
 	}
+}
+
+/* A file made at the path while the backup is being written is not
+ * replaced by the copy: the backup fails, saying so, and the file stays.
+ * The backup is held under way by tests/faults/holdwrite.c (its writes to
+ * *.tmp wait while a gate file exists). */
+static void
+test_path_taken_meanwhile(void)
+{
+	const char *bin = getenv("CONNREQ_BIN"), *old = getenv("ASAN_OPTIONS");
+	char shim[600], gate[300], path[300], tmp[310], asan[1100], buf[64];
+	struct cr_client *saved = c;
+	struct dproc h;
+	struct stat st;
+	int64_t t0;
+	ssize_t n;
+	int fd, rc;
+
+	dproc_init(&h);
+	snprintf(shim, sizeof shim, "%s/../lib/libholdwrite.so",
+	    bin ? bin : "build/bin");
+	snprintf(gate, sizeof gate, "%s/gate", h.dir);
+	snprintf(path, sizeof path, "%s/taken.mdb", h.dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((fd = open(gate, O_WRONLY | O_CREAT, 0600)) == -1)
+		bail_out("%s: %s", gate, strerror(errno));
+	close(fd);
+	/* Under ASan the shim comes after ASan's runtime (as test_e2e's). */
+	snprintf(asan, sizeof asan, "verify_asan_link_order=0%s%s",
+	    old != NULL ? ":" : "", old != NULL ? old : "");
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("HOLD_GATE", gate, 1);
+	setenv("HOLD_SUFFIX", ".tmp", 1);
+	{
+		char *keep = old != NULL ? strdup(old) : NULL;
+
+		setenv("ASAN_OPTIONS", asan, 1);
+		rc = dproc_start(&h, T0, NULL);
+		unsetenv("LD_PRELOAD");
+		unsetenv("HOLD_GATE");
+		unsetenv("HOLD_SUFFIX");
+		if (keep != NULL) {
+			setenv("ASAN_OPTIONS", keep, 1);
+			free(keep);
+		} else
+			unsetenv("ASAN_OPTIONS");
+	}
+	if (!ok(rc == 0, "connreqd starts, its backup writes held by a gate"))
+		return;
+	c = dconnect(&h);
+	is_int(backup(path), 0, "store.backup: begun, and held");
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
+	    write(fd, "the user's file", 15) != 15)
+		bail_out("%s: %s", path, strerror(errno));
+	close(fd);
+	unlink(gate);
+	t0 = harness_ms();
+	do {
+		cr_reply_free(&r);
+		call(c, &r, "server.info", "");
+	} while (strcmp(rstr(&r, "backup.state"), "running") == 0 &&
+	    wait_tick(t0));
+	is_str(rstr(&r, "backup.state"), "failed",
+	    "a file made at the path meanwhile: the backup failed");
+	ok(strstr(rstr(&r, "backup.error"), "is there") != NULL,
+	    "... saying so (%s)", rstr(&r, "backup.error"));
+	fd = open(path, O_RDONLY);
+	n = fd == -1 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd != -1)
+		close(fd);
+	ok(n == 15 && memcmp(buf, "the user's file", 15) == 0,
+	    "... and the file is as it was made, not replaced by the copy");
+	ok(stat(tmp, &st) == -1, "... the temporary copy removed");
+	cr_reply_free(&r);
+	cr_close(c);
+	c = saved;
+	is_int(dproc_stop(&h, SIGTERM), 0, "it stops");
+	dproc_cleanup(&h);
 }
 
 int
@@ -189,6 +269,7 @@ main(void)
 	is_int(dproc_stop(&q, SIGTERM), 0, "it stops");
 	dproc_cleanup(&q);
 	dproc_cleanup(&p);
+	test_path_taken_meanwhile();
 	return done_testing();
 }
 #else
