@@ -4,7 +4,8 @@
  * the backup began, and connreqd --check finds it clean. Its refusals: a
  * relative path, a file that is there, a missing directory, the store's
  * own directory (however named); a file made at the path while the copy
- * is written is not replaced (the backup held under way by
+ * is written is not replaced; and while a backup is under way the map
+ * grows and the daemon serves on (both with the backup held under way by
  * tests/faults/holdwrite.c). On PostgreSQL
  * (test_backup_pg.c) the method refuses, pointing to the database's own
  * tools. */
@@ -22,6 +23,9 @@ backup(const char *path)
 
 #ifndef HARNESS_PG
 #define BEFORE 300
+#define NOTE200 "a note of two hundred characters, to fill pages: " \
+    "0123456789012345678901234567890123456789012345678901234567890123456789" \
+    "01234567890123456789012345678901234567890123456789012345678901234567890"
 
 /* A client that sends as fast as it is answered until killed; it writes
  * how many were answered to fd at each one. */
@@ -45,28 +49,17 @@ writer(struct dproc *p, int fd)
 	}
 }
 
-/* A file made at the path while the backup is being written is not
- * replaced by the copy: the backup fails, saying so, and the file stays.
- * The backup is held under way by tests/faults/holdwrite.c (its writes to
- * *.tmp wait while a gate file exists). */
-static void
-test_path_taken_meanwhile(void)
+/* Starts h with its backup's writes held while the file gate exists
+ * (tests/faults/holdwrite.c): 0, or -1. */
+static int
+start_held(struct dproc *h, const char *gate)
 {
 	const char *bin = getenv("CONNREQ_BIN"), *old = getenv("ASAN_OPTIONS");
-	char shim[600], gate[300], path[300], tmp[310], asan[1100], buf[64];
-	struct cr_client *saved = c;
-	struct dproc h;
-	struct stat st;
-	int64_t t0;
-	ssize_t n;
+	char shim[600], asan[1100], *keep = old != NULL ? strdup(old) : NULL;
 	int fd, rc;
 
-	dproc_init(&h);
 	snprintf(shim, sizeof shim, "%s/../lib/libholdwrite.so",
 	    bin ? bin : "build/bin");
-	snprintf(gate, sizeof gate, "%s/gate", h.dir);
-	snprintf(path, sizeof path, "%s/taken.mdb", h.dir);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	if ((fd = open(gate, O_WRONLY | O_CREAT, 0600)) == -1)
 		bail_out("%s: %s", gate, strerror(errno));
 	close(fd);
@@ -76,20 +69,130 @@ test_path_taken_meanwhile(void)
 	setenv("LD_PRELOAD", shim, 1);
 	setenv("HOLD_GATE", gate, 1);
 	setenv("HOLD_SUFFIX", ".tmp", 1);
-	{
-		char *keep = old != NULL ? strdup(old) : NULL;
+	setenv("ASAN_OPTIONS", asan, 1);
+	rc = dproc_start(h, T0, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("HOLD_GATE");
+	unsetenv("HOLD_SUFFIX");
+	if (keep != NULL) {
+		setenv("ASAN_OPTIONS", keep, 1);
+		free(keep);
+	} else
+		unsetenv("ASAN_OPTIONS");
+	return rc;
+}
 
-		setenv("ASAN_OPTIONS", asan, 1);
-		rc = dproc_start(&h, T0, NULL);
-		unsetenv("LD_PRELOAD");
-		unsetenv("HOLD_GATE");
-		unsetenv("HOLD_SUFFIX");
-		if (keep != NULL) {
-			setenv("ASAN_OPTIONS", keep, 1);
-			free(keep);
-		} else
-			unsetenv("ASAN_OPTIONS");
+/* While a backup runs, the daemon serves on when its map must grow: the
+ * copy's read transaction used to be the daemon's own, and LMDB resizes a
+ * map only with none open in the process, so the growth waited for the
+ * backup's end, on the event loop: nothing was answered meanwhile, hello
+ * included. 1,500 sends one by one grow an 8 MiB map several times. */
+static void
+test_growth_while_held(void)
+{
+	enum { SENDS = 1500 };
+	char gate[300], path[300], cmd[900];
+	struct cr_client *saved = c;
+	struct dproc h;
+	int64_t t0, map0;
+	pid_t pid;
+	int st = -1, rc;
+
+	dproc_init(&h);
+	dproc_config(&h, NO_LIMITS);
+	snprintf(gate, sizeof gate, "%s/gate", h.dir);
+	snprintf(path, sizeof path, "%s/held.mdb", h.dir);
+	if (!ok(start_held(&h, gate) == 0,
+	    "connreqd starts, its backup writes held by a gate"))
+		return;
+	c = dconnect(&h);
+	cr_reply_free(&r);
+	call(c, &r, "server.info", "");
+	map0 = rnum(&r, "store.map_size");
+	is_int(backup(path), 0, "store.backup: begun, and held");
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct cr_client *w = dconnect(&h);
+		struct cr_reply wr;
+		char to[32];
+		int i;
+
+		memset(&wr, 0, sizeof wr);
+		for (i = 0; i < SENDS; i++) {
+			snprintf(to, sizeof to, "grow-%d", i);
+			cr_reply_free(&wr);
+			if (call(w, &wr, "invite.send", "from:s to:s note:s",
+			    "grower", to, NOTE200) != 0)
+				_exit(1);
+		}
+		_exit(0);
 	}
+	t0 = harness_ms();
+	while ((rc = (int)waitpid(pid, &st, WNOHANG)) == 0 && wait_tick(t0))
+		;
+	if (rc == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	if (!ok(rc == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "%d sends answered while the backup is held", SENDS)) {
+		/* The daemon waits for the backup: let it go first. */
+		unlink(gate);
+	}
+	cr_reply_free(&r);
+	rc = call(c, &r, "server.info", "");
+	ok(rc == 0 && strcmp(rstr(&r, "backup.state"), "running") == 0 &&
+	    rnum(&r, "store.map_size") > map0,
+	    "... the backup still running, the map grown (%lld to %lld bytes)",
+	    (long long)map0, (long long)rnum(&r, "store.map_size"));
+	cr_reply_free(&r);
+	is_int(call(c, &r, "hello", ""), 0, "... and hello answered");
+	unlink(gate);
+	t0 = harness_ms();
+	do {
+		cr_reply_free(&r);
+		call(c, &r, "server.info", "");
+	} while (strcmp(rstr(&r, "backup.state"), "running") == 0 &&
+	    wait_tick(t0));
+	is_str(rstr(&r, "backup.state"), "done", "let go, the backup is done");
+	cr_reply_free(&r);
+	cr_close(c);
+	c = saved;
+	is_int(dproc_stop(&h, SIGTERM), 0, "it stops");
+	{
+		struct dproc q;
+
+		dproc_init(&q);
+		mkdir(q.store, 0700);
+		snprintf(cmd, sizeof cmd, "cp '%s' '%s/data.mdb' && "
+		    "XDG_CONFIG_HOME=/nonexistent '%s/connreqd' --check -d '%s' >/dev/null 2>&1",
+		    path, q.store, getenv("CONNREQ_BIN"), q.store);
+		is_int(system(cmd), 0, "connreqd --check on the copy: clean");
+		dproc_cleanup(&q);
+	}
+	dproc_cleanup(&h);
+}
+
+/* A file made at the path while the backup is being written is not
+ * replaced by the copy: the backup fails, saying so, and the file stays.
+ * The backup is held under way by tests/faults/holdwrite.c (its writes to
+ * *.tmp wait while a gate file exists). */
+static void
+test_path_taken_meanwhile(void)
+{
+	char gate[300], path[300], tmp[310], buf[64];
+	struct cr_client *saved = c;
+	struct dproc h;
+	struct stat st;
+	int64_t t0;
+	ssize_t n;
+	int fd, rc;
+
+	dproc_init(&h);
+	snprintf(gate, sizeof gate, "%s/gate", h.dir);
+	snprintf(path, sizeof path, "%s/taken.mdb", h.dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	rc = start_held(&h, gate);
 	if (!ok(rc == 0, "connreqd starts, its backup writes held by a gate"))
 		return;
 	c = dconnect(&h);
@@ -270,6 +373,7 @@ main(void)
 	dproc_cleanup(&q);
 	dproc_cleanup(&p);
 	test_path_taken_meanwhile();
+	test_growth_while_held();
 	return done_testing();
 }
 #else
