@@ -1403,7 +1403,7 @@ lm_backup_start(struct store *base, const char *path, char *why,
 {
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	enum store_backup_state state = BACKUP_NONE;
-	char dir[4096], *slash;
+	char dir[4096], tmp[4200], *slash;
 	struct stat st, sst;
 	int rc;
 
@@ -1425,6 +1425,15 @@ lm_backup_start(struct store *base, const char *path, char *why,
 	if (lstat(path, &st) == 0) {
 		snprintf(why, whylen, "%s is there already: give a new file",
 		    path);
+		return STORE_BACKUP_PATH;
+	}
+	/* The copy's temporary name, left by a backup that did not finish
+	 * (its daemon killed): said now, not once the backup has begun. */
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (lstat(tmp, &st) == 0) {
+		snprintf(why, whylen,
+		    "%s is there, left by a backup that did not finish: remove it, or give another path",
+		    tmp);
 		return STORE_BACKUP_PATH;
 	}
 	snprintf(dir, sizeof dir, "%s", path);

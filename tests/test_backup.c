@@ -327,6 +327,22 @@ main(void)
 	is_int(backup("/nonexistent-dir/b.mdb"), 1, "no such directory: refused");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
 	    r.message);
+	/* PATH.tmp there (a backup killed with its daemon left it): the
+	 * copy could not be written, which was said only in server.info
+	 * after the backup was answered as begun. */
+	snprintf(cmd, sizeof cmd, "%s/left.mdb.tmp", p.dir);
+	{
+		int fd = open(cmd, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+		if (fd == -1)
+			bail_out("%s: %s", cmd, strerror(errno));
+		close(fd);
+	}
+	snprintf(cmd, sizeof cmd, "%s/left.mdb", p.dir);
+	is_int(backup(cmd), 1, "PATH.tmp there: refused at once");
+	ok(refused(&r, "INVALID_ARGUMENT") &&
+	    strstr(r.message, "left.mdb.tmp") != NULL,
+	    "... INVALID_ARGUMENT, naming it (%s)", r.message);
 	/* The store's own directory: its files are the daemon's (the next
 	 * start removed a data.mdb.new as a creation's leftover, a backup
 	 * named so was lost), and a restore moves the directory aside. */
