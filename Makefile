@@ -96,6 +96,10 @@ LIB_SKEW = $(BUILD)/lib/libskew.so
 # A shim that makes listen() wait (tests/faults/slowlisten.c), for
 # test_e2e's socket that appears only once it listens; built likewise.
 LIB_SLOWLISTEN = $(BUILD)/lib/libslowlisten.so
+# A shim that holds writes to *.tmp while a gate file exists
+# (tests/faults/holdwrite.c), for test_backup's backup kept under way;
+# built likewise.
+LIB_HOLDWRITE = $(BUILD)/lib/libholdwrite.so
 
 # The fuzz harnesses (tests/fuzz/fuzz_NAME.c) replay their committed
 # corpus (tests/fuzz/corpus/NAME/) as tests: fuzz_replay_NAME.t.
@@ -172,6 +176,12 @@ $(LIB_SLOWLISTEN): tests/faults/slowlisten.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/tests/test_e2e.t: | $(LIB_SLOWLISTEN)
+
+$(LIB_HOLDWRITE): tests/faults/holdwrite.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
+$(BUILD)/tests/test_backup.t: | $(LIB_HOLDWRITE)
 
 # pgserve: a PostgreSQL cluster of a shell or Python test's own, for the
 # tests run against connreqd --postgres (CONNREQ_PG=1; tests/pgserve.c).

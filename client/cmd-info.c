@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -357,6 +358,51 @@ const struct cmd_entry cmd_backup_entry = {
 	.exec = cmd_backup_exec
 };
 
+/* server.info names a backup other than this one's: a later one began,
+ * so this one had ended (one runs at a time), and its end is not there to
+ * read. A backup is renamed into place whole once done: path there, it
+ * was done; else it failed. */
+static int
+backup_hidden(struct cmd_ctx *ctx, const char *path, const msgpack_object *b)
+{
+	struct text other = { "none", 4 };
+	struct stat st;
+	char size[32];
+
+	if (b != NULL && b->type == MSGPACK_OBJECT_MAP)
+		obj_text(b, "path", &other);
+	if (stat(path, &st) == -1) {
+		fprintf(stderr,
+		    "connreq: backup to %s failed: server.info names a later backup (to %.*s), and %s is not there\n",
+		    path, (int)other.n, other.p, path);
+		return EXIT_REFUSED;
+	}
+	if (ctx->json) {
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		msgpack_unpacked u;
+
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 3);
+		pk_kstr(&pk, "state", proto_backup_state_words[PBACKUP_DONE]);
+		pk_kstr(&pk, "path", path);
+		pk_str(&pk, "bytes");
+		msgpack_pack_uint64(&pk, (uint64_t)st.st_size);
+		msgpack_unpacked_init(&u);
+		msgpack_unpack_next(&u, sb.data, sb.size, NULL);
+		cr_json_print(stdout, &u.data);
+		putchar('\n');
+		msgpack_unpacked_destroy(&u);
+		msgpack_sbuffer_destroy(&sb);
+	} else {
+		size_put((uint64_t)st.st_size, size, sizeof size);
+		printf("backup: %s, %s (its end was not seen: server.info names a later backup, to %.*s)\n",
+		    path, size, (int)other.n, other.p);
+	}
+	return EXIT_DONE;
+}
+
 static int
 cmd_backup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 {
@@ -388,9 +434,14 @@ cmd_backup_exec(struct cmd_ctx *ctx, const struct cmd_args *a)
 		if ((rc = call_finish(ctx, &r)) != 0)
 			return rc;
 		b = cr_get(r.result, "backup");
-		if (b != NULL && b->type == MSGPACK_OBJECT_MAP &&
-		    obj_text(b, "path", &bpath) && text_is(bpath, path) &&
-		    obj_text(b, "state", &state) &&
+		if (b == NULL || b->type != MSGPACK_OBJECT_MAP ||
+		    !obj_text(b, "path", &bpath) || !text_is(bpath, path)) {
+			/* Another backup began after this one ended. */
+			rc = backup_hidden(ctx, path, b);
+			cr_reply_free(&r);
+			return rc;
+		}
+		if (obj_text(b, "state", &state) &&
 		    !text_is(state, proto_backup_state_words[PBACKUP_RUNNING]))
 			break;
 		cr_reply_free(&r);

@@ -1501,9 +1501,9 @@ m_intro_list(struct call *c)
 }
 
 /* store.backup {path}: a compacted copy of the store to path, a new file
- * (an absolute path: the CLI makes it so), written on a thread while the
- * daemon serves; answered once it has begun, its end in server.info's
- * backup. */
+ * (an absolute path: the CLI makes it so), written by a process of its
+ * own (waited for on a thread) while the daemon serves; answered once it
+ * has begun, its end in server.info's backup. */
 static int
 m_store_backup(struct call *c)
 {

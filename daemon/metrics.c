@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "../common/util.h"
 
@@ -176,10 +177,46 @@ metrics_addr_parse(const char *s, char *host, size_t hostlen, uint16_t *port)
 
 struct metrics_http {
 	struct evhttp *http;
+	struct evconnlistener *lev;
+	struct event *resume;	/* listening again, a second after */
 	const struct metrics *m;
 	metrics_gauges_fn *gauges_fn;
 	void *ctx;
 };
+
+static void
+http_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics_http *h = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(h->lev);
+}
+
+/* The listener whose accept() fails below: the error callback's argument
+ * is the evhttp's (evhttp_bind_listener() set it), so it is found here;
+ * a daemon has one. */
+static struct metrics_http *listening;
+
+/* accept() failed, out of descriptors (EMFILE) most likely: libevent's
+ * default logs it and tries again at once, a busy loop while the
+ * connection waits in the backlog. The listener rests a second. */
+static void
+http_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct metrics_http *h = listening;
+	struct timeval tv = { 1, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (h == NULL || h->lev != lev)
+		return;
+	log_warn("metrics: accept: %s; listening again in a second",
+	    evutil_socket_error_to_string(err));
+	evconnlistener_disable(lev);
+	evtimer_add(h->resume, &tv);
+}
 
 static void
 http_request(struct evhttp_request *req, void *arg)
@@ -213,6 +250,7 @@ metrics_listen(struct event_base *base, const char *addr,
     const struct metrics *m, metrics_gauges_fn *gauges_fn, void *ctx,
     char *why, size_t whylen)
 {
+	struct evhttp_bound_socket *bound;
 	struct metrics_http *h;
 	char host[256];
 	uint16_t port;
@@ -226,9 +264,10 @@ metrics_listen(struct event_base *base, const char *addr,
 	h->m = m;
 	h->gauges_fn = gauges_fn;
 	h->ctx = ctx;
-	if ((h->http = evhttp_new(base)) == NULL) {
+	if ((h->http = evhttp_new(base)) == NULL ||
+	    (h->resume = evtimer_new(base, http_resume, h)) == NULL) {
 		snprintf(why, whylen, "[metrics] listen: libevent: no HTTP server");
-		free(h);
+		metrics_http_free(h);
 		return NULL;
 	}
 	/* A scrape is small: a slow or hostile client is cut off. */
@@ -237,13 +276,16 @@ metrics_listen(struct event_base *base, const char *addr,
 	evhttp_set_max_headers_size(h->http, 8192);
 	evhttp_set_max_body_size(h->http, 0);
 	evhttp_set_gencb(h->http, http_request, h);
-	if (evhttp_bind_socket_with_handle(h->http, host, port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(h->http, host, port)) ==
+	    NULL) {
 		snprintf(why, whylen, "[metrics] listen: cannot listen on %s",
 		    addr);
-		evhttp_free(h->http);
-		free(h);
+		metrics_http_free(h);
 		return NULL;
 	}
+	h->lev = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(h->lev, http_accept_error);
+	listening = h;
 	return h;
 }
 
@@ -252,6 +294,11 @@ metrics_http_free(struct metrics_http *h)
 {
 	if (h == NULL)
 		return;
-	evhttp_free(h->http);
+	if (listening == h)
+		listening = NULL;
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	if (h->resume != NULL)
+		event_free(h->resume);
 	free(h);
 }

@@ -41,6 +41,19 @@ pack_args(msgpack_sbuffer *out, const struct args *args)
 	}
 }
 
+/* How many times the request names request_id. */
+static uint32_t
+ids_given(const struct args *args)
+{
+	const msgpack_object_map *m = args->map;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < m->size; i++)
+		if (proto_obj_is_str(&m->ptr[i].key, "request_id"))
+			n++;
+	return n;
+}
+
 enum retry_rc
 retry_begin(struct retry *r, struct op *o, struct args *args,
     const char *method, size_t mlen, msgpack_sbuffer *answer,
@@ -57,6 +70,15 @@ retry_begin(struct retry *r, struct op *o, struct args *args,
 	if (!args_str(args, "request_id", false, &r->id, &r->len)) {
 		r->id = NULL;
 		return args->failed ? RETRY_FAILED : RETRY_RUN;
+	}
+	if (ids_given(args) > 1) {
+		/* As args_done() refuses any name given twice: the answer
+		 * from a record below would skip that check. */
+		r->id = NULL;
+		args->failed = true;
+		proto_fail(e, PE_INVALID_ARGUMENT,
+		    "unknown or repeated argument 'request_id'");
+		return RETRY_FAILED;
 	}
 	if (!member_id_valid(r->id, r->len)) {
 		r->id = NULL;

@@ -122,8 +122,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1211,7 +1214,15 @@ fail:
 /* Backups. The copy is LMDB's own (mdb_env_copyfd2, compacting): it
  * takes a read transaction of its own, so it holds every commit made
  * before it began, and runs beside the writer. It goes to PATH.tmp, synced,
- * then renamed to PATH and the directory synced: PATH is whole or absent. */
+ * then renamed to PATH and the directory synced: PATH is whole or absent.
+ *
+ * The copy runs in a process of its own (forked by the backup's thread,
+ * which waits for it), on an environment of its own opened read-only:
+ * LMDB changes a map's size only with no transaction open in the process,
+ * and the copy's, open for as long as it runs, would keep the daemon's map
+ * from growing (the daemon, on its loop, then waited for the backup's end
+ * and answered nothing meanwhile). Another process's reader is no
+ * obstacle: LMDB's lock file shares the readers between processes. */
 static int64_t
 now_ms(void)
 {
@@ -1233,13 +1244,90 @@ backup_end(struct lmdb_store *s, uint64_t bytes, const char *error)
 	pthread_mutex_unlock(&s->bk_mu);
 }
 
+/* The copy's process: dir's store, read-only, copied to fd; on a failure
+ * its message goes to efd. Every other descriptor is closed first (a
+ * client's socket kept open here would not close when the daemon closes
+ * it); the parent's locks are not this process's, so closing their files
+ * here leaves them. */
+static void __attribute__((noreturn))
+backup_child(const char *dir, int fd, int efd)
+{
+	unsigned lo = (unsigned)(fd < efd ? fd : efd);
+	unsigned hi = (unsigned)(fd < efd ? efd : fd);
+	MDB_env *env = NULL;
+	char msg[256];
+	int mrc;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* the daemon gone: no copy */
+	if (lo > 3)
+		close_range(3, lo - 1, 0);
+	if (hi > lo + 1)
+		close_range(lo + 1, hi - 1, 0);
+	close_range(hi + 1, ~0U, 0);
+	if ((mrc = mdb_env_create(&env)) == 0 &&
+	    (mrc = mdb_env_set_maxdbs(env, 32)) == 0 &&
+	    (mrc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600)) == 0)
+		mrc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+	if (mrc != 0) {
+		snprintf(msg, sizeof msg, "%s", mdb_strerror(mrc));
+		if (write(efd, msg, strlen(msg)) < 0)
+			_exit(2);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/* Runs the copy's process on fd and waits for it: 0, or -1 with why. */
+static int
+backup_copy(struct lmdb_store *s, int fd, char *why, size_t whylen)
+{
+	char msg[256];
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int efd[2], status;
+
+	if (pipe2(efd, O_CLOEXEC) == -1) {
+		snprintf(why, whylen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == 0)
+		backup_child(s->dir, fd, efd[1]);
+	close(efd[1]);
+	if (pid == -1) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		close(efd[0]);
+		return -1;
+	}
+	while (got < sizeof msg - 1 &&
+	    ((n = read(efd[0], msg + got, sizeof msg - 1 - got)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	msg[got] = '\0';
+	close(efd[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (got > 0)
+		snprintf(why, whylen, "%s", msg);
+	else if (WIFSIGNALED(status))
+		snprintf(why, whylen, "the copy's process was killed (signal %d)",
+		    WTERMSIG(status));
+	else
+		snprintf(why, whylen, "the copy's process failed (status %d)",
+		    WEXITSTATUS(status));
+	return -1;
+}
+
 static void *
 backup_run(void *arg)
 {
 	struct lmdb_store *s = arg;
-	char tmp[4200], dir[4096], err[4400], *slash;
+	char tmp[4200], dir[4096], err[4600], why[300], *slash;
 	struct stat st;
-	int fd, dfd, mrc;
+	int fd, dfd, mrc, rc;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", s->bk.path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -1249,17 +1337,35 @@ backup_run(void *arg)
 		backup_end(s, 0, err);
 		return NULL;
 	}
-	mrc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
-	if (mrc == 0 && fsync(fd) == -1)
-		mrc = errno;
-	if (mrc == 0 && fstat(fd, &st) == -1)
-		mrc = errno;
-	close(fd);
-	if (mrc == 0 && rename(tmp, s->bk.path) == -1)
-		mrc = errno;
-	if (mrc != 0) {
+	mrc = 0;
+	if (backup_copy(s, fd, why, sizeof why) == -1)
+		snprintf(err, sizeof err, "writing %s: %s", tmp, why);
+	else if ((fsync(fd) == -1 && (mrc = errno) != 0) ||
+	    (fstat(fd, &st) == -1 && (mrc = errno) != 0))
 		snprintf(err, sizeof err, "writing %s: %s", tmp,
-		    mdb_strerror(mrc));
+		    strerror(mrc));
+	else
+		err[0] = '\0';
+	close(fd);
+	if (err[0] != '\0') {
+		unlink(tmp);
+		backup_end(s, 0, err);
+		return NULL;
+	}
+	/* Never over a file made at PATH while the copy was written: PATH
+	 * was not there when the backup began. A file system without
+	 * RENAME_NOREPLACE: a hard link, which does not replace either. */
+	rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, s->bk.path, RENAME_NOREPLACE);
+	if (rc == -1 && errno == EINVAL && (rc = link(tmp, s->bk.path)) == 0)
+		unlink(tmp);
+	if (rc == -1) {
+		if (errno == EEXIST)
+			snprintf(err, sizeof err,
+			    "%s is there, made while the copy was written: it is left as it is",
+			    s->bk.path);
+		else
+			snprintf(err, sizeof err, "renaming %s: %s", tmp,
+			    strerror(errno));
 		unlink(tmp);
 		backup_end(s, 0, err);
 		return NULL;
@@ -1297,8 +1403,8 @@ lm_backup_start(struct store *base, const char *path, char *why,
 {
 	struct lmdb_store *s = (struct lmdb_store *)base;
 	enum store_backup_state state = BACKUP_NONE;
-	char dir[4096], *slash;
-	struct stat st;
+	char dir[4096], tmp[4200], *slash;
+	struct stat st, sst;
 	int rc;
 
 	if (!s->bk_init) {
@@ -1321,11 +1427,30 @@ lm_backup_start(struct store *base, const char *path, char *why,
 		    path);
 		return STORE_BACKUP_PATH;
 	}
+	/* The copy's temporary name, left by a backup that did not finish
+	 * (its daemon killed): said now, not once the backup has begun. */
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if (lstat(tmp, &st) == 0) {
+		snprintf(why, whylen,
+		    "%s is there, left by a backup that did not finish: remove it, or give another path",
+		    tmp);
+		return STORE_BACKUP_PATH;
+	}
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	if (slash == NULL || stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		snprintf(why, whylen, "no directory %s for the backup", dir);
+		return STORE_BACKUP_PATH;
+	}
+	/* Not the store's own directory, however it is named: its files
+	 * are the daemon's (a start removes a data.mdb.new as what a
+	 * creation left), and a restore moves the directory aside. */
+	if (stat(s->dir, &sst) == 0 && sst.st_dev == st.st_dev &&
+	    sst.st_ino == st.st_ino) {
+		snprintf(why, whylen,
+		    "%s is in the store's directory: give a path outside it",
+		    path);
 		return STORE_BACKUP_PATH;
 	}
 	if (s->bk_joinable) {
@@ -1437,7 +1562,6 @@ map_double(struct lmdb_store *s)
 	char why[256];
 	int mrc;
 
-	backup_wait(s);		/* its read transaction holds the map */
 	if (cur >= s->map_max)
 		return 1;
 	next = cur * 2 > s->map_max ? s->map_max : cur * 2;

@@ -129,8 +129,9 @@
 #define PEND_SQL_MAX 640	/* pend_sql()'s statement */
 #define HINT_MAX 32		/* sends' hints read in one round trip */
 /* What a write's count of rows changed says, read with its result:
- * nothing, or deadlines added (count.deadlines, pend_sql()). */
-enum { PZ_NONE, PZ_DUE };
+ * nothing, deadlines added (count.deadlines, pend_sql()), or request ids
+ * pruned (a full share: more are due, pg_request_prune()). */
+enum { PZ_NONE, PZ_DUE, PZ_PRUNE };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -651,6 +652,8 @@ struct wbuf {
 struct pg_store {
 	struct store base;
 	int64_t req_pruned_at;	/* the last request prune's `before` */
+	int64_t req_prune_max;	/* its share */
+	bool req_prune_full;	/* it took its whole share: prune again */
 	char *conninfo;
 	struct pgconn w;	/* write transactions; holds the session lock */
 	struct pgconn *pool[POOL_MAX];	/* idle connections for reads */
@@ -1205,6 +1208,9 @@ pipe_flush(struct stx *t, PGresult **keep)
 				rows = strtoll(PQcmdTuples(r), NULL, 10);
 				if (rows > 0)
 					s->pend.deadlines += rows;
+			} else if (it != NULL && it->zero == PZ_PRUNE) {
+				rows = strtoll(PQcmdTuples(r), NULL, 10);
+				s->req_prune_full = rows >= s->req_prune_max;
 			}
 		} else {
 			/* The first failure; those after it are
@@ -4084,22 +4090,28 @@ pg_request_put(struct stx *t, const char *id, size_t len, int64_t at,
 }
 
 /* Sent in the batch's pipeline and not waited for (a round trip per batch
- * otherwise), at most once a minute of the clock per daemon: it returns 0,
- * and more than max due are left to the next prunes. */
+ * otherwise), at most once a minute of the clock per daemon, unless the
+ * last one took its whole share (read with its result, PZ_PRUNE): then
+ * again at the next batch, as on LMDB, so that a backlog drains a share a
+ * batch, not a share a minute. It returns 0: the count is not known yet. */
 static size_t
 pg_request_prune(struct stx *t, int64_t before, size_t max)
 {
 	struct qp p = { 0 };
+	int64_t share = max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
 
 	/* At most once a minute of the clock: a prune is a statement of
 	 * the batch, and most batches have nothing past the retention. */
-	if (before - ps(t)->req_pruned_at < 60 && before >= ps(t)->req_pruned_at)
+	if (!ps(t)->req_prune_full && before - ps(t)->req_pruned_at < 60 &&
+	    before >= ps(t)->req_pruned_at)
 		return 0;
 	ps(t)->req_pruned_at = before;
+	ps(t)->req_prune_full = false;
+	ps(t)->req_prune_max = share;
 
 	qp_i64(&p, before);
-	qp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-	run_w(t, Q_REQUEST_PRUNE, &p, "request prune");
+	qp_i64(&p, share);
+	run_wz(t, Q_REQUEST_PRUNE, &p, "request prune", PZ_PRUNE);
 	return 0;
 }
 

@@ -177,13 +177,13 @@ int store_room(struct store *s);
 
 /* Backups (connreq backup; docs/protocol.md store.backup). LMDB writes a
  * consistent, compacted copy of the store (every commit made before it
- * began) to path, a new file, on a thread of its own while the daemon
+ * began) to path, a new file, in a process of its own while the daemon
  * serves: store_backup_start() returns at once, 0, or with why set
  * STORE_BACKUP_PATH (path is there, or its directory is not),
  * STORE_BACKUP_BUSY (one is under way) or STORE_BACKUP_NONE (the backend
  * has no backups: PostgreSQL, whose own tools do it). store_backup_status()
- * reports the last one begun. While one runs the map does not grow: a
- * growth waits for it to end. */
+ * reports the last one begun. While one runs the map grows as it needs
+ * (the copy's reader is another process's). */
 #define STORE_BACKUP_PATH (-1)
 #define STORE_BACKUP_BUSY (-2)
 #define STORE_BACKUP_NONE (-3)

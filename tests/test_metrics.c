@@ -3,9 +3,11 @@
  * requests by method and code, a well-formed latency histogram, batches,
  * clients, pending invitations; /metrics only, GET only; a malformed or
  * silent HTTP client harms nothing; server.metrics and `connreq metrics`
- * give the same series without it; a bad listen address stops the start
- * with a clear message. */
+ * give the same series without it; out of descriptors, the listener rests
+ * (no busy loop on accept()) and serves again once they are back; a bad
+ * listen address stops the start with a clear message. */
 #include <netinet/in.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 
@@ -191,6 +193,70 @@ main(void)
 	    "connreq metrics prints them");
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "it stops");
+
+	/* Out of descriptors: connreqd started with 40, the listener flooded
+	 * with connections. accept() fails with EMFILE; libevent's default
+	 * would log it and try again at once, in a busy loop (hundreds of
+	 * thousands of lines a second). */
+	{
+		struct dproc f;
+		struct rlimit rl, low;
+		int flood[80], nflood = 0, accepts;
+		int64_t t0;
+
+		port = free_port();
+		snprintf(conf, sizeof conf, "[metrics]\nlisten = 127.0.0.1:%d\n",
+		    port);
+		snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+		a.sin_port = htons((uint16_t)port);
+		dproc_init(&f);
+		dproc_config(&f, conf);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		low = rl;
+		low.rlim_cur = 40;
+		setrlimit(RLIMIT_NOFILE, &low);
+		i = dproc_start(&f, T0, NULL);
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (!ok(i == 0, "connreqd starts with 40 descriptors"))
+			return done_testing();
+		c = dconnect(&f);
+		for (i = 0; i < 80; i++) {
+			flood[nflood] = socket(AF_INET, SOCK_STREAM, 0);
+			if (flood[nflood] == -1 || connect(flood[nflood],
+			    (struct sockaddr *)&a, sizeof a) == -1)
+				break;
+			nflood++;
+		}
+		t0 = harness_ms();
+		while (!dproc_logged(&f, "Too many open files") && wait_tick(t0))
+			;
+		ok(dproc_logged(&f, "Too many open files"),
+		    "80 connections to the listener: accept() runs out (EMFILE)");
+		/* Round trips on the loop while the flood stays. */
+		for (i = 0; i < 20; i++) {
+			cr_reply_free(&r);
+			call(c, &r, "server.info", "");
+		}
+		ok(send_inv(c, &r, "a", "b") > 0,
+		    "meanwhile a connected client is served");
+		cr_reply_free(&r);
+		accepts = dproc_log_count(&f, "Too many open files");
+		ok(accepts <= 2,
+		    "... and the listener rests: logged %d time(s), no busy loop",
+		    accepts);
+		for (i = 0; i < nflood; i++)
+			close(flood[i]);
+		snprintf(cmd, sizeof cmd, "curl -s -m 5 '%s/metrics'", url);
+		t0 = harness_ms();
+		while ((run(cmd) != 0 || series(out, "connreq_clients") != 1) &&
+		    wait_tick(t0))
+			;
+		ok(series(out, "connreq_clients") == 1,
+		    "the flood gone, a scrape is answered again");
+		cr_close(c);
+		is_int(dproc_stop(&f, SIGTERM), 0, "it stops");
+		dproc_cleanup(&f);
+	}
 
 	/* A bad address. */
 	dproc_init(&q);

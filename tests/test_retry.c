@@ -5,7 +5,9 @@
  * [server] request_id_retention (the virtual clock); bad ids are refused;
  * two requests with one id in one pipelined batch act once
  * (docs/protocol.md, "Safe retries"). On PostgreSQL (test_retry_pg.c)
- * also: two daemons given one id at once act once. */
+ * also: two daemons given one id at once act once, and a backlog of
+ * records past the retention larger than one prune's share is pruned a
+ * share a batch. */
 #include "harness.h"
 
 
@@ -118,6 +120,40 @@ test_failed_keeps_nothing(void)
 	is_int(send_rid("dan", "eve", "r-2"), 0,
 	    "its id with another write: it runs (a failure keeps nothing)");
 	is_int(sent_count("dan"), 1, "... and acted");
+
+	/* The same id and the same arguments, refused then run: the
+	 * documented case, a cooldown that passed. */
+	{
+		uint64_t id = send_inv(c, &r, "dot", "ned");
+		int64_t until;
+		msgpack_sbuffer first, again;
+
+		cr_reply_free(&r);
+		call(c, &r, "invite.withdraw", "actor:s id:u", "dot", id);
+		until = rnum(&r, "cooldown_until");
+		is_int(send_rid("dot", "ned", "r-cool"), 1,
+		    "a send in the cooldown, with an id: refused");
+		ok(refused(&r, "COOLDOWN"), "... COOLDOWN");
+		{
+			int64_t now = 0;
+			int days = 0;
+
+			while (until > 0 && days++ < 60 &&
+			    (now = advance(c, &r, 86400)) > 0 && now <= until)
+				;
+			ok(until > 0 && now > until,
+			    "the cooldown passes (%d days on)", days);
+		}
+		is_int(send_rid("dot", "ned", "r-cool"), 0,
+		    "the same id, the same send: it runs now");
+		result_bytes(&r, &first);
+		is_int(send_rid("dot", "ned", "r-cool"), 0, "once more: answered");
+		result_bytes(&r, &again);
+		ok(same_result(&first, &again) && sent_count("dot") == 2,
+		    "... with that answer, and dot sent two in all");
+		msgpack_sbuffer_destroy(&first);
+		msgpack_sbuffer_destroy(&again);
+	}
 }
 
 static void
@@ -141,12 +177,82 @@ test_bad_ids(void)
 	is_int(call(c, &r, "invite.send", "from:s to:s request_id:u", "fay",
 	    "hal", (uint64_t)7), 1, "a number: refused");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+	is_int(send_rid("fay", "hal", "a\x7f" "b"), 1, "DEL: refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+	is_int(send_rid("fay", "hal", "a\xc2\x85" "b"), 1,
+	    "a C1 control character (U+0085): refused");
+	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+	{
+		/* 64 bytes counted in bytes: 21 euro signs (63) are taken,
+		 * 22 (66) are not. */
+		char eu[3 * 22 + 1];
+		int i;
+
+		for (i = 0; i < 22; i++)
+			memcpy(eu + 3 * i, "\xe2\x82\xac", 3);
+		eu[3 * 22] = '\0';
+		is_int(send_rid("fay", "ida", eu), 1, "22 euro signs (66 bytes): refused");
+		ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT");
+		eu[3 * 21] = '\0';
+		is_int(send_rid("fay", "ida", eu), 0, "21 (63 bytes): taken");
+	}
+	{
+		/* Not a valid str: invalid UTF-8 (an overlong '/'), and bin. */
+		static const char bad[] = "r\xc0\xafx";
+		int i;
+
+		for (i = 0; i < 2; i++) {
+			msgpack_packer *pk = cr_request(c, "invite.send");
+
+			msgpack_pack_map(pk, 3);
+			pk_kstr(pk, "from", "fay");
+			pk_kstr(pk, "to", "jim");
+			pk_str(pk, "request_id");
+			if (i == 0) {
+				msgpack_pack_str(pk, sizeof bad - 1);
+				msgpack_pack_str_body(pk, bad, sizeof bad - 1);
+			} else {
+				msgpack_pack_bin(pk, 4);
+				msgpack_pack_bin_body(pk, "r-10", 4);
+			}
+			cr_reply_free(&r);
+			is_int(cr_finish(c, &r), 0, "%s request_id: answered",
+			    i == 0 ? "an invalid UTF-8" : "a bin");
+			ok(refused(&r, "INVALID_ARGUMENT"),
+			    "... INVALID_ARGUMENT (%s)", r.message);
+		}
+	}
+	{
+		/* request_id twice, as any argument named twice: refused,
+		 * also when the first is a kept id (that answered from the
+		 * record, unchecked). */
+		static const char *const second[] = { "r-dup", "r-other" };
+		int i;
+
+		is_int(send_rid("fay", "kit", "r-dup"), 0, "a send with an id");
+		for (i = 0; i < 2; i++) {
+			msgpack_packer *pk = cr_request(c, "invite.send");
+
+			msgpack_pack_map(pk, 4);
+			pk_kstr(pk, "from", "fay");
+			pk_kstr(pk, "to", "kit");
+			pk_kstr(pk, "request_id", "r-dup");
+			pk_kstr(pk, "request_id", second[i]);
+			cr_reply_free(&r);
+			is_int(cr_finish(c, &r), 0,
+			    "the same with request_id twice (then %s): answered",
+			    second[i]);
+			ok(refused(&r, "INVALID_ARGUMENT") && r.message != NULL &&
+			    strstr(r.message, "repeated") != NULL,
+			    "... INVALID_ARGUMENT (%s)", r.message);
+		}
+	}
 	cr_reply_free(&r);
 	is_int(call(c, &r, "invite.list", "member:s box:s request_id:s", "fay",
 	    "sent", "r-9"), 1, "a read with a request_id: refused");
 	ok(refused(&r, "INVALID_ARGUMENT"), "... INVALID_ARGUMENT (%s)",
 	    r.message);
-	is_int(sent_count("fay"), 1, "fay sent only the one taken");
+	is_int(sent_count("fay"), 3, "fay sent only the three taken");
 }
 
 /* Two requests with one id, pipelined: one batch, one action. */
@@ -383,6 +489,86 @@ test_two_daemons(void)
 }
 #endif
 
+#ifdef HARNESS_PG
+/* The rows of the requests table of conninfo's database, -1 on a failure. */
+static long long
+requests_rows(const char *conninfo)
+{
+	PGconn *pc = PQconnectdb(conninfo);
+	PGresult *res;
+	long long n = -1;
+
+	if (PQstatus(pc) == CONNECTION_OK &&
+	    (res = PQexec(pc, "SELECT count(*) FROM requests")) != NULL) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK)
+			n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	PQfinish(pc);
+	return n;
+}
+
+/* More records past the retention than one prune takes (PRUNE_PER_BATCH,
+ * 10,000): the rest go at the next batches, a bounded share each, not one
+ * share a minute of the clock (under a steady 170 writes a second with
+ * ids, the table grew without end). */
+static void
+test_prune_backlog(void)
+{
+	enum { N = 10100, WINDOW = 256 };
+	static uint32_t msgid[WINDOW];
+	struct dproc q;
+	struct cr_client *cq;
+	struct cr_reply rq;
+	char rid[32];
+	int i, j, n, answered = 0;
+	long long rows;
+
+	memset(&rq, 0, sizeof rq);
+	dproc_init(&q);
+	dproc_config(&q, "[server]\nrequest_id_retention = 60s\n");
+	if (!ok(dproc_start(&q, T0, NULL) == 0,
+	    "connreqd, request_id_retention = 60s"))
+		return;
+	cq = dconnect(&q);
+	for (i = 0; i < N; i += n) {
+		n = N - i < WINDOW ? N - i : WINDOW;
+		for (j = 0; j < n; j++) {
+			msgpack_packer *pk = cr_request(cq,
+			    "member.settings.set");
+
+			snprintf(rid, sizeof rid, "bulk-%d", i + j);
+			msgpack_pack_map(pk, 3);
+			pk_kstr(pk, "member", "bulk");
+			pk_str(pk, "hold_no_mutual");
+			msgpack_pack_true(pk);
+			pk_kstr(pk, "request_id", rid);
+			msgid[j] = (uint32_t)cr_send(cq);
+		}
+		for (j = 0; j < n; j++) {
+			if (cr_wait(cq, msgid[j], &rq) == 0 && rq.error == NULL)
+				answered++;
+			cr_reply_free(&rq);
+		}
+	}
+	rows = requests_rows(q.pg);
+	ok(answered == N && rows == N, "%d writes with ids: %lld records kept",
+	    answered, rows);
+	ok(advance(cq, &rq, 120) > 0, "two minutes later: all past the retention");
+	for (i = 0; i < 3; i++) {
+		cr_reply_free(&rq);
+		call(cq, &rq, "member.settings.set", "member:s hold_no_mutual:b",
+		    "other", 1);
+	}
+	rows = requests_rows(q.pg);
+	is_int(rows, 0, "three batches on, at the same time: all pruned");
+	cr_reply_free(&rq);
+	cr_close(cq);
+	dproc_stop(&q, SIGTERM);
+	dproc_cleanup(&q);
+}
+#endif
+
 int
 main(void)
 {
@@ -416,6 +602,7 @@ main(void)
 	test_libconnreq_retry();
 #else
 	test_two_daemons();
+	test_prune_backlog();
 #endif
 	dproc_cleanup(&p);
 	return done_testing();
