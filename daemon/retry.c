@@ -4,10 +4,13 @@
  *
  *   method_len u8, method, args_len u32, args, result
  *
- * args is the request's argument map without request_id, packed again by
- * msgpack-c (so the same values compare equal however a client's encoder
- * chose to write them, keys in the order the client sent them), and
- * result the first answer's packed result. For example invite.send
+ * args is the request's argument map without request_id and without the
+ * arguments given as nil (nil is absent, docs/protocol.md §2.1), its keys
+ * in byte order, packed again by msgpack-c: the same arguments compare
+ * equal however a client's encoder wrote them and in whatever order. (A
+ * record kept before this order was kept in the client's order: a retry
+ * of it in another order is CONFLICT, until its retention ends.) result
+ * is the first answer's packed result. For example invite.send
  * {from: "a", to: "b"} is
  *
  *   0b "invite.send"  00 00 00 0d  82 a4 "from" a1 "a" a2 "to" a1 "b"  ...
@@ -20,25 +23,56 @@
 #include "../common/be.h"
 #include "../common/util.h"
 
-/* The arguments but request_id, packed. */
+/* Whether entry kv counts in the record: not request_id, not nil. */
+static bool
+kept_arg(const msgpack_object_kv *kv)
+{
+	return !proto_obj_is_str(&kv->key, "request_id") &&
+	    kv->val.type != MSGPACK_OBJECT_NIL;
+}
+
+/* Keys in byte order (a key that is not a string, which args_done()
+ * refuses, after the strings). */
+static int
+kv_cmp(const void *a, const void *b)
+{
+	const msgpack_object *x = &(*(const msgpack_object_kv *const *)a)->key;
+	const msgpack_object *y = &(*(const msgpack_object_kv *const *)b)->key;
+	uint32_t n;
+	int c;
+
+	if (x->type != MSGPACK_OBJECT_STR || y->type != MSGPACK_OBJECT_STR)
+		return (x->type != MSGPACK_OBJECT_STR) -
+		    (y->type != MSGPACK_OBJECT_STR);
+	n = x->via.str.size < y->via.str.size ? x->via.str.size :
+	    y->via.str.size;
+	if ((c = memcmp(x->via.str.ptr, y->via.str.ptr, n)) != 0)
+		return c;
+	return (x->via.str.size > y->via.str.size) -
+	    (x->via.str.size < y->via.str.size);
+}
+
+/* The arguments that count (kept_arg()), in key order, packed. */
 static void
 pack_args(msgpack_sbuffer *out, const struct args *args)
 {
 	const msgpack_object_map *m = args->map;
+	const msgpack_object_kv **kv;
 	msgpack_packer pk;
 	uint32_t i, n = 0;
 
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	kv = xcalloc(m->size ? m->size : 1, sizeof *kv);
 	for (i = 0; i < m->size; i++)
-		if (!proto_obj_is_str(&m->ptr[i].key, "request_id"))
-			n++;
+		if (kept_arg(&m->ptr[i]))
+			kv[n++] = &m->ptr[i];
+	qsort(kv, n, sizeof *kv, kv_cmp);
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, n);
-	for (i = 0; i < m->size; i++) {
-		if (proto_obj_is_str(&m->ptr[i].key, "request_id"))
-			continue;
-		msgpack_pack_object(&pk, m->ptr[i].key);
-		msgpack_pack_object(&pk, m->ptr[i].val);
+	for (i = 0; i < n; i++) {
+		msgpack_pack_object(&pk, kv[i]->key);
+		msgpack_pack_object(&pk, kv[i]->val);
 	}
+	free(kv);
 }
 
 /* How many times the request names request_id. */

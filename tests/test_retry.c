@@ -83,6 +83,26 @@ test_repeat(struct dproc *p)
 	msgpack_sbuffer_destroy(&again);
 	is_int(sent_count("ann"), 1, "... and it acted once");
 
+	/* The same arguments written otherwise: their order, a nil that
+	 * means absent (§2.1). */
+	{
+		msgpack_packer *pk = cr_request(c, "invite.send");
+
+		msgpack_pack_map(pk, 4);
+		pk_kstr(pk, "request_id", "r-1");
+		pk_kstr(pk, "to", "bob");
+		pk_knil(pk, "note");
+		pk_kstr(pk, "from", "ann");
+		cr_reply_free(&r);
+		is_int(cr_wait(c, (uint32_t)cr_send(c), &r), 0,
+		    "the same write, its keys in another order, a nil note: answered");
+		ok(r.error == NULL, "... not refused (%s)",
+		    r.error ? r.code : "-");
+		result_bytes(&r, &again);
+		ok(same_result(&first, &again), "... with the first answer");
+		msgpack_sbuffer_destroy(&again);
+		is_int(sent_count("ann"), 1, "... and it acted once");
+	}
 	is_int(send_rid("ann", "cat", "r-1"), 1,
 	    "the id with other arguments: refused");
 	ok(refused(&r, "CONFLICT"), "... CONFLICT (%s)", r.message);
