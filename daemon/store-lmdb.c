@@ -1373,11 +1373,19 @@ backup_run(void *arg)
 	snprintf(dir, sizeof dir, "%s", s->bk.path);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*(slash == dir ? slash + 1 : slash) = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		if (fsync(dfd) == -1)
-			log_warn("backup: syncing %s: %s", dir, strerror(errno));
-		close(dfd);
+	/* The name is durable only once the directory is synced: until
+	 * then a power cut could lose it, so the backup is not done. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		snprintf(err, sizeof err,
+		    "the copy is written, but its directory could not be synced (%s): a power cut could lose it",
+		    strerror(errno));
+		if (dfd != -1)
+			close(dfd);
+		backup_end(s, 0, err);
+		return NULL;
 	}
+	close(dfd);
 	backup_end(s, (uint64_t)st.st_size, NULL);
 	return NULL;
 }

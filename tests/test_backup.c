@@ -177,6 +177,64 @@ test_growth_while_held(void)
  * replaced by the copy: the backup fails, saying so, and the file stays.
  * The backup is held under way by tests/faults/holdwrite.c (its writes to
  * *.tmp wait while a gate file exists). */
+/* A backup whose directory cannot be synced once the copy has its name
+ * failed: a power cut could lose the name (tests/faults/iofault.c fails
+ * the second fsync in the backup's directory: the copy's, then the
+ * directory's). */
+static void
+test_dir_sync_fails(void)
+{
+	const char *bin = getenv("CONNREQ_BIN"), *old = getenv("ASAN_OPTIONS");
+	char shim[600], asan[1100], bdir[300], path[320];
+	char *keep = old != NULL ? strdup(old) : NULL;
+	struct cr_client *saved = c;
+	struct dproc h;
+	int64_t t0;
+	int rc;
+
+	dproc_init(&h);
+	snprintf(bdir, sizeof bdir, "%s/backups", h.dir);
+	snprintf(path, sizeof path, "%s/b.mdb", bdir);
+	if (mkdir(bdir, 0700) == -1)
+		bail_out("%s: %s", bdir, strerror(errno));
+	snprintf(shim, sizeof shim, "%s/../lib/libiofault.so",
+	    bin ? bin : "build/bin");
+	snprintf(asan, sizeof asan, "verify_asan_link_order=0%s%s",
+	    old != NULL ? ":" : "", old != NULL ? old : "");
+	setenv("LD_PRELOAD", shim, 1);
+	setenv("IOFAULT_DIR", bdir, 1);
+	setenv("IOFAULT_FAIL", "fsync:2", 1);
+	setenv("ASAN_OPTIONS", asan, 1);
+	rc = dproc_start(&h, T0, NULL);
+	unsetenv("LD_PRELOAD");
+	unsetenv("IOFAULT_DIR");
+	unsetenv("IOFAULT_FAIL");
+	if (keep != NULL) {
+		setenv("ASAN_OPTIONS", keep, 1);
+		free(keep);
+	} else
+		unsetenv("ASAN_OPTIONS");
+	if (!ok(rc == 0, "connreqd starts, its backup directory's second fsync to fail"))
+		return;
+	c = dconnect(&h);
+	is_int(backup(path), 0, "store.backup: begun");
+	t0 = harness_ms();
+	do {
+		cr_reply_free(&r);
+		call(c, &r, "server.info", "");
+	} while (strcmp(rstr(&r, "backup.state"), "running") == 0 &&
+	    wait_tick(t0));
+	is_str(rstr(&r, "backup.state"), "failed",
+	    "the directory not synced: the backup failed, not done");
+	ok(strstr(rstr(&r, "backup.error"), "directory") != NULL,
+	    "... saying so (%s)", rstr(&r, "backup.error"));
+	cr_reply_free(&r);
+	cr_close(c);
+	c = saved;
+	is_int(dproc_stop(&h, SIGTERM), 0, "it stops");
+	dproc_cleanup(&h);
+}
+
 static void
 test_path_taken_meanwhile(void)
 {
@@ -389,6 +447,7 @@ main(void)
 	dproc_cleanup(&q);
 	dproc_cleanup(&p);
 	test_path_taken_meanwhile();
+	test_dir_sync_fails();
 	test_growth_while_held();
 	return done_testing();
 }
