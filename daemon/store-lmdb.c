@@ -4215,6 +4215,69 @@ lm_check_intro_index(struct lm_check *c, struct tbl tb, const char *name,
 	free(in);
 }
 
+/* Request ids: each record has its row in request_times at its time,
+ * and each row there its record of that time (a record without its row
+ * would never be pruned). */
+static void
+lm_check_requests(struct lm_check *c)
+{
+	struct scan sc = { .tbl = ls(c->t)->req, .what = "requests" };
+	struct key from = { .n = 0 }, k;
+	const unsigned char *p;
+	uint64_t at;
+	size_t len;
+	MDB_val v;
+
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		len = sc.k.mv_size;
+		if (len < 2 || p[len - 1] != 0 || sc.v.mv_size < 8) {
+			lm_problem(c, "request", "a record of %zu+%zu bytes",
+			    len, sc.v.mv_size);
+			continue;
+		}
+		at = be_get(sc.v.mv_data, 8);
+		key_make(&k, ls(c->t)->reqt, "LM", at, (const char *)p,
+		    len - 1);
+		if (!get(c->t, ls(c->t)->reqt, &k, &v, "request time")) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "request",
+			    "request id %.*s (at %llu) has no row in request_times: it would never be pruned",
+			    (int)(len - 1), (const char *)p,
+			    (unsigned long long)at);
+		}
+	}
+	scan_end(&sc);
+	memset(&sc, 0, sizeof sc);
+	sc.tbl = ls(c->t)->reqt;
+	sc.what = "request_times";
+	SCAN_EACH(&sc, c->t, &from) {
+		p = sc.k.mv_data;
+		len = sc.k.mv_size;
+		if (len < 10 || p[len - 1] != 0) {
+			lm_problem(c, "request", "a request_times row of %zu bytes",
+			    len);
+			continue;
+		}
+		at = be_get(p, 8);
+		key_make(&k, ls(c->t)->req, "M", (const char *)p + 8, len - 9);
+		if (!get(c->t, ls(c->t)->req, &k, &v, "request")) {
+			if (c->t->rc != STORE_OK)
+				break;
+			lm_problem(c, "request",
+			    "request_times row %.*s at %llu without its record",
+			    (int)(len - 9), (const char *)p + 8,
+			    (unsigned long long)at);
+		} else if (v.mv_size < 8 || be_get(v.mv_data, 8) != at)
+			lm_problem(c, "request",
+			    "request_times row %.*s at %llu: the record says another time",
+			    (int)(len - 9), (const char *)p + 8,
+			    (unsigned long long)at);
+	}
+	scan_end(&sc);
+}
+
 static void
 lm_check_rest(struct lm_check *c)
 {
@@ -4310,6 +4373,7 @@ lm_check_rest(struct lm_check *c)
 			    (const char *)p + mlen + 1);
 	}
 	scan_end(&sc);
+	lm_check_requests(c);
 	if (c->t->rc == STORE_OK &&
 	    n != 2 * meta_get_u64(c->t, "count.connections"))
 		lm_problem(c, "counter",

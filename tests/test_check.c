@@ -297,6 +297,10 @@ main(void)
 	    dinv(&d, exp_id).state != ST_PENDING, "the states as meant");
 	(void)a2;
 	(void)ign;
+	/* A write's request id (docs/protocol.md §2.7). */
+	step(&d);
+	store_request_put(d.o.t, "req-1", 5, d.now, "rec", 3);
+	ok(step_end(&d, 0) == 0, "a request id kept");
 	strcpy(dir, d.dir);
 	store_close(d.s);
 	d.s = NULL;
@@ -315,6 +319,26 @@ main(void)
 	    "the store's data file is left byte for byte as it was");
 	free(before);
 	free(after);
+
+	/* ---- a request id without its row in request_times ---- */
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	raw_del(&r, "request_times", rk(&k, "LM", (uint64_t)d.now, "req-1"));
+	raw_close(&r);
+	rc = run_check(bad);
+	is_int(rc, 1, "a request id's time row deleted: exit 1");
+	ok(has_line("check: request: ", "req-1", "never be pruned", NULL),
+	    "... the record named, it would never be pruned");
+	if (rc != 1)
+		show_out();
+	copy_store(dir, bad);
+	raw_open(&r, bad);
+	raw_del(&r, "requests", rk(&k, "M", "req-1"));
+	raw_close(&r);
+	rc = run_check(bad);
+	is_int(rc, 1, "a request id's record deleted, its time row kept: exit 1");
+	ok(has_line("check: request: ", "req-1", "without its record", NULL),
+	    "... the row named");
 
 	/* ---- an index row without its invitation ---- */
 	copy_store(dir, bad);
