@@ -506,6 +506,11 @@ call_refused(struct cmd_ctx *ctx, const struct cr_reply *r)
 			    in, date);
 	}
 	call_hint(ctx, r->code);
+	/* settings --from email for a member with no email on file (the
+	 * daemon's words, rules.c; tests/cli.sh holds them to it). */
+	if (ctx->entry == &cmd_settings_entry &&
+	    strstr(r->message, "needs the member's email") != NULL)
+		fputs("connreq: give it with --email ADDR\n", stderr);
 	if (ctx->json) {
 		cr_json_print(stdout, r->error);
 		putchar('\n');

@@ -380,6 +380,9 @@ t "send: auto-accepted, and says so" \
 # ---- resend --email, --expires-in (issue 13) ----
 # sol takes invitations only with the address; rhea's invitation, withdrawn
 # and past its cooldown, is resent from the shell.
+run settings sol --from email
+t "settings --from email with no email on file: refused, and how to give it" \
+  '[ $rc -eq 2 ] && err_has "needs the member'"'"'s email" && err_has "connreq: give it with --email ADDR"'
 run settings sol --from email --email sol@example.com
 run --json send rhea sol --email sol@example.com
 rid=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["invitation"]["id"])' "$tmp/out")
