@@ -27,8 +27,11 @@ PREFIX  ?= /usr/local
 # libpq: the PostgreSQL store backend (daemon/store-pg.c); postgresql: the
 # PostgreSQL 15 cluster its tests start (tests/pgcluster.h).
 PKGS      = libevent msgpack lmdb inih libsystemd libpq
-DEB_PKGS  = gcc make pkg-config perl libevent-dev libmsgpack-dev liblmdb-dev \
-            libinih-dev libsystemd-dev systemd libpq-dev postgresql
+# What building connreqd and connreq needs (make run installs only these);
+# DEB_PKGS adds what the tests need (make deps, make check).
+BUILD_DEB_PKGS = gcc make pkg-config libevent-dev libmsgpack-dev \
+            liblmdb-dev libinih-dev libsystemd-dev libpq-dev
+DEB_PKGS  = $(BUILD_DEB_PKGS) perl systemd postgresql
 # scdoc: the man pages (make man); man-db: tests/manpages.sh renders them with
 # man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
 # protocol from docs/protocol.md with no code of ours.
@@ -106,7 +109,7 @@ LIB_HOLDWRITE = $(BUILD)/lib/libholdwrite.so
 FUZZ_NAMES = decode dispatch
 TESTS     += $(patsubst %,$(BUILD)/tests/fuzz_replay_%.t,$(FUZZ_NAMES))
 
-.PHONY: all deps run check test clean man crashtest powerloss fuzz fuzz-deps node-deps \
+.PHONY: all deps deps-build run check test clean man crashtest powerloss fuzz fuzz-deps node-deps \
         bench bench-deps bench-big bench-capacity
 .SECONDARY:
 # The bench's load generator is built by all (so make check's builds keep
@@ -226,19 +229,30 @@ $(BUILD)/man/%: docs/%.scd
 	@mkdir -p $(dir $@)
 	$(call scdoc_to_man,$<)
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# Installs the Debian packages of $(1) that are missing (through sudo when
+# not root); with $(2) = node, nodejs and npm too when the commands are.
+define deb_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" \
 	    || missing="$$missing $$p"; \
 	done; \
-	command -v node >/dev/null && command -v npm >/dev/null \
-	  || missing="$$missing $(NODE_PKGS)"; \
+	if [ "$(2)" = node ]; then \
+	  command -v node >/dev/null && command -v npm >/dev/null \
+	    || missing="$$missing $(NODE_PKGS)"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing$$missing"; \
+	  echo "make $@: installing$$missing"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+deps:
+	$(call deb_install,$(DEB_PKGS),node)
+
+deps-build:
+	$(call deb_install,$(BUILD_DEB_PKGS))
 
 # make fuzz [FUZZ_SECONDS=300] [FUZZ_JOBS=1]: each harness under libFuzzer
 # with ASan and UBSan for FUZZ_SECONDS, on a copy of its committed corpus
@@ -393,7 +407,7 @@ crashtest: all
 	    tests/crash/crashtest.py --cycles $(CYCLES)
 	$(MAKE) powerloss
 
-run: deps
+run: deps-build
 	$(MAKE) all
 	@echo "connreqd: starting in the foreground (Ctrl-C stops it)."
 	@echo "          In another terminal: $(BUILD)/bin/connreq info"
