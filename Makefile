@@ -30,12 +30,12 @@ PKGS      = libevent msgpack lmdb inih libsystemd libpq
 # What building connreqd and connreq needs (make run installs only these);
 # DEB_PKGS adds what the tests need (make deps, make check).
 BUILD_DEB_PKGS = gcc make pkg-config libevent-dev libmsgpack-dev \
-            liblmdb-dev libinih-dev libsystemd-dev libpq-dev
+            liblmdb-dev libinih-dev libsystemd-dev libpq-dev scdoc
 DEB_PKGS  = $(BUILD_DEB_PKGS) perl systemd postgresql
 # scdoc: the man pages (make man); man-db: tests/manpages.sh renders them with
 # man -l; python3-msgpack: the interop test, tests/interop/, which speaks the
 # protocol from docs/protocol.md with no code of ours.
-DEB_PKGS += scdoc man-db python3-msgpack
+DEB_PKGS += man-db python3-msgpack
 # nodejs, npm: the Node package client/node/ and its tests
 # (tests/node_client.sh, node's own test runner); npm ci installs its one
 # dependency, @msgpack/msgpack, from client/node/package-lock.json.
