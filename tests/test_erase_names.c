@@ -1,0 +1,130 @@
+/* member.erase and hostile member ids: an id that is a prefix or a
+ * superstring of another's ("ann", "anna", "ann:0123456789abcdef"), an id
+ * equal to an event type, a state, a priority or an event map's key
+ * ("invitation.received", "pending", "normal", "type", "member"), an id
+ * equal to another invitation's note, and a 64-byte id. Erasing one
+ * redacts the events that name it as a member and no other: the others'
+ * feeds keep every event they had. connreqd --check is clean after. */
+#include "harness.h"
+
+static struct cr_client *c;
+static struct cr_reply r;
+
+static uint64_t
+sent(const char *from, const char *to)
+{
+	uint64_t id = send_inv(c, &r, from, to);
+
+	cr_reply_free(&r);
+	return id;
+}
+
+/* How many events of the all feed are event.erased. */
+static unsigned
+redacted(void)
+{
+	const char *f = feed(c, &r, NULL, 0), *p = f;
+	unsigned n = 0;
+
+	while ((p = strstr(p, "event.erased")) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* member's feed, copied. */
+static void
+feed_of(const char *member, char *out, size_t n)
+{
+	snprintf(out, n, "%s", feed(c, &r, member, 0));
+}
+
+static const char long_id[] =
+    "m123456789012345678901234567890123456789012345678901234567890123";
+
+int
+main(void)
+{
+	static const char *const hostile[] = {
+		"ann", "invitation.received", "pending", "normal", "type",
+		"member", "hello", long_id,
+	};
+	struct dproc p;
+	char before[4096], after[4096], b2[4096], a2[4096];
+	uint64_t id_anna, id_long, n0;
+	int64_t evs;
+	size_t i;
+
+	ok(strlen(long_id) == 64, "a 64-byte id");
+	dproc_init(&p);
+	dproc_config(&p, NO_LIMITS);
+	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
+		return done_testing();
+	c = dconnect(&p);
+
+	/* Each of them invites bob and cat; anna, ann:0123456789abcdef and
+	 * dee (whose notes are "hello" and "ann") invite them too. */
+	for (i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		sent(hostile[i], "bob");
+		sent(hostile[i], "cat");
+	}
+	id_anna = sent("anna", "bob");
+	sent("ann:0123456789abcdef", "bob");
+	sent("cat", "anna");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s note:s", "dee", "bob", "hello");
+	cr_reply_free(&r);
+	call(c, &r, "invite.send", "from:s to:s note:s", "dee", "cat", "ann");
+	id_long = sent(long_id, "dee");
+	ok(id_long != 0, "the 64-byte id sends");
+	advance(c, &r, 60);
+
+	for (i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		feed_of("bob", before, sizeof before);
+		feed_of("cat", b2, sizeof b2);
+		n0 = redacted();
+		cr_reply_free(&r);
+		is_int(call(c, &r, "member.erase", "member:s", hostile[i]), 0,
+		    "erase '%s'", hostile[i]);
+		is_int(rnum(&r, "invitations"), hostile[i] == long_id ? 3 : 2,
+		    "... its invitations");
+		evs = rnum(&r, "events");
+		feed_of("bob", after, sizeof after);
+		feed_of("cat", a2, sizeof a2);
+		/* Each erasure takes out one of bob's and one of cat's. */
+		ok(strlen(after) < strlen(before) &&
+		    strstr(after, "event.erased") == NULL,
+		    "bob's feed loses only its notice: %s", after);
+		ok(strlen(a2) < strlen(b2), "cat's too: %s", a2);
+		is_int(redacted() - n0, evs,
+		    "the all feed: as many event.erased as it counted");
+		cr_reply_free(&r);
+		call(c, &r, "member.erase", "member:s", hostile[i]);
+	}
+	feed_of("bob", after, sizeof after);
+	is_str(after, "invitation.received,invitation.received,invitation.received",
+	    "bob keeps anna's, ann:0123456789abcdef's and dee's notices");
+	feed_of("cat", after, sizeof after);
+	is_str(after, "invitation.received", "cat keeps dee's");
+	feed_of("anna", after, sizeof after);
+	is_str(after, "invitation.received", "anna keeps cat's");
+	cr_reply_free(&r);
+	call(c, &r, "invite.get", "actor:s id:u", "anna", id_anna);
+	is_str(rstr(&r, "invitation.state"), "pending",
+	    "anna's invitation to bob stays");
+	cr_reply_free(&r);
+	call(c, &r, "invite.list", "member:s box:s", "bob", "received");
+	is_int(rnum(&r, "items"), 3, "bob has 3 invitations received");
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "ann:0123456789abcdef");
+	ok(rnum(&r, "sent") == 1 && rnum(&r, "pending") == 1,
+	    "ann:0123456789abcdef's stats: 1 sent, pending");
+
+	cr_reply_free(&r);
+	cr_close(c);
+	is_int(dproc_stop(&p, SIGTERM), 0, "it stops");
+	is_int(dproc_check(&p), 0, "connreqd --check: clean");
+	dproc_cleanup(&p);
+	return done_testing();
+}
