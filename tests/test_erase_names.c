@@ -2,7 +2,8 @@
  * superstring of another's ("ann", "anna", "ann:0123456789abcdef"), an id
  * equal to an event type, a state, a priority or an event map's key
  * ("invitation.received", "pending", "normal", "type", "member"), an id
- * equal to another invitation's note, and a 64-byte id. Erasing one
+ * equal to another invitation's note, an id spelt like another member's
+ * key in the notes log ("anna:<note hash>"), and a 64-byte id. Erasing one
  * redacts the events that name it as a member and no other: the others'
  * feeds keep every event they had. connreqd --check is clean after. */
 #include "harness.h"
@@ -40,6 +41,37 @@ feed_of(const char *member, char *out, size_t n)
 	snprintf(out, n, "%s", feed(c, &r, member, 0));
 }
 
+/* The member id spelt like ann's key in the notes log for note n (as
+ * daemon/invite.c's note_key() makes it: FNV-1a of the note, lower case). */
+static void
+notes_key_id(const char *n, char *out, size_t cap)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *n != '\0'; n++)
+		h = (h ^ (unsigned char)(*n >= 'A' && *n <= 'Z' ?
+		    *n - 'A' + 'a' : *n)) * UINT64_C(1099511628211);
+	snprintf(out, cap, "ann:%016llx", (unsigned long long)h);
+}
+
+/* Whether r's warnings hold code. */
+static bool
+warned(const char *code)
+{
+	const msgpack_object *w = r.result ? cr_get(r.result, "warnings") : NULL;
+	const msgpack_object *cd;
+	uint32_t i;
+
+	for (i = 0; w != NULL && w->type == MSGPACK_OBJECT_ARRAY &&
+	    i < w->via.array.size; i++) {
+		cd = cr_get(&w->via.array.ptr[i], "code");
+		if (cd != NULL && cd->via.str.size == strlen(code) &&
+		    memcmp(cd->via.str.ptr, code, cd->via.str.size) == 0)
+			return true;
+	}
+	return false;
+}
+
 static const char long_id[] =
     "m123456789012345678901234567890123456789012345678901234567890123";
 
@@ -58,7 +90,9 @@ main(void)
 
 	ok(strlen(long_id) == 64, "a 64-byte id");
 	dproc_init(&p);
-	dproc_config(&p, NO_LIMITS);
+	dproc_config(&p, "[limits]\nsends_per_week = 0\npending_warn = 0\n"
+	    "pending_max = 0\ninvites_per_pair = 0\nwithdrawals_per_day = 0\n"
+	    "duplicate_note_warn = 2\n");
 	if (!ok(dproc_start(&p, T0, NULL) == 0, "connreqd starts"))
 		return done_testing();
 	c = dconnect(&p);
@@ -120,6 +154,29 @@ main(void)
 	call(c, &r, "stats.get", "member:s", "ann:0123456789abcdef");
 	ok(rnum(&r, "sent") == 1 && rnum(&r, "pending") == 1,
 	    "ann:0123456789abcdef's stats: 1 sent, pending");
+
+	/* anna sends a note; a member whose id is what anna's notes are
+	 * filed under ("anna:<hash>") is erased; anna's note is still a
+	 * duplicate the second time. */
+	{
+		char nid[80];
+
+		notes_key_id("Hello there", nid, sizeof nid);
+		memmove(nid + 4, nid + 3, strlen(nid + 3) + 1);
+		nid[3] = 'a';		/* "anna:<hash>" */
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.send", "from:s to:s note:s", "anna",
+		    "n1", "Hello there") == 0 && !warned("DUPLICATE_NOTE"),
+		    "anna's note once: no warning");
+		sent(nid, "n9");
+		cr_reply_free(&r);
+		is_int(call(c, &r, "member.erase", "member:s", nid), 0,
+		    "erase '%s'", nid);
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.send", "from:s to:s note:s", "anna",
+		    "n2", "Hello there") == 0 && warned("DUPLICATE_NOTE"),
+		    "anna's note twice: DUPLICATE_NOTE, her notes log kept");
+	}
 
 	cr_reply_free(&r);
 	cr_close(c);
