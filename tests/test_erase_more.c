@@ -117,6 +117,78 @@ naming(const char *who)
 	return hits;
 }
 
+/* Whether r's result, packed again, holds who as a string. */
+static bool
+result_holds(const char *who)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char want[80];
+	size_t n = strlen(who);
+	bool hit;
+
+	if (r.result == NULL)
+		return false;
+	want[0] = (char)(0xa0 | n);
+	memcpy(want + 1, who, n);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_object(&pk, *r.result);
+	hit = memmem(sb.data, sb.size, want, n + 1) != NULL;
+	msgpack_sbuffer_destroy(&sb);
+	return hit;
+}
+
+/* Every read method, for each member of others (and for who itself), and
+ * invite.get of every id up to max: how many answers name who. */
+static unsigned
+traces(const char *who, const char *const *others, uint64_t max)
+{
+	static const char *const boxes[] = { "sent", "received", "ignored",
+	    "held" };
+	const char *m;
+	unsigned hits = 0;
+	uint64_t id;
+	size_t i, b;
+
+	for (i = 0; (m = i == 0 ? who : others[i - 1]) != NULL; i++) {
+#define READ(...) do { cr_reply_free(&r); call(c, &r, __VA_ARGS__); \
+	if (result_holds(who) && strcmp(m, who) != 0) hits++; } while (0)
+		for (b = 0; b < 4; b++)
+			READ("invite.list", "member:s box:s", m, boxes[b]);
+		READ("invite.history", "a:s b:s", m, who);
+		READ("connection.list", "member:s", m);
+		READ("connection.mutual", "a:s b:s", m, who);
+		READ("intro.list", "member:s box:s", m, "asked");
+		READ("intro.list", "member:s box:s", m, "received");
+		READ("plan.list", "member:s", m);
+		READ("stats.get", "member:s", m);
+		READ("invite.advise", "member:s", m);
+		READ("member.export", "member:s", m);
+		READ("member.settings.get", "member:s", m);
+		READ("member.auto_accept.list", "member:s", m);
+		READ("events.read", "member:s after:u limit:u", m, (uint64_t)0,
+		    (uint64_t)1000);
+#undef READ
+		if (strcmp(m, who) == 0) {
+			/* Its own answers name it as whom they are of, and
+			 * nothing else. */
+			cr_reply_free(&r);
+			call(c, &r, "member.export", "member:s", m);
+			if (rnum(&r, "sent") + rnum(&r, "received") +
+			    rnum(&r, "connections") != 0)
+				hits++;
+		}
+	}
+	for (id = 1; id <= max; id++) {
+		cr_reply_free(&r);
+		call(c, &r, "invite.get", "id:u", id);
+		if (result_holds(who))
+			hits++;
+	}
+	return hits;
+}
+
 int
 main(void)
 {
@@ -208,11 +280,27 @@ main(void)
 	call(c, &r, "stats.get", "member:s", "ann");
 	ok(rnum(&r, "restricted_until") > 0, "ann is restricted");
 
+	{
+		static const char *const others[] = { "bob", "cat", "dee",
+		    "eli", "fay", "gil", "lee", "nat", "oma", "xav", "yul",
+		    "zed", NULL };
+		unsigned before = traces("ann", others, 60);
+
+		ok(before >= 20, "before: %u reads name ann", before);
+	}
 	now = advance(c, &r, 0);
 	is_int(erase("ann"), 0, "erase ann");
 	is_int(rnum(&r, "introductions"), 4,
 	    "4 introductions: via her (2), to her, from her");
 	is_int(naming("ann"), 0, "no event names ann but member.erased");
+	{
+		static const char *const others[] = { "bob", "cat", "dee",
+		    "eli", "fay", "gil", "lee", "nat", "oma", "xav", "yul",
+		    "zed", NULL };
+
+		is_int(traces("ann", others, 60), 0,
+		    "no read of any other member's, nor invite.get of any id, names ann");
+	}
 
 	/* Views. */
 	cr_reply_free(&r);
