@@ -398,6 +398,50 @@ main(void)
 	is_int(rnum(&r, "items"), 0, "qua holds nothing now");
 	(void)plan; (void)i4; (void)ig;
 
+	/* One batch, before and after an erasure of mo: what the sends to
+	 * and from it met (a connection, a pending invitation, its block,
+	 * one sent in the batch, its restriction) is gone for the sends after it
+	 * (PostgreSQL: nothing stale in the batch's cache). */
+	act("invite.accept", "mo", sent("bob", "mo"));
+	sent("cat", "mo");
+	cr_reply_free(&r);
+	call(c, &r, "member.block", "actor:s other:s", "mo", "dan");
+	cr_reply_free(&r);
+	call(c, &r, "invite.report", "actor:s id:u reason:s", "vic",
+	    sent("mo", "vic"), "spam");
+	{
+		static const char *const from[] = { "bob", "cat", "dan", "ivo",
+		    "mo" };
+		static const char *const to[] = { "mo", "mo", "mo", "mo", "fay" };
+		static const char *const want[] = { "ALREADY_CONNECTED",
+		    "ALREADY_PENDING", "NOT_PERMITTED", NULL,
+		    "RESTRICTED" };
+		uint32_t q[11];
+		size_t j;
+
+		for (j = 0; j < 5; j++)
+			q[j] = send_pipelined(c, from[j], to[j], 0);
+		q[5] = erase_pipelined("mo");
+		for (j = 0; j < 5; j++)
+			q[6 + j] = send_pipelined(c, from[j], to[j], 0);
+		for (j = 0; j < 5; j++) {
+			cr_reply_free(&r);
+			ok(cr_wait(c, q[j], &r) == 0 && (want[j] == NULL ?
+			    r.error == NULL : refused(&r, want[j])),
+			    "before: %s -> %s: %s", from[j], to[j],
+			    want[j] ? want[j] : "sent");
+		}
+		cr_reply_free(&r);
+		ok(cr_wait(c, q[5], &r) == 0 && r.error == NULL &&
+		    rnum(&r, "invitations") == 4 && rnum(&r, "connections") == 1,
+		    "mo erased (4 invitations, 1 connection)");
+		for (j = 0; j < 5; j++) {
+			cr_reply_free(&r);
+			ok(cr_wait(c, q[6 + j], &r) == 0 && r.error == NULL,
+			    "after: %s -> %s sent", from[j], to[j]);
+		}
+	}
+
 	/* The others' deadlines run on: a year. */
 	advance(c, &r, 365 * 86400);
 	cr_reply_free(&r);
