@@ -163,6 +163,20 @@ main(void)
 #endif
 	snprintf(args, sizeof args, "--check -d '%s'", dst);
 	is_int(connreqd(args, p.dir), 0, "connreqd --check of the copy: clean");
+#ifdef HARNESS_PG
+	{
+		char ci[600];
+
+		if (pgcluster_newdb(&harness_pg, ci, sizeof ci) == -1)
+			bail_out("no database for the copy back");
+		snprintf(args, sizeof args, "--copy-store '%s' '%s'", dst, ci);
+		is_int(connreqd(args, p.dir), 0,
+		    "connreqd --copy-store: that LMDB copy -> PostgreSQL");
+		snprintf(args, sizeof args, "--check --postgres '%s'", ci);
+		is_int(connreqd(args, p.dir), 0,
+		    "connreqd --check of the PostgreSQL copy: clean");
+	}
+#endif
 	dproc_cleanup(&p);
 	return done_testing();
 }
