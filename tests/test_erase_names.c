@@ -110,6 +110,15 @@ main(void)
 	call(c, &r, "invite.send", "from:s to:s note:s", "dee", "bob", "hello");
 	cr_reply_free(&r);
 	call(c, &r, "invite.send", "from:s to:s note:s", "dee", "cat", "ann");
+	cr_reply_free(&r);
+	call(c, &r, "member.block", "actor:s other:s", "anna", "zoe");
+	cr_reply_free(&r);
+	call(c, &r, "member.auto_accept.add", "member:s other:s", "anna", "yan");
+	cr_reply_free(&r);
+	call(c, &r, "member.settings.set", "member:s email:s", "anna",
+	    "anna@example.org");
+	cr_reply_free(&r);
+	call(c, &r, "member.block", "actor:s other:s", "ann", "zoe");
 	id_long = sent(long_id, "dee");
 	ok(id_long != 0, "the 64-byte id sends");
 	advance(c, &r, 60);
@@ -151,6 +160,14 @@ main(void)
 	call(c, &r, "invite.list", "member:s box:s", "bob", "received");
 	is_int(rnum(&r, "items"), 3, "bob has 3 invitations received");
 	cr_reply_free(&r);
+	call(c, &r, "member.export", "member:s", "anna");
+	ok(rnum(&r, "blocked") == 1 && rnum(&r, "auto_accept") == 1 &&
+	    strcmp(rstr(&r, "settings.email"), "anna@example.org") == 0 &&
+	    rnum(&r, "sent") == 1 && rnum(&r, "received") == 1,
+	    "anna keeps her block, auto-accept, email, sent and received");
+	cr_reply_free(&r);
+	call(c, &r, "stats.get", "member:s", "anna");
+	is_int(rnum(&r, "sent"), 1, "anna's sends log: 1");	cr_reply_free(&r);
 	call(c, &r, "stats.get", "member:s", "ann:0123456789abcdef");
 	ok(rnum(&r, "sent") == 1 && rnum(&r, "pending") == 1,
 	    "ann:0123456789abcdef's stats: 1 sent, pending");
