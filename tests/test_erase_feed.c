@@ -75,8 +75,17 @@ main(void)
 	call(c, &r, "connection.list", "member:s", "dee");
 	is_int(rnum(&r, "items"), 1, "dee auto-accepted ann");
 	rem = sent("eli", "fay");		/* a bystander's reminder */
-	late = sent("eli", "ann");		/* ann's reminder */
-	advance(c, &r, 86400);
+	cr_reply_free(&r);
+	call(c, &r, "member.settings.set", "member:s digest_every:u hold_no_mutual:b",
+	    "ann", (uint64_t)3600, 0);		/* her digest; no more held */
+	late = sent("eli", "ann");		/* her reminder */
+	advance(c, &r, 3600);
+	ok(strstr(feed(c, &r, "ann", 0), "invitation.digest") != NULL,
+	    "ann has an hourly digest");
+	/* Her digests, each written when due: the last at 23 h, then the
+	 * erasure half an hour later. */
+	advance(c, &r, 86400 - 2 * 3600);
+	advance(c, &r, 1800);
 
 	/* Subscribers. */
 	sub_all = dconnect(&p);
@@ -121,7 +130,7 @@ main(void)
 	advance(c, &r, 2 * 86400);
 	ok(strstr(feed(c, &r, "fay", 0), "invitation.reminder") != NULL,
 	    "fay is reminded of eli's (%s)", feed(c, &r, "fay", 0));
-	is_str(feed(c, &r, "ann", 0), "", "ann's feed is empty");
+	is_str(feed(c, &r, "ann", 0), "", "ann's feed is empty: no reminder, no digest");
 	(void)rem;
 	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s", "bob", "held");
