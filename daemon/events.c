@@ -381,6 +381,7 @@ naming_one(void *ctx, const struct event_rec *e)
 {
 	struct naming *x = ctx;
 	msgpack_unpacked u;
+	int64_t at;
 	bool hit = e->member_len == x->mlen &&
 	    memcmp(e->member, x->m, x->mlen) == 0;
 
@@ -393,21 +394,36 @@ naming_one(void *ctx, const struct event_rec *e)
 	}
 	if (!hit)
 		return true;
-	/* What mirrors follow stays: an earlier erasure of the member. */
+	/* What mirrors follow stays: an earlier erasure of the member. The
+	 * event's own time (its `at`, which a deadline handled late has
+	 * before it was written) is event.erased's. */
+	at = e->at;
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, e->data, e->len, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP) {
 		const msgpack_object_map *m = &u.data.via.map;
+		const msgpack_object *k, *v;
 		uint32_t i;
 
-		for (i = 0; i < m->size; i++)
-			if (m->ptr[i].key.type == MSGPACK_OBJECT_STR &&
-			    m->ptr[i].key.via.str.size == 4 &&
-			    memcmp(m->ptr[i].key.via.str.ptr, "type", 4) == 0)
-				break;
-		if (i < m->size && names(&m->ptr[i].val, EV_MEMBER_ERASED,
-		    strlen(EV_MEMBER_ERASED), 0, true, false))
-			hit = false;
+		for (i = 0; i < m->size; i++) {
+			k = &m->ptr[i].key;
+			v = &m->ptr[i].val;
+			if (k->type != MSGPACK_OBJECT_STR)
+				continue;
+			if (k->via.str.size == 4 &&
+			    memcmp(k->via.str.ptr, "type", 4) == 0 &&
+			    names(v, EV_MEMBER_ERASED,
+			    strlen(EV_MEMBER_ERASED), 0, true, false))
+				hit = false;
+			if (k->via.str.size == 2 &&
+			    memcmp(k->via.str.ptr, "at", 2) == 0) {
+				if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+					at = (int64_t)v->via.u64;
+				else if (v->type ==
+				    MSGPACK_OBJECT_NEGATIVE_INTEGER)
+					at = v->via.i64;
+			}
+		}
 	}
 	msgpack_unpacked_destroy(&u);
 	if (!hit)
@@ -418,7 +434,7 @@ naming_one(void *ctx, const struct event_rec *e)
 		x->at = xrealloc(x->at, x->cap * sizeof *x->at);
 	}
 	x->seq[x->n] = e->seq;
-	x->at[x->n] = e->at;
+	x->at[x->n] = at;
 	x->n++;
 	return true;
 }

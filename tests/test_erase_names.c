@@ -195,6 +195,47 @@ main(void)
 		    "anna's note twice: DUPLICATE_NOTE, her notes log kept");
 	}
 
+	/* An event handled late (an expiry a long clock.advance ran) keeps
+	 * its own time as event.erased. */
+	{
+		const msgpack_object *all, *e, *ty;
+		uint64_t seq = 0, id;
+		int64_t at = 0;
+		uint32_t k;
+		char path[64];
+
+		cr_reply_free(&r);
+		call(c, &r, "invite.send", "from:s to:s expires_in:u", "kip",
+		    "lou", (uint64_t)3600);
+		id = (uint64_t)rnum(&r, "invitation.id");
+		advance(c, &r, 2 * 86400);
+		cr_reply_free(&r);
+		call(c, &r, "events.read", "all:b after:u limit:u", 1,
+		    (uint64_t)0, (uint64_t)1000);
+		all = cr_get(r.result, "events");
+		for (k = 0; all != NULL && k < all->via.array.size; k++) {
+			e = &all->via.array.ptr[k];
+			ty = cr_get(e, "type");
+			if (ty->via.str.size == 18 && memcmp(ty->via.str.ptr,
+			    "invitation.expired", 18) == 0 &&
+			    (uint64_t)cr_get(cr_get(e, "invitation"), "id")->via.u64
+			    == id) {
+				seq = cr_get(e, "seq")->via.u64;
+				at = cr_get(e, "at")->via.i64;
+			}
+		}
+		ok(seq != 0 && at < advance(c, &r, 0) - 86400,
+		    "kip's invitation expired at its time, in a long advance");
+		cr_reply_free(&r);
+		call(c, &r, "member.erase", "member:s", "lou");
+		cr_reply_free(&r);
+		call(c, &r, "events.read", "all:b after:u limit:u", 1, seq - 1,
+		    (uint64_t)1);
+		snprintf(path, sizeof path, "events.0.type");
+		is_str(rstr(&r, path), "event.erased", "lou erased: it is event.erased");
+		is_int(rnum(&r, "events.0.at"), at, "... at the event's own time");
+	}
+
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "it stops");
