@@ -107,7 +107,7 @@ complete -c connreq -n '__fish_seen_subcommand_from settings' -l hold-restricted
 complete -c connreq -n '__fish_seen_subcommand_from settings' -l hold-new-member-days -x -d 'DAYS'
 complete -c connreq -n '__fish_seen_subcommand_from settings' -l digest -x -a 'off default' -d 'DURATION|off|default'
 complete -c connreq -n '__fish_seen_subcommand_from clock' -x -a advance
-complete -c connreq -n '__fish_seen_subcommand_from erase' -l yes -x -d 'MEMBER'
+complete -c connreq -n '__fish_seen_subcommand_from erase' -l yes -d 'yes'
 complete -c connreq -n '__fish_seen_subcommand_from watch' -l all -d 'all'
 complete -c connreq -n '__fish_seen_subcommand_from watch' -l after -x -d 'SEQ'
 complete -c connreq -n '__fish_seen_subcommand_from watch' -l exec -x -a '(__fish_complete_command)' -d 'CMD'

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 STATES = ["pending", "accepted", "ignored", "withdrawn", "expired"]
 PRIORITIES = ["high", "medium", "low"]
 NAMED_VALUES = {"--state": STATES, "--priority": PRIORITIES}
-FLAGS = {"--all", "--tell", "--asked", "--json"}
+FLAGS = {"--all", "--tell", "--asked", "--json", "--yes"}
 
 
 def run(bin_, *args):

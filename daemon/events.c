@@ -310,9 +310,35 @@ events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* Whether o, or any value within it, is the string m. */
+/* The keys whose values are member ids, in every event map and the maps
+ * within it (§8.1: the event's member, an invitation's from, to and
+ * introduced_by, an introduction's from, via and to, a connection's a and
+ * b, connection.removed's other). Any other string (a type, a state, a
+ * priority, a note, a notice's code and message) is not a member's id,
+ * even when it is spelt like one. */
 static bool
-names(const msgpack_object *o, const char *m, size_t mlen, int depth)
+member_key(const msgpack_object *k)
+{
+	static const char *const keys[] = {
+		"member", "from", "to", "via", "introduced_by", "a", "b",
+		"other",
+	};
+	size_t i;
+
+	if (k->type != MSGPACK_OBJECT_STR)
+		return false;
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (k->via.str.size == strlen(keys[i]) &&
+		    memcmp(k->via.str.ptr, keys[i], k->via.str.size) == 0)
+			return true;
+	return false;
+}
+
+/* Whether o, or any value within it, is the string m: anywhere when any,
+ * otherwise only as the value of a member_key() (named: o is one). */
+static bool
+names(const msgpack_object *o, const char *m, size_t mlen, int depth,
+    bool any, bool named)
 {
 	uint32_t i;
 
@@ -320,16 +346,18 @@ names(const msgpack_object *o, const char *m, size_t mlen, int depth)
 		return false;
 	switch (o->type) {
 	case MSGPACK_OBJECT_STR:
-		return o->via.str.size == mlen &&
+		return (any || named) && o->via.str.size == mlen &&
 		    memcmp(o->via.str.ptr, m, mlen) == 0;
 	case MSGPACK_OBJECT_ARRAY:
 		for (i = 0; i < o->via.array.size; i++)
-			if (names(&o->via.array.ptr[i], m, mlen, depth + 1))
+			if (names(&o->via.array.ptr[i], m, mlen, depth + 1,
+			    any, named))
 				return true;
 		return false;
 	case MSGPACK_OBJECT_MAP:
 		for (i = 0; i < o->via.map.size; i++)
-			if (names(&o->via.map.ptr[i].val, m, mlen, depth + 1))
+			if (names(&o->via.map.ptr[i].val, m, mlen, depth + 1,
+			    any, member_key(&o->via.map.ptr[i].key)))
 				return true;
 		return false;
 	default:
@@ -353,32 +381,49 @@ naming_one(void *ctx, const struct event_rec *e)
 {
 	struct naming *x = ctx;
 	msgpack_unpacked u;
+	int64_t at;
 	bool hit = e->member_len == x->mlen &&
 	    memcmp(e->member, x->m, x->mlen) == 0;
 
 	if (!hit) {
 		msgpack_unpacked_init(&u);
 		hit = msgpack_unpack_next(&u, e->data, e->len, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS && names(&u.data, x->m, x->mlen, 0);
+		    MSGPACK_UNPACK_SUCCESS && names(&u.data, x->m, x->mlen, 0,
+		    false, false);
 		msgpack_unpacked_destroy(&u);
 	}
 	if (!hit)
 		return true;
-	/* What mirrors follow stays: an earlier erasure of the member. */
+	/* What mirrors follow stays: an earlier erasure of the member. The
+	 * event's own time (its `at`, which a deadline handled late has
+	 * before it was written) is event.erased's. */
+	at = e->at;
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, e->data, e->len, NULL) ==
 	    MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP) {
 		const msgpack_object_map *m = &u.data.via.map;
+		const msgpack_object *k, *v;
 		uint32_t i;
 
-		for (i = 0; i < m->size; i++)
-			if (m->ptr[i].key.type == MSGPACK_OBJECT_STR &&
-			    m->ptr[i].key.via.str.size == 4 &&
-			    memcmp(m->ptr[i].key.via.str.ptr, "type", 4) == 0)
-				break;
-		if (i < m->size && names(&m->ptr[i].val, EV_MEMBER_ERASED,
-		    strlen(EV_MEMBER_ERASED), 0))
-			hit = false;
+		for (i = 0; i < m->size; i++) {
+			k = &m->ptr[i].key;
+			v = &m->ptr[i].val;
+			if (k->type != MSGPACK_OBJECT_STR)
+				continue;
+			if (k->via.str.size == 4 &&
+			    memcmp(k->via.str.ptr, "type", 4) == 0 &&
+			    names(v, EV_MEMBER_ERASED,
+			    strlen(EV_MEMBER_ERASED), 0, true, false))
+				hit = false;
+			if (k->via.str.size == 2 &&
+			    memcmp(k->via.str.ptr, "at", 2) == 0) {
+				if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+					at = (int64_t)v->via.u64;
+				else if (v->type ==
+				    MSGPACK_OBJECT_NEGATIVE_INTEGER)
+					at = v->via.i64;
+			}
+		}
 	}
 	msgpack_unpacked_destroy(&u);
 	if (!hit)
@@ -389,7 +434,7 @@ naming_one(void *ctx, const struct event_rec *e)
 		x->at = xrealloc(x->at, x->cap * sizeof *x->at);
 	}
 	x->seq[x->n] = e->seq;
-	x->at[x->n] = e->at;
+	x->at[x->n] = at;
 	x->n++;
 	return true;
 }

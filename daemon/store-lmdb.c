@@ -3879,8 +3879,12 @@ lm_member_del(struct stx *t, const char *m, size_t mlen)
 	del(t, ls(t)->member, &k, "member");
 	key_make(&k, ls(t)->mpruned, "M", m, mlen);
 	del(t, ls(t)->mpruned, &k, "pruned");
+	/* Not the notes log's rows of key m: none is m's (its keys are
+	 * "<member>:<hash>"), and m may be spelt like one of another's
+	 * ("ann:<hash>" is ann's). */
 	for (i = 0; i < LOG_COUNT; i++)
-		drop_member_rows(t, ls(t)->logs[i], m, mlen);
+		if (i != LOG_NOTES)
+			drop_member_rows(t, ls(t)->logs[i], m, mlen);
 	for (i = 0; i < FLAG_COUNT; i++)
 		drop_member_rows(t, ls(t)->flags[i], m, mlen);
 	/* The notes log's keys are "<member>:<hash>": the keys that begin

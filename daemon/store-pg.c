@@ -416,12 +416,13 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	X(Q_EVENT_REDACT, "UPDATE events SET member = ''::bytea, " \
 	    "notify = false, data = $2::bytea WHERE seq = $1::bigint") \
 	/* A member's own rows: $1 the member, $2 the notes log, its keys \
-	 * "$1:<16 hex digits>" between $3 ("$1:") and $4 ("$1;"), $5 long. */ \
+	 * "$1:<16 hex digits>" between $3 ("$1:") and $4 ("$1;"), $5 long \
+	 * (not its rows of key $1: another's, "ann:<hash>" is ann's). */ \
 	X(Q_MEMBER_DEL, "WITH m AS (DELETE FROM members " \
 	    "WHERE member = $1::bytea), p AS (DELETE FROM member_pruned " \
 	    "WHERE member = $1::bytea), f AS (DELETE FROM flags " \
 	    "WHERE flag IN (0, 1, 2) AND a = $1::bytea) " \
-	    "DELETE FROM logs WHERE (log IN (0, 1, 2, 3, 4, 5) " \
+	    "DELETE FROM logs WHERE (log IN (0, 1, 2, 3, 5) " \
 	    "AND key = $1::bytea) OR (log = $2::smallint " \
 	    "AND key >= $3::bytea AND key < $4::bytea " \
 	    "AND length(key) = $5::integer)") \

@@ -543,8 +543,9 @@ bool store_db_clock(struct stx *t, int64_t *real, int64_t *vclock);
  *   it is nobody's (member "") and told to nobody: it leaves its
  *   member's feed.
  * - store_member_del: what is filed under m alone: its row and settings,
- *   its feed's last-pruned mark, every log of key m (and the notes log's
- *   keys "m:<hash>"), and the flags m set (blocks and auto-accepts m
+ *   its feed's last-pruned mark, every log of key m but the notes log
+ *   (whose keys are "<member>:<hash>": m's are "m:<hash>", and a row of
+ *   key m is another's), and the flags m set (blocks and auto-accepts m
  *   made, and the "does not know" reports about m: a = m).
  * - store_scan_intros_to: the ids of the introductions to m, in order,
  *   until fn returns false (no index: a scan of them all).

@@ -1433,6 +1433,12 @@ test_erasing(struct store *s)
 	    "... the flags it set");
 	ok(store_flag_get(t, FLAG_BLOCK, "amyz", 4, "zqv", 3),
 	    "... not one another set on it");
+	/* A member spelt like another's notes key: those rows are not its. */
+	store_log_add(t, LOG_NOTES, "zqx:0123456789abcdef", 20, 7000, 9005, 0);
+	store_member_del(t, "zqx:0123456789abcdef", 20);
+	is_int(store_log_count(t, LOG_NOTES, "zqx:0123456789abcdef", 20, 0,
+	    100, &oldest), 1,
+	    "a member named zqx:0123456789abcdef deleted: zqx's notes under that key stay");
 	store_member_get(t, "zqv", 3, &m);
 	ok(m.email_len == 0, "... its row");
 	store_member_get(t, "zqvd", 4, &m);
