@@ -19,6 +19,10 @@
  * the next deadline; COMMIT), and a batch of sends' (the same four). */
 #define LONE_SEND_TRIPS 4
 #define BATCH_TRIPS 4
+/* Statements a write transaction of sends runs, whatever their number:
+ * the sends' reads are one statement (Q_BUNDLE_MANY), their writes one
+ * a table. */
+#define BATCH_STMTS 16
 #define COMMITTED "a write transaction committed"
 
 static struct cr_reply r;
@@ -98,6 +102,29 @@ max_trips_after(const struct dproc *p, int skip)
 			trips -= atoi(pr + strlen(" round trips ("));
 		if (trips > most)
 			most = trips;
+	}
+	if (f != NULL)
+		fclose(f);
+	return most;
+}
+
+/* The most statements of the write transactions connreqd -v logged
+ * after the first `skip`; -1 when there were none. */
+static int
+max_stmts_after(const struct dproc *p, int skip)
+{
+	char line[512];
+	const char *at;
+	FILE *f = fopen(p->log, "r");
+	int n = 0, most = -1, stmts;
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if ((at = strstr(line, COMMITTED ": ")) == NULL ||
+		    n++ < skip)
+			continue;
+		stmts = atoi(at + strlen(COMMITTED ": "));
+		if (stmts > most)
+			most = stmts;
 	}
 	if (f != NULL)
 		fclose(f);
@@ -274,6 +301,10 @@ main(void)
 	    max_trips_after(&a, i) <= BATCH_TRIPS,
 	    "its transactions take at most %d round trips each, but to prepare (%d)",
 	    BATCH_TRIPS, max_trips_after(&a, i));
+	diag("a batch of sends: at most %d statements", max_stmts_after(&a, i));
+	ok(max_stmts_after(&a, i) > 0 && max_stmts_after(&a, i) <= BATCH_STMTS,
+	    "its sends' reads are one statement: at most %d statements (%d)",
+	    BATCH_STMTS, max_stmts_after(&a, i));
 
 	/* A lone send's round trips: what it reads of its two members (the
 	 * recipient's auto-accept flag among it, how many connections they
