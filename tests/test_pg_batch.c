@@ -19,6 +19,10 @@
  * the next deadline; COMMIT), and a batch of sends' (the same four). */
 #define LONE_SEND_TRIPS 4
 #define BATCH_TRIPS 4
+/* NO_LIMITS but the duplicate note's warning (at 5, its default). */
+#define LIMITS "[limits]\nsends_per_week = 0\npending_warn = 0\n" \
+	"pending_max = 0\ninvites_per_pair = 0\nwithdrawals_per_day = 0\n" \
+	"duplicate_note_warn = 5\n"
 /* Statements a write transaction of sends runs, whatever their number:
  * the sends' reads are one statement (Q_BUNDLE_MANY), their writes one
  * a table. */
@@ -108,6 +112,26 @@ max_trips_after(const struct dproc *p, int skip)
 	return most;
 }
 
+/* Sends from -> to with note (none when NULL) without waiting: its
+ * message id. */
+static uint32_t
+send_note_pipelined(struct cr_client *c, const char *from, const char *to,
+    const char *note)
+{
+	msgpack_packer *pk = cr_request(c, "invite.send");
+
+	msgpack_pack_map(pk, note != NULL ? 3 : 2);
+	pk_str(pk, "from");
+	pk_str(pk, from);
+	pk_str(pk, "to");
+	pk_str(pk, to);
+	if (note != NULL) {
+		pk_str(pk, "note");
+		pk_str(pk, note);
+	}
+	return (uint32_t)cr_send(c);
+}
+
 /* The most statements of the write transactions connreqd -v logged
  * after the first `skip`; -1 when there were none. */
 static int
@@ -168,7 +192,7 @@ main(void)
 	int i, good, nested, durable;
 
 	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
+	dproc_config(&a, LIMITS);
 	dproc_dbname(&a, db, sizeof db);
 	if (!ok(dproc_start(&a, T0, verbose) == 0, "connreqd --postgres -v"))
 		goto out;
@@ -287,6 +311,39 @@ main(void)
 	    2, "two connections");
 	is_int(received_mutual(c, "px-q", ids[2]), 1,
 	    "px-q's view of px-p's invitation: they share px-x");
+
+	/* The sender's notes log comes with the batch's reads (an array
+	 * of notes keys, NULL for a send without one): nt-a sent "hi" three
+	 * times; in one batch its fourth does not warn, a send without a
+	 * note goes between, and its fifth warns (duplicate_note_warn 5). */
+	for (i = 0; i < 3; i++) {
+		char to1[32];
+
+		snprintf(to1, sizeof to1, "nt-b%d", i);
+		cr_reply_free(&r);
+		if (call(c, &r, "invite.send", "from:s to:s note:s", "nt-a", to1,
+		    "hi") != 0)
+			break;
+	}
+	is_int(i, 3, "nt-a sends the note hi three times, one at a time");
+	{
+		uint32_t m[3];
+		const char *want[3] = { "(none)", "(none)", "DUPLICATE_NOTE" };
+		const char *tos[3] = { "nt-b3", "nt-d", "nt-b4" };
+
+		m[0] = send_note_pipelined(c, "nt-a", tos[0], "hi");
+		m[1] = send_note_pipelined(c, "nt-c", tos[1], NULL);
+		m[2] = send_note_pipelined(c, "nt-a", tos[2], " HI ");
+		for (i = 0; i < 3; i++) {
+			cr_reply_free(&r);
+			if (cr_wait(c, m[i], &r) == -1)
+				bail_out("a send was not answered");
+			ok(r.error == NULL, "in one batch: %s -> %s",
+			    i == 1 ? "nt-c" : "nt-a", tos[i]);
+			is_str(rstr(&r, "warnings.0.code"), want[i],
+			    "its warning");
+		}
+	}
 
 	/* A batch's round trips (connreqd -v): as many whatever its size. */
 	for (i = 0; i < K; i++) {
