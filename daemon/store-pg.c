@@ -80,7 +80,11 @@
  * one statement, asked for by store_hint_send(), which the server calls
  * for every send of a batch before it runs them (and before the
  * deadlines): the first read after that (the deadlines' claim) reads the
- * bundles of all the hints kept in its round trip (hint_run()); all is
+ * bundles of all the hints kept in its round trip (hint_run()), two or
+ * more as one statement (Q_BUNDLE_MANY: arrays of the hints' members,
+ * each element's bundle a lateral subquery, the rows split by the
+ * element's ordinal; planned once, where a statement each was planned
+ * once each: that planning was most of a batch's server time); all is
  * kept, as are a log key's entries (pg_log_count()); next_id, event.head,
  * the counters and the oldest event's time come with the clock, read in
  * the round trip of LOCK_WRITE and BEGIN (pg_begin(): store_counts() and
@@ -161,27 +165,29 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 /* The write transaction's cache (cache_bundle()): what it keeps of two
  * members, in one statement. The columns: kind (CK_*), the key, then the
  * row (a member's email last). */
-#define BUNDLE_SQL \
+#define BUNDLE_SQL_OF(A, B) \
 	"SELECT 0::smallint, sender, recipient, open_id, " \
 	"cooldown_until, withdrawals, attempts, NULL::bytea, NULL::bytea " \
 	"FROM pairs " \
-	"WHERE (sender = $1::bytea AND recipient = $2::bytea) " \
-	"OR (sender = $2::bytea AND recipient = $1::bytea) " \
+	"WHERE (sender = " A "::bytea AND recipient = " B "::bytea) " \
+	"OR (sender = " B "::bytea AND recipient = " A "::bytea) " \
 	"UNION ALL SELECT 1, lo, hi, since, 0, 0, 0, NULL, NULL " \
 	"FROM connections " \
-	"WHERE lo = least($1::bytea, $2::bytea) " \
-	"AND hi = greatest($1::bytea, $2::bytea) " \
+	"WHERE lo = least(" A "::bytea, " B "::bytea) " \
+	"AND hi = greatest(" A "::bytea, " B "::bytea) " \
 	"UNION ALL SELECT 2, a, b, flag, 0, 0, 0, NULL, NULL FROM flags " \
-	"WHERE flag IN (0, 1, 2) AND ((a = $1::bytea AND b = $2::bytea) " \
-	"OR (a = $2::bytea AND b = $1::bytea)) " \
+	"WHERE flag IN (0, 1, 2) AND ((a = " A "::bytea AND b = " B "::bytea) " \
+	"OR (a = " B "::bytea AND b = " A "::bytea)) " \
 	"UNION ALL SELECT 3, member, ''::bytea, invitations_from, " \
 	"restricted_until, restricted_at, open_sent, email, settings " \
-	"FROM members WHERE member IN ($1::bytea, $2::bytea) " \
+	"FROM members WHERE member IN (" A "::bytea, " B "::bytea) " \
 	"UNION ALL (SELECT 4, ''::bytea, ''::bytea, id, 0, 0, 0, NULL, NULL " \
 	"FROM invitations " \
-	"WHERE least(sender, recipient) = least($1::bytea, $2::bytea) " \
-	"AND greatest(sender, recipient) = greatest($1::bytea, $2::bytea) " \
+	"WHERE least(sender, recipient) = least(" A "::bytea, " B "::bytea) " \
+	"AND greatest(sender, recipient) = greatest(" A "::bytea, " B "::bytea) " \
 	"ORDER BY id LIMIT " STR(PAGE) ")"
+
+#define BUNDLE_SQL BUNDLE_SQL_OF("$1", "$2")
 
 /* Member m's connections after $3 (the other's id o, since), how many
  * (counted no further than MUTUAL_LIST_MAX), and the connection of m
@@ -211,13 +217,27 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	"(SELECT count(*) FROM (SELECT 1 FROM connections WHERE lo = " m \
 	"::bytea UNION ALL SELECT 1 FROM connections WHERE hi = " m \
 	"::bytea LIMIT " STR(MUTUAL_LIST_MAX) ") x)"
-#define MUTUAL_N \
-	"(WITH n AS MATERIALIZED (SELECT " CONN_COUNT0("$1") " AS na, " \
-	CONN_COUNT0("$2") " AS nb) SELECT count(*) FROM (SELECT 1 FROM " \
-	CONN_LIST0("$1") " x CROSS JOIN LATERAL " CONN_PROBE("$2") " c " \
+#define MUTUAL_N_OF(A, B) \
+	"(WITH n AS MATERIALIZED (SELECT " CONN_COUNT0(A) " AS na, " \
+	CONN_COUNT0(B) " AS nb) SELECT count(*) FROM (SELECT 1 FROM " \
+	CONN_LIST0(A) " x CROSS JOIN LATERAL " CONN_PROBE(B) " c " \
 	"WHERE (SELECT na <= nb FROM n) UNION ALL SELECT 1 FROM " \
-	CONN_LIST0("$2") " x CROSS JOIN LATERAL " CONN_PROBE("$1") " c " \
+	CONN_LIST0(B) " x CROSS JOIN LATERAL " CONN_PROBE(A) " c " \
 	"WHERE (SELECT nb < na FROM n) LIMIT " STR(MUTUAL_KEEP) ") m)"
+
+/* A send's bundle: the bundle of A and B, A's logs after T (LOG_SENDS
+ * $5, key A; LOG_NOTES $6, key N), up to LOG_CACHE_MAX each, kinds CK_LOG
+ * and CK_LOG + 1, and how many connections A and B share (CK_MUTUAL). */
+#define BUNDLE_SEND_OF(A, B, T, N) \
+	BUNDLE_SQL_OF(A, B) " UNION ALL (SELECT 5, ''::bytea, " \
+	"''::bytea, at, id, 0, 0, NULL, NULL FROM logs " \
+	"WHERE log = $5::smallint " \
+	"AND key = " A "::bytea AND at > " T "::bigint ORDER BY at, id LIMIT " \
+	STR(LOG_CACHE_MAX) ") UNION ALL (SELECT 6, ''::bytea, ''::bytea, " \
+	"at, id, 0, 0, NULL, NULL FROM logs WHERE log = $6::smallint " \
+	"AND key = " N "::bytea AND at > " T "::bigint ORDER BY at, id LIMIT " \
+	STR(LOG_CACHE_MAX) ") UNION ALL SELECT 7, ''::bytea, ''::bytea, " \
+	MUTUAL_N_OF(A, B) ", 0, 0, 0, NULL, NULL"
 
 /* The statements, prepared as "q<index>". Parameters are cast to their
  * types so that binary parameters are read as such. */
@@ -269,15 +289,15 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	/* A send's (store_hint_send()): the bundle and the sender's logs \
 	 * after $3 (LOG_SENDS $5, key $1; LOG_NOTES $6, key $4), up to \
 	 * LOG_CACHE_MAX each, kinds CK_LOG and CK_LOG + 1. */ \
-	X(Q_BUNDLE_SEND, BUNDLE_SQL " UNION ALL (SELECT 5, ''::bytea, " \
-	    "''::bytea, at, id, 0, 0, NULL, NULL FROM logs " \
-	    "WHERE log = $5::smallint " \
-	    "AND key = $1::bytea AND at > $3::bigint ORDER BY at, id LIMIT " \
-	    STR(LOG_CACHE_MAX) ") UNION ALL (SELECT 6, ''::bytea, ''::bytea, " \
-	    "at, id, 0, 0, NULL, NULL FROM logs WHERE log = $6::smallint " \
-	    "AND key = $4::bytea AND at > $3::bigint ORDER BY at, id LIMIT " \
-	    STR(LOG_CACHE_MAX) ") UNION ALL SELECT 7, ''::bytea, ''::bytea, " \
-	    MUTUAL_N ", 0, 0, 0, NULL, NULL") \
+	X(Q_BUNDLE_SEND, BUNDLE_SEND_OF("$1", "$2", "$3", "$4")) \
+	/* The sends' bundles of a batch in one statement (hint_run()): \
+	 * Q_BUNDLE_SEND's for each element of the arrays $1 (senders), $2 \
+	 * (recipients), $3 (since) and $4 (notes keys, NULL for none), its \
+	 * rows each followed by the element's ordinal. */ \
+	X(Q_BUNDLE_MANY, "SELECT bm.*, v.k FROM unnest($1::bytea[], " \
+	    "$2::bytea[], $3::bigint[], $4::bytea[]) WITH ORDINALITY " \
+	    "AS v(a, b, t, n, k) CROSS JOIN LATERAL (" \
+	    BUNDLE_SEND_OF("v.a", "v.b", "v.t", "v.n") ") bm") \
 	/* The write transaction's cache of a log (log_cached()): the times \
 	 * of a key's entries after a time, up to LOG_CACHE_MAX. */ \
 	X(Q_LOG_ATS, "SELECT at, id FROM logs WHERE log = $1::smallint " \
@@ -3226,6 +3246,120 @@ pg_hint_send(struct stx *t, const char *from, size_t flen, const char *to,
 	h->since = since;
 }
 
+/* A one-dimensional array in PostgreSQL's binary form, of n elements of
+ * type oid, element i v[i] of len[i] bytes (v[i] NULL: a NULL), at out
+ * (ARR_BYTES(n, the elements' bytes) at most): its length. */
+#define ARR_BYTES(n, data) (20 + 4 * (size_t)(n) + (size_t)(data))
+static size_t
+arr_put(unsigned char *out, unsigned oid, unsigned n, const char *const *v,
+    const size_t *len)
+{
+	unsigned char *o = out;
+	unsigned i;
+	bool nulls = false;
+
+	for (i = 0; i < n; i++)
+		nulls = nulls || v[i] == NULL;
+	be_put(o, 1, 4);		/* dimensions */
+	be_put(o + 4, nulls, 4);	/* has NULLs */
+	be_put(o + 8, oid, 4);
+	be_put(o + 12, n, 4);		/* the dimension's length */
+	be_put(o + 16, 1, 4);		/* its lower bound */
+	o += 20;
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL) {
+			be_put(o, 0xffffffffu, 4);	/* -1: NULL */
+			o += 4;
+			continue;
+		}
+		be_put(o, len[i], 4);
+		memcpy(o + 4, v[i], len[i]);
+		o += 4 + len[i];
+	}
+	return (size_t)(o - out);
+}
+
+#define OID_BYTEA 17
+#define OID_INT8 20
+
+/* Q_BUNDLE_MANY's parameters for the hints hs[0..n-1]: their arrays in
+ * *buf (freed by the caller), p pointing into it. */
+static void
+bundles_qp(struct qp *p, char **buf, const struct hint *hs, unsigned n)
+{
+	const char *v[HINT_MAX];
+	size_t len[HINT_MAX], cap, off = 0, data = 0;
+	unsigned char nums[HINT_MAX][8];
+	unsigned char *o;
+	unsigned i, col;
+
+	for (i = 0; i < n; i++)
+		data += (size_t)hs[i].alen + hs[i].blen + hs[i].nklen + 8;
+	cap = 4 * ARR_BYTES(n, 0) + data;
+	*buf = xmalloc(cap);
+	o = (unsigned char *)*buf;
+	for (col = 0; col < 4; col++) {
+		for (i = 0; i < n; i++) {
+			switch (col) {
+			case 0:
+				v[i] = hs[i].a;
+				len[i] = hs[i].alen;
+				break;
+			case 1:
+				v[i] = hs[i].b;
+				len[i] = hs[i].blen;
+				break;
+			case 2:
+				be_put(nums[i], (uint64_t)hs[i].since, 8);
+				v[i] = (const char *)nums[i];
+				len[i] = 8;
+				break;
+			default:
+				v[i] = hs[i].nkey ? hs[i].nk : NULL;
+				len[i] = hs[i].nklen;
+				break;
+			}
+		}
+		p->v[p->n] = (const char *)o + off;
+		p->len[p->n] = (int)arr_put(o + off, col == 2 ? OID_INT8 :
+		    OID_BYTEA, n, v, len);
+		p->fmt[p->n] = 1;
+		off += (size_t)p->len[p->n];
+		p->n++;
+	}
+	qp_i16(p, LOG_SENDS);
+	qp_i16(p, LOG_NOTES);
+}
+
+/* Splits Q_BUNDLE_MANY's result r (cleared) into res[0..n-1], each the
+ * rows of a hint as Q_BUNDLE_SEND gives them (and its ordinal after). */
+static void
+bundles_split(PGresult *r, PGresult **res, unsigned n)
+{
+	int rows = PQntuples(r), cols = PQnfields(r), i, c, at[HINT_MAX];
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		if ((res[k] = PQcopyResult(r, PG_COPYRES_ATTRS)) == NULL)
+			fatal("store-pg: out of memory");
+		at[k] = 0;
+	}
+	for (i = 0; i < rows; i++) {
+		int64_t ord = col_int(r, i, cols - 1);
+
+		if (ord < 1 || ord > (int64_t)n)
+			continue;
+		k = (unsigned)(ord - 1);
+		for (c = 0; c < cols; c++)
+			if (!PQsetvalue(res[k], at[k], c, PQgetisnull(r, i, c) ?
+			    NULL : PQgetvalue(r, i, c), PQgetisnull(r, i, c) ?
+			    -1 : PQgetlength(r, i, c)))
+				fatal("store-pg: out of memory");
+		at[k]++;
+	}
+	PQclear(r);
+}
+
 /* Reads the bundles of the hints kept (those not kept by now), all in
  * one round trip (each a statement in the pipeline), into the cache: a
  * batch's sends read in one round trip, not one each. Read while the
@@ -3244,7 +3378,8 @@ hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
 	struct hint hs[HINT_MAX];
 	struct qp p;
 	unsigned i, n = 0, k;
-	bool hold = keep == NULL, ok;
+	bool hold = keep == NULL, ok, many;
+	char *arrs = NULL;
 
 	for (i = 0; i < s->nhints; i++) {
 		struct hint *h = &s->hints[i];
@@ -3267,9 +3402,19 @@ hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
 	if (!hold && !wbuf_send_all(t))
 		return true;
 	s->wb_hold = true;	/* (what is left gathered is none of theirs) */
-	ok = prepare(t, &s->w, Q_BUNDLE_SEND, "pair") &&
+	many = n > 1;
+	ok = prepare(t, &s->w, many ? Q_BUNDLE_MANY : Q_BUNDLE_SEND, "pair") &&
 	    (s->npipe + n + 1 <= PIPE_MAX || pipe_flush(t, NULL));
-	for (k = 0; ok && k < n; k++) {
+	if (ok && many) {
+		/* One statement for all: planned once, not n times. */
+		memset(&p, 0, sizeof p);
+		bundles_qp(&p, &arrs, hs, n);
+		ok = pipe_send(t, Q_BUNDLE_MANY, &p, "pair", PZ_NONE, false);
+		free(arrs);
+		if (ok)
+			s->pipe[s->npipe - 1].slot = 0;
+	}
+	for (k = 0; ok && !many && k < n; k++) {
 		memset(&p, 0, sizeof p);
 		bundle_qp(&p, hs[k].a, hs[k].alen, hs[k].b, hs[k].blen, true,
 		    hs[k].since, hs[k].nkey ? hs[k].nk : NULL, hs[k].nklen);
@@ -3284,6 +3429,8 @@ hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
 	ok = pipe_flush(t, keep) && ok;
 	s->slots = NULL;
 	s->wb_hold = false;
+	if (many && res[0] != NULL)
+		bundles_split(res[0], res, n);
 	for (k = 0; k < n; k++) {
 		if (res[k] == NULL)
 			continue;

@@ -19,6 +19,14 @@
  * the next deadline; COMMIT), and a batch of sends' (the same four). */
 #define LONE_SEND_TRIPS 4
 #define BATCH_TRIPS 4
+/* NO_LIMITS but the duplicate note's warning (at 5, its default). */
+#define LIMITS "[limits]\nsends_per_week = 0\npending_warn = 0\n" \
+	"pending_max = 0\ninvites_per_pair = 0\nwithdrawals_per_day = 0\n" \
+	"duplicate_note_warn = 5\n"
+/* Statements a write transaction of sends runs, whatever their number:
+ * the sends' reads are one statement (Q_BUNDLE_MANY), their writes one
+ * a table. */
+#define BATCH_STMTS 16
 #define COMMITTED "a write transaction committed"
 
 static struct cr_reply r;
@@ -104,6 +112,49 @@ max_trips_after(const struct dproc *p, int skip)
 	return most;
 }
 
+/* Sends from -> to with note (none when NULL) without waiting: its
+ * message id. */
+static uint32_t
+send_note_pipelined(struct cr_client *c, const char *from, const char *to,
+    const char *note)
+{
+	msgpack_packer *pk = cr_request(c, "invite.send");
+
+	msgpack_pack_map(pk, note != NULL ? 3 : 2);
+	pk_str(pk, "from");
+	pk_str(pk, from);
+	pk_str(pk, "to");
+	pk_str(pk, to);
+	if (note != NULL) {
+		pk_str(pk, "note");
+		pk_str(pk, note);
+	}
+	return (uint32_t)cr_send(c);
+}
+
+/* The most statements of the write transactions connreqd -v logged
+ * after the first `skip`; -1 when there were none. */
+static int
+max_stmts_after(const struct dproc *p, int skip)
+{
+	char line[512];
+	const char *at;
+	FILE *f = fopen(p->log, "r");
+	int n = 0, most = -1, stmts;
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if ((at = strstr(line, COMMITTED ": ")) == NULL ||
+		    n++ < skip)
+			continue;
+		stmts = atoi(at + strlen(COMMITTED ": "));
+		if (stmts > most)
+			most = stmts;
+	}
+	if (f != NULL)
+		fclose(f);
+	return most;
+}
+
 /* The mutual_count of the invitation id in member's received event
  * (the recipient's view, as the send wrote it); -1 when there is none. */
 static long long
@@ -141,7 +192,7 @@ main(void)
 	int i, good, nested, durable;
 
 	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
+	dproc_config(&a, LIMITS);
 	dproc_dbname(&a, db, sizeof db);
 	if (!ok(dproc_start(&a, T0, verbose) == 0, "connreqd --postgres -v"))
 		goto out;
@@ -261,6 +312,39 @@ main(void)
 	is_int(received_mutual(c, "px-q", ids[2]), 1,
 	    "px-q's view of px-p's invitation: they share px-x");
 
+	/* The sender's notes log comes with the batch's reads (an array
+	 * of notes keys, NULL for a send without one): nt-a sent "hi" three
+	 * times; in one batch its fourth does not warn, a send without a
+	 * note goes between, and its fifth warns (duplicate_note_warn 5). */
+	for (i = 0; i < 3; i++) {
+		char to1[32];
+
+		snprintf(to1, sizeof to1, "nt-b%d", i);
+		cr_reply_free(&r);
+		if (call(c, &r, "invite.send", "from:s to:s note:s", "nt-a", to1,
+		    "hi") != 0)
+			break;
+	}
+	is_int(i, 3, "nt-a sends the note hi three times, one at a time");
+	{
+		uint32_t m[3];
+		const char *want[3] = { "(none)", "(none)", "DUPLICATE_NOTE" };
+		const char *tos[3] = { "nt-b3", "nt-d", "nt-b4" };
+
+		m[0] = send_note_pipelined(c, "nt-a", tos[0], "hi");
+		m[1] = send_note_pipelined(c, "nt-c", tos[1], NULL);
+		m[2] = send_note_pipelined(c, "nt-a", tos[2], " HI ");
+		for (i = 0; i < 3; i++) {
+			cr_reply_free(&r);
+			if (cr_wait(c, m[i], &r) == -1)
+				bail_out("a send was not answered");
+			ok(r.error == NULL, "in one batch: %s -> %s",
+			    i == 1 ? "nt-c" : "nt-a", tos[i]);
+			is_str(rstr(&r, "warnings.0.code"), want[i],
+			    "its warning");
+		}
+	}
+
 	/* A batch's round trips (connreqd -v): as many whatever its size. */
 	for (i = 0; i < K; i++) {
 		snprintf(from[i], 32, "rt-s%d", i);
@@ -274,6 +358,10 @@ main(void)
 	    max_trips_after(&a, i) <= BATCH_TRIPS,
 	    "its transactions take at most %d round trips each, but to prepare (%d)",
 	    BATCH_TRIPS, max_trips_after(&a, i));
+	diag("a batch of sends: at most %d statements", max_stmts_after(&a, i));
+	ok(max_stmts_after(&a, i) > 0 && max_stmts_after(&a, i) <= BATCH_STMTS,
+	    "its sends' reads are one statement: at most %d statements (%d)",
+	    BATCH_STMTS, max_stmts_after(&a, i));
 
 	/* A lone send's round trips: what it reads of its two members (the
 	 * recipient's auto-accept flag among it, how many connections they
