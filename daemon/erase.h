@@ -6,7 +6,9 @@
  * it asked for, was asked to make or was the one to meet (an invitation
  * it introduced loses its introduced_by), its plans, its logs, settings
  * and flags, the "does not know" reports it made, and every kept event
- * that names it (redacted in place: the `all` feed stays gap-free); then
+ * that names it (redacted in place: the `all` feed stays gap-free; one of
+ * an invitation it only introduced keeps its place and member, without
+ * the name); then
  * member.erased in the `all` feed. Other members keep their own: their
  * send and decision logs (their limits and health stay as they were),
  * the blocks and auto-accepts they made naming it. */

@@ -317,28 +317,37 @@ events_digest(struct stx *t, int64_t at, int64_t now, const char *member,
  * priority, a note, a notice's code and message) is not a member's id,
  * even when it is spelt like one. */
 static bool
-member_key(const msgpack_object *k)
+key_is(const msgpack_object *k, const char *name)
+{
+	return k->type == MSGPACK_OBJECT_STR &&
+	    k->via.str.size == strlen(name) &&
+	    memcmp(k->via.str.ptr, name, k->via.str.size) == 0;
+}
+
+/* introducer: introduced_by counts (an invitation's introducer is not one
+ * of its parties: an event of an invitation a member only introduced
+ * keeps its place, told as before, without the name, as the invitation
+ * itself does: erase.h). */
+static bool
+member_key(const msgpack_object *k, bool introducer)
 {
 	static const char *const keys[] = {
-		"member", "from", "to", "via", "introduced_by", "a", "b",
-		"other",
+		"member", "from", "to", "via", "a", "b", "other",
 	};
 	size_t i;
 
-	if (k->type != MSGPACK_OBJECT_STR)
-		return false;
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (k->via.str.size == strlen(keys[i]) &&
-		    memcmp(k->via.str.ptr, keys[i], k->via.str.size) == 0)
+		if (key_is(k, keys[i]))
 			return true;
-	return false;
+	return introducer && key_is(k, "introduced_by");
 }
 
 /* Whether o, or any value within it, is the string m: anywhere when any,
- * otherwise only as the value of a member_key() (named: o is one). */
+ * otherwise only as the value of a member_key() (named: o is one; with
+ * introducer, introduced_by is one). */
 static bool
-names(const msgpack_object *o, const char *m, size_t mlen, int depth,
-    bool any, bool named)
+names_as(const msgpack_object *o, const char *m, size_t mlen, int depth,
+    bool any, bool named, bool introducer)
 {
 	uint32_t i;
 
@@ -350,18 +359,58 @@ names(const msgpack_object *o, const char *m, size_t mlen, int depth,
 		    memcmp(o->via.str.ptr, m, mlen) == 0;
 	case MSGPACK_OBJECT_ARRAY:
 		for (i = 0; i < o->via.array.size; i++)
-			if (names(&o->via.array.ptr[i], m, mlen, depth + 1,
-			    any, named))
+			if (names_as(&o->via.array.ptr[i], m, mlen, depth + 1,
+			    any, named, introducer))
 				return true;
 		return false;
 	case MSGPACK_OBJECT_MAP:
 		for (i = 0; i < o->via.map.size; i++)
-			if (names(&o->via.map.ptr[i].val, m, mlen, depth + 1,
-			    any, member_key(&o->via.map.ptr[i].key)))
+			if (names_as(&o->via.map.ptr[i].val, m, mlen,
+			    depth + 1, any, member_key(&o->via.map.ptr[i].key,
+			    introducer), introducer))
 				return true;
 		return false;
 	default:
 		return false;
+	}
+}
+
+static bool
+names(const msgpack_object *o, const char *m, size_t mlen, int depth,
+    bool any, bool named)
+{
+	return names_as(o, m, mlen, depth, any, named, false);
+}
+
+/* o packed again, each introduced_by that is m nil. */
+static void
+pack_unintroduced(msgpack_packer *pk, const msgpack_object *o,
+    const char *m, size_t mlen, int depth)
+{
+	uint32_t i;
+
+	if (depth > 8 || (o->type != MSGPACK_OBJECT_MAP &&
+	    o->type != MSGPACK_OBJECT_ARRAY)) {
+		msgpack_pack_object(pk, *o);
+		return;
+	}
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		msgpack_pack_array(pk, o->via.array.size);
+		for (i = 0; i < o->via.array.size; i++)
+			pack_unintroduced(pk, &o->via.array.ptr[i], m, mlen,
+			    depth + 1);
+		return;
+	}
+	msgpack_pack_map(pk, o->via.map.size);
+	for (i = 0; i < o->via.map.size; i++) {
+		const msgpack_object_kv *kv = &o->via.map.ptr[i];
+
+		msgpack_pack_object(pk, kv->key);
+		if (key_is(&kv->key, "introduced_by") &&
+		    names(&kv->val, m, mlen, 0, true, false))
+			msgpack_pack_nil(pk);
+		else
+			pack_unintroduced(pk, &kv->val, m, mlen, depth + 1);
 	}
 }
 
@@ -373,6 +422,9 @@ struct naming {
 	size_t mlen;
 	uint64_t *seq;
 	int64_t *at;
+	msgpack_sbuffer *kept;	/* the event without the member's name, when
+				 * it only introduced the invitation (its
+				 * data NULL: redacted) */
 	size_t n, cap;
 };
 
@@ -382,17 +434,31 @@ naming_one(void *ctx, const struct event_rec *e)
 	struct naming *x = ctx;
 	msgpack_unpacked u;
 	int64_t at;
+	msgpack_sbuffer kept = { 0 };
 	bool hit = e->member_len == x->mlen &&
 	    memcmp(e->member, x->m, x->mlen) == 0;
 
 	if (!hit) {
 		msgpack_unpacked_init(&u);
-		hit = msgpack_unpack_next(&u, e->data, e->len, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS && names(&u.data, x->m, x->mlen, 0,
-		    false, false);
+		if (msgpack_unpack_next(&u, e->data, e->len, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS) {
+			hit = names(&u.data, x->m, x->mlen, 0, false, false);
+			/* Only as an invitation's introducer: the event
+			 * stays, without the name. */
+			if (!hit && names_as(&u.data, x->m, x->mlen, 0, false,
+			    false, true)) {
+				msgpack_packer pk;
+
+				msgpack_sbuffer_init(&kept);
+				msgpack_packer_init(&pk, &kept,
+				    msgpack_sbuffer_write);
+				pack_unintroduced(&pk, &u.data, x->m, x->mlen,
+				    0);
+			}
+		}
 		msgpack_unpacked_destroy(&u);
 	}
-	if (!hit)
+	if (!hit && kept.data == NULL)
 		return true;
 	/* What mirrors follow stays: an earlier erasure of the member. The
 	 * event's own time (its `at`, which a deadline handled late has
@@ -426,15 +492,17 @@ naming_one(void *ctx, const struct event_rec *e)
 		}
 	}
 	msgpack_unpacked_destroy(&u);
-	if (!hit)
+	if (!hit && kept.data == NULL)
 		return true;
 	if (x->n == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 64;
 		x->seq = xrealloc(x->seq, x->cap * sizeof *x->seq);
 		x->at = xrealloc(x->at, x->cap * sizeof *x->at);
+		x->kept = xrealloc(x->kept, x->cap * sizeof *x->kept);
 	}
 	x->seq[x->n] = e->seq;
 	x->at[x->n] = at;
+	x->kept[x->n] = kept;
 	x->n++;
 	return true;
 }
@@ -451,17 +519,25 @@ events_erase_member(struct stx *t, const char *member, size_t mlen)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	for (i = 0; i < x.n && store_error(t) == STORE_OK; i++) {
+		if (x.kept[i].data != NULL) {
+			store_event_redact(t, x.seq[i], x.kept[i].data,
+			    x.kept[i].size, false);
+			continue;
+		}
 		sb.size = 0;
 		msgpack_pack_map(&pk, 4);
 		pk_kuint(&pk, "seq", x.seq[i]);
 		pk_kstr(&pk, "type", EV_EVENT_ERASED);
 		pk_kint(&pk, "at", x.at[i]);
 		pk_knil(&pk, "member");
-		store_event_redact(t, x.seq[i], sb.data, sb.size);
+		store_event_redact(t, x.seq[i], sb.data, sb.size, true);
 	}
 	msgpack_sbuffer_destroy(&sb);
+	for (i = 0; i < x.n; i++)
+		msgpack_sbuffer_destroy(&x.kept[i]);
 	free(x.seq);
 	free(x.at);
+	free(x.kept);
 	return x.n;
 }
 

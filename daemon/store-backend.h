@@ -231,7 +231,7 @@ struct store_ops {
 	    uint64_t id);
 	void (*intro_del)(struct stx *t, const struct intro *in);
 	void (*event_redact)(struct stx *t, uint64_t seq, const char *data,
-	    size_t len);
+	    size_t len, bool nobody);
 	void (*member_del)(struct stx *t, const char *m, size_t mlen);
 	void (*scan_intros_to)(struct stx *t, const char *m, size_t mlen,
 	    store_id_fn fn, void *ctx);

@@ -3794,7 +3794,8 @@ lm_intro_del(struct stx *t, const struct intro *in)
 }
 
 static void
-lm_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
+lm_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len,
+    bool nobody)
 {
 	struct event_rec e;
 	unsigned char *b;
@@ -3807,6 +3808,16 @@ lm_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
 		return;
 	if (!event_decode(&kv, &v, &e)) {
 		stx_check(t, MDB_CORRUPTED, "event");
+		return;
+	}
+	if (!nobody) {
+		/* Its member and feed as they were: only the data. */
+		b = xmalloc(EV_HEAD + e.member_len + len);
+		memcpy(b, v.mv_data, EV_HEAD + e.member_len);
+		memcpy(b + EV_HEAD + e.member_len, data, len);
+		put(t, ls(t)->ev, &k, b, EV_HEAD + e.member_len + len,
+		    "event");
+		free(b);
 		return;
 	}
 	if (e.notify) {

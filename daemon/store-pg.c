@@ -435,6 +435,8 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	X(Q_INTRO_DEL, "DELETE FROM introductions WHERE id = $1::bigint") \
 	X(Q_EVENT_REDACT, "UPDATE events SET member = ''::bytea, " \
 	    "notify = false, data = $2::bytea WHERE seq = $1::bigint") \
+	X(Q_EVENT_REWRITE, "UPDATE events SET data = $2::bytea " \
+	    "WHERE seq = $1::bigint") \
 	/* A member's own rows: $1 the member, $2 the notes log, its keys \
 	 * "$1:<16 hex digits>" between $3 ("$1:") and $4 ("$1;"), $5 long \
 	 * (not its rows of key $1: another's, "ann:<hash>" is ann's). */ \
@@ -4511,13 +4513,14 @@ pg_intro_del(struct stx *t, const struct intro *in)
 }
 
 static void
-pg_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
+pg_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len,
+    bool nobody)
 {
 	struct qp p = { 0 };
 
 	qp_i64(&p, id64(seq));
 	qp_bytes(&p, data, len);
-	run_w(t, Q_EVENT_REDACT, &p, "event");
+	run_w(t, nobody ? Q_EVENT_REDACT : Q_EVENT_REWRITE, &p, "event");
 }
 
 static void

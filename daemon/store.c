@@ -881,10 +881,11 @@ store_intro_del(struct stx *t, const struct intro *in)
 }
 
 void
-store_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len)
+store_event_redact(struct stx *t, uint64_t seq, const char *data, size_t len,
+    bool nobody)
 {
 	if (live(t))
-		OPS(t)->event_redact(t, seq, data, len);
+		OPS(t)->event_redact(t, seq, data, len, nobody);
 }
 
 void

@@ -540,8 +540,9 @@ bool store_db_clock(struct stx *t, int64_t *real, int64_t *vclock);
  *   introducer's boxes (its deadline is the caller's).
  * - store_event_redact: event seq keeps its place in the `all` feed (the
  *   feed stays gap-free) with data, a packed map, in place of its own;
- *   it is nobody's (member "") and told to nobody: it leaves its
- *   member's feed.
+ *   with nobody, it is nobody's (member "") and told to nobody: it
+ *   leaves its member's feed (else its member and feed are as they
+ *   were).
  * - store_member_del: what is filed under m alone: its row and settings,
  *   its feed's last-pruned mark, every log of key m but the notes log
  *   (whose keys are "<member>:<hash>": m's are "m:<hash>", and a row of
@@ -560,7 +561,7 @@ void store_log_del(struct stx *t, enum store_log log, const char *key,
 void store_plan_del(struct stx *t, const char *m, size_t mlen, uint64_t id);
 void store_intro_del(struct stx *t, const struct intro *in);
 void store_event_redact(struct stx *t, uint64_t seq, const char *data,
-    size_t len);
+    size_t len, bool nobody);
 void store_member_del(struct stx *t, const char *m, size_t mlen);
 void store_scan_intros_to(struct stx *t, const char *m, size_t mlen,
     store_id_fn fn, void *ctx);

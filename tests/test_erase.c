@@ -220,6 +220,30 @@ main(void)
 	    "fay's feed: ann's invitation is gone from it (%s)",
 	    feed(c, &r, "fay", 0));
 	is_str(feed(c, &r, "ann", 0), "", "ann's feed is empty");
+	/* nat was told of bob's invitation, which ann introduced (its
+	 * reminder: the received event is past the 30 days' retention):
+	 * told still, without her name (the invitation keeps its
+	 * parties). */
+	{
+		const msgpack_object *evs, *e, *inv;
+		uint32_t i;
+		bool told = false, named = false;
+
+		feed(c, &r, "nat", 0);
+		evs = cr_get(r.result, "events");
+		for (i = 0; evs != NULL && i < evs->via.array.size; i++) {
+			e = &evs->via.array.ptr[i];
+			inv = cr_get(e, "invitation");
+			if (inv != NULL && cr_get(inv, "id") != NULL &&
+			    cr_get(inv, "id")->via.u64 == id_nat) {
+				told = true;
+				named = cr_get(inv, "introduced_by")->type !=
+				    MSGPACK_OBJECT_NIL;
+			}
+		}
+		ok(told && !named,
+		    "nat's events of the invitation ann introduced stay, introduced_by nil");
+	}
 
 	/* The others' views. */
 	cr_reply_free(&r);

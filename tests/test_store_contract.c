@@ -1454,7 +1454,13 @@ test_erasing(struct store *s)
 	store_scan_intros(t, IBOX_VIA, "bo", 2, 0, got_id, &g);
 	ok(g.n == 0 && store_intro_get(t, 9020, &in) == STORE_NOTFOUND,
 	    "an introduction deleted, and its index rows");
-	store_event_redact(t, seq + 1, "gone", 4);
+	store_event_redact(t, seq + 1, "kept", 4, false);
+	memset(&g, 0, sizeof g);
+	store_event_scan(t, 0, "amyz", 4, got_event, &g);
+	ok(g.n == 1 && strcmp(g.s[0], "amyz|1|7000|kept") == 0,
+	    "an event rewritten for its member: its data alone changed (%s)",
+	    g.s[0]);
+	store_event_redact(t, seq + 1, "gone", 4, true);
 	memset(&g, 0, sizeof g);
 	store_event_scan(t, seq, NULL, 0, got_event, &g);
 	ok(g.n == 1 && strcmp(g.s[0], "|0|7000|gone") == 0,
