@@ -551,6 +551,17 @@ send_inv(struct cr_client *c, struct cr_reply *r, const char *from,
 	return (uint64_t)rnum(r, "invitation.id");
 }
 
+/* send_inv(), its reply freed: the new id, or 0. */
+__attribute__((unused)) static uint64_t
+send_id(struct cr_client *c, struct cr_reply *r, const char *from,
+    const char *to)
+{
+	uint64_t id = send_inv(c, r, from, to);
+
+	cr_reply_free(r);
+	return id;
+}
+
 /* Moves the virtual clock on by secs; the time after, -1 on an error. */
 __attribute__((unused)) static int64_t
 advance(struct cr_client *c, struct cr_reply *r, int64_t secs)

@@ -12,15 +12,6 @@
 static struct cr_client *c;
 static struct cr_reply r;
 
-static uint64_t
-sent(const char *from, const char *to)
-{
-	uint64_t id = send_inv(c, &r, from, to);
-
-	cr_reply_free(&r);
-	return id;
-}
-
 static void
 act(const char *method, const char *actor, uint64_t id)
 {
@@ -131,20 +122,20 @@ main(void)
 	c = dconnect(&p);
 
 	/* A graph around ann. */
-	act("invite.accept", "bob", sent("ann", "bob"));	/* ann - bob */
-	act("invite.accept", "ann", sent("nat", "ann"));	/* ann - nat */
-	act("invite.accept", "lee", sent("bob", "lee"));	/* bob - lee */
-	act("invite.accept", "bob", sent("mia", "bob"));	/* bob - mia */
-	sent("cat", "ann");				/* pending to ann */
-	act("invite.withdraw", "ann", sent("ann", "dan"));	/* cooldown */
+	act("invite.accept", "bob", send_id(c, &r, "ann", "bob"));	/* ann - bob */
+	act("invite.accept", "ann", send_id(c, &r, "nat", "ann"));	/* ann - nat */
+	act("invite.accept", "lee", send_id(c, &r, "bob", "lee"));	/* bob - lee */
+	act("invite.accept", "bob", send_id(c, &r, "mia", "bob"));	/* bob - mia */
+	send_id(c, &r, "cat", "ann");				/* pending to ann */
+	act("invite.withdraw", "ann", send_id(c, &r, "ann", "dan"));	/* cooldown */
 	cr_reply_free(&r);
 	call(c, &r, "member.settings.set", "member:s digest_every:u", "fay",
 	    (uint64_t)86400);
-	id_fay = sent("ann", "fay");			/* fay's digest holder */
-	id_oli = sent("eve", "oli");
-	id_eve = sent("eve", "ann");
-	id_gus = sent("gus", "ann");
-	sent("gus", "hal");
+	id_fay = send_id(c, &r, "ann", "fay");			/* fay's digest holder */
+	id_oli = send_id(c, &r, "eve", "oli");
+	id_eve = send_id(c, &r, "eve", "ann");
+	id_gus = send_id(c, &r, "gus", "ann");
+	send_id(c, &r, "gus", "hal");
 	cr_reply_free(&r);
 	call(c, &r, "member.block", "actor:s other:s", "ann", "ivy");
 	cr_reply_free(&r);
@@ -181,7 +172,7 @@ main(void)
 	    "ann reports eve's invitation: eve is restricted by it");
 	cr_reply_free(&r);
 	call(c, &r, "invite.report", "actor:s id:u reason:s", "ann",
-	    sent("pat", "ann"), "spam");
+	    send_id(c, &r, "pat", "ann"), "spam");
 
 	/* Erase her. */
 	h = head(c, &r);

@@ -9,15 +9,6 @@
 static struct cr_client *c;
 static struct cr_reply r;
 
-static uint64_t
-sent(const char *from, const char *to)
-{
-	uint64_t id = send_inv(c, &r, from, to);
-
-	cr_reply_free(&r);
-	return id;
-}
-
 /* connreqd ARGS (its output to dir/out.txt); its exit status. */
 static int
 connreqd(const char *args, const char *dir)
@@ -58,8 +49,8 @@ main(void)
 	call(c, &r, "member.settings.set", "member:s hold_no_mutual:b", "ann", 1);
 	cr_reply_free(&r);
 	call(c, &r, "member.settings.set", "member:s hold_no_mutual:b", "bob", 1);
-	hold_in = sent("cat", "ann");		/* held for ann */
-	hold_out = sent("ann", "bob");		/* held for bob */
+	hold_in = send_id(c, &r, "cat", "ann");		/* held for ann */
+	hold_out = send_id(c, &r, "ann", "bob");		/* held for bob */
 	cr_reply_free(&r);
 	call(c, &r, "invite.list", "member:s box:s", "bob", "held");
 	ok(rnum(&r, "items") == 1 && rnum(&r, "items.0.id") == (int64_t)hold_out,
@@ -70,15 +61,15 @@ main(void)
 	    "cat's invitation to ann is held");
 	cr_reply_free(&r);
 	call(c, &r, "member.auto_accept.add", "member:s other:s", "dee", "ann");
-	aa = sent("ann", "dee");		/* auto-accepted */
+	aa = send_id(c, &r, "ann", "dee");		/* auto-accepted */
 	cr_reply_free(&r);
 	call(c, &r, "connection.list", "member:s", "dee");
 	is_int(rnum(&r, "items"), 1, "dee auto-accepted ann");
-	rem = sent("eli", "fay");		/* a bystander's reminder */
+	rem = send_id(c, &r, "eli", "fay");		/* a bystander's reminder */
 	cr_reply_free(&r);
 	call(c, &r, "member.settings.set", "member:s digest_every:u hold_no_mutual:b",
 	    "ann", (uint64_t)3600, 0);		/* her digest; no more held */
-	late = sent("eli", "ann");		/* her reminder */
+	late = send_id(c, &r, "eli", "ann");		/* her reminder */
 	advance(c, &r, 3600);
 	ok(strstr(feed(c, &r, "ann", 0), "invitation.digest") != NULL,
 	    "ann has an hourly digest");
@@ -115,7 +106,7 @@ main(void)
 	ok(cr_next_event(sub_ann, &ev, 300) == 1,
 	    "ann's subscriber is told nothing of it");
 	cr_reply_free(&ev);
-	sent("gus", "hal");
+	send_id(c, &r, "gus", "hal");
 	rc = cr_next_event(sub_all, &ev, 2000);
 	ok(rc == 0 && (uint64_t)rnum(&ev, "seq") == h + 1 &&
 	    strcmp(rstr(&ev, "type"), "invitation.received") == 0,

@@ -12,15 +12,6 @@
 static struct cr_client *c;
 static struct cr_reply r;
 
-static uint64_t
-sent(const char *from, const char *to)
-{
-	uint64_t id = send_inv(c, &r, from, to);
-
-	cr_reply_free(&r);
-	return id;
-}
-
 static int
 act(const char *method, const char *actor, uint64_t id)
 {
@@ -206,12 +197,12 @@ main(void)
 	c = dconnect(&p);
 
 	/* cat's stale invitations: to xav, yul, then ann (newest). */
-	i2 = sent("cat", "xav");
-	i3 = sent("cat", "yul");
-	i4 = sent("cat", "ann");
+	i2 = send_id(c, &r, "cat", "xav");
+	i3 = send_id(c, &r, "cat", "yul");
+	i4 = send_id(c, &r, "cat", "ann");
 
 	/* A resend chain to ann and one ignored then unignored. */
-	old = sent("dee", "ann");
+	old = send_id(c, &r, "dee", "ann");
 	act("invite.withdraw", "dee", old);
 	advance(c, &r, 40 * 86400);
 	cr_reply_free(&r);
@@ -220,16 +211,16 @@ main(void)
 	ok(re != 0 && rnum(&r, "invitation.resend_of") == (int64_t)old,
 	    "dee resends %llu as %llu", (unsigned long long)old,
 	    (unsigned long long)re);
-	ig = sent("eli", "ann");
+	ig = send_id(c, &r, "eli", "ann");
 	act("invite.ignore", "ann", ig);
 	act("invite.unignore", "ann", ig);
 
 	/* Introductions: ann knows bob and nat; bob knows lee. */
-	act("invite.accept", "bob", sent("ann", "bob"));
-	act("invite.accept", "nat", sent("ann", "nat"));
-	act("invite.accept", "lee", sent("bob", "lee"));
-	act("invite.accept", "lee", sent("nat", "lee"));
-	act("invite.accept", "oma", sent("nat", "oma"));
+	act("invite.accept", "bob", send_id(c, &r, "ann", "bob"));
+	act("invite.accept", "nat", send_id(c, &r, "ann", "nat"));
+	act("invite.accept", "lee", send_id(c, &r, "bob", "lee"));
+	act("invite.accept", "lee", send_id(c, &r, "nat", "lee"));
+	act("invite.accept", "oma", send_id(c, &r, "nat", "oma"));
 	cr_reply_free(&r);
 	call(c, &r, "intro.ask", "from:s via:s to:s", "bob", "ann", "nat");
 	h1 = (uint64_t)rnum(&r, "introduction.id");	/* via ann, asked */
@@ -266,16 +257,16 @@ main(void)
 	cr_reply_free(&r);
 	call(c, &r, "member.settings.set", "member:s digest_every:u", "gil",
 	    (uint64_t)3600);
-	i1 = sent("cat", "fay");
+	i1 = send_id(c, &r, "cat", "fay");
 	t_cat = advance(c, &r, 0);
 	advance(c, &r, 10);
-	sent("ann", "fay");
-	sent("ann", "gil");		/* gil: only ann's waits */
+	send_id(c, &r, "ann", "fay");
+	send_id(c, &r, "ann", "gil");		/* gil: only ann's waits */
 
 	/* ann restricted by a report of hers, its deadline pending. */
 	cr_reply_free(&r);
 	call(c, &r, "invite.report", "actor:s id:u reason:s", "zed",
-	    sent("ann", "zed"), "spam");
+	    send_id(c, &r, "ann", "zed"), "spam");
 	cr_reply_free(&r);
 	call(c, &r, "stats.get", "member:s", "ann");
 	ok(rnum(&r, "restricted_until") > 0, "ann is restricted");
@@ -349,9 +340,9 @@ main(void)
 	(void)i1; (void)i2; (void)plan;
 
 	/* The same id again: fresh. */
-	k = sent("ann", "bob");
+	k = send_id(c, &r, "ann", "bob");
 	ok(k != 0, "ann (new) invites bob: no ALREADY_CONNECTED");
-	k = sent("dee", "ann");
+	k = send_id(c, &r, "dee", "ann");
 	ok(k != 0, "dee invites ann (new): no cooldown");
 	cr_reply_free(&r);
 	call(c, &r, "stats.get", "member:s", "ann");
@@ -359,7 +350,7 @@ main(void)
 	    "ann (new): not restricted, 1 sent");
 
 	/* One batch: a send to qua, qua erased, a send to qua. */
-	sent("pim", "rho");
+	send_id(c, &r, "pim", "rho");
 	m[0] = send_pipelined(c, "ola", "qua", 0);
 	m[1] = erase_pipelined("qua");
 	m[2] = send_pipelined(c, "pim", "qua", 0);
@@ -402,13 +393,13 @@ main(void)
 	 * and from it met (a connection, a pending invitation, its block,
 	 * one sent in the batch, its restriction) is gone for the sends after it
 	 * (PostgreSQL: nothing stale in the batch's cache). */
-	act("invite.accept", "mo", sent("bob", "mo"));
-	sent("cat", "mo");
+	act("invite.accept", "mo", send_id(c, &r, "bob", "mo"));
+	send_id(c, &r, "cat", "mo");
 	cr_reply_free(&r);
 	call(c, &r, "member.block", "actor:s other:s", "mo", "dan");
 	cr_reply_free(&r);
 	call(c, &r, "invite.report", "actor:s id:u reason:s", "vic",
-	    sent("mo", "vic"), "spam");
+	    send_id(c, &r, "mo", "vic"), "spam");
 	{
 		static const char *const from[] = { "bob", "cat", "dan", "ivo",
 		    "mo" };

@@ -11,15 +11,6 @@
 static struct cr_client *c;
 static struct cr_reply r;
 
-static uint64_t
-sent(const char *from, const char *to)
-{
-	uint64_t id = send_inv(c, &r, from, to);
-
-	cr_reply_free(&r);
-	return id;
-}
-
 /* How many events of the all feed are event.erased. */
 static unsigned
 redacted(void)
@@ -100,12 +91,12 @@ main(void)
 	/* Each of them invites bob and cat; anna, ann:0123456789abcdef and
 	 * dee (whose notes are "hello" and "ann") invite them too. */
 	for (i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
-		sent(hostile[i], "bob");
-		sent(hostile[i], "cat");
+		send_id(c, &r, hostile[i], "bob");
+		send_id(c, &r, hostile[i], "cat");
 	}
-	id_anna = sent("anna", "bob");
-	sent("ann:0123456789abcdef", "bob");
-	sent("cat", "anna");
+	id_anna = send_id(c, &r, "anna", "bob");
+	send_id(c, &r, "ann:0123456789abcdef", "bob");
+	send_id(c, &r, "cat", "anna");
 	cr_reply_free(&r);
 	call(c, &r, "invite.send", "from:s to:s note:s", "dee", "bob", "hello");
 	cr_reply_free(&r);
@@ -119,7 +110,7 @@ main(void)
 	    "anna@example.org");
 	cr_reply_free(&r);
 	call(c, &r, "member.block", "actor:s other:s", "ann", "zoe");
-	id_long = sent(long_id, "dee");
+	id_long = send_id(c, &r, long_id, "dee");
 	ok(id_long != 0, "the 64-byte id sends");
 	advance(c, &r, 60);
 
@@ -185,7 +176,7 @@ main(void)
 		ok(call(c, &r, "invite.send", "from:s to:s note:s", "anna",
 		    "n1", "Hello there") == 0 && !warned("DUPLICATE_NOTE"),
 		    "anna's note once: no warning");
-		sent(nid, "n9");
+		send_id(c, &r, nid, "n9");
 		cr_reply_free(&r);
 		is_int(call(c, &r, "member.erase", "member:s", nid), 0,
 		    "erase '%s'", nid);
