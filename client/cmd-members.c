@@ -547,9 +547,20 @@ static void
 cmd_unblock_print(struct cmd_ctx *ctx, const struct cmd_args *a,
     const msgpack_object *result)
 {
+	const msgpack_object *ch = cr_get(result, "changed");
+
 	(void)ctx;
-	(void)result;
 	text_put(stdout, a->argv[0], strlen(a->argv[0]));
+	if (ch != NULL && ch->type == MSGPACK_OBJECT_BOOLEAN &&
+	    !ch->via.boolean) {
+		/* Nothing to lift: say so, not "unblocked" (a report of
+		 * not knowing OTHER, which unblock does not lift, is no
+		 * block). */
+		fputs(" had not blocked ", stdout);
+		text_put(stdout, a->argv[1], strlen(a->argv[1]));
+		fputs(": nothing changed\n", stdout);
+		return;
+	}
 	fputs(" unblocked ", stdout);
 	text_put(stdout, a->argv[1], strlen(a->argv[1]));
 	putchar('\n');

@@ -226,13 +226,15 @@ block_closes(struct op *o, struct str from, struct str to, enum role blocker)
 
 int
 member_block(struct op *o, struct str actor, struct str other, bool on,
-    struct proto_error *e)
+    bool *changed, struct proto_error *e)
 {
 	int64_t since;
 
 	if (rules_block(actor.n == other.n &&
 	    memcmp(actor.p, other.p, actor.n) == 0, e) == -1)
 		return -1;
+	*changed = store_flag_get(o->t, FLAG_BLOCK, actor.p, actor.n, other.p,
+	    other.n) != on;
 	store_flag_set(o->t, FLAG_BLOCK, actor.p, actor.n, other.p, other.n,
 	    on);
 	if (on) {

@@ -22,9 +22,10 @@ void member_on_due(struct op *o, const struct due *due);
 int connection_remove(struct op *o, struct str actor, struct str other,
     int64_t *since, struct proto_error *e);
 /* Blocks (on) or unblocks other for actor. Blocking withdraws what is
- * pending between the two and removes their connection, telling nobody. */
+ * pending between the two and removes their connection, telling nobody.
+ * *changed: whether actor's block of other was not already as asked. */
 int member_block(struct op *o, struct str actor, struct str other, bool on,
-    struct proto_error *e);
+    bool *changed, struct proto_error *e);
 
 /* The auto-accept settings of a member.settings.set: each with its has_
  * flag (false: unchanged). */

@@ -967,15 +967,17 @@ static int
 block_call(struct call *c, bool on)
 {
 	struct str actor, other;
+	bool changed;
 
 	arg_member(c, "actor", true, &actor);
 	arg_member(c, "other", true, &other);
 	if (args_done(&c->args) == -1 ||
-	    member_block(&c->op, actor, other, on, c->err) == -1)
+	    member_block(&c->op, actor, other, on, &changed, c->err) == -1)
 		return -1;
-	msgpack_pack_map(c->pk, 2);
+	msgpack_pack_map(c->pk, 3);
 	pk_kstrn(c->pk, "other", other.p, other.n);
 	pk_kbool(c->pk, "blocked", on);
+	pk_kbool(c->pk, "changed", changed);
 	return 0;
 }
 

@@ -196,8 +196,10 @@ dresend(struct dom *d, const char *actor, uint64_t id)
 __attribute__((unused)) static int
 dblock(struct dom *d, const char *actor, const char *other, bool on)
 {
+	bool changed;
+
 	return step_end(d, member_block(step(d), S(actor), S(other), on,
-	    &d->e));
+	    &changed, &d->e));
 }
 
 /* member's clean-up plan over pending invitations sent older_than ago or

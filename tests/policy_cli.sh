@@ -212,6 +212,11 @@ run block hank stranger
 t "block of a stranger: does not claim an invitation or connection was removed" \
   '[ $rc -eq 0 ] && ! out_has "are gone" && out_has "if any"'
 run unblock hank stranger
+t "unblock: the block lifted, said so" \
+  '[ $rc -eq 0 ] && out_has "hank unblocked stranger"'
+run unblock hank stranger
+t "unblock with no block: says nothing changed, not 'unblocked'" \
+  '[ $rc -eq 0 ] && out_has "hank had not blocked stranger: nothing changed" && ! out_has "unblocked"'
 run show 5 --as gina
 t "block: gina's pending invitation still looks pending to her (as behind a closed door)" \
   '[ $rc -eq 0 ] && out_has "invitation 5: gina -> hank, pending"'
@@ -223,7 +228,7 @@ t "block: the blocked one may not invite" '[ $rc -eq 1 ] && out_has "no: NOT_PER
 run can-send hank gina
 t "block: nor the one who blocked" '[ $rc -eq 1 ] && out_has "no: NOT_PERMITTED"'
 run --json unblock hank gina
-t "unblock --json" '[ $rc -eq 0 ] && json "assert d == {\"other\": \"gina\", \"blocked\": False}, d"'
+t "unblock --json" '[ $rc -eq 0 ] && json "assert d == {\"other\": \"gina\", \"blocked\": False, \"changed\": True}, d"'
 run can-send hank gina
 t "unblock: invitations are possible again" '[ $rc -eq 0 ] && out_has "yes: hank may invite gina"'
 run can-send gina hank

@@ -208,7 +208,17 @@ test_settings_and_blocks(void)
 	is_int(rnum(&r, "items"), 0, "blocking removes the connection");
 	cr_reply_free(&r);
 	ok(call(c, &r, "member.unblock", "actor:s other:s", "rick", "paula") == 0 &&
-	    send_inv(c, &r, "paula", "rick") == 0 &&
+	    rnum(&r, "changed") == 1, "unblocking a block: changed");
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.unblock", "actor:s other:s", "rick", "paula") == 0 &&
+	    rnum(&r, "changed") == 0 && rnum(&r, "blocked") == 0,
+	    "unblocking again: nothing changed");
+	cr_reply_free(&r);
+	ok(call(c, &r, "member.block", "actor:s other:s", "sam", "paula") == 0 &&
+	    rnum(&r, "changed") == 0 && rnum(&r, "blocked") == 1,
+	    "blocking again: nothing changed");
+	cr_reply_free(&r);
+	ok(send_inv(c, &r, "paula", "rick") == 0 &&
 	    refused(&r, "ALREADY_PENDING"),
 	    "after unblocking, paula's invitation is still open: ALREADY_PENDING");
 

@@ -45,7 +45,7 @@ export interface WithdrawResult extends InvitationResult { cooldown_until: numbe
 export interface RemoveResult { removed: Connection; [key: string]: unknown; }
 export interface CanSendResult { allowed: boolean; code?: string; message?: string; retry_at?: number; quota: unknown; [key: string]: unknown; }
 export interface Settings { member: string; invitations_from: string; email: string | null; [key: string]: unknown; }
-export interface BlockResult { other: string; blocked: boolean; [key: string]: unknown; }
+export interface BlockResult { other: string; blocked: boolean; changed: boolean; [key: string]: unknown; }
 export interface Plan { id: number; member: string; state: string; done: number; total: number; [key: string]: unknown; }
 export interface PlanResult { plan: Plan; [key: string]: unknown; }
 export interface ClockResult { now: number; [key: string]: unknown; }
