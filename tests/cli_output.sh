@@ -163,11 +163,22 @@ t "--local --json: Unix times, untouched" \
 # ---- watch: introductions in words ----
 # watched ARGS: `connreq watch ARGS --after 0` until it has printed what is
 # kept (its last line holds $2, 60 s at most), then stopped; output in
-# $tmp/out.
+# $tmp/out. The files are emptied first and the SIGTERM waits for watch's
+# "watching" line: an earlier call's output held $2 already, and a SIGTERM
+# that reached the forked shell before it ran connreq went to this
+# script's trap (tests/lib/shell.sh) and was lost, leaving the watch to
+# run for ever (seen once in make check).
 watched() {
+	: >"$tmp/out"
+	: >"$tmp/err"
 	"$CLI" watch "$1" --after 0 >"$tmp/out" 2>"$tmp/err" &
 	wp=$!
 	i=0
+	while ! grep -q "^connreq: watching " "$tmp/err" &&
+	    [ $i -lt 1200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
 	while ! grep -qF -- "$2" "$tmp/out" && [ $i -lt 1200 ]; do
 		sleep 0.05
 		i=$((i + 1))
