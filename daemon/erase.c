@@ -17,24 +17,7 @@ struct ids {
 	size_t n, cap;
 };
 
-static bool
-ids_add(void *ctx, uint64_t id)
-{
-	struct ids *l = ctx;
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->v[i] == id)
-			return true;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-	}
-	l->v[l->n++] = id;
-	return true;
-}
-
-/* ids_add() without the search: the ids a scan gives are distinct. */
+/* Appends id (the ids a scan gives are distinct). */
 static bool
 ids_push(void *ctx, uint64_t id)
 {
@@ -46,6 +29,19 @@ ids_push(void *ctx, uint64_t id)
 	}
 	l->v[l->n++] = id;
 	return true;
+}
+
+/* ids_push() unless id is there (introductions come from three scans). */
+static bool
+ids_add(void *ctx, uint64_t id)
+{
+	const struct ids *l = ctx;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i] == id)
+			return true;
+	return ids_push(ctx, id);
 }
 
 /* A list of member ids, each once. */

@@ -432,64 +432,42 @@ static bool
 naming_one(void *ctx, const struct event_rec *e)
 {
 	struct naming *x = ctx;
-	msgpack_unpacked u;
-	int64_t at;
 	msgpack_sbuffer kept = { 0 };
+	const msgpack_object *at_o, *type;
+	msgpack_unpacked u;
+	int64_t at = e->at;
 	bool hit = e->member_len == x->mlen &&
-	    memcmp(e->member, x->m, x->mlen) == 0;
+	    memcmp(e->member, x->m, x->mlen) == 0, ok;
 
-	if (!hit) {
-		msgpack_unpacked_init(&u);
-		if (msgpack_unpack_next(&u, e->data, e->len, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS) {
-			hit = names(&u.data, x->m, x->mlen, 0, false, false);
-			/* Only as an invitation's introducer: the event
-			 * stays, without the name. */
-			if (!hit && names_as(&u.data, x->m, x->mlen, 0, false,
-			    false, true)) {
-				msgpack_packer pk;
-
-				msgpack_sbuffer_init(&kept);
-				msgpack_packer_init(&pk, &kept,
-				    msgpack_sbuffer_write);
-				pack_unintroduced(&pk, &u.data, x->m, x->mlen,
-				    0);
-			}
-		}
-		msgpack_unpacked_destroy(&u);
-	}
-	if (!hit && kept.data == NULL)
-		return true;
-	/* What mirrors follow stays: an earlier erasure of the member. The
-	 * event's own time (its `at`, which a deadline handled late has
-	 * before it was written) is event.erased's. */
-	at = e->at;
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, e->data, e->len, NULL) ==
-	    MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP) {
-		const msgpack_object_map *m = &u.data.via.map;
-		const msgpack_object *k, *v;
-		uint32_t i;
+	ok = msgpack_unpack_next(&u, e->data, e->len, NULL) ==
+	    MSGPACK_UNPACK_SUCCESS && u.data.type == MSGPACK_OBJECT_MAP;
+	/* What mirrors follow stays: an earlier erasure of the member. */
+	if (ok && (type = proto_map_get(&u.data, "type")) != NULL &&
+	    proto_obj_is_str(type, EV_MEMBER_ERASED))
+		ok = hit = false;
+	if (ok) {
+		if (!hit)
+			hit = names(&u.data, x->m, x->mlen, 0, false, false);
+		/* Only as an invitation's introducer: the event stays,
+		 * without the name. */
+		if (!hit && names_as(&u.data, x->m, x->mlen, 0, false, false,
+		    true)) {
+			msgpack_packer pk;
 
-		for (i = 0; i < m->size; i++) {
-			k = &m->ptr[i].key;
-			v = &m->ptr[i].val;
-			if (k->type != MSGPACK_OBJECT_STR)
-				continue;
-			if (k->via.str.size == 4 &&
-			    memcmp(k->via.str.ptr, "type", 4) == 0 &&
-			    names(v, EV_MEMBER_ERASED,
-			    strlen(EV_MEMBER_ERASED), 0, true, false))
-				hit = false;
-			if (k->via.str.size == 2 &&
-			    memcmp(k->via.str.ptr, "at", 2) == 0) {
-				if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-					at = (int64_t)v->via.u64;
-				else if (v->type ==
-				    MSGPACK_OBJECT_NEGATIVE_INTEGER)
-					at = v->via.i64;
-			}
+			msgpack_sbuffer_init(&kept);
+			msgpack_packer_init(&pk, &kept, msgpack_sbuffer_write);
+			pack_unintroduced(&pk, &u.data, x->m, x->mlen, 0);
 		}
+		/* The event's own time (a deadline handled late has it
+		 * before it was written) is event.erased's. */
+		at_o = proto_map_get(&u.data, "at");
+		if (at_o != NULL &&
+		    at_o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+			at = (int64_t)at_o->via.u64;
+		else if (at_o != NULL &&
+		    at_o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+			at = at_o->via.i64;
 	}
 	msgpack_unpacked_destroy(&u);
 	if (!hit && kept.data == NULL)
