@@ -49,37 +49,49 @@ writer(struct dproc *p, int fd)
 	}
 }
 
-/* Starts h with its backup's writes held while the file gate exists
- * (tests/faults/holdwrite.c): 0, or -1. */
+/* Starts h with build/lib/LIB preloaded and the environment variables
+ * env (NULL-terminated name, value pairs) set for it alone: 0, or -1. */
 static int
-start_held(struct dproc *h, const char *gate)
+start_preloaded(struct dproc *h, const char *lib, const char *const *env)
 {
 	const char *bin = getenv("CONNREQ_BIN"), *old = getenv("ASAN_OPTIONS");
 	char shim[600], asan[1100], *keep = old != NULL ? strdup(old) : NULL;
-	int fd, rc;
+	size_t i;
+	int rc;
 
-	snprintf(shim, sizeof shim, "%s/../lib/libholdwrite.so",
-	    bin ? bin : "build/bin");
-	if ((fd = open(gate, O_WRONLY | O_CREAT, 0600)) == -1)
-		bail_out("%s: %s", gate, strerror(errno));
-	close(fd);
+	snprintf(shim, sizeof shim, "%s/../lib/%s", bin ? bin : "build/bin",
+	    lib);
 	/* Under ASan the shim comes after ASan's runtime (as test_e2e's). */
 	snprintf(asan, sizeof asan, "verify_asan_link_order=0%s%s",
 	    old != NULL ? ":" : "", old != NULL ? old : "");
 	setenv("LD_PRELOAD", shim, 1);
-	setenv("HOLD_GATE", gate, 1);
-	setenv("HOLD_SUFFIX", ".tmp", 1);
 	setenv("ASAN_OPTIONS", asan, 1);
+	for (i = 0; env[i] != NULL; i += 2)
+		setenv(env[i], env[i + 1], 1);
 	rc = dproc_start(h, T0, NULL);
 	unsetenv("LD_PRELOAD");
-	unsetenv("HOLD_GATE");
-	unsetenv("HOLD_SUFFIX");
+	for (i = 0; env[i] != NULL; i += 2)
+		unsetenv(env[i]);
 	if (keep != NULL) {
 		setenv("ASAN_OPTIONS", keep, 1);
 		free(keep);
 	} else
 		unsetenv("ASAN_OPTIONS");
 	return rc;
+}
+
+/* Starts h with its backup's writes held while the file gate exists
+ * (tests/faults/holdwrite.c): 0, or -1. */
+static int
+start_held(struct dproc *h, const char *gate)
+{
+	int fd;
+
+	if ((fd = open(gate, O_WRONLY | O_CREAT, 0600)) == -1)
+		bail_out("%s: %s", gate, strerror(errno));
+	close(fd);
+	return start_preloaded(h, "libholdwrite.so", (const char *const[]){
+	    "HOLD_GATE", gate, "HOLD_SUFFIX", ".tmp", NULL });
 }
 
 /* While a backup runs, the daemon serves on when its map must grow: the
@@ -184,9 +196,7 @@ test_growth_while_held(void)
 static void
 test_dir_sync_fails(void)
 {
-	const char *bin = getenv("CONNREQ_BIN"), *old = getenv("ASAN_OPTIONS");
-	char shim[600], asan[1100], bdir[300], path[320];
-	char *keep = old != NULL ? strdup(old) : NULL;
+	char bdir[300], path[320];
 	struct cr_client *saved = c;
 	struct dproc h;
 	int64_t t0;
@@ -197,23 +207,8 @@ test_dir_sync_fails(void)
 	snprintf(path, sizeof path, "%s/b.mdb", bdir);
 	if (mkdir(bdir, 0700) == -1)
 		bail_out("%s: %s", bdir, strerror(errno));
-	snprintf(shim, sizeof shim, "%s/../lib/libiofault.so",
-	    bin ? bin : "build/bin");
-	snprintf(asan, sizeof asan, "verify_asan_link_order=0%s%s",
-	    old != NULL ? ":" : "", old != NULL ? old : "");
-	setenv("LD_PRELOAD", shim, 1);
-	setenv("IOFAULT_DIR", bdir, 1);
-	setenv("IOFAULT_FAIL", "fsync:2", 1);
-	setenv("ASAN_OPTIONS", asan, 1);
-	rc = dproc_start(&h, T0, NULL);
-	unsetenv("LD_PRELOAD");
-	unsetenv("IOFAULT_DIR");
-	unsetenv("IOFAULT_FAIL");
-	if (keep != NULL) {
-		setenv("ASAN_OPTIONS", keep, 1);
-		free(keep);
-	} else
-		unsetenv("ASAN_OPTIONS");
+	rc = start_preloaded(&h, "libiofault.so", (const char *const[]){
+	    "IOFAULT_DIR", bdir, "IOFAULT_FAIL", "fsync:2", NULL });
 	if (!ok(rc == 0, "connreqd starts, its backup directory's second fsync to fail"))
 		return;
 	c = dconnect(&h);
