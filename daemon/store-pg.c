@@ -500,6 +500,25 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	    "::bigint, value, (SELECT value FROM meta WHERE name = 'next_id'), " \
 	    "(SELECT value FROM meta WHERE name = 'event.head') " \
 	    "FROM meta WHERE name = 'vclock'") \
+	/* A write transaction's first round trip (pg_begin(), lock_begin()): \
+	 * LOCK_WRITE, BEGIN, and Q_DB_CLOCK's columns with the oldest \
+	 * event's time and the counters (s->clock_r), prepared like the \
+	 * rest (parsed and planned once a connection, not once a batch). */ \
+	X(Q_LOCK_WRITE, "SELECT pg_advisory_lock(" LOCK_WRITE ")") \
+	X(Q_BEGIN_WRITE, "BEGIN ISOLATION LEVEL SERIALIZABLE") \
+	X(Q_CLOCK_WRITE, "SELECT floor(extract(epoch FROM " \
+	    "clock_timestamp()))::bigint, value, " \
+	    "(SELECT value FROM meta WHERE name = 'next_id'), " \
+	    "(SELECT value FROM meta WHERE name = 'event.head'), " \
+	    "(SELECT at FROM events ORDER BY seq LIMIT 1), " \
+	    "(SELECT value FROM meta WHERE name = 'count.pending'), " \
+	    "(SELECT value FROM meta WHERE name = 'count.accepted'), " \
+	    "(SELECT value FROM meta WHERE name = 'count.ignored'), " \
+	    "(SELECT value FROM meta WHERE name = 'count.withdrawn'), " \
+	    "(SELECT value FROM meta WHERE name = 'count.expired'), " \
+	    "(SELECT value FROM meta WHERE name = 'count.connections'), " \
+	    "(SELECT value FROM meta WHERE name = 'count.deadlines') " \
+	    "FROM meta WHERE name = 'vclock'") \
 	X(Q_SCAN_INVS, "SELECT id FROM invitations WHERE id > $1::bigint " \
 	    "ORDER BY id LIMIT $2::bigint") \
 	X(Q_SCAN_PAIRS, "SELECT sender, recipient, open_id, cooldown_until, " \
@@ -2193,27 +2212,43 @@ w_ready(struct stx *t)
  * (pipeline mode: the lock's statement in a pipeline segment of its own,
  * then BEGIN in the next one, which the server runs once the lock is
  * had, so its snapshot follows the previous writer's commit), and runs
- * clock_sql, the transaction's first statement, in BEGIN's segment: the
+ * Q_CLOCK_WRITE, the transaction's first statement, in BEGIN's segment: the
  * first failure's result, else BEGIN's; NULL when the connection failed;
- * clock_sql's result (binary) in *clock when it ran (else NULL). When the
+ * its result (binary) in *clock when it ran (else NULL). When the
  * lock failed, BEGIN may have run: the caller rolls back. */
 static PGresult *
-lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql,
-    const char *clock_sql, PGresult **clock)
+lock_begin(struct pgconn *pc, PGresult **clock)
 {
+	static const enum pg_query qs[] = { Q_LOCK_WRITE, Q_BEGIN_WRITE,
+	    Q_CLOCK_WRITE };
+	PGconn *c = pc->c;
+	char name[3][16];
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
-	unsigned syncs = 0, nulls = 0, k = 0;
+	unsigned syncs = 0, nulls = 0, k = 0, np = 0, i;
+	bool need[3];
 
 	*clock = NULL;
 	if (PQenterPipelineMode(c) != 1)
 		return NULL;
-	if (PQsendQueryParams(c, lock_sql, 0, NULL, NULL, NULL, NULL, 0) !=
-	    1 || PQpipelineSync(c) != 1 ||
-	    PQsendQueryParams(c, begin_sql, 0, NULL, NULL, NULL, NULL, 0) !=
-	    1 ||
-	    PQsendQueryParams(c, clock_sql, 0, NULL, NULL, NULL, NULL, 1) !=
-	    1 || PQpipelineSync(c) != 1)
+	/* Prepared in the same round trip, on a connection's first write
+	 * transaction (not by prepare(): a connection closed since it was
+	 * made fails here, and is made anew). */
+	for (i = 0; i < 3; i++) {
+		snprintf(name[i], sizeof name[i], "q%d", (int)qs[i]);
+		need[i] = !(pc->prepared[qs[i] / 8] & (1u << (qs[i] % 8)));
+		if (need[i]) {
+			if (PQsendPrepare(c, name[i], q_sql[qs[i]], 0, NULL) !=
+			    1)
+				return NULL;
+			np++;
+		}
+	}
+	if (PQsendQueryPrepared(c, name[0], 0, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(c) != 1 ||
+	    PQsendQueryPrepared(c, name[1], 0, NULL, NULL, NULL, 0) != 1 ||
+	    PQsendQueryPrepared(c, name[2], 0, NULL, NULL, NULL, 1) != 1 ||
+	    PQpipelineSync(c) != 1)
 		return NULL;	/* the connection failed: reset */
 	while (syncs < 2) {
 		if ((r = PQgetResult(c)) == NULL) {
@@ -2226,7 +2261,17 @@ lock_begin(PGconn *c, const char *lock_sql, const char *begin_sql,
 		if (st == PGRES_PIPELINE_SYNC) {
 			syncs++;
 			PQclear(r);
-		} else if (k++ == 2 && st == PGRES_TUPLES_OK) {
+		} else if (k < np && st == PGRES_COMMAND_OK) {
+			/* A statement prepared (which stays, whatever the
+			 * lock's fate) */
+			for (i = 0; !need[i]; i++)
+				;
+			need[i] = false;
+			pc->prepared[qs[i] / 8] |= (unsigned char)(1u <<
+			    (qs[i] % 8));
+			k++;
+			PQclear(r);
+		} else if (k++ == np + 2 && st == PGRES_TUPLES_OK) {
 			PQclear(*clock);	/* (results come in order) */
 			*clock = r;
 		} else if (out == NULL || PQresultStatus(out) ==
@@ -2311,34 +2356,13 @@ pg_begin(struct stx *t)
 {
 	static const char read_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ, "
 	    "READ ONLY; SELECT 1";
-	/* The lock in a statement of its own, before BEGIN: the
-	 * transaction's snapshot is taken by its first statement, after
-	 * the lock (one simple query would run both in one transaction). */
-	static const char lock_sql[] = "SELECT pg_advisory_lock(" LOCK_WRITE
-	    ")";
-	static const char write_sql[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
-	/* Q_DB_CLOCK's columns, then the oldest event's time and the
-	 * counters (s->clock_r). */
-	static const char clock_sql[] = "SELECT floor(extract(epoch FROM "
-	    "clock_timestamp()))::bigint, value, "
-	    "(SELECT value FROM meta WHERE name = 'next_id'), "
-	    "(SELECT value FROM meta WHERE name = 'event.head'), "
-	    "(SELECT at FROM events ORDER BY seq LIMIT 1), "
-	    "(SELECT value FROM meta WHERE name = 'count.pending'), "
-	    "(SELECT value FROM meta WHERE name = 'count.accepted'), "
-	    "(SELECT value FROM meta WHERE name = 'count.ignored'), "
-	    "(SELECT value FROM meta WHERE name = 'count.withdrawn'), "
-	    "(SELECT value FROM meta WHERE name = 'count.expired'), "
-	    "(SELECT value FROM meta WHERE name = 'count.connections'), "
-	    "(SELECT value FROM meta WHERE name = 'count.deadlines') "
-	    "FROM meta WHERE name = 'vclock'";
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
 	char sql[PEND_SQL_MAX + 32], pre[PEND_SQL_MAX];
 	PGresult *r, *clock;
 	int tries, i;
 
-	_Static_assert(ST_COUNT == 5, "clock_sql's counters");
+	_Static_assert(ST_COUNT == 5, "Q_CLOCK_WRITE's counters");
 	if (t->parent != NULL) {
 		x->pc = pt(t->parent)->pc;
 		x->depth = pt(t->parent)->depth + 1;
@@ -2388,8 +2412,7 @@ pg_begin(struct stx *t)
 	x->pc = &s->w;
 	for (tries = 0;; tries++) {
 		s->write_locked = true;
-		r = lock_begin(x->pc->c, lock_sql, write_sql, clock_sql,
-		    &clock);
+		r = lock_begin(x->pc, &clock);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK && clock != NULL &&
 		    PQntuples(clock) == 1 && PQnfields(clock) == 12) {
 			PQclear(r);
