@@ -103,8 +103,9 @@ static uint64_t
 event_head(struct stx *t, msgpack_packer *pk, size_t more, const char *type,
     int64_t at, const char *member, size_t mlen)
 {
-	uint64_t seq = store_event_head(t) + 1;
+	uint64_t seq = store_event_next(t);
 
+	/* The first pair (store_event_next()'s stand-in goes there). */
 	msgpack_pack_map(pk, 4 + more);
 	pk_kuint(pk, "seq", seq);
 	pk_kstr(pk, "type", type);

@@ -144,6 +144,23 @@ m_invite_send_hint(struct call *c)
 		invite_send_hint(&c->op, &r);
 }
 
+/* A send writes the invitation, its pair's rows both ways, the two
+ * members' rows and logs, their connection (a crossed send), and the
+ * events, deadlines and counters: the two members and their pair. */
+static void
+m_invite_send_keys(struct call *c, struct store_keys *ks)
+{
+	struct str from = { 0 }, to = { 0 };
+
+	arg_member(c, "from", true, &from);
+	arg_member(c, "to", true, &to);
+	if (c->args.failed)
+		return;
+	store_keys_member(ks, from.p, from.n);
+	store_keys_member(ks, to.p, to.n);
+	store_keys_pair(ks, from.p, from.n, to.p, to.n);
+}
+
 /* invite.can_send: what a send would meet, without sending. */
 static int
 m_invite_can_send(struct call *c)
@@ -1883,7 +1900,8 @@ m_import_rows(struct call *c)
 /* Indexed by proto/vocab.h's PROTO_METHODS, which names them. */
 static const struct method methods[PM_COUNT] = {
 	[PM_HELLO] = { m_hello, M_NOSTORE },
-	[PM_INVITE_SEND] = { m_invite_send, M_WRITE, m_invite_send_hint },
+	[PM_INVITE_SEND] = { m_invite_send, M_WRITE, m_invite_send_hint,
+	    m_invite_send_keys },
 	[PM_INVITE_ACCEPT] = { m_invite_accept, M_WRITE },
 	[PM_INVITE_IGNORE] = { m_invite_ignore, M_WRITE },
 	[PM_INVITE_WITHDRAW] = { m_invite_withdraw, M_WRITE },

@@ -47,6 +47,11 @@ struct method {
 	/* Optional: tells the store, changing nothing, what exec will read
 	 * (the server calls it for each request of a batch first). */
 	void (*hint)(struct call *c);
+	/* Optional (NULL: a batch with it takes every write's turn): adds to
+	 * ks what exec will write, when that is all it writes besides the
+	 * counters, the event feed, new ids and deadlines (the server then
+	 * begins the batch with store_begin_keyed()). */
+	void (*keys)(struct call *c, struct store_keys *ks);
 };
 
 const struct method *method_find(const char *name, size_t len);

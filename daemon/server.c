@@ -189,6 +189,7 @@ struct server {
 	bool deferred;		/* a batch waits for the flusher */
 	bool run_more;		/* deadlines or old events remain past one
 				 * batch's share */
+	int64_t timers_at;	/* when a batch last ran the deadlines */
 	struct timers_state next_state;	/* the store's, once it commits */
 	char *path;		/* the socket it bound, NULL: systemd's */
 	/* The store blocks: its work runs on the executor. */
@@ -1021,6 +1022,58 @@ entry_hint(struct server *srv, struct entry *e, struct stx *t)
 		m->hint(&call);
 }
 
+/* A batch of writes that each name what they write (struct method's
+ * keys) begins keyed (store_begin_keyed()): on a shared database, such
+ * batches of several daemons run at once, where every other write
+ * transaction takes its turn. Such a batch runs no deadline and no prune:
+ * only when none is due by this daemon's clock and state, none was left
+ * for the next batch, and some batch ran them within the last
+ * KEYED_TIMERS_SECS (which a batch that is not keyed does). Whether it
+ * can, with its keys in ks. */
+#define KEYED_TIMERS_SECS 1
+static bool
+batch_keys(struct server *srv, struct entry *list, bool timers,
+    struct store_keys *ks)
+{
+	struct daemon *d = srv->d;
+	const struct method *m;
+	struct proto_error err;
+	struct call call;
+	const char *id;
+	size_t idlen;
+	int64_t now = clock_now(&d->clock);
+	struct entry *e;
+
+	if (!store_blocking(d->store) || srv->nested || srv->run_more ||
+	    (timers && ((d->state.next_due != 0 && d->state.next_due <= now) ||
+	    now - srv->timers_at >= KEYED_TIMERS_SECS || now < srv->timers_at)))
+		return false;
+	ks->n = 0;
+	ks->full = false;
+	for (e = list; e != NULL; e = e->next) {
+		if (e->failed || e->store_full ||
+		    (m = method_find(e->req.method, e->req.method_len)) ==
+		    NULL || (m->flags & M_NOSTORE) || !(m->flags & M_WRITE))
+			continue;	/* answered without a write */
+		if (m->keys == NULL)
+			return false;
+		memset(&err, 0, sizeof err);
+		memset(&call, 0, sizeof call);
+		call.d = d;
+		call.op.policy = &d->policy;
+		call.op.now = now;
+		call.err = &err;
+		args_init(&call.args, e->req.args, &err);
+		if (call.args.failed)
+			continue;	/* refused before it writes */
+		m->keys(&call, ks);
+		if (args_str(&call.args, "request_id", false, &id, &idlen) &&
+		    id != NULL)
+			store_keys_request(ks, id, idlen);
+	}
+	return ks->n > 0 && !ks->full;
+}
+
 /* One try at the batch. On BATCH_MAP_FULL or BATCH_NO_SPACE, *culprit is
  * the entry that ran out of room (NULL: the deadlines or the commit). */
 static enum batch_rc
@@ -1028,7 +1081,10 @@ batch_try(struct server *srv, struct entry *list, bool timers,
     struct entry **culprit)
 {
 	struct daemon *d = srv->d;
-	struct stx *t = store_begin(d->store, NULL);
+	struct store_keys ks;
+	bool keyed = batch_keys(srv, list, timers, &ks);
+	struct stx *t = keyed ? store_begin_keyed(d->store, &ks) :
+	    store_begin(d->store, NULL);
 	struct op op = { t, &d->policy, 0 };
 	struct entry *e;
 	enum batch_rc brc;
@@ -1036,6 +1092,7 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	int rc;
 
 	*culprit = NULL;
+	keyed = keyed && store_keyed(t);
 	/* A shared database's clock is every daemon's: read once a batch
 	 * (its time, or the virtual clock it holds). */
 	if (store_db_clock(t, &real, &vclock))
@@ -1062,7 +1119,8 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 	if (!srv->nested && store_blocking(d->store))
 		for (e = list; e != NULL; e = e->next)
 			entry_hint(srv, e, t);
-	if (timers) {
+	if (timers && !keyed) {
+		srv->timers_at = op.now;
 		timers_run(&op, &srv->run_more);
 		if (store_error(t) != STORE_OK) {
 			rc = store_error(t);

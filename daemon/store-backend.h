@@ -32,6 +32,7 @@ struct stx {
 	struct store *s;
 	struct stx *parent;	/* NULL: top level */
 	bool read_only;
+	bool keyed;		/* begun by begin_keyed */
 	bool defer;		/* store_defer(): store_error() does not flush */
 	int rc;			/* the sticky error, enum store_rc */
 };
@@ -109,6 +110,10 @@ struct store_ops {
 	/* Begins t (t->s, t->parent and t->read_only set; the parent has no
 	 * error); a failure is recorded in t. */
 	void (*begin)(struct stx *t);
+	/* Optional (NULL: store_begin_keyed() is begin): begins t, a
+	 * top-level write transaction touching only ks's keys (ks->n > 0,
+	 * not full). */
+	void (*begin_keyed)(struct stx *t, const struct store_keys *ks);
 	/* Commits t, which has no error, and ends it; a failure is recorded in
 	 * t and leaves nothing of t's work. A top-level commit that wrote
 	 * sets *seq (when seq is not NULL) to its number and returns before
@@ -200,6 +205,8 @@ struct store_ops {
 	    const char *member, size_t mlen, bool notify, const char *data,
 	    size_t len);
 	uint64_t (*event_head)(struct stx *t);
+	/* Optional (NULL: event_head + 1): see store_event_next(). */
+	uint64_t (*event_next)(struct stx *t);
 	uint64_t (*event_pruned)(struct stx *t, const char *member,
 	    size_t mlen);
 	void (*event_scan)(struct stx *t, uint64_t after, const char *member,

@@ -123,7 +123,7 @@
 
 #include "../common/be.h"
 
-#define PG_SCHEMA 4		/* the schema this code reads and writes */
+#define PG_SCHEMA 5		/* the schema this code reads and writes */
 #define PAGE 128		/* rows a scan fetches at a time */
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -517,8 +517,36 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	    "(SELECT value FROM meta WHERE name = 'count.withdrawn'), " \
 	    "(SELECT value FROM meta WHERE name = 'count.expired'), " \
 	    "(SELECT value FROM meta WHERE name = 'count.connections'), " \
-	    "(SELECT value FROM meta WHERE name = 'count.deadlines') " \
-	    "FROM meta WHERE name = 'vclock'") \
+	    "(SELECT value FROM meta WHERE name = 'count.deadlines'), " \
+	    "d.at, d.kind, d.id FROM meta LEFT JOIN (SELECT at, kind, id " \
+	    "FROM dues ORDER BY at, kind, id LIMIT 1) d ON true " \
+	    "WHERE name = 'vclock'") \
+	/* A keyed write transaction's (store_begin_keyed()): LOCK_WRITE \
+	 * shared, READ COMMITTED, then its keys' locks, in the order given \
+	 * (sorted: two such transactions never wait for each other in a \
+	 * cycle), held to its end; each statement after sees every commit \
+	 * of the keys' last holders. */ \
+	X(Q_LOCK_SHARED, "SELECT pg_advisory_lock_shared(" LOCK_WRITE ")") \
+	X(Q_BEGIN_KEYED, "BEGIN ISOLATION LEVEL READ COMMITTED") \
+	X(Q_KEY_LOCKS, "SELECT count(pg_advisory_xact_lock(k)) " \
+	    "FROM unnest($1::bigint[]) AS u(k)") \
+	/* Ids to give (pg_next_id()), $1 of them. */ \
+	X(Q_IDS_NEXT, "SELECT nextval('invitation_ids') " \
+	    "FROM generate_series(1, $1::bigint)") \
+	X(Q_IDS_SET, "SELECT setval('invitation_ids', $1::bigint + 1, false)") \
+	/* A keyed transaction's events (pg_event_add()), as it commits: \
+	 * their seqs follow event.head, whose row this locks to the \
+	 * transaction's end (so seqs follow commit order, without gaps), \
+	 * each written over its event's stand-in (store_event_next()): \
+	 * $1 of them; their times, members, notify (0 or 1) and data; the \
+	 * new head. */ \
+	X(Q_EVENTS_KEYED, "WITH h AS (UPDATE meta SET value = value + " \
+	    "$1::bigint WHERE name = 'event.head' RETURNING value), " \
+	    "i AS (INSERT INTO events SELECT h.value - $1::bigint + u.o, " \
+	    "u.at, u.m, u.n <> 0, overlay(u.d placing ('\\xcf'::bytea || " \
+	    "int8send(h.value - $1::bigint + u.o)) from 6 for 9) FROM h, " \
+	    "unnest($2::bigint[], $3::bytea[], $4::bigint[], $5::bytea[]) " \
+	    "WITH ORDINALITY AS u(at, m, n, d, o)) SELECT value FROM h") \
 	X(Q_SCAN_INVS, "SELECT id FROM invitations WHERE id > $1::bigint " \
 	    "ORDER BY id LIMIT $2::bigint") \
 	X(Q_SCAN_PAIRS, "SELECT sender, recipient, open_id, cooldown_until, " \
@@ -661,6 +689,12 @@ static const struct {
 	{ 4, "CREATE TABLE import_ids (ext_id bytea PRIMARY KEY"
 	    " CHECK (octet_length(ext_id) BETWEEN 1 AND 64),"
 	    " digest bigint NOT NULL);" },
+	/* Issue 11, writers at once: ids from a sequence, which keyed
+	 * transactions take without waiting for each other (meta's
+	 * next_id is no longer written; the export reads the sequence). */
+	{ 5, "CREATE SEQUENCE invitation_ids MINVALUE 1;"
+	    "SELECT setval('invitation_ids',"
+	    " (SELECT value FROM meta WHERE name = 'next_id') + 1, false);" },
 };
 #define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
 _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
@@ -703,6 +737,28 @@ struct pg_store {
 	uint64_t seq;		/* commits that wrote */
 	uint64_t nwrites;	/* write statements that changed a row */
 	bool write_locked;	/* w holds LOCK_WRITE (a write transaction) */
+	bool keyed;		/* the write transaction is keyed: it holds
+				 * LOCK_WRITE shared and its keys' locks */
+	/* Ids taken from the sequence for the write transaction
+	 * (pg_next_id()), ids[idn..nids-1] not given yet; what is left at
+	 * its end is dropped (a member's ids increase in commit order: an
+	 * id is taken under the member's lock). id_chunk: how many the
+	 * next fetch takes when none was asked for ahead. */
+	int64_t ids[HINT_MAX * 2];
+	unsigned nids, idn, id_chunk;
+	unsigned ids_wanted;	/* sends hinted, their ids not taken yet */
+	/* A keyed transaction's events, written as it commits
+	 * (Q_EVENTS_KEYED): their times, members, notify and data, each
+	 * member and data in kev_buf. */
+	struct kev {
+		int64_t at;
+		size_t moff, mlen, doff, dlen;
+		bool notify;
+	} *kev;
+	unsigned nkev, kevcap;
+	bool kev_head;		/* it holds event.head's row */
+	char *kev_buf;
+	size_t kev_len, kev_cap;
 	bool unlocked;		/* w's session lost the session lock (a new
 				 * session): taken again before a begin */
 	bool evented;		/* the write transaction added events: its
@@ -740,8 +796,8 @@ struct pg_store {
 	/* The write transaction's next_id and event.head, read once and
 	 * then kept here (their rows written at each change, in the
 	 * pipeline); emptied with the cache. */
-	bool id_ok, head_ok;
-	int64_t id, head;
+	bool head_ok;
+	int64_t head;
 	/* Read with the lock and BEGIN, in their round trip (pg_begin()):
 	 * the clock's row (Q_DB_CLOCK's columns, then the oldest event's
 	 * time and the counters), taken by the transaction's first
@@ -756,6 +812,12 @@ struct pg_store {
 	bool counts_ok, oldest_ok, oldest_none;
 	int64_t counts[ST_COUNT + 2];	/* states, connections, deadlines */
 	int64_t oldest_at;
+	/* The first deadline, read with the clock and kept through the
+	 * transaction's own adds (due_first_ok: until it deletes that one,
+	 * or COPY writes deadlines): store_due_first() then costs no round
+	 * trip. */
+	bool due_first_ok, due_first_none;
+	struct due due_first;
 	/* The meta values the write transaction changed and has not
 	 * written yet: next_id and event.head (id, head above) and the
 	 * counters' changes. Every send changes them all: written once, in
@@ -763,7 +825,7 @@ struct pg_store {
 	 * not a row version a change; dropped by a rollback (a child's: its
 	 * own, its SAVEPOINT wrote its parent's). */
 	struct pg_pend {
-		bool id, head;
+		bool head;
 		int64_t count[ST_COUNT];
 		int64_t deadlines;
 	} pend;
@@ -796,6 +858,7 @@ struct pg_stx {
 struct centry;
 static void cache_clear(struct pg_store *s);
 static void tx_forget(struct pg_store *s);
+static void ids_load(struct pg_store *s, PGresult *r);
 
 static struct pg_store *
 ps(struct stx *t)
@@ -1591,15 +1654,26 @@ wbuf_touches(const struct pg_store *s, const char *a, size_t alen,
 }
 
 /* store_ops.flush. */
+static bool kev_commit(struct stx *t);
 static void
 pg_flush(struct stx *t)
 {
-	if (!t->read_only && pt(t)->pc == &ps(t)->w)
+	struct pg_store *s = ps(t);
+
+	if (t->read_only || pt(t)->pc != &s->w)
+		return;
+	/* A keyed transaction's events go in the round trip of its writes'
+	 * results, which the server asks for last, before it commits (its
+	 * requests defer them): one round trip less. */
+	if (t->parent == NULL && s->keyed && s->write_locked)
+		kev_commit(t);
+	else
 		pipe_flush(t, NULL);
 }
 
 static bool hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
     const char *what, PGresult **keep);
+static bool kev_commit(struct stx *t);
 
 /* Runs query q with p on t's connection (preparing it there first if it
  * is not yet): its result, or NULL with the failure recorded in t. */
@@ -2045,6 +2119,12 @@ pg_close(struct store *base)
 		PQfinish(s->w.c);	/* the session lock goes with it */
 	s->w.c = NULL;
 	free(s->conninfo);
+	free(s->kev);
+	free(s->kev_buf);
+	s->kev = NULL;
+	s->kev_buf = NULL;
+	s->nkev = s->kevcap = 0;
+	s->kev_len = s->kev_cap = 0;
 	s->conninfo = NULL;
 }
 
@@ -2208,6 +2288,20 @@ w_ready(struct stx *t)
  * serializable writers to end before it starts, and a read must not wait
  * for writes; a snapshot is consistent, which is all a read answers
  * from (every decision is taken in a serializable write transaction). */
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t arr_put(unsigned char *out, unsigned oid, unsigned n,
+    const char *const *v, const size_t *len);
+#define ARR_BYTES(n, data) (20 + 4 * (size_t)(n) + (size_t)(data))
+#define OID_BYTEA 17
+#define OID_INT8 20
+
 /* Takes LOCK_WRITE and begins the write transaction in one round trip
  * (pipeline mode: the lock's statement in a pipeline segment of its own,
  * then BEGIN in the next one, which the server runs once the lock is
@@ -2217,39 +2311,80 @@ w_ready(struct stx *t)
  * its result (binary) in *clock when it ran (else NULL). When the
  * lock failed, BEGIN may have run: the caller rolls back. */
 static PGresult *
-lock_begin(struct pgconn *pc, PGresult **clock)
+lock_begin(struct pgconn *pc, const struct store_keys *ks,
+    PGresult **clock)
 {
-	static const enum pg_query qs[] = { Q_LOCK_WRITE, Q_BEGIN_WRITE,
-	    Q_CLOCK_WRITE };
+	static const enum pg_query excl[] = { Q_LOCK_WRITE, Q_BEGIN_WRITE,
+	    Q_CLOCK_WRITE }, keyed[] = { Q_LOCK_SHARED, Q_BEGIN_KEYED,
+	    Q_KEY_LOCKS, Q_CLOCK_WRITE };
+	const enum pg_query *qs = ks != NULL ? keyed : excl;
+	unsigned nq = ks != NULL ? 4 : 3;
 	PGconn *c = pc->c;
-	char name[3][16];
+	char name[4][16];
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
 	unsigned syncs = 0, nulls = 0, k = 0, np = 0, i;
-	bool need[3];
+	bool need[4];
+	/* The keys, sorted, as a bigint[] (binary). */
+	int64_t keys[STORE_KEYS_MAX];
+	unsigned char knum[STORE_KEYS_MAX][8];
+	const char *kv[STORE_KEYS_MAX];
+	size_t klen[STORE_KEYS_MAX];
+	unsigned char *karr = NULL;
+	const char *pv[1] = { NULL };
+	int plen[1] = { 0 }, pfmt[1] = { 1 };
+	unsigned nk = 0;
 
 	*clock = NULL;
-	if (PQenterPipelineMode(c) != 1)
+	if (ks != NULL) {
+		nk = ks->n;
+		for (i = 0; i < nk; i++) {
+			keys[i] = (int64_t)ks->k[i];
+			/* (not one of this file's own locks) */
+			if (keys[i] == strtoll(LOCK_WRITE, NULL, 10) ||
+			    keys[i] == strtoll(LOCK_DUES, NULL, 10))
+				keys[i] ^= 1;
+		}
+		qsort(keys, nk, sizeof keys[0], cmp_i64);
+		for (i = 0; i < nk; i++) {
+			be_put(knum[i], (uint64_t)keys[i], 8);
+			kv[i] = (const char *)knum[i];
+			klen[i] = 8;
+		}
+		karr = xmalloc(ARR_BYTES(nk, 8 * (size_t)nk));
+		plen[0] = (int)arr_put(karr, OID_INT8, nk, kv, klen);
+		pv[0] = (const char *)karr;
+	}
+	if (PQenterPipelineMode(c) != 1) {
+		free(karr);
 		return NULL;
+	}
 	/* Prepared in the same round trip, on a connection's first write
 	 * transaction (not by prepare(): a connection closed since it was
 	 * made fails here, and is made anew). */
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < nq; i++) {
 		snprintf(name[i], sizeof name[i], "q%d", (int)qs[i]);
 		need[i] = !(pc->prepared[qs[i] / 8] & (1u << (qs[i] % 8)));
 		if (need[i]) {
 			if (PQsendPrepare(c, name[i], q_sql[qs[i]], 0, NULL) !=
-			    1)
+			    1) {
+				free(karr);
 				return NULL;
+			}
 			np++;
 		}
 	}
 	if (PQsendQueryPrepared(c, name[0], 0, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(c) != 1 ||
 	    PQsendQueryPrepared(c, name[1], 0, NULL, NULL, NULL, 0) != 1 ||
-	    PQsendQueryPrepared(c, name[2], 0, NULL, NULL, NULL, 1) != 1 ||
-	    PQpipelineSync(c) != 1)
+	    (ks != NULL && PQsendQueryPrepared(c, name[2], 1, pv, plen, pfmt,
+	    0) != 1) ||
+	    PQsendQueryPrepared(c, name[nq - 1], 0, NULL, NULL, NULL, 1) != 1 ||
+	    PQpipelineSync(c) != 1) {
+		free(karr);
 		return NULL;	/* the connection failed: reset */
+	}
+	free(karr);
 	while (syncs < 2) {
 		if ((r = PQgetResult(c)) == NULL) {
 			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 2)
@@ -2271,7 +2406,7 @@ lock_begin(struct pgconn *pc, PGresult **clock)
 			    (qs[i] % 8));
 			k++;
 			PQclear(r);
-		} else if (k++ == np + 2 && st == PGRES_TUPLES_OK) {
+		} else if (k++ == np + nq - 1 && st == PGRES_TUPLES_OK) {
 			PQclear(*clock);	/* (results come in order) */
 			*clock = r;
 		} else if (out == NULL || PQresultStatus(out) ==
@@ -2310,8 +2445,8 @@ pend_sql(struct pg_store *s, char *buf, size_t len)
 	int i, n = 0;
 
 	_Static_assert(ST_COUNT == 5, "names");
-	on[0] = d->id;
-	v[0] = s->id;
+	on[0] = false;		/* (ids come from their sequence) */
+	v[0] = 0;
 	on[1] = d->head;
 	v[1] = s->head;
 	for (i = 0; i < ST_COUNT; i++) {
@@ -2350,6 +2485,8 @@ pend_sql(struct pg_store *s, char *buf, size_t len)
 }
 
 static void w_end(struct pg_store *s);
+static void w_begin(struct stx *t, const struct store_keys *ks);
+static void kev_clear(struct pg_store *s);
 
 static void
 pg_begin(struct stx *t)
@@ -2359,8 +2496,6 @@ pg_begin(struct stx *t)
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
 	char sql[PEND_SQL_MAX + 32], pre[PEND_SQL_MAX];
-	PGresult *r, *clock;
-	int tries, i;
 
 	_Static_assert(ST_COUNT == 5, "Q_CLOCK_WRITE's counters");
 	if (t->parent != NULL) {
@@ -2399,24 +2534,48 @@ pg_begin(struct stx *t)
 		cmd(t, x->pc->c, read_sql, "begin");
 		return;
 	}
+	w_begin(t, NULL);
+}
+
+/* Begins t, a top-level write transaction: keyed (ks not NULL, see
+ * store_begin_keyed()) or taking every writer's turn. */
+static void
+w_begin(struct stx *t, const struct store_keys *ks)
+{
+	struct pg_stx *x = pt(t);
+	struct pg_store *s = ps(t);
+	PGresult *r, *clock;
+	int tries, i;
+
 	s->doomed = false;
 	s->evented = false;
 	tx_forget(s);
+	kev_clear(s);
 	memset(&s->pend, 0, sizeof s->pend);
 	s->trips = 1;	/* LOCK_WRITE, BEGIN and the clock */
 	s->preps = 0;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
-	s->stmts = 3;
+	s->stmts = ks != NULL ? 4 : 3;
+	s->keyed = ks != NULL;
 	if (!w_ready(t))
 		return;
 	x->pc = &s->w;
 	for (tries = 0;; tries++) {
 		s->write_locked = true;
-		r = lock_begin(x->pc, &clock);
+		r = lock_begin(x->pc, ks, &clock);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK && clock != NULL &&
-		    PQntuples(clock) == 1 && PQnfields(clock) == 12) {
+		    PQntuples(clock) == 1 && PQnfields(clock) == 15) {
 			PQclear(r);
 			s->clock_r = clock;
+			s->due_first_ok = true;
+			s->due_first_none = PQgetisnull(clock, 0, 12);
+			if (!s->due_first_none) {
+				s->due_first.at = col_int(clock, 0, 12);
+				s->due_first.kind = (uint8_t)col_int(clock, 0,
+				    13);
+				s->due_first.id = (uint64_t)col_int(clock, 0,
+				    14);
+			}
 			for (i = 0; i < ST_COUNT + 2; i++)
 				s->counts[i] = col_int(clock, 0, 5 + i);
 			s->counts_ok = true;
@@ -2461,11 +2620,30 @@ static void
 w_end(struct pg_store *s)
 {
 	pipe_drain(s);
+	kev_clear(s);
 	if (!s->write_locked)
 		return;
 	s->write_locked = false;
 	if (PQstatus(s->w.c) == CONNECTION_OK)
-		cmd_quiet(s->w.c, "SELECT pg_advisory_unlock(" LOCK_WRITE ")");
+		cmd_quiet(s->w.c, s->keyed ? "SELECT pg_advisory_unlock_shared("
+		    LOCK_WRITE ")" : "SELECT pg_advisory_unlock(" LOCK_WRITE
+		    ")");
+}
+
+/* A keyed transaction: its keys' locks, taken with LOCK_WRITE shared
+ * and BEGIN, in their round trip (lock_begin()). */
+static void
+pg_begin_keyed(struct stx *t, const struct store_keys *ks)
+{
+	w_begin(t, ks);
+}
+
+static void
+kev_clear(struct pg_store *s)
+{
+	s->nkev = 0;
+	s->kev_head = false;
+	s->kev_len = 0;
 }
 
 /* Runs sql, statements ending in COMMIT; SELECT pg_advisory_unlock(...),
@@ -2500,6 +2678,90 @@ commit_unlock(PGconn *c, const char *sql, bool *locked)
 	return out;
 }
 
+/* A keyed transaction's events (s->kev), given their seqs after
+ * event.head's, in the round trip of its last writes; the row of
+ * event.head is then this transaction's until it ends, so that the
+ * counters' rows, which COMMIT's statement writes next, are taken in
+ * the same order by every such transaction (no deadlock). False with
+ * the failure in t. */
+static bool
+kev_commit(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+	unsigned n = s->nkev, i, col;
+	const char **v;
+	size_t *len, cap, off = 0;
+	unsigned char (*nums)[8], *o;
+	struct qp p = { 0 };
+	PGresult *r = NULL;
+	bool ok;
+	int c;
+
+	if (t->rc != STORE_OK)
+		return false;
+	for (c = 0; c < ST_COUNT && s->pend.count[c] == 0; c++)
+		;
+	if (n == 0 && (s->kev_head || (c == ST_COUNT &&
+	    s->pend.deadlines == 0 && s->npipe == 0 && !s->wb_any)))
+		return true;	/* nothing written, or event.head's row had */
+	if (!wbuf_send_all(t) || !prepare(t, &s->w, Q_EVENTS_KEYED, "event"))
+		return false;
+	v = xcalloc(n + 1, sizeof *v);
+	len = xcalloc(n + 1, sizeof *len);
+	nums = xcalloc(n + 1, sizeof *nums);
+	cap = 4 * ARR_BYTES(n, 0) + 16 * (size_t)n + s->kev_len;
+	o = xmalloc(cap);
+	qp_i64(&p, n);
+	for (col = 0; col < 4; col++) {
+		for (i = 0; i < n; i++) {
+			struct kev *e = &s->kev[i];
+
+			switch (col) {
+			case 0:
+			case 2:
+				be_put(nums[i], col == 0 ? (uint64_t)e->at :
+				    e->notify, 8);
+				v[i] = (const char *)nums[i];
+				len[i] = 8;
+				break;
+			case 1:
+				v[i] = s->kev_buf + e->moff;
+				len[i] = e->mlen;
+				break;
+			default:
+				v[i] = s->kev_buf + e->doff;
+				len[i] = e->dlen;
+				break;
+			}
+		}
+		p.v[p.n] = (const char *)o + off;
+		p.len[p.n] = (int)arr_put(o + off, col == 0 || col == 2 ?
+		    OID_INT8 : OID_BYTEA, n, v, len);
+		p.fmt[p.n] = 1;
+		off += (size_t)p.len[p.n];
+		p.n++;
+	}
+	ok = pipe_send(t, Q_EVENTS_KEYED, &p, "event", PZ_NONE, false) &&
+	    pipe_flush(t, &r);
+	free(o);
+	free(nums);
+	free(len);
+	free(v);
+	if (!ok || r == NULL || PQntuples(r) != 1) {
+		PQclear(r);
+		if (t->rc == STORE_OK)
+			store_fail(t, STORE_FAILED, "event: no event.head row");
+		return false;
+	}
+	s->head = col_int(r, 0, 0);
+	s->head_ok = true;
+	s->kev_head = true;
+	PQclear(r);
+	s->nkev = 0;
+	s->kev_len = 0;
+	return true;
+}
+
 static void
 pg_commit(struct stx *t, uint64_t *seq)
 {
@@ -2515,6 +2777,11 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	if (!t->read_only && t->parent == NULL)
 		tx_forget(s);	/* nothing reads through it any more */
+	if (!t->read_only && t->parent == NULL && s->keyed &&
+	    !kev_commit(t)) {
+		pg_abort(t);
+		return;
+	}
 	if (!t->read_only && (!cp_flush(t) || !pipe_flush(t, NULL))) {
 		/* None of its work stays: as a failed commit. */
 		pg_abort(t);
@@ -2563,10 +2830,10 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * succeeded (a statement that fails ends the simple query: then
 	 * w_end() gives it back). */
 	pend_sql(s, pre, sizeof pre);
-	snprintf(csql, sizeof csql, "%s%sCOMMIT; SELECT pg_advisory_unlock("
+	snprintf(csql, sizeof csql, "%s%sCOMMIT; SELECT pg_advisory_unlock%s("
 	    LOCK_WRITE ")", pre, s->evented ? "SELECT pg_notify('"
 	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
-	    "'event.head'; " : "");
+	    "'event.head'; " : "", s->keyed ? "_shared" : "");
 	clock_gettime(CLOCK_MONOTONIC, &tc);
 	r = commit_unlock(x->pc->c, csql, &s->write_locked);
 	s->evented = false;
@@ -2669,6 +2936,21 @@ pg_writes(struct store *base)
 
 /* Meta values. */
 
+/* Adds the ids of r (Q_IDS_NEXT's, cleared) to those not given yet. */
+static void
+ids_load(struct pg_store *s, PGresult *r)
+{
+	const unsigned cap = sizeof s->ids / sizeof s->ids[0];
+	int i, n = PQntuples(r);
+
+	memmove(s->ids, s->ids + s->idn, (s->nids - s->idn) * sizeof s->ids[0]);
+	s->nids -= s->idn;
+	s->idn = 0;
+	for (i = 0; i < n && s->nids < cap; i++)
+		s->ids[s->nids++] = col_int(r, i, 0);
+	PQclear(r);
+}
+
 static uint64_t
 pg_next_id(struct stx *t)
 {
@@ -2680,26 +2962,27 @@ pg_next_id(struct stx *t)
 		store_fail(t, STORE_FAILED, "next id: a snapshot cannot write");
 		return 0;
 	}
-	/* Read once a transaction (with the batch's clock, mostly), then
-	 * counted here. */
-	if (!s->id_ok) {
-		qp_text(&p, "next_id");
-		if ((r = run(t, Q_META_GET, &p, "next id")) == NULL)
+	/* Taken from the sequence ahead, for the sends hinted (in the round
+	 * trip of their reads, hint_run()); else some now, more each time
+	 * (an import takes many). */
+	if (s->idn == s->nids) {
+		if (s->id_chunk == 0)
+			s->id_chunk = 1;
+		qp_i64(&p, s->id_chunk);
+		if ((r = run(t, Q_IDS_NEXT, &p, "next id")) == NULL)
 			return 0;
-		if (PQntuples(r) != 1) {
-			PQclear(r);
-			store_fail(t, STORE_FAILED, "next id: no next_id row");
+		ids_load(s, r);
+		if (s->id_chunk < (unsigned)(sizeof s->ids / sizeof s->ids[0]))
+			s->id_chunk *= 2;
+		if (s->idn == s->nids) {
+			store_fail(t, STORE_FAILED,
+			    "next id: the sequence gave none");
 			return 0;
 		}
-		s->id = col_int(r, 0, 0);
-		s->id_ok = true;
-		PQclear(r);
-		memset(&p, 0, sizeof p);
 	}
-	s->pend.id = true;	/* written at the next SAVEPOINT or COMMIT */
 	pt(t)->dirty = true;
 	s->nwrites++;
-	return (uint64_t)++s->id;
+	return (uint64_t)s->ids[s->idn++];
 }
 
 static int64_t
@@ -2726,9 +3009,11 @@ pg_counts(struct stx *t, struct store_counts *c)
 	if (!t->read_only && s->counts_ok && t->rc == STORE_OK) {
 		/* As read with BEGIN, no write having changed them since
 		 * but through s->pend (added below), once the deadlines
-		 * sent are counted there (their results read: in a batch,
-		 * store_due_first() read them just before). */
-		if ((s->wb_any || s->npipe > 0) && !pipe_flush(t, NULL))
+		 * sent are counted there (their results read, but in a
+		 * keyed transaction, where the server asks only for the
+		 * pending invitations, before its last round trip). */
+		if ((s->wb_any || s->npipe > 0) && !s->keyed &&
+		    !pipe_flush(t, NULL))
 			return;
 		for (j = 0; j < ST_COUNT; j++)
 			c->state[j] = (uint64_t)s->counts[j];
@@ -2853,7 +3138,11 @@ static void
 tx_forget(struct pg_store *s)
 {
 	cache_clear(s);
-	s->id_ok = s->head_ok = false;
+	s->head_ok = false;
+	s->due_first_ok = false;
+	s->nids = s->idn = 0;	/* dropped: gaps, not ids out of order */
+	s->id_chunk = 0;
+	s->ids_wanted = 0;
 	s->nhints = 0;
 	PQclear(s->clock_r);
 	s->clock_r = NULL;
@@ -3269,12 +3558,12 @@ pg_hint_send(struct stx *t, const char *from, size_t flen, const char *to,
 		memcpy(h->nk, nkey, nklen);
 	h->nklen = h->nkey ? (uint8_t)nklen : 0;
 	h->since = since;
+	s->ids_wanted++;
 }
 
 /* A one-dimensional array in PostgreSQL's binary form, of n elements of
  * type oid, element i v[i] of len[i] bytes (v[i] NULL: a NULL), at out
  * (ARR_BYTES(n, the elements' bytes) at most): its length. */
-#define ARR_BYTES(n, data) (20 + 4 * (size_t)(n) + (size_t)(data))
 static size_t
 arr_put(unsigned char *out, unsigned oid, unsigned n, const char *const *v,
     const size_t *len)
@@ -3304,8 +3593,6 @@ arr_put(unsigned char *out, unsigned oid, unsigned n, const char *const *v,
 	return (size_t)(o - out);
 }
 
-#define OID_BYTEA 17
-#define OID_INT8 20
 
 /* Q_BUNDLE_MANY's parameters for the hints hs[0..n-1]: their arrays in
  * *buf (freed by the caller), p pointing into it. */
@@ -3399,10 +3686,10 @@ hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
     const char *what, PGresult **keep)
 {
 	struct pg_store *s = ps(t);
-	PGresult *res[HINT_MAX];
+	PGresult *res[HINT_MAX + 1];	/* the bundles, then the ids */
 	struct hint hs[HINT_MAX];
 	struct qp p;
-	unsigned i, n = 0, k;
+	unsigned i, n = 0, k, ids;
 	bool hold = keep == NULL, ok, many;
 	char *arrs = NULL;
 
@@ -3428,8 +3715,22 @@ hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
 		return true;
 	s->wb_hold = true;	/* (what is left gathered is none of theirs) */
 	many = n > 1;
+	/* The sends' ids, in the same round trip. */
+	ids = s->ids_wanted;
+	if (ids > sizeof s->ids / sizeof s->ids[0] - (s->nids - s->idn))
+		ids = (unsigned)(sizeof s->ids / sizeof s->ids[0]) -
+		    (s->nids - s->idn);
+	s->ids_wanted = 0;
 	ok = prepare(t, &s->w, many ? Q_BUNDLE_MANY : Q_BUNDLE_SEND, "pair") &&
-	    (s->npipe + n + 1 <= PIPE_MAX || pipe_flush(t, NULL));
+	    (ids == 0 || prepare(t, &s->w, Q_IDS_NEXT, "next id")) &&
+	    (s->npipe + n + 2 <= PIPE_MAX || pipe_flush(t, NULL));
+	if (ok && ids > 0) {
+		memset(&p, 0, sizeof p);
+		qp_i64(&p, ids);
+		ok = pipe_send(t, Q_IDS_NEXT, &p, "next id", PZ_NONE, false);
+		if (ok)
+			s->pipe[s->npipe - 1].slot = HINT_MAX;
+	}
 	if (ok && many) {
 		/* One statement for all: planned once, not n times. */
 		memset(&p, 0, sizeof p);
@@ -3454,6 +3755,8 @@ hint_run(struct stx *t, enum pg_query q, const struct qp *rp,
 	ok = pipe_flush(t, keep) && ok;
 	s->slots = NULL;
 	s->wb_hold = false;
+	if (res[HINT_MAX] != NULL)
+		ids_load(s, res[HINT_MAX]);
 	if (many && res[0] != NULL)
 		bundles_split(res[0], res, n);
 	for (k = 0; k < n; k++) {
@@ -4360,11 +4663,77 @@ pg_scan_intros(struct stx *t, enum store_intro_box box, const char *member,
 
 /* Events. */
 
+/* A keyed transaction's events take their seqs as it commits
+ * (Q_EVENTS_KEYED); till then each carries a stand-in, KEV_STANDIN + its
+ * place among them: more than 32 bits, so msgpack packs it in nine bytes
+ * (0xcf and 8), written over then. */
+#define KEV_STANDIN (UINT64_C(1) << 62)
+static uint64_t pg_event_head(struct stx *t);
+
+static uint64_t
+pg_event_next(struct stx *t)
+{
+	struct pg_store *s = ps(t);
+
+	if (!t->read_only && s->keyed && s->write_locked)
+		return KEV_STANDIN + s->nkev + 1;
+	return pg_event_head(t) + 1;
+}
+
+/* Keeps a keyed transaction's event (data: the map store_event_next()'s
+ * stand-in seq leads) until it commits: false with the failure in t. */
+static bool
+kev_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
+    size_t mlen, bool notify, const char *data, size_t len)
+{
+	struct pg_store *s = ps(t);
+	const unsigned char *d = (const unsigned char *)data;
+	struct kev *e;
+
+	if (seq != KEV_STANDIN + s->nkev + 1 || len < 14 ||
+	    (d[0] & 0xf0) != 0x80 || memcmp(d + 1, "\xa3seq", 4) != 0 ||
+	    d[5] != 0xcf || be_get(d + 6, 8) != seq) {
+		store_fail(t, STORE_FAILED,
+		    "event: not led by its stand-in seq (store_event_next())");
+		return false;
+	}
+	if (s->nkev == s->kevcap) {
+		s->kevcap = s->kevcap ? 2 * s->kevcap : 32;
+		s->kev = xrealloc(s->kev, s->kevcap * sizeof *s->kev);
+	}
+	if (s->kev_len + mlen + len > s->kev_cap) {
+		while (s->kev_len + mlen + len > s->kev_cap)
+			s->kev_cap = s->kev_cap ? 2 * s->kev_cap : 4096;
+		s->kev_buf = xrealloc(s->kev_buf, s->kev_cap);
+	}
+	e = &s->kev[s->nkev++];
+	e->at = at;
+	e->notify = notify;
+	e->moff = s->kev_len;
+	e->mlen = mlen;
+	memcpy(s->kev_buf + s->kev_len, member, mlen);
+	s->kev_len += mlen;
+	e->doff = s->kev_len;
+	e->dlen = len;
+	memcpy(s->kev_buf + s->kev_len, data, len);
+	s->kev_len += len;
+	return true;
+}
+
 static void
 pg_event_add(struct stx *t, uint64_t seq, int64_t at, const char *member,
     size_t mlen, bool notify, const char *data, size_t len)
 {
 	struct qp p = { 0 };
+
+	if (!t->read_only && ps(t)->keyed && ps(t)->write_locked) {
+		if (kev_add(t, seq, at, member, mlen, notify, data, len)) {
+			ps(t)->evented = true;
+			pt(t)->dirty = true;
+			ps(t)->nwrites++;
+		}
+		return;
+	}
 
 	qp_i64(&p, id64(seq));
 	qp_i64(&p, at);
@@ -4634,10 +5003,28 @@ due_params(struct qp *p, const struct due *d)
 	qp_i64(p, id64(d->id));
 }
 
+/* Whether deadline a comes before b (the dues' order: at, kind, id). */
+static bool
+due_before(const struct due *a, const struct due *b)
+{
+	if (a->at != b->at)
+		return a->at < b->at;
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	return a->id < b->id;
+}
+
 static void
 pg_due_add(struct stx *t, const struct due *d)
 {
+	struct pg_store *s = ps(t);
 	struct qp p = { 0 };
+
+	if (!t->read_only && s->due_first_ok &&
+	    (s->due_first_none || due_before(d, &s->due_first))) {
+		s->due_first = *d;
+		s->due_first_none = false;
+	}
 
 	due_params(&p, d);
 	run_wz(t, Q_DUE_ADD, &p, "deadline", PZ_DUE);
@@ -4646,7 +5033,12 @@ pg_due_add(struct stx *t, const struct due *d)
 static void
 pg_due_del(struct stx *t, const struct due *d)
 {
+	struct pg_store *s = ps(t);
 	struct qp p = { 0 };
+
+	if (s->due_first_ok && !s->due_first_none &&
+	    !due_before(d, &s->due_first) && !due_before(&s->due_first, d))
+		s->due_first_ok = false;	/* the next one: read */
 
 	due_params(&p, d);
 	run_w(t, Q_DUE_DEL, &p, "deadline");
@@ -4668,8 +5060,14 @@ due_row(PGresult *r, struct due *out)
 static bool
 pg_due_first(struct stx *t, struct due *out)
 {
+	struct pg_store *s = ps(t);
 	PGresult *r;
 
+	if (!t->read_only && s->due_first_ok) {
+		if (!s->due_first_none)
+			*out = s->due_first;
+		return !s->due_first_none;
+	}
 	if ((r = run(t, Q_DUE_FIRST, NULL, "deadlines")) == NULL)
 		return false;
 	return due_row(r, out);
@@ -4706,10 +5104,6 @@ pg_db_clock(struct stx *t, int64_t *real, int64_t *vclock)
 		*vclock = col_int(r, 0, 1);
 		/* As read by pg_next_id() and pg_event_head(), unless the
 		 * transaction has already changed them. */
-		if (!t->read_only && !ps(t)->id_ok && !PQgetisnull(r, 0, 2)) {
-			ps(t)->id = col_int(r, 0, 2);
-			ps(t)->id_ok = true;
-		}
 		if (!t->read_only && !ps(t)->head_ok &&
 		    !PQgetisnull(r, 0, 3)) {
 			ps(t)->head = col_int(r, 0, 3);
@@ -4853,7 +5247,9 @@ static const struct {
 	enum store_rec_kind kind;
 	const char *sql;
 } export_sql[] = {
-	{ SREC_META, "SELECT name, value FROM meta "
+	{ SREC_META, "SELECT name, CASE name WHEN 'next_id' THEN (SELECT "
+	    "CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+	    "FROM invitation_ids) ELSE value END FROM meta "
 	    "WHERE name <> 'schema_version' ORDER BY name COLLATE \"C\"" },
 	{ SREC_INVITATION, "SELECT id, state, priority, attempt, created_at, "
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, "
@@ -5201,7 +5597,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 
 	/* Rows written around the cache (what it holds back written
 	 * first). */
-	if (!t->read_only && (s->pend.id || s->pend.head ||
+	if (!t->read_only && (s->pend.head ||
 	    s->pend.deadlines != 0 || memcmp(s->pend.count,
 	    (int64_t[ST_COUNT]){ 0 }, sizeof s->pend.count) != 0)) {
 		char sql[PEND_SQL_MAX];
@@ -5233,6 +5629,12 @@ pg_import(struct stx *t, const struct store_rec *r)
 		if (run_ws(t, Q_META_SET, &p, "meta") == 0)
 			store_fail(t, STORE_FAILED,
 			    "import: this store keeps no meta value %s", name);
+		if (strcmp(name, "next_id") == 0) {
+			/* The ids given come from the sequence. */
+			memset(&p, 0, sizeof p);
+			qp_i64(&p, (int64_t)r->id);
+			PQclear(run(t, Q_IDS_SET, &p, "meta"));
+		}
 		return;
 	}
 	if ((r->kind == SREC_LOG && r->sub >= LOG_COUNT) ||
@@ -5281,6 +5683,7 @@ pg_import(struct stx *t, const struct store_rec *r)
 		cp_int(c, false, r->at);
 		break;
 	case SREC_DEADLINE:
+		s->due_first_ok = false;	/* (pg_due_first()) */
 		cp_int(c, true, r->due.at);
 		cp_int(c, false, r->due.kind);
 		cp_int(c, false, id64(r->due.id));
@@ -5608,6 +6011,8 @@ const struct store_ops store_pg = {
 	.abort = pg_abort,
 	.writes = pg_writes,
 	.next_id = pg_next_id,
+	.event_next = pg_event_next,
+	.begin_keyed = pg_begin_keyed,
 	.get_vclock = pg_get_vclock,
 	.set_vclock = pg_set_vclock,
 	.counts = pg_counts,

@@ -289,6 +289,86 @@ store_begin_read(struct store *s)
 	return stx_begin(s, NULL, true);
 }
 
+struct stx *
+store_begin_keyed(struct store *s, const struct store_keys *ks)
+{
+	struct stx *t;
+
+	if (s->read_only || s->ops->begin_keyed == NULL || ks->full ||
+	    ks->n == 0)
+		return store_begin(s, NULL);
+	t = xcalloc(1, s->ops->stx_size);
+	t->s = s;
+	t->keyed = true;
+	s->ops->begin_keyed(t, ks);
+	return t;
+}
+
+bool
+store_keyed(const struct stx *t)
+{
+	return t->keyed;
+}
+
+/* FNV-1a, 64 bits, of a kind's byte, then each part's length and bytes
+ * (so that ("ab", "c") and ("a", "bc") differ). */
+static uint64_t
+key_hash(char kind, const char *a, size_t alen, const char *b, size_t blen)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	h = (h ^ (unsigned char)kind) * 1099511628211ULL;
+	h = (h ^ (alen & 0xff)) * 1099511628211ULL;
+	for (i = 0; i < alen; i++)
+		h = (h ^ (unsigned char)a[i]) * 1099511628211ULL;
+	h = (h ^ (blen & 0xff)) * 1099511628211ULL;
+	for (i = 0; i < blen; i++)
+		h = (h ^ (unsigned char)b[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void
+keys_add(struct store_keys *ks, uint64_t h)
+{
+	unsigned i;
+
+	for (i = 0; i < ks->n; i++)
+		if (ks->k[i] == h)
+			return;
+	if (ks->n == STORE_KEYS_MAX) {
+		ks->full = true;
+		return;
+	}
+	ks->k[ks->n++] = h;
+}
+
+void
+store_keys_member(struct store_keys *ks, const char *m, size_t len)
+{
+	keys_add(ks, key_hash('m', m, len, "", 0));
+}
+
+void
+store_keys_pair(struct store_keys *ks, const char *a, size_t alen,
+    const char *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = memcmp(a, b, n);
+
+	/* Unordered: the lesser first (memcmp, then length). */
+	if (c > 0 || (c == 0 && alen > blen))
+		keys_add(ks, key_hash('p', b, blen, a, alen));
+	else
+		keys_add(ks, key_hash('p', a, alen, b, blen));
+}
+
+void
+store_keys_request(struct store_keys *ks, const char *id, size_t len)
+{
+	keys_add(ks, key_hash('r', id, len, "", 0));
+}
+
 static int
 commit(struct stx *t, uint64_t *seq)
 {
@@ -721,6 +801,15 @@ uint64_t
 store_event_head(struct stx *t)
 {
 	return live(t) ? OPS(t)->event_head(t) : 0;
+}
+
+uint64_t
+store_event_next(struct stx *t)
+{
+	if (!live(t))
+		return 0;
+	return OPS(t)->event_next != NULL ? OPS(t)->event_next(t) :
+	    OPS(t)->event_head(t) + 1;
 }
 
 uint64_t

@@ -206,6 +206,29 @@ void store_backup_status(struct store *s, struct store_backup *out);
 struct stx *store_begin(struct store *s, struct stx *parent);
 /* A read-only snapshot; end it with store_abort(). */
 struct stx *store_begin_read(struct store *s);
+/* What a batch of writes will touch, named before it begins: members,
+ * unordered pairs of members, request ids. Each is kept as a 64-bit hash;
+ * a set that grows past STORE_KEYS_MAX is no longer a set of keys (full:
+ * store_begin_keyed() then begins as store_begin() does). */
+#define STORE_KEYS_MAX 256
+struct store_keys {
+	uint64_t k[STORE_KEYS_MAX];
+	unsigned n;
+	bool full;
+};
+void store_keys_member(struct store_keys *ks, const char *m, size_t len);
+void store_keys_pair(struct store_keys *ks, const char *a, size_t alen,
+    const char *b, size_t blen);
+void store_keys_request(struct store_keys *ks, const char *id, size_t len);
+/* A top-level write transaction whose writes touch only what ks names
+ * (and the counters, the event feed, new invitation ids and deadlines):
+ * a backend shared by several writers (PostgreSQL) runs those whose keys
+ * differ at once, each holding its keys' locks; a backend that has no
+ * such mode, or ks full or empty, begins as store_begin(s, NULL). Every
+ * deadline and prune is left to other transactions. */
+struct stx *store_begin_keyed(struct store *s, const struct store_keys *ks);
+/* Whether t began keyed (else as store_begin()). */
+bool store_keyed(const struct stx *t);
 /* Returns enum store_rc: STORE_OK, or the transaction's sticky error. A
  * top-level commit returns once it is durable. */
 int store_commit(struct stx *t);
@@ -470,7 +493,14 @@ struct event_rec {
 	const char *data;	/* the packed event map */
 	size_t len;
 };
-/* Appends event seq, which must be store_event_head() + 1. */
+/* The seq the next event added in t takes, for the event to carry:
+ * store_event_head() + 1; in a keyed transaction on a shared backend
+ * (store_begin_keyed()), a stand-in of nine bytes in the packed map
+ * (msgpack's uint 64, right after the map's head and its "seq" key: the
+ * event's first pair), which the backend replaces by the seq it gives the
+ * event as it commits (seqs follow commit order). */
+uint64_t store_event_next(struct stx *t);
+/* Appends event seq, which must be store_event_next(). */
 void store_event_add(struct stx *t, uint64_t seq, int64_t at,
     const char *member, size_t mlen, bool notify, const char *data,
     size_t len);
