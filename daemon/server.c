@@ -1043,6 +1043,7 @@ batch_keys(struct server *srv, struct entry *list, bool timers,
 	size_t idlen;
 	int64_t now = clock_now(&d->clock);
 	struct entry *e;
+	unsigned writes = 0;
 
 	if (!store_blocking(d->store) || srv->nested || srv->run_more ||
 	    (timers && ((d->state.next_due != 0 && d->state.next_due <= now) ||
@@ -1070,8 +1071,11 @@ batch_keys(struct server *srv, struct entry *list, bool timers,
 		if (args_str(&call.args, "request_id", false, &id, &idlen) &&
 		    id != NULL)
 			store_keys_request(ks, id, idlen);
+		writes++;
 	}
-	return ks->n > 0 && !ks->full;
+	/* A lone write takes the turn: its ids then come without gaps
+	 * (those taken and not given go back), as on LMDB. */
+	return writes >= 2 && ks->n > 0 && !ks->full;
 }
 
 /* One try at the batch. On BATCH_MAP_FULL or BATCH_NO_SPACE, *culprit is

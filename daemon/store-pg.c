@@ -746,6 +746,9 @@ struct pg_store {
 	 * next fetch takes when none was asked for ahead. */
 	int64_t ids[HINT_MAX * 2];
 	unsigned nids, idn, id_chunk;
+	int64_t ids_first;	/* the first taken in the transaction (0:
+				 * none): where an exclusive one that ends
+				 * puts the sequence back, past what it gave */
 	unsigned ids_wanted;	/* sends hinted, their ids not taken yet */
 	/* A keyed transaction's events, written as it commits
 	 * (Q_EVENTS_KEYED): their times, members, notify and data, each
@@ -2551,6 +2554,12 @@ w_begin(struct stx *t, const struct store_keys *ks)
 	s->evented = false;
 	tx_forget(s);
 	kev_clear(s);
+	/* Ids left from the last transaction are dropped (a member's ids
+	 * increase in commit order: each is taken under its transaction's
+	 * locks). */
+	s->nids = s->idn = 0;
+	s->id_chunk = 0;
+	s->ids_first = 0;
 	memset(&s->pend, 0, sizeof s->pend);
 	s->trips = 1;	/* LOCK_WRITE, BEGIN and the clock */
 	s->preps = 0;
@@ -2767,7 +2776,8 @@ pg_commit(struct stx *t, uint64_t *seq)
 {
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[64], pre[PEND_SQL_MAX], csql[PEND_SQL_MAX + 200];
+	char sql[64], pre[PEND_SQL_MAX], csql[PEND_SQL_MAX + 300];
+	char rewind[80];
 	struct timespec tc, te;
 	PGresult *r;
 
@@ -2830,8 +2840,15 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * succeeded (a statement that fails ends the simple query: then
 	 * w_end() gives it back). */
 	pend_sql(s, pre, sizeof pre);
-	snprintf(csql, sizeof csql, "%s%sCOMMIT; SELECT pg_advisory_unlock%s("
-	    LOCK_WRITE ")", pre, s->evented ? "SELECT pg_notify('"
+	/* Ids taken and not given go back (the transaction takes every
+	 * writer's turn: no one else took any since): ids without gaps, as
+	 * on LMDB, but in a keyed transaction. */
+	rewind[0] = '\0';
+	if (!s->keyed && s->idn < s->nids)
+		snprintf(rewind, sizeof rewind, "SELECT setval("
+		    "'invitation_ids', %" PRId64 ", false); ", s->ids[s->idn]);
+	snprintf(csql, sizeof csql, "%s%s%sCOMMIT; SELECT pg_advisory_unlock%s("
+	    LOCK_WRITE ")", pre, rewind, s->evented ? "SELECT pg_notify('"
 	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
 	    "'event.head'; " : "", s->keyed ? "_shared" : "");
 	clock_gettime(CLOCK_MONOTONIC, &tc);
@@ -2898,6 +2915,15 @@ pg_abort(struct stx *t)
 	if (PQstatus(x->pc->c) == CONNECTION_OK &&
 	    PQtransactionStatus(x->pc->c) != PQTRANS_IDLE)
 		cmd_quiet(x->pc->c, "ROLLBACK");
+	if (!t->read_only && !ps(t)->keyed && ps(t)->write_locked &&
+	    ps(t)->ids_first != 0 && PQstatus(x->pc->c) == CONNECTION_OK) {
+		/* Its ids go back, as at a commit (pg_commit()). */
+		snprintf(sql, sizeof sql, "SELECT setval('invitation_ids', %"
+		    PRId64 ", false)", ps(t)->ids_first);
+		cmd_quiet(x->pc->c, sql);
+		ps(t)->ids_first = 0;
+		ps(t)->nids = ps(t)->idn = 0;
+	}
 	if (t->read_only)
 		pool_give(ps(t), x->pc);
 	else
@@ -2948,6 +2974,8 @@ ids_load(struct pg_store *s, PGresult *r)
 	s->idn = 0;
 	for (i = 0; i < n && s->nids < cap; i++)
 		s->ids[s->nids++] = col_int(r, i, 0);
+	if (s->ids_first == 0 && s->nids > 0)
+		s->ids_first = s->ids[0];
 	PQclear(r);
 }
 
@@ -3140,8 +3168,6 @@ tx_forget(struct pg_store *s)
 	cache_clear(s);
 	s->head_ok = false;
 	s->due_first_ok = false;
-	s->nids = s->idn = 0;	/* dropped: gaps, not ids out of order */
-	s->id_chunk = 0;
 	s->ids_wanted = 0;
 	s->nhints = 0;
 	PQclear(s->clock_r);
