@@ -12,10 +12,14 @@
  * Schema (version PG_SCHEMA, in meta's schema_version row; a new database
  * is made at version 1 and migrated through pg_migrations[]):
  *
- *   meta           name text PK, value bigint: schema_version, next_id,
- *                  vclock, event.head, event.pruned, count.<state>,
- *                  count.connections, count.deadlines (all made with the
- *                  schema, so writes only UPDATE them)
+ *   meta           name text PK, value bigint: schema_version, next_id
+ *                  (no longer written since version 5: the export
+ *                  reads invitation_ids), vclock, event.head,
+ *                  event.pruned, count.<state>, count.connections,
+ *                  count.deadlines (all made with the schema, so writes
+ *                  only UPDATE them)
+ *   invitation_ids a sequence: the ids given (invitations, plans,
+ *                  introductions)
  *   invitations    id PK and the fields of struct inv (sender, recipient,
  *                  note bytea); indexes (sender, id) and (recipient, id)
  *                  for the boxes, (least, greatest of the two, id) for the
@@ -49,7 +53,18 @@
  *
  * Transactions: a top-level write transaction is BEGIN ISOLATION LEVEL
  * SERIALIZABLE on the store's connection, after LOCK_WRITE (writers take
- * turns across daemons); a child is a SAVEPOINT (its
+ * turns across daemons), or, begun keyed (store_begin_keyed(): the server's
+ * batches of two or more sends), READ COMMITTED after LOCK_WRITE taken
+ * shared, then a transaction lock on each of its keys (Q_KEY_LOCKS, sorted),
+ * all in the round trip of BEGIN: keyed transactions of other keys run at
+ * once, each statement after the locks seeing the keys' last commits; a
+ * keyed one's events are kept (kev_add()) and given their seqs after
+ * event.head's as it ends (Q_EVENTS_KEYED, in the round trip of its writes'
+ * results, which the server asks for last: kev_commit()), written over the
+ * stand-in seq store_event_next() gave them; ids come from the sequence
+ * invitation_ids, taken ahead for the sends hinted (hint_run()), and
+ * those an exclusive transaction took and did not give go back as it ends
+ * (no gaps but a keyed transaction's); a child is a SAVEPOINT (its
  * commit RELEASE, its abort ROLLBACK TO and RELEASE); a read transaction
  * takes a connection of its own from a small pool (snapshots are open
  * beside the write transaction), see pg_begin(). A serialization failure
@@ -85,21 +100,25 @@
  * each element's bundle a lateral subquery, the rows split by the
  * element's ordinal; planned once, where a statement each was planned
  * once each: that planning was most of a batch's server time); all is
- * kept, as are a log key's entries (pg_log_count()); next_id, event.head,
- * the counters and the oldest event's time come with the clock, read in
- * the round trip of LOCK_WRITE and BEGIN (pg_begin(): store_counts() and
- * a prune with nothing old enough then cost none); the meta values a
- * send changes (next_id, event.head, counters) are written once, in the
+ * kept, as are a log key's entries (pg_log_count()); event.head, the
+ * counters, the oldest event's time and the first deadline come with the
+ * clock, read in the round trip of LOCK_WRITE and BEGIN (pg_begin():
+ * store_counts(), store_due_first() and a prune with nothing old enough
+ * then cost none), as do the sends' ids with their reads; the meta values
+ * a send changes (event.head, counters) are written once, in the
  * simple query of the next SAVEPOINT or of COMMIT (pend_sql()); COMMIT
  * and the lock's release take one round trip. A child's rollback drops
- * what it held back. A batch of sends: 4 round trips (the lock, BEGIN
- * and the clock; the deadlines' claim and the sends' reads; their
- * writes, as one statement a table, and the next deadline; COMMIT), but
- * those that prepare a statement on a connection's first use (8 before,
- * and 71 before that; 26 a send before the pipeline).
+ * what it held back. The statements of that first round trip are
+ * prepared in it, once a connection. A batch of sends: 4 round trips
+ * (the lock, BEGIN and the clock; the deadlines' claim and the sends'
+ * reads and ids; their writes, as one statement a table, or a keyed
+ * batch's with its events; COMMIT), but those that prepare a statement on
+ * a connection's first use (8 before, and 71 before that; 26 a send
+ * before the pipeline).
  *
  * Events: a seq is event.head + 1, and the head row is written by the
- * transaction (at its COMMIT, or a SAVEPOINT before), under LOCK_WRITE:
+ * transaction (at its COMMIT, or a SAVEPOINT before; a keyed one's in its
+ * last round trip, kev_commit()), under LOCK_WRITE (or held to COMMIT):
  * daemons sharing the database add events one transaction at a time, so
  * seqs follow commit order and a rollback leaves no gap (the row's lock,
  * taken by that write and held to COMMIT, orders any other writer). A
