@@ -2894,12 +2894,13 @@ pg_commit(struct stx *t, uint64_t *seq)
 	}
 	PQclear(r);
 	clock_gettime(CLOCK_MONOTONIC, &te);
-	log_debug("store: a write transaction committed: %u statements in %u round trips (%u to prepare statements), %.2f ms (its COMMIT %.2f ms)",
+	log_debug("store: a write transaction committed: %u statements in %u round trips (%u to prepare statements), %.2f ms (its COMMIT %.2f ms)%s",
 	    s->stmts + 2, s->trips + 1, s->preps,
 	    (double)(te.tv_sec - s->t0.tv_sec) * 1e3 +
 	    (double)(te.tv_nsec - s->t0.tv_nsec) / 1e6,
 	    (double)(te.tv_sec - tc.tv_sec) * 1e3 +
-	    (double)(te.tv_nsec - tc.tv_nsec) / 1e6);
+	    (double)(te.tv_nsec - tc.tv_nsec) / 1e6,
+	    s->keyed ? ", keyed" : "");
 	if (x->dirty) {
 		s->seq++;
 		if (seq != NULL)

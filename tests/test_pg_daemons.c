@@ -597,6 +597,11 @@ test_two_daemons(void)
 	    "both daemons keep serving");
 	diag("conflicts retried: A %d, B %d (log lines)",
 	    dproc_log_count(&a, "run again"), dproc_log_count(&b, "run again"));
+	diag("keyed transactions: A %d, B %d", dproc_log_count(&a, ", keyed"),
+	    dproc_log_count(&b, ", keyed"));
+	ok(dproc_log_count(&a, ", keyed") > 0 &&
+	    dproc_log_count(&b, ", keyed") > 0,
+	    "both daemons ran keyed batches (store_begin_keyed()) meanwhile");
 	cr_reply_free(&r);
 	cr_close(ca);
 	cr_close(cb);
