@@ -244,7 +244,7 @@ test_feed_and_ids(void)
 {
 	struct dproc a, b;
 	struct cr_client *ca, *cb, *s;
-	char fa[PER][16], ta[PER][16], fb[PER][16], tb[PER][16];
+	char fa[PER][32], ta[PER][32], fb[PER][32], tb[PER][32];
 	const char *pfa[PER], *pta[PER], *pfb[PER], *ptb[PER];
 	uint64_t h0, seq, want, ids[2 * ROUNDS * PER], prev;
 	size_t nids = 0, i, j;
@@ -269,12 +269,12 @@ test_feed_and_ids(void)
 		/* Each daemon a batch of PER sends, at the same time; the
 		 * sender of both, "hub", writes through both daemons. */
 		for (k = 0; k < PER; k++) {
-			snprintf(fa[k], 16, k == 0 ? "hub" : "fa%d_%d", round,
+			snprintf(fa[k], 32, k == 0 ? "hub" : "fa%d_%d", round,
 			    k);
-			snprintf(ta[k], 16, "ta%d_%d", round, k);
-			snprintf(fb[k], 16, k == 0 ? "hub" : "fb%d_%d", round,
+			snprintf(ta[k], 32, "ta%d_%d", round, k);
+			snprintf(fb[k], 32, k == 0 ? "hub" : "fb%d_%d", round,
 			    k);
-			snprintf(tb[k], 16, "tb%d_%d", round, k);
+			snprintf(tb[k], 32, "tb%d_%d", round, k);
 			pfa[k] = fa[k];
 			pta[k] = ta[k];
 			pfb[k] = fb[k];
