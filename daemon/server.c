@@ -1054,9 +1054,11 @@ batch_keys(struct server *srv, struct entry *list, bool timers,
 	for (e = list; e != NULL; e = e->next) {
 		if (e->failed || e->store_full ||
 		    (m = method_find(e->req.method, e->req.method_len)) ==
-		    NULL || (m->flags & M_NOSTORE) || !(m->flags & M_WRITE))
-			continue;	/* answered without a write */
-		if (m->keys == NULL)
+		    NULL || (m->flags & M_NOSTORE))
+			continue;	/* answered without the store */
+		/* A read too takes the turn: in a keyed transaction (READ
+		 * COMMITTED) its statements would not share one snapshot. */
+		if (!(m->flags & M_WRITE) || m->keys == NULL)
 			return false;
 		memset(&err, 0, sizeof err);
 		memset(&call, 0, sizeof call);
