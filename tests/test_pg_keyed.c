@@ -143,6 +143,36 @@ all_sent(struct cr_client *c, int n, uint32_t base)
 	return good;
 }
 
+/* Two daemons on one database, a client of each. */
+static bool
+start_two(struct dproc *a, struct dproc *b, struct cr_client **ca,
+    struct cr_client **cb)
+{
+	dproc_init(a);
+	dproc_config(a, NO_LIMITS);
+	if (!ok(dproc_start(a, T0, NULL) == 0, "daemon a starts"))
+		return false;
+	dproc_init_sharing(b, a);
+	dproc_config(b, NO_LIMITS);
+	if (!ok(dproc_start(b, T0, NULL) == 0, "daemon b, on a's database"))
+		return false;
+	*ca = dconnect(a);
+	*cb = dconnect(b);
+	return true;
+}
+
+static void
+stop_two(struct dproc *a, struct dproc *b, struct cr_client *ca,
+    struct cr_client *cb)
+{
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	dproc_cleanup(a);
+	dproc_cleanup(b);
+}
+
 static void
 test_shared_turn(void)
 {
@@ -198,16 +228,8 @@ test_key_wait(void)
 	PGconn *x;
 	char sql[128];
 
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	if (!ok(dproc_start(&a, T0, NULL) == 0, "daemon a starts"))
+	if (!start_two(&a, &b, &ca, &cb))
 		return;
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
-	if (!ok(dproc_start(&b, T0, NULL) == 0, "daemon b, on a's database"))
-		return;
-	ca = dconnect(&a);
-	cb = dconnect(&b);
 	ok(send_inv(ca, &r, "kw", "kv") > 0 && send_inv(cb, &r, "kv", "kw") > 0,
 	    "a first send through each (the deadlines run with it)");
 	x = session(&a);
@@ -228,12 +250,22 @@ test_key_wait(void)
 	    rnum(&r, "items.0.id") > 0,
 	    "b reads kx's invitation, committed by a");
 	PQfinish(x);
-	cr_close(ca);
-	cr_close(cb);
-	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
-	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
-	dproc_cleanup(&a);
-	dproc_cleanup(&b);
+	stop_two(&a, &b, ca, cb);
+}
+
+/* The answer to msgid, a send: its invitation's id added to ids[*n];
+ * whether it succeeded. */
+static int
+sent_id(struct cr_client *c, uint32_t msgid, uint64_t *ids, size_t *n)
+{
+	int good;
+
+	cr_reply_free(&r);
+	good = cr_wait(c, msgid, &r) == 0 && r.error == NULL;
+	if (good)
+		ids[(*n)++] = (uint64_t)rnum(&r, "invitation.id");
+	cr_reply_free(&r);
+	return good;
 }
 
 #define ROUNDS 12
@@ -250,16 +282,8 @@ test_feed_and_ids(void)
 	size_t nids = 0, i, j;
 	int round, k, good = 1, uniq = 1, order = 1;
 
-	dproc_init(&a);
-	dproc_config(&a, NO_LIMITS);
-	if (!ok(dproc_start(&a, T0, NULL) == 0, "daemon a starts"))
+	if (!start_two(&a, &b, &ca, &cb))
 		return;
-	dproc_init_sharing(&b, &a);
-	dproc_config(&b, NO_LIMITS);
-	if (!ok(dproc_start(&b, T0, NULL) == 0, "daemon b, on a's database"))
-		return;
-	ca = dconnect(&a);
-	cb = dconnect(&b);
 	s = dconnect(&b);
 	cr_reply_free(&r);
 	ok(call(s, &r, "events.subscribe", "all:b", 1) == 0,
@@ -283,20 +307,10 @@ test_feed_and_ids(void)
 		send_together(ca, pfa, pta, PER, 10000 + (uint32_t)round * 10);
 		send_together(cb, pfb, ptb, PER, 20000 + (uint32_t)round * 10);
 		for (k = 0; k < PER; k++) {
-			cr_reply_free(&r);
-			if (cr_wait(ca, 10000 + (uint32_t)(round * 10 + k),
-			    &r) == -1 || r.error != NULL)
-				good = 0;
-			else
-				ids[nids++] = (uint64_t)rnum(&r,
-				    "invitation.id");
-			cr_reply_free(&r);
-			if (cr_wait(cb, 20000 + (uint32_t)(round * 10 + k),
-			    &r) == -1 || r.error != NULL)
-				good = 0;
-			else
-				ids[nids++] = (uint64_t)rnum(&r,
-				    "invitation.id");
+			good &= sent_id(ca, 10000 + (uint32_t)(round * 10 + k),
+			    ids, &nids);
+			good &= sent_id(cb, 20000 + (uint32_t)(round * 10 + k),
+			    ids, &nids);
 		}
 	}
 	cr_reply_free(&r);
@@ -361,12 +375,7 @@ test_feed_and_ids(void)
 	    2 * ROUNDS);
 	cr_reply_free(&r);
 	cr_close(s);
-	cr_close(ca);
-	cr_close(cb);
-	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
-	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
-	dproc_cleanup(&a);
-	dproc_cleanup(&b);
+	stop_two(&a, &b, ca, cb);
 }
 
 int
