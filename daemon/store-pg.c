@@ -12,9 +12,9 @@
  * Schema (version PG_SCHEMA, in meta's schema_version row; a new database
  * is made at version 1 and migrated through pg_migrations[]):
  *
- *   meta           name text PK, value bigint: schema_version, next_id
- *                  (no longer written since version 5: the export
- *                  reads invitation_ids), vclock, event.head,
+ *   meta           name text PK, value bigint: schema_version (next_id
+ *                  until version 5, which moved it into invitation_ids:
+ *                  the export gives it from there), vclock, event.head,
  *                  event.pruned, count.<state>, count.connections,
  *                  count.deadlines (all made with the schema, so writes
  *                  only UPDATE them)
@@ -709,11 +709,15 @@ static const struct {
 	    " CHECK (octet_length(ext_id) BETWEEN 1 AND 64),"
 	    " digest bigint NOT NULL);" },
 	/* Issue 11, writers at once: ids from a sequence, which keyed
-	 * transactions take without waiting for each other (meta's
-	 * next_id is no longer written; the export reads the sequence). */
+	 * transactions take without waiting for each other. meta's next_id
+	 * goes (the export reads the sequence), so that a connreqd of an
+	 * older version still running refuses to give an id ("no next_id
+	 * row") rather than give one the sequence gives too. */
 	{ 5, "CREATE SEQUENCE invitation_ids MINVALUE 1;"
 	    "SELECT setval('invitation_ids',"
-	    " (SELECT value FROM meta WHERE name = 'next_id') + 1, false);" },
+	    " coalesce((SELECT value FROM meta WHERE name = 'next_id'), 0) + 1,"
+	    " false);"
+	    "DELETE FROM meta WHERE name = 'next_id';" },
 };
 #define PG_MIGRATIONS (sizeof pg_migrations / sizeof pg_migrations[0])
 _Static_assert(PG_MIGRATIONS == PG_SCHEMA - 1, "a step for each version");
@@ -5293,10 +5297,11 @@ static const struct {
 	enum store_rec_kind kind;
 	const char *sql;
 } export_sql[] = {
-	{ SREC_META, "SELECT name, CASE name WHEN 'next_id' THEN (SELECT "
+	{ SREC_META, "SELECT name, value FROM (SELECT 'next_id' AS name, "
 	    "CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
-	    "FROM invitation_ids) ELSE value END FROM meta "
-	    "WHERE name <> 'schema_version' ORDER BY name COLLATE \"C\"" },
+	    "AS value FROM invitation_ids UNION ALL SELECT name, value "
+	    "FROM meta WHERE name <> 'schema_version') m "
+	    "ORDER BY name COLLATE \"C\"" },
 	{ SREC_INVITATION, "SELECT id, state, priority, attempt, created_at, "
 	    "updated_at, expires_at, stale_at, reminded_at, ignored, "
 	    "reported, resend_of, sender, recipient, note, held, automatic, "
@@ -5670,17 +5675,17 @@ pg_import(struct stx *t, const struct store_rec *r)
 			store_fail(t, STORE_FAILED, "import: a bad meta name");
 			return;
 		}
+		if (strcmp(name, "next_id") == 0) {
+			/* The ids given come from the sequence. */
+			qp_i64(&p, (int64_t)r->id);
+			PQclear(run(t, Q_IDS_SET, &p, "meta"));
+			return;
+		}
 		qp_text(&p, name);
 		qp_i64(&p, (int64_t)r->id);
 		if (run_ws(t, Q_META_SET, &p, "meta") == 0)
 			store_fail(t, STORE_FAILED,
 			    "import: this store keeps no meta value %s", name);
-		if (strcmp(name, "next_id") == 0) {
-			/* The ids given come from the sequence. */
-			memset(&p, 0, sizeof p);
-			qp_i64(&p, (int64_t)r->id);
-			PQclear(run(t, Q_IDS_SET, &p, "meta"));
-		}
 		return;
 	}
 	if ((r->kind == SREC_LOG && r->sub >= LOG_COUNT) ||

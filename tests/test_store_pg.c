@@ -169,7 +169,7 @@ test_migrate(void)
 	    "DROP TABLE introductions; DROP TABLE requests; DROP TABLE import_ids; "
 	    "DROP SEQUENCE invitation_ids; "
 	    "UPDATE meta SET value = 1 WHERE name = 'schema_version'; "
-	    "UPDATE meta SET value = 7 WHERE name = 'next_id'; "
+	    "INSERT INTO meta VALUES ('next_id', 7); "
 	    "INSERT INTO invitations VALUES (7, 0, 1, 1, 1000, 1000, 9000, "
 	    "5000, 0, true, false, 0, 'ann', 'bo', 'hi'); "
 	    "INSERT INTO members VALUES ('ann', 1, 'a@x', 0, 0, 1)"), "",
@@ -209,6 +209,8 @@ test_migrate(void)
 	}
 	is_int(store_next_id(t), 8,
 	    "ids go on from its next_id (7), now from their sequence");
+	is_str(sql1(db, "SELECT count(*) FROM meta WHERE name = 'next_id'"),
+	    "0", "and next_id's row is gone (an older connreqd gives no id)");
 	store_member_get(t, "ann", 3, &m);
 	ok(m.invitations_from == 1 && strcmp(m.email, "a@x") == 0 &&
 	    m.open_sent == 1 && m.first_seen_at == 1 && m.own == 0,
