@@ -252,7 +252,7 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 #define CONN_ANY(m) \
 	"(EXISTS (SELECT 1 FROM connections WHERE lo = " m "::bytea) " \
 	"OR EXISTS (SELECT 1 FROM connections WHERE hi = " m "::bytea))"
-/* MUTUAL_N_OF, run only when both members have a connection (a CASE
+/* The count, MUTUAL_N_FULL, run only when both have a connection (a CASE
  * evaluates its THEN only when the WHEN holds): 0 otherwise, as the
  * count would be, at two or four probes instead of the counts and the
  * lists' scans. */
