@@ -312,6 +312,47 @@ main(void)
 	is_int(received_mutual(c, "px-q", ids[2]), 1,
 	    "px-q's view of px-p's invitation: they share px-x");
 
+	/* The count each send of a batch reads with the others (no
+	 * connection written in the batch, so the reads' count is the one
+	 * shown): mq-a and mq-b share mq-x and mq-y; mq-z has a connection
+	 * (mq-w) but shares none with mq-a; mq-c and mq-d have none. Each
+	 * case of who has connections: both (sharing two, sharing none),
+	 * the sender only, the recipient only, neither. */
+	{
+		static const char *const pairs[][2] = {
+			{ "mq-a", "mq-x" }, { "mq-a", "mq-y" },
+			{ "mq-b", "mq-x" }, { "mq-b", "mq-y" },
+			{ "mq-z", "mq-w" },
+		};
+		static const char *const sends[][2] = {
+			{ "mq-a", "mq-b" }, { "mq-a", "mq-z" },
+			{ "mq-b", "mq-d" }, { "mq-c", "mq-b" },
+			{ "mq-c", "mq-d" },
+		};
+		static const long long want[] = { 2, 0, 0, 0, 0 };
+
+		for (i = 0; i < 5; i++) {
+			snprintf(from[2 * i], 32, "%s", pairs[i][0]);
+			snprintf(to[2 * i], 32, "%s", pairs[i][1]);
+			snprintf(from[2 * i + 1], 32, "%s", pairs[i][1]);
+			snprintf(to[2 * i + 1], 32, "%s", pairs[i][0]);
+		}
+		is_int(send_batch(c, from, to, 10, ids, codes), 10,
+		    "mq-a, mq-b, mq-z connect");
+		is_int(sqlv("SELECT count(*) FROM connections "
+		    "WHERE lo LIKE 'mq-%'"), 5, "five connections");
+		for (i = 0; i < 5; i++) {
+			snprintf(from[i], 32, "%s", sends[i][0]);
+			snprintf(to[i], 32, "%s", sends[i][1]);
+		}
+		is_int(send_batch(c, from, to, 5, ids, codes), 5,
+		    "five sends in one batch");
+		for (i = 0; i < 5; i++)
+			is_int(received_mutual(c, to[i], ids[i]), want[i],
+			    "%s's view of %s's invitation: %lld shared",
+			    to[i], from[i], want[i]);
+	}
+
 	/* The sender's notes log comes with the batch's reads (an array
 	 * of notes keys, NULL for a send without one): nt-a sent "hi" three
 	 * times; in one batch its fourth does not warn, a send without a
