@@ -26,7 +26,8 @@
  * bench's PostgreSQL cluster without a dbname.
  *
  * Usage: bench --connreq SOCK [--redis SOCK] [--pgbench CMD]
- *              [--pgbench-get CMD] [--pgstore SOCK1,SOCK2]
+ *              [--pgbench-get CMD] [--pgbench-same CMD]
+ *              [--pgstore SOCK1,SOCK2]
  *              [--pg-admin CONNINFO]
  *              [--connreq-counts FILE] [--redis-counts FILE]
  *              [--build DIR --work DIR]
@@ -61,7 +62,11 @@
 
 enum { OP_SEND, OP_GET, OP_LIST, OP_MIX, OP_SEED };
 enum { PR_CONNREQ, PR_REDIS };
-enum { PEER_NONE, PEER_REDIS, PEER_PG, PEER_SELF, PEER_PG_GET };
+/* PEER_PG: pgbench's send script (an invitation and an event row);
+ * PEER_PG_SAME: its script of the same inserts as an invite.send, into
+ * connreqd's own schema; PEER_PG_GET: its gets' script. */
+enum { PEER_NONE, PEER_REDIS, PEER_PG, PEER_SELF, PEER_PG_GET,
+	PEER_PG_SAME };
 /* Where a case's connreq side runs: the LMDB connreqd, or connreqd
  * --postgres on the bench's PostgreSQL cluster, one daemon or two on the
  * same database (connections alternate between them). */
@@ -95,6 +100,7 @@ struct result {
 
 static const char *connreq_sock, *redis_sock, *pgbench_cmd;
 static const char *pgbench_get_cmd;	/* the gets' script */
+static const char *pgbench_same_cmd;	/* the same inserts as a send */
 static char *pgstore_socks[2];	/* --pgstore SOCK1,SOCK2 */
 static const char *drive_socks[2];	/* the connreq side of drive() */
 static int drive_nsocks;
@@ -741,6 +747,10 @@ static const struct bcase cases[] = {
 	{ "mix-16-redis", "redis-get85-set15", OP_MIX, 16, 1, PEER_REDIS, 0, ON_LMDB },
 	/* connreqd --postgres (issue 11): one daemon, then two on one
 	 * database, against the pgbench scripts. */
+	{ "pgstore-send-16-same", "postgresql-same", OP_SEND, 16, 1,
+	    PEER_PG_SAME, 0, ON_PG1 },
+	{ "pgstore-send-16-2d-same", "postgresql-same", OP_SEND, 16, 1,
+	    PEER_PG_SAME, 0, ON_PG2 },
 	{ "pgstore-send-16-pg", "postgresql", OP_SEND, 16, 1, PEER_PG, 0,
 	    ON_PG1 },
 	{ "pgstore-send-16-2d-pg", "postgresql", OP_SEND, 16, 1, PEER_PG, 0,
@@ -775,6 +785,31 @@ per_1k(char *buf, size_t len, uint64_t syncs, uint64_t writes, int have)
 		snprintf(buf, len, "%.0f", syncs * 1000.0 / writes);
 }
 
+/* Whether the peer is a pgbench script; its command (NULL when not given)
+ * in *cmd, when cmd is not NULL. */
+static int
+pg_peer(int peer, const char **cmd)
+{
+	const char *c;
+
+	switch (peer) {
+	case PEER_PG:
+		c = pgbench_cmd;
+		break;
+	case PEER_PG_GET:
+		c = pgbench_get_cmd;
+		break;
+	case PEER_PG_SAME:
+		c = pgbench_same_cmd;
+		break;
+	default:
+		return 0;
+	}
+	if (cmd != NULL)
+		*cmd = c;
+	return 1;
+}
+
 static void
 run_case(const struct bcase *k)
 {
@@ -782,6 +817,7 @@ run_case(const struct bcase *k)
 	uint64_t aw = 0, asy = 0, bw = 0, bsy = 0, errs = 0, lmdb_max = max_id;
 	const char *counts = connreq_counts;
 	char loads[256], as[32], bs[32], peer[256];
+	const char *cmd = NULL;
 	int i, nl = 0, bok = 1, off = 0;
 	struct result r;
 
@@ -808,9 +844,8 @@ run_case(const struct bcase *k)
 		if (k->peer == PEER_NONE)
 			continue;
 		load[nl++] = loadavg();
-		if (k->peer == PEER_PG || k->peer == PEER_PG_GET)
-			r = drive_pg(k->peer == PEER_PG ? pgbench_cmd :
-			    pgbench_get_cmd, k->conns, seconds);
+		if (pg_peer(k->peer, &cmd))
+			r = drive_pg(cmd, k->conns, seconds);
 		else if (k->peer == PEER_SELF)
 			r = drive(PR_CONNREQ, k->op, k->conns, k->depth, 0,
 			    seconds, 0);
@@ -837,7 +872,7 @@ run_case(const struct bcase *k)
 	if (k->peer == PEER_NONE || !bok)
 		snprintf(peer, sizeof peer, "peer=%s peer_rate=n/a ratio=n/a",
 		    k->peer_name);
-	else if (k->peer == PEER_PG || k->peer == PEER_PG_GET)
+	else if (pg_peer(k->peer, NULL))
 		/* pgbench: the average latency, no percentiles */
 		snprintf(peer, sizeof peer, "peer=%s peer_rate=%.0f/s "
 		    "peer_range=%.0f..%.0f peer_avg=%.3fms ratio=%.2f",
@@ -2446,6 +2481,8 @@ main(int argc, char **argv)
 			pgbench_cmd = argv[j + 1];
 		else if (strcmp(argv[j], "--pgbench-get") == 0)
 			pgbench_get_cmd = argv[j + 1];
+		else if (strcmp(argv[j], "--pgbench-same") == 0)
+			pgbench_same_cmd = argv[j + 1];
 		else if (strcmp(argv[j], "--pgstore") == 0) {
 			pgstore_socks[0] = strdup(argv[j + 1]);
 			if (pgstore_socks[0] == NULL)
@@ -2471,7 +2508,8 @@ main(int argc, char **argv)
 	}
 	if (connreq_sock == NULL || j < argc) {
 		fprintf(stderr, "usage: bench --connreq SOCK [--redis SOCK] "
-		    "[--pgbench CMD] [--pgbench-get CMD] [--pgstore SOCK1,SOCK2] "
+		    "[--pgbench CMD] [--pgbench-get CMD] [--pgbench-same CMD] "
+		    "[--pgstore SOCK1,SOCK2] "
 		    "[--pg-admin CONNINFO] [--connreq-counts FILE] "
 		    "[--redis-counts FILE] [--build DIR --work DIR]\n");
 		return 2;

@@ -59,14 +59,14 @@ PRELOAD=$BIN/lib/libiofault.so
 [ "${BENCH_NOCOUNT:-}" = 1 ] && PRELOAD=
 T=$(mktemp -d /tmp/connreq-bench.XXXXXX)
 chmod 711 "$T"
-CR_PID= RD_PID= PG_UP= CP1_PID= CP2_PID=
+CR_PID= RD_PID= PG_UP= CP1_PID= CP2_PID= CPEER_PID=
 
 stop() {
 	st=$?
 	trap - EXIT INT TERM
 	[ -n "$CR_PID" ] && kill "$CR_PID" 2>/dev/null && wait "$CR_PID" 2>/dev/null
 	[ -n "$RD_PID" ] && kill "$RD_PID" 2>/dev/null && wait "$RD_PID" 2>/dev/null
-	for p in $CP1_PID $CP2_PID; do
+	for p in $CP1_PID $CP2_PID $CPEER_PID; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	[ -n "$PG_UP" ] && setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
@@ -197,6 +197,58 @@ cat >"$T/pg/get.sql" <<'EOF'
 SELECT id, from_id, to_id, state, note, priority, created_at, updated_at, expires_at FROM invitations WHERE id = :i;
 EOF
 
+# The same inserts as an invite.send, one transaction a send: the script
+# above writes two rows where a send writes nine (an invitation, its pair,
+# its sender's log row, both members, three deadlines and an event), so
+# this one writes those nine rows, into connreqd's own schema (made by a
+# connreqd started once on the database `peer`, then stopped), with
+# connreqd's indexes. It leaves out what a send reads (the limits, the
+# pair, the recipient's settings) and the counters: all in the script's
+# favour. The event's bytes are a real invitation.received's.
+psql -d postgres -c 'CREATE DATABASE peer'
+mkdir -m 700 "$T/cpeer" "$T/cpeer/cfg"
+XDG_CONFIG_HOME=$T/cpeer/cfg "$BIN/bin/connreqd" -s "$T/cpeer/sock" \
+    --postgres "host=$T/pg dbname=peer user=postgres" >"$T/cpeer/log" 2>&1 &
+CPEER_PID=$!
+wait_for "connreqd on the database peer" test -S "$T/cpeer/sock"
+kill "$CPEER_PID" && wait "$CPEER_PID" 2>/dev/null || :
+CPEER_PID=
+psql -d peer -c 'CREATE SEQUENCE peer_events'
+settings='\x000000006b11a27700000000000000000000000000000000000000000000000000000000000000'
+event='\x85a3736571cf4000000000000001a474797065b3696e7669746174696f6e2e7265636569766564a26174ce6b11a277a66d656d626572a87531373839363839aa696e7669746174696f6e8fa2696411a466726f6da6753132303136a2746fa87531373839363839a46e6f7465a0a87072696f72697479c0a57374617465a770656e64696e67aa637265617465645f6174ce6b11a277aa757064617465645f6174ce6b11a277aa657870697265735f6174ce6bfef077a9726573656e645f6f66c0a7617474656d7074c0ab72656d696e6465645f6174c0ad696e74726f64756365645f6279c0a96175746f6d61746963c2ac6d757475616c5f636f756e7400'
+cat >"$T/pg/send-same.sql" <<EOF
+\\set f random(0, 500008)
+\\set t random(0, 9999999)
+WITH c AS (SELECT floor(extract(epoch FROM now()))::bigint AS n),
+i AS (INSERT INTO invitations (id, state, priority, attempt, created_at,
+    updated_at, expires_at, stale_at, reminded_at, ignored, reported,
+    resend_of, sender, recipient, note, held, automatic, remind_at,
+    introduced_by)
+  SELECT nextval('invitation_ids'), 0, 1, 1, n, n, n + 15552000,
+    n + 1209600, 0, false, false, 0, convert_to('u' || :f, 'UTF8'),
+    convert_to('u' || :t, 'UTF8'), '', false, false, n + 604800, '' FROM c
+  ON CONFLICT DO NOTHING
+  RETURNING id, sender, recipient, created_at, expires_at, stale_at,
+    remind_at),
+p AS (INSERT INTO pairs SELECT sender, recipient, id, 0, 0, 1 FROM i
+  ON CONFLICT (sender, recipient) DO UPDATE SET open_id = EXCLUDED.open_id,
+    attempts = pairs.attempts + 1),
+l AS (INSERT INTO logs SELECT 0, sender, created_at, id, 0 FROM i),
+m AS (INSERT INTO members (member, invitations_from, email,
+    restricted_until, restricted_at, open_sent, settings)
+  SELECT sender, 0::smallint, ''::bytea, 0, 0, 1, '$settings'::bytea FROM i
+  UNION ALL
+  SELECT recipient, 0::smallint, ''::bytea, 0, 0, 0, '$settings'::bytea
+    FROM i
+  ON CONFLICT (member) DO UPDATE SET
+    open_sent = members.open_sent + EXCLUDED.open_sent),
+d AS (INSERT INTO dues SELECT expires_at, 1, id FROM i
+  UNION ALL SELECT stale_at, 2, id FROM i
+  UNION ALL SELECT remind_at, 6, id FROM i)
+INSERT INTO events SELECT nextval('peer_events'), created_at, recipient,
+  true, '$event'::bytea FROM i;
+EOF
+
 # --- connreqd on PostgreSQL (issue 11): two daemons on one database of
 # the same cluster, each with its own socket and configuration.
 psql -d postgres -c 'CREATE DATABASE connreq'
@@ -212,5 +264,6 @@ done
 "$BIN/tests/bench/bench" --connreq "$T/connreq/sock" --redis "$T/redis/sock" \
     --build "$BIN" --work "$T" --pgbench "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send.sql bench" \
     --pgbench-get "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/get.sql bench" \
+    --pgbench-same "$PGBIN/pgbench -n -M prepared -h $T/pg -U postgres -f $T/pg/send-same.sql peer" \
     --pgstore "$T/cpg1/sock,$T/cpg2/sock" --pg-admin "host=$T/pg user=postgres" \
     ${PRELOAD:+--connreq-counts "$T/connreq/counts" --redis-counts "$T/redis/counts"}
