@@ -106,10 +106,10 @@
  * store_counts(), store_due_first() and a prune with nothing old enough
  * then cost none), as do the sends' ids with their reads; the meta values
  * a send changes (event.head, counters) are written once, in the
- * simple query of the next SAVEPOINT or of COMMIT (pend_sql()); COMMIT
- * and the lock's release take one round trip. A child's rollback drops
- * what it held back. The statements of that first round trip are
- * prepared in it, once a connection. A batch of sends: 4 round trips
+ * simple query of the next SAVEPOINT (pend_sql()) or in COMMIT's round
+ * trip (Q_PEND), which also gives the lock back (commit_unlock()). A
+ * child's rollback drops what it held back. The statements of the first
+ * round trip and of the last are prepared in them, once a connection. A batch of sends: 4 round trips
  * (the lock, BEGIN and the clock; the deadlines' claim and the sends'
  * reads and ids; their writes, as one statement a table, or a keyed
  * batch's with its events; COMMIT), but those that prepare a statement on
@@ -576,6 +576,21 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	X(Q_IDS_NEXT, "SELECT nextval('invitation_ids') " \
 	    "FROM generate_series(1, $1::bigint)") \
 	X(Q_IDS_SET, "SELECT setval('invitation_ids', $1::bigint + 1, false)") \
+	/* A write transaction's last round trip (pg_commit(), \
+	 * commit_unlock()), prepared like its first: the pending meta \
+	 * values (pend_params(): names and values, event.head's as it is, \
+	 * the counters' as what they gain), the ids not given back \
+	 * (their sequence to $1, the first not given), the head notified, \
+	 * COMMIT, and LOCK_WRITE's release. */ \
+	X(Q_PEND, "UPDATE meta SET value = CASE WHEN name = 'event.head' " \
+	    "THEN u.v ELSE value + u.v END FROM unnest($1::text[], " \
+	    "$2::bigint[]) AS u(n, v) WHERE name = u.n") \
+	X(Q_IDS_REWIND, "SELECT setval('invitation_ids', $1::bigint, false)") \
+	X(Q_NOTIFY, "SELECT pg_notify('" WATCH_CHANNEL "', value::text) " \
+	    "FROM meta WHERE name = 'event.head'") \
+	X(Q_COMMIT, "COMMIT") \
+	X(Q_UNLOCK, "SELECT pg_advisory_unlock(" LOCK_WRITE ")") \
+	X(Q_UNLOCK_SHARED, "SELECT pg_advisory_unlock_shared(" LOCK_WRITE ")") \
 	/* A keyed transaction's events (pg_event_add()), as it commits: \
 	 * their seqs follow event.head, whose row this locks to the \
 	 * transaction's end (so seqs follow commit order, without gaps), \
@@ -870,7 +885,8 @@ struct pg_store {
 	/* The meta values the write transaction changed and has not
 	 * written yet: next_id and event.head (id, head above) and the
 	 * counters' changes. Every send changes them all: written once, in
-	 * the simple query of the next SAVEPOINT or of COMMIT (pend_sql()),
+	 * the simple query of the next SAVEPOINT (pend_sql()) or at COMMIT
+	 * (Q_PEND),
 	 * not a row version a change; dropped by a rollback (a child's: its
 	 * own, its SAVEPOINT wrote its parent's). */
 	struct pg_pend {
@@ -2477,23 +2493,23 @@ lock_begin(struct pgconn *pc, const struct store_keys *ks,
 	return out;
 }
 
-/* The statement that writes the pending meta values (s->pend), with its
- * semicolon, into buf (empty when there are none), and they are no longer
- * pending. */
-static void
-pend_sql(struct pg_store *s, char *buf, size_t len)
-{
-	static const char *const names[] = { "'next_id'", "'event.head'",
-	    "'count.pending'", "'count.accepted'", "'count.ignored'",
-	    "'count.withdrawn'", "'count.expired'", "'count.deadlines'" };
-	struct pg_pend *d = &s->pend;
-	const char *sep = "";
-	int64_t v[8];
-	bool on[8];
-	size_t off;
-	int i, n = 0;
+/* The meta rows of the pending values, pend_take()'s order. */
+static const char *const pend_names[] = { "next_id", "event.head",
+    "count.pending", "count.accepted", "count.ignored", "count.withdrawn",
+    "count.expired", "count.deadlines" };
+#define PEND_N (sizeof pend_names / sizeof pend_names[0])
 
-	_Static_assert(ST_COUNT == 5, "names");
+/* The pending meta values (s->pend) into on[] and v[] (event.head's as
+ * it is, the counters' as what they gain), and they are no longer
+ * pending: how many there are. */
+static int
+pend_take(struct pg_store *s, bool on[PEND_N], int64_t v[PEND_N])
+{
+	struct pg_pend *d = &s->pend;
+	unsigned i;
+	int n = 0;
+
+	_Static_assert(ST_COUNT == 5, "pend_names");
 	on[0] = false;		/* (ids come from their sequence) */
 	v[0] = 0;
 	on[1] = d->head;
@@ -2505,32 +2521,75 @@ pend_sql(struct pg_store *s, char *buf, size_t len)
 	on[7] = d->deadlines != 0;
 	v[7] = d->deadlines;
 	memset(d, 0, sizeof *d);
-	buf[0] = '\0';
-	off = (size_t)snprintf(buf, len, "UPDATE meta SET value = CASE name");
-	for (i = 0; i < 8; i++)
-		if (on[i] && off < len) {
-			off += (size_t)snprintf(buf + off, len - off,
-			    " WHEN %s THEN %s%" PRId64, names[i],
-			    i < 2 ? "" : "value + ", v[i]);
-			n++;
-		}
-	if (n == 0) {
-		buf[0] = '\0';
-		return;
+	for (i = 0; i < PEND_N; i++)
+		n += on[i];
+	if (n > 0) {
+		s->stmts++;
+		s->counts_ok = false;	/* the rows hold them now */
 	}
+	return n;
+}
+
+/* The statement that writes the pending meta values (s->pend), with its
+ * semicolon, into buf (empty when there are none), and they are no longer
+ * pending: a SAVEPOINT's simple query begins with it. */
+static void
+pend_sql(struct pg_store *s, char *buf, size_t len)
+{
+	const char *sep = "";
+	int64_t v[PEND_N];
+	bool on[PEND_N];
+	size_t off;
+	unsigned i;
+
+	buf[0] = '\0';
+	if (pend_take(s, on, v) == 0)
+		return;
+	off = (size_t)snprintf(buf, len, "UPDATE meta SET value = CASE name");
+	for (i = 0; i < PEND_N; i++)
+		if (on[i] && off < len)
+			off += (size_t)snprintf(buf + off, len - off,
+			    " WHEN '%s' THEN %s%" PRId64, pend_names[i],
+			    i < 2 ? "" : "value + ", v[i]);
 	if (off < len)
 		off += (size_t)snprintf(buf + off, len - off,
 		    " END WHERE name IN (");
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < PEND_N; i++)
 		if (on[i] && off < len) {
-			off += (size_t)snprintf(buf + off, len - off, "%s%s",
-			    sep, names[i]);
+			off += (size_t)snprintf(buf + off, len - off, "%s'%s'",
+			    sep, pend_names[i]);
 			sep = ", ";
 		}
 	if (off < len)
 		snprintf(buf + off, len - off, "); ");
-	s->stmts++;
-	s->counts_ok = false;	/* the rows hold them now */
+}
+
+/* Q_PEND's parameters for the pending meta values (s->pend), as text
+ * arrays in names and vals, and they are no longer pending: false when
+ * there are none. */
+static bool
+pend_params(struct pg_store *s, char *names, size_t nlen, char *vals,
+    size_t vlen)
+{
+	int64_t v[PEND_N];
+	bool on[PEND_N];
+	size_t no = 0, vo = 0;
+	unsigned i;
+
+	if (pend_take(s, on, v) == 0)
+		return false;
+	for (i = 0; i < PEND_N; i++)
+		if (on[i] && no < nlen && vo < vlen) {
+			no += (size_t)snprintf(names + no, nlen - no, "%c%s",
+			    no == 0 ? '{' : ',', pend_names[i]);
+			vo += (size_t)snprintf(vals + vo, vlen - vo,
+			    "%c%" PRId64, vo == 0 ? '{' : ',', v[i]);
+		}
+	if (no < nlen)
+		snprintf(names + no, nlen - no, "}");
+	if (vo < vlen)
+		snprintf(vals + vo, vlen - vo, "}");
+	return true;
 }
 
 static void w_end(struct pg_store *s);
@@ -2701,34 +2760,106 @@ kev_clear(struct pg_store *s)
 	s->kev_len = 0;
 }
 
-/* Runs sql, statements ending in COMMIT; SELECT pg_advisory_unlock(...),
- * as one simple query (one round trip): the result of the first statement
- * that failed, else COMMIT's. *locked goes false when all ran (the lock
- * was given back). */
+/* A write transaction's last round trip, in pipeline mode: the pending
+ * meta values (Q_PEND), the ids not given back (their sequence set to
+ * rewind, the first of them; none when 0), the head notified (notify),
+ * COMMIT, and LOCK_WRITE's release (shared when keyed); each statement
+ * prepared in the same round trip on a connection's first use, none
+ * parsed again. The result of the first statement that failed (the
+ * pipeline runs none after it), else COMMIT's; NULL when the connection
+ * failed. *locked goes false when all ran (the lock was given back). */
 static PGresult *
-commit_unlock(PGconn *c, const char *sql, bool *locked)
+commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
+    bool notify, bool keyed, bool *locked)
 {
+	enum pg_query qs[5];
+	const char *pv[5][2];
+	int plen[5][2] = { { 0 } }, pfmt[5][2] = { { 0 } }, pn[5] = { 0 };
+	char names[PEND_N * 20], vals[PEND_N * 24], rw[24], name[16];
+	PGconn *c = pc->c;
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
-	bool failed = false;
+	unsigned n = 0, np = 0, k = 0, i, nulls = 0, ic;
+	bool need[5], synced = false, failed = false;
 
-	if (PQsendQuery(c, sql) != 1)
+	if (pend_params(s, names, sizeof names, vals, sizeof vals)) {
+		pv[n][0] = names;
+		pv[n][1] = vals;
+		pn[n] = 2;
+		qs[n++] = Q_PEND;
+	}
+	if (rewind > 0) {
+		snprintf(rw, sizeof rw, "%" PRId64, rewind);
+		pv[n][0] = rw;
+		pn[n] = 1;
+		qs[n++] = Q_IDS_REWIND;
+	}
+	if (notify)
+		qs[n++] = Q_NOTIFY;
+	ic = n;
+	qs[n++] = Q_COMMIT;
+	qs[n++] = keyed ? Q_UNLOCK_SHARED : Q_UNLOCK;
+	if (PQenterPipelineMode(c) != 1)
 		return NULL;
-	while ((r = PQgetResult(c)) != NULL) {
+	for (i = 0; i < n; i++) {
+		need[i] = !(pc->prepared[qs[i] / 8] & (1u << (qs[i] % 8)));
+		snprintf(name, sizeof name, "q%d", (int)qs[i]);
+		if (need[i]) {
+			if (PQsendPrepare(c, name, q_sql[qs[i]], 0, NULL) != 1)
+				return NULL;
+			np++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof name, "q%d", (int)qs[i]);
+		if (PQsendQueryPrepared(c, name, pn[i], pn[i] ? pv[i] : NULL,
+		    plen[i], pfmt[i], 0) != 1)
+			return NULL;	/* the connection failed */
+	}
+	if (PQpipelineSync(c) != 1)
+		return NULL;
+	while (!synced) {
+		if ((r = PQgetResult(c)) == NULL) {
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 2)
+				break;
+			continue;
+		}
+		nulls = 0;
 		st = PQresultStatus(r);
-		if (!failed && st != PGRES_COMMAND_OK &&
-		    st != PGRES_TUPLES_OK) {
+		if (st == PGRES_PIPELINE_SYNC) {
+			synced = true;
+			PQclear(r);
+		} else if (k < np && st == PGRES_COMMAND_OK) {
+			/* A statement prepared (which stays, whatever the
+			 * transaction's fate) */
+			for (i = 0; !need[i]; i++)
+				;
+			need[i] = false;
+			pc->prepared[qs[i] / 8] |= (unsigned char)(1u <<
+			    (qs[i] % 8));
+			k++;
+			PQclear(r);
+		} else if (failed || st == PGRES_PIPELINE_ABORTED) {
+			k++;
+			PQclear(r);
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			/* The first failure: its result is the answer. */
 			failed = true;
+			k++;
 			PQclear(out);
 			out = r;
-		} else if (!failed && st == PGRES_COMMAND_OK &&
-		    strncmp(PQcmdStatus(r), "SELECT", 6) != 0) {
+		} else if (k++ == np + ic) {
 			PQclear(out);
 			out = r;	/* COMMIT's (or ROLLBACK) */
 		} else
 			PQclear(r);
 	}
-	if (!failed && out != NULL)
+	if (!synced) {
+		PQclear(out);
+		return NULL;
+	}
+	PQexitPipelineMode(c);
+	if (!failed && out != NULL && k == np + n)
 		*locked = false;
 	return out;
 }
@@ -2822,8 +2953,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 {
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[64], pre[PEND_SQL_MAX], csql[PEND_SQL_MAX + 300];
-	char rewind[80];
+	char sql[64];
 	struct timespec tc, te;
 	PGresult *r;
 
@@ -2877,28 +3007,18 @@ pg_commit(struct stx *t, uint64_t *seq)
 	 * server may have committed it. Telling which (a commit token
 	 * written in the transaction, looked up after reconnecting) is for
 	 * the daemon's step of issue 11, with UNAVAILABLE. */
-	/* Events added: one notification with the head, sent by the
-	 * server at COMMIT, in the same round trip (the simple query's
-	 * result is COMMIT's, or the first failure, and then COMMIT is not
-	 * run). Added in a savepoint since rolled back, it tells the head
-	 * as it is: harmless. */
-	/* LOCK_WRITE goes back in the same round trip, once COMMIT has
-	 * succeeded (a statement that fails ends the simple query: then
-	 * w_end() gives it back). */
-	pend_sql(s, pre, sizeof pre);
-	/* Ids taken and not given go back (the transaction takes every
-	 * writer's turn: no one else took any since): ids without gaps, as
-	 * on LMDB, but in a keyed transaction. */
-	rewind[0] = '\0';
-	if (!s->keyed && s->idn < s->nids)
-		snprintf(rewind, sizeof rewind, "SELECT setval("
-		    "'invitation_ids', %" PRId64 ", false); ", s->ids[s->idn]);
-	snprintf(csql, sizeof csql, "%s%s%sCOMMIT; SELECT pg_advisory_unlock%s("
-	    LOCK_WRITE ")", pre, rewind, s->evented ? "SELECT pg_notify('"
-	    WATCH_CHANNEL "', value::text) FROM meta WHERE name = "
-	    "'event.head'; " : "", s->keyed ? "_shared" : "");
+	/* One round trip (commit_unlock()): the pending meta values; the
+	 * ids taken and not given, back to their sequence (the transaction
+	 * takes every writer's turn: no one else took any since), so that
+	 * ids have no gaps, as on LMDB (but for a keyed transaction's); with
+	 * events added, one notification with the head, sent by the server
+	 * at COMMIT (added in a savepoint since rolled back, it tells the
+	 * head as it is: harmless); COMMIT; and LOCK_WRITE back once COMMIT
+	 * has succeeded (after a statement that fails the pipeline runs
+	 * none: then w_end() gives it back). */
 	clock_gettime(CLOCK_MONOTONIC, &tc);
-	r = commit_unlock(x->pc->c, csql, &s->write_locked);
+	r = commit_unlock(s, x->pc, !s->keyed && s->idn < s->nids ?
+	    s->ids[s->idn] : 0, s->evented, s->keyed, &s->write_locked);
 	s->evented = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
