@@ -109,12 +109,12 @@
  * simple query of the next SAVEPOINT (pend_sql()) or in COMMIT's round
  * trip (Q_PEND), which also gives the lock back (commit_unlock()). A
  * child's rollback drops what it held back. The statements of the first
- * round trip and of the last are prepared in them, once a connection. A batch of sends: 4 round trips
- * (the lock, BEGIN and the clock; the deadlines' claim and the sends'
- * reads and ids; their writes, as one statement a table, or a keyed
- * batch's with its events; COMMIT), but those that prepare a statement on
- * a connection's first use (8 before, and 71 before that; 26 a send
- * before the pipeline).
+ * round trip and of the last are prepared in them, once a connection. A
+ * batch of sends: 4 round trips (the lock, BEGIN and the clock; the
+ * deadlines' claim and the sends' reads and ids; their writes, as one
+ * statement a table, or a keyed batch's with its events; COMMIT), but
+ * those that prepare a statement on a connection's first use (8 before,
+ * and 71 before that; 26 a send before the pipeline).
  *
  * Events: a seq is event.head + 1, and the head row is written by the
  * transaction (at its COMMIT, or a SAVEPOINT before; a keyed one's in its
@@ -886,9 +886,8 @@ struct pg_store {
 	 * written yet: next_id and event.head (id, head above) and the
 	 * counters' changes. Every send changes them all: written once, in
 	 * the simple query of the next SAVEPOINT (pend_sql()) or at COMMIT
-	 * (Q_PEND),
-	 * not a row version a change; dropped by a rollback (a child's: its
-	 * own, its SAVEPOINT wrote its parent's). */
+	 * (Q_PEND), not a row version a change; dropped by a rollback (a
+	 * child's: its own, its SAVEPOINT wrote its parent's). */
 	struct pg_pend {
 		bool head;
 		int64_t count[ST_COUNT];
