@@ -2366,6 +2366,43 @@ static size_t arr_put(unsigned char *out, unsigned oid, unsigned n,
 #define OID_BYTEA 17
 #define OID_INT8 20
 
+/* In pipeline mode: a Parse of each of qs[0..n) that the connection has
+ * not prepared yet (need[i] true for those), named q<N>: how many were
+ * sent, or -1 when the connection failed. */
+static int
+pipe_prepare(struct pgconn *pc, const enum pg_query *qs, unsigned n,
+    bool *need)
+{
+	char name[16];
+	unsigned i;
+	int np = 0;
+
+	for (i = 0; i < n; i++) {
+		need[i] = !(pc->prepared[qs[i] / 8] & (1u << (qs[i] % 8)));
+		if (!need[i])
+			continue;
+		snprintf(name, sizeof name, "q%d", (int)qs[i]);
+		if (PQsendPrepare(pc->c, name, q_sql[qs[i]], 0, NULL) != 1)
+			return -1;
+		np++;
+	}
+	return np;
+}
+
+/* One of pipe_prepare()'s Parses succeeded (they answer in order): the
+ * first of qs still needed is prepared on the connection, and stays so
+ * whatever the transaction's fate. */
+static void
+pipe_prepared(struct pgconn *pc, const enum pg_query *qs, bool *need)
+{
+	unsigned i;
+
+	for (i = 0; !need[i]; i++)
+		;
+	need[i] = false;
+	pc->prepared[qs[i] / 8] |= (unsigned char)(1u << (qs[i] % 8));
+}
+
 /* Takes LOCK_WRITE and begins the write transaction in one round trip
  * (pipeline mode: the lock's statement in a pipeline segment of its own,
  * then BEGIN in the next one, which the server runs once the lock is
@@ -2387,7 +2424,8 @@ lock_begin(struct pgconn *pc, const struct store_keys *ks,
 	char name[4][16];
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
-	unsigned syncs = 0, nulls = 0, k = 0, np = 0, i;
+	unsigned syncs = 0, nulls = 0, k = 0, i;
+	int np = 0;
 	bool need[4];
 	/* The keys, sorted, as a bigint[] (binary). */
 	int64_t keys[STORE_KEYS_MAX];
@@ -2426,17 +2464,11 @@ lock_begin(struct pgconn *pc, const struct store_keys *ks,
 	/* Prepared in the same round trip, on a connection's first write
 	 * transaction (not by prepare(): a connection closed since it was
 	 * made fails here, and is made anew). */
-	for (i = 0; i < nq; i++) {
+	for (i = 0; i < nq; i++)
 		snprintf(name[i], sizeof name[i], "q%d", (int)qs[i]);
-		need[i] = !(pc->prepared[qs[i] / 8] & (1u << (qs[i] % 8)));
-		if (need[i]) {
-			if (PQsendPrepare(c, name[i], q_sql[qs[i]], 0, NULL) !=
-			    1) {
-				free(karr);
-				return NULL;
-			}
-			np++;
-		}
+	if ((np = pipe_prepare(pc, qs, nq, need)) < 0) {
+		free(karr);
+		return NULL;
 	}
 	if (PQsendQueryPrepared(c, name[0], 0, NULL, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(c) != 1 ||
@@ -2460,14 +2492,8 @@ lock_begin(struct pgconn *pc, const struct store_keys *ks,
 		if (st == PGRES_PIPELINE_SYNC) {
 			syncs++;
 			PQclear(r);
-		} else if (k < np && st == PGRES_COMMAND_OK) {
-			/* A statement prepared (which stays, whatever the
-			 * lock's fate) */
-			for (i = 0; !need[i]; i++)
-				;
-			need[i] = false;
-			pc->prepared[qs[i] / 8] |= (unsigned char)(1u <<
-			    (qs[i] % 8));
+		} else if (k < (unsigned)np && st == PGRES_COMMAND_OK) {
+			pipe_prepared(pc, qs, need);
 			k++;
 			PQclear(r);
 		} else if (k++ == np + nq - 1 && st == PGRES_TUPLES_OK) {
@@ -2778,7 +2804,8 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
 	PGconn *c = pc->c;
 	PGresult *r, *out = NULL;
 	ExecStatusType st;
-	unsigned n = 0, np = 0, k = 0, i, nulls = 0, ic;
+	unsigned n = 0, k = 0, i, nulls = 0, ic;
+	int np = 0;
 	bool need[5], synced = false, failed = false;
 
 	if (pend_params(s, names, sizeof names, vals, sizeof vals)) {
@@ -2800,15 +2827,8 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
 	qs[n++] = keyed ? Q_UNLOCK_SHARED : Q_UNLOCK;
 	if (PQenterPipelineMode(c) != 1)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		need[i] = !(pc->prepared[qs[i] / 8] & (1u << (qs[i] % 8)));
-		snprintf(name, sizeof name, "q%d", (int)qs[i]);
-		if (need[i]) {
-			if (PQsendPrepare(c, name, q_sql[qs[i]], 0, NULL) != 1)
-				return NULL;
-			np++;
-		}
-	}
+	if ((np = pipe_prepare(pc, qs, n, need)) < 0)
+		return NULL;
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "q%d", (int)qs[i]);
 		if (PQsendQueryPrepared(c, name, pn[i], pn[i] ? pv[i] : NULL,
@@ -2828,14 +2848,8 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
 		if (st == PGRES_PIPELINE_SYNC) {
 			synced = true;
 			PQclear(r);
-		} else if (k < np && st == PGRES_COMMAND_OK) {
-			/* A statement prepared (which stays, whatever the
-			 * transaction's fate) */
-			for (i = 0; !need[i]; i++)
-				;
-			need[i] = false;
-			pc->prepared[qs[i] / 8] |= (unsigned char)(1u <<
-			    (qs[i] % 8));
+		} else if (k < (unsigned)np && st == PGRES_COMMAND_OK) {
+			pipe_prepared(pc, qs, need);
 			k++;
 			PQclear(r);
 		} else if (failed || st == PGRES_PIPELINE_ABORTED) {
