@@ -3016,10 +3016,10 @@ pg_commit(struct stx *t, uint64_t *seq)
 		return;
 	}
 	/* A connection lost during COMMIT leaves its outcome unknown here:
-	 * it is reported as a failure (nothing is answered), though the
-	 * server may have committed it. Telling which (a commit token
-	 * written in the transaction, looked up after reconnecting) is for
-	 * the daemon's step of issue 11, with UNAVAILABLE. */
+	 * it is reported as a failure, though the server may have committed
+	 * it; the server answers UNAVAILABLE saying so (server.c,
+	 * docs/protocol.md §6), and a write with a request_id is retried
+	 * safely (§2.7: its record commits with it). */
 	/* One round trip (commit_unlock()): the pending meta values; the
 	 * ids taken and not given, back to their sequence (the transaction
 	 * takes every writer's turn: no one else took any since), so that
