@@ -1,0 +1,553 @@
+/* Keyed write batches on PostgreSQL (store_begin_keyed()), attacked: two
+ * daemons on one database, batches of two or more sends (so keyed), and
+ * failures injected where a keyed transaction ends (commit_unlock()'s
+ * pipeline), by triggers of the test's own. After each, what must hold:
+ *
+ * - nothing of a failed batch is answered as done;
+ * - the daemons' write lock (LOCK_WRITE) is held by no one once they are
+ *   idle (a leaked shared hold would make every exclusive writer of the
+ *   other daemon wait out lock_timeout: UNAVAILABLE);
+ * - the same daemon runs keyed and exclusive batches after it (its
+ *   connection left out of pipeline mode, its prepared statements known);
+ * - the event feed: no stand-in seq (2^62 + n) in the table, event.head
+ *   its last seq, no gap, each keyed event's data carrying its own seq;
+ * - crossed sends through both daemons at once end connected exactly once;
+ * - connreqd --check clean afterwards (the counters exact). */
+#define HARNESS_PG 1
+#include "harness.h"
+
+#define PG_LOCK_WRITE "7165328340573331204"
+
+static struct cr_reply r;
+
+static PGconn *
+session(const struct dproc *p)
+{
+	char db[64], ci[256];
+	PGconn *c;
+
+	dproc_dbname(p, db, sizeof db);
+	pgcluster_conninfo(&harness_pg, db, ci, sizeof ci);
+	c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK)
+		bail_out("connect %s: %s", ci, PQerrorMessage(c));
+	return c;
+}
+
+static bool
+exec_ok(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+	bool good = PQresultStatus(res) == PGRES_TUPLES_OK ||
+	    PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!good)
+		diag("%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	return good;
+}
+
+/* The first column of the first row of sql, as an integer (-1: failed). */
+static long long
+sql_int(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+	long long v = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		v = atoll(PQgetvalue(res, 0, 0));
+	else
+		diag("%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	return v;
+}
+
+/* Sends from[i] -> to[i], i < n, as one write (one batch), msgids
+ * base + i. */
+static void
+send_together(struct cr_client *c, const char *const *from,
+    const char *const *to, int n, uint32_t base)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int i;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < n; i++) {
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, base + (uint32_t)i);
+		pk_str(&pk, "invite.send");
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, 2);
+		pk_str(&pk, "from");
+		pk_str(&pk, from[i]);
+		pk_str(&pk, "to");
+		pk_str(&pk, to[i]);
+	}
+	if (cr_send_raw(c, sb.data, sb.size) == -1)
+		bail_out("send_together: the connection failed");
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The answers to msgids base..base+n-1: how many succeeded (-1: one did
+ * not come). Each refusal's code in a diagnostic when show. */
+static int
+answers(struct cr_client *c, int n, uint32_t base, bool show)
+{
+	int i, good = 0;
+
+	for (i = 0; i < n; i++) {
+		cr_reply_free(&r);
+		if (cr_wait(c, base + (uint32_t)i, &r) == -1)
+			return -1;
+		if (r.error == NULL)
+			good++;
+		else if (show)
+			diag("msgid %u: %s: %s", base + (unsigned)i, r.code,
+			    r.message);
+	}
+	cr_reply_free(&r);
+	return good;
+}
+
+static bool
+start_two(struct dproc *a, struct dproc *b, struct cr_client **ca,
+    struct cr_client **cb)
+{
+	static const char *const verbose[] = { "-v", NULL };
+
+	dproc_init(a);
+	dproc_config(a, NO_LIMITS);
+	if (!ok(dproc_start(a, T0, verbose) == 0, "daemon a starts"))
+		return false;
+	dproc_init_sharing(b, a);
+	dproc_config(b, NO_LIMITS);
+	if (!ok(dproc_start(b, T0, verbose) == 0, "daemon b, on a's database"))
+		return false;
+	*ca = dconnect(a);
+	*cb = dconnect(b);
+	return true;
+}
+
+/* Whether some session holds LOCK_WRITE (shared or not). */
+static long long
+write_lock_holders(PGconn *x)
+{
+	return sql_int(x, "SELECT count(*) FROM pg_locks "
+	    "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+	    "AND classid::bigint = (" PG_LOCK_WRITE "::bigint >> 32) "
+	    "AND objid::bigint = (" PG_LOCK_WRITE "::bigint & 4294967295)");
+}
+
+/* The feed's shape in the table: stand-ins left, the head against the
+ * last seq, gaps, keyed events whose data does not carry their seq. */
+static bool
+feed_sound(PGconn *x, const char *when)
+{
+	long long standins, head, last, gaps, wrong;
+
+	standins = sql_int(x, "SELECT count(*) FROM events "
+	    "WHERE seq >= 4611686018427387904");
+	head = sql_int(x, "SELECT value FROM meta WHERE name = 'event.head'");
+	last = sql_int(x, "SELECT coalesce(max(seq), 0) FROM events");
+	gaps = sql_int(x, "SELECT coalesce(max(seq) - min(seq) + 1 - "
+	    "count(*), 0) FROM events");
+	wrong = sql_int(x, "SELECT count(*) FROM events "
+	    "WHERE get_byte(data, 5) = 207 "
+	    "AND substring(data from 7 for 8) <> int8send(seq)");
+	if (standins == 0 && head == last && gaps == 0 && wrong == 0)
+		return true;
+	diag("%s: stand-ins %lld, head %lld, last seq %lld, gaps %lld, "
+	    "wrong seq in data %lld", when, standins, head, last, gaps, wrong);
+	return false;
+}
+
+static int
+keyed_count(struct dproc *p)
+{
+	return dproc_log_count(p, ", keyed");
+}
+
+/* A batch of two sends through c (msgids base, base + 1): how many
+ * succeeded. */
+static int
+two_sends(struct cr_client *c, const char *f1, const char *t1,
+    const char *f2, const char *t2, uint32_t base, bool show)
+{
+	const char *from[2] = { f1, f2 }, *to[2] = { t1, t2 };
+
+	send_together(c, from, to, 2, base);
+	return answers(c, 2, base, show);
+}
+
+/* After a failed keyed batch of a: no lock held, b's exclusive write at
+ * once, a's keyed and exclusive batches again, the feed sound. */
+static void
+after_failure(struct dproc *a, struct dproc *b, struct cr_client *ca,
+    struct cr_client *cb, PGconn *x, const char *what, uint32_t base)
+{
+	char f1[32], t1[32], f2[32], t2[32];
+	int64_t t0;
+	int k0, got;
+
+	is_int((int)write_lock_holders(x), 0,
+	    "%s: LOCK_WRITE held by no one after", what);
+	t0 = harness_ms();
+	ok(send_id(cb, &r, "after-b", what) > 0 && harness_ms() - t0 < 3000,
+	    "%s: b's lone (exclusive) send is done at once (%lld ms)", what,
+	    (long long)(harness_ms() - t0));
+	snprintf(f1, sizeof f1, "%s-f1", what);
+	snprintf(t1, sizeof t1, "%s-t1", what);
+	snprintf(f2, sizeof f2, "%s-f2", what);
+	snprintf(t2, sizeof t2, "%s-t2", what);
+	k0 = keyed_count(a);
+	got = two_sends(ca, f1, t1, f2, t2, base, true);
+	ok(got == 2 && keyed_count(a) > k0,
+	    "%s: a's next batch of two sends is done, keyed (%d)", what, got);
+	ok(send_id(ca, &r, "after-a", what) > 0,
+	    "%s: and a's lone (exclusive) send", what);
+	ok(feed_sound(x, what), "%s: the feed is sound", what);
+	(void)b;
+}
+
+static void
+test_commit_failures(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	int k0, got;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	/* A first send through each runs the deadlines (later batches may
+	 * then be keyed). */
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	k0 = keyed_count(&a);
+	ok(two_sends(ca, "k1", "k2", "k3", "k4", 100, true) == 2 &&
+	    keyed_count(&a) > k0, "a batch of two sends through a is keyed");
+	ok(feed_sound(x, "start"), "the feed is sound");
+
+	/* 1. COMMIT itself fails (a deferred trigger raises). */
+	ok(exec_ok(x, "CREATE FUNCTION boom() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $$ BEGIN "
+	    "IF NEW.recipient = 'boom'::bytea THEN "
+	    "RAISE EXCEPTION 'boom at commit'; END IF; "
+	    "IF NEW.recipient = 'die'::bytea THEN "
+	    "PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
+	    "RETURN NULL; END $$; "
+	    "CREATE CONSTRAINT TRIGGER boom AFTER INSERT ON invitations "
+	    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+	    "boom()"), "a trigger that fails COMMIT (or ends the backend)");
+	got = two_sends(ca, "c1", "boom", "c2", "c3", 200, true);
+	is_int(got, 0, "COMMIT failed: neither send of the keyed batch is answered as done");
+	is_int((int)sql_int(x, "SELECT count(*) FROM invitations "
+	    "WHERE sender IN ('c1'::bytea, 'c2'::bytea)"), 0,
+	    "and neither is in the database");
+	after_failure(&a, &b, ca, cb, x, "commit-fails", 300);
+
+	/* 2. The first statement of COMMIT's pipeline (Q_PEND, the
+	 * counters) fails, once. */
+	ok(exec_ok(x, "CREATE SEQUENCE pend_fail; "
+	    "CREATE FUNCTION pend_boom() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $$ BEGIN "
+	    "IF nextval('pend_fail') = 1 THEN "
+	    "RAISE EXCEPTION 'the counters refused'; END IF; "
+	    "RETURN NEW; END $$; "
+	    "CREATE TRIGGER pend_boom BEFORE UPDATE ON meta FOR EACH ROW "
+	    "WHEN (NEW.name = 'count.pending') EXECUTE FUNCTION pend_boom()"),
+	    "a trigger that fails the counters' update, once");
+	got = two_sends(ca, "p1", "p2", "p3", "p4", 400, true);
+	is_int((int)sql_int(x, "SELECT count(*) FROM invitations "
+	    "WHERE sender IN ('p1'::bytea, 'p3'::bytea)"), got,
+	    "the counters' failure: the sends answered as done (%d) are those in the database",
+	    got);
+	after_failure(&a, &b, ca, cb, x, "pend-fails", 500);
+
+	/* 3. The connection lost during COMMIT (the backend ends itself in
+	 * the deferred trigger): a's connection is made anew, its
+	 * statements prepared again. */
+	got = two_sends(ca, "d1", "die", "d2", "d3", 600, true);
+	is_int(got, 0, "connection lost in COMMIT: neither send answered as done");
+	after_failure(&a, &b, ca, cb, x, "conn-lost", 700);
+	/* Twice: the statements prepared on the new connection. */
+	got = two_sends(ca, "e1", "die", "e2", "e3", 800, true);
+	is_int(got, 0, "lost again: neither answered as done");
+	after_failure(&a, &b, ca, cb, x, "conn-lost2", 900);
+
+	ok(exec_ok(x, "DROP TRIGGER boom ON invitations; "
+	    "DROP TRIGGER pend_boom ON meta"), "the triggers dropped");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
+/* Crossed sends: x -> y and y -> x, in one keyed batch and through the
+ * other daemon at once. They end connected exactly once; no invitation
+ * between them is left pending. */
+#define CROSS_ROUNDS 16
+static void
+test_crossed(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	char xs[CROSS_ROUNDS][32], ys[CROSS_ROUNDS][32], sql[256];
+	int i, ga, gb, bad = 0, k0a, k0b;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	k0a = keyed_count(&a);
+	k0b = keyed_count(&b);
+	for (i = 0; i < CROSS_ROUNDS; i++) {
+		const char *fa[2], *ta[2], *fb[2], *tb[2];
+
+		snprintf(xs[i], 32, "x%d", i);
+		snprintf(ys[i], 32, "y%d", i);
+		fa[0] = xs[i], ta[0] = ys[i], fa[1] = ys[i], ta[1] = xs[i];
+		fb[0] = ys[i], tb[0] = xs[i], fb[1] = xs[i], tb[1] = ys[i];
+		send_together(ca, fa, ta, 2, 1000 + (uint32_t)i * 10);
+		send_together(cb, fb, tb, 2, 2000 + (uint32_t)i * 10);
+	}
+	for (i = 0; i < CROSS_ROUNDS; i++) {
+		ga = answers(ca, 2, 1000 + (uint32_t)i * 10, false);
+		gb = answers(cb, 2, 2000 + (uint32_t)i * 10, false);
+		/* The first send makes a pending invitation, the second
+		 * (its reverse) connects them; all others are refused. */
+		if (ga + gb != 2) {
+			diag("round %d: %d + %d sends done", i, ga, gb);
+			bad++;
+		}
+		snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM "
+		    "connections WHERE lo = '%s'::bytea AND hi = '%s'::bytea) "
+		    "* 100 + (SELECT count(*) FROM invitations WHERE state = 0 "
+		    "AND sender IN ('%s'::bytea, '%s'::bytea))", xs[i], ys[i],
+		    xs[i], ys[i]);
+		if (sql_int(x, sql) != 100) {
+			diag("round %d: connections * 100 + pending: %lld", i,
+			    sql_int(x, sql));
+			bad++;
+		}
+	}
+	is_int(bad, 0, "%d crossed pairs through both daemons at once: each connected once, nothing pending, two sends done",
+	    CROSS_ROUNDS);
+	diag("keyed: a %d, b %d", keyed_count(&a) - k0a, keyed_count(&b) - k0b);
+	ok(feed_sound(x, "crossed"), "the feed is sound");
+	is_int((int)sql_int(x, "SELECT value - (SELECT count(*) FROM "
+	    "connections) FROM meta WHERE name = 'count.connections'"), 0,
+	    "count.connections is the connections' count");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
+
+/* Random sends among a few members, batches of four (keyed) through both
+ * daemons at once, some members auto-accepting on a mutual connection,
+ * one holding sends without one, one with digests: what must hold after,
+ * in the database itself. */
+#define RM 9		/* members */
+#define RROUNDS 40
+#define RPER 4
+static void
+test_random(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	char names[RM][8];
+	const char *fa[RPER], *ta[RPER], *fb[RPER], *tb[RPER];
+	int round, k, i, k0a, k0b, lost = 0;
+	unsigned seed = 12345;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	for (i = 0; i < RM; i++)
+		snprintf(names[i], sizeof names[i], "r%d", i);
+	cr_reply_free(&r);
+	ok(call(ca, &r, "member.settings.set", "member:s auto_accept_min_mutual:u",
+	    "r0", (uint64_t)1) == 0, "r0 auto-accepts on one mutual connection");
+	cr_reply_free(&r);
+	ok(call(cb, &r, "member.settings.set", "member:s auto_accept_min_mutual:u",
+	    "r1", (uint64_t)1) == 0, "so does r1");
+	cr_reply_free(&r);
+	ok(call(ca, &r, "member.settings.set", "member:s hold_no_mutual:b",
+	    "r2", 1) == 0, "r2 holds sends from members without a mutual one");
+	cr_reply_free(&r);
+	ok(call(cb, &r, "member.settings.set", "member:s digest_every:u",
+	    "r3", (uint64_t)3600) == 0, "r3 has digests");
+	cr_reply_free(&r);
+	ok(call(ca, &r, "member.auto_accept.add", "member:s other:s",
+	    "r4", "r5") == 0, "r4 auto-accepts r5");
+	cr_reply_free(&r);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	k0a = keyed_count(&a);
+	k0b = keyed_count(&b);
+	for (round = 0; round < RROUNDS; round++) {
+		for (k = 0; k < RPER; k++) {
+			int f, t;
+
+			f = rand_r(&seed) % RM;
+			do
+				t = rand_r(&seed) % RM;
+			while (t == f);
+			fa[k] = names[f];
+			ta[k] = names[t];
+			/* b: often the reverse of a's, else another */
+			if (rand_r(&seed) % 2) {
+				fb[k] = names[t];
+				tb[k] = names[f];
+			} else {
+				f = rand_r(&seed) % RM;
+				do
+					t = rand_r(&seed) % RM;
+				while (t == f);
+				fb[k] = names[f];
+				tb[k] = names[t];
+			}
+		}
+		send_together(ca, fa, ta, RPER, 10000 + (uint32_t)round * 10);
+		send_together(cb, fb, tb, RPER, 20000 + (uint32_t)round * 10);
+		if (answers(ca, RPER, 10000 + (uint32_t)round * 10, false) < 0 ||
+		    answers(cb, RPER, 20000 + (uint32_t)round * 10, false) < 0)
+			lost++;
+	}
+	is_int(lost, 0, "every batch answered");
+	diag("keyed: a %d, b %d", keyed_count(&a) - k0a, keyed_count(&b) - k0b);
+	ok(keyed_count(&a) > k0a && keyed_count(&b) > k0b,
+	    "both daemons ran keyed batches");
+	is_int((int)sql_int(x, "SELECT count(*) FROM invitations i "
+	    "JOIN invitations j ON i.sender = j.recipient AND "
+	    "i.recipient = j.sender WHERE i.state = 0 AND j.state = 0"), 0,
+	    "no pair with invitations pending both ways");
+	is_int((int)sql_int(x, "SELECT count(*) FROM invitations i "
+	    "JOIN connections c ON c.lo = least(i.sender, i.recipient) "
+	    "AND c.hi = greatest(i.sender, i.recipient) WHERE i.state = 0"), 0,
+	    "no invitation pending between connected members");
+	is_int((int)sql_int(x, "SELECT count(*) FROM connections c WHERE "
+	    "(SELECT count(*) FROM invitations i WHERE i.state = 1 AND "
+	    "least(i.sender, i.recipient) = c.lo AND "
+	    "greatest(i.sender, i.recipient) = c.hi) = 0"), 0,
+	    "each connection has an accepted invitation");
+	is_int((int)sql_int(x, "SELECT count(*) FROM pairs p WHERE "
+	    "p.open_id <> 0 AND NOT EXISTS (SELECT 1 FROM invitations i "
+	    "WHERE i.id = p.open_id AND i.state IN (0, 2))"), 0,
+	    "each pair's open invitation is open");
+	ok(feed_sound(x, "random"), "the feed is sound");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
+
+/* server.metrics's connreq_event_head (the daemon's state after its last
+ * batch, what its subscribers are pumped up to): -1 when not there. */
+static long long
+metrics_head(struct cr_client *c)
+{
+	static const char key[] = "\nconnreq_event_head ";
+	const msgpack_object *o;
+	const char *at;
+	long long v = -1;
+
+	cr_reply_free(&r);
+	if (call(c, &r, "server.metrics", "") != 0 ||
+	    (o = cr_get(r.result, "text")) == NULL ||
+	    o->type != MSGPACK_OBJECT_STR) {
+		cr_reply_free(&r);
+		return -1;
+	}
+	at = memmem(o->via.str.ptr, o->via.str.size, key, sizeof key - 1);
+	if (at != NULL)
+		v = atoll(at + sizeof key - 1);
+	cr_reply_free(&r);
+	return v;
+}
+
+/* After a keyed batch, the daemon knows the event head it committed (the
+ * state the server keeps for its subscribers and its gauges), as after
+ * any other batch. */
+static void
+test_keyed_state(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	char f1[16], t1[16], f2[16], t2[16];
+	int i, k0, stale = 0;
+	long long mh, dh;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	ok(send_id(ca, &r, "w1", "w2") > 0, "a first send through a");
+	mh = metrics_head(ca);
+	dh = sql_int(x, "SELECT value FROM meta WHERE name = 'event.head'");
+	ok(mh == dh && dh > 0,
+	    "after a lone send, a's state has the head it wrote (%lld, %lld)",
+	    mh, dh);
+	k0 = keyed_count(&a);
+	for (i = 0; i < 3; i++) {
+		snprintf(f1, sizeof f1, "s%da", i);
+		snprintf(t1, sizeof t1, "s%db", i);
+		snprintf(f2, sizeof f2, "s%dc", i);
+		snprintf(t2, sizeof t2, "s%dd", i);
+		if (two_sends(ca, f1, t1, f2, t2, 3000 + (uint32_t)i * 10,
+		    true) != 2)
+			stale += 100;
+		mh = metrics_head(ca);
+		dh = sql_int(x, "SELECT value FROM meta "
+		    "WHERE name = 'event.head'");
+		if (mh != dh) {
+			diag("after keyed batch %d: a's state says head %lld, "
+			    "the database %lld", i, mh, dh);
+			stale++;
+		}
+	}
+	ok(keyed_count(&a) >= k0 + 3, "the batches were keyed");
+	is_int(stale, 0,
+	    "after each keyed batch, a's state has the head it committed");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
+int
+main(void)
+{
+	harness_pg_start();
+	test_commit_failures();
+	test_crossed();
+	test_random();
+	test_keyed_state();
+	return done_testing();
+}
