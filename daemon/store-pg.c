@@ -2405,10 +2405,16 @@ lock_begin(struct pgconn *pc, const struct store_keys *ks,
 		nk = ks->n;
 		for (i = 0; i < nk; i++) {
 			keys[i] = (int64_t)ks->k[i];
-			/* (not one of this file's own locks) */
-			if (keys[i] == strtoll(LOCK_WRITE, NULL, 10) ||
+			/* Not one of this file's own locks, which share the
+			 * space of bigint advisory locks (LOCK_OPEN above
+			 * all: every daemon holds it shared, so a key taken
+			 * as it would wait for them all to close). Moved
+			 * far from them (bit 62: they all have it). */
+			if (keys[i] == strtoll(LOCK_OPEN, NULL, 10) ||
+			    keys[i] == strtoll(LOCK_CREATE, NULL, 10) ||
+			    keys[i] == strtoll(LOCK_WRITE, NULL, 10) ||
 			    keys[i] == strtoll(LOCK_DUES, NULL, 10))
-				keys[i] ^= 1;
+				keys[i] ^= INT64_C(1) << 62;
 		}
 		qsort(keys, nk, sizeof keys[0], cmp_i64);
 		for (i = 0; i < nk; i++) {
