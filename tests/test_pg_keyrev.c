@@ -541,6 +541,84 @@ test_keyed_state(void)
 	dproc_cleanup(&b);
 }
 
+
+/* Keyed batches of other members at once: a's answer pending invitations
+ * (mutual sends: the earlier invitation's deadlines deleted, which
+ * updates count.deadlines at once), b's send new ones (its deadlines
+ * added, count.deadlines updated at COMMIT, after event.head's row). Two
+ * such transactions must not wait for each other in a cycle: a deadlock
+ * costs deadlock_timeout and a run again (or, 8 times over, UNAVAILABLE). */
+#define DL_ROUNDS 150
+static void
+test_counter_order(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	char xs[2 * DL_ROUNDS][16], ys[2 * DL_ROUNDS][16];
+	char ps[2 * DL_ROUNDS][16], qs[2 * DL_ROUNDS][16];
+	int i, ga, gb, bad = 0, again;
+	long long deadlocks0;
+	int64_t t0;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	for (i = 0; i < 2 * DL_ROUNDS; i++) {
+		snprintf(xs[i], 16, "dx%d", i);
+		snprintf(ys[i], 16, "dy%d", i);
+		snprintf(ps[i], 16, "dp%d", i);
+		snprintf(qs[i], 16, "dq%d", i);
+	}
+	/* y -> x pending, for a to answer. */
+	for (i = 0; i < DL_ROUNDS; i++)
+		if (two_sends(cb, ys[2 * i], xs[2 * i], ys[2 * i + 1],
+		    xs[2 * i + 1], 100000 + (uint32_t)i * 10, true) != 2)
+			bad++;
+	is_int(bad, 0, "%d invitations pending, to be answered", 2 * DL_ROUNDS);
+	deadlocks0 = sql_int(x, "SELECT deadlocks FROM pg_stat_database "
+	    "WHERE datname = current_database()");
+	t0 = harness_ms();
+	for (i = 0; i < DL_ROUNDS; i++) {
+		const char *fa[2] = { xs[2 * i], xs[2 * i + 1] };
+		const char *ta[2] = { ys[2 * i], ys[2 * i + 1] };
+		const char *fb[2] = { ps[2 * i], ps[2 * i + 1] };
+		const char *tb[2] = { qs[2 * i], qs[2 * i + 1] };
+
+		send_together(ca, fa, ta, 2, 200000 + (uint32_t)i * 10);
+		send_together(cb, fb, tb, 2, 300000 + (uint32_t)i * 10);
+		ga = answers(ca, 2, 200000 + (uint32_t)i * 10, true);
+		gb = answers(cb, 2, 300000 + (uint32_t)i * 10, true);
+		if (ga != 2 || gb != 2)
+			bad++;
+	}
+	diag("%d rounds in %lld ms", DL_ROUNDS, (long long)(harness_ms() - t0));
+	is_int(bad, 0, "every send done");
+	again = dproc_log_count(&a, "run again") +
+	    dproc_log_count(&b, "run again");
+	/* (the statistics collector is read after it has flushed) */
+	usleep(600000);
+	diag("deadlocks in the database: %lld; batches run again: %d",
+	    sql_int(x, "SELECT deadlocks FROM pg_stat_database "
+	    "WHERE datname = current_database()") - deadlocks0, again);
+	is_int(dproc_log_count(&a, "deadlock") + dproc_log_count(&b,
+	    "deadlock"), 0,
+	    "no keyed batch met a deadlock (the counters' rows taken in one order)");
+	is_int((int)sql_int(x, "SELECT count(*) FROM connections "
+	    "WHERE lo LIKE 'dx%'"), 2 * DL_ROUNDS, "each answered pair connected");
+	ok(feed_sound(x, "counter order"), "the feed is sound");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -549,5 +627,6 @@ main(void)
 	test_crossed();
 	test_random();
 	test_keyed_state();
+	test_counter_order();
 	return done_testing();
 }
