@@ -152,9 +152,9 @@
 #define PEND_SQL_MAX 640	/* pend_sql()'s statement */
 #define HINT_MAX 32		/* sends' hints read in one round trip */
 /* What a write's count of rows changed says, read with its result:
- * nothing, deadlines added (count.deadlines, pend_sql()), or request ids
- * pruned (a full share: more are due, pg_request_prune()). */
-enum { PZ_NONE, PZ_DUE, PZ_PRUNE };
+ * nothing, deadlines added or deleted (count.deadlines, pend_sql()), or
+ * request ids pruned (a full share: more are due, pg_request_prune()). */
+enum { PZ_NONE, PZ_DUE, PZ_PRUNE, PZ_DUE_DEL };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -517,13 +517,15 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	    "p AS (UPDATE meta SET value = (SELECT max(seq) FROM d) " \
 	    "WHERE name = 'event.pruned' AND EXISTS (SELECT 1 FROM d)) " \
 	    "SELECT count(*) FROM d") \
-	/* A deadline added counts in count.deadlines (PZ_DUE, pend_sql()). */ \
+	/* A deadline added or deleted counts in count.deadlines (PZ_DUE, \
+	 * PZ_DUE_DEL, pend_sql()), written with the other counters: not \
+	 * here, where a keyed transaction would hold count.deadlines' row \
+	 * before event.head's, which another keyed one holds while it \
+	 * writes count.deadlines at COMMIT (a deadlock). */ \
 	X(Q_DUE_ADD, "INSERT INTO dues VALUES ($1::bigint, $2::smallint, " \
 	    "$3::bigint) ON CONFLICT DO NOTHING") \
-	X(Q_DUE_DEL, "WITH d AS (DELETE FROM dues WHERE at = $1::bigint " \
-	    "AND kind = $2::smallint AND id = $3::bigint RETURNING 1) " \
-	    "UPDATE meta SET value = value - 1 " \
-	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM d)") \
+	X(Q_DUE_DEL, "DELETE FROM dues WHERE at = $1::bigint " \
+	    "AND kind = $2::smallint AND id = $3::bigint") \
 	X(Q_DUE_FIRST, "SELECT at, kind, id FROM dues " \
 	    "ORDER BY at, kind, id LIMIT 1") \
 	/* The deadlines are applied by one transaction at a time (the \
@@ -1374,10 +1376,12 @@ pipe_flush(struct stx *t, PGresult **keep)
 					*keep = r;
 					continue;
 				}
-			} else if (it != NULL && it->zero == PZ_DUE) {
+			} else if (it != NULL && (it->zero == PZ_DUE ||
+			    it->zero == PZ_DUE_DEL)) {
 				rows = strtoll(PQcmdTuples(r), NULL, 10);
 				if (rows > 0)
-					s->pend.deadlines += rows;
+					s->pend.deadlines += it->zero ==
+					    PZ_DUE ? rows : -rows;
 			} else if (it != NULL && it->zero == PZ_PRUNE) {
 				rows = strtoll(PQcmdTuples(r), NULL, 10);
 				s->req_prune_full = rows >= s->req_prune_max;
@@ -5240,7 +5244,7 @@ pg_due_del(struct stx *t, const struct due *d)
 		s->due_first_ok = false;	/* the next one: read */
 
 	due_params(&p, d);
-	run_w(t, Q_DUE_DEL, &p, "deadline");
+	run_wz(t, Q_DUE_DEL, &p, "deadline", PZ_DUE_DEL);
 }
 
 /* The deadline of r's one row (at, kind, id) into out, r cleared:
