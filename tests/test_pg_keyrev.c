@@ -619,6 +619,116 @@ test_counter_order(void)
 	dproc_cleanup(&b);
 }
 
+
+/* One sender's limits through both daemons at once, in keyed batches of
+ * two sends each (the sender's key orders them): exactly the limit. */
+static int
+limit_rounds(struct cr_client *ca, struct cr_client *cb, const char *from,
+    const char *prefix, int rounds, uint32_t base, const char *code,
+    int *refused_n, int *other)
+{
+	char t[4][32];
+	int i, k, good = 0;
+
+	*refused_n = 0;
+	for (i = 0; i < rounds; i++) {
+		for (k = 0; k < 4; k++)
+			snprintf(t[k], sizeof t[k], "%s%d_%d", prefix, i, k);
+		{
+			const char *f2[2] = { from, from };
+			const char *ta[2] = { t[0], t[1] }, *tb[2] = { t[2],
+			    t[3] };
+
+			send_together(ca, f2, ta, 2, base + (uint32_t)i * 10);
+			send_together(cb, f2, tb, 2, base + 5 +
+			    (uint32_t)i * 10);
+		}
+		for (k = 0; k < 4; k++) {
+			struct cr_client *c = k < 2 ? ca : cb;
+			uint32_t id = base + (uint32_t)i * 10 +
+			    (k < 2 ? (uint32_t)k : 5 + (uint32_t)(k - 2));
+
+			cr_reply_free(&r);
+			if (cr_wait(c, id, &r) == -1)
+				return -1;
+			if (r.error == NULL)
+				good++;
+			else if (refused(&r, code))
+				(*refused_n)++;
+			else {
+				(*other)++;
+				diag("%s: %s", r.code, r.message);
+			}
+		}
+	}
+	cr_reply_free(&r);
+	return good;
+}
+
+static void
+test_limits_keyed(void)
+{
+	static const char *const verbose[] = { "-v", NULL };
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	int good, refused_n, other = 0, k0a, k0b;
+
+	dproc_init_two(&a, &b, "[limits]\nsends_per_day = 0\n"
+	    "sends_per_week = 0\npending_warn = 0\npending_max = 7\n"
+	    "invites_per_pair = 0\nduplicate_note_warn = 0\n");
+	if (!ok(dproc_start(&a, T0, verbose) == 0 &&
+	    dproc_start(&b, T0, verbose) == 0,
+	    "limits: two daemons, at most 7 pending a sender"))
+		return;
+	ca = dconnect(&a);
+	cb = dconnect(&b);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	k0a = keyed_count(&a);
+	k0b = keyed_count(&b);
+	good = limit_rounds(ca, cb, "capped", "pc", 6, 40000, "PENDING_CAP",
+	    &refused_n, &other);
+	ok(good == 7 && refused_n == 17,
+	    "24 sends of one sender, batches of two through both at once: exactly 7, 17 PENDING_CAP (%d, %d)",
+	    good, refused_n);
+	ok(keyed_count(&a) > k0a && keyed_count(&b) > k0b,
+	    "both daemons ran them keyed (%d, %d)", keyed_count(&a) - k0a,
+	    keyed_count(&b) - k0b);
+	is_int(other, 0, "no other answer");
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+
+	dproc_init_two(&a, &b, "[limits]\nsends_per_day = 9\n"
+	    "sends_per_week = 0\npending_warn = 0\npending_max = 0\n"
+	    "invites_per_pair = 0\nduplicate_note_warn = 0\n");
+	if (!ok(dproc_start(&a, T0, verbose) == 0 &&
+	    dproc_start(&b, T0, verbose) == 0,
+	    "limits: two daemons, 9 sends a day"))
+		return;
+	ca = dconnect(&a);
+	cb = dconnect(&b);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	good = limit_rounds(ca, cb, "daily", "dl", 6, 50000, "RATE_LIMITED",
+	    &refused_n, &other);
+	ok(good == 9 && refused_n == 15,
+	    "24 sends of one sender, batches of two through both at once: exactly 9, 15 RATE_LIMITED (%d, %d)",
+	    good, refused_n);
+	is_int(other, 0, "no other answer");
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -628,5 +738,6 @@ main(void)
 	test_random();
 	test_keyed_state();
 	test_counter_order();
+	test_limits_keyed();
 	return done_testing();
 }
