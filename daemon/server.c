@@ -1142,6 +1142,9 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return brc;
 		}
 	}
+	/* The batch may have added or removed deadlines: arm for the
+	 * earliest as it will be committed. */
+	timers_state(t, &srv->next_state);
 	store_defer(t, false);
 	if (store_blocking(d->store) && (rc = store_error(t)) != STORE_OK) {
 		/* A write sent without waiting failed: whose, a child
@@ -1153,12 +1156,11 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return batch_rc_of(rc);
 		return BATCH_NESTED;
 	}
-	/* The batch may have added or removed deadlines: arm for the
-	 * earliest as it will be committed. After the flush above: a keyed
-	 * transaction (PostgreSQL) gives its events their seqs there
-	 * (kev_commit()), and the head it will commit is known only then
-	 * (before, it is the one read at BEGIN). */
-	timers_state(t, &srv->next_state);
+	/* A keyed transaction (PostgreSQL) gives its events their seqs in
+	 * that flush (kev_commit()): the head it will commit is known only
+	 * now (before, it was the one read at BEGIN). */
+	if (keyed)
+		srv->next_state.event_head = store_event_head(t);
 	rc = store_commit_async(t, &srv->batch_seq);
 	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE ||
 	    rc == STORE_CONFLICT)
