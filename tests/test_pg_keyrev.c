@@ -729,6 +729,119 @@ test_limits_keyed(void)
 	dproc_cleanup(&b);
 }
 
+
+/* The same send with the same request_id through both daemons at once,
+ * each in a keyed batch (the request id's key orders them): done once,
+ * both answered with its result. */
+static void
+send_req_together(struct cr_client *c, const char *const *from,
+    const char *const *to, const char *const *rid, int n, uint32_t base)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int i;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	for (i = 0; i < n; i++) {
+		msgpack_pack_array(&pk, 4);
+		msgpack_pack_uint8(&pk, 0);
+		msgpack_pack_uint32(&pk, base + (uint32_t)i);
+		pk_str(&pk, "invite.send");
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_map(&pk, rid[i] != NULL ? 3 : 2);
+		pk_str(&pk, "from");
+		pk_str(&pk, from[i]);
+		pk_str(&pk, "to");
+		pk_str(&pk, to[i]);
+		if (rid[i] != NULL) {
+			pk_str(&pk, "request_id");
+			pk_str(&pk, rid[i]);
+		}
+	}
+	if (cr_send_raw(c, sb.data, sb.size) == -1)
+		bail_out("send_req_together: the connection failed");
+	msgpack_sbuffer_destroy(&sb);
+}
+
+#define RQ_ROUNDS 20
+static void
+test_request_ids(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	char rx[RQ_ROUNDS][16], ry[RQ_ROUNDS][16], rid[RQ_ROUNDS][16];
+	char ru[RQ_ROUNDS][16], rv[RQ_ROUNDS][16], rp[RQ_ROUNDS][16];
+	char rq[RQ_ROUNDS][16], sql[256];
+	int i, bad = 0, k0a, k0b;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	k0a = keyed_count(&a);
+	k0b = keyed_count(&b);
+	for (i = 0; i < RQ_ROUNDS; i++) {
+		const char *fa[2], *ta[2], *ia[2], *fb[2], *tb[2], *ib[2];
+
+		snprintf(rx[i], 16, "qx%d", i);
+		snprintf(ry[i], 16, "qy%d", i);
+		snprintf(rid[i], 16, "req-%d", i);
+		snprintf(ru[i], 16, "qu%d", i);
+		snprintf(rv[i], 16, "qv%d", i);
+		snprintf(rp[i], 16, "qp%d", i);
+		snprintf(rq[i], 16, "qq%d", i);
+		fa[0] = fb[0] = rx[i];
+		ta[0] = tb[0] = ry[i];
+		ia[0] = ib[0] = rid[i];
+		fa[1] = ru[i], ta[1] = rv[i], ia[1] = NULL;
+		fb[1] = rp[i], tb[1] = rq[i], ib[1] = NULL;
+		send_req_together(ca, fa, ta, ia, 2, 60000 + (uint32_t)i * 10);
+		send_req_together(cb, fb, tb, ib, 2, 70000 + (uint32_t)i * 10);
+	}
+	for (i = 0; i < RQ_ROUNDS; i++) {
+		int64_t ida = -1, idb = -2;
+
+		cr_reply_free(&r);
+		if (cr_wait(ca, 60000 + (uint32_t)i * 10, &r) == 0 &&
+		    r.error == NULL)
+			ida = rnum(&r, "invitation.id");
+		else if (r.error != NULL)
+			diag("a: %s: %s", r.code, r.message);
+		cr_reply_free(&r);
+		if (cr_wait(cb, 70000 + (uint32_t)i * 10, &r) == 0 &&
+		    r.error == NULL)
+			idb = rnum(&r, "invitation.id");
+		else if (r.error != NULL)
+			diag("b: %s: %s", r.code, r.message);
+		cr_reply_free(&r);
+		if (answers(ca, 1, 60000 + (uint32_t)i * 10 + 1, true) != 1 ||
+		    answers(cb, 1, 70000 + (uint32_t)i * 10 + 1, true) != 1)
+			bad++;
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM invitations "
+		    "WHERE sender = '%s'::bytea", rx[i]);
+		if (ida != idb || ida <= 0 || sql_int(x, sql) != 1) {
+			diag("round %d: ids %lld, %lld; %lld invitations", i,
+			    (long long)ida, (long long)idb, sql_int(x, sql));
+			bad++;
+		}
+	}
+	is_int(bad, 0, "%d sends with a request_id through both at once: each done once, both answered with it",
+	    RQ_ROUNDS);
+	diag("keyed: a %d, b %d", keyed_count(&a) - k0a, keyed_count(&b) - k0b);
+	ok(feed_sound(x, "request ids"), "the feed is sound");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -739,5 +852,6 @@ main(void)
 	test_keyed_state();
 	test_counter_order();
 	test_limits_keyed();
+	test_request_ids();
 	return done_testing();
 }
