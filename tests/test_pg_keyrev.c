@@ -280,8 +280,24 @@ test_commit_failures(void)
 	is_int(got, 0, "lost again: neither answered as done");
 	after_failure(&a, &b, ca, cb, x, "conn-lost2", 900);
 
+	/* 4. The keyed events' statement (Q_EVENTS_KEYED) fails for one
+	 * send's event: the batch runs again, a child per request; the
+	 * other send is done, with its event numbered as any. */
+	ok(exec_ok(x, "CREATE FUNCTION ev_boom() RETURNS trigger "
+	    "LANGUAGE plpgsql AS $$ BEGIN "
+	    "RAISE EXCEPTION 'no event for evboom'; END $$; "
+	    "CREATE TRIGGER ev_boom BEFORE INSERT ON events FOR EACH ROW "
+	    "WHEN (NEW.member = 'evboom'::bytea) EXECUTE FUNCTION ev_boom()"),
+	    "a trigger that fails one member's events");
+	k0 = keyed_count(&a);
+	got = two_sends(ca, "v1", "evboom", "v2", "v3", 1000, true);
+	is_int(got, 1, "the events failed: the other send is done");
+	is_int((int)sql_int(x, "SELECT count(*) FROM invitations "
+	    "WHERE sender = 'v1'::bytea"), 0, "the failed one is not there");
+	after_failure(&a, &b, ca, cb, x, "events-fail", 1100);
 	ok(exec_ok(x, "DROP TRIGGER boom ON invitations; "
-	    "DROP TRIGGER pend_boom ON meta"), "the triggers dropped");
+	    "DROP TRIGGER pend_boom ON meta; DROP TRIGGER ev_boom ON events"),
+	    "the triggers dropped");
 	PQfinish(x);
 	cr_close(ca);
 	cr_close(cb);
