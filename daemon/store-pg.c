@@ -2878,7 +2878,10 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
  * event.head's, in the round trip of its last writes; the row of
  * event.head is then this transaction's until it ends, so that the
  * counters' rows, which COMMIT's statement writes next, are taken in
- * the same order by every such transaction (no deadlock). False with
+ * the same order by every such transaction (no deadlock). So no write
+ * before may take one of those rows (count.deadlines goes through
+ * s->pend, PZ_DUE_DEL); count.connections, which a connection's write
+ * takes at once (Q_CONN_PUT), is never written after it. False with
  * the failure in t. */
 static bool
 kev_commit(struct stx *t)
