@@ -858,6 +858,62 @@ test_request_ids(void)
 	dproc_cleanup(&b);
 }
 
+
+/* Big keyed batches (more sends than hints read in one round trip, keys
+ * up to the most a keyed batch takes, and past it) through both at once. */
+static void
+test_big_batches(void)
+{
+	static const int sizes[] = { 33, 60, 85, 90 };
+	struct dproc a, b;
+	struct cr_client *ca, *cb;
+	PGconn *x;
+	char fa[90][16], ta[90][16], fb[90][16], tb[90][16];
+	const char *pfa[90], *pta[90], *pfb[90], *ptb[90];
+	int i, k, n, bad = 0, k0a, k0b;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	x = session(&a);
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	k0a = keyed_count(&a);
+	k0b = keyed_count(&b);
+	for (k = 0; k < 4; k++) {
+		n = sizes[k];
+		for (i = 0; i < n; i++) {
+			/* a and b share the hub and half the recipients */
+			snprintf(fa[i], 16, i % 3 ? "ba%d_%d" : "bhub", k, i);
+			snprintf(ta[i], 16, "bt%d_%d", k, i);
+			snprintf(fb[i], 16, i % 3 ? "bb%d_%d" : "bhub", k, i);
+			snprintf(tb[i], 16, i % 2 ? "bt%d_%d" : "bu%d_%d", k,
+			    i);
+			pfa[i] = fa[i], pta[i] = ta[i], pfb[i] = fb[i];
+			ptb[i] = tb[i];
+		}
+		send_together(ca, pfa, pta, n, 80000 + (uint32_t)k * 100);
+		send_together(cb, pfb, ptb, n, 90000 + (uint32_t)k * 100);
+		if (answers(ca, n, 80000 + (uint32_t)k * 100, false) < 0 ||
+		    answers(cb, n, 90000 + (uint32_t)k * 100, false) < 0)
+			bad++;
+	}
+	is_int(bad, 0, "batches of 33 to 90 sends through both at once, answered");
+	diag("keyed: a %d, b %d", keyed_count(&a) - k0a, keyed_count(&b) - k0b);
+	is_int((int)sql_int(x, "SELECT count(*) FROM invitations i "
+	    "JOIN invitations j ON i.sender = j.recipient AND "
+	    "i.recipient = j.sender WHERE i.state = 0 AND j.state = 0"), 0,
+	    "no pair with invitations pending both ways");
+	ok(feed_sound(x, "big"), "the feed is sound");
+	PQfinish(x);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	is_int(dproc_check(&a), 0, "connreqd --check: clean");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -869,5 +925,6 @@ main(void)
 	test_counter_order();
 	test_limits_keyed();
 	test_request_ids();
+	test_big_batches();
 	return done_testing();
 }
