@@ -295,6 +295,18 @@ test_commit_failures(void)
 	is_int((int)sql_int(x, "SELECT count(*) FROM invitations "
 	    "WHERE sender = 'v1'::bytea"), 0, "the failed one is not there");
 	after_failure(&a, &b, ca, cb, x, "events-fail", 1100);
+	/* Again with a mutual send beside it (its deadlines deleted, in a
+	 * child transaction of the batch run again). */
+	ok(send_id(cb, &r, "n1", "n2") > 0, "n1 invites n2 (through b)");
+	got = two_sends(ca, "n2", "n1", "n3", "evboom", 1200, true);
+	is_int(got, 1, "n2's mutual send is done beside the failed one");
+	is_int((int)sql_int(x, "SELECT count(*) FROM connections "
+	    "WHERE lo = 'n1'::bytea AND hi = 'n2'::bytea"), 1,
+	    "n1 and n2 connected");
+	is_int((int)sql_int(x, "SELECT (SELECT value FROM meta WHERE "
+	    "name = 'count.deadlines') - (SELECT count(*) FROM dues)"), 0,
+	    "count.deadlines is the deadlines' count");
+	after_failure(&a, &b, ca, cb, x, "events-fail2", 1300);
 	ok(exec_ok(x, "DROP TRIGGER boom ON invitations; "
 	    "DROP TRIGGER pend_boom ON meta; DROP TRIGGER ev_boom ON events"),
 	    "the triggers dropped");
