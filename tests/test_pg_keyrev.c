@@ -926,6 +926,96 @@ test_big_batches(void)
 	dproc_cleanup(&b);
 }
 
+
+/* A member's feed, subscribed through a, while both daemons' keyed
+ * batches send to it at once: every one of its notifications comes, in
+ * seq order, each carrying its own seq, the same as events.read gives. */
+#define MF_ROUNDS 15
+static void
+test_member_feed(void)
+{
+	struct dproc a, b;
+	struct cr_client *ca, *cb, *s;
+	char fa[MF_ROUNDS][2][16], fb[MF_ROUNDS][2][16], tb[MF_ROUNDS][16];
+	uint64_t h0, seq, prev = 0, got[4 * MF_ROUNDS];
+	size_t ngot = 0, i;
+	int round, k, sent = 0, order = 1, same = 1;
+
+	if (!start_two(&a, &b, &ca, &cb))
+		return;
+	ok(send_id(ca, &r, "w1", "w2") > 0 && send_id(cb, &r, "w3", "w4") > 0,
+	    "a first send through each daemon");
+	s = dconnect(&a);
+	cr_reply_free(&r);
+	ok(call(s, &r, "events.subscribe", "member:s", "mhub") == 0,
+	    "a subscriber on a, to mhub's notifications");
+	h0 = (uint64_t)rnum(&r, "head");
+	cr_reply_free(&r);
+	for (round = 0; round < MF_ROUNDS; round++) {
+		const char *pfa[2], *pta[2], *pfb[2], *ptb[2];
+
+		for (k = 0; k < 2; k++) {
+			snprintf(fa[round][k], 16, "mfa%d_%d", round, k);
+			snprintf(fb[round][k], 16, "mfb%d_%d", round, k);
+			pfa[k] = fa[round][k];
+			pta[k] = "mhub";
+			pfb[k] = fb[round][k];
+		}
+		/* b: one to mhub, one elsewhere */
+		snprintf(tb[round], 16, "mft%d", round);
+		ptb[0] = "mhub";
+		ptb[1] = tb[round];
+		send_together(ca, pfa, pta, 2, 120000 + (uint32_t)round * 10);
+		send_together(cb, pfb, ptb, 2, 130000 + (uint32_t)round * 10);
+		sent += answers(ca, 2, 120000 + (uint32_t)round * 10, true);
+		k = answers(cb, 2, 130000 + (uint32_t)round * 10, true);
+		sent += k > 0 ? 1 : 0;
+	}
+	is_int(sent, 3 * MF_ROUNDS, "%d sends to mhub done", 3 * MF_ROUNDS);
+	for (i = 0; i < (size_t)sent; i++) {
+		struct cr_reply ev;
+
+		if (cr_next_event(s, &ev, WAIT_MS) != 0) {
+			diag("notification %zu did not come", i);
+			order = 0;
+			break;
+		}
+		seq = (uint64_t)rnum(&ev, "seq");
+		if (seq <= prev || seq <= h0 || seq >= (1ULL << 62) ||
+		    strcmp(rstr(&ev, "member"), "mhub") != 0) {
+			diag("notification %zu: seq %llu after %llu, member %s",
+			    i, (unsigned long long)seq,
+			    (unsigned long long)prev, rstr(&ev, "member"));
+			order = 0;
+		}
+		prev = seq;
+		got[ngot++] = seq;
+		cr_reply_free(&ev);
+	}
+	ok(order, "the subscriber gets mhub's %d notifications, in seq order",
+	    sent);
+	cr_reply_free(&r);
+	ok(call(cb, &r, "events.read", "member:s after:u limit:u", "mhub", h0,
+	    (uint64_t)1000) == 0, "events.read of mhub's through b");
+	is_int((int)rnum(&r, "events"), (int)ngot, "as many");
+	for (i = 0; i < ngot; i++) {
+		char key[48];
+
+		snprintf(key, sizeof key, "events.%zu.seq", i);
+		if ((uint64_t)rnum(&r, key) != got[i])
+			same = 0;
+	}
+	ok(same, "the same seqs");
+	cr_reply_free(&r);
+	cr_close(s);
+	cr_close(ca);
+	cr_close(cb);
+	is_int(dproc_stop(&a, SIGTERM), 0, "a: SIGTERM, exit 0");
+	is_int(dproc_stop(&b, SIGTERM), 0, "b: SIGTERM, exit 0");
+	dproc_cleanup(&a);
+	dproc_cleanup(&b);
+}
+
 int
 main(void)
 {
@@ -938,5 +1028,6 @@ main(void)
 	test_limits_keyed();
 	test_request_ids();
 	test_big_batches();
+	test_member_feed();
 	return done_testing();
 }
