@@ -330,7 +330,7 @@ test_crossed(void)
 	struct dproc a, b;
 	struct cr_client *ca, *cb;
 	PGconn *x;
-	char xs[CROSS_ROUNDS][32], ys[CROSS_ROUNDS][32], sql[256];
+	char xs[CROSS_ROUNDS][32], ys[CROSS_ROUNDS][32], sql[512];
 	int i, ga, gb, bad = 0, k0a, k0b;
 
 	if (!start_two(&a, &b, &ca, &cb))
@@ -801,7 +801,7 @@ test_request_ids(void)
 	PGconn *x;
 	char rx[RQ_ROUNDS][16], ry[RQ_ROUNDS][16], rid[RQ_ROUNDS][16];
 	char ru[RQ_ROUNDS][16], rv[RQ_ROUNDS][16], rp[RQ_ROUNDS][16];
-	char rq[RQ_ROUNDS][16], sql[256];
+	char rq[RQ_ROUNDS][16], sql[512];
 	int i, bad = 0, k0a, k0b;
 
 	if (!start_two(&a, &b, &ca, &cb))
