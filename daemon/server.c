@@ -1156,6 +1156,11 @@ batch_try(struct server *srv, struct entry *list, bool timers,
 			return batch_rc_of(rc);
 		return BATCH_NESTED;
 	}
+	/* A keyed transaction (PostgreSQL) gives its events their seqs in
+	 * that flush (kev_commit()): the head it will commit is known only
+	 * now (before, it was the one read at BEGIN). */
+	if (keyed)
+		srv->next_state.event_head = store_event_head(t);
 	rc = store_commit_async(t, &srv->batch_seq);
 	if (rc == STORE_MAP_FULL || rc == STORE_NO_SPACE ||
 	    rc == STORE_CONFLICT)

@@ -152,9 +152,9 @@
 #define PEND_SQL_MAX 640	/* pend_sql()'s statement */
 #define HINT_MAX 32		/* sends' hints read in one round trip */
 /* What a write's count of rows changed says, read with its result:
- * nothing, deadlines added (count.deadlines, pend_sql()), or request ids
- * pruned (a full share: more are due, pg_request_prune()). */
-enum { PZ_NONE, PZ_DUE, PZ_PRUNE };
+ * nothing, deadlines added or deleted (count.deadlines, pend_sql()), or
+ * request ids pruned (a full share: more are due, pg_request_prune()). */
+enum { PZ_NONE, PZ_DUE, PZ_PRUNE, PZ_DUE_DEL };
 #define LOCK_TIMEOUT_MS 5000	/* a lock held elsewhere: UNAVAILABLE after */
 #define STATEMENT_TIMEOUT_MS 30000	/* a statement: UNAVAILABLE after */
 /* Session advisory lock keys (in the store's database): connreqd holds
@@ -517,13 +517,15 @@ _Static_assert(FLAG_BLOCK == 0 && FLAG_NOGO == 1 && FLAG_AUTOACCEPT == 2 &&
 	    "p AS (UPDATE meta SET value = (SELECT max(seq) FROM d) " \
 	    "WHERE name = 'event.pruned' AND EXISTS (SELECT 1 FROM d)) " \
 	    "SELECT count(*) FROM d") \
-	/* A deadline added counts in count.deadlines (PZ_DUE, pend_sql()). */ \
+	/* A deadline added or deleted counts in count.deadlines (PZ_DUE, \
+	 * PZ_DUE_DEL, pend_sql()), written with the other counters: not \
+	 * here, where a keyed transaction would hold count.deadlines' row \
+	 * before event.head's, which another keyed one holds while it \
+	 * writes count.deadlines at COMMIT (a deadlock). */ \
 	X(Q_DUE_ADD, "INSERT INTO dues VALUES ($1::bigint, $2::smallint, " \
 	    "$3::bigint) ON CONFLICT DO NOTHING") \
-	X(Q_DUE_DEL, "WITH d AS (DELETE FROM dues WHERE at = $1::bigint " \
-	    "AND kind = $2::smallint AND id = $3::bigint RETURNING 1) " \
-	    "UPDATE meta SET value = value - 1 " \
-	    "WHERE name = 'count.deadlines' AND EXISTS (SELECT 1 FROM d)") \
+	X(Q_DUE_DEL, "DELETE FROM dues WHERE at = $1::bigint " \
+	    "AND kind = $2::smallint AND id = $3::bigint") \
 	X(Q_DUE_FIRST, "SELECT at, kind, id FROM dues " \
 	    "ORDER BY at, kind, id LIMIT 1") \
 	/* The deadlines are applied by one transaction at a time (the \
@@ -1373,10 +1375,12 @@ pipe_flush(struct stx *t, PGresult **keep)
 					*keep = r;
 					continue;
 				}
-			} else if (it != NULL && it->zero == PZ_DUE) {
+			} else if (it != NULL && (it->zero == PZ_DUE ||
+			    it->zero == PZ_DUE_DEL)) {
 				rows = strtoll(PQcmdTuples(r), NULL, 10);
 				if (rows > 0)
-					s->pend.deadlines += rows;
+					s->pend.deadlines += it->zero ==
+					    PZ_DUE ? rows : -rows;
 			} else if (it != NULL && it->zero == PZ_PRUNE) {
 				rows = strtoll(PQcmdTuples(r), NULL, 10);
 				s->req_prune_full = rows >= s->req_prune_max;
@@ -2442,10 +2446,16 @@ lock_begin(struct pgconn *pc, const struct store_keys *ks,
 		nk = ks->n;
 		for (i = 0; i < nk; i++) {
 			keys[i] = (int64_t)ks->k[i];
-			/* (not one of this file's own locks) */
-			if (keys[i] == strtoll(LOCK_WRITE, NULL, 10) ||
+			/* Not one of this file's own locks, which share the
+			 * space of bigint advisory locks (LOCK_OPEN above
+			 * all: every daemon holds it shared, so a key taken
+			 * as it would wait for them all to close). Moved
+			 * far from them (bit 62: they all have it). */
+			if (keys[i] == strtoll(LOCK_OPEN, NULL, 10) ||
+			    keys[i] == strtoll(LOCK_CREATE, NULL, 10) ||
+			    keys[i] == strtoll(LOCK_WRITE, NULL, 10) ||
 			    keys[i] == strtoll(LOCK_DUES, NULL, 10))
-				keys[i] ^= 1;
+				keys[i] ^= INT64_C(1) << 62;
 		}
 		qsort(keys, nk, sizeof keys[0], cmp_i64);
 		for (i = 0; i < nk; i++) {
@@ -2881,7 +2891,10 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
  * event.head's, in the round trip of its last writes; the row of
  * event.head is then this transaction's until it ends, so that the
  * counters' rows, which COMMIT's statement writes next, are taken in
- * the same order by every such transaction (no deadlock). False with
+ * the same order by every such transaction (no deadlock). So no write
+ * before may take one of those rows (count.deadlines goes through
+ * s->pend, PZ_DUE_DEL); count.connections, which a connection's write
+ * takes at once (Q_CONN_PUT), is never written after it. False with
  * the failure in t. */
 static bool
 kev_commit(struct stx *t)
@@ -5247,7 +5260,7 @@ pg_due_del(struct stx *t, const struct due *d)
 		s->due_first_ok = false;	/* the next one: read */
 
 	due_params(&p, d);
-	run_w(t, Q_DUE_DEL, &p, "deadline");
+	run_wz(t, Q_DUE_DEL, &p, "deadline", PZ_DUE_DEL);
 }
 
 /* The deadline of r's one row (at, kind, id) into out, r cleared:
