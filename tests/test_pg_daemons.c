@@ -316,6 +316,64 @@ test_unavailable(void)
 		ok(call(c, &r, "invite.get", "id:u", id) == 0 && dproc_alive(&p),
 		    "and the daemon serves the next request");
 	}
+
+	/* The lock's release failing after COMMIT succeeded (in COMMIT's
+	 * round trip): the write is done, and is answered as done. A
+	 * pg_advisory_unlock(bigint) of the database's own, found before
+	 * pg_catalog's by the sessions the daemon makes again once its
+	 * backends are ended, fails while unlock_fails has a row. */
+	{
+		char db[64], sql[1024];
+		uint64_t kid = 0;
+
+		dproc_dbname(&p, db, sizeof db);
+		snprintf(sql, sizeof sql,
+		    "CREATE TABLE public.unlock_fails (x int); "
+		    "CREATE FUNCTION public.pg_advisory_unlock(bigint) "
+		    "RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN "
+		    "IF EXISTS (SELECT 1 FROM public.unlock_fails) THEN "
+		    "RAISE EXCEPTION 'unlock refused'; END IF; "
+		    "RETURN pg_catalog.pg_advisory_unlock($1); END $$; "
+		    "ALTER DATABASE \"%s\" SET search_path = public, "
+		    "pg_catalog; "
+		    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+		    "WHERE datname = current_database() AND "
+		    "pid <> pg_backend_pid()", db);
+		if (pgcluster_sql(&harness_pg, db, sql) == -1)
+			bail_out("cannot create the failing unlock");
+		/* Until the daemon has connected again (the first write
+		 * after its sessions went may be UNAVAILABLE). */
+		for (tries = 0; tries < 20; tries++) {
+			cr_reply_free(&r);
+			if (call(c, &r, "invite.send", "from:s to:s", "ivy",
+			    "jack") == 0)
+				break;
+			usleep(100000);
+		}
+		ok(tries < 20, "the daemon writes again after its sessions were ended");
+		if (pgcluster_sql(&harness_pg, db,
+		    "INSERT INTO public.unlock_fails VALUES (1)") == -1)
+			bail_out("cannot make the unlock fail");
+		cr_reply_free(&r);
+		rc = call(c, &r, "invite.send", "from:s to:s", "kate", "liam");
+		if (rc == 0)
+			kid = (uint64_t)rnum(&r, "invitation.id");
+		ok(rc == 0 && kid > 0,
+		    "the lock's release failing after a COMMIT that succeeded: the write is answered as done (%s)",
+		    rc == 0 ? "done" : r.message);
+		if (pgcluster_sql(&harness_pg, db,
+		    "DELETE FROM public.unlock_fails") == -1)
+			bail_out("cannot let the unlock work");
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.list", "member:s box:s", "kate",
+		    "sent") == 0 && rnum(&r, "items") == 1 &&
+		    (uint64_t)rnum(&r, "items.0.id") == kid &&
+		    strcmp(rstr(&r, "items.0.state"), "pending") == 0,
+		    "and the invitation is there, pending, with the id answered");
+		cr_reply_free(&r);
+		ok(call(c, &r, "invite.send", "from:s to:s", "mia", "ned") ==
+		    0 && dproc_alive(&p), "and the daemon writes on");
+	}
 	cr_reply_free(&r);
 	cr_close(c);
 	is_int(dproc_stop(&p, SIGTERM), 0, "SIGTERM: exit 0");
