@@ -401,7 +401,7 @@ test_random(void)
 	struct dproc a, b;
 	struct cr_client *ca, *cb;
 	PGconn *x;
-	char names[RM][8];
+	char names[RM][16];
 	const char *fa[RPER], *ta[RPER], *fb[RPER], *tb[RPER];
 	int round, k, i, k0a, k0b, lost = 0;
 	unsigned seed = 12345;
@@ -880,7 +880,7 @@ test_big_batches(void)
 	struct dproc a, b;
 	struct cr_client *ca, *cb;
 	PGconn *x;
-	char fa[90][16], ta[90][16], fb[90][16], tb[90][16];
+	char fa[90][32], ta[90][32], fb[90][32], tb[90][32];
 	const char *pfa[90], *pta[90], *pfb[90], *ptb[90];
 	int i, k, n, bad = 0, k0a, k0b;
 
@@ -895,10 +895,10 @@ test_big_batches(void)
 		n = sizes[k];
 		for (i = 0; i < n; i++) {
 			/* a and b share the hub and half the recipients */
-			snprintf(fa[i], 16, i % 3 ? "ba%d_%d" : "bhub", k, i);
-			snprintf(ta[i], 16, "bt%d_%d", k, i);
-			snprintf(fb[i], 16, i % 3 ? "bb%d_%d" : "bhub", k, i);
-			snprintf(tb[i], 16, i % 2 ? "bt%d_%d" : "bu%d_%d", k,
+			snprintf(fa[i], 32, i % 3 ? "ba%d_%d" : "bhub", k, i);
+			snprintf(ta[i], 32, "bt%d_%d", k, i);
+			snprintf(fb[i], 32, i % 3 ? "bb%d_%d" : "bhub", k, i);
+			snprintf(tb[i], 32, i % 2 ? "bt%d_%d" : "bu%d_%d", k,
 			    i);
 			pfa[i] = fa[i], pta[i] = ta[i], pfb[i] = fb[i];
 			ptb[i] = tb[i];
@@ -955,14 +955,14 @@ test_member_feed(void)
 		const char *pfa[2], *pta[2], *pfb[2], *ptb[2];
 
 		for (k = 0; k < 2; k++) {
-			snprintf(fa[round][k], 16, "mfa%d_%d", round, k);
-			snprintf(fb[round][k], 16, "mfb%d_%d", round, k);
+			snprintf(fa[round][k], 32, "mfa%d_%d", round, k);
+			snprintf(fb[round][k], 32, "mfb%d_%d", round, k);
 			pfa[k] = fa[round][k];
 			pta[k] = "mhub";
 			pfb[k] = fb[round][k];
 		}
 		/* b: one to mhub, one elsewhere */
-		snprintf(tb[round], 16, "mft%d", round);
+		snprintf(tb[round], 32, "mft%d", round);
 		ptb[0] = "mhub";
 		ptb[1] = tb[round];
 		send_together(ca, pfa, pta, 2, 120000 + (uint32_t)round * 10);
