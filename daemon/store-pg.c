@@ -2297,8 +2297,28 @@ pool_drop(struct pg_store *s)
 	}
 }
 
+/* The write connection made anew, its statements to be prepared again
+ * on the new one: false when it could not connect. */
+static bool
+w_reconnect(struct pg_store *s)
+{
+	memset(s->w.prepared, 0, sizeof s->w.prepared);
+	memset(s->w.mprepared, 0, sizeof s->w.mprepared);
+	PQreset(s->w.c);
+	if (PQstatus(s->w.c) != CONNECTION_OK)
+		return false;
+	PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
+	if (PQpipelineStatus(s->w.c) != PQ_PIPELINE_OFF)
+		PQexitPipelineMode(s->w.c);
+	s->npipe = 0;
+	log_warn("store: connected to PostgreSQL again");
+	s->unlocked = true;	/* it went with the old session */
+	s->write_locked = false;	/* so did that one */
+	return true;
+}
+
 /* The store's connection for a write transaction, connected again when
- * it was lost (statements are prepared again on the new one). */
+ * it was lost (w_reconnect()). */
 static bool
 w_ready(struct stx *t)
 {
@@ -2306,24 +2326,11 @@ w_ready(struct stx *t)
 	char msg[400];
 	int rc;
 
-	if (PQstatus(s->w.c) != CONNECTION_OK) {
-		memset(s->w.prepared, 0, sizeof s->w.prepared);
-		memset(s->w.mprepared, 0, sizeof s->w.mprepared);
-		PQreset(s->w.c);
-		if (PQstatus(s->w.c) != CONNECTION_OK) {
-			msg_copy(msg, sizeof msg, PQerrorMessage(s->w.c));
-			store_fail(t, STORE_UNAVAILABLE,
-			    "begin: cannot connect to PostgreSQL again: %s",
-			    msg);
-			return false;
-		}
-		PQsetNoticeProcessor(s->w.c, quiet_notice, NULL);
-		if (PQpipelineStatus(s->w.c) != PQ_PIPELINE_OFF)
-			PQexitPipelineMode(s->w.c);
-		s->npipe = 0;
-		log_warn("store: connected to PostgreSQL again");
-		s->unlocked = true;	/* it went with the old session */
-		s->write_locked = false;	/* so did that one */
+	if (PQstatus(s->w.c) != CONNECTION_OK && !w_reconnect(s)) {
+		msg_copy(msg, sizeof msg, PQerrorMessage(s->w.c));
+		store_fail(t, STORE_UNAVAILABLE,
+		    "begin: cannot connect to PostgreSQL again: %s", msg);
+		return false;
 	}
 	/* Nothing is done without the session lock: a check or a copy may
 	 * have taken the store while this session was gone. */
@@ -2800,9 +2807,11 @@ kev_clear(struct pg_store *s)
  * rewind, the first of them; none when 0), the head notified (notify),
  * COMMIT, and LOCK_WRITE's release (shared when keyed); each statement
  * prepared in the same round trip on a connection's first use, none
- * parsed again. The result of the first statement that failed (the
- * pipeline runs none after it), else COMMIT's; NULL when the connection
- * failed. *locked goes false when all ran (the lock was given back). */
+ * parsed again. The result of the first statement before COMMIT that
+ * failed (the pipeline runs none after it), else COMMIT's, whatever
+ * follows it; NULL when no answer came before COMMIT's (the connection
+ * failed: whether COMMIT ran is not known). *locked goes false when the
+ * lock was given back. */
 static PGresult *
 commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
     bool notify, bool keyed, bool *locked)
@@ -2816,7 +2825,7 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
 	ExecStatusType st;
 	unsigned n = 0, k = 0, i, nulls = 0, ic;
 	int np = 0;
-	bool need[5], synced = false, failed = false;
+	bool need[5], synced = false, failed = false, released = false;
 
 	if (pend_params(s, names, sizeof names, vals, sizeof vals)) {
 		pv[n][0] = names;
@@ -2865,24 +2874,36 @@ commit_unlock(struct pg_store *s, struct pgconn *pc, int64_t rewind,
 		} else if (failed || st == PGRES_PIPELINE_ABORTED) {
 			k++;
 			PQclear(r);
-		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-			/* The first failure: its result is the answer. */
-			failed = true;
+		} else if (k > np + ic) {
+			/* After COMMIT: the lock's release. Should it fail,
+			 * the answer is still COMMIT's (done is done), and
+			 * w_end() gives the lock back. */
+			released = st == PGRES_TUPLES_OK;
 			k++;
+			PQclear(r);
+		} else if (k++ == np + ic || (st != PGRES_COMMAND_OK &&
+		    st != PGRES_TUPLES_OK)) {
+			/* COMMIT's (or ROLLBACK's), or the first failure
+			 * before it: the answer. */
+			failed = st != PGRES_COMMAND_OK;
 			PQclear(out);
 			out = r;
-		} else if (k++ == np + ic) {
-			PQclear(out);
-			out = r;	/* COMMIT's (or ROLLBACK) */
 		} else
 			PQclear(r);
 	}
 	if (!synced) {
+		/* The connection failed on the way: a COMMIT that
+		 * succeeded stands (w_end() drains what is left, or the
+		 * next transaction connects again); before it, what ran is
+		 * not known. */
+		if (out != NULL && !failed && k > np + ic &&
+		    strcmp(PQcmdStatus(out), "COMMIT") == 0)
+			return out;
 		PQclear(out);
 		return NULL;
 	}
 	PQexitPipelineMode(c);
-	if (!failed && out != NULL && k == np + n)
+	if (released)
 		*locked = false;
 	return out;
 }
@@ -2979,7 +3000,7 @@ pg_commit(struct stx *t, uint64_t *seq)
 {
 	struct pg_stx *x = pt(t);
 	struct pg_store *s = ps(t);
-	char sql[64];
+	char sql[64], msg[400];
 	struct timespec tc, te;
 	PGresult *r;
 
@@ -3028,11 +3049,6 @@ pg_commit(struct stx *t, uint64_t *seq)
 		    "commit: the transaction met a serialization failure (another transaction changed what it read): run it again");
 		return;
 	}
-	/* A connection lost during COMMIT leaves its outcome unknown here:
-	 * it is reported as a failure, though the server may have committed
-	 * it; the server answers UNAVAILABLE saying so (server.c,
-	 * docs/protocol.md §6), and a write with a request_id is retried
-	 * safely (§2.7: its record commits with it). */
 	/* One round trip (commit_unlock()): the pending meta values; the
 	 * ids taken and not given, back to their sequence (the transaction
 	 * takes every writer's turn: no one else took any since), so that
@@ -3046,6 +3062,22 @@ pg_commit(struct stx *t, uint64_t *seq)
 	r = commit_unlock(s, x->pc, !s->keyed && s->idn < s->nids ?
 	    s->ids[s->idn] : 0, s->evented, s->keyed, &s->write_locked);
 	s->evented = false;
+	if (r == NULL) {
+		/* No answer from COMMIT (the connection lost, or libpq
+		 * failed): whether it ran is not known here. The answer is
+		 * UNAVAILABLE, saying so (server.c, docs/protocol.md §6: a
+		 * write with a request_id is retried safely, §2.7). A
+		 * connection still up is in a state not known either: made
+		 * anew now (the server rolls back what it did not commit,
+		 * and the session's lock goes with it). */
+		msg_copy(msg, sizeof msg, PQerrorMessage(s->w.c));
+		if (PQstatus(s->w.c) == CONNECTION_OK)
+			(void)w_reconnect(s);
+		store_fail(t, STORE_UNAVAILABLE,
+		    "commit: no answer from PostgreSQL: %s", msg);
+		w_end(s);
+		return;
+	}
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fail_pg(t, x->pc->c, r, "commit");
 		PQclear(r);
